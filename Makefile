@@ -1,0 +1,170 @@
+# aksnap -- build, test, install.
+#
+# WireGuard-tools style: PREFIX/DESTDIR, every dependency through
+# $(PKG_CONFIG), automatic header dependencies, quiet unless V=1.
+# On a fresh Debian 12 machine `make check` installs what is missing
+# (as root) or prints the exact apt-get line (otherwise): see tools/deps.sh.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+PKG_CONFIG ?= pkg-config
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+DESTDIR ?=
+
+BUILD ?= build
+CC ?= cc
+SAN ?=
+
+ifeq ($(V),1)
+Q =
+E = @:
+else
+Q = @
+E = @printf '  %-7s %s\n'
+endif
+
+# The pkg-config answers are written once by tools/deps.sh into
+# $(BUILD)/deps.mk; make restarts after remaking an included makefile, so
+# on a fresh machine the packages are installed before the flags are read.
+NODEPS_GOALS := clean uninstall help
+ifeq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+else
+-include $(BUILD)/deps.mk
+endif
+
+WARN = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O2 $(WARN) -I. -MMD -MP
+ifeq ($(SAN),1)
+BASE_CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_LDFLAGS = -fsanitize=address,undefined
+else
+BASE_CFLAGS += -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SAN_LDFLAGS =
+endif
+ALL_CFLAGS = $(BASE_CFLAGS) $(DEPS_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
+
+LIB_SRCS := $(filter-out job/main.c,$(wildcard job/*.c config/*.c db/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+
+EMU_SRCS := $(wildcard tests/armemu/*.c)
+EMU_OBJS := $(EMU_SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+E2E_SUPPORT_SRCS := $(filter-out tests/e2e/test_%.c,$(wildcard tests/e2e/*.c))
+E2E_SUPPORT_OBJS := $(E2E_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
+E2E_SRCS := $(wildcard tests/e2e/test_*.c)
+E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+AKSNAP := $(BUILD)/aksnap
+ARMEMU := $(BUILD)/armemu
+TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
+
+.PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo bench \
+	install uninstall clean format help
+
+all: $(AKSNAP) $(ARMEMU) links
+
+ifeq ($(BUILD),build)
+links: aksnap tests/armemu/armemu
+aksnap: $(AKSNAP)
+	$(Q)ln -sf $(AKSNAP) $@
+tests/armemu/armemu: $(ARMEMU)
+	$(Q)ln -sf ../../$(ARMEMU) $@
+else
+links:
+endif
+
+deps: $(BUILD)/deps.mk
+
+$(BUILD)/deps.mk: tools/deps.sh
+	$(Q)mkdir -p $(BUILD)
+	$(Q)PKG_CONFIG="$(PKG_CONFIG)" sh tools/deps.sh $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/deps.mk
+	@mkdir -p $(@D)
+	$(E) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/embed-migrations.sh
+	@mkdir -p $(@D)
+	$(E) GEN $@
+	$(Q)sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(E) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libaksnap.a: $(LIB_OBJS)
+	$(E) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(AKSNAP): $(BUILD)/job/main.o $(BUILD)/libaksnap.a
+	$(E) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lpthread
+
+$(ARMEMU): $(EMU_OBJS)
+	$(E) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EMU_LIBS) -lpthread
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libaksnap.a
+	$(E) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(TEST_LIBS) -lpthread
+
+$(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(E2E_SUPPORT_OBJS) $(BUILD)/libaksnap.a
+	$(E) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(TEST_LIBS) -lpthread
+
+check: all $(TEST_BINS)
+	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) \
+	  sh tests/run-tests.sh $(TEST_BINS) $(wildcard tests/sh/test_*.sh)
+
+check-unit: all $(UNIT_BINS)
+	$(Q)sh tests/run-tests.sh $(UNIT_BINS)
+
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san SAN=1 check
+
+# valgrind over the unit tests, and over every aksnap process the
+# end-to-end tests start (AKSNAP_WRAPPER is read by tests/e2e/harness.c).
+check-valgrind: all $(TEST_BINS)
+	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) \
+	  AKSNAP_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	  sh tests/run-tests.sh $(TEST_BINS)
+
+demo: all
+	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/demo.sh
+
+bench: all
+	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/bench/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/aksnap
+	install -m 0755 $(AKSNAP) $(DESTDIR)$(BINDIR)/aksnap
+	install -m 0644 man/aksnap.8 $(DESTDIR)$(MANDIR)/man8/aksnap.8
+	install -m 0644 man/aksnap.ini.5 $(DESTDIR)$(MANDIR)/man5/aksnap.ini.5
+	install -m 0644 systemd/aksnap.service systemd/aksnap.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0640 config/aksnap.ini.example $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/aksnap $(DESTDIR)$(MANDIR)/man8/aksnap.8 \
+	  $(DESTDIR)$(MANDIR)/man5/aksnap.ini.5 $(DESTDIR)$(SYSTEMDUNITDIR)/aksnap.service \
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/aksnap.timer $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san aksnap tests/armemu/armemu
+
+help:
+	@echo "targets: all check check-sanitize check-valgrind demo bench install uninstall clean deps format"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

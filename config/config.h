@@ -1,0 +1,126 @@
+#ifndef AKSNAP_CONFIG_H
+#define AKSNAP_CONFIG_H
+
+/*
+ * config.h -- the resolved configuration (aksnap.ini, DESIGN.md section 4).
+ *
+ * Plain structs with fixed-size strings: the configuration is loaded once,
+ * validated whole, and then only read.  Every [pool:*] carries its own
+ * fully resolved policy (defaults < [policy:NAME] < keys set in the pool).
+ */
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/aksnap/aksnap.ini"
+
+enum auth_kind {
+	AUTH_AUTO = 0,
+	AUTH_MANAGED_IDENTITY,
+	AUTH_CLIENT_SECRET,
+	AUTH_CLIENT_CERTIFICATE,
+	AUTH_WORKLOAD_IDENTITY,
+	AUTH_AZURE_CLI,
+};
+
+enum snapshot_when {
+	WHEN_ALWAYS = 0,
+	WHEN_CHANGED,
+};
+
+#define PROMOTE_NEVER (-1LL)
+
+struct policy {
+	char name[64];            /* [policy:NAME]; "" for the built-in default */
+	char schedule[128];       /* cron / @daily / @every 6h; default "0 2 * * *" */
+	enum snapshot_when snapshot_when; /* default changed */
+	int keep_last;            /* default 3 */
+	int keep_hourly;          /* default 0 */
+	int keep_daily;           /* default 7 */
+	int keep_weekly;          /* default 4 */
+	int keep_monthly;         /* default 6 */
+	int keep_yearly;          /* default 0 */
+	long long keep_within;    /* seconds, default 2d */
+	int min_keep;             /* default 2 */
+	int max_delete_per_run;   /* default 10 */
+	long long promote_after;  /* seconds, default 7d; PROMOTE_NEVER */
+	char channel[64];         /* default "stable" */
+	int keep_promoted;        /* default 2 */
+	long long warn_baseline_age; /* check: WARNING when baseline older; default 30d */
+	long long warn_image_age;    /* check: WARNING when baseline image older; default 75d */
+};
+
+struct pool_conf {
+	char key[64];             /* the NAME of [pool:NAME] */
+	char subscription[64];
+	char resource_group[91];
+	char cluster[64];
+	char nodepool[13];
+	char policy_name[64];     /* "" = built-in defaults ("default" if defined) */
+	struct policy policy;     /* resolved */
+	int line;                 /* line of the [pool:NAME] header */
+};
+
+struct config {
+	char path[PATH_MAX];      /* the file it came from */
+	char database[PATH_MAX];  /* default /var/lib/aksnap/aksnap.db */
+	char subscription[64];
+	enum auth_kind auth;
+	char tenant[128];
+	char client_id[128];
+	char object_id[128];      /* managed identity: user-assigned by object id */
+	char msi_res_id[512];     /* managed identity: user-assigned by ARM id */
+	char client_secret_file[PATH_MAX];
+	char client_certificate_file[PATH_MAX];
+	char arm_endpoint[256];   /* default https://management.azure.com */
+	char authority_host[256]; /* default https://login.microsoftonline.com */
+	char imds_endpoint[256];  /* default http://169.254.169.254 */
+	char api_version[32];     /* default 2026-08-01 */
+	char ca_file[PATH_MAX];
+	int max_parallel;         /* default 8, 1..256 */
+	long long request_timeout; /* seconds, default 60 */
+	char metrics_file[PATH_MAX];
+	char name_prefix[32];     /* default "aksnap" */
+	char timezone[64];        /* default "UTC" */
+
+	struct policy *policies;
+	size_t npolicies;
+	struct pool_conf *pools;
+	size_t npools;
+};
+
+/*
+ * config_load(path, out):
+ * Parse and validate ${path}.  On success return a new config (free with
+ * config_free) in ${*out} and 0.  On failure log every error found -- each
+ * names "file:line: [section] key: what was expected" -- and return -1.
+ */
+int config_load(const char *path, struct config **out);
+
+/*
+ * config_load_errors(path, out, errs, errslen):
+ * As config_load, but the error lines (newline-separated) are written into
+ * ${errs} instead of being logged.  For tests and `config check`.
+ */
+int config_load_errors(const char *path, struct config **out, char *errs,
+    size_t errslen);
+
+/* config_free(c): release; NULL is fine. */
+void config_free(struct config *c);
+
+/* config_find_pool(c, key): the pool named ${key}, or NULL. */
+const struct pool_conf *config_find_pool(const struct config *c,
+    const char *key);
+
+/*
+ * config_print(c, out, json):
+ * Print the resolved configuration (secrets masked: a secret's value is never
+ * read here, only file paths are shown) as INI-like text or one JSON object.
+ */
+void config_print(const struct config *c, FILE *out, int json);
+
+/* config_auth_name(kind): "auto", "managed-identity", ... */
+const char *config_auth_name(enum auth_kind kind);
+
+#endif

@@ -1,0 +1,289 @@
+#ifndef AKSNAP_ARM_H
+#define AKSNAP_ARM_H
+
+/*
+ * arm.h -- Azure Resource Manager operations aksnap needs, in typed
+ * structs (DESIGN.md section 7, ../shared/azure-api/NOTES.md).
+ *
+ * Two layers: pure builders and parsers (URLs, request bodies, response
+ * bodies -> structs, error bodies), exported so tests check them against
+ * the official examples and so the run can batch requests through
+ * http_batch; and blocking operations built on http_do for the one-off
+ * commands (snapshot get/put/patch/delete/list, agent pool get/list/put,
+ * upgradeNodeImageVersion, long-running operation polling).
+ *
+ * Every failing operation fills a struct arm_error and logs once:
+ * "<context>: <METHOD> <url>: <status> <code>: <message> (x-ms-request-id
+ * ..., x-ms-correlation-request-id ...)".  A body that is not JSON (a
+ * gateway's HTML) is an error naming the status and its first bytes.
+ */
+
+#include <stddef.h>
+#include <time.h>
+
+#include "job/http.h"
+
+struct arm;
+
+struct arm_error {
+	long status;             /* HTTP status, 0 when none was received */
+	char code[128];          /* error.code, or "" */
+	char message[512];       /* error.message, or the body's first bytes, or a transport error */
+	char target[128];
+	char request_id[128];    /* x-ms-request-id */
+	char correlation_id[128]; /* x-ms-correlation-request-id */
+};
+
+struct arm_agent_pool {
+	char name[64];
+	char id[512];
+	char node_image_version[128];
+	char orchestrator_version[32];
+	char current_orchestrator_version[32];
+	char vm_size[64];
+	char os_type[16];
+	char os_sku[32];          /* "osSKU" on agent pools */
+	char mode[16];
+	char provisioning_state[32];
+	char creation_source_id[512]; /* creationData.sourceResourceId, "" */
+	int enable_fips;
+	int count;
+	char etag[128];           /* properties.eTag, "" (added: If-Match) */
+};
+
+struct arm_cluster {
+	char id[512];
+	char name[64];
+	char location[64];
+	char kubernetes_version[32];
+	char current_kubernetes_version[32];
+	char provisioning_state[32];
+	struct arm_agent_pool *pools; /* agentPoolProfiles, malloc'd */
+	size_t npools;
+};
+
+struct arm_tag {
+	char key[128];
+	char value[256];
+};
+
+#define ARM_MAX_TAGS 32
+
+struct arm_snapshot {
+	char id[512];
+	char name[64];
+	char location[64];
+	char source_id[512];      /* properties.creationData.sourceResourceId */
+	char kubernetes_version[32];
+	char node_image_version[128];
+	char os_type[16];
+	char os_sku[32];          /* "osSku" on snapshots */
+	char vm_size[64];
+	int enable_fips;
+	time_t created_at;        /* systemData.createdAt, 0 if absent */
+	struct arm_tag tags[ARM_MAX_TAGS];
+	size_t ntags;
+	/*
+	 * (added) 1 when some tag did not fit (more than ARM_MAX_TAGS, or a key
+	 * or value too long) and was left out of tags[]: a PATCH built from
+	 * tags[] would then drop it.  Use arm_snapshot_set_tag instead.
+	 */
+	int tags_incomplete;
+};
+
+/* arm_new(http, endpoint, api_version): NULL on ENOMEM.  arm_free(NULL) is fine. */
+struct arm *arm_new(struct http_client *http, const char *endpoint,
+    const char *api_version);
+void arm_free(struct arm *arm);
+struct http_client *arm_http(struct arm *arm);
+
+/* ---- pure builders ---- */
+
+/* arm_agent_pool_id(sub, rg, cluster, pool, out, len): the pool's ARM id. */
+void arm_agent_pool_id(const char *sub, const char *rg, const char *cluster,
+    const char *pool, char *out, size_t len);
+/* arm_snapshot_id(sub, rg, name, out, len). */
+void arm_snapshot_id(const char *sub, const char *rg, const char *name,
+    char *out, size_t len);
+/* arm_url(arm, resource_id, suffix, out, len): endpoint + id + suffix + ?api-version=. */
+void arm_url(const struct arm *arm, const char *resource_id, const char *suffix,
+    char *out, size_t len);
+/* arm_cluster_url(arm, sub, rg, cluster, out, len). */
+void arm_cluster_url(const struct arm *arm, const char *sub, const char *rg,
+    const char *cluster, char *out, size_t len);
+
+/*
+ * arm_snapshot_put_body(location, source_id, tags, ntags):
+ * The Snapshots_CreateOrUpdate body (malloc'd JSON text; caller frees).
+ */
+char *arm_snapshot_put_body(const char *location, const char *source_id,
+    const struct arm_tag *tags, size_t ntags);
+/* arm_tags_body(tags, ntags): {"tags":{...}} for PATCH (malloc'd). */
+char *arm_tags_body(const struct arm_tag *tags, size_t ntags);
+
+/* ---- pure parsers: 0, or -1 with the reason in err ---- */
+
+int arm_cluster_parse(const char *body, struct arm_cluster *out, char *err,
+    size_t errlen);
+void arm_cluster_free(struct arm_cluster *c); /* frees c->pools only */
+int arm_agent_pool_parse(const char *body, struct arm_agent_pool *out,
+    char *err, size_t errlen);
+int arm_snapshot_parse(const char *body, struct arm_snapshot *out, char *err,
+    size_t errlen);
+/*
+ * arm_snapshot_list_parse(body, out, n, next_link, err, errlen):
+ * One page of a list: ${*out} malloc'd array (caller frees), ${*next_link}
+ * malloc'd or NULL.
+ */
+int arm_snapshot_list_parse(const char *body, struct arm_snapshot **out,
+    size_t *n, char **next_link, char *err, size_t errlen);
+/*
+ * arm_agent_pool_list_parse(body, out, n, next_link, err, errlen):
+ * (added) One page of AgentPools_List, as arm_snapshot_list_parse.
+ */
+int arm_agent_pool_list_parse(const char *body, struct arm_agent_pool **out,
+    size_t *n, char **next_link, char *err, size_t errlen);
+/*
+ * arm_operation_status_parse(body, status, len, op_err, err, errlen):
+ * (added) An Azure-AsyncOperation status body (OperationStatusResult):
+ * ${status} gets "status" ("InProgress", "Succeeded", ...); ${op_err}
+ * (may be NULL) gets "error".code/.message/.target when present.  0, or
+ * -1 when the body is not such an object (reason in err).
+ */
+int arm_operation_status_parse(const char *body, char *status, size_t len,
+    struct arm_error *op_err, char *err, size_t errlen);
+/*
+ * arm_url_same_origin(arm, url, err, errlen):
+ * (added) 0 when ${url} has the endpoint's scheme, host and port (so a
+ * nextLink or polling URL may receive our token), else -1 with the reason.
+ */
+int arm_url_same_origin(const struct arm *arm, const char *url, char *err,
+    size_t errlen);
+/*
+ * arm_agent_pool_create_body(snapshot, orchestrator_version, count):
+ * (added) AgentPools_CreateOrUpdate body for a new pool built from
+ * ${snapshot}: count, creationData.sourceResourceId = snapshot id,
+ * enableFIPS, orchestratorVersion (NULL = the snapshot's
+ * kubernetesVersion; "" is sent as "" and lets AKS choose), osType,
+ * osSKU (from the snapshot's osSku), vmSize (each left out when "").
+ * Malloc'd JSON; NULL on ENOMEM or invalid UTF-8.
+ */
+char *arm_agent_pool_create_body(const struct arm_snapshot *snapshot,
+    const char *orchestrator_version, int count);
+/*
+ * arm_agent_pool_upgrade_body(pool_json, snapshot_id, orchestrator_version,
+ *     err, errlen):
+ * (added) The PUT body that upgrades an existing pool to a snapshot: the
+ * writable properties of ${pool_json} (an AgentPools_Get body) sent back
+ * unchanged, read-only ones dropped (provisioningState,
+ * currentOrchestratorVersion, nodeImageVersion, eTag, status, ...), with
+ * orchestratorVersion and creationData.sourceResourceId replaced.
+ * Malloc'd JSON, or NULL with the reason in err.
+ */
+char *arm_agent_pool_upgrade_body(const char *pool_json,
+    const char *snapshot_id, const char *orchestrator_version, char *err,
+    size_t errlen);
+/* arm_error_from_response(resp, out): fill out from status, headers, body (JSON or not). */
+void arm_error_from_response(const struct http_response *resp,
+    struct arm_error *out);
+/* arm_tag_get(s, key): the tag's value or NULL. */
+const char *arm_tag_get(const struct arm_snapshot *s, const char *key);
+/* arm_log_failure(context, method, url, e): the one log line for a failure. */
+void arm_log_failure(const char *context, const char *method, const char *url,
+    const struct arm_error *e);
+
+/* ---- blocking operations: 0, or -1 with *err filled (and logged) ---- */
+
+int arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, const char *cluster, struct arm_cluster *out,
+    struct arm_error *err);
+int arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
+    struct arm_agent_pool *out, struct arm_error *err);
+/* arm_agent_pool_list(arm, ctx, sub, rg, cluster, out, n, err): follows nextLink. */
+int arm_agent_pool_list(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, const char *cluster, struct arm_agent_pool **out,
+    size_t *n, struct arm_error *err);
+int arm_snapshot_get(struct arm *arm, const char *ctx, const char *snapshot_id,
+    struct arm_snapshot *out, struct arm_error *err);
+int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
+    const char *location, const char *source_id, const struct arm_tag *tags,
+    size_t ntags, struct arm_snapshot *out, struct arm_error *err);
+int arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
+    const char *snapshot_id, const struct arm_tag *tags, size_t ntags,
+    struct arm_snapshot *out, struct arm_error *err);
+/* arm_snapshot_delete: 200 and 204 both mean gone (*existed says which; may be NULL). */
+int arm_snapshot_delete(struct arm *arm, const char *ctx,
+    const char *snapshot_id, int *existed, struct arm_error *err);
+/*
+ * arm_snapshot_set_tag(arm, ctx, snapshot_id, key, value, out, err):
+ * (added) Set tag ${key} to ${value} (NULL: remove it) without losing the
+ * snapshot's other tags, whatever their number or length: GET the
+ * snapshot, change its tags object, PATCH it back.  ${out} may be NULL.
+ */
+int arm_snapshot_set_tag(struct arm *arm, const char *ctx,
+    const char *snapshot_id, const char *key, const char *value,
+    struct arm_snapshot *out, struct arm_error *err);
+/*
+ * arm_snapshot_list(arm, ctx, sub, rg, out, n, err):
+ * By resource group (${rg} non-NULL) or subscription, following nextLink.
+ */
+int arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, struct arm_snapshot **out, size_t *n,
+    struct arm_error *err);
+
+/*
+ * A NULL options pointer, or a field <= 0, means the default.  Retry-After
+ * of the last response wins over default_poll_s (Retry-After: 0 polls
+ * again at once).
+ */
+struct arm_lro_options {
+	int deadline_s;          /* give up after; default 3600 */
+	int default_poll_s;      /* when no Retry-After; default 30 (tests set 1) */
+};
+
+/*
+ * arm_agent_pool_put_from_snapshot(arm, ctx, pool_id, base, snapshot_id,
+ *     orchestrator_version, lro, out, err):
+ * PUT the agent pool ${pool_id} with creationData.sourceResourceId =
+ * ${snapshot_id} and orchestratorVersion, starting from ${base} (the pool
+ * as fetched, for an upgrade: its other properties are sent back
+ * unchanged) or NULL (create: vmSize/osType/osSKU/count from the
+ * snapshot's values given in ${base_new}).  Then wait for the long-running
+ * operation (Azure-AsyncOperation, else Location, else provisioningState,
+ * honouring Retry-After) and GET the final pool into ${out}.  A failed
+ * operation's error is reported in ${err} (code and message).
+ */
+int arm_agent_pool_put_from_snapshot(struct arm *arm, const char *ctx,
+    const char *pool_id, const struct arm_agent_pool *base,
+    const struct arm_snapshot *snapshot, const char *orchestrator_version,
+    const struct arm_lro_options *lro, struct arm_agent_pool *out,
+    struct arm_error *err);
+/*
+ * Notes on arm_agent_pool_put_from_snapshot (added):
+ * - With ${base}: the pool is GET again right before the PUT so that every
+ *   writable property (labels, taints, autoscaler, upgrade settings, ...)
+ *   is sent back as it is (arm_agent_pool_upgrade_body), and the PUT
+ *   carries "If-Match: <base->etag>" (else the fresh GET's eTag) so that a
+ *   pool changed since the caller looked at it is not overwritten: ARM then
+ *   answers 412 and the call fails.
+ * - Without ${base}: arm_agent_pool_create_body with count 3.
+ * - ${orchestrator_version} NULL means the snapshot's kubernetesVersion.
+ */
+/*
+ * arm_agent_pool_create_from_snapshot(arm, ctx, pool_id, snapshot,
+ *     orchestrator_version, count, lro, out, err):
+ * (added) Create pool ${pool_id} from ${snapshot} with ${count} nodes
+ * (arm_agent_pool_create_body), wait for the LRO, GET it into ${out}.
+ */
+int arm_agent_pool_create_from_snapshot(struct arm *arm, const char *ctx,
+    const char *pool_id, const struct arm_snapshot *snapshot,
+    const char *orchestrator_version, int count,
+    const struct arm_lro_options *lro, struct arm_agent_pool *out,
+    struct arm_error *err);
+/* arm_agent_pool_upgrade_node_image(...): POST upgradeNodeImageVersion with AKSSnapshotId (NULL = latest), LRO. */
+int arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
+    const char *pool_id, const char *snapshot_id,
+    const struct arm_lro_options *lro, struct arm_agent_pool *out,
+    struct arm_error *err);
+
+#endif

@@ -1,0 +1,67 @@
+#ifndef AKSNAP_CLI_H
+#define AKSNAP_CLI_H
+
+/*
+ * cli.h -- what every command handler shares: the global options, the exit
+ * codes of DESIGN.md section 3, and the handlers themselves.
+ *
+ * A handler gets argv starting at its own name (argv[0] = "run"), parses
+ * its own options with getopt_long, and returns the process exit code.
+ */
+
+#include <stdio.h>
+
+#include "config/config.h"
+
+enum exit_code {
+	EXIT_DONE = 0,   /* all done, or nothing was due */
+	EXIT_FAILED = 1, /* at least one pool failed (the others were done) */
+	EXIT_USAGE = 2,  /* usage or configuration error, nothing done */
+	EXIT_TEMP = 75,  /* EX_TEMPFAIL: lock held, ARM/AAD unreachable */
+};
+
+/* Nagios plugin codes, for `check`. */
+enum check_code {
+	CHECK_OK = 0,
+	CHECK_WARNING = 1,
+	CHECK_CRITICAL = 2,
+	CHECK_UNKNOWN = 3,
+};
+
+struct cli {
+	const char *config_path; /* -c, $AKSNAP_CONFIG, or the default */
+	int verbosity;           /* -v count */
+	int json;                /* --json */
+};
+
+/*
+ * cli_load_config(cli, out):
+ * Load the configuration named by ${cli}; log its errors.  0 or -1.
+ */
+int cli_load_config(const struct cli *cli, struct config **out);
+
+/*
+ * cli_usage_error(cmd, fmt, ...):
+ * Print "aksnap: <cmd>: <message>" and a hint to --help; return EXIT_USAGE.
+ */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * cli_wants_help(argc, argv):
+ * 1 when argv holds -h or --help before a "--".
+ */
+int cli_wants_help(int argc, char **argv);
+
+typedef int cli_handler(const struct cli *cli, int argc, char **argv);
+
+/* Handlers, one per command (job/cmd_*.c, job/run.c). */
+cli_handler cmd_config;
+cli_handler cmd_db;
+cli_handler cmd_run;
+cli_handler cmd_plan;
+cli_handler cmd_snapshot;
+cli_handler cmd_list;
+cli_handler cmd_history;
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * cmd_admin.c -- the commands that look after aksnap itself:
+ * `config check`, `db migrate`, `db status`, `db backup FILE`.
+ *
+ * They touch no network.  `config check` is acme-client's -n: validate,
+ * print what the job will use, change nothing.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "job/cli.h"
+#include "job/log.h"
+#include "job/util.h"
+
+int
+cmd_config(const struct cli *cli, int argc, char **argv)
+{
+	struct config *c = NULL;
+
+	if (argc != 2 || strcmp(argv[1], "check") != 0)
+		return cli_usage_error("config", "expected 'config check'");
+	if (cli_load_config(cli, &c))
+		return EXIT_USAGE;
+	config_print(c, stdout, cli->json);
+	config_free(c);
+	return EXIT_DONE;
+}
+
+static int
+db_status(const struct cli *cli, struct db *db, const char *path)
+{
+	struct db_counts n;
+	struct db_run last;
+	int have_last;
+
+	if (db_counts(db, &n))
+		return EXIT_FAILED;
+	have_last = db_run_last(db, NULL, &last);
+	if (have_last < 0)
+		return EXIT_FAILED;
+	if (cli->json) {
+		json_t *o = json_object(), *states = json_object();
+		char *s;
+
+		json_object_set_new(o, "database", json_string(path));
+		json_object_set_new(o, "schema_version",
+		    json_integer(db_schema_version(db)));
+		json_object_set_new(o, "latest_version",
+		    json_integer(db_latest_version()));
+		json_object_set_new(o, "pools", json_integer(n.pools));
+		json_object_set_new(o, "observations",
+		    json_integer(n.observations));
+		json_object_set_new(o, "snapshots", json_integer(n.snapshots));
+		for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
+			json_object_set_new(states, db_snapshot_states[i],
+			    json_integer(n.snapshots_by_state[i]));
+		json_object_set_new(o, "snapshots_by_state", states);
+		json_object_set_new(o, "runs", json_integer(n.runs));
+		json_object_set_new(o, "decisions", json_integer(n.decisions));
+		if (have_last) {
+			char t[32];
+
+			util_format_time(last.started_at, t, sizeof(t));
+			json_object_set_new(o, "last_run_started_at",
+			    json_string(t));
+			json_object_set_new(o, "last_run_exit_code",
+			    json_integer(last.exit_code));
+		}
+		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+		return EXIT_DONE;
+	}
+	printf("database        %s\n", path);
+	printf("schema version  %d (latest %d)\n", db_schema_version(db),
+	    db_latest_version());
+	printf("pools           %lld\n", n.pools);
+	printf("observations    %lld\n", n.observations);
+	printf("snapshots       %lld", n.snapshots);
+	for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
+		if (n.snapshots_by_state[i] > 0)
+			printf("%s %s %lld", i == 0 ? " (" : ",",
+			    db_snapshot_states[i], n.snapshots_by_state[i]);
+	printf("%s\n", n.snapshots > 0 ? ")" : "");
+	printf("runs            %lld\n", n.runs);
+	printf("decisions       %lld\n", n.decisions);
+	if (have_last) {
+		char t[32];
+
+		util_format_time(last.started_at, t, sizeof(t));
+		printf("last run        %s (%s, exit %d)\n", t, last.mode,
+		    last.exit_code);
+	}
+	return EXIT_DONE;
+}
+
+int
+cmd_db(const struct cli *cli, int argc, char **argv)
+{
+	struct config *c = NULL;
+	struct db *db = NULL;
+	int rc = EXIT_USAGE;
+
+	if (argc < 2)
+		return cli_usage_error("db", "expected migrate, status or "
+		    "backup FILE");
+	if (strcmp(argv[1], "backup") == 0 && argc != 3)
+		return cli_usage_error("db", "backup needs one FILE");
+	if (strcmp(argv[1], "backup") != 0 && argc != 2)
+		return cli_usage_error("db", "unexpected argument '%s'",
+		    argv[2]);
+	if (strcmp(argv[1], "migrate") != 0 && strcmp(argv[1], "status") != 0 &&
+	    strcmp(argv[1], "backup") != 0)
+		return cli_usage_error("db", "unknown subcommand '%s'",
+		    argv[1]);
+	if (cli_load_config(cli, &c))
+		return EXIT_USAGE;
+
+	if (strcmp(argv[1], "migrate") == 0) {
+		if (db_open(c->database, &db)) {
+			rc = EXIT_FAILED;
+			goto done;
+		}
+		log_info(NULL, "%s: schema version %d", c->database,
+		    db_schema_version(db));
+		rc = EXIT_DONE;
+	} else if (strcmp(argv[1], "status") == 0) {
+		if (db_open_nomigrate(c->database, &db)) {
+			rc = EXIT_FAILED;
+			goto done;
+		}
+		rc = db_status(cli, db, c->database);
+	} else {
+		if (db_open_nomigrate(c->database, &db)) {
+			rc = EXIT_FAILED;
+			goto done;
+		}
+		rc = db_backup(db, argv[2]) ? EXIT_FAILED : EXIT_DONE;
+	}
+done:
+	db_close(db);
+	config_free(c);
+	return rc;
+}

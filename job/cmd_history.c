@@ -1,0 +1,261 @@
+/*
+ * cmd_history.c -- reading the record: `aksnap list [POOL]` and
+ * `aksnap history [POOL] [--since TIME] [--changes]`.
+ *
+ * Read-only: the store is opened without migrating, and nothing talks to
+ * Azure.  Output is an aligned table, or with --json one document whose
+ * field names are the stable ones of DESIGN.md section 3.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "job/cli.h"
+#include "job/log.h"
+#include "job/util.h"
+
+static void
+fmt_time(time_t t, char *buf, size_t len)
+{
+	if (t == 0)
+		util_strlcpy(buf, "-", len);
+	else
+		util_format_time(t, buf, len);
+}
+
+static json_t *
+json_time(time_t t)
+{
+	char buf[32];
+
+	if (t == 0)
+		return json_null();
+	util_format_time(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static void
+print_json(json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(doc);
+}
+
+/* Open the store and resolve an optional POOL argument to its id. */
+static int
+open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
+    struct config **cfg, struct db **db, int64_t *pool_id)
+{
+	struct db_pool p;
+	int got;
+
+	*pool_id = 0;
+	if (cli_load_config(cli, cfg))
+		return EXIT_USAGE;
+	if (pool != NULL && config_find_pool(*cfg, pool) == NULL)
+		return cli_usage_error(cmd, "unknown pool '%s' (not in %s)",
+		    pool, (*cfg)->path);
+	if (db_open_nomigrate((*cfg)->database, db))
+		return EXIT_FAILED;
+	if (pool == NULL)
+		return EXIT_DONE;
+	got = db_pool_get(*db, pool, &p);
+	if (got < 0)
+		return EXIT_FAILED;
+	/* Configured but never run: an empty answer, not an error. */
+	*pool_id = got ? p.id : -1;
+	return EXIT_DONE;
+}
+
+static json_t *
+snapshot_json(const struct db_snapshot *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "pool", json_string(s->pool_key));
+	json_object_set_new(o, "snapshot", json_string(s->name));
+	json_object_set_new(o, "arm_id", json_string(s->arm_id));
+	json_object_set_new(o, "slot", json_time(s->slot));
+	json_object_set_new(o, "created_at", json_time(s->created_at));
+	json_object_set_new(o, "state", json_string(s->state));
+	json_object_set_new(o, "node_image_version",
+	    json_string(s->v.node_image_version));
+	json_object_set_new(o, "kubernetes_version",
+	    json_string(s->v.kubernetes_version));
+	json_object_set_new(o, "os_type", json_string(s->v.os_type));
+	json_object_set_new(o, "os_sku", json_string(s->v.os_sku));
+	json_object_set_new(o, "vm_size", json_string(s->v.vm_size));
+	json_object_set_new(o, "enable_fips", json_boolean(s->v.enable_fips));
+	json_object_set_new(o, "channel",
+	    s->channel[0] ? json_string(s->channel) : json_null());
+	json_object_set_new(o, "pinned", json_boolean(s->pinned));
+	if (s->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(s->error));
+	return o;
+}
+
+int
+cmd_list(const struct cli *cli, int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct db_snapshot *list = NULL;
+	size_t n = 0;
+	int64_t pool_id;
+	int rc;
+
+	if (argc > 2)
+		return cli_usage_error("list", "expected at most one POOL");
+	rc = open_for_reading(cli, "list", argc == 2 ? argv[1] : NULL, &cfg,
+	    &db, &pool_id);
+	if (rc != EXIT_DONE)
+		goto out;
+	if (pool_id >= 0 && db_snapshot_list(db, pool_id, NULL, &list, &n)) {
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	if (cli->json) {
+		json_t *arr = json_array(), *doc = json_object();
+
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(arr, snapshot_json(&list[i]));
+		json_object_set_new(doc, "snapshots", arr);
+		print_json(doc);
+		goto out;
+	}
+	printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n", "POOL",
+	    "SNAPSHOT", "CREATED", "STATE", "NODE IMAGE", "K8S", "CHANNEL",
+	    "PINNED");
+	for (size_t i = 0; i < n; i++) {
+		const struct db_snapshot *s = &list[i];
+		char created[32];
+
+		fmt_time(s->created_at, created, sizeof(created));
+		printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n",
+		    s->pool_key, s->name, created, s->state,
+		    s->v.node_image_version[0] ? s->v.node_image_version : "-",
+		    s->v.kubernetes_version[0] ? s->v.kubernetes_version : "-",
+		    s->channel[0] ? s->channel : "-", s->pinned ? "yes" : "no");
+	}
+out:
+	free(list);
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}
+
+struct history_ctx {
+	json_t *arr; /* --json */
+	size_t rows;
+};
+
+static int
+history_row(void *vctx, const struct db_observation *o)
+{
+	struct history_ctx *ctx = vctx;
+	char at[32];
+	int missing = strcmp(o->provisioning_state, "missing") == 0;
+
+	ctx->rows++;
+	if (ctx->arr != NULL) {
+		json_t *j = json_object();
+
+		json_object_set_new(j, "pool", json_string(o->pool_key));
+		json_object_set_new(j, "observed_at", json_time(o->observed_at));
+		json_object_set_new(j, "run", json_integer(o->run_id));
+		json_object_set_new(j, "provisioning_state",
+		    json_string(o->provisioning_state));
+		if (!missing) {
+			json_object_set_new(j, "node_image_version",
+			    json_string(o->v.node_image_version));
+			json_object_set_new(j, "kubernetes_version",
+			    json_string(o->v.kubernetes_version));
+			json_object_set_new(j, "os_type",
+			    json_string(o->v.os_type));
+			json_object_set_new(j, "os_sku", json_string(o->v.os_sku));
+			json_object_set_new(j, "vm_size",
+			    json_string(o->v.vm_size));
+			json_object_set_new(j, "enable_fips",
+			    json_boolean(o->v.enable_fips));
+		}
+		json_array_append_new(ctx->arr, j);
+		return 0;
+	}
+	fmt_time(o->observed_at, at, sizeof(at));
+	if (missing)
+		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", o->pool_key,
+		    at, "(missing)", "-", "-", "-", "missing");
+	else
+		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", o->pool_key,
+		    at, o->v.node_image_version, o->v.kubernetes_version,
+		    o->v.os_sku, o->v.vm_size, o->provisioning_state);
+	return 0;
+}
+
+int
+cmd_history(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"changes", no_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct history_ctx ctx = {NULL, 0};
+	time_t since = 0;
+	int changes = 0, ch, rc;
+	int64_t pool_id;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			if (util_parse_time(optarg, &since))
+				return cli_usage_error("history",
+				    "--since: expected an RFC 3339 time, got "
+				    "'%s'",
+				    optarg);
+			break;
+		case 'c': changes = 1; break;
+		default:
+			return cli_usage_error("history", "unknown option '%s'",
+			    argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error("history", "expected at most one POOL");
+	rc = open_for_reading(cli, "history",
+	    optind < argc ? argv[optind] : NULL, &cfg, &db, &pool_id);
+	if (rc != EXIT_DONE)
+		goto out;
+	if (cli->json)
+		ctx.arr = json_array();
+	else
+		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", "POOL",
+		    "OBSERVED", "NODE IMAGE", "K8S", "OS SKU", "VM SIZE",
+		    "STATE");
+	if (pool_id >= 0 &&
+	    db_history(db, pool_id, since, changes, history_row, &ctx)) {
+		rc = EXIT_FAILED;
+		json_decref(ctx.arr);
+		goto out;
+	}
+	if (cli->json) {
+		json_t *doc = json_object();
+
+		json_object_set_new(doc, "observations", ctx.arr);
+		print_json(doc);
+	}
+out:
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}

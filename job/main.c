@@ -1,0 +1,206 @@
+/*
+ * main.c -- the command line: global options, then one command.
+ *
+ *   aksnap [-c FILE] [-v|-vv] [--json] COMMAND [ARGS]
+ *
+ * Only this file exits.  Each command lives in its own file and returns
+ * its exit code (DESIGN.md section 3); this file only finds the command,
+ * prints help, and turns an unknown command into exit 2.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job/cli.h"
+#include "job/log.h"
+#include "job/version.h"
+
+struct command {
+	const char *name;
+	cli_handler *handler; /* NULL: not implemented yet */
+	const char *synopsis;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{"run", cmd_run, "run [--dry-run] [--as-of TIME] [--pool NAME]...",
+	    "The scheduled job: reconcile, observe every pool, take the "
+	    "snapshots that are due,\nprune and promote by policy, record "
+	    "everything, report."},
+	{"plan", cmd_plan, "plan [--as-of TIME] [--pool NAME]...",
+	    "Print every action a run would take, with its reason (= run "
+	    "--dry-run)."},
+	{"snapshot", cmd_snapshot, "snapshot POOL...",
+	    "Take a snapshot of each POOL now, whatever the schedule."},
+	{"prune", NULL, "prune [--dry-run] [--as-of TIME] [POOL...]",
+	    "Apply retention only."},
+	{"promote", NULL, "promote SNAPSHOT [--channel NAME]",
+	    "Promote a snapshot by hand."},
+	{"pin", NULL, "pin SNAPSHOT", "Exclude a snapshot from retention."},
+	{"unpin", NULL, "unpin SNAPSHOT", "Give a snapshot back to retention."},
+	{"list", cmd_list, "list [POOL]",
+	    "Snapshots: name, slot, created, state, versions, channel, "
+	    "pinned."},
+	{"history", cmd_history, "history [POOL] [--since TIME] [--changes]",
+	    "The observed versions of each pool over time."},
+	{"drift", NULL, "drift",
+	    "Live pool vs its baseline vs its newest snapshot."},
+	{"explain", NULL, "explain SNAPSHOT",
+	    "Every decision taken about a snapshot, with reasons."},
+	{"check", NULL, "check",
+	    "Monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
+	{"baseline", NULL, "baseline [--channel NAME] [--format json|env|tfvars]",
+	    "The promoted snapshot id of each pool."},
+	{"apply", NULL, "apply --channel NAME --to POOL [--create NEWPOOL]",
+	    "Upgrade a pool to a baseline, or create a pool from it."},
+	{"sync", NULL, "sync", "Reconcile the store with what ARM holds."},
+	{"config", cmd_config, "config check",
+	    "Validate the configuration and print it resolved (secrets "
+	    "masked)."},
+	{"db", cmd_db, "db migrate | db status | db backup FILE",
+	    "Migrate the store, show its schema version and counts, or copy "
+	    "it online."},
+	{"version", NULL, "version", "Print the version."},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: aksnap [-c FILE] [-v|-vv] [--json] COMMAND [ARGS]\n\n"
+	    "Scheduled snapshots, retention and promotion of AKS node pools.\n\n"
+	    "Options:\n"
+	    "  -c, --config FILE  configuration (default $AKSNAP_CONFIG or "
+	    "%s)\n"
+	    "  -v, --verbose      progress on stderr; twice (-vv) traces HTTP "
+	    "(secrets redacted)\n"
+	    "      --json         one JSON document on stdout\n"
+	    "  -h, --help         this help; COMMAND --help for a command's\n"
+	    "  -V, --version      print the version\n\n"
+	    "Commands:\n",
+	    CONFIG_DEFAULT_PATH);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %s\n", commands[i].synopsis);
+	fprintf(out,
+	    "\nExit: 0 done, 1 a pool failed, 2 usage or configuration error, "
+	    "75 temporary failure.\nSee aksnap(8) and aksnap.ini(5).\n");
+}
+
+static void
+command_help(const struct command *c)
+{
+	printf("usage: aksnap [-c FILE] [-v|-vv] [--json] %s\n\n%s\n",
+	    c->synopsis, c->help);
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cmd != NULL)
+		fprintf(stderr, "aksnap: %s: %s\n", cmd, msg);
+	else
+		fprintf(stderr, "aksnap: %s\n", msg);
+	fprintf(stderr, "aksnap: try 'aksnap %s--help'\n",
+	    cmd != NULL ? cmd : "");
+	return EXIT_USAGE;
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+cli_load_config(const struct cli *cli, struct config **out)
+{
+	return config_load(cli->config_path, out);
+}
+
+static int
+cmd_version(void)
+{
+	printf("aksnap %s\n", AKSNAP_VERSION);
+	return EXIT_DONE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct cli cli = {NULL, 0, 0};
+	const char *env;
+	int ch;
+
+	/* "+": stop at the command name; its options are its own. */
+	while ((ch = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cli.config_path = optarg; break;
+		case 'v': cli.verbosity++; break;
+		case 'j': cli.json = 1; break;
+		case 'h': usage(stdout); return EXIT_DONE;
+		case 'V': return cmd_version();
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	log_init(cli.verbosity);
+	if (cli.config_path == NULL) {
+		env = getenv("AKSNAP_CONFIG");
+		cli.config_path = (env != NULL && env[0] != '\0')
+		    ? env : CONFIG_DEFAULT_PATH;
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		int cargc = argc - optind;
+		char **cargv = argv + optind;
+
+		if (strcmp(cargv[0], c->name) != 0)
+			continue;
+		if (cli_wants_help(cargc, cargv)) {
+			command_help(c);
+			return EXIT_DONE;
+		}
+		if (strcmp(c->name, "version") == 0)
+			return cmd_version();
+		if (c->handler == NULL) {
+			fprintf(stderr,
+			    "aksnap: %s: not implemented yet in this version\n",
+			    c->name);
+			return EXIT_USAGE;
+		}
+		/* getopt_long in the handler starts afresh. */
+		optind = 0;
+		return c->handler(&cli, cargc, cargv);
+	}
+	return cli_usage_error(NULL, "unknown command '%s'", argv[optind]);
+}

@@ -1,0 +1,147 @@
+/*
+ * plan.c -- is a snapshot due for this pool now, and under which name?
+ *
+ * The rule (DESIGN.md section 6): the current slot is the latest schedule
+ * slot <= as_of; the pool is due when the store holds neither a snapshot
+ * nor a recorded skip for it.  Downtime does not pile up work: only the
+ * current slot is ever considered, so three missed days give one
+ * snapshot.  With snapshot_when = changed a due slot whose versions equal
+ * the newest active snapshot's is skipped, and the skip is recorded so
+ * that the slot is not looked at again.
+ *
+ * Names are a function of the pool and the slot, so a rerun in the same
+ * slot PUTs the same name: a crash between the PUT and its record can
+ * never make two snapshots of one slot.
+ */
+#include "job/plan.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "job/util.h"
+
+int
+plan_slot(const struct schedule *sched, const char *tz, time_t as_of,
+    int force, time_t *slot, char *err, size_t errlen)
+{
+	if (force) {
+		*slot = as_of - (as_of % 60);
+		return 0;
+	}
+	if (schedule_current_slot(sched, tz, as_of, slot)) {
+		snprintf(err, errlen, "schedule '%s' has no slot before %lld",
+		    sched->text, (long long)as_of);
+		return -1;
+	}
+	return 0;
+}
+
+int
+plan_versions_equal(const struct db_versions *a, const struct db_versions *b)
+{
+	return strcmp(a->node_image_version, b->node_image_version) == 0 &&
+	    strcmp(a->kubernetes_version, b->kubernetes_version) == 0 &&
+	    strcasecmp(a->os_sku, b->os_sku) == 0 &&
+	    strcasecmp(a->vm_size, b->vm_size) == 0 &&
+	    a->enable_fips == b->enable_fips;
+}
+
+static uint32_t
+fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+void
+plan_snapshot_name(const char *prefix, const char *cluster,
+    const char *nodepool, time_t slot, char out[64])
+{
+	char ts[20], base[160];
+	struct tm tm;
+	size_t keep;
+
+	gmtime_r(&slot, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%MZ", &tm);
+	snprintf(base, sizeof(base), "%s-%s-%s", prefix, cluster, nodepool);
+	if (strlen(base) + 1 + strlen(ts) <= 63) {
+		snprintf(out, 64, "%.48s-%.14s", base, ts);
+		return;
+	}
+	/* "<cut>-<hash8>-<ts>": 63 - 1 - 8 - 1 - 14 = 39 characters of base. */
+	keep = 63 - 1 - 8 - 1 - strlen(ts);
+	while (keep > 1 && (base[keep - 1] == '-' || base[keep - 1] == '_'))
+		keep--;
+	snprintf(out, 64, "%.*s-%08x-%.14s", (int)keep, base, fnv1a(base), ts);
+}
+
+void
+plan_decide(const struct plan_input *in, const char *prefix,
+    struct plan_result *out)
+{
+	char slot_text[32];
+
+	memset(out, 0, sizeof(*out));
+	out->slot = in->slot;
+	util_format_time(in->slot, slot_text, sizeof(slot_text));
+
+	if (!in->observed) {
+		out->action = PLAN_FAIL;
+		snprintf(out->reason, sizeof(out->reason), "not observed: %s",
+		    in->observe_error != NULL ? in->observe_error : "unknown");
+		return;
+	}
+	if (in->slot_taken && !in->force) {
+		out->action = PLAN_NONE;
+		snprintf(out->reason, sizeof(out->reason),
+		    "slot %s already done", slot_text);
+		return;
+	}
+	plan_snapshot_name(prefix, in->pool->cluster, in->pool->nodepool,
+	    in->slot, out->name);
+	if (in->force) {
+		out->action = PLAN_CREATE;
+		snprintf(out->reason, sizeof(out->reason), "requested by hand");
+		return;
+	}
+	if (in->pool->policy.snapshot_when == WHEN_CHANGED && in->have_newest &&
+	    plan_versions_equal(&in->live, &in->newest)) {
+		out->action = PLAN_SKIP;
+		out->name[0] = '\0';
+		snprintf(out->reason, sizeof(out->reason),
+		    "unchanged since %s (%s, Kubernetes %s)",
+		    in->newest_name != NULL ? in->newest_name : "the newest",
+		    in->live.node_image_version, in->live.kubernetes_version);
+		return;
+	}
+	out->action = PLAN_CREATE;
+	if (!in->have_newest)
+		snprintf(out->reason, sizeof(out->reason),
+		    "slot %s due; first snapshot of the pool", slot_text);
+	else if (in->pool->policy.snapshot_when == WHEN_ALWAYS)
+		snprintf(out->reason, sizeof(out->reason),
+		    "slot %s due (snapshot_when = always)", slot_text);
+	else
+		snprintf(out->reason, sizeof(out->reason),
+		    "slot %s due; changed: %s -> %s", slot_text,
+		    in->newest.node_image_version,
+		    in->live.node_image_version);
+}
+
+const char *
+plan_action_name(enum plan_action a)
+{
+	switch (a) {
+	case PLAN_NONE: return "none";
+	case PLAN_CREATE: return "create";
+	case PLAN_SKIP: return "skip";
+	case PLAN_FAIL: return "fail";
+	}
+	return "?";
+}

@@ -1,0 +1,1109 @@
+/*
+ * run.c -- one run of the job: the data flow of DESIGN.md section 2.
+ *
+ *   load -> lock -> open store -> reconcile -> observe -> plan -> apply
+ *   -> report
+ *
+ * Everything that talks to ARM goes through http_batch so that the waits
+ * of many pools overlap (bounded by max_parallel); the store is written by
+ * this thread only, as each answer arrives.  The rules that make a crash
+ * harmless:
+ *   - the intent (a snapshots row in state "creating", with the
+ *     deterministic name of the slot) is committed before the PUT is sent;
+ *   - the next run's reconcile GETs every row left "creating"/"deleting"
+ *     and settles it from what Azure holds;
+ *   - a rerun in the same slot PUTs the same name, which ARM treats as an
+ *     update of the same snapshot, never a second one.
+ * One pool's failure is recorded against that pool and never stops the
+ * others; the exit code says whether any failed.
+ */
+#include "job/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "job/arm.h"
+#include "job/cli.h"
+#include "job/http.h"
+#include "job/log.h"
+#include "job/metrics.h"
+#include "job/plan.h"
+#include "job/schedule.h"
+#include "job/token.h"
+#include "job/util.h"
+
+#define TAG_MANAGED "aksnap-managed"
+#define TAG_POOL "aksnap-pool"
+#define TAG_SLOT "aksnap-slot"
+
+/* What one pool goes through in a run. */
+struct pool_run {
+	const struct pool_conf *pc;
+	struct schedule sched;
+	int64_t pool_id;
+	char arm_id[512];  /* the agent pool's ARM id */
+	char location[64]; /* the cluster's, from the observe GET */
+	int observed;
+	char observe_error[512];
+	struct db_versions live;
+	char provisioning_state[32];
+	struct plan_result plan;
+	int have_newest;
+	struct db_snapshot newest;
+	int64_t snap_id;
+	char snap_arm_id[512];
+	int failed;
+	char error[512];
+	int taken;
+	struct pool_run *next_in_cluster;
+};
+
+/* The pools of one managed cluster share one GET. */
+struct cluster_group {
+	const char *subscription, *resource_group, *cluster;
+	struct pool_run *first;
+	char url[1024];
+};
+
+struct run {
+	const struct config *cfg;
+	const struct run_options *opts;
+	struct db *db;
+	struct http_client *http;
+	struct token_provider *tokens;
+	struct arm *arm;
+	struct pool_run *pools;
+	size_t npools;
+	struct cluster_group *groups;
+	size_t ngroups;
+	struct db_run rec;
+	int64_t started_ms;
+	int pending_writes; /* outcomes written in the current transaction */
+	int reached_arm;    /* at least one HTTP answer from ARM */
+};
+
+int
+run_lock(const struct config *cfg, int *fd)
+{
+	char path[PATH_MAX + 8];
+	int f;
+
+	snprintf(path, sizeof(path), "%s.lock", cfg->database);
+	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0) {
+		log_err(NULL, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		close(f);
+		if (e == EWOULDBLOCK) {
+			log_warn(NULL, "another aksnap holds the run lock %s; "
+			    "nothing done", path);
+			return 1;
+		}
+		log_err(NULL, "%s: flock: %s", path, strerror(e));
+		return -1;
+	}
+	*fd = f;
+	return 0;
+}
+
+static const char *
+mode_name(enum run_mode m)
+{
+	switch (m) {
+	case RUN_SCHEDULED: return "run";
+	case RUN_DRY: return "dry-run";
+	case RUN_SNAPSHOT: return "snapshot";
+	}
+	return "run";
+}
+
+/* Group writes into transactions: crash-safe (intents are already
+ * committed) and far cheaper than one commit per row. */
+static void
+write_begin(struct run *r)
+{
+	if (r->pending_writes == 0 && db_begin(r->db) == 0)
+		r->pending_writes = 1;
+}
+
+static void
+write_flush(struct run *r, int force)
+{
+	if (r->pending_writes == 0)
+		return;
+	if (force || ++r->pending_writes > 256) {
+		if (db_commit(r->db))
+			db_rollback(r->db);
+		r->pending_writes = 0;
+	}
+}
+
+static void
+record_decision(struct run *r, struct pool_run *p, int64_t snap_id,
+    time_t slot, const char *action, const char *reasons)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = r->rec.id;
+	d.pool_id = p->pool_id;
+	d.snapshot_id = snap_id;
+	d.at = r->opts->as_of;
+	d.slot = slot;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	(void)db_decision_add(r->db, &d);
+}
+
+static void
+pool_fail(struct pool_run *p, const char *fmt, const char *what)
+{
+	p->failed = 1;
+	snprintf(p->error, sizeof(p->error), fmt, what);
+}
+
+static void
+describe_arm_error(const struct arm_error *e, char *out, size_t len)
+{
+	if (e->status == 0)
+		snprintf(out, len, "no answer from ARM: %s", e->message);
+	else
+		snprintf(out, len, "%ld %s: %s (x-ms-request-id %s)", e->status,
+		    e->code[0] != '\0' ? e->code : "error", e->message,
+		    e->request_id[0] != '\0' ? e->request_id : "-");
+}
+
+static void
+versions_from_snapshot(const struct arm_snapshot *s, struct db_versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(v->node_image_version, s->node_image_version,
+	    sizeof(v->node_image_version));
+	util_strlcpy(v->kubernetes_version, s->kubernetes_version,
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, s->os_type, sizeof(v->os_type));
+	util_strlcpy(v->os_sku, s->os_sku, sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, s->vm_size, sizeof(v->vm_size));
+	v->enable_fips = s->enable_fips;
+}
+
+static void
+versions_from_pool(const struct arm_agent_pool *a, struct db_versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(v->node_image_version, a->node_image_version,
+	    sizeof(v->node_image_version));
+	/* What runs, not what was asked for. */
+	util_strlcpy(v->kubernetes_version,
+	    a->current_orchestrator_version[0] != '\0'
+		? a->current_orchestrator_version
+		: a->orchestrator_version,
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
+	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
+	v->enable_fips = a->enable_fips;
+}
+
+/* ---- setup ---- */
+
+static int
+select_pools(struct run *r)
+{
+	const struct config *cfg = r->cfg;
+	const char **sel = r->opts->pools;
+	size_t n = 0;
+
+	if (sel != NULL) {
+		for (size_t i = 0; sel[i] != NULL; i++) {
+			if (config_find_pool(cfg, sel[i]) == NULL) {
+				log_err(NULL, "unknown pool '%s' (not in %s)",
+				    sel[i], cfg->path);
+				return -1;
+			}
+		}
+	}
+	r->pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->pools));
+	if (r->pools == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->npools; i++) {
+		const struct pool_conf *pc = &cfg->pools[i];
+		struct pool_run *p;
+		char err[256];
+		int wanted = (sel == NULL);
+
+		for (size_t j = 0; sel != NULL && sel[j] != NULL; j++)
+			if (strcmp(sel[j], pc->key) == 0)
+				wanted = 1;
+		if (!wanted)
+			continue;
+		p = &r->pools[n++];
+		p->pc = pc;
+		if (schedule_parse(pc->policy.schedule, &p->sched, err,
+		    sizeof(err))) {
+			/* config_load validated it; this cannot happen. */
+			log_err(pc->key, "schedule: %s", err);
+			return -1;
+		}
+		arm_agent_pool_id(pc->subscription, pc->resource_group,
+		    pc->cluster, pc->nodepool, p->arm_id, sizeof(p->arm_id));
+	}
+	r->npools = n;
+	return 0;
+}
+
+static int
+group_cmp(const void *a, const void *b)
+{
+	const struct pool_run *const *x = a, *const *y = b;
+	int c;
+
+	c = strcasecmp((*x)->pc->subscription, (*y)->pc->subscription);
+	if (c == 0)
+		c = strcasecmp((*x)->pc->resource_group,
+		    (*y)->pc->resource_group);
+	if (c == 0)
+		c = strcasecmp((*x)->pc->cluster, (*y)->pc->cluster);
+	return c;
+}
+
+/* Sort pools by cluster (ARM names are case-insensitive) and chain them. */
+static int
+group_pools(struct run *r)
+{
+	struct pool_run **v;
+	size_t g = 0;
+
+	if (r->npools == 0)
+		return 0;
+	v = calloc(r->npools, sizeof(*v));
+	r->groups = calloc(r->npools, sizeof(*r->groups));
+	if (v == NULL || r->groups == NULL) {
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < r->npools; i++)
+		v[i] = &r->pools[i];
+	qsort(v, r->npools, sizeof(*v), group_cmp);
+	for (size_t i = 0; i < r->npools; i++) {
+		if (i == 0 || group_cmp(&v[i - 1], &v[i]) != 0) {
+			struct cluster_group *cg = &r->groups[g++];
+
+			cg->subscription = v[i]->pc->subscription;
+			cg->resource_group = v[i]->pc->resource_group;
+			cg->cluster = v[i]->pc->cluster;
+			arm_cluster_url(r->arm, cg->subscription,
+			    cg->resource_group, cg->cluster, cg->url,
+			    sizeof(cg->url));
+		}
+		v[i]->next_in_cluster = r->groups[g - 1].first;
+		r->groups[g - 1].first = v[i];
+	}
+	r->ngroups = g;
+	free(v);
+	return 0;
+}
+
+static int
+sync_pools(struct run *r)
+{
+	if (db_begin(r->db))
+		return -1;
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+		int got;
+
+		if (db_pool_sync(r->db, p->pc, &p->pool_id))
+			goto fail;
+		got = db_snapshot_newest_active(r->db, p->pool_id, &p->newest);
+		if (got < 0)
+			goto fail;
+		p->have_newest = got;
+	}
+	return db_commit(r->db);
+fail:
+	db_rollback(r->db);
+	return -1;
+}
+
+/* ---- reconcile ---- */
+
+/*
+ * A previous run died between writing an intent and recording its
+ * outcome.  Ask Azure what became of each such snapshot and settle the
+ * row: that is all a crash can leave behind.
+ */
+static int
+reconcile(struct run *r)
+{
+	int unsettled = 0;
+
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+		static const char *const states[] = {"creating", "deleting"};
+
+		for (size_t k = 0; k < 2; k++) {
+			struct db_snapshot *list = NULL;
+			size_t n = 0;
+
+			if (db_snapshot_list(r->db, p->pool_id, states[k],
+			    &list, &n))
+				return -1;
+			for (size_t j = 0; j < n; j++) {
+				struct db_snapshot *s = &list[j];
+				struct arm_snapshot got;
+				struct arm_error e;
+				char why[600];
+
+				if (arm_snapshot_get(r->arm, p->pc->key,
+				    s->arm_id, &got, &e) == 0) {
+					struct db_versions v;
+
+					r->reached_arm = 1;
+					versions_from_snapshot(&got, &v);
+					/* A delete that never reached ARM:
+					 * back to retention's care. */
+					if (db_snapshot_set_active(r->db, s->id,
+					    got.created_at ? got.created_at
+							   : s->created_at,
+					    &v) == 0)
+						log_info(p->pc->key,
+						    "%s: settled as active "
+						    "(left %s by an earlier "
+						    "run)",
+						    s->name, s->state);
+					if (!p->have_newest ||
+					    got.created_at >
+						p->newest.created_at) {
+						(void)db_snapshot_get(r->db,
+						    s->id, &p->newest);
+						p->have_newest = 1;
+					}
+					continue;
+				}
+				if (e.status == 404) {
+					const char *to = k == 0 ? "failed"
+								: "deleted";
+
+					r->reached_arm = 1;
+					snprintf(why, sizeof(why),
+					    "not found in Azure after an "
+					    "interrupted run (404, "
+					    "x-ms-request-id %s)",
+					    e.request_id);
+					(void)db_snapshot_set_state(r->db,
+					    s->id, to,
+					    k == 0 ? why : NULL);
+					log_info(p->pc->key,
+					    "%s: settled as %s (left %s by "
+					    "an earlier run)",
+					    s->name, to, s->state);
+					continue;
+				}
+				/* Still unknown: leave it for the next run. */
+				if (e.status != 0)
+					r->reached_arm = 1;
+				unsettled++;
+			}
+			free(list);
+		}
+	}
+	if (unsettled > 0)
+		log_warn(NULL, "%d snapshot(s) left by an earlier run could "
+		    "not be settled yet; the next run tries again", unsettled);
+	return 0;
+}
+
+/* ---- observe ---- */
+
+static void
+observe_group(struct run *r, struct cluster_group *cg,
+    const struct http_response *resp, int rc)
+{
+	struct arm_cluster cl;
+	struct arm_error e;
+	char err[256], why[600];
+
+	memset(&cl, 0, sizeof(cl));
+	if (rc == 0)
+		r->reached_arm = 1;
+	if (rc != 0 || resp->status != 200) {
+		arm_error_from_response(resp, &e);
+		if (rc != 0)
+			util_strlcpy(e.message, resp->error, sizeof(e.message));
+		arm_log_failure(cg->first->pc->key, "GET", cg->url, &e);
+		describe_arm_error(&e, why, sizeof(why));
+		for (struct pool_run *p = cg->first; p != NULL;
+		    p = p->next_in_cluster) {
+			if (e.status == 404) {
+				snprintf(p->observe_error,
+				    sizeof(p->observe_error),
+				    "cluster %s not found (%s)",
+				    p->pc->cluster, why);
+				/* The cluster is gone: that is an
+				 * observation too. */
+				(void)db_observation_add(r->db, r->rec.id,
+				    p->pool_id, r->opts->as_of, NULL,
+				    "missing");
+			} else {
+				snprintf(p->observe_error,
+				    sizeof(p->observe_error),
+				    "GET cluster %s: %s", p->pc->cluster, why);
+			}
+		}
+		return;
+	}
+	if (arm_cluster_parse(resp->body.data, &cl, err, sizeof(err))) {
+		log_err(cg->first->pc->key,
+		    "GET %s: 200 but the body is not a managed cluster: %s "
+		    "(x-ms-request-id %s)",
+		    cg->url, err, resp->request_id);
+		for (struct pool_run *p = cg->first; p != NULL;
+		    p = p->next_in_cluster)
+			snprintf(p->observe_error, sizeof(p->observe_error),
+			    "unreadable cluster answer: %s", err);
+		return;
+	}
+	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster) {
+		const struct arm_agent_pool *ap = NULL;
+
+		for (size_t i = 0; i < cl.npools; i++)
+			if (strcasecmp(cl.pools[i].name, p->pc->nodepool) == 0)
+				ap = &cl.pools[i];
+		util_strlcpy(p->location, cl.location, sizeof(p->location));
+		(void)db_pool_set_location(r->db, p->pool_id, cl.location);
+		if (ap == NULL) {
+			snprintf(p->observe_error, sizeof(p->observe_error),
+			    "node pool %s not found in cluster %s",
+			    p->pc->nodepool, p->pc->cluster);
+			log_err(p->pc->key, "%s", p->observe_error);
+			(void)db_observation_add(r->db, r->rec.id, p->pool_id,
+			    r->opts->as_of, NULL, "missing");
+			continue;
+		}
+		versions_from_pool(ap, &p->live);
+		util_strlcpy(p->provisioning_state, ap->provisioning_state,
+		    sizeof(p->provisioning_state));
+		p->observed = 1;
+		r->rec.observed++;
+		(void)db_observation_add(r->db, r->rec.id, p->pool_id,
+		    r->opts->as_of, &p->live, ap->provisioning_state);
+	}
+	arm_cluster_free(&cl);
+}
+
+struct batch_ctx {
+	struct run *r;
+	struct http_response *resps;
+	size_t *index; /* request i -> group or pool index */
+};
+
+static void
+observe_done(void *vctx, size_t i, int rc)
+{
+	struct batch_ctx *ctx = vctx;
+	struct run *r = ctx->r;
+
+	write_begin(r);
+	observe_group(r, &r->groups[i], &ctx->resps[i], rc);
+	write_flush(r, 0);
+	http_response_free(&ctx->resps[i]);
+}
+
+static int
+observe(struct run *r)
+{
+	struct http_request *reqs;
+	struct http_response *resps;
+	struct batch_ctx ctx;
+	int rc;
+
+	if (r->ngroups == 0)
+		return 0;
+	reqs = calloc(r->ngroups, sizeof(*reqs));
+	resps = calloc(r->ngroups, sizeof(*resps));
+	if (reqs == NULL || resps == NULL) {
+		free(reqs);
+		free(resps);
+		return -1;
+	}
+	for (size_t i = 0; i < r->ngroups; i++) {
+		reqs[i].method = "GET";
+		reqs[i].url = r->groups[i].url;
+		reqs[i].auth = 1;
+		reqs[i].context = r->groups[i].first->pc->key;
+		reqs[i].throttle_key = r->groups[i].subscription;
+		http_response_init(&resps[i]);
+	}
+	ctx.r = r;
+	ctx.resps = resps;
+	ctx.index = NULL;
+	rc = http_batch(r->http, reqs, resps, r->ngroups,
+	    r->cfg->max_parallel, observe_done, &ctx);
+	write_flush(r, 1);
+	free(reqs);
+	free(resps);
+	return rc;
+}
+
+/* ---- plan ---- */
+
+static int
+plan(struct run *r)
+{
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+		struct plan_input in;
+		char err[256];
+		int taken;
+
+		memset(&in, 0, sizeof(in));
+		in.pool = p->pc;
+		in.force = (r->opts->mode == RUN_SNAPSHOT);
+		if (plan_slot(&p->sched, r->cfg->timezone, r->opts->as_of,
+		    in.force, &in.slot, err, sizeof(err))) {
+			p->plan.action = PLAN_FAIL;
+			util_strlcpy(p->plan.reason, err,
+			    sizeof(p->plan.reason));
+			continue;
+		}
+		taken = db_slot_taken(r->db, p->pool_id, in.slot);
+		if (taken < 0)
+			return -1;
+		in.slot_taken = taken;
+		in.observed = p->observed;
+		in.observe_error = p->observe_error;
+		in.live = p->live;
+		in.have_newest = p->have_newest;
+		if (p->have_newest) {
+			in.newest = p->newest.v;
+			in.newest_name = p->newest.name;
+		}
+		plan_decide(&in, r->cfg->name_prefix, &p->plan);
+	}
+	return 0;
+}
+
+/* ---- apply ---- */
+
+struct put_ctx {
+	struct run *r;
+	struct pool_run **who;
+	struct http_response *resps;
+	char **urls;
+};
+
+static void
+put_done(void *vctx, size_t i, int rc)
+{
+	struct put_ctx *ctx = vctx;
+	struct run *r = ctx->r;
+	struct pool_run *p = ctx->who[i];
+	struct http_response *resp = &ctx->resps[i];
+	struct arm_snapshot s;
+	struct arm_error e;
+	char err[256], why[600];
+
+	if (rc == 0)
+		r->reached_arm = 1;
+	write_begin(r);
+	if (rc == 0 && (resp->status == 200 || resp->status == 201) &&
+	    arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) == 0) {
+		struct db_versions v;
+
+		versions_from_snapshot(&s, &v);
+		if (db_snapshot_set_active(r->db, p->snap_id,
+		    s.created_at ? s.created_at : r->opts->as_of, &v) == 0) {
+			p->taken = 1;
+			r->rec.taken++;
+			log_info(p->pc->key, "snapshot %s taken (%s, Kubernetes "
+			    "%s)", p->plan.name, v.node_image_version,
+			    v.kubernetes_version);
+		}
+		goto out;
+	}
+	if (rc == 0 && (resp->status == 200 || resp->status == 201)) {
+		/* Created, but we cannot read what: leave it creating so the
+		 * next run's reconcile settles it with a GET. */
+		log_err(p->pc->key, "PUT %s: %ld but the body is not a "
+		    "snapshot: %s (x-ms-request-id %s); the next run settles "
+		    "it", ctx->urls[i], resp->status, err, resp->request_id);
+		pool_fail(p, "unreadable PUT answer: %s", err);
+		goto out;
+	}
+	arm_error_from_response(resp, &e);
+	if (rc != 0)
+		util_strlcpy(e.message, resp->error, sizeof(e.message));
+	arm_log_failure(p->pc->key, "PUT", ctx->urls[i], &e);
+	describe_arm_error(&e, why, sizeof(why));
+	if (rc != 0 || http_retryable_status(resp->status)) {
+		/* It may or may not have been created: keep "creating" and
+		 * let reconcile ask. */
+		pool_fail(p, "PUT snapshot: %s", why);
+	} else {
+		/* A definite refusal (4xx): nothing was created. */
+		(void)db_snapshot_set_state(r->db, p->snap_id, "failed", why);
+		pool_fail(p, "PUT snapshot: %s", why);
+	}
+	record_decision(r, p, p->snap_id, p->plan.slot, "fail", why);
+out:
+	write_flush(r, 0);
+	http_response_free(resp);
+}
+
+static int
+apply_creates(struct run *r)
+{
+	struct http_request *reqs = NULL;
+	struct http_response *resps = NULL;
+	struct pool_run **who = NULL;
+	char **bodies = NULL, **urls = NULL;
+	size_t n = 0, cap = r->npools;
+	struct put_ctx ctx;
+	int rc = -1;
+
+	if (cap == 0)
+		return 0;
+	reqs = calloc(cap, sizeof(*reqs));
+	resps = calloc(cap, sizeof(*resps));
+	who = calloc(cap, sizeof(*who));
+	bodies = calloc(cap, sizeof(*bodies));
+	urls = calloc(cap, sizeof(*urls));
+	if (!reqs || !resps || !who || !bodies || !urls)
+		goto done;
+
+	/* 1. Intents first, committed, before any PUT leaves. */
+	if (db_begin(r->db))
+		goto done;
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+		struct arm_tag tags[3];
+		char slot[32];
+
+		if (p->plan.action != PLAN_CREATE)
+			continue;
+		if (p->location[0] == '\0') {
+			pool_fail(p, "%s", "cluster location unknown");
+			continue;
+		}
+		arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
+		    p->plan.name, p->snap_arm_id, sizeof(p->snap_arm_id));
+		if (db_snapshot_intent(r->db, p->pool_id, p->plan.name,
+		    p->snap_arm_id, p->plan.slot, r->opts->as_of, &p->snap_id)) {
+			db_rollback(r->db);
+			goto done;
+		}
+		record_decision(r, p, p->snap_id, p->plan.slot, "create",
+		    p->plan.reason);
+		util_format_time(p->plan.slot, slot, sizeof(slot));
+		memset(tags, 0, sizeof(tags));
+		util_strlcpy(tags[0].key, TAG_MANAGED, sizeof(tags[0].key));
+		util_strlcpy(tags[0].value, "true", sizeof(tags[0].value));
+		util_strlcpy(tags[1].key, TAG_POOL, sizeof(tags[1].key));
+		util_strlcpy(tags[1].value, p->pc->key, sizeof(tags[1].value));
+		util_strlcpy(tags[2].key, TAG_SLOT, sizeof(tags[2].key));
+		util_strlcpy(tags[2].value, slot, sizeof(tags[2].value));
+		bodies[n] = arm_snapshot_put_body(p->location, p->arm_id, tags,
+		    3);
+		urls[n] = malloc(1024);
+		if (bodies[n] == NULL || urls[n] == NULL) {
+			db_rollback(r->db);
+			goto done;
+		}
+		arm_url(r->arm, p->snap_arm_id, "", urls[n], 1024);
+		reqs[n].method = "PUT";
+		reqs[n].url = urls[n];
+		reqs[n].body = bodies[n];
+		reqs[n].auth = 1;
+		reqs[n].context = p->pc->key;
+		reqs[n].throttle_key = p->pc->subscription;
+		http_response_init(&resps[n]);
+		who[n] = p;
+		n++;
+	}
+	if (db_commit(r->db))
+		goto done;
+
+	/* 2. The PUTs, concurrently; outcomes recorded as they land. */
+	ctx.r = r;
+	ctx.who = who;
+	ctx.resps = resps;
+	ctx.urls = urls;
+	if (n > 0 && http_batch(r->http, reqs, resps, n, r->cfg->max_parallel,
+	    put_done, &ctx))
+		goto done;
+	write_flush(r, 1);
+	rc = 0;
+done:
+	for (size_t i = 0; i < cap && bodies != NULL; i++) {
+		free(bodies[i]);
+		if (urls != NULL)
+			free(urls[i]);
+	}
+	free(bodies);
+	free(urls);
+	free(who);
+	free(resps);
+	free(reqs);
+	return rc;
+}
+
+static int
+apply_skips(struct run *r)
+{
+	if (db_begin(r->db))
+		return -1;
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+
+		if (p->plan.action == PLAN_SKIP) {
+			record_decision(r, p, 0, p->plan.slot, "skip",
+			    p->plan.reason);
+			r->rec.skipped++;
+		}
+	}
+	return db_commit(r->db);
+}
+
+/* ---- report ---- */
+
+static void
+print_plan(const struct run *r)
+{
+	if (r->opts->json) {
+		json_t *doc = json_object(), *arr = json_array();
+		char t[32];
+		char *s;
+
+		util_format_time(r->opts->as_of, t, sizeof(t));
+		json_object_set_new(doc, "as_of", json_string(t));
+		json_object_set_new(doc, "dry_run",
+		    json_boolean(r->opts->mode == RUN_DRY));
+		for (size_t i = 0; i < r->npools; i++) {
+			const struct pool_run *p = &r->pools[i];
+			json_t *o = json_object();
+			char slot[32];
+
+			util_format_time(p->plan.slot, slot, sizeof(slot));
+			json_object_set_new(o, "pool", json_string(p->pc->key));
+			json_object_set_new(o, "action",
+			    json_string(plan_action_name(p->plan.action)));
+			json_object_set_new(o, "slot", json_string(slot));
+			json_object_set_new(o, "snapshot",
+			    p->plan.name[0] ? json_string(p->plan.name)
+					    : json_null());
+			json_object_set_new(o, "reasons",
+			    json_string(p->plan.reason));
+			if (p->observed) {
+				json_object_set_new(o, "node_image_version",
+				    json_string(p->live.node_image_version));
+				json_object_set_new(o, "kubernetes_version",
+				    json_string(p->live.kubernetes_version));
+			}
+			if (r->opts->mode != RUN_DRY) {
+				json_object_set_new(o, "state",
+				    json_string(p->failed ? "failed"
+					: p->taken	  ? "active"
+							  : "unchanged"));
+				if (p->failed)
+					json_object_set_new(o, "error",
+					    json_string(p->error));
+			}
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(doc, "pools", arr);
+		json_object_set_new(doc, "observed",
+		    json_integer(r->rec.observed));
+		json_object_set_new(doc, "taken", json_integer(r->rec.taken));
+		json_object_set_new(doc, "skipped",
+		    json_integer(r->rec.skipped));
+		json_object_set_new(doc, "failed", json_integer(r->rec.failed));
+		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(doc);
+		return;
+	}
+	printf("%-24s %-7s %-48s %s\n", "POOL", "ACTION", "SNAPSHOT", "REASON");
+	for (size_t i = 0; i < r->npools; i++) {
+		const struct pool_run *p = &r->pools[i];
+		const char *action = plan_action_name(p->plan.action);
+
+		if (r->opts->mode != RUN_DRY && p->failed)
+			action = "FAILED";
+		printf("%-24s %-7s %-48s %s\n", p->pc->key, action,
+		    p->plan.name[0] ? p->plan.name : "-",
+		    (r->opts->mode != RUN_DRY && p->failed) ? p->error
+							     : p->plan.reason);
+	}
+	if (r->opts->mode != RUN_DRY)
+		printf("\n%d observed, %d taken, %d skipped, %d failed\n",
+		    r->rec.observed, r->rec.taken, r->rec.skipped,
+		    r->rec.failed);
+}
+
+static void
+count_failures(struct run *r)
+{
+	r->rec.failed = 0;
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+
+		if (p->plan.action == PLAN_FAIL && !p->failed) {
+			p->failed = 1;
+			util_strlcpy(p->error, p->plan.reason, sizeof(p->error));
+		}
+		if (p->failed)
+			r->rec.failed++;
+	}
+}
+
+/* The plan's failures (pools not observed) are recorded as decisions too,
+ * so that `explain` and the store show why a slot was not taken. */
+static void
+record_plan_failures(struct run *r)
+{
+	if (db_begin(r->db))
+		return;
+	for (size_t i = 0; i < r->npools; i++) {
+		struct pool_run *p = &r->pools[i];
+
+		if (p->plan.action == PLAN_FAIL)
+			record_decision(r, p, 0, p->plan.slot, "fail",
+			    p->plan.reason);
+	}
+	if (db_commit(r->db))
+		db_rollback(r->db);
+}
+
+static void
+write_metrics(struct run *r)
+{
+	struct metrics_pool *mp;
+
+	mp = calloc(r->npools ? r->npools : 1, sizeof(*mp));
+	if (mp == NULL)
+		return;
+	for (size_t i = 0; i < r->npools; i++) {
+		mp[i].key = r->pools[i].pc->key;
+		mp[i].pool_id = r->pools[i].pool_id;
+		mp[i].failed = r->pools[i].failed;
+		mp[i].observed = r->pools[i].observed;
+		mp[i].live = &r->pools[i].live;
+	}
+	(void)metrics_write(r->cfg->metrics_file, r->db, &r->rec, mp,
+	    r->npools,
+	    (double)(util_monotonic_ms() - r->started_ms) / 1000.0);
+	free(mp);
+}
+
+int
+run_execute(const struct config *cfg, const struct run_options *opts)
+{
+	struct run r;
+	struct http_options ho;
+	const char *token;
+	int lockfd = -1, rc = EXIT_FAILED, locked;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.opts = opts;
+	r.started_ms = util_monotonic_ms();
+	r.rec.exit_code = -1;
+	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
+
+	if (select_pools(&r)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	locked = run_lock(cfg, &lockfd);
+	if (locked != 0) {
+		rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+		goto out;
+	}
+	if (db_open(cfg->database, &r.db))
+		goto out;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.timeout_s = cfg->request_timeout;
+	ho.ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
+	r.http = http_client_new(&ho);
+	if (r.http == NULL)
+		goto out;
+	r.tokens = token_provider_new(cfg, r.http);
+	if (r.tokens == NULL) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	http_client_set_token_source(r.http, token_source_cb, r.tokens);
+	r.arm = arm_new(r.http, cfg->arm_endpoint, cfg->api_version);
+	if (r.arm == NULL)
+		goto out;
+
+	if (db_run_start(r.db, util_now(), opts->as_of, r.rec.mode, &r.rec.id))
+		goto out;
+	if (group_pools(&r) || sync_pools(&r))
+		goto finish;
+
+	/* One token for the run; failing here means nothing has started. */
+	if (r.npools > 0 && token_get(r.tokens, 0, &token)) {
+		rc = token_failure_transient(r.tokens) ? EXIT_TEMP : EXIT_FAILED;
+		goto finish;
+	}
+	if (opts->mode != RUN_DRY && reconcile(&r))
+		goto finish;
+	if (observe(&r))
+		goto finish;
+	if (r.ngroups > 0 && !r.reached_arm) {
+		log_err(NULL, "ARM at %s did not answer; nothing done",
+		    cfg->arm_endpoint);
+		rc = EXIT_TEMP;
+		goto finish;
+	}
+	if (plan(&r))
+		goto finish;
+	if (opts->mode != RUN_DRY) {
+		record_plan_failures(&r);
+		if (apply_skips(&r) || apply_creates(&r))
+			goto finish;
+	}
+	count_failures(&r);
+	rc = r.rec.failed > 0 ? EXIT_FAILED : EXIT_DONE;
+	if (opts->mode == RUN_DRY || opts->json || log_verbosity() > 0)
+		print_plan(&r);
+
+finish:
+	r.rec.exit_code = rc;
+	r.rec.finished_at = util_now();
+	(void)db_run_finish(r.db, &r.rec);
+	if (opts->mode != RUN_DRY && cfg->metrics_file[0] != '\0')
+		write_metrics(&r);
+out:
+	arm_free(r.arm);
+	token_provider_free(r.tokens);
+	http_client_free(r.http);
+	db_close(r.db);
+	if (lockfd >= 0)
+		close(lockfd);
+	free(r.groups);
+	free(r.pools);
+	return rc;
+}
+
+/* ---- the commands ---- */
+
+static int
+parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
+    int allow_dry, const char ***pools)
+{
+	static const struct option lopts[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"as-of", required_argument, NULL, 'a'},
+	    {"pool", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	size_t np = 0;
+	int ch;
+
+	*pools = calloc((size_t)argc + 1, sizeof(**pools));
+	if (*pools == NULL)
+		return -1;
+	o->as_of = util_now();
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (!allow_dry) {
+				cli_usage_error(cmd, "--dry-run: not an option "
+				    "of %s", cmd);
+				return -1;
+			}
+			o->mode = RUN_DRY;
+			break;
+		case 'a':
+			if (util_parse_time(optarg, &o->as_of)) {
+				cli_usage_error(cmd, "--as-of: expected an RFC "
+				    "3339 time such as 2026-03-16T03:00:00Z, "
+				    "got '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'p': (*pools)[np++] = optarg; break;
+		default:
+			cli_usage_error(cmd, "unknown option '%s'",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (o->mode == RUN_SNAPSHOT) {
+		for (int i = optind; i < argc; i++)
+			(*pools)[np++] = argv[i];
+		if (np == 0) {
+			cli_usage_error(cmd, "name at least one POOL");
+			return -1;
+		}
+	} else if (optind < argc) {
+		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	o->pools = np > 0 ? *pools : NULL;
+	return 0;
+}
+
+static int
+run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
+    int allow_dry)
+{
+	struct run_options o;
+	struct config *cfg = NULL;
+	const char **pools = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = mode;
+	o.json = cli->json;
+	if (parse_run_args(argv[0], argc, argv, &o, allow_dry, &pools)) {
+		free(pools);
+		return EXIT_USAGE;
+	}
+	if (cli_load_config(cli, &cfg)) {
+		free(pools);
+		return EXIT_USAGE;
+	}
+	rc = run_execute(cfg, &o);
+	config_free(cfg);
+	free(pools);
+	return rc;
+}
+
+int
+cmd_run(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_SCHEDULED, 1);
+}
+
+int
+cmd_plan(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_DRY, 0);
+}
+
+int
+cmd_snapshot(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_SNAPSHOT, 0);
+}

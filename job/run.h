@@ -1,0 +1,43 @@
+#ifndef AKSNAP_RUN_H
+#define AKSNAP_RUN_H
+
+/*
+ * run.h -- one run of the job (DESIGN.md section 2): load, lock, open the
+ * store, reconcile, observe, plan, apply, report.
+ */
+
+#include <time.h>
+
+#include "config/config.h"
+
+enum run_mode {
+	RUN_SCHEDULED = 0, /* aksnap run */
+	RUN_DRY,           /* aksnap run --dry-run, aksnap plan */
+	RUN_SNAPSHOT,      /* aksnap snapshot POOL... */
+};
+
+struct run_options {
+	enum run_mode mode;
+	time_t as_of;        /* --as-of, or the clock */
+	const char **pools;  /* --pool NAME... / snapshot POOL... (NULL-ended), or NULL = all */
+	int json;            /* --json summary */
+};
+
+/*
+ * run_execute(cfg, opts):
+ * Do one run over the pools of ${cfg} selected by ${opts}.  Return the
+ * exit code (DESIGN.md section 3): 0 all done, 1 a pool failed, 2 usage
+ * (unknown pool), 75 lock held or Azure unreachable before anything
+ * started.
+ */
+int run_execute(const struct config *cfg, const struct run_options *opts);
+
+/*
+ * run_lock(cfg, fd):
+ * Take the run lock (flock on "<database>.lock", non-blocking).  0 with the
+ * descriptor (close it to release), 1 when another process holds it, -1
+ * on error (logged).
+ */
+int run_lock(const struct config *cfg, int *fd);
+
+#endif

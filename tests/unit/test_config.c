@@ -1,0 +1,886 @@
+/*
+ * test_config.c -- aksnap.ini parsing, resolution and validation.
+ *
+ * Each test writes a small INI file into a private temporary directory and
+ * loads it with config_load_errors(), so the file under test is right there
+ * in the test.  Error tests check that the message names the file, the line,
+ * the [section] and the key.
+ */
+/* cmocka.h needs these before it. */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "job/log.h"
+
+#define SUB0 "00000000-0000-0000-0000-000000000000"
+#define SUB1 "11111111-1111-1111-1111-111111111111"
+
+static char tmpdir[256];
+static char path[PATH_MAX];
+static char errs[16384];
+
+/* A pool section that is complete, for tests about something else. */
+#define POOL_OK(name, np)                                                      \
+	"[pool:" name "]\n"                                                    \
+	"resource_group = rg\n"                                                \
+	"cluster = aks\n"                                                      \
+	"nodepool = " np "\n"
+
+static int group_setup(void **state)
+{
+	const char *base = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "%s/aksnap-config-XXXXXX",
+	    base != NULL ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "%s/aksnap.ini", tmpdir);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *p, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	unlink(p);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+/* Write ${text} as the config file and load it. */
+static int load(const char *text, struct config **c)
+{
+	*c = NULL;
+	errs[0] = '\0';
+	write_file(path, text, 0644);
+	return config_load_errors(path, c, errs, sizeof(errs));
+}
+
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* The errors hold "path:line: where" (where = "[section] key:"). */
+static void assert_error(int line, const char *where)
+{
+	char want[PATH_MAX + 256];
+
+	snprintf(want, sizeof(want), "%s:%d: %s", path, line, where);
+	if (strstr(errs, want) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", want, errs);
+}
+
+/* Load ${text}, expect failure with exactly one error at line/where. */
+static void assert_one_error(const char *text, int line, const char *where)
+{
+	struct config *c = NULL;
+
+	assert_int_equal(load(text, &c), -1);
+	assert_null(c);
+	assert_error(line, where);
+	if (count_lines(errs) != 1)
+		fail_msg("expected one error, got:\n%s", errs);
+}
+
+static void assert_loads(const char *text, struct config **c)
+{
+	if (load(text, c) != 0)
+		fail_msg("unexpected errors:\n%s", errs);
+	assert_non_null(*c);
+}
+
+static const char full[] = "; a full configuration\n"
+                           "[aksnap]\n"
+                           "database = /tmp/aksnap-test.db\n"
+                           "subscription = " SUB0 "\n"
+                           "auth = workload-identity\n"
+                           "tenant = contoso.onmicrosoft.com\n"
+                           "client_id = 22222222-2222-2222-2222-222222222222\n"
+                           "arm_endpoint = http://127.0.0.1:8443/\n"
+                           "authority_host = http://localhost:8443\n"
+                           "imds_endpoint = http://169.254.169.254\n"
+                           "api_version = 2025-01-02-preview\n"
+                           "max_parallel = 16\n"
+                           "request_timeout = 2m\n"
+                           "metrics_file = /tmp/aksnap.prom\n"
+                           "name_prefix = snap\n"
+                           "timezone = UTC\n"
+                           "\n"
+                           "[pool:web]\n" /* 18 */
+                           "subscription = " SUB1 "\n"
+                           "resource_group = rg-web\n"
+                           "cluster = aks-prod\n"
+                           "nodepool = web\n"
+                           "policy = prod\n"
+                           "keep_daily = 30\n"
+                           "\n"
+                           "[pool:sys]\n" /* 26 */
+                           "resource_group = rg-web\n"
+                           "cluster = aks-prod\n"
+                           "nodepool = system\n"
+                           "\n"
+                           "[policy:prod]\n" /* 31: after the pools using it */
+                           "schedule = @every 6h\n"
+                           "snapshot_when = always\n"
+                           "keep_daily = 14\n"
+                           "keep_weekly = 8\n"
+                           "keep_within = 1d12h\n"
+                           "promote_after = never\n"
+                           "channel = prod\n"
+                           "\n"
+                           "[policy:default]\n"
+                           "keep_last = 5\n"
+                           "warn_image_age = 60d\n";
+
+static void test_config_loads_full_file_and_resolves_policies(void **state)
+{
+	struct config *c = NULL;
+	const struct pool_conf *web, *sys;
+
+	(void)state;
+	assert_loads(full, &c);
+	assert_string_equal(c->path, path);
+	assert_string_equal(c->database, "/tmp/aksnap-test.db");
+	assert_int_equal(c->auth, AUTH_WORKLOAD_IDENTITY);
+	assert_string_equal(c->tenant, "contoso.onmicrosoft.com");
+	/* A trailing slash is dropped so callers can append paths. */
+	assert_string_equal(c->arm_endpoint, "http://127.0.0.1:8443");
+	assert_string_equal(c->api_version, "2025-01-02-preview");
+	assert_int_equal(c->max_parallel, 16);
+	assert_int_equal(c->request_timeout, 120);
+	assert_string_equal(c->name_prefix, "snap");
+	assert_int_equal(c->npolicies, 2);
+	assert_int_equal(c->npools, 2);
+
+	web = config_find_pool(c, "web");
+	assert_non_null(web);
+	assert_int_equal(web->line, 18);
+	assert_string_equal(web->subscription, SUB1);
+	assert_string_equal(web->resource_group, "rg-web");
+	assert_string_equal(web->cluster, "aks-prod");
+	assert_string_equal(web->nodepool, "web");
+	assert_string_equal(web->policy_name, "prod");
+	assert_string_equal(web->policy.name, "prod");
+	/* defaults < [policy:prod] < the pool's own keys */
+	assert_int_equal(web->policy.keep_daily, 30); /* pool */
+	assert_int_equal(web->policy.keep_weekly, 8); /* policy */
+	assert_int_equal(web->policy.keep_monthly, 6); /* built-in */
+	assert_int_equal(
+	    web->policy.keep_last, 3); /* built-in, not default's */
+	assert_int_equal(web->policy.keep_within, 36 * 3600);
+	assert_true(web->policy.promote_after == PROMOTE_NEVER);
+	assert_int_equal(web->policy.snapshot_when, WHEN_ALWAYS);
+	assert_string_equal(web->policy.schedule, "@every 6h");
+	assert_string_equal(web->policy.channel, "prod");
+
+	/* No "policy =": [policy:default], and the [aksnap] subscription. */
+	sys = config_find_pool(c, "sys");
+	assert_non_null(sys);
+	assert_string_equal(sys->subscription, SUB0);
+	assert_string_equal(sys->policy_name, "default");
+	assert_int_equal(sys->policy.keep_last, 5);
+	assert_int_equal(sys->policy.warn_image_age, 60 * 86400);
+	assert_int_equal(sys->policy.keep_daily, 7);
+	assert_string_equal(sys->policy.schedule, "0 2 * * *");
+	assert_int_equal(sys->policy.snapshot_when, WHEN_CHANGED);
+
+	assert_null(config_find_pool(c, "nope"));
+	config_free(c);
+}
+
+static void test_config_defaults_apply_without_policy_sections(void **state)
+{
+	struct config *c = NULL;
+	const struct policy *pol;
+
+	(void)state;
+	assert_loads(POOL_OK("a", "np") "subscription = " SUB0 "\n", &c);
+	assert_string_equal(c->database, "/var/lib/aksnap/aksnap.db");
+	assert_int_equal(c->auth, AUTH_AUTO);
+	assert_string_equal(c->arm_endpoint, "https://management.azure.com");
+	assert_string_equal(
+	    c->authority_host, "https://login.microsoftonline.com");
+	assert_string_equal(c->imds_endpoint, "http://169.254.169.254");
+	assert_string_equal(c->api_version, "2026-08-01");
+	assert_int_equal(c->max_parallel, 8);
+	assert_int_equal(c->request_timeout, 60);
+	assert_string_equal(c->name_prefix, "aksnap");
+	assert_string_equal(c->timezone, "UTC");
+	assert_int_equal(c->npools, 1);
+	assert_string_equal(c->pools[0].policy_name, "");
+	pol = &c->pools[0].policy;
+	assert_string_equal(pol->name, "");
+	assert_string_equal(pol->schedule, "0 2 * * *");
+	assert_int_equal(pol->snapshot_when, WHEN_CHANGED);
+	assert_int_equal(pol->keep_last, 3);
+	assert_int_equal(pol->keep_hourly, 0);
+	assert_int_equal(pol->keep_daily, 7);
+	assert_int_equal(pol->keep_weekly, 4);
+	assert_int_equal(pol->keep_monthly, 6);
+	assert_int_equal(pol->keep_yearly, 0);
+	assert_int_equal(pol->keep_within, 2 * 86400);
+	assert_int_equal(pol->min_keep, 2);
+	assert_int_equal(pol->max_delete_per_run, 10);
+	assert_int_equal(pol->promote_after, 7 * 86400);
+	assert_string_equal(pol->channel, "stable");
+	assert_int_equal(pol->keep_promoted, 2);
+	assert_int_equal(pol->warn_baseline_age, 30 * 86400);
+	assert_int_equal(pol->warn_image_age, 75 * 86400);
+	config_free(c);
+}
+
+static void test_config_empty_value_means_default_and_comments_are_stripped(
+    void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_loads("\xEF\xBB\xBF[aksnap]\n"
+	             "ca_file =\n"
+	             "max_parallel = 4 ; four at a time\n"
+	             "# a comment\n"
+	             "   ; an indented comment\n"
+	             "name_prefix =   ; empty, so the default\n"
+	             "  subscription = " SUB0 "\n" /* indentation is ignored */
+	             "  timezone = UTC\n"
+	             "[pool:a]\n"
+	             "resource_group=rg\n"
+	             "cluster:aks\n"
+	             "nodepool = np\n"
+	             "keep_daily =\n",
+	    &c);
+	assert_string_equal(c->ca_file, "");
+	assert_int_equal(c->max_parallel, 4);
+	assert_string_equal(c->name_prefix, "aksnap");
+	assert_string_equal(c->subscription, SUB0);
+	assert_string_equal(c->pools[0].cluster, "aks");
+	assert_int_equal(c->pools[0].policy.keep_daily, 7);
+	config_free(c);
+}
+
+static void test_config_reads_values_longer_than_inih_buffer(void **state)
+{
+	char text[2048];
+	char id[600];
+	struct config *c = NULL;
+
+	(void)state;
+	snprintf(id, sizeof(id),
+	    "/subscriptions/" SUB0 "/resourceGroups/%0*d/providers/"
+	    "Microsoft.ManagedIdentity/userAssignedIdentities/%0*d",
+	    90, 0, 120, 0);
+	snprintf(text, sizeof(text),
+	    "[aksnap]\nauth = managed-identity\nmsi_res_id = %s ; long\n"
+	    "subscription = " SUB0 "\n" POOL_OK("a", "np"),
+	    id);
+	assert_true(strlen(id) > 250);
+	assert_loads(text, &c);
+	assert_string_equal(c->msi_res_id, id);
+	config_free(c);
+}
+
+static void test_config_rejects_unknown_section(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pools:web]\nresource_group = rg\n",
+	    3, "[pools:web]: unknown section");
+}
+
+static void test_config_rejects_unknown_key(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0
+	                 "\n" POOL_OK("web", "np") "keep_dialy = 7\n",
+	    7, "[pool:web] keep_dialy: unknown key");
+	/* A key of another section says where it belongs. */
+	assert_one_error("[aksnap]\nkeep_daily = 7\n", 2,
+	    "[aksnap] keep_daily: unknown key; it belongs in [policy:NAME]");
+	assert_one_error("subscription = " SUB0 "\n", 1,
+	    "subscription: set before any [section]");
+}
+
+static void test_config_rejects_bad_duration(void **state)
+{
+	(void)state;
+	assert_one_error("[policy:p]\nkeep_within = 2 days\n", 2,
+	    "[policy:p] keep_within: expected a duration");
+	assert_one_error("[policy:p]\npromote_after = later\n", 2,
+	    "[policy:p] promote_after: expected a duration");
+	assert_one_error("[aksnap]\nrequest_timeout = 0s\n", 2,
+	    "[aksnap] request_timeout: expected a duration like 90s, 15m, "
+	    "6h, 2d or 1w, from 1s to 1h, got \"0s\"");
+}
+
+static void test_config_accepts_promote_after_never(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_loads("[policy:hand]\npromote_after = never\n", &c);
+	assert_int_equal(c->npolicies, 1);
+	assert_true(c->policies[0].promote_after == PROMOTE_NEVER);
+	config_free(c);
+}
+
+static void test_config_rejects_bad_number(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0
+	                 "\n" POOL_OK("web", "np") "keep_daily = seven\n",
+	    7,
+	    "[pool:web] keep_daily: expected a whole number 0-100000, got "
+	    "\"seven\"");
+	assert_one_error("[policy:p]\nkeep_last = 3.5\n", 2,
+	    "[policy:p] keep_last: expected a whole number");
+}
+
+static void test_config_rejects_out_of_range_values(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_one_error("[aksnap]\nmax_parallel = 0\n", 2,
+	    "[aksnap] max_parallel: expected a whole number 1-256, got \"0\"");
+	assert_one_error("[aksnap]\nmax_parallel = 257\n", 2,
+	    "[aksnap] max_parallel: expected a whole number 1-256");
+	assert_one_error("[policy:p]\nkeep_daily = -1\n", 2,
+	    "[policy:p] keep_daily: expected a whole number 0-100000");
+	assert_one_error("[policy:p]\nmin_keep = -2\n", 2,
+	    "[policy:p] min_keep: expected a whole number 0-100000");
+	assert_one_error("[policy:p]\nmax_delete_per_run = 100001\n", 2,
+	    "[policy:p] max_delete_per_run: expected a whole number");
+	assert_loads("[aksnap]\nmax_parallel = 256\n", &c);
+	assert_int_equal(c->max_parallel, 256);
+	config_free(c);
+}
+
+static void test_config_rejects_bad_enums(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nauth = password\n", 2,
+	    "[aksnap] auth: expected auto, managed-identity, client-secret, "
+	    "client-certificate, workload-identity or azure-cli, got "
+	    "\"password\"");
+	assert_one_error("[policy:p]\nsnapshot_when = sometimes\n", 2,
+	    "[policy:p] snapshot_when: expected always or changed");
+}
+
+static void test_config_accepts_every_auth_name(void **state)
+{
+	static const char *names[] = {"auto", "managed-identity",
+	    "client-secret", "client-certificate", "workload-identity",
+	    "azure-cli"};
+	char text[256];
+	struct config *c = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), "[aksnap]\nauth = %s\n", names[i]);
+		assert_loads(text, &c);
+		assert_string_equal(config_auth_name(c->auth), names[i]);
+		config_free(c);
+	}
+}
+
+static void test_config_rejects_names_arm_refuses(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = rg\ncluster = aks\n"
+	                 "nodepool = User1\n",
+	    6, "[pool:a] nodepool: expected an agent pool name");
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = rg\ncluster = aks\n"
+	                 "nodepool = abcdefghijklm\n",
+	    6, "[pool:a] nodepool: expected an agent pool name");
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = rg\ncluster = -aks\n"
+	                 "nodepool = np\n",
+	    5, "[pool:a] cluster: expected a cluster name");
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = rg web\ncluster = aks\n"
+	                 "nodepool = np\n",
+	    4, "[pool:a] resource_group: expected a resource group name");
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = rg.\ncluster = aks\n"
+	                 "nodepool = np\n",
+	    4, "[pool:a] resource_group: expected a resource group name");
+	assert_one_error("[aksnap]\nsubscription = not-a-uuid\n", 2,
+	    "[aksnap] subscription: expected a UUID");
+	assert_one_error("[pool:has space]\n", 1,
+	    "[pool:has space]: expected a pool name of 1-63 letters");
+	assert_one_error(
+	    "[policy:a/b]\n", 1, "[policy:a/b]: expected a policy name");
+}
+
+static void test_config_accepts_names_arm_accepts(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_loads("[aksnap]\nsubscription = " SUB0 "\n"
+	             "[pool:x.y_z-1]\n"
+	             "resource_group = My_RG-(1).x\n"
+	             "cluster = A\n"
+	             "nodepool = a1234567890b\n",
+	    &c);
+	assert_string_equal(c->pools[0].key, "x.y_z-1");
+	assert_string_equal(c->pools[0].resource_group, "My_RG-(1).x");
+	config_free(c);
+}
+
+static void test_config_rejects_bad_name_prefix(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nname_prefix = -snap\n", 2,
+	    "[aksnap] name_prefix: expected 1-20 letters");
+	assert_one_error("[aksnap]\nname_prefix = snap.shot\n", 2,
+	    "[aksnap] name_prefix: expected 1-20 letters");
+	assert_one_error("[aksnap]\nname_prefix = abcdefghijklmnopqrstu\n", 2,
+	    "[aksnap] name_prefix: expected 1-20 letters");
+}
+
+static void test_config_rejects_pool_without_required_keys(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_int_equal(load("[aksnap]\nsubscription = " SUB0 "\n"
+	                      "[pool:a]\ncluster = aks\n",
+	                     &c),
+	    -1);
+	assert_error(3, "[pool:a] resource_group: missing");
+	assert_error(3, "[pool:a] nodepool: missing");
+	assert_int_equal(count_lines(errs), 2);
+}
+
+static void test_config_rejects_pool_without_subscription(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\n" POOL_OK("a", "np"), 2,
+	    "[pool:a] subscription: missing, and [aksnap] sets no default");
+}
+
+static void test_config_rejects_pool_naming_unknown_policy(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[policy:fast]\n" POOL_OK("a", "np") "policy = slow\n",
+	    8, "[pool:a] policy: no [policy:slow] section");
+}
+
+static void test_config_rejects_same_node_pool_twice(void **state)
+{
+	(void)state;
+	/* ARM names are case-insensitive: these are one node pool. */
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
+	                 "[pool:a]\nresource_group = RG\ncluster = AKS\n"
+	                 "nodepool = np\n"
+	                 "[pool:b]\nsubscription = " SUB0 "\n"
+	                 "resource_group = rg\ncluster = aks\nnodepool = np\n",
+	    11, "[pool:b] nodepool: the same node pool as [pool:a] (line 3)");
+}
+
+static void test_config_rejects_duplicate_key(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\ntimezone = UTC\nmax_parallel = 2\n"
+	                 "timezone = UTC\n",
+	    4, "[aksnap] timezone: set twice (first on line 2)");
+}
+
+static void test_config_rejects_duplicate_section(void **state)
+{
+	(void)state;
+	assert_one_error("[aksnap]\nsubscription = " SUB0
+	                 "\n" POOL_OK("web", "np") POOL_OK("web", "other"),
+	    7, "[pool:web]: section repeated (first on line 3)");
+	assert_one_error("[aksnap]\n[policy:p]\n[aksnap]\n", 3,
+	    "[aksnap]: section repeated (first on line 1)");
+}
+
+static void test_config_secret_file_must_not_be_group_or_world_readable(
+    void **state)
+{
+	char secret[PATH_MAX], text[PATH_MAX + 128];
+	struct config *c = NULL;
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "%s/client-secret", tmpdir);
+	write_file(secret, "s3cr3t-value\n", 0644);
+	snprintf(text, sizeof(text),
+	    "[aksnap]\nauth = client-secret\nclient_secret_file = %s\n",
+	    secret);
+	assert_int_equal(load(text, &c), -1);
+	assert_error(3, "[aksnap] client_secret_file: ");
+	assert_non_null(strstr(errs, secret));
+	assert_non_null(strstr(errs, "mode 0644"));
+	assert_null(strstr(errs, "s3cr3t"));
+	assert_int_equal(count_lines(errs), 1);
+
+	assert_int_equal(chmod(secret, 0600), 0);
+	assert_loads(text, &c);
+	assert_string_equal(c->client_secret_file, secret);
+	config_free(c);
+
+	assert_int_equal(chmod(secret, 0640), 0);
+	snprintf(text, sizeof(text), "[aksnap]\nclient_certificate_file = %s\n",
+	    secret);
+	assert_one_error(text, 2, "[aksnap] client_certificate_file: ");
+	unlink(secret);
+}
+
+static void test_config_missing_secret_file_is_an_error(void **state)
+{
+	char text[PATH_MAX + 128];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+	    "[aksnap]\nclient_secret_file = %s/nonexistent\n", tmpdir);
+	assert_one_error(text, 2, "[aksnap] client_secret_file: ");
+	assert_non_null(strstr(errs, "No such file"));
+}
+
+static void test_config_takes_secret_from_systemd_credentials(void **state)
+{
+	char dir[PATH_MAX], secret[PATH_MAX + 32];
+	struct config *c = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/creds", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(secret, sizeof(secret), "%s/client-secret", dir);
+	write_file(secret, "s3cr3t\n", 0400);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	assert_loads("[aksnap]\nauth = client-secret\n", &c);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	assert_string_equal(c->client_secret_file, secret);
+	assert_string_equal(c->client_certificate_file, "");
+	config_free(c);
+	unlink(secret);
+	rmdir(dir);
+}
+
+static void test_config_refuses_plain_http_except_loopback(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_one_error(
+	    "[aksnap]\narm_endpoint = http://management.azure.com\n", 2,
+	    "[aksnap] arm_endpoint: expected an https:// URL");
+	assert_one_error("[aksnap]\nauthority_host = http://10.0.0.1:8080\n", 2,
+	    "[aksnap] authority_host: expected an https:// URL");
+	assert_one_error("[aksnap]\narm_endpoint = http://127.0.0.1.evil.com\n",
+	    2, "[aksnap] arm_endpoint: expected an https:// URL");
+	assert_one_error("[aksnap]\narm_endpoint = management.azure.com\n", 2,
+	    "[aksnap] arm_endpoint: expected an https:// URL with a host");
+	assert_one_error("[aksnap]\nimds_endpoint = ftp://169.254.169.254\n", 2,
+	    "[aksnap] imds_endpoint: expected an http:// or https:// URL");
+
+	assert_loads("[aksnap]\n"
+	             "arm_endpoint = http://127.0.0.2:9000\n"
+	             "authority_host = http://[::1]:9001/\n"
+	             "imds_endpoint = http://10.1.2.3\n",
+	    &c);
+	assert_string_equal(c->authority_host, "http://[::1]:9001");
+	assert_string_equal(c->imds_endpoint, "http://10.1.2.3");
+	config_free(c);
+	assert_loads("[aksnap]\narm_endpoint = http://localhost:9000/\n", &c);
+	config_free(c);
+}
+
+static void test_config_rejects_unknown_timezone(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_one_error("[aksnap]\ntimezone = Mars/Olympus_Mons\n", 2,
+	    "[aksnap] timezone: expected an IANA time zone");
+	assert_loads("[aksnap]\ntimezone = Europe/Berlin\n", &c);
+	assert_string_equal(c->timezone, "Europe/Berlin");
+	config_free(c);
+}
+
+static void test_config_rejects_bad_schedule_with_reason(void **state)
+{
+	const char *why;
+
+	(void)state;
+	assert_one_error("[policy:p]\nschedule = 0 25 * * *\n", 2,
+	    "[policy:p] schedule: expected a 5-field cron expression");
+	/* schedule_parse()'s own reason follows, in parentheses. */
+	why = strstr(errs, "@every DURATION (");
+	assert_non_null(why);
+	assert_true(why[strlen("@every DURATION (")] != ')');
+	assert_non_null(strstr(errs, "\"0 25 * * *\""));
+}
+
+static void test_config_rejects_policy_that_keeps_nothing(void **state)
+{
+	static const char nothing[] = "keep_last = 0\nkeep_daily = 0\n"
+	                              "keep_weekly = 0\nkeep_monthly = 0\n"
+	                              "keep_within = 0\nmin_keep = 0\n";
+
+	(void)state;
+	assert_one_error("[aksnap]\n[policy:none]\n"
+	                 "keep_last = 0\n"
+	                 "keep_daily = 0\nkeep_weekly = 0\nkeep_monthly = 0\n"
+	                 "keep_within = 0s\nmin_keep = 0\n",
+	    2, "[policy:none] keep_*: this policy keeps nothing");
+	/* The same, set in a pool over a policy that keeps something. */
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text),
+		    "[aksnap]\nsubscription = " SUB0
+		    "\n" POOL_OK("a", "np") "%s",
+		    nothing);
+		assert_one_error(text, 3,
+		    "[pool:a] keep_*: this pool's policy keeps nothing");
+	}
+}
+
+static void test_config_reports_every_error_not_just_the_first(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_int_equal(load("[aksnap]\n"
+	                      "max_parallel = many\n"
+	                      "colour = blue\n"
+	                      "[policy:p]\n"
+	                      "keep_daily = 1x\n",
+	                     &c),
+	    -1);
+	assert_null(c);
+	assert_int_equal(count_lines(errs), 3);
+	assert_error(2, "[aksnap] max_parallel:");
+	assert_error(3, "[aksnap] colour: unknown key");
+	assert_error(5, "[policy:p] keep_daily:");
+	/* In file order. */
+	assert_true(strstr(errs, ":2:") < strstr(errs, ":3:"));
+	assert_true(strstr(errs, ":3:") < strstr(errs, ":5:"));
+}
+
+static void test_config_rejects_malformed_lines(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_int_equal(load("[aksnap\n"
+	                      "max_parallel = 2\n"
+	                      "[policy:p]\n"
+	                      "keep_daily 7\n",
+	                     &c),
+	    -1);
+	assert_error(1, "expected ']' closing the section header");
+	assert_error(4, "expected KEY = VALUE");
+	assert_int_equal(count_lines(errs), 2);
+}
+
+static void test_config_missing_file_fails(void **state)
+{
+	struct config *c = NULL;
+	char missing[PATH_MAX + 16];
+
+	(void)state;
+	snprintf(missing, sizeof(missing), "%s/nope.ini", tmpdir);
+	assert_int_equal(
+	    config_load_errors(missing, &c, errs, sizeof(errs)), -1);
+	assert_null(c);
+	assert_non_null(strstr(errs, "cannot open"));
+}
+
+static void test_config_example_file_loads(void **state)
+{
+	const char *srcdir = getenv("SRCDIR");
+	char example[PATH_MAX];
+	struct config *c = NULL;
+
+	(void)state;
+	snprintf(example, sizeof(example), "%s/config/aksnap.ini.example",
+	    srcdir != NULL ? srcdir : ".");
+	if (config_load_errors(example, &c, errs, sizeof(errs)) != 0)
+		fail_msg("%s does not load:\n%s", example, errs);
+	assert_string_equal(c->database, "/var/lib/aksnap/aksnap.db");
+	assert_true(c->npools >= 2);
+	assert_true(c->npolicies >= 2);
+	config_free(c);
+}
+
+struct sink {
+	int lines;
+	char last[1024];
+};
+
+static void sink_fn(void *ctx, const char *line)
+{
+	struct sink *s = ctx;
+
+	s->lines++;
+	snprintf(s->last, sizeof(s->last), "%s", line);
+}
+
+static void test_config_load_logs_each_error(void **state)
+{
+	struct sink s = {0, ""};
+	struct config *c = NULL;
+
+	(void)state;
+	write_file(path, "[aksnap]\nauth = nope\nfoo = 1\n", 0644);
+	log_set_sink(sink_fn, &s);
+	assert_int_equal(config_load(path, &c), -1);
+	log_set_sink(NULL, NULL);
+	assert_null(c);
+	assert_int_equal(s.lines, 2);
+	assert_non_null(strstr(s.last, ":3: [aksnap] foo: unknown key"));
+}
+
+static void test_config_print_masks_secrets(void **state)
+{
+	char secret[PATH_MAX], text[PATH_MAX + 256];
+	char *out = NULL;
+	size_t outlen = 0;
+	struct config *c = NULL;
+	json_error_t jerr;
+	json_t *root, *pools;
+	FILE *f;
+
+	(void)state;
+	snprintf(secret, sizeof(secret), "%s/secret", tmpdir);
+	write_file(secret, "s3cr3t-value\n", 0600);
+	snprintf(text, sizeof(text),
+	    "[aksnap]\nauth = client-secret\nclient_secret_file = %s\n"
+	    "subscription = " SUB0
+	    "\n" POOL_OK("web", "np") "promote_after = never\n",
+	    secret);
+	assert_loads(text, &c);
+
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	config_print(c, f, 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(out, secret));
+	assert_null(strstr(out, "s3cr3t"));
+	assert_non_null(strstr(out, "[pool:web]\n"));
+	assert_non_null(strstr(out, "promote_after = never\n"));
+	assert_non_null(strstr(out, "keep_within = 2d\n"));
+	free(out);
+
+	out = NULL;
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	config_print(c, f, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_null(strstr(out, "s3cr3t"));
+	root = json_loads(out, 0, &jerr);
+	assert_non_null(root);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(root, "aksnap"), "auth")),
+	    "client-secret");
+	pools = json_object_get(root, "pools");
+	assert_int_equal(json_array_size(pools), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(pools, 0), "pool")),
+	    "web");
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_array_get(pools, 0), "keep_daily")),
+	    7);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(pools, 0), "promote_after")),
+	    "never");
+	json_decref(root);
+	free(out);
+	config_free(c);
+	unlink(secret);
+}
+
+static void test_config_free_accepts_null(void **state)
+{
+	(void)state;
+	config_free(NULL);
+	assert_null(config_find_pool(NULL, "x"));
+	assert_string_equal(config_auth_name(AUTH_AZURE_CLI), "azure-cli");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_config_loads_full_file_and_resolves_policies),
+	    cmocka_unit_test(
+	        test_config_defaults_apply_without_policy_sections),
+	    cmocka_unit_test(
+	        test_config_empty_value_means_default_and_comments_are_stripped),
+	    cmocka_unit_test(test_config_reads_values_longer_than_inih_buffer),
+	    cmocka_unit_test(test_config_rejects_unknown_section),
+	    cmocka_unit_test(test_config_rejects_unknown_key),
+	    cmocka_unit_test(test_config_rejects_bad_duration),
+	    cmocka_unit_test(test_config_accepts_promote_after_never),
+	    cmocka_unit_test(test_config_rejects_bad_number),
+	    cmocka_unit_test(test_config_rejects_out_of_range_values),
+	    cmocka_unit_test(test_config_rejects_bad_enums),
+	    cmocka_unit_test(test_config_accepts_every_auth_name),
+	    cmocka_unit_test(test_config_rejects_names_arm_refuses),
+	    cmocka_unit_test(test_config_accepts_names_arm_accepts),
+	    cmocka_unit_test(test_config_rejects_bad_name_prefix),
+	    cmocka_unit_test(test_config_rejects_pool_without_required_keys),
+	    cmocka_unit_test(test_config_rejects_pool_without_subscription),
+	    cmocka_unit_test(test_config_rejects_pool_naming_unknown_policy),
+	    cmocka_unit_test(test_config_rejects_same_node_pool_twice),
+	    cmocka_unit_test(test_config_rejects_duplicate_key),
+	    cmocka_unit_test(test_config_rejects_duplicate_section),
+	    cmocka_unit_test(
+	        test_config_secret_file_must_not_be_group_or_world_readable),
+	    cmocka_unit_test(test_config_missing_secret_file_is_an_error),
+	    cmocka_unit_test(test_config_takes_secret_from_systemd_credentials),
+	    cmocka_unit_test(test_config_refuses_plain_http_except_loopback),
+	    cmocka_unit_test(test_config_rejects_unknown_timezone),
+	    cmocka_unit_test(test_config_rejects_bad_schedule_with_reason),
+	    cmocka_unit_test(test_config_rejects_policy_that_keeps_nothing),
+	    cmocka_unit_test(
+	        test_config_reports_every_error_not_just_the_first),
+	    cmocka_unit_test(test_config_rejects_malformed_lines),
+	    cmocka_unit_test(test_config_missing_file_fails),
+	    cmocka_unit_test(test_config_example_file_loads),
+	    cmocka_unit_test(test_config_load_logs_each_error),
+	    cmocka_unit_test(test_config_print_masks_secrets),
+	    cmocka_unit_test(test_config_free_accepts_null),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
