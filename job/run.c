@@ -444,10 +444,11 @@ observe_group(struct run *r, struct cluster_group *cg,
 		arm_error_from_response(resp, &e);
 		if (rc != 0)
 			util_strlcpy(e.message, resp->error, sizeof(e.message));
-		arm_log_failure(cg->first->pc->key, "GET", cg->url, &e);
 		describe_arm_error(&e, why, sizeof(why));
+		/* Every pool of the cluster failed: each says so. */
 		for (struct pool_run *p = cg->first; p != NULL;
 		    p = p->next_in_cluster) {
+			arm_log_failure(p->pc->key, "GET", cg->url, &e);
 			if (e.status == 404) {
 				snprintf(p->observe_error,
 				    sizeof(p->observe_error),

@@ -71,4 +71,13 @@ long long schedule_interval(const struct schedule *s, const char *tz,
 /* schedule_tz_valid(tz): 1 if ${tz} names a known IANA zone (or is UTC). */
 int schedule_tz_valid(const char *tz);
 
+/*
+ * schedule_tz_localtime(tz, t, out):
+ * Break ${t} down into local wall time in zone ${tz} (IANA name; "UTC" when
+ * NULL or "").  Fills tm_year, tm_mon, tm_mday, tm_hour, tm_min, tm_sec,
+ * tm_wday, tm_yday, tm_isdst and tm_gmtoff.  Return 0, or -1 if ${tz} is
+ * unknown.  Used by retention for period boundaries.
+ */
+int schedule_tz_localtime(const char *tz, time_t t, struct tm *out);
+
 #endif

@@ -1,0 +1,1856 @@
+/*
+ * db.c -- the store: one SQLite file, opened, checked, migrated and queried.
+ *
+ * Opening is careful about other people's files.  Before anything is
+ * written we read the header fields SQLite keeps for applications: a file
+ * whose application_id is not ours (or that holds tables but no id at all)
+ * is refused, and so is a store whose user_version is newer than the
+ * migrations compiled into this binary.  Only then is the journal switched
+ * to WAL (which writes the header) and the migrations applied.  A refused
+ * file is left byte for byte as it was.
+ *
+ * Migrations (migrations/NNNN_slug.sql, embedded at build time into
+ * build/gen/migrations.c) run in order, each in one BEGIN IMMEDIATE
+ * transaction that also bumps user_version, so a failure anywhere leaves the
+ * store at the previous version.  The first one also stamps the
+ * application_id.  The runner re-reads user_version inside each
+ * transaction: two processes opening a new store at once do not both apply
+ * the same step.  Foreign keys are off while migrating (so a later
+ * migration may rebuild a table the SQLite way) and checked with
+ * PRAGMA foreign_key_check before each commit.
+ *
+ * Pragmas, per connection: foreign_keys=ON (SQLite's default is off);
+ * busy_timeout 5 s (a concurrent `aksnap list` must not fail a run);
+ * synchronous=NORMAL, which in WAL mode never corrupts the file -- a power
+ * loss may only lose the last transactions, and the run is built to
+ * converge after losing them (intents before PUTs, deterministic names,
+ * reconcile on the next run) -- while saving an fsync per commit.
+ *
+ * Every statement is prepared once, kept in struct db, and reset with its
+ * bindings cleared after each use (a run inserts thousands of rows).  If a
+ * cached statement is still stepping -- a callback of db_history calling
+ * db_history -- a temporary copy is prepared instead.  Values are always
+ * bound; the only SQL built with printf is PRAGMA application_id/
+ * user_version with integer constants (pragmas take no parameters) and the
+ * migrations' own compiled-in text.
+ *
+ * Mapping: optional text ("" in the structs) is stored as NULL and read
+ * back as ""; times 0 (unset) are stored as NULL and read back as 0.
+ */
+#include "db/db.h"
+#include "db/migrations.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job/log.h"
+#include "job/util.h"
+
+#define DB_BUSY_TIMEOUT_MS 5000
+
+const char *const db_snapshot_states[] = {
+    "creating", "active", "deleting", "deleted", "failed", "missing", NULL};
+
+static const char *const run_modes[] = {"run", "dry-run", "plan", "snapshot",
+    "prune", "promote", "pin", "unpin", "apply", "sync", NULL};
+
+static const char *const decision_actions[] = {"create", "skip", "keep",
+    "delete", "promote", "demote", "pin", "unpin", "fail", "adopt", "missing",
+    NULL};
+
+/* ---- the statements ---- */
+
+enum st {
+	ST_APPLICATION_ID,
+	ST_USER_VERSION,
+	ST_HAS_TABLES,
+	ST_SET_WAL,
+	ST_FK_CHECK,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_COUNTS,
+	ST_COUNT_STATES,
+	ST_RUN_START,
+	ST_RUN_FINISH,
+	ST_RUN_LAST_ANY,
+	ST_RUN_LAST_MODE,
+	ST_POOL_SYNC,
+	ST_POOL_LOCATION,
+	ST_POOL_GET,
+	ST_POOL_IDS,
+	ST_OBS_ADD,
+	ST_OBS_LATEST,
+	ST_HISTORY,
+	ST_OBS_BEFORE,
+	ST_SNAP_INTENT,
+	ST_SNAP_STATE_BY_NAME,
+	ST_SNAP_ACTIVE,
+	ST_SNAP_SET_STATE,
+	ST_SNAP_PINNED,
+	ST_SNAP_DEMOTE_HOLDER,
+	ST_SNAP_PROMOTE,
+	ST_SNAP_DEMOTE,
+	ST_SNAP_GET,
+	ST_SNAP_BY_ARM_ID,
+	ST_SNAP_BY_NAME,
+	ST_SNAP_LIST_POOL,
+	ST_SNAP_LIST_POOL_STATE,
+	ST_SNAP_LIST_ALL,
+	ST_SNAP_LIST_STATE,
+	ST_SNAP_NEWEST_ACTIVE,
+	ST_SNAP_CHANNEL,
+	ST_SNAP_ADOPT,
+	ST_SLOT_TAKEN,
+	ST_DEC_ADD,
+	ST_DEC_LIST,
+	ST_RUNS_FAILED,
+	ST_POOL_LAST_SUCCESS,
+	ST_POOL_SNAP_COUNTS,
+	ST__COUNT
+};
+
+#define RUN_COLS                                                               \
+	"SELECT id, started_at, finished_at, as_of, mode, exit_code, "         \
+	"observed, taken, skipped, deleted, promoted, failed FROM runs "
+
+#define OBS_COLS                                                               \
+	"o.id, o.pool_id, o.run_id, p.key, o.observed_at, "                    \
+	"o.node_image_version, o.kubernetes_version, o.os_type, o.os_sku, "    \
+	"o.vm_size, o.enable_fips, o.provisioning_state "
+
+#define SNAP_COLS                                                              \
+	"SELECT s.id, s.pool_id, p.key, s.name, s.arm_id, s.slot, "            \
+	"s.created_at, s.node_image_version, s.kubernetes_version, "           \
+	"s.os_type, s.os_sku, s.vm_size, s.enable_fips, s.state, s.pinned, "   \
+	"s.channel, s.promoted_at, s.demoted_at, s.error "                     \
+	"FROM snapshots s JOIN pools p ON p.id = s.pool_id "
+
+static const char *const st_sql[ST__COUNT] = {
+    [ST_APPLICATION_ID] = "PRAGMA application_id",
+    [ST_USER_VERSION] = "PRAGMA user_version",
+    [ST_HAS_TABLES] = "SELECT count(*) FROM sqlite_master",
+    [ST_SET_WAL] = "PRAGMA journal_mode = WAL",
+    [ST_FK_CHECK] = "PRAGMA foreign_key_check",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT db_step",
+    [ST_RELEASE] = "RELEASE db_step",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO db_step",
+    [ST_COUNTS] = "SELECT (SELECT count(*) FROM pools), "
+                  "(SELECT count(*) FROM observations), "
+                  "(SELECT count(*) FROM snapshots), "
+                  "(SELECT count(*) FROM runs), "
+                  "(SELECT count(*) FROM decisions)",
+    [ST_COUNT_STATES] = "SELECT state, count(*) FROM snapshots "
+                        "GROUP BY state",
+    [ST_RUN_START] = "INSERT INTO runs (started_at, as_of, mode, pid) "
+                     "VALUES (?1, ?2, ?3, ?4)",
+    [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?2, exit_code = ?3, "
+                      "observed = ?4, taken = ?5, skipped = ?6, "
+                      "deleted = ?7, promoted = ?8, failed = ?9 "
+                      "WHERE id = ?1",
+    [ST_RUN_LAST_ANY] = RUN_COLS "WHERE finished_at IS NOT NULL "
+                                 "ORDER BY started_at DESC, id DESC LIMIT 1",
+    [ST_RUN_LAST_MODE] = RUN_COLS "WHERE mode = ?1 AND finished_at IS NOT NULL "
+                                  "ORDER BY started_at DESC, id DESC LIMIT 1",
+    [ST_POOL_SYNC] =
+        "INSERT INTO pools (key, subscription, resource_group, cluster, "
+        "nodepool, arm_id, created_at, updated_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        "subscription = excluded.subscription, "
+        "resource_group = excluded.resource_group, "
+        "cluster = excluded.cluster, nodepool = excluded.nodepool, "
+        "arm_id = excluded.arm_id, updated_at = excluded.updated_at "
+        "RETURNING id",
+    [ST_POOL_LOCATION] = "UPDATE pools SET location = ?2, updated_at = ?3 "
+                         "WHERE id = ?1",
+    [ST_POOL_GET] = "SELECT id, key, subscription, resource_group, "
+                    "cluster, nodepool, arm_id, location FROM pools "
+                    "WHERE key = ?1",
+    [ST_POOL_IDS] = "SELECT id FROM pools ORDER BY id",
+    [ST_OBS_ADD] = "INSERT INTO observations (pool_id, run_id, observed_at, "
+                   "node_image_version, kubernetes_version, os_type, os_sku, "
+                   "vm_size, enable_fips, provisioning_state) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_OBS_LATEST] = "SELECT " OBS_COLS
+                      "FROM observations o JOIN pools p ON p.id = o.pool_id "
+                      "WHERE o.pool_id = ?1 "
+                      "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+    [ST_HISTORY] = "SELECT " OBS_COLS
+                   "FROM observations o JOIN pools p ON p.id = o.pool_id "
+                   "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 "
+                   "ORDER BY o.observed_at, o.id",
+    [ST_OBS_BEFORE] = "SELECT " OBS_COLS
+                      "FROM observations o JOIN pools p ON p.id = o.pool_id "
+                      "WHERE o.pool_id = ?1 AND o.observed_at < ?2 "
+                      "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+    /*
+     * Reuse a failed (or still creating) row of the same name; refuse
+     * any other: the upsert's WHERE is false and nothing is returned.
+     */
+    [ST_SNAP_INTENT] =
+        "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
+        "state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'creating', ?5) "
+        "ON CONFLICT (pool_id, name) DO UPDATE SET "
+        "arm_id = excluded.arm_id, slot = excluded.slot, "
+        "created_at = excluded.created_at, state = 'creating', "
+        "error = NULL, updated_at = excluded.updated_at "
+        "WHERE snapshots.state IN ('failed', 'creating') RETURNING id",
+    [ST_SNAP_STATE_BY_NAME] = "SELECT state FROM snapshots "
+                              "WHERE pool_id = ?1 AND name = ?2",
+    [ST_SNAP_ACTIVE] =
+        "UPDATE snapshots SET state = 'active', "
+        "created_at = CASE WHEN ?2 > 0 THEN ?2 ELSE created_at END, "
+        "node_image_version = coalesce(?3, node_image_version), "
+        "kubernetes_version = coalesce(?4, kubernetes_version), "
+        "os_type = coalesce(?5, os_type), os_sku = coalesce(?6, os_sku), "
+        "vm_size = coalesce(?7, vm_size), "
+        "enable_fips = coalesce(?8, enable_fips), error = NULL, "
+        "updated_at = ?9 WHERE id = ?1",
+    [ST_SNAP_SET_STATE] = "UPDATE snapshots SET state = ?2, error = ?3, "
+                          "updated_at = ?4 WHERE id = ?1",
+    [ST_SNAP_PINNED] = "UPDATE snapshots SET pinned = ?2, updated_at = ?3 "
+                       "WHERE id = ?1",
+    [ST_SNAP_DEMOTE_HOLDER] =
+        "UPDATE snapshots SET channel = NULL, demoted_at = ?3, "
+        "updated_at = ?4 WHERE channel = ?2 AND id <> ?1 AND pool_id = "
+        "(SELECT pool_id FROM snapshots WHERE id = ?1)",
+    [ST_SNAP_PROMOTE] = "UPDATE snapshots SET channel = ?2, "
+                        "promoted_at = ?3, demoted_at = NULL, "
+                        "updated_at = ?4 WHERE id = ?1",
+    [ST_SNAP_DEMOTE] = "UPDATE snapshots SET channel = NULL, "
+                       "demoted_at = ?2, updated_at = ?3 WHERE id = ?1",
+    [ST_SNAP_GET] = SNAP_COLS "WHERE s.id = ?1",
+    [ST_SNAP_BY_ARM_ID] = SNAP_COLS "WHERE s.arm_id = ?1 "
+                                    "ORDER BY s.created_at DESC, s.id DESC "
+                                    "LIMIT 1",
+    [ST_SNAP_BY_NAME] = SNAP_COLS "WHERE s.name = ?1 "
+                                  "ORDER BY s.created_at DESC, s.id DESC "
+                                  "LIMIT 2",
+    [ST_SNAP_LIST_POOL] =
+        SNAP_COLS "WHERE s.pool_id = ?1 ORDER BY s.created_at DESC, s.id DESC",
+    [ST_SNAP_LIST_POOL_STATE] =
+        SNAP_COLS "WHERE s.pool_id = ?1 AND s.state = ?2 "
+                  "ORDER BY s.created_at DESC, s.id DESC",
+    [ST_SNAP_LIST_ALL] = SNAP_COLS "ORDER BY s.created_at DESC, s.id DESC",
+    [ST_SNAP_LIST_STATE] =
+        SNAP_COLS "WHERE s.state = ?2 ORDER BY s.created_at DESC, s.id DESC",
+    [ST_SNAP_NEWEST_ACTIVE] =
+        SNAP_COLS "WHERE s.pool_id = ?1 AND s.state = 'active' "
+                  "ORDER BY s.created_at DESC, s.id DESC LIMIT 1",
+    [ST_SNAP_CHANNEL] = SNAP_COLS "WHERE s.pool_id = ?1 AND s.channel = ?2",
+    [ST_SNAP_ADOPT] =
+        "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
+        "node_image_version, kubernetes_version, os_type, os_sku, vm_size, "
+        "enable_fips, state, pinned, channel, promoted_at, error, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [ST_RUNS_FAILED] = "SELECT count(*) FROM runs WHERE exit_code > 0",
+    [ST_POOL_LAST_SUCCESS] =
+        "SELECT max(coalesce((SELECT max(created_at) FROM snapshots "
+        "WHERE pool_id = ?1 AND state IN ('active', 'deleting', "
+        "'deleted')), 0), coalesce((SELECT max(at) FROM decisions WHERE "
+        "pool_id = ?1 AND action = 'skip'), 0))",
+    [ST_POOL_SNAP_COUNTS] = "SELECT state, count(*) FROM snapshots "
+                            "WHERE pool_id = ?1 GROUP BY state",
+    [ST_SLOT_TAKEN] =
+        "SELECT EXISTS (SELECT 1 FROM snapshots WHERE pool_id = ?1 "
+        "AND slot = ?2 AND state <> 'failed') OR EXISTS (SELECT 1 FROM "
+        "decisions WHERE pool_id = ?1 AND slot = ?2 AND action = 'skip')",
+    [ST_DEC_ADD] = "INSERT INTO decisions (run_id, pool_id, snapshot_id, "
+                   "at, slot, action, reasons, fingerprint) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_DEC_LIST] = "SELECT d.id, d.run_id, d.pool_id, d.snapshot_id, "
+                    "p.key, s.name, d.at, d.slot, d.action, d.reasons, "
+                    "d.fingerprint FROM decisions d "
+                    "JOIN pools p ON p.id = d.pool_id "
+                    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+                    "WHERE d.snapshot_id = ?1 ORDER BY d.at, d.id",
+};
+
+struct db {
+	sqlite3 *conn;
+	char path[PATH_MAX];
+	int busy_ms;
+	sqlite3_stmt *st[ST__COUNT];
+};
+
+/*
+ * db_fail(db, what):
+ * Log the connection's last error once, with the file and what was being
+ * done; SQLITE_BUSY after the busy timeout gets a message an operator can
+ * act on.  Return -1.
+ */
+static int db_fail(struct db *db, const char *what)
+{
+	int rc = sqlite3_errcode(db->conn) & 0xff;
+
+	if (rc == SQLITE_NOTADB) {
+		log_err(NULL, "%s: not an aksnap database (not an SQLite file)",
+		    db->path);
+	} else if (rc == SQLITE_BUSY) {
+		if (db->busy_ms % 1000 == 0)
+			log_err(NULL,
+			    "%s: %s: database is locked by another process "
+			    "(waited %d s)",
+			    db->path, what, db->busy_ms / 1000);
+		else
+			log_err(NULL,
+			    "%s: %s: database is locked by another process "
+			    "(waited %d ms)",
+			    db->path, what, db->busy_ms);
+	} else {
+		log_err(NULL, "%s: %s: %s", db->path, what,
+		    sqlite3_errmsg(db->conn));
+	}
+	return -1;
+}
+
+/*
+ * st_get(db, id):
+ * The statement ${id}, ready for binding, or NULL (logged).  The cached one
+ * unless it is in the middle of a step loop (re-entry from a callback); then
+ * a temporary copy that st_put finalizes.
+ */
+static sqlite3_stmt *st_get(struct db *db, enum st id)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (db->st[id] != NULL && !sqlite3_stmt_busy(db->st[id]))
+		return db->st[id];
+	if (sqlite3_prepare_v3(db->conn, st_sql[id], -1,
+	        db->st[id] == NULL ? SQLITE_PREPARE_PERSISTENT : 0, &s,
+	        NULL) != SQLITE_OK) {
+		db_fail(db, "prepare");
+		return NULL;
+	}
+	if (db->st[id] == NULL)
+		db->st[id] = s;
+	return s;
+}
+
+/* st_put(db, id, s): done with ${s}: reset it (releasing its read lock). */
+static void st_put(struct db *db, enum st id, sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	if (s != db->st[id]) {
+		sqlite3_finalize(s);
+		return;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/*
+ * Binding.  bind_text: NULL is SQL NULL, "" stays "".  bind_opt: optional
+ * text, "" is NULL too.  bind_opt64: optional times and ids, 0 is NULL.
+ * Each returns the sqlite3_bind_* code; callers OR them together.
+ */
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int bind_opt(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL || v[0] == '\0')
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static int bind_opt64(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v == 0)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_int64(s, i, v);
+}
+
+static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
+}
+
+/*
+ * st_run(db, id, what):
+ * Run a statement without parameters that returns no rows.  0/-1.
+ */
+static int st_run(struct db *db, enum st id, const char *what)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if ((s = st_get(db, id)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	else
+		db_fail(db, what);
+	st_put(db, id, s);
+	return rc;
+}
+
+/*
+ * st_int(db, id, what, out):
+ * Run a statement without parameters that returns one integer.  0/-1.
+ */
+static int st_int(struct db *db, enum st id, const char *what, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if ((s = st_get(db, id)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		db_fail(db, what);
+	}
+	st_put(db, id, s);
+	return rc;
+}
+
+/*
+ * st_write(db, id, s, what):
+ * Step a bound UPDATE/INSERT of statement ${s} to its end and put it back.
+ * With ${must_change}, no row changed is an error ("no such row").  0/-1.
+ */
+static int st_write(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
+    const char *what, int must_change)
+{
+	int rc = -1;
+
+	if (bind_rc != SQLITE_OK) {
+		db_fail(db, what);
+		goto done;
+	}
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(db, what);
+		goto done;
+	}
+	if (must_change && sqlite3_changes(db->conn) == 0) {
+		log_err(NULL, "%s: %s: no such row", db->path, what);
+		goto done;
+	}
+	rc = 0;
+done:
+	st_put(db, id, s);
+	return rc;
+}
+
+static int in_list(const char *const *list, const char *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- open, check, migrate ---- */
+
+static int latest_of(const struct migration *m, size_t n)
+{
+	return n > 0 ? m[n - 1].version : 0;
+}
+
+int db_latest_version(void)
+{
+	return latest_of(migrations, migrations_count);
+}
+
+/*
+ * exec_sql(db, sql, err, errlen):
+ * sqlite3_exec of compiled-in SQL (a migration, a pragma); on error -1 with
+ * the message in ${err}, for the caller to log with its context.
+ */
+static int exec_sql(struct db *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	util_strlcpy(err, msg != NULL ? msg : sqlite3_errmsg(db->conn), errlen);
+	sqlite3_free(msg);
+	return -1;
+}
+
+/*
+ * fk_violations(db, err, errlen):
+ * 0 if PRAGMA foreign_key_check finds nothing, else -1 with the first
+ * offending table in ${err}.
+ */
+static int fk_violations(struct db *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = st_get(db, ST_FK_CHECK)) == NULL) {
+		util_strlcpy(err, sqlite3_errmsg(db->conn), errlen);
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+
+		snprintf(err, errlen, "foreign key violation in table %s",
+		    t != NULL ? (const char *)t : "?");
+	} else if (rc != SQLITE_DONE) {
+		util_strlcpy(err, sqlite3_errmsg(db->conn), errlen);
+	}
+	st_put(db, ST_FK_CHECK, s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * migrate(db, m, n, stamp):
+ * Apply every migration of ${m} above the store's version, each in its own
+ * transaction; ${stamp}: set application_id in the first one.  0/-1.
+ */
+static int migrate(
+    struct db *db, const struct migration *m, size_t n, int stamp)
+{
+	char err[512], sql[64];
+	int64_t uv;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].version <= 0 ||
+		    (i > 0 && m[i].version <= m[i - 1].version)) {
+			log_err(NULL, "%s: migration %s out of order", db->path,
+			    m[i].name);
+			return -1;
+		}
+	}
+
+	/* No-op inside a transaction, so switched here, around them all. */
+	if (exec_sql(db, "PRAGMA foreign_keys = OFF", err, sizeof(err)))
+		goto fail_nomig;
+
+	for (i = 0; i < n; i++) {
+		err[0] = '\0';
+		if (st_run(db, ST_BEGIN, "begin migration"))
+			goto fail_nomig;
+		/* Another process may have migrated since we looked. */
+		if (st_int(db, ST_USER_VERSION, "read user_version", &uv))
+			goto rollback;
+		if (uv >= m[i].version) {
+			if (st_run(db, ST_COMMIT, "commit"))
+				goto rollback;
+			continue;
+		}
+		if (stamp) {
+			snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+			    DB_APPLICATION_ID);
+			if (exec_sql(db, sql, err, sizeof(err)))
+				goto fail;
+		}
+		if (exec_sql(db, m[i].sql, err, sizeof(err)))
+			goto fail;
+		if (sqlite3_get_autocommit(db->conn)) {
+			/* The file ended our transaction: atomicity is gone. */
+			util_strlcpy(err, "migration must not BEGIN/COMMIT",
+			    sizeof(err));
+			goto fail;
+		}
+		if (fk_violations(db, err, sizeof(err)))
+			goto fail;
+		snprintf(
+		    sql, sizeof(sql), "PRAGMA user_version = %d", m[i].version);
+		if (exec_sql(db, sql, err, sizeof(err)))
+			goto fail;
+		if (exec_sql(db, "COMMIT", err, sizeof(err)))
+			goto fail;
+		stamp = 0;
+		log_info(NULL, "%s: migrated to schema version %d (%s)",
+		    db->path, m[i].version, m[i].name);
+	}
+	if (exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err)))
+		goto fail_nomig;
+	return 0;
+
+fail:
+	log_err(NULL, "%s: migration %s failed: %s", db->path, m[i].name, err);
+rollback:
+	if (!sqlite3_get_autocommit(db->conn))
+		(void)exec_sql(db, "ROLLBACK", err, sizeof(err));
+	(void)exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err));
+	return -1;
+fail_nomig:
+	if (err[0] != '\0')
+		log_err(NULL, "%s: migrate: %s", db->path, err);
+	(void)exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err));
+	return -1;
+}
+
+/*
+ * check_ours(db, latest, migrating, uvp, stampp):
+ * Read the header fields and decide, without writing, whether this file may
+ * be used: 0 with the version and whether the id must be stamped, or -1
+ * (logged) for a foreign, newer (or, when not ${migrating}, older) store.
+ */
+static int check_ours(
+    struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
+{
+	int64_t appid, uv, ntables;
+
+	if (st_int(db, ST_APPLICATION_ID, "read application_id", &appid) ||
+	    st_int(db, ST_USER_VERSION, "read user_version", &uv) ||
+	    st_int(db, ST_HAS_TABLES, "read schema", &ntables))
+		return -1;
+	if (appid != 0 && appid != DB_APPLICATION_ID) {
+		log_err(NULL,
+		    "%s: not an aksnap database (application_id 0x%08x)",
+		    db->path, (unsigned int)(uint32_t)appid);
+		return -1;
+	}
+	if (appid == 0 && (ntables > 0 || uv != 0)) {
+		log_err(NULL,
+		    "%s: not an aksnap database (it holds another "
+		    "application's tables)",
+		    db->path);
+		return -1;
+	}
+	if (uv > latest) {
+		log_err(NULL,
+		    "%s: schema version %lld is newer than this aksnap (knows "
+		    "up to %d); upgrade aksnap",
+		    db->path, (long long)uv, latest);
+		return -1;
+	}
+	if (!migrating && uv != latest) {
+		log_err(NULL,
+		    "%s: schema version %lld, this aksnap needs %d; run "
+		    "`aksnap db migrate`",
+		    db->path, (long long)uv, latest);
+		return -1;
+	}
+	*uvp = uv;
+	*stampp = (appid == 0);
+	return 0;
+}
+
+static int set_wal(struct db *db)
+{
+	sqlite3_stmt *s;
+	char mode[16] = "";
+	int rc = -1;
+
+	if ((s = st_get(db, ST_SET_WAL)) == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		col_text(s, 0, mode, sizeof(mode));
+		rc = 0;
+	} else {
+		db_fail(db, "set journal_mode=WAL");
+	}
+	st_put(db, ST_SET_WAL, s);
+	/* e.g. a file system without shared memory: still usable. */
+	if (rc == 0 && strcmp(mode, "wal") != 0)
+		log_warn(
+		    NULL, "%s: journal_mode is %s, not wal", db->path, mode);
+	return rc;
+}
+
+static int open_store(const char *path, const struct migration *m, size_t n,
+    int migrating, struct db **out)
+{
+	struct db *db = NULL;
+	char err[256];
+	int64_t uv = 0;
+	int stamp = 0, flags, rc;
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		log_err(NULL, "%s: out of memory", path);
+		goto err0;
+	}
+	if (util_strlcpy(db->path, path, sizeof(db->path)) >=
+	    sizeof(db->path)) {
+		log_err(NULL, "%s: path too long", path);
+		goto err1;
+	}
+	flags = SQLITE_OPEN_READWRITE | (migrating ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (db->conn == NULL)
+			log_err(NULL, "%s: cannot open: %s", path,
+			    sqlite3_errstr(rc));
+		else
+			db_fail(db, "cannot open");
+		goto err1;
+	}
+	db_set_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+
+	/* Nothing above or in check_ours writes to the file. */
+	if (check_ours(db, latest_of(m, n), migrating, &uv, &stamp))
+		goto err1;
+
+	if (migrating && set_wal(db))
+		goto err1;
+	if (exec_sql(db, "PRAGMA synchronous = NORMAL", err, sizeof(err)) ||
+	    exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err))) {
+		log_err(NULL, "%s: set pragmas: %s", path, err);
+		goto err1;
+	}
+	if (migrating && uv < latest_of(m, n) && migrate(db, m, n, stamp))
+		goto err1;
+
+	*out = db;
+	return 0;
+
+err1:
+	db_close(db);
+err0:
+	return -1;
+}
+
+int db_open_with_migrations(
+    const char *path, const struct migration *m, size_t n, struct db **out)
+{
+	return open_store(path, m, n, 1, out);
+}
+
+int db_open(const char *path, struct db **out)
+{
+	return open_store(path, migrations, migrations_count, 1, out);
+}
+
+int db_open_nomigrate(const char *path, struct db **out)
+{
+	return open_store(path, migrations, migrations_count, 0, out);
+}
+
+void db_close(struct db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	if (db->conn != NULL && sqlite3_close(db->conn) != SQLITE_OK)
+		log_err(
+		    NULL, "%s: close: %s", db->path, sqlite3_errmsg(db->conn));
+	free(db);
+}
+
+int db_schema_version(struct db *db)
+{
+	int64_t uv;
+
+	if (st_int(db, ST_USER_VERSION, "read user_version", &uv))
+		return -1;
+	return (int)uv;
+}
+
+void db_set_busy_timeout(struct db *db, int ms)
+{
+	db->busy_ms = ms;
+	sqlite3_busy_timeout(db->conn, ms);
+}
+
+int db_backup(struct db *db, const char *dest)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int fd, rc;
+
+	/* O_EXCL: never overwrite, even a file that appears meanwhile. */
+	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_err(NULL, "%s: backup: %s", dest, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_err(NULL, "%s: backup: %s", dest,
+		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
+		goto err1;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", db->conn, "main")) == NULL) {
+		log_err(NULL, "%s: backup of %s: %s", dest, db->path,
+		    sqlite3_errmsg(dst));
+		goto err1;
+	}
+	rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			log_err(NULL, "%s: backup of %s: database is locked",
+			    dest, db->path);
+		else
+			log_err(NULL, "%s: backup of %s: %s", dest, db->path,
+			    sqlite3_errstr(rc));
+		goto err1;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		log_err(NULL, "%s: backup: %s", dest, sqlite3_errmsg(dst));
+		goto err1;
+	}
+	return 0;
+
+err1:
+	sqlite3_close(dst);
+	unlink(dest);
+	return -1;
+}
+
+int db_begin(struct db *db)
+{
+	return st_run(db, ST_BEGIN, "begin");
+}
+
+int db_commit(struct db *db)
+{
+	return st_run(db, ST_COMMIT, "commit");
+}
+
+int db_rollback(struct db *db)
+{
+	/* Fine in a cleanup ladder where the transaction may not be open. */
+	if (sqlite3_get_autocommit(db->conn))
+		return 0;
+	return st_run(db, ST_ROLLBACK, "rollback");
+}
+
+int db_counts(struct db *db, struct db_counts *out)
+{
+	sqlite3_stmt *s;
+	char state[16];
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	if ((s = st_get(db, ST_COUNTS)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->pools = sqlite3_column_int64(s, 0);
+		out->observations = sqlite3_column_int64(s, 1);
+		out->snapshots = sqlite3_column_int64(s, 2);
+		out->runs = sqlite3_column_int64(s, 3);
+		out->decisions = sqlite3_column_int64(s, 4);
+	} else {
+		db_fail(db, "count rows");
+	}
+	st_put(db, ST_COUNTS, s);
+	if (rc != SQLITE_ROW)
+		return -1;
+
+	if ((s = st_get(db, ST_COUNT_STATES)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_text(s, 0, state, sizeof(state));
+		for (i = 0; db_snapshot_states[i] != NULL; i++)
+			if (strcmp(db_snapshot_states[i], state) == 0)
+				out->snapshots_by_state[i] =
+				    sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(db, "count snapshots by state");
+	st_put(db, ST_COUNT_STATES, s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- runs ---- */
+
+int db_run_start(struct db *db, time_t started_at, time_t as_of,
+    const char *mode, int64_t *run_id)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (!in_list(run_modes, mode)) {
+		log_err(NULL, "%s: run: unknown mode \"%s\"", db->path,
+		    mode != NULL ? mode : "");
+		return -1;
+	}
+	if ((s = st_get(db, ST_RUN_START)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, started_at);
+	b |= sqlite3_bind_int64(s, 2, as_of != 0 ? as_of : started_at);
+	b |= bind_text(s, 3, mode);
+	b |= sqlite3_bind_int64(s, 4, (int64_t)getpid());
+	if (st_write(db, ST_RUN_START, s, b, "record run", 0))
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(db->conn);
+	return 0;
+}
+
+int db_run_finish(struct db *db, const struct db_run *run)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if ((s = st_get(db, ST_RUN_FINISH)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, run->id);
+	b |= sqlite3_bind_int64(
+	    s, 2, run->finished_at != 0 ? run->finished_at : util_now());
+	b |= sqlite3_bind_int(s, 3, run->exit_code);
+	b |= sqlite3_bind_int(s, 4, run->observed);
+	b |= sqlite3_bind_int(s, 5, run->taken);
+	b |= sqlite3_bind_int(s, 6, run->skipped);
+	b |= sqlite3_bind_int(s, 7, run->deleted);
+	b |= sqlite3_bind_int(s, 8, run->promoted);
+	b |= sqlite3_bind_int(s, 9, run->failed);
+	return st_write(db, ST_RUN_FINISH, s, b, "finish run", 1);
+}
+
+int db_run_last(struct db *db, const char *mode, struct db_run *out)
+{
+	enum st id = mode != NULL ? ST_RUN_LAST_MODE : ST_RUN_LAST_ANY;
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	if ((s = st_get(db, id)) == NULL)
+		return -1;
+	if (mode != NULL && bind_text(s, 1, mode) != SQLITE_OK) {
+		db_fail(db, "last run");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = sqlite3_column_int64(s, 0);
+		out->started_at = (time_t)sqlite3_column_int64(s, 1);
+		out->finished_at = (time_t)sqlite3_column_int64(s, 2);
+		out->as_of = (time_t)sqlite3_column_int64(s, 3);
+		col_text(s, 4, out->mode, sizeof(out->mode));
+		out->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(s, 5);
+		out->observed = sqlite3_column_int(s, 6);
+		out->taken = sqlite3_column_int(s, 7);
+		out->skipped = sqlite3_column_int(s, 8);
+		out->deleted = sqlite3_column_int(s, 9);
+		out->promoted = sqlite3_column_int(s, 10);
+		out->failed = sqlite3_column_int(s, 11);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "last run");
+	}
+done:
+	st_put(db, id, s);
+	return found;
+}
+
+/* ---- pools ---- */
+
+int db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
+{
+	char arm_id[512];
+	sqlite3_stmt *s;
+	int b = 0, rc = -1;
+
+	if ((size_t)snprintf(arm_id, sizeof(arm_id),
+	        "/subscriptions/%s/resourceGroups/%s/providers/"
+	        "Microsoft.ContainerService/managedClusters/%s/agentPools/%s",
+	        pc->subscription, pc->resource_group, pc->cluster,
+	        pc->nodepool) >= sizeof(arm_id)) {
+		log_err(pc->key, "%s: pool ARM id too long", db->path);
+		return -1;
+	}
+	if ((s = st_get(db, ST_POOL_SYNC)) == NULL)
+		return -1;
+	b |= bind_text(s, 1, pc->key);
+	b |= bind_text(s, 2, pc->subscription);
+	b |= bind_text(s, 3, pc->resource_group);
+	b |= bind_text(s, 4, pc->cluster);
+	b |= bind_text(s, 5, pc->nodepool);
+	b |= bind_text(s, 6, arm_id);
+	b |= sqlite3_bind_int64(s, 7, util_now());
+	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		db_fail(db, "record pool");
+		goto done;
+	}
+	*pool_id = sqlite3_column_int64(s, 0);
+	/* RETURNING: the write is complete only once the statement is done. */
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(db, "record pool");
+		goto done;
+	}
+	rc = 0;
+done:
+	st_put(db, ST_POOL_SYNC, s);
+	return rc;
+}
+
+int db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if ((s = st_get(db, ST_POOL_LOCATION)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, pool_id);
+	b |= bind_opt(s, 2, location);
+	b |= sqlite3_bind_int64(s, 3, util_now());
+	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 1);
+}
+
+int db_pool_get(struct db *db, const char *key, struct db_pool *out)
+{
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	if ((s = st_get(db, ST_POOL_GET)) == NULL)
+		return -1;
+	if (bind_text(s, 1, key) != SQLITE_OK) {
+		db_fail(db, "get pool");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = sqlite3_column_int64(s, 0);
+		col_text(s, 1, out->key, sizeof(out->key));
+		col_text(s, 2, out->subscription, sizeof(out->subscription));
+		col_text(
+		    s, 3, out->resource_group, sizeof(out->resource_group));
+		col_text(s, 4, out->cluster, sizeof(out->cluster));
+		col_text(s, 5, out->nodepool, sizeof(out->nodepool));
+		col_text(s, 6, out->arm_id, sizeof(out->arm_id));
+		col_text(s, 7, out->location, sizeof(out->location));
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "get pool");
+	}
+done:
+	st_put(db, ST_POOL_GET, s);
+	return found;
+}
+
+/* ---- observations ---- */
+
+static int bind_versions(
+    sqlite3_stmt *s, int first, const struct db_versions *v)
+{
+	int b = 0;
+
+	if (v == NULL) {
+		for (int i = 0; i < 6; i++)
+			b |= sqlite3_bind_null(s, first + i);
+		return b;
+	}
+	b |= bind_opt(s, first, v->node_image_version);
+	b |= bind_opt(s, first + 1, v->kubernetes_version);
+	b |= bind_opt(s, first + 2, v->os_type);
+	b |= bind_opt(s, first + 3, v->os_sku);
+	b |= bind_opt(s, first + 4, v->vm_size);
+	b |= sqlite3_bind_int(s, first + 5, v->enable_fips != 0);
+	return b;
+}
+
+static void col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
+{
+	col_text(
+	    s, first, v->node_image_version, sizeof(v->node_image_version));
+	col_text(
+	    s, first + 1, v->kubernetes_version, sizeof(v->kubernetes_version));
+	col_text(s, first + 2, v->os_type, sizeof(v->os_type));
+	col_text(s, first + 3, v->os_sku, sizeof(v->os_sku));
+	col_text(s, first + 4, v->vm_size, sizeof(v->vm_size));
+	v->enable_fips = sqlite3_column_int(s, first + 5);
+}
+
+/* Read an OBS_COLS row. */
+static void col_observation(sqlite3_stmt *s, struct db_observation *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(s, 0);
+	o->pool_id = sqlite3_column_int64(s, 1);
+	o->run_id = sqlite3_column_int64(s, 2);
+	col_text(s, 3, o->pool_key, sizeof(o->pool_key));
+	o->observed_at = (time_t)sqlite3_column_int64(s, 4);
+	col_versions(s, 5, &o->v);
+	col_text(s, 11, o->provisioning_state, sizeof(o->provisioning_state));
+}
+
+int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
+    time_t at, const struct db_versions *v, const char *provisioning_state)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (provisioning_state == NULL || provisioning_state[0] == '\0')
+		provisioning_state = v == NULL ? "missing" : "unknown";
+	if ((s = st_get(db, ST_OBS_ADD)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, pool_id);
+	b |= bind_opt64(s, 2, run_id);
+	b |= sqlite3_bind_int64(s, 3, at);
+	b |= bind_versions(s, 4, v);
+	b |= bind_text(s, 10, provisioning_state);
+	return st_write(db, ST_OBS_ADD, s, b, "record observation", 0);
+}
+
+int db_observation_latest(
+    struct db *db, int64_t pool_id, struct db_observation *out)
+{
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	if ((s = st_get(db, ST_OBS_LATEST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK) {
+		db_fail(db, "latest observation");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_observation(s, out);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "latest observation");
+	}
+done:
+	st_put(db, ST_OBS_LATEST, s);
+	return found;
+}
+
+/*
+ * obs_changed(a, b):
+ * Whether observation ${b} differs from the pool's previous one ${a}: any
+ * version field, FIPS, or the pool going missing or coming back (a change
+ * of ARM's provisioningState alone, e.g. Upgrading, is not a change).
+ */
+static int obs_changed(
+    const struct db_observation *a, const struct db_observation *b)
+{
+	int a_missing = strcmp(a->provisioning_state, "missing") == 0;
+	int b_missing = strcmp(b->provisioning_state, "missing") == 0;
+
+	return strcmp(a->v.node_image_version, b->v.node_image_version) != 0 ||
+	    strcmp(a->v.kubernetes_version, b->v.kubernetes_version) != 0 ||
+	    strcmp(a->v.os_type, b->v.os_type) != 0 ||
+	    strcmp(a->v.os_sku, b->v.os_sku) != 0 ||
+	    strcmp(a->v.vm_size, b->v.vm_size) != 0 ||
+	    a->v.enable_fips != b->v.enable_fips || a_missing != b_missing;
+}
+
+/*
+ * history_pool: db_history for one pool.  0, 1 (stopped by ${cb}) or -1.
+ *
+ * changes_only compares each row with the one before it while streaming
+ * the pool's rows in index order, seeded with the last row before ${since}
+ * (one index seek), so that the first row shown is compared with its true
+ * predecessor.  The same rule as the version_changes view (which uses
+ * LAG()); done here in C because SQLite's window functions buffer every
+ * row of the pool and cost about eight times the plain scan on a pool with
+ * a million observations.
+ */
+static int history_pool(struct db *db, int64_t pool_id, time_t since,
+    int changes_only, int (*cb)(void *ctx, const struct db_observation *o),
+    void *ctx)
+{
+	struct db_observation o, prev;
+	int rc, ret = -1, have_prev = 0;
+	sqlite3_stmt *s;
+
+	if (changes_only) {
+		if ((s = st_get(db, ST_OBS_BEFORE)) == NULL)
+			return -1;
+		if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+		    sqlite3_bind_int64(s, 2, since) != SQLITE_OK)
+			rc = SQLITE_ERROR;
+		else
+			rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			col_observation(s, &prev);
+			have_prev = 1;
+		} else if (rc != SQLITE_DONE) {
+			db_fail(db, "history");
+		}
+		st_put(db, ST_OBS_BEFORE, s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -1;
+	}
+
+	if ((s = st_get(db, ST_HISTORY)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, since) != SQLITE_OK) {
+		db_fail(db, "history");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_observation(s, &o);
+		if (changes_only) {
+			int changed = !have_prev || obs_changed(&prev, &o);
+
+			prev = o;
+			have_prev = 1;
+			if (!changed)
+				continue;
+		}
+		if (cb(ctx, &o) != 0) {
+			ret = 1;
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "history");
+		goto done;
+	}
+	ret = 0;
+done:
+	st_put(db, ST_HISTORY, s);
+	return ret;
+}
+
+int db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
+    int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
+{
+	int64_t *ids = NULL, *grown;
+	size_t n = 0, cap = 0, i;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if (pool_id != 0) {
+		rc = history_pool(db, pool_id, since, changes_only, cb, ctx);
+		return rc < 0 ? -1 : 0;
+	}
+
+	/*
+	 * Every pool: one index-driven query per pool (pools are few), so the
+	 * "previous observation" of each pool is found the same way.
+	 */
+	if ((s = st_get(db, ST_POOL_IDS)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap != 0 ? cap * 2 : 16;
+			grown = realloc(ids, cap * sizeof(*ids));
+			if (grown == NULL) {
+				log_err(NULL, "%s: history: out of memory",
+				    db->path);
+				st_put(db, ST_POOL_IDS, s);
+				goto done;
+			}
+			ids = grown;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(db, "history: list pools");
+	st_put(db, ST_POOL_IDS, s);
+	if (rc != SQLITE_DONE)
+		goto done;
+	for (i = 0; i < n; i++) {
+		rc = history_pool(db, ids[i], since, changes_only, cb, ctx);
+		if (rc < 0)
+			goto done;
+		if (rc > 0)
+			break;
+	}
+	ret = 0;
+done:
+	free(ids);
+	return ret;
+}
+
+/* ---- snapshots ---- */
+
+/* Read a SNAP_COLS row. */
+static void col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(s, 0);
+	o->pool_id = sqlite3_column_int64(s, 1);
+	col_text(s, 2, o->pool_key, sizeof(o->pool_key));
+	col_text(s, 3, o->name, sizeof(o->name));
+	col_text(s, 4, o->arm_id, sizeof(o->arm_id));
+	o->slot = (time_t)sqlite3_column_int64(s, 5);
+	o->created_at = (time_t)sqlite3_column_int64(s, 6);
+	col_versions(s, 7, &o->v);
+	col_text(s, 13, o->state, sizeof(o->state));
+	o->pinned = sqlite3_column_int(s, 14);
+	col_text(s, 15, o->channel, sizeof(o->channel));
+	o->promoted_at = (time_t)sqlite3_column_int64(s, 16);
+	o->demoted_at = (time_t)sqlite3_column_int64(s, 17);
+	col_text(s, 18, o->error, sizeof(o->error));
+}
+
+/*
+ * snap_one(db, id, s, what, out):
+ * Step the bound SNAP_COLS statement ${s} once: 1 (row in ${out}), 0, -1.
+ */
+static int snap_one(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
+    const char *what, struct db_snapshot *out)
+{
+	int rc, found = -1;
+
+	if (bind_rc != SQLITE_OK) {
+		db_fail(db, what);
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_snapshot(s, out);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, what);
+	}
+done:
+	st_put(db, id, s);
+	return found;
+}
+
+int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
+    const char *arm_id, time_t slot, time_t now, int64_t *snap_id)
+{
+	char state[16] = "";
+	sqlite3_stmt *s;
+	int b = 0, rc, got = 0;
+
+	if ((s = st_get(db, ST_SNAP_INTENT)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, pool_id);
+	b |= bind_text(s, 2, name);
+	b |= bind_text(s, 3, arm_id);
+	b |= bind_opt64(s, 4, slot);
+	b |= sqlite3_bind_int64(s, 5, now);
+	rc = b != SQLITE_OK ? SQLITE_ERROR : sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*snap_id = sqlite3_column_int64(s, 0);
+		got = 1;
+		rc = sqlite3_step(s);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "record snapshot intent");
+		st_put(db, ST_SNAP_INTENT, s);
+		return -1;
+	}
+	st_put(db, ST_SNAP_INTENT, s);
+	if (got)
+		return 0;
+
+	/* The name is taken by a row that must not be reused: say which. */
+	if ((s = st_get(db, ST_SNAP_STATE_BY_NAME)) == NULL)
+		return -1;
+	b = sqlite3_bind_int64(s, 1, pool_id);
+	b |= bind_text(s, 2, name);
+	if (b == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		col_text(s, 0, state, sizeof(state));
+	st_put(db, ST_SNAP_STATE_BY_NAME, s);
+	log_err(NULL, "%s: snapshot %s exists already (state %s)", db->path,
+	    name, state[0] != '\0' ? state : "unknown");
+	return -1;
+}
+
+int db_snapshot_set_active(
+    struct db *db, int64_t id, time_t created_at, const struct db_versions *v)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if ((s = st_get(db, ST_SNAP_ACTIVE)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, id);
+	b |= sqlite3_bind_int64(s, 2, created_at);
+	b |= bind_versions(s, 3, v);
+	b |= sqlite3_bind_int64(s, 9, util_now());
+	return st_write(db, ST_SNAP_ACTIVE, s, b, "set snapshot active", 1);
+}
+
+int db_snapshot_set_state(
+    struct db *db, int64_t id, const char *state, const char *error)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (!in_list(db_snapshot_states, state)) {
+		log_err(NULL, "%s: snapshot %lld: unknown state \"%s\"",
+		    db->path, (long long)id, state != NULL ? state : "");
+		return -1;
+	}
+	if ((s = st_get(db, ST_SNAP_SET_STATE)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, id);
+	b |= bind_text(s, 2, state);
+	b |= bind_opt(s, 3, error);
+	b |= sqlite3_bind_int64(s, 4, util_now());
+	return st_write(db, ST_SNAP_SET_STATE, s, b, "set snapshot state", 1);
+}
+
+int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if ((s = st_get(db, ST_SNAP_PINNED)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, id);
+	b |= sqlite3_bind_int(s, 2, pinned != 0);
+	b |= sqlite3_bind_int64(s, 3, util_now());
+	return st_write(db, ST_SNAP_PINNED, s, b, "set snapshot pinned", 1);
+}
+
+/*
+ * A channel holds one snapshot per pool (a unique index says so): promoting
+ * first demotes the pool's current holder, in one savepoint so that it
+ * composes with a caller's transaction.
+ */
+int db_snapshot_set_channel(
+    struct db *db, int64_t id, const char *channel, time_t at)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (channel == NULL || channel[0] == '\0') {
+		if ((s = st_get(db, ST_SNAP_DEMOTE)) == NULL)
+			return -1;
+		b |= sqlite3_bind_int64(s, 1, id);
+		b |= sqlite3_bind_int64(s, 2, at);
+		b |= sqlite3_bind_int64(s, 3, util_now());
+		return st_write(db, ST_SNAP_DEMOTE, s, b, "demote snapshot", 1);
+	}
+
+	if (st_run(db, ST_SAVEPOINT, "promote snapshot"))
+		return -1;
+	if ((s = st_get(db, ST_SNAP_DEMOTE_HOLDER)) == NULL)
+		goto err;
+	b |= sqlite3_bind_int64(s, 1, id);
+	b |= bind_text(s, 2, channel);
+	b |= sqlite3_bind_int64(s, 3, at);
+	b |= sqlite3_bind_int64(s, 4, util_now());
+	if (st_write(
+	        db, ST_SNAP_DEMOTE_HOLDER, s, b, "demote channel holder", 0))
+		goto err;
+	if ((s = st_get(db, ST_SNAP_PROMOTE)) == NULL)
+		goto err;
+	b = sqlite3_bind_int64(s, 1, id);
+	b |= bind_text(s, 2, channel);
+	b |= sqlite3_bind_int64(s, 3, at);
+	b |= sqlite3_bind_int64(s, 4, util_now());
+	if (st_write(db, ST_SNAP_PROMOTE, s, b, "promote snapshot", 1))
+		goto err;
+	return st_run(db, ST_RELEASE, "promote snapshot");
+
+err:
+	(void)st_run(db, ST_ROLLBACK_TO, "undo promotion");
+	(void)st_run(db, ST_RELEASE, "undo promotion");
+	return -1;
+}
+
+int db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
+{
+	sqlite3_stmt *s;
+
+	if ((s = st_get(db, ST_SNAP_GET)) == NULL)
+		return -1;
+	return snap_one(db, ST_SNAP_GET, s, sqlite3_bind_int64(s, 1, id),
+	    "get snapshot", out);
+}
+
+static int all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * By numeric id, then ARM id, then name.  A name is unique per pool but not
+ * across pools; when several pools have it, the newest snapshot wins and a
+ * warning says to use the ARM id.
+ */
+int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
+{
+	struct db_snapshot other;
+	sqlite3_stmt *s;
+	int rc, found;
+
+	if (all_digits(ref) && strlen(ref) < 19) {
+		found = db_snapshot_get(db, strtoll(ref, NULL, 10), out);
+		if (found != 0)
+			return found;
+	}
+	if ((s = st_get(db, ST_SNAP_BY_ARM_ID)) == NULL)
+		return -1;
+	found = snap_one(db, ST_SNAP_BY_ARM_ID, s, bind_text(s, 1, ref),
+	    "find snapshot", out);
+	if (found != 0)
+		return found;
+
+	if ((s = st_get(db, ST_SNAP_BY_NAME)) == NULL)
+		return -1;
+	if (bind_text(s, 1, ref) != SQLITE_OK) {
+		db_fail(db, "find snapshot");
+		st_put(db, ST_SNAP_BY_NAME, s);
+		return -1;
+	}
+	found = -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_snapshot(s, out);
+		found = 1;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			col_snapshot(s, &other);
+			log_warn(NULL,
+			    "%s: snapshot name %s is used in several pools "
+			    "(%s, %s, ...); taking the newest (%s); give the "
+			    "ARM id to choose",
+			    db->path, ref, out->pool_key, other.pool_key,
+			    out->pool_key);
+			rc = SQLITE_DONE;
+		}
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "find snapshot");
+		found = -1;
+	}
+	st_put(db, ST_SNAP_BY_NAME, s);
+	return found;
+}
+
+int db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
+    struct db_snapshot **out, size_t *n)
+{
+	struct db_snapshot *v = NULL, *grown;
+	size_t cap = 0, len = 0;
+	sqlite3_stmt *s;
+	enum st id;
+	int b = 0, rc;
+
+	*out = NULL;
+	*n = 0;
+	if (pool_id != 0)
+		id =
+		    state != NULL ? ST_SNAP_LIST_POOL_STATE : ST_SNAP_LIST_POOL;
+	else
+		id = state != NULL ? ST_SNAP_LIST_STATE : ST_SNAP_LIST_ALL;
+	if ((s = st_get(db, id)) == NULL)
+		return -1;
+	if (pool_id != 0)
+		b |= sqlite3_bind_int64(s, 1, pool_id);
+	if (state != NULL)
+		b |= bind_text(s, 2, state);
+	if (b != SQLITE_OK) {
+		db_fail(db, "list snapshots");
+		goto err;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap != 0 ? cap * 2 : 16;
+			grown = realloc(v, cap * sizeof(*v));
+			if (grown == NULL) {
+				log_err(NULL,
+				    "%s: list snapshots: out of "
+				    "memory",
+				    db->path);
+				goto err;
+			}
+			v = grown;
+		}
+		col_snapshot(s, &v[len++]);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "list snapshots");
+		goto err;
+	}
+	st_put(db, id, s);
+	if (len == 0) {
+		free(v);
+		v = NULL;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+
+err:
+	st_put(db, id, s);
+	free(v);
+	return -1;
+}
+
+int db_snapshot_newest_active(
+    struct db *db, int64_t pool_id, struct db_snapshot *out)
+{
+	sqlite3_stmt *s;
+
+	if ((s = st_get(db, ST_SNAP_NEWEST_ACTIVE)) == NULL)
+		return -1;
+	return snap_one(db, ST_SNAP_NEWEST_ACTIVE, s,
+	    sqlite3_bind_int64(s, 1, pool_id), "newest active snapshot", out);
+}
+
+int db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
+    struct db_snapshot *out)
+{
+	sqlite3_stmt *s;
+	int b;
+
+	if ((s = st_get(db, ST_SNAP_CHANNEL)) == NULL)
+		return -1;
+	b = sqlite3_bind_int64(s, 1, pool_id);
+	b |= bind_text(s, 2, channel);
+	return snap_one(db, ST_SNAP_CHANNEL, s, b, "channel snapshot", out);
+}
+
+int db_snapshot_adopt(struct db *db, int64_t pool_id,
+    const struct db_snapshot *s, int64_t *snap_id)
+{
+	const char *state = s->state[0] != '\0' ? s->state : "active";
+	time_t now = util_now();
+	sqlite3_stmt *st;
+	int b = 0;
+
+	if (!in_list(db_snapshot_states, state)) {
+		log_err(NULL, "%s: adopt %s: unknown state \"%s\"", db->path,
+		    s->name, state);
+		return -1;
+	}
+	if ((st = st_get(db, ST_SNAP_ADOPT)) == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(st, 1, pool_id);
+	b |= bind_text(st, 2, s->name);
+	b |= bind_text(st, 3, s->arm_id);
+	b |= bind_opt64(st, 4, s->slot);
+	b |=
+	    sqlite3_bind_int64(st, 5, s->created_at != 0 ? s->created_at : now);
+	b |= bind_versions(st, 6, &s->v);
+	b |= bind_text(st, 12, state);
+	b |= sqlite3_bind_int(st, 13, s->pinned != 0);
+	b |= bind_opt(st, 14, s->channel);
+	if (s->channel[0] != '\0')
+		b |= sqlite3_bind_int64(
+		    st, 15, s->promoted_at != 0 ? s->promoted_at : now);
+	else
+		b |= sqlite3_bind_null(st, 15);
+	b |= bind_opt(st, 16, s->error);
+	b |= sqlite3_bind_int64(st, 17, now);
+	if (st_write(db, ST_SNAP_ADOPT, st, b, "adopt snapshot", 0))
+		return -1;
+	*snap_id = sqlite3_last_insert_rowid(db->conn);
+	return 0;
+}
+
+int db_slot_taken(struct db *db, int64_t pool_id, time_t slot)
+{
+	sqlite3_stmt *s;
+	int b, taken = -1;
+
+	if ((s = st_get(db, ST_SLOT_TAKEN)) == NULL)
+		return -1;
+	b = sqlite3_bind_int64(s, 1, pool_id);
+	b |= sqlite3_bind_int64(s, 2, slot);
+	if (b == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		taken = sqlite3_column_int(s, 0) != 0;
+	else
+		db_fail(db, "is slot taken");
+	st_put(db, ST_SLOT_TAKEN, s);
+	return taken;
+}
+
+/* ---- reporting ---- */
+
+int db_runs_failed(struct db *db, long long *n)
+{
+	int64_t v = 0;
+
+	if (st_int(db, ST_RUNS_FAILED, "count failed runs", &v))
+		return -1;
+	*n = (long long)v;
+	return 0;
+}
+
+int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	s = st_get(db, ST_POOL_LAST_SUCCESS);
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, pool_id) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		*at = (time_t)sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		db_fail(db, "last success of a pool");
+	}
+	st_put(db, ST_POOL_LAST_SUCCESS, s);
+	return rc;
+}
+
+int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
+    long long counts[7])
+{
+	sqlite3_stmt *s;
+	char state[16];
+	int rc;
+
+	for (int i = 0; i < 7; i++)
+		counts[i] = 0;
+	s = st_get(db, ST_POOL_SNAP_COUNTS);
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(s, 1, pool_id);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		col_text(s, 0, state, sizeof(state));
+		for (int i = 0; db_snapshot_states[i] != NULL; i++)
+			if (strcmp(db_snapshot_states[i], state) == 0)
+				counts[i] = sqlite3_column_int64(s, 1);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(db, "count a pool's snapshots");
+	st_put(db, ST_POOL_SNAP_COUNTS, s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- decisions ---- */
+
+int db_decision_add(struct db *db, const struct db_decision *d)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (!in_list(decision_actions, d->action)) {
+		log_err(NULL, "%s: decision: unknown action \"%s\"", db->path,
+		    d->action);
+		return -1;
+	}
+	if ((s = st_get(db, ST_DEC_ADD)) == NULL)
+		return -1;
+	b |= bind_opt64(s, 1, d->run_id);
+	b |= sqlite3_bind_int64(s, 2, d->pool_id);
+	b |= bind_opt64(s, 3, d->snapshot_id);
+	b |= sqlite3_bind_int64(s, 4, d->at);
+	b |= bind_opt64(s, 5, d->slot);
+	b |= bind_text(s, 6, d->action);
+	b |= bind_text(s, 7, d->reasons);
+	b |= bind_text(s, 8, d->fingerprint);
+	return st_write(db, ST_DEC_ADD, s, b, "record decision", 0);
+}
+
+int db_decision_list(struct db *db, int64_t snapshot_id,
+    int (*cb)(void *ctx, const struct db_decision *d), void *ctx)
+{
+	struct db_decision d;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((s = st_get(db, ST_DEC_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, snapshot_id) != SQLITE_OK) {
+		db_fail(db, "list decisions");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		d.id = sqlite3_column_int64(s, 0);
+		d.run_id = sqlite3_column_int64(s, 1);
+		d.pool_id = sqlite3_column_int64(s, 2);
+		d.snapshot_id = sqlite3_column_int64(s, 3);
+		col_text(s, 4, d.pool_key, sizeof(d.pool_key));
+		col_text(s, 5, d.snapshot_name, sizeof(d.snapshot_name));
+		d.at = (time_t)sqlite3_column_int64(s, 6);
+		d.slot = (time_t)sqlite3_column_int64(s, 7);
+		col_text(s, 8, d.action, sizeof(d.action));
+		col_text(s, 9, d.reasons, sizeof(d.reasons));
+		col_text(s, 10, d.fingerprint, sizeof(d.fingerprint));
+		if (cb(ctx, &d) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "list decisions");
+		goto done;
+	}
+	ret = 0;
+done:
+	st_put(db, ST_DEC_LIST, s);
+	return ret;
+}
+
+/* ---- test seam ---- */
+
+static const struct {
+	const char *name;
+	enum st id;
+} plan_names[] = {
+    {"history", ST_HISTORY},
+    {"before", ST_OBS_BEFORE},
+    {"latest", ST_OBS_LATEST},
+    {"list", ST_SNAP_LIST_POOL},
+    {"list_state", ST_SNAP_LIST_POOL_STATE},
+    {"newest_active", ST_SNAP_NEWEST_ACTIVE},
+    {"slot_taken", ST_SLOT_TAKEN},
+    {"find_name", ST_SNAP_BY_NAME},
+    {"find_arm_id", ST_SNAP_BY_ARM_ID},
+    {"channel", ST_SNAP_CHANNEL},
+    {"decisions", ST_DEC_LIST},
+};
+
+int db_query_plan(struct db *db, const char *name, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	struct buf sql, out;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&sql, 16384);
+	buf_init(&out, len > 0 ? len - 1 : 0);
+	for (i = 0; i < sizeof(plan_names) / sizeof(plan_names[0]); i++)
+		if (strcmp(plan_names[i].name, name) == 0)
+			break;
+	if (i == sizeof(plan_names) / sizeof(plan_names[0])) {
+		log_err(NULL, "%s: no query named %s", db->path, name);
+		goto done;
+	}
+	if (buf_printf(&sql, "EXPLAIN QUERY PLAN %s", st_sql[plan_names[i].id]))
+		goto done;
+	if (sqlite3_prepare_v2(db->conn, sql.data, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, "explain");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (buf_printf(
+		        &out, "%s\n", (const char *)sqlite3_column_text(s, 3)))
+			break;
+	rc = rc == SQLITE_DONE ? 0 : -1;
+	util_strlcpy(buf, out.data != NULL ? out.data : "", len);
+done:
+	sqlite3_finalize(s);
+	buf_free(&sql);
+	buf_free(&out);
+	return rc;
+}

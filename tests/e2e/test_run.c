@@ -1,0 +1,756 @@
+/*
+ * test_run.c -- `aksnap run` end to end against the ARM emulator
+ * (issue: the scheduled run).  Each test starts its own emulator with the
+ * demo fleet (3 clusters, 5 pools), writes a config pointing at it and
+ * runs the real binary; what Azure holds is read back from the emulator's
+ * state and counters, what the store holds through `aksnap list/history
+ * --json`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/e2e/harness.h"
+
+#define FLEET "tests/armemu/fleet-demo.json"
+
+static const char *const POOLS_INI =
+    "\n[policy:default]\n"
+    "schedule = 0 2 * * *\n"
+    "snapshot_when = changed\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\n"
+    "\n[pool:staging-user]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = user\n"
+    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = system\n"
+    "\n[pool:prod-batch]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = batch\n"
+    "\n[pool:edge-system]\nresource_group = rg-prod\n"
+    "cluster = aks-edge\nnodepool = system\n";
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+};
+
+static int
+setup_with(void **state, const char *extra_ini)
+{
+	static const char *const args[] = {"--fleet", FLEET, "--retry-after",
+	    "0", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->emu = emu_start(args);
+	f->dir = harness_tmpdir();
+	if (f->emu == NULL || f->dir == NULL)
+		return -1;
+	f->config = harness_config(f->dir, f->emu, extra_ini);
+	if (f->config == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	return setup_with(state, POOLS_INI);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	emu_stop(f->emu);
+	if (f->dir != NULL)
+		harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+	return 0;
+}
+
+/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
+static int
+aksnap(struct fx *f, struct run_result *r, ...)
+{
+	const char *argv[32];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+
+	argv[n++] = "-c";
+	argv[n++] = f->config;
+	va_start(ap, r);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	return harness_run_aksnap(r, argv);
+}
+
+/* Set the emulator's clock and run `aksnap run --as-of`. */
+static int
+run_at(struct fx *f, const char *as_of)
+{
+	struct run_result r;
+	int code;
+
+	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
+	assert_int_equal(aksnap(f, &r, "run", "--as-of", as_of, NULL), 0);
+	code = r.exit_code;
+	if (code != 0)
+		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
+		    code, r.err);
+	run_result_free(&r);
+	return code;
+}
+
+/* The snapshots aksnap made (tagged managed) that the emulator holds;
+ * the demo fleet also has a foreign one, which aksnap must leave alone. */
+static json_t *
+emu_snapshots(struct fx *f)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state");
+	json_t *all, *s, *mine = json_array();
+	size_t i;
+
+	assert_non_null(st);
+	all = json_object_get(st, "snapshots");
+	assert_non_null(all);
+	json_array_foreach(all, i, s) {
+		const char *m = json_string_value(
+		    json_object_get(json_object_get(s, "tags"),
+			"aksnap-managed"));
+
+		if (m != NULL && strcmp(m, "true") == 0)
+			json_array_append(mine, s);
+		else
+			assert_string_equal(json_string_value(json_object_get(
+						s, "name")),
+			    "golden-2026q3");
+	}
+	json_decref(st);
+	return mine;
+}
+
+static json_t *
+find_snapshot(json_t *snaps, const char *name)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(snaps, i, s) {
+		const char *n = json_string_value(json_object_get(s, "name"));
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static const char *
+tag(json_t *snap, const char *key)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(snap, "tags"), key));
+}
+
+/* Requests the emulator saw, token endpoints excluded. */
+static long
+arm_requests(struct fx *f)
+{
+	json_t *log = emu_get(f->emu, "/_armemu/requests");
+	json_t *e, *arr;
+	size_t i;
+	long n = 0;
+
+	assert_non_null(log);
+	arr = json_is_array(log) ? log : json_object_get(log, "requests");
+	json_array_foreach(arr, i, e) {
+		const char *route =
+		    json_string_value(json_object_get(e, "route"));
+
+		if (route == NULL || strncmp(route, "token.", 6) != 0)
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+static json_t *
+list_json(struct fx *f, const char *pool)
+{
+	struct run_result r;
+	json_t *doc;
+
+	if (pool != NULL)
+		aksnap(f, &r, "--json", "list", pool, NULL);
+	else
+		aksnap(f, &r, "--json", "list", NULL);
+	assert_int_equal(r.exit_code, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	return doc;
+}
+
+static size_t
+count_state(json_t *list, const char *state)
+{
+	json_t *s;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(list, "snapshots"), i, s)
+		if (strcmp(json_string_value(json_object_get(s, "state")),
+		    state) == 0)
+			n++;
+	return n;
+}
+
+static void
+test_run_first_snapshots_every_due_pool(void **state)
+{
+	struct fx *f = *state;
+	json_t *snaps, *s, *props;
+
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+
+	/* Exactly one GET per cluster and one PUT per pool, nothing else. */
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 3);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 5);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 5);
+	assert_int_equal(arm_requests(f), 8);
+
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 5);
+	s = find_snapshot(snaps, "aksnap-aks-prod-batch-20260310T0200Z");
+	assert_non_null(s);
+	assert_string_equal(tag(s, "aksnap-managed"), "true");
+	assert_string_equal(tag(s, "aksnap-pool"), "prod-batch");
+	assert_string_equal(tag(s, "aksnap-slot"), "2026-03-10T02:00:00Z");
+	props = json_object_get(s, "properties");
+	assert_string_equal(
+	    json_string_value(json_object_get(props, "nodeImageVersion")),
+	    "AKSUbuntu-2204gen2containerd-202610.14.0");
+	assert_string_equal(
+	    json_string_value(json_object_get(props, "kubernetesVersion")),
+	    "1.29.9");
+	assert_true(json_is_true(json_object_get(props, "enableFIPS")));
+	assert_string_equal(json_string_value(json_object_get(s, "location")),
+	    "northeurope");
+	json_decref(snaps);
+
+	/* The store agrees: five active snapshots with their versions. */
+	{
+		json_t *l = list_json(f, "prod-batch"), *e;
+
+		assert_int_equal(count_state(l, "active"), 1);
+		e = json_array_get(json_object_get(l, "snapshots"), 0);
+		assert_string_equal(json_string_value(json_object_get(e,
+					"node_image_version")),
+		    "AKSUbuntu-2204gen2containerd-202610.14.0");
+		json_decref(l);
+		l = list_json(f, NULL);
+		assert_int_equal(count_state(l, "active"), 5);
+		json_decref(l);
+	}
+}
+
+static void
+test_run_rerun_in_same_slot_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, "2026-03-10T09:30:00Z"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 3);
+	assert_int_equal(arm_requests(f), 3);
+	{
+		json_t *snaps = emu_snapshots(f);
+
+		assert_int_equal(json_array_size(snaps), 5);
+		json_decref(snaps);
+	}
+}
+
+static void
+test_run_skips_unchanged_and_snapshots_released_pool(void **state)
+{
+	struct fx *f = *state;
+	json_t *rel, *snaps;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	emu_reset_counters(f->emu);
+	/* Next slot, nothing changed: five skips, no PUT. */
+	assert_int_equal(run_at(f, "2026-03-11T03:00:00Z"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+
+	/* A node image release on one pool: only that pool is taken. */
+	rel = emu_post(f->emu, "/_armemu/release",
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-edge\","
+	    "\"pool\":\"system\",\"nodeImageVersion\":"
+	    "\"AKSUbuntu-2204gen2containerd-202611.11.0\"}");
+	assert_non_null(rel);
+	json_decref(rel);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, "2026-03-12T03:00:00Z"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 1);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 6);
+	assert_non_null(
+	    find_snapshot(snaps, "aksnap-aks-edge-system-20260312T0200Z"));
+	assert_null(
+	    find_snapshot(snaps, "aksnap-aks-prod-system-20260312T0200Z"));
+	json_decref(snaps);
+
+	/* The history shows the change, and only it, for that pool. */
+	{
+		struct run_result r;
+		json_t *doc, *obs;
+
+		aksnap(f, &r, "--json", "history", "--changes", "edge-system",
+		    NULL);
+		assert_int_equal(r.exit_code, 0);
+		doc = json_loads(r.out, 0, NULL);
+		run_result_free(&r);
+		assert_non_null(doc);
+		obs = json_object_get(doc, "observations");
+		assert_int_equal(json_array_size(obs), 2);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(obs, 1),
+			"node_image_version")),
+		    "AKSUbuntu-2204gen2containerd-202611.11.0");
+		json_decref(doc);
+	}
+}
+
+static void
+test_run_catch_up_takes_only_current_slot(void **state)
+{
+	struct fx *f = *state;
+	json_t *snaps;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	/* Three daily slots pass while the host is down; images change. */
+	json_decref(emu_post(f->emu, "/_armemu/release", "{}"));
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, "2026-03-13T10:00:00Z"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 5);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 10);
+	assert_non_null(
+	    find_snapshot(snaps, "aksnap-aks-prod-batch-20260313T0200Z"));
+	assert_null(
+	    find_snapshot(snaps, "aksnap-aks-prod-batch-20260311T0200Z"));
+	assert_null(
+	    find_snapshot(snaps, "aksnap-aks-prod-batch-20260312T0200Z"));
+	json_decref(snaps);
+}
+
+/* Start aksnap run in the background; return its pid. */
+static pid_t
+spawn_run(struct fx *f, const char *as_of)
+{
+	const char *bin = getenv("AKSNAP_BIN");
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int dn = open("/dev/null", O_RDWR);
+
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(dn, 2);
+		execl(bin, bin, "-c", f->config, "run", "--pool", "prod-batch",
+		    "--as-of", as_of, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until the emulator has received ${n} requests of ${key}. */
+static void
+wait_counter(struct fx *f, const char *key, long n)
+{
+	for (int i = 0; i < 200; i++) {
+		if (emu_counter(f->emu, key) >= n)
+			return;
+		usleep(50 * 1000);
+	}
+	fail_msg("emulator never saw %ld x %s", n, key);
+}
+
+static void
+test_run_resumes_snapshot_left_creating_after_kill(void **state)
+{
+	struct fx *f = *state;
+	json_t *snaps, *l;
+	pid_t pid;
+	int st;
+
+	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
+	/* The PUT is held 1.5 s by the emulator: kill aksnap in between. */
+	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
+	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
+	    "\"count\":1}") >= 0);
+	emu_reset_counters(f->emu);
+	pid = spawn_run(f, "2026-03-10T03:00:00Z");
+	/* The request log records a request when it is answered, so wait
+	 * for the cluster GET, then give the PUT time to leave. */
+	wait_counter(f, "GET managedClusters.get", 1);
+	usleep(500 * 1000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	usleep(1500 * 1000); /* the emulator completes the PUT */
+
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	json_decref(snaps);
+	l = list_json(f, "prod-batch");
+	assert_int_equal(count_state(l, "creating"), 1);
+	json_decref(l);
+
+	/* The next run settles the row from Azure, with no second PUT. */
+	emu_reset_counters(f->emu);
+	{
+		struct run_result r;
+
+		aksnap(f, &r, "run", "--pool", "prod-batch", "--as-of",
+		    "2026-03-10T03:30:00Z", NULL);
+		assert_int_equal(r.exit_code, 0);
+		run_result_free(&r);
+	}
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get"), 1);
+	l = list_json(f, "prod-batch");
+	assert_int_equal(count_state(l, "active"), 1);
+	assert_int_equal(count_state(l, "creating"), 0);
+	json_decref(l);
+}
+
+static void
+test_run_crash_during_reconcile_is_settled_next_time(void **state)
+{
+	struct fx *f = *state;
+	json_t *l;
+	pid_t pid;
+	int st;
+
+	/* Leave a row "creating" whose PUT never reached ARM. */
+	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
+	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
+	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":3000,"
+	    "\"count\":1}") >= 0);
+	pid = spawn_run(f, "2026-03-10T03:00:00Z");
+	wait_counter(f, "GET managedClusters.get", 1);
+	usleep(300 * 1000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	usleep(3000 * 1000);
+
+	/* Crash again, this time while reconcile's GET is in flight. */
+	emu_clear_faults(f->emu);
+	assert_true(emu_fault(f->emu, "{\"method\":\"GET\",\"path\":"
+	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
+	    "\"count\":1}") >= 0);
+	emu_reset_counters(f->emu);
+	pid = spawn_run(f, "2026-03-10T03:10:00Z");
+	usleep(700 * 1000);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	l = list_json(f, "prod-batch");
+	assert_int_equal(count_state(l, "creating"), 1);
+	json_decref(l);
+
+	/* Third run (all pools): settles it and takes no second snapshot
+	 * of prod-batch; the four other pools get theirs. */
+	emu_clear_faults(f->emu);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, "2026-03-10T03:20:00Z"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 4);
+	{
+		json_t *snaps = emu_snapshots(f);
+
+		assert_int_equal(json_array_size(snaps), 5);
+		json_decref(snaps);
+	}
+	l = list_json(f, NULL);
+	assert_int_equal(count_state(l, "active"), 5);
+	assert_int_equal(count_state(l, "creating"), 0);
+	json_decref(l);
+}
+
+static void
+test_run_isolates_failing_pools(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *snaps, *l;
+
+	/* aks-staging is gone (404); prod-system is busy (409); edge's PUT
+	 * answers 500 until the retries run out. */
+	json_decref(emu_post(f->emu, "/_armemu/clusters/delete",
+	    "{\"resourceGroup\":\"rg-staging\",\"cluster\":\"aks-staging\"}"));
+	json_decref(emu_post(f->emu, "/_armemu/pools/busy",
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-prod\","
+	    "\"pool\":\"system\",\"busy\":true}"));
+	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
+	    "\"*/snapshots/aksnap-aks-edge-*\",\"action\":\"status\","
+	    "\"status\":500,\"retry_after\":0,\"count\":-1}") >= 0);
+	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
+	emu_reset_counters(f->emu);
+	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	if (r.exit_code != 1 || strstr(r.err, "aksnap: staging-system: ") == NULL)
+		fprintf(stderr, "stderr was:\n%s\n", r.err);
+	assert_int_equal(r.exit_code, 1);
+	/* Each failure names the pool, the ARM code and the request id. */
+	assert_non_null(strstr(r.err, "aksnap: staging-system: "));
+	assert_non_null(strstr(r.err, "ResourceNotFound"));
+	assert_non_null(strstr(r.err, "aksnap: prod-system: "));
+	assert_non_null(strstr(r.err, "OperationNotAllowed"));
+	assert_non_null(strstr(r.err, "aksnap: edge-system: "));
+	assert_non_null(strstr(r.err, "x-ms-request-id"));
+	run_result_free(&r);
+	assert_true(emu_counter(f->emu, "PUT snapshots.put 500") > 1);
+
+	/* prod-batch, the only healthy pool, was snapshotted. */
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(
+	    find_snapshot(snaps, "aksnap-aks-prod-batch-20260310T0200Z"));
+	json_decref(snaps);
+	l = list_json(f, "prod-system");
+	assert_int_equal(count_state(l, "failed"), 1);
+	json_decref(l);
+
+	/* Busy is retried on the next run, once the pool is free. */
+	json_decref(emu_post(f->emu, "/_armemu/pools/busy",
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-prod\","
+	    "\"pool\":\"system\",\"busy\":false}"));
+	emu_clear_faults(f->emu);
+	aksnap(f, &r, "run", "--as-of", "2026-03-10T04:00:00Z", "--pool",
+	    "prod-system", "--pool", "edge-system", NULL);
+	assert_int_equal(r.exit_code, 0);
+	run_result_free(&r);
+	l = list_json(f, "prod-system");
+	assert_int_equal(count_state(l, "active"), 1);
+	json_decref(l);
+}
+
+static void
+test_run_exits_75_when_lock_held(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/aksnap.db.lock", f->dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	emu_reset_counters(f->emu);
+	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	assert_int_equal(r.exit_code, 75);
+	assert_non_null(strstr(r.err, "lock"));
+	run_result_free(&r);
+	assert_int_equal(arm_requests(f), 0);
+	close(fd);
+}
+
+static void
+test_run_waits_for_locked_store_then_fails_clearly(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char path[4096];
+	sqlite3 *db = NULL;
+
+	/* Create the store, then hold its write lock from here. */
+	aksnap(f, &r, "db", "migrate", NULL);
+	assert_int_equal(r.exit_code, 0);
+	run_result_free(&r);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	assert_int_not_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.err, "locked"));
+	run_result_free(&r);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void
+test_run_dst_slots_in_berlin(void **state)
+{
+	struct fx *f = *state;
+	static const char *const runs[][2] = {
+	    /* as_of, the snapshot name that run must take */
+	    {"2026-03-28T05:00:00Z", "aksnap-aks-edge-system-20260328T0130Z"},
+	    /* spring forward: 02:30 does not exist; the slot is 03:00 CEST */
+	    {"2026-03-29T05:00:00Z", "aksnap-aks-edge-system-20260329T0100Z"},
+	    {"2026-03-30T05:00:00Z", "aksnap-aks-edge-system-20260330T0030Z"},
+	    /* fall back: 02:30 happens twice; one slot, the first */
+	    {"2026-10-25T05:00:00Z", "aksnap-aks-edge-system-20261025T0030Z"},
+	    {"2026-10-26T05:00:00Z", "aksnap-aks-edge-system-20261026T0130Z"},
+	};
+	json_t *snaps;
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct run_result r;
+
+		assert_int_equal(emu_set_clock(f->emu, runs[i][0]), 0);
+		aksnap(f, &r, "run", "--pool", "edge-system", "--as-of",
+		    runs[i][0], NULL);
+		assert_int_equal(r.exit_code, 0);
+		run_result_free(&r);
+	}
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 5);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		if (find_snapshot(snaps, runs[i][1]) == NULL)
+			fail_msg("missing %s", runs[i][1]);
+	json_decref(snaps);
+}
+
+static int
+setup_berlin(void **state)
+{
+	static const char *const ini =
+	    "timezone = Europe/Berlin\n"
+	    "\n[policy:default]\nschedule = 30 2 * * *\n"
+	    "snapshot_when = always\n"
+	    "\n[pool:edge-system]\nresource_group = rg-prod\n"
+	    "cluster = aks-edge\nnodepool = system\n";
+
+	return setup_with(state, ini);
+}
+
+static int
+valid_sample(const char *line)
+{
+	const char *sp = strrchr(line, ' ');
+	char *end;
+
+	if (sp == NULL || sp == line)
+		return 0;
+	if (!((line[0] >= 'a' && line[0] <= 'z') || line[0] == '_'))
+		return 0;
+	strtod(sp + 1, &end);
+	return *end == '\0';
+}
+
+static void
+test_run_writes_prometheus_textfile_atomically(void **state)
+{
+	struct fx *f = *state;
+	char path[4096], *text, *line, *save = NULL;
+	struct stat st1, st2;
+	int samples = 0, types = 0;
+	FILE *fp;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/aksnap.prom", f->dir);
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	assert_int_equal(stat(path, &st1), 0);
+	assert_int_equal(run_at(f, "2026-03-11T03:00:00Z"), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	/* Replaced by rename: a new inode, never rewritten in place. */
+	assert_int_not_equal(st1.st_ino, st2.st_ino);
+
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	text = calloc(1, (size_t)len + 1);
+	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			types++;
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		if (!valid_sample(line))
+			fail_msg("not a sample: %s", line);
+		samples++;
+	}
+	assert_true(types >= 6);
+	assert_true(samples > 5 * 6);
+	free(text);
+	/* No temporary file left beside it. */
+	{
+		struct run_result r;
+		const char *ls[] = {"sh", "-c", "ls \"$0\" | grep -c prom", f->dir,
+		    NULL};
+
+		harness_run(&r, ls, NULL);
+		assert_int_equal(atoi(r.out), 1);
+		run_result_free(&r);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+		test_run_first_snapshots_every_due_pool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_skips_unchanged_and_snapshots_released_pool, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_catch_up_takes_only_current_slot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_resumes_snapshot_left_creating_after_kill, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_crash_during_reconcile_is_settled_next_time, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_run_isolates_failing_pools,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_exits_75_when_lock_held,
+		setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_waits_for_locked_store_then_fails_clearly, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(test_run_dst_slots_in_berlin,
+		setup_berlin, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_writes_prometheus_textfile_atomically, setup,
+		teardown),
+	};
+
+	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
+}

@@ -1,0 +1,1422 @@
+/*
+ * test_db.c -- the store: opening and refusing files, migrations, backup,
+ * and every query of db/db.h against a real SQLite file in a temporary
+ * directory.
+ *
+ * Raw sqlite3 calls appear here only to build fixtures the API cannot make
+ * (foreign files, old or newer versions, a concurrent writer) and to look
+ * at the file from outside.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/migrations.h"
+#include "job/log.h"
+#include "job/util.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	char log[8192];
+	size_t loglen;
+	struct db *db;
+};
+
+static void capture(void *ctx, const char *line)
+{
+	struct fx *f = ctx;
+	int n;
+
+	n = snprintf(
+	    f->log + f->loglen, sizeof(f->log) - f->loglen, "%s\n", line);
+	if (n > 0 && (size_t)n < sizeof(f->log) - f->loglen)
+		f->loglen += (size_t)n;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/aksnap.db", f->dir);
+	log_set_sink(capture, f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	struct dirent *e;
+	char p[512];
+	DIR *d;
+
+	db_close(f->db);
+	log_set_sink(NULL, NULL);
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void clear_log(struct fx *f)
+{
+	f->log[0] = '\0';
+	f->loglen = 0;
+}
+
+static void assert_logged(struct fx *f, const char *what)
+{
+	if (strstr(f->log, what) == NULL)
+		fail_msg("log lacks \"%s\"; it holds:\n%s", what, f->log);
+}
+
+/* ---- raw access to the file, for fixtures ---- */
+
+static void raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *c = NULL;
+	char *err = NULL;
+	int rc;
+
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	rc = sqlite3_exec(c, sql, NULL, NULL, &err);
+	if (rc != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(c);
+}
+
+static long long raw_int(const char *path, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	sqlite3 *c = NULL;
+	long long v = -999;
+
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+	return v;
+}
+
+static void raw_text(const char *path, const char *sql, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	sqlite3 *c = NULL;
+
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		util_strlcpy(buf, (const char *)sqlite3_column_text(s, 0), len);
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* What a refused file must keep: size, mtime and every byte. */
+struct fileprint {
+	struct stat st;
+	char *data;
+	size_t len;
+};
+
+static void fileprint_take(const char *path, struct fileprint *fp)
+{
+	char err[256];
+
+	assert_int_equal(stat(path, &fp->st), 0);
+	assert_int_equal(util_read_file(path, 1 << 24, &fp->data, &fp->len, err,
+	                     sizeof(err)),
+	    0);
+}
+
+static void fileprint_assert_same(const char *path, struct fileprint *fp)
+{
+	struct fileprint now;
+	char wal[256];
+
+	fileprint_take(path, &now);
+	assert_int_equal(now.st.st_size, fp->st.st_size);
+	assert_int_equal(now.st.st_mtim.tv_sec, fp->st.st_mtim.tv_sec);
+	assert_int_equal(now.st.st_mtim.tv_nsec, fp->st.st_mtim.tv_nsec);
+	assert_int_equal(now.len, fp->len);
+	assert_memory_equal(now.data, fp->data, fp->len);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	assert_false(exists(wal));
+	free(now.data);
+	free(fp->data);
+	fp->data = NULL;
+}
+
+/* ---- builders ---- */
+
+static void pool_conf_make(struct pool_conf *pc, const char *key,
+    const char *cluster, const char *nodepool)
+{
+	memset(pc, 0, sizeof(*pc));
+	util_strlcpy(pc->key, key, sizeof(pc->key));
+	util_strlcpy(pc->subscription, "00000000-0000-0000-0000-000000000001",
+	    sizeof(pc->subscription));
+	util_strlcpy(pc->resource_group, "rg-test", sizeof(pc->resource_group));
+	util_strlcpy(pc->cluster, cluster, sizeof(pc->cluster));
+	util_strlcpy(pc->nodepool, nodepool, sizeof(pc->nodepool));
+}
+
+static int64_t add_pool(struct db *db, const char *key)
+{
+	struct pool_conf pc;
+	int64_t id = 0;
+
+	pool_conf_make(&pc, key, "aks-test", "system");
+	assert_int_equal(db_pool_sync(db, &pc, &id), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+static struct db_versions ver(const char *image, const char *k8s, int fips)
+{
+	struct db_versions v;
+
+	memset(&v, 0, sizeof(v));
+	util_strlcpy(v.node_image_version, image, sizeof(v.node_image_version));
+	util_strlcpy(v.kubernetes_version, k8s, sizeof(v.kubernetes_version));
+	util_strlcpy(v.os_type, "Linux", sizeof(v.os_type));
+	util_strlcpy(v.os_sku, "Ubuntu", sizeof(v.os_sku));
+	util_strlcpy(v.vm_size, "Standard_D4s_v5", sizeof(v.vm_size));
+	v.enable_fips = fips;
+	return v;
+}
+
+static int64_t add_snapshot(struct db *db, int64_t pool_id, const char *name,
+    time_t slot, time_t created)
+{
+	struct db_versions v =
+	    ver("AKSUbuntu-2204gen2-202601.01.0", "1.33.2", 0);
+	char arm_id[256];
+	int64_t id = 0;
+
+	snprintf(arm_id, sizeof(arm_id),
+	    "/subscriptions/s/resourceGroups/rg-test/providers/"
+	    "Microsoft.ContainerService/snapshots/%s",
+	    name);
+	assert_int_equal(
+	    db_snapshot_intent(db, pool_id, name, arm_id, slot, created, &id),
+	    0);
+	assert_int_equal(db_snapshot_set_active(db, id, created, &v), 0);
+	return id;
+}
+
+/* ---- opening, refusing, migrating ---- */
+
+static void test_db_fresh_store_gets_latest_schema(void **state)
+{
+	static const char *const objects[] = {"pools", "runs", "observations",
+	    "snapshots", "decisions", "current_baselines", "version_changes",
+	    "observations_by_pool_time", "snapshots_by_pool_time",
+	    "snapshots_by_pool_slot", NULL};
+	struct fx *f = *state;
+	char sql[256], mode[16];
+	int i;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_true(db_latest_version() >= 1);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	assert_int_equal(
+	    raw_int(f->path, "PRAGMA application_id"), DB_APPLICATION_ID);
+	assert_int_equal(
+	    raw_int(f->path, "PRAGMA user_version"), db_latest_version());
+	raw_text(f->path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+	for (i = 0; objects[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql),
+		    "SELECT count(*) FROM sqlite_master WHERE name = '%s'",
+		    objects[i]);
+		if (raw_int(f->path, sql) != 1)
+			fail_msg("schema lacks %s", objects[i]);
+	}
+	/* and the same store opens again without change */
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+}
+
+static void test_db_foreign_keys_are_enforced(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img", "1.33.2", 0);
+	struct db_decision d;
+	int64_t pool;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	clear_log(f);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, pool + 100, 1000, &v, "Succeeded"),
+	    -1);
+	assert_logged(f, "FOREIGN KEY constraint failed");
+	memset(&d, 0, sizeof(d));
+	d.pool_id = pool;
+	d.snapshot_id = 12345;
+	d.at = 1000;
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	assert_int_equal(db_decision_add(f->db, &d), -1);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
+}
+
+static void test_db_migrates_from_every_older_version_keeping_rows(void **state)
+{
+	struct fx *f = *state;
+	struct db_pool p;
+	char path[192];
+	size_t n;
+	int v;
+
+	for (v = 0; v < db_latest_version(); v++) {
+		snprintf(path, sizeof(path), "%s/old-%d.db", f->dir, v);
+		for (n = 0; n < migrations_count; n++)
+			if (migrations[n].version > v)
+				break;
+		assert_int_equal(
+		    db_open_with_migrations(path, migrations, n, &f->db), 0);
+		assert_int_equal(db_schema_version(f->db), v);
+		if (v >= 1)
+			add_pool(f->db, "kept");
+		db_close(f->db);
+		f->db = NULL;
+
+		assert_int_equal(db_open(path, &f->db), 0);
+		assert_int_equal(db_schema_version(f->db), db_latest_version());
+		assert_int_equal(
+		    raw_int(path, "PRAGMA application_id"), DB_APPLICATION_ID);
+		assert_int_equal(db_pool_get(f->db, "kept", &p), v >= 1);
+		db_close(f->db);
+		f->db = NULL;
+	}
+}
+
+#define SYNTH_1                                                                \
+	{                                                                      \
+		1, "0001_a", "CREATE TABLE a (x INTEGER NOT NULL);\n"          \
+	}
+#define SYNTH_2                                                                \
+	{                                                                      \
+		2, "0002_b",                                                   \
+		    "ALTER TABLE a ADD COLUMN y INTEGER NOT NULL DEFAULT 7;\n" \
+		    "CREATE TABLE b (v TEXT NOT NULL);\n"                      \
+	}
+#define SYNTH_3                                                                \
+	{                                                                      \
+		3, "0003_c",                                                   \
+		    "INSERT INTO b (v) SELECT 'from a ' || x FROM a;\n"        \
+		    "CREATE INDEX a_x ON a (x);\n"                             \
+	}
+
+static const struct migration synth[] = {SYNTH_1, SYNTH_2, SYNTH_3};
+
+static void test_db_migrates_synthetic_steps_from_every_version(void **state)
+{
+	struct fx *f = *state;
+	char path[192];
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		snprintf(path, sizeof(path), "%s/synth-%d.db", f->dir, k);
+		assert_int_equal(
+		    db_open_with_migrations(path, synth, (size_t)k, &f->db), 0);
+		db_close(f->db);
+		f->db = NULL;
+		if (k >= 1)
+			raw_exec(
+			    path, "INSERT INTO a (x) VALUES (1), (2), (3)");
+		if (k >= 2)
+			raw_exec(path, "INSERT INTO b (v) VALUES ('kept')");
+
+		assert_int_equal(
+		    db_open_with_migrations(path, synth, 3, &f->db), 0);
+		assert_int_equal(db_schema_version(f->db), 3);
+		db_close(f->db);
+		f->db = NULL;
+		assert_int_equal(
+		    raw_int(path, "SELECT count(*) FROM a"), k >= 1 ? 3 : 0);
+		assert_int_equal(
+		    raw_int(path, "SELECT count(*) FROM a WHERE y = 7"),
+		    k >= 1 ? 3 : 0);
+		assert_int_equal(raw_int(path, "SELECT count(*) FROM b"),
+		    (k >= 1 ? 3 : 0) + (k >= 2 ? 1 : 0));
+		assert_int_equal(
+		    raw_int(path, "PRAGMA application_id"), DB_APPLICATION_ID);
+	}
+}
+
+static void test_db_failed_migration_leaves_previous_version_intact(
+    void **state)
+{
+	static const struct migration broken[] = {SYNTH_1, SYNTH_2,
+	    {3, "0003_breaks",
+	        "CREATE TABLE c (x);\n"
+	        "INSERT INTO a (x) VALUES (99);\n"
+	        "INSERT INTO no_such_table VALUES (1);\n"}};
+	struct fx *f = *state;
+
+	assert_int_equal(
+	    db_open_with_migrations(f->path, broken, 2, &f->db), 0);
+	db_close(f->db);
+	f->db = NULL;
+	raw_exec(f->path, "INSERT INTO a (x) VALUES (1), (2)");
+
+	clear_log(f);
+	assert_int_equal(
+	    db_open_with_migrations(f->path, broken, 3, &f->db), -1);
+	assert_null(f->db);
+	assert_logged(f, "migration 0003_breaks failed");
+	assert_logged(f, "no_such_table");
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM a"), 2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM sqlite_master "
+	                     "WHERE name = 'c'"),
+	    0);
+	/* and the good steps still open it */
+	assert_int_equal(
+	    db_open_with_migrations(f->path, broken, 2, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), 2);
+}
+
+static void test_db_refuses_newer_store_and_leaves_it_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct fileprint fp;
+	char sql[64], want[128];
+	int newer = db_latest_version() + 5;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	add_pool(f->db, "staging");
+	db_close(f->db);
+	f->db = NULL;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", newer);
+	raw_exec(f->path, sql);
+	fileprint_take(f->path, &fp);
+
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), -1);
+	assert_null(f->db);
+	snprintf(want, sizeof(want),
+	    "schema version %d is newer than this aksnap (knows up to %d); "
+	    "upgrade aksnap",
+	    newer, db_latest_version());
+	assert_logged(f, want);
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), -1);
+	fileprint_assert_same(f->path, &fp);
+}
+
+static void test_db_refuses_foreign_application_id_and_leaves_it_unchanged(
+    void **state)
+{
+	struct fx *f = *state;
+	struct fileprint fp;
+
+	raw_exec(f->path,
+	    "PRAGMA application_id = 305419896;" /* 0x12345678 */
+	    "CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+	fileprint_take(f->path, &fp);
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), -1);
+	assert_logged(f, "not an aksnap database (application_id 0x12345678)");
+	fileprint_assert_same(f->path, &fp);
+}
+
+static void test_db_refuses_foreign_tables_without_application_id(void **state)
+{
+	struct fx *f = *state;
+	struct fileprint fp;
+
+	raw_exec(f->path, "CREATE TABLE moz_places (x);");
+	fileprint_take(f->path, &fp);
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), -1);
+	assert_logged(f, "not an aksnap database");
+	fileprint_assert_same(f->path, &fp);
+}
+
+static void test_db_refuses_non_sqlite_file(void **state)
+{
+	struct fx *f = *state;
+	struct fileprint fp;
+	char junk[4096];
+	FILE *fh;
+
+	memset(junk, 'x', sizeof(junk));
+	memcpy(junk, "not a database at all\n", 22);
+	assert_non_null(fh = fopen(f->path, "w"));
+	assert_int_equal(fwrite(junk, 1, sizeof(junk), fh), sizeof(junk));
+	fclose(fh);
+	fileprint_take(f->path, &fp);
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), -1);
+	assert_logged(f, "not an aksnap database (not an SQLite file)");
+	fileprint_assert_same(f->path, &fp);
+}
+
+static void test_db_open_nomigrate_refuses_missing_and_old_stores(void **state)
+{
+	struct fx *f = *state;
+	char path[192];
+
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), -1);
+	assert_false(exists(f->path));
+
+	snprintf(path, sizeof(path), "%s/v0.db", f->dir);
+	assert_int_equal(
+	    db_open_with_migrations(path, migrations, 0, &f->db), 0);
+	db_close(f->db);
+	f->db = NULL;
+	clear_log(f);
+	assert_int_equal(db_open_nomigrate(path, &f->db), -1);
+	assert_logged(f, "run `aksnap db migrate`");
+	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
+}
+
+static void test_db_backup_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img-1", "1.33.2", 0);
+	struct db_counts a, b;
+	struct db_snapshot s;
+	struct db *copy = NULL;
+	char dest[192];
+	int64_t pool, snap;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	assert_int_equal(
+	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
+	snap = add_snapshot(f->db, pool, "snap-1", 1000, 1000);
+	assert_int_equal(db_counts(f->db, &a), 0);
+
+	snprintf(dest, sizeof(dest), "%s/backup.db", f->dir);
+	assert_int_equal(db_backup(f->db, dest), 0);
+	clear_log(f);
+	assert_int_equal(db_backup(f->db, dest), -1); /* exists */
+	assert_logged(f, "File exists");
+
+	assert_int_equal(db_open(dest, &copy), 0);
+	assert_int_equal(db_schema_version(copy), db_latest_version());
+	assert_int_equal(db_counts(copy, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(db_snapshot_get(copy, snap, &s), 1);
+	assert_string_equal(s.name, "snap-1");
+	assert_string_equal(s.pool_key, "staging");
+	assert_string_equal(
+	    s.v.node_image_version, "AKSUbuntu-2204gen2-202601.01.0");
+	db_close(copy);
+}
+
+static void test_db_busy_store_fails_with_clear_message(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img", "1.33.2", 0);
+	sqlite3 *other = NULL;
+	int64_t pool;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+
+	db_set_busy_timeout(f->db, 100);
+	clear_log(f);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), -1);
+	assert_logged(
+	    f, "database is locked by another process (waited 100 ms)");
+	clear_log(f);
+	assert_int_equal(db_begin(f->db), -1);
+	assert_logged(f, "database is locked by another process");
+
+	assert_int_equal(
+	    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
+}
+
+static void test_db_transactions_commit_and_roll_back(void **state)
+{
+	struct fx *f = *state;
+	struct db_pool p;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_rollback(f->db), 0); /* none open: no-op */
+	assert_int_equal(db_begin(f->db), 0);
+	add_pool(f->db, "gone");
+	assert_int_equal(db_rollback(f->db), 0);
+	assert_int_equal(db_pool_get(f->db, "gone", &p), 0);
+	assert_int_equal(db_begin(f->db), 0);
+	add_pool(f->db, "kept");
+	assert_int_equal(db_commit(f->db), 0);
+	assert_int_equal(db_pool_get(f->db, "kept", &p), 1);
+}
+
+/* ---- runs and pools ---- */
+
+static void test_db_runs_start_finish_and_last(void **state)
+{
+	struct fx *f = *state;
+	struct db_run r, last;
+	int64_t id1 = 0, id2 = 0, id3 = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_run_last(f->db, NULL, &last), 0);
+	assert_int_equal(db_run_start(f->db, 1000, 900, "run", &id1), 0);
+	assert_int_equal(db_run_start(f->db, 2000, 2000, "dry-run", &id2), 0);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "run", &id3), 0);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "bogus", &id3), -1);
+
+	/* nothing finished yet */
+	assert_int_equal(db_run_last(f->db, "run", &last), 0);
+
+	memset(&r, 0, sizeof(r));
+	r.id = id1;
+	r.finished_at = 1100;
+	r.exit_code = 1;
+	r.observed = 4;
+	r.taken = 2;
+	r.skipped = 1;
+	r.deleted = 3;
+	r.promoted = 1;
+	r.failed = 1;
+	assert_int_equal(db_run_finish(f->db, &r), 0);
+	r.id = id2;
+	r.finished_at = 2100;
+	r.exit_code = 0;
+	assert_int_equal(db_run_finish(f->db, &r), 0);
+	r.id = 9999;
+	assert_int_equal(db_run_finish(f->db, &r), -1);
+
+	assert_int_equal(db_run_last(f->db, "run", &last), 1);
+	assert_int_equal(last.id, id1);
+	assert_int_equal(last.started_at, 1000);
+	assert_int_equal(last.finished_at, 1100);
+	assert_int_equal(last.as_of, 900);
+	assert_string_equal(last.mode, "run");
+	assert_int_equal(last.exit_code, 1);
+	assert_int_equal(last.observed, 4);
+	assert_int_equal(last.taken, 2);
+	assert_int_equal(last.skipped, 1);
+	assert_int_equal(last.deleted, 3);
+	assert_int_equal(last.promoted, 1);
+	assert_int_equal(last.failed, 1);
+	assert_int_equal(db_run_last(f->db, NULL, &last), 1);
+	assert_int_equal(last.id, id2);
+	assert_int_equal(db_run_last(f->db, "sync", &last), 0);
+}
+
+static void test_db_pool_sync_upserts_by_key(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc;
+	struct db_pool p;
+	int64_t id1 = 0, id2 = 0, other = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc, "staging-system", "aks-staging", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &id1), 0);
+	assert_int_equal(db_pool_get(f->db, "staging-system", &p), 1);
+	assert_int_equal(p.id, id1);
+	assert_string_equal(p.cluster, "aks-staging");
+	assert_string_equal(p.arm_id,
+	    "/subscriptions/00000000-0000-0000-0000-000000000001/"
+	    "resourceGroups/rg-test/providers/Microsoft.ContainerService/"
+	    "managedClusters/aks-staging/agentPools/system");
+	assert_string_equal(p.location, "");
+
+	assert_int_equal(db_pool_set_location(f->db, id1, "westeurope"), 0);
+	util_strlcpy(pc.nodepool, "user1", sizeof(pc.nodepool));
+	assert_int_equal(db_pool_sync(f->db, &pc, &id2), 0);
+	assert_int_equal(id2, id1);
+	assert_int_equal(db_pool_get(f->db, "staging-system", &p), 1);
+	assert_string_equal(p.nodepool, "user1");
+	assert_string_equal(p.location, "westeurope"); /* kept by sync */
+	assert_non_null(strstr(p.arm_id, "/agentPools/user1"));
+
+	pool_conf_make(&pc, "prod-system", "aks-prod", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &other), 0);
+	assert_true(other != id1);
+	assert_int_equal(db_pool_get(f->db, "nope", &p), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pools"), 2);
+}
+
+/* ---- observations and history ---- */
+
+struct seen {
+	time_t at[32];
+	int64_t pool[32];
+	char state[32][16];
+	int n, stop_after;
+};
+
+static int collect(void *ctx, const struct db_observation *o)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 32) {
+		s->at[s->n] = o->observed_at;
+		s->pool[s->n] = o->pool_id;
+		util_strlcpy(
+		    s->state[s->n], o->provisioning_state, sizeof(s->state[0]));
+		s->n++;
+	}
+	return s->stop_after != 0 && s->n >= s->stop_after;
+}
+
+/*
+ * Pool A: 100 v1, 200 v1, 300 v2, 400 v2, 500 missing, 600 missing,
+ * 700 v2, 800 v2+fips.  Changes: 100 300 500 700 800.  Pool B, interleaved:
+ * 150 v1, 250 v1.  Changes: 150.
+ */
+static void history_fixture(struct db *db, int64_t *a, int64_t *b)
+{
+	struct db_versions v1 = ver("img-1", "1.33.2", 0);
+	struct db_versions v2 = ver("img-2", "1.33.2", 0);
+	struct db_versions v2f = ver("img-2", "1.33.2", 1);
+	int64_t run = 0;
+
+	*a = add_pool(db, "a");
+	*b = add_pool(db, "b");
+	assert_int_equal(db_run_start(db, 100, 100, "run", &run), 0);
+	assert_int_equal(
+	    db_observation_add(db, run, *a, 100, &v1, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(db, run, *b, 150, &v1, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(db, run, *a, 200, &v1, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(db, run, *b, 250, &v1, "Succeeded"), 0);
+	/* inserted out of order: history orders by time, not by id */
+	assert_int_equal(
+	    db_observation_add(db, run, *a, 400, &v2, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(db, run, *a, 300, &v2, "Upgrading"), 0);
+	assert_int_equal(
+	    db_observation_add(db, 0, *a, 500, NULL, "missing"), 0);
+	assert_int_equal(db_observation_add(db, 0, *a, 600, NULL, NULL), 0);
+	assert_int_equal(
+	    db_observation_add(db, 0, *a, 700, &v2, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(db, 0, *a, 800, &v2f, "Succeeded"), 0);
+}
+
+static void test_db_observation_latest_is_newest(void **state)
+{
+	struct fx *f = *state;
+	struct db_observation o;
+	int64_t a, b, c;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+	c = add_pool(f->db, "c");
+	assert_int_equal(db_observation_latest(f->db, c, &o), 0);
+	assert_int_equal(db_observation_latest(f->db, a, &o), 1);
+	assert_int_equal(o.observed_at, 800);
+	assert_int_equal(o.pool_id, a);
+	assert_string_equal(o.pool_key, "a");
+	assert_string_equal(o.v.node_image_version, "img-2");
+	assert_string_equal(o.v.os_sku, "Ubuntu");
+	assert_int_equal(o.v.enable_fips, 1);
+	assert_int_equal(o.run_id, 0);
+	assert_int_equal(db_observation_latest(f->db, b, &o), 1);
+	assert_int_equal(o.observed_at, 250);
+	assert_true(o.run_id > 0);
+}
+
+static void test_db_history_lists_every_observation_in_time_order(void **state)
+{
+	static const time_t want[] = {100, 200, 300, 400, 500, 600, 700, 800};
+	struct fx *f = *state;
+	struct seen s;
+	int64_t a, b;
+	int i;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 0, 0, collect, &s), 0);
+	assert_int_equal(s.n, 8);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(s.at[i], want[i]);
+	assert_string_equal(s.state[4], "missing");
+	assert_string_equal(
+	    s.state[5], "missing"); /* NULL state, no versions */
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 350, 0, collect, &s), 0);
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.at[0], 400);
+
+	/* every pool: each pool's rows together, oldest first */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, 0, 0, 0, collect, &s), 0);
+	assert_int_equal(s.n, 10);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(s.pool[i], a);
+	assert_int_equal(s.pool[8], b);
+	assert_int_equal(s.at[8], 150);
+	assert_int_equal(s.at[9], 250);
+
+	/* the callback stops it */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 3;
+	assert_int_equal(db_history(f->db, 0, 0, 0, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+}
+
+static void test_db_history_changes_only_keeps_version_changes(void **state)
+{
+	struct fx *f = *state;
+	struct seen s;
+	int64_t a, b;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 0, 1, collect, &s), 0);
+	assert_int_equal(s.n, 5);
+	assert_int_equal(s.at[0], 100); /* the first counts */
+	assert_int_equal(
+	    s.at[1], 300); /* image; state Upgrading is no change */
+	assert_int_equal(s.at[2], 500); /* went missing */
+	assert_int_equal(s.at[3], 700); /* came back */
+	assert_int_equal(s.at[4], 800); /* FIPS */
+
+	/* since: compared with the observation before it, not "first" */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 350, 1, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.at[0], 500);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 300, 1, collect, &s), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.at[0], 300);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, 0, 0, 1, collect, &s), 0);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(s.pool[5], b);
+	assert_int_equal(s.at[5], 150);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, b, 200, 1, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+}
+
+static void test_db_history_changes_only_counts_going_missing(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img-1", "1.33.2", 0);
+	struct seen s;
+	int64_t c;
+
+	/* same versions throughout: only the missing flag changes */
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	c = add_pool(f->db, "c");
+	assert_int_equal(
+	    db_observation_add(f->db, 0, c, 100, &v, "Succeeded"), 0);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, c, 200, &v, "missing"), 0);
+	assert_int_equal(
+	    db_observation_add(f->db, 0, c, 300, &v, "missing"), 0);
+	assert_int_equal(db_observation_add(f->db, 0, c, 400, &v, "Failed"), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, c, 0, 1, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.at[0], 100);
+	assert_int_equal(s.at[1], 200);
+	assert_int_equal(s.at[2], 400);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM version_changes"), 3);
+}
+
+struct nested {
+	struct db *db;
+	int outer, inner;
+};
+
+static int count_inner(void *ctx, const struct db_observation *o)
+{
+	struct nested *n = ctx;
+
+	(void)o;
+	n->inner++;
+	return 0;
+}
+
+static int nest(void *ctx, const struct db_observation *o)
+{
+	struct nested *n = ctx;
+
+	n->outer++;
+	/* the same query again from inside its own callback */
+	return db_history(n->db, o->pool_id, 0, 0, count_inner, n);
+}
+
+static void test_db_history_callback_may_query_history_again(void **state)
+{
+	struct fx *f = *state;
+	struct nested n;
+	int64_t a, b;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+	memset(&n, 0, sizeof(n));
+	n.db = f->db;
+	assert_int_equal(db_history(f->db, b, 0, 0, nest, &n), 0);
+	assert_int_equal(n.outer, 2);
+	assert_int_equal(n.inner, 4);
+}
+
+/* ---- snapshots ---- */
+
+static void test_db_snapshot_intent_then_active_fills_fields(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img-9", "1.34.0", 1);
+	struct db_snapshot s;
+	int64_t pool, id = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	assert_int_equal(db_snapshot_intent(f->db, pool, "snap-a",
+	                     "/arm/snap-a", 5000, 5010, &id),
+	    0);
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "creating");
+	assert_int_equal(s.slot, 5000);
+	assert_int_equal(s.created_at, 5010);
+	assert_string_equal(s.v.node_image_version, "");
+
+	assert_int_equal(db_snapshot_set_active(f->db, id, 5020, &v), 0);
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "active");
+	assert_int_equal(s.created_at, 5020);
+	assert_string_equal(s.name, "snap-a");
+	assert_string_equal(s.arm_id, "/arm/snap-a");
+	assert_string_equal(s.pool_key, "staging");
+	assert_int_equal(s.pool_id, pool);
+	assert_string_equal(s.v.node_image_version, "img-9");
+	assert_string_equal(s.v.kubernetes_version, "1.34.0");
+	assert_string_equal(s.v.os_type, "Linux");
+	assert_string_equal(s.v.vm_size, "Standard_D4s_v5");
+	assert_int_equal(s.v.enable_fips, 1);
+	assert_int_equal(s.pinned, 0);
+	assert_string_equal(s.channel, "");
+	assert_string_equal(s.error, "");
+
+	/* created_at 0 keeps the recorded one */
+	assert_int_equal(db_snapshot_set_active(f->db, id, 0, &v), 0);
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_int_equal(s.created_at, 5020);
+	assert_int_equal(db_snapshot_get(f->db, id + 100, &s), 0);
+	assert_int_equal(db_snapshot_set_active(f->db, id + 100, 1, &v), -1);
+}
+
+static void test_db_snapshot_intent_reuses_failed_row_only(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img", "1.33.2", 0);
+	struct db_snapshot s;
+	int64_t pool, id = 0, again = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	assert_int_equal(db_snapshot_intent(f->db, pool, "snap-a",
+	                     "/arm/snap-a", 5000, 5010, &id),
+	    0);
+	assert_int_equal(db_snapshot_set_state(f->db, id, "failed",
+	                     "OperationNotAllowed: cluster busy"),
+	    0);
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "failed");
+	assert_string_equal(s.error, "OperationNotAllowed: cluster busy");
+
+	/* same name, other case: ARM names are case-insensitive */
+	assert_int_equal(db_snapshot_intent(f->db, pool, "SNAP-A",
+	                     "/arm/snap-a", 5000, 6000, &again),
+	    0);
+	assert_int_equal(again, id);
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "creating");
+	assert_string_equal(s.error, "");
+	assert_int_equal(s.created_at, 6000);
+
+	assert_int_equal(db_snapshot_set_active(f->db, id, 6001, &v), 0);
+	clear_log(f);
+	assert_int_equal(db_snapshot_intent(f->db, pool, "snap-a",
+	                     "/arm/snap-a", 5000, 7000, &again),
+	    -1);
+	assert_logged(f, "snapshot snap-a exists already (state active)");
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "active");
+	assert_int_equal(db_snapshot_set_state(f->db, id, "gone", NULL), -1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 1);
+}
+
+static void test_db_snapshot_pin_and_channel_track_promotion(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot s;
+	int64_t pool, other, s1, s2, s3;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	other = add_pool(f->db, "prod");
+	s1 = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool, "s2", 2000, 2000);
+	s3 = add_snapshot(f->db, other, "s3", 2000, 2000);
+
+	assert_int_equal(db_snapshot_set_pinned(f->db, s1, 1), 0);
+	assert_int_equal(db_snapshot_get(f->db, s1, &s), 1);
+	assert_int_equal(s.pinned, 1);
+	assert_int_equal(db_snapshot_set_pinned(f->db, s1, 0), 0);
+	assert_int_equal(db_snapshot_get(f->db, s1, &s), 1);
+	assert_int_equal(s.pinned, 0);
+
+	assert_int_equal(db_snapshot_channel(f->db, pool, "stable", &s), 0);
+	assert_int_equal(db_snapshot_set_channel(f->db, s1, "stable", 3000), 0);
+	assert_int_equal(db_snapshot_set_channel(f->db, s3, "stable", 3000), 0);
+	assert_int_equal(db_snapshot_get(f->db, s1, &s), 1);
+	assert_string_equal(s.channel, "stable");
+	assert_int_equal(s.promoted_at, 3000);
+	assert_int_equal(s.demoted_at, 0);
+
+	/* promoting s2 moves the channel: s1 is demoted at the same time */
+	assert_int_equal(db_snapshot_set_channel(f->db, s2, "stable", 4000), 0);
+	assert_int_equal(db_snapshot_channel(f->db, pool, "stable", &s), 1);
+	assert_int_equal(s.id, s2);
+	assert_int_equal(s.promoted_at, 4000);
+	assert_int_equal(db_snapshot_get(f->db, s1, &s), 1);
+	assert_string_equal(s.channel, "");
+	assert_int_equal(s.promoted_at, 3000);
+	assert_int_equal(s.demoted_at, 4000);
+	/* the other pool's holder is untouched */
+	assert_int_equal(db_snapshot_channel(f->db, other, "stable", &s), 1);
+	assert_int_equal(s.id, s3);
+
+	assert_int_equal(db_snapshot_set_channel(f->db, s2, NULL, 5000), 0);
+	assert_int_equal(db_snapshot_get(f->db, s2, &s), 1);
+	assert_string_equal(s.channel, "");
+	assert_int_equal(s.demoted_at, 5000);
+	assert_int_equal(db_snapshot_channel(f->db, pool, "stable", &s), 0);
+	assert_int_equal(db_snapshot_set_channel(f->db, 999, "stable", 1), -1);
+	assert_int_equal(db_snapshot_channel(f->db, pool, "stable", &s), 0);
+}
+
+static void test_db_snapshot_find_by_id_name_and_arm_id(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot s;
+	char ref[32];
+	int64_t a, b, s1, s2, s3;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "a");
+	b = add_pool(f->db, "b");
+	s1 = add_snapshot(f->db, a, "base", 1000, 1000);
+	s2 = add_snapshot(f->db, b, "base", 2000, 2000);
+	s3 = add_snapshot(f->db, a, "only-a", 3000, 3000);
+
+	snprintf(ref, sizeof(ref), "%lld", (long long)s1);
+	assert_int_equal(db_snapshot_find(f->db, ref, &s), 1);
+	assert_int_equal(s.id, s1);
+	assert_int_equal(db_snapshot_find(f->db, "ONLY-A", &s), 1);
+	assert_int_equal(s.id, s3);
+	assert_int_equal(
+	    db_snapshot_find(f->db,
+	        "/SUBSCRIPTIONS/s/resourcegroups/RG-TEST/providers/"
+	        "microsoft.containerservice/snapshots/only-a",
+	        &s),
+	    1);
+	assert_int_equal(s.id, s3);
+	/* a name in two pools: the newest, with a warning */
+	clear_log(f);
+	assert_int_equal(db_snapshot_find(f->db, "base", &s), 1);
+	assert_int_equal(s.id, s2);
+	assert_logged(f, "used in several pools");
+	assert_int_equal(db_snapshot_find(f->db, "nope", &s), 0);
+	assert_int_equal(db_snapshot_find(f->db, "424242", &s), 0);
+}
+
+static void test_db_snapshot_list_newest_first_by_pool_and_state(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot *v = NULL, s;
+	size_t n = 99;
+	int64_t a, b, s1, s2, s3, s4;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "a");
+	b = add_pool(f->db, "b");
+	assert_int_equal(db_snapshot_list(f->db, a, NULL, &v, &n), 0);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_snapshot_newest_active(f->db, a, &s), 0);
+
+	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
+	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
+	s3 = add_snapshot(f->db, a, "s3", 3000, 3000);
+	s4 = add_snapshot(f->db, b, "s4", 4000, 4000);
+	assert_int_equal(db_snapshot_set_state(f->db, s3, "deleted", NULL), 0);
+
+	assert_int_equal(db_snapshot_list(f->db, a, NULL, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].id, s3);
+	assert_int_equal(v[1].id, s2);
+	assert_int_equal(v[2].id, s1);
+	free(v);
+
+	assert_int_equal(db_snapshot_list(f->db, a, "active", &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, s2);
+	assert_int_equal(v[1].id, s1);
+	free(v);
+
+	assert_int_equal(db_snapshot_list(f->db, 0, NULL, &v, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(v[0].id, s4);
+	assert_string_equal(v[0].pool_key, "b");
+	free(v);
+
+	assert_int_equal(db_snapshot_list(f->db, 0, "deleted", &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].id, s3);
+	free(v);
+
+	assert_int_equal(db_snapshot_newest_active(f->db, a, &s), 1);
+	assert_int_equal(s.id, s2);
+}
+
+static void test_db_snapshot_adopt_records_what_azure_holds(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot in, s;
+	int64_t pool, id = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	memset(&in, 0, sizeof(in));
+	util_strlcpy(in.name, "found", sizeof(in.name));
+	util_strlcpy(in.arm_id, "/arm/found", sizeof(in.arm_id));
+	in.slot = 7200;
+	in.created_at = 7300;
+	in.v = ver("img-7", "1.32.0", 0);
+	util_strlcpy(in.channel, "stable", sizeof(in.channel));
+	assert_int_equal(db_snapshot_adopt(f->db, pool, &in, &id), 0);
+
+	assert_int_equal(db_snapshot_get(f->db, id, &s), 1);
+	assert_string_equal(s.state, "active"); /* "" means active */
+	assert_string_equal(s.name, "found");
+	assert_int_equal(s.slot, 7200);
+	assert_int_equal(s.created_at, 7300);
+	assert_string_equal(s.v.node_image_version, "img-7");
+	assert_string_equal(s.channel, "stable");
+	assert_true(s.promoted_at > 0);
+	assert_int_equal(db_slot_taken(f->db, pool, 7200), 1);
+
+	/* the same name again is a conflict, not a second row */
+	assert_int_equal(db_snapshot_adopt(f->db, pool, &in, &id), -1);
+}
+
+static void test_db_slot_taken_follows_due_rule(void **state)
+{
+	struct fx *f = *state;
+	struct db_decision d;
+	int64_t a, b, id = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "a");
+	b = add_pool(f->db, "b");
+	assert_int_equal(db_slot_taken(f->db, a, 1000), 0);
+
+	assert_int_equal(db_snapshot_intent(f->db, a, "s-1000", "/arm/s-1000",
+	                     1000, 1000, &id),
+	    0);
+	assert_int_equal(db_slot_taken(f->db, a, 1000), 1); /* creating */
+	assert_int_equal(db_slot_taken(f->db, b, 1000), 0); /* per pool */
+	assert_int_equal(db_snapshot_set_state(f->db, id, "failed", "boom"), 0);
+	assert_int_equal(db_slot_taken(f->db, a, 1000), 0); /* failed: due */
+	assert_int_equal(db_snapshot_set_state(f->db, id, "deleted", NULL), 0);
+	assert_int_equal(db_slot_taken(f->db, a, 1000), 1);
+
+	memset(&d, 0, sizeof(d));
+	d.pool_id = b;
+	d.at = 2000;
+	d.slot = 2000;
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	assert_int_equal(db_slot_taken(f->db, b, 2000), 0); /* not a skip */
+	util_strlcpy(d.action, "skip", sizeof(d.action));
+	util_strlcpy(d.reasons, "unchanged since s-1000", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	assert_int_equal(db_slot_taken(f->db, b, 2000), 1);
+	assert_int_equal(db_slot_taken(f->db, a, 2000), 0);
+}
+
+struct decs {
+	struct db_decision d[8];
+	int n;
+};
+
+static int collect_decision(void *ctx, const struct db_decision *d)
+{
+	struct decs *c = ctx;
+
+	if (c->n < 8)
+		c->d[c->n++] = *d;
+	return 0;
+}
+
+static void test_db_decisions_are_listed_per_snapshot_oldest_first(void **state)
+{
+	struct fx *f = *state;
+	struct db_decision d;
+	struct decs c;
+	int64_t pool, run = 0, s1, s2;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	s1 = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool, "s2", 2000, 2000);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "run", &run), 0);
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = pool;
+	d.snapshot_id = s1;
+	d.at = 5000;
+	util_strlcpy(d.action, "delete", sizeof(d.action));
+	util_strlcpy(d.reasons, "beyond keep_daily 7", sizeof(d.reasons));
+	util_strlcpy(d.fingerprint, "fp-1", sizeof(d.fingerprint));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	d.at = 4000;
+	d.slot = 1000;
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	util_strlcpy(d.reasons, "keep_last 3", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	d.snapshot_id = s2;
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	d.snapshot_id = 0;
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	util_strlcpy(d.action, "explode", sizeof(d.action));
+	assert_int_equal(db_decision_add(f->db, &d), -1);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(db_decision_list(f->db, s1, collect_decision, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.d[0].at, 4000);
+	assert_string_equal(c.d[0].action, "keep");
+	assert_string_equal(c.d[0].reasons, "keep_last 3");
+	assert_int_equal(c.d[0].slot, 1000);
+	assert_string_equal(c.d[0].snapshot_name, "s1");
+	assert_string_equal(c.d[0].pool_key, "staging");
+	assert_int_equal(c.d[0].run_id, run);
+	assert_int_equal(c.d[1].at, 5000);
+	assert_string_equal(c.d[1].action, "delete");
+	assert_string_equal(c.d[1].fingerprint, "fp-1");
+	assert_int_equal(c.d[1].slot, 0);
+
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(db_decision_list(f->db, s2, collect_decision, &c), 0);
+	assert_int_equal(c.n, 1);
+}
+
+static void test_db_counts_rows_and_snapshot_states(void **state)
+{
+	struct fx *f = *state;
+	struct db_counts n;
+	int64_t a, b, s;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(
+	    n.pools + n.observations + n.snapshots + n.runs + n.decisions, 0);
+	history_fixture(f->db, &a, &b);
+	add_snapshot(f->db, a, "s1", 1000, 1000);
+	s = add_snapshot(f->db, a, "s2", 2000, 2000);
+	assert_int_equal(db_snapshot_set_state(f->db, s, "missing", NULL), 0);
+	add_snapshot(f->db, b, "s3", 2000, 2000);
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(n.pools, 2);
+	assert_int_equal(n.observations, 10);
+	assert_int_equal(n.snapshots, 3);
+	assert_int_equal(n.runs, 1);
+	assert_int_equal(n.decisions, 0);
+	assert_string_equal(db_snapshot_states[1], "active");
+	assert_int_equal(n.snapshots_by_state[1], 2);
+	assert_string_equal(db_snapshot_states[5], "missing");
+	assert_int_equal(n.snapshots_by_state[5], 1);
+	assert_int_equal(n.snapshots_by_state[0], 0);
+	assert_null(db_snapshot_states[6]);
+}
+
+static void test_db_views_show_baselines_and_version_changes(void **state)
+{
+	struct fx *f = *state;
+	char text[128];
+	int64_t a, b, s1;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
+	add_snapshot(f->db, b, "s2", 2000, 2000);
+	assert_int_equal(
+	    db_snapshot_set_channel(f->db, s1, "stable", 86400), 0);
+
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM current_baselines"), 1);
+	raw_text(f->path,
+	    "SELECT pool || ' ' || channel || ' ' || snapshot || ' ' || "
+	    "promoted FROM current_baselines",
+	    text, sizeof(text));
+	assert_string_equal(text, "a stable s1 1970-01-02 00:00:00");
+
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM version_changes "
+	                     "WHERE pool = 'a'"),
+	    5);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM version_changes "
+	                     "WHERE pool = 'b'"),
+	    1);
+	raw_text(f->path,
+	    "SELECT previous_node_image_version || ' -> ' || "
+	    "node_image_version || ' at ' || observed FROM version_changes "
+	    "WHERE pool = 'a' AND observed_at = 300",
+	    text, sizeof(text));
+	assert_string_equal(text, "img-1 -> img-2 at 1970-01-01 00:05:00");
+}
+
+static void assert_plan(
+    struct db *db, const char *query, const char *must, const char *must_not)
+{
+	char plan[2048];
+
+	assert_int_equal(db_query_plan(db, query, plan, sizeof(plan)), 0);
+	if (strstr(plan, must) == NULL)
+		fail_msg("%s: plan lacks \"%s\":\n%s", query, must, plan);
+	if (must_not != NULL && strstr(plan, must_not) != NULL)
+		fail_msg("%s: plan has \"%s\":\n%s", query, must_not, plan);
+}
+
+static void test_db_hot_queries_use_their_indexes(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_plan(f->db, "history",
+	    "INDEX observations_by_pool_time (pool_id=? AND observed_at>?)",
+	    "TEMP B-TREE");
+	assert_plan(
+	    f->db, "latest", "INDEX observations_by_pool_time", "TEMP B-TREE");
+	/* changes_only: one seek for the row before since, then history */
+	assert_plan(f->db, "before",
+	    "INDEX observations_by_pool_time (pool_id=? AND observed_at<?)",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "list", "INDEX snapshots_by_pool_time (pool_id=?)",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "list_state",
+	    "INDEX snapshots_by_pool_time (pool_id=?)", "TEMP B-TREE");
+	assert_plan(f->db, "newest_active", "INDEX snapshots_by_pool_time",
+	    "TEMP B-TREE");
+	assert_plan(
+	    f->db, "slot_taken", "snapshots_by_pool_slot", "SCAN snapshots");
+	assert_plan(
+	    f->db, "slot_taken", "decisions_by_pool_slot", "SCAN decisions");
+	assert_plan(f->db, "find_name", "INDEX snapshots_by_name", "SCAN s");
+	assert_plan(
+	    f->db, "find_arm_id", "INDEX snapshots_by_arm_id", "SCAN s");
+	assert_plan(f->db, "channel", "snapshots_channel", "SCAN s");
+	assert_plan(
+	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	    T(test_db_fresh_store_gets_latest_schema),
+	    T(test_db_foreign_keys_are_enforced),
+	    T(test_db_migrates_from_every_older_version_keeping_rows),
+	    T(test_db_migrates_synthetic_steps_from_every_version),
+	    T(test_db_failed_migration_leaves_previous_version_intact),
+	    T(test_db_refuses_newer_store_and_leaves_it_unchanged),
+	    T(test_db_refuses_foreign_application_id_and_leaves_it_unchanged),
+	    T(test_db_refuses_foreign_tables_without_application_id),
+	    T(test_db_refuses_non_sqlite_file),
+	    T(test_db_open_nomigrate_refuses_missing_and_old_stores),
+	    T(test_db_backup_round_trip),
+	    T(test_db_busy_store_fails_with_clear_message),
+	    T(test_db_transactions_commit_and_roll_back),
+	    T(test_db_runs_start_finish_and_last),
+	    T(test_db_pool_sync_upserts_by_key),
+	    T(test_db_observation_latest_is_newest),
+	    T(test_db_history_lists_every_observation_in_time_order),
+	    T(test_db_history_changes_only_keeps_version_changes),
+	    T(test_db_history_changes_only_counts_going_missing),
+	    T(test_db_history_callback_may_query_history_again),
+	    T(test_db_snapshot_intent_then_active_fills_fields),
+	    T(test_db_snapshot_intent_reuses_failed_row_only),
+	    T(test_db_snapshot_pin_and_channel_track_promotion),
+	    T(test_db_snapshot_find_by_id_name_and_arm_id),
+	    T(test_db_snapshot_list_newest_first_by_pool_and_state),
+	    T(test_db_snapshot_adopt_records_what_azure_holds),
+	    T(test_db_slot_taken_follows_due_rule),
+	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
+	    T(test_db_counts_rows_and_snapshot_states),
+	    T(test_db_views_show_baselines_and_version_changes),
+	    T(test_db_hot_queries_use_their_indexes),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
