@@ -1,0 +1,150 @@
+#ifndef AKSNAP_HARNESS_H
+#define AKSNAP_HARNESS_H
+
+/*
+ * harness.h -- the black-box driver every end-to-end test uses.
+ *
+ * It starts the ARM + token emulator (tests/armemu, path from $ARMEMU_BIN)
+ * on an ephemeral loopback port, drives its control API under /_armemu/
+ * with libcurl + jansson, writes an aksnap.ini that points aksnap at the
+ * emulator, and runs the aksnap binary ($AKSNAP_BIN, prefixed by the words
+ * of $AKSNAP_WRAPPER when set, e.g. valgrind) capturing its stdout and
+ * stderr completely.  It knows nothing of aksnap's internals.
+ *
+ * Emulator defaults that a harness-started emulator (no flags) accepts and
+ * that harness_config() writes:
+ *   tenant        HARNESS_TENANT
+ *   client id     HARNESS_CLIENT_ID
+ *   client secret HARNESS_CLIENT_SECRET
+ * The emulator's token check uses real time, its resources a simulated
+ * clock (emu_set_clock), so `aksnap --as-of` never breaks a token.
+ */
+
+#include <jansson.h>
+
+#define HARNESS_TENANT "00000000-0000-0000-0000-0000000000aa"
+#define HARNESS_CLIENT_ID "00000000-0000-0000-0000-0000000000bb"
+#define HARNESS_CLIENT_SECRET "armemu-test-secret"
+#define HARNESS_SUBSCRIPTION "00000000-0000-0000-0000-000000000001"
+
+struct emu;
+
+/*
+ * emu_start(extra_args):
+ * Start $ARMEMU_BIN --port 0 followed by ${extra_args} (NULL-terminated
+ * array, or NULL for none), read the port from its first stdout line and
+ * return a handle, or NULL on failure (logged).  The emulator's stderr is
+ * inherited.
+ */
+struct emu *emu_start(const char *const *extra_args);
+
+/* emu_stop(e): SIGTERM, wait for it, free.  NULL is fine. */
+void emu_stop(struct emu *e);
+
+/* emu_url(e): "http://127.0.0.1:PORT" (or https:// when started with TLS). */
+const char *emu_url(const struct emu *e);
+
+/* emu_port(e): the port it listens on. */
+int emu_port(const struct emu *e);
+
+/* emu_pid(e): its process id. */
+int emu_pid(const struct emu *e);
+
+/*
+ * emu_get(e, path), emu_post(e, path, json_body):
+ * Call the control API (${path} starts with "/_armemu/"; any path works).
+ * Return the parsed JSON answer (caller json_decref's it), or NULL on a
+ * transport error, a status >= 400 or a body that is not JSON.  A POST
+ * with a NULL body sends "{}".
+ */
+json_t *emu_get(struct emu *e, const char *path);
+json_t *emu_post(struct emu *e, const char *path, const char *json_body);
+
+/* emu_delete(e, path): DELETE; return the HTTP status, or -1. */
+int emu_delete(struct emu *e, const char *path);
+
+/*
+ * emu_counter(e, key):
+ * The value of ${key} in GET /_armemu/counters, e.g. "PUT snapshots.put"
+ * or "PUT snapshots.put 201"; 0 when absent, -1 on error.
+ */
+long emu_counter(struct emu *e, const char *key);
+
+/* emu_reset_counters(e): POST /_armemu/reset-counters (counters + log). */
+void emu_reset_counters(struct emu *e);
+
+/* emu_set_clock(e, rfc3339): set the simulated clock.  0 or -1. */
+int emu_set_clock(struct emu *e, const char *rfc3339);
+
+/*
+ * emu_fault(e, json):
+ * POST /_armemu/faults with ${json}; return the rule's id, or -1.
+ */
+int emu_fault(struct emu *e, const char *json);
+
+/* emu_clear_faults(e): DELETE /_armemu/faults.  0 or -1. */
+int emu_clear_faults(struct emu *e);
+
+/*
+ * harness_write_file(path, content, mode):
+ * Create or truncate ${path} with ${content} and permissions ${mode}.
+ * 0 or -1.
+ */
+int harness_write_file(const char *path, const char *content, int mode);
+
+/* harness_tmpdir(): a fresh directory under /tmp (caller frees the name). */
+char *harness_tmpdir(void);
+
+/* harness_rmrf(dir): remove ${dir} and everything under it.  0 or -1. */
+int harness_rmrf(const char *dir);
+
+struct run_result {
+	int exit_code; /* exit status, or 128 + signal number */
+	char *out; /* all of stdout, NUL-terminated */
+	char *err; /* all of stderr, NUL-terminated */
+};
+
+/*
+ * harness_run_aksnap(r, argv_after_program):
+ * Run $AKSNAP_BIN (prefixed by the words of $AKSNAP_WRAPPER) with the
+ * NULL-terminated ${argv_after_program}, the caller's environment, stdin
+ * from /dev/null; capture stdout and stderr fully and wait for exit.
+ * Return 0 when it ran (whatever its exit code, in ${r}), -1 when it could
+ * not be started.  Free ${r} with run_result_free.
+ */
+int harness_run_aksnap(
+    struct run_result *r, const char *const *argv_after_program);
+
+/*
+ * harness_run_aksnap_env(r, argv, extra_env):
+ * The same, with the NAME=VALUE strings of ${extra_env} (NULL-terminated)
+ * added to (or replacing in) the environment; "NAME" alone unsets NAME.
+ */
+int harness_run_aksnap_env(struct run_result *r, const char *const *argv,
+    const char *const *extra_env);
+
+/*
+ * harness_run(r, argv, extra_env):
+ * Run any program (${argv}[0] searched in PATH) the same way, without the
+ * wrapper.
+ */
+int harness_run(struct run_result *r, const char *const *argv,
+    const char *const *extra_env);
+
+/* run_result_free(r): free the captured output.  NULL is fine. */
+void run_result_free(struct run_result *r);
+
+/*
+ * harness_config(dir, e, extra_ini):
+ * Write ${dir}/aksnap.ini: [aksnap] with database = ${dir}/aksnap.db,
+ * subscription = HARNESS_SUBSCRIPTION, auth = client-secret, tenant and
+ * client_id = the emulator defaults, client_secret_file = ${dir}/secret
+ * (mode 0600), arm_endpoint = authority_host = the emulator's URL,
+ * imds_endpoint = the emulator's URL, metrics_file = ${dir}/aksnap.prom;
+ * then ${extra_ini} verbatim (may be NULL; it may add keys to [aksnap]
+ * only if it starts with no section header).  Return the path of the
+ * file (caller frees), or NULL.
+ */
+char *harness_config(const char *dir, struct emu *e, const char *extra_ini);
+
+#endif
