@@ -115,6 +115,9 @@ enum st {
 	ST_RUNS_FAILED,
 	ST_POOL_LAST_SUCCESS,
 	ST_POOL_SNAP_COUNTS,
+	ST_PROMOTED_HISTORY,
+	ST_DEC_LAST,
+	ST_DEC_EXPLAIN, /* report commands */
 	ST__COUNT
 };
 
@@ -264,6 +267,12 @@ static const char *const st_sql[ST__COUNT] = {
         "pool_id = ?1 AND action = 'skip'), 0))",
     [ST_POOL_SNAP_COUNTS] = "SELECT state, count(*) FROM snapshots "
                             "WHERE pool_id = ?1 GROUP BY state",
+    [ST_DEC_LAST] = "SELECT action, reasons, fingerprint FROM decisions "
+                    "WHERE snapshot_id = ?1 ORDER BY at DESC, id DESC "
+                    "LIMIT 1",
+    [ST_PROMOTED_HISTORY] =
+        "SELECT id FROM snapshots WHERE pool_id = ?1 AND promoted_at IS "
+        "NOT NULL ORDER BY promoted_at DESC, id DESC LIMIT ?2",
     [ST_SLOT_TAKEN] =
         "SELECT EXISTS (SELECT 1 FROM snapshots WHERE pool_id = ?1 "
         "AND slot = ?2 AND state <> 'failed') OR EXISTS (SELECT 1 FROM "
@@ -277,6 +286,24 @@ static const char *const st_sql[ST__COUNT] = {
                     "JOIN pools p ON p.id = d.pool_id "
                     "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
                     "WHERE d.snapshot_id = ?1 ORDER BY d.at, d.id",
+    /*
+     * report commands: `explain`.  A skip decision names no snapshot
+     * (it is about the pool's slot), but it was taken because the pool
+     * still matched its newest snapshot: so the skips of the pool from
+     * this snapshot's creation until the next snapshot of the pool
+     * belong to it.
+     */
+    [ST_DEC_EXPLAIN] =
+        "SELECT d.id, d.run_id, d.pool_id, d.snapshot_id, p.key, s.name, "
+        "d.at, d.slot, d.action, d.reasons, d.fingerprint, r.mode "
+        "FROM decisions d JOIN pools p ON p.id = d.pool_id "
+        "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+        "LEFT JOIN runs r ON r.id = d.run_id "
+        "WHERE d.snapshot_id = ?1 OR (d.snapshot_id IS NULL AND "
+        "d.pool_id = ?2 AND d.action = 'skip' AND d.at >= ?3 AND NOT "
+        "EXISTS (SELECT 1 FROM snapshots n WHERE n.pool_id = ?2 AND "
+        "n.id <> ?1 AND n.state <> 'failed' AND n.created_at > ?3 AND "
+        "n.created_at <= d.at)) ORDER BY d.at, d.id",
 };
 
 struct db {
@@ -1735,6 +1762,58 @@ int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int db_promoted_history(struct db *db, int64_t pool_id, int64_t *ids,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	s = st_get(db, ST_PROMOTED_HISTORY);
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(s, 1, pool_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (*n < max)
+			ids[(*n)++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(db, "list a pool's promoted snapshots");
+	st_put(db, ST_PROMOTED_HISTORY, s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_decision_last(struct db *db, int64_t snapshot_id,
+    struct db_decision *out)
+{
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	s = st_get(db, ST_DEC_LAST);
+	if (s == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	rc = sqlite3_bind_int64(s, 1, snapshot_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->snapshot_id = snapshot_id;
+		col_text(s, 0, out->action, sizeof(out->action));
+		col_text(s, 1, out->reasons, sizeof(out->reasons));
+		col_text(s, 2, out->fingerprint, sizeof(out->fingerprint));
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "last decision of a snapshot");
+	}
+	st_put(db, ST_DEC_LAST, s);
+	return found;
+}
+
 /* ---- decisions ---- */
 
 int db_decision_add(struct db *db, const struct db_decision *d)
@@ -1853,4 +1932,57 @@ done:
 	buf_free(&sql);
 	buf_free(&out);
 	return rc;
+}
+
+/* ---- report commands ---- */
+
+int db_decision_explain(struct db *db, const struct db_snapshot *snap,
+    int (*cb)(void *ctx, const struct db_decision *d, const char *run_mode),
+    void *ctx)
+{
+	struct db_decision d;
+	char mode[16];
+	sqlite3_stmt *s;
+	int b = 0, rc, ret = -1;
+
+	s = st_get(db, ST_DEC_EXPLAIN);
+	if (s == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, snap->id);
+	b |= sqlite3_bind_int64(s, 2, snap->pool_id);
+	b |= sqlite3_bind_int64(s, 3, snap->created_at);
+	if (b != SQLITE_OK) {
+		db_fail(db, "explain snapshot");
+		goto done;
+	}
+	for (;;) {
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
+			break;
+		memset(&d, 0, sizeof(d));
+		d.id = sqlite3_column_int64(s, 0);
+		d.run_id = sqlite3_column_int64(s, 1);
+		d.pool_id = sqlite3_column_int64(s, 2);
+		d.snapshot_id = sqlite3_column_int64(s, 3);
+		col_text(s, 4, d.pool_key, sizeof(d.pool_key));
+		col_text(s, 5, d.snapshot_name, sizeof(d.snapshot_name));
+		d.at = (time_t)sqlite3_column_int64(s, 6);
+		d.slot = (time_t)sqlite3_column_int64(s, 7);
+		col_text(s, 8, d.action, sizeof(d.action));
+		col_text(s, 9, d.reasons, sizeof(d.reasons));
+		col_text(s, 10, d.fingerprint, sizeof(d.fingerprint));
+		col_text(s, 11, mode, sizeof(mode));
+		if (cb(ctx, &d, mode) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "explain snapshot");
+		goto done;
+	}
+	ret = 0;
+done:
+	st_put(db, ST_DEC_EXPLAIN, s);
+	return ret;
 }

@@ -232,6 +232,13 @@ struct db_decision {
 /* db_decision_add(db, d): insert ${d} (id ignored; snapshot_id 0 = NULL). */
 int db_decision_add(struct db *db, const struct db_decision *d);
 /*
+ * db_decision_last(db, snapshot_id, out):
+ * The newest decision about ${snapshot_id} (action, reasons, fingerprint
+ * filled).  1/0/-1.
+ */
+int db_decision_last(struct db *db, int64_t snapshot_id,
+    struct db_decision *out);
+/*
  * db_decision_list(db, snapshot_id, cb, ctx):
  * Every decision about ${snapshot_id}, oldest first.
  */
@@ -252,5 +259,28 @@ int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at);
 /* db_pool_snapshot_counts(db, pool_id, counts): counts[i] for db_snapshot_states[i]. */
 int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
     long long counts[7]);
+
+/*
+ * db_promoted_history(db, pool_id, ids, max, n):
+ * The pool's snapshots that were ever promoted (the current holder and
+ * the ones it replaced), newest promotion first, at most ${max}.  0/-1.
+ */
+int db_promoted_history(struct db *db, int64_t pool_id, int64_t *ids,
+    size_t max, size_t *n);
+
+/* ---- report commands ---- */
+
+/*
+ * db_decision_explain(db, snap, cb, ctx):
+ * Every decision about ${snap} (a row read by db_snapshot_get/find),
+ * oldest first, as db_decision_list, plus the pool's skip decisions taken
+ * while ${snap} was its newest snapshot (a skip names no snapshot, but it
+ * was taken because the pool still matched that one).  ${cb} also gets
+ * the mode of the decision's run ("run", "pin", ...; "" when the run row
+ * is gone); returning non-zero stops.  0/-1.
+ */
+int db_decision_explain(struct db *db, const struct db_snapshot *snap,
+    int (*cb)(void *ctx, const struct db_decision *d, const char *run_mode),
+    void *ctx);
 
 #endif

@@ -63,5 +63,15 @@ cli_handler cmd_plan;
 cli_handler cmd_snapshot;
 cli_handler cmd_list;
 cli_handler cmd_history;
+cli_handler cmd_pin;      /* job/cmd_report.c */
+cli_handler cmd_unpin;
+cli_handler cmd_explain;
+cli_handler cmd_baseline;
+cli_handler cmd_drift;
+cli_handler cmd_check;
+cli_handler cmd_apply; /* job/cmd_apply.c */
+cli_handler cmd_sync;  /* job/cmd_sync.c */
+cli_handler cmd_prune;
+cli_handler cmd_promote;
 
 #endif

@@ -34,28 +34,49 @@ static const struct command commands[] = {
 	    "--dry-run)."},
 	{"snapshot", cmd_snapshot, "snapshot POOL...",
 	    "Take a snapshot of each POOL now, whatever the schedule."},
-	{"prune", NULL, "prune [--dry-run] [--as-of TIME] [POOL...]",
+	{"prune", cmd_prune, "prune [--dry-run] [--as-of TIME] [POOL...]",
 	    "Apply retention only."},
-	{"promote", NULL, "promote SNAPSHOT [--channel NAME]",
+	{"promote", cmd_promote, "promote SNAPSHOT [--channel NAME]",
 	    "Promote a snapshot by hand."},
-	{"pin", NULL, "pin SNAPSHOT", "Exclude a snapshot from retention."},
-	{"unpin", NULL, "unpin SNAPSHOT", "Give a snapshot back to retention."},
+	{"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
+	{"unpin", cmd_unpin, "unpin SNAPSHOT",
+	    "Give a snapshot back to retention."},
 	{"list", cmd_list, "list [POOL]",
 	    "Snapshots: name, slot, created, state, versions, channel, "
 	    "pinned."},
 	{"history", cmd_history, "history [POOL] [--since TIME] [--changes]",
 	    "The observed versions of each pool over time."},
-	{"drift", NULL, "drift",
+	{"drift", cmd_drift, "drift [--refresh] [--channel NAME]",
 	    "Live pool vs its baseline vs its newest snapshot."},
-	{"explain", NULL, "explain SNAPSHOT",
+	{"explain", cmd_explain, "explain SNAPSHOT",
 	    "Every decision taken about a snapshot, with reasons."},
-	{"check", NULL, "check",
+	{"check", cmd_check, "check [--as-of TIME]",
 	    "Monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
-	{"baseline", NULL, "baseline [--channel NAME] [--format json|env|tfvars]",
+	{"baseline", cmd_baseline,
+	    "baseline [--channel NAME] [--format table|json|env|tfvars]",
 	    "The promoted snapshot id of each pool."},
-	{"apply", NULL, "apply --channel NAME --to POOL [--create NEWPOOL]",
-	    "Upgrade a pool to a baseline, or create a pool from it."},
-	{"sync", NULL, "sync", "Reconcile the store with what ARM holds."},
+	{"apply", cmd_apply,
+	    "apply --channel NAME --to POOL [--from POOL] [--create NEWPOOL "
+	    "[--count N]]\n      [--dry-run] [--as-of TIME] [--timeout "
+	    "DURATION]",
+	    "Upgrade pool --to to the snapshot that pool --from (default: "
+	    "--to) holds in\nthe channel, or with --create make a new pool "
+	    "NEWPOOL (N nodes, default 3) from it\nin --to's cluster, and "
+	    "wait for the long-running operation.  Refused, with\nthe "
+	    "reason and nothing sent: a snapshot not active in the store or "
+	    "gone from\nAzure, another OS type or VM family, a snapshot not "
+	    "newer than the pool, a\nnode image older than AKS's 90-day "
+	    "window.  --dry-run prints the checks and the\nrequest it would "
+	    "send.  Exit 0 done, 1 refused or failed, 2 usage, 75 lock "
+	    "held."},
+	{"sync", cmd_sync, "sync [--dry-run]",
+	    "Reconcile the store with what ARM holds: list the snapshots of "
+	    "each subscription\nof the configured pools; adopt those tagged "
+	    "aksnap-managed=true that the store\nlacks (a restored "
+	    "database); mark missing the active ones Azure lost (after a\nGET "
+	    "by id answers 404).  Snapshots without the tag are never "
+	    "touched.\n--dry-run prints what it would do and records "
+	    "nothing."},
 	{"config", cmd_config, "config check",
 	    "Validate the configuration and print it resolved (secrets "
 	    "masked)."},

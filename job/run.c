@@ -37,6 +37,7 @@
 #include "job/log.h"
 #include "job/metrics.h"
 #include "job/plan.h"
+#include "job/prune.h"
 #include "job/schedule.h"
 #include "job/token.h"
 #include "job/util.h"
@@ -64,6 +65,7 @@ struct pool_run {
 	int failed;
 	char error[512];
 	int taken;
+	struct prune_pool pr; /* promotion and retention */
 	struct pool_run *next_in_cluster;
 };
 
@@ -119,6 +121,38 @@ run_lock(const struct config *cfg, int *fd)
 	return 0;
 }
 
+int
+run_connect(const struct config *cfg, struct http_client **http,
+    struct token_provider **tokens, struct arm **arm)
+{
+	struct http_options ho;
+
+	*http = NULL;
+	*tokens = NULL;
+	*arm = NULL;
+	memset(&ho, 0, sizeof(ho));
+	ho.timeout_s = cfg->request_timeout;
+	ho.ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
+	*http = http_client_new(&ho);
+	if (*http == NULL)
+		return -1;
+	*tokens = token_provider_new(cfg, *http);
+	if (*tokens == NULL)
+		return -1;
+	http_client_set_token_source(*http, token_source_cb, *tokens);
+	*arm = arm_new(*http, cfg->arm_endpoint, cfg->api_version);
+	return *arm == NULL ? -1 : 0;
+}
+
+void
+run_disconnect(struct http_client *http, struct token_provider *tokens,
+    struct arm *arm)
+{
+	arm_free(arm);
+	token_provider_free(tokens);
+	http_client_free(http);
+}
+
 static const char *
 mode_name(enum run_mode m)
 {
@@ -126,6 +160,7 @@ mode_name(enum run_mode m)
 	case RUN_SCHEDULED: return "run";
 	case RUN_DRY: return "dry-run";
 	case RUN_SNAPSHOT: return "snapshot";
+	case RUN_PRUNE: return "prune";
 	}
 	return "run";
 }
@@ -252,6 +287,7 @@ select_pools(struct run *r)
 			continue;
 		p = &r->pools[n++];
 		p->pc = pc;
+		p->pr.pc = pc;
 		if (schedule_parse(pc->policy.schedule, &p->sched, err,
 		    sizeof(err))) {
 			/* config_load validated it; this cannot happen. */
@@ -328,6 +364,7 @@ sync_pools(struct run *r)
 
 		if (db_pool_sync(r->db, p->pc, &p->pool_id))
 			goto fail;
+		p->pr.pool_id = p->pool_id;
 		got = db_snapshot_newest_active(r->db, p->pool_id, &p->newest);
 		if (got < 0)
 			goto fail;
@@ -781,9 +818,25 @@ apply_skips(struct run *r)
 
 /* ---- report ---- */
 
+static json_t *
+lines_json(const struct prune_pool *pr)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < pr->nlines; i++)
+		json_array_append_new(arr,
+		    json_pack("{s:s,s:s,s:s}", "snapshot",
+			pr->lines[i].snapshot, "action", pr->lines[i].action,
+			"reasons", pr->lines[i].reasons));
+	return arr;
+}
+
 static void
 print_plan(const struct run *r)
 {
+	int dry = (r->opts->mode == RUN_DRY || r->opts->dry_run);
+	int prune_only = (r->opts->mode == RUN_PRUNE);
+
 	if (r->opts->json) {
 		json_t *doc = json_object(), *arr = json_array();
 		char t[32];
@@ -791,30 +844,34 @@ print_plan(const struct run *r)
 
 		util_format_time(r->opts->as_of, t, sizeof(t));
 		json_object_set_new(doc, "as_of", json_string(t));
-		json_object_set_new(doc, "dry_run",
-		    json_boolean(r->opts->mode == RUN_DRY));
+		json_object_set_new(doc, "dry_run", json_boolean(dry));
 		for (size_t i = 0; i < r->npools; i++) {
 			const struct pool_run *p = &r->pools[i];
 			json_t *o = json_object();
 			char slot[32];
 
-			util_format_time(p->plan.slot, slot, sizeof(slot));
 			json_object_set_new(o, "pool", json_string(p->pc->key));
-			json_object_set_new(o, "action",
-			    json_string(plan_action_name(p->plan.action)));
-			json_object_set_new(o, "slot", json_string(slot));
-			json_object_set_new(o, "snapshot",
-			    p->plan.name[0] ? json_string(p->plan.name)
-					    : json_null());
-			json_object_set_new(o, "reasons",
-			    json_string(p->plan.reason));
+			if (!prune_only) {
+				util_format_time(p->plan.slot, slot,
+				    sizeof(slot));
+				json_object_set_new(o, "action",
+				    json_string(
+					plan_action_name(p->plan.action)));
+				json_object_set_new(o, "slot",
+				    json_string(slot));
+				json_object_set_new(o, "snapshot",
+				    p->plan.name[0] ? json_string(p->plan.name)
+						    : json_null());
+				json_object_set_new(o, "reasons",
+				    json_string(p->plan.reason));
+			}
 			if (p->observed) {
 				json_object_set_new(o, "node_image_version",
 				    json_string(p->live.node_image_version));
 				json_object_set_new(o, "kubernetes_version",
 				    json_string(p->live.kubernetes_version));
 			}
-			if (r->opts->mode != RUN_DRY) {
+			if (!dry) {
 				json_object_set_new(o, "state",
 				    json_string(p->failed ? "failed"
 					: p->taken	  ? "active"
@@ -823,6 +880,8 @@ print_plan(const struct run *r)
 					json_object_set_new(o, "error",
 					    json_string(p->error));
 			}
+			json_object_set_new(o, "snapshots",
+			    lines_json(&p->pr));
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(doc, "pools", arr);
@@ -831,6 +890,10 @@ print_plan(const struct run *r)
 		json_object_set_new(doc, "taken", json_integer(r->rec.taken));
 		json_object_set_new(doc, "skipped",
 		    json_integer(r->rec.skipped));
+		json_object_set_new(doc, "promoted",
+		    json_integer(r->rec.promoted));
+		json_object_set_new(doc, "deleted",
+		    json_integer(r->rec.deleted));
 		json_object_set_new(doc, "failed", json_integer(r->rec.failed));
 		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s != NULL)
@@ -839,22 +902,40 @@ print_plan(const struct run *r)
 		json_decref(doc);
 		return;
 	}
-	printf("%-24s %-7s %-48s %s\n", "POOL", "ACTION", "SNAPSHOT", "REASON");
+	printf("%-24s %-8s %-52s %s\n", "POOL", "ACTION", "SNAPSHOT", "REASON");
 	for (size_t i = 0; i < r->npools; i++) {
 		const struct pool_run *p = &r->pools[i];
 		const char *action = plan_action_name(p->plan.action);
+		const char *key = p->pc->key;
 
-		if (r->opts->mode != RUN_DRY && p->failed)
-			action = "FAILED";
-		printf("%-24s %-7s %-48s %s\n", p->pc->key, action,
-		    p->plan.name[0] ? p->plan.name : "-",
-		    (r->opts->mode != RUN_DRY && p->failed) ? p->error
-							     : p->plan.reason);
+		if (!dry && p->failed) {
+			printf("%-24s %-8s %-52s %s\n", key, "FAILED",
+			    p->plan.name[0] ? p->plan.name : "-", p->error);
+			key = "";
+		} else if (!prune_only) {
+			printf("%-24s %-8s %-52s %s\n", key, action,
+			    p->plan.name[0] ? p->plan.name : "-",
+			    p->plan.reason);
+			key = "";
+		}
+		for (size_t j = 0; j < p->pr.nlines; j++) {
+			const struct prune_line *l = &p->pr.lines[j];
+
+			/* A run reports what it changed; keeps are for plan,
+			 * prune --dry-run and -v. */
+			if (!dry && log_verbosity() == 0 &&
+			    strcmp(l->action, "keep") == 0)
+				continue;
+			printf("%-24s %-8s %-52s %s\n", key, l->action,
+			    l->snapshot, l->reasons);
+			key = "";
+		}
 	}
-	if (r->opts->mode != RUN_DRY)
-		printf("\n%d observed, %d taken, %d skipped, %d failed\n",
+	if (!dry)
+		printf("\n%d observed, %d taken, %d skipped, %d promoted, "
+		       "%d deleted, %d failed\n",
 		    r->rec.observed, r->rec.taken, r->rec.skipped,
-		    r->rec.failed);
+		    r->rec.promoted, r->rec.deleted, r->rec.failed);
 }
 
 static void
@@ -868,9 +949,53 @@ count_failures(struct run *r)
 			p->failed = 1;
 			util_strlcpy(p->error, p->plan.reason, sizeof(p->error));
 		}
+		if (p->pr.failed && !p->failed) {
+			p->failed = 1;
+			util_strlcpy(p->error, p->pr.error, sizeof(p->error));
+		}
 		if (p->failed)
 			r->rec.failed++;
 	}
+}
+
+/*
+ * Promotion, then retention (DESIGN.md section 6: a snapshot that has just
+ * soaked is never pruned by the same run).
+ */
+static int
+promote_and_retain(struct run *r)
+{
+	struct prune_ctx pc;
+	struct prune_pool *pp;
+	int rc = 0;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.cfg = r->cfg;
+	pc.db = r->db;
+	pc.arm = r->arm;
+	pc.http = r->http;
+	pc.run_id = r->rec.id;
+	pc.as_of = r->opts->as_of;
+	pc.dry_run = (r->opts->mode == RUN_DRY || r->opts->dry_run);
+	if (r->opts->mode != RUN_PRUNE) {
+		for (size_t i = 0; i < r->npools; i++)
+			if (prune_promote(&pc, &r->pools[i].pr))
+				return -1;
+	}
+	pp = calloc(r->npools ? r->npools : 1, sizeof(*pp));
+	if (pp == NULL)
+		return -1;
+	/* prune_retain wants a contiguous array: lend it the pools' state. */
+	for (size_t i = 0; i < r->npools; i++)
+		pp[i] = r->pools[i].pr;
+	rc = prune_retain(&pc, pp, r->npools);
+	for (size_t i = 0; i < r->npools; i++) {
+		r->pools[i].pr = pp[i];
+		r->rec.deleted += pp[i].deleted;
+		r->rec.promoted += pp[i].promoted;
+	}
+	free(pp);
+	return rc;
 }
 
 /* The plan's failures (pools not observed) are recorded as decisions too,
@@ -916,9 +1041,9 @@ int
 run_execute(const struct config *cfg, const struct run_options *opts)
 {
 	struct run r;
-	struct http_options ho;
 	const char *token;
 	int lockfd = -1, rc = EXIT_FAILED, locked;
+	int dry = (opts->mode == RUN_DRY || opts->dry_run);
 
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
@@ -939,21 +1064,10 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	if (db_open(cfg->database, &r.db))
 		goto out;
 
-	memset(&ho, 0, sizeof(ho));
-	ho.timeout_s = cfg->request_timeout;
-	ho.ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
-	r.http = http_client_new(&ho);
-	if (r.http == NULL)
-		goto out;
-	r.tokens = token_provider_new(cfg, r.http);
-	if (r.tokens == NULL) {
-		rc = EXIT_USAGE;
+	if (run_connect(cfg, &r.http, &r.tokens, &r.arm)) {
+		rc = r.http != NULL && r.tokens == NULL ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
 	}
-	http_client_set_token_source(r.http, token_source_cb, r.tokens);
-	r.arm = arm_new(r.http, cfg->arm_endpoint, cfg->api_version);
-	if (r.arm == NULL)
-		goto out;
 
 	if (db_run_start(r.db, util_now(), opts->as_of, r.rec.mode, &r.rec.id))
 		goto out;
@@ -965,41 +1079,46 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		rc = token_failure_transient(r.tokens) ? EXIT_TEMP : EXIT_FAILED;
 		goto finish;
 	}
-	if (opts->mode != RUN_DRY && reconcile(&r))
+	if (!dry && reconcile(&r))
 		goto finish;
-	if (observe(&r))
-		goto finish;
-	if (r.ngroups > 0 && !r.reached_arm) {
-		log_err(NULL, "ARM at %s did not answer; nothing done",
-		    cfg->arm_endpoint);
-		rc = EXIT_TEMP;
-		goto finish;
-	}
-	if (plan(&r))
-		goto finish;
-	if (opts->mode != RUN_DRY) {
-		record_plan_failures(&r);
-		if (apply_skips(&r) || apply_creates(&r))
+	if (opts->mode != RUN_PRUNE) {
+		if (observe(&r))
 			goto finish;
+		if (r.ngroups > 0 && !r.reached_arm) {
+			log_err(NULL, "ARM at %s did not answer; nothing done",
+			    cfg->arm_endpoint);
+			rc = EXIT_TEMP;
+			goto finish;
+		}
+		if (plan(&r))
+			goto finish;
+		if (!dry) {
+			record_plan_failures(&r);
+			if (apply_skips(&r) || apply_creates(&r))
+				goto finish;
+		}
 	}
+	/* `aksnap snapshot` takes snapshots; it does not prune. */
+	if (opts->mode != RUN_SNAPSHOT && promote_and_retain(&r))
+		goto finish;
 	count_failures(&r);
 	rc = r.rec.failed > 0 ? EXIT_FAILED : EXIT_DONE;
-	if (opts->mode == RUN_DRY || opts->json || log_verbosity() > 0)
+	if (dry || opts->json || log_verbosity() > 0)
 		print_plan(&r);
 
 finish:
 	r.rec.exit_code = rc;
 	r.rec.finished_at = util_now();
 	(void)db_run_finish(r.db, &r.rec);
-	if (opts->mode != RUN_DRY && cfg->metrics_file[0] != '\0')
+	if (!dry && cfg->metrics_file[0] != '\0')
 		write_metrics(&r);
 out:
-	arm_free(r.arm);
-	token_provider_free(r.tokens);
-	http_client_free(r.http);
+	run_disconnect(r.http, r.tokens, r.arm);
 	db_close(r.db);
 	if (lockfd >= 0)
 		close(lockfd);
+	for (size_t i = 0; i < r.npools; i++)
+		prune_pool_clear(&r.pools[i].pr);
 	free(r.groups);
 	free(r.pools);
 	return rc;
@@ -1033,7 +1152,10 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 				    "of %s", cmd);
 				return -1;
 			}
-			o->mode = RUN_DRY;
+			if (o->mode == RUN_PRUNE)
+				o->dry_run = 1;
+			else
+				o->mode = RUN_DRY;
 			break;
 		case 'a':
 			if (util_parse_time(optarg, &o->as_of)) {
@@ -1050,10 +1172,10 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 			return -1;
 		}
 	}
-	if (o->mode == RUN_SNAPSHOT) {
+	if (o->mode == RUN_SNAPSHOT || o->mode == RUN_PRUNE) {
 		for (int i = optind; i < argc; i++)
 			(*pools)[np++] = argv[i];
-		if (np == 0) {
+		if (np == 0 && o->mode == RUN_SNAPSHOT) {
 			cli_usage_error(cmd, "name at least one POOL");
 			return -1;
 		}
@@ -1107,4 +1229,10 @@ int
 cmd_snapshot(const struct cli *cli, int argc, char **argv)
 {
 	return run_command(cli, argc, argv, RUN_SNAPSHOT, 0);
+}
+
+int
+cmd_prune(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_PRUNE, 1);
 }

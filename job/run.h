@@ -14,6 +14,7 @@ enum run_mode {
 	RUN_SCHEDULED = 0, /* aksnap run */
 	RUN_DRY,           /* aksnap run --dry-run, aksnap plan */
 	RUN_SNAPSHOT,      /* aksnap snapshot POOL... */
+	RUN_PRUNE,         /* aksnap prune [POOL...]: retention only */
 };
 
 struct run_options {
@@ -21,6 +22,7 @@ struct run_options {
 	time_t as_of;        /* --as-of, or the clock */
 	const char **pools;  /* --pool NAME... / snapshot POOL... (NULL-ended), or NULL = all */
 	int json;            /* --json summary */
+	int dry_run;         /* with RUN_PRUNE: decide, change nothing */
 };
 
 /*
@@ -39,5 +41,21 @@ int run_execute(const struct config *cfg, const struct run_options *opts);
  * on error (logged).
  */
 int run_lock(const struct config *cfg, int *fd);
+
+struct http_client;
+struct token_provider;
+struct arm;
+
+/*
+ * run_connect(cfg, http, tokens, arm):
+ * The Azure side of a command: an HTTP client with cfg's timeouts and CA,
+ * the token provider for cfg's auth wired to it, and an ARM client.  0,
+ * or -1 (logged; ${*tokens} NULL when the credentials are unusable).
+ * Release with run_disconnect (NULL-safe) in either case.
+ */
+int run_connect(const struct config *cfg, struct http_client **http,
+    struct token_provider **tokens, struct arm **arm);
+void run_disconnect(struct http_client *http, struct token_provider *tokens,
+    struct arm *arm);
 
 #endif

@@ -1,0 +1,447 @@
+/*
+ * apply_checks.c -- may this snapshot be applied to that pool?
+ *
+ * `aksnap apply` refuses, before it sends anything, what AKS would refuse
+ * or what would hurt: a snapshot no longer active in the store, a pool of
+ * another OS type or VM family, a snapshot that is not newer than the pool
+ * (AKS upgrades only forward), and a node image older than the 90 days
+ * AKS supports.  Each check gives its reason, passing or not, so that
+ * `apply --dry-run` can show them all.
+ *
+ * Node image versions are opaque strings whose shape changed over the
+ * years (NOTES.md section 3); the only thing read from them is the release
+ * date, and a version whose date cannot be found is refused rather than
+ * guessed at.
+ */
+#include "job/apply_checks.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "job/util.h"
+
+int apply_vm_family(const char *vm_size, char *out, size_t len)
+{
+	const char *p = vm_size;
+	size_t n = 0;
+	int digits = 0;
+
+	if (strncasecmp(p, "Standard_", 9) == 0)
+		p += 9;
+	else if (strncasecmp(p, "Basic_", 6) == 0)
+		p += 6;
+	if (len == 0)
+		return -1;
+	/* The series letters before the vCPU count. */
+	while (*p != '\0' && !isdigit((unsigned char)*p)) {
+		if (n + 1 >= len)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)*p++);
+	}
+	/* The vCPU count, and a constrained-core count ("E4-2s_v5"). */
+	while (isdigit((unsigned char)*p)) {
+		p++;
+		digits = 1;
+	}
+	if (!digits || n == 0) {
+		out[0] = '\0';
+		return -1;
+	}
+	if (*p == '-' && isdigit((unsigned char)p[1])) {
+		p++;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	/* Features (s, d, a, ...) and the generation (_v5). */
+	while (*p != '\0') {
+		if (n + 1 >= len)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)*p++);
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/* parse_kube(s, v): up to 3 numeric components, "v" prefix allowed. */
+static int parse_kube(const char *s, long v[3])
+{
+	int k = 0;
+
+	v[0] = v[1] = v[2] = 0;
+	if (*s == 'v' || *s == 'V')
+		s++;
+	for (;;) {
+		char *end;
+
+		if (!isdigit((unsigned char)*s) || k == 3)
+			return -1;
+		v[k++] = strtol(s, &end, 10);
+		s = end;
+		if (*s == '\0')
+			break;
+		if (*s != '.')
+			return -1;
+		s++;
+	}
+	/* "1" alone is not a Kubernetes version. */
+	return k >= 2 ? 0 : -1;
+}
+
+int apply_kube_cmp(const char *a, const char *b, int *out)
+{
+	long va[3], vb[3];
+
+	if (parse_kube(a, va) != 0 || parse_kube(b, vb) != 0)
+		return -1;
+	*out = 0;
+	for (int i = 0; i < 3 && *out == 0; i++)
+		*out = va[i] < vb[i] ? -1 : va[i] > vb[i] ? 1 : 0;
+	return 0;
+}
+
+/* digits_at(s, n): exactly ${n} digits at ${s}, as a number; -1 if not. */
+static long digits_at(const char *s, int n)
+{
+	long v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int make_date(long y, long m, long d, time_t *out)
+{
+	static const int mdays[] = {
+	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	struct tm tm;
+
+	if (y < 2000 || y > 2199 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1])
+		return -1;
+	if (m == 2 && d == 29 &&
+	    !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)y - 1900;
+	tm.tm_mon = (int)m - 1;
+	tm.tm_mday = (int)d;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* The number after a ".": the image's revision of that day. */
+static long revision_after(const char *p)
+{
+	if (*p == '.' && isdigit((unsigned char)p[1]))
+		return strtol(p + 1, NULL, 10);
+	return 0;
+}
+
+int apply_image_date(const char *niv, time_t *date, long *revision)
+{
+	const char *last;
+
+	for (const char *p = niv; *p != '\0'; p++) {
+		long a, b, c;
+
+		/* A date starts a run of digits. */
+		if (!isdigit((unsigned char)*p) ||
+		    (p > niv && isdigit((unsigned char)p[-1])))
+			continue;
+		/* YYYYMM.DD */
+		a = digits_at(p, 6);
+		b = (a >= 0 && p[6] == '.') ? digits_at(p + 7, 2) : -1;
+		if (b >= 0 && !isdigit((unsigned char)p[9]) &&
+		    make_date(a / 100, a % 100, b, date) == 0) {
+			*revision = revision_after(p + 9);
+			return 0;
+		}
+		/* YYYY.MM.DD */
+		a = digits_at(p, 4);
+		b = (a >= 0 && p[4] == '.') ? digits_at(p + 5, 2) : -1;
+		c = (b >= 0 && p[7] == '.') ? digits_at(p + 8, 2) : -1;
+		if (c >= 0 && !isdigit((unsigned char)p[10]) &&
+		    make_date(a, b, c, date) == 0) {
+			*revision = revision_after(p + 10);
+			return 0;
+		}
+	}
+	/* Windows: AKSWindows-2022-containerd-20348.2227.240104 */
+	last = strrchr(niv, '.');
+	if (strncasecmp(niv, "AKSWindows", 10) == 0 && last != NULL &&
+	    strlen(last + 1) == 6) {
+		long v = digits_at(last + 1, 6);
+
+		if (v >= 0 &&
+		    make_date(2000 + v / 10000, v / 100 % 100, v % 100, date) ==
+		        0) {
+			*revision = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *apply_check_name(enum apply_check_id id)
+{
+	switch (id) {
+	case APPLY_CHECK_STATE:
+		return "state";
+	case APPLY_CHECK_OS:
+		return "os-type";
+	case APPLY_CHECK_FIPS:
+		return "fips";
+	case APPLY_CHECK_FAMILY:
+		return "vm-family";
+	case APPLY_CHECK_NEWER:
+		return "newer";
+	case APPLY_CHECK_WINDOW:
+		return "image-age";
+	case APPLY_CHECK__COUNT:
+		break;
+	}
+	return "?";
+}
+
+const char *apply_outcome_name(enum apply_outcome o)
+{
+	switch (o) {
+	case APPLY_PASS:
+		return "ok";
+	case APPLY_REFUSE:
+		return "refused";
+	case APPLY_NOT_APPLICABLE:
+		return "n/a";
+	}
+	return "?";
+}
+
+static void set(struct apply_verdict *v, enum apply_check_id id,
+    enum apply_outcome o, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void set(struct apply_verdict *v, enum apply_check_id id,
+    enum apply_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->checks[id].outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(v->checks[id].reason, sizeof(v->checks[id].reason), fmt, ap);
+	va_end(ap);
+	if (o == APPLY_REFUSE)
+		v->refused = 1;
+}
+
+static void check_state(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	if (in->state != NULL && strcmp(in->state, "active") == 0)
+		set(v, APPLY_CHECK_STATE, APPLY_PASS, "snapshot is active");
+	else
+		set(v, APPLY_CHECK_STATE, APPLY_REFUSE,
+		    "snapshot is %s in the store, not active",
+		    in->state != NULL && in->state[0] != '\0' ? in->state
+		                                              : "unknown");
+}
+
+static void check_os(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *s = in->snapshot.os_type, *t = in->target.os_type;
+
+	if (in->create)
+		set(v, APPLY_CHECK_OS, APPLY_NOT_APPLICABLE,
+		    "a new pool takes the snapshot's OS type %s",
+		    s[0] != '\0' ? s : "(default)");
+	else if (s[0] == '\0' || t[0] == '\0' || strcasecmp(s, t) == 0)
+		set(v, APPLY_CHECK_OS, APPLY_PASS, "OS type %s",
+		    s[0] != '\0'       ? s
+		        : t[0] != '\0' ? t
+		                       : "(default)");
+	else
+		set(v, APPLY_CHECK_OS, APPLY_REFUSE,
+		    "snapshot is %s but the pool runs %s", s, t);
+}
+
+static void check_fips(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	int s = in->snapshot.enable_fips != 0, t = in->target.enable_fips != 0;
+
+	if (in->create)
+		set(v, APPLY_CHECK_FIPS, APPLY_NOT_APPLICABLE,
+		    "a new pool takes the snapshot's FIPS setting (%s)",
+		    s ? "on" : "off");
+	else if (s == t)
+		set(v, APPLY_CHECK_FIPS, APPLY_PASS, "FIPS %s on both",
+		    s ? "on" : "off");
+	else
+		set(v, APPLY_CHECK_FIPS, APPLY_REFUSE,
+		    "snapshot has FIPS %s but the pool has FIPS %s",
+		    s ? "on" : "off", t ? "on" : "off");
+}
+
+static void check_family(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *s = in->snapshot.vm_size, *t = in->target.vm_size;
+	char fs[64], ft[64];
+
+	if (in->create) {
+		set(v, APPLY_CHECK_FAMILY, APPLY_NOT_APPLICABLE,
+		    "a new pool takes the snapshot's VM size %s", s);
+		return;
+	}
+	if (apply_vm_family(s, fs, sizeof(fs)) != 0) {
+		set(v, APPLY_CHECK_FAMILY, APPLY_REFUSE,
+		    "cannot read a VM family from the snapshot's VM size "
+		    "'%s'",
+		    s);
+		return;
+	}
+	if (apply_vm_family(t, ft, sizeof(ft)) != 0) {
+		set(v, APPLY_CHECK_FAMILY, APPLY_REFUSE,
+		    "cannot read a VM family from the pool's VM size '%s'", t);
+		return;
+	}
+	if (strcmp(fs, ft) == 0)
+		set(v, APPLY_CHECK_FAMILY, APPLY_PASS,
+		    "snapshot %s and pool %s are both of family %s", s, t, fs);
+	else
+		set(v, APPLY_CHECK_FAMILY, APPLY_REFUSE,
+		    "different VM family: snapshot %s (family %s) vs pool %s "
+		    "(family %s)",
+		    s, fs, t, ft);
+}
+
+static void check_newer(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const struct apply_side *s = &in->snapshot, *t = &in->target;
+	time_t ds, dt;
+	long rs, rt;
+	int k, img;
+
+	if (in->create) {
+		set(v, APPLY_CHECK_NEWER, APPLY_NOT_APPLICABLE,
+		    "a new pool has no versions to compare");
+		return;
+	}
+	if (apply_kube_cmp(s->kubernetes_version, t->kubernetes_version, &k)) {
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "cannot compare Kubernetes versions '%s' (snapshot) and "
+		    "'%s' (pool)",
+		    s->kubernetes_version, t->kubernetes_version);
+		return;
+	}
+	if (strcmp(s->node_image_version, t->node_image_version) == 0) {
+		img = 0;
+	} else if (apply_image_date(s->node_image_version, &ds, &rs) != 0 ||
+	    apply_image_date(t->node_image_version, &dt, &rt) != 0) {
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "cannot compare node images '%s' (snapshot) and '%s' "
+		    "(pool): no release date found",
+		    s->node_image_version, t->node_image_version);
+		return;
+	} else {
+		img = ds < dt ? -1
+		    : ds > dt ? 1
+		    : rs < rt ? -1
+		    : rs > rt ? 1
+		              : 0;
+	}
+	if (k < 0)
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "snapshot's Kubernetes %s is older than the pool's %s",
+		    s->kubernetes_version, t->kubernetes_version);
+	else if (img < 0)
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "snapshot's node image %s is older than the pool's %s",
+		    s->node_image_version, t->node_image_version);
+	else if (k == 0 && img == 0 &&
+	    strcmp(s->node_image_version, t->node_image_version) == 0)
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "already at this baseline: the pool runs Kubernetes %s "
+		    "and node image %s",
+		    t->kubernetes_version, t->node_image_version);
+	else if (k == 0 && img == 0)
+		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+		    "snapshot is not newer than the pool: node images %s and "
+		    "%s are of the same release",
+		    s->node_image_version, t->node_image_version);
+	else {
+		v->node_image_only = (k == 0);
+		set(v, APPLY_CHECK_NEWER, APPLY_PASS,
+		    "Kubernetes %s -> %s, node image %s -> %s",
+		    t->kubernetes_version, s->kubernetes_version,
+		    t->node_image_version, s->node_image_version);
+	}
+}
+
+/*
+ * Whole days since the release: an image released on 1 November is 90
+ * days old for all of 30 January (UTC), and refused from 31 January.
+ */
+static void check_window(
+    const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *niv = in->snapshot.node_image_version;
+	time_t d;
+	long rev;
+	long long age;
+	char day[32];
+
+	if (apply_image_date(niv, &d, &rev) != 0) {
+		set(v, APPLY_CHECK_WINDOW, APPLY_REFUSE,
+		    "cannot read a release date from node image '%s'", niv);
+		return;
+	}
+	util_format_time(d, day, sizeof(day));
+	day[10] = '\0';
+	age = in->as_of >= d ? (long long)(in->as_of - d) / 86400 : 0;
+	if (age > APPLY_IMAGE_WINDOW_DAYS)
+		set(v, APPLY_CHECK_WINDOW, APPLY_REFUSE,
+		    "node image %s was released %s, %lld days ago: outside "
+		    "AKS's %d-day support window",
+		    niv, day, age, APPLY_IMAGE_WINDOW_DAYS);
+	else
+		set(v, APPLY_CHECK_WINDOW, APPLY_PASS,
+		    "node image released %s, %lld days ago, within AKS's "
+		    "%d-day window",
+		    day, age, APPLY_IMAGE_WINDOW_DAYS);
+}
+
+void apply_checks_run(
+    const struct apply_check_input *in, struct apply_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	check_state(in, out);
+	check_os(in, out);
+	check_fips(in, out);
+	check_family(in, out);
+	check_newer(in, out);
+	check_window(in, out);
+}
+
+int apply_pool_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 12 || name[0] < 'a' || name[0] > 'z')
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return 0;
+	}
+	return 1;
+}

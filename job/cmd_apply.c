@@ -1,0 +1,773 @@
+/*
+ * cmd_apply.c -- `aksnap apply --channel NAME --to POOL [--from POOL]
+ * [--create NEWPOOL [--count N]] [--dry-run] [--as-of TIME]
+ * [--timeout DURATION]`: bring a pool to a baseline (DESIGN.md section 6,
+ * "Apply").
+ *
+ * The baseline is the snapshot that pool --from (default: --to itself)
+ * holds in the channel.  Usually a staging pool's soaked baseline is
+ * applied to a production pool: --from staging-system --to prod-system.
+ *
+ *   1. the store says which snapshot holds the channel, and its state;
+ *   2. Azure is asked for the snapshot (gone: refuse, run `aksnap sync`)
+ *      and for the target pool (--create: it must not exist yet);
+ *   3. the pure checks of apply_checks.c decide, each with its reason;
+ *      any refusal stops here and nothing is sent;
+ *   4. the upgrade (or creation) is sent and its long-running operation
+ *      followed to the end, honouring Retry-After; the pool's final
+ *      versions are printed.
+ *
+ * An upgrade whose Kubernetes version changes PUTs the whole pool back
+ * with creationData.sourceResourceId and orchestratorVersion (If-Match its
+ * eTag); one that keeps the Kubernetes version takes AKS's node-image path,
+ * POST upgradeNodeImageVersion with the AKSSnapshotId header (NOTES.md
+ * sections 1.5 and 6.3).  --dry-run does steps 1 to 3 (reads only) and
+ * prints the request it would send.
+ *
+ * Exit: 0 done (or the dry run would be sent); 1 refused (with the
+ * reasons, nothing sent) or the operation failed (its error code and
+ * message); 2 usage; 75 lock held or Azure unreachable before anything
+ * was sent.  The store gets a runs row (mode apply); no decision row,
+ * since an apply decides nothing about the snapshot's retention.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "job/apply_checks.h"
+#include "job/arm.h"
+#include "job/cli.h"
+#include "job/http.h"
+#include "job/log.h"
+#include "job/run.h"
+#include "job/token.h"
+#include "job/util.h"
+
+#define APPLY_DEFAULT_COUNT 3
+#define APPLY_DEFAULT_TIMEOUT_S 3600
+#define APPLY_POLL_S 30
+
+struct apply_opts {
+	const char *channel;
+	const char *to;
+	const char *from;
+	const char *create; /* NULL: upgrade --to */
+	int count;
+	int dry_run;
+	time_t as_of;
+	long long timeout_s;
+	int json;
+};
+
+enum apply_kind { KIND_UPGRADE, KIND_NODE_IMAGE, KIND_CREATE };
+
+struct apply {
+	struct apply_opts o;
+	struct config *cfg;
+	const struct pool_conf *to, *from;
+	struct db *db;
+	int have_run;
+	struct db_run rec;
+	struct http_client *http;
+	struct token_provider *tokens;
+	struct arm *arm;
+	struct db_snapshot row; /* the channel's snapshot in the store */
+	struct arm_snapshot snap; /* the same, as Azure holds it */
+	char target_id[512]; /* the pool to upgrade or to create */
+	struct arm_agent_pool pool; /* upgrade: the pool as it is */
+	char *pool_json; /* upgrade: its GET body */
+	struct apply_verdict verdict;
+	enum apply_kind kind;
+	struct arm_agent_pool after;
+	char state[16]; /* done refused failed (or would-send) */
+	char error[1024]; /* refusal or failure, for --json */
+};
+
+static const char *kind_name(enum apply_kind k)
+{
+	switch (k) {
+	case KIND_UPGRADE:
+		return "upgrade";
+	case KIND_NODE_IMAGE:
+		return "upgrade-node-image";
+	case KIND_CREATE:
+		return "create";
+	}
+	return "?";
+}
+
+/* ---- arguments ---- */
+
+static int parse_args(int argc, char **argv, struct apply_opts *o)
+{
+	static const struct option lopts[] = {
+	    {"channel", required_argument, NULL, 'c'},
+	    {"to", required_argument, NULL, 't'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"create", required_argument, NULL, 'n'},
+	    {"count", required_argument, NULL, 'N'},
+	    {"dry-run", no_argument, NULL, 'd'},
+	    {"as-of", required_argument, NULL, 'a'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {NULL, 0, NULL, 0},
+	};
+	long long v;
+	int ch, count_given = 0;
+
+	o->count = APPLY_DEFAULT_COUNT;
+	o->timeout_s = APPLY_DEFAULT_TIMEOUT_S;
+	o->as_of = util_now();
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->channel = optarg;
+			break;
+		case 't':
+			o->to = optarg;
+			break;
+		case 'f':
+			o->from = optarg;
+			break;
+		case 'n':
+			o->create = optarg;
+			break;
+		case 'd':
+			o->dry_run = 1;
+			break;
+		case 'N':
+			if (util_parse_int(optarg, 1, 1000, &v))
+				return cli_usage_error("apply",
+				    "--count: "
+				    "expected 1 to 1000 nodes, got '%s'",
+				    optarg);
+			o->count = (int)v;
+			count_given = 1;
+			break;
+		case 'a':
+			if (util_parse_time(optarg, &o->as_of))
+				return cli_usage_error("apply",
+				    "--as-of: "
+				    "expected an RFC 3339 time such as "
+				    "2026-03-16T03:00:00Z, got '%s'",
+				    optarg);
+			break;
+		case 'T':
+			if (util_parse_duration(optarg, &v) || v <= 0 ||
+			    v > 86400 * 2)
+				return cli_usage_error("apply",
+				    "--timeout: "
+				    "expected a duration such as 90m (at most "
+				    "2d), got '%s'",
+				    optarg);
+			o->timeout_s = v;
+			break;
+		default:
+			return cli_usage_error(
+			    "apply", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(
+		    "apply", "unexpected argument '%s'", argv[optind]);
+	if (o->channel == NULL || o->channel[0] == '\0')
+		return cli_usage_error("apply", "--channel NAME is required");
+	if (strlen(o->channel) > 63)
+		return cli_usage_error("apply",
+		    "--channel: at most 63 "
+		    "characters");
+	if (o->to == NULL || o->to[0] == '\0')
+		return cli_usage_error("apply", "--to POOL is required");
+	if (o->create != NULL && !apply_pool_name_ok(o->create))
+		return cli_usage_error("apply",
+		    "--create: '%s' is not a valid "
+		    "agent pool name (^[a-z][a-z0-9]{0,11}$)",
+		    o->create);
+	if (count_given && o->create == NULL)
+		return cli_usage_error("apply", "--count goes with --create");
+	if (o->from == NULL)
+		o->from = o->to;
+	return EXIT_DONE;
+}
+
+/* ---- output ---- */
+
+static json_t *checks_json(const struct apply_verdict *v)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; i < APPLY_CHECK__COUNT; i++) {
+		json_t *c = json_object();
+
+		json_object_set_new(c, "check",
+		    json_string(apply_check_name((enum apply_check_id)i)));
+		json_object_set_new(c, "result",
+		    json_string(apply_outcome_name(v->checks[i].outcome)));
+		json_object_set_new(
+		    c, "reasons", json_string(v->checks[i].reason));
+		json_array_append_new(arr, c);
+	}
+	return arr;
+}
+
+static void print_checks(const struct apply_verdict *v)
+{
+	printf("checks:\n");
+	for (int i = 0; i < APPLY_CHECK__COUNT; i++)
+		printf("  %-10s %-8s %s\n",
+		    apply_check_name((enum apply_check_id)i),
+		    apply_outcome_name(v->checks[i].outcome),
+		    v->checks[i].reason);
+}
+
+/*
+ * The request an apply sends: method, URL, headers and body (NULL for the
+ * node-image POST).  ${*body} is malloc'd.
+ */
+static int build_request(struct apply *a, char *method, size_t mlen, char *url,
+    size_t ulen, char *header, size_t hlen, char **body)
+{
+	char err[256];
+
+	*body = NULL;
+	header[0] = '\0';
+	switch (a->kind) {
+	case KIND_CREATE:
+		util_strlcpy(method, "PUT", mlen);
+		arm_url(a->arm, a->target_id, "", url, ulen);
+		*body = arm_agent_pool_create_body(&a->snap, NULL, a->o.count);
+		break;
+	case KIND_UPGRADE:
+		util_strlcpy(method, "PUT", mlen);
+		arm_url(a->arm, a->target_id, "", url, ulen);
+		if (a->pool.etag[0] != '\0')
+			snprintf(header, hlen, "If-Match: %s", a->pool.etag);
+		*body = arm_agent_pool_upgrade_body(a->pool_json, a->snap.id,
+		    a->snap.kubernetes_version, err, sizeof(err));
+		if (*body == NULL) {
+			log_err(
+			    a->to->key, "cannot build the request: %s", err);
+			return -1;
+		}
+		break;
+	case KIND_NODE_IMAGE:
+		util_strlcpy(method, "POST", mlen);
+		arm_url(a->arm, a->target_id, "/upgradeNodeImageVersion", url,
+		    ulen);
+		snprintf(header, hlen, "AKSSnapshotId: %s", a->snap.id);
+		return 0;
+	}
+	if (*body == NULL) {
+		log_err(a->to->key, "cannot build the request body");
+		return -1;
+	}
+	return 0;
+}
+
+static void add_versions(json_t *o, const char *kube, const char *image)
+{
+	json_object_set_new(o, "kubernetes_version", json_string(kube));
+	json_object_set_new(o, "node_image_version", json_string(image));
+}
+
+/* The one document (--json) or the lines of text that tell the outcome. */
+static int report(struct apply *a, const char *method, const char *url,
+    const char *header, const char *body)
+{
+	if (a->o.json) {
+		json_t *doc = json_object(), *req, *parsed;
+		char *s;
+
+		json_object_set_new(doc, "pool", json_string(a->to->key));
+		json_object_set_new(doc, "from", json_string(a->from->key));
+		json_object_set_new(doc, "channel", json_string(a->o.channel));
+		json_object_set_new(doc, "snapshot", json_string(a->row.name));
+		json_object_set_new(doc, "arm_id",
+		    json_string(a->snap.id[0] ? a->snap.id : a->row.arm_id));
+		json_object_set_new(doc, "target", json_string(a->target_id));
+		json_object_set_new(
+		    doc, "action", json_string(kind_name(a->kind)));
+		json_object_set_new(doc, "dry_run", json_boolean(a->o.dry_run));
+		json_object_set_new(doc, "state", json_string(a->state));
+		json_object_set_new(doc, "checks", checks_json(&a->verdict));
+		if (a->error[0] != '\0')
+			json_object_set_new(
+			    doc, "error", json_string(a->error));
+		if (method != NULL) {
+			req = json_object();
+			json_object_set_new(req, "method", json_string(method));
+			json_object_set_new(req, "url", json_string(url));
+			if (header[0] != '\0')
+				json_object_set_new(
+				    req, "headers", json_pack("[s]", header));
+			parsed =
+			    body != NULL ? json_loads(body, 0, NULL) : NULL;
+			json_object_set_new(
+			    req, "body", parsed != NULL ? parsed : json_null());
+			json_object_set_new(doc, "request", req);
+		}
+		if (strcmp(a->state, "done") == 0) {
+			json_t *after = json_object();
+
+			add_versions(after,
+			    a->after.current_orchestrator_version[0]
+			        ? a->after.current_orchestrator_version
+			        : a->after.orchestrator_version,
+			    a->after.node_image_version);
+			json_object_set_new(
+			    after, "vm_size", json_string(a->after.vm_size));
+			json_object_set_new(after, "provisioning_state",
+			    json_string(a->after.provisioning_state));
+			json_object_set_new(doc, "result", after);
+		}
+		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(doc);
+		return 0;
+	}
+	if (a->o.dry_run) {
+		printf("apply %s: channel %s snapshot %s (of pool %s) to %s\n",
+		    kind_name(a->kind), a->o.channel, a->row.name, a->from->key,
+		    a->kind == KIND_CREATE ? a->o.create : a->to->key);
+		printf("snapshot: %s\n  Kubernetes %s, node image %s, %s, "
+		       "%s/%s\n",
+		    a->snap.id, a->snap.kubernetes_version,
+		    a->snap.node_image_version, a->snap.vm_size,
+		    a->snap.os_type, a->snap.os_sku);
+		print_checks(&a->verdict);
+		if (method == NULL) {
+			printf("refused: nothing would be sent\n");
+			return 0;
+		}
+		printf("request (dry run, not sent):\n%s %s\n", method, url);
+		if (header[0] != '\0')
+			printf("%s\n", header);
+		if (body != NULL) {
+			json_t *j = json_loads(body, 0, NULL);
+			char *s = j != NULL
+			    ? json_dumps(
+			          j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+			    : NULL;
+
+			printf("\n%s\n", s != NULL ? s : body);
+			free(s);
+			json_decref(j);
+		}
+		return 0;
+	}
+	if (strcmp(a->state, "done") == 0)
+		printf("%s: %s %s: Kubernetes %s, node image %s (%s)\n",
+		    a->kind == KIND_CREATE ? a->o.create : a->to->key,
+		    a->kind == KIND_CREATE ? "created from" : "upgraded to",
+		    a->row.name,
+		    a->after.current_orchestrator_version[0]
+		        ? a->after.current_orchestrator_version
+		        : a->after.orchestrator_version,
+		    a->after.node_image_version, a->after.provisioning_state);
+	return 0;
+}
+
+/* ---- the steps ---- */
+
+static int connect_arm(struct apply *a)
+{
+	struct http_options ho;
+	const char *token;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.timeout_s = a->cfg->request_timeout;
+	ho.ca_file = a->cfg->ca_file[0] != '\0' ? a->cfg->ca_file : NULL;
+	a->http = http_client_new(&ho);
+	if (a->http == NULL)
+		return EXIT_FAILED;
+	a->tokens = token_provider_new(a->cfg, a->http);
+	if (a->tokens == NULL)
+		return EXIT_USAGE;
+	http_client_set_token_source(a->http, token_source_cb, a->tokens);
+	a->arm = arm_new(a->http, a->cfg->arm_endpoint, a->cfg->api_version);
+	if (a->arm == NULL)
+		return EXIT_FAILED;
+	if (token_get(a->tokens, 0, &token))
+		return token_failure_transient(a->tokens) ? EXIT_TEMP
+		                                          : EXIT_FAILED;
+	return EXIT_DONE;
+}
+
+/* The refusal: logged with its reason, kept for --json. */
+static int refuse(struct apply *a, const char *reason)
+{
+	util_strlcpy(a->state, "refused", sizeof(a->state));
+	util_strlcpy(a->error, reason, sizeof(a->error));
+	log_err(a->to->key, "apply refused: %s; nothing was sent", reason);
+	return EXIT_FAILED;
+}
+
+/* Step 1: the channel's snapshot in the store. */
+static int find_baseline(struct apply *a)
+{
+	struct db_pool p;
+	char why[400];
+	int got;
+
+	got = db_pool_get(a->db, a->from->key, &p);
+	if (got < 0)
+		return EXIT_FAILED;
+	if (got > 0)
+		got = db_snapshot_channel(a->db, p.id, a->o.channel, &a->row);
+	if (got < 0)
+		return EXIT_FAILED;
+	if (got == 0) {
+		snprintf(why, sizeof(why),
+		    "pool %s has no snapshot in channel "
+		    "'%s' (see aksnap baseline; promote one first)",
+		    a->from->key, a->o.channel);
+		return refuse(a, why);
+	}
+	return EXIT_DONE;
+}
+
+/* Step 2a: the snapshot as Azure holds it. */
+static int fetch_snapshot(struct apply *a)
+{
+	struct arm_error e;
+	char why[700];
+
+	if (arm_snapshot_get(a->arm, a->to->key, a->row.arm_id, &a->snap, &e) ==
+	    0)
+		return EXIT_DONE;
+	if (e.status == 404) {
+		snprintf(why, sizeof(why),
+		    "snapshot %s is gone from Azure "
+		    "(404); run aksnap sync",
+		    a->row.name);
+		return refuse(a, why);
+	}
+	snprintf(a->error, sizeof(a->error), "GET snapshot %s: %ld %s: %s",
+	    a->row.name, e.status, e.code, e.message);
+	util_strlcpy(a->state, "failed", sizeof(a->state));
+	return e.status == 0 ? EXIT_TEMP : EXIT_FAILED;
+}
+
+/*
+ * GET ${id} (an agent pool) through the transport, keeping the body: the
+ * upgrade sends its writable properties back.  Return 0 with ${*status}
+ * and ${*body} (malloc'd, NULL unless 200), or -1 when no answer came.
+ */
+static int get_pool(struct apply *a, const char *id, long *status, char **body,
+    struct arm_error *e)
+{
+	struct http_request req;
+	struct http_response resp;
+	char url[1024];
+	int rc = -1;
+
+	*body = NULL;
+	memset(e, 0, sizeof(*e));
+	arm_url(a->arm, id, "", url, sizeof(url));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = url;
+	req.auth = 1;
+	req.context = a->to->key;
+	req.throttle_key = a->to->subscription;
+	http_response_init(&resp);
+	if (http_do(a->http, &req, &resp) != 0) {
+		e->status = 0;
+		util_strlcpy(e->message, resp.error, sizeof(e->message));
+		goto out;
+	}
+	*status = resp.status;
+	if (resp.status == 200) {
+		*body = strdup(resp.body.data != NULL ? resp.body.data : "");
+		if (*body == NULL)
+			goto out;
+	} else {
+		arm_error_from_response(&resp, e);
+		if (resp.status != 404)
+			arm_log_failure(a->to->key, "GET", url, e);
+	}
+	rc = 0;
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
+/* Step 2b: the target pool (upgrade), or its absence (create). */
+static int fetch_target(struct apply *a)
+{
+	struct arm_error e;
+	char err[256], why[700];
+	const char *pool_name =
+	    a->o.create != NULL ? a->o.create : a->to->nodepool;
+	char *body = NULL;
+	long status = 0;
+	int rc = EXIT_FAILED;
+
+	arm_agent_pool_id(a->to->subscription, a->to->resource_group,
+	    a->to->cluster, pool_name, a->target_id, sizeof(a->target_id));
+	if (get_pool(a, a->target_id, &status, &body, &e) != 0) {
+		snprintf(a->error, sizeof(a->error), "GET agent pool %s: %s",
+		    pool_name, e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		return EXIT_TEMP;
+	}
+	if (a->o.create != NULL) {
+		if (status == 200) {
+			snprintf(why, sizeof(why),
+			    "agent pool %s already "
+			    "exists in cluster %s",
+			    a->o.create, a->to->cluster);
+			rc = refuse(a, why);
+		} else if (status == 404) {
+			rc = EXIT_DONE;
+		} else {
+			snprintf(a->error, sizeof(a->error),
+			    "GET agent pool %s: %ld %s: %s", pool_name, status,
+			    e.code, e.message);
+			util_strlcpy(a->state, "failed", sizeof(a->state));
+		}
+		free(body);
+		return rc;
+	}
+	if (status != 200) {
+		if (status == 404)
+			log_err(a->to->key,
+			    "agent pool %s not found in "
+			    "cluster %s (404 %s)",
+			    pool_name, a->to->cluster, e.code);
+		snprintf(a->error, sizeof(a->error),
+		    "GET agent pool %s: %ld %s: %s", pool_name, status, e.code,
+		    e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		return EXIT_FAILED;
+	}
+	if (arm_agent_pool_parse(body, &a->pool, err, sizeof(err))) {
+		log_err(a->to->key,
+		    "GET agent pool %s: 200 but not an agent "
+		    "pool: %s",
+		    pool_name, err);
+		snprintf(a->error, sizeof(a->error),
+		    "unreadable agent pool: "
+		    "%s",
+		    err);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		free(body);
+		return EXIT_FAILED;
+	}
+	a->pool_json = body;
+	return EXIT_DONE;
+}
+
+/* Step 3: the checks; a refusal logs every failing reason. */
+static int check(struct apply *a)
+{
+	struct apply_check_input in;
+	char all[1200];
+	size_t off = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.snapshot.kubernetes_version = a->snap.kubernetes_version;
+	in.snapshot.node_image_version = a->snap.node_image_version;
+	in.snapshot.vm_size = a->snap.vm_size;
+	in.snapshot.os_type = a->snap.os_type;
+	in.snapshot.enable_fips = a->snap.enable_fips;
+	/* What runs, not what was asked for. */
+	in.target.kubernetes_version =
+	    a->pool.current_orchestrator_version[0] != '\0'
+	    ? a->pool.current_orchestrator_version
+	    : a->pool.orchestrator_version;
+	in.target.node_image_version = a->pool.node_image_version;
+	in.target.vm_size = a->pool.vm_size;
+	in.target.os_type = a->pool.os_type;
+	in.target.enable_fips = a->pool.enable_fips;
+	in.create = a->o.create != NULL;
+	in.state = a->row.state;
+	in.as_of = a->o.as_of;
+	apply_checks_run(&in, &a->verdict);
+	if (in.create)
+		a->kind = KIND_CREATE;
+	else
+		a->kind =
+		    a->verdict.node_image_only ? KIND_NODE_IMAGE : KIND_UPGRADE;
+	if (!a->verdict.refused)
+		return EXIT_DONE;
+	all[0] = '\0';
+	for (int i = 0; i < APPLY_CHECK__COUNT; i++) {
+		const struct apply_check_result *c = &a->verdict.checks[i];
+		int w;
+
+		if (c->outcome != APPLY_REFUSE)
+			continue;
+		log_err(a->to->key, "apply of %s refused (%s): %s", a->row.name,
+		    apply_check_name((enum apply_check_id)i), c->reason);
+		w = snprintf(all + off, sizeof(all) - off, "%s%s",
+		    off > 0 ? "; " : "", c->reason);
+		if (w > 0 && (size_t)w < sizeof(all) - off)
+			off += (size_t)w;
+	}
+	util_strlcpy(a->state, "refused", sizeof(a->state));
+	util_strlcpy(a->error, all, sizeof(a->error));
+	log_err(a->to->key, "nothing was sent");
+	return EXIT_FAILED;
+}
+
+/* Step 4: send it and follow the operation to its end. */
+static int execute(struct apply *a)
+{
+	struct arm_lro_options lro;
+	struct arm_error e;
+	const char *what = a->kind == KIND_CREATE ? a->o.create : a->to->key;
+	int rc;
+
+	memset(&lro, 0, sizeof(lro));
+	lro.deadline_s = (int)a->o.timeout_s;
+	lro.default_poll_s = APPLY_POLL_S;
+	log_info(a->to->key,
+	    "%s %s to snapshot %s (Kubernetes %s, node "
+	    "image %s); waiting for the operation",
+	    kind_name(a->kind), what, a->row.name, a->snap.kubernetes_version,
+	    a->snap.node_image_version);
+	switch (a->kind) {
+	case KIND_CREATE:
+		rc = arm_agent_pool_create_from_snapshot(a->arm, a->to->key,
+		    a->target_id, &a->snap, NULL, a->o.count, &lro, &a->after,
+		    &e);
+		break;
+	case KIND_NODE_IMAGE:
+		rc = arm_agent_pool_upgrade_node_image(a->arm, a->to->key,
+		    a->target_id, a->snap.id, &lro, &a->after, &e);
+		break;
+	default:
+		rc = arm_agent_pool_put_from_snapshot(a->arm, a->to->key,
+		    a->target_id, &a->pool, &a->snap,
+		    a->snap.kubernetes_version, &lro, &a->after, &e);
+		break;
+	}
+	if (rc != 0) {
+		/* The arm module logged the call; this says what it means. */
+		snprintf(a->error, sizeof(a->error), "%s: %s",
+		    e.code[0] != '\0' ? e.code : "error", e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		log_err(a->to->key,
+		    "apply of %s to %s failed: %s (the pool "
+		    "may be partly changed: check its provisioning state)",
+		    a->row.name, what, a->error);
+		return EXIT_FAILED;
+	}
+	util_strlcpy(a->state, "done", sizeof(a->state));
+	if (strcmp(a->after.node_image_version, a->snap.node_image_version) !=
+	    0)
+		log_warn(a->to->key,
+		    "the operation succeeded but %s runs node "
+		    "image %s, not the snapshot's %s",
+		    what, a->after.node_image_version,
+		    a->snap.node_image_version);
+	log_info(a->to->key, "%s now runs Kubernetes %s, node image %s", what,
+	    a->after.current_orchestrator_version[0]
+	        ? a->after.current_orchestrator_version
+	        : a->after.orchestrator_version,
+	    a->after.node_image_version);
+	return EXIT_DONE;
+}
+
+static int apply_run(struct apply *a)
+{
+	char method[8], url[1024], header[700];
+	char *body = NULL;
+	int rc;
+
+	rc = find_baseline(a);
+	if (rc == EXIT_DONE)
+		rc = connect_arm(a);
+	if (rc == EXIT_DONE)
+		rc = fetch_snapshot(a);
+	if (rc == EXIT_DONE)
+		rc = fetch_target(a);
+	if (rc == EXIT_DONE)
+		rc = check(a);
+	if (rc != EXIT_DONE) {
+		/* A refusal found by the checks is shown in full. */
+		if (a->o.json ||
+		    (a->o.dry_run && a->snap.id[0] != '\0' &&
+		        strcmp(a->state, "refused") == 0))
+			report(a, NULL, NULL, NULL, NULL);
+		return rc;
+	}
+	if (a->o.dry_run) {
+		if (build_request(a, method, sizeof(method), url, sizeof(url),
+		        header, sizeof(header), &body))
+			return EXIT_FAILED;
+		util_strlcpy(a->state, "would-send", sizeof(a->state));
+		report(a, method, url, header, body);
+		free(body);
+		return EXIT_DONE;
+	}
+	rc = execute(a);
+	report(a, NULL, NULL, NULL, NULL);
+	return rc;
+}
+
+int cmd_apply(const struct cli *cli, int argc, char **argv)
+{
+	struct apply a;
+	int rc, lockfd = -1, locked;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_args(argc, argv, &a.o);
+	if (rc != EXIT_DONE)
+		return rc;
+	a.o.json = cli->json;
+	a.kind = a.o.create != NULL ? KIND_CREATE : KIND_UPGRADE;
+	util_strlcpy(a.state, "failed", sizeof(a.state));
+	if (cli_load_config(cli, &a.cfg))
+		return EXIT_USAGE;
+	a.to = config_find_pool(a.cfg, a.o.to);
+	a.from = config_find_pool(a.cfg, a.o.from);
+	if (a.to == NULL || a.from == NULL) {
+		rc = cli_usage_error("apply", "unknown pool '%s' (not in %s)",
+		    a.to == NULL ? a.o.to : a.o.from, a.cfg->path);
+		goto out;
+	}
+	rc = EXIT_FAILED;
+	if (a.o.dry_run) {
+		/* Reads only: no lock, no migration, no runs row. */
+		if (db_open_nomigrate(a.cfg->database, &a.db))
+			goto out;
+	} else {
+		locked = run_lock(a.cfg, &lockfd);
+		if (locked != 0) {
+			rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+			goto out;
+		}
+		if (db_open(a.cfg->database, &a.db))
+			goto out;
+		if (db_run_start(
+		        a.db, util_now(), a.o.as_of, "apply", &a.rec.id))
+			goto out;
+		a.have_run = 1;
+	}
+	rc = apply_run(&a);
+out:
+	if (a.have_run) {
+		a.rec.exit_code = rc;
+		a.rec.finished_at = util_now();
+		a.rec.failed = rc != EXIT_DONE;
+		(void)db_run_finish(a.db, &a.rec);
+	}
+	free(a.pool_json);
+	arm_free(a.arm);
+	token_provider_free(a.tokens);
+	http_client_free(a.http);
+	db_close(a.db);
+	if (lockfd >= 0)
+		close(lockfd);
+	config_free(a.cfg);
+	return rc;
+}

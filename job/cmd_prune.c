@@ -1,0 +1,132 @@
+/*
+ * cmd_prune.c -- `aksnap promote SNAPSHOT [--channel NAME]`: promotion by
+ * hand, with the same effects as the soak rule in a run (the channel tag
+ * moves in Azure, both snapshots' decisions are recorded).  `aksnap prune`
+ * is a run mode and lives in run.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "job/cli.h"
+#include "job/log.h"
+#include "job/prune.h"
+#include "job/run.h"
+#include "job/token.h"
+#include "job/util.h"
+
+int
+cmd_promote(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"channel", required_argument, NULL, 'c'},
+	    {"as-of", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct http_client *http = NULL;
+	struct token_provider *tokens = NULL;
+	struct arm *arm = NULL;
+	struct db_snapshot snap;
+	struct db_run rec;
+	struct prune_ctx ctx;
+	struct prune_pool pp;
+	const struct pool_conf *pc;
+	const char *channel = NULL;
+	time_t as_of = util_now();
+	int ch, lockfd = -1, rc = EXIT_FAILED, got;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': channel = optarg; break;
+		case 'a':
+			if (util_parse_time(optarg, &as_of))
+				return cli_usage_error("promote",
+				    "--as-of: expected an RFC 3339 time, got "
+				    "'%s'",
+				    optarg);
+			break;
+		default:
+			return cli_usage_error("promote",
+			    "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("promote", "name one SNAPSHOT");
+	if (cli_load_config(cli, &cfg))
+		return EXIT_USAGE;
+	got = run_lock(cfg, &lockfd);
+	if (got != 0) {
+		rc = got > 0 ? EXIT_TEMP : EXIT_FAILED;
+		goto out;
+	}
+	if (db_open(cfg->database, &db))
+		goto out;
+	got = db_snapshot_find(db, argv[optind], &snap);
+	if (got <= 0) {
+		if (got == 0)
+			log_err(NULL, "promote: no snapshot '%s' in the store",
+			    argv[optind]);
+		rc = got == 0 ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+	if (strcmp(snap.state, "active") != 0) {
+		log_err(snap.pool_key, "promote: %s is %s, not active",
+		    snap.name, snap.state);
+		goto out;
+	}
+	pc = config_find_pool(cfg, snap.pool_key);
+	if (pc == NULL) {
+		log_err(snap.pool_key, "promote: the pool of %s is no longer "
+		    "in %s", snap.name, cfg->path);
+		goto out;
+	}
+	if (channel == NULL)
+		channel = pc->policy.channel;
+	if (run_connect(cfg, &http, &tokens, &arm)) {
+		rc = tokens == NULL && http != NULL ? EXIT_USAGE : EXIT_FAILED;
+		goto out;
+	}
+
+	memset(&rec, 0, sizeof(rec));
+	if (db_run_start(db, util_now(), as_of, "promote", &rec.id))
+		goto out;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.db = db;
+	ctx.arm = arm;
+	ctx.http = http;
+	ctx.run_id = rec.id;
+	ctx.as_of = as_of;
+	memset(&pp, 0, sizeof(pp));
+	pp.pc = pc;
+	pp.pool_id = snap.pool_id;
+	got = prune_promote_snapshot(&ctx, &pp, &snap, channel,
+	    "promoted by hand");
+	rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
+	if (pp.failed)
+		log_err(pc->key, "%s", pp.error);
+	else if (got == 0)
+		printf("%s: %s is the %s baseline\n", pc->key, snap.name,
+		    channel);
+	rec.exit_code = rc;
+	rec.promoted = pp.promoted;
+	rec.failed = pp.failed;
+	rec.finished_at = util_now();
+	util_strlcpy(rec.mode, "promote", sizeof(rec.mode));
+	rec.as_of = as_of;
+	(void)db_run_finish(db, &rec);
+	prune_pool_clear(&pp);
+out:
+	run_disconnect(http, tokens, arm);
+	db_close(db);
+	if (lockfd >= 0)
+		close(lockfd);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,765 @@
+/*
+ * cmd_sync.c -- `aksnap sync [--dry-run]`: reconcile the store with what
+ * Azure holds (DESIGN.md section 3).
+ *
+ * The store is the only record of aksnap's snapshots, and it can fall
+ * behind Azure: a database restored from last week's backup lacks the
+ * snapshots taken since; a snapshot deleted by hand (or with its resource
+ * group) still looks active.  sync lists the snapshots of every
+ * subscription that holds a configured pool (following nextLink) and:
+ *
+ *   - adopts each snapshot tagged aksnap-managed=true whose aksnap-pool
+ *     tag names a configured pool (and whose source is that pool) but that
+ *     the store lacks: state active, its versions and creation time from
+ *     Azure, its slot from aksnap-slot, its channel from aksnap-channel;
+ *     one "adopt" decision each.  A snapshot marked missing that Azure
+ *     lists again becomes active again (also an "adopt" decision).
+ *   - marks "missing" each active store row that the listing lacks, once
+ *     a GET by id has answered 404: ARM listings are eventually consistent
+ *     (NOTES.md section 4.2 -- a list once missed a snapshot that GET
+ *     returned), so a listing alone never condemns a snapshot.  A row left
+ *     "deleting" whose GET answers 404 is settled as deleted.
+ *
+ * Snapshots without the managed tag are never adopted, changed or
+ * counted as ours.  A subscription whose listing fails is skipped whole:
+ * nothing of its pools is marked missing on the word of a failed list.
+ * --dry-run reads the same (Azure included) and records nothing.
+ *
+ * Exit: 0 done; 1 a listing, GET or store write failed (the rest was
+ * done); 2 usage; 75 lock held or Azure unreachable before anything.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "job/arm.h"
+#include "job/cli.h"
+#include "job/http.h"
+#include "job/log.h"
+#include "job/run.h"
+#include "job/token.h"
+#include "job/util.h"
+
+#define TAG_MANAGED "aksnap-managed"
+#define TAG_POOL "aksnap-pool"
+#define TAG_SLOT "aksnap-slot"
+#define TAG_CHANNEL "aksnap-channel"
+
+struct sync_pool {
+	const struct pool_conf *pc;
+	int64_t pool_id; /* 0: not in the store (dry run of a new store) */
+	char arm_id[512];
+	int listed; /* its subscription's listing succeeded */
+};
+
+/* One line of the report: something sync did (or would do). */
+struct sync_item {
+	const char *pool;
+	char snapshot[64];
+	char arm_id[512];
+	const char *action; /* adopt, missing, deleted, ignore, unconfirmed */
+	char reasons[320];
+	char channel[64];
+	time_t slot;
+	struct db_versions v;
+};
+
+struct sync {
+	const struct cli *cli;
+	int dry_run;
+	struct config *cfg;
+	struct db *db;
+	struct db_run rec;
+	int have_run;
+	struct http_client *http;
+	struct token_provider *tokens;
+	struct arm *arm;
+	struct sync_pool *pools;
+	size_t npools;
+	struct arm_snapshot *listed; /* every subscription's, concatenated */
+	size_t nlisted;
+	const char **ids; /* listed ARM ids, sorted case-insensitively */
+	struct sync_item *items;
+	size_t nitems, capitems;
+	int adopted, missing, deleted, unchanged, ignored, foreign, failed;
+	int reached_arm;
+	int in_tx;
+};
+
+/* ---- small helpers ---- */
+
+static struct sync_item *add_item(struct sync *s, const char *pool,
+    const char *action, const char *name, const char *arm_id)
+{
+	struct sync_item *it;
+
+	if (s->nitems == s->capitems) {
+		size_t cap = s->capitems ? s->capitems * 2 : 16;
+		struct sync_item *n = realloc(s->items, cap * sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		s->items = n;
+		s->capitems = cap;
+	}
+	it = &s->items[s->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->pool = pool;
+	it->action = action;
+	util_strlcpy(it->snapshot, name, sizeof(it->snapshot));
+	util_strlcpy(it->arm_id, arm_id, sizeof(it->arm_id));
+	return it;
+}
+
+static void versions_from_snapshot(
+    const struct arm_snapshot *a, struct db_versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(v->node_image_version, a->node_image_version,
+	    sizeof(v->node_image_version));
+	util_strlcpy(v->kubernetes_version, a->kubernetes_version,
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
+	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
+	v->enable_fips = a->enable_fips;
+}
+
+static void record(struct sync *s, int64_t pool_id, int64_t snap_id,
+    time_t slot, const char *action, const char *reasons)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = s->rec.id;
+	d.pool_id = pool_id;
+	d.snapshot_id = snap_id;
+	d.at = util_now();
+	d.slot = slot;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	if (db_decision_add(s->db, &d))
+		s->failed++;
+}
+
+static void tx_begin(struct sync *s)
+{
+	if (!s->dry_run && !s->in_tx && db_begin(s->db) == 0)
+		s->in_tx = 1;
+}
+
+static void tx_end(struct sync *s)
+{
+	if (!s->in_tx)
+		return;
+	if (db_commit(s->db)) {
+		db_rollback(s->db);
+		s->failed++;
+	}
+	s->in_tx = 0;
+}
+
+static struct sync_pool *pool_by_key(struct sync *s, const char *key)
+{
+	for (size_t i = 0; i < s->npools; i++)
+		if (strcmp(s->pools[i].pc->key, key) == 0)
+			return &s->pools[i];
+	return NULL;
+}
+
+static int idcmp(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int is_listed(const struct sync *s, const char *arm_id)
+{
+	return s->nlisted > 0 &&
+	    bsearch(&arm_id, s->ids, s->nlisted, sizeof(*s->ids), idcmp) !=
+	    NULL;
+}
+
+/* ---- setup ---- */
+
+static int connect_arm(struct sync *s)
+{
+	struct http_options ho;
+	const char *token;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.timeout_s = s->cfg->request_timeout;
+	ho.ca_file = s->cfg->ca_file[0] != '\0' ? s->cfg->ca_file : NULL;
+	s->http = http_client_new(&ho);
+	if (s->http == NULL)
+		return EXIT_FAILED;
+	s->tokens = token_provider_new(s->cfg, s->http);
+	if (s->tokens == NULL)
+		return EXIT_USAGE;
+	http_client_set_token_source(s->http, token_source_cb, s->tokens);
+	s->arm = arm_new(s->http, s->cfg->arm_endpoint, s->cfg->api_version);
+	if (s->arm == NULL)
+		return EXIT_FAILED;
+	if (s->cfg->npools > 0 && token_get(s->tokens, 0, &token))
+		return token_failure_transient(s->tokens) ? EXIT_TEMP
+		                                          : EXIT_FAILED;
+	return EXIT_DONE;
+}
+
+static int load_pools(struct sync *s)
+{
+	s->pools =
+	    calloc(s->cfg->npools ? s->cfg->npools : 1, sizeof(*s->pools));
+	if (s->pools == NULL)
+		return -1;
+	tx_begin(s);
+	for (size_t i = 0; i < s->cfg->npools; i++) {
+		struct sync_pool *p = &s->pools[i];
+		struct db_pool row;
+		int got;
+
+		p->pc = &s->cfg->pools[i];
+		arm_agent_pool_id(p->pc->subscription, p->pc->resource_group,
+		    p->pc->cluster, p->pc->nodepool, p->arm_id,
+		    sizeof(p->arm_id));
+		if (!s->dry_run) {
+			if (db_pool_sync(s->db, p->pc, &p->pool_id))
+				return -1;
+			continue;
+		}
+		got = db_pool_get(s->db, p->pc->key, &row);
+		if (got < 0)
+			return -1;
+		p->pool_id = got ? row.id : 0;
+	}
+	tx_end(s);
+	s->npools = s->cfg->npools;
+	return 0;
+}
+
+/* ---- list ---- */
+
+/* Each subscription of a configured pool, once (ids are case-insensitive). */
+static int list_all(struct sync *s)
+{
+	for (size_t i = 0; i < s->npools; i++) {
+		const char *sub = s->pools[i].pc->subscription;
+		struct arm_snapshot *page = NULL, *grown;
+		struct arm_error e;
+		size_t n = 0;
+		int seen = 0;
+
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(s->pools[j].pc->subscription, sub) == 0)
+				seen = 1;
+		if (seen)
+			continue;
+		if (arm_snapshot_list(s->arm, NULL, sub, NULL, &page, &n, &e)) {
+			if (e.status != 0)
+				s->reached_arm = 1;
+			log_err(NULL,
+			    "subscription %s: listing snapshots "
+			    "failed; nothing of its pools is marked missing",
+			    sub);
+			s->failed++;
+			free(page);
+			continue;
+		}
+		s->reached_arm = 1;
+		for (size_t j = 0; j < s->npools; j++)
+			if (strcasecmp(s->pools[j].pc->subscription, sub) == 0)
+				s->pools[j].listed = 1;
+		if (n == 0) {
+			free(page);
+			continue;
+		}
+		grown = realloc(s->listed, (s->nlisted + n) * sizeof(*grown));
+		if (grown == NULL) {
+			free(page);
+			return -1;
+		}
+		s->listed = grown;
+		memcpy(s->listed + s->nlisted, page, n * sizeof(*page));
+		s->nlisted += n;
+		free(page);
+		log_info(
+		    NULL, "subscription %s: %zu snapshot(s) listed", sub, n);
+	}
+	s->ids = calloc(s->nlisted ? s->nlisted : 1, sizeof(*s->ids));
+	if (s->ids == NULL)
+		return -1;
+	for (size_t i = 0; i < s->nlisted; i++)
+		s->ids[i] = s->listed[i].id;
+	qsort(s->ids, s->nlisted, sizeof(*s->ids), idcmp);
+	return 0;
+}
+
+/* ---- adopt ---- */
+
+/* Newest first: when two carry one channel tag, the newer keeps it. */
+static int newest_first(const void *a, const void *b)
+{
+	const struct arm_snapshot *x = a, *y = b;
+
+	return (x->created_at < y->created_at) -
+	    (x->created_at > y->created_at);
+}
+
+/* Is ${channel} free for ${p} (in the store, and among this sync's
+ * adoptions)? */
+static int channel_free(
+    struct sync *s, const struct sync_pool *p, const char *channel)
+{
+	struct db_snapshot holder;
+	int got;
+
+	for (size_t i = 0; i < s->nitems; i++)
+		if (s->items[i].pool == p->pc->key &&
+		    strcmp(s->items[i].action, "adopt") == 0 &&
+		    strcmp(s->items[i].channel, channel) == 0)
+			return 0;
+	if (p->pool_id == 0)
+		return 1;
+	got = db_snapshot_channel(s->db, p->pool_id, channel, &holder);
+	return got == 0;
+}
+
+static void adopt_one(
+    struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
+{
+	struct db_snapshot row;
+	struct sync_item *it;
+	const char *slot = arm_tag_get(a, TAG_SLOT);
+	const char *channel = arm_tag_get(a, TAG_CHANNEL);
+	int64_t id = 0;
+
+	memset(&row, 0, sizeof(row));
+	util_strlcpy(row.name, a->name, sizeof(row.name));
+	util_strlcpy(row.arm_id, a->id, sizeof(row.arm_id));
+	if (slot != NULL && util_parse_time(slot, &row.slot) != 0) {
+		log_warn(p->pc->key,
+		    "%s: tag %s='%s' is not a time; adopted "
+		    "without a slot",
+		    a->name, TAG_SLOT, slot);
+		row.slot = 0;
+	}
+	row.created_at = a->created_at;
+	versions_from_snapshot(a, &row.v);
+	util_strlcpy(row.state, "active", sizeof(row.state));
+	if (channel != NULL && channel[0] != '\0') {
+		if (channel_free(s, p, channel))
+			util_strlcpy(row.channel, channel, sizeof(row.channel));
+		else
+			log_warn(p->pc->key,
+			    "%s: tagged %s=%s but the pool "
+			    "already has a snapshot in that channel; adopted "
+			    "without it",
+			    a->name, TAG_CHANNEL, channel);
+	}
+	it = add_item(s, p->pc->key, "adopt", a->name, a->id);
+	if (it == NULL) {
+		s->failed++;
+		return;
+	}
+	util_strlcpy(it->reasons,
+	    "tagged aksnap-managed=true in Azure, "
+	    "absent from the store",
+	    sizeof(it->reasons));
+	util_strlcpy(it->channel, row.channel, sizeof(it->channel));
+	it->slot = row.slot;
+	it->v = row.v;
+	s->adopted++;
+	if (s->dry_run)
+		return;
+	if (db_snapshot_adopt(s->db, p->pool_id, &row, &id)) {
+		it->action = "fail";
+		s->adopted--;
+		s->failed++;
+		return;
+	}
+	record(s, p->pool_id, id, row.slot, "adopt", it->reasons);
+	log_info(p->pc->key, "%s: adopted (%s, Kubernetes %s%s%s)", a->name,
+	    row.v.node_image_version, row.v.kubernetes_version,
+	    row.channel[0] ? ", channel " : "", row.channel);
+}
+
+/* A row marked missing that Azure lists again: it was not lost after all. */
+static void revive_one(struct sync *s, struct sync_pool *p,
+    const struct arm_snapshot *a, const struct db_snapshot *row)
+{
+	struct sync_item *it;
+	struct db_versions v;
+
+	it = add_item(s, p->pc->key, "adopt", row->name, row->arm_id);
+	if (it == NULL) {
+		s->failed++;
+		return;
+	}
+	util_strlcpy(it->reasons, "marked missing, but Azure lists it again",
+	    sizeof(it->reasons));
+	versions_from_snapshot(a, &v);
+	it->v = v;
+	it->slot = row->slot;
+	util_strlcpy(it->channel, row->channel, sizeof(it->channel));
+	s->adopted++;
+	if (s->dry_run)
+		return;
+	if (db_snapshot_set_active(s->db, row->id, a->created_at, &v)) {
+		it->action = "fail";
+		s->adopted--;
+		s->failed++;
+		return;
+	}
+	record(s, p->pool_id, row->id, row->slot, "adopt", it->reasons);
+	log_info(p->pc->key, "%s: active again (Azure lists it)", row->name);
+}
+
+static void adopt_all(struct sync *s)
+{
+	qsort(s->listed, s->nlisted, sizeof(*s->listed), newest_first);
+	/* The ids point into listed[]: sort them again after the move. */
+	for (size_t i = 0; i < s->nlisted; i++)
+		s->ids[i] = s->listed[i].id;
+	qsort(s->ids, s->nlisted, sizeof(*s->ids), idcmp);
+
+	tx_begin(s);
+	for (size_t i = 0; i < s->nlisted; i++) {
+		const struct arm_snapshot *a = &s->listed[i];
+		const char *managed = arm_tag_get(a, TAG_MANAGED);
+		const char *key = arm_tag_get(a, TAG_POOL);
+		struct sync_pool *p;
+		struct sync_item *it;
+		struct db_snapshot row;
+		int got;
+
+		if (managed == NULL || strcasecmp(managed, "true") != 0) {
+			s->foreign++;
+			continue;
+		}
+		p = key != NULL ? pool_by_key(s, key) : NULL;
+		if (p == NULL || strcasecmp(a->source_id, p->arm_id) != 0) {
+			it = add_item(s, key != NULL ? key : "-", "ignore",
+			    a->name, a->id);
+			if (it != NULL)
+				snprintf(it->reasons, sizeof(it->reasons),
+				    p == NULL ? "tagged for pool '%s', not "
+				                "configured here"
+				              : "tagged for pool '%s' but "
+				                "taken from another pool",
+				    key != NULL ? key : "");
+			log_info(NULL, "%s: %s; ignored", a->name,
+			    it != NULL ? it->reasons : "not ours");
+			s->ignored++;
+			continue;
+		}
+		got = db_snapshot_find(s->db, a->id, &row);
+		if (got < 0) {
+			s->failed++;
+			continue;
+		}
+		if (got == 0)
+			adopt_one(s, p, a);
+		else if (strcmp(row.state, "missing") == 0)
+			revive_one(s, p, a, &row);
+		else
+			s->unchanged++;
+	}
+	tx_end(s);
+}
+
+/* ---- missing ---- */
+
+/*
+ * GET the snapshot by id.  Return 1 when it exists, 0 on 404 (with the
+ * request id in ${rid}), -1 when no answer says either (logged).
+ */
+static int confirm(
+    struct sync *s, const char *ctx, const char *arm_id, char *rid, size_t rlen)
+{
+	struct http_request req;
+	struct http_response resp;
+	struct arm_error e;
+	char url[1024];
+	int rc = -1;
+
+	arm_url(s->arm, arm_id, "", url, sizeof(url));
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = url;
+	req.auth = 1;
+	req.context = ctx;
+	http_response_init(&resp);
+	if (http_do(s->http, &req, &resp) != 0)
+		goto out;
+	util_strlcpy(rid, resp.request_id, rlen);
+	if (resp.status == 200)
+		rc = 1;
+	else if (resp.status == 404)
+		rc = 0;
+	else {
+		arm_error_from_response(&resp, &e);
+		arm_log_failure(ctx, "GET", url, &e);
+	}
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
+static void missing_row(
+    struct sync *s, struct sync_pool *p, const struct db_snapshot *r)
+{
+	struct sync_item *it;
+	const char *to =
+	    strcmp(r->state, "deleting") == 0 ? "deleted" : "missing";
+	char rid[128], why[320];
+	int got;
+
+	rid[0] = '\0';
+	got = confirm(s, p->pc->key, r->arm_id, rid, sizeof(rid));
+	if (got > 0) {
+		log_warn(p->pc->key,
+		    "%s: not in Azure's listing, but GET "
+		    "finds it (listings are eventually consistent); kept",
+		    r->name);
+		s->unchanged++;
+		return;
+	}
+	it = add_item(
+	    s, p->pc->key, got < 0 ? "unconfirmed" : to, r->name, r->arm_id);
+	if (it == NULL) {
+		s->failed++;
+		return;
+	}
+	it->v = r->v;
+	it->slot = r->slot;
+	util_strlcpy(it->channel, r->channel, sizeof(it->channel));
+	if (got < 0) {
+		util_strlcpy(it->reasons,
+		    "not in Azure's listing, and GET did "
+		    "not answer; left as it is",
+		    sizeof(it->reasons));
+		s->failed++;
+		return;
+	}
+	snprintf(why, sizeof(why),
+	    "not in Azure's listing, and GET answers "
+	    "404 (x-ms-request-id %s)",
+	    rid[0] ? rid : "-");
+	util_strlcpy(it->reasons, why, sizeof(it->reasons));
+	if (strcmp(to, "missing") == 0)
+		s->missing++;
+	else
+		s->deleted++;
+	if (s->dry_run)
+		return;
+	if (db_snapshot_set_state(
+	        s->db, r->id, to, strcmp(to, "missing") == 0 ? why : NULL)) {
+		it->action = "fail";
+		s->failed++;
+		return;
+	}
+	/* A finished delete is not news: only a loss is a decision. */
+	if (strcmp(to, "missing") == 0)
+		record(s, p->pool_id, r->id, r->slot, "missing", why);
+	log_info(p->pc->key, "%s: %s (%s)", r->name, to, why);
+}
+
+static void missing_all(struct sync *s)
+{
+	static const char *const states[] = {"active", "deleting"};
+
+	for (size_t i = 0; i < s->npools; i++) {
+		struct sync_pool *p = &s->pools[i];
+
+		if (!p->listed || p->pool_id == 0)
+			continue;
+		for (size_t k = 0; k < 2; k++) {
+			struct db_snapshot *rows = NULL;
+			size_t n = 0;
+
+			if (db_snapshot_list(
+			        s->db, p->pool_id, states[k], &rows, &n)) {
+				s->failed++;
+				continue;
+			}
+			tx_begin(s);
+			for (size_t j = 0; j < n; j++) {
+				if (is_listed(s, rows[j].arm_id))
+					continue;
+				missing_row(s, p, &rows[j]);
+			}
+			tx_end(s);
+			free(rows);
+		}
+	}
+}
+
+/* ---- report ---- */
+
+static void print_report(const struct sync *s)
+{
+	if (s->cli->json) {
+		json_t *doc = json_object(), *arr = json_array();
+		char *out;
+
+		json_object_set_new(doc, "dry_run", json_boolean(s->dry_run));
+		for (size_t i = 0; i < s->nitems; i++) {
+			const struct sync_item *it = &s->items[i];
+			json_t *o = json_object();
+			char t[32];
+
+			json_object_set_new(o, "pool", json_string(it->pool));
+			json_object_set_new(
+			    o, "snapshot", json_string(it->snapshot));
+			json_object_set_new(
+			    o, "arm_id", json_string(it->arm_id));
+			json_object_set_new(
+			    o, "action", json_string(it->action));
+			json_object_set_new(
+			    o, "reasons", json_string(it->reasons));
+			if (it->slot != 0) {
+				util_format_time(it->slot, t, sizeof(t));
+				json_object_set_new(o, "slot", json_string(t));
+			} else {
+				json_object_set_new(o, "slot", json_null());
+			}
+			json_object_set_new(o, "node_image_version",
+			    json_string(it->v.node_image_version));
+			json_object_set_new(o, "kubernetes_version",
+			    json_string(it->v.kubernetes_version));
+			json_object_set_new(
+			    o, "vm_size", json_string(it->v.vm_size));
+			json_object_set_new(o, "channel",
+			    it->channel[0] ? json_string(it->channel)
+			                   : json_null());
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(doc, "snapshots", arr);
+		json_object_set_new(doc, "adopted", json_integer(s->adopted));
+		json_object_set_new(doc, "missing", json_integer(s->missing));
+		json_object_set_new(doc, "deleted", json_integer(s->deleted));
+		json_object_set_new(
+		    doc, "unchanged", json_integer(s->unchanged));
+		json_object_set_new(doc, "ignored", json_integer(s->ignored));
+		json_object_set_new(doc, "foreign", json_integer(s->foreign));
+		json_object_set_new(doc, "failed", json_integer(s->failed));
+		out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (out != NULL)
+			printf("%s\n", out);
+		free(out);
+		json_decref(doc);
+		return;
+	}
+	if (s->nitems > 0) {
+		printf("%-11s %-24s %-48s %s\n", "ACTION", "POOL", "SNAPSHOT",
+		    "REASON");
+		for (size_t i = 0; i < s->nitems; i++) {
+			const struct sync_item *it = &s->items[i];
+
+			printf("%-11s %-24s %-48s %s\n", it->action, it->pool,
+			    it->snapshot, it->reasons);
+		}
+		printf("\n");
+	}
+	printf("%sadopted %d, missing %d, deleted %d, unchanged %d, "
+	       "ignored %d, foreign %d, failed %d\n",
+	    s->dry_run ? "dry run, nothing recorded: would have " : "",
+	    s->adopted, s->missing, s->deleted, s->unchanged, s->ignored,
+	    s->foreign, s->failed);
+}
+
+/* ---- the command ---- */
+
+static int sync_run(struct sync *s)
+{
+	int rc;
+
+	if (load_pools(s))
+		return EXIT_FAILED;
+	rc = connect_arm(s);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (list_all(s))
+		return EXIT_FAILED;
+	if (s->npools > 0 && !s->reached_arm) {
+		log_err(NULL, "ARM at %s did not answer; nothing done",
+		    s->cfg->arm_endpoint);
+		return EXIT_TEMP;
+	}
+	adopt_all(s);
+	missing_all(s);
+	print_report(s);
+	return s->failed > 0 ? EXIT_FAILED : EXIT_DONE;
+}
+
+int cmd_sync(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sync s;
+	int ch, rc = EXIT_FAILED, lockfd = -1, locked;
+
+	memset(&s, 0, sizeof(s));
+	s.cli = cli;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			s.dry_run = 1;
+			break;
+		default:
+			return cli_usage_error(
+			    "sync", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(
+		    "sync", "unexpected argument '%s'", argv[optind]);
+	if (cli_load_config(cli, &s.cfg))
+		return EXIT_USAGE;
+	if (s.dry_run) {
+		if (db_open_nomigrate(s.cfg->database, &s.db))
+			goto out;
+	} else {
+		locked = run_lock(s.cfg, &lockfd);
+		if (locked != 0) {
+			rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+			goto out;
+		}
+		if (db_open(s.cfg->database, &s.db))
+			goto out;
+		if (db_run_start(
+		        s.db, util_now(), util_now(), "sync", &s.rec.id))
+			goto out;
+		s.have_run = 1;
+	}
+	rc = sync_run(&s);
+out:
+	if (s.in_tx)
+		db_rollback(s.db);
+	if (s.have_run) {
+		s.rec.exit_code = rc;
+		s.rec.finished_at = util_now();
+		s.rec.observed = (int)(s.nlisted - (size_t)s.foreign);
+		s.rec.failed = s.failed;
+		(void)db_run_finish(s.db, &s.rec);
+	}
+	free(s.items);
+	free(s.ids);
+	free(s.listed);
+	free(s.pools);
+	arm_free(s.arm);
+	token_provider_free(s.tokens);
+	http_client_free(s.http);
+	db_close(s.db);
+	if (lockfd >= 0)
+		close(lockfd);
+	config_free(s.cfg);
+	return rc;
+}

@@ -1,0 +1,1519 @@
+/*
+ * http.c -- the HTTP transport: the only file that includes curl.
+ *
+ * A client owns a small pool of curl easy handles.  curl_easy_perform keeps
+ * a handle's connections alive between calls, so the pool hands a request
+ * the idle handle that last talked to the same scheme://host:port: that is
+ * the "one reusable handle per host" that gives keep-alive (and HTTP/2 when
+ * the server offers it over TLS).  A pool rather than one handle because
+ * requests nest: an ARM request asks the token source for a token, and the
+ * token source performs its own request on this same client.  DNS answers
+ * and TLS sessions are shared between the handles through a CURLSH.
+ *
+ * http_batch runs many requests at once through one curl multi handle that
+ * lives as long as the client (so its connection cache survives between
+ * batches).  Each request carries its own state (attempt, waited time, the
+ * earliest time it may be sent again), so a request waiting out a
+ * Retry-After never blocks the others.  Requests that share a throttle_key
+ * (a subscription) slow down together: a 429 holds back every new request
+ * of that key until its Retry-After passes, and a nearly exhausted ARM rate
+ * limit halves how many of that key may be in flight.
+ *
+ * Both paths share one decision function (attempt_outcome): which results
+ * are final, which are retried and after how long, and when a 401 asks for a
+ * fresh token.  Nothing here parses ARM's JSON; callers judge statuses and
+ * bodies.  With -vv each request and response is traced through
+ * http_redact, which blanks the Authorization header, bearer tokens, known
+ * secret fields and every string the request lists in redact[].
+ *
+ * Not thread-safe: one thread uses a client at a time; concurrency comes
+ * from http_batch.
+ */
+#include "job/http.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "job/log.h"
+
+#define DEFAULT_TIMEOUT_S 60
+#define DEFAULT_CONNECT_TIMEOUT_S 10
+#define DEFAULT_MAX_BODY (4u * 1024 * 1024)
+#define DEFAULT_MAX_ATTEMPTS 5
+#define DEFAULT_MAX_TOTAL_WAIT_MS 120000
+#define DEFAULT_BASE_DELAY_MS 800
+#define DEFAULT_MAX_DELAY_MS 60000
+
+#define TRACE_BODY_MAX 2048 /* -vv shows this much of a body */
+#define ERROR_BODY_MAX 200 /* a give-up line shows this much */
+#define RATELIMIT_LOW 10 /* remaining ARM quota that halves concurrency */
+
+/*
+ * Extra CA bundles: with an OpenSSL libcurl, CURLOPT_CAINFO replaces the
+ * default bundle instead of adding to it.  So when ca_file is set we point
+ * CAINFO at it and CAPATH at the system's hashed certificate directory,
+ * which OpenSSL consults as well: both the extra CA and the system roots
+ * are trusted.
+ */
+#define SYSTEM_CA_PATH "/etc/ssl/certs"
+
+/* Exported for tests; see the report: this belongs in http.h. */
+char *http_redact(
+    const char *text, size_t len, const char *const *secrets, size_t nsecrets);
+
+struct pooled {
+	CURL *easy;
+	char origin[300]; /* scheme://host:port it last served */
+	int busy;
+};
+
+struct throttle {
+	char *key;
+	int64_t blocked_until; /* monotonic ms; 0 = not blocked */
+	int allowance; /* in flight at most; halves on low quota */
+	int inflight;
+};
+
+struct http_client {
+	struct http_options opts;
+	CURLSH *share;
+	CURLM *multi;
+	int in_batch;
+	struct pooled *pool;
+	size_t npool;
+	int (*token_get)(void *ctx, int force_refresh, const char **token);
+	void *token_ctx;
+	unsigned token_gen; /* bumped by every forced refresh */
+};
+
+/* One request in flight (http_do or one slot of http_batch). */
+struct xfer {
+	struct http_client *c;
+	const struct http_request *req;
+	struct http_response *resp;
+	CURL *easy; /* from the pool; never a pointer into it (it moves) */
+	struct curl_slist *headers;
+	const char *token; /* the bearer token sent, for redaction */
+	unsigned token_gen;
+	int refreshed; /* the one 401 refresh has been used */
+	int attempt; /* attempts started */
+	int64_t waited_ms; /* sum of backoff waits so far */
+	int64_t not_before; /* batch: monotonic ms before which not to send */
+	int state; /* batch: XFER_* */
+	struct throttle *throttle;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+enum { XFER_PENDING, XFER_ACTIVE, XFER_DONE };
+
+enum outcome {
+	OUT_DONE, /* an HTTP response the caller judges: rc 0 */
+	OUT_FAIL, /* no usable response: rc -1 */
+	OUT_RETRY, /* wait *delay_ms, then try again */
+	OUT_REFRESH, /* 401: get a fresh token, then try again at once */
+};
+
+static int curl_ready;
+
+static int64_t opt_or(int64_t v, int64_t def)
+{
+	return v > 0 ? v : def;
+}
+
+static void options_resolve(
+    struct http_options *o, const struct http_options *in)
+{
+	memset(o, 0, sizeof(*o));
+	if (in != NULL)
+		*o = *in;
+	o->timeout_s = opt_or(o->timeout_s, DEFAULT_TIMEOUT_S);
+	o->connect_timeout_s =
+	    opt_or(o->connect_timeout_s, DEFAULT_CONNECT_TIMEOUT_S);
+	if (o->connect_timeout_s > o->timeout_s)
+		o->connect_timeout_s = o->timeout_s;
+	if (o->ca_file != NULL && o->ca_file[0] == '\0')
+		o->ca_file = NULL;
+	o->max_body = o->max_body > 0 ? o->max_body : DEFAULT_MAX_BODY;
+	o->max_attempts =
+	    o->max_attempts > 0 ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
+	o->max_total_wait_ms =
+	    opt_or(o->max_total_wait_ms, DEFAULT_MAX_TOTAL_WAIT_MS);
+	o->base_delay_ms = opt_or(o->base_delay_ms, DEFAULT_BASE_DELAY_MS);
+	o->max_delay_ms = opt_or(o->max_delay_ms, DEFAULT_MAX_DELAY_MS);
+}
+
+/* ---------------------------------------------------------------------
+ * Pure helpers
+ */
+
+int http_retryable_status(long status)
+{
+	switch (status) {
+	case 408:
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
+{
+	/* IMF-fixdate first, then the two obsolete forms RFC 9110 allows. */
+	static const char *formats[] = {
+	    "%a, %d %b %Y %H:%M:%S GMT",
+	    "%A, %d-%b-%y %H:%M:%S GMT",
+	    "%a %b %d %H:%M:%S %Y",
+	};
+	const char *p = value;
+	long long secs;
+
+	if (value == NULL)
+		return -1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (isdigit((unsigned char)*p)) {
+		char num[32];
+		size_t n = 0;
+
+		while (isdigit((unsigned char)p[n]) && n < sizeof(num) - 1) {
+			num[n] = p[n];
+			n++;
+		}
+		num[n] = '\0';
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '\0' ||
+		    util_parse_int(num, 0, INT64_MAX / 1000, &secs) != 0)
+			return -1;
+		*out_ms = (int64_t)secs * 1000;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct tm tm;
+		const char *end;
+		time_t t;
+
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(p, formats[i], &tm);
+		if (end == NULL)
+			continue;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end != '\0')
+			continue;
+		t = timegm(&tm);
+		if (t == (time_t)-1)
+			continue;
+		*out_ms = t > now ? (int64_t)(t - now) * 1000 : 0;
+		return 0;
+	}
+	return -1;
+}
+
+int64_t http_backoff_ms(const struct http_options *opts, int attempt,
+    int64_t retry_after_ms, double rnd)
+{
+	struct http_options o;
+	double d;
+
+	if (retry_after_ms >= 0)
+		return retry_after_ms;
+	options_resolve(&o, opts);
+	if (attempt < 1)
+		attempt = 1;
+	if (rnd < 0)
+		rnd = 0;
+	if (rnd >= 1)
+		rnd = 0.999999;
+	d = (double)o.base_delay_ms;
+	for (int i = 1; i < attempt && d < (double)o.max_delay_ms; i++)
+		d *= 2;
+	d *= 0.8 + 0.5 * rnd; /* jitter x[0.8, 1.3) as the Azure SDKs do */
+	if (d > (double)o.max_delay_ms)
+		d = (double)o.max_delay_ms;
+	return (int64_t)d;
+}
+
+static int host_is_loopback(const char *host)
+{
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "::1") == 0)
+		return 1;
+	/* 127.0.0.0/8, written as a dotted quad. */
+	if (strncmp(host, "127.", 4) == 0) {
+		int dots = 0;
+
+		for (const char *p = host; *p != '\0'; p++) {
+			if (*p == '.')
+				dots++;
+			else if (!isdigit((unsigned char)*p))
+				return 0;
+		}
+		return dots == 3;
+	}
+	return 0;
+}
+
+int http_url_allowed(const char *url, int allow_plain, char *err, size_t errlen)
+{
+	CURLU *u = NULL;
+	char *scheme = NULL, *host = NULL;
+	int rc = -1;
+
+	if (url == NULL || url[0] == '\0') {
+		snprintf(err, errlen, "empty URL");
+		return -1;
+	}
+	u = curl_url();
+	if (u == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(err, errlen, "not a valid URL");
+		goto done;
+	}
+	if (strcasecmp(scheme, "https") == 0) {
+		rc = 0;
+	} else if (strcasecmp(scheme, "http") == 0) {
+		if (allow_plain || host_is_loopback(host))
+			rc = 0;
+		else
+			snprintf(err, errlen,
+			    "plain http:// refused for non-loopback host %s "
+			    "(use https://)",
+			    host);
+	} else {
+		snprintf(err, errlen, "scheme %s not supported", scheme);
+	}
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* The origin (scheme://host:port) a URL talks to, for the handle pool. */
+static void url_origin(const char *url, char *out, size_t outlen)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	if (p == NULL) {
+		util_strlcpy(out, url, outlen);
+		return;
+	}
+	p += 3;
+	n = (size_t)(p - url) + strcspn(p, "/?#");
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, url, n);
+	out[n] = '\0';
+}
+
+/* ---------------------------------------------------------------------
+ * Redaction
+ */
+
+static const char *const secret_json_fields[] = {
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "client_assertion",
+    "accessToken",
+    "refreshToken",
+};
+
+static const char *const secret_form_fields[] = {
+    "client_secret=",
+    "client_assertion=",
+    "access_token=",
+};
+
+#define REDACTED "[redacted]"
+
+/*
+ * The end of a JSON string value starting at ${p} (just after its opening
+ * quote): the closing quote, or the end of the text.
+ */
+static const char *json_string_end(const char *p, const char *end)
+{
+	while (p < end && *p != '"') {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		p++;
+	}
+	return p;
+}
+
+/*
+ * http_redact(text, len, secrets, nsecrets):
+ * A malloc'd, NUL-terminated copy of ${text} (${len} bytes) in which
+ * "Authorization:" header values, "Bearer <token>", the values of JSON
+ * fields and form fields that hold secrets, and every occurrence of the
+ * non-empty strings in ${secrets} are replaced by "[redacted]".  NULL on
+ * ENOMEM.
+ */
+char *http_redact(
+    const char *text, size_t len, const char *const *secrets, size_t nsecrets)
+{
+	struct buf out;
+	const char *p = text, *end = text + len;
+
+	buf_init(&out, (size_t)-1 / 2);
+	if (buf_append(&out, "", 0) != 0)
+		return NULL;
+	while (p < end) {
+		size_t skip = 0;
+
+		/* Literal secrets, longest risk first: they may sit anywhere.
+		 */
+		for (size_t i = 0; i < nsecrets && skip == 0; i++) {
+			size_t sl;
+
+			if (secrets[i] == NULL || secrets[i][0] == '\0')
+				continue;
+			sl = strlen(secrets[i]);
+			if (sl <= (size_t)(end - p) &&
+			    memcmp(p, secrets[i], sl) == 0) {
+				buf_append(&out, REDACTED, strlen(REDACTED));
+				skip = sl;
+			}
+		}
+		if (skip > 0) {
+			p += skip;
+			continue;
+		}
+		/* Authorization: <anything up to the end of the line> */
+		if ((size_t)(end - p) >= 14 &&
+		    strncasecmp(p, "Authorization:", 14) == 0) {
+			const char *e = p + 14;
+
+			while (e < end && *e != '\r' && *e != '\n')
+				e++;
+			buf_append(&out, "Authorization: " REDACTED,
+			    strlen("Authorization: " REDACTED));
+			p = e;
+			continue;
+		}
+		/* Bearer <token> */
+		if ((size_t)(end - p) >= 7 &&
+		    strncasecmp(p, "Bearer ", 7) == 0) {
+			const char *e = p + 7;
+
+			while (e < end && !isspace((unsigned char)*e) &&
+			    *e != '"' && *e != ',' && *e != '&')
+				e++;
+			buf_append(&out, "Bearer " REDACTED,
+			    strlen("Bearer " REDACTED));
+			p = e;
+			continue;
+		}
+		/* "field" : "value" */
+		if (*p == '"') {
+			for (size_t i = 0; i < sizeof(secret_json_fields) /
+			         sizeof(secret_json_fields[0]);
+			     i++) {
+				const char *f = secret_json_fields[i];
+				size_t fl = strlen(f);
+				const char *e = p + 1 + fl;
+
+				if ((size_t)(end - p) < fl + 2 ||
+				    memcmp(p + 1, f, fl) != 0 || *e != '"')
+					continue;
+				e++;
+				while (e < end && isspace((unsigned char)*e))
+					e++;
+				if (e >= end || *e != ':')
+					continue;
+				e++;
+				while (e < end && isspace((unsigned char)*e))
+					e++;
+				if (e >= end || *e != '"')
+					continue;
+				e++;
+				buf_append(&out, p, (size_t)(e - p));
+				buf_append(&out, REDACTED, strlen(REDACTED));
+				p = json_string_end(e, end);
+				skip = 1;
+				break;
+			}
+			if (skip)
+				continue;
+		}
+		/* client_secret=value (form bodies), at a field boundary */
+		if (p == text || p[-1] == '&' || p[-1] == '?' ||
+		    isspace((unsigned char)p[-1])) {
+			for (size_t i = 0; i < sizeof(secret_form_fields) /
+			         sizeof(secret_form_fields[0]);
+			     i++) {
+				const char *f = secret_form_fields[i];
+				size_t fl = strlen(f);
+				const char *e = p + fl;
+
+				if ((size_t)(end - p) < fl ||
+				    memcmp(p, f, fl) != 0)
+					continue;
+				while (e < end && *e != '&' &&
+				    !isspace((unsigned char)*e))
+					e++;
+				buf_append(&out, p, fl);
+				buf_append(&out, REDACTED, strlen(REDACTED));
+				p = e;
+				skip = 1;
+				break;
+			}
+			if (skip)
+				continue;
+		}
+		buf_append(&out, p, 1);
+		p++;
+	}
+	return out.data;
+}
+
+/* ---------------------------------------------------------------------
+ * Responses
+ */
+
+void http_response_init(struct http_response *r)
+{
+	if (r == NULL)
+		return;
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body, DEFAULT_MAX_BODY);
+	r->retry_after_ms = -1;
+	r->ratelimit_remaining = -1;
+}
+
+void http_response_free(struct http_response *r)
+{
+	if (r == NULL)
+		return;
+	buf_free(&r->body);
+	free(r->async_operation);
+	free(r->location);
+	http_response_init(r);
+}
+
+/* Clear what one attempt fills, keeping attempts and the client id. */
+static void response_reset(struct http_response *r, size_t max_body)
+{
+	int attempts = r->attempts;
+	char crid[sizeof(r->client_request_id)];
+
+	memcpy(crid, r->client_request_id, sizeof(crid));
+	http_response_free(r);
+	buf_init(&r->body, max_body);
+	r->attempts = attempts;
+	memcpy(r->client_request_id, crid, sizeof(crid));
+}
+
+/* ---------------------------------------------------------------------
+ * Client and handle pool
+ */
+
+struct http_client *http_client_new(const struct http_options *opts)
+{
+	struct http_client *c;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			log_err(NULL, "http: curl_global_init failed");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_err(NULL, "http: out of memory");
+		return NULL;
+	}
+	options_resolve(&c->opts, opts);
+	c->share = curl_share_init();
+	if (c->share == NULL) {
+		log_err(NULL, "http: curl_share_init failed");
+		free(c);
+		return NULL;
+	}
+	/* Single-threaded use: no lock callbacks needed. */
+	curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(
+	    c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->npool; i++)
+		curl_easy_cleanup(c->pool[i].easy);
+	free(c->pool);
+	if (c->multi != NULL)
+		curl_multi_cleanup(c->multi);
+	curl_share_cleanup(c->share);
+	free(c);
+}
+
+void http_client_set_token_source(struct http_client *c,
+    int (*get)(void *ctx, int force_refresh, const char **token), void *ctx)
+{
+	c->token_get = get;
+	c->token_ctx = ctx;
+}
+
+/*
+ * An idle handle for ${url}: preferably the one that last served its
+ * origin (its connection is still open), else any idle one, else a new one.
+ */
+static CURL *pool_acquire(struct http_client *c, const char *url)
+{
+	char origin[300];
+	struct pooled *pick = NULL, *np;
+
+	url_origin(url, origin, sizeof(origin));
+	for (size_t i = 0; i < c->npool; i++) {
+		struct pooled *h = &c->pool[i];
+
+		if (h->busy)
+			continue;
+		if (strcmp(h->origin, origin) == 0) {
+			pick = h;
+			break;
+		}
+		if (pick == NULL)
+			pick = h;
+	}
+	if (pick == NULL) {
+		CURL *e = curl_easy_init();
+
+		if (e == NULL)
+			return NULL;
+		np = realloc(c->pool, (c->npool + 1) * sizeof(*np));
+		if (np == NULL) {
+			curl_easy_cleanup(e);
+			return NULL;
+		}
+		c->pool = np;
+		pick = &c->pool[c->npool++];
+		memset(pick, 0, sizeof(*pick));
+		pick->easy = e;
+	}
+	pick->busy = 1;
+	util_strlcpy(pick->origin, origin, sizeof(pick->origin));
+	return pick->easy;
+}
+
+/*
+ * The pool array may be realloc'd by a nested request (the token source)
+ * while a handle is busy: so xfers hold the CURL pointer and the slot is
+ * found again by it.
+ */
+static void pool_release(struct http_client *c, CURL *easy)
+{
+	for (size_t i = 0; i < c->npool; i++) {
+		if (c->pool[i].easy == easy) {
+			c->pool[i].busy = 0;
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * One attempt
+ */
+
+static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	size_t n = size * nmemb;
+
+	/* Returning short aborts the transfer: over the cap is an error. */
+	if (buf_append(&x->resp->body, data, n) != 0)
+		return 0;
+	return n;
+}
+
+static char *dup_trimmed(const char *v, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, v, n);
+	s[n] = '\0';
+	return s;
+}
+
+static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct xfer *x = userp;
+	struct http_response *r = x->resp;
+	size_t n = size * nmemb, nl;
+	const char *colon, *v, *e;
+	char tmp[64];
+
+	/* A new status line (e.g. after 100 Continue) starts afresh. */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		r->request_id[0] = r->correlation_id[0] = '\0';
+		free(r->async_operation);
+		free(r->location);
+		r->async_operation = r->location = NULL;
+		r->retry_after_ms = -1;
+		r->ratelimit_remaining = -1;
+		return n;
+	}
+	colon = memchr(data, ':', n);
+	if (colon == NULL)
+		return n;
+	nl = (size_t)(colon - data);
+	v = colon + 1;
+	e = data + n;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v &&
+	    (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+
+#define IS(name) (nl == strlen(name) && strncasecmp(data, name, nl) == 0)
+	if (IS("x-ms-request-id")) {
+		size_t k = (size_t)(e - v);
+
+		if (k >= sizeof(r->request_id))
+			k = sizeof(r->request_id) - 1;
+		memcpy(r->request_id, v, k);
+		r->request_id[k] = '\0';
+	} else if (IS("x-ms-correlation-request-id")) {
+		size_t k = (size_t)(e - v);
+
+		if (k >= sizeof(r->correlation_id))
+			k = sizeof(r->correlation_id) - 1;
+		memcpy(r->correlation_id, v, k);
+		r->correlation_id[k] = '\0';
+	} else if (IS("Azure-AsyncOperation")) {
+		free(r->async_operation);
+		r->async_operation = dup_trimmed(v, (size_t)(e - v));
+	} else if (IS("Location")) {
+		free(r->location);
+		r->location = dup_trimmed(v, (size_t)(e - v));
+	} else if (IS("x-ms-retry-after-ms") || IS("retry-after-ms")) {
+		long long ms;
+		size_t k = (size_t)(e - v);
+
+		/* Milliseconds are more precise than Retry-After: they win. */
+		if (k < sizeof(tmp)) {
+			memcpy(tmp, v, k);
+			tmp[k] = '\0';
+			if (util_parse_int(tmp, 0, INT64_MAX, &ms) == 0)
+				r->retry_after_ms = ms;
+		}
+	} else if (IS("Retry-After")) {
+		int64_t ms;
+		char *s = dup_trimmed(v, (size_t)(e - v));
+
+		if (s != NULL && r->retry_after_ms < 0 &&
+		    http_parse_retry_after(s, util_now(), &ms) == 0)
+			r->retry_after_ms = ms;
+		free(s);
+	} else if (IS("x-ms-ratelimit-remaining-subscription-reads") ||
+	    IS("x-ms-ratelimit-remaining-subscription-writes") ||
+	    IS("x-ms-ratelimit-remaining-subscription-deletes")) {
+		long long left;
+		size_t k = (size_t)(e - v);
+
+		if (k < sizeof(tmp)) {
+			memcpy(tmp, v, k);
+			tmp[k] = '\0';
+			if (util_parse_int(tmp, 0, LONG_MAX, &left) == 0 &&
+			    (r->ratelimit_remaining < 0 ||
+			        left < r->ratelimit_remaining))
+				r->ratelimit_remaining = (long)left;
+		}
+	}
+#undef IS
+	return n;
+}
+
+static void wipe_headers(struct curl_slist *h)
+{
+	/* The list holds the bearer token: clear it before it is freed. */
+	for (struct curl_slist *p = h; p != NULL; p = p->next)
+		if (p->data != NULL)
+			explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(h);
+}
+
+static int add_header(struct curl_slist **list, const char *h)
+{
+	struct curl_slist *n = curl_slist_append(*list, h);
+
+	if (n == NULL)
+		return -1;
+	*list = n;
+	return 0;
+}
+
+static void trace_request(const struct xfer *x)
+{
+	const struct http_request *req = x->req;
+	const char *secrets[HTTP_MAX_REDACT + 1];
+	size_t ns = 0;
+	struct buf t;
+	char *red;
+
+	for (size_t i = 0; i < HTTP_MAX_REDACT; i++)
+		if (req->redact[i] != NULL)
+			secrets[ns++] = req->redact[i];
+	if (x->token != NULL)
+		secrets[ns++] = x->token;
+	buf_init(&t, 64 * 1024);
+	buf_printf(&t, "> %s %s (attempt %d, client-request-id %s)",
+	    req->method, req->url, x->resp->attempts,
+	    x->resp->client_request_id);
+	for (struct curl_slist *h = x->headers; h != NULL; h = h->next)
+		if (strcmp(h->data, "Expect:") != 0)
+			buf_printf(&t, " | %s", h->data);
+	if (req->body != NULL) {
+		size_t bl = strlen(req->body);
+
+		buf_printf(&t, " | body: %.*s%s",
+		    (int)(bl > TRACE_BODY_MAX ? TRACE_BODY_MAX : bl), req->body,
+		    bl > TRACE_BODY_MAX ? "..." : "");
+	}
+	red = t.data != NULL ? http_redact(t.data, t.len, secrets, ns) : NULL;
+	if (red != NULL)
+		log_debug(req->context, "http: %s", red);
+	free(red);
+	buf_free(&t);
+}
+
+static void trace_response(const struct xfer *x)
+{
+	const struct http_request *req = x->req;
+	const struct http_response *r = x->resp;
+	const char *secrets[HTTP_MAX_REDACT + 1];
+	size_t ns = 0;
+	struct buf t;
+	char *red;
+
+	for (size_t i = 0; i < HTTP_MAX_REDACT; i++)
+		if (req->redact[i] != NULL)
+			secrets[ns++] = req->redact[i];
+	if (x->token != NULL)
+		secrets[ns++] = x->token;
+	buf_init(&t, 64 * 1024);
+	buf_printf(&t, "< %ld %s %s (x-ms-request-id %s, correlation %s",
+	    r->status, req->method, req->url,
+	    r->request_id[0] ? r->request_id : "-",
+	    r->correlation_id[0] ? r->correlation_id : "-");
+	if (r->retry_after_ms >= 0)
+		buf_printf(
+		    &t, ", retry-after %lld ms", (long long)r->retry_after_ms);
+	if (r->ratelimit_remaining >= 0)
+		buf_printf(
+		    &t, ", ratelimit-remaining %ld", r->ratelimit_remaining);
+	if (r->async_operation != NULL)
+		buf_printf(&t, ", azure-asyncoperation %s", r->async_operation);
+	if (r->location != NULL)
+		buf_printf(&t, ", location %s", r->location);
+	buf_printf(&t, ") body %zu bytes", r->body.len);
+	if (r->body.len > 0)
+		buf_printf(&t, ": %.*s%s",
+		    (int)(r->body.len > TRACE_BODY_MAX ? TRACE_BODY_MAX
+		                                       : r->body.len),
+		    r->body.data, r->body.len > TRACE_BODY_MAX ? "..." : "");
+	red = t.data != NULL ? http_redact(t.data, t.len, secrets, ns) : NULL;
+	if (red != NULL)
+		log_debug(req->context, "http: %s", red);
+	free(red);
+	buf_free(&t);
+}
+
+/*
+ * Prepare ${x} for its next attempt: a handle, a fresh client request id,
+ * the headers (with a token when req->auth), the options.  Return 0, or -1
+ * with resp->error set (a refused URL, no token, ENOMEM).
+ */
+static int attempt_prepare(struct xfer *x)
+{
+	struct http_client *c = x->c;
+	const struct http_request *req = x->req;
+	struct http_response *r = x->resp;
+	const struct http_options *o = &c->opts;
+	char line[128];
+	CURL *e;
+	int plain_ok = req->allow_plain_http;
+
+	response_reset(r, o->max_body);
+	wipe_headers(x->headers);
+	x->headers = NULL;
+	x->token = NULL;
+	if (http_url_allowed(req->url, plain_ok, r->error, sizeof(r->error)))
+		return -1;
+
+	if (req->auth) {
+		if (c->token_get == NULL) {
+			snprintf(r->error, sizeof(r->error),
+			    "no token source for an authenticated request");
+			return -1;
+		}
+		x->token_gen = c->token_gen;
+		/* The source may perform its own request on this client. */
+		if (c->token_get(c->token_ctx, 0, &x->token) != 0 ||
+		    x->token == NULL) {
+			x->token = NULL;
+			snprintf(r->error, sizeof(r->error),
+			    "could not get a token");
+			return -1;
+		}
+	}
+
+	util_uuid4(r->client_request_id);
+	r->attempts++;
+	x->attempt++;
+
+	snprintf(line, sizeof(line), "x-ms-client-request-id: %s",
+	    r->client_request_id);
+	if (add_header(&x->headers, line) ||
+	    add_header(&x->headers, "x-ms-return-client-request-id: true") ||
+	    add_header(&x->headers, "Accept: application/json") ||
+	    /* No "Expect: 100-continue" round trip for bodies. */
+	    add_header(&x->headers, "Expect:"))
+		goto nomem;
+	if (req->body != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s",
+		    req->content_type != NULL ? req->content_type
+		                              : "application/json");
+		if (add_header(&x->headers, line))
+			goto nomem;
+	}
+	for (size_t i = 0; i < HTTP_MAX_HEADERS && req->headers[i] != NULL; i++)
+		if (add_header(&x->headers, req->headers[i]))
+			goto nomem;
+	if (x->token != NULL) {
+		struct buf auth;
+		int bad;
+
+		buf_init(&auth, 64 * 1024);
+		bad = buf_printf(&auth, "Authorization: Bearer %s", x->token) ||
+		    add_header(&x->headers, auth.data);
+		if (auth.data != NULL)
+			explicit_bzero(auth.data, auth.len);
+		buf_free(&auth);
+		if (bad)
+			goto nomem;
+	}
+
+	if (x->easy == NULL) {
+		x->easy = pool_acquire(c, req->url);
+		if (x->easy == NULL)
+			goto nomem;
+	}
+	e = x->easy;
+	/* Reset keeps the handle's live connections and caches. */
+	curl_easy_reset(e);
+	x->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+	curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* ARM does not redirect; following could leak Authorization. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000));
+	curl_easy_setopt(
+	    e, CURLOPT_CONNECTTIMEOUT_MS, (long)(o->connect_timeout_s * 1000));
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, SYSTEM_CA_PATH);
+	}
+	/* IMDS and the loopback emulator must never go through a proxy. */
+	if (strncasecmp(req->url, "http://", 7) == 0)
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "aksnap");
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	if (strcmp(req->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else {
+		if (req->body != NULL) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)strlen(req->body));
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+		} else if (strcmp(req->method, "DELETE") != 0) {
+			/* POST/PUT without a body: Content-Length: 0. */
+			curl_easy_setopt(
+			    e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+		}
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	if (log_verbosity() >= 2)
+		trace_request(x);
+	return 0;
+
+nomem:
+	snprintf(r->error, sizeof(r->error), "out of memory");
+	return -1;
+}
+
+static int retryable_curl_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_HTTP3:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The first bytes of a body for a log line, secrets blanked. */
+static char *body_head(const struct xfer *x)
+{
+	const struct buf *b = &x->resp->body;
+	const char *secrets[HTTP_MAX_REDACT + 1];
+	size_t ns = 0, n = b->len > ERROR_BODY_MAX ? ERROR_BODY_MAX : b->len;
+
+	for (size_t i = 0; i < HTTP_MAX_REDACT; i++)
+		if (x->req->redact[i] != NULL)
+			secrets[ns++] = x->req->redact[i];
+	if (x->token != NULL)
+		secrets[ns++] = x->token;
+	return http_redact(n > 0 ? b->data : "", n, secrets, ns);
+}
+
+static void log_give_up(const struct xfer *x, const char *why)
+{
+	const struct http_response *r = x->resp;
+	char *head = body_head(x);
+
+	log_err(x->req->context,
+	    "http: giving up on %s %s after %d attempt%s (%s): HTTP %ld, "
+	    "x-ms-request-id %s, x-ms-correlation-request-id %s, "
+	    "x-ms-client-request-id %s: %s",
+	    x->req->method, x->req->url, r->attempts,
+	    r->attempts == 1 ? "" : "s", why, r->status,
+	    r->request_id[0] ? r->request_id : "-",
+	    r->correlation_id[0] ? r->correlation_id : "-",
+	    r->client_request_id, head != NULL && head[0] ? head : "(no body)");
+	free(head);
+}
+
+static double random_unit(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)rand();
+	return (double)v / 4294967296.0;
+}
+
+/*
+ * Judge the attempt that ended with ${rc}: final, retry (with *delay_ms) or
+ * refresh the token.  Logs retries (-v) and final failures.
+ *
+ * Retry covers every method: ARM's PUT, PATCH and DELETE are idempotent,
+ * and the POSTs we send (token requests, upgradeNodeImageVersion) are safe
+ * to repeat after 408/429/5xx, which mean the request was not processed.
+ */
+static enum outcome attempt_outcome(
+    struct xfer *x, CURLcode rc, int64_t *delay_ms)
+{
+	struct http_client *c = x->c;
+	const struct http_request *req = x->req;
+	struct http_response *r = x->resp;
+	const struct http_options *o = &c->opts;
+	CURL *e = x->easy;
+	int64_t delay, ra;
+	char what[96];
+	long status = 0;
+
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK)
+		r->status = status;
+	if (log_verbosity() >= 2 && rc == CURLE_OK)
+		trace_response(x);
+
+	if (rc == CURLE_WRITE_ERROR && r->body.overflow) {
+		r->status = status;
+		snprintf(r->error, sizeof(r->error),
+		    "response body larger than %zu bytes", o->max_body);
+		log_err(req->context,
+		    "http: %s %s: %s (HTTP %ld, x-ms-request-id %s)",
+		    req->method, req->url, r->error, status,
+		    r->request_id[0] ? r->request_id : "-");
+		return OUT_FAIL;
+	}
+	if (rc != CURLE_OK) {
+		r->status = 0;
+		snprintf(r->error, sizeof(r->error), "%s",
+		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		if (req->no_retry || !retryable_curl_error(rc) ||
+		    x->attempt >= o->max_attempts) {
+			log_err(req->context,
+			    "http: %s %s failed after %d attempt%s: %s "
+			    "(x-ms-client-request-id %s)",
+			    req->method, req->url, r->attempts,
+			    r->attempts == 1 ? "" : "s", r->error,
+			    r->client_request_id);
+			return OUT_FAIL;
+		}
+		snprintf(what, sizeof(what), "%s", curl_easy_strerror(rc));
+		ra = -1;
+	} else if (status == 401 && req->auth && !x->refreshed &&
+	    c->token_get != NULL) {
+		x->refreshed = 1;
+		log_info(req->context,
+		    "http: %s %s: 401, refreshing the token and retrying once",
+		    req->method, req->url);
+		return OUT_REFRESH;
+	} else if (http_retryable_status(status) && !req->no_retry) {
+		if (x->attempt >= o->max_attempts) {
+			snprintf(what, sizeof(what), "%d attempts allowed",
+			    o->max_attempts);
+			log_give_up(x, what);
+			return OUT_DONE;
+		}
+		snprintf(what, sizeof(what), "%ld", status);
+		ra = r->retry_after_ms;
+	} else {
+		return OUT_DONE;
+	}
+
+	delay = http_backoff_ms(o, x->attempt, ra, random_unit());
+	if (x->waited_ms + delay > o->max_total_wait_ms) {
+		char why[160];
+
+		snprintf(why, sizeof(why),
+		    "%s wait of %.1f s would exceed the %.1f s retry budget",
+		    ra >= 0 ? "the server's" : "a", (double)delay / 1000,
+		    (double)o->max_total_wait_ms / 1000);
+		if (rc != CURLE_OK) {
+			log_err(req->context,
+			    "http: %s %s failed after %d attempt%s: %s (%s)",
+			    req->method, req->url, r->attempts,
+			    r->attempts == 1 ? "" : "s", r->error, why);
+			return OUT_FAIL;
+		}
+		log_give_up(x, why);
+		return OUT_DONE;
+	}
+	x->waited_ms += delay;
+	log_info(req->context,
+	    "http: retrying %s %s after %.1f s (%s, attempt %d/%d)",
+	    req->method, req->url, (double)delay / 1000, what, x->attempt + 1,
+	    o->max_attempts);
+	*delay_ms = delay;
+	return OUT_RETRY;
+}
+
+/*
+ * A 401 asks for a fresh token, once.  If another request already forced a
+ * refresh since this one took its token, the current token is new enough.
+ */
+static int refresh_token(struct xfer *x)
+{
+	struct http_client *c = x->c;
+	const char *tok = NULL;
+
+	if (x->token_gen != c->token_gen)
+		return 0;
+	c->token_gen++;
+	if (c->token_get(c->token_ctx, 1, &tok) != 0) {
+		snprintf(x->resp->error, sizeof(x->resp->error),
+		    "could not refresh the token after a 401");
+		return -1;
+	}
+	return 0;
+}
+
+static void xfer_release(struct xfer *x)
+{
+	if (x->easy != NULL) {
+		/* Drop the pointer to the header list freed below. */
+		curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+		pool_release(x->c, x->easy);
+		x->easy = NULL;
+	}
+	wipe_headers(x->headers);
+	x->headers = NULL;
+	x->token = NULL;
+}
+
+static void xfer_init(struct xfer *x, struct http_client *c,
+    const struct http_request *req, struct http_response *resp)
+{
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->req = req;
+	x->resp = resp;
+	http_response_init(resp);
+	resp->body.max = c->opts.max_body;
+}
+
+static void log_prepare_failure(const struct xfer *x)
+{
+	log_err(x->req->context, "http: %s %s: %s", x->req->method,
+	    x->req->url != NULL ? x->req->url : "(null)", x->resp->error);
+}
+
+/* ---------------------------------------------------------------------
+ * http_do
+ */
+
+int http_do(struct http_client *c, const struct http_request *req,
+    struct http_response *resp)
+{
+	struct xfer x;
+	int ret = -1;
+
+	xfer_init(&x, c, req, resp);
+	for (;;) {
+		enum outcome out;
+		int64_t delay = 0;
+		CURLcode rc;
+
+		if (attempt_prepare(&x) != 0) {
+			log_prepare_failure(&x);
+			break;
+		}
+		rc = curl_easy_perform(x.easy);
+		out = attempt_outcome(&x, rc, &delay);
+		if (out == OUT_DONE) {
+			ret = 0;
+			break;
+		}
+		if (out == OUT_FAIL)
+			break;
+		if (out == OUT_REFRESH) {
+			if (refresh_token(&x) != 0) {
+				log_prepare_failure(&x);
+				break;
+			}
+			continue;
+		}
+		util_sleep_ms(delay);
+	}
+	xfer_release(&x);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------
+ * http_batch
+ */
+
+static struct throttle *throttle_find(
+    struct throttle **tab, size_t *n, const char *key, int allowance)
+{
+	struct throttle *nt;
+
+	if (key == NULL)
+		return NULL;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*tab)[i].key, key) == 0)
+			return &(*tab)[i];
+	nt = realloc(*tab, (*n + 1) * sizeof(*nt));
+	if (nt == NULL)
+		return NULL;
+	*tab = nt;
+	nt = &(*tab)[(*n)++];
+	nt->key = strdup(key);
+	nt->blocked_until = 0;
+	nt->allowance = allowance;
+	nt->inflight = 0;
+	if (nt->key == NULL) {
+		(*n)--;
+		return NULL;
+	}
+	return nt;
+}
+
+/* After a response: a 429 blocks the key; low quota halves its allowance. */
+static void throttle_note(struct throttle *t, const struct http_response *r,
+    const char *ctx, int64_t now, int64_t delay)
+{
+	if (t == NULL)
+		return;
+	if (r->status == 429) {
+		if (t->blocked_until <= now)
+			log_info(ctx,
+			    "http: subscription %s throttled, "
+			    "slowing down",
+			    t->key);
+		if (now + delay > t->blocked_until)
+			t->blocked_until = now + delay;
+	}
+	if (r->ratelimit_remaining >= 0 &&
+	    r->ratelimit_remaining < RATELIMIT_LOW && t->allowance > 1) {
+		t->allowance /= 2;
+		log_info(ctx,
+		    "http: subscription %s has %ld requests of quota left, "
+		    "%d in flight at most",
+		    t->key, r->ratelimit_remaining, t->allowance);
+	}
+}
+
+struct batch {
+	struct http_client *c;
+	struct xfer *xs;
+	size_t n;
+	int max_inflight;
+	int active;
+	size_t done_count;
+	struct throttle *throttles;
+	size_t nthrottles;
+	void (*done)(void *ctx, size_t i, int rc);
+	void *ctx;
+};
+
+static void batch_finish(struct batch *b, size_t i, int rc)
+{
+	struct xfer *x = &b->xs[i];
+
+	xfer_release(x);
+	x->state = XFER_DONE;
+	b->done_count++;
+	b->done(b->ctx, i, rc);
+}
+
+/* Start request i now; 0, or -1 when it finished at once (failed). */
+static int batch_start(struct batch *b, size_t i)
+{
+	struct xfer *x = &b->xs[i];
+
+	if (attempt_prepare(x) != 0) {
+		log_prepare_failure(x);
+		batch_finish(b, i, -1);
+		return -1;
+	}
+	if (curl_multi_add_handle(b->c->multi, x->easy) != CURLM_OK) {
+		snprintf(x->resp->error, sizeof(x->resp->error),
+		    "curl_multi_add_handle failed");
+		log_prepare_failure(x);
+		batch_finish(b, i, -1);
+		return -1;
+	}
+	x->state = XFER_ACTIVE;
+	b->active++;
+	if (x->throttle != NULL)
+		x->throttle->inflight++;
+	return 0;
+}
+
+/* Start whatever may start; return the ms until the next one may. */
+static int64_t batch_schedule(struct batch *b)
+{
+	int64_t now = util_monotonic_ms(), next = -1;
+
+	for (size_t i = 0; i < b->n && b->active < b->max_inflight; i++) {
+		struct xfer *x = &b->xs[i];
+		int64_t when;
+
+		if (x->state != XFER_PENDING)
+			continue;
+		when = x->not_before;
+		if (x->throttle != NULL) {
+			if (x->throttle->blocked_until > when)
+				when = x->throttle->blocked_until;
+			if (x->throttle->inflight >= x->throttle->allowance)
+				continue; /* a finish will wake us */
+		}
+		if (when > now) {
+			if (next < 0 || when - now < next)
+				next = when - now;
+			continue;
+		}
+		batch_start(b, i);
+	}
+	return next;
+}
+
+static void batch_complete(struct batch *b, CURL *e, CURLcode rc)
+{
+	struct xfer *x;
+	char *priv = NULL;
+	enum outcome out;
+	int64_t delay = 0;
+	size_t i;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+	curl_multi_remove_handle(b->c->multi, e);
+	if (priv == NULL)
+		return;
+	x = (struct xfer *)(void *)priv;
+	i = (size_t)(x - b->xs);
+	b->active--;
+	if (x->throttle != NULL)
+		x->throttle->inflight--;
+	out = attempt_outcome(x, rc, &delay);
+	throttle_note(x->throttle, x->resp, x->req->context,
+	    util_monotonic_ms(), out == OUT_RETRY ? delay : 0);
+	switch (out) {
+	case OUT_DONE:
+		batch_finish(b, i, 0);
+		break;
+	case OUT_FAIL:
+		batch_finish(b, i, -1);
+		break;
+	case OUT_REFRESH:
+		if (refresh_token(x) != 0) {
+			log_prepare_failure(x);
+			batch_finish(b, i, -1);
+			break;
+		}
+		x->state = XFER_PENDING;
+		x->not_before = 0;
+		break;
+	case OUT_RETRY:
+		x->state = XFER_PENDING;
+		x->not_before = util_monotonic_ms() + delay;
+		break;
+	}
+}
+
+int http_batch(struct http_client *c, const struct http_request *reqs,
+    struct http_response *resps, size_t n, int max_inflight,
+    void (*done)(void *ctx, size_t i, int rc), void *ctx)
+{
+	struct batch b;
+	int ret = -1;
+
+	if (c->in_batch) {
+		log_err(NULL, "http: http_batch called from inside a batch");
+		return -1;
+	}
+	if (c->multi == NULL) {
+		c->multi = curl_multi_init();
+		if (c->multi == NULL) {
+			log_err(NULL, "http: curl_multi_init failed");
+			return -1;
+		}
+	}
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	b.n = n;
+	b.max_inflight = max_inflight > 0 ? max_inflight : 1;
+	b.done = done;
+	b.ctx = ctx;
+	b.xs = calloc(n > 0 ? n : 1, sizeof(*b.xs));
+	if (b.xs == NULL) {
+		log_err(NULL, "http: out of memory");
+		return -1;
+	}
+	curl_multi_setopt(
+	    c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b.max_inflight);
+	for (size_t i = 0; i < n; i++) {
+		xfer_init(&b.xs[i], c, &reqs[i], &resps[i]);
+		b.xs[i].state = XFER_PENDING;
+		if (reqs[i].throttle_key != NULL) {
+			b.xs[i].throttle =
+			    throttle_find(&b.throttles, &b.nthrottles,
+			        reqs[i].throttle_key, b.max_inflight);
+		}
+	}
+	/*
+	 * The throttle table may move while it grows: fix the pointers once
+	 * it is complete.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].throttle_key == NULL)
+			continue;
+		b.xs[i].throttle = NULL;
+		for (size_t k = 0; k < b.nthrottles; k++)
+			if (strcmp(b.throttles[k].key, reqs[i].throttle_key) ==
+			    0)
+				b.xs[i].throttle = &b.throttles[k];
+	}
+
+	c->in_batch = 1;
+	while (b.done_count < n) {
+		int64_t next = batch_schedule(&b);
+		int running = 0, left = 0, finished = 0, timeout = 1000;
+		long curl_to = -1;
+		CURLMsg *m;
+
+		if (b.done_count >= n)
+			break;
+		if (b.active > 0) {
+			if (curl_multi_perform(c->multi, &running) !=
+			    CURLM_OK) {
+				log_err(
+				    NULL, "http: curl_multi_perform failed");
+				break;
+			}
+			while ((m = curl_multi_info_read(c->multi, &left)) !=
+			    NULL) {
+				if (m->msg != CURLMSG_DONE)
+					continue;
+				batch_complete(
+				    &b, m->easy_handle, m->data.result);
+				finished = 1;
+			}
+		}
+		if (finished)
+			continue; /* a slot is free: schedule before waiting */
+		if (b.active > 0) {
+			curl_multi_timeout(c->multi, &curl_to);
+			if (curl_to >= 0 && curl_to < timeout)
+				timeout = (int)curl_to;
+		}
+		if (next >= 0 && next < timeout)
+			timeout = (int)next;
+		if (b.active > 0)
+			curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
+		else
+			util_sleep_ms(timeout > 0 ? timeout : 1);
+	}
+	if (b.done_count >= n)
+		ret = 0;
+	c->in_batch = 0;
+
+	/* After a failure of curl itself: end what is left. */
+	for (size_t i = 0; i < n; i++) {
+		if (b.xs[i].state == XFER_ACTIVE)
+			curl_multi_remove_handle(c->multi, b.xs[i].easy);
+		if (b.xs[i].state != XFER_DONE)
+			xfer_release(&b.xs[i]);
+	}
+	for (size_t k = 0; k < b.nthrottles; k++)
+		free(b.throttles[k].key);
+	free(b.throttles);
+	free(b.xs);
+	return ret;
+}

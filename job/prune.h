@@ -1,0 +1,80 @@
+#ifndef AKSNAP_PRUNE_H
+#define AKSNAP_PRUNE_H
+
+/*
+ * prune.h -- carry out promotion and retention for pools (DESIGN.md
+ * section 6): the pure rules of job/retention.c, applied to the store and
+ * to Azure.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "job/arm.h"
+#include "job/http.h"
+
+/* One thing decided about one snapshot, for the report. */
+struct prune_line {
+	char snapshot[64];
+	char action[16]; /* promote demote keep delete */
+	char reasons[256];
+};
+
+struct prune_pool {
+	const struct pool_conf *pc;
+	int64_t pool_id;
+	int failed;
+	char error[512];
+	int deleted;
+	int promoted;
+	struct prune_line *lines; /* malloc'd; prune_pool_clear frees */
+	size_t nlines, cap;
+};
+
+struct prune_ctx {
+	const struct config *cfg;
+	struct db *db;
+	struct arm *arm;
+	struct http_client *http;
+	int64_t run_id;
+	time_t as_of;
+	int dry_run; /* decide and report; change nothing */
+};
+
+/*
+ * prune_promote(ctx, p):
+ * The soak rule for pool ${p}: when the newest active snapshot at least
+ * promote_after old is not the channel's snapshot, tag it
+ * aksnap-channel=<channel> in Azure, untag the one it replaces, record
+ * both.  Nothing with promote_after = never.  Failures mark ${p} failed.
+ * 0, or -1 on a store error.
+ */
+int prune_promote(struct prune_ctx *ctx, struct prune_pool *p);
+
+/*
+ * prune_promote_snapshot(ctx, p, snap, channel, reason):
+ * Make ${snap} (an active snapshot of ${p}) the holder of ${channel}, as
+ * prune_promote does, with ${reason} recorded.  0 or -1 (logged; ${p}
+ * marked failed).
+ */
+int prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *channel, const char *reason);
+
+/*
+ * prune_retain(ctx, pools, n):
+ * Retention for each pool: decide keep/delete for its active snapshots
+ * (pinned and protected promoted ones set aside), record every decision,
+ * write each deletion's intent (state deleting), then send the DELETEs
+ * concurrently and record their outcomes: 200 deleted, 204/404 missing
+ * (gone out of band), a failure leaves the row for the next run.  0, or
+ * -1 on a store error.
+ */
+int prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n);
+
+/* prune_pool_clear(p): free the report lines; NULL is fine. */
+void prune_pool_clear(struct prune_pool *p);
+
+#endif

@@ -1,0 +1,621 @@
+/*
+ * test_apply.c -- `aksnap apply` end to end against the ARM emulator
+ * (issue 6): each refusal reason, an upgrade through a long-running
+ * operation of several polls, the node-image path, a failed operation,
+ * --create and --dry-run.
+ *
+ * Each test starts its own emulator with a fleet written here: a staging
+ * pool (D4s_v5, Kubernetes 1.30.5, image of 2026-11-01) whose snapshot is
+ * taken by `aksnap run` and promoted to "stable" with `aksnap promote`,
+ * and production pools that differ from it in exactly one way each.
+ * What Azure holds is read back from the emulator's state and counters.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config/config.h"
+#include "job/arm.h"
+#include "job/http.h"
+#include "job/token.h"
+#include "tests/e2e/harness.h"
+
+#define SUB HARNESS_SUBSCRIPTION
+#define IMG(d) "AKSUbuntu-2204gen2containerd-" d
+#define BASELINE "aksnap-aks-staging-system-20261110T0200Z"
+#define AS_OF "2026-11-12T00:00:00Z"
+
+static const char *const FLEET_JSON =
+    "{\"subscriptions\": [{\"id\": \"" SUB "\", \"resourceGroups\": ["
+    "{\"name\": \"rg-staging\", \"location\": \"westeurope\", "
+    "\"clusters\": [{\"name\": \"aks-staging\", \"kubernetesVersion\": "
+    "\"1.30.5\", \"agentPools\": ["
+    "{\"name\": \"system\", \"vmSize\": \"Standard_D4s_v5\", "
+    "\"orchestratorVersion\": \"1.30.5\", \"nodeImageVersion\": \"" IMG(
+        "202611.01.0") "\"}]}]},"
+                       "{\"name\": \"rg-prod\", \"location\": "
+                       "\"northeurope\", "
+                       "\"clusters\": [{\"name\": \"aks-prod\", "
+                       "\"kubernetesVersion\": "
+                       "\"1.29.9\", \"agentPools\": ["
+                       /* older in both: the PUT path */
+                       "{\"name\": \"system\", \"vmSize\": "
+                       "\"Standard_D8s_v5\", "
+                       "\"orchestratorVersion\": \"1.29.9\", "
+                       "\"nodeImageVersion\": \"" IMG(
+                           "202610.14.0") "\"},"
+                                          /* another VM family */
+                                          "{\"name\": \"mem\", \"vmSize\": "
+                                          "\"Standard_E4s_v5\", "
+                                          "\"orchestratorVersion\": "
+                                          "\"1.29.9\", "
+                                          "\"nodeImageVersion\": \"" IMG(
+                                              "202610.14.0") "\"},"
+                                                             /* same
+                                                                Kubernetes,
+                                                                older image:
+                                                                the
+                                                                node-image
+                                                                path */
+                                                             "{\"name\": "
+                                                             "\"same\", "
+                                                             "\"vmSize\": "
+                                                             "\"Standard_"
+                                                             "D4s_v5\", "
+                                                             "\"orchestrato"
+                                                             "rVersion\": "
+                                                             "\"1.30.5\", "
+                                                             "\"nodeImageVe"
+                                                             "rsion\": "
+                                                             "\"" IMG(
+                                                                 "202610."
+                                                                 "21.0") "\"},"
+                                                                         /* already
+                                                                            newer
+                                                                            than
+                                                                            the
+                                                                            baseline
+                                                                          */
+                                                                         "{"
+                                                                         "\"nam"
+                                                                         "e\": "
+                                                                         "\"ahe"
+                                                                         "ad\","
+                                                                         " \"vm"
+                                                                         "Size"
+                                                                         "\": "
+                                                                         "\"Sta"
+                                                                         "ndard"
+                                                                         "_D4s_"
+                                                                         "v5\","
+                                                                         " "
+                                                                         "\"orc"
+                                                                         "hestr"
+                                                                         "atorV"
+                                                                         "ersio"
+                                                                         "n\": "
+                                                                         "\"1."
+                                                                         "30."
+                                                                         "5\", "
+                                                                         "\"nod"
+                                                                         "eImag"
+                                                                         "eVers"
+                                                                         "ion\""
+                                                                         ": "
+                                                                         "\"" IMG(
+                                                                             "2"
+                                                                             "0"
+                                                                             "2"
+                                                                             "6"
+                                                                             "1"
+                                                                             "1"
+                                                                             "."
+                                                                             "0"
+                                                                             "8"
+                                                                             "."
+                                                                             "0") "\"}"
+                                                                                  "]}]}]}]}";
+
+static const char *const POOLS_INI =
+    "\n[policy:default]\nschedule = 0 2 * * *\npromote_after = never\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\n"
+    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = system\n"
+    "\n[pool:prod-mem]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = mem\n"
+    "\n[pool:prod-same]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = same\n"
+    "\n[pool:prod-ahead]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = ahead\n";
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+	char fleet[512];
+};
+
+/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
+static void aksnap(struct fx *f, struct run_result *r, ...)
+{
+	const char *argv[32];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+
+	argv[n++] = "-c";
+	argv[n++] = f->config;
+	va_start(ap, r);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(harness_run_aksnap(r, argv), 0);
+}
+
+/* Run, expect ${code}; print what it said when not. */
+static void expect(struct run_result *r, int code)
+{
+	if (r->exit_code != code)
+		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+		    r->exit_code, code, r->out, r->err);
+}
+
+static void expect_in(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("expected '%s' in:\n%s", needle, hay);
+}
+
+static int setup(void **state)
+{
+	const char *args[] = {
+	    "--fleet", NULL, "--lro-polls", "3", "--retry-after", "0", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+	struct run_result r;
+	json_t *clock;
+
+	if (f == NULL)
+		return -1;
+	f->dir = harness_tmpdir();
+	if (f->dir == NULL)
+		return -1;
+	snprintf(f->fleet, sizeof(f->fleet), "%s/fleet.json", f->dir);
+	if (harness_write_file(f->fleet, FLEET_JSON, 0644))
+		return -1;
+	args[1] = f->fleet;
+	f->emu = emu_start(args);
+	if (f->emu == NULL)
+		return -1;
+	f->config = harness_config(f->dir, f->emu, POOLS_INI);
+	if (f->config == NULL)
+		return -1;
+	*state = f;
+
+	/* The baseline: staging's snapshot, promoted by hand. */
+	/* Frozen: a slow run (valgrind) must not see createdAt > as-of. */
+	clock = emu_post(f->emu, "/_armemu/clock",
+	    "{\"now\": \"2026-11-10T03:00:00Z\", \"frozen\": true}");
+	if (clock == NULL)
+		return -1;
+	json_decref(clock);
+	aksnap(f, &r, "run", "--as-of", "2026-11-10T03:00:00Z", NULL);
+	expect(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	expect(&r, 0);
+	run_result_free(&r);
+	emu_reset_counters(f->emu);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	emu_stop(f->emu);
+	if (f->dir != NULL)
+		harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+	return 0;
+}
+
+/* The emulator's pool ${name} of aks-prod (a new reference), or NULL. */
+static json_t *emu_pool(struct fx *f, const char *cluster, const char *name)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *p, *found = NULL;
+	size_t i;
+
+	assert_non_null(st);
+	json_array_foreach(json_object_get(st, "pools"), i, p)
+	{
+		if (strcmp(json_string_value(json_object_get(p, "cluster")),
+		        cluster) == 0 &&
+		    strcmp(json_string_value(json_object_get(p, "name")),
+		        name) == 0)
+			found = json_incref(p);
+	}
+	json_decref(st);
+	return found;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+/* Nothing that changes a pool reached the emulator. */
+static void assert_no_pool_writes(struct fx *f)
+{
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
+}
+
+static void set_state_sql(struct fx *f, const char *sql)
+{
+	char path[600];
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+	sqlite3_close(db);
+}
+
+/* ---- success ---- */
+
+static void test_apply_upgrades_pool_through_long_running_operation(
+    void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *p;
+
+	aksnap(f, &r, "-v", "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	expect(&r, 0);
+	expect_in(r.out, "prod-system: upgraded to " BASELINE);
+	expect_in(r.out, "Kubernetes 1.30.5");
+	expect_in(r.out, IMG("202611.01.0"));
+	run_result_free(&r);
+
+	p = emu_pool(f, "aks-prod", "system");
+	assert_non_null(p);
+	assert_string_equal(str(p, "nodeImageVersion"), IMG("202611.01.0"));
+	assert_string_equal(str(p, "currentOrchestratorVersion"), "1.30.5");
+	assert_string_equal(str(p, "vmSize"), "Standard_D8s_v5");
+	expect_in(str(p, "sourceResourceId"), BASELINE);
+	json_decref(p);
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	/* Three polls answered InProgress, then the one that Succeeded. */
+	assert_true(emu_counter(f->emu, "GET operations.get") >= 3);
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
+}
+
+static void test_apply_same_kubernetes_takes_node_image_path(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *p;
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-same", "--as-of", AS_OF, NULL);
+	expect(&r, 0);
+	run_result_free(&r);
+	p = emu_pool(f, "aks-prod", "same");
+	assert_non_null(p);
+	assert_string_equal(str(p, "nodeImageVersion"), IMG("202611.01.0"));
+	assert_string_equal(str(p, "currentOrchestratorVersion"), "1.30.5");
+	json_decref(p);
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
+	assert_true(emu_counter(f->emu, "GET operations.get") >= 3);
+}
+
+static void test_apply_creates_pool_from_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *p, *doc;
+
+	aksnap(f, &r, "--json", "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--create", "np2",
+	    "--count", "2", "--as-of", AS_OF, NULL);
+	expect(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(str(doc, "state"), "done");
+	assert_string_equal(str(doc, "action"), "create");
+	assert_string_equal(
+	    str(json_object_get(doc, "result"), "node_image_version"),
+	    IMG("202611.01.0"));
+	json_decref(doc);
+	run_result_free(&r);
+	p = emu_pool(f, "aks-prod", "np2");
+	assert_non_null(p);
+	assert_string_equal(str(p, "nodeImageVersion"), IMG("202611.01.0"));
+	assert_string_equal(str(p, "currentOrchestratorVersion"), "1.30.5");
+	assert_string_equal(str(p, "vmSize"), "Standard_D4s_v5");
+	assert_int_equal(json_integer_value(json_object_get(p, "count")), 2);
+	json_decref(p);
+
+	/* Twice: the pool exists now. */
+	emu_reset_counters(f->emu);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--create", "np2",
+	    "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "already exists");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_dry_run_prints_request_and_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *req, *props;
+
+	aksnap(f, &r, "apply", "--dry-run", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	expect(&r, 0);
+	expect_in(r.out, "PUT http://127.0.0.1:");
+	expect_in(r.out, "/managedClusters/aks-prod/agentPools/system?");
+	expect_in(r.out, "If-Match: ");
+	expect_in(r.out,
+	    "\"sourceResourceId\": \"/subscriptions/" SUB
+	    "/resourceGroups/rg-staging/providers/"
+	    "Microsoft.ContainerService/snapshots/" BASELINE "\"");
+	expect_in(r.out, "vm-family  ok");
+	run_result_free(&r);
+
+	aksnap(f, &r, "--json", "apply", "--dry-run", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
+	    NULL);
+	expect(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	req = json_object_get(doc, "request");
+	assert_string_equal(str(req, "method"), "PUT");
+	props = json_object_get(json_object_get(req, "body"), "properties");
+	assert_string_equal(str(props, "orchestratorVersion"), "1.30.5");
+	/* Read-only properties are not sent back. */
+	assert_null(json_object_get(props, "provisioningState"));
+	assert_null(json_object_get(props, "nodeImageVersion"));
+	assert_string_equal(str(doc, "state"), "would-send");
+	json_decref(doc);
+	run_result_free(&r);
+
+	assert_no_pool_writes(f);
+	assert_true(emu_counter(f->emu, "GET agentPools.get") >= 2);
+}
+
+/* ---- refusals ---- */
+
+static void test_apply_refuses_different_vm_family(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-mem", "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "different VM family");
+	expect_in(r.err, "Standard_E4s_v5");
+	expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_refuses_snapshot_not_newer(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-ahead", "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err,
+	    "node image " IMG("202611.01.0") " is older than the "
+	                                     "pool's " IMG("202611.08.0"));
+	run_result_free(&r);
+
+	/* A pool onto its own baseline: already there. */
+	aksnap(f, &r, "apply", "--channel", "stable", "--to", "staging-system",
+	    "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "already at this baseline");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_refuses_image_outside_90_day_window(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of",
+	    "2027-03-01T00:00:00Z", NULL);
+	expect(&r, 1);
+	expect_in(r.err, "90-day");
+	expect_in(r.err, "2026-11-01");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_refuses_snapshot_not_active(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	set_state_sql(f,
+	    "UPDATE snapshots SET state = 'missing' WHERE name "
+	    "= '" BASELINE "'");
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "snapshot is missing in the store, not active");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_refuses_snapshot_gone_from_azure(void **state)
+{
+	struct fx *f = *state;
+	struct config *cfg = NULL;
+	struct http_client *http;
+	struct token_provider *tp;
+	struct arm *arm;
+	struct arm_error e;
+	struct run_result r;
+	char id[512];
+	int existed = 0;
+
+	/* Deleted behind aksnap's back, through ARM. */
+	assert_int_equal(config_load(f->config, &cfg), 0);
+	http = http_client_new(NULL);
+	assert_non_null(http);
+	tp = token_provider_new(cfg, http);
+	assert_non_null(tp);
+	http_client_set_token_source(http, token_source_cb, tp);
+	arm = arm_new(http, cfg->arm_endpoint, cfg->api_version);
+	assert_non_null(arm);
+	arm_snapshot_id(SUB, "rg-staging", BASELINE, id, sizeof(id));
+	assert_int_equal(arm_snapshot_delete(arm, "test", id, &existed, &e), 0);
+	assert_true(existed);
+	arm_free(arm);
+	token_provider_free(tp);
+	http_client_free(http);
+	config_free(cfg);
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "gone from Azure");
+	expect_in(r.err, "aksnap sync");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+static void test_apply_refuses_channel_without_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	aksnap(f, &r, "apply", "--channel", "canary", "--from",
+	    "staging-system", "--to", "prod-system", NULL);
+	expect(&r, 1);
+	expect_in(r.err, "no snapshot in channel 'canary'");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
+}
+
+/* ---- failures ---- */
+
+static void test_apply_reports_failed_operation_with_its_error(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *p;
+
+	assert_true(emu_fault(f->emu,
+	                "{\"method\": \"PUT\", \"path\": "
+	                "\"*/agentPools/system\", \"action\": \"lro_fail\", "
+	                "\"error_code\": \"ReconcileAgentPoolError\"}") >= 0);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	expect(&r, 1);
+	expect_in(r.err, "ReconcileAgentPoolError");
+	/* The operation's own message, as the emulator words it. */
+	expect_in(r.err, "The operation failed");
+	expect_in(r.err, "apply of " BASELINE " to prod-system failed");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	p = emu_pool(f, "aks-prod", "system");
+	assert_non_null(p);
+	assert_string_equal(str(p, "nodeImageVersion"), IMG("202610.14.0"));
+	json_decref(p);
+}
+
+static void test_apply_rejects_bad_usage(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	aksnap(f, &r, "apply", "--to", "prod-system", NULL);
+	expect(&r, 2);
+	expect_in(r.err, "--channel");
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", NULL);
+	expect(&r, 2);
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", "--to", "nosuch", NULL);
+	expect(&r, 2);
+	expect_in(r.err, "unknown pool 'nosuch'");
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
+	    "--create", "Bad-Name", NULL);
+	expect(&r, 2);
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
+	    "--count", "2", NULL);
+	expect(&r, 2);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_upgrades_pool_through_long_running_operation, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_same_kubernetes_takes_node_image_path, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_creates_pool_from_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_dry_run_prints_request_and_sends_nothing, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_different_vm_family, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_snapshot_not_newer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_image_outside_90_day_window, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_snapshot_not_active, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_snapshot_gone_from_azure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_channel_without_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_reports_failed_operation_with_its_error, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_rejects_bad_usage, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
