@@ -1050,6 +1050,7 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	r.opts = opts;
 	r.started_ms = util_monotonic_ms();
 	r.rec.exit_code = -1;
+	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
 
 	if (select_pools(&r)) {

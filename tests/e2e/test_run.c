@@ -702,6 +702,9 @@ test_run_writes_prometheus_textfile_atomically(void **state)
 			continue;
 		if (!valid_sample(line))
 			fail_msg("not a sample: %s", line);
+		/* The run's time is the --as-of of the last run. */
+		if (strncmp(line, "aksnap_last_run_timestamp_seconds ", 34) == 0)
+			assert_string_equal(line + 34, "1773198000");
 		samples++;
 	}
 	assert_true(types >= 6);

@@ -1,0 +1,132 @@
+#!/bin/sh
+# demo.sh -- aksnap end to end against the ARM emulator, in under a minute.
+#
+# Starts tests/armemu with a small fleet (3 clusters, 5 pools, mixed
+# versions), runs `aksnap run` at a few --as-of times with a node image
+# release in between, and shows what an operator would look at.  Uses
+# AKSNAP_BIN and ARMEMU_BIN (set by `make demo`); needs curl.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+AKSNAP_BIN=${AKSNAP_BIN:-$top/build/aksnap}
+ARMEMU_BIN=${ARMEMU_BIN:-$top/build/armemu}
+work=$(mktemp -d /tmp/aksnap-demo.XXXXXX)
+emu_pid=""
+cleanup() {
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*" | sed "s|$AKSNAP_BIN|aksnap|; s|-c $work/aksnap.ini ||"; "$@"; }
+
+"$ARMEMU_BIN" --port 0 --fleet "$top/tests/armemu/fleet-demo.json" \
+	--retry-after 0 >"$work/emu.out" 2>"$work/emu.err" &
+emu_pid=$!
+i=0
+while [ ! -s "$work/emu.out" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+port=$(head -n 1 "$work/emu.out")
+url="http://127.0.0.1:$port"
+ctl() { curl -fsS -X POST "$url/_armemu/$1" -d "$2" >/dev/null; }
+
+printf 'armemu-test-secret' >"$work/secret"
+chmod 600 "$work/secret"
+cat >"$work/aksnap.ini" <<INI
+[aksnap]
+database       = $work/aksnap.db
+subscription   = 00000000-0000-0000-0000-000000000001
+auth           = client-secret
+tenant         = 00000000-0000-0000-0000-0000000000aa
+client_id      = 00000000-0000-0000-0000-0000000000bb
+client_secret_file = $work/secret
+arm_endpoint   = $url
+authority_host = $url
+metrics_file   = $work/aksnap.prom
+
+[policy:default]
+schedule      = 0 2 * * *
+snapshot_when = changed
+keep_last     = 3
+keep_daily    = 7
+promote_after = 7d
+channel       = stable
+
+[pool:staging-system]
+resource_group = rg-staging
+cluster        = aks-staging
+nodepool       = system
+
+[pool:staging-user]
+resource_group = rg-staging
+cluster        = aks-staging
+nodepool       = user
+
+[pool:prod-system]
+resource_group = rg-prod
+cluster        = aks-prod
+nodepool       = system
+
+[pool:prod-batch]
+resource_group = rg-prod
+cluster        = aks-prod
+nodepool       = batch
+
+[pool:edge-system]
+resource_group = rg-prod
+cluster        = aks-edge
+nodepool       = system
+INI
+A="$AKSNAP_BIN -c $work/aksnap.ini"
+
+at() { ctl clock "{\"now\":\"$1\",\"frozen\":true}"; }
+
+say "The emulator serves 3 clusters and 5 node pools on $url"
+show $A config check | sed -n '1,12p'
+echo "  ..."
+
+say "Day 1, 03:00: what would a run do?"
+at 2026-11-02T03:00:00Z
+show $A plan --as-of 2026-11-02T03:00:00Z
+
+say "Day 1: the scheduled run (silent on success; -v shows the summary)"
+show $A -v run --as-of 2026-11-02T03:00:00Z
+
+say "Day 2: nothing changed, so every slot is skipped (snapshot_when = changed)"
+at 2026-11-03T03:00:00Z
+show $A -v run --as-of 2026-11-03T03:00:00Z
+
+say "AKS releases a new node image for the staging cluster"
+ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging"}'
+echo "  (both staging pools move to an image one week newer)"
+
+say "Day 3: only the staging pools are snapshotted"
+at 2026-11-04T03:00:00Z
+show $A -v run --as-of 2026-11-04T03:00:00Z
+
+say "Days 4 to 12: the daily runs; after 7 days of soak a baseline is promoted"
+for d in 05 06 07 08 09 10 11 12 13; do
+	at "2026-11-${d}T03:00:00Z"
+	$A run --as-of "2026-11-${d}T03:00:00Z"
+done
+echo "  (9 runs, all exit 0)"
+
+say "The version history, changes only"
+show $A history --changes
+
+say "The snapshots in the store"
+show $A list
+
+say "The baselines, for az aks nodepool add --snapshot-id or Terraform"
+show $A baseline --format tfvars
+
+say "Why is that snapshot the baseline?"
+base=$($A --json baseline | sed -n 's/.*"snapshot": "\(aksnap-aks-staging-system[^"]*\)".*/\1/p' | head -n 1)
+show $A explain "$base"
+
+say "Monitoring"
+show $A check --as-of 2026-11-13T04:00:00Z || true
+
+say "Prometheus textfile ($work/aksnap.prom)"
+grep -E '^aksnap_(last_run|run_failures|snapshots\{pool="staging-system")' "$work/aksnap.prom"
+
+say "Done: the emulator is stopped and $work removed"
