@@ -36,7 +36,7 @@ static const struct command commands[] = {
 	    "Take a snapshot of each POOL now, whatever the schedule."},
 	{"prune", cmd_prune, "prune [--dry-run] [--as-of TIME] [POOL...]",
 	    "Apply retention only."},
-	{"promote", cmd_promote, "promote SNAPSHOT [--channel NAME]",
+	{"promote", cmd_promote, "promote SNAPSHOT [--channel NAME] [--as-of TIME]",
 	    "Promote a snapshot by hand."},
 	{"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
 	{"unpin", cmd_unpin, "unpin SNAPSHOT",
@@ -131,8 +131,10 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 		fprintf(stderr, "aksnap: %s: %s\n", cmd, msg);
 	else
 		fprintf(stderr, "aksnap: %s\n", msg);
-	fprintf(stderr, "aksnap: try 'aksnap %s--help'\n",
-	    cmd != NULL ? cmd : "");
+	if (cmd != NULL)
+		fprintf(stderr, "aksnap: try 'aksnap %s --help'\n", cmd);
+	else
+		fprintf(stderr, "aksnap: try 'aksnap --help'\n");
 	return EXIT_USAGE;
 }
 

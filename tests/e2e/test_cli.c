@@ -1,0 +1,221 @@
+/*
+ * test_cli.c -- the command line as a script sees it: every command has
+ * --help (exit 0), usage errors exit 2 with a message naming the command,
+ * `config check` validates the shipped example and names file:line and
+ * key for a typo, and the store commands work without any network.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "tests/e2e/harness.h"
+
+static const char *const commands[] = {"run", "plan", "snapshot", "prune",
+    "promote", "pin", "unpin", "list", "history", "drift", "explain", "check",
+    "baseline", "apply", "sync", "config", "db", "version", NULL};
+
+static int
+run(struct run_result *r, ...)
+{
+	const char *argv[16];
+	size_t n = 0;
+	va_list ap;
+	const char *a;
+
+	va_start(ap, r);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 15)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	return harness_run_aksnap(r, argv);
+}
+
+static void
+test_cli_every_command_has_help(void **state)
+{
+	(void)state;
+	for (size_t i = 0; commands[i] != NULL; i++) {
+		struct run_result r;
+
+		run(&r, commands[i], "--help", NULL);
+		if (r.exit_code != 0 || strstr(r.out, "usage: aksnap") == NULL ||
+		    strstr(r.out, commands[i]) == NULL)
+			fail_msg("%s --help: exit %d, out: %s", commands[i],
+			    r.exit_code, r.out);
+		run_result_free(&r);
+	}
+	{
+		struct run_result r;
+
+		run(&r, "--help", NULL);
+		assert_int_equal(r.exit_code, 0);
+		for (size_t i = 0; commands[i] != NULL; i++)
+			assert_non_null(strstr(r.out, commands[i]));
+		run_result_free(&r);
+	}
+}
+
+static void
+test_cli_usage_errors_exit_2_with_a_message(void **state)
+{
+	static const char *const cases[][4] = {
+	    {"frob", NULL, NULL, "unknown command 'frob'"},
+	    {"run", "--bogus", NULL, "run: unknown option '--bogus'"},
+	    {"run", "--as-of", "yesterday", "--as-of: expected an RFC 3339"},
+	    {"run", "extra", NULL, "unexpected argument 'extra'"},
+	    {"snapshot", NULL, NULL, "name at least one POOL"},
+	    {"plan", "--dry-run", NULL, "--dry-run: not an option of plan"},
+	    {"db", "vacuum", NULL, "unknown subcommand 'vacuum'"},
+	    {"db", "backup", NULL, "backup needs one FILE"},
+	    {"config", "show", NULL, "expected 'config check'"},
+	    {"history", "--since", "x", "--since: expected an RFC 3339"},
+	    {"promote", NULL, NULL, "name one SNAPSHOT"},
+	};
+	struct run_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[6] = {"-c", "config/aksnap.ini.example", NULL};
+		size_t n = 2;
+
+		for (size_t j = 0; j < 3 && cases[i][j] != NULL; j++)
+			argv[n++] = cases[i][j];
+		argv[n] = NULL;
+		memset(&r, 0, sizeof(r));
+		harness_run_aksnap(&r, argv);
+		if (r.exit_code != 2 || strstr(r.err, cases[i][3]) == NULL)
+			fail_msg("%s %s: exit %d, stderr: %s", cases[i][0],
+			    cases[i][1] ? cases[i][1] : "", r.exit_code, r.err);
+		run_result_free(&r);
+	}
+	run(&r, NULL);
+	assert_int_equal(r.exit_code, 2);
+	run_result_free(&r);
+}
+
+static void
+test_cli_config_check_accepts_the_example(void **state)
+{
+	struct run_result r;
+
+	(void)state;
+	run(&r, "-c", "config/aksnap.ini.example", "config", "check", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "[pool:"));
+	run_result_free(&r);
+	run(&r, "-c", "config/aksnap.ini.example", "--json", "config", "check",
+	    NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "\"pools\""));
+	run_result_free(&r);
+}
+
+static void
+test_cli_config_check_names_file_line_and_key(void **state)
+{
+	char *dir = harness_tmpdir(), path[4096];
+	struct run_result r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/typo.ini", dir);
+	harness_write_file(path,
+	    "[aksnap]\n"
+	    "subscription = 00000000-0000-0000-0000-000000000000\n"
+	    "\n[pool:web]\nresource_group = rg\ncluster = aks\n"
+	    "nodepool = web\nkeep_dayly = 7\n",
+	    0644);
+	run(&r, "-c", path, "config", "check", NULL);
+	assert_int_equal(r.exit_code, 2);
+	assert_non_null(strstr(r.err, "typo.ini:8:"));
+	assert_non_null(strstr(r.err, "keep_dayly"));
+	run_result_free(&r);
+	/* The same through AKSNAP_CONFIG, and for a command that would run. */
+	{
+		char env[4200];
+		const char *argv[] = {"run", NULL};
+		const char *extra[] = {env, NULL};
+
+		snprintf(env, sizeof(env), "AKSNAP_CONFIG=%s", path);
+		memset(&r, 0, sizeof(r));
+		harness_run_aksnap_env(&r, argv, extra);
+		assert_int_equal(r.exit_code, 2);
+		assert_non_null(strstr(r.err, "keep_dayly"));
+		run_result_free(&r);
+	}
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_cli_db_migrate_status_backup(void **state)
+{
+	char *dir = harness_tmpdir(), cfg[4096], ini[8192], bak[4200];
+	struct run_result r;
+	struct stat st;
+
+	(void)state;
+	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", dir);
+	snprintf(ini, sizeof(ini),
+	    "[aksnap]\ndatabase = %s/aksnap.db\n"
+	    "subscription = 00000000-0000-0000-0000-000000000000\n"
+	    "auth = managed-identity\n",
+	    dir);
+	harness_write_file(cfg, ini, 0644);
+	/* status before the store exists: a clear failure, no file made */
+	run(&r, "-c", cfg, "db", "status", NULL);
+	assert_int_not_equal(r.exit_code, 0);
+	run_result_free(&r);
+	run(&r, "-c", cfg, "db", "migrate", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out, "");
+	run_result_free(&r);
+	run(&r, "-c", cfg, "--json", "db", "status", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "\"schema_version\": 1"));
+	run_result_free(&r);
+	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
+	run(&r, "-c", cfg, "db", "backup", bak, NULL);
+	assert_int_equal(r.exit_code, 0);
+	run_result_free(&r);
+	assert_int_equal(stat(bak, &st), 0);
+	/* A second backup onto the same file is refused. */
+	run(&r, "-c", cfg, "db", "backup", bak, NULL);
+	assert_int_not_equal(r.exit_code, 0);
+	run_result_free(&r);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_cli_version(void **state)
+{
+	struct run_result r;
+
+	(void)state;
+	run(&r, "version", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "aksnap "));
+	run_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cli_every_command_has_help),
+	    cmocka_unit_test(test_cli_usage_errors_exit_2_with_a_message),
+	    cmocka_unit_test(test_cli_config_check_accepts_the_example),
+	    cmocka_unit_test(test_cli_config_check_names_file_line_and_key),
+	    cmocka_unit_test(test_cli_db_migrate_status_backup),
+	    cmocka_unit_test(test_cli_version),
+	};
+
+	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
