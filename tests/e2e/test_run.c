@@ -722,6 +722,60 @@ test_run_writes_prometheus_textfile_atomically(void **state)
 	}
 }
 
+/* Read a whole file (the store) into memory; caller frees. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+test_run_vv_trace_and_store_hold_no_secret(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char path[4096];
+	char *db;
+	size_t len;
+
+	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
+	aksnap(f, &r, "-vv", "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	assert_int_equal(r.exit_code, 0);
+	/* The trace is there, with the secret and the token redacted. */
+	assert_non_null(strstr(r.err, "oauth2/v2.0/token"));
+	assert_non_null(strstr(r.err, "client_secret=[redacted]"));
+	assert_non_null(strstr(r.err, "\"access_token\":\"[redacted]\""));
+	assert_null(strstr(r.err, HARNESS_CLIENT_SECRET));
+	assert_null(strstr(r.out, HARNESS_CLIENT_SECRET));
+	run_result_free(&r);
+	/* Nor is it anywhere in the store (or its WAL). */
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	db = slurp(path, &len);
+	assert_null(memmem(db, len, HARNESS_CLIENT_SECRET,
+	    strlen(HARNESS_CLIENT_SECRET)));
+	free(db);
+	snprintf(path, sizeof(path), "%s/aksnap.db-wal", f->dir);
+	if (access(path, R_OK) == 0) {
+		db = slurp(path, &len);
+		assert_null(memmem(db, len, HARNESS_CLIENT_SECRET,
+		    strlen(HARNESS_CLIENT_SECRET)));
+		free(db);
+	}
+}
+
 int
 main(void)
 {
@@ -753,6 +807,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_run_writes_prometheus_textfile_atomically, setup,
 		teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_run_vv_trace_and_store_hold_no_secret, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
