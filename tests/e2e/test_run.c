@@ -404,6 +404,24 @@ wait_counter(struct fx *f, const char *key, long n)
 	fail_msg("emulator never saw %ld x %s", n, key);
 }
 
+/* Wait until the emulator holds ${n} requests in flight (or, with n == 0,
+ * none): a request held by a latency fault is in flight. */
+static void
+wait_in_flight(struct fx *f, long n)
+{
+	for (int i = 0; i < 400; i++) {
+		json_t *st = emu_get(f->emu, "/_armemu/stats");
+		long now = (long)json_integer_value(json_object_get(st,
+		    "in_flight"));
+
+		json_decref(st);
+		if ((n > 0 && now >= n) || (n == 0 && now == 0))
+			return;
+		usleep(25 * 1000);
+	}
+	fail_msg("the emulator never had %ld request(s) in flight", n);
+}
+
 static void
 test_run_resumes_snapshot_left_creating_after_kill(void **state)
 {
@@ -419,13 +437,13 @@ test_run_resumes_snapshot_left_creating_after_kill(void **state)
 	    "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
 	pid = spawn_run(f, "2026-03-10T03:00:00Z");
-	/* The request log records a request when it is answered, so wait
-	 * for the cluster GET, then give the PUT time to leave. */
+	/* Once the cluster GET is answered, the held PUT is the one
+	 * request in flight: kill aksnap then, before it hears back. */
 	wait_counter(f, "GET managedClusters.get", 1);
-	usleep(500 * 1000);
+	wait_in_flight(f, 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	usleep(1500 * 1000); /* the emulator completes the PUT */
+	wait_in_flight(f, 0); /* the emulator completes the PUT */
 
 	snaps = emu_snapshots(f);
 	assert_int_equal(json_array_size(snaps), 1);
@@ -460,17 +478,17 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 	pid_t pid;
 	int st;
 
-	/* Leave a row "creating" whose PUT never reached ARM. */
+	/* Leave a row "creating": killed while its PUT was in flight. */
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
 	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":3000,"
 	    "\"count\":1}") >= 0);
 	pid = spawn_run(f, "2026-03-10T03:00:00Z");
 	wait_counter(f, "GET managedClusters.get", 1);
-	usleep(300 * 1000);
+	wait_in_flight(f, 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
-	usleep(3000 * 1000);
+	wait_in_flight(f, 0);
 
 	/* Crash again, this time while reconcile's GET is in flight. */
 	emu_clear_faults(f->emu);
@@ -479,7 +497,7 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 	    "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
 	pid = spawn_run(f, "2026-03-10T03:10:00Z");
-	usleep(700 * 1000);
+	wait_in_flight(f, 1); /* reconcile's GET, held */
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	l = list_json(f, "prod-batch");
