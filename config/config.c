@@ -1197,10 +1197,11 @@ static int resolve(struct parse *p)
 	/* [aksnap]: what no single key can check alone. */
 	if (c->auth == AUTH_AUTO || c->auth == AUTH_CLIENT_SECRET)
 		credential(c->client_secret_file, sizeof(c->client_secret_file),
-		    "client-secret");
+		    "aksnap-client-secret");
 	if (c->auth == AUTH_AUTO || c->auth == AUTH_CLIENT_CERTIFICATE)
 		credential(c->client_certificate_file,
-		    sizeof(c->client_certificate_file), "client-certificate");
+		    sizeof(c->client_certificate_file),
+		    "aksnap-client-certificate");
 	if (c->client_secret_file[0] != '\0')
 		check_secret_file(p, global, "client_secret_file",
 		    c->client_secret_file,

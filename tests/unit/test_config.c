@@ -583,7 +583,7 @@ static void test_config_takes_secret_from_systemd_credentials(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/creds", tmpdir);
 	assert_int_equal(mkdir(dir, 0700), 0);
-	snprintf(secret, sizeof(secret), "%s/client-secret", dir);
+	snprintf(secret, sizeof(secret), "%s/aksnap-client-secret", dir);
 	write_file(secret, "s3cr3t\n", 0400);
 	setenv("CREDENTIALS_DIRECTORY", dir, 1);
 	assert_loads("[aksnap]\nauth = client-secret\n", &c);
