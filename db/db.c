@@ -243,8 +243,16 @@ static const char *const st_sql[ST__COUNT] = {
                                   "LIMIT 2",
     [ST_SNAP_LIST_POOL] =
         SNAP_COLS "WHERE s.pool_id = ?1 ORDER BY s.created_at DESC, s.id DESC",
+    /*
+     * "+?2": a bare ?2 compared with the partial index snapshots_pending
+     * makes SQLite re-prepare the statement at every new binding (it
+     * checks whether the bound state is one the index covers); the pool's
+     * index is the right one whatever the state, so take the parameter
+     * out of that check.  A run lists every pool's snapshots: 20,000
+     * re-prepares for 10,000 pools otherwise.
+     */
     [ST_SNAP_LIST_POOL_STATE] =
-        SNAP_COLS "WHERE s.pool_id = ?1 AND s.state = ?2 "
+        SNAP_COLS "WHERE s.pool_id = ?1 AND s.state = +?2 "
                   "ORDER BY s.created_at DESC, s.id DESC",
     [ST_SNAP_LIST_ALL] = SNAP_COLS "ORDER BY s.created_at DESC, s.id DESC",
     [ST_SNAP_LIST_STATE] =
@@ -422,7 +430,8 @@ static int st_run(struct db *db, enum st id, const char *what)
 	sqlite3_stmt *s;
 	int rc = -1;
 
-	if ((s = st_get(db, id)) == NULL)
+	s = st_get(db, id);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_DONE)
 		rc = 0;
@@ -441,7 +450,8 @@ static int st_int(struct db *db, enum st id, const char *what, int64_t *out)
 	sqlite3_stmt *s;
 	int rc = -1;
 
-	if ((s = st_get(db, id)) == NULL)
+	s = st_get(db, id);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
@@ -531,7 +541,8 @@ static int fk_violations(struct db *db, char *err, size_t errlen)
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = st_get(db, ST_FK_CHECK)) == NULL) {
+	s = st_get(db, ST_FK_CHECK);
+	if (s == NULL) {
 		util_strlcpy(err, sqlite3_errmsg(db->conn), errlen);
 		return -1;
 	}
@@ -682,7 +693,8 @@ static int set_wal(struct db *db)
 	char mode[16] = "";
 	int rc = -1;
 
-	if ((s = st_get(db, ST_SET_WAL)) == NULL)
+	s = st_get(db, ST_SET_WAL);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		col_text(s, 0, mode, sizeof(mode));
@@ -707,7 +719,8 @@ static int open_store(const char *path, const struct migration *m, size_t n,
 	int stamp = 0, flags, rc;
 
 	*out = NULL;
-	if ((db = calloc(1, sizeof(*db))) == NULL) {
+	db = calloc(1, sizeof(*db));
+	if (db == NULL) {
 		log_err(NULL, "%s: out of memory", path);
 		goto err0;
 	}
@@ -815,7 +828,8 @@ int db_backup(struct db *db, const char *dest)
 		    dst != NULL ? sqlite3_errmsg(dst) : "out of memory");
 		goto err1;
 	}
-	if ((b = sqlite3_backup_init(dst, "main", db->conn, "main")) == NULL) {
+	b = sqlite3_backup_init(dst, "main", db->conn, "main");
+	if (b == NULL) {
 		log_err(NULL, "%s: backup of %s: %s", dest, db->path,
 		    sqlite3_errmsg(dst));
 		goto err1;
@@ -868,7 +882,8 @@ int db_counts(struct db *db, struct db_counts *out)
 	int rc, i;
 
 	memset(out, 0, sizeof(*out));
-	if ((s = st_get(db, ST_COUNTS)) == NULL)
+	s = st_get(db, ST_COUNTS);
+	if (s == NULL)
 		return -1;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -884,7 +899,8 @@ int db_counts(struct db *db, struct db_counts *out)
 	if (rc != SQLITE_ROW)
 		return -1;
 
-	if ((s = st_get(db, ST_COUNT_STATES)) == NULL)
+	s = st_get(db, ST_COUNT_STATES);
+	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		col_text(s, 0, state, sizeof(state));
@@ -912,7 +928,8 @@ int db_run_start(struct db *db, time_t started_at, time_t as_of,
 		    mode != NULL ? mode : "");
 		return -1;
 	}
-	if ((s = st_get(db, ST_RUN_START)) == NULL)
+	s = st_get(db, ST_RUN_START);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, started_at);
 	b |= sqlite3_bind_int64(s, 2, as_of != 0 ? as_of : started_at);
@@ -929,7 +946,8 @@ int db_run_finish(struct db *db, const struct db_run *run)
 	sqlite3_stmt *s;
 	int b = 0;
 
-	if ((s = st_get(db, ST_RUN_FINISH)) == NULL)
+	s = st_get(db, ST_RUN_FINISH);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, run->id);
 	b |= sqlite3_bind_int64(
@@ -950,7 +968,8 @@ int db_run_last(struct db *db, const char *mode, struct db_run *out)
 	sqlite3_stmt *s;
 	int rc, found = -1;
 
-	if ((s = st_get(db, id)) == NULL)
+	s = st_get(db, id);
+	if (s == NULL)
 		return -1;
 	if (mode != NULL && bind_text(s, 1, mode) != SQLITE_OK) {
 		db_fail(db, "last run");
@@ -1000,7 +1019,8 @@ int db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 		log_err(pc->key, "%s: pool ARM id too long", db->path);
 		return -1;
 	}
-	if ((s = st_get(db, ST_POOL_SYNC)) == NULL)
+	s = st_get(db, ST_POOL_SYNC);
+	if (s == NULL)
 		return -1;
 	b |= bind_text(s, 1, pc->key);
 	b |= bind_text(s, 2, pc->subscription);
@@ -1030,7 +1050,8 @@ int db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 	sqlite3_stmt *s;
 	int b = 0;
 
-	if ((s = st_get(db, ST_POOL_LOCATION)) == NULL)
+	s = st_get(db, ST_POOL_LOCATION);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_opt(s, 2, location);
@@ -1043,7 +1064,8 @@ int db_pool_get(struct db *db, const char *key, struct db_pool *out)
 	sqlite3_stmt *s;
 	int rc, found = -1;
 
-	if ((s = st_get(db, ST_POOL_GET)) == NULL)
+	s = st_get(db, ST_POOL_GET);
+	if (s == NULL)
 		return -1;
 	if (bind_text(s, 1, key) != SQLITE_OK) {
 		db_fail(db, "get pool");
@@ -1126,7 +1148,8 @@ int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
 
 	if (provisioning_state == NULL || provisioning_state[0] == '\0')
 		provisioning_state = v == NULL ? "missing" : "unknown";
-	if ((s = st_get(db, ST_OBS_ADD)) == NULL)
+	s = st_get(db, ST_OBS_ADD);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_opt64(s, 2, run_id);
@@ -1142,7 +1165,8 @@ int db_observation_latest(
 	sqlite3_stmt *s;
 	int rc, found = -1;
 
-	if ((s = st_get(db, ST_OBS_LATEST)) == NULL)
+	s = st_get(db, ST_OBS_LATEST);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK) {
 		db_fail(db, "latest observation");
@@ -1202,7 +1226,8 @@ static int history_pool(struct db *db, int64_t pool_id, time_t since,
 	sqlite3_stmt *s;
 
 	if (changes_only) {
-		if ((s = st_get(db, ST_OBS_BEFORE)) == NULL)
+		s = st_get(db, ST_OBS_BEFORE);
+		if (s == NULL)
 			return -1;
 		if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
 		    sqlite3_bind_int64(s, 2, since) != SQLITE_OK)
@@ -1220,7 +1245,8 @@ static int history_pool(struct db *db, int64_t pool_id, time_t since,
 			return -1;
 	}
 
-	if ((s = st_get(db, ST_HISTORY)) == NULL)
+	s = st_get(db, ST_HISTORY);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, since) != SQLITE_OK) {
@@ -1269,7 +1295,8 @@ int db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
 	 * Every pool: one index-driven query per pool (pools are few), so the
 	 * "previous observation" of each pool is found the same way.
 	 */
-	if ((s = st_get(db, ST_POOL_IDS)) == NULL)
+	s = st_get(db, ST_POOL_IDS);
+	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -1359,7 +1386,8 @@ int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
 	sqlite3_stmt *s;
 	int b = 0, rc, got = 0;
 
-	if ((s = st_get(db, ST_SNAP_INTENT)) == NULL)
+	s = st_get(db, ST_SNAP_INTENT);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_text(s, 2, name);
@@ -1382,7 +1410,8 @@ int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
 		return 0;
 
 	/* The name is taken by a row that must not be reused: say which. */
-	if ((s = st_get(db, ST_SNAP_STATE_BY_NAME)) == NULL)
+	s = st_get(db, ST_SNAP_STATE_BY_NAME);
+	if (s == NULL)
 		return -1;
 	b = sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_text(s, 2, name);
@@ -1400,7 +1429,8 @@ int db_snapshot_set_active(
 	sqlite3_stmt *s;
 	int b = 0;
 
-	if ((s = st_get(db, ST_SNAP_ACTIVE)) == NULL)
+	s = st_get(db, ST_SNAP_ACTIVE);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= sqlite3_bind_int64(s, 2, created_at);
@@ -1420,7 +1450,8 @@ int db_snapshot_set_state(
 		    db->path, (long long)id, state != NULL ? state : "");
 		return -1;
 	}
-	if ((s = st_get(db, ST_SNAP_SET_STATE)) == NULL)
+	s = st_get(db, ST_SNAP_SET_STATE);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= bind_text(s, 2, state);
@@ -1434,7 +1465,8 @@ int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
 	sqlite3_stmt *s;
 	int b = 0;
 
-	if ((s = st_get(db, ST_SNAP_PINNED)) == NULL)
+	s = st_get(db, ST_SNAP_PINNED);
+	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= sqlite3_bind_int(s, 2, pinned != 0);
@@ -1454,7 +1486,8 @@ int db_snapshot_set_channel(
 	int b = 0;
 
 	if (channel == NULL || channel[0] == '\0') {
-		if ((s = st_get(db, ST_SNAP_DEMOTE)) == NULL)
+		s = st_get(db, ST_SNAP_DEMOTE);
+		if (s == NULL)
 			return -1;
 		b |= sqlite3_bind_int64(s, 1, id);
 		b |= sqlite3_bind_int64(s, 2, at);
@@ -1464,7 +1497,8 @@ int db_snapshot_set_channel(
 
 	if (st_run(db, ST_SAVEPOINT, "promote snapshot"))
 		return -1;
-	if ((s = st_get(db, ST_SNAP_DEMOTE_HOLDER)) == NULL)
+	s = st_get(db, ST_SNAP_DEMOTE_HOLDER);
+	if (s == NULL)
 		goto err;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= bind_text(s, 2, channel);
@@ -1473,7 +1507,8 @@ int db_snapshot_set_channel(
 	if (st_write(
 	        db, ST_SNAP_DEMOTE_HOLDER, s, b, "demote channel holder", 0))
 		goto err;
-	if ((s = st_get(db, ST_SNAP_PROMOTE)) == NULL)
+	s = st_get(db, ST_SNAP_PROMOTE);
+	if (s == NULL)
 		goto err;
 	b = sqlite3_bind_int64(s, 1, id);
 	b |= bind_text(s, 2, channel);
@@ -1493,7 +1528,8 @@ int db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
 {
 	sqlite3_stmt *s;
 
-	if ((s = st_get(db, ST_SNAP_GET)) == NULL)
+	s = st_get(db, ST_SNAP_GET);
+	if (s == NULL)
 		return -1;
 	return snap_one(db, ST_SNAP_GET, s, sqlite3_bind_int64(s, 1, id),
 	    "get snapshot", out);
@@ -1525,14 +1561,16 @@ int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 		if (found != 0)
 			return found;
 	}
-	if ((s = st_get(db, ST_SNAP_BY_ARM_ID)) == NULL)
+	s = st_get(db, ST_SNAP_BY_ARM_ID);
+	if (s == NULL)
 		return -1;
 	found = snap_one(db, ST_SNAP_BY_ARM_ID, s, bind_text(s, 1, ref),
 	    "find snapshot", out);
 	if (found != 0)
 		return found;
 
-	if ((s = st_get(db, ST_SNAP_BY_NAME)) == NULL)
+	s = st_get(db, ST_SNAP_BY_NAME);
+	if (s == NULL)
 		return -1;
 	if (bind_text(s, 1, ref) != SQLITE_OK) {
 		db_fail(db, "find snapshot");
@@ -1582,7 +1620,8 @@ int db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
 		    state != NULL ? ST_SNAP_LIST_POOL_STATE : ST_SNAP_LIST_POOL;
 	else
 		id = state != NULL ? ST_SNAP_LIST_STATE : ST_SNAP_LIST_ALL;
-	if ((s = st_get(db, id)) == NULL)
+	s = st_get(db, id);
+	if (s == NULL)
 		return -1;
 	if (pool_id != 0)
 		b |= sqlite3_bind_int64(s, 1, pool_id);
@@ -1631,7 +1670,8 @@ int db_snapshot_newest_active(
 {
 	sqlite3_stmt *s;
 
-	if ((s = st_get(db, ST_SNAP_NEWEST_ACTIVE)) == NULL)
+	s = st_get(db, ST_SNAP_NEWEST_ACTIVE);
+	if (s == NULL)
 		return -1;
 	return snap_one(db, ST_SNAP_NEWEST_ACTIVE, s,
 	    sqlite3_bind_int64(s, 1, pool_id), "newest active snapshot", out);
@@ -1643,7 +1683,8 @@ int db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
 	sqlite3_stmt *s;
 	int b;
 
-	if ((s = st_get(db, ST_SNAP_CHANNEL)) == NULL)
+	s = st_get(db, ST_SNAP_CHANNEL);
+	if (s == NULL)
 		return -1;
 	b = sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_text(s, 2, channel);
@@ -1663,7 +1704,8 @@ int db_snapshot_adopt(struct db *db, int64_t pool_id,
 		    s->name, state);
 		return -1;
 	}
-	if ((st = st_get(db, ST_SNAP_ADOPT)) == NULL)
+	st = st_get(db, ST_SNAP_ADOPT);
+	if (st == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(st, 1, pool_id);
 	b |= bind_text(st, 2, s->name);
@@ -1693,7 +1735,8 @@ int db_slot_taken(struct db *db, int64_t pool_id, time_t slot)
 	sqlite3_stmt *s;
 	int b, taken = -1;
 
-	if ((s = st_get(db, ST_SLOT_TAKEN)) == NULL)
+	s = st_get(db, ST_SLOT_TAKEN);
+	if (s == NULL)
 		return -1;
 	b = sqlite3_bind_int64(s, 1, pool_id);
 	b |= sqlite3_bind_int64(s, 2, slot);
@@ -1826,7 +1869,8 @@ int db_decision_add(struct db *db, const struct db_decision *d)
 		    d->action);
 		return -1;
 	}
-	if ((s = st_get(db, ST_DEC_ADD)) == NULL)
+	s = st_get(db, ST_DEC_ADD);
+	if (s == NULL)
 		return -1;
 	b |= bind_opt64(s, 1, d->run_id);
 	b |= sqlite3_bind_int64(s, 2, d->pool_id);
@@ -1846,7 +1890,8 @@ int db_decision_list(struct db *db, int64_t snapshot_id,
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	if ((s = st_get(db, ST_DEC_LIST)) == NULL)
+	s = st_get(db, ST_DEC_LIST);
+	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, snapshot_id) != SQLITE_OK) {
 		db_fail(db, "list decisions");
