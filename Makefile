@@ -63,13 +63,14 @@ E2E_SUPPORT_OBJS := $(E2E_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 E2E_SRCS := $(wildcard tests/e2e/test_*.c)
 E2E_BINS := $(E2E_SRCS:tests/e2e/%.c=$(BUILD)/tests/e2e/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
 
 AKSNAP := $(BUILD)/aksnap
 ARMEMU := $(BUILD)/armemu
 TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
 
 .PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo bench \
-	install uninstall clean format help
+	install uninstall clean format help fuzz
 
 all: $(AKSNAP) $(ARMEMU) links
 
@@ -123,8 +124,15 @@ $(BUILD)/tests/e2e/%: $(BUILD)/tests/e2e/%.o $(E2E_SUPPORT_OBJS) $(BUILD)/libaks
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(TEST_LIBS) -lpthread
 
-check: all $(TEST_BINS)
+# Fuzz targets replay their corpus (tests/sh/test_fuzz_regression.sh) with
+# tests/fuzz/driver.c as main; `make fuzz` runs them under libFuzzer.
+$(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(BUILD)/libaksnap.a
+	$(E) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lpthread
+
+check: all $(TEST_BINS) $(FUZZ_BINS)
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) \
+	  FUZZ_BIN_DIR=$(abspath $(BUILD)/tests/fuzz) \
 	  sh tests/run-tests.sh $(TEST_BINS) $(wildcard tests/sh/test_*.sh)
 
 check-unit: all $(UNIT_BINS)
@@ -140,6 +148,24 @@ check-valgrind: all $(TEST_BINS)
 	  AKSNAP_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 	  sh tests/run-tests.sh $(TEST_BINS)
+
+# Coverage-guided fuzzing (clang + libFuzzer; not part of check or CI):
+# every tests/fuzz/fuzz_*.c for FUZZ_SECONDS each, or only FUZZ_TARGETS
+# (e.g. "arm token").  See tests/fuzz/README.md.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TARGETS ?= $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+
+fuzz:
+	$(Q)command -v $(FUZZ_CC) >/dev/null 2>&1 || { \
+	  echo "aksnap: make fuzz needs clang and libFuzzer; run as root: apt-get install -y clang libclang-rt-14-dev" >&2; \
+	  exit 1; }
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SAN=1 \
+	  CFLAGS="-fsanitize=fuzzer-no-link -Wno-unknown-warning-option" $(FUZZ_BUILD)/libaksnap.a
+	$(Q)FUZZ_CC="$(FUZZ_CC)" FUZZ_SECONDS="$(FUZZ_SECONDS)" \
+	  FUZZ_CFLAGS="$(DEPS_CFLAGS)" FUZZ_LIBS="$(DEPS_LIBS) -lpthread" \
+	  sh tests/fuzz/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 demo: all
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/demo.sh
@@ -165,9 +191,9 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-san aksnap tests/armemu/armemu
+	rm -rf build build-san build-fuzz aksnap tests/armemu/armemu
 
 help:
-	@echo "targets: all check check-sanitize check-valgrind demo bench install uninstall clean deps format"
+	@echo "targets: all check check-sanitize check-valgrind fuzz demo bench install uninstall clean deps format"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -231,7 +231,135 @@ struct parse {
 	char *line;
 	size_t linecap;
 	int lineno;
+
+	/* Sections by kind and name, to find repeats in O(1). */
+	struct seen_set *sections;
 };
+
+/*
+ * A small open-addressing hash set of strings, each with a value (an
+ * index).  Repeats of sections and node pools are found with it, so that
+ * a configuration of 10,000 pools is checked in linear time, not in
+ * 10,000^2 comparisons.
+ */
+struct seen_set {
+	char **keys; /* cap slots, NULL when empty */
+	size_t *vals;
+	size_t cap, n;
+};
+
+static uint64_t seen_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void seen_free(struct seen_set *ss)
+{
+	if (ss == NULL)
+		return;
+	for (size_t i = 0; i < ss->cap; i++)
+		free(ss->keys[i]);
+	free(ss->keys);
+	free(ss->vals);
+	free(ss);
+}
+
+static int seen_grow(struct seen_set *ss)
+{
+	size_t ncap = ss->cap ? ss->cap * 2 : 64;
+	char **nk = calloc(ncap, sizeof(*nk));
+	size_t *nv = calloc(ncap, sizeof(*nv));
+
+	if (nk == NULL || nv == NULL) {
+		free(nk);
+		free(nv);
+		return -1;
+	}
+	for (size_t i = 0; i < ss->cap; i++) {
+		size_t j;
+
+		if (ss->keys[i] == NULL)
+			continue;
+		j = seen_hash(ss->keys[i]) & (ncap - 1);
+		while (nk[j] != NULL)
+			j = (j + 1) & (ncap - 1);
+		nk[j] = ss->keys[i];
+		nv[j] = ss->vals[i];
+	}
+	free(ss->keys);
+	free(ss->vals);
+	ss->keys = nk;
+	ss->vals = nv;
+	ss->cap = ncap;
+	return 0;
+}
+
+/*
+ * seen_add(ss, key, val, prev):
+ * Add ${key} with ${val}.  Return 0 when it was new, 1 when it was there
+ * already (its value in ${*prev}; nothing added), -1 on ENOMEM.
+ */
+static int seen_add(struct seen_set *ss, const char *key, size_t val,
+    size_t *prev)
+{
+	size_t j;
+
+	if ((ss->n + 1) * 2 > ss->cap && seen_grow(ss))
+		return -1;
+	j = seen_hash(key) & (ss->cap - 1);
+	while (ss->keys[j] != NULL) {
+		if (strcmp(ss->keys[j], key) == 0) {
+			*prev = ss->vals[j];
+			return 1;
+		}
+		j = (j + 1) & (ss->cap - 1);
+	}
+	ss->keys[j] = strdup(key);
+	if (ss->keys[j] == NULL)
+		return -1;
+	ss->vals[j] = val;
+	ss->n++;
+	return 0;
+}
+
+/* seen_find(ss, key, val): 1 with its value, or 0. */
+static int seen_find(const struct seen_set *ss, const char *key, size_t *val)
+{
+	size_t j;
+
+	if (ss->cap == 0)
+		return 0;
+	j = seen_hash(key) & (ss->cap - 1);
+	while (ss->keys[j] != NULL) {
+		if (strcmp(ss->keys[j], key) == 0) {
+			*val = ss->vals[j];
+			return 1;
+		}
+		j = (j + 1) & (ss->cap - 1);
+	}
+	return 0;
+}
+
+/* lower(dst, len, fmt, ...): the formatted text, lower-cased. */
+static void lower(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void lower(char *dst, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+	for (; *dst != '\0'; dst++)
+		*dst = (char)tolower((unsigned char)*dst);
+}
 
 static void perr(struct parse *p, int line, const struct section *s,
     const char *key, const char *fmt, ...)
@@ -937,16 +1065,29 @@ static void open_section(struct parse *p, const char *title)
 		util_strlcpy(s->name, name, sizeof(s->name));
 
 	/* Pool keys are typed on the command line: compare without case. */
-	for (size_t i = 0; i + 1 < p->nsects; i++) {
-		const struct section *o = &p->sects[i];
+	{
+		char key[80];
+		size_t first = 0;
+		int got;
 
-		if (o->kind == kind && strcasecmp(o->name, s->name) == 0) {
+		if (p->sections == NULL)
+			p->sections = calloc(1, sizeof(*p->sections));
+		if (p->sections == NULL) {
+			p->oom = 1;
+			return;
+		}
+		lower(key, sizeof(key), "%d:%s", (int)kind, s->name);
+		got = seen_add(p->sections, key, p->nsects - 1, &first);
+		if (got < 0) {
+			p->oom = 1;
+			return;
+		}
+		if (got == 1) {
 			perr(p, p->lineno, s, NULL,
 			    "section repeated (first on line %d); its keys "
 			    "are ignored",
-			    o->line);
+			    p->sects[first].line);
 			s->kind = SECT_IGNORED;
-			return;
 		}
 	}
 }
@@ -1172,6 +1313,7 @@ static int resolve(struct parse *p)
 	uint64_t keepmask = retention_mask();
 	size_t np = 0, nl = 0, ip, il;
 	size_t k_sub, k_pol, k_secret, k_cert, k_client, k_object, k_msi;
+	struct seen_set *policies = NULL, *nodepools = NULL;
 
 	k_sub = key_index("subscription", SCOPE_POOL);
 	k_pol = key_index("policy", SCOPE_POOL);
@@ -1255,6 +1397,17 @@ static int resolve(struct parse *p)
 	}
 	c->npolicies = ip;
 
+	policies = calloc(1, sizeof(*policies));
+	nodepools = calloc(1, sizeof(*nodepools));
+	if (policies == NULL || nodepools == NULL)
+		goto oom;
+	for (size_t i = 0; i < p->nsects; i++) {
+		size_t prev;
+
+		if (p->sects[i].kind == SECT_POLICY &&
+		    seen_add(policies, p->sects[i].name, i, &prev) < 0)
+			goto oom;
+	}
 	il = 0;
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
@@ -1288,12 +1441,10 @@ static int resolve(struct parse *p)
 
 		/* The policy: defaults < [policy:NAME] < the pool's keys. */
 		if (pc->policy_name[0] != '\0') {
-			for (size_t j = 0; j < p->nsects; j++) {
-				if (p->sects[j].kind == SECT_POLICY &&
-				    strcmp(p->sects[j].name, pc->policy_name) ==
-				        0)
-					ps = &p->sects[j];
-			}
+			size_t j;
+
+			if (seen_find(policies, pc->policy_name, &j))
+				ps = &p->sects[j];
 			if (ps == NULL)
 				perr(p, s->keyline[k_pol], s, "policy",
 				    "no [policy:%s] section", pc->policy_name);
@@ -1318,16 +1469,17 @@ static int resolve(struct parse *p)
 			    "min_keep are all 0");
 
 		/* ARM names are case-insensitive: one node pool, one entry. */
-		for (size_t j = 0; j + 1 < il; j++) {
-			const struct pool_conf *o = &c->pools[j];
+		if (pc->nodepool[0] != '\0') {
+			char key[300];
+			size_t j = 0;
+			int got;
 
-			if (pc->nodepool[0] != '\0' &&
-			    strcasecmp(o->subscription, pc->subscription) ==
-			        0 &&
-			    strcasecmp(o->resource_group, pc->resource_group) ==
-			        0 &&
-			    strcasecmp(o->cluster, pc->cluster) == 0 &&
-			    strcasecmp(o->nodepool, pc->nodepool) == 0) {
+			lower(key, sizeof(key), "%s/%s/%s/%s", pc->subscription,
+			    pc->resource_group, pc->cluster, pc->nodepool);
+			got = seen_add(nodepools, key, il - 1, &j);
+			if (got < 0)
+				goto oom;
+			if (got == 1)
 				perr(p,
 				    s->keyline[key_index(
 				        "nodepool", SCOPE_POOL)],
@@ -1335,15 +1487,17 @@ static int resolve(struct parse *p)
 				    "the same node pool as [pool:%s] (line "
 				    "%d); "
 				    "each node pool may be listed once",
-				    o->key, o->line);
-				break;
-			}
+				    c->pools[j].key, c->pools[j].line);
 		}
 	}
+	seen_free(policies);
+	seen_free(nodepools);
 	c->npools = il;
 	return 0;
 
 oom:
+	seen_free(policies);
+	seen_free(nodepools);
 	p->oom = 1;
 	return -1;
 }
@@ -1412,6 +1566,7 @@ done:
 	}
 	free(p.errs);
 	free(p.sects);
+	seen_free(p.sections);
 	if (p.nerrs > 0 || p.oom) {
 		config_free(p.c);
 		return -1;

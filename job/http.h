@@ -98,7 +98,10 @@ int http_do(struct http_client *c, const struct http_request *req,
 /*
  * http_batch(c, reqs, resps, n, max_inflight, done, ctx):
  * Perform ${n} requests concurrently (curl multi), at most ${max_inflight}
- * at a time, each with http_do's retry rules.  ${done}(ctx, i, rc) is
+ * at a time per throttle_key (the subscription; requests without a key
+ * share one bound) and at most 256 in all, each with http_do's retry
+ * rules.  A key answered 429 (or running low on
+ * x-ms-ratelimit-remaining-*) slows down alone.  ${done}(ctx, i, rc) is
  * called in the calling thread as request i finishes (rc as http_do's);
  * it may consume and free resps[i].  Return 0 (individual failures are
  * reported through done), or -1 if the batch could not run at all.
@@ -125,5 +128,16 @@ int64_t http_backoff_ms(const struct http_options *opts, int attempt,
     int64_t retry_after_ms, double rnd);
 int http_url_allowed(const char *url, int allow_plain, char *err,
     size_t errlen);
+
+/*
+ * http_redact(text, len, secrets, nsecrets):
+ * A malloc'd, NUL-terminated copy of ${text} (${len} bytes) in which
+ * "Authorization:" header values, "Bearer <token>", the values of JSON
+ * and form fields that hold secrets, and every occurrence of the non-empty
+ * strings in ${secrets} are replaced by "[redacted]".  NULL on ENOMEM.
+ * Every -vv trace goes through it.
+ */
+char *http_redact(const char *text, size_t len, const char *const *secrets,
+    size_t nsecrets);
 
 #endif

@@ -224,7 +224,7 @@ struct del {
 	struct prune_pool *p;
 	int64_t snap_id;
 	char name[64];
-	char url[1024];
+	char *url; /* malloc'd: a fleet may queue thousands */
 };
 
 struct del_ctx {
@@ -290,7 +290,7 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 	long long holders[MAX_HOLDERS];
 	int64_t hid[MAX_HOLDERS];
 	size_t n = 0, nh = 0;
-	char err[256], fp[128], reasons[RETENTION_REASONS_MAX];
+	char err[256], fp[128], reasons[RETENTION_REASONS_MAX], url[1024];
 	int rc = -1;
 
 	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &n))
@@ -361,16 +361,20 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 			*dels = nd;
 			*cap = ncap;
 		}
-		if (db_snapshot_set_state(ctx->db, list[i].id, "deleting",
-		    NULL))
+		arm_url(ctx->arm, list[i].arm_id, "", url, sizeof(url));
+		(*dels)[*ndels].url = strdup(url);
+		if ((*dels)[*ndels].url == NULL)
 			goto done;
+		if (db_snapshot_set_state(ctx->db, list[i].id, "deleting",
+		    NULL)) {
+			free((*dels)[*ndels].url);
+			goto done;
+		}
 		decide(ctx, p, list[i].id, "delete", "no rule keeps it", fp);
 		(*dels)[*ndels].p = p;
 		(*dels)[*ndels].snap_id = list[i].id;
 		util_strlcpy((*dels)[*ndels].name, list[i].name,
 		    sizeof((*dels)[*ndels].name));
-		arm_url(ctx->arm, list[i].arm_id, "", (*dels)[*ndels].url,
-		    sizeof((*dels)[*ndels].url));
 		(*ndels)++;
 	}
 	rc = 0;
@@ -435,6 +439,8 @@ prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n)
 		rc = -1;
 	}
 done:
+	for (size_t i = 0; i < ndels; i++)
+		free(dels[i].url);
 	free(resps);
 	free(reqs);
 	free(dels);

@@ -16,11 +16,22 @@
  *     update of the same snapshot, never a second one.
  * One pool's failure is recorded against that pool and never stops the
  * others; the exit code says whether any failed.
+ *
+ * Fleet scale (DESIGN.md, issue 7).  A run makes one GET per cluster, one
+ * PUT per snapshot, and nothing else on the way: the pools of a cluster
+ * share its GET, and each pool is planned -- and its intent written -- in
+ * the GET's callback, while the other GETs are still in flight, so the
+ * store's work overlaps the waits on ARM.  Memory is bounded by keeping
+ * per-pool state small (error texts are allocated only on failure) and by
+ * sending the PUTs, and running retention, in slices of a few thousand,
+ * each slice's buffers freed before the next; report lines are kept only
+ * when something will print them.
  */
 #include "job/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -46,26 +57,26 @@
 #define TAG_POOL "aksnap-pool"
 #define TAG_SLOT "aksnap-slot"
 
-/* What one pool goes through in a run. */
+/* What one pool goes through in a run.  Kept small: a fleet has thousands. */
 struct pool_run {
 	const struct pool_conf *pc;
 	struct schedule sched;
 	int64_t pool_id;
-	char arm_id[512];  /* the agent pool's ARM id */
 	char location[64]; /* the cluster's, from the observe GET */
 	int observed;
-	char observe_error[512];
+	char *observe_error; /* malloc'd when not observed, else NULL */
 	struct db_versions live;
 	char provisioning_state[32];
 	struct plan_result plan;
 	int have_newest;
-	struct db_snapshot newest;
-	int64_t snap_id;
-	char snap_arm_id[512];
+	struct db_versions newest; /* the newest active snapshot's */
+	char newest_name[64];
+	time_t newest_created_at;
+	int64_t snap_id; /* the intent's row; 0: none written */
 	int failed;
-	char error[512];
+	char *error; /* malloc'd when failed, else NULL */
 	int taken;
-	struct prune_pool pr; /* promotion and retention */
+	struct prune_pool *pr; /* promotion and retention: &run.prs[i] */
 	struct pool_run *next_in_cluster;
 };
 
@@ -85,13 +96,26 @@ struct run {
 	struct arm *arm;
 	struct pool_run *pools;
 	size_t npools;
+	struct prune_pool *prs; /* one per pool, contiguous for prune_retain */
+	struct pool_run **by_id; /* pools sorted by pool_id (reconcile) */
 	struct cluster_group *groups;
 	size_t ngroups;
 	struct db_run rec;
 	int64_t started_ms;
 	int pending_writes; /* outcomes written in the current transaction */
+	int write_failed;   /* a grouped commit failed: send nothing more */
 	int reached_arm;    /* at least one HTTP answer from ARM */
+	int dry;            /* plan only */
 };
+
+/*
+ * The PUTs (and retention's pools) go in slices: each slice's requests,
+ * bodies and answers (about 1.5 KB a PUT) are freed before the next, so a
+ * fleet's peak memory does not grow with it.  A slice costs one drained
+ * round trip at its end, a small price at this size.
+ */
+#define PUT_SLICE 4096
+#define RETAIN_SLICE 1024
 
 int
 run_lock(const struct config *cfg, int *fd)
@@ -180,8 +204,10 @@ write_flush(struct run *r, int force)
 	if (r->pending_writes == 0)
 		return;
 	if (force || ++r->pending_writes > 256) {
-		if (db_commit(r->db))
+		if (db_commit(r->db)) {
 			db_rollback(r->db);
+			r->write_failed = 1;
+		}
 		r->pending_writes = 0;
 	}
 }
@@ -203,11 +229,33 @@ record_decision(struct run *r, struct pool_run *p, int64_t snap_id,
 	(void)db_decision_add(r->db, &d);
 }
 
+/* The pool failed: ${fmt} with one string.  The first failure's text stays. */
 static void
 pool_fail(struct pool_run *p, const char *fmt, const char *what)
 {
 	p->failed = 1;
-	snprintf(p->error, sizeof(p->error), fmt, what);
+	if (p->error == NULL && asprintf(&p->error, fmt, what) < 0)
+		p->error = NULL;
+}
+
+/* Why the pool was not observed (a malloc'd copy; the first one stays). */
+static void
+set_observe_error(struct pool_run *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->observe_error != NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&p->observe_error, fmt, ap) < 0)
+		p->observe_error = NULL;
+	va_end(ap);
+}
+
+static const char *
+pool_error(const struct pool_run *p)
+{
+	return p->error != NULL ? p->error : "failed";
 }
 
 static void
@@ -272,7 +320,8 @@ select_pools(struct run *r)
 		}
 	}
 	r->pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->pools));
-	if (r->pools == NULL)
+	r->prs = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->prs));
+	if (r->pools == NULL || r->prs == NULL)
 		return -1;
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct pool_conf *pc = &cfg->pools[i];
@@ -285,17 +334,16 @@ select_pools(struct run *r)
 				wanted = 1;
 		if (!wanted)
 			continue;
-		p = &r->pools[n++];
+		p = &r->pools[n];
 		p->pc = pc;
-		p->pr.pc = pc;
+		p->pr = &r->prs[n++];
+		p->pr->pc = pc;
 		if (schedule_parse(pc->policy.schedule, &p->sched, err,
 		    sizeof(err))) {
 			/* config_load validated it; this cannot happen. */
 			log_err(pc->key, "schedule: %s", err);
 			return -1;
 		}
-		arm_agent_pool_id(pc->subscription, pc->resource_group,
-		    pc->cluster, pc->nodepool, p->arm_id, sizeof(p->arm_id));
 	}
 	r->npools = n;
 	return 0;
@@ -326,14 +374,21 @@ group_pools(struct run *r)
 	if (r->npools == 0)
 		return 0;
 	v = calloc(r->npools, sizeof(*v));
-	r->groups = calloc(r->npools, sizeof(*r->groups));
-	if (v == NULL || r->groups == NULL) {
-		free(v);
+	if (v == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < r->npools; i++)
 		v[i] = &r->pools[i];
 	qsort(v, r->npools, sizeof(*v), group_cmp);
+	/* A group holds a URL: allocate one per cluster, not per pool. */
+	for (size_t i = 0; i < r->npools; i++)
+		if (i == 0 || group_cmp(&v[i - 1], &v[i]) != 0)
+			g++;
+	r->groups = calloc(g, sizeof(*r->groups));
+	if (r->groups == NULL) {
+		free(v);
+		return -1;
+	}
+	g = 0;
 	for (size_t i = 0; i < r->npools; i++) {
 		if (i == 0 || group_cmp(&v[i - 1], &v[i]) != 0) {
 			struct cluster_group *cg = &r->groups[g++];
@@ -353,6 +408,36 @@ group_pools(struct run *r)
 	return 0;
 }
 
+static void
+set_newest(struct pool_run *p, const struct db_snapshot *s)
+{
+	p->have_newest = 1;
+	p->newest = s->v;
+	util_strlcpy(p->newest_name, s->name, sizeof(p->newest_name));
+	p->newest_created_at = s->created_at;
+}
+
+static int
+pool_id_cmp(const void *a, const void *b)
+{
+	const struct pool_run *const *x = a, *const *y = b;
+
+	return (*x)->pool_id < (*y)->pool_id ? -1
+	    : (*x)->pool_id > (*y)->pool_id  ? 1
+					     : 0;
+}
+
+static struct pool_run *
+pool_by_id(struct run *r, int64_t id)
+{
+	struct pool_run key, *kp = &key, **hit;
+
+	key.pool_id = id;
+	hit = bsearch(&kp, r->by_id, r->npools, sizeof(*r->by_id),
+	    pool_id_cmp);
+	return hit != NULL ? *hit : NULL;
+}
+
 static int
 sync_pools(struct run *r)
 {
@@ -360,17 +445,28 @@ sync_pools(struct run *r)
 		return -1;
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
+		struct db_snapshot newest;
 		int got;
 
 		if (db_pool_sync(r->db, p->pc, &p->pool_id))
 			goto fail;
-		p->pr.pool_id = p->pool_id;
-		got = db_snapshot_newest_active(r->db, p->pool_id, &p->newest);
+		p->pr->pool_id = p->pool_id;
+		got = db_snapshot_newest_active(r->db, p->pool_id, &newest);
 		if (got < 0)
 			goto fail;
-		p->have_newest = got;
+		if (got)
+			set_newest(p, &newest);
 	}
-	return db_commit(r->db);
+	if (db_commit(r->db))
+		return -1;
+	/* reconcile finds a row's pool by its id. */
+	r->by_id = calloc(r->npools ? r->npools : 1, sizeof(*r->by_id));
+	if (r->by_id == NULL)
+		return -1;
+	for (size_t i = 0; i < r->npools; i++)
+		r->by_id[i] = &r->pools[i];
+	qsort(r->by_id, r->npools, sizeof(*r->by_id), pool_id_cmp);
+	return 0;
 fail:
 	db_rollback(r->db);
 	return -1;
@@ -378,85 +474,77 @@ fail:
 
 /* ---- reconcile ---- */
 
+/* Settle one row left "creating" (k = 0) or "deleting" (k = 1). */
+static int
+reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s,
+    size_t k)
+{
+	struct arm_snapshot got;
+	struct arm_error e;
+	char why[600];
+
+	if (arm_snapshot_get(r->arm, p->pc->key, s->arm_id, &got, &e) == 0) {
+		struct db_versions v;
+
+		r->reached_arm = 1;
+		versions_from_snapshot(&got, &v);
+		/* A delete that never reached ARM: back to retention's care. */
+		if (db_snapshot_set_active(r->db, s->id,
+		    got.created_at ? got.created_at : s->created_at, &v) == 0)
+			log_info(p->pc->key, "%s: settled as active (left %s "
+			    "by an earlier run)", s->name, s->state);
+		if (!p->have_newest || got.created_at > p->newest_created_at) {
+			struct db_snapshot now;
+
+			if (db_snapshot_get(r->db, s->id, &now) == 1)
+				set_newest(p, &now);
+		}
+		return 0;
+	}
+	if (e.status == 404) {
+		const char *to = k == 0 ? "failed" : "deleted";
+
+		r->reached_arm = 1;
+		snprintf(why, sizeof(why), "not found in Azure after an "
+		    "interrupted run (404, x-ms-request-id %s)", e.request_id);
+		(void)db_snapshot_set_state(r->db, s->id, to,
+		    k == 0 ? why : NULL);
+		log_info(p->pc->key, "%s: settled as %s (left %s by an "
+		    "earlier run)", s->name, to, s->state);
+		return 0;
+	}
+	/* Still unknown: leave it for the next run. */
+	if (e.status != 0)
+		r->reached_arm = 1;
+	return 1;
+}
+
 /*
  * A previous run died between writing an intent and recording its
  * outcome.  Ask Azure what became of each such snapshot and settle the
- * row: that is all a crash can leave behind.
+ * row: that is all a crash can leave behind.  The store is asked once per
+ * state (its partial index holds only such rows), not once per pool.
  */
 static int
 reconcile(struct run *r)
 {
+	static const char *const states[] = {"creating", "deleting"};
 	int unsettled = 0;
 
-	for (size_t i = 0; i < r->npools; i++) {
-		struct pool_run *p = &r->pools[i];
-		static const char *const states[] = {"creating", "deleting"};
+	for (size_t k = 0; k < 2; k++) {
+		struct db_snapshot *list = NULL;
+		size_t n = 0;
 
-		for (size_t k = 0; k < 2; k++) {
-			struct db_snapshot *list = NULL;
-			size_t n = 0;
+		if (db_snapshot_list(r->db, 0, states[k], &list, &n))
+			return -1;
+		for (size_t j = 0; j < n; j++) {
+			struct pool_run *p = pool_by_id(r, list[j].pool_id);
 
-			if (db_snapshot_list(r->db, p->pool_id, states[k],
-			    &list, &n))
-				return -1;
-			for (size_t j = 0; j < n; j++) {
-				struct db_snapshot *s = &list[j];
-				struct arm_snapshot got;
-				struct arm_error e;
-				char why[600];
-
-				if (arm_snapshot_get(r->arm, p->pc->key,
-				    s->arm_id, &got, &e) == 0) {
-					struct db_versions v;
-
-					r->reached_arm = 1;
-					versions_from_snapshot(&got, &v);
-					/* A delete that never reached ARM:
-					 * back to retention's care. */
-					if (db_snapshot_set_active(r->db, s->id,
-					    got.created_at ? got.created_at
-							   : s->created_at,
-					    &v) == 0)
-						log_info(p->pc->key,
-						    "%s: settled as active "
-						    "(left %s by an earlier "
-						    "run)",
-						    s->name, s->state);
-					if (!p->have_newest ||
-					    got.created_at >
-						p->newest.created_at) {
-						(void)db_snapshot_get(r->db,
-						    s->id, &p->newest);
-						p->have_newest = 1;
-					}
-					continue;
-				}
-				if (e.status == 404) {
-					const char *to = k == 0 ? "failed"
-								: "deleted";
-
-					r->reached_arm = 1;
-					snprintf(why, sizeof(why),
-					    "not found in Azure after an "
-					    "interrupted run (404, "
-					    "x-ms-request-id %s)",
-					    e.request_id);
-					(void)db_snapshot_set_state(r->db,
-					    s->id, to,
-					    k == 0 ? why : NULL);
-					log_info(p->pc->key,
-					    "%s: settled as %s (left %s by "
-					    "an earlier run)",
-					    s->name, to, s->state);
-					continue;
-				}
-				/* Still unknown: leave it for the next run. */
-				if (e.status != 0)
-					r->reached_arm = 1;
-				unsettled++;
-			}
-			free(list);
+			/* Pools not in this run wait for a run that has them. */
+			if (p != NULL)
+				unsettled += reconcile_one(r, p, &list[j], k);
 		}
+		free(list);
 	}
 	if (unsettled > 0)
 		log_warn(NULL, "%d snapshot(s) left by an earlier run could "
@@ -464,7 +552,7 @@ reconcile(struct run *r)
 	return 0;
 }
 
-/* ---- observe ---- */
+/* ---- observe: one cluster's answer ---- */
 
 static void
 observe_group(struct run *r, struct cluster_group *cg,
@@ -487,8 +575,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 		    p = p->next_in_cluster) {
 			arm_log_failure(p->pc->key, "GET", cg->url, &e);
 			if (e.status == 404) {
-				snprintf(p->observe_error,
-				    sizeof(p->observe_error),
+				set_observe_error(p,
 				    "cluster %s not found (%s)",
 				    p->pc->cluster, why);
 				/* The cluster is gone: that is an
@@ -497,9 +584,8 @@ observe_group(struct run *r, struct cluster_group *cg,
 				    p->pool_id, r->opts->as_of, NULL,
 				    "missing");
 			} else {
-				snprintf(p->observe_error,
-				    sizeof(p->observe_error),
-				    "GET cluster %s: %s", p->pc->cluster, why);
+				set_observe_error(p, "GET cluster %s: %s",
+				    p->pc->cluster, why);
 			}
 		}
 		return;
@@ -511,8 +597,8 @@ observe_group(struct run *r, struct cluster_group *cg,
 		    cg->url, err, resp->request_id);
 		for (struct pool_run *p = cg->first; p != NULL;
 		    p = p->next_in_cluster)
-			snprintf(p->observe_error, sizeof(p->observe_error),
-			    "unreadable cluster answer: %s", err);
+			set_observe_error(p, "unreadable cluster answer: %s",
+			    err);
 		return;
 	}
 	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster) {
@@ -524,7 +610,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 		util_strlcpy(p->location, cl.location, sizeof(p->location));
 		(void)db_pool_set_location(r->db, p->pool_id, cl.location);
 		if (ap == NULL) {
-			snprintf(p->observe_error, sizeof(p->observe_error),
+			set_observe_error(p,
 			    "node pool %s not found in cluster %s",
 			    p->pc->nodepool, p->pc->cluster);
 			log_err(p->pc->key, "%s", p->observe_error);
@@ -543,24 +629,113 @@ observe_group(struct run *r, struct cluster_group *cg,
 	arm_cluster_free(&cl);
 }
 
+/* ---- plan ---- */
+
+/* Decide what pool ${p} needs in this slot.  0, or -1 on a store error. */
+static int
+plan_pool(struct run *r, struct pool_run *p)
+{
+	struct plan_input in;
+	char err[256];
+	int taken;
+
+	memset(&in, 0, sizeof(in));
+	in.pool = p->pc;
+	in.force = (r->opts->mode == RUN_SNAPSHOT);
+	if (plan_slot(&p->sched, r->cfg->timezone, r->opts->as_of, in.force,
+	    &in.slot, err, sizeof(err))) {
+		p->plan.action = PLAN_FAIL;
+		util_strlcpy(p->plan.reason, err, sizeof(p->plan.reason));
+		return 0;
+	}
+	taken = db_slot_taken(r->db, p->pool_id, in.slot);
+	if (taken < 0)
+		return -1;
+	in.slot_taken = taken;
+	in.observed = p->observed;
+	in.observe_error = p->observe_error;
+	in.live = p->live;
+	in.have_newest = p->have_newest;
+	if (p->have_newest) {
+		in.newest = p->newest;
+		in.newest_name = p->newest_name;
+	}
+	plan_decide(&in, r->cfg->name_prefix, &p->plan);
+	return 0;
+}
+
+/*
+ * Write what the plan of an observed pool needs before anything is sent:
+ * a skip decision, or a create decision with its intent (the snapshot row
+ * in state creating).  Failures are the pool's.
+ */
+static void
+record_plan(struct run *r, struct pool_run *p)
+{
+	char arm_id[512];
+
+	if (p->plan.action == PLAN_SKIP) {
+		record_decision(r, p, 0, p->plan.slot, "skip", p->plan.reason);
+		r->rec.skipped++;
+		return;
+	}
+	if (p->plan.action != PLAN_CREATE)
+		return;
+	if (p->location[0] == '\0') {
+		pool_fail(p, "%s", "cluster location unknown");
+		return;
+	}
+	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
+	    p->plan.name, arm_id, sizeof(arm_id));
+	if (db_snapshot_intent(r->db, p->pool_id, p->plan.name, arm_id,
+	    p->plan.slot, r->opts->as_of, &p->snap_id)) {
+		p->snap_id = 0;
+		pool_fail(p, "could not record the intent to create %s (see "
+		    "the log)", p->plan.name);
+		return;
+	}
+	record_decision(r, p, p->snap_id, p->plan.slot, "create",
+	    p->plan.reason);
+}
+
+/* ---- observe: every cluster ---- */
+
 struct batch_ctx {
 	struct run *r;
 	struct http_response *resps;
-	size_t *index; /* request i -> group or pool index */
 };
 
+/*
+ * One cluster answered: record what its pools run, plan them, and write
+ * their decisions and intents now, while the other GETs are in flight.
+ */
 static void
 observe_done(void *vctx, size_t i, int rc)
 {
 	struct batch_ctx *ctx = vctx;
 	struct run *r = ctx->r;
+	struct cluster_group *cg = &r->groups[i];
 
 	write_begin(r);
-	observe_group(r, &r->groups[i], &ctx->resps[i], rc);
-	write_flush(r, 0);
+	observe_group(r, cg, &ctx->resps[i], rc);
 	http_response_free(&ctx->resps[i]);
+	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster) {
+		if (plan_pool(r, p) != 0) {
+			r->write_failed = 1;
+			continue;
+		}
+		/* Unobserved pools are recorded once ARM is known to answer. */
+		if (!r->dry && p->observed)
+			record_plan(r, p);
+	}
+	write_flush(r, 0);
 }
 
+/*
+ * One GET per cluster, concurrently; each answer observes, plans and
+ * records its pools.  0, or -1 when the batch could not run or the store
+ * failed (then nothing may be sent: intents may be missing).
+ */
 static int
 observe(struct run *r)
 {
@@ -588,51 +763,17 @@ observe(struct run *r)
 	}
 	ctx.r = r;
 	ctx.resps = resps;
-	ctx.index = NULL;
 	rc = http_batch(r->http, reqs, resps, r->ngroups,
 	    r->cfg->max_parallel, observe_done, &ctx);
 	write_flush(r, 1);
 	free(reqs);
 	free(resps);
-	return rc;
-}
-
-/* ---- plan ---- */
-
-static int
-plan(struct run *r)
-{
-	for (size_t i = 0; i < r->npools; i++) {
-		struct pool_run *p = &r->pools[i];
-		struct plan_input in;
-		char err[256];
-		int taken;
-
-		memset(&in, 0, sizeof(in));
-		in.pool = p->pc;
-		in.force = (r->opts->mode == RUN_SNAPSHOT);
-		if (plan_slot(&p->sched, r->cfg->timezone, r->opts->as_of,
-		    in.force, &in.slot, err, sizeof(err))) {
-			p->plan.action = PLAN_FAIL;
-			util_strlcpy(p->plan.reason, err,
-			    sizeof(p->plan.reason));
-			continue;
-		}
-		taken = db_slot_taken(r->db, p->pool_id, in.slot);
-		if (taken < 0)
-			return -1;
-		in.slot_taken = taken;
-		in.observed = p->observed;
-		in.observe_error = p->observe_error;
-		in.live = p->live;
-		in.have_newest = p->have_newest;
-		if (p->have_newest) {
-			in.newest = p->newest.v;
-			in.newest_name = p->newest.name;
-		}
-		plan_decide(&in, r->cfg->name_prefix, &p->plan);
+	if (rc == 0 && r->write_failed) {
+		log_err(NULL, "the store failed while planning (see above); "
+		    "nothing is sent to Azure this run");
+		rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 /* ---- apply ---- */
@@ -702,118 +843,110 @@ out:
 	http_response_free(resp);
 }
 
+/* Build the PUT of pool ${p} into reqs[n] (body and URL malloc'd). */
 static int
-apply_creates(struct run *r)
+put_request(struct run *r, struct pool_run *p, struct http_request *req,
+    char **body, char **url)
 {
-	struct http_request *reqs = NULL;
-	struct http_response *resps = NULL;
-	struct pool_run **who = NULL;
-	char **bodies = NULL, **urls = NULL;
-	size_t n = 0, cap = r->npools;
+	struct arm_tag tags[3];
+	char slot[32], pool_id[512], snap_id[512], u[1024];
+
+	arm_agent_pool_id(p->pc->subscription, p->pc->resource_group,
+	    p->pc->cluster, p->pc->nodepool, pool_id, sizeof(pool_id));
+	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
+	    p->plan.name, snap_id, sizeof(snap_id));
+	util_format_time(p->plan.slot, slot, sizeof(slot));
+	memset(tags, 0, sizeof(tags));
+	util_strlcpy(tags[0].key, TAG_MANAGED, sizeof(tags[0].key));
+	util_strlcpy(tags[0].value, "true", sizeof(tags[0].value));
+	util_strlcpy(tags[1].key, TAG_POOL, sizeof(tags[1].key));
+	util_strlcpy(tags[1].value, p->pc->key, sizeof(tags[1].value));
+	util_strlcpy(tags[2].key, TAG_SLOT, sizeof(tags[2].key));
+	util_strlcpy(tags[2].value, slot, sizeof(tags[2].value));
+	*body = arm_snapshot_put_body(p->location, pool_id, tags, 3);
+	arm_url(r->arm, snap_id, "", u, sizeof(u));
+	*url = strdup(u);
+	if (*body == NULL || *url == NULL)
+		return -1;
+	req->method = "PUT";
+	req->url = *url;
+	req->body = *body;
+	req->auth = 1;
+	req->context = p->pc->key;
+	req->throttle_key = p->pc->subscription;
+	return 0;
+}
+
+/* PUT the ${n} snapshots of ${who}, concurrently.  0 or -1. */
+static int
+put_slice(struct run *r, struct pool_run **who, size_t n)
+{
+	struct http_request *reqs;
+	struct http_response *resps;
+	char **bodies, **urls;
 	struct put_ctx ctx;
 	int rc = -1;
 
-	if (cap == 0)
-		return 0;
-	reqs = calloc(cap, sizeof(*reqs));
-	resps = calloc(cap, sizeof(*resps));
-	who = calloc(cap, sizeof(*who));
-	bodies = calloc(cap, sizeof(*bodies));
-	urls = calloc(cap, sizeof(*urls));
-	if (!reqs || !resps || !who || !bodies || !urls)
+	reqs = calloc(n, sizeof(*reqs));
+	resps = calloc(n, sizeof(*resps));
+	bodies = calloc(n, sizeof(*bodies));
+	urls = calloc(n, sizeof(*urls));
+	if (!reqs || !resps || !bodies || !urls)
 		goto done;
-
-	/* 1. Intents first, committed, before any PUT leaves. */
-	if (db_begin(r->db))
-		goto done;
-	for (size_t i = 0; i < r->npools; i++) {
-		struct pool_run *p = &r->pools[i];
-		struct arm_tag tags[3];
-		char slot[32];
-
-		if (p->plan.action != PLAN_CREATE)
-			continue;
-		if (p->location[0] == '\0') {
-			pool_fail(p, "%s", "cluster location unknown");
-			continue;
-		}
-		arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
-		    p->plan.name, p->snap_arm_id, sizeof(p->snap_arm_id));
-		if (db_snapshot_intent(r->db, p->pool_id, p->plan.name,
-		    p->snap_arm_id, p->plan.slot, r->opts->as_of, &p->snap_id)) {
-			db_rollback(r->db);
+	for (size_t i = 0; i < n; i++) {
+		if (put_request(r, who[i], &reqs[i], &bodies[i], &urls[i]))
 			goto done;
-		}
-		record_decision(r, p, p->snap_id, p->plan.slot, "create",
-		    p->plan.reason);
-		util_format_time(p->plan.slot, slot, sizeof(slot));
-		memset(tags, 0, sizeof(tags));
-		util_strlcpy(tags[0].key, TAG_MANAGED, sizeof(tags[0].key));
-		util_strlcpy(tags[0].value, "true", sizeof(tags[0].value));
-		util_strlcpy(tags[1].key, TAG_POOL, sizeof(tags[1].key));
-		util_strlcpy(tags[1].value, p->pc->key, sizeof(tags[1].value));
-		util_strlcpy(tags[2].key, TAG_SLOT, sizeof(tags[2].key));
-		util_strlcpy(tags[2].value, slot, sizeof(tags[2].value));
-		bodies[n] = arm_snapshot_put_body(p->location, p->arm_id, tags,
-		    3);
-		urls[n] = malloc(1024);
-		if (bodies[n] == NULL || urls[n] == NULL) {
-			db_rollback(r->db);
-			goto done;
-		}
-		arm_url(r->arm, p->snap_arm_id, "", urls[n], 1024);
-		reqs[n].method = "PUT";
-		reqs[n].url = urls[n];
-		reqs[n].body = bodies[n];
-		reqs[n].auth = 1;
-		reqs[n].context = p->pc->key;
-		reqs[n].throttle_key = p->pc->subscription;
-		http_response_init(&resps[n]);
-		who[n] = p;
-		n++;
+		http_response_init(&resps[i]);
 	}
-	if (db_commit(r->db))
-		goto done;
-
-	/* 2. The PUTs, concurrently; outcomes recorded as they land. */
 	ctx.r = r;
 	ctx.who = who;
 	ctx.resps = resps;
 	ctx.urls = urls;
-	if (n > 0 && http_batch(r->http, reqs, resps, n, r->cfg->max_parallel,
-	    put_done, &ctx))
+	if (http_batch(r->http, reqs, resps, n, r->cfg->max_parallel, put_done,
+	    &ctx))
 		goto done;
 	write_flush(r, 1);
 	rc = 0;
 done:
-	for (size_t i = 0; i < cap && bodies != NULL; i++) {
+	for (size_t i = 0; i < n && bodies != NULL && urls != NULL; i++) {
 		free(bodies[i]);
-		if (urls != NULL)
-			free(urls[i]);
+		free(urls[i]);
 	}
 	free(bodies);
 	free(urls);
-	free(who);
 	free(resps);
 	free(reqs);
 	return rc;
 }
 
+/*
+ * The PUTs of every pool whose intent observe() committed, concurrently,
+ * in slices of PUT_SLICE; outcomes recorded as they land.  0 or -1.
+ */
 static int
-apply_skips(struct run *r)
+apply_creates(struct run *r)
 {
-	if (db_begin(r->db))
+	struct pool_run **who;
+	size_t n = 0;
+	int rc = 0;
+
+	if (r->write_failed)
+		return -1; /* intents may be missing: observe() said so */
+	who = calloc(PUT_SLICE, sizeof(*who));
+	if (who == NULL)
 		return -1;
-	for (size_t i = 0; i < r->npools; i++) {
+	for (size_t i = 0; i < r->npools && rc == 0; i++) {
 		struct pool_run *p = &r->pools[i];
 
-		if (p->plan.action == PLAN_SKIP) {
-			record_decision(r, p, 0, p->plan.slot, "skip",
-			    p->plan.reason);
-			r->rec.skipped++;
+		if (p->plan.action == PLAN_CREATE && p->snap_id != 0)
+			who[n++] = p;
+		if (n == PUT_SLICE || (n > 0 && i + 1 == r->npools)) {
+			rc = put_slice(r, who, n);
+			n = 0;
 		}
 	}
-	return db_commit(r->db);
+	free(who);
+	return rc;
 }
 
 /* ---- report ---- */
@@ -878,10 +1011,10 @@ print_plan(const struct run *r)
 							  : "unchanged"));
 				if (p->failed)
 					json_object_set_new(o, "error",
-					    json_string(p->error));
+					    json_string(pool_error(p)));
 			}
 			json_object_set_new(o, "snapshots",
-			    lines_json(&p->pr));
+			    lines_json(p->pr));
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(doc, "pools", arr);
@@ -910,7 +1043,8 @@ print_plan(const struct run *r)
 
 		if (!dry && p->failed) {
 			printf("%-24s %-8s %-52s %s\n", key, "FAILED",
-			    p->plan.name[0] ? p->plan.name : "-", p->error);
+			    p->plan.name[0] ? p->plan.name : "-",
+			    pool_error(p));
 			key = "";
 		} else if (!prune_only) {
 			printf("%-24s %-8s %-52s %s\n", key, action,
@@ -918,8 +1052,8 @@ print_plan(const struct run *r)
 			    p->plan.reason);
 			key = "";
 		}
-		for (size_t j = 0; j < p->pr.nlines; j++) {
-			const struct prune_line *l = &p->pr.lines[j];
+		for (size_t j = 0; j < p->pr->nlines; j++) {
+			const struct prune_line *l = &p->pr->lines[j];
 
 			/* A run reports what it changed; keeps are for plan,
 			 * prune --dry-run and -v. */
@@ -945,14 +1079,10 @@ count_failures(struct run *r)
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
 
-		if (p->plan.action == PLAN_FAIL && !p->failed) {
-			p->failed = 1;
-			util_strlcpy(p->error, p->plan.reason, sizeof(p->error));
-		}
-		if (p->pr.failed && !p->failed) {
-			p->failed = 1;
-			util_strlcpy(p->error, p->pr.error, sizeof(p->error));
-		}
+		if (p->plan.action == PLAN_FAIL && !p->failed)
+			pool_fail(p, "%s", p->plan.reason);
+		if (p->pr->failed && !p->failed)
+			pool_fail(p, "%s", p->pr->error);
 		if (p->failed)
 			r->rec.failed++;
 	}
@@ -960,13 +1090,15 @@ count_failures(struct run *r)
 
 /*
  * Promotion, then retention (DESIGN.md section 6: a snapshot that has just
- * soaked is never pruned by the same run).
+ * soaked is never pruned by the same run).  Retention goes RETAIN_SLICE
+ * pools at a time; the report lines of a slice are dropped at once when
+ * nothing will print them (a plain run without -v or --json).
  */
 static int
 promote_and_retain(struct run *r)
 {
 	struct prune_ctx pc;
-	struct prune_pool *pp;
+	int want_lines = r->dry || r->opts->json || log_verbosity() > 0;
 	int rc = 0;
 
 	memset(&pc, 0, sizeof(pc));
@@ -976,25 +1108,25 @@ promote_and_retain(struct run *r)
 	pc.http = r->http;
 	pc.run_id = r->rec.id;
 	pc.as_of = r->opts->as_of;
-	pc.dry_run = (r->opts->mode == RUN_DRY || r->opts->dry_run);
+	pc.dry_run = r->dry;
 	if (r->opts->mode != RUN_PRUNE) {
 		for (size_t i = 0; i < r->npools; i++)
-			if (prune_promote(&pc, &r->pools[i].pr))
+			if (prune_promote(&pc, r->pools[i].pr))
 				return -1;
 	}
-	pp = calloc(r->npools ? r->npools : 1, sizeof(*pp));
-	if (pp == NULL)
-		return -1;
-	/* prune_retain wants a contiguous array: lend it the pools' state. */
-	for (size_t i = 0; i < r->npools; i++)
-		pp[i] = r->pools[i].pr;
-	rc = prune_retain(&pc, pp, r->npools);
-	for (size_t i = 0; i < r->npools; i++) {
-		r->pools[i].pr = pp[i];
-		r->rec.deleted += pp[i].deleted;
-		r->rec.promoted += pp[i].promoted;
+	for (size_t i = 0; i < r->npools && rc == 0; i += RETAIN_SLICE) {
+		size_t n = r->npools - i;
+
+		if (n > RETAIN_SLICE)
+			n = RETAIN_SLICE;
+		rc = prune_retain(&pc, r->prs + i, n);
+		for (size_t k = i; k < i + n; k++) {
+			r->rec.deleted += r->prs[k].deleted;
+			r->rec.promoted += r->prs[k].promoted;
+			if (!want_lines)
+				prune_pool_clear(&r->prs[k]);
+		}
 	}
-	free(pp);
 	return rc;
 }
 
@@ -1049,6 +1181,7 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	r.cfg = cfg;
 	r.opts = opts;
 	r.started_ms = util_monotonic_ms();
+	r.dry = dry;
 	r.rec.exit_code = -1;
 	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
@@ -1091,11 +1224,10 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 			rc = EXIT_TEMP;
 			goto finish;
 		}
-		if (plan(&r))
-			goto finish;
+		/* observe() planned each pool as its cluster answered. */
 		if (!dry) {
 			record_plan_failures(&r);
-			if (apply_skips(&r) || apply_creates(&r))
+			if (apply_creates(&r))
 				goto finish;
 		}
 	}
@@ -1118,8 +1250,13 @@ out:
 	db_close(r.db);
 	if (lockfd >= 0)
 		close(lockfd);
-	for (size_t i = 0; i < r.npools; i++)
-		prune_pool_clear(&r.pools[i].pr);
+	for (size_t i = 0; i < r.npools; i++) {
+		free(r.pools[i].observe_error);
+		free(r.pools[i].error);
+		prune_pool_clear(&r.prs[i]);
+	}
+	free(r.by_id);
+	free(r.prs);
 	free(r.groups);
 	free(r.pools);
 	return rc;

@@ -201,19 +201,38 @@ static void first_line(const char *s, size_t max, char *out, size_t outlen)
  * Parsing
  */
 
-/* A JSON number or numeric string (IMDS sends numbers as strings). */
+/*
+ * Seconds (expires_in) and instants (expires_on) beyond 9999-12-31 are
+ * refused: a hostile or broken endpoint's 1e300 or INT64_MAX would
+ * otherwise overflow "now + expires_in" and "expires_on - now" (found by
+ * tests/fuzz/fuzz_token.c).
+ */
+#define EXPIRY_MAX 253402300799LL
+
+/*
+ * A JSON number or numeric string (IMDS sends numbers as strings) in
+ * [0, EXPIRY_MAX].
+ */
 static int json_as_int(json_t *v, long long *out)
 {
 	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0 ||
+		    json_integer_value(v) > EXPIRY_MAX)
+			return -1;
 		*out = json_integer_value(v);
 		return 0;
 	}
 	if (json_is_real(v)) {
-		*out = (long long)json_real_value(v);
+		double d = json_real_value(v);
+
+		/* checked before the cast, which is undefined out of range */
+		if (!(d >= 0 && d <= (double)EXPIRY_MAX))
+			return -1;
+		*out = (long long)d;
 		return 0;
 	}
 	if (json_is_string(v))
-		return util_parse_int(json_string_value(v), 0, LLONG_MAX, out);
+		return util_parse_int(json_string_value(v), 0, EXPIRY_MAX, out);
 	return -1;
 }
 

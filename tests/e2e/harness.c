@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +93,14 @@ struct emu *emu_start(const char *const *extra_args)
 		return NULL;
 	}
 	if (pid == 0) {
+		/*
+		 * Die with the test: a test that fails before its teardown
+		 * must not leave an emulator holding the test runner's
+		 * stderr (CI would wait on it forever).
+		 */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);

@@ -26,10 +26,6 @@
 #include "job/log.h"
 #include "job/util.h"
 
-/* Exported by http.c for tests (see http.c). */
-char *http_redact(
-    const char *text, size_t len, const char *const *secrets, size_t nsecrets);
-
 /* ------------------------------------------------------------------ */
 
 static void test_http_retries_exactly_the_transient_statuses(void **state)

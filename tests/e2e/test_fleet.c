@@ -1,0 +1,426 @@
+/*
+ * test_fleet.c -- `aksnap run` over a generated fleet (issue 7: fleet
+ * scale).  The emulator generates the fleet (--generate C:P:S, scheme in
+ * tests/armemu/README.md) and each test writes the matching aksnap.ini,
+ * one [pool:] section a pool.  What aksnap sent is read back from the
+ * emulator's counters and request log, never from aksnap's own output:
+ *
+ *   - a run makes one GET per cluster, one PUT per snapshot and nothing
+ *     else, exactly (200 pools, 20 clusters, 3 subscriptions);
+ *   - a 429 with Retry-After on one subscription holds back that
+ *     subscription only, for the time asked, and the run still takes
+ *     every pool;
+ *   - a run over 2,000 pools stays under 64 MiB of peak RSS (measured by
+ *     this test with wait4() on its own child; not under valgrind or
+ *     ASan, whose RSS is theirs: skipped when $AKSNAP_WRAPPER is set or
+ *     $AKSNAP_BIN lives under build-san/).
+ *
+ * No test asserts a duration; the throttling test compares the
+ * emulator's timestamps with the Retry-After the emulator itself sent.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <fcntl.h>
+
+#include "tests/e2e/harness.h"
+
+#define PER_CLUSTER 10
+#define AS_OF_1 "2026-03-10T03:00:00Z"
+#define AS_OF_1B "2026-03-10T09:30:00Z"
+#define AS_OF_2 "2026-03-11T03:00:00Z"
+#define RSS_LIMIT_KB (64L * 1024)
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+	int clusters, subs;
+};
+
+/* The subscription armemu --generate gives cluster ${i} (1-based). */
+static void sub_of(int i, int subs, char out[40])
+{
+	snprintf(out, 40, "00000000-0000-0000-0000-%012d", (i - 1) % subs + 1);
+}
+
+/* The [pool:] sections of a generated fleet, after the [aksnap] keys. */
+static char *fleet_ini(int clusters, int subs)
+{
+	size_t cap = (size_t)clusters * PER_CLUSTER * 200 + 512, len = 0;
+	char *ini = malloc(cap), sub[40];
+
+	if (ini == NULL)
+		return NULL;
+	len += (size_t)snprintf(ini + len, cap - len,
+	    "timezone = UTC\n"
+	    "\n[policy:default]\n"
+	    "schedule = @daily\n"
+	    "snapshot_when = changed\n");
+	for (int i = 1; i <= clusters; i++) {
+		sub_of(i, subs, sub);
+		for (int j = 0; j < PER_CLUSTER; j++)
+			len += (size_t)snprintf(ini + len, cap - len,
+			    "\n[pool:aks-%d-pool%d]\nsubscription = %s\n"
+			    "resource_group = rg-%d\ncluster = aks-%d\n"
+			    "nodepool = pool%d\n",
+			    i, j, sub, (i - 1) / 10 + 1, i, j);
+	}
+	return ini;
+}
+
+static struct fx *fx_new(int clusters, int subs)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char gen[64], *ini;
+	const char *args[] = {"--generate", gen, NULL};
+
+	assert_non_null(f);
+	f->clusters = clusters;
+	f->subs = subs;
+	snprintf(gen, sizeof(gen), "%d:%d:%d", clusters, PER_CLUSTER, subs);
+	f->emu = emu_start(args);
+	assert_non_null(f->emu);
+	f->dir = harness_tmpdir();
+	assert_non_null(f->dir);
+	ini = fleet_ini(clusters, subs);
+	assert_non_null(ini);
+	f->config = harness_config(f->dir, f->emu, ini);
+	free(ini);
+	assert_non_null(f->config);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	emu_stop(f->emu);
+	if (f->dir != NULL)
+		harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+}
+
+/* Set the emulator's clock and run `aksnap [-v] run --as-of`; the exit code. */
+static int run_at(struct fx *f, const char *as_of, int verbose, char **err)
+{
+	const char *argv[8];
+	struct run_result r;
+	size_t n = 0;
+	int code;
+
+	argv[n++] = "-c";
+	argv[n++] = f->config;
+	if (verbose)
+		argv[n++] = "-v";
+	argv[n++] = "run";
+	argv[n++] = "--as-of";
+	argv[n++] = as_of;
+	argv[n] = NULL;
+
+	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(harness_run_aksnap(&r, argv), 0);
+	code = r.exit_code;
+	if (code != 0)
+		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
+		    code, r.err);
+	if (err != NULL) {
+		*err = r.err;
+		r.err = NULL;
+	}
+	run_result_free(&r);
+	return code;
+}
+
+/*
+ * What the emulator counted: every ARM request (counters "METHOD route"
+ * without a status, token routes apart), and the token requests.
+ */
+static void arm_totals(struct fx *f, long *arm, long *token)
+{
+	json_t *c = emu_get(f->emu, "/_armemu/counters"), *v;
+	const char *k;
+
+	assert_non_null(c);
+	*arm = *token = 0;
+	json_object_foreach(c, k, v)
+	{
+		const char *sp = strchr(k, ' ');
+
+		if (sp == NULL || strchr(sp + 1, ' ') != NULL)
+			continue; /* "GET route 200": a per-status counter */
+		if (strncmp(sp + 1, "token.", 6) == 0)
+			*token += (long)json_integer_value(v);
+		else
+			*arm += (long)json_integer_value(v);
+	}
+	json_decref(c);
+}
+
+/* aksnap-managed snapshots the emulator holds. */
+static size_t managed_snapshots(struct fx *f)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+	size_t i, n = 0;
+
+	assert_non_null(st);
+	json_array_foreach(json_object_get(st, "snapshots"), i, s)
+	{
+		const char *m = json_string_value(json_object_get(
+		    json_object_get(s, "tags"), "aksnap-managed"));
+
+		if (m != NULL && strcmp(m, "true") == 0)
+			n++;
+	}
+	json_decref(st);
+	return n;
+}
+
+static void test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot(
+    void **state)
+{
+	struct fx *f = fx_new(20, 3);
+	long arm, token;
+	json_t *rel;
+
+	(void)state;
+	/* First run: every pool due. */
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, AS_OF_1, 0, NULL), 0);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	assert_int_equal(
+	    emu_counter(f->emu, "GET managedClusters.get 200"), 20);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 200);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 200);
+	arm_totals(f, &arm, &token);
+	assert_int_equal(arm, 220); /* nothing else: no pool or snapshot GET */
+	assert_int_equal(token, 1); /* one token for the whole run */
+	assert_int_equal(managed_snapshots(f), 200);
+
+	/* Again in the same slot: the cluster GETs and nothing more. */
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, AS_OF_1B, 0, NULL), 0);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	arm_totals(f, &arm, &token);
+	assert_int_equal(arm, 20);
+
+	/* A release on one cluster; the next slot takes its pools only. */
+	rel = emu_post(f->emu, "/_armemu/release",
+	    "{\"subscription\":\"00000000-0000-0000-0000-000000000002\","
+	    "\"resourceGroup\":\"rg-1\",\"cluster\":\"aks-5\"}");
+	assert_non_null(rel);
+	assert_int_equal(
+	    json_integer_value(json_object_get(rel, "pools")), PER_CLUSTER);
+	json_decref(rel);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, AS_OF_2, 0, NULL), 0);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	assert_int_equal(
+	    emu_counter(f->emu, "PUT snapshots.put 201"), PER_CLUSTER);
+	arm_totals(f, &arm, &token);
+	assert_int_equal(arm, 20 + PER_CLUSTER);
+	assert_int_equal(managed_snapshots(f), 200 + PER_CLUSTER);
+	fx_free(f);
+}
+
+struct logged {
+	long long start, end; /* emulator ms: received, answered */
+	long status;
+	int sub; /* 1-based subscription of the path, 0 if none */
+	const char *path;
+	const char *method;
+};
+
+static int sub_in_path(const char *path)
+{
+	const char *p = strstr(path, "/subscriptions/");
+	long n;
+
+	if (p == NULL || strlen(p) < 15 + 36)
+		return 0;
+	n = strtol(p + 15 + 24, NULL, 10);
+	return (int)n;
+}
+
+/* The emulator's request log, ARM requests only, in ${*out}. */
+static size_t request_log(struct fx *f, json_t **doc, struct logged **out)
+{
+	json_t *arr, *e;
+	size_t i, n = 0;
+
+	*doc = emu_get(f->emu, "/_armemu/requests");
+	assert_non_null(*doc);
+	arr = json_is_array(*doc) ? *doc : json_object_get(*doc, "requests");
+	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
+	assert_non_null(*out);
+	json_array_foreach(arr, i, e)
+	{
+		struct logged *l = &(*out)[n];
+		const char *route =
+		    json_string_value(json_object_get(e, "route"));
+
+		if (route != NULL && strncmp(route, "token.", 6) == 0)
+			continue;
+		l->end = json_integer_value(json_object_get(e, "time_ms"));
+		l->start = l->end -
+		    json_integer_value(json_object_get(e, "duration_ms"));
+		l->status =
+		    (long)json_integer_value(json_object_get(e, "status"));
+		l->path = json_string_value(json_object_get(e, "path"));
+		l->method = json_string_value(json_object_get(e, "method"));
+		assert_non_null(l->path);
+		l->sub = sub_in_path(l->path);
+		n++;
+	}
+	return n;
+}
+
+static void test_fleet_429_slows_only_its_subscription(void **state)
+{
+	struct fx *f = fx_new(20, 3);
+	struct logged *log = NULL;
+	json_t *doc = NULL;
+	size_t n, n429 = 0, others_meanwhile = 0, held = 0, later = 0;
+	long long first429 = -1;
+	char *err = NULL;
+
+	(void)state;
+	/* Subscription 2's first three PUTs: 429, Retry-After: 1. */
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"/subscriptions/"
+	                "00000000-0000-0000-0000-000000000002/*\","
+	                "\"action\":\"status\",\"status\":429,"
+	                "\"retry_after\":1,\"count\":3}") > 0);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, AS_OF_1, 1, &err), 0);
+
+	/* Every pool taken; exactly the three refused PUTs were repeated. */
+	assert_int_equal(managed_snapshots(f), 200);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 200);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 429"), 3);
+	/* -v says which subscription slowed down. */
+	assert_non_null(err);
+	assert_non_null(strstr(err,
+	    "subscription "
+	    "00000000-0000-0000-0000-000000000002 "
+	    "throttled, slowing down"));
+	free(err);
+
+	n = request_log(f, &doc, &log);
+	for (size_t i = 0; i < n; i++) {
+		if (log[i].status != 429)
+			continue;
+		assert_int_equal(log[i].sub, 2);
+		n429++;
+		if (first429 < 0 || log[i].end < first429)
+			first429 = log[i].end;
+		/* Its retry: the same path again, at least 1 s later. */
+		for (size_t j = 0; j < n; j++) {
+			if (j == i || strcmp(log[j].path, log[i].path) != 0 ||
+			    log[j].start < log[i].start)
+				continue;
+			assert_int_equal(log[j].status, 201);
+			/* ms rounding of time_ms and duration_ms: 2 ms. */
+			assert_true(log[j].start >= log[i].end + 1000 - 2);
+		}
+	}
+	assert_int_equal(n429, 3);
+	/*
+	 * The 429 holds back the whole subscription: in the second after
+	 * it, subscription 2 sent at most what was decided before aksnap
+	 * read the 429 (less than one round of max_parallel = 8), and the
+	 * rest of its 70 PUTs came after; the other subscriptions went on
+	 * meanwhile.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		int in_wait = log[i].start > first429 &&
+		    log[i].start < first429 + 1000 - 2;
+
+		if (log[i].sub == 2 && in_wait)
+			held++;
+		else if (log[i].sub == 2 && log[i].start >= first429 + 1000 - 2)
+			later++;
+		else if (log[i].sub != 2 && in_wait)
+			others_meanwhile++;
+	}
+	assert_true(held < 8);
+	assert_true(later >= 70 - 8 - 8);
+	assert_true(others_meanwhile > 0);
+	free(log);
+	json_decref(doc);
+	fx_free(f);
+}
+
+/* Peak RSS (KiB) of `aksnap -c CONFIG run --as-of AS_OF`, by wait4(). */
+static long run_rss_kb(struct fx *f, const char *as_of, int *code)
+{
+	const char *bin = getenv("AKSNAP_BIN");
+	struct rusage ru;
+	int status = 0;
+	pid_t pid;
+
+	assert_non_null(bin);
+	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		execl(bin, bin, "-c", f->config, "run", "--as-of", as_of,
+		    (char *)NULL);
+		_exit(127);
+	}
+	assert_true(wait4(pid, &status, 0, &ru) == pid);
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return ru.ru_maxrss;
+}
+
+static void test_fleet_run_over_2000_pools_stays_under_64_mib(void **state)
+{
+	const char *bin = getenv("AKSNAP_BIN");
+	const char *wrap = getenv("AKSNAP_WRAPPER");
+	struct fx *f;
+	long rss;
+	int code = -1;
+
+	(void)state;
+	if ((wrap != NULL && wrap[0] != '\0') ||
+	    (bin != NULL && strstr(bin, "build-san") != NULL)) {
+		/* valgrind or ASan: the RSS would be theirs. */
+		skip();
+	}
+	f = fx_new(200, 2);
+	rss = run_rss_kb(f, AS_OF_1, &code);
+	assert_int_equal(code, 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 2000);
+	fprintf(
+	    stderr, "# aksnap run over 2000 pools: peak RSS %ld KiB\n", rss);
+	assert_true(rss > 0);
+	assert_true(rss < RSS_LIMIT_KB);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(
+	        test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot),
+	    cmocka_unit_test(test_fleet_429_slows_only_its_subscription),
+	    cmocka_unit_test(test_fleet_run_over_2000_pools_stays_under_64_mib),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
