@@ -122,6 +122,10 @@ run_at(struct fx *f, const char *as_of)
 	if (code != 0)
 		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
 		    code, r.err);
+	/* A cron job is silent on success. */
+	if (code == 0 && (r.out[0] != '\0' || r.err[0] != '\0'))
+		fail_msg("run --as-of %s succeeded but printed: %s%s", as_of,
+		    r.out, r.err);
 	run_result_free(&r);
 	return code;
 }
