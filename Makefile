@@ -196,4 +196,8 @@ clean:
 help:
 	@echo "targets: all check check-sanitize check-valgrind fuzz demo bench install uninstall clean deps format"
 
+# Keep test objects: they are intermediate to make, which would delete and
+# rebuild them on every run.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
