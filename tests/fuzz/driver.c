@@ -28,7 +28,8 @@
 #define DRIVER_MAX_INPUT (1024 * 1024)
 
 /* run_file(path): feed one file to the target; 0, or -1 on an I/O error. */
-static int run_file(const char *path)
+static int
+run_file(const char *path)
 {
 	FILE *f;
 	uint8_t *data = NULL;
@@ -75,7 +76,8 @@ err0:
 	return rc;
 }
 
-static int cmp_names(const void *a, const void *b)
+static int
+cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -84,7 +86,8 @@ static int cmp_names(const void *a, const void *b)
  * run_dir(dir, count): every regular file of ${dir} in name order; add how
  * many ran to ${*count}.  0, or -1 on an I/O error.
  */
-static int run_dir(const char *dir, size_t *count)
+static int
+run_dir(const char *dir, size_t *count)
 {
 	DIR *d;
 	struct dirent *de;
@@ -149,7 +152,8 @@ err0:
 	return rc;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	size_t count = 0;
 	struct stat st;

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * hold NULs of their own: the parsers then see a shorter string).  Exits on
  * ENOMEM: a fuzz run cannot go on without memory.
  */
-static inline char *fuzz_strndup(const uint8_t *data, size_t size)
+static inline char *
+fuzz_strndup(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
 
@@ -47,20 +48,23 @@ static inline char *fuzz_strndup(const uint8_t *data, size_t size)
  * An invariant the code promises does not hold: say which and abort, so
  * libFuzzer (and the driver) report the input as a crash.
  */
-static inline void fuzz_fail(const char *target, const char *what)
+static inline void
+fuzz_fail(const char *target, const char *what)
 {
 	fprintf(stderr, "%s: invariant violated: %s\n", target, what);
 	abort();
 }
 
-static inline void fuzz_discard_log(void *ctx, const char *line)
+static inline void
+fuzz_discard_log(void *ctx, const char *line)
 {
 	(void)ctx;
 	(void)line;
 }
 
 /* fuzz_quiet(): drop log lines; parsers that log would flood the run. */
-static inline void fuzz_quiet(void)
+static inline void
+fuzz_quiet(void)
 {
 	log_set_sink(fuzz_discard_log, NULL);
 }

@@ -31,14 +31,16 @@
 
 static struct arm *arm;
 
-static void need_reason(const char *what, const char *err)
+static void
+need_reason(const char *what, const char *err)
 {
 	if (err[0] == '\0')
 		fuzz_fail("fuzz_arm", what);
 }
 
 /* check_origin(url): arm_url_same_origin accepts only our origin. */
-static void check_origin(const char *url)
+static void
+check_origin(const char *url)
 {
 	char err[512];
 	size_t el = strlen(ENDPOINT);
@@ -54,7 +56,8 @@ static void check_origin(const char *url)
 }
 
 /* check_tags(s): the tags body holds exactly s's tags. */
-static void check_tags(const struct arm_snapshot *s)
+static void
+check_tags(const struct arm_snapshot *s)
 {
 	char *body;
 	json_t *root, *tags, *v;
@@ -76,7 +79,8 @@ static void check_tags(const struct arm_snapshot *s)
 	free(body);
 }
 
-static void run_snapshot(const char *body)
+static void
+run_snapshot(const char *body)
 {
 	struct arm_snapshot snap;
 	char err[512], *b;
@@ -96,7 +100,8 @@ static void run_snapshot(const char *body)
 	free(b);
 }
 
-static void run_lists(const char *body)
+static void
+run_lists(const char *body)
 {
 	struct arm_snapshot *snaps = NULL;
 	struct arm_agent_pool *pools = NULL;
@@ -125,7 +130,8 @@ static void run_lists(const char *body)
 	free(next);
 }
 
-static void run_error(const uint8_t *data, size_t size)
+static void
+run_error(const uint8_t *data, size_t size)
 {
 	struct http_response resp;
 	struct arm_error e;
@@ -141,7 +147,8 @@ static void run_error(const uint8_t *data, size_t size)
 	http_response_free(&resp);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct arm_cluster cluster;
 	struct arm_agent_pool pool;

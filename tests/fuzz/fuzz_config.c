@@ -22,7 +22,8 @@ static char ini_path[64];
 static FILE *devnull;
 
 /* setup(): the temp path, /dev/null for config_print, quiet logs; once. */
-static void setup(void)
+static void
+setup(void)
 {
 	if (ini_path[0] != '\0')
 		return;
@@ -36,7 +37,8 @@ static void setup(void)
 	fuzz_quiet();
 }
 
-static void write_input(const uint8_t *data, size_t size)
+static void
+write_input(const uint8_t *data, size_t size)
 {
 	FILE *f = fopen(ini_path, "wb");
 
@@ -50,7 +52,8 @@ static void write_input(const uint8_t *data, size_t size)
 	}
 }
 
-static void check_config(const struct config *c)
+static void
+check_config(const struct config *c)
 {
 	struct schedule s;
 	char err[256];
@@ -72,7 +75,8 @@ static void check_config(const struct config *c)
 	fflush(devnull);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config *c = NULL;
 	char errs[4096];

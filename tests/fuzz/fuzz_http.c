@@ -32,7 +32,8 @@ static const char *const secrets[] = {
 };
 #define NSECRETS (sizeof(secrets) / sizeof(secrets[0]))
 
-static void check_retry_after(const char *value)
+static void
+check_retry_after(const char *value)
 {
 	int64_t ms = -1;
 
@@ -40,7 +41,8 @@ static void check_retry_after(const char *value)
 		fuzz_fail("fuzz_http", "negative Retry-After accepted");
 }
 
-static void check_redact(const uint8_t *data, size_t size)
+static void
+check_redact(const uint8_t *data, size_t size)
 {
 	char *text, *out;
 
@@ -67,7 +69,8 @@ static void check_redact(const uint8_t *data, size_t size)
 	free(text);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s, *nl;
 

@@ -27,8 +27,8 @@
 /* Invariants are checked only this close to the epoch (about 31,000 years). */
 #define CHECK_LIMIT 1000000000000LL
 
-static void fail_at(
-    const char *what, const char *expr, const char *tz, time_t t)
+static void
+fail_at(const char *what, const char *expr, const char *tz, time_t t)
 {
 	fprintf(stderr, "fuzz_schedule: \"%s\" in %s at %lld\n", expr, tz,
 	    (long long)t);
@@ -36,7 +36,8 @@ static void fail_at(
 }
 
 /* check_slots(s, tz, t): the slot functions agree around ${t}. */
-static void check_slots(const struct schedule *s, const char *tz, time_t t)
+static void
+check_slots(const struct schedule *s, const char *tz, time_t t)
 {
 	time_t cur = 0, next = 0, again = 0;
 	int have_cur, have_next;
@@ -73,7 +74,8 @@ static void check_slots(const struct schedule *s, const char *tz, time_t t)
 }
 
 /* line(p, out): the line at ${p} as a new string; the next line or NULL. */
-static const char *line(const char *p, char **out)
+static const char *
+line(const char *p, char **out)
 {
 	const char *nl = strchr(p, '\n');
 	size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
@@ -82,7 +84,8 @@ static const char *line(const char *p, char **out)
 	return nl != NULL ? nl + 1 : NULL;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *zones[] = {"UTC", "Europe/Berlin"};
 	/* 2026-03-29T01:30:00Z and 2026-10-25T00:30:00Z: Berlin's changes */

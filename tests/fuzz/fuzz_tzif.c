@@ -25,13 +25,15 @@
 static char tzdir[64];
 static unsigned long counter;
 
-static void cleanup(void)
+static void
+cleanup(void)
 {
 	rmdir(tzdir);
 }
 
 /* setup(): a private $TZDIR, removed at exit; once. */
-static void setup(void)
+static void
+setup(void)
 {
 	if (tzdir[0] != '\0')
 		return;
@@ -49,7 +51,8 @@ static void setup(void)
 	fuzz_quiet();
 }
 
-static void check_zone(const char *name, const struct schedule *s, time_t t)
+static void
+check_zone(const char *name, const struct schedule *s, time_t t)
 {
 	struct tm tm;
 	time_t cur, next, again;
@@ -67,7 +70,8 @@ static void check_zone(const char *name, const struct schedule *s, time_t t)
 		fuzz_fail("fuzz_tzif", "next slot not after the time");
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* 1970, 2026 spring forward and fall back (Berlin), 2100 */
 	static const time_t times[] = {0, 1774747800, 1792888200, 4102444800};

@@ -16,7 +16,8 @@
 #include "job/util.h"
 #include "tests/fuzz/fuzz.h"
 
-static void check_time(const char *s)
+static void
+check_time(const char *s)
 {
 	time_t t, back;
 	char buf[64];
@@ -31,7 +32,8 @@ static void check_time(const char *s)
 		    "round trip changed the time");
 }
 
-static void check_duration(const char *s)
+static void
+check_duration(const char *s)
 {
 	long long d, back;
 	char buf[64];
@@ -47,7 +49,8 @@ static void check_duration(const char *s)
 		    "util_parse_duration round trip failed");
 }
 
-static void check_int(const char *s)
+static void
+check_int(const char *s)
 {
 	long long v;
 	int b;
@@ -59,7 +62,8 @@ static void check_int(const char *s)
 		fuzz_fail("fuzz_util", "util_parse_bool neither 0 nor 1");
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
 
