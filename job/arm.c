@@ -42,6 +42,7 @@
 
 #define ARM_DEFAULT_API_VERSION "2026-08-01"
 #define ARM_MAX_PAGES 10000
+#define ARM_MAX_PAGE_ITEMS 2000 /* per list page, and node pools a cluster */
 #define ARM_SNIPPET 120
 #define ARM_DEFAULT_DEADLINE_S 3600
 #define ARM_DEFAULT_POLL_S 30
@@ -599,6 +600,12 @@ int arm_cluster_parse(
 		goto err1;
 	}
 	n = json_is_array(profiles) ? json_array_size(profiles) : 0;
+	/* AKS allows 100 node pools a cluster. */
+	if (n > ARM_MAX_PAGE_ITEMS) {
+		seterr(err, errlen, "agentPoolProfiles holds %zu pools, more "
+		    "than %d", n, ARM_MAX_PAGE_ITEMS);
+		goto err1;
+	}
 	if (n > 0) {
 		out->pools = calloc(n, sizeof(*out->pools));
 		if (out->pools == NULL) {
@@ -733,6 +740,16 @@ static int list_page(const char *body, size_t elem_size,
 		goto err1;
 	}
 	count = json_array_size(value);
+	/*
+	 * ARM pages hold at most 1,000 items; a page of a million empty
+	 * objects (a few MiB of "{}," under the body cap) would otherwise
+	 * cost gigabytes of structs.
+	 */
+	if (count > ARM_MAX_PAGE_ITEMS) {
+		seterr(err, errlen, "list page holds %zu items, more than %d",
+		    count, ARM_MAX_PAGE_ITEMS);
+		goto err1;
+	}
 	if (count > 0) {
 		arr = calloc(count, elem_size);
 		if (arr == NULL) {

@@ -1110,6 +1110,28 @@ static void test_arm_parsers_survive_garbage(void **state)
 	assert_int_equal((long long)s.created_at, 0);
 }
 
+static void test_arm_list_page_with_too_many_items_is_refused(void **state)
+{
+	struct arm_snapshot *snaps = NULL;
+	char *body, *next = NULL, err[256];
+	size_t n = 99, len = 0, items = 3000;
+
+	(void)state;
+	body = malloc(items * 3 + 32);
+	assert_non_null(body);
+	len += (size_t)sprintf(body, "{\"value\":[");
+	for (size_t i = 0; i < items; i++)
+		len += (size_t)sprintf(body + len, "%s{}", i ? "," : "");
+	sprintf(body + len, "]}");
+	/* A few KiB of "{}" must not become 3,000 structs of 13 KiB. */
+	assert_int_equal(arm_snapshot_list_parse(body, &snaps, &n, &next, err,
+	                     sizeof(err)),
+	    -1);
+	assert_null(snaps);
+	assert_non_null(strstr(err, "3000 items"));
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1150,6 +1172,7 @@ int main(void)
 	    cmocka_unit_test(
 	        test_arm_tags_that_do_not_fit_mark_the_snapshot_incomplete),
 	    cmocka_unit_test(test_arm_parsers_survive_garbage),
+	    cmocka_unit_test(test_arm_list_page_with_too_many_items_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
