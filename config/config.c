@@ -248,7 +248,8 @@ struct seen_set {
 	size_t cap, n;
 };
 
-static uint64_t seen_hash(const char *s)
+static uint64_t
+seen_hash(const char *s)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -259,7 +260,8 @@ static uint64_t seen_hash(const char *s)
 	return h;
 }
 
-static void seen_free(struct seen_set *ss)
+static void
+seen_free(struct seen_set *ss)
 {
 	if (ss == NULL)
 		return;
@@ -270,7 +272,8 @@ static void seen_free(struct seen_set *ss)
 	free(ss);
 }
 
-static int seen_grow(struct seen_set *ss)
+static int
+seen_grow(struct seen_set *ss)
 {
 	size_t ncap = ss->cap ? ss->cap * 2 : 64;
 	char **nk = calloc(ncap, sizeof(*nk));
@@ -305,8 +308,8 @@ static int seen_grow(struct seen_set *ss)
  * Add ${key} with ${val}.  Return 0 when it was new, 1 when it was there
  * already (its value in ${*prev}; nothing added), -1 on ENOMEM.
  */
-static int seen_add(struct seen_set *ss, const char *key, size_t val,
-    size_t *prev)
+static int
+seen_add(struct seen_set *ss, const char *key, size_t val, size_t *prev)
 {
 	size_t j;
 
@@ -329,7 +332,8 @@ static int seen_add(struct seen_set *ss, const char *key, size_t val,
 }
 
 /* seen_find(ss, key, val): 1 with its value, or 0. */
-static int seen_find(const struct seen_set *ss, const char *key, size_t *val)
+static int
+seen_find(const struct seen_set *ss, const char *key, size_t *val)
 {
 	size_t j;
 
@@ -350,7 +354,8 @@ static int seen_find(const struct seen_set *ss, const char *key, size_t *val)
 static void lower(char *dst, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void lower(char *dst, size_t len, const char *fmt, ...)
+static void
+lower(char *dst, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -370,8 +375,9 @@ static void perr(struct parse *p, int line, const struct section *s,
  * Record one error, "path:line: [section] key: message".  ${s} and ${key}
  * may be NULL; ${line} 0 means the error is about the whole file.
  */
-static void perr(struct parse *p, int line, const struct section *s,
-    const char *key, const char *fmt, ...)
+static void
+perr(struct parse *p, int line, const struct section *s, const char *key,
+    const char *fmt, ...)
 {
 	struct buf b;
 	struct cerr *ne;
@@ -418,7 +424,8 @@ err0:
 	p->oom = 1;
 }
 
-static int cerr_cmp(const void *a, const void *b)
+static int
+cerr_cmp(const void *a, const void *b)
 {
 	const struct cerr *x = a, *y = b;
 
@@ -427,7 +434,8 @@ static int cerr_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void policy_defaults(struct policy *pol)
+static void
+policy_defaults(struct policy *pol)
 {
 	memset(pol, 0, sizeof(*pol));
 	util_strlcpy(pol->schedule, "0 2 * * *", sizeof(pol->schedule));
@@ -448,7 +456,8 @@ static void policy_defaults(struct policy *pol)
 	pol->warn_image_age = 75 * 86400;
 }
 
-static void config_defaults(struct config *c)
+static void
+config_defaults(struct config *c)
 {
 	util_strlcpy(
 	    c->database, "/var/lib/aksnap/aksnap.db", sizeof(c->database));
@@ -468,7 +477,8 @@ static void config_defaults(struct config *c)
 
 /* Name checks: each returns 1 if ${s} has the shape ARM (or we) require. */
 
-static int is_uuid(const char *s)
+static int
+is_uuid(const char *s)
 {
 	size_t i;
 
@@ -483,7 +493,8 @@ static int is_uuid(const char *s)
 	return i == 36;
 }
 
-static int chars_in(const char *s, const char *extra)
+static int
+chars_in(const char *s, const char *extra)
 {
 	for (; *s != '\0'; s++)
 		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
@@ -492,7 +503,8 @@ static int chars_in(const char *s, const char *extra)
 }
 
 /* Pool keys, policy names, channels: letters digits - _ . up to 63. */
-static int is_name(const char *s)
+static int
+is_name(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -500,7 +512,8 @@ static int is_name(const char *s)
 }
 
 /* ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$ */
-static int is_cluster(const char *s)
+static int
+is_cluster(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -509,7 +522,8 @@ static int is_cluster(const char *s)
 }
 
 /* ^[a-z][a-z0-9]{0,11}$ */
-static int is_nodepool(const char *s)
+static int
+is_nodepool(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -526,7 +540,8 @@ static int is_nodepool(const char *s)
  * ^[-\w\._\(\)]+$, 1-90, and ARM also refuses a trailing period.  \w is
  * taken as ASCII: the field is sized for 90 bytes.
  */
-static int is_resource_group(const char *s)
+static int
+is_resource_group(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -534,7 +549,8 @@ static int is_resource_group(const char *s)
 }
 
 /* The prefix starts every snapshot name, which must start alphanumeric. */
-static int is_prefix(const char *s)
+static int
+is_prefix(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -542,7 +558,8 @@ static int is_prefix(const char *s)
 	    isalnum((unsigned char)s[0]);
 }
 
-static int is_tenant(const char *s)
+static int
+is_tenant(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -550,7 +567,8 @@ static int is_tenant(const char *s)
 }
 
 /* 2026-08-01 or 2026-08-01-preview */
-static int is_api_version(const char *s)
+static int
+is_api_version(const char *s)
 {
 	static const char shape[] = "dddd-dd-dd";
 	size_t i;
@@ -563,7 +581,8 @@ static int is_api_version(const char *s)
 	return s[i] == '\0' || strcmp(s + i, "-preview") == 0;
 }
 
-static int is_msi_res_id(const char *s)
+static int
+is_msi_res_id(const char *s)
 {
 	const char *prov =
 	    "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/";
@@ -578,7 +597,8 @@ static int is_msi_res_id(const char *s)
 	return q != NULL && q[strlen(prov)] != '\0';
 }
 
-static int host_is_loopback(const char *host)
+static int
+host_is_loopback(const char *host)
 {
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -603,7 +623,8 @@ static int host_is_loopback(const char *host)
  * 0 if ${s} is an http(s) URL with a host; with ${tls}, plain http only to
  * a loopback host.  Otherwise -1 and what was expected in ${why}.
  */
-static int check_url(const char *s, int tls, char *why, size_t whylen)
+static int
+check_url(const char *s, int tls, char *why, size_t whylen)
 {
 	const char *h, *end;
 	char host[256];
@@ -656,8 +677,8 @@ bad:
  * Check a string value against its key's rule.  0, or -1 with what was
  * expected in ${why}.
  */
-static int check_shape(
-    const struct key *k, const char *v, char *why, size_t whylen)
+static int
+check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 {
 	struct schedule sched;
 	struct stat st;
@@ -766,8 +787,8 @@ static int check_shape(
  * The key's own rule first (its message is the more useful), then the
  * size of the field.
  */
-static int check_string(
-    const struct key *k, const char *v, char *why, size_t whylen)
+static int
+check_string(const struct key *k, const char *v, char *why, size_t whylen)
 {
 	if (check_shape(k, v, why, whylen) != 0)
 		return -1;
@@ -784,7 +805,8 @@ static int check_string(
  * Parse ${v} for key ${k} into the field at ${base} + offset.  0, or -1
  * with what was expected in ${why} (the field is then left alone).
  */
-static int parse_value(
+static int
+parse_value(
     const struct key *k, const char *v, char *base, char *why, size_t whylen)
 {
 	char lo[32], hi[32];
@@ -857,8 +879,8 @@ static int parse_value(
 	return -1;
 }
 
-static const struct key *find_key(
-    const char *name, enum scope scope, size_t *idx)
+static const struct key *
+find_key(const char *name, enum scope scope, size_t *idx)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].scope == scope && strcmp(keys[i].name, name) == 0) {
@@ -870,7 +892,8 @@ static const struct key *find_key(
 }
 
 /* A hint for a key that exists, but in another kind of section. */
-static const char *key_home(const char *name)
+static const char *
+key_home(const char *name)
 {
 	size_t i;
 
@@ -888,7 +911,8 @@ static const char *key_home(const char *name)
  * One "name = value" line of the current section (line p->lineno).
  * Return 0, or -1 if it was wrong (the error is recorded).
  */
-static int on_key(struct parse *p, const char *name, const char *value)
+static int
+on_key(struct parse *p, const char *name, const char *value)
 {
 	struct section *s;
 	const struct key *k = NULL;
@@ -954,8 +978,8 @@ static int on_key(struct parse *p, const char *name, const char *value)
  * The boundary with inih, whose handler returns nonzero on success.  The
  * section inih passes is ignored: the reader tracks sections itself.
  */
-static int ini_cb(
-    void *user, const char *section, const char *name, const char *value)
+static int
+ini_cb(void *user, const char *section, const char *name, const char *value)
 {
 	(void)section;
 	return on_key(user, name, value) == 0;
@@ -966,7 +990,8 @@ static int ini_cb(
  * inih's rule: the first of ${chars}, or an inline comment (a ';' after
  * whitespace), or the end of ${s}.
  */
-static char *find_sep(char *s, const char *chars)
+static char *
+find_sep(char *s, const char *chars)
 {
 	int was_space = 0;
 
@@ -978,7 +1003,8 @@ static char *find_sep(char *s, const char *chars)
 	return s;
 }
 
-static void rstrip(char *s)
+static void
+rstrip(char *s)
 {
 	size_t n = strlen(s);
 
@@ -986,14 +1012,16 @@ static void rstrip(char *s)
 		s[--n] = '\0';
 }
 
-static char *lskip(char *s)
+static char *
+lskip(char *s)
 {
 	while (*s != '\0' && isspace((unsigned char)*s))
 		s++;
 	return s;
 }
 
-static struct section *new_section(struct parse *p)
+static struct section *
+new_section(struct parse *p)
 {
 	struct section *ns;
 
@@ -1020,7 +1048,8 @@ static struct section *new_section(struct parse *p)
  * open_section(p, title):
  * A "[title]" header on line p->lineno: classify it; later keys go to it.
  */
-static void open_section(struct parse *p, const char *title)
+static void
+open_section(struct parse *p, const char *title)
 {
 	struct section *s;
 	const char *name = NULL;
@@ -1098,7 +1127,8 @@ static void open_section(struct parse *p, const char *title)
  * and put into ${str} (inih's buffer of ${num} bytes) what inih should see:
  * the key line, or an empty line.
  */
-static void classify(struct parse *p, char *s, char *str, int num)
+static void
+classify(struct parse *p, char *s, char *str, int num)
 {
 	struct section *sect;
 	char *end, *name, *value;
@@ -1164,7 +1194,8 @@ static void classify(struct parse *p, char *s, char *str, int num)
  * config_reader(str, num, stream):
  * inih's fgets-style reader over p->f; see the essay at the top.
  */
-static char *config_reader(char *str, int num, void *stream)
+static char *
+config_reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	ssize_t n;
@@ -1192,8 +1223,8 @@ static char *config_reader(char *str, int num, void *stream)
 }
 
 /* Overlay the policy keys set in ${from_set} of ${from} onto ${to}. */
-static void overlay_policy(
-    struct policy *to, const struct policy *from, uint64_t from_set)
+static void
+overlay_policy(struct policy *to, const struct policy *from, uint64_t from_set)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].scope != SCOPE_POLICY || !(from_set & (1ULL << i)))
@@ -1203,7 +1234,8 @@ static void overlay_policy(
 	}
 }
 
-static size_t key_index(const char *name, enum scope scope)
+static size_t
+key_index(const char *name, enum scope scope)
 {
 	size_t i = 0;
 
@@ -1211,7 +1243,8 @@ static size_t key_index(const char *name, enum scope scope)
 	return i;
 }
 
-static int keeps_nothing(const struct policy *pol)
+static int
+keeps_nothing(const struct policy *pol)
 {
 	return pol->keep_last == 0 && pol->keep_hourly == 0 &&
 	    pol->keep_daily == 0 && pol->keep_weekly == 0 &&
@@ -1219,7 +1252,8 @@ static int keeps_nothing(const struct policy *pol)
 	    pol->keep_within == 0 && pol->min_keep == 0;
 }
 
-static uint64_t retention_mask(void)
+static uint64_t
+retention_mask(void)
 {
 	static const char *const names[] = {"keep_last", "keep_hourly",
 	    "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly",
@@ -1236,7 +1270,8 @@ static uint64_t retention_mask(void)
  * Report the pool key ${name} missing from ${s}, unless its value was
  * there but wrong (that is reported already).
  */
-static void require(struct parse *p, const struct section *s, const char *name)
+static void
+require(struct parse *p, const struct section *s, const char *name)
 {
 	size_t i = key_index(name, SCOPE_POOL);
 
@@ -1251,8 +1286,9 @@ static void require(struct parse *p, const struct section *s, const char *name)
  * A secret file must exist, be a regular file and not be accessible by
  * group or other.  Only stat(2): the secret itself is never read here.
  */
-static void check_secret_file(struct parse *p, const struct section *s,
-    const char *key, const char *path, int line)
+static void
+check_secret_file(struct parse *p, const struct section *s, const char *key,
+    const char *path, int line)
 {
 	struct stat st;
 
@@ -1276,7 +1312,8 @@ static void check_secret_file(struct parse *p, const struct section *s,
  * systemd's LoadCredential= puts secrets in $CREDENTIALS_DIRECTORY; when
  * the file names none, use the credential ${name} if it is there.
  */
-static void credential(char *field, size_t size, const char *name)
+static void
+credential(char *field, size_t size, const char *name)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	char path[PATH_MAX];
@@ -1292,7 +1329,8 @@ static void credential(char *field, size_t size, const char *name)
 		util_strlcpy(field, path, size);
 }
 
-static void strip_trailing_slashes(char *url)
+static void
+strip_trailing_slashes(char *url)
 {
 	size_t n = strlen(url);
 
@@ -1305,7 +1343,8 @@ static void strip_trailing_slashes(char *url)
  * After the whole file is read: build the policies and pools, apply the
  * defaults, and run the checks that span sections.
  */
-static int resolve(struct parse *p)
+static int
+resolve(struct parse *p)
 {
 	struct config *c = p->c;
 	const struct section *global = NULL;
@@ -1502,7 +1541,8 @@ oom:
 	return -1;
 }
 
-void config_free(struct config *c)
+void
+config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
@@ -1516,7 +1556,8 @@ void config_free(struct config *c)
  * The work of config_load and config_load_errors: on failure the error
  * lines, sorted by line, end up in ${errs}.
  */
-static int load(const char *path, struct config **out, struct buf *errs)
+static int
+load(const char *path, struct config **out, struct buf *errs)
 {
 	struct parse p;
 	int rc;
@@ -1575,7 +1616,8 @@ done:
 	return 0;
 }
 
-int config_load(const char *path, struct config **out)
+int
+config_load(const char *path, struct config **out)
 {
 	struct buf errs;
 	char *line, *nl;
@@ -1596,7 +1638,8 @@ int config_load(const char *path, struct config **out)
 	return rc;
 }
 
-int config_load_errors(
+int
+config_load_errors(
     const char *path, struct config **out, char *errs, size_t errslen)
 {
 	struct buf b;
@@ -1610,8 +1653,8 @@ int config_load_errors(
 	return rc;
 }
 
-const struct pool_conf *config_find_pool(
-    const struct config *c, const char *key)
+const struct pool_conf *
+config_find_pool(const struct config *c, const char *key)
 {
 	if (c == NULL || key == NULL)
 		return NULL;
@@ -1621,7 +1664,8 @@ const struct pool_conf *config_find_pool(
 	return NULL;
 }
 
-const char *config_auth_name(enum auth_kind kind)
+const char *
+config_auth_name(enum auth_kind kind)
 {
 	if ((size_t)kind >= NAUTH)
 		return "unknown";
@@ -1629,8 +1673,8 @@ const char *config_auth_name(enum auth_kind kind)
 }
 
 /* The value of key ${k} in the struct at ${base}, as written in the file. */
-static void format_value(
-    const struct key *k, const char *base, char *buf, size_t len)
+static void
+format_value(const struct key *k, const char *base, char *buf, size_t len)
 {
 	const void *f = base + k->off;
 	long long ll;
@@ -1670,13 +1714,15 @@ static void format_value(
 	}
 }
 
-static int is_secret_path(const struct key *k)
+static int
+is_secret_path(const struct key *k)
 {
 	return strcmp(k->name, "client_secret_file") == 0 ||
 	    strcmp(k->name, "client_certificate_file") == 0;
 }
 
-static void print_keys(FILE *out, enum scope scope, const char *base)
+static void
+print_keys(FILE *out, enum scope scope, const char *base)
 {
 	char v[PATH_MAX];
 
@@ -1694,7 +1740,8 @@ static void print_keys(FILE *out, enum scope scope, const char *base)
 	}
 }
 
-static json_t *json_keys(json_t *o, enum scope scope, const char *base)
+static json_t *
+json_keys(json_t *o, enum scope scope, const char *base)
 {
 	char v[PATH_MAX];
 	json_t *j;
@@ -1720,7 +1767,8 @@ static json_t *json_keys(json_t *o, enum scope scope, const char *base)
 	return o;
 }
 
-void config_print(const struct config *c, FILE *out, int json)
+void
+config_print(const struct config *c, FILE *out, int json)
 {
 	json_t *root, *arr, *o;
 

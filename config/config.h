@@ -32,57 +32,61 @@ enum snapshot_when {
 #define PROMOTE_NEVER (-1LL)
 
 struct policy {
-	char name[64];            /* [policy:NAME]; "" for the built-in default */
-	char schedule[128];       /* cron / @daily / @every 6h; default "0 2 * * *" */
+	char name[64]; /* [policy:NAME]; "" for the built-in default */
+	char schedule[128]; /* cron / @daily / @every 6h; default "0 2 * * *" */
 	enum snapshot_when snapshot_when; /* default changed */
-	int keep_last;            /* default 3 */
-	int keep_hourly;          /* default 0 */
-	int keep_daily;           /* default 7 */
-	int keep_weekly;          /* default 4 */
-	int keep_monthly;         /* default 6 */
-	int keep_yearly;          /* default 0 */
-	long long keep_within;    /* seconds, default 2d */
-	int min_keep;             /* default 2 */
-	int max_delete_per_run;   /* default 10 */
-	long long promote_after;  /* seconds, default 7d; PROMOTE_NEVER */
-	char channel[64];         /* default "stable" */
-	int keep_promoted;        /* default 2 */
-	long long warn_baseline_age; /* check: WARNING when baseline older; default 30d */
-	long long warn_image_age;    /* check: WARNING when baseline image older; default 75d */
+	int keep_last; /* default 3 */
+	int keep_hourly; /* default 0 */
+	int keep_daily; /* default 7 */
+	int keep_weekly; /* default 4 */
+	int keep_monthly; /* default 6 */
+	int keep_yearly; /* default 0 */
+	long long keep_within; /* seconds, default 2d */
+	int min_keep; /* default 2 */
+	int max_delete_per_run; /* default 10 */
+	long long promote_after; /* seconds, default 7d; PROMOTE_NEVER */
+	char channel[64]; /* default "stable" */
+	int keep_promoted; /* default 2 */
+	long long warn_baseline_age; /* check: WARNING when baseline older;
+	                                default 30d */
+	long long warn_image_age; /* check: WARNING when baseline image older;
+	                             default 75d */
 };
 
 struct pool_conf {
-	char key[64];             /* the NAME of [pool:NAME] */
+	char key[64]; /* the NAME of [pool:NAME] */
 	char subscription[64];
 	char resource_group[91];
 	char cluster[64];
 	char nodepool[13];
-	char policy_name[64];     /* "" = built-in defaults ("default" if defined) */
-	struct policy policy;     /* resolved */
-	int line;                 /* line of the [pool:NAME] header */
+	char
+	    policy_name[64]; /* "" = built-in defaults ("default" if defined) */
+	struct policy policy; /* resolved */
+	int line; /* line of the [pool:NAME] header */
 };
 
 struct config {
-	char path[PATH_MAX];      /* the file it came from */
-	char database[PATH_MAX];  /* default /var/lib/aksnap/aksnap.db */
+	char path[PATH_MAX]; /* the file it came from */
+	char database[PATH_MAX]; /* default /var/lib/aksnap/aksnap.db */
 	char subscription[64];
 	enum auth_kind auth;
 	char tenant[128];
 	char client_id[128];
-	char object_id[128];      /* managed identity: user-assigned by object id */
-	char msi_res_id[512];     /* managed identity: user-assigned by ARM id */
+	char object_id[128]; /* managed identity: user-assigned by object id */
+	char msi_res_id[512]; /* managed identity: user-assigned by ARM id */
 	char client_secret_file[PATH_MAX];
 	char client_certificate_file[PATH_MAX];
-	char arm_endpoint[256];   /* default https://management.azure.com */
-	char authority_host[256]; /* default https://login.microsoftonline.com */
-	char imds_endpoint[256];  /* default http://169.254.169.254 */
-	char api_version[32];     /* default 2026-08-01 */
+	char arm_endpoint[256]; /* default https://management.azure.com */
+	char
+	    authority_host[256]; /* default https://login.microsoftonline.com */
+	char imds_endpoint[256]; /* default http://169.254.169.254 */
+	char api_version[32]; /* default 2026-08-01 */
 	char ca_file[PATH_MAX];
-	int max_parallel;         /* default 8, 1..256 */
+	int max_parallel; /* default 8, 1..256 */
 	long long request_timeout; /* seconds, default 60 */
 	char metrics_file[PATH_MAX];
-	char name_prefix[32];     /* default "aksnap" */
-	char timezone[64];        /* default "UTC" */
+	char name_prefix[32]; /* default "aksnap" */
+	char timezone[64]; /* default "UTC" */
 
 	struct policy *policies;
 	size_t npolicies;
@@ -103,15 +107,15 @@ int config_load(const char *path, struct config **out);
  * As config_load, but the error lines (newline-separated) are written into
  * ${errs} instead of being logged.  For tests and `config check`.
  */
-int config_load_errors(const char *path, struct config **out, char *errs,
-    size_t errslen);
+int config_load_errors(
+    const char *path, struct config **out, char *errs, size_t errslen);
 
 /* config_free(c): release; NULL is fine. */
 void config_free(struct config *c);
 
 /* config_find_pool(c, key): the pool named ${key}, or NULL. */
-const struct pool_conf *config_find_pool(const struct config *c,
-    const char *key);
+const struct pool_conf *config_find_pool(
+    const struct config *c, const char *key);
 
 /*
  * config_print(c, out, json):

@@ -327,7 +327,8 @@ struct db {
  * done; SQLITE_BUSY after the busy timeout gets a message an operator can
  * act on.  Return -1.
  */
-static int db_fail(struct db *db, const char *what)
+static int
+db_fail(struct db *db, const char *what)
 {
 	int rc = sqlite3_errcode(db->conn) & 0xff;
 
@@ -358,7 +359,8 @@ static int db_fail(struct db *db, const char *what)
  * unless it is in the middle of a step loop (re-entry from a callback); then
  * a temporary copy that st_put finalizes.
  */
-static sqlite3_stmt *st_get(struct db *db, enum st id)
+static sqlite3_stmt *
+st_get(struct db *db, enum st id)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -376,7 +378,8 @@ static sqlite3_stmt *st_get(struct db *db, enum st id)
 }
 
 /* st_put(db, id, s): done with ${s}: reset it (releasing its read lock). */
-static void st_put(struct db *db, enum st id, sqlite3_stmt *s)
+static void
+st_put(struct db *db, enum st id, sqlite3_stmt *s)
 {
 	if (s == NULL)
 		return;
@@ -393,28 +396,32 @@ static void st_put(struct db *db, enum st id, sqlite3_stmt *s)
  * text, "" is NULL too.  bind_opt64: optional times and ids, 0 is NULL.
  * Each returns the sqlite3_bind_* code; callers OR them together.
  */
-static int bind_text(sqlite3_stmt *s, int i, const char *v)
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static int bind_opt(sqlite3_stmt *s, int i, const char *v)
+static int
+bind_opt(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL || v[0] == '\0')
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static int bind_opt64(sqlite3_stmt *s, int i, int64_t v)
+static int
+bind_opt64(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v == 0)
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_int64(s, i, v);
 }
 
-static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
+static void
+col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -425,7 +432,8 @@ static void col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
  * st_run(db, id, what):
  * Run a statement without parameters that returns no rows.  0/-1.
  */
-static int st_run(struct db *db, enum st id, const char *what)
+static int
+st_run(struct db *db, enum st id, const char *what)
 {
 	sqlite3_stmt *s;
 	int rc = -1;
@@ -445,7 +453,8 @@ static int st_run(struct db *db, enum st id, const char *what)
  * st_int(db, id, what, out):
  * Run a statement without parameters that returns one integer.  0/-1.
  */
-static int st_int(struct db *db, enum st id, const char *what, int64_t *out)
+static int
+st_int(struct db *db, enum st id, const char *what, int64_t *out)
 {
 	sqlite3_stmt *s;
 	int rc = -1;
@@ -468,7 +477,8 @@ static int st_int(struct db *db, enum st id, const char *what, int64_t *out)
  * Step a bound UPDATE/INSERT of statement ${s} to its end and put it back.
  * With ${must_change}, no row changed is an error ("no such row").  0/-1.
  */
-static int st_write(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
+static int
+st_write(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
     const char *what, int must_change)
 {
 	int rc = -1;
@@ -491,7 +501,8 @@ done:
 	return rc;
 }
 
-static int in_list(const char *const *list, const char *v)
+static int
+in_list(const char *const *list, const char *v)
 {
 	size_t i;
 
@@ -505,12 +516,14 @@ static int in_list(const char *const *list, const char *v)
 
 /* ---- open, check, migrate ---- */
 
-static int latest_of(const struct migration *m, size_t n)
+static int
+latest_of(const struct migration *m, size_t n)
 {
 	return n > 0 ? m[n - 1].version : 0;
 }
 
-int db_latest_version(void)
+int
+db_latest_version(void)
 {
 	return latest_of(migrations, migrations_count);
 }
@@ -520,7 +533,8 @@ int db_latest_version(void)
  * sqlite3_exec of compiled-in SQL (a migration, a pragma); on error -1 with
  * the message in ${err}, for the caller to log with its context.
  */
-static int exec_sql(struct db *db, const char *sql, char *err, size_t errlen)
+static int
+exec_sql(struct db *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
@@ -536,7 +550,8 @@ static int exec_sql(struct db *db, const char *sql, char *err, size_t errlen)
  * 0 if PRAGMA foreign_key_check finds nothing, else -1 with the first
  * offending table in ${err}.
  */
-static int fk_violations(struct db *db, char *err, size_t errlen)
+static int
+fk_violations(struct db *db, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -564,8 +579,8 @@ static int fk_violations(struct db *db, char *err, size_t errlen)
  * Apply every migration of ${m} above the store's version, each in its own
  * transaction; ${stamp}: set application_id in the first one.  0/-1.
  */
-static int migrate(
-    struct db *db, const struct migration *m, size_t n, int stamp)
+static int
+migrate(struct db *db, const struct migration *m, size_t n, int stamp)
 {
 	char err[512], sql[64];
 	int64_t uv;
@@ -646,8 +661,8 @@ fail_nomig:
  * be used: 0 with the version and whether the id must be stamped, or -1
  * (logged) for a foreign, newer (or, when not ${migrating}, older) store.
  */
-static int check_ours(
-    struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
+static int
+check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 {
 	int64_t appid, uv, ntables;
 
@@ -687,7 +702,8 @@ static int check_ours(
 	return 0;
 }
 
-static int set_wal(struct db *db)
+static int
+set_wal(struct db *db)
 {
 	sqlite3_stmt *s;
 	char mode[16] = "";
@@ -710,8 +726,9 @@ static int set_wal(struct db *db)
 	return rc;
 }
 
-static int open_store(const char *path, const struct migration *m, size_t n,
-    int migrating, struct db **out)
+static int
+open_store(const char *path, const struct migration *m, size_t n, int migrating,
+    struct db **out)
 {
 	struct db *db = NULL;
 	char err[256];
@@ -764,23 +781,27 @@ err0:
 	return -1;
 }
 
-int db_open_with_migrations(
+int
+db_open_with_migrations(
     const char *path, const struct migration *m, size_t n, struct db **out)
 {
 	return open_store(path, m, n, 1, out);
 }
 
-int db_open(const char *path, struct db **out)
+int
+db_open(const char *path, struct db **out)
 {
 	return open_store(path, migrations, migrations_count, 1, out);
 }
 
-int db_open_nomigrate(const char *path, struct db **out)
+int
+db_open_nomigrate(const char *path, struct db **out)
 {
 	return open_store(path, migrations, migrations_count, 0, out);
 }
 
-void db_close(struct db *db)
+void
+db_close(struct db *db)
 {
 	size_t i;
 
@@ -794,7 +815,8 @@ void db_close(struct db *db)
 	free(db);
 }
 
-int db_schema_version(struct db *db)
+int
+db_schema_version(struct db *db)
 {
 	int64_t uv;
 
@@ -803,13 +825,15 @@ int db_schema_version(struct db *db)
 	return (int)uv;
 }
 
-void db_set_busy_timeout(struct db *db, int ms)
+void
+db_set_busy_timeout(struct db *db, int ms)
 {
 	db->busy_ms = ms;
 	sqlite3_busy_timeout(db->conn, ms);
 }
 
-int db_backup(struct db *db, const char *dest)
+int
+db_backup(struct db *db, const char *dest)
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
@@ -857,17 +881,20 @@ err1:
 	return -1;
 }
 
-int db_begin(struct db *db)
+int
+db_begin(struct db *db)
 {
 	return st_run(db, ST_BEGIN, "begin");
 }
 
-int db_commit(struct db *db)
+int
+db_commit(struct db *db)
 {
 	return st_run(db, ST_COMMIT, "commit");
 }
 
-int db_rollback(struct db *db)
+int
+db_rollback(struct db *db)
 {
 	/* Fine in a cleanup ladder where the transaction may not be open. */
 	if (sqlite3_get_autocommit(db->conn))
@@ -875,7 +902,8 @@ int db_rollback(struct db *db)
 	return st_run(db, ST_ROLLBACK, "rollback");
 }
 
-int db_counts(struct db *db, struct db_counts *out)
+int
+db_counts(struct db *db, struct db_counts *out)
 {
 	sqlite3_stmt *s;
 	char state[16];
@@ -917,8 +945,9 @@ int db_counts(struct db *db, struct db_counts *out)
 
 /* ---- runs ---- */
 
-int db_run_start(struct db *db, time_t started_at, time_t as_of,
-    const char *mode, int64_t *run_id)
+int
+db_run_start(struct db *db, time_t started_at, time_t as_of, const char *mode,
+    int64_t *run_id)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -941,7 +970,8 @@ int db_run_start(struct db *db, time_t started_at, time_t as_of,
 	return 0;
 }
 
-int db_run_finish(struct db *db, const struct db_run *run)
+int
+db_run_finish(struct db *db, const struct db_run *run)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -962,7 +992,8 @@ int db_run_finish(struct db *db, const struct db_run *run)
 	return st_write(db, ST_RUN_FINISH, s, b, "finish run", 1);
 }
 
-int db_run_last(struct db *db, const char *mode, struct db_run *out)
+int
+db_run_last(struct db *db, const char *mode, struct db_run *out)
 {
 	enum st id = mode != NULL ? ST_RUN_LAST_MODE : ST_RUN_LAST_ANY;
 	sqlite3_stmt *s;
@@ -1005,7 +1036,8 @@ done:
 
 /* ---- pools ---- */
 
-int db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
+int
+db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 {
 	char arm_id[512];
 	sqlite3_stmt *s;
@@ -1045,7 +1077,8 @@ done:
 	return rc;
 }
 
-int db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
+int
+db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -1059,7 +1092,8 @@ int db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 1);
 }
 
-int db_pool_get(struct db *db, const char *key, struct db_pool *out)
+int
+db_pool_get(struct db *db, const char *key, struct db_pool *out)
 {
 	sqlite3_stmt *s;
 	int rc, found = -1;
@@ -1096,8 +1130,8 @@ done:
 
 /* ---- observations ---- */
 
-static int bind_versions(
-    sqlite3_stmt *s, int first, const struct db_versions *v)
+static int
+bind_versions(sqlite3_stmt *s, int first, const struct db_versions *v)
 {
 	int b = 0;
 
@@ -1115,7 +1149,8 @@ static int bind_versions(
 	return b;
 }
 
-static void col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
+static void
+col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
 {
 	col_text(
 	    s, first, v->node_image_version, sizeof(v->node_image_version));
@@ -1128,7 +1163,8 @@ static void col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
 }
 
 /* Read an OBS_COLS row. */
-static void col_observation(sqlite3_stmt *s, struct db_observation *o)
+static void
+col_observation(sqlite3_stmt *s, struct db_observation *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = sqlite3_column_int64(s, 0);
@@ -1140,8 +1176,9 @@ static void col_observation(sqlite3_stmt *s, struct db_observation *o)
 	col_text(s, 11, o->provisioning_state, sizeof(o->provisioning_state));
 }
 
-int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
-    time_t at, const struct db_versions *v, const char *provisioning_state)
+int
+db_observation_add(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
+    const struct db_versions *v, const char *provisioning_state)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -1159,7 +1196,8 @@ int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
 	return st_write(db, ST_OBS_ADD, s, b, "record observation", 0);
 }
 
-int db_observation_latest(
+int
+db_observation_latest(
     struct db *db, int64_t pool_id, struct db_observation *out)
 {
 	sqlite3_stmt *s;
@@ -1192,8 +1230,8 @@ done:
  * version field, FIPS, or the pool going missing or coming back (a change
  * of ARM's provisioningState alone, e.g. Upgrading, is not a change).
  */
-static int obs_changed(
-    const struct db_observation *a, const struct db_observation *b)
+static int
+obs_changed(const struct db_observation *a, const struct db_observation *b)
 {
 	int a_missing = strcmp(a->provisioning_state, "missing") == 0;
 	int b_missing = strcmp(b->provisioning_state, "missing") == 0;
@@ -1217,9 +1255,9 @@ static int obs_changed(
  * row of the pool and cost about eight times the plain scan on a pool with
  * a million observations.
  */
-static int history_pool(struct db *db, int64_t pool_id, time_t since,
-    int changes_only, int (*cb)(void *ctx, const struct db_observation *o),
-    void *ctx)
+static int
+history_pool(struct db *db, int64_t pool_id, time_t since, int changes_only,
+    int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
 	struct db_observation o, prev;
 	int rc, ret = -1, have_prev = 0;
@@ -1278,7 +1316,8 @@ done:
 	return ret;
 }
 
-int db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
+int
+db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
 	int64_t *ids = NULL, *grown;
@@ -1333,7 +1372,8 @@ done:
 /* ---- snapshots ---- */
 
 /* Read a SNAP_COLS row. */
-static void col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
+static void
+col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = sqlite3_column_int64(s, 0);
@@ -1356,7 +1396,8 @@ static void col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
  * snap_one(db, id, s, what, out):
  * Step the bound SNAP_COLS statement ${s} once: 1 (row in ${out}), 0, -1.
  */
-static int snap_one(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
+static int
+snap_one(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
     const char *what, struct db_snapshot *out)
 {
 	int rc, found = -1;
@@ -1379,7 +1420,8 @@ done:
 	return found;
 }
 
-int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
+int
+db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
     const char *arm_id, time_t slot, time_t now, int64_t *snap_id)
 {
 	char state[16] = "";
@@ -1423,7 +1465,8 @@ int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
 	return -1;
 }
 
-int db_snapshot_set_active(
+int
+db_snapshot_set_active(
     struct db *db, int64_t id, time_t created_at, const struct db_versions *v)
 {
 	sqlite3_stmt *s;
@@ -1439,7 +1482,8 @@ int db_snapshot_set_active(
 	return st_write(db, ST_SNAP_ACTIVE, s, b, "set snapshot active", 1);
 }
 
-int db_snapshot_set_state(
+int
+db_snapshot_set_state(
     struct db *db, int64_t id, const char *state, const char *error)
 {
 	sqlite3_stmt *s;
@@ -1460,7 +1504,8 @@ int db_snapshot_set_state(
 	return st_write(db, ST_SNAP_SET_STATE, s, b, "set snapshot state", 1);
 }
 
-int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
+int
+db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -1479,7 +1524,8 @@ int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
  * first demotes the pool's current holder, in one savepoint so that it
  * composes with a caller's transaction.
  */
-int db_snapshot_set_channel(
+int
+db_snapshot_set_channel(
     struct db *db, int64_t id, const char *channel, time_t at)
 {
 	sqlite3_stmt *s;
@@ -1524,7 +1570,8 @@ err:
 	return -1;
 }
 
-int db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
+int
+db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
 {
 	sqlite3_stmt *s;
 
@@ -1535,7 +1582,8 @@ int db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
 	    "get snapshot", out);
 }
 
-static int all_digits(const char *s)
+static int
+all_digits(const char *s)
 {
 	if (*s == '\0')
 		return 0;
@@ -1550,7 +1598,8 @@ static int all_digits(const char *s)
  * across pools; when several pools have it, the newest snapshot wins and a
  * warning says to use the ARM id.
  */
-int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
+int
+db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 {
 	struct db_snapshot other;
 	sqlite3_stmt *s;
@@ -1604,7 +1653,8 @@ int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 	return found;
 }
 
-int db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
+int
+db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
     struct db_snapshot **out, size_t *n)
 {
 	struct db_snapshot *v = NULL, *grown;
@@ -1665,7 +1715,8 @@ err:
 	return -1;
 }
 
-int db_snapshot_newest_active(
+int
+db_snapshot_newest_active(
     struct db *db, int64_t pool_id, struct db_snapshot *out)
 {
 	sqlite3_stmt *s;
@@ -1677,7 +1728,8 @@ int db_snapshot_newest_active(
 	    sqlite3_bind_int64(s, 1, pool_id), "newest active snapshot", out);
 }
 
-int db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
+int
+db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
     struct db_snapshot *out)
 {
 	sqlite3_stmt *s;
@@ -1691,8 +1743,9 @@ int db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
 	return snap_one(db, ST_SNAP_CHANNEL, s, b, "channel snapshot", out);
 }
 
-int db_snapshot_adopt(struct db *db, int64_t pool_id,
-    const struct db_snapshot *s, int64_t *snap_id)
+int
+db_snapshot_adopt(struct db *db, int64_t pool_id, const struct db_snapshot *s,
+    int64_t *snap_id)
 {
 	const char *state = s->state[0] != '\0' ? s->state : "active";
 	time_t now = util_now();
@@ -1730,7 +1783,8 @@ int db_snapshot_adopt(struct db *db, int64_t pool_id,
 	return 0;
 }
 
-int db_slot_taken(struct db *db, int64_t pool_id, time_t slot)
+int
+db_slot_taken(struct db *db, int64_t pool_id, time_t slot)
 {
 	sqlite3_stmt *s;
 	int b, taken = -1;
@@ -1750,7 +1804,8 @@ int db_slot_taken(struct db *db, int64_t pool_id, time_t slot)
 
 /* ---- reporting ---- */
 
-int db_runs_failed(struct db *db, long long *n)
+int
+db_runs_failed(struct db *db, long long *n)
 {
 	int64_t v = 0;
 
@@ -1760,7 +1815,8 @@ int db_runs_failed(struct db *db, long long *n)
 	return 0;
 }
 
-int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at)
+int
+db_pool_last_success(struct db *db, int64_t pool_id, time_t *at)
 {
 	sqlite3_stmt *s;
 	int rc = -1;
@@ -1779,8 +1835,8 @@ int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at)
 	return rc;
 }
 
-int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
-    long long counts[7])
+int
+db_pool_snapshot_counts(struct db *db, int64_t pool_id, long long counts[7])
 {
 	sqlite3_stmt *s;
 	char state[16];
@@ -1805,8 +1861,9 @@ int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int db_promoted_history(struct db *db, int64_t pool_id, int64_t *ids,
-    size_t max, size_t *n)
+int
+db_promoted_history(
+    struct db *db, int64_t pool_id, int64_t *ids, size_t max, size_t *n)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -1829,8 +1886,8 @@ int db_promoted_history(struct db *db, int64_t pool_id, int64_t *ids,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int db_decision_last(struct db *db, int64_t snapshot_id,
-    struct db_decision *out)
+int
+db_decision_last(struct db *db, int64_t snapshot_id, struct db_decision *out)
 {
 	sqlite3_stmt *s;
 	int rc, found = -1;
@@ -1859,7 +1916,8 @@ int db_decision_last(struct db *db, int64_t snapshot_id,
 
 /* ---- decisions ---- */
 
-int db_decision_add(struct db *db, const struct db_decision *d)
+int
+db_decision_add(struct db *db, const struct db_decision *d)
 {
 	sqlite3_stmt *s;
 	int b = 0;
@@ -1883,7 +1941,8 @@ int db_decision_add(struct db *db, const struct db_decision *d)
 	return st_write(db, ST_DEC_ADD, s, b, "record decision", 0);
 }
 
-int db_decision_list(struct db *db, int64_t snapshot_id,
+int
+db_decision_list(struct db *db, int64_t snapshot_id,
     int (*cb)(void *ctx, const struct db_decision *d), void *ctx)
 {
 	struct db_decision d;
@@ -1944,7 +2003,8 @@ static const struct {
     {"decisions", ST_DEC_LIST},
 };
 
-int db_query_plan(struct db *db, const char *name, char *buf, size_t len)
+int
+db_query_plan(struct db *db, const char *name, char *buf, size_t len)
 {
 	sqlite3_stmt *s = NULL;
 	struct buf sql, out;
@@ -1981,7 +2041,8 @@ done:
 
 /* ---- report commands ---- */
 
-int db_decision_explain(struct db *db, const struct db_snapshot *snap,
+int
+db_decision_explain(struct db *db, const struct db_snapshot *snap,
     int (*cb)(void *ctx, const struct db_decision *d, const char *run_mode),
     void *ctx)
 {

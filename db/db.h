@@ -52,7 +52,8 @@ int db_latest_version(void);
 /* db_set_busy_timeout(db, ms): for tests and `run`. */
 void db_set_busy_timeout(struct db *db, int ms);
 
-/* db_backup(db, dest): online backup API into ${dest} (must not exist). 0/-1. */
+/* db_backup(db, dest): online backup API into ${dest} (must not exist). 0/-1.
+ */
 int db_backup(struct db *db, const char *dest);
 
 /* Transactions (BEGIN IMMEDIATE / COMMIT / ROLLBACK).  0/-1. */
@@ -64,7 +65,8 @@ struct db_counts {
 	long long pools, observations, snapshots, runs, decisions;
 	long long snapshots_by_state[7]; /* in db_snapshot_states order */
 };
-/* db_snapshot_states: "creating","active","deleting","deleted","failed","missing" and NULL. */
+/* db_snapshot_states:
+ * "creating","active","deleting","deleted","failed","missing" and NULL. */
 extern const char *const db_snapshot_states[];
 int db_counts(struct db *db, struct db_counts *out);
 
@@ -73,8 +75,8 @@ int db_counts(struct db *db, struct db_counts *out);
 struct db_run {
 	int64_t id;
 	time_t started_at, finished_at, as_of;
-	char mode[16];      /* run, dry-run, snapshot, prune, promote, apply, sync */
-	int exit_code;      /* -1 while running or if it crashed */
+	char mode[16]; /* run, dry-run, snapshot, prune, promote, apply, sync */
+	int exit_code; /* -1 while running or if it crashed */
 	int observed, taken, skipped, deleted, promoted, failed;
 };
 
@@ -83,7 +85,8 @@ int db_run_start(struct db *db, time_t started_at, time_t as_of,
     const char *mode, int64_t *run_id);
 /* db_run_finish(db, run): set finished_at, exit_code and counts of run->id. */
 int db_run_finish(struct db *db, const struct db_run *run);
-/* db_run_last(db, mode, out): newest finished run of ${mode} (NULL = any). 1/0/-1. */
+/* db_run_last(db, mode, out): newest finished run of ${mode} (NULL = any).
+ * 1/0/-1. */
 int db_run_last(struct db *db, const char *mode, struct db_run *out);
 
 /* ---- pools ---- */
@@ -125,15 +128,16 @@ struct db_observation {
 	char pool_key[64];
 	time_t observed_at;
 	struct db_versions v;
-	char provisioning_state[32]; /* "missing" when the cluster or pool was not found */
+	char provisioning_state[32]; /* "missing" when the cluster or pool was
+	                                not found */
 };
 
 /* db_observation_add(db, run_id, pool_id, at, v, state): v NULL for missing. */
 int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
     time_t at, const struct db_versions *v, const char *provisioning_state);
 /* db_observation_latest(db, pool_id, out): newest observation. 1/0/-1. */
-int db_observation_latest(struct db *db, int64_t pool_id,
-    struct db_observation *out);
+int db_observation_latest(
+    struct db *db, int64_t pool_id, struct db_observation *out);
 
 /*
  * db_history(db, pool_id, since, changes_only, cb, ctx):
@@ -152,14 +156,14 @@ struct db_snapshot {
 	char pool_key[64];
 	char name[64];
 	char arm_id[512];
-	time_t slot;        /* schedule slot it was taken for (0: by hand / adopted) */
-	time_t created_at;  /* ARM systemData.createdAt, else when recorded */
+	time_t slot; /* schedule slot it was taken for (0: by hand / adopted) */
+	time_t created_at; /* ARM systemData.createdAt, else when recorded */
 	struct db_versions v;
-	char state[16];     /* creating active deleting deleted failed missing */
+	char state[16]; /* creating active deleting deleted failed missing */
 	int pinned;
-	char channel[64];   /* "" when not promoted */
+	char channel[64]; /* "" when not promoted */
 	time_t promoted_at, demoted_at;
-	char error[256];    /* last failure (code and message), "" if none */
+	char error[256]; /* last failure (code and message), "" if none */
 };
 
 /*
@@ -170,12 +174,13 @@ struct db_snapshot {
  */
 int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
     const char *arm_id, time_t slot, time_t now, int64_t *snap_id);
-/* db_snapshot_set_active(db, id, created_at, v): the PUT (or a GET) succeeded. */
-int db_snapshot_set_active(struct db *db, int64_t id, time_t created_at,
-    const struct db_versions *v);
+/* db_snapshot_set_active(db, id, created_at, v): the PUT (or a GET) succeeded.
+ */
+int db_snapshot_set_active(
+    struct db *db, int64_t id, time_t created_at, const struct db_versions *v);
 /* db_snapshot_set_state(db, id, state, error): error may be NULL. */
-int db_snapshot_set_state(struct db *db, int64_t id, const char *state,
-    const char *error);
+int db_snapshot_set_state(
+    struct db *db, int64_t id, const char *state, const char *error);
 int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned);
 /*
  * db_snapshot_set_channel(db, id, channel, at):
@@ -183,11 +188,12 @@ int db_snapshot_set_pinned(struct db *db, int64_t id, int pinned);
  * NULL: demote (channel kept in history via decisions; column cleared,
  * demoted_at = at).
  */
-int db_snapshot_set_channel(struct db *db, int64_t id, const char *channel,
-    time_t at);
+int db_snapshot_set_channel(
+    struct db *db, int64_t id, const char *channel, time_t at);
 /* db_snapshot_get(db, id, out): 1/0/-1. */
 int db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out);
-/* db_snapshot_find(db, ref, out): by name, ARM id (case-insensitive) or numeric id. 1/0/-1. */
+/* db_snapshot_find(db, ref, out): by name, ARM id (case-insensitive) or numeric
+ * id. 1/0/-1. */
 int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out);
 /*
  * db_snapshot_list(db, pool_id, state, out, n):
@@ -197,9 +203,10 @@ int db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out);
 int db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
     struct db_snapshot **out, size_t *n);
 /* db_snapshot_newest_active(db, pool_id, out): 1/0/-1. */
-int db_snapshot_newest_active(struct db *db, int64_t pool_id,
-    struct db_snapshot *out);
-/* db_snapshot_channel(db, pool_id, channel, out): the pool's snapshot in ${channel}. 1/0/-1. */
+int db_snapshot_newest_active(
+    struct db *db, int64_t pool_id, struct db_snapshot *out);
+/* db_snapshot_channel(db, pool_id, channel, out): the pool's snapshot in
+ * ${channel}. 1/0/-1. */
 int db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
     struct db_snapshot *out);
 /*
@@ -224,7 +231,8 @@ struct db_decision {
 	char pool_key[64];
 	char snapshot_name[64];
 	time_t at, slot;
-	char action[16];    /* create skip keep delete promote demote pin unpin fail */
+	char action[16]; /* create skip keep delete promote demote pin unpin
+	                    fail */
 	char reasons[256];
 	char fingerprint[128];
 };
@@ -236,8 +244,8 @@ int db_decision_add(struct db *db, const struct db_decision *d);
  * The newest decision about ${snapshot_id} (action, reasons, fingerprint
  * filled).  1/0/-1.
  */
-int db_decision_last(struct db *db, int64_t snapshot_id,
-    struct db_decision *out);
+int db_decision_last(
+    struct db *db, int64_t snapshot_id, struct db_decision *out);
 /*
  * db_decision_list(db, snapshot_id, cb, ctx):
  * Every decision about ${snapshot_id}, oldest first.
@@ -256,17 +264,18 @@ int db_runs_failed(struct db *db, long long *n);
  * none.  0/-1.
  */
 int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at);
-/* db_pool_snapshot_counts(db, pool_id, counts): counts[i] for db_snapshot_states[i]. */
-int db_pool_snapshot_counts(struct db *db, int64_t pool_id,
-    long long counts[7]);
+/* db_pool_snapshot_counts(db, pool_id, counts): counts[i] for
+ * db_snapshot_states[i]. */
+int db_pool_snapshot_counts(
+    struct db *db, int64_t pool_id, long long counts[7]);
 
 /*
  * db_promoted_history(db, pool_id, ids, max, n):
  * The pool's snapshots that were ever promoted (the current holder and
  * the ones it replaced), newest promotion first, at most ${max}.  0/-1.
  */
-int db_promoted_history(struct db *db, int64_t pool_id, int64_t *ids,
-    size_t max, size_t *n);
+int db_promoted_history(
+    struct db *db, int64_t pool_id, int64_t *ids, size_t max, size_t *n);
 
 /* ---- report commands ---- */
 

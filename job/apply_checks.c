@@ -24,7 +24,8 @@
 
 #include "job/util.h"
 
-int apply_vm_family(const char *vm_size, char *out, size_t len)
+int
+apply_vm_family(const char *vm_size, char *out, size_t len)
 {
 	const char *p = vm_size;
 	size_t n = 0;
@@ -67,7 +68,8 @@ int apply_vm_family(const char *vm_size, char *out, size_t len)
 }
 
 /* parse_kube(s, v): up to 3 numeric components, "v" prefix allowed. */
-static int parse_kube(const char *s, long v[3])
+static int
+parse_kube(const char *s, long v[3])
 {
 	int k = 0;
 
@@ -91,7 +93,8 @@ static int parse_kube(const char *s, long v[3])
 	return k >= 2 ? 0 : -1;
 }
 
-int apply_kube_cmp(const char *a, const char *b, int *out)
+int
+apply_kube_cmp(const char *a, const char *b, int *out)
 {
 	long va[3], vb[3];
 
@@ -104,7 +107,8 @@ int apply_kube_cmp(const char *a, const char *b, int *out)
 }
 
 /* digits_at(s, n): exactly ${n} digits at ${s}, as a number; -1 if not. */
-static long digits_at(const char *s, int n)
+static long
+digits_at(const char *s, int n)
 {
 	long v = 0;
 
@@ -116,7 +120,8 @@ static long digits_at(const char *s, int n)
 	return v;
 }
 
-static int make_date(long y, long m, long d, time_t *out)
+static int
+make_date(long y, long m, long d, time_t *out)
 {
 	static const int mdays[] = {
 	    31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -137,14 +142,16 @@ static int make_date(long y, long m, long d, time_t *out)
 }
 
 /* The number after a ".": the image's revision of that day. */
-static long revision_after(const char *p)
+static long
+revision_after(const char *p)
 {
 	if (*p == '.' && isdigit((unsigned char)p[1]))
 		return strtol(p + 1, NULL, 10);
 	return 0;
 }
 
-int apply_image_date(const char *niv, time_t *date, long *revision)
+int
+apply_image_date(const char *niv, time_t *date, long *revision)
 {
 	const char *last;
 
@@ -189,7 +196,8 @@ int apply_image_date(const char *niv, time_t *date, long *revision)
 	return -1;
 }
 
-const char *apply_check_name(enum apply_check_id id)
+const char *
+apply_check_name(enum apply_check_id id)
 {
 	switch (id) {
 	case APPLY_CHECK_STATE:
@@ -210,7 +218,8 @@ const char *apply_check_name(enum apply_check_id id)
 	return "?";
 }
 
-const char *apply_outcome_name(enum apply_outcome o)
+const char *
+apply_outcome_name(enum apply_outcome o)
 {
 	switch (o) {
 	case APPLY_PASS:
@@ -227,8 +236,9 @@ static void set(struct apply_verdict *v, enum apply_check_id id,
     enum apply_outcome o, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void set(struct apply_verdict *v, enum apply_check_id id,
-    enum apply_outcome o, const char *fmt, ...)
+static void
+set(struct apply_verdict *v, enum apply_check_id id, enum apply_outcome o,
+    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -240,8 +250,8 @@ static void set(struct apply_verdict *v, enum apply_check_id id,
 		v->refused = 1;
 }
 
-static void check_state(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_state(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	if (in->state != NULL && strcmp(in->state, "active") == 0)
 		set(v, APPLY_CHECK_STATE, APPLY_PASS, "snapshot is active");
@@ -252,8 +262,8 @@ static void check_state(
 		                                              : "unknown");
 }
 
-static void check_os(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_os(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	const char *s = in->snapshot.os_type, *t = in->target.os_type;
 
@@ -271,8 +281,8 @@ static void check_os(
 		    "snapshot is %s but the pool runs %s", s, t);
 }
 
-static void check_fips(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_fips(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	int s = in->snapshot.enable_fips != 0, t = in->target.enable_fips != 0;
 
@@ -289,8 +299,8 @@ static void check_fips(
 		    s ? "on" : "off", t ? "on" : "off");
 }
 
-static void check_family(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_family(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	const char *s = in->snapshot.vm_size, *t = in->target.vm_size;
 	char fs[64], ft[64];
@@ -322,8 +332,8 @@ static void check_family(
 		    s, fs, t, ft);
 }
 
-static void check_newer(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_newer(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	const struct apply_side *s = &in->snapshot, *t = &in->target;
 	time_t ds, dt;
@@ -390,8 +400,8 @@ static void check_newer(
  * Whole days since the release: an image released on 1 November is 90
  * days old for all of 30 January (UTC), and refused from 31 January.
  */
-static void check_window(
-    const struct apply_check_input *in, struct apply_verdict *v)
+static void
+check_window(const struct apply_check_input *in, struct apply_verdict *v)
 {
 	const char *niv = in->snapshot.node_image_version;
 	time_t d;
@@ -419,8 +429,8 @@ static void check_window(
 		    day, age, APPLY_IMAGE_WINDOW_DAYS);
 }
 
-void apply_checks_run(
-    const struct apply_check_input *in, struct apply_verdict *out)
+void
+apply_checks_run(const struct apply_check_input *in, struct apply_verdict *out)
 {
 	memset(out, 0, sizeof(*out));
 	check_state(in, out);
@@ -431,7 +441,8 @@ void apply_checks_run(
 	check_window(in, out);
 }
 
-int apply_pool_name_ok(const char *name)
+int
+apply_pool_name_ok(const char *name)
 {
 	size_t n = strlen(name);
 

@@ -68,7 +68,8 @@ static const char *const pool_read_only[] = {
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,8 +82,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* ---- construction ---- */
 
-struct arm *arm_new(
-    struct http_client *http, const char *endpoint, const char *api_version)
+struct arm *
+arm_new(struct http_client *http, const char *endpoint, const char *api_version)
 {
 	struct arm *arm;
 	size_t len;
@@ -110,7 +111,8 @@ err0:
 	return NULL;
 }
 
-void arm_free(struct arm *arm)
+void
+arm_free(struct arm *arm)
 {
 	if (arm == NULL)
 		return;
@@ -119,14 +121,16 @@ void arm_free(struct arm *arm)
 	free(arm);
 }
 
-struct http_client *arm_http(struct arm *arm)
+struct http_client *
+arm_http(struct arm *arm)
 {
 	return arm->http;
 }
 
 /* ---- URLs ---- */
 
-void arm_agent_pool_id(const char *sub, const char *rg, const char *cluster,
+void
+arm_agent_pool_id(const char *sub, const char *rg, const char *cluster,
     const char *pool, char *out, size_t len)
 {
 	snprintf(out, len,
@@ -135,7 +139,8 @@ void arm_agent_pool_id(const char *sub, const char *rg, const char *cluster,
 	    sub, rg, cluster, pool);
 }
 
-void arm_snapshot_id(
+void
+arm_snapshot_id(
     const char *sub, const char *rg, const char *name, char *out, size_t len)
 {
 	snprintf(out, len,
@@ -144,14 +149,16 @@ void arm_snapshot_id(
 	    sub, rg, name);
 }
 
-void arm_url(const struct arm *arm, const char *resource_id, const char *suffix,
+void
+arm_url(const struct arm *arm, const char *resource_id, const char *suffix,
     char *out, size_t len)
 {
 	snprintf(out, len, "%s%s%s?api-version=%s", arm->endpoint, resource_id,
 	    suffix != NULL ? suffix : "", arm->api_version);
 }
 
-void arm_cluster_url(const struct arm *arm, const char *sub, const char *rg,
+void
+arm_cluster_url(const struct arm *arm, const char *sub, const char *rg,
     const char *cluster, char *out, size_t len)
 {
 	char id[1024];
@@ -164,7 +171,8 @@ void arm_cluster_url(const struct arm *arm, const char *sub, const char *rg,
 }
 
 /* url_for(arm, id, suffix): arm_url into a malloc'd string, or NULL. */
-static char *url_for(const struct arm *arm, const char *id, const char *suffix)
+static char *
+url_for(const struct arm *arm, const char *id, const char *suffix)
 {
 	char *s = NULL;
 
@@ -175,7 +183,8 @@ static char *url_for(const struct arm *arm, const char *id, const char *suffix)
 }
 
 /* origin_len(url): length of "scheme://authority", or 0 if none. */
-static size_t origin_len(const char *url)
+static size_t
+origin_len(const char *url)
 {
 	const char *p = strstr(url, "://");
 
@@ -186,7 +195,8 @@ static size_t origin_len(const char *url)
 	return (size_t)(p - url);
 }
 
-int arm_url_same_origin(
+int
+arm_url_same_origin(
     const struct arm *arm, const char *url, char *err, size_t errlen)
 {
 	size_t el = origin_len(arm->endpoint), ul;
@@ -216,7 +226,8 @@ enum fit { FIT_STRICT, FIT_TRUNCATE };
  * Under FIT_STRICT a value that is not a string or does not fit is an
  * error; under FIT_TRUNCATE it is ignored or cut.
  */
-static int json_str(const json_t *obj, const char *key, char *dst, size_t len,
+static int
+json_str(const json_t *obj, const char *key, char *dst, size_t len,
     enum fit fit, char *err, size_t errlen)
 {
 	json_t *v;
@@ -245,12 +256,14 @@ static int json_str(const json_t *obj, const char *key, char *dst, size_t len,
 	return 0;
 }
 
-static int json_bool(const json_t *obj, const char *key)
+static int
+json_bool(const json_t *obj, const char *key)
 {
 	return json_is_object(obj) && json_is_true(json_object_get(obj, key));
 }
 
-static int json_int(const json_t *obj, const char *key)
+static int
+json_int(const json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
 	json_int_t i;
@@ -263,7 +276,8 @@ static int json_int(const json_t *obj, const char *key)
 	return (int)i;
 }
 
-static json_t *json_obj(const json_t *obj, const char *key)
+static json_t *
+json_obj(const json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
 
@@ -271,7 +285,8 @@ static json_t *json_obj(const json_t *obj, const char *key)
 }
 
 /* fold(dst, len, src, n): the first bytes of a body, on one printable line. */
-static void fold(char *dst, size_t len, const char *src, size_t n)
+static void
+fold(char *dst, size_t len, const char *src, size_t n)
 {
 	size_t i, o = 0;
 	int space = 0;
@@ -297,8 +312,8 @@ static void fold(char *dst, size_t len, const char *src, size_t n)
 
 /* parse_object(body, len, err, errlen): a JSON object, or NULL with the reason.
  */
-static json_t *parse_object(
-    const char *body, size_t len, char *err, size_t errlen)
+static json_t *
+parse_object(const char *body, size_t len, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -325,7 +340,8 @@ static json_t *parse_object(
 
 /* ---- builders ---- */
 
-static json_t *tags_object(const struct arm_tag *tags, size_t ntags)
+static json_t *
+tags_object(const struct arm_tag *tags, size_t ntags)
 {
 	json_t *o = json_object();
 	size_t i;
@@ -344,7 +360,8 @@ static json_t *tags_object(const struct arm_tag *tags, size_t ntags)
 
 /* dump(root): compact JSON text (malloc'd), releasing ${root}; NULL on failure.
  */
-static char *dump(json_t *root)
+static char *
+dump(json_t *root)
 {
 	char *s;
 
@@ -356,7 +373,8 @@ static char *dump(json_t *root)
 }
 
 /* creation_data(id): {"sourceResourceId": id}, or NULL. */
-static json_t *creation_data(const char *id)
+static json_t *
+creation_data(const char *id)
 {
 	json_t *o = json_object();
 
@@ -369,7 +387,8 @@ static json_t *creation_data(const char *id)
 	return o;
 }
 
-char *arm_snapshot_put_body(const char *location, const char *source_id,
+char *
+arm_snapshot_put_body(const char *location, const char *source_id,
     const struct arm_tag *tags, size_t ntags)
 {
 	json_t *root = json_object(), *props = json_object();
@@ -392,7 +411,8 @@ char *arm_snapshot_put_body(const char *location, const char *source_id,
 	return dump(root);
 }
 
-char *arm_tags_body(const struct arm_tag *tags, size_t ntags)
+char *
+arm_tags_body(const struct arm_tag *tags, size_t ntags)
 {
 	json_t *root = json_object();
 
@@ -405,7 +425,8 @@ char *arm_tags_body(const struct arm_tag *tags, size_t ntags)
 	return dump(root);
 }
 
-char *arm_agent_pool_create_body(const struct arm_snapshot *snapshot,
+char *
+arm_agent_pool_create_body(const struct arm_snapshot *snapshot,
     const char *orchestrator_version, int count)
 {
 	json_t *root = json_object(), *props = json_object();
@@ -444,9 +465,9 @@ char *arm_agent_pool_create_body(const struct arm_snapshot *snapshot,
 	return dump(root);
 }
 
-char *arm_agent_pool_upgrade_body(const char *pool_json,
-    const char *snapshot_id, const char *orchestrator_version, char *err,
-    size_t errlen)
+char *
+arm_agent_pool_upgrade_body(const char *pool_json, const char *snapshot_id,
+    const char *orchestrator_version, char *err, size_t errlen)
 {
 	json_t *pool, *props, *root = NULL;
 	size_t i;
@@ -496,7 +517,8 @@ err0:
 /* ---- parsers ---- */
 
 /* pool_props(p, out, err, errlen): the agent pool properties object ${p}. */
-static int pool_props(
+static int
+pool_props(
     const json_t *p, struct arm_agent_pool *out, char *err, size_t errlen)
 {
 	if (json_str(p, "nodeImageVersion", out->node_image_version,
@@ -529,8 +551,8 @@ static int pool_props(
 }
 
 /* pool_from(o, out, err, errlen): an AgentPool resource object. */
-static int pool_from(
-    const json_t *o, struct arm_agent_pool *out, char *err, size_t errlen)
+static int
+pool_from(const json_t *o, struct arm_agent_pool *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	if (json_str(o, "name", out->name, sizeof(out->name), FIT_STRICT, err,
@@ -541,7 +563,8 @@ static int pool_from(
 	return pool_props(json_obj(o, "properties"), out, err, errlen);
 }
 
-int arm_agent_pool_parse(
+int
+arm_agent_pool_parse(
     const char *body, struct arm_agent_pool *out, char *err, size_t errlen)
 {
 	json_t *root;
@@ -556,7 +579,8 @@ int arm_agent_pool_parse(
 	return rc;
 }
 
-void arm_cluster_free(struct arm_cluster *c)
+void
+arm_cluster_free(struct arm_cluster *c)
 {
 	if (c == NULL)
 		return;
@@ -565,7 +589,8 @@ void arm_cluster_free(struct arm_cluster *c)
 	c->npools = 0;
 }
 
-int arm_cluster_parse(
+int
+arm_cluster_parse(
     const char *body, struct arm_cluster *out, char *err, size_t errlen)
 {
 	json_t *root, *props, *profiles;
@@ -602,8 +627,10 @@ int arm_cluster_parse(
 	n = json_is_array(profiles) ? json_array_size(profiles) : 0;
 	/* AKS allows 100 node pools a cluster. */
 	if (n > ARM_MAX_PAGE_ITEMS) {
-		seterr(err, errlen, "agentPoolProfiles holds %zu pools, more "
-		    "than %d", n, ARM_MAX_PAGE_ITEMS);
+		seterr(err, errlen,
+		    "agentPoolProfiles holds %zu pools, more "
+		    "than %d",
+		    n, ARM_MAX_PAGE_ITEMS);
 		goto err1;
 	}
 	if (n > 0) {
@@ -647,7 +674,8 @@ err0:
 }
 
 /* snapshot_from(o, out, err, errlen): a Snapshot resource object. */
-static int snapshot_from(
+static int
+snapshot_from(
     const json_t *o, struct arm_snapshot *out, char *err, size_t errlen)
 {
 	json_t *props = json_obj(o, "properties"), *tags;
@@ -700,7 +728,8 @@ static int snapshot_from(
 	return 0;
 }
 
-int arm_snapshot_parse(
+int
+arm_snapshot_parse(
     const char *body, struct arm_snapshot *out, char *err, size_t errlen)
 {
 	json_t *root;
@@ -719,7 +748,8 @@ int arm_snapshot_parse(
  * list_page(body, elem_size, parse_one, out, n, next_link, err, errlen):
  * One page {"value":[...], "nextLink": "..."} into a malloc'd array.
  */
-static int list_page(const char *body, size_t elem_size,
+static int
+list_page(const char *body, size_t elem_size,
     int (*parse_one)(const json_t *, void *, char *, size_t), void **out,
     size_t *n, char **next_link, char *err, size_t errlen)
 {
@@ -790,18 +820,21 @@ err0:
 	return -1;
 }
 
-static int snapshot_one(const json_t *o, void *out, char *err, size_t errlen)
+static int
+snapshot_one(const json_t *o, void *out, char *err, size_t errlen)
 {
 	return snapshot_from(o, out, err, errlen);
 }
 
-static int pool_one(const json_t *o, void *out, char *err, size_t errlen)
+static int
+pool_one(const json_t *o, void *out, char *err, size_t errlen)
 {
 	return pool_from(o, out, err, errlen);
 }
 
-int arm_snapshot_list_parse(const char *body, struct arm_snapshot **out,
-    size_t *n, char **next_link, char *err, size_t errlen)
+int
+arm_snapshot_list_parse(const char *body, struct arm_snapshot **out, size_t *n,
+    char **next_link, char *err, size_t errlen)
 {
 	void *arr;
 	int rc;
@@ -812,7 +845,8 @@ int arm_snapshot_list_parse(const char *body, struct arm_snapshot **out,
 	return rc;
 }
 
-int arm_agent_pool_list_parse(const char *body, struct arm_agent_pool **out,
+int
+arm_agent_pool_list_parse(const char *body, struct arm_agent_pool **out,
     size_t *n, char **next_link, char *err, size_t errlen)
 {
 	void *arr;
@@ -825,7 +859,8 @@ int arm_agent_pool_list_parse(const char *body, struct arm_agent_pool **out,
 }
 
 /* error_detail(e, out): code/message/target of an ErrorDetail object. */
-static void error_detail(const json_t *e, struct arm_error *out)
+static void
+error_detail(const json_t *e, struct arm_error *out)
 {
 	json_t *details = json_object_get(e, "details"), *d;
 	char dc[128], dm[256];
@@ -851,7 +886,8 @@ static void error_detail(const json_t *e, struct arm_error *out)
 	    dc[0] != '\0' && dm[0] != '\0' ? ": " : "", dm);
 }
 
-int arm_operation_status_parse(const char *body, char *status, size_t len,
+int
+arm_operation_status_parse(const char *body, char *status, size_t len,
     struct arm_error *op_err, char *err, size_t errlen)
 {
 	json_t *root, *e;
@@ -873,8 +909,8 @@ int arm_operation_status_parse(const char *body, char *status, size_t len,
 	return 0;
 }
 
-void arm_error_from_response(
-    const struct http_response *resp, struct arm_error *out)
+void
+arm_error_from_response(const struct http_response *resp, struct arm_error *out)
 {
 	const char *body = resp->body.data;
 	size_t len = resp->body.data != NULL ? resp->body.len : 0;
@@ -933,7 +969,8 @@ void arm_error_from_response(
 	json_decref(root);
 }
 
-const char *arm_tag_get(const struct arm_snapshot *s, const char *key)
+const char *
+arm_tag_get(const struct arm_snapshot *s, const char *key)
 {
 	size_t i;
 
@@ -945,7 +982,8 @@ const char *arm_tag_get(const struct arm_snapshot *s, const char *key)
 	return NULL;
 }
 
-void arm_log_failure(const char *context, const char *method, const char *url,
+void
+arm_log_failure(const char *context, const char *method, const char *url,
     const struct arm_error *e)
 {
 	char status[32], ids[320];
@@ -966,7 +1004,8 @@ void arm_log_failure(const char *context, const char *method, const char *url,
 
 /* ---- blocking operations ---- */
 
-static void error_clear(struct arm_error *err)
+static void
+error_clear(struct arm_error *err)
 {
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
@@ -977,7 +1016,8 @@ static int fail_local(const char *ctx, const char *method, const char *url,
     const struct http_response *resp, struct arm_error *err, const char *fmt,
     ...) __attribute__((format(printf, 6, 7)));
 
-static int fail_local(const char *ctx, const char *method, const char *url,
+static int
+fail_local(const char *ctx, const char *method, const char *url,
     const struct http_response *resp, struct arm_error *err, const char *fmt,
     ...)
 {
@@ -1004,9 +1044,10 @@ static int fail_local(const char *ctx, const char *method, const char *url,
  * one of the 0-terminated ${ok} (${resp} filled; caller frees it), else -1
  * with ${err} filled and logged (${resp} freed).
  */
-static int call(struct arm *arm, const char *ctx, const char *method,
-    const char *url, const char *body, const char *const *headers,
-    const long *ok, struct http_response *resp, struct arm_error *err)
+static int
+call(struct arm *arm, const char *ctx, const char *method, const char *url,
+    const char *body, const char *const *headers, const long *ok,
+    struct http_response *resp, struct arm_error *err)
 {
 	struct http_request req;
 	size_t i;
@@ -1058,14 +1099,16 @@ static const long ok_lro_post[] = {200, 202, 0};
 static const long ok_delete[] = {200, 204, 0};
 static const long ok_location_poll[] = {200, 201, 202, 204, 0};
 
-static const char *body_of(const struct http_response *resp)
+static const char *
+body_of(const struct http_response *resp)
 {
 	return resp->body.data != NULL && resp->body.len > 0 ? resp->body.data
 	                                                     : "";
 }
 
 /* parse_fail(ctx, method, url, resp, reason, err): a 2xx we cannot read. */
-static int parse_fail(const char *ctx, const char *method, const char *url,
+static int
+parse_fail(const char *ctx, const char *method, const char *url,
     const struct http_response *resp, const char *reason, struct arm_error *err)
 {
 	return fail_local(
@@ -1073,7 +1116,8 @@ static int parse_fail(const char *ctx, const char *method, const char *url,
 }
 
 /* get_resource(arm, ctx, id, resp, url, err): GET id; ${*url} malloc'd. */
-static int get_resource(struct arm *arm, const char *ctx, const char *id,
+static int
+get_resource(struct arm *arm, const char *ctx, const char *id,
     struct http_response *resp, char **url, struct arm_error *err)
 {
 	*url = url_for(arm, id, "");
@@ -1087,7 +1131,8 @@ static int get_resource(struct arm *arm, const char *ctx, const char *id,
 	return 0;
 }
 
-int arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
+int
+arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, const char *cluster, struct arm_cluster *out,
     struct arm_error *err)
 {
@@ -1116,7 +1161,8 @@ err0:
 	return rc;
 }
 
-int arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
+int
+arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
     struct arm_agent_pool *out, struct arm_error *err)
 {
 	struct http_response resp;
@@ -1140,7 +1186,8 @@ err0:
 	return rc;
 }
 
-int arm_snapshot_get(struct arm *arm, const char *ctx, const char *snapshot_id,
+int
+arm_snapshot_get(struct arm *arm, const char *ctx, const char *snapshot_id,
     struct arm_snapshot *out, struct arm_error *err)
 {
 	struct http_response resp;
@@ -1168,7 +1215,8 @@ err0:
  * send_snapshot(arm, ctx, method, id, body, out, err):
  * PUT or PATCH a snapshot and parse the answer into ${out} (may be NULL).
  */
-static int send_snapshot(struct arm *arm, const char *ctx, const char *method,
+static int
+send_snapshot(struct arm *arm, const char *ctx, const char *method,
     const char *id, const char *body, struct arm_snapshot *out,
     struct arm_error *err)
 {
@@ -1199,7 +1247,8 @@ err0:
 	return rc;
 }
 
-int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
+int
+arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
     const char *location, const char *source_id, const struct arm_tag *tags,
     size_t ntags, struct arm_snapshot *out, struct arm_error *err)
 {
@@ -1215,7 +1264,8 @@ int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
 	return rc;
 }
 
-int arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
+int
+arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
     const char *snapshot_id, const struct arm_tag *tags, size_t ntags,
     struct arm_snapshot *out, struct arm_error *err)
 {
@@ -1231,9 +1281,10 @@ int arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
 	return rc;
 }
 
-int arm_snapshot_set_tag(struct arm *arm, const char *ctx,
-    const char *snapshot_id, const char *key, const char *value,
-    struct arm_snapshot *out, struct arm_error *err)
+int
+arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
+    const char *key, const char *value, struct arm_snapshot *out,
+    struct arm_error *err)
 {
 	struct http_response resp;
 	json_t *root = NULL, *tags, *patch = NULL;
@@ -1288,8 +1339,9 @@ err0:
 	return rc;
 }
 
-int arm_snapshot_delete(struct arm *arm, const char *ctx,
-    const char *snapshot_id, int *existed, struct arm_error *err)
+int
+arm_snapshot_delete(struct arm *arm, const char *ctx, const char *snapshot_id,
+    int *existed, struct arm_error *err)
 {
 	struct http_response resp;
 	char *url;
@@ -1319,7 +1371,8 @@ err0:
  * GET ${first_url} and every nextLink after it (same origin only, at most
  * ARM_MAX_PAGES pages), appending each page's items to ${*out}.
  */
-static int list_all(struct arm *arm, const char *ctx, char *first_url,
+static int
+list_all(struct arm *arm, const char *ctx, char *first_url,
     int (*page)(const char *, void **, size_t *, char **, char *, size_t),
     size_t elem_size, void **out, size_t *n, struct arm_error *err)
 {
@@ -1389,8 +1442,9 @@ err1:
 	return -1;
 }
 
-static int snapshot_page(const char *body, void **out, size_t *n, char **next,
-    char *err, size_t errlen)
+static int
+snapshot_page(const char *body, void **out, size_t *n, char **next, char *err,
+    size_t errlen)
 {
 	struct arm_snapshot *arr;
 	int rc;
@@ -1400,8 +1454,9 @@ static int snapshot_page(const char *body, void **out, size_t *n, char **next,
 	return rc;
 }
 
-static int pool_page(const char *body, void **out, size_t *n, char **next,
-    char *err, size_t errlen)
+static int
+pool_page(const char *body, void **out, size_t *n, char **next, char *err,
+    size_t errlen)
 {
 	struct arm_agent_pool *arr;
 	int rc;
@@ -1411,7 +1466,8 @@ static int pool_page(const char *body, void **out, size_t *n, char **next,
 	return rc;
 }
 
-int arm_agent_pool_list(struct arm *arm, const char *ctx, const char *sub,
+int
+arm_agent_pool_list(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, const char *cluster, struct arm_agent_pool **out, size_t *n,
     struct arm_error *err)
 {
@@ -1436,7 +1492,8 @@ int arm_agent_pool_list(struct arm *arm, const char *ctx, const char *sub,
 	return rc;
 }
 
-int arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
+int
+arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, struct arm_snapshot **out, size_t *n, struct arm_error *err)
 {
 	char id[1024];
@@ -1472,7 +1529,8 @@ int arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
 enum lro_state { LRO_RUNNING, LRO_SUCCEEDED, LRO_FAILED };
 
 /* terminal(s): ARM's terminal states; anything else is still running. */
-static enum lro_state terminal(const char *s)
+static enum lro_state
+terminal(const char *s)
 {
 	if (strcasecmp(s, "Succeeded") == 0)
 		return LRO_SUCCEEDED;
@@ -1483,7 +1541,8 @@ static enum lro_state terminal(const char *s)
 }
 
 /* provisioning_state(body, out, len): properties.provisioningState, or "". */
-static void provisioning_state(const char *body, char *out, size_t len)
+static void
+provisioning_state(const char *body, char *out, size_t len)
 {
 	json_t *root = json_loads(body, 0, NULL);
 
@@ -1493,8 +1552,8 @@ static void provisioning_state(const char *body, char *out, size_t len)
 	json_decref(root);
 }
 
-static int64_t next_delay_ms(
-    const struct http_response *resp, int default_poll_s)
+static int64_t
+next_delay_ms(const struct http_response *resp, int default_poll_s)
 {
 	if (resp->retry_after_ms >= 0)
 		return resp->retry_after_ms;
@@ -1507,10 +1566,10 @@ static int64_t next_delay_ms(
  * is ${first}, to finish.  Return 0 when it succeeded, or -1 with ${err}
  * filled and logged (the operation's own error when it failed).
  */
-static int lro_wait(struct arm *arm, const char *ctx, const char *method,
-    const char *url, const char *resource_url,
-    const struct http_response *first, const struct arm_lro_options *lro,
-    struct arm_error *err)
+static int
+lro_wait(struct arm *arm, const char *ctx, const char *method, const char *url,
+    const char *resource_url, const struct http_response *first,
+    const struct arm_lro_options *lro, struct arm_error *err)
 {
 	enum { BY_ASYNC, BY_LOCATION, BY_STATE } mode;
 	int deadline_s = ARM_DEFAULT_DEADLINE_S, poll_s = ARM_DEFAULT_POLL_S;
@@ -1626,7 +1685,8 @@ static int lro_wait(struct arm *arm, const char *ctx, const char *method,
  *     err):
  * Start an agent pool operation, wait for it, GET the pool into ${out}.
  */
-static int pool_lro(struct arm *arm, const char *ctx, const char *method,
+static int
+pool_lro(struct arm *arm, const char *ctx, const char *method,
     const char *pool_id, const char *suffix, const char *body,
     const char *const *headers, const long *ok,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
@@ -1656,7 +1716,8 @@ err0:
 }
 
 /* header_value_ok(v): no CR, LF or other control byte (header injection). */
-static int header_value_ok(const char *v)
+static int
+header_value_ok(const char *v)
 {
 	for (; *v != '\0'; v++) {
 		if (iscntrl((unsigned char)*v))
@@ -1665,7 +1726,8 @@ static int header_value_ok(const char *v)
 	return 1;
 }
 
-int arm_agent_pool_create_from_snapshot(struct arm *arm, const char *ctx,
+int
+arm_agent_pool_create_from_snapshot(struct arm *arm, const char *ctx,
     const char *pool_id, const struct arm_snapshot *snapshot,
     const char *orchestrator_version, int count,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
@@ -1687,7 +1749,8 @@ int arm_agent_pool_create_from_snapshot(struct arm *arm, const char *ctx,
 	return rc;
 }
 
-int arm_agent_pool_put_from_snapshot(struct arm *arm, const char *ctx,
+int
+arm_agent_pool_put_from_snapshot(struct arm *arm, const char *ctx,
     const char *pool_id, const struct arm_agent_pool *base,
     const struct arm_snapshot *snapshot, const char *orchestrator_version,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
@@ -1746,7 +1809,8 @@ err0:
 	return rc;
 }
 
-int arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
+int
+arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
     const char *pool_id, const char *snapshot_id,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
     struct arm_error *err)

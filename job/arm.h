@@ -26,11 +26,12 @@
 struct arm;
 
 struct arm_error {
-	long status;             /* HTTP status, 0 when none was received */
-	char code[128];          /* error.code, or "" */
-	char message[512];       /* error.message, or the body's first bytes, or a transport error */
+	long status; /* HTTP status, 0 when none was received */
+	char code[128]; /* error.code, or "" */
+	char message[512]; /* error.message, or the body's first bytes, or a
+	                      transport error */
 	char target[128];
-	char request_id[128];    /* x-ms-request-id */
+	char request_id[128]; /* x-ms-request-id */
 	char correlation_id[128]; /* x-ms-correlation-request-id */
 };
 
@@ -42,13 +43,13 @@ struct arm_agent_pool {
 	char current_orchestrator_version[32];
 	char vm_size[64];
 	char os_type[16];
-	char os_sku[32];          /* "osSKU" on agent pools */
+	char os_sku[32]; /* "osSKU" on agent pools */
 	char mode[16];
 	char provisioning_state[32];
 	char creation_source_id[512]; /* creationData.sourceResourceId, "" */
 	int enable_fips;
 	int count;
-	char etag[128];           /* properties.eTag, "" (added: If-Match) */
+	char etag[128]; /* properties.eTag, "" (added: If-Match) */
 };
 
 struct arm_cluster {
@@ -73,14 +74,14 @@ struct arm_snapshot {
 	char id[512];
 	char name[64];
 	char location[64];
-	char source_id[512];      /* properties.creationData.sourceResourceId */
+	char source_id[512]; /* properties.creationData.sourceResourceId */
 	char kubernetes_version[32];
 	char node_image_version[128];
 	char os_type[16];
-	char os_sku[32];          /* "osSku" on snapshots */
+	char os_sku[32]; /* "osSku" on snapshots */
 	char vm_size[64];
 	int enable_fips;
-	time_t created_at;        /* systemData.createdAt, 0 if absent */
+	time_t created_at; /* systemData.createdAt, 0 if absent */
 	struct arm_tag tags[ARM_MAX_TAGS];
 	size_t ntags;
 	/*
@@ -91,9 +92,10 @@ struct arm_snapshot {
 	int tags_incomplete;
 };
 
-/* arm_new(http, endpoint, api_version): NULL on ENOMEM.  arm_free(NULL) is fine. */
-struct arm *arm_new(struct http_client *http, const char *endpoint,
-    const char *api_version);
+/* arm_new(http, endpoint, api_version): NULL on ENOMEM.  arm_free(NULL) is
+ * fine. */
+struct arm *arm_new(
+    struct http_client *http, const char *endpoint, const char *api_version);
 void arm_free(struct arm *arm);
 struct http_client *arm_http(struct arm *arm);
 
@@ -103,9 +105,10 @@ struct http_client *arm_http(struct arm *arm);
 void arm_agent_pool_id(const char *sub, const char *rg, const char *cluster,
     const char *pool, char *out, size_t len);
 /* arm_snapshot_id(sub, rg, name, out, len). */
-void arm_snapshot_id(const char *sub, const char *rg, const char *name,
-    char *out, size_t len);
-/* arm_url(arm, resource_id, suffix, out, len): endpoint + id + suffix + ?api-version=. */
+void arm_snapshot_id(
+    const char *sub, const char *rg, const char *name, char *out, size_t len);
+/* arm_url(arm, resource_id, suffix, out, len): endpoint + id + suffix +
+ * ?api-version=. */
 void arm_url(const struct arm *arm, const char *resource_id, const char *suffix,
     char *out, size_t len);
 /* arm_cluster_url(arm, sub, rg, cluster, out, len). */
@@ -123,13 +126,13 @@ char *arm_tags_body(const struct arm_tag *tags, size_t ntags);
 
 /* ---- pure parsers: 0, or -1 with the reason in err ---- */
 
-int arm_cluster_parse(const char *body, struct arm_cluster *out, char *err,
-    size_t errlen);
+int arm_cluster_parse(
+    const char *body, struct arm_cluster *out, char *err, size_t errlen);
 void arm_cluster_free(struct arm_cluster *c); /* frees c->pools only */
-int arm_agent_pool_parse(const char *body, struct arm_agent_pool *out,
-    char *err, size_t errlen);
-int arm_snapshot_parse(const char *body, struct arm_snapshot *out, char *err,
-    size_t errlen);
+int arm_agent_pool_parse(
+    const char *body, struct arm_agent_pool *out, char *err, size_t errlen);
+int arm_snapshot_parse(
+    const char *body, struct arm_snapshot *out, char *err, size_t errlen);
 /*
  * arm_snapshot_list_parse(body, out, n, next_link, err, errlen):
  * One page of a list: ${*out} malloc'd array (caller frees), ${*next_link}
@@ -157,8 +160,8 @@ int arm_operation_status_parse(const char *body, char *status, size_t len,
  * (added) 0 when ${url} has the endpoint's scheme, host and port (so a
  * nextLink or polling URL may receive our token), else -1 with the reason.
  */
-int arm_url_same_origin(const struct arm *arm, const char *url, char *err,
-    size_t errlen);
+int arm_url_same_origin(
+    const struct arm *arm, const char *url, char *err, size_t errlen);
 /*
  * arm_agent_pool_create_body(snapshot, orchestrator_version, count):
  * (added) AgentPools_CreateOrUpdate body for a new pool built from
@@ -183,9 +186,10 @@ char *arm_agent_pool_create_body(const struct arm_snapshot *snapshot,
 char *arm_agent_pool_upgrade_body(const char *pool_json,
     const char *snapshot_id, const char *orchestrator_version, char *err,
     size_t errlen);
-/* arm_error_from_response(resp, out): fill out from status, headers, body (JSON or not). */
-void arm_error_from_response(const struct http_response *resp,
-    struct arm_error *out);
+/* arm_error_from_response(resp, out): fill out from status, headers, body (JSON
+ * or not). */
+void arm_error_from_response(
+    const struct http_response *resp, struct arm_error *out);
 /* arm_tag_get(s, key): the tag's value or NULL. */
 const char *arm_tag_get(const struct arm_snapshot *s, const char *key);
 /* arm_log_failure(context, method, url, e): the one log line for a failure. */
@@ -199,10 +203,11 @@ int arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
     struct arm_error *err);
 int arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
     struct arm_agent_pool *out, struct arm_error *err);
-/* arm_agent_pool_list(arm, ctx, sub, rg, cluster, out, n, err): follows nextLink. */
+/* arm_agent_pool_list(arm, ctx, sub, rg, cluster, out, n, err): follows
+ * nextLink. */
 int arm_agent_pool_list(struct arm *arm, const char *ctx, const char *sub,
-    const char *rg, const char *cluster, struct arm_agent_pool **out,
-    size_t *n, struct arm_error *err);
+    const char *rg, const char *cluster, struct arm_agent_pool **out, size_t *n,
+    struct arm_error *err);
 int arm_snapshot_get(struct arm *arm, const char *ctx, const char *snapshot_id,
     struct arm_snapshot *out, struct arm_error *err);
 int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
@@ -211,7 +216,8 @@ int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
 int arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
     const char *snapshot_id, const struct arm_tag *tags, size_t ntags,
     struct arm_snapshot *out, struct arm_error *err);
-/* arm_snapshot_delete: 200 and 204 both mean gone (*existed says which; may be NULL). */
+/* arm_snapshot_delete: 200 and 204 both mean gone (*existed says which; may be
+ * NULL). */
 int arm_snapshot_delete(struct arm *arm, const char *ctx,
     const char *snapshot_id, int *existed, struct arm_error *err);
 /*
@@ -237,8 +243,8 @@ int arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
  * again at once).
  */
 struct arm_lro_options {
-	int deadline_s;          /* give up after; default 3600 */
-	int default_poll_s;      /* when no Retry-After; default 30 (tests set 1) */
+	int deadline_s; /* give up after; default 3600 */
+	int default_poll_s; /* when no Retry-After; default 30 (tests set 1) */
 };
 
 /*
@@ -280,7 +286,8 @@ int arm_agent_pool_create_from_snapshot(struct arm *arm, const char *ctx,
     const char *orchestrator_version, int count,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
     struct arm_error *err);
-/* arm_agent_pool_upgrade_node_image(...): POST upgradeNodeImageVersion with AKSSnapshotId (NULL = latest), LRO. */
+/* arm_agent_pool_upgrade_node_image(...): POST upgradeNodeImageVersion with
+ * AKSSnapshotId (NULL = latest), LRO. */
 int arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
     const char *pool_id, const char *snapshot_id,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,

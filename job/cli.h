@@ -14,10 +14,10 @@
 #include "config/config.h"
 
 enum exit_code {
-	EXIT_DONE = 0,   /* all done, or nothing was due */
+	EXIT_DONE = 0, /* all done, or nothing was due */
 	EXIT_FAILED = 1, /* at least one pool failed (the others were done) */
-	EXIT_USAGE = 2,  /* usage or configuration error, nothing done */
-	EXIT_TEMP = 75,  /* EX_TEMPFAIL: lock held, ARM/AAD unreachable */
+	EXIT_USAGE = 2, /* usage or configuration error, nothing done */
+	EXIT_TEMP = 75, /* EX_TEMPFAIL: lock held, ARM/AAD unreachable */
 };
 
 /* Nagios plugin codes, for `check`. */
@@ -30,8 +30,8 @@ enum check_code {
 
 struct cli {
 	const char *config_path; /* -c, $AKSNAP_CONFIG, or the default */
-	int verbosity;           /* -v count */
-	int json;                /* --json */
+	int verbosity; /* -v count */
+	int json; /* --json */
 };
 
 /*
@@ -63,14 +63,14 @@ cli_handler cmd_plan;
 cli_handler cmd_snapshot;
 cli_handler cmd_list;
 cli_handler cmd_history;
-cli_handler cmd_pin;      /* job/cmd_report.c */
+cli_handler cmd_pin; /* job/cmd_report.c */
 cli_handler cmd_unpin;
 cli_handler cmd_explain;
 cli_handler cmd_baseline;
 cli_handler cmd_drift;
 cli_handler cmd_check;
 cli_handler cmd_apply; /* job/cmd_apply.c */
-cli_handler cmd_sync;  /* job/cmd_sync.c */
+cli_handler cmd_sync; /* job/cmd_sync.c */
 cli_handler cmd_prune;
 cli_handler cmd_promote;
 

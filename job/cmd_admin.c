@@ -46,13 +46,13 @@ db_status(const struct cli *cli, struct db *db, const char *path)
 		char *s;
 
 		json_object_set_new(o, "database", json_string(path));
-		json_object_set_new(o, "schema_version",
-		    json_integer(db_schema_version(db)));
-		json_object_set_new(o, "latest_version",
-		    json_integer(db_latest_version()));
+		json_object_set_new(
+		    o, "schema_version", json_integer(db_schema_version(db)));
+		json_object_set_new(
+		    o, "latest_version", json_integer(db_latest_version()));
 		json_object_set_new(o, "pools", json_integer(n.pools));
-		json_object_set_new(o, "observations",
-		    json_integer(n.observations));
+		json_object_set_new(
+		    o, "observations", json_integer(n.observations));
 		json_object_set_new(o, "snapshots", json_integer(n.snapshots));
 		for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
 			json_object_set_new(states, db_snapshot_states[i],
@@ -64,8 +64,8 @@ db_status(const struct cli *cli, struct db *db, const char *path)
 			char t[32];
 
 			util_format_time(last.started_at, t, sizeof(t));
-			json_object_set_new(o, "last_run_started_at",
-			    json_string(t));
+			json_object_set_new(
+			    o, "last_run_started_at", json_string(t));
 			json_object_set_new(o, "last_run_exit_code",
 			    json_integer(last.exit_code));
 		}
@@ -107,17 +107,18 @@ cmd_db(const struct cli *cli, int argc, char **argv)
 	int rc = EXIT_USAGE;
 
 	if (argc < 2)
-		return cli_usage_error("db", "expected migrate, status or "
+		return cli_usage_error("db",
+		    "expected migrate, status or "
 		    "backup FILE");
 	if (strcmp(argv[1], "backup") == 0 && argc != 3)
 		return cli_usage_error("db", "backup needs one FILE");
 	if (strcmp(argv[1], "backup") != 0 && argc != 2)
-		return cli_usage_error("db", "unexpected argument '%s'",
-		    argv[2]);
+		return cli_usage_error(
+		    "db", "unexpected argument '%s'", argv[2]);
 	if (strcmp(argv[1], "migrate") != 0 && strcmp(argv[1], "status") != 0 &&
 	    strcmp(argv[1], "backup") != 0)
-		return cli_usage_error("db", "unknown subcommand '%s'",
-		    argv[1]);
+		return cli_usage_error(
+		    "db", "unknown subcommand '%s'", argv[1]);
 	if (cli_load_config(cli, &c))
 		return EXIT_USAGE;
 

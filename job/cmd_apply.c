@@ -88,7 +88,8 @@ struct apply {
 	char error[1024]; /* refusal or failure, for --json */
 };
 
-static const char *kind_name(enum apply_kind k)
+static const char *
+kind_name(enum apply_kind k)
 {
 	switch (k) {
 	case KIND_UPGRADE:
@@ -103,7 +104,8 @@ static const char *kind_name(enum apply_kind k)
 
 /* ---- arguments ---- */
 
-static int parse_args(int argc, char **argv, struct apply_opts *o)
+static int
+parse_args(int argc, char **argv, struct apply_opts *o)
 {
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
@@ -197,7 +199,8 @@ static int parse_args(int argc, char **argv, struct apply_opts *o)
 
 /* ---- output ---- */
 
-static json_t *checks_json(const struct apply_verdict *v)
+static json_t *
+checks_json(const struct apply_verdict *v)
 {
 	json_t *arr = json_array();
 
@@ -215,7 +218,8 @@ static json_t *checks_json(const struct apply_verdict *v)
 	return arr;
 }
 
-static void print_checks(const struct apply_verdict *v)
+static void
+print_checks(const struct apply_verdict *v)
 {
 	printf("checks:\n");
 	for (int i = 0; i < APPLY_CHECK__COUNT; i++)
@@ -229,7 +233,8 @@ static void print_checks(const struct apply_verdict *v)
  * The request an apply sends: method, URL, headers and body (NULL for the
  * node-image POST).  ${*body} is malloc'd.
  */
-static int build_request(struct apply *a, char *method, size_t mlen, char *url,
+static int
+build_request(struct apply *a, char *method, size_t mlen, char *url,
     size_t ulen, char *header, size_t hlen, char **body)
 {
 	char err[256];
@@ -269,15 +274,17 @@ static int build_request(struct apply *a, char *method, size_t mlen, char *url,
 	return 0;
 }
 
-static void add_versions(json_t *o, const char *kube, const char *image)
+static void
+add_versions(json_t *o, const char *kube, const char *image)
 {
 	json_object_set_new(o, "kubernetes_version", json_string(kube));
 	json_object_set_new(o, "node_image_version", json_string(image));
 }
 
 /* The one document (--json) or the lines of text that tell the outcome. */
-static int report(struct apply *a, const char *method, const char *url,
-    const char *header, const char *body)
+static int
+report(struct apply *a, const char *method, const char *url, const char *header,
+    const char *body)
 {
 	if (a->o.json) {
 		json_t *doc = json_object(), *req, *parsed;
@@ -376,7 +383,8 @@ static int report(struct apply *a, const char *method, const char *url,
 
 /* ---- the steps ---- */
 
-static int connect_arm(struct apply *a)
+static int
+connect_arm(struct apply *a)
 {
 	struct http_options ho;
 	const char *token;
@@ -401,7 +409,8 @@ static int connect_arm(struct apply *a)
 }
 
 /* The refusal: logged with its reason, kept for --json. */
-static int refuse(struct apply *a, const char *reason)
+static int
+refuse(struct apply *a, const char *reason)
 {
 	util_strlcpy(a->state, "refused", sizeof(a->state));
 	util_strlcpy(a->error, reason, sizeof(a->error));
@@ -410,7 +419,8 @@ static int refuse(struct apply *a, const char *reason)
 }
 
 /* Step 1: the channel's snapshot in the store. */
-static int find_baseline(struct apply *a)
+static int
+find_baseline(struct apply *a)
 {
 	struct db_pool p;
 	char why[400];
@@ -434,7 +444,8 @@ static int find_baseline(struct apply *a)
 }
 
 /* Step 2a: the snapshot as Azure holds it. */
-static int fetch_snapshot(struct apply *a)
+static int
+fetch_snapshot(struct apply *a)
 {
 	struct arm_error e;
 	char why[700];
@@ -460,7 +471,8 @@ static int fetch_snapshot(struct apply *a)
  * upgrade sends its writable properties back.  Return 0 with ${*status}
  * and ${*body} (malloc'd, NULL unless 200), or -1 when no answer came.
  */
-static int get_pool(struct apply *a, const char *id, long *status, char **body,
+static int
+get_pool(struct apply *a, const char *id, long *status, char **body,
     struct arm_error *e)
 {
 	struct http_request req;
@@ -500,7 +512,8 @@ out:
 }
 
 /* Step 2b: the target pool (upgrade), or its absence (create). */
-static int fetch_target(struct apply *a)
+static int
+fetch_target(struct apply *a)
 {
 	struct arm_error e;
 	char err[256], why[700];
@@ -566,7 +579,8 @@ static int fetch_target(struct apply *a)
 }
 
 /* Step 3: the checks; a refusal logs every failing reason. */
-static int check(struct apply *a)
+static int
+check(struct apply *a)
 {
 	struct apply_check_input in;
 	char all[1200];
@@ -619,7 +633,8 @@ static int check(struct apply *a)
 }
 
 /* Step 4: send it and follow the operation to its end. */
-static int execute(struct apply *a)
+static int
+execute(struct apply *a)
 {
 	struct arm_lro_options lro;
 	struct arm_error e;
@@ -677,7 +692,8 @@ static int execute(struct apply *a)
 	return EXIT_DONE;
 }
 
-static int apply_run(struct apply *a)
+static int
+apply_run(struct apply *a)
 {
 	char method[8], url[1024], header[700];
 	char *body = NULL;
@@ -714,7 +730,8 @@ static int apply_run(struct apply *a)
 	return rc;
 }
 
-int cmd_apply(const struct cli *cli, int argc, char **argv)
+int
+cmd_apply(const struct cli *cli, int argc, char **argv)
 {
 	struct apply a;
 	int rc, lockfd = -1, locked;

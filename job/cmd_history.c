@@ -60,8 +60,8 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 	if (cli_load_config(cli, cfg))
 		return EXIT_USAGE;
 	if (pool != NULL && config_find_pool(*cfg, pool) == NULL)
-		return cli_usage_error(cmd, "unknown pool '%s' (not in %s)",
-		    pool, (*cfg)->path);
+		return cli_usage_error(
+		    cmd, "unknown pool '%s' (not in %s)", pool, (*cfg)->path);
 	if (db_open_nomigrate((*cfg)->database, db))
 		return EXIT_FAILED;
 	if (pool == NULL)
@@ -85,10 +85,10 @@ snapshot_json(const struct db_snapshot *s)
 	json_object_set_new(o, "slot", json_time(s->slot));
 	json_object_set_new(o, "created_at", json_time(s->created_at));
 	json_object_set_new(o, "state", json_string(s->state));
-	json_object_set_new(o, "node_image_version",
-	    json_string(s->v.node_image_version));
-	json_object_set_new(o, "kubernetes_version",
-	    json_string(s->v.kubernetes_version));
+	json_object_set_new(
+	    o, "node_image_version", json_string(s->v.node_image_version));
+	json_object_set_new(
+	    o, "kubernetes_version", json_string(s->v.kubernetes_version));
 	json_object_set_new(o, "os_type", json_string(s->v.os_type));
 	json_object_set_new(o, "os_sku", json_string(s->v.os_sku));
 	json_object_set_new(o, "vm_size", json_string(s->v.vm_size));
@@ -113,8 +113,8 @@ cmd_list(const struct cli *cli, int argc, char **argv)
 
 	if (argc > 2)
 		return cli_usage_error("list", "expected at most one POOL");
-	rc = open_for_reading(cli, "list", argc == 2 ? argv[1] : NULL, &cfg,
-	    &db, &pool_id);
+	rc = open_for_reading(
+	    cli, "list", argc == 2 ? argv[1] : NULL, &cfg, &db, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
 	if (pool_id >= 0 && db_snapshot_list(db, pool_id, NULL, &list, &n)) {
@@ -168,7 +168,8 @@ history_row(void *vctx, const struct db_observation *o)
 		json_t *j = json_object();
 
 		json_object_set_new(j, "pool", json_string(o->pool_key));
-		json_object_set_new(j, "observed_at", json_time(o->observed_at));
+		json_object_set_new(
+		    j, "observed_at", json_time(o->observed_at));
 		json_object_set_new(j, "run", json_integer(o->run_id));
 		json_object_set_new(j, "provisioning_state",
 		    json_string(o->provisioning_state));
@@ -177,13 +178,14 @@ history_row(void *vctx, const struct db_observation *o)
 			    json_string(o->v.node_image_version));
 			json_object_set_new(j, "kubernetes_version",
 			    json_string(o->v.kubernetes_version));
-			json_object_set_new(j, "os_type",
-			    json_string(o->v.os_type));
-			json_object_set_new(j, "os_sku", json_string(o->v.os_sku));
-			json_object_set_new(j, "vm_size",
-			    json_string(o->v.vm_size));
-			json_object_set_new(j, "enable_fips",
-			    json_boolean(o->v.enable_fips));
+			json_object_set_new(
+			    j, "os_type", json_string(o->v.os_type));
+			json_object_set_new(
+			    j, "os_sku", json_string(o->v.os_sku));
+			json_object_set_new(
+			    j, "vm_size", json_string(o->v.vm_size));
+			json_object_set_new(
+			    j, "enable_fips", json_boolean(o->v.enable_fips));
 		}
 		json_array_append_new(ctx->arr, j);
 		return 0;
@@ -224,10 +226,12 @@ cmd_history(const struct cli *cli, int argc, char **argv)
 				    "'%s'",
 				    optarg);
 			break;
-		case 'c': changes = 1; break;
+		case 'c':
+			changes = 1;
+			break;
 		default:
-			return cli_usage_error("history", "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_usage_error(
+			    "history", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind > 1)

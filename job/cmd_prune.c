@@ -43,7 +43,9 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': channel = optarg; break;
+		case 'c':
+			channel = optarg;
+			break;
 		case 'a':
 			if (util_parse_time(optarg, &as_of))
 				return cli_usage_error("promote",
@@ -52,8 +54,8 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 				    optarg);
 			break;
 		default:
-			return cli_usage_error("promote",
-			    "unknown option '%s'", argv[optind - 1]);
+			return cli_usage_error(
+			    "promote", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
@@ -82,8 +84,10 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 	}
 	pc = config_find_pool(cfg, snap.pool_key);
 	if (pc == NULL) {
-		log_err(snap.pool_key, "promote: the pool of %s is no longer "
-		    "in %s", snap.name, cfg->path);
+		log_err(snap.pool_key,
+		    "promote: the pool of %s is no longer "
+		    "in %s",
+		    snap.name, cfg->path);
 		goto out;
 	}
 	if (channel == NULL)
@@ -106,14 +110,14 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 	memset(&pp, 0, sizeof(pp));
 	pp.pc = pc;
 	pp.pool_id = snap.pool_id;
-	got = prune_promote_snapshot(&ctx, &pp, &snap, channel,
-	    "promoted by hand");
+	got = prune_promote_snapshot(
+	    &ctx, &pp, &snap, channel, "promoted by hand");
 	rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
 	if (pp.failed)
 		log_err(pc->key, "%s", pp.error);
 	else if (got == 0)
-		printf("%s: %s is the %s baseline\n", pc->key, snap.name,
-		    channel);
+		printf(
+		    "%s: %s is the %s baseline\n", pc->key, snap.name, channel);
 	rec.exit_code = rc;
 	rec.promoted = pp.promoted;
 	rec.failed = pp.failed;

@@ -43,7 +43,8 @@
 
 /* ---- shared helpers ---- */
 
-static void fmt_time(time_t t, char *buf, size_t len)
+static void
+fmt_time(time_t t, char *buf, size_t len)
 {
 	if (t == 0)
 		util_strlcpy(buf, "-", len);
@@ -51,7 +52,8 @@ static void fmt_time(time_t t, char *buf, size_t len)
 		util_format_time(t, buf, len);
 }
 
-static json_t *json_time(time_t t)
+static json_t *
+json_time(time_t t)
 {
 	char buf[32];
 
@@ -61,12 +63,14 @@ static json_t *json_time(time_t t)
 	return json_string(buf);
 }
 
-static json_t *json_opt(const char *s)
+static json_t *
+json_opt(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
 }
 
-static void print_json(json_t *doc)
+static void
+print_json(json_t *doc)
 {
 	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -76,13 +80,15 @@ static void print_json(json_t *doc)
 	json_decref(doc);
 }
 
-static const char *dash(const char *s)
+static const char *
+dash(const char *s)
 {
 	return s[0] != '\0' ? s : "-";
 }
 
 /* A rough age for people: "45s", "17m", "3h", "12d". */
-static void fmt_age(long long secs, char *buf, size_t len)
+static void
+fmt_age(long long secs, char *buf, size_t len)
 {
 	if (secs < 0)
 		secs = 0;
@@ -96,7 +102,8 @@ static void fmt_age(long long secs, char *buf, size_t len)
 		snprintf(buf, len, "%lldd", secs / 86400);
 }
 
-static json_t *snapshot_json(const struct db_snapshot *s)
+static json_t *
+snapshot_json(const struct db_snapshot *s)
 {
 	json_t *o = json_object();
 
@@ -127,8 +134,9 @@ static json_t *snapshot_json(const struct db_snapshot *s)
  * Find SNAPSHOT (name, ARM id or number) in the store.  Return EXIT_DONE,
  * EXIT_USAGE when there is no such snapshot, EXIT_FAILED on a store error.
  */
-static int find_snapshot(struct db *db, const char *cmd, const char *ref,
-    const char *path, struct db_snapshot *out)
+static int
+find_snapshot(struct db *db, const char *cmd, const char *ref, const char *path,
+    struct db_snapshot *out)
 {
 	int got = db_snapshot_find(db, ref, out);
 
@@ -149,7 +157,8 @@ static int find_snapshot(struct db *db, const char *cmd, const char *ref,
  * when the channel holds an active snapshot, 0 when it holds none (or one
  * that is not active; said once on stderr), -1 on a store error.
  */
-static int baseline_of(struct db *db, const char *pool_key, int64_t pool_id,
+static int
+baseline_of(struct db *db, const char *pool_key, int64_t pool_id,
     const char *channel, struct db_snapshot *out)
 {
 	int got;
@@ -169,7 +178,8 @@ static int baseline_of(struct db *db, const char *pool_key, int64_t pool_id,
 }
 
 /* The store id of a configured pool; 0 when no run has seen it yet. */
-static int pool_id_of(struct db *db, const char *key, int64_t *id)
+static int
+pool_id_of(struct db *db, const char *key, int64_t *id)
 {
 	struct db_pool p;
 	int got = db_pool_get(db, key, &p);
@@ -180,7 +190,8 @@ static int pool_id_of(struct db *db, const char *key, int64_t *id)
 
 /* ---- pin / unpin ---- */
 
-static int pin_set(const struct cli *cli, int argc, char **argv, int pin)
+static int
+pin_set(const struct cli *cli, int argc, char **argv, int pin)
 {
 	const char *cmd = pin ? "pin" : "unpin";
 	const struct pool_conf *pc;
@@ -278,20 +289,22 @@ out:
 	return rc;
 }
 
-int cmd_pin(const struct cli *cli, int argc, char **argv)
+int
+cmd_pin(const struct cli *cli, int argc, char **argv)
 {
 	return pin_set(cli, argc, argv, 1);
 }
 
-int cmd_unpin(const struct cli *cli, int argc, char **argv)
+int
+cmd_unpin(const struct cli *cli, int argc, char **argv)
 {
 	return pin_set(cli, argc, argv, 0);
 }
 
 /* ---- explain ---- */
 
-static int explain_row(
-    void *vctx, const struct db_decision *d, const char *run_mode)
+static int
+explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 {
 	json_t *arr = vctx;
 	char at[32];
@@ -316,7 +329,8 @@ static int explain_row(
 	return 0;
 }
 
-int cmd_explain(const struct cli *cli, int argc, char **argv)
+int
+cmd_explain(const struct cli *cli, int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct db *db = NULL;
@@ -390,7 +404,8 @@ out:
 enum baseline_format { FMT_TABLE, FMT_JSON, FMT_ENV, FMT_TFVARS };
 
 /* AKSNAP_BASELINE_<KEY>: the pool key upper-cased, non-alnum as '_'. */
-static void env_name(const char *key, char *buf, size_t len)
+static void
+env_name(const char *key, char *buf, size_t len)
 {
 	size_t n = (size_t)snprintf(buf, len, "AKSNAP_BASELINE_");
 
@@ -404,7 +419,8 @@ static void env_name(const char *key, char *buf, size_t len)
 /* A value safe for sh, systemd EnvironmentFile= and docker --env-file:
  * bare when it holds only [A-Za-z0-9/._:-], else single-quoted for sh.
  * (A resource group may hold parentheses.) */
-static void print_env_value(const char *v)
+static void
+print_env_value(const char *v)
 {
 	if (v[strspn(v,
 	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -423,7 +439,8 @@ static void print_env_value(const char *v)
 }
 
 /* An HCL string literal: quotes, backslashes and "${" / "%{" escaped. */
-static void print_hcl_string(const char *v)
+static void
+print_hcl_string(const char *v)
 {
 	putchar('"');
 	for (const char *p = v; *p != '\0'; p++) {
@@ -436,7 +453,8 @@ static void print_hcl_string(const char *v)
 	putchar('"');
 }
 
-int cmd_baseline(const struct cli *cli, int argc, char **argv)
+int
+cmd_baseline(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
@@ -627,8 +645,8 @@ struct drift_row {
 	const char *verdict;
 };
 
-static void live_from_pool(
-    const struct arm_agent_pool *a, struct db_versions *v)
+static void
+live_from_pool(const struct arm_agent_pool *a, struct db_versions *v)
 {
 	memset(v, 0, sizeof(*v));
 	util_strlcpy(v->node_image_version, a->node_image_version,
@@ -645,7 +663,8 @@ static void live_from_pool(
 	v->enable_fips = a->enable_fips;
 }
 
-static int same_cluster(const struct pool_conf *a, const struct pool_conf *b)
+static int
+same_cluster(const struct pool_conf *a, const struct pool_conf *b)
 {
 	return strcasecmp(a->subscription, b->subscription) == 0 &&
 	    strcasecmp(a->resource_group, b->resource_group) == 0 &&
@@ -659,8 +678,9 @@ static int same_cluster(const struct pool_conf *a, const struct pool_conf *b)
  * with the exit code in ${*code} when nothing could be asked (no client,
  * no token).
  */
-static int drift_refresh(const struct config *cfg, struct drift_row *rows,
-    size_t n, int *some_failed, int *code)
+static int
+drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
+    int *some_failed, int *code)
 {
 	struct http_options ho;
 	struct http_client *http = NULL;
@@ -752,7 +772,8 @@ out:
 	return rc;
 }
 
-static const char *drift_verdict(const struct drift_row *r)
+static const char *
+drift_verdict(const struct drift_row *r)
 {
 	if (r->error[0] != '\0')
 		return "unknown";
@@ -767,7 +788,8 @@ static const char *drift_verdict(const struct drift_row *r)
 	    r->base.v.node_image_version));
 }
 
-static json_t *versions_json(const struct db_snapshot *s, int baseline)
+static json_t *
+versions_json(const struct db_snapshot *s, int baseline)
 {
 	json_t *o = json_object();
 
@@ -784,8 +806,8 @@ static json_t *versions_json(const struct db_snapshot *s, int baseline)
 	return o;
 }
 
-static void drift_print(
-    const struct drift_row *rows, size_t n, int json, int refreshed)
+static void
+drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 {
 	if (json) {
 		json_t *doc = json_object(), *arr = json_array();
@@ -855,7 +877,8 @@ static void drift_print(
 			printf("%s: %s\n", rows[i].pc->key, rows[i].error);
 }
 
-int cmd_drift(const struct cli *cli, int argc, char **argv)
+int
+cmd_drift(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"refresh", no_argument, NULL, 'r'},
@@ -959,7 +982,8 @@ struct check_state {
 static void problem_add(struct check_state *cs, int level, const char *pool,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void problem_add(
+static void
+problem_add(
     struct check_state *cs, int level, const char *pool, const char *fmt, ...)
 {
 	va_list ap;
@@ -990,7 +1014,8 @@ static const char *const check_names[] = {
     "OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
 /* The one-line UNKNOWN answer (config or store unreadable, no run yet). */
-static int check_unknown(const struct cli *cli, const char *why)
+static int
+check_unknown(const struct cli *cli, const char *why)
 {
 	if (cli->json) {
 		json_t *doc = json_object();
@@ -1008,10 +1033,10 @@ static int check_unknown(const struct cli *cli, const char *why)
 }
 
 /* The checks of one pool (DESIGN.md section 3, `check`). */
-static int check_pool(struct db *db, const struct config *cfg,
-    const struct pool_conf *pc, time_t as_of, struct check_state *cs,
-    long long *oldest_success_age, time_t *newest_snapshot,
-    long long *oldest_baseline_age)
+static int
+check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
+    time_t as_of, struct check_state *cs, long long *oldest_success_age,
+    time_t *newest_snapshot, long long *oldest_baseline_age)
 {
 	const struct policy *pol = &pc->policy;
 	struct schedule sched;
@@ -1096,7 +1121,8 @@ static int check_pool(struct db *db, const struct config *cfg,
 	return 0;
 }
 
-int cmd_check(const struct cli *cli, int argc, char **argv)
+int
+cmd_check(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"as-of", required_argument, NULL, 'a'},

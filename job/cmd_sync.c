@@ -93,8 +93,9 @@ struct sync {
 
 /* ---- small helpers ---- */
 
-static struct sync_item *add_item(struct sync *s, const char *pool,
-    const char *action, const char *name, const char *arm_id)
+static struct sync_item *
+add_item(struct sync *s, const char *pool, const char *action, const char *name,
+    const char *arm_id)
 {
 	struct sync_item *it;
 
@@ -116,8 +117,8 @@ static struct sync_item *add_item(struct sync *s, const char *pool,
 	return it;
 }
 
-static void versions_from_snapshot(
-    const struct arm_snapshot *a, struct db_versions *v)
+static void
+versions_from_snapshot(const struct arm_snapshot *a, struct db_versions *v)
 {
 	memset(v, 0, sizeof(*v));
 	util_strlcpy(v->node_image_version, a->node_image_version,
@@ -130,8 +131,9 @@ static void versions_from_snapshot(
 	v->enable_fips = a->enable_fips;
 }
 
-static void record(struct sync *s, int64_t pool_id, int64_t snap_id,
-    time_t slot, const char *action, const char *reasons)
+static void
+record(struct sync *s, int64_t pool_id, int64_t snap_id, time_t slot,
+    const char *action, const char *reasons)
 {
 	struct db_decision d;
 
@@ -147,13 +149,15 @@ static void record(struct sync *s, int64_t pool_id, int64_t snap_id,
 		s->failed++;
 }
 
-static void tx_begin(struct sync *s)
+static void
+tx_begin(struct sync *s)
 {
 	if (!s->dry_run && !s->in_tx && db_begin(s->db) == 0)
 		s->in_tx = 1;
 }
 
-static void tx_end(struct sync *s)
+static void
+tx_end(struct sync *s)
 {
 	if (!s->in_tx)
 		return;
@@ -164,7 +168,8 @@ static void tx_end(struct sync *s)
 	s->in_tx = 0;
 }
 
-static struct sync_pool *pool_by_key(struct sync *s, const char *key)
+static struct sync_pool *
+pool_by_key(struct sync *s, const char *key)
 {
 	for (size_t i = 0; i < s->npools; i++)
 		if (strcmp(s->pools[i].pc->key, key) == 0)
@@ -172,12 +177,14 @@ static struct sync_pool *pool_by_key(struct sync *s, const char *key)
 	return NULL;
 }
 
-static int idcmp(const void *a, const void *b)
+static int
+idcmp(const void *a, const void *b)
 {
 	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int is_listed(const struct sync *s, const char *arm_id)
+static int
+is_listed(const struct sync *s, const char *arm_id)
 {
 	return s->nlisted > 0 &&
 	    bsearch(&arm_id, s->ids, s->nlisted, sizeof(*s->ids), idcmp) !=
@@ -186,7 +193,8 @@ static int is_listed(const struct sync *s, const char *arm_id)
 
 /* ---- setup ---- */
 
-static int connect_arm(struct sync *s)
+static int
+connect_arm(struct sync *s)
 {
 	struct http_options ho;
 	const char *token;
@@ -210,7 +218,8 @@ static int connect_arm(struct sync *s)
 	return EXIT_DONE;
 }
 
-static int load_pools(struct sync *s)
+static int
+load_pools(struct sync *s)
 {
 	s->pools =
 	    calloc(s->cfg->npools ? s->cfg->npools : 1, sizeof(*s->pools));
@@ -244,7 +253,8 @@ static int load_pools(struct sync *s)
 /* ---- list ---- */
 
 /* Each subscription of a configured pool, once (ids are case-insensitive). */
-static int list_all(struct sync *s)
+static int
+list_all(struct sync *s)
 {
 	for (size_t i = 0; i < s->npools; i++) {
 		const char *sub = s->pools[i].pc->subscription;
@@ -301,7 +311,8 @@ static int list_all(struct sync *s)
 /* ---- adopt ---- */
 
 /* Newest first: when two carry one channel tag, the newer keeps it. */
-static int newest_first(const void *a, const void *b)
+static int
+newest_first(const void *a, const void *b)
 {
 	const struct arm_snapshot *x = a, *y = b;
 
@@ -311,8 +322,8 @@ static int newest_first(const void *a, const void *b)
 
 /* Is ${channel} free for ${p} (in the store, and among this sync's
  * adoptions)? */
-static int channel_free(
-    struct sync *s, const struct sync_pool *p, const char *channel)
+static int
+channel_free(struct sync *s, const struct sync_pool *p, const char *channel)
 {
 	struct db_snapshot holder;
 	int got;
@@ -328,8 +339,8 @@ static int channel_free(
 	return got == 0;
 }
 
-static void adopt_one(
-    struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
+static void
+adopt_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
 {
 	struct db_snapshot row;
 	struct sync_item *it;
@@ -388,8 +399,9 @@ static void adopt_one(
 }
 
 /* A row marked missing that Azure lists again: it was not lost after all. */
-static void revive_one(struct sync *s, struct sync_pool *p,
-    const struct arm_snapshot *a, const struct db_snapshot *row)
+static void
+revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
+    const struct db_snapshot *row)
 {
 	struct sync_item *it;
 	struct db_versions v;
@@ -418,7 +430,8 @@ static void revive_one(struct sync *s, struct sync_pool *p,
 	log_info(p->pc->key, "%s: active again (Azure lists it)", row->name);
 }
 
-static void adopt_all(struct sync *s)
+static void
+adopt_all(struct sync *s)
 {
 	qsort(s->listed, s->nlisted, sizeof(*s->listed), newest_first);
 	/* The ids point into listed[]: sort them again after the move. */
@@ -477,7 +490,8 @@ static void adopt_all(struct sync *s)
  * GET the snapshot by id.  Return 1 when it exists, 0 on 404 (with the
  * request id in ${rid}), -1 when no answer says either (logged).
  */
-static int confirm(
+static int
+confirm(
     struct sync *s, const char *ctx, const char *arm_id, char *rid, size_t rlen)
 {
 	struct http_request req;
@@ -509,8 +523,8 @@ out:
 	return rc;
 }
 
-static void missing_row(
-    struct sync *s, struct sync_pool *p, const struct db_snapshot *r)
+static void
+missing_row(struct sync *s, struct sync_pool *p, const struct db_snapshot *r)
 {
 	struct sync_item *it;
 	const char *to =
@@ -568,7 +582,8 @@ static void missing_row(
 	log_info(p->pc->key, "%s: %s (%s)", r->name, to, why);
 }
 
-static void missing_all(struct sync *s)
+static void
+missing_all(struct sync *s)
 {
 	static const char *const states[] = {"active", "deleting"};
 
@@ -600,7 +615,8 @@ static void missing_all(struct sync *s)
 
 /* ---- report ---- */
 
-static void print_report(const struct sync *s)
+static void
+print_report(const struct sync *s)
 {
 	if (s->cli->json) {
 		json_t *doc = json_object(), *arr = json_array();
@@ -674,7 +690,8 @@ static void print_report(const struct sync *s)
 
 /* ---- the command ---- */
 
-static int sync_run(struct sync *s)
+static int
+sync_run(struct sync *s)
 {
 	int rc;
 
@@ -696,7 +713,8 @@ static int sync_run(struct sync *s)
 	return s->failed > 0 ? EXIT_FAILED : EXIT_DONE;
 }
 
-int cmd_sync(const struct cli *cli, int argc, char **argv)
+int
+cmd_sync(const struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"dry-run", no_argument, NULL, 'n'},

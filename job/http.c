@@ -139,13 +139,14 @@ enum outcome {
 
 static int curl_ready;
 
-static int64_t opt_or(int64_t v, int64_t def)
+static int64_t
+opt_or(int64_t v, int64_t def)
 {
 	return v > 0 ? v : def;
 }
 
-static void options_resolve(
-    struct http_options *o, const struct http_options *in)
+static void
+options_resolve(struct http_options *o, const struct http_options *in)
 {
 	memset(o, 0, sizeof(*o));
 	if (in != NULL)
@@ -170,7 +171,8 @@ static void options_resolve(
  * Pure helpers
  */
 
-int http_retryable_status(long status)
+int
+http_retryable_status(long status)
 {
 	switch (status) {
 	case 408:
@@ -185,7 +187,8 @@ int http_retryable_status(long status)
 	}
 }
 
-int http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
+int
+http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
 {
 	/* IMF-fixdate first, then the two obsolete forms RFC 9110 allows. */
 	static const char *formats[] = {
@@ -240,7 +243,8 @@ int http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
 	return -1;
 }
 
-int64_t http_backoff_ms(const struct http_options *opts, int attempt,
+int64_t
+http_backoff_ms(const struct http_options *opts, int attempt,
     int64_t retry_after_ms, double rnd)
 {
 	struct http_options o;
@@ -264,7 +268,8 @@ int64_t http_backoff_ms(const struct http_options *opts, int attempt,
 	return (int64_t)d;
 }
 
-static int host_is_loopback(const char *host)
+static int
+host_is_loopback(const char *host)
 {
 	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
 	    strcmp(host, "::1") == 0)
@@ -284,7 +289,8 @@ static int host_is_loopback(const char *host)
 	return 0;
 }
 
-int http_url_allowed(const char *url, int allow_plain, char *err, size_t errlen)
+int
+http_url_allowed(const char *url, int allow_plain, char *err, size_t errlen)
 {
 	CURLU *u = NULL;
 	char *scheme = NULL, *host = NULL;
@@ -326,7 +332,8 @@ done:
 }
 
 /* The origin (scheme://host:port) a URL talks to, for the handle pool. */
-static void url_origin(const char *url, char *out, size_t outlen)
+static void
+url_origin(const char *url, char *out, size_t outlen)
 {
 	const char *p = strstr(url, "://");
 	size_t n;
@@ -369,7 +376,8 @@ static const char *const secret_form_fields[] = {
  * The end of a JSON string value starting at ${p} (just after its opening
  * quote): the closing quote, or the end of the text.
  */
-static const char *json_string_end(const char *p, const char *end)
+static const char *
+json_string_end(const char *p, const char *end)
 {
 	while (p < end && *p != '"') {
 		if (*p == '\\' && p + 1 < end)
@@ -387,7 +395,8 @@ static const char *json_string_end(const char *p, const char *end)
  * non-empty strings in ${secrets} are replaced by "[redacted]".  NULL on
  * ENOMEM.
  */
-char *http_redact(
+char *
+http_redact(
     const char *text, size_t len, const char *const *secrets, size_t nsecrets)
 {
 	struct buf out;
@@ -509,7 +518,8 @@ char *http_redact(
  * Responses
  */
 
-void http_response_init(struct http_response *r)
+void
+http_response_init(struct http_response *r)
 {
 	if (r == NULL)
 		return;
@@ -519,7 +529,8 @@ void http_response_init(struct http_response *r)
 	r->ratelimit_remaining = -1;
 }
 
-void http_response_free(struct http_response *r)
+void
+http_response_free(struct http_response *r)
 {
 	if (r == NULL)
 		return;
@@ -530,7 +541,8 @@ void http_response_free(struct http_response *r)
 }
 
 /* Clear what one attempt fills, keeping attempts and the client id. */
-static void response_reset(struct http_response *r, size_t max_body)
+static void
+response_reset(struct http_response *r, size_t max_body)
 {
 	int attempts = r->attempts;
 	char crid[sizeof(r->client_request_id)];
@@ -546,7 +558,8 @@ static void response_reset(struct http_response *r, size_t max_body)
  * Client and handle pool
  */
 
-struct http_client *http_client_new(const struct http_options *opts)
+struct http_client *
+http_client_new(const struct http_options *opts)
 {
 	struct http_client *c;
 
@@ -576,7 +589,8 @@ struct http_client *http_client_new(const struct http_options *opts)
 	return c;
 }
 
-void http_client_free(struct http_client *c)
+void
+http_client_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
@@ -589,7 +603,8 @@ void http_client_free(struct http_client *c)
 	free(c);
 }
 
-void http_client_set_token_source(struct http_client *c,
+void
+http_client_set_token_source(struct http_client *c,
     int (*get)(void *ctx, int force_refresh, const char **token), void *ctx)
 {
 	c->token_get = get;
@@ -600,7 +615,8 @@ void http_client_set_token_source(struct http_client *c,
  * An idle handle for ${url}: preferably the one that last served its
  * origin (its connection is still open), else any idle one, else a new one.
  */
-static CURL *pool_acquire(struct http_client *c, const char *url)
+static CURL *
+pool_acquire(struct http_client *c, const char *url)
 {
 	char origin[300];
 	struct pooled *pick = NULL, *np;
@@ -643,7 +659,8 @@ static CURL *pool_acquire(struct http_client *c, const char *url)
  * while a handle is busy: so xfers hold the CURL pointer and the slot is
  * found again by it.
  */
-static void pool_release(struct http_client *c, CURL *easy)
+static void
+pool_release(struct http_client *c, CURL *easy)
 {
 	for (size_t i = 0; i < c->npool; i++) {
 		if (c->pool[i].easy == easy) {
@@ -657,7 +674,8 @@ static void pool_release(struct http_client *c, CURL *easy)
  * One attempt
  */
 
-static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
 	size_t n = size * nmemb;
@@ -668,7 +686,8 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static char *dup_trimmed(const char *v, size_t n)
+static char *
+dup_trimmed(const char *v, size_t n)
 {
 	char *s = malloc(n + 1);
 
@@ -679,7 +698,8 @@ static char *dup_trimmed(const char *v, size_t n)
 	return s;
 }
 
-static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
+static size_t
+header_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct xfer *x = userp;
 	struct http_response *r = x->resp;
@@ -768,7 +788,8 @@ static size_t header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-static void wipe_headers(struct curl_slist *h)
+static void
+wipe_headers(struct curl_slist *h)
 {
 	/* The list holds the bearer token: clear it before it is freed. */
 	for (struct curl_slist *p = h; p != NULL; p = p->next)
@@ -777,7 +798,8 @@ static void wipe_headers(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
-static int add_header(struct curl_slist **list, const char *h)
+static int
+add_header(struct curl_slist **list, const char *h)
 {
 	struct curl_slist *n = curl_slist_append(*list, h);
 
@@ -787,7 +809,8 @@ static int add_header(struct curl_slist **list, const char *h)
 	return 0;
 }
 
-static void trace_request(const struct xfer *x)
+static void
+trace_request(const struct xfer *x)
 {
 	const struct http_request *req = x->req;
 	const char *secrets[HTTP_MAX_REDACT + 1];
@@ -821,7 +844,8 @@ static void trace_request(const struct xfer *x)
 	buf_free(&t);
 }
 
-static void trace_response(const struct xfer *x)
+static void
+trace_response(const struct xfer *x)
 {
 	const struct http_request *req = x->req;
 	const struct http_response *r = x->resp;
@@ -868,7 +892,8 @@ static void trace_response(const struct xfer *x)
  * the headers (with a token when req->auth), the options.  Return 0, or -1
  * with resp->error set (a refused URL, no token, ENOMEM).
  */
-static int attempt_prepare(struct xfer *x)
+static int
+attempt_prepare(struct xfer *x)
 {
 	struct http_client *c = x->c;
 	const struct http_request *req = x->req;
@@ -999,7 +1024,8 @@ nomem:
 	return -1;
 }
 
-static int retryable_curl_error(CURLcode rc)
+static int
+retryable_curl_error(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -1020,7 +1046,8 @@ static int retryable_curl_error(CURLcode rc)
 }
 
 /* The first bytes of a body for a log line, secrets blanked. */
-static char *body_head(const struct xfer *x)
+static char *
+body_head(const struct xfer *x)
 {
 	const struct buf *b = &x->resp->body;
 	const char *secrets[HTTP_MAX_REDACT + 1];
@@ -1034,7 +1061,8 @@ static char *body_head(const struct xfer *x)
 	return http_redact(n > 0 ? b->data : "", n, secrets, ns);
 }
 
-static void log_give_up(const struct xfer *x, const char *why)
+static void
+log_give_up(const struct xfer *x, const char *why)
 {
 	const struct http_response *r = x->resp;
 	char *head = body_head(x);
@@ -1051,7 +1079,8 @@ static void log_give_up(const struct xfer *x, const char *why)
 	free(head);
 }
 
-static double random_unit(void)
+static double
+random_unit(void)
 {
 	uint32_t v = 0;
 
@@ -1068,8 +1097,8 @@ static double random_unit(void)
  * and the POSTs we send (token requests, upgradeNodeImageVersion) are safe
  * to repeat after 408/429/5xx, which mean the request was not processed.
  */
-static enum outcome attempt_outcome(
-    struct xfer *x, CURLcode rc, int64_t *delay_ms)
+static enum outcome
+attempt_outcome(struct xfer *x, CURLcode rc, int64_t *delay_ms)
 {
 	struct http_client *c = x->c;
 	const struct http_request *req = x->req;
@@ -1163,7 +1192,8 @@ static enum outcome attempt_outcome(
  * A 401 asks for a fresh token, once.  If another request already forced a
  * refresh since this one took its token, the current token is new enough.
  */
-static int refresh_token(struct xfer *x)
+static int
+refresh_token(struct xfer *x)
 {
 	struct http_client *c = x->c;
 	const char *tok = NULL;
@@ -1179,7 +1209,8 @@ static int refresh_token(struct xfer *x)
 	return 0;
 }
 
-static void xfer_release(struct xfer *x)
+static void
+xfer_release(struct xfer *x)
 {
 	if (x->easy != NULL) {
 		/* Drop the pointer to the header list freed below. */
@@ -1192,8 +1223,9 @@ static void xfer_release(struct xfer *x)
 	x->token = NULL;
 }
 
-static void xfer_init(struct xfer *x, struct http_client *c,
-    const struct http_request *req, struct http_response *resp)
+static void
+xfer_init(struct xfer *x, struct http_client *c, const struct http_request *req,
+    struct http_response *resp)
 {
 	memset(x, 0, sizeof(*x));
 	x->c = c;
@@ -1203,7 +1235,8 @@ static void xfer_init(struct xfer *x, struct http_client *c,
 	resp->body.max = c->opts.max_body;
 }
 
-static void log_prepare_failure(const struct xfer *x)
+static void
+log_prepare_failure(const struct xfer *x)
 {
 	log_err(x->req->context, "http: %s %s: %s", x->req->method,
 	    x->req->url != NULL ? x->req->url : "(null)", x->resp->error);
@@ -1213,7 +1246,8 @@ static void log_prepare_failure(const struct xfer *x)
  * http_do
  */
 
-int http_do(struct http_client *c, const struct http_request *req,
+int
+http_do(struct http_client *c, const struct http_request *req,
     struct http_response *resp)
 {
 	struct xfer x;
@@ -1273,7 +1307,8 @@ struct batch {
 	void *ctx;
 };
 
-static int same_key(const char *a, const char *b)
+static int
+same_key(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
@@ -1284,8 +1319,8 @@ static int same_key(const char *a, const char *b)
  * Sort the requests into groups by throttle key, each group a slice of
  * b->order in request order.  0, or -1 on ENOMEM.
  */
-static int batch_group(
-    struct batch *b, const struct http_request *reqs, int max_inflight)
+static int
+batch_group(struct batch *b, const struct http_request *reqs, int max_inflight)
 {
 	size_t *gi = NULL, *fill = NULL, cap = 0, last = 0;
 	struct throttle *g;
@@ -1345,7 +1380,8 @@ done:
 }
 
 /* After a response: a 429 blocks the group; low quota halves its allowance. */
-static void throttle_note(struct throttle *t, const struct http_response *r,
+static void
+throttle_note(struct throttle *t, const struct http_response *r,
     const char *ctx, int64_t now, int64_t delay)
 {
 	if (t == NULL || t->key == NULL)
@@ -1370,7 +1406,8 @@ static void throttle_note(struct throttle *t, const struct http_response *r,
 	}
 }
 
-static void batch_finish(struct batch *b, size_t i, int rc)
+static void
+batch_finish(struct batch *b, size_t i, int rc)
 {
 	struct xfer *x = &b->xs[i];
 
@@ -1381,7 +1418,8 @@ static void batch_finish(struct batch *b, size_t i, int rc)
 }
 
 /* Start request i now; 0, or -1 when it finished at once (failed). */
-static int batch_start(struct batch *b, size_t i)
+static int
+batch_start(struct batch *b, size_t i)
 {
 	struct xfer *x = &b->xs[i];
 
@@ -1410,8 +1448,8 @@ static int batch_start(struct batch *b, size_t i)
  * earliest), else its next first attempt; NO_XFER when none may go now
  * (*next lowered to the ms until a retry is due).
  */
-static size_t group_next(
-    struct batch *b, struct throttle *g, int64_t now, int64_t *next)
+static size_t
+group_next(struct batch *b, struct throttle *g, int64_t now, int64_t *next)
 {
 	size_t pick = g->nretry;
 
@@ -1443,7 +1481,8 @@ static size_t group_next(
  * its own bound.  Return the ms until a blocked group or a retry may go
  * (-1: only a finishing request can make room).
  */
-static int64_t batch_schedule(struct batch *b)
+static int64_t
+batch_schedule(struct batch *b)
 {
 	int64_t now = util_monotonic_ms(), next = -1;
 	int progress = 1;
@@ -1481,7 +1520,8 @@ static int64_t batch_schedule(struct batch *b)
 }
 
 /* Put request i back in its group's retry list.  0, or -1 on ENOMEM. */
-static int batch_requeue(struct batch *b, size_t i)
+static int
+batch_requeue(struct batch *b, size_t i)
 {
 	struct throttle *g = b->xs[i].throttle;
 
@@ -1499,7 +1539,8 @@ static int batch_requeue(struct batch *b, size_t i)
 	return 0;
 }
 
-static void batch_complete(struct batch *b, CURL *e, CURLcode rc)
+static void
+batch_complete(struct batch *b, CURL *e, CURLcode rc)
 {
 	struct xfer *x;
 	char *priv = NULL;
@@ -1553,7 +1594,8 @@ static void batch_complete(struct batch *b, CURL *e, CURLcode rc)
 }
 
 /* The batch's bound over all groups: max_inflight each, within reason. */
-static int batch_total(size_t ngroups, int max_inflight)
+static int
+batch_total(size_t ngroups, int max_inflight)
 {
 	long long total = (long long)ngroups * max_inflight;
 
@@ -1563,7 +1605,8 @@ static int batch_total(size_t ngroups, int max_inflight)
 	return total > 0 ? (int)total : 1;
 }
 
-int http_batch(struct http_client *c, const struct http_request *reqs,
+int
+http_batch(struct http_client *c, const struct http_request *reqs,
     struct http_response *resps, size_t n, int max_inflight,
     void (*done)(void *ctx, size_t i, int rc), void *ctx)
 {

@@ -20,48 +20,59 @@
 struct http_client;
 
 struct http_options {
-	long long timeout_s;         /* whole request, per attempt; default 60 */
+	long long timeout_s; /* whole request, per attempt; default 60 */
 	long long connect_timeout_s; /* default 10 */
-	const char *ca_file;         /* extra CA bundle added to the system's; NULL */
-	size_t max_body;             /* response cap; default 4 MiB (ARM's own cap) */
-	int max_attempts;            /* default 5 (1 = no retry) */
-	int64_t max_total_wait_ms;   /* bound on all backoff waits of one request; default 120000 */
-	int64_t base_delay_ms;       /* first backoff; default 800 */
-	int64_t max_delay_ms;        /* one wait at most; default 60000 */
+	const char *ca_file; /* extra CA bundle added to the system's; NULL */
+	size_t max_body; /* response cap; default 4 MiB (ARM's own cap) */
+	int max_attempts; /* default 5 (1 = no retry) */
+	int64_t max_total_wait_ms; /* bound on all backoff waits of one request;
+	                              default 120000 */
+	int64_t base_delay_ms; /* first backoff; default 800 */
+	int64_t max_delay_ms; /* one wait at most; default 60000 */
 };
 
 #define HTTP_MAX_HEADERS 8
 #define HTTP_MAX_REDACT 4
 
 struct http_request {
-	const char *method;   /* "GET", "PUT", "PATCH", "DELETE", "POST" */
+	const char *method; /* "GET", "PUT", "PATCH", "DELETE", "POST" */
 	const char *url;
-	const char *body;     /* NULL: no body */
+	const char *body; /* NULL: no body */
 	const char *content_type; /* NULL: application/json when body is set */
-	const char *headers[HTTP_MAX_HEADERS]; /* extra "Name: value", NULL-ended */
-	int auth;             /* attach "Authorization: Bearer" from the token source */
-	int allow_plain_http; /* IMDS only: http:// to a non-loopback host is allowed */
-	int no_retry;         /* the caller applies its own retry rules */
-	const char *context;  /* pool key (or "token", ...) for log lines; may be NULL */
-	const char *throttle_key; /* requests sharing a key slow down together on 429; NULL */
-	const char *redact[HTTP_MAX_REDACT]; /* strings never to print (secrets, assertions) */
+	const char
+	    *headers[HTTP_MAX_HEADERS]; /* extra "Name: value", NULL-ended */
+	int auth; /* attach "Authorization: Bearer" from the token source */
+	int allow_plain_http; /* IMDS only: http:// to a non-loopback host is
+	                         allowed */
+	int no_retry; /* the caller applies its own retry rules */
+	const char *
+	    context; /* pool key (or "token", ...) for log lines; may be NULL */
+	const char *throttle_key; /* requests sharing a key slow down together
+	                             on 429; NULL */
+	const char *redact[HTTP_MAX_REDACT]; /* strings never to print (secrets,
+	                                        assertions) */
 };
 
 struct http_response {
-	long status;              /* 0: no HTTP response (see error) */
-	struct buf body;          /* capped at max_body; overflow is an error */
-	char request_id[128];     /* x-ms-request-id */
+	long status; /* 0: no HTTP response (see error) */
+	struct buf body; /* capped at max_body; overflow is an error */
+	char request_id[128]; /* x-ms-request-id */
 	char correlation_id[128]; /* x-ms-correlation-request-id */
-	char client_request_id[40]; /* the x-ms-client-request-id we sent (last attempt) */
-	char *async_operation;    /* Azure-AsyncOperation header, or NULL */
-	char *location;           /* Location header, or NULL */
-	int64_t retry_after_ms;   /* Retry-After / x-ms-retry-after-ms, -1 if absent */
-	long ratelimit_remaining; /* x-ms-ratelimit-remaining-subscription-{reads,writes}, -1 */
-	int attempts;             /* how many attempts were made */
-	char error[256];          /* transport failure, when status == 0 or body overflowed */
+	char client_request_id[40]; /* the x-ms-client-request-id we sent (last
+	                               attempt) */
+	char *async_operation; /* Azure-AsyncOperation header, or NULL */
+	char *location; /* Location header, or NULL */
+	int64_t retry_after_ms; /* Retry-After / x-ms-retry-after-ms, -1 if
+	                           absent */
+	long ratelimit_remaining; /* x-ms-ratelimit-remaining-subscription-{reads,writes},
+	                             -1 */
+	int attempts; /* how many attempts were made */
+	char error[256]; /* transport failure, when status == 0 or body
+	                    overflowed */
 };
 
-/* http_response_init(r): empty response; http_response_free(r) releases; both NULL-safe. */
+/* http_response_init(r): empty response; http_response_free(r) releases; both
+ * NULL-safe. */
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);
 
@@ -126,8 +137,8 @@ int http_retryable_status(long status);
 int http_parse_retry_after(const char *value, time_t now, int64_t *out_ms);
 int64_t http_backoff_ms(const struct http_options *opts, int attempt,
     int64_t retry_after_ms, double rnd);
-int http_url_allowed(const char *url, int allow_plain, char *err,
-    size_t errlen);
+int http_url_allowed(
+    const char *url, int allow_plain, char *err, size_t errlen);
 
 /*
  * http_redact(text, len, secrets, nsecrets):
@@ -137,7 +148,7 @@ int http_url_allowed(const char *url, int allow_plain, char *err,
  * strings in ${secrets} are replaced by "[redacted]".  NULL on ENOMEM.
  * Every -vv trace goes through it.
  */
-char *http_redact(const char *text, size_t len, const char *const *secrets,
-    size_t nsecrets);
+char *http_redact(
+    const char *text, size_t len, const char *const *secrets, size_t nsecrets);
 
 #endif

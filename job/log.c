@@ -59,7 +59,8 @@ log_msg(enum log_level level, const char *pool, const char *fmt, ...)
 		len = (size_t)n;
 	}
 	if (pool != NULL && pool[0] != '\0')
-		n = snprintf(line + len, sizeof(line) - len, "aksnap: %s: ", pool);
+		n = snprintf(
+		    line + len, sizeof(line) - len, "aksnap: %s: ", pool);
 	else
 		n = snprintf(line + len, sizeof(line) - len, "aksnap: ");
 	len += (size_t)n;

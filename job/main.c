@@ -25,65 +25,65 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"run", cmd_run, "run [--dry-run] [--as-of TIME] [--pool NAME]...",
-	    "The scheduled job: reconcile, observe every pool, take the "
-	    "snapshots that are due,\nprune and promote by policy, record "
-	    "everything, report."},
-	{"plan", cmd_plan, "plan [--as-of TIME] [--pool NAME]...",
-	    "Print every action a run would take, with its reason (= run "
-	    "--dry-run)."},
-	{"snapshot", cmd_snapshot, "snapshot POOL...",
-	    "Take a snapshot of each POOL now, whatever the schedule."},
-	{"prune", cmd_prune, "prune [--dry-run] [--as-of TIME] [POOL...]",
-	    "Apply retention only."},
-	{"promote", cmd_promote, "promote SNAPSHOT [--channel NAME] [--as-of TIME]",
-	    "Promote a snapshot by hand."},
-	{"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
-	{"unpin", cmd_unpin, "unpin SNAPSHOT",
-	    "Give a snapshot back to retention."},
-	{"list", cmd_list, "list [POOL]",
-	    "Snapshots: name, slot, created, state, versions, channel, "
-	    "pinned."},
-	{"history", cmd_history, "history [POOL] [--since TIME] [--changes]",
-	    "The observed versions of each pool over time."},
-	{"drift", cmd_drift, "drift [--refresh] [--channel NAME]",
-	    "Live pool vs its baseline vs its newest snapshot."},
-	{"explain", cmd_explain, "explain SNAPSHOT",
-	    "Every decision taken about a snapshot, with reasons."},
-	{"check", cmd_check, "check [--as-of TIME]",
-	    "Monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
-	{"baseline", cmd_baseline,
-	    "baseline [--channel NAME] [--format table|json|env|tfvars]",
-	    "The promoted snapshot id of each pool."},
-	{"apply", cmd_apply,
-	    "apply --channel NAME --to POOL [--from POOL] [--create NEWPOOL "
-	    "[--count N]]\n      [--dry-run] [--as-of TIME] [--timeout "
-	    "DURATION]",
-	    "Upgrade pool --to to the snapshot that pool --from (default: "
-	    "--to) holds in\nthe channel, or with --create make a new pool "
-	    "NEWPOOL (N nodes, default 3) from it\nin --to's cluster, and "
-	    "wait for the long-running operation.  Refused, with\nthe "
-	    "reason and nothing sent: a snapshot not active in the store or "
-	    "gone from\nAzure, another OS type or VM family, a snapshot not "
-	    "newer than the pool, a\nnode image older than AKS's 90-day "
-	    "window.  --dry-run prints the checks and the\nrequest it would "
-	    "send.  Exit 0 done, 1 refused or failed, 2 usage, 75 lock "
-	    "held."},
-	{"sync", cmd_sync, "sync [--dry-run]",
-	    "Reconcile the store with what ARM holds: list the snapshots of "
-	    "each subscription\nof the configured pools; adopt those tagged "
-	    "aksnap-managed=true that the store\nlacks (a restored "
-	    "database); mark missing the active ones Azure lost (after a\nGET "
-	    "by id answers 404).  Snapshots without the tag are never "
-	    "touched.\n--dry-run prints what it would do and records "
-	    "nothing."},
-	{"config", cmd_config, "config check",
-	    "Validate the configuration and print it resolved (secrets "
-	    "masked)."},
-	{"db", cmd_db, "db migrate | db status | db backup FILE",
-	    "Migrate the store, show its schema version and counts, or copy "
-	    "it online."},
-	{"version", NULL, "version", "Print the version."},
+    {"run", cmd_run, "run [--dry-run] [--as-of TIME] [--pool NAME]...",
+        "The scheduled job: reconcile, observe every pool, take the "
+        "snapshots that are due,\nprune and promote by policy, record "
+        "everything, report."},
+    {"plan", cmd_plan, "plan [--as-of TIME] [--pool NAME]...",
+        "Print every action a run would take, with its reason (= run "
+        "--dry-run)."},
+    {"snapshot", cmd_snapshot, "snapshot POOL...",
+        "Take a snapshot of each POOL now, whatever the schedule."},
+    {"prune", cmd_prune, "prune [--dry-run] [--as-of TIME] [POOL...]",
+        "Apply retention only."},
+    {"promote", cmd_promote, "promote SNAPSHOT [--channel NAME] [--as-of TIME]",
+        "Promote a snapshot by hand."},
+    {"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
+    {"unpin", cmd_unpin, "unpin SNAPSHOT",
+        "Give a snapshot back to retention."},
+    {"list", cmd_list, "list [POOL]",
+        "Snapshots: name, slot, created, state, versions, channel, "
+        "pinned."},
+    {"history", cmd_history, "history [POOL] [--since TIME] [--changes]",
+        "The observed versions of each pool over time."},
+    {"drift", cmd_drift, "drift [--refresh] [--channel NAME]",
+        "Live pool vs its baseline vs its newest snapshot."},
+    {"explain", cmd_explain, "explain SNAPSHOT",
+        "Every decision taken about a snapshot, with reasons."},
+    {"check", cmd_check, "check [--as-of TIME]",
+        "Monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."},
+    {"baseline", cmd_baseline,
+        "baseline [--channel NAME] [--format table|json|env|tfvars]",
+        "The promoted snapshot id of each pool."},
+    {"apply", cmd_apply,
+        "apply --channel NAME --to POOL [--from POOL] [--create NEWPOOL "
+        "[--count N]]\n      [--dry-run] [--as-of TIME] [--timeout "
+        "DURATION]",
+        "Upgrade pool --to to the snapshot that pool --from (default: "
+        "--to) holds in\nthe channel, or with --create make a new pool "
+        "NEWPOOL (N nodes, default 3) from it\nin --to's cluster, and "
+        "wait for the long-running operation.  Refused, with\nthe "
+        "reason and nothing sent: a snapshot not active in the store or "
+        "gone from\nAzure, another OS type or VM family, a snapshot not "
+        "newer than the pool, a\nnode image older than AKS's 90-day "
+        "window.  --dry-run prints the checks and the\nrequest it would "
+        "send.  Exit 0 done, 1 refused or failed, 2 usage, 75 lock "
+        "held."},
+    {"sync", cmd_sync, "sync [--dry-run]",
+        "Reconcile the store with what ARM holds: list the snapshots of "
+        "each subscription\nof the configured pools; adopt those tagged "
+        "aksnap-managed=true that the store\nlacks (a restored "
+        "database); mark missing the active ones Azure lost (after a\nGET "
+        "by id answers 404).  Snapshots without the tag are never "
+        "touched.\n--dry-run prints what it would do and records "
+        "nothing."},
+    {"config", cmd_config, "config check",
+        "Validate the configuration and print it resolved (secrets "
+        "masked)."},
+    {"db", cmd_db, "db migrate | db status | db backup FILE",
+        "Migrate the store, show its schema version and counts, or copy "
+        "it online."},
+    {"version", NULL, "version", "Print the version."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -93,7 +93,8 @@ usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: aksnap [-c FILE] [-v|-vv] [--json] COMMAND [ARGS]\n\n"
-	    "Scheduled snapshots, retention and promotion of AKS node pools.\n\n"
+	    "Scheduled snapshots, retention and promotion of AKS node "
+	    "pools.\n\n"
 	    "Options:\n"
 	    "  -c, --config FILE  configuration (default $AKSNAP_CONFIG or "
 	    "%s)\n"
@@ -144,7 +145,8 @@ cli_wants_help(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			return 0;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
 			return 1;
 	}
 	return 0;
@@ -181,11 +183,20 @@ main(int argc, char **argv)
 	/* "+": stop at the command name; its options are its own. */
 	while ((ch = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cli.config_path = optarg; break;
-		case 'v': cli.verbosity++; break;
-		case 'j': cli.json = 1; break;
-		case 'h': usage(stdout); return EXIT_DONE;
-		case 'V': return cmd_version();
+		case 'c':
+			cli.config_path = optarg;
+			break;
+		case 'v':
+			cli.verbosity++;
+			break;
+		case 'j':
+			cli.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_DONE;
+		case 'V':
+			return cmd_version();
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -194,8 +205,8 @@ main(int argc, char **argv)
 	log_init(cli.verbosity);
 	if (cli.config_path == NULL) {
 		env = getenv("AKSNAP_CONFIG");
-		cli.config_path = (env != NULL && env[0] != '\0')
-		    ? env : CONFIG_DEFAULT_PATH;
+		cli.config_path =
+		    (env != NULL && env[0] != '\0') ? env : CONFIG_DEFAULT_PATH;
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -11,10 +11,10 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job/log.h"
@@ -48,24 +48,28 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 
 	if (db_runs_failed(db, &failures))
 		return -1;
-	fprintf(out, "# HELP aksnap_last_run_timestamp_seconds When the last "
-		     "run started (as_of).\n"
-		     "# TYPE aksnap_last_run_timestamp_seconds gauge\n"
-		     "aksnap_last_run_timestamp_seconds %lld\n",
+	fprintf(out,
+	    "# HELP aksnap_last_run_timestamp_seconds When the last "
+	    "run started (as_of).\n"
+	    "# TYPE aksnap_last_run_timestamp_seconds gauge\n"
+	    "aksnap_last_run_timestamp_seconds %lld\n",
 	    (long long)run->as_of);
-	fprintf(out, "# HELP aksnap_run_duration_seconds How long the last "
-		     "run took.\n"
-		     "# TYPE aksnap_run_duration_seconds gauge\n"
-		     "aksnap_run_duration_seconds %.3f\n",
+	fprintf(out,
+	    "# HELP aksnap_run_duration_seconds How long the last "
+	    "run took.\n"
+	    "# TYPE aksnap_run_duration_seconds gauge\n"
+	    "aksnap_run_duration_seconds %.3f\n",
 	    duration_s);
-	fprintf(out, "# HELP aksnap_run_failures_total Runs that ended with "
-		     "at least one failed pool.\n"
-		     "# TYPE aksnap_run_failures_total counter\n"
-		     "aksnap_run_failures_total %lld\n",
+	fprintf(out,
+	    "# HELP aksnap_run_failures_total Runs that ended with "
+	    "at least one failed pool.\n"
+	    "# TYPE aksnap_run_failures_total counter\n"
+	    "aksnap_run_failures_total %lld\n",
 	    failures);
-	fprintf(out, "# HELP aksnap_last_success_timestamp_seconds Newest "
-		     "snapshot taken or slot skipped, per pool.\n"
-		     "# TYPE aksnap_last_success_timestamp_seconds gauge\n");
+	fprintf(out,
+	    "# HELP aksnap_last_success_timestamp_seconds Newest "
+	    "snapshot taken or slot skipped, per pool.\n"
+	    "# TYPE aksnap_last_success_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		time_t at = 0;
 
@@ -76,17 +80,19 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 		    "aksnap_last_success_timestamp_seconds{pool=\"%s\"} %lld\n",
 		    k, (long long)at);
 	}
-	fprintf(out, "# HELP aksnap_pool_failed 1 when the pool failed in the "
-		     "last run.\n"
-		     "# TYPE aksnap_pool_failed gauge\n");
+	fprintf(out,
+	    "# HELP aksnap_pool_failed 1 when the pool failed in the "
+	    "last run.\n"
+	    "# TYPE aksnap_pool_failed gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		metrics_escape(pools[i].key, k, sizeof(k));
 		fprintf(out, "aksnap_pool_failed{pool=\"%s\"} %d\n", k,
 		    pools[i].failed ? 1 : 0);
 	}
-	fprintf(out, "# HELP aksnap_snapshots Snapshots in the store, per "
-		     "pool and state.\n"
-		     "# TYPE aksnap_snapshots gauge\n");
+	fprintf(out,
+	    "# HELP aksnap_snapshots Snapshots in the store, per "
+	    "pool and state.\n"
+	    "# TYPE aksnap_snapshots gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		long long counts[8];
 
@@ -99,9 +105,10 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 			    "aksnap_snapshots{pool=\"%s\",state=\"%s\"} %lld\n",
 			    k, db_snapshot_states[s], counts[s]);
 	}
-	fprintf(out, "# HELP aksnap_pool_info Versions the pool ran when last "
-		     "observed.\n"
-		     "# TYPE aksnap_pool_info gauge\n");
+	fprintf(out,
+	    "# HELP aksnap_pool_info Versions the pool ran when last "
+	    "observed.\n"
+	    "# TYPE aksnap_pool_info gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct db_versions *v = pools[i].live;
 
@@ -154,8 +161,8 @@ metrics_write(const char *path, struct db *db, const struct db_run *run,
 		goto err0;
 	}
 	if (rename(tmp, path) != 0) {
-		log_err(NULL, "metrics: rename to %s: %s", path,
-		    strerror(errno));
+		log_err(
+		    NULL, "metrics: rename to %s: %s", path, strerror(errno));
 		goto err0;
 	}
 	return 0;

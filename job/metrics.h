@@ -15,8 +15,8 @@
 struct metrics_pool {
 	const char *key;
 	int64_t pool_id;
-	int failed;                    /* failed in this run */
-	int observed;                  /* live holds this run's observation */
+	int failed; /* failed in this run */
+	int observed; /* live holds this run's observation */
 	const struct db_versions *live;
 };
 

@@ -22,8 +22,8 @@
 #include "job/util.h"
 
 int
-plan_slot(const struct schedule *sched, const char *tz, time_t as_of,
-    int force, time_t *slot, char *err, size_t errlen)
+plan_slot(const struct schedule *sched, const char *tz, time_t as_of, int force,
+    time_t *slot, char *err, size_t errlen)
 {
 	if (force) {
 		*slot = as_of - (as_of % 60);
@@ -82,8 +82,8 @@ plan_snapshot_name(const char *prefix, const char *cluster,
 }
 
 void
-plan_decide(const struct plan_input *in, const char *prefix,
-    struct plan_result *out)
+plan_decide(
+    const struct plan_input *in, const char *prefix, struct plan_result *out)
 {
 	char slot_text[32];
 
@@ -103,8 +103,8 @@ plan_decide(const struct plan_input *in, const char *prefix,
 		    "slot %s already done", slot_text);
 		return;
 	}
-	plan_snapshot_name(prefix, in->pool->cluster, in->pool->nodepool,
-	    in->slot, out->name);
+	plan_snapshot_name(
+	    prefix, in->pool->cluster, in->pool->nodepool, in->slot, out->name);
 	if (in->force) {
 		out->action = PLAN_CREATE;
 		snprintf(out->reason, sizeof(out->reason), "requested by hand");
@@ -130,18 +130,21 @@ plan_decide(const struct plan_input *in, const char *prefix,
 	else
 		snprintf(out->reason, sizeof(out->reason),
 		    "slot %s due; changed: %s -> %s", slot_text,
-		    in->newest.node_image_version,
-		    in->live.node_image_version);
+		    in->newest.node_image_version, in->live.node_image_version);
 }
 
 const char *
 plan_action_name(enum plan_action a)
 {
 	switch (a) {
-	case PLAN_NONE: return "none";
-	case PLAN_CREATE: return "create";
-	case PLAN_SKIP: return "skip";
-	case PLAN_FAIL: return "fail";
+	case PLAN_NONE:
+		return "none";
+	case PLAN_CREATE:
+		return "create";
+	case PLAN_SKIP:
+		return "skip";
+	case PLAN_FAIL:
+		return "fail";
 	}
 	return "?";
 }

@@ -16,20 +16,20 @@
 
 enum plan_action {
 	PLAN_NONE = 0, /* not due: the current slot is already taken */
-	PLAN_CREATE,   /* take a snapshot for the slot */
-	PLAN_SKIP,     /* snapshot_when = changed and nothing changed */
-	PLAN_FAIL,     /* cannot decide: the pool was not observed */
+	PLAN_CREATE, /* take a snapshot for the slot */
+	PLAN_SKIP, /* snapshot_when = changed and nothing changed */
+	PLAN_FAIL, /* cannot decide: the pool was not observed */
 };
 
 struct plan_input {
 	const struct pool_conf *pool;
-	time_t slot;              /* from plan_slot() */
-	int slot_taken;           /* db_slot_taken() for that slot */
-	int force;                /* `aksnap snapshot`: take one whatever */
-	int observed;             /* 1: live holds the pool's versions */
+	time_t slot; /* from plan_slot() */
+	int slot_taken; /* db_slot_taken() for that slot */
+	int force; /* `aksnap snapshot`: take one whatever */
+	int observed; /* 1: live holds the pool's versions */
 	const char *observe_error; /* why not, when observed == 0 */
 	struct db_versions live;
-	int have_newest;          /* the pool has an active snapshot */
+	int have_newest; /* the pool has an active snapshot */
 	struct db_versions newest; /* its versions */
 	const char *newest_name;
 };
@@ -37,7 +37,7 @@ struct plan_input {
 struct plan_result {
 	enum plan_action action;
 	time_t slot;
-	char name[64];      /* the snapshot name, for CREATE */
+	char name[64]; /* the snapshot name, for CREATE */
 	char reason[256];
 };
 
@@ -54,8 +54,8 @@ int plan_slot(const struct schedule *sched, const char *tz, time_t as_of,
  * plan_decide(in, prefix, out):
  * Decide for one pool.  Always fills ${out} (with the reason).
  */
-void plan_decide(const struct plan_input *in, const char *prefix,
-    struct plan_result *out);
+void plan_decide(
+    const struct plan_input *in, const char *prefix, struct plan_result *out);
 
 /*
  * plan_snapshot_name(prefix, cluster, nodepool, slot, out):
@@ -67,8 +67,8 @@ void plan_snapshot_name(const char *prefix, const char *cluster,
     const char *nodepool, time_t slot, char out[64]);
 
 /* plan_versions_equal(a, b): node image, Kubernetes, OS SKU, VM size, FIPS. */
-int plan_versions_equal(const struct db_versions *a,
-    const struct db_versions *b);
+int plan_versions_equal(
+    const struct db_versions *a, const struct db_versions *b);
 
 /* plan_action_name(a): "none", "create", "skip", "fail". */
 const char *plan_action_name(enum plan_action a);

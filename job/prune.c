@@ -126,7 +126,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 
 	/* Azure first: if the new tag cannot be set, nothing has changed. */
 	if (arm_snapshot_set_tag(ctx->arm, p->pc->key, snap->arm_id,
-	    TAG_CHANNEL, channel, &got, &e)) {
+	        TAG_CHANNEL, channel, &got, &e)) {
 		describe(&e, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "promote %s: %s", snap->name, why);
 		fail(p, msg);
@@ -154,7 +154,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 
 	if (have_old && strcmp(old.state, "active") == 0 &&
 	    arm_snapshot_set_tag(ctx->arm, p->pc->key, old.arm_id, TAG_CHANNEL,
-		NULL, &got, &e)) {
+	        NULL, &got, &e)) {
 		/* The store (the source of truth) is right; Azure still shows
 		 * the old tag.  Say so; the operator can remove it. */
 		describe(&e, why, sizeof(why));
@@ -197,7 +197,7 @@ prune_promote(struct prune_ctx *ctx, struct prune_pool *p)
 	if (have_cur < 0)
 		goto done;
 	if (retention_promotion_pick(items, n, pol->promote_after, ctx->as_of,
-	    have_cur ? cur.id : 0, &pick) != 1) {
+	        have_cur ? cur.id : 0, &pick) != 1) {
 		rc = 0;
 		goto done;
 	}
@@ -207,8 +207,11 @@ prune_promote(struct prune_ctx *ctx, struct prune_pool *p)
 		util_format_duration(pol->promote_after, age, sizeof(age));
 		snprintf(reason, sizeof(reason),
 		    "newest snapshot soaked promote_after = %s", age);
-		rc = prune_promote_snapshot(ctx, p, &list[i], pol->channel,
-		    reason) < 0 && !p->failed ? -1 : 0;
+		rc = prune_promote_snapshot(
+		         ctx, p, &list[i], pol->channel, reason) < 0 &&
+		        !p->failed
+		    ? -1
+		    : 0;
 		goto done;
 	}
 	rc = 0;
@@ -244,8 +247,8 @@ delete_done(void *vctx, size_t i, int rc)
 	char why[700], msg[800];
 
 	if (rc == 0 && resp->status == 200) {
-		(void)db_snapshot_set_state(ctx->db, d->snap_id, "deleted",
-		    NULL);
+		(void)db_snapshot_set_state(
+		    ctx->db, d->snap_id, "deleted", NULL);
 		d->p->deleted++;
 		log_info(d->p->pc->key, "deleted %s", d->name);
 		goto out;
@@ -254,8 +257,8 @@ delete_done(void *vctx, size_t i, int rc)
 		snprintf(msg, sizeof(msg),
 		    "already gone from Azure when retention deleted it (%ld)",
 		    resp->status);
-		(void)db_snapshot_set_state(ctx->db, d->snap_id, "missing",
-		    msg);
+		(void)db_snapshot_set_state(
+		    ctx->db, d->snap_id, "missing", msg);
 		decide(ctx, d->p, d->snap_id, "missing", msg, NULL);
 		log_warn(d->p->pc->key, "%s was deleted out of band", d->name);
 		goto out;
@@ -319,10 +322,10 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 		goto done;
 	for (size_t i = 0; i < nh; i++)
 		holders[i] = hid[i];
-	(void)retention_mark_promoted(holders, nh, pol->keep_promoted, items,
-	    n);
-	if (retention_plan(items, n, pol, ctx->cfg->timezone, as_of, out,
-	    err, sizeof(err))) {
+	(void)retention_mark_promoted(
+	    holders, nh, pol->keep_promoted, items, n);
+	if (retention_plan(items, n, pol, ctx->cfg->timezone, as_of, out, err,
+	        sizeof(err))) {
 		log_err(p->pc->key, "retention: %s", err);
 		fail(p, err);
 		rc = 0;
@@ -334,8 +337,8 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 		int got;
 
 		if (out[i].keep) {
-			retention_reasons_format(out[i].reasons, reasons,
-			    sizeof(reasons));
+			retention_reasons_format(
+			    out[i].reasons, reasons, sizeof(reasons));
 			add_line(p, list[i].name, "keep", reasons);
 			if (ctx->dry_run)
 				continue;
@@ -365,8 +368,8 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 		(*dels)[*ndels].url = strdup(url);
 		if ((*dels)[*ndels].url == NULL)
 			goto done;
-		if (db_snapshot_set_state(ctx->db, list[i].id, "deleting",
-		    NULL)) {
+		if (db_snapshot_set_state(
+		        ctx->db, list[i].id, "deleting", NULL)) {
 			free((*dels)[*ndels].url);
 			goto done;
 		}

@@ -37,7 +37,6 @@
 #include "job/schedule.h"
 #include "job/util.h"
 
-
 /* The period bucket kinds, in reason order. */
 enum { KIND_HOUR, KIND_DAY, KIND_WEEK, KIND_MONTH, KIND_YEAR, NKINDS };
 
@@ -57,7 +56,8 @@ struct walk {
 };
 
 /* Newest first: created_at, then id, descending. */
-static int walk_cmp(const void *a, const void *b)
+static int
+walk_cmp(const void *a, const void *b)
 {
 	const struct walk *x = a, *y = b;
 
@@ -70,7 +70,8 @@ static int walk_cmp(const void *a, const void *b)
 
 /* ISO 8601 weeks in year ${y}: 53 when it starts on a Thursday, or on a
  * Wednesday in a leap year. */
-static int iso_weeks_in_year(long long y)
+static int
+iso_weeks_in_year(long long y)
 {
 	long long p = (y + y / 4 - y / 100 + y / 400) % 7;
 	long long q =
@@ -80,7 +81,8 @@ static int iso_weeks_in_year(long long y)
 }
 
 /* ISO year * 100 + ISO week of a broken-down local time. */
-static long long iso_week_key(const struct tm *tm)
+static long long
+iso_week_key(const struct tm *tm)
 {
 	long long y = tm->tm_year + 1900LL;
 	int wday = (tm->tm_wday + 6) % 7 + 1; /* Monday 1 .. Sunday 7 */
@@ -96,7 +98,8 @@ static long long iso_week_key(const struct tm *tm)
 	return y * 100 + week;
 }
 
-static void period_keys(const struct tm *tm, long long keys[NKINDS])
+static void
+period_keys(const struct tm *tm, long long keys[NKINDS])
 {
 	long long y = tm->tm_year + 1900LL;
 	long long month = y * 100 + tm->tm_mon + 1;
@@ -109,12 +112,14 @@ static void period_keys(const struct tm *tm, long long keys[NKINDS])
 	keys[KIND_YEAR] = y;
 }
 
-static int nonneg(int v)
+static int
+nonneg(int v)
 {
 	return v > 0 ? v : 0;
 }
 
-int retention_policy_check(const struct policy *p, char *err, size_t errlen)
+int
+retention_policy_check(const struct policy *p, char *err, size_t errlen)
 {
 	if (p->keep_last > 0 || p->keep_hourly > 0 || p->keep_daily > 0 ||
 	    p->keep_weekly > 0 || p->keep_monthly > 0 || p->keep_yearly > 0 ||
@@ -126,7 +131,8 @@ int retention_policy_check(const struct policy *p, char *err, size_t errlen)
 	return -1;
 }
 
-int retention_plan(const struct retention_item *items, size_t n,
+int
+retention_plan(const struct retention_item *items, size_t n,
     const struct policy *policy, const char *tz, time_t as_of,
     struct retention_decision *out, char *err, size_t errlen)
 {
@@ -284,7 +290,8 @@ err0:
 	return -1;
 }
 
-char *retention_reasons_format(unsigned reasons, char *buf, size_t len)
+char *
+retention_reasons_format(unsigned reasons, char *buf, size_t len)
 {
 	size_t used = 0;
 
@@ -307,7 +314,8 @@ char *retention_reasons_format(unsigned reasons, char *buf, size_t len)
 	return buf;
 }
 
-int retention_reasons_parse(const char *text, unsigned *out)
+int
+retention_reasons_parse(const char *text, unsigned *out)
 {
 	const char *p = text;
 	unsigned bits = 0;
@@ -335,7 +343,8 @@ int retention_reasons_parse(const char *text, unsigned *out)
 	return 0;
 }
 
-void retention_policy_fingerprint(const struct policy *p, char *buf, size_t len)
+void
+retention_policy_fingerprint(const struct policy *p, char *buf, size_t len)
 {
 	char within[32];
 
@@ -347,7 +356,8 @@ void retention_policy_fingerprint(const struct policy *p, char *buf, size_t len)
 	    p->max_delete_per_run, p->keep_promoted);
 }
 
-int retention_promotion_pick(const struct retention_item *items, size_t n,
+int
+retention_promotion_pick(const struct retention_item *items, size_t n,
     long long promote_after, time_t as_of, long long current_id,
     long long *pick)
 {
@@ -380,7 +390,8 @@ int retention_promotion_pick(const struct retention_item *items, size_t n,
 	return 1;
 }
 
-size_t retention_mark_promoted(const long long *holders, size_t nholders,
+size_t
+retention_mark_promoted(const long long *holders, size_t nholders,
     int keep_promoted, struct retention_item *items, size_t n)
 {
 	size_t gens = keep_promoted > 1 ? (size_t)keep_promoted : 1;

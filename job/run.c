@@ -31,9 +31,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +103,9 @@ struct run {
 	struct db_run rec;
 	int64_t started_ms;
 	int pending_writes; /* outcomes written in the current transaction */
-	int write_failed;   /* a grouped commit failed: send nothing more */
-	int reached_arm;    /* at least one HTTP answer from ARM */
-	int dry;            /* plan only */
+	int write_failed; /* a grouped commit failed: send nothing more */
+	int reached_arm; /* at least one HTTP answer from ARM */
+	int dry; /* plan only */
 };
 
 /*
@@ -134,8 +134,10 @@ run_lock(const struct config *cfg, int *fd)
 
 		close(f);
 		if (e == EWOULDBLOCK) {
-			log_warn(NULL, "another aksnap holds the run lock %s; "
-			    "nothing done", path);
+			log_warn(NULL,
+			    "another aksnap holds the run lock %s; "
+			    "nothing done",
+			    path);
 			return 1;
 		}
 		log_err(NULL, "%s: flock: %s", path, strerror(e));
@@ -169,8 +171,8 @@ run_connect(const struct config *cfg, struct http_client **http,
 }
 
 void
-run_disconnect(struct http_client *http, struct token_provider *tokens,
-    struct arm *arm)
+run_disconnect(
+    struct http_client *http, struct token_provider *tokens, struct arm *arm)
 {
 	arm_free(arm);
 	token_provider_free(tokens);
@@ -181,10 +183,14 @@ static const char *
 mode_name(enum run_mode m)
 {
 	switch (m) {
-	case RUN_SCHEDULED: return "run";
-	case RUN_DRY: return "dry-run";
-	case RUN_SNAPSHOT: return "snapshot";
-	case RUN_PRUNE: return "prune";
+	case RUN_SCHEDULED:
+		return "run";
+	case RUN_DRY:
+		return "dry-run";
+	case RUN_SNAPSHOT:
+		return "snapshot";
+	case RUN_PRUNE:
+		return "prune";
 	}
 	return "run";
 }
@@ -213,8 +219,8 @@ write_flush(struct run *r, int force)
 }
 
 static void
-record_decision(struct run *r, struct pool_run *p, int64_t snap_id,
-    time_t slot, const char *action, const char *reasons)
+record_decision(struct run *r, struct pool_run *p, int64_t snap_id, time_t slot,
+    const char *action, const char *reasons)
 {
 	struct db_decision d;
 
@@ -292,8 +298,8 @@ versions_from_pool(const struct arm_agent_pool *a, struct db_versions *v)
 	/* What runs, not what was asked for. */
 	util_strlcpy(v->kubernetes_version,
 	    a->current_orchestrator_version[0] != '\0'
-		? a->current_orchestrator_version
-		: a->orchestrator_version,
+	        ? a->current_orchestrator_version
+	        : a->orchestrator_version,
 	    sizeof(v->kubernetes_version));
 	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
 	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
@@ -338,8 +344,8 @@ select_pools(struct run *r)
 		p->pc = pc;
 		p->pr = &r->prs[n++];
 		p->pr->pc = pc;
-		if (schedule_parse(pc->policy.schedule, &p->sched, err,
-		    sizeof(err))) {
+		if (schedule_parse(
+		        pc->policy.schedule, &p->sched, err, sizeof(err))) {
 			/* config_load validated it; this cannot happen. */
 			log_err(pc->key, "schedule: %s", err);
 			return -1;
@@ -357,8 +363,8 @@ group_cmp(const void *a, const void *b)
 
 	c = strcasecmp((*x)->pc->subscription, (*y)->pc->subscription);
 	if (c == 0)
-		c = strcasecmp((*x)->pc->resource_group,
-		    (*y)->pc->resource_group);
+		c = strcasecmp(
+		    (*x)->pc->resource_group, (*y)->pc->resource_group);
 	if (c == 0)
 		c = strcasecmp((*x)->pc->cluster, (*y)->pc->cluster);
 	return c;
@@ -424,7 +430,7 @@ pool_id_cmp(const void *a, const void *b)
 
 	return (*x)->pool_id < (*y)->pool_id ? -1
 	    : (*x)->pool_id > (*y)->pool_id  ? 1
-					     : 0;
+	                                     : 0;
 }
 
 static struct pool_run *
@@ -433,8 +439,7 @@ pool_by_id(struct run *r, int64_t id)
 	struct pool_run key, *kp = &key, **hit;
 
 	key.pool_id = id;
-	hit = bsearch(&kp, r->by_id, r->npools, sizeof(*r->by_id),
-	    pool_id_cmp);
+	hit = bsearch(&kp, r->by_id, r->npools, sizeof(*r->by_id), pool_id_cmp);
 	return hit != NULL ? *hit : NULL;
 }
 
@@ -476,8 +481,8 @@ fail:
 
 /* Settle one row left "creating" (k = 0) or "deleting" (k = 1). */
 static int
-reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s,
-    size_t k)
+reconcile_one(
+    struct run *r, struct pool_run *p, const struct db_snapshot *s, size_t k)
 {
 	struct arm_snapshot got;
 	struct arm_error e;
@@ -490,9 +495,12 @@ reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s,
 		versions_from_snapshot(&got, &v);
 		/* A delete that never reached ARM: back to retention's care. */
 		if (db_snapshot_set_active(r->db, s->id,
-		    got.created_at ? got.created_at : s->created_at, &v) == 0)
-			log_info(p->pc->key, "%s: settled as active (left %s "
-			    "by an earlier run)", s->name, s->state);
+		        got.created_at ? got.created_at : s->created_at,
+		        &v) == 0)
+			log_info(p->pc->key,
+			    "%s: settled as active (left %s "
+			    "by an earlier run)",
+			    s->name, s->state);
 		if (!p->have_newest || got.created_at > p->newest_created_at) {
 			struct db_snapshot now;
 
@@ -505,12 +513,16 @@ reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s,
 		const char *to = k == 0 ? "failed" : "deleted";
 
 		r->reached_arm = 1;
-		snprintf(why, sizeof(why), "not found in Azure after an "
-		    "interrupted run (404, x-ms-request-id %s)", e.request_id);
-		(void)db_snapshot_set_state(r->db, s->id, to,
-		    k == 0 ? why : NULL);
-		log_info(p->pc->key, "%s: settled as %s (left %s by an "
-		    "earlier run)", s->name, to, s->state);
+		snprintf(why, sizeof(why),
+		    "not found in Azure after an "
+		    "interrupted run (404, x-ms-request-id %s)",
+		    e.request_id);
+		(void)db_snapshot_set_state(
+		    r->db, s->id, to, k == 0 ? why : NULL);
+		log_info(p->pc->key,
+		    "%s: settled as %s (left %s by an "
+		    "earlier run)",
+		    s->name, to, s->state);
 		return 0;
 	}
 	/* Still unknown: leave it for the next run. */
@@ -540,15 +552,18 @@ reconcile(struct run *r)
 		for (size_t j = 0; j < n; j++) {
 			struct pool_run *p = pool_by_id(r, list[j].pool_id);
 
-			/* Pools not in this run wait for a run that has them. */
+			/* Pools not in this run wait for a run that has them.
+			 */
 			if (p != NULL)
 				unsettled += reconcile_one(r, p, &list[j], k);
 		}
 		free(list);
 	}
 	if (unsettled > 0)
-		log_warn(NULL, "%d snapshot(s) left by an earlier run could "
-		    "not be settled yet; the next run tries again", unsettled);
+		log_warn(NULL,
+		    "%d snapshot(s) left by an earlier run could "
+		    "not be settled yet; the next run tries again",
+		    unsettled);
 	return 0;
 }
 
@@ -572,12 +587,12 @@ observe_group(struct run *r, struct cluster_group *cg,
 		describe_arm_error(&e, why, sizeof(why));
 		/* Every pool of the cluster failed: each says so. */
 		for (struct pool_run *p = cg->first; p != NULL;
-		    p = p->next_in_cluster) {
+		     p = p->next_in_cluster) {
 			arm_log_failure(p->pc->key, "GET", cg->url, &e);
 			if (e.status == 404) {
 				set_observe_error(p,
-				    "cluster %s not found (%s)",
-				    p->pc->cluster, why);
+				    "cluster %s not found (%s)", p->pc->cluster,
+				    why);
 				/* The cluster is gone: that is an
 				 * observation too. */
 				(void)db_observation_add(r->db, r->rec.id,
@@ -596,12 +611,13 @@ observe_group(struct run *r, struct cluster_group *cg,
 		    "(x-ms-request-id %s)",
 		    cg->url, err, resp->request_id);
 		for (struct pool_run *p = cg->first; p != NULL;
-		    p = p->next_in_cluster)
-			set_observe_error(p, "unreadable cluster answer: %s",
-			    err);
+		     p = p->next_in_cluster)
+			set_observe_error(
+			    p, "unreadable cluster answer: %s", err);
 		return;
 	}
-	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster) {
+	for (struct pool_run *p = cg->first; p != NULL;
+	     p = p->next_in_cluster) {
 		const struct arm_agent_pool *ap = NULL;
 
 		for (size_t i = 0; i < cl.npools; i++)
@@ -643,7 +659,7 @@ plan_pool(struct run *r, struct pool_run *p)
 	in.pool = p->pc;
 	in.force = (r->opts->mode == RUN_SNAPSHOT);
 	if (plan_slot(&p->sched, r->cfg->timezone, r->opts->as_of, in.force,
-	    &in.slot, err, sizeof(err))) {
+	        &in.slot, err, sizeof(err))) {
 		p->plan.action = PLAN_FAIL;
 		util_strlcpy(p->plan.reason, err, sizeof(p->plan.reason));
 		return 0;
@@ -688,14 +704,16 @@ record_plan(struct run *r, struct pool_run *p)
 	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
 	    p->plan.name, arm_id, sizeof(arm_id));
 	if (db_snapshot_intent(r->db, p->pool_id, p->plan.name, arm_id,
-	    p->plan.slot, r->opts->as_of, &p->snap_id)) {
+	        p->plan.slot, r->opts->as_of, &p->snap_id)) {
 		p->snap_id = 0;
-		pool_fail(p, "could not record the intent to create %s (see "
-		    "the log)", p->plan.name);
+		pool_fail(p,
+		    "could not record the intent to create %s (see "
+		    "the log)",
+		    p->plan.name);
 		return;
 	}
-	record_decision(r, p, p->snap_id, p->plan.slot, "create",
-	    p->plan.reason);
+	record_decision(
+	    r, p, p->snap_id, p->plan.slot, "create", p->plan.reason);
 }
 
 /* ---- observe: every cluster ---- */
@@ -719,7 +737,8 @@ observe_done(void *vctx, size_t i, int rc)
 	write_begin(r);
 	observe_group(r, cg, &ctx->resps[i], rc);
 	http_response_free(&ctx->resps[i]);
-	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster) {
+	for (struct pool_run *p = cg->first; p != NULL;
+	     p = p->next_in_cluster) {
 		if (plan_pool(r, p) != 0) {
 			r->write_failed = 1;
 			continue;
@@ -763,13 +782,14 @@ observe(struct run *r)
 	}
 	ctx.r = r;
 	ctx.resps = resps;
-	rc = http_batch(r->http, reqs, resps, r->ngroups,
-	    r->cfg->max_parallel, observe_done, &ctx);
+	rc = http_batch(r->http, reqs, resps, r->ngroups, r->cfg->max_parallel,
+	    observe_done, &ctx);
 	write_flush(r, 1);
 	free(reqs);
 	free(resps);
 	if (rc == 0 && r->write_failed) {
-		log_err(NULL, "the store failed while planning (see above); "
+		log_err(NULL,
+		    "the store failed while planning (see above); "
 		    "nothing is sent to Azure this run");
 		rc = -1;
 	}
@@ -805,11 +825,14 @@ put_done(void *vctx, size_t i, int rc)
 
 		versions_from_snapshot(&s, &v);
 		if (db_snapshot_set_active(r->db, p->snap_id,
-		    s.created_at ? s.created_at : r->opts->as_of, &v) == 0) {
+		        s.created_at ? s.created_at : r->opts->as_of,
+		        &v) == 0) {
 			p->taken = 1;
 			r->rec.taken++;
-			log_info(p->pc->key, "snapshot %s taken (%s, Kubernetes "
-			    "%s)", p->plan.name, v.node_image_version,
+			log_info(p->pc->key,
+			    "snapshot %s taken (%s, Kubernetes "
+			    "%s)",
+			    p->plan.name, v.node_image_version,
 			    v.kubernetes_version);
 		}
 		goto out;
@@ -817,9 +840,11 @@ put_done(void *vctx, size_t i, int rc)
 	if (rc == 0 && (resp->status == 200 || resp->status == 201)) {
 		/* Created, but we cannot read what: leave it creating so the
 		 * next run's reconcile settles it with a GET. */
-		log_err(p->pc->key, "PUT %s: %ld but the body is not a "
+		log_err(p->pc->key,
+		    "PUT %s: %ld but the body is not a "
 		    "snapshot: %s (x-ms-request-id %s); the next run settles "
-		    "it", ctx->urls[i], resp->status, err, resp->request_id);
+		    "it",
+		    ctx->urls[i], resp->status, err, resp->request_id);
 		pool_fail(p, "unreadable PUT answer: %s", err);
 		goto out;
 	}
@@ -902,8 +927,8 @@ put_slice(struct run *r, struct pool_run **who, size_t n)
 	ctx.who = who;
 	ctx.resps = resps;
 	ctx.urls = urls;
-	if (http_batch(r->http, reqs, resps, n, r->cfg->max_parallel, put_done,
-	    &ctx))
+	if (http_batch(
+	        r->http, reqs, resps, n, r->cfg->max_parallel, put_done, &ctx))
 		goto done;
 	write_flush(r, 1);
 	rc = 0;
@@ -959,8 +984,8 @@ lines_json(const struct prune_pool *pr)
 	for (size_t i = 0; i < pr->nlines; i++)
 		json_array_append_new(arr,
 		    json_pack("{s:s,s:s,s:s}", "snapshot",
-			pr->lines[i].snapshot, "action", pr->lines[i].action,
-			"reasons", pr->lines[i].reasons));
+		        pr->lines[i].snapshot, "action", pr->lines[i].action,
+		        "reasons", pr->lines[i].reasons));
 	return arr;
 }
 
@@ -985,18 +1010,18 @@ print_plan(const struct run *r)
 
 			json_object_set_new(o, "pool", json_string(p->pc->key));
 			if (!prune_only) {
-				util_format_time(p->plan.slot, slot,
-				    sizeof(slot));
+				util_format_time(
+				    p->plan.slot, slot, sizeof(slot));
 				json_object_set_new(o, "action",
 				    json_string(
-					plan_action_name(p->plan.action)));
-				json_object_set_new(o, "slot",
-				    json_string(slot));
+				        plan_action_name(p->plan.action)));
+				json_object_set_new(
+				    o, "slot", json_string(slot));
 				json_object_set_new(o, "snapshot",
 				    p->plan.name[0] ? json_string(p->plan.name)
-						    : json_null());
-				json_object_set_new(o, "reasons",
-				    json_string(p->plan.reason));
+				                    : json_null());
+				json_object_set_new(
+				    o, "reasons", json_string(p->plan.reason));
 			}
 			if (p->observed) {
 				json_object_set_new(o, "node_image_version",
@@ -1007,26 +1032,25 @@ print_plan(const struct run *r)
 			if (!dry) {
 				json_object_set_new(o, "state",
 				    json_string(p->failed ? "failed"
-					: p->taken	  ? "active"
-							  : "unchanged"));
+				            : p->taken    ? "active"
+				                          : "unchanged"));
 				if (p->failed)
 					json_object_set_new(o, "error",
 					    json_string(pool_error(p)));
 			}
-			json_object_set_new(o, "snapshots",
-			    lines_json(p->pr));
+			json_object_set_new(o, "snapshots", lines_json(p->pr));
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(doc, "pools", arr);
-		json_object_set_new(doc, "observed",
-		    json_integer(r->rec.observed));
+		json_object_set_new(
+		    doc, "observed", json_integer(r->rec.observed));
 		json_object_set_new(doc, "taken", json_integer(r->rec.taken));
-		json_object_set_new(doc, "skipped",
-		    json_integer(r->rec.skipped));
-		json_object_set_new(doc, "promoted",
-		    json_integer(r->rec.promoted));
-		json_object_set_new(doc, "deleted",
-		    json_integer(r->rec.deleted));
+		json_object_set_new(
+		    doc, "skipped", json_integer(r->rec.skipped));
+		json_object_set_new(
+		    doc, "promoted", json_integer(r->rec.promoted));
+		json_object_set_new(
+		    doc, "deleted", json_integer(r->rec.deleted));
 		json_object_set_new(doc, "failed", json_integer(r->rec.failed));
 		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s != NULL)
@@ -1141,8 +1165,8 @@ record_plan_failures(struct run *r)
 		struct pool_run *p = &r->pools[i];
 
 		if (p->plan.action == PLAN_FAIL)
-			record_decision(r, p, 0, p->plan.slot, "fail",
-			    p->plan.reason);
+			record_decision(
+			    r, p, 0, p->plan.slot, "fail", p->plan.reason);
 	}
 	if (db_commit(r->db))
 		db_rollback(r->db);
@@ -1163,8 +1187,7 @@ write_metrics(struct run *r)
 		mp[i].observed = r->pools[i].observed;
 		mp[i].live = &r->pools[i].live;
 	}
-	(void)metrics_write(r->cfg->metrics_file, r->db, &r->rec, mp,
-	    r->npools,
+	(void)metrics_write(r->cfg->metrics_file, r->db, &r->rec, mp, r->npools,
 	    (double)(util_monotonic_ms() - r->started_ms) / 1000.0);
 	free(mp);
 }
@@ -1199,7 +1222,8 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		goto out;
 
 	if (run_connect(cfg, &r.http, &r.tokens, &r.arm)) {
-		rc = r.http != NULL && r.tokens == NULL ? EXIT_USAGE : EXIT_FAILED;
+		rc = r.http != NULL && r.tokens == NULL ? EXIT_USAGE
+		                                        : EXIT_FAILED;
 		goto out;
 	}
 
@@ -1210,7 +1234,8 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 
 	/* One token for the run; failing here means nothing has started. */
 	if (r.npools > 0 && token_get(r.tokens, 0, &token)) {
-		rc = token_failure_transient(r.tokens) ? EXIT_TEMP : EXIT_FAILED;
+		rc =
+		    token_failure_transient(r.tokens) ? EXIT_TEMP : EXIT_FAILED;
 		goto finish;
 	}
 	if (!dry && reconcile(&r))
@@ -1286,8 +1311,10 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 		switch (ch) {
 		case 'n':
 			if (!allow_dry) {
-				cli_usage_error(cmd, "--dry-run: not an option "
-				    "of %s", cmd);
+				cli_usage_error(cmd,
+				    "--dry-run: not an option "
+				    "of %s",
+				    cmd);
 				return -1;
 			}
 			if (o->mode == RUN_PRUNE)
@@ -1297,16 +1324,20 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 			break;
 		case 'a':
 			if (util_parse_time(optarg, &o->as_of)) {
-				cli_usage_error(cmd, "--as-of: expected an RFC "
+				cli_usage_error(cmd,
+				    "--as-of: expected an RFC "
 				    "3339 time such as 2026-03-16T03:00:00Z, "
-				    "got '%s'", optarg);
+				    "got '%s'",
+				    optarg);
 				return -1;
 			}
 			break;
-		case 'p': (*pools)[np++] = optarg; break;
+		case 'p':
+			(*pools)[np++] = optarg;
+			break;
 		default:
-			cli_usage_error(cmd, "unknown option '%s'",
-			    argv[optind - 1]);
+			cli_usage_error(
+			    cmd, "unknown option '%s'", argv[optind - 1]);
 			return -1;
 		}
 	}

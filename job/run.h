@@ -12,17 +12,18 @@
 
 enum run_mode {
 	RUN_SCHEDULED = 0, /* aksnap run */
-	RUN_DRY,           /* aksnap run --dry-run, aksnap plan */
-	RUN_SNAPSHOT,      /* aksnap snapshot POOL... */
-	RUN_PRUNE,         /* aksnap prune [POOL...]: retention only */
+	RUN_DRY, /* aksnap run --dry-run, aksnap plan */
+	RUN_SNAPSHOT, /* aksnap snapshot POOL... */
+	RUN_PRUNE, /* aksnap prune [POOL...]: retention only */
 };
 
 struct run_options {
 	enum run_mode mode;
-	time_t as_of;        /* --as-of, or the clock */
-	const char **pools;  /* --pool NAME... / snapshot POOL... (NULL-ended), or NULL = all */
-	int json;            /* --json summary */
-	int dry_run;         /* with RUN_PRUNE: decide, change nothing */
+	time_t as_of; /* --as-of, or the clock */
+	const char **pools; /* --pool NAME... / snapshot POOL... (NULL-ended),
+	                       or NULL = all */
+	int json; /* --json summary */
+	int dry_run; /* with RUN_PRUNE: decide, change nothing */
 };
 
 /*
@@ -55,7 +56,7 @@ struct arm;
  */
 int run_connect(const struct config *cfg, struct http_client **http,
     struct token_provider **tokens, struct arm **arm);
-void run_disconnect(struct http_client *http, struct token_provider *tokens,
-    struct arm *arm);
+void run_disconnect(
+    struct http_client *http, struct token_provider *tokens, struct arm *arm);
 
 #endif

@@ -46,7 +46,6 @@
 
 #include "job/util.h"
 
-
 #define SECS_PER_DAY 86400LL
 /* Searches give up after five years (plus leap days and slack). */
 #define SEARCH_DAYS (5 * 366 + 2)
@@ -59,7 +58,8 @@
 #define EVERY_MAX (3650 * SECS_PER_DAY)
 
 /* Floor division, for times before the epoch. */
-static long long floordiv(long long a, long long b)
+static long long
+floordiv(long long a, long long b)
 {
 	long long q = a / b;
 
@@ -69,7 +69,8 @@ static long long floordiv(long long a, long long b)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long long days_from_civil(long long y, int m, int d)
+static long long
+days_from_civil(long long y, int m, int d)
 {
 	long long era, yoe, doy, doe;
 
@@ -81,7 +82,8 @@ static long long days_from_civil(long long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(long long z, long long *y, int *m, int *d)
+static void
+civil_from_days(long long z, long long *y, int *m, int *d)
 {
 	long long era, doe, yoe, doy, mp;
 
@@ -96,12 +98,14 @@ static void civil_from_days(long long z, long long *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static int is_leap(long long y)
+static int
+is_leap(long long y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int month_days(long long y, int m)
+static int
+month_days(long long y, int m)
 {
 	static const int mdays[12] = {
 	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -110,7 +114,8 @@ static int month_days(long long y, int m)
 }
 
 /* Weekday (0 = Sunday) of a day number; 1970-01-01 was a Thursday. */
-static int weekday(long long days)
+static int
+weekday(long long days)
 {
 	return (int)((days % 7 + 11) % 7);
 }
@@ -152,7 +157,8 @@ static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct zone *zone_cache[ZONE_CACHE_MAX];
 static size_t zone_ncache;
 
-static void zone_free(struct zone *z)
+static void
+zone_free(struct zone *z)
 {
 	if (z == NULL || z == &zone_utc)
 		return;
@@ -164,7 +170,8 @@ static void zone_free(struct zone *z)
 }
 
 /* The instant, in year ${y}, at which rule ${r} fires (local, as UTC). */
-static long long rule_wall(long long y, const struct tz_rule *r)
+static long long
+rule_wall(long long y, const struct tz_rule *r)
 {
 	long long days;
 
@@ -192,7 +199,8 @@ static long long rule_wall(long long y, const struct tz_rule *r)
 }
 
 /* The footer rule's offset at ${t}. */
-static long footer_offset(const struct zone *z, long long t, int *isdst)
+static long
+footer_offset(const struct zone *z, long long t, int *isdst)
 {
 	long long y, s, e;
 	int m, d, dst;
@@ -213,7 +221,8 @@ static long footer_offset(const struct zone *z, long long t, int *isdst)
 }
 
 /* The UTC offset in force at instant ${t}. */
-static long zone_offset(const struct zone *z, long long t, int *isdst)
+static long
+zone_offset(const struct zone *z, long long t, int *isdst)
 {
 	size_t lo, hi;
 	int dummy;
@@ -243,7 +252,8 @@ static long zone_offset(const struct zone *z, long long t, int *isdst)
 	return z->offs[z->idx[lo]];
 }
 
-static long long wall_of(const struct zone *z, long long t)
+static long long
+wall_of(const struct zone *z, long long t)
 {
 	return t + zone_offset(z, t, NULL);
 }
@@ -252,7 +262,8 @@ static long long wall_of(const struct zone *z, long long t)
  * The slot instant of wall time ${w} (seconds since the epoch, as if UTC):
  * its first occurrence, or the end of the gap it falls into.
  */
-static long long resolve(const struct zone *z, long long w)
+static long long
+resolve(const struct zone *z, long long w)
 {
 	long long lo = w - z->max_off, hi = w - z->min_off;
 	long long best = 0, a, b;
@@ -293,7 +304,8 @@ static long long resolve(const struct zone *z, long long w)
 }
 
 /* Parse [+-]hh[:mm[:ss]] (hours up to 167, RFC 8536) into seconds. */
-static int posix_hms(const char **pp, long *out)
+static int
+posix_hms(const char **pp, long *out)
 {
 	const char *p = *pp;
 	long sign = 1, h = 0, m = 0, s = 0;
@@ -333,7 +345,8 @@ static int posix_hms(const char **pp, long *out)
 }
 
 /* Skip a zone abbreviation: "CET" or "<+0330>". */
-static int posix_name(const char **pp)
+static int
+posix_name(const char **pp)
 {
 	const char *p = *pp;
 
@@ -353,7 +366,8 @@ static int posix_name(const char **pp)
 	return 0;
 }
 
-static int posix_number(const char **pp, int min, int max, int *out)
+static int
+posix_number(const char **pp, int min, int max, int *out)
 {
 	const char *p = *pp;
 	int v = 0;
@@ -372,7 +386,8 @@ static int posix_number(const char **pp, int min, int max, int *out)
 	return 0;
 }
 
-static int posix_rule(const char **pp, struct tz_rule *r)
+static int
+posix_rule(const char **pp, struct tz_rule *r)
 {
 	const char *p = *pp;
 
@@ -405,7 +420,8 @@ static int posix_rule(const char **pp, struct tz_rule *r)
 }
 
 /* Parse the TZif footer, e.g. "CET-1CEST,M3.5.0,M10.5.0/3". */
-static int posix_tz(const char *s, struct zone *z)
+static int
+posix_tz(const char *s, struct zone *z)
 {
 	const char *p = s;
 	long off;
@@ -437,13 +453,15 @@ static int posix_tz(const char *s, struct zone *z)
 	return 0;
 }
 
-static unsigned long be32(const unsigned char *p)
+static unsigned long
+be32(const unsigned char *p)
 {
 	return ((unsigned long)p[0] << 24) | ((unsigned long)p[1] << 16) |
 	    ((unsigned long)p[2] << 8) | (unsigned long)p[3];
 }
 
-static long long be64(const unsigned char *p)
+static long long
+be64(const unsigned char *p)
 {
 	unsigned long long v = 0;
 
@@ -453,7 +471,8 @@ static long long be64(const unsigned char *p)
 }
 
 /* Parse a TZif file (RFC 8536) into ${z}.  0 or -1. */
-static int tzif_parse(const unsigned char *data, size_t len, struct zone *z)
+static int
+tzif_parse(const unsigned char *data, size_t len, struct zone *z)
 {
 	const unsigned char *p = data, *end = data + len;
 	unsigned long cnt[6]; /* isut, isstd, leap, time, type, char */
@@ -559,7 +578,8 @@ static int tzif_parse(const unsigned char *data, size_t len, struct zone *z)
 }
 
 /* A name we are willing to look up under the zoneinfo directory. */
-static int tz_name_ok(const char *tz)
+static int
+tz_name_ok(const char *tz)
 {
 	size_t n = strlen(tz);
 
@@ -573,7 +593,8 @@ static int tz_name_ok(const char *tz)
 	return 1;
 }
 
-static struct zone *zone_load(const char *tz)
+static struct zone *
+zone_load(const char *tz)
 {
 	const char *dir = getenv("TZDIR");
 	char path[4096], err[256];
@@ -608,7 +629,8 @@ err0:
  * The zone named ${tz}, or NULL.  Zones are cached; when the cache is full
  * the zone is returned with ${*owned} set and the caller frees it.
  */
-static struct zone *zone_get(const char *tz, int *owned)
+static struct zone *
+zone_get(const char *tz, int *owned)
 {
 	struct zone *z = NULL;
 
@@ -649,13 +671,15 @@ static struct zone *zone_get(const char *tz, int *owned)
 	return z;
 }
 
-static void zone_put(struct zone *z, int owned)
+static void
+zone_put(struct zone *z, int owned)
 {
 	if (owned)
 		zone_free(z);
 }
 
-int schedule_tz_valid(const char *tz)
+int
+schedule_tz_valid(const char *tz)
 {
 	struct zone *z;
 	int owned;
@@ -669,7 +693,8 @@ int schedule_tz_valid(const char *tz)
 	return 1;
 }
 
-int schedule_tz_localtime(const char *tz, time_t t, struct tm *out)
+int
+schedule_tz_localtime(const char *tz, time_t t, struct tm *out)
 {
 	struct zone *z;
 	long long w, days, y;
@@ -722,8 +747,8 @@ struct field_ctx {
 	size_t errlen;
 };
 
-static int field_error(
-    const struct field_ctx *c, const char *at, const char *what)
+static int
+field_error(const struct field_ctx *c, const char *at, const char *what)
 {
 	snprintf(c->err, c->errlen, "field %d (%s), position %zu: %s",
 	    c->field + 1, field_names[c->field], (size_t)(at - c->expr) + 1,
@@ -732,7 +757,8 @@ static int field_error(
 }
 
 /* A number or (month and weekday fields) a three-letter name. */
-static int field_value(
+static int
+field_value(
     const struct field_ctx *c, const char **pp, const char *end, int *out)
 {
 	const char *p = *pp, *start = *pp;
@@ -790,7 +816,8 @@ static int field_value(
  * "a", "a-b", each optionally "/step"; "a/step" means "a-max/step" (as in
  * cronie).  Lists join elements with commas.
  */
-static int field_parse(
+static int
+field_parse(
     const struct field_ctx *c, const char *f, size_t len, uint64_t *bits)
 {
 	const char *p = f, *end = f + len;
@@ -860,8 +887,9 @@ static int field_parse(
 	return 0;
 }
 
-static int parse_keyword(const char *expr, const char *kw, struct schedule *s,
-    char *err, size_t errlen)
+static int
+parse_keyword(const char *expr, const char *kw, struct schedule *s, char *err,
+    size_t errlen)
 {
 	static const struct {
 		const char *name;
@@ -929,8 +957,8 @@ static int parse_keyword(const char *expr, const char *kw, struct schedule *s,
 	return -1;
 }
 
-int schedule_parse(
-    const char *expr, struct schedule *out, char *err, size_t errlen)
+int
+schedule_parse(const char *expr, struct schedule *out, char *err, size_t errlen)
 {
 	struct schedule s;
 	struct field_ctx c = {expr, 0, err, errlen};
@@ -996,7 +1024,8 @@ int schedule_parse(
 /* Slots                                                               */
 /* ------------------------------------------------------------------ */
 
-static int day_matches(const struct schedule *s, long long days)
+static int
+day_matches(const struct schedule *s, long long days)
 {
 	long long y;
 	int m, d, md, wd;
@@ -1012,8 +1041,9 @@ static int day_matches(const struct schedule *s, long long days)
 }
 
 /* The latest cron slot <= as_of. */
-static int cron_prev(const struct schedule *s, const struct zone *z,
-    long long as_of, long long *slot)
+static int
+cron_prev(const struct schedule *s, const struct zone *z, long long as_of,
+    long long *slot)
 {
 	long long start, d0, sod;
 	int h0, m0;
@@ -1048,8 +1078,9 @@ static int cron_prev(const struct schedule *s, const struct zone *z,
 }
 
 /* The earliest cron slot > after. */
-static int cron_next(const struct schedule *s, const struct zone *z,
-    long long after, long long *slot)
+static int
+cron_next(const struct schedule *s, const struct zone *z, long long after,
+    long long *slot)
 {
 	long long start, d0, sod;
 	int h0, m0;
@@ -1084,7 +1115,8 @@ static int cron_next(const struct schedule *s, const struct zone *z,
 }
 
 /* dir < 0: latest slot <= t; dir > 0: earliest slot > t. */
-static int find_slot(
+static int
+find_slot(
     const struct schedule *s, const char *tz, time_t t, int dir, time_t *slot)
 {
 	struct zone *z;
@@ -1113,20 +1145,22 @@ static int find_slot(
 	return rc;
 }
 
-int schedule_current_slot(
+int
+schedule_current_slot(
     const struct schedule *s, const char *tz, time_t as_of, time_t *slot)
 {
 	return find_slot(s, tz, as_of, -1, slot);
 }
 
-int schedule_next_slot(
+int
+schedule_next_slot(
     const struct schedule *s, const char *tz, time_t after, time_t *slot)
 {
 	return find_slot(s, tz, after, 1, slot);
 }
 
-long long schedule_interval(
-    const struct schedule *s, const char *tz, time_t as_of)
+long long
+schedule_interval(const struct schedule *s, const char *tz, time_t as_of)
 {
 	time_t cur, prev;
 

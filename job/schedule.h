@@ -23,16 +23,16 @@
 #include <time.h>
 
 struct schedule {
-	char text[128];       /* as written */
-	int every;            /* 1: @every */
+	char text[128]; /* as written */
+	int every; /* 1: @every */
 	long long every_secs; /* the @every period */
-	uint64_t minutes;     /* bit m: minute m matches (0-59) */
-	uint32_t hours;       /* bit h (0-23) */
-	uint32_t mdays;       /* bit d (1-31) */
-	uint16_t months;      /* bit m (1-12) */
-	uint8_t wdays;        /* bit w (0-6, Sunday = 0; 7 is folded to 0) */
-	int mday_restricted;  /* day-of-month field was not "*" */
-	int wday_restricted;  /* day-of-week field was not "*" */
+	uint64_t minutes; /* bit m: minute m matches (0-59) */
+	uint32_t hours; /* bit h (0-23) */
+	uint32_t mdays; /* bit d (1-31) */
+	uint16_t months; /* bit m (1-12) */
+	uint8_t wdays; /* bit w (0-6, Sunday = 0; 7 is folded to 0) */
+	int mday_restricted; /* day-of-month field was not "*" */
+	int wday_restricted; /* day-of-week field was not "*" */
 };
 
 /*
@@ -41,8 +41,8 @@ struct schedule {
  * naming the field and the position (e.g. "field 2 (hour), position 4:
  * 25 is out of range 0-23").
  */
-int schedule_parse(const char *expr, struct schedule *out, char *err,
-    size_t errlen);
+int schedule_parse(
+    const char *expr, struct schedule *out, char *err, size_t errlen);
 
 /*
  * schedule_current_slot(s, tz, as_of, slot):
@@ -50,23 +50,23 @@ int schedule_parse(const char *expr, struct schedule *out, char *err,
  * "UTC" default when NULL or "").  Return 0, or -1 if the schedule has no
  * slot in the preceding 5 years (e.g. "0 0 30 2 *") or ${tz} is unknown.
  */
-int schedule_current_slot(const struct schedule *s, const char *tz,
-    time_t as_of, time_t *slot);
+int schedule_current_slot(
+    const struct schedule *s, const char *tz, time_t as_of, time_t *slot);
 
 /*
  * schedule_next_slot(s, tz, after, slot):
  * The earliest slot > ${after}.  0 or -1 as above.
  */
-int schedule_next_slot(const struct schedule *s, const char *tz, time_t after,
-    time_t *slot);
+int schedule_next_slot(
+    const struct schedule *s, const char *tz, time_t after, time_t *slot);
 
 /*
  * schedule_interval(s, tz, as_of):
  * Seconds between the current slot at ${as_of} and the slot before it
  * (the period `check` allows twice over); -1 if there are no such slots.
  */
-long long schedule_interval(const struct schedule *s, const char *tz,
-    time_t as_of);
+long long schedule_interval(
+    const struct schedule *s, const char *tz, time_t as_of);
 
 /* schedule_tz_valid(tz): 1 if ${tz} names a known IANA zone (or is UTC). */
 int schedule_tz_valid(const char *tz);

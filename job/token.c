@@ -93,7 +93,8 @@ struct token_provider {
  * Small helpers
  */
 
-static void wipe_free(char *s)
+static void
+wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
@@ -101,7 +102,8 @@ static void wipe_free(char *s)
 	free(s);
 }
 
-static void fill_from_env(char *dst, size_t len, const char *name)
+static void
+fill_from_env(char *dst, size_t len, const char *name)
 {
 	const char *v;
 
@@ -112,7 +114,8 @@ static void fill_from_env(char *dst, size_t len, const char *name)
 		util_strlcpy(dst, v, len);
 }
 
-static void strip_trailing_slashes(char *s)
+static void
+strip_trailing_slashes(char *s)
 {
 	size_t n = strlen(s);
 
@@ -121,7 +124,8 @@ static void strip_trailing_slashes(char *s)
 }
 
 /* Append ${s} form-urlencoded (RFC 3986 unreserved characters kept). */
-static int urlencode(struct buf *b, const char *s)
+static int
+urlencode(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -143,14 +147,16 @@ static int urlencode(struct buf *b, const char *s)
 	return 0;
 }
 
-static void wipe_buf(struct buf *b)
+static void
+wipe_buf(struct buf *b)
 {
 	if (b->data != NULL)
 		OPENSSL_cleanse(b->data, b->cap);
 	buf_free(b);
 }
 
-int token_url(
+int
+token_url(
     const char *authority_host, const char *tenant, char *out, size_t outlen)
 {
 	char a[256];
@@ -162,7 +168,8 @@ int token_url(
 	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
 
-int token_check_secret_file(const char *path, char *err, size_t errlen)
+int
+token_check_secret_file(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -185,7 +192,8 @@ int token_check_secret_file(const char *path, char *err, size_t errlen)
 }
 
 /* The first line of ${s}, at most ${max} characters, into ${out}. */
-static void first_line(const char *s, size_t max, char *out, size_t outlen)
+static void
+first_line(const char *s, size_t max, char *out, size_t outlen)
 {
 	size_t n = strcspn(s, "\r\n");
 
@@ -213,7 +221,8 @@ static void first_line(const char *s, size_t max, char *out, size_t outlen)
  * A JSON number or numeric string (IMDS sends numbers as strings) in
  * [0, EXPIRY_MAX].
  */
-static int json_as_int(json_t *v, long long *out)
+static int
+json_as_int(json_t *v, long long *out)
 {
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0 ||
@@ -237,7 +246,8 @@ static int json_as_int(json_t *v, long long *out)
 }
 
 /* The CLI's expiresOn: "2023-10-31 21:59:10.000000", local time. */
-static int parse_local_time(const char *s, time_t *out)
+static int
+parse_local_time(const char *s, time_t *out)
 {
 	struct tm tm;
 	const char *end;
@@ -258,7 +268,8 @@ static int parse_local_time(const char *s, time_t *out)
 	return *out == (time_t)-1 ? -1 : 0;
 }
 
-static void error_parts(
+static void
+error_parts(
     json_t *root, char *code, size_t codelen, char *desc, size_t desclen)
 {
 	json_t *e = json_object_get(root, "error");
@@ -296,7 +307,8 @@ static void error_parts(
 	desc[n] = '\0';
 }
 
-void token_describe_error(const char *body, char *err, size_t errlen)
+void
+token_describe_error(const char *body, char *err, size_t errlen)
 {
 	json_t *root;
 	char code[128], desc[DESC_MAX + 1];
@@ -317,7 +329,8 @@ void token_describe_error(const char *body, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", code);
 }
 
-int token_parse_response(const char *body, time_t now, char **token,
+int
+token_parse_response(const char *body, time_t now, char **token,
     time_t *expires_on, char *err, size_t errlen)
 {
 	json_t *root, *tok, *v;
@@ -399,7 +412,8 @@ done:
  */
 
 /* base64url without padding, appended to ${b}. */
-static int b64url(struct buf *b, const unsigned char *p, size_t n)
+static int
+b64url(struct buf *b, const unsigned char *p, size_t n)
 {
 	size_t cap = 4 * ((n + 2) / 3) + 1;
 	unsigned char *tmp = malloc(cap);
@@ -421,7 +435,8 @@ static int b64url(struct buf *b, const unsigned char *p, size_t n)
 	return rc;
 }
 
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf;
 	(void)size;
@@ -430,7 +445,8 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-char *token_build_assertion(const char *pem_path, const char *client_id,
+char *
+token_build_assertion(const char *pem_path, const char *client_id,
     const char *aud, time_t now, char *err, size_t errlen)
 {
 	char *pem = NULL, *hj = NULL, *pj = NULL, *out = NULL;
@@ -554,7 +570,8 @@ done:
  * Sources
  */
 
-static const char *kind_name(enum auth_kind k)
+static const char *
+kind_name(enum auth_kind k)
 {
 	switch (k) {
 	case AUTH_AUTO:
@@ -574,7 +591,8 @@ static const char *kind_name(enum auth_kind k)
 }
 
 /* Read the client secret (wiped and freed by the caller). */
-static char *read_secret(const struct token_provider *tp)
+static char *
+read_secret(const struct token_provider *tp)
 {
 	char err[PATH_MAX + 128], *s = NULL;
 	size_t n = 0;
@@ -613,8 +631,9 @@ static char *read_secret(const struct token_provider *tp)
  * POST the v2.0 token endpoint with the client credentials grant plus
  * ${field}=${value} (the secret or the assertion, never logged).
  */
-static int acquire_aad(struct token_provider *tp, const char *field,
-    const char *value, char **token, time_t *exp)
+static int
+acquire_aad(struct token_provider *tp, const char *field, const char *value,
+    char **token, time_t *exp)
 {
 	const char *name = kind_name(tp->kind);
 	struct http_request req;
@@ -688,7 +707,8 @@ done:
 	return rc;
 }
 
-static int acquire_secret(struct token_provider *tp, char **token, time_t *exp)
+static int
+acquire_secret(struct token_provider *tp, char **token, time_t *exp)
 {
 	char *secret = read_secret(tp);
 	int rc;
@@ -700,8 +720,8 @@ static int acquire_secret(struct token_provider *tp, char **token, time_t *exp)
 	return rc;
 }
 
-static int acquire_certificate(
-    struct token_provider *tp, char **token, time_t *exp)
+static int
+acquire_certificate(struct token_provider *tp, char **token, time_t *exp)
 {
 	char err[PATH_MAX + 128];
 	char *jwt;
@@ -718,8 +738,8 @@ static int acquire_certificate(
 	return rc;
 }
 
-static int acquire_workload(
-    struct token_provider *tp, char **token, time_t *exp)
+static int
+acquire_workload(struct token_provider *tp, char **token, time_t *exp)
 {
 	char err[PATH_MAX + 128];
 	char *fed = NULL;
@@ -750,8 +770,9 @@ static int acquire_workload(
  * is not logged as an error (auto goes on to the next source).  Return 0,
  * -1 on an error (logged), or 1 when IMDS is unreachable and ${probe}.
  */
-static int acquire_imds_on(struct token_provider *tp, struct http_client *http,
-    int probe, char **token, time_t *exp)
+static int
+acquire_imds_on(struct token_provider *tp, struct http_client *http, int probe,
+    char **token, time_t *exp)
 {
 	struct http_request req;
 	struct http_response resp;
@@ -864,13 +885,15 @@ static int acquire_imds_on(struct token_provider *tp, struct http_client *http,
 	return rc;
 }
 
-static int acquire_imds(struct token_provider *tp, char **token, time_t *exp)
+static int
+acquire_imds(struct token_provider *tp, char **token, time_t *exp)
 {
 	return acquire_imds_on(tp, tp->http, 0, token, exp) == 0 ? 0 : -1;
 }
 
 /* 1 when an executable ${name} is on PATH. */
-static int on_path(const char *name)
+static int
+on_path(const char *name)
 {
 	const char *path = getenv("PATH");
 	char full[PATH_MAX];
@@ -893,7 +916,8 @@ static int on_path(const char *name)
 }
 
 /* Read ${fd} into ${b}; past the cap, keep draining but drop. */
-static int drain(int fd, struct buf *b)
+static int
+drain(int fd, struct buf *b)
 {
 	char chunk[4096];
 	ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -905,7 +929,8 @@ static int drain(int fd, struct buf *b)
 	return n > 0;
 }
 
-static int acquire_cli(struct token_provider *tp, char **token, time_t *exp)
+static int
+acquire_cli(struct token_provider *tp, char **token, time_t *exp)
 {
 	char *argv[10];
 	int argc = 0, out[2] = {-1, -1}, errp[2] = {-1, -1}, status = 0;
@@ -1022,7 +1047,8 @@ done:
  * auto, past the sources that need settings: IMDS if it answers (probed
  * with short timeouts on a client of its own), else the CLI.
  */
-static int choose_auto(struct token_provider *tp, char **token, time_t *exp)
+static int
+choose_auto(struct token_provider *tp, char **token, time_t *exp)
 {
 	struct http_options po;
 	struct http_client *probe;
@@ -1062,7 +1088,8 @@ static int choose_auto(struct token_provider *tp, char **token, time_t *exp)
  * The provider
  */
 
-static int need(const struct token_provider *tp, enum auth_kind k)
+static int
+need(const struct token_provider *tp, enum auth_kind k)
 {
 	const char *name = kind_name(k);
 
@@ -1081,7 +1108,8 @@ static int need(const struct token_provider *tp, enum auth_kind k)
 }
 
 /* Find the secret's source; 1 found, 0 none, -1 refused (logged). */
-static int find_secret(struct token_provider *tp, const struct config *cfg)
+static int
+find_secret(struct token_provider *tp, const struct config *cfg)
 {
 	const char *cd = getenv("CREDENTIALS_DIRECTORY");
 	const char *env = getenv("AZURE_CLIENT_SECRET");
@@ -1111,7 +1139,8 @@ static int find_secret(struct token_provider *tp, const struct config *cfg)
 	return 0;
 }
 
-static int check_certificate(struct token_provider *tp)
+static int
+check_certificate(struct token_provider *tp)
 {
 	char err[PATH_MAX + 128];
 	char *jwt = token_build_assertion(tp->cert_file, tp->client_id, tp->url,
@@ -1125,8 +1154,8 @@ static int check_certificate(struct token_provider *tp)
 	return 0;
 }
 
-struct token_provider *token_provider_new(
-    const struct config *cfg, struct http_client *http)
+struct token_provider *
+token_provider_new(const struct config *cfg, struct http_client *http)
 {
 	struct token_provider *tp;
 	const char *pod;
@@ -1260,7 +1289,8 @@ err:
 	return NULL;
 }
 
-void token_provider_free(struct token_provider *tp)
+void
+token_provider_free(struct token_provider *tp)
 {
 	if (tp == NULL)
 		return;
@@ -1269,24 +1299,28 @@ void token_provider_free(struct token_provider *tp)
 	free(tp);
 }
 
-int token_failure_transient(const struct token_provider *tp)
+int
+token_failure_transient(const struct token_provider *tp)
 {
 	return tp != NULL && tp->transient;
 }
 
-const char *token_provider_name(const struct token_provider *tp)
+const char *
+token_provider_name(const struct token_provider *tp)
 {
 	return kind_name(tp->kind);
 }
 
-void token_provider_set_imds_retry(
+void
+token_provider_set_imds_retry(
     struct token_provider *tp, int attempts, int64_t base_delay_ms)
 {
 	tp->imds_attempts = attempts > 0 ? attempts : 1;
 	tp->imds_base_ms = base_delay_ms >= 0 ? base_delay_ms : 0;
 }
 
-int token_get(struct token_provider *tp, int force_refresh, const char **token)
+int
+token_get(struct token_provider *tp, int force_refresh, const char **token)
 {
 	char *tok = NULL, when[32];
 	time_t exp = 0, now = util_now();
@@ -1331,7 +1365,8 @@ int token_get(struct token_provider *tp, int force_refresh, const char **token)
 	return 0;
 }
 
-int token_source_cb(void *ctx, int force_refresh, const char **token)
+int
+token_source_cb(void *ctx, int force_refresh, const char **token)
 {
 	return token_get(ctx, force_refresh, token);
 }

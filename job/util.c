@@ -41,18 +41,34 @@ util_parse_duration(const char *s, long long *out)
 			p++;
 		}
 		switch (*p) {
-		case 's': mult = 1; p++; break;
-		case 'm': mult = 60; p++; break;
-		case 'h': mult = 3600; p++; break;
-		case 'd': mult = 86400; p++; break;
-		case 'w': mult = 7 * 86400; p++; break;
+		case 's':
+			mult = 1;
+			p++;
+			break;
+		case 'm':
+			mult = 60;
+			p++;
+			break;
+		case 'h':
+			mult = 3600;
+			p++;
+			break;
+		case 'd':
+			mult = 86400;
+			p++;
+			break;
+		case 'w':
+			mult = 7 * 86400;
+			p++;
+			break;
 		case '\0':
 			if (p - s > 0 && total == 0) {
 				mult = 1;
 				break;
 			}
 			return -1;
-		default: return -1;
+		default:
+			return -1;
 		}
 		if (n > LLONG_MAX / mult || total > LLONG_MAX - n * mult)
 			return -1;
@@ -283,7 +299,8 @@ util_uuid4(char buf[37])
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
 	snprintf(buf, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%"
+	    "02x",
 	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
 	    r[11], r[12], r[13], r[14], r[15]);
 }

@@ -29,7 +29,8 @@ void util_format_duration(long long secs, char *buf, size_t len);
 /* util_parse_bool(s, out): yes/no/true/false/on/off/1/0 (any case). 0 or -1. */
 int util_parse_bool(const char *s, int *out);
 
-/* util_parse_int(s, min, max, out): a whole decimal number in [min, max]. 0 or -1. */
+/* util_parse_int(s, min, max, out): a whole decimal number in [min, max]. 0 or
+ * -1. */
 int util_parse_int(const char *s, long long min, long long max, long long *out);
 
 /*
@@ -86,7 +87,8 @@ struct buf {
 
 /* buf_init(b, max): empty buffer that will hold at most ${max} bytes. */
 void buf_init(struct buf *b, size_t max);
-/* buf_append(b, p, n): 0, or -1 when it would exceed max (overflow set) or on ENOMEM. */
+/* buf_append(b, p, n): 0, or -1 when it would exceed max (overflow set) or on
+ * ENOMEM. */
 int buf_append(struct buf *b, const void *p, size_t n);
 /* buf_printf(b, fmt, ...): append formatted text. 0 or -1. */
 int buf_printf(struct buf *b, const char *fmt, ...)

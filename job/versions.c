@@ -17,7 +17,8 @@
  * it, return its value and store its width in ${*width}; -1 when there is
  * no digit or the run is too long.
  */
-static long digits(const char **p, int *width)
+static long
+digits(const char **p, int *width)
 {
 	long v = 0;
 	int w = 0;
@@ -33,7 +34,8 @@ static long digits(const char **p, int *width)
 	return w == 0 ? -1 : v;
 }
 
-int versions_k8s_parse(const char *s, long out[3])
+int
+versions_k8s_parse(const char *s, long out[3])
 {
 	const char *p = s;
 	int w, i;
@@ -57,12 +59,14 @@ int versions_k8s_parse(const char *s, long out[3])
 	return i >= 1 ? 0 : -1;
 }
 
-static int cmp_long(long a, long b)
+static int
+cmp_long(long a, long b)
 {
 	return a < b ? -1 : a > b ? 1 : 0;
 }
 
-int versions_k8s_compare(const char *a, const char *b, int *cmp)
+int
+versions_k8s_compare(const char *a, const char *b, int *cmp)
 {
 	long va[3], vb[3];
 
@@ -74,12 +78,14 @@ int versions_k8s_compare(const char *a, const char *b, int *cmp)
 	return 0;
 }
 
-static int leap(int y)
+static int
+leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int valid_date(int y, int m, int d)
+static int
+valid_date(int y, int m, int d)
 {
 	static const int mdays[12] = {
 	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -89,7 +95,8 @@ static int valid_date(int y, int m, int d)
 	return d <= mdays[m - 1] + (m == 2 && leap(y));
 }
 
-int versions_image_parse(const char *image, struct versions_image *out)
+int
+versions_image_parse(const char *image, struct versions_image *out)
 {
 	const char *p, *dash;
 	long part[3];
@@ -132,7 +139,8 @@ int versions_image_parse(const char *image, struct versions_image *out)
 	return 0;
 }
 
-int versions_image_date(const char *image, time_t *out)
+int
+versions_image_date(const char *image, time_t *out)
 {
 	struct versions_image v;
 	long long days;
@@ -157,7 +165,8 @@ int versions_image_date(const char *image, time_t *out)
 	return 0;
 }
 
-int versions_image_compare(const char *a, const char *b, int *cmp)
+int
+versions_image_compare(const char *a, const char *b, int *cmp)
 {
 	struct versions_image va, vb;
 
@@ -173,7 +182,8 @@ int versions_image_compare(const char *a, const char *b, int *cmp)
 	return 0;
 }
 
-enum versions_drift versions_drift(const char *live_k8s, const char *live_image,
+enum versions_drift
+versions_drift(const char *live_k8s, const char *live_image,
     const char *base_k8s, const char *base_image)
 {
 	int k8s_same = strcmp(live_k8s, base_k8s) == 0;
@@ -196,7 +206,8 @@ enum versions_drift versions_drift(const char *live_k8s, const char *live_image,
 	return cmp > 0 ? VERSIONS_AHEAD : VERSIONS_BEHIND;
 }
 
-const char *versions_drift_name(enum versions_drift d)
+const char *
+versions_drift_name(enum versions_drift d)
 {
 	switch (d) {
 	case VERSIONS_IN_BASELINE:

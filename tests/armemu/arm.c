@@ -39,7 +39,8 @@
 /* ------------------------------------------------------------------ */
 /* lookups                                                            */
 
-static int sub_known(const char *sub)
+static int
+sub_known(const char *sub)
 {
 	size_t i;
 
@@ -49,7 +50,8 @@ static int sub_known(const char *sub)
 	return 0;
 }
 
-static int sub_add(const char *sub)
+static int
+sub_add(const char *sub)
 {
 	char(*n)[64];
 
@@ -63,7 +65,8 @@ static int sub_add(const char *sub)
 	return 0;
 }
 
-static struct rgroup *rg_find(const char *sub, const char *rg)
+static struct rgroup *
+rg_find(const char *sub, const char *rg)
 {
 	size_t i;
 
@@ -74,7 +77,8 @@ static struct rgroup *rg_find(const char *sub, const char *rg)
 	return NULL;
 }
 
-static int rg_add(const char *sub, const char *rg, const char *location)
+static int
+rg_add(const char *sub, const char *rg, const char *location)
 {
 	struct rgroup *n;
 
@@ -94,8 +98,8 @@ static int rg_add(const char *sub, const char *rg, const char *location)
 	return 0;
 }
 
-static struct cluster *cluster_find(
-    const char *sub, const char *rg, const char *name)
+static struct cluster *
+cluster_find(const char *sub, const char *rg, const char *name)
 {
 	size_t i;
 
@@ -109,7 +113,8 @@ static struct cluster *cluster_find(
 	return NULL;
 }
 
-static struct pool *pool_find(struct cluster *c, const char *name)
+static struct pool *
+pool_find(struct cluster *c, const char *name)
 {
 	size_t i;
 
@@ -121,7 +126,8 @@ static struct pool *pool_find(struct cluster *c, const char *name)
 	return NULL;
 }
 
-static size_t snap_index(const char *sub, const char *rg, const char *name)
+static size_t
+snap_index(const char *sub, const char *rg, const char *name)
 {
 	size_t i;
 
@@ -135,15 +141,16 @@ static size_t snap_index(const char *sub, const char *rg, const char *name)
 	return (size_t)-1;
 }
 
-static struct snapshot *snap_find(
-    const char *sub, const char *rg, const char *name)
+static struct snapshot *
+snap_find(const char *sub, const char *rg, const char *name)
 {
 	size_t i = snap_index(sub, rg, name);
 
 	return i == (size_t)-1 ? NULL : emu.snaps[i];
 }
 
-static struct operation *op_find(const char *id)
+static struct operation *
+op_find(const char *id)
 {
 	size_t i;
 
@@ -158,7 +165,8 @@ static struct operation *op_find(const char *id)
  * Microsoft.ContainerService/<type>/N[/<child>/M]" into its parts.
  * ${buf} holds the copy the pointers point into.  0 or -1.
  */
-static int parse_id(const char *id, char *buf, size_t buflen, const char *type,
+static int
+parse_id(const char *id, char *buf, size_t buflen, const char *type,
     const char *child, const char **sub, const char **rg, const char **name,
     const char **childname)
 {
@@ -189,19 +197,22 @@ static int parse_id(const char *id, char *buf, size_t buflen, const char *type,
 /* ------------------------------------------------------------------ */
 /* rendering                                                          */
 
-static void new_etag(char *etag)
+static void
+new_etag(char *etag)
 {
 	emu_random_hex(etag, 7);
 }
 
-static void sim_time(char *buf, size_t len)
+static void
+sim_time(char *buf, size_t len)
 {
 	emu_format_time(emu_sim_now(), 7, buf, len);
 }
 
 /* Copy ${src}'s members into ${dst} (deep: answers share nothing with state).
  */
-static void merge_copy(json_t *dst, json_t *src)
+static void
+merge_copy(json_t *dst, json_t *src)
 {
 	const char *k;
 	json_t *v;
@@ -219,8 +230,8 @@ static void merge_copy(json_t *dst, json_t *src)
 	}
 }
 
-static json_t *pool_props(
-    const struct cluster *c, const struct pool *p, int in_cluster)
+static json_t *
+pool_props(const struct cluster *c, const struct pool *p, int in_cluster)
 {
 	json_t *o = json_object();
 
@@ -257,7 +268,8 @@ static json_t *pool_props(
 	return o;
 }
 
-static json_t *pool_json(const struct cluster *c, const struct pool *p)
+static json_t *
+pool_json(const struct cluster *c, const struct pool *p)
 {
 	char id[512];
 
@@ -270,7 +282,8 @@ static json_t *pool_json(const struct cluster *c, const struct pool *p)
 	    pool_props(c, p, 0));
 }
 
-static json_t *cluster_json(const struct cluster *c)
+static json_t *
+cluster_json(const struct cluster *c)
 {
 	char id[512], buf[512];
 	json_t *props, *profiles, *net;
@@ -347,7 +360,8 @@ static json_t *cluster_json(const struct cluster *c)
 	    "properties", props);
 }
 
-static json_t *snap_json(const struct snapshot *s)
+static json_t *
+snap_json(const struct snapshot *s)
 {
 	char id[512];
 	json_t *props;
@@ -378,8 +392,8 @@ static json_t *snap_json(const struct snapshot *s)
 /* ------------------------------------------------------------------ */
 /* fleet                                                              */
 
-static void pool_defaults(
-    struct pool *p, const char *name, int first, const char *k8s)
+static void
+pool_defaults(struct pool *p, const char *name, int first, const char *k8s)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -400,7 +414,8 @@ static void pool_defaults(
 	new_etag(p->etag);
 }
 
-static void pool_release(struct pool *p)
+static void
+pool_release(struct pool *p)
 {
 	free(p->source_id);
 	json_decref(p->extra);
@@ -408,7 +423,8 @@ static void pool_release(struct pool *p)
 	p->extra = NULL;
 }
 
-static void cluster_free(struct cluster *c)
+static void
+cluster_free(struct cluster *c)
 {
 	size_t i;
 
@@ -423,8 +439,9 @@ static void cluster_free(struct cluster *c)
 	free(c);
 }
 
-static struct cluster *cluster_new(const char *sub, const char *rg,
-    const char *name, const char *location, const char *k8s, size_t npools)
+static struct cluster *
+cluster_new(const char *sub, const char *rg, const char *name,
+    const char *location, const char *k8s, size_t npools)
 {
 	struct cluster *c, **n;
 
@@ -458,14 +475,16 @@ static struct cluster *cluster_new(const char *sub, const char *rg,
 	return c;
 }
 
-static const char *jstr(json_t *o, const char *key, const char *dflt)
+static const char *
+jstr(json_t *o, const char *key, const char *dflt)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
 	return s ? s : dflt;
 }
 
-static int load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
+static int
+load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 {
 	const char *name = jstr(jp, "name", NULL);
 	json_t *v;
@@ -501,7 +520,8 @@ static int load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 	return 0;
 }
 
-int fleet_add_snapshot_json(json_t *s, char *err, size_t errlen)
+int
+fleet_add_snapshot_json(json_t *s, char *err, size_t errlen)
 {
 	const char *name = jstr(s, "name", NULL);
 	const char *sub = jstr(s, "subscription", NULL);
@@ -584,7 +604,8 @@ nomem:
 	return -1;
 }
 
-int fleet_load(const char *path)
+int
+fleet_load(const char *path)
 {
 	json_error_t jerr;
 	json_t *root, *subs, *js, *jr, *jc, *jp, *snaps;
@@ -659,7 +680,8 @@ bad:
 	return -1;
 }
 
-int fleet_generate(int nclusters, int npools, int nsubs)
+int
+fleet_generate(int nclusters, int npools, int nsubs)
 {
 	static const char *locs[] = {
 	    "westeurope", "northeurope", "eastus", "westus2"};
@@ -717,7 +739,8 @@ int fleet_generate(int nclusters, int npools, int nsubs)
 	return 0;
 }
 
-static void snap_free(struct snapshot *s)
+static void
+snap_free(struct snapshot *s)
 {
 	if (s == NULL)
 		return;
@@ -726,7 +749,8 @@ static void snap_free(struct snapshot *s)
 	free(s);
 }
 
-void fleet_free(void)
+void
+fleet_free(void)
 {
 	size_t i;
 
@@ -748,8 +772,9 @@ void fleet_free(void)
 /* ------------------------------------------------------------------ */
 /* operations                                                         */
 
-static struct operation *op_new(const struct cluster *c, const char *pool,
-    enum op_kind kind, const char *id)
+static struct operation *
+op_new(const struct cluster *c, const char *pool, enum op_kind kind,
+    const char *id)
 {
 	struct operation *op, **n;
 
@@ -777,7 +802,8 @@ static struct operation *op_new(const struct cluster *c, const char *pool,
 	return op;
 }
 
-static void op_finish(struct operation *op)
+static void
+op_finish(struct operation *op)
 {
 	struct cluster *c = cluster_find(op->sub, op->rg, op->cluster);
 	struct pool *p = pool_find(c, op->pool);
@@ -840,7 +866,8 @@ static void op_finish(struct operation *op)
 }
 
 /* Start ${op}: done at once with --lro-polls 0. */
-static void op_started(struct ctx *c, struct operation *op)
+static void
+op_started(struct ctx *c, struct operation *op)
 {
 	if (c->lro_fail) {
 		op->fail = 1;
@@ -852,8 +879,8 @@ static void op_started(struct ctx *c, struct operation *op)
 		op_finish(op);
 }
 
-static void lro_headers(
-    struct ctx *c, const struct operation *op, int with_location)
+static void
+lro_headers(struct ctx *c, const struct operation *op, int with_location)
 {
 	char url[1024], ra[16];
 	const char *api = c->api_version ? c->api_version : "2026-08-01";
@@ -874,7 +901,8 @@ static void lro_headers(
 }
 
 /* Count one poll; end the operation after --lro-polls of them. */
-static void op_poll(struct operation *op)
+static void
+op_poll(struct operation *op)
 {
 	if (op->done || op->kind == OP_CONTROL_BUSY)
 		return;
@@ -884,7 +912,8 @@ static void op_poll(struct operation *op)
 		op->polls++;
 }
 
-static json_t *op_json(const struct operation *op, const char *id)
+static json_t *
+op_json(const struct operation *op, const char *id)
 {
 	json_t *o;
 	int pct;
@@ -908,12 +937,14 @@ static json_t *op_json(const struct operation *op, const char *id)
 /* ------------------------------------------------------------------ */
 /* routes                                                             */
 
-static int ieq(const char *a, const char *b)
+static int
+ieq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
 }
 
-static void route_name(struct route *r, const char *method, const char *res)
+static void
+route_name(struct route *r, const char *method, const char *res)
 {
 	char m[16];
 	size_t i;
@@ -924,7 +955,8 @@ static void route_name(struct route *r, const char *method, const char *res)
 	snprintf(r->name, sizeof(r->name), "%s.%s", res, m);
 }
 
-void route_classify(const char *method, char **seg, int n, struct route *r)
+void
+route_classify(const char *method, char **seg, int n, struct route *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = R_NONE;
@@ -1024,7 +1056,8 @@ void route_classify(const char *method, char **seg, int n, struct route *r)
 }
 
 /* YYYY-MM-DD or YYYY-MM-DD-preview, not older than ${min}. */
-static int api_version_ok(const char *v, const char *min)
+static int
+api_version_ok(const char *v, const char *min)
 {
 	size_t i;
 
@@ -1042,8 +1075,8 @@ static int api_version_ok(const char *v, const char *min)
 	return strncmp(v, min, 10) >= 0;
 }
 
-static void not_found(
-    struct ctx *c, const char *type, const char *name, const char *rg)
+static void
+not_found(struct ctx *c, const char *type, const char *name, const char *rg)
 {
 	ctx_arm_error(c, 404, "ResourceNotFound",
 	    "The Resource '" MSCS "/%s/%s' under resource group '%s' was not "
@@ -1051,7 +1084,8 @@ static void not_found(
 	    type, name, rg);
 }
 
-static json_t *parse_body(struct ctx *c)
+static json_t *
+parse_body(struct ctx *c)
 {
 	json_error_t jerr;
 	json_t *j;
@@ -1068,13 +1102,15 @@ static json_t *parse_body(struct ctx *c)
 	return j;
 }
 
-static int pool_is_busy(const struct pool *p)
+static int
+pool_is_busy(const struct pool *p)
 {
 	return p->busy || p->op_id[0] != '\0';
 }
 
 /* Next-page link: the same path with $skipToken. */
-static void set_next_link(struct ctx *c, json_t *out, unsigned long long token)
+static void
+set_next_link(struct ctx *c, json_t *out, unsigned long long token)
 {
 	char url[2048];
 
@@ -1083,7 +1119,8 @@ static void set_next_link(struct ctx *c, json_t *out, unsigned long long token)
 	json_object_set_new(out, "nextLink", json_string(url));
 }
 
-static unsigned long long skip_token(struct ctx *c)
+static unsigned long long
+skip_token(struct ctx *c)
 {
 	const char *t = ctx_query(c, "$skipToken");
 
@@ -1092,7 +1129,8 @@ static unsigned long long skip_token(struct ctx *c)
 	return strtoull(t + 3, NULL, 16);
 }
 
-static void list_clusters(struct ctx *c, const struct route *r)
+static void
+list_clusters(struct ctx *c, const struct route *r)
 {
 	json_t *out = json_object(), *value = json_array();
 	size_t i = (size_t)skip_token(c);
@@ -1115,7 +1153,8 @@ static void list_clusters(struct ctx *c, const struct route *r)
 	ctx_json(c, 200, out);
 }
 
-static void list_snaps(struct ctx *c, const struct route *r)
+static void
+list_snaps(struct ctx *c, const struct route *r)
 {
 	json_t *out = json_object(), *value = json_array();
 	unsigned long long after = skip_token(c);
@@ -1141,7 +1180,8 @@ static void list_snaps(struct ctx *c, const struct route *r)
 	ctx_json(c, 200, out);
 }
 
-static void snapshot_put(
+static void
+snapshot_put(
     struct ctx *c, const struct route *r, const char *who, const char *who_type)
 {
 	json_t *body, *tags, *cd;
@@ -1257,7 +1297,8 @@ out:
 	json_decref(body);
 }
 
-static void route_snapshot(
+static void
+route_snapshot(
     struct ctx *c, const struct route *r, const char *who, const char *who_type)
 {
 	struct snapshot *s = snap_find(r->sub, r->rg, r->snap);
@@ -1310,7 +1351,8 @@ static void route_snapshot(
 }
 
 /* Same VM family: the size with its first run of digits removed. */
-static void vm_family(const char *size, char *out, size_t len)
+static void
+vm_family(const char *size, char *out, size_t len)
 {
 	size_t i = 0, n = 0;
 
@@ -1324,7 +1366,8 @@ static void vm_family(const char *size, char *out, size_t len)
 	out[n] = '\0';
 }
 
-static int version_ok(const char *v)
+static int
+version_ok(const char *v)
 {
 	int a, b, cc, k = 0;
 
@@ -1339,7 +1382,8 @@ static const char *const pool_modeled[] = {"count", "vmSize", "osType", "osSKU",
     "nodeImageVersion", "enableFIPS", "creationData", "provisioningState",
     "eTag", "name", NULL};
 
-static json_t *extra_props(json_t *props, const char *const *modeled)
+static json_t *
+extra_props(json_t *props, const char *const *modeled)
 {
 	json_t *x = json_deep_copy(props);
 	size_t i;
@@ -1356,7 +1400,8 @@ static json_t *extra_props(json_t *props, const char *const *modeled)
 }
 
 /* Resolve a snapshot id for an agent pool; answers the error itself. */
-static struct snapshot *source_snapshot(struct ctx *c, const char *id)
+static struct snapshot *
+source_snapshot(struct ctx *c, const char *id)
 {
 	char buf[600];
 	const char *s, *g, *n;
@@ -1379,7 +1424,8 @@ static struct snapshot *source_snapshot(struct ctx *c, const char *id)
 	return sn;
 }
 
-static void pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
+static void
+pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 {
 	json_t *body, *props, *v;
 	const char *src, *orch, *vm;
@@ -1529,8 +1575,8 @@ out:
 	json_decref(body);
 }
 
-static void pool_upgrade_image(
-    struct ctx *c, struct cluster *cl, struct pool *p)
+static void
+pool_upgrade_image(struct ctx *c, struct cluster *cl, struct pool *p)
 {
 	const char *sid = ctx_request_header(c, "AKSSnapshotId");
 	struct snapshot *sn = NULL;
@@ -1569,7 +1615,8 @@ static void pool_upgrade_image(
 	op_started(c, op);
 }
 
-static void pool_delete(struct ctx *c, struct cluster *cl, struct pool *p)
+static void
+pool_delete(struct ctx *c, struct cluster *cl, struct pool *p)
 {
 	struct operation *op;
 
@@ -1597,8 +1644,8 @@ static void pool_delete(struct ctx *c, struct cluster *cl, struct pool *p)
 static const char *const cluster_modeled[] = {"agentPoolProfiles",
     "kubernetesVersion", "currentKubernetesVersion", "provisioningState", NULL};
 
-static void cluster_put(
-    struct ctx *c, const struct route *r, struct cluster *cl)
+static void
+cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 {
 	json_t *body, *props, *profiles, *jp, *x, *v;
 	const char *loc, *k8s;
@@ -1732,7 +1779,8 @@ out:
 	json_decref(body);
 }
 
-static void route_op(struct ctx *c, const struct route *r)
+static void
+route_op(struct ctx *c, const struct route *r)
 {
 	struct operation *op = op_find(r->opid);
 	char id[512], ra[16];
@@ -1785,7 +1833,8 @@ static void route_op(struct ctx *c, const struct route *r)
 	}
 }
 
-void arm_dispatch(struct ctx *c, const struct route *r)
+void
+arm_dispatch(struct ctx *c, const struct route *r)
 {
 	char who[128], who_type[24];
 	struct cluster *cl;
@@ -1914,7 +1963,8 @@ void arm_dispatch(struct ctx *c, const struct route *r)
 /* ------------------------------------------------------------------ */
 /* control                                                            */
 
-json_t *state_dump(void)
+json_t *
+state_dump(void)
 {
 	json_t *pools = json_array(), *snaps = json_array(),
 	       *ops = json_array();
@@ -1990,14 +2040,16 @@ json_t *state_dump(void)
 	    clusters, "pools", pools, "snapshots", snaps, "operations", ops);
 }
 
-static int sel_match(json_t *req, const char *key, const char *value)
+static int
+sel_match(json_t *req, const char *key, const char *value)
 {
 	const char *s = json_string_value(json_object_get(req, key));
 
 	return s == NULL || strcasecmp(s, value) == 0;
 }
 
-int control_release(json_t *req, char *err, size_t errlen, int *npools)
+int
+control_release(json_t *req, char *err, size_t errlen, int *npools)
 {
 	const char *img =
 	    json_string_value(json_object_get(req, "nodeImageVersion"));
@@ -2064,7 +2116,8 @@ int control_release(json_t *req, char *err, size_t errlen, int *npools)
 	return 0;
 }
 
-static struct cluster *control_cluster(json_t *req, char *err, size_t errlen)
+static struct cluster *
+control_cluster(json_t *req, char *err, size_t errlen)
 {
 	const char *sub =
 	    json_string_value(json_object_get(req, "subscription"));
@@ -2086,8 +2139,8 @@ static struct cluster *control_cluster(json_t *req, char *err, size_t errlen)
 	return NULL;
 }
 
-int control_busy(
-    json_t *req, char *err, size_t errlen, char *opid, size_t opidlen)
+int
+control_busy(json_t *req, char *err, size_t errlen, char *opid, size_t opidlen)
 {
 	struct cluster *c = control_cluster(req, err, errlen);
 	const char *pname = json_string_value(json_object_get(req, "pool"));
@@ -2128,7 +2181,8 @@ int control_busy(
 	return 0;
 }
 
-int control_cluster_delete(json_t *req, char *err, size_t errlen)
+int
+control_cluster_delete(json_t *req, char *err, size_t errlen)
 {
 	struct cluster *c = control_cluster(req, err, errlen);
 

@@ -18,7 +18,8 @@
 
 #include "armemu.h"
 
-void emu_random_hex(char *out, size_t nbytes)
+void
+emu_random_hex(char *out, size_t nbytes)
 {
 	unsigned char b[64];
 	size_t i;
@@ -34,7 +35,8 @@ void emu_random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 }
 
-void emu_uuid(char out[37])
+void
+emu_uuid(char out[37])
 {
 	unsigned char b[16];
 	int i;
@@ -52,7 +54,8 @@ void emu_uuid(char out[37])
 	    b[11], b[12], b[13], b[14], b[15]);
 }
 
-double emu_real_now(void)
+double
+emu_real_now(void)
 {
 	struct timespec ts;
 
@@ -60,14 +63,16 @@ double emu_real_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-double emu_sim_now(void)
+double
+emu_sim_now(void)
 {
 	if (emu.clock_frozen)
 		return emu.frozen_at;
 	return emu_real_now() + emu.clock_offset;
 }
 
-int64_t emu_mono_ms(void)
+int64_t
+emu_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -75,7 +80,8 @@ int64_t emu_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void emu_format_time(double t, int frac_digits, char *buf, size_t len)
+void
+emu_format_time(double t, int frac_digits, char *buf, size_t len)
 {
 	time_t secs = (time_t)t;
 	struct tm tm;
@@ -102,7 +108,8 @@ void emu_format_time(double t, int frac_digits, char *buf, size_t len)
 	snprintf(buf, len, "%s.%sZ", base, fbuf);
 }
 
-int emu_parse_time(const char *s, double *out)
+int
+emu_parse_time(const char *s, double *out)
 {
 	struct tm tm;
 	const char *p;
@@ -141,7 +148,8 @@ int emu_parse_time(const char *s, double *out)
 	return 0;
 }
 
-int emu_parse_duration(const char *s, long long *out)
+int
+emu_parse_duration(const char *s, long long *out)
 {
 	long long total = 0;
 	int any = 0;
@@ -193,7 +201,8 @@ int emu_parse_duration(const char *s, long long *out)
 	return 0;
 }
 
-static int b64url_val(int ch)
+static int
+b64url_val(int ch)
 {
 	if (ch >= 'A' && ch <= 'Z')
 		return ch - 'A';
@@ -208,7 +217,8 @@ static int b64url_val(int ch)
 	return -1;
 }
 
-int emu_b64url_decode(
+int
+emu_b64url_decode(
     const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
 	unsigned char *o;
@@ -242,7 +252,8 @@ int emu_b64url_decode(
 	return 0;
 }
 
-void emu_b64url_encode(
+void
+emu_b64url_encode(
     const unsigned char *in, size_t inlen, char *out, size_t outlen)
 {
 	static const char tab[] =
@@ -265,7 +276,8 @@ void emu_b64url_encode(
 	out[n] = '\0';
 }
 
-static int hexval(int ch)
+static int
+hexval(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -277,7 +289,8 @@ static int hexval(int ch)
 }
 
 /* The decoded value of ${key} in an x-www-form-urlencoded body, or NULL. */
-char *emu_form_value(const char *body, const char *key)
+char *
+emu_form_value(const char *body, const char *key)
 {
 	size_t klen = strlen(key);
 	const char *p = body;
@@ -318,7 +331,8 @@ char *emu_form_value(const char *body, const char *key)
 }
 
 /* ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$ */
-int emu_name_ok(const char *name)
+int
+emu_name_ok(const char *name)
 {
 	size_t n = strlen(name), i;
 
@@ -336,7 +350,8 @@ int emu_name_ok(const char *name)
 }
 
 /* ^[a-z][a-z0-9]{0,11}$ */
-int emu_pool_name_ok(const char *name)
+int
+emu_pool_name_ok(const char *name)
 {
 	size_t n = strlen(name), i;
 
@@ -354,7 +369,8 @@ int emu_pool_name_ok(const char *name)
  * The next node image after ${cur}: "...-YYYYMM.DD.N" moves one week
  * ahead (N = 0); anything else gets "-r<k+1>" appended or bumped.
  */
-void emu_bump_image(const char *cur, char *out, size_t len)
+void
+emu_bump_image(const char *cur, char *out, size_t len)
 {
 	const char *dash = strrchr(cur, '-');
 	int y, mo, d, n;
@@ -383,7 +399,8 @@ void emu_bump_image(const char *cur, char *out, size_t len)
 	snprintf(out, len, "%s-r1", cur);
 }
 
-char *emu_strdup(const char *s)
+char *
+emu_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }

@@ -262,7 +262,8 @@ static const char *const usage_text[] = {
     "default)\n",
 };
 
-static void usage(FILE *out)
+static void
+usage(FILE *out)
 {
 	size_t i;
 
@@ -273,7 +274,8 @@ static void usage(FILE *out)
 /* ------------------------------------------------------------------ */
 /* answering                                                          */
 
-void ctx_header(struct ctx *c, const char *name, const char *value)
+void
+ctx_header(struct ctx *c, const char *name, const char *value)
 {
 	if (c->nheaders >= EMU_MAX_HEADERS)
 		return;
@@ -282,27 +284,30 @@ void ctx_header(struct ctx *c, const char *name, const char *value)
 	c->nheaders++;
 }
 
-const char *ctx_query(struct ctx *c, const char *key)
+const char *
+ctx_query(struct ctx *c, const char *key)
 {
 	return MHD_lookup_connection_value(
 	    (struct MHD_Connection *)c->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-const char *ctx_request_header(struct ctx *c, const char *name)
+const char *
+ctx_request_header(struct ctx *c, const char *name)
 {
 	return MHD_lookup_connection_value(
 	    (struct MHD_Connection *)c->conn, MHD_HEADER_KIND, name);
 }
 
-void ctx_json(struct ctx *c, int status, json_t *body)
+void
+ctx_json(struct ctx *c, int status, json_t *body)
 {
 	c->status = status;
 	json_decref(c->json);
 	c->json = body;
 }
 
-void ctx_arm_error(
-    struct ctx *c, int status, const char *code, const char *fmt, ...)
+void
+ctx_arm_error(struct ctx *c, int status, const char *code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -317,7 +322,8 @@ void ctx_arm_error(
 /* ------------------------------------------------------------------ */
 /* counters and the request log (emu.lock held)                       */
 
-static void counter_add(const char *key)
+static void
+counter_add(const char *key)
 {
 	size_t i;
 	struct counter *n;
@@ -339,7 +345,8 @@ static void counter_add(const char *key)
 	ncounters++;
 }
 
-static void logent_clear(struct logent *e)
+static void
+logent_clear(struct logent *e)
 {
 	free(e->path);
 	free(e->query);
@@ -347,7 +354,8 @@ static void logent_clear(struct logent *e)
 	e->query = NULL;
 }
 
-static void log_reset(void)
+static void
+log_reset(void)
 {
 	size_t i;
 
@@ -357,7 +365,8 @@ static void log_reset(void)
 	log_len = 0;
 }
 
-static void log_add(const struct ctx *c, const char *method, const char *query,
+static void
+log_add(const struct ctx *c, const char *method, const char *query,
     const char *crid, const char *rid, int64_t t0)
 {
 	struct logent *e;
@@ -403,7 +412,8 @@ static void log_add(const struct ctx *c, const char *method, const char *query,
  * Find the first rule matching this request that fires (count left and
  * the probability roll); copy it to ${out}.  emu.lock held.
  */
-static int fault_match(const char *method, const char *path, struct fault *out)
+static int
+fault_match(const char *method, const char *path, struct fault *out)
 {
 	size_t i;
 
@@ -429,7 +439,8 @@ static int fault_match(const char *method, const char *path, struct fault *out)
 	return 0;
 }
 
-static const char *default_code(int status)
+static const char *
+default_code(int status)
 {
 	switch (status) {
 	case 400:
@@ -459,8 +470,8 @@ static const char *default_code(int status)
 	}
 }
 
-static void fault_answer(
-    struct ctx *c, const struct fault *f, const struct route *r)
+static void
+fault_answer(struct ctx *c, const struct fault *f, const struct route *r)
 {
 	char ra[32];
 
@@ -498,7 +509,8 @@ static void fault_answer(
 	}
 }
 
-static json_t *fault_json(const struct fault *f)
+static json_t *
+fault_json(const struct fault *f)
 {
 	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:f,s:I}", "id",
 	    f->id, "method", f->method, "path", f->path, "action", f->action,
@@ -508,7 +520,8 @@ static json_t *fault_json(const struct fault *f)
 	    (json_int_t)f->hits);
 }
 
-static int fault_add(json_t *j, char *err, size_t errlen)
+static int
+fault_add(json_t *j, char *err, size_t errlen)
 {
 	struct fault f, *n;
 	json_t *v;
@@ -571,7 +584,8 @@ static int fault_add(json_t *j, char *err, size_t errlen)
 /* ------------------------------------------------------------------ */
 /* the control API                                                    */
 
-static long rss_kb(void)
+static long
+rss_kb(void)
 {
 	FILE *fp = fopen("/proc/self/status", "r");
 	char line[256];
@@ -589,7 +603,8 @@ static long rss_kb(void)
 	return kb;
 }
 
-static json_t *requests_json(uint64_t since)
+static json_t *
+requests_json(uint64_t since)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -615,7 +630,8 @@ static json_t *requests_json(uint64_t since)
 	return a;
 }
 
-static void control_clock(struct ctx *c, json_t *j)
+static void
+control_clock(struct ctx *c, json_t *j)
 {
 	const char *now = json_string_value(json_object_get(j, "now"));
 	const char *adv = json_string_value(json_object_get(j, "advance"));
@@ -656,7 +672,8 @@ static void control_clock(struct ctx *c, json_t *j)
 	    json_pack("{s:s,s:b}", "now", buf, "frozen", emu.clock_frozen));
 }
 
-static void control_ratelimit(struct ctx *c, json_t *j)
+static void
+control_ratelimit(struct ctx *c, json_t *j)
 {
 	const char *sub = json_string_value(json_object_get(j, "subscription"));
 	long rem = (long)json_integer_value(json_object_get(j, "remaining"));
@@ -688,7 +705,8 @@ static void control_ratelimit(struct ctx *c, json_t *j)
 }
 
 /* Answer a /_armemu/ request.  emu.lock held. */
-static void control(struct ctx *c)
+static void
+control(struct ctx *c)
 {
 	const char *p = c->path + strlen("/_armemu/");
 	const char *m = c->method;
@@ -837,7 +855,8 @@ static void control(struct ctx *c)
 /* ------------------------------------------------------------------ */
 /* the request handler                                                */
 
-static int split_path(char *path, char **seg, int max)
+static int
+split_path(char *path, char **seg, int max)
 {
 	int n = 0;
 	char *save = NULL, *t;
@@ -848,7 +867,8 @@ static int split_path(char *path, char **seg, int max)
 	return n;
 }
 
-static enum MHD_Result query_cat(
+static enum MHD_Result
+query_cat(
     void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	char *q = cls;
@@ -860,7 +880,8 @@ static enum MHD_Result query_cat(
 	return MHD_YES;
 }
 
-static void add_ratelimit_headers(struct ctx *c)
+static void
+add_ratelimit_headers(struct ctx *c)
 {
 	long reads = 11999, writes = 1199, deletes = 14999;
 	size_t i;
@@ -889,8 +910,9 @@ static void add_ratelimit_headers(struct ctx *c)
 	}
 }
 
-static enum MHD_Result answer(struct MHD_Connection *conn, struct request *rq,
-    const char *url, const char *method)
+static enum MHD_Result
+answer(struct MHD_Connection *conn, struct request *rq, const char *url,
+    const char *method)
 {
 	struct ctx c;
 	struct route r;
@@ -1036,9 +1058,10 @@ done:
 	return ret;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
-    const char *url, const char *method, const char *version,
-    const char *upload_data, size_t *upload_data_size, void **con_cls)
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
 {
 	struct request *rq = *con_cls;
 
@@ -1085,7 +1108,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	return answer(conn, rq, url, method);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct request *rq = *con_cls;
@@ -1106,7 +1130,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* libmicrohttpd's messages, marked as ours. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	size_t n;
@@ -1125,7 +1150,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ------------------------------------------------------------------ */
 /* main                                                               */
 
-static int int_arg(const char *flag, const char *v, int min, int max, int *out)
+static int
+int_arg(const char *flag, const char *v, int min, int max, int *out)
 {
 	char *end;
 	long n;
@@ -1142,7 +1168,8 @@ static int int_arg(const char *flag, const char *v, int min, int max, int *out)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv)
+static int
+parse_args(int argc, char **argv)
 {
 	int i;
 
@@ -1246,7 +1273,8 @@ static int parse_args(int argc, char **argv)
 	return 0;
 }
 
-static char *slurp(const char *path)
+static char *
+slurp(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
 	char *data = NULL;
@@ -1269,7 +1297,8 @@ static char *slurp(const char *path)
 	return data;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct MHD_Daemon *d = NULL;
 	struct sockaddr_in sa;

@@ -30,7 +30,8 @@
 
 #define JWT_BEARER "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-int token_setup(char *err, size_t errlen)
+int
+token_setup(char *err, size_t errlen)
 {
 	FILE *fp;
 	X509 *cert;
@@ -63,7 +64,8 @@ int token_setup(char *err, size_t errlen)
 	return 0;
 }
 
-void token_free(void)
+void
+token_free(void)
 {
 	EVP_PKEY_free(emu.cert_pkey);
 	emu.cert_pkey = NULL;
@@ -72,7 +74,8 @@ void token_free(void)
 	emu.ntokens = 0;
 }
 
-void token_expire_all(void)
+void
+token_expire_all(void)
 {
 	size_t i;
 	double now = emu_real_now();
@@ -82,7 +85,8 @@ void token_expire_all(void)
 }
 
 /* Remember a new token; drop the long-expired ones first. */
-static struct token *token_issue(const char *identity, const char *type)
+static struct token *
+token_issue(const char *identity, const char *type)
 {
 	time_t now = (time_t)emu_real_now();
 	size_t i, k = 0;
@@ -109,7 +113,8 @@ static struct token *token_issue(const char *identity, const char *type)
 static void aad_error(struct ctx *c, int status, const char *error, int code,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void aad_error(struct ctx *c, int status, const char *error, int code,
+static void
+aad_error(struct ctx *c, int status, const char *error, int code,
     const char *fmt, ...)
 {
 	char msg[768], desc[1024], trace[37], corr[37], when[40], uri[96];
@@ -133,7 +138,8 @@ static void aad_error(struct ctx *c, int status, const char *error, int code,
 	        uri));
 }
 
-static json_t *b64_json(const char *p, size_t n)
+static json_t *
+b64_json(const char *p, size_t n)
 {
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
@@ -150,7 +156,8 @@ static json_t *b64_json(const char *p, size_t n)
  * Check a JWT client assertion.  Return 0, or the AADSTS code with a
  * reason in ${why}.
  */
-static int jwt_check(struct ctx *c, const char *jwt, char *why, size_t whylen)
+static int
+jwt_check(struct ctx *c, const char *jwt, char *why, size_t whylen)
 {
 	const char *dot1, *dot2;
 	json_t *hdr = NULL, *pl = NULL;
@@ -244,7 +251,8 @@ out:
 }
 
 /* The federated token file's content equals ${assertion}? */
-static int federated_match(const char *assertion)
+static int
+federated_match(const char *assertion)
 {
 	FILE *fp;
 	char *buf;
@@ -271,7 +279,8 @@ static int federated_match(const char *assertion)
 	return ok;
 }
 
-static void token_answer_v2(struct ctx *c)
+static void
+token_answer_v2(struct ctx *c)
 {
 	struct token *t = token_issue(emu.cfg.client_id, "Application");
 
@@ -285,7 +294,8 @@ static void token_answer_v2(struct ctx *c)
 	        "access_token", t->value));
 }
 
-void token_v2(struct ctx *c, const char *tenant)
+void
+token_v2(struct ctx *c, const char *tenant)
 {
 	char *grant = NULL, *cid = NULL, *scope = NULL, *secret = NULL;
 	char *atype = NULL, *assertion = NULL, why[256];
@@ -374,7 +384,8 @@ void token_v2(struct ctx *c, const char *tenant)
 	free(assertion);
 }
 
-void token_imds(struct ctx *c)
+void
+token_imds(struct ctx *c)
 {
 	const char *md = ctx_request_header(c, "Metadata");
 	const char *res = ctx_query(c, "resource");
@@ -430,7 +441,8 @@ void token_imds(struct ctx *c)
 	        "Bearer"));
 }
 
-static void unauthorized(struct ctx *c, const char *code, const char *msg)
+static void
+unauthorized(struct ctx *c, const char *code, const char *msg)
 {
 	ctx_arm_error(c, 401, code, "%s", msg);
 	ctx_header(c, "WWW-Authenticate",
@@ -440,7 +452,8 @@ static void unauthorized(struct ctx *c, const char *code, const char *msg)
 	    "header.\"");
 }
 
-int token_check(
+int
+token_check(
     struct ctx *c, char *who, size_t wholen, char *who_type, size_t typelen)
 {
 	const char *h = ctx_request_header(c, "Authorization");

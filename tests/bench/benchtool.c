@@ -39,7 +39,8 @@
 #include "job/retention.h"
 #include "job/util.h"
 
-static int usage(void)
+static int
+usage(void)
 {
 	fprintf(stderr,
 	    "usage: benchtool exec OUT PROG ARGS...\n"
@@ -49,7 +50,8 @@ static int usage(void)
 	return 2;
 }
 
-static double now_s(void)
+static double
+now_s(void)
 {
 	struct timespec ts;
 
@@ -57,7 +59,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int cmd_exec(int argc, char **argv)
+static int
+cmd_exec(int argc, char **argv)
 {
 	struct rusage ru;
 	double t0, wall;
@@ -102,7 +105,8 @@ static int cmd_exec(int argc, char **argv)
 	return 0;
 }
 
-static int exec_sql(sqlite3 *db, const char *sql)
+static int
+exec_sql(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
 
@@ -121,7 +125,8 @@ static int exec_sql(sqlite3 *db, const char *sql)
 #define BASE_TIME 1767225600LL /* 2026-01-01T00:00:00Z */
 #define SUB "00000000-0000-0000-0000-000000000001"
 
-static int cmd_genstore(int argc, char **argv)
+static int
+cmd_genstore(int argc, char **argv)
 {
 	long long pools, obs, snaps;
 	sqlite3 *db = NULL;
@@ -197,7 +202,8 @@ out:
 	return rc;
 }
 
-static int cmd_plans(int argc, char **argv)
+static int
+cmd_plans(int argc, char **argv)
 {
 	static const char *const names[] = {"history", "list", "list_state",
 	    "newest_active", "slot_taken", "latest"};
@@ -220,14 +226,16 @@ static int cmd_plans(int argc, char **argv)
 	return 0;
 }
 
-static int dbl_cmp(const void *a, const void *b)
+static int
+dbl_cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-static int cmd_retention(int argc, char **argv)
+static int
+cmd_retention(int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	const struct pool_conf *pc;
@@ -282,7 +290,8 @@ done:
 	return rc;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();

@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +42,8 @@ struct membuf {
 	size_t len;
 };
 
-static int membuf_add(struct membuf *m, const void *p, size_t n)
+static int
+membuf_add(struct membuf *m, const void *p, size_t n)
 {
 	char *d = realloc(m->data, m->len + n + 1);
 
@@ -55,14 +56,16 @@ static int membuf_add(struct membuf *m, const void *p, size_t n)
 	return 0;
 }
 
-static const char *armemu_bin(void)
+static const char *
+armemu_bin(void)
 {
 	const char *b = getenv("ARMEMU_BIN");
 
 	return (b != NULL && *b != '\0') ? b : "tests/armemu/armemu";
 }
 
-struct emu *emu_start(const char *const *extra_args)
+struct emu *
+emu_start(const char *const *extra_args)
 {
 	struct emu *e;
 	const char *argv[64];
@@ -146,7 +149,8 @@ struct emu *emu_start(const char *const *extra_args)
 	return e;
 }
 
-void emu_stop(struct emu *e)
+void
+emu_stop(struct emu *e)
 {
 	int i, status;
 
@@ -166,28 +170,33 @@ void emu_stop(struct emu *e)
 	free(e);
 }
 
-const char *emu_url(const struct emu *e)
+const char *
+emu_url(const struct emu *e)
 {
 	return e->url;
 }
 
-int emu_port(const struct emu *e)
+int
+emu_port(const struct emu *e)
 {
 	return e->port;
 }
 
-int emu_pid(const struct emu *e)
+int
+emu_pid(const struct emu *e)
 {
 	return (int)e->pid;
 }
 
-static size_t write_cb(char *p, size_t size, size_t n, void *ud)
+static size_t
+write_cb(char *p, size_t size, size_t n, void *ud)
 {
 	return membuf_add(ud, p, size * n) == 0 ? size * n : 0;
 }
 
 /* One control-API call; return the body (caller frees) and the status. */
-static char *control_call(struct emu *e, const char *method, const char *path,
+static char *
+control_call(struct emu *e, const char *method, const char *path,
     const char *body, long *status)
 {
 	CURL *c;
@@ -231,7 +240,8 @@ static char *control_call(struct emu *e, const char *method, const char *path,
 	return m.data;
 }
 
-static json_t *control_json(
+static json_t *
+control_json(
     struct emu *e, const char *method, const char *path, const char *body)
 {
 	long status;
@@ -251,17 +261,20 @@ static json_t *control_json(
 	return j;
 }
 
-json_t *emu_get(struct emu *e, const char *path)
+json_t *
+emu_get(struct emu *e, const char *path)
 {
 	return control_json(e, "GET", path, NULL);
 }
 
-json_t *emu_post(struct emu *e, const char *path, const char *json_body)
+json_t *
+emu_post(struct emu *e, const char *path, const char *json_body)
 {
 	return control_json(e, "POST", path, json_body ? json_body : "{}");
 }
 
-int emu_delete(struct emu *e, const char *path)
+int
+emu_delete(struct emu *e, const char *path)
 {
 	long status;
 	char *out = control_call(e, "DELETE", path, NULL, &status);
@@ -272,7 +285,8 @@ int emu_delete(struct emu *e, const char *path)
 	return (int)status;
 }
 
-long emu_counter(struct emu *e, const char *key)
+long
+emu_counter(struct emu *e, const char *key)
 {
 	json_t *j = emu_get(e, "/_armemu/counters");
 	long n;
@@ -284,12 +298,14 @@ long emu_counter(struct emu *e, const char *key)
 	return n;
 }
 
-void emu_reset_counters(struct emu *e)
+void
+emu_reset_counters(struct emu *e)
 {
 	json_decref(emu_post(e, "/_armemu/reset-counters", NULL));
 }
 
-int emu_set_clock(struct emu *e, const char *rfc3339)
+int
+emu_set_clock(struct emu *e, const char *rfc3339)
 {
 	json_t *body = json_pack("{s:s}", "now", rfc3339);
 	char *s = json_dumps(body, JSON_COMPACT);
@@ -302,7 +318,8 @@ int emu_set_clock(struct emu *e, const char *rfc3339)
 	return rc;
 }
 
-int emu_fault(struct emu *e, const char *json)
+int
+emu_fault(struct emu *e, const char *json)
 {
 	json_t *j = emu_post(e, "/_armemu/faults", json);
 	int id = j ? (int)json_integer_value(json_object_get(j, "id")) : -1;
@@ -311,12 +328,14 @@ int emu_fault(struct emu *e, const char *json)
 	return id > 0 ? id : -1;
 }
 
-int emu_clear_faults(struct emu *e)
+int
+emu_clear_faults(struct emu *e)
 {
 	return emu_delete(e, "/_armemu/faults") == 200 ? 0 : -1;
 }
 
-int harness_write_file(const char *path, const char *content, int mode)
+int
+harness_write_file(const char *path, const char *content, int mode)
 {
 	int fd;
 	size_t len = strlen(content), off = 0;
@@ -344,7 +363,8 @@ fail:
 	return -1;
 }
 
-char *harness_tmpdir(void)
+char *
+harness_tmpdir(void)
 {
 	char tmpl[] = "/tmp/aksnap-e2e-XXXXXX";
 
@@ -355,8 +375,8 @@ char *harness_tmpdir(void)
 	return strdup(tmpl);
 }
 
-static int rm_one(
-    const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -364,7 +384,8 @@ static int rm_one(
 	return remove(path);
 }
 
-int harness_rmrf(const char *dir)
+int
+harness_rmrf(const char *dir)
 {
 	if (dir == NULL)
 		return 0;
@@ -372,7 +393,8 @@ int harness_rmrf(const char *dir)
 }
 
 /* environ with ${extra} applied ("N=V" sets, "N" unsets); caller frees. */
-static char **make_env(const char *const *extra)
+static char **
+make_env(const char *const *extra)
 {
 	size_t n = 0, i, j, k = 0;
 	char **env;
@@ -404,8 +426,8 @@ static char **make_env(const char *const *extra)
 	return env;
 }
 
-static int run_argv(
-    struct run_result *r, const char **argv, const char *const *extra_env)
+static int
+run_argv(struct run_result *r, const char **argv, const char *const *extra_env)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, status, open_fds;
 	struct membuf mo = {NULL, 0}, me = {NULL, 0};
@@ -499,7 +521,8 @@ fail:
 	return -1;
 }
 
-int harness_run(
+int
+harness_run(
     struct run_result *r, const char *const *argv, const char *const *extra_env)
 {
 	size_t n = 0;
@@ -517,7 +540,8 @@ int harness_run(
 	return rc;
 }
 
-int harness_run_aksnap_env(
+int
+harness_run_aksnap_env(
     struct run_result *r, const char *const *argv, const char *const *extra_env)
 {
 	const char *bin = getenv("AKSNAP_BIN");
@@ -548,13 +572,14 @@ int harness_run_aksnap_env(
 	return rc;
 }
 
-int harness_run_aksnap(
-    struct run_result *r, const char *const *argv_after_program)
+int
+harness_run_aksnap(struct run_result *r, const char *const *argv_after_program)
 {
 	return harness_run_aksnap_env(r, argv_after_program, NULL);
 }
 
-void run_result_free(struct run_result *r)
+void
+run_result_free(struct run_result *r)
 {
 	if (r == NULL)
 		return;
@@ -564,7 +589,8 @@ void run_result_free(struct run_result *r)
 	r->err = NULL;
 }
 
-char *harness_config(const char *dir, struct emu *e, const char *extra_ini)
+char *
+harness_config(const char *dir, struct emu *e, const char *extra_ini)
 {
 	char secret[4096], path[4096], *ini = NULL;
 	int n;

@@ -144,7 +144,8 @@ struct fx {
 };
 
 /* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static void aksnap(struct fx *f, struct run_result *r, ...)
+static void
+aksnap(struct fx *f, struct run_result *r, ...)
 {
 	const char *argv[32];
 	size_t n = 0;
@@ -163,20 +164,23 @@ static void aksnap(struct fx *f, struct run_result *r, ...)
 }
 
 /* Run, expect ${code}; print what it said when not. */
-static void expect(struct run_result *r, int code)
+static void
+expect(struct run_result *r, int code)
 {
 	if (r->exit_code != code)
 		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
 		    r->exit_code, code, r->out, r->err);
 }
 
-static void expect_in(const char *hay, const char *needle)
+static void
+expect_in(const char *hay, const char *needle)
 {
 	if (strstr(hay, needle) == NULL)
 		fail_msg("expected '%s' in:\n%s", needle, hay);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	const char *args[] = {
 	    "--fleet", NULL, "--lro-polls", "3", "--retry-after", "0", NULL};
@@ -218,7 +222,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *f = *state;
 
@@ -232,7 +237,8 @@ static int teardown(void **state)
 }
 
 /* The emulator's pool ${name} of aks-prod (a new reference), or NULL. */
-static json_t *emu_pool(struct fx *f, const char *cluster, const char *name)
+static json_t *
+emu_pool(struct fx *f, const char *cluster, const char *name)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *p, *found = NULL;
 	size_t i;
@@ -250,7 +256,8 @@ static json_t *emu_pool(struct fx *f, const char *cluster, const char *name)
 	return found;
 }
 
-static const char *str(json_t *o, const char *key)
+static const char *
+str(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
@@ -258,14 +265,16 @@ static const char *str(json_t *o, const char *key)
 }
 
 /* Nothing that changes a pool reached the emulator. */
-static void assert_no_pool_writes(struct fx *f)
+static void
+assert_no_pool_writes(struct fx *f)
 {
 	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
 	assert_int_equal(
 	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
 }
 
-static void set_state_sql(struct fx *f, const char *sql)
+static void
+set_state_sql(struct fx *f, const char *sql)
 {
 	char path[600];
 	sqlite3 *db = NULL;
@@ -280,8 +289,8 @@ static void set_state_sql(struct fx *f, const char *sql)
 
 /* ---- success ---- */
 
-static void test_apply_upgrades_pool_through_long_running_operation(
-    void **state)
+static void
+test_apply_upgrades_pool_through_long_running_operation(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -309,7 +318,8 @@ static void test_apply_upgrades_pool_through_long_running_operation(
 	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
 }
 
-static void test_apply_same_kubernetes_takes_node_image_path(void **state)
+static void
+test_apply_same_kubernetes_takes_node_image_path(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -330,7 +340,8 @@ static void test_apply_same_kubernetes_takes_node_image_path(void **state)
 	assert_true(emu_counter(f->emu, "GET operations.get") >= 3);
 }
 
-static void test_apply_creates_pool_from_baseline(void **state)
+static void
+test_apply_creates_pool_from_baseline(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -368,7 +379,8 @@ static void test_apply_creates_pool_from_baseline(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_dry_run_prints_request_and_sends_nothing(void **state)
+static void
+test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -410,7 +422,8 @@ static void test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 
 /* ---- refusals ---- */
 
-static void test_apply_refuses_different_vm_family(void **state)
+static void
+test_apply_refuses_different_vm_family(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -425,7 +438,8 @@ static void test_apply_refuses_different_vm_family(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_refuses_snapshot_not_newer(void **state)
+static void
+test_apply_refuses_snapshot_not_newer(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -447,7 +461,8 @@ static void test_apply_refuses_snapshot_not_newer(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_refuses_image_outside_90_day_window(void **state)
+static void
+test_apply_refuses_image_outside_90_day_window(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -462,7 +477,8 @@ static void test_apply_refuses_image_outside_90_day_window(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_refuses_snapshot_not_active(void **state)
+static void
+test_apply_refuses_snapshot_not_active(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -478,7 +494,8 @@ static void test_apply_refuses_snapshot_not_active(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_refuses_snapshot_gone_from_azure(void **state)
+static void
+test_apply_refuses_snapshot_gone_from_azure(void **state)
 {
 	struct fx *f = *state;
 	struct config *cfg = NULL;
@@ -516,7 +533,8 @@ static void test_apply_refuses_snapshot_gone_from_azure(void **state)
 	assert_no_pool_writes(f);
 }
 
-static void test_apply_refuses_channel_without_baseline(void **state)
+static void
+test_apply_refuses_channel_without_baseline(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -531,7 +549,8 @@ static void test_apply_refuses_channel_without_baseline(void **state)
 
 /* ---- failures ---- */
 
-static void test_apply_reports_failed_operation_with_its_error(void **state)
+static void
+test_apply_reports_failed_operation_with_its_error(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -556,7 +575,8 @@ static void test_apply_reports_failed_operation_with_its_error(void **state)
 	json_decref(p);
 }
 
-static void test_apply_rejects_bad_usage(void **state)
+static void
+test_apply_rejects_bad_usage(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -583,7 +603,8 @@ static void test_apply_rejects_bad_usage(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(

@@ -45,7 +45,8 @@ struct fx {
 
 static const struct arm_lro_options fast_lro = {60, 1};
 
-static int setup_with(void **state, const char *retry_after)
+static int
+setup_with(void **state, const char *retry_after)
 {
 	const char *args[] = {"--generate", "1:2", "--page-size", "2",
 	    "--lro-polls", "3", "--retry-after", retry_after, NULL};
@@ -86,18 +87,21 @@ static int setup_with(void **state, const char *retry_after)
 	return 0;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	return setup_with(state, "0");
 }
 
 /* Operations that ask for 2 s between polls. */
-static int setup_slow(void **state)
+static int
+setup_slow(void **state)
 {
 	return setup_with(state, "2");
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *fx = *state;
 
@@ -117,27 +121,31 @@ static int teardown(void **state)
 static char last_log[4096];
 static int nlogs;
 
-static void capture(void *ctx, const char *line)
+static void
+capture(void *ctx, const char *line)
 {
 	(void)ctx;
 	util_strlcpy(last_log, line, sizeof(last_log));
 	nlogs++;
 }
 
-static void capture_logs(void)
+static void
+capture_logs(void)
 {
 	last_log[0] = '\0';
 	nlogs = 0;
 	log_set_sink(capture, NULL);
 }
 
-static void snap_id(const char *name, char *out, size_t len)
+static void
+snap_id(const char *name, char *out, size_t len)
 {
 	arm_snapshot_id(HARNESS_SUBSCRIPTION, RG, name, out, len);
 }
 
 /* take(fx, name, pool_id, out): PUT a snapshot of ${pool_id}. */
-static void take(struct fx *fx, const char *name, const char *pool_id,
+static void
+take(struct fx *fx, const char *name, const char *pool_id,
     struct arm_snapshot *out)
 {
 	struct arm_tag tag;
@@ -158,7 +166,8 @@ static void take(struct fx *fx, const char *name, const char *pool_id,
 	arm_cluster_free(&c);
 }
 
-static void test_e2e_arm_cluster_get_observes_every_pool(void **state)
+static void
+test_e2e_arm_cluster_get_observes_every_pool(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_cluster c;
@@ -189,7 +198,8 @@ static void test_e2e_arm_cluster_get_observes_every_pool(void **state)
 	arm_cluster_free(&c);
 }
 
-static void test_e2e_arm_agent_pool_get_and_list(void **state)
+static void
+test_e2e_arm_agent_pool_get_and_list(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_agent_pool p, *list = NULL;
@@ -211,7 +221,8 @@ static void test_e2e_arm_agent_pool_get_and_list(void **state)
 	free(list);
 }
 
-static void test_e2e_arm_snapshot_put_get_patch_delete(void **state)
+static void
+test_e2e_arm_snapshot_put_get_patch_delete(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s, g;
@@ -269,7 +280,8 @@ static void test_e2e_arm_snapshot_put_get_patch_delete(void **state)
 	    emu_counter(fx->emu, "DELETE snapshots.delete 204"), 1);
 }
 
-static void test_e2e_arm_snapshot_lists_follow_next_link(void **state)
+static void
+test_e2e_arm_snapshot_lists_follow_next_link(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s, *list = NULL;
@@ -309,7 +321,8 @@ static void test_e2e_arm_snapshot_lists_follow_next_link(void **state)
 	free(list);
 }
 
-static void test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
+static void
+test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s;
@@ -333,7 +346,8 @@ static void test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
 	assert_int_equal(emu_counter(fx->emu, "PUT agentPools.put"), 1);
 }
 
-static void test_e2e_arm_pool_create_from_snapshot(void **state)
+static void
+test_e2e_arm_pool_create_from_snapshot(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s;
@@ -355,7 +369,8 @@ static void test_e2e_arm_pool_create_from_snapshot(void **state)
 	assert_string_equal(out.provisioning_state, "Succeeded");
 }
 
-static void test_e2e_arm_upgrade_node_image_honours_snapshot_id(void **state)
+static void
+test_e2e_arm_upgrade_node_image_honours_snapshot_id(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s;
@@ -382,7 +397,8 @@ static void test_e2e_arm_upgrade_node_image_honours_snapshot_id(void **state)
 	    emu_counter(fx->emu, "POST agentPools.upgradeNodeImageVersion"), 2);
 }
 
-static void test_e2e_arm_failed_lro_reports_the_operation_error(void **state)
+static void
+test_e2e_arm_failed_lro_reports_the_operation_error(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s;
@@ -409,7 +425,8 @@ static void test_e2e_arm_failed_lro_reports_the_operation_error(void **state)
 	assert_non_null(strstr(last_log, "ReconcileVMSSAgentPoolFailed"));
 }
 
-static void test_e2e_arm_lro_past_its_deadline_fails(void **state)
+static void
+test_e2e_arm_lro_past_its_deadline_fails(void **state)
 {
 	struct fx *fx = *state;
 	const struct arm_lro_options short_lro = {1, 1};
@@ -433,7 +450,8 @@ static void test_e2e_arm_lro_past_its_deadline_fails(void **state)
 	assert_true(emu_counter(fx->emu, "GET operations.get") <= 1);
 }
 
-static void test_e2e_arm_404_and_409_carry_code_and_request_ids(void **state)
+static void
+test_e2e_arm_404_and_409_carry_code_and_request_ids(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s;
@@ -470,7 +488,8 @@ static void test_e2e_arm_404_and_409_carry_code_and_request_ids(void **state)
 	assert_int_equal(nlogs, 1);
 }
 
-static void test_e2e_arm_html_or_truncated_body_is_a_clear_error(void **state)
+static void
+test_e2e_arm_html_or_truncated_body_is_a_clear_error(void **state)
 {
 	struct fx *fx = *state;
 	struct arm_snapshot s, g, *list = NULL;
@@ -510,7 +529,8 @@ static void test_e2e_arm_html_or_truncated_body_is_a_clear_error(void **state)
 	assert_non_null(strstr(err.message, "not JSON"));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(

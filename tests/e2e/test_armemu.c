@@ -61,7 +61,8 @@ struct resp {
 	json_t *json;
 };
 
-static size_t body_cb(char *p, size_t size, size_t n, void *ud)
+static size_t
+body_cb(char *p, size_t size, size_t n, void *ud)
 {
 	struct resp *r = ud;
 	char *d = realloc(r->body, r->len + size * n + 1);
@@ -75,7 +76,8 @@ static size_t body_cb(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static size_t header_cb(char *p, size_t size, size_t n, void *ud)
+static size_t
+header_cb(char *p, size_t size, size_t n, void *ud)
 {
 	struct resp *r = ud;
 	char *d = realloc(r->headers, r->hlen + size * n + 1);
@@ -89,7 +91,8 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static void resp_free(struct resp *r)
+static void
+resp_free(struct resp *r)
 {
 	free(r->body);
 	free(r->headers);
@@ -98,7 +101,8 @@ static void resp_free(struct resp *r)
 }
 
 /* The value of header ${name} (case-insensitive) in a static buffer. */
-static const char *resp_header(const struct resp *r, const char *name)
+static const char *
+resp_header(const struct resp *r, const char *name)
 {
 	static char val[4096];
 	const char *p = r->headers;
@@ -122,8 +126,9 @@ static const char *resp_header(const struct resp *r, const char *name)
 	return NULL;
 }
 
-static void setup_easy(CURL *c, struct resp *r, const char *method,
-    const char *url, const char *body, struct curl_slist *h)
+static void
+setup_easy(CURL *c, struct resp *r, const char *method, const char *url,
+    const char *body, struct curl_slist *h)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -144,8 +149,9 @@ static void setup_easy(CURL *c, struct resp *r, const char *method,
  * NULL-terminated list of extra header lines.  The body is parsed as JSON
  * when it is JSON.
  */
-static void req(struct resp *r, const char *method, const char *url,
-    const char *token, const char *body, const char *const *hdrs)
+static void
+req(struct resp *r, const char *method, const char *url, const char *token,
+    const char *body, const char *const *hdrs)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -173,8 +179,9 @@ static void req(struct resp *r, const char *method, const char *url,
 	curl_easy_cleanup(c);
 }
 
-static void arm(struct resp *r, struct emu *e, const char *method,
-    const char *path, const char *token, const char *body)
+static void
+arm(struct resp *r, struct emu *e, const char *method, const char *path,
+    const char *token, const char *body)
 {
 	char url[4096];
 
@@ -183,7 +190,8 @@ static void arm(struct resp *r, struct emu *e, const char *method,
 	req(r, method, url, token, body, NULL);
 }
 
-static const char *jget(json_t *j, const char *dotted)
+static const char *
+jget(json_t *j, const char *dotted)
 {
 	char key[256], *save = NULL, *t;
 	json_t *cur = j;
@@ -204,7 +212,8 @@ struct env {
 	char token[128];
 };
 
-static void env_start(struct env *v, const char *const *args)
+static void
+env_start(struct env *v, const char *const *args)
 {
 	char fleet[4096];
 	const char *argv[40];
@@ -226,7 +235,8 @@ static void env_start(struct env *v, const char *const *args)
 	assert_non_null(v->e);
 }
 
-static void get_token(struct env *v)
+static void
+get_token(struct env *v)
 {
 	struct resp r;
 	char url[512];
@@ -245,7 +255,8 @@ static void get_token(struct env *v)
 	resp_free(&r);
 }
 
-static void env_stop(struct env *v)
+static void
+env_stop(struct env *v)
 {
 	emu_stop(v->e);
 	harness_rmrf(v->dir);
@@ -255,7 +266,8 @@ static void env_stop(struct env *v)
 /* ------------------------------------------------------------------ */
 /* crypto helpers for the certificate and TLS tests                   */
 
-static void b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
+static void
+b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -276,8 +288,9 @@ static void b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 	out[k] = '\0';
 }
 
-static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
-    EVP_PKEY *issuer_key, int is_ca)
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
+    int is_ca)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -309,7 +322,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
 	return x;
 }
 
-static void write_pem(const char *path, X509 *cert, EVP_PKEY *key)
+static void
+write_pem(const char *path, X509 *cert, EVP_PKEY *key)
 {
 	FILE *fp = fopen(path, "w");
 
@@ -322,7 +336,8 @@ static void write_pem(const char *path, X509 *cert, EVP_PKEY *key)
 }
 
 /* An RS256 JWT client assertion; ${aud} the token URL. */
-static char *make_assertion(
+static char *
+make_assertion(
     EVP_PKEY *key, X509 *cert, const char *aud, long exp_delta, int corrupt)
 {
 	unsigned char md[EVP_MAX_MD_SIZE], sig[1024];
@@ -366,7 +381,8 @@ static char *make_assertion(
 	return out;
 }
 
-static void token_post(struct resp *r, struct emu *e, const char *form)
+static void
+token_post(struct resp *r, struct emu *e, const char *form)
 {
 	char url[512];
 
@@ -380,7 +396,8 @@ static void token_post(struct resp *r, struct emu *e, const char *form)
 /* ------------------------------------------------------------------ */
 /* tokens                                                             */
 
-static void test_token_secret_grant_issues_expiring_bearer(void **state)
+static void
+test_token_secret_grant_issues_expiring_bearer(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -427,7 +444,8 @@ static void test_token_secret_grant_issues_expiring_bearer(void **state)
 	env_stop(&v);
 }
 
-static void test_token_certificate_assertion_is_verified(void **state)
+static void
+test_token_certificate_assertion_is_verified(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -518,7 +536,8 @@ static void test_token_certificate_assertion_is_verified(void **state)
 	free(dir);
 }
 
-static void test_token_workload_identity_matches_file(void **state)
+static void
+test_token_workload_identity_matches_file(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -551,7 +570,8 @@ static void test_token_workload_identity_matches_file(void **state)
 	free(dir);
 }
 
-static void test_imds_requires_metadata_header(void **state)
+static void
+test_imds_requires_metadata_header(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -592,7 +612,8 @@ static void test_imds_requires_metadata_header(void **state)
 	env_stop(&v);
 }
 
-static void test_arm_rejects_missing_invalid_and_expired_tokens(void **state)
+static void
+test_arm_rejects_missing_invalid_and_expired_tokens(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -622,7 +643,8 @@ static void test_arm_rejects_missing_invalid_and_expired_tokens(void **state)
 	env_stop(&v);
 }
 
-static void test_arm_requires_api_version(void **state)
+static void
+test_arm_requires_api_version(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -650,7 +672,8 @@ static void test_arm_requires_api_version(void **state)
 /* ------------------------------------------------------------------ */
 /* clusters and snapshots                                             */
 
-static void test_cluster_get_shape_headers_and_404s(void **state)
+static void
+test_cluster_get_shape_headers_and_404s(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -718,8 +741,8 @@ static void test_cluster_get_shape_headers_and_404s(void **state)
 	env_stop(&v);
 }
 
-static char *snap_body(
-    const char *location, const char *pool_id, const char *tags)
+static char *
+snap_body(const char *location, const char *pool_id, const char *tags)
 {
 	char *s = NULL;
 
@@ -730,7 +753,8 @@ static char *snap_body(
 	return s;
 }
 
-static void test_snapshot_put_get_patch_list_delete(void **state)
+static void
+test_snapshot_put_get_patch_list_delete(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -852,7 +876,8 @@ static void test_snapshot_put_get_patch_list_delete(void **state)
 	env_stop(&v);
 }
 
-static void test_snapshot_put_validates_location_source_and_name(void **state)
+static void
+test_snapshot_put_validates_location_source_and_name(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -887,7 +912,8 @@ static void test_snapshot_put_validates_location_source_and_name(void **state)
 	env_stop(&v);
 }
 
-static void test_busy_pool_answers_409_operation_not_allowed(void **state)
+static void
+test_busy_pool_answers_409_operation_not_allowed(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -925,7 +951,8 @@ static void test_busy_pool_answers_409_operation_not_allowed(void **state)
 
 /* Poll an Azure-AsyncOperation URL to the end; return polls answered
  * InProgress and put the terminal status in ${final}. */
-static int poll_async(struct env *v, const char *url, char *final, size_t len)
+static int
+poll_async(struct env *v, const char *url, char *final, size_t len)
 {
 	struct resp r;
 	int inprogress = 0, i;
@@ -950,7 +977,8 @@ static int poll_async(struct env *v, const char *url, char *final, size_t len)
 	return -1;
 }
 
-static void test_agent_pool_put_from_snapshot_runs_lro(void **state)
+static void
+test_agent_pool_put_from_snapshot_runs_lro(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1009,7 +1037,8 @@ static void test_agent_pool_put_from_snapshot_runs_lro(void **state)
 	env_stop(&v);
 }
 
-static void test_lro_fail_fault_ends_operation_failed(void **state)
+static void
+test_lro_fail_fault_ends_operation_failed(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1039,7 +1068,8 @@ static void test_lro_fail_fault_ends_operation_failed(void **state)
 	env_stop(&v);
 }
 
-static void test_upgrade_node_image_honours_snapshot_header(void **state)
+static void
+test_upgrade_node_image_honours_snapshot_header(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1103,7 +1133,8 @@ static void test_upgrade_node_image_honours_snapshot_header(void **state)
 /* ------------------------------------------------------------------ */
 /* faults, release, clock, counters                                   */
 
-static void test_fault_status_answers_with_retry_after_then_clears(void **state)
+static void
+test_fault_status_answers_with_retry_after_then_clears(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1139,7 +1170,8 @@ static void test_fault_status_answers_with_retry_after_then_clears(void **state)
 	env_stop(&v);
 }
 
-static void test_fault_latency_delays_the_answer(void **state)
+static void
+test_fault_latency_delays_the_answer(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1165,7 +1197,8 @@ static void test_fault_latency_delays_the_answer(void **state)
 	env_stop(&v);
 }
 
-static void test_fault_drop_and_garbage(void **state)
+static void
+test_fault_drop_and_garbage(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1203,7 +1236,8 @@ static void test_fault_drop_and_garbage(void **state)
 	env_stop(&v);
 }
 
-static void test_fault_probability_hits_some(void **state)
+static void
+test_fault_probability_hits_some(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1230,7 +1264,8 @@ static void test_fault_probability_hits_some(void **state)
 	env_stop(&v);
 }
 
-static void test_release_and_clock_change_what_arm_returns(void **state)
+static void
+test_release_and_clock_change_what_arm_returns(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1281,7 +1316,8 @@ static void test_release_and_clock_change_what_arm_returns(void **state)
 	env_stop(&v);
 }
 
-static void test_counters_and_request_log_and_reset(void **state)
+static void
+test_counters_and_request_log_and_reset(void **state)
 {
 	struct env v;
 	struct resp r;
@@ -1329,7 +1365,8 @@ static void test_counters_and_request_log_and_reset(void **state)
 /* ------------------------------------------------------------------ */
 /* TLS and scale                                                      */
 
-static void test_tls_is_verified_against_the_test_ca(void **state)
+static void
+test_tls_is_verified_against_the_test_ca(void **state)
 {
 	EVP_PKEY *cakey, *key;
 	X509 *ca, *cert;
@@ -1399,7 +1436,8 @@ out:
 
 #define NCONC 1000
 
-static void test_concurrent_requests_overlap_under_latency(void **state)
+static void
+test_concurrent_requests_overlap_under_latency(void **state)
 {
 	struct env v;
 	struct rlimit rl;
@@ -1501,7 +1539,8 @@ static void test_concurrent_requests_overlap_under_latency(void **state)
 	env_stop(&v);
 }
 
-static void test_generated_fleet_serves_ten_thousand_pools(void **state)
+static void
+test_generated_fleet_serves_ten_thousand_pools(void **state)
 {
 	struct emu *e;
 	struct env v;
@@ -1565,7 +1604,8 @@ static void test_generated_fleet_serves_ten_thousand_pools(void **state)
 
 static json_t *known_names;
 
-static void collect_names(json_t *j)
+static void
+collect_names(json_t *j)
 {
 	const char *k;
 	json_t *x;
@@ -1582,7 +1622,8 @@ static void collect_names(json_t *j)
 	}
 }
 
-static void collect_backticked(const char *path)
+static void
+collect_backticked(const char *path)
 {
 	FILE *fp = fopen(path, "r");
 	char line[4096], *p, *q;
@@ -1606,7 +1647,8 @@ static void collect_backticked(const char *path)
 	fclose(fp);
 }
 
-static int type_class(json_t *j)
+static int
+type_class(json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_TRUE:
@@ -1621,8 +1663,8 @@ static int type_class(json_t *j)
  * Every field of ${want} is in ${got} with the same JSON type, and ${got}
  * has no field no official document knows.  Count the differences.
  */
-static int shape_diff(
-    json_t *want, json_t *got, const char *where, const char *file)
+static int
+shape_diff(json_t *want, json_t *got, const char *where, const char *file)
 {
 	const char *k;
 	json_t *x;
@@ -1677,13 +1719,15 @@ static int shape_diff(
 	return bad;
 }
 
-static const char *p_str(json_t *params, const char *k)
+static const char *
+p_str(json_t *params, const char *k)
 {
 	return json_string_value(json_object_get(params, k));
 }
 
 /* The fleet each example needs, from the example's own parameters. */
-static char *example_fleet(json_t *ex, const char *op)
+static char *
+example_fleet(json_t *ex, const char *op)
 {
 	json_t *params = json_object_get(ex, "parameters");
 	json_t *resp200 = json_object_get(
@@ -1779,7 +1823,8 @@ static char *example_fleet(json_t *ex, const char *op)
 	return out;
 }
 
-static int status_rank(const char *code)
+static int
+status_rank(const char *code)
 {
 	static const char *order[] = {"201", "202", "200", "204"};
 	int i;
@@ -1791,7 +1836,8 @@ static int status_rank(const char *code)
 }
 
 /* Bring the operation a response started to its end. */
-static void settle(struct env *v, struct resp *r)
+static void
+settle(struct env *v, struct resp *r)
 {
 	const char *a = resp_header(r, "Azure-AsyncOperation");
 	char url[4096], final[32];
@@ -1803,7 +1849,8 @@ static void settle(struct env *v, struct resp *r)
 	assert_string_equal(final, "Succeeded");
 }
 
-static int check_example(const char *dir, const char *file)
+static int
+check_example(const char *dir, const char *file)
 {
 	char path[4096], fleetpath[4096], url[4096], opath[2048];
 	json_t *ex, *params, *responses, *body, *x;
@@ -1992,7 +2039,8 @@ static int check_example(const char *dir, const char *file)
 	return bad;
 }
 
-static void test_fidelity_official_examples(void **state)
+static void
+test_fidelity_official_examples(void **state)
 {
 	const char *base = getenv("AZURE_API_DIR");
 	char dir[2048], sw[4096];
@@ -2089,7 +2137,8 @@ static void test_fidelity_official_examples(void **state)
 /* ------------------------------------------------------------------ */
 /* the harness itself                                                 */
 
-static void test_harness_run_captures_large_output_and_exit_code(void **state)
+static void
+test_harness_run_captures_large_output_and_exit_code(void **state)
 {
 	struct run_result r;
 	const char *argv[] = {"sh", "-c",
@@ -2108,7 +2157,8 @@ static void test_harness_run_captures_large_output_and_exit_code(void **state)
 	run_result_free(&r);
 }
 
-static void test_harness_config_points_at_the_emulator(void **state)
+static void
+test_harness_config_points_at_the_emulator(void **state)
 {
 	struct env v;
 	char *ini, *text = NULL, secret[4096];
@@ -2140,7 +2190,8 @@ static void test_harness_config_points_at_the_emulator(void **state)
 	env_stop(&v);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_token_secret_grant_issues_expiring_bearer),

@@ -45,7 +45,8 @@ test_cli_every_command_has_help(void **state)
 		struct run_result r;
 
 		run(&r, commands[i], "--help", NULL);
-		if (r.exit_code != 0 || strstr(r.out, "usage: aksnap") == NULL ||
+		if (r.exit_code != 0 ||
+		    strstr(r.out, "usage: aksnap") == NULL ||
 		    strstr(r.out, commands[i]) == NULL)
 			fail_msg("%s --help: exit %d, out: %s", commands[i],
 			    r.exit_code, r.out);

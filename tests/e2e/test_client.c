@@ -50,7 +50,8 @@ struct fixture {
 	char url[512];
 };
 
-static void sink_line(void *ctx, const char *line)
+static void
+sink_line(void *ctx, const char *line)
 {
 	struct buf *b = ctx;
 
@@ -58,7 +59,8 @@ static void sink_line(void *ctx, const char *line)
 	buf_append(b, "\n", 1);
 }
 
-static void unset_azure_env(void)
+static void
+unset_azure_env(void)
 {
 	static const char *vars[] = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID",
 	    "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
@@ -77,7 +79,8 @@ static char *extra_dir;
  * Start an emulator with a small fleet and ${args}; a config for ${kind}
  * pointing at it.
  */
-static struct fixture *fixture_new(enum auth_kind kind, const char *const *args)
+static struct fixture *
+fixture_new(enum auth_kind kind, const char *const *args)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	const char *argv[16];
@@ -119,7 +122,8 @@ static struct fixture *fixture_new(enum auth_kind kind, const char *const *args)
 }
 
 /* The client and provider, once the config is complete. */
-static void fixture_connect(struct fixture *f, const struct http_options *o)
+static void
+fixture_connect(struct fixture *f, const struct http_options *o)
 {
 	struct http_options def;
 
@@ -135,7 +139,8 @@ static void fixture_connect(struct fixture *f, const struct http_options *o)
 	token_provider_set_imds_retry(f->tp, 3, 1);
 }
 
-static void fixture_free(struct fixture *f)
+static void
+fixture_free(struct fixture *f)
 {
 	if (f == NULL)
 		return;
@@ -152,7 +157,8 @@ static void fixture_free(struct fixture *f)
 	free(f);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	fixture_free(current);
@@ -165,7 +171,8 @@ static int teardown(void **state)
 }
 
 /* POST to the control API; 1 when it answered with JSON. */
-static int post_ok(struct emu *e, const char *path, const char *body)
+static int
+post_ok(struct emu *e, const char *path, const char *body)
 {
 	json_t *j = emu_post(e, path, body);
 
@@ -173,13 +180,15 @@ static int post_ok(struct emu *e, const char *path, const char *body)
 	return j != NULL;
 }
 
-static const char *logs(const struct fixture *f)
+static const char *
+logs(const struct fixture *f)
 {
 	return f->logs.data != NULL ? f->logs.data : "";
 }
 
 /* GET the cluster list with a bearer token; return the status. */
-static long get_clusters(struct fixture *f, struct http_response *resp)
+static long
+get_clusters(struct fixture *f, struct http_response *resp)
 {
 	struct http_request req;
 
@@ -198,7 +207,8 @@ static long get_clusters(struct fixture *f, struct http_response *resp)
  * Tokens from each source
  */
 
-static void test_client_gets_a_token_with_a_client_secret(void **state)
+static void
+test_client_gets_a_token_with_a_client_secret(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_response resp;
@@ -216,7 +226,8 @@ static void test_client_gets_a_token_with_a_client_secret(void **state)
 	fixture_free(f);
 }
 
-static void test_client_reports_aad_refusing_a_wrong_secret(void **state)
+static void
+test_client_reports_aad_refusing_a_wrong_secret(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	const char *tok = NULL;
@@ -234,7 +245,8 @@ static void test_client_reports_aad_refusing_a_wrong_secret(void **state)
 }
 
 /* A fresh RSA key and self-signed certificate in one PEM file. */
-static void write_client_pem(const char *path)
+static void
+write_client_pem(const char *path)
 {
 	EVP_PKEY *pkey = EVP_RSA_gen(2048);
 	X509 *x = X509_new();
@@ -260,8 +272,8 @@ static void write_client_pem(const char *path)
 	EVP_PKEY_free(pkey);
 }
 
-static void test_client_gets_a_token_with_a_certificate_and_never_logs_it(
-    void **state)
+static void
+test_client_gets_a_token_with_a_certificate_and_never_logs_it(void **state)
 {
 	char *dir = extra_dir = harness_tmpdir(), pem[512], err[256];
 	char token_url_s[600];
@@ -305,7 +317,8 @@ static void test_client_gets_a_token_with_a_certificate_and_never_logs_it(
 	fixture_free(f);
 }
 
-static void test_client_gets_a_token_with_workload_identity(void **state)
+static void
+test_client_gets_a_token_with_workload_identity(void **state)
 {
 	char *dir = extra_dir = harness_tmpdir(), fed[512];
 	const char *args[] = {"--federated-token-file", fed, NULL};
@@ -333,7 +346,8 @@ static void test_client_gets_a_token_with_workload_identity(void **state)
 	fixture_free(f);
 }
 
-static void test_client_gets_a_token_from_imds(void **state)
+static void
+test_client_gets_a_token_from_imds(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_MANAGED_IDENTITY, NULL);
 	struct http_response resp;
@@ -349,7 +363,8 @@ static void test_client_gets_a_token_from_imds(void **state)
 	fixture_free(f);
 }
 
-static void test_client_retries_imds_by_its_own_rules(void **state)
+static void
+test_client_retries_imds_by_its_own_rules(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_MANAGED_IDENTITY, NULL);
 	const char *tok = NULL;
@@ -378,7 +393,8 @@ static void test_client_retries_imds_by_its_own_rules(void **state)
  */
 
 /* The emulator's request log entries for the cluster list. */
-static json_t *cluster_requests(struct fixture *f)
+static json_t *
+cluster_requests(struct fixture *f)
 {
 	json_t *all = emu_get(f->emu, "/_armemu/requests"), *out = json_array();
 	size_t i;
@@ -397,8 +413,8 @@ static json_t *cluster_requests(struct fixture *f)
 	return out;
 }
 
-static void test_client_honours_the_retry_after_the_emulator_asked_for(
-    void **state)
+static void
+test_client_honours_the_retry_after_the_emulator_asked_for(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_response resp;
@@ -439,7 +455,8 @@ static void test_client_honours_the_retry_after_the_emulator_asked_for(
 	fixture_free(f);
 }
 
-static void test_client_gives_up_on_a_500_storm_after_the_bound(void **state)
+static void
+test_client_gives_up_on_a_500_storm_after_the_bound(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_options o;
@@ -467,7 +484,8 @@ static void test_client_gives_up_on_a_500_storm_after_the_bound(void **state)
 	fixture_free(f);
 }
 
-static void test_client_refreshes_an_expired_token_once(void **state)
+static void
+test_client_refreshes_an_expired_token_once(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_response resp;
@@ -487,7 +505,8 @@ static void test_client_refreshes_an_expired_token_once(void **state)
 	fixture_free(f);
 }
 
-static void test_client_retries_a_dropped_connection(void **state)
+static void
+test_client_retries_a_dropped_connection(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_response resp;
@@ -524,7 +543,8 @@ static void test_client_retries_a_dropped_connection(void **state)
 	fixture_free(f);
 }
 
-static void test_client_returns_a_garbage_body_as_is(void **state)
+static void
+test_client_returns_a_garbage_body_as_is(void **state)
 {
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
 	struct http_response resp;
@@ -541,7 +561,8 @@ static void test_client_returns_a_garbage_body_as_is(void **state)
 	fixture_free(f);
 }
 
-static void test_client_refuses_a_body_over_the_cap(void **state)
+static void
+test_client_refuses_a_body_over_the_cap(void **state)
 {
 	const char *args[] = {"--generate", "20:3", NULL};
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, args);
@@ -567,7 +588,8 @@ struct batch_count {
 	size_t failed;
 };
 
-static void batch_done(void *ctx, size_t i, int rc)
+static void
+batch_done(void *ctx, size_t i, int rc)
 {
 	struct batch_count *b = ctx;
 
@@ -578,7 +600,8 @@ static void batch_done(void *ctx, size_t i, int rc)
 		b->failed++;
 }
 
-static void test_client_batch_overlaps_requests_within_the_bound(void **state)
+static void
+test_client_batch_overlaps_requests_within_the_bound(void **state)
 {
 	enum { N = 200, INFLIGHT = 8 };
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
@@ -629,7 +652,8 @@ static void test_client_batch_overlaps_requests_within_the_bound(void **state)
 	fixture_free(f);
 }
 
-static void test_client_batch_retries_a_throttled_request(void **state)
+static void
+test_client_batch_retries_a_throttled_request(void **state)
 {
 	enum { N = 6 };
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
@@ -664,7 +688,8 @@ static void test_client_batch_retries_a_throttled_request(void **state)
 	fixture_free(f);
 }
 
-static void test_client_batch_slows_down_when_quota_runs_low(void **state)
+static void
+test_client_batch_slows_down_when_quota_runs_low(void **state)
 {
 	enum { N = 12 };
 	struct fixture *f = fixture_new(AUTH_CLIENT_SECRET, NULL);
@@ -693,7 +718,8 @@ static void test_client_batch_slows_down_when_quota_runs_low(void **state)
 	fixture_free(f);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(

@@ -49,13 +49,15 @@ struct fx {
 };
 
 /* The subscription armemu --generate gives cluster ${i} (1-based). */
-static void sub_of(int i, int subs, char out[40])
+static void
+sub_of(int i, int subs, char out[40])
 {
 	snprintf(out, 40, "00000000-0000-0000-0000-%012d", (i - 1) % subs + 1);
 }
 
 /* The [pool:] sections of a generated fleet, after the [aksnap] keys. */
-static char *fleet_ini(int clusters, int subs)
+static char *
+fleet_ini(int clusters, int subs)
 {
 	size_t cap = (size_t)clusters * PER_CLUSTER * 200 + 512, len = 0;
 	char *ini = malloc(cap), sub[40];
@@ -79,7 +81,8 @@ static char *fleet_ini(int clusters, int subs)
 	return ini;
 }
 
-static struct fx *fx_new(int clusters, int subs)
+static struct fx *
+fx_new(int clusters, int subs)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	char gen[64], *ini;
@@ -101,7 +104,8 @@ static struct fx *fx_new(int clusters, int subs)
 	return f;
 }
 
-static void fx_free(struct fx *f)
+static void
+fx_free(struct fx *f)
 {
 	emu_stop(f->emu);
 	if (f->dir != NULL)
@@ -112,7 +116,8 @@ static void fx_free(struct fx *f)
 }
 
 /* Set the emulator's clock and run `aksnap [-v] run --as-of`; the exit code. */
-static int run_at(struct fx *f, const char *as_of, int verbose, char **err)
+static int
+run_at(struct fx *f, const char *as_of, int verbose, char **err)
 {
 	const char *argv[8];
 	struct run_result r;
@@ -147,7 +152,8 @@ static int run_at(struct fx *f, const char *as_of, int verbose, char **err)
  * What the emulator counted: every ARM request (counters "METHOD route"
  * without a status, token routes apart), and the token requests.
  */
-static void arm_totals(struct fx *f, long *arm, long *token)
+static void
+arm_totals(struct fx *f, long *arm, long *token)
 {
 	json_t *c = emu_get(f->emu, "/_armemu/counters"), *v;
 	const char *k;
@@ -169,7 +175,8 @@ static void arm_totals(struct fx *f, long *arm, long *token)
 }
 
 /* aksnap-managed snapshots the emulator holds. */
-static size_t managed_snapshots(struct fx *f)
+static size_t
+managed_snapshots(struct fx *f)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
 	size_t i, n = 0;
@@ -187,8 +194,8 @@ static size_t managed_snapshots(struct fx *f)
 	return n;
 }
 
-static void test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot(
-    void **state)
+static void
+test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot(void **state)
 {
 	struct fx *f = fx_new(20, 3);
 	long arm, token;
@@ -242,7 +249,8 @@ struct logged {
 	const char *method;
 };
 
-static int sub_in_path(const char *path)
+static int
+sub_in_path(const char *path)
 {
 	const char *p = strstr(path, "/subscriptions/");
 	long n;
@@ -254,7 +262,8 @@ static int sub_in_path(const char *path)
 }
 
 /* The emulator's request log, ARM requests only, in ${*out}. */
-static size_t request_log(struct fx *f, json_t **doc, struct logged **out)
+static size_t
+request_log(struct fx *f, json_t **doc, struct logged **out)
 {
 	json_t *arr, *e;
 	size_t i, n = 0;
@@ -286,7 +295,8 @@ static size_t request_log(struct fx *f, json_t **doc, struct logged **out)
 	return n;
 }
 
-static void test_fleet_429_slows_only_its_subscription(void **state)
+static void
+test_fleet_429_slows_only_its_subscription(void **state)
 {
 	struct fx *f = fx_new(20, 3);
 	struct logged *log = NULL;
@@ -363,7 +373,8 @@ static void test_fleet_429_slows_only_its_subscription(void **state)
 }
 
 /* Peak RSS (KiB) of `aksnap -c CONFIG run --as-of AS_OF`, by wait4(). */
-static long run_rss_kb(struct fx *f, const char *as_of, int *code)
+static long
+run_rss_kb(struct fx *f, const char *as_of, int *code)
 {
 	const char *bin = getenv("AKSNAP_BIN");
 	struct rusage ru;
@@ -388,7 +399,8 @@ static long run_rss_kb(struct fx *f, const char *as_of, int *code)
 	return ru.ru_maxrss;
 }
 
-static void test_fleet_run_over_2000_pools_stays_under_64_mib(void **state)
+static void
+test_fleet_run_over_2000_pools_stays_under_64_mib(void **state)
 {
 	const char *bin = getenv("AKSNAP_BIN");
 	const char *wrap = getenv("AKSNAP_WRAPPER");
@@ -413,7 +425,8 @@ static void test_fleet_run_over_2000_pools_stays_under_64_mib(void **state)
 	fx_free(f);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(

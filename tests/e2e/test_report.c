@@ -58,7 +58,8 @@ struct fx {
 	char *config;
 };
 
-static int setup_with(void **state, const char *extra_ini)
+static int
+setup_with(void **state, const char *extra_ini)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
@@ -75,24 +76,28 @@ static int setup_with(void **state, const char *extra_ini)
 	return f->config != NULL ? 0 : -1;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	return setup_with(state, DEFAULT_INI);
 }
 
 /* Baselines older than an hour, and images older than 5 days, warn. */
-static int setup_young_warnings(void **state)
+static int
+setup_young_warnings(void **state)
 {
 	return setup_with(state, POLICY "warn_baseline_age = 1h\n" POOLS);
 }
 
-static int setup_image_warning(void **state)
+static int
+setup_image_warning(void **state)
 {
 	return setup_with(
 	    state, POLICY "warn_baseline_age = 0\nwarn_image_age = 5d\n" POOLS);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *f = *state;
 
@@ -108,7 +113,8 @@ static int teardown(void **state)
 }
 
 /* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static void aksnap(struct fx *f, struct run_result *r, ...)
+static void
+aksnap(struct fx *f, struct run_result *r, ...)
 {
 	const char *argv[32];
 	size_t n = 0;
@@ -130,7 +136,8 @@ static void aksnap(struct fx *f, struct run_result *r, ...)
  * Set the emulator's clock and run `aksnap run --as-of`; its exit code
  * (its stderr shown when it is not ${expect}).
  */
-static int run_expect(struct fx *f, const char *as_of, int expect)
+static int
+run_expect(struct fx *f, const char *as_of, int expect)
 {
 	struct run_result r;
 	char body[128];
@@ -152,14 +159,15 @@ static int run_expect(struct fx *f, const char *as_of, int expect)
 	return code;
 }
 
-static int run_at(struct fx *f, const char *as_of)
+static int
+run_at(struct fx *f, const char *as_of)
 {
 	return run_expect(f, as_of, 0);
 }
 
 /* Run a command that must succeed with --json; its parsed output. */
-static json_t *aksnap_json(
-    struct fx *f, const char *cmd, const char *arg1, const char *arg2)
+static json_t *
+aksnap_json(struct fx *f, const char *cmd, const char *arg1, const char *arg2)
 {
 	struct run_result r;
 	json_error_t e;
@@ -178,7 +186,8 @@ static json_t *aksnap_json(
 	return doc;
 }
 
-static json_t *find_by(json_t *arr, const char *key, const char *value)
+static json_t *
+find_by(json_t *arr, const char *key, const char *value)
 {
 	size_t i;
 	json_t *o;
@@ -193,13 +202,15 @@ static json_t *find_by(json_t *arr, const char *key, const char *value)
 	return NULL;
 }
 
-static const char *str(json_t *o, const char *key)
+static const char *
+str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
 /* `list --json`: is this snapshot pinned? */
-static int listed_pinned(struct fx *f, const char *name)
+static int
+listed_pinned(struct fx *f, const char *name)
 {
 	json_t *doc = aksnap_json(f, "list", NULL, NULL);
 	json_t *s =
@@ -213,7 +224,8 @@ static int listed_pinned(struct fx *f, const char *name)
 }
 
 /* How many decisions of ${action} `explain --json` shows for ${name}. */
-static int explained(struct fx *f, const char *name, const char *action,
+static int
+explained(struct fx *f, const char *name, const char *action,
     const char *reasons_part)
 {
 	json_t *doc = aksnap_json(f, "explain", name, NULL);
@@ -235,7 +247,8 @@ static int explained(struct fx *f, const char *name, const char *action,
 	return n;
 }
 
-static long long sql_count(struct fx *f, const char *query)
+static long long
+sql_count(struct fx *f, const char *query)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -253,7 +266,8 @@ static long long sql_count(struct fx *f, const char *query)
 	return n;
 }
 
-static void promote(struct fx *f, const char *name)
+static void
+promote(struct fx *f, const char *name)
 {
 	struct run_result r;
 
@@ -267,7 +281,8 @@ static void promote(struct fx *f, const char *name)
 
 /* ---- pin / unpin ---- */
 
-static void test_pin_unpin_round_trip_in_list_and_explain(void **state)
+static void
+test_pin_unpin_round_trip_in_list_and_explain(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -307,7 +322,8 @@ static void test_pin_unpin_round_trip_in_list_and_explain(void **state)
 	    1);
 }
 
-static void test_pin_refuses_unknown_snapshot_and_bad_usage(void **state)
+static void
+test_pin_refuses_unknown_snapshot_and_bad_usage(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -329,7 +345,8 @@ static void test_pin_refuses_unknown_snapshot_and_bad_usage(void **state)
 	    0);
 }
 
-static void test_pin_is_temporary_failure_while_run_lock_held(void **state)
+static void
+test_pin_is_temporary_failure_while_run_lock_held(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -355,7 +372,8 @@ static void test_pin_is_temporary_failure_while_run_lock_held(void **state)
 
 /* ---- explain ---- */
 
-static void test_explain_shows_create_and_skip_with_reasons(void **state)
+static void
+test_explain_shows_create_and_skip_with_reasons(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -411,7 +429,8 @@ static void test_explain_shows_create_and_skip_with_reasons(void **state)
 
 /* ---- baseline ---- */
 
-static void test_baseline_in_every_format(void **state)
+static void
+test_baseline_in_every_format(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -483,7 +502,8 @@ static void test_baseline_in_every_format(void **state)
 
 /* ---- drift ---- */
 
-static const char *verdict(json_t *doc, const char *pool)
+static const char *
+verdict(json_t *doc, const char *pool)
 {
 	json_t *p = find_by(json_object_get(doc, "pools"), "pool", pool);
 
@@ -491,7 +511,8 @@ static const char *verdict(json_t *doc, const char *pool)
 	return str(p, "verdict");
 }
 
-static void test_drift_verdicts_follow_releases(void **state)
+static void
+test_drift_verdicts_follow_releases(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *rel, *p;
@@ -547,8 +568,8 @@ static void test_drift_verdicts_follow_releases(void **state)
 	json_decref(doc);
 }
 
-static void test_drift_refresh_gets_each_cluster_once_and_sees_missing(
-    void **state)
+static void
+test_drift_refresh_gets_each_cluster_once_and_sees_missing(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -610,13 +631,15 @@ static void test_drift_refresh_gets_each_cluster_once_and_sees_missing(
 
 /* ---- check ---- */
 
-static int check_at(struct fx *f, const char *as_of, struct run_result *r)
+static int
+check_at(struct fx *f, const char *as_of, struct run_result *r)
 {
 	aksnap(f, r, "check", "--as-of", as_of, NULL);
 	return r->exit_code;
 }
 
-static void test_check_unknown_without_store_run_or_config(void **state)
+static void
+test_check_unknown_without_store_run_or_config(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -643,7 +666,8 @@ static void test_check_unknown_without_store_run_or_config(void **state)
 	run_result_free(&r);
 }
 
-static void test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
+static void
+test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -690,7 +714,8 @@ static void test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
 	run_result_free(&r);
 }
 
-static void test_check_critical_when_last_run_failed(void **state)
+static void
+test_check_critical_when_last_run_failed(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -711,7 +736,8 @@ static void test_check_critical_when_last_run_failed(void **state)
 	run_result_free(&r);
 }
 
-static void test_check_warns_on_old_baseline_only_while_fresh(void **state)
+static void
+test_check_warns_on_old_baseline_only_while_fresh(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -743,7 +769,8 @@ static void test_check_warns_on_old_baseline_only_while_fresh(void **state)
 	run_result_free(&r);
 }
 
-static void test_check_warns_on_old_baseline_image(void **state)
+static void
+test_check_warns_on_old_baseline_image(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -760,7 +787,8 @@ static void test_check_warns_on_old_baseline_image(void **state)
 	run_result_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(

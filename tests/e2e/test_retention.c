@@ -65,8 +65,8 @@ struct fx {
 static int
 setup(void **state)
 {
-	static const char *const args[] = {"--fleet", FLEET, "--retry-after",
-	    "0", NULL};
+	static const char *const args[] = {
+	    "--fleet", FLEET, "--retry-after", "0", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
@@ -122,8 +122,7 @@ freeze_clock(struct fx *f, const char *as_of)
 {
 	char body[96];
 
-	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}",
-	    as_of);
+	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", as_of);
 	json_decref(emu_post(f->emu, "/_armemu/clock", body));
 }
 
@@ -154,11 +153,13 @@ azure_names(struct fx *f, const char *pool, int *foreign_seen)
 	size_t i;
 
 	assert_non_null(st);
-	json_array_foreach(json_object_get(st, "snapshots"), i, s) {
+	json_array_foreach(json_object_get(st, "snapshots"), i, s)
+	{
 		json_t *tags = json_object_get(s, "tags");
-		const char *p = json_string_value(json_object_get(tags,
-		    "aksnap-pool"));
-		const char *name = json_string_value(json_object_get(s, "name"));
+		const char *p =
+		    json_string_value(json_object_get(tags, "aksnap-pool"));
+		const char *name =
+		    json_string_value(json_object_get(s, "name"));
 
 		if (strcmp(name, "golden-2026q3") == 0 && foreign_seen)
 			*foreign_seen = 1;
@@ -189,9 +190,8 @@ has_name(json_t *arr, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
+	json_array_foreach(
+	    arr, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
 	return 0;
 }
 
@@ -202,13 +202,17 @@ store_channel(json_t *list, time_t *created)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(json_object_get(list, "snapshots"), i, s) {
-		const char *c = json_string_value(json_object_get(s, "channel"));
+	json_array_foreach(json_object_get(list, "snapshots"), i, s)
+	{
+		const char *c =
+		    json_string_value(json_object_get(s, "channel"));
 
 		if (c != NULL && strcmp(c, "stable") == 0) {
-			util_parse_time(json_string_value(
-			    json_object_get(s, "created_at")), created);
-			return json_string_value(json_object_get(s, "snapshot"));
+			util_parse_time(
+			    json_string_value(json_object_get(s, "created_at")),
+			    created);
+			return json_string_value(
+			    json_object_get(s, "snapshot"));
 		}
 	}
 	return NULL;
@@ -227,20 +231,19 @@ promoted_names(struct fx *f, const char *pool, char names[][64], size_t max)
 	size_t n = 0;
 
 	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
-			     "SELECT s.name FROM snapshots s JOIN pools p ON "
-			     "p.id = s.pool_id WHERE p.key = ?1 AND "
-			     "s.promoted_at IS NOT NULL ORDER BY s.promoted_at "
-			     "DESC, s.id DESC",
-			     -1, &st, NULL),
+	                     "SELECT s.name FROM snapshots s JOIN pools p ON "
+	                     "p.id = s.pool_id WHERE p.key = ?1 AND "
+	                     "s.promoted_at IS NOT NULL ORDER BY s.promoted_at "
+	                     "DESC, s.id DESC",
+	                     -1, &st, NULL),
 	    SQLITE_OK);
 	sqlite3_bind_text(st, 1, pool, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW && n < max)
-		util_strlcpy(names[n++], (const char *)sqlite3_column_text(st,
-					     0),
-		    64);
+		util_strlcpy(
+		    names[n++], (const char *)sqlite3_column_text(st, 0), 64);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
@@ -261,7 +264,8 @@ check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
 	char err[256];
 
 	/* Azure holds exactly the store's active snapshots. */
-	json_array_foreach(json_object_get(list, "snapshots"), i, s) {
+	json_array_foreach(json_object_get(list, "snapshots"), i, s)
+	{
 		const char *state =
 		    json_string_value(json_object_get(s, "state"));
 		const char *name =
@@ -270,17 +274,17 @@ check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
 		if (strcmp(state, "active") != 0) {
 			if (has_name(az, name))
 				fail_msg("%s is %s in the store but still in "
-					 "Azure",
+				         "Azure",
 				    name, state);
 			continue;
 		}
 		if (!has_name(az, name))
-			fail_msg("%s is active in the store, gone from Azure",
-			    name);
+			fail_msg(
+			    "%s is active in the store, gone from Azure", name);
 		assert_true(n < 256);
 		items[n].id = (long long)n + 1;
-		util_parse_time(json_string_value(json_object_get(s,
-				    "created_at")),
+		util_parse_time(
+		    json_string_value(json_object_get(s, "created_at")),
 		    &items[n].created_at);
 		items[n].pinned = 0;
 		items[n].promoted = 0;
@@ -301,8 +305,8 @@ check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
 		nh++;
 	}
 	retention_mark_promoted(holders, nh, pol.keep_promoted, items, n);
-	assert_int_equal(retention_plan(items, n, &pol, "UTC", as_of, out, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    retention_plan(items, n, &pol, "UTC", as_of, out, err, sizeof(err)),
 	    0);
 	for (i = 0; i < n; i++)
 		if (!out[i].keep)
@@ -336,8 +340,8 @@ test_retention_120_days_keeps_exactly_the_policy(void **state)
 		if (d < 7) {
 			/* Nothing has soaked 7 days yet. */
 			if (holder != NULL)
-				fail_msg("day %d: promoted %s too early", d,
-				    holder);
+				fail_msg(
+				    "day %d: promoted %s too early", d, holder);
 		} else {
 			assert_non_null(holder);
 			assert_true(created <= t - 7 * DAY);
@@ -356,7 +360,8 @@ test_retention_120_days_keeps_exactly_the_policy(void **state)
 
 		list = store_list(f, "staging-system");
 		holder = store_channel(list, &created);
-		json_array_foreach(json_object_get(st, "snapshots"), i, s) {
+		json_array_foreach(json_object_get(st, "snapshots"), i, s)
+		{
 			json_t *tags = json_object_get(s, "tags");
 			const char *c = json_string_value(
 			    json_object_get(tags, "aksnap-channel"));
@@ -380,9 +385,7 @@ test_retention_120_days_keeps_exactly_the_policy(void **state)
 	az = azure_names(f, "prod-batch", &foreign);
 	assert_true(foreign);
 	json_decref(az);
-	assert_int_equal(emu_counter(f->emu,
-			     "DELETE snapshots.delete 204"),
-	    0);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 204"), 0);
 }
 
 static void
@@ -458,9 +461,11 @@ test_retention_failed_delete_is_retried_next_run(void **state)
 	}
 	/* Day 12 would prune; every DELETE answers 500 until retries run
 	 * out. */
-	assert_true(emu_fault(f->emu, "{\"method\":\"DELETE\",\"path\":"
-	    "\"*/snapshots/*\",\"action\":\"status\",\"status\":500,"
-	    "\"retry_after\":0,\"count\":-1}") >= 0);
+	assert_true(
+	    emu_fault(f->emu,
+	        "{\"method\":\"DELETE\",\"path\":"
+	        "\"*/snapshots/*\",\"action\":\"status\",\"status\":500,"
+	        "\"retry_after\":0,\"count\":-1}") >= 0);
 	t += 20 * DAY;
 	util_format_time(t, as_of, sizeof(as_of));
 	freeze_clock(f, as_of);
@@ -469,10 +474,9 @@ test_retention_failed_delete_is_retried_next_run(void **state)
 	assert_non_null(strstr(r.err, "DELETE"));
 	run_result_free(&r);
 	list = store_list(f, "staging-system");
-	json_array_foreach(json_object_get(list, "snapshots"), i, s)
-		if (strcmp(json_string_value(json_object_get(s, "state")),
-		    "deleting") == 0)
-			deleting++;
+	json_array_foreach(json_object_get(list, "snapshots"), i,
+	    s) if (strcmp(json_string_value(json_object_get(s, "state")),
+	               "deleting") == 0) deleting++;
 	json_decref(list);
 	assert_true(deleting > 0);
 
@@ -481,8 +485,8 @@ test_retention_failed_delete_is_retried_next_run(void **state)
 	assert_int_equal(run_at(f, t + 3600), 0);
 	list = store_list(f, "staging-system");
 	json_array_foreach(json_object_get(list, "snapshots"), i, s)
-		assert_string_not_equal(
-		    json_string_value(json_object_get(s, "state")), "deleting");
+	    assert_string_not_equal(
+	        json_string_value(json_object_get(s, "state")), "deleting");
 	json_decref(list);
 	check_pool_consistent(f, "staging-system", t + 3600);
 }
@@ -541,8 +545,8 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 		assert_int_equal(run_at(f, t), 0);
 	}
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "promote", "aksnap-aks-staging-system-20260106T0200Z",
-	    NULL);
+	aksnap(
+	    f, &r, "promote", "aksnap-aks-staging-system-20260106T0200Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	list = store_list(f, "staging-system");
@@ -555,8 +559,8 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 	/* A second hand promotion replaces it: two PATCHes (tag on, tag
 	 * off). */
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "promote", "aksnap-aks-staging-system-20260107T0200Z",
-	    NULL);
+	aksnap(
+	    f, &r, "promote", "aksnap-aks-staging-system-20260107T0200Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 2);
@@ -572,18 +576,18 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		test_retention_120_days_keeps_exactly_the_policy, setup,
-		teardown),
+	        test_retention_120_days_keeps_exactly_the_policy, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_retention_tightened_policy_deletes_at_most_max_per_run,
-		setup, teardown),
+	        test_retention_tightened_policy_deletes_at_most_max_per_run,
+	        setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_retention_failed_delete_is_retried_next_run, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_prune_dry_run_changes_nothing,
-		setup, teardown),
+	        test_retention_failed_delete_is_retried_next_run, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_promote_by_hand_moves_the_channel_tag, setup, teardown),
+	        test_prune_dry_run_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_promote_by_hand_moves_the_channel_tag, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("retention", tests, NULL, NULL);

@@ -52,8 +52,8 @@ struct fx {
 static int
 setup_with(void **state, const char *extra_ini)
 {
-	static const char *const args[] = {"--fleet", FLEET, "--retry-after",
-	    "0", NULL};
+	static const char *const args[] = {
+	    "--fleet", FLEET, "--retry-after", "0", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
@@ -142,16 +142,16 @@ emu_snapshots(struct fx *f)
 	assert_non_null(st);
 	all = json_object_get(st, "snapshots");
 	assert_non_null(all);
-	json_array_foreach(all, i, s) {
-		const char *m = json_string_value(
-		    json_object_get(json_object_get(s, "tags"),
-			"aksnap-managed"));
+	json_array_foreach(all, i, s)
+	{
+		const char *m = json_string_value(json_object_get(
+		    json_object_get(s, "tags"), "aksnap-managed"));
 
 		if (m != NULL && strcmp(m, "true") == 0)
 			json_array_append(mine, s);
 		else
-			assert_string_equal(json_string_value(json_object_get(
-						s, "name")),
+			assert_string_equal(
+			    json_string_value(json_object_get(s, "name")),
 			    "golden-2026q3");
 	}
 	json_decref(st);
@@ -164,7 +164,8 @@ find_snapshot(json_t *snaps, const char *name)
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(snaps, i, s) {
+	json_array_foreach(snaps, i, s)
+	{
 		const char *n = json_string_value(json_object_get(s, "name"));
 
 		if (n != NULL && strcmp(n, name) == 0)
@@ -191,7 +192,8 @@ arm_requests(struct fx *f)
 
 	assert_non_null(log);
 	arr = json_is_array(log) ? log : json_object_get(log, "requests");
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		const char *route =
 		    json_string_value(json_object_get(e, "route"));
 
@@ -225,10 +227,9 @@ count_state(json_t *list, const char *state)
 	json_t *s;
 	size_t i, n = 0;
 
-	json_array_foreach(json_object_get(list, "snapshots"), i, s)
-		if (strcmp(json_string_value(json_object_get(s, "state")),
-		    state) == 0)
-			n++;
+	json_array_foreach(json_object_get(list, "snapshots"), i,
+	    s) if (strcmp(json_string_value(json_object_get(s, "state")),
+	               state) == 0) n++;
 	return n;
 }
 
@@ -262,8 +263,8 @@ test_run_first_snapshots_every_due_pool(void **state)
 	    json_string_value(json_object_get(props, "kubernetesVersion")),
 	    "1.29.9");
 	assert_true(json_is_true(json_object_get(props, "enableFIPS")));
-	assert_string_equal(json_string_value(json_object_get(s, "location")),
-	    "northeurope");
+	assert_string_equal(
+	    json_string_value(json_object_get(s, "location")), "northeurope");
 	json_decref(snaps);
 
 	/* The store agrees: five active snapshots with their versions. */
@@ -272,8 +273,8 @@ test_run_first_snapshots_every_due_pool(void **state)
 
 		assert_int_equal(count_state(l, "active"), 1);
 		e = json_array_get(json_object_get(l, "snapshots"), 0);
-		assert_string_equal(json_string_value(json_object_get(e,
-					"node_image_version")),
+		assert_string_equal(
+		    json_string_value(json_object_get(e, "node_image_version")),
 		    "AKSUbuntu-2204gen2containerd-202610.14.0");
 		json_decref(l);
 		l = list_json(f, NULL);
@@ -345,8 +346,8 @@ test_run_skips_unchanged_and_snapshots_released_pool(void **state)
 		obs = json_object_get(doc, "observations");
 		assert_int_equal(json_array_size(obs), 2);
 		assert_string_equal(
-		    json_string_value(json_object_get(json_array_get(obs, 1),
-			"node_image_version")),
+		    json_string_value(json_object_get(
+		        json_array_get(obs, 1), "node_image_version")),
 		    "AKSUbuntu-2204gen2containerd-202611.11.0");
 		json_decref(doc);
 	}
@@ -415,8 +416,8 @@ wait_in_flight(struct fx *f, long n)
 {
 	for (int i = 0; i < 400; i++) {
 		json_t *st = emu_get(f->emu, "/_armemu/stats");
-		long now = (long)json_integer_value(json_object_get(st,
-		    "in_flight"));
+		long now =
+		    (long)json_integer_value(json_object_get(st, "in_flight"));
 
 		json_decref(st);
 		if ((n > 0 && now >= n) || (n == 0 && now == 0))
@@ -436,9 +437,11 @@ test_run_resumes_snapshot_left_creating_after_kill(void **state)
 
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	/* The PUT is held 1.5 s by the emulator: kill aksnap in between. */
-	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
-	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
-	    "\"count\":1}") >= 0);
+	assert_true(
+	    emu_fault(f->emu,
+	        "{\"method\":\"PUT\",\"path\":"
+	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
+	        "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
 	pid = spawn_run(f, "2026-03-10T03:00:00Z");
 	/* Once the cluster GET is answered, the held PUT is the one
@@ -484,9 +487,11 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 
 	/* Leave a row "creating": killed while its PUT was in flight. */
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
-	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
-	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":3000,"
-	    "\"count\":1}") >= 0);
+	assert_true(
+	    emu_fault(f->emu,
+	        "{\"method\":\"PUT\",\"path\":"
+	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":3000,"
+	        "\"count\":1}") >= 0);
 	pid = spawn_run(f, "2026-03-10T03:00:00Z");
 	wait_counter(f, "GET managedClusters.get", 1);
 	wait_in_flight(f, 1);
@@ -496,9 +501,11 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 
 	/* Crash again, this time while reconcile's GET is in flight. */
 	emu_clear_faults(f->emu);
-	assert_true(emu_fault(f->emu, "{\"method\":\"GET\",\"path\":"
-	    "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
-	    "\"count\":1}") >= 0);
+	assert_true(
+	    emu_fault(f->emu,
+	        "{\"method\":\"GET\",\"path\":"
+	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
+	        "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
 	pid = spawn_run(f, "2026-03-10T03:10:00Z");
 	wait_in_flight(f, 1); /* reconcile's GET, held */
@@ -540,13 +547,16 @@ test_run_isolates_failing_pools(void **state)
 	json_decref(emu_post(f->emu, "/_armemu/pools/busy",
 	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-prod\","
 	    "\"pool\":\"system\",\"busy\":true}"));
-	assert_true(emu_fault(f->emu, "{\"method\":\"PUT\",\"path\":"
-	    "\"*/snapshots/aksnap-aks-edge-*\",\"action\":\"status\","
-	    "\"status\":500,\"retry_after\":0,\"count\":-1}") >= 0);
+	assert_true(
+	    emu_fault(f->emu,
+	        "{\"method\":\"PUT\",\"path\":"
+	        "\"*/snapshots/aksnap-aks-edge-*\",\"action\":\"status\","
+	        "\"status\":500,\"retry_after\":0,\"count\":-1}") >= 0);
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	emu_reset_counters(f->emu);
 	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
-	if (r.exit_code != 1 || strstr(r.err, "aksnap: staging-system: ") == NULL)
+	if (r.exit_code != 1 ||
+	    strstr(r.err, "aksnap: staging-system: ") == NULL)
 		fprintf(stderr, "stderr was:\n%s\n", r.err);
 	assert_int_equal(r.exit_code, 1);
 	/* Each failure names the pool, the ARM code and the request id. */
@@ -618,8 +628,8 @@ test_run_waits_for_locked_store_then_fails_clearly(void **state)
 	run_result_free(&r);
 	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
-	    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	assert_int_not_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.err, "locked"));
@@ -715,7 +725,7 @@ test_run_writes_prometheus_textfile_atomically(void **state)
 	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
 	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "# TYPE ", 7) == 0) {
 			types++;
 			continue;
@@ -725,7 +735,8 @@ test_run_writes_prometheus_textfile_atomically(void **state)
 		if (!valid_sample(line))
 			fail_msg("not a sample: %s", line);
 		/* The run's time is the --as-of of the last run. */
-		if (strncmp(line, "aksnap_last_run_timestamp_seconds ", 34) == 0)
+		if (strncmp(line, "aksnap_last_run_timestamp_seconds ", 34) ==
+		    0)
 			assert_string_equal(line + 34, "1773198000");
 		samples++;
 	}
@@ -735,8 +746,8 @@ test_run_writes_prometheus_textfile_atomically(void **state)
 	/* No temporary file left beside it. */
 	{
 		struct run_result r;
-		const char *ls[] = {"sh", "-c", "ls \"$0\" | grep -c prom", f->dir,
-		    NULL};
+		const char *ls[] = {
+		    "sh", "-c", "ls \"$0\" | grep -c prom", f->dir, NULL};
 
 		harness_run(&r, ls, NULL);
 		assert_int_equal(atoi(r.out), 1);
@@ -786,8 +797,8 @@ test_run_vv_trace_and_store_hold_no_secret(void **state)
 	/* Nor is it anywhere in the store (or its WAL). */
 	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
 	db = slurp(path, &len);
-	assert_null(memmem(db, len, HARNESS_CLIENT_SECRET,
-	    strlen(HARNESS_CLIENT_SECRET)));
+	assert_null(memmem(
+	    db, len, HARNESS_CLIENT_SECRET, strlen(HARNESS_CLIENT_SECRET)));
 	free(db);
 	snprintf(path, sizeof(path), "%s/aksnap.db-wal", f->dir);
 	if (access(path, R_OK) == 0) {
@@ -803,34 +814,34 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		test_run_first_snapshots_every_due_pool, setup, teardown),
+	        test_run_first_snapshots_every_due_pool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
+	        test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_skips_unchanged_and_snapshots_released_pool, setup,
-		teardown),
+	        test_run_skips_unchanged_and_snapshots_released_pool, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_catch_up_takes_only_current_slot, setup, teardown),
+	        test_run_catch_up_takes_only_current_slot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_resumes_snapshot_left_creating_after_kill, setup,
-		teardown),
+	        test_run_resumes_snapshot_left_creating_after_kill, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_crash_during_reconcile_is_settled_next_time, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_run_isolates_failing_pools,
-		setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_run_exits_75_when_lock_held,
-		setup, teardown),
+	        test_run_crash_during_reconcile_is_settled_next_time, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_waits_for_locked_store_then_fails_clearly, setup,
-		teardown),
-	    cmocka_unit_test_setup_teardown(test_run_dst_slots_in_berlin,
-		setup_berlin, teardown),
+	        test_run_isolates_failing_pools, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_writes_prometheus_textfile_atomically, setup,
-		teardown),
+	        test_run_exits_75_when_lock_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_run_vv_trace_and_store_hold_no_secret, setup, teardown),
+	        test_run_waits_for_locked_store_then_fails_clearly, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_dst_slots_in_berlin, setup_berlin, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_writes_prometheus_textfile_atomically, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_vv_trace_and_store_hold_no_secret, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);

@@ -53,7 +53,8 @@ struct fx {
 	char *config;
 };
 
-static void aksnap(struct fx *f, struct run_result *r, ...)
+static void
+aksnap(struct fx *f, struct run_result *r, ...)
 {
 	const char *argv[32];
 	size_t n = 0;
@@ -71,20 +72,23 @@ static void aksnap(struct fx *f, struct run_result *r, ...)
 	assert_int_equal(harness_run_aksnap(r, argv), 0);
 }
 
-static void expect(struct run_result *r, int code)
+static void
+expect(struct run_result *r, int code)
 {
 	if (r->exit_code != code)
 		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
 		    r->exit_code, code, r->out, r->err);
 }
 
-static void expect_in(const char *hay, const char *needle)
+static void
+expect_in(const char *hay, const char *needle)
 {
 	if (strstr(hay, needle) == NULL)
 		fail_msg("expected '%s' in:\n%s", needle, hay);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
@@ -118,7 +122,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *f = *state;
 
@@ -131,7 +136,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const char *str(json_t *o, const char *key)
+static const char *
+str(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
@@ -139,7 +145,8 @@ static const char *str(json_t *o, const char *key)
 }
 
 /* `aksnap --json sync` (or with more words), parsed. */
-static json_t *sync_json(struct fx *f, int want, const char *extra)
+static json_t *
+sync_json(struct fx *f, int want, const char *extra)
 {
 	struct run_result r;
 	json_t *doc;
@@ -153,13 +160,15 @@ static json_t *sync_json(struct fx *f, int want, const char *extra)
 	return doc;
 }
 
-static long num(json_t *o, const char *key)
+static long
+num(json_t *o, const char *key)
 {
 	return (long)json_integer_value(json_object_get(o, key));
 }
 
 /* The store's snapshots, through `aksnap --json list`. */
-static json_t *store_list(struct fx *f)
+static json_t *
+store_list(struct fx *f)
 {
 	struct run_result r;
 	json_t *doc, *arr;
@@ -176,7 +185,8 @@ static json_t *store_list(struct fx *f)
 	return arr;
 }
 
-static json_t *find_named(json_t *arr, const char *key, const char *name)
+static json_t *
+find_named(json_t *arr, const char *key, const char *name)
 {
 	size_t i;
 	json_t *s;
@@ -189,7 +199,8 @@ static json_t *find_named(json_t *arr, const char *key, const char *name)
 	return NULL;
 }
 
-static long sql_count(struct fx *f, const char *sql)
+static long
+sql_count(struct fx *f, const char *sql)
 {
 	char path[600];
 	sqlite3 *db = NULL;
@@ -206,7 +217,8 @@ static long sql_count(struct fx *f, const char *sql)
 	return n;
 }
 
-static void sql_exec(struct fx *f, const char *sql)
+static void
+sql_exec(struct fx *f, const char *sql)
 {
 	char path[600];
 	sqlite3 *db = NULL;
@@ -220,7 +232,8 @@ static void sql_exec(struct fx *f, const char *sql)
 }
 
 /* Delete snapshot ${name} of ${rg} through ARM, behind aksnap's back. */
-static void delete_out_of_band(struct fx *f, const char *rg, const char *name)
+static void
+delete_out_of_band(struct fx *f, const char *rg, const char *name)
 {
 	struct config *cfg = NULL;
 	struct http_client *http;
@@ -247,7 +260,8 @@ static void delete_out_of_band(struct fx *f, const char *rg, const char *name)
 	config_free(cfg);
 }
 
-static void lose_store(struct fx *f)
+static void
+lose_store(struct fx *f)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm"};
 	char path[600];
@@ -261,7 +275,8 @@ static void lose_store(struct fx *f)
 
 /* ---- tests ---- */
 
-static void test_sync_changes_nothing_when_store_matches_azure(void **state)
+static void
+test_sync_changes_nothing_when_store_matches_azure(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc = sync_json(f, 0, NULL);
@@ -277,7 +292,8 @@ static void test_sync_changes_nothing_when_store_matches_azure(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET snapshots.get"), 0);
 }
 
-static void test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
+static void
+test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -347,7 +363,8 @@ static void test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 	json_decref(doc);
 }
 
-static void test_sync_marks_missing_what_azure_lost(void **state)
+static void
+test_sync_marks_missing_what_azure_lost(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *item, *list;
@@ -382,7 +399,8 @@ static void test_sync_marks_missing_what_azure_lost(void **state)
 	json_decref(doc);
 }
 
-static void test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
+static void
+test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *item, *list;
@@ -405,7 +423,8 @@ static void test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
 	json_decref(list);
 }
 
-static void test_sync_failed_listing_marks_nothing_missing(void **state)
+static void
+test_sync_failed_listing_marks_nothing_missing(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -429,7 +448,8 @@ static void test_sync_failed_listing_marks_nothing_missing(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET snapshots.get"), 0);
 }
 
-static void test_sync_ignores_snapshots_of_unconfigured_pools(void **state)
+static void
+test_sync_ignores_snapshots_of_unconfigured_pools(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *item, *list;
@@ -466,7 +486,8 @@ static void test_sync_ignores_snapshots_of_unconfigured_pools(void **state)
 	json_decref(list);
 }
 
-static void test_sync_revives_snapshot_azure_lists_again(void **state)
+static void
+test_sync_revives_snapshot_azure_lists_again(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *list;
@@ -482,7 +503,8 @@ static void test_sync_revives_snapshot_azure_lists_again(void **state)
 	json_decref(list);
 }
 
-static void test_sync_dry_run_records_nothing(void **state)
+static void
+test_sync_dry_run_records_nothing(void **state)
 {
 	struct fx *f = *state;
 	struct run_result r;
@@ -505,7 +527,8 @@ static void test_sync_dry_run_records_nothing(void **state)
 	    0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(

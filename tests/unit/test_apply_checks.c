@@ -17,7 +17,8 @@
 #include "job/apply_checks.h"
 #include "job/util.h"
 
-static time_t T(const char *s)
+static time_t
+T(const char *s)
 {
 	time_t t = 0;
 
@@ -26,7 +27,8 @@ static time_t T(const char *s)
 	return t;
 }
 
-static void assert_family(const char *size, const char *want)
+static void
+assert_family(const char *size, const char *want)
 {
 	char fam[64];
 
@@ -36,7 +38,8 @@ static void assert_family(const char *size, const char *want)
 		fail_msg("%s: family %s, want %s", size, fam, want);
 }
 
-static void test_apply_vm_family_ignores_vcpu_count_only(void **state)
+static void
+test_apply_vm_family_ignores_vcpu_count_only(void **state)
 {
 	char fam[64];
 
@@ -58,7 +61,8 @@ static void test_apply_vm_family_ignores_vcpu_count_only(void **state)
 	assert_int_equal(apply_vm_family("Standard_D4s_v5", fam, 4), -1);
 }
 
-static void test_apply_kube_cmp_is_numeric(void **state)
+static void
+test_apply_kube_cmp_is_numeric(void **state)
 {
 	int c;
 
@@ -79,7 +83,8 @@ static void test_apply_kube_cmp_is_numeric(void **state)
 	assert_int_equal(apply_kube_cmp("1.2.3.4", "1.2.3", &c), -1);
 }
 
-static void test_apply_image_date_reads_every_known_shape(void **state)
+static void
+test_apply_image_date_reads_every_known_shape(void **state)
 {
 	time_t d;
 	long rev;
@@ -115,7 +120,8 @@ static void test_apply_image_date_reads_every_known_shape(void **state)
 	assert_int_equal(apply_image_date("X-202802.29.0", &d, &rev), 0);
 }
 
-static void test_apply_pool_name_follows_arm_pattern(void **state)
+static void
+test_apply_pool_name_follows_arm_pattern(void **state)
 {
 	(void)state;
 	assert_true(apply_pool_name_ok("a"));
@@ -129,7 +135,8 @@ static void test_apply_pool_name_follows_arm_pattern(void **state)
 }
 
 /* staging's baseline applied to an older production pool. */
-static struct apply_check_input base_input(void)
+static struct apply_check_input
+base_input(void)
 {
 	struct apply_check_input in;
 
@@ -149,7 +156,8 @@ static struct apply_check_input base_input(void)
 	return in;
 }
 
-static int nrefused(const struct apply_verdict *v)
+static int
+nrefused(const struct apply_verdict *v)
 {
 	int n = 0;
 
@@ -158,7 +166,8 @@ static int nrefused(const struct apply_verdict *v)
 	return n;
 }
 
-static void test_apply_accepts_newer_snapshot_of_same_family(void **state)
+static void
+test_apply_accepts_newer_snapshot_of_same_family(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -174,7 +183,8 @@ static void test_apply_accepts_newer_snapshot_of_same_family(void **state)
 	    strstr(v.checks[APPLY_CHECK_NEWER].reason, "1.29.9 -> 1.30.5"));
 }
 
-static void test_apply_refuses_different_vm_family(void **state)
+static void
+test_apply_refuses_different_vm_family(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -196,7 +206,8 @@ static void test_apply_refuses_different_vm_family(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_FAMILY].outcome, APPLY_REFUSE);
 }
 
-static void test_apply_refuses_other_os_type(void **state)
+static void
+test_apply_refuses_other_os_type(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -208,7 +219,8 @@ static void test_apply_refuses_other_os_type(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_OS].outcome, APPLY_REFUSE);
 }
 
-static void test_apply_refuses_fips_mismatch(void **state)
+static void
+test_apply_refuses_fips_mismatch(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -224,7 +236,8 @@ static void test_apply_refuses_fips_mismatch(void **state)
 	assert_false(v.refused);
 }
 
-static void test_apply_refuses_snapshot_not_newer(void **state)
+static void
+test_apply_refuses_snapshot_not_newer(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -281,7 +294,8 @@ static void test_apply_refuses_snapshot_not_newer(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_NEWER].outcome, APPLY_REFUSE);
 }
 
-static void test_apply_same_kubernetes_takes_node_image_path(void **state)
+static void
+test_apply_same_kubernetes_takes_node_image_path(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -293,7 +307,8 @@ static void test_apply_same_kubernetes_takes_node_image_path(void **state)
 	assert_true(v.node_image_only);
 }
 
-static void test_apply_refuses_image_outside_90_day_window(void **state)
+static void
+test_apply_refuses_image_outside_90_day_window(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -318,7 +333,8 @@ static void test_apply_refuses_image_outside_90_day_window(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_WINDOW].outcome, APPLY_REFUSE);
 }
 
-static void test_apply_refuses_snapshot_not_active(void **state)
+static void
+test_apply_refuses_snapshot_not_active(void **state)
 {
 	static const char *const bad[] = {
 	    "creating", "deleting", "deleted", "failed", "missing", ""};
@@ -339,7 +355,8 @@ static void test_apply_refuses_snapshot_not_active(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_STATE].outcome, APPLY_REFUSE);
 }
 
-static void test_apply_create_skips_pool_comparisons(void **state)
+static void
+test_apply_create_skips_pool_comparisons(void **state)
 {
 	struct apply_check_input in = base_input();
 	struct apply_verdict v;
@@ -368,7 +385,8 @@ static void test_apply_create_skips_pool_comparisons(void **state)
 	assert_string_equal(apply_outcome_name(APPLY_NOT_APPLICABLE), "n/a");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_apply_vm_family_ignores_vcpu_count_only),

@@ -42,7 +42,8 @@
 
 static char examples[1024];
 
-static int have_examples(void)
+static int
+have_examples(void)
 {
 	const char *base = getenv("AZURE_API_DIR");
 	struct stat st;
@@ -61,7 +62,8 @@ static int have_examples(void)
 		}                                                              \
 	} while (0)
 
-static json_t *load_example(const char *name)
+static json_t *
+load_example(const char *name)
 {
 	char path[1400];
 	json_error_t jerr;
@@ -75,7 +77,8 @@ static json_t *load_example(const char *name)
 }
 
 /* body_text(ex, code): responses.<code>.body as JSON text (caller frees). */
-static char *body_text(const json_t *ex, const char *code)
+static char *
+body_text(const json_t *ex, const char *code)
 {
 	json_t *body = json_object_get(
 	    json_object_get(json_object_get(ex, "responses"), code), "body");
@@ -84,7 +87,8 @@ static char *body_text(const json_t *ex, const char *code)
 	return json_dumps(body, JSON_COMPACT);
 }
 
-static json_t *request_params(const json_t *ex)
+static json_t *
+request_params(const json_t *ex)
 {
 	json_t *p =
 	    json_object_get(json_object_get(ex, "parameters"), "parameters");
@@ -93,7 +97,8 @@ static json_t *request_params(const json_t *ex)
 	return p;
 }
 
-static void assert_json_text_equal(const char *text, const json_t *want)
+static void
+assert_json_text_equal(const char *text, const json_t *want)
 {
 	json_t *got = json_loads(text, 0, NULL);
 
@@ -111,7 +116,8 @@ static void assert_json_text_equal(const char *text, const json_t *want)
 	json_decref(got);
 }
 
-static void check_example_snapshot(const struct arm_snapshot *s)
+static void
+check_example_snapshot(const struct arm_snapshot *s)
 {
 	assert_string_equal(s->id, SNAP1_ID);
 	assert_string_equal(s->name, "snapshot1");
@@ -130,8 +136,8 @@ static void check_example_snapshot(const struct arm_snapshot *s)
 
 /* ---- response bodies of the examples ---- */
 
-static void test_arm_snapshot_create_and_get_examples_parse_by_value(
-    void **state)
+static void
+test_arm_snapshot_create_and_get_examples_parse_by_value(void **state)
 {
 	const char *files[] = {"SnapshotsCreate.json", "SnapshotsGet.json"};
 	const char *codes[] = {"200", "201"};
@@ -164,7 +170,8 @@ static void test_arm_snapshot_create_and_get_examples_parse_by_value(
 	}
 }
 
-static void test_arm_snapshot_update_tags_example_parses_new_tags(void **state)
+static void
+test_arm_snapshot_update_tags_example_parses_new_tags(void **state)
 {
 	struct arm_snapshot s;
 	char err[256] = "";
@@ -185,8 +192,8 @@ static void test_arm_snapshot_update_tags_example_parses_new_tags(void **state)
 	json_decref(ex);
 }
 
-static void test_arm_snapshot_list_examples_parse_value_and_next_link(
-    void **state)
+static void
+test_arm_snapshot_list_examples_parse_value_and_next_link(void **state)
 {
 	const char *files[] = {
 	    "SnapshotsList.json", "SnapshotsListByResourceGroup.json"};
@@ -244,7 +251,8 @@ static void test_arm_snapshot_list_examples_parse_value_and_next_link(
 	}
 }
 
-static void test_arm_snapshot_list_without_value_is_an_error(void **state)
+static void
+test_arm_snapshot_list_without_value_is_an_error(void **state)
 {
 	struct arm_snapshot *arr = (struct arm_snapshot *)1;
 	char *next = (char *)1;
@@ -271,7 +279,8 @@ static void test_arm_snapshot_list_without_value_is_an_error(void **state)
 	assert_non_null(strstr(err, "value[0]"));
 }
 
-static void test_arm_cluster_get_example_fills_every_agent_pool(void **state)
+static void
+test_arm_cluster_get_example_fills_every_agent_pool(void **state)
 {
 	struct arm_cluster c;
 	char err[256] = "";
@@ -323,7 +332,8 @@ static void test_arm_cluster_get_example_fills_every_agent_pool(void **state)
 	arm_cluster_free(NULL);
 }
 
-static void test_arm_agent_pool_get_and_list_examples_parse(void **state)
+static void
+test_arm_agent_pool_get_and_list_examples_parse(void **state)
 {
 	struct arm_agent_pool p, *arr = NULL;
 	char err[256] = "", *next = NULL;
@@ -366,7 +376,8 @@ static void test_arm_agent_pool_get_and_list_examples_parse(void **state)
 	json_decref(ex);
 }
 
-static void test_arm_agent_pool_create_examples_parse(void **state)
+static void
+test_arm_agent_pool_create_examples_parse(void **state)
 {
 	struct arm_agent_pool p;
 	char err[256] = "";
@@ -402,8 +413,8 @@ static void test_arm_agent_pool_create_examples_parse(void **state)
 	json_decref(ex);
 }
 
-static void test_arm_upgrade_node_image_example_202_body_and_header(
-    void **state)
+static void
+test_arm_upgrade_node_image_example_202_body_and_header(void **state)
 {
 	struct arm_agent_pool p;
 	struct arm *prod, *local;
@@ -439,7 +450,8 @@ static void test_arm_upgrade_node_image_example_202_body_and_header(
 	json_decref(ex);
 }
 
-static void test_arm_operation_status_example_is_in_progress(void **state)
+static void
+test_arm_operation_status_example_is_in_progress(void **state)
 {
 	struct arm_error op;
 	char status[64], err[256] = "";
@@ -481,8 +493,8 @@ static void test_arm_operation_status_example_is_in_progress(void **state)
  * operationId; an operation we do not know fails the test, so a new
  * example is never silently ignored.
  */
-static int parse_by_operation(
-    const char *op, const char *body, char *err, size_t len)
+static int
+parse_by_operation(const char *op, const char *body, char *err, size_t len)
 {
 	union {
 		struct arm_snapshot s;
@@ -544,7 +556,8 @@ static int parse_by_operation(
 	return rc;
 }
 
-static int parse_dir(const char *dir)
+static int
+parse_dir(const char *dir)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -594,7 +607,8 @@ static int parse_dir(const char *dir)
 	return parsed;
 }
 
-static void test_arm_every_example_response_body_parses(void **state)
+static void
+test_arm_every_example_response_body_parses(void **state)
 {
 	(void)state;
 	NEED_EXAMPLES();
@@ -605,7 +619,8 @@ static void test_arm_every_example_response_body_parses(void **state)
 
 /* ---- request bodies against the examples' parameters ---- */
 
-static void test_arm_snapshot_put_body_matches_create_example(void **state)
+static void
+test_arm_snapshot_put_body_matches_create_example(void **state)
 {
 	struct arm_tag tags[2];
 	json_t *ex;
@@ -631,7 +646,8 @@ static void test_arm_snapshot_put_body_matches_create_example(void **state)
 	free(body);
 }
 
-static void test_arm_tags_body_matches_update_tags_example(void **state)
+static void
+test_arm_tags_body_matches_update_tags_example(void **state)
 {
 	struct arm_tag tags[2];
 	json_t *ex;
@@ -652,8 +668,8 @@ static void test_arm_tags_body_matches_update_tags_example(void **state)
 	json_decref(ex);
 }
 
-static void test_arm_agent_pool_create_body_matches_snapshot_example(
-    void **state)
+static void
+test_arm_agent_pool_create_body_matches_snapshot_example(void **state)
 {
 	struct arm_snapshot s;
 	json_t *ex, *want;
@@ -689,8 +705,8 @@ static void test_arm_agent_pool_create_body_matches_snapshot_example(
 	json_decref(ex);
 }
 
-static void test_arm_agent_pool_upgrade_body_keeps_writable_drops_read_only(
-    void **state)
+static void
+test_arm_agent_pool_upgrade_body_keeps_writable_drops_read_only(void **state)
 {
 	char err[256] = "";
 	json_t *ex, *got, *props;
@@ -747,8 +763,8 @@ static void test_arm_agent_pool_upgrade_body_keeps_writable_drops_read_only(
 
 /* ---- error bodies ---- */
 
-static void fake_response(
-    struct http_response *r, long status, const char *body)
+static void
+fake_response(struct http_response *r, long status, const char *body)
 {
 	http_response_init(r);
 	r->status = status;
@@ -759,7 +775,8 @@ static void fake_response(
 	strcpy(r->correlation_id, "corr-1");
 }
 
-static void test_arm_error_parses_arm_error_body_with_request_ids(void **state)
+static void
+test_arm_error_parses_arm_error_body_with_request_ids(void **state)
 {
 	struct http_response r;
 	struct arm_error e;
@@ -789,7 +806,8 @@ static void test_arm_error_parses_arm_error_body_with_request_ids(void **state)
 	http_response_free(&r);
 }
 
-static void test_arm_error_parses_top_level_and_aad_shapes(void **state)
+static void
+test_arm_error_parses_top_level_and_aad_shapes(void **state)
 {
 	struct http_response r;
 	struct arm_error e;
@@ -816,8 +834,8 @@ static void test_arm_error_parses_top_level_and_aad_shapes(void **state)
 	http_response_free(&r);
 }
 
-static void test_arm_error_from_non_json_bodies_names_the_first_bytes(
-    void **state)
+static void
+test_arm_error_from_non_json_bodies_names_the_first_bytes(void **state)
 {
 	struct http_response r;
 	struct arm_error e;
@@ -874,8 +892,8 @@ static void test_arm_error_from_non_json_bodies_names_the_first_bytes(
 	http_response_free(&r);
 }
 
-static void test_arm_error_without_response_reports_transport_error(
-    void **state)
+static void
+test_arm_error_without_response_reports_transport_error(void **state)
 {
 	struct http_response r;
 	struct arm_error e;
@@ -891,13 +909,15 @@ static void test_arm_error_without_response_reports_transport_error(
 
 static char logged[2048];
 
-static void capture(void *ctx, const char *line)
+static void
+capture(void *ctx, const char *line)
 {
 	(void)ctx;
 	util_strlcpy(logged, line, sizeof(logged));
 }
 
-static void test_arm_log_failure_is_one_line_with_ids(void **state)
+static void
+test_arm_log_failure_is_one_line_with_ids(void **state)
 {
 	struct arm_error e;
 
@@ -922,8 +942,8 @@ static void test_arm_log_failure_is_one_line_with_ids(void **state)
 
 /* ---- URLs ---- */
 
-static void test_arm_url_strips_trailing_slash_and_adds_api_version(
-    void **state)
+static void
+test_arm_url_strips_trailing_slash_and_adds_api_version(void **state)
 {
 	struct arm *a, *b;
 	char id[512], u1[1024], u2[1024];
@@ -955,7 +975,8 @@ static void test_arm_url_strips_trailing_slash_and_adds_api_version(
 	arm_free(NULL);
 }
 
-static void test_arm_next_link_on_another_host_is_refused(void **state)
+static void
+test_arm_next_link_on_another_host_is_refused(void **state)
 {
 	struct arm *a;
 	char err[512];
@@ -998,8 +1019,8 @@ static void test_arm_next_link_on_another_host_is_refused(void **state)
 
 /* ---- defensive parsing ---- */
 
-static void test_arm_id_that_does_not_fit_is_an_error_descriptive_field_is_cut(
-    void **state)
+static void
+test_arm_id_that_does_not_fit_is_an_error_descriptive_field_is_cut(void **state)
 {
 	struct arm_snapshot s;
 	struct arm_agent_pool p;
@@ -1027,8 +1048,8 @@ static void test_arm_id_that_does_not_fit_is_an_error_descriptive_field_is_cut(
 	assert_non_null(strstr(err, "orchestratorVersion"));
 }
 
-static void test_arm_tags_that_do_not_fit_mark_the_snapshot_incomplete(
-    void **state)
+static void
+test_arm_tags_that_do_not_fit_mark_the_snapshot_incomplete(void **state)
 {
 	struct arm_snapshot s;
 	char body[8192], err[256], longval[400];
@@ -1058,7 +1079,8 @@ static void test_arm_tags_that_do_not_fit_mark_the_snapshot_incomplete(
 	assert_int_equal(s.tags_incomplete, 1);
 }
 
-static void test_arm_parsers_survive_garbage(void **state)
+static void
+test_arm_parsers_survive_garbage(void **state)
 {
 	const char *bad[] = {"", "null", "[]", "\"x\"", "{", "<html>",
 	    "{\"value\":{}}", "{\"properties\":5}",
@@ -1110,7 +1132,8 @@ static void test_arm_parsers_survive_garbage(void **state)
 	assert_int_equal((long long)s.created_at, 0);
 }
 
-static void test_arm_list_page_with_too_many_items_is_refused(void **state)
+static void
+test_arm_list_page_with_too_many_items_is_refused(void **state)
 {
 	struct arm_snapshot *snaps = NULL;
 	char *body, *next = NULL, err[256];
@@ -1124,15 +1147,16 @@ static void test_arm_list_page_with_too_many_items_is_refused(void **state)
 		len += (size_t)sprintf(body + len, "%s{}", i ? "," : "");
 	sprintf(body + len, "]}");
 	/* A few KiB of "{}" must not become 3,000 structs of 13 KiB. */
-	assert_int_equal(arm_snapshot_list_parse(body, &snaps, &n, &next, err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    arm_snapshot_list_parse(body, &snaps, &n, &next, err, sizeof(err)),
 	    -1);
 	assert_null(snaps);
 	assert_non_null(strstr(err, "3000 items"));
 	free(body);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(

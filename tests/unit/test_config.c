@@ -39,7 +39,8 @@ static char errs[16384];
 	"cluster = aks\n"                                                      \
 	"nodepool = " np "\n"
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	const char *base = getenv("TMPDIR");
 
@@ -53,7 +54,8 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	char cmd[PATH_MAX + 16];
 
@@ -62,7 +64,8 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void write_file(const char *p, const char *text, mode_t mode)
+static void
+write_file(const char *p, const char *text, mode_t mode)
 {
 	FILE *f;
 
@@ -75,7 +78,8 @@ static void write_file(const char *p, const char *text, mode_t mode)
 }
 
 /* Write ${text} as the config file and load it. */
-static int load(const char *text, struct config **c)
+static int
+load(const char *text, struct config **c)
 {
 	*c = NULL;
 	errs[0] = '\0';
@@ -83,7 +87,8 @@ static int load(const char *text, struct config **c)
 	return config_load_errors(path, c, errs, sizeof(errs));
 }
 
-static int count_lines(const char *s)
+static int
+count_lines(const char *s)
 {
 	int n = 0;
 
@@ -94,7 +99,8 @@ static int count_lines(const char *s)
 }
 
 /* The errors hold "path:line: where" (where = "[section] key:"). */
-static void assert_error(int line, const char *where)
+static void
+assert_error(int line, const char *where)
 {
 	char want[PATH_MAX + 256];
 
@@ -104,7 +110,8 @@ static void assert_error(int line, const char *where)
 }
 
 /* Load ${text}, expect failure with exactly one error at line/where. */
-static void assert_one_error(const char *text, int line, const char *where)
+static void
+assert_one_error(const char *text, int line, const char *where)
 {
 	struct config *c = NULL;
 
@@ -115,7 +122,8 @@ static void assert_one_error(const char *text, int line, const char *where)
 		fail_msg("expected one error, got:\n%s", errs);
 }
 
-static void assert_loads(const char *text, struct config **c)
+static void
+assert_loads(const char *text, struct config **c)
 {
 	if (load(text, c) != 0)
 		fail_msg("unexpected errors:\n%s", errs);
@@ -165,7 +173,8 @@ static const char full[] = "; a full configuration\n"
                            "keep_last = 5\n"
                            "warn_image_age = 60d\n";
 
-static void test_config_loads_full_file_and_resolves_policies(void **state)
+static void
+test_config_loads_full_file_and_resolves_policies(void **state)
 {
 	struct config *c = NULL;
 	const struct pool_conf *web, *sys;
@@ -221,7 +230,8 @@ static void test_config_loads_full_file_and_resolves_policies(void **state)
 	config_free(c);
 }
 
-static void test_config_defaults_apply_without_policy_sections(void **state)
+static void
+test_config_defaults_apply_without_policy_sections(void **state)
 {
 	struct config *c = NULL;
 	const struct policy *pol;
@@ -262,8 +272,8 @@ static void test_config_defaults_apply_without_policy_sections(void **state)
 	config_free(c);
 }
 
-static void test_config_empty_value_means_default_and_comments_are_stripped(
-    void **state)
+static void
+test_config_empty_value_means_default_and_comments_are_stripped(void **state)
 {
 	struct config *c = NULL;
 
@@ -291,7 +301,8 @@ static void test_config_empty_value_means_default_and_comments_are_stripped(
 	config_free(c);
 }
 
-static void test_config_reads_values_longer_than_inih_buffer(void **state)
+static void
+test_config_reads_values_longer_than_inih_buffer(void **state)
 {
 	char text[2048];
 	char id[600];
@@ -312,7 +323,8 @@ static void test_config_reads_values_longer_than_inih_buffer(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_unknown_section(void **state)
+static void
+test_config_rejects_unknown_section(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
@@ -320,7 +332,8 @@ static void test_config_rejects_unknown_section(void **state)
 	    3, "[pools:web]: unknown section");
 }
 
-static void test_config_rejects_unknown_key(void **state)
+static void
+test_config_rejects_unknown_key(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0
@@ -333,7 +346,8 @@ static void test_config_rejects_unknown_key(void **state)
 	    "subscription: set before any [section]");
 }
 
-static void test_config_rejects_bad_duration(void **state)
+static void
+test_config_rejects_bad_duration(void **state)
 {
 	(void)state;
 	assert_one_error("[policy:p]\nkeep_within = 2 days\n", 2,
@@ -345,7 +359,8 @@ static void test_config_rejects_bad_duration(void **state)
 	    "6h, 2d or 1w, from 1s to 1h, got \"0s\"");
 }
 
-static void test_config_accepts_promote_after_never(void **state)
+static void
+test_config_accepts_promote_after_never(void **state)
 {
 	struct config *c = NULL;
 
@@ -356,7 +371,8 @@ static void test_config_accepts_promote_after_never(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_bad_number(void **state)
+static void
+test_config_rejects_bad_number(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0
@@ -368,7 +384,8 @@ static void test_config_rejects_bad_number(void **state)
 	    "[policy:p] keep_last: expected a whole number");
 }
 
-static void test_config_rejects_out_of_range_values(void **state)
+static void
+test_config_rejects_out_of_range_values(void **state)
 {
 	struct config *c = NULL;
 
@@ -388,7 +405,8 @@ static void test_config_rejects_out_of_range_values(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_bad_enums(void **state)
+static void
+test_config_rejects_bad_enums(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nauth = password\n", 2,
@@ -399,7 +417,8 @@ static void test_config_rejects_bad_enums(void **state)
 	    "[policy:p] snapshot_when: expected always or changed");
 }
 
-static void test_config_accepts_every_auth_name(void **state)
+static void
+test_config_accepts_every_auth_name(void **state)
 {
 	static const char *names[] = {"auto", "managed-identity",
 	    "client-secret", "client-certificate", "workload-identity",
@@ -416,7 +435,8 @@ static void test_config_accepts_every_auth_name(void **state)
 	}
 }
 
-static void test_config_rejects_names_arm_refuses(void **state)
+static void
+test_config_rejects_names_arm_refuses(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
@@ -447,7 +467,8 @@ static void test_config_rejects_names_arm_refuses(void **state)
 	    "[policy:a/b]\n", 1, "[policy:a/b]: expected a policy name");
 }
 
-static void test_config_accepts_names_arm_accepts(void **state)
+static void
+test_config_accepts_names_arm_accepts(void **state)
 {
 	struct config *c = NULL;
 
@@ -463,7 +484,8 @@ static void test_config_accepts_names_arm_accepts(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_bad_name_prefix(void **state)
+static void
+test_config_rejects_bad_name_prefix(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nname_prefix = -snap\n", 2,
@@ -474,7 +496,8 @@ static void test_config_rejects_bad_name_prefix(void **state)
 	    "[aksnap] name_prefix: expected 1-20 letters");
 }
 
-static void test_config_rejects_pool_without_required_keys(void **state)
+static void
+test_config_rejects_pool_without_required_keys(void **state)
 {
 	struct config *c = NULL;
 
@@ -488,14 +511,16 @@ static void test_config_rejects_pool_without_required_keys(void **state)
 	assert_int_equal(count_lines(errs), 2);
 }
 
-static void test_config_rejects_pool_without_subscription(void **state)
+static void
+test_config_rejects_pool_without_subscription(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\n" POOL_OK("a", "np"), 2,
 	    "[pool:a] subscription: missing, and [aksnap] sets no default");
 }
 
-static void test_config_rejects_pool_naming_unknown_policy(void **state)
+static void
+test_config_rejects_pool_naming_unknown_policy(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n"
@@ -503,7 +528,8 @@ static void test_config_rejects_pool_naming_unknown_policy(void **state)
 	    8, "[pool:a] policy: no [policy:slow] section");
 }
 
-static void test_config_rejects_same_node_pool_twice(void **state)
+static void
+test_config_rejects_same_node_pool_twice(void **state)
 {
 	(void)state;
 	/* ARM names are case-insensitive: these are one node pool. */
@@ -515,7 +541,8 @@ static void test_config_rejects_same_node_pool_twice(void **state)
 	    11, "[pool:b] nodepool: the same node pool as [pool:a] (line 3)");
 }
 
-static void test_config_rejects_duplicate_key(void **state)
+static void
+test_config_rejects_duplicate_key(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\ntimezone = UTC\nmax_parallel = 2\n"
@@ -523,7 +550,8 @@ static void test_config_rejects_duplicate_key(void **state)
 	    4, "[aksnap] timezone: set twice (first on line 2)");
 }
 
-static void test_config_rejects_duplicate_section(void **state)
+static void
+test_config_rejects_duplicate_section(void **state)
 {
 	(void)state;
 	assert_one_error("[aksnap]\nsubscription = " SUB0
@@ -533,8 +561,8 @@ static void test_config_rejects_duplicate_section(void **state)
 	    "[aksnap]: section repeated (first on line 1)");
 }
 
-static void test_config_secret_file_must_not_be_group_or_world_readable(
-    void **state)
+static void
+test_config_secret_file_must_not_be_group_or_world_readable(void **state)
 {
 	char secret[PATH_MAX], text[PATH_MAX + 128];
 	struct config *c = NULL;
@@ -564,7 +592,8 @@ static void test_config_secret_file_must_not_be_group_or_world_readable(
 	unlink(secret);
 }
 
-static void test_config_missing_secret_file_is_an_error(void **state)
+static void
+test_config_missing_secret_file_is_an_error(void **state)
 {
 	char text[PATH_MAX + 128];
 
@@ -575,7 +604,8 @@ static void test_config_missing_secret_file_is_an_error(void **state)
 	assert_non_null(strstr(errs, "No such file"));
 }
 
-static void test_config_takes_secret_from_systemd_credentials(void **state)
+static void
+test_config_takes_secret_from_systemd_credentials(void **state)
 {
 	char dir[PATH_MAX], secret[PATH_MAX + 32];
 	struct config *c = NULL;
@@ -595,7 +625,8 @@ static void test_config_takes_secret_from_systemd_credentials(void **state)
 	rmdir(dir);
 }
 
-static void test_config_refuses_plain_http_except_loopback(void **state)
+static void
+test_config_refuses_plain_http_except_loopback(void **state)
 {
 	struct config *c = NULL;
 
@@ -624,7 +655,8 @@ static void test_config_refuses_plain_http_except_loopback(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_unknown_timezone(void **state)
+static void
+test_config_rejects_unknown_timezone(void **state)
 {
 	struct config *c = NULL;
 
@@ -636,7 +668,8 @@ static void test_config_rejects_unknown_timezone(void **state)
 	config_free(c);
 }
 
-static void test_config_rejects_bad_schedule_with_reason(void **state)
+static void
+test_config_rejects_bad_schedule_with_reason(void **state)
 {
 	const char *why;
 
@@ -650,7 +683,8 @@ static void test_config_rejects_bad_schedule_with_reason(void **state)
 	assert_non_null(strstr(errs, "\"0 25 * * *\""));
 }
 
-static void test_config_rejects_policy_that_keeps_nothing(void **state)
+static void
+test_config_rejects_policy_that_keeps_nothing(void **state)
 {
 	static const char nothing[] = "keep_last = 0\nkeep_daily = 0\n"
 	                              "keep_weekly = 0\nkeep_monthly = 0\n"
@@ -675,7 +709,8 @@ static void test_config_rejects_policy_that_keeps_nothing(void **state)
 	}
 }
 
-static void test_config_reports_every_error_not_just_the_first(void **state)
+static void
+test_config_reports_every_error_not_just_the_first(void **state)
 {
 	struct config *c = NULL;
 
@@ -697,7 +732,8 @@ static void test_config_reports_every_error_not_just_the_first(void **state)
 	assert_true(strstr(errs, ":3:") < strstr(errs, ":5:"));
 }
 
-static void test_config_rejects_malformed_lines(void **state)
+static void
+test_config_rejects_malformed_lines(void **state)
 {
 	struct config *c = NULL;
 
@@ -713,7 +749,8 @@ static void test_config_rejects_malformed_lines(void **state)
 	assert_int_equal(count_lines(errs), 2);
 }
 
-static void test_config_missing_file_fails(void **state)
+static void
+test_config_missing_file_fails(void **state)
 {
 	struct config *c = NULL;
 	char missing[PATH_MAX + 16];
@@ -726,7 +763,8 @@ static void test_config_missing_file_fails(void **state)
 	assert_non_null(strstr(errs, "cannot open"));
 }
 
-static void test_config_example_file_loads(void **state)
+static void
+test_config_example_file_loads(void **state)
 {
 	const char *srcdir = getenv("SRCDIR");
 	char example[PATH_MAX];
@@ -748,7 +786,8 @@ struct sink {
 	char last[1024];
 };
 
-static void sink_fn(void *ctx, const char *line)
+static void
+sink_fn(void *ctx, const char *line)
 {
 	struct sink *s = ctx;
 
@@ -756,7 +795,8 @@ static void sink_fn(void *ctx, const char *line)
 	snprintf(s->last, sizeof(s->last), "%s", line);
 }
 
-static void test_config_load_logs_each_error(void **state)
+static void
+test_config_load_logs_each_error(void **state)
 {
 	struct sink s = {0, ""};
 	struct config *c = NULL;
@@ -771,7 +811,8 @@ static void test_config_load_logs_each_error(void **state)
 	assert_non_null(strstr(s.last, ":3: [aksnap] foo: unknown key"));
 }
 
-static void test_config_print_masks_secrets(void **state)
+static void
+test_config_print_masks_secrets(void **state)
 {
 	char secret[PATH_MAX], text[PATH_MAX + 256];
 	char *out = NULL;
@@ -830,7 +871,8 @@ static void test_config_print_masks_secrets(void **state)
 	unlink(secret);
 }
 
-static void test_config_free_accepts_null(void **state)
+static void
+test_config_free_accepts_null(void **state)
 {
 	(void)state;
 	config_free(NULL);
@@ -838,7 +880,8 @@ static void test_config_free_accepts_null(void **state)
 	assert_string_equal(config_auth_name(AUTH_AZURE_CLI), "azure-cli");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_config_loads_full_file_and_resolves_policies),

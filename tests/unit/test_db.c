@@ -35,7 +35,8 @@ struct fx {
 	struct db *db;
 };
 
-static void capture(void *ctx, const char *line)
+static void
+capture(void *ctx, const char *line)
 {
 	struct fx *f = ctx;
 	int n;
@@ -46,7 +47,8 @@ static void capture(void *ctx, const char *line)
 		f->loglen += (size_t)n;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
@@ -63,7 +65,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	struct fx *f = *state;
 	struct dirent *e;
@@ -87,13 +90,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void clear_log(struct fx *f)
+static void
+clear_log(struct fx *f)
 {
 	f->log[0] = '\0';
 	f->loglen = 0;
 }
 
-static void assert_logged(struct fx *f, const char *what)
+static void
+assert_logged(struct fx *f, const char *what)
 {
 	if (strstr(f->log, what) == NULL)
 		fail_msg("log lacks \"%s\"; it holds:\n%s", what, f->log);
@@ -101,7 +106,8 @@ static void assert_logged(struct fx *f, const char *what)
 
 /* ---- raw access to the file, for fixtures ---- */
 
-static void raw_exec(const char *path, const char *sql)
+static void
+raw_exec(const char *path, const char *sql)
 {
 	sqlite3 *c = NULL;
 	char *err = NULL;
@@ -114,7 +120,8 @@ static void raw_exec(const char *path, const char *sql)
 	sqlite3_close(c);
 }
 
-static long long raw_int(const char *path, const char *sql)
+static long long
+raw_int(const char *path, const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 	sqlite3 *c = NULL;
@@ -129,7 +136,8 @@ static long long raw_int(const char *path, const char *sql)
 	return v;
 }
 
-static void raw_text(const char *path, const char *sql, char *buf, size_t len)
+static void
+raw_text(const char *path, const char *sql, char *buf, size_t len)
 {
 	sqlite3_stmt *s = NULL;
 	sqlite3 *c = NULL;
@@ -143,7 +151,8 @@ static void raw_text(const char *path, const char *sql, char *buf, size_t len)
 	sqlite3_close(c);
 }
 
-static int exists(const char *path)
+static int
+exists(const char *path)
 {
 	struct stat st;
 
@@ -157,7 +166,8 @@ struct fileprint {
 	size_t len;
 };
 
-static void fileprint_take(const char *path, struct fileprint *fp)
+static void
+fileprint_take(const char *path, struct fileprint *fp)
 {
 	char err[256];
 
@@ -167,7 +177,8 @@ static void fileprint_take(const char *path, struct fileprint *fp)
 	    0);
 }
 
-static void fileprint_assert_same(const char *path, struct fileprint *fp)
+static void
+fileprint_assert_same(const char *path, struct fileprint *fp)
 {
 	struct fileprint now;
 	char wal[256];
@@ -187,8 +198,9 @@ static void fileprint_assert_same(const char *path, struct fileprint *fp)
 
 /* ---- builders ---- */
 
-static void pool_conf_make(struct pool_conf *pc, const char *key,
-    const char *cluster, const char *nodepool)
+static void
+pool_conf_make(struct pool_conf *pc, const char *key, const char *cluster,
+    const char *nodepool)
 {
 	memset(pc, 0, sizeof(*pc));
 	util_strlcpy(pc->key, key, sizeof(pc->key));
@@ -199,7 +211,8 @@ static void pool_conf_make(struct pool_conf *pc, const char *key,
 	util_strlcpy(pc->nodepool, nodepool, sizeof(pc->nodepool));
 }
 
-static int64_t add_pool(struct db *db, const char *key)
+static int64_t
+add_pool(struct db *db, const char *key)
 {
 	struct pool_conf pc;
 	int64_t id = 0;
@@ -210,7 +223,8 @@ static int64_t add_pool(struct db *db, const char *key)
 	return id;
 }
 
-static struct db_versions ver(const char *image, const char *k8s, int fips)
+static struct db_versions
+ver(const char *image, const char *k8s, int fips)
 {
 	struct db_versions v;
 
@@ -224,8 +238,9 @@ static struct db_versions ver(const char *image, const char *k8s, int fips)
 	return v;
 }
 
-static int64_t add_snapshot(struct db *db, int64_t pool_id, const char *name,
-    time_t slot, time_t created)
+static int64_t
+add_snapshot(struct db *db, int64_t pool_id, const char *name, time_t slot,
+    time_t created)
 {
 	struct db_versions v =
 	    ver("AKSUbuntu-2204gen2-202601.01.0", "1.33.2", 0);
@@ -245,7 +260,8 @@ static int64_t add_snapshot(struct db *db, int64_t pool_id, const char *name,
 
 /* ---- opening, refusing, migrating ---- */
 
-static void test_db_fresh_store_gets_latest_schema(void **state)
+static void
+test_db_fresh_store_gets_latest_schema(void **state)
 {
 	static const char *const objects[] = {"pools", "runs", "observations",
 	    "snapshots", "decisions", "current_baselines", "version_changes",
@@ -278,7 +294,8 @@ static void test_db_fresh_store_gets_latest_schema(void **state)
 	assert_int_equal(db_schema_version(f->db), db_latest_version());
 }
 
-static void test_db_foreign_keys_are_enforced(void **state)
+static void
+test_db_foreign_keys_are_enforced(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img", "1.33.2", 0);
@@ -302,7 +319,8 @@ static void test_db_foreign_keys_are_enforced(void **state)
 	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
 }
 
-static void test_db_migrates_from_every_older_version_keeping_rows(void **state)
+static void
+test_db_migrates_from_every_older_version_keeping_rows(void **state)
 {
 	struct fx *f = *state;
 	struct db_pool p;
@@ -352,7 +370,8 @@ static void test_db_migrates_from_every_older_version_keeping_rows(void **state)
 
 static const struct migration synth[] = {SYNTH_1, SYNTH_2, SYNTH_3};
 
-static void test_db_migrates_synthetic_steps_from_every_version(void **state)
+static void
+test_db_migrates_synthetic_steps_from_every_version(void **state)
 {
 	struct fx *f = *state;
 	char path[192];
@@ -387,8 +406,8 @@ static void test_db_migrates_synthetic_steps_from_every_version(void **state)
 	}
 }
 
-static void test_db_failed_migration_leaves_previous_version_intact(
-    void **state)
+static void
+test_db_failed_migration_leaves_previous_version_intact(void **state)
 {
 	static const struct migration broken[] = {SYNTH_1, SYNTH_2,
 	    {3, "0003_breaks",
@@ -421,7 +440,8 @@ static void test_db_failed_migration_leaves_previous_version_intact(
 	assert_int_equal(db_schema_version(f->db), 2);
 }
 
-static void test_db_refuses_newer_store_and_leaves_it_unchanged(void **state)
+static void
+test_db_refuses_newer_store_and_leaves_it_unchanged(void **state)
 {
 	struct fx *f = *state;
 	struct fileprint fp;
@@ -448,8 +468,8 @@ static void test_db_refuses_newer_store_and_leaves_it_unchanged(void **state)
 	fileprint_assert_same(f->path, &fp);
 }
 
-static void test_db_refuses_foreign_application_id_and_leaves_it_unchanged(
-    void **state)
+static void
+test_db_refuses_foreign_application_id_and_leaves_it_unchanged(void **state)
 {
 	struct fx *f = *state;
 	struct fileprint fp;
@@ -464,7 +484,8 @@ static void test_db_refuses_foreign_application_id_and_leaves_it_unchanged(
 	fileprint_assert_same(f->path, &fp);
 }
 
-static void test_db_refuses_foreign_tables_without_application_id(void **state)
+static void
+test_db_refuses_foreign_tables_without_application_id(void **state)
 {
 	struct fx *f = *state;
 	struct fileprint fp;
@@ -477,7 +498,8 @@ static void test_db_refuses_foreign_tables_without_application_id(void **state)
 	fileprint_assert_same(f->path, &fp);
 }
 
-static void test_db_refuses_non_sqlite_file(void **state)
+static void
+test_db_refuses_non_sqlite_file(void **state)
 {
 	struct fx *f = *state;
 	struct fileprint fp;
@@ -496,7 +518,8 @@ static void test_db_refuses_non_sqlite_file(void **state)
 	fileprint_assert_same(f->path, &fp);
 }
 
-static void test_db_open_nomigrate_refuses_missing_and_old_stores(void **state)
+static void
+test_db_open_nomigrate_refuses_missing_and_old_stores(void **state)
 {
 	struct fx *f = *state;
 	char path[192];
@@ -515,7 +538,8 @@ static void test_db_open_nomigrate_refuses_missing_and_old_stores(void **state)
 	assert_int_equal(raw_int(path, "PRAGMA user_version"), 0);
 }
 
-static void test_db_backup_round_trip(void **state)
+static void
+test_db_backup_round_trip(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img-1", "1.33.2", 0);
@@ -550,7 +574,8 @@ static void test_db_backup_round_trip(void **state)
 	db_close(copy);
 }
 
-static void test_db_busy_store_fails_with_clear_message(void **state)
+static void
+test_db_busy_store_fails_with_clear_message(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img", "1.33.2", 0);
@@ -581,7 +606,8 @@ static void test_db_busy_store_fails_with_clear_message(void **state)
 	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
 }
 
-static void test_db_transactions_commit_and_roll_back(void **state)
+static void
+test_db_transactions_commit_and_roll_back(void **state)
 {
 	struct fx *f = *state;
 	struct db_pool p;
@@ -600,7 +626,8 @@ static void test_db_transactions_commit_and_roll_back(void **state)
 
 /* ---- runs and pools ---- */
 
-static void test_db_runs_start_finish_and_last(void **state)
+static void
+test_db_runs_start_finish_and_last(void **state)
 {
 	struct fx *f = *state;
 	struct db_run r, last;
@@ -652,7 +679,8 @@ static void test_db_runs_start_finish_and_last(void **state)
 	assert_int_equal(db_run_last(f->db, "sync", &last), 0);
 }
 
-static void test_db_pool_sync_upserts_by_key(void **state)
+static void
+test_db_pool_sync_upserts_by_key(void **state)
 {
 	struct fx *f = *state;
 	struct pool_conf pc;
@@ -696,7 +724,8 @@ struct seen {
 	int n, stop_after;
 };
 
-static int collect(void *ctx, const struct db_observation *o)
+static int
+collect(void *ctx, const struct db_observation *o)
 {
 	struct seen *s = ctx;
 
@@ -715,7 +744,8 @@ static int collect(void *ctx, const struct db_observation *o)
  * 700 v2, 800 v2+fips.  Changes: 100 300 500 700 800.  Pool B, interleaved:
  * 150 v1, 250 v1.  Changes: 150.
  */
-static void history_fixture(struct db *db, int64_t *a, int64_t *b)
+static void
+history_fixture(struct db *db, int64_t *a, int64_t *b)
 {
 	struct db_versions v1 = ver("img-1", "1.33.2", 0);
 	struct db_versions v2 = ver("img-2", "1.33.2", 0);
@@ -747,7 +777,8 @@ static void history_fixture(struct db *db, int64_t *a, int64_t *b)
 	    db_observation_add(db, 0, *a, 800, &v2f, "Succeeded"), 0);
 }
 
-static void test_db_observation_latest_is_newest(void **state)
+static void
+test_db_observation_latest_is_newest(void **state)
 {
 	struct fx *f = *state;
 	struct db_observation o;
@@ -770,7 +801,8 @@ static void test_db_observation_latest_is_newest(void **state)
 	assert_true(o.run_id > 0);
 }
 
-static void test_db_history_lists_every_observation_in_time_order(void **state)
+static void
+test_db_history_lists_every_observation_in_time_order(void **state)
 {
 	static const time_t want[] = {100, 200, 300, 400, 500, 600, 700, 800};
 	struct fx *f = *state;
@@ -811,7 +843,8 @@ static void test_db_history_lists_every_observation_in_time_order(void **state)
 	assert_int_equal(s.n, 3);
 }
 
-static void test_db_history_changes_only_keeps_version_changes(void **state)
+static void
+test_db_history_changes_only_keeps_version_changes(void **state)
 {
 	struct fx *f = *state;
 	struct seen s;
@@ -851,7 +884,8 @@ static void test_db_history_changes_only_keeps_version_changes(void **state)
 	assert_int_equal(s.n, 0);
 }
 
-static void test_db_history_changes_only_counts_going_missing(void **state)
+static void
+test_db_history_changes_only_counts_going_missing(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img-1", "1.33.2", 0);
@@ -883,7 +917,8 @@ struct nested {
 	int outer, inner;
 };
 
-static int count_inner(void *ctx, const struct db_observation *o)
+static int
+count_inner(void *ctx, const struct db_observation *o)
 {
 	struct nested *n = ctx;
 
@@ -892,7 +927,8 @@ static int count_inner(void *ctx, const struct db_observation *o)
 	return 0;
 }
 
-static int nest(void *ctx, const struct db_observation *o)
+static int
+nest(void *ctx, const struct db_observation *o)
 {
 	struct nested *n = ctx;
 
@@ -901,7 +937,8 @@ static int nest(void *ctx, const struct db_observation *o)
 	return db_history(n->db, o->pool_id, 0, 0, count_inner, n);
 }
 
-static void test_db_history_callback_may_query_history_again(void **state)
+static void
+test_db_history_callback_may_query_history_again(void **state)
 {
 	struct fx *f = *state;
 	struct nested n;
@@ -918,7 +955,8 @@ static void test_db_history_callback_may_query_history_again(void **state)
 
 /* ---- snapshots ---- */
 
-static void test_db_snapshot_intent_then_active_fills_fields(void **state)
+static void
+test_db_snapshot_intent_then_active_fills_fields(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img-9", "1.34.0", 1);
@@ -961,7 +999,8 @@ static void test_db_snapshot_intent_then_active_fills_fields(void **state)
 	assert_int_equal(db_snapshot_set_active(f->db, id + 100, 1, &v), -1);
 }
 
-static void test_db_snapshot_intent_reuses_failed_row_only(void **state)
+static void
+test_db_snapshot_intent_reuses_failed_row_only(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img", "1.33.2", 0);
@@ -1002,7 +1041,8 @@ static void test_db_snapshot_intent_reuses_failed_row_only(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 1);
 }
 
-static void test_db_snapshot_pin_and_channel_track_promotion(void **state)
+static void
+test_db_snapshot_pin_and_channel_track_promotion(void **state)
 {
 	struct fx *f = *state;
 	struct db_snapshot s;
@@ -1052,7 +1092,8 @@ static void test_db_snapshot_pin_and_channel_track_promotion(void **state)
 	assert_int_equal(db_snapshot_channel(f->db, pool, "stable", &s), 0);
 }
 
-static void test_db_snapshot_find_by_id_name_and_arm_id(void **state)
+static void
+test_db_snapshot_find_by_id_name_and_arm_id(void **state)
 {
 	struct fx *f = *state;
 	struct db_snapshot s;
@@ -1087,7 +1128,8 @@ static void test_db_snapshot_find_by_id_name_and_arm_id(void **state)
 	assert_int_equal(db_snapshot_find(f->db, "424242", &s), 0);
 }
 
-static void test_db_snapshot_list_newest_first_by_pool_and_state(void **state)
+static void
+test_db_snapshot_list_newest_first_by_pool_and_state(void **state)
 {
 	struct fx *f = *state;
 	struct db_snapshot *v = NULL, s;
@@ -1136,7 +1178,8 @@ static void test_db_snapshot_list_newest_first_by_pool_and_state(void **state)
 	assert_int_equal(s.id, s2);
 }
 
-static void test_db_snapshot_adopt_records_what_azure_holds(void **state)
+static void
+test_db_snapshot_adopt_records_what_azure_holds(void **state)
 {
 	struct fx *f = *state;
 	struct db_snapshot in, s;
@@ -1167,7 +1210,8 @@ static void test_db_snapshot_adopt_records_what_azure_holds(void **state)
 	assert_int_equal(db_snapshot_adopt(f->db, pool, &in, &id), -1);
 }
 
-static void test_db_slot_taken_follows_due_rule(void **state)
+static void
+test_db_slot_taken_follows_due_rule(void **state)
 {
 	struct fx *f = *state;
 	struct db_decision d;
@@ -1207,7 +1251,8 @@ struct decs {
 	int n;
 };
 
-static int collect_decision(void *ctx, const struct db_decision *d)
+static int
+collect_decision(void *ctx, const struct db_decision *d)
 {
 	struct decs *c = ctx;
 
@@ -1216,7 +1261,8 @@ static int collect_decision(void *ctx, const struct db_decision *d)
 	return 0;
 }
 
-static void test_db_decisions_are_listed_per_snapshot_oldest_first(void **state)
+static void
+test_db_decisions_are_listed_per_snapshot_oldest_first(void **state)
 {
 	struct fx *f = *state;
 	struct db_decision d;
@@ -1270,7 +1316,8 @@ static void test_db_decisions_are_listed_per_snapshot_oldest_first(void **state)
 	assert_int_equal(c.n, 1);
 }
 
-static void test_db_counts_rows_and_snapshot_states(void **state)
+static void
+test_db_counts_rows_and_snapshot_states(void **state)
 {
 	struct fx *f = *state;
 	struct db_counts n;
@@ -1299,7 +1346,8 @@ static void test_db_counts_rows_and_snapshot_states(void **state)
 	assert_null(db_snapshot_states[6]);
 }
 
-static void test_db_views_show_baselines_and_version_changes(void **state)
+static void
+test_db_views_show_baselines_and_version_changes(void **state)
 {
 	struct fx *f = *state;
 	char text[128];
@@ -1336,7 +1384,8 @@ static void test_db_views_show_baselines_and_version_changes(void **state)
 	assert_string_equal(text, "img-1 -> img-2 at 1970-01-01 00:05:00");
 }
 
-static void assert_plan(
+static void
+assert_plan(
     struct db *db, const char *query, const char *must, const char *must_not)
 {
 	char plan[2048];
@@ -1348,7 +1397,8 @@ static void assert_plan(
 		fail_msg("%s: plan has \"%s\":\n%s", query, must_not, plan);
 }
 
-static void test_db_hot_queries_use_their_indexes(void **state)
+static void
+test_db_hot_queries_use_their_indexes(void **state)
 {
 	struct fx *f = *state;
 
@@ -1380,7 +1430,8 @@ static void test_db_hot_queries_use_their_indexes(void **state)
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

@@ -28,7 +28,8 @@
 
 /* ------------------------------------------------------------------ */
 
-static void test_http_retries_exactly_the_transient_statuses(void **state)
+static void
+test_http_retries_exactly_the_transient_statuses(void **state)
 {
 	static const long yes[] = {408, 429, 500, 502, 503, 504};
 	static const long no[] = {
@@ -41,7 +42,8 @@ static void test_http_retries_exactly_the_transient_statuses(void **state)
 		assert_int_equal(http_retryable_status(no[i]), 0);
 }
 
-static void test_http_backoff_doubles_with_jitter_and_is_capped(void **state)
+static void
+test_http_backoff_doubles_with_jitter_and_is_capped(void **state)
 {
 	struct http_options o;
 
@@ -69,14 +71,16 @@ static void test_http_backoff_doubles_with_jitter_and_is_capped(void **state)
 	assert_int_equal(http_backoff_ms(NULL, 1, -1, 0.0), 640);
 }
 
-static void test_http_backoff_uses_retry_after_when_given(void **state)
+static void
+test_http_backoff_uses_retry_after_when_given(void **state)
 {
 	(void)state;
 	assert_int_equal(http_backoff_ms(NULL, 1, 7000, 0.5), 7000);
 	assert_int_equal(http_backoff_ms(NULL, 4, 0, 0.999), 0);
 }
 
-static void test_http_parses_retry_after_seconds(void **state)
+static void
+test_http_parses_retry_after_seconds(void **state)
 {
 	int64_t ms = -1;
 
@@ -91,7 +95,8 @@ static void test_http_parses_retry_after_seconds(void **state)
 	assert_int_equal(http_parse_retry_after("", 0, &ms), -1);
 }
 
-static void test_http_parses_retry_after_http_date(void **state)
+static void
+test_http_parses_retry_after_http_date(void **state)
 {
 	struct tm tm;
 	time_t now;
@@ -119,7 +124,8 @@ static void test_http_parses_retry_after_http_date(void **state)
 	    -1);
 }
 
-static void test_http_url_policy_refuses_plain_http_off_loopback(void **state)
+static void
+test_http_url_policy_refuses_plain_http_off_loopback(void **state)
 {
 	char err[256];
 
@@ -156,14 +162,16 @@ static void test_http_url_policy_refuses_plain_http_off_loopback(void **state)
 	assert_int_equal(http_url_allowed("", 0, err, sizeof(err)), -1);
 }
 
-static char *redact(const char *s, const char *secret)
+static char *
+redact(const char *s, const char *secret)
 {
 	const char *secrets[1] = {secret};
 
 	return http_redact(s, strlen(s), secrets, secret != NULL ? 1 : 0);
 }
 
-static void test_http_redact_blanks_authorization_and_bearer(void **state)
+static void
+test_http_redact_blanks_authorization_and_bearer(void **state)
 {
 	char *r;
 
@@ -180,8 +188,8 @@ static void test_http_redact_blanks_authorization_and_bearer(void **state)
 	free(r);
 }
 
-static void test_http_redact_blanks_secret_fields_and_listed_strings(
-    void **state)
+static void
+test_http_redact_blanks_secret_fields_and_listed_strings(void **state)
 {
 	char *r;
 
@@ -233,8 +241,8 @@ struct server {
 	char crid_seen[MAX_SCRIPT][64];
 };
 
-static void header_value(
-    const char *req, const char *name, char *out, size_t len)
+static void
+header_value(const char *req, const char *name, char *out, size_t len)
 {
 	const char *p = strcasestr(req, name);
 
@@ -247,7 +255,8 @@ static void header_value(
 	snprintf(out, len, "%.*s", (int)strcspn(p, "\r\n"), p);
 }
 
-static void *server_main(void *arg)
+static void *
+server_main(void *arg)
 {
 	struct server *s = arg;
 
@@ -301,7 +310,8 @@ static void *server_main(void *arg)
 	return NULL;
 }
 
-static struct server *server_start(const char *const *script)
+static struct server *
+server_start(const char *const *script)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	struct sockaddr_in a;
@@ -325,7 +335,8 @@ static struct server *server_start(const char *const *script)
 	return s;
 }
 
-static void server_stop(struct server *s)
+static void
+server_stop(struct server *s)
 {
 	shutdown(s->fd, SHUT_RDWR);
 	close(s->fd);
@@ -333,7 +344,8 @@ static void server_stop(struct server *s)
 	free(s);
 }
 
-static struct http_client *fast_client(int max_attempts, size_t max_body)
+static struct http_client *
+fast_client(int max_attempts, size_t max_body)
 {
 	struct http_options o;
 
@@ -346,7 +358,8 @@ static struct http_client *fast_client(int max_attempts, size_t max_body)
 	return http_client_new(&o);
 }
 
-static void url_for(const struct server *s, char *out, size_t len)
+static void
+url_for(const struct server *s, char *out, size_t len)
 {
 	snprintf(out, len, "http://127.0.0.1:%d/x?api-version=1", s->port);
 }
@@ -360,7 +373,8 @@ static void url_for(const struct server *s, char *out, size_t len)
 	"x-ms-correlation-request-id: cid-500\r\nContent-Length: 7\r\n\r\n"    \
 	"{\"e\":1}"
 
-static void test_http_retries_429_and_sends_fresh_request_ids(void **state)
+static void
+test_http_retries_429_and_sends_fresh_request_ids(void **state)
 {
 	const char *script[] = {S_429, "DROP", OK_200, NULL};
 	struct server *s = server_start(script);
@@ -388,7 +402,8 @@ static void test_http_retries_429_and_sends_fresh_request_ids(void **state)
 	server_stop(s);
 }
 
-static void test_http_gives_up_after_max_attempts_with_last_status(void **state)
+static void
+test_http_gives_up_after_max_attempts_with_last_status(void **state)
 {
 	const char *script[] = {S_500, S_500, S_500, NULL};
 	struct server *s = server_start(script);
@@ -417,7 +432,8 @@ static void test_http_gives_up_after_max_attempts_with_last_status(void **state)
 	server_stop(s);
 }
 
-static void test_http_does_not_retry_other_4xx(void **state)
+static void
+test_http_does_not_retry_other_4xx(void **state)
 {
 	const char *script[] = {
 	    "HTTP/1.1 409 Conflict\r\nContent-Length: 0\r\n\r\n", NULL};
@@ -442,7 +458,8 @@ static void test_http_does_not_retry_other_4xx(void **state)
 	server_stop(s);
 }
 
-static void test_http_refuses_retry_after_beyond_the_budget(void **state)
+static void
+test_http_refuses_retry_after_beyond_the_budget(void **state)
 {
 	const char *script[] = {"HTTP/1.1 503 Busy\r\nRetry-After: 3600\r\n"
 	                        "Content-Length: 0\r\n\r\n",
@@ -468,7 +485,8 @@ static void test_http_refuses_retry_after_beyond_the_budget(void **state)
 	server_stop(s);
 }
 
-static void test_http_body_over_the_cap_is_an_error(void **state)
+static void
+test_http_body_over_the_cap_is_an_error(void **state)
 {
 	const char *script[] = {
 	    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
@@ -500,7 +518,8 @@ struct fake_tokens {
 	const char *tok;
 };
 
-static int fake_token(void *ctx, int force, const char **token)
+static int
+fake_token(void *ctx, int force, const char **token)
 {
 	struct fake_tokens *t = ctx;
 
@@ -513,7 +532,8 @@ static int fake_token(void *ctx, int force, const char **token)
 	return 0;
 }
 
-static void test_http_401_refreshes_the_token_once(void **state)
+static void
+test_http_401_refreshes_the_token_once(void **state)
 {
 	const char *script[] = {
 	    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
@@ -544,7 +564,8 @@ static void test_http_401_refreshes_the_token_once(void **state)
 	server_stop(s);
 }
 
-static void test_http_connection_refused_is_retried_then_fails(void **state)
+static void
+test_http_connection_refused_is_retried_then_fails(void **state)
 {
 	const char *script[] = {NULL};
 	struct server *s = server_start(script);
@@ -568,7 +589,8 @@ static void test_http_connection_refused_is_retried_then_fails(void **state)
 	http_client_free(c);
 }
 
-static void test_http_refused_url_makes_no_attempt(void **state)
+static void
+test_http_refused_url_makes_no_attempt(void **state)
 {
 	struct http_client *c = fast_client(3, 0);
 	struct http_request req;
@@ -592,7 +614,8 @@ struct batch_seen {
 	int calls;
 };
 
-static void batch_done(void *ctx, size_t i, int rc)
+static void
+batch_done(void *ctx, size_t i, int rc)
 {
 	struct batch_seen *b = ctx;
 
@@ -601,7 +624,8 @@ static void batch_done(void *ctx, size_t i, int rc)
 	(void)b;
 }
 
-static void test_http_batch_runs_every_request_with_retries(void **state)
+static void
+test_http_batch_runs_every_request_with_retries(void **state)
 {
 	const char *script[] = {S_429, OK_200, OK_200, OK_200, OK_200, NULL};
 	struct server *s = server_start(script);
@@ -633,14 +657,16 @@ static void test_http_batch_runs_every_request_with_retries(void **state)
 	server_stop(s);
 }
 
-static int quiet(void **state)
+static int
+quiet(void **state)
 {
 	(void)state;
 	log_init(0);
 	return 0;
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_http_retries_exactly_the_transient_statuses),

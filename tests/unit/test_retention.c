@@ -23,7 +23,8 @@
 #include "job/retention.h"
 #include "job/util.h"
 
-static time_t T(const char *s)
+static time_t
+T(const char *s)
 {
 	time_t t = 0;
 
@@ -33,7 +34,8 @@ static time_t T(const char *s)
 }
 
 /* A policy that keeps nothing by itself and deletes without limit. */
-static struct policy empty_policy(void)
+static struct policy
+empty_policy(void)
 {
 	struct policy p;
 
@@ -43,16 +45,17 @@ static struct policy empty_policy(void)
 	return p;
 }
 
-static const char *reasons(unsigned bits)
+static const char *
+reasons(unsigned bits)
 {
 	static char buf[RETENTION_REASONS_MAX];
 
 	return retention_reasons_format(bits, buf, sizeof(buf));
 }
 
-static void plan_ok(const struct retention_item *items, size_t n,
-    const struct policy *p, const char *tz, time_t as_of,
-    struct retention_decision *out)
+static void
+plan_ok(const struct retention_item *items, size_t n, const struct policy *p,
+    const char *tz, time_t as_of, struct retention_decision *out)
 {
 	char err[256] = "";
 
@@ -61,7 +64,8 @@ static void plan_ok(const struct retention_item *items, size_t n,
 }
 
 /* Expect decision ${i}: keep/delete and its reason text. */
-static void assert_decision(
+static void
+assert_decision(
     const struct retention_decision *d, size_t i, int keep, const char *why)
 {
 	if (d[i].keep != keep || strcmp(reasons(d[i].reasons), why) != 0)
@@ -108,7 +112,8 @@ static const struct vector example[] = {
     {"S01", "2025-11-03T02:00:00Z", 0, 0, ""},
 };
 
-static struct policy example_policy(void)
+static struct policy
+example_policy(void)
 {
 	struct policy p = empty_policy();
 
@@ -127,8 +132,9 @@ static struct policy example_policy(void)
  * Check ${nv} vectors: shuffled input order (retention sorts itself), then
  * every decision and its reason text.
  */
-static void check_vectors(const struct vector *v, size_t nv,
-    const struct policy *p, const char *tz, time_t as_of)
+static void
+check_vectors(const struct vector *v, size_t nv, const struct policy *p,
+    const char *tz, time_t as_of)
 {
 	struct retention_item *items = calloc(nv, sizeof(*items));
 	struct retention_decision *d = calloc(nv, sizeof(*d));
@@ -162,7 +168,8 @@ static void check_vectors(const struct vector *v, size_t nv,
 	free(items);
 }
 
-static void test_retention_worked_example_embedded(void **state)
+static void
+test_retention_worked_example_embedded(void **state)
 {
 	struct policy p = example_policy();
 
@@ -172,7 +179,8 @@ static void test_retention_worked_example_embedded(void **state)
 }
 
 /* Split one CSV line into at most ${max} fields (double quotes honoured). */
-static size_t csv_split(char *line, char **fields, size_t max)
+static size_t
+csv_split(char *line, char **fields, size_t max)
 {
 	size_t n = 0;
 	char *p = line;
@@ -203,7 +211,8 @@ static size_t csv_split(char *line, char **fields, size_t max)
 }
 
 /* "keep_last=2 keep_daily=7 ... keep_within=3d" from the comment line. */
-static void csv_policy(const char *text, struct policy *p)
+static void
+csv_policy(const char *text, struct policy *p)
 {
 	char buf[512];
 	char *save = NULL;
@@ -242,7 +251,8 @@ static void csv_policy(const char *text, struct policy *p)
 	}
 }
 
-static void test_retention_worked_example_from_shared_csv(void **state)
+static void
+test_retention_worked_example_from_shared_csv(void **state)
 {
 	const char *dir = getenv("SHARED_DIR");
 	char path[4096], err[256];
@@ -297,8 +307,8 @@ static void test_retention_worked_example_from_shared_csv(void **state)
 /* ------------------------------------------------------------------ */
 
 /* Items with ids n..1 at the given times (newest first by convention). */
-static void make_items(
-    struct retention_item *it, const char *const *times, size_t n)
+static void
+make_items(struct retention_item *it, const char *const *times, size_t n)
 {
 	memset(it, 0, n * sizeof(*it));
 	for (size_t i = 0; i < n; i++) {
@@ -307,7 +317,8 @@ static void make_items(
 	}
 }
 
-static void test_retention_keeps_newest_per_week_monday_first(void **state)
+static void
+test_retention_keeps_newest_per_week_monday_first(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-16T02:00:00Z", /* Monday: week 12 */
@@ -331,7 +342,8 @@ static void test_retention_keeps_newest_per_week_monday_first(void **state)
 	assert_decision(d, 4, 1, "weekly");
 }
 
-static void test_retention_iso_weeks_across_year_boundaries(void **state)
+static void
+test_retention_iso_weeks_across_year_boundaries(void **state)
 {
 	/* 2026 has 53 ISO weeks; 2027-01-03 (Sunday) is still 2026-W53. */
 	static const char *const t1[] = {
@@ -368,7 +380,8 @@ static void test_retention_iso_weeks_across_year_boundaries(void **state)
 	assert_decision(d, 2, 1, "weekly");
 }
 
-static void test_retention_periods_follow_the_time_zone(void **state)
+static void
+test_retention_periods_follow_the_time_zone(void **state)
 {
 	static const char *const times[] = {
 	    "2026-12-31T23:30:00Z", /* 2027-01-01 00:30 in Berlin */
@@ -395,7 +408,8 @@ static void test_retention_periods_follow_the_time_zone(void **state)
 	assert_decision(d, 1, 0, ""); /* both 2026-12-31 evening */
 }
 
-static void test_retention_hourly_bucket_counts_repeated_hour_once(void **state)
+static void
+test_retention_hourly_bucket_counts_repeated_hour_once(void **state)
 {
 	/* Berlin 2026-10-25: 02:xx CEST then 02:xx CET -- one local hour. */
 	static const char *const times[] = {
@@ -418,7 +432,8 @@ static void test_retention_hourly_bucket_counts_repeated_hour_once(void **state)
 	assert_decision(d, 3, 1, "hourly");
 }
 
-static void test_retention_keep_within_is_strict(void **state)
+static void
+test_retention_keep_within_is_strict(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-15T03:00:01Z",
@@ -436,7 +451,8 @@ static void test_retention_keep_within_is_strict(void **state)
 	assert_decision(d, 1, 0, "");
 }
 
-static void test_retention_min_keep_tops_up_and_ignores_set_aside(void **state)
+static void
+test_retention_min_keep_tops_up_and_ignores_set_aside(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-10T00:00:00Z", /* pinned */
@@ -468,7 +484,8 @@ static void test_retention_min_keep_tops_up_and_ignores_set_aside(void **state)
 	assert_decision(d, 3, 0, "");
 }
 
-static void test_retention_never_deletes_newest(void **state)
+static void
+test_retention_never_deletes_newest(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-01T00:00:00Z", "2026-02-01T00:00:00Z"};
@@ -489,7 +506,8 @@ static void test_retention_never_deletes_newest(void **state)
 	assert_decision(d, 1, 0, "");
 }
 
-static void test_retention_set_aside_consume_no_bucket(void **state)
+static void
+test_retention_set_aside_consume_no_bucket(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-16T01:00:00Z", /* pinned and promoted */
@@ -515,8 +533,8 @@ static void test_retention_set_aside_consume_no_bucket(void **state)
 	assert_decision(d, 3, 0, "");
 }
 
-static void test_retention_max_delete_deletes_oldest_and_defers_rest(
-    void **state)
+static void
+test_retention_max_delete_deletes_oldest_and_defers_rest(void **state)
 {
 	static const char *const times[] = {"2026-03-10T00:00:00Z",
 	    "2026-03-09T00:00:00Z", "2026-03-08T00:00:00Z",
@@ -541,7 +559,8 @@ static void test_retention_max_delete_deletes_oldest_and_defers_rest(
 		assert_decision(d, i, 1, "deferred");
 }
 
-static void test_retention_refuses_policy_that_keeps_nothing(void **state)
+static void
+test_retention_refuses_policy_that_keeps_nothing(void **state)
 {
 	struct retention_item it[1] = {{1, 1000, 0, 0}};
 	struct retention_decision d[1] = {{7, 7}};
@@ -561,7 +580,8 @@ static void test_retention_refuses_policy_that_keeps_nothing(void **state)
 	assert_int_equal(retention_policy_check(&p, err, sizeof(err)), 0);
 }
 
-static void test_retention_refuses_when_clock_is_behind_newest(void **state)
+static void
+test_retention_refuses_when_clock_is_behind_newest(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-16T02:00:00Z", "2026-01-01T00:00:00Z"};
@@ -585,7 +605,8 @@ static void test_retention_refuses_when_clock_is_behind_newest(void **state)
 	plan_ok(it, 2, &p, "UTC", T("2026-03-16T02:00:00Z"), d);
 }
 
-static void test_retention_refuses_unknown_time_zone(void **state)
+static void
+test_retention_refuses_unknown_time_zone(void **state)
 {
 	struct retention_item it[1] = {{1, 1000, 0, 0}};
 	struct retention_decision d[1];
@@ -603,7 +624,8 @@ static void test_retention_refuses_unknown_time_zone(void **state)
 	plan_ok(NULL, 0, &p, "", 2000, d);
 }
 
-static void test_retention_reasons_text_has_fixed_order(void **state)
+static void
+test_retention_reasons_text_has_fixed_order(void **state)
 {
 	char small[10];
 	unsigned bits = 0;
@@ -634,7 +656,8 @@ static void test_retention_reasons_text_has_fixed_order(void **state)
 	}
 }
 
-static void test_retention_policy_fingerprint_is_stable(void **state)
+static void
+test_retention_policy_fingerprint_is_stable(void **state)
 {
 	struct policy p = empty_policy();
 	char buf[96];
@@ -661,7 +684,8 @@ static void test_retention_policy_fingerprint_is_stable(void **state)
 /* Promotion                                                            */
 /* ------------------------------------------------------------------ */
 
-static void test_retention_promotion_picks_newest_soaked_snapshot(void **state)
+static void
+test_retention_promotion_picks_newest_soaked_snapshot(void **state)
 {
 	static const char *const times[] = {
 	    "2026-03-15T02:00:00Z", /* id 4: 1 day old */
@@ -707,8 +731,8 @@ static void test_retention_promotion_picks_newest_soaked_snapshot(void **state)
 	assert_int_equal(pick, 4);
 }
 
-static void test_retention_mark_promoted_protects_keep_promoted_generations(
-    void **state)
+static void
+test_retention_mark_promoted_protects_keep_promoted_generations(void **state)
 {
 	struct retention_item it[5];
 	const long long holders[] = {5, 3, 5, 2, 1}; /* 5 promoted twice */
@@ -750,7 +774,8 @@ static void test_retention_mark_promoted_protects_keep_promoted_generations(
 /* Properties                                                           */
 /* ------------------------------------------------------------------ */
 
-static uint64_t rnd(uint64_t *s)
+static uint64_t
+rnd(uint64_t *s)
 {
 	*s ^= *s >> 12;
 	*s ^= *s << 25;
@@ -764,7 +789,8 @@ struct ref {
 	size_t idx;
 };
 
-static int ref_cmp(const void *a, const void *b)
+static int
+ref_cmp(const void *a, const void *b)
 {
 	const struct ref *x = a, *y = b;
 
@@ -778,7 +804,8 @@ static int ref_cmp(const void *a, const void *b)
  * of each of the last N periods that hold a snapshot", periods from glibc
  * (TZ must already be set to the zone), ISO weeks from strftime("%G%V").
  */
-static void reference_plan(const struct retention_item *items, size_t n,
+static void
+reference_plan(const struct retention_item *items, size_t n,
     const struct policy *p, time_t as_of, struct retention_decision *out)
 {
 	static const char *const fmt[5] = {
@@ -885,7 +912,8 @@ static void reference_plan(const struct retention_item *items, size_t n,
 	free(c);
 }
 
-static struct policy random_policy(uint64_t *seed)
+static struct policy
+random_policy(uint64_t *seed)
 {
 	struct policy p = empty_policy();
 
@@ -902,7 +930,8 @@ static struct policy random_policy(uint64_t *seed)
 	return p;
 }
 
-static size_t random_history(
+static size_t
+random_history(
     uint64_t *seed, time_t as_of, struct retention_item *it, size_t max)
 {
 	static const long long spans[] = {
@@ -931,14 +960,15 @@ static size_t random_history(
 	return n;
 }
 
-static void set_tz(const char *tz)
+static void
+set_tz(const char *tz)
 {
 	setenv("TZ", tz, 1);
 	tzset();
 }
 
-static void test_retention_random_histories_match_reference_and_invariants(
-    void **state)
+static void
+test_retention_random_histories_match_reference_and_invariants(void **state)
 {
 	static const char *const zones[] = {
 	    "UTC", "Europe/Berlin", "America/New_York"};
@@ -1061,7 +1091,8 @@ static void test_retention_random_histories_match_reference_and_invariants(
 	assert_true(deferred_runs > 100);
 }
 
-static void test_retention_decides_ten_thousand_snapshots(void **state)
+static void
+test_retention_decides_ten_thousand_snapshots(void **state)
 {
 	enum { N = 10000 };
 	struct retention_item *it = calloc(N, sizeof(*it));
@@ -1093,7 +1124,8 @@ static void test_retention_decides_ten_thousand_snapshots(void **state)
 	free(it);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retention_worked_example_embedded),

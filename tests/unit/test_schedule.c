@@ -24,7 +24,8 @@
 /* Defined in job/schedule.c; see the note there. */
 int schedule_tz_localtime(const char *tz, time_t t, struct tm *out);
 
-static time_t T(const char *s)
+static time_t
+T(const char *s)
 {
 	time_t t = 0;
 
@@ -33,7 +34,8 @@ static time_t T(const char *s)
 	return t;
 }
 
-static void parse_ok(const char *expr, struct schedule *s)
+static void
+parse_ok(const char *expr, struct schedule *s)
 {
 	char err[256] = "";
 
@@ -41,7 +43,8 @@ static void parse_ok(const char *expr, struct schedule *s)
 		fail_msg("schedule_parse(\"%s\"): %s", expr, err);
 }
 
-static void assert_time(time_t got, const char *want)
+static void
+assert_time(time_t got, const char *want)
 {
 	char buf[32];
 
@@ -49,7 +52,8 @@ static void assert_time(time_t got, const char *want)
 	assert_string_equal(buf, want);
 }
 
-static void assert_current(
+static void
+assert_current(
     const char *expr, const char *tz, const char *as_of, const char *want)
 {
 	struct schedule s;
@@ -60,7 +64,8 @@ static void assert_current(
 	assert_time(slot, want);
 }
 
-static void assert_parse_error(const char *expr, const char *want)
+static void
+assert_parse_error(const char *expr, const char *want)
 {
 	struct schedule s;
 	char err[256] = "";
@@ -69,7 +74,8 @@ static void assert_parse_error(const char *expr, const char *want)
 	assert_string_equal(err, want);
 }
 
-static uint64_t bits(const int *v, size_t n)
+static uint64_t
+bits(const int *v, size_t n)
 {
 	uint64_t b = 0;
 
@@ -78,7 +84,8 @@ static uint64_t bits(const int *v, size_t n)
 	return b;
 }
 
-static void test_schedule_parses_star_list_range_and_step(void **state)
+static void
+test_schedule_parses_star_list_range_and_step(void **state)
 {
 	struct schedule s;
 	static const int min[] = {0, 15, 30, 45};
@@ -98,8 +105,8 @@ static void test_schedule_parses_star_list_range_and_step(void **state)
 	assert_string_equal(s.text, "*/15 1,13 1-5 * *");
 }
 
-static void test_schedule_parses_range_with_step_and_value_with_step(
-    void **state)
+static void
+test_schedule_parses_range_with_step_and_value_with_step(void **state)
 {
 	struct schedule s;
 	static const int min[] = {10, 20, 30, 40, 50};
@@ -115,7 +122,8 @@ static void test_schedule_parses_range_with_step_and_value_with_step(
 	assert_true(s.months == (1u << 12));
 }
 
-static void test_schedule_parses_month_and_weekday_names_any_case(void **state)
+static void
+test_schedule_parses_month_and_weekday_names_any_case(void **state)
 {
 	struct schedule s;
 	static const int mon[] = {1, 2, 3, 12};
@@ -136,7 +144,8 @@ static void test_schedule_parses_month_and_weekday_names_any_case(void **state)
 	assert_true(s.wdays == 1);
 }
 
-static void test_schedule_keywords_equal_their_cron_forms(void **state)
+static void
+test_schedule_keywords_equal_their_cron_forms(void **state)
 {
 	static const char *const pairs[][2] = {
 	    {"@hourly", "0 * * * *"},
@@ -166,7 +175,8 @@ static void test_schedule_keywords_equal_their_cron_forms(void **state)
 	}
 }
 
-static void test_schedule_every_slots_are_multiples_since_epoch(void **state)
+static void
+test_schedule_every_slots_are_multiples_since_epoch(void **state)
 {
 	struct schedule s;
 	time_t slot = 0;
@@ -202,7 +212,8 @@ static void test_schedule_every_slots_are_multiples_since_epoch(void **state)
 	assert_parse_error("@every 1h 2h", "@every takes one duration");
 }
 
-static void test_schedule_dom_and_dow_both_restricted_match_either(void **state)
+static void
+test_schedule_dom_and_dow_both_restricted_match_either(void **state)
 {
 	struct schedule s;
 	time_t t;
@@ -236,7 +247,8 @@ static void test_schedule_dom_and_dow_both_restricted_match_either(void **state)
 	    "2026-03-20T00:00:00Z");
 }
 
-static void test_schedule_current_slot_is_inclusive_of_as_of(void **state)
+static void
+test_schedule_current_slot_is_inclusive_of_as_of(void **state)
 {
 	(void)state;
 	assert_current(
@@ -247,7 +259,8 @@ static void test_schedule_current_slot_is_inclusive_of_as_of(void **state)
 	    "2026-03-16T10:30:00Z");
 }
 
-static void test_schedule_catch_up_takes_only_current_slot(void **state)
+static void
+test_schedule_catch_up_takes_only_current_slot(void **state)
 {
 	struct schedule s;
 	time_t last = T("2026-03-13T02:00:00Z"), slot = 0, next = 0;
@@ -266,8 +279,8 @@ static void test_schedule_catch_up_takes_only_current_slot(void **state)
 	    schedule_interval(&s, "UTC", T("2026-03-16T05:00:00Z")), 86400);
 }
 
-static void test_schedule_berlin_spring_forward_gap_slot_is_jump_instant(
-    void **state)
+static void
+test_schedule_berlin_spring_forward_gap_slot_is_jump_instant(void **state)
 {
 	struct schedule s;
 	time_t t;
@@ -299,8 +312,8 @@ static void test_schedule_berlin_spring_forward_gap_slot_is_jump_instant(
 	    23 * 3600 + 1800);
 }
 
-static void test_schedule_berlin_fall_back_repeated_time_is_one_slot(
-    void **state)
+static void
+test_schedule_berlin_fall_back_repeated_time_is_one_slot(void **state)
 {
 	struct schedule s;
 	time_t t;
@@ -326,7 +339,8 @@ static void test_schedule_berlin_fall_back_repeated_time_is_one_slot(
 }
 
 /* Walk next_slot from ${from} while < ${to}; compare with ${want}. */
-static void assert_slot_walk(const char *expr, const char *tz, const char *from,
+static void
+assert_slot_walk(const char *expr, const char *tz, const char *from,
     const char *to, const char *const *want, size_t nwant)
 {
 	struct schedule s;
@@ -353,8 +367,8 @@ static void assert_slot_walk(const char *expr, const char *tz, const char *from,
 	assert_int_equal(n, nwant);
 }
 
-static void test_schedule_hourly_slots_across_berlin_fall_back_are_distinct(
-    void **state)
+static void
+test_schedule_hourly_slots_across_berlin_fall_back_are_distinct(void **state)
 {
 	static const char *const want[] = {
 	    "2026-10-24T21:00:00Z", /* 23:00 CEST */
@@ -386,7 +400,8 @@ test_schedule_hourly_slots_across_berlin_spring_forward_are_distinct(
 	    "2026-03-29T02:30:00Z", want, sizeof(want) / sizeof(want[0]));
 }
 
-static void test_schedule_new_york_dst_changes(void **state)
+static void
+test_schedule_new_york_dst_changes(void **state)
 {
 	static const char *const spring[] = {
 	    "2026-03-07T07:30:00Z", /* 02:30 EST */
@@ -414,7 +429,8 @@ static void test_schedule_new_york_dst_changes(void **state)
 	    "2026-11-01T03:30:00Z", "2026-11-01T08:30:00Z", hourly, 4);
 }
 
-static void test_schedule_uses_tz_rule_beyond_listed_transitions(void **state)
+static void
+test_schedule_uses_tz_rule_beyond_listed_transitions(void **state)
 {
 	(void)state;
 	/* 2040: past the last transition listed in fat files (2037). */
@@ -433,7 +449,8 @@ static void test_schedule_uses_tz_rule_beyond_listed_transitions(void **state)
 	    "2041-07-15T02:00:00Z");
 }
 
-static void test_schedule_impossible_date_has_no_slot(void **state)
+static void
+test_schedule_impossible_date_has_no_slot(void **state)
 {
 	struct schedule s;
 	time_t slot = 0;
@@ -458,7 +475,8 @@ static void test_schedule_impossible_date_has_no_slot(void **state)
 	    -1);
 }
 
-static void test_schedule_errors_name_field_and_position(void **state)
+static void
+test_schedule_errors_name_field_and_position(void **state)
 {
 	(void)state;
 	assert_parse_error("0 2 * *", "expected 5 fields, got 4");
@@ -498,7 +516,8 @@ static void test_schedule_errors_name_field_and_position(void **state)
 	assert_parse_error("@daily 3", "@daily takes no argument");
 }
 
-static void test_schedule_tz_valid_checks_names(void **state)
+static void
+test_schedule_tz_valid_checks_names(void **state)
 {
 	(void)state;
 	assert_int_equal(schedule_tz_valid("UTC"), 1);
@@ -516,7 +535,8 @@ static void test_schedule_tz_valid_checks_names(void **state)
 }
 
 /* A tiny deterministic PRNG (xorshift64*). */
-static uint64_t rnd(uint64_t *s)
+static uint64_t
+rnd(uint64_t *s)
 {
 	*s ^= *s >> 12;
 	*s ^= *s << 25;
@@ -524,7 +544,8 @@ static uint64_t rnd(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-static void test_schedule_localtime_matches_glibc_in_many_zones(void **state)
+static void
+test_schedule_localtime_matches_glibc_in_many_zones(void **state)
 {
 	static const char *const zones[] = {"Europe/Berlin", "America/New_York",
 	    "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo",
@@ -574,7 +595,8 @@ static void test_schedule_localtime_matches_glibc_in_many_zones(void **state)
 }
 
 /* Does local wall time ${tm} match ${s} (brute-force reference)? */
-static int wall_matches(const struct schedule *s, const struct tm *tm)
+static int
+wall_matches(const struct schedule *s, const struct tm *tm)
 {
 	int md = (s->mdays >> tm->tm_mday) & 1;
 	int wd = (s->wdays >> tm->tm_wday) & 1;
@@ -589,7 +611,8 @@ static int wall_matches(const struct schedule *s, const struct tm *tm)
 	    ((s->months >> (tm->tm_mon + 1)) & 1);
 }
 
-static void test_schedule_slots_match_brute_force_minute_scan(void **state)
+static void
+test_schedule_slots_match_brute_force_minute_scan(void **state)
 {
 	static const char *const exprs[] = {"*/7 * * * *", "0 */5 * * *",
 	    "15 3,9 * * 1-5", "0 0 1,15 * SUN", "*/20 22-23 * * *", "5 4 * * 0",
@@ -631,7 +654,8 @@ static void test_schedule_slots_match_brute_force_minute_scan(void **state)
 	}
 }
 
-static void test_schedule_current_and_next_agree_on_random_times(void **state)
+static void
+test_schedule_current_and_next_agree_on_random_times(void **state)
 {
 	static const char *const exprs[] = {"*/15 * * * *", "30 2 * * *",
 	    "0 * * * *", "0 1-3 * * 0", "45 2 25-31 3,10 *", "@every 90m",
@@ -662,7 +686,8 @@ static void test_schedule_current_and_next_agree_on_random_times(void **state)
 	}
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_schedule_parses_star_list_range_and_step),

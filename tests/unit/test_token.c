@@ -35,7 +35,8 @@
 
 static char tmpdir[64];
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	static const char *vars[] = {"AZURE_CLIENT_ID", "AZURE_TENANT_ID",
 	    "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
@@ -52,7 +53,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	char cmd[128];
 
@@ -61,7 +63,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void write_file(const char *path, const char *content, mode_t mode)
+static void
+write_file(const char *path, const char *content, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
 
@@ -73,7 +76,8 @@ static void write_file(const char *path, const char *content, mode_t mode)
 
 /* ------------------------------------------------------------------ */
 
-static void test_token_parses_aad_v2_numeric_expires_in(void **state)
+static void
+test_token_parses_aad_v2_numeric_expires_in(void **state)
 {
 	char *tok = NULL, err[256];
 	time_t exp = 0;
@@ -90,7 +94,8 @@ static void test_token_parses_aad_v2_numeric_expires_in(void **state)
 	free(tok);
 }
 
-static void test_token_parses_imds_numbers_as_strings(void **state)
+static void
+test_token_parses_imds_numbers_as_strings(void **state)
 {
 	char *tok = NULL, err[256];
 	time_t exp = 0;
@@ -118,7 +123,8 @@ static void test_token_parses_imds_numbers_as_strings(void **state)
 	free(tok);
 }
 
-static void test_token_parses_azure_cli_output(void **state)
+static void
+test_token_parses_azure_cli_output(void **state)
 {
 	char *tok = NULL, err[256];
 	time_t exp = 0;
@@ -156,7 +162,8 @@ static void test_token_parses_azure_cli_output(void **state)
 	free(tok);
 }
 
-static void test_token_parse_reports_errors_without_the_token(void **state)
+static void
+test_token_parse_reports_errors_without_the_token(void **state)
 {
 	char *tok = NULL, err[256];
 	time_t exp = 0;
@@ -188,7 +195,8 @@ static void test_token_parse_reports_errors_without_the_token(void **state)
 	assert_non_null(strstr(err, "access_token"));
 }
 
-static void test_token_describes_imds_errors(void **state)
+static void
+test_token_describes_imds_errors(void **state)
 {
 	char err[256];
 
@@ -201,7 +209,8 @@ static void test_token_describes_imds_errors(void **state)
 	assert_string_equal(err, "");
 }
 
-static void test_token_url_has_one_slash_at_the_joint(void **state)
+static void
+test_token_url_has_one_slash_at_the_joint(void **state)
 {
 	char url[256];
 
@@ -217,7 +226,8 @@ static void test_token_url_has_one_slash_at_the_joint(void **state)
 	assert_int_equal(token_url("http://x", "t", url, 10), -1);
 }
 
-static void test_token_refuses_a_secret_file_others_can_read(void **state)
+static void
+test_token_refuses_a_secret_file_others_can_read(void **state)
 {
 	char path[128], err[256];
 
@@ -241,7 +251,8 @@ static void test_token_refuses_a_secret_file_others_can_read(void **state)
  */
 
 /* Write a fresh RSA key and a self-signed certificate to ${path}. */
-static X509 *make_cert_pem(const char *path, int with_key)
+static X509 *
+make_cert_pem(const char *path, int with_key)
 {
 	EVP_PKEY *pkey = EVP_RSA_gen(2048);
 	X509 *x = X509_new();
@@ -270,7 +281,8 @@ static X509 *make_cert_pem(const char *path, int with_key)
 	return x;
 }
 
-static unsigned char *b64url_decode(const char *in, size_t n, size_t *outlen)
+static unsigned char *
+b64url_decode(const char *in, size_t n, size_t *outlen)
 {
 	char *s = malloc(n + 4);
 	unsigned char *out = malloc(n + 4);
@@ -297,8 +309,8 @@ static unsigned char *b64url_decode(const char *in, size_t n, size_t *outlen)
 	return out;
 }
 
-static void b64url_encode(
-    const unsigned char *p, size_t n, char *out, size_t outlen)
+static void
+b64url_encode(const unsigned char *p, size_t n, char *out, size_t outlen)
 {
 	unsigned char tmp[128];
 	int len = EVP_EncodeBlock(tmp, p, (int)n);
@@ -310,7 +322,8 @@ static void b64url_encode(
 	snprintf(out, outlen, "%.*s", len, tmp);
 }
 
-static void test_token_assertion_is_a_verifiable_rs256_jwt(void **state)
+static void
+test_token_assertion_is_a_verifiable_rs256_jwt(void **state)
 {
 	const char *aud = "http://127.0.0.1:1/t-1/oauth2/v2.0/token";
 	char path[128], err[256], x5t[64];
@@ -393,7 +406,8 @@ static void test_token_assertion_is_a_verifiable_rs256_jwt(void **state)
 	X509_free(cert);
 }
 
-static void test_token_assertion_needs_the_private_key(void **state)
+static void
+test_token_assertion_needs_the_private_key(void **state)
 {
 	char path[128], err[256];
 	X509 *cert;
@@ -413,7 +427,8 @@ static void test_token_assertion_needs_the_private_key(void **state)
  * Providers: local checks and the Azure CLI
  */
 
-static struct config *base_config(enum auth_kind kind)
+static struct config *
+base_config(enum auth_kind kind)
 {
 	struct config *c = calloc(1, sizeof(*c));
 
@@ -426,7 +441,8 @@ static struct config *base_config(enum auth_kind kind)
 	return c;
 }
 
-static void test_token_provider_refuses_missing_or_exposed_secret(void **state)
+static void
+test_token_provider_refuses_missing_or_exposed_secret(void **state)
 {
 	struct config *c = base_config(AUTH_CLIENT_SECRET);
 	struct http_client *http = http_client_new(NULL);
@@ -459,8 +475,8 @@ static void test_token_provider_refuses_missing_or_exposed_secret(void **state)
 	free(c);
 }
 
-static void test_token_auto_prefers_the_client_secret_from_the_environment(
-    void **state)
+static void
+test_token_auto_prefers_the_client_secret_from_the_environment(void **state)
 {
 	struct config *c = base_config(AUTH_AUTO);
 	struct http_client *http = http_client_new(NULL);
@@ -494,7 +510,8 @@ struct sink {
 	struct buf all;
 };
 
-static void sink_line(void *ctx, const char *line)
+static void
+sink_line(void *ctx, const char *line)
 {
 	struct sink *s = ctx;
 
@@ -503,7 +520,8 @@ static void sink_line(void *ctx, const char *line)
 }
 
 /* Put a fake `az` first on PATH; it logs its arguments to ${dir}/args. */
-static char *fake_az(const char *script_body)
+static char *
+fake_az(const char *script_body)
 {
 	char path[256], script[2048];
 	const char *old = getenv("PATH");
@@ -519,7 +537,8 @@ static char *fake_az(const char *script_body)
 	return saved;
 }
 
-static void test_token_azure_cli_runs_az_and_keeps_the_token_quiet(void **state)
+static void
+test_token_azure_cli_runs_az_and_keeps_the_token_quiet(void **state)
 {
 	struct config *c = base_config(AUTH_AZURE_CLI);
 	struct http_client *http = http_client_new(NULL);
@@ -573,7 +592,8 @@ static void test_token_azure_cli_runs_az_and_keeps_the_token_quiet(void **state)
 	free(c);
 }
 
-static void test_token_azure_cli_failure_reports_its_first_line(void **state)
+static void
+test_token_azure_cli_failure_reports_its_first_line(void **state)
 {
 	struct config *c = base_config(AUTH_AZURE_CLI);
 	struct http_client *http = http_client_new(NULL);
@@ -602,7 +622,8 @@ static void test_token_azure_cli_failure_reports_its_first_line(void **state)
 	free(c);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_token_parses_aad_v2_numeric_expires_in),

@@ -18,7 +18,8 @@
 #define UBUNTU(d) "AKSUbuntu-2204gen2containerd-" d
 #define AZL(d) "AKSAzureLinux-V2gen2-" d
 
-static time_t T(const char *s)
+static time_t
+T(const char *s)
 {
 	time_t t = 0;
 
@@ -27,7 +28,8 @@ static time_t T(const char *s)
 	return t;
 }
 
-static void test_versions_k8s_parses_two_and_three_parts(void **state)
+static void
+test_versions_k8s_parses_two_and_three_parts(void **state)
 {
 	long v[3];
 
@@ -48,7 +50,8 @@ static void test_versions_k8s_parses_two_and_three_parts(void **state)
 	assert_int_equal(versions_k8s_parse(NULL, v), -1);
 }
 
-static void test_versions_k8s_compares_numerically_not_as_text(void **state)
+static void
+test_versions_k8s_compares_numerically_not_as_text(void **state)
 {
 	int cmp = 99;
 
@@ -67,7 +70,8 @@ static void test_versions_k8s_compares_numerically_not_as_text(void **state)
 	assert_int_equal(versions_k8s_compare("1.30.5", "latest", &cmp), -1);
 }
 
-static void test_versions_image_reads_both_suffix_forms(void **state)
+static void
+test_versions_image_reads_both_suffix_forms(void **state)
 {
 	struct versions_image v;
 
@@ -93,7 +97,8 @@ static void test_versions_image_reads_both_suffix_forms(void **state)
 	assert_int_equal(v.day, 8);
 }
 
-static void test_versions_image_refuses_what_is_not_a_date(void **state)
+static void
+test_versions_image_refuses_what_is_not_a_date(void **state)
 {
 	struct versions_image v;
 
@@ -115,7 +120,8 @@ static void test_versions_image_refuses_what_is_not_a_date(void **state)
 	assert_int_equal(versions_image_parse(UBUNTU("202702.29.0"), &v), -1);
 }
 
-static void test_versions_image_date_is_midnight_utc(void **state)
+static void
+test_versions_image_date_is_midnight_utc(void **state)
 {
 	time_t t = 0;
 
@@ -133,7 +139,8 @@ static void test_versions_image_date_is_midnight_utc(void **state)
 	assert_int_equal(versions_image_date("garbage", &t), -1);
 }
 
-static void test_versions_image_orders_by_date_then_build(void **state)
+static void
+test_versions_image_orders_by_date_then_build(void **state)
 {
 	int cmp = 99;
 
@@ -165,7 +172,8 @@ static void test_versions_image_orders_by_date_then_build(void **state)
 	    versions_image_compare("x", UBUNTU("202611.01.0"), &cmp), -1);
 }
 
-static void test_versions_drift_equal_is_in_baseline(void **state)
+static void
+test_versions_drift_equal_is_in_baseline(void **state)
 {
 	(void)state;
 	assert_int_equal(versions_drift("1.30.5", UBUNTU("202611.01.0"),
@@ -180,7 +188,8 @@ static void test_versions_drift_equal_is_in_baseline(void **state)
 	    VERSIONS_IN_BASELINE);
 }
 
-static void test_versions_drift_kubernetes_decides_before_image(void **state)
+static void
+test_versions_drift_kubernetes_decides_before_image(void **state)
 {
 	(void)state;
 	/* Newer Kubernetes on an older image is still ahead. */
@@ -192,7 +201,8 @@ static void test_versions_drift_kubernetes_decides_before_image(void **state)
 	    VERSIONS_BEHIND);
 }
 
-static void test_versions_drift_same_kubernetes_image_decides(void **state)
+static void
+test_versions_drift_same_kubernetes_image_decides(void **state)
 {
 	(void)state;
 	assert_int_equal(versions_drift("1.30.5", UBUNTU("202611.08.0"),
@@ -206,7 +216,8 @@ static void test_versions_drift_same_kubernetes_image_decides(void **state)
 	    VERSIONS_AHEAD);
 }
 
-static void test_versions_drift_without_order_differs(void **state)
+static void
+test_versions_drift_without_order_differs(void **state)
 {
 	(void)state;
 	assert_int_equal(versions_drift("1.30.5", AZL("202611.01.0"), "1.30.5",
@@ -225,7 +236,8 @@ static void test_versions_drift_without_order_differs(void **state)
 	assert_string_equal(versions_drift_name(VERSIONS_BEHIND), "behind");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_versions_k8s_parses_two_and_three_parts),
