@@ -983,6 +983,17 @@ arm_tag_get(const struct arm_snapshot *s, const char *key)
 }
 
 void
+arm_error_describe(const struct arm_error *e, char *out, size_t len)
+{
+	if (e->status == 0)
+		snprintf(out, len, "no answer from ARM: %s", e->message);
+	else
+		snprintf(out, len, "%ld %s: %s (x-ms-request-id %s)", e->status,
+		    e->code[0] != '\0' ? e->code : "error", e->message,
+		    e->request_id[0] != '\0' ? e->request_id : "-");
+}
+
+void
 arm_log_failure(const char *context, const char *method, const char *url,
     const struct arm_error *e)
 {

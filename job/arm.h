@@ -192,6 +192,12 @@ void arm_error_from_response(
     const struct http_response *resp, struct arm_error *out);
 /* arm_tag_get(s, key): the tag's value or NULL. */
 const char *arm_tag_get(const struct arm_snapshot *s, const char *key);
+/*
+ * arm_error_describe(e, out, len):
+ * One line for a pool's error record: "<status> <code>: <message>
+ * (x-ms-request-id ...)", or "no answer from ARM: <why>".
+ */
+void arm_error_describe(const struct arm_error *e, char *out, size_t len);
 /* arm_log_failure(context, method, url, e): the one log line for a failure. */
 void arm_log_failure(const char *context, const char *method, const char *url,
     const struct arm_error *e);

@@ -15,38 +15,8 @@
 #include "db/db.h"
 #include "job/cli.h"
 #include "job/log.h"
+#include "job/output.h"
 #include "job/util.h"
-
-static void
-fmt_time(time_t t, char *buf, size_t len)
-{
-	if (t == 0)
-		util_strlcpy(buf, "-", len);
-	else
-		util_format_time(t, buf, len);
-}
-
-static json_t *
-json_time(time_t t)
-{
-	char buf[32];
-
-	if (t == 0)
-		return json_null();
-	util_format_time(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static void
-print_json(json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-	json_decref(doc);
-}
 
 /* Open the store and resolve an optional POOL argument to its id. */
 static int
@@ -74,33 +44,6 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 	return EXIT_DONE;
 }
 
-static json_t *
-snapshot_json(const struct db_snapshot *s)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "pool", json_string(s->pool_key));
-	json_object_set_new(o, "snapshot", json_string(s->name));
-	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	json_object_set_new(o, "slot", json_time(s->slot));
-	json_object_set_new(o, "created_at", json_time(s->created_at));
-	json_object_set_new(o, "state", json_string(s->state));
-	json_object_set_new(
-	    o, "node_image_version", json_string(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", json_string(s->v.kubernetes_version));
-	json_object_set_new(o, "os_type", json_string(s->v.os_type));
-	json_object_set_new(o, "os_sku", json_string(s->v.os_sku));
-	json_object_set_new(o, "vm_size", json_string(s->v.vm_size));
-	json_object_set_new(o, "enable_fips", json_boolean(s->v.enable_fips));
-	json_object_set_new(o, "channel",
-	    s->channel[0] ? json_string(s->channel) : json_null());
-	json_object_set_new(o, "pinned", json_boolean(s->pinned));
-	if (s->error[0] != '\0')
-		json_object_set_new(o, "error", json_string(s->error));
-	return o;
-}
-
 int
 cmd_list(const struct cli *cli, int argc, char **argv)
 {
@@ -125,9 +68,10 @@ cmd_list(const struct cli *cli, int argc, char **argv)
 		json_t *arr = json_array(), *doc = json_object();
 
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, snapshot_json(&list[i]));
+			json_array_append_new(
+			    arr, output_snapshot_json(&list[i]));
 		json_object_set_new(doc, "snapshots", arr);
-		print_json(doc);
+		output_print_json(doc);
 		goto out;
 	}
 	printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n", "POOL",
@@ -137,7 +81,7 @@ cmd_list(const struct cli *cli, int argc, char **argv)
 		const struct db_snapshot *s = &list[i];
 		char created[32];
 
-		fmt_time(s->created_at, created, sizeof(created));
+		output_time(s->created_at, created, sizeof(created));
 		printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n",
 		    s->pool_key, s->name, created, s->state,
 		    s->v.node_image_version[0] ? s->v.node_image_version : "-",
@@ -169,7 +113,7 @@ history_row(void *vctx, const struct db_observation *o)
 
 		json_object_set_new(j, "pool", json_string(o->pool_key));
 		json_object_set_new(
-		    j, "observed_at", json_time(o->observed_at));
+		    j, "observed_at", output_json_time(o->observed_at));
 		json_object_set_new(j, "run", json_integer(o->run_id));
 		json_object_set_new(j, "provisioning_state",
 		    json_string(o->provisioning_state));
@@ -190,7 +134,7 @@ history_row(void *vctx, const struct db_observation *o)
 		json_array_append_new(ctx->arr, j);
 		return 0;
 	}
-	fmt_time(o->observed_at, at, sizeof(at));
+	output_time(o->observed_at, at, sizeof(at));
 	if (missing)
 		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", o->pool_key,
 		    at, "(missing)", "-", "-", "-", "missing");
@@ -256,7 +200,7 @@ cmd_history(const struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object();
 
 		json_object_set_new(doc, "observations", ctx.arr);
-		print_json(doc);
+		output_print_json(doc);
 	}
 out:
 	db_close(db);

@@ -34,6 +34,7 @@
 #include "job/cli.h"
 #include "job/http.h"
 #include "job/log.h"
+#include "job/output.h"
 #include "job/retention.h"
 #include "job/run.h"
 #include "job/schedule.h"
@@ -42,43 +43,6 @@
 #include "job/versions.h"
 
 /* ---- shared helpers ---- */
-
-static void
-fmt_time(time_t t, char *buf, size_t len)
-{
-	if (t == 0)
-		util_strlcpy(buf, "-", len);
-	else
-		util_format_time(t, buf, len);
-}
-
-static json_t *
-json_time(time_t t)
-{
-	char buf[32];
-
-	if (t == 0)
-		return json_null();
-	util_format_time(t, buf, sizeof(buf));
-	return json_string(buf);
-}
-
-static json_t *
-json_opt(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
-}
-
-static void
-print_json(json_t *doc)
-{
-	char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-	if (s != NULL)
-		printf("%s\n", s);
-	free(s);
-	json_decref(doc);
-}
 
 static const char *
 dash(const char *s)
@@ -100,34 +64,6 @@ fmt_age(long long secs, char *buf, size_t len)
 		snprintf(buf, len, "%lldh", secs / 3600);
 	else
 		snprintf(buf, len, "%lldd", secs / 86400);
-}
-
-static json_t *
-snapshot_json(const struct db_snapshot *s)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(s->id));
-	json_object_set_new(o, "pool", json_string(s->pool_key));
-	json_object_set_new(o, "snapshot", json_string(s->name));
-	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	json_object_set_new(o, "slot", json_time(s->slot));
-	json_object_set_new(o, "created_at", json_time(s->created_at));
-	json_object_set_new(o, "state", json_string(s->state));
-	json_object_set_new(
-	    o, "node_image_version", json_opt(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", json_opt(s->v.kubernetes_version));
-	json_object_set_new(o, "os_type", json_opt(s->v.os_type));
-	json_object_set_new(o, "os_sku", json_opt(s->v.os_sku));
-	json_object_set_new(o, "vm_size", json_opt(s->v.vm_size));
-	json_object_set_new(o, "enable_fips", json_boolean(s->v.enable_fips));
-	json_object_set_new(o, "channel", json_opt(s->channel));
-	json_object_set_new(o, "promoted_at", json_time(s->promoted_at));
-	json_object_set_new(o, "demoted_at", json_time(s->demoted_at));
-	json_object_set_new(o, "pinned", json_boolean(s->pinned));
-	json_object_set_new(o, "error", json_opt(s->error));
-	return o;
 }
 
 /*
@@ -272,11 +208,11 @@ finish:
 	rc = EXIT_DONE;
 print:
 	if (cli->json) {
-		json_t *doc = snapshot_json(&snap);
+		json_t *doc = output_snapshot_json(&snap);
 
 		json_object_set_new(doc, "action", json_string(cmd));
 		json_object_set_new(doc, "changed", json_boolean(changed));
-		print_json(doc);
+		output_print_json(doc);
 	} else if (changed) {
 		printf("%s %s (pool %s)\n", pin ? "pinned" : "unpinned",
 		    snap.name, snap.pool_key);
@@ -314,16 +250,17 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 
 		json_object_set_new(o, "run",
 		    d->run_id != 0 ? json_integer(d->run_id) : json_null());
-		json_object_set_new(o, "mode", json_opt(run_mode));
-		json_object_set_new(o, "at", json_time(d->at));
-		json_object_set_new(o, "slot", json_time(d->slot));
+		json_object_set_new(o, "mode", output_json_opt(run_mode));
+		json_object_set_new(o, "at", output_json_time(d->at));
+		json_object_set_new(o, "slot", output_json_time(d->slot));
 		json_object_set_new(o, "action", json_string(d->action));
 		json_object_set_new(o, "reasons", json_string(d->reasons));
-		json_object_set_new(o, "fingerprint", json_opt(d->fingerprint));
+		json_object_set_new(
+		    o, "fingerprint", output_json_opt(d->fingerprint));
 		json_array_append_new(arr, o);
 		return 0;
 	}
-	fmt_time(d->at, at, sizeof(at));
+	output_time(d->at, at, sizeof(at));
 	printf("%-20s %5lld %-8s %-8s %-48s %s\n", at, (long long)d->run_id,
 	    dash(run_mode), d->action, dash(d->fingerprint), dash(d->reasons));
 	return 0;
@@ -360,9 +297,9 @@ cmd_explain(const struct cli *cli, int argc, char **argv)
 			rc = EXIT_FAILED;
 			goto out;
 		}
-		json_object_set_new(doc, "snapshot", snapshot_json(&s));
+		json_object_set_new(doc, "snapshot", output_snapshot_json(&s));
 		json_object_set_new(doc, "decisions", arr);
-		print_json(doc);
+		output_print_json(doc);
 		goto out;
 	}
 
@@ -371,8 +308,8 @@ cmd_explain(const struct cli *cli, int argc, char **argv)
 	printf("arm id      %s\n", s.arm_id);
 	printf(
 	    "state       %s%s%s\n", s.state, s.error[0] ? ": " : "", s.error);
-	fmt_time(s.slot, t1, sizeof(t1));
-	fmt_time(s.created_at, t2, sizeof(t2));
+	output_time(s.slot, t1, sizeof(t1));
+	output_time(s.created_at, t2, sizeof(t2));
 	printf("slot        %s\n", s.slot != 0 ? t1 : "- (by hand or adopted)");
 	printf("created     %s\n", t2);
 	printf("node image  %s\n", dash(s.v.node_image_version));
@@ -380,8 +317,8 @@ cmd_explain(const struct cli *cli, int argc, char **argv)
 	printf("os          %s %s, %s, FIPS %s\n", dash(s.v.os_type),
 	    dash(s.v.os_sku), dash(s.v.vm_size),
 	    s.v.enable_fips ? "on" : "off");
-	fmt_time(s.promoted_at, t1, sizeof(t1));
-	fmt_time(s.demoted_at, t2, sizeof(t2));
+	output_time(s.promoted_at, t1, sizeof(t1));
+	output_time(s.demoted_at, t2, sizeof(t2));
 	if (s.channel[0] != '\0')
 		printf("channel     %s (promoted %s)\n", s.channel, t1);
 	else if (s.demoted_at != 0)
@@ -532,7 +469,7 @@ cmd_baseline(const struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object();
 
 		arr = json_array();
-		json_object_set_new(doc, "channel", json_opt(channel));
+		json_object_set_new(doc, "channel", output_json_opt(channel));
 		for (size_t i = 0; i < cfg->npools; i++) {
 			const struct pool_conf *pc = &cfg->pools[i];
 			const struct db_snapshot *b = have[i] ? &base[i] : NULL;
@@ -547,17 +484,17 @@ cmd_baseline(const struct cli *cli, int argc, char **argv)
 			json_object_set_new(o, "arm_id",
 			    b ? json_string(b->arm_id) : json_null());
 			json_object_set_new(o, "node_image_version",
-			    b ? json_opt(b->v.node_image_version)
+			    b ? output_json_opt(b->v.node_image_version)
 			      : json_null());
 			json_object_set_new(o, "kubernetes_version",
-			    b ? json_opt(b->v.kubernetes_version)
+			    b ? output_json_opt(b->v.kubernetes_version)
 			      : json_null());
 			json_object_set_new(o, "promoted_at",
-			    b ? json_time(b->promoted_at) : json_null());
+			    b ? output_json_time(b->promoted_at) : json_null());
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(doc, "baselines", arr);
-		print_json(doc);
+		output_print_json(doc);
 		break;
 	}
 	case FMT_ENV:
@@ -610,7 +547,7 @@ cmd_baseline(const struct cli *cli, int argc, char **argv)
 				    "-");
 				continue;
 			}
-			fmt_time(
+			output_time(
 			    base[i].promoted_at, promoted, sizeof(promoted));
 			printf("%-20s %-10s %-52s %-42s %-8s %-20s %s\n",
 			    pc->key, chan, base[i].name,
@@ -644,24 +581,6 @@ struct drift_row {
 	struct db_snapshot base, newest;
 	const char *verdict;
 };
-
-static void
-live_from_pool(const struct arm_agent_pool *a, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, a->node_image_version,
-	    sizeof(v->node_image_version));
-	/* What runs, not what was asked for (as the run records it). */
-	util_strlcpy(v->kubernetes_version,
-	    a->current_orchestrator_version[0] != '\0'
-	        ? a->current_orchestrator_version
-	        : a->orchestrator_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
-	v->enable_fips = a->enable_fips;
-}
 
 static int
 same_cluster(const struct pool_conf *a, const struct pool_conf *b)
@@ -755,7 +674,7 @@ drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
 				    sizeof(r->provisioning_state));
 				continue;
 			}
-			live_from_pool(ap, &r->live);
+			versions_from_agent_pool(ap, &r->live);
 			util_strlcpy(r->provisioning_state,
 			    ap->provisioning_state,
 			    sizeof(r->provisioning_state));
@@ -796,13 +715,13 @@ versions_json(const struct db_snapshot *s, int baseline)
 	json_object_set_new(o, "snapshot", json_string(s->name));
 	json_object_set_new(o, "arm_id", json_string(s->arm_id));
 	json_object_set_new(
-	    o, "node_image_version", json_opt(s->v.node_image_version));
+	    o, "node_image_version", output_json_opt(s->v.node_image_version));
 	json_object_set_new(
-	    o, "kubernetes_version", json_opt(s->v.kubernetes_version));
-	json_object_set_new(o, "created_at", json_time(s->created_at));
+	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
+	json_object_set_new(o, "created_at", output_json_time(s->created_at));
 	if (baseline)
 		json_object_set_new(
-		    o, "promoted_at", json_time(s->promoted_at));
+		    o, "promoted_at", output_json_time(s->promoted_at));
 	return o;
 }
 
@@ -820,9 +739,9 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 			if (r->have_live || r->missing) {
 				live = json_object();
 				json_object_set_new(live, "observed_at",
-				    json_time(r->observed_at));
+				    output_json_time(r->observed_at));
 				json_object_set_new(live, "provisioning_state",
-				    json_opt(r->provisioning_state));
+				    output_json_opt(r->provisioning_state));
 				json_object_set_new(live, "node_image_version",
 				    r->have_live
 				        ? json_string(
@@ -852,7 +771,7 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 			json_array_append_new(arr, o);
 		}
 		json_object_set_new(doc, "pools", arr);
-		print_json(doc);
+		output_print_json(doc);
 		return;
 	}
 	printf("%-20s %-11s %-42s %-8s %-42s %-8s %-42s %s\n", "POOL",
@@ -1025,7 +944,7 @@ check_unknown(const struct cli *cli, const char *why)
 		    doc, "exit_code", json_integer(CHECK_UNKNOWN));
 		json_object_set_new(doc, "summary", json_string(why));
 		json_object_set_new(doc, "problems", json_array());
-		print_json(doc);
+		output_print_json(doc);
 	} else {
 		printf("AKSNAP UNKNOWN - %s\n", why);
 	}
@@ -1183,7 +1102,7 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (last.exit_code != 0) {
-		fmt_time(last.started_at, age, sizeof(age));
+		output_time(last.started_at, age, sizeof(age));
 		problem_add(&cs, CHECK_CRITICAL, NULL,
 		    "the last run (#%lld, started %s) exited %d%s",
 		    (long long)last.id, age, last.exit_code,
@@ -1240,7 +1159,8 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 
 			json_object_set_new(o, "level",
 			    json_string(check_names[cs.p[i].level]));
-			json_object_set_new(o, "pool", json_opt(cs.p[i].pool));
+			json_object_set_new(
+			    o, "pool", output_json_opt(cs.p[i].pool));
 			json_object_set_new(
 			    o, "message", json_string(cs.p[i].text));
 			json_array_append_new(arr, o);
@@ -1249,7 +1169,7 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 		    doc, "status", json_string(check_names[rc]));
 		json_object_set_new(doc, "exit_code", json_integer(rc));
 		json_object_set_new(doc, "summary", json_string(summary));
-		json_object_set_new(doc, "as_of", json_time(as_of));
+		json_object_set_new(doc, "as_of", output_json_time(as_of));
 		json_object_set_new(
 		    doc, "pools", json_integer((json_int_t)cfg->npools));
 		json_object_set_new(doc, "critical", json_integer(cs.critical));
@@ -1259,7 +1179,7 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 		json_object_set_new(
 		    doc, "oldest_baseline_age", json_integer(oldest_baseline));
 		json_object_set_new(doc, "problems", arr);
-		print_json(doc);
+		output_print_json(doc);
 		goto out;
 	}
 	/* Nagios: the status line with perfdata, then the long output. */

@@ -44,6 +44,7 @@
 #include "job/run.h"
 #include "job/token.h"
 #include "job/util.h"
+#include "job/versions.h"
 
 #define TAG_MANAGED "aksnap-managed"
 #define TAG_POOL "aksnap-pool"
@@ -115,20 +116,6 @@ add_item(struct sync *s, const char *pool, const char *action, const char *name,
 	util_strlcpy(it->snapshot, name, sizeof(it->snapshot));
 	util_strlcpy(it->arm_id, arm_id, sizeof(it->arm_id));
 	return it;
-}
-
-static void
-versions_from_snapshot(const struct arm_snapshot *a, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, a->node_image_version,
-	    sizeof(v->node_image_version));
-	util_strlcpy(v->kubernetes_version, a->kubernetes_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
-	v->enable_fips = a->enable_fips;
 }
 
 static void

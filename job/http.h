@@ -64,8 +64,9 @@ struct http_response {
 	char *location; /* Location header, or NULL */
 	int64_t retry_after_ms; /* Retry-After / x-ms-retry-after-ms, -1 if
 	                           absent */
-	long ratelimit_remaining; /* x-ms-ratelimit-remaining-subscription-{reads,writes},
-	                             -1 */
+	long
+	    ratelimit_remaining; /* x-ms-ratelimit-remaining-subscription-{reads,writes},
+	                            -1 */
 	int attempts; /* how many attempts were made */
 	char error[256]; /* transport failure, when status == 0 or body
 	                    overflowed */

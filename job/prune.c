@@ -89,17 +89,6 @@ decide(struct prune_ctx *ctx, struct prune_pool *p, int64_t snap_id,
 	(void)db_decision_add(ctx->db, &d);
 }
 
-static void
-describe(const struct arm_error *e, char *out, size_t len)
-{
-	if (e->status == 0)
-		snprintf(out, len, "no answer from ARM: %s", e->message);
-	else
-		snprintf(out, len, "%ld %s: %s (x-ms-request-id %s)", e->status,
-		    e->code[0] ? e->code : "error", e->message,
-		    e->request_id[0] ? e->request_id : "-");
-}
-
 int
 prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel, const char *reason)
@@ -127,7 +116,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 	/* Azure first: if the new tag cannot be set, nothing has changed. */
 	if (arm_snapshot_set_tag(ctx->arm, p->pc->key, snap->arm_id,
 	        TAG_CHANNEL, channel, &got, &e)) {
-		describe(&e, why, sizeof(why));
+		arm_error_describe(&e, why, sizeof(why));
 		snprintf(msg, sizeof(msg), "promote %s: %s", snap->name, why);
 		fail(p, msg);
 		return -1;
@@ -157,7 +146,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 	        NULL, &got, &e)) {
 		/* The store (the source of truth) is right; Azure still shows
 		 * the old tag.  Say so; the operator can remove it. */
-		describe(&e, why, sizeof(why));
+		arm_error_describe(&e, why, sizeof(why));
 		snprintf(msg, sizeof(msg),
 		    "%s was demoted but its %s tag could not be removed: %s",
 		    old.name, TAG_CHANNEL, why);
@@ -267,7 +256,7 @@ delete_done(void *vctx, size_t i, int rc)
 	if (rc != 0)
 		util_strlcpy(e.message, resp->error, sizeof(e.message));
 	arm_log_failure(d->p->pc->key, "DELETE", d->url, &e);
-	describe(&e, why, sizeof(why));
+	arm_error_describe(&e, why, sizeof(why));
 	snprintf(msg, sizeof(msg), "DELETE %s: %s", d->name, why);
 	fail(d->p, msg);
 	if (rc == 0 && !http_retryable_status(resp->status)) {

@@ -52,6 +52,7 @@
 #include "job/schedule.h"
 #include "job/token.h"
 #include "job/util.h"
+#include "job/versions.h"
 
 #define TAG_MANAGED "aksnap-managed"
 #define TAG_POOL "aksnap-pool"
@@ -262,49 +263,6 @@ static const char *
 pool_error(const struct pool_run *p)
 {
 	return p->error != NULL ? p->error : "failed";
-}
-
-static void
-describe_arm_error(const struct arm_error *e, char *out, size_t len)
-{
-	if (e->status == 0)
-		snprintf(out, len, "no answer from ARM: %s", e->message);
-	else
-		snprintf(out, len, "%ld %s: %s (x-ms-request-id %s)", e->status,
-		    e->code[0] != '\0' ? e->code : "error", e->message,
-		    e->request_id[0] != '\0' ? e->request_id : "-");
-}
-
-static void
-versions_from_snapshot(const struct arm_snapshot *s, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, s->node_image_version,
-	    sizeof(v->node_image_version));
-	util_strlcpy(v->kubernetes_version, s->kubernetes_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, s->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, s->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, s->vm_size, sizeof(v->vm_size));
-	v->enable_fips = s->enable_fips;
-}
-
-static void
-versions_from_pool(const struct arm_agent_pool *a, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, a->node_image_version,
-	    sizeof(v->node_image_version));
-	/* What runs, not what was asked for. */
-	util_strlcpy(v->kubernetes_version,
-	    a->current_orchestrator_version[0] != '\0'
-	        ? a->current_orchestrator_version
-	        : a->orchestrator_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
-	v->enable_fips = a->enable_fips;
 }
 
 /* ---- setup ---- */
@@ -584,7 +542,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 		arm_error_from_response(resp, &e);
 		if (rc != 0)
 			util_strlcpy(e.message, resp->error, sizeof(e.message));
-		describe_arm_error(&e, why, sizeof(why));
+		arm_error_describe(&e, why, sizeof(why));
 		/* Every pool of the cluster failed: each says so. */
 		for (struct pool_run *p = cg->first; p != NULL;
 		     p = p->next_in_cluster) {
@@ -634,7 +592,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 			    r->opts->as_of, NULL, "missing");
 			continue;
 		}
-		versions_from_pool(ap, &p->live);
+		versions_from_agent_pool(ap, &p->live);
 		util_strlcpy(p->provisioning_state, ap->provisioning_state,
 		    sizeof(p->provisioning_state));
 		p->observed = 1;
@@ -852,7 +810,7 @@ put_done(void *vctx, size_t i, int rc)
 	if (rc != 0)
 		util_strlcpy(e.message, resp->error, sizeof(e.message));
 	arm_log_failure(p->pc->key, "PUT", ctx->urls[i], &e);
-	describe_arm_error(&e, why, sizeof(why));
+	arm_error_describe(&e, why, sizeof(why));
 	if (rc != 0 || http_retryable_status(resp->status)) {
 		/* It may or may not have been created: keep "creating" and
 		 * let reconcile ask. */

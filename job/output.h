@@ -1,0 +1,38 @@
+#ifndef AKSNAP_OUTPUT_H
+#define AKSNAP_OUTPUT_H
+
+/*
+ * output.h -- what every command prints the same way: times as RFC 3339
+ * (or "-" / null when unknown), one JSON document with stable field
+ * names, and a snapshot as DESIGN.md section 3 names its fields.
+ */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "db/db.h"
+
+/* output_time(t, buf, len): RFC 3339 UTC, or "-" for 0. */
+void output_time(time_t t, char *buf, size_t len);
+
+/* output_json_time(t): a JSON string (RFC 3339), or null for 0. */
+json_t *output_json_time(time_t t);
+
+/* output_json_opt(s): a JSON string, or null for NULL or "". */
+json_t *output_json_opt(const char *s);
+
+/* output_print_json(doc): print ${doc} indented, key order kept; takes ${doc}.
+ */
+void output_print_json(json_t *doc);
+
+/*
+ * output_snapshot_json(s):
+ * A new JSON object for ${s}: id, pool, snapshot, arm_id, slot,
+ * created_at, state, node_image_version, kubernetes_version, os_type,
+ * os_sku, vm_size, enable_fips, channel, promoted_at, demoted_at, pinned,
+ * and error when there is one.
+ */
+json_t *output_snapshot_json(const struct db_snapshot *s);
+
+#endif
