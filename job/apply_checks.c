@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "job/util.h"
+#include "job/versions.h"
 
 int
 apply_vm_family(const char *vm_size, char *out, size_t len)
@@ -64,45 +65,6 @@ apply_vm_family(const char *vm_size, char *out, size_t len)
 		out[n++] = (char)tolower((unsigned char)*p++);
 	}
 	out[n] = '\0';
-	return 0;
-}
-
-/* parse_kube(s, v): up to 3 numeric components, "v" prefix allowed. */
-static int
-parse_kube(const char *s, long v[3])
-{
-	int k = 0;
-
-	v[0] = v[1] = v[2] = 0;
-	if (*s == 'v' || *s == 'V')
-		s++;
-	for (;;) {
-		char *end;
-
-		if (!isdigit((unsigned char)*s) || k == 3)
-			return -1;
-		v[k++] = strtol(s, &end, 10);
-		s = end;
-		if (*s == '\0')
-			break;
-		if (*s != '.')
-			return -1;
-		s++;
-	}
-	/* "1" alone is not a Kubernetes version. */
-	return k >= 2 ? 0 : -1;
-}
-
-int
-apply_kube_cmp(const char *a, const char *b, int *out)
-{
-	long va[3], vb[3];
-
-	if (parse_kube(a, va) != 0 || parse_kube(b, vb) != 0)
-		return -1;
-	*out = 0;
-	for (int i = 0; i < 3 && *out == 0; i++)
-		*out = va[i] < vb[i] ? -1 : va[i] > vb[i] ? 1 : 0;
 	return 0;
 }
 
@@ -345,7 +307,8 @@ check_newer(const struct apply_check_input *in, struct apply_verdict *v)
 		    "a new pool has no versions to compare");
 		return;
 	}
-	if (apply_kube_cmp(s->kubernetes_version, t->kubernetes_version, &k)) {
+	if (versions_k8s_compare(
+	        s->kubernetes_version, t->kubernetes_version, &k)) {
 		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
 		    "cannot compare Kubernetes versions '%s' (snapshot) and "
 		    "'%s' (pool)",

@@ -30,15 +30,6 @@
 int apply_vm_family(const char *vm_size, char *out, size_t len);
 
 /*
- * apply_kube_cmp(a, b, out):
- * Compare two Kubernetes versions ("1.30.5", "1.31", an optional leading
- * "v") numerically, component by component (a missing component is 0).
- * Return 0 with ${*out} < 0, 0 or > 0 as ${a} is older, equal or newer;
- * -1 when either is not such a version.
- */
-int apply_kube_cmp(const char *a, const char *b, int *out);
-
-/*
  * apply_image_date(node_image_version, date, revision):
  * The release date inside a node image version: "...-YYYYMM.DD.R" (Linux
  * images since 2022, e.g. AKSUbuntu-2204gen2containerd-202611.01.0),

@@ -16,6 +16,7 @@
 
 #include "job/apply_checks.h"
 #include "job/util.h"
+#include "job/versions.h"
 
 static time_t
 T(const char *s)
@@ -67,20 +68,20 @@ test_apply_kube_cmp_is_numeric(void **state)
 	int c;
 
 	(void)state;
-	assert_int_equal(apply_kube_cmp("1.30.5", "1.29.9", &c), 0);
+	assert_int_equal(versions_k8s_compare("1.30.5", "1.29.9", &c), 0);
 	assert_true(c > 0);
-	assert_int_equal(apply_kube_cmp("1.9.0", "1.10.0", &c), 0);
+	assert_int_equal(versions_k8s_compare("1.9.0", "1.10.0", &c), 0);
 	assert_true(c < 0);
-	assert_int_equal(apply_kube_cmp("1.30.10", "1.30.9", &c), 0);
+	assert_int_equal(versions_k8s_compare("1.30.10", "1.30.9", &c), 0);
 	assert_true(c > 0);
-	assert_int_equal(apply_kube_cmp("v1.30.5", "1.30.5", &c), 0);
+	assert_int_equal(versions_k8s_compare("v1.30.5", "1.30.5", &c), 0);
 	assert_int_equal(c, 0);
-	assert_int_equal(apply_kube_cmp("1.30", "1.30.0", &c), 0);
+	assert_int_equal(versions_k8s_compare("1.30", "1.30.0", &c), 0);
 	assert_int_equal(c, 0);
-	assert_int_equal(apply_kube_cmp("1.30.5", "", &c), -1);
-	assert_int_equal(apply_kube_cmp("1", "1.30.5", &c), -1);
-	assert_int_equal(apply_kube_cmp("1.30.5-rc1", "1.30.5", &c), -1);
-	assert_int_equal(apply_kube_cmp("1.2.3.4", "1.2.3", &c), -1);
+	assert_int_equal(versions_k8s_compare("1.30.5", "", &c), -1);
+	assert_int_equal(versions_k8s_compare("1", "1.30.5", &c), -1);
+	assert_int_equal(versions_k8s_compare("1.30.5-rc1", "1.30.5", &c), -1);
+	assert_int_equal(versions_k8s_compare("1.2.3.4", "1.2.3", &c), -1);
 }
 
 static void
