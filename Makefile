@@ -179,7 +179,8 @@ install: all
 	install -m 0755 $(AKSNAP) $(DESTDIR)$(BINDIR)/aksnap
 	install -m 0644 man/aksnap.8 $(DESTDIR)$(MANDIR)/man8/aksnap.8
 	install -m 0644 man/aksnap.ini.5 $(DESTDIR)$(MANDIR)/man5/aksnap.ini.5
-	install -m 0644 systemd/aksnap.service systemd/aksnap.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed 's|/usr/local/bin/aksnap|$(BINDIR)/aksnap|' systemd/aksnap.service > $(BUILD)/aksnap.service
+	install -m 0644 $(BUILD)/aksnap.service systemd/aksnap.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0640 config/aksnap.ini.example $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
 
 uninstall:
