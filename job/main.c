@@ -19,10 +19,27 @@
 
 struct command {
 	const char *name;
-	cli_handler *handler; /* NULL: not implemented yet */
+	cli_handler *handler;
 	const char *synopsis;
 	const char *help;
 };
+
+static int
+print_version(void)
+{
+	printf("aksnap %s\n", AKSNAP_VERSION);
+	return EXIT_DONE;
+}
+
+static int
+cmd_version(const struct cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	(void)argv;
+	if (argc > 1)
+		return cli_usage_error("version", "takes no argument");
+	return print_version();
+}
 
 static const struct command commands[] = {
     {"run", cmd_run, "run [--dry-run] [--as-of TIME] [--pool NAME]...",
@@ -83,7 +100,7 @@ static const struct command commands[] = {
     {"db", cmd_db, "db migrate | db status | db backup FILE",
         "Migrate the store, show its schema version and counts, or copy "
         "it online."},
-    {"version", NULL, "version", "Print the version."},
+    {"version", cmd_version, "version", "Print the version."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -158,13 +175,6 @@ cli_load_config(const struct cli *cli, struct config **out)
 	return config_load(cli->config_path, out);
 }
 
-static int
-cmd_version(void)
-{
-	printf("aksnap %s\n", AKSNAP_VERSION);
-	return EXIT_DONE;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -196,7 +206,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_DONE;
 		case 'V':
-			return cmd_version();
+			return print_version();
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -223,14 +233,6 @@ main(int argc, char **argv)
 		if (cli_wants_help(cargc, cargv)) {
 			command_help(c);
 			return EXIT_DONE;
-		}
-		if (strcmp(c->name, "version") == 0)
-			return cmd_version();
-		if (c->handler == NULL) {
-			fprintf(stderr,
-			    "aksnap: %s: not implemented yet in this version\n",
-			    c->name);
-			return EXIT_USAGE;
 		}
 		/* getopt_long in the handler starts afresh. */
 		optind = 0;
