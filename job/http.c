@@ -1131,7 +1131,9 @@ attempt_outcome(struct xfer *x, CURLcode rc, int64_t *delay_ms)
 		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
 		if (req->no_retry || !retryable_curl_error(rc) ||
 		    x->attempt >= o->max_attempts) {
-			log_err(req->context,
+			/* A probe's caller says what a missing peer means. */
+			log_msg(req->quiet ? LOG_LVL_INFO : LOG_LVL_ERR,
+			    req->context,
 			    "http: %s %s failed after %d attempt%s: %s "
 			    "(x-ms-client-request-id %s)",
 			    req->method, req->url, r->attempts,

@@ -45,6 +45,7 @@ struct http_request {
 	int allow_plain_http; /* IMDS only: http:// to a non-loopback host is
 	                         allowed */
 	int no_retry; /* the caller applies its own retry rules */
+	int quiet; /* a probe: a connection failure is logged at -v only */
 	const char *
 	    context; /* pool key (or "token", ...) for log lines; may be NULL */
 	const char *throttle_key; /* requests sharing a key slow down together

@@ -809,6 +809,7 @@ acquire_imds_on(struct token_provider *tp, struct http_client *http, int probe,
 	req.headers[0] = "Metadata: true";
 	req.allow_plain_http = 1; /* IMDS is plain HTTP by Azure's design */
 	req.no_retry = 1; /* IMDS has its own rules, below */
+	req.quiet = probe; /* auto: no IMDS here is an answer, not an error */
 	req.context = LOG_CTX;
 	http_response_init(&resp);
 

@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -809,6 +810,80 @@ test_run_vv_trace_and_store_hold_no_secret(void **state)
 	}
 }
 
+/*
+ * auth = auto on a bastion without managed identity, logged in with `az`:
+ * the IMDS probe finds nobody (a closed loopback port here), the CLI
+ * answers, and the run is as silent as any successful run.
+ */
+static void
+test_run_auto_falls_back_to_azure_cli_quietly(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char path[4096], script[8192], env_path[8192];
+	const char *curl_argv[] = {"curl", "-fsS", "-d", NULL, NULL, NULL};
+	char form[512], url[256];
+	json_t *tok;
+	const char *token;
+
+	/* A token the emulator will accept, as `az` would hand it out. */
+	snprintf(form, sizeof(form),
+	    "grant_type=client_credentials&client_id=%s&client_secret=%s&"
+	    "scope=https%%3A%%2F%%2Fmanagement.azure.com%%2F.default",
+	    HARNESS_CLIENT_ID, HARNESS_CLIENT_SECRET);
+	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_url(f->emu),
+	    HARNESS_TENANT);
+	curl_argv[3] = form;
+	curl_argv[4] = url;
+	assert_int_equal(harness_run(&r, curl_argv, NULL), 0);
+	assert_int_equal(r.exit_code, 0);
+	tok = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(tok);
+	token = json_string_value(json_object_get(tok, "access_token"));
+	assert_non_null(token);
+
+	snprintf(path, sizeof(path), "%s/bin", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/bin/az", f->dir);
+	snprintf(script, sizeof(script),
+	    "#!/bin/sh\n"
+	    "echo '{\"accessToken\": \"%s\", \"expires_on\": %lld, "
+	    "\"tokenType\": \"Bearer\"}'\n",
+	    token, (long long)time(NULL) + 3600);
+	assert_int_equal(harness_write_file(path, script, 0700), 0);
+	json_decref(tok);
+
+	/* The harness config, with auth = auto and no IMDS to be found. */
+	{
+		const char *sed[] = {"sed", "-i",
+		    "s/^auth *=.*/auth = auto/; /^client_secret_file/d; "
+		    "/^client_id/d; /^tenant/d; "
+		    "s|^imds_endpoint *=.*|imds_endpoint = http://127.0.0.1:1|",
+		    f->config, NULL};
+
+		assert_int_equal(harness_run(&r, sed, NULL), 0);
+		run_result_free(&r);
+	}
+	snprintf(env_path, sizeof(env_path), "PATH=%s/bin:%s", f->dir,
+	    getenv("PATH"));
+	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
+	{
+		const char *argv[] = {"-c", f->config, "run", "--as-of",
+		    "2026-03-10T03:00:00Z", NULL};
+		const char *env[] = {env_path, "AZURE_CLIENT_ID",
+		    "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
+		    "AZURE_FEDERATED_TOKEN_FILE", NULL};
+
+		memset(&r, 0, sizeof(r));
+		harness_run_aksnap_env(&r, argv, env);
+	}
+	if (r.exit_code != 0 || r.err[0] != '\0')
+		fail_msg("exit %d, stderr: %s", r.exit_code, r.err);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 5);
+}
+
 int
 main(void)
 {
@@ -842,6 +917,8 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_vv_trace_and_store_hold_no_secret, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_auto_falls_back_to_azure_cli_quietly, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);
