@@ -348,10 +348,11 @@ test_fleet_429_slows_only_its_subscription(void **state)
 	assert_int_equal(n429, 3);
 	/*
 	 * The 429 holds back the whole subscription: in the second after
-	 * it, subscription 2 sent at most what was decided before aksnap
-	 * read the 429 (less than one round of max_parallel = 8), and the
-	 * rest of its 70 PUTs came after; the other subscriptions went on
-	 * meanwhile.
+	 * it, subscription 2 sent only what aksnap had started before it
+	 * read the 429 -- what the emulator answered in between, as fast
+	 * as aksnap runs (slower under ASan or valgrind), bounded by two
+	 * rounds of max_parallel = 8 -- and the rest of its 70 PUTs came
+	 * after; the other subscriptions went on meanwhile.
 	 */
 	for (size_t i = 0; i < n; i++) {
 		int in_wait = log[i].start > first429 &&
@@ -364,8 +365,11 @@ test_fleet_429_slows_only_its_subscription(void **state)
 		else if (log[i].sub != 2 && in_wait)
 			others_meanwhile++;
 	}
-	assert_true(held < 8);
-	assert_true(later >= 70 - 8 - 8);
+	printf("subscription 2: %zu PUTs in the held second, %zu after; "
+	       "others meanwhile: %zu\n",
+	    held, later, others_meanwhile);
+	assert_true(held <= 2 * 8);
+	assert_true(later >= 70 - 2 * 8 - 8);
 	assert_true(others_meanwhile > 0);
 	free(log);
 	json_decref(doc);
