@@ -17,7 +17,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 show() { printf '$ %s\n' "$*" | sed "s|$AKSNAP_BIN|aksnap|; s|-c $work/aksnap.ini ||"; "$@"; }
 
 "$ARMEMU_BIN" --port 0 --fleet "$top/tests/armemu/fleet-demo.json" \
