@@ -13,10 +13,13 @@
  * upgradeNodeImageVersion are long-running: the first answer carries
  * Azure-AsyncOperation (and Location where ARM sends it) and Retry-After,
  * the operation answers InProgress for --lro-polls polls and then ends,
- * changing the pool.  While a pool has an operation in progress, writes to
- * it (and snapshots of it) get 409 OperationNotAllowed.  Names compare
- * case-insensitively, as ARM does.  Every function here runs with emu.lock
- * held.
+ * changing the pool.  --lro-headers location sends only Location (poll
+ * operationresults: 202 until done); --lro-headers none sends neither, and
+ * each GET of the pool then counts as a poll (its provisioningState stays
+ * Upgrading/Updating/Creating until the operation ends).  While a pool has an
+ * operation in progress, writes to it (and snapshots of it) get 409
+ * OperationNotAllowed.  Names compare case-insensitively, as ARM does.  Every
+ * function here runs with emu.lock held.
  */
 
 #include <ctype.h>
@@ -885,10 +888,17 @@ lro_headers(struct ctx *c, const struct operation *op, int with_location)
 	char url[1024], ra[16];
 	const char *api = c->api_version ? c->api_version : "2026-08-01";
 
-	snprintf(url, sizeof(url),
-	    "%s/providers/" MSCS "/locations/%s/operations/%s?api-version=%s",
-	    c->base, op->location, op->id, api);
-	ctx_header(c, "Azure-AsyncOperation", url);
+	if (emu.cfg.lro_headers == LRO_NONE)
+		return;
+	if (emu.cfg.lro_headers == LRO_LOCATION) {
+		with_location = 1;
+	} else {
+		snprintf(url, sizeof(url),
+		    "%s/providers/" MSCS
+		    "/locations/%s/operations/%s?api-version=%s",
+		    c->base, op->location, op->id, api);
+		ctx_header(c, "Azure-AsyncOperation", url);
+	}
 	if (with_location) {
 		snprintf(url, sizeof(url),
 		    "%s/subscriptions/%s/providers/" MSCS
@@ -1833,6 +1843,27 @@ route_op(struct ctx *c, const struct route *r)
 	}
 }
 
+/*
+ * With --lro-headers none the client can only watch the pool, so each GET
+ * of a pool counts as one poll of the operation it is running (which may
+ * end it: a finished delete leaves ${*pp} NULL).
+ */
+static void
+pool_get_advance(struct cluster *cl, struct pool **pp)
+{
+	struct operation *op;
+	char name[16];
+
+	if (emu.cfg.lro_headers != LRO_NONE || (*pp)->op_id[0] == '\0')
+		return;
+	op = op_find((*pp)->op_id);
+	if (op == NULL)
+		return;
+	snprintf(name, sizeof(name), "%s", (*pp)->name);
+	op_poll(op);
+	*pp = pool_find(cl, name);
+}
+
 void
 arm_dispatch(struct ctx *c, const struct route *r)
 {
@@ -1946,6 +1977,13 @@ arm_dispatch(struct ctx *c, const struct route *r)
 			return;
 		}
 		if (r->kind == R_POOL && strcmp(c->method, "GET") == 0) {
+			pool_get_advance(cl, &p);
+			if (p == NULL) {
+				snprintf(nm, sizeof(nm), "%s/agentPools/%s",
+				    cl->name, r->pool);
+				not_found(c, "managedClusters", nm, r->rg);
+				return;
+			}
 			ctx_json(c, 200, pool_json(cl, p));
 			return;
 		}

@@ -177,6 +177,13 @@ struct ratelimit {
 	long remaining;
 };
 
+/* --lro-headers: which headers announce a long-running operation. */
+enum lro_mode {
+	LRO_BOTH, /* Azure-AsyncOperation (+ Location where ARM sends it) */
+	LRO_LOCATION, /* Location only: poll operationresults */
+	LRO_NONE, /* none: GETs of the pool advance it */
+};
+
 struct emu_config {
 	int port;
 	const char *fleet_file;
@@ -189,6 +196,7 @@ struct emu_config {
 	const char *tenant;
 	int page_size;
 	int lro_polls;
+	enum lro_mode lro_headers; /* --lro-headers */
 	int retry_after;
 	const char *tls_cert;
 	const char *tls_key;

@@ -41,11 +41,13 @@ struct fault {
 	int id;
 	char method[16]; /* "" = any */
 	char path[512]; /* fnmatch glob over the path, "" = any */
-	char action[16]; /* status latency drop garbage truncated lro_fail */
+	char action[16]; /* status latency drop garbage truncated lro_fail omit
+	                  */
 	int status;
 	int retry_after; /* -1: no header */
 	char error_code[64];
 	char message[256];
+	char name[128]; /* omit: glob over the names left out of "value" */
 	long latency_ms;
 	long count; /* remaining matches, -1 unlimited */
 	double probability;
@@ -146,6 +148,14 @@ static const char *const usage_text[] = {
     "nextLink\n"
     "  --lro-polls N         status polls that answer InProgress before the\n"
     "                        operation ends (default 2; 0 = done at once)\n"
+    "  --lro-headers MODE    how long-running answers point at the operation:\n"
+    "                        both (default): Azure-AsyncOperation (and\n"
+    "                        Location on DELETE and upgradeNodeImageVersion);\n"
+    "                        location: Location only (operationresults: 202\n"
+    "                        with Retry-After while running, then 200/204);\n"
+    "                        none: no header; the pool's provisioningState\n"
+    "                        stays Creating/Updating/Upgrading.. and each GET\n"
+    "                        of the pool counts as one poll\n"
     "  --retry-after N       Retry-After seconds on long-running answers "
     "(default 1)\n"
     "  --tls-cert PEM --tls-key PEM\n"
@@ -233,15 +243,21 @@ static const char *const usage_text[] = {
     "  POST /_armemu/faults         {\"method\"?, \"path\"? (glob), "
     "\"action\":\n"
     "                               "
-    "status|latency|drop|garbage|truncated|lro_fail,\n"
+    "status|latency|drop|garbage|truncated|lro_fail|omit,\n"
     "                               \"status\"?, \"retry_after\"?, "
     "\"error_code\"?,\n"
     "                               \"message\"?, \"latency_ms\"?, "
     "\"count\"?,\n"
-    "                               \"probability\"?}  -> {\"id\": n}; count "
+    "                               \"probability\"?, \"name\"?}  -> {\"id\": "
+    "n}; count "
     "defaults\n"
     "                               to 1, or unlimited (-1) with a "
-    "probability\n"
+    "probability;\n"
+    "                               omit: a list answer leaves out of "
+    "\"value\" the\n"
+    "                               items whose name matches the \"name\" "
+    "glob\n"
+    "                               (GET by id still finds them)\n"
     "  GET  /_armemu/faults         the rules and their hits\n"
     "  DELETE /_armemu/faults[/ID]  remove all rules (or one)\n"
     "  POST /_armemu/snapshots      add a foreign snapshot (GET shape plus\n"
@@ -470,6 +486,34 @@ default_code(int status)
 	}
 }
 
+/*
+ * The "omit" fault: drop from a list answer's "value" the items whose
+ * name matches ${glob} (an eventually consistent listing that has not
+ * caught up yet).  Anything but a 200 list answer is left alone.
+ */
+static void
+omit_items(struct ctx *c, const char *glob)
+{
+	json_t *value, *item;
+	const char *name;
+	size_t i;
+
+	if (c->status != 200 || c->json == NULL)
+		return;
+	value = json_object_get(c->json, "value");
+	if (!json_is_array(value))
+		return;
+	i = 0;
+	while (i < json_array_size(value)) {
+		item = json_array_get(value, i);
+		name = json_string_value(json_object_get(item, "name"));
+		if (name != NULL && fnmatch(glob, name, FNM_CASEFOLD) == 0)
+			json_array_remove(value, i);
+		else
+			i++;
+	}
+}
+
 static void
 fault_answer(struct ctx *c, const struct fault *f, const struct route *r)
 {
@@ -512,12 +556,12 @@ fault_answer(struct ctx *c, const struct fault *f, const struct route *r)
 static json_t *
 fault_json(const struct fault *f)
 {
-	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:i,s:s,s:I,s:I,s:f,s:I}", "id",
-	    f->id, "method", f->method, "path", f->path, "action", f->action,
-	    "status", f->status, "retry_after", f->retry_after, "error_code",
-	    f->error_code, "latency_ms", (json_int_t)f->latency_ms, "count",
-	    (json_int_t)f->count, "probability", f->probability, "hits",
-	    (json_int_t)f->hits);
+	return json_pack("{s:i,s:s,s:s,s:s,s:i,s:i,s:s,s:s,s:I,s:I,s:f,s:I}",
+	    "id", f->id, "method", f->method, "path", f->path, "action",
+	    f->action, "status", f->status, "retry_after", f->retry_after,
+	    "error_code", f->error_code, "name", f->name, "latency_ms",
+	    (json_int_t)f->latency_ms, "count", (json_int_t)f->count,
+	    "probability", f->probability, "hits", (json_int_t)f->hits);
 }
 
 static int
@@ -540,7 +584,8 @@ fault_add(json_t *j, char *err, size_t errlen)
 	    strcmp(f.action, "latency") != 0 && strcmp(f.action, "drop") != 0 &&
 	    strcmp(f.action, "garbage") != 0 &&
 	    strcmp(f.action, "truncated") != 0 &&
-	    strcmp(f.action, "lro_fail") != 0) {
+	    strcmp(f.action, "lro_fail") != 0 &&
+	    strcmp(f.action, "omit") != 0) {
 		snprintf(err, errlen, "unknown action '%s'", f.action);
 		return -1;
 	}
@@ -556,6 +601,12 @@ fault_add(json_t *j, char *err, size_t errlen)
 		snprintf(f.error_code, sizeof(f.error_code), "%s", s);
 	if ((s = json_string_value(json_object_get(j, "message"))) != NULL)
 		snprintf(f.message, sizeof(f.message), "%s", s);
+	if ((s = json_string_value(json_object_get(j, "name"))) != NULL)
+		snprintf(f.name, sizeof(f.name), "%s", s);
+	if (strcmp(f.action, "omit") == 0 && f.name[0] == '\0') {
+		snprintf(err, errlen, "action omit needs a name glob");
+		return -1;
+	}
 	f.latency_ms =
 	    (long)json_integer_value(json_object_get(j, "latency_ms"));
 	if (strcmp(f.action, "latency") == 0 && f.latency_ms <= 0) {
@@ -992,6 +1043,8 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 			token_imds(&c);
 		else
 			arm_dispatch(&c, &r);
+		if (faulted && strcmp(f.action, "omit") == 0)
+			omit_items(&c, f.name);
 	}
 	if (c.status == 0 && !(faulted && strcmp(f.action, "drop") == 0))
 		ctx_arm_error(&c, 500, "InternalServerError", "no answer");
@@ -1238,6 +1291,20 @@ parse_args(int argc, char **argv)
 		} else if (strcmp(a, "--lro-polls") == 0) {
 			if (int_arg(a, v, 0, 1000, &emu.cfg.lro_polls) != 0)
 				return -1;
+		} else if (strcmp(a, "--lro-headers") == 0) {
+			if (strcmp(v, "both") == 0) {
+				emu.cfg.lro_headers = LRO_BOTH;
+			} else if (strcmp(v, "location") == 0) {
+				emu.cfg.lro_headers = LRO_LOCATION;
+			} else if (strcmp(v, "none") == 0) {
+				emu.cfg.lro_headers = LRO_NONE;
+			} else {
+				fprintf(stderr,
+				    "armemu: --lro-headers: expected both, "
+				    "location or none, got '%s'\n",
+				    v);
+				return -1;
+			}
 		} else if (strcmp(a, "--retry-after") == 0) {
 			if (int_arg(a, v, 0, 3600, &emu.cfg.retry_after) != 0)
 				return -1;

@@ -5,7 +5,8 @@
  *
  * Each test starts its own emulator (--generate 1:2: cluster aks-1 in rg-1
  * with pool0 and pool1; list pages of 2; long-running operations that
- * answer InProgress 3 times with Retry-After 0) and talks to it only
+ * answer InProgress 3 times with Retry-After 0; --lro-headers location or
+ * none for the tests of the two other polling mechanisms) and talks to it only
  * through arm_*; the emulator's control API sets up faults and reads the
  * counters that show paging and polling really happened.
  */
@@ -46,10 +47,11 @@ struct fx {
 static const struct arm_lro_options fast_lro = {60, 1};
 
 static int
-setup_with(void **state, const char *retry_after)
+setup_with(void **state, const char *retry_after, const char *lro_headers)
 {
 	const char *args[] = {"--generate", "1:2", "--page-size", "2",
-	    "--lro-polls", "3", "--retry-after", retry_after, NULL};
+	    "--lro-polls", "3", "--retry-after", retry_after, "--lro-headers",
+	    lro_headers, NULL};
 	struct http_options opts;
 	struct fx *fx;
 	char *ini;
@@ -90,14 +92,28 @@ setup_with(void **state, const char *retry_after)
 static int
 setup(void **state)
 {
-	return setup_with(state, "0");
+	return setup_with(state, "0", "both");
 }
 
 /* Operations that ask for 2 s between polls. */
 static int
 setup_slow(void **state)
 {
-	return setup_with(state, "2");
+	return setup_with(state, "2", "both");
+}
+
+/* Operations announced by a Location header only (no Azure-AsyncOperation). */
+static int
+setup_location(void **state)
+{
+	return setup_with(state, "0", "location");
+}
+
+/* Operations with no header at all: the pool's provisioningState tells. */
+static int
+setup_no_headers(void **state)
+{
+	return setup_with(state, "0", "none");
 }
 
 static int
@@ -346,6 +362,73 @@ test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
 	assert_int_equal(emu_counter(fx->emu, "PUT agentPools.put"), 1);
 }
 
+/*
+ * upgrade_both(fx, s): move pool1 to ${s} (a snapshot of pool0) and run
+ * pool0's node image upgrade to ${s}, checking each lands on its versions.
+ * Counters are reset before each call; ${counts}[0] and [1] get the value
+ * of ${key} after each.
+ */
+static void
+upgrade_both(struct fx *fx, const struct arm_snapshot *s, const char *key,
+    long counts[2])
+{
+	struct arm_agent_pool base, out;
+	struct arm_error err;
+
+	assert_int_equal(
+	    arm_agent_pool_get(fx->arm, "p1", fx->pool1, &base, &err), 0);
+	emu_reset_counters(fx->emu);
+	assert_int_equal(arm_agent_pool_put_from_snapshot(fx->arm, "p1",
+	                     fx->pool1, &base, s, NULL, &fast_lro, &out, &err),
+	    0);
+	assert_string_equal(out.provisioning_state, "Succeeded");
+	assert_string_equal(out.creation_source_id, s->id);
+	assert_string_equal(out.node_image_version, s->node_image_version);
+	assert_string_equal(out.orchestrator_version, s->kubernetes_version);
+	assert_int_equal(emu_counter(fx->emu, "GET operations.get"), 0);
+	counts[0] = emu_counter(fx->emu, key);
+
+	emu_reset_counters(fx->emu);
+	assert_int_equal(arm_agent_pool_upgrade_node_image(fx->arm, "p0",
+	                     fx->pool0, s->id, &fast_lro, &out, &err),
+	    0);
+	assert_string_equal(out.provisioning_state, "Succeeded");
+	assert_string_equal(out.node_image_version, s->node_image_version);
+	assert_int_equal(emu_counter(fx->emu, "GET operations.get"), 0);
+	counts[1] = emu_counter(fx->emu, key);
+}
+
+static void
+test_e2e_arm_lro_polls_location_without_async_operation(void **state)
+{
+	struct fx *fx = *state;
+	struct arm_snapshot s;
+	long polls[2];
+
+	take(fx, "snap-loc", fx->pool0, &s);
+	upgrade_both(fx, &s, "GET operationresults.get", polls);
+	/* 3 answers 202, then the one that says done */
+	assert_true(polls[0] >= 4);
+	assert_true(polls[1] >= 4);
+	assert_int_equal(
+	    emu_counter(fx->emu, "GET operationresults.get 202"), 3);
+}
+
+static void
+test_e2e_arm_lro_polls_provisioning_state_without_headers(void **state)
+{
+	struct fx *fx = *state;
+	struct arm_snapshot s;
+	long polls[2];
+
+	take(fx, "snap-none", fx->pool0, &s);
+	upgrade_both(fx, &s, "GET agentPools.get", polls);
+	/* 3 GETs still upgrading, one Succeeded, and the final read */
+	assert_true(polls[0] >= 4);
+	assert_true(polls[1] >= 4);
+	assert_int_equal(emu_counter(fx->emu, "GET operationresults.get"), 0);
+}
+
 static void
 test_e2e_arm_pool_create_from_snapshot(void **state)
 {
@@ -544,6 +627,12 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_e2e_arm_lro_polls_location_without_async_operation,
+	        setup_location, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_e2e_arm_lro_polls_provisioning_state_without_headers,
+	        setup_no_headers, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_e2e_arm_pool_create_from_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

@@ -2,8 +2,9 @@
  * test_sync.c -- `aksnap sync` end to end against the ARM emulator
  * (issue 9): a lost store is rebuilt from the managed tags, a snapshot
  * deleted behind aksnap's back is marked missing (only once a GET
- * confirms it), a failed listing condemns nothing, and foreign or
- * unconfigured snapshots are left alone.
+ * confirms it; one a stale listing omits is kept while a GET finds it),
+ * a failed listing condemns nothing, and foreign or unconfigured
+ * snapshots are left alone.
  *
  * Each test starts its own emulator with the demo fleet (five pools and
  * the foreign snapshot golden-2026q3), takes one snapshot of every pool
@@ -424,6 +425,57 @@ test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
 }
 
 static void
+test_sync_keeps_snapshot_a_stale_listing_omits(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc, *item, *list, *rules;
+
+	/* An eventually consistent listing that has not caught up: PROD
+	 * is left out of every list answer, but GET by id still finds it. */
+	assert_true(emu_fault(f->emu,
+	                "{\"method\": \"GET\", \"path\": "
+	                "\"*/providers/Microsoft.ContainerService/snapshots\", "
+	                "\"action\": \"omit\", \"name\": \"" PROD
+	                "\", \"count\": -1}") >= 0);
+	doc = sync_json(f, 0, NULL);
+	assert_int_equal(num(doc, "missing"), 0);
+	assert_int_equal(num(doc, "unchanged"), 5);
+	assert_null(
+	    find_named(json_object_get(doc, "snapshots"), "snapshot", PROD));
+	json_decref(doc);
+	rules = emu_get(f->emu, "/_armemu/faults");
+	assert_non_null(rules);
+	assert_true(num(json_array_get(rules, 0), "hits") >= 1);
+	json_decref(rules);
+	/* The listing lacked it; one GET of it found it. */
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get"), 1);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 200"), 1);
+	list = store_list(f);
+	assert_string_equal(
+	    str(find_named(list, "snapshot", PROD), "state"), "active");
+	json_decref(list);
+	assert_int_equal(sql_count(f,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "action = 'missing'"),
+	    0);
+
+	/* Really gone now: the GET says 404 and sync marks it missing. */
+	delete_out_of_band(f, "rg-prod", PROD);
+	emu_reset_counters(f->emu);
+	doc = sync_json(f, 0, NULL);
+	assert_int_equal(num(doc, "missing"), 1);
+	item = find_named(json_object_get(doc, "snapshots"), "snapshot", PROD);
+	assert_non_null(item);
+	assert_string_equal(str(item, "action"), "missing");
+	json_decref(doc);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 404"), 1);
+	list = store_list(f);
+	assert_string_equal(
+	    str(find_named(list, "snapshot", PROD), "state"), "missing");
+	json_decref(list);
+}
+
+static void
 test_sync_failed_listing_marks_nothing_missing(void **state)
 {
 	struct fx *f = *state;
@@ -541,6 +593,9 @@ main(void)
 	        test_sync_marks_missing_what_azure_lost, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sync_keeps_snapshot_when_get_cannot_confirm_loss, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_sync_keeps_snapshot_a_stale_listing_omits, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sync_failed_listing_marks_nothing_missing, setup,
