@@ -81,6 +81,38 @@ plan_snapshot_name(const char *prefix, const char *cluster,
 	snprintf(out, 64, "%.*s-%08x-%.14s", (int)keep, base, fnv1a(base), ts);
 }
 
+/* "slot ... due; changed: <what> <old> -> <new>", the first difference. */
+static void
+describe_change(const struct db_versions *was, const struct db_versions *now,
+    const char *slot_text, char *out, size_t len)
+{
+	const char *what = "node image", *a = was->node_image_version,
+	           *b = now->node_image_version;
+
+	if (strcmp(a, b) == 0) {
+		what = "Kubernetes";
+		a = was->kubernetes_version;
+		b = now->kubernetes_version;
+	}
+	if (strcmp(a, b) == 0) {
+		what = "OS SKU";
+		a = was->os_sku;
+		b = now->os_sku;
+	}
+	if (strcasecmp(a, b) == 0) {
+		what = "VM size";
+		a = was->vm_size;
+		b = now->vm_size;
+	}
+	if (strcasecmp(a, b) == 0) {
+		what = "FIPS";
+		a = was->enable_fips ? "on" : "off";
+		b = now->enable_fips ? "on" : "off";
+	}
+	snprintf(out, len, "slot %s due; changed: %s %s -> %s", slot_text, what,
+	    a, b);
+}
+
 void
 plan_decide(
     const struct plan_input *in, const char *prefix, struct plan_result *out)
@@ -128,9 +160,8 @@ plan_decide(
 		snprintf(out->reason, sizeof(out->reason),
 		    "slot %s due (snapshot_when = always)", slot_text);
 	else
-		snprintf(out->reason, sizeof(out->reason),
-		    "slot %s due; changed: %s -> %s", slot_text,
-		    in->newest.node_image_version, in->live.node_image_version);
+		describe_change(&in->newest, &in->live, slot_text, out->reason,
+		    sizeof(out->reason));
 }
 
 const char *
