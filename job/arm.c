@@ -1142,84 +1142,81 @@ get_resource(struct arm *arm, const char *ctx, const char *id,
 	return 0;
 }
 
+/* The typed parsers, as get_parsed takes them. */
+static int
+parse_cluster_v(const char *body, void *out, char *err, size_t errlen)
+{
+	return arm_cluster_parse(body, out, err, errlen);
+}
+
+static int
+parse_agent_pool_v(const char *body, void *out, char *err, size_t errlen)
+{
+	return arm_agent_pool_parse(body, out, err, errlen);
+}
+
+static int
+parse_snapshot_v(const char *body, void *out, char *err, size_t errlen)
+{
+	return arm_snapshot_parse(body, out, err, errlen);
+}
+
+/*
+ * get_parsed(arm, ctx, id, parse, out, err):
+ * GET the resource ${id} and parse its body into ${out}.  0, or -1 with
+ * ${err} filled (and logged once).
+ */
+static int
+get_parsed(struct arm *arm, const char *ctx, const char *id,
+    int (*parse)(const char *, void *, char *, size_t), void *out,
+    struct arm_error *err)
+{
+	struct http_response resp;
+	char reason[256];
+	char *url = NULL;
+	int rc = -1;
+
+	error_clear(err);
+	if (get_resource(arm, ctx, id, &resp, &url, err))
+		return -1;
+	if (parse(body_of(&resp), out, reason, sizeof(reason)))
+		parse_fail(ctx, "GET", url, &resp, reason, err);
+	else
+		rc = 0;
+	http_response_free(&resp);
+	free(url);
+	return rc;
+}
+
 int
 arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, const char *cluster, struct arm_cluster *out,
     struct arm_error *err)
 {
-	struct http_response resp;
-	char id[1024], reason[256];
-	char *url = NULL;
-	int rc = -1;
+	char id[1024];
 
 	memset(out, 0, sizeof(*out));
-	error_clear(err);
 	snprintf(id, sizeof(id),
 	    "/subscriptions/%s/resourceGroups/%s/providers/"
 	    "Microsoft.ContainerService/managedClusters/%s",
 	    sub, rg, cluster);
-	if (get_resource(arm, ctx, id, &resp, &url, err))
-		goto err0;
-	if (arm_cluster_parse(body_of(&resp), out, reason, sizeof(reason))) {
-		parse_fail(ctx, "GET", url, &resp, reason, err);
-		goto err1;
-	}
-	rc = 0;
-err1:
-	http_response_free(&resp);
-	free(url);
-err0:
-	return rc;
+	return get_parsed(arm, ctx, id, parse_cluster_v, out, err);
 }
 
 int
 arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
     struct arm_agent_pool *out, struct arm_error *err)
 {
-	struct http_response resp;
-	char reason[256];
-	char *url = NULL;
-	int rc = -1;
-
 	memset(out, 0, sizeof(*out));
-	error_clear(err);
-	if (get_resource(arm, ctx, pool_id, &resp, &url, err))
-		goto err0;
-	if (arm_agent_pool_parse(body_of(&resp), out, reason, sizeof(reason))) {
-		parse_fail(ctx, "GET", url, &resp, reason, err);
-		goto err1;
-	}
-	rc = 0;
-err1:
-	http_response_free(&resp);
-	free(url);
-err0:
-	return rc;
+	return get_parsed(arm, ctx, pool_id, parse_agent_pool_v, out, err);
 }
 
 int
 arm_snapshot_get(struct arm *arm, const char *ctx, const char *snapshot_id,
     struct arm_snapshot *out, struct arm_error *err)
 {
-	struct http_response resp;
-	char reason[256];
-	char *url = NULL;
-	int rc = -1;
-
 	memset(out, 0, sizeof(*out));
-	error_clear(err);
-	if (get_resource(arm, ctx, snapshot_id, &resp, &url, err))
-		goto err0;
-	if (arm_snapshot_parse(body_of(&resp), out, reason, sizeof(reason))) {
-		parse_fail(ctx, "GET", url, &resp, reason, err);
-		goto err1;
-	}
-	rc = 0;
-err1:
-	http_response_free(&resp);
-	free(url);
-err0:
-	return rc;
+	return get_parsed(arm, ctx, snapshot_id, parse_snapshot_v, out, err);
 }
 
 /*
