@@ -624,3 +624,21 @@ harness_config(const char *dir, struct emu *e, const char *extra_ini)
 	free(ini);
 	return strdup(path);
 }
+
+int
+harness_aksnapv(struct run_result *r, const char *config, va_list ap)
+{
+	const char *argv[32];
+	const char *a;
+	size_t n = 0;
+
+	if (config != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = config;
+	}
+	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+		argv[n++] = a;
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	return harness_run_aksnap(r, argv);
+}

@@ -21,6 +21,7 @@
  */
 
 #include <jansson.h>
+#include <stdarg.h>
 
 #define HARNESS_TENANT "00000000-0000-0000-0000-0000000000aa"
 #define HARNESS_CLIENT_ID "00000000-0000-0000-0000-0000000000bb"
@@ -130,6 +131,13 @@ int harness_run_aksnap_env(struct run_result *r, const char *const *argv,
  */
 int harness_run(struct run_result *r, const char *const *argv,
     const char *const *extra_env);
+
+/*
+ * harness_aksnapv(r, config, ap):
+ * harness_run_aksnap with "-c ${config}" (when not NULL) followed by the
+ * NULL-terminated words of ${ap} (at most 29).  ${r} is cleared first.
+ */
+int harness_aksnapv(struct run_result *r, const char *config, va_list ap);
 
 /* run_result_free(r): free the captured output.  NULL is fine. */
 void run_result_free(struct run_result *r);

@@ -23,18 +23,13 @@ static const char *const commands[] = {"run", "plan", "snapshot", "prune",
 static int
 run(struct run_result *r, ...)
 {
-	const char *argv[16];
-	size_t n = 0;
 	va_list ap;
-	const char *a;
+	int rc;
 
 	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL && n < 15)
-		argv[n++] = a;
+	rc = harness_aksnapv(r, NULL, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	memset(r, 0, sizeof(*r));
-	return harness_run_aksnap(r, argv);
+	return rc;
 }
 
 static void

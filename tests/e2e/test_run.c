@@ -94,20 +94,13 @@ teardown(void **state)
 static int
 aksnap(struct fx *f, struct run_result *r, ...)
 {
-	const char *argv[32];
-	size_t n = 0;
 	va_list ap;
-	const char *a;
+	int rc;
 
-	argv[n++] = "-c";
-	argv[n++] = f->config;
 	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
-		argv[n++] = a;
+	rc = harness_aksnapv(r, f->config, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	memset(r, 0, sizeof(*r));
-	return harness_run_aksnap(r, argv);
+	return rc;
 }
 
 /* Set the emulator's clock and run `aksnap run --as-of`. */
