@@ -327,11 +327,21 @@ struct db {
  * done; SQLITE_BUSY after the busy timeout gets a message an operator can
  * act on.  Return -1.
  */
+/* Whether the last failure was another process's lock (db_failed_busy). */
+static int last_failure_busy;
+
+int
+db_failed_busy(void)
+{
+	return last_failure_busy;
+}
+
 static int
 db_fail(struct db *db, const char *what)
 {
 	int rc = sqlite3_errcode(db->conn) & 0xff;
 
+	last_failure_busy = (rc == SQLITE_BUSY);
 	if (rc == SQLITE_NOTADB) {
 		log_err(NULL, "%s: not an aksnap database (not an SQLite file)",
 		    db->path);

@@ -41,6 +41,13 @@ int db_open(const char *path, struct db **out);
  */
 int db_open_nomigrate(const char *path, struct db **out);
 
+/*
+ * db_failed_busy():
+ * 1 when the last failure reported by this module was the store being
+ * locked by another process past the busy timeout (a temporary failure).
+ */
+int db_failed_busy(void);
+
 /* db_close(db): close; NULL is fine. */
 void db_close(struct db *db);
 

@@ -1176,8 +1176,12 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
 		goto out;
 	}
-	if (db_open(cfg->database, &r.db))
+	if (db_open(cfg->database, &r.db)) {
+		/* Another writer held it past busy_timeout: try later. */
+		if (db_failed_busy())
+			rc = EXIT_TEMP;
 		goto out;
+	}
 
 	if (run_connect(cfg, &r.http, &r.tokens, &r.arm)) {
 		rc = r.http != NULL && r.tokens == NULL ? EXIT_USAGE
@@ -1185,8 +1189,12 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		goto out;
 	}
 
-	if (db_run_start(r.db, util_now(), opts->as_of, r.rec.mode, &r.rec.id))
+	if (db_run_start(
+	        r.db, util_now(), opts->as_of, r.rec.mode, &r.rec.id)) {
+		if (db_failed_busy())
+			rc = EXIT_TEMP; /* nothing started: try later */
 		goto out;
+	}
 	if (group_pools(&r) || sync_pools(&r))
 		goto finish;
 

@@ -625,7 +625,7 @@ test_run_waits_for_locked_store_then_fails_clearly(void **state)
 	assert_int_equal(
 	    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
 	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
-	assert_int_not_equal(r.exit_code, 0);
+	assert_int_equal(r.exit_code, 75);
 	assert_non_null(strstr(r.err, "locked"));
 	run_result_free(&r);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
