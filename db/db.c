@@ -364,6 +364,23 @@ db_fail(struct db *db, const char *what)
 }
 
 /*
+ * step_row(db, s, what):
+ * Step a one-row lookup: 1 with the row ready to read, 0 when there is
+ * none, -1 on error (logged with ${what}).
+ */
+static int
+step_row(struct db *db, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_fail(db, what);
+}
+
+/*
  * st_get(db, id):
  * The statement ${id}, ready for binding, or NULL (logged).  The cached one
  * unless it is in the middle of a step loop (re-entry from a callback); then
@@ -1007,7 +1024,7 @@ db_run_last(struct db *db, const char *mode, struct db_run *out)
 {
 	enum st id = mode != NULL ? ST_RUN_LAST_MODE : ST_RUN_LAST_ANY;
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	int found = -1;
 
 	s = st_get(db, id);
 	if (s == NULL)
@@ -1016,8 +1033,8 @@ db_run_last(struct db *db, const char *mode, struct db_run *out)
 		db_fail(db, "last run");
 		goto done;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	found = step_row(db, s, "last run");
+	if (found == 1) {
 		memset(out, 0, sizeof(*out));
 		out->id = sqlite3_column_int64(s, 0);
 		out->started_at = (time_t)sqlite3_column_int64(s, 1);
@@ -1033,11 +1050,6 @@ db_run_last(struct db *db, const char *mode, struct db_run *out)
 		out->deleted = sqlite3_column_int(s, 9);
 		out->promoted = sqlite3_column_int(s, 10);
 		out->failed = sqlite3_column_int(s, 11);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "last run");
 	}
 done:
 	st_put(db, id, s);
@@ -1106,7 +1118,7 @@ int
 db_pool_get(struct db *db, const char *key, struct db_pool *out)
 {
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	int found = -1;
 
 	s = st_get(db, ST_POOL_GET);
 	if (s == NULL)
@@ -1115,8 +1127,8 @@ db_pool_get(struct db *db, const char *key, struct db_pool *out)
 		db_fail(db, "get pool");
 		goto done;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	found = step_row(db, s, "get pool");
+	if (found == 1) {
 		memset(out, 0, sizeof(*out));
 		out->id = sqlite3_column_int64(s, 0);
 		col_text(s, 1, out->key, sizeof(out->key));
@@ -1127,11 +1139,6 @@ db_pool_get(struct db *db, const char *key, struct db_pool *out)
 		col_text(s, 5, out->nodepool, sizeof(out->nodepool));
 		col_text(s, 6, out->arm_id, sizeof(out->arm_id));
 		col_text(s, 7, out->location, sizeof(out->location));
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "get pool");
 	}
 done:
 	st_put(db, ST_POOL_GET, s);
@@ -1211,7 +1218,7 @@ db_observation_latest(
     struct db *db, int64_t pool_id, struct db_observation *out)
 {
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	int found = -1;
 
 	s = st_get(db, ST_OBS_LATEST);
 	if (s == NULL)
@@ -1220,14 +1227,9 @@ db_observation_latest(
 		db_fail(db, "latest observation");
 		goto done;
 	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	found = step_row(db, s, "latest observation");
+	if (found == 1) {
 		col_observation(s, out);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "latest observation");
 	}
 done:
 	st_put(db, ST_OBS_LATEST, s);
@@ -1900,25 +1902,21 @@ int
 db_decision_last(struct db *db, int64_t snapshot_id, struct db_decision *out)
 {
 	sqlite3_stmt *s;
-	int rc, found = -1;
+	int found = -1;
 
 	s = st_get(db, ST_DEC_LAST);
 	if (s == NULL)
 		return -1;
 	memset(out, 0, sizeof(*out));
-	rc = sqlite3_bind_int64(s, 1, snapshot_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if (sqlite3_bind_int64(s, 1, snapshot_id) != SQLITE_OK)
+		found = db_fail(db, "last decision of a snapshot");
+	else
+		found = step_row(db, s, "last decision of a snapshot");
+	if (found == 1) {
 		out->snapshot_id = snapshot_id;
 		col_text(s, 0, out->action, sizeof(out->action));
 		col_text(s, 1, out->reasons, sizeof(out->reasons));
 		col_text(s, 2, out->fingerprint, sizeof(out->fingerprint));
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "last decision of a snapshot");
 	}
 	st_put(db, ST_DEC_LAST, s);
 	return found;

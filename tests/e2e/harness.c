@@ -26,6 +26,11 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <setjmp.h> /* cmocka.h needs these three first */
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
 
 #include "tests/e2e/harness.h"
 
@@ -641,4 +646,19 @@ harness_aksnapv(struct run_result *r, const char *config, va_list ap)
 	argv[n] = NULL;
 	memset(r, 0, sizeof(*r));
 	return harness_run_aksnap(r, argv);
+}
+
+void
+harness_expect_exit(const struct run_result *r, int code)
+{
+	if (r->exit_code != code)
+		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+		    r->exit_code, code, r->out, r->err);
+}
+
+void
+harness_expect_in(const char *hay, const char *needle)
+{
+	if (strstr(hay, needle) == NULL)
+		fail_msg("expected '%s' in:\n%s", needle, hay);
 }

@@ -139,6 +139,13 @@ int harness_run(struct run_result *r, const char *const *argv,
  */
 int harness_aksnapv(struct run_result *r, const char *config, va_list ap);
 
+/*
+ * harness_expect_exit(r, code), harness_expect_in(hay, needle):
+ * cmocka assertions that print what aksnap said when they fail.
+ */
+void harness_expect_exit(const struct run_result *r, int code);
+void harness_expect_in(const char *hay, const char *needle);
+
 /* run_result_free(r): free the captured output.  NULL is fine. */
 void run_result_free(struct run_result *r);
 

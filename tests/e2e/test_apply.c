@@ -156,22 +156,6 @@ aksnap(struct fx *f, struct run_result *r, ...)
 	assert_int_equal(rc, 0);
 }
 
-/* Run, expect ${code}; print what it said when not. */
-static void
-expect(struct run_result *r, int code)
-{
-	if (r->exit_code != code)
-		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-		    r->exit_code, code, r->out, r->err);
-}
-
-static void
-expect_in(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected '%s' in:\n%s", needle, hay);
-}
-
 static int
 setup(void **state)
 {
@@ -206,10 +190,10 @@ setup(void **state)
 		return -1;
 	json_decref(clock);
 	aksnap(f, &r, "run", "--as-of", "2026-11-10T03:00:00Z", NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	emu_reset_counters(f->emu);
 	return 0;
@@ -291,10 +275,10 @@ test_apply_upgrades_pool_through_long_running_operation(void **state)
 
 	aksnap(f, &r, "-v", "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
-	expect_in(r.out, "prod-system: upgraded to " BASELINE);
-	expect_in(r.out, "Kubernetes 1.30.5");
-	expect_in(r.out, IMG("202611.01.0"));
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "prod-system: upgraded to " BASELINE);
+	harness_expect_in(r.out, "Kubernetes 1.30.5");
+	harness_expect_in(r.out, IMG("202611.01.0"));
 	run_result_free(&r);
 
 	p = emu_pool(f, "aks-prod", "system");
@@ -302,7 +286,7 @@ test_apply_upgrades_pool_through_long_running_operation(void **state)
 	assert_string_equal(str(p, "nodeImageVersion"), IMG("202611.01.0"));
 	assert_string_equal(str(p, "currentOrchestratorVersion"), "1.30.5");
 	assert_string_equal(str(p, "vmSize"), "Standard_D8s_v5");
-	expect_in(str(p, "sourceResourceId"), BASELINE);
+	harness_expect_in(str(p, "sourceResourceId"), BASELINE);
 	json_decref(p);
 	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
 	/* Three polls answered InProgress, then the one that Succeeded. */
@@ -320,7 +304,7 @@ test_apply_same_kubernetes_takes_node_image_path(void **state)
 
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-same", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	p = emu_pool(f, "aks-prod", "same");
 	assert_non_null(p);
@@ -343,7 +327,7 @@ test_apply_creates_pool_from_baseline(void **state)
 	aksnap(f, &r, "--json", "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--create", "np2",
 	    "--count", "2", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
 	assert_string_equal(str(doc, "state"), "done");
@@ -366,8 +350,8 @@ test_apply_creates_pool_from_baseline(void **state)
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--create", "np2",
 	    "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "already exists");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "already exists");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -381,21 +365,22 @@ test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 
 	aksnap(f, &r, "apply", "--dry-run", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
-	expect_in(r.out, "PUT http://127.0.0.1:");
-	expect_in(r.out, "/managedClusters/aks-prod/agentPools/system?");
-	expect_in(r.out, "If-Match: ");
-	expect_in(r.out,
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "PUT http://127.0.0.1:");
+	harness_expect_in(
+	    r.out, "/managedClusters/aks-prod/agentPools/system?");
+	harness_expect_in(r.out, "If-Match: ");
+	harness_expect_in(r.out,
 	    "\"sourceResourceId\": \"/subscriptions/" SUB
 	    "/resourceGroups/rg-staging/providers/"
 	    "Microsoft.ContainerService/snapshots/" BASELINE "\"");
-	expect_in(r.out, "vm-family  ok");
+	harness_expect_in(r.out, "vm-family  ok");
 	run_result_free(&r);
 
 	aksnap(f, &r, "--json", "apply", "--dry-run", "--channel", "stable",
 	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
 	    NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
 	req = json_object_get(doc, "request");
@@ -423,10 +408,10 @@ test_apply_refuses_different_vm_family(void **state)
 
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-mem", "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "different VM family");
-	expect_in(r.err, "Standard_E4s_v5");
-	expect_in(r.err, "nothing was sent");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "different VM family");
+	harness_expect_in(r.err, "Standard_E4s_v5");
+	harness_expect_in(r.err, "nothing was sent");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -439,8 +424,8 @@ test_apply_refuses_snapshot_not_newer(void **state)
 
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-ahead", "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err,
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err,
 	    "node image " IMG("202611.01.0") " is older than the "
 	                                     "pool's " IMG("202611.08.0"));
 	run_result_free(&r);
@@ -448,8 +433,8 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	/* A pool onto its own baseline: already there. */
 	aksnap(f, &r, "apply", "--channel", "stable", "--to", "staging-system",
 	    "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "already at this baseline");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "already at this baseline");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -463,9 +448,9 @@ test_apply_refuses_image_outside_90_day_window(void **state)
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of",
 	    "2027-03-01T00:00:00Z", NULL);
-	expect(&r, 1);
-	expect_in(r.err, "90-day");
-	expect_in(r.err, "2026-11-01");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "90-day");
+	harness_expect_in(r.err, "2026-11-01");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -481,8 +466,9 @@ test_apply_refuses_snapshot_not_active(void **state)
 	    "= '" BASELINE "'");
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "snapshot is missing in the store, not active");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(
+	    r.err, "snapshot is missing in the store, not active");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -519,9 +505,9 @@ test_apply_refuses_snapshot_gone_from_azure(void **state)
 
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "gone from Azure");
-	expect_in(r.err, "aksnap sync");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "gone from Azure");
+	harness_expect_in(r.err, "aksnap sync");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -534,8 +520,8 @@ test_apply_refuses_channel_without_baseline(void **state)
 
 	aksnap(f, &r, "apply", "--channel", "canary", "--from",
 	    "staging-system", "--to", "prod-system", NULL);
-	expect(&r, 1);
-	expect_in(r.err, "no snapshot in channel 'canary'");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "no snapshot in channel 'canary'");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
 }
@@ -555,11 +541,11 @@ test_apply_reports_failed_operation_with_its_error(void **state)
 	                "\"error_code\": \"ReconcileAgentPoolError\"}") >= 0);
 	aksnap(f, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
-	expect(&r, 1);
-	expect_in(r.err, "ReconcileAgentPoolError");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "ReconcileAgentPoolError");
 	/* The operation's own message, as the emulator words it. */
-	expect_in(r.err, "The operation failed");
-	expect_in(r.err, "apply of " BASELINE " to prod-system failed");
+	harness_expect_in(r.err, "The operation failed");
+	harness_expect_in(r.err, "apply of " BASELINE " to prod-system failed");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
 	p = emu_pool(f, "aks-prod", "system");
@@ -575,23 +561,23 @@ test_apply_rejects_bad_usage(void **state)
 	struct run_result r;
 
 	aksnap(f, &r, "apply", "--to", "prod-system", NULL);
-	expect(&r, 2);
-	expect_in(r.err, "--channel");
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "--channel");
 	run_result_free(&r);
 	aksnap(f, &r, "apply", "--channel", "stable", NULL);
-	expect(&r, 2);
+	harness_expect_exit(&r, 2);
 	run_result_free(&r);
 	aksnap(f, &r, "apply", "--channel", "stable", "--to", "nosuch", NULL);
-	expect(&r, 2);
-	expect_in(r.err, "unknown pool 'nosuch'");
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "unknown pool 'nosuch'");
 	run_result_free(&r);
 	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
 	    "--create", "Bad-Name", NULL);
-	expect(&r, 2);
+	harness_expect_exit(&r, 2);
 	run_result_free(&r);
 	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
 	    "--count", "2", NULL);
-	expect(&r, 2);
+	harness_expect_exit(&r, 2);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
 }

@@ -66,21 +66,6 @@ aksnap(struct fx *f, struct run_result *r, ...)
 	assert_int_equal(rc, 0);
 }
 
-static void
-expect(struct run_result *r, int code)
-{
-	if (r->exit_code != code)
-		fail_msg("exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
-		    r->exit_code, code, r->out, r->err);
-}
-
-static void
-expect_in(const char *hay, const char *needle)
-{
-	if (strstr(hay, needle) == NULL)
-		fail_msg("expected '%s' in:\n%s", needle, hay);
-}
-
 static int
 setup(void **state)
 {
@@ -107,10 +92,10 @@ setup(void **state)
 		return -1;
 	json_decref(clock);
 	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	aksnap(f, &r, "promote", "--channel", "stable", STAGING, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	emu_reset_counters(f->emu);
 	return 0;
@@ -146,7 +131,7 @@ sync_json(struct fx *f, int want, const char *extra)
 	json_t *doc;
 
 	aksnap(f, &r, "--json", "sync", extra, NULL);
-	expect(&r, want);
+	harness_expect_exit(&r, want);
 	doc = json_loads(r.out, 0, NULL);
 	if (doc == NULL)
 		fail_msg("not JSON:\n%s\nstderr:\n%s", r.out, r.err);
@@ -168,7 +153,7 @@ store_list(struct fx *f)
 	json_t *doc, *arr;
 
 	aksnap(f, &r, "--json", "list", NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
 	run_result_free(&r);
@@ -346,7 +331,7 @@ test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 	/* The slots are taken again: a rerun in the same slot PUTs nothing. */
 	emu_reset_counters(f->emu);
 	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
-	expect(&r, 0);
+	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
 
@@ -371,7 +356,7 @@ test_sync_marks_missing_what_azure_lost(void **state)
 	item = find_named(json_object_get(doc, "snapshots"), "snapshot", PROD);
 	assert_non_null(item);
 	assert_string_equal(str(item, "action"), "missing");
-	expect_in(str(item, "reasons"), "404");
+	harness_expect_in(str(item, "reasons"), "404");
 	json_decref(doc);
 	/* Confirmed by a GET of that one snapshot. */
 	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 404"), 1);
@@ -483,8 +468,8 @@ test_sync_failed_listing_marks_nothing_missing(void **state)
 	                "\"status\", \"status\": 403, \"error_code\": "
 	                "\"AuthorizationFailed\", \"count\": -1}") >= 0);
 	aksnap(f, &r, "sync", NULL);
-	expect(&r, 1);
-	expect_in(r.err, "AuthorizationFailed");
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "AuthorizationFailed");
 	run_result_free(&r);
 	list = store_list(f);
 	assert_string_equal(
@@ -557,10 +542,10 @@ test_sync_dry_run_records_nothing(void **state)
 
 	delete_out_of_band(f, "rg-prod", PROD);
 	aksnap(f, &r, "sync", "--dry-run", NULL);
-	expect(&r, 0);
-	expect_in(r.out, "missing");
-	expect_in(r.out, PROD);
-	expect_in(r.out, "dry run");
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "missing");
+	harness_expect_in(r.out, PROD);
+	harness_expect_in(r.out, "dry run");
 	run_result_free(&r);
 	list = store_list(f);
 	assert_string_equal(
