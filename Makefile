@@ -49,7 +49,7 @@ endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(DEPS_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
-LIB_SRCS := $(filter-out job/main.c,$(wildcard job/*.c config/*.c db/*.c))
+LIB_SRCS := $(filter-out job/cmd/main.c,$(wildcard job/*/*.c config/*.c db/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 
@@ -108,7 +108,7 @@ $(BUILD)/libaksnap.a: $(LIB_OBJS)
 	$(E) AR $@
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(AKSNAP): $(BUILD)/job/main.o $(BUILD)/libaksnap.a
+$(AKSNAP): $(BUILD)/job/cmd/main.o $(BUILD)/libaksnap.a
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lpthread
 

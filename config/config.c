@@ -45,9 +45,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "job/log.h"
-#include "job/schedule.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/rules/schedule.h"
 
 /* Longest line accepted at all; inih's own buffer is much shorter. */
 #define CONFIG_MAX_LINE 4096

@@ -48,8 +48,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "job/log.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 #define DB_BUSY_TIMEOUT_MS 5000
 

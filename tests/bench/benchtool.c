@@ -36,8 +36,8 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "db/migrations.h"
-#include "job/retention.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/retention.h"
 
 static int
 usage(void)

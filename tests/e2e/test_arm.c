@@ -23,11 +23,11 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "job/arm.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/token.h"
-#include "job/util.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 #include "tests/e2e/harness.h"
 
 #define RG "rg-1"

@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/token.h"
-#include "job/util.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 #include "tests/e2e/harness.h"
 
 #define API "?api-version=2026-08-01"

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "job/retention.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/retention.h"
 #include "tests/e2e/harness.h"
 
 #define FLEET "tests/armemu/fleet-demo.json"

@@ -23,9 +23,9 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "job/arm.h"
-#include "job/http.h"
-#include "job/token.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
 #include "tests/e2e/harness.h"
 
 #define FLEET "tests/armemu/fleet-demo.json"

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job/log.h"
+#include "job/base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

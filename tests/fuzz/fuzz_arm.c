@@ -20,8 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "job/arm.h"
-#include "job/http.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
 #include "tests/fuzz/fuzz.h"
 
 #define ENDPOINT "https://management.azure.com"

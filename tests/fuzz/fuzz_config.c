@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "job/schedule.h"
+#include "job/rules/schedule.h"
 #include "tests/fuzz/fuzz.h"
 
 static char ini_path[64];

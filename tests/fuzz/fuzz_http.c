@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "job/http.h"
+#include "job/azure/http.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NOW ((time_t)1774747800) /* 2026-03-29T01:30:00Z */

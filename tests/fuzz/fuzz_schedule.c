@@ -20,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "job/schedule.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/schedule.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Invariants are checked only this close to the epoch (about 31,000 years). */

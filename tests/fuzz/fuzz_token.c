@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "job/token.h"
+#include "job/azure/token.h"
 #include "tests/fuzz/fuzz.h"
 
 #define NOW ((time_t)1774747800) /* 2026-03-29T01:30:00Z */

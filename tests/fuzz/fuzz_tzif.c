@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job/schedule.h"
+#include "job/rules/schedule.h"
 #include "tests/fuzz/fuzz.h"
 
 static char tzdir[64];

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 static void

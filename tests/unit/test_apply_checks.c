@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "job/apply_checks.h"
-#include "job/util.h"
-#include "job/versions.h"
+#include "job/base/util.h"
+#include "job/rules/apply_checks.h"
+#include "job/rules/versions.h"
 
 static time_t
 T(const char *s)

@@ -23,10 +23,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "job/arm.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/util.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 #define SUB "00000000-0000-0000-0000-000000000000"
 #define POOL0_ID                                                               \

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "job/log.h"
+#include "job/base/log.h"
 
 #define SUB0 "00000000-0000-0000-0000-000000000000"
 #define SUB1 "11111111-1111-1111-1111-111111111111"

@@ -24,8 +24,8 @@
 
 #include "db/db.h"
 #include "db/migrations.h"
-#include "job/log.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 struct fx {
 	char dir[64];

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job/http.h"
-#include "job/log.h"
-#include "job/util.h"
+#include "job/azure/http.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 /* ------------------------------------------------------------------ */
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "job/log.h"
+#include "job/base/log.h"
 
 /*
  * Run ${fn} with stderr sent to a temporary file; return what it wrote

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "job/metrics.h"
-#include "job/plan.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/plan.h"
+#include "job/run/metrics.h"
 
 #define SLOT 1773626400 /* 2026-03-16T02:00:00Z */
 

@@ -20,8 +20,8 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "job/retention.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/retention.h"
 
 static time_t
 T(const char *s)

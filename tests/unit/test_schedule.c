@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "job/schedule.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/schedule.h"
 
 /* Defined in job/schedule.c; see the note there. */
 int schedule_tz_localtime(const char *tz, time_t t, struct tm *out);

@@ -26,10 +26,10 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/token.h"
-#include "job/util.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 #define NOW ((time_t)1790000000)
 

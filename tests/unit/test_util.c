@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 
 static void
 test_util_durations_take_s_m_h_d_w_and_combinations(void **state)

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "job/util.h"
-#include "job/versions.h"
+#include "job/base/util.h"
+#include "job/rules/versions.h"
 
 #define UBUNTU(d) "AKSUbuntu-2204gen2containerd-" d
 #define AZL(d) "AKSAzureLinux-V2gen2-" d

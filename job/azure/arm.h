@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "job/http.h"
+#include "job/azure/http.h"
 
 struct arm;
 

@@ -5,12 +5,12 @@
  * value looks the same whichever command prints it: RFC 3339 UTC times,
  * null for what is unknown, DESIGN.md section 3's field names.
  */
-#include "job/output.h"
+#include "job/cmd/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 
 void
 output_time(time_t t, char *buf, size_t len)

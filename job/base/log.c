@@ -6,7 +6,7 @@
  * whole events; the line is assembled first and written with one write(2)
  * so that concurrent threads never interleave inside a line.
  */
-#include "job/log.h"
+#include "job/base/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * clock is read only through util_now() so that everything else can be
  * given a time (--as-of) instead.
  */
-#include "job/util.h"
+#include "job/base/util.h"
 
 #include <ctype.h>
 #include <errno.h>

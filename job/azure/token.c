@@ -26,7 +26,7 @@
  * log line: AAD and IMDS errors are reported by their `error` and the first
  * sentence of `error_description`.
  */
-#include "job/token.h"
+#include "job/azure/token.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -49,9 +49,9 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/util.h"
+#include "job/azure/http.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 extern char **environ;
 

@@ -27,11 +27,10 @@
  * each slice's buffers freed before the next; report lines are kept only
  * when something will print them.
  */
-#include "job/run.h"
+#include "job/run/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,17 +41,17 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "job/arm.h"
-#include "job/cli.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/metrics.h"
-#include "job/plan.h"
-#include "job/prune.h"
-#include "job/schedule.h"
-#include "job/token.h"
-#include "job/util.h"
-#include "job/versions.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/exit.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/rules/plan.h"
+#include "job/rules/schedule.h"
+#include "job/rules/versions.h"
+#include "job/run/metrics.h"
+#include "job/run/prune.h"
 
 #define TAG_MANAGED "aksnap-managed"
 #define TAG_POOL "aksnap-pool"
@@ -1251,123 +1250,4 @@ out:
 	free(r.groups);
 	free(r.pools);
 	return rc;
-}
-
-/* ---- the commands ---- */
-
-static int
-parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
-    int allow_dry, const char ***pools)
-{
-	static const struct option lopts[] = {
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"as-of", required_argument, NULL, 'a'},
-	    {"pool", required_argument, NULL, 'p'},
-	    {NULL, 0, NULL, 0},
-	};
-	size_t np = 0;
-	int ch;
-
-	*pools = calloc((size_t)argc + 1, sizeof(**pools));
-	if (*pools == NULL)
-		return -1;
-	o->as_of = util_now();
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			if (!allow_dry) {
-				cli_usage_error(cmd,
-				    "--dry-run: not an option "
-				    "of %s",
-				    cmd);
-				return -1;
-			}
-			if (o->mode == RUN_PRUNE)
-				o->dry_run = 1;
-			else
-				o->mode = RUN_DRY;
-			break;
-		case 'a':
-			if (util_parse_time(optarg, &o->as_of)) {
-				cli_usage_error(cmd,
-				    "--as-of: expected an RFC "
-				    "3339 time such as 2026-03-16T03:00:00Z, "
-				    "got '%s'",
-				    optarg);
-				return -1;
-			}
-			break;
-		case 'p':
-			(*pools)[np++] = optarg;
-			break;
-		default:
-			cli_usage_error(
-			    cmd, "unknown option '%s'", argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (o->mode == RUN_SNAPSHOT || o->mode == RUN_PRUNE) {
-		for (int i = optind; i < argc; i++)
-			(*pools)[np++] = argv[i];
-		if (np == 0 && o->mode == RUN_SNAPSHOT) {
-			cli_usage_error(cmd, "name at least one POOL");
-			return -1;
-		}
-	} else if (optind < argc) {
-		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		return -1;
-	}
-	o->pools = np > 0 ? *pools : NULL;
-	return 0;
-}
-
-static int
-run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
-    int allow_dry)
-{
-	struct run_options o;
-	struct config *cfg = NULL;
-	const char **pools = NULL;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	o.mode = mode;
-	o.json = cli->json;
-	if (parse_run_args(argv[0], argc, argv, &o, allow_dry, &pools)) {
-		free(pools);
-		return EXIT_USAGE;
-	}
-	if (cli_load_config(cli, &cfg)) {
-		free(pools);
-		return EXIT_USAGE;
-	}
-	rc = run_execute(cfg, &o);
-	config_free(cfg);
-	free(pools);
-	return rc;
-}
-
-int
-cmd_run(const struct cli *cli, int argc, char **argv)
-{
-	return run_command(cli, argc, argv, RUN_SCHEDULED, 1);
-}
-
-int
-cmd_plan(const struct cli *cli, int argc, char **argv)
-{
-	return run_command(cli, argc, argv, RUN_DRY, 0);
-}
-
-int
-cmd_snapshot(const struct cli *cli, int argc, char **argv)
-{
-	return run_command(cli, argc, argv, RUN_SNAPSHOT, 0);
-}
-
-int
-cmd_prune(const struct cli *cli, int argc, char **argv)
-{
-	return run_command(cli, argc, argv, RUN_PRUNE, 1);
 }

@@ -13,8 +13,8 @@
 
 #include "config/config.h"
 #include "db/db.h"
-#include "job/arm.h"
-#include "job/http.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
 
 /* One thing decided about one snapshot, for the report. */
 struct prune_line {

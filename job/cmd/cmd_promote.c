@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "job/cli.h"
-#include "job/log.h"
-#include "job/prune.h"
-#include "job/run.h"
-#include "job/token.h"
-#include "job/util.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/run/prune.h"
+#include "job/run/run.h"
 
 int
 cmd_promote(const struct cli *cli, int argc, char **argv)

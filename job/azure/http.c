@@ -35,7 +35,7 @@
  * Not thread-safe: one thread uses a client at a time; concurrency comes
  * from http_batch.
  */
-#include "job/http.h"
+#include "job/azure/http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -48,7 +48,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "job/log.h"
+#include "job/base/log.h"
 
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_CONNECT_TIMEOUT_S 10

@@ -13,13 +13,13 @@
  * slot PUTs the same name: a crash between the PUT and its record can
  * never make two snapshots of one slot.
  */
-#include "job/plan.h"
+#include "job/rules/plan.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 
 int
 plan_slot(const struct schedule *sched, const char *tz, time_t as_of, int force,

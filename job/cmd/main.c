@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job/cli.h"
-#include "job/log.h"
-#include "job/version.h"
+#include "job/base/log.h"
+#include "job/base/version.h"
+#include "job/cmd/cli.h"
 
 struct command {
 	const char *name;

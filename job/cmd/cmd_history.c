@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "job/cli.h"
-#include "job/log.h"
-#include "job/output.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 
 /* Open the store and resolve an optional POOL argument to its id. */
 static int

@@ -27,15 +27,15 @@
  * holders stay protected) is decided here too, because its result feeds the
  * retention walk: protected holders are set aside like pinned ones.
  */
-#include "job/retention.h"
+#include "job/rules/retention.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "job/schedule.h"
-#include "job/util.h"
+#include "job/base/util.h"
+#include "job/rules/schedule.h"
 
 /* The period bucket kinds, in reason order. */
 enum { KIND_HOUR, KIND_DAY, KIND_WEEK, KIND_MONTH, KIND_YEAR, NKINDS };

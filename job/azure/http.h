@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 
 struct http_client;
 

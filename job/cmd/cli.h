@@ -12,21 +12,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
-
-enum exit_code {
-	EXIT_DONE = 0, /* all done, or nothing was due */
-	EXIT_FAILED = 1, /* at least one pool failed (the others were done) */
-	EXIT_USAGE = 2, /* usage or configuration error, nothing done */
-	EXIT_TEMP = 75, /* EX_TEMPFAIL: lock held, ARM/AAD unreachable */
-};
-
-/* Nagios plugin codes, for `check`. */
-enum check_code {
-	CHECK_OK = 0,
-	CHECK_WARNING = 1,
-	CHECK_CRITICAL = 2,
-	CHECK_UNKNOWN = 3,
-};
+#include "job/base/exit.h"
 
 struct cli {
 	const char *config_path; /* -c, $AKSNAP_CONFIG, or the default */
@@ -55,7 +41,7 @@ int cli_wants_help(int argc, char **argv);
 
 typedef int cli_handler(const struct cli *cli, int argc, char **argv);
 
-/* Handlers, one per command (job/cmd_*.c, job/run.c). */
+/* Handlers, one per command (job/cmd/cmd_*.c). */
 cli_handler cmd_config;
 cli_handler cmd_db;
 cli_handler cmd_run;
@@ -63,14 +49,14 @@ cli_handler cmd_plan;
 cli_handler cmd_snapshot;
 cli_handler cmd_list;
 cli_handler cmd_history;
-cli_handler cmd_pin; /* job/cmd_report.c */
+cli_handler cmd_pin; /* job/cmd/cmd_report.c */
 cli_handler cmd_unpin;
 cli_handler cmd_explain;
 cli_handler cmd_baseline;
 cli_handler cmd_drift;
 cli_handler cmd_check;
-cli_handler cmd_apply; /* job/cmd_apply.c */
-cli_handler cmd_sync; /* job/cmd_sync.c */
+cli_handler cmd_apply; /* job/cmd/cmd_apply.c */
+cli_handler cmd_sync; /* job/cmd/cmd_sync.c */
 cli_handler cmd_prune;
 cli_handler cmd_promote;
 

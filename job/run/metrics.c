@@ -7,7 +7,7 @@
  * Counts that must survive across runs (failures, last success) come from
  * the store, not from this process.
  */
-#include "job/metrics.h"
+#include "job/run/metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "job/log.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 void
 metrics_escape(const char *in, char *out, size_t len)

@@ -26,7 +26,7 @@
  * logged once by arm_log_failure; transport failures (no HTTP response) are
  * already logged by http_do with the same context and are not logged again.
  */
-#include "job/arm.h"
+#include "job/azure/arm.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -37,8 +37,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "job/log.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
 
 #define ARM_DEFAULT_API_VERSION "2026-08-01"
 #define ARM_MAX_PAGES 10000

@@ -35,7 +35,7 @@
  * the zone's offsets, so that a fall-back hour is not missed) and gives up
  * after five years.
  */
-#include "job/schedule.h"
+#include "job/rules/schedule.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -44,7 +44,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "job/util.h"
+#include "job/base/util.h"
 
 #define SECS_PER_DAY 86400LL
 /* Searches give up after five years (plus leap days and slack). */

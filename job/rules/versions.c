@@ -8,13 +8,13 @@
  * (checked: a month 1-12, a day that exists) and a build number, and that
  * pair is the order.  Nothing here reads the clock or allocates.
  */
-#include "job/versions.h"
+#include "job/rules/versions.h"
 
 #include <string.h>
 
 #include "db/db.h"
-#include "job/arm.h"
-#include "job/util.h"
+#include "job/azure/arm.h"
+#include "job/base/util.h"
 
 /*
  * Read a run of decimal digits at ${*p} (at most 9), advance ${*p} past

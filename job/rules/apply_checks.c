@@ -13,7 +13,7 @@
  * date, and a version whose date cannot be found is refused rather than
  * guessed at.
  */
-#include "job/apply_checks.h"
+#include "job/rules/apply_checks.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -22,8 +22,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "job/util.h"
-#include "job/versions.h"
+#include "job/base/util.h"
+#include "job/rules/versions.h"
 
 int
 apply_vm_family(const char *vm_size, char *out, size_t len)

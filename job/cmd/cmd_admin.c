@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "db/db.h"
-#include "job/cli.h"
-#include "job/log.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
 
 int
 cmd_config(const struct cli *cli, int argc, char **argv)

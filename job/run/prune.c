@@ -18,15 +18,15 @@
  * reasons, other policy), not on every hourly run, so that `explain`
  * stays readable and the store does not grow with every run.
  */
-#include "job/prune.h"
+#include "job/run/prune.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "job/log.h"
-#include "job/retention.h"
-#include "job/util.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/rules/retention.h"
 
 #define TAG_CHANNEL "aksnap-channel"
 #define MAX_HOLDERS 64

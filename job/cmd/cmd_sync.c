@@ -37,14 +37,14 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "job/arm.h"
-#include "job/cli.h"
-#include "job/http.h"
-#include "job/log.h"
-#include "job/run.h"
-#include "job/token.h"
-#include "job/util.h"
-#include "job/versions.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/rules/versions.h"
+#include "job/run/run.h"
 
 #define TAG_MANAGED "aksnap-managed"
 #define TAG_POOL "aksnap-pool"

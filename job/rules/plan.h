@@ -12,7 +12,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
-#include "job/schedule.h"
+#include "job/rules/schedule.h"
 
 enum plan_action {
 	PLAN_NONE = 0, /* not due: the current slot is already taken */

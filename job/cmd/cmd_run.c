@@ -1,0 +1,132 @@
+/*
+ * cmd_run.c -- the commands that carry out a run: run, plan, snapshot,
+ * prune.
+ *
+ * Each parses its options into a struct run_options and hands the rest to
+ * run_execute (job/run/run.c); the exit code is the run's.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/run/run.h"
+
+static int
+parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
+    int allow_dry, const char ***pools)
+{
+	static const struct option lopts[] = {
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"as-of", required_argument, NULL, 'a'},
+	    {"pool", required_argument, NULL, 'p'},
+	    {NULL, 0, NULL, 0},
+	};
+	size_t np = 0;
+	int ch;
+
+	*pools = calloc((size_t)argc + 1, sizeof(**pools));
+	if (*pools == NULL)
+		return -1;
+	o->as_of = util_now();
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (!allow_dry) {
+				cli_usage_error(cmd,
+				    "--dry-run: not an option "
+				    "of %s",
+				    cmd);
+				return -1;
+			}
+			if (o->mode == RUN_PRUNE)
+				o->dry_run = 1;
+			else
+				o->mode = RUN_DRY;
+			break;
+		case 'a':
+			if (util_parse_time(optarg, &o->as_of)) {
+				cli_usage_error(cmd,
+				    "--as-of: expected an RFC "
+				    "3339 time such as 2026-03-16T03:00:00Z, "
+				    "got '%s'",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'p':
+			(*pools)[np++] = optarg;
+			break;
+		default:
+			cli_usage_error(
+			    cmd, "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (o->mode == RUN_SNAPSHOT || o->mode == RUN_PRUNE) {
+		for (int i = optind; i < argc; i++)
+			(*pools)[np++] = argv[i];
+		if (np == 0 && o->mode == RUN_SNAPSHOT) {
+			cli_usage_error(cmd, "name at least one POOL");
+			return -1;
+		}
+	} else if (optind < argc) {
+		cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	o->pools = np > 0 ? *pools : NULL;
+	return 0;
+}
+
+static int
+run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
+    int allow_dry)
+{
+	struct run_options o;
+	struct config *cfg = NULL;
+	const char **pools = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = mode;
+	o.json = cli->json;
+	if (parse_run_args(argv[0], argc, argv, &o, allow_dry, &pools)) {
+		free(pools);
+		return EXIT_USAGE;
+	}
+	if (cli_load_config(cli, &cfg)) {
+		free(pools);
+		return EXIT_USAGE;
+	}
+	rc = run_execute(cfg, &o);
+	config_free(cfg);
+	free(pools);
+	return rc;
+}
+
+int
+cmd_run(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_SCHEDULED, 1);
+}
+
+int
+cmd_plan(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_DRY, 0);
+}
+
+int
+cmd_snapshot(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_SNAPSHOT, 0);
+}
+
+int
+cmd_prune(const struct cli *cli, int argc, char **argv)
+{
+	return run_command(cli, argc, argv, RUN_PRUNE, 1);
+}
