@@ -53,8 +53,9 @@
 
 #define DB_BUSY_TIMEOUT_MS 5000
 
-const char *const db_snapshot_states[] = {
-    "creating", "active", "deleting", "deleted", "failed", "missing", NULL};
+const char *const db_snapshot_states[DB_SNAPSHOT_NSTATES + 1] = {"creating",
+    "active", "deleting", "deleted", "failed", "missing", "unconfirmed",
+    "conflict", NULL};
 
 static const char *const run_modes[] = {"run", "dry-run", "plan", "snapshot",
     "prune", "promote", "pin", "unpin", "apply", "sync", NULL};
@@ -199,8 +200,9 @@ static const char *const st_sql[ST__COUNT] = {
                       "WHERE o.pool_id = ?1 AND o.observed_at < ?2 "
                       "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
     /*
-     * Reuse a failed (or still creating) row of the same name; refuse
-     * any other: the upsert's WHERE is false and nothing is returned.
+     * Reuse a failed (or still creating, or unconfirmed) row of the same
+     * name: a PUT of the same name is the same snapshot.  Refuse any
+     * other: the upsert's WHERE is false and nothing is returned.
      */
     [ST_SNAP_INTENT] =
         "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
@@ -209,7 +211,8 @@ static const char *const st_sql[ST__COUNT] = {
         "arm_id = excluded.arm_id, slot = excluded.slot, "
         "created_at = excluded.created_at, state = 'creating', "
         "error = NULL, updated_at = excluded.updated_at "
-        "WHERE snapshots.state IN ('failed', 'creating') RETURNING id",
+        "WHERE snapshots.state IN ('failed', 'creating', 'unconfirmed') "
+        "RETURNING id",
     [ST_SNAP_STATE_BY_NAME] = "SELECT state FROM snapshots "
                               "WHERE pool_id = ?1 AND name = ?2",
     [ST_SNAP_ACTIVE] =
@@ -310,7 +313,8 @@ static const char *const st_sql[ST__COUNT] = {
         "WHERE d.snapshot_id = ?1 OR (d.snapshot_id IS NULL AND "
         "d.pool_id = ?2 AND d.action = 'skip' AND d.at >= ?3 AND NOT "
         "EXISTS (SELECT 1 FROM snapshots n WHERE n.pool_id = ?2 AND "
-        "n.id <> ?1 AND n.state <> 'failed' AND n.created_at > ?3 AND "
+        "n.id <> ?1 AND n.state NOT IN ('failed', 'unconfirmed', "
+        "'conflict') AND n.created_at > ?3 AND "
         "n.created_at <= d.at)) ORDER BY d.at, d.id",
 };
 
@@ -1848,13 +1852,14 @@ db_pool_last_success(struct db *db, int64_t pool_id, time_t *at)
 }
 
 int
-db_pool_snapshot_counts(struct db *db, int64_t pool_id, long long counts[7])
+db_pool_snapshot_counts(
+    struct db *db, int64_t pool_id, long long counts[DB_SNAPSHOT_NSTATES])
 {
 	sqlite3_stmt *s;
 	char state[16];
 	int rc;
 
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
 		counts[i] = 0;
 	s = st_get(db, ST_POOL_SNAP_COUNTS);
 	if (s == NULL)

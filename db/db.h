@@ -68,13 +68,21 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
 
+/*
+ * db_snapshot_states: every value of snapshots.state, then NULL:
+ * "creating", "active", "deleting", "deleted", "failed", "missing",
+ * "unconfirmed" (a PUT whose answer and GET did not show the snapshot:
+ * settled by the next run, never counted as active), "conflict" (tagged
+ * aksnap-managed but not provably ours: never touched).
+ */
+#define DB_SNAPSHOT_NSTATES 8
+extern const char *const db_snapshot_states[DB_SNAPSHOT_NSTATES + 1];
+
 struct db_counts {
 	long long pools, observations, snapshots, runs, decisions;
-	long long snapshots_by_state[7]; /* in db_snapshot_states order */
+	/* in db_snapshot_states order */
+	long long snapshots_by_state[DB_SNAPSHOT_NSTATES];
 };
-/* db_snapshot_states:
- * "creating","active","deleting","deleted","failed","missing" and NULL. */
-extern const char *const db_snapshot_states[];
 int db_counts(struct db *db, struct db_counts *out);
 
 /* ---- runs ---- */
@@ -166,7 +174,7 @@ struct db_snapshot {
 	time_t slot; /* schedule slot it was taken for (0: by hand / adopted) */
 	time_t created_at; /* ARM systemData.createdAt, else when recorded */
 	struct db_versions v;
-	char state[16]; /* creating active deleting deleted failed missing */
+	char state[16]; /* one of db_snapshot_states */
 	int pinned;
 	char channel[64]; /* "" when not promoted */
 	time_t promoted_at, demoted_at;
@@ -176,8 +184,9 @@ struct db_snapshot {
 /*
  * db_snapshot_intent(db, pool_id, name, arm_id, slot, now, snap_id):
  * Record the intent to create ${name} (state creating), before the PUT.
- * If a row of that pool and name exists in state failed (or creating), it is
- * reused and set to creating.  0 with its id, or -1.
+ * If a row of that pool and name exists in state failed (or creating, or
+ * unconfirmed: a PUT of the same name is the same snapshot), it is reused
+ * and set to creating.  0 with its id, or -1.
  */
 int db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
     const char *arm_id, time_t slot, time_t now, int64_t *snap_id);
@@ -274,7 +283,7 @@ int db_pool_last_success(struct db *db, int64_t pool_id, time_t *at);
 /* db_pool_snapshot_counts(db, pool_id, counts): counts[i] for
  * db_snapshot_states[i]. */
 int db_pool_snapshot_counts(
-    struct db *db, int64_t pool_id, long long counts[7]);
+    struct db *db, int64_t pool_id, long long counts[DB_SNAPSHOT_NSTATES]);
 
 /*
  * db_promoted_history(db, pool_id, ids, max, n):

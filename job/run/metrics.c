@@ -94,7 +94,7 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 	    "pool and state.\n"
 	    "# TYPE aksnap_snapshots gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		long long counts[8];
+		long long counts[DB_SNAPSHOT_NSTATES];
 
 		memset(counts, 0, sizeof(counts));
 		if (db_pool_snapshot_counts(db, pools[i].pool_id, counts))

@@ -1343,7 +1343,93 @@ test_db_counts_rows_and_snapshot_states(void **state)
 	assert_string_equal(db_snapshot_states[5], "missing");
 	assert_int_equal(n.snapshots_by_state[5], 1);
 	assert_int_equal(n.snapshots_by_state[0], 0);
-	assert_null(db_snapshot_states[6]);
+	assert_string_equal(db_snapshot_states[6], "unconfirmed");
+	assert_string_equal(db_snapshot_states[7], "conflict");
+	assert_null(db_snapshot_states[DB_SNAPSHOT_NSTATES]);
+}
+
+/*
+ * Migration 2 rebuilds snapshots for the states unconfirmed and conflict:
+ * a version-1 store refuses them, the migrated one keeps every row (and
+ * the decisions that point at them) and takes them.
+ */
+static void
+test_db_migration_adds_unconfirmed_and_conflict_states(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot got;
+	int64_t a, s1, s2, s3, id = 0;
+	struct db_decision d;
+	char text[64], sql[160];
+	size_t n1;
+
+	for (n1 = 0; n1 < migrations_count; n1++)
+		if (migrations[n1].version > 1)
+			break;
+	assert_int_equal(
+	    db_open_with_migrations(f->path, migrations, n1, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), 1);
+	a = add_pool(f->db, "a");
+	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
+	assert_int_equal(db_snapshot_set_channel(f->db, s1, "stable", 3000), 0);
+	memset(&d, 0, sizeof(d));
+	d.pool_id = a;
+	d.snapshot_id = s2;
+	d.at = 2000;
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	/* Version 1's CHECK has no such state. */
+	clear_log(f);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, s2, "unconfirmed", NULL), -1);
+	assert_logged(f, "CHECK constraint failed");
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_true(db_schema_version(f->db) >= 2);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 2);
+	assert_int_equal(db_snapshot_get(f->db, s1, &got), 1);
+	assert_string_equal(got.channel, "stable");
+	assert_int_equal(got.promoted_at, 3000);
+	assert_string_equal(got.v.kubernetes_version, "1.33.2");
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM decisions WHERE snapshot_id = %lld "
+	    "AND action = 'keep'",
+	    (long long)s2);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	raw_text(f->path, "SELECT snapshot FROM current_baselines", text,
+	    sizeof(text));
+	assert_string_equal(text, "s1");
+
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, s2, "unconfirmed", NULL), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "conflict", NULL), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s2, "bogus", NULL), -1);
+	/* unconfirmed is never the newest active snapshot */
+	assert_int_equal(db_snapshot_newest_active(f->db, a, &got), 0);
+	/* ... but it holds its slot until the next run settles it */
+	assert_int_equal(db_slot_taken(f->db, a, 2000), 1);
+	/* ... and a new PUT of the same name reuses its row */
+	assert_int_equal(
+	    db_snapshot_intent(f->db, a, "s2", "x", 2000, 4000, &id), 0);
+	assert_int_equal(id, s2);
+	assert_int_equal(db_snapshot_get(f->db, s2, &got), 1);
+	assert_string_equal(got.state, "creating");
+	/* a conflict row is not reused by an intent of its name */
+	clear_log(f);
+	assert_int_equal(
+	    db_snapshot_intent(f->db, a, "s1", "x", 1000, 4000, &id), -1);
+	assert_logged(f, "state conflict");
+	s3 = add_snapshot(f->db, a, "s3", 3000, 3000);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, s3, "unconfirmed", NULL), 0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots INDEXED BY "
+	                     "snapshots_pending WHERE state = 'unconfirmed'"),
+	    1);
+	assert_int_equal(raw_int(f->path, "PRAGMA foreign_key_check"), -999);
 }
 
 static void
@@ -1464,6 +1550,7 @@ main(void)
 	    T(test_db_slot_taken_follows_due_rule),
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_counts_rows_and_snapshot_states),
+	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
 #undef T
