@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "config/config.h"
+#include "job/rules/model.h"
 
 struct db;
 
@@ -128,15 +128,6 @@ int db_pool_set_location(struct db *db, int64_t pool_id, const char *location);
 int db_pool_get(struct db *db, const char *key, struct db_pool *out);
 
 /* ---- observations ---- */
-
-struct db_versions {
-	char node_image_version[128];
-	char kubernetes_version[32];
-	char os_type[16];
-	char os_sku[32];
-	char vm_size[64];
-	int enable_fips;
-};
 
 struct db_observation {
 	int64_t id, pool_id, run_id;

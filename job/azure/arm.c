@@ -39,6 +39,7 @@
 
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/model.h"
 
 #define ARM_DEFAULT_API_VERSION "2026-08-01"
 #define ARM_MAX_PAGES 10000
@@ -1843,4 +1844,35 @@ arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
 	    NULL, headers, ok_lro_post, lro, out, err);
 	free(hdr);
 	return rc;
+}
+
+void
+arm_agent_pool_versions(const struct arm_agent_pool *a, struct db_versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(v->node_image_version, a->node_image_version,
+	    sizeof(v->node_image_version));
+	util_strlcpy(v->kubernetes_version,
+	    a->current_orchestrator_version[0] != '\0'
+	        ? a->current_orchestrator_version
+	        : a->orchestrator_version,
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
+	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
+	v->enable_fips = a->enable_fips;
+}
+
+void
+arm_snapshot_versions(const struct arm_snapshot *s, struct db_versions *v)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(v->node_image_version, s->node_image_version,
+	    sizeof(v->node_image_version));
+	util_strlcpy(v->kubernetes_version, s->kubernetes_version,
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, s->os_type, sizeof(v->os_type));
+	util_strlcpy(v->os_sku, s->os_sku, sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, s->vm_size, sizeof(v->vm_size));
+	v->enable_fips = s->enable_fips;
 }

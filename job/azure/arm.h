@@ -299,4 +299,17 @@ int arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
     struct arm_error *err);
 
+struct db_versions;
+
+/*
+ * arm_agent_pool_versions(a, v), arm_snapshot_versions(s, v):
+ * The versions a node pool runs (the Kubernetes version is
+ * currentOrchestratorVersion, what runs, falling back to
+ * orchestratorVersion, what was asked for), or a snapshot pins, as the
+ * store records them.
+ */
+void arm_agent_pool_versions(
+    const struct arm_agent_pool *a, struct db_versions *v);
+void arm_snapshot_versions(const struct arm_snapshot *s, struct db_versions *v);
+
 #endif

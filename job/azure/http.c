@@ -5,10 +5,13 @@
  * a handle's connections alive between calls, so the pool hands a request
  * the idle handle that last talked to the same scheme://host:port: that is
  * the "one reusable handle per host" that gives keep-alive (and HTTP/2 when
- * the server offers it over TLS).  A pool rather than one handle because
- * requests nest: an ARM request asks the token source for a token, and the
- * token source performs its own request on this same client.  DNS answers
- * and TLS sessions are shared between the handles through a CURLSH.
+ * the server offers it over TLS).  A pool rather than one handle because a
+ * batch keeps many transfers in flight at once.  Requests never nest: the
+ * token source (job/azure/token.c) fetches tokens through a client of its
+ * own, so a token refreshed in the middle of a request or a batch never
+ * re-enters this client (http_batch refuses to be re-entered all the
+ * same).  DNS answers and TLS sessions are shared between the handles
+ * through a CURLSH.
  *
  * http_batch runs many requests at once through one curl multi handle that
  * lives as long as the client (so its connection cache survives between
@@ -655,9 +658,9 @@ pool_acquire(struct http_client *c, const char *url)
 }
 
 /*
- * The pool array may be realloc'd by a nested request (the token source)
- * while a handle is busy: so xfers hold the CURL pointer and the slot is
- * found again by it.
+ * The pool array may be realloc'd while handles are busy (a batch acquires
+ * one per transfer it starts): so xfers hold the CURL pointer and the slot
+ * is found again by it.
  */
 static void
 pool_release(struct http_client *c, CURL *easy)

@@ -48,7 +48,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config/config.h"
 #include "job/azure/http.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
@@ -69,7 +68,7 @@ extern char **environ;
 
 struct token_provider {
 	enum auth_kind kind; /* AUTH_AUTO until auto has chosen */
-	struct http_client *http;
+	struct http_client *http; /* owned: AAD and IMDS only */
 	char tenant[128];
 	char client_id[128];
 	char object_id[128];
@@ -1110,13 +1109,14 @@ need(const struct token_provider *tp, enum auth_kind k)
 
 /* Find the secret's source; 1 found, 0 none, -1 refused (logged). */
 static int
-find_secret(struct token_provider *tp, const struct config *cfg)
+find_secret(struct token_provider *tp, const struct token_settings *cfg)
 {
 	const char *cd = getenv("CREDENTIALS_DIRECTORY");
 	const char *env = getenv("AZURE_CLIENT_SECRET");
 	char err[PATH_MAX + 128];
 
-	if (cfg->client_secret_file[0] != '\0') {
+	if (cfg->client_secret_file != NULL &&
+	    cfg->client_secret_file[0] != '\0') {
 		util_strlcpy(tp->secret_file, cfg->client_secret_file,
 		    sizeof(tp->secret_file));
 	} else if (cd != NULL && cd[0] != '\0') {
@@ -1155,8 +1155,16 @@ check_certificate(struct token_provider *tp)
 	return 0;
 }
 
+/* Copy ${src} (NULL counts as "") into ${dst}. */
+static void
+copy_setting(char *dst, size_t len, const char *src)
+{
+	util_strlcpy(dst, src != NULL ? src : "", len);
+}
+
 struct token_provider *
-token_provider_new(const struct config *cfg, struct http_client *http)
+token_provider_new(
+    const struct token_settings *cfg, const struct http_options *ho)
 {
 	struct token_provider *tp;
 	const char *pod;
@@ -1167,16 +1175,18 @@ token_provider_new(const struct config *cfg, struct http_client *http)
 		log_err(LOG_CTX, "out of memory");
 		return NULL;
 	}
-	tp->http = http;
+	tp->http = http_client_new(ho);
+	if (tp->http == NULL)
+		goto err;
 	tp->kind = cfg->auth;
 	tp->imds_attempts = 5;
 	tp->imds_base_ms = 2000;
-	util_strlcpy(tp->tenant, cfg->tenant, sizeof(tp->tenant));
-	util_strlcpy(tp->client_id, cfg->client_id, sizeof(tp->client_id));
-	util_strlcpy(tp->object_id, cfg->object_id, sizeof(tp->object_id));
-	util_strlcpy(tp->msi_res_id, cfg->msi_res_id, sizeof(tp->msi_res_id));
-	util_strlcpy(
-	    tp->cert_file, cfg->client_certificate_file, sizeof(tp->cert_file));
+	copy_setting(tp->tenant, sizeof(tp->tenant), cfg->tenant);
+	copy_setting(tp->client_id, sizeof(tp->client_id), cfg->client_id);
+	copy_setting(tp->object_id, sizeof(tp->object_id), cfg->object_id);
+	copy_setting(tp->msi_res_id, sizeof(tp->msi_res_id), cfg->msi_res_id);
+	copy_setting(
+	    tp->cert_file, sizeof(tp->cert_file), cfg->client_certificate_file);
 	fill_from_env(tp->tenant, sizeof(tp->tenant), "AZURE_TENANT_ID");
 	/* A user-assigned identity chosen by object or ARM id has no client id.
 	 */
@@ -1188,7 +1198,7 @@ token_provider_new(const struct config *cfg, struct http_client *http)
 	fill_from_env(tp->federated_file, sizeof(tp->federated_file),
 	    "AZURE_FEDERATED_TOKEN_FILE");
 
-	util_strlcpy(tp->authority, cfg->authority_host, sizeof(tp->authority));
+	copy_setting(tp->authority, sizeof(tp->authority), cfg->authority_host);
 	strip_trailing_slashes(tp->authority);
 	if (strcmp(tp->authority, DEFAULT_AUTHORITY) == 0)
 		tp->authority[0] = '\0'; /* the default counts as blank */
@@ -1201,9 +1211,10 @@ token_provider_new(const struct config *cfg, struct http_client *http)
 
 	pod = getenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
 	util_strlcpy(tp->imds,
-	    pod != NULL && pod[0] != '\0'       ? pod
-	        : cfg->imds_endpoint[0] != '\0' ? cfg->imds_endpoint
-	                                        : DEFAULT_IMDS,
+	    pod != NULL && pod[0] != '\0' ? pod
+	        : cfg->imds_endpoint != NULL && cfg->imds_endpoint[0] != '\0'
+	        ? cfg->imds_endpoint
+	        : DEFAULT_IMDS,
 	    sizeof(tp->imds));
 	strip_trailing_slashes(tp->imds);
 
@@ -1286,6 +1297,7 @@ token_provider_new(const struct config *cfg, struct http_client *http)
 	}
 	return tp;
 err:
+	http_client_free(tp->http);
 	free(tp);
 	return NULL;
 }
@@ -1296,6 +1308,7 @@ token_provider_free(struct token_provider *tp)
 	if (tp == NULL)
 		return;
 	wipe_free(tp->token);
+	http_client_free(tp->http);
 	OPENSSL_cleanse(tp, sizeof(*tp));
 	free(tp);
 }

@@ -26,25 +26,48 @@
 #include <stdint.h>
 #include <time.h>
 
-struct config;
+#include "job/rules/model.h"
+
 struct http_client;
+struct http_options;
 struct token_provider;
+
+/*
+ * What a provider is built from: the configuration's values (borrowed
+ * strings, "" or NULL when unset; the environment fills the blanks as
+ * above).
+ */
+struct token_settings {
+	enum auth_kind auth;
+	const char *tenant;
+	const char *client_id;
+	const char *object_id;
+	const char *msi_res_id;
+	const char *client_secret_file;
+	const char *client_certificate_file;
+	const char *authority_host;
+	const char *imds_endpoint;
+};
 
 #define TOKEN_RESOURCE "https://management.azure.com/"
 #define TOKEN_SCOPE "https://management.azure.com/.default"
 #define TOKEN_REFRESH_MARGIN 120 /* seconds left that trigger a refresh */
 
 /*
- * token_provider_new(cfg, http):
- * A provider for ${cfg}'s auth, using ${http} (borrowed; must outlive the
- * provider) for AAD and IMDS.  Only local checks happen here (missing
- * tenant or client id, unreadable or group-readable secret file, no
- * certificate); `auto` decides on its first token_get.  Return NULL on
- * failure (logged).  Wire it to the client with
- * http_client_set_token_source(http, token_source_cb, provider).
+ * token_provider_new(settings, http_options):
+ * A provider for ${settings}' auth (copied; the strings need not outlive
+ * the call).  It talks to AAD and IMDS through an HTTP client of its own,
+ * made from ${http_options} (NULL for the defaults: the same CA file and
+ * timeouts as ARM's client should be passed), so that a token fetched in
+ * the middle of another client's request or batch never re-enters that
+ * client.  Only local checks happen here (missing tenant or client id,
+ * unreadable or group-readable secret file, no certificate); `auto` decides
+ * on its first token_get.  Return NULL on failure (logged).  Wire it to
+ * ARM's client with http_client_set_token_source(http, token_source_cb,
+ * provider).
  */
-struct token_provider *token_provider_new(
-    const struct config *cfg, struct http_client *http);
+struct token_provider *token_provider_new(const struct token_settings *settings,
+    const struct http_options *http_options);
 
 /*
  * token_provider_free(tp): wipe the token from memory and release; NULL is

@@ -395,7 +395,7 @@ connect_arm(struct apply *a)
 	a->http = http_client_new(&ho);
 	if (a->http == NULL)
 		return EXIT_FAILED;
-	a->tokens = token_provider_new(a->cfg, a->http);
+	a->tokens = run_token_provider(a->cfg);
 	if (a->tokens == NULL)
 		return EXIT_USAGE;
 	http_client_set_token_source(a->http, token_source_cb, a->tokens);

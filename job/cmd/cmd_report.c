@@ -616,7 +616,7 @@ drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
 	http = http_client_new(&ho);
 	if (http == NULL)
 		goto out;
-	tokens = token_provider_new(cfg, http);
+	tokens = run_token_provider(cfg);
 	if (tokens == NULL) {
 		*code = EXIT_USAGE;
 		goto out;
@@ -674,7 +674,7 @@ drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
 				    sizeof(r->provisioning_state));
 				continue;
 			}
-			versions_from_agent_pool(ap, &r->live);
+			arm_agent_pool_versions(ap, &r->live);
 			util_strlcpy(r->provisioning_state,
 			    ap->provisioning_state,
 			    sizeof(r->provisioning_state));

@@ -192,7 +192,7 @@ connect_arm(struct sync *s)
 	s->http = http_client_new(&ho);
 	if (s->http == NULL)
 		return EXIT_FAILED;
-	s->tokens = token_provider_new(s->cfg, s->http);
+	s->tokens = run_token_provider(s->cfg);
 	if (s->tokens == NULL)
 		return EXIT_USAGE;
 	http_client_set_token_source(s->http, token_source_cb, s->tokens);
@@ -346,7 +346,7 @@ adopt_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
 		row.slot = 0;
 	}
 	row.created_at = a->created_at;
-	versions_from_snapshot(a, &row.v);
+	arm_snapshot_versions(a, &row.v);
 	util_strlcpy(row.state, "active", sizeof(row.state));
 	if (channel != NULL && channel[0] != '\0') {
 		if (channel_free(s, p, channel))
@@ -400,7 +400,7 @@ revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
 	}
 	util_strlcpy(it->reasons, "marked missing, but Azure lists it again",
 	    sizeof(it->reasons));
-	versions_from_snapshot(a, &v);
+	arm_snapshot_versions(a, &v);
 	it->v = v;
 	it->slot = row->slot;
 	util_strlcpy(it->channel, row->channel, sizeof(it->channel));

@@ -10,8 +10,7 @@
 
 #include <time.h>
 
-#include "config/config.h"
-#include "db/db.h"
+#include "job/rules/model.h"
 #include "job/rules/schedule.h"
 
 enum plan_action {

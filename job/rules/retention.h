@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "config/config.h"
+#include "job/rules/model.h"
 
 /* One active snapshot of the pool, as retention sees it. */
 struct retention_item {

@@ -12,9 +12,8 @@
 
 #include <string.h>
 
-#include "db/db.h"
-#include "job/azure/arm.h"
 #include "job/base/util.h"
+#include "job/rules/model.h"
 
 /*
  * Read a run of decimal digits at ${*p} (at most 9), advance ${*p} past
@@ -224,35 +223,4 @@ versions_drift_name(enum versions_drift d)
 		return "differs";
 	}
 	return "differs";
-}
-
-void
-versions_from_agent_pool(const struct arm_agent_pool *a, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, a->node_image_version,
-	    sizeof(v->node_image_version));
-	util_strlcpy(v->kubernetes_version,
-	    a->current_orchestrator_version[0] != '\0'
-	        ? a->current_orchestrator_version
-	        : a->orchestrator_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, a->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, a->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, a->vm_size, sizeof(v->vm_size));
-	v->enable_fips = a->enable_fips;
-}
-
-void
-versions_from_snapshot(const struct arm_snapshot *s, struct db_versions *v)
-{
-	memset(v, 0, sizeof(*v));
-	util_strlcpy(v->node_image_version, s->node_image_version,
-	    sizeof(v->node_image_version));
-	util_strlcpy(v->kubernetes_version, s->kubernetes_version,
-	    sizeof(v->kubernetes_version));
-	util_strlcpy(v->os_type, s->os_type, sizeof(v->os_type));
-	util_strlcpy(v->os_sku, s->os_sku, sizeof(v->os_sku));
-	util_strlcpy(v->vm_size, s->vm_size, sizeof(v->vm_size));
-	v->enable_fips = s->enable_fips;
 }

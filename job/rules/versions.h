@@ -16,8 +16,6 @@
 
 #include <time.h>
 
-struct arm_agent_pool;
-struct arm_snapshot;
 struct db_versions;
 
 /*
@@ -81,17 +79,5 @@ enum versions_drift versions_drift(const char *live_k8s, const char *live_image,
 
 /* versions_drift_name(d): "in-baseline", "ahead", "behind", "differs". */
 const char *versions_drift_name(enum versions_drift d);
-
-/*
- * versions_from_agent_pool(a, v), versions_from_snapshot(s, v):
- * The versions a node pool runs (the Kubernetes version is
- * currentOrchestratorVersion, what runs, falling back to
- * orchestratorVersion, what was asked for), or a snapshot pins, as the
- * store records them.
- */
-void versions_from_agent_pool(
-    const struct arm_agent_pool *a, struct db_versions *v);
-void versions_from_snapshot(
-    const struct arm_snapshot *s, struct db_versions *v);
 
 #endif

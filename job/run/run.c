@@ -147,6 +147,34 @@ run_lock(const struct config *cfg, int *fd)
 	return 0;
 }
 
+void
+run_http_options(const struct config *cfg, struct http_options *ho)
+{
+	memset(ho, 0, sizeof(*ho));
+	ho->timeout_s = cfg->request_timeout;
+	ho->ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
+}
+
+struct token_provider *
+run_token_provider(const struct config *cfg)
+{
+	struct token_settings ts = {
+	    .auth = cfg->auth,
+	    .tenant = cfg->tenant,
+	    .client_id = cfg->client_id,
+	    .object_id = cfg->object_id,
+	    .msi_res_id = cfg->msi_res_id,
+	    .client_secret_file = cfg->client_secret_file,
+	    .client_certificate_file = cfg->client_certificate_file,
+	    .authority_host = cfg->authority_host,
+	    .imds_endpoint = cfg->imds_endpoint,
+	};
+	struct http_options ho;
+
+	run_http_options(cfg, &ho);
+	return token_provider_new(&ts, &ho);
+}
+
 int
 run_connect(const struct config *cfg, struct http_client **http,
     struct token_provider **tokens, struct arm **arm)
@@ -156,13 +184,11 @@ run_connect(const struct config *cfg, struct http_client **http,
 	*http = NULL;
 	*tokens = NULL;
 	*arm = NULL;
-	memset(&ho, 0, sizeof(ho));
-	ho.timeout_s = cfg->request_timeout;
-	ho.ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
+	run_http_options(cfg, &ho);
 	*http = http_client_new(&ho);
 	if (*http == NULL)
 		return -1;
-	*tokens = token_provider_new(cfg, *http);
+	*tokens = run_token_provider(cfg);
 	if (*tokens == NULL)
 		return -1;
 	http_client_set_token_source(*http, token_source_cb, *tokens);
@@ -449,7 +475,7 @@ reconcile_one(
 		struct db_versions v;
 
 		r->reached_arm = 1;
-		versions_from_snapshot(&got, &v);
+		arm_snapshot_versions(&got, &v);
 		/* A delete that never reached ARM: back to retention's care. */
 		if (db_snapshot_set_active(r->db, s->id,
 		        got.created_at ? got.created_at : s->created_at,
@@ -591,7 +617,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 			    r->opts->as_of, NULL, "missing");
 			continue;
 		}
-		versions_from_agent_pool(ap, &p->live);
+		arm_agent_pool_versions(ap, &p->live);
 		util_strlcpy(p->provisioning_state, ap->provisioning_state,
 		    sizeof(p->provisioning_state));
 		p->observed = 1;
@@ -780,7 +806,7 @@ put_done(void *vctx, size_t i, int rc)
 	    arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) == 0) {
 		struct db_versions v;
 
-		versions_from_snapshot(&s, &v);
+		arm_snapshot_versions(&s, &v);
 		if (db_snapshot_set_active(r->db, p->snap_id,
 		        s.created_at ? s.created_at : r->opts->as_of,
 		        &v) == 0) {

@@ -44,8 +44,23 @@ int run_execute(const struct config *cfg, const struct run_options *opts);
 int run_lock(const struct config *cfg, int *fd);
 
 struct http_client;
+struct http_options;
 struct token_provider;
 struct arm;
+
+/*
+ * run_http_options(cfg, ho):
+ * The HTTP client options every client of a run uses (timeout, ca_file);
+ * ${ho} borrows ${cfg}'s strings.
+ */
+void run_http_options(const struct config *cfg, struct http_options *ho);
+
+/*
+ * run_token_provider(cfg):
+ * A token provider for ${cfg}'s identity, with its own HTTP client made
+ * from run_http_options (token_provider_new).  NULL on failure (logged).
+ */
+struct token_provider *run_token_provider(const struct config *cfg);
 
 /*
  * run_connect(cfg, http, tokens, arm):

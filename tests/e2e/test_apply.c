@@ -25,6 +25,7 @@
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
+#include "job/run/run.h"
 #include "tests/e2e/harness.h"
 
 #define SUB HARNESS_SUBSCRIPTION
@@ -490,7 +491,7 @@ test_apply_refuses_snapshot_gone_from_azure(void **state)
 	assert_int_equal(config_load(f->config, &cfg), 0);
 	http = http_client_new(NULL);
 	assert_non_null(http);
-	tp = token_provider_new(cfg, http);
+	tp = run_token_provider(cfg);
 	assert_non_null(tp);
 	http_client_set_token_source(http, token_source_cb, tp);
 	arm = arm_new(http, cfg->arm_endpoint, cfg->api_version);

@@ -28,6 +28,7 @@
 #include "job/azure/token.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/run/run.h"
 #include "tests/e2e/harness.h"
 
 #define RG "rg-1"
@@ -75,7 +76,7 @@ setup_with(void **state, const char *retry_after, const char *lro_headers)
 	opts.timeout_s = 20;
 	fx->http = http_client_new(&opts);
 	assert_non_null(fx->http);
-	fx->tp = token_provider_new(fx->cfg, fx->http);
+	fx->tp = run_token_provider(fx->cfg);
 	assert_non_null(fx->tp);
 	http_client_set_token_source(fx->http, token_source_cb, fx->tp);
 	fx->arm =

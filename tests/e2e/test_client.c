@@ -33,6 +33,7 @@
 #include "job/azure/token.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/run/run.h"
 #include "tests/e2e/harness.h"
 
 #define API "?api-version=2026-08-01"
@@ -133,7 +134,7 @@ fixture_connect(struct fixture *f, const struct http_options *o)
 	def.timeout_s = 20;
 	f->http = http_client_new(o != NULL ? o : &def);
 	assert_non_null(f->http);
-	f->tp = token_provider_new(&f->cfg, f->http);
+	f->tp = run_token_provider(&f->cfg);
 	assert_non_null(f->tp);
 	http_client_set_token_source(f->http, token_source_cb, f->tp);
 	token_provider_set_imds_retry(f->tp, 3, 1);

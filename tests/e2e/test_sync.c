@@ -26,6 +26,7 @@
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
+#include "job/run/run.h"
 #include "tests/e2e/harness.h"
 
 #define FLEET "tests/armemu/fleet-demo.json"
@@ -225,7 +226,7 @@ delete_out_of_band(struct fx *f, const char *rg, const char *name)
 	assert_int_equal(config_load(f->config, &cfg), 0);
 	http = http_client_new(NULL);
 	assert_non_null(http);
-	tp = token_provider_new(cfg, http);
+	tp = run_token_provider(cfg);
 	assert_non_null(tp);
 	http_client_set_token_source(http, token_source_cb, tp);
 	arm = arm_new(http, cfg->arm_endpoint, cfg->api_version);

@@ -30,6 +30,7 @@
 #include "job/azure/token.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/run/run.h"
 
 #define NOW ((time_t)1790000000)
 
@@ -450,21 +451,21 @@ test_token_provider_refuses_missing_or_exposed_secret(void **state)
 	(void)state;
 	/* No tenant. */
 	snprintf(c->client_id, sizeof(c->client_id), "client-1");
-	assert_null(token_provider_new(c, http));
+	assert_null(run_token_provider(c));
 	/* No secret anywhere. */
 	snprintf(c->tenant, sizeof(c->tenant), "tenant-1");
-	assert_null(token_provider_new(c, http));
+	assert_null(run_token_provider(c));
 	/* A group-readable secret file. */
 	snprintf(c->client_secret_file, sizeof(c->client_secret_file),
 	    "%s/exposed", tmpdir);
 	write_file(c->client_secret_file, "s\n", 0644);
-	assert_null(token_provider_new(c, http));
+	assert_null(run_token_provider(c));
 	/* The environment fills the tenant; a 0600 file is fine. */
 	chmod(c->client_secret_file, 0600);
 	c->tenant[0] = '\0';
 	setenv("AZURE_TENANT_ID", "tenant-env", 1);
 	{
-		struct token_provider *tp = token_provider_new(c, http);
+		struct token_provider *tp = run_token_provider(c);
 
 		assert_non_null(tp);
 		assert_string_equal(token_provider_name(tp), "client-secret");
@@ -489,12 +490,12 @@ test_token_auto_prefers_the_client_secret_from_the_environment(void **state)
 	setenv("AZURE_FEDERATED_TOKEN_FILE", fed, 1);
 	setenv("AZURE_CLIENT_ID", "client-env", 1);
 	setenv("AZURE_TENANT_ID", "tenant-env", 1);
-	tp = token_provider_new(c, http);
+	tp = run_token_provider(c);
 	assert_non_null(tp);
 	assert_string_equal(token_provider_name(tp), "workload-identity");
 	token_provider_free(tp);
 	setenv("AZURE_CLIENT_SECRET", "from-env", 1);
-	tp = token_provider_new(c, http);
+	tp = run_token_provider(c);
 	assert_non_null(tp);
 	assert_string_equal(token_provider_name(tp), "client-secret");
 	token_provider_free(tp);
@@ -559,7 +560,7 @@ test_token_azure_cli_runs_az_and_keeps_the_token_quiet(void **state)
 	log_init(2);
 	log_set_sink(sink_line, &sink);
 
-	tp = token_provider_new(c, http);
+	tp = run_token_provider(c);
 	assert_non_null(tp);
 	assert_int_equal(token_get(tp, 0, &tok), 0);
 	assert_string_equal(tok, "cli-secret-token");
@@ -607,7 +608,7 @@ test_token_azure_cli_failure_reports_its_first_line(void **state)
 	                "account.\" >&2\necho second line >&2\nexit 1");
 	buf_init(&sink.all, 1 << 20);
 	log_set_sink(sink_line, &sink);
-	tp = token_provider_new(c, http);
+	tp = run_token_provider(c);
 	assert_non_null(tp);
 	assert_int_equal(token_get(tp, 0, &tok), -1);
 	assert_int_equal(token_failure_transient(tp), 0);

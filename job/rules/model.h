@@ -1,0 +1,80 @@
+#ifndef AKSNAP_MODEL_H
+#define AKSNAP_MODEL_H
+
+/*
+ * model.h -- the data types the rules decide over, shared by the layers
+ * above them: a pool's resolved policy and identity (filled by config/),
+ * the versions a pool runs or a snapshot pins (recorded by db/,
+ * observed by job/azure/), and the identity kind the token provider
+ * (job/azure/) is configured with.
+ *
+ * Only types live here, so that config/ and db/ can use them without
+ * looking sideways at each other and the pure rules need neither.
+ * struct db_versions keeps the name it had when the store defined it.
+ */
+
+#include <limits.h>
+#include <stddef.h>
+
+/* The configuration's `auth`: which identity the token provider uses. */
+enum auth_kind {
+	AUTH_AUTO = 0,
+	AUTH_MANAGED_IDENTITY,
+	AUTH_CLIENT_SECRET,
+	AUTH_CLIENT_CERTIFICATE,
+	AUTH_WORKLOAD_IDENTITY,
+	AUTH_AZURE_CLI,
+};
+
+enum snapshot_when {
+	WHEN_ALWAYS = 0,
+	WHEN_CHANGED,
+};
+
+#define PROMOTE_NEVER (-1LL)
+
+struct policy {
+	char name[64]; /* [policy:NAME]; "" for the built-in default */
+	char schedule[128]; /* cron / @daily / @every 6h; default "0 2 * * *" */
+	enum snapshot_when snapshot_when; /* default changed */
+	int keep_last; /* default 3 */
+	int keep_hourly; /* default 0 */
+	int keep_daily; /* default 7 */
+	int keep_weekly; /* default 4 */
+	int keep_monthly; /* default 6 */
+	int keep_yearly; /* default 0 */
+	long long keep_within; /* seconds, default 2d */
+	int min_keep; /* default 2 */
+	int max_delete_per_run; /* default 10 */
+	long long promote_after; /* seconds, default 7d; PROMOTE_NEVER */
+	char channel[64]; /* default "stable" */
+	int keep_promoted; /* default 2 */
+	long long warn_baseline_age; /* check: WARNING when baseline older;
+	                                default 30d */
+	long long warn_image_age; /* check: WARNING when baseline image older;
+	                             default 75d */
+};
+
+struct pool_conf {
+	char key[64]; /* the NAME of [pool:NAME] */
+	char subscription[64];
+	char resource_group[91];
+	char cluster[64];
+	char nodepool[13];
+	char
+	    policy_name[64]; /* "" = built-in defaults ("default" if defined) */
+	struct policy policy; /* resolved */
+	int line; /* line of the [pool:NAME] header */
+};
+
+/* The versions a pool runs or a snapshot pins, as the store records them. */
+struct db_versions {
+	char node_image_version[128];
+	char kubernetes_version[32];
+	char os_type[16];
+	char os_sku[32];
+	char vm_size[64];
+	int enable_fips;
+};
+
+#endif
