@@ -7,7 +7,7 @@
  * clock, counters and the request log, TLS with a test CA, scale (1,000
  * concurrent requests under injected latency overlap; a 10,000-pool fleet
  * is served), and fidelity: for every official example in
- * $AZURE_API_DIR/examples the emulator answers the same request with the
+ * tests/fixtures/azure-api/examples (or $AZURE_API_DIR/examples) the emulator answers the same request with the
  * same status, the example's JSON fields with the same types (and no field
  * that no official example or swagger slice knows), and the headers the
  * example lists.
@@ -17,6 +17,7 @@
  * statistics.
  */
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1629,7 +1630,7 @@ collect_backticked(const char *path)
 	char line[4096], *p, *q;
 
 	if (fp == NULL)
-		return;
+		fail_msg("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		for (p = strchr(line, '`'); p != NULL; p = strchr(q + 1, '`')) {
 			q = strchr(p + 1, '`');
@@ -2053,22 +2054,26 @@ test_fidelity_official_examples(void **state)
 
 	(void)state;
 	if (base == NULL || *base == '\0')
-		base = "../shared/azure-api";
+		base = "tests/fixtures/azure-api";
 	snprintf(dir, sizeof(dir), "%s/examples", base);
 	d = opendir(dir);
-	if (d == NULL) {
-		print_message("skip: %s not found (set AZURE_API_DIR)\n", dir);
-		return;
-	}
+	if (d == NULL)
+		fail_msg("%s: %s (run from the repository root, or set "
+		         "AZURE_API_DIR)",
+		    dir, strerror(errno));
 	known_names = json_object();
 	/* Field names the swagger slices know are official too. */
 	snprintf(
 	    sw, sizeof(sw), "%s/swagger/snapshots-slice-2026-08-01.json", base);
 	slice = json_load_file(sw, 0, NULL);
+	if (slice == NULL)
+		fail_msg("%s: missing or not JSON", sw);
 	collect_names(slice);
 	json_decref(slice);
 	snprintf(sw, sizeof(sw), "%s/swagger/common-types-v6-slice.json", base);
 	slice = json_load_file(sw, 0, NULL);
+	if (slice == NULL)
+		fail_msg("%s: missing or not JSON", sw);
 	collect_names(slice);
 	json_decref(slice);
 	/* And the field names NOTES.md documents (`osSKU` on pools). */

@@ -1,7 +1,7 @@
 /*
  * test_arm.c -- the pure half of job/arm.c against the official examples.
  *
- * Every response body of every example in ../shared/azure-api/examples
+ * Every response body of every example in tests/fixtures/azure-api/examples
  * (or $AZURE_API_DIR/examples) is parsed into the structs and the fields
  * the job uses are checked by value; the request bodies aksnap builds are
  * compared with the examples' request parameters with json_equal.  Error
@@ -49,17 +49,17 @@ have_examples(void)
 	struct stat st;
 
 	snprintf(examples, sizeof(examples), "%s/examples",
-	    base != NULL && base[0] != '\0' ? base : "../shared/azure-api");
+	    base != NULL && base[0] != '\0' ? base : "tests/fixtures/azure-api");
 	return stat(examples, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* A missing fixture is a failure, never a skip. */
 #define NEED_EXAMPLES()                                                        \
 	do {                                                                   \
-		if (!have_examples()) {                                        \
-			print_message(                                         \
-			    "examples not found at %s: skipped\n", examples);  \
-			skip();                                                \
-		}                                                              \
+		if (!have_examples())                                          \
+			fail_msg("examples not found at %s (run from the "    \
+			         "repository root, or set AZURE_API_DIR)",    \
+			    examples);                                         \
 	} while (0)
 
 static json_t *

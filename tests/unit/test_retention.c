@@ -1,7 +1,7 @@
 /*
  * test_retention.c -- keep/delete decisions, reasons, promotion.
  *
- * The worked example of DESIGN.md (../shared/retention-vectors.csv) is
+ * The worked example of DESIGN.md (tests/fixtures/retention-vectors.csv) is
  * checked decision by decision, both from the file (when present) and from
  * a copy embedded here.  Thousands of random histories and policies are
  * compared with a deliberately naive reference implementation (O(n^2),
@@ -86,7 +86,7 @@ struct vector {
 	const char *reasons;
 };
 
-/* A copy of ../shared/retention-vectors.csv, so the check always runs. */
+/* A copy of tests/fixtures/retention-vectors.csv, inline. */
 static const struct vector example[] = {
     {"S21", "2026-03-16T02:00:00Z", 0, 1,
         "last,daily,weekly,monthly,yearly,within"},
@@ -252,9 +252,9 @@ csv_policy(const char *text, struct policy *p)
 }
 
 static void
-test_retention_worked_example_from_shared_csv(void **state)
+test_retention_worked_example_from_fixture_csv(void **state)
 {
-	const char *dir = getenv("SHARED_DIR");
+	const char *dir = getenv("FIXTURES_DIR");
 	char path[4096], err[256];
 	char *data = NULL, *save = NULL;
 	struct vector v[256];
@@ -265,12 +265,12 @@ test_retention_worked_example_from_shared_csv(void **state)
 
 	(void)state;
 	if (dir == NULL || *dir == '\0')
-		dir = "../shared";
+		dir = "tests/fixtures";
 	snprintf(path, sizeof(path), "%s/retention-vectors.csv", dir);
-	if (util_read_file(path, 1 << 20, &data, NULL, err, sizeof(err))) {
-		print_message("skipping: %s (set SHARED_DIR)\n", err);
-		skip();
-	}
+	if (util_read_file(path, 1 << 20, &data, NULL, err, sizeof(err)))
+		fail_msg("%s (run from the repository root, or set "
+		         "FIXTURES_DIR)",
+		    err);
 	for (char *line = strtok_r(data, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *f[5];
@@ -1129,7 +1129,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retention_worked_example_embedded),
-	    cmocka_unit_test(test_retention_worked_example_from_shared_csv),
+	    cmocka_unit_test(test_retention_worked_example_from_fixture_csv),
 	    cmocka_unit_test(test_retention_keeps_newest_per_week_monday_first),
 	    cmocka_unit_test(test_retention_iso_weeks_across_year_boundaries),
 	    cmocka_unit_test(test_retention_periods_follow_the_time_zone),
