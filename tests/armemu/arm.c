@@ -839,6 +839,13 @@ op_finish(struct operation *op)
 		    "Failed");
 		return;
 	}
+	if (op->noop) {
+		/* lro_noop: "Succeeded", and the pool is as it was. */
+		snprintf(p->provisioning_state, sizeof(p->provisioning_state),
+		    "Succeeded");
+		new_etag(p->etag);
+		return;
+	}
 	if (op->kind == OP_POOL_DELETE) {
 		size_t idx = (size_t)(p - c->pools);
 
@@ -872,6 +879,8 @@ op_finish(struct operation *op)
 static void
 op_started(struct ctx *c, struct operation *op)
 {
+	if (strcmp(c->lie, "lro_noop") == 0 && op->kind != OP_POOL_DELETE)
+		op->noop = 1;
 	if (c->lro_fail) {
 		op->fail = 1;
 		snprintf(op->fail_code, sizeof(op->fail_code), "%s",
@@ -1190,11 +1199,53 @@ list_snaps(struct ctx *c, const struct route *r)
 	ctx_json(c, 200, out);
 }
 
+/*
+ * The put_other lie: 201 with the body of another snapshot (the rule's
+ * name, default "<asked>-other"): the one of that name in the resource
+ * group if there is one, else what the PUT would have made under that
+ * name.  Nothing is created.
+ */
+static void
+put_other(struct ctx *c, const struct route *r, const struct pool *p,
+    const char *loc, const char *src)
+{
+	struct snapshot tmp, *other;
+	char name[192];
+
+	if (c->lie_name[0] != '\0')
+		snprintf(name, sizeof(name), "%s", c->lie_name);
+	else
+		snprintf(name, sizeof(name), "%s-other", r->snap);
+	other = snap_find(r->sub, r->rg, name);
+	if (other != NULL) {
+		ctx_json(c, 201, snap_json(other));
+		return;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.sub, sizeof(tmp.sub), "%s", r->sub);
+	snprintf(tmp.rg, sizeof(tmp.rg), "%s", r->rg);
+	snprintf(tmp.name, sizeof(tmp.name), "%s", name);
+	snprintf(tmp.location, sizeof(tmp.location), "%s", loc);
+	tmp.source_id = (char *)src;
+	snprintf(tmp.kubernetes_version, sizeof(tmp.kubernetes_version), "%s",
+	    p->current_orchestrator_version);
+	snprintf(tmp.node_image_version, sizeof(tmp.node_image_version), "%s",
+	    p->node_image_version);
+	snprintf(tmp.os_type, sizeof(tmp.os_type), "%s", p->os_type);
+	snprintf(tmp.os_sku, sizeof(tmp.os_sku), "%s", p->os_sku);
+	snprintf(tmp.vm_size, sizeof(tmp.vm_size), "%s", p->vm_size);
+	tmp.enable_fips = p->enable_fips;
+	sim_time(tmp.created_at, sizeof(tmp.created_at));
+	tmp.tags = json_object();
+	ctx_json(c, 201, snap_json(&tmp));
+	json_decref(tmp.tags);
+}
+
 static void
 snapshot_put(
     struct ctx *c, const struct route *r, const char *who, const char *who_type)
 {
-	json_t *body, *tags, *cd;
+	json_t *body, *tags, *cd, *st;
 	const char *loc, *src, *psub, *prg, *pcl, *ppool;
 	char idbuf[600];
 	struct cluster *cl;
@@ -1234,6 +1285,16 @@ snapshot_put(
 		    "properties.creationData.sourceResourceId is required.");
 		goto out;
 	}
+	st = json_object_get(
+	    json_object_get(body, "properties"), "snapshotType");
+	if (st != NULL &&
+	    (!json_is_string(st) ||
+	        strcasecmp(json_string_value(st), "NodePool") != 0)) {
+		ctx_arm_error(c, 400, "InvalidParameter",
+		    "The value of properties.snapshotType is invalid: the only "
+		    "value is 'NodePool'.");
+		goto out;
+	}
 	if (parse_id(src, idbuf, sizeof(idbuf), "managedClusters", "agentPools",
 	        &psub, &prg, &pcl, &ppool) != 0) {
 		ctx_arm_error(c, 400, "InvalidParameter",
@@ -1260,6 +1321,15 @@ snapshot_put(
 	}
 	if (pool_is_busy(p)) {
 		ctx_arm_error(c, 409, "OperationNotAllowed", BUSY_MSG);
+		goto out;
+	}
+	if (strcmp(c->lie, "put_empty") == 0) {
+		/* A broken gateway's "Created" with nothing behind it. */
+		ctx_json(c, 201, json_object());
+		goto out;
+	}
+	if (strcmp(c->lie, "put_other") == 0) {
+		put_other(c, r, p, loc, src);
 		goto out;
 	}
 	s = snap_find(r->sub, r->rg, r->snap);
@@ -1336,6 +1406,13 @@ route_snapshot(
 			json_decref(body);
 			return;
 		}
+		if (strcmp(c->lie, "patch_noop") == 0) {
+			/* 200 and the snapshot as it was: the tags asked
+			 * for were dropped. */
+			ctx_json(c, 200, snap_json(s));
+			json_decref(body);
+			return;
+		}
 		json_decref(s->tags);
 		s->tags = tags ? json_deep_copy(tags) : json_object();
 		sim_time(s->modified_at, sizeof(s->modified_at));
@@ -1344,6 +1421,10 @@ route_snapshot(
 	} else if (strcmp(c->method, "DELETE") == 0) {
 		size_t i = snap_index(r->sub, r->rg, r->snap);
 
+		if (strcmp(c->lie, "delete_noop") == 0) {
+			c->status = 200; /* "deleted", and nothing was */
+			return;
+		}
 		if (i == (size_t)-1) {
 			c->status = 204;
 			return;
@@ -1515,6 +1596,18 @@ pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 			    cl->pools[0].latest_image);
 		snprintf(p->node_image_version, sizeof(p->node_image_version),
 		    "%s", newimg[0] ? newimg : p->latest_image);
+		if (strcmp(c->lie, "lro_noop") == 0) {
+			/* Made as if no snapshot had been asked for. */
+			snprintf(p->node_image_version,
+			    sizeof(p->node_image_version), "%s",
+			    p->latest_image);
+			snprintf(p->orchestrator_version,
+			    sizeof(p->orchestrator_version), "%s",
+			    cl->kubernetes_version);
+			snprintf(p->current_orchestrator_version,
+			    sizeof(p->current_orchestrator_version), "%s",
+			    cl->kubernetes_version);
+		}
 		if (sn != NULL) {
 			snprintf(
 			    p->vm_size, sizeof(p->vm_size), "%s", sn->vm_size);
@@ -1572,7 +1665,7 @@ pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 		                0))
 		        ? "Upgrading"
 		        : "Updating");
-		if (neworch[0] != '\0')
+		if (neworch[0] != '\0' && strcmp(c->lie, "lro_noop") != 0)
 			snprintf(p->orchestrator_version,
 			    sizeof(p->orchestrator_version), "%s", neworch);
 	}

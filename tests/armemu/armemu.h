@@ -108,6 +108,7 @@ struct operation {
 	int polls; /* status polls answered so far */
 	int done; /* 0 running, 1 succeeded, 2 failed */
 	int fail; /* end in Failed (an lro_fail fault matched) */
+	int noop; /* end in Succeeded having changed nothing (lro_noop) */
 	char fail_code[64];
 	char start_time[40];
 	char end_time[40];
@@ -153,6 +154,13 @@ struct ctx {
 	void *conn; /* struct MHD_Connection * */
 	int lro_fail; /* a fault said: fail the operation this starts */
 	char lro_fail_code[64];
+	/*
+	 * A lying fault (put_empty, put_other, delete_noop, patch_noop,
+	 * lro_noop): the route answers as if it did its work but does not;
+	 * "" when none.  lie_name: put_other's name for the answer.
+	 */
+	char lie[16];
+	char lie_name[128];
 	/* the answer */
 	int status;
 	json_t *json; /* body, or NULL */

@@ -42,12 +42,14 @@ struct fault {
 	char method[16]; /* "" = any */
 	char path[512]; /* fnmatch glob over the path, "" = any */
 	char action[16]; /* status latency drop garbage truncated lro_fail omit
+	                    put_empty put_other delete_noop patch_noop lro_noop
 	                  */
 	int status;
 	int retry_after; /* -1: no header */
 	char error_code[64];
 	char message[256];
-	char name[128]; /* omit: glob over the names left out of "value" */
+	char name[128]; /* omit: glob over the names left out of "value";
+	                   put_other: the name the answer gives */
 	long latency_ms;
 	long count; /* remaining matches, -1 unlimited */
 	double probability;
@@ -243,7 +245,9 @@ static const char *const usage_text[] = {
     "  POST /_armemu/faults         {\"method\"?, \"path\"? (glob), "
     "\"action\":\n"
     "                               "
-    "status|latency|drop|garbage|truncated|lro_fail|omit,\n"
+    "status|latency|drop|garbage|truncated|lro_fail|omit|\n"
+    "                               "
+    "put_empty|put_other|delete_noop|patch_noop|lro_noop,\n"
     "                               \"status\"?, \"retry_after\"?, "
     "\"error_code\"?,\n"
     "                               \"message\"?, \"latency_ms\"?, "
@@ -258,6 +262,22 @@ static const char *const usage_text[] = {
     "                               items whose name matches the \"name\" "
     "glob\n"
     "                               (GET by id still finds them)\n"
+    "                               lies (answer as if done, do nothing):\n"
+    "                               put_empty: snapshot PUT 201 {} and "
+    "nothing made\n"
+    "                               put_other: snapshot PUT 201 naming "
+    "\"name\"\n"
+    "                               (default <asked>-other), nothing made\n"
+    "                               delete_noop: snapshot DELETE 200, "
+    "nothing deleted\n"
+    "                               patch_noop: snapshot PATCH 200, tags "
+    "unchanged\n"
+    "                               lro_noop: agent pool PUT or "
+    "upgradeNodeImageVersion\n"
+    "                               ends Succeeded with the pool's "
+    "versions unchanged\n"
+    "                               (a created pool: latest image, "
+    "cluster's version)\n"
     "  GET  /_armemu/faults         the rules and their hits\n"
     "  DELETE /_armemu/faults[/ID]  remove all rules (or one)\n"
     "  POST /_armemu/snapshots      add a foreign snapshot (GET shape plus\n"
@@ -564,6 +584,21 @@ fault_json(const struct fault *f)
 	    "probability", f->probability, "hits", (json_int_t)f->hits);
 }
 
+/*
+ * The lying faults: the route answers as if it had done its work and does
+ * not (arm.c reads ctx.lie).  A request they do not fit is answered
+ * normally.
+ */
+static int
+is_lie(const char *action)
+{
+	return strcmp(action, "put_empty") == 0 ||
+	    strcmp(action, "put_other") == 0 ||
+	    strcmp(action, "delete_noop") == 0 ||
+	    strcmp(action, "patch_noop") == 0 ||
+	    strcmp(action, "lro_noop") == 0;
+}
+
 static int
 fault_add(json_t *j, char *err, size_t errlen)
 {
@@ -585,7 +620,7 @@ fault_add(json_t *j, char *err, size_t errlen)
 	    strcmp(f.action, "garbage") != 0 &&
 	    strcmp(f.action, "truncated") != 0 &&
 	    strcmp(f.action, "lro_fail") != 0 &&
-	    strcmp(f.action, "omit") != 0) {
+	    strcmp(f.action, "omit") != 0 && !is_lie(f.action)) {
 		snprintf(err, errlen, "unknown action '%s'", f.action);
 		return -1;
 	}
@@ -1036,6 +1071,10 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 			c.lro_fail = 1;
 			snprintf(c.lro_fail_code, sizeof(c.lro_fail_code), "%s",
 			    f.error_code);
+		}
+		if (faulted && is_lie(f.action)) {
+			snprintf(c.lie, sizeof(c.lie), "%s", f.action);
+			snprintf(c.lie_name, sizeof(c.lie_name), "%s", f.name);
 		}
 		if (r.kind == R_TOKEN_V2)
 			token_v2(&c, r.tenant);

@@ -1069,6 +1069,286 @@ test_lro_fail_fault_ends_operation_failed(void **state)
 	env_stop(&v);
 }
 
+/* The number of snapshots the emulator holds (GET /_armemu/state). */
+static size_t
+emu_snapshot_count(struct emu *e)
+{
+	json_t *st = emu_get(e, "/_armemu/state");
+	size_t n;
+
+	assert_non_null(st);
+	n = json_array_size(json_object_get(st, "snapshots"));
+	json_decref(st);
+	return n;
+}
+
+static void
+test_fault_put_empty_and_put_other_create_nothing(void **state)
+{
+	struct env v;
+	struct resp r;
+	char *body;
+	size_t before;
+
+	(void)state;
+	env_start(&v, NULL);
+	get_token(&v);
+	before = emu_snapshot_count(v.e);
+	body = snap_body("westeurope", SYSTEM_POOL_ID, "{}");
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"put_empty\"}") > 0);
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/ghost", v.token, body);
+	assert_int_equal(r.status, 201);
+	assert_true(json_is_object(r.json));
+	assert_int_equal(json_object_size(r.json), 0);
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/ghost", v.token, NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(emu_snapshot_count(v.e), before);
+
+	/* put_other: 201 naming "<asked>-other", nothing made either. */
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"put_other\"}") > 0);
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/ghost", v.token, body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(jget(r.json, "name"), "ghost-other");
+	assert_non_null(strstr(jget(r.json, "id"), "/snapshots/ghost-other"));
+	assert_string_equal(
+	    jget(r.json, "properties.creationData.sourceResourceId"),
+	    SYSTEM_POOL_ID);
+	assert_string_equal(
+	    jget(r.json, "properties.kubernetesVersion"), "1.30.5");
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/ghost", v.token, NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/ghost-other", v.token,
+	    NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	assert_int_equal(emu_snapshot_count(v.e), before);
+
+	/* put_other with a name that exists: that snapshot's body. */
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/real", v.token, body);
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"put_other\",\"name\":\"real\"}") > 0);
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/ghost", v.token, body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(jget(r.json, "name"), "real");
+	resp_free(&r);
+	assert_int_equal(emu_snapshot_count(v.e), before + 1);
+
+	/* The rules are spent: the next PUT creates the snapshot. */
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/ghost", v.token, body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(jget(r.json, "name"), "ghost");
+	resp_free(&r);
+	assert_int_equal(emu_snapshot_count(v.e), before + 2);
+	assert_int_equal(emu_counter(v.e, "PUT snapshots.put 201"), 5);
+	free(body);
+	env_stop(&v);
+}
+
+static void
+test_fault_delete_noop_and_patch_noop_change_nothing(void **state)
+{
+	struct env v;
+	struct resp r;
+	char *body;
+
+	(void)state;
+	env_start(&v, NULL);
+	get_token(&v);
+	body = snap_body(
+	    "westeurope", SYSTEM_POOL_ID, "{\"aksnap-managed\":\"true\"}");
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/s1", v.token, body);
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	free(body);
+
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PATCH\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"patch_noop\"}") > 0);
+	arm(&r, v.e, "PATCH", RG_STAGING MCS "/snapshots/s1", v.token,
+	    "{\"tags\":{\"aksnap-managed\":\"true\","
+	    "\"aksnap-channel\":\"stable\"}}");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jget(r.json, "name"), "s1");
+	assert_null(jget(r.json, "tags.aksnap-channel"));
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/s1", v.token, NULL);
+	assert_null(jget(r.json, "tags.aksnap-channel"));
+	assert_string_equal(jget(r.json, "tags.aksnap-managed"), "true");
+	resp_free(&r);
+
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"DELETE\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"delete_noop\",\"count\":2}") > 0);
+	arm(&r, v.e, "DELETE", RG_STAGING MCS "/snapshots/s1", v.token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/s1", v.token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* Even a snapshot that does not exist is "deleted" with 200. */
+	arm(&r, v.e, "DELETE", RG_STAGING MCS "/snapshots/none", v.token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	/* Spent: the real thing. */
+	arm(&r, v.e, "PATCH", RG_STAGING MCS "/snapshots/s1", v.token,
+	    "{\"tags\":{\"aksnap-channel\":\"stable\"}}");
+	assert_string_equal(jget(r.json, "tags.aksnap-channel"), "stable");
+	resp_free(&r);
+	arm(&r, v.e, "DELETE", RG_STAGING MCS "/snapshots/s1", v.token, NULL);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_STAGING MCS "/snapshots/s1", v.token, NULL);
+	assert_int_equal(r.status, 404);
+	resp_free(&r);
+	env_stop(&v);
+}
+
+/* PUT ${path} with ${body}, follow its operation; "Succeeded" etc. */
+static void
+lro_run(struct env *v, const char *method, const char *path, const char *body,
+    const char *const *hdrs, int want_status, char *final, size_t len)
+{
+	struct resp r;
+	char url[4096], async[4096];
+
+	snprintf(url, sizeof(url), "%s%s?" API, emu_url(v->e), path);
+	req(&r, method, url, v->token, body, hdrs);
+	assert_int_equal(r.status, want_status);
+	assert_non_null(resp_header(&r, "Azure-AsyncOperation"));
+	snprintf(async, sizeof(async), "%s",
+	    resp_header(&r, "Azure-AsyncOperation"));
+	resp_free(&r);
+	poll_async(v, async, final, len);
+}
+
+static void
+test_fault_lro_noop_succeeds_and_changes_nothing(void **state)
+{
+	struct env v;
+	struct resp r;
+	char *body, final[32], put[2048];
+	const char *const hdr[] = {
+	    "AKSSnapshotId: " RG_STAGING MCS "/snapshots/base", NULL};
+
+	(void)state;
+	env_start(&v, (const char *const[]){"--lro-polls", "1", NULL});
+	get_token(&v);
+	/* Snapshot of system at 202611.01.0, then system moves on. */
+	body = snap_body("westeurope", SYSTEM_POOL_ID, "{}");
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/base", v.token, body);
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	free(body);
+	json_decref(emu_post(v.e, "/_armemu/release",
+	    "{\"cluster\":\"aks-staging\",\"pool\":\"system\"}"));
+	snprintf(put, sizeof(put),
+	    "{\"properties\":{\"orchestratorVersion\":\"1.30.5\","
+	    "\"creationData\":{\"sourceResourceId\":\"%s%s/snapshots/base\"}}"
+	    "}",
+	    RG_STAGING, MCS);
+
+	/* Upgrade to the snapshot: Succeeded, and still 202611.08.0. */
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	lro_run(
+	    &v, "PUT", SYSTEM_POOL_ID, put, NULL, 200, final, sizeof(final));
+	assert_string_equal(final, "Succeeded");
+	arm(&r, v.e, "GET", SYSTEM_POOL_ID, v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.08.0");
+	assert_string_equal(
+	    jget(r.json, "properties.provisioningState"), "Succeeded");
+	assert_null(jget(r.json, "properties.creationData.sourceResourceId"));
+	resp_free(&r);
+
+	/* upgradeNodeImageVersion with the snapshot: the same lie. */
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"POST\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	lro_run(&v, "POST", SYSTEM_POOL_ID "/upgradeNodeImageVersion", "", hdr,
+	    202, final, sizeof(final));
+	assert_string_equal(final, "Succeeded");
+	arm(&r, v.e, "GET", SYSTEM_POOL_ID, v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.08.0");
+	resp_free(&r);
+
+	/* A pool created from the snapshot: made as if none was named. */
+	assert_true(emu_fault(v.e,
+	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	snprintf(put, sizeof(put),
+	    "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D4s_v5\","
+	    "\"orchestratorVersion\":\"1.30.5\",\"creationData\":{"
+	    "\"sourceResourceId\":\"%s%s/snapshots/base\"}}}",
+	    RG_STAGING, MCS);
+	lro_run(&v, "PUT", STAGING "/agentPools/np2", put, NULL, 201, final,
+	    sizeof(final));
+	assert_string_equal(final, "Succeeded");
+	arm(&r, v.e, "GET", STAGING "/agentPools/np2", v.token, NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.08.0");
+	resp_free(&r);
+
+	/* Spent: the same upgrade now lands on the snapshot's image. */
+	snprintf(put, sizeof(put),
+	    "{\"properties\":{\"orchestratorVersion\":\"1.30.5\","
+	    "\"creationData\":{\"sourceResourceId\":\"%s%s/snapshots/base\"}}"
+	    "}",
+	    RG_STAGING, MCS);
+	lro_run(
+	    &v, "PUT", SYSTEM_POOL_ID, put, NULL, 200, final, sizeof(final));
+	assert_string_equal(final, "Succeeded");
+	arm(&r, v.e, "GET", SYSTEM_POOL_ID, v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.01.0");
+	resp_free(&r);
+	env_stop(&v);
+}
+
+static void
+test_snapshot_put_checks_snapshot_type(void **state)
+{
+	struct env v;
+	struct resp r;
+	char body[2048];
+
+	(void)state;
+	env_start(&v, NULL);
+	get_token(&v);
+	snprintf(body, sizeof(body),
+	    "{\"location\":\"westeurope\",\"properties\":{\"snapshotType\":"
+	    "\"%s\",\"creationData\":{\"sourceResourceId\":\"%s\"}}}",
+	    "ManagedCluster", SYSTEM_POOL_ID);
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/t1", v.token, body);
+	assert_int_equal(r.status, 400);
+	assert_string_equal(jget(r.json, "error.code"), "InvalidParameter");
+	resp_free(&r);
+	snprintf(body, sizeof(body),
+	    "{\"location\":\"westeurope\",\"properties\":{\"snapshotType\":"
+	    "\"%s\",\"creationData\":{\"sourceResourceId\":\"%s\"}}}",
+	    "NodePool", SYSTEM_POOL_ID);
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/snapshots/t1", v.token, body);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(
+	    jget(r.json, "properties.snapshotType"), "NodePool");
+	resp_free(&r);
+	env_stop(&v);
+}
+
 static void
 test_upgrade_node_image_honours_snapshot_header(void **state)
 {
@@ -2213,6 +2493,11 @@ main(void)
 	    cmocka_unit_test(test_busy_pool_answers_409_operation_not_allowed),
 	    cmocka_unit_test(test_agent_pool_put_from_snapshot_runs_lro),
 	    cmocka_unit_test(test_lro_fail_fault_ends_operation_failed),
+	    cmocka_unit_test(test_fault_put_empty_and_put_other_create_nothing),
+	    cmocka_unit_test(
+	        test_fault_delete_noop_and_patch_noop_change_nothing),
+	    cmocka_unit_test(test_fault_lro_noop_succeeds_and_changes_nothing),
+	    cmocka_unit_test(test_snapshot_put_checks_snapshot_type),
 	    cmocka_unit_test(test_upgrade_node_image_honours_snapshot_header),
 	    cmocka_unit_test(
 	        test_fault_status_answers_with_retry_after_then_clears),
