@@ -45,15 +45,17 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/rules/schedule.h"
 
 /* Longest line accepted at all; inih's own buffer is much shorter. */
 #define CONFIG_MAX_LINE 4096
-/* Counts (keep_*, min_keep, ...) and durations are bounded to catch typos. */
-#define COUNT_MAX 100000
-#define DURATION_MAX (36500LL * 86400) /* 100 years */
+/* Counts (keep_*, min_keep, ...) and durations are bounded to catch typos
+ * (job/base/limits.h). */
+#define COUNT_MAX LIMIT_COUNT
+#define DURATION_MAX LIMIT_DURATION
 
 enum scope {
 	SCOPE_GLOBAL, /* [aksnap] */
@@ -125,7 +127,8 @@ static const struct key keys[] = {
     {"api_version", SCOPE_GLOBAL, VT_STRING, CK_API_VERSION, G(api_version), 0,
         0},
     {"ca_file", SCOPE_GLOBAL, VT_STRING, CK_FILE, G(ca_file), 0, 0},
-    {"max_parallel", SCOPE_GLOBAL, VT_INT, CK_NONE, G(max_parallel), 1, 256},
+    {"max_parallel", SCOPE_GLOBAL, VT_INT, CK_NONE, G(max_parallel), 1,
+        LIMIT_MAX_PARALLEL},
     {"request_timeout", SCOPE_GLOBAL, VT_DURATION, CK_NONE, G(request_timeout),
         1, 3600},
     {"metrics_file", SCOPE_GLOBAL, VT_STRING, CK_NONE, G(metrics_file), 0, 0},
@@ -153,7 +156,7 @@ static const struct key keys[] = {
         DURATION_MAX},
     {"channel", SCOPE_POLICY, VT_STRING, CK_NAME, P(channel), 0, 0},
     {"keep_promoted", SCOPE_POLICY, VT_INT, CK_NONE, P(keep_promoted), 0,
-        COUNT_MAX},
+        LIMIT_KEEP_PROMOTED},
     {"warn_baseline_age", SCOPE_POLICY, VT_DURATION, CK_NONE,
         P(warn_baseline_age), 0, DURATION_MAX},
     {"warn_image_age", SCOPE_POLICY, VT_DURATION, CK_NONE, P(warn_image_age), 0,
@@ -508,7 +511,7 @@ is_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n >= 1 && n <= 63 && chars_in(s, "-_.");
+	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, "-_.");
 }
 
 /* ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$ */
@@ -517,7 +520,7 @@ is_cluster(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n >= 1 && n <= 63 && chars_in(s, "-_") &&
+	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, "-_") &&
 	    isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[n - 1]);
 }
 
@@ -527,7 +530,7 @@ is_nodepool(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 1 || n > 12 || !(s[0] >= 'a' && s[0] <= 'z'))
+	if (n < 1 || n > LIMIT_ARM_NODEPOOL || !(s[0] >= 'a' && s[0] <= 'z'))
 		return 0;
 	for (size_t i = 1; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
@@ -545,7 +548,8 @@ is_resource_group(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n >= 1 && n <= 90 && chars_in(s, "-_.()") && s[n - 1] != '.';
+	return n >= 1 && n <= LIMIT_ARM_RESOURCE_GROUP &&
+	    chars_in(s, "-_.()") && s[n - 1] != '.';
 }
 
 /* The prefix starts every snapshot name, which must start alphanumeric. */

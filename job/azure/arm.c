@@ -37,13 +37,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/rules/model.h"
 
 #define ARM_DEFAULT_API_VERSION "2026-08-01"
-#define ARM_MAX_PAGES 10000
-#define ARM_MAX_PAGE_ITEMS 2000 /* per list page, and node pools a cluster */
+#define ARM_MAX_PAGES LIMIT_LIST_PAGES
+#define ARM_MAX_PAGE_ITEMS LIMIT_LIST_PAGE_ITEMS
 #define ARM_SNIPPET 120
 #define ARM_DEFAULT_DEADLINE_S 3600
 #define ARM_DEFAULT_POLL_S 30

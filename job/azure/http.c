@@ -51,13 +51,14 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "job/base/limits.h"
 #include "job/base/log.h"
 
 #define DEFAULT_TIMEOUT_S 60
 #define DEFAULT_CONNECT_TIMEOUT_S 10
-#define DEFAULT_MAX_BODY (4u * 1024 * 1024)
-#define DEFAULT_MAX_ATTEMPTS 5
-#define DEFAULT_MAX_TOTAL_WAIT_MS 120000
+#define DEFAULT_MAX_BODY LIMIT_HTTP_BODY
+#define DEFAULT_MAX_ATTEMPTS LIMIT_HTTP_ATTEMPTS
+#define DEFAULT_MAX_TOTAL_WAIT_MS LIMIT_HTTP_TOTAL_WAIT_MS
 #define DEFAULT_BASE_DELAY_MS 800
 #define DEFAULT_MAX_DELAY_MS 60000
 
@@ -69,7 +70,7 @@
  * bounds the whole batch, so that hundreds of subscriptions do not open
  * thousands of connections (and file descriptors) at once.
  */
-#define BATCH_MAX_TOTAL 256
+#define BATCH_MAX_TOTAL LIMIT_BATCH_INFLIGHT
 
 /*
  * Extra CA bundles: with an OpenSSL libcurl, CURLOPT_CAINFO replaces the

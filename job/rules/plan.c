@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "job/base/limits.h"
 #include "job/base/util.h"
 
 int
@@ -70,12 +71,12 @@ plan_snapshot_name(const char *prefix, const char *cluster,
 	gmtime_r(&slot, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%MZ", &tm);
 	snprintf(base, sizeof(base), "%s-%s-%s", prefix, cluster, nodepool);
-	if (strlen(base) + 1 + strlen(ts) <= 63) {
+	if (strlen(base) + 1 + strlen(ts) <= LIMIT_ARM_NAME) {
 		snprintf(out, 64, "%.48s-%.14s", base, ts);
 		return;
 	}
 	/* "<cut>-<hash8>-<ts>": 63 - 1 - 8 - 1 - 14 = 39 characters of base. */
-	keep = 63 - 1 - 8 - 1 - strlen(ts);
+	keep = LIMIT_ARM_NAME - 1 - 8 - 1 - strlen(ts);
 	while (keep > 1 && (base[keep - 1] == '-' || base[keep - 1] == '_'))
 		keep--;
 	snprintf(out, 64, "%.*s-%08x-%.14s", (int)keep, base, fnv1a(base), ts);

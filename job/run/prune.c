@@ -24,12 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/rules/retention.h"
 
 #define TAG_CHANNEL "aksnap-channel"
-#define MAX_HOLDERS 64
+#define MAX_HOLDERS LIMIT_KEEP_PROMOTED
 #define CLOCK_SLACK 900 /* seconds a run may take to create its snapshots */
 
 void

@@ -400,6 +400,13 @@ test_config_rejects_out_of_range_values(void **state)
 	    "[policy:p] min_keep: expected a whole number 0-100000");
 	assert_one_error("[policy:p]\nmax_delete_per_run = 100001\n", 2,
 	    "[policy:p] max_delete_per_run: expected a whole number");
+	/* keep_promoted is bounded by the promoted history retention reads
+	 * (LIMIT_KEEP_PROMOTED): 100000 was accepted and only 64 honoured. */
+	assert_one_error("[policy:p]\nkeep_promoted = 100000\n", 2,
+	    "[policy:p] keep_promoted: expected a whole number 0-64");
+	assert_loads("[policy:p]\nkeep_promoted = 64\n", &c);
+	assert_int_equal(c->policies[0].keep_promoted, 64);
+	config_free(c);
 	assert_loads("[aksnap]\nmax_parallel = 256\n", &c);
 	assert_int_equal(c->max_parallel, 256);
 	config_free(c);
