@@ -6,9 +6,12 @@
  * codes of DESIGN.md section 3, and the handlers themselves.
  *
  * A handler gets argv starting at its own name (argv[0] = "run"), parses
- * its own options with getopt_long, and returns the process exit code.
+ * its own options with cli_getopt (job/cmd/cli.c) and its own option
+ * table, and returns the process exit code.  Global options found after
+ * the command name update the handler's struct cli on the way.
  */
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "config/config.h"
@@ -39,7 +42,32 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  */
 int cli_wants_help(int argc, char **argv);
 
-typedef int cli_handler(const struct cli *cli, int argc, char **argv);
+/*
+ * cli_getopt(cli, argc, argv, opts):
+ * getopt_long over a command's ${argv} (${argv}[0] = its name) with the
+ * command's long options ${opts} (NULL-terminated; may be NULL; no short
+ * forms, vals below 256) and, beside them, the global options -c/--config
+ * FILE, -v/--verbose and --json, which are applied to ${cli} and not
+ * returned.  Options and operands may come in any order; "--" ends the
+ * options.  Return the val of the next command option (its value, if any,
+ * in optarg); -1 at the end, the operands then being ${argv}[optind] ..
+ * ${argv}[argc - 1] in their order; or '?' after printing "aksnap: CMD:
+ * unknown option '--foo'" (or "needs a value", "takes no value").  Call
+ * with optind = 0 the first time (main.c does).  With -vv the end of the
+ * parse is traced on stderr.
+ */
+int cli_getopt(
+    struct cli *cli, int argc, char **argv, const struct option *opts);
+
+/*
+ * cli_operands(cli, argc, argv):
+ * cli_getopt for a command without options of its own: apply the global
+ * options, drop "--"; 0 with the operands at ${argv}[optind..argc-1], or
+ * -1 after printing the usage error.
+ */
+int cli_operands(struct cli *cli, int argc, char **argv);
+
+typedef int cli_handler(struct cli *cli, int argc, char **argv);
 
 /* Handlers, one per command (job/cmd/cmd_*.c). */
 cli_handler cmd_config;

@@ -16,10 +16,14 @@
 #include "job/cmd/cli.h"
 
 int
-cmd_config(const struct cli *cli, int argc, char **argv)
+cmd_config(struct cli *cli, int argc, char **argv)
 {
 	struct config *c = NULL;
 
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 2 || strcmp(argv[1], "check") != 0)
 		return cli_usage_error("config", "expected 'config check'");
 	if (cli_load_config(cli, &c))
@@ -100,12 +104,17 @@ db_status(const struct cli *cli, struct db *db, const char *path)
 }
 
 int
-cmd_db(const struct cli *cli, int argc, char **argv)
+cmd_db(struct cli *cli, int argc, char **argv)
 {
 	struct config *c = NULL;
 	struct db *db = NULL;
 	int rc = EXIT_USAGE;
 
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	/* From here argv[1] is the subcommand, argv[2] its operand. */
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 2)
 		return cli_usage_error("db",
 		    "expected migrate, status or "

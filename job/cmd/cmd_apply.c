@@ -105,7 +105,7 @@ kind_name(enum apply_kind k)
 /* ---- arguments ---- */
 
 static int
-parse_args(int argc, char **argv, struct apply_opts *o)
+parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 {
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
@@ -124,8 +124,7 @@ parse_args(int argc, char **argv, struct apply_opts *o)
 	o->count = APPLY_DEFAULT_COUNT;
 	o->timeout_s = APPLY_DEFAULT_TIMEOUT_S;
 	o->as_of = util_now();
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->channel = optarg;
@@ -170,8 +169,7 @@ parse_args(int argc, char **argv, struct apply_opts *o)
 			o->timeout_s = v;
 			break;
 		default:
-			return cli_usage_error(
-			    "apply", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -731,13 +729,13 @@ apply_run(struct apply *a)
 }
 
 int
-cmd_apply(const struct cli *cli, int argc, char **argv)
+cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	struct apply a;
 	int rc, lockfd = -1, locked;
 
 	memset(&a, 0, sizeof(a));
-	rc = parse_args(argc, argv, &a.o);
+	rc = parse_args(cli, argc, argv, &a.o);
 	if (rc != EXIT_DONE)
 		return rc;
 	a.o.json = cli->json;

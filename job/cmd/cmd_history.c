@@ -6,7 +6,6 @@
  * Azure.  Output is an aligned table, or with --json one document whose
  * field names are the stable ones of DESIGN.md section 3.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +44,7 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 }
 
 int
-cmd_list(const struct cli *cli, int argc, char **argv)
+cmd_list(struct cli *cli, int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct db *db = NULL;
@@ -54,10 +53,12 @@ cmd_list(const struct cli *cli, int argc, char **argv)
 	int64_t pool_id;
 	int rc;
 
-	if (argc > 2)
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
-	rc = open_for_reading(
-	    cli, "list", argc == 2 ? argv[1] : NULL, &cfg, &db, &pool_id);
+	rc = open_for_reading(cli, "list", optind < argc ? argv[optind] : NULL,
+	    &cfg, &db, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
 	if (pool_id >= 0 && db_snapshot_list(db, pool_id, NULL, &list, &n)) {
@@ -146,7 +147,7 @@ history_row(void *vctx, const struct db_observation *o)
 }
 
 int
-cmd_history(const struct cli *cli, int argc, char **argv)
+cmd_history(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"since", required_argument, NULL, 's'},
@@ -160,8 +161,7 @@ cmd_history(const struct cli *cli, int argc, char **argv)
 	int changes = 0, ch, rc;
 	int64_t pool_id;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 's':
 			if (util_parse_time(optarg, &since))
@@ -174,8 +174,7 @@ cmd_history(const struct cli *cli, int argc, char **argv)
 			changes = 1;
 			break;
 		default:
-			return cli_usage_error(
-			    "history", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind > 1)

@@ -4,7 +4,6 @@
  * moves in Azure, both snapshots' decisions are recorded).  `aksnap prune`
  * is a run mode and lives in run.c.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,7 @@
 #include "job/run/run.h"
 
 int
-cmd_promote(const struct cli *cli, int argc, char **argv)
+cmd_promote(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
@@ -40,8 +39,7 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 	time_t as_of = util_now();
 	int ch, lockfd = -1, rc = EXIT_FAILED, got;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'c':
 			channel = optarg;
@@ -54,8 +52,7 @@ cmd_promote(const struct cli *cli, int argc, char **argv)
 				    optarg);
 			break;
 		default:
-			return cli_usage_error(
-			    "promote", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)

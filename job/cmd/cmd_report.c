@@ -127,7 +127,7 @@ pool_id_of(struct db *db, const char *key, int64_t *id)
 /* ---- pin / unpin ---- */
 
 static int
-pin_set(const struct cli *cli, int argc, char **argv, int pin)
+pin_set(struct cli *cli, int argc, char **argv, int pin)
 {
 	const char *cmd = pin ? "pin" : "unpin";
 	const struct pool_conf *pc;
@@ -139,7 +139,11 @@ pin_set(const struct cli *cli, int argc, char **argv, int pin)
 	time_t now = util_now();
 	int lockfd = -1, locked, rc = EXIT_FAILED, changed = 0;
 
-	if (argc != 2 || argv[1][0] == '-')
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 2)
 		return cli_usage_error(
 		    cmd, "expected one SNAPSHOT (name, ARM id or number)");
 	if (cli_load_config(cli, &cfg))
@@ -226,13 +230,13 @@ out:
 }
 
 int
-cmd_pin(const struct cli *cli, int argc, char **argv)
+cmd_pin(struct cli *cli, int argc, char **argv)
 {
 	return pin_set(cli, argc, argv, 1);
 }
 
 int
-cmd_unpin(const struct cli *cli, int argc, char **argv)
+cmd_unpin(struct cli *cli, int argc, char **argv)
 {
 	return pin_set(cli, argc, argv, 0);
 }
@@ -267,7 +271,7 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 }
 
 int
-cmd_explain(const struct cli *cli, int argc, char **argv)
+cmd_explain(struct cli *cli, int argc, char **argv)
 {
 	struct config *cfg = NULL;
 	struct db *db = NULL;
@@ -276,7 +280,11 @@ cmd_explain(const struct cli *cli, int argc, char **argv)
 	char t1[32], t2[32];
 	int rc;
 
-	if (argc != 2 || argv[1][0] == '-')
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 2)
 		return cli_usage_error("explain",
 		    "expected one SNAPSHOT (name, ARM id or number)");
 	if (cli_load_config(cli, &cfg))
@@ -391,14 +399,15 @@ print_hcl_string(const char *v)
 }
 
 int
-cmd_baseline(const struct cli *cli, int argc, char **argv)
+cmd_baseline(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
 	    {"format", required_argument, NULL, 'f'},
 	    {NULL, 0, NULL, 0},
 	};
-	enum baseline_format fmt = cli->json ? FMT_JSON : FMT_TABLE;
+	enum baseline_format fmt = FMT_TABLE;
+	int fmt_given = 0;
 	const char *channel = NULL;
 	struct config *cfg = NULL;
 	struct db *db = NULL;
@@ -408,8 +417,7 @@ cmd_baseline(const struct cli *cli, int argc, char **argv)
 	size_t width = 0;
 	int ch, rc;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'c':
 			if (optarg[0] == '\0')
@@ -431,12 +439,14 @@ cmd_baseline(const struct cli *cli, int argc, char **argv)
 				    "--format: expected table, json, env or "
 				    "tfvars, got '%s'",
 				    optarg);
+			fmt_given = 1;
 			break;
 		default:
-			return cli_usage_error("baseline",
-			    "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
+	if (!fmt_given && cli->json)
+		fmt = FMT_JSON;
 	if (optind < argc)
 		return cli_usage_error(
 		    "baseline", "unexpected argument '%s'", argv[optind]);
@@ -797,7 +807,7 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 }
 
 int
-cmd_drift(const struct cli *cli, int argc, char **argv)
+cmd_drift(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"refresh", no_argument, NULL, 'r'},
@@ -810,8 +820,7 @@ cmd_drift(const struct cli *cli, int argc, char **argv)
 	const char *channel = NULL;
 	int refresh = 0, failed = 0, ch, rc;
 
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'r':
 			refresh = 1;
@@ -823,8 +832,7 @@ cmd_drift(const struct cli *cli, int argc, char **argv)
 			channel = optarg;
 			break;
 		default:
-			return cli_usage_error(
-			    "drift", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
@@ -1041,7 +1049,7 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 }
 
 int
-cmd_check(const struct cli *cli, int argc, char **argv)
+cmd_check(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"as-of", required_argument, NULL, 'a'},
@@ -1058,8 +1066,7 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 	int ch, got, rc = CHECK_UNKNOWN;
 
 	memset(&cs, 0, sizeof(cs));
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'a':
 			if (util_parse_time(optarg, &as_of)) {
@@ -1071,8 +1078,6 @@ cmd_check(const struct cli *cli, int argc, char **argv)
 			}
 			break;
 		default:
-			(void)cli_usage_error(
-			    "check", "unknown option '%s'", argv[optind - 1]);
 			return CHECK_UNKNOWN;
 		}
 	}

@@ -5,7 +5,6 @@
  * Each parses its options into a struct run_options and hands the rest to
  * run_execute (job/run/run.c); the exit code is the run's.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +14,7 @@
 #include "job/run/run.h"
 
 static int
-parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
+parse_run_args(struct cli *cli, int argc, char **argv, struct run_options *o,
     int allow_dry, const char ***pools)
 {
 	static const struct option lopts[] = {
@@ -24,6 +23,7 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 	    {"pool", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *cmd = argv[0];
 	size_t np = 0;
 	int ch;
 
@@ -31,8 +31,7 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 	if (*pools == NULL)
 		return -1;
 	o->as_of = util_now();
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'n':
 			if (!allow_dry) {
@@ -61,8 +60,6 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 			(*pools)[np++] = optarg;
 			break;
 		default:
-			cli_usage_error(
-			    cmd, "unknown option '%s'", argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -82,8 +79,8 @@ parse_run_args(const char *cmd, int argc, char **argv, struct run_options *o,
 }
 
 static int
-run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
-    int allow_dry)
+run_command(
+    struct cli *cli, int argc, char **argv, enum run_mode mode, int allow_dry)
 {
 	struct run_options o;
 	struct config *cfg = NULL;
@@ -92,11 +89,11 @@ run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
 
 	memset(&o, 0, sizeof(o));
 	o.mode = mode;
-	o.json = cli->json;
-	if (parse_run_args(argv[0], argc, argv, &o, allow_dry, &pools)) {
+	if (parse_run_args(cli, argc, argv, &o, allow_dry, &pools)) {
 		free(pools);
 		return EXIT_USAGE;
 	}
+	o.json = cli->json;
 	if (cli_load_config(cli, &cfg)) {
 		free(pools);
 		return EXIT_USAGE;
@@ -108,25 +105,25 @@ run_command(const struct cli *cli, int argc, char **argv, enum run_mode mode,
 }
 
 int
-cmd_run(const struct cli *cli, int argc, char **argv)
+cmd_run(struct cli *cli, int argc, char **argv)
 {
 	return run_command(cli, argc, argv, RUN_SCHEDULED, 1);
 }
 
 int
-cmd_plan(const struct cli *cli, int argc, char **argv)
+cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	return run_command(cli, argc, argv, RUN_DRY, 0);
 }
 
 int
-cmd_snapshot(const struct cli *cli, int argc, char **argv)
+cmd_snapshot(struct cli *cli, int argc, char **argv)
 {
 	return run_command(cli, argc, argv, RUN_SNAPSHOT, 0);
 }
 
 int
-cmd_prune(const struct cli *cli, int argc, char **argv)
+cmd_prune(struct cli *cli, int argc, char **argv)
 {
 	return run_command(cli, argc, argv, RUN_PRUNE, 1);
 }

@@ -701,7 +701,7 @@ sync_run(struct sync *s)
 }
 
 int
-cmd_sync(const struct cli *cli, int argc, char **argv)
+cmd_sync(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"dry-run", no_argument, NULL, 'n'},
@@ -712,15 +712,13 @@ cmd_sync(const struct cli *cli, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'n':
 			s.dry_run = 1;
 			break;
 		default:
-			return cli_usage_error(
-			    "sync", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)

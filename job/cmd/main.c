@@ -8,7 +8,6 @@
  * prints help, and turns an unknown command into exit 2.
  */
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,11 +31,11 @@ print_version(void)
 }
 
 static int
-cmd_version(const struct cli *cli, int argc, char **argv)
+cmd_version(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argv;
-	if (argc > 1)
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	if (optind < argc)
 		return cli_usage_error("version", "takes no argument");
 	return print_version();
 }
@@ -119,7 +118,9 @@ usage(FILE *out)
 	    "(secrets redacted)\n"
 	    "      --json         one JSON document on stdout\n"
 	    "  -h, --help         this help; COMMAND --help for a command's\n"
-	    "  -V, --version      print the version\n\n"
+	    "  -V, --version      print the version\n"
+	    "Options and operands in any order; -c, -v and --json also after "
+	    "COMMAND;\n-- ends the options.\n\n"
 	    "Commands:\n",
 	    CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -134,45 +135,6 @@ command_help(const struct command *c)
 {
 	printf("usage: aksnap [-c FILE] [-v|-vv] [--json] %s\n\n%s\n",
 	    c->synopsis, c->help);
-}
-
-int
-cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (cmd != NULL)
-		fprintf(stderr, "aksnap: %s: %s\n", cmd, msg);
-	else
-		fprintf(stderr, "aksnap: %s\n", msg);
-	if (cmd != NULL)
-		fprintf(stderr, "aksnap: try 'aksnap %s --help'\n", cmd);
-	else
-		fprintf(stderr, "aksnap: try 'aksnap --help'\n");
-	return EXIT_USAGE;
-}
-
-int
-cli_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return 0;
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-int
-cli_load_config(const struct cli *cli, struct config **out)
-{
-	return config_load(cli->config_path, out);
 }
 
 int
@@ -234,7 +196,7 @@ main(int argc, char **argv)
 			command_help(c);
 			return EXIT_DONE;
 		}
-		/* getopt_long in the handler starts afresh. */
+		/* cli_getopt in the handler starts afresh. */
 		optind = 0;
 		return c->handler(&cli, cargc, cargv);
 	}
