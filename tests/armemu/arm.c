@@ -346,6 +346,18 @@ cluster_json(const struct cluster *c)
 	    json_string(c->kubernetes_version));
 	json_object_set_new(
 	    props, "provisioningState", json_string(c->provisioning_state));
+	if (c->has_auto) {
+		json_t *a = json_object();
+
+		/* upgradeChannel is left out when never set, as AKS does. */
+		if (c->upgrade_channel[0] != '\0')
+			json_object_set_new(a, "upgradeChannel",
+			    json_string(c->upgrade_channel));
+		if (c->node_os_channel[0] != '\0')
+			json_object_set_new(a, "nodeOSUpgradeChannel",
+			    json_string(c->node_os_channel));
+		json_object_set_new(props, "autoUpgradeProfile", a);
+	}
 	profiles = json_array();
 	for (i = 0; i < c->npools; i++) {
 		json_t *pp = pool_props(c, &c->pools[i], 1);
@@ -523,6 +535,32 @@ load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 	return 0;
 }
 
+/*
+ * Take ${prof} (an autoUpgradeProfile object, or NULL) into ${c}: the
+ * fields it names replace the cluster's; a cluster given none keeps none.
+ */
+static void
+cluster_set_auto(struct cluster *c, json_t *prof)
+{
+	json_t *v;
+
+	if (!json_is_object(prof))
+		return;
+	c->has_auto = 1;
+	v = json_object_get(prof, "upgradeChannel");
+	if (json_is_string(v))
+		snprintf(c->upgrade_channel, sizeof(c->upgrade_channel), "%s",
+		    json_string_value(v));
+	else if (json_is_null(v))
+		c->upgrade_channel[0] = '\0';
+	v = json_object_get(prof, "nodeOSUpgradeChannel");
+	if (json_is_string(v))
+		snprintf(c->node_os_channel, sizeof(c->node_os_channel), "%s",
+		    json_string_value(v));
+	else if (json_is_null(v))
+		c->node_os_channel[0] = '\0';
+}
+
 int
 fleet_add_snapshot_json(json_t *s, char *err, size_t errlen)
 {
@@ -654,11 +692,17 @@ fleet_load(const char *path)
 				if (json_is_object(json_object_get(jc, "tags")))
 					c->tags = json_deep_copy(
 					    json_object_get(jc, "tags"));
+				cluster_set_auto(c,
+				    json_object_get(jc, "autoUpgradeProfile"));
+				kv_add_default(c->kubernetes_version);
 				json_array_foreach(pools, l, jp)
 				{
 					if (load_pool(c, &c->pools[c->npools],
 					        jp, l == 0) != 0)
 						goto bad;
+					kv_add_default(
+					    c->pools[c->npools]
+					        .current_orchestrator_version);
 					c->npools++;
 				}
 			}
@@ -673,6 +717,11 @@ fleet_load(const char *path)
 			json_decref(root);
 			return -1;
 		}
+		kv_add_default(emu.snaps[emu.nsnaps - 1]->kubernetes_version);
+	}
+	if (kv_load_fleet(json_object_get(root, "kubernetesVersions")) != 0) {
+		json_decref(root);
+		return -1;
 	}
 	json_decref(root);
 	return 0;
@@ -1019,6 +1068,12 @@ route_classify(const char *method, char **seg, int n, struct route *r)
 			r->opid = seg[7];
 			snprintf(
 			    r->name, sizeof(r->name), "operationresults.get");
+		} else if (n == 7 && ieq(seg[4], "locations") &&
+		    ieq(seg[6], "kubernetesVersions")) {
+			r->kind = R_KUBERNETES_VERSIONS;
+			r->loc = seg[5];
+			snprintf(r->name, sizeof(r->name),
+			    "kubernetesVersions.list");
 		} else if (n == 8 && ieq(seg[4], "locations") &&
 		    ieq(seg[6], "operations")) {
 			r->kind = R_OP_STATUS;
@@ -1515,6 +1570,75 @@ source_snapshot(struct ctx *c, const char *id)
 	return sn;
 }
 
+/*
+ * A pool (or cluster) built from a snapshot must use a VM of the
+ * snapshot's family (DOC-SNAP, Limitations); AKS refuses it otherwise.
+ * Answers the 400 itself.
+ */
+static int
+family_ok(struct ctx *c, const struct snapshot *sn, const char *vm)
+{
+	char fam1[64], fam2[64];
+
+	vm_family(sn->vm_size, fam1, sizeof(fam1));
+	vm_family(vm, fam2, sizeof(fam2));
+	if (strcmp(fam1, fam2) == 0)
+		return 1;
+	ctx_arm_error(c, 400, "InvalidParameter",
+	    "The VM size '%s' is not in the same family as the snapshot's VM "
+	    "size '%s'.",
+	    vm, sn->vm_size);
+	return 0;
+}
+
+static void
+version_unsupported(struct ctx *c, const char *code, const char *v)
+{
+	ctx_arm_error(c, 400, code,
+	    "Version %s is not supported in this region. Please use [az aks "
+	    "get-versions] command to get the supported version list in this "
+	    "region. For more information, please check "
+	    "https://aka.ms/supported-version-list",
+	    v);
+}
+
+static int
+minor_of(const char *v, int *major, int *minor)
+{
+	return sscanf(v, "%d.%d", major, minor) == 2 ? 0 : -1;
+}
+
+/*
+ * An agent pool's version: offered in the cluster's location, not above
+ * the control plane's minor, and not more minors below it than the skew
+ * policy allows (three from 1.28 on, two before).  Answers the 400 itself.
+ */
+static int
+pool_version_ok(struct ctx *c, const struct cluster *cl, const char *v)
+{
+	int pm, pn, cm, cn, skew;
+
+	if (!kv_supported(cl->location, v)) {
+		version_unsupported(c, "AgentPoolK8sVersionNotSupported", v);
+		return 0;
+	}
+	if (minor_of(v, &pm, &pn) != 0 ||
+	    minor_of(cl->kubernetes_version, &cm, &cn) != 0)
+		return 1;
+	skew = (cm == 1 && cn >= 28) ? 3 : 2;
+	if (pm != cm || pn > cn || pn < cn - skew) {
+		ctx_arm_error(c, 400, "NodePoolMcVersionIncompatible",
+		    "Node pool version %s and control plane version %s are "
+		    "incompatible. Minor version of node pool cannot be more "
+		    "than %d versions less than control plane's version. Minor "
+		    "version of node pool version %d bigger than control plane "
+		    "version %d.",
+		    v, cl->kubernetes_version, skew, pn, cn);
+		return 0;
+	}
+	return 1;
+}
+
 static void
 pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 {
@@ -1523,7 +1647,7 @@ pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 	struct snapshot *sn = NULL;
 	struct pool *p, *np;
 	struct operation *op;
-	char fam1[64], fam2[64], newimg[96] = "", neworch[24] = "";
+	char newimg[96] = "", neworch[24] = "";
 	int created = 0;
 
 	if (!emu_pool_name_ok(r->pool)) {
@@ -1555,16 +1679,8 @@ pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 		sn = source_snapshot(c, src);
 		if (sn == NULL)
 			goto out;
-		vm_family(sn->vm_size, fam1, sizeof(fam1));
-		vm_family(vm ? vm : (p ? p->vm_size : sn->vm_size), fam2,
-		    sizeof(fam2));
-		if (strcmp(fam1, fam2) != 0) {
-			ctx_arm_error(c, 400, "InvalidParameter",
-			    "The VM size '%s' is not in the same family as the "
-			    "snapshot's VM size '%s'.",
-			    vm ? vm : p->vm_size, sn->vm_size);
+		if (!family_ok(c, sn, vm ? vm : (p ? p->vm_size : sn->vm_size)))
 			goto out;
-		}
 		snprintf(newimg, sizeof(newimg), "%s", sn->node_image_version);
 	}
 	if (orch != NULL && *orch != '\0') {
@@ -1579,6 +1695,11 @@ pool_put(struct ctx *c, struct cluster *cl, const struct route *r)
 		snprintf(
 		    neworch, sizeof(neworch), "%s", sn->kubernetes_version);
 	}
+	if (neworch[0] != '\0' &&
+	    (p == NULL ||
+	        strcmp(neworch, p->current_orchestrator_version) != 0) &&
+	    !pool_version_ok(c, cl, neworch))
+		goto out;
 	if (p == NULL) {
 		np = realloc(cl->pools, (cl->npools + 1) * sizeof(*cl->pools));
 		if (np == NULL) {
@@ -1692,7 +1813,7 @@ pool_upgrade_image(struct ctx *c, struct cluster *cl, struct pool *p)
 	}
 	if (sid != NULL && *sid != '\0') {
 		sn = source_snapshot(c, sid);
-		if (sn == NULL)
+		if (sn == NULL || !family_ok(c, sn, p->vm_size))
 			return;
 		target = sn->node_image_version;
 	} else {
@@ -1745,7 +1866,93 @@ pool_delete(struct ctx *c, struct cluster *cl, struct pool *p)
 }
 
 static const char *const cluster_modeled[] = {"agentPoolProfiles",
-    "kubernetesVersion", "currentKubernetesVersion", "provisioningState", NULL};
+    "kubernetesVersion", "currentKubernetesVersion", "provisioningState",
+    "autoUpgradeProfile", NULL};
+
+static int
+one_of(const char *v, const char *const *allowed)
+{
+	size_t i;
+
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcasecmp(v, allowed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The enums of ManagedClusterAutoUpgradeProfile; answers 400 itself. */
+static int
+auto_profile_ok(struct ctx *c, json_t *prof)
+{
+	static const char *const up[] = {
+	    "rapid", "stable", "patch", "node-image", "none", NULL};
+	static const char *const os[] = {
+	    "None", "Unmanaged", "NodeImage", "SecurityPatch", NULL};
+	const char *u, *o;
+
+	if (prof == NULL || json_is_null(prof))
+		return 1;
+	if (!json_is_object(prof)) {
+		ctx_arm_error(c, 400, "InvalidParameter",
+		    "properties.autoUpgradeProfile must be an object.");
+		return 0;
+	}
+	u = json_string_value(json_object_get(prof, "upgradeChannel"));
+	o = json_string_value(json_object_get(prof, "nodeOSUpgradeChannel"));
+	if (u != NULL && !one_of(u, up)) {
+		ctx_arm_error(c, 400, "InvalidParameter",
+		    "The value '%s' of properties.autoUpgradeProfile."
+		    "upgradeChannel is not one of rapid, stable, patch, "
+		    "node-image, none.",
+		    u);
+		return 0;
+	}
+	if (o != NULL && !one_of(o, os)) {
+		ctx_arm_error(c, 400, "InvalidParameter",
+		    "The value '%s' of properties.autoUpgradeProfile."
+		    "nodeOSUpgradeChannel is not one of None, Unmanaged, "
+		    "NodeImage, SecurityPatch.",
+		    o);
+		return 0;
+	}
+	return 1;
+}
+
+/* A new cluster's version must be offered in its location. */
+static int
+version_for_new_cluster(struct ctx *c, const char *loc, const char *k8s)
+{
+	if (k8s == NULL || kv_supported(loc, k8s))
+		return 1;
+	version_unsupported(c, "K8sVersionNotSupported", k8s);
+	return 0;
+}
+
+/* Each profile built from a snapshot has a VM size of the snapshot's
+ * family. */
+static int
+profiles_family_ok(struct ctx *c, json_t *profiles)
+{
+	json_t *jp;
+	size_t i;
+
+	json_array_foreach(profiles, i, jp)
+	{
+		const char *src = json_string_value(json_object_get(
+		    json_object_get(jp, "creationData"), "sourceResourceId"));
+		const char *vm = jstr(jp, "vmSize", NULL);
+		struct snapshot *sn;
+
+		if (src == NULL || *src == '\0')
+			continue;
+		sn = source_snapshot(c, src);
+		if (sn == NULL)
+			return 0;
+		if (vm != NULL && !family_ok(c, sn, vm))
+			return 0;
+	}
+	return 1;
+}
 
 static void
 cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
@@ -1774,6 +1981,8 @@ cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 		    "The location property is required for this definition.");
 		goto out;
 	}
+	if (!auto_profile_ok(c, json_object_get(props, "autoUpgradeProfile")))
+		goto out;
 	if (cl != NULL) {
 		for (i = 0; i < cl->npools; i++) {
 			if (pool_is_busy(&cl->pools[i])) {
@@ -1801,6 +2010,12 @@ cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 			if (sn0 == NULL)
 				goto out;
 		}
+		if (!version_for_new_cluster(c, loc,
+		        (k8s && *k8s) ? k8s
+		                      : (sn0 ? sn0->kubernetes_version : NULL)))
+			goto out;
+		if (!profiles_family_ok(c, profiles))
+			goto out;
 		cl = cluster_new(r->sub, r->rg, r->cluster, loc,
 		    (k8s && *k8s) ? k8s
 		                  : (sn0 ? sn0->kubernetes_version : "1.30.5"),
@@ -1810,6 +2025,12 @@ cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 			    c, 500, "InternalServerError", "out of memory");
 			goto out;
 		}
+		/* A new cluster's node OS channel defaults to NodeImage
+		 * (any api-version since 2022-06-01), upgradeChannel to none
+		 * (left out of the answer). */
+		cl->has_auto = 1;
+		snprintf(cl->node_os_channel, sizeof(cl->node_os_channel),
+		    "NodeImage");
 		json_array_foreach(profiles, i, jp)
 		{
 			struct pool *p = &cl->pools[cl->npools];
@@ -1849,6 +2070,7 @@ cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 	if (k8s != NULL && *k8s != '\0')
 		snprintf(cl->kubernetes_version, sizeof(cl->kubernetes_version),
 		    "%s", k8s);
+	cluster_set_auto(cl, json_object_get(props, "autoUpgradeProfile"));
 	if ((v = json_object_get(body, "tags")) != NULL && json_is_object(v)) {
 		json_decref(cl->tags);
 		cl->tags = json_deep_copy(v);
@@ -2018,6 +2240,11 @@ arm_dispatch(struct ctx *c, const struct route *r)
 		return;
 	case R_SNAP:
 		route_snapshot(c, r, who, who_type);
+		return;
+	case R_KUBERNETES_VERSIONS:
+		if (strcmp(c->method, "GET") != 0)
+			break;
+		ctx_json(c, 200, kv_json(r->loc));
 		return;
 	case R_OP_STATUS:
 	case R_OP_RESULT:
@@ -2320,5 +2547,141 @@ control_cluster_delete(json_t *req, char *err, size_t errlen)
 	if (c == NULL)
 		return -1;
 	c->deleted = 1;
+	return 0;
+}
+
+int
+control_auto_upgrade_profile(json_t *req, char *err, size_t errlen)
+{
+	struct cluster *c = control_cluster(req, err, errlen);
+	json_t *prof = json_object();
+	int rc = 0;
+
+	if (c == NULL) {
+		json_decref(prof);
+		return -1;
+	}
+	if (json_object_get(req, "upgradeChannel") != NULL)
+		json_object_set(prof, "upgradeChannel",
+		    json_object_get(req, "upgradeChannel"));
+	if (json_object_get(req, "nodeOSUpgradeChannel") != NULL)
+		json_object_set(prof, "nodeOSUpgradeChannel",
+		    json_object_get(req, "nodeOSUpgradeChannel"));
+	if (json_is_true(json_object_get(req, "remove"))) {
+		c->has_auto = 0;
+		c->upgrade_channel[0] = '\0';
+		c->node_os_channel[0] = '\0';
+	} else if (json_object_size(prof) == 0) {
+		snprintf(err, errlen,
+		    "give upgradeChannel and/or nodeOSUpgradeChannel, or "
+		    "remove: true");
+		rc = -1;
+	} else {
+		cluster_set_auto(c, prof);
+		new_etag(c->etag);
+	}
+	json_decref(prof);
+	return rc;
+}
+
+/* Does this cluster's profile re-image its nodes on the weekly run? */
+static int
+channel_reimages(const struct cluster *c)
+{
+	if (!c->has_auto)
+		return 0;
+	if (strcasecmp(c->node_os_channel, "NodeImage") == 0 ||
+	    strcasecmp(c->node_os_channel, "SecurityPatch") == 0)
+		return 1;
+	return c->upgrade_channel[0] != '\0' &&
+	    strcasecmp(c->upgrade_channel, "none") != 0;
+}
+
+/* upgradeChannel patch|stable|rapid: the newest patch of the minor. */
+static void
+channel_moves_kubernetes(struct cluster *c)
+{
+	const char *to;
+	size_t j;
+
+	if (!c->has_auto || c->upgrade_channel[0] == '\0' ||
+	    strcasecmp(c->upgrade_channel, "none") == 0 ||
+	    strcasecmp(c->upgrade_channel, "node-image") == 0)
+		return;
+	to = kv_newest_patch(c->location, c->kubernetes_version);
+	if (to == NULL || strcmp(to, c->kubernetes_version) == 0)
+		return;
+	snprintf(
+	    c->kubernetes_version, sizeof(c->kubernetes_version), "%s", to);
+	for (j = 0; j < c->npools; j++) {
+		struct pool *p = &c->pools[j];
+		const char *pt = kv_newest_patch(
+		    c->location, p->current_orchestrator_version);
+
+		if (pt == NULL)
+			continue;
+		snprintf(p->orchestrator_version,
+		    sizeof(p->orchestrator_version), "%s", pt);
+		snprintf(p->current_orchestrator_version,
+		    sizeof(p->current_orchestrator_version), "%s", pt);
+	}
+}
+
+int
+control_weekly_upgrade(
+    json_t *req, char *err, size_t errlen, int *released, int *reimaged)
+{
+	const char *img =
+	    json_string_value(json_object_get(req, "nodeImageVersion"));
+	json_t *rel = json_object_get(req, "release");
+	int do_release = rel == NULL || json_is_true(rel);
+	size_t i, j;
+
+	*released = 0;
+	*reimaged = 0;
+	for (i = 0; i < emu.nclusters; i++) {
+		struct cluster *c = emu.clusters[i];
+		int moves;
+
+		if (c->deleted || !sel_match(req, "subscription", c->sub) ||
+		    !sel_match(req, "resourceGroup", c->rg) ||
+		    !sel_match(req, "cluster", c->name))
+			continue;
+		moves = channel_reimages(c);
+		if (moves)
+			channel_moves_kubernetes(c);
+		for (j = 0; j < c->npools; j++) {
+			struct pool *p = &c->pools[j];
+
+			if (!sel_match(req, "pool", p->name))
+				continue;
+			if (do_release) {
+				char next[96];
+
+				if (img != NULL)
+					snprintf(next, sizeof(next), "%s", img);
+				else
+					emu_bump_image(p->latest_image, next,
+					    sizeof(next));
+				snprintf(p->latest_image,
+				    sizeof(p->latest_image), "%s", next);
+				(*released)++;
+			}
+			/* A pool busy with an operation is re-imaged next
+			 * week, as a maintenance window would skip it. */
+			if (!moves || pool_is_busy(p) ||
+			    strcmp(p->node_image_version, p->latest_image) == 0)
+				continue;
+			snprintf(p->node_image_version,
+			    sizeof(p->node_image_version), "%s",
+			    p->latest_image);
+			new_etag(p->etag);
+			(*reimaged)++;
+		}
+	}
+	if (*released == 0 && *reimaged == 0 && do_release) {
+		snprintf(err, errlen, "no pool matches");
+		return -1;
+	}
 	return 0;
 }

@@ -61,6 +61,10 @@ struct cluster {
 	json_t *tags; /* or NULL */
 	json_t *extra; /* properties echoed from a cluster PUT, or NULL */
 	json_t *sku; /* or NULL */
+	/* autoUpgradeProfile; has_auto 0 = the cluster has none (old) */
+	int has_auto;
+	char upgrade_channel[24]; /* "" = not set */
+	char node_os_channel[24]; /* "" = not set */
 };
 
 struct rgroup {
@@ -134,6 +138,7 @@ enum route_kind {
 	R_SNAP,
 	R_OP_STATUS,
 	R_OP_RESULT,
+	R_KUBERNETES_VERSIONS,
 };
 
 /* A request path taken apart (pointers into the split path). */
@@ -283,7 +288,24 @@ int control_release(json_t *req, char *err, size_t errlen, int *npools);
 int control_busy(
     json_t *req, char *err, size_t errlen, char *opid, size_t opidlen);
 int control_cluster_delete(json_t *req, char *err, size_t errlen);
+int control_auto_upgrade_profile(json_t *req, char *err, size_t errlen);
+int control_weekly_upgrade(
+    json_t *req, char *err, size_t errlen, int *released, int *reimaged);
 void fleet_free(void);
+
+/* kversions.c: the Kubernetes versions offered per location */
+int kv_setup(void); /* the built-in default list; 0 or -1 */
+int kv_add_default(const char *version); /* x.y.z into the default list */
+/* Replace ${location}'s list with ${versions} (array of x.y.z) and the
+ * minors ${preview} (array or NULL) flags.  0, or -1 with ${err}. */
+int kv_set(const char *location, json_t *versions, json_t *preview, char *err,
+    size_t errlen);
+int kv_load_fleet(json_t *map); /* {"location": [x.y.z, ...]} */
+int kv_supported(const char *location, const char *version);
+/* The newest patch of ${version}'s minor in ${location}, or NULL. */
+const char *kv_newest_patch(const char *location, const char *version);
+json_t *kv_json(const char *location); /* {"values": [...]} */
+void kv_free(void);
 
 /* token.c */
 int token_setup(char *err, size_t errlen);

@@ -194,6 +194,9 @@ static const char *const usage_text[] = {
     "AKSSnapshotId)\n"
     "  GET  .../managedClusters/C/operations/ID (preview operation status)\n"
     "  GET  "
+    "/subscriptions/S/providers/Microsoft.ContainerService/locations/L/"
+    "kubernetesVersions\n"
+    "  GET  "
     "/subscriptions/S[/resourceGroups/RG]/providers/Microsoft.ContainerService/"
     "snapshots\n"
     "  GET|PUT|PATCH|DELETE "
@@ -206,7 +209,8 @@ static const char *const usage_text[] = {
     "  managedClusters.get managedClusters.put agentPools.list agentPools.get\n"
     "  agentPools.put agentPools.delete agentPools.upgradeNodeImageVersion\n"
     "  snapshots.list snapshots.get snapshots.put snapshots.patch\n"
-    "  snapshots.delete operations.get operationresults.get unknown\n"
+    "  snapshots.delete operations.get operationresults.get\n"
+    "  kubernetesVersions.list unknown\n"
     "\n",
     "Control API (no auth, never faulted, not counted or logged):\n"
     "  GET  /_armemu/state          pools (versions, provisioningState, busy) "
@@ -289,6 +293,23 @@ static const char *const usage_text[] = {
     "                               writes to a busy pool get 409\n"
     "  POST /_armemu/clusters/delete {\"subscription\"?, \"resourceGroup\", "
     "\"cluster\"}\n"
+    "  POST /_armemu/clusters/auto-upgrade-profile {\"subscription\"?,\n"
+    "                               \"resourceGroup\"?, \"cluster\", "
+    "\"upgradeChannel\"?,\n"
+    "                               \"nodeOSUpgradeChannel\"?, \"remove\"?}\n"
+    "  POST /_armemu/auto-upgrade   the weekly upgrade: {selectors as "
+    "release,\n"
+    "                               \"nodeImageVersion\"?, \"release\"?: "
+    "true}\n"
+    "                               releases a newer image to every matching "
+    "pool;\n"
+    "                               pools of clusters whose channels re-image "
+    "take it\n"
+    "                               -> {\"released\": n, \"reimaged\": m}\n"
+    "  POST /_armemu/kubernetes-versions {\"location\", \"versions\": "
+    "[x.y.z...],\n"
+    "                               \"preview\"?: [x.y...]} replaces that "
+    "location's list\n"
     "  POST /_armemu/tokens/expire  every issued token is expired now\n"
     "  POST /_armemu/ratelimit      {\"subscription\", \"remaining\"}: the "
     "value of\n"
@@ -924,6 +945,30 @@ control(struct ctx *c)
 			ctx_arm_error(c, 404, "NotFound", "%s", err);
 		else
 			ctx_json(c, 200, json_object());
+	} else if (strcmp(m, "POST") == 0 &&
+	    strcmp(p, "clusters/auto-upgrade-profile") == 0) {
+		if (control_auto_upgrade_profile(j, err, sizeof(err)) != 0)
+			ctx_arm_error(c, 400, "InvalidParameter", "%s", err);
+		else
+			ctx_json(c, 200, json_object());
+	} else if (strcmp(m, "POST") == 0 && strcmp(p, "auto-upgrade") == 0) {
+		int rel = 0, reimaged = 0;
+
+		if (control_weekly_upgrade(
+		        j, err, sizeof(err), &rel, &reimaged) != 0)
+			ctx_arm_error(c, 400, "InvalidParameter", "%s", err);
+		else
+			ctx_json(c, 200,
+			    json_pack("{s:i,s:i}", "released", rel, "reimaged",
+			        reimaged));
+	} else if (strcmp(m, "POST") == 0 &&
+	    strcmp(p, "kubernetes-versions") == 0) {
+		if (kv_set(json_string_value(json_object_get(j, "location")),
+		        json_object_get(j, "versions"),
+		        json_object_get(j, "preview"), err, sizeof(err)) != 0)
+			ctx_arm_error(c, 400, "InvalidParameter", "%s", err);
+		else
+			ctx_json(c, 200, json_object());
 	} else if (strcmp(m, "POST") == 0 && strcmp(p, "tokens/expire") == 0) {
 		token_expire_all();
 		ctx_json(c, 200, json_object());
@@ -1421,6 +1466,8 @@ main(int argc, char **argv)
 	start_ms = emu_mono_ms();
 	srand48((long)emu_mono_ms());
 	signal(SIGPIPE, SIG_IGN);
+	if (kv_setup() != 0)
+		return 1;
 	if (emu.cfg.fleet_file != NULL) {
 		if (fleet_load(emu.cfg.fleet_file) != 0)
 			return 1;
@@ -1532,5 +1579,6 @@ out:
 	free(emu.ratelimits);
 	token_free();
 	fleet_free();
+	kv_free();
 	return rc;
 }

@@ -1053,7 +1053,7 @@ test_lro_fail_fault_ends_operation_failed(void **state)
 	                "\"action\":\"lro_fail\",\"error_code\":"
 	                "\"UpgradeFailed\"}") > 0);
 	arm(&r, v.e, "PUT", SYSTEM_POOL_ID, v.token,
-	    "{\"properties\":{\"orchestratorVersion\":\"1.31.2\"}}");
+	    "{\"properties\":{\"orchestratorVersion\":\"1.30.9\"}}");
 	assert_int_equal(r.status, 200);
 	snprintf(async, sizeof(async), "%s",
 	    resp_header(&r, "Azure-AsyncOperation"));
@@ -1881,6 +1881,335 @@ test_generated_fleet_serves_ten_thousand_pools(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* versions, auto-upgrade channels, clusters from snapshots           */
+
+#define RG_PROD "/subscriptions/" SUB "/resourceGroups/rg-prod"
+#define GOLDEN_ID RG_PROD MCS "/snapshots/golden-2026q3"
+
+static json_t *
+minor_entry(json_t *body, const char *minor)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(body, "values"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "version")),
+		        minor) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static void
+test_kubernetes_versions_per_location_with_upgrade_paths(void **state)
+{
+	struct env v;
+	struct resp r;
+	json_t *e, *want;
+
+	(void)state;
+	env_start(&v, NULL);
+	get_token(&v);
+	/* The default list holds the fleet's versions; 1.30 is the default
+	 * (newest minor but one), 1.32 a preview. */
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB MCS
+	    "/locations/westeurope/kubernetesVersions",
+	    v.token, NULL);
+	assert_int_equal(r.status, 200);
+	e = minor_entry(r.json, "1.30");
+	assert_non_null(e);
+	assert_true(json_is_true(json_object_get(e, "isDefault")));
+	assert_non_null(
+	    json_object_get(json_object_get(e, "patchVersions"), "1.30.5"));
+	assert_true(json_is_true(
+	    json_object_get(minor_entry(r.json, "1.32"), "isPreview")));
+	assert_null(json_object_get(minor_entry(r.json, "1.29"), "isDefault"));
+	resp_free(&r);
+
+	/* One location's list replaced: the upgrade paths follow AKS's
+	 * rule (later patches of the minor, then the next minor's). */
+	json_decref(emu_post(v.e, "/_armemu/kubernetes-versions",
+	    "{\"location\":\"northeurope\",\"versions\":[\"1.24.9\","
+	    "\"1.23.12\",\"1.23.15\",\"1.24.6\",\"1.25.4\",\"1.25.5\","
+	    "\"1.26.0\"],\"preview\":[\"1.26\"]}"));
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB MCS
+	    "/locations/NorthEurope/kubernetesVersions",
+	    v.token, NULL);
+	assert_int_equal(r.status, 200);
+	want = json_loads(
+	    "{\"values\":["
+	    "{\"capabilities\":{\"supportPlan\":[\"KubernetesOfficial\"]},"
+	    "\"patchVersions\":{\"1.23.12\":{\"upgrades\":[\"1.23.15\","
+	    "\"1.24.6\",\"1.24.9\"]},\"1.23.15\":{\"upgrades\":[\"1.24.6\","
+	    "\"1.24.9\"]}},\"version\":\"1.23\"},"
+	    "{\"capabilities\":{\"supportPlan\":[\"KubernetesOfficial\"]},"
+	    "\"isDefault\":true,\"patchVersions\":{\"1.24.6\":{\"upgrades\":"
+	    "[\"1.24.9\",\"1.25.4\",\"1.25.5\"]},\"1.24.9\":{\"upgrades\":"
+	    "[\"1.25.4\",\"1.25.5\"]}},\"version\":\"1.24\"},"
+	    "{\"capabilities\":{\"supportPlan\":[\"KubernetesOfficial\"]},"
+	    "\"patchVersions\":{\"1.25.4\":{\"upgrades\":[\"1.25.5\","
+	    "\"1.26.0\"]},\"1.25.5\":{\"upgrades\":[\"1.26.0\"]}},"
+	    "\"version\":\"1.25\"},"
+	    "{\"capabilities\":{\"supportPlan\":[\"KubernetesOfficial\"]},"
+	    "\"isPreview\":true,\"patchVersions\":{\"1.26.0\":{\"upgrades\":"
+	    "[]}},\"version\":\"1.26\"}]}",
+	    0, NULL);
+	assert_non_null(want);
+	assert_true(json_equal(want, r.json));
+	json_decref(want);
+	resp_free(&r);
+	/* westeurope keeps the default list. */
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB MCS
+	    "/locations/westeurope/kubernetesVersions",
+	    v.token, NULL);
+	assert_non_null(minor_entry(r.json, "1.30"));
+	resp_free(&r);
+	assert_int_equal(
+	    emu_counter(v.e, "GET kubernetesVersions.list 200"), 3);
+	env_stop(&v);
+}
+
+static void
+test_agent_pool_put_refuses_unsupported_version_and_skew(void **state)
+{
+	struct env v;
+	struct resp r;
+
+	(void)state;
+	env_start(&v, (const char *const[]){"--lro-polls", "0", NULL});
+	get_token(&v);
+	/* Above the control plane (1.30.5). */
+	arm(&r, v.e, "PUT", SYSTEM_POOL_ID, v.token,
+	    "{\"properties\":{\"orchestratorVersion\":\"1.31.2\"}}");
+	assert_int_equal(r.status, 400);
+	assert_string_equal(
+	    jget(r.json, "error.code"), "NodePoolMcVersionIncompatible");
+	resp_free(&r);
+	/* Not offered in westeurope any more. */
+	json_decref(emu_post(v.e, "/_armemu/kubernetes-versions",
+	    "{\"location\":\"westeurope\",\"versions\":[\"1.30.5\","
+	    "\"1.30.9\"]}"));
+	arm(&r, v.e, "PUT", SYSTEM_POOL_ID, v.token,
+	    "{\"properties\":{\"orchestratorVersion\":\"1.29.12\"}}");
+	assert_int_equal(r.status, 400);
+	assert_string_equal(
+	    jget(r.json, "error.code"), "AgentPoolK8sVersionNotSupported");
+	assert_non_null(strstr(jget(r.json, "error.message"), "1.29.12"));
+	resp_free(&r);
+	arm(&r, v.e, "PUT", SYSTEM_POOL_ID, v.token,
+	    "{\"properties\":{\"orchestratorVersion\":\"1.30.9\"}}");
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	assert_int_equal(emu_counter(v.e, "PUT agentPools.put 400"), 2);
+	env_stop(&v);
+}
+
+static void
+test_snapshot_of_another_vm_family_is_refused(void **state)
+{
+	struct env v;
+	struct resp r;
+	char hdr[1024], url[2048];
+
+	(void)state;
+	env_start(&v, (const char *const[]){"--lro-polls", "0", NULL});
+	get_token(&v);
+	json_decref(emu_post(v.e, "/_armemu/snapshots",
+	    "{\"name\":\"esnap\",\"subscription\":\"" SUB "\","
+	    "\"resourceGroup\":\"rg-staging\",\"location\":\"westeurope\","
+	    "\"properties\":{\"kubernetesVersion\":\"1.30.5\","
+	    "\"nodeImageVersion\":\"AKSUbuntu-2204gen2containerd-202612.01.0\","
+	    "\"vmSize\":\"Standard_E4s_v5\"}}"));
+	/* upgradeNodeImageVersion with AKSSnapshotId */
+	snprintf(hdr, sizeof(hdr), "AKSSnapshotId: %s%s/snapshots/esnap",
+	    RG_STAGING, MCS);
+	snprintf(url, sizeof(url), "%s%s/upgradeNodeImageVersion?" API,
+	    emu_url(v.e), SYSTEM_POOL_ID);
+	req(&r, "POST", url, v.token, "", (const char *const[]){hdr, NULL});
+	assert_int_equal(r.status, 400);
+	assert_non_null(
+	    strstr(jget(r.json, "error.message"), "Standard_E4s_v5"));
+	resp_free(&r);
+	/* agent pool upgrade (PUT with creationData) */
+	arm(&r, v.e, "PUT", SYSTEM_POOL_ID, v.token,
+	    "{\"properties\":{\"creationData\":{\"sourceResourceId\":"
+	    "\"" RG_STAGING MCS "/snapshots/esnap\"}}}");
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	/* cluster create */
+	arm(&r, v.e, "PUT", RG_STAGING MCS "/managedClusters/fromesnap",
+	    v.token,
+	    "{\"location\":\"westeurope\",\"properties\":{\"dnsPrefix\":\"x\","
+	    "\"agentPoolProfiles\":[{\"name\":\"system\",\"mode\":\"System\","
+	    "\"count\":1,\"vmSize\":\"Standard_D4s_v5\",\"creationData\":{"
+	    "\"sourceResourceId\":\"" RG_STAGING MCS "/snapshots/esnap\"}}]}}");
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	arm(&r, v.e, "GET", SYSTEM_POOL_ID, v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.01.0");
+	resp_free(&r);
+	env_stop(&v);
+}
+
+static void
+test_cluster_from_snapshot_defaults_node_os_channel_to_node_image(void **state)
+{
+	struct env v;
+	struct resp r;
+
+	(void)state;
+	env_start(&v, (const char *const[]){"--lro-polls", "0", NULL});
+	get_token(&v);
+	/* Old clusters of the fleet file have no autoUpgradeProfile. */
+	arm(&r, v.e, "GET", STAGING, v.token, NULL);
+	assert_null(json_object_get(
+	    json_object_get(r.json, "properties"), "autoUpgradeProfile"));
+	resp_free(&r);
+	/* A new cluster from the golden snapshot, channels not given. */
+	arm(&r, v.e, "PUT", RG_PROD MCS "/managedClusters/aks-new", v.token,
+	    "{\"location\":\"northeurope\",\"properties\":{"
+	    "\"kubernetesVersion\":"
+	    "\"1.29.9\",\"dnsPrefix\":\"aks-new\",\"agentPoolProfiles\":[{"
+	    "\"name\":\"system\",\"mode\":\"System\",\"count\":2,\"vmSize\":"
+	    "\"Standard_D4s_v5\",\"creationData\":{\"sourceResourceId\":"
+	    "\"" GOLDEN_ID "\"}}]}}");
+	assert_int_equal(r.status, 201);
+	resp_free(&r);
+	arm(&r, v.e, "GET", RG_PROD MCS "/managedClusters/aks-new", v.token,
+	    NULL);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(
+	    jget(r.json, "properties.autoUpgradeProfile.nodeOSUpgradeChannel"),
+	    "NodeImage");
+	assert_null(
+	    jget(r.json, "properties.autoUpgradeProfile.upgradeChannel"));
+	assert_string_equal(
+	    json_string_value(json_object_get(
+	        json_array_get(
+	            json_object_get(json_object_get(r.json, "properties"),
+	                "agentPoolProfiles"),
+	            0),
+	        "nodeImageVersion")),
+	    "AKSUbuntu-2204gen2containerd-202609.30.0");
+	resp_free(&r);
+	/* Pinned: the channel given in the body is kept. */
+	arm(&r, v.e, "PUT", RG_PROD MCS "/managedClusters/aks-pinned", v.token,
+	    "{\"location\":\"northeurope\",\"properties\":{"
+	    "\"kubernetesVersion\":"
+	    "\"1.29.9\",\"dnsPrefix\":\"aks-pinned\",\"autoUpgradeProfile\":{"
+	    "\"nodeOSUpgradeChannel\":\"None\"},\"agentPoolProfiles\":[{"
+	    "\"name\":\"system\",\"mode\":\"System\",\"count\":2,\"vmSize\":"
+	    "\"Standard_D4s_v5\",\"creationData\":{\"sourceResourceId\":"
+	    "\"" GOLDEN_ID "\"}}]}}");
+	assert_int_equal(r.status, 201);
+	assert_string_equal(
+	    jget(r.json, "properties.autoUpgradeProfile.nodeOSUpgradeChannel"),
+	    "None");
+	resp_free(&r);
+	/* A version northeurope does not offer; a bad channel. */
+	arm(&r, v.e, "PUT", RG_PROD MCS "/managedClusters/aks-old", v.token,
+	    "{\"location\":\"northeurope\",\"properties\":{"
+	    "\"kubernetesVersion\":"
+	    "\"1.27.3\",\"dnsPrefix\":\"aks-old\",\"agentPoolProfiles\":[{"
+	    "\"name\":\"system\",\"mode\":\"System\",\"count\":1}]}}");
+	assert_int_equal(r.status, 400);
+	assert_string_equal(
+	    jget(r.json, "error.code"), "K8sVersionNotSupported");
+	resp_free(&r);
+	arm(&r, v.e, "PUT", RG_PROD MCS "/managedClusters/aks-bad", v.token,
+	    "{\"location\":\"northeurope\",\"properties\":{\"dnsPrefix\":\"b\","
+	    "\"autoUpgradeProfile\":{\"nodeOSUpgradeChannel\":\"Weekly\"},"
+	    "\"agentPoolProfiles\":[{\"name\":\"system\",\"count\":1}]}}");
+	assert_int_equal(r.status, 400);
+	resp_free(&r);
+	assert_int_equal(emu_counter(v.e, "PUT managedClusters.put 201"), 2);
+	env_stop(&v);
+}
+
+static void
+test_weekly_auto_upgrade_reimages_only_channel_clusters(void **state)
+{
+	struct env v;
+	struct resp r;
+	json_t *j;
+
+	(void)state;
+	env_start(&v, NULL);
+	get_token(&v);
+	json_decref(emu_post(v.e, "/_armemu/clusters/auto-upgrade-profile",
+	    "{\"cluster\":\"aks-prod\",\"nodeOSUpgradeChannel\":"
+	    "\"NodeImage\"}"));
+	json_decref(emu_post(v.e, "/_armemu/clusters/auto-upgrade-profile",
+	    "{\"cluster\":\"aks-edge\",\"upgradeChannel\":\"patch\","
+	    "\"nodeOSUpgradeChannel\":\"None\"}"));
+	json_decref(emu_post(v.e, "/_armemu/clusters/auto-upgrade-profile",
+	    "{\"cluster\":\"aks-staging\",\"nodeOSUpgradeChannel\":"
+	    "\"Unmanaged\"}"));
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB "/resourceGroups/rg-prod" MCS
+	    "/managedClusters/aks-edge",
+	    v.token, NULL);
+	assert_string_equal(
+	    jget(r.json, "properties.autoUpgradeProfile.upgradeChannel"),
+	    "patch");
+	resp_free(&r);
+	j = emu_post(v.e, "/_armemu/auto-upgrade", "{}");
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "released")), 5);
+	assert_int_equal(json_integer_value(json_object_get(j, "reimaged")), 3);
+	json_decref(j);
+	/* NodeImage: the newest image. */
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB "/resourceGroups/rg-prod" MCS
+	    "/managedClusters/aks-prod/agentPools/batch",
+	    v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202610.21.0");
+	resp_free(&r);
+	/* upgradeChannel patch: newest patch of the minor, and the image. */
+	arm(&r, v.e, "GET",
+	    "/subscriptions/" SUB "/resourceGroups/rg-prod" MCS
+	    "/managedClusters/aks-edge/agentPools/system",
+	    v.token, NULL);
+	assert_string_equal(
+	    jget(r.json, "properties.currentOrchestratorVersion"), "1.31.5");
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.11.0");
+	resp_free(&r);
+	/* Unmanaged: the image stays; the new one is only released. */
+	arm(&r, v.e, "GET", SYSTEM_POOL_ID, v.token, NULL);
+	assert_string_equal(jget(r.json, "properties.nodeImageVersion"),
+	    "AKSUbuntu-2204gen2containerd-202611.01.0");
+	resp_free(&r);
+	j = emu_get(v.e, "/_armemu/state");
+	{
+		json_t *p;
+		size_t i;
+		int seen = 0;
+
+		json_array_foreach(json_object_get(j, "pools"), i, p)
+		{
+			if (strcmp(json_string_value(json_object_get(p, "id")),
+			        SYSTEM_POOL_ID) == 0) {
+				assert_string_equal(
+				    json_string_value(json_object_get(
+				        p, "latestNodeImageVersion")),
+				    "AKSUbuntu-2204gen2containerd-202611.08.0");
+				seen = 1;
+			}
+		}
+		assert_true(seen);
+	}
+	json_decref(j);
+	env_stop(&v);
+}
+
+/* ------------------------------------------------------------------ */
 /* fidelity against the official examples                             */
 
 static json_t *known_names;
@@ -1956,6 +2285,26 @@ shape_diff(json_t *want, json_t *got, const char *where, const char *file)
 	if (type_class(want) != type_class(got)) {
 		print_message("%s: %s: type differs\n", file, where);
 		return 1;
+	}
+	if (json_is_object(want) && strstr(where, "patchVersions") != NULL &&
+	    strstr(where, "patchVersions.") == NULL) {
+		/* A map keyed by data (x.y.z): not empty, and every value
+		 * has the shape of the example's first one. */
+		json_t *w0 = NULL;
+		const char *k0;
+
+		json_object_foreach(want, k0, w0) break;
+		if (json_object_size(got) == 0 && w0 != NULL) {
+			print_message("%s: %s: empty map\n", file, where);
+			return 1;
+		}
+		json_object_foreach(got, k, x)
+		{
+			snprintf(sub, sizeof(sub), "%s.%s", where, k);
+			if (w0 != NULL)
+				bad += shape_diff(w0, x, sub, file);
+		}
+		return bad;
 	}
 	if (json_is_object(want)) {
 		json_object_foreach(want, k, x)
@@ -2092,13 +2441,33 @@ example_fleet(json_t *ex, const char *op)
 		    json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:b}}", "name",
 		        "snapshot1", "subscription", sub, "resourceGroup",
 		        "rg1", "location", loc, "properties",
-		        "kubernetesVersion", "1.19.6", "nodeImageVersion",
+		        "kubernetesVersion", "1.9.6", "nodeImageVersion",
 		        "AKSUbuntu-1604-2020.03.11", "vmSize",
 		        "Standard_DS2_v2", "enableFIPS", 1));
 	}
 	fleet = json_pack("{s:[{s:s,s:[{s:s,s:s,s:o}]}],s:o}", "subscriptions",
 	    "id", sub, "resourceGroups", "name", rg, "location", "westus",
 	    "clusters", clusters, "snapshots", snaps);
+	if (strcmp(op, "ManagedClusters_ListKubernetesVersions") == 0) {
+		/* The location offers the versions the example lists. */
+		json_t *vers = json_array(), *prev = json_array(), *e;
+		const char *pk;
+		json_t *pv;
+		size_t i;
+
+		json_array_foreach(json_object_get(resp200, "values"), i, e)
+		{
+			json_object_foreach(
+			    json_object_get(e, "patchVersions"), pk, pv)
+			    json_array_append_new(vers, json_string(pk));
+			if (json_is_true(json_object_get(e, "isPreview")))
+				json_array_append(
+				    prev, json_object_get(e, "version"));
+		}
+		json_object_set_new(fleet, "kubernetesVersions",
+		    json_pack("{s:{s:o,s:o}}", p_str(params, "location"),
+		        "versions", vers, "preview", prev));
+	}
 	out = json_dumps(fleet, JSON_INDENT(1));
 	json_decref(fleet);
 	return out;
@@ -2174,6 +2543,10 @@ check_example(const char *dir, const char *file)
 			method = "PATCH";
 		else if (strcmp(op, "Snapshots_Delete") == 0)
 			method = "DELETE";
+	} else if (strcmp(op, "ManagedClusters_ListKubernetesVersions") == 0) {
+		snprintf(opath, sizeof(opath),
+		    "/subscriptions/%s%s/locations/%s/kubernetesVersions", sub,
+		    MCS, p_str(params, "location"));
 	} else if (strcmp(op, "ManagedClusters_List") == 0) {
 		snprintf(opath, sizeof(opath),
 		    "/subscriptions/%s%s/managedClusters", sub, MCS);
@@ -2509,6 +2882,15 @@ main(void)
 	    cmocka_unit_test(test_tls_is_verified_against_the_test_ca),
 	    cmocka_unit_test(test_concurrent_requests_overlap_under_latency),
 	    cmocka_unit_test(test_generated_fleet_serves_ten_thousand_pools),
+	    cmocka_unit_test(
+	        test_kubernetes_versions_per_location_with_upgrade_paths),
+	    cmocka_unit_test(
+	        test_agent_pool_put_refuses_unsupported_version_and_skew),
+	    cmocka_unit_test(test_snapshot_of_another_vm_family_is_refused),
+	    cmocka_unit_test(
+	        test_cluster_from_snapshot_defaults_node_os_channel_to_node_image),
+	    cmocka_unit_test(
+	        test_weekly_auto_upgrade_reimages_only_channel_clusters),
 	    cmocka_unit_test(test_fidelity_official_examples),
 	    cmocka_unit_test(
 	        test_harness_run_captures_large_output_and_exit_code),
