@@ -45,7 +45,7 @@ static const char *const FLEET_JSON =
                        "\"northeurope\", "
                        "\"clusters\": [{\"name\": \"aks-prod\", "
                        "\"kubernetesVersion\": "
-                       "\"1.29.9\", \"agentPools\": ["
+                       "\"1.30.5\", \"agentPools\": ["
                        /* older in both: the PUT path */
                        "{\"name\": \"system\", \"vmSize\": "
                        "\"Standard_D8s_v5\", "
