@@ -112,6 +112,7 @@ struct http_client {
 	int (*token_get)(void *ctx, int force_refresh, const char **token);
 	void *token_ctx;
 	unsigned token_gen; /* bumped by every forced refresh */
+	char tls_host[256]; /* first host whose certificate did not verify */
 };
 
 /* One request in flight (http_do or one slot of http_batch). */
@@ -1049,6 +1050,82 @@ retryable_curl_error(CURLcode rc)
 	}
 }
 
+/*
+ * The curl codes that mean "the peer's certificate (or our CA bundle) did
+ * not verify": no retry makes them pass, and the fix is the operator's
+ * (ca_file), so they are configuration errors (DESIGN.md section 7).
+ */
+static int
+tls_verify_error(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION: /* = the old CURLE_SSL_CACERT */
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CRL_BADFILE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* "host" of "scheme://host:port/path" (userinfo dropped), for messages. */
+static void
+url_host(const char *url, char *out, size_t outlen)
+{
+	char origin[300];
+	const char *h, *at;
+	size_t n;
+
+	url_origin(url, origin, sizeof(origin));
+	h = strstr(origin, "://");
+	h = h != NULL ? h + 3 : origin;
+	at = strchr(h, '@');
+	if (at != NULL)
+		h = at + 1;
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":");
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, h, n);
+	out[n] = '\0';
+}
+
+/* Log a certificate that did not verify, once per client, with the fix. */
+static void
+log_tls_failure(struct xfer *x)
+{
+	struct http_client *c = x->c;
+	const struct http_request *req = x->req;
+	char host[256];
+
+	x->resp->tls_unverified = 1;
+	url_host(req->url, host, sizeof(host));
+	if (c->tls_host[0] == '\0')
+		util_strlcpy(c->tls_host, host, sizeof(c->tls_host));
+	if (c->opts.ca_file != NULL)
+		log_err(req->context,
+		    "http: %s %s: the TLS certificate of %s did not verify "
+		    "against ca_file %s and the system's CAs (%s); a "
+		    "configuration error: set ca_file in [aksnap] to the CA "
+		    "bundle that signs %s",
+		    req->method, req->url, host, c->opts.ca_file,
+		    x->resp->error, host);
+	else
+		log_err(req->context,
+		    "http: %s %s: the TLS certificate of %s did not verify "
+		    "against the system's CAs (%s); a configuration error: "
+		    "set ca_file in [aksnap] to the CA bundle that signs %s",
+		    req->method, req->url, host, x->resp->error, host);
+}
+
+const char *
+http_client_tls_failure(const struct http_client *c)
+{
+	return c != NULL && c->tls_host[0] != '\0' ? c->tls_host : NULL;
+}
+
 /* The first bytes of a body for a log line, secrets blanked. */
 static char *
 body_head(const struct xfer *x)
@@ -1133,6 +1210,10 @@ attempt_outcome(struct xfer *x, CURLcode rc, int64_t *delay_ms)
 		r->status = 0;
 		snprintf(r->error, sizeof(r->error), "%s",
 		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		if (tls_verify_error(rc)) {
+			log_tls_failure(x);
+			return OUT_FAIL;
+		}
 		if (req->no_retry || !retryable_curl_error(rc) ||
 		    x->attempt >= o->max_attempts) {
 			/* A probe's caller says what a missing peer means. */

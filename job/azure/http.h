@@ -71,6 +71,9 @@ struct http_response {
 	int attempts; /* how many attempts were made */
 	char error[256]; /* transport failure, when status == 0 or body
 	                    overflowed */
+	int tls_unverified; /* status 0 because the peer's certificate did
+	                       not verify (a configuration error, see
+	                       http_client_tls_failure) */
 };
 
 /* http_response_init(r): empty response; http_response_free(r) releases; both
@@ -107,6 +110,15 @@ void http_client_set_token_source(struct http_client *c,
  */
 int http_do(struct http_client *c, const struct http_request *req,
     struct http_response *resp);
+
+/*
+ * http_client_tls_failure(c):
+ * The host whose TLS certificate failed verification in a request of ${c}
+ * (the first one), or NULL when none did.  Such a failure is never retried
+ * and is a configuration error (DESIGN.md section 7: exit 2, set ca_file),
+ * not a temporary one; it was logged naming the host and ca_file.
+ */
+const char *http_client_tls_failure(const struct http_client *c);
 
 /*
  * http_batch(c, reqs, resps, n, max_inflight, done, ctx):

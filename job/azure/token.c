@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "job/azure/http.h"
+#include "job/base/exit.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 
@@ -86,6 +87,7 @@ struct token_provider {
 	int imds_attempts;
 	int64_t imds_base_ms;
 	int transient; /* the last failure may pass by itself */
+	int garbage; /* the last failure was an answer we could not read */
 };
 
 /* ---------------------------------------------------------------------
@@ -670,7 +672,8 @@ acquire_aad(struct token_provider *tp, const char *field, const char *value,
 	if (http_do(tp->http, &req, &resp) != 0) {
 		log_err(LOG_CTX, "%s: no answer from %s: %s", name, tp->url,
 		    resp.error);
-		tp->transient = resp.status == 0;
+		/* An unverified certificate does not pass by itself. */
+		tp->transient = resp.status == 0 && !resp.tls_unverified;
 		goto done;
 	}
 	if (resp.status != 200) {
@@ -683,16 +686,26 @@ acquire_aad(struct token_provider *tp, const char *field, const char *value,
 			error_parts(
 			    root, code, sizeof(code), desc, sizeof(desc));
 		json_decref(root);
+		/*
+		 * A refusal that does not pass by itself (invalid_client:
+		 * AADSTS7000215 bad secret, unauthorized_client: AADSTS700016
+		 * unknown client, AADSTS700027 certificate...) is a
+		 * configuration error: the message keeps AAD's AADSTS code.
+		 */
 		log_err(LOG_CTX,
 		    "%s: AAD refused the request (%ld%s%s): %s "
-		    "(x-ms-request-id %s)",
+		    "(x-ms-request-id %s)%s",
 		    name, resp.status, code[0] ? " " : "", code,
 		    desc[0] ? desc : "no error description",
-		    resp.request_id[0] ? resp.request_id : "-");
+		    resp.request_id[0] ? resp.request_id : "-",
+		    tp->transient ? ""
+		                  : "; a configuration error: check tenant, "
+		                    "client_id and the credential");
 		goto done;
 	}
 	if (token_parse_response(
 	        resp.body.data, util_now(), token, exp, err, sizeof(err))) {
+		tp->garbage = 1;
 		log_err(LOG_CTX, "%s: %s: %s", name, tp->url, err);
 		goto done;
 	}
@@ -825,6 +838,7 @@ acquire_imds_on(struct token_provider *tp, struct http_client *http, int probe,
 		if (r == 0 && resp.status == 200) {
 			if (token_parse_response(resp.body.data, util_now(),
 			        token, exp, err, sizeof(err))) {
+				tp->garbage = 1;
 				log_err(LOG_CTX, "managed-identity: %s", err);
 				break;
 			}
@@ -1319,6 +1333,16 @@ token_failure_transient(const struct token_provider *tp)
 	return tp != NULL && tp->transient;
 }
 
+int
+token_failure_exit(const struct token_provider *tp)
+{
+	if (tp == NULL)
+		return EXIT_USAGE;
+	if (tp->transient)
+		return EXIT_TEMP;
+	return tp->garbage ? EXIT_FAILED : EXIT_USAGE;
+}
+
 const char *
 token_provider_name(const struct token_provider *tp)
 {
@@ -1346,6 +1370,7 @@ token_get(struct token_provider *tp, int force_refresh, const char **token)
 		return 0;
 	}
 	tp->transient = 0;
+	tp->garbage = 0;
 	switch (tp->kind) {
 	case AUTH_AUTO:
 		rc = choose_auto(tp, &tok, &exp);

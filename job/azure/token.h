@@ -99,6 +99,18 @@ int token_source_cb(void *ctx, int force_refresh, const char **token);
 int token_failure_transient(const struct token_provider *tp);
 
 /*
+ * token_failure_exit(tp):
+ * The exit code (job/base/exit.h) the last failed token_get means before
+ * anything started: EXIT_TEMP when it may pass by itself; EXIT_FAILED when
+ * AAD or IMDS answered 200 with something we could not read; EXIT_USAGE
+ * otherwise -- a configuration error: an identity Entra ID refuses
+ * (invalid_client, unauthorized_client, AADSTS7000215, AADSTS700016,
+ * AADSTS700027...), a TLS certificate that did not verify (ca_file), a
+ * missing or unreadable credential, no source for auth = auto.
+ */
+int token_failure_exit(const struct token_provider *tp);
+
+/*
  * token_provider_name(tp): "client-secret", "client-certificate",
  * "workload-identity", "managed-identity", "azure-cli", or "auto" while an
  * auto provider has not chosen yet.

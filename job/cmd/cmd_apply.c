@@ -401,8 +401,7 @@ connect_arm(struct apply *a)
 	if (a->arm == NULL)
 		return EXIT_FAILED;
 	if (token_get(a->tokens, 0, &token))
-		return token_failure_transient(a->tokens) ? EXIT_TEMP
-		                                          : EXIT_FAILED;
+		return token_failure_exit(a->tokens);
 	return EXIT_DONE;
 }
 
@@ -461,7 +460,10 @@ fetch_snapshot(struct apply *a)
 	snprintf(a->error, sizeof(a->error), "GET snapshot %s: %ld %s: %s",
 	    a->row.name, e.status, e.code, e.message);
 	util_strlcpy(a->state, "failed", sizeof(a->state));
-	return e.status == 0 ? EXIT_TEMP : EXIT_FAILED;
+	if (e.status == 0)
+		return http_client_tls_failure(a->http) != NULL ? EXIT_USAGE
+		                                                : EXIT_TEMP;
+	return EXIT_FAILED;
 }
 
 /*
@@ -527,7 +529,8 @@ fetch_target(struct apply *a)
 		snprintf(a->error, sizeof(a->error), "GET agent pool %s: %s",
 		    pool_name, e.message);
 		util_strlcpy(a->state, "failed", sizeof(a->state));
-		return EXIT_TEMP;
+		return http_client_tls_failure(a->http) != NULL ? EXIT_USAGE
+		                                                : EXIT_TEMP;
 	}
 	if (a->o.create != NULL) {
 		if (status == 200) {

@@ -636,8 +636,7 @@ drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
 	if (arm == NULL)
 		goto out;
 	if (n > 0 && token_get(tokens, 0, &token)) {
-		*code =
-		    token_failure_transient(tokens) ? EXIT_TEMP : EXIT_FAILED;
+		*code = token_failure_exit(tokens);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {

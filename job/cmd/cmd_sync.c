@@ -200,8 +200,7 @@ connect_arm(struct sync *s)
 	if (s->arm == NULL)
 		return EXIT_FAILED;
 	if (s->cfg->npools > 0 && token_get(s->tokens, 0, &token))
-		return token_failure_transient(s->tokens) ? EXIT_TEMP
-		                                          : EXIT_FAILED;
+		return token_failure_exit(s->tokens);
 	return EXIT_DONE;
 }
 
@@ -692,7 +691,9 @@ sync_run(struct sync *s)
 	if (s->npools > 0 && !s->reached_arm) {
 		log_err(NULL, "ARM at %s did not answer; nothing done",
 		    s->cfg->arm_endpoint);
-		return EXIT_TEMP;
+		/* An untrusted certificate is not temporary (ca_file). */
+		return http_client_tls_failure(s->http) != NULL ? EXIT_USAGE
+		                                                : EXIT_TEMP;
 	}
 	adopt_all(s);
 	missing_all(s);

@@ -1225,8 +1225,7 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 
 	/* One token for the run; failing here means nothing has started. */
 	if (r.npools > 0 && token_get(r.tokens, 0, &token)) {
-		rc =
-		    token_failure_transient(r.tokens) ? EXIT_TEMP : EXIT_FAILED;
+		rc = token_failure_exit(r.tokens);
 		goto finish;
 	}
 	if (!dry && reconcile(&r))
@@ -1237,7 +1236,11 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		if (r.ngroups > 0 && !r.reached_arm) {
 			log_err(NULL, "ARM at %s did not answer; nothing done",
 			    cfg->arm_endpoint);
-			rc = EXIT_TEMP;
+			/* An untrusted certificate is not temporary (ca_file).
+			 */
+			rc = http_client_tls_failure(r.http) != NULL
+			    ? EXIT_USAGE
+			    : EXIT_TEMP;
 			goto finish;
 		}
 		/* observe() planned each pool as its cluster answered. */

@@ -40,6 +40,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "tests/e2e/certs.h"
 #include "tests/e2e/harness.h"
 
 #define SUB HARNESS_SUBSCRIPTION
@@ -289,53 +290,6 @@ b64url(const unsigned char *in, size_t n, char *out, size_t outlen)
 	out[k] = '\0';
 }
 
-static X509 *
-make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-    int is_ca)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(
-	    X509_get_serialNumber(x), (long)(time(NULL) & 0xffff) + is_ca);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(
-	    name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-	    is_ca ? "critical,CA:TRUE" : "CA:FALSE");
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	if (!is_ca) {
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-		    "IP:127.0.0.1,DNS:localhost");
-		X509_add_ext(x, ext, -1);
-		X509_EXTENSION_free(ext);
-	}
-	X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256());
-	return x;
-}
-
-static void
-write_pem(const char *path, X509 *cert, EVP_PKEY *key)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	if (cert != NULL)
-		PEM_write_X509(fp, cert);
-	if (key != NULL)
-		PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-}
-
 /* An RS256 JWT client assertion; ${aud} the token URL. */
 static char *
 make_assertion(
@@ -456,9 +410,9 @@ test_token_certificate_assertion_is_verified(void **state)
 
 	(void)state;
 	assert_non_null(key);
-	cert = make_cert(key, "aksnap-test-client", NULL, NULL, 0);
+	cert = certs_make(key, "aksnap-test-client", NULL, NULL, 0);
 	snprintf(pem, sizeof(pem), "%s/client.pem", dir);
-	write_pem(pem, cert, NULL);
+	assert_int_equal(certs_write_pem(pem, cert, NULL), 0);
 	env_start(&v, (const char *const[]){"--client-cert", pem, NULL});
 	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_url(v.e),
 	    HARNESS_TENANT);
@@ -1666,14 +1620,14 @@ test_tls_is_verified_against_the_test_ca(void **state)
 	dir = harness_tmpdir();
 	cakey = EVP_RSA_gen(2048);
 	key = EVP_RSA_gen(2048);
-	ca = make_cert(cakey, "aksnap test CA", NULL, NULL, 1);
-	cert = make_cert(key, "127.0.0.1", ca, cakey, 0);
+	ca = certs_make(cakey, "aksnap test CA", NULL, NULL, 1);
+	cert = certs_make(key, "127.0.0.1", ca, cakey, 0);
 	snprintf(capath, sizeof(capath), "%s/ca.pem", dir);
 	snprintf(certpath, sizeof(certpath), "%s/server.pem", dir);
 	snprintf(keypath, sizeof(keypath), "%s/server.key", dir);
-	write_pem(capath, ca, NULL);
-	write_pem(certpath, cert, NULL);
-	write_pem(keypath, NULL, key);
+	assert_int_equal(certs_write_pem(capath, ca, NULL), 0);
+	assert_int_equal(certs_write_pem(certpath, cert, NULL), 0);
+	assert_int_equal(certs_write_pem(keypath, NULL, key), 0);
 	args[0] = "--tls-cert";
 	args[1] = certpath;
 	args[2] = "--tls-key";

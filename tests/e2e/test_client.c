@@ -31,6 +31,7 @@
 #include "config/config.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
+#include "job/base/exit.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/run/run.h"
@@ -240,7 +241,10 @@ test_client_reports_aad_refusing_a_wrong_secret(void **state)
 	fixture_connect(f, NULL);
 	assert_int_equal(token_get(f->tp, 0, &tok), -1);
 	assert_int_equal(token_failure_transient(f->tp), 0);
+	/* A refused identity is a configuration error: exit 2. */
+	assert_int_equal(token_failure_exit(f->tp), EXIT_USAGE);
 	assert_non_null(strstr(logs(f), "AAD refused the request (4"));
+	assert_non_null(strstr(logs(f), "AADSTS7000215"));
 	assert_null(strstr(logs(f), "not-the-secret"));
 	fixture_free(f);
 }

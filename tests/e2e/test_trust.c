@@ -1,0 +1,292 @@
+/*
+ * test_trust.c -- what aksnap refuses to trust, end to end (issue 11):
+ * a TLS certificate that does not verify and an identity Entra ID
+ * refuses are configuration errors (exit 2, the host and ca_file or the
+ * AADSTS code named), while ARM refusing one cluster stays that pool's
+ * failure (exit 1).
+ *
+ * Each test starts its own emulator (with the demo fleet, or in TLS mode
+ * with a fresh test CA) and counts the requests that reached it.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "tests/e2e/certs.h"
+#include "tests/e2e/harness.h"
+
+#define FLEET "tests/armemu/fleet-demo.json"
+#define AS_OF "2026-11-10T03:00:00Z"
+
+static const char *const POOLS_INI =
+    "\n[policy:default]\nschedule = 0 2 * * *\npromote_after = never\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\n"
+    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = system\n";
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+};
+
+static void
+aksnap(struct fx *f, struct run_result *r, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, r);
+	rc = harness_aksnapv(r, f->config, ap);
+	va_end(ap);
+	assert_int_equal(rc, 0);
+}
+
+/* Start the emulator with ${args} (fleet added) and write the config. */
+static struct fx *
+fx_start(const char *const *args, const char *ini)
+{
+	const char *argv[16];
+	struct fx *f = calloc(1, sizeof(*f));
+	json_t *clock;
+	size_t n = 0;
+
+	assert_non_null(f);
+	f->dir = harness_tmpdir();
+	assert_non_null(f->dir);
+	argv[n++] = "--fleet";
+	argv[n++] = FLEET;
+	argv[n++] = "--retry-after";
+	argv[n++] = "0";
+	for (size_t i = 0; args != NULL && args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	f->emu = emu_start(argv);
+	assert_non_null(f->emu);
+	/* Frozen at the run's as-of: createdAt is never after it. */
+	clock = emu_post(f->emu, "/_armemu/clock",
+	    "{\"now\": \"" AS_OF "\", \"frozen\": true}");
+	assert_non_null(clock);
+	json_decref(clock);
+	f->config = harness_config(f->dir, f->emu, ini);
+	assert_non_null(f->config);
+	return f;
+}
+
+static void
+fx_stop(struct fx *f)
+{
+	if (f == NULL)
+		return;
+	emu_stop(f->emu);
+	harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+}
+
+/* Requests of any kind the emulator counted (its TLS handshakes excluded). */
+static long
+requests(struct fx *f)
+{
+	json_t *c = emu_get(f->emu, "/_armemu/counters");
+	const char *k;
+	json_t *v;
+	long n = 0;
+
+	assert_non_null(c);
+	json_object_foreach(c, k, v)
+	{
+		/* "METHOD op" totals only, not the "METHOD op STATUS" splits.
+		 */
+		if (strchr(k, ' ') == strrchr(k, ' '))
+			n += (long)json_integer_value(v);
+	}
+	json_decref(c);
+	return n;
+}
+
+static void
+test_untrusted_tls_certificate_is_a_configuration_error(void **state)
+{
+	char ca[4096], cert[4096], key[4096], *dir = harness_tmpdir();
+	const char *args[5];
+	char extra[4200];
+	struct run_result r;
+	struct fx *f;
+
+	(void)state;
+	assert_int_equal(certs_tls_server(dir, ca, cert, key, sizeof(ca)), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	f = fx_start(args, POOLS_INI);
+	assert_non_null(strstr(emu_url(f->emu), "https://127.0.0.1:"));
+
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	/* Not 75: a retry tomorrow would fail the same way. */
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "TLS certificate of 127.0.0.1 did not verify");
+	harness_expect_in(r.err, "ca_file");
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
+
+	aksnap(f, &r, "sync", NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "ca_file");
+	run_result_free(&r);
+
+	/* The same store and emulator, with the CA given: it works. */
+	free(f->config);
+	snprintf(extra, sizeof(extra), "ca_file = %s\n%s", ca, POOLS_INI);
+	f->config = harness_config(f->dir, f->emu, extra);
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 2);
+	fx_stop(f);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_refused_client_secret_is_a_configuration_error(void **state)
+{
+	struct fx *f = fx_start(NULL, POOLS_INI);
+	char path[4096];
+	struct run_result r;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/secret", f->dir);
+	assert_int_equal(harness_write_file(path, "not-the-secret", 0600), 0);
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "AADSTS7000215");
+	harness_expect_in(r.err, "invalid_client");
+	/* The secret itself is never repeated. */
+	assert_null(strstr(r.err, "not-the-secret"));
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "POST token.v2 401"), 1);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+
+	aksnap(f, &r, "sync", NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "AADSTS7000215");
+	run_result_free(&r);
+	fx_stop(f);
+}
+
+static void
+test_unknown_client_id_is_a_configuration_error(void **state)
+{
+	static const char *const args[] = {
+	    "--client-id", "00000000-0000-0000-0000-0000000000cc", NULL};
+	struct fx *f = fx_start(args, POOLS_INI);
+	struct run_result r;
+
+	(void)state;
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "AADSTS700016");
+	harness_expect_in(r.err, "unauthorized_client");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	fx_stop(f);
+}
+
+static void
+test_unregistered_certificate_is_a_configuration_error(void **state)
+{
+	EVP_PKEY *registered = EVP_RSA_gen(2048), *ours = EVP_RSA_gen(2048);
+	X509 *rc = certs_make(registered, "registered", NULL, NULL, 0);
+	X509 *oc = certs_make(ours, "expired-or-replaced", NULL, NULL, 0);
+	char *dir = harness_tmpdir(), reg[4096], pem[4096], ini[8192];
+	const char *args[3];
+	struct run_result r;
+	struct fx *f;
+
+	(void)state;
+	snprintf(reg, sizeof(reg), "%s/registered.pem", dir);
+	snprintf(pem, sizeof(pem), "%s/client.pem", dir);
+	assert_int_equal(certs_write_pem(reg, rc, NULL), 0);
+	assert_int_equal(certs_write_pem(pem, oc, ours), 0);
+	assert_int_equal(chmod(pem, 0600), 0);
+	args[0] = "--client-cert";
+	args[1] = reg;
+	args[2] = NULL;
+	f = fx_start(args, NULL);
+	/* harness_config wrote auth = client-secret: say certificate. */
+	snprintf(ini, sizeof(ini),
+	    "[aksnap]\ndatabase = %s/aksnap.db\nsubscription "
+	    "= " HARNESS_SUBSCRIPTION
+	    "\nauth = client-certificate\ntenant = " HARNESS_TENANT
+	    "\nclient_id = " HARNESS_CLIENT_ID
+	    "\nclient_certificate_file = %s\narm_endpoint = %s\n"
+	    "authority_host = %s\n%s",
+	    f->dir, pem, emu_url(f->emu), emu_url(f->emu), POOLS_INI);
+	assert_int_equal(harness_write_file(f->config, ini, 0600), 0);
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "AADSTS700027");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	fx_stop(f);
+	X509_free(rc);
+	X509_free(oc);
+	EVP_PKEY_free(registered);
+	EVP_PKEY_free(ours);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_arm_refusing_one_cluster_fails_only_its_pool(void **state)
+{
+	struct fx *f = fx_start(NULL, POOLS_INI);
+	struct run_result r;
+
+	(void)state;
+	assert_true(emu_fault(f->emu,
+	                "{\"method\": \"GET\", \"path\": "
+	                "\"*/managedClusters/aks-prod\", \"action\": "
+	                "\"status\", \"status\": 403, \"error_code\": "
+	                "\"AuthorizationFailed\", \"count\": 10}") >= 0);
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "AuthorizationFailed");
+	run_result_free(&r);
+	/* The other cluster's pool was done. */
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 1);
+	fx_stop(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(
+	        test_untrusted_tls_certificate_is_a_configuration_error),
+	    cmocka_unit_test(
+	        test_refused_client_secret_is_a_configuration_error),
+	    cmocka_unit_test(test_unknown_client_id_is_a_configuration_error),
+	    cmocka_unit_test(
+	        test_unregistered_certificate_is_a_configuration_error),
+	    cmocka_unit_test(test_arm_refusing_one_cluster_fails_only_its_pool),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
