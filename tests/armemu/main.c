@@ -296,7 +296,8 @@ static const char *const usage_text[] = {
     "  POST /_armemu/clusters/auto-upgrade-profile {\"subscription\"?,\n"
     "                               \"resourceGroup\"?, \"cluster\", "
     "\"upgradeChannel\"?,\n"
-    "                               \"nodeOSUpgradeChannel\"?, \"remove\"?}\n"
+    "                               \"nodeOSUpgradeChannel\"?, \"remove\"?}\n",
+    /* split: C99 guarantees string literals of 4095 bytes */
     "  POST /_armemu/auto-upgrade   the weekly upgrade: {selectors as "
     "release,\n"
     "                               \"nodeImageVersion\"?, \"release\"?: "
