@@ -212,7 +212,7 @@ http_parse_retry_after(const char *value, time_t now, int64_t *out_ms)
 		char num[32];
 		size_t n = 0;
 
-		while (isdigit((unsigned char)p[n]) && n < sizeof(num) - 1) {
+		while (n < sizeof(num) - 1 && isdigit((unsigned char)p[n])) {
 			num[n] = p[n];
 			n++;
 		}

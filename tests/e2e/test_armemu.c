@@ -7,10 +7,10 @@
  * clock, counters and the request log, TLS with a test CA, scale (1,000
  * concurrent requests under injected latency overlap; a 10,000-pool fleet
  * is served), and fidelity: for every official example in
- * tests/fixtures/azure-api/examples (or $AZURE_API_DIR/examples) the emulator answers the same request with the
- * same status, the example's JSON fields with the same types (and no field
- * that no official example or swagger slice knows), and the headers the
- * example lists.
+ * tests/fixtures/azure-api/examples (or $AZURE_API_DIR/examples) the emulator
+ * answers the same request with the same status, the example's JSON fields with
+ * the same types (and no field that no official example or swagger slice
+ * knows), and the headers the example lists.
  *
  * Timing is never asserted against the test's own clock; the concurrency
  * property is read from the emulator's request log and its in-flight

@@ -49,7 +49,8 @@ have_examples(void)
 	struct stat st;
 
 	snprintf(examples, sizeof(examples), "%s/examples",
-	    base != NULL && base[0] != '\0' ? base : "tests/fixtures/azure-api");
+	    base != NULL && base[0] != '\0' ? base
+	                                    : "tests/fixtures/azure-api");
 	return stat(examples, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -57,8 +58,8 @@ have_examples(void)
 #define NEED_EXAMPLES()                                                        \
 	do {                                                                   \
 		if (!have_examples())                                          \
-			fail_msg("examples not found at %s (run from the "    \
-			         "repository root, or set AZURE_API_DIR)",    \
+			fail_msg("examples not found at %s (run from the "     \
+			         "repository root, or set AZURE_API_DIR)",     \
 			    examples);                                         \
 	} while (0)
 
