@@ -38,6 +38,7 @@
  * back as ""; times 0 (unset) are stored as NULL and read back as 0.
  */
 #include "db/db.h"
+#include "db/db_internal.h"
 #include "db/migrations.h"
 
 #include <errno.h>
@@ -340,7 +341,7 @@ db_failed_busy(void)
 	return last_failure_busy;
 }
 
-static int
+int
 db_fail(struct db *db, const char *what)
 {
 	int rc = sqlite3_errcode(db->conn) & 0xff;
@@ -2104,4 +2105,12 @@ db_decision_explain(struct db *db, const struct db_snapshot *snap,
 done:
 	st_put(db, ST_DEC_EXPLAIN, s);
 	return ret;
+}
+
+/* ---- for the other db/db_*.c files (db_internal.h) ---- */
+
+sqlite3 *
+db_sqlite(struct db *db)
+{
+	return db->conn;
 }

@@ -4,8 +4,12 @@
  * node_exporter reads the file whenever it is scraped, so it must never be
  * seen half-written: it is written to a temporary file beside it and
  * renamed over the old one (rename(2) is atomic within a directory).
- * Counts that must survive across runs (failures, last success) come from
- * the store, not from this process.
+ * Everything comes from the store, not from this process: a command that
+ * touched one pool (`snapshot POOL`, `run --pool`, `prune POOL`) still
+ * writes every configured pool's series, so per-pool alerts never see a
+ * series vanish.  The scheduled job's time and duration are those of the
+ * last run over every pool (full_runs); the single-pool commands' times
+ * have their own metric, so they cannot hide a scheduled job that stopped.
  */
 #include "job/run/metrics.h"
 
@@ -17,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "db/db_metrics.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 
@@ -39,33 +44,96 @@ metrics_escape(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-int
-metrics_render(FILE *out, struct db *db, const struct db_run *run,
-    const struct metrics_pool *pools, size_t n, double duration_s)
+/* The configured pools, with their ids and last outcomes from the store. */
+static struct metrics_pool *
+pools_from_store(const struct config *cfg, struct db *db)
 {
-	long long failures = 0;
-	char k[160], a[300], b[100], c[100], d[100];
+	struct metrics_pool *pools;
 
-	if (db_runs_failed(db, &failures))
+	pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*pools));
+	if (pools == NULL) {
+		log_err(NULL, "metrics: out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->npools; i++) {
+		const struct pool_conf *pc = &cfg->pools[i];
+		struct db_pool p;
+		int got = db_pool_get(db, pc->key, &p);
+
+		if (got < 0)
+			goto err;
+		pools[i].key = pc->key;
+		pools[i].channel = pc->policy.channel;
+		pools[i].pool_id = got ? p.id : 0;
+		if (got &&
+		    db_pool_outcome_failed(db, p.id, &pools[i].failed) != 0)
+			goto err;
+	}
+	return pools;
+err:
+	free(pools);
+	return NULL;
+}
+
+/* The series about runs: the last full run, the partial ones, failures. */
+static int
+render_runs(FILE *out, struct db *db)
+{
+	static const char *const partial[] = {"run", "snapshot", "prune"};
+	long long failures = 0;
+	int64_t duration_ms = 0;
+	time_t as_of = 0;
+
+	if (db_full_run_last(db, &as_of, &duration_ms) < 0 ||
+	    db_runs_failed(db, &failures))
 		return -1;
 	fprintf(out,
-	    "# HELP aksnap_last_run_timestamp_seconds When the last "
-	    "run started (as_of).\n"
+	    "# HELP aksnap_last_run_timestamp_seconds When the last run "
+	    "over every configured pool started (as_of).\n"
 	    "# TYPE aksnap_last_run_timestamp_seconds gauge\n"
 	    "aksnap_last_run_timestamp_seconds %lld\n",
-	    (long long)run->as_of);
+	    (long long)as_of);
 	fprintf(out,
-	    "# HELP aksnap_run_duration_seconds How long the last "
-	    "run took.\n"
+	    "# HELP aksnap_run_duration_seconds How long the last run "
+	    "over every configured pool took.\n"
 	    "# TYPE aksnap_run_duration_seconds gauge\n"
-	    "aksnap_run_duration_seconds %.3f\n",
-	    duration_s);
+	    "aksnap_run_duration_seconds %lld.%03lld\n",
+	    (long long)(duration_ms / 1000), (long long)(duration_ms % 1000));
+	fprintf(out,
+	    "# HELP aksnap_last_partial_run_timestamp_seconds When a "
+	    "command over some pools (run --pool, snapshot, prune) last "
+	    "ran (as_of; 0: never).\n"
+	    "# TYPE aksnap_last_partial_run_timestamp_seconds gauge\n");
+	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+		if (db_partial_run_last(db, partial[i], &as_of) < 0)
+			return -1;
+		fprintf(out,
+		    "aksnap_last_partial_run_timestamp_seconds{mode=\"%s\"} "
+		    "%lld\n",
+		    partial[i], (long long)as_of);
+	}
 	fprintf(out,
 	    "# HELP aksnap_run_failures_total Runs that ended with "
 	    "at least one failed pool.\n"
 	    "# TYPE aksnap_run_failures_total counter\n"
 	    "aksnap_run_failures_total %lld\n",
 	    failures);
+	return 0;
+}
+
+int
+metrics_render(FILE *out, const struct config *cfg, struct db *db)
+{
+	struct metrics_pool *pools;
+	size_t n = cfg->npools;
+	char k[160], a[300], b[100], c[100], d[100];
+	int rc = -1;
+
+	pools = pools_from_store(cfg, db);
+	if (pools == NULL)
+		return -1;
+	if (render_runs(out, db))
+		goto out;
 	fprintf(out,
 	    "# HELP aksnap_last_success_timestamp_seconds Newest "
 	    "snapshot taken or slot skipped, per pool.\n"
@@ -74,7 +142,7 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 		time_t at = 0;
 
 		if (db_pool_last_success(db, pools[i].pool_id, &at))
-			return -1;
+			goto out;
 		metrics_escape(pools[i].key, k, sizeof(k));
 		fprintf(out,
 		    "aksnap_last_success_timestamp_seconds{pool=\"%s\"} %lld\n",
@@ -82,7 +150,7 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 	}
 	fprintf(out,
 	    "# HELP aksnap_pool_failed 1 when the pool failed in the "
-	    "last run.\n"
+	    "last run, snapshot or prune that acted on it.\n"
 	    "# TYPE aksnap_pool_failed gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		metrics_escape(pools[i].key, k, sizeof(k));
@@ -98,7 +166,7 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 
 		memset(counts, 0, sizeof(counts));
 		if (db_pool_snapshot_counts(db, pools[i].pool_id, counts))
-			return -1;
+			goto out;
 		metrics_escape(pools[i].key, k, sizeof(k));
 		for (size_t s = 0; db_snapshot_states[s] != NULL; s++)
 			fprintf(out,
@@ -110,28 +178,37 @@ metrics_render(FILE *out, struct db *db, const struct db_run *run,
 	    "observed.\n"
 	    "# TYPE aksnap_pool_info gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		const struct db_versions *v = pools[i].live;
+		struct db_observation o;
+		int got;
 
-		if (!pools[i].observed || v == NULL)
+		if (pools[i].pool_id == 0)
+			continue;
+		got = db_observation_latest(db, pools[i].pool_id, &o);
+		if (got < 0)
+			goto out;
+		if (got == 0 || strcmp(o.provisioning_state, "missing") == 0)
 			continue;
 		metrics_escape(pools[i].key, k, sizeof(k));
-		metrics_escape(v->node_image_version, a, sizeof(a));
-		metrics_escape(v->kubernetes_version, b, sizeof(b));
-		metrics_escape(v->os_sku, c, sizeof(c));
-		metrics_escape(v->vm_size, d, sizeof(d));
+		metrics_escape(o.v.node_image_version, a, sizeof(a));
+		metrics_escape(o.v.kubernetes_version, b, sizeof(b));
+		metrics_escape(o.v.os_sku, c, sizeof(c));
+		metrics_escape(o.v.vm_size, d, sizeof(d));
 		fprintf(out,
 		    "aksnap_pool_info{pool=\"%s\",node_image_version=\"%s\","
 		    "kubernetes_version=\"%s\",os_sku=\"%s\",vm_size=\"%s\"} "
 		    "1\n",
 		    k, a, b, c, d);
 	}
-	return ferror(out) ? -1 : 0;
+	rc = ferror(out) ? -1 : 0;
+out:
+	free(pools);
+	return rc;
 }
 
 int
-metrics_write(const char *path, struct db *db, const struct db_run *run,
-    const struct metrics_pool *pools, size_t n, double duration_s)
+metrics_write(const struct config *cfg, struct db *db)
 {
+	const char *path = cfg->metrics_file;
 	char tmp[PATH_MAX + 16];
 	FILE *f;
 	int fd;
@@ -148,8 +225,8 @@ metrics_write(const char *path, struct db *db, const struct db_run *run,
 		close(fd);
 		goto err0;
 	}
-	if (metrics_render(f, db, run, pools, n, duration_s) ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
+	if (metrics_render(f, cfg, db) || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
 		log_err(NULL, "metrics: writing %s failed", tmp);
 		fclose(f);
 		goto err0;

@@ -3,41 +3,44 @@
 
 /*
  * metrics.h -- the Prometheus textfile (node_exporter's textfile collector)
- * written at the end of each run when metrics_file is set.
+ * written at the end of each run, snapshot and prune when metrics_file is
+ * set.
  */
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config/config.h"
 #include "db/db.h"
 
+/* One configured pool as the renderer sees it (read from the store). */
 struct metrics_pool {
 	const char *key;
-	int64_t pool_id;
-	int failed; /* failed in this run */
-	int observed; /* live holds this run's observation */
-	const struct db_versions *live;
+	int64_t pool_id; /* 0: never recorded in the store */
+	int failed; /* failed in the last run that acted on it */
+	const char *channel; /* the policy's baseline channel (NULL: none) */
 };
 
 /*
- * metrics_write(path, db, run, pools, n, duration_s):
- * Write the textfile atomically (a temporary file in the same directory,
- * fsync, rename): aksnap_last_run_timestamp_seconds,
- * aksnap_last_success_timestamp_seconds{pool}, aksnap_snapshots{pool,state},
- * aksnap_run_failures_total, aksnap_run_duration_seconds,
- * aksnap_pool_failed{pool}, aksnap_pool_info{pool,node_image_version,
- * kubernetes_version,...}.  0, or -1 (logged).
+ * metrics_write(cfg, db):
+ * Write ${cfg}->metrics_file atomically (a temporary file in the same
+ * directory, fsync, rename), describing every pool of ${cfg} from the
+ * store ${db}, whatever pools the calling command touched:
+ * aksnap_last_run_timestamp_seconds and aksnap_run_duration_seconds (the
+ * last run over every configured pool), aksnap_last_partial_run_timestamp_
+ * seconds{mode} (run --pool, snapshot, prune), aksnap_run_failures_total,
+ * aksnap_last_success_timestamp_seconds{pool}, aksnap_pool_failed{pool},
+ * aksnap_snapshots{pool,state}, aksnap_pool_info{pool,node_image_version,
+ * kubernetes_version,os_sku,vm_size}.  0, or -1 (logged).
  */
-int metrics_write(const char *path, struct db *db, const struct db_run *run,
-    const struct metrics_pool *pools, size_t n, double duration_s);
+int metrics_write(const struct config *cfg, struct db *db);
 
 /*
- * metrics_render(out, db, run, pools, n, duration_s):
- * The same text, to a stream (for tests).  0 or -1.
+ * metrics_render(out, cfg, db):
+ * The same text, to a stream.  0 or -1.
  */
-int metrics_render(FILE *out, struct db *db, const struct db_run *run,
-    const struct metrics_pool *pools, size_t n, double duration_s);
+int metrics_render(FILE *out, const struct config *cfg, struct db *db);
 
 /* metrics_escape(in, out, len): a label value with \ " and newline escaped. */
 void metrics_escape(const char *in, char *out, size_t len);

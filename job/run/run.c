@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_metrics.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
@@ -106,6 +107,7 @@ struct run {
 	int write_failed; /* a grouped commit failed: send nothing more */
 	int reached_arm; /* at least one HTTP answer from ARM */
 	int dry; /* plan only */
+	int counted; /* count_failures ran: pools[].failed is final */
 };
 
 /*
@@ -1083,6 +1085,7 @@ static void
 count_failures(struct run *r)
 {
 	r->rec.failed = 0;
+	r->counted = 1;
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
 
@@ -1155,24 +1158,33 @@ record_plan_failures(struct run *r)
 		db_rollback(r->db);
 }
 
+/*
+ * What the metrics file is rendered from (it describes every configured
+ * pool from the store, whatever this run touched): each touched pool's
+ * outcome, and whether this run covered every pool.  A run that stopped
+ * before it counted its failures failed for every pool it was about.
+ */
 static void
 write_metrics(struct run *r)
 {
-	struct metrics_pool *mp;
+	int full = r->opts->mode == RUN_SCHEDULED && r->opts->pools == NULL;
 
-	mp = calloc(r->npools ? r->npools : 1, sizeof(*mp));
-	if (mp == NULL)
-		return;
-	for (size_t i = 0; i < r->npools; i++) {
-		mp[i].key = r->pools[i].pc->key;
-		mp[i].pool_id = r->pools[i].pool_id;
-		mp[i].failed = r->pools[i].failed;
-		mp[i].observed = r->pools[i].observed;
-		mp[i].live = &r->pools[i].live;
+	if (r->rec.id > 0 && db_begin(r->db) == 0) {
+		int bad = 0;
+
+		for (size_t i = 0; i < r->npools && !bad; i++)
+			if (r->pools[i].pool_id > 0)
+				bad = db_pool_outcome_set(r->db,
+				    r->pools[i].pool_id, r->rec.id,
+				    r->rec.as_of,
+				    r->pools[i].failed || !r->counted);
+		if (!bad && full)
+			bad = db_full_run_add(r->db, r->rec.id,
+			    util_monotonic_ms() - r->started_ms);
+		if (bad || db_commit(r->db))
+			db_rollback(r->db);
 	}
-	(void)metrics_write(r->cfg->metrics_file, r->db, &r->rec, mp, r->npools,
-	    (double)(util_monotonic_ms() - r->started_ms) / 1000.0);
-	free(mp);
+	(void)metrics_write(r->cfg, r->db);
 }
 
 int

@@ -1,0 +1,144 @@
+/*
+ * db_metrics.c -- the store's answers for the Prometheus textfile that
+ * db.c does not give: each pool's latest outcome (pool_outcomes) and the
+ * runs that covered every configured pool (full_runs).
+ *
+ * The textfile is rendered from the store after every command that writes
+ * it, so a command that touched one pool still describes them all; these
+ * two tables are what a single process would otherwise only have known
+ * about the pools it touched itself.  Each call prepares its statement:
+ * they run once per pool per command, not in a hot loop.
+ */
+#include "db/db_metrics.h"
+
+#include "db/db_internal.h"
+
+/* Prepare ${sql}, bind ${n} int64 values, step: 1 row, 0 none, -1. */
+static int
+one_row(struct db *db, const char *what, const char *sql, sqlite3_stmt **out,
+    int n, const int64_t *args)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, what);
+	for (int i = 0; i < n; i++)
+		if (sqlite3_bind_int64(s, i + 1, args[i]) != SQLITE_OK)
+			goto err;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = s;
+		return 1;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+err:
+	db_fail(db, what);
+	sqlite3_finalize(s);
+	return -1;
+}
+
+int
+db_pool_outcome_set(
+    struct db *db, int64_t pool_id, int64_t run_id, time_t at, int failed)
+{
+	const int64_t args[] = {pool_id, run_id, (int64_t)at, failed ? 1 : 0};
+	sqlite3_stmt *s;
+
+	if (one_row(db, "record the pool's outcome",
+	        "INSERT INTO pool_outcomes (pool_id, run_id, at, failed) "
+	        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pool_id) DO UPDATE SET "
+	        "run_id = ?2, at = ?3, failed = ?4",
+	        &s, 4, args) < 0)
+		return -1;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+db_pool_outcome_failed(struct db *db, int64_t pool_id, int *failed)
+{
+	sqlite3_stmt *s;
+	int got;
+
+	*failed = 0;
+	got = one_row(db, "read the pool's outcome",
+	    "SELECT failed FROM pool_outcomes WHERE pool_id = ?1", &s, 1,
+	    &pool_id);
+	if (got < 0)
+		return -1;
+	if (got == 1)
+		*failed = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+db_full_run_add(struct db *db, int64_t run_id, int64_t duration_ms)
+{
+	const int64_t args[] = {run_id, duration_ms};
+	sqlite3_stmt *s;
+
+	if (one_row(db, "record a full run",
+	        "INSERT OR REPLACE INTO full_runs (run_id, duration_ms) "
+	        "VALUES (?1, ?2)",
+	        &s, 2, args) < 0)
+		return -1;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms)
+{
+	sqlite3_stmt *s;
+	int got;
+
+	*as_of = 0;
+	*duration_ms = 0;
+	got = one_row(db, "read the last full run",
+	    "SELECT r.as_of, f.duration_ms FROM full_runs f "
+	    "JOIN runs r ON r.id = f.run_id WHERE r.finished_at IS NOT NULL "
+	    "ORDER BY r.started_at DESC, r.id DESC LIMIT 1",
+	    &s, 0, NULL);
+	if (got == 1) {
+		*as_of = (time_t)sqlite3_column_int64(s, 0);
+		*duration_ms = sqlite3_column_int64(s, 1);
+		sqlite3_finalize(s);
+	}
+	return got;
+}
+
+int
+db_partial_run_last(struct db *db, const char *mode, time_t *as_of)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, got = -1;
+
+	*as_of = 0;
+	if (sqlite3_prepare_v2(db_sqlite(db),
+	        "SELECT as_of FROM runs WHERE mode = ?1 AND finished_at IS "
+	        "NOT NULL AND id NOT IN (SELECT run_id FROM full_runs) "
+	        "ORDER BY started_at DESC, id DESC LIMIT 1",
+	        -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(s, 1, mode, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_fail(db, "read the last run of one pool");
+		goto out;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*as_of = (time_t)sqlite3_column_int64(s, 0);
+		got = 1;
+	} else if (rc == SQLITE_DONE) {
+		got = 0;
+	} else {
+		db_fail(db, "read the last run of one pool");
+	}
+out:
+	sqlite3_finalize(s);
+	return got;
+}

@@ -1,0 +1,52 @@
+#ifndef AKSNAP_DB_METRICS_H
+#define AKSNAP_DB_METRICS_H
+
+/*
+ * db_metrics.h -- what the Prometheus textfile reads besides the pools'
+ * snapshots and observations: each pool's latest outcome and the runs
+ * that covered every configured pool (migration 0003).
+ */
+
+#include <stdint.h>
+#include <time.h>
+
+#include "db/db.h"
+
+/*
+ * db_pool_outcome_set(db, pool_id, run_id, at, failed):
+ * Record that ${pool_id} failed (1) or not (0) in run ${run_id} (as_of
+ * ${at}), replacing its previous outcome.  0/-1 (logged).
+ */
+int db_pool_outcome_set(
+    struct db *db, int64_t pool_id, int64_t run_id, time_t at, int failed);
+
+/*
+ * db_pool_outcome_failed(db, pool_id, failed):
+ * Set ${failed} to 1 when the last run that acted on ${pool_id} failed
+ * for it, else 0 (also when none has).  0/-1 (logged).
+ */
+int db_pool_outcome_failed(struct db *db, int64_t pool_id, int *failed);
+
+/*
+ * db_full_run_add(db, run_id, duration_ms):
+ * Mark run ${run_id} as one that covered every configured pool, taking
+ * ${duration_ms}.  0/-1 (logged).
+ */
+int db_full_run_add(struct db *db, int64_t run_id, int64_t duration_ms);
+
+/*
+ * db_full_run_last(db, as_of, duration_ms):
+ * The newest finished run that covered every configured pool: its as_of
+ * and duration.  1 found, 0 none, -1 (logged).
+ */
+int db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms);
+
+/*
+ * db_partial_run_last(db, mode, as_of):
+ * The as_of of the newest finished run of ${mode} ("run", "snapshot",
+ * "prune") that did not cover every configured pool.  1 found, 0 none,
+ * -1 (logged).
+ */
+int db_partial_run_last(struct db *db, const char *mode, time_t *as_of);
+
+#endif
