@@ -317,6 +317,9 @@ void token_imds(struct ctx *c);
 int token_check(
     struct ctx *c, char *who, size_t wholen, char *who_type, size_t typelen);
 void token_expire_all(void);
+/* token_list(): every token issued and still remembered, expired ones
+ * too, as a JSON array of strings (the leak checks of the tests). */
+json_t *token_list(void);
 void token_free(void);
 
 #endif

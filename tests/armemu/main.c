@@ -312,6 +312,8 @@ static const char *const usage_text[] = {
     "                               \"preview\"?: [x.y...]} replaces that "
     "location's list\n"
     "  POST /_armemu/tokens/expire  every issued token is expired now\n"
+    "  GET  /_armemu/tokens         {\"tokens\": [every token issued, expired "
+    "too]}\n"
     "  POST /_armemu/ratelimit      {\"subscription\", \"remaining\"}: the "
     "value of\n"
     "                               x-ms-ratelimit-remaining-subscription-* "
@@ -973,6 +975,8 @@ control(struct ctx *c)
 	} else if (strcmp(m, "POST") == 0 && strcmp(p, "tokens/expire") == 0) {
 		token_expire_all();
 		ctx_json(c, 200, json_object());
+	} else if (strcmp(m, "GET") == 0 && strcmp(p, "tokens") == 0) {
+		ctx_json(c, 200, json_pack("{s:o}", "tokens", token_list()));
 	} else if (strcmp(m, "POST") == 0 && strcmp(p, "ratelimit") == 0) {
 		control_ratelimit(c, j);
 	} else if (strcmp(m, "GET") == 0 && strcmp(p, "health") == 0) {

@@ -84,6 +84,17 @@ token_expire_all(void)
 		emu.tokens[i].expires = (time_t)now - 1;
 }
 
+json_t *
+token_list(void)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < emu.ntokens; i++)
+		json_array_append_new(a, json_string(emu.tokens[i].value));
+	return a;
+}
+
 /* Remember a new token; drop the long-expired ones first. */
 static struct token *
 token_issue(const char *identity, const char *type)
