@@ -105,7 +105,7 @@ struct run {
 	int64_t started_ms;
 	int pending_writes; /* outcomes written in the current transaction */
 	int write_failed; /* a grouped commit failed: send nothing more */
-	int reached_arm; /* at least one HTTP answer from ARM */
+	int reached_arm; /* ARM answered other than a temporary error */
 	int dry; /* plan only */
 	int counted; /* count_failures ran: pools[].failed is final */
 };
@@ -563,7 +563,10 @@ observe_group(struct run *r, struct cluster_group *cg,
 	char err[256], why[600];
 
 	memset(&cl, 0, sizeof(cl));
-	if (rc == 0)
+	/* A gateway that answers every GET with 503 (or 429) after all the
+	 * retries is as unavailable as one that does not answer: when no
+	 * cluster got another answer, the run is temporary (75). */
+	if (rc == 0 && !http_retryable_status(resp->status))
 		r->reached_arm = 1;
 	if (rc != 0 || resp->status != 200) {
 		arm_error_from_response(resp, &e);
@@ -1246,7 +1249,9 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		if (observe(&r))
 			goto finish;
 		if (r.ngroups > 0 && !r.reached_arm) {
-			log_err(NULL, "ARM at %s did not answer; nothing done",
+			log_err(NULL,
+			    "ARM at %s did not answer, or only with "
+			    "temporary errors; nothing done",
 			    cfg->arm_endpoint);
 			/* An untrusted certificate is not temporary (ca_file).
 			 */
