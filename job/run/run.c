@@ -224,12 +224,20 @@ mode_name(enum run_mode m)
 }
 
 /* Group writes into transactions: crash-safe (intents are already
- * committed) and far cheaper than one commit per row. */
+ * committed) and far cheaper than one commit per row.  A store that
+ * cannot begin one (locked by another process past busy_timeout, disk
+ * full, I/O error) fails the run as a whole: each further write would
+ * wait out busy_timeout again, and nothing may be sent to Azure that
+ * the store cannot record. */
 static void
 write_begin(struct run *r)
 {
-	if (r->pending_writes == 0 && db_begin(r->db) == 0)
+	if (r->pending_writes != 0 || r->write_failed)
+		return;
+	if (db_begin(r->db) == 0)
 		r->pending_writes = 1;
+	else
+		r->write_failed = 1;
 }
 
 static void
@@ -723,6 +731,12 @@ observe_done(void *vctx, size_t i, int rc)
 	struct cluster_group *cg = &r->groups[i];
 
 	write_begin(r);
+	if (r->write_failed) {
+		/* The store failed: this run records (and sends) nothing
+		 * more; observe() says so once. */
+		http_response_free(&ctx->resps[i]);
+		return;
+	}
 	observe_group(r, cg, &ctx->resps[i], rc);
 	http_response_free(&ctx->resps[i]);
 	for (struct pool_run *p = cg->first; p != NULL;
@@ -956,6 +970,14 @@ apply_creates(struct run *r)
 		if (n == PUT_SLICE || (n > 0 && i + 1 == r->npools)) {
 			rc = put_slice(r, who, n);
 			n = 0;
+		}
+		/* Outcomes the store could not keep are settled by the next
+		 * run's reconcile; nothing more is sent in this one. */
+		if (rc == 0 && r->write_failed) {
+			log_err(NULL,
+			    "the store failed while recording snapshots (see "
+			    "above); nothing more is sent to Azure this run");
+			rc = -1;
 		}
 	}
 	free(who);
@@ -1246,8 +1268,13 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	if (!dry && reconcile(&r))
 		goto finish;
 	if (opts->mode != RUN_PRUNE) {
-		if (observe(&r))
+		if (observe(&r)) {
+			/* Only GETs were sent: a store locked by another
+			 * process is a reason to try later. */
+			if (db_failed_busy())
+				rc = EXIT_TEMP;
 			goto finish;
+		}
 		if (r.ngroups > 0 && !r.reached_arm) {
 			log_err(NULL,
 			    "ARM at %s did not answer, or only with "
