@@ -18,6 +18,8 @@ static int verbosity;
 static int journal;
 static void (*sink)(void *, const char *);
 static void *sink_ctx;
+static void (*before)(void *);
+static void *before_ctx;
 
 void
 log_init(int v)
@@ -86,6 +88,15 @@ log_msg(enum log_level level, const char *pool, const char *fmt, ...)
 		return;
 	}
 	line[len++] = '\n';
+	if (before != NULL)
+		before(before_ctx);
 	if (write(STDERR_FILENO, line, len) < 0)
 		return;
+}
+
+void
+log_set_before_write(void (*fn)(void *ctx), void *ctx)
+{
+	before = fn;
+	before_ctx = ctx;
 }

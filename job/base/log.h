@@ -47,4 +47,11 @@ void log_msg(enum log_level level, const char *pool, const char *fmt, ...)
  */
 void log_set_sink(void (*fn)(void *ctx, const char *line), void *ctx);
 
+/*
+ * log_set_before_write(fn, ctx):
+ * Call ${fn}(${ctx}) before each line is written to stderr (the progress
+ * display erases itself there); NULL for none.
+ */
+void log_set_before_write(void (*fn)(void *ctx), void *ctx);
+
 #endif

@@ -47,6 +47,7 @@
 #include "job/azure/token.h"
 #include "job/base/exit.h"
 #include "job/base/log.h"
+#include "job/base/progress.h"
 #include "job/base/util.h"
 #include "job/rules/plan.h"
 #include "job/rules/schedule.h"
@@ -108,6 +109,7 @@ struct run {
 	int reached_arm; /* ARM answered other than a temporary error */
 	int dry; /* plan only */
 	int counted; /* count_failures ran: pools[].failed is final */
+	struct progress progress; /* the line on a terminal */
 };
 
 /*
@@ -748,8 +750,14 @@ observe_done(void *vctx, size_t i, int rc)
 		/* Unobserved pools are recorded once ARM is known to answer. */
 		if (!r->dry && p->observed)
 			record_plan(r, p);
+		if (p->plan.action == PLAN_SKIP)
+			r->progress.skipped++;
+		else if (p->plan.action == PLAN_FAIL || p->failed)
+			r->progress.failed++;
 	}
 	write_flush(r, 0);
+	r->progress.clusters_done++;
+	progress_draw(&r->progress, 0);
 }
 
 /*
@@ -868,6 +876,10 @@ put_done(void *vctx, size_t i, int rc)
 out:
 	write_flush(r, 0);
 	http_response_free(resp);
+	r->progress.taken = (size_t)r->rec.taken;
+	if (p->failed)
+		r->progress.failed++;
+	progress_draw(&r->progress, 0);
 }
 
 /* Build the PUT of pool ${p} into reqs[n] (body and URL malloc'd). */
@@ -1259,6 +1271,8 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	}
 	if (group_pools(&r) || sync_pools(&r))
 		goto finish;
+	progress_init(&r.progress, r.ngroups);
+	progress_draw(&r.progress, 1);
 
 	/* One token for the run; failing here means nothing has started. */
 	if (r.npools > 0 && token_get(r.tokens, 0, &token)) {
@@ -1290,19 +1304,27 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		/* observe() planned each pool as its cluster answered. */
 		if (!dry) {
 			record_plan_failures(&r);
+			r.progress.phase = "snapshotting";
+			progress_draw(&r.progress, 1);
 			if (apply_creates(&r))
 				goto finish;
 		}
 	}
 	/* `aksnap snapshot` takes snapshots; it does not prune. */
-	if (opts->mode != RUN_SNAPSHOT && promote_and_retain(&r))
-		goto finish;
+	if (opts->mode != RUN_SNAPSHOT) {
+		r.progress.phase = "pruning";
+		progress_draw(&r.progress, 1);
+		if (promote_and_retain(&r))
+			goto finish;
+	}
+	progress_end(&r.progress);
 	count_failures(&r);
 	rc = r.rec.failed > 0 ? EXIT_FAILED : EXIT_DONE;
 	if (dry || opts->json || log_verbosity() > 0)
 		print_plan(&r);
 
 finish:
+	progress_end(&r.progress);
 	r.rec.exit_code = rc;
 	r.rec.finished_at = util_now();
 	(void)db_run_finish(r.db, &r.rec);

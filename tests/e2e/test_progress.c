@@ -1,0 +1,266 @@
+/*
+ * test_progress.c -- the one-line progress display of a run (issue 14):
+ * on a terminal (a pseudo-terminal here, opened with openpty) `aksnap run`
+ * over a generated fleet draws "clusters N/M observed, snapshots ...
+ * taken, ... skipped, ... failed" in place, never wider than the
+ * terminal, and erases it at the end; with standard error on a pipe,
+ * under systemd (JOURNAL_STREAM) or with -v it writes none of it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/e2e/harness.h"
+
+#define CLUSTERS 30
+#define PER_CLUSTER 3
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+};
+
+static int
+setup(void **state)
+{
+	char gen[32], *ini;
+	const char *args[] = {"--generate", gen, NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+	size_t cap = CLUSTERS * PER_CLUSTER * 160 + 256, len = 0;
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	snprintf(gen, sizeof(gen), "%d:%d", CLUSTERS, PER_CLUSTER);
+	f->emu = emu_start(args);
+	f->dir = harness_tmpdir();
+	ini = malloc(cap);
+	if (f->emu == NULL || f->dir == NULL || ini == NULL)
+		return -1;
+	len += (size_t)snprintf(ini + len, cap - len,
+	    "\n[policy:default]\nschedule = @daily\n"
+	    "snapshot_when = changed\n");
+	for (int i = 1; i <= CLUSTERS; i++)
+		for (int j = 0; j < PER_CLUSTER; j++)
+			len += (size_t)snprintf(ini + len, cap - len,
+			    "\n[pool:aks-%d-pool%d]\nresource_group = rg-%d\n"
+			    "cluster = aks-%d\nnodepool = pool%d\n",
+			    i, j, (i - 1) / 10 + 1, i, j);
+	f->config = harness_config(f->dir, f->emu, ini);
+	free(ini);
+	return f->config != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f == NULL)
+		return 0;
+	emu_stop(f->emu);
+	if (f->dir != NULL)
+		harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+	return 0;
+}
+
+/*
+ * Run aksnap ${words} (after -c CONFIG) with standard error on a
+ * pseudo-terminal ${cols} wide (stdout to /dev/null), ${env} (NAME=VALUE,
+ * or NULL) added; return everything written to the terminal (caller frees)
+ * and the exit code in ${code}.  $AKSNAP_WRAPPER prefixes it, as in the
+ * harness.
+ */
+static char *
+run_on_pty(struct fx *f, int cols, const char *env, int *code,
+    const char *const *words)
+{
+	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
+	const char *argv[32];
+	size_t n = 0, len = 0, cap = 1 << 16;
+	char *out = calloc(1, cap);
+	int master, slave, status;
+	pid_t pid;
+
+	assert_non_null(out);
+	argv[n++] = "sh";
+	argv[n++] = "-c";
+	argv[n++] = "exec ${AKSNAP_WRAPPER:-} \"$0\" \"$@\"";
+	argv[n++] = getenv("AKSNAP_BIN");
+	argv[n++] = "-c";
+	argv[n++] = f->config;
+	for (size_t i = 0; words[i] != NULL && n < 31; i++)
+		argv[n++] = words[i];
+	argv[n] = NULL;
+	assert_non_null(argv[3]);
+	assert_int_equal(openpty(&master, &slave, NULL, NULL, &ws), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		close(master);
+		setsid();
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(slave, STDERR_FILENO);
+		unsetenv("JOURNAL_STREAM");
+		if (env != NULL)
+			putenv((char *)env);
+		setenv("TERM", "xterm", 1);
+		execvp("sh", (char *const *)argv);
+		_exit(127);
+	}
+	close(slave);
+	for (;;) {
+		ssize_t got = read(master, out + len, cap - 1 - len);
+
+		if (got > 0) {
+			len += (size_t)got;
+			if (len + 1 >= cap) {
+				cap *= 2;
+				out = realloc(out, cap);
+				assert_non_null(out);
+			}
+			continue;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		break; /* EIO: the terminal's last writer is gone */
+	}
+	out[len] = '\0';
+	close(master);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return out;
+}
+
+/* Each drawn line ("\r" ... "\033[K") is at most ${max} characters. */
+static size_t
+check_lines(const char *out, size_t max)
+{
+	size_t lines = 0;
+
+	for (const char *p = strchr(out, '\r'); p != NULL;
+	     p = strchr(p + 1, '\r')) {
+		const char *e = strstr(p, "\033[K");
+
+		assert_non_null(e);
+		if ((size_t)(e - p - 1) > max)
+			fail_msg("a %zu-character line on a %zu-column "
+			         "terminal: %.*s",
+			    (size_t)(e - p - 1), max + 1, (int)(e - p - 1),
+			    p + 1);
+		lines++;
+	}
+	return lines;
+}
+
+static void
+test_progress_on_a_terminal_in_place_and_erased(void **state)
+{
+	static const char *const words[] = {"run", NULL};
+	struct fx *f = *state;
+	char want[128];
+	char *out;
+	size_t len;
+	int code;
+
+	out = run_on_pty(f, 200, NULL, &code, words);
+	assert_int_equal(code, 0);
+	/* The last drawing before pruning has every count final. */
+	snprintf(want, sizeof(want),
+	    "\raksnap: clusters %d/%d observed, snapshots %d taken, 0 "
+	    "skipped, 0 failed (pruning)\033[K",
+	    CLUSTERS, CLUSTERS, CLUSTERS * PER_CLUSTER);
+	if (strstr(out, want) == NULL)
+		fail_msg("no final progress line; got: %s", out);
+	harness_expect_in(out, "\raksnap: clusters 0/30 observed");
+	assert_true(check_lines(out, 199) >= 3);
+	/* Erased at the end: the terminal is left with an empty line. */
+	len = strlen(out);
+	assert_true(len >= 4);
+	assert_string_equal(out + len - 4, "\r\033[K");
+	/* Nothing else: the run itself is silent on success. */
+	assert_null(strchr(out, '\n'));
+	free(out);
+}
+
+static void
+test_progress_fits_a_narrow_terminal(void **state)
+{
+	static const char *const words[] = {"plan", NULL};
+	struct fx *f = *state;
+	char *out;
+	int code;
+
+	out = run_on_pty(f, 40, NULL, &code, words);
+	assert_int_equal(code, 0);
+	assert_true(check_lines(out, 39) >= 2);
+	harness_expect_in(out, "\raksnap: clusters 30/30 observed,");
+	free(out);
+}
+
+static void
+test_progress_absent_without_a_terminal(void **state)
+{
+	static const char *const verbose[] = {"-v", "run", NULL};
+	static const char *const plain[] = {"run", NULL};
+	struct fx *f = *state;
+	struct run_result r;
+	const char *argv[] = {"-c", f->config, "run", NULL};
+	char *out;
+	int code;
+
+	/* A pipe (cron, a script, a CI log). */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(harness_run_aksnap(&r, argv), 0);
+	harness_expect_exit(&r, 0);
+	assert_null(strstr(r.err, "observed"));
+	assert_null(strchr(r.err, '\r'));
+	run_result_free(&r);
+
+	/* The journal, even on a terminal. */
+	out = run_on_pty(f, 200, "JOURNAL_STREAM=8:1234", &code, plain);
+	assert_int_equal(code, 0);
+	assert_null(strstr(out, "observed"));
+	assert_null(strchr(out, '\r'));
+	free(out);
+
+	/* -v: log lines instead. */
+	out = run_on_pty(f, 200, NULL, &code, verbose);
+	assert_int_equal(code, 0);
+	assert_null(strstr(out, "clusters 30/30 observed"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_progress_on_a_terminal_in_place_and_erased, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_progress_fits_a_narrow_terminal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_progress_absent_without_a_terminal, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
