@@ -2114,3 +2114,15 @@ db_sqlite(struct db *db)
 {
 	return db->conn;
 }
+
+const char *
+db_obs_cols(void)
+{
+	return OBS_COLS;
+}
+
+void
+db_col_observation(sqlite3_stmt *s, struct db_observation *o)
+{
+	col_observation(s, o);
+}

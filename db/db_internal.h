@@ -3,8 +3,9 @@
 
 /*
  * db_internal.h -- what db.c lends the other files of db/ (db_<topic>.c),
- * so that a topic's queries live in their own file.  Nothing outside db/
- * includes this.
+ * so that a topic's queries live in their own file yet read rows the way
+ * db.c does: when db.c's observation columns grow, every reader of them
+ * grows too.  Nothing outside db/ includes this.
  */
 
 #include <sqlite3.h>
@@ -20,5 +21,14 @@ sqlite3 *db_sqlite(struct db *db);
  * (SQLITE_BUSY as "locked by another process").  Return -1.
  */
 int db_fail(struct db *db, const char *what);
+
+/*
+ * db_obs_cols(), db_col_observation(s, o):
+ * The column list of an observation row, to put after SELECT in a query
+ * over "observations o JOIN pools p ON p.id = o.pool_id", and the reader
+ * that fills ${o} from such a row of ${s}.
+ */
+const char *db_obs_cols(void);
+void db_col_observation(sqlite3_stmt *s, struct db_observation *o);
 
 #endif

@@ -37,6 +37,7 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/rules/drift.h"
 #include "job/rules/retention.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
@@ -701,19 +702,14 @@ out:
 }
 
 static const char *
-drift_verdict(const struct drift_row *r)
+drift_verdict_of(const struct drift_row *r)
 {
-	if (r->error[0] != '\0')
-		return "unknown";
-	if (r->missing)
-		return "missing";
-	if (!r->have_live)
-		return "unknown";
-	if (!r->have_base)
-		return "no-baseline";
-	return versions_drift_name(versions_drift(r->live.kubernetes_version,
+	struct drift_facts f = {r->error[0] != '\0', r->missing, r->have_live,
+	    r->have_base, r->live.kubernetes_version,
 	    r->live.node_image_version, r->base.v.kubernetes_version,
-	    r->base.v.node_image_version));
+	    r->base.v.node_image_version};
+
+	return drift_verdict(&f);
 }
 
 static json_t *
@@ -882,7 +878,7 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 		rc = failed ? EXIT_FAILED : EXIT_DONE;
 	}
 	for (size_t i = 0; i < cfg->npools; i++)
-		rows[i].verdict = drift_verdict(&rows[i]);
+		rows[i].verdict = drift_verdict_of(&rows[i]);
 	drift_print(rows, cfg->npools, cli->json, refresh);
 out:
 	free(rows);
