@@ -133,4 +133,25 @@ show $A check --as-of 2026-11-13T04:00:00Z || true
 say "Prometheus textfile ($work/aksnap.prom)"
 grep -E '^aksnap_(last_run|run_failures|snapshots\{pool="staging-system")' "$work/aksnap.prom"
 
+say "The rest of the month: weekly node images, a Kubernetes patch on the edge"
+day=14
+while [ $day -le 30 ]; do
+	as_of=$(printf '2026-11-%02dT03:00:00Z' "$day")
+	case $day in
+	16) ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging"}' ;;
+	18) ctl release '{"resourceGroup":"rg-prod","cluster":"aks-prod"}' ;;
+	23) ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging"}' ;;
+	25) ctl release '{"resourceGroup":"rg-prod","cluster":"aks-edge","kubernetesVersion":"1.31.5"}' ;;
+	esac
+	at "$as_of"
+	$A run --as-of "$as_of"
+	day=$((day + 1))
+done
+echo "  (17 runs, all exit 0)"
+
+say "A picture of the month: one self-contained HTML page"
+report=${AKSNAP_DEMO_REPORT:-$top/build/demo-report.html}
+show $A report --html "$report"
+echo "  open it in a browser: $report"
+
 say "Done: the emulator is stopped and $work removed"

@@ -1,0 +1,253 @@
+/*
+ * db_report.c -- the queries of `aksnap report` (db_report.h).
+ *
+ * A report is written once, so its statements are prepared per call and
+ * finalized, not cached in struct db.  Each query is driven by an index
+ * of 0001_initial.sql: pools are few; observations and snapshots are read
+ * per pool by (pool_id, time); decisions per pool by the pool prefix of
+ * decisions_by_pool_slot.  Observation rows are read with db.c's own
+ * column list and reader, so fields that db.c learns (the upgrade
+ * channels, who changed a version) reach the report without a change
+ * here.
+ */
+#include "db/db_report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_internal.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+
+static void
+col_str(sqlite3_stmt *s, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
+}
+
+static sqlite3_stmt *
+prepare(struct db *db, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+db_report_pools(struct db *db, struct db_pool **out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT id, key, subscription, resource_group, cluster, nodepool, "
+	    "arm_id, location FROM pools ORDER BY subscription, "
+	    "resource_group COLLATE NOCASE, cluster COLLATE NOCASE, key";
+	struct db_pool *list = NULL, *grown;
+	size_t cap = 0, count = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	s = prepare(db, sql, "report: pools");
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct db_pool *p;
+
+		if (count == cap) {
+			cap = cap != 0 ? cap * 2 : 64;
+			grown = realloc(list, cap * sizeof(*list));
+			if (grown == NULL) {
+				log_err(NULL, "report: out of memory");
+				goto err;
+			}
+			list = grown;
+		}
+		p = &list[count++];
+		memset(p, 0, sizeof(*p));
+		p->id = sqlite3_column_int64(s, 0);
+		col_str(s, 1, p->key, sizeof(p->key));
+		col_str(s, 2, p->subscription, sizeof(p->subscription));
+		col_str(s, 3, p->resource_group, sizeof(p->resource_group));
+		col_str(s, 4, p->cluster, sizeof(p->cluster));
+		col_str(s, 5, p->nodepool, sizeof(p->nodepool));
+		col_str(s, 6, p->arm_id, sizeof(p->arm_id));
+		col_str(s, 7, p->location, sizeof(p->location));
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "report: pools");
+		goto err;
+	}
+	sqlite3_finalize(s);
+	*out = list;
+	*n = count;
+	return 0;
+err:
+	sqlite3_finalize(s);
+	free(list);
+	return -1;
+}
+
+int
+db_report_as_of(struct db *db, time_t *out)
+{
+	static const char sql[] =
+	    "SELECT coalesce((SELECT max(as_of) FROM runs WHERE mode = 'run'), "
+	    "(SELECT max(as_of) FROM runs), 0)";
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	*out = 0;
+	s = prepare(db, sql, "report: as of");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*out = (time_t)sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		db_fail(db, "report: as of");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+db_report_observation_before(
+    struct db *db, int64_t pool_id, time_t at, struct db_observation *out)
+{
+	char sql[1024];
+	sqlite3_stmt *s;
+	int rc, found = -1;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM observations o JOIN pools p ON p.id = o.pool_id "
+	    "WHERE o.pool_id = ?1 AND o.observed_at < ?2 "
+	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+	    db_obs_cols());
+	s = prepare(db, sql, "report: observation before");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)at) != SQLITE_OK) {
+		db_fail(db, "report: observation before");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		db_col_observation(s, out);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "report: observation before");
+	}
+done:
+	sqlite3_finalize(s);
+	return found;
+}
+
+int
+db_report_events(struct db *db, int64_t pool_id, time_t since,
+    int (*cb)(void *ctx, const struct db_report_event *e), void *ctx)
+{
+	static const char sql[] =
+	    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
+	    "s.name, d.reasons, r.mode FROM decisions d "
+	    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+	    "LEFT JOIN runs r ON r.id = d.run_id "
+	    "WHERE d.pool_id = ?1 AND d.at >= ?2 AND d.action IN ('create', "
+	    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
+	    "'missing', 'adopt') ORDER BY d.at, d.id";
+	struct db_report_event e;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	s = prepare(db, sql, "report: events");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)since) != SQLITE_OK) {
+		db_fail(db, "report: events");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&e, 0, sizeof(e));
+		e.pool_id = sqlite3_column_int64(s, 0);
+		e.snapshot_id = sqlite3_column_int64(s, 1);
+		e.run_id = sqlite3_column_int64(s, 2);
+		e.at = (time_t)sqlite3_column_int64(s, 3);
+		col_str(s, 4, e.action, sizeof(e.action));
+		col_str(s, 5, e.snapshot, sizeof(e.snapshot));
+		col_str(s, 6, e.reasons, sizeof(e.reasons));
+		col_str(s, 7, e.run_mode, sizeof(e.run_mode));
+		if (cb(ctx, &e) != 0) {
+			ret = 0;
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "report: events");
+		goto done;
+	}
+	ret = 0;
+done:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+db_report_runs(struct db *db, time_t since,
+    int (*cb)(void *ctx, const struct db_run *r), void *ctx)
+{
+	static const char sql[] =
+	    "SELECT id, started_at, finished_at, as_of, mode, exit_code, "
+	    "observed, taken, skipped, deleted, promoted, failed FROM runs "
+	    "WHERE as_of >= ?1 ORDER BY as_of, id";
+	struct db_run r;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	s = prepare(db, sql, "report: runs");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK) {
+		db_fail(db, "report: runs");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(s, 0);
+		r.started_at = (time_t)sqlite3_column_int64(s, 1);
+		r.finished_at = (time_t)sqlite3_column_int64(s, 2);
+		r.as_of = (time_t)sqlite3_column_int64(s, 3);
+		col_str(s, 4, r.mode, sizeof(r.mode));
+		r.exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
+		    ? -1
+		    : sqlite3_column_int(s, 5);
+		r.observed = sqlite3_column_int(s, 6);
+		r.taken = sqlite3_column_int(s, 7);
+		r.skipped = sqlite3_column_int(s, 8);
+		r.deleted = sqlite3_column_int(s, 9);
+		r.promoted = sqlite3_column_int(s, 10);
+		r.failed = sqlite3_column_int(s, 11);
+		if (cb(ctx, &r) != 0) {
+			ret = 0;
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "report: runs");
+		goto done;
+	}
+	ret = 0;
+done:
+	sqlite3_finalize(s);
+	return ret;
+}

@@ -1,0 +1,194 @@
+/*
+ * cmd_report_html.c -- `aksnap report`: the fleet's record as a picture.
+ *
+ *   report [--html FILE] [--json] [--since TIME|DURATION] [--pool P]...
+ *          [--channel C]
+ *
+ * Read-only, from the store alone (no network): gathered by report.c,
+ * drawn by report_html.c.  --html writes one self-contained page (to a
+ * temporary file beside FILE, renamed over it, so a browser or a web
+ * server never sees half a page; "-" is stdout); --json prints the same
+ * data; with neither, a few lines of summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/cmd/output.h"
+#include "job/cmd/report.h"
+
+/* Write the page to ${path} atomically ("-": stdout).  0 or -1 (logged). */
+static int
+write_html(const char *path, const struct report *r)
+{
+	char tmp[PATH_MAX + 16];
+	FILE *f;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return report_html(stdout, r) || fflush(stdout) != 0 ? -1 : 0;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		log_err(NULL, "report: %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		log_err(NULL, "report: %s: %s", tmp, strerror(errno));
+		close(fd);
+		goto err;
+	}
+	if (report_html(f, r) || fflush(f) != 0) {
+		log_err(NULL, "report: writing %s: %s", tmp, strerror(errno));
+		fclose(f);
+		goto err;
+	}
+	(void)fchmod(fileno(f), 0644);
+	if (fclose(f) != 0) {
+		log_err(NULL, "report: %s: %s", tmp, strerror(errno));
+		goto err;
+	}
+	if (rename(tmp, path) != 0) {
+		log_err(
+		    NULL, "report: rename to %s: %s", path, strerror(errno));
+		goto err;
+	}
+	return 0;
+err:
+	unlink(tmp);
+	return -1;
+}
+
+static void
+print_summary(const struct report *r, const char *html)
+{
+	char a[32], b[32];
+	size_t in = 0;
+
+	for (size_t i = 0; i < r->npools; i++)
+		in += strcmp(r->pools[i].verdict, "in-baseline") == 0;
+	report_format_local(r->since, r->timezone, a, sizeof(a));
+	report_format_local(r->as_of, r->timezone, b, sizeof(b));
+	printf("report %s .. %s (%s)\n", a, b, r->timezone);
+	printf("pools         %zu in %zu clusters, %zu in baseline\n",
+	    r->npools, r->nclusters, in);
+	printf("old baselines %zu (older than warn_baseline_age)\n",
+	    r->baselines_old);
+	printf("will re-image %zu (AKS upgrade channels)\n", r->will_reimage);
+	printf("promotions    %zu\n", r->promotions);
+	printf("runs          %zu, %zu failed\n", r->nruns, r->nfailed_runs);
+	if (html != NULL && strcmp(html, "-") != 0)
+		printf("written       %s\n", html);
+}
+
+int
+cmd_report(const struct cli *cli, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"html", required_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"since", required_argument, NULL, 's'},
+	    {"pool", required_argument, NULL, 'p'},
+	    {"channel", required_argument, NULL, 'c'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct report_options opt;
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct report *r = NULL;
+	const char **pools = NULL;
+	const char *html = NULL;
+	int json = cli->json, ch, rc = EXIT_USAGE, got;
+
+	memset(&opt, 0, sizeof(opt));
+	pools = calloc((size_t)argc + 1, sizeof(*pools));
+	if (pools == NULL)
+		return EXIT_FAILED;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			if (optarg[0] == '\0') {
+				cli_usage_error("report",
+				    "--html: expected a file name (or -)");
+				goto out;
+			}
+			html = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			if (util_parse_time(optarg, &opt.since) == 0)
+				break;
+			opt.since = 0;
+			if (util_parse_duration(optarg, &opt.since_ago) == 0 &&
+			    opt.since_ago > 0)
+				break;
+			cli_usage_error("report",
+			    "--since: expected an RFC 3339 time or a duration "
+			    "back from the newest run (e.g. 90d), got '%s'",
+			    optarg);
+			goto out;
+		case 'p':
+			pools[opt.npools++] = optarg;
+			break;
+		case 'c':
+			if (optarg[0] == '\0') {
+				cli_usage_error(
+				    "report", "--channel: expected a name");
+				goto out;
+			}
+			opt.channel = optarg;
+			break;
+		default:
+			cli_usage_error(
+			    "report", "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error(
+		    "report", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (html != NULL && json && strcmp(html, "-") == 0) {
+		cli_usage_error(
+		    "report", "--html - and --json would both write to stdout");
+		goto out;
+	}
+	opt.pools = pools;
+	if (cli_load_config(cli, &cfg))
+		goto out;
+	rc = EXIT_FAILED;
+	if (db_open_nomigrate(cfg->database, &db))
+		goto out;
+	got = report_gather(db, cfg, &opt, &r);
+	if (got == -2)
+		rc = EXIT_USAGE;
+	if (got != 0)
+		goto out;
+	if (html != NULL && write_html(html, r))
+		goto out;
+	if (json)
+		output_print_json(report_json(r));
+	else if (html == NULL || strcmp(html, "-") != 0)
+		print_summary(r, html);
+	rc = EXIT_DONE;
+out:
+	report_free(r);
+	db_close(db);
+	config_free(cfg);
+	free(pools);
+	return rc;
+}

@@ -1,0 +1,639 @@
+/*
+ * report.c -- gather `aksnap report` from the store, and its JSON form.
+ *
+ * The report speaks for the store's own time: the as_of of the newest
+ * scheduled run, not the clock of the machine that renders it, so the
+ * same store always gives the same page (a demo's simulated month, a
+ * copy of production's store on a laptop).  The window is 30 days back
+ * from there unless --since says otherwise.
+ *
+ * Per pool it reads what `history --changes`, `list`, `drift` and
+ * `explain` read -- the observations that changed something (with the
+ * one in force when the window opens), the snapshots, the baseline and
+ * the journal -- and turns the journal into marks: taken, promoted (with
+ * its soak: from being taken, or from entering a channel before, for a
+ * ladder), demoted, pruned, pinned, failed.  The verdict is drift's own
+ * (job/rules/drift.c).  A promotion's channel is not a journal column:
+ * it is the "channel NAME:" that every promotion's reasons start with.
+ */
+#include "job/cmd/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/db_report.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+#include "job/cmd/output.h"
+#include "job/rules/drift.h"
+#include "job/rules/schedule.h"
+
+#define REPORT_DEFAULT_WINDOW (30LL * 86400)
+
+void
+report_format_local(time_t t, const char *tz, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0) {
+		util_strlcpy(buf, "-", len);
+		return;
+	}
+	if (schedule_tz_localtime(tz, t, &tm) != 0 &&
+	    schedule_tz_localtime("UTC", t, &tm) != 0) {
+		util_format_time(t, buf, len);
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+int
+report_cluster_same(const struct report_pool *a, const struct report_pool *b)
+{
+	return strcasecmp(a->p.subscription, b->p.subscription) == 0 &&
+	    strcasecmp(a->p.resource_group, b->p.resource_group) == 0 &&
+	    strcasecmp(a->p.cluster, b->p.cluster) == 0;
+}
+
+static int
+pool_order(const void *va, const void *vb)
+{
+	const struct report_pool *a = va, *b = vb;
+	int c;
+
+	c = strcasecmp(a->p.subscription, b->p.subscription);
+	if (c == 0)
+		c = strcasecmp(a->p.resource_group, b->p.resource_group);
+	if (c == 0)
+		c = strcasecmp(a->p.cluster, b->p.cluster);
+	if (c == 0)
+		c = strcmp(a->p.key, b->p.key);
+	return c;
+}
+
+static void
+pool_clear(struct report_pool *p)
+{
+	free(p->obs);
+	free(p->marks);
+}
+
+void
+report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->npools; i++)
+		pool_clear(&r->pools[i]);
+	free(r->pools);
+	free(r->failed_runs);
+	free(r);
+}
+
+/* ---- growing arrays ---- */
+
+static int
+grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap != 0 ? *cap * 2 : 8;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, ncap * size);
+	if (p == NULL) {
+		log_err(NULL, "report: out of memory");
+		return -1;
+	}
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+struct obs_ctx {
+	struct report_pool *rp;
+	size_t cap;
+};
+
+static int
+obs_add(void *vctx, const struct db_observation *o)
+{
+	struct obs_ctx *c = vctx;
+	struct report_pool *rp = c->rp;
+
+	if (grow((void **)&rp->obs, &c->cap, rp->nobs + 1, sizeof(*rp->obs)))
+		return -1;
+	rp->obs[rp->nobs++] = *o;
+	return 0;
+}
+
+/* ---- marks ---- */
+
+struct mark_ctx {
+	struct report_pool *rp;
+	const struct db_snapshot *snaps; /* the pool's, any state */
+	size_t nsnaps;
+	size_t cap;
+	int failed;
+};
+
+static const char *
+mark_kind(const char *action)
+{
+	static const char *const map[][2] = {{"create", "taken"},
+	    {"promote", "promoted"}, {"demote", "demoted"},
+	    {"delete", "pruned"}, {"pin", "pinned"}, {"unpin", "unpinned"},
+	    {"fail", "failed"}, {"missing", "missing"}, {"adopt", "adopted"}};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(action, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
+}
+
+/* "channel NAME: ..." -> NAME (promotions and demotions say so). */
+static void
+reasons_channel(const char *reasons, char *buf, size_t len)
+{
+	const char *p, *end;
+
+	buf[0] = '\0';
+	if (strncmp(reasons, "channel ", 8) != 0)
+		return;
+	p = reasons + 8;
+	end = strchr(p, ':');
+	if (end == NULL || end == p || (size_t)(end - p) >= len)
+		return;
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+}
+
+static int
+mark_add(void *vctx, const struct db_report_event *e)
+{
+	struct mark_ctx *c = vctx;
+	struct report_pool *rp = c->rp;
+	struct report_mark *m;
+	const char *kind = mark_kind(e->action);
+
+	if (kind == NULL)
+		return 0;
+	if (grow((void **)&rp->marks, &c->cap, rp->nmarks + 1,
+	        sizeof(*rp->marks))) {
+		c->failed = 1;
+		return -1;
+	}
+	m = &rp->marks[rp->nmarks++];
+	memset(m, 0, sizeof(*m));
+	m->at = e->at;
+	m->kind = kind;
+	m->soak = -1;
+	util_strlcpy(m->snapshot, e->snapshot, sizeof(m->snapshot));
+	util_strlcpy(m->reasons, e->reasons, sizeof(m->reasons));
+	util_strlcpy(m->mode, e->run_mode, sizeof(m->mode));
+	if (strcmp(kind, "promoted") == 0 || strcmp(kind, "demoted") == 0)
+		reasons_channel(e->reasons, m->channel, sizeof(m->channel));
+	if (strcmp(kind, "promoted") == 0) {
+		time_t from = 0;
+
+		rp->promotions++;
+		/* A ladder: soaked since it entered the rung before. */
+		for (size_t i = rp->nmarks - 1; i-- > 0;)
+			if (strcmp(rp->marks[i].kind, "promoted") == 0 &&
+			    strcmp(rp->marks[i].snapshot, m->snapshot) == 0 &&
+			    strcmp(rp->marks[i].channel, m->channel) != 0) {
+				from = rp->marks[i].at;
+				break;
+			}
+		for (size_t i = 0; from == 0 && i < c->nsnaps; i++)
+			if (c->snaps[i].id == e->snapshot_id)
+				from = c->snaps[i].created_at;
+		if (from != 0 && e->at >= from)
+			m->soak = (long long)(e->at - from);
+		if (m->channel[0] == '\0')
+			util_strlcpy(
+			    m->channel, rp->channel, sizeof(m->channel));
+	}
+	if (strcmp(kind, "failed") == 0)
+		rp->failures++;
+	return 0;
+}
+
+/* ---- one pool ---- */
+
+/*
+ * The cluster channel that will re-image a pool off its baseline.  The
+ * store does not record a cluster's upgrade channels yet; when it does,
+ * the newest observation carries them and this names the one that moves
+ * the pool.
+ */
+static void
+pool_will_reimage(struct report_pool *rp)
+{
+	rp->will_reimage[0] = '\0';
+}
+
+static int
+gather_pool(struct db *db, const struct report *r,
+    const struct report_options *opt, const struct pool_conf *pc,
+    struct report_pool *rp)
+{
+	struct db_snapshot *snaps = NULL;
+	struct db_observation before;
+	struct obs_ctx oc = {rp, 0};
+	struct mark_ctx mc;
+	struct drift_facts f;
+	size_t nsnaps = 0;
+	int got, rc = -1;
+
+	rp->configured = pc != NULL;
+	if (opt->channel != NULL)
+		util_strlcpy(rp->channel, opt->channel, sizeof(rp->channel));
+	else if (pc != NULL)
+		util_strlcpy(
+		    rp->channel, pc->policy.channel, sizeof(rp->channel));
+	rp->warn_baseline_age = pc != NULL ? pc->policy.warn_baseline_age : 0;
+	rp->baseline_age = -1;
+	if (rp->p.id == 0)
+		goto verdict;
+
+	got = db_report_observation_before(db, rp->p.id, r->since, &before);
+	if (got < 0)
+		goto out;
+	if (got > 0 && obs_add(&oc, &before))
+		goto out;
+	if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
+		goto out;
+	got = db_observation_latest(db, rp->p.id, &rp->live);
+	if (got < 0)
+		goto out;
+	rp->have_live =
+	    got > 0 && strcmp(rp->live.provisioning_state, "missing") != 0;
+
+	if (db_snapshot_list(db, rp->p.id, NULL, &snaps, &nsnaps))
+		goto out;
+	for (size_t i = 0; i < nsnaps; i++) {
+		if (strcmp(snaps[i].state, "active") != 0)
+			continue;
+		rp->nsnapshots++;
+		if (!rp->have_newest) {
+			rp->newest = snaps[i]; /* newest created first */
+			rp->have_newest = 1;
+		}
+	}
+	if (rp->channel[0] != '\0') {
+		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
+		if (got < 0)
+			goto out;
+		/* One that is gone from Azure is no usable baseline. */
+		rp->have_base =
+		    got > 0 && strcmp(rp->base.state, "active") == 0;
+	}
+	if (rp->have_base) {
+		rp->baseline_age = r->as_of > rp->base.created_at
+		    ? (long long)(r->as_of - rp->base.created_at)
+		    : 0;
+		rp->baseline_old = rp->warn_baseline_age > 0 &&
+		    rp->baseline_age > rp->warn_baseline_age;
+	}
+
+	memset(&mc, 0, sizeof(mc));
+	mc.rp = rp;
+	mc.snaps = snaps;
+	mc.nsnaps = nsnaps;
+	if (db_report_events(db, rp->p.id, r->since, mark_add, &mc) ||
+	    mc.failed)
+		goto out;
+	pool_will_reimage(rp);
+verdict:
+	memset(&f, 0, sizeof(f));
+	f.missing = rp->p.id != 0 && !rp->have_live &&
+	    strcmp(rp->live.provisioning_state, "missing") == 0;
+	f.have_live = rp->have_live;
+	f.have_base = rp->have_base;
+	f.live_k8s = rp->live.v.kubernetes_version;
+	f.live_image = rp->live.v.node_image_version;
+	f.base_k8s = rp->base.v.kubernetes_version;
+	f.base_image = rp->base.v.node_image_version;
+	rp->verdict = drift_verdict(&f);
+	rc = 0;
+out:
+	free(snaps);
+	return rc;
+}
+
+/* ---- the whole report ---- */
+
+struct runs_ctx {
+	struct report *r;
+	size_t cap;
+};
+
+static int
+run_add(void *vctx, const struct db_run *run)
+{
+	struct runs_ctx *c = vctx;
+	struct report *r = c->r;
+
+	r->nruns++;
+	if (run->exit_code <= 0)
+		return 0;
+	if (grow((void **)&r->failed_runs, &c->cap, r->nfailed_runs + 1,
+	        sizeof(*r->failed_runs)))
+		return -1;
+	r->failed_runs[r->nfailed_runs++] = *run;
+	return 0;
+}
+
+static int
+wanted(const struct report_options *opt, const char *key)
+{
+	if (opt->pools == NULL || opt->npools == 0)
+		return 1;
+	for (size_t i = 0; i < opt->npools; i++)
+		if (strcmp(opt->pools[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+int
+report_gather(struct db *db, const struct config *cfg,
+    const struct report_options *opt, struct report **out)
+{
+	struct db_pool *stored = NULL;
+	struct report *r;
+	struct runs_ctx rc_ctx;
+	size_t nstored = 0, cap;
+	int rc = -1;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -1;
+	util_strlcpy(r->timezone, cfg->timezone[0] ? cfg->timezone : "UTC",
+	    sizeof(r->timezone));
+	util_strlcpy(r->database, cfg->database, sizeof(r->database));
+	if (db_report_as_of(db, &r->as_of))
+		goto out;
+	if (r->as_of == 0)
+		r->as_of = util_now();
+	if (opt->since != 0)
+		r->since = opt->since;
+	else
+		r->since = r->as_of -
+		    (time_t)(opt->since_ago > 0 ? opt->since_ago
+		                                : REPORT_DEFAULT_WINDOW);
+
+	/* Each pool asked for must be known to the store or the config. */
+	for (size_t i = 0; i < opt->npools; i++) {
+		struct db_pool p;
+		int got;
+
+		if (config_find_pool(cfg, opt->pools[i]) != NULL)
+			continue;
+		got = db_pool_get(db, opt->pools[i], &p);
+		if (got < 0)
+			goto out;
+		if (got == 0) {
+			log_err(NULL,
+			    "report: unknown pool '%s' (not in %s nor in %s)",
+			    opt->pools[i], cfg->path, cfg->database);
+			rc = -2;
+			goto out;
+		}
+	}
+
+	if (db_report_pools(db, &stored, &nstored))
+		goto out;
+	cap = nstored + cfg->npools;
+	r->pools = calloc(cap + 1, sizeof(*r->pools));
+	if (r->pools == NULL)
+		goto out;
+	for (size_t i = 0; i < nstored; i++) {
+		if (!wanted(opt, stored[i].key))
+			continue;
+		r->pools[r->npools++].p = stored[i];
+	}
+	/* Configured pools no run has seen yet. */
+	for (size_t i = 0; i < cfg->npools; i++) {
+		const struct pool_conf *pc = &cfg->pools[i];
+		struct report_pool *rp;
+		int seen = 0;
+
+		if (!wanted(opt, pc->key))
+			continue;
+		for (size_t j = 0; j < nstored && !seen; j++)
+			seen = strcmp(stored[j].key, pc->key) == 0;
+		if (seen)
+			continue;
+		rp = &r->pools[r->npools++];
+		util_strlcpy(rp->p.key, pc->key, sizeof(rp->p.key));
+		util_strlcpy(rp->p.subscription, pc->subscription,
+		    sizeof(rp->p.subscription));
+		util_strlcpy(rp->p.resource_group, pc->resource_group,
+		    sizeof(rp->p.resource_group));
+		util_strlcpy(rp->p.cluster, pc->cluster, sizeof(rp->p.cluster));
+		util_strlcpy(
+		    rp->p.nodepool, pc->nodepool, sizeof(rp->p.nodepool));
+	}
+	if (r->npools > 1)
+		qsort(r->pools, r->npools, sizeof(*r->pools), pool_order);
+
+	for (size_t i = 0; i < r->npools; i++) {
+		struct report_pool *rp = &r->pools[i];
+
+		if (gather_pool(
+		        db, r, opt, config_find_pool(cfg, rp->p.key), rp))
+			goto out;
+		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp))
+			r->nclusters++;
+		r->baselines_old += rp->baseline_old != 0;
+		r->will_reimage += rp->will_reimage[0] != '\0';
+		r->promotions += rp->promotions;
+	}
+
+	rc_ctx.r = r;
+	rc_ctx.cap = 0;
+	if (db_report_runs(db, r->since, run_add, &rc_ctx))
+		goto out;
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	free(stored);
+	report_free(r);
+	return rc;
+}
+
+/* ---- JSON ---- */
+
+static json_t *
+snap_json(const struct db_snapshot *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "snapshot", json_string(s->name));
+	json_object_set_new(o, "arm_id", json_string(s->arm_id));
+	json_object_set_new(
+	    o, "node_image_version", output_json_opt(s->v.node_image_version));
+	json_object_set_new(
+	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
+	json_object_set_new(o, "created_at", output_json_time(s->created_at));
+	json_object_set_new(o, "channel", output_json_opt(s->channel));
+	json_object_set_new(o, "promoted_at", output_json_time(s->promoted_at));
+	json_object_set_new(o, "pinned", json_boolean(s->pinned));
+	return o;
+}
+
+static json_t *
+obs_json(const struct db_observation *o)
+{
+	json_t *j = json_object();
+	int missing = strcmp(o->provisioning_state, "missing") == 0;
+
+	json_object_set_new(j, "observed_at", output_json_time(o->observed_at));
+	json_object_set_new(
+	    j, "provisioning_state", output_json_opt(o->provisioning_state));
+	json_object_set_new(j, "node_image_version",
+	    missing ? json_null() : output_json_opt(o->v.node_image_version));
+	json_object_set_new(j, "kubernetes_version",
+	    missing ? json_null() : output_json_opt(o->v.kubernetes_version));
+	json_object_set_new(
+	    j, "os_sku", missing ? json_null() : output_json_opt(o->v.os_sku));
+	json_object_set_new(j, "vm_size",
+	    missing ? json_null() : output_json_opt(o->v.vm_size));
+	return j;
+}
+
+static json_t *
+pool_json(const struct report_pool *rp)
+{
+	json_t *o = json_object(), *arr;
+
+	json_object_set_new(o, "pool", json_string(rp->p.key));
+	json_object_set_new(
+	    o, "subscription", output_json_opt(rp->p.subscription));
+	json_object_set_new(
+	    o, "resource_group", output_json_opt(rp->p.resource_group));
+	json_object_set_new(o, "cluster", output_json_opt(rp->p.cluster));
+	json_object_set_new(o, "nodepool", output_json_opt(rp->p.nodepool));
+	json_object_set_new(o, "location", output_json_opt(rp->p.location));
+	json_object_set_new(o, "configured", json_boolean(rp->configured));
+	json_object_set_new(o, "seen", json_boolean(rp->p.id != 0));
+	json_object_set_new(o, "channel", output_json_opt(rp->channel));
+	json_object_set_new(o, "verdict", json_string(rp->verdict));
+	json_object_set_new(
+	    o, "live", rp->have_live ? obs_json(&rp->live) : json_null());
+	if (rp->have_base) {
+		json_t *b = snap_json(&rp->base);
+
+		json_object_set_new(
+		    b, "age_seconds", json_integer(rp->baseline_age));
+		json_object_set_new(
+		    b, "older_than_warning", json_boolean(rp->baseline_old));
+		json_object_set_new(o, "baseline", b);
+	} else {
+		json_object_set_new(o, "baseline", json_null());
+	}
+	json_object_set_new(o, "newest",
+	    rp->have_newest ? snap_json(&rp->newest) : json_null());
+	json_object_set_new(
+	    o, "active_snapshots", json_integer((json_int_t)rp->nsnapshots));
+	json_object_set_new(
+	    o, "will_reimage", output_json_opt(rp->will_reimage));
+	arr = json_array();
+	for (size_t i = 0; i < rp->nobs; i++)
+		json_array_append_new(arr, obs_json(&rp->obs[i]));
+	json_object_set_new(o, "observations", arr);
+	arr = json_array();
+	for (size_t i = 0; i < rp->nmarks; i++) {
+		const struct report_mark *m = &rp->marks[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "at", output_json_time(m->at));
+		json_object_set_new(j, "kind", json_string(m->kind));
+		json_object_set_new(
+		    j, "snapshot", output_json_opt(m->snapshot));
+		json_object_set_new(j, "channel", output_json_opt(m->channel));
+		json_object_set_new(j, "soak_seconds",
+		    m->soak >= 0 ? json_integer(m->soak) : json_null());
+		json_object_set_new(j, "reasons", json_string(m->reasons));
+		json_object_set_new(j, "mode", output_json_opt(m->mode));
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(o, "marks", arr);
+	return o;
+}
+
+json_t *
+report_json(const struct report *r)
+{
+	json_t *doc = json_object(), *sum = json_object(), *arr, *verdicts;
+
+	json_object_set_new(doc, "as_of", output_json_time(r->as_of));
+	json_object_set_new(doc, "since", output_json_time(r->since));
+	json_object_set_new(doc, "timezone", json_string(r->timezone));
+
+	json_object_set_new(sum, "pools", json_integer((json_int_t)r->npools));
+	json_object_set_new(
+	    sum, "clusters", json_integer((json_int_t)r->nclusters));
+	verdicts = json_object();
+	for (size_t i = 0; i < r->npools; i++) {
+		const char *v = r->pools[i].verdict;
+		json_t *n = json_object_get(verdicts, v);
+
+		json_object_set_new(verdicts, v,
+		    json_integer(n != NULL ? json_integer_value(n) + 1 : 1));
+	}
+	json_object_set_new(sum, "verdicts", verdicts);
+	arr = json_array();
+	for (size_t i = 0; i < r->npools; i++)
+		if (r->pools[i].baseline_old)
+			json_array_append_new(
+			    arr, json_string(r->pools[i].p.key));
+	json_object_set_new(sum, "baselines_older_than_warning", arr);
+	arr = json_array();
+	for (size_t i = 0; i < r->npools; i++)
+		if (r->pools[i].will_reimage[0] != '\0')
+			json_array_append_new(
+			    arr, json_string(r->pools[i].p.key));
+	json_object_set_new(
+	    sum, "will_reimage", r->channels_known ? arr : json_null());
+	if (!r->channels_known)
+		json_decref(arr);
+	json_object_set_new(sum, "runs", json_integer((json_int_t)r->nruns));
+	json_object_set_new(
+	    sum, "failed_runs", json_integer((json_int_t)r->nfailed_runs));
+	json_object_set_new(
+	    sum, "promotions", json_integer((json_int_t)r->promotions));
+	json_object_set_new(doc, "summary", sum);
+
+	arr = json_array();
+	for (size_t i = 0; i < r->npools; i++)
+		json_array_append_new(arr, pool_json(&r->pools[i]));
+	json_object_set_new(doc, "pools", arr);
+
+	arr = json_array();
+	for (size_t i = 0; i < r->nfailed_runs; i++) {
+		const struct db_run *run = &r->failed_runs[i];
+		json_t *j = json_object();
+
+		json_object_set_new(j, "run", json_integer(run->id));
+		json_object_set_new(j, "mode", json_string(run->mode));
+		json_object_set_new(j, "as_of", output_json_time(run->as_of));
+		json_object_set_new(
+		    j, "started_at", output_json_time(run->started_at));
+		json_object_set_new(
+		    j, "exit_code", json_integer(run->exit_code));
+		json_object_set_new(
+		    j, "failed_pools", json_integer(run->failed));
+		json_array_append_new(arr, j);
+	}
+	json_object_set_new(doc, "failed_runs", arr);
+	return doc;
+}

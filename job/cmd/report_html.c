@@ -1,0 +1,904 @@
+/*
+ * report_html.c -- `aksnap report --html`: the report as one page.
+ *
+ * The page must open anywhere, offline, years later, from an attachment
+ * to a change review: so it is one file with its CSS inline, its pictures
+ * as inline SVG, no script and no URL at all.  What would need a script
+ * is done by HTML itself: <details> collapses a cluster's timelines,
+ * <title> inside SVG gives a mark its tooltip, a title attribute gives
+ * every date its UTC form.
+ *
+ * Everything that came from the store or the configuration -- pool
+ * names, versions, reasons, errors -- goes through esc(), in text and in
+ * attributes alike.
+ *
+ * Size: each pool costs its own rows (a matrix row, one SVG, a table of
+ * promotions) and nothing else: the styles are shared classes, the
+ * version colours are computed, not looked up in a per-page table, and
+ * the tick labels are drawn once per cluster.  So the page grows linearly
+ * with the fleet, and a 1,000-pool fleet stays readable because every
+ * cluster's timelines fold away (closed by default past 40 pools).
+ *
+ * The layout arithmetic (time to x, lanes for crowded marks, tick
+ * spacing) is job/rules/timeline.c.
+ */
+#include "job/cmd/report.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job/base/util.h"
+#include "job/base/version.h"
+#include "job/rules/schedule.h"
+#include "job/rules/timeline.h"
+
+#define W 900.0 /* the timeline's drawing width, px */
+#define IMG_Y 4
+#define IMG_H 18
+#define K8S_Y 25
+#define K8S_H 13
+#define MARKS_Y 53 /* the first lane's centre */
+#define LANE_H 13
+#define MARK_W 11.0 /* marks closer than this go to another lane */
+#define MAX_LANES 4
+#define OPEN_UP_TO 40 /* clusters start open when the page has <= pools */
+
+/* ---- text ---- */
+
+static void
+esc(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *
+dash(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+/* A date as the reader's wall clock, with UTC on hover. */
+static void
+when(FILE *f, const struct report *r, time_t t)
+{
+	char local[32], utc[32];
+
+	if (t == 0) {
+		fputs("-", f);
+		return;
+	}
+	report_format_local(t, r->timezone, local, sizeof(local));
+	util_format_time(t, utc, sizeof(utc));
+	fprintf(
+	    f, "<time datetime=\"%s\" title=\"%s\">%s</time>", utc, utc, local);
+}
+
+/* The same, for a tooltip (plain text). */
+static void
+when_text(FILE *f, const struct report *r, time_t t)
+{
+	char local[32], utc[32];
+
+	report_format_local(t, r->timezone, local, sizeof(local));
+	util_format_time(t, utc, sizeof(utc));
+	fprintf(f, "%s (%s)", local, utc);
+}
+
+/* "12d 3h", "5h", "40m" */
+static void
+span_text(long long secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		util_strlcpy(buf, "-", len);
+	else if (secs >= 86400 && secs % 86400 >= 3600)
+		snprintf(
+		    buf, len, "%lldd %lldh", secs / 86400, secs % 86400 / 3600);
+	else if (secs >= 86400)
+		snprintf(buf, len, "%lldd", secs / 86400);
+	else if (secs >= 3600)
+		snprintf(buf, len, "%lldh", secs / 3600);
+	else
+		snprintf(buf, len, "%lldm", secs / 60);
+}
+
+/* A stable colour per version string: FNV-1a to a hue. */
+static unsigned
+hue_of(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return (unsigned)(h % 360u);
+}
+
+/* The part of a node image version that tells images apart at a glance:
+ * the date suffix ("202611.01.0"), else the whole string. */
+static const char *
+image_short(const char *image)
+{
+	const char *dash_at = strrchr(image, '-');
+
+	return dash_at != NULL && dash_at[1] != '\0' ? dash_at + 1 : image;
+}
+
+/* A verdict as a CSS class (v-NAME): letters, digits and '-' only. */
+static void
+verdict_cell(FILE *f, const char *verdict)
+{
+	fputs("v-", f);
+	for (const char *p = verdict; *p != '\0'; p++)
+		fputc((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+		        ? *p
+		        : '-',
+		    f);
+}
+
+/* The same, as a pill. */
+static void
+verdict_class(FILE *f, const char *verdict)
+{
+	fputs("v ", f);
+	verdict_cell(f, verdict);
+}
+
+/* ---- the page frame ---- */
+
+static const char css[] =
+    "*{box-sizing:border-box}"
+    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "sans-serif;color:#1f2328;background:#f6f8fa;margin:0}"
+    "main{max-width:1240px;margin:0 auto;padding:16px 24px 48px}"
+    "h1{font-size:22px;margin:8px 0 2px}"
+    "h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d7de;"
+    "padding-bottom:4px}"
+    ".sub{color:#59636e;font-size:13px}"
+    ".cards{display:flex;flex-wrap:wrap;gap:10px;margin-top:14px}"
+    ".card{background:#fff;border:1px solid #d0d7de;border-radius:8px;"
+    "padding:10px 14px;min-width:150px;flex:1}"
+    ".card b{display:block;font-size:24px}"
+    ".card.warn{border-color:#d4a72c;background:#fff8c5}"
+    ".card.bad{border-color:#cf222e;background:#ffebe9}"
+    ".card ul{margin:4px 0 0;padding-left:18px;font-size:12px}"
+    "table{border-collapse:collapse;background:#fff;width:100%;"
+    "font-size:12.5px}"
+    "th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;"
+    "vertical-align:top}"
+    "th{background:#eaeef2;position:sticky;top:0}"
+    "tr.cl td{background:#eaeef2;font-weight:600}"
+    "td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,"
+    "Consolas,monospace;font-size:12px}"
+    ".v{display:inline-block;border-radius:10px;padding:0 8px;"
+    "font-size:12px;font-weight:600;white-space:nowrap}"
+    ".v-in-baseline{background:#dafbe1;color:#116329}"
+    ".v-ahead{background:#ddf4ff;color:#0550ae}"
+    ".v-behind{background:#fff1e5;color:#953800}"
+    ".v-differs{background:#fbefff;color:#8250df}"
+    ".v-no-baseline{background:#eaeef2;color:#59636e}"
+    ".v-missing{background:#ffebe9;color:#cf222e}"
+    ".v-unknown{background:#f6f8fa;color:#59636e;border:1px dashed "
+    "#8c959f}"
+    ".v-channel-will-drift{background:#fff8c5;color:#7d4e00}"
+    "td.v-in-baseline,td.v-ahead,td.v-behind,td.v-differs,"
+    "td.v-no-baseline,td.v-missing,td.v-unknown,"
+    "td.v-channel-will-drift{font-weight:600}"
+    ".old{color:#9a6700;font-weight:600}"
+    "details.cluster{background:#fff;border:1px solid #d0d7de;"
+    "border-radius:8px;margin:10px 0;padding:0 12px}"
+    "details.cluster>summary{cursor:pointer;padding:8px 0;"
+    "font-weight:600}"
+    "details.cluster>summary span{font-weight:400;color:#59636e}"
+    ".pool{display:grid;grid-template-columns:210px 900px;gap:8px;"
+    "padding:6px 0;border-top:1px solid #eaeef2}"
+    ".pl{font-size:12.5px;overflow-wrap:anywhere}"
+    ".pl b{font-size:13.5px}"
+    ".axis{display:grid;grid-template-columns:210px 900px;gap:8px}"
+    "svg{display:block;overflow:visible}"
+    "svg text{font:10.5px ui-monospace,SFMono-Regular,Menlo,Consolas,"
+    "monospace;fill:#1f2328}"
+    "svg .tk{font:10px system-ui,sans-serif;fill:#59636e}"
+    "svg .sk{font:9px system-ui,sans-serif;fill:#1a7f37}"
+    ".grid{stroke:#d0d7de;stroke-width:1}"
+    ".seg{stroke:#fff;stroke-width:1}"
+    ".seg.miss{fill:#eaeef2;stroke:#cf222e;stroke-dasharray:3 2}"
+    ".by-aksnap{fill:#1a7f37}.by-auto-upgrade{fill:#8250df}"
+    ".by-outside{fill:#cf222e}"
+    ".m-taken{fill:#57606a}.m-promoted{fill:#1a7f37}"
+    ".m-demoted{fill:#bc4c00}.m-pruned{stroke:#8c959f;stroke-width:2}"
+    ".m-pinned{fill:#0969da}.m-unpinned{fill:#fff;stroke:#0969da}"
+    ".m-failed{stroke:#cf222e;stroke-width:2.5}"
+    ".m-missing{fill:#fff;stroke:#cf222e;stroke-width:1.5}"
+    ".m-adopted{fill:#fff;stroke:#57606a;stroke-width:1.5}"
+    ".soak{stroke:#1a7f37;stroke-width:2;opacity:.35}"
+    ".legend{display:flex;flex-wrap:wrap;gap:14px;font-size:12px;"
+    "color:#59636e;margin:6px 0}"
+    ".legend svg{display:inline-block;vertical-align:middle}"
+    "details.prom{margin:2px 0 6px 218px;font-size:12px}"
+    "details.prom summary{cursor:pointer;color:#0969da}"
+    "footer{margin-top:32px;color:#59636e;font-size:12px}";
+
+/* ---- summary ---- */
+
+static void
+list_pools(FILE *f, const struct report *r, int which)
+{
+	size_t shown = 0, total = 0;
+
+	for (size_t i = 0; i < r->npools; i++) {
+		const struct report_pool *rp = &r->pools[i];
+		int hit =
+		    which == 0 ? rp->baseline_old : rp->will_reimage[0] != '\0';
+
+		if (!hit)
+			continue;
+		total++;
+		if (shown == 8)
+			continue;
+		if (shown == 0)
+			fputs("<ul>", f);
+		fputs("<li>", f);
+		esc(f, rp->p.key);
+		if (which == 1) {
+			fputs(" (", f);
+			esc(f, rp->will_reimage);
+			fputs(")", f);
+		}
+		fputs("</li>", f);
+		shown++;
+	}
+	if (total > shown)
+		fprintf(f, "<li>and %zu more</li>", total - shown);
+	if (shown > 0)
+		fputs("</ul>", f);
+}
+
+static void
+summary(FILE *f, const struct report *r)
+{
+	static const char *const verdicts[] = {"in-baseline", "ahead", "behind",
+	    "differs", "no-baseline", "missing", "unknown",
+	    "channel-will-drift"};
+	size_t count[sizeof(verdicts) / sizeof(verdicts[0])] = {0};
+	size_t seen = 0, nv = sizeof(verdicts) / sizeof(verdicts[0]);
+
+	for (size_t i = 0; i < r->npools; i++) {
+		seen += r->pools[i].p.id != 0;
+		for (size_t k = 0; k < nv; k++)
+			if (strcmp(r->pools[i].verdict, verdicts[k]) == 0)
+				count[k]++;
+	}
+	fputs("<section class=\"cards\" id=\"summary\">", f);
+	fprintf(f,
+	    "<div class=\"card\"><b>%zu</b>pools in %zu clusters"
+	    "<br><span class=\"sub\">%zu seen by a run</span></div>",
+	    r->npools, r->nclusters, seen);
+	fputs("<div class=\"card\"><b>", f);
+	fprintf(f, "%zu", count[0]);
+	fputs("</b>in baseline<br>", f);
+	for (size_t k = 1; k < nv; k++) {
+		if (count[k] == 0)
+			continue;
+		fputs("<span class=\"", f);
+		verdict_class(f, verdicts[k]);
+		fprintf(f, "\">%zu %s</span> ", count[k], verdicts[k]);
+	}
+	fputs("</div>", f);
+	fprintf(f,
+	    "<div class=\"card%s\"><b>%zu</b>baselines older than "
+	    "warn_baseline_age",
+	    r->baselines_old ? " warn" : "", r->baselines_old);
+	list_pools(f, r, 0);
+	fputs("</div>", f);
+	if (!r->channels_known) {
+		fputs("<div class=\"card\"><b>?</b>pools AKS's upgrade "
+		      "channels will re-image<br><span class=\"sub\">the "
+		      "store records no cluster upgrade channels yet</span>",
+		    f);
+	} else {
+		fprintf(f,
+		    "<div class=\"card%s\"><b>%zu</b>pools AKS's upgrade "
+		    "channels will re-image",
+		    r->will_reimage ? " warn" : "", r->will_reimage);
+		list_pools(f, r, 1);
+	}
+	fputs("</div>", f);
+	fprintf(f,
+	    "<div class=\"card%s\"><b>%zu</b>failed runs of %zu"
+	    "<br><span class=\"sub\">%zu promotions</span></div>",
+	    r->nfailed_runs ? " bad" : "", r->nfailed_runs, r->nruns,
+	    r->promotions);
+	fputs("</section>\n", f);
+}
+
+/* ---- the drift matrix ---- */
+
+static void
+cluster_title(FILE *f, const struct report_pool *rp)
+{
+	esc(f, rp->p.cluster);
+	fputs(" <span class=\"sub\">", f);
+	esc(f, rp->p.resource_group);
+	fputs(" &middot; ", f);
+	esc(f, rp->p.subscription);
+	if (rp->p.location[0] != '\0') {
+		fputs(" &middot; ", f);
+		esc(f, rp->p.location);
+	}
+	fputs("</span>", f);
+}
+
+static void
+matrix(FILE *f, const struct report *r)
+{
+	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n"
+	      "<table class=\"matrix\"><thead><tr><th>pool</th>"
+	      "<th>verdict</th><th>live node image</th><th>k8s</th>"
+	      "<th>baseline (channel)</th><th>baseline image</th>"
+	      "<th>k8s</th><th>baseline age</th><th>newest snapshot "
+	      "image</th><th>k8s</th></tr></thead>\n",
+	    f);
+	for (size_t i = 0; i < r->npools; i++) {
+		const struct report_pool *rp = &r->pools[i];
+		char age[32];
+
+		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp)) {
+			fputs(i == 0 ? "<tbody>" : "</tbody><tbody>", f);
+			fputs("<tr class=\"cl\"><td colspan=\"10\">", f);
+			cluster_title(f, rp);
+			fputs("</td></tr>\n", f);
+		}
+		fputs("<tr data-pool=\"", f);
+		esc(f, rp->p.key);
+		fputs("\"><td>", f);
+		esc(f, rp->p.key);
+		fputs("</td><td class=\"", f);
+		verdict_cell(f, rp->verdict);
+		fputs("\">", f);
+		esc(f, rp->verdict);
+		fputs("</td><td class=\"mono\">", f);
+		if (rp->have_live)
+			esc(f, dash(rp->live.v.node_image_version));
+		else if (strcmp(rp->verdict, "missing") == 0)
+			fputs("(missing)", f);
+		else
+			fputs("-", f);
+		fputs("</td><td class=\"mono\">", f);
+		esc(f,
+		    rp->have_live ? dash(rp->live.v.kubernetes_version) : "-");
+		fputs("</td><td class=\"mono\">", f);
+		if (rp->have_base) {
+			esc(f, rp->base.name);
+			fputs(" (", f);
+			esc(f, rp->channel);
+			fputs(")", f);
+		} else {
+			fputs("-", f);
+		}
+		fputs("</td><td class=\"mono\">", f);
+		esc(f,
+		    rp->have_base ? dash(rp->base.v.node_image_version) : "-");
+		fputs("</td><td class=\"mono\">", f);
+		esc(f,
+		    rp->have_base ? dash(rp->base.v.kubernetes_version) : "-");
+		span_text(
+		    rp->have_base ? rp->baseline_age : -1, age, sizeof(age));
+		fprintf(f, "</td><td%s>%s</td><td class=\"mono\">",
+		    rp->baseline_old ? " class=\"old\"" : "", age);
+		esc(f,
+		    rp->have_newest ? dash(rp->newest.v.node_image_version)
+		                    : "-");
+		fputs("</td><td class=\"mono\">", f);
+		esc(f,
+		    rp->have_newest ? dash(rp->newest.v.kubernetes_version)
+		                    : "-");
+		fputs("</td></tr>\n", f);
+	}
+	if (r->npools > 0)
+		fputs("</tbody>", f);
+	fputs("</table>\n", f);
+}
+
+/* ---- timelines ---- */
+
+/* The tick times of the window: local midnights (or hours) a step apart. */
+static size_t
+ticks(const struct report *r, long long step, time_t *out, size_t max)
+{
+	struct tm tm;
+	time_t t;
+	size_t n = 0;
+
+	if (schedule_tz_localtime(r->timezone, r->since, &tm) != 0)
+		(void)schedule_tz_localtime("UTC", r->since, &tm);
+	if (step >= 86400)
+		t = r->since - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+	else
+		t = r->since - (tm.tm_min * 60 + tm.tm_sec);
+	while (t < r->since)
+		t += step >= 86400 ? 86400 : 3600;
+	for (; t <= r->as_of && n < max; t += (time_t)step)
+		out[n++] = t;
+	return n;
+}
+
+static void
+axis(FILE *f, const struct report *r, const struct timeline_axis *a,
+    const time_t *tk, size_t ntk, long long step)
+{
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+	fputs("<div class=\"axis\"><div></div><svg width=\"900\" "
+	      "height=\"16\" role=\"img\" aria-label=\"time axis\">",
+	    f);
+	for (size_t i = 0; i < ntk; i++) {
+		struct tm tm;
+		double x = timeline_x(a, tk[i]);
+
+		if (schedule_tz_localtime(r->timezone, tk[i], &tm) != 0)
+			(void)schedule_tz_localtime("UTC", tk[i], &tm);
+		if (x > W - 20)
+			continue;
+		if (step >= 86400)
+			fprintf(f,
+			    "<text class=\"tk\" x=\"%.1f\" y=\"12\">%s "
+			    "%d</text>",
+			    x + 2, mon[tm.tm_mon % 12], tm.tm_mday);
+		else
+			fprintf(f,
+			    "<text class=\"tk\" x=\"%.1f\" y=\"12\">%02d "
+			    "%02d:00</text>",
+			    x + 2, tm.tm_mday, tm.tm_hour);
+	}
+	fputs("</svg></div>\n", f);
+}
+
+/* A mark's glyph at (x, y). */
+static void
+glyph(FILE *f, const char *kind, double x, double y)
+{
+	if (strcmp(kind, "taken") == 0 || strcmp(kind, "adopted") == 0 ||
+	    strcmp(kind, "missing") == 0)
+		fprintf(f,
+		    "<circle class=\"m-%s\" cx=\"%.1f\" cy=\"%.1f\" "
+		    "r=\"3.5\">",
+		    kind, x, y);
+	else if (strcmp(kind, "promoted") == 0)
+		fprintf(f,
+		    "<path class=\"m-promoted\" d=\"M%.1f %.1fl5 5-5 5-5-5z\">",
+		    x, y - 5);
+	else if (strcmp(kind, "demoted") == 0)
+		fprintf(f,
+		    "<path class=\"m-demoted\" d=\"M%.1f %.1fh9l-4.5 8z\">",
+		    x - 4.5, y - 4);
+	else if (strcmp(kind, "pinned") == 0 || strcmp(kind, "unpinned") == 0)
+		fprintf(f,
+		    "<rect class=\"m-%s\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
+		    "height=\"7\">",
+		    kind, x - 3.5, y - 3.5);
+	else /* pruned, failed: a cross */
+		fprintf(f,
+		    "<path class=\"m-%s\" d=\"M%.1f %.1fl7 7m0-7l-7 7\">", kind,
+		    x - 3.5, y - 3.5);
+}
+
+static const char *
+glyph_end(const char *kind)
+{
+	if (strcmp(kind, "taken") == 0 || strcmp(kind, "adopted") == 0 ||
+	    strcmp(kind, "missing") == 0)
+		return "</circle>";
+	if (strcmp(kind, "pinned") == 0 || strcmp(kind, "unpinned") == 0)
+		return "</rect>";
+	return "</path>";
+}
+
+/* Who changed the versions an observation shows; "" while unrecorded. */
+static const char *
+changed_by(const struct db_observation *o)
+{
+	(void)o;
+	return "";
+}
+
+/* One band of version segments (node image or Kubernetes). */
+static void
+band(FILE *f, const struct report *r, const struct report_pool *rp,
+    const struct timeline_axis *a, int k8s)
+{
+	int y = k8s ? K8S_Y : IMG_Y, h = k8s ? K8S_H : IMG_H;
+
+	for (size_t i = 0; i < rp->nobs; i++) {
+		const struct db_observation *o = &rp->obs[i];
+		time_t end =
+		    i + 1 < rp->nobs ? rp->obs[i + 1].observed_at : r->as_of;
+		double x0 = timeline_x(a, o->observed_at);
+		double x1 = timeline_x(a, end);
+		int missing = strcmp(o->provisioning_state, "missing") == 0;
+		const char *v =
+		    k8s ? o->v.kubernetes_version : o->v.node_image_version;
+		const char *label = k8s ? v : image_short(v);
+		const char *by = changed_by(o);
+
+		if (x1 - x0 < 0.5)
+			continue;
+		if (missing)
+			fprintf(f,
+			    "<rect class=\"seg miss\" x=\"%.1f\" y=\"%d\" "
+			    "width=\"%.1f\" height=\"%d\"><title>missing "
+			    "from ",
+			    x0, y, x1 - x0, h);
+		else
+			fprintf(f,
+			    "<rect class=\"seg\" x=\"%.1f\" y=\"%d\" "
+			    "width=\"%.1f\" height=\"%d\" fill=\"hsl(%u,%d%%,"
+			    "%d%%)\"><title>",
+			    x0, y, x1 - x0, h, hue_of(v), k8s ? 35 : 60,
+			    k8s ? 86 : 80);
+		if (!missing) {
+			fputs(k8s ? "Kubernetes " : "", f);
+			esc(f, dash(v));
+			fputs(" from ", f);
+		}
+		when_text(f, r, o->observed_at);
+		if (by[0] != '\0') {
+			fputs(", changed by ", f);
+			esc(f, by);
+		}
+		fputs("</title></rect>", f);
+		if (!missing && v[0] != '\0' &&
+		    (double)strlen(label) * 6.4 + 6 < x1 - x0) {
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x0 + 3,
+			    y + h - (k8s ? 3 : 5));
+			esc(f, label);
+			fputs("</text>", f);
+		}
+		/* Who made the change, as a notch at its start. */
+		if (by[0] != '\0' && o->observed_at > r->since) {
+			fputs("<path class=\"by-", f);
+			esc(f, by);
+			fprintf(f, "\" d=\"M%.1f %dl4-5h-8z\"/>", x0, y);
+		}
+	}
+}
+
+/* A mark's tooltip. */
+static void
+mark_title(FILE *f, const struct report *r, const struct report_mark *m)
+{
+	char soak[32];
+
+	fputs("<title>", f);
+	esc(f, m->kind);
+	if (m->channel[0] != '\0') {
+		fputs(
+		    strcmp(m->kind, "promoted") == 0 ? " into " : " from ", f);
+		esc(f, m->channel);
+	}
+	fputs(": ", f);
+	esc(f, dash(m->snapshot));
+	fputs(", ", f);
+	when_text(f, r, m->at);
+	if (m->soak >= 0) {
+		span_text(m->soak, soak, sizeof(soak));
+		fprintf(f, ", soaked %s", soak);
+	}
+	if (m->reasons[0] != '\0') {
+		fputs(" -- ", f);
+		esc(f, m->reasons);
+	}
+	fputs("</title>", f);
+}
+
+static int
+by_lo(const void *va, const void *vb)
+{
+	const double *a = va, *b = vb; /* {lo, hi, index} */
+
+	return a[0] < b[0] ? -1
+	    : a[0] > b[0]  ? 1
+	                   : (a[2] > b[2]) - (a[2] < b[2]);
+}
+
+/*
+ * One pool's row: its name and verdict, then the SVG: the node image
+ * band, the Kubernetes band, the lanes of point marks (taken, demoted,
+ * pruned, pinned, failed) and below them the lanes of promotions, each a
+ * bar from where its soak began to the promotion.
+ */
+static void
+pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
+    const struct timeline_axis *a, const time_t *tk, size_t ntk)
+{
+	enum { MAXM = 256 };
+	double plo[MAXM], qlo[MAXM], qhi[MAXM], sorted[MAXM][3];
+	int plane[MAXM], qlane[MAXM], np = 0, nq = 0, pl, ql, height;
+	size_t idx_p[MAXM], idx_q[MAXM];
+	size_t first = rp->nmarks > MAXM ? rp->nmarks - MAXM : 0;
+
+	/* Only the newest MAXM marks of a pool are drawn (all are listed). */
+	for (size_t i = first; i < rp->nmarks; i++) {
+		const struct report_mark *m = &rp->marks[i];
+		double x = timeline_x(a, m->at);
+
+		if (strcmp(m->kind, "promoted") == 0) {
+			sorted[nq][0] = m->soak > 0
+			    ? timeline_x(a, m->at - (time_t)m->soak)
+			    : x;
+			sorted[nq][1] = x;
+			sorted[nq][2] = (double)i;
+			nq++;
+		} else {
+			plo[np] = x;
+			idx_p[np++] = i;
+		}
+	}
+	qsort(sorted, (size_t)nq, sizeof(sorted[0]), by_lo);
+	for (int i = 0; i < nq; i++) {
+		qlo[i] = sorted[i][0];
+		qhi[i] = sorted[i][1];
+		idx_q[i] = (size_t)sorted[i][2];
+	}
+	pl = timeline_spread(plo, plo, (size_t)np, MARK_W, MAX_LANES, plane);
+	ql = timeline_spread(qlo, qhi, (size_t)nq, 6.0, MAX_LANES, qlane);
+	height = MARKS_Y + (pl + ql > 0 ? pl + ql : 1) * LANE_H - 4;
+
+	fputs("<div class=\"pool\" data-pool=\"", f);
+	esc(f, rp->p.key);
+	fputs("\"><div class=\"pl\"><b>", f);
+	esc(f, rp->p.key);
+	fputs("</b><br>", f);
+	esc(f, rp->p.nodepool);
+	if (!rp->configured)
+		fputs(" &middot; not configured", f);
+	if (rp->p.id == 0)
+		fputs(" &middot; not seen by a run yet", f);
+	fputs("<br><span class=\"", f);
+	verdict_class(f, rp->verdict);
+	fputs("\">", f);
+	esc(f, rp->verdict);
+	fprintf(f, "</span> %zu snapshots</div>", rp->nsnapshots);
+
+	fprintf(f,
+	    "<svg width=\"900\" height=\"%d\" role=\"img\" "
+	    "aria-label=\"timeline of ",
+	    height);
+	esc(f, rp->p.key);
+	fputs("\"><path class=\"grid\" d=\"", f);
+	for (size_t i = 0; i < ntk; i++)
+		fprintf(f, "M%.1f 0v%d", timeline_x(a, tk[i]), height);
+	fputs("\"/>", f);
+	band(f, r, rp, a, 0);
+	band(f, r, rp, a, 1);
+
+	for (int i = 0; i < np; i++) {
+		const struct report_mark *m = &rp->marks[idx_p[i]];
+
+		glyph(f, m->kind, plo[i], MARKS_Y + plane[i] * LANE_H);
+		mark_title(f, r, m);
+		fputs(glyph_end(m->kind), f);
+	}
+	for (int i = 0; i < nq; i++) {
+		const struct report_mark *m = &rp->marks[idx_q[i]];
+		double y = MARKS_Y + (pl + qlane[i]) * LANE_H;
+		char soak[32];
+
+		fputs("<g>", f);
+		mark_title(f, r, m);
+		if (qhi[i] - qlo[i] >= 1)
+			fprintf(f,
+			    "<path class=\"soak\" d=\"M%.1f %.1fH%.1f\"/>"
+			    "<circle class=\"m-taken\" cx=\"%.1f\" "
+			    "cy=\"%.1f\" r=\"2\"/>",
+			    qlo[i], y, qhi[i], qlo[i], y);
+		if (qhi[i] - qlo[i] > 44) {
+			span_text(m->soak, soak, sizeof(soak));
+			fprintf(f,
+			    "<text class=\"sk\" x=\"%.1f\" y=\"%.1f\">"
+			    "soak %s</text>",
+			    (qlo[i] + qhi[i]) / 2 - 16, y - 2.5, soak);
+		}
+		glyph(f, "promoted", qhi[i], y);
+		fputs("</path></g>", f);
+	}
+	fputs("</svg></div>\n", f);
+}
+
+/* The pool's promotions (and the other marks) as a table, folded. */
+static void
+pool_marks(FILE *f, const struct report *r, const struct report_pool *rp)
+{
+	if (rp->nmarks == 0)
+		return;
+	fprintf(f,
+	    "<details class=\"prom\"><summary>%zu promotion%s, %zu "
+	    "event%s</summary><table><thead><tr><th>when</th><th>what</th>"
+	    "<th>snapshot</th><th>channel</th><th>soak</th><th>by</th>"
+	    "<th>reasons</th></tr></thead><tbody>",
+	    rp->promotions, rp->promotions == 1 ? "" : "s", rp->nmarks,
+	    rp->nmarks == 1 ? "" : "s");
+	for (size_t i = 0; i < rp->nmarks; i++) {
+		const struct report_mark *m = &rp->marks[i];
+		char soak[32];
+
+		span_text(m->soak, soak, sizeof(soak));
+		fprintf(f, "<tr class=\"%s\"", m->kind);
+		if (strcmp(m->kind, "promoted") == 0) {
+			fputs(" data-promotion=\"", f);
+			esc(f, m->snapshot);
+			fputs("\"", f);
+		}
+		fputs("><td>", f);
+		when(f, r, m->at);
+		fprintf(f, "</td><td>%s</td><td class=\"mono\">", m->kind);
+		esc(f, dash(m->snapshot));
+		fputs("</td><td>", f);
+		esc(f, dash(m->channel));
+		fprintf(f, "</td><td>%s</td><td>", soak);
+		esc(f, dash(m->mode));
+		fputs("</td><td>", f);
+		esc(f, m->reasons);
+		fputs("</td></tr>", f);
+	}
+	fputs("</tbody></table></details>\n", f);
+}
+
+static void
+legend(FILE *f)
+{
+	static const char *const kinds[] = {
+	    "taken", "promoted", "demoted", "pruned", "pinned", "failed"};
+
+	fputs("<div class=\"legend\">", f);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		fputs("<span><svg width=\"12\" height=\"12\">", f);
+		glyph(f, kinds[i], 6, 6);
+		fputs(glyph_end(kinds[i]), f);
+		fprintf(f, "</svg> %s</span>", kinds[i]);
+	}
+	fputs("<span><svg width=\"24\" height=\"12\"><path class=\"soak\" "
+	      "d=\"M0 6H24\"/></svg> soak before promotion</span>"
+	      "<span>upper band: node image, lower band: Kubernetes "
+	      "version (hover for details)</span>"
+	      "<span><svg width=\"30\" height=\"12\"><path class=\"by-aksnap\" "
+	      "d=\"M4 12l4-5H0z\"/><path class=\"by-auto-upgrade\" "
+	      "d=\"M15 12l4-5h-8z\"/><path class=\"by-outside\" "
+	      "d=\"M26 12l4-5h-8z\"/></svg> changed by aksnap, "
+	      "auto-upgrade, outside</span></div>\n",
+	    f);
+}
+
+static int
+timelines(FILE *f, const struct report *r)
+{
+	struct timeline_axis a = {r->since, r->as_of, 0, W};
+	long long span = (long long)(r->as_of - r->since);
+	long long step = timeline_tick_step(span, W, 56);
+	time_t tk[128];
+	size_t ntk = ticks(r, step, tk, 128);
+	int open = r->npools <= OPEN_UP_TO;
+
+	fputs("<h2 id=\"timelines\">Timelines</h2>\n", f);
+	legend(f);
+	for (size_t i = 0; i < r->npools; i++) {
+		const struct report_pool *rp = &r->pools[i];
+
+		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp)) {
+			size_t n = 0, prom = 0, drifting = 0;
+
+			for (size_t j = i; j < r->npools &&
+			     report_cluster_same(&r->pools[j], rp);
+			     j++) {
+				n++;
+				prom += r->pools[j].promotions;
+				drifting += strcmp(r->pools[j].verdict,
+				                "in-baseline") != 0;
+			}
+			if (i > 0)
+				fputs("</details>\n", f);
+			fprintf(f, "<details class=\"cluster\"%s><summary>",
+			    open ? " open" : "");
+			cluster_title(f, rp);
+			fprintf(f,
+			    " <span>&middot; %zu pool%s, %zu promotion%s, %zu "
+			    "not in baseline</span></summary>\n",
+			    n, n == 1 ? "" : "s", prom, prom == 1 ? "" : "s",
+			    drifting);
+			axis(f, r, &a, tk, ntk, step);
+		}
+		pool_timeline(f, r, rp, &a, tk, ntk);
+		pool_marks(f, r, rp);
+	}
+	if (r->npools > 0)
+		fputs("</details>\n", f);
+	return 0;
+}
+
+/* ---- runs ---- */
+
+static void
+runs(FILE *f, const struct report *r)
+{
+	fprintf(f, "<h2 id=\"runs\">Failed runs (%zu of %zu)</h2>\n",
+	    r->nfailed_runs, r->nruns);
+	if (r->nfailed_runs == 0) {
+		fputs(
+		    "<p class=\"sub\">Every run of the window exited 0.</p>\n",
+		    f);
+		return;
+	}
+	fputs("<table><thead><tr><th>run</th><th>as of</th><th>mode</th>"
+	      "<th>exit</th><th>pools failed</th><th>taken</th>"
+	      "<th>deleted</th><th>promoted</th></tr></thead><tbody>",
+	    f);
+	for (size_t i = 0; i < r->nfailed_runs; i++) {
+		const struct db_run *run = &r->failed_runs[i];
+
+		fprintf(f, "<tr><td>#%lld</td><td>", (long long)run->id);
+		when(f, r, run->as_of);
+		fputs("</td><td>", f);
+		esc(f, run->mode);
+		fprintf(f,
+		    "</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
+		    "<td>%d</td></tr>",
+		    run->exit_code, run->failed, run->taken, run->deleted,
+		    run->promoted);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
+int
+report_html(FILE *f, const struct report *r)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+	      "charset=\"utf-8\">\n<meta name=\"viewport\" "
+	      "content=\"width=device-width\">\n<title>aksnap report ",
+	    f);
+	when_text(f, r, r->as_of);
+	fprintf(f, "</title>\n<style>%s</style>\n</head><body><main>\n", css);
+	fputs("<h1>aksnap: the fleet's node images</h1>\n<div class=\"sub\">"
+	      "From ",
+	    f);
+	when(f, r, r->since);
+	fputs(" to ", f);
+	when(f, r, r->as_of);
+	fputs(" (the newest run), times in ", f);
+	esc(f, r->timezone);
+	fputs(" (hover a date for UTC) &middot; store ", f);
+	esc(f, r->database);
+	fputs("</div>\n", f);
+	summary(f, r);
+	matrix(f, r);
+	if (timelines(f, r))
+		return -1;
+	runs(f, r);
+	fputs("<footer>Written by aksnap " AKSNAP_VERSION
+	      " from its store alone. Every date is wall time in the "
+	      "configured time zone; its title holds UTC.</footer>\n"
+	      "</main></body></html>\n",
+	    f);
+	return ferror(f) ? -1 : 0;
+}

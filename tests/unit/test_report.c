@@ -1,0 +1,417 @@
+/*
+ * test_report.c -- `aksnap report` gathered from a real store built with
+ * db/'s own API, and rendered: the page grows linearly with the fleet
+ * (bytes per pool at 10 and 1,000 pools), everything that came from the
+ * store is HTML-escaped, nothing points outside the page, and the JSON
+ * carries the same pools, marks and soak times.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "job/base/util.h"
+#include "job/cmd/report.h"
+
+#define DAY 86400
+#define T0 1793415600 /* 2026-10-31T03:00:00Z */
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct db *db;
+	struct config cfg;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_report.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/aksnap.db", f->dir);
+	if (db_open(f->path, &f->db))
+		return -1;
+	util_strlcpy(f->cfg.timezone, "Europe/Berlin", sizeof(f->cfg.timezone));
+	util_strlcpy(f->cfg.database, f->path, sizeof(f->cfg.database));
+	util_strlcpy(
+	    f->cfg.path, "/etc/aksnap/aksnap.ini", sizeof(f->cfg.path));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void
+versions(struct db_versions *v, const char *image, const char *k8s)
+{
+	memset(v, 0, sizeof(*v));
+	util_strlcpy(
+	    v->node_image_version, image, sizeof(v->node_image_version));
+	util_strlcpy(v->kubernetes_version, k8s, sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, "Linux", sizeof(v->os_type));
+	util_strlcpy(v->os_sku, "Ubuntu", sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, "Standard_D4s_v5", sizeof(v->vm_size));
+}
+
+/*
+ * One pool's month: three images a week apart, a snapshot of each, the
+ * first promoted after a 7-day soak, then replaced by the second.
+ */
+static void
+add_pool(struct fx *f, int64_t run, size_t i, const char *cluster,
+    const char *image_prefix, const char *reasons)
+{
+	struct pool_conf pc;
+	struct db_versions v;
+	struct db_decision d;
+	int64_t pool, snap[3];
+	char name[64], arm[256], img[128];
+
+	memset(&pc, 0, sizeof(pc));
+	snprintf(pc.key, sizeof(pc.key), "pool%04zu", i);
+	util_strlcpy(pc.subscription, "00000000-0000-0000-0000-000000000001",
+	    sizeof(pc.subscription));
+	snprintf(
+	    pc.resource_group, sizeof(pc.resource_group), "rg-%zu", i / 10);
+	util_strlcpy(pc.cluster, cluster, sizeof(pc.cluster));
+	snprintf(pc.nodepool, sizeof(pc.nodepool), "np%zu", i % 10);
+	assert_int_equal(db_pool_sync(f->db, &pc, &pool), 0);
+	for (int w = 0; w < 3; w++) {
+		time_t at = T0 + (time_t)(w * 7 + 1) * DAY;
+
+		snprintf(img, sizeof(img), "%s-202611.%02d.0", image_prefix,
+		    1 + 7 * w);
+		versions(&v, img, "1.30.5");
+		assert_int_equal(
+		    db_observation_add(f->db, run, pool, at, &v, "Succeeded"),
+		    0);
+		snprintf(name, sizeof(name), "aksnap-%s-%s-w%d", cluster,
+		    pc.nodepool, w);
+		snprintf(
+		    arm, sizeof(arm), "/subscriptions/x/snapshots/%s", name);
+		assert_int_equal(db_snapshot_intent(
+		                     f->db, pool, name, arm, at, at, &snap[w]),
+		    0);
+		assert_int_equal(
+		    db_snapshot_set_active(f->db, snap[w], at, &v), 0);
+		memset(&d, 0, sizeof(d));
+		d.run_id = run;
+		d.pool_id = pool;
+		d.snapshot_id = snap[w];
+		d.at = at;
+		util_strlcpy(d.action, "create", sizeof(d.action));
+		util_strlcpy(d.reasons, "due", sizeof(d.reasons));
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+	for (int w = 0; w < 2; w++) {
+		time_t at = T0 + (time_t)(w * 7 + 8) * DAY;
+
+		assert_int_equal(
+		    db_snapshot_set_channel(f->db, snap[w], "stable", at), 0);
+		memset(&d, 0, sizeof(d));
+		d.run_id = run;
+		d.pool_id = pool;
+		d.snapshot_id = snap[w];
+		d.at = at;
+		util_strlcpy(d.action, "promote", sizeof(d.action));
+		snprintf(d.reasons, sizeof(d.reasons), "channel stable: %s",
+		    reasons);
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+}
+
+static void
+build_fleet(struct fx *f, size_t n)
+{
+	int64_t run;
+	char cluster[32];
+
+	assert_int_equal(
+	    db_run_start(f->db, T0 + 30 * DAY, T0 + 30 * DAY, "run", &run), 0);
+	assert_int_equal(db_begin(f->db), 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(cluster, sizeof(cluster), "aks-%zu", i / 10);
+		add_pool(f, run, i, cluster, "AKSUbuntu-2204gen2containerd",
+		    "newest snapshot soaked promote_after = 7d");
+	}
+	assert_int_equal(db_commit(f->db), 0);
+}
+
+static char *
+render(struct fx *f, const struct report_options *opt, size_t *len,
+    struct report **rout)
+{
+	struct report *r = NULL;
+	char *buf = NULL;
+	FILE *mem;
+
+	assert_int_equal(report_gather(f->db, &f->cfg, opt, &r), 0);
+	mem = open_memstream(&buf, len);
+	assert_non_null(mem);
+	assert_int_equal(report_html(mem, r), 0);
+	fclose(mem);
+	if (rout != NULL)
+		*rout = r;
+	else
+		report_free(r);
+	return buf;
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p != NULL;
+	     p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+static void
+test_report_html_grows_linearly_with_the_fleet(void **state)
+{
+	struct fx *f = *state, *g;
+	struct report_options opt;
+	size_t len10, len1000;
+	double per10, per1000;
+	char *small, *big;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.channel = "stable";
+	build_fleet(f, 10);
+	small = render(f, &opt, &len10, NULL);
+
+	assert_int_equal(setup((void **)&g), 0);
+	build_fleet(g, 1000);
+	big = render(g, &opt, &len1000, NULL);
+
+	per10 = (double)len10 / 10;
+	per1000 = (double)len1000 / 1000;
+	print_message("report: %zu bytes for 10 pools (%.0f a pool), %zu for "
+	              "1000 (%.0f a pool)\n",
+	    len10, per10, len1000, per1000);
+	/* Every pool and its promotions are on both pages. */
+	assert_int_equal(count(small, "<div class=\"pool\" data-pool="), 10);
+	assert_int_equal(count(big, "<div class=\"pool\" data-pool="), 1000);
+	assert_int_equal(count(big, "data-promotion=\""), 2000);
+	/* Linear: a pool costs the same on a big page as on a small one
+	 * (the small one also carries the page's fixed part). */
+	assert_true(per1000 <= per10);
+	assert_true(per1000 >= 0.6 * per10);
+	/* 1,000 pools: the clusters start folded; 10: open. */
+	assert_int_equal(count(big, "<details class=\"cluster\" open>"), 0);
+	assert_int_equal(count(small, "<details class=\"cluster\" open>"), 1);
+	free(small);
+	free(big);
+	teardown((void **)&g);
+}
+
+static void
+test_report_html_escapes_what_came_from_the_store(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	int64_t run;
+	size_t len;
+	char *page;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.channel = "stable";
+	assert_int_equal(
+	    db_run_start(f->db, T0 + 30 * DAY, T0 + 30 * DAY, "run", &run), 0);
+	add_pool(f, run, 1, "aks-<b>x</b>", "AKS\"><script>alert(1)</script>",
+	    "<img src=x onerror=alert(2)> & 'quoted'");
+	page = render(f, &opt, &len, NULL);
+	assert_null(strstr(page, "<script"));
+	assert_null(strstr(page, "<img"));
+	assert_null(strstr(page, "<b>x</b>"));
+	assert_non_null(strstr(page, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(page, "aks-&lt;b&gt;x&lt;/b&gt;"));
+	assert_non_null(strstr(page,
+	    "&lt;img src=x onerror=alert(2)&gt; "
+	    "&amp; &#39;quoted&#39;"));
+	assert_non_null(strstr(page, "AKS&quot;&gt;"));
+	free(page);
+}
+
+static void
+test_report_html_points_nowhere_outside(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	size_t len;
+	char *page;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 3);
+	page = render(f, &opt, &len, NULL);
+	assert_null(strstr(page, "http://"));
+	assert_null(strstr(page, "https://"));
+	assert_null(strstr(page, "src="));
+	assert_null(strstr(page, "href="));
+	assert_null(strstr(page, "<script"));
+	assert_null(strstr(page, "@import"));
+	assert_null(strstr(page, "url("));
+	free(page);
+}
+
+static void
+test_report_dates_local_with_utc_title(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	size_t len;
+	char *page;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 1);
+	page = render(f, &opt, &len, NULL);
+	/* The first promotion, 2026-11-08T03:00:00Z, is 04:00 in Berlin
+	 * (CET, UTC+1). */
+	assert_non_null(strstr(page,
+	    "<time datetime=\"2026-11-08T03:00:00Z\" "
+	    "title=\"2026-11-08T03:00:00Z\">2026-11-08 04:00</time>"));
+	free(page);
+}
+
+static void
+test_report_json_marks_and_soak(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	json_t *doc, *pool, *marks, *m;
+	size_t i, promoted = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.channel = "stable";
+	build_fleet(f, 2);
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	doc = report_json(r);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_object_get(doc, "summary"), "pools")),
+	    2);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_object_get(doc, "summary"), "promotions")),
+	    4);
+	pool = json_array_get(json_object_get(doc, "pools"), 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(pool, "pool")), "pool0000");
+	assert_string_equal(
+	    json_string_value(json_object_get(pool, "verdict")), "ahead");
+	assert_int_equal(
+	    json_array_size(json_object_get(pool, "observations")), 3);
+	marks = json_object_get(pool, "marks");
+	json_array_foreach(marks, i, m)
+	{
+		if (strcmp(json_string_value(json_object_get(m, "kind")),
+		        "promoted") != 0)
+			continue;
+		promoted++;
+		assert_string_equal(
+		    json_string_value(json_object_get(m, "channel")), "stable");
+		assert_int_equal(
+		    json_integer_value(json_object_get(m, "soak_seconds")),
+		    7 * DAY);
+	}
+	assert_int_equal(promoted, 2);
+	json_decref(doc);
+	report_free(r);
+}
+
+static void
+test_report_window_keeps_what_ran_when_it_opens(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 1);
+	/* From the 10th: the image of the 8th was in force, then one
+	 * change (the 15th); the promotion of the 8th is out, that of the
+	 * 15th in. */
+	opt.since = T0 + 10 * DAY;
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->npools, 1);
+	assert_int_equal(r->pools[0].nobs, 2);
+	assert_int_equal(r->pools[0].obs[0].observed_at, T0 + 8 * DAY);
+	assert_int_equal(r->pools[0].obs[1].observed_at, T0 + 15 * DAY);
+	assert_int_equal(r->pools[0].promotions, 1);
+	report_free(r);
+}
+
+static void
+test_report_unknown_pool_is_refused(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	const char *pools[] = {"pool0000", "nosuchpool"};
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 2);
+	opt.pools = pools;
+	opt.npools = 1;
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->npools, 1);
+	report_free(r);
+	r = NULL;
+	opt.npools = 2;
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), -2);
+	assert_null(r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_report_html_grows_linearly_with_the_fleet, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_html_escapes_what_came_from_the_store, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_html_points_nowhere_outside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_dates_local_with_utc_title, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_json_marks_and_soak, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_window_keeps_what_ran_when_it_opens, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_unknown_pool_is_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
