@@ -24,6 +24,7 @@
 #include "db/db_metrics.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/drift.h"
 
 void
 metrics_escape(const char *in, char *out, size_t len)
@@ -121,6 +122,83 @@ render_runs(FILE *out, struct db *db)
 	return 0;
 }
 
+/*
+ * Each pool's baseline (when it was taken, so that a dashboard shows its
+ * age as time() minus it) and its drift verdict, both from the store, by
+ * the rule `drift` and `report` use.
+ */
+static int
+render_baselines(
+    FILE *out, struct db *db, const struct metrics_pool *pools, size_t n)
+{
+	char k[160], c[160];
+
+	fprintf(out,
+	    "# HELP aksnap_baseline_timestamp_seconds When the snapshot "
+	    "that holds the pool's channel was taken.\n"
+	    "# TYPE aksnap_baseline_timestamp_seconds gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		struct db_snapshot base;
+		int got;
+
+		if (pools[i].pool_id == 0 || pools[i].channel == NULL ||
+		    pools[i].channel[0] == '\0')
+			continue;
+		got = db_snapshot_channel(
+		    db, pools[i].pool_id, pools[i].channel, &base);
+		if (got < 0)
+			return -1;
+		if (got == 0 || strcmp(base.state, "active") != 0)
+			continue;
+		metrics_escape(pools[i].key, k, sizeof(k));
+		metrics_escape(pools[i].channel, c, sizeof(c));
+		fprintf(out,
+		    "aksnap_baseline_timestamp_seconds{pool=\"%s\","
+		    "channel=\"%s\"} %lld\n",
+		    k, c, (long long)base.created_at);
+	}
+	fprintf(out,
+	    "# HELP aksnap_pool_drift 1 for the pool's drift verdict (as "
+	    "'aksnap drift' gives it).\n"
+	    "# TYPE aksnap_pool_drift gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		struct db_observation o;
+		struct db_snapshot base;
+		struct drift_facts f;
+		int live = 0, have_base = 0;
+
+		memset(&f, 0, sizeof(f));
+		memset(&o, 0, sizeof(o));
+		memset(&base, 0, sizeof(base));
+		if (pools[i].pool_id != 0)
+			live = db_observation_latest(db, pools[i].pool_id, &o);
+		if (live < 0)
+			return -1;
+		if (pools[i].pool_id != 0 && pools[i].channel != NULL &&
+		    pools[i].channel[0] != '\0') {
+			have_base = db_snapshot_channel(
+			    db, pools[i].pool_id, pools[i].channel, &base);
+			if (have_base < 0)
+				return -1;
+			have_base =
+			    have_base > 0 && strcmp(base.state, "active") == 0;
+		}
+		f.missing =
+		    live > 0 && strcmp(o.provisioning_state, "missing") == 0;
+		f.have_live = live > 0 && !f.missing;
+		f.have_base = have_base;
+		f.live_k8s = o.v.kubernetes_version;
+		f.live_image = o.v.node_image_version;
+		f.base_k8s = base.v.kubernetes_version;
+		f.base_image = base.v.node_image_version;
+		metrics_escape(pools[i].key, k, sizeof(k));
+		fprintf(out,
+		    "aksnap_pool_drift{pool=\"%s\",verdict=\"%s\"} 1\n", k,
+		    drift_verdict(&f));
+	}
+	return 0;
+}
+
 int
 metrics_render(FILE *out, const struct config *cfg, struct db *db)
 {
@@ -199,6 +277,8 @@ metrics_render(FILE *out, const struct config *cfg, struct db *db)
 		    "1\n",
 		    k, a, b, c, d);
 	}
+	if (render_baselines(out, db, pools, n))
+		goto out;
 	rc = ferror(out) ? -1 : 0;
 out:
 	free(pools);

@@ -32,7 +32,9 @@ struct metrics_pool {
  * seconds{mode} (run --pool, snapshot, prune), aksnap_run_failures_total,
  * aksnap_last_success_timestamp_seconds{pool}, aksnap_pool_failed{pool},
  * aksnap_snapshots{pool,state}, aksnap_pool_info{pool,node_image_version,
- * kubernetes_version,os_sku,vm_size}.  0, or -1 (logged).
+ * kubernetes_version,os_sku,vm_size}, aksnap_baseline_timestamp_seconds
+ * {pool,channel} (when its channel's snapshot was taken),
+ * aksnap_pool_drift{pool,verdict} (drift's verdict).  0, or -1 (logged).
  */
 int metrics_write(const struct config *cfg, struct db *db);
 
