@@ -1,7 +1,7 @@
 /*
  * cmd_report_html.c -- `aksnap report`: the fleet's record as a picture.
  *
- *   report [--html FILE] [--json] [--since TIME|DURATION] [--pool P]...
+ *   report [--html FILE] [--json] [--since TIME] [--pool P]...
  *          [--channel C]
  *
  * Read-only, from the store alone (no network): gathered by report.c,
@@ -11,7 +11,6 @@
  * data; with neither, a few lines of summary.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,11 +91,10 @@ print_summary(const struct report *r, const char *html)
 }
 
 int
-cmd_report(const struct cli *cli, int argc, char **argv)
+cmd_report(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"html", required_argument, NULL, 'h'},
-	    {"json", no_argument, NULL, 'j'},
 	    {"since", required_argument, NULL, 's'},
 	    {"pool", required_argument, NULL, 'p'},
 	    {"channel", required_argument, NULL, 'c'},
@@ -108,14 +106,13 @@ cmd_report(const struct cli *cli, int argc, char **argv)
 	struct report *r = NULL;
 	const char **pools = NULL;
 	const char *html = NULL;
-	int json = cli->json, ch, rc = EXIT_USAGE, got;
+	int ch, rc = EXIT_USAGE, got;
 
 	memset(&opt, 0, sizeof(opt));
 	pools = calloc((size_t)argc + 1, sizeof(*pools));
 	if (pools == NULL)
 		return EXIT_FAILED;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
 		case 'h':
 			if (optarg[0] == '\0') {
@@ -124,9 +121,6 @@ cmd_report(const struct cli *cli, int argc, char **argv)
 				goto out;
 			}
 			html = optarg;
-			break;
-		case 'j':
-			json = 1;
 			break;
 		case 's':
 			if (util_parse_time(optarg, &opt.since) == 0)
@@ -152,9 +146,7 @@ cmd_report(const struct cli *cli, int argc, char **argv)
 			opt.channel = optarg;
 			break;
 		default:
-			cli_usage_error(
-			    "report", "unknown option '%s'", argv[optind - 1]);
-			goto out;
+			goto out; /* cli_getopt said why */
 		}
 	}
 	if (optind < argc) {
@@ -162,7 +154,7 @@ cmd_report(const struct cli *cli, int argc, char **argv)
 		    "report", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (html != NULL && json && strcmp(html, "-") == 0) {
+	if (html != NULL && cli->json && strcmp(html, "-") == 0) {
 		cli_usage_error(
 		    "report", "--html - and --json would both write to stdout");
 		goto out;
@@ -180,7 +172,7 @@ cmd_report(const struct cli *cli, int argc, char **argv)
 		goto out;
 	if (html != NULL && write_html(html, r))
 		goto out;
-	if (json)
+	if (cli->json)
 		output_print_json(report_json(r));
 	else if (html == NULL || strcmp(html, "-") != 0)
 		print_summary(r, html);

@@ -86,15 +86,16 @@ static const struct command commands[] = {
         "send.  Exit 0 done, 1 refused or failed, 2 usage, 75 lock "
         "held."},
     {"report", cmd_report,
-        "report [--html FILE] [--json] [--since TIME|DURATION] [--pool "
-        "NAME]...\n      [--channel NAME]",
+        "report [--html FILE] [--since TIME] [--pool NAME]... "
+        "[--channel NAME]",
         "The fleet's record as one picture, from the store alone: per "
         "cluster and pool a\ntimeline of the observed node image and "
         "Kubernetes versions with every snapshot\ntaken, promoted "
         "(and its soak), demoted, pruned or pinned; the drift matrix;\n"
         "a summary.  --html writes one self-contained page (no network, "
-        "no script; -\nis stdout), --json the same data; --since "
-        "(default 30d before the newest run)\nsets the window."},
+        "no script; -\nis stdout), --json the same data.  --since TIME "
+        "(RFC 3339, or a duration such as\n90d back from the newest run; "
+        "default 30d) sets the window."},
     {"sync", cmd_sync, "sync [--dry-run]",
         "Reconcile the store with what ARM holds: list the snapshots of "
         "each subscription\nof the configured pools; adopt those tagged "

@@ -204,7 +204,7 @@ static const char css[] =
     ".v-channel-will-drift{background:#fff8c5;color:#7d4e00}"
     "td.v-in-baseline,td.v-ahead,td.v-behind,td.v-differs,"
     "td.v-no-baseline,td.v-missing,td.v-unknown,"
-    "td.v-channel-will-drift{font-weight:600}"
+    "td.v-channel-will-drift{font-weight:600;white-space:nowrap}"
     ".old{color:#9a6700;font-weight:600}"
     "details.cluster{background:#fff;border:1px solid #d0d7de;"
     "border-radius:8px;margin:10px 0;padding:0 12px}"
@@ -767,7 +767,7 @@ pool_marks(FILE *f, const struct report *r, const struct report_pool *rp)
 }
 
 static void
-legend(FILE *f)
+legend(FILE *f, int with_by)
 {
 	static const char *const kinds[] = {
 	    "taken", "promoted", "demoted", "pruned", "pinned", "failed"};
@@ -782,13 +782,16 @@ legend(FILE *f)
 	fputs("<span><svg width=\"24\" height=\"12\"><path class=\"soak\" "
 	      "d=\"M0 6H24\"/></svg> soak before promotion</span>"
 	      "<span>upper band: node image, lower band: Kubernetes "
-	      "version (hover for details)</span>"
-	      "<span><svg width=\"30\" height=\"12\"><path class=\"by-aksnap\" "
-	      "d=\"M4 12l4-5H0z\"/><path class=\"by-auto-upgrade\" "
-	      "d=\"M15 12l4-5h-8z\"/><path class=\"by-outside\" "
-	      "d=\"M26 12l4-5h-8z\"/></svg> changed by aksnap, "
-	      "auto-upgrade, outside</span></div>\n",
+	      "version (hover for details)</span>",
 	    f);
+	if (with_by)
+		fputs("<span><svg width=\"30\" height=\"12\"><path "
+		      "class=\"by-aksnap\" d=\"M4 12l4-5H0z\"/><path "
+		      "class=\"by-auto-upgrade\" d=\"M15 12l4-5h-8z\"/><path "
+		      "class=\"by-outside\" d=\"M26 12l4-5h-8z\"/></svg> "
+		      "changed by aksnap, auto-upgrade, outside</span>",
+		    f);
+	fputs("</div>\n", f);
 }
 
 static int
@@ -801,8 +804,13 @@ timelines(FILE *f, const struct report *r)
 	size_t ntk = ticks(r, step, tk, 128);
 	int open = r->npools <= OPEN_UP_TO;
 
+	int with_by = 0;
+
+	for (size_t i = 0; i < r->npools && !with_by; i++)
+		for (size_t k = 0; k < r->pools[i].nobs && !with_by; k++)
+			with_by = changed_by(&r->pools[i].obs[k])[0] != '\0';
 	fputs("<h2 id=\"timelines\">Timelines</h2>\n", f);
-	legend(f);
+	legend(f, with_by);
 	for (size_t i = 0; i < r->npools; i++) {
 		const struct report_pool *rp = &r->pools[i];
 
