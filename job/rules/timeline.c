@@ -31,7 +31,7 @@ int
 timeline_spread(const double *lo, const double *hi, size_t n, double gap,
     int max_lanes, int *lane)
 {
-	double end[TIMELINE_MAX_LANES];
+	double end[TIMELINE_MAX_LANES] = {0};
 	int used = 0;
 
 	if (max_lanes < 1)
