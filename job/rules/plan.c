@@ -130,14 +130,28 @@ plan_decide(
 		    in->observe_error != NULL ? in->observe_error : "unknown");
 		return;
 	}
-	if (in->slot_taken && !in->force) {
+	plan_snapshot_name(
+	    prefix, in->pool->cluster, in->pool->nodepool, in->slot, out->name);
+	if (in->slot_taken && in->force) {
+		/*
+		 * A snapshot by hand takes the minute's name: a second one in
+		 * the same minute is the first one, already taken (a new name
+		 * per second would let a retry loop fill the subscription).
+		 */
 		out->action = PLAN_NONE;
+		snprintf(out->reason, sizeof(out->reason),
+		    "%s was taken this minute already (one snapshot by hand a "
+		    "minute; it stands for this request)",
+		    out->name);
+		return;
+	}
+	if (in->slot_taken) {
+		out->action = PLAN_NONE;
+		out->name[0] = '\0';
 		snprintf(out->reason, sizeof(out->reason),
 		    "slot %s already done", slot_text);
 		return;
 	}
-	plan_snapshot_name(
-	    prefix, in->pool->cluster, in->pool->nodepool, in->slot, out->name);
 	if (in->force) {
 		out->action = PLAN_CREATE;
 		snprintf(out->reason, sizeof(out->reason), "requested by hand");

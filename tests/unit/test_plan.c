@@ -114,10 +114,28 @@ test_plan_taken_slot_is_not_due(void **state)
 	in.slot_taken = 1;
 	plan_decide(&in, "aksnap", &out);
 	assert_int_equal(out.action, PLAN_NONE);
-	/* ... unless taken by hand (`aksnap snapshot`). */
+	assert_string_equal(out.name, "");
+}
+
+static void
+test_plan_by_hand_twice_in_a_minute_names_the_first(void **state)
+{
+	struct plan_input in;
+	struct plan_result out;
+
+	(void)state;
+	base_input(&in);
+	/* `aksnap snapshot`: due whatever the schedule says ... */
 	in.force = 1;
 	plan_decide(&in, "aksnap", &out);
 	assert_int_equal(out.action, PLAN_CREATE);
+	/* ... but the minute's name taken means that snapshot is this
+	 * request's: nothing to send, not an error. */
+	in.slot_taken = 1;
+	plan_decide(&in, "aksnap", &out);
+	assert_int_equal(out.action, PLAN_NONE);
+	assert_string_equal(out.name, "aksnap-aks-web-20260316T0200Z");
+	assert_non_null(strstr(out.reason, "taken this minute already"));
 }
 
 static void
@@ -205,6 +223,8 @@ main(void)
 	        test_plan_unchanged_pool_is_skipped_when_changed_only),
 	    cmocka_unit_test(test_plan_unobserved_pool_fails_with_the_reason),
 	    cmocka_unit_test(test_plan_force_slot_is_the_minute),
+	    cmocka_unit_test(
+	        test_plan_by_hand_twice_in_a_minute_names_the_first),
 	    cmocka_unit_test(test_metrics_escape_label_values),
 	};
 
