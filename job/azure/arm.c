@@ -54,6 +54,9 @@ struct arm {
 	struct http_client *http;
 	char *endpoint; /* no trailing slash */
 	char *api_version;
+	/* kubernetesVersions answers, one per location, for this run */
+	struct arm_k8s_versions *k8s;
+	size_t nk8s;
 };
 
 /* Read-only AgentPool properties never sent back on a PUT. */
@@ -120,6 +123,7 @@ arm_free(struct arm *arm)
 		return;
 	free(arm->endpoint);
 	free(arm->api_version);
+	free(arm->k8s);
 	free(arm);
 }
 
@@ -619,6 +623,15 @@ arm_cluster_parse(
 		goto err1;
 	json_str(props, "provisioningState", out->provisioning_state,
 	    sizeof(out->provisioning_state), FIT_TRUNCATE, NULL, 0);
+	if (json_obj(props, "autoUpgradeProfile") != NULL) {
+		json_t *au = json_obj(props, "autoUpgradeProfile");
+
+		out->has_auto_upgrade = 1;
+		json_str(au, "upgradeChannel", out->upgrade_channel,
+		    sizeof(out->upgrade_channel), FIT_TRUNCATE, NULL, 0);
+		json_str(au, "nodeOSUpgradeChannel", out->node_os_channel,
+		    sizeof(out->node_os_channel), FIT_TRUNCATE, NULL, 0);
+	}
 	profiles =
 	    props != NULL ? json_object_get(props, "agentPoolProfiles") : NULL;
 	if (profiles != NULL && !json_is_null(profiles) &&
@@ -1876,4 +1889,107 @@ arm_snapshot_versions(const struct arm_snapshot *s, struct db_versions *v)
 	util_strlcpy(v->os_sku, s->os_sku, sizeof(v->os_sku));
 	util_strlcpy(v->vm_size, s->vm_size, sizeof(v->vm_size));
 	v->enable_fips = s->enable_fips;
+}
+
+/* ---- Kubernetes versions a location offers ---- */
+
+int
+arm_k8s_versions_parse(
+    const char *body, struct arm_k8s_versions *out, char *err, size_t errlen)
+{
+	json_t *root, *values, *e, *pv, *x;
+	const char *k;
+	size_t i;
+
+	out->n = 0;
+	root = parse_object(body, body != NULL ? strlen(body) : 0, err, errlen);
+	if (root == NULL)
+		return -1;
+	/* "values", not "value", and no nextLink (NOTES.md 8.1). */
+	values = json_object_get(root, "values");
+	if (!json_is_array(values)) {
+		seterr(err, errlen, "no \"values\" array");
+		json_decref(root);
+		return -1;
+	}
+	json_array_foreach(values, i, e)
+	{
+		pv = json_obj(e, "patchVersions");
+		json_object_foreach(pv, k, x)
+		{
+			(void)x;
+			if (out->n == ARM_MAX_K8S_VERSIONS) {
+				seterr(err, errlen, "more than %d versions",
+				    ARM_MAX_K8S_VERSIONS);
+				json_decref(root);
+				return -1;
+			}
+			if (util_strlcpy(out->patches[out->n], k,
+			        sizeof(out->patches[0])) <
+			    sizeof(out->patches[0]))
+				out->n++;
+		}
+	}
+	json_decref(root);
+	return 0;
+}
+
+static int
+parse_k8s_versions_v(const char *body, void *out, char *err, size_t errlen)
+{
+	return arm_k8s_versions_parse(body, out, err, errlen);
+}
+
+int
+arm_k8s_versions_get(struct arm *arm, const char *ctx, const char *sub,
+    const char *location, const struct arm_k8s_versions **out,
+    struct arm_error *err)
+{
+	struct arm_k8s_versions *n;
+	char id[512];
+
+	for (size_t i = 0; i < arm->nk8s; i++) {
+		if (strcasecmp(arm->k8s[i].location, location) == 0) {
+			*out = &arm->k8s[i];
+			return 0;
+		}
+	}
+	n = realloc(arm->k8s, (arm->nk8s + 1) * sizeof(*arm->k8s));
+	if (n == NULL) {
+		error_clear(err);
+		util_strlcpy(
+		    err->message, "out of memory", sizeof(err->message));
+		return -1;
+	}
+	arm->k8s = n;
+	memset(&n[arm->nk8s], 0, sizeof(*n));
+	snprintf(id, sizeof(id),
+	    "/subscriptions/%s/providers/Microsoft.ContainerService/"
+	    "locations/%s/kubernetesVersions",
+	    sub, location);
+	if (get_parsed(arm, ctx, id, parse_k8s_versions_v, &n[arm->nk8s], err))
+		return -1;
+	util_strlcpy(
+	    n[arm->nk8s].location, location, sizeof(n[arm->nk8s].location));
+	*out = &n[arm->nk8s++];
+	return 0;
+}
+
+int
+arm_k8s_versions_has(const struct arm_k8s_versions *v, const char *version)
+{
+	size_t vl = strlen(version);
+	int dots = 0;
+
+	for (size_t i = 0; i < vl; i++)
+		dots += version[i] == '.';
+	for (size_t i = 0; i < v->n; i++) {
+		if (strcmp(v->patches[i], version) == 0)
+			return 1;
+		/* x.y: the minor of x.y.z */
+		if (dots == 1 && strncmp(v->patches[i], version, vl) == 0 &&
+		    v->patches[i][vl] == '.')
+			return 1;
+	}
+	return 0;
 }

@@ -61,6 +61,14 @@ struct arm_cluster {
 	char provisioning_state[32];
 	struct arm_agent_pool *pools; /* agentPoolProfiles, malloc'd */
 	size_t npools;
+	/*
+	 * properties.autoUpgradeProfile (DESIGN.md section 6, Auto-upgrade
+	 * channels): has_auto_upgrade 0 when the cluster has none (old
+	 * clusters); each channel "" when absent or null.
+	 */
+	int has_auto_upgrade;
+	char upgrade_channel[32];
+	char node_os_channel[32];
 };
 
 struct arm_tag {
@@ -298,6 +306,44 @@ int arm_agent_pool_upgrade_node_image(struct arm *arm, const char *ctx,
     const char *pool_id, const char *snapshot_id,
     const struct arm_lro_options *lro, struct arm_agent_pool *out,
     struct arm_error *err);
+
+/*
+ * The Kubernetes versions AKS offers in one location
+ * (ManagedClusters_ListKubernetesVersions, NOTES.md section 8.1): every
+ * patch version x.y.z of every minor the answer lists.
+ */
+#define ARM_MAX_K8S_VERSIONS 256
+struct arm_k8s_versions {
+	char location[64];
+	char patches[ARM_MAX_K8S_VERSIONS][32];
+	size_t n;
+};
+
+/*
+ * arm_k8s_versions_parse(body, out, err, errlen):
+ * Pure: the {"values": [{"version", "patchVersions": {x.y.z: ...}}]}
+ * answer into ${out} (location left as it is).  0, or -1 with the reason
+ * (not JSON, no "values" array, more than ARM_MAX_K8S_VERSIONS patches).
+ */
+int arm_k8s_versions_parse(
+    const char *body, struct arm_k8s_versions *out, char *err, size_t errlen);
+/*
+ * arm_k8s_versions_get(arm, ctx, sub, location, out, err):
+ * GET .../locations/{location}/kubernetesVersions, once per location for
+ * the life of ${arm} (one run): later calls for the same location
+ * (case-insensitive) answer from the first one's copy.  ${*out} points
+ * into ${arm}'s cache: valid until the next call of this function (or
+ * arm_free).  0, or -1 with ${err}.
+ */
+int arm_k8s_versions_get(struct arm *arm, const char *ctx, const char *sub,
+    const char *location, const struct arm_k8s_versions **out,
+    struct arm_error *err);
+/*
+ * arm_k8s_versions_has(v, version):
+ * Pure: 1 when ${version} (x.y.z) is one of ${v}'s patches, or (x.y) the
+ * minor of one of them.
+ */
+int arm_k8s_versions_has(const struct arm_k8s_versions *v, const char *version);
 
 struct db_versions;
 

@@ -62,6 +62,9 @@ struct apply_opts {
 	time_t as_of;
 	long long timeout_s;
 	int json;
+	int allow_older; /* --allow-older: a rollback */
+	int cross_region; /* --cross-region */
+	int ignore_channel; /* --ignore-upgrade-channel */
 };
 
 enum apply_kind { KIND_UPGRADE, KIND_NODE_IMAGE, KIND_CREATE };
@@ -81,11 +84,13 @@ struct apply {
 	char target_id[512]; /* the pool to upgrade or to create */
 	struct arm_agent_pool pool; /* upgrade: the pool as it is */
 	char *pool_json; /* upgrade: its GET body */
+	struct arm_cluster cluster; /* the target's cluster */
+	const struct arm_k8s_versions *offered; /* in the target's location */
 	struct apply_verdict verdict;
 	enum apply_kind kind;
 	struct arm_agent_pool after;
 	char state[16]; /* done refused failed (or would-send) */
-	char error[1024]; /* refusal or failure, for --json */
+	char error[2048]; /* refusal or failure, for --json */
 };
 
 static const char *
@@ -116,6 +121,9 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 	    {"dry-run", no_argument, NULL, 'd'},
 	    {"as-of", required_argument, NULL, 'a'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"allow-older", no_argument, NULL, 'O'},
+	    {"cross-region", no_argument, NULL, 'R'},
+	    {"ignore-upgrade-channel", no_argument, NULL, 'I'},
 	    {NULL, 0, NULL, 0},
 	};
 	long long v;
@@ -140,6 +148,15 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 			break;
 		case 'd':
 			o->dry_run = 1;
+			break;
+		case 'O':
+			o->allow_older = 1;
+			break;
+		case 'R':
+			o->cross_region = 1;
+			break;
+		case 'I':
+			o->ignore_channel = 1;
 			break;
 		case 'N':
 			if (util_parse_int(optarg, 1, 1000, &v))
@@ -296,6 +313,12 @@ report(struct apply *a, const char *method, const char *url, const char *header,
 		    json_string(a->snap.id[0] ? a->snap.id : a->row.arm_id));
 		json_object_set_new(doc, "target", json_string(a->target_id));
 		json_object_set_new(
+		    doc, "snapshot_location", json_string(a->snap.location));
+		json_object_set_new(
+		    doc, "target_location", json_string(a->cluster.location));
+		json_object_set_new(
+		    doc, "rollback", json_boolean(a->verdict.rollback));
+		json_object_set_new(
 		    doc, "action", json_string(kind_name(a->kind)));
 		json_object_set_new(doc, "dry_run", json_boolean(a->o.dry_run));
 		json_object_set_new(doc, "state", json_string(a->state));
@@ -346,6 +369,9 @@ report(struct apply *a, const char *method, const char *url, const char *header,
 		    a->snap.id, a->snap.kubernetes_version,
 		    a->snap.node_image_version, a->snap.vm_size,
 		    a->snap.os_type, a->snap.os_sku);
+		printf("locations: snapshot %s, target %s\n",
+		    a->snap.location[0] ? a->snap.location : "(unknown)",
+		    a->cluster.location[0] ? a->cluster.location : "(unknown)");
 		print_checks(&a->verdict);
 		if (method == NULL) {
 			printf("refused: nothing would be sent\n");
@@ -579,12 +605,42 @@ fetch_target(struct apply *a)
 	return EXIT_DONE;
 }
 
+/*
+ * Step 2c: the target's cluster (location, control plane version,
+ * auto-upgrade channels) and the Kubernetes versions its location offers
+ * (one GET per location per run, arm_k8s_versions_get).
+ */
+static int
+fetch_cluster(struct apply *a)
+{
+	struct arm_error e;
+
+	if (arm_cluster_get(a->arm, a->to->key, a->to->subscription,
+	        a->to->resource_group, a->to->cluster, &a->cluster, &e) != 0) {
+		snprintf(a->error, sizeof(a->error),
+		    "GET cluster %s: %ld %s: %s", a->to->cluster, e.status,
+		    e.code, e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		return e.status == 0 ? EXIT_TEMP : EXIT_FAILED;
+	}
+	if (arm_k8s_versions_get(a->arm, a->to->key, a->to->subscription,
+	        a->cluster.location, &a->offered, &e) != 0) {
+		snprintf(a->error, sizeof(a->error),
+		    "GET kubernetesVersions of %s: %ld %s: %s",
+		    a->cluster.location, e.status, e.code, e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		return e.status == 0 ? EXIT_TEMP : EXIT_FAILED;
+	}
+	return EXIT_DONE;
+}
+
 /* Step 3: the checks; a refusal logs every failing reason. */
 static int
 check(struct apply *a)
 {
 	struct apply_check_input in;
-	char all[1200];
+	const char *offered[ARM_MAX_K8S_VERSIONS];
+	char all[1600];
 	size_t off = 0;
 
 	memset(&in, 0, sizeof(in));
@@ -605,6 +661,24 @@ check(struct apply *a)
 	in.create = a->o.create != NULL;
 	in.state = a->row.state;
 	in.as_of = a->o.as_of;
+	in.snapshot_location = a->snap.location;
+	in.target_location = a->cluster.location;
+	in.cross_region = a->o.cross_region;
+	in.control_plane_version = a->cluster.current_kubernetes_version[0]
+	    ? a->cluster.current_kubernetes_version
+	    : a->cluster.kubernetes_version;
+	in.upgrade_channel = a->cluster.upgrade_channel;
+	in.node_os_channel = a->cluster.node_os_channel;
+	in.ignore_upgrade_channel = a->o.ignore_channel;
+	in.allow_older = a->o.allow_older;
+	if (a->offered != NULL) {
+		for (size_t i = 0;
+		     i < a->offered->n && i < ARM_MAX_K8S_VERSIONS; i++)
+			offered[i] = a->offered->patches[i];
+		in.supported = offered;
+		in.nsupported = a->offered->n;
+		in.supported_known = 1;
+	}
 	apply_checks_run(&in, &a->verdict);
 	if (in.create)
 		a->kind = KIND_CREATE;
@@ -708,6 +782,8 @@ apply_run(struct apply *a)
 	if (rc == EXIT_DONE)
 		rc = fetch_target(a);
 	if (rc == EXIT_DONE)
+		rc = fetch_cluster(a);
+	if (rc == EXIT_DONE)
 		rc = check(a);
 	if (rc != EXIT_DONE) {
 		/* A refusal found by the checks is shown in full. */
@@ -780,6 +856,7 @@ out:
 		(void)db_run_finish(a.db, &a.rec);
 	}
 	free(a.pool_json);
+	arm_cluster_free(&a.cluster);
 	arm_free(a.arm);
 	token_provider_free(a.tokens);
 	http_client_free(a.http);

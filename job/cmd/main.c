@@ -73,17 +73,22 @@ static const struct command commands[] = {
         "The promoted snapshot id of each pool."},
     {"apply", cmd_apply,
         "apply --channel NAME --to POOL [--from POOL] [--create NEWPOOL "
-        "[--count N]]\n      [--dry-run] [--as-of TIME] [--timeout "
-        "DURATION]",
+        "[--count N]]\n      [--allow-older] [--cross-region] "
+        "[--ignore-upgrade-channel]\n      [--dry-run] [--as-of TIME] "
+        "[--timeout DURATION]",
         "Upgrade pool --to to the snapshot that pool --from (default: "
         "--to) holds in\nthe channel, or with --create make a new pool "
         "NEWPOOL (N nodes, default 3) from it\nin --to's cluster, and "
         "wait for the long-running operation.  Refused, with\nthe "
         "reason and nothing sent: a snapshot not active in the store or "
         "gone from\nAzure, another OS type or VM family, a snapshot not "
-        "newer than the pool, a\nnode image older than AKS's 90-day "
-        "window.  --dry-run prints the checks and the\nrequest it would "
-        "send.  Exit 0 done, 1 refused or failed, 2 usage, 75 lock "
+        "newer than the pool\n(--allow-older: a rollback), a node image "
+        "older than AKS's 90-day window,\nanother region (--cross-region), "
+        "a Kubernetes version the location does not\noffer or the control "
+        "plane does not allow, a cluster whose auto-upgrade\nchannels "
+        "would undo the baseline (--ignore-upgrade-channel).  --dry-run "
+        "prints\nthe checks and the request it would send.  Exit 0 done, 1 "
+        "refused or failed, 2 usage, 75 lock "
         "held."},
     {"report", cmd_report,
         "report [--html FILE] [--since TIME] [--pool NAME]... "

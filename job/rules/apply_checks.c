@@ -174,6 +174,14 @@ apply_check_name(enum apply_check_id id)
 		return "newer";
 	case APPLY_CHECK_WINDOW:
 		return "image-age";
+	case APPLY_CHECK_REGION:
+		return "region";
+	case APPLY_CHECK_SUPPORTED:
+		return "k8s-supported";
+	case APPLY_CHECK_SKEW:
+		return "k8s-skew";
+	case APPLY_CHECK_CHANNEL:
+		return "upgrade-channel";
 	case APPLY_CHECK__COUNT:
 		break;
 	}
@@ -333,11 +341,23 @@ check_newer(const struct apply_check_input *in, struct apply_verdict *v)
 	}
 	if (k < 0)
 		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
-		    "snapshot's Kubernetes %s is older than the pool's %s",
-		    s->kubernetes_version, t->kubernetes_version);
-	else if (img < 0)
+		    "snapshot's Kubernetes %s is older than the pool's %s%s",
+		    s->kubernetes_version, t->kubernetes_version,
+		    in->allow_older ? " (AKS never downgrades a pool's "
+		                      "Kubernetes, --allow-older or not)"
+		                    : "");
+	else if (img < 0 && in->allow_older) {
+		v->rollback = 1;
+		v->node_image_only = (k == 0);
+		set(v, APPLY_CHECK_NEWER, APPLY_PASS,
+		    "rollback (--allow-older): node image %s -> %s (older), "
+		    "Kubernetes %s -> %s",
+		    t->node_image_version, s->node_image_version,
+		    t->kubernetes_version, s->kubernetes_version);
+	} else if (img < 0)
 		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
-		    "snapshot's node image %s is older than the pool's %s",
+		    "snapshot's node image %s is older than the pool's %s "
+		    "(a rollback needs --allow-older)",
 		    s->node_image_version, t->node_image_version);
 	else if (k == 0 && img == 0 &&
 	    strcmp(s->node_image_version, t->node_image_version) == 0)
@@ -392,6 +412,173 @@ check_window(const struct apply_check_input *in, struct apply_verdict *v)
 		    day, age, APPLY_IMAGE_WINDOW_DAYS);
 }
 
+static const char *
+or_unknown(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "(unknown)";
+}
+
+static void
+check_region(const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *s = in->snapshot_location, *t = in->target_location;
+
+	if (s == NULL || s[0] == '\0' || t == NULL || t[0] == '\0')
+		set(v, APPLY_CHECK_REGION, APPLY_REFUSE,
+		    "location unknown: snapshot in %s, target in %s",
+		    or_unknown(s), or_unknown(t));
+	else if (strcasecmp(s, t) == 0)
+		set(v, APPLY_CHECK_REGION, APPLY_PASS,
+		    "snapshot and target both in %s", t);
+	else if (in->cross_region)
+		set(v, APPLY_CHECK_REGION, APPLY_PASS,
+		    "snapshot in %s, target in %s (--cross-region)", s, t);
+	else
+		set(v, APPLY_CHECK_REGION, APPLY_REFUSE,
+		    "snapshot in %s, target in %s: another region needs "
+		    "--cross-region",
+		    s, t);
+}
+
+static void
+check_supported(const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *k = in->snapshot.kubernetes_version;
+	const char *loc = or_unknown(in->target_location);
+	size_t kl = strlen(k);
+
+	if (!in->supported_known) {
+		set(v, APPLY_CHECK_SUPPORTED, APPLY_REFUSE,
+		    "the Kubernetes versions offered in %s are unknown", loc);
+		return;
+	}
+	for (size_t i = 0; i < in->nsupported; i++) {
+		const char *p = in->supported[i];
+
+		if (strcmp(p, k) == 0 ||
+		    (kl > 0 && strncmp(p, k, kl) == 0 && p[kl] == '.' &&
+		        strchr(k, '.') == strrchr(k, '.'))) {
+			set(v, APPLY_CHECK_SUPPORTED, APPLY_PASS,
+			    "Kubernetes %s is offered in %s", k, loc);
+			return;
+		}
+	}
+	set(v, APPLY_CHECK_SUPPORTED, APPLY_REFUSE,
+	    "snapshot's Kubernetes %s is not offered in %s (%zu versions "
+	    "there, e.g. %s)",
+	    or_unknown(k), loc, in->nsupported,
+	    in->nsupported > 0 ? in->supported[in->nsupported - 1] : "none");
+}
+
+int
+apply_skew_minors(const char *cp)
+{
+	int maj = 0, min = 0;
+
+	if (sscanf(cp, "%d.%d", &maj, &min) == 2 &&
+	    (maj > 1 || (maj == 1 && min >= 28)))
+		return 3;
+	return 2;
+}
+
+static void
+check_skew(const struct apply_check_input *in, struct apply_verdict *v)
+{
+	const char *k = in->snapshot.kubernetes_version;
+	const char *cp = in->control_plane_version;
+	int km = 0, kn = 0, cm = 0, cn = 0, skew;
+
+	if (in->new_cluster) {
+		set(v, APPLY_CHECK_SKEW, APPLY_NOT_APPLICABLE,
+		    "a new cluster's control plane takes the snapshot's "
+		    "Kubernetes %s",
+		    k);
+		return;
+	}
+	if (cp == NULL || sscanf(cp, "%d.%d", &cm, &cn) != 2 ||
+	    sscanf(k, "%d.%d", &km, &kn) != 2) {
+		set(v, APPLY_CHECK_SKEW, APPLY_REFUSE,
+		    "cannot compare the snapshot's Kubernetes %s with the "
+		    "control plane's %s",
+		    or_unknown(k), or_unknown(cp));
+		return;
+	}
+	skew = apply_skew_minors(cp);
+	if (km != cm || kn > cn)
+		set(v, APPLY_CHECK_SKEW, APPLY_REFUSE,
+		    "snapshot's Kubernetes %s is newer than the control "
+		    "plane's %s (a pool never runs above its control plane)",
+		    k, cp);
+	else if (kn < cn - skew)
+		set(v, APPLY_CHECK_SKEW, APPLY_REFUSE,
+		    "snapshot's Kubernetes %s is more than %d minors below the "
+		    "control plane's %s",
+		    k, skew, cp);
+	else
+		set(v, APPLY_CHECK_SKEW, APPLY_PASS,
+		    "Kubernetes %s with control plane %s (at most %d minors "
+		    "behind)",
+		    k, cp, skew);
+}
+
+int
+apply_channels_undo_pin(const char *up, const char *os, char *why, size_t len)
+{
+	int os_moves = os != NULL &&
+	    (strcasecmp(os, "NodeImage") == 0 ||
+	        strcasecmp(os, "SecurityPatch") == 0);
+	int up_moves =
+	    up != NULL && up[0] != '\0' && strcasecmp(up, "none") != 0;
+
+	if (os_moves && up_moves)
+		snprintf(why, len,
+		    "nodeOSUpgradeChannel %s and upgradeChannel %s re-image "
+		    "the nodes: set nodeOSUpgradeChannel to None or Unmanaged "
+		    "and upgradeChannel to none",
+		    os, up);
+	else if (os_moves)
+		snprintf(why, len,
+		    "nodeOSUpgradeChannel %s re-images the nodes weekly: set "
+		    "it to None or Unmanaged",
+		    os);
+	else if (up_moves)
+		snprintf(why, len,
+		    "upgradeChannel %s upgrades and re-images the nodes: set "
+		    "it to none",
+		    up);
+	else
+		snprintf(why, len,
+		    "upgradeChannel %s, nodeOSUpgradeChannel %s: neither "
+		    "re-images the nodes",
+		    up != NULL && up[0] != '\0' ? up : "(none)",
+		    os != NULL && os[0] != '\0' ? os : "(none)");
+	return os_moves || up_moves;
+}
+
+static void
+check_channel(const struct apply_check_input *in, struct apply_verdict *v)
+{
+	char why[256];
+
+	if (in->new_cluster) {
+		set(v, APPLY_CHECK_CHANNEL, APPLY_PASS,
+		    "the new cluster is created with nodeOSUpgradeChannel %s",
+		    or_unknown(in->node_os_channel));
+		return;
+	}
+	if (!apply_channels_undo_pin(
+	        in->upgrade_channel, in->node_os_channel, why, sizeof(why)))
+		set(v, APPLY_CHECK_CHANNEL, APPLY_PASS, "%s", why);
+	else if (in->ignore_upgrade_channel)
+		set(v, APPLY_CHECK_CHANNEL, APPLY_PASS,
+		    "--ignore-upgrade-channel: %s", why);
+	else
+		set(v, APPLY_CHECK_CHANNEL, APPLY_REFUSE,
+		    "the target cluster would undo the baseline: %s (or pass "
+		    "--ignore-upgrade-channel)",
+		    why);
+}
+
 void
 apply_checks_run(const struct apply_check_input *in, struct apply_verdict *out)
 {
@@ -402,6 +589,10 @@ apply_checks_run(const struct apply_check_input *in, struct apply_verdict *out)
 	check_family(in, out);
 	check_newer(in, out);
 	check_window(in, out);
+	check_region(in, out);
+	check_supported(in, out);
+	check_skew(in, out);
+	check_channel(in, out);
 }
 
 int

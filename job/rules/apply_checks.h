@@ -57,6 +57,23 @@ struct apply_check_input {
 	int create; /* --create: a new pool, no target */
 	const char *state; /* the snapshot's state in the store */
 	time_t as_of; /* "now" */
+	/* More apply guards (DESIGN.md section 6); NULL or "" = unknown */
+	const char *snapshot_location; /* the snapshot's region */
+	const char *target_location; /* the target cluster's region */
+	int cross_region; /* --cross-region */
+	/* the patch versions AKS offers in target_location (kubernetesVersions)
+	 */
+	const char *const *supported;
+	size_t nsupported;
+	int supported_known; /* 0: the list was not read (the check refuses) */
+	const char *control_plane_version; /* the target cluster's */
+	int new_cluster; /* --new-cluster: the control plane is the snapshot's
+	                  */
+	const char *upgrade_channel; /* the target cluster's autoUpgradeProfile
+	                              */
+	const char *node_os_channel;
+	int ignore_upgrade_channel; /* --ignore-upgrade-channel */
+	int allow_older; /* --allow-older: an older snapshot is a rollback */
 };
 
 enum apply_check_id {
@@ -66,6 +83,10 @@ enum apply_check_id {
 	APPLY_CHECK_FAMILY, /* same VM family */
 	APPLY_CHECK_NEWER, /* newer than the pool, older in nothing */
 	APPLY_CHECK_WINDOW, /* node image within AKS's 90-day window */
+	APPLY_CHECK_REGION, /* same location, or --cross-region */
+	APPLY_CHECK_SUPPORTED, /* Kubernetes version offered there */
+	APPLY_CHECK_SKEW, /* within the control plane's version skew */
+	APPLY_CHECK_CHANNEL, /* no auto-upgrade channel undoes the pin */
 	APPLY_CHECK__COUNT
 };
 
@@ -86,11 +107,12 @@ struct apply_verdict {
 	int node_image_only; /* upgrade with the same Kubernetes version: the
 	                      * node-image path (upgradeNodeImageVersion with
 	                      * AKSSnapshotId), NOTES.md sections 1.5, 6.3 */
+	int rollback; /* --allow-older let an older node image through */
 };
 
 /*
  * apply_check_name(id): "state", "os-type", "fips", "vm-family", "newer",
- * "image-age".
+ * "image-age", "region", "k8s-supported", "k8s-skew", "upgrade-channel".
  */
 const char *apply_check_name(enum apply_check_id id);
 
@@ -117,6 +139,42 @@ const char *apply_outcome_name(enum apply_outcome o);
  */
 void apply_checks_run(
     const struct apply_check_input *in, struct apply_verdict *out);
+/*
+ * The guards of DESIGN.md section 6 ("More apply guards", "Auto-upgrade
+ * channels"), run by apply_checks_run too; each refusal names both values:
+ *   newer (changed): with ${allow_older}, a node image older than the
+ *              pool's passes as a rollback (verdict.rollback); an older
+ *              Kubernetes version is still refused (AKS never downgrades
+ *              a pool's Kubernetes).
+ *   region:    snapshot and target in the same location
+ *              (case-insensitive), or ${cross_region}; unknown refuses.
+ *   k8s-supported: the snapshot's Kubernetes version is one of
+ *              ${supported} (x.y.z, or its x.y a listed minor).
+ *   k8s-skew:  the snapshot's Kubernetes minor is not above the control
+ *              plane's, and at most apply_skew_minors(control plane) below
+ *              it (n/a for a new cluster: it takes the snapshot's).
+ *   upgrade-channel: apply_channels_undo_pin() is 0, or
+ *              ${ignore_upgrade_channel} (then it passes, saying so).
+ */
+
+/*
+ * apply_skew_minors(control_plane_version):
+ * How many minors an agent pool may lag its control plane: 3 from 1.28 on,
+ * 2 before (NOTES.md section 8.3).
+ */
+int apply_skew_minors(const char *control_plane_version);
+
+/*
+ * apply_channels_undo_pin(upgrade_channel, node_os_channel, why, len):
+ * Pure: 1 when a cluster's autoUpgradeProfile would move its pools off a
+ * pinned node image: nodeOSUpgradeChannel NodeImage or SecurityPatch, or
+ * an upgradeChannel other than none (NOTES.md section 8.2); ${why} then
+ * names the channel, its value and the fix ("set nodeOSUpgradeChannel to
+ * None or Unmanaged", "set upgradeChannel to none").  0 otherwise (""
+ * and NULL are "not set"), with ${why} saying what the channels are.
+ */
+int apply_channels_undo_pin(const char *upgrade_channel,
+    const char *node_os_channel, char *why, size_t len);
 
 /*
  * apply_pool_name_ok(name):

@@ -42,7 +42,7 @@ static const char *const FLEET_JSON =
     "\"orchestratorVersion\": \"1.30.5\", \"nodeImageVersion\": \"" IMG(
         "202611.01.0") "\"}]}]},"
                        "{\"name\": \"rg-prod\", \"location\": "
-                       "\"northeurope\", "
+                       "\"westeurope\", "
                        "\"clusters\": [{\"name\": \"aks-prod\", "
                        "\"kubernetesVersion\": "
                        "\"1.30.5\", \"agentPools\": ["

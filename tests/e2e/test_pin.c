@@ -23,20 +23,54 @@
 
 #include "tests/e2e/harness.h"
 
-#define FLEET "tests/armemu/fleet-demo.json"
 #define SUB HARNESS_SUBSCRIPTION
 #define T0 "2026-11-10T02:00:00Z"
+#define IMG(d) "AKSUbuntu-2204gen2containerd-" d
+#define BASELINE "aksnap-aks-we-system-20261110T0200Z"
+#define POOL(name, k8s, img)                                                   \
+	"{\"name\": \"" name "\", \"vmSize\": \"Standard_D4s_v5\", "           \
+	"\"orchestratorVersion\": \"" k8s                                      \
+	"\", \"nodeImageVersion\": \"" IMG(img) "\"}"
+#define CLUSTER(name, k8s, extra, pools)                                       \
+	"{\"name\": \"" name "\", \"kubernetesVersion\": \"" k8s "\", " extra  \
+	"\"agentPools\": [" pools "]}"
+
+/*
+ * westeurope: aks-we (the baseline's pool, a pool on an older image, one
+ * on a newer image), aks-old (control plane 1.29.9), aks-auto (node OS
+ * channel NodeImage); northeurope: aks-ne.
+ */
+static const char *const FLEET_JSON =
+    "{\"subscriptions\": [{\"id\": \"" SUB "\", \"resourceGroups\": ["
+    "{\"name\": \"rg-we\", \"location\": \"westeurope\", \"clusters\": "
+    "[" CLUSTER("aks-we", "1.30.5", "",
+        POOL("system", "1.30.5", "202611.01.0") "," POOL(
+            "older", "1.30.5", "202610.14.0") "," POOL("newer", "1.30.5",
+            "202611.08.0")) "," CLUSTER("aks-old", "1.29.9", "",
+        POOL("system", "1.29.9", "202610.14.0")) "," CLUSTER("aks-auto",
+        "1.30.5",
+        "\"autoUpgradeProfile\": {\"nodeOSUpgradeChannel\": \"NodeImage\"}, ",
+        POOL("system", "1.30.5",
+            "202610.14.0")) "]},"
+                            "{\"name\": \"rg-ne\", \"location\": "
+                            "\"northeurope\", \"clusters\": [" CLUSTER("aks-ne",
+                                "1.30.5", "",
+                                POOL("system", "1.30.5",
+                                    "202610.14.0")) "]}]}]}";
+
+#define POOL_INI(key, rg, cluster, pool)                                       \
+	"\n[pool:" key "]\nresource_group = " rg "\ncluster = " cluster        \
+	"\nnodepool = " pool "\n"
 
 static const char *const POOLS_INI =
     "\n[policy:default]\n"
     "schedule = 0 2 * * *\n"
-    "promote_after = never\n"
-    "\n[pool:staging-system]\nresource_group = rg-staging\n"
-    "cluster = aks-staging\nnodepool = system\n"
-    "\n[pool:prod-system]\nresource_group = rg-prod\n"
-    "cluster = aks-prod\nnodepool = system\n"
-    "\n[pool:edge-system]\nresource_group = rg-prod\n"
-    "cluster = aks-edge\nnodepool = system\n";
+    "promote_after = never\n" POOL_INI("we-system", "rg-we", "aks-we", "system")
+        POOL_INI("we-older", "rg-we", "aks-we", "older")
+            POOL_INI("we-newer", "rg-we", "aks-we", "newer")
+                POOL_INI("old-system", "rg-we", "aks-old", "system")
+                    POOL_INI("auto-system", "rg-we", "aks-auto", "system")
+                        POOL_INI("ne-system", "rg-ne", "aks-ne", "system");
 
 struct fx {
 	struct emu *emu;
@@ -47,15 +81,22 @@ struct fx {
 static int
 setup(void **state)
 {
-	static const char *const args[] = {
-	    "--fleet", FLEET, "--retry-after", "0", "--lro-polls", "1", NULL};
+	const char *args[] = {
+	    "--fleet", NULL, "--retry-after", "0", "--lro-polls", "1", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
+	char fleet[4096];
 
 	if (f == NULL)
 		return -1;
-	f->emu = emu_start(args);
 	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
+	if (f->dir == NULL)
+		return -1;
+	snprintf(fleet, sizeof(fleet), "%s/fleet.json", f->dir);
+	if (harness_write_file(fleet, FLEET_JSON, 0600) != 0)
+		return -1;
+	args[1] = fleet;
+	f->emu = emu_start(args);
+	if (f->emu == NULL)
 		return -1;
 	f->config = harness_config(f->dir, f->emu, POOLS_INI);
 	if (f->config == NULL)
@@ -100,28 +141,202 @@ test_snapshot_twice_in_one_minute_takes_one(void **state)
 	struct run_result r;
 
 	aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:15:05Z",
-	    "staging-system", NULL);
+	    "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	/* Same minute: not an error, and nothing is sent. */
 	aksnap(f, &r, "-v", "snapshot", "--as-of", "2026-11-10T09:15:55Z",
-	    "staging-system", NULL);
+	    "we-system", NULL);
 	harness_expect_exit(&r, 0);
-	harness_expect_in(r.out, "aksnap-aks-staging-system-20261110T0915Z");
+	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0915Z");
 	harness_expect_in(r.out, "taken this minute already");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 1);
 	/* The next minute takes its own. */
 	aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:16:01Z",
-	    "staging-system", NULL);
+	    "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 2);
-	aksnap(f, &r, "--json", "list", "staging-system", NULL);
+	aksnap(f, &r, "--json", "list", "we-system", NULL);
 	harness_expect_exit(&r, 0);
-	harness_expect_in(r.out, "aksnap-aks-staging-system-20261110T0915Z");
-	harness_expect_in(r.out, "aksnap-aks-staging-system-20261110T0916Z");
+	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0915Z");
+	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0916Z");
 	run_result_free(&r);
+}
+
+/* ---- apply guards ---- */
+
+/* Take we-system's snapshot at T0 and promote it to stable by hand. */
+static void
+baseline(struct fx *f)
+{
+	struct run_result r;
+
+	aksnap(f, &r, "run", "--as-of", T0, "--pool", "we-system", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	emu_reset_counters(f->emu);
+}
+
+/* The pool's node image as the emulator holds it (static buffer). */
+static const char *
+pool_image(struct fx *f, const char *cluster, const char *pool)
+{
+	static char img[128];
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *p;
+	size_t i;
+
+	img[0] = '\0';
+	assert_non_null(st);
+	json_array_foreach(json_object_get(st, "pools"), i, p)
+	{
+		if (strcmp(json_string_value(json_object_get(p, "cluster")),
+		        cluster) == 0 &&
+		    strcmp(json_string_value(json_object_get(p, "name")),
+		        pool) == 0)
+			snprintf(img, sizeof(img), "%s",
+			    json_string_value(
+			        json_object_get(p, "nodeImageVersion")));
+	}
+	json_decref(st);
+	return img;
+}
+
+/* Nothing was written to ARM since the counters were reset. */
+static void
+expect_nothing_sent(struct fx *f)
+{
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
+	assert_int_equal(emu_counter(f->emu, "PUT managedClusters.put"), 0);
+}
+
+static void
+test_apply_to_another_region_needs_cross_region(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	baseline(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "ne-system", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err,
+	    "snapshot in westeurope, target in "
+	    "northeurope");
+	harness_expect_in(r.err, "--cross-region");
+	harness_expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	/* The plan shows both locations. */
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "ne-system", "--as-of", T0, "--cross-region", "--dry-run",
+	    NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(
+	    r.out, "locations: snapshot westeurope, target northeurope");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "ne-system", "--as-of", T0, "--cross-region", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_string_equal(
+	    pool_image(f, "aks-ne", "system"), IMG("202611.01.0"));
+}
+
+static void
+test_apply_refuses_unsupported_or_skewed_kubernetes(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	baseline(f);
+	/* westeurope stops offering 1.30.5. */
+	json_decref(emu_post(f->emu, "/_armemu/kubernetes-versions",
+	    "{\"location\":\"westeurope\",\"versions\":[\"1.29.9\","
+	    "\"1.30.9\",\"1.31.2\"]}"));
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "we-older", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(
+	    r.err, "Kubernetes 1.30.5 is not offered in westeurope");
+	harness_expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	assert_int_equal(
+	    emu_counter(f->emu, "GET kubernetesVersions.list 200"), 1);
+	/* A control plane at 1.29.9 cannot run a 1.30.5 pool. */
+	json_decref(emu_post(f->emu, "/_armemu/kubernetes-versions",
+	    "{\"location\":\"westeurope\",\"versions\":[\"1.29.9\","
+	    "\"1.30.5\"]}"));
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "old-system", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err,
+	    "1.30.5 is newer than the control plane's "
+	    "1.29.9");
+	harness_expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	assert_string_equal(
+	    pool_image(f, "aks-old", "system"), IMG("202610.14.0"));
+}
+
+static void
+test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	baseline(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "we-newer", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, IMG("202611.01.0"));
+	harness_expect_in(r.err, IMG("202611.08.0"));
+	harness_expect_in(r.err, "--allow-older");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "we-newer", "--as-of", T0, "--allow-older", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	/* Same Kubernetes: AKS's node-image path, with the snapshot. */
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
+	assert_string_equal(
+	    pool_image(f, "aks-we", "newer"), IMG("202611.01.0"));
+}
+
+static void
+test_apply_refuses_cluster_whose_channel_undoes_the_pin(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	baseline(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "auto-system", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "nodeOSUpgradeChannel NodeImage");
+	harness_expect_in(r.err, "None or Unmanaged");
+	harness_expect_in(r.err, "--ignore-upgrade-channel");
+	harness_expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "auto-system", "--as-of", T0, "--ignore-upgrade-channel",
+	    NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_string_equal(
+	    pool_image(f, "aks-auto", "system"), IMG("202611.01.0"));
 }
 
 int
@@ -130,6 +345,18 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_snapshot_twice_in_one_minute_takes_one, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_to_another_region_needs_cross_region, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_unsupported_or_skewed_kubernetes, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_older_baseline_is_a_rollback_with_allow_older, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_refuses_cluster_whose_channel_undoes_the_pin, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,10 @@ test_apply_pool_name_follows_arm_pattern(void **state)
 	assert_false(apply_pool_name_ok("po-ol"));
 }
 
+/* The versions the target's location offers (kubernetesVersions). */
+static const char *const offered[] = {
+    "1.29.9", "1.29.12", "1.30.5", "1.30.9", "1.31.2"};
+
 /* staging's baseline applied to an older production pool. */
 static struct apply_check_input
 base_input(void)
@@ -154,6 +158,12 @@ base_input(void)
 	in.target.os_type = "Linux";
 	in.state = "active";
 	in.as_of = T("2026-11-20T00:00:00Z");
+	in.snapshot_location = "westeurope";
+	in.target_location = "westeurope";
+	in.supported = offered;
+	in.nsupported = sizeof(offered) / sizeof(offered[0]);
+	in.supported_known = 1;
+	in.control_plane_version = "1.30.5";
 	return in;
 }
 
@@ -386,6 +396,177 @@ test_apply_create_skips_pool_comparisons(void **state)
 	assert_string_equal(apply_outcome_name(APPLY_NOT_APPLICABLE), "n/a");
 }
 
+static void
+test_apply_refuses_another_region_unless_cross_region(void **state)
+{
+	struct apply_check_input in = base_input();
+	struct apply_verdict v;
+	const char *r;
+
+	(void)state;
+	in.target_location = "northeurope";
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	assert_int_equal(nrefused(&v), 1);
+	r = v.checks[APPLY_CHECK_REGION].reason;
+	assert_non_null(strstr(r, "westeurope"));
+	assert_non_null(strstr(r, "northeurope"));
+	assert_non_null(strstr(r, "--cross-region"));
+	in.cross_region = 1;
+	apply_checks_run(&in, &v);
+	assert_false(v.refused);
+	assert_non_null(strstr(v.checks[APPLY_CHECK_REGION].reason,
+	    "snapshot in westeurope, target in northeurope"));
+	/* Case does not matter; an unknown location refuses. */
+	in.cross_region = 0;
+	in.target_location = "WestEurope";
+	apply_checks_run(&in, &v);
+	assert_false(v.refused);
+	in.target_location = "";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_REGION].outcome, APPLY_REFUSE);
+}
+
+static void
+test_apply_refuses_kubernetes_not_offered_in_location(void **state)
+{
+	struct apply_check_input in = base_input();
+	struct apply_verdict v;
+	static const char *const fewer[] = {"1.30.9", "1.31.2"};
+
+	(void)state;
+	in.supported = fewer;
+	in.nsupported = 2;
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	assert_int_equal(nrefused(&v), 1);
+	assert_int_equal(v.checks[APPLY_CHECK_SUPPORTED].outcome, APPLY_REFUSE);
+	assert_non_null(strstr(v.checks[APPLY_CHECK_SUPPORTED].reason,
+	    "Kubernetes 1.30.5 is not offered in westeurope"));
+	/* A minor x.y matches any of its patches, not another minor's. */
+	in.snapshot.kubernetes_version = "1.30";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SUPPORTED].outcome, APPLY_PASS);
+	in.snapshot.kubernetes_version = "1.3";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SUPPORTED].outcome, APPLY_REFUSE);
+	/* Not read: refused, never assumed. */
+	in.snapshot.kubernetes_version = "1.30.9";
+	in.supported_known = 0;
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SUPPORTED].outcome, APPLY_REFUSE);
+}
+
+static void
+test_apply_refuses_kubernetes_outside_control_plane_skew(void **state)
+{
+	struct apply_check_input in = base_input();
+	struct apply_verdict v;
+
+	(void)state;
+	/* Above the control plane. */
+	in.control_plane_version = "1.29.9";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SKEW].outcome, APPLY_REFUSE);
+	assert_non_null(strstr(v.checks[APPLY_CHECK_SKEW].reason,
+	    "1.30.5 is newer than the control plane's 1.29.9"));
+	/* Three minors behind from 1.28 on; two before. */
+	in.control_plane_version = "1.33.1";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SKEW].outcome, APPLY_PASS);
+	in.control_plane_version = "1.34.0";
+	apply_checks_run(&in, &v);
+	assert_int_equal(v.checks[APPLY_CHECK_SKEW].outcome, APPLY_REFUSE);
+	assert_non_null(strstr(v.checks[APPLY_CHECK_SKEW].reason,
+	    "more than 3 minors below the control plane's 1.34.0"));
+	assert_int_equal(apply_skew_minors("1.27.9"), 2);
+	assert_int_equal(apply_skew_minors("1.28.0"), 3);
+	assert_int_equal(apply_skew_minors("2.0.0"), 3);
+	/* A new cluster takes the snapshot's version. */
+	in.new_cluster = 1;
+	apply_checks_run(&in, &v);
+	assert_int_equal(
+	    v.checks[APPLY_CHECK_SKEW].outcome, APPLY_NOT_APPLICABLE);
+}
+
+static void
+test_apply_older_image_is_a_rollback_only_with_allow_older(void **state)
+{
+	struct apply_check_input in = base_input();
+	struct apply_verdict v;
+
+	(void)state;
+	in.target.kubernetes_version = "1.30.5";
+	in.target.node_image_version =
+	    "AKSUbuntu-2204gen2containerd-202611.08.0";
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	assert_false(v.rollback);
+	assert_non_null(
+	    strstr(v.checks[APPLY_CHECK_NEWER].reason, "--allow-older"));
+	in.allow_older = 1;
+	apply_checks_run(&in, &v);
+	assert_false(v.refused);
+	assert_true(v.rollback);
+	assert_true(v.node_image_only);
+	assert_non_null(strstr(v.checks[APPLY_CHECK_NEWER].reason, "rollback"));
+	/* Every other guard still holds. */
+	in.target_location = "northeurope";
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	/* An older Kubernetes is never a rollback AKS does. */
+	in.target_location = "westeurope";
+	in.target.kubernetes_version = "1.30.9";
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	assert_false(v.rollback);
+	assert_non_null(
+	    strstr(v.checks[APPLY_CHECK_NEWER].reason, "never downgrades"));
+}
+
+static void
+test_apply_channels_that_undo_the_pin(void **state)
+{
+	struct apply_check_input in = base_input();
+	struct apply_verdict v;
+	char why[256];
+
+	(void)state;
+	assert_false(apply_channels_undo_pin(NULL, NULL, why, sizeof(why)));
+	assert_false(apply_channels_undo_pin("", "", why, sizeof(why)));
+	assert_false(apply_channels_undo_pin("none", "None", why, sizeof(why)));
+	assert_false(
+	    apply_channels_undo_pin("none", "Unmanaged", why, sizeof(why)));
+	assert_true(apply_channels_undo_pin("", "NodeImage", why, sizeof(why)));
+	assert_non_null(strstr(why, "nodeOSUpgradeChannel NodeImage"));
+	assert_non_null(strstr(why, "None or Unmanaged"));
+	assert_true(
+	    apply_channels_undo_pin(NULL, "SecurityPatch", why, sizeof(why)));
+	assert_true(apply_channels_undo_pin("patch", "None", why, sizeof(why)));
+	assert_non_null(strstr(why, "upgradeChannel patch"));
+	assert_non_null(strstr(why, "to none"));
+	assert_true(
+	    apply_channels_undo_pin("node-image", NULL, why, sizeof(why)));
+
+	in.node_os_channel = "NodeImage";
+	apply_checks_run(&in, &v);
+	assert_true(v.refused);
+	assert_int_equal(nrefused(&v), 1);
+	assert_non_null(strstr(
+	    v.checks[APPLY_CHECK_CHANNEL].reason, "--ignore-upgrade-channel"));
+	in.ignore_upgrade_channel = 1;
+	apply_checks_run(&in, &v);
+	assert_false(v.refused);
+	assert_non_null(strstr(
+	    v.checks[APPLY_CHECK_CHANNEL].reason, "--ignore-upgrade-channel"));
+	assert_string_equal(
+	    apply_check_name(APPLY_CHECK_CHANNEL), "upgrade-channel");
+	assert_string_equal(apply_check_name(APPLY_CHECK_REGION), "region");
+	assert_string_equal(
+	    apply_check_name(APPLY_CHECK_SUPPORTED), "k8s-supported");
+	assert_string_equal(apply_check_name(APPLY_CHECK_SKEW), "k8s-skew");
+}
+
 int
 main(void)
 {
@@ -403,6 +584,15 @@ main(void)
 	    cmocka_unit_test(test_apply_refuses_image_outside_90_day_window),
 	    cmocka_unit_test(test_apply_refuses_snapshot_not_active),
 	    cmocka_unit_test(test_apply_create_skips_pool_comparisons),
+	    cmocka_unit_test(
+	        test_apply_refuses_another_region_unless_cross_region),
+	    cmocka_unit_test(
+	        test_apply_refuses_kubernetes_not_offered_in_location),
+	    cmocka_unit_test(
+	        test_apply_refuses_kubernetes_outside_control_plane_skew),
+	    cmocka_unit_test(
+	        test_apply_older_image_is_a_rollback_only_with_allow_older),
+	    cmocka_unit_test(test_apply_channels_that_undo_the_pin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
