@@ -409,12 +409,72 @@ arm_snapshot_put_body(const char *location, const char *source_id,
 	bad |= json_object_set_new(root, "tags", tags_object(tags, ntags));
 	bad |= json_object_set_new(
 	    props, "creationData", creation_data(source_id));
+	/* The swagger's only value (and its default), sent as az does. */
+	bad |=
+	    json_object_set_new(props, "snapshotType", json_string("NodePool"));
 	bad |= json_object_set_new(root, "properties", props);
 	if (bad) {
 		json_decref(root);
 		return NULL;
 	}
 	return dump(root);
+}
+
+/* The last segment of an ARM id ("" when none). */
+static const char *
+id_name(const char *id)
+{
+	const char *slash = strrchr(id, '/');
+
+	return slash != NULL ? slash + 1 : id;
+}
+
+int
+arm_snapshot_confirms(const struct arm_snapshot *got, const char *want_id,
+    const char *source_id, char *why, size_t len)
+{
+	const char *want_name = id_name(want_id);
+
+	if (got->id[0] == '\0' && got->name[0] == '\0') {
+		snprintf(why, len, "it names no snapshot");
+		return 0;
+	}
+	/* ARM ids and names compare case-insensitively */
+	if (got->id[0] != '\0' && strcasecmp(got->id, want_id) != 0) {
+		snprintf(
+		    why, len, "it names snapshot %s, not %s", got->id, want_id);
+		return 0;
+	}
+	if (got->name[0] != '\0' && strcasecmp(got->name, want_name) != 0) {
+		snprintf(why, len, "it names snapshot %s, not %s", got->name,
+		    want_name);
+		return 0;
+	}
+	if (strcasecmp(got->source_id, source_id) != 0) {
+		snprintf(why, len, "its source is %s, not the pool %s",
+		    got->source_id[0] != '\0' ? got->source_id : "missing",
+		    source_id);
+		return 0;
+	}
+	if (got->node_image_version[0] == '\0' ||
+	    got->kubernetes_version[0] == '\0') {
+		snprintf(why, len, "it lacks %s",
+		    got->node_image_version[0] == '\0' ? "nodeImageVersion"
+		                                       : "kubernetesVersion");
+		return 0;
+	}
+	return 1;
+}
+
+int
+arm_snapshot_has_tag(
+    const struct arm_snapshot *s, const char *key, const char *value)
+{
+	const char *v = arm_tag_get(s, key);
+
+	if (value == NULL)
+		return v == NULL;
+	return v != NULL && strcmp(v, value) == 0;
 }
 
 char *
@@ -1304,12 +1364,61 @@ arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
 	return rc;
 }
 
+/*
+ * patch_verified(arm, ctx, url, id, body, key, value, out, err):
+ * PATCH ${body} to ${url}; done only when the answer, or else a GET,
+ * shows tag ${key} = ${value} (NULL: absent).  Otherwise -1 naming the
+ * URL, the PATCH's status and request id (logged).  ${out} gets what
+ * Azure showed last.
+ */
+static int
+patch_verified(struct arm *arm, const char *ctx, const char *url,
+    const char *id, const char *body, const char *key, const char *value,
+    struct arm_snapshot *out, struct arm_error *err)
+{
+	struct http_response resp;
+	struct arm_error gerr;
+	char reason[256];
+	int rc = -1;
+
+	if (call(arm, ctx, "PATCH", url, body, NULL, ok_200, &resp, err))
+		return -1;
+	if (arm_snapshot_parse(body_of(&resp), out, reason, sizeof(reason))) {
+		parse_fail(ctx, "PATCH", url, &resp, reason, err);
+		goto out;
+	}
+	if (arm_snapshot_has_tag(out, key, value)) {
+		rc = 0;
+		goto out;
+	}
+	/* The answer may be stale or partial: a GET decides. */
+	if (arm_snapshot_get(arm, ctx, id, out, &gerr) == 0 &&
+	    arm_snapshot_has_tag(out, key, value)) {
+		rc = 0;
+		goto out;
+	}
+	if (value != NULL)
+		fail_local(ctx, "PATCH", url, &resp, err,
+		    "answered %ld but neither the answer nor a GET carries "
+		    "tag %s=%s",
+		    resp.status, key, value);
+	else
+		fail_local(ctx, "PATCH", url, &resp, err,
+		    "answered %ld but the answer and a GET still carry tag %s",
+		    resp.status, key);
+	util_strlcpy(err->code, "TagNotApplied", sizeof(err->code));
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
 int
 arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
     const char *key, const char *value, struct arm_snapshot *out,
     struct arm_error *err)
 {
 	struct http_response resp;
+	struct arm_snapshot got;
 	json_t *root = NULL, *tags, *patch = NULL;
 	char reason[256];
 	char *url = NULL, *body = NULL;
@@ -1351,7 +1460,12 @@ arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
 		goto err1;
 	}
 	body = json_dumps(patch, JSON_COMPACT);
-	rc = send_snapshot(arm, ctx, "PATCH", snapshot_id, body, out, err);
+	if (body == NULL) {
+		fail_local(ctx, "PATCH", url, NULL, err, "out of memory");
+		goto err1;
+	}
+	rc = patch_verified(arm, ctx, url, snapshot_id, body, key, value,
+	    out != NULL ? out : &got, err);
 err1:
 	free(body);
 	json_decref(patch);

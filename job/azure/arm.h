@@ -129,6 +129,24 @@ void arm_cluster_url(const struct arm *arm, const char *sub, const char *rg,
  */
 char *arm_snapshot_put_body(const char *location, const char *source_id,
     const struct arm_tag *tags, size_t ntags);
+/*
+ * arm_snapshot_confirms(got, want_id, source_id, why, len):
+ * Pure: 1 when ${got} (a PUT's answer, or a GET's) shows the snapshot
+ * ${want_id} taken of the agent pool ${source_id}: the id (and name) it
+ * gives are the ones asked for, its creationData.sourceResourceId is that
+ * pool (ARM ids compare case-insensitively) and it carries
+ * nodeImageVersion and kubernetesVersion.  Else 0 with what is wrong in
+ * ${why} (DESIGN.md section 6, Verification).
+ */
+int arm_snapshot_confirms(const struct arm_snapshot *got, const char *want_id,
+    const char *source_id, char *why, size_t len);
+/*
+ * arm_snapshot_has_tag(s, key, value):
+ * Pure: 1 when ${s} carries tag ${key} (case-insensitive name) with
+ * exactly ${value}, or, ${value} NULL, does not carry ${key} at all.
+ */
+int arm_snapshot_has_tag(
+    const struct arm_snapshot *s, const char *key, const char *value);
 /* arm_tags_body(tags, ntags): {"tags":{...}} for PATCH (malloc'd). */
 char *arm_tags_body(const struct arm_tag *tags, size_t ntags);
 
@@ -230,15 +248,18 @@ int arm_snapshot_put(struct arm *arm, const char *ctx, const char *snapshot_id,
 int arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
     const char *snapshot_id, const struct arm_tag *tags, size_t ntags,
     struct arm_snapshot *out, struct arm_error *err);
-/* arm_snapshot_delete: 200 and 204 both mean gone (*existed says which; may be
- * NULL). */
+/* arm_snapshot_delete: 200 and 204 both mean ARM took the DELETE (*existed
+ * says which; may be NULL); a 200 is not verified here. */
 int arm_snapshot_delete(struct arm *arm, const char *ctx,
     const char *snapshot_id, int *existed, struct arm_error *err);
 /*
  * arm_snapshot_set_tag(arm, ctx, snapshot_id, key, value, out, err):
  * (added) Set tag ${key} to ${value} (NULL: remove it) without losing the
  * snapshot's other tags, whatever their number or length: GET the
- * snapshot, change its tags object, PATCH it back.  ${out} may be NULL.
+ * snapshot, change its tags object, PATCH it back.  Verified: done only
+ * when the PATCH's answer, or else a GET, shows the tag as asked;
+ * otherwise -1 with ${err} code "TagNotApplied", the PATCH's status and
+ * request id (logged with the URL).  ${out} may be NULL.
  */
 int arm_snapshot_set_tag(struct arm *arm, const char *ctx,
     const char *snapshot_id, const char *key, const char *value,

@@ -14,8 +14,10 @@
  *   3. the pure checks of apply_checks.c decide, each with its reason;
  *      any refusal stops here and nothing is sent;
  *   4. the upgrade (or creation) is sent and its long-running operation
- *      followed to the end, honouring Retry-After; the pool's final
- *      versions are printed.
+ *      followed to the end, honouring Retry-After; then the pool is GET
+ *      and must run the snapshot's Kubernetes version and node image (an
+ *      operation that "Succeeded" without doing it exits 1, naming both);
+ *      the pool's final versions are printed.
  *
  * An upgrade whose Kubernetes version changes PUTs the whole pool back
  * with creationData.sourceResourceId and orchestratorVersion (If-Match its
@@ -714,6 +716,7 @@ execute(struct apply *a)
 	struct arm_lro_options lro;
 	struct arm_error e;
 	const char *what = a->kind == KIND_CREATE ? a->o.create : a->to->key;
+	char why[600];
 	int rc;
 
 	memset(&lro, 0, sizeof(lro));
@@ -751,14 +754,23 @@ execute(struct apply *a)
 		    a->row.name, what, a->error);
 		return EXIT_FAILED;
 	}
+	/* "Succeeded" is ARM's word; the pool's GET is the proof. */
+	if (!apply_result_matches(a->snap.kubernetes_version,
+	        a->snap.node_image_version,
+	        a->after.current_orchestrator_version[0]
+	            ? a->after.current_orchestrator_version
+	            : a->after.orchestrator_version,
+	        a->after.node_image_version, why, sizeof(why))) {
+		snprintf(a->error, sizeof(a->error),
+		    "the operation reported Succeeded but %s does not run "
+		    "snapshot %s: %s",
+		    what, a->row.name, why);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		log_err(a->to->key, "apply of %s to %s not verified: %s",
+		    a->row.name, what, a->error);
+		return EXIT_FAILED;
+	}
 	util_strlcpy(a->state, "done", sizeof(a->state));
-	if (strcmp(a->after.node_image_version, a->snap.node_image_version) !=
-	    0)
-		log_warn(a->to->key,
-		    "the operation succeeded but %s runs node "
-		    "image %s, not the snapshot's %s",
-		    what, a->after.node_image_version,
-		    a->snap.node_image_version);
 	log_info(a->to->key, "%s now runs Kubernetes %s, node image %s", what,
 	    a->after.current_orchestrator_version[0]
 	        ? a->after.current_orchestrator_version

@@ -596,6 +596,36 @@ apply_checks_run(const struct apply_check_input *in, struct apply_verdict *out)
 }
 
 int
+apply_result_matches(const char *want_k8s, const char *want_image,
+    const char *got_k8s, const char *got_image, char *why, size_t len)
+{
+	int cmp = 1, k8s_ok, image_ok;
+
+	if (versions_k8s_compare(got_k8s, want_k8s, &cmp) != 0)
+		cmp = strcmp(got_k8s, want_k8s);
+	k8s_ok = (cmp == 0 && got_k8s[0] != '\0');
+	image_ok = strcmp(got_image, want_image) == 0 && got_image[0] != '\0';
+	if (k8s_ok && image_ok) {
+		snprintf(why, len, "runs Kubernetes %s, node image %s", got_k8s,
+		    got_image);
+		return 1;
+	}
+	if (!k8s_ok && !image_ok)
+		snprintf(why, len,
+		    "expected Kubernetes %s and node image %s, got "
+		    "Kubernetes %s and node image %s",
+		    want_k8s, want_image, got_k8s[0] ? got_k8s : "(none)",
+		    got_image[0] ? got_image : "(none)");
+	else if (!k8s_ok)
+		snprintf(why, len, "expected Kubernetes %s, got %s", want_k8s,
+		    got_k8s[0] ? got_k8s : "(none)");
+	else
+		snprintf(why, len, "expected node image %s, got %s", want_image,
+		    got_image[0] ? got_image : "(none)");
+	return 0;
+}
+
+int
 apply_pool_name_ok(const char *name)
 {
 	size_t n = strlen(name);

@@ -177,6 +177,17 @@ int apply_channels_undo_pin(const char *upgrade_channel,
     const char *node_os_channel, char *why, size_t len);
 
 /*
+ * apply_result_matches(want_k8s, want_image, got_k8s, got_image, why, len):
+ * After the operation succeeded: 1 when the pool, as a GET shows it, runs
+ * the snapshot's Kubernetes version ${want_k8s} (compared numerically
+ * with ${got_k8s}, its currentOrchestratorVersion, else its
+ * orchestratorVersion) and node image ${want_image} (exactly).  Else 0
+ * with both sides of what differs in ${why} ("expected ..., got ...").
+ */
+int apply_result_matches(const char *want_k8s, const char *want_image,
+    const char *got_k8s, const char *got_image, char *why, size_t len);
+
+/*
  * apply_pool_name_ok(name):
  * 1 when ${name} is a valid agent pool name (^[a-z][a-z0-9]{0,11}$).
  */

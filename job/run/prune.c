@@ -7,9 +7,13 @@
  * has just soaked is never pruned by the same run), then retention.
  *
  * Deletion follows the same intent-first discipline as creation: the row
- * goes to "deleting" (committed) before the DELETE leaves, and the answer
- * settles it.  200 is "deleted by us"; 204 and 404 mean it was already
- * gone, which is recorded as "missing", never as our deletion.  Only rows
+ * goes to "deleting" (committed) before the DELETE leaves, and Azure
+ * settles it.  204 and 404 mean it was already gone, which is recorded as
+ * "missing", never as our deletion.  A 200 (or 202) is only ARM's word:
+ * a GET of each such snapshot follows (one concurrent batch), and only a
+ * 404 there records it "deleted"; a snapshot the GET still finds stays
+ * "deleting", the pool fails, and the next run's reconcile deletes it
+ * again (DESIGN.md section 6, Verification).  Only rows
  * in the store are ever considered, and the store only holds snapshots
  * aksnap created with the aksnap-managed tag (or that `sync` adopted
  * because they carry it), so nothing else in a subscription is touched.
@@ -218,6 +222,9 @@ struct del {
 	int64_t snap_id;
 	char name[64];
 	char *url; /* malloc'd: a fleet may queue thousands */
+	int confirm; /* ARM said 200/202: a GET must show it gone */
+	long status; /* the DELETE's answer */
+	char request_id[64]; /* its x-ms-request-id */
 };
 
 struct del_ctx {
@@ -236,11 +243,12 @@ delete_done(void *vctx, size_t i, int rc)
 	struct arm_error e;
 	char why[700], msg[800];
 
-	if (rc == 0 && resp->status == 200) {
-		(void)db_snapshot_set_state(
-		    ctx->db, d->snap_id, "deleted", NULL);
-		d->p->deleted++;
-		log_info(d->p->pc->key, "deleted %s", d->name);
+	if (rc == 0 && (resp->status == 200 || resp->status == 202)) {
+		/* ARM's word only: confirm_deletes asks with a GET. */
+		d->confirm = 1;
+		d->status = resp->status;
+		util_strlcpy(
+		    d->request_id, resp->request_id, sizeof(d->request_id));
 		goto out;
 	}
 	if (rc == 0 && (resp->status == 204 || resp->status == 404)) {
@@ -268,6 +276,106 @@ delete_done(void *vctx, size_t i, int rc)
 	/* Otherwise it stays "deleting": the next run asks Azure. */
 out:
 	http_response_free(resp);
+}
+
+static void
+confirm_done(void *vctx, size_t i, int rc)
+{
+	struct del_ctx *dc = vctx;
+	struct prune_ctx *ctx = dc->ctx;
+	struct del *d = &dc->dels[i];
+	struct http_response *resp = &dc->resps[i];
+	struct arm_error e;
+	char why[700], msg[1200];
+
+	if (rc == 0 && resp->status == 404) {
+		(void)db_snapshot_set_state(
+		    ctx->db, d->snap_id, "deleted", NULL);
+		d->p->deleted++;
+		log_info(d->p->pc->key, "deleted %s", d->name);
+		goto out;
+	}
+	if (rc == 0 && resp->status == 200) {
+		snprintf(why, sizeof(why),
+		    "a GET still finds it (x-ms-request-id %s)",
+		    resp->request_id);
+	} else {
+		arm_error_from_response(resp, &e);
+		if (rc != 0)
+			util_strlcpy(e.message, resp->error, sizeof(e.message));
+		arm_error_describe(&e, why, sizeof(why));
+		util_strlcpy(msg, why, sizeof(msg));
+		snprintf(why, sizeof(why),
+		    "the GET that should confirm it "
+		    "failed: %s",
+		    msg);
+	}
+	snprintf(msg, sizeof(msg),
+	    "DELETE %s: %ld (x-ms-request-id %s) but %s; it stays deleting "
+	    "and the next run deletes it again",
+	    d->url, d->status, d->request_id, why);
+	log_err(d->p->pc->key, "%s", msg);
+	(void)db_snapshot_set_state(ctx->db, d->snap_id, "deleting", msg);
+	snprintf(
+	    msg, sizeof(msg), "DELETE %s: %ld but %s", d->name, d->status, why);
+	fail(d->p, msg);
+out:
+	http_response_free(resp);
+}
+
+/*
+ * ARM answered 200/202 to the DELETEs marked confirm: GET each (one
+ * concurrent batch) and record "deleted" only where the GET answers 404.
+ * 0 or -1.
+ */
+static int
+confirm_deletes(struct prune_ctx *ctx, struct del *dels, size_t ndels)
+{
+	struct http_request *reqs = NULL;
+	struct http_response *resps = NULL;
+	struct del *sub = NULL;
+	struct del_ctx dc;
+	size_t n = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < ndels; i++)
+		n += dels[i].confirm;
+	if (n == 0)
+		return 0;
+	reqs = calloc(n, sizeof(*reqs));
+	resps = calloc(n, sizeof(*resps));
+	sub = calloc(n, sizeof(*sub));
+	if (reqs == NULL || resps == NULL || sub == NULL)
+		goto done;
+	n = 0;
+	for (size_t i = 0; i < ndels; i++) {
+		if (!dels[i].confirm)
+			continue;
+		sub[n] = dels[i];
+		reqs[n].method = "GET";
+		reqs[n].url = dels[i].url;
+		reqs[n].auth = 1;
+		reqs[n].context = dels[i].p->pc->key;
+		reqs[n].throttle_key = dels[i].p->pc->subscription;
+		http_response_init(&resps[n]);
+		n++;
+	}
+	dc.ctx = ctx;
+	dc.dels = sub;
+	dc.resps = resps;
+	if (db_begin(ctx->db))
+		goto done;
+	rc = http_batch(ctx->http, reqs, resps, n, ctx->cfg->max_parallel,
+	    confirm_done, &dc);
+	if (db_commit(ctx->db)) {
+		db_rollback(ctx->db);
+		rc = -1;
+	}
+done:
+	free(sub);
+	free(resps);
+	free(reqs);
+	return rc;
 }
 
 /* Decide one pool; queue its deletions in ${dels}. */
@@ -431,6 +539,9 @@ prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n)
 		db_rollback(ctx->db);
 		rc = -1;
 	}
+	/* 3. What ARM said it deleted, confirmed by a GET each. */
+	if (rc == 0)
+		rc = confirm_deletes(ctx, dels, ndels);
 done:
 	for (size_t i = 0; i < ndels; i++)
 		free(dels[i].url);

@@ -68,9 +68,10 @@ int prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
  * Retention for each pool: decide keep/delete for its active snapshots
  * (pinned and protected promoted ones set aside), record every decision,
  * write each deletion's intent (state deleting), then send the DELETEs
- * concurrently and record their outcomes: 200 deleted, 204/404 missing
- * (gone out of band), a failure leaves the row for the next run.  0, or
- * -1 on a store error.
+ * concurrently and record their outcomes: 204/404 missing (gone out of
+ * band); 200/202 deleted only when a GET then answers 404; anything else
+ * leaves the row deleting for the next run (the pool fails).  0, or -1 on
+ * a store error.
  */
 int prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n);
 

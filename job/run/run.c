@@ -10,8 +10,14 @@
  * harmless:
  *   - the intent (a snapshots row in state "creating", with the
  *     deterministic name of the slot) is committed before the PUT is sent;
- *   - the next run's reconcile GETs every row left "creating"/"deleting"
- *     and settles it from what Azure holds;
+ *   - the next run's reconcile GETs every row left "creating",
+ *     "unconfirmed" or "deleting" and settles it from what Azure holds
+ *     (a snapshot still there after a DELETE is deleted again);
+ *   - nothing is recorded as done until Azure shows it done: a PUT's
+ *     answer must name the snapshot asked for, of this pool, with its
+ *     versions (arm_snapshot_confirms), else a GET decides, else the row
+ *     is "unconfirmed" -- never the newest active snapshot, so it
+ *     protects and replaces nothing -- and the pool fails this run;
  *   - a rerun in the same slot PUTs the same name, which ARM treats as an
  *     update of the same snapshot, never a second one.
  * One pool's failure is recorded against that pool and never stops the
@@ -75,6 +81,8 @@ struct pool_run {
 	char newest_name[64];
 	time_t newest_created_at;
 	int64_t snap_id; /* the intent's row; 0: none written */
+	char *unconfirmed; /* malloc'd: why the PUT's answer did not show the
+	                      snapshot (a GET decides), else NULL */
 	int failed;
 	char *error; /* malloc'd when failed, else NULL */
 	int taken;
@@ -474,21 +482,102 @@ fail:
 
 /* ---- reconcile ---- */
 
-/* Settle one row left "creating" (k = 0) or "deleting" (k = 1). */
+/* The ARM ids of pool ${p} and of the snapshot ${name} of it. */
+static void
+pool_ids(const struct pool_run *p, const char *name, char *pool_id, size_t plen,
+    char *snap_id, size_t slen)
+{
+	arm_agent_pool_id(p->pc->subscription, p->pc->resource_group,
+	    p->pc->cluster, p->pc->nodepool, pool_id, plen);
+	if (snap_id != NULL)
+		arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
+		    name, snap_id, slen);
+}
+
+/*
+ * A row left "deleting": ask Azure.  Gone (404): deleted.  Still there:
+ * DELETE it again, and record it deleted only when that answers 204/404
+ * or a GET then answers 404.  0 settled, 1 left for the next run.
+ */
 static int
-reconcile_one(
-    struct run *r, struct pool_run *p, const struct db_snapshot *s, size_t k)
+reconcile_delete(struct run *r, struct pool_run *p, const struct db_snapshot *s)
 {
 	struct arm_snapshot got;
 	struct arm_error e;
-	char why[600];
+	int existed = 0, rc;
 
+	rc = arm_snapshot_get(r->arm, p->pc->key, s->arm_id, &got, &e);
+	if (rc != 0 && e.status != 404) {
+		if (e.status != 0)
+			r->reached_arm = 1;
+		return 1; /* still unknown: the next run asks again */
+	}
+	r->reached_arm = 1;
+	if (rc == 0) {
+		/* Still there: retention decided it, so delete it again. */
+		if (arm_snapshot_delete(
+		        r->arm, p->pc->key, s->arm_id, &existed, &e) != 0) {
+			if (e.status != 404)
+				return 1;
+		} else if (existed) {
+			/* 200 is ARM's word; a GET's 404 is the proof. */
+			rc = arm_snapshot_get(
+			    r->arm, p->pc->key, s->arm_id, &got, &e);
+			if (rc == 0) {
+				log_warn(p->pc->key,
+				    "%s: DELETE answered 200 but a GET still "
+				    "finds it; the next run tries again",
+				    s->name);
+				(void)db_snapshot_set_state(r->db, s->id,
+				    "deleting",
+				    "DELETE answered 200 but a GET still finds "
+				    "it");
+				return 1;
+			}
+			if (e.status != 404)
+				return 1;
+		}
+	}
+	(void)db_snapshot_set_state(r->db, s->id, "deleted", NULL);
+	r->rec.deleted++;
+	log_info(p->pc->key,
+	    "%s: settled as deleted (left deleting by an earlier run)",
+	    s->name);
+	return 0;
+}
+
+/*
+ * Settle one row left "creating" (a crash) or "unconfirmed" (an answer
+ * that did not show it) by a GET: active when Azure shows this snapshot
+ * of this pool with its versions; failed when it does not exist, so the
+ * slot is due again and this run's plan takes it; unconfirmed when it
+ * exists but is not what was asked for.  0 settled, 1 left for later.
+ */
+static int
+reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s)
+{
+	struct arm_snapshot got;
+	struct arm_error e;
+	char src[512], why[700], msg[800];
+
+	if (strcmp(s->state, "deleting") == 0)
+		return reconcile_delete(r, p, s);
+	pool_ids(p, s->name, src, sizeof(src), NULL, 0);
 	if (arm_snapshot_get(r->arm, p->pc->key, s->arm_id, &got, &e) == 0) {
 		struct db_versions v;
 
 		r->reached_arm = 1;
+		if (!arm_snapshot_confirms(
+		        &got, s->arm_id, src, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg),
+			    "a GET finds %s but %s; left unconfirmed", s->name,
+			    why);
+			log_warn(p->pc->key, "%s", msg);
+			(void)db_snapshot_set_state(
+			    r->db, s->id, "unconfirmed", msg);
+			return 1;
+		}
 		arm_snapshot_versions(&got, &v);
-		/* A delete that never reached ARM: back to retention's care. */
 		if (db_snapshot_set_active(r->db, s->id,
 		        got.created_at ? got.created_at : s->created_at,
 		        &v) == 0)
@@ -505,19 +594,16 @@ reconcile_one(
 		return 0;
 	}
 	if (e.status == 404) {
-		const char *to = k == 0 ? "failed" : "deleted";
-
 		r->reached_arm = 1;
 		snprintf(why, sizeof(why),
-		    "not found in Azure after an "
-		    "interrupted run (404, x-ms-request-id %s)",
-		    e.request_id);
-		(void)db_snapshot_set_state(
-		    r->db, s->id, to, k == 0 ? why : NULL);
+		    "not found in Azure when the next run looked (left %s; "
+		    "404, x-ms-request-id %s)",
+		    s->state, e.request_id);
+		(void)db_snapshot_set_state(r->db, s->id, "failed", why);
 		log_info(p->pc->key,
-		    "%s: settled as %s (left %s by an "
-		    "earlier run)",
-		    s->name, to, s->state);
+		    "%s: settled as failed (left %s by an earlier run; not "
+		    "in Azure): its slot is due again",
+		    s->name, s->state);
 		return 0;
 	}
 	/* Still unknown: leave it for the next run. */
@@ -528,17 +614,19 @@ reconcile_one(
 
 /*
  * A previous run died between writing an intent and recording its
- * outcome.  Ask Azure what became of each such snapshot and settle the
- * row: that is all a crash can leave behind.  The store is asked once per
- * state (its partial index holds only such rows), not once per pool.
+ * outcome, or Azure's answer did not show what it said it did.  Ask Azure
+ * what became of each such snapshot and settle the row.  The store is
+ * asked once per state (its partial index holds only such rows), not once
+ * per pool.
  */
 static int
 reconcile(struct run *r)
 {
-	static const char *const states[] = {"creating", "deleting"};
+	static const char *const states[] = {
+	    "creating", "unconfirmed", "deleting"};
 	int unsettled = 0;
 
-	for (size_t k = 0; k < 2; k++) {
+	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
 		struct db_snapshot *list = NULL;
 		size_t n = 0;
 
@@ -550,7 +638,7 @@ reconcile(struct run *r)
 			/* Pools not in this run wait for a run that has them.
 			 */
 			if (p != NULL)
-				unsettled += reconcile_one(r, p, &list[j], k);
+				unsettled += reconcile_one(r, p, &list[j]);
 		}
 		free(list);
 	}
@@ -815,6 +903,73 @@ struct put_ctx {
 	char **urls;
 };
 
+/* The PUT (or its GET) showed snapshot ${s} of pool ${p}: record it. */
+static void
+record_taken(struct run *r, struct pool_run *p, const struct arm_snapshot *s)
+{
+	struct db_versions v;
+
+	arm_snapshot_versions(s, &v);
+	if (db_snapshot_set_active(r->db, p->snap_id,
+	        s->created_at ? s->created_at : r->opts->as_of, &v) == 0) {
+		p->taken = 1;
+		r->rec.taken++;
+		log_info(p->pc->key, "snapshot %s taken (%s, Kubernetes %s)",
+		    p->plan.name, v.node_image_version, v.kubernetes_version);
+	}
+}
+
+/*
+ * The PUTs whose answer did not show the snapshot: GET each.  Shown (this
+ * snapshot of this pool, with its versions): taken.  Otherwise the row is
+ * "unconfirmed" -- never the newest active snapshot, settled by the next
+ * run's reconcile -- and the pool fails with the PUT's URL, status and
+ * request id.
+ */
+static void
+confirm_puts(struct run *r, struct pool_run **who, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pool_run *p = who[i];
+		struct arm_snapshot got;
+		struct arm_error e;
+		char src[512], want[512], why[700], msg[1600];
+
+		if (p->unconfirmed == NULL)
+			continue;
+		pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
+		if (arm_snapshot_get(r->arm, p->pc->key, want, &got, &e) == 0) {
+			if (arm_snapshot_confirms(
+			        &got, want, src, why, sizeof(why))) {
+				write_begin(r);
+				record_taken(r, p, &got);
+				write_flush(r, 1);
+				free(p->unconfirmed);
+				p->unconfirmed = NULL;
+				continue;
+			}
+		} else if (e.status == 404) {
+			snprintf(why, sizeof(why),
+			    "a GET does not find it (404, x-ms-request-id %s)",
+			    e.request_id);
+		} else {
+			arm_error_describe(&e, msg, sizeof(msg));
+			snprintf(why, sizeof(why), "the GET failed: %s", msg);
+		}
+		snprintf(msg, sizeof(msg),
+		    "%s; nor does a GET show it: %s; recorded unconfirmed, "
+		    "the next run settles it",
+		    p->unconfirmed, why);
+		log_err(p->pc->key, "%s", msg);
+		write_begin(r);
+		(void)db_snapshot_set_state(
+		    r->db, p->snap_id, "unconfirmed", msg);
+		record_decision(r, p, p->snap_id, p->plan.slot, "fail", msg);
+		write_flush(r, 1);
+		pool_fail(p, "snapshot not confirmed: %s", msg);
+	}
+}
+
 static void
 put_done(void *vctx, size_t i, int rc)
 {
@@ -829,33 +984,22 @@ put_done(void *vctx, size_t i, int rc)
 	if (rc == 0)
 		r->reached_arm = 1;
 	write_begin(r);
-	if (rc == 0 && (resp->status == 200 || resp->status == 201) &&
-	    arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) == 0) {
-		struct db_versions v;
-
-		arm_snapshot_versions(&s, &v);
-		if (db_snapshot_set_active(r->db, p->snap_id,
-		        s.created_at ? s.created_at : r->opts->as_of,
-		        &v) == 0) {
-			p->taken = 1;
-			r->rec.taken++;
-			log_info(p->pc->key,
-			    "snapshot %s taken (%s, Kubernetes "
-			    "%s)",
-			    p->plan.name, v.node_image_version,
-			    v.kubernetes_version);
-		}
-		goto out;
-	}
 	if (rc == 0 && (resp->status == 200 || resp->status == 201)) {
-		/* Created, but we cannot read what: leave it creating so the
-		 * next run's reconcile settles it with a GET. */
-		log_err(p->pc->key,
-		    "PUT %s: %ld but the body is not a "
-		    "snapshot: %s (x-ms-request-id %s); the next run settles "
-		    "it",
-		    ctx->urls[i], resp->status, err, resp->request_id);
-		pool_fail(p, "unreadable PUT answer: %s", err);
+		char src[512], want[512];
+
+		pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
+		if (arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) ==
+		        0 &&
+		    arm_snapshot_confirms(&s, want, src, err, sizeof(err))) {
+			record_taken(r, p, &s);
+			goto out;
+		}
+		/* ARM's word does not show it: a GET decides, after the
+		 * batch (confirm_puts). */
+		if (asprintf(&p->unconfirmed,
+		        "PUT %s answered %ld (x-ms-request-id %s) but %s",
+		        ctx->urls[i], resp->status, resp->request_id, err) < 0)
+			p->unconfirmed = NULL;
 		goto out;
 	}
 	arm_error_from_response(resp, &e);
@@ -890,10 +1034,8 @@ put_request(struct run *r, struct pool_run *p, struct http_request *req,
 	struct arm_tag tags[3];
 	char slot[32], pool_id[512], snap_id[512], u[1024];
 
-	arm_agent_pool_id(p->pc->subscription, p->pc->resource_group,
-	    p->pc->cluster, p->pc->nodepool, pool_id, sizeof(pool_id));
-	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
-	    p->plan.name, snap_id, sizeof(snap_id));
+	pool_ids(p, p->plan.name, pool_id, sizeof(pool_id), snap_id,
+	    sizeof(snap_id));
 	util_format_time(p->plan.slot, slot, sizeof(slot));
 	memset(tags, 0, sizeof(tags));
 	util_strlcpy(tags[0].key, TAG_MANAGED, sizeof(tags[0].key));
@@ -945,6 +1087,7 @@ put_slice(struct run *r, struct pool_run **who, size_t n)
 	        r->http, reqs, resps, n, r->cfg->max_parallel, put_done, &ctx))
 		goto done;
 	write_flush(r, 1);
+	confirm_puts(r, who, n);
 	rc = 0;
 done:
 	for (size_t i = 0; i < n && bodies != NULL && urls != NULL; i++) {
@@ -1338,6 +1481,7 @@ out:
 	for (size_t i = 0; i < r.npools; i++) {
 		free(r.pools[i].observe_error);
 		free(r.pools[i].error);
+		free(r.pools[i].unconfirmed);
 		prune_pool_clear(&r.prs[i]);
 	}
 	free(r.by_id);

@@ -583,6 +583,91 @@ test_apply_rejects_bad_usage(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
 }
 
+/* ---- verification: an operation that says Succeeded ---- */
+
+/*
+ * The operation ends "Succeeded" and changed nothing: the GET after it
+ * shows the old versions, so apply exits 1 naming what was expected and
+ * what the pool runs -- for an upgrade and for a pool it creates.
+ */
+static void
+test_apply_operation_that_changed_nothing_exits_1(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *p, *doc;
+
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "Succeeded");
+	harness_expect_in(r.err,
+	    "expected Kubernetes 1.30.5 and node image " IMG(
+	        "202611.01.0") ", got Kubernetes 1.29.9 and node image " IMG("2"
+	                                                                     "0"
+	                                                                     "2"
+	                                                                     "6"
+	                                                                     "1"
+	                                                                     "0"
+	                                                                     "."
+	                                                                     "1"
+	                                                                     "4"
+	                                                                     "."
+	                                                                     "0"));
+	assert_null(strstr(r.out, "upgraded to"));
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	p = emu_pool(f, "aks-prod", "system");
+	assert_non_null(p);
+	assert_string_equal(str(p, "nodeImageVersion"), IMG("202610.14.0"));
+	json_decref(p);
+
+	/* --create: the pool is made, but not from the snapshot. */
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	aksnap(f, &r, "--json", "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--create", "np3",
+	    "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(str(doc, "state"), "failed");
+	harness_expect_in(str(doc, "error"), "does not run snapshot " BASELINE);
+	harness_expect_in(
+	    str(doc, "error"), "expected node image " IMG("202611.01.0"));
+	json_decref(doc);
+	run_result_free(&r);
+
+	/* Without the lie the same apply is done (exit 0). */
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+}
+
+/* The node-image path (upgradeNodeImageVersion) is verified the same. */
+static void
+test_apply_node_image_operation_that_changed_nothing_exits_1(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"POST\",\"path\":\"*/agentPools/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-same", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "expected node image " IMG("202611.01.0"));
+	run_result_free(&r);
+	assert_int_equal(
+	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
+}
+
 int
 main(void)
 {
@@ -616,6 +701,12 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_rejects_bad_usage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_operation_that_changed_nothing_exits_1, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_node_image_operation_that_changed_nothing_exits_1,
+	        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

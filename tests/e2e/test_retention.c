@@ -564,6 +564,203 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 	run_result_free(&r);
 }
 
+/* ---- verification: DELETE and PATCH that ARM says worked ---- */
+
+/* One pool; a policy given here (promote_after, keep_last). */
+static void
+use_one_pool(struct fx *f, const char *promote_after, int keep_last)
+{
+	char ini[1024];
+
+	snprintf(ini, sizeof(ini),
+	    "\n[policy:one]\n"
+	    "schedule = 0 2 * * *\n"
+	    "snapshot_when = always\n"
+	    "keep_last = %d\nkeep_hourly = 0\nkeep_daily = 0\n"
+	    "keep_weekly = 0\nkeep_monthly = 0\nkeep_yearly = 0\n"
+	    "keep_within = 0\nmin_keep = 1\n"
+	    "promote_after = %s\nchannel = stable\nkeep_promoted = 1\n"
+	    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+	    "cluster = aks-staging\nnodepool = system\npolicy = one\n",
+	    keep_last, promote_after);
+	free(f->config);
+	f->config = harness_config(f->dir, f->emu, ini);
+	assert_non_null(f->config);
+}
+
+#define DAY1 "aksnap-aks-staging-system-20260105T0200Z"
+#define DAY2 "aksnap-aks-staging-system-20260106T0200Z"
+
+/* The state of ${name} in the store's list of ${pool}, or "". */
+static const char *
+state_of(json_t *list, const char *name)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "snapshots"), i, s)
+	{
+		if (strcmp(json_string_value(json_object_get(s, "snapshot")),
+		        name) == 0)
+			return json_string_value(json_object_get(s, "state"));
+	}
+	return "";
+}
+
+/*
+ * A DELETE answered 200 that deleted nothing: the row stays deleting
+ * (the GET still finds the snapshot) and the pool fails; the next run's
+ * reconcile deletes it again, and only its GET's 404 records it deleted.
+ */
+static void
+test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	time_t t;
+	json_t *names, *list;
+	char as_of[32];
+
+	use_one_pool(f, "never", 1);
+	util_parse_time("2026-01-05T03:00:00Z", &t);
+	assert_int_equal(run_at(f, t), 0);
+
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"DELETE\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"delete_noop\"}") > 0);
+	emu_reset_counters(f->emu);
+	t += DAY;
+	util_format_time(t, as_of, sizeof(as_of));
+	freeze_clock(f, as_of);
+	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "DELETE ");
+	harness_expect_in(r.err, "/snapshots/" DAY1 "?api-version=");
+	harness_expect_in(r.err, "still finds it");
+	harness_expect_in(r.err, "stays deleting");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 200"), 1);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 200"), 1);
+	names = azure_names(f, "staging-system", NULL);
+	assert_int_equal(json_array_size(names), 2);
+	json_decref(names);
+	list = store_list(f, "staging-system");
+	assert_string_equal(state_of(list, DAY1), "deleting");
+	assert_string_equal(state_of(list, DAY2), "active");
+	json_decref(list);
+
+	/* The next run deletes it again; Azure ends without it. */
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, t + 3600), 0);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 200"), 1);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 404"), 1);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	names = azure_names(f, "staging-system", NULL);
+	assert_int_equal(json_array_size(names), 1);
+	assert_true(has_name(names, DAY2));
+	json_decref(names);
+	list = store_list(f, "staging-system");
+	assert_string_equal(state_of(list, DAY1), "deleted");
+	assert_string_equal(state_of(list, DAY2), "active");
+	json_decref(list);
+}
+
+/* The aksnap-channel tag of ${name} in Azure, or NULL. */
+static char *
+azure_channel(struct fx *f, const char *name)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+	char *out = NULL;
+	size_t i;
+
+	assert_non_null(st);
+	json_array_foreach(json_object_get(st, "snapshots"), i, s)
+	{
+		const char *c;
+
+		if (strcmp(json_string_value(json_object_get(s, "name")),
+		        name) != 0)
+			continue;
+		c = json_string_value(json_object_get(
+		    json_object_get(s, "tags"), "aksnap-channel"));
+		if (c != NULL)
+			out = strdup(c);
+	}
+	json_decref(st);
+	return out;
+}
+
+/*
+ * A tag PATCH answered 200 whose tag is not there (neither in the answer
+ * nor in a GET): the promotion is not recorded and the pool fails naming
+ * the URL, the status and the request id; without the fault the next run
+ * promotes.  The same for the tag's removal from a demoted snapshot.
+ */
+static void
+test_promotion_patch_that_drops_the_tag_is_not_recorded(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	time_t t, created;
+	json_t *list;
+	char as_of[32], *c;
+
+	use_one_pool(f, "1d", 5);
+	util_parse_time("2026-01-05T03:00:00Z", &t);
+	assert_int_equal(run_at(f, t), 0);
+
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PATCH\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"patch_noop\",\"count\":-1}") > 0);
+	emu_reset_counters(f->emu);
+	t += DAY;
+	util_format_time(t, as_of, sizeof(as_of));
+	freeze_clock(f, as_of);
+	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "PATCH ");
+	harness_expect_in(r.err, "/snapshots/" DAY1 "?api-version=");
+	harness_expect_in(r.err, "answered 200");
+	harness_expect_in(r.err, "aksnap-channel=stable");
+	harness_expect_in(r.err, "x-ms-request-id");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch 200"), 1);
+	list = store_list(f, "staging-system");
+	assert_null(store_channel(list, &created));
+	json_decref(list);
+	c = azure_channel(f, DAY1);
+	assert_null(c);
+
+	/* Without the fault: promoted, in Azure and in the store. */
+	emu_clear_faults(f->emu);
+	assert_int_equal(run_at(f, t + 3600), 0);
+	list = store_list(f, "staging-system");
+	assert_non_null(store_channel(list, &created));
+	assert_string_equal(store_channel(list, &created), DAY1);
+	json_decref(list);
+	c = azure_channel(f, DAY1);
+	assert_non_null(c);
+	assert_string_equal(c, "stable");
+	free(c);
+
+	/* By hand, DAY2 replaces it; the PATCH that should take the tag off
+	 * DAY1 answers 200 and keeps it: said, exit 1. */
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PATCH\",\"path\":\"*/snapshots/" DAY1
+	                "\",\"action\":\"patch_noop\"}") > 0);
+	aksnap(f, &r, "promote", DAY2, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "still carry tag aksnap-channel");
+	run_result_free(&r);
+	c = azure_channel(f, DAY1);
+	assert_non_null(c);
+	free(c);
+	c = azure_channel(f, DAY2);
+	assert_non_null(c);
+	assert_string_equal(c, "stable");
+	free(c);
+}
+
 int
 main(void)
 {
@@ -581,6 +778,12 @@ main(void)
 	        test_prune_dry_run_changes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_promote_by_hand_moves_the_channel_tag, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_retention_200_delete_that_deleted_nothing_is_deleted_again,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_promotion_patch_that_drops_the_tag_is_not_recorded, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests_name("retention", tests, NULL, NULL);

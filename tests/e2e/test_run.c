@@ -877,6 +877,191 @@ test_run_auto_falls_back_to_azure_cli_quietly(void **state)
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 5);
 }
 
+/* ---- verification: a PUT that ARM says worked and did not ---- */
+
+/* One pool, retention that keeps only the newest: a ghost recorded as
+ * active would make the same run delete the only real snapshot. */
+static const char *const KEEP1_INI =
+    "\n[policy:keep1]\n"
+    "schedule = 0 2 * * *\n"
+    "snapshot_when = always\n"
+    "keep_last = 1\nkeep_hourly = 0\nkeep_daily = 0\nkeep_weekly = 0\n"
+    "keep_monthly = 0\nkeep_yearly = 0\nkeep_within = 0\nmin_keep = 1\n"
+    "promote_after = never\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\npolicy = keep1\n";
+
+static int
+setup_keep1(void **state)
+{
+	return setup_with(state, KEEP1_INI);
+}
+
+#define SLOT1 "aksnap-aks-staging-system-20260316T0200Z"
+#define SLOT2 "aksnap-aks-staging-system-20260317T0200Z"
+
+/* `aksnap run --as-of` with the emulator's clock frozen there; exit. */
+static int
+run_frozen(struct fx *f, const char *as_of, struct run_result *r)
+{
+	char body[96];
+
+	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", as_of);
+	json_decref(emu_post(f->emu, "/_armemu/clock", body));
+	assert_int_equal(aksnap(f, r, "run", "--as-of", as_of, NULL), 0);
+	return r->exit_code;
+}
+
+/* The store's state of ${name}, or "" when it has no such row. */
+static const char *
+store_state(json_t *list, const char *name)
+{
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "snapshots"), i, s)
+	{
+		if (strcmp(json_string_value(json_object_get(s, "snapshot")),
+		        name) == 0)
+			return json_string_value(json_object_get(s, "state"));
+	}
+	return "";
+}
+
+/*
+ * The PUT of the second day's slot is answered 201 by ${fault} and
+ * nothing is created.  That run records the snapshot unconfirmed, fails
+ * the pool (naming the PUT's URL and status), and its retention keeps
+ * the only real snapshot; the next run finds the snapshot absent, settles
+ * the row as failed and takes the slot again: in the end Azure holds
+ * exactly one snapshot of the pool, the store agrees.
+ */
+static void
+lying_put_is_unconfirmed_then_retaken(struct fx *f, const char *fault)
+{
+	struct run_result r;
+	json_t *snaps, *l;
+
+	assert_int_equal(run_frozen(f, "2026-03-16T03:00:00Z", &r), 0);
+	run_result_free(&r);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(find_snapshot(snaps, SLOT1));
+	json_decref(snaps);
+
+	assert_true(emu_fault(f->emu, fault) > 0);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_frozen(f, "2026-03-17T03:00:00Z", &r), 1);
+	harness_expect_in(r.err, "unconfirmed");
+	harness_expect_in(r.err, "/snapshots/" SLOT2 "?api-version=");
+	harness_expect_in(r.err, "answered 201");
+	harness_expect_in(r.err, "x-ms-request-id");
+	run_result_free(&r);
+	/* One PUT, one GET that decided, no DELETE of the real one. */
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 1);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 404"), 1);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete"), 0);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(find_snapshot(snaps, SLOT1));
+	json_decref(snaps);
+	l = list_json(f, "staging-system");
+	assert_string_equal(store_state(l, SLOT1), "active");
+	assert_string_equal(store_state(l, SLOT2), "unconfirmed");
+	json_decref(l);
+
+	/* The next run, same slot: settled by a GET, the slot taken again,
+	 * and only now retention replaces the older snapshot. */
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_frozen(f, "2026-03-17T04:00:00Z", &r), 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 1);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 200"), 1);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(find_snapshot(snaps, SLOT2));
+	assert_string_equal(
+	    tag(find_snapshot(snaps, SLOT2), "aksnap-pool"), "staging-system");
+	json_decref(snaps);
+	l = list_json(f, "staging-system");
+	assert_string_equal(store_state(l, SLOT2), "active");
+	assert_string_equal(store_state(l, SLOT1), "deleted");
+	assert_int_equal(count_state(l, "unconfirmed"), 0);
+	assert_int_equal(json_array_size(json_object_get(l, "snapshots")), 2);
+	json_decref(l);
+
+	/* Settled: a third run in the slot sends no write. */
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_frozen(f, "2026-03-17T05:00:00Z", &r), 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete"), 0);
+}
+
+static void
+test_run_ghost_201_is_unconfirmed_and_slot_retaken(void **state)
+{
+	lying_put_is_unconfirmed_then_retaken(*state,
+	    "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	    "\"action\":\"put_empty\"}");
+}
+
+/* The 201 is the real snapshot of yesterday's slot, complete with its
+ * versions and source: only its name tells it is not the one asked for. */
+static void
+test_run_201_naming_another_snapshot_is_unconfirmed(void **state)
+{
+	lying_put_is_unconfirmed_then_retaken(*state,
+	    "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	    "\"action\":\"put_other\",\"name\":\"" SLOT1 "\"}");
+}
+
+/*
+ * The answer at hand is {} but ARM holds the snapshot (an earlier PUT of
+ * the same name went through, its answer was lost): the GET shows it,
+ * so it is taken, and the run succeeds.
+ */
+static void
+test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *l;
+
+	assert_int_equal(run_frozen(f, "2026-03-16T03:00:00Z", &r), 0);
+	run_result_free(&r);
+	emu_reset_counters(f->emu);
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"put_empty\"}") > 0);
+	{
+		char body[1024];
+
+		snprintf(body, sizeof(body),
+		    "{\"name\":\"%s\",\"subscription\":\"%s\","
+		    "\"resourceGroup\":\"rg-staging\",\"location\":"
+		    "\"westeurope\",\"tags\":{\"aksnap-managed\":\"true\","
+		    "\"aksnap-pool\":\"staging-system\"},\"properties\":{"
+		    "\"creationData\":{\"sourceResourceId\":\"/subscriptions/"
+		    "%s/resourceGroups/rg-staging/providers/"
+		    "Microsoft.ContainerService/managedClusters/aks-staging/"
+		    "agentPools/system\"},\"kubernetesVersion\":\"1.30.5\","
+		    "\"nodeImageVersion\":\"AKSUbuntu-2204gen2containerd-"
+		    "202611.01.0\",\"osType\":\"Linux\",\"osSku\":\"Ubuntu\","
+		    "\"vmSize\":\"Standard_D4s_v5\",\"enableFIPS\":false},"
+		    "\"systemData\":{\"createdAt\":\"2026-03-17T03:00:00Z\"}}",
+		    SLOT2, HARNESS_SUBSCRIPTION, HARNESS_SUBSCRIPTION);
+		json_decref(emu_post(f->emu, "/_armemu/snapshots", body));
+	}
+	assert_int_equal(run_frozen(f, "2026-03-17T03:00:00Z", &r), 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 200"), 1);
+	l = list_json(f, "staging-system");
+	assert_string_equal(store_state(l, SLOT2), "active");
+	assert_string_equal(store_state(l, SLOT1), "deleted");
+	json_decref(l);
+}
+
 int
 main(void)
 {
@@ -912,6 +1097,15 @@ main(void)
 	        test_run_vv_trace_and_store_hold_no_secret, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_auto_falls_back_to_azure_cli_quietly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_ghost_201_is_unconfirmed_and_slot_retaken, setup_keep1,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_201_naming_another_snapshot_is_unconfirmed,
+	        setup_keep1, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_empty_201_of_existing_snapshot_is_confirmed_by_get,
+	        setup_keep1, teardown),
 	};
 
 	return cmocka_run_group_tests_name("run", tests, NULL, NULL);

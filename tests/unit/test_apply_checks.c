@@ -567,6 +567,42 @@ test_apply_channels_that_undo_the_pin(void **state)
 	assert_string_equal(apply_check_name(APPLY_CHECK_SKEW), "k8s-skew");
 }
 
+static void
+test_apply_result_matches_names_expected_and_actual(void **state)
+{
+	char why[512];
+
+	(void)state;
+	assert_int_equal(
+	    apply_result_matches("1.30.5",
+	        "AKSUbuntu-2204gen2containerd-202611.01.0", "1.30.5",
+	        "AKSUbuntu-2204gen2containerd-202611.01.0", why, sizeof(why)),
+	    1);
+	/* numeric, as AKS may spell it */
+	assert_int_equal(apply_result_matches("1.30.5", "img-1", "v1.30.5",
+	                     "img-1", why, sizeof(why)),
+	    1);
+	assert_int_equal(apply_result_matches("1.30.5", "img-1", "1.30.5",
+	                     "img-2", why, sizeof(why)),
+	    0);
+	assert_string_equal(why, "expected node image img-1, got img-2");
+	assert_int_equal(apply_result_matches("1.30.5", "img-1", "1.29.9",
+	                     "img-1", why, sizeof(why)),
+	    0);
+	assert_string_equal(why, "expected Kubernetes 1.30.5, got 1.29.9");
+	assert_int_equal(apply_result_matches("1.30.5", "img-1", "1.29.9",
+	                     "img-2", why, sizeof(why)),
+	    0);
+	assert_string_equal(why,
+	    "expected Kubernetes 1.30.5 and node image img-1, got Kubernetes "
+	    "1.29.9 and node image img-2");
+	/* an answer without versions proves nothing */
+	assert_int_equal(
+	    apply_result_matches("1.30.5", "img-1", "", "", why, sizeof(why)),
+	    0);
+	assert_non_null(strstr(why, "(none)"));
+}
+
 int
 main(void)
 {
@@ -593,6 +629,8 @@ main(void)
 	    cmocka_unit_test(
 	        test_apply_older_image_is_a_rollback_only_with_allow_older),
 	    cmocka_unit_test(test_apply_channels_that_undo_the_pin),
+	    cmocka_unit_test(
+	        test_apply_result_matches_names_expected_and_actual),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

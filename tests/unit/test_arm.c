@@ -637,6 +637,10 @@ test_arm_snapshot_put_body_matches_create_example(void **state)
 	ex = load_example("SnapshotsCreate.json");
 	body = arm_snapshot_put_body("westus", POOL0_ID, tags, 2);
 	assert_non_null(body);
+	/* The example leaves out snapshotType (its default, and the only
+	 * value, NodePool); DESIGN.md section 7 sends it. */
+	json_object_set_new(json_object_get(request_params(ex), "properties"),
+	    "snapshotType", json_string("NodePool"));
 	assert_json_text_equal(body, request_params(ex));
 	free(body);
 	json_decref(ex);
@@ -645,6 +649,101 @@ test_arm_snapshot_put_body_matches_create_example(void **state)
 	body = arm_snapshot_put_body("westus", POOL0_ID, NULL, 0);
 	assert_non_null(strstr(body, "\"tags\":{}"));
 	free(body);
+}
+
+/* ---- verification: what was asked against what was answered ---- */
+
+static void
+test_arm_snapshot_confirms_only_the_snapshot_asked_for(void **state)
+{
+	json_t *ex;
+	struct arm_snapshot s, t;
+	char err[256], why[512], *body;
+
+	(void)state;
+	NEED_EXAMPLES();
+	ex = load_example("SnapshotsCreate.json");
+	body = body_text(ex, "201");
+	assert_int_equal(arm_snapshot_parse(body, &s, err, sizeof(err)), 0);
+	free(body);
+	json_decref(ex);
+
+	/* The official answer confirms it; ARM ids are case-insensitive. */
+	assert_int_equal(
+	    arm_snapshot_confirms(&s, SNAP1_ID, POOL0_ID, why, sizeof(why)), 1);
+	assert_int_equal(arm_snapshot_confirms(&s,
+	                     "/subscriptions/00000000-0000-0000-0000-"
+	                     "000000000000/resourcegroups/RG1/providers/"
+	                     "Microsoft.ContainerService/snapshots/SNAPSHOT1",
+	                     POOL0_ID, why, sizeof(why)),
+	    1);
+
+	/* A 201 with {}: parses, confirms nothing. */
+	assert_int_equal(arm_snapshot_parse("{}", &t, err, sizeof(err)), 0);
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	assert_string_equal(why, "it names no snapshot");
+
+	/* Another snapshot's answer. */
+	t = s;
+	util_strlcpy(t.name, "snapshot2", sizeof(t.name));
+	util_strlcpy(t.id, SNAP1_ID, sizeof(t.id));
+	strcpy(strrchr(t.id, '/') + 1, "snapshot2");
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "snapshot2"));
+	/* ... even when only its name says so */
+	t = s;
+	util_strlcpy(t.name, "snapshot2", sizeof(t.name));
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	/* ... a name alone that is right is enough */
+	t = s;
+	t.id[0] = '\0';
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 1);
+
+	/* Another pool's snapshot, or none. */
+	t = s;
+	strcpy(strrchr(t.source_id, '/') + 1, "pool1");
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "pool1"));
+	t.source_id[0] = '\0';
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+
+	/* Without the versions it is no proof. */
+	t = s;
+	t.node_image_version[0] = '\0';
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "nodeImageVersion"));
+	t = s;
+	t.kubernetes_version[0] = '\0';
+	assert_int_equal(
+	    arm_snapshot_confirms(&t, SNAP1_ID, POOL0_ID, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "kubernetesVersion"));
+}
+
+static void
+test_arm_snapshot_has_tag_as_asked(void **state)
+{
+	struct arm_snapshot s;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(arm_snapshot_parse("{\"tags\":{\"Aksnap-Channel\":"
+	                                    "\"stable\",\"x\":\"y\"}}",
+	                     &s, err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    arm_snapshot_has_tag(&s, "aksnap-channel", "stable"), 1);
+	assert_int_equal(
+	    arm_snapshot_has_tag(&s, "aksnap-channel", "canary"), 0);
+	assert_int_equal(arm_snapshot_has_tag(&s, "aksnap-channel", NULL), 0);
+	assert_int_equal(arm_snapshot_has_tag(&s, "aksnap-pool", NULL), 1);
+	assert_int_equal(arm_snapshot_has_tag(&s, "aksnap-pool", "p"), 0);
 }
 
 static void
@@ -1176,6 +1275,9 @@ main(void)
 	    cmocka_unit_test(test_arm_operation_status_example_is_in_progress),
 	    cmocka_unit_test(test_arm_every_example_response_body_parses),
 	    cmocka_unit_test(test_arm_snapshot_put_body_matches_create_example),
+	    cmocka_unit_test(
+	        test_arm_snapshot_confirms_only_the_snapshot_asked_for),
+	    cmocka_unit_test(test_arm_snapshot_has_tag_as_asked),
 	    cmocka_unit_test(test_arm_tags_body_matches_update_tags_example),
 	    cmocka_unit_test(
 	        test_arm_agent_pool_create_body_matches_snapshot_example),
