@@ -57,19 +57,27 @@ report_cluster_same(const struct report_pool *a, const struct report_pool *b)
 	    strcasecmp(a->p.cluster, b->p.cluster) == 0;
 }
 
+/* Names as people sort them: aks-2 before aks-10 (ARM's names are
+ * case-insensitive, so equal ignoring case is equal). */
+static int
+name_order(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0 ? 0 : strverscmp(a, b);
+}
+
 static int
 pool_order(const void *va, const void *vb)
 {
 	const struct report_pool *a = va, *b = vb;
 	int c;
 
-	c = strcasecmp(a->p.subscription, b->p.subscription);
+	c = name_order(a->p.subscription, b->p.subscription);
 	if (c == 0)
-		c = strcasecmp(a->p.resource_group, b->p.resource_group);
+		c = name_order(a->p.resource_group, b->p.resource_group);
 	if (c == 0)
-		c = strcasecmp(a->p.cluster, b->p.cluster);
+		c = name_order(a->p.cluster, b->p.cluster);
 	if (c == 0)
-		c = strcmp(a->p.key, b->p.key);
+		c = strverscmp(a->p.key, b->p.key);
 	return c;
 }
 

@@ -43,6 +43,7 @@
 #define MARK_W 11.0 /* marks closer than this go to another lane */
 #define MAX_LANES 4
 #define OPEN_UP_TO 40 /* clusters start open when the page has <= pools */
+#define OPEN_DRIFTING_UP_TO 200 /* else those drifting, up to so many */
 
 /* ---- text ---- */
 
@@ -189,6 +190,8 @@ static const char css[] =
     "vertical-align:top}"
     "th{background:#eaeef2;position:sticky;top:0}"
     "tr.cl td{background:#eaeef2;font-weight:600}"
+    "td.mono small{color:#59636e;font-size:10.5px}"
+    ".matrix td:first-child{white-space:nowrap}"
     "td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,"
     "Consolas,monospace;font-size:12px}"
     ".v{display:inline-block;border-radius:10px;padding:0 8px;"
@@ -210,7 +213,9 @@ static const char css[] =
     "border-radius:8px;margin:10px 0;padding:0 12px}"
     "details.cluster>summary{cursor:pointer;padding:8px 0;"
     "font-weight:600}"
-    "details.cluster>summary span{font-weight:400;color:#59636e}"
+    "details.cluster>summary span:not(.v){font-weight:400;color:#59636e}"
+    "details.cluster>summary span.v{margin-left:4px}"
+    "details.cluster>table{margin-bottom:10px}"
     ".pool{display:grid;grid-template-columns:210px 900px;gap:8px;"
     "padding:6px 0;border-top:1px solid #eaeef2}"
     ".pl{font-size:12.5px;overflow-wrap:anywhere}"
@@ -350,75 +355,162 @@ cluster_title(FILE *f, const struct report_pool *rp)
 	fputs("</span>", f);
 }
 
+/* The pools of the cluster that starts at ${i}: how many, how many not
+ * in their baseline. */
+static size_t
+cluster_span(const struct report *r, size_t i, size_t *drifting)
+{
+	size_t n = 0;
+
+	*drifting = 0;
+	for (size_t j = i;
+	     j < r->npools && report_cluster_same(&r->pools[j], &r->pools[i]);
+	     j++) {
+		n++;
+		*drifting += strcmp(r->pools[j].verdict, "in-baseline") != 0;
+	}
+	return n;
+}
+
+/*
+ * Whether a cluster's group starts open: always on a small page; on a
+ * large one only a cluster with pools out of their baseline, and only
+ * while those are few enough to read (else everything starts folded and
+ * the summaries say where to look).
+ */
+static int
+cluster_open(const struct report *r, size_t drifting)
+{
+	size_t total = 0;
+
+	if (r->npools <= OPEN_UP_TO)
+		return 1;
+	if (drifting == 0)
+		return 0;
+	for (size_t i = 0; i < r->npools; i++)
+		total += strcmp(r->pools[i].verdict, "in-baseline") != 0;
+	return total <= OPEN_DRIFTING_UP_TO;
+}
+
+/* One pill per verdict with its count, for a cluster's summary line. */
+static void
+cluster_pills(FILE *f, const struct report *r, size_t i, size_t n)
+{
+	static const char *const verdicts[] = {"in-baseline", "ahead", "behind",
+	    "differs", "no-baseline", "missing", "unknown",
+	    "channel-will-drift"};
+
+	for (size_t k = 0; k < sizeof(verdicts) / sizeof(verdicts[0]); k++) {
+		size_t c = 0;
+
+		for (size_t j = i; j < i + n; j++)
+			c += strcmp(r->pools[j].verdict, verdicts[k]) == 0;
+		if (c == 0)
+			continue;
+		fputs(" <span class=\"", f);
+		verdict_class(f, verdicts[k]);
+		fprintf(f, "\">%zu %s</span>", c, verdicts[k]);
+	}
+}
+
+/* A node image in a table cell: its family and the part that differs
+ * (date and build), "AKSUbuntu… 202611.01.0"; the whole version on hover
+ * and in the DOM. */
+static void
+image_cell(FILE *f, const char *image)
+{
+	const char *tail = image_short(image);
+	char family[64];
+	size_t n = strcspn(image, "-");
+
+	if (image[0] == '\0') {
+		fputs("-", f);
+		return;
+	}
+	fputs("<span title=\"", f);
+	esc(f, image);
+	fputs("\">", f);
+	if (tail != image) {
+		if (n >= sizeof(family))
+			n = sizeof(family) - 1;
+		memcpy(family, image, n);
+		family[n] = '\0';
+		fputs("<small>", f);
+		esc(f, family);
+		fputs("&hellip;</small> ", f);
+	}
+	esc(f, tail);
+	fputs("</span>", f);
+}
+
+static void
+matrix_row(FILE *f, const struct report_pool *rp)
+{
+	char age[32];
+
+	fputs("<tr data-pool=\"", f);
+	esc(f, rp->p.key);
+	fputs("\"><td>", f);
+	esc(f, rp->p.key);
+	fputs("</td><td class=\"", f);
+	verdict_cell(f, rp->verdict);
+	fputs("\">", f);
+	esc(f, rp->verdict);
+	fputs("</td><td class=\"mono\">", f);
+	if (rp->have_live)
+		image_cell(f, rp->live.v.node_image_version);
+	else if (strcmp(rp->verdict, "missing") == 0)
+		fputs("(missing)", f);
+	else
+		fputs("-", f);
+	fputs("</td><td class=\"mono\">", f);
+	esc(f, rp->have_live ? dash(rp->live.v.kubernetes_version) : "-");
+	fputs("</td><td class=\"mono\">", f);
+	if (rp->have_base) {
+		esc(f, rp->base.name);
+		fputs(" (", f);
+		esc(f, rp->channel);
+		fputs(")", f);
+	} else {
+		fputs("-", f);
+	}
+	fputs("</td><td class=\"mono\">", f);
+	image_cell(f, rp->have_base ? rp->base.v.node_image_version : "");
+	fputs("</td><td class=\"mono\">", f);
+	esc(f, rp->have_base ? dash(rp->base.v.kubernetes_version) : "-");
+	span_text(rp->have_base ? rp->baseline_age : -1, age, sizeof(age));
+	fprintf(f, "</td><td%s>%s</td><td class=\"mono\">",
+	    rp->baseline_old ? " class=\"old\"" : "", age);
+	image_cell(f, rp->have_newest ? rp->newest.v.node_image_version : "");
+	fputs("</td><td class=\"mono\">", f);
+	esc(f, rp->have_newest ? dash(rp->newest.v.kubernetes_version) : "-");
+	fputs("</td></tr>\n", f);
+}
+
 static void
 matrix(FILE *f, const struct report *r)
 {
-	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n"
-	      "<table class=\"matrix\"><thead><tr><th>pool</th>"
-	      "<th>verdict</th><th>live node image</th><th>k8s</th>"
-	      "<th>baseline (channel)</th><th>baseline image</th>"
-	      "<th>k8s</th><th>baseline age</th><th>newest snapshot "
-	      "image</th><th>k8s</th></tr></thead>\n",
-	    f);
-	for (size_t i = 0; i < r->npools; i++) {
-		const struct report_pool *rp = &r->pools[i];
-		char age[32];
+	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
+	for (size_t i = 0; i < r->npools;) {
+		size_t drifting, n = cluster_span(r, i, &drifting);
 
-		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp)) {
-			fputs(i == 0 ? "<tbody>" : "</tbody><tbody>", f);
-			fputs("<tr class=\"cl\"><td colspan=\"10\">", f);
-			cluster_title(f, rp);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("<tr data-pool=\"", f);
-		esc(f, rp->p.key);
-		fputs("\"><td>", f);
-		esc(f, rp->p.key);
-		fputs("</td><td class=\"", f);
-		verdict_cell(f, rp->verdict);
-		fputs("\">", f);
-		esc(f, rp->verdict);
-		fputs("</td><td class=\"mono\">", f);
-		if (rp->have_live)
-			esc(f, dash(rp->live.v.node_image_version));
-		else if (strcmp(rp->verdict, "missing") == 0)
-			fputs("(missing)", f);
-		else
-			fputs("-", f);
-		fputs("</td><td class=\"mono\">", f);
-		esc(f,
-		    rp->have_live ? dash(rp->live.v.kubernetes_version) : "-");
-		fputs("</td><td class=\"mono\">", f);
-		if (rp->have_base) {
-			esc(f, rp->base.name);
-			fputs(" (", f);
-			esc(f, rp->channel);
-			fputs(")", f);
-		} else {
-			fputs("-", f);
-		}
-		fputs("</td><td class=\"mono\">", f);
-		esc(f,
-		    rp->have_base ? dash(rp->base.v.node_image_version) : "-");
-		fputs("</td><td class=\"mono\">", f);
-		esc(f,
-		    rp->have_base ? dash(rp->base.v.kubernetes_version) : "-");
-		span_text(
-		    rp->have_base ? rp->baseline_age : -1, age, sizeof(age));
-		fprintf(f, "</td><td%s>%s</td><td class=\"mono\">",
-		    rp->baseline_old ? " class=\"old\"" : "", age);
-		esc(f,
-		    rp->have_newest ? dash(rp->newest.v.node_image_version)
-		                    : "-");
-		fputs("</td><td class=\"mono\">", f);
-		esc(f,
-		    rp->have_newest ? dash(rp->newest.v.kubernetes_version)
-		                    : "-");
-		fputs("</td></tr>\n", f);
+		fprintf(f, "<details class=\"cluster\"%s><summary>",
+		    cluster_open(r, drifting) ? " open" : "");
+		cluster_title(f, &r->pools[i]);
+		fprintf(f, " <span>&middot; %zu pool%s</span>", n,
+		    n == 1 ? "" : "s");
+		cluster_pills(f, r, i, n);
+		fputs("</summary>\n<table class=\"matrix\"><thead><tr>"
+		      "<th>pool</th><th>verdict</th><th>live node image</th>"
+		      "<th>k8s</th><th>baseline (channel)</th><th>baseline "
+		      "image</th><th>k8s</th><th>baseline age</th><th>newest "
+		      "snapshot image</th><th>k8s</th></tr></thead><tbody>\n",
+		    f);
+		for (size_t j = i; j < i + n; j++)
+			matrix_row(f, &r->pools[j]);
+		fputs("</tbody></table></details>\n", f);
+		i += n;
 	}
-	if (r->npools > 0)
-		fputs("</tbody>", f);
-	fputs("</table>\n", f);
 }
 
 /* ---- timelines ---- */
@@ -802,7 +894,6 @@ timelines(FILE *f, const struct report *r)
 	long long step = timeline_tick_step(span, W, 56);
 	time_t tk[128];
 	size_t ntk = ticks(r, step, tk, 128);
-	int open = r->npools <= OPEN_UP_TO;
 
 	int with_by = 0;
 
@@ -815,20 +906,15 @@ timelines(FILE *f, const struct report *r)
 		const struct report_pool *rp = &r->pools[i];
 
 		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp)) {
-			size_t n = 0, prom = 0, drifting = 0;
+			size_t drifting, prom = 0;
+			size_t n = cluster_span(r, i, &drifting);
 
-			for (size_t j = i; j < r->npools &&
-			     report_cluster_same(&r->pools[j], rp);
-			     j++) {
-				n++;
+			for (size_t j = i; j < i + n; j++)
 				prom += r->pools[j].promotions;
-				drifting += strcmp(r->pools[j].verdict,
-				                "in-baseline") != 0;
-			}
 			if (i > 0)
 				fputs("</details>\n", f);
 			fprintf(f, "<details class=\"cluster\"%s><summary>",
-			    open ? " open" : "");
+			    cluster_open(r, drifting) ? " open" : "");
 			cluster_title(f, rp);
 			fprintf(f,
 			    " <span>&middot; %zu pool%s, %zu promotion%s, %zu "

@@ -260,8 +260,9 @@ test_report_html_holds_every_pool_and_promotion(void **state)
 	 * one promotion per pool, more for staging's weekly images. */
 	assert_true(f->npromoted >= 8);
 	expect_pools_and_promotions(f, f->page);
-	/* Grouped by cluster: one group per managed cluster. */
-	assert_int_equal(count(f->page, "<details class=\"cluster\""), 3);
+	/* Grouped by cluster: one group per managed cluster, in the drift
+	 * matrix and in the timelines. */
+	assert_int_equal(count(f->page, "<details class=\"cluster\""), 6);
 	/* The failed run is in the summary and the runs table. */
 	assert_int_equal(f->failed_runs, 1);
 	harness_expect_in(f->page, "<h2 id=\"runs\">Failed runs (1 of 29)");
