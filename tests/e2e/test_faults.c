@@ -64,6 +64,7 @@
 
 #include <cmocka.h>
 
+#include "tests/e2e/certs.h"
 #include "tests/e2e/harness.h"
 
 #define T13 "2026-11-13T03:00:00Z"
@@ -82,6 +83,7 @@ static const char *const FOREIGN[] = {"golden-2026q3", "nightly-b-system"};
 static const char *const ALWAYS_POOLS[] = {"a-system", "a-user", "b-system"};
 
 static const char *const POLICY_INI =
+    "%s"
     "\n[policy:default]\n"
     "schedule = 0 2 * * *\n"
     "snapshot_when = always\n"
@@ -108,6 +110,7 @@ struct fault_case {
 	enum step step;
 	int want_exit; /* the step's exit code (DESIGN.md 3) */
 	int tmpfs; /* the test directory on a small tmpfs */
+	int tls; /* the emulator speaks HTTPS with a test CA's certificate */
 	/* methods the step must not send (the store failed before), e.g.
 	 * "PATCH DELETE"; NULL: no such rule */
 	const char *forbidden;
@@ -131,6 +134,10 @@ struct fx {
 	int holder_fd; /* write end of its pipe: close to release */
 	int lock_fd; /* the run lock, held from here */
 	long started_ms;
+	int keep_last; /* the policy's */
+	char ca[4096]; /* the test CA, when the emulator speaks TLS */
+	int trust_ca; /* the config names it in ca_file */
+	const char *extra_secret; /* a wrong secret that must not leak */
 };
 
 struct row {
@@ -230,12 +237,16 @@ set_clock(struct fx *f, const char *when)
 	json_decref(j);
 }
 
+/* The config for the fixture's keep_last, with ca_file when it trusts
+ * the emulator's test CA; it also (re)writes the right client secret. */
 static void
-write_config(struct fx *f, int keep_last)
+write_config(struct fx *f)
 {
-	char ini[2048];
+	char ini[8192], ca[4200] = "";
 
-	snprintf(ini, sizeof(ini), POLICY_INI, keep_last);
+	if (f->trust_ca)
+		snprintf(ca, sizeof(ca), "ca_file = %s\n", f->ca);
+	snprintf(ini, sizeof(ini), POLICY_INI, ca, f->keep_last);
 	free(f->config);
 	f->config = harness_config(f->dir, f->emu, ini);
 	assert_non_null(f->config);
@@ -453,151 +464,201 @@ expire_during(struct fx *f, pid_t pid)
 static void
 tighten(struct fx *f)
 {
-	write_config(f, 1);
+	f->keep_last = 1;
+	write_config(f);
+}
+
+/* The emulator's certificate, signed by a CA the config no longer
+ * names. */
+static void
+distrust_ca(struct fx *f)
+{
+	f->trust_ca = 0;
+	write_config(f);
+}
+
+static void
+trust_ca(struct fx *f)
+{
+	f->trust_ca = 1;
+	write_config(f);
+}
+
+#define WRONG_SECRET "wrong-secret-2c1e9f0a"
+
+/* Entra ID refuses the secret (AADSTS7000215): someone rotated it. */
+static void
+wrong_secret(struct fx *f)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/secret", f->dir);
+	assert_int_equal(harness_write_file(path, WRONG_SECRET, 0600), 0);
+	f->extra_secret = WRONG_SECRET;
+}
+
+/* write_config writes the right secret again. */
+static void
+right_secret(struct fx *f)
+{
+	write_config(f);
 }
 
 /* ---- the fault table ---- */
 
+/* A fault rule of action ${a} (and more JSON ${more}) on ${m} ${p}; an
+ * empty method is any. */
+#define RULE(m, p, a, more)                                                    \
+	"{\"method\": \"" m "\", \"path\": \"" p "\", \"action\": \"" a        \
+	"\"" more "}"
+#define STATUS(m, p, st, count)                                                \
+	RULE(m, p, "status",                                                   \
+	    ", \"status\": " #st ", \"retry_after\": 0, \"count\": " #count)
 /* Hold the first matching request 1.5 s: long enough to act in between. */
-#define HOLD(method, path)                                                     \
-	"{\"method\": \"" method "\", \"path\": \"" path "\", "                \
-	"\"action\": \"latency\", \"latency_ms\": 1500, \"count\": 1}"
+#define HOLD(m, p) RULE(m, p, "latency", ", \"latency_ms\": 1500, \"count\": 1")
+
+#define SNAPS "*/snapshots/*"
+#define SNAPS_OF(pool) "*/snapshots/aksnap-aks-" pool "-*"
 
 static const struct fault_case CASES[] = {
-    {"no fault", {NULL}, STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"429 Retry-After on snapshot PUTs",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 429, \"retry_after\": 1, \"count\": 3}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"429 Retry-After on the cluster GET",
-        {"{\"method\": \"GET\", \"path\": \"*/managedClusters/*\", "
-         "\"action\": \"status\", \"status\": 429, \"retry_after\": 0, "
-         "\"count\": 2}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"500 burst on snapshot PUTs",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 500, \"retry_after\": 0, \"count\": 4}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"502 burst on tag PATCHes",
-        {"{\"method\": \"PATCH\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 502, \"retry_after\": 0, \"count\": 4}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"503 burst on DELETEs",
-        {"{\"method\": \"DELETE\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 503, \"retry_after\": 0, \"count\": 4}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"500 storm on one pool's PUT",
-        {"{\"method\": \"PUT\", \"path\": "
-         "\"*/snapshots/aksnap-aks-b-system-*\","
-         " \"action\": \"status\", \"status\": 500, \"retry_after\": 0, "
-         "\"count\": -1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"502 storm on one pool's PATCHes",
-        {"{\"method\": \"PATCH\", \"path\": "
-         "\"*/snapshots/aksnap-aks-a-user-*\", \"action\": \"status\", "
-         "\"status\": 502, \"retry_after\": 0, \"count\": -1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"503 storm on one pool's DELETE",
-        {"{\"method\": \"DELETE\", \"path\": "
-         "\"*/snapshots/aksnap-aks-a-system-*\", \"action\": \"status\", "
-         "\"status\": 503, \"retry_after\": 0, \"count\": -1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"503 storm on every ARM call (nothing done)",
-        {"{\"path\": \"/subscriptions/*\", \"action\": \"status\", "
-         "\"status\": 503, \"retry_after\": 0, \"count\": -1}"},
-        STEP_RUN, 75, 0, NULL, NULL, NULL, NULL},
-    {"503 storm on the token endpoint",
-        {"{\"path\": \"*/oauth2/*\", \"action\": \"status\", \"status\": 503, "
-         "\"retry_after\": 0, \"count\": -1}"},
-        STEP_RUN, 75, 0, NULL, NULL, NULL, NULL},
-    {"dropped connection on the cluster GET",
-        {"{\"method\": \"GET\", \"path\": \"*/managedClusters/*\", "
-         "\"action\": \"drop\", \"count\": 1}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"dropped connections on snapshot PUTs",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"drop\", \"count\": 2}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"dropped connection on a DELETE",
-        {"{\"method\": \"DELETE\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"drop\", \"count\": 1}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"HTML 502 gateway page on snapshot PUTs",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"garbage\", \"status\": 502, \"count\": 2}"},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, NULL},
-    {"HTML 200 body on the cluster GET",
-        {"{\"method\": \"GET\", \"path\": \"*/managedClusters/aks-b\", "
-         "\"action\": \"garbage\", \"count\": 1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"HTML 200 body on a snapshot PUT",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/aksnap-aks-a-user-*\","
-         " \"action\": \"garbage\", \"count\": 1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"truncated body on the cluster GET",
-        {"{\"method\": \"GET\", \"path\": \"*/managedClusters/aks-a\", "
-         "\"action\": \"truncated\", \"count\": 1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"truncated body on a snapshot PUT",
-        {"{\"method\": \"PUT\", \"path\": \"*/snapshots/aksnap-aks-a-user-*\","
-         " \"action\": \"truncated\", \"count\": 1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"truncated body on a tag PATCH",
-        {"{\"method\": \"PATCH\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"truncated\", \"count\": 1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"token expiry mid-run", {HOLD("PUT", "*/snapshots/aksnap-aks-a-system-*")},
-        STEP_RUN, 0, 0, NULL, NULL, NULL, expire_during},
-    {"409 OperationNotAllowed (busy pool)", {NULL}, STEP_RUN, 1, 0, NULL,
-        busy_on, busy_off, NULL},
-    {"409 OperationNotAllowed on DELETE",
-        {"{\"method\": \"DELETE\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 409, \"error_code\": "
-         "\"OperationNotAllowed\", \"count\": -1}"},
-        STEP_RUN, 1, 0, NULL, NULL, NULL, NULL},
-    {"apply: long-running operation fails",
-        {"{\"method\": \"POST\", \"path\": \"*/upgradeNodeImageVersion\", "
-         "\"action\": \"lro_fail\", \"count\": 1}"},
-        STEP_APPLY, 1, 0, NULL, NULL, NULL, NULL},
-    {"apply: 500 burst on operation polls",
-        {"{\"method\": \"GET\", \"path\": \"*/operations/*\", \"action\": "
-         "\"status\", \"status\": 500, \"retry_after\": 0, \"count\": 2}"},
-        STEP_APPLY, 0, 0, NULL, NULL, NULL, NULL},
-    {"prune: 503 storm on DELETEs",
-        {"{\"method\": \"DELETE\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 503, \"retry_after\": 0, \"count\": -1}"},
-        STEP_PRUNE, 1, 0, NULL, tighten, NULL, NULL},
-    {"promote: 502 storm on PATCHes",
-        {"{\"method\": \"PATCH\", \"path\": \"*/snapshots/*\", \"action\": "
-         "\"status\", \"status\": 502, \"retry_after\": 0, \"count\": -1}"},
-        STEP_PROMOTE, 1, 0, NULL, NULL, NULL, NULL},
-    {"SIGKILL while the cluster GET is in flight",
-        {HOLD("GET", "*/managedClusters/aks-b")}, STEP_RUN, 137, 0, NULL, NULL,
-        NULL, kill_during},
-    {"SIGKILL while a snapshot PUT is in flight",
-        {HOLD("PUT", "*/snapshots/aksnap-aks-b-system-*")}, STEP_RUN, 137, 0,
-        NULL, NULL, NULL, kill_during},
-    {"SIGKILL while a tag PATCH is in flight",
-        {HOLD("PATCH", "*/snapshots/aksnap-aks-b-system-*")}, STEP_RUN, 137, 0,
-        NULL, NULL, NULL, kill_during},
-    {"SIGKILL while a DELETE is in flight",
-        {HOLD("DELETE", "*/snapshots/aksnap-aks-b-system-*")}, STEP_RUN, 137, 0,
-        NULL, NULL, NULL, kill_during},
-    {"run lock held by another process", {NULL}, STEP_RUN, 75, 0,
-        "GET PUT PATCH DELETE", run_lock_take, run_lock_release, NULL},
-    {"store locked by another process", {NULL}, STEP_RUN, 75, 0,
-        "GET PUT PATCH DELETE", store_lock_take, store_lock_release, NULL},
+    {.name = "no fault"},
+    {.name = "429 Retry-After on snapshot PUTs",
+        .rules = {RULE("PUT", SNAPS, "status",
+            ", \"status\": 429, \"retry_after\": 1, \"count\": 3")}},
+    {.name = "429 Retry-After on the cluster GET",
+        .rules = {STATUS("GET", "*/managedClusters/*", 429, 2)}},
+    {.name = "500 burst on snapshot PUTs",
+        .rules = {STATUS("PUT", SNAPS, 500, 4)}},
+    {.name = "502 burst on tag PATCHes",
+        .rules = {STATUS("PATCH", SNAPS, 502, 4)}},
+    {.name = "503 burst on DELETEs",
+        .rules = {STATUS("DELETE", SNAPS, 503, 4)}},
+    {.name = "500 storm on one pool's PUT",
+        .rules = {STATUS("PUT", SNAPS_OF("b-system"), 500, -1)},
+        .want_exit = 1},
+    {.name = "502 storm on one pool's PATCHes",
+        .rules = {STATUS("PATCH", SNAPS_OF("a-user"), 502, -1)},
+        .want_exit = 1},
+    {.name = "503 storm on one pool's DELETE",
+        .rules = {STATUS("DELETE", SNAPS_OF("a-system"), 503, -1)},
+        .want_exit = 1},
+    {.name = "503 storm on every ARM call (nothing done)",
+        .rules = {STATUS("", "/subscriptions/*", 503, -1)},
+        .want_exit = 75},
+    {.name = "503 storm on the token endpoint",
+        .rules = {STATUS("", "*/oauth2/*", 503, -1)},
+        .want_exit = 75},
+    {.name = "dropped connection on the cluster GET",
+        .rules = {RULE("GET", "*/managedClusters/*", "drop", "")}},
+    {.name = "dropped connections on snapshot PUTs",
+        .rules = {RULE("PUT", SNAPS, "drop", ", \"count\": 2")}},
+    {.name = "dropped connection on a DELETE",
+        .rules = {RULE("DELETE", SNAPS, "drop", "")}},
+    {.name = "HTML 502 gateway page on snapshot PUTs",
+        .rules = {RULE(
+            "PUT", SNAPS, "garbage", ", \"status\": 502, \"count\": 2")}},
+    {.name = "HTML 200 body on the cluster GET",
+        .rules = {RULE("GET", "*/managedClusters/aks-b", "garbage", "")},
+        .want_exit = 1},
+    {.name = "HTML 200 body on a snapshot PUT",
+        .rules = {RULE("PUT", SNAPS_OF("a-user"), "garbage", "")},
+        .want_exit = 1},
+    {.name = "truncated body on the cluster GET",
+        .rules = {RULE("GET", "*/managedClusters/aks-a", "truncated", "")},
+        .want_exit = 1},
+    {.name = "truncated body on a snapshot PUT",
+        .rules = {RULE("PUT", SNAPS_OF("a-user"), "truncated", "")},
+        .want_exit = 1},
+    {.name = "truncated body on a tag PATCH",
+        .rules = {RULE("PATCH", SNAPS, "truncated", "")},
+        .want_exit = 1},
+    {.name = "token expiry mid-run",
+        .rules = {HOLD("PUT", SNAPS_OF("a-system"))},
+        .during = expire_during},
+    {.name = "409 OperationNotAllowed (busy pool)",
+        .want_exit = 1,
+        .prepare = busy_on,
+        .lift = busy_off},
+    {.name = "409 OperationNotAllowed on DELETE",
+        .rules = {RULE("DELETE", SNAPS, "status",
+            ", \"status\": 409, \"error_code\": \"OperationNotAllowed\", "
+            "\"count\": -1")},
+        .want_exit = 1},
+    {.name = "apply: long-running operation fails",
+        .rules = {RULE("POST", "*/upgradeNodeImageVersion", "lro_fail", "")},
+        .step = STEP_APPLY,
+        .want_exit = 1},
+    {.name = "apply: 500 burst on operation polls",
+        .rules = {STATUS("GET", "*/operations/*", 500, 2)},
+        .step = STEP_APPLY},
+    {.name = "prune: 503 storm on DELETEs",
+        .rules = {STATUS("DELETE", SNAPS, 503, -1)},
+        .step = STEP_PRUNE,
+        .want_exit = 1,
+        .prepare = tighten},
+    {.name = "promote: 502 storm on PATCHes",
+        .rules = {STATUS("PATCH", SNAPS, 502, -1)},
+        .step = STEP_PROMOTE,
+        .want_exit = 1},
+    {.name = "SIGKILL while the cluster GET is in flight",
+        .rules = {HOLD("GET", "*/managedClusters/aks-b")},
+        .want_exit = 137,
+        .during = kill_during},
+    {.name = "SIGKILL while a snapshot PUT is in flight",
+        .rules = {HOLD("PUT", SNAPS_OF("b-system"))},
+        .want_exit = 137,
+        .during = kill_during},
+    {.name = "SIGKILL while a tag PATCH is in flight",
+        .rules = {HOLD("PATCH", SNAPS_OF("b-system"))},
+        .want_exit = 137,
+        .during = kill_during},
+    {.name = "SIGKILL while a DELETE is in flight",
+        .rules = {HOLD("DELETE", SNAPS_OF("b-system"))},
+        .want_exit = 137,
+        .during = kill_during},
+    {.name = "TLS certificate not trusted (ca_file dropped)",
+        .want_exit = 2,
+        .tls = 1,
+        .forbidden = "GET PUT PATCH DELETE",
+        .prepare = distrust_ca,
+        .lift = trust_ca},
+    {.name = "Entra ID refuses the secret (AADSTS7000215)",
+        .want_exit = 2,
+        .forbidden = "GET PUT PATCH DELETE",
+        .prepare = wrong_secret,
+        .lift = right_secret},
+    {.name = "run lock held by another process",
+        .want_exit = 75,
+        .forbidden = "GET PUT PATCH DELETE",
+        .prepare = run_lock_take,
+        .lift = run_lock_release},
+    {.name = "store locked by another process",
+        .want_exit = 75,
+        .forbidden = "GET PUT PATCH DELETE",
+        .prepare = store_lock_take,
+        .lift = store_lock_release},
     /* aksnap holds the write lock from the first answer of a batch to its
      * end, so another writer gets in only between batches: here, while
      * the run waits for its token. */
-    {"store locked after the run started", {HOLD("POST", "*/oauth2/*")},
-        STEP_RUN, 75, 0, "PUT PATCH DELETE", NULL, store_lock_release,
-        store_lock_during},
-    {"disk full before the run", {NULL}, STEP_RUN, 1, 1, "PUT PATCH DELETE",
-        disk_fill, disk_free, NULL},
-    {"disk fills while a PUT is in flight",
-        {HOLD("PUT", "*/snapshots/aksnap-aks-b-system-*")}, STEP_RUN, 1, 1,
-        "PATCH DELETE", NULL, disk_free, disk_fill_during},
+    {.name = "store locked after the run started",
+        .rules = {HOLD("POST", "*/oauth2/*")},
+        .want_exit = 75,
+        .forbidden = "PUT PATCH DELETE",
+        .lift = store_lock_release,
+        .during = store_lock_during},
+    {.name = "disk full before the run",
+        .want_exit = 1,
+        .tmpfs = 1,
+        .forbidden = "PUT PATCH DELETE",
+        .prepare = disk_fill,
+        .lift = disk_free},
+    {.name = "disk fills while a PUT is in flight",
+        .rules = {HOLD("PUT", SNAPS_OF("b-system"))},
+        .want_exit = 1,
+        .tmpfs = 1,
+        .forbidden = "PATCH DELETE",
+        .lift = disk_free,
+        .during = disk_fill_during},
 };
 
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
@@ -609,8 +670,9 @@ setup(void **state)
 {
 	const char *fixtures = getenv("FIXTURES_DIR");
 	char fleet[4096];
-	const char *const args[] = {
-	    "--fleet", fleet, "--retry-after", "0", "--lro-polls", "1", NULL};
+	char cert[4096], key[4096];
+	const char *args[] = {"--fleet", fleet, "--retry-after", "0",
+	    "--lro-polls", "1", NULL, NULL, NULL, NULL, NULL};
 	const struct fault_case *c = *state;
 	struct fx *f = calloc(1, sizeof(*f));
 
@@ -635,6 +697,14 @@ setup(void **state)
 	}
 	snprintf(fleet, sizeof(fleet), "%s/fleet-faults.json",
 	    fixtures != NULL ? fixtures : "tests/fixtures");
+	if (c->tls) {
+		if (certs_tls_server(f->dir, f->ca, cert, key, sizeof(cert)))
+			return -1;
+		args[6] = "--tls-cert";
+		args[7] = cert;
+		args[8] = "--tls-key";
+		args[9] = key;
+	}
 	if (access(fleet, R_OK) != 0) {
 		fprintf(stderr, "%s: %s\n", fleet, strerror(errno));
 		return -1;
@@ -669,7 +739,9 @@ teardown(void **state)
 static void
 history(struct fx *f)
 {
-	write_config(f, 2);
+	f->keep_last = 2;
+	f->trust_ca = f->ca[0] != '\0';
+	write_config(f);
 	for (size_t i = 0; i < sizeof(SETUP_DAYS) / sizeof(SETUP_DAYS[0]);
 	     i++) {
 		set_clock(f, SETUP_DAYS[i]);
@@ -1100,13 +1172,15 @@ check_secrets(struct fx *f)
 	assert_non_null(tj);
 	needles[nn++] = HARNESS_CLIENT_SECRET;
 	needles[nn++] = "eyJ";
+	if (f->extra_secret != NULL)
+		needles[nn++] = f->extra_secret;
 	json_array_foreach(json_object_get(tj, "tokens"), i, tok)
 	{
 		if (nn < sizeof(needles) / sizeof(needles[0]))
 			needles[nn++] = json_string_value(tok);
 	}
 	/* The history's runs got tokens: without them the check is empty. */
-	assert_true(nn > 2);
+	assert_true(nn > 2 + (f->extra_secret != NULL));
 	for (i = 0; i < nn; i++)
 		n += count_in(
 		    "the output", f->all_output, f->all_len, needles[i]);
@@ -1434,8 +1508,7 @@ test_checks_count_planted_faults(void **state)
 	assert_int_equal(res.secrets, 2);
 }
 
-static const struct fault_case CHECKS = {
-    "checks", {NULL}, STEP_RUN, 0, 0, NULL, NULL, NULL, NULL};
+static const struct fault_case CHECKS = {.name = "checks"};
 
 int
 main(void)
