@@ -1021,6 +1021,29 @@ test_run_201_naming_another_snapshot_is_unconfirmed(void **state)
  * the same name went through, its answer was lost): the GET shows it,
  * so it is taken, and the run succeeds.
  */
+/* Make ${name} exist in Azure as the PUT of staging-system would have. */
+static void
+emu_add_staging_snapshot(struct fx *f, const char *name, const char *created)
+{
+	char body[1536];
+
+	snprintf(body, sizeof(body),
+	    "{\"name\":\"%s\",\"subscription\":\"%s\","
+	    "\"resourceGroup\":\"rg-staging\",\"location\":"
+	    "\"westeurope\",\"tags\":{\"aksnap-managed\":\"true\","
+	    "\"aksnap-pool\":\"staging-system\"},\"properties\":{"
+	    "\"creationData\":{\"sourceResourceId\":\"/subscriptions/"
+	    "%s/resourceGroups/rg-staging/providers/"
+	    "Microsoft.ContainerService/managedClusters/aks-staging/"
+	    "agentPools/system\"},\"kubernetesVersion\":\"1.30.5\","
+	    "\"nodeImageVersion\":\"AKSUbuntu-2204gen2containerd-"
+	    "202611.01.0\",\"osType\":\"Linux\",\"osSku\":\"Ubuntu\","
+	    "\"vmSize\":\"Standard_D4s_v5\",\"enableFIPS\":false},"
+	    "\"systemData\":{\"createdAt\":\"%s\"}}",
+	    name, HARNESS_SUBSCRIPTION, HARNESS_SUBSCRIPTION, created);
+	json_decref(emu_post(f->emu, "/_armemu/snapshots", body));
+}
+
 static void
 test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
 {
@@ -1034,25 +1057,7 @@ test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
 	assert_true(emu_fault(f->emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
 	                "\"action\":\"put_empty\"}") > 0);
-	{
-		char body[1024];
-
-		snprintf(body, sizeof(body),
-		    "{\"name\":\"%s\",\"subscription\":\"%s\","
-		    "\"resourceGroup\":\"rg-staging\",\"location\":"
-		    "\"westeurope\",\"tags\":{\"aksnap-managed\":\"true\","
-		    "\"aksnap-pool\":\"staging-system\"},\"properties\":{"
-		    "\"creationData\":{\"sourceResourceId\":\"/subscriptions/"
-		    "%s/resourceGroups/rg-staging/providers/"
-		    "Microsoft.ContainerService/managedClusters/aks-staging/"
-		    "agentPools/system\"},\"kubernetesVersion\":\"1.30.5\","
-		    "\"nodeImageVersion\":\"AKSUbuntu-2204gen2containerd-"
-		    "202611.01.0\",\"osType\":\"Linux\",\"osSku\":\"Ubuntu\","
-		    "\"vmSize\":\"Standard_D4s_v5\",\"enableFIPS\":false},"
-		    "\"systemData\":{\"createdAt\":\"2026-03-17T03:00:00Z\"}}",
-		    SLOT2, HARNESS_SUBSCRIPTION, HARNESS_SUBSCRIPTION);
-		json_decref(emu_post(f->emu, "/_armemu/snapshots", body));
-	}
+	emu_add_staging_snapshot(f, SLOT2, "2026-03-17T03:00:00Z");
 	assert_int_equal(run_frozen(f, "2026-03-17T03:00:00Z", &r), 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 200"), 1);
@@ -1060,6 +1065,41 @@ test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
 	assert_string_equal(store_state(l, SLOT2), "active");
 	assert_string_equal(store_state(l, SLOT1), "deleted");
 	json_decref(l);
+}
+
+/*
+ * Unconfirmed, and the snapshot shows up after all (a listing or a
+ * replica that was late): the next run's GET settles the row active and
+ * takes nothing again.
+ */
+static void
+test_run_unconfirmed_snapshot_that_appears_is_settled_active(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *l, *snaps;
+
+	assert_int_equal(run_frozen(f, "2026-03-16T03:00:00Z", &r), 0);
+	run_result_free(&r);
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/*\","
+	                "\"action\":\"put_empty\"}") > 0);
+	assert_int_equal(run_frozen(f, "2026-03-17T03:00:00Z", &r), 1);
+	run_result_free(&r);
+	emu_add_staging_snapshot(f, SLOT2, "2026-03-17T03:00:00Z");
+
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_frozen(f, "2026-03-17T04:00:00Z", &r), 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	l = list_json(f, "staging-system");
+	assert_string_equal(store_state(l, SLOT2), "active");
+	assert_string_equal(store_state(l, SLOT1), "deleted");
+	json_decref(l);
+	snaps = emu_snapshots(f);
+	assert_int_equal(json_array_size(snaps), 1);
+	assert_non_null(find_snapshot(snaps, SLOT2));
+	json_decref(snaps);
 }
 
 int
@@ -1105,6 +1145,9 @@ main(void)
 	        setup_keep1, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_empty_201_of_existing_snapshot_is_confirmed_by_get,
+	        setup_keep1, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_unconfirmed_snapshot_that_appears_is_settled_active,
 	        setup_keep1, teardown),
 	};
 
