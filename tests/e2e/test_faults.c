@@ -401,12 +401,32 @@ store_lock_release(struct fx *f)
 	f->holder_fd = -1;
 }
 
+/* Take the store's lock while the run waits for its token; give it back
+ * once the run has said it found it locked (its first write waited out
+ * busy_timeout), so that the rest of the run can record how it ended. */
 static void
 store_lock_during(struct fx *f, pid_t pid)
 {
+	char path[4096], *text = NULL;
+	size_t len;
+	int i;
+
 	(void)pid;
 	wait_held(f);
 	store_lock_take(f);
+	snprintf(path, sizeof(path), "%s.err", f->dir);
+	for (i = 0; i < 1000; i++) {
+		text = slurp(path, &len);
+		if (text != NULL && strstr(text, "locked by another process"))
+			break;
+		free(text);
+		text = NULL;
+		usleep(20 * 1000);
+	}
+	free(text);
+	if (i == 1000)
+		fail_msg("the run never said the store was locked");
+	store_lock_release(f);
 }
 
 /* Fill the file system of the test directory (a tmpfs) to the last
