@@ -70,7 +70,9 @@
 #define T13 "2026-11-13T03:00:00Z"
 #define T13_LATER "2026-11-13T03:30:00Z"
 #define SLOT13 "2026-11-13T02:00:00Z"
+#define B_SYSTEM_10 "aksnap-aks-b-system-20261110T0200Z"
 #define B_SYSTEM_12 "aksnap-aks-b-system-20261112T0200Z"
+#define B_SYSTEM_13 "aksnap-aks-b-system-20261113T0200Z"
 #define TMPFS_SIZE "1m"
 
 static const char *const SETUP_DAYS[] = {
@@ -652,6 +654,17 @@ static const struct fault_case CASES[] = {
         .during = kill_during},
     {.name = "SIGKILL while a DELETE is in flight",
         .rules = {HOLD("DELETE", SNAPS_OF("b-system"))},
+        .want_exit = 137,
+        .during = kill_during},
+    /* Verification's own reads (DESIGN.md 6): the GET after a PUT whose
+     * answer did not show the snapshot, and the GET after a DELETE. */
+    {.name = "SIGKILL while a lying PUT's check GET is in flight",
+        .rules = {HOLD("GET", "*/snapshots/" B_SYSTEM_13),
+            RULE("PUT", SNAPS_OF("b-system"), "put_empty", "")},
+        .want_exit = 137,
+        .during = kill_during},
+    {.name = "SIGKILL while a DELETE's check GET is in flight",
+        .rules = {HOLD("GET", "*/snapshots/" B_SYSTEM_10)},
         .want_exit = 137,
         .during = kill_during},
     {.name = "TLS certificate not trusted (ca_file dropped)",
@@ -1398,7 +1411,7 @@ print_table(void **state)
 	(void)state;
 	long total = 0;
 
-	printf("\n%-46s %4s %4s %4s %4s %4s %6s %7s %7s %7s %6s %7s %5s "
+	printf("\n%-52s %4s %4s %4s %4s %4s %6s %7s %7s %7s %6s %7s %5s "
 	       "%6s %s\n",
 	    "fault", "exit", "want", "rec", "dup", "lost", "ghosts", "foreign",
 	    "secrets", "pending", "missed", "channel", "stray", "ms", "result");
@@ -1406,7 +1419,7 @@ print_table(void **state)
 		const struct row *r = &rows[i];
 
 		total += r->ms;
-		printf("%-46s %4d %4d %4d %4ld %4ld %6ld %7ld %7ld %7ld %6ld "
+		printf("%-52s %4d %4d %4d %4ld %4ld %6ld %7ld %7ld %7ld %6ld "
 		       "%7ld %5ld %6ld %s\n",
 		    r->name, r->exit_code, r->want_exit, r->recovery_exit,
 		    r->dups, r->lost, r->ghosts, r->foreign, r->secrets,
