@@ -10,7 +10,12 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 PKG_CONFIG ?= pkg-config
-SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+# Units and completion follow PREFIX (systemd reads /usr/local/lib/systemd/system,
+# bash-completion every $$XDG_DATA_DIRS/bash-completion/completions); the
+# Debian package passes SYSTEMDUNITDIR=/lib/systemd/system.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=datadir=$(PREFIX)/share \
+	--variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 DESTDIR ?=
 
 BUILD ?= build
@@ -177,20 +182,24 @@ demo: all
 bench: all
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/bench/bench.sh
 
+# /etc/aksnap is 0755 and the example 0644: the configuration holds no
+# secret, and the service's dynamic user must read it (systemd/aksnap.service).
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/aksnap
+	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/aksnap
 	install -m 0755 $(AKSNAP) $(DESTDIR)$(BINDIR)/aksnap
 	install -m 0644 man/aksnap.8 $(DESTDIR)$(MANDIR)/man8/aksnap.8
 	install -m 0644 man/aksnap.ini.5 $(DESTDIR)$(MANDIR)/man5/aksnap.ini.5
 	sed 's|/usr/local/bin/aksnap|$(BINDIR)/aksnap|' systemd/aksnap.service > $(BUILD)/aksnap.service
 	install -m 0644 $(BUILD)/aksnap.service systemd/aksnap.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
-	install -m 0640 config/aksnap.ini.example $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
+	install -m 0644 completion/aksnap.bash $(DESTDIR)$(BASHCOMPDIR)/aksnap
+	install -m 0644 config/aksnap.ini.example $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/aksnap $(DESTDIR)$(MANDIR)/man8/aksnap.8 \
 	  $(DESTDIR)$(MANDIR)/man5/aksnap.ini.5 $(DESTDIR)$(SYSTEMDUNITDIR)/aksnap.service \
-	  $(DESTDIR)$(SYSTEMDUNITDIR)/aksnap.timer $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
+	  $(DESTDIR)$(SYSTEMDUNITDIR)/aksnap.timer $(DESTDIR)$(BASHCOMPDIR)/aksnap \
+	  $(DESTDIR)$(SYSCONFDIR)/aksnap/aksnap.ini.example
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

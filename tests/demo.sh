@@ -10,9 +10,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 AKSNAP_BIN=${AKSNAP_BIN:-$top/build/aksnap}
 ARMEMU_BIN=${ARMEMU_BIN:-$top/build/armemu}
 work=$(mktemp -d /tmp/aksnap-demo.XXXXXX)
-emu_pid=""
+# shellcheck source=sh/emu.sh
+. "$top/tests/sh/emu.sh"
 cleanup() {
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	emu_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -24,62 +25,18 @@ else
 fi
 show() { printf '$ %s\n' "$*" | sed "s|$AKSNAP_BIN|aksnap|; s|-c $work/aksnap.ini ||"; "$@"; }
 
-"$ARMEMU_BIN" --port 0 --fleet "$top/tests/armemu/fleet-demo.json" \
-	--retry-after 0 >"$work/emu.out" 2>"$work/emu.err" &
-emu_pid=$!
-i=0
-while [ ! -s "$work/emu.out" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(head -n 1 "$work/emu.out")
-url="http://127.0.0.1:$port"
+emu_start "$work"
+url=$emu_url
 ctl() { curl -fsS -X POST "$url/_armemu/$1" -d "$2" >/dev/null; }
 
 printf 'armemu-test-secret' >"$work/secret"
 chmod 600 "$work/secret"
-cat >"$work/aksnap.ini" <<INI
-[aksnap]
-database       = $work/aksnap.db
-subscription   = 00000000-0000-0000-0000-000000000001
-auth           = client-secret
-tenant         = 00000000-0000-0000-0000-0000000000aa
-client_id      = 00000000-0000-0000-0000-0000000000bb
-client_secret_file = $work/secret
-arm_endpoint   = $url
-authority_host = $url
-metrics_file   = $work/aksnap.prom
-
-[policy:default]
-schedule      = 0 2 * * *
-snapshot_when = changed
-keep_last     = 3
-keep_daily    = 7
-promote_after = 7d
-channel       = stable
-
-[pool:staging-system]
-resource_group = rg-staging
-cluster        = aks-staging
-nodepool       = system
-
-[pool:staging-user]
-resource_group = rg-staging
-cluster        = aks-staging
-nodepool       = user
-
-[pool:prod-system]
-resource_group = rg-prod
-cluster        = aks-prod
-nodepool       = system
-
-[pool:prod-batch]
-resource_group = rg-prod
-cluster        = aks-prod
-nodepool       = batch
-
-[pool:edge-system]
-resource_group = rg-prod
-cluster        = aks-edge
-nodepool       = system
-INI
+# The emulator's five pools (tests/sh/emu.sh), metrics, and a policy that
+# keeps 3 + 7 daily and promotes after a week of soak.
+emu_config "$work/aksnap.ini" "$work/aksnap.db" "$work/secret"
+sed -i -e "/^authority_host/a metrics_file   = $work/aksnap.prom" \
+	-e '/^snapshot_when/a keep_last     = 3\nkeep_daily    = 7\npromote_after = 7d\nchannel       = stable' \
+	"$work/aksnap.ini"
 A="$AKSNAP_BIN -c $work/aksnap.ini"
 
 at() { ctl clock "{\"now\":\"$1\",\"frozen\":true}"; }

@@ -29,6 +29,7 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	echo "aksnap: installing build dependencies:$missing" >&2
+	# shellcheck disable=SC2010 # apt's own file names, no odd characters
 	if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]; then
 		apt-get update -qq
 	fi

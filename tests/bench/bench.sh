@@ -63,6 +63,7 @@ trap 'exit 1' INT TERM HUP PIPE
 # benchtool: built here against the library `make` built.
 tool=$top/build/bench/benchtool
 mkdir -p "$top/build/bench"
+# shellcheck disable=SC3013,SC2046 # dash has -nt; pkg-config's flags are words
 if [ ! -x "$tool" ] || [ "$top/tests/bench/benchtool.c" -nt "$tool" ] ||
     [ "$top/build/libaksnap.a" -nt "$tool" ]; then
 	PKG_CONFIG=${PKG_CONFIG:-pkg-config}
@@ -266,6 +267,7 @@ say '```'
 # ---------------------------------------------------------------------
 # 3. Retention
 
+# shellcheck disable=SC2046 # benchtool prints numbers, split on purpose
 set -- $("$tool" retention "$st/aksnap.ini" p500 10000 "$ROUNDS")
 say ""
 say "## Retention"
