@@ -215,6 +215,11 @@ lint:
 	$(E) CPPCHK "job config db tests/armemu"
 	$(Q)cppcheck $(CPPCHECK_FLAGS) job config db tests/armemu
 	$(Q)sh tests/sh/test_layers.sh
+	$(E) SHCHECK "shellcheck -S warning: every shell script"
+	$(Q)shellcheck -S warning -x -P SCRIPTDIR .ci/run $$(git ls-files '*.sh') completion/aksnap.bash
+	$(E) MANDOC "mandoc -T lint -W style man/*"
+	$(Q)out=$$(mandoc -T lint -W style man/aksnap.8 man/aksnap.ini.5 2>&1); \
+	  [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 clean:
 	rm -rf build build-san build-fuzz aksnap tests/armemu/armemu

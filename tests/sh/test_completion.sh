@@ -70,7 +70,7 @@ expect "backup migrate status" db ""
 expect "check" config ""
 expect "env json table tfvars" baseline --format ""
 expect "--as-of --config --dry-run --help --json --pool --verbose --version" run --
-expect "--channel --config --count --create" apply --c
+expect_has "--channel --config --count --create" apply --c
 expect_has "--channel --to --from --create --count --dry-run --as-of --timeout" apply --
 
 # Files after -c and after db backup.
