@@ -289,6 +289,7 @@ gather_pool(struct db *db, const struct report *r,
 		if (strcmp(snaps[i].state, "active") != 0)
 			continue;
 		rp->nsnapshots++;
+		rp->npinned += snaps[i].pinned != 0;
 		if (!rp->have_newest) {
 			rp->newest = snaps[i]; /* newest created first */
 			rp->have_newest = 1;
@@ -552,6 +553,8 @@ pool_json(const struct report_pool *rp)
 	    rp->have_newest ? snap_json(&rp->newest) : json_null());
 	json_object_set_new(
 	    o, "active_snapshots", json_integer((json_int_t)rp->nsnapshots));
+	json_object_set_new(
+	    o, "pinned_snapshots", json_integer((json_int_t)rp->npinned));
 	json_object_set_new(
 	    o, "will_reimage", output_json_opt(rp->will_reimage));
 	arr = json_array();

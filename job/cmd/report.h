@@ -53,6 +53,7 @@ struct report_pool {
 	struct report_mark *marks; /* oldest first */
 	size_t nmarks;
 	size_t nsnapshots; /* active in the store now */
+	size_t npinned; /* of those, pinned */
 	size_t promotions; /* promoted marks in the window */
 	size_t failures; /* failed marks in the window */
 };

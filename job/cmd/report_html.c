@@ -772,7 +772,11 @@ pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
 	verdict_class(f, rp->verdict);
 	fputs("\">", f);
 	esc(f, rp->verdict);
-	fprintf(f, "</span> %zu snapshots</div>", rp->nsnapshots);
+	fprintf(f, "</span> %zu snapshot%s", rp->nsnapshots,
+	    rp->nsnapshots == 1 ? "" : "s");
+	if (rp->npinned > 0)
+		fprintf(f, ", %zu pinned", rp->npinned);
+	fputs("</div>", f);
 
 	fprintf(f,
 	    "<svg width=\"900\" height=\"%d\" role=\"img\" "

@@ -373,6 +373,46 @@ test_report_window_keeps_what_ran_when_it_opens(void **state)
 }
 
 static void
+test_report_pin_is_marked_and_counted(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct db_snapshot *list = NULL;
+	struct db_decision d;
+	struct report *r = NULL;
+	size_t n = 0, len, pinned = 0;
+	char *page;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 1);
+	assert_int_equal(db_snapshot_list(f->db, 0, "active", &list, &n), 0);
+	assert_true(n > 0);
+	assert_int_equal(db_snapshot_set_pinned(f->db, list[0].id, 1), 0);
+	memset(&d, 0, sizeof(d));
+	d.pool_id = list[0].pool_id;
+	d.snapshot_id = list[0].id;
+	d.at = T0 + 25 * DAY;
+	util_strlcpy(d.action, "pin", sizeof(d.action));
+	util_strlcpy(d.reasons, "pinned by hand", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	page = render(f, &opt, &len, &r);
+	assert_int_equal(r->pools[0].npinned, 1);
+	for (size_t i = 0; i < r->pools[0].nmarks; i++)
+		if (strcmp(r->pools[0].marks[i].kind, "pinned") == 0) {
+			pinned++;
+			assert_string_equal(
+			    r->pools[0].marks[i].snapshot, list[0].name);
+		}
+	assert_int_equal(pinned, 1);
+	assert_non_null(strstr(page, "3 snapshots, 1 pinned"));
+	assert_non_null(strstr(page, "<rect class=\"m-pinned\""));
+	assert_non_null(strstr(page, "<tr class=\"pinned\">"));
+	free(page);
+	free(list);
+	report_free(r);
+}
+
+static void
 test_report_unknown_pool_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -412,6 +452,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_report_window_keeps_what_ran_when_it_opens, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_pin_is_marked_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_unknown_pool_is_refused, setup, teardown),
 	};
