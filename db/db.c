@@ -361,6 +361,14 @@ db_fail(struct db *db, const char *what)
 			    "%s: %s: database is locked by another process "
 			    "(waited %d ms)",
 			    db->path, what, db->busy_ms);
+	} else if ((rc == SQLITE_IOERR || rc == SQLITE_FULL ||
+	               rc == SQLITE_CANTOPEN) &&
+	    sqlite3_system_errno(db->conn) != 0) {
+		/* "disk I/O error" alone hides a full disk (ENOSPC while
+		 * the WAL index is made) or a permission: say which. */
+		log_err(NULL, "%s: %s: %s (%s)", db->path, what,
+		    sqlite3_errmsg(db->conn),
+		    strerror(sqlite3_system_errno(db->conn)));
 	} else {
 		log_err(NULL, "%s: %s: %s", db->path, what,
 		    sqlite3_errmsg(db->conn));
