@@ -116,6 +116,7 @@ struct fault_case {
 	/* methods the step must not send (the store failed before), e.g.
 	 * "PATCH DELETE"; NULL: no such rule */
 	const char *forbidden;
+	const char *says; /* in the step's output, when not NULL */
 	/* before the step, after it (lift the fault), and while it runs
 	 * (the step then runs in the background; rules[0] holds a request
 	 * and ${during} acts once the emulator holds it) */
@@ -566,7 +567,8 @@ static const struct fault_case CASES[] = {
         .want_exit = 1},
     {.name = "503 storm on every ARM call (nothing done)",
         .rules = {STATUS("", "/subscriptions/*", 503, -1)},
-        .want_exit = 75},
+        .want_exit = 75,
+        .says = "only with temporary errors"},
     {.name = "503 storm on the token endpoint",
         .rules = {STATUS("", "*/oauth2/*", 503, -1)},
         .want_exit = 75},
@@ -639,7 +641,8 @@ static const struct fault_case CASES[] = {
     {.name = "apply: operation Succeeded, pool unchanged",
         .rules = {RULE("POST", "*/upgradeNodeImageVersion", "lro_noop", "")},
         .step = STEP_APPLY,
-        .want_exit = 1},
+        .want_exit = 1,
+        .says = "expected node image"},
     {.name = "SIGKILL while the cluster GET is in flight",
         .rules = {HOLD("GET", "*/managedClusters/aks-b")},
         .want_exit = 137,
@@ -672,22 +675,26 @@ static const struct fault_case CASES[] = {
         .tls = 1,
         .forbidden = "GET PUT PATCH DELETE",
         .prepare = distrust_ca,
-        .lift = trust_ca},
+        .lift = trust_ca,
+        .says = "ca_file"},
     {.name = "Entra ID refuses the secret (AADSTS7000215)",
         .want_exit = 2,
         .forbidden = "GET PUT PATCH DELETE",
         .prepare = wrong_secret,
-        .lift = right_secret},
+        .lift = right_secret,
+        .says = "AADSTS7000215"},
     {.name = "run lock held by another process",
         .want_exit = 75,
         .forbidden = "GET PUT PATCH DELETE",
         .prepare = run_lock_take,
-        .lift = run_lock_release},
+        .lift = run_lock_release,
+        .says = "lock"},
     {.name = "store locked by another process",
         .want_exit = 75,
         .forbidden = "GET PUT PATCH DELETE",
         .prepare = store_lock_take,
-        .lift = store_lock_release},
+        .lift = store_lock_release,
+        .says = "locked by another process"},
     /* aksnap holds the write lock from the first answer of a batch to its
      * end, so another writer gets in only between batches: here, while
      * the run waits for its token. */
@@ -696,20 +703,23 @@ static const struct fault_case CASES[] = {
         .want_exit = 75,
         .forbidden = "PUT PATCH DELETE",
         .lift = store_lock_release,
-        .during = store_lock_during},
+        .during = store_lock_during,
+        .says = "nothing is sent to Azure"},
     {.name = "disk full before the run",
         .want_exit = 1,
         .tmpfs = 1,
         .forbidden = "PUT PATCH DELETE",
         .prepare = disk_fill,
-        .lift = disk_free},
+        .lift = disk_free,
+        .says = "No space left on device"},
     {.name = "disk fills while a PUT is in flight",
         .rules = {HOLD("PUT", SNAPS_OF("b-system"))},
         .want_exit = 1,
         .tmpfs = 1,
         .forbidden = "PATCH DELETE",
         .lift = disk_free,
-        .during = disk_fill_during},
+        .during = disk_fill_during,
+        .says = "nothing more is sent to Azure"},
 };
 
 #define NCASES (sizeof(CASES) / sizeof(CASES[0]))
@@ -1344,6 +1354,7 @@ test_fault(void **state)
 	struct row *res;
 	long secrets_mid;
 	long long since;
+	size_t said;
 
 	assert_true(nrows < MAX_ROWS);
 	res = &rows[nrows++];
@@ -1359,10 +1370,16 @@ test_fault(void **state)
 	if (c->prepare != NULL)
 		c->prepare(f);
 	since = last_seq(f);
+	said = f->all_len;
 	if (c->during != NULL)
 		res->exit_code = run_step_during(f, c->step, T13);
 	else
 		res->exit_code = run_step(f, c->step, T13);
+	/* What the step must tell the operator. */
+	if (c->says != NULL && strstr(f->all_output + said, c->says) == NULL) {
+		print_log(f);
+		fail_msg("%s: the step did not say \"%s\"", c->name, c->says);
+	}
 	/* Every rule fired: a row whose fault missed would prove nothing. */
 	check_rules_fired(f);
 	wait_idle(f);
