@@ -13,6 +13,7 @@
 
 #include "db/db.h"
 #include "job/base/log.h"
+#include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
@@ -46,6 +47,18 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 int
 cmd_list(struct cli *cli, int argc, char **argv)
 {
+	/* At 80 columns: the snapshot and its state, then what fits. */
+	static const struct table_col list_cols[] = {
+	    {"POOL", 5, 0},
+	    {"SNAPSHOT", 0, 0},
+	    {"CREATED", 6, 0},
+	    {"STATE", 0, 0},
+	    {"NODE IMAGE", 3, 0},
+	    {"K8S", 4, 0},
+	    {"CHANNEL", 1, 0},
+	    {"PINNED", 2, 0},
+	};
+	struct table *tab;
 	struct config *cfg = NULL;
 	struct db *db = NULL;
 	struct db_snapshot *list = NULL;
@@ -75,20 +88,25 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		output_print_json(doc);
 		goto out;
 	}
-	printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n", "POOL",
-	    "SNAPSHOT", "CREATED", "STATE", "NODE IMAGE", "K8S", "CHANNEL",
-	    "PINNED");
+	tab = table_new(list_cols, sizeof(list_cols) / sizeof(list_cols[0]));
+	if (tab == NULL) {
+		rc = EXIT_FAILED;
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct db_snapshot *s = &list[i];
 		char created[32];
 
 		output_time(s->created_at, created, sizeof(created));
-		printf("%-20s %-52s %-20s %-8s %-42s %-8s %-8s %s\n",
-		    s->pool_key, s->name, created, s->state,
-		    s->v.node_image_version[0] ? s->v.node_image_version : "-",
-		    s->v.kubernetes_version[0] ? s->v.kubernetes_version : "-",
-		    s->channel[0] ? s->channel : "-", s->pinned ? "yes" : "no");
+		/* NULL prints as "-". */
+		(void)table_add(tab, s->pool_key, s->name, created, s->state,
+		    s->v.node_image_version[0] ? s->v.node_image_version : NULL,
+		    s->v.kubernetes_version[0] ? s->v.kubernetes_version : NULL,
+		    s->channel[0] ? s->channel : NULL,
+		    s->pinned ? "yes" : "no");
 	}
+	table_print(tab, stdout);
+	table_free(tab);
 out:
 	free(list);
 	db_close(db);
@@ -98,7 +116,19 @@ out:
 
 struct history_ctx {
 	json_t *arr; /* --json */
+	struct table *tab; /* else */
 	size_t rows;
+};
+
+/* At 80 columns: pool, time and node image, then what fits. */
+static const struct table_col history_cols[] = {
+    {"POOL", 0, 0},
+    {"OBSERVED", 1, 0},
+    {"NODE IMAGE", 0, 0},
+    {"K8S", 2, 0},
+    {"OS SKU", 4, 0},
+    {"VM SIZE", 3, 0},
+    {"STATE", 5, 0},
 };
 
 static int
@@ -137,13 +167,11 @@ history_row(void *vctx, const struct db_observation *o)
 	}
 	output_time(o->observed_at, at, sizeof(at));
 	if (missing)
-		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", o->pool_key,
-		    at, "(missing)", "-", "-", "-", "missing");
-	else
-		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", o->pool_key,
-		    at, o->v.node_image_version, o->v.kubernetes_version,
-		    o->v.os_sku, o->v.vm_size, o->provisioning_state);
-	return 0;
+		return table_add(ctx->tab, o->pool_key, at, "(missing)", "-",
+		    "-", "-", "missing");
+	return table_add(ctx->tab, o->pool_key, at, o->v.node_image_version,
+	    o->v.kubernetes_version, o->v.os_sku, o->v.vm_size,
+	    o->provisioning_state);
 }
 
 int
@@ -156,7 +184,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	};
 	struct config *cfg = NULL;
 	struct db *db = NULL;
-	struct history_ctx ctx = {NULL, 0};
+	struct history_ctx ctx = {NULL, NULL, 0};
 	time_t since = 0;
 	int changes = 0, ch, rc;
 	int64_t pool_id;
@@ -186,15 +214,20 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		ctx.arr = json_array();
 	else
-		printf("%-20s %-20s %-42s %-8s %-10s %-18s %s\n", "POOL",
-		    "OBSERVED", "NODE IMAGE", "K8S", "OS SKU", "VM SIZE",
-		    "STATE");
+		ctx.tab = table_new(history_cols,
+		    sizeof(history_cols) / sizeof(history_cols[0]));
+	if (ctx.arr == NULL && ctx.tab == NULL) {
+		rc = EXIT_FAILED;
+		goto out;
+	}
 	if (pool_id >= 0 &&
 	    db_history(db, pool_id, since, changes, history_row, &ctx)) {
 		rc = EXIT_FAILED;
 		json_decref(ctx.arr);
 		goto out;
 	}
+	if (ctx.tab != NULL)
+		table_print(ctx.tab, stdout);
 	if (cli->json) {
 		json_t *doc = json_object();
 
@@ -202,6 +235,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		output_print_json(doc);
 	}
 out:
+	table_free(ctx.tab);
 	db_close(db);
 	config_free(cfg);
 	return rc;

@@ -34,6 +34,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
@@ -244,11 +245,27 @@ cmd_unpin(struct cli *cli, int argc, char **argv)
 
 /* ---- explain ---- */
 
+/* At 80 columns the reasons wrap once the policy, mode and run are gone. */
+static const struct table_col explain_cols[] = {
+    {"AT", 0, 0},
+    {"RUN", 2, 0},
+    {"MODE", 3, 0},
+    {"ACTION", 0, 0},
+    {"POLICY", 4, 0},
+    {"REASONS", 0, 1},
+};
+
+struct explain_ctx {
+	json_t *arr; /* --json */
+	struct table *tab; /* else */
+};
+
 static int
 explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 {
-	json_t *arr = vctx;
-	char at[32];
+	struct explain_ctx *ctx = vctx;
+	json_t *arr = ctx->arr;
+	char at[32], run[24];
 
 	if (arr != NULL) {
 		json_t *o = json_object();
@@ -266,9 +283,9 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 		return 0;
 	}
 	output_time(d->at, at, sizeof(at));
-	printf("%-20s %5lld %-8s %-8s %-48s %s\n", at, (long long)d->run_id,
-	    dash(run_mode), d->action, dash(d->fingerprint), dash(d->reasons));
-	return 0;
+	snprintf(run, sizeof(run), "%lld", (long long)d->run_id);
+	return table_add(ctx->tab, at, run, dash(run_mode), d->action,
+	    dash(d->fingerprint), dash(d->reasons));
 }
 
 int
@@ -277,6 +294,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 	struct config *cfg = NULL;
 	struct db *db = NULL;
 	struct db_snapshot s;
+	struct explain_ctx ctx = {NULL, NULL};
 	json_t *arr = NULL;
 	char t1[32], t2[32];
 	int rc;
@@ -300,7 +318,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object();
 
 		arr = json_array();
-		if (db_decision_explain(db, &s, explain_row, arr)) {
+		ctx.arr = arr;
+		if (db_decision_explain(db, &s, explain_row, &ctx)) {
 			json_decref(arr);
 			json_decref(doc);
 			rc = EXIT_FAILED;
@@ -335,10 +354,13 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 	else
 		printf("channel     -\n");
 	printf("pinned      %s\n\n", s.pinned ? "yes" : "no");
-	printf("%-20s %5s %-8s %-8s %-48s %s\n", "AT", "RUN", "MODE", "ACTION",
-	    "POLICY", "REASONS");
-	if (db_decision_explain(db, &s, explain_row, NULL))
+	ctx.tab = table_new(
+	    explain_cols, sizeof(explain_cols) / sizeof(explain_cols[0]));
+	if (ctx.tab == NULL || db_decision_explain(db, &s, explain_row, &ctx))
 		rc = EXIT_FAILED;
+	else
+		table_print(ctx.tab, stdout);
+	table_free(ctx.tab);
 out:
 	db_close(db);
 	config_free(cfg);
@@ -402,6 +424,17 @@ print_hcl_string(const char *v)
 int
 cmd_baseline(struct cli *cli, int argc, char **argv)
 {
+	/* At 80 columns: pool, channel and snapshot; the ARM id goes first. */
+	static const struct table_col baseline_cols[] = {
+	    {"POOL", 0, 0},
+	    {"CHANNEL", 3, 0},
+	    {"SNAPSHOT", 0, 0},
+	    {"NODE IMAGE", 1, 0},
+	    {"K8S", 2, 0},
+	    {"PROMOTED", 4, 0},
+	    {"ARM ID", 5, 0},
+	};
+	struct table *tab = NULL;
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
 	    {"format", required_argument, NULL, 'f'},
@@ -542,9 +575,12 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 		printf("}\n");
 		break;
 	case FMT_TABLE:
-		printf("%-20s %-10s %-52s %-42s %-8s %-20s %s\n", "POOL",
-		    "CHANNEL", "SNAPSHOT", "NODE IMAGE", "K8S", "PROMOTED",
-		    "ARM ID");
+		tab = table_new(baseline_cols,
+		    sizeof(baseline_cols) / sizeof(baseline_cols[0]));
+		if (tab == NULL) {
+			rc = EXIT_FAILED;
+			break;
+		}
 		for (size_t i = 0; i < cfg->npools; i++) {
 			const struct pool_conf *pc = &cfg->pools[i];
 			const char *chan =
@@ -552,20 +588,19 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 			char promoted[32];
 
 			if (!have[i]) {
-				printf(
-				    "%-20s %-10s %-52s %-42s %-8s %-20s %s\n",
-				    pc->key, chan, "(none)", "-", "-", "-",
-				    "-");
+				(void)table_add(tab, pc->key, chan, "(none)",
+				    "-", "-", "-", "-");
 				continue;
 			}
 			output_time(
 			    base[i].promoted_at, promoted, sizeof(promoted));
-			printf("%-20s %-10s %-52s %-42s %-8s %-20s %s\n",
-			    pc->key, chan, base[i].name,
+			(void)table_add(tab, pc->key, chan, base[i].name,
 			    dash(base[i].v.node_image_version),
 			    dash(base[i].v.kubernetes_version), promoted,
 			    base[i].arm_id);
 		}
+		table_print(tab, stdout);
+		table_free(tab);
 		break;
 	}
 out:
@@ -733,6 +768,19 @@ versions_json(const struct db_snapshot *s, int baseline)
 static void
 drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 {
+	/* At 80 columns: the verdict, the live image if it fits, then the
+	 * others. */
+	static const struct table_col drift_cols[] = {
+	    {"POOL", 0, 0},
+	    {"VERDICT", 0, 0},
+	    {"LIVE IMAGE", 1, 0},
+	    {"K8S", 4, 0},
+	    {"BASELINE IMAGE", 2, 0},
+	    {"K8S", 5, 0},
+	    {"NEWEST SNAPSHOT IMAGE", 3, 0},
+	    {"K8S", 6, 0},
+	};
+	struct table *tab;
 	if (json) {
 		json_t *doc = json_object(), *arr = json_array();
 
@@ -779,14 +827,13 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 		output_print_json(doc);
 		return;
 	}
-	printf("%-20s %-11s %-42s %-8s %-42s %-8s %-42s %s\n", "POOL",
-	    "VERDICT", "LIVE IMAGE", "K8S", "BASELINE IMAGE", "K8S",
-	    "NEWEST SNAPSHOT IMAGE", "K8S");
+	tab = table_new(drift_cols, sizeof(drift_cols) / sizeof(drift_cols[0]));
+	if (tab == NULL)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct drift_row *r = &rows[i];
 
-		printf("%-20s %-11s %-42s %-8s %-42s %-8s %-42s %s\n",
-		    r->pc->key, r->verdict,
+		(void)table_add(tab, r->pc->key, r->verdict,
 		    r->have_live ? r->live.node_image_version
 		                 : (r->missing ? "(missing)" : "-"),
 		    r->have_live ? r->live.kubernetes_version : "-",
@@ -796,6 +843,8 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 		    r->have_newest ? dash(r->newest.v.kubernetes_version)
 		                   : "-");
 	}
+	table_print(tab, stdout);
+	table_free(tab);
 	for (size_t i = 0; i < n; i++)
 		if (rows[i].error[0] != '\0')
 			printf("%s: %s\n", rows[i].pc->key, rows[i].error);

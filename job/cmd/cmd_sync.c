@@ -41,6 +41,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/rules/versions.h"
@@ -657,14 +658,26 @@ print_report(const struct sync *s)
 		return;
 	}
 	if (s->nitems > 0) {
-		printf("%-11s %-24s %-48s %s\n", "ACTION", "POOL", "SNAPSHOT",
-		    "REASON");
-		for (size_t i = 0; i < s->nitems; i++) {
+		/* At 80 columns the pool goes (the name holds it), then the
+		 * reason wraps. */
+		static const struct table_col cols[] = {
+		    {"ACTION", 0, 0},
+		    {"POOL", 1, 0},
+		    {"SNAPSHOT", 0, 0},
+		    {"REASON", 0, 1},
+		};
+		struct table *tab =
+		    table_new(cols, sizeof(cols) / sizeof(cols[0]));
+
+		for (size_t i = 0; tab != NULL && i < s->nitems; i++) {
 			const struct sync_item *it = &s->items[i];
 
-			printf("%-11s %-24s %-48s %s\n", it->action, it->pool,
-			    it->snapshot, it->reasons);
+			(void)table_add(tab, it->action, it->pool, it->snapshot,
+			    it->reasons);
 		}
+		if (tab != NULL)
+			table_print(tab, stdout);
+		table_free(tab);
 		printf("\n");
 	}
 	printf("%sadopted %d, missing %d, deleted %d, unchanged %d, "

@@ -54,6 +54,7 @@
 #include "job/base/exit.h"
 #include "job/base/log.h"
 #include "job/base/progress.h"
+#include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/rules/plan.h"
 #include "job/rules/schedule.h"
@@ -1157,8 +1158,16 @@ lines_json(const struct prune_pool *pr)
 static void
 print_plan(const struct run *r)
 {
+	/* At 80 columns the snapshot name goes before the reason wraps. */
+	static const struct table_col plan_cols[] = {
+	    {"POOL", 0, 0},
+	    {"ACTION", 0, 0},
+	    {"SNAPSHOT", 1, 0},
+	    {"REASON", 0, 1},
+	};
 	int dry = (r->opts->mode == RUN_DRY || r->opts->dry_run);
 	int prune_only = (r->opts->mode == RUN_PRUNE);
+	struct table *tab;
 
 	if (r->opts->json) {
 		json_t *doc = json_object(), *arr = json_array();
@@ -1224,20 +1233,22 @@ print_plan(const struct run *r)
 		json_decref(doc);
 		return;
 	}
-	printf("%-24s %-8s %-52s %s\n", "POOL", "ACTION", "SNAPSHOT", "REASON");
+	tab = table_new(plan_cols, sizeof(plan_cols) / sizeof(plan_cols[0]));
+	if (tab == NULL)
+		return;
 	for (size_t i = 0; i < r->npools; i++) {
 		const struct pool_run *p = &r->pools[i];
 		const char *action = plan_action_name(p->plan.action);
 		const char *key = p->pc->key;
 
 		if (!dry && p->failed) {
-			printf("%-24s %-8s %-52s %s\n", key, "FAILED",
-			    p->plan.name[0] ? p->plan.name : "-",
+			(void)table_add(tab, key, "FAILED",
+			    p->plan.name[0] ? p->plan.name : NULL,
 			    pool_error(p));
 			key = "";
 		} else if (!prune_only) {
-			printf("%-24s %-8s %-52s %s\n", key, action,
-			    p->plan.name[0] ? p->plan.name : "-",
+			(void)table_add(tab, key, action,
+			    p->plan.name[0] ? p->plan.name : NULL,
 			    p->plan.reason);
 			key = "";
 		}
@@ -1249,11 +1260,13 @@ print_plan(const struct run *r)
 			if (!dry && log_verbosity() == 0 &&
 			    strcmp(l->action, "keep") == 0)
 				continue;
-			printf("%-24s %-8s %-52s %s\n", key, l->action,
-			    l->snapshot, l->reasons);
+			(void)table_add(
+			    tab, key, l->action, l->snapshot, l->reasons);
 			key = "";
 		}
 	}
+	table_print(tab, stdout);
+	table_free(tab);
 	if (!dry)
 		printf("\n%d observed, %d taken, %d skipped, %d promoted, "
 		       "%d deleted, %d failed\n",

@@ -16,6 +16,10 @@
  * Usage lines are read from --help, not listed here: a command or option
  * added later is tested the day it is documented.  A placeholder this file
  * has no value for fails the test, naming it.
+ *
+ * The same fleet (one pool key longer than 20 characters) also shows the
+ * tables of list, history, plan, explain, baseline and drift: every cell
+ * under its header, and no line wider than 80 at COLUMNS=80.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -32,13 +36,16 @@
 
 #define FLEET "tests/armemu/fleet-demo.json"
 #define T0 "2026-11-10T03:00:00Z"
+#define T1 "2026-11-12T03:00:00Z"
 #define SNAP_SS "aksnap-aks-staging-system-20261110T0200Z"
+/* Longer than the 20 characters tables once gave a pool key. */
+#define LONG_KEY "staging-system-of-the-west-region"
 #define USAGE_PREFIX "usage: aksnap [-c FILE] [-v|-vv] [--json] "
 
 static const char *const INI =
     "\n[policy:default]\nschedule = 0 2 * * *\n"
     "snapshot_when = changed\npromote_after = never\n"
-    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "\n[pool:" LONG_KEY "]\nresource_group = rg-staging\n"
     "cluster = aks-staging\nnodepool = system\n"
     "\n[pool:staging-user]\nresource_group = rg-staging\n"
     "cluster = aks-staging\nnodepool = user\n";
@@ -169,7 +176,7 @@ static const char *
 placeholder_value(
     struct fx *f, const char *opt, const char *ph, int nth, const char *line)
 {
-	static const char *const pools[] = {"staging-system", "staging-user"};
+	static const char *const pools[] = {LONG_KEY, "staging-user"};
 	static char file[4096];
 	const char *bar = strchr(ph, '|');
 
@@ -640,7 +647,7 @@ test_args_dashdash_and_posixly_correct(void **state)
 	struct fx *f = *state;
 	const char *dd[] = {"-c", f->config, "list", "--", "--json", NULL};
 	const char *late[] = {
-	    "list", "staging-system", "--json", "-c", f->config, NULL};
+	    "list", LONG_KEY, "--json", "-c", f->config, NULL};
 	const char *const env[] = {"POSIXLY_CORRECT=1", NULL};
 	struct run_result r;
 	json_error_t e;
@@ -663,6 +670,128 @@ test_args_dashdash_and_posixly_correct(void **state)
 	run_result_free(&r);
 }
 
+/* aksnap -c CONFIG ${words}, with COLUMNS=${columns} (NULL: unset). */
+static char *
+table_of(struct fx *f, const char *columns, const char *const *words)
+{
+	const char *argv[16] = {"-c", f->config};
+	char env[32];
+	const char *envs[] = {env, NULL};
+	struct run_result r;
+	size_t n = 2;
+	char *out;
+
+	for (size_t i = 0; words[i] != NULL; i++)
+		argv[n++] = words[i];
+	argv[n] = NULL;
+	if (columns != NULL)
+		snprintf(env, sizeof(env), "COLUMNS=%s", columns);
+	else
+		snprintf(env, sizeof(env), "COLUMNS");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(harness_run_aksnap_env(&r, argv, envs), 0);
+	harness_expect_exit(&r, 0);
+	out = strdup(r.out);
+	run_result_free(&r);
+	return out;
+}
+
+/*
+ * In ${text}, the table whose header line starts with ${first}: each
+ * header after the first starts at a column where every row has two
+ * spaces and then a character.  Return how many headers there are.
+ */
+static size_t
+check_aligned(const char *text, const char *first, const char *what)
+{
+	const char *hdr = strstr(text, first), *row;
+	size_t starts[16], n = 1, hlen;
+
+	assert_non_null(hdr);
+	hlen = strcspn(hdr, "\n");
+	starts[0] = 0;
+	for (size_t i = 2; i < hlen && n < 16; i++)
+		if (hdr[i - 1] == ' ' && hdr[i - 2] == ' ' && hdr[i] != ' ')
+			starts[n++] = i;
+	for (row = hdr + hlen + 1; *row != '\0' && *row != '\n';
+	     row += strcspn(row, "\n") + 1) {
+		size_t len = strcspn(row, "\n");
+
+		if (row[0] == ' ' && len > starts[1] && row[starts[1]] == ' ')
+			continue; /* a wrapped continuation line */
+		for (size_t k = 1; k < n; k++)
+			if (len <= starts[k] || row[starts[k] - 1] != ' ' ||
+			    row[starts[k] - 2] != ' ' || row[starts[k]] == ' ')
+				fail_msg("%s: column %zu (at %zu) shifted in "
+				         "\"%.*s\"\nunder \"%.*s\"",
+				    what, k, starts[k], (int)len, row,
+				    (int)hlen, hdr);
+	}
+	return n;
+}
+
+static void
+check_width(const char *text, size_t max, const char *what)
+{
+	for (const char *l = text; *l != '\0'; l += strcspn(l, "\n") + 1) {
+		size_t len = strcspn(l, "\n");
+
+		/* explain's key/value block names the ARM id whole. */
+		if (strncmp(l, "arm id ", 7) == 0)
+			continue;
+		if (len > max)
+			fail_msg("%s: a %zu-character line at COLUMNS=%zu: "
+			         "%.*s",
+			    what, len, max, (int)len, l);
+		if (l[len] == '\0')
+			break;
+	}
+}
+
+static void
+test_tables_long_pool_keys_shift_nothing_and_fit_80(void **state)
+{
+	static const char *const plan_at[] = {"plan", "--as-of", T1, NULL};
+	static const char *const list[] = {"list", NULL};
+	static const char *const history[] = {"history", NULL};
+	static const char *const explain[] = {"explain", SNAP_SS, NULL};
+	static const char *const baseline[] = {"baseline", NULL};
+	static const char *const drift[] = {"drift", NULL};
+	static const struct {
+		const char *const *words;
+		const char *header;
+		size_t columns; /* in a pipe */
+		const char *header80; /* at COLUMNS=80 */
+	} cases[] = {
+	    {list, "POOL  ", 8, "SNAPSHOT  "},
+	    {history, "POOL  ", 7, "POOL  "},
+	    {plan_at, "POOL  ", 4, "POOL  "},
+	    {explain, "AT  ", 6, "AT  "},
+	    {baseline, "POOL  ", 7, "POOL  "},
+	    {drift, "POOL  ", 8, "POOL  "},
+	};
+	struct fx *f = *state;
+	char *out;
+
+	seed(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *what = cases[i].words[0];
+
+		out = table_of(f, NULL, cases[i].words);
+		if (strstr(out, LONG_KEY) == NULL &&
+		    strcmp(what, "explain") != 0)
+			fail_msg("%s: no %s in\n%s", what, LONG_KEY, out);
+		assert_int_equal(check_aligned(out, cases[i].header, what),
+		    cases[i].columns);
+		free(out);
+
+		out = table_of(f, "80", cases[i].words);
+		check_width(out, 80, what);
+		assert_true(check_aligned(out, cases[i].header80, what) >= 2);
+		free(out);
+	}
+}
+
 int
 main(void)
 {
@@ -674,6 +803,9 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_args_dashdash_and_posixly_correct, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_tables_long_pool_keys_shift_nothing_and_fit_80, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

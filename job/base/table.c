@@ -1,0 +1,243 @@
+/*
+ * table.c -- aligned tables sized to their content and to the terminal.
+ *
+ * Fixed printf widths shifted every column after a pool key longer than
+ * its field and made lines of 130 to 230 characters.  Here each column is
+ * as wide as its widest cell (or header), columns are separated by two
+ * spaces, and when a width limit is known (table_width) the columns the
+ * command marked as least important go first, then the last column, when
+ * marked so, wraps onto continuation lines that start under it.  A
+ * column that cannot go is never cut: an overlong line is better than a
+ * wrong value.
+ */
+#include "job/base/table.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "job/base/log.h"
+
+#define SEP 2
+#define WRAP_MIN 30 /* narrower than this, drop more columns instead */
+#define MAX_COLS 16
+
+struct table {
+	const struct table_col *cols;
+	size_t ncols;
+	char **cells; /* nrows * ncols */
+	size_t nrows, cap;
+};
+
+struct table *
+table_new(const struct table_col *cols, size_t ncols)
+{
+	struct table *t;
+
+	if (ncols == 0 || ncols > MAX_COLS)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		log_err(NULL, "table: out of memory");
+		return NULL;
+	}
+	t->cols = cols;
+	t->ncols = ncols;
+	return t;
+}
+
+int
+table_add(struct table *t, ...)
+{
+	va_list ap;
+	size_t base;
+
+	if (t->nrows == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		char **n = realloc(t->cells, ncap * t->ncols * sizeof(*n));
+
+		if (n == NULL) {
+			log_err(NULL, "table: out of memory");
+			return -1;
+		}
+		t->cells = n;
+		t->cap = ncap;
+	}
+	base = t->nrows * t->ncols;
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *v = va_arg(ap, const char *);
+
+		if (v == NULL)
+			v = "-";
+		t->cells[base + i] = strdup(v);
+		if (t->cells[base + i] == NULL) {
+			for (size_t j = 0; j < i; j++)
+				free(t->cells[base + j]);
+			va_end(ap);
+			log_err(NULL, "table: out of memory");
+			return -1;
+		}
+	}
+	va_end(ap);
+	t->nrows++;
+	return 0;
+}
+
+size_t
+table_width(FILE *out)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+	char *end;
+	long v;
+
+	if (env != NULL && env[0] != '\0') {
+		v = strtol(env, &end, 10);
+		if (*end == '\0' && v >= 20 && v <= 10000)
+			return (size_t)v;
+	}
+	if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+/* Width of the shown columns; the last one counted as ${last_w}. */
+static size_t
+total(const size_t *w, const int *shown, size_t n, size_t last, size_t last_w)
+{
+	size_t sum = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!shown[i])
+			continue;
+		sum += (i == last ? last_w : w[i]) + (k++ ? SEP : 0);
+	}
+	return sum;
+}
+
+static size_t
+last_shown(const int *shown, size_t n)
+{
+	size_t last = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (shown[i])
+			last = i;
+	return last;
+}
+
+/* Print ${text} in lines of at most ${w}, breaking at spaces. */
+static void
+print_wrapped(FILE *out, const char *text, size_t w, size_t indent)
+{
+	size_t len = strlen(text);
+	int first = 1;
+
+	while (len > 0) {
+		size_t cut = len;
+
+		if (len > w) {
+			cut = w;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = w;
+		}
+		if (!first)
+			fprintf(out, "\n%*s", (int)indent, "");
+		fwrite(text, 1, cut, out);
+		first = 0;
+		text += cut;
+		len -= cut;
+		while (len > 0 && *text == ' ') {
+			text++;
+			len--;
+		}
+	}
+}
+
+static void
+print_row(FILE *out, const struct table *t, char *const *row, const size_t *w,
+    const int *shown, size_t last, size_t wrap_w)
+{
+	size_t col = 0;
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!shown[i])
+			continue;
+		if (i == last) {
+			if (wrap_w > 0)
+				print_wrapped(out, row[i], wrap_w, col);
+			else
+				fputs(row[i], out);
+			break;
+		}
+		fprintf(out, "%-*s%*s", (int)w[i], row[i], SEP, "");
+		col += w[i] + SEP;
+	}
+	fputc('\n', out);
+}
+
+void
+table_print(const struct table *t, FILE *out)
+{
+	size_t w[MAX_COLS], limit = table_width(out), last, wrap_w = 0;
+	int shown[MAX_COLS];
+	char *header[MAX_COLS];
+
+	for (size_t i = 0; i < t->ncols; i++) {
+		w[i] = strlen(t->cols[i].header);
+		shown[i] = 1;
+		header[i] = (char *)t->cols[i].header;
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t l = strlen(t->cells[r * t->ncols + i]);
+
+			if (l > w[i])
+				w[i] = l;
+		}
+	}
+	last = last_shown(shown, t->ncols);
+	while (limit > 0) {
+		size_t lw = w[last], drop = t->ncols;
+		int most = 0;
+
+		if (t->cols[last].wrap && lw > WRAP_MIN)
+			lw = WRAP_MIN;
+		if (total(w, shown, t->ncols, last, lw) <= limit)
+			break;
+		for (size_t i = 0; i < t->ncols; i++)
+			if (shown[i] && t->cols[i].drop > most) {
+				most = t->cols[i].drop;
+				drop = i;
+			}
+		if (drop == t->ncols)
+			break;
+		shown[drop] = 0;
+		last = last_shown(shown, t->ncols);
+	}
+	if (limit > 0 && t->cols[last].wrap &&
+	    total(w, shown, t->ncols, last, w[last]) > limit) {
+		size_t others = total(w, shown, t->ncols, last, 0);
+
+		wrap_w = limit > others + WRAP_MIN ? limit - others : WRAP_MIN;
+	}
+	print_row(out, t, header, w, shown, last, wrap_w);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(
+		    out, t, &t->cells[r * t->ncols], w, shown, last, wrap_w);
+}
+
+void
+table_free(struct table *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}

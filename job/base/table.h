@@ -1,0 +1,56 @@
+#ifndef AKSNAP_TABLE_H
+#define AKSNAP_TABLE_H
+
+/*
+ * table.h -- the aligned tables commands print: columns as wide as their
+ * content, and narrow enough for the terminal.
+ *
+ * A command declares its columns (with which to drop first when the table
+ * is too wide, and whether the last one may wrap), adds its rows, and
+ * prints.  The width is $COLUMNS when set, else the terminal's when the
+ * table goes to one; into a pipe or file, with no $COLUMNS, nothing is
+ * dropped or wrapped (scripts see every column).
+ */
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct table_col {
+	const char *header;
+	int drop; /* 0: always shown; else dropped to fit, highest first */
+	int wrap; /* last column only: wrapped to fit, under itself */
+};
+
+struct table;
+
+/*
+ * table_new(cols, ncols):
+ * An empty table of the ${ncols} columns ${cols} (the array must outlive
+ * the table).  NULL when out of memory (logged).
+ */
+struct table *table_new(const struct table_col *cols, size_t ncols);
+
+/*
+ * table_add(t, ...):
+ * Append a row: one const char * per column (copied; NULL prints as "-",
+ * "" as nothing).  0, or -1 when out of memory (logged).
+ */
+int table_add(struct table *t, ...);
+
+/*
+ * table_width(out):
+ * The width to fit: $COLUMNS when a number of at least 20, else the
+ * terminal's when ${out} is one, else 0 (no limit).
+ */
+size_t table_width(FILE *out);
+
+/*
+ * table_print(t, out):
+ * Print the header and the rows to ${out}, fitted to table_width(${out}).
+ */
+void table_print(const struct table *t, FILE *out);
+
+/* table_free(t): free ${t}; NULL is fine. */
+void table_free(struct table *t);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * test_table.c -- job/base/table.c: columns as wide as their content (a
+ * pool key longer than 20 characters shifts nothing), and at $COLUMNS the
+ * least important columns dropped, then the last one wrapped under itself;
+ * into a file without $COLUMNS, every column whole.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job/base/table.h"
+
+static const struct table_col cols[] = {
+    {"POOL", 0, 0},
+    {"ACTION", 0, 0},
+    {"SNAPSHOT", 1, 0},
+    {"REASON", 0, 1},
+};
+
+#define LONG_KEY "staging-system-of-the-west-region"
+#define SNAP "aksnap-aks-staging-system-20261110T0200Z"
+#define REASON                                                                 \
+	"unchanged since aksnap-aks-staging-system-20261110T0200Z "            \
+	"(AKSUbuntu-2204gen2containerd-202611.01.0, Kubernetes 1.30.5)"
+
+/* Print a table of the three rows to a string (caller frees). */
+static char *
+render(const char *columns)
+{
+	struct table *t = table_new(cols, 4);
+	FILE *f = tmpfile();
+	char *buf;
+	long n;
+
+	assert_non_null(t);
+	assert_non_null(f);
+	if (columns != NULL)
+		setenv("COLUMNS", columns, 1);
+	else
+		unsetenv("COLUMNS");
+	assert_int_equal(table_add(t, "a", "create", SNAP, "slot due"), 0);
+	assert_int_equal(table_add(t, LONG_KEY, "skip", NULL, REASON), 0);
+	assert_int_equal(table_add(t, "", "keep", SNAP, "last,daily"), 0);
+	table_print(t, f);
+	table_free(t);
+	n = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}
+
+/* Where ${word} starts in line ${n} (0-based) of ${text}; -1 if absent. */
+static int
+column_of(const char *text, int n, const char *word)
+{
+	const char *line = text, *hit, *eol;
+
+	for (int i = 0; i < n; i++) {
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	eol = strchr(line, '\n');
+	hit = strstr(line, word);
+	if (hit == NULL || (eol != NULL && hit > eol))
+		return -1;
+	return (int)(hit - line);
+}
+
+static void
+test_table_columns_fit_their_content(void **state)
+{
+	char *out = render(NULL);
+	int action = column_of(out, 0, "ACTION");
+
+	(void)state;
+	/* Every row's second column starts where its header does. */
+	assert_int_equal(action, (int)strlen(LONG_KEY) + 2);
+	assert_int_equal(column_of(out, 1, "create"), action);
+	assert_int_equal(column_of(out, 2, "skip"), action);
+	assert_int_equal(column_of(out, 3, "keep"), action);
+	assert_int_equal(
+	    column_of(out, 0, "REASON"), column_of(out, 2, "unchanged"));
+	/* No width limit into a file: nothing dropped or wrapped. */
+	{
+		const char *l2 = strstr(out, "\n" LONG_KEY) + 1;
+		int snap = column_of(out, 0, "SNAPSHOT");
+
+		assert_memory_equal(l2 + snap, "- ", 2);
+	}
+	assert_non_null(strstr(out, REASON "\n"));
+	/* An empty cell stays empty (NULL printed "-" above). */
+	{
+		const char *l3 = strstr(out, "\n" LONG_KEY);
+
+		l3 = strchr(l3 + 1, '\n') + 1;
+		assert_int_equal((int)strspn(l3, " "), action);
+	}
+	free(out);
+}
+
+static void
+test_table_drops_then_wraps_at_columns(void **state)
+{
+	char *out = render("80"), *line, *save = NULL;
+	int reason;
+
+	(void)state;
+	assert_null(strstr(out, "SNAPSHOT"));
+	reason = column_of(out, 0, "REASON");
+	assert_true(reason > 0);
+	for (line = strtok_r(out, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strlen(line) > 80)
+			fail_msg("%zu > 80: %s", strlen(line), line);
+		/* Continuation lines start under the REASON column. */
+		if (line[0] == ' ' && strspn(line, " ") != (size_t)reason &&
+		    strstr(line, "keep") == NULL)
+			fail_msg("continuation not under REASON: %s", line);
+	}
+	free(out);
+
+	/* Wide enough: every column, no wrapping. */
+	out = render("300");
+	assert_non_null(strstr(out, "SNAPSHOT"));
+	assert_non_null(strstr(out, REASON "\n"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_table_columns_fit_their_content),
+	    cmocka_unit_test(test_table_drops_then_wraps_at_columns),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
