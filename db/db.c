@@ -38,11 +38,13 @@
  * back as ""; times 0 (unset) are stored as NULL and read back as 0.
  */
 #include "db/db.h"
+#include "db/db_check.h"
 #include "db/db_internal.h"
 #include "db/migrations.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -554,6 +556,24 @@ in_list(const char *const *list, const char *v)
 	return 0;
 }
 
+const char *
+db_path_of(const struct db *db)
+{
+	return db->path;
+}
+
+const char *const *
+db_decision_action_names(void)
+{
+	return decision_actions;
+}
+
+const char *const *
+db_run_mode_names(void)
+{
+	return run_modes;
+}
+
 /* ---- open, check, migrate ---- */
 
 static int
@@ -766,6 +786,158 @@ set_wal(struct db *db)
 	return rc;
 }
 
+/*
+ * dir_of(path, out, len): the directory holding ${path} ("." for a bare
+ * name), where SQLite keeps the journal, the WAL and its shared memory and
+ * where run_lock keeps the lock.
+ */
+static void
+dir_of(const char *path, char *out, size_t len)
+{
+	char copy[PATH_MAX];
+
+	util_strlcpy(copy, path, sizeof(copy));
+	util_strlcpy(out, dirname(copy), len);
+}
+
+/*
+ * writable(path):
+ * Whether a writer can use the store at ${path}: its directory writable
+ * (the WAL, the shared-memory file and the lock are created there) and the
+ * file, when it exists, writable too.  0, or -1 with the reason logged,
+ * naming the directory or file.
+ */
+static int
+writable(const char *path)
+{
+	char dir[PATH_MAX];
+
+	dir_of(path, dir, sizeof(dir));
+	if (access(dir, W_OK | X_OK) != 0) {
+		log_err(NULL,
+		    "%s: the store's directory %s is not writable (%s): aksnap "
+		    "keeps the store's lock, journal and WAL there; nothing "
+		    "done",
+		    path, dir, strerror(errno));
+		return -1;
+	}
+	if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+		log_err(NULL,
+		    "%s: the store is not writable (%s); nothing done", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * immutable_uri(path, out, len):
+ * "file:<path>?immutable=1", with the characters SQLite's URI parser
+ * reads ('%', '?', '#') percent-encoded.  0, or -1 when it does not fit.
+ */
+static int
+immutable_uri(const char *path, char *out, size_t len)
+{
+	size_t k = 0;
+
+	k = (size_t)snprintf(out, len, "file:");
+	for (const char *p = path; *p != '\0'; p++) {
+		if (k + 4 >= len)
+			return -1;
+		if (*p == '%' || *p == '?' || *p == '#')
+			k += (size_t)snprintf(
+			    out + k, len - k, "%%%02X", (unsigned char)*p);
+		else
+			out[k++] = *p;
+	}
+	out[k] = '\0';
+	return util_strlcpy(out + k, "?immutable=1", len - k) < len - k ? 0
+	                                                                : -1;
+}
+
+/*
+ * open_conn(db, path, migrating):
+ * Open the connection.  A writer (${migrating}) opens read-write, creating
+ * the file.  A reader opens read-write when it can (SQLite's WAL wants its
+ * -shm file); mode=ro when only the file is read-only; and immutable=1
+ * when the directory is not writable either: a WAL store cannot be opened
+ * otherwise (no -shm can be created there), and nobody can be writing it
+ * (no writer opens a store in such a directory, see writable()).  0 or -1
+ * (logged).
+ */
+static int
+open_conn(struct db *db, const char *path, int migrating)
+{
+	char dir[PATH_MAX], uri[PATH_MAX * 3 + 32];
+	const char *name = path;
+	int flags, rc;
+
+	dir_of(path, dir, sizeof(dir));
+	if (migrating) {
+		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	} else if (access(dir, W_OK | X_OK) != 0 && access(path, R_OK) == 0) {
+		if (immutable_uri(path, uri, sizeof(uri))) {
+			log_err(NULL, "%s: path too long", path);
+			return -1;
+		}
+		name = uri;
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+	} else if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+		flags = SQLITE_OPEN_READONLY;
+	} else {
+		flags = SQLITE_OPEN_READWRITE;
+	}
+	rc = sqlite3_open_v2(name, &db->conn, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (db->conn == NULL)
+			log_err(NULL, "%s: cannot open: %s", path,
+			    sqlite3_errstr(rc));
+		else
+			db_fail(db, "cannot open");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * report_unsound(path, what, r):
+ * Log the problems of ${r} found in ${path} (at most 10) and a summary
+ * saying ${what} was refused.
+ */
+static void
+report_unsound(const char *path, const char *what, struct db_check_report *r)
+{
+	for (size_t i = 0; i < r->n && i < 10; i++)
+		log_err(NULL, "%s: %s: %s", path, r->items[i].kind,
+		    r->items[i].detail);
+	log_err(NULL, "%s: fails its integrity check (%zu problem%s%s); %s",
+	    path, r->n, r->n == 1 ? "" : "s", r->truncated ? " or more" : "",
+	    what);
+}
+
+/*
+ * refuse_if_unsound(db):
+ * The check every writer passes before its first write (DESIGN.md
+ * section 5): PRAGMA quick_check and the cheap invariants.  0 when sound;
+ * -1 (each problem logged, with what to do) when not.
+ */
+static int
+refuse_if_unsound(struct db *db)
+{
+	struct db_check_report r;
+
+	if (db_check_quick(db, &r))
+		return -1;
+	if (r.n == 0)
+		return 0;
+	report_unsound(db->path,
+	    "refusing to write to it, nothing done: see `aksnap db check`, "
+	    "restore a backup and run `aksnap sync`",
+	    &r);
+	db_check_report_free(&r);
+	return -1;
+}
+
 static int
 open_store(const char *path, const struct migration *m, size_t n, int migrating,
     struct db **out)
@@ -773,7 +945,7 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 	struct db *db = NULL;
 	char err[256];
 	int64_t uv = 0;
-	int stamp = 0, flags, rc;
+	int stamp = 0;
 
 	*out = NULL;
 	db = calloc(1, sizeof(*db));
@@ -786,20 +958,18 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 		log_err(NULL, "%s: path too long", path);
 		goto err1;
 	}
-	flags = SQLITE_OPEN_READWRITE | (migrating ? SQLITE_OPEN_CREATE : 0);
-	rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
-	if (rc != SQLITE_OK) {
-		if (db->conn == NULL)
-			log_err(NULL, "%s: cannot open: %s", path,
-			    sqlite3_errstr(rc));
-		else
-			db_fail(db, "cannot open");
+	last_failure_busy = 0;
+	if (migrating && writable(path))
 		goto err1;
-	}
+	if (open_conn(db, path, migrating))
+		goto err1;
 	db_set_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 
-	/* Nothing above or in check_ours writes to the file. */
+	/* Nothing above or in check_ours or the checks writes to the file. */
 	if (check_ours(db, latest_of(m, n), migrating, &uv, &stamp))
+		goto err1;
+	/* A writer first proves the store sound (a migration writes too). */
+	if (migrating && refuse_if_unsound(db))
 		goto err1;
 
 	if (migrating && set_wal(db))
@@ -872,12 +1042,58 @@ db_set_busy_timeout(struct db *db, int ms)
 	sqlite3_busy_timeout(db->conn, ms);
 }
 
+/*
+ * verify_copy(db, dest):
+ * Open the backup just written as a store (application_id, user_version
+ * equal to the source's) and run the full check on it.  0, or -1 (logged).
+ */
+static int
+verify_copy(struct db *db, const char *dest)
+{
+	struct db *copy = NULL;
+	struct db_check_report r;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (open_store(dest, migrations, migrations_count, 0, &copy))
+		goto out;
+	if (db_schema_version(copy) != db_schema_version(db)) {
+		log_err(NULL, "%s: backup: user_version %d, the store's is %d",
+		    dest, db_schema_version(copy), db_schema_version(db));
+		goto out;
+	}
+	if (db_check_full(copy, &r))
+		goto out;
+	if (r.n > 0) {
+		report_unsound(dest, "the backup is not usable", &r);
+		goto out;
+	}
+	rc = 0;
+out:
+	db_check_report_free(&r);
+	db_close(copy);
+	return rc;
+}
+
 int
 db_backup(struct db *db, const char *dest)
 {
 	sqlite3 *dst = NULL;
 	sqlite3_backup *b;
+	struct db_check_report r;
 	int fd, rc;
+
+	/* A copy of a damaged store would only look like a good backup. */
+	if (db_check_full(db, &r))
+		return -1;
+	if (r.n > 0) {
+		report_unsound(db->path,
+		    "refusing to back it up (a copy would carry the damage)",
+		    &r);
+		db_check_report_free(&r);
+		return -1;
+	}
+	db_check_report_free(&r);
 
 	/* O_EXCL: never overwrite, even a file that appears meanwhile. */
 	fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -913,6 +1129,9 @@ db_backup(struct db *db, const char *dest)
 		log_err(NULL, "%s: backup: %s", dest, sqlite3_errmsg(dst));
 		goto err1;
 	}
+	dst = NULL;
+	if (verify_copy(db, dest))
+		goto err1;
 	return 0;
 
 err1:

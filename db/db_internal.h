@@ -15,6 +15,9 @@
 /* db_sqlite(db): the connection (owned by ${db}). */
 sqlite3 *db_sqlite(struct db *db);
 
+/* db_path_of(db): the file name it was opened with. */
+const char *db_path_of(const struct db *db);
+
 /*
  * db_fail(db, what):
  * Log the connection's last error once, naming the file and ${what}
@@ -30,5 +33,12 @@ int db_fail(struct db *db, const char *what);
  */
 const char *db_obs_cols(void);
 void db_col_observation(sqlite3_stmt *s, struct db_observation *o);
+
+/*
+ * db_decision_action_names(), db_run_mode_names(): the NULL-terminated
+ * vocabularies the schema's CHECK constraints allow.
+ */
+const char *const *db_decision_action_names(void);
+const char *const *db_run_mode_names(void);
 
 #endif

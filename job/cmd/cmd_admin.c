@@ -1,9 +1,11 @@
 /*
  * cmd_admin.c -- the commands that look after aksnap itself:
- * `config check`, `db migrate`, `db status`, `db backup FILE`.
+ * `config check`, `db migrate`, `db status`, `db check`, `db backup FILE`.
  *
- * They touch no network.  `config check` is acme-client's -n: validate,
- * print what the job will use, change nothing.
+ * They touch no network.  `db check` and `db status` only read: they work
+ * on a store in a read-only directory (db.c opens it immutable there).  `config
+ * check` is acme-client's -n: validate, print what the job will use, change
+ * nothing.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_check.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
@@ -103,6 +106,51 @@ db_status(const struct cli *cli, struct db *db, const char *path)
 	return EXIT_DONE;
 }
 
+/*
+ * `db check`: the full check (db/db_check.c).  Exit 0 sound, 1 with each
+ * problem listed (kind and detail), as `check` does for pools.
+ */
+static int
+db_check(const struct cli *cli, struct db *db, const char *path)
+{
+	struct db_check_report r;
+	int rc;
+
+	if (db_check_full(db, &r))
+		return EXIT_FAILED;
+	if (cli->json) {
+		json_t *o = json_object(), *arr = json_array();
+		char *s;
+
+		json_object_set_new(o, "database", json_string(path));
+		json_object_set_new(o, "ok", json_boolean(r.n == 0));
+		for (size_t i = 0; i < r.n; i++)
+			json_array_append_new(arr,
+			    json_pack("{s:s,s:s}", "kind", r.items[i].kind,
+			        "detail", r.items[i].detail));
+		json_object_set_new(o, "problems", arr);
+		json_object_set_new(o, "truncated", json_boolean(r.truncated));
+		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else if (r.n == 0) {
+		printf("%s: ok (integrity_check, foreign_key_check, "
+		       "invariants)\n",
+		    path);
+	} else {
+		for (size_t i = 0; i < r.n; i++)
+			printf("%s: %s: %s\n", path, r.items[i].kind,
+			    r.items[i].detail);
+		printf("%s: %zu problem%s%s\n", path, r.n, r.n == 1 ? "" : "s",
+		    r.truncated ? " (more not shown)" : "");
+	}
+	rc = r.n == 0 ? EXIT_DONE : EXIT_FAILED;
+	db_check_report_free(&r);
+	return rc;
+}
+
 int
 cmd_db(struct cli *cli, int argc, char **argv)
 {
@@ -117,7 +165,7 @@ cmd_db(struct cli *cli, int argc, char **argv)
 	argv += optind - 1;
 	if (argc < 2)
 		return cli_usage_error("db",
-		    "expected migrate, status or "
+		    "expected migrate, status, check or "
 		    "backup FILE");
 	if (strcmp(argv[1], "backup") == 0 && argc != 3)
 		return cli_usage_error("db", "backup needs one FILE");
@@ -125,7 +173,7 @@ cmd_db(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(
 		    "db", "unexpected argument '%s'", argv[2]);
 	if (strcmp(argv[1], "migrate") != 0 && strcmp(argv[1], "status") != 0 &&
-	    strcmp(argv[1], "backup") != 0)
+	    strcmp(argv[1], "check") != 0 && strcmp(argv[1], "backup") != 0)
 		return cli_usage_error(
 		    "db", "unknown subcommand '%s'", argv[1]);
 	if (cli_load_config(cli, &c))
@@ -133,7 +181,7 @@ cmd_db(struct cli *cli, int argc, char **argv)
 
 	if (strcmp(argv[1], "migrate") == 0) {
 		if (db_open(c->database, &db)) {
-			rc = EXIT_FAILED;
+			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 			goto done;
 		}
 		log_info(NULL, "%s: schema version %d", c->database,
@@ -145,6 +193,16 @@ cmd_db(struct cli *cli, int argc, char **argv)
 			goto done;
 		}
 		rc = db_status(cli, db, c->database);
+	} else if (strcmp(argv[1], "check") == 0) {
+		/*
+		 * A file too damaged to open (header, schema) is a finding
+		 * too: exit 1 like any other problem.
+		 */
+		if (db_open_nomigrate(c->database, &db)) {
+			rc = EXIT_FAILED;
+			goto done;
+		}
+		rc = db_check(cli, db, c->database);
 	} else {
 		if (db_open_nomigrate(c->database, &db)) {
 			rc = EXIT_FAILED;

@@ -849,11 +849,15 @@ cmd_apply(struct cli *cli, int argc, char **argv)
 	} else {
 		locked = run_lock(a.cfg, &lockfd);
 		if (locked != 0) {
-			rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+			rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
 			goto out;
 		}
-		if (db_open(a.cfg->database, &a.db))
+		if (db_open(a.cfg->database, &a.db)) {
+			/* busy: try later; else unusable (named), nothing done
+			 */
+			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 			goto out;
+		}
 		if (db_run_start(
 		        a.db, util_now(), a.o.as_of, "apply", &a.rec.id))
 			goto out;

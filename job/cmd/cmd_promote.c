@@ -61,11 +61,14 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	got = run_lock(cfg, &lockfd);
 	if (got != 0) {
-		rc = got > 0 ? EXIT_TEMP : EXIT_FAILED;
+		rc = got > 0 ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
 	}
-	if (db_open(cfg->database, &db))
+	if (db_open(cfg->database, &db)) {
+		/* busy: try later; else unusable (named), nothing done */
+		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
+	}
 	got = db_snapshot_find(db, argv[optind], &snap);
 	if (got <= 0) {
 		if (got == 0)

@@ -152,11 +152,14 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 		return EXIT_USAGE;
 	locked = run_lock(cfg, &lockfd);
 	if (locked != 0) {
-		rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+		rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
 	}
-	if (db_open(cfg->database, &db))
+	if (db_open(cfg->database, &db)) {
+		/* busy: try later; else unusable (named), nothing done */
+		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
+	}
 	rc = find_snapshot(db, cmd, argv[1], cfg->database, &snap);
 	if (rc != EXIT_DONE)
 		goto out;

@@ -746,11 +746,15 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 	} else {
 		locked = run_lock(s.cfg, &lockfd);
 		if (locked != 0) {
-			rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+			rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
 			goto out;
 		}
-		if (db_open(s.cfg->database, &s.db))
+		if (db_open(s.cfg->database, &s.db)) {
+			/* busy: try later; else unusable (named), nothing done
+			 */
+			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 			goto out;
+		}
 		if (db_run_start(
 		        s.db, util_now(), util_now(), "sync", &s.rec.id))
 			goto out;

@@ -112,9 +112,11 @@ static const struct command commands[] = {
     {"config", cmd_config, "config check",
         "Validate the configuration and print it resolved (secrets "
         "masked)."},
-    {"db", cmd_db, "db migrate | db status | db backup FILE",
-        "Migrate the store, show its schema version and counts, or copy "
-        "it online."},
+    {"db", cmd_db, "db migrate | db status | db check | db backup FILE",
+        "Migrate the store, show its schema version and counts, check it "
+        "(integrity,\nforeign keys, invariants; exit 1 listing each "
+        "problem), or copy it online\n(refused for a store that fails the "
+        "check; the copy is checked)."},
     {"version", cmd_version, "version", "Print the version."},
 };
 

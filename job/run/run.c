@@ -139,7 +139,10 @@ run_lock(const struct config *cfg, int *fd)
 	snprintf(path, sizeof(path), "%s.lock", cfg->database);
 	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (f < 0) {
-		log_err(NULL, "%s: %s", path, strerror(errno));
+		log_err(NULL,
+		    "%s: cannot open the run lock (%s): the store's directory "
+		    "must be writable; nothing done",
+		    path, strerror(errno));
 		return -1;
 	}
 	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
@@ -1403,13 +1406,17 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	}
 	locked = run_lock(cfg, &lockfd);
 	if (locked != 0) {
-		rc = locked > 0 ? EXIT_TEMP : EXIT_FAILED;
+		rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
 	}
 	if (db_open(cfg->database, &r.db)) {
-		/* Another writer held it past busy_timeout: try later. */
-		if (db_failed_busy())
-			rc = EXIT_TEMP;
+		/*
+		 * Another writer held it past busy_timeout: try later.  Any
+		 * other refusal (directory not writable, a store that fails its
+		 * integrity check, a foreign or newer file) needs a person and
+		 * nothing was done: no pool failed.
+		 */
+		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
 		goto out;
 	}
 

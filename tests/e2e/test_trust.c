@@ -3,7 +3,11 @@
  * a TLS certificate that does not verify and an identity Entra ID
  * refuses are configuration errors (exit 2, the host and ca_file or the
  * AADSTS code named), while ARM refusing one cluster stays that pool's
- * failure (exit 1).
+ * failure (exit 1); a damaged store is never written to (nothing reaches
+ * Azure, the file keeps every byte), `db check` names the damage, `db
+ * backup` refuses to copy it; a store in a directory aksnap cannot write
+ * still answers the read-only commands, and `run` there exits 2 naming
+ * the directory.
  *
  * Each test starts its own emulator (with the demo fleet, or in TLS mode
  * with a fresh test CA) and counts the requests that reached it.
@@ -19,9 +23,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <sqlite3.h>
 
+#include "job/base/util.h"
 #include "tests/e2e/certs.h"
 #include "tests/e2e/harness.h"
 
@@ -274,6 +281,206 @@ test_arm_refusing_one_cluster_fails_only_its_pool(void **state)
 	fx_stop(f);
 }
 
+/* ---- the store ---- */
+
+/* An emulator, a config and a store after one successful run. */
+static struct fx *
+fx_with_store(void)
+{
+	struct fx *f = fx_start(NULL, POOLS_INI);
+	struct run_result r;
+
+	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	emu_reset_counters(f->emu);
+	return f;
+}
+
+static char *
+store_path(struct fx *f)
+{
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "%s/aksnap.db", f->dir) > 0);
+	return p;
+}
+
+/* Overwrite the root page of index ${name} with junk (4096-byte pages). */
+static void
+smash_index(const char *db, const char *name)
+{
+	sqlite3 *c = NULL;
+	sqlite3_stmt *s = NULL;
+	char junk[4096];
+	int page = -1, fd;
+
+	assert_int_equal(sqlite3_open(db, &c), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c,
+	                     "SELECT rootpage FROM sqlite_master WHERE "
+	                     "name = ?1",
+	                     -1, &s, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		page = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+	assert_true(page > 1);
+	memset(junk, 0xa5, sizeof(junk));
+	fd = open(db, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk),
+	                     (off_t)(page - 1) * (off_t)sizeof(junk)),
+	    (ssize_t)sizeof(junk));
+	close(fd);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	char err[256], *data = NULL;
+
+	assert_int_equal(
+	    util_read_file(path, 1 << 24, &data, len, err, sizeof(err)), 0);
+	return data;
+}
+
+static void
+test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
+{
+	struct fx *f = fx_with_store();
+	char *db = store_path(f), *before, *after, backup[4200];
+	size_t nb, na;
+	struct run_result r;
+	json_t *doc;
+
+	(void)state;
+	smash_index(db, "decisions_by_snapshot");
+	before = slurp(db, &nb);
+
+	/* Tomorrow's run would observe, decide and write: it refuses. */
+	aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "fails its integrity check");
+	harness_expect_in(r.err, "refusing to write to it, nothing done");
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
+	aksnap(f, &r, "sync", NULL);
+	harness_expect_exit(&r, 2);
+	run_result_free(&r);
+	aksnap(f, &r, "db", "migrate", NULL);
+	harness_expect_exit(&r, 2);
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
+	after = slurp(db, &na);
+	assert_int_equal(na, nb);
+	assert_memory_equal(before, after, nb);
+
+	/* db check names it (exit 1), in JSON too. */
+	aksnap(f, &r, "db", "check", NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.out, "integrity: ");
+	run_result_free(&r);
+	aksnap(f, &r, "--json", "db", "check", NULL);
+	harness_expect_exit(&r, 1);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_is_false(json_object_get(doc, "ok")));
+	assert_true(json_array_size(json_object_get(doc, "problems")) > 0);
+	json_decref(doc);
+	run_result_free(&r);
+
+	/* A backup of it is refused and leaves no file. */
+	snprintf(backup, sizeof(backup), "%s/backup.db", f->dir);
+	aksnap(f, &r, "db", "backup", backup, NULL);
+	assert_int_not_equal(r.exit_code, 0);
+	harness_expect_in(r.err, "refusing to back it up");
+	run_result_free(&r);
+	assert_int_equal(access(backup, F_OK), -1);
+	free(before);
+	free(after);
+	free(db);
+	fx_stop(f);
+}
+
+static void
+test_sound_store_checks_ok_and_backs_up_verified(void **state)
+{
+	struct fx *f = fx_with_store();
+	char backup[4200];
+	struct run_result r;
+
+	(void)state;
+	aksnap(f, &r, "db", "check", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "ok");
+	run_result_free(&r);
+	snprintf(backup, sizeof(backup), "%s/backup.db", f->dir);
+	aksnap(f, &r, "db", "backup", backup, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_int_equal(access(backup, F_OK), 0);
+	fx_stop(f);
+}
+
+static void
+chattr(const char *flag, const char *dir)
+{
+	const char *argv[] = {"chattr", flag, dir, NULL};
+	struct run_result r;
+
+	assert_int_equal(harness_run(&r, argv, NULL), 0);
+	if (r.exit_code != 0)
+		fail_msg("chattr %s %s: %s(this test needs a file system with "
+		         "the immutable attribute)",
+		    flag, dir, r.err);
+	run_result_free(&r);
+}
+
+static void
+test_unwritable_store_directory_serves_reads_and_refuses_run(void **state)
+{
+	struct fx *f = fx_with_store();
+	struct run_result r;
+	char probe[4200];
+	int fd;
+
+	(void)state;
+	chattr("+i", f->dir);
+	/* Immutable even for root: nothing can be created in it. */
+	snprintf(probe, sizeof(probe), "%s/probe", f->dir);
+	fd = open(probe, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	assert_true(fd < 0);
+
+	aksnap(f, &r, "list", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "aksnap-aks-staging-system-20261110T0200Z");
+	assert_null(strstr(r.err, "readonly database"));
+	run_result_free(&r);
+	aksnap(f, &r, "db", "status", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "db", "check", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "history", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+
+	/* No pool failed: a configuration error, the directory named. */
+	aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, f->dir);
+	harness_expect_in(r.err, "not writable");
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
+	chattr("-i", f->dir);
+	fx_stop(f);
+}
+
 int
 main(void)
 {
@@ -286,6 +493,11 @@ main(void)
 	    cmocka_unit_test(
 	        test_unregistered_certificate_is_a_configuration_error),
 	    cmocka_unit_test(test_arm_refusing_one_cluster_fails_only_its_pool),
+	    cmocka_unit_test(
+	        test_damaged_store_is_never_written_and_nothing_reaches_azure),
+	    cmocka_unit_test(test_sound_store_checks_ok_and_backs_up_verified),
+	    cmocka_unit_test(
+	        test_unwritable_store_directory_serves_reads_and_refuses_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,345 @@
+/*
+ * db_check.c -- is the store sound?  (DESIGN.md section 5, `db check`.)
+ *
+ * Two depths.  db_check_full is `aksnap db check`: SQLite's
+ * integrity_check (every page, record and index entry), foreign_key_check,
+ * the header fields, and aksnap's own invariants over every table.
+ * db_check_quick is what db_open runs before any command writes: SQLite's
+ * quick_check (pages and records, without cross-checking index contents:
+ * O(N) reads, no sorting) and the invariants on the snapshots table, which
+ * is small next to observations and decisions.  A store that fails either
+ * is never written to: a row added to a malformed file can only make the
+ * damage worse, and the snapshots it describes exist in Azure.
+ *
+ * Each invariant is one SELECT whose rows are the offences, worded by
+ * SQLite's printf() so that this file holds no formatting per check.  An
+ * error from SQLite that says the file is damaged (SQLITE_CORRUPT,
+ * SQLITE_NOTADB) is itself a problem found, not a failure to check.
+ * Nothing here writes.
+ */
+#include "db/db_check.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/db_internal.h"
+#include "job/base/log.h"
+#include "job/base/util.h"
+
+struct invariant {
+	int quick; /* also part of the pre-write check */
+	const char *sql; /* one text column per offence */
+};
+
+static const struct invariant invariants[] = {
+    {1,
+        "SELECT printf('pool %s: %d active snapshots for slot %s: %s', "
+        "coalesce(p.key, s.pool_id), count(*), "
+        "strftime('%Y-%m-%dT%H:%M:%SZ', s.slot, 'unixepoch'), "
+        "group_concat(s.name, ', ')) FROM snapshots s "
+        "LEFT JOIN pools p ON p.id = s.pool_id "
+        "WHERE s.state = 'active' AND s.slot IS NOT NULL "
+        "GROUP BY s.pool_id, s.slot HAVING count(*) > 1"},
+    {1,
+        "SELECT printf('pool %s: %d snapshots hold channel %s: %s', "
+        "coalesce(p.key, s.pool_id), count(*), s.channel, "
+        "group_concat(s.name, ', ')) FROM snapshots s "
+        "LEFT JOIN pools p ON p.id = s.pool_id "
+        "WHERE s.channel IS NOT NULL "
+        "GROUP BY s.pool_id, s.channel HAVING count(*) > 1"},
+    {1,
+        "SELECT printf('snapshot %s (id %d) belongs to pool id %d, which "
+        "is missing', s.name, s.id, s.pool_id) FROM snapshots s "
+        "WHERE NOT EXISTS (SELECT 1 FROM pools p WHERE p.id = s.pool_id)"},
+    {0,
+        "SELECT printf('%d observation(s) of missing pools (first id %d)', "
+        "count(*), min(o.id)) FROM observations o WHERE NOT EXISTS "
+        "(SELECT 1 FROM pools p WHERE p.id = o.pool_id) HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d decision(s) of missing pools (first id %d)', "
+        "count(*), min(d.id)) FROM decisions d WHERE NOT EXISTS "
+        "(SELECT 1 FROM pools p WHERE p.id = d.pool_id) HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d decision(s) naming a missing snapshot (first "
+        "id %d)', count(*), min(d.id)) FROM decisions d "
+        "WHERE d.snapshot_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM snapshots s WHERE s.id = d.snapshot_id) "
+        "HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d decision(s) naming a missing run (first id "
+        "%d)', count(*), min(d.id)) FROM decisions d "
+        "WHERE d.run_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM runs r WHERE r.id = d.run_id) HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d decision(s) about a snapshot of another pool "
+        "(first id %d)', count(*), min(d.id)) FROM decisions d "
+        "JOIN snapshots s ON s.id = d.snapshot_id "
+        "WHERE d.pool_id <> s.pool_id HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d observation(s) naming a missing run (first id "
+        "%d)', count(*), min(o.id)) FROM observations o "
+        "WHERE o.run_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM runs r WHERE r.id = o.run_id) HAVING count(*) > 0"},
+};
+
+/* The closed vocabularies: a value outside them is a damaged row. */
+struct vocabulary {
+	int quick;
+	const char *sql; /* value, count, first id */
+	const char *what;
+};
+
+static const struct vocabulary vocabularies[] = {
+    {1, "SELECT state, count(*), min(id) FROM snapshots GROUP BY state",
+        "snapshot state"},
+    {0, "SELECT action, count(*), min(id) FROM decisions GROUP BY action",
+        "decision action"},
+    {0, "SELECT mode, count(*), min(id) FROM runs GROUP BY mode", "run mode"},
+};
+
+static int add(struct db_check_report *r, const char *kind, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+static int
+add(struct db_check_report *r, const char *kind, const char *fmt, ...)
+{
+	struct db_problem *p;
+	va_list ap;
+
+	if (r->n >= DB_CHECK_MAX) {
+		r->truncated = 1;
+		return 0;
+	}
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		struct db_problem *grown =
+		    realloc(r->items, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return -1;
+		r->items = grown;
+		r->cap = cap;
+	}
+	p = &r->items[r->n++];
+	util_strlcpy(p->kind, kind, sizeof(p->kind));
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* SQLite says the file itself is damaged (a finding, not a failure). */
+static int
+damaged(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB;
+}
+
+/*
+ * rows(db, sql, r, kind):
+ * Run ${sql}; each row is a problem whose detail is its first column,
+ * except that a lone "ok" (integrity_check's all-clear) is none.  A
+ * damaged-file error is recorded as a problem.  0, or -1 on another error.
+ */
+static int
+rows(
+    struct db *db, const char *sql, struct db_check_report *r, const char *kind)
+{
+	sqlite3 *conn = db_sqlite(db);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(conn, sql, -1, &s, NULL);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		const char *v = t != NULL ? (const char *)t : "?";
+
+		if (strcmp(v, "ok") == 0)
+			continue;
+		if (add(r, kind, "%s", v))
+			goto nomem;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_OK)
+		return 0;
+	if (damaged(rc))
+		return add(r, "integrity", "%s", sqlite3_errstr(rc));
+	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
+	return -1;
+nomem:
+	sqlite3_finalize(s);
+	log_err(NULL, "%s: check: out of memory", db_path_of(db));
+	return -1;
+}
+
+static int
+in_vocabulary(const char *const *list, const char *v)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+vocabulary(struct db *db, const struct vocabulary *voc,
+    const char *const *known, struct db_check_report *r)
+{
+	sqlite3 *conn = db_sqlite(db);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(conn, voc->sql, -1, &s, NULL);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		const char *v = t != NULL ? (const char *)t : "NULL";
+
+		if (t != NULL && in_vocabulary(known, v))
+			continue;
+		if (add(r, "invariant",
+		        "%lld row(s) with unknown %s '%s' "
+		        "(first id %lld)",
+		        (long long)sqlite3_column_int64(s, 1), voc->what, v,
+		        (long long)sqlite3_column_int64(s, 2))) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_OK)
+		return 0;
+	if (damaged(rc))
+		return add(r, "integrity", "%s", sqlite3_errstr(rc));
+	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
+	return -1;
+}
+
+/* foreign_key_check's rows: table, rowid, parent, fkid. */
+static int
+foreign_keys(struct db *db, struct db_check_report *r)
+{
+	sqlite3 *conn = db_sqlite(db);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(conn, "PRAGMA foreign_key_check", -1, &s, NULL);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+			break;
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		const unsigned char *p = sqlite3_column_text(s, 2);
+
+		if (add(r, "foreign_key",
+		        "%s row %lld references a missing %s row",
+		        t != NULL ? (const char *)t : "?",
+		        (long long)sqlite3_column_int64(s, 1),
+		        p != NULL ? (const char *)p : "?")) {
+			sqlite3_finalize(s);
+			return -1;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_OK)
+		return 0;
+	if (damaged(rc))
+		return add(r, "integrity", "%s", sqlite3_errstr(rc));
+	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
+	return -1;
+}
+
+static int
+header(struct db *db, struct db_check_report *r)
+{
+	sqlite3 *conn = db_sqlite(db);
+	sqlite3_stmt *s = NULL;
+	long long appid = -1, uv = -1;
+
+	if (sqlite3_prepare_v2(conn,
+	        "SELECT * FROM pragma_application_id, "
+	        "pragma_user_version",
+	        -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		appid = sqlite3_column_int64(s, 0);
+		uv = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (appid != DB_APPLICATION_ID &&
+	    add(r, "header", "application_id is 0x%08llx, not aksnap's 0x%08x",
+	        (unsigned long long)(uint32_t)appid, DB_APPLICATION_ID))
+		return -1;
+	if ((uv < 1 || uv > db_latest_version()) &&
+	    add(r, "header",
+	        "user_version %lld is not a schema this aksnap "
+	        "knows (1..%d)",
+	        uv, db_latest_version()))
+		return -1;
+	return 0;
+}
+
+static int
+check(struct db *db, int quick, struct db_check_report *out)
+{
+	const char *const *known[] = {db_snapshot_states,
+	    db_decision_action_names(), db_run_mode_names()};
+
+	memset(out, 0, sizeof(*out));
+	if (rows(db,
+	        quick ? "PRAGMA quick_check(100)"
+	              : "PRAGMA integrity_check(100)",
+	        out, "integrity"))
+		goto fail;
+	/* A damaged file: the queries below would only repeat it. */
+	if (out->n > 0)
+		return 0;
+	if (!quick && (header(db, out) || foreign_keys(db, out)))
+		goto fail;
+	/*
+	 * The invariants speak of the latest schema: a store about to be
+	 * migrated (or a new, empty file) has only SQLite's checks.
+	 */
+	if (db_schema_version(db) != db_latest_version())
+		return 0;
+	for (size_t i = 0; i < sizeof(invariants) / sizeof(*invariants); i++)
+		if ((!quick || invariants[i].quick) &&
+		    rows(db, invariants[i].sql, out, "invariant"))
+			goto fail;
+	for (size_t i = 0; i < sizeof(vocabularies) / sizeof(*vocabularies);
+	     i++)
+		if ((!quick || vocabularies[i].quick) &&
+		    vocabulary(db, &vocabularies[i], known[i], out))
+			goto fail;
+	return 0;
+fail:
+	db_check_report_free(out);
+	return -1;
+}
+
+int
+db_check_full(struct db *db, struct db_check_report *out)
+{
+	return check(db, 0, out);
+}
+
+int
+db_check_quick(struct db *db, struct db_check_report *out)
+{
+	return check(db, 1, out);
+}
+
+void
+db_check_report_free(struct db_check_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->items);
+	memset(r, 0, sizeof(*r));
+}
