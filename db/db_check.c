@@ -80,6 +80,10 @@ static const struct invariant invariants[] = {
         "JOIN snapshots s ON s.id = d.snapshot_id "
         "WHERE d.pool_id <> s.pool_id HAVING count(*) > 0"},
     {0,
+        "SELECT printf('snapshot %s is both in the store and recorded as "
+        "a conflict (not this store''s)', c.name) FROM conflicts c "
+        "JOIN snapshots s ON s.arm_id = c.arm_id"},
+    {0,
         "SELECT printf('%d observation(s) naming a missing run (first id "
         "%d)', count(*), min(o.id)) FROM observations o "
         "WHERE o.run_id IS NOT NULL AND NOT EXISTS "

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_conflict.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
@@ -1095,6 +1096,28 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	return 0;
 }
 
+/*
+ * One WARNING per conflict `sync` recorded (DESIGN.md section 6,
+ * Ownership): a snapshot tagged aksnap-managed that this store does not
+ * own.  From the store alone: check never calls ARM.  0 or -1.
+ */
+static int
+check_conflicts(struct db *db, struct check_state *cs)
+{
+	struct db_conflict *c = NULL;
+	size_t n = 0;
+
+	if (db_conflict_list(db, &c, &n))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		problem_add(cs, CHECK_WARNING, c[i].pool_tag,
+		    "conflict: snapshot %s is tagged aksnap-managed but is not "
+		    "this store's (%s); never touched (sync)",
+		    c[i].name, c[i].reason);
+	free(c);
+	return 0;
+}
+
 int
 cmd_check(struct cli *cli, int argc, char **argv)
 {
@@ -1168,6 +1191,14 @@ cmd_check(struct cli *cli, int argc, char **argv)
 			rc = check_unknown(cli, why);
 			goto out;
 		}
+	}
+
+	/* Ownership: what the last sync found tagged as ours but is not. */
+	if (check_conflicts(db, &cs)) {
+		snprintf(why, sizeof(why), "cannot read the store %s",
+		    cfg->database);
+		rc = check_unknown(cli, why);
+		goto out;
 	}
 
 	rc = cs.critical > 0 ? CHECK_CRITICAL

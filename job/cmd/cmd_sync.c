@@ -8,12 +8,23 @@
  * group) still looks active.  sync lists the snapshots of every
  * subscription that holds a configured pool (following nextLink) and:
  *
- *   - adopts each snapshot tagged aksnap-managed=true whose aksnap-pool
- *     tag names a configured pool (and whose source is that pool) but that
- *     the store lacks: state active, its versions and creation time from
- *     Azure, its slot from aksnap-slot, its channel from aksnap-channel;
- *     one "adopt" decision each.  A snapshot marked missing that Azure
- *     lists again becomes active again (also an "adopt" decision).
+ *   - adopts each snapshot tagged aksnap-managed=true that the store
+ *     lacks and that proves to be this store's (DESIGN.md section 6,
+ *     Ownership): its aksnap-pool tag names a configured pool, its
+ *     source is that pool, its aksnap-slot tag is a time, and its ARM id
+ *     is the deterministic name of that pool and slot (plan.c) in the
+ *     pool's resource group.  State active, its versions and creation
+ *     time from Azure, its channel from aksnap-channel; one "adopt"
+ *     decision each.  A snapshot marked missing that Azure lists again
+ *     becomes active again (also an "adopt" decision).
+ *   - reports every other snapshot tagged aksnap-managed that the store
+ *     lacks as a conflict -- a foreign name, a foreign source, another
+ *     pool key's tag (a renamed key, another store's pool), no slot -- and
+ *     records it in the conflicts table (db_conflict.h) for `check`.  A
+ *     conflict is never adopted, re-tagged, promoted or deleted, and a
+ *     run refuses to PUT its name.  A snapshot the store holds under a
+ *     pool this configuration lacks (a renamed pool key) is left as it
+ *     is: it is this store's, and nothing acts on it.
  *   - marks "missing" each active store row that the listing lacks, once
  *     a GET by id has answered 404: ARM listings are eventually consistent
  *     (NOTES.md section 4.2 -- a list once missed a snapshot that GET
@@ -21,8 +32,10 @@
  *     "deleting" whose GET answers 404 is settled as deleted.
  *
  * Snapshots without the managed tag are never adopted, changed or
- * counted as ours.  A subscription whose listing fails is skipped whole:
- * nothing of its pools is marked missing on the word of a failed list.
+ * counted as ours.  Conflicts found in a subscription replace those
+ * recorded for it by the last sync.  A subscription whose listing fails is
+ * skipped whole: nothing of its pools is marked missing on the word of a failed
+ * list.
  * --dry-run reads the same (Azure included) and records nothing.
  *
  * Exit: 0 done; 1 a listing, GET or store write failed (the rest was
@@ -37,6 +50,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_conflict.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
@@ -44,6 +58,7 @@
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/rules/plan.h"
 #include "job/rules/versions.h"
 #include "job/run/run.h"
 
@@ -64,7 +79,7 @@ struct sync_item {
 	const char *pool;
 	char snapshot[64];
 	char arm_id[512];
-	const char *action; /* adopt, missing, deleted, ignore, unconfirmed */
+	const char *action; /* adopt, missing, deleted, conflict, unconfirmed */
 	char reasons[320];
 	char channel[64];
 	time_t slot;
@@ -88,7 +103,7 @@ struct sync {
 	const char **ids; /* listed ARM ids, sorted case-insensitively */
 	struct sync_item *items;
 	size_t nitems, capitems;
-	int adopted, missing, deleted, unchanged, ignored, foreign, failed;
+	int adopted, missing, deleted, unchanged, conflicts, foreign, failed;
 	int reached_arm;
 	int in_tx;
 };
@@ -338,13 +353,9 @@ adopt_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
 	memset(&row, 0, sizeof(row));
 	util_strlcpy(row.name, a->name, sizeof(row.name));
 	util_strlcpy(row.arm_id, a->id, sizeof(row.arm_id));
-	if (slot != NULL && util_parse_time(slot, &row.slot) != 0) {
-		log_warn(p->pc->key,
-		    "%s: tag %s='%s' is not a time; adopted "
-		    "without a slot",
-		    a->name, TAG_SLOT, slot);
+	/* prove_ours() parsed it already. */
+	if (slot == NULL || util_parse_time(slot, &row.slot) != 0)
 		row.slot = 0;
-	}
 	row.created_at = a->created_at;
 	arm_snapshot_versions(a, &row.v);
 	util_strlcpy(row.state, "active", sizeof(row.state));
@@ -364,8 +375,8 @@ adopt_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
 		return;
 	}
 	util_strlcpy(it->reasons,
-	    "tagged aksnap-managed=true in Azure, "
-	    "absent from the store",
+	    "tagged aksnap-managed=true in Azure, absent from the store; "
+	    "the name, tags and source of this pool's slot",
 	    sizeof(it->reasons));
 	util_strlcpy(it->channel, row.channel, sizeof(it->channel));
 	it->slot = row.slot;
@@ -417,6 +428,148 @@ revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
 	log_info(p->pc->key, "%s: active again (Azure lists it)", row->name);
 }
 
+static struct sync_pool *
+pool_by_id(struct sync *s, int64_t id)
+{
+	for (size_t i = 0; i < s->npools; i++)
+		if (s->pools[i].pool_id == id && id != 0)
+			return &s->pools[i];
+	return NULL;
+}
+
+/*
+ * Does ${a} (tagged aksnap-managed, not in the store) prove to be this
+ * store's?  1 with its pool in ${*pp}; 0 with the reason it does not in
+ * ${why}.  DESIGN.md section 6, Ownership.
+ */
+static int
+prove_ours(struct sync *s, const struct arm_snapshot *a, struct sync_pool **pp,
+    char *why, size_t len)
+{
+	const char *key = arm_tag_get(a, TAG_POOL);
+	const char *slot = arm_tag_get(a, TAG_SLOT);
+	struct sync_pool *p;
+	char name[64], id[512], when[32];
+	time_t t;
+
+	*pp = NULL;
+	if (key == NULL || key[0] == '\0') {
+		snprintf(why, len, "no %s tag", TAG_POOL);
+		return 0;
+	}
+	p = pool_by_key(s, key);
+	if (p == NULL) {
+		snprintf(why, len,
+		    "tagged for pool '%s', which this configuration lacks "
+		    "(another store's, or a renamed pool key)",
+		    key);
+		return 0;
+	}
+	if (strcasecmp(a->source_id, p->arm_id) != 0) {
+		snprintf(why, len,
+		    "tagged for pool '%s' but taken from %s, not from that "
+		    "pool",
+		    key, a->source_id[0] ? a->source_id : "an unknown source");
+		return 0;
+	}
+	if (slot == NULL || util_parse_time(slot, &t) != 0) {
+		snprintf(why, len,
+		    "tagged for pool '%s' without a valid %s tag", key,
+		    TAG_SLOT);
+		return 0;
+	}
+	plan_snapshot_name(
+	    s->cfg->name_prefix, p->pc->cluster, p->pc->nodepool, t, name);
+	arm_snapshot_id(
+	    p->pc->subscription, p->pc->resource_group, name, id, sizeof(id));
+	if (strcasecmp(a->id, id) != 0) {
+		util_format_time(t, when, sizeof(when));
+		snprintf(why, len,
+		    "tagged for pool '%s' but named %s, not %s (the name of "
+		    "its slot %s)",
+		    key, a->name, name, when);
+		return 0;
+	}
+	*pp = p;
+	return 1;
+}
+
+/* "/subscriptions/<sub>/..." -> <sub> (or "" when not such an id). */
+static void
+subscription_of(const char *arm_id, char *out, size_t len)
+{
+	const char *p = arm_id;
+	size_t n;
+
+	out[0] = '\0';
+	if (strncasecmp(p, "/subscriptions/", 15) != 0)
+		return;
+	p += 15;
+	n = strcspn(p, "/");
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/* ${a} is tagged as aksnap's but not this store's: report and record. */
+static void
+conflict_one(struct sync *s, const struct arm_snapshot *a, const char *why)
+{
+	const char *key = arm_tag_get(a, TAG_POOL);
+	struct db_conflict c;
+	struct sync_item *it;
+
+	it = add_item(
+	    s, key != NULL && key[0] ? key : "-", "conflict", a->name, a->id);
+	if (it == NULL) {
+		s->failed++;
+		return;
+	}
+	util_strlcpy(it->reasons, why, sizeof(it->reasons));
+	arm_snapshot_versions(a, &it->v);
+	s->conflicts++;
+	log_warn(NULL,
+	    "%s: tagged aksnap-managed but not this store's: %s; never "
+	    "touched",
+	    a->name, why);
+	if (s->dry_run)
+		return;
+	memset(&c, 0, sizeof(c));
+	util_strlcpy(c.arm_id, a->id, sizeof(c.arm_id));
+	util_strlcpy(c.name, a->name, sizeof(c.name));
+	subscription_of(a->id, c.subscription, sizeof(c.subscription));
+	util_strlcpy(c.pool_tag, key != NULL ? key : "", sizeof(c.pool_tag));
+	util_strlcpy(c.source_id, a->source_id, sizeof(c.source_id));
+	util_strlcpy(c.reason, why, sizeof(c.reason));
+	if (db_conflict_seen(s->db, s->rec.id, &c, util_now())) {
+		it->action = "fail";
+		s->failed++;
+	}
+}
+
+/* Forget the conflicts of each listed subscription this sync did not see. */
+static void
+forget_gone_conflicts(struct sync *s)
+{
+	if (s->dry_run)
+		return;
+	tx_begin(s);
+	for (size_t i = 0; i < s->npools; i++) {
+		const char *sub = s->pools[i].pc->subscription;
+		int seen = 0;
+
+		if (!s->pools[i].listed)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(s->pools[j].pc->subscription, sub) == 0)
+				seen = 1;
+		if (!seen && db_conflict_forget_unseen(s->db, sub, s->rec.id))
+			s->failed++;
+	}
+	tx_end(s);
+}
+
 static void
 adopt_all(struct sync *s)
 {
@@ -430,30 +583,13 @@ adopt_all(struct sync *s)
 	for (size_t i = 0; i < s->nlisted; i++) {
 		const struct arm_snapshot *a = &s->listed[i];
 		const char *managed = arm_tag_get(a, TAG_MANAGED);
-		const char *key = arm_tag_get(a, TAG_POOL);
 		struct sync_pool *p;
-		struct sync_item *it;
 		struct db_snapshot row;
+		char why[320];
 		int got;
 
 		if (managed == NULL || strcasecmp(managed, "true") != 0) {
 			s->foreign++;
-			continue;
-		}
-		p = key != NULL ? pool_by_key(s, key) : NULL;
-		if (p == NULL || strcasecmp(a->source_id, p->arm_id) != 0) {
-			it = add_item(s, key != NULL ? key : "-", "ignore",
-			    a->name, a->id);
-			if (it != NULL)
-				snprintf(it->reasons, sizeof(it->reasons),
-				    p == NULL ? "tagged for pool '%s', not "
-				                "configured here"
-				              : "tagged for pool '%s' but "
-				                "taken from another pool",
-				    key != NULL ? key : "");
-			log_info(NULL, "%s: %s; ignored", a->name,
-			    it != NULL ? it->reasons : "not ours");
-			s->ignored++;
 			continue;
 		}
 		got = db_snapshot_find(s->db, a->id, &row);
@@ -461,12 +597,26 @@ adopt_all(struct sync *s)
 			s->failed++;
 			continue;
 		}
-		if (got == 0)
+		if (got > 0) {
+			/* In the store: this store's own. */
+			p = pool_by_id(s, row.pool_id);
+			if (p == NULL) {
+				log_info(NULL,
+				    "%s: in the store under pool '%s', which "
+				    "this configuration lacks; left as it is",
+				    a->name, row.pool_key);
+				s->unchanged++;
+			} else if (strcmp(row.state, "missing") == 0) {
+				revive_one(s, p, a, &row);
+			} else {
+				s->unchanged++;
+			}
+			continue;
+		}
+		if (prove_ours(s, a, &p, why, sizeof(why)))
 			adopt_one(s, p, a);
-		else if (strcmp(row.state, "missing") == 0)
-			revive_one(s, p, a, &row);
 		else
-			s->unchanged++;
+			conflict_one(s, a, why);
 	}
 	tx_end(s);
 }
@@ -647,7 +797,8 @@ print_report(const struct sync *s)
 		json_object_set_new(doc, "deleted", json_integer(s->deleted));
 		json_object_set_new(
 		    doc, "unchanged", json_integer(s->unchanged));
-		json_object_set_new(doc, "ignored", json_integer(s->ignored));
+		json_object_set_new(
+		    doc, "conflicts", json_integer(s->conflicts));
 		json_object_set_new(doc, "foreign", json_integer(s->foreign));
 		json_object_set_new(doc, "failed", json_integer(s->failed));
 		out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -681,9 +832,9 @@ print_report(const struct sync *s)
 		printf("\n");
 	}
 	printf("%sadopted %d, missing %d, deleted %d, unchanged %d, "
-	       "ignored %d, foreign %d, failed %d\n",
+	       "conflicts %d, foreign %d, failed %d\n",
 	    s->dry_run ? "dry run, nothing recorded: would have " : "",
-	    s->adopted, s->missing, s->deleted, s->unchanged, s->ignored,
+	    s->adopted, s->missing, s->deleted, s->unchanged, s->conflicts,
 	    s->foreign, s->failed);
 }
 
@@ -709,6 +860,7 @@ sync_run(struct sync *s)
 		                                                : EXIT_TEMP;
 	}
 	adopt_all(s);
+	forget_gone_conflicts(s);
 	missing_all(s);
 	print_report(s);
 	return s->failed > 0 ? EXIT_FAILED : EXIT_DONE;

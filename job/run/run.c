@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_conflict.h"
 #include "db/db_metrics.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
@@ -778,7 +779,7 @@ plan_pool(struct run *r, struct pool_run *p)
 static void
 record_plan(struct run *r, struct pool_run *p)
 {
-	char arm_id[512];
+	char arm_id[512], why[400], msg[600];
 
 	if (p->plan.action == PLAN_SKIP) {
 		record_decision(r, p, 0, p->plan.slot, "skip", p->plan.reason);
@@ -793,6 +794,27 @@ record_plan(struct run *r, struct pool_run *p)
 	}
 	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
 	    p->plan.name, arm_id, sizeof(arm_id));
+	/*
+	 * A PUT of a name that is another's would take it over (re-tag it
+	 * as this pool's): another pool of this store (a renamed pool key),
+	 * or a snapshot sync found and recorded as a conflict.
+	 */
+	switch (
+	    db_snapshot_owner(r->db, arm_id, p->pool_id, why, sizeof(why))) {
+	case 0:
+		break;
+	case 1:
+		snprintf(msg, sizeof(msg),
+		    "%s exists in Azure and is %s; not taken over",
+		    p->plan.name, why);
+		log_err(p->pc->key, "%s", msg);
+		pool_fail(p, "%s", msg);
+		return;
+	default:
+		pool_fail(p, "could not look up the owner of %s (see the log)",
+		    p->plan.name);
+		return;
+	}
 	if (db_snapshot_intent(r->db, p->pool_id, p->plan.name, arm_id,
 	        p->plan.slot, r->opts->as_of, &p->snap_id)) {
 		p->snap_id = 0;

@@ -4,7 +4,8 @@
  * deleted behind aksnap's back is marked missing (only once a GET
  * confirms it; one a stale listing omits is kept while a GET finds it),
  * a failed listing condemns nothing, and foreign or unconfigured
- * snapshots are left alone.
+ * snapshots are left alone (the tagged ones reported as conflicts;
+ * test_ownership.c has the rest of that story).
  *
  * Each test starts its own emulator with the demo fleet (five pools and
  * the foreign snapshot golden-2026q3), takes one snapshot of every pool
@@ -480,7 +481,7 @@ test_sync_failed_listing_marks_nothing_missing(void **state)
 }
 
 static void
-test_sync_ignores_snapshots_of_unconfigured_pools(void **state)
+test_sync_reports_snapshots_of_unconfigured_pools_as_conflicts(void **state)
 {
 	struct fx *f = *state;
 	json_t *doc, *item, *list;
@@ -504,12 +505,14 @@ test_sync_ignores_snapshots_of_unconfigured_pools(void **state)
 	lose_store(f);
 	doc = sync_json(f, 0, NULL);
 	assert_int_equal(num(doc, "adopted"), 5);
-	assert_int_equal(num(doc, "ignored"), 1);
+	assert_int_equal(num(doc, "conflicts"), 1);
 	assert_int_equal(num(doc, "foreign"), 1);
 	item = find_named(
 	    json_object_get(doc, "snapshots"), "snapshot", "aksnap-other-pool");
 	assert_non_null(item);
-	assert_string_equal(str(item, "action"), "ignore");
+	assert_string_equal(str(item, "action"), "conflict");
+	assert_non_null(strstr(str(item, "reasons"),
+	    "tagged for pool 'other-pool', which this configuration lacks"));
 	json_decref(doc);
 	list = store_list(f);
 	assert_int_equal(json_array_size(list), 5);
@@ -580,8 +583,8 @@ main(void)
 	        test_sync_failed_listing_marks_nothing_missing, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_sync_ignores_snapshots_of_unconfigured_pools, setup,
-	        teardown),
+	        test_sync_reports_snapshots_of_unconfigured_pools_as_conflicts,
+	        setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_sync_revives_snapshot_azure_lists_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

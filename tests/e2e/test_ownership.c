@@ -1,0 +1,495 @@
+/*
+ * test_ownership.c -- aksnap acts only on snapshots it can prove are its
+ * own (DESIGN.md section 6, Ownership; issue 11), end to end against the
+ * emulator:
+ *
+ *   - a snapshot tagged aksnap-managed for a configured pool, taken from
+ *     that pool, but under a name that is not the pool's deterministic one
+ *     is a conflict: reported by sync (text and JSON), recorded, warned
+ *     about by check, never adopted, and never deleted by retention over
+ *     many runs;
+ *   - a renamed pool key neither takes over the old key's snapshots (no
+ *     PUT of their names, their tags unchanged) nor orphans them (still in
+ *     the store under the old key, still in Azure);
+ *   - two stores over one subscription (each its own name_prefix) never
+ *     adopt, re-tag or delete each other's snapshots: each reports the
+ *     other's as conflicts.
+ *
+ * The fleet is the demo's; the clock is frozen at each run's --as-of.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/e2e/harness.h"
+
+#define FLEET "tests/armemu/fleet-demo.json"
+#define SUB HARNESS_SUBSCRIPTION
+#define AS_OF "2026-11-10T03:00:00Z"
+#define STAGING "aksnap-aks-staging-system-20261110T0200Z"
+#define PROD "aksnap-aks-prod-system-20261110T0200Z"
+#define POOL_ID(rg, cluster, pool)                                             \
+	"/subscriptions/" SUB "/resourceGroups/" rg                            \
+	"/providers/Microsoft.ContainerService/managedClusters/" cluster       \
+	"/agentPools/" pool
+
+/* Retention as tight as it gets: every run keeps only the newest. */
+#define TIGHT_POLICY                                                           \
+	"\n[policy:default]\nschedule = 0 2 * * *\npromote_after = never\n"    \
+	"snapshot_when = always\nkeep_last = 1\nkeep_daily = 0\n"              \
+	"keep_weekly = 0\nkeep_monthly = 0\nkeep_yearly = 0\n"                 \
+	"keep_within = 0s\nmin_keep = 1\nkeep_promoted = 0\n"
+
+static const char *const POOLS_INI =
+    TIGHT_POLICY "\n[pool:staging-system]\nresource_group = rg-staging\n"
+                 "cluster = aks-staging\nnodepool = system\n"
+                 "\n[pool:prod-system]\nresource_group = rg-prod\n"
+                 "cluster = aks-prod\nnodepool = system\n";
+
+struct fx {
+	struct emu *emu;
+	char *dir;
+	char *config;
+};
+
+static void
+aksnap(const char *config, struct run_result *r, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, r);
+	rc = harness_aksnapv(r, config, ap);
+	va_end(ap);
+	assert_int_equal(rc, 0);
+}
+
+static void
+set_clock(struct fx *f, const char *when)
+{
+	char body[128];
+	json_t *j;
+
+	snprintf(
+	    body, sizeof(body), "{\"now\": \"%s\", \"frozen\": true}", when);
+	j = emu_post(f->emu, "/_armemu/clock", body);
+	assert_non_null(j);
+	json_decref(j);
+}
+
+/* `run --as-of ${when}` with the emulator's clock there too. */
+static void
+run_at(struct fx *f, const char *config, const char *when, int want)
+{
+	struct run_result r;
+
+	set_clock(f, when);
+	aksnap(config, &r, "run", "--as-of", when, NULL);
+	harness_expect_exit(&r, want);
+	run_result_free(&r);
+}
+
+static int
+setup(void **state)
+{
+	static const char *const args[] = {
+	    "--fleet", FLEET, "--retry-after", "0", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->emu = emu_start(args);
+	f->dir = harness_tmpdir();
+	if (f->emu == NULL || f->dir == NULL)
+		return -1;
+	f->config = harness_config(f->dir, f->emu, POOLS_INI);
+	if (f->config == NULL)
+		return -1;
+	*state = f;
+	run_at(f, f->config, AS_OF, 0);
+	emu_reset_counters(f->emu);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	emu_stop(f->emu);
+	if (f->dir != NULL)
+		harness_rmrf(f->dir);
+	free(f->dir);
+	free(f->config);
+	free(f);
+	return 0;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL ? v : "";
+}
+
+static long
+num(json_t *o, const char *key)
+{
+	return (long)json_integer_value(json_object_get(o, key));
+}
+
+static json_t *
+find_named(json_t *arr, const char *key, const char *name)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(arr, i, s)
+	{
+		if (strcmp(str(s, key), name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* `aksnap --json sync` with ${config}, parsed. */
+static json_t *
+sync_json(const char *config, int want)
+{
+	struct run_result r;
+	json_t *doc;
+
+	aksnap(config, &r, "--json", "sync", NULL);
+	harness_expect_exit(&r, want);
+	doc = json_loads(r.out, 0, NULL);
+	if (doc == NULL)
+		fail_msg("not JSON:\n%s\nstderr:\n%s", r.out, r.err);
+	run_result_free(&r);
+	return doc;
+}
+
+/* The store's snapshots (`aksnap --json list`). */
+static json_t *
+store_list(const char *config)
+{
+	struct run_result r;
+	json_t *doc, *arr;
+
+	aksnap(config, &r, "--json", "list", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	run_result_free(&r);
+	arr = json_is_array(doc) ? doc : json_object_get(doc, "snapshots");
+	assert_non_null(arr);
+	json_incref(arr);
+	json_decref(doc);
+	return arr;
+}
+
+/* The emulator's snapshot ${name} (a new reference), or NULL. */
+static json_t *
+azure_snapshot(struct fx *f, const char *name)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+
+	assert_non_null(st);
+	s = find_named(json_object_get(st, "snapshots"), "name", name);
+	if (s != NULL)
+		json_incref(s);
+	json_decref(st);
+	return s;
+}
+
+static const char *
+tag(json_t *snap, const char *key)
+{
+	return str(json_object_get(snap, "tags"), key);
+}
+
+/* Add snapshot ${name} in rg-prod, tagged as aksnap's, out of band. */
+static void
+add_tagged(struct fx *f, const char *name, const char *pool_tag,
+    const char *slot_tag, const char *source)
+{
+	char *body = NULL;
+	json_t *j;
+
+	assert_true(asprintf(&body,
+	                "{\"name\": \"%s\", \"subscription\": \"" SUB "\", "
+	                "\"resourceGroup\": \"rg-prod\", \"location\": "
+	                "\"northeurope\", \"tags\": {\"aksnap-managed\": "
+	                "\"true\", \"aksnap-pool\": \"%s\", \"aksnap-slot\": "
+	                "\"%s\"}, \"properties\": {\"creationData\": "
+	                "{\"sourceResourceId\": \"%s\"}, "
+	                "\"kubernetesVersion\": \"1.29.9\", "
+	                "\"nodeImageVersion\": "
+	                "\"AKSUbuntu-2204gen2containerd-202610.14.0\", "
+	                "\"osType\": \"Linux\", \"osSku\": \"Ubuntu\", "
+	                "\"vmSize\": \"Standard_D4s_v5\", \"enableFIPS\": "
+	                "true}}",
+	                name, pool_tag, slot_tag, source) > 0);
+	j = emu_post(f->emu, "/_armemu/snapshots", body);
+	assert_non_null(j);
+	json_decref(j);
+	free(body);
+}
+
+static void
+test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted(void **state)
+{
+	static const char *const days[] = {"2026-11-11T03:00:00Z",
+	    "2026-11-12T03:00:00Z", "2026-11-13T03:00:00Z",
+	    "2026-11-14T03:00:00Z", "2026-11-15T03:00:00Z"};
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *item, *list, *a;
+
+	/* Everything right but the name: made by hand, or by another tool. */
+	add_tagged(f, "golden-by-hand", "prod-system", "2026-11-09T02:00:00Z",
+	    POOL_ID("rg-prod", "aks-prod", "system"));
+
+	aksnap(f->config, &r, "sync", NULL);
+	harness_expect_exit(&r, 0);
+	/* One line naming the snapshot and why. */
+	harness_expect_in(r.out, "conflict");
+	harness_expect_in(r.out, "golden-by-hand");
+	harness_expect_in(r.out,
+	    "named golden-by-hand, not "
+	    "aksnap-aks-prod-system-20261109T0200Z");
+	run_result_free(&r);
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "adopted"), 0);
+	assert_int_equal(num(doc, "conflicts"), 1);
+	item = find_named(
+	    json_object_get(doc, "snapshots"), "snapshot", "golden-by-hand");
+	assert_non_null(item);
+	assert_string_equal(str(item, "action"), "conflict");
+	assert_string_equal(str(item, "pool"), "prod-system");
+	json_decref(doc);
+
+	/* check warns, from the store alone. */
+	emu_reset_counters(f->emu);
+	aksnap(f->config, &r, "check", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.out, "WARNING");
+	harness_expect_in(r.out, "conflict: snapshot golden-by-hand");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "GET snapshots.list"), 0);
+
+	/* Five days of keep_last = 1: it is never touched. */
+	for (size_t i = 0; i < sizeof(days) / sizeof(*days); i++)
+		run_at(f, f->config, days[i], 0);
+	list = store_list(f->config);
+	assert_null(find_named(list, "snapshot", "golden-by-hand"));
+	json_decref(list);
+	a = azure_snapshot(f, "golden-by-hand");
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "prod-system");
+	json_decref(a);
+	/* Retention did run: our own older snapshots went. */
+	assert_null(azure_snapshot(f, PROD));
+
+	/* Listed no more: the next sync forgets the conflict. */
+	assert_true(emu_fault(f->emu,
+	                "{\"method\": \"GET\", \"path\": \"*/snapshots\", "
+	                "\"action\": \"omit\", \"name\": \"golden-*\"}") >= 0);
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "conflicts"), 0);
+	json_decref(doc);
+	aksnap(f->config, &r, "check", "--as-of", days[4], NULL);
+	assert_null(strstr(r.out, "golden-by-hand"));
+	run_result_free(&r);
+}
+
+static void
+test_renamed_pool_key_takes_over_nothing_and_orphans_nothing(void **state)
+{
+	static const char *const renamed =
+	    TIGHT_POLICY "\n[pool:staging-sys]\nresource_group = rg-staging\n"
+	                 "cluster = aks-staging\nnodepool = system\n"
+	                 "\n[pool:prod-system]\nresource_group = rg-prod\n"
+	                 "cluster = aks-prod\nnodepool = system\n";
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *list, *a, *s;
+	char *config;
+
+	/* [pool:staging-system] becomes [pool:staging-sys], same pool. */
+	config = harness_config(f->dir, f->emu, renamed);
+	assert_non_null(config);
+
+	/* sync: the old key's snapshot is this store's, left as it is. */
+	doc = sync_json(config, 0);
+	assert_int_equal(num(doc, "adopted"), 0);
+	assert_int_equal(num(doc, "conflicts"), 0);
+	json_decref(doc);
+
+	/* The same slot again: its name is the old key's snapshot's. */
+	emu_reset_counters(f->emu);
+	set_clock(f, AS_OF);
+	aksnap(
+	    config, &r, "run", "--as-of", AS_OF, "--pool", "staging-sys", NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, STAGING);
+	harness_expect_in(r.err, "pool staging-system of this store");
+	harness_expect_in(r.err, "not taken over");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 0);
+	a = azure_snapshot(f, STAGING);
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-system");
+	json_decref(a);
+
+	/* Later slots: the new key takes its own; retention (keep_last 1)
+	 * never reaches the old key's. */
+	run_at(f, config, "2026-11-11T03:00:00Z", 0);
+	run_at(f, config, "2026-11-12T03:00:00Z", 0);
+	run_at(f, config, "2026-11-13T03:00:00Z", 0);
+	a = azure_snapshot(f, STAGING);
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-system");
+	json_decref(a);
+	a = azure_snapshot(f, "aksnap-aks-staging-system-20261113T0200Z");
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-sys");
+	json_decref(a);
+	/* Not orphaned: still in the store, active, under the old key. */
+	list = store_list(config);
+	s = find_named(list, "snapshot", STAGING);
+	assert_non_null(s);
+	assert_string_equal(str(s, "pool"), "staging-system");
+	assert_string_equal(str(s, "state"), "active");
+	json_decref(list);
+
+	/* A store lost with the rename: the old key's tag is a conflict. */
+	{
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+		assert_int_equal(unlink(path), 0);
+	}
+	doc = sync_json(config, 0);
+	assert_non_null(
+	    find_named(json_object_get(doc, "snapshots"), "snapshot", STAGING));
+	assert_string_equal(str(find_named(json_object_get(doc, "snapshots"),
+	                            "snapshot", STAGING),
+	                        "action"),
+	    "conflict");
+	json_decref(doc);
+	a = azure_snapshot(f, STAGING);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-system");
+	json_decref(a);
+	free(config);
+}
+
+static void
+test_two_stores_over_one_subscription_never_touch_each_other(void **state)
+{
+	/* Store B: its own prefix; its key staging-system names another
+	 * pool (user), its prod-system the same pool as store A's. */
+	static const char *const b_ini =
+	    "name_prefix = shardb\n" TIGHT_POLICY
+	    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+	    "cluster = aks-staging\nnodepool = user\n"
+	    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+	    "cluster = aks-prod\nnodepool = system\n";
+	struct fx *f = *state;
+	char *bdir = harness_tmpdir(), *b;
+	struct run_result r;
+	json_t *doc, *item, *a;
+
+	b = harness_config(bdir, f->emu, b_ini);
+	assert_non_null(b);
+
+	/* B first syncs: A's two snapshots are conflicts, not B's. */
+	doc = sync_json(b, 0);
+	assert_int_equal(num(doc, "adopted"), 0);
+	assert_int_equal(num(doc, "conflicts"), 2);
+	item = find_named(json_object_get(doc, "snapshots"), "snapshot", PROD);
+	assert_non_null(item);
+	assert_non_null(strstr(
+	    str(item, "reasons"), "not shardb-aks-prod-system-20261110T0200Z"));
+	item =
+	    find_named(json_object_get(doc, "snapshots"), "snapshot", STAGING);
+	assert_non_null(item);
+	assert_non_null(strstr(str(item, "reasons"), "not from that pool"));
+	json_decref(doc);
+
+	/* Both run for days with keep_last = 1, each syncing between. */
+	run_at(f, b, AS_OF, 0);
+	aksnap(b, &r, "check", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.out, "conflict: snapshot " PROD);
+	harness_expect_in(r.out, "conflict: snapshot " STAGING);
+	run_result_free(&r);
+	run_at(f, b, "2026-11-11T03:00:00Z", 0);
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "adopted"), 0);
+	assert_int_equal(num(doc, "conflicts"), 2);
+	json_decref(doc);
+	run_at(f, f->config, "2026-11-11T03:00:00Z", 0);
+	run_at(f, f->config, "2026-11-12T03:00:00Z", 0);
+	run_at(f, b, "2026-11-12T03:00:00Z", 0);
+
+	/* Each store's newest is there with its own tags; A's deletions
+	 * were A's snapshots, B's were B's. */
+	a = azure_snapshot(f, "shardb-aks-prod-system-20261112T0200Z");
+	assert_non_null(a);
+	json_decref(a);
+	a = azure_snapshot(f, "aksnap-aks-prod-system-20261112T0200Z");
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "prod-system");
+	json_decref(a);
+	a = azure_snapshot(f, "shardb-aks-staging-user-20261112T0200Z");
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-system");
+	json_decref(a);
+	a = azure_snapshot(f, "aksnap-aks-staging-system-20261112T0200Z");
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "staging-system");
+	json_decref(a);
+	/* Neither store holds a row of the other's. */
+	{
+		json_t *la = store_list(f->config), *lb = store_list(b);
+		size_t i;
+		json_t *s;
+
+		json_array_foreach(la, i, s) assert_int_equal(
+		    strncmp(str(s, "snapshot"), "aksnap-", 7), 0);
+		json_array_foreach(lb, i, s) assert_int_equal(
+		    strncmp(str(s, "snapshot"), "shardb-", 7), 0);
+		json_decref(la);
+		json_decref(lb);
+	}
+	harness_rmrf(bdir);
+	free(bdir);
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_renamed_pool_key_takes_over_nothing_and_orphans_nothing,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_two_stores_over_one_subscription_never_touch_each_other,
+	        setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
