@@ -105,9 +105,12 @@ static const struct command commands[] = {
         "Reconcile the store with what ARM holds: list the snapshots of "
         "each subscription\nof the configured pools; adopt those tagged "
         "aksnap-managed=true that the store\nlacks (a restored "
-        "database); mark missing the active ones Azure lost (after a\nGET "
-        "by id answers 404).  Snapshots without the tag are never "
-        "touched.\n--dry-run prints what it would do and records "
+        "database) and that prove to be its own (the deterministic\nname "
+        "of a configured pool and slot, matching tags and source); report "
+        "and\nrecord every other one as a conflict (check warns; never "
+        "touched); mark missing\nthe active ones Azure lost (after a GET "
+        "by id answers 404).  Snapshots without\nthe tag are never "
+        "touched.  --dry-run prints what it would do and records "
         "nothing."},
     {"config", cmd_config, "config check",
         "Validate the configuration and print it resolved (secrets "
