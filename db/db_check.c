@@ -145,14 +145,15 @@ damaged(int rc)
 }
 
 /*
- * rows(db, sql, r, kind):
- * Run ${sql}; each row is a problem whose detail is its first column,
- * except that a lone "ok" (integrity_check's all-clear) is none.  A
- * damaged-file error is recorded as a problem.  0, or -1 on another error.
+ * each_row(db, sql, r, fn, ctx):
+ * Run ${sql}, calling ${fn}(ctx, stmt, r) for each row (it adds what it
+ * finds to ${r}; non-zero stops, as out of memory).  An error that says
+ * the file is damaged is recorded as a problem, not returned.  0, or -1
+ * (logged).
  */
 static int
-rows(
-    struct db *db, const char *sql, struct db_check_report *r, const char *kind)
+each_row(struct db *db, const char *sql, struct db_check_report *r,
+    int (*fn)(void *ctx, sqlite3_stmt *s, struct db_check_report *r), void *ctx)
 {
 	sqlite3 *conn = db_sqlite(db);
 	sqlite3_stmt *s = NULL;
@@ -160,15 +161,15 @@ rows(
 
 	rc = sqlite3_prepare_v2(conn, sql, -1, &s, NULL);
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
+		rc = sqlite3_step(s);
+		if (rc != SQLITE_ROW)
 			break;
-		const unsigned char *t = sqlite3_column_text(s, 0);
-		const char *v = t != NULL ? (const char *)t : "?";
-
-		if (strcmp(v, "ok") == 0)
-			continue;
-		if (add(r, kind, "%s", v))
-			goto nomem;
+		if (fn(ctx, s, r)) {
+			sqlite3_finalize(s);
+			log_err(
+			    NULL, "%s: check: out of memory", db_path_of(db));
+			return -1;
+		}
 	}
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE || rc == SQLITE_OK)
@@ -177,87 +178,83 @@ rows(
 		return add(r, "integrity", "%s", sqlite3_errstr(rc));
 	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
 	return -1;
-nomem:
-	sqlite3_finalize(s);
-	log_err(NULL, "%s: check: out of memory", db_path_of(db));
-	return -1;
+}
+
+static const char *
+text_or(sqlite3_stmt *s, int i, const char *dflt)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? (const char *)t : dflt;
+}
+
+/*
+ * A row of an invariant (or of integrity_check) is a problem whose detail
+ * is its first column, except integrity_check's all-clear "ok".
+ */
+static int
+row_problem(void *kind, sqlite3_stmt *s, struct db_check_report *r)
+{
+	const char *v = text_or(s, 0, "?");
+
+	if (strcmp(v, "ok") == 0)
+		return 0;
+	return add(r, kind, "%s", v);
 }
 
 static int
-in_vocabulary(const char *const *list, const char *v)
+rows(
+    struct db *db, const char *sql, struct db_check_report *r, const char *kind)
 {
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], v) == 0)
-			return 1;
-	return 0;
+	return each_row(db, sql, r, row_problem, (void *)kind);
+}
+
+struct vocabulary_ctx {
+	const struct vocabulary *voc;
+	const char *const *known;
+};
+
+static int
+vocabulary_row(void *vctx, sqlite3_stmt *s, struct db_check_report *r)
+{
+	const struct vocabulary_ctx *ctx = vctx;
+	const char *v = text_or(s, 0, NULL);
+
+	if (v != NULL) {
+		for (size_t i = 0; ctx->known[i] != NULL; i++)
+			if (strcmp(ctx->known[i], v) == 0)
+				return 0;
+	}
+	return add(r, "invariant",
+	    "%lld row(s) with unknown %s '%s' (first id "
+	    "%lld)",
+	    (long long)sqlite3_column_int64(s, 1), ctx->voc->what,
+	    v != NULL ? v : "NULL", (long long)sqlite3_column_int64(s, 2));
 }
 
 static int
 vocabulary(struct db *db, const struct vocabulary *voc,
     const char *const *known, struct db_check_report *r)
 {
-	sqlite3 *conn = db_sqlite(db);
-	sqlite3_stmt *s = NULL;
-	int rc;
+	struct vocabulary_ctx ctx = {voc, known};
 
-	rc = sqlite3_prepare_v2(conn, voc->sql, -1, &s, NULL);
-	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
-			break;
-		const unsigned char *t = sqlite3_column_text(s, 0);
-		const char *v = t != NULL ? (const char *)t : "NULL";
-
-		if (t != NULL && in_vocabulary(known, v))
-			continue;
-		if (add(r, "invariant",
-		        "%lld row(s) with unknown %s '%s' "
-		        "(first id %lld)",
-		        (long long)sqlite3_column_int64(s, 1), voc->what, v,
-		        (long long)sqlite3_column_int64(s, 2))) {
-			sqlite3_finalize(s);
-			return -1;
-		}
-	}
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE || rc == SQLITE_OK)
-		return 0;
-	if (damaged(rc))
-		return add(r, "integrity", "%s", sqlite3_errstr(rc));
-	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
-	return -1;
+	return each_row(db, voc->sql, r, vocabulary_row, &ctx);
 }
 
 /* foreign_key_check's rows: table, rowid, parent, fkid. */
 static int
+fk_row(void *ctx, sqlite3_stmt *s, struct db_check_report *r)
+{
+	(void)ctx;
+	return add(r, "foreign_key", "%s row %lld references a missing %s row",
+	    text_or(s, 0, "?"), (long long)sqlite3_column_int64(s, 1),
+	    text_or(s, 2, "?"));
+}
+
+static int
 foreign_keys(struct db *db, struct db_check_report *r)
 {
-	sqlite3 *conn = db_sqlite(db);
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = sqlite3_prepare_v2(conn, "PRAGMA foreign_key_check", -1, &s, NULL);
-	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
-		if ((rc = sqlite3_step(s)) != SQLITE_ROW)
-			break;
-		const unsigned char *t = sqlite3_column_text(s, 0);
-		const unsigned char *p = sqlite3_column_text(s, 2);
-
-		if (add(r, "foreign_key",
-		        "%s row %lld references a missing %s row",
-		        t != NULL ? (const char *)t : "?",
-		        (long long)sqlite3_column_int64(s, 1),
-		        p != NULL ? (const char *)p : "?")) {
-			sqlite3_finalize(s);
-			return -1;
-		}
-	}
-	sqlite3_finalize(s);
-	if (rc == SQLITE_DONE || rc == SQLITE_OK)
-		return 0;
-	if (damaged(rc))
-		return add(r, "integrity", "%s", sqlite3_errstr(rc));
-	log_err(NULL, "%s: check: %s", db_path_of(db), sqlite3_errmsg(conn));
-	return -1;
+	return each_row(db, "PRAGMA foreign_key_check", r, fk_row, NULL);
 }
 
 static int
