@@ -1109,12 +1109,23 @@ check_conflicts(struct db *db, struct check_state *cs)
 
 	if (db_conflict_list(db, &c, &n))
 		return -1;
+	struct db_snapshot *rows = NULL;
+	size_t nrows = 0;
+
 	for (size_t i = 0; i < n; i++)
 		problem_add(cs, CHECK_WARNING, c[i].pool_tag,
 		    "conflict: snapshot %s is tagged aksnap-managed but is not "
 		    "this store's (%s); never touched (sync)",
 		    c[i].name, c[i].reason);
 	free(c);
+	/* Rows of this store that Azure now tags for another owner. */
+	if (db_snapshot_list(db, 0, "conflict", &rows, &nrows))
+		return -1;
+	for (size_t i = 0; i < nrows; i++)
+		problem_add(cs, CHECK_WARNING, rows[i].pool_key,
+		    "conflict: snapshot %s: %s; never touched (sync)",
+		    rows[i].name, rows[i].error);
+	free(rows);
 	return 0;
 }
 

@@ -24,7 +24,10 @@
  *     conflict is never adopted, re-tagged, promoted or deleted, and a
  *     run refuses to PUT its name.  A snapshot the store holds under a
  *     pool this configuration lacks (a renamed pool key) is left as it
- *     is: it is this store's, and nothing acts on it.
+ *     is: it is this store's, and nothing acts on it.  A row of this store
+ *     whose snapshot Azure now tags for another pool key (another store
+ *     re-tagged it) goes to state conflict: retention, promotion and
+ *     apply never act on it again.
  *   - marks "missing" each active store row that the listing lacks, once
  *     a GET by id has answered 404: ARM listings are eventually consistent
  *     (NOTES.md section 4.2 -- a list once missed a snapshot that GET
@@ -548,6 +551,59 @@ conflict_one(struct sync *s, const struct arm_snapshot *a, const char *why)
 	}
 }
 
+/*
+ * A row of this store whose snapshot Azure now tags for another pool key
+ * (re-tagged by another store, or by hand): 1 with the reason in ${why}.
+ * Rows already settled (deleted, failed) or already in conflict are left.
+ */
+static int
+claimed_by_another(const struct arm_snapshot *a, const struct db_snapshot *row,
+    char *why, size_t len)
+{
+	const char *key = arm_tag_get(a, TAG_POOL);
+
+	if (strcmp(row->state, "active") != 0 &&
+	    strcmp(row->state, "missing") != 0)
+		return 0;
+	if (key != NULL && strcmp(key, row->pool_key) == 0)
+		return 0;
+	snprintf(why, len,
+	    "in the store as pool %s's, but Azure tags it for %s%s%s now "
+	    "(re-tagged by another store?)",
+	    row->pool_key, key != NULL ? "pool '" : "no pool",
+	    key != NULL ? key : "", key != NULL ? "'" : "");
+	return 1;
+}
+
+/*
+ * ${row} is this store's, but Azure says another owns it now: state
+ * conflict, which retention, promotion and apply never act on.
+ */
+static void
+conflict_row(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
+    const struct db_snapshot *row, const char *why)
+{
+	struct sync_item *it;
+
+	it = add_item(s, p->pc->key, "conflict", row->name, row->arm_id);
+	if (it == NULL) {
+		s->failed++;
+		return;
+	}
+	util_strlcpy(it->reasons, why, sizeof(it->reasons));
+	arm_snapshot_versions(a, &it->v);
+	it->slot = row->slot;
+	util_strlcpy(it->channel, row->channel, sizeof(it->channel));
+	s->conflicts++;
+	log_warn(p->pc->key, "%s: %s; never touched again", row->name, why);
+	if (s->dry_run)
+		return;
+	if (db_snapshot_set_state(s->db, row->id, "conflict", why)) {
+		it->action = "fail";
+		s->failed++;
+	}
+}
+
 /* Forget the conflicts of each listed subscription this sync did not see. */
 static void
 forget_gone_conflicts(struct sync *s)
@@ -606,6 +662,9 @@ adopt_all(struct sync *s)
 				    "this configuration lacks; left as it is",
 				    a->name, row.pool_key);
 				s->unchanged++;
+			} else if (claimed_by_another(
+			               a, &row, why, sizeof(why))) {
+				conflict_row(s, p, a, &row, why);
 			} else if (strcmp(row.state, "missing") == 0) {
 				revive_one(s, p, a, &row);
 			} else {

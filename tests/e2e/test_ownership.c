@@ -13,7 +13,10 @@
  *     the store under the old key, still in Azure);
  *   - two stores over one subscription (each its own name_prefix) never
  *     adopt, re-tag or delete each other's snapshots: each reports the
- *     other's as conflicts.
+ *     other's as conflicts;
+ *   - a snapshot of this store that Azure comes to tag for another pool
+ *     key (re-tagged by another store) goes to state conflict and is
+ *     never deleted or promoted again.
  *
  * The fleet is the demo's; the clock is frozen at each run's --as-of.
  */
@@ -28,6 +31,11 @@
 
 #include <cmocka.h>
 
+#include "config/config.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/run/run.h"
 #include "tests/e2e/harness.h"
 
 #define FLEET "tests/armemu/fleet-demo.json"
@@ -476,6 +484,76 @@ test_two_stores_over_one_subscription_never_touch_each_other(void **state)
 	free(b);
 }
 
+/* Set tag ${key} of snapshot ${name} (rg-prod) through ARM, out of band. */
+static void
+retag_out_of_band(
+    struct fx *f, const char *name, const char *key, const char *value)
+{
+	struct config *cfg = NULL;
+	struct http_client *http;
+	struct token_provider *tp;
+	struct arm *arm;
+	struct arm_error e;
+	char id[512];
+
+	assert_int_equal(config_load(f->config, &cfg), 0);
+	http = http_client_new(NULL);
+	assert_non_null(http);
+	tp = run_token_provider(cfg);
+	assert_non_null(tp);
+	http_client_set_token_source(http, token_source_cb, tp);
+	arm = arm_new(http, cfg->arm_endpoint, cfg->api_version);
+	assert_non_null(arm);
+	arm_snapshot_id(SUB, "rg-prod", name, id, sizeof(id));
+	assert_int_equal(
+	    arm_snapshot_set_tag(arm, "test", id, key, value, NULL, &e), 0);
+	arm_free(arm);
+	token_provider_free(tp);
+	http_client_free(http);
+	config_free(cfg);
+}
+
+static void
+test_own_snapshot_retagged_by_another_becomes_a_conflict(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *item, *list, *a;
+
+	retag_out_of_band(f, PROD, "aksnap-pool", "shard-b-prod");
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "conflicts"), 1);
+	item = find_named(json_object_get(doc, "snapshots"), "snapshot", PROD);
+	assert_non_null(item);
+	assert_string_equal(str(item, "action"), "conflict");
+	assert_non_null(strstr(
+	    str(item, "reasons"), "Azure tags it for pool 'shard-b-prod' now"));
+	json_decref(doc);
+	list = store_list(f->config);
+	assert_string_equal(
+	    str(find_named(list, "snapshot", PROD), "state"), "conflict");
+	json_decref(list);
+	/* The pool's only snapshot is no longer its own: CRITICAL too. */
+	aksnap(f->config, &r, "check", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(
+	    r.out, "WARNING: prod-system: conflict: snapshot " PROD);
+	run_result_free(&r);
+
+	/* keep_last = 1 for days: never deleted, never re-tagged. */
+	run_at(f, f->config, "2026-11-11T03:00:00Z", 0);
+	run_at(f, f->config, "2026-11-12T03:00:00Z", 0);
+	a = azure_snapshot(f, PROD);
+	assert_non_null(a);
+	assert_string_equal(tag(a, "aksnap-pool"), "shard-b-prod");
+	json_decref(a);
+	/* The pool goes on with its own snapshots meanwhile. */
+	assert_null(azure_snapshot(f, "aksnap-aks-prod-system-20261111T0200Z"));
+	a = azure_snapshot(f, "aksnap-aks-prod-system-20261112T0200Z");
+	assert_non_null(a);
+	json_decref(a);
+}
+
 int
 main(void)
 {
@@ -489,6 +567,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_two_stores_over_one_subscription_never_touch_each_other,
 	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_own_snapshot_retagged_by_another_becomes_a_conflict, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
