@@ -336,6 +336,14 @@ struct db {
  */
 /* Whether the last failure was another process's lock (db_failed_busy). */
 static int last_failure_busy;
+/* Whether the last open was refused for what the store is (unusable). */
+static int last_failure_unusable;
+
+int
+db_failed_unusable(void)
+{
+	return last_failure_unusable;
+}
 
 int
 db_failed_busy(void)
@@ -349,6 +357,8 @@ db_fail(struct db *db, const char *what)
 	int rc = sqlite3_errcode(db->conn) & 0xff;
 
 	last_failure_busy = (rc == SQLITE_BUSY);
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+		last_failure_unusable = 1;
 	if (rc == SQLITE_NOTADB) {
 		log_err(NULL, "%s: not an aksnap database (not an SQLite file)",
 		    db->path);
@@ -734,6 +744,7 @@ check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 		log_err(NULL,
 		    "%s: not an aksnap database (application_id 0x%08x)",
 		    db->path, (unsigned int)(uint32_t)appid);
+		last_failure_unusable = 1;
 		return -1;
 	}
 	if (appid == 0 && (ntables > 0 || uv != 0)) {
@@ -741,6 +752,7 @@ check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 		    "%s: not an aksnap database (it holds another "
 		    "application's tables)",
 		    db->path);
+		last_failure_unusable = 1;
 		return -1;
 	}
 	if (uv > latest) {
@@ -748,6 +760,7 @@ check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 		    "%s: schema version %lld is newer than this aksnap (knows "
 		    "up to %d); upgrade aksnap",
 		    db->path, (long long)uv, latest);
+		last_failure_unusable = 1;
 		return -1;
 	}
 	if (!migrating && uv != latest) {
@@ -755,6 +768,7 @@ check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 		    "%s: schema version %lld, this aksnap needs %d; run "
 		    "`aksnap db migrate`",
 		    db->path, (long long)uv, latest);
+		last_failure_unusable = 1;
 		return -1;
 	}
 	*uvp = uv;
@@ -819,12 +833,14 @@ writable(const char *path)
 		    "keeps the store's lock, journal and WAL there; nothing "
 		    "done",
 		    path, dir, strerror(errno));
+		last_failure_unusable = 1;
 		return -1;
 	}
 	if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
 		log_err(NULL,
 		    "%s: the store is not writable (%s); nothing done", path,
 		    strerror(errno));
+		last_failure_unusable = 1;
 		return -1;
 	}
 	return 0;
@@ -935,6 +951,7 @@ refuse_if_unsound(struct db *db)
 	    "restore a backup and run `aksnap sync`",
 	    &r);
 	db_check_report_free(&r);
+	last_failure_unusable = 1;
 	return -1;
 }
 
@@ -959,6 +976,7 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 		goto err1;
 	}
 	last_failure_busy = 0;
+	last_failure_unusable = 0;
 	if (migrating && writable(path))
 		goto err1;
 	if (open_conn(db, path, migrating))

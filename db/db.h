@@ -48,6 +48,16 @@ int db_open_nomigrate(const char *path, struct db **out);
  */
 int db_failed_busy(void);
 
+/*
+ * db_failed_unusable():
+ * 1 when the last db_open or db_open_nomigrate was refused for what the
+ * store is -- its directory or file not writable (a writer), a store that
+ * fails its integrity check, a damaged or foreign file, a schema newer (or,
+ * without migrating, older) than this binary: it needs a person, and
+ * nothing was done (exit 2).  0 for other failures (a full disk, I/O).
+ */
+int db_failed_unusable(void);
+
 /* db_close(db): close; NULL is fine. */
 void db_close(struct db *db);
 

@@ -181,7 +181,9 @@ cmd_db(struct cli *cli, int argc, char **argv)
 
 	if (strcmp(argv[1], "migrate") == 0) {
 		if (db_open(c->database, &db)) {
-			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+			rc = db_failed_busy()      ? EXIT_TEMP
+			    : db_failed_unusable() ? EXIT_USAGE
+			                           : EXIT_FAILED;
 			goto done;
 		}
 		log_info(NULL, "%s: schema version %d", c->database,

@@ -855,7 +855,9 @@ cmd_apply(struct cli *cli, int argc, char **argv)
 		if (db_open(a.cfg->database, &a.db)) {
 			/* busy: try later; else unusable (named), nothing done
 			 */
-			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+			rc = db_failed_busy()      ? EXIT_TEMP
+			    : db_failed_unusable() ? EXIT_USAGE
+			                           : EXIT_FAILED;
 			goto out;
 		}
 		if (db_run_start(

@@ -65,8 +65,10 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (db_open(cfg->database, &db)) {
-		/* busy: try later; else unusable (named), nothing done */
-		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+		/* busy: later; unusable (named): a person; else failed */
+		rc = db_failed_busy()      ? EXIT_TEMP
+		    : db_failed_unusable() ? EXIT_USAGE
+		                           : EXIT_FAILED;
 		goto out;
 	}
 	got = db_snapshot_find(db, argv[optind], &snap);

@@ -157,8 +157,10 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 		goto out;
 	}
 	if (db_open(cfg->database, &db)) {
-		/* busy: try later; else unusable (named), nothing done */
-		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+		/* busy: later; unusable (named): a person; else failed */
+		rc = db_failed_busy()      ? EXIT_TEMP
+		    : db_failed_unusable() ? EXIT_USAGE
+		                           : EXIT_FAILED;
 		goto out;
 	}
 	rc = find_snapshot(db, cmd, argv[1], cfg->database, &snap);

@@ -963,7 +963,9 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 		if (db_open(s.cfg->database, &s.db)) {
 			/* busy: try later; else unusable (named), nothing done
 			 */
-			rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+			rc = db_failed_busy()      ? EXIT_TEMP
+			    : db_failed_unusable() ? EXIT_USAGE
+			                           : EXIT_FAILED;
 			goto out;
 		}
 		if (db_run_start(

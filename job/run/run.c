@@ -1433,12 +1433,15 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	}
 	if (db_open(cfg->database, &r.db)) {
 		/*
-		 * Another writer held it past busy_timeout: try later.  Any
-		 * other refusal (directory not writable, a store that fails its
-		 * integrity check, a foreign or newer file) needs a person and
-		 * nothing was done: no pool failed.
+		 * Another writer held it past busy_timeout: try later.  A
+		 * store refused for what it is (directory not writable, fails
+		 * its integrity check, a foreign or newer file) needs a person
+		 * and nothing was done: 2, no pool failed.  Anything else (a
+		 * full disk, I/O) is a failure: 1.
 		 */
-		rc = db_failed_busy() ? EXIT_TEMP : EXIT_USAGE;
+		rc = db_failed_busy()      ? EXIT_TEMP
+		    : db_failed_unusable() ? EXIT_USAGE
+		                           : EXIT_FAILED;
 		goto out;
 	}
 

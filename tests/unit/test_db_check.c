@@ -322,6 +322,7 @@ test_db_check_finds_a_damaged_page_and_writers_leave_it_alone(void **state)
 	/* A writer refuses it before writing anything. */
 	assert_int_equal(db_open(f->path, &f->db), -1);
 	assert_null(f->db);
+	assert_true(db_failed_unusable());
 	assert_logged(f, "fails its integrity check");
 	assert_logged(f, "refusing to write to it, nothing done");
 	after = slurp(f->path, &na);
@@ -386,6 +387,7 @@ test_db_unwritable_directory_refuses_writers_and_serves_readers(void **state)
 	    f->dir);
 	assert_logged(f, want);
 	assert_false(db_failed_busy());
+	assert_true(db_failed_unusable());
 
 	/* Read-only: opened immutable, every read works. */
 	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
