@@ -2107,3 +2107,84 @@ arm_k8s_versions_has(const struct arm_k8s_versions *v, const char *version)
 	}
 	return 0;
 }
+
+/* ---- managed cluster creation ---- */
+
+int
+arm_cluster_get_json(struct arm *arm, const char *ctx, const char *cluster_id,
+    char **body, struct arm_error *err)
+{
+	struct http_response resp;
+	char *url = NULL;
+
+	*body = NULL;
+	error_clear(err);
+	if (get_resource(arm, ctx, cluster_id, &resp, &url, err))
+		return -1;
+	*body = strdup(body_of(&resp));
+	http_response_free(&resp);
+	free(url);
+	if (*body == NULL)
+		return fail_local(
+		    ctx, "GET", cluster_id, NULL, err, "out of memory");
+	return 0;
+}
+
+int
+arm_cluster_create(struct arm *arm, const char *ctx, const char *cluster_id,
+    const char *body, const struct arm_lro_options *lro,
+    struct arm_cluster *out, struct arm_error *err)
+{
+	struct http_response resp;
+	char *url;
+	char reason[256];
+	char *got = NULL;
+	int rc = -1;
+
+	error_clear(err);
+	memset(out, 0, sizeof(*out));
+	url = url_for(arm, cluster_id, "");
+	if (url == NULL)
+		return fail_local(
+		    ctx, "PUT", cluster_id, NULL, err, "out of memory");
+	if (call(arm, ctx, "PUT", url, body, NULL, ok_lro_put, &resp, err))
+		goto err0;
+	if (lro_wait(arm, ctx, "PUT", url, url, &resp, lro, err))
+		goto err1;
+	if (arm_cluster_get_json(arm, ctx, cluster_id, &got, err))
+		goto err1;
+	if (arm_cluster_parse(got, out, reason, sizeof(reason))) {
+		fail_local(ctx, "GET", url, NULL, err, "unreadable cluster: %s",
+		    reason);
+		goto err1;
+	}
+	rc = 0;
+err1:
+	free(got);
+	http_response_free(&resp);
+err0:
+	free(url);
+	return rc;
+}
+
+int
+arm_resource_exists(struct arm *arm, const char *ctx, const char *id,
+    int *exists, struct arm_error *err)
+{
+	static const long ok_200_404[] = {200, 404, 0};
+	struct http_response resp;
+	char *url;
+	int rc;
+
+	error_clear(err);
+	url = url_for(arm, id, "");
+	if (url == NULL)
+		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
+	rc = call(arm, ctx, "GET", url, NULL, NULL, ok_200_404, &resp, err);
+	if (rc == 0) {
+		*exists = resp.status == 200;
+		http_response_free(&resp);
+	}
+	free(url);
+	return rc;
+}

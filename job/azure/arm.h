@@ -366,6 +366,58 @@ int arm_k8s_versions_get(struct arm *arm, const char *ctx, const char *sub,
  */
 int arm_k8s_versions_has(const struct arm_k8s_versions *v, const char *version);
 
+/*
+ * arm_cluster_dns_prefix(name, out, len):
+ * Pure: a managed cluster's dnsPrefix derived from its name: lower-case
+ * letters and digits, every other run of characters one '-', no '-' at
+ * either end, at most 54 characters.  0, or -1 when nothing is left.
+ */
+int arm_cluster_dns_prefix(const char *name, char *out, size_t len);
+/*
+ * arm_cluster_create_body(source_cluster_json, pool, snap, name,
+ *     node_os_channel, err, errlen):
+ * Pure: the ManagedClusters_CreateOrUpdate body that creates cluster
+ * ${name} from snapshot ${snap} (ManagedClustersCreate_Snapshot.json is
+ * the shape): location = the snapshot's; kubernetesVersion = the
+ * snapshot's; dnsPrefix = arm_cluster_dns_prefix(name); one System agent
+ * pool profile named as agent pool ${pool} of the source cluster, with its
+ * vmSize and count, the snapshot's osType and enableFIPS, and
+ * creationData.sourceResourceId = the snapshot; networkProfile and
+ * identity type (with user-assigned ids) and enableRBAC from the source
+ * cluster's GET body ${source_cluster_json}, without what ARM computes or
+ * what names the source's own resources; autoUpgradeProfile
+ * {upgradeChannel none, nodeOSUpgradeChannel ${node_os_channel} or
+ * "None"}.  Malloc'd JSON, or NULL with the reason in ${err}.
+ */
+char *arm_cluster_create_body(const char *source_cluster_json, const char *pool,
+    const struct arm_snapshot *snap, const char *name,
+    const char *node_os_channel, char *err, size_t errlen);
+/*
+ * arm_cluster_get_json(arm, ctx, cluster_id, body, err):
+ * GET a managed cluster and keep its body (malloc'd in ${*body}).  0, or
+ * -1 with ${err} filled and logged.
+ */
+int arm_cluster_get_json(struct arm *arm, const char *ctx,
+    const char *cluster_id, char **body, struct arm_error *err);
+/*
+ * arm_resource_exists(arm, ctx, id, exists, err):
+ * GET ${id}: ${*exists} 1 on 200, 0 on 404 (not logged: an answer, not a
+ * failure).  0, or -1 with ${err} on any other answer.
+ */
+int arm_resource_exists(struct arm *arm, const char *ctx, const char *id,
+    int *exists, struct arm_error *err);
+/*
+ * arm_cluster_create(arm, ctx, cluster_id, body, lro, out, err):
+ * PUT ${body} to ${cluster_id} (a long-running operation, followed as an
+ * agent pool's: Azure-AsyncOperation, else Location, else
+ * provisioningState), then GET the cluster into ${out} (free with
+ * arm_cluster_free).  0, or -1 with ${err} (the operation's own error when
+ * it failed).
+ */
+int arm_cluster_create(struct arm *arm, const char *ctx, const char *cluster_id,
+    const char *body, const struct arm_lro_options *lro,
+    struct arm_cluster *out, struct arm_error *err);
+
 struct db_versions;
 
 /*

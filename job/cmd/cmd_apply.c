@@ -26,12 +26,24 @@
  * sections 1.5 and 6.3).  --dry-run does steps 1 to 3 (reads only) and
  * prints the request it would send.
  *
+ * Before the checks the target's cluster is read too (its location,
+ * control plane version and auto-upgrade channels) with the Kubernetes
+ * versions its location offers: the guards of DESIGN.md section 6 (region,
+ * supported version, skew, channels, --allow-older for a rollback) are pure
+ * checks in apply_checks.c like the others.
+ *
+ * --new-cluster NAME (with --from, without --to) creates a cluster whose
+ * system pool is the baseline: the cluster must not exist; the source
+ * pool's cluster gives the rest (arm_cluster_create_body); after the
+ * operation the cluster's system pool must run the snapshot's versions.
+ *
  * Exit: 0 done (or the dry run would be sent); 1 refused (with the
  * reasons, nothing sent) or the operation failed (its error code and
  * message); 2 usage; 75 lock held or Azure unreachable before anything
  * was sent.  The store gets a runs row (mode apply); no decision row,
  * since an apply decides nothing about the snapshot's retention.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -67,9 +79,17 @@ struct apply_opts {
 	int allow_older; /* --allow-older: a rollback */
 	int cross_region; /* --cross-region */
 	int ignore_channel; /* --ignore-upgrade-channel */
+	const char *new_cluster; /* --new-cluster NAME */
+	const char *resource_group; /* --resource-group (new cluster) */
+	const char *node_os_channel; /* --node-os-channel (new cluster) */
 };
 
-enum apply_kind { KIND_UPGRADE, KIND_NODE_IMAGE, KIND_CREATE };
+enum apply_kind {
+	KIND_UPGRADE,
+	KIND_NODE_IMAGE,
+	KIND_CREATE,
+	KIND_NEW_CLUSTER
+};
 
 struct apply {
 	struct apply_opts o;
@@ -87,6 +107,7 @@ struct apply {
 	struct arm_agent_pool pool; /* upgrade: the pool as it is */
 	char *pool_json; /* upgrade: its GET body */
 	struct arm_cluster cluster; /* the target's cluster */
+	char *cluster_body; /* --new-cluster: the PUT body */
 	const struct arm_k8s_versions *offered; /* in the target's location */
 	struct apply_verdict verdict;
 	enum apply_kind kind;
@@ -105,11 +126,70 @@ kind_name(enum apply_kind k)
 		return "upgrade-node-image";
 	case KIND_CREATE:
 		return "create";
+	case KIND_NEW_CLUSTER:
+		return "create-cluster";
 	}
 	return "?";
 }
 
 /* ---- arguments ---- */
+
+/* ARM's pattern for a managed cluster name (DESIGN.md section 4). */
+static int
+cluster_name_ok(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len < 1 || len > 63 || !isalnum((unsigned char)n[0]) ||
+	    !isalnum((unsigned char)n[len - 1]))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)n[i]) && n[i] != '-' && n[i] != '_')
+			return 0;
+	return 1;
+}
+
+/* The rules of apply --new-cluster's options. */
+static int
+new_cluster_args(struct apply_opts *o, int count_given)
+{
+	static const char *const channels[] = {
+	    "None", "Unmanaged", "NodeImage", "SecurityPatch", NULL};
+	int ok = 0;
+
+	if (o->to != NULL || o->create != NULL || count_given)
+		return cli_usage_error("apply",
+		    "--new-cluster goes without --to, --create and --count");
+	if (o->from == NULL || o->from[0] == '\0')
+		return cli_usage_error("apply",
+		    "--new-cluster needs --from POOL (whose baseline and "
+		    "cluster it copies)");
+	if (!cluster_name_ok(o->new_cluster))
+		return cli_usage_error("apply",
+		    "--new-cluster: '%s' is not a valid cluster name "
+		    "(^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$)",
+		    o->new_cluster);
+	if (o->resource_group != NULL &&
+	    (o->resource_group[0] == '\0' || strlen(o->resource_group) > 90))
+		return cli_usage_error(
+		    "apply", "--resource-group: 1 to 90 characters");
+	if (o->allow_older || o->cross_region || o->ignore_channel)
+		return cli_usage_error("apply",
+		    "--allow-older, --cross-region and "
+		    "--ignore-upgrade-channel do not apply to --new-cluster "
+		    "(it is made in the snapshot's region)");
+	if (o->node_os_channel == NULL)
+		o->node_os_channel = "None";
+	for (int i = 0; channels[i] != NULL; i++)
+		ok |= strcmp(channels[i], o->node_os_channel) == 0;
+	if (!ok)
+		return cli_usage_error("apply",
+		    "--node-os-channel: expected None, Unmanaged, NodeImage "
+		    "or SecurityPatch, got '%s'",
+		    o->node_os_channel);
+	o->to = o->from;
+	return EXIT_DONE;
+}
 
 static int
 parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
@@ -126,6 +206,9 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 	    {"allow-older", no_argument, NULL, 'O'},
 	    {"cross-region", no_argument, NULL, 'R'},
 	    {"ignore-upgrade-channel", no_argument, NULL, 'I'},
+	    {"new-cluster", required_argument, NULL, 'C'},
+	    {"resource-group", required_argument, NULL, 'G'},
+	    {"node-os-channel", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
 	long long v;
@@ -159,6 +242,15 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 			break;
 		case 'I':
 			o->ignore_channel = 1;
+			break;
+		case 'C':
+			o->new_cluster = optarg;
+			break;
+		case 'G':
+			o->resource_group = optarg;
+			break;
+		case 'S':
+			o->node_os_channel = optarg;
 			break;
 		case 'N':
 			if (util_parse_int(optarg, 1, 1000, &v))
@@ -200,6 +292,12 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 		return cli_usage_error("apply",
 		    "--channel: at most 63 "
 		    "characters");
+	if (o->new_cluster != NULL)
+		return new_cluster_args(o, count_given);
+	if (o->resource_group != NULL || o->node_os_channel != NULL)
+		return cli_usage_error("apply",
+		    "--resource-group and --node-os-channel go with "
+		    "--new-cluster");
 	if (o->to == NULL || o->to[0] == '\0')
 		return cli_usage_error("apply", "--to POOL is required");
 	if (o->create != NULL && !apply_pool_name_ok(o->create))
@@ -240,7 +338,7 @@ print_checks(const struct apply_verdict *v)
 {
 	printf("checks:\n");
 	for (int i = 0; i < APPLY_CHECK__COUNT; i++)
-		printf("  %-10s %-8s %s\n",
+		printf("  %-15s %-8s %s\n",
 		    apply_check_name((enum apply_check_id)i),
 		    apply_outcome_name(v->checks[i].outcome),
 		    v->checks[i].reason);
@@ -283,12 +381,29 @@ build_request(struct apply *a, char *method, size_t mlen, char *url,
 		    ulen);
 		snprintf(header, hlen, "AKSSnapshotId: %s", a->snap.id);
 		return 0;
+	case KIND_NEW_CLUSTER:
+		util_strlcpy(method, "PUT", mlen);
+		arm_url(a->arm, a->target_id, "", url, ulen);
+		*body =
+		    a->cluster_body != NULL ? strdup(a->cluster_body) : NULL;
+		break;
 	}
 	if (*body == NULL) {
 		log_err(a->to->key, "cannot build the request body");
 		return -1;
 	}
 	return 0;
+}
+
+/* What the apply makes or changes: the new pool or cluster, or --to. */
+static const char *
+target_name(const struct apply *a)
+{
+	if (a->kind == KIND_NEW_CLUSTER)
+		return a->o.new_cluster;
+	if (a->kind == KIND_CREATE)
+		return a->o.create;
+	return a->to->key;
 }
 
 static void
@@ -365,7 +480,7 @@ report(struct apply *a, const char *method, const char *url, const char *header,
 	if (a->o.dry_run) {
 		printf("apply %s: channel %s snapshot %s (of pool %s) to %s\n",
 		    kind_name(a->kind), a->o.channel, a->row.name, a->from->key,
-		    a->kind == KIND_CREATE ? a->o.create : a->to->key);
+		    target_name(a));
 		printf("snapshot: %s\n  Kubernetes %s, node image %s, %s, "
 		       "%s/%s\n",
 		    a->snap.id, a->snap.kubernetes_version,
@@ -397,8 +512,10 @@ report(struct apply *a, const char *method, const char *url, const char *header,
 	}
 	if (strcmp(a->state, "done") == 0)
 		printf("%s: %s %s: Kubernetes %s, node image %s (%s)\n",
-		    a->kind == KIND_CREATE ? a->o.create : a->to->key,
-		    a->kind == KIND_CREATE ? "created from" : "upgraded to",
+		    target_name(a),
+		    a->kind == KIND_CREATE || a->kind == KIND_NEW_CLUSTER
+		        ? "created from"
+		        : "upgraded to",
 		    a->row.name,
 		    a->after.current_orchestrator_version[0]
 		        ? a->after.current_orchestrator_version
@@ -636,6 +753,65 @@ fetch_cluster(struct apply *a)
 	return EXIT_DONE;
 }
 
+/*
+ * Step 2 of --new-cluster: the cluster must not exist yet; the source
+ * pool's cluster (its GET body) gives what the snapshot does not pin; the
+ * snapshot's location must offer its Kubernetes version.  The PUT body is
+ * built here, so --dry-run shows exactly what would be sent.
+ */
+static int
+fetch_new_cluster(struct apply *a)
+{
+	struct arm_error e;
+	char src_id[512], err[256], why[700];
+	char *src = NULL;
+	int rc = EXIT_FAILED, exists = 0;
+
+	snprintf(a->target_id, sizeof(a->target_id),
+	    "/subscriptions/%s/resourceGroups/%s/providers/"
+	    "Microsoft.ContainerService/managedClusters/%s",
+	    a->from->subscription,
+	    a->o.resource_group != NULL ? a->o.resource_group
+	                                : a->from->resource_group,
+	    a->o.new_cluster);
+	if (arm_resource_exists(a->arm, a->to->key, a->target_id, &exists, &e))
+		goto failed;
+	if (exists) {
+		snprintf(why, sizeof(why), "cluster %s already exists (%s)",
+		    a->o.new_cluster, a->target_id);
+		return refuse(a, why);
+	}
+	snprintf(src_id, sizeof(src_id),
+	    "/subscriptions/%s/resourceGroups/%s/providers/"
+	    "Microsoft.ContainerService/managedClusters/%s",
+	    a->from->subscription, a->from->resource_group, a->from->cluster);
+	if (arm_cluster_get_json(a->arm, a->to->key, src_id, &src, &e) != 0)
+		goto failed;
+	util_strlcpy(
+	    a->cluster.location, a->snap.location, sizeof(a->cluster.location));
+	if (arm_k8s_versions_get(a->arm, a->to->key, a->from->subscription,
+	        a->snap.location, &a->offered, &e) != 0)
+		goto failed;
+	a->cluster_body = arm_cluster_create_body(src, a->from->nodepool,
+	    &a->snap, a->o.new_cluster, a->o.node_os_channel, err, sizeof(err));
+	free(src);
+	if (a->cluster_body == NULL) {
+		log_err(a->to->key, "cannot build the cluster: %s", err);
+		snprintf(a->error, sizeof(a->error), "%s", err);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		return EXIT_FAILED;
+	}
+	return EXIT_DONE;
+failed:
+	free(src);
+	snprintf(a->error, sizeof(a->error), "%ld %s: %s", e.status, e.code,
+	    e.message);
+	util_strlcpy(a->state, "failed", sizeof(a->state));
+	if (e.status == 0)
+		rc = EXIT_TEMP;
+	return rc;
+}
+
 /* Step 3: the checks; a refusal logs every failing reason. */
 static int
 check(struct apply *a)
@@ -660,7 +836,8 @@ check(struct apply *a)
 	in.target.vm_size = a->pool.vm_size;
 	in.target.os_type = a->pool.os_type;
 	in.target.enable_fips = a->pool.enable_fips;
-	in.create = a->o.create != NULL;
+	in.create = a->o.create != NULL || a->o.new_cluster != NULL;
+	in.new_cluster = a->o.new_cluster != NULL;
 	in.state = a->row.state;
 	in.as_of = a->o.as_of;
 	in.snapshot_location = a->snap.location;
@@ -670,7 +847,8 @@ check(struct apply *a)
 	    ? a->cluster.current_kubernetes_version
 	    : a->cluster.kubernetes_version;
 	in.upgrade_channel = a->cluster.upgrade_channel;
-	in.node_os_channel = a->cluster.node_os_channel;
+	in.node_os_channel =
+	    in.new_cluster ? a->o.node_os_channel : a->cluster.node_os_channel;
 	in.ignore_upgrade_channel = a->o.ignore_channel;
 	in.allow_older = a->o.allow_older;
 	if (a->offered != NULL) {
@@ -682,7 +860,9 @@ check(struct apply *a)
 		in.supported_known = 1;
 	}
 	apply_checks_run(&in, &a->verdict);
-	if (in.create)
+	if (in.new_cluster)
+		a->kind = KIND_NEW_CLUSTER;
+	else if (in.create)
 		a->kind = KIND_CREATE;
 	else
 		a->kind =
@@ -709,13 +889,71 @@ check(struct apply *a)
 	return EXIT_FAILED;
 }
 
+/*
+ * Step 4 of --new-cluster: PUT the cluster, follow its operation, GET it,
+ * and hold its system pool to the snapshot: Kubernetes version and node
+ * image equal the snapshot's, or exit 1 naming both.
+ */
+static int
+execute_new_cluster(struct apply *a, const struct arm_lro_options *lro)
+{
+	struct arm_cluster got;
+	struct arm_error e;
+	const struct arm_agent_pool *sys = NULL;
+	const char *k8s;
+	char why[600];
+
+	if (arm_cluster_create(a->arm, a->to->key, a->target_id,
+	        a->cluster_body, lro, &got, &e) != 0) {
+		snprintf(a->error, sizeof(a->error), "%s: %s",
+		    e.code[0] != '\0' ? e.code : "error", e.message);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		log_err(a->to->key,
+		    "creating cluster %s from %s failed: %s (check the "
+		    "cluster's provisioning state; it may exist half-made)",
+		    a->o.new_cluster, a->row.name, a->error);
+		return EXIT_FAILED;
+	}
+	for (size_t i = 0; i < got.npools; i++)
+		if (strcasecmp(got.pools[i].name, a->to->nodepool) == 0)
+			sys = &got.pools[i];
+	if (sys != NULL)
+		a->after = *sys;
+	arm_cluster_free(&got);
+	k8s = a->after.current_orchestrator_version[0]
+	    ? a->after.current_orchestrator_version
+	    : a->after.orchestrator_version;
+	/* "Succeeded" is ARM's word; the cluster's GET is the proof. */
+	if (sys == NULL ||
+	    !apply_result_matches(a->snap.kubernetes_version,
+	        a->snap.node_image_version, k8s, a->after.node_image_version,
+	        why, sizeof(why))) {
+		snprintf(a->error, sizeof(a->error),
+		    "cluster %s was created but its pool %s does not run "
+		    "snapshot %s: %s",
+		    a->o.new_cluster, a->to->nodepool, a->row.name,
+		    sys == NULL ? "the pool is missing" : why);
+		util_strlcpy(a->state, "failed", sizeof(a->state));
+		log_err(a->to->key, "not verified: %s", a->error);
+		return EXIT_FAILED;
+	}
+	util_strlcpy(a->state, "done", sizeof(a->state));
+	log_info(a->to->key,
+	    "cluster %s runs Kubernetes %s, node image %s "
+	    "(nodeOSUpgradeChannel "
+	    "%s)",
+	    a->o.new_cluster, k8s, a->after.node_image_version,
+	    a->o.node_os_channel);
+	return EXIT_DONE;
+}
+
 /* Step 4: send it and follow the operation to its end. */
 static int
 execute(struct apply *a)
 {
 	struct arm_lro_options lro;
 	struct arm_error e;
-	const char *what = a->kind == KIND_CREATE ? a->o.create : a->to->key;
+	const char *what = target_name(a);
 	char why[600];
 	int rc;
 
@@ -737,6 +975,8 @@ execute(struct apply *a)
 		rc = arm_agent_pool_upgrade_node_image(a->arm, a->to->key,
 		    a->target_id, a->snap.id, &lro, &a->after, &e);
 		break;
+	case KIND_NEW_CLUSTER:
+		return execute_new_cluster(a, &lro);
 	default:
 		rc = arm_agent_pool_put_from_snapshot(a->arm, a->to->key,
 		    a->target_id, &a->pool, &a->snap,
@@ -791,10 +1031,13 @@ apply_run(struct apply *a)
 		rc = connect_arm(a);
 	if (rc == EXIT_DONE)
 		rc = fetch_snapshot(a);
-	if (rc == EXIT_DONE)
+	if (rc == EXIT_DONE && a->o.new_cluster != NULL) {
+		rc = fetch_new_cluster(a);
+	} else if (rc == EXIT_DONE) {
 		rc = fetch_target(a);
-	if (rc == EXIT_DONE)
-		rc = fetch_cluster(a);
+		if (rc == EXIT_DONE)
+			rc = fetch_cluster(a);
+	}
 	if (rc == EXIT_DONE)
 		rc = check(a);
 	if (rc != EXIT_DONE) {
@@ -874,6 +1117,7 @@ out:
 		(void)db_run_finish(a.db, &a.rec);
 	}
 	free(a.pool_json);
+	free(a.cluster_body);
 	arm_cluster_free(&a.cluster);
 	arm_free(a.arm);
 	token_provider_free(a.tokens);

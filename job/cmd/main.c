@@ -75,7 +75,10 @@ static const struct command commands[] = {
         "apply --channel NAME --to POOL [--from POOL] [--create NEWPOOL "
         "[--count N]]\n      [--allow-older] [--cross-region] "
         "[--ignore-upgrade-channel]\n      [--dry-run] [--as-of TIME] "
-        "[--timeout DURATION]",
+        "[--timeout DURATION]\n"
+        "   or: apply --channel NAME --from POOL --new-cluster NAME "
+        "[--resource-group RG]\n      [--node-os-channel CHANNEL] "
+        "[--dry-run] [--as-of TIME] [--timeout DURATION]",
         "Upgrade pool --to to the snapshot that pool --from (default: "
         "--to) holds in\nthe channel, or with --create make a new pool "
         "NEWPOOL (N nodes, default 3) from it\nin --to's cluster, and "
@@ -87,7 +90,10 @@ static const struct command commands[] = {
         "a Kubernetes version the location does not\noffer or the control "
         "plane does not allow, a cluster whose auto-upgrade\nchannels "
         "would undo the baseline (--ignore-upgrade-channel).  --dry-run "
-        "prints\nthe checks and the request it would send.  Exit 0 done, 1 "
+        "prints\nthe checks and the request it would send.  With "
+        "--new-cluster, create a cluster\nwhose system pool is the "
+        "baseline, in the snapshot's region, nodeOSUpgradeChannel\nNone "
+        "unless --node-os-channel says otherwise.  Exit 0 done, 1 "
         "refused or failed, 2 usage, 75 lock "
         "held."},
     {"report", cmd_report,

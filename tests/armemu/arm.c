@@ -498,6 +498,16 @@ jstr(json_t *o, const char *key, const char *dflt)
 	return s ? s : dflt;
 }
 
+/* ${dst} = string member ${key} of ${o} when it is a non-empty string. */
+static void
+set_from(char *dst, size_t len, json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	if (v != NULL && *v != '\0')
+		snprintf(dst, len, "%s", v);
+}
+
 static int
 load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 {
@@ -511,26 +521,31 @@ load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 		return -1;
 	}
 	pool_defaults(p, name, first, c->kubernetes_version);
-	snprintf(p->mode, sizeof(p->mode), "%s", jstr(jp, "mode", p->mode));
+	/* Each given field replaces its default (never snprintf a buffer
+	 * into itself). */
+	set_from(p->mode, sizeof(p->mode), jp, "mode");
 	if ((v = json_object_get(jp, "count")) != NULL)
 		p->count = (int)json_integer_value(v);
-	snprintf(p->vm_size, sizeof(p->vm_size), "%s",
-	    jstr(jp, "vmSize", p->vm_size));
-	snprintf(p->os_type, sizeof(p->os_type), "%s",
-	    jstr(jp, "osType", p->os_type));
-	snprintf(p->os_sku, sizeof(p->os_sku), "%s",
-	    jstr(jp, "osSku", jstr(jp, "osSKU", p->os_sku)));
-	snprintf(p->orchestrator_version, sizeof(p->orchestrator_version), "%s",
-	    jstr(jp, "orchestratorVersion", p->orchestrator_version));
+	set_from(p->vm_size, sizeof(p->vm_size), jp, "vmSize");
+	set_from(p->os_type, sizeof(p->os_type), jp, "osType");
+	set_from(p->os_sku, sizeof(p->os_sku), jp, "osSKU");
+	set_from(p->os_sku, sizeof(p->os_sku), jp, "osSku");
+	set_from(p->orchestrator_version, sizeof(p->orchestrator_version), jp,
+	    "orchestratorVersion");
 	snprintf(p->current_orchestrator_version,
 	    sizeof(p->current_orchestrator_version), "%s",
-	    jstr(jp, "currentOrchestratorVersion", p->orchestrator_version));
-	snprintf(p->node_image_version, sizeof(p->node_image_version), "%s",
-	    jstr(jp, "nodeImageVersion", p->node_image_version));
+	    p->orchestrator_version);
+	set_from(p->current_orchestrator_version,
+	    sizeof(p->current_orchestrator_version), jp,
+	    "currentOrchestratorVersion");
+	set_from(p->node_image_version, sizeof(p->node_image_version), jp,
+	    "nodeImageVersion");
 	snprintf(p->latest_image, sizeof(p->latest_image), "%s",
-	    jstr(jp, "latestNodeImageVersion", p->node_image_version));
-	snprintf(p->provisioning_state, sizeof(p->provisioning_state), "%s",
-	    jstr(jp, "provisioningState", "Succeeded"));
+	    p->node_image_version);
+	set_from(p->latest_image, sizeof(p->latest_image), jp,
+	    "latestNodeImageVersion");
+	set_from(p->provisioning_state, sizeof(p->provisioning_state), jp,
+	    "provisioningState");
 	p->enable_fips = json_is_true(json_object_get(jp, "enableFIPS"));
 	return 0;
 }
@@ -2052,7 +2067,9 @@ cluster_put(struct ctx *c, const struct route *r, struct cluster *cl)
 				        NULL, &s, &g, &n, NULL) == 0)
 					sn = snap_find(s, g, n);
 			}
-			if (sn != NULL) {
+			/* lro_noop: made as if no snapshot had been asked
+			 * for (the latest image). */
+			if (sn != NULL && strcmp(c->lie, "lro_noop") != 0) {
 				snprintf(p->node_image_version,
 				    sizeof(p->node_image_version), "%s",
 				    sn->node_image_version);
@@ -2336,11 +2353,15 @@ state_dump(void)
 		if (c->deleted)
 			continue;
 		json_array_append_new(clusters,
-		    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I}", "subscription",
-		        c->sub, "resourceGroup", c->rg, "name", c->name,
-		        "location", c->location, "kubernetesVersion",
+		    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s?,s:s?}",
+		        "subscription", c->sub, "resourceGroup", c->rg, "name",
+		        c->name, "location", c->location, "kubernetesVersion",
 		        c->kubernetes_version, "provisioningState",
-		        c->provisioning_state, "pools", (json_int_t)c->npools));
+		        c->provisioning_state, "pools", (json_int_t)c->npools,
+		        "upgradeChannel",
+		        c->upgrade_channel[0] ? c->upgrade_channel : NULL,
+		        "nodeOSUpgradeChannel",
+		        c->node_os_channel[0] ? c->node_os_channel : NULL));
 		for (j = 0; j < c->npools; j++) {
 			struct pool *p = &c->pools[j];
 			char id[512];

@@ -339,6 +339,128 @@ test_apply_refuses_cluster_whose_channel_undoes_the_pin(void **state)
 	    pool_image(f, "aks-auto", "system"), IMG("202611.01.0"));
 }
 
+/* ---- a cluster from a baseline ---- */
+
+/* The emulator's cluster ${name}, or NULL (a new reference). */
+static json_t *
+emu_cluster(struct fx *f, const char *name)
+{
+	json_t *st = emu_get(f->emu, "/_armemu/state"), *c, *found = NULL;
+	size_t i;
+
+	assert_non_null(st);
+	json_array_foreach(json_object_get(st, "clusters"), i, c)
+	{
+		if (strcmp(json_string_value(json_object_get(c, "name")),
+		        name) == 0)
+			found = json_incref(c);
+	}
+	json_decref(st);
+	return found;
+}
+
+static void
+test_apply_new_cluster_from_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *c;
+
+	baseline(f);
+	/* --dry-run prints the body and sends nothing. */
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "aks-copy", "--as-of", T0, "--dry-run", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "PUT ");
+	harness_expect_in(r.out,
+	    "/resourceGroups/rg-we/providers/"
+	    "Microsoft.ContainerService/managedClusters/"
+	    "aks-copy?api-version=");
+	harness_expect_in(r.out, "\"nodeOSUpgradeChannel\": \"None\"");
+	harness_expect_in(r.out, "\"dnsPrefix\": \"aks-copy\"");
+	harness_expect_in(r.out, "\"kubernetesVersion\": \"1.30.5\"");
+	harness_expect_in(r.out, "/snapshots/" BASELINE "\"");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	assert_null(emu_cluster(f, "aks-copy"));
+
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "aks-copy", "--resource-group", "rg-ne", "--as-of",
+	    T0, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT managedClusters.put 201"), 1);
+	c = emu_cluster(f, "aks-copy");
+	assert_non_null(c);
+	/* In the snapshot's location, pinned, whatever the group's. */
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "location")), "westeurope");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "resourceGroup")), "rg-ne");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "nodeOSUpgradeChannel")),
+	    "None");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "kubernetesVersion")),
+	    "1.30.5");
+	json_decref(c);
+	assert_string_equal(
+	    pool_image(f, "aks-copy", "system"), IMG("202611.01.0"));
+
+	/* Told otherwise; and a name that exists is refused. */
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "aks-copy2", "--node-os-channel", "Unmanaged",
+	    "--as-of", T0, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	c = emu_cluster(f, "aks-copy2");
+	assert_string_equal(
+	    json_string_value(json_object_get(c, "nodeOSUpgradeChannel")),
+	    "Unmanaged");
+	json_decref(c);
+	emu_reset_counters(f->emu);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "aks-copy2", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "already exists");
+	harness_expect_in(r.err, "nothing was sent");
+	run_result_free(&r);
+	expect_nothing_sent(f);
+	/* Usage: --to does not go with --new-cluster; channels are enums. */
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "x", "--node-os-channel", "Weekly", NULL);
+	harness_expect_exit(&r, 2);
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "ne-system", "--new-cluster", "x", NULL);
+	harness_expect_exit(&r, 2);
+	run_result_free(&r);
+}
+
+static void
+test_apply_new_cluster_not_on_the_snapshot_exits_1(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+
+	/* A baseline on an image newer than the location's latest, and an
+	 * ARM that makes the cluster as if no snapshot had been named. */
+	json_decref(emu_post(f->emu, "/_armemu/release",
+	    "{\"cluster\":\"aks-we\",\"pool\":\"system\","
+	    "\"nodeImageVersion\":\"" IMG("202611.08.0") "\"}"));
+	baseline(f);
+	assert_true(emu_fault(f->emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/managedClusters/*\","
+	                "\"action\":\"lro_noop\"}") > 0);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--new-cluster", "aks-lie", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, IMG("202611.08.0"));
+	harness_expect_in(r.err, IMG("202611.01.0"));
+	harness_expect_in(r.err, "aks-lie");
+	run_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -356,6 +478,11 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_refuses_cluster_whose_channel_undoes_the_pin, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_new_cluster_from_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_new_cluster_not_on_the_snapshot_exits_1, setup,
 	        teardown),
 	};
 
