@@ -76,7 +76,7 @@ static const struct command commands[] = {
         "[--count N]]\n      [--allow-older] [--cross-region] "
         "[--ignore-upgrade-channel]\n      [--dry-run] [--as-of TIME] "
         "[--timeout DURATION]\n"
-        "   or: apply --channel NAME --from POOL --new-cluster NAME "
+        "    | apply --channel NAME --from POOL --new-cluster NAME "
         "[--resource-group RG]\n      [--node-os-channel CHANNEL] "
         "[--dry-run] [--as-of TIME] [--timeout DURATION]",
         "Upgrade pool --to to the snapshot that pool --from (default: "

@@ -375,7 +375,7 @@ test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 	    "\"sourceResourceId\": \"/subscriptions/" SUB
 	    "/resourceGroups/rg-staging/providers/"
 	    "Microsoft.ContainerService/snapshots/" BASELINE "\"");
-	harness_expect_in(r.out, "vm-family  ok");
+	harness_expect_in(r.out, "vm-family       ok");
 	run_result_free(&r);
 
 	aksnap(f, &r, "--json", "apply", "--dry-run", "--channel", "stable",

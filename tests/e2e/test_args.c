@@ -213,6 +213,9 @@ placeholder_value(
 		return "10m";
 	if (strcmp(ph, "RG") == 0)
 		return "rg-staging";
+	if (strcmp(ph, "CHANNEL") == 0 && opt != NULL &&
+	    strcmp(opt, "--node-os-channel") == 0)
+		return "None";
 	if (strcmp(ph, "FILE") == 0) {
 		snprintf(file, sizeof(file), "%s/backup-%d.db", f->dir,
 		    f->backups++);
