@@ -247,6 +247,8 @@ static const char css[] =
 
 /* ---- summary ---- */
 
+/* The pools of a summary card: 0 old baselines, 1 to be re-imaged, 2
+ * failed in the window; at most 8 named. */
 static void
 list_pools(FILE *f, const struct report *r, int which)
 {
@@ -254,8 +256,9 @@ list_pools(FILE *f, const struct report *r, int which)
 
 	for (size_t i = 0; i < r->npools; i++) {
 		const struct report_pool *rp = &r->pools[i];
-		int hit =
-		    which == 0 ? rp->baseline_old : rp->will_reimage[0] != '\0';
+		int hit = which == 0 ? rp->baseline_old != 0
+		    : which == 1     ? rp->will_reimage[0] != '\0'
+		                     : rp->failures > 0;
 
 		if (!hit)
 			continue;
@@ -266,6 +269,9 @@ list_pools(FILE *f, const struct report *r, int which)
 			fputs("<ul>", f);
 		fputs("<li>", f);
 		esc(f, rp->p.key);
+		if (which == 2)
+			fprintf(f, " (%zu failure%s)", rp->failures,
+			    rp->failures == 1 ? "" : "s");
 		if (which == 1) {
 			fputs(" (", f);
 			esc(f, rp->will_reimage);
@@ -332,9 +338,11 @@ summary(FILE *f, const struct report *r)
 	fputs("</div>", f);
 	fprintf(f,
 	    "<div class=\"card%s\"><b>%zu</b>failed runs of %zu"
-	    "<br><span class=\"sub\">%zu promotions</span></div>",
+	    "<br><span class=\"sub\">%zu promotions</span>",
 	    r->nfailed_runs ? " bad" : "", r->nfailed_runs, r->nruns,
 	    r->promotions);
+	list_pools(f, r, 2);
+	fputs("</div>", f);
 	fputs("</section>\n", f);
 }
 

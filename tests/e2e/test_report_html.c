@@ -266,6 +266,7 @@ test_report_html_holds_every_pool_and_promotion(void **state)
 	/* The failed run is in the summary and the runs table. */
 	assert_int_equal(f->failed_runs, 1);
 	harness_expect_in(f->page, "<h2 id=\"runs\">Failed runs (1 of 29)");
+	harness_expect_in(f->page, "<li>prod-batch (1 failure)</li>");
 	/* Times in Europe/Berlin, UTC in the title. */
 	harness_expect_in(f->page,
 	    "<time datetime=\"2026-11-30T03:00:00Z\" "
