@@ -49,6 +49,13 @@ report_format_local(time_t t, const char *tz, char *buf, size_t len)
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }
 
+const char *
+report_changed_by(const struct db_observation *o)
+{
+	(void)o; /* the store does not record it yet */
+	return "";
+}
+
 int
 report_cluster_same(const struct report_pool *a, const struct report_pool *b)
 {
@@ -516,6 +523,8 @@ obs_json(const struct db_observation *o)
 	    j, "os_sku", missing ? json_null() : output_json_opt(o->v.os_sku));
 	json_object_set_new(j, "vm_size",
 	    missing ? json_null() : output_json_opt(o->v.vm_size));
+	json_object_set_new(
+	    j, "changed_by", output_json_opt(report_changed_by(o)));
 	return j;
 }
 

@@ -115,6 +115,13 @@ json_t *report_json(const struct report *r);
 int report_html(FILE *out, const struct report *r);
 
 /*
+ * report_changed_by(o):
+ * Who changed the versions observation ${o} shows: "aksnap", "auto-upgrade"
+ * or "outside"; "" where the store does not say.
+ */
+const char *report_changed_by(const struct db_observation *o);
+
+/*
  * report_format_local(t, tz, buf, len):
  * ${t} as "YYYY-MM-DD HH:MM" wall time in zone ${tz} (UTC when unknown),
  * or "-" for 0.

@@ -616,14 +616,6 @@ glyph_end(const char *kind)
 	return "</path>";
 }
 
-/* Who changed the versions an observation shows; "" while unrecorded. */
-static const char *
-changed_by(const struct db_observation *o)
-{
-	(void)o;
-	return "";
-}
-
 /* One band of version segments (node image or Kubernetes). */
 static void
 band(FILE *f, const struct report *r, const struct report_pool *rp,
@@ -641,7 +633,7 @@ band(FILE *f, const struct report *r, const struct report_pool *rp,
 		const char *v =
 		    k8s ? o->v.kubernetes_version : o->v.node_image_version;
 		const char *label = k8s ? v : image_short(v);
-		const char *by = changed_by(o);
+		const char *by = report_changed_by(o);
 
 		if (x1 - x0 < 0.5)
 			continue;
@@ -911,7 +903,8 @@ timelines(FILE *f, const struct report *r)
 
 	for (size_t i = 0; i < r->npools && !with_by; i++)
 		for (size_t k = 0; k < r->pools[i].nobs && !with_by; k++)
-			with_by = changed_by(&r->pools[i].obs[k])[0] != '\0';
+			with_by =
+			    report_changed_by(&r->pools[i].obs[k])[0] != '\0';
 	fputs("<h2 id=\"timelines\">Timelines</h2>\n", f);
 	legend(f, with_by);
 	for (size_t i = 0; i < r->npools; i++) {
