@@ -34,6 +34,7 @@
 
 #define FLEET "tests/armemu/fleet-demo.json"
 #define AS_OF "2026-11-10T03:00:00Z"
+#define SUB HARNESS_SUBSCRIPTION
 
 static const char *const POOLS_INI =
     "\n[policy:default]\nschedule = 0 2 * * *\npromote_after = never\n"
@@ -164,6 +165,64 @@ test_untrusted_tls_certificate_is_a_configuration_error(void **state)
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 2);
+	fx_stop(f);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_untrusted_arm_certificate_is_a_configuration_error(void **state)
+{
+	char ca[4096], cert[4096], key[4096], *dir = harness_tmpdir();
+	char ini[8192], az[4200], env_path[8192];
+	const char *args[5];
+	struct run_result r;
+	struct fx *f;
+
+	(void)state;
+	assert_int_equal(certs_tls_server(dir, ca, cert, key, sizeof(ca)), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	f = fx_start(args, POOLS_INI);
+	/* The token comes from "az" (no TLS): only ARM's certificate fails. */
+	snprintf(az, sizeof(az), "%s/az", dir);
+	assert_int_equal(harness_write_file(az,
+	                     "#!/bin/sh\necho '{\"accessToken\": \"t\", "
+	                     "\"expires_on\": 4102444800, \"tokenType\": "
+	                     "\"Bearer\"}'\n",
+	                     0700),
+	    0);
+	snprintf(ini, sizeof(ini),
+	    "[aksnap]\ndatabase = %s/aksnap.db\nsubscription = " SUB
+	    "\nauth = azure-cli\narm_endpoint = %s\n%s",
+	    f->dir, emu_url(f->emu), POOLS_INI);
+	assert_int_equal(harness_write_file(f->config, ini, 0600), 0);
+	snprintf(env_path, sizeof(env_path), "PATH=%s:%s", dir, getenv("PATH"));
+	{
+		const char *argv[] = {
+		    "-c", f->config, "run", "--as-of", AS_OF, NULL};
+		const char *env[] = {env_path, NULL};
+
+		assert_int_equal(harness_run_aksnap_env(&r, argv, env), 0);
+	}
+	/* Not 75 ("ARM did not answer"): the same tomorrow. */
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "TLS certificate of 127.0.0.1 did not verify");
+	harness_expect_in(r.err, "ca_file");
+	run_result_free(&r);
+	{
+		const char *argv[] = {"-c", f->config, "sync", NULL};
+		const char *env[] = {env_path, NULL};
+
+		assert_int_equal(harness_run_aksnap_env(&r, argv, env), 0);
+	}
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "ca_file");
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
 	fx_stop(f);
 	harness_rmrf(dir);
 	free(dir);
@@ -487,6 +546,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
 	        test_untrusted_tls_certificate_is_a_configuration_error),
+	    cmocka_unit_test(
+	        test_untrusted_arm_certificate_is_a_configuration_error),
 	    cmocka_unit_test(
 	        test_refused_client_secret_is_a_configuration_error),
 	    cmocka_unit_test(test_unknown_client_id_is_a_configuration_error),
