@@ -402,7 +402,7 @@ adopt_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a)
 /* A row marked missing that Azure lists again: it was not lost after all. */
 static void
 revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
-    const struct db_snapshot *row)
+    const struct db_snapshot *row, const char *why)
 {
 	struct sync_item *it;
 	struct db_versions v;
@@ -412,8 +412,7 @@ revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
 		s->failed++;
 		return;
 	}
-	util_strlcpy(it->reasons, "marked missing, but Azure lists it again",
-	    sizeof(it->reasons));
+	util_strlcpy(it->reasons, why, sizeof(it->reasons));
 	arm_snapshot_versions(a, &v);
 	it->v = v;
 	it->slot = row->slot;
@@ -428,7 +427,7 @@ revive_one(struct sync *s, struct sync_pool *p, const struct arm_snapshot *a,
 		return;
 	}
 	record(s, p->pool_id, row->id, row->slot, "adopt", it->reasons);
-	log_info(p->pc->key, "%s: active again (Azure lists it)", row->name);
+	log_info(p->pc->key, "%s: active again (%s)", row->name, why);
 }
 
 static struct sync_pool *
@@ -556,6 +555,15 @@ conflict_one(struct sync *s, const struct arm_snapshot *a, const char *why)
  * (re-tagged by another store, or by hand): 1 with the reason in ${why}.
  * Rows already settled (deleted, failed) or already in conflict are left.
  */
+/* Does ${a}'s aksnap-pool tag name pool ${key}? */
+static int
+tagged_for(const struct arm_snapshot *a, const char *key)
+{
+	const char *tag = arm_tag_get(a, TAG_POOL);
+
+	return tag != NULL && strcmp(tag, key) == 0;
+}
+
 static int
 claimed_by_another(const struct arm_snapshot *a, const struct db_snapshot *row,
     char *why, size_t len)
@@ -565,7 +573,7 @@ claimed_by_another(const struct arm_snapshot *a, const struct db_snapshot *row,
 	if (strcmp(row->state, "active") != 0 &&
 	    strcmp(row->state, "missing") != 0)
 		return 0;
-	if (key != NULL && strcmp(key, row->pool_key) == 0)
+	if (tagged_for(a, row->pool_key))
 		return 0;
 	snprintf(why, len,
 	    "in the store as pool %s's, but Azure tags it for %s%s%s now "
@@ -666,7 +674,14 @@ adopt_all(struct sync *s)
 			               a, &row, why, sizeof(why))) {
 				conflict_row(s, p, a, &row, why);
 			} else if (strcmp(row.state, "missing") == 0) {
-				revive_one(s, p, a, &row);
+				revive_one(s, p, a, &row,
+				    "marked missing, but Azure lists it again");
+			} else if (strcmp(row.state, "conflict") == 0 &&
+			    tagged_for(a, row.pool_key)) {
+				/* The tags name this pool again (fixed). */
+				revive_one(s, p, a, &row,
+				    "in conflict, but Azure tags it for this "
+				    "pool again");
 			} else {
 				s->unchanged++;
 			}

@@ -552,6 +552,26 @@ test_own_snapshot_retagged_by_another_becomes_a_conflict(void **state)
 	a = azure_snapshot(f, "aksnap-aks-prod-system-20261112T0200Z");
 	assert_non_null(a);
 	json_decref(a);
+
+	/* Another sync while the tag still names the other: still conflict. */
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "adopted"), 0);
+	json_decref(doc);
+	list = store_list(f->config);
+	assert_string_equal(
+	    str(find_named(list, "snapshot", PROD), "state"), "conflict");
+	json_decref(list);
+
+	/* The tag put back: the row is this pool's again. */
+	retag_out_of_band(f, PROD, "aksnap-pool", "prod-system");
+	doc = sync_json(f->config, 0);
+	assert_int_equal(num(doc, "adopted"), 1);
+	assert_int_equal(num(doc, "conflicts"), 0);
+	json_decref(doc);
+	list = store_list(f->config);
+	assert_string_equal(
+	    str(find_named(list, "snapshot", PROD), "state"), "active");
+	json_decref(list);
 }
 
 int
