@@ -274,7 +274,9 @@ list_all(struct sync *s)
 		if (seen)
 			continue;
 		if (arm_snapshot_list(s->arm, NULL, sub, NULL, &page, &n, &e)) {
-			if (e.status != 0)
+			/* A 429 or 5xx until the retries ran out is ARM
+			 * unavailable, as no answer is (75, not 1). */
+			if (e.status != 0 && !http_retryable_status(e.status))
 				s->reached_arm = 1;
 			log_err(NULL,
 			    "subscription %s: listing snapshots "
@@ -927,7 +929,9 @@ sync_run(struct sync *s)
 	if (list_all(s))
 		return EXIT_FAILED;
 	if (s->npools > 0 && !s->reached_arm) {
-		log_err(NULL, "ARM at %s did not answer; nothing done",
+		log_err(NULL,
+		    "ARM at %s did not answer, or only with temporary "
+		    "errors; nothing done",
 		    s->cfg->arm_endpoint);
 		/* An untrusted certificate is not temporary (ca_file). */
 		return http_client_tls_failure(s->http) != NULL ? EXIT_USAGE
