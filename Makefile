@@ -79,7 +79,7 @@ ARMEMU := $(BUILD)/armemu
 TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
 
 .PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo bench \
-	install uninstall clean format lint help fuzz
+	install install-files uninstall clean format lint help fuzz
 
 all: $(AKSNAP) $(ARMEMU) links
 
@@ -184,7 +184,10 @@ bench: all
 
 # /etc/aksnap is 0755 and the example 0644: the configuration holds no
 # secret, and the service's dynamic user must read it (systemd/aksnap.service).
-install: all
+# install-files installs without building the emulator (debian/rules).
+install: all install-files
+
+install-files: $(AKSNAP)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/aksnap
 	install -m 0755 $(AKSNAP) $(DESTDIR)$(BINDIR)/aksnap
@@ -222,7 +225,7 @@ lint:
 	  [ -z "$$out" ] || { echo "$$out"; exit 1; }
 
 clean:
-	rm -rf build build-san build-fuzz aksnap tests/armemu/armemu
+	rm -rf build build-san build-fuzz build-deb aksnap tests/armemu/armemu
 
 help:
 	@echo "targets: all check check-sanitize check-valgrind fuzz demo bench install uninstall clean deps format lint"
