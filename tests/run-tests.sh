@@ -22,17 +22,17 @@ skipped=0
 failed_names=""
 skipped_names=""
 log=$(mktemp)
-trap 'rm -f "$log" "$log.rc"' EXIT
+trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	echo "== $t"
-	{
-		case "$t" in
-		*.sh) sh "$t" 2>&1 ;;
-		*) ${TEST_WRAPPER:-} "$t" 2>&1 ;;
-		esac
-		echo $? >"$log.rc"
-	} | tee "$log"
-	rc=$(cat "$log.rc")
+	# Into a file, then shown: a pipe would wait for every process that
+	# inherited it (a test's stray background child) before going on.
+	case "$t" in
+	*.sh) sh "$t" >"$log" 2>&1 ;;
+	*) ${TEST_WRAPPER:-} "$t" >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	cat "$log"
 	# One line of three numbers: passed failed skipped, for this program.
 	counts=$(awk '
 		/^\[  PASSED  \] [0-9]+ test/ { p += $4 }

@@ -13,8 +13,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 AKSNAP_BIN=${AKSNAP_BIN:-$top/build/aksnap}
 tmp=$(mktemp -d)
-holder=""
-trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"' EXIT
 fail=0
 
 if command -v mandoc >/dev/null 2>&1; then
@@ -46,14 +45,11 @@ $A db migrate >/dev/null 2>&1 || {
 	echo "not ok - db migrate on a fresh store"
 	exit 1
 }
-# Not on our stdout: an orphaned sleep would hold run-tests.sh's pipe open.
-flock -x "$tmp/aksnap.db.lock" sleep 300 >/dev/null 2>&1 &
-holder=$!
-i=0
-while flock -n -x "$tmp/aksnap.db.lock" true 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# Hold the run lock on fd 9 of this shell: no background process (one
+# would keep run-tests.sh's output pipe open), and every aksnap started
+# below opens the file anew, so its flock() finds it taken.
+exec 9>>"$tmp/aksnap.db.lock"
+flock -x 9
 
 # The operands a usage line requires: optional [...] parts dropped,
 # placeholders filled.  drift reaches Azure only with --refresh.
