@@ -168,8 +168,12 @@ cmd_report(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli, &cfg))
 		goto out;
 	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db))
+	if (db_open_nomigrate(cfg->database, &db)) {
+		/* A store that needs a person (foreign, newer, damaged) is
+		 * 2, as for every command. */
+		rc = db_failed_unusable() ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
+	}
 	got = report_gather(db, cfg, &opt, &r);
 	if (got == -2)
 		rc = EXIT_USAGE;

@@ -358,6 +358,30 @@ test_report_pool_filter_and_usage_errors(void **state)
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "--since");
 	run_result_free(&r);
+
+	/* A file that is no aksnap store needs a person: 2. */
+	{
+		char *dir = harness_tmpdir(), *cfg, db[4200];
+		const char *argv[] = {"-c", NULL, "report", NULL};
+
+		assert_non_null(dir);
+		cfg = harness_config(dir, f->emu, INI);
+		assert_non_null(cfg);
+		snprintf(db, sizeof(db), "%s/aksnap.db", dir);
+		assert_int_equal(harness_write_file(db,
+		                     "not an SQLite file, only text; long "
+		                     "enough to look like a header and more",
+		                     0600),
+		    0);
+		argv[1] = cfg;
+		assert_int_equal(harness_run_aksnap(&r, argv), 0);
+		harness_expect_exit(&r, 2);
+		harness_expect_in(r.err, "not an aksnap database");
+		run_result_free(&r);
+		harness_rmrf(dir);
+		free(dir);
+		free(cfg);
+	}
 }
 
 /* Whether a program is on PATH. */
