@@ -132,7 +132,8 @@ enum st {
 #define OBS_COLS                                                               \
 	"o.id, o.pool_id, o.run_id, p.key, o.observed_at, "                    \
 	"o.node_image_version, o.kubernetes_version, o.os_type, o.os_sku, "    \
-	"o.vm_size, o.enable_fips, o.provisioning_state "
+	"o.vm_size, o.enable_fips, o.provisioning_state, "                     \
+	"o.upgrade_channel, o.node_os_channel, o.changed_by "
 
 #define SNAP_COLS                                                              \
 	"SELECT s.id, s.pool_id, p.key, s.name, s.arm_id, s.slot, "            \
@@ -1441,6 +1442,9 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	o->observed_at = (time_t)sqlite3_column_int64(s, 4);
 	col_versions(s, 5, &o->v);
 	col_text(s, 11, o->provisioning_state, sizeof(o->provisioning_state));
+	col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
+	col_text(s, 13, o->node_os_channel, sizeof(o->node_os_channel));
+	col_text(s, 14, o->changed_by, sizeof(o->changed_by));
 }
 
 int

@@ -146,6 +146,11 @@ struct db_observation {
 	struct db_versions v;
 	char provisioning_state[32]; /* "missing" when the cluster or pool was
 	                                not found */
+	/* the cluster's autoUpgradeProfile then; "" when it had none */
+	char upgrade_channel[32];
+	char node_os_channel[32];
+	/* "aksnap", "auto-upgrade", "outside"; "" when nothing changed */
+	char changed_by[16];
 };
 
 /* db_observation_add(db, run_id, pool_id, at, v, state): v NULL for missing. */

@@ -111,4 +111,22 @@ report=${AKSNAP_DEMO_REPORT:-$top/build/demo-report.html}
 show $A report --html "$report"
 echo "  open it in a browser: $report"
 
+say "The pin holds (issue 12): guards, a cluster from a baseline, rollback, channels"
+base=$($A --json baseline | sed -n 's/.*"snapshot": "\(aksnap-aks-staging-system[^"]*\)".*/\1/p' | head -n 1)
+echo "  guards: staging's baseline (westeurope) onto prod (northeurope) is refused, nothing sent"
+show $A apply --channel stable --from staging-system --to prod-system --dry-run || true
+echo "  create cluster from snapshot: pinned (nodeOSUpgradeChannel None), verified"
+show $A apply --channel stable --from staging-system --new-cluster aks-copy
+echo "  rollback: AKS upgrades staging-system past its baseline; back to the baseline"
+ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging","pool":"system"}'
+show $A apply --channel stable --to staging-system --allow-older
+show $A explain "$base" | tail -n 3
+echo "  auto-upgrade channel awareness: prod is put on NodeImage, and AKS's weekly upgrade runs"
+ctl clusters/auto-upgrade-profile '{"cluster":"aks-prod","nodeOSUpgradeChannel":"NodeImage"}'
+ctl auto-upgrade '{"cluster":"aks-prod"}'
+at 2026-12-01T03:00:00Z
+$A run --as-of 2026-12-01T03:00:00Z
+show $A history --changes --since 2026-11-30T00:00:00Z prod-system
+show $A check --as-of 2026-12-01T04:00:00Z || true
+
 say "Done: the emulator is stopped and $work removed"

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_channels.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
@@ -1019,6 +1020,63 @@ execute(struct apply *a)
 	return EXIT_DONE;
 }
 
+/*
+ * What was done, into the store: an applies row (explain shows it, a
+ * rollback as such), and for a configured pool that was upgraded an
+ * observation of what it runs now, changed by aksnap, so that the next run
+ * does not take aksnap's own change for someone else's.  A failure here
+ * is logged; the apply itself is done.
+ */
+static void
+record_apply(struct apply *a)
+{
+	struct db_apply rec;
+	struct db_observation o;
+	struct db_versions v;
+	struct db_pool p;
+	int64_t pool_id = 0;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.run_id = a->rec.id;
+	rec.snapshot_id = a->row.id;
+	util_strlcpy(rec.target, a->target_id, sizeof(rec.target));
+	util_strlcpy(rec.kind, kind_name(a->kind), sizeof(rec.kind));
+	rec.at = a->o.as_of;
+	rec.rollback = a->verdict.rollback;
+	rec.cross_region =
+	    strcasecmp(a->snap.location, a->cluster.location) != 0;
+	util_strlcpy(rec.from.kubernetes_version,
+	    a->pool.current_orchestrator_version[0]
+	        ? a->pool.current_orchestrator_version
+	        : a->pool.orchestrator_version,
+	    sizeof(rec.from.kubernetes_version));
+	util_strlcpy(rec.from.node_image_version, a->pool.node_image_version,
+	    sizeof(rec.from.node_image_version));
+	arm_agent_pool_versions(&a->after, &v);
+	util_strlcpy(rec.to.kubernetes_version, v.kubernetes_version,
+	    sizeof(rec.to.kubernetes_version));
+	util_strlcpy(rec.to.node_image_version, v.node_image_version,
+	    sizeof(rec.to.node_image_version));
+	if (a->kind == KIND_UPGRADE || a->kind == KIND_NODE_IMAGE) {
+		if (db_pool_get(a->db, a->to->key, &p) == 1)
+			pool_id = p.id;
+		else if (db_pool_sync(a->db, a->to, &pool_id) != 0)
+			pool_id = 0;
+	}
+	rec.pool_id = pool_id;
+	(void)db_apply_add(a->db, &rec);
+	if (pool_id == 0)
+		return;
+	memset(&o, 0, sizeof(o));
+	util_strlcpy(o.upgrade_channel, a->cluster.upgrade_channel,
+	    sizeof(o.upgrade_channel));
+	util_strlcpy(o.node_os_channel, a->cluster.node_os_channel,
+	    sizeof(o.node_os_channel));
+	util_strlcpy(o.changed_by, "aksnap", sizeof(o.changed_by));
+	(void)db_observation_record(a->db, a->rec.id, pool_id, a->o.as_of, &v,
+	    a->after.provisioning_state, &o);
+}
+
 static int
 apply_run(struct apply *a)
 {
@@ -1058,6 +1116,8 @@ apply_run(struct apply *a)
 		return EXIT_DONE;
 	}
 	rc = execute(a);
+	if (rc == EXIT_DONE)
+		record_apply(a);
 	report(a, NULL, NULL, NULL, NULL);
 	return rc;
 }

@@ -129,6 +129,7 @@ static const struct table_col history_cols[] = {
     {"OS SKU", 4, 0},
     {"VM SIZE", 3, 0},
     {"STATE", 5, 0},
+    {"CHANGED BY", 6, 0},
 };
 
 static int
@@ -162,16 +163,23 @@ history_row(void *vctx, const struct db_observation *o)
 			json_object_set_new(
 			    j, "enable_fips", json_boolean(o->v.enable_fips));
 		}
+		/* The cluster's channels then, and who made this change. */
+		json_object_set_new(
+		    j, "upgrade_channel", output_json_opt(o->upgrade_channel));
+		json_object_set_new(
+		    j, "node_os_channel", output_json_opt(o->node_os_channel));
+		json_object_set_new(
+		    j, "changed_by", output_json_opt(o->changed_by));
 		json_array_append_new(ctx->arr, j);
 		return 0;
 	}
 	output_time(o->observed_at, at, sizeof(at));
 	if (missing)
 		return table_add(ctx->tab, o->pool_key, at, "(missing)", "-",
-		    "-", "-", "missing");
+		    "-", "-", "missing", "-");
 	return table_add(ctx->tab, o->pool_key, at, o->v.node_image_version,
 	    o->v.kubernetes_version, o->v.os_sku, o->v.vm_size,
-	    o->provisioning_state);
+	    o->provisioning_state, o->changed_by[0] ? o->changed_by : "-");
 }
 
 int

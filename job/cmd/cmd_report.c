@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_channels.h"
 #include "db/db_conflict.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
@@ -39,6 +40,7 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 #include "job/rules/retention.h"
 #include "job/rules/schedule.h"
@@ -294,6 +296,61 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 	    dash(d->fingerprint), dash(d->reasons));
 }
 
+/* One apply of the snapshot: a JSON object, or a line of text. */
+struct apply_ctx {
+	json_t *arr; /* --json */
+	int n; /* lines printed */
+};
+
+static int
+explain_apply(void *vctx, const struct db_apply *a)
+{
+	struct apply_ctx *ctx = vctx;
+	json_t *arr = ctx->arr;
+	char at[32];
+
+	if (arr != NULL) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "run",
+		    a->run_id != 0 ? json_integer(a->run_id) : json_null());
+		json_object_set_new(o, "at", output_json_time(a->at));
+		json_object_set_new(o, "action", json_string(a->kind));
+		json_object_set_new(o, "target", json_string(a->target));
+		json_object_set_new(o, "rollback", json_boolean(a->rollback));
+		json_object_set_new(
+		    o, "cross_region", json_boolean(a->cross_region));
+		json_object_set_new(o, "from",
+		    json_pack("{s:o,s:o}", "kubernetes_version",
+		        output_json_opt(a->from.kubernetes_version),
+		        "node_image_version",
+		        output_json_opt(a->from.node_image_version)));
+		json_object_set_new(o, "to",
+		    json_pack("{s:o,s:o}", "kubernetes_version",
+		        output_json_opt(a->to.kubernetes_version),
+		        "node_image_version",
+		        output_json_opt(a->to.node_image_version)));
+		json_array_append_new(arr, o);
+		return 0;
+	}
+	if (ctx->n++ == 0)
+		printf("\napplied:\n");
+	output_time(a->at, at, sizeof(at));
+	printf("%s  %s%s (run %lld) %s\n", at, a->rollback ? "rollback, " : "",
+	    a->kind, (long long)a->run_id, a->target);
+	if (a->from.node_image_version[0] != '\0')
+		printf("    node image %s -> %s, Kubernetes %s -> %s%s\n",
+		    a->from.node_image_version, dash(a->to.node_image_version),
+		    dash(a->from.kubernetes_version),
+		    dash(a->to.kubernetes_version),
+		    a->rollback ? " (older: --allow-older)" : "");
+	else
+		printf("    made on node image %s, Kubernetes %s\n",
+		    dash(a->to.node_image_version),
+		    dash(a->to.kubernetes_version));
+	return 0;
+}
+
 int
 cmd_explain(struct cli *cli, int argc, char **argv)
 {
@@ -301,6 +358,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 	struct db *db = NULL;
 	struct db_snapshot s;
 	struct explain_ctx ctx = {NULL, NULL};
+	struct apply_ctx actx = {NULL, 0};
 	json_t *arr = NULL;
 	char t1[32], t2[32];
 	int rc;
@@ -333,6 +391,13 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 		}
 		json_object_set_new(doc, "snapshot", output_snapshot_json(&s));
 		json_object_set_new(doc, "decisions", arr);
+		actx.arr = json_array();
+		json_object_set_new(doc, "applies", actx.arr);
+		if (db_apply_list(db, s.id, explain_apply, &actx)) {
+			json_decref(doc);
+			rc = EXIT_FAILED;
+			goto out;
+		}
 		output_print_json(doc);
 		goto out;
 	}
@@ -367,6 +432,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 	else
 		table_print(ctx.tab, stdout);
 	table_free(ctx.tab);
+	if (rc == EXIT_DONE && db_apply_list(db, s.id, explain_apply, &actx))
+		rc = EXIT_FAILED;
 out:
 	db_close(db);
 	config_free(cfg);
@@ -632,6 +699,8 @@ struct drift_row {
 	int have_base, have_newest;
 	struct db_snapshot base, newest;
 	const char *verdict;
+	/* the cluster's autoUpgradeProfile, as last seen ("": none) */
+	char upgrade_channel[32], node_os_channel[32];
 };
 
 static int
@@ -729,6 +798,10 @@ drift_refresh(const struct config *cfg, struct drift_row *rows, size_t n,
 			util_strlcpy(r->provisioning_state,
 			    ap->provisioning_state,
 			    sizeof(r->provisioning_state));
+			util_strlcpy(r->upgrade_channel, cl.upgrade_channel,
+			    sizeof(r->upgrade_channel));
+			util_strlcpy(r->node_os_channel, cl.node_os_channel,
+			    sizeof(r->node_os_channel));
 			r->have_live = 1;
 		}
 		arm_cluster_free(&cl);
@@ -745,10 +818,13 @@ out:
 static const char *
 drift_verdict_of(const struct drift_row *r)
 {
+	char why[256];
 	struct drift_facts f = {r->error[0] != '\0', r->missing, r->have_live,
 	    r->have_base, r->live.kubernetes_version,
 	    r->live.node_image_version, r->base.v.kubernetes_version,
-	    r->base.v.node_image_version};
+	    r->base.v.node_image_version,
+	    apply_channels_undo_pin(
+	        r->upgrade_channel, r->node_os_channel, why, sizeof(why))};
 
 	return drift_verdict(&f);
 }
@@ -817,6 +893,22 @@ drift_print(const struct drift_row *rows, size_t n, int json, int refreshed)
 			    o, "channel", json_string(r->channel));
 			json_object_set_new(
 			    o, "verdict", json_string(r->verdict));
+			if (r->have_live) {
+				char why[256];
+				int undoes =
+				    apply_channels_undo_pin(r->upgrade_channel,
+				        r->node_os_channel, why, sizeof(why));
+
+				json_object_set_new(live, "upgrade_channel",
+				    output_json_opt(r->upgrade_channel));
+				json_object_set_new(live, "node_os_channel",
+				    output_json_opt(r->node_os_channel));
+				json_object_set_new(live, "channel_will_drift",
+				    json_boolean(undoes));
+				if (undoes)
+					json_object_set_new(
+					    live, "channel", json_string(why));
+			}
 			json_object_set_new(o, "live", live);
 			json_object_set_new(o, "baseline",
 			    r->have_base ? versions_json(&r->base, 1)
@@ -924,6 +1016,10 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 		} else {
 			r->live = o.v;
 			r->have_live = 1;
+			util_strlcpy(r->upgrade_channel, o.upgrade_channel,
+			    sizeof(r->upgrade_channel));
+			util_strlcpy(r->node_os_channel, o.node_os_channel,
+			    sizeof(r->node_os_channel));
 		}
 	}
 	rc = EXIT_DONE;
@@ -1009,6 +1105,30 @@ check_unknown(const struct cli *cli, const char *why)
 	return CHECK_UNKNOWN;
 }
 
+/*
+ * A pool with a baseline on a cluster whose auto-upgrade channels would
+ * undo it (as the last observation saw them): WARNING naming the cluster,
+ * the channel and the fix.  0 or -1.
+ */
+static int
+check_channels(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    struct check_state *cs)
+{
+	struct db_observation o;
+	char why[256];
+	int got = db_observation_latest(db, pool_id, &o);
+
+	if (got < 0)
+		return -1;
+	if (got > 0 &&
+	    apply_channels_undo_pin(
+	        o.upgrade_channel, o.node_os_channel, why, sizeof(why)))
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "cluster %s will move the pool off its baseline: %s",
+		    pc->cluster, why);
+	return 0;
+}
+
 /* The checks of one pool (DESIGN.md section 3, `check`). */
 static int
 check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
@@ -1074,6 +1194,8 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		    s.state);
 		return 0;
 	}
+	if (check_channels(db, pc, pool_id, cs) != 0)
+		return -1;
 	age = as_of > s.created_at ? (long long)(as_of - s.created_at) : 0;
 	if (age > *oldest_baseline_age)
 		*oldest_baseline_age = age;

@@ -20,6 +20,8 @@ drift_verdict(const struct drift_facts *f)
 		return "unknown";
 	if (!f->have_base)
 		return "no-baseline";
+	if (f->channel_undoes)
+		return "channel-will-drift";
 	return versions_drift_name(versions_drift(
 	    f->live_k8s, f->live_image, f->base_k8s, f->base_image));
 }

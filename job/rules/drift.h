@@ -15,11 +15,16 @@ struct drift_facts {
 	int have_base; /* base_k8s and base_image hold its baseline's */
 	const char *live_k8s, *live_image;
 	const char *base_k8s, *base_image;
+	/* the cluster's auto-upgrade channels would undo the baseline
+	 * (apply_channels_undo_pin) */
+	int channel_undoes;
 };
 
 /*
  * drift_verdict(f):
- * "unknown" (not read, or never observed), "missing", "no-baseline", or
+ * "unknown" (not read, or never observed), "missing", "no-baseline",
+ * "channel-will-drift" (a baseline on a cluster whose auto-upgrade
+ * channels would undo it, whatever the versions say now), or
  * versions_drift's "in-baseline", "ahead", "behind", "differs".  A static
  * string.
  */

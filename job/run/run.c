@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_channels.h"
 #include "db/db_conflict.h"
 #include "db/db_metrics.h"
 #include "job/azure/arm.h"
@@ -57,6 +58,7 @@
 #include "job/base/progress.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
+#include "job/rules/channels.h"
 #include "job/rules/plan.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
@@ -657,6 +659,41 @@ reconcile(struct run *r)
 
 /* ---- observe: one cluster's answer ---- */
 
+/*
+ * Record what pool ${p} runs, with its cluster's auto-upgrade channels and,
+ * when its node image or Kubernetes version moved since the last
+ * observation, who moved it (channels_changed_by; aksnap's own applies
+ * record themselves).
+ */
+static void
+record_observation(struct run *r, struct pool_run *p,
+    const struct arm_cluster *cl, const char *provisioning_state)
+{
+	struct db_observation prev, cur;
+	struct channels_seen a, b;
+	const char *by = NULL;
+
+	memset(&cur, 0, sizeof(cur));
+	util_strlcpy(cur.upgrade_channel, cl->upgrade_channel,
+	    sizeof(cur.upgrade_channel));
+	util_strlcpy(cur.node_os_channel, cl->node_os_channel,
+	    sizeof(cur.node_os_channel));
+	if (db_observation_latest(r->db, p->pool_id, &prev) == 1 &&
+	    strcmp(prev.provisioning_state, "missing") != 0) {
+		a = (struct channels_seen){prev.v.kubernetes_version,
+		    prev.v.node_image_version, prev.upgrade_channel,
+		    prev.node_os_channel};
+		b = (struct channels_seen){p->live.kubernetes_version,
+		    p->live.node_image_version, cur.upgrade_channel,
+		    cur.node_os_channel};
+		by = channels_changed_by(&a, &b);
+	}
+	if (by != NULL)
+		util_strlcpy(cur.changed_by, by, sizeof(cur.changed_by));
+	(void)db_observation_record(r->db, r->rec.id, p->pool_id,
+	    r->opts->as_of, &p->live, provisioning_state, &cur);
+}
+
 static void
 observe_group(struct run *r, struct cluster_group *cg,
     const struct http_response *resp, int rc)
@@ -730,8 +767,7 @@ observe_group(struct run *r, struct cluster_group *cg,
 		    sizeof(p->provisioning_state));
 		p->observed = 1;
 		r->rec.observed++;
-		(void)db_observation_add(r->db, r->rec.id, p->pool_id,
-		    r->opts->as_of, &p->live, ap->provisioning_state);
+		record_observation(r, p, &cl, ap->provisioning_state);
 	}
 	arm_cluster_free(&cl);
 }

@@ -312,6 +312,17 @@ test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
 	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
 	assert_string_equal(
 	    pool_image(f, "aks-we", "newer"), IMG("202611.01.0"));
+	/* Recorded as a rollback, with both images. */
+	aksnap(f, &r, "explain", BASELINE, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "rollback, upgrade-node-image");
+	harness_expect_in(
+	    r.out, "node image " IMG("202611.08.0") " -> " IMG("202611.01.0"));
+	run_result_free(&r);
+	aksnap(f, &r, "--json", "explain", BASELINE, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "\"rollback\": true");
+	run_result_free(&r);
 }
 
 static void
@@ -461,6 +472,162 @@ test_apply_new_cluster_not_on_the_snapshot_exits_1(void **state)
 	run_result_free(&r);
 }
 
+/* ---- auto-upgrade channels ---- */
+
+/* The observations `history --json POOL` prints (a new reference). */
+static json_t *
+history(struct fx *f, const char *pool)
+{
+	struct run_result r;
+	json_t *doc, *obs;
+
+	aksnap(f, &r, "--json", "history", pool, NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	obs = json_incref(json_object_get(doc, "observations"));
+	json_decref(doc);
+	assert_non_null(obs);
+	return obs;
+}
+
+static const char *
+field(json_t *arr, size_t i, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(arr, i), key));
+}
+
+static void
+run_at(struct fx *f, const char *as_of)
+{
+	struct run_result r;
+
+	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
+	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+}
+
+static void
+test_history_records_channels_and_who_changed_the_image(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *h;
+
+	run_at(f, T0);
+	h = history(f, "auto-system");
+	assert_int_equal(json_array_size(h), 1);
+	assert_string_equal(field(h, 0, "node_os_channel"), "NodeImage");
+	assert_null(field(h, 0, "upgrade_channel"));
+	assert_null(field(h, 0, "changed_by"));
+	json_decref(h);
+	h = history(f, "we-older");
+	assert_null(field(h, 0, "node_os_channel"));
+	json_decref(h);
+
+	/* The weekly upgrade re-images aks-auto (its channel); someone
+	 * upgrades aks-we's older pool by hand. */
+	json_decref(emu_post(f->emu, "/_armemu/auto-upgrade", "{}"));
+	json_decref(emu_post(f->emu, "/_armemu/release",
+	    "{\"cluster\":\"aks-we\",\"pool\":\"older\"}"));
+	run_at(f, "2026-11-11T02:00:00Z");
+	h = history(f, "auto-system");
+	assert_int_equal(json_array_size(h), 2);
+	assert_string_equal(
+	    field(h, 1, "node_image_version"), IMG("202610.21.0"));
+	assert_string_equal(field(h, 1, "changed_by"), "auto-upgrade");
+	json_decref(h);
+	h = history(f, "we-older");
+	assert_string_equal(field(h, 1, "changed_by"), "outside");
+	json_decref(h);
+	/* Pools the weekly upgrade left alone changed nothing. */
+	h = history(f, "we-system");
+	assert_null(field(h, 1, "changed_by"));
+	json_decref(h);
+
+	/* aksnap's own apply says so; the next run sees no new change. */
+	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
+	    "--to", "we-older", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	run_at(f, "2026-11-12T02:00:00Z");
+	h = history(f, "we-older");
+	assert_int_equal(json_array_size(h), 4);
+	assert_string_equal(field(h, 2, "changed_by"), "aksnap");
+	assert_string_equal(
+	    field(h, 2, "node_image_version"), IMG("202611.01.0"));
+	assert_null(field(h, 3, "changed_by"));
+	json_decref(h);
+	aksnap(f, &r, "history", "--changes", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "CHANGED BY");
+	harness_expect_in(r.out, "auto-upgrade");
+	harness_expect_in(r.out, "outside");
+	harness_expect_in(r.out, "aksnap");
+	run_result_free(&r);
+}
+
+static void
+test_drift_and_check_flag_a_channel_that_undoes_the_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *p;
+	size_t i;
+
+	run_at(f, T0);
+	aksnap(f, &r, "promote", "--channel", "stable",
+	    "aksnap-aks-auto-system-20261110T0200Z", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap(f, &r, "drift", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "channel-will-drift");
+	run_result_free(&r);
+	aksnap(f, &r, "--json", "drift", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	json_array_foreach(json_object_get(doc, "pools"), i, p)
+	{
+		const char *pool =
+		    json_string_value(json_object_get(p, "pool"));
+		const char *v =
+		    json_string_value(json_object_get(p, "verdict"));
+
+		/* Only the pool with a baseline on such a cluster. */
+		if (strcmp(pool, "auto-system") == 0)
+			assert_string_equal(v, "channel-will-drift");
+		else
+			assert_string_not_equal(v, "channel-will-drift");
+	}
+	json_decref(doc);
+	aksnap(f, &r, "check", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.out, "WARNING");
+	harness_expect_in(r.out, "cluster aks-auto");
+	harness_expect_in(r.out, "nodeOSUpgradeChannel NodeImage");
+	harness_expect_in(r.out, "None or Unmanaged");
+	run_result_free(&r);
+
+	/* The fix: the channel set to None; the next run sees it. */
+	json_decref(emu_post(f->emu, "/_armemu/clusters/auto-upgrade-profile",
+	    "{\"cluster\":\"aks-auto\",\"nodeOSUpgradeChannel\":\"None\"}"));
+	run_at(f, "2026-11-10T03:00:00Z");
+	aksnap(f, &r, "drift", NULL);
+	harness_expect_exit(&r, 0);
+	assert_null(strstr(r.out, "channel-will-drift"));
+	run_result_free(&r);
+	aksnap(f, &r, "check", "--as-of", "2026-11-10T03:00:00Z", NULL);
+	assert_null(strstr(r.out, "aks-auto"));
+	run_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -481,6 +648,12 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_new_cluster_from_baseline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_history_records_channels_and_who_changed_the_image, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_drift_and_check_flag_a_channel_that_undoes_the_baseline,
+	        setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_new_cluster_not_on_the_snapshot_exits_1, setup,
 	        teardown),

@@ -1,0 +1,46 @@
+#ifndef AKSNAP_DB_CHANNELS_H
+#define AKSNAP_DB_CHANNELS_H
+
+/*
+ * db_channels.h -- the store's side of auto-upgrade channels and applies
+ * (DESIGN.md section 6): observations that carry the cluster's channels
+ * and who changed the pool, and the applies `explain` shows (migration
+ * 0005).
+ */
+
+#include <stdint.h>
+#include <time.h>
+
+#include "db/db.h"
+
+/*
+ * db_observation_record(db, run_id, pool_id, at, v, state, o):
+ * db_observation_add with ${o}'s upgrade_channel, node_os_channel and
+ * changed_by ("" stored as NULL; ${o} NULL: all three NULL).  0/-1.
+ */
+int db_observation_record(struct db *db, int64_t run_id, int64_t pool_id,
+    time_t at, const struct db_versions *v, const char *provisioning_state,
+    const struct db_observation *o);
+
+/* One apply aksnap carried out (table applies). */
+struct db_apply {
+	int64_t id, run_id, snapshot_id, pool_id; /* 0: none */
+	char target[512]; /* ARM id of the pool or cluster */
+	char kind[24]; /* upgrade upgrade-node-image create create-cluster */
+	time_t at;
+	int rollback, cross_region;
+	struct db_versions from, to; /* kubernetes and node image only */
+};
+
+/* db_apply_add(db, a): insert ${a} (id ignored).  0/-1. */
+int db_apply_add(struct db *db, const struct db_apply *a);
+
+/*
+ * db_apply_list(db, snapshot_id, cb, ctx):
+ * Every apply of ${snapshot_id}, oldest first; ${cb} returning non-zero
+ * stops.  0/-1.
+ */
+int db_apply_list(struct db *db, int64_t snapshot_id,
+    int (*cb)(void *ctx, const struct db_apply *a), void *ctx);
+
+#endif
