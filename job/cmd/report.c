@@ -52,8 +52,7 @@ report_format_local(time_t t, const char *tz, char *buf, size_t len)
 const char *
 report_changed_by(const struct db_observation *o)
 {
-	(void)o; /* the store does not record it yet */
-	return "";
+	return o->changed_by;
 }
 
 int
