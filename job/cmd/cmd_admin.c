@@ -17,6 +17,7 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 
 int
 cmd_config(struct cli *cli, int argc, char **argv)
@@ -188,6 +189,10 @@ cmd_db(struct cli *cli, int argc, char **argv)
 		}
 		log_info(NULL, "%s: schema version %d", c->database,
 		    db_schema_version(db));
+		if (cli->json)
+			output_print_json(json_pack("{s:s,s:i}", "database",
+			    c->database, "schema_version",
+			    db_schema_version(db)));
 		rc = EXIT_DONE;
 	} else if (strcmp(argv[1], "status") == 0) {
 		if (db_open_nomigrate(c->database, &db)) {
@@ -211,6 +216,11 @@ cmd_db(struct cli *cli, int argc, char **argv)
 			goto done;
 		}
 		rc = db_backup(db, argv[2]) ? EXIT_FAILED : EXIT_DONE;
+		if (rc == EXIT_DONE && cli->json)
+			output_print_json(json_pack("{s:s,s:s,s:i,s:b}",
+			    "database", c->database, "backup", argv[2],
+			    "schema_version", db_schema_version(db), "verified",
+			    1));
 	}
 done:
 	db_close(db);

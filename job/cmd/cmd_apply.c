@@ -58,6 +58,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/rules/apply_checks.h"
@@ -328,7 +329,7 @@ checks_json(const struct apply_verdict *v)
 		json_object_set_new(c, "result",
 		    json_string(apply_outcome_name(v->checks[i].outcome)));
 		json_object_set_new(
-		    c, "reasons", json_string(v->checks[i].reason));
+		    c, "reasons", reasons_json(v->checks[i].reason));
 		json_array_append_new(arr, c);
 	}
 	return arr;

@@ -4,6 +4,7 @@
  * moves in Azure, both snapshots' decisions are recorded).  `aksnap prune`
  * is a run mode and lives in run.c.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 #include "job/run/prune.h"
 #include "job/run/run.h"
 
@@ -117,6 +119,10 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 	rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
 	if (pp.failed)
 		log_err(pc->key, "%s", pp.error);
+	else if (got == 0 && cli->json)
+		output_print_json(json_pack("{s:s,s:s,s:s,s:s}", "pool", pc->key,
+		    "snapshot", snap.name, "arm_id", snap.arm_id, "channel",
+		    channel));
 	else if (got == 0)
 		printf(
 		    "%s: %s is the %s baseline\n", pc->key, snap.name, channel);

@@ -36,6 +36,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
@@ -284,7 +285,7 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 		json_object_set_new(o, "at", output_json_time(d->at));
 		json_object_set_new(o, "slot", output_json_time(d->slot));
 		json_object_set_new(o, "action", json_string(d->action));
-		json_object_set_new(o, "reasons", json_string(d->reasons));
+		json_object_set_new(o, "reasons", reasons_json(d->reasons));
 		json_object_set_new(
 		    o, "fingerprint", output_json_opt(d->fingerprint));
 		json_array_append_new(arr, o);

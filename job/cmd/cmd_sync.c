@@ -58,6 +58,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
@@ -849,7 +850,7 @@ print_report(const struct sync *s)
 			json_object_set_new(
 			    o, "action", json_string(it->action));
 			json_object_set_new(
-			    o, "reasons", json_string(it->reasons));
+			    o, "reasons", reasons_json(it->reasons));
 			if (it->slot != 0) {
 				util_format_time(it->slot, t, sizeof(t));
 				json_object_set_new(o, "slot", json_string(t));

@@ -8,6 +8,7 @@
  * prints help, and turns an unknown command into exit 2.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "job/base/log.h"
 #include "job/base/version.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 
 struct command {
 	const char *name;
@@ -24,9 +26,12 @@ struct command {
 };
 
 static int
-print_version(void)
+print_version(const struct cli *cli)
 {
-	printf("aksnap %s\n", AKSNAP_VERSION);
+	if (cli != NULL && cli->json)
+		output_print_json(json_pack("{s:s}", "version", AKSNAP_VERSION));
+	else
+		printf("aksnap %s\n", AKSNAP_VERSION);
 	return EXIT_DONE;
 }
 
@@ -37,7 +42,7 @@ cmd_version(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	if (optind < argc)
 		return cli_usage_error("version", "takes no argument");
-	return print_version();
+	return print_version(cli);
 }
 
 static const struct command commands[] = {
@@ -179,8 +184,10 @@ main(int argc, char **argv)
 	const char *env;
 	int ch;
 
-	/* "+": stop at the command name; its options are its own. */
-	while ((ch = getopt_long(argc, argv, "+c:vhV", opts, NULL)) != -1) {
+	/* "+": stop at the command name; its options are its own.  ":" and
+	 * opterr = 0: the messages are ours, in the form the commands use. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:vhV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cli.config_path = optarg;
@@ -195,9 +202,18 @@ main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_DONE;
 		case 'V':
-			return print_version();
+			return print_version(&cli);
+		case ':':
+			fprintf(stderr,
+			    "aksnap: option '%s' needs a value\n"
+			    "Try 'aksnap --help'.\n",
+			    argv[optind - 1]);
+			return EXIT_USAGE;
 		default:
-			usage(stderr);
+			fprintf(stderr,
+			    "aksnap: unknown option '%s'\n"
+			    "Try 'aksnap --help'.\n",
+			    argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

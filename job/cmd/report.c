@@ -24,6 +24,7 @@
 
 #include "db/db_report.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/output.h"
 #include "job/rules/drift.h"
@@ -581,7 +582,7 @@ pool_json(const struct report_pool *rp)
 		json_object_set_new(j, "channel", output_json_opt(m->channel));
 		json_object_set_new(j, "soak_seconds",
 		    m->soak >= 0 ? json_integer(m->soak) : json_null());
-		json_object_set_new(j, "reasons", json_string(m->reasons));
+		json_object_set_new(j, "reasons", reasons_json(m->reasons));
 		json_object_set_new(j, "mode", output_json_opt(m->mode));
 		json_array_append_new(arr, j);
 	}

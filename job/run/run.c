@@ -56,6 +56,7 @@
 #include "job/base/exit.h"
 #include "job/base/log.h"
 #include "job/base/progress.h"
+#include "job/base/reasons.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/rules/channels.h"
@@ -1210,9 +1211,9 @@ lines_json(const struct prune_pool *pr)
 
 	for (size_t i = 0; i < pr->nlines; i++)
 		json_array_append_new(arr,
-		    json_pack("{s:s,s:s,s:s}", "snapshot",
+		    json_pack("{s:s,s:s,s:o}", "snapshot",
 		        pr->lines[i].snapshot, "action", pr->lines[i].action,
-		        "reasons", pr->lines[i].reasons));
+		        "reasons", reasons_json(pr->lines[i].reasons)));
 	return arr;
 }
 
@@ -1256,7 +1257,7 @@ print_plan(const struct run *r)
 				    p->plan.name[0] ? json_string(p->plan.name)
 				                    : json_null());
 				json_object_set_new(
-				    o, "reasons", json_string(p->plan.reason));
+				    o, "reasons", reasons_json(p->plan.reason));
 			}
 			if (p->observed) {
 				json_object_set_new(o, "node_image_version",

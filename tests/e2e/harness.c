@@ -662,3 +662,41 @@ harness_expect_in(const char *hay, const char *needle)
 	if (strstr(hay, needle) == NULL)
 		fail_msg("expected '%s' in:\n%s", needle, hay);
 }
+
+const char *
+harness_reasons(json_t *o)
+{
+	static char buf[8192];
+	json_t *arr = json_object_get(o, "reasons");
+	size_t i, used = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	if (!json_is_array(arr))
+		fail_msg("\"reasons\" is not an array");
+	json_array_foreach(arr, i, v)
+	{
+		int w;
+
+		if (!json_is_string(v))
+			fail_msg("\"reasons\"[%zu] is not a string", i);
+		w = snprintf(buf + used, sizeof(buf) - used, "%s%s",
+		    i > 0 ? "; " : "", json_string_value(v));
+		if (w < 0 || (size_t)w >= sizeof(buf) - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+int
+harness_aksnapl(struct run_result *r, const char *config, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, config);
+	rc = harness_aksnapv(r, config, ap);
+	va_end(ap);
+	return rc;
+}

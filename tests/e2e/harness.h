@@ -138,6 +138,9 @@ int harness_run(struct run_result *r, const char *const *argv,
  * NULL-terminated words of ${ap} (at most 29).  ${r} is cleared first.
  */
 int harness_aksnapv(struct run_result *r, const char *config, va_list ap);
+/* harness_aksnapl(r, config, arg, ..., NULL): harness_aksnapv's variadic
+ * form. */
+int harness_aksnapl(struct run_result *r, const char *config, ...);
 
 /*
  * harness_expect_exit(r, code), harness_expect_in(hay, needle):
@@ -145,6 +148,14 @@ int harness_aksnapv(struct run_result *r, const char *config, va_list ap);
  */
 void harness_expect_exit(const struct run_result *r, int code);
 void harness_expect_in(const char *hay, const char *needle);
+
+/*
+ * harness_reasons(o):
+ * The "reasons" member of the JSON object ${o}, which must be an array of
+ * strings (DESIGN.md section 3; the test fails otherwise), joined with
+ * "; " into a buffer that lives until the next call.
+ */
+const char *harness_reasons(json_t *o);
 
 /* run_result_free(r): free the captured output.  NULL is fine. */
 void run_result_free(struct run_result *r);

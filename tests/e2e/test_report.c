@@ -233,7 +233,7 @@ explained(struct fx *f, const char *name, const char *action,
 			continue;
 		if (reasons_part != NULL)
 			assert_non_null(
-			    strstr(str(d, "reasons"), reasons_part));
+			    strstr(harness_reasons(d), reasons_part));
 		n++;
 	}
 	json_decref(doc);

@@ -358,7 +358,7 @@ test_sync_marks_missing_what_azure_lost(void **state)
 	item = find_named(json_object_get(doc, "snapshots"), "snapshot", PROD);
 	assert_non_null(item);
 	assert_string_equal(str(item, "action"), "missing");
-	harness_expect_in(str(item, "reasons"), "404");
+	harness_expect_in(harness_reasons(item), "404");
 	json_decref(doc);
 	/* Confirmed by a GET of that one snapshot. */
 	assert_int_equal(emu_counter(f->emu, "GET snapshots.get 404"), 1);
@@ -511,7 +511,7 @@ test_sync_reports_snapshots_of_unconfigured_pools_as_conflicts(void **state)
 	    json_object_get(doc, "snapshots"), "snapshot", "aksnap-other-pool");
 	assert_non_null(item);
 	assert_string_equal(str(item, "action"), "conflict");
-	assert_non_null(strstr(str(item, "reasons"),
+	assert_non_null(strstr(harness_reasons(item),
 	    "tagged for pool 'other-pool', which this configuration lacks"));
 	json_decref(doc);
 	list = store_list(f);

@@ -1,0 +1,23 @@
+#ifndef AKSNAP_REASONS_H
+#define AKSNAP_REASONS_H
+
+/*
+ * reasons.h -- a decision's reasons as the store keeps them (one string)
+ * and as --json shows them (an array of strings, DESIGN.md section 3).
+ *
+ * The store joins a plan's or a run's reasons with "; " and retention's
+ * reason words with "," ("last,daily,weekly"); a reason's own text may hold
+ * ", " ("unchanged since X (image, Kubernetes 1.30.5)"), so commas split
+ * only a part that is a list of words without spaces.
+ */
+
+#include <jansson.h>
+
+/*
+ * reasons_json(joined):
+ * A new JSON array of the reasons in ${joined} (NULL or "" gives []), each
+ * trimmed; the caller owns it.  NULL only when out of memory.
+ */
+json_t *reasons_json(const char *joined);
+
+#endif
