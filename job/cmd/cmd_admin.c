@@ -190,9 +190,9 @@ cmd_db(struct cli *cli, int argc, char **argv)
 		log_info(NULL, "%s: schema version %d", c->database,
 		    db_schema_version(db));
 		if (cli->json)
-			output_print_json(json_pack("{s:s,s:i}", "database",
-			    c->database, "schema_version",
-			    db_schema_version(db)));
+			output_print_json(
+			    json_pack("{s:s,s:i}", "database", c->database,
+			        "schema_version", db_schema_version(db)));
 		rc = EXIT_DONE;
 	} else if (strcmp(argv[1], "status") == 0) {
 		if (db_open_nomigrate(c->database, &db)) {

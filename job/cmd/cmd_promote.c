@@ -120,9 +120,9 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 	if (pp.failed)
 		log_err(pc->key, "%s", pp.error);
 	else if (got == 0 && cli->json)
-		output_print_json(json_pack("{s:s,s:s,s:s,s:s}", "pool", pc->key,
-		    "snapshot", snap.name, "arm_id", snap.arm_id, "channel",
-		    channel));
+		output_print_json(
+		    json_pack("{s:s,s:s,s:s,s:s}", "pool", pc->key, "snapshot",
+		        snap.name, "arm_id", snap.arm_id, "channel", channel));
 	else if (got == 0)
 		printf(
 		    "%s: %s is the %s baseline\n", pc->key, snap.name, channel);

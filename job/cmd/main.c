@@ -29,7 +29,8 @@ static int
 print_version(const struct cli *cli)
 {
 	if (cli != NULL && cli->json)
-		output_print_json(json_pack("{s:s}", "version", AKSNAP_VERSION));
+		output_print_json(
+		    json_pack("{s:s}", "version", AKSNAP_VERSION));
 	else
 		printf("aksnap %s\n", AKSNAP_VERSION);
 	return EXIT_DONE;
