@@ -115,8 +115,10 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		    snap->name, channel);
 		add_line(p, old.name, "demote", msg);
 	}
-	if (ctx->dry_run)
+	if (ctx->dry_run) {
+		p->dry_promoted = snap->id;
 		return 0;
+	}
 
 	/* Azure first: if the new tag cannot be set, nothing has changed. */
 	if (arm_snapshot_set_tag(ctx->arm, p->pc->key, snap->arm_id,
@@ -396,6 +398,19 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 
 	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &n))
 		return -1;
+	if (ctx->dry_run && p->pending[0] != '\0') {
+		/* The snapshot the run would take before retention. */
+		struct db_snapshot *nl = realloc(list, (n + 1) * sizeof(*nl));
+
+		if (nl == NULL)
+			goto done;
+		list = nl;
+		memset(&list[n], 0, sizeof(list[n]));
+		list[n].id = -1; /* not in the store: never recorded */
+		list[n].created_at = ctx->as_of;
+		util_strlcpy(list[n].name, p->pending, sizeof(list[n].name));
+		n++;
+	}
 	if (n == 0)
 		return 0;
 	items = calloc(n, sizeof(*items));
@@ -420,6 +435,14 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 		goto done;
 	for (size_t i = 0; i < nh; i++)
 		holders[i] = hid[i];
+	if (ctx->dry_run && p->dry_promoted != 0) {
+		/* The holder the run would have made first: the newest. */
+		if (nh == MAX_HOLDERS)
+			nh--;
+		memmove(holders + 1, holders, nh * sizeof(holders[0]));
+		holders[0] = p->dry_promoted;
+		nh++;
+	}
 	(void)retention_mark_promoted(
 	    holders, nh, pol->keep_promoted, items, n);
 	if (retention_plan(items, n, pol, ctx->cfg->timezone, as_of, out, err,

@@ -32,6 +32,16 @@ struct prune_pool {
 	int promoted;
 	struct prune_line *lines; /* malloc'd; prune_pool_clear frees */
 	size_t nlines, cap;
+	/*
+	 * A dry run's snapshot that the real run would take first: retention
+	 * plans with it as an active snapshot created at as_of, so that
+	 * `plan` shows what `run` will keep and delete once it exists.
+	 * "" when none; never set outside a dry run.
+	 */
+	char pending[64];
+	/* A dry run's promotion: the snapshot it would make the channel's
+	 * holder, which retention then protects as the run would (0: none). */
+	int64_t dry_promoted;
 };
 
 struct prune_ctx {

@@ -1379,6 +1379,15 @@ promote_and_retain(struct run *r)
 			if (prune_promote(&pc, r->pools[i].pr))
 				return -1;
 	}
+	/* A dry run plans retention over the snapshots the run would have
+	 * taken by then, so plan and run keep and delete the same ones. */
+	for (size_t i = 0; r->dry && i < r->npools; i++) {
+		const struct pool_run *p = &r->pools[i];
+
+		if (p->plan.action == PLAN_CREATE)
+			util_strlcpy(p->pr->pending, p->plan.name,
+			    sizeof(p->pr->pending));
+	}
 	for (size_t i = 0; i < r->npools && rc == 0; i += RETAIN_SLICE) {
 		size_t n = r->npools - i;
 
