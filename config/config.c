@@ -90,6 +90,8 @@ enum check {
 	CK_CLUSTER,
 	CK_NODEPOOL,
 	CK_MSI_RES_ID,
+	CK_NOTES, /* a URL template with {path} (https://, or http:// to a
+	             loopback host), or "off" */
 };
 
 struct key {
@@ -161,6 +163,8 @@ static const struct key keys[] = {
         P(warn_baseline_age), 0, DURATION_MAX},
     {"warn_image_age", SCOPE_POLICY, VT_DURATION, CK_NONE, P(warn_image_age), 0,
         DURATION_MAX},
+    {"release_notes", SCOPE_POLICY, VT_STRING, CK_NOTES, P(release_notes), 0,
+        0},
 
     {"subscription", SCOPE_POOL, VT_STRING, CK_UUID, L(subscription), 0, 0},
     {"resource_group", SCOPE_POOL, VT_STRING, CK_RESOURCE_GROUP,
@@ -457,6 +461,8 @@ policy_defaults(struct policy *pol)
 	pol->keep_promoted = 2;
 	pol->warn_baseline_age = 30 * 86400;
 	pol->warn_image_age = 75 * 86400;
+	util_strlcpy(pol->release_notes, CONFIG_RELEASE_NOTES_DEFAULT,
+	    sizeof(pol->release_notes));
 }
 
 static void
@@ -718,6 +724,17 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 		return check_url(v, 1, why, whylen);
 	case CK_URL:
 		return check_url(v, 0, why, whylen);
+	case CK_NOTES:
+		if (strcmp(v, "off") == 0)
+			return 0;
+		if (strstr(v, "{path}") == NULL) {
+			snprintf(why, whylen,
+			    "expected a URL template holding {path} (e.g. "
+			    "%s), or off",
+			    CONFIG_RELEASE_NOTES_DEFAULT);
+			return -1;
+		}
+		return check_url(v, 1, why, whylen);
 	case CK_API_VERSION:
 		if (is_api_version(v))
 			return 0;

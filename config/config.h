@@ -17,6 +17,11 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/aksnap/aksnap.ini"
 
+/* Where `changes` reads node image release notes (DESIGN.md 4, 6). */
+#define CONFIG_RELEASE_NOTES_DEFAULT                                           \
+	"https://raw.githubusercontent.com/Azure/AgentBaker/master/"           \
+	"vhdbuilder/release-notes/{path}.txt"
+
 struct config {
 	char path[PATH_MAX]; /* the file it came from */
 	char database[PATH_MAX]; /* default /var/lib/aksnap/aksnap.db */

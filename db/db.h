@@ -255,7 +255,7 @@ struct db_decision {
 	time_t at, slot;
 	char action[16]; /* create skip keep delete promote demote pin unpin
 	                    fail */
-	char reasons[256];
+	char reasons[1024]; /* a promotion carries its changelog summary */
 	char fingerprint[128];
 };
 

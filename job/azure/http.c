@@ -908,7 +908,7 @@ attempt_prepare(struct xfer *x)
 	CURL *e;
 	int plain_ok = req->allow_plain_http;
 
-	response_reset(r, o->max_body);
+	response_reset(r, req->max_body > 0 ? req->max_body : o->max_body);
 	wipe_headers(x->headers);
 	x->headers = NULL;
 	x->token = NULL;
@@ -1199,8 +1199,9 @@ attempt_outcome(struct xfer *x, CURLcode rc, int64_t *delay_ms)
 	if (rc == CURLE_WRITE_ERROR && r->body.overflow) {
 		r->status = status;
 		snprintf(r->error, sizeof(r->error),
-		    "response body larger than %zu bytes", o->max_body);
-		log_err(req->context,
+		    "response body larger than %zu bytes", r->body.max);
+		/* A probe's caller reports the failure its own way. */
+		log_msg(req->quiet ? LOG_LVL_INFO : LOG_LVL_ERR, req->context,
 		    "http: %s %s: %s (HTTP %ld, x-ms-request-id %s)",
 		    req->method, req->url, r->error, status,
 		    r->request_id[0] ? r->request_id : "-");
@@ -1319,7 +1320,7 @@ xfer_init(struct xfer *x, struct http_client *c, const struct http_request *req,
 	x->req = req;
 	x->resp = resp;
 	http_response_init(resp);
-	resp->body.max = c->opts.max_body;
+	resp->body.max = req->max_body > 0 ? req->max_body : c->opts.max_body;
 }
 
 static void

@@ -45,7 +45,9 @@ struct http_request {
 	int allow_plain_http; /* IMDS only: http:// to a non-loopback host is
 	                         allowed */
 	int no_retry; /* the caller applies its own retry rules */
-	int quiet; /* a probe: a connection failure is logged at -v only */
+	int quiet; /* a probe: a connection failure (or a body over the cap)
+	              is logged at -v only */
+	size_t max_body; /* this response's cap; 0 = the client's max_body */
 	const char *
 	    context; /* pool key (or "token", ...) for log lines; may be NULL */
 	const char *throttle_key; /* requests sharing a key slow down together

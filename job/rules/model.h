@@ -53,6 +53,7 @@ struct policy {
 	                                default 30d */
 	long long warn_image_age; /* check: WARNING when baseline image older;
 	                             default 75d */
+	char release_notes[512]; /* URL template with {path}, or "off" */
 };
 
 struct pool_conf {
