@@ -32,6 +32,7 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/rules/retention.h"
+#include "job/run/changelog.h"
 
 #define TAG_CHANNEL "aksnap-channel"
 #define MAX_HOLDERS LIMIT_KEEP_PROMOTED
@@ -101,7 +102,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 	struct db_snapshot old;
 	struct arm_snapshot got;
 	struct arm_error e;
-	char why[700], msg[800];
+	char why[700], msg[1024], brings[700];
 	int have_old;
 
 	have_old = db_snapshot_channel(ctx->db, p->pool_id, channel, &old);
@@ -128,13 +129,18 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		fail(p, msg);
 		return -1;
 	}
+	/* What it brings in, for `explain` (never fails; before the write
+	 * transaction, since it may fetch release notes). */
+	changelog_promotion(ctx->db, ctx->http, p->pc->policy.release_notes,
+	    have_old ? &old : NULL, snap, brings, sizeof(brings));
 	if (db_begin(ctx->db))
 		return -1;
 	if (db_snapshot_set_channel(ctx->db, snap->id, channel, ctx->as_of)) {
 		db_rollback(ctx->db);
 		return -1;
 	}
-	snprintf(msg, sizeof(msg), "channel %s: %s", channel, reason);
+	snprintf(
+	    msg, sizeof(msg), "channel %s: %s; %s", channel, reason, brings);
 	decide(ctx, p, snap->id, "promote", msg, NULL);
 	if (have_old) {
 		snprintf(msg, sizeof(msg), "channel %s: replaced by %s",

@@ -216,6 +216,7 @@ struct emu_config {
 	const char *log_file;
 	int threads;
 	int log_cap;
+	const char *notes_dir; /* --notes-dir: release notes under /_notes/ */
 };
 
 struct emu_state {
@@ -306,6 +307,9 @@ int kv_supported(const char *location, const char *version);
 const char *kv_newest_patch(const char *location, const char *version);
 json_t *kv_json(const char *location); /* {"values": [...]} */
 void kv_free(void);
+
+/* notes.c: GET /_notes/PATH, a file of --notes-dir as text/plain */
+void notes_serve(struct ctx *c, const char *url);
 
 /* token.c */
 int token_setup(char *err, size_t errlen);

@@ -170,6 +170,11 @@ static const char *const usage_text[] = {
     "                        connection (then latency faults block a worker)\n"
     "  --log-cap N           keep the last N requests in memory (default "
     "200000)\n"
+    "  --notes-dir DIR       serve node image release notes: GET "
+    "/_notes/PATH\n"
+    "                        answers DIR/PATH as text/plain (404 when "
+    "absent);\n"
+    "                        counted as notes.get and faultable like ARM\n"
     "  --help                this text\n"
     "\n",
     "Token endpoints:\n"
@@ -1054,7 +1059,7 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 	struct route r;
 	struct fault f;
 	char *pathcopy = NULL, *seg[24];
-	int nseg, is_control, faulted = 0, i;
+	int nseg, is_control, is_notes, faulted = 0, i;
 	char rid[37], corr[37], query[2048] = "", when[40];
 	const char *crid, *ccorr, *host;
 	struct MHD_Response *resp = NULL;
@@ -1093,6 +1098,9 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 	memset(&r, 0, sizeof(r));
 	if (!is_control)
 		route_classify(method, seg, nseg, &r);
+	is_notes = !is_control && nseg >= 1 && strcmp(seg[0], "_notes") == 0;
+	if (is_notes)
+		snprintf(r.name, sizeof(r.name), "notes.get");
 
 	pthread_mutex_lock(&emu.lock);
 	if (!is_control)
@@ -1126,7 +1134,9 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 			snprintf(c.lie, sizeof(c.lie), "%s", f.action);
 			snprintf(c.lie_name, sizeof(c.lie_name), "%s", f.name);
 		}
-		if (r.kind == R_TOKEN_V2)
+		if (is_notes)
+			notes_serve(&c, url);
+		else if (r.kind == R_TOKEN_V2)
 			token_v2(&c, r.tenant);
 		else if (r.kind == R_TOKEN_IMDS)
 			token_imds(&c);
@@ -1406,6 +1416,8 @@ parse_args(int argc, char **argv)
 		} else if (strcmp(a, "--threads") == 0) {
 			if (int_arg(a, v, 1, 1024, &emu.cfg.threads) != 0)
 				return -1;
+		} else if (strcmp(a, "--notes-dir") == 0) {
+			emu.cfg.notes_dir = v;
 		} else if (strcmp(a, "--log-cap") == 0) {
 			if (int_arg(a, v, 1, 10000000, &emu.cfg.log_cap) != 0)
 				return -1;
