@@ -25,7 +25,7 @@ else
 fi
 show() { printf '$ %s\n' "$*" | sed "s|$AKSNAP_BIN|aksnap|; s|-c $work/aksnap.ini ||"; "$@"; }
 
-emu_start "$work"
+emu_start "$work" --notes-dir "$top/tests/fixtures/release-notes"
 url=$emu_url
 ctl() { curl -fsS -X POST "$url/_armemu/$1" -d "$2" >/dev/null; }
 
@@ -37,9 +37,17 @@ emu_config "$work/aksnap.ini" "$work/aksnap.db" "$work/secret"
 sed -i -e "/^authority_host/a metrics_file   = $work/aksnap.prom" \
 	-e '/^snapshot_when/a keep_last     = 3\nkeep_daily    = 7\npromote_after = 7d\nchannel       = stable' \
 	"$work/aksnap.ini"
+# The emulator serves real AgentBaker release notes (tests/fixtures).
+sed -i "/^channel       = stable/a release_notes = $url/_notes/{path}.txt" \
+	"$work/aksnap.ini"
 A="$AKSNAP_BIN -c $work/aksnap.ini"
 
 at() { ctl clock "{\"now\":\"$1\",\"frozen\":true}"; }
+
+# staging-system runs real Ubuntu images, whose real release notes the
+# emulator serves: 202608.14.0 now, 202608.20.0 on day 3.
+ubuntu=AKSUbuntu-2204gen2containerd
+ctl release "{\"resourceGroup\":\"rg-staging\",\"cluster\":\"aks-staging\",\"pool\":\"system\",\"nodeImageVersion\":\"$ubuntu-202608.14.0\"}"
 
 say "The emulator serves 3 clusters and 5 node pools on $url"
 show $A config check | sed -n '1,12p'
@@ -57,19 +65,34 @@ at 2026-11-03T03:00:00Z
 show $A -v run --as-of 2026-11-03T03:00:00Z
 
 say "AKS releases a new node image for the staging cluster"
-ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging"}'
-echo "  (both staging pools move to an image one week newer)"
+ctl release "{\"resourceGroup\":\"rg-staging\",\"cluster\":\"aks-staging\",\"pool\":\"system\",\"nodeImageVersion\":\"$ubuntu-202608.20.0\"}"
+ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging","pool":"user"}'
+echo "  (system: $ubuntu-202608.14.0 -> 202608.20.0; user: one week newer)"
 
 say "Day 3: only the staging pools are snapshotted"
 at 2026-11-04T03:00:00Z
 show $A -v run --as-of 2026-11-04T03:00:00Z
 
-say "Days 4 to 12: the daily runs; after 7 days of soak a baseline is promoted"
-for d in 05 06 07 08 09 10 11 12 13; do
+say "Days 4 to 9: the daily runs; after 7 days of soak day 1's snapshot is the baseline"
+for d in 05 06 07 08 09 10; do
 	at "2026-11-${d}T03:00:00Z"
 	$A run --as-of "2026-11-${d}T03:00:00Z"
 done
-echo "  (9 runs, all exit 0)"
+echo "  (6 runs, all exit 0)"
+
+say "What would promoting staging's newest snapshot bring in? (real release notes)"
+show $A changes --pool staging-system | sed -n '1,60p'
+echo "  ... (the full list: aksnap changes --pool staging-system; --json for scripts)"
+
+say "And the Azure Linux 2 pool: its notes are no longer published"
+show $A changes --pool staging-user 2>&1 | sed -n '1,12p' || true
+
+say "Days 10 to 12: day 3's snapshot soaks and replaces the baseline"
+for d in 11 12 13; do
+	at "2026-11-${d}T03:00:00Z"
+	$A run --as-of "2026-11-${d}T03:00:00Z"
+done
+echo "  (3 runs, all exit 0)"
 
 say "The version history, changes only"
 show $A history --changes
