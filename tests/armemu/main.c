@@ -297,7 +297,7 @@ static const char *const usage_text[] = {
     "\"operationId\"?}\n"
     "                               writes to a busy pool get 409\n"
     "  POST /_armemu/clusters/delete {\"subscription\"?, \"resourceGroup\", "
-    "\"cluster\"}\n"
+    "\"cluster\"}\n",
     "  POST /_armemu/clusters/auto-upgrade-profile {\"subscription\"?,\n"
     "                               \"resourceGroup\"?, \"cluster\", "
     "\"upgradeChannel\"?,\n"
