@@ -352,7 +352,7 @@ live_side(const struct config *cfg, const struct pool_conf *pc,
 		log_err(pc->key, "changes --live: %s", why);
 		goto done;
 	}
-	versions_from_agent_pool(&ap, &s->v);
+	arm_agent_pool_versions(&ap, &s->v);
 	snprintf(s->label, sizeof(s->label), "pool %s (live)", pc->key);
 	util_strlcpy(s->arm_id, id, sizeof(s->arm_id));
 	side_template(cfg, pc->key, s);
@@ -363,13 +363,12 @@ done:
 }
 
 int
-cmd_changes(const struct cli *cli, int argc, char **argv)
+cmd_changes(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 	    {"pool", required_argument, NULL, 'p'},
 	    {"channel", required_argument, NULL, 'c'},
 	    {"live", no_argument, NULL, 'l'},
-	    {"json", no_argument, NULL, 'j'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct config *cfg = NULL;
@@ -382,18 +381,11 @@ cmd_changes(const struct cli *cli, int argc, char **argv)
 	const struct pool_conf *pc = NULL;
 	const char *pool = NULL, *channel = NULL, *refs[2] = {NULL, NULL};
 	char role[96];
-	int ch, live = 0, json = cli->json, nrefs = 0, rc = EXIT_USAGE, got;
+	int ch, live = 0, nrefs = 0, rc = EXIT_USAGE, got;
 
 	memset(&cl, 0, sizeof(cl));
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "-", lopts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
-		case 1:
-			if (nrefs == 2)
-				return cli_usage_error(
-				    "changes", "at most two snapshots");
-			refs[nrefs++] = optarg;
-			break;
 		case 'p':
 			pool = optarg;
 			break;
@@ -403,12 +395,8 @@ cmd_changes(const struct cli *cli, int argc, char **argv)
 		case 'l':
 			live = 1;
 			break;
-		case 'j':
-			json = 1;
-			break;
 		default:
-			return cli_usage_error(
-			    "changes", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	for (; optind < argc; optind++) {
@@ -517,7 +505,7 @@ cmd_changes(const struct cli *cli, int argc, char **argv)
 		    "no release notes for %s: %s; comparing versions only",
 		    dash(s->v.node_image_version), s->notes_why);
 	}
-	if (json)
+	if (cli->json)
 		print_json(pool, &cl);
 	else
 		print_text(pool != NULL ? pool : "-", &cl);

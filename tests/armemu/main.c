@@ -169,7 +169,7 @@ static const char *const usage_text[] = {
     "per\n"
     "                        connection (then latency faults block a worker)\n"
     "  --log-cap N           keep the last N requests in memory (default "
-    "200000)\n"
+    "200000)\n",
     "  --notes-dir DIR       serve node image release notes: GET "
     "/_notes/PATH\n"
     "                        answers DIR/PATH as text/plain (404 when "
