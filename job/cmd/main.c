@@ -61,16 +61,18 @@ static const struct command commands[] = {
     {"promote", cmd_promote, "promote SNAPSHOT [--channel NAME] [--as-of TIME]",
         "Promote a snapshot by hand."},
     {"changes", cmd_changes,
-        "changes A [B] | changes --pool POOL [--live] [--channel NAME]",
+        "changes SNAPSHOT [SNAPSHOT] | changes --pool POOL [--live] "
+        "[--channel NAME]",
         "What changed between two node images: the Kubernetes and node "
         "image versions,\nkernel, OS release, key components, then per "
         "section of the images' release\nnotes (components, pre-pulled "
         "images, packages, kernel, OS release) what was\nadded, removed "
-        "and changed.  A B: two snapshots; A: the baseline of A's pool\n"
-        "-> A; --pool: the pool's baseline -> its newest snapshot; --live: "
-        "the baseline\n-> the pool as Azure shows it now.  Notes are "
-        "fetched once per image version\n(release_notes) and kept in the "
-        "store; without them only the versions compare."},
+        "and changed.  Two snapshots: old -> new; one: its pool's "
+        "baseline\n-> it; --pool: the pool's baseline (in --channel) -> "
+        "its newest snapshot;\n--live: the baseline -> the pool as Azure "
+        "shows it now.  Release notes are\nfetched once per image version "
+        "(release_notes) and kept in the store; without\nthem only the "
+        "versions compare."},
     {"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
     {"unpin", cmd_unpin, "unpin SNAPSHOT",
         "Give a snapshot back to retention."},
