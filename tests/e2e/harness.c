@@ -545,6 +545,44 @@ harness_run(
 	return rc;
 }
 
+/*
+ * The tests never reach the Internet: aksnap's only non-loopback default
+ * (release_notes, AgentBaker on GitHub, fetched when a promotion records
+ * its changelog) goes to a dead loopback proxy, while loopback hosts (the
+ * emulator, over http or https) bypass it.  ${extra} still wins.  The
+ * array is malloc'd; its strings are static or ${extra}'s.
+ */
+static const char **
+offline_env(const char *const *extra)
+{
+	static const char *const offline[] = {"https_proxy=http://127.0.0.1:9",
+	    "HTTPS_PROXY=http://127.0.0.1:9",
+	    "no_proxy=127.0.0.1,localhost,::1",
+	    "NO_PROXY=127.0.0.1,localhost,::1", NULL};
+	const char **env;
+	size_t n = 0, k = 0;
+
+	while (extra != NULL && extra[n] != NULL)
+		n++;
+	env = calloc(n + 5, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; offline[i] != NULL; i++) {
+		size_t nl = strcspn(offline[i], "=");
+		int given = 0;
+
+		for (size_t j = 0; j < n; j++)
+			if (strcspn(extra[j], "=") == nl &&
+			    strncmp(extra[j], offline[i], nl) == 0)
+				given = 1;
+		if (!given)
+			env[k++] = offline[i];
+	}
+	for (size_t j = 0; j < n; j++)
+		env[k++] = extra[j];
+	return env;
+}
+
 int
 harness_run_aksnap_env(
     struct run_result *r, const char *const *argv, const char *const *extra_env)
@@ -553,6 +591,7 @@ harness_run_aksnap_env(
 	const char *wrap = getenv("AKSNAP_WRAPPER");
 	char *words = NULL, *save = NULL, *w;
 	const char **a;
+	const char **env;
 	size_t n = 0, k = 0;
 	int rc;
 
@@ -571,7 +610,9 @@ harness_run_aksnap_env(
 	}
 	a[k++] = bin;
 	memcpy(a + k, argv, n * sizeof(*a));
-	rc = run_argv(r, a, extra_env);
+	env = offline_env(extra_env);
+	rc = env != NULL ? run_argv(r, a, env) : -1;
+	free(env);
 	free(a);
 	free(words);
 	return rc;

@@ -111,7 +111,9 @@ struct run_result {
  * NULL-terminated ${argv_after_program}, the caller's environment, stdin
  * from /dev/null; capture stdout and stderr fully and wait for exit.
  * Return 0 when it ran (whatever its exit code, in ${r}), -1 when it could
- * not be started.  Free ${r} with run_result_free.
+ * not be started.  Free ${r} with run_result_free.  aksnap never reaches
+ * the Internet from a test: https_proxy points at a dead loopback port
+ * and no_proxy exempts loopback hosts (a test's own env wins).
  */
 int harness_run_aksnap(
     struct run_result *r, const char *const *argv_after_program);
