@@ -113,6 +113,9 @@ print_notes_line(const char *role, const struct changelog_side *s)
 {
 	if (s->have_notes)
 		printf("%-12s %s (%s)\n", role, s->notes_path, s->notes_source);
+	else if (s->notes_url[0] != '\0')
+		printf(
+		    "%-12s none: %s (%s)\n", role, s->notes_why, s->notes_url);
 	else
 		printf("%-12s none: %s\n", role, s->notes_why);
 }
@@ -502,8 +505,11 @@ cmd_changes(struct cli *cli, int argc, char **argv)
 		    cl.old.have_notes ? &cl.new : &cl.old;
 
 		log_warn(pool,
-		    "no release notes for %s: %s; comparing versions only",
-		    dash(s->v.node_image_version), s->notes_why);
+		    "no release notes for %s: %s%s%s%s; comparing versions "
+		    "only",
+		    dash(s->v.node_image_version), s->notes_why,
+		    s->notes_url[0] ? " (" : "", s->notes_url,
+		    s->notes_url[0] ? ")" : "");
 	}
 	if (cli->json)
 		print_json(pool, &cl);

@@ -122,15 +122,14 @@ load_side(struct db *db, struct http_client *http, struct changelog_side *s)
 	}
 	if (relnotes_fetch(http, s->notes_url, RELNOTES_MAX_BYTES, &body, &len,
 	        why, sizeof(why))) {
-		snprintf(s->notes_why, sizeof(s->notes_why), "%s: %s",
-		    s->notes_url, why);
+		util_strlcpy(s->notes_why, why, sizeof(s->notes_why));
 		memo_add(image, s->notes_why);
 		return;
 	}
 	if (take(s, body, len)) {
-		snprintf(s->notes_why, sizeof(s->notes_why),
-		    "%s: not release notes (no section could be read)",
-		    s->notes_url);
+		util_strlcpy(s->notes_why,
+		    "not release notes (no section could be read)",
+		    sizeof(s->notes_why));
 		memo_add(image, s->notes_why);
 		free(body);
 		return;

@@ -28,7 +28,8 @@ struct changelog_side {
 	char notes_path[256]; /* "" when the image cannot be mapped */
 	char notes_url[1024];
 	char notes_source[16]; /* "store" or "fetched" */
-	char notes_why[256]; /* no notes: why, in one line */
+	char notes_why[256]; /* no notes: why, in one line (no URL: it goes
+	                        into the journal, which names no host) */
 	struct notes notes;
 };
 
