@@ -3,7 +3,7 @@
 
 /*
  * db_notes.h -- node image release notes kept in the store (table
- * release_notes, migrations/0005): fetched once per image version, then
+ * release_notes, migrations/0006): fetched once per image version, then
  * read offline by `changes` and by promotion.
  */
 

@@ -1,4 +1,4 @@
--- 0005_release_notes.sql -- node image release notes, kept once fetched
+-- 0006_release_notes.sql -- node image release notes, kept once fetched
 -- (DESIGN.md 6, Changes).
 --
 -- One row per node image version whose notes were fetched: the notes
