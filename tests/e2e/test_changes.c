@@ -612,8 +612,26 @@ promote_reasons(struct fx *f, const char *snap)
 	assert_non_null(doc);
 	json_array_foreach(json_object_get(doc, "decisions"), i, d)
 	{
-		if (strcmp(str(d, "action"), "promote") == 0)
-			out = strdup(str(d, "reasons"));
+		json_t *rs = json_object_get(d, "reasons"), *one;
+		size_t j, len = 1;
+
+		if (strcmp(str(d, "action"), "promote") != 0)
+			continue;
+		/* reasons: an array (DESIGN.md 3); joined here to search. */
+		assert_true(json_is_array(rs));
+		json_array_foreach(rs, j, one)
+		{
+			len += strlen(json_string_value(one)) + 2;
+		}
+		free(out);
+		out = calloc(1, len);
+		assert_non_null(out);
+		json_array_foreach(rs, j, one)
+		{
+			if (j > 0)
+				strcat(out, "; ");
+			strcat(out, json_string_value(one));
+		}
 	}
 	json_decref(doc);
 	run_result_free(&r);
