@@ -481,9 +481,10 @@ add_component(struct notes_part *pt, const char *s, const char *end)
 	if (!has_space(s, end) && find(s, end, "/") != NULL)
 		return add_image(pt, s, end);
 	sp = rfind_char(s, end, ' ');
-	if (sp != NULL && sp > s &&
+	if (sp != NULL && sp > s && sp + 1 < end &&
 	    (isdigit((unsigned char)sp[1]) ||
-	        (sp[1] == 'v' && isdigit((unsigned char)sp[2]))))
+	        (sp[1] == 'v' && sp + 2 < end &&
+	            isdigit((unsigned char)sp[2]))))
 		return part_add(pt, s, (size_t)(trim_right(s, sp) - s), sp + 1,
 		    (size_t)(end - sp - 1));
 	return part_add(pt, s, (size_t)(end - s), "", 0);
@@ -619,6 +620,7 @@ parse_line(struct parse *ps, const char *s, const char *end, int lineno)
 			    : NOTES_IMAGES;
 
 			t = trim_left(t + 1, end);
+			end = trim_right(t, end);
 			if (t == end)
 				return 0;
 			return sec == NOTES_COMPONENTS

@@ -454,6 +454,37 @@ test_notes_parse_refuses_a_package_line_it_does_not_know(void **state)
 	notes_clear(&n);
 }
 
+static void
+test_notes_parse_trims_list_lines(void **state)
+{
+	/* Trailing blanks are not part of a version; a line that ends in
+	 * one must not be read past (fuzz corpus: crash-component-...). */
+	static const char text[] =
+	    "Components downloaded in this VHD build:\n"
+	    "  - runc version 1.2.3   \n"
+	    "  - moby v20.10 \t\n"
+	    "images pre-pulled:\n"
+	    "  - mcr.microsoft.com/oss/kubernetes/pause:3.6  \n"
+	    "Install completed successfully on  Sat Sep 11 03:26:09 UTC 2021\n"
+	    "Components downloaded in this VHD build:\n"
+	    "  - bpftrace ";
+	struct notes n;
+
+	(void)state;
+	assert_int_equal(notes_parse(text, sizeof(text) - 1, &n), 0);
+	assert_int_equal(n.part[NOTES_COMPONENTS].state, NOTES_OK);
+	assert_string_equal(
+	    notes_find(&n, NOTES_COMPONENTS, "runc", NULL), "1.2.3");
+	assert_string_equal(
+	    notes_find(&n, NOTES_COMPONENTS, "moby", NULL), "v20.10");
+	assert_string_equal(
+	    notes_find(&n, NOTES_COMPONENTS, "bpftrace", NULL), "");
+	assert_string_equal(notes_find(&n, NOTES_IMAGES,
+	                        "mcr.microsoft.com/oss/kubernetes/pause", NULL),
+	    "3.6");
+	notes_clear(&n);
+}
+
 /* ---- diff ---- */
 
 static void
@@ -573,6 +604,7 @@ main(void)
 	    cmocka_unit_test(test_notes_parse_reads_the_older_form),
 	    cmocka_unit_test(
 	        test_notes_parse_refuses_a_package_line_it_does_not_know),
+	    cmocka_unit_test(test_notes_parse_trims_list_lines),
 	    cmocka_unit_test(test_notes_diff_of_consecutive_ubuntu_builds),
 	    cmocka_unit_test(test_notes_diff_across_families_adds_and_removes),
 	    cmocka_unit_test(
