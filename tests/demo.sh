@@ -129,11 +129,6 @@ while [ $day -le 30 ]; do
 done
 echo "  (17 runs, all exit 0)"
 
-say "A picture of the month: one self-contained HTML page"
-report=${AKSNAP_DEMO_REPORT:-$top/build/demo-report.html}
-show $A report --html "$report"
-echo "  open it in a browser: $report"
-
 say "The pin holds (issue 12): guards, a cluster from a baseline, rollback, channels"
 base=$($A --json baseline | sed -n 's/.*"snapshot": "\(aksnap-aks-staging-system[^"]*\)".*/\1/p' | head -n 1)
 echo "  guards: staging's baseline (westeurope) onto prod (northeurope) is refused, nothing sent"
@@ -151,5 +146,10 @@ at 2026-12-01T03:00:00Z
 $A run --as-of 2026-12-01T03:00:00Z
 show $A history --changes --since 2026-11-30T00:00:00Z prod-system
 show $A check --as-of 2026-12-01T04:00:00Z || true
+
+say "A picture of the month: one self-contained HTML page"
+report=${AKSNAP_DEMO_REPORT:-$top/build/demo-report.html}
+show $A report --html "$report"
+echo "  open it in a browser: $report"
 
 say "Done: the emulator is stopped and $work removed"

@@ -83,12 +83,7 @@ print_summary(const struct report *r, const char *html)
 	    r->npools, r->nclusters, in);
 	printf("old baselines %zu (older than warn_baseline_age)\n",
 	    r->baselines_old);
-	if (r->channels_known)
-		printf("will re-image %zu (AKS upgrade channels)\n",
-		    r->will_reimage);
-	else
-		printf("will re-image ? (the store records no upgrade "
-		       "channels yet)\n");
+	printf("will re-image %zu (AKS upgrade channels)\n", r->will_reimage);
 	printf("promotions    %zu\n", r->promotions);
 	printf("runs          %zu, %zu failed\n", r->nruns, r->nfailed_runs);
 	if (html != NULL && strcmp(html, "-") != 0)

@@ -27,6 +27,7 @@
 #include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/output.h"
+#include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 #include "job/rules/schedule.h"
 
@@ -242,15 +243,24 @@ mark_add(void *vctx, const struct db_report_event *e)
 /* ---- one pool ---- */
 
 /*
- * The cluster channel that will re-image a pool off its baseline.  The
- * store does not record a cluster's upgrade channels yet; when it does,
- * the newest observation carries them and this names the one that moves
- * the pool.
+ * Whether the cluster's auto-upgrade channels, as the newest observation
+ * saw them, will re-image the pool (apply's and drift's rule); for a
+ * pool with a baseline, say which channel and the fix.
  */
-static void
+static int
 pool_will_reimage(struct report_pool *rp)
 {
+	char why[256];
+	int undoes;
+
 	rp->will_reimage[0] = '\0';
+	if (!rp->have_live)
+		return 0;
+	undoes = apply_channels_undo_pin(rp->live.upgrade_channel,
+	    rp->live.node_os_channel, why, sizeof(why));
+	if (undoes && rp->have_base)
+		util_strlcpy(rp->will_reimage, why, sizeof(rp->will_reimage));
+	return undoes;
 }
 
 static int
@@ -264,7 +274,7 @@ gather_pool(struct db *db, const struct report *r,
 	struct mark_ctx mc;
 	struct drift_facts f;
 	size_t nsnaps = 0;
-	int got, rc = -1;
+	int got, rc = -1, undoes = 0;
 
 	rp->configured = pc != NULL;
 	if (opt->channel != NULL)
@@ -325,7 +335,7 @@ gather_pool(struct db *db, const struct report *r,
 	if (db_report_events(db, rp->p.id, r->since, mark_add, &mc) ||
 	    mc.failed)
 		goto out;
-	pool_will_reimage(rp);
+	undoes = pool_will_reimage(rp);
 verdict:
 	memset(&f, 0, sizeof(f));
 	f.missing = rp->p.id != 0 && !rp->have_live &&
@@ -336,6 +346,7 @@ verdict:
 	f.live_image = rp->live.v.node_image_version;
 	f.base_k8s = rp->base.v.kubernetes_version;
 	f.base_image = rp->base.v.node_image_version;
+	f.channel_undoes = undoes;
 	rp->verdict = drift_verdict(&f);
 	rc = 0;
 out:
@@ -525,6 +536,10 @@ obs_json(const struct db_observation *o)
 	    missing ? json_null() : output_json_opt(o->v.vm_size));
 	json_object_set_new(
 	    j, "changed_by", output_json_opt(report_changed_by(o)));
+	json_object_set_new(
+	    j, "upgrade_channel", output_json_opt(o->upgrade_channel));
+	json_object_set_new(
+	    j, "node_os_channel", output_json_opt(o->node_os_channel));
 	return j;
 }
 
@@ -622,10 +637,7 @@ report_json(const struct report *r)
 		if (r->pools[i].will_reimage[0] != '\0')
 			json_array_append_new(
 			    arr, json_string(r->pools[i].p.key));
-	json_object_set_new(
-	    sum, "will_reimage", r->channels_known ? arr : json_null());
-	if (!r->channels_known)
-		json_decref(arr);
+	json_object_set_new(sum, "will_reimage", arr);
 	json_object_set_new(sum, "runs", json_integer((json_int_t)r->nruns));
 	json_object_set_new(
 	    sum, "failed_runs", json_integer((json_int_t)r->nfailed_runs));

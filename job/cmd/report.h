@@ -46,9 +46,9 @@ struct report_pool {
 	const char *verdict; /* drift_verdict() */
 	long long baseline_age; /* as_of - base.created_at */
 	int baseline_old; /* older than warn_baseline_age */
-	char will_reimage[64]; /* the cluster channel that will move the
-	                          pool off its baseline; "" when none is
-	                          known to */
+	char will_reimage[256]; /* a pool with a baseline: the cluster's
+	                           auto-upgrade channel that will move it off
+	                           the baseline, and the fix; "" when none */
 
 	struct report_mark *marks; /* oldest first */
 	size_t nmarks;
@@ -70,7 +70,6 @@ struct report {
 	struct db_run *failed_runs; /* those that exited non-zero */
 	size_t nfailed_runs;
 	size_t baselines_old, will_reimage, promotions;
-	int channels_known; /* the store records clusters' upgrade channels */
 };
 
 struct report_options {

@@ -267,16 +267,17 @@ list_pools(FILE *f, const struct report *r, int which)
 			continue;
 		if (shown == 0)
 			fputs("<ul>", f);
-		fputs("<li>", f);
+		if (which == 1) {
+			fputs("<li title=\"", f);
+			esc(f, rp->will_reimage);
+			fputs("\">", f);
+		} else {
+			fputs("<li>", f);
+		}
 		esc(f, rp->p.key);
 		if (which == 2)
 			fprintf(f, " (%zu failure%s)", rp->failures,
 			    rp->failures == 1 ? "" : "s");
-		if (which == 1) {
-			fputs(" (", f);
-			esc(f, rp->will_reimage);
-			fputs(")", f);
-		}
 		fputs("</li>", f);
 		shown++;
 	}
@@ -323,18 +324,15 @@ summary(FILE *f, const struct report *r)
 	    r->baselines_old ? " warn" : "", r->baselines_old);
 	list_pools(f, r, 0);
 	fputs("</div>", f);
-	if (!r->channels_known) {
-		fputs("<div class=\"card\"><b>?</b>pools AKS's upgrade "
-		      "channels will re-image<br><span class=\"sub\">the "
-		      "store records no cluster upgrade channels yet</span>",
+	fprintf(f,
+	    "<div class=\"card%s\"><b>%zu</b>pools with a baseline that AKS's "
+	    "upgrade channels will re-image",
+	    r->will_reimage ? " warn" : "", r->will_reimage);
+	if (r->will_reimage)
+		fputs("<br><span class=\"sub\">hover a pool for the channel "
+		      "and the fix</span>",
 		    f);
-	} else {
-		fprintf(f,
-		    "<div class=\"card%s\"><b>%zu</b>pools AKS's upgrade "
-		    "channels will re-image",
-		    r->will_reimage ? " warn" : "", r->will_reimage);
-		list_pools(f, r, 1);
-	}
+	list_pools(f, r, 1);
 	fputs("</div>", f);
 	fprintf(f,
 	    "<div class=\"card%s\"><b>%zu</b>failed runs of %zu"
@@ -635,6 +633,10 @@ band(FILE *f, const struct report *r, const struct report_pool *rp,
 		const char *label = k8s ? v : image_short(v);
 		const char *by = report_changed_by(o);
 
+		/* What the pool runs now stays visible even when it was
+		 * first seen at the window's very end. */
+		if (i + 1 == rp->nobs && x1 - x0 < 4)
+			x0 = x1 - 4;
 		if (x1 - x0 < 0.5)
 			continue;
 		if (missing)

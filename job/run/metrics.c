@@ -24,6 +24,7 @@
 #include "db/db_metrics.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 
 void
@@ -191,6 +192,9 @@ render_baselines(
 		f.live_image = o.v.node_image_version;
 		f.base_k8s = base.v.kubernetes_version;
 		f.base_image = base.v.node_image_version;
+		if (f.have_live)
+			f.channel_undoes = apply_channels_undo_pin(
+			    o.upgrade_channel, o.node_os_channel, c, sizeof(c));
 		metrics_escape(pools[i].key, k, sizeof(k));
 		fprintf(out,
 		    "aksnap_pool_drift{pool=\"%s\",verdict=\"%s\"} 1\n", k,

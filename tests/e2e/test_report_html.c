@@ -161,6 +161,17 @@ month(void **state)
 			        "\"status\":400,\"count\":1}") < 0)
 				return -1;
 			break;
+		case 14:
+			/* prod goes on NodeImage: AKS re-images it weekly. */
+			json_decref(emu_post(f->emu,
+			    "/_armemu/clusters/auto-upgrade-profile",
+			    "{\"cluster\":\"aks-prod\","
+			    "\"nodeOSUpgradeChannel\":\"NodeImage\"}"));
+			break;
+		case 18:
+			json_decref(emu_post(f->emu, "/_armemu/auto-upgrade",
+			    "{\"cluster\":\"aks-prod\"}"));
+			break;
 		case 20:
 			release(f,
 			    "{\"resourceGroup\":\"rg-prod\","
@@ -267,6 +278,20 @@ test_report_html_holds_every_pool_and_promotion(void **state)
 	assert_int_equal(f->failed_runs, 1);
 	harness_expect_in(f->page, "<h2 id=\"runs\">Failed runs (1 of 29)");
 	harness_expect_in(f->page, "<li>prod-batch (1 failure)</li>");
+	/* Who changed the pools: AKS's weekly upgrade of prod, the
+	 * releases by hand elsewhere. */
+	harness_expect_in(f->page, ", changed by auto-upgrade</title>");
+	harness_expect_in(f->page, ", changed by outside</title>");
+	harness_expect_in(f->page, "<path class=\"by-auto-upgrade\"");
+	/* prod's baselines will not hold on NodeImage: drift's verdict,
+	 * and the summary names both pools with the fix on hover. */
+	harness_expect_in(f->page,
+	    "<tr data-pool=\"prod-batch\"><td>prod-batch"
+	    "</td><td class=\"v-channel-will-drift\">");
+	harness_expect_in(f->page,
+	    "<li title=\"nodeOSUpgradeChannel NodeImage "
+	    "re-images the nodes weekly: set it to None "
+	    "or Unmanaged\">prod-system</li>");
 	/* Times in Europe/Berlin, UTC in the title. */
 	harness_expect_in(f->page,
 	    "<time datetime=\"2026-11-30T03:00:00Z\" "
@@ -325,6 +350,28 @@ test_report_json_carries_the_same_data(void **state)
 		}
 	}
 	assert_int_equal(promoted, f->npromoted);
+	json_array_foreach(pools, i, p)
+	{
+		const char *key = json_string_value(json_object_get(p, "pool"));
+		size_t auto_upgraded = 0;
+
+		json_array_foreach(json_object_get(p, "observations"), j, m)
+		{
+			const char *by =
+			    json_string_value(json_object_get(m, "changed_by"));
+
+			auto_upgraded +=
+			    by != NULL && strcmp(by, "auto-upgrade") == 0;
+		}
+		if (strncmp(key, "prod-", 5) == 0) {
+			assert_int_equal(auto_upgraded, 1);
+			assert_string_equal(
+			    json_string_value(json_object_get(p, "verdict")),
+			    "channel-will-drift");
+		} else {
+			assert_int_equal(auto_upgraded, 0);
+		}
+	}
 	assert_int_equal(json_integer_value(json_object_get(
 	                     json_object_get(doc, "summary"), "failed_runs")),
 	    1);
@@ -582,12 +629,15 @@ test_grafana_dashboard_queries_only_metrics_aksnap_writes(void **state)
 	assert_int_equal(
 	    util_read_file(path, 1 << 24, &text, &len, NULL, 0), 0);
 	have = metric_names(text);
-	free(text);
 	/* The run wrote what the dashboard is about. */
 	assert_non_null(json_object_get(have, "aksnap_run_duration_seconds"));
 	assert_non_null(
 	    json_object_get(have, "aksnap_baseline_timestamp_seconds"));
 	assert_non_null(json_object_get(have, "aksnap_pool_drift"));
+	/* The metric's verdict is drift's, channels included. */
+	harness_expect_in(text,
+	    "aksnap_pool_drift{pool=\"prod-system\","
+	    "verdict=\"channel-will-drift\"} 1\n");
 
 	dash = json_load_file(DASHBOARD, 0, NULL);
 	assert_non_null(dash);
@@ -615,6 +665,7 @@ test_grafana_dashboard_queries_only_metrics_aksnap_writes(void **state)
 	assert_non_null(json_object_get(used, "aksnap_pool_drift"));
 	print_message("dashboard: %zu queries over %zu metric names\n", nq,
 	    json_object_size(used));
+	free(text);
 	json_decref(used);
 	json_decref(have);
 	json_decref(dash);
