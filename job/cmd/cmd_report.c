@@ -1131,6 +1131,42 @@ check_channels(struct db *db, const struct pool_conf *pc, int64_t pool_id,
 }
 
 /* The checks of one pool (DESIGN.md section 3, `check`). */
+/*
+ * A WARNING per snapshot that Azure has not shown done (DESIGN.md section
+ * 6, Verification): `unconfirmed` (a PUT whose answer and GET did not show
+ * it) and `deleting` (a DELETE not yet shown gone).  The next run settles
+ * both; until then the store cannot prove what Azure holds.  0 or -1.
+ */
+static int
+check_pending(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    struct check_state *cs)
+{
+	static const struct {
+		const char *state, *what;
+	} kinds[] = {
+	    {"unconfirmed",
+	        "Azure has not shown it taken; the next run "
+	        "settles it by GET"},
+	    {"deleting",
+	        "Azure has not shown it deleted; the next run "
+	        "deletes it again"},
+	};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct db_snapshot *list = NULL;
+		size_t n = 0;
+
+		if (db_snapshot_list(db, pool_id, kinds[k].state, &list, &n))
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			problem_add(cs, CHECK_WARNING, pc->key,
+			    "snapshot %s is %s: %s", list[i].name,
+			    kinds[k].state, kinds[k].what);
+		free(list);
+	}
+	return 0;
+}
+
 static int
 check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
     time_t as_of, struct check_state *cs, long long *oldest_success_age,
@@ -1183,6 +1219,8 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		return -1;
 	if (got > 0 && s.created_at > *newest_snapshot)
 		*newest_snapshot = s.created_at;
+	if (check_pending(db, pc, pool_id, cs))
+		return -1;
 
 	/* The baseline: still there, not too old, its image still within
 	 * what AKS supports. */

@@ -648,6 +648,10 @@ test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 	assert_string_equal(state_of(list, DAY1), "deleting");
 	assert_string_equal(state_of(list, DAY2), "active");
 	json_decref(list);
+	aksnap(f, &r, "check", NULL);
+	assert_true(r.exit_code >= 1);
+	harness_expect_in(r.out, "snapshot " DAY1 " is deleting");
+	run_result_free(&r);
 
 	/* The next run deletes it again; Azure ends without it. */
 	emu_reset_counters(f->emu);
