@@ -48,6 +48,7 @@
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "config/config_fleet.h"
 #include "job/rules/schedule.h"
 
 /* Longest line accepted at all; inih's own buffer is much shorter. */
@@ -136,6 +137,8 @@ static const struct key keys[] = {
     {"metrics_file", SCOPE_GLOBAL, VT_STRING, CK_NONE, G(metrics_file), 0, 0},
     {"name_prefix", SCOPE_GLOBAL, VT_STRING, CK_PREFIX, G(name_prefix), 0, 0},
     {"timezone", SCOPE_GLOBAL, VT_STRING, CK_TIMEZONE, G(timezone), 0, 0},
+    {"max_fleet_pools", SCOPE_GLOBAL, VT_INT, CK_NONE, G(max_fleet_pools), 1,
+        LIMIT_FLEET_POOLS_MAX},
 
     {"schedule", SCOPE_POLICY, VT_STRING, CK_SCHEDULE, P(schedule), 0, 0},
     {"snapshot_when", SCOPE_POLICY, VT_WHEN, CK_NONE, P(snapshot_when), 0, 0},
@@ -197,6 +200,7 @@ enum sect_kind {
 	SECT_GLOBAL,
 	SECT_POLICY,
 	SECT_POOL,
+	SECT_FLEET, /* [fleet:NAME]: selectors in c->fleets[fleet] */
 	SECT_IGNORED, /* unknown or duplicate: already reported, keys skipped */
 };
 
@@ -211,6 +215,7 @@ struct section {
 	int keyline[NKEYS]; /* where each key was set */
 	struct policy pol; /* policy keys of a policy or pool section */
 	struct pool_conf pool; /* pool keys */
+	size_t fleet; /* SECT_FLEET: index into c->fleets */
 };
 
 struct cerr {
@@ -479,6 +484,7 @@ config_defaults(struct config *c)
 	    sizeof(c->imds_endpoint));
 	util_strlcpy(c->api_version, "2026-08-01", sizeof(c->api_version));
 	c->max_parallel = 8;
+	c->max_fleet_pools = LIMIT_FLEET_POOLS;
 	c->request_timeout = 60;
 	util_strlcpy(c->name_prefix, "aksnap", sizeof(c->name_prefix));
 	util_strlcpy(c->timezone, "UTC", sizeof(c->timezone));
@@ -962,6 +968,21 @@ on_key(struct parse *p, const char *name, const char *value)
 		if (k == NULL)
 			k = find_key(name, SCOPE_POLICY, &idx);
 		break;
+	case SECT_FLEET:
+		switch (config_fleet_key(
+		    &p->c->fleets[s->fleet], name, value, why, sizeof(why))) {
+		case 0:
+			return 0;
+		case -1:
+			perr(p, p->lineno, s, name, "%s", why);
+			return -1;
+		default:
+			break;
+		}
+		k = find_key(name, SCOPE_POLICY, &idx);
+		if (k == NULL && strcmp(name, "policy") == 0)
+			k = find_key(name, SCOPE_POOL, &idx);
+		break;
 	}
 	if (k == NULL) {
 		perr(p, p->lineno, s, name, "unknown key%s", key_home(name));
@@ -1084,6 +1105,9 @@ open_section(struct parse *p, const char *title)
 	} else if (strncmp(title, "pool:", 5) == 0) {
 		kind = SECT_POOL;
 		name = title + 5;
+	} else if (strncmp(title, "fleet:", 6) == 0) {
+		kind = SECT_FLEET;
+		name = title + 6;
 	} else {
 		kind = SECT_IGNORED;
 	}
@@ -1099,15 +1123,18 @@ open_section(struct parse *p, const char *title)
 
 	if (kind == SECT_IGNORED) {
 		perr(p, p->lineno, s, NULL,
-		    "unknown section; expected [aksnap], [policy:NAME] or "
-		    "[pool:NAME]");
+		    "unknown section; expected [aksnap], [policy:NAME], "
+		    "[pool:NAME] or [fleet:NAME]");
 		return;
 	}
 	if (name != NULL && !is_name(name)) {
 		perr(p, p->lineno, s, NULL,
 		    "expected a %s name of 1-63 letters, digits, '-', '_' or "
 		    "'.', got \"%.100s\"",
-		    kind == SECT_POOL ? "pool" : "policy", name);
+		    kind == SECT_POOL    ? "pool"
+		    : kind == SECT_FLEET ? "fleet"
+		                         : "policy",
+		    name);
 		s->kind = SECT_IGNORED;
 		return;
 	}
@@ -1139,6 +1166,11 @@ open_section(struct parse *p, const char *title)
 			    p->sects[first].line);
 			s->kind = SECT_IGNORED;
 		}
+	}
+	if (s->kind == SECT_FLEET &&
+	    config_fleet_add(p->c, s->name, s->line, &s->fleet)) {
+		p->oom = 1;
+		s->kind = SECT_IGNORED;
 	}
 }
 
@@ -1550,9 +1582,58 @@ resolve(struct parse *p)
 				    c->pools[j].key, c->pools[j].line);
 		}
 	}
+	c->npools = il;
+
+	/* [fleet:NAME]: subscriptions and the policy, as a pool's. */
+	for (size_t i = 0; i < p->nsects; i++) {
+		const struct section *s = &p->sects[i];
+		const struct section *ps = NULL;
+		struct fleet_conf *f;
+		size_t j;
+
+		if (s->kind != SECT_FLEET)
+			continue;
+		f = &c->fleets[s->fleet];
+		if (f->nsubscriptions == 0) {
+			if (c->subscription[0] == '\0')
+				perr(p, s->line, s, "subscription",
+				    "missing, and [aksnap] sets no default "
+				    "subscription");
+			else
+				util_strlcpy(f->subscriptions[0],
+				    c->subscription,
+				    sizeof(f->subscriptions[0]));
+			f->nsubscriptions = 1;
+		}
+		util_strlcpy(
+		    f->policy_name, s->pool.policy_name, sizeof(f->policy_name));
+		if (f->policy_name[0] != '\0') {
+			if (seen_find(policies, f->policy_name, &j))
+				ps = &p->sects[j];
+			if (ps == NULL)
+				perr(p, s->keyline[k_pol], s, "policy",
+				    "no [policy:%s] section", f->policy_name);
+		} else if (dflt != NULL) {
+			ps = dflt;
+			util_strlcpy(f->policy_name, "default",
+			    sizeof(f->policy_name));
+		}
+		policy_defaults(&f->policy);
+		if (ps != NULL) {
+			overlay_policy(&f->policy, &ps->pol, ps->set);
+			util_strlcpy(
+			    f->policy.name, ps->name, sizeof(f->policy.name));
+		}
+		overlay_policy(&f->policy, &s->pol, s->set);
+		if ((s->set & keepmask) != 0 && keeps_nothing(&f->policy))
+			perr(p, s->line, s, "keep_*",
+			    "this fleet's policy keeps nothing: keep_last, "
+			    "keep_hourly, keep_daily, keep_weekly, "
+			    "keep_monthly, keep_yearly, keep_within and "
+			    "min_keep are all 0");
+	}
 	seen_free(policies);
 	seen_free(nodepools);
-	c->npools = il;
 	return 0;
 
 oom:
@@ -1569,6 +1650,7 @@ config_free(struct config *c)
 		return;
 	free(c->policies);
 	free(c->pools);
+	free(c->fleets);
 	free(c);
 }
 
@@ -1811,6 +1893,11 @@ config_print(const struct config *c, FILE *out, int json)
 			print_keys(
 			    out, SCOPE_POLICY, (const char *)&pc->policy);
 		}
+		for (size_t i = 0; i < c->nfleets; i++) {
+			config_fleet_print(&c->fleets[i], out);
+			print_keys(out, SCOPE_POLICY,
+			    (const char *)&c->fleets[i].policy);
+		}
 		return;
 	}
 
@@ -1844,6 +1931,15 @@ config_print(const struct config *c, FILE *out, int json)
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "pools", arr);
+	arr = json_array();
+	for (size_t i = 0; i < c->nfleets; i++) {
+		o = config_fleet_json(&c->fleets[i]);
+		if (o == NULL)
+			continue;
+		json_keys(o, SCOPE_POLICY, (const char *)&c->fleets[i].policy);
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "fleets", arr);
 	json_dumpf(root, out, JSON_INDENT(2));
 	fputc('\n', out);
 	json_decref(root);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "job/rules/fleet.h"
 #include "job/rules/model.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/aksnap/aksnap.ini"
@@ -49,6 +50,9 @@ struct config {
 	size_t npolicies;
 	struct pool_conf *pools;
 	size_t npools;
+	struct fleet_conf *fleets; /* [fleet:NAME], in file order */
+	size_t nfleets;
+	int max_fleet_pools; /* default LIMIT_FLEET_POOLS */
 };
 
 /*
@@ -80,6 +84,14 @@ const struct pool_conf *config_find_pool(
  * read here, only file paths are shown) as INI-like text or one JSON object.
  */
 void config_print(const struct config *c, FILE *out, int json);
+
+/*
+ * config_fleet_overlaps(c, out):
+ * Print one line to ${out} for each [pool:NAME] that a [fleet:NAME] selects
+ * by names alone (its globs match the pool's names and it filters on no
+ * tag, mode or OS): the explicit section wins.  Return how many.
+ */
+int config_fleet_overlaps(const struct config *c, FILE *out);
 
 /* config_auth_name(kind): "auto", "managed-identity", ... */
 const char *config_auth_name(enum auth_kind kind);

@@ -653,20 +653,54 @@ arm_cluster_free(struct arm_cluster *c)
 	free(c->pools);
 	c->pools = NULL;
 	c->npools = 0;
+	free(c->tags);
+	c->tags = NULL;
+	c->ntags = 0;
 }
 
-int
-arm_cluster_parse(
-    const char *body, struct arm_cluster *out, char *err, size_t errlen)
+/* cluster_tags(o, out, err, errlen): the cluster's tags, malloc'd. */
+static int
+cluster_tags(const json_t *o, struct arm_cluster *out, char *err, size_t errlen)
 {
-	json_t *root, *props, *profiles;
+	json_t *tags = json_obj(o, "tags"), *v;
+	const char *key;
+	size_t n = json_is_object(tags) ? json_object_size(tags) : 0;
+
+	if (n == 0)
+		return 0;
+	/* Azure allows 50 tags a resource. */
+	if (n > ARM_MAX_PAGE_ITEMS) {
+		seterr(err, errlen, "the cluster has %zu tags, more than %d", n,
+		    ARM_MAX_PAGE_ITEMS);
+		return -1;
+	}
+	out->tags = calloc(n, sizeof(*out->tags));
+	if (out->tags == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	json_object_foreach(tags, key, v)
+	{
+		struct arm_tag *t;
+
+		if (!json_is_string(v))
+			continue;
+		t = &out->tags[out->ntags++];
+		util_strlcpy(t->key, key, sizeof(t->key));
+		util_strlcpy(t->value, json_string_value(v), sizeof(t->value));
+	}
+	return 0;
+}
+
+/* cluster_from(root, out, err, errlen): a ManagedCluster resource object. */
+static int
+cluster_from(json_t *root, struct arm_cluster *out, char *err, size_t errlen)
+{
+	json_t *props, *profiles;
 	size_t i, n;
 	char e[256];
 
 	memset(out, 0, sizeof(*out));
-	root = parse_object(body, body != NULL ? strlen(body) : 0, err, errlen);
-	if (root == NULL)
-		goto err0;
 	props = json_obj(root, "properties");
 	if (json_str(root, "id", out->id, sizeof(out->id), FIT_STRICT, err,
 	        errlen) ||
@@ -680,7 +714,7 @@ arm_cluster_parse(
 	        out->current_kubernetes_version,
 	        sizeof(out->current_kubernetes_version), FIT_STRICT, err,
 	        errlen))
-		goto err1;
+		goto err0;
 	json_str(props, "provisioningState", out->provisioning_state,
 	    sizeof(out->provisioning_state), FIT_TRUNCATE, NULL, 0);
 	if (json_obj(props, "autoUpgradeProfile") != NULL) {
@@ -697,7 +731,7 @@ arm_cluster_parse(
 	if (profiles != NULL && !json_is_null(profiles) &&
 	    !json_is_array(profiles)) {
 		seterr(err, errlen, "agentPoolProfiles is not an array");
-		goto err1;
+		goto err0;
 	}
 	n = json_is_array(profiles) ? json_array_size(profiles) : 0;
 	/* AKS allows 100 node pools a cluster. */
@@ -706,13 +740,13 @@ arm_cluster_parse(
 		    "agentPoolProfiles holds %zu pools, more "
 		    "than %d",
 		    n, ARM_MAX_PAGE_ITEMS);
-		goto err1;
+		goto err0;
 	}
 	if (n > 0) {
 		out->pools = calloc(n, sizeof(*out->pools));
 		if (out->pools == NULL) {
 			seterr(err, errlen, "out of memory");
-			goto err1;
+			goto err0;
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -725,7 +759,7 @@ arm_cluster_parse(
 		    pool_props(p, ap, e, sizeof(e))) {
 			seterr(err, errlen, "agentPoolProfiles[%zu]: %s", i,
 			    json_is_object(p) ? e : "not an object");
-			goto err2;
+			goto err1;
 		}
 		/* profiles carry no id: derive it from the cluster's */
 		if (out->id[0] != '\0' &&
@@ -733,20 +767,42 @@ arm_cluster_parse(
 		        out->id, ap->name) >= sizeof(ap->id)) {
 			seterr(err, errlen,
 			    "agentPoolProfiles[%zu]: id too long", i);
-			goto err2;
+			goto err1;
 		}
 		out->npools++;
 	}
-	json_decref(root);
+	if (cluster_tags(root, out, err, errlen))
+		goto err1;
 	return 0;
 
-err2:
-	arm_cluster_free(out);
 err1:
-	json_decref(root);
+	arm_cluster_free(out);
 err0:
 	return -1;
 }
+
+int
+arm_cluster_parse(
+    const char *body, struct arm_cluster *out, char *err, size_t errlen)
+{
+	json_t *root;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	root = parse_object(body, body != NULL ? strlen(body) : 0, err, errlen);
+	if (root == NULL)
+		return -1;
+	rc = cluster_from(root, out, err, errlen);
+	json_decref(root);
+	return rc;
+}
+
+static int
+cluster_one(const json_t *o, void *out, char *err, size_t errlen)
+{
+	return cluster_from((json_t *)o, out, err, errlen);
+}
+
 
 /* snapshot_from(o, out, err, errlen): a Snapshot resource object. */
 static int
@@ -1509,9 +1565,10 @@ err0:
  * ARM_MAX_PAGES pages), appending each page's items to ${*out}.
  */
 static int
-list_all(struct arm *arm, const char *ctx, char *first_url,
+list_all_n(struct arm *arm, const char *ctx, char *first_url,
     int (*page)(const char *, void **, size_t *, char **, char *, size_t),
-    size_t elem_size, void **out, size_t *n, struct arm_error *err)
+    size_t elem_size, void **out, size_t *n, size_t *npages,
+    struct arm_error *err)
 {
 	struct http_response resp;
 	char *url = first_url, *next = NULL, *all = NULL;
@@ -1569,6 +1626,8 @@ list_all(struct arm *arm, const char *ctx, char *first_url,
 	}
 	*out = all;
 	*n = total;
+	if (npages != NULL)
+		*npages = pages;
 	return 0;
 
 err1:
@@ -1577,6 +1636,15 @@ err1:
 		free(url);
 	free(all);
 	return -1;
+}
+
+static int
+list_all(struct arm *arm, const char *ctx, char *first_url,
+    int (*page)(const char *, void **, size_t *, char **, char *, size_t),
+    size_t elem_size, void **out, size_t *n, struct arm_error *err)
+{
+	return list_all_n(
+	    arm, ctx, first_url, page, elem_size, out, n, NULL, err);
 }
 
 static int
@@ -1599,6 +1667,47 @@ pool_page(const char *body, void **out, size_t *n, char **next, char *err,
 	int rc;
 
 	rc = arm_agent_pool_list_parse(body, &arr, n, next, err, errlen);
+	*out = arr;
+	return rc;
+}
+
+static int
+cluster_page(const char *body, void **out, size_t *n, char **next, char *err,
+    size_t errlen)
+{
+	return list_page(body, sizeof(struct arm_cluster), cluster_one, out, n,
+	    next, err, errlen);
+}
+
+int
+arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, struct arm_cluster **out, size_t *n, size_t *pages,
+    struct arm_error *err)
+{
+	char id[1024];
+	char *url;
+	void *arr = NULL;
+	int rc;
+
+	error_clear(err);
+	*out = NULL;
+	*n = 0;
+	if (rg != NULL)
+		snprintf(id, sizeof(id),
+		    "/subscriptions/%s/resourceGroups/%s/providers/"
+		    "Microsoft.ContainerService/managedClusters",
+		    sub, rg);
+	else
+		snprintf(id, sizeof(id),
+		    "/subscriptions/%s/providers/"
+		    "Microsoft.ContainerService/managedClusters",
+		    sub);
+	url = url_for(arm, id, "");
+	if (url == NULL)
+		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
+	rc = list_all_n(arm, ctx, url, cluster_page, sizeof(**out), &arr, n,
+	    pages, err);
+	free(url);
 	*out = arr;
 	return rc;
 }

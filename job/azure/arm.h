@@ -69,6 +69,8 @@ struct arm_cluster {
 	int has_auto_upgrade;
 	char upgrade_channel[32];
 	char node_os_channel[32];
+	struct arm_tag *tags; /* the cluster's tags, malloc'd */
+	size_t ntags;
 };
 
 struct arm_tag {
@@ -232,6 +234,15 @@ void arm_log_failure(const char *context, const char *method, const char *url,
 
 int arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, const char *cluster, struct arm_cluster *out,
+    struct arm_error *err);
+/*
+ * arm_cluster_list(arm, ctx, sub, rg, out, n, pages, err):
+ * ManagedClusters_List (rg NULL) or _ListByResourceGroup, following every
+ * nextLink; ${*out} malloc'd (arm_cluster_free each, then free), ${*pages}
+ * the pages read.  0, or -1 with ${err} filled and logged.
+ */
+int arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, struct arm_cluster **out, size_t *n, size_t *pages,
     struct arm_error *err);
 int arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
     struct arm_agent_pool *out, struct arm_error *err);

@@ -43,4 +43,9 @@
  * promoted history retention reads per pool and channel. */
 #define LIMIT_KEEP_PROMOTED 64
 
+/* Pools one [fleet:NAME] may select (max_fleet_pools: its default and its
+ * ceiling); a fleet that would select more refuses with the count. */
+#define LIMIT_FLEET_POOLS 10000
+#define LIMIT_FLEET_POOLS_MAX 1000000
+
 #endif

@@ -33,6 +33,8 @@ cmd_config(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli, &c))
 		return EXIT_USAGE;
 	config_print(c, stdout, cli->json);
+	/* Overlaps that names alone show; plan and run -v report others. */
+	(void)config_fleet_overlaps(c, stderr);
 	config_free(c);
 	return EXIT_DONE;
 }

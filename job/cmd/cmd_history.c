@@ -17,6 +17,7 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/run/fleet.h"
 
 /* Open the store and resolve an optional POOL argument to its id. */
 static int
@@ -29,11 +30,14 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 	*pool_id = 0;
 	if (cli_load_config(cli, cfg))
 		return EXIT_USAGE;
+	if (db_open_nomigrate((*cfg)->database, db))
+		return EXIT_FAILED;
+	/* A fleet's pools are the ones the store knows. */
+	if (fleet_adopt_stored(cfg, *db))
+		return EXIT_FAILED;
 	if (pool != NULL && config_find_pool(*cfg, pool) == NULL)
 		return cli_usage_error(
 		    cmd, "unknown pool '%s' (not in %s)", pool, (*cfg)->path);
-	if (db_open_nomigrate((*cfg)->database, db))
-		return EXIT_FAILED;
 	if (pool == NULL)
 		return EXIT_DONE;
 	got = db_pool_get(*db, pool, &p);

@@ -46,6 +46,7 @@
 #include "job/rules/retention.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
+#include "job/run/fleet.h"
 #include "job/run/run.h"
 
 /* ---- shared helpers ---- */
@@ -561,7 +562,8 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli, &cfg))
 		return EXIT_USAGE;
 	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db))
+	if (db_open_nomigrate(cfg->database, &db) ||
+	    fleet_adopt_stored(&cfg, db))
 		goto out;
 	base = calloc(cfg->npools + 1, sizeof(*base));
 	have = calloc(cfg->npools + 1, sizeof(*have));
@@ -984,7 +986,8 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 	if (cli_load_config(cli, &cfg))
 		return EXIT_USAGE;
 	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db))
+	if (db_open_nomigrate(cfg->database, &db) ||
+	    fleet_adopt_stored(&cfg, db))
 		goto out;
 	rows = calloc(cfg->npools + 1, sizeof(*rows));
 	if (rows == NULL)
@@ -1189,6 +1192,24 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		    "since?)");
 		return 0;
 	}
+	/* A fleet's pool no longer selected, or gone: said, not judged. */
+	if (pc->fleet[0] != '\0') {
+		struct db_observation o;
+
+		got = db_observation_latest(db, pool_id, &o);
+		if (got < 0)
+			return -1;
+		if (got == 1 && strcmp(o.provisioning_state, "missing") == 0) {
+			util_format_time(o.observed_at, a, sizeof(a));
+			problem_add(cs, CHECK_WARNING, pc->key,
+			    "missing since %s: [fleet:%s] no longer selects "
+			    "it, or its cluster or node pool is gone; its "
+			    "snapshots stay under retention (never the "
+			    "newest)",
+			    a, pc->fleet);
+			return 0;
+		}
+	}
 
 	/* Staleness: a success (snapshot taken, or slot skipped because
 	 * nothing changed) within twice the schedule's interval. */
@@ -1339,6 +1360,10 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		snprintf(why, sizeof(why), "cannot read the store %s",
 		    cfg->database);
 		rc = check_unknown(cli, why);
+		goto out;
+	}
+	if (fleet_adopt_stored(&cfg, db)) {
+		rc = check_unknown(cli, "cannot read the fleets' pools");
 		goto out;
 	}
 	got = db_run_last(db, "run", &last);

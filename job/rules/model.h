@@ -65,7 +65,11 @@ struct pool_conf {
 	char
 	    policy_name[64]; /* "" = built-in defaults ("default" if defined) */
 	struct policy policy; /* resolved */
-	int line; /* line of the [pool:NAME] header */
+	int line; /* line of the [pool:NAME] header; 0 for a fleet's pool */
+	char fleet[64]; /* the [fleet:NAME] that selected it; "" explicit */
+	int fleet_missing; /* a fleet's pool no longer selected or gone */
+	const char *fleet_error; /* a fleet's pool whose listing failed: why
+	                            (owned by the run's fleet view), or NULL */
 };
 
 /* The versions a pool runs or a snapshot pins, as the store records them. */

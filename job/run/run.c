@@ -49,6 +49,7 @@
 #include "db/db.h"
 #include "db/db_channels.h"
 #include "db/db_conflict.h"
+#include "db/db_fleet.h"
 #include "db/db_metrics.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
@@ -63,6 +64,7 @@
 #include "job/rules/plan.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
+#include "job/run/fleet.h"
 #include "job/run/metrics.h"
 #include "job/run/prune.h"
 
@@ -115,6 +117,7 @@ struct run {
 	struct pool_run **by_id; /* pools sorted by pool_id (reconcile) */
 	struct cluster_group *groups;
 	size_t ngroups;
+	struct fleet_view fleets; /* the fleets' pools and listings */
 	struct db_run rec;
 	int64_t started_ms;
 	int pending_writes; /* outcomes written in the current transaction */
@@ -466,6 +469,9 @@ sync_pools(struct run *r)
 
 		if (db_pool_sync(r->db, p->pc, &p->pool_id))
 			goto fail;
+		if (p->pc->fleet[0] != '\0' &&
+		    db_pool_set_fleet(r->db, p->pool_id, p->pc->fleet))
+			goto fail;
 		p->pr->pool_id = p->pool_id;
 		got = db_snapshot_newest_active(r->db, p->pool_id, &newest);
 		if (got < 0)
@@ -695,6 +701,9 @@ record_observation(struct run *r, struct pool_run *p,
 	    r->opts->as_of, &p->live, provisioning_state, &cur);
 }
 
+static void observe_cluster(
+    struct run *r, struct cluster_group *cg, const struct arm_cluster *cl);
+
 static void
 observe_group(struct run *r, struct cluster_group *cg,
     const struct http_response *resp, int rc)
@@ -745,15 +754,57 @@ observe_group(struct run *r, struct cluster_group *cg,
 			    p, "unreadable cluster answer: %s", err);
 		return;
 	}
+	observe_cluster(r, cg, &cl);
+	arm_cluster_free(&cl);
+}
+
+/*
+ * A fleet's pool that is not observed this run: its listing failed (the
+ * pool fails), or the fleet no longer selects it or its cluster is gone
+ * (recorded missing once, then left to retention).  1 when ${p} is such a
+ * pool.
+ */
+static int
+fleet_unobserved(struct run *r, struct pool_run *p)
+{
+	struct db_observation last;
+
+	if (p->pc->fleet_error != NULL) {
+		set_observe_error(p, "[fleet:%s]: %s", p->pc->fleet,
+		    p->pc->fleet_error);
+		return 1;
+	}
+	if (!p->pc->fleet_missing)
+		return 0;
+	set_observe_error(p,
+	    "missing: [fleet:%s] no longer selects it (or its cluster or "
+	    "node pool is gone)",
+	    p->pc->fleet);
+	if (!r->dry &&
+	    (db_observation_latest(r->db, p->pool_id, &last) != 1 ||
+	        strcmp(last.provisioning_state, "missing") != 0))
+		(void)db_observation_add(
+		    r->db, r->rec.id, p->pool_id, r->opts->as_of, NULL, "missing");
+	return 1;
+}
+
+/* What cluster ${cl} shows of the pools of group ${cg}. */
+static void
+observe_cluster(
+    struct run *r, struct cluster_group *cg, const struct arm_cluster *cl)
+{
 	for (struct pool_run *p = cg->first; p != NULL;
 	     p = p->next_in_cluster) {
 		const struct arm_agent_pool *ap = NULL;
 
-		for (size_t i = 0; i < cl.npools; i++)
-			if (strcasecmp(cl.pools[i].name, p->pc->nodepool) == 0)
-				ap = &cl.pools[i];
-		util_strlcpy(p->location, cl.location, sizeof(p->location));
-		(void)db_pool_set_location(r->db, p->pool_id, cl.location);
+		if (fleet_unobserved(r, p))
+			continue;
+
+		for (size_t i = 0; i < cl->npools; i++)
+			if (strcasecmp(cl->pools[i].name, p->pc->nodepool) == 0)
+				ap = &cl->pools[i];
+		util_strlcpy(p->location, cl->location, sizeof(p->location));
+		(void)db_pool_set_location(r->db, p->pool_id, cl->location);
 		if (ap == NULL) {
 			set_observe_error(p,
 			    "node pool %s not found in cluster %s",
@@ -768,9 +819,8 @@ observe_group(struct run *r, struct cluster_group *cg,
 		    sizeof(p->provisioning_state));
 		p->observed = 1;
 		r->rec.observed++;
-		record_observation(r, p, &cl, ap->provisioning_state);
+		record_observation(r, p, cl, ap->provisioning_state);
 	}
-	arm_cluster_free(&cl);
 }
 
 /* ---- plan ---- */
@@ -870,18 +920,38 @@ record_plan(struct run *r, struct pool_run *p)
 struct batch_ctx {
 	struct run *r;
 	struct http_response *resps;
+	size_t *gi; /* request i is group gi[i]'s GET */
 };
+
+/*
+ * Does group ${cg} need its GET?  Not when a fleet's listing showed the
+ * cluster, nor when every pool of it is a fleet's pool not observed.
+ */
+static int
+group_needs_get(struct run *r, struct cluster_group *cg)
+{
+	if (fleet_cluster(&r->fleets, cg->subscription, cg->resource_group,
+	        cg->cluster) != NULL)
+		return 0;
+	for (struct pool_run *p = cg->first; p != NULL;
+	     p = p->next_in_cluster)
+		if (!p->pc->fleet_missing && p->pc->fleet_error == NULL)
+			return 1;
+	return 0;
+}
 
 /*
  * One cluster answered: record what its pools run, plan them, and write
  * their decisions and intents now, while the other GETs are in flight.
  */
+static void plan_group(struct run *r, struct cluster_group *cg);
+
 static void
 observe_done(void *vctx, size_t i, int rc)
 {
 	struct batch_ctx *ctx = vctx;
 	struct run *r = ctx->r;
-	struct cluster_group *cg = &r->groups[i];
+	struct cluster_group *cg = &r->groups[ctx->gi[i]];
 
 	write_begin(r);
 	if (r->write_failed) {
@@ -892,11 +962,26 @@ observe_done(void *vctx, size_t i, int rc)
 	}
 	observe_group(r, cg, &ctx->resps[i], rc);
 	http_response_free(&ctx->resps[i]);
+	plan_group(r, cg);
+}
+
+/* Plan and record the pools of group ${cg}, observed or not. */
+static void
+plan_group(struct run *r, struct cluster_group *cg)
+{
 	for (struct pool_run *p = cg->first; p != NULL;
 	     p = p->next_in_cluster) {
 		if (plan_pool(r, p) != 0) {
 			r->write_failed = 1;
 			continue;
+		}
+		/* A fleet's missing pool is not a failure: retention goes on
+		 * over its snapshots, and check says so. */
+		if (p->pc->fleet_missing) {
+			p->plan.action = PLAN_SKIP;
+			p->plan.name[0] = '\0';
+			util_strlcpy(p->plan.reason, p->observe_error,
+			    sizeof(p->plan.reason));
 		}
 		/* Unobserved pools are recorded once ARM is known to answer. */
 		if (!r->dry && p->observed)
@@ -922,32 +1007,62 @@ observe(struct run *r)
 	struct http_request *reqs;
 	struct http_response *resps;
 	struct batch_ctx ctx;
-	int rc;
+	size_t *gi, n = 0;
+	int rc = 0;
 
 	if (r->ngroups == 0)
 		return 0;
 	reqs = calloc(r->ngroups, sizeof(*reqs));
 	resps = calloc(r->ngroups, sizeof(*resps));
-	if (reqs == NULL || resps == NULL) {
+	gi = calloc(r->ngroups, sizeof(*gi));
+	if (reqs == NULL || resps == NULL || gi == NULL) {
 		free(reqs);
 		free(resps);
+		free(gi);
 		return -1;
 	}
 	for (size_t i = 0; i < r->ngroups; i++) {
-		reqs[i].method = "GET";
-		reqs[i].url = r->groups[i].url;
-		reqs[i].auth = 1;
-		reqs[i].context = r->groups[i].first->pc->key;
-		reqs[i].throttle_key = r->groups[i].subscription;
-		http_response_init(&resps[i]);
+		struct cluster_group *cg = &r->groups[i];
+		const struct arm_cluster *listed;
+
+		if (group_needs_get(r, cg)) {
+			reqs[n].method = "GET";
+			reqs[n].url = cg->url;
+			reqs[n].auth = 1;
+			reqs[n].context = cg->first->pc->key;
+			reqs[n].throttle_key = cg->subscription;
+			http_response_init(&resps[n]);
+			gi[n++] = i;
+			continue;
+		}
+		/* A fleet's listing showed it (ARM answered), or no pool of
+		 * it is to be observed. */
+		write_begin(r);
+		if (r->write_failed)
+			continue;
+		listed = fleet_cluster(&r->fleets, cg->subscription,
+		    cg->resource_group, cg->cluster);
+		if (listed != NULL) {
+			r->reached_arm = 1;
+			observe_cluster(r, cg, listed);
+		} else {
+			for (struct pool_run *p = cg->first; p != NULL;
+			     p = p->next_in_cluster)
+				(void)fleet_unobserved(r, p);
+		}
+		plan_group(r, cg);
 	}
+	write_flush(r, 1);
 	ctx.r = r;
 	ctx.resps = resps;
-	rc = http_batch(r->http, reqs, resps, r->ngroups, r->cfg->max_parallel,
-	    observe_done, &ctx);
+	ctx.gi = gi;
+	if (n > 0 && !r->write_failed)
+		rc = http_batch(r->http, reqs, resps, n, r->cfg->max_parallel,
+		    observe_done, &ctx);
 	write_flush(r, 1);
 	free(reqs);
 	free(resps);
+	free(gi);
 	if (rc == 0 && r->write_failed) {
 		log_err(NULL,
 		    "the store failed while planning (see above); "
@@ -1351,6 +1466,9 @@ count_failures(struct run *r)
 		if (p->failed)
 			r->rec.failed++;
 	}
+	/* A fleet refused or not listed fails the run even with no pool. */
+	if (r->fleets.failed && r->rec.failed == 0)
+		r->rec.failed = 1;
 }
 
 /*
@@ -1468,7 +1586,8 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
 
-	if (select_pools(&r)) {
+	/* A fleet's pools are known once its clusters are listed. */
+	if (cfg->nfleets == 0 && select_pools(&r)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -1502,6 +1621,20 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		if (db_failed_busy())
 			rc = EXIT_TEMP; /* nothing started: try later */
 		goto out;
+	}
+	if (cfg->nfleets > 0) {
+		if (token_get(r.tokens, 0, &token)) {
+			rc = token_failure_exit(r.tokens);
+			goto finish;
+		}
+		if (fleet_expand(cfg, r.arm, r.db, dry || log_verbosity() > 0,
+		        &r.fleets))
+			goto finish;
+		r.cfg = r.fleets.cfg;
+		if (select_pools(&r)) {
+			rc = EXIT_USAGE;
+			goto finish;
+		}
 	}
 	if (group_pools(&r) || sync_pools(&r))
 		goto finish;
@@ -1579,5 +1712,6 @@ out:
 	free(r.prs);
 	free(r.groups);
 	free(r.pools);
+	fleet_view_free(&r.fleets);
 	return rc;
 }
