@@ -2,7 +2,7 @@
 #define AKSNAP_DB_FLEET_H
 
 /*
- * db_fleet.h -- which [fleet:NAME] a pool row belongs to (migration 0006).
+ * db_fleet.h -- which [fleet:NAME] a pool row belongs to (migration 0007).
  */
 
 #include <stddef.h>

@@ -1,4 +1,4 @@
--- 0006_fleets.sql -- fleets by selector (DESIGN.md 4, [fleet:NAME]).
+-- 0007_fleets.sql -- fleets by selector (DESIGN.md 4, [fleet:NAME]).
 --
 --   pools.fleet  the [fleet:NAME] that selected the pool; NULL for a pool
 --                of an explicit [pool:NAME] section.  A fleet's pool that
