@@ -61,6 +61,7 @@
 #include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/session.h"
 #include "job/rules/apply_checks.h"
 #include "job/run/run.h"
 
@@ -95,6 +96,7 @@ enum apply_kind {
 
 struct apply {
 	struct apply_opts o;
+	struct session ss; /* owns cfg, db, lock, http, tokens, arm */
 	struct config *cfg;
 	const struct pool_conf *to, *from;
 	struct db *db;
@@ -531,25 +533,12 @@ report(struct apply *a, const char *method, const char *url, const char *header,
 static int
 connect_arm(struct apply *a)
 {
-	struct http_options ho;
-	const char *token;
+	int rc = session_connect(&a->ss);
 
-	memset(&ho, 0, sizeof(ho));
-	ho.timeout_s = a->cfg->request_timeout;
-	ho.ca_file = a->cfg->ca_file[0] != '\0' ? a->cfg->ca_file : NULL;
-	a->http = http_client_new(&ho);
-	if (a->http == NULL)
-		return EXIT_FAILED;
-	a->tokens = run_token_provider(a->cfg);
-	if (a->tokens == NULL)
-		return EXIT_USAGE;
-	http_client_set_token_source(a->http, token_source_cb, a->tokens);
-	a->arm = arm_new(a->http, a->cfg->arm_endpoint, a->cfg->api_version);
-	if (a->arm == NULL)
-		return EXIT_FAILED;
-	if (token_get(a->tokens, 0, &token))
-		return token_failure_exit(a->tokens);
-	return EXIT_DONE;
+	a->http = a->ss.http;
+	a->tokens = a->ss.tokens;
+	a->arm = a->ss.arm;
+	return rc;
 }
 
 /* The refusal: logged with its reason, kept for --json. */
@@ -1127,7 +1116,7 @@ int
 cmd_apply(struct cli *cli, int argc, char **argv)
 {
 	struct apply a;
-	int rc, lockfd = -1, locked;
+	int rc;
 
 	memset(&a, 0, sizeof(a));
 	rc = parse_args(cli, argc, argv, &a.o);
@@ -1136,8 +1125,10 @@ cmd_apply(struct cli *cli, int argc, char **argv)
 	a.o.json = cli->json;
 	a.kind = a.o.create != NULL ? KIND_CREATE : KIND_UPGRADE;
 	util_strlcpy(a.state, "failed", sizeof(a.state));
-	if (cli_load_config(cli, &a.cfg))
-		return EXIT_USAGE;
+	rc = session_open(&a.ss, cli, 0);
+	a.cfg = a.ss.cfg;
+	if (rc != EXIT_DONE)
+		goto out;
 	a.to = config_find_pool(a.cfg, a.o.to);
 	a.from = config_find_pool(a.cfg, a.o.from);
 	if (a.to == NULL || a.from == NULL) {
@@ -1145,25 +1136,13 @@ cmd_apply(struct cli *cli, int argc, char **argv)
 		    a.to == NULL ? a.o.to : a.o.from, a.cfg->path);
 		goto out;
 	}
+	/* A dry run reads only: no lock, no migration, no runs row. */
+	rc = session_store(&a.ss, a.o.dry_run ? SESSION_STORE : SESSION_WRITE);
+	a.db = a.ss.db;
+	if (rc != EXIT_DONE)
+		goto out;
 	rc = EXIT_FAILED;
-	if (a.o.dry_run) {
-		/* Reads only: no lock, no migration, no runs row. */
-		if (db_open_nomigrate(a.cfg->database, &a.db))
-			goto out;
-	} else {
-		locked = run_lock(a.cfg, &lockfd);
-		if (locked != 0) {
-			rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
-			goto out;
-		}
-		if (db_open(a.cfg->database, &a.db)) {
-			/* busy: try later; else unusable (named), nothing done
-			 */
-			rc = db_failed_busy()      ? EXIT_TEMP
-			    : db_failed_unusable() ? EXIT_USAGE
-			                           : EXIT_FAILED;
-			goto out;
-		}
+	if (!a.o.dry_run) {
 		if (db_run_start(
 		        a.db, util_now(), a.o.as_of, "apply", &a.rec.id))
 			goto out;
@@ -1180,12 +1159,6 @@ out:
 	free(a.pool_json);
 	free(a.cluster_body);
 	arm_cluster_free(&a.cluster);
-	arm_free(a.arm);
-	token_provider_free(a.tokens);
-	http_client_free(a.http);
-	db_close(a.db);
-	if (lockfd >= 0)
-		close(lockfd);
-	config_free(a.cfg);
+	session_close(&a.ss);
 	return rc;
 }

@@ -62,6 +62,7 @@
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/session.h"
 #include "job/rules/plan.h"
 #include "job/rules/versions.h"
 #include "job/run/run.h"
@@ -93,6 +94,7 @@ struct sync_item {
 struct sync {
 	const struct cli *cli;
 	int dry_run;
+	struct session ss; /* owns cfg, db and the lock */
 	struct config *cfg;
 	struct db *db;
 	struct db_run rec;
@@ -953,7 +955,7 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct sync s;
-	int ch, rc = EXIT_FAILED, lockfd = -1, locked;
+	int ch, rc = EXIT_FAILED;
 
 	memset(&s, 0, sizeof(s));
 	s.cli = cli;
@@ -969,25 +971,15 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error(
 		    "sync", "unexpected argument '%s'", argv[optind]);
-	if (cli_load_config(cli, &s.cfg))
-		return EXIT_USAGE;
-	if (s.dry_run) {
-		if (db_open_nomigrate(s.cfg->database, &s.db))
-			goto out;
-	} else {
-		locked = run_lock(s.cfg, &lockfd);
-		if (locked != 0) {
-			rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
-			goto out;
-		}
-		if (db_open(s.cfg->database, &s.db)) {
-			/* busy: try later; else unusable (named), nothing done
-			 */
-			rc = db_failed_busy()      ? EXIT_TEMP
-			    : db_failed_unusable() ? EXIT_USAGE
-			                           : EXIT_FAILED;
-			goto out;
-		}
+	/* A dry run reads only: no lock, no migration, no runs row. */
+	rc =
+	    session_open(&s.ss, cli, s.dry_run ? SESSION_STORE : SESSION_WRITE);
+	s.cfg = s.ss.cfg;
+	s.db = s.ss.db;
+	if (rc != EXIT_DONE)
+		goto out;
+	rc = EXIT_FAILED;
+	if (!s.dry_run) {
 		if (db_run_start(
 		        s.db, util_now(), util_now(), "sync", &s.rec.id))
 			goto out;
@@ -1011,9 +1003,6 @@ out:
 	arm_free(s.arm);
 	token_provider_free(s.tokens);
 	http_client_free(s.http);
-	db_close(s.db);
-	if (lockfd >= 0)
-		close(lockfd);
-	config_free(s.cfg);
+	session_close(&s.ss);
 	return rc;
 }
