@@ -121,6 +121,8 @@ enum st {
 	ST_POOL_SNAP_COUNTS,
 	ST_PROMOTED_HISTORY,
 	ST_DEC_LAST,
+	ST_DEC_LAST_POOL,
+	ST_DEC_EXTEND,
 	ST_DEC_EXPLAIN, /* report commands */
 	ST__COUNT
 };
@@ -278,26 +280,39 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_POOL_LAST_SUCCESS] =
         "SELECT max(coalesce((SELECT max(created_at) FROM snapshots "
         "WHERE pool_id = ?1 AND state IN ('active', 'deleting', "
-        "'deleted')), 0), coalesce((SELECT max(at) FROM decisions WHERE "
+        "'deleted')), 0), coalesce((SELECT max(last_at) FROM decisions WHERE "
         "pool_id = ?1 AND action = 'skip'), 0))",
     [ST_POOL_SNAP_COUNTS] = "SELECT state, count(*) FROM snapshots "
                             "WHERE pool_id = ?1 GROUP BY state",
-    [ST_DEC_LAST] = "SELECT action, reasons, fingerprint FROM decisions "
+    [ST_DEC_LAST] = "SELECT action, reasons, fingerprint, id FROM decisions "
                     "WHERE snapshot_id = ?1 ORDER BY at DESC, id DESC "
                     "LIMIT 1",
+    /* the pool's last decision naming no snapshot (a skip, a failure to
+     * observe): decisions_pool_level */
+    [ST_DEC_LAST_POOL] = "SELECT action, reasons, fingerprint, id "
+                         "FROM decisions WHERE pool_id = ?1 AND "
+                         "snapshot_id IS NULL ORDER BY at DESC, id DESC "
+                         "LIMIT 1",
+    /* the same decision again: the run range grows (0005) */
+    [ST_DEC_EXTEND] = "UPDATE decisions SET last_run_id = ?2, "
+                      "last_at = max(last_at, ?3), last_slot = ?4 "
+                      "WHERE id = ?1",
     [ST_PROMOTED_HISTORY] =
         "SELECT id FROM snapshots WHERE pool_id = ?1 AND promoted_at IS "
         "NOT NULL ORDER BY promoted_at DESC, id DESC LIMIT ?2",
     [ST_SLOT_TAKEN] =
         "SELECT EXISTS (SELECT 1 FROM snapshots WHERE pool_id = ?1 "
         "AND slot = ?2 AND state <> 'failed') OR EXISTS (SELECT 1 FROM "
-        "decisions WHERE pool_id = ?1 AND slot = ?2 AND action = 'skip')",
+        "decisions WHERE pool_id = ?1 AND action = 'skip' AND "
+        "last_slot >= ?2 AND slot <= ?2)",
     [ST_DEC_ADD] = "INSERT INTO decisions (run_id, pool_id, snapshot_id, "
-                   "at, slot, action, reasons, fingerprint) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                   "at, slot, action, reasons, fingerprint, last_run_id, "
+                   "last_at, last_slot) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, ?4, ?5)",
     [ST_DEC_LIST] = "SELECT d.id, d.run_id, d.pool_id, d.snapshot_id, "
                     "p.key, s.name, d.at, d.slot, d.action, d.reasons, "
-                    "d.fingerprint FROM decisions d "
+                    "d.fingerprint, d.last_run_id, d.last_at, d.last_slot "
+                    "FROM decisions d "
                     "JOIN pools p ON p.id = d.pool_id "
                     "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
                     "WHERE d.snapshot_id = ?1 ORDER BY d.at, d.id",
@@ -310,8 +325,9 @@ static const char *const st_sql[ST__COUNT] = {
      */
     [ST_DEC_EXPLAIN] =
         "SELECT d.id, d.run_id, d.pool_id, d.snapshot_id, p.key, s.name, "
-        "d.at, d.slot, d.action, d.reasons, d.fingerprint, r.mode "
-        "FROM decisions d JOIN pools p ON p.id = d.pool_id "
+        "d.at, d.slot, d.action, d.reasons, d.fingerprint, r.mode, "
+        "d.last_run_id, d.last_at, d.last_slot FROM decisions d JOIN pools p "
+        "ON p.id = d.pool_id "
         "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
         "LEFT JOIN runs r ON r.id = d.run_id "
         "WHERE d.snapshot_id = ?1 OR (d.snapshot_id IS NULL AND "
@@ -479,6 +495,15 @@ col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
+}
+
+/* text_eq(s, i, v): column ${i} holds ${v} (NULL reads as ""). */
+static int
+text_eq(sqlite3_stmt *s, int i, const char *v)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return strcmp(t != NULL ? (const char *)t : "", v) == 0;
 }
 
 /*
@@ -2179,16 +2204,59 @@ db_decision_last(struct db *db, int64_t snapshot_id, struct db_decision *out)
 
 /* ---- decisions ---- */
 
+/*
+ * The last decision about what ${d} is about: 1 with its id in ${id} when
+ * it says the same (action, reasons, fingerprint), 0 when it differs or
+ * there is none, -1 on error.
+ */
+static int
+decision_same_as_last(struct db *db, const struct db_decision *d, int64_t *id)
+{
+	enum st which = d->snapshot_id != 0 ? ST_DEC_LAST : ST_DEC_LAST_POOL;
+	sqlite3_stmt *s;
+	int found;
+
+	s = st_get(db, which);
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_int64(s, 1,
+	        d->snapshot_id != 0 ? d->snapshot_id : d->pool_id) != SQLITE_OK)
+		found = db_fail(db, "last decision");
+	else
+		found = step_row(db, s, "last decision");
+	if (found == 1) {
+		found = text_eq(s, 0, d->action) && text_eq(s, 1, d->reasons) &&
+		    text_eq(s, 2, d->fingerprint);
+		*id = sqlite3_column_int64(s, 3);
+	}
+	st_put(db, which, s);
+	return found;
+}
+
 int
 db_decision_add(struct db *db, const struct db_decision *d)
 {
 	sqlite3_stmt *s;
-	int b = 0;
+	int64_t last = 0;
+	int b = 0, same;
 
 	if (!in_list(decision_actions, d->action)) {
 		log_err(NULL, "%s: decision: unknown action \"%s\"", db->path,
 		    d->action);
 		return -1;
+	}
+	same = decision_same_as_last(db, d, &last);
+	if (same < 0)
+		return -1;
+	if (same) {
+		s = st_get(db, ST_DEC_EXTEND);
+		if (s == NULL)
+			return -1;
+		b |= sqlite3_bind_int64(s, 1, last);
+		b |= bind_opt64(s, 2, d->run_id);
+		b |= sqlite3_bind_int64(s, 3, d->at);
+		b |= bind_opt64(s, 4, d->slot);
+		return st_write(db, ST_DEC_EXTEND, s, b, "extend decision", 1);
 	}
 	s = st_get(db, ST_DEC_ADD);
 	if (s == NULL)
@@ -2202,6 +2270,30 @@ db_decision_add(struct db *db, const struct db_decision *d)
 	b |= bind_text(s, 7, d->reasons);
 	b |= bind_text(s, 8, d->fingerprint);
 	return st_write(db, ST_DEC_ADD, s, b, "record decision", 0);
+}
+
+/*
+ * A row of ST_DEC_LIST or ST_DEC_EXPLAIN into ${d}: columns 0..10 as
+ * both select them, the range's last run, time and slot from ${last}.
+ */
+static void
+col_decision(sqlite3_stmt *s, int last, struct db_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(s, 0);
+	d->run_id = sqlite3_column_int64(s, 1);
+	d->pool_id = sqlite3_column_int64(s, 2);
+	d->snapshot_id = sqlite3_column_int64(s, 3);
+	col_text(s, 4, d->pool_key, sizeof(d->pool_key));
+	col_text(s, 5, d->snapshot_name, sizeof(d->snapshot_name));
+	d->at = (time_t)sqlite3_column_int64(s, 6);
+	d->slot = (time_t)sqlite3_column_int64(s, 7);
+	col_text(s, 8, d->action, sizeof(d->action));
+	col_text(s, 9, d->reasons, sizeof(d->reasons));
+	col_text(s, 10, d->fingerprint, sizeof(d->fingerprint));
+	d->last_run_id = sqlite3_column_int64(s, last);
+	d->last_at = (time_t)sqlite3_column_int64(s, last + 1);
+	d->last_slot = (time_t)sqlite3_column_int64(s, last + 2);
 }
 
 int
@@ -2220,18 +2312,7 @@ db_decision_list(struct db *db, int64_t snapshot_id,
 		goto done;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&d, 0, sizeof(d));
-		d.id = sqlite3_column_int64(s, 0);
-		d.run_id = sqlite3_column_int64(s, 1);
-		d.pool_id = sqlite3_column_int64(s, 2);
-		d.snapshot_id = sqlite3_column_int64(s, 3);
-		col_text(s, 4, d.pool_key, sizeof(d.pool_key));
-		col_text(s, 5, d.snapshot_name, sizeof(d.snapshot_name));
-		d.at = (time_t)sqlite3_column_int64(s, 6);
-		d.slot = (time_t)sqlite3_column_int64(s, 7);
-		col_text(s, 8, d.action, sizeof(d.action));
-		col_text(s, 9, d.reasons, sizeof(d.reasons));
-		col_text(s, 10, d.fingerprint, sizeof(d.fingerprint));
+		col_decision(s, 11, &d);
 		if (cb(ctx, &d) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -2264,6 +2345,8 @@ static const struct {
     {"find_arm_id", ST_SNAP_BY_ARM_ID},
     {"channel", ST_SNAP_CHANNEL},
     {"decisions", ST_DEC_LIST},
+    {"last_decision", ST_DEC_LAST},
+    {"last_decision_pool", ST_DEC_LAST_POOL},
 };
 
 int
@@ -2328,18 +2411,7 @@ db_decision_explain(struct db *db, const struct db_snapshot *snap,
 		rc = sqlite3_step(s);
 		if (rc != SQLITE_ROW)
 			break;
-		memset(&d, 0, sizeof(d));
-		d.id = sqlite3_column_int64(s, 0);
-		d.run_id = sqlite3_column_int64(s, 1);
-		d.pool_id = sqlite3_column_int64(s, 2);
-		d.snapshot_id = sqlite3_column_int64(s, 3);
-		col_text(s, 4, d.pool_key, sizeof(d.pool_key));
-		col_text(s, 5, d.snapshot_name, sizeof(d.snapshot_name));
-		d.at = (time_t)sqlite3_column_int64(s, 6);
-		d.slot = (time_t)sqlite3_column_int64(s, 7);
-		col_text(s, 8, d.action, sizeof(d.action));
-		col_text(s, 9, d.reasons, sizeof(d.reasons));
-		col_text(s, 10, d.fingerprint, sizeof(d.fingerprint));
+		col_decision(s, 12, &d);
 		col_text(s, 11, mode, sizeof(mode));
 		if (cb(ctx, &d, mode) != 0) {
 			rc = SQLITE_DONE;

@@ -248,18 +248,33 @@ int db_slot_taken(struct db *db, int64_t pool_id, time_t slot);
 
 /* ---- decisions ---- */
 
+/*
+ * A decision holds over a run range (DESIGN.md 5): run_id, at and slot are
+ * the first run's that decided so, last_run_id, last_at and last_slot the
+ * latest one's (equal to the first ones for a decision taken once).
+ */
 struct db_decision {
 	int64_t id, run_id, pool_id, snapshot_id; /* snapshot_id 0: none */
+	int64_t last_run_id;
 	char pool_key[64];
 	char snapshot_name[64];
 	time_t at, slot;
+	time_t last_at, last_slot;
 	char action[16]; /* create skip keep delete promote demote pin unpin
 	                    fail */
 	char reasons[1024]; /* a promotion carries its changelog summary */
 	char fingerprint[128];
 };
 
-/* db_decision_add(db, d): insert ${d} (id ignored; snapshot_id 0 = NULL). */
+/*
+ * db_decision_add(db, d):
+ * Record ${d} (id and last_* ignored; snapshot_id 0 = NULL).  When the
+ * last decision about the same snapshot (or, for snapshot_id 0, the pool's
+ * last decision naming no snapshot) has the same action, reasons and
+ * fingerprint, its run range is extended to ${d}'s run, time and slot
+ * instead of adding a row: the store grows with changed decisions, not
+ * with runs.  0/-1.
+ */
 int db_decision_add(struct db *db, const struct db_decision *d);
 /*
  * db_decision_last(db, snapshot_id, out):

@@ -38,7 +38,8 @@ int db_open_with_migrations(
  * db_query_plan(db, name, buf, len):
  * EXPLAIN QUERY PLAN of the store's query ${name} ("history", "before",
  * "latest", "list", "list_state", "newest_active", "slot_taken",
- * "find_name", "find_arm_id", "channel", "decisions"): one detail line a
+ * "find_name", "find_arm_id", "channel", "decisions", "last_decision",
+ * "last_decision_pool"): one detail line a
  * step, into ${buf}.  For the tests that keep the hot queries on their
  * indexes.  0/-1.
  */

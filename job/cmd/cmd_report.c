@@ -275,7 +275,10 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 {
 	struct explain_ctx *ctx = vctx;
 	json_t *arr = ctx->arr;
-	char at[32], run[24];
+	char at[72], run[48];
+	/* A decision that held over several runs shows its range (first ..
+	 * last); one taken once reads as it always did. */
+	int ranged = d->last_run_id != d->run_id || d->last_at != d->at;
 
 	if (arr != NULL) {
 		json_t *o = json_object();
@@ -289,11 +292,28 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 		json_object_set_new(o, "reasons", reasons_json(d->reasons));
 		json_object_set_new(
 		    o, "fingerprint", output_json_opt(d->fingerprint));
+		if (ranged) {
+			json_object_set_new(o, "last_run",
+			    d->last_run_id != 0 ? json_integer(d->last_run_id)
+			                        : json_null());
+			json_object_set_new(
+			    o, "last_at", output_json_time(d->last_at));
+		}
 		json_array_append_new(arr, o);
 		return 0;
 	}
 	output_time(d->at, at, sizeof(at));
-	snprintf(run, sizeof(run), "%lld", (long long)d->run_id);
+	if (ranged) {
+		size_t n = strlen(at);
+
+		util_strlcpy(at + n, " .. ", sizeof(at) - n);
+		n = strlen(at);
+		output_time(d->last_at, at + n, sizeof(at) - n);
+		snprintf(run, sizeof(run), "%lld-%lld", (long long)d->run_id,
+		    (long long)d->last_run_id);
+	} else {
+		snprintf(run, sizeof(run), "%lld", (long long)d->run_id);
+	}
 	return table_add(ctx->tab, at, run, dash(run_mode), d->action,
 	    dash(d->fingerprint), dash(d->reasons));
 }

@@ -460,22 +460,13 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 	}
 	retention_policy_fingerprint(pol, fp, sizeof(fp));
 	for (size_t i = 0; i < n; i++) {
-		struct db_decision last;
-		int got;
-
 		if (out[i].keep) {
 			retention_reasons_format(
 			    out[i].reasons, reasons, sizeof(reasons));
 			add_line(p, list[i].name, "keep", reasons);
 			if (ctx->dry_run)
 				continue;
-			got = db_decision_last(ctx->db, list[i].id, &last);
-			if (got < 0)
-				goto done;
-			if (got && strcmp(last.action, "keep") == 0 &&
-			    strcmp(last.reasons, reasons) == 0 &&
-			    strcmp(last.fingerprint, fp) == 0)
-				continue;
+			/* the same keep as last run extends its run range */
 			decide(ctx, p, list[i].id, "keep", reasons, fp);
 			continue;
 		}

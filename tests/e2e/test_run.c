@@ -296,6 +296,100 @@ test_run_rerun_in_same_slot_writes_nothing(void **state)
 	}
 }
 
+static long long
+store_count(struct fx *f, const char *query)
+{
+	char path[4096];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long n = -1;
+
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, query, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * DESIGN.md 5's growth rule for decisions: ten more hourly runs over an
+ * unchanged fleet decide the same skips and keeps again, and add no
+ * decision row (each run extends the ranges); explain shows the range.
+ */
+static void
+test_run_unchanged_runs_add_no_decision_rows(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char as_of[32];
+	long long n;
+	json_t *doc, *decs;
+	size_t i;
+	int hour, ranges = 0;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	assert_int_equal(run_at(f, "2026-03-10T04:00:00Z"), 0);
+	n = store_count(f, "SELECT count(*) FROM decisions");
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decisions "
+	                     "WHERE action = 'skip'"),
+	    5);
+	for (hour = 5; hour < 15; hour++) {
+		snprintf(as_of, sizeof(as_of), "2026-03-10T%02d:00:00Z", hour);
+		assert_int_equal(run_at(f, as_of), 0);
+	}
+	assert_int_equal(store_count(f, "SELECT count(*) FROM runs"), 12);
+	assert_int_equal(store_count(f, "SELECT count(*) FROM decisions"), n);
+	/* the skips' ranges run from the second run to the last one */
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decisions "
+	                     "WHERE action = 'skip' AND "
+	                     "run_id = 2 AND last_run_id = 12"),
+	    5);
+
+	aksnap(f, &r, "--json", "explain",
+	    "aksnap-aks-edge-system-20260310T0300Z", NULL);
+	assert_int_equal(r.exit_code, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	decs = json_object_get(doc, "decisions");
+	for (i = 0; i < json_array_size(decs); i++) {
+		json_t *d = json_array_get(decs, i);
+
+		if (json_object_get(d, "last_run") == NULL)
+			continue;
+		assert_int_equal(
+		    json_integer_value(json_object_get(d, "last_run")), 12);
+		ranges++;
+	}
+	assert_true(ranges >= 1);
+	json_decref(doc);
+}
+
+static int
+setup_hourly(void **state)
+{
+	return setup_with(state,
+	    "\n[policy:default]\n"
+	    "schedule = 0 * * * *\n"
+	    "snapshot_when = changed\n"
+	    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+	    "cluster = aks-staging\nnodepool = system\n"
+	    "\n[pool:staging-user]\nresource_group = rg-staging\n"
+	    "cluster = aks-staging\nnodepool = user\n"
+	    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+	    "cluster = aks-prod\nnodepool = system\n"
+	    "\n[pool:prod-batch]\nresource_group = rg-prod\n"
+	    "cluster = aks-prod\nnodepool = batch\n"
+	    "\n[pool:edge-system]\nresource_group = rg-prod\n"
+	    "cluster = aks-edge\nnodepool = system\n");
+}
+
 static void
 test_run_skips_unchanged_and_snapshots_released_pool(void **state)
 {
@@ -1116,6 +1210,9 @@ main(void)
 	        test_run_first_snapshots_every_due_pool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_unchanged_runs_add_no_decision_rows, setup_hourly,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_skips_unchanged_and_snapshots_released_pool, setup,
 	        teardown),

@@ -1246,6 +1246,10 @@ test_db_slot_taken_follows_due_rule(void **state)
 	assert_int_equal(db_slot_taken(f->db, a, 2000), 0);
 }
 
+struct buf_s {
+	char text[4096];
+};
+
 struct decs {
 	struct db_decision d[8];
 	int n;
@@ -1348,6 +1352,264 @@ test_db_counts_rows_and_snapshot_states(void **state)
 	assert_null(db_snapshot_states[DB_SNAPSHOT_NSTATES]);
 }
 
+/* The migration that made decisions run ranges (found by name, so that a
+ * renumbering at landing time does not break the tests). */
+static size_t
+migrations_before_ranges(void)
+{
+	size_t n;
+
+	for (n = 0; n < migrations_count; n++)
+		if (strstr(migrations[n].name, "_decision_ranges") != NULL)
+			break;
+	assert_true(n < migrations_count);
+	return n;
+}
+
+static void
+decision_add(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
+    time_t slot, const char *action, const char *reasons, const char *fp)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = pool;
+	d.snapshot_id = snap;
+	d.at = at;
+	d.slot = slot;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	util_strlcpy(d.fingerprint, fp, sizeof(d.fingerprint));
+	assert_int_equal(db_decision_add(db, &d), 0);
+}
+
+/*
+ * DESIGN.md 5's growth rule: the same decision about the same snapshot (or
+ * the pool's same skip) again extends the last row's run range; any
+ * difference in action, reasons or fingerprint, or another snapshot, adds
+ * a row.  A skip range keeps every slot it covers done.
+ */
+static void
+test_db_same_decision_extends_its_run_range(void **state)
+{
+	struct fx *f = *state;
+	struct decs c;
+	int64_t pool, r[6], s1, s2;
+	int i;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "staging");
+	s1 = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool, "s2", 1000, 1000);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(db_run_start(f->db, 3600 * (i + 1),
+		                     3600 * (i + 1), "run", &r[i]),
+		    0);
+
+	for (i = 0; i < 4; i++)
+		decision_add(f->db, r[i], pool, s1, 3600 * (i + 1), 0, "keep",
+		    "keep_last 3", "fp-1");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(db_decision_list(f->db, s1, collect_decision, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.d[0].run_id, r[0]);
+	assert_int_equal(c.d[0].at, 3600);
+	assert_int_equal(c.d[0].last_run_id, r[3]);
+	assert_int_equal(c.d[0].last_at, 4 * 3600);
+
+	/* another snapshot, a new fingerprint, other reasons: new rows */
+	decision_add(
+	    f->db, r[3], pool, s2, 4 * 3600, 0, "keep", "keep_last 3", "fp-1");
+	decision_add(
+	    f->db, r[4], pool, s1, 5 * 3600, 0, "keep", "keep_last 3", "fp-2");
+	decision_add(
+	    f->db, r[5], pool, s1, 6 * 3600, 0, "keep", "keep_daily 7", "fp-2");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 4);
+	/* back to an older decision: a row of its own, the history stays */
+	decision_add(
+	    f->db, r[5], pool, s1, 6 * 3600, 0, "keep", "keep_last 3", "fp-1");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 5);
+
+	/* the pool's skips, one a day (slot): one row, every slot done */
+	for (i = 0; i < 3; i++)
+		decision_add(f->db, r[i], pool, 0, 86400 * (i + 1),
+		    86400 * (i + 1), "skip", "unchanged since s2", "");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions "
+	                     "WHERE snapshot_id IS NULL"),
+	    1);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_slot FROM decisions "
+	                     "WHERE snapshot_id IS NULL"),
+	    3 * 86400);
+	assert_int_equal(db_slot_taken(f->db, pool, 86400), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 2 * 86400), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 3 * 86400), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 4 * 86400), 0);
+	/* a failure in between: the next skip starts a new range */
+	decision_add(f->db, r[3], pool, 0, 4 * 86400, 4 * 86400, "fail",
+	    "not observed: HTTP 500", "");
+	decision_add(f->db, r[4], pool, 0, 5 * 86400, 5 * 86400, "fail",
+	    "not observed: HTTP 500", "");
+	decision_add(f->db, r[5], pool, 0, 6 * 86400, 6 * 86400, "skip",
+	    "unchanged since s2", "");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions "
+	                     "WHERE snapshot_id IS NULL"),
+	    3);
+	assert_int_equal(db_slot_taken(f->db, pool, 4 * 86400), 0);
+	assert_int_equal(db_slot_taken(f->db, pool, 6 * 86400), 1);
+}
+
+/* One explain row as the command shows it (every field it prints). */
+static void
+explain_line(struct buf_s *out, time_t at, long long run, const char *mode,
+    time_t slot, const char *action, const char *fp, const char *reasons)
+{
+	size_t n = strlen(out->text);
+
+	snprintf(out->text + n, sizeof(out->text) - n,
+	    "%lld|%lld|%s|%lld|%s|%s|%s\n", (long long)at, run, mode,
+	    (long long)slot, action, fp, reasons);
+}
+
+static int
+explain_new(void *ctx, const struct db_decision *d, const char *mode)
+{
+	/* a decision taken once reads as before: no range to show */
+	assert_int_equal(d->last_run_id, d->run_id);
+	assert_int_equal(d->last_at, d->at);
+	explain_line(ctx, d->at, (long long)d->run_id, mode, d->slot, d->action,
+	    d->fingerprint, d->reasons);
+	return 0;
+}
+
+/* explain's query before 0005, as the old binary ran it. */
+static const char old_explain_sql[] =
+    "SELECT d.at, d.run_id, r.mode, d.slot, d.action, d.fingerprint, "
+    "d.reasons FROM decisions d JOIN pools p ON p.id = d.pool_id "
+    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+    "LEFT JOIN runs r ON r.id = d.run_id "
+    "WHERE d.snapshot_id = ?1 OR (d.snapshot_id IS NULL AND "
+    "d.pool_id = ?2 AND d.action = 'skip' AND d.at >= ?3 AND NOT "
+    "EXISTS (SELECT 1 FROM snapshots n WHERE n.pool_id = ?2 AND "
+    "n.id <> ?1 AND n.state NOT IN ('failed', 'unconfirmed', "
+    "'conflict') AND n.created_at > ?3 AND "
+    "n.created_at <= d.at)) ORDER BY d.at, d.id";
+
+static void
+explain_old(const char *path, const struct db_snapshot *snap, struct buf_s *out)
+{
+	sqlite3_stmt *s = NULL;
+	sqlite3 *c = NULL;
+
+	out->text[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(c, old_explain_sql, -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, snap->id);
+	sqlite3_bind_int64(s, 2, snap->pool_id);
+	sqlite3_bind_int64(s, 3, snap->created_at);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(s, 2);
+
+		explain_line(out, (time_t)sqlite3_column_int64(s, 0),
+		    sqlite3_column_int64(s, 1), mode != NULL ? mode : "",
+		    (time_t)sqlite3_column_int64(s, 3),
+		    (const char *)sqlite3_column_text(s, 4),
+		    (const char *)sqlite3_column_text(s, 5),
+		    (const char *)sqlite3_column_text(s, 6));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+}
+
+/*
+ * A store the old code built -- every run wrote its decisions again, the
+ * same keep each run, the pool's same skip each day -- migrated to run
+ * ranges: every snapshot's explain shows the same rows, field for field,
+ * as the old query did; and from then on the same decision adds no row.
+ */
+static void
+test_db_migration_to_decision_ranges_keeps_explain(void **state)
+{
+	struct fx *f = *state;
+	static const char *const names[] = {"s1", "s2", "s3"};
+	struct buf_s before[3], after;
+	struct db_snapshot snap;
+	int64_t pool, other, run, snaps[3];
+	char sql[512];
+	int i, k;
+
+	assert_int_equal(db_open_with_migrations(f->path, migrations,
+	                     migrations_before_ranges(), &f->db),
+	    0);
+	pool = add_pool(f->db, "staging");
+	other = add_pool(f->db, "prod");
+	snaps[0] = add_snapshot(f->db, pool, "s1", 86400, 86400);
+	snaps[1] = add_snapshot(f->db, pool, "s2", 5 * 86400, 5 * 86400);
+	snaps[2] = add_snapshot(f->db, other, "s3", 86400, 86400);
+	for (i = 1; i <= 8; i++) {
+		assert_int_equal(db_run_start(f->db, i * 86400, i * 86400,
+		                     i == 7 ? "pin" : "run", &run),
+		    0);
+		/* the old INSERT, as db_decision_add ran it before 0005 */
+#define OLD_DEC                                                                \
+	"INSERT INTO decisions (run_id, pool_id, snapshot_id, at, slot, "      \
+	"action, reasons, fingerprint) VALUES (%lld, %lld, %s, %d, %d, "       \
+	"'%s', '%s', '%s')"
+		snprintf(sql, sizeof(sql), OLD_DEC, (long long)run,
+		    (long long)pool, "NULL", i * 86400, i * 86400,
+		    i == 1 || i == 5 ? "create" : "skip",
+		    i < 5 ? "unchanged since s1" : "unchanged since s2", "");
+		if (i != 1 && i != 5)
+			raw_exec(f->path, sql);
+		snprintf(sql, sizeof(sql), OLD_DEC, (long long)run,
+		    (long long)pool, "1", i * 86400, 0, "keep", "keep_last 3",
+		    i < 6 ? "fp-1" : "fp-2");
+		raw_exec(f->path, sql);
+		snprintf(sql, sizeof(sql), OLD_DEC, (long long)run,
+		    (long long)other, "3", i * 86400, 0,
+		    i == 7 ? "pin" : "keep",
+		    i == 7 ? "pinned by hand" : "keep_last 3", "fp-1");
+		raw_exec(f->path, sql);
+	}
+	snprintf(sql, sizeof(sql), OLD_DEC, (long long)run, (long long)pool,
+	    "2", 5 * 86400, 5 * 86400, "create", "slot due", "fp-1");
+	raw_exec(f->path, sql);
+#undef OLD_DEC
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(db_snapshot_find(f->db, names[k], &snap), 1);
+		assert_int_equal(snap.id, snaps[k]);
+		explain_old(f->path, &snap, &before[k]);
+		assert_true(strlen(before[k].text) > 0);
+	}
+	assert_non_null(strstr(before[0].text, "unchanged since s1"));
+	assert_null(strstr(before[1].text, "unchanged since s1"));
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	for (k = 0; k < 3; k++) {
+		assert_int_equal(db_snapshot_find(f->db, names[k], &snap), 1);
+		after.text[0] = '\0';
+		assert_int_equal(
+		    db_decision_explain(f->db, &snap, explain_new, &after), 0);
+		assert_string_equal(after.text, before[k].text);
+	}
+	/* from now on, the same keep again adds no row */
+	k = (int)raw_int(f->path, "SELECT count(*) FROM decisions");
+	assert_int_equal(
+	    db_run_start(f->db, 9 * 86400, 9 * 86400, "run", &run), 0);
+	decision_add(f->db, run, pool, snaps[0], 9 * 86400, 0, "keep",
+	    "keep_last 3", "fp-2");
+	decision_add(f->db, run, pool, 0, 9 * 86400, 9 * 86400, "skip",
+	    "unchanged since s2", "");
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), k);
+}
+
 /*
  * Migration 2 rebuilds snapshots for the states unconfirmed and conflict:
  * a version-1 store refuses them, the migrated one keeps every row (and
@@ -1378,7 +1640,12 @@ test_db_migration_adds_unconfirmed_and_conflict_states(void **state)
 	d.snapshot_id = s2;
 	d.at = 2000;
 	util_strlcpy(d.action, "keep", sizeof(d.action));
-	assert_int_equal(db_decision_add(f->db, &d), 0);
+	/* as version 1's code wrote it (db_decision_add knows 0005's range) */
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO decisions (pool_id, snapshot_id, at, action) "
+	    "VALUES (%lld, %lld, 2000, 'keep')",
+	    (long long)a, (long long)s2);
+	raw_exec(f->path, sql);
 	/* Version 1's CHECK has no such state. */
 	clear_log(f);
 	assert_int_equal(
@@ -1506,8 +1773,15 @@ test_db_hot_queries_use_their_indexes(void **state)
 	    "TEMP B-TREE");
 	assert_plan(
 	    f->db, "slot_taken", "snapshots_by_pool_slot", "SCAN snapshots");
-	assert_plan(
-	    f->db, "slot_taken", "decisions_by_pool_slot", "SCAN decisions");
+	/* a skip's run range: the pool's ranges ending at or after the slot */
+	assert_plan(f->db, "slot_taken",
+	    "decisions_by_pool_last_slot (pool_id=? AND last_slot>?)",
+	    "SCAN decisions");
+	/* db_decision_add's "the same as the last one?" */
+	assert_plan(f->db, "last_decision", "INDEX decisions_by_snapshot",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "last_decision_pool",
+	    "INDEX decisions_pool_level (pool_id=?)", "TEMP B-TREE");
 	assert_plan(f->db, "find_name", "INDEX snapshots_by_name", "SCAN s");
 	assert_plan(
 	    f->db, "find_arm_id", "INDEX snapshots_by_arm_id", "SCAN s");
@@ -1551,6 +1825,8 @@ main(void)
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
+	    T(test_db_same_decision_extends_its_run_range),
+	    T(test_db_migration_to_decision_ranges_keeps_explain),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
 #undef T
