@@ -293,7 +293,7 @@ static const char *const st_sql[ST__COUNT] = {
                          "FROM decisions WHERE pool_id = ?1 AND "
                          "snapshot_id IS NULL ORDER BY at DESC, id DESC "
                          "LIMIT 1",
-    /* the same decision again: the run range grows (0007) */
+    /* the same decision again: the run range grows (0008) */
     [ST_DEC_EXTEND] = "UPDATE decisions SET last_run_id = ?2, "
                       "last_at = max(last_at, ?3), last_slot = ?4 "
                       "WHERE id = ?1",

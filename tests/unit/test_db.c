@@ -1486,7 +1486,7 @@ explain_new(void *ctx, const struct db_decision *d, const char *mode)
 	return 0;
 }
 
-/* explain's query before 0007, as the old binary ran it. */
+/* explain's query before 0008, as the old binary ran it. */
 static const char old_explain_sql[] =
     "SELECT d.at, d.run_id, r.mode, d.slot, d.action, d.fingerprint, "
     "d.reasons FROM decisions d JOIN pools p ON p.id = d.pool_id "
@@ -1555,7 +1555,7 @@ test_db_migration_to_decision_ranges_keeps_explain(void **state)
 		assert_int_equal(db_run_start(f->db, i * 86400, i * 86400,
 		                     i == 7 ? "pin" : "run", &run),
 		    0);
-		/* the old INSERT, as db_decision_add ran it before 0007 */
+		/* the old INSERT, as db_decision_add ran it before 0008 */
 #define OLD_DEC                                                                \
 	"INSERT INTO decisions (run_id, pool_id, snapshot_id, at, slot, "      \
 	"action, reasons, fingerprint) VALUES (%lld, %lld, %s, %d, %d, "       \
@@ -1640,7 +1640,7 @@ test_db_migration_adds_unconfirmed_and_conflict_states(void **state)
 	d.snapshot_id = s2;
 	d.at = 2000;
 	util_strlcpy(d.action, "keep", sizeof(d.action));
-	/* as version 1's code wrote it (db_decision_add knows 0007's range) */
+	/* as version 1's code wrote it (db_decision_add knows 0008's range) */
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO decisions (pool_id, snapshot_id, at, action) "
 	    "VALUES (%lld, %lld, 2000, 'keep')",

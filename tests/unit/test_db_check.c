@@ -276,7 +276,7 @@ test_db_check_names_orphans_and_dangling_references(void **state)
 	    "UPDATE snapshots SET pool_id = 99 "
 	    "WHERE name = 'aksnap-aks-system-05'; "
 	    /* a decision's run range names its run twice (run_id,
-	     * last_run_id, 0007): one dangling reference each is enough to
+	     * last_run_id, 0008): one dangling reference each is enough to
 	     * show, and keeps the report under DB_CHECK_MAX */
 	    "UPDATE decisions SET last_run_id = NULL; "
 	    "DELETE FROM runs;");

@@ -1,4 +1,4 @@
--- 0007_decision_ranges.sql -- decisions as run ranges (DESIGN.md 5, the
+-- 0008_decision_ranges.sql -- decisions as run ranges (DESIGN.md 5, the
 -- growth rule; issue 16).
 --
 -- A decision about a snapshot (or a pool's decision that names no
