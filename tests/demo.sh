@@ -130,14 +130,16 @@ done
 echo "  (17 runs, all exit 0)"
 
 say "The pin holds (issue 12): guards, a cluster from a baseline, rollback, channels"
+# The applies run at the demo's time (the month's last day), as the runs do:
+# real time would put the month's real node images past AKS's 90-day window.
 base=$($A --json baseline | sed -n 's/.*"snapshot": "\(aksnap-aks-staging-system[^"]*\)".*/\1/p' | head -n 1)
 echo "  guards: staging's baseline (westeurope) onto prod (northeurope) is refused, nothing sent"
 show $A apply --channel stable --from staging-system --to prod-system --dry-run || true
 echo "  create cluster from snapshot: pinned (nodeOSUpgradeChannel None), verified"
-show $A apply --channel stable --from staging-system --new-cluster aks-copy
+show $A apply --channel stable --from staging-system --new-cluster aks-copy --as-of 2026-11-30T03:00:00Z
 echo "  rollback: AKS upgrades staging-system past its baseline; back to the baseline"
 ctl release '{"resourceGroup":"rg-staging","cluster":"aks-staging","pool":"system"}'
-show $A apply --channel stable --to staging-system --allow-older
+show $A apply --channel stable --to staging-system --allow-older --as-of 2026-11-30T03:00:00Z
 show $A explain "$base" | tail -n 3
 echo "  auto-upgrade channel awareness: prod is put on NodeImage, and AKS's weekly upgrade runs"
 ctl clusters/auto-upgrade-profile '{"cluster":"aks-prod","nodeOSUpgradeChannel":"NodeImage"}'
