@@ -162,7 +162,8 @@ db_report_events(struct db *db, int64_t pool_id, time_t since,
 	    "s.name, d.reasons, r.mode FROM decisions d "
 	    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
 	    "LEFT JOIN runs r ON r.id = d.run_id "
-	    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN ('create', "
+	    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
+	    "('create', "
 	    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
 	    "'missing', 'adopt') ORDER BY d.at, d.id";
 	struct db_report_event e;
