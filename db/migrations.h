@@ -45,4 +45,12 @@ int db_open_with_migrations(
  */
 int db_query_plan(struct db *db, const char *name, char *buf, size_t len);
 
+/*
+ * db_pragma_int(db, name, out):
+ * The connection's PRAGMA ${name} ("cache_size", "mmap_size",
+ * "synchronous", "foreign_keys"), for the tests that hold db_open to the
+ * settings db.c's essay chooses.  0/-1.
+ */
+int db_pragma_int(struct db *db, const char *name, long long *out);
+
 #endif

@@ -1790,6 +1790,27 @@ test_db_hot_queries_use_their_indexes(void **state)
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
 }
 
+/* The page cache and mmap are sized on purpose (db.c's essay), for every
+ * connection, a reader's too. */
+static void
+test_db_open_sizes_page_cache_and_mmap(void **state)
+{
+	struct fx *f = *state;
+	long long v = -1;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_pragma_int(f->db, "cache_size", &v), 0);
+	assert_int_equal(v, -8192);
+	assert_int_equal(db_pragma_int(f->db, "mmap_size", &v), 0);
+	assert_int_equal(v, 0);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
+	assert_int_equal(db_pragma_int(f->db, "cache_size", &v), 0);
+	assert_int_equal(v, -8192);
+	assert_int_equal(db_pragma_int(f->db, "user_version", &v), -1);
+}
+
 int
 main(void)
 {
@@ -1826,6 +1847,7 @@ main(void)
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_same_decision_extends_its_run_range),
+	    T(test_db_open_sizes_page_cache_and_mmap),
 	    T(test_db_migration_to_decision_ranges_keeps_explain),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
