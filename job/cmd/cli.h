@@ -85,6 +85,7 @@ cli_handler cmd_drift;
 cli_handler cmd_check;
 cli_handler cmd_apply; /* job/cmd/cmd_apply.c */
 cli_handler cmd_sync; /* job/cmd/cmd_sync.c */
+cli_handler cmd_discover; /* job/cmd/cmd_discover.c */
 cli_handler cmd_prune;
 cli_handler cmd_promote;
 cli_handler cmd_report; /* job/cmd/cmd_report_html.c */

@@ -137,6 +137,14 @@ static const struct command commands[] = {
         "by id answers 404).  Snapshots without\nthe tag are never "
         "touched.  --dry-run prints what it would do and records "
         "nothing."},
+    {"discover", cmd_discover,
+        "discover [--subscription SUBSCRIPTION]... [--fleet NAME] "
+        "[--format table|json|ini]",
+        "Show what subscriptions hold (clusters, node pools, modes, OS, "
+        "versions,\nauto-upgrade channels), or with --fleet what that "
+        "[fleet:NAME] selects.  One\nlist request a page; nothing is "
+        "written.  --format table (default), json, or\nini: [pool:*] "
+        "sections ready to edit, which config check accepts."},
     {"config", cmd_config, "config check",
         "Validate the configuration and print it resolved (secrets "
         "masked)."},

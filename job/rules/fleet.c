@@ -82,7 +82,11 @@ fleet_key(const char *fleet, const char *sub, const char *rg,
 	size_t n, cut;
 	uint32_t h = 2166136261u;
 
-	snprintf(plain, sizeof(plain), "%s-%s-%s", fleet, cluster, nodepool);
+	if (fleet[0] != '\0')
+		snprintf(
+		    plain, sizeof(plain), "%s-%s-%s", fleet, cluster, nodepool);
+	else
+		snprintf(plain, sizeof(plain), "%s-%s", cluster, nodepool);
 	for (char *q = plain; *q != '\0'; q++) {
 		*q = (char)tolower((unsigned char)*q);
 		if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_')

@@ -61,7 +61,8 @@ int fleet_match(const struct fleet_conf *f, const struct fleet_candidate *c);
 
 /*
  * fleet_key(fleet, sub, rg, cluster, nodepool, out, len):
- * The pool key of a selected pool: "FLEET-CLUSTER-NODEPOOL" lower-cased,
+ * The pool key of a selected pool: "FLEET-CLUSTER-NODEPOOL" lower-cased
+ * ("CLUSTER-NODEPOOL" when ${fleet} is "": discover's suggestions),
  * each character outside [a-z0-9-_] turned into '-'.  When that is longer
  * than an ARM name (63) or ${hashed} is set (two selected pools would
  * share it), the key is cut and ends in "-" and 8 hex digits of a hash

@@ -210,10 +210,13 @@ explicit_key(const struct config *cfg, const char *k)
  * The pools of every fleet: ${picks} (selected now) and the store's rows
  * not among them.  ${scopes} NULL: no listing (fleet_from_store).
  */
+static const char refused_msg[] =
+    "refused this run: the fleet would select more than max_fleet_pools";
+
 static int
 build(const struct config *cfg, struct db *db, struct pick *picks,
     size_t npicks, const struct scope *scopes, size_t nscopes,
-    struct fleet_view *out)
+    const int *refused, struct fleet_view *out)
 {
 	struct db_fleet_pool **rows;
 	size_t *nrows, total = cfg->npools + npicks;
@@ -276,6 +279,10 @@ build(const struct config *cfg, struct db *db, struct pick *picks,
 			    row->resource_group, row->cluster, row->nodepool);
 			if (scopes == NULL)
 				continue;
+			if (refused != NULL && refused[i]) {
+				pc->fleet_error = refused_msg;
+				continue;
+			}
 			s = scope_find(
 			    scopes, nscopes, row->subscription, scope_rg(f));
 			if (s >= 0 && scopes[s].failed)
@@ -300,7 +307,7 @@ fleet_from_store(
     const struct config *cfg, struct db *db, struct fleet_view *out)
 {
 	memset(out, 0, sizeof(*out));
-	return build(cfg, db, NULL, 0, NULL, 0, out);
+	return build(cfg, db, NULL, 0, NULL, 0, NULL, out);
 }
 
 int
@@ -444,9 +451,13 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 	struct scope *sc = NULL;
 	size_t nsc = 0, total = 0, off, npicks = 0, cap = 0;
 	struct pick *picks = NULL;
+	int *refused = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	refused = calloc(cfg->nfleets ? cfg->nfleets : 1, sizeof(*refused));
+	if (refused == NULL)
+		goto done;
 	for (size_t i = 0; i < cfg->nfleets; i++)
 		total += cfg->fleets[i].nsubscriptions;
 	sc = calloc(total ? total : 1, sizeof(*sc));
@@ -560,6 +571,7 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			    cfg->max_fleet_pools);
 			npicks = before;
 			out->failed = 1;
+			refused[fi] = 1;
 		} else if (count == 0 && !failed) {
 			log_warn(NULL,
 			    "[fleet:%s] (%s line %d) selects no pool "
@@ -573,8 +585,9 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			        : "");
 		}
 	}
-	rc = build(cfg, db, picks, npicks, sc, nsc, out);
+	rc = build(cfg, db, picks, npicks, sc, nsc, refused, out);
 done:
+	free(refused);
 	free(picks);
 	free(sc);
 	if (rc != 0 && out->cfg == NULL)

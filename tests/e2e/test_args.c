@@ -48,7 +48,8 @@ static const char *const INI =
     "\n[pool:" LONG_KEY "]\nresource_group = rg-staging\n"
     "cluster = aks-staging\nnodepool = system\n"
     "\n[pool:staging-user]\nresource_group = rg-staging\n"
-    "cluster = aks-staging\nnodepool = user\n";
+    "cluster = aks-staging\nnodepool = user\n"
+    "\n[fleet:none]\ncluster = none-*\n";
 
 #define MAXW 64
 
@@ -213,6 +214,11 @@ placeholder_value(
 		return "10m";
 	if (strcmp(ph, "RG") == 0)
 		return "rg-staging";
+	if (strcmp(ph, "SUBSCRIPTION") == 0)
+		return HARNESS_SUBSCRIPTION;
+	if (strcmp(ph, "NAME") == 0 && opt != NULL &&
+	    strcmp(opt, "--fleet") == 0)
+		return "none";
 	if (strcmp(ph, "CHANNEL") == 0 && opt != NULL &&
 	    strcmp(opt, "--node-os-channel") == 0)
 		return "None";

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -366,6 +367,65 @@ test_fleet_bad_input(void **state)
 	fx_free(f);
 }
 
+static void
+test_discover_table_json_and_ini_round_trip(void **state)
+{
+	struct fx *f;
+	struct run_result r;
+	char path[4096], *ini, *cfg2;
+	json_t *doc;
+
+	(void)state;
+	f = fx_new("2",
+	    "\n[fleet:prod]\ncluster = aks-prod-*\nmode = User\n"
+	    "os_type = Linux\n");
+	/* Everything the subscription holds: 4 clusters, 2 a page. */
+	harness_aksnapl(&r, f->config, "discover", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "aks-dev-1");
+	harness_expect_in(r.out, "Windows");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.list"), 2);
+	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
+
+	harness_aksnapl(
+	    &r, f->config, "--json", "discover", "--subscription", SUB2, NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(doc), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(doc, 0), "cluster")),
+	    "aks-other");
+	json_decref(doc);
+	run_result_free(&r);
+
+	/* What the fleet selects, as [pool:*] sections config check takes. */
+	harness_aksnapl(&r, f->config, "discover", "--fleet", "prod",
+	    "--format", "ini", NULL);
+	harness_expect_exit(&r, 0);
+	assert_null(strstr(r.out, "[pool:aks-prod-1-win]"));
+	assert_null(strstr(r.out, "system]"));
+	harness_expect_in(r.out, "[pool:aks-prod-1-user]");
+	harness_expect_in(r.out, "[pool:aks-prod-2-user]");
+	ini = strdup(r.out);
+	run_result_free(&r);
+	snprintf(path, sizeof(path), "%s/rt", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	cfg2 = harness_config(path, f->emu, ini);
+	assert_non_null(cfg2);
+	harness_aksnapl(&r, cfg2, "--json", "config", "check", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_object_get(doc, "pools")), 2);
+	json_decref(doc);
+	run_result_free(&r);
+	free(cfg2);
+	free(ini);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -375,6 +435,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_fleet_new_cluster_covered_deleted_cluster_missing),
 	    cmocka_unit_test(test_fleet_bad_input),
+	    cmocka_unit_test(test_discover_table_json_and_ini_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
