@@ -72,6 +72,8 @@ enum vtype {
 	VT_BOOL, /* int field 0/1; no key uses it yet */
 	VT_AUTH,
 	VT_WHEN,
+	VT_LADDER, /* struct ladder: "canary:1d stable:7d" */
+	VT_NOT_BOOL, /* int field, the boolean's negation (enabled -> paused) */
 };
 
 /* What a string value must look like. */
@@ -168,6 +170,9 @@ static const struct key keys[] = {
         DURATION_MAX},
     {"release_notes", SCOPE_POLICY, VT_STRING, CK_NOTES, P(release_notes), 0,
         0},
+    {"channels", SCOPE_POLICY, VT_LADDER, CK_NONE, P(channels), 0,
+        DURATION_MAX},
+    {"enabled", SCOPE_POLICY, VT_NOT_BOOL, CK_NONE, P(paused), 0, 0},
 
     {"subscription", SCOPE_POOL, VT_STRING, CK_UUID, L(subscription), 0, 0},
     {"resource_group", SCOPE_POOL, VT_STRING, CK_RESOURCE_GROUP,
@@ -828,6 +833,90 @@ check_string(const struct key *k, const char *v, char *why, size_t whylen)
 }
 
 /*
+ * parse_ladder(v, out, max, why, whylen):
+ * "canary:1d stable:7d": one to LADDER_MAX rungs NAME:DURATION (or
+ * NAME:never), names as channels are named, each once.  0, or -1 with
+ * what was expected in ${why} (${out} is then left alone).
+ */
+static int
+parse_ladder(
+    const char *v, struct ladder *out, long long max, char *why, size_t whylen)
+{
+	struct ladder l;
+	char item[160], hi[32];
+	const char *q = v;
+	long long n;
+
+	memset(&l, 0, sizeof(l));
+	util_format_duration(max, hi, sizeof(hi));
+	for (;;) {
+		size_t len;
+		char *colon;
+
+		while (*q == ' ' || *q == '\t' || *q == ',')
+			q++;
+		if (*q == '\0')
+			break;
+		len = strcspn(q, " \t,");
+		if (len >= sizeof(item))
+			len = sizeof(item) - 1;
+		memcpy(item, q, len);
+		item[len] = '\0';
+		q += strcspn(q, " \t,");
+		colon = strchr(item, ':');
+		if (l.n == LADDER_MAX) {
+			snprintf(why, whylen, "expected at most %d rungs",
+			    LADDER_MAX);
+			return -1;
+		}
+		if (colon == NULL) {
+			snprintf(why, whylen,
+			    "expected rungs CHANNEL:SOAK like "
+			    "\"canary:1d stable:7d\" (\"%.60s\" has no soak)",
+			    item);
+			return -1;
+		}
+		*colon = '\0';
+		if (!is_name(item) ||
+		    strlen(item) >= sizeof(l.rung[0].channel)) {
+			snprintf(why, whylen,
+			    "channel \"%.60s\": expected letters, digits, - _ "
+			    "and ., at most 63",
+			    item);
+			return -1;
+		}
+		if (strcasecmp(colon + 1, "never") == 0) {
+			n = PROMOTE_NEVER;
+		} else if (util_parse_duration(colon + 1, &n) != 0 || n < 0 ||
+		    n > max) {
+			snprintf(why, whylen,
+			    "channel %s: expected a soak like 90s, 15m, 6h, "
+			    "2d or 1w, up to %s, or never",
+			    item, hi);
+			return -1;
+		}
+		for (int i = 0; i < l.n; i++) {
+			if (strcmp(l.rung[i].channel, item) == 0) {
+				snprintf(why, whylen,
+				    "channel %s appears twice", item);
+				return -1;
+			}
+		}
+		util_strlcpy(
+		    l.rung[l.n].channel, item, sizeof(l.rung[l.n].channel));
+		l.rung[l.n].soak = n;
+		l.n++;
+	}
+	if (l.n == 0) {
+		snprintf(why, whylen,
+		    "expected rungs CHANNEL:SOAK like \"canary:1d stable:7d\"");
+		return -1;
+	}
+	*out = l;
+	return 0;
+}
+
+/*
  * parse_value(k, v, base, why, whylen):
  * Parse ${v} for key ${k} into the field at ${base} + offset.  0, or -1
  * with what was expected in ${why} (the field is then left alone).
@@ -875,12 +964,13 @@ parse_value(
 		*(long long *)(void *)(base + k->off) = n;
 		return 0;
 	case VT_BOOL:
+	case VT_NOT_BOOL:
 		if (util_parse_bool(v, &b) != 0) {
 			snprintf(why, whylen,
 			    "expected yes, no, true, false, on, off, 1 or 0");
 			return -1;
 		}
-		*(int *)(void *)(base + k->off) = b;
+		*(int *)(void *)(base + k->off) = k->type == VT_BOOL ? b : !b;
 		return 0;
 	case VT_AUTH:
 		for (size_t i = 0; i < NAUTH; i++) {
@@ -902,6 +992,9 @@ parse_value(
 		}
 		snprintf(why, whylen, "expected always or changed");
 		return -1;
+	case VT_LADDER:
+		return parse_ladder(v, (struct ladder *)(void *)(base + k->off),
+		    k->max, why, whylen);
 	}
 	return -1;
 }
@@ -1296,6 +1389,67 @@ key_index(const char *name, enum scope scope)
 	return i;
 }
 
+/*
+ * ladder_form_clash(p, s):
+ * `channels` and `channel`/`promote_after` in one section are two answers
+ * to one question: report it at the later line, naming both keys.
+ */
+static void
+ladder_form_clash(struct parse *p, const struct section *s)
+{
+	size_t kl = key_index("channels", SCOPE_POLICY);
+	size_t kc = key_index("channel", SCOPE_POLICY);
+	size_t ka = key_index("promote_after", SCOPE_POLICY);
+	size_t other;
+
+	if (!(s->seen & (1ULL << kl)) ||
+	    !(s->seen & ((1ULL << kc) | (1ULL << ka))))
+		return;
+	other = (s->seen & (1ULL << kc)) ? kc : ka;
+	perr(p,
+	    s->keyline[kl] > s->keyline[other] ? s->keyline[kl]
+	                                       : s->keyline[other],
+	    s, "channels",
+	    "set with %s (line %d) in one section; use either channels = "
+	    "CHANNEL:SOAK ... (a ladder) or channel + promote_after (one "
+	    "rung)",
+	    keys[other].name, s->keyline[other]);
+}
+
+/*
+ * resolve_ladder(pol, ps, s):
+ * Fill ${pol}'s ladder once its keys are overlaid: the most specific
+ * section that speaks decides the form (the pool ${s}, else its policy
+ * ${ps}, which may be NULL).  The one-rung form is channel:promote_after;
+ * with a ladder, `channel` (the default of baseline, drift, apply, check
+ * and promote) becomes its last rung and promote_after its first soak.
+ */
+static void
+resolve_ladder(
+    struct policy *pol, const struct section *ps, const struct section *s)
+{
+	uint64_t kl = 1ULL << key_index("channels", SCOPE_POLICY);
+	uint64_t one = (1ULL << key_index("channel", SCOPE_POLICY)) |
+	    (1ULL << key_index("promote_after", SCOPE_POLICY));
+	int ladder;
+
+	ladder =
+	    (s->set & kl) || (!(s->set & one) && ps != NULL && (ps->set & kl));
+	if (ladder && pol->channels.n > 0) {
+		const struct rung *last =
+		    &pol->channels.rung[pol->channels.n - 1];
+
+		util_strlcpy(pol->channel, last->channel, sizeof(pol->channel));
+		pol->promote_after = pol->channels.rung[0].soak;
+		return;
+	}
+	memset(&pol->channels, 0, sizeof(pol->channels));
+	pol->channels.n = 1;
+	util_strlcpy(pol->channels.rung[0].channel, pol->channel,
+	    sizeof(pol->channels.rung[0].channel));
+	pol->channels.rung[0].soak = pol->promote_after;
+}
+
 static int
 keeps_nothing(const struct policy *pol)
 {
@@ -1480,6 +1634,8 @@ resolve(struct parse *p)
 		policy_defaults(pol);
 		overlay_policy(pol, &s->pol, s->set);
 		util_strlcpy(pol->name, s->name, sizeof(pol->name));
+		ladder_form_clash(p, s);
+		resolve_ladder(pol, NULL, s);
 		if (keeps_nothing(pol))
 			perr(p, s->line, s, "keep_*",
 			    "this policy keeps nothing: keep_last, "
@@ -1552,6 +1708,8 @@ resolve(struct parse *p)
 			    pc->policy.name, ps->name, sizeof(pc->policy.name));
 		}
 		overlay_policy(&pc->policy, &s->pol, s->set);
+		ladder_form_clash(p, s);
+		resolve_ladder(&pc->policy, ps, s);
 		/* Reported once at the policy unless the pool changed it. */
 		if ((s->set & keepmask) != 0 && keeps_nothing(&pc->policy))
 			perr(p, s->line, s, "keep_*",
@@ -1776,6 +1934,26 @@ config_auth_name(enum auth_kind kind)
 }
 
 /* The value of key ${k} in the struct at ${base}, as written in the file. */
+/* "canary:1d stable:7d" */
+static void
+format_ladder(const struct ladder *l, char *buf, size_t len)
+{
+	char d[32];
+	size_t used = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int i = 0; i < l->n && used < len; i++) {
+		if (l->rung[i].soak == PROMOTE_NEVER)
+			util_strlcpy(d, "never", sizeof(d));
+		else
+			util_format_duration(l->rung[i].soak, d, sizeof(d));
+		used += (size_t)snprintf(buf + used, len - used, "%s%s:%s",
+		    i > 0 ? " " : "", l->rung[i].channel, d);
+	}
+}
+
 static void
 format_value(const struct key *k, const char *base, char *buf, size_t len)
 {
@@ -1789,8 +1967,11 @@ format_value(const struct key *k, const char *base, char *buf, size_t len)
 		return;
 	case VT_INT:
 	case VT_BOOL:
+	case VT_NOT_BOOL:
 		memcpy(&i, f, sizeof(i));
-		if (k->type == VT_BOOL)
+		if (k->type == VT_NOT_BOOL)
+			i = !i;
+		if (k->type != VT_INT)
 			util_strlcpy(buf, i ? "yes" : "no", len);
 		else
 			snprintf(buf, len, "%d", i);
@@ -1813,6 +1994,9 @@ format_value(const struct key *k, const char *base, char *buf, size_t len)
 		            ? WHEN_ALWAYS
 		            : WHEN_CHANGED],
 		    len);
+		return;
+	case VT_LADDER:
+		format_ladder((const struct ladder *)f, buf, len);
 		return;
 	}
 }
@@ -1858,9 +2042,10 @@ json_keys(json_t *o, enum scope scope, const char *base)
 		if (keys[n].type == VT_INT) {
 			memcpy(&i, base + keys[n].off, sizeof(i));
 			j = json_integer(i);
-		} else if (keys[n].type == VT_BOOL) {
+		} else if (keys[n].type == VT_BOOL ||
+		    keys[n].type == VT_NOT_BOOL) {
 			memcpy(&i, base + keys[n].off, sizeof(i));
-			j = json_boolean(i);
+			j = json_boolean(keys[n].type == VT_BOOL ? i : !i);
 		} else {
 			format_value(&keys[n], base, v, sizeof(v));
 			j = json_string(v);

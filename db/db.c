@@ -52,6 +52,7 @@
 #include "db/db.h"
 #include "db/db_check.h"
 #include "db/db_internal.h"
+#include "db/db_ladder.h"
 #include "db/migrations.h"
 
 #include <errno.h>
@@ -112,9 +113,6 @@ enum st {
 	ST_SNAP_ACTIVE,
 	ST_SNAP_SET_STATE,
 	ST_SNAP_PINNED,
-	ST_SNAP_DEMOTE_HOLDER,
-	ST_SNAP_PROMOTE,
-	ST_SNAP_DEMOTE,
 	ST_SNAP_GET,
 	ST_SNAP_BY_ARM_ID,
 	ST_SNAP_BY_NAME,
@@ -246,15 +244,6 @@ static const char *const st_sql[ST__COUNT] = {
                           "updated_at = ?4 WHERE id = ?1",
     [ST_SNAP_PINNED] = "UPDATE snapshots SET pinned = ?2, updated_at = ?3 "
                        "WHERE id = ?1",
-    [ST_SNAP_DEMOTE_HOLDER] =
-        "UPDATE snapshots SET channel = NULL, demoted_at = ?3, "
-        "updated_at = ?4 WHERE channel = ?2 AND id <> ?1 AND pool_id = "
-        "(SELECT pool_id FROM snapshots WHERE id = ?1)",
-    [ST_SNAP_PROMOTE] = "UPDATE snapshots SET channel = ?2, "
-                        "promoted_at = ?3, demoted_at = NULL, "
-                        "updated_at = ?4 WHERE id = ?1",
-    [ST_SNAP_DEMOTE] = "UPDATE snapshots SET channel = NULL, "
-                       "demoted_at = ?2, updated_at = ?3 WHERE id = ?1",
     [ST_SNAP_GET] = SNAP_COLS "WHERE s.id = ?1",
     [ST_SNAP_BY_ARM_ID] = SNAP_COLS "WHERE s.arm_id = ?1 "
                                     "ORDER BY s.created_at DESC, s.id DESC "
@@ -281,7 +270,9 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_SNAP_NEWEST_ACTIVE] =
         SNAP_COLS "WHERE s.pool_id = ?1 AND s.state = 'active' "
                   "ORDER BY s.created_at DESC, s.id DESC LIMIT 1",
-    [ST_SNAP_CHANNEL] = SNAP_COLS "WHERE s.pool_id = ?1 AND s.channel = ?2",
+    [ST_SNAP_CHANNEL] = SNAP_COLS
+    "JOIN snapshot_channels h ON h.snapshot_id = s.id "
+    "WHERE h.pool_id = ?1 AND h.channel = ?2 AND h.left_at IS NULL",
     [ST_SNAP_ADOPT] =
         "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
         "node_image_version, kubernetes_version, os_type, os_sku, vm_size, "
@@ -1824,55 +1815,14 @@ db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
 	return st_write(db, ST_SNAP_PINNED, s, b, "set snapshot pinned", 1);
 }
 
-/*
- * A channel holds one snapshot per pool (a unique index says so): promoting
- * first demotes the pool's current holder, in one savepoint so that it
- * composes with a caller's transaction.
- */
+/* The channel history lives in db_ladder.c (snapshot_channels). */
 int
 db_snapshot_set_channel(
     struct db *db, int64_t id, const char *channel, time_t at)
 {
-	sqlite3_stmt *s;
-	int b = 0;
-
-	if (channel == NULL || channel[0] == '\0') {
-		s = st_get(db, ST_SNAP_DEMOTE);
-		if (s == NULL)
-			return -1;
-		b |= sqlite3_bind_int64(s, 1, id);
-		b |= sqlite3_bind_int64(s, 2, at);
-		b |= sqlite3_bind_int64(s, 3, util_now());
-		return st_write(db, ST_SNAP_DEMOTE, s, b, "demote snapshot", 1);
-	}
-
-	if (st_run(db, ST_SAVEPOINT, "promote snapshot"))
-		return -1;
-	s = st_get(db, ST_SNAP_DEMOTE_HOLDER);
-	if (s == NULL)
-		goto err;
-	b |= sqlite3_bind_int64(s, 1, id);
-	b |= bind_text(s, 2, channel);
-	b |= sqlite3_bind_int64(s, 3, at);
-	b |= sqlite3_bind_int64(s, 4, util_now());
-	if (st_write(
-	        db, ST_SNAP_DEMOTE_HOLDER, s, b, "demote channel holder", 0))
-		goto err;
-	s = st_get(db, ST_SNAP_PROMOTE);
-	if (s == NULL)
-		goto err;
-	b = sqlite3_bind_int64(s, 1, id);
-	b |= bind_text(s, 2, channel);
-	b |= sqlite3_bind_int64(s, 3, at);
-	b |= sqlite3_bind_int64(s, 4, util_now());
-	if (st_write(db, ST_SNAP_PROMOTE, s, b, "promote snapshot", 1))
-		goto err;
-	return st_run(db, ST_RELEASE, "promote snapshot");
-
-err:
-	(void)st_run(db, ST_ROLLBACK_TO, "undo promotion");
-	(void)st_run(db, ST_RELEASE, "undo promotion");
-	return -1;
+	if (channel == NULL || channel[0] == '\0')
+		return db_ladder_leave(db, id, NULL, at, 0);
+	return db_ladder_enter(db, id, channel, 0, at);
 }
 
 int
@@ -2085,6 +2035,10 @@ db_snapshot_adopt(struct db *db, int64_t pool_id, const struct db_snapshot *s,
 	if (st_write(db, ST_SNAP_ADOPT, st, b, "adopt snapshot", 0))
 		return -1;
 	*snap_id = sqlite3_last_insert_rowid(db->conn);
+	if (s->channel[0] != '\0' &&
+	    db_ladder_adopt(db, *snap_id, s->channel,
+	        s->promoted_at != 0 ? s->promoted_at : now))
+		return -1;
 	return 0;
 }
 

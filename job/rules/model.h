@@ -15,6 +15,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <time.h>
 
 /* The configuration's `auth`: which identity the token provider uses. */
 enum auth_kind {
@@ -32,6 +33,24 @@ enum snapshot_when {
 };
 
 #define PROMOTE_NEVER (-1LL)
+
+/* The most rungs a ladder (`channels = canary:1d stable:7d`) may have. */
+#define LADDER_MAX 8
+
+/*
+ * A channel ladder (DESIGN.md section 6, Ladders): rung 0 is entered by
+ * the newest active snapshot ${soak} old; rung i > 0 by the newest that
+ * entered rung i-1 ${soak} ago.  `channel` + `promote_after` is the
+ * one-rung ladder; config/ always fills it.  soak may be PROMOTE_NEVER
+ * (that rung is promoted by hand only).
+ */
+struct ladder {
+	int n;
+	struct rung {
+		char channel[64];
+		long long soak; /* seconds, or PROMOTE_NEVER */
+	} rung[LADDER_MAX];
+};
 
 struct policy {
 	char name[64]; /* [policy:NAME]; "" for the built-in default */
@@ -54,6 +73,24 @@ struct policy {
 	long long warn_image_age; /* check: WARNING when baseline image older;
 	                             default 75d */
 	char release_notes[512]; /* URL template with {path}, or "off" */
+	struct ladder
+	    channels; /* `channels`, or the one rung channel:promote_after
+	                 (resolved by config/); n = 0 only before */
+	int paused; /* `enabled = no`: observe only; 0 (enabled) by default,
+	               so that a zeroed policy is a working one */
+};
+
+/*
+ * One time a snapshot entered a channel of its pool, as the store keeps
+ * it (snapshot_channels): the rules' view of a pool's ladder history.
+ */
+struct channel_hold {
+	long long snapshot_id;
+	char channel[64];
+	int rung; /* its ladder position when it entered (ordering only) */
+	time_t promoted_at; /* when it entered */
+	time_t left_at; /* 0 while it holds the channel */
+	int demoted; /* it left by `demote` (by hand), not replaced */
 };
 
 struct pool_conf {

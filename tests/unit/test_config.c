@@ -372,6 +372,65 @@ test_config_accepts_promote_after_never(void **state)
 }
 
 static void
+test_config_reads_channel_ladders_and_enabled(void **state)
+{
+	struct config *c = NULL;
+	const struct policy *pol;
+
+	(void)state;
+	assert_loads(
+	    "[aksnap]\nsubscription = " SUB0 "\n"
+	    "[policy:l]\nchannels = canary:1d stable:7d\n" POOL_OK(
+	        "a", "a") "policy = l\n" POOL_OK("b",
+	        "b") "policy = l\nchannel = prod\nenabled = no\n" POOL_OK("c",
+	        "c"),
+	    &c);
+	pol = &config_find_pool(c, "a")->policy;
+	assert_int_equal(pol->channels.n, 2);
+	assert_string_equal(pol->channels.rung[0].channel, "canary");
+	assert_int_equal(pol->channels.rung[0].soak, 86400);
+	assert_string_equal(pol->channels.rung[1].channel, "stable");
+	assert_int_equal(pol->channels.rung[1].soak, 7 * 86400);
+	/* the default channel of baseline, drift, apply: the last rung */
+	assert_string_equal(pol->channel, "stable");
+	assert_int_equal(pol->paused, 0);
+	/* the pool's one-rung form overrides its policy's ladder */
+	pol = &config_find_pool(c, "b")->policy;
+	assert_int_equal(pol->channels.n, 1);
+	assert_string_equal(pol->channels.rung[0].channel, "prod");
+	assert_int_equal(pol->channels.rung[0].soak, 7 * 86400);
+	assert_int_equal(pol->paused, 1);
+	/* the built-in one-rung ladder stable:7d */
+	pol = &config_find_pool(c, "c")->policy;
+	assert_int_equal(pol->channels.n, 1);
+	assert_string_equal(pol->channels.rung[0].channel, "stable");
+	assert_int_equal(pol->paused, 0);
+	config_free(c);
+}
+
+static void
+test_config_rejects_both_channel_forms_in_one_section(void **state)
+{
+	(void)state;
+	assert_one_error("[policy:p]\nchannel = stable\n"
+	                 "channels = canary:1d stable:7d\n",
+	    3, "[policy:p] channels: set with channel (line 2) in one section");
+	assert_one_error("[policy:p]\nchannels = canary:1d stable:7d\n"
+	                 "promote_after = 2d\n",
+	    3,
+	    "[policy:p] channels: set with promote_after (line 3) in one "
+	    "section");
+	assert_one_error("[policy:p]\nchannels = canary stable:7d\n", 2,
+	    "[policy:p] channels: expected rungs CHANNEL:SOAK");
+	assert_one_error("[policy:p]\nchannels = canary:1d canary:7d\n", 2,
+	    "[policy:p] channels: channel canary appears twice");
+	assert_one_error("[policy:p]\nchannels = canary:soon\n", 2,
+	    "[policy:p] channels: channel canary: expected a soak");
+	assert_one_error("[policy:p]\nenabled = perhaps\n", 2,
+	    "[policy:p] enabled: expected yes, no");
+}
+
+static void
 test_config_rejects_bad_number(void **state)
 {
 	(void)state;
@@ -901,6 +960,9 @@ main(void)
 	    cmocka_unit_test(test_config_rejects_unknown_key),
 	    cmocka_unit_test(test_config_rejects_bad_duration),
 	    cmocka_unit_test(test_config_accepts_promote_after_never),
+	    cmocka_unit_test(test_config_reads_channel_ladders_and_enabled),
+	    cmocka_unit_test(
+	        test_config_rejects_both_channel_forms_in_one_section),
 	    cmocka_unit_test(test_config_rejects_bad_number),
 	    cmocka_unit_test(test_config_rejects_out_of_range_values),
 	    cmocka_unit_test(test_config_rejects_bad_enums),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_ladder.h"
 #include "db/migrations.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
@@ -1634,7 +1635,12 @@ test_db_migration_adds_unconfirmed_and_conflict_states(void **state)
 	a = add_pool(f->db, "a");
 	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
 	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
-	assert_int_equal(db_snapshot_set_channel(f->db, s1, "stable", 3000), 0);
+	/* version 1 keeps the channel in the snapshot row */
+	snprintf(sql, sizeof(sql),
+	    "UPDATE snapshots SET channel = 'stable', promoted_at = 3000 "
+	    "WHERE id = %lld",
+	    (long long)s1);
+	raw_exec(f->path, sql);
 	memset(&d, 0, sizeof(d));
 	d.pool_id = a;
 	d.snapshot_id = s2;
@@ -1696,6 +1702,90 @@ test_db_migration_adds_unconfirmed_and_conflict_states(void **state)
 	                     "SELECT count(*) FROM snapshots INDEXED BY "
 	                     "snapshots_pending WHERE state = 'unconfirmed'"),
 	    1);
+	assert_int_equal(raw_int(f->path, "PRAGMA foreign_key_check"), -999);
+}
+
+/*
+ * Migration 9 moves channels into snapshot_channels: today's holder holds
+ * on, a replaced holder keeps its entry (its channel from its promotion's
+ * journal line), and a snapshot may then hold two channels, listed in
+ * rung order in its row.
+ */
+static void
+test_db_migration_moves_channels_to_their_table(void **state)
+{
+	struct fx *f = *state;
+	struct db_snapshot got;
+	struct channel_hold *h = NULL;
+	int64_t a, s1, s2, s3;
+	struct db_decision d;
+	char sql[256];
+	size_t n3, n = 0;
+
+	for (n3 = 0; n3 < migrations_count; n3++)
+		if (migrations[n3].version > 8)
+			break;
+	assert_int_equal(
+	    db_open_with_migrations(f->path, migrations, n3, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), 8);
+	a = add_pool(f->db, "a");
+	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
+	s3 = add_snapshot(f->db, a, "s3", 3000, 3000);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE snapshots SET promoted_at = 1500, demoted_at = 2500 "
+	    "WHERE id = %lld; UPDATE snapshots SET channel = 'prod', "
+	    "promoted_at = 2500 WHERE id = %lld",
+	    (long long)s1, (long long)s2);
+	raw_exec(f->path, sql);
+	memset(&d, 0, sizeof(d));
+	d.pool_id = a;
+	d.snapshot_id = s1;
+	d.at = 1500;
+	util_strlcpy(d.action, "promote", sizeof(d.action));
+	util_strlcpy(d.reasons, "channel prod: newest snapshot soaked",
+	    sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_true(db_schema_version(f->db) >= 9);
+	assert_int_equal(db_snapshot_channel(f->db, a, "prod", &got), 1);
+	assert_int_equal(got.id, s2);
+	assert_int_equal(db_ladder_holds(f->db, a, &h, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(h[0].snapshot_id, s1);
+	assert_string_equal(h[0].channel, "prod");
+	assert_int_equal(h[0].promoted_at, 1500);
+	assert_int_equal(h[0].left_at, 2500);
+	assert_int_equal(h[0].demoted, 0);
+	assert_int_equal(h[1].snapshot_id, s2);
+	assert_int_equal(h[1].left_at, 0);
+	free(h);
+
+	/* two channels at once, listed in rung order whatever the order of
+	 * entry; a hand demotion is remembered as such */
+	assert_int_equal(db_ladder_enter(f->db, s3, "stable", 1, 4000), 0);
+	assert_int_equal(db_ladder_enter(f->db, s3, "canary", 0, 4100), 0);
+	assert_int_equal(db_snapshot_get(f->db, s3, &got), 1);
+	assert_string_equal(got.channel, "canary,stable");
+	assert_int_equal(got.promoted_at, 4100);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM current_baselines WHERE "
+	                     "snapshot = 's3'"),
+	    2);
+	assert_int_equal(db_ladder_leave(f->db, s3, "canary", 5000, 1), 0);
+	assert_int_equal(db_snapshot_get(f->db, s3, &got), 1);
+	assert_string_equal(got.channel, "stable");
+	assert_int_equal(got.demoted_at, 5000);
+	assert_int_equal(db_snapshot_channel(f->db, a, "canary", &got), 0);
+	assert_int_equal(db_ladder_holds(f->db, a, &h, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(h[3].snapshot_id, s3);
+	assert_string_equal(h[3].channel, "canary");
+	assert_int_equal(h[3].demoted, 1);
+	free(h);
 	assert_int_equal(raw_int(f->path, "PRAGMA foreign_key_check"), -999);
 }
 
@@ -1785,7 +1875,7 @@ test_db_hot_queries_use_their_indexes(void **state)
 	assert_plan(f->db, "find_name", "INDEX snapshots_by_name", "SCAN s");
 	assert_plan(
 	    f->db, "find_arm_id", "INDEX snapshots_by_arm_id", "SCAN s");
-	assert_plan(f->db, "channel", "snapshots_channel", "SCAN s");
+	assert_plan(f->db, "channel", "snapshot_channels_holder", "SCAN s");
 	assert_plan(
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
 }
@@ -1849,6 +1939,7 @@ main(void)
 	    T(test_db_same_decision_extends_its_run_range),
 	    T(test_db_open_sizes_page_cache_and_mmap),
 	    T(test_db_migration_to_decision_ranges_keeps_explain),
+	    T(test_db_migration_moves_channels_to_their_table),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
 #undef T

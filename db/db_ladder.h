@@ -1,0 +1,55 @@
+#ifndef AKSNAP_DB_LADDER_H
+#define AKSNAP_DB_LADDER_H
+
+/*
+ * db_ladder.h -- which snapshot holds which channel of its pool, and
+ * who held it before (migration 0009, table snapshot_channels).  A
+ * snapshot may hold several channels of a ladder at once; the column
+ * snapshots.channel is kept here as their list in ladder order
+ * ("canary,stable"), with promoted_at (latest entry) and demoted_at
+ * (latest exit), so that readers of a snapshot row see it unchanged.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "db/db.h"
+#include "job/rules/model.h"
+
+/*
+ * db_ladder_holds(db, pool_id, out, n):
+ * Every entry of a snapshot of ${pool_id} into a channel, oldest first
+ * (${*out} malloc'd, caller frees; NULL when none).  0/-1.
+ */
+int db_ladder_holds(
+    struct db *db, int64_t pool_id, struct channel_hold **out, size_t *n);
+
+/*
+ * db_ladder_enter(db, snap_id, channel, rung, at):
+ * ${snap_id} enters ${channel} of its pool at ${at}; the snapshot that
+ * held it leaves it ("replaced").  Nothing changes when it holds it
+ * already.  One savepoint: composes with a caller's transaction.  0/-1.
+ */
+int db_ladder_enter(
+    struct db *db, int64_t snap_id, const char *channel, int rung, time_t at);
+
+/*
+ * db_ladder_leave(db, snap_id, channel, at, by_hand):
+ * ${snap_id} leaves ${channel} (NULL: every channel it holds) at ${at},
+ * "demoted" when ${by_hand} (never promoted again by a run), else
+ * "replaced".  0/-1 (0 also when it held none of them).
+ */
+int db_ladder_leave(struct db *db, int64_t snap_id, const char *channel,
+    time_t at, int by_hand);
+
+/*
+ * db_ladder_adopt(db, snap_id, list, at):
+ * `sync` adopted ${snap_id} with the tag aksnap-channel = ${list}
+ * ("canary,stable"): it enters each listed channel its pool has no
+ * holder for (a held one stays with its holder).  0/-1.
+ */
+int db_ladder_adopt(
+    struct db *db, int64_t snap_id, const char *list, time_t at);
+
+#endif
