@@ -88,6 +88,7 @@ cli_handler cmd_sync; /* job/cmd/cmd_sync.c */
 cli_handler cmd_discover; /* job/cmd/cmd_discover.c */
 cli_handler cmd_prune;
 cli_handler cmd_promote;
+cli_handler cmd_demote;
 cli_handler cmd_report; /* job/cmd/cmd_report_html.c */
 cli_handler cmd_changes; /* job/cmd/cmd_changes.c */
 

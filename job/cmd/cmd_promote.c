@@ -1,8 +1,14 @@
 /*
- * cmd_prune.c -- `aksnap promote SNAPSHOT [--channel NAME]`: promotion by
- * hand, with the same effects as the soak rule in a run (the channel tag
- * moves in Azure, both snapshots' decisions are recorded).  `aksnap prune`
- * is a run mode and lives in run.c.
+ * cmd_promote.c -- `aksnap promote SNAPSHOT [--channel NAME]` and
+ * `aksnap demote SNAPSHOT [--channel NAME]`: a channel changed by hand,
+ * with the same effects as a run's (the aksnap-channel tag set in Azure
+ * and verified first, the decisions recorded).  Promotion by hand may
+ * bring back even a snapshot demoted before; a demoted one falls back to
+ * its channel's previous holder and is never promoted again by a run
+ * (job/run/prune.c).  Both only act on a snapshot the store holds as its
+ * own (never a conflict).  Both are recorded as runs of mode "promote"
+ * (the runs table's CHECK predates demote).  `aksnap prune` is a run mode
+ * and lives in run.c.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -13,15 +19,35 @@
 #include "db/db.h"
 #include "job/azure/token.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
 #include "job/run/prune.h"
 #include "job/run/run.h"
 
-int
-cmd_promote(struct cli *cli, int argc, char **argv)
+/* demote's --json: the snapshot and every change, reasons as arrays. */
+static json_t *
+demote_json(const char *pool, const struct db_snapshot *snap,
+    const char *channel, const struct prune_pool *pp)
 {
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < pp->nlines; i++)
+		json_array_append_new(arr,
+		    json_pack("{s:s,s:s,s:o}", "snapshot",
+		        pp->lines[i].snapshot, "action", pp->lines[i].action,
+		        "reasons", reasons_json(pp->lines[i].reasons)));
+	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "pool", pool, "snapshot",
+	    snap->name, "arm_id", snap->arm_id, "channel",
+	    channel != NULL ? json_string(channel) : json_null(), "changes",
+	    arr);
+}
+
+static int
+by_hand(struct cli *cli, int argc, char **argv, int demote)
+{
+	const char *verb = demote ? "demote" : "promote";
 	static const struct option lopts[] = {
 	    {"channel", required_argument, NULL, 'c'},
 	    {"as-of", required_argument, NULL, 'a'},
@@ -48,7 +74,7 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 			break;
 		case 'a':
 			if (util_parse_time(optarg, &as_of))
-				return cli_usage_error("promote",
+				return cli_usage_error(verb,
 				    "--as-of: expected an RFC 3339 time, got "
 				    "'%s'",
 				    optarg);
@@ -58,7 +84,7 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error("promote", "name one SNAPSHOT");
+		return cli_usage_error(verb, "name one SNAPSHOT");
 	if (cli_load_config(cli, &cfg))
 		return EXIT_USAGE;
 	got = run_lock(cfg, &lockfd);
@@ -76,25 +102,27 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 	got = db_snapshot_find(db, argv[optind], &snap);
 	if (got <= 0) {
 		if (got == 0)
-			log_err(NULL, "promote: no snapshot '%s' in the store",
+			log_err(NULL, "%s: no snapshot '%s' in the store", verb,
 			    argv[optind]);
 		rc = got == 0 ? EXIT_USAGE : EXIT_FAILED;
 		goto out;
 	}
-	if (strcmp(snap.state, "active") != 0) {
-		log_err(snap.pool_key, "promote: %s is %s, not active",
-		    snap.name, snap.state);
+	/* Ownership: a conflict row is someone else's snapshot. */
+	if ((!demote && strcmp(snap.state, "active") != 0) ||
+	    strcmp(snap.state, "conflict") == 0) {
+		log_err(snap.pool_key, "%s: %s is %s, not active%s", verb,
+		    snap.name, snap.state,
+		    snap.state[0] == 'c' ? " (not aksnap's own; never touched)"
+		                         : "");
 		goto out;
 	}
 	pc = config_find_pool(cfg, snap.pool_key);
 	if (pc == NULL) {
-		log_err(snap.pool_key,
-		    "promote: the pool of %s is no longer "
-		    "in %s",
-		    snap.name, cfg->path);
+		log_err(snap.pool_key, "%s: the pool of %s is no longer in %s",
+		    verb, snap.name, cfg->path);
 		goto out;
 	}
-	if (channel == NULL)
+	if (channel == NULL && !demote)
 		channel = pc->policy.channel;
 	if (run_connect(cfg, &http, &tokens, &arm)) {
 		rc = tokens == NULL && http != NULL ? EXIT_USAGE : EXIT_FAILED;
@@ -114,18 +142,36 @@ cmd_promote(struct cli *cli, int argc, char **argv)
 	memset(&pp, 0, sizeof(pp));
 	pp.pc = pc;
 	pp.pool_id = snap.pool_id;
-	got = prune_promote_snapshot(
-	    &ctx, &pp, &snap, channel, "promoted by hand");
-	rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
+	if (demote) {
+		got = prune_demote_snapshot(&ctx, &pp, &snap, channel);
+		if (got == 1) {
+			log_err(pc->key, "demote: %s holds %s%s", snap.name,
+			    channel != NULL ? "no channel " : "no channel",
+			    channel != NULL ? channel : "");
+			rc = EXIT_USAGE;
+		} else {
+			rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
+		}
+	} else {
+		got = prune_promote_snapshot(
+		    &ctx, &pp, &snap, channel, "promoted by hand");
+		rc = (got == 0 && !pp.failed) ? EXIT_DONE : EXIT_FAILED;
+	}
 	if (pp.failed)
 		log_err(pc->key, "%s", pp.error);
-	else if (got == 0 && cli->json)
+	else if (got == 0 && cli->json && !demote)
 		output_print_json(
 		    json_pack("{s:s,s:s,s:s,s:s}", "pool", pc->key, "snapshot",
 		        snap.name, "arm_id", snap.arm_id, "channel", channel));
-	else if (got == 0)
+	else if (got == 0 && cli->json)
+		output_print_json(demote_json(pc->key, &snap, channel, &pp));
+	else if (got == 0 && !demote)
 		printf(
 		    "%s: %s is the %s baseline\n", pc->key, snap.name, channel);
+	for (size_t i = 0; got == 0 && demote && !cli->json && i < pp.nlines;
+	     i++)
+		printf("%s: %s %s: %s\n", pc->key, pp.lines[i].action,
+		    pp.lines[i].snapshot, pp.lines[i].reasons);
 	rec.exit_code = rc;
 	rec.promoted = pp.promoted;
 	rec.failed = pp.failed;
@@ -141,4 +187,16 @@ out:
 		close(lockfd);
 	config_free(cfg);
 	return rc;
+}
+
+int
+cmd_promote(struct cli *cli, int argc, char **argv)
+{
+	return by_hand(cli, argc, argv, 0);
+}
+
+int
+cmd_demote(struct cli *cli, int argc, char **argv)
+{
+	return by_hand(cli, argc, argv, 1);
 }

@@ -1073,8 +1073,12 @@ struct problem {
 struct check_state {
 	struct problem *p;
 	size_t n, cap;
-	int critical, warning;
+	int critical, warning, paused;
 };
+
+/* Not a Nagios status: a paused pool (enabled = no) is listed as such and
+ * neither raises nor lowers the status. */
+#define CHECK_PAUSED 4
 
 static void problem_add(struct check_state *cs, int level, const char *pool,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -1087,6 +1091,8 @@ problem_add(
 
 	if (level == CHECK_CRITICAL)
 		cs->critical++;
+	else if (level == CHECK_PAUSED)
+		cs->paused++;
 	else
 		cs->warning++;
 	if (cs->n == cs->cap) {
@@ -1108,7 +1114,7 @@ problem_add(
 }
 
 static const char *const check_names[] = {
-    "OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    "OK", "WARNING", "CRITICAL", "UNKNOWN", "PAUSED"};
 
 /* The one-line UNKNOWN answer (config or store unreadable, no run yet). */
 static int
@@ -1204,6 +1210,13 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	int64_t pool_id;
 	int got;
 
+	if (pol->paused) {
+		/* Observed only, by choice: not stale, nothing missing. */
+		problem_add(cs, CHECK_PAUSED, pc->key,
+		    "enabled = no: observed only; nothing is taken, promoted "
+		    "or deleted");
+		return 0;
+	}
 	if (pool_id_of(db, pc->key, &pool_id))
 		return -1;
 	if (pool_id == 0) {
@@ -1433,7 +1446,10 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	for (first = 0; first < cs.n; first++)
 		if (cs.p[first].level == rc)
 			break;
-	if (rc == CHECK_OK)
+	if (rc == CHECK_OK && cs.paused > 0)
+		snprintf(summary, sizeof(summary), "%zu pools (%d paused), %s",
+		    cfg->npools, cs.paused, why);
+	else if (rc == CHECK_OK)
 		snprintf(summary, sizeof(summary), "%zu pools, %s", cfg->npools,
 		    why);
 	else if (first < cs.n)
@@ -1449,9 +1465,9 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		    cs.warning, cfg->npools);
 	snprintf(perf, sizeof(perf),
 	    "pools=%zu critical=%d warning=%d oldest_success_age=%llds "
-	    "oldest_baseline_age=%llds",
+	    "oldest_baseline_age=%llds paused=%d",
 	    cfg->npools, cs.critical, cs.warning, oldest_success,
-	    oldest_baseline);
+	    oldest_baseline, cs.paused);
 
 	if (cli->json) {
 		json_t *doc = json_object(), *arr = json_array();
@@ -1476,6 +1492,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		    doc, "pools", json_integer((json_int_t)cfg->npools));
 		json_object_set_new(doc, "critical", json_integer(cs.critical));
 		json_object_set_new(doc, "warning", json_integer(cs.warning));
+		json_object_set_new(doc, "paused", json_integer(cs.paused));
 		json_object_set_new(
 		    doc, "oldest_success_age", json_integer(oldest_success));
 		json_object_set_new(

@@ -60,6 +60,11 @@ static const struct command commands[] = {
         "Apply retention only."},
     {"promote", cmd_promote, "promote SNAPSHOT [--channel NAME] [--as-of TIME]",
         "Promote a snapshot by hand."},
+    {"demote", cmd_demote, "demote SNAPSHOT [--channel NAME] [--as-of TIME]",
+        "Take a snapshot out of a channel (default: every channel it "
+        "holds) by hand; the\nchannel falls back to its previous holder "
+        "that is still active and was never\ndemoted. A run never "
+        "promotes it again (promote by hand still may)."},
     {"changes", cmd_changes,
         "changes SNAPSHOT [SNAPSHOT] | changes --pool POOL [--live] "
         "[--channel NAME]",

@@ -130,6 +130,15 @@ plan_decide(
 		    in->observe_error != NULL ? in->observe_error : "unknown");
 		return;
 	}
+	if (in->pool->policy.paused && !in->force) {
+		/* Observed (recorded), and nothing else: no snapshot, no
+		 * skip; promotion and retention stop too (prune.c). */
+		out->action = PLAN_PAUSED;
+		snprintf(out->reason, sizeof(out->reason),
+		    "paused: enabled = no (observed only; nothing is taken, "
+		    "promoted or deleted)");
+		return;
+	}
 	plan_snapshot_name(
 	    prefix, in->pool->cluster, in->pool->nodepool, in->slot, out->name);
 	if (in->slot_taken && in->force) {
@@ -191,6 +200,8 @@ plan_action_name(enum plan_action a)
 		return "skip";
 	case PLAN_FAIL:
 		return "fail";
+	case PLAN_PAUSED:
+		return "paused";
 	}
 	return "?";
 }

@@ -18,6 +18,7 @@ enum plan_action {
 	PLAN_CREATE, /* take a snapshot for the slot */
 	PLAN_SKIP, /* snapshot_when = changed and nothing changed */
 	PLAN_FAIL, /* cannot decide: the pool was not observed */
+	PLAN_PAUSED, /* enabled = no: observed only, nothing else */
 };
 
 struct plan_input {
@@ -69,7 +70,7 @@ void plan_snapshot_name(const char *prefix, const char *cluster,
 int plan_versions_equal(
     const struct db_versions *a, const struct db_versions *b);
 
-/* plan_action_name(a): "none", "create", "skip", "fail". */
+/* plan_action_name(a): "none", "create", "skip", "fail", "paused". */
 const char *plan_action_name(enum plan_action a);
 
 #endif

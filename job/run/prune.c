@@ -28,14 +28,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db_ladder.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/promotion.h"
 #include "job/rules/retention.h"
 #include "job/run/changelog.h"
 
 #define TAG_CHANNEL "aksnap-channel"
-#define MAX_HOLDERS LIMIT_KEEP_PROMOTED
+#define TAG_VALUE_MAX 512 /* "canary,stable,..." */
+#define MAX_HOLDERS (LIMIT_KEEP_PROMOTED * (LADDER_MAX + 8))
 #define CLOCK_SLACK 900 /* seconds a run may take to create its snapshots */
 
 void
@@ -95,15 +98,73 @@ decide(struct prune_ctx *ctx, struct prune_pool *p, int64_t snap_id,
 	(void)db_decision_add(ctx->db, &d);
 }
 
+/*
+ * The pool's channel history and its active snapshots, in the rules'
+ * shapes.  0 or -1 (both freed on failure).
+ */
+static int
+load_ladder(struct prune_ctx *ctx, const struct prune_pool *p,
+    struct channel_hold **holds, size_t *nh, struct db_snapshot **list,
+    struct promotion_snap **snaps, size_t *n)
+{
+	*holds = NULL;
+	*nh = 0;
+	if (db_ladder_holds(ctx->db, p->pool_id, holds, nh))
+		return -1;
+	if (list == NULL)
+		return 0; /* the history alone */
+	*list = NULL;
+	*snaps = NULL;
+	*n = 0;
+	if (db_snapshot_list(ctx->db, p->pool_id, "active", list, n))
+		goto err;
+	if (*n == 0)
+		return 0;
+	*snaps = calloc(*n, sizeof(**snaps));
+	if (*snaps == NULL)
+		goto err;
+	for (size_t i = 0; i < *n; i++) {
+		(*snaps)[i].id = (*list)[i].id;
+		(*snaps)[i].created_at = (*list)[i].created_at;
+	}
+	return 0;
+err:
+	free(*holds);
+	free(*list);
+	*holds = NULL;
+	*list = NULL;
+	*nh = *n = 0;
+	return -1;
+}
+
+/*
+ * Set ${snap}'s aksnap-channel tag to ${value} ("" removes it), verified
+ * (arm_snapshot_set_tag).  0, or -1 with the reason in ${why}.
+ */
+static int
+set_channel_tag(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *value, char *why, size_t len)
+{
+	struct arm_snapshot got;
+	struct arm_error e;
+
+	if (arm_snapshot_set_tag(ctx->arm, p->pc->key, snap->arm_id,
+	        TAG_CHANNEL, value[0] != '\0' ? value : NULL, &got, &e) == 0)
+		return 0;
+	arm_error_describe(&e, why, len);
+	return -1;
+}
+
 int
 prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel, const char *reason)
 {
+	const struct ladder *l = &p->pc->policy.channels;
+	struct channel_hold *holds = NULL;
 	struct db_snapshot old;
-	struct arm_snapshot got;
-	struct arm_error e;
-	char why[700], msg[1024], brings[700];
-	int have_old;
+	char why[700], msg[1024], brings[700], tag[TAG_VALUE_MAX];
+	size_t nh = 0;
+	int have_old, rc = -1;
 
 	have_old = db_snapshot_channel(ctx->db, p->pool_id, channel, &old);
 	if (have_old < 0)
@@ -120,24 +181,26 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		p->dry_promoted = snap->id;
 		return 0;
 	}
+	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
+		return -1;
 
 	/* Azure first: if the new tag cannot be set, nothing has changed. */
-	if (arm_snapshot_set_tag(ctx->arm, p->pc->key, snap->arm_id,
-	        TAG_CHANNEL, channel, &got, &e)) {
-		arm_error_describe(&e, why, sizeof(why));
+	promotion_tag(l, holds, nh, snap->id, channel, NULL, tag, sizeof(tag));
+	if (set_channel_tag(ctx, p, snap, tag, why, sizeof(why))) {
 		snprintf(msg, sizeof(msg), "promote %s: %s", snap->name, why);
 		fail(p, msg);
-		return -1;
+		goto done;
 	}
 	/* What it brings in, for `explain` (never fails; before the write
 	 * transaction, since it may fetch release notes). */
 	changelog_promotion(ctx->db, ctx->http, p->pc->policy.release_notes,
 	    have_old ? &old : NULL, snap, brings, sizeof(brings));
 	if (db_begin(ctx->db))
-		return -1;
-	if (db_snapshot_set_channel(ctx->db, snap->id, channel, ctx->as_of)) {
+		goto done;
+	if (db_ladder_enter(ctx->db, snap->id, channel,
+	        promotion_rung(l, channel), ctx->as_of)) {
 		db_rollback(ctx->db);
-		return -1;
+		goto done;
 	}
 	snprintf(
 	    msg, sizeof(msg), "channel %s: %s; %s", channel, reason, brings);
@@ -149,76 +212,199 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 	}
 	if (db_commit(ctx->db)) {
 		db_rollback(ctx->db);
-		return -1;
+		goto done;
 	}
 	p->promoted++;
 	log_info(p->pc->key, "promoted %s to channel %s", snap->name, channel);
+	rc = 0;
 
+	/* The replaced one keeps the tag of what it still holds. */
+	if (have_old)
+		promotion_tag(
+		    l, holds, nh, old.id, NULL, channel, tag, sizeof(tag));
 	if (have_old && strcmp(old.state, "active") == 0 &&
-	    arm_snapshot_set_tag(ctx->arm, p->pc->key, old.arm_id, TAG_CHANNEL,
-	        NULL, &got, &e)) {
+	    set_channel_tag(ctx, p, &old, tag, why, sizeof(why))) {
 		/* The store (the source of truth) is right; Azure still shows
 		 * the old tag.  Say so; the operator can remove it. */
-		arm_error_describe(&e, why, sizeof(why));
 		snprintf(msg, sizeof(msg),
-		    "%s was demoted but its %s tag could not be removed: %s",
-		    old.name, TAG_CHANNEL, why);
+		    "%s was demoted but its %s tag could not be set to "
+		    "\"%s\": %s",
+		    old.name, TAG_CHANNEL, tag, why);
 		fail(p, msg);
 	}
-	return 0;
+done:
+	free(holds);
+	return rc;
+}
+
+/*
+ * Take ${snap} out of ${channel} by hand and let the channel fall back.
+ * 0, or -1 (the store unchanged for this channel; ${p} says why).
+ */
+static int
+demote_one(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *channel)
+{
+	const struct ladder *l = &p->pc->policy.channels;
+	struct channel_hold *holds = NULL;
+	struct db_snapshot *list = NULL, fb;
+	struct promotion_snap *snaps = NULL;
+	char why[700], msg[800], tag[TAG_VALUE_MAX];
+	size_t nh = 0, n = 0;
+	long long fb_id;
+	int have_fb = 0, rc = -1;
+
+	if (load_ladder(ctx, p, &holds, &nh, &list, &snaps, &n))
+		return -1;
+	fb_id = promotion_fallback(holds, nh, snaps, n, channel, snap->id);
+	for (size_t i = 0; i < n && fb_id != 0; i++) {
+		if (list[i].id == fb_id) {
+			fb = list[i];
+			have_fb = 1;
+		}
+	}
+	snprintf(msg, sizeof(msg), "demoted by hand from channel %s", channel);
+	add_line(p, snap->name, "demote", msg);
+	if (have_fb) {
+		snprintf(msg, sizeof(msg),
+		    "channel %s falls back to it (%s demoted by hand)", channel,
+		    snap->name);
+		add_line(p, fb.name, "promote", msg);
+	}
+	if (ctx->dry_run) {
+		rc = 0;
+		goto done;
+	}
+
+	/* Azure first: the demoted snapshot loses the tag, or nothing
+	 * changes.  One that is gone from Azure has no tag to lose. */
+	promotion_tag(l, holds, nh, snap->id, NULL, channel, tag, sizeof(tag));
+	if (strcmp(snap->state, "active") == 0 &&
+	    set_channel_tag(ctx, p, snap, tag, why, sizeof(why))) {
+		snprintf(msg, sizeof(msg), "demote %s: %s", snap->name, why);
+		fail(p, msg);
+		goto done;
+	}
+	/* The fallback holds the channel only once Azure shows its tag;
+	 * otherwise the channel is empty until a run promotes again. */
+	if (have_fb) {
+		promotion_tag(
+		    l, holds, nh, fb.id, channel, NULL, tag, sizeof(tag));
+		if (set_channel_tag(ctx, p, &fb, tag, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg),
+			    "%s could not take channel %s back: %s; the "
+			    "channel is empty until the next promotion",
+			    fb.name, channel, why);
+			fail(p, msg);
+			have_fb = 0;
+		}
+	}
+	if (db_begin(ctx->db))
+		goto done;
+	if (db_ladder_leave(ctx->db, snap->id, channel, ctx->as_of, 1) ||
+	    (have_fb &&
+	        db_ladder_enter(ctx->db, fb.id, channel,
+	            promotion_rung(l, channel), ctx->as_of))) {
+		db_rollback(ctx->db);
+		goto done;
+	}
+	if (have_fb)
+		snprintf(msg, sizeof(msg),
+		    "channel %s: demoted by hand; the channel falls back to "
+		    "%s; never promoted again by a run",
+		    channel, fb.name);
+	else
+		snprintf(msg, sizeof(msg),
+		    "channel %s: demoted by hand; no earlier holder is left, "
+		    "the channel is empty until the next promotion; never "
+		    "promoted again by a run",
+		    channel);
+	decide(ctx, p, snap->id, "demote", msg, NULL);
+	if (have_fb) {
+		snprintf(msg, sizeof(msg),
+		    "channel %s: falls back to it, %s was demoted by hand",
+		    channel, snap->name);
+		decide(ctx, p, fb.id, "promote", msg, NULL);
+	}
+	if (db_commit(ctx->db)) {
+		db_rollback(ctx->db);
+		goto done;
+	}
+	log_info(p->pc->key, "demoted %s from channel %s%s%s", snap->name,
+	    channel, have_fb ? "; it falls back to " : "",
+	    have_fb ? fb.name : "");
+	rc = 0;
+done:
+	free(snaps);
+	free(list);
+	free(holds);
+	return rc;
+}
+
+int
+prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *channel)
+{
+	struct channel_hold *holds = NULL;
+	char held[LADDER_MAX + 16][64];
+	size_t nh = 0, nheld = 0;
+	int rc = 0;
+
+	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
+		return -1;
+	for (size_t i = 0; i < nh; i++) {
+		int dup = 0;
+
+		if (holds[i].snapshot_id != snap->id || holds[i].left_at != 0)
+			continue;
+		if (channel != NULL && strcmp(holds[i].channel, channel) != 0)
+			continue;
+		for (size_t k = 0; k < nheld && !dup; k++)
+			dup = strcmp(held[k], holds[i].channel) == 0;
+		if (!dup && nheld < sizeof(held) / sizeof(held[0]))
+			util_strlcpy(
+			    held[nheld++], holds[i].channel, sizeof(held[0]));
+	}
+	free(holds);
+	if (nheld == 0)
+		return 1;
+	for (size_t k = 0; k < nheld && rc == 0; k++)
+		rc = demote_one(ctx, p, snap, held[k]);
+	return rc;
 }
 
 int
 prune_promote(struct prune_ctx *ctx, struct prune_pool *p)
 {
 	const struct policy *pol = &p->pc->policy;
-	struct db_snapshot *list = NULL, cur;
-	struct retention_item *items = NULL;
-	long long pick = 0;
-	size_t n = 0;
-	int have_cur, rc = -1;
-	char reason[256], age[32];
+	struct db_snapshot *list = NULL;
+	struct promotion_snap *snaps = NULL;
+	struct channel_hold *holds = NULL;
+	struct promotion_step steps[LADDER_MAX];
+	size_t n = 0, nh = 0, nsteps = 0;
+	int rc = -1;
 
-	if (pol->promote_after < 0)
+	if (pol->paused || pol->channels.n == 0)
 		return 0;
-	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &n))
+	if (load_ladder(ctx, p, &holds, &nh, &list, &snaps, &n))
 		return -1;
-	if (n == 0) {
-		rc = 0;
-		goto done;
-	}
-	items = calloc(n, sizeof(*items));
-	if (items == NULL)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		items[i].id = list[i].id;
-		items[i].created_at = list[i].created_at;
-		items[i].pinned = list[i].pinned;
-	}
-	have_cur = db_snapshot_channel(ctx->db, p->pool_id, pol->channel, &cur);
-	if (have_cur < 0)
-		goto done;
-	if (retention_promotion_pick(items, n, pol->promote_after, ctx->as_of,
-	        have_cur ? cur.id : 0, &pick) != 1) {
-		rc = 0;
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (list[i].id != pick)
-			continue;
-		util_format_duration(pol->promote_after, age, sizeof(age));
-		snprintf(reason, sizeof(reason),
-		    "newest snapshot soaked promote_after = %s", age);
-		rc = prune_promote_snapshot(
-		         ctx, p, &list[i], pol->channel, reason) < 0 &&
-		        !p->failed
-		    ? -1
-		    : 0;
-		goto done;
-	}
+	promotion_plan(
+	    &pol->channels, snaps, n, holds, nh, ctx->as_of, steps, &nsteps);
 	rc = 0;
-done:
-	free(items);
+	for (size_t k = 0; k < nsteps && rc == 0 && !p->failed; k++) {
+		for (size_t i = 0; i < n; i++) {
+			if (list[i].id != steps[k].snapshot_id)
+				continue;
+			if (prune_promote_snapshot(ctx, p, &list[i],
+			        pol->channels.rung[steps[k].rung].channel,
+			        steps[k].reason) < 0 &&
+			    !p->failed)
+				rc = -1;
+			break;
+		}
+	}
+	free(holds);
+	free(snaps);
 	free(list);
 	return rc;
 }
@@ -386,6 +572,61 @@ done:
 	return rc;
 }
 
+/*
+ * A dry run promoted nothing: add to the pool's channel history
+ * ${*holds} the entries the run would make first (promotion_plan over the
+ * same snapshots), so that retention protects what the run's would.  The
+ * pending snapshot (id -1) is not a candidate: a run takes it after its
+ * promotions could have seen it.  0 or -1.
+ */
+static int
+dry_promotions(struct prune_ctx *ctx, const struct prune_pool *p,
+    const struct db_snapshot *list, size_t n, struct channel_hold **holds,
+    size_t *nh)
+{
+	const struct ladder *l = &p->pc->policy.channels;
+	struct promotion_step steps[LADDER_MAX];
+	struct promotion_snap *snaps;
+	struct channel_hold *nv;
+	size_t ns = 0, nsteps = 0;
+
+	if (l->n == 0)
+		return 0;
+	snaps = calloc(n + 1, sizeof(*snaps));
+	if (snaps == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].id <= 0)
+			continue;
+		snaps[ns].id = list[i].id;
+		snaps[ns].created_at = list[i].created_at;
+		ns++;
+	}
+	promotion_plan(l, snaps, ns, *holds, *nh, ctx->as_of, steps, &nsteps);
+	free(snaps);
+	if (nsteps == 0)
+		return 0;
+	nv = realloc(*holds, (*nh + nsteps) * sizeof(*nv));
+	if (nv == NULL)
+		return -1;
+	*holds = nv;
+	for (size_t k = 0; k < nsteps; k++) {
+		const char *ch = l->rung[steps[k].rung].channel;
+		struct channel_hold *h = &nv[(*nh)++];
+
+		for (size_t i = 0; i + 1 < *nh; i++)
+			if (nv[i].left_at == 0 &&
+			    strcmp(nv[i].channel, ch) == 0)
+				nv[i].left_at = ctx->as_of;
+		memset(h, 0, sizeof(*h));
+		h->snapshot_id = steps[k].snapshot_id;
+		util_strlcpy(h->channel, ch, sizeof(h->channel));
+		h->rung = steps[k].rung;
+		h->promoted_at = ctx->as_of;
+	}
+	return 0;
+}
+
 /* Decide one pool; queue its deletions in ${dels}. */
 static int
 retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
@@ -397,11 +638,13 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 	struct retention_decision *out = NULL;
 	time_t as_of = ctx->as_of;
 	long long holders[MAX_HOLDERS];
-	int64_t hid[MAX_HOLDERS];
-	size_t n = 0, nh = 0;
+	struct channel_hold *holds = NULL;
+	size_t n = 0, nh = 0, nholds = 0;
 	char err[256], fp[128], reasons[RETENTION_REASONS_MAX], url[1024];
 	int rc = -1;
 
+	if (pol->paused)
+		return 0; /* enabled = no: nothing is deleted */
 	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &n))
 		return -1;
 	if (ctx->dry_run && p->pending[0] != '\0') {
@@ -437,20 +680,15 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 		    list[i].created_at <= ctx->as_of + CLOCK_SLACK)
 			as_of = list[i].created_at;
 	}
-	if (db_promoted_history(ctx->db, p->pool_id, hid, MAX_HOLDERS, &nh))
+	/* keep_promoted generations of each channel are set aside. */
+	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nholds))
 		goto done;
-	for (size_t i = 0; i < nh; i++)
-		holders[i] = hid[i];
-	if (ctx->dry_run && p->dry_promoted != 0) {
-		/* The holder the run would have made first: the newest. */
-		if (nh == MAX_HOLDERS)
-			nh--;
-		memmove(holders + 1, holders, nh * sizeof(holders[0]));
-		holders[0] = p->dry_promoted;
-		nh++;
-	}
-	(void)retention_mark_promoted(
-	    holders, nh, pol->keep_promoted, items, n);
+	if (ctx->dry_run &&
+	    dry_promotions(ctx, p, list, n, &holds, &nholds) != 0)
+		goto done;
+	nh = promotion_protected(
+	    holds, nholds, pol->keep_promoted, holders, MAX_HOLDERS);
+	(void)retention_mark_promoted(holders, nh, (int)nh, items, n);
 	if (retention_plan(items, n, pol, ctx->cfg->timezone, as_of, out, err,
 	        sizeof(err))) {
 		log_err(p->pc->key, "retention: %s", err);
@@ -500,6 +738,7 @@ retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
 	}
 	rc = 0;
 done:
+	free(holds);
 	free(out);
 	free(items);
 	free(list);

@@ -56,11 +56,13 @@ struct prune_ctx {
 
 /*
  * prune_promote(ctx, p):
- * The soak rule for pool ${p}: when the newest active snapshot at least
- * promote_after old is not the channel's snapshot, tag it
- * aksnap-channel=<channel> in Azure, untag the one it replaces, record
- * both.  Nothing with promote_after = never.  Failures mark ${p} failed.
- * 0, or -1 on a store error.
+ * The soak rule for pool ${p}, rung by rung of its ladder
+ * (promotion_plan): each snapshot that should enter a channel is tagged
+ * in Azure (aksnap-channel lists every channel it holds, in ladder
+ * order), the one it replaces keeps the rest of its list, both recorded.
+ * Nothing for a rung whose soak is never, nothing at all for a paused
+ * pool (enabled = no).  Failures mark ${p} failed.  0, or -1 on a store
+ * error.
  */
 int prune_promote(struct prune_ctx *ctx, struct prune_pool *p);
 
@@ -84,6 +86,21 @@ int prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
  * a store error.
  */
 int prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n);
+
+/*
+ * prune_demote_snapshot(ctx, p, snap, channel):
+ * `aksnap demote`: take ${snap} out of ${channel} (NULL: every channel
+ * it holds) by hand.  Each channel falls back to its previous holder
+ * that is still active and was never demoted by hand (promotion_fallback),
+ * or stays empty until the next promotion.  Azure first: the demoted
+ * snapshot's aksnap-channel tag loses the channel (verified PATCH), else
+ * nothing changes; the fallback takes the channel only once its tag is
+ * verified.  Recorded in the journal; a run never promotes ${snap} again.
+ * 0, 1 when it holds no such channel (nothing done), -1 (logged; ${p}
+ * says why).
+ */
+int prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *channel);
 
 /* prune_pool_clear(p): free the report lines; NULL is fine. */
 void prune_pool_clear(struct prune_pool *p);

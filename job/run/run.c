@@ -69,6 +69,7 @@
 #include "job/run/prune.h"
 
 #define TAG_MANAGED "aksnap-managed"
+#define PAUSED_REASON "paused: enabled = no (nothing is deleted)"
 #define TAG_POOL "aksnap-pool"
 #define TAG_SLOT "aksnap-slot"
 
@@ -1373,6 +1374,11 @@ print_plan(const struct run *r)
 				                    : json_null());
 				json_object_set_new(
 				    o, "reasons", reasons_json(p->plan.reason));
+			} else if (p->pc->policy.paused) {
+				json_object_set_new(
+				    o, "action", json_string("paused"));
+				json_object_set_new(
+				    o, "reasons", reasons_json(PAUSED_REASON));
 			}
 			if (p->observed) {
 				json_object_set_new(o, "node_image_version",
@@ -1427,6 +1433,10 @@ print_plan(const struct run *r)
 			(void)table_add(tab, key, action,
 			    p->plan.name[0] ? p->plan.name : NULL,
 			    p->plan.reason);
+			key = "";
+		} else if (p->pc->policy.paused) {
+			printf("%-24s %-8s %-52s %s\n", key, "paused", "-",
+			    PAUSED_REASON);
 			key = "";
 		}
 		for (size_t j = 0; j < p->pr->nlines; j++) {
