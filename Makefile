@@ -78,7 +78,7 @@ AKSNAP := $(BUILD)/aksnap
 ARMEMU := $(BUILD)/armemu
 TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
 
-.PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo bench \
+.PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo demo-ladder demo-pause bench \
 	install install-files uninstall clean format lint help fuzz
 
 all: $(AKSNAP) $(ARMEMU) links
@@ -179,6 +179,10 @@ fuzz:
 demo: all
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/demo.sh
 
+# The compass rows "channel ladders" and "pause", one command each.
+demo-ladder demo-pause: all
+	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/demo-ladder.sh $(@:demo-%=%)
+
 bench: all
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) sh tests/bench/bench.sh
 
@@ -228,7 +232,7 @@ clean:
 	rm -rf build build-san build-fuzz build-deb aksnap tests/armemu/armemu
 
 help:
-	@echo "targets: all check check-sanitize check-valgrind fuzz demo bench install uninstall clean deps format lint"
+	@echo "targets: all check check-sanitize check-valgrind fuzz demo demo-ladder demo-pause bench install uninstall clean deps format lint"
 
 # Keep test objects: they are intermediate to make, which would delete and
 # rebuild them on every run.
