@@ -245,6 +245,23 @@ test_json_version_and_promote_fields(void **state)
 	    json_string_value(json_object_get(doc, "channel")), "stable");
 	json_decref(doc);
 	run_result_free(&r);
+
+	/* demote: the snapshot and each change, reasons as arrays */
+	harness_aksnapl(&r, f->config, "demote", SNAP, "--json", NULL);
+	harness_expect_exit(&r, 0);
+	doc = one_object(&r, "demote");
+	assert_string_equal(
+	    json_string_value(json_object_get(doc, "snapshot")), SNAP);
+	assert_true(json_is_null(json_object_get(doc, "channel")));
+	{
+		json_t *c = json_array_get(json_object_get(doc, "changes"), 0);
+
+		assert_string_equal(
+		    json_string_value(json_object_get(c, "action")), "demote");
+		assert_true(json_is_array(json_object_get(c, "reasons")));
+	}
+	json_decref(doc);
+	run_result_free(&r);
 }
 
 static void
