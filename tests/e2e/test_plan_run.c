@@ -36,7 +36,8 @@ static const char *const POOLS_INI =
     "\n[pool:prod-batch]\nresource_group = rg-prod\n"
     "cluster = aks-prod\nnodepool = batch\n"
     "\n[pool:edge-system]\nresource_group = rg-prod\n"
-    "cluster = aks-edge\nnodepool = system\n";
+    "cluster = aks-edge\nnodepool = system\n"
+    "channels = canary:1d stable:2d\n"; /* a ladder, planned as run */
 
 /* One line per decision, sorted: "pool action snapshot [reasons]". */
 static char *
