@@ -313,6 +313,12 @@ test_fleet_new_cluster_covered_deleted_cluster_missing(void **state)
 	harness_expect_in(r.out, "aksnap-aks-prod-3-system-20260310");
 	harness_expect_in(r.out, "aksnap-aks-prod-9-system-20260311");
 	run_result_free(&r);
+	harness_aksnapl(&r, f->config, "drift", NULL);
+	harness_expect_in(r.out, "prod-aks-prod-9-system");
+	run_result_free(&r);
+	harness_aksnapl(&r, f->config, "baseline", NULL);
+	harness_expect_in(r.out, "prod-aks-prod-9-system");
+	run_result_free(&r);
 	harness_aksnapl(&r, f->config, "check", "--as-of", DAY2, NULL);
 	harness_expect_in(r.out,
 	    "prod-aks-prod-3-system: missing since 2026-03-11T03:00:00Z: "
