@@ -177,10 +177,8 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		    snap->name, channel);
 		add_line(p, old.name, "demote", msg);
 	}
-	if (ctx->dry_run) {
-		p->dry_promoted = snap->id;
+	if (ctx->dry_run)
 		return 0;
-	}
 	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
 		return -1;
 

@@ -39,9 +39,6 @@ struct prune_pool {
 	 * "" when none; never set outside a dry run.
 	 */
 	char pending[64];
-	/* A dry run's promotion: the snapshot it would make the channel's
-	 * holder, which retention then protects as the run would (0: none). */
-	int64_t dry_promoted;
 };
 
 struct prune_ctx {
