@@ -77,7 +77,7 @@ cli_handler cmd_plan;
 cli_handler cmd_snapshot;
 cli_handler cmd_list;
 cli_handler cmd_history;
-cli_handler cmd_pin; /* job/cmd/cmd_report.c */
+cli_handler cmd_pin; /* job/cmd/cmd_pin.c (and unpin) */
 cli_handler cmd_unpin;
 cli_handler cmd_explain;
 cli_handler cmd_baseline;

@@ -1,0 +1,483 @@
+/*
+ * cmd_check.c -- check [--as-of TIME]: a Nagios/Icinga plugin over the
+ * store (it never calls ARM): one status line with performance data, then
+ * one line per problem.
+ */
+#include "db/db.h"
+#include "db/db_channels.h"
+#include "db/db_conflict.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/reasons.h"
+#include "job/base/table.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
+#include "job/cmd/output.h"
+#include "job/rules/apply_checks.h"
+#include "job/rules/drift.h"
+#include "job/rules/retention.h"
+#include "job/rules/schedule.h"
+#include "job/rules/versions.h"
+#include "job/run/fleet.h"
+#include "job/run/run.h"
+#include <ctype.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct problem {
+	int level; /* CHECK_WARNING or CHECK_CRITICAL */
+	char pool[64];
+	char text[400];
+};
+
+struct check_state {
+	struct problem *p;
+	size_t n, cap;
+	int critical, warning, paused;
+};
+
+/* Not a Nagios status: a paused pool (enabled = no) is listed as such and
+ * neither raises nor lowers the status. */
+#define CHECK_PAUSED 4
+
+static void problem_add(struct check_state *cs, int level, const char *pool,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+problem_add(
+    struct check_state *cs, int level, const char *pool, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level == CHECK_CRITICAL)
+		cs->critical++;
+	else if (level == CHECK_PAUSED)
+		cs->paused++;
+	else
+		cs->warning++;
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 16;
+		struct problem *np = realloc(cs->p, cap * sizeof(*np));
+
+		if (np == NULL)
+			return; /* counted, not described */
+		cs->p = np;
+		cs->cap = cap;
+	}
+	cs->p[cs->n].level = level;
+	util_strlcpy(cs->p[cs->n].pool, pool != NULL ? pool : "",
+	    sizeof(cs->p[cs->n].pool));
+	va_start(ap, fmt);
+	vsnprintf(cs->p[cs->n].text, sizeof(cs->p[cs->n].text), fmt, ap);
+	va_end(ap);
+	cs->n++;
+}
+
+static const char *const check_names[] = {
+    "OK", "WARNING", "CRITICAL", "UNKNOWN", "PAUSED"};
+
+/* The one-line UNKNOWN answer (config or store unreadable, no run yet). */
+static int
+check_unknown(const struct cli *cli, const char *why)
+{
+	if (cli->json) {
+		json_t *doc = json_object();
+
+		json_object_set_new(doc, "status", json_string("UNKNOWN"));
+		json_object_set_new(
+		    doc, "exit_code", json_integer(CHECK_UNKNOWN));
+		json_object_set_new(doc, "summary", json_string(why));
+		json_object_set_new(doc, "problems", json_array());
+		output_print_json(doc);
+	} else {
+		printf("AKSNAP UNKNOWN - %s\n", why);
+	}
+	return CHECK_UNKNOWN;
+}
+
+/*
+ * A pool with a baseline on a cluster whose auto-upgrade channels would
+ * undo it (as the last observation saw them): WARNING naming the cluster,
+ * the channel and the fix.  0 or -1.
+ */
+static int
+check_channels(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    struct check_state *cs)
+{
+	struct db_observation o;
+	char why[256];
+	int got = db_observation_latest(db, pool_id, &o);
+
+	if (got < 0)
+		return -1;
+	if (got > 0 &&
+	    apply_channels_undo_pin(
+	        o.upgrade_channel, o.node_os_channel, why, sizeof(why)))
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "cluster %s will move the pool off its baseline: %s",
+		    pc->cluster, why);
+	return 0;
+}
+
+/* The checks of one pool (DESIGN.md section 3, `check`). */
+/*
+ * A WARNING per snapshot that Azure has not shown done (DESIGN.md section
+ * 6, Verification): `unconfirmed` (a PUT whose answer and GET did not show
+ * it) and `deleting` (a DELETE not yet shown gone).  The next run settles
+ * both; until then the store cannot prove what Azure holds.  0 or -1.
+ */
+static int
+check_pending(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    struct check_state *cs)
+{
+	static const struct {
+		const char *state, *what;
+	} kinds[] = {
+	    {"unconfirmed",
+	        "Azure has not shown it taken; the next run "
+	        "settles it by GET"},
+	    {"deleting",
+	        "Azure has not shown it deleted; the next run "
+	        "deletes it again"},
+	};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct db_snapshot *list = NULL;
+		size_t n = 0;
+
+		if (db_snapshot_list(db, pool_id, kinds[k].state, &list, &n))
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			problem_add(cs, CHECK_WARNING, pc->key,
+			    "snapshot %s is %s: %s", list[i].name,
+			    kinds[k].state, kinds[k].what);
+		free(list);
+	}
+	return 0;
+}
+
+static int
+check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
+    time_t as_of, struct check_state *cs, long long *oldest_success_age,
+    time_t *newest_snapshot, long long *oldest_baseline_age)
+{
+	const struct policy *pol = &pc->policy;
+	struct schedule sched;
+	struct db_snapshot s;
+	char err[256], a[32], b[32];
+	long long interval, age;
+	time_t last = 0, image_date;
+	int64_t pool_id;
+	int got;
+
+	if (pol->paused) {
+		/* Observed only, by choice: not stale, nothing missing. */
+		problem_add(cs, CHECK_PAUSED, pc->key,
+		    "enabled = no: observed only; nothing is taken, promoted "
+		    "or deleted");
+		return 0;
+	}
+	if (lookup_pool_id(db, pc->key, &pool_id))
+		return -1;
+	if (pool_id == 0) {
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "not yet seen by a run (added to the configuration "
+		    "since?)");
+		return 0;
+	}
+	/* A fleet's pool no longer selected, or gone: said, not judged. */
+	if (pc->fleet[0] != '\0') {
+		struct db_observation o;
+
+		got = db_observation_latest(db, pool_id, &o);
+		if (got < 0)
+			return -1;
+		if (got == 1 && strcmp(o.provisioning_state, "missing") == 0) {
+			util_format_time(o.observed_at, a, sizeof(a));
+			problem_add(cs, CHECK_WARNING, pc->key,
+			    "missing since %s: [fleet:%s] no longer selects "
+			    "it, or its cluster or node pool is gone; its "
+			    "snapshots stay under retention (never the "
+			    "newest)",
+			    a, pc->fleet);
+			return 0;
+		}
+	}
+
+	/* Staleness: a success (snapshot taken, or slot skipped because
+	 * nothing changed) within twice the schedule's interval. */
+	if (db_pool_last_success(db, pool_id, &last))
+		return -1;
+	if (schedule_parse(pol->schedule, &sched, err, sizeof(err)) == 0)
+		interval = schedule_interval(&sched, cfg->timezone, as_of);
+	else
+		interval = -1;
+	if (last == 0) {
+		problem_add(
+		    cs, CHECK_CRITICAL, pc->key, "no successful snapshot yet");
+	} else {
+		age = as_of > last ? (long long)(as_of - last) : 0;
+		if (age > *oldest_success_age)
+			*oldest_success_age = age;
+		if (interval > 0 && age > 2 * interval) {
+			lookup_age(age, a, sizeof(a));
+			util_format_duration(2 * interval, b, sizeof(b));
+			problem_add(cs, CHECK_CRITICAL, pc->key,
+			    "no successful snapshot for %s (schedule '%s' "
+			    "allows %s)",
+			    a, pol->schedule, b);
+		}
+	}
+	got = db_snapshot_newest_active(db, pool_id, &s);
+	if (got < 0)
+		return -1;
+	if (got > 0 && s.created_at > *newest_snapshot)
+		*newest_snapshot = s.created_at;
+	if (check_pending(db, pc, pool_id, cs))
+		return -1;
+
+	/* The baseline: still there, not too old, its image still within
+	 * what AKS supports. */
+	got = db_snapshot_channel(db, pool_id, pol->channel, &s);
+	if (got <= 0)
+		return got;
+	if (strcmp(s.state, "active") != 0) {
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "baseline %s of channel %s is %s", s.name, pol->channel,
+		    s.state);
+		return 0;
+	}
+	if (check_channels(db, pc, pool_id, cs) != 0)
+		return -1;
+	age = as_of > s.created_at ? (long long)(as_of - s.created_at) : 0;
+	if (age > *oldest_baseline_age)
+		*oldest_baseline_age = age;
+	if (pol->warn_baseline_age > 0 && age > pol->warn_baseline_age) {
+		lookup_age(age, a, sizeof(a));
+		util_format_duration(pol->warn_baseline_age, b, sizeof(b));
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "baseline %s of channel %s is %s old (warn_baseline_age "
+		    "%s)",
+		    s.name, pol->channel, a, b);
+	}
+	if (pol->warn_image_age > 0 &&
+	    versions_image_date(s.v.node_image_version, &image_date) == 0 &&
+	    as_of - image_date > pol->warn_image_age) {
+		lookup_age((long long)(as_of - image_date), a, sizeof(a));
+		util_format_duration(pol->warn_image_age, b, sizeof(b));
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "baseline node image %s is %s old (warn_image_age %s; AKS "
+		    "supports a node image for 90 days)",
+		    s.v.node_image_version, a, b);
+	}
+	return 0;
+}
+
+/*
+ * One WARNING per conflict `sync` recorded (DESIGN.md section 6,
+ * Ownership): a snapshot tagged aksnap-managed that this store does not
+ * own.  From the store alone: check never calls ARM.  0 or -1.
+ */
+static int
+check_conflicts(struct db *db, struct check_state *cs)
+{
+	struct db_conflict *c = NULL;
+	size_t n = 0;
+
+	if (db_conflict_list(db, &c, &n))
+		return -1;
+	struct db_snapshot *rows = NULL;
+	size_t nrows = 0;
+
+	for (size_t i = 0; i < n; i++)
+		problem_add(cs, CHECK_WARNING, c[i].pool_tag,
+		    "conflict: snapshot %s is tagged aksnap-managed but is not "
+		    "this store's (%s); never touched (sync)",
+		    c[i].name, c[i].reason);
+	free(c);
+	/* Rows of this store that Azure now tags for another owner. */
+	if (db_snapshot_list(db, 0, "conflict", &rows, &nrows))
+		return -1;
+	for (size_t i = 0; i < nrows; i++)
+		problem_add(cs, CHECK_WARNING, rows[i].pool_key,
+		    "conflict: snapshot %s: %s; never touched (sync)",
+		    rows[i].name, rows[i].error);
+	free(rows);
+	return 0;
+}
+
+int
+cmd_check(struct cli *cli, int argc, char **argv)
+{
+	static const struct option lopts[] = {
+	    {"as-of", required_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct check_state cs;
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct db_run last;
+	long long oldest_success = 0, oldest_baseline = 0;
+	time_t as_of = util_now(), newest = 0;
+	size_t first;
+	char why[PATH_MAX + 128], summary[512], age[32], perf[256];
+	int ch, got, rc = CHECK_UNKNOWN;
+
+	memset(&cs, 0, sizeof(cs));
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
+		switch (ch) {
+		case 'a':
+			if (util_parse_time(optarg, &as_of)) {
+				(void)cli_usage_error("check",
+				    "--as-of: expected an RFC 3339 time, got "
+				    "'%s'",
+				    optarg);
+				return CHECK_UNKNOWN;
+			}
+			break;
+		default:
+			return CHECK_UNKNOWN;
+		}
+	}
+	if (optind < argc) {
+		(void)cli_usage_error(
+		    "check", "unexpected argument '%s'", argv[optind]);
+		return CHECK_UNKNOWN;
+	}
+	if (cli_load_config(cli, &cfg)) {
+		snprintf(why, sizeof(why), "configuration %s is not valid",
+		    cli->config_path);
+		return check_unknown(cli, why);
+	}
+	if (db_open_nomigrate(cfg->database, &db)) {
+		snprintf(why, sizeof(why), "cannot read the store %s",
+		    cfg->database);
+		rc = check_unknown(cli, why);
+		goto out;
+	}
+	if (fleet_adopt_stored(&cfg, db)) {
+		rc = check_unknown(cli, "cannot read the fleets' pools");
+		goto out;
+	}
+	got = db_run_last(db, "run", &last);
+	if (got <= 0) {
+		snprintf(why, sizeof(why),
+		    got < 0 ? "cannot read the runs of %s"
+		            : "no run recorded yet in %s",
+		    cfg->database);
+		rc = check_unknown(cli, why);
+		goto out;
+	}
+	if (last.exit_code != 0) {
+		output_time(last.started_at, age, sizeof(age));
+		problem_add(&cs, CHECK_CRITICAL, NULL,
+		    "the last run (#%lld, started %s) exited %d%s",
+		    (long long)last.id, age, last.exit_code,
+		    last.failed > 0 ? " (a pool failed)" : "");
+	}
+	for (size_t i = 0; i < cfg->npools; i++) {
+		if (check_pool(db, cfg, &cfg->pools[i], as_of, &cs,
+		        &oldest_success, &newest, &oldest_baseline)) {
+			snprintf(why, sizeof(why), "cannot read the store %s",
+			    cfg->database);
+			rc = check_unknown(cli, why);
+			goto out;
+		}
+	}
+
+	/* Ownership: what the last sync found tagged as ours but is not. */
+	if (check_conflicts(db, &cs)) {
+		snprintf(why, sizeof(why), "cannot read the store %s",
+		    cfg->database);
+		rc = check_unknown(cli, why);
+		goto out;
+	}
+
+	rc = cs.critical > 0 ? CHECK_CRITICAL
+	    : cs.warning > 0 ? CHECK_WARNING
+	                     : CHECK_OK;
+	if (newest != 0) {
+		lookup_age((long long)(as_of - newest), age, sizeof(age));
+		snprintf(why, sizeof(why), "newest snapshot %s ago", age);
+	} else {
+		snprintf(why, sizeof(why), "no snapshot yet");
+	}
+	/* The status line names the first problem of the status's level. */
+	for (first = 0; first < cs.n; first++)
+		if (cs.p[first].level == rc)
+			break;
+	if (rc == CHECK_OK && cs.paused > 0)
+		snprintf(summary, sizeof(summary), "%zu pools (%d paused), %s",
+		    cfg->npools, cs.paused, why);
+	else if (rc == CHECK_OK)
+		snprintf(summary, sizeof(summary), "%zu pools, %s", cfg->npools,
+		    why);
+	else if (first < cs.n)
+		snprintf(summary, sizeof(summary),
+		    "%s%s%s%s (%d critical, %d warning, %zu pools)",
+		    cs.p[first].pool, cs.p[first].pool[0] ? ": " : "",
+		    cs.p[first].text,
+		    cs.critical + cs.warning > 1 ? " and more" : "",
+		    cs.critical, cs.warning, cfg->npools);
+	else /* out of memory describing them */
+		snprintf(summary, sizeof(summary),
+		    "%d critical, %d warning, %zu pools", cs.critical,
+		    cs.warning, cfg->npools);
+	snprintf(perf, sizeof(perf),
+	    "pools=%zu critical=%d warning=%d oldest_success_age=%llds "
+	    "oldest_baseline_age=%llds paused=%d",
+	    cfg->npools, cs.critical, cs.warning, oldest_success,
+	    oldest_baseline, cs.paused);
+
+	if (cli->json) {
+		json_t *doc = json_object(), *arr = json_array();
+
+		for (size_t i = 0; i < cs.n; i++) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "level",
+			    json_string(check_names[cs.p[i].level]));
+			json_object_set_new(
+			    o, "pool", output_json_opt(cs.p[i].pool));
+			json_object_set_new(
+			    o, "message", json_string(cs.p[i].text));
+			json_array_append_new(arr, o);
+		}
+		json_object_set_new(
+		    doc, "status", json_string(check_names[rc]));
+		json_object_set_new(doc, "exit_code", json_integer(rc));
+		json_object_set_new(doc, "summary", json_string(summary));
+		json_object_set_new(doc, "as_of", output_json_time(as_of));
+		json_object_set_new(
+		    doc, "pools", json_integer((json_int_t)cfg->npools));
+		json_object_set_new(doc, "critical", json_integer(cs.critical));
+		json_object_set_new(doc, "warning", json_integer(cs.warning));
+		json_object_set_new(doc, "paused", json_integer(cs.paused));
+		json_object_set_new(
+		    doc, "oldest_success_age", json_integer(oldest_success));
+		json_object_set_new(
+		    doc, "oldest_baseline_age", json_integer(oldest_baseline));
+		json_object_set_new(doc, "problems", arr);
+		output_print_json(doc);
+		goto out;
+	}
+	/* Nagios: the status line with perfdata, then the long output. */
+	printf("AKSNAP %s - %s | %s\n", check_names[rc], summary, perf);
+	for (size_t i = 0; i < cs.n; i++)
+		printf("%s: %s%s%s\n", check_names[cs.p[i].level], cs.p[i].pool,
+		    cs.p[i].pool[0] ? ": " : "", cs.p[i].text);
+out:
+	free(cs.p);
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}

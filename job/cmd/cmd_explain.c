@@ -1,0 +1,242 @@
+/*
+ * cmd_explain.c -- explain SNAPSHOT: its state and every decision taken
+ * about it, with reasons (and the applies that used it).  Reads the store
+ * only.
+ */
+#include "db/db.h"
+#include "db/db_channels.h"
+#include "db/db_conflict.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/reasons.h"
+#include "job/base/table.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
+#include "job/cmd/output.h"
+#include "job/rules/apply_checks.h"
+#include "job/rules/drift.h"
+#include "job/rules/retention.h"
+#include "job/rules/schedule.h"
+#include "job/rules/versions.h"
+#include "job/run/fleet.h"
+#include "job/run/run.h"
+#include <ctype.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* At 80 columns the reasons wrap once the policy, mode and run are gone. */
+static const struct table_col explain_cols[] = {
+    {"AT", 0, 0},
+    {"RUN", 2, 0},
+    {"MODE", 3, 0},
+    {"ACTION", 0, 0},
+    {"POLICY", 4, 0},
+    {"REASONS", 0, 1},
+};
+
+struct explain_ctx {
+	json_t *arr; /* --json */
+	struct table *tab; /* else */
+};
+
+static int
+explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
+{
+	struct explain_ctx *ctx = vctx;
+	json_t *arr = ctx->arr;
+	char at[72], run[48];
+	/* A decision that held over several runs shows its range (first ..
+	 * last); one taken once reads as it always did. */
+	int ranged = d->last_run_id != d->run_id || d->last_at != d->at;
+
+	if (arr != NULL) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "run",
+		    d->run_id != 0 ? json_integer(d->run_id) : json_null());
+		json_object_set_new(o, "mode", output_json_opt(run_mode));
+		json_object_set_new(o, "at", output_json_time(d->at));
+		json_object_set_new(o, "slot", output_json_time(d->slot));
+		json_object_set_new(o, "action", json_string(d->action));
+		json_object_set_new(o, "reasons", reasons_json(d->reasons));
+		json_object_set_new(
+		    o, "fingerprint", output_json_opt(d->fingerprint));
+		if (ranged) {
+			json_object_set_new(o, "last_run",
+			    d->last_run_id != 0 ? json_integer(d->last_run_id)
+			                        : json_null());
+			json_object_set_new(
+			    o, "last_at", output_json_time(d->last_at));
+		}
+		json_array_append_new(arr, o);
+		return 0;
+	}
+	output_time(d->at, at, sizeof(at));
+	if (ranged) {
+		size_t n = strlen(at);
+
+		util_strlcpy(at + n, " .. ", sizeof(at) - n);
+		n = strlen(at);
+		output_time(d->last_at, at + n, sizeof(at) - n);
+		snprintf(run, sizeof(run), "%lld-%lld", (long long)d->run_id,
+		    (long long)d->last_run_id);
+	} else {
+		snprintf(run, sizeof(run), "%lld", (long long)d->run_id);
+	}
+	return table_add(ctx->tab, at, run, lookup_dash(run_mode), d->action,
+	    lookup_dash(d->fingerprint), lookup_dash(d->reasons));
+}
+
+/* One apply of the snapshot: a JSON object, or a line of text. */
+struct apply_ctx {
+	json_t *arr; /* --json */
+	int n; /* lines printed */
+};
+
+static int
+explain_apply(void *vctx, const struct db_apply *a)
+{
+	struct apply_ctx *ctx = vctx;
+	json_t *arr = ctx->arr;
+	char at[32];
+
+	if (arr != NULL) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "run",
+		    a->run_id != 0 ? json_integer(a->run_id) : json_null());
+		json_object_set_new(o, "at", output_json_time(a->at));
+		json_object_set_new(o, "action", json_string(a->kind));
+		json_object_set_new(o, "target", json_string(a->target));
+		json_object_set_new(o, "rollback", json_boolean(a->rollback));
+		json_object_set_new(
+		    o, "cross_region", json_boolean(a->cross_region));
+		json_object_set_new(o, "from",
+		    json_pack("{s:o,s:o}", "kubernetes_version",
+		        output_json_opt(a->from.kubernetes_version),
+		        "node_image_version",
+		        output_json_opt(a->from.node_image_version)));
+		json_object_set_new(o, "to",
+		    json_pack("{s:o,s:o}", "kubernetes_version",
+		        output_json_opt(a->to.kubernetes_version),
+		        "node_image_version",
+		        output_json_opt(a->to.node_image_version)));
+		json_array_append_new(arr, o);
+		return 0;
+	}
+	if (ctx->n++ == 0)
+		printf("\napplied:\n");
+	output_time(a->at, at, sizeof(at));
+	printf("%s  %s%s (run %lld) %s\n", at, a->rollback ? "rollback, " : "",
+	    a->kind, (long long)a->run_id, a->target);
+	if (a->from.node_image_version[0] != '\0')
+		printf("    node image %s -> %s, Kubernetes %s -> %s%s\n",
+		    a->from.node_image_version,
+		    lookup_dash(a->to.node_image_version),
+		    lookup_dash(a->from.kubernetes_version),
+		    lookup_dash(a->to.kubernetes_version),
+		    a->rollback ? " (older: --allow-older)" : "");
+	else
+		printf("    made on node image %s, Kubernetes %s\n",
+		    lookup_dash(a->to.node_image_version),
+		    lookup_dash(a->to.kubernetes_version));
+	return 0;
+}
+
+int
+cmd_explain(struct cli *cli, int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct db_snapshot s;
+	struct explain_ctx ctx = {NULL, NULL};
+	struct apply_ctx actx = {NULL, 0};
+	json_t *arr = NULL;
+	char t1[32], t2[32];
+	int rc;
+
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 2)
+		return cli_usage_error("explain",
+		    "expected one SNAPSHOT (name, ARM id or number)");
+	if (cli_load_config(cli, &cfg))
+		return EXIT_USAGE;
+	rc = EXIT_FAILED;
+	if (db_open_nomigrate(cfg->database, &db))
+		goto out;
+	rc = lookup_snapshot(db, "explain", argv[1], cfg->database, &s);
+	if (rc != EXIT_DONE)
+		goto out;
+	if (cli->json) {
+		json_t *doc = json_object();
+
+		arr = json_array();
+		ctx.arr = arr;
+		if (db_decision_explain(db, &s, explain_row, &ctx)) {
+			json_decref(arr);
+			json_decref(doc);
+			rc = EXIT_FAILED;
+			goto out;
+		}
+		json_object_set_new(doc, "snapshot", output_snapshot_json(&s));
+		json_object_set_new(doc, "decisions", arr);
+		actx.arr = json_array();
+		json_object_set_new(doc, "applies", actx.arr);
+		if (db_apply_list(db, s.id, explain_apply, &actx)) {
+			json_decref(doc);
+			rc = EXIT_FAILED;
+			goto out;
+		}
+		output_print_json(doc);
+		goto out;
+	}
+
+	printf("snapshot    %s (#%lld)\n", s.name, (long long)s.id);
+	printf("pool        %s\n", s.pool_key);
+	printf("arm id      %s\n", s.arm_id);
+	printf(
+	    "state       %s%s%s\n", s.state, s.error[0] ? ": " : "", s.error);
+	output_time(s.slot, t1, sizeof(t1));
+	output_time(s.created_at, t2, sizeof(t2));
+	printf("slot        %s\n", s.slot != 0 ? t1 : "- (by hand or adopted)");
+	printf("created     %s\n", t2);
+	printf("node image  %s\n", lookup_dash(s.v.node_image_version));
+	printf("kubernetes  %s\n", lookup_dash(s.v.kubernetes_version));
+	printf("os          %s %s, %s, FIPS %s\n", lookup_dash(s.v.os_type),
+	    lookup_dash(s.v.os_sku), lookup_dash(s.v.vm_size),
+	    s.v.enable_fips ? "on" : "off");
+	output_time(s.promoted_at, t1, sizeof(t1));
+	output_time(s.demoted_at, t2, sizeof(t2));
+	if (s.channel[0] != '\0')
+		printf("channel     %s (promoted %s)\n", s.channel, t1);
+	else if (s.demoted_at != 0)
+		printf("channel     - (promoted %s, replaced %s)\n", t1, t2);
+	else
+		printf("channel     -\n");
+	printf("pinned      %s\n\n", s.pinned ? "yes" : "no");
+	ctx.tab = table_new(
+	    explain_cols, sizeof(explain_cols) / sizeof(explain_cols[0]));
+	if (ctx.tab == NULL || db_decision_explain(db, &s, explain_row, &ctx))
+		rc = EXIT_FAILED;
+	else
+		table_print(ctx.tab, stdout);
+	table_free(ctx.tab);
+	if (rc == EXIT_DONE && db_apply_list(db, s.id, explain_apply, &actx))
+		rc = EXIT_FAILED;
+out:
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,157 @@
+/*
+ * cmd_pin.c -- pin | unpin SNAPSHOT: take a snapshot out of retention, or
+ * give it back.
+ *
+ * The only writers among the record's commands: they take the run lock (so
+ * they never race a run that is deciding retention), flip the flag and
+ * record a decision under a runs row of their own, all in one transaction.
+ */
+#include "db/db.h"
+#include "db/db_channels.h"
+#include "db/db_conflict.h"
+#include "job/azure/arm.h"
+#include "job/azure/http.h"
+#include "job/azure/token.h"
+#include "job/base/log.h"
+#include "job/base/reasons.h"
+#include "job/base/table.h"
+#include "job/base/util.h"
+#include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
+#include "job/cmd/output.h"
+#include "job/rules/apply_checks.h"
+#include "job/rules/drift.h"
+#include "job/rules/retention.h"
+#include "job/rules/schedule.h"
+#include "job/rules/versions.h"
+#include "job/run/fleet.h"
+#include "job/run/run.h"
+#include <ctype.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static int
+pin_set(struct cli *cli, int argc, char **argv, int pin)
+{
+	const char *cmd = pin ? "pin" : "unpin";
+	const struct pool_conf *pc;
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct db_snapshot snap;
+	struct db_decision d;
+	struct db_run run;
+	time_t now = util_now();
+	int lockfd = -1, locked, rc = EXIT_FAILED, changed = 0;
+
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc != 2)
+		return cli_usage_error(
+		    cmd, "expected one SNAPSHOT (name, ARM id or number)");
+	if (cli_load_config(cli, &cfg))
+		return EXIT_USAGE;
+	locked = run_lock(cfg, &lockfd);
+	if (locked != 0) {
+		rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
+		goto out;
+	}
+	if (db_open(cfg->database, &db)) {
+		/* busy: later; unusable (named): a person; else failed */
+		rc = db_failed_busy()      ? EXIT_TEMP
+		    : db_failed_unusable() ? EXIT_USAGE
+		                           : EXIT_FAILED;
+		goto out;
+	}
+	rc = lookup_snapshot(db, cmd, argv[1], cfg->database, &snap);
+	if (rc != EXIT_DONE)
+		goto out;
+	rc = EXIT_FAILED;
+	if (pin &&
+	    (strcmp(snap.state, "deleting") == 0 ||
+	        strcmp(snap.state, "deleted") == 0 ||
+	        strcmp(snap.state, "failed") == 0)) {
+		log_err(snap.pool_key, "%s: snapshot %s is %s; nothing to pin",
+		    cmd, snap.name, snap.state);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (snap.pinned == pin) {
+		log_info(snap.pool_key, "%s: %s is already %s", cmd, snap.name,
+		    pin ? "pinned" : "not pinned");
+		rc = EXIT_DONE;
+		goto print;
+	}
+
+	memset(&run, 0, sizeof(run));
+	util_strlcpy(run.mode, cmd, sizeof(run.mode));
+	if (db_run_start(db, now, now, cmd, &run.id))
+		goto out;
+	run.exit_code = EXIT_FAILED;
+	if (db_begin(db))
+		goto finish;
+	memset(&d, 0, sizeof(d));
+	d.run_id = run.id;
+	d.pool_id = snap.pool_id;
+	d.snapshot_id = snap.id;
+	d.at = now;
+	util_strlcpy(d.action, cmd, sizeof(d.action));
+	util_strlcpy(d.reasons,
+	    pin ? "pinned by hand: kept whatever retention says"
+	        : "unpinned by hand: retention decides again",
+	    sizeof(d.reasons));
+	pc = config_find_pool(cfg, snap.pool_key);
+	if (pc != NULL)
+		retention_policy_fingerprint(
+		    &pc->policy, d.fingerprint, sizeof(d.fingerprint));
+	if (db_snapshot_set_pinned(db, snap.id, pin) ||
+	    db_decision_add(db, &d) || db_commit(db)) {
+		(void)db_rollback(db);
+		goto finish;
+	}
+	snap.pinned = pin;
+	changed = 1;
+	run.exit_code = EXIT_DONE;
+finish:
+	run.finished_at = util_now();
+	(void)db_run_finish(db, &run);
+	if (!changed)
+		goto out;
+	rc = EXIT_DONE;
+print:
+	if (cli->json) {
+		json_t *doc = output_snapshot_json(&snap);
+
+		json_object_set_new(doc, "action", json_string(cmd));
+		json_object_set_new(doc, "changed", json_boolean(changed));
+		output_print_json(doc);
+	} else if (changed) {
+		printf("%s %s (pool %s)\n", pin ? "pinned" : "unpinned",
+		    snap.name, snap.pool_key);
+	}
+out:
+	db_close(db);
+	if (lockfd >= 0)
+		close(lockfd);
+	config_free(cfg);
+	return rc;
+}
+
+int
+cmd_pin(struct cli *cli, int argc, char **argv)
+{
+	return pin_set(cli, argc, argv, 1);
+}
+
+int
+cmd_unpin(struct cli *cli, int argc, char **argv)
+{
+	return pin_set(cli, argc, argv, 0);
+}
