@@ -21,6 +21,7 @@
 #include "job/cmd/cli.h"
 #include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 #include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 #include "job/rules/retention.h"
@@ -90,11 +91,173 @@ print_hcl_string(const char *v)
 	putchar('"');
 }
 
-int
-cmd_baseline(struct cli *cli, int argc, char **argv)
+/* The rows every format prints: one per configured pool. */
+struct baselines {
+	const struct config *cfg;
+	const char *channel; /* --channel, or NULL: each pool's own */
+	struct db_snapshot *base; /* [npools] */
+	int *have; /* [npools]: 1 when base[i] is a usable baseline */
+	size_t width; /* the longest pool key */
+};
+
+static const char *
+channel_of(const struct baselines *b, size_t i)
+{
+	return b->channel != NULL ? b->channel
+	                          : b->cfg->pools[i].policy.channel;
+}
+
+static int
+parse_format(const char *arg, enum baseline_format *fmt)
+{
+	static const char *const names[] = {
+	    [FMT_TABLE] = "table",
+	    [FMT_JSON] = "json",
+	    [FMT_ENV] = "env",
+	    [FMT_TFVARS] = "tfvars",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			*fmt = (enum baseline_format)i;
+			return 0;
+		}
+	}
+	return cli_usage_error("baseline",
+	    "--format: expected table, json, env or tfvars, got '%s'", arg);
+}
+
+static int
+parse_args(struct cli *cli, int argc, char **argv, const char **channel,
+    enum baseline_format *fmt)
+{
+	static const struct option lopts[] = {
+	    {"channel", required_argument, NULL, 'c'},
+	    {"format", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch, fmt_given = 0;
+
+	*fmt = FMT_TABLE;
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
+		if (ch == 'c' && optarg[0] == '\0')
+			return cli_usage_error(
+			    "baseline", "--channel: expected a name");
+		if (ch == 'c')
+			*channel = optarg;
+		else if (ch == 'f' && parse_format(optarg, fmt) != 0)
+			return EXIT_USAGE;
+		else if (ch == 'f')
+			fmt_given = 1;
+		else
+			return EXIT_USAGE;
+	}
+	if (!fmt_given && cli->json)
+		*fmt = FMT_JSON;
+	if (optind < argc)
+		return cli_usage_error(
+		    "baseline", "unexpected argument '%s'", argv[optind]);
+	return EXIT_DONE;
+}
+
+/* Gather each pool's usable baseline.  0 or -1 (store error, logged). */
+static int
+gather(struct db *db, struct baselines *b)
+{
+	size_t n = b->cfg->npools;
+
+	b->base = calloc(n + 1, sizeof(*b->base));
+	b->have = calloc(n + 1, sizeof(*b->have));
+	if (b->base == NULL || b->have == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct pool_conf *pc = &b->cfg->pools[i];
+		int64_t pool_id;
+
+		if (lookup_pool_id(db, pc->key, &pool_id))
+			return -1;
+		b->have[i] = lookup_baseline(
+		    db, pc->key, pool_id, channel_of(b, i), &b->base[i]);
+		if (b->have[i] < 0)
+			return -1;
+		if (strlen(pc->key) > b->width)
+			b->width = strlen(pc->key);
+	}
+	return 0;
+}
+
+static void
+render_json(const struct baselines *b)
+{
+	json_t *doc = json_object(), *arr = json_array();
+
+	json_object_set_new(doc, "channel", output_json_opt(b->channel));
+	for (size_t i = 0; i < b->cfg->npools; i++) {
+		const struct db_snapshot *s = b->have[i] ? &b->base[i] : NULL;
+		json_t *o = json_object();
+
+		json_object_set_new(
+		    o, "pool", json_string(b->cfg->pools[i].key));
+		json_object_set_new(
+		    o, "channel", json_string(channel_of(b, i)));
+		json_object_set_new(
+		    o, "snapshot", s ? json_string(s->name) : json_null());
+		json_object_set_new(
+		    o, "arm_id", s ? json_string(s->arm_id) : json_null());
+		json_object_set_new(o, "node_image_version",
+		    s ? output_json_opt(s->v.node_image_version) : json_null());
+		json_object_set_new(o, "kubernetes_version",
+		    s ? output_json_opt(s->v.kubernetes_version) : json_null());
+		json_object_set_new(o, "promoted_at",
+		    s ? output_json_time(s->promoted_at) : json_null());
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "baselines", arr);
+	output_print_json(doc);
+}
+
+/* Pools without a baseline get no line: an unset variable is what a
+ * script tests for. */
+static void
+render_env(const struct baselines *b)
+{
+	for (size_t i = 0; i < b->cfg->npools; i++) {
+		char name[96];
+
+		if (!b->have[i])
+			continue;
+		env_name(b->cfg->pools[i].key, name, sizeof(name));
+		printf("%s=", name);
+		print_env_value(b->base[i].arm_id);
+	}
+}
+
+static void
+render_tfvars(const struct baselines *b)
+{
+	printf("aksnap_baselines = {\n");
+	for (size_t i = 0; i < b->cfg->npools; i++) {
+		const char *key = b->cfg->pools[i].key;
+
+		if (!b->have[i]) {
+			printf("  # %s: no baseline in channel %s\n", key,
+			    channel_of(b, i));
+			continue;
+		}
+		printf("  ");
+		print_hcl_string(key);
+		printf("%*s = ", (int)(b->width - strlen(key)), "");
+		print_hcl_string(b->base[i].arm_id);
+		putchar('\n');
+	}
+	printf("}\n");
+}
+
+static int
+render_table(const struct baselines *b)
 {
 	/* At 80 columns: pool, channel and snapshot; the ARM id goes first. */
-	static const struct table_col baseline_cols[] = {
+	static const struct table_col cols[] = {
 	    {"POOL", 0, 0},
 	    {"CHANNEL", 3, 0},
 	    {"SNAPSHOT", 0, 0},
@@ -103,180 +266,62 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 	    {"PROMOTED", 4, 0},
 	    {"ARM ID", 5, 0},
 	};
-	struct table *tab = NULL;
-	static const struct option lopts[] = {
-	    {"channel", required_argument, NULL, 'c'},
-	    {"format", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
-	};
-	enum baseline_format fmt = FMT_TABLE;
-	int fmt_given = 0;
+	struct table *tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+
+	if (tab == NULL)
+		return -1;
+	for (size_t i = 0; i < b->cfg->npools; i++) {
+		const struct db_snapshot *s = &b->base[i];
+		const char *key = b->cfg->pools[i].key;
+		char promoted[32];
+
+		if (!b->have[i]) {
+			(void)table_add(tab, key, channel_of(b, i), "(none)",
+			    "-", "-", "-", "-");
+			continue;
+		}
+		output_time(s->promoted_at, promoted, sizeof(promoted));
+		(void)table_add(tab, key, channel_of(b, i), s->name,
+		    lookup_dash(s->v.node_image_version),
+		    lookup_dash(s->v.kubernetes_version), promoted, s->arm_id);
+	}
+	table_print(tab, stdout);
+	table_free(tab);
+	return 0;
+}
+
+int
+cmd_baseline(struct cli *cli, int argc, char **argv)
+{
+	struct baselines b;
+	struct session ss;
+	enum baseline_format fmt;
 	const char *channel = NULL;
-	struct config *cfg = NULL;
-	struct db *db = NULL;
-	struct db_snapshot *base = NULL;
-	int *have = NULL;
-	json_t *arr = NULL;
-	size_t width = 0;
-	int ch, rc;
+	int rc;
 
-	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
-		switch (ch) {
-		case 'c':
-			if (optarg[0] == '\0')
-				return cli_usage_error(
-				    "baseline", "--channel: expected a name");
-			channel = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else if (strcmp(optarg, "env") == 0)
-				fmt = FMT_ENV;
-			else if (strcmp(optarg, "tfvars") == 0)
-				fmt = FMT_TFVARS;
-			else if (strcmp(optarg, "table") == 0)
-				fmt = FMT_TABLE;
-			else
-				return cli_usage_error("baseline",
-				    "--format: expected table, json, env or "
-				    "tfvars, got '%s'",
-				    optarg);
-			fmt_given = 1;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	if (!fmt_given && cli->json)
-		fmt = FMT_JSON;
-	if (optind < argc)
-		return cli_usage_error(
-		    "baseline", "unexpected argument '%s'", argv[optind]);
-	if (cli_load_config(cli, &cfg))
-		return EXIT_USAGE;
-	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db) ||
-	    fleet_adopt_stored(&cfg, db))
-		goto out;
-	base = calloc(cfg->npools + 1, sizeof(*base));
-	have = calloc(cfg->npools + 1, sizeof(*have));
-	if (base == NULL || have == NULL)
-		goto out;
-	for (size_t i = 0; i < cfg->npools; i++) {
-		const struct pool_conf *pc = &cfg->pools[i];
-		int64_t pool_id;
-
-		if (lookup_pool_id(db, pc->key, &pool_id))
-			goto out;
-		have[i] = lookup_baseline(db, pc->key, pool_id,
-		    channel != NULL ? channel : pc->policy.channel, &base[i]);
-		if (have[i] < 0)
-			goto out;
-		if (strlen(pc->key) > width)
-			width = strlen(pc->key);
-	}
-	rc = EXIT_DONE;
-
-	switch (fmt) {
-	case FMT_JSON: {
-		json_t *doc = json_object();
-
-		arr = json_array();
-		json_object_set_new(doc, "channel", output_json_opt(channel));
-		for (size_t i = 0; i < cfg->npools; i++) {
-			const struct pool_conf *pc = &cfg->pools[i];
-			const struct db_snapshot *b = have[i] ? &base[i] : NULL;
-			json_t *o = json_object();
-
-			json_object_set_new(o, "pool", json_string(pc->key));
-			json_object_set_new(o, "channel",
-			    json_string(channel != NULL ? channel
-			                                : pc->policy.channel));
-			json_object_set_new(o, "snapshot",
-			    b ? json_string(b->name) : json_null());
-			json_object_set_new(o, "arm_id",
-			    b ? json_string(b->arm_id) : json_null());
-			json_object_set_new(o, "node_image_version",
-			    b ? output_json_opt(b->v.node_image_version)
-			      : json_null());
-			json_object_set_new(o, "kubernetes_version",
-			    b ? output_json_opt(b->v.kubernetes_version)
-			      : json_null());
-			json_object_set_new(o, "promoted_at",
-			    b ? output_json_time(b->promoted_at) : json_null());
-			json_array_append_new(arr, o);
-		}
-		json_object_set_new(doc, "baselines", arr);
-		output_print_json(doc);
-		break;
-	}
-	case FMT_ENV:
-		/* Pools without a baseline get no line: an unset variable
-		 * is what a script tests for. */
-		for (size_t i = 0; i < cfg->npools; i++) {
-			char name[96];
-
-			if (!have[i])
-				continue;
-			env_name(cfg->pools[i].key, name, sizeof(name));
-			printf("%s=", name);
-			print_env_value(base[i].arm_id);
-		}
-		break;
-	case FMT_TFVARS:
-		printf("aksnap_baselines = {\n");
-		for (size_t i = 0; i < cfg->npools; i++) {
-			const struct pool_conf *pc = &cfg->pools[i];
-
-			if (!have[i]) {
-				printf("  # %s: no baseline in channel %s\n",
-				    pc->key,
-				    channel != NULL ? channel
-				                    : pc->policy.channel);
-				continue;
-			}
-			printf("  ");
-			print_hcl_string(pc->key);
-			printf("%*s = ", (int)(width - strlen(pc->key)), "");
-			print_hcl_string(base[i].arm_id);
-			putchar('\n');
-		}
-		printf("}\n");
-		break;
-	case FMT_TABLE:
-		tab = table_new(baseline_cols,
-		    sizeof(baseline_cols) / sizeof(baseline_cols[0]));
-		if (tab == NULL) {
+	rc = parse_args(cli, argc, argv, &channel, &fmt);
+	if (rc != EXIT_DONE)
+		return rc;
+	memset(&b, 0, sizeof(b));
+	rc = session_open(&ss, cli, SESSION_STORE);
+	if (rc == EXIT_DONE && fleet_adopt_stored(&ss.cfg, ss.db))
+		rc = EXIT_FAILED;
+	b.cfg = ss.cfg;
+	b.channel = channel;
+	if (rc == EXIT_DONE && gather(ss.db, &b))
+		rc = EXIT_FAILED;
+	if (rc == EXIT_DONE) {
+		if (fmt == FMT_JSON)
+			render_json(&b);
+		else if (fmt == FMT_ENV)
+			render_env(&b);
+		else if (fmt == FMT_TFVARS)
+			render_tfvars(&b);
+		else if (render_table(&b))
 			rc = EXIT_FAILED;
-			break;
-		}
-		for (size_t i = 0; i < cfg->npools; i++) {
-			const struct pool_conf *pc = &cfg->pools[i];
-			const char *chan =
-			    channel != NULL ? channel : pc->policy.channel;
-			char promoted[32];
-
-			if (!have[i]) {
-				(void)table_add(tab, pc->key, chan, "(none)",
-				    "-", "-", "-", "-");
-				continue;
-			}
-			output_time(
-			    base[i].promoted_at, promoted, sizeof(promoted));
-			(void)table_add(tab, pc->key, chan, base[i].name,
-			    lookup_dash(base[i].v.node_image_version),
-			    lookup_dash(base[i].v.kubernetes_version), promoted,
-			    base[i].arm_id);
-		}
-		table_print(tab, stdout);
-		table_free(tab);
-		break;
 	}
-out:
-	free(base);
-	free(have);
-	db_close(db);
-	config_free(cfg);
+	free(b.base);
+	free(b.have);
+	session_close(&ss);
 	return rc;
 }
