@@ -45,10 +45,10 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "config/config_fleet.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
-#include "config/config_fleet.h"
 #include "job/rules/schedule.h"
 
 /* Longest line accepted at all; inih's own buffer is much shorter. */
@@ -1224,9 +1224,9 @@ open_section(struct parse *p, const char *title)
 		perr(p, p->lineno, s, NULL,
 		    "expected a %s name of 1-63 letters, digits, '-', '_' or "
 		    "'.', got \"%.100s\"",
-		    kind == SECT_POOL    ? "pool"
-		    : kind == SECT_FLEET ? "fleet"
-		                         : "policy",
+		    kind == SECT_POOL        ? "pool"
+		        : kind == SECT_FLEET ? "fleet"
+		                             : "policy",
 		    name);
 		s->kind = SECT_IGNORED;
 		return;
@@ -1763,8 +1763,8 @@ resolve(struct parse *p)
 				    sizeof(f->subscriptions[0]));
 			f->nsubscriptions = 1;
 		}
-		util_strlcpy(
-		    f->policy_name, s->pool.policy_name, sizeof(f->policy_name));
+		util_strlcpy(f->policy_name, s->pool.policy_name,
+		    sizeof(f->policy_name));
 		if (f->policy_name[0] != '\0') {
 			if (seen_find(policies, f->policy_name, &j))
 				ps = &p->sects[j];
@@ -1773,8 +1773,8 @@ resolve(struct parse *p)
 				    "no [policy:%s] section", f->policy_name);
 		} else if (dflt != NULL) {
 			ps = dflt;
-			util_strlcpy(f->policy_name, "default",
-			    sizeof(f->policy_name));
+			util_strlcpy(
+			    f->policy_name, "default", sizeof(f->policy_name));
 		}
 		policy_defaults(&f->policy);
 		if (ps != NULL) {

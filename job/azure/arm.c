@@ -803,7 +803,6 @@ cluster_one(const json_t *o, void *out, char *err, size_t errlen)
 	return cluster_from((json_t *)o, out, err, errlen);
 }
 
-
 /* snapshot_from(o, out, err, errlen): a Snapshot resource object. */
 static int
 snapshot_from(
@@ -1705,8 +1704,8 @@ arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
 	url = url_for(arm, id, "");
 	if (url == NULL)
 		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
-	rc = list_all_n(arm, ctx, url, cluster_page, sizeof(**out), &arr, n,
-	    pages, err);
+	rc = list_all_n(
+	    arm, ctx, url, cluster_page, sizeof(**out), &arr, n, pages, err);
 	free(url);
 	*out = arr;
 	return rc;

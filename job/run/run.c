@@ -771,8 +771,8 @@ fleet_unobserved(struct run *r, struct pool_run *p)
 	struct db_observation last;
 
 	if (p->pc->fleet_error != NULL) {
-		set_observe_error(p, "[fleet:%s]: %s", p->pc->fleet,
-		    p->pc->fleet_error);
+		set_observe_error(
+		    p, "[fleet:%s]: %s", p->pc->fleet, p->pc->fleet_error);
 		return 1;
 	}
 	if (!p->pc->fleet_missing)
@@ -784,8 +784,8 @@ fleet_unobserved(struct run *r, struct pool_run *p)
 	if (!r->dry &&
 	    (db_observation_latest(r->db, p->pool_id, &last) != 1 ||
 	        strcmp(last.provisioning_state, "missing") != 0))
-		(void)db_observation_add(
-		    r->db, r->rec.id, p->pool_id, r->opts->as_of, NULL, "missing");
+		(void)db_observation_add(r->db, r->rec.id, p->pool_id,
+		    r->opts->as_of, NULL, "missing");
 	return 1;
 }
 
@@ -934,8 +934,7 @@ group_needs_get(struct run *r, struct cluster_group *cg)
 	if (fleet_cluster(&r->fleets, cg->subscription, cg->resource_group,
 	        cg->cluster) != NULL)
 		return 0;
-	for (struct pool_run *p = cg->first; p != NULL;
-	     p = p->next_in_cluster)
+	for (struct pool_run *p = cg->first; p != NULL; p = p->next_in_cluster)
 		if (!p->pc->fleet_missing && p->pc->fleet_error == NULL)
 			return 1;
 	return 0;
