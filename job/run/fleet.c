@@ -247,7 +247,8 @@ build(const struct config *cfg, struct db *db, struct pick *picks,
 
 	/* Keys: the plain form unless it is taken (by an explicit pool or
 	 * another selected pool); then every claimant gets the hashed form. */
-	qsort(picks, npicks, sizeof(*picks), pick_cmp);
+	if (npicks > 0) /* picks is NULL when nothing was selected */
+		qsort(picks, npicks, sizeof(*picks), pick_cmp);
 	for (size_t i = 0; i < npicks; i++) {
 		int dup =
 		    (i > 0 &&
