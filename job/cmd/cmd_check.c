@@ -16,6 +16,7 @@
 #include "job/cmd/cli.h"
 #include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 #include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 #include "job/rules/retention.h"
@@ -43,6 +44,9 @@ struct check_state {
 	struct problem *p;
 	size_t n, cap;
 	int critical, warning, paused;
+	/* for the summary and the performance data */
+	long long oldest_success_age, oldest_baseline_age;
+	time_t newest_snapshot;
 };
 
 /* Not a Nagios status: a paused pool (enabled = no) is listed as such and
@@ -167,8 +171,7 @@ check_pending(struct db *db, const struct pool_conf *pc, int64_t pool_id,
 
 static int
 check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
-    time_t as_of, struct check_state *cs, long long *oldest_success_age,
-    time_t *newest_snapshot, long long *oldest_baseline_age)
+    time_t as_of, struct check_state *cs)
 {
 	const struct policy *pol = &pc->policy;
 	struct schedule sched;
@@ -226,8 +229,8 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		    cs, CHECK_CRITICAL, pc->key, "no successful snapshot yet");
 	} else {
 		age = as_of > last ? (long long)(as_of - last) : 0;
-		if (age > *oldest_success_age)
-			*oldest_success_age = age;
+		if (age > cs->oldest_success_age)
+			cs->oldest_success_age = age;
 		if (interval > 0 && age > 2 * interval) {
 			lookup_age(age, a, sizeof(a));
 			util_format_duration(2 * interval, b, sizeof(b));
@@ -240,8 +243,8 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	got = db_snapshot_newest_active(db, pool_id, &s);
 	if (got < 0)
 		return -1;
-	if (got > 0 && s.created_at > *newest_snapshot)
-		*newest_snapshot = s.created_at;
+	if (got > 0 && s.created_at > cs->newest_snapshot)
+		cs->newest_snapshot = s.created_at;
 	if (check_pending(db, pc, pool_id, cs))
 		return -1;
 
@@ -259,8 +262,8 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	if (check_channels(db, pc, pool_id, cs) != 0)
 		return -1;
 	age = as_of > s.created_at ? (long long)(as_of - s.created_at) : 0;
-	if (age > *oldest_baseline_age)
-		*oldest_baseline_age = age;
+	if (age > cs->oldest_baseline_age)
+		cs->oldest_baseline_age = age;
 	if (pol->warn_baseline_age > 0 && age > pol->warn_baseline_age) {
 		lookup_age(age, a, sizeof(a));
 		util_format_duration(pol->warn_baseline_age, b, sizeof(b));
@@ -315,169 +318,195 @@ check_conflicts(struct db *db, struct check_state *cs)
 	return 0;
 }
 
-int
-cmd_check(struct cli *cli, int argc, char **argv)
+static int
+parse_args(struct cli *cli, int argc, char **argv, time_t *as_of)
 {
 	static const struct option lopts[] = {
 	    {"as-of", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct check_state cs;
-	struct config *cfg = NULL;
-	struct db *db = NULL;
-	struct db_run last;
-	long long oldest_success = 0, oldest_baseline = 0;
-	time_t as_of = util_now(), newest = 0;
-	size_t first;
-	char why[PATH_MAX + 128], summary[512], age[32], perf[256];
-	int ch, got, rc = CHECK_UNKNOWN;
+	int ch;
 
-	memset(&cs, 0, sizeof(cs));
+	*as_of = util_now();
 	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
-		switch (ch) {
-		case 'a':
-			if (util_parse_time(optarg, &as_of)) {
-				(void)cli_usage_error("check",
-				    "--as-of: expected an RFC 3339 time, got "
-				    "'%s'",
-				    optarg);
-				return CHECK_UNKNOWN;
-			}
-			break;
-		default:
-			return CHECK_UNKNOWN;
+		if (ch != 'a')
+			return -1;
+		if (util_parse_time(optarg, as_of)) {
+			(void)cli_usage_error("check",
+			    "--as-of: expected an RFC 3339 time, got '%s'",
+			    optarg);
+			return -1;
 		}
 	}
 	if (optind < argc) {
 		(void)cli_usage_error(
 		    "check", "unexpected argument '%s'", argv[optind]);
-		return CHECK_UNKNOWN;
+		return -1;
 	}
-	if (cli_load_config(cli, &cfg)) {
-		snprintf(why, sizeof(why), "configuration %s is not valid",
-		    cli->config_path);
-		return check_unknown(cli, why);
-	}
-	if (db_open_nomigrate(cfg->database, &db)) {
-		snprintf(why, sizeof(why), "cannot read the store %s",
-		    cfg->database);
-		rc = check_unknown(cli, why);
-		goto out;
-	}
-	if (fleet_adopt_stored(&cfg, db)) {
-		rc = check_unknown(cli, "cannot read the fleets' pools");
-		goto out;
-	}
-	got = db_run_last(db, "run", &last);
+	return 0;
+}
+
+/*
+ * Every problem the store shows: the last run, each pool, the conflicts.
+ * 0, or -1 with why the store could not tell in ${why}.
+ */
+static int
+gather(struct db *db, const struct config *cfg, time_t as_of,
+    struct check_state *cs, char *why, size_t len)
+{
+	struct db_run last;
+	char at[32];
+	int got = db_run_last(db, "run", &last);
+
 	if (got <= 0) {
-		snprintf(why, sizeof(why),
+		snprintf(why, len,
 		    got < 0 ? "cannot read the runs of %s"
 		            : "no run recorded yet in %s",
 		    cfg->database);
-		rc = check_unknown(cli, why);
-		goto out;
+		return -1;
 	}
 	if (last.exit_code != 0) {
-		output_time(last.started_at, age, sizeof(age));
-		problem_add(&cs, CHECK_CRITICAL, NULL,
+		output_time(last.started_at, at, sizeof(at));
+		problem_add(cs, CHECK_CRITICAL, NULL,
 		    "the last run (#%lld, started %s) exited %d%s",
-		    (long long)last.id, age, last.exit_code,
+		    (long long)last.id, at, last.exit_code,
 		    last.failed > 0 ? " (a pool failed)" : "");
 	}
 	for (size_t i = 0; i < cfg->npools; i++) {
-		if (check_pool(db, cfg, &cfg->pools[i], as_of, &cs,
-		        &oldest_success, &newest, &oldest_baseline)) {
-			snprintf(why, sizeof(why), "cannot read the store %s",
-			    cfg->database);
-			rc = check_unknown(cli, why);
-			goto out;
-		}
+		if (check_pool(db, cfg, &cfg->pools[i], as_of, cs))
+			goto err;
 	}
-
 	/* Ownership: what the last sync found tagged as ours but is not. */
-	if (check_conflicts(db, &cs)) {
-		snprintf(why, sizeof(why), "cannot read the store %s",
-		    cfg->database);
+	if (check_conflicts(db, cs))
+		goto err;
+	return 0;
+err:
+	snprintf(why, len, "cannot read the store %s", cfg->database);
+	return -1;
+}
+
+/* The status line's text: the first problem of the status's level. */
+static void
+summarize(const struct check_state *cs, int rc, size_t npools, time_t as_of,
+    char *summary, size_t len)
+{
+	char age[32], newest[64];
+	size_t first;
+
+	if (cs->newest_snapshot != 0) {
+		lookup_age(
+		    (long long)(as_of - cs->newest_snapshot), age, sizeof(age));
+		snprintf(newest, sizeof(newest), "newest snapshot %s ago", age);
+	} else {
+		snprintf(newest, sizeof(newest), "no snapshot yet");
+	}
+	for (first = 0; first < cs->n; first++)
+		if (cs->p[first].level == rc)
+			break;
+	if (rc == CHECK_OK && cs->paused > 0)
+		snprintf(summary, len, "%zu pools (%d paused), %s", npools,
+		    cs->paused, newest);
+	else if (rc == CHECK_OK)
+		snprintf(summary, len, "%zu pools, %s", npools, newest);
+	else if (first < cs->n)
+		snprintf(summary, len,
+		    "%s%s%s%s (%d critical, %d warning, %zu "
+		    "pools)",
+		    cs->p[first].pool, cs->p[first].pool[0] ? ": " : "",
+		    cs->p[first].text,
+		    cs->critical + cs->warning > 1 ? " and more" : "",
+		    cs->critical, cs->warning, npools);
+	else /* out of memory describing them */
+		snprintf(summary, len, "%d critical, %d warning, %zu pools",
+		    cs->critical, cs->warning, npools);
+}
+
+static void
+render_json(const struct check_state *cs, int rc, const char *summary,
+    size_t npools, time_t as_of)
+{
+	json_t *doc = json_object(), *arr = json_array();
+
+	for (size_t i = 0; i < cs->n; i++)
+		json_array_append_new(arr,
+		    json_pack("{s:s,s:o,s:s}", "level",
+		        check_names[cs->p[i].level], "pool",
+		        output_json_opt(cs->p[i].pool), "message",
+		        cs->p[i].text));
+	json_object_set_new(doc, "status", json_string(check_names[rc]));
+	json_object_set_new(doc, "exit_code", json_integer(rc));
+	json_object_set_new(doc, "summary", json_string(summary));
+	json_object_set_new(doc, "as_of", output_json_time(as_of));
+	json_object_set_new(doc, "pools", json_integer((json_int_t)npools));
+	json_object_set_new(doc, "critical", json_integer(cs->critical));
+	json_object_set_new(doc, "warning", json_integer(cs->warning));
+	json_object_set_new(doc, "paused", json_integer(cs->paused));
+	json_object_set_new(
+	    doc, "oldest_success_age", json_integer(cs->oldest_success_age));
+	json_object_set_new(
+	    doc, "oldest_baseline_age", json_integer(cs->oldest_baseline_age));
+	json_object_set_new(doc, "problems", arr);
+	output_print_json(doc);
+}
+
+/* Nagios: the status line with perfdata, then the long output. */
+static void
+render_nagios(
+    const struct check_state *cs, int rc, const char *summary, size_t npools)
+{
+	printf("AKSNAP %s - %s | pools=%zu critical=%d warning=%d "
+	       "oldest_success_age=%llds oldest_baseline_age=%llds "
+	       "paused=%d\n",
+	    check_names[rc], summary, npools, cs->critical, cs->warning,
+	    cs->oldest_success_age, cs->oldest_baseline_age, cs->paused);
+	for (size_t i = 0; i < cs->n; i++)
+		printf("%s: %s%s%s\n", check_names[cs->p[i].level],
+		    cs->p[i].pool, cs->p[i].pool[0] ? ": " : "", cs->p[i].text);
+}
+
+int
+cmd_check(struct cli *cli, int argc, char **argv)
+{
+	struct check_state cs;
+	struct session ss;
+	time_t as_of;
+	char why[PATH_MAX + 128], summary[512];
+	int rc;
+
+	memset(&cs, 0, sizeof(cs));
+	if (parse_args(cli, argc, argv, &as_of))
+		return CHECK_UNKNOWN;
+	rc = session_open(&ss, cli, 0);
+	if (rc != EXIT_DONE) {
+		snprintf(why, sizeof(why), "configuration %s is not valid",
+		    cli->config_path);
 		rc = check_unknown(cli, why);
 		goto out;
 	}
-
+	if (session_store(&ss, SESSION_STORE) != EXIT_DONE) {
+		snprintf(why, sizeof(why), "cannot read the store %s",
+		    ss.cfg->database);
+		rc = check_unknown(cli, why);
+		goto out;
+	}
+	if (fleet_adopt_stored(&ss.cfg, ss.db)) {
+		rc = check_unknown(cli, "cannot read the fleets' pools");
+		goto out;
+	}
+	if (gather(ss.db, ss.cfg, as_of, &cs, why, sizeof(why))) {
+		rc = check_unknown(cli, why);
+		goto out;
+	}
 	rc = cs.critical > 0 ? CHECK_CRITICAL
 	    : cs.warning > 0 ? CHECK_WARNING
 	                     : CHECK_OK;
-	if (newest != 0) {
-		lookup_age((long long)(as_of - newest), age, sizeof(age));
-		snprintf(why, sizeof(why), "newest snapshot %s ago", age);
-	} else {
-		snprintf(why, sizeof(why), "no snapshot yet");
-	}
-	/* The status line names the first problem of the status's level. */
-	for (first = 0; first < cs.n; first++)
-		if (cs.p[first].level == rc)
-			break;
-	if (rc == CHECK_OK && cs.paused > 0)
-		snprintf(summary, sizeof(summary), "%zu pools (%d paused), %s",
-		    cfg->npools, cs.paused, why);
-	else if (rc == CHECK_OK)
-		snprintf(summary, sizeof(summary), "%zu pools, %s", cfg->npools,
-		    why);
-	else if (first < cs.n)
-		snprintf(summary, sizeof(summary),
-		    "%s%s%s%s (%d critical, %d warning, %zu pools)",
-		    cs.p[first].pool, cs.p[first].pool[0] ? ": " : "",
-		    cs.p[first].text,
-		    cs.critical + cs.warning > 1 ? " and more" : "",
-		    cs.critical, cs.warning, cfg->npools);
-	else /* out of memory describing them */
-		snprintf(summary, sizeof(summary),
-		    "%d critical, %d warning, %zu pools", cs.critical,
-		    cs.warning, cfg->npools);
-	snprintf(perf, sizeof(perf),
-	    "pools=%zu critical=%d warning=%d oldest_success_age=%llds "
-	    "oldest_baseline_age=%llds paused=%d",
-	    cfg->npools, cs.critical, cs.warning, oldest_success,
-	    oldest_baseline, cs.paused);
-
-	if (cli->json) {
-		json_t *doc = json_object(), *arr = json_array();
-
-		for (size_t i = 0; i < cs.n; i++) {
-			json_t *o = json_object();
-
-			json_object_set_new(o, "level",
-			    json_string(check_names[cs.p[i].level]));
-			json_object_set_new(
-			    o, "pool", output_json_opt(cs.p[i].pool));
-			json_object_set_new(
-			    o, "message", json_string(cs.p[i].text));
-			json_array_append_new(arr, o);
-		}
-		json_object_set_new(
-		    doc, "status", json_string(check_names[rc]));
-		json_object_set_new(doc, "exit_code", json_integer(rc));
-		json_object_set_new(doc, "summary", json_string(summary));
-		json_object_set_new(doc, "as_of", output_json_time(as_of));
-		json_object_set_new(
-		    doc, "pools", json_integer((json_int_t)cfg->npools));
-		json_object_set_new(doc, "critical", json_integer(cs.critical));
-		json_object_set_new(doc, "warning", json_integer(cs.warning));
-		json_object_set_new(doc, "paused", json_integer(cs.paused));
-		json_object_set_new(
-		    doc, "oldest_success_age", json_integer(oldest_success));
-		json_object_set_new(
-		    doc, "oldest_baseline_age", json_integer(oldest_baseline));
-		json_object_set_new(doc, "problems", arr);
-		output_print_json(doc);
-		goto out;
-	}
-	/* Nagios: the status line with perfdata, then the long output. */
-	printf("AKSNAP %s - %s | %s\n", check_names[rc], summary, perf);
-	for (size_t i = 0; i < cs.n; i++)
-		printf("%s: %s%s%s\n", check_names[cs.p[i].level], cs.p[i].pool,
-		    cs.p[i].pool[0] ? ": " : "", cs.p[i].text);
+	summarize(&cs, rc, ss.cfg->npools, as_of, summary, sizeof(summary));
+	if (cli->json)
+		render_json(&cs, rc, summary, ss.cfg->npools, as_of);
+	else
+		render_nagios(&cs, rc, summary, ss.cfg->npools);
 out:
 	free(cs.p);
-	db_close(db);
-	config_free(cfg);
+	session_close(&ss);
 	return rc;
 }
