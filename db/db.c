@@ -2441,3 +2441,15 @@ db_col_observation(sqlite3_stmt *s, struct db_observation *o)
 {
 	col_observation(s, o);
 }
+
+const char *
+db_snap_select(void)
+{
+	return SNAP_COLS;
+}
+
+void
+db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
+{
+	col_snapshot(s, o);
+}

@@ -35,6 +35,15 @@ const char *db_obs_cols(void);
 void db_col_observation(sqlite3_stmt *s, struct db_observation *o);
 
 /*
+ * db_snap_select(), db_col_snapshot(s, o):
+ * "SELECT <every snapshot column> FROM snapshots s JOIN pools p ON p.id =
+ * s.pool_id " (add WHERE / ORDER BY after it), and the reader that fills
+ * ${o} from such a row of ${s}.
+ */
+const char *db_snap_select(void);
+void db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o);
+
+/*
  * db_decision_action_names(), db_run_mode_names(): the NULL-terminated
  * vocabularies the schema's CHECK constraints allow.
  */

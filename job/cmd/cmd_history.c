@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_list.h"
 #include "job/base/log.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
@@ -48,9 +49,67 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 	return EXIT_DONE;
 }
 
+/*
+ * list_ctx: how `list` renders a row as the store hands it over.  --json
+ * prints each snapshot's object as it comes (the document is written
+ * incrementally, in exactly output_print_json's layout); the table keeps
+ * the rows, but only the columns' strings (table_add copies them), since
+ * table.c sizes the columns to their content and so needs every row
+ * before printing the first -- one pass over the query, not two.
+ */
+struct list_ctx {
+	struct table *tab; /* NULL with --json */
+	size_t rows;
+};
+
+/* Print ${o} as an element of the top-level "snapshots" array. */
+static void
+list_json_element(const json_t *o, int first)
+{
+	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	const char *p;
+
+	if (s == NULL)
+		return;
+	fputs(first ? "\n    " : ",\n    ", stdout);
+	for (p = s; *p != '\0'; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			fputs("    ", stdout);
+	}
+	free(s);
+}
+
+static int
+list_row(void *vctx, const struct db_snapshot *s)
+{
+	struct list_ctx *ctx = vctx;
+	char created[32];
+
+	if (ctx->tab == NULL) {
+		json_t *o = output_snapshot_json(s);
+
+		list_json_element(o, ctx->rows == 0);
+		json_decref(o);
+		ctx->rows++;
+		return 0;
+	}
+	ctx->rows++;
+	output_time(s->created_at, created, sizeof(created));
+	/* NULL prints as "-". */
+	return table_add(ctx->tab, s->pool_key, s->name, created, s->state,
+	    s->v.node_image_version[0] ? s->v.node_image_version : NULL,
+	    s->v.kubernetes_version[0] ? s->v.kubernetes_version : NULL,
+	    s->channel[0] ? s->channel : NULL, s->pinned ? "yes" : "no");
+}
+
 int
 cmd_list(struct cli *cli, int argc, char **argv)
 {
+	static const struct option lopts[] = {
+	    {"all", no_argument, NULL, 'a'},
+	    {NULL, 0, NULL, 0},
+	};
 	/* At 80 columns: the snapshot and its state, then what fits. */
 	static const struct table_col list_cols[] = {
 	    {"POOL", 5, 0},
@@ -62,57 +121,48 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	    {"CHANNEL", 1, 0},
 	    {"PINNED", 2, 0},
 	};
-	struct table *tab;
+	struct list_ctx ctx = {NULL, 0};
 	struct config *cfg = NULL;
 	struct db *db = NULL;
-	struct db_snapshot *list = NULL;
-	size_t n = 0;
 	int64_t pool_id;
-	int rc;
+	int all = 0, ch, rc;
 
-	if (cli_operands(cli, argc, argv))
-		return EXIT_USAGE;
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
+		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
 	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
 	rc = open_for_reading(cli, "list", optind < argc ? argv[optind] : NULL,
 	    &cfg, &db, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
-	if (pool_id >= 0 && db_snapshot_list(db, pool_id, NULL, &list, &n)) {
-		rc = EXIT_FAILED;
-		goto out;
+	if (!cli->json) {
+		ctx.tab = table_new(
+		    list_cols, sizeof(list_cols) / sizeof(list_cols[0]));
+		if (ctx.tab == NULL) {
+			rc = EXIT_FAILED;
+			goto out;
+		}
+	} else {
+		fputs("{\n  \"snapshots\": [", stdout);
 	}
+	if (pool_id >= 0 &&
+	    db_snapshot_each(db, pool_id, all, list_row, &ctx) != 0)
+		rc = EXIT_FAILED;
 	if (cli->json) {
-		json_t *arr = json_array(), *doc = json_object();
-
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(
-			    arr, output_snapshot_json(&list[i]));
-		json_object_set_new(doc, "snapshots", arr);
-		output_print_json(doc);
-		goto out;
+		/* Close the document even after a failure: valid JSON. */
+		fputs(ctx.rows > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+	} else if (rc == EXIT_DONE) {
+		table_print(ctx.tab, stdout);
 	}
-	tab = table_new(list_cols, sizeof(list_cols) / sizeof(list_cols[0]));
-	if (tab == NULL) {
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct db_snapshot *s = &list[i];
-		char created[32];
-
-		output_time(s->created_at, created, sizeof(created));
-		/* NULL prints as "-". */
-		(void)table_add(tab, s->pool_key, s->name, created, s->state,
-		    s->v.node_image_version[0] ? s->v.node_image_version : NULL,
-		    s->v.kubernetes_version[0] ? s->v.kubernetes_version : NULL,
-		    s->channel[0] ? s->channel : NULL,
-		    s->pinned ? "yes" : "no");
-	}
-	table_print(tab, stdout);
-	table_free(tab);
 out:
-	free(list);
+	table_free(ctx.tab);
 	db_close(db);
 	config_free(cfg);
 	return rc;

@@ -81,9 +81,9 @@ static const struct command commands[] = {
     {"pin", cmd_pin, "pin SNAPSHOT", "Exclude a snapshot from retention."},
     {"unpin", cmd_unpin, "unpin SNAPSHOT",
         "Give a snapshot back to retention."},
-    {"list", cmd_list, "list [POOL]",
-        "Snapshots: name, slot, created, state, versions, channel, "
-        "pinned."},
+    {"list", cmd_list, "list [POOL] [--all]",
+        "Live snapshots: name, slot, created, state, versions, channel,\n"
+        "pinned; --all also the deleted, failed and missing ones."},
     {"history", cmd_history, "history [POOL] [--since TIME] [--changes]",
         "The observed versions of each pool over time."},
     {"drift", cmd_drift, "drift [--refresh] [--channel NAME]",

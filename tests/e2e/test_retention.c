@@ -169,7 +169,7 @@ store_list(struct fx *f, const char *pool)
 	struct run_result r;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", "list", pool, NULL);
+	aksnap(f, &r, "--json", "list", "--all", pool, NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -669,6 +669,53 @@ test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 	json_decref(list);
 }
 
+/*
+ * `list` shows the live snapshots; a deleted one only with `list --all`
+ * (table and --json, one pool and every pool).
+ */
+static void
+test_list_hides_deleted_unless_all(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc, *arr;
+	time_t t;
+
+	use_one_pool(f, "never", 1);
+	util_parse_time("2026-01-05T03:00:00Z", &t);
+	assert_int_equal(run_at(f, t), 0);
+	emu_reset_counters(f->emu);
+	assert_int_equal(run_at(f, t + DAY), 0);
+	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 200"), 1);
+
+	aksnap(f, &r, "list", "staging-system", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, DAY2);
+	assert_null(strstr(r.out, DAY1));
+	run_result_free(&r);
+	aksnap(f, &r, "list", "--all", "staging-system", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, DAY2);
+	harness_expect_in(r.out, DAY1);
+	harness_expect_in(r.out, "deleted");
+	run_result_free(&r);
+
+	aksnap(f, &r, "--json", "list", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	arr = json_object_get(doc, "snapshots");
+	assert_int_equal(json_array_size(arr), 1);
+	assert_string_equal(state_of(doc, DAY2), "active");
+	assert_string_equal(state_of(doc, DAY1), "");
+	json_decref(doc);
+	run_result_free(&r);
+	doc = store_list(f, NULL); /* --all */
+	assert_int_equal(json_array_size(json_object_get(doc, "snapshots")), 2);
+	assert_string_equal(state_of(doc, DAY1), "deleted");
+	json_decref(doc);
+}
+
 /* The aksnap-channel tag of ${name} in Azure, or NULL. */
 static char *
 azure_channel(struct fx *f, const char *name)
@@ -788,6 +835,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_promotion_patch_that_drops_the_tag_is_not_recorded, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_list_hides_deleted_unless_all, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("retention", tests, NULL, NULL);

@@ -205,9 +205,9 @@ list_json(struct fx *f, const char *pool)
 	json_t *doc;
 
 	if (pool != NULL)
-		aksnap(f, &r, "--json", "list", pool, NULL);
+		aksnap(f, &r, "--json", "list", "--all", pool, NULL);
 	else
-		aksnap(f, &r, "--json", "list", NULL);
+		aksnap(f, &r, "--json", "list", "--all", NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);

@@ -154,7 +154,7 @@ store_list(struct fx *f)
 	struct run_result r;
 	json_t *doc, *arr;
 
-	aksnap(f, &r, "--json", "list", NULL);
+	aksnap(f, &r, "--json", "list", "--all", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);

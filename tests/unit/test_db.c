@@ -24,6 +24,7 @@
 
 #include "db/db.h"
 #include "db/db_ladder.h"
+#include "db/db_list.h"
 #include "db/migrations.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
@@ -1880,6 +1881,31 @@ test_db_hot_queries_use_their_indexes(void **state)
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
 }
 
+/* `list`'s queries (db_list.c): live snapshots through indexes; only
+ * --all over every pool reads the table. */
+static void
+test_db_list_live_uses_indexes(void **state)
+{
+	struct fx *f = *state;
+	char plan[2048];
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(
+	    db_snapshot_each_plan(f->db, 0, 0, plan, sizeof(plan)), 0);
+	if (strstr(plan, "INDEX snapshots_live") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("list: %s", plan);
+	assert_int_equal(
+	    db_snapshot_each_plan(f->db, 7, 0, plan, sizeof(plan)), 0);
+	if (strstr(plan, "INDEX snapshots_by_pool_time (pool_id=?)") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("list POOL: %s", plan);
+	assert_int_equal(
+	    db_snapshot_each_plan(f->db, 7, 1, plan, sizeof(plan)), 0);
+	if (strstr(plan, "INDEX snapshots_by_pool_time (pool_id=?)") == NULL)
+		fail_msg("list --all POOL: %s", plan);
+}
+
 /* The page cache and mmap are sized on purpose (db.c's essay), for every
  * connection, a reader's too. */
 static void
@@ -1942,6 +1968,7 @@ main(void)
 	    T(test_db_migration_moves_channels_to_their_table),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
+	    T(test_db_list_live_uses_indexes),
 #undef T
 	};
 

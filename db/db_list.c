@@ -1,0 +1,100 @@
+/*
+ * db_list.c -- the snapshots `aksnap list` shows, streamed.
+ *
+ * A list of every pool's snapshots over years of runs is the one question
+ * whose answer grows with the store's age, so it is stepped row by row
+ * into a callback instead of collected: the command renders each row as
+ * it comes.  The default answer (live snapshots) is read through indexes:
+ * a pool's through snapshots_by_pool_time, every pool's through the
+ * partial index snapshots_live (migration 0010), whose WHERE the query
+ * below repeats word for word -- SQLite uses a partial index only when
+ * the query's WHERE contains the index's.  `list --all` reads the table.
+ *
+ * The statements are prepared per call: a list is made once per command.
+ */
+#include "db/db_list.h"
+
+#include <stdio.h>
+
+#include "db/db_internal.h"
+
+/* Exactly the WHERE of the index snapshots_live (0010). */
+#define LIVE "s.state NOT IN ('deleted', 'failed', 'missing')"
+#define ORDER " ORDER BY s.created_at DESC, s.id DESC"
+
+/* The query of db_snapshot_each, after ${prefix}, into ${sql}. */
+static void
+list_sql(const char *prefix, int64_t pool_id, int all, char *sql, size_t len)
+{
+	const char *where;
+
+	if (pool_id != 0)
+		where = all ? "WHERE s.pool_id = ?1"
+		            : "WHERE s.pool_id = ?1 AND " LIVE;
+	else
+		where = all ? "" : "WHERE " LIVE;
+	snprintf(sql, len, "%s%s%s%s", prefix, db_snap_select(), where, ORDER);
+}
+
+int
+db_snapshot_each(struct db *db, int64_t pool_id, int all,
+    int (*cb)(void *ctx, const struct db_snapshot *s), void *ctx)
+{
+	struct db_snapshot snap;
+	sqlite3_stmt *s = NULL;
+	char sql[1024];
+	int rc = SQLITE_ERROR, ret = -1;
+
+	list_sql("", pool_id, all, sql, sizeof(sql));
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, "list snapshots");
+		goto done;
+	}
+	if (pool_id != 0 && sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK) {
+		db_fail(db, "list snapshots");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_snapshot(s, &snap);
+		if (cb(ctx, &snap) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, "list snapshots");
+		goto done;
+	}
+	ret = 0;
+done:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+db_snapshot_each_plan(
+    struct db *db, int64_t pool_id, int all, char *buf, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[1024];
+	size_t used = 0;
+	int rc;
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	list_sql("EXPLAIN QUERY PLAN ", pool_id, all, sql, sizeof(sql));
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, "explain list");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int w = snprintf(buf + used, len - used, "%s\n",
+		    (const char *)sqlite3_column_text(s, 3));
+
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
