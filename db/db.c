@@ -107,7 +107,7 @@ enum st {
 	ST_OBS_ADD,
 	ST_OBS_LATEST,
 	ST_HISTORY,
-	ST_OBS_BEFORE,
+	ST_HISTORY_CHANGES,
 	ST_SNAP_INTENT,
 	ST_SNAP_STATE_BY_NAME,
 	ST_SNAP_ACTIVE,
@@ -211,10 +211,12 @@ static const char *const st_sql[ST__COUNT] = {
                    "FROM observations o JOIN pools p ON p.id = o.pool_id "
                    "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 "
                    "ORDER BY o.observed_at, o.id",
-    [ST_OBS_BEFORE] = "SELECT " OBS_COLS
-                      "FROM observations o JOIN pools p ON p.id = o.pool_id "
-                      "WHERE o.pool_id = ?1 AND o.observed_at < ?2 "
-                      "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+    /* the rows migration 0011's trigger marked, by its partial index */
+    [ST_HISTORY_CHANGES] =
+        "SELECT " OBS_COLS
+        "FROM observations o JOIN pools p ON p.id = o.pool_id "
+        "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 AND o.changed = 1 "
+        "ORDER BY o.observed_at, o.id",
     /*
      * Reuse a failed (or still creating, or unconfirmed) row of the same
      * name: a PUT of the same name is the same snapshot.  Refuse any
@@ -1521,65 +1523,24 @@ done:
 }
 
 /*
- * obs_changed(a, b):
- * Whether observation ${b} differs from the pool's previous one ${a}: any
- * version field, FIPS, or the pool going missing or coming back (a change
- * of ARM's provisioningState alone, e.g. Upgrading, is not a change).
- */
-static int
-obs_changed(const struct db_observation *a, const struct db_observation *b)
-{
-	int a_missing = strcmp(a->provisioning_state, "missing") == 0;
-	int b_missing = strcmp(b->provisioning_state, "missing") == 0;
-
-	return strcmp(a->v.node_image_version, b->v.node_image_version) != 0 ||
-	    strcmp(a->v.kubernetes_version, b->v.kubernetes_version) != 0 ||
-	    strcmp(a->v.os_type, b->v.os_type) != 0 ||
-	    strcmp(a->v.os_sku, b->v.os_sku) != 0 ||
-	    strcmp(a->v.vm_size, b->v.vm_size) != 0 ||
-	    a->v.enable_fips != b->v.enable_fips || a_missing != b_missing;
-}
-
-/*
  * history_pool: db_history for one pool.  0, 1 (stopped by ${cb}) or -1.
  *
- * changes_only compares each row with the one before it while streaming
- * the pool's rows in index order, seeded with the last row before ${since}
- * (one index seek), so that the first row shown is compared with its true
- * predecessor.  The same rule as the version_changes view (which uses
- * LAG()); done here in C because SQLite's window functions buffer every
- * row of the pool and cost about eight times the plain scan on a pool with
- * a million observations.
+ * changes_only reads only the rows marked changed (migration 0011: a
+ * trigger decides it at insert, against the row's true predecessor, so a
+ * row shown first after ${since} is compared with the one before it), in
+ * the order of the partial index observations_changes: the query reads
+ * the rows it returns and no others.
  */
 static int
 history_pool(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
-	struct db_observation o, prev;
-	int rc, ret = -1, have_prev = 0;
+	enum st id = changes_only ? ST_HISTORY_CHANGES : ST_HISTORY;
+	struct db_observation o;
 	sqlite3_stmt *s;
+	int rc, ret = -1;
 
-	if (changes_only) {
-		s = st_get(db, ST_OBS_BEFORE);
-		if (s == NULL)
-			return -1;
-		if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
-		    sqlite3_bind_int64(s, 2, since) != SQLITE_OK)
-			rc = SQLITE_ERROR;
-		else
-			rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			col_observation(s, &prev);
-			have_prev = 1;
-		} else if (rc != SQLITE_DONE) {
-			db_fail(db, "history");
-		}
-		st_put(db, ST_OBS_BEFORE, s);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return -1;
-	}
-
-	s = st_get(db, ST_HISTORY);
+	s = st_get(db, id);
 	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
@@ -1589,14 +1550,6 @@ history_pool(struct db *db, int64_t pool_id, time_t since, int changes_only,
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		col_observation(s, &o);
-		if (changes_only) {
-			int changed = !have_prev || obs_changed(&prev, &o);
-
-			prev = o;
-			have_prev = 1;
-			if (!changed)
-				continue;
-		}
 		if (cb(ctx, &o) != 0) {
 			ret = 1;
 			goto done;
@@ -1608,7 +1561,7 @@ history_pool(struct db *db, int64_t pool_id, time_t since, int changes_only,
 	}
 	ret = 0;
 done:
-	st_put(db, ST_HISTORY, s);
+	st_put(db, id, s);
 	return ret;
 }
 
@@ -2303,7 +2256,7 @@ static const struct {
 	enum st id;
 } plan_names[] = {
     {"history", ST_HISTORY},
-    {"before", ST_OBS_BEFORE},
+    {"history_changes", ST_HISTORY_CHANGES},
     {"latest", ST_OBS_LATEST},
     {"list", ST_SNAP_LIST_POOL},
     {"list_state", ST_SNAP_LIST_POOL_STATE},

@@ -36,7 +36,7 @@ int db_open_with_migrations(
 
 /*
  * db_query_plan(db, name, buf, len):
- * EXPLAIN QUERY PLAN of the store's query ${name} ("history", "before",
+ * EXPLAIN QUERY PLAN of the store's query ${name} ("history", "history_changes",
  * "latest", "list", "list_state", "newest_active", "slot_taken",
  * "find_name", "find_arm_id", "channel", "decisions", "last_decision",
  * "last_decision_pool"): one detail line a
