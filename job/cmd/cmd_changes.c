@@ -211,11 +211,7 @@ json_side(const struct changelog_side *s)
 	json_object_set_new(o, "label", json_string(s->label));
 	json_object_set_new(o, "snapshot", output_json_opt(s->snapshot));
 	json_object_set_new(o, "arm_id", output_json_opt(s->arm_id));
-	json_object_set_new(
-	    o, "node_image_version", output_json_opt(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
-	json_object_set_new(o, "os_sku", output_json_opt(s->v.os_sku));
+	output_versions_json(o, &s->v);
 	json_object_set_new(n, "available", json_boolean(s->have_notes));
 	json_object_set_new(n, "path", output_json_opt(s->notes_path));
 	json_object_set_new(n, "url", output_json_opt(s->notes_url));

@@ -187,10 +187,7 @@ versions_json(const struct db_snapshot *s, int baseline)
 
 	json_object_set_new(o, "snapshot", json_string(s->name));
 	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	json_object_set_new(
-	    o, "node_image_version", output_json_opt(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
+	output_versions_json(o, &s->v);
 	json_object_set_new(o, "created_at", output_json_time(s->created_at));
 	if (baseline)
 		json_object_set_new(

@@ -62,6 +62,7 @@
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 #include "job/cmd/session.h"
 #include "job/rules/plan.h"
 #include "job/rules/versions.h"
@@ -859,12 +860,7 @@ print_report(const struct sync *s)
 			} else {
 				json_object_set_new(o, "slot", json_null());
 			}
-			json_object_set_new(o, "node_image_version",
-			    json_string(it->v.node_image_version));
-			json_object_set_new(o, "kubernetes_version",
-			    json_string(it->v.kubernetes_version));
-			json_object_set_new(
-			    o, "vm_size", json_string(it->v.vm_size));
+			output_versions_json(o, &it->v);
 			json_object_set_new(o, "channel",
 			    it->channel[0] ? json_string(it->channel)
 			                   : json_null());

@@ -49,6 +49,19 @@ output_print_json(json_t *doc)
 	json_decref(doc);
 }
 
+void
+output_versions_json(json_t *o, const struct db_versions *v)
+{
+	json_object_set_new(
+	    o, "node_image_version", output_json_opt(v->node_image_version));
+	json_object_set_new(
+	    o, "kubernetes_version", output_json_opt(v->kubernetes_version));
+	json_object_set_new(o, "os_type", output_json_opt(v->os_type));
+	json_object_set_new(o, "os_sku", output_json_opt(v->os_sku));
+	json_object_set_new(o, "vm_size", output_json_opt(v->vm_size));
+	json_object_set_new(o, "enable_fips", json_boolean(v->enable_fips));
+}
+
 json_t *
 output_snapshot_json(const struct db_snapshot *s)
 {
@@ -61,14 +74,7 @@ output_snapshot_json(const struct db_snapshot *s)
 	json_object_set_new(o, "slot", output_json_time(s->slot));
 	json_object_set_new(o, "created_at", output_json_time(s->created_at));
 	json_object_set_new(o, "state", json_string(s->state));
-	json_object_set_new(
-	    o, "node_image_version", output_json_opt(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
-	json_object_set_new(o, "os_type", output_json_opt(s->v.os_type));
-	json_object_set_new(o, "os_sku", output_json_opt(s->v.os_sku));
-	json_object_set_new(o, "vm_size", output_json_opt(s->v.vm_size));
-	json_object_set_new(o, "enable_fips", json_boolean(s->v.enable_fips));
+	output_versions_json(o, &s->v);
 	json_object_set_new(o, "channel", output_json_opt(s->channel));
 	json_object_set_new(o, "promoted_at", output_json_time(s->promoted_at));
 	json_object_set_new(o, "demoted_at", output_json_time(s->demoted_at));

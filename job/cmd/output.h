@@ -27,6 +27,15 @@ json_t *output_json_opt(const char *s);
 void output_print_json(json_t *doc);
 
 /*
+ * output_versions_json(o, v):
+ * Set ${v}'s fields on the JSON object ${o}, as every command names them:
+ * node_image_version, kubernetes_version, os_type, os_sku, vm_size (null
+ * when unknown) and enable_fips.  The one place a snapshot's or a pool's
+ * versions become JSON.
+ */
+void output_versions_json(json_t *o, const struct db_versions *v);
+
+/*
  * output_snapshot_json(s):
  * A new JSON object for ${s}: id, pool, snapshot, arm_id, slot,
  * created_at, state, node_image_version, kubernetes_version, os_type,

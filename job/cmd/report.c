@@ -506,10 +506,7 @@ snap_json(const struct db_snapshot *s)
 
 	json_object_set_new(o, "snapshot", json_string(s->name));
 	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	json_object_set_new(
-	    o, "node_image_version", output_json_opt(s->v.node_image_version));
-	json_object_set_new(
-	    o, "kubernetes_version", output_json_opt(s->v.kubernetes_version));
+	output_versions_json(o, &s->v);
 	json_object_set_new(o, "created_at", output_json_time(s->created_at));
 	json_object_set_new(o, "channel", output_json_opt(s->channel));
 	json_object_set_new(o, "promoted_at", output_json_time(s->promoted_at));
