@@ -18,6 +18,9 @@
 #    process, median of ROUNDS), with their query plans.
 # 3. Retention.  retention_plan() over one pool's 10,000 snapshots (median
 #    of ROUNDS).
+# 1b. Fleets (issue 17): BENCH_FLEET_CLUSTERS clusters (default 1,000) x
+#    10 pools observed by one [fleet:*] section (list pages) against one
+#    [pool:*] section per pool (one GET per cluster), plan and first run.
 #
 # Nothing here asserts a time: the numbers are printed (and, with
 # BENCH_RESULTS=FILE, also written there as markdown), and
@@ -203,6 +206,56 @@ for pools in $POOLS_LIST; do
 		ideal = a / par * lat / 1000
 		printf "| %d | %d | %d | %d (%d + %d) | %d | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f | %s |",
 		    par, p, c, a, g, u, o, t, e, w, ideal, w / ideal, us + sy, r / 1024, mi
+	}')"
+done
+done
+
+# ---------------------------------------------------------------------
+# 1b. Fleets by listing (issue 17): the same generated fleet observed by
+# one [fleet:all] section (list managed clusters, nextLink pages) against
+# one [pool:*] section per pool (one GET per cluster); `plan` (reads only)
+# and a first `run`.
+
+fclusters=${BENCH_FLEET_CLUSTERS:-1000}
+fpools=$((fclusters * PER_CLUSTER))
+say ""
+say "## Fleets: observed by listing vs one GET per cluster"
+say ""
+say "$fclusters clusters x $PER_CLUSTER pools, one subscription, $LATENCY_MS ms on every ARM"
+say "request, max_parallel 16.  explicit = $fpools [pool:*] sections; fleet = one"
+say "[fleet:all] with cluster = aks-*.  CPU and peak RSS: the aksnap process."
+say ""
+say "| command | config | cluster GETs | list pages | PUTs | token | wall s | CPU s | peak RSS MiB |"
+say "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+for cmd in plan run; do
+for form in explicit fleet; do
+	run=$dir/fleets-$cmd-$form
+	rm -rf "$run"
+	mkdir -p "$run"
+	start_emu --generate "$fclusters:$PER_CLUSTER:1" --log-cap 1000
+	PARALLEL=16
+	if [ "$form" = explicit ]; then
+		write_config "$run" "$fclusters"
+	else
+		write_config "$run" 0
+		printf '\n[fleet:all]\ncluster = aks-*\n' >> "$run/aksnap.ini"
+	fi
+	emu POST /_armemu/clock "{\"now\":\"$AS_OF\",\"frozen\":true}" > /dev/null
+	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
+	emu POST /_armemu/reset-counters > /dev/null
+	"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" "$cmd" --as-of "$AS_OF"
+	read -r wall user sys rss code < "$run/time"
+	counters=$(emu GET /_armemu/counters)
+	stop_emu
+	[ "$code" -eq 0 ] || { echo "bench: $cmd ($form) exited $code" >&2; exit 1; }
+	gets=$(counter_sum "$counters" '"GET managedClusters\.get":')
+	lists=$(counter_sum "$counters" '"GET managedClusters\.list[A-Za-z]*":')
+	puts=$(counter_sum "$counters" '"PUT snapshots\.put":')
+	token=$(counter_sum "$counters" '"(POST|GET) token\.[a-z0-9]+":')
+	say "$(awk -v c="$cmd" -v f="$form" -v g="$gets" -v l="$lists" -v u="$puts" \
+	    -v t="$token" -v w="$wall" -v us="$user" -v sy="$sys" -v r="$rss" 'BEGIN {
+		printf "| %s | %s | %d | %d | %d | %d | %.2f | %.2f | %.1f |",
+		    c, f, g, l, u, t, w, us + sy, r / 1024
 	}')"
 done
 done
