@@ -36,12 +36,11 @@ int db_open_with_migrations(
 
 /*
  * db_query_plan(db, name, buf, len):
- * EXPLAIN QUERY PLAN of the store's query ${name} ("history", "history_changes",
- * "latest", "list", "list_state", "newest_active", "slot_taken",
- * "find_name", "find_arm_id", "channel", "decisions", "last_decision",
- * "last_decision_pool"): one detail line a
- * step, into ${buf}.  For the tests that keep the hot queries on their
- * indexes.  0/-1.
+ * EXPLAIN QUERY PLAN of the store's query ${name} ("history",
+ * "history_changes", "latest", "list", "list_state", "newest_active",
+ * "slot_taken", "find_name", "find_arm_id", "channel", "decisions",
+ * "last_decision", "last_decision_pool"): one detail line a step, into ${buf}.
+ * For the tests that keep the hot queries on their indexes.  0/-1.
  */
 int db_query_plan(struct db *db, const char *name, char *buf, size_t len);
 

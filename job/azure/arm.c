@@ -1678,14 +1678,20 @@ cluster_page(const char *body, void **out, size_t *n, char **next, char *err,
 	    next, err, errlen);
 }
 
-int
-arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
-    const char *rg, struct arm_cluster **out, size_t *n, size_t *pages,
+/*
+ * Every page of a Microsoft.ContainerService ${type} list ("snapshots",
+ * "managedClusters") of subscription ${sub}, or of resource group ${rg}
+ * when not NULL; ${npages} (may be NULL) counts the pages read.
+ */
+static int
+list_provider(struct arm *arm, const char *ctx, const char *sub, const char *rg,
+    const char *type,
+    int (*page)(const char *, void **, size_t *, char **, char *, size_t),
+    size_t elem_size, void **out, size_t *n, size_t *npages,
     struct arm_error *err)
 {
 	char id[1024];
 	char *url;
-	void *arr = NULL;
 	int rc;
 
 	error_clear(err);
@@ -1694,19 +1700,29 @@ arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
 	if (rg != NULL)
 		snprintf(id, sizeof(id),
 		    "/subscriptions/%s/resourceGroups/%s/providers/"
-		    "Microsoft.ContainerService/managedClusters",
-		    sub, rg);
+		    "Microsoft.ContainerService/%s",
+		    sub, rg, type);
 	else
 		snprintf(id, sizeof(id),
-		    "/subscriptions/%s/providers/"
-		    "Microsoft.ContainerService/managedClusters",
-		    sub);
+		    "/subscriptions/%s/providers/Microsoft.ContainerService/%s",
+		    sub, type);
 	url = url_for(arm, id, "");
 	if (url == NULL)
 		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
-	rc = list_all_n(
-	    arm, ctx, url, cluster_page, sizeof(**out), &arr, n, pages, err);
+	rc = list_all_n(arm, ctx, url, page, elem_size, out, n, npages, err);
 	free(url);
+	return rc;
+}
+
+int
+arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, struct arm_cluster **out, size_t *n, size_t *pages,
+    struct arm_error *err)
+{
+	void *arr = NULL;
+	int rc = list_provider(arm, ctx, sub, rg, "managedClusters",
+	    cluster_page, sizeof(**out), &arr, n, pages, err);
+
 	*out = arr;
 	return rc;
 }
@@ -1741,30 +1757,10 @@ int
 arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, struct arm_snapshot **out, size_t *n, struct arm_error *err)
 {
-	char id[1024];
-	char *url;
 	void *arr = NULL;
-	int rc;
+	int rc = list_provider(arm, ctx, sub, rg, "snapshots", snapshot_page,
+	    sizeof(**out), &arr, n, NULL, err);
 
-	error_clear(err);
-	*out = NULL;
-	*n = 0;
-	if (rg != NULL)
-		snprintf(id, sizeof(id),
-		    "/subscriptions/%s/resourceGroups/%s/providers/"
-		    "Microsoft.ContainerService/snapshots",
-		    sub, rg);
-	else
-		snprintf(id, sizeof(id),
-		    "/subscriptions/%s/providers/"
-		    "Microsoft.ContainerService/snapshots",
-		    sub);
-	url = url_for(arm, id, "");
-	if (url == NULL)
-		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
-	rc =
-	    list_all(arm, ctx, url, snapshot_page, sizeof(**out), &arr, n, err);
-	free(url);
 	*out = arr;
 	return rc;
 }
