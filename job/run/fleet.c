@@ -242,7 +242,8 @@ build(const struct config *cfg, struct db *db, struct pick *picks,
 		free(c);
 		goto done;
 	}
-	memcpy(c->pools, cfg->pools, cfg->npools * sizeof(*c->pools));
+	if (cfg->npools > 0) /* a configuration of fleets alone has none */
+		memcpy(c->pools, cfg->pools, cfg->npools * sizeof(*c->pools));
 	out->cfg = c;
 
 	/* Keys: the plain form unless it is taken (by an explicit pool or
@@ -332,10 +333,13 @@ fleet_adopt_stored(struct config **cfg, struct db *db)
 		memcpy(c->policies, (*cfg)->policies,
 		    (*cfg)->npolicies * sizeof(*c->policies));
 	}
-	c->fleets = malloc((*cfg)->nfleets * sizeof(*c->fleets));
+	c->fleets = calloc(
+	    (*cfg)->nfleets > 0 ? (*cfg)->nfleets : 1, sizeof(*c->fleets));
 	if (c->fleets == NULL)
 		goto oom;
-	memcpy(c->fleets, (*cfg)->fleets, (*cfg)->nfleets * sizeof(*c->fleets));
+	if ((*cfg)->nfleets > 0)
+		memcpy(c->fleets, (*cfg)->fleets,
+		    (*cfg)->nfleets * sizeof(*c->fleets));
 	v.cfg = NULL;
 	fleet_view_free(&v);
 	config_free(*cfg);
