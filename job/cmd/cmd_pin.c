@@ -19,6 +19,7 @@
 #include "job/cmd/cli.h"
 #include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 #include "job/rules/apply_checks.h"
 #include "job/rules/drift.h"
 #include "job/rules/retention.h"
@@ -41,13 +42,14 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 {
 	const char *cmd = pin ? "pin" : "unpin";
 	const struct pool_conf *pc;
-	struct config *cfg = NULL;
-	struct db *db = NULL;
+	struct session ss;
+	struct config *cfg;
+	struct db *db;
 	struct db_snapshot snap;
 	struct db_decision d;
 	struct db_run run;
 	time_t now = util_now();
-	int lockfd = -1, locked, rc = EXIT_FAILED, changed = 0;
+	int rc, changed = 0;
 
 	if (cli_operands(cli, argc, argv))
 		return EXIT_USAGE;
@@ -56,20 +58,12 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 	if (argc != 2)
 		return cli_usage_error(
 		    cmd, "expected one SNAPSHOT (name, ARM id or number)");
-	if (cli_load_config(cli, &cfg))
-		return EXIT_USAGE;
-	locked = run_lock(cfg, &lockfd);
-	if (locked != 0) {
-		rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
+	/* The run lock: never race a run deciding retention. */
+	rc = session_open(&ss, cli, SESSION_WRITE);
+	cfg = ss.cfg;
+	db = ss.db;
+	if (rc != EXIT_DONE)
 		goto out;
-	}
-	if (db_open(cfg->database, &db)) {
-		/* busy: later; unusable (named): a person; else failed */
-		rc = db_failed_busy()      ? EXIT_TEMP
-		    : db_failed_unusable() ? EXIT_USAGE
-		                           : EXIT_FAILED;
-		goto out;
-	}
 	rc = lookup_snapshot(db, cmd, argv[1], cfg->database, &snap);
 	if (rc != EXIT_DONE)
 		goto out;
@@ -137,10 +131,7 @@ print:
 		    snap.name, snap.pool_key);
 	}
 out:
-	db_close(db);
-	if (lockfd >= 0)
-		close(lockfd);
-	config_free(cfg);
+	session_close(&ss);
 	return rc;
 }
 
