@@ -23,6 +23,7 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 #include "job/run/prune.h"
 #include "job/run/run.h"
 
@@ -53,11 +54,9 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	    {"as-of", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config *cfg = NULL;
-	struct db *db = NULL;
-	struct http_client *http = NULL;
-	struct token_provider *tokens = NULL;
-	struct arm *arm = NULL;
+	struct session ss;
+	struct config *cfg;
+	struct db *db;
 	struct db_snapshot snap;
 	struct db_run rec;
 	struct prune_ctx ctx;
@@ -65,7 +64,7 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	const struct pool_conf *pc;
 	const char *channel = NULL;
 	time_t as_of = util_now();
-	int ch, lockfd = -1, rc = EXIT_FAILED, got;
+	int ch, rc, got;
 
 	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
 		switch (ch) {
@@ -85,20 +84,12 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(verb, "name one SNAPSHOT");
-	if (cli_load_config(cli, &cfg))
-		return EXIT_USAGE;
-	got = run_lock(cfg, &lockfd);
-	if (got != 0) {
-		rc = got > 0 ? EXIT_TEMP : EXIT_USAGE;
+	rc = session_open(&ss, cli, SESSION_WRITE);
+	cfg = ss.cfg;
+	db = ss.db;
+	if (rc != EXIT_DONE)
 		goto out;
-	}
-	if (db_open(cfg->database, &db)) {
-		/* busy: later; unusable (named): a person; else failed */
-		rc = db_failed_busy()      ? EXIT_TEMP
-		    : db_failed_unusable() ? EXIT_USAGE
-		                           : EXIT_FAILED;
-		goto out;
-	}
+	rc = EXIT_FAILED;
 	got = db_snapshot_find(db, argv[optind], &snap);
 	if (got <= 0) {
 		if (got == 0)
@@ -124,10 +115,10 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	}
 	if (channel == NULL && !demote)
 		channel = pc->policy.channel;
-	if (run_connect(cfg, &http, &tokens, &arm)) {
-		rc = tokens == NULL && http != NULL ? EXIT_USAGE : EXIT_FAILED;
+	rc = session_connect(&ss);
+	if (rc != EXIT_DONE)
 		goto out;
-	}
+	rc = EXIT_FAILED;
 
 	memset(&rec, 0, sizeof(rec));
 	if (db_run_start(db, util_now(), as_of, "promote", &rec.id))
@@ -135,8 +126,8 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
 	ctx.db = db;
-	ctx.arm = arm;
-	ctx.http = http;
+	ctx.arm = ss.arm;
+	ctx.http = ss.http;
 	ctx.run_id = rec.id;
 	ctx.as_of = as_of;
 	memset(&pp, 0, sizeof(pp));
@@ -181,11 +172,7 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	(void)db_run_finish(db, &rec);
 	prune_pool_clear(&pp);
 out:
-	run_disconnect(http, tokens, arm);
-	db_close(db);
-	if (lockfd >= 0)
-		close(lockfd);
-	config_free(cfg);
+	session_close(&ss);
 	return rc;
 }
 
