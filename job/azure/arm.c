@@ -781,20 +781,38 @@ err0:
 	return -1;
 }
 
-int
-arm_cluster_parse(
-    const char *body, struct arm_cluster *out, char *err, size_t errlen)
+/*
+ * One JSON object ${body} into ${out} (${size} bytes, zeroed first) with
+ * ${from}: the shared shape of arm_cluster_parse and arm_snapshot_parse.
+ */
+static int
+parse_with(const char *body, void *out, size_t size,
+    int (*from)(json_t *, void *, char *, size_t), char *err, size_t errlen)
 {
 	json_t *root;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, size);
 	root = parse_object(body, body != NULL ? strlen(body) : 0, err, errlen);
 	if (root == NULL)
 		return -1;
-	rc = cluster_from(root, out, err, errlen);
+	rc = from(root, out, err, errlen);
 	json_decref(root);
 	return rc;
+}
+
+static int
+cluster_from_any(json_t *root, void *out, char *err, size_t errlen)
+{
+	return cluster_from(root, out, err, errlen);
+}
+
+int
+arm_cluster_parse(
+    const char *body, struct arm_cluster *out, char *err, size_t errlen)
+{
+	return parse_with(
+	    body, out, sizeof(*out), cluster_from_any, err, errlen);
 }
 
 static int
@@ -858,20 +876,18 @@ snapshot_from(
 	return 0;
 }
 
+static int
+snapshot_from_any(json_t *root, void *out, char *err, size_t errlen)
+{
+	return snapshot_from(root, out, err, errlen);
+}
+
 int
 arm_snapshot_parse(
     const char *body, struct arm_snapshot *out, char *err, size_t errlen)
 {
-	json_t *root;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	root = parse_object(body, body != NULL ? strlen(body) : 0, err, errlen);
-	if (root == NULL)
-		return -1;
-	rc = snapshot_from(root, out, err, errlen);
-	json_decref(root);
-	return rc;
+	return parse_with(
+	    body, out, sizeof(*out), snapshot_from_any, err, errlen);
 }
 
 /*
