@@ -65,8 +65,16 @@ MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 EMU_SRCS := $(wildcard tests/armemu/*.c)
 EMU_OBJS := $(EMU_SRCS:%.c=$(BUILD)/%.o)
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# Tests mirror the tree: tests/unit/<floor>/test_X.c tests the floor of the
+# same name (base, rules, azure, db, config, run, cmd); tests/e2e/test_X.c
+# are flat, one program per command or behaviour (HACKING.md).
+UNIT_FLOORS := base rules azure db config run cmd
+UNIT_SRCS := $(foreach f,$(UNIT_FLOORS),$(wildcard tests/unit/$(f)/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+UNIT_STRAYS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/test_*.c tests/unit/*/test_*.c))
+ifneq ($(UNIT_STRAYS),)
+$(error unit tests live in tests/unit/<floor>/test_*.c (floors: $(UNIT_FLOORS)); move $(UNIT_STRAYS))
+endif
 E2E_SUPPORT_SRCS := $(filter-out tests/e2e/test_%.c,$(wildcard tests/e2e/*.c))
 E2E_SUPPORT_OBJS := $(E2E_SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 E2E_SRCS := $(wildcard tests/e2e/test_*.c)
