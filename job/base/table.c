@@ -9,6 +9,12 @@
  * marked so, wraps onto continuation lines that start under it.  A
  * column that cannot go is never cut: an overlong line is better than a
  * wrong value.
+ *
+ * A table of every pool of a fleet (a run's report with -v, plan) would
+ * hold every cell in memory until it prints; table_spool keeps the rows
+ * in an unlinked temporary file instead, with the widest cell of each
+ * column, and table_print reads them back: the same output for a memory
+ * that does not grow with the rows.
  */
 #include "job/base/table.h"
 
@@ -29,6 +35,9 @@ struct table {
 	size_t ncols;
 	char **cells; /* nrows * ncols */
 	size_t nrows, cap;
+	FILE *spool; /* table_spool: the rows, each cell NUL-ended */
+	size_t nspooled;
+	size_t spool_w[MAX_COLS]; /* the widest spooled cell of each column */
 };
 
 struct table *
@@ -49,11 +58,56 @@ table_new(const struct table_col *cols, size_t ncols)
 }
 
 int
+table_spool(struct table *t)
+{
+	if (t->nrows > 0 || t->spool != NULL)
+		return -1;
+	t->spool = tmpfile();
+	return t->spool != NULL ? 0 : -1;
+}
+
+size_t
+table_rows_in_memory(const struct table *t)
+{
+	return t->nrows;
+}
+
+/* Append a row to the spool: each cell and its NUL. */
+static int
+spool_row(struct table *t, va_list ap)
+{
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *v = va_arg(ap, const char *);
+		size_t l;
+
+		if (v == NULL)
+			v = "-";
+		l = strlen(v);
+		if (l > t->spool_w[i])
+			t->spool_w[i] = l;
+		if (fwrite(v, 1, l + 1, t->spool) != l + 1) {
+			log_err(NULL, "table: cannot write its spool file");
+			return -1;
+		}
+	}
+	t->nspooled++;
+	return 0;
+}
+
+int
 table_add(struct table *t, ...)
 {
 	va_list ap;
 	size_t base;
 
+	if (t->spool != NULL) {
+		int rc;
+
+		va_start(ap, t);
+		rc = spool_row(t, ap);
+		va_end(ap);
+		return rc;
+	}
 	if (t->nrows == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 16;
 		char **n = realloc(t->cells, ncap * t->ncols * sizeof(*n));
@@ -182,6 +236,34 @@ print_row(FILE *out, const struct table *t, char *const *row, const size_t *w,
 	fputc('\n', out);
 }
 
+/* The spooled rows, read back one at a time. */
+static void
+print_spooled(FILE *out, const struct table *t, const size_t *w,
+    const int *shown, size_t last, size_t wrap_w)
+{
+	char *row[MAX_COLS];
+	size_t cap[MAX_COLS];
+
+	memset(row, 0, sizeof(row));
+	memset(cap, 0, sizeof(cap));
+	if (fflush(t->spool) != 0 || fseek(t->spool, 0, SEEK_SET) != 0) {
+		log_err(NULL, "table: cannot read its spool file back");
+		return;
+	}
+	for (size_t r = 0; r < t->nspooled; r++) {
+		for (size_t i = 0; i < t->ncols; i++) {
+			if (getdelim(&row[i], &cap[i], '\0', t->spool) < 0) {
+				log_err(NULL, "table: its spool file is short");
+				goto done;
+			}
+		}
+		print_row(out, t, row, w, shown, last, wrap_w);
+	}
+done:
+	for (size_t i = 0; i < t->ncols; i++)
+		free(row[i]);
+}
+
 void
 table_print(const struct table *t, FILE *out)
 {
@@ -191,6 +273,8 @@ table_print(const struct table *t, FILE *out)
 
 	for (size_t i = 0; i < t->ncols; i++) {
 		w[i] = strlen(t->cols[i].header);
+		if (t->spool_w[i] > w[i])
+			w[i] = t->spool_w[i];
 		shown[i] = 1;
 		header[i] = (char *)t->cols[i].header;
 		for (size_t r = 0; r < t->nrows; r++) {
@@ -229,6 +313,8 @@ table_print(const struct table *t, FILE *out)
 	for (size_t r = 0; r < t->nrows; r++)
 		print_row(
 		    out, t, &t->cells[r * t->ncols], w, shown, last, wrap_w);
+	if (t->spool != NULL)
+		print_spooled(out, t, w, shown, last, wrap_w);
 }
 
 void
@@ -239,5 +325,7 @@ table_free(struct table *t)
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cells);
+	if (t->spool != NULL)
+		fclose(t->spool);
 	free(t);
 }

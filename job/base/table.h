@@ -38,6 +38,18 @@ struct table *table_new(const struct table_col *cols, size_t ncols);
 int table_add(struct table *t, ...);
 
 /*
+ * table_spool(t):
+ * Keep the rows of ${t} in an unlinked temporary file (tmpfile) instead
+ * of memory, so that a table of any length costs the same memory;
+ * table_print prints the same.  Before the first table_add.  0, or -1
+ * (not spooled: the rows stay in memory).
+ */
+int table_spool(struct table *t);
+
+/* table_rows_in_memory(t): how many rows of ${t} are held in memory. */
+size_t table_rows_in_memory(const struct table *t);
+
+/*
  * table_width(out):
  * The width to fit: $COLUMNS when a number of at least 20, else the
  * terminal's when ${out} is one, else 0 (no limit).

@@ -30,8 +30,8 @@
  * store's work overlaps the waits on ARM.  Memory is bounded by keeping
  * per-pool state small (error texts are allocated only on failure) and by
  * sending the PUTs, and running retention, in slices of a few thousand,
- * each slice's buffers freed before the next; report lines are kept only
- * when something will print them.
+ * each slice's buffers freed before the next; the report is streamed, each
+ * pool's lines printed (or spooled) and freed as its slice ends.
  */
 #include "job/run/run.h"
 
@@ -126,6 +126,10 @@ struct run {
 	int reached_arm; /* ARM answered other than a temporary error */
 	int dry; /* plan only */
 	int counted; /* count_failures ran: pools[].failed is final */
+	size_t reported; /* pools[] before this one are reported */
+	struct table *report; /* the text report, spooled */
+	int json_open; /* the JSON report's head is out */
+	size_t json_pools; /* elements of its "pools" out */
 	struct progress progress; /* the line on a terminal */
 };
 
@@ -1332,128 +1336,228 @@ lines_json(const struct prune_pool *pr)
 	return arr;
 }
 
-static void
-print_plan(const struct run *r)
+/*
+ * The report is streamed: each pool is reported once it is done (at the
+ * end of its retention slice, or at the end of the run when there is no
+ * retention), its lines freed at once, so that a report over a fleet
+ * costs no memory per pool.  --json goes straight to standard output, one
+ * element of "pools" a pool, in the layout json_dumps(JSON_INDENT(2))
+ * gives the whole document; the table goes to a spooled table
+ * (table_spool) that prints at the end with its columns as wide as their
+ * widest cell.  Both print what they printed when every pool's lines were
+ * kept until the end.
+ */
+static int
+report_wanted(const struct run *r)
 {
-	/* At 80 columns the snapshot name goes before the reason wraps. */
-	static const struct table_col plan_cols[] = {
-	    {"POOL", 0, 0},
-	    {"ACTION", 0, 0},
-	    {"SNAPSHOT", 1, 0},
-	    {"REASON", 0, 1},
-	};
-	int dry = (r->opts->mode == RUN_DRY || r->opts->dry_run);
-	int prune_only = (r->opts->mode == RUN_PRUNE);
-	struct table *tab;
+	return r->dry || r->opts->json || log_verbosity() > 0;
+}
 
-	if (r->opts->json) {
-		json_t *doc = json_object(), *arr = json_array();
+/* The columns of the text report. */
+static const struct table_col plan_cols[] = {
+    /* At 80 columns the snapshot name goes before the reason wraps. */
+    {"POOL", 0, 0},
+    {"ACTION", 0, 0},
+    {"SNAPSHOT", 1, 0},
+    {"REASON", 0, 1},
+};
+
+/* What count_failures decides for one pool: its plan's or retention's
+ * failure is the pool's. */
+static void
+settle_pool(struct pool_run *p)
+{
+	if (p->plan.action == PLAN_FAIL && !p->failed)
+		pool_fail(p, "%s", p->plan.reason);
+	if (p->pr->failed && !p->failed)
+		pool_fail(p, "%s", p->pr->error);
+}
+
+static json_t *
+pool_json(const struct run *r, const struct pool_run *p)
+{
+	int prune_only = (r->opts->mode == RUN_PRUNE);
+	json_t *o = json_object();
+	char slot[32];
+
+	json_object_set_new(o, "pool", json_string(p->pc->key));
+	if (!prune_only) {
+		util_format_time(p->plan.slot, slot, sizeof(slot));
+		json_object_set_new(
+		    o, "action", json_string(plan_action_name(p->plan.action)));
+		json_object_set_new(o, "slot", json_string(slot));
+		json_object_set_new(o, "snapshot",
+		    p->plan.name[0] ? json_string(p->plan.name) : json_null());
+		json_object_set_new(o, "reasons", reasons_json(p->plan.reason));
+	} else if (p->pc->policy.paused) {
+		json_object_set_new(o, "action", json_string("paused"));
+		json_object_set_new(o, "reasons", reasons_json(PAUSED_REASON));
+	}
+	if (p->observed) {
+		json_object_set_new(o, "node_image_version",
+		    json_string(p->live.node_image_version));
+		json_object_set_new(o, "kubernetes_version",
+		    json_string(p->live.kubernetes_version));
+	}
+	if (!r->dry) {
+		json_object_set_new(o, "state",
+		    json_string(p->failed ? "failed"
+		            : p->taken    ? "active"
+		                          : "unchanged"));
+		if (p->failed)
+			json_object_set_new(
+			    o, "error", json_string(pool_error(p)));
+	}
+	json_object_set_new(o, "snapshots", lines_json(p->pr));
+	return o;
+}
+
+/* Write ${text} with ${indent} spaces before each of its lines. */
+static void
+put_indented(const char *text, int indent)
+{
+	while (*text != '\0') {
+		const char *nl = strchr(text, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - text) + 1 : strlen(text);
+
+		printf("%*s", indent, "");
+		fwrite(text, 1, n, stdout);
+		text += n;
+	}
+}
+
+/* One pool's element of the JSON report; the head first. */
+static void
+report_json_pool(struct run *r, const struct pool_run *p)
+{
+	json_t *o = pool_json(r, p);
+	char *s;
+
+	if (!r->json_open) {
+		char t[32];
+
+		util_format_time(r->opts->as_of, t, sizeof(t));
+		s = json_dumps(json_string(t), JSON_ENCODE_ANY);
+		printf(
+		    "{\n  \"as_of\": %s,\n  \"dry_run\": %s,\n  \"pools\": [",
+		    s != NULL ? s : "null", r->dry ? "true" : "false");
+		free(s);
+		r->json_open = 1;
+	}
+	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	printf("%s\n", r->json_pools++ > 0 ? "," : "");
+	if (s != NULL)
+		put_indented(s, 4);
+	free(s);
+}
+
+/* The end of the JSON report: the counts. */
+static void
+report_json_end(struct run *r)
+{
+	if (!r->json_open) {
 		char t[32];
 		char *s;
 
 		util_format_time(r->opts->as_of, t, sizeof(t));
-		json_object_set_new(doc, "as_of", json_string(t));
-		json_object_set_new(doc, "dry_run", json_boolean(dry));
-		for (size_t i = 0; i < r->npools; i++) {
-			const struct pool_run *p = &r->pools[i];
-			json_t *o = json_object();
-			char slot[32];
-
-			json_object_set_new(o, "pool", json_string(p->pc->key));
-			if (!prune_only) {
-				util_format_time(
-				    p->plan.slot, slot, sizeof(slot));
-				json_object_set_new(o, "action",
-				    json_string(
-				        plan_action_name(p->plan.action)));
-				json_object_set_new(
-				    o, "slot", json_string(slot));
-				json_object_set_new(o, "snapshot",
-				    p->plan.name[0] ? json_string(p->plan.name)
-				                    : json_null());
-				json_object_set_new(
-				    o, "reasons", reasons_json(p->plan.reason));
-			} else if (p->pc->policy.paused) {
-				json_object_set_new(
-				    o, "action", json_string("paused"));
-				json_object_set_new(
-				    o, "reasons", reasons_json(PAUSED_REASON));
-			}
-			if (p->observed) {
-				json_object_set_new(o, "node_image_version",
-				    json_string(p->live.node_image_version));
-				json_object_set_new(o, "kubernetes_version",
-				    json_string(p->live.kubernetes_version));
-			}
-			if (!dry) {
-				json_object_set_new(o, "state",
-				    json_string(p->failed ? "failed"
-				            : p->taken    ? "active"
-				                          : "unchanged"));
-				if (p->failed)
-					json_object_set_new(o, "error",
-					    json_string(pool_error(p)));
-			}
-			json_object_set_new(o, "snapshots", lines_json(p->pr));
-			json_array_append_new(arr, o);
-		}
-		json_object_set_new(doc, "pools", arr);
-		json_object_set_new(
-		    doc, "observed", json_integer(r->rec.observed));
-		json_object_set_new(doc, "taken", json_integer(r->rec.taken));
-		json_object_set_new(
-		    doc, "skipped", json_integer(r->rec.skipped));
-		json_object_set_new(
-		    doc, "promoted", json_integer(r->rec.promoted));
-		json_object_set_new(
-		    doc, "deleted", json_integer(r->rec.deleted));
-		json_object_set_new(doc, "failed", json_integer(r->rec.failed));
-		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
+		s = json_dumps(json_string(t), JSON_ENCODE_ANY);
+		printf(
+		    "{\n  \"as_of\": %s,\n  \"dry_run\": %s,\n  \"pools\": []",
+		    s != NULL ? s : "null", r->dry ? "true" : "false");
 		free(s);
-		json_decref(doc);
+	} else {
+		printf("\n  ]");
+	}
+	printf(",\n  \"observed\": %d,\n  \"taken\": %d,\n  \"skipped\": %d,\n"
+	       "  \"promoted\": %d,\n  \"deleted\": %d,\n  \"failed\": %d\n}\n",
+	    r->rec.observed, r->rec.taken, r->rec.skipped, r->rec.promoted,
+	    r->rec.deleted, r->rec.failed);
+	fflush(stdout);
+	r->json_open = 0;
+}
+
+/* One pool's rows of the text report. */
+static void
+report_table_pool(struct run *r, const struct pool_run *p)
+{
+	const char *action = plan_action_name(p->plan.action);
+	const char *key = p->pc->key;
+	struct table *tab = r->report;
+
+	if (!r->dry && p->failed) {
+		(void)table_add(tab, key, "FAILED",
+		    p->plan.name[0] ? p->plan.name : NULL, pool_error(p));
+		key = "";
+	} else if (r->opts->mode != RUN_PRUNE) {
+		(void)table_add(tab, key, action,
+		    p->plan.name[0] ? p->plan.name : NULL, p->plan.reason);
+		key = "";
+	} else if (p->pc->policy.paused) {
+		printf(
+		    "%-24s %-8s %-52s %s\n", key, "paused", "-", PAUSED_REASON);
+		key = "";
+	}
+	for (size_t j = 0; j < p->pr->nlines; j++) {
+		const struct prune_line *l = &p->pr->lines[j];
+
+		/* A run reports what it changed; keeps are for plan,
+		 * prune --dry-run and -v. */
+		if (!r->dry && log_verbosity() == 0 &&
+		    strcmp(l->action, "keep") == 0)
+			continue;
+		(void)table_add(tab, key, l->action, l->snapshot, l->reasons);
+		key = "";
+	}
+}
+
+/*
+ * Report the pools before ${upto} not yet reported (they are done) and
+ * free their lines.  Without a report, only the lines are freed.
+ */
+static void
+report_pools(struct run *r, size_t upto)
+{
+	for (; r->reported < upto; r->reported++) {
+		struct pool_run *p = &r->pools[r->reported];
+
+		if (report_wanted(r)) {
+			settle_pool(p);
+			if (r->opts->json) {
+				progress_clear(&r->progress);
+				report_json_pool(r, p);
+			} else {
+				if (r->report == NULL) {
+					r->report = table_new(plan_cols,
+					    sizeof(plan_cols) /
+					        sizeof(plan_cols[0]));
+					if (r->report != NULL)
+						(void)table_spool(r->report);
+				}
+				if (r->report != NULL)
+					report_table_pool(r, p);
+			}
+		}
+		prune_pool_clear(p->pr);
+	}
+}
+
+/* The end of the report, once the run's counts are final. */
+static void
+report_end(struct run *r)
+{
+	if (!report_wanted(r))
+		return;
+	report_pools(r, r->npools);
+	if (r->opts->json) {
+		report_json_end(r);
 		return;
 	}
-	tab = table_new(plan_cols, sizeof(plan_cols) / sizeof(plan_cols[0]));
-	if (tab == NULL)
-		return;
-	for (size_t i = 0; i < r->npools; i++) {
-		const struct pool_run *p = &r->pools[i];
-		const char *action = plan_action_name(p->plan.action);
-		const char *key = p->pc->key;
-
-		if (!dry && p->failed) {
-			(void)table_add(tab, key, "FAILED",
-			    p->plan.name[0] ? p->plan.name : NULL,
-			    pool_error(p));
-			key = "";
-		} else if (!prune_only) {
-			(void)table_add(tab, key, action,
-			    p->plan.name[0] ? p->plan.name : NULL,
-			    p->plan.reason);
-			key = "";
-		} else if (p->pc->policy.paused) {
-			printf("%-24s %-8s %-52s %s\n", key, "paused", "-",
-			    PAUSED_REASON);
-			key = "";
-		}
-		for (size_t j = 0; j < p->pr->nlines; j++) {
-			const struct prune_line *l = &p->pr->lines[j];
-
-			/* A run reports what it changed; keeps are for plan,
-			 * prune --dry-run and -v. */
-			if (!dry && log_verbosity() == 0 &&
-			    strcmp(l->action, "keep") == 0)
-				continue;
-			(void)table_add(
-			    tab, key, l->action, l->snapshot, l->reasons);
-			key = "";
-		}
-	}
-	table_print(tab, stdout);
-	table_free(tab);
-	if (!dry)
+	if (r->report != NULL)
+		table_print(r->report, stdout);
+	table_free(r->report);
+	r->report = NULL;
+	if (!r->dry)
 		printf("\n%d observed, %d taken, %d skipped, %d promoted, "
 		       "%d deleted, %d failed\n",
 		    r->rec.observed, r->rec.taken, r->rec.skipped,
@@ -1468,10 +1572,7 @@ count_failures(struct run *r)
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
 
-		if (p->plan.action == PLAN_FAIL && !p->failed)
-			pool_fail(p, "%s", p->plan.reason);
-		if (p->pr->failed && !p->failed)
-			pool_fail(p, "%s", p->pr->error);
+		settle_pool(p);
 		if (p->failed)
 			r->rec.failed++;
 	}
@@ -1483,14 +1584,13 @@ count_failures(struct run *r)
 /*
  * Promotion, then retention (DESIGN.md section 6: a snapshot that has just
  * soaked is never pruned by the same run).  Retention goes RETAIN_SLICE
- * pools at a time; the report lines of a slice are dropped at once when
- * nothing will print them (a plain run without -v or --json).
+ * pools at a time; the pools of a slice are reported (and their lines
+ * freed) as it ends.
  */
 static int
 promote_and_retain(struct run *r)
 {
 	struct prune_ctx pc;
-	int want_lines = r->dry || r->opts->json || log_verbosity() > 0;
 	int rc = 0;
 
 	memset(&pc, 0, sizeof(pc));
@@ -1524,9 +1624,9 @@ promote_and_retain(struct run *r)
 		for (size_t k = i; k < i + n; k++) {
 			r->rec.deleted += r->prs[k].deleted;
 			r->rec.promoted += r->prs[k].promoted;
-			if (!want_lines)
-				prune_pool_clear(&r->prs[k]);
 		}
+		if (rc == 0)
+			report_pools(r, i + n); /* these pools are done */
 	}
 	return rc;
 }
@@ -1696,11 +1796,13 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	progress_end(&r.progress);
 	count_failures(&r);
 	rc = r.rec.failed > 0 ? EXIT_FAILED : EXIT_DONE;
-	if (dry || opts->json || log_verbosity() > 0)
-		print_plan(&r);
+	report_end(&r);
 
 finish:
 	progress_end(&r.progress);
+	/* A JSON report begun stays one document. */
+	if (r.json_open)
+		report_json_end(&r);
 	r.rec.exit_code = rc;
 	r.rec.finished_at = util_now();
 	(void)db_run_finish(r.db, &r.rec);
@@ -1717,6 +1819,7 @@ out:
 		free(r.pools[i].unconfirmed);
 		prune_pool_clear(&r.prs[i]);
 	}
+	table_free(r.report);
 	free(r.by_id);
 	free(r.prs);
 	free(r.groups);

@@ -2,7 +2,8 @@
  * test_table.c -- job/base/table.c: columns as wide as their content (a
  * pool key longer than 20 characters shifts nothing), and at $COLUMNS the
  * least important columns dropped, then the last one wrapped under itself;
- * into a file without $COLUMNS, every column whole.
+ * into a file without $COLUMNS, every column whole; a spooled table (a
+ * fleet's report) prints the same and holds no row in memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,9 +29,10 @@ static const struct table_col cols[] = {
 	"unchanged since aksnap-aks-staging-system-20261110T0200Z "            \
 	"(AKSUbuntu-2204gen2containerd-202611.01.0, Kubernetes 1.30.5)"
 
-/* Print a table of the three rows to a string (caller frees). */
+/* Print a table of the three rows to a string (caller frees); ${spool}:
+ * through table_spool, holding no row in memory. */
 static char *
-render(const char *columns)
+render_as(const char *columns, int spool)
 {
 	struct table *t = table_new(cols, 4);
 	FILE *f = tmpfile();
@@ -39,6 +41,8 @@ render(const char *columns)
 
 	assert_non_null(t);
 	assert_non_null(f);
+	if (spool)
+		assert_int_equal(table_spool(t), 0);
 	if (columns != NULL)
 		setenv("COLUMNS", columns, 1);
 	else
@@ -46,6 +50,7 @@ render(const char *columns)
 	assert_int_equal(table_add(t, "a", "create", SNAP, "slot due"), 0);
 	assert_int_equal(table_add(t, LONG_KEY, "skip", NULL, REASON), 0);
 	assert_int_equal(table_add(t, "", "keep", SNAP, "last,daily"), 0);
+	assert_int_equal(table_rows_in_memory(t), spool ? 0 : 3);
 	table_print(t, f);
 	table_free(t);
 	n = ftell(f);
@@ -55,6 +60,12 @@ render(const char *columns)
 	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
 	fclose(f);
 	return buf;
+}
+
+static char *
+render(const char *columns)
+{
+	return render_as(columns, 0);
 }
 
 /* Where ${word} starts in line ${n} (0-based) of ${text}; -1 if absent. */
@@ -135,12 +146,41 @@ test_table_drops_then_wraps_at_columns(void **state)
 	free(out);
 }
 
+/* A spooled table (a fleet's report) holds no row in memory and prints
+ * exactly what the same table in memory prints, at any width. */
+static void
+test_table_spooled_prints_the_same(void **state)
+{
+	static const char *const widths[] = {NULL, "80", "40", "300"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		char *mem = render_as(widths[i], 0);
+		char *spooled = render_as(widths[i], 1);
+
+		assert_string_equal(spooled, mem);
+		free(mem);
+		free(spooled);
+	}
+	/* Spooling is decided before the first row. */
+	{
+		struct table *t = table_new(cols, 4);
+
+		assert_non_null(t);
+		assert_int_equal(table_add(t, "a", "b", "c", "d"), 0);
+		assert_int_equal(table_spool(t), -1);
+		assert_int_equal(table_rows_in_memory(t), 1);
+		table_free(t);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table_columns_fit_their_content),
 	    cmocka_unit_test(test_table_drops_then_wraps_at_columns),
+	    cmocka_unit_test(test_table_spooled_prints_the_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
