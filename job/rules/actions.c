@@ -1,0 +1,253 @@
+/*
+ * actions.c -- what a run does to one pool's snapshots, as a list.
+ *
+ * A run decides in two stages (DESIGN.md section 2): first whether a
+ * snapshot is due (plan_decide), then -- once that snapshot exists --
+ * what promotion and retention do.  This file is the second stage, whole:
+ * it walks the ladder (promotion_plan), applies each promotion to a copy
+ * of the channel history, and hands retention the history as it will be
+ * once those promotions are made, so that keep_promoted protects what the
+ * run's promotions leave in place.  `plan` calls it with the snapshot the
+ * first stage would take added as pending; `run` calls it with that
+ * snapshot as the store holds it after the PUT; both then print the same
+ * list, and the interpreter (job/run/prune.c) carries out what `run`'s
+ * says, in order.
+ *
+ * Pure: no clock, no store, no network.  Linear in the snapshots and the
+ * history, times the ladder's rungs; O(n log n) for retention.
+ */
+#include "job/rules/actions.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job/base/limits.h"
+#include "job/base/util.h"
+#include "job/rules/promotion.h"
+#include "job/rules/retention.h"
+
+/* Seconds after as_of a snapshot of this run may be created (by Azure's
+ * clock) and still count as this run's: retention plans as of then. */
+#define CLOCK_SLACK 900
+#define MAX_HOLDERS (LIMIT_KEEP_PROMOTED * (LADDER_MAX + 8))
+
+const char *
+action_kind_name(enum action_kind k)
+{
+	switch (k) {
+	case ACTION_PROMOTE:
+		return "promote";
+	case ACTION_DEMOTE:
+		return "demote";
+	case ACTION_KEEP:
+		return "keep";
+	case ACTION_DELETE:
+		return "delete";
+	case ACTION_FAIL:
+		return "fail";
+	}
+	return "fail";
+}
+
+void
+action_list_free(struct action_list *l)
+{
+	if (l == NULL)
+		return;
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Append one action.  0 or -1 (out of memory). */
+static int
+add(struct action_list *l, enum action_kind kind, const struct action_snap *s,
+    const char *channel, const char *reasons)
+{
+	struct action *a;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		struct action *nv = realloc(l->v, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	a = &l->v[l->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	if (s != NULL) {
+		a->snapshot_id = s->id;
+		util_strlcpy(a->snapshot, s->name, sizeof(a->snapshot));
+	}
+	if (channel != NULL)
+		util_strlcpy(a->channel, channel, sizeof(a->channel));
+	util_strlcpy(a->reasons, reasons, sizeof(a->reasons));
+	return 0;
+}
+
+static const struct action_snap *
+find_snap(const struct actions_input *in, long long id)
+{
+	for (size_t i = 0; i < in->nsnaps; i++)
+		if (in->snaps[i].id == id)
+			return &in->snaps[i];
+	return NULL;
+}
+
+/*
+ * The ladder's promotions, appended to ${out} and applied to ${holds}
+ * (room for ${*nh} + the ladder's rungs).  0 or -1.
+ */
+static int
+promote(const struct actions_input *in, struct channel_hold *holds, size_t *nh,
+    struct action_list *out)
+{
+	const struct ladder *l = &in->policy->channels;
+	struct promotion_step steps[LADDER_MAX];
+	struct promotion_snap *cand;
+	size_t nc = 0, nsteps = 0;
+	char msg[256];
+
+	cand = calloc(in->nsnaps + 1, sizeof(*cand));
+	if (cand == NULL)
+		return -1;
+	for (size_t i = 0; i < in->nsnaps; i++) {
+		if (!in->snaps[i].active || in->snaps[i].fresh)
+			continue;
+		cand[nc].id = in->snaps[i].id;
+		cand[nc].created_at = in->snaps[i].created_at;
+		nc++;
+	}
+	promotion_plan(l, cand, nc, holds, *nh, in->as_of, steps, &nsteps);
+	free(cand);
+	for (size_t k = 0; k < nsteps; k++) {
+		const char *ch = l->rung[steps[k].rung].channel;
+		const struct action_snap *s =
+		    find_snap(in, steps[k].snapshot_id);
+		const struct action_snap *old = NULL;
+		struct channel_hold *h;
+
+		for (size_t i = 0; i < *nh; i++)
+			if (holds[i].left_at == 0 &&
+			    strcmp(holds[i].channel, ch) == 0)
+				old = find_snap(in, holds[i].snapshot_id);
+		if (s == NULL || (old != NULL && old->id == s->id))
+			continue;
+		if (add(out, ACTION_PROMOTE, s, ch, steps[k].reason))
+			return -1;
+		if (old != NULL) {
+			snprintf(msg, sizeof(msg),
+			    "replaced by %s in channel %s", s->name, ch);
+			if (add(out, ACTION_DEMOTE, old, ch, msg))
+				return -1;
+		}
+		/* The history as the store will hold it (db_ladder_enter). */
+		for (size_t i = 0; i < *nh; i++)
+			if (holds[i].left_at == 0 &&
+			    strcmp(holds[i].channel, ch) == 0)
+				holds[i].left_at = in->as_of;
+		h = &holds[(*nh)++];
+		memset(h, 0, sizeof(*h));
+		h->snapshot_id = s->id;
+		util_strlcpy(h->channel, ch, sizeof(h->channel));
+		h->rung = steps[k].rung;
+		h->promoted_at = in->as_of;
+	}
+	return 0;
+}
+
+/* Retention over the active snapshots, appended to ${out}.  0 or -1. */
+static int
+retain(const struct actions_input *in, const struct channel_hold *holds,
+    size_t nh, struct action_list *out)
+{
+	const struct action_snap **who = NULL;
+	struct retention_item *items = NULL;
+	struct retention_decision *dec = NULL;
+	long long holders[MAX_HOLDERS];
+	time_t as_of = in->as_of;
+	size_t n = 0, np;
+	char err[256], reasons[RETENTION_REASONS_MAX];
+	int rc = -1;
+
+	who = calloc(in->nsnaps + 1, sizeof(*who));
+	items = calloc(in->nsnaps + 1, sizeof(*items));
+	dec = calloc(in->nsnaps + 1, sizeof(*dec));
+	if (who == NULL || items == NULL || dec == NULL)
+		goto done;
+	for (size_t i = 0; i < in->nsnaps; i++) {
+		const struct action_snap *s = &in->snaps[i];
+
+		if (!s->active)
+			continue;
+		who[n] = s;
+		/* the pending one is the newest: it sorts after every id */
+		items[n].id = s->id == ACTION_PENDING_ID ? LLONG_MAX : s->id;
+		items[n].created_at = s->created_at;
+		items[n].pinned = s->pinned;
+		/*
+		 * as_of is when the run started; a snapshot this run just
+		 * took carries Azure's creation time, a moment later.  That
+		 * is not the clock error the guard is for (a clock hours or
+		 * days behind), so plan as of that moment.
+		 */
+		if (s->created_at > as_of &&
+		    s->created_at <= in->as_of + CLOCK_SLACK)
+			as_of = s->created_at;
+		n++;
+	}
+	rc = 0;
+	if (n == 0)
+		goto done;
+	np = promotion_protected(
+	    holds, nh, in->policy->keep_promoted, holders, MAX_HOLDERS);
+	(void)retention_mark_promoted(holders, np, (int)np, items, n);
+	if (retention_plan(items, n, in->policy, in->timezone, as_of, dec, err,
+	        sizeof(err))) {
+		rc = add(out, ACTION_FAIL, NULL, NULL, err);
+		goto done;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (dec[i].keep) {
+			retention_reasons_format(
+			    dec[i].reasons, reasons, sizeof(reasons));
+			rc = add(out, ACTION_KEEP, who[i], NULL, reasons);
+		} else {
+			rc = add(out, ACTION_DELETE, who[i], NULL,
+			    "no rule keeps it");
+		}
+	}
+done:
+	free(dec);
+	free(items);
+	free(who);
+	return rc;
+}
+
+int
+actions_pool(const struct actions_input *in, struct action_list *out)
+{
+	struct channel_hold *holds;
+	size_t nh = in->nholds;
+	int rc = -1;
+
+	if (in->policy->paused)
+		return 0; /* enabled = no: observed only */
+	holds = calloc(in->nholds + LADDER_MAX + 1, sizeof(*holds));
+	if (holds == NULL)
+		return -1;
+	if (in->nholds > 0)
+		memcpy(holds, in->holds, in->nholds * sizeof(*holds));
+	if (in->promote && in->policy->channels.n > 0 &&
+	    promote(in, holds, &nh, out))
+		goto done;
+	rc = retain(in, holds, nh, out);
+done:
+	free(holds);
+	return rc;
+}

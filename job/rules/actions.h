@@ -1,0 +1,86 @@
+#ifndef AKSNAP_ACTIONS_H
+#define AKSNAP_ACTIONS_H
+
+/*
+ * actions.h -- one pool's promotion and retention as a list of actions
+ * with reasons (DESIGN.md sections 1 and 6).  Pure: the caller brings the
+ * pool's policy, its snapshots and channel history as the store holds
+ * them, and the time; the list is what `plan` prints and what `run`
+ * carries out (job/run/prune.c), in order.
+ */
+
+#include <stddef.h>
+#include <time.h>
+
+#include "job/rules/model.h"
+
+enum action_kind {
+	ACTION_PROMOTE, /* the snapshot enters channel */
+	ACTION_DEMOTE, /* it leaves channel: replaced by the promote before */
+	ACTION_KEEP, /* retention keeps it (reasons say which rules) */
+	ACTION_DELETE, /* retention deletes it */
+	ACTION_FAIL, /* retention cannot decide (reasons): the pool fails */
+};
+
+/* The snapshot id of the one the create stage takes, not yet stored. */
+#define ACTION_PENDING_ID (-1LL)
+
+struct action {
+	enum action_kind kind;
+	long long snapshot_id; /* 0 for ACTION_FAIL */
+	char snapshot[64]; /* its name; "" for ACTION_FAIL */
+	char channel[64]; /* ACTION_PROMOTE, ACTION_DEMOTE; else "" */
+	char reasons[256];
+};
+
+/* A growable list; zero it to start, action_list_free to release. */
+struct action_list {
+	struct action *v;
+	size_t n, cap;
+};
+
+/* One snapshot of the pool, as the caller loaded it. */
+struct action_snap {
+	long long id; /* the store's id, or ACTION_PENDING_ID */
+	char name[64];
+	time_t created_at;
+	int pinned;
+	int active; /* 0: a channel holder no longer active, named only */
+	int fresh; /* taken by this run: never promoted by the same run */
+};
+
+struct actions_input {
+	const struct policy *policy;
+	const char *timezone; /* retention's periods; NULL or "" is UTC */
+	time_t as_of;
+	int promote; /* 0: retention only (`prune`) */
+	const struct action_snap *snaps; /* active ones, and holders */
+	size_t nsnaps;
+	const struct channel_hold *holds; /* the pool's channel history */
+	size_t nholds;
+};
+
+/*
+ * actions_pool(in, out):
+ * Append to ${out} what a run at ${in->as_of} does to the pool: nothing
+ * when it is paused; else, when ${in->promote}, the promotions of its
+ * ladder (promotion_plan over its active snapshots but the fresh ones),
+ * each ACTION_PROMOTE followed by the ACTION_DEMOTE of the holder it
+ * replaces; then retention (retention_plan) over its active snapshots,
+ * fresh ones included, with the last keep_promoted holders of each channel
+ * -- as they stand once those promotions are made -- set aside: one
+ * ACTION_KEEP or ACTION_DELETE for each, in the order of ${in->snaps}, or
+ * a single ACTION_FAIL when retention cannot decide.  A snapshot created
+ * less than a quarter of an hour after as_of (this run's own, Azure's
+ * clock) moves retention's as_of to its creation.  0, or -1 when out of
+ * memory (${out} then holds what was appended so far).
+ */
+int actions_pool(const struct actions_input *in, struct action_list *out);
+
+/* action_kind_name(k): "promote", "demote", "keep", "delete", "fail". */
+const char *action_kind_name(enum action_kind k);
+
+/* action_list_free(l): release ${l}'s array and zero it; NULL is fine. */
+void action_list_free(struct action_list *l);
+
+#endif

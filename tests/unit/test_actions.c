@@ -1,0 +1,270 @@
+/*
+ * test_actions.c -- one pool's action list (job/rules/actions.c): the
+ * promotions of its ladder with the demotions they cause, then a keep or
+ * a delete for every active snapshot, with reasons, retention counting
+ * the channel history as the promotions leave it.  Pure: the pool is
+ * plain data, as prune.c loads it from the store.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job/rules/actions.h"
+
+#define DAY 86400
+#define T0 1767225600 /* 2026-01-01T00:00:00Z */
+
+struct pool {
+	struct policy pol;
+	struct action_snap snaps[16];
+	size_t n;
+	struct channel_hold holds[16];
+	size_t nh;
+	time_t as_of;
+	int promote;
+	struct action_list out;
+};
+
+/* keep_last 1, nothing else; one rung `stable` soaking 3 days. */
+static void
+pool_init(struct pool *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->pol.keep_last = 1;
+	p->pol.max_delete_per_run = -1;
+	p->pol.keep_promoted = 1;
+	p->pol.channels.n = 1;
+	strcpy(p->pol.channels.rung[0].channel, "stable");
+	p->pol.channels.rung[0].soak = 3 * DAY;
+	p->as_of = T0 + 10 * DAY;
+	p->promote = 1;
+}
+
+static struct action_snap *
+snap(struct pool *p, long long id, time_t created_at)
+{
+	struct action_snap *s = &p->snaps[p->n++];
+
+	s->id = id;
+	snprintf(s->name, sizeof(s->name), "s%lld", id);
+	s->created_at = created_at;
+	s->active = 1;
+	return s;
+}
+
+static void
+holds(struct pool *p, long long id, const char *channel, time_t at)
+{
+	struct channel_hold *h = &p->holds[p->nh++];
+
+	h->snapshot_id = id;
+	snprintf(h->channel, sizeof(h->channel), "%s", channel);
+	h->promoted_at = at;
+}
+
+/* The list, one "kind name [channel] reasons" a line. */
+static const char *
+decide(struct pool *p)
+{
+	static char buf[4096];
+	struct actions_input in = {
+	    .policy = &p->pol,
+	    .timezone = "UTC",
+	    .as_of = p->as_of,
+	    .promote = p->promote,
+	    .snaps = p->snaps,
+	    .nsnaps = p->n,
+	    .holds = p->holds,
+	    .nholds = p->nh,
+	};
+	size_t used = 0;
+
+	action_list_free(&p->out);
+	assert_int_equal(actions_pool(&in, &p->out), 0);
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->out.n; i++) {
+		const struct action *a = &p->out.v[i];
+
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+		    "%s %s%s%s: %s\n", action_kind_name(a->kind), a->snapshot,
+		    a->channel[0] ? " " : "", a->channel, a->reasons);
+	}
+	action_list_free(&p->out);
+	return buf;
+}
+
+static void
+test_actions_paused_pool_has_none(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.paused = 1;
+	snap(&p, 1, T0);
+	snap(&p, 2, T0 + DAY);
+	assert_string_equal(decide(&p), "");
+}
+
+static void
+test_actions_promotion_comes_first_with_its_demotion(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.keep_promoted = 2;
+	snap(&p, 3, T0 + 9 * DAY); /* too young */
+	snap(&p, 2, T0 + 5 * DAY);
+	snap(&p, 1, T0);
+	holds(&p, 1, "stable", T0 + 3 * DAY);
+	assert_string_equal(decide(&p),
+	    "promote s2 stable: newest snapshot soaked promote_after = 3d\n"
+	    "demote s1 stable: replaced by s2 in channel stable\n"
+	    "keep s3: last\n"
+	    "keep s2: promoted\n"
+	    "keep s1: promoted\n");
+}
+
+static void
+test_actions_retention_counts_the_promotions_it_follows(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p); /* keep_promoted = 1: only the new holder */
+	snap(&p, 3, T0 + 9 * DAY);
+	snap(&p, 2, T0 + 5 * DAY);
+	snap(&p, 1, T0);
+	holds(&p, 1, "stable", T0 + 3 * DAY);
+	assert_string_equal(decide(&p),
+	    "promote s2 stable: newest snapshot soaked promote_after = 3d\n"
+	    "demote s1 stable: replaced by s2 in channel stable\n"
+	    "keep s3: last\n"
+	    "keep s2: promoted\n"
+	    "delete s1: no rule keeps it\n");
+	/* `prune` promotes nothing: the holder stays protected. */
+	p.promote = 0;
+	assert_string_equal(decide(&p),
+	    "keep s3: last\n"
+	    "delete s2: no rule keeps it\n"
+	    "keep s1: promoted\n");
+}
+
+static void
+test_actions_fresh_snapshot_is_kept_never_promoted(void **state)
+{
+	struct pool p;
+	struct action_snap *s;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.channels.rung[0].soak = 0; /* anything may enter at once */
+	s = snap(&p, ACTION_PENDING_ID, p.as_of);
+	snprintf(s->name, sizeof(s->name), "pending");
+	s->fresh = 1;
+	snap(&p, 1, T0);
+	assert_string_equal(decide(&p),
+	    "promote s1 stable: newest snapshot soaked promote_after = 0s\n"
+	    "keep pending: last\n"
+	    "keep s1: promoted\n");
+}
+
+static void
+test_actions_clock_behind_newest_fails_once(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	p.promote = 0;
+	snap(&p, 2, p.as_of + 3600); /* an hour ahead: a clock error */
+	snap(&p, 1, T0);
+	assert_true(strncmp(decide(&p), "fail :", 6) == 0);
+	/* Azure's creation a minute after as_of is this run's own. */
+	p.snaps[0].created_at = p.as_of + 60;
+	assert_string_equal(decide(&p),
+	    "keep s2: last\n"
+	    "delete s1: no rule keeps it\n");
+}
+
+static void
+test_actions_demoted_holder_no_longer_active_is_named(void **state)
+{
+	struct pool p;
+	struct action_snap *gone;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.keep_last = 2;
+	snap(&p, 2, T0 + 5 * DAY);
+	gone = snap(&p, 1, T0);
+	gone->active = 0; /* deleted out of band, still the holder */
+	holds(&p, 1, "stable", T0 + 3 * DAY);
+	assert_string_equal(decide(&p),
+	    "promote s2 stable: newest snapshot soaked promote_after = 3d\n"
+	    "demote s1 stable: replaced by s2 in channel stable\n"
+	    "keep s2: promoted\n");
+}
+
+static void
+test_actions_ladder_promotes_rung_by_rung(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.keep_last = 3;
+	p.pol.channels.n = 2;
+	strcpy(p.pol.channels.rung[0].channel, "canary");
+	p.pol.channels.rung[0].soak = DAY;
+	strcpy(p.pol.channels.rung[1].channel, "stable");
+	p.pol.channels.rung[1].soak = 2 * DAY;
+	snap(&p, 2, T0 + 8 * DAY);
+	snap(&p, 1, T0);
+	holds(&p, 1, "canary", T0 + DAY);
+	assert_string_equal(decide(&p),
+	    "promote s2 canary: newest snapshot soaked canary:1d\n"
+	    "demote s1 canary: replaced by s2 in channel canary\n"
+	    "promote s1 stable: newest snapshot in canary since "
+	    "2026-01-02T00:00:00Z soaked stable:2d\n"
+	    "keep s2: promoted\n"
+	    "keep s1: promoted\n");
+}
+
+static void
+test_actions_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(action_kind_name(ACTION_PROMOTE), "promote");
+	assert_string_equal(action_kind_name(ACTION_DEMOTE), "demote");
+	assert_string_equal(action_kind_name(ACTION_KEEP), "keep");
+	assert_string_equal(action_kind_name(ACTION_DELETE), "delete");
+	assert_string_equal(action_kind_name(ACTION_FAIL), "fail");
+	action_list_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_actions_paused_pool_has_none),
+	    cmocka_unit_test(
+	        test_actions_promotion_comes_first_with_its_demotion),
+	    cmocka_unit_test(
+	        test_actions_retention_counts_the_promotions_it_follows),
+	    cmocka_unit_test(
+	        test_actions_fresh_snapshot_is_kept_never_promoted),
+	    cmocka_unit_test(test_actions_clock_behind_newest_fails_once),
+	    cmocka_unit_test(
+	        test_actions_demoted_holder_no_longer_active_is_named),
+	    cmocka_unit_test(test_actions_ladder_promotes_rung_by_rung),
+	    cmocka_unit_test(test_actions_kind_names),
+	};
+
+	return cmocka_run_group_tests_name("actions", tests, NULL, NULL);
+}
