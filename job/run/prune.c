@@ -1,10 +1,16 @@
 /*
- * prune.c -- promotion and retention, applied.
+ * prune.c -- promotion and retention, carried out.
  *
- * The rules live in job/retention.c and are pure; this file brings them
- * the store's view of a pool and carries out what they decide, in the
- * order DESIGN.md section 6 asks for: promotion first (so a snapshot that
- * has just soaked is never pruned by the same run), then retention.
+ * The decisions are job/rules/actions.c's, pure: this file loads what it
+ * needs from the store (the pool's active snapshots, its channel history,
+ * the names of its holders), asks actions_pool for the pool's list, and
+ * is the one interpreter of that list.  `plan`, `run --dry-run` and
+ * `prune --dry-run` print the list and stop; `run` and `prune` carry it
+ * out in its order -- promotions first (so a snapshot that has just
+ * soaked is never pruned by the same run, DESIGN.md section 6), then
+ * retention -- and print each action as they carry it out.  Nothing
+ * below the list decides anything; a pool whose promotion failed stops
+ * there, since the rest of its list counted on that promotion.
  *
  * Deletion follows the same intent-first discipline as creation: the row
  * goes to "deleting" (committed) before the DELETE leaves, and Azure
@@ -32,14 +38,13 @@
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/actions.h"
 #include "job/rules/promotion.h"
 #include "job/rules/retention.h"
 #include "job/run/changelog.h"
 
 #define TAG_CHANNEL "aksnap-channel"
 #define TAG_VALUE_MAX 512 /* "canary,stable,..." */
-#define MAX_HOLDERS (LIMIT_KEEP_PROMOTED * (LADDER_MAX + 8))
-#define CLOCK_SLACK 900 /* seconds a run may take to create its snapshots */
 
 void
 prune_pool_clear(struct prune_pool *p)
@@ -171,14 +176,6 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		return -1;
 	if (have_old && old.id == snap->id)
 		return 0;
-	add_line(p, snap->name, "promote", reason);
-	if (have_old) {
-		snprintf(msg, sizeof(msg), "replaced by %s in channel %s",
-		    snap->name, channel);
-		add_line(p, old.name, "demote", msg);
-	}
-	if (ctx->dry_run)
-		return 0;
 	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
 		return -1;
 
@@ -268,10 +265,6 @@ demote_one(struct prune_ctx *ctx, struct prune_pool *p,
 		    "channel %s falls back to it (%s demoted by hand)", channel,
 		    snap->name);
 		add_line(p, fb.name, "promote", msg);
-	}
-	if (ctx->dry_run) {
-		rc = 0;
-		goto done;
 	}
 
 	/* Azure first: the demoted snapshot loses the tag, or nothing
@@ -368,42 +361,6 @@ prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		return 1;
 	for (size_t k = 0; k < nheld && rc == 0; k++)
 		rc = demote_one(ctx, p, snap, held[k]);
-	return rc;
-}
-
-int
-prune_promote(struct prune_ctx *ctx, struct prune_pool *p)
-{
-	const struct policy *pol = &p->pc->policy;
-	struct db_snapshot *list = NULL;
-	struct promotion_snap *snaps = NULL;
-	struct channel_hold *holds = NULL;
-	struct promotion_step steps[LADDER_MAX];
-	size_t n = 0, nh = 0, nsteps = 0;
-	int rc = -1;
-
-	if (pol->paused || pol->channels.n == 0)
-		return 0;
-	if (load_ladder(ctx, p, &holds, &nh, &list, &snaps, &n))
-		return -1;
-	promotion_plan(
-	    &pol->channels, snaps, n, holds, nh, ctx->as_of, steps, &nsteps);
-	rc = 0;
-	for (size_t k = 0; k < nsteps && rc == 0 && !p->failed; k++) {
-		for (size_t i = 0; i < n; i++) {
-			if (list[i].id != steps[k].snapshot_id)
-				continue;
-			if (prune_promote_snapshot(ctx, p, &list[i],
-			        pol->channels.rung[steps[k].rung].channel,
-			        steps[k].reason) < 0 &&
-			    !p->failed)
-				rc = -1;
-			break;
-		}
-	}
-	free(holds);
-	free(snaps);
-	free(list);
 	return rc;
 }
 
@@ -570,209 +527,216 @@ done:
 	return rc;
 }
 
+/* ---- the action list: loaded, decided, carried out ---- */
+
 /*
- * A dry run promoted nothing: add to the pool's channel history
- * ${*holds} the entries the run would make first (promotion_plan over the
- * same snapshots), so that retention protects what the run's would.  The
- * pending snapshot (id -1) is not a candidate: a run takes it after its
- * promotions could have seen it.  0 or -1.
+ * Pool ${p}'s snapshots as actions_pool wants them: its active ones
+ * (newest first; the one the dry run's first stage would take before
+ * them, created at as_of), then the channel holders no longer active,
+ * named.  0 or -1 (both freed on failure).
  */
 static int
-dry_promotions(struct prune_ctx *ctx, const struct prune_pool *p,
-    const struct db_snapshot *list, size_t n, struct channel_hold **holds,
-    size_t *nh)
+load_snaps(struct prune_ctx *ctx, const struct prune_pool *p,
+    const struct channel_hold *holds, size_t nh, struct action_snap **out,
+    size_t *n)
 {
-	const struct ladder *l = &p->pc->policy.channels;
-	struct promotion_step steps[LADDER_MAX];
-	struct promotion_snap *snaps;
-	struct channel_hold *nv;
-	size_t ns = 0, nsteps = 0;
+	struct db_snapshot *list = NULL, one;
+	struct action_snap *v;
+	size_t nl = 0, k = 0;
 
-	if (l->n == 0)
-		return 0;
-	snaps = calloc(n + 1, sizeof(*snaps));
-	if (snaps == NULL)
+	*out = NULL;
+	*n = 0;
+	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &nl))
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (list[i].id <= 0)
+	v = calloc(nl + nh + 1, sizeof(*v));
+	if (v == NULL) {
+		free(list);
+		return -1;
+	}
+	if (p->pending[0] != '\0') {
+		v[k].id = ACTION_PENDING_ID;
+		util_strlcpy(v[k].name, p->pending, sizeof(v[k].name));
+		v[k].created_at = ctx->as_of;
+		v[k].active = v[k].fresh = 1;
+		k++;
+	}
+	for (size_t i = 0; i < nl; i++, k++) {
+		v[k].id = list[i].id;
+		util_strlcpy(v[k].name, list[i].name, sizeof(v[k].name));
+		v[k].created_at = list[i].created_at;
+		v[k].pinned = list[i].pinned;
+		v[k].active = 1;
+		v[k].fresh = p->fresh_id != 0 && list[i].id == p->fresh_id;
+	}
+	free(list);
+	for (size_t i = 0; i < nh; i++) {
+		int known = 0, got;
+
+		if (holds[i].left_at != 0)
 			continue;
-		snaps[ns].id = list[i].id;
-		snaps[ns].created_at = list[i].created_at;
-		ns++;
+		for (size_t j = 0; j < k && !known; j++)
+			known = v[j].id == holds[i].snapshot_id;
+		if (known)
+			continue;
+		got = db_snapshot_get(ctx->db, holds[i].snapshot_id, &one);
+		if (got < 0) {
+			free(v);
+			return -1;
+		}
+		v[k].id = holds[i].snapshot_id;
+		if (got == 1)
+			util_strlcpy(v[k].name, one.name, sizeof(v[k].name));
+		else
+			snprintf(v[k].name, sizeof(v[k].name), "#%lld",
+			    holds[i].snapshot_id);
+		v[k].created_at = got == 1 ? one.created_at : 0;
+		k++;
 	}
-	promotion_plan(l, snaps, ns, *holds, *nh, ctx->as_of, steps, &nsteps);
-	free(snaps);
-	if (nsteps == 0)
-		return 0;
-	nv = realloc(*holds, (*nh + nsteps) * sizeof(*nv));
-	if (nv == NULL)
-		return -1;
-	*holds = nv;
-	for (size_t k = 0; k < nsteps; k++) {
-		const char *ch = l->rung[steps[k].rung].channel;
-		struct channel_hold *h = &nv[(*nh)++];
-
-		for (size_t i = 0; i + 1 < *nh; i++)
-			if (nv[i].left_at == 0 &&
-			    strcmp(nv[i].channel, ch) == 0)
-				nv[i].left_at = ctx->as_of;
-		memset(h, 0, sizeof(*h));
-		h->snapshot_id = steps[k].snapshot_id;
-		util_strlcpy(h->channel, ch, sizeof(h->channel));
-		h->rung = steps[k].rung;
-		h->promoted_at = ctx->as_of;
-	}
+	*out = v;
+	*n = k;
 	return 0;
 }
 
-/* Decide one pool; queue its deletions in ${dels}. */
-static int
-retain_pool(struct prune_ctx *ctx, struct prune_pool *p, struct del **dels,
-    size_t *ndels, size_t *cap)
+int
+prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
+    struct action_list *out)
 {
-	const struct policy *pol = &p->pc->policy;
-	struct db_snapshot *list = NULL;
-	struct retention_item *items = NULL;
-	struct retention_decision *out = NULL;
-	time_t as_of = ctx->as_of;
-	long long holders[MAX_HOLDERS];
+	struct actions_input in;
 	struct channel_hold *holds = NULL;
-	size_t n = 0, nh = 0, nholds = 0;
-	char err[256], fp[128], reasons[RETENTION_REASONS_MAX], url[1024];
+	struct action_snap *snaps = NULL;
+	size_t nh = 0, n = 0;
 	int rc = -1;
 
-	if (pol->paused)
-		return 0; /* enabled = no: nothing is deleted */
-	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &n))
-		return -1;
-	if (ctx->dry_run && p->pending[0] != '\0') {
-		/* The snapshot the run would take before retention. */
-		struct db_snapshot *nl = realloc(list, (n + 1) * sizeof(*nl));
-
-		if (nl == NULL)
-			goto done;
-		list = nl;
-		memset(&list[n], 0, sizeof(list[n]));
-		list[n].id = -1; /* not in the store: never recorded */
-		list[n].created_at = ctx->as_of;
-		util_strlcpy(list[n].name, p->pending, sizeof(list[n].name));
-		n++;
-	}
-	if (n == 0)
+	if (p->pc->policy.paused)
 		return 0;
-	items = calloc(n, sizeof(*items));
-	out = calloc(n, sizeof(*out));
-	if (items == NULL || out == NULL)
+	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
+		return -1;
+	if (load_snaps(ctx, p, holds, nh, &snaps, &n))
 		goto done;
-	for (size_t i = 0; i < n; i++) {
-		items[i].id = list[i].id;
-		items[i].created_at = list[i].created_at;
-		items[i].pinned = list[i].pinned;
-		/*
-		 * as_of is when the run started; a snapshot this run just
-		 * took carries Azure's creation time, a moment later.  That
-		 * is not the clock error the guard is for (a clock hours or
-		 * days behind), so plan as of that moment.
-		 */
-		if (list[i].created_at > as_of &&
-		    list[i].created_at <= ctx->as_of + CLOCK_SLACK)
-			as_of = list[i].created_at;
+	memset(&in, 0, sizeof(in));
+	in.policy = &p->pc->policy;
+	in.timezone = ctx->cfg->timezone;
+	in.as_of = ctx->as_of;
+	in.promote = promote;
+	in.snaps = snaps;
+	in.nsnaps = n;
+	in.holds = holds;
+	in.nholds = nh;
+	rc = actions_pool(&in, out);
+done:
+	free(snaps);
+	free(holds);
+	return rc;
+}
+
+static void
+add_action_line(struct prune_pool *p, const struct action *a)
+{
+	if (a->kind != ACTION_FAIL)
+		add_line(p, a->snapshot, action_kind_name(a->kind), a->reasons);
+}
+
+/*
+ * Carry out the promotions at the head of ${l} (each ACTION_PROMOTE with
+ * the ACTION_DEMOTE after it).  Returns the index of the first action
+ * after them.  Stops at a failure (${p} failed) or a store error (-1 in
+ * ${rc}).
+ */
+static size_t
+carry_promotions(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct action_list *l, int *rc)
+{
+	struct db_snapshot snap;
+	size_t i = 0;
+	int got;
+
+	while (i < l->n && l->v[i].kind == ACTION_PROMOTE && !p->failed) {
+		const struct action *a = &l->v[i++];
+
+		add_action_line(p, a);
+		while (i < l->n && l->v[i].kind == ACTION_DEMOTE)
+			add_action_line(p, &l->v[i++]);
+		got = db_snapshot_get(ctx->db, a->snapshot_id, &snap);
+		if (got != 1 ||
+		    prune_promote_snapshot(
+		        ctx, p, &snap, a->channel, a->reasons) < 0) {
+			if (!p->failed)
+				*rc = -1;
+			break;
+		}
 	}
-	/* keep_promoted generations of each channel are set aside. */
-	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nholds))
-		goto done;
-	if (ctx->dry_run &&
-	    dry_promotions(ctx, p, list, n, &holds, &nholds) != 0)
-		goto done;
-	nh = promotion_protected(
-	    holds, nholds, pol->keep_promoted, holders, MAX_HOLDERS);
-	(void)retention_mark_promoted(holders, nh, (int)nh, items, n);
-	if (retention_plan(items, n, pol, ctx->cfg->timezone, as_of, out, err,
-	        sizeof(err))) {
-		log_err(p->pc->key, "retention: %s", err);
-		fail(p, err);
-		rc = 0;
-		goto done;
-	}
-	retention_policy_fingerprint(pol, fp, sizeof(fp));
-	for (size_t i = 0; i < n; i++) {
-		if (out[i].keep) {
-			retention_reasons_format(
-			    out[i].reasons, reasons, sizeof(reasons));
-			add_line(p, list[i].name, "keep", reasons);
-			if (ctx->dry_run)
-				continue;
-			/* the same keep as last run extends its run range */
-			decide(ctx, p, list[i].id, "keep", reasons, fp);
+	return i;
+}
+
+/*
+ * Retention's part of ${l} from ${i} on: keeps recorded, deletions'
+ * intents written and queued in ${dels}.  0 or -1.
+ */
+static int
+carry_retention(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct action_list *l, size_t i, struct del **dels, size_t *ndels,
+    size_t *cap)
+{
+	struct db_snapshot snap;
+	char fp[128], url[1024];
+	struct del *d;
+
+	retention_policy_fingerprint(&p->pc->policy, fp, sizeof(fp));
+	for (; i < l->n; i++) {
+		const struct action *a = &l->v[i];
+
+		add_action_line(p, a);
+		if (a->kind == ACTION_FAIL) {
+			log_err(p->pc->key, "retention: %s", a->reasons);
+			fail(p, a->reasons);
 			continue;
 		}
-		add_line(p, list[i].name, "delete", "no rule keeps it");
-		if (ctx->dry_run)
+		if (a->kind == ACTION_KEEP) {
+			/* the same keep as last run extends its run range */
+			decide(ctx, p, a->snapshot_id, "keep", a->reasons, fp);
 			continue;
+		}
+		if (a->kind != ACTION_DELETE)
+			continue;
+		if (db_snapshot_get(ctx->db, a->snapshot_id, &snap) != 1)
+			return -1;
 		if (*ndels == *cap) {
 			size_t ncap = *cap ? *cap * 2 : 64;
 			struct del *nd = realloc(*dels, ncap * sizeof(*nd));
 
 			if (nd == NULL)
-				goto done;
+				return -1;
 			*dels = nd;
 			*cap = ncap;
 		}
-		arm_url(ctx->arm, list[i].arm_id, "", url, sizeof(url));
-		(*dels)[*ndels].url = strdup(url);
-		if ((*dels)[*ndels].url == NULL)
-			goto done;
-		if (db_snapshot_set_state(
-		        ctx->db, list[i].id, "deleting", NULL)) {
-			free((*dels)[*ndels].url);
-			goto done;
+		d = &(*dels)[*ndels];
+		memset(d, 0, sizeof(*d));
+		arm_url(ctx->arm, snap.arm_id, "", url, sizeof(url));
+		d->url = strdup(url);
+		if (d->url == NULL)
+			return -1;
+		if (db_snapshot_set_state(ctx->db, snap.id, "deleting", NULL)) {
+			free(d->url);
+			return -1;
 		}
-		decide(ctx, p, list[i].id, "delete", "no rule keeps it", fp);
-		(*dels)[*ndels].p = p;
-		(*dels)[*ndels].snap_id = list[i].id;
-		util_strlcpy((*dels)[*ndels].name, list[i].name,
-		    sizeof((*dels)[*ndels].name));
+		decide(ctx, p, snap.id, "delete", a->reasons, fp);
+		d->p = p;
+		d->snap_id = snap.id;
+		util_strlcpy(d->name, snap.name, sizeof(d->name));
 		(*ndels)++;
 	}
-	rc = 0;
-done:
-	free(holds);
-	free(out);
-	free(items);
-	free(list);
-	return rc;
+	return 0;
 }
 
-int
-prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n)
+/* Send the queued DELETEs, concurrently, and settle each row.  0 or -1. */
+static int
+send_deletes(struct prune_ctx *ctx, struct del *dels, size_t ndels)
 {
-	struct del *dels = NULL;
 	struct http_request *reqs = NULL;
 	struct http_response *resps = NULL;
 	struct del_ctx dc;
-	size_t ndels = 0, cap = 0;
 	int rc = -1;
 
-	/* 1. Decide every pool, intents committed before any DELETE. */
-	if (!ctx->dry_run && db_begin(ctx->db))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (retain_pool(ctx, &pools[i], &dels, &ndels, &cap)) {
-			if (!ctx->dry_run)
-				db_rollback(ctx->db);
-			goto done;
-		}
-	}
-	if (!ctx->dry_run && db_commit(ctx->db)) {
-		db_rollback(ctx->db);
-		goto done;
-	}
-	if (ndels == 0) {
-		rc = 0;
-		goto done;
-	}
-
-	/* 2. The DELETEs, concurrently; each outcome settles its row. */
 	reqs = calloc(ndels, sizeof(*reqs));
 	resps = calloc(ndels, sizeof(*resps));
 	if (reqs == NULL || resps == NULL)
@@ -796,14 +760,78 @@ prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n)
 		db_rollback(ctx->db);
 		rc = -1;
 	}
-	/* 3. What ARM said it deleted, confirmed by a GET each. */
+	/* What ARM said it deleted, confirmed by a GET each. */
 	if (rc == 0)
 		rc = confirm_deletes(ctx, dels, ndels);
 done:
-	for (size_t i = 0; i < ndels; i++)
-		free(dels[i].url);
 	free(resps);
 	free(reqs);
+	return rc;
+}
+
+int
+prune_pools(
+    struct prune_ctx *ctx, struct prune_pool *pools, size_t n, int promote)
+{
+	struct action_list *lists;
+	struct del *dels = NULL;
+	size_t ndels = 0, cap = 0, *from = NULL;
+	int rc = -1;
+
+	lists = calloc(n + 1, sizeof(*lists));
+	from = calloc(n + 1, sizeof(*from));
+	if (lists == NULL || from == NULL)
+		goto done;
+	/* 1. Decide every pool from the store as it is now. */
+	for (size_t i = 0; i < n; i++)
+		if (prune_plan(ctx, &pools[i], promote, &lists[i]))
+			goto done;
+	if (ctx->dry_run) {
+		/* plan, run --dry-run, prune --dry-run: the list, printed. */
+		for (size_t i = 0; i < n; i++) {
+			for (size_t k = 0; k < lists[i].n; k++) {
+				add_action_line(&pools[i], &lists[i].v[k]);
+				if (lists[i].v[k].kind == ACTION_FAIL)
+					fail(&pools[i], lists[i].v[k].reasons);
+			}
+		}
+		rc = 0;
+		goto done;
+	}
+	/* 2. Promotions: Azure's tag first, then the store. */
+	rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		from[i] = carry_promotions(ctx, &pools[i], &lists[i], &rc);
+	if (rc != 0)
+		goto done;
+	/* 3. Retention, its intents committed before any DELETE.  A pool
+	 * whose promotion failed deletes nothing this run: its list counted
+	 * on a channel history the store does not hold. */
+	rc = -1;
+	if (db_begin(ctx->db))
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		if (pools[i].failed)
+			continue;
+		if (carry_retention(ctx, &pools[i], &lists[i], from[i], &dels,
+		        &ndels, &cap)) {
+			db_rollback(ctx->db);
+			goto done;
+		}
+	}
+	if (db_commit(ctx->db)) {
+		db_rollback(ctx->db);
+		goto done;
+	}
+	/* 4. The DELETEs, concurrently; each outcome settles its row. */
+	rc = ndels > 0 ? send_deletes(ctx, dels, ndels) : 0;
+done:
+	for (size_t i = 0; i < ndels; i++)
+		free(dels[i].url);
 	free(dels);
+	for (size_t i = 0; lists != NULL && i < n; i++)
+		action_list_free(&lists[i]);
+	free(lists);
+	free(from);
 	return rc;
 }

@@ -2,9 +2,9 @@
 #define AKSNAP_PRUNE_H
 
 /*
- * prune.h -- carry out promotion and retention for pools (DESIGN.md
- * section 6): the pure rules of job/retention.c, applied to the store and
- * to Azure.
+ * prune.h -- promotion and retention for pools (DESIGN.md section 6): the
+ * action lists of job/rules/actions.c, loaded from the store and carried
+ * out against the store and Azure; promotion and demotion by hand.
  */
 
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
+#include "job/rules/actions.h"
 
 /* One thing decided about one snapshot, for the report. */
 struct prune_line {
@@ -33,12 +34,13 @@ struct prune_pool {
 	struct prune_line *lines; /* malloc'd; prune_pool_clear frees */
 	size_t nlines, cap;
 	/*
-	 * A dry run's snapshot that the real run would take first: retention
-	 * plans with it as an active snapshot created at as_of, so that
-	 * `plan` shows what `run` will keep and delete once it exists.
-	 * "" when none; never set outside a dry run.
+	 * The snapshot the run takes before promotion and retention
+	 * (actions_pool's fresh one): in a dry run its name, as the real run
+	 * would take it, created at as_of ("" when none); in a run the
+	 * store id of the one it took (0 when none).
 	 */
 	char pending[64];
+	int64_t fresh_id;
 };
 
 struct prune_ctx {
@@ -48,41 +50,49 @@ struct prune_ctx {
 	struct http_client *http;
 	int64_t run_id;
 	time_t as_of;
-	int dry_run; /* decide and report; change nothing */
+	int dry_run; /* prune_pools reports the lists, carries out nothing */
 };
 
 /*
- * prune_promote(ctx, p):
- * The soak rule for pool ${p}, rung by rung of its ladder
- * (promotion_plan): each snapshot that should enter a channel is tagged
- * in Azure (aksnap-channel lists every channel it holds, in ladder
- * order), the one it replaces keeps the rest of its list, both recorded.
- * Nothing for a rung whose soak is never, nothing at all for a paused
- * pool (enabled = no).  Failures mark ${p} failed.  0, or -1 on a store
- * error.
+ * prune_plan(ctx, p, promote, out):
+ * Pool ${p}'s promotion and retention as the store holds it now (its
+ * active snapshots, with ${p->pending} before them and ${p->fresh_id}
+ * marked fresh; its channel history; its holders' names), decided by
+ * actions_pool at ${ctx->as_of} (promotions only when ${promote}), and
+ * appended to ${out}.  Writes nothing.  0, or -1 on a store error.
  */
-int prune_promote(struct prune_ctx *ctx, struct prune_pool *p);
+int prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
+    struct action_list *out);
+
+/*
+ * prune_pools(ctx, pools, n, promote):
+ * The interpreter: decide each of the ${n} pools (prune_plan), then carry
+ * out each list in order.  With ${ctx->dry_run} each action becomes a
+ * report line and nothing else happens.  Otherwise each action becomes a
+ * line as it is carried out: a promotion is tagged in Azure
+ * (aksnap-channel lists every channel a snapshot holds, in ladder order,
+ * verified), the holder it replaces keeps the rest of its list, both
+ * recorded; then, in one transaction per call, every keep is recorded and
+ * every deletion's intent written (state deleting), and the DELETEs go
+ * concurrently, each outcome recorded: 204/404 missing (gone out of
+ * band); 200/202 deleted only when a GET then answers 404; anything else
+ * leaves the row deleting for the next run (the pool fails).  A pool
+ * whose promotion failed deletes nothing in this call.  An ACTION_FAIL
+ * fails its pool.  0, or -1 on a store error.
+ */
+int prune_pools(
+    struct prune_ctx *ctx, struct prune_pool *pools, size_t n, int promote);
 
 /*
  * prune_promote_snapshot(ctx, p, snap, channel, reason):
  * Make ${snap} (an active snapshot of ${p}) the holder of ${channel}, as
- * prune_promote does, with ${reason} recorded.  0 or -1 (logged; ${p}
- * marked failed).
+ * a run's promotion does, with ${reason} recorded: Azure's tag first
+ * (verified), then the store; the holder it replaces keeps the rest of
+ * its tag.  Adds no report line.  0 or -1 (logged; ${p} marked failed
+ * when Azure refused, not when the store failed).
  */
 int prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel, const char *reason);
-
-/*
- * prune_retain(ctx, pools, n):
- * Retention for each pool: decide keep/delete for its active snapshots
- * (pinned and protected promoted ones set aside), record every decision,
- * write each deletion's intent (state deleting), then send the DELETEs
- * concurrently and record their outcomes: 204/404 missing (gone out of
- * band); 200/202 deleted only when a GET then answers 404; anything else
- * leaves the row deleting for the next run (the pool fails).  0, or -1 on
- * a store error.
- */
-int prune_retain(struct prune_ctx *ctx, struct prune_pool *pools, size_t n);
 
 /*
  * prune_demote_snapshot(ctx, p, snap, channel):

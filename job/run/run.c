@@ -114,7 +114,7 @@ struct run {
 	struct arm *arm;
 	struct pool_run *pools;
 	size_t npools;
-	struct prune_pool *prs; /* one per pool, contiguous for prune_retain */
+	struct prune_pool *prs; /* one per pool, contiguous for prune_pools */
 	struct pool_run **by_id; /* pools sorted by pool_id (reconcile) */
 	struct cluster_group *groups;
 	size_t ngroups;
@@ -1601,26 +1601,24 @@ promote_and_retain(struct run *r)
 	pc.run_id = r->rec.id;
 	pc.as_of = r->opts->as_of;
 	pc.dry_run = r->dry;
-	if (r->opts->mode != RUN_PRUNE) {
-		for (size_t i = 0; i < r->npools; i++)
-			if (prune_promote(&pc, r->pools[i].pr))
-				return -1;
-	}
-	/* A dry run plans retention over the snapshots the run would have
-	 * taken by then, so plan and run keep and delete the same ones. */
-	for (size_t i = 0; r->dry && i < r->npools; i++) {
+	/* The snapshot each pool's first stage took (or, in a dry run, would
+	 * take): fresh for the second, so plan and run list the same. */
+	for (size_t i = 0; i < r->npools; i++) {
 		const struct pool_run *p = &r->pools[i];
 
-		if (p->plan.action == PLAN_CREATE)
+		if (r->dry && p->plan.action == PLAN_CREATE)
 			util_strlcpy(p->pr->pending, p->plan.name,
 			    sizeof(p->pr->pending));
+		else if (!r->dry && p->taken)
+			p->pr->fresh_id = p->snap_id;
 	}
 	for (size_t i = 0; i < r->npools && rc == 0; i += RETAIN_SLICE) {
 		size_t n = r->npools - i;
 
 		if (n > RETAIN_SLICE)
 			n = RETAIN_SLICE;
-		rc = prune_retain(&pc, r->prs + i, n);
+		rc =
+		    prune_pools(&pc, r->prs + i, n, r->opts->mode != RUN_PRUNE);
 		for (size_t k = i; k < i + n; k++) {
 			r->rec.deleted += r->prs[k].deleted;
 			r->rec.promoted += r->prs[k].promoted;

@@ -6,7 +6,10 @@
  * the `run --json` that follows it at the same --as-of list the same
  * action for every pool and the same keep / delete / promote for every
  * snapshot, with the same reasons.  And Azure agrees with the run: every
- * snapshot it said it deleted is gone from the emulator.
+ * snapshot it said it deleted is gone from the emulator.  The same over
+ * two weeks of the demo fleet selected by a [fleet:NAME] section with a
+ * ladder, with `run --dry-run` in place of `plan` once; and
+ * `prune --dry-run` against `prune`, which promotes nothing.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -65,10 +68,11 @@ decisions(const char *out, const char *what)
 		json_t *snap = json_object_get(p, "snapshot");
 		char *s = NULL;
 
+		/* prune lists no pool action (but "paused") */
 		assert_true(
-		    asprintf(&s, "%s %s %s [%s]", pool, act,
+		    asprintf(&s, "%s %s %s [%s]", pool, act ? act : "-",
 		        json_is_string(snap) ? json_string_value(snap) : "-",
-		        harness_reasons(p)) > 0);
+		        act ? harness_reasons(p) : "") > 0);
 		lines[nl++] = s;
 		json_array_foreach(json_object_get(p, "snapshots"), j, l)
 		{
@@ -138,66 +142,253 @@ emu_has_snapshot(struct emu *e, const char *name)
 	return has;
 }
 
+/* How many of each kind of decision a sequence of runs made. */
+struct tally {
+	int creates, promotes, deletes, keeps;
+};
+
+/*
+ * At ${t}: `${dry} --as-of t --json`, then `${wet} --as-of t --json`
+ * (each a NULL-ended argument list after the verb), both exit 0, and
+ * list the same decisions; every snapshot the second says it deleted is
+ * gone from the emulator.  Adds what it saw to ${tl}.
+ */
+static void
+dry_then_wet(struct emu *e, const char *config, const char *t,
+    const char *const *dry, const char *const *wet, struct tally *tl)
+{
+	const char *argv[16];
+	struct run_result plan, run;
+	char what[64];
+	char *want, *got;
+	json_t *dels, *d;
+	size_t i, k;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *const *v = pass == 0 ? dry : wet;
+
+		k = 0;
+		argv[k++] = "-c";
+		argv[k++] = config;
+		for (i = 0; v[i] != NULL; i++)
+			argv[k++] = v[i];
+		argv[k++] = "--as-of";
+		argv[k++] = t;
+		argv[k++] = "--json";
+		argv[k] = NULL;
+		memset(pass == 0 ? &plan : &run, 0, sizeof(plan));
+		harness_run_aksnap(pass == 0 ? &plan : &run, argv);
+		harness_expect_exit(pass == 0 ? &plan : &run, 0);
+	}
+	snprintf(what, sizeof(what), "%s %s %s", t, dry[0],
+	    dry[1] != NULL ? dry[1] : "");
+	want = decisions(plan.out, what);
+	snprintf(what, sizeof(what), "%s %s", t, wet[0]);
+	got = decisions(run.out, what);
+	if (strcmp(want, got) != 0)
+		fail_msg("%s: %s and %s differ\n%s:\n%s\n%s:\n%s", t, dry[0],
+		    wet[0], "dry", want, "carried out", got);
+	tl->deletes += strstr(got, "   delete ") != NULL;
+	tl->promotes += strstr(got, "   promote ") != NULL;
+	tl->keeps += strstr(got, "   keep ") != NULL;
+	tl->creates += strstr(got, " create ") != NULL;
+	dels = deleted_by(run.out);
+	json_array_foreach(dels, i, d)
+	{
+		if (emu_has_snapshot(e, json_string_value(d)))
+			fail_msg("%s: %s deleted %s, Azure holds it", t, wet[0],
+			    json_string_value(d));
+	}
+	json_decref(dels);
+	free(want);
+	free(got);
+	run_result_free(&plan);
+	run_result_free(&run);
+}
+
+static const char *const PLAN[] = {"plan", NULL};
+static const char *const RUN[] = {"run", NULL};
+
+/* Day after day at 03:00 from 2026-11-01 for ${days}, a node image
+ * release every week: plan, then run. */
+static void
+month(struct emu *e, const char *config, int days, struct tally *tl)
+{
+	for (int day = 1; day <= days; day++) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "2026-11-%02dT03:00:00Z", day);
+		assert_int_equal(emu_set_clock(e, t), 0);
+		if (day % 7 == 3) /* a node image release for every pool */
+			json_decref(emu_post(e, "/_armemu/release", "{}"));
+		dry_then_wet(e, config, t, PLAN, RUN, tl);
+	}
+}
+
 static void
 test_plan_then_run_do_the_same_over_a_month(void **state)
 {
 	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	struct tally tl = {0, 0, 0, 0};
 	struct emu *e;
 	char *dir = harness_tmpdir(), *config;
-	int deletes = 0, promotes = 0, creates = 0;
 
 	(void)state;
 	e = emu_start(args);
 	assert_non_null(e);
 	config = harness_config(dir, e, POOLS_INI);
 	assert_non_null(config);
-	for (int day = 1; day <= 30; day++) {
-		struct run_result plan, run;
-		char t[32], what[64];
-		char *want, *got;
-		json_t *dels;
-		size_t i;
-		json_t *d;
-
-		snprintf(t, sizeof(t), "2026-11-%02dT03:00:00Z", day);
-		assert_int_equal(emu_set_clock(e, t), 0);
-		if (day % 7 == 3) /* a node image release for every pool */
-			json_decref(emu_post(e, "/_armemu/release", "{}"));
-		harness_aksnapl(
-		    &plan, config, "plan", "--as-of", t, "--json", NULL);
-		harness_expect_exit(&plan, 0);
-		harness_aksnapl(
-		    &run, config, "run", "--as-of", t, "--json", NULL);
-		harness_expect_exit(&run, 0);
-		snprintf(what, sizeof(what), "day %d plan", day);
-		want = decisions(plan.out, what);
-		snprintf(what, sizeof(what), "day %d run", day);
-		got = decisions(run.out, what);
-		if (strcmp(want, got) != 0)
-			fail_msg(
-			    "day %d: plan and run differ\nplan:\n%s\nrun:\n%s",
-			    day, want, got);
-		deletes += strstr(got, "   delete ") != NULL;
-		promotes += strstr(got, "   promote ") != NULL;
-		creates += strstr(got, " create ") != NULL;
-		dels = deleted_by(run.out);
-		json_array_foreach(dels, i, d)
-		{
-			if (emu_has_snapshot(e, json_string_value(d)))
-				fail_msg(
-				    "day %d: run deleted %s, Azure holds it",
-				    day, json_string_value(d));
-		}
-		json_decref(dels);
-		free(want);
-		free(got);
-		run_result_free(&plan);
-		run_result_free(&run);
-	}
+	month(e, config, 30, &tl);
 	/* the month exercised every kind of decision */
-	assert_true(creates >= 25);
-	assert_true(deletes >= 5);
-	assert_true(promotes >= 3);
+	assert_true(tl.creates >= 25);
+	assert_true(tl.deletes >= 5);
+	assert_true(tl.promotes >= 3);
+	emu_stop(e);
+	harness_rmrf(dir);
+	free(dir);
+	free(config);
+}
+
+/*
+ * The demo fleet as a fleet selects it (every pool of every cluster,
+ * observed by listing the clusters, not by pool sections), over two
+ * weeks: plan and run agree there too, and `run --dry-run` is `plan`.
+ */
+static void
+test_plan_then_run_do_the_same_over_the_demo_fleet(void **state)
+{
+	static const char *const DRY[] = {"run", "--dry-run", NULL};
+	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	struct tally tl = {0, 0, 0, 0};
+	struct emu *e;
+	char *dir = harness_tmpdir(), *config;
+
+	(void)state;
+	e = emu_start(args);
+	assert_non_null(e);
+	config = harness_config(dir, e,
+	    "\n[policy:default]\nschedule = 0 2 * * *\n"
+	    "snapshot_when = always\nkeep_last = 2\nkeep_daily = 2\n"
+	    "keep_weekly = 0\nkeep_monthly = 0\nkeep_within = 0\n"
+	    "min_keep = 1\nmax_delete_per_run = 3\n"
+	    "channels = canary:1d stable:2d\nkeep_promoted = 1\n"
+	    "\n[fleet:demo]\ncluster = aks-*\n");
+	assert_non_null(config);
+	month(e, config, 14, &tl);
+	dry_then_wet(e, config, "2026-11-15T03:00:00Z", DRY, RUN, &tl);
+	/* five pools a day, and the ladder and retention at work */
+	assert_true(tl.creates >= 14);
+	assert_true(tl.deletes >= 5);
+	assert_true(tl.promotes >= 5);
+	emu_stop(e);
+	harness_rmrf(dir);
+	free(dir);
+	free(config);
+}
+
+/* One pool, keep_last 1, stable after 3 days, keep_promoted 1. */
+static const char *const ONE_POOL_INI =
+    "\n[policy:default]\nschedule = 0 2 * * *\n"
+    "snapshot_when = always\nkeep_last = 1\nkeep_daily = 0\n"
+    "keep_weekly = 0\nkeep_monthly = 0\nkeep_within = 0\n"
+    "min_keep = 1\npromote_after = 3d\nchannel = stable\n"
+    "keep_promoted = 1\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\n";
+
+#define S1 "aksnap-aks-staging-system-20261101T0200Z"
+
+/* Runs on day 1 (s1) and day 5 (s5; s1 enters stable). */
+static void
+two_runs(struct emu *e, const char *config)
+{
+	static const char *const days[] = {
+	    "2026-11-01T03:00:00Z", "2026-11-05T03:00:00Z"};
+	struct run_result r;
+
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(emu_set_clock(e, days[i]), 0);
+		harness_aksnapl(
+		    &r, config, "run", "--as-of", days[i], "--json", NULL);
+		harness_expect_exit(&r, 0);
+		run_result_free(&r);
+	}
+}
+
+/*
+ * `prune --dry-run` is what `prune` does: retention alone, with the
+ * channels as they are (prune promotes nothing, so a promotion that is
+ * due does not take the protection of keep_promoted from the holder).
+ */
+static void
+test_prune_dry_run_then_prune_do_the_same(void **state)
+{
+	static const char *const DRY[] = {"prune", "--dry-run", NULL};
+	static const char *const WET[] = {"prune", NULL};
+	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	struct tally tl = {0, 0, 0, 0};
+	struct emu *e;
+	char *dir = harness_tmpdir(), *config;
+
+	(void)state;
+	e = emu_start(args);
+	assert_non_null(e);
+	config = harness_config(dir, e, ONE_POOL_INI);
+	assert_non_null(config);
+	two_runs(e, config);
+	/* Day 9: s5 is due for stable, but prune does not promote: s1
+	 * stays the holder and keep_promoted keeps it. */
+	assert_int_equal(emu_set_clock(e, "2026-11-09T03:00:00Z"), 0);
+	dry_then_wet(e, config, "2026-11-09T03:00:00Z", DRY, WET, &tl);
+	assert_int_equal(tl.keeps, 1);
+	assert_int_equal(tl.promotes, 0);
+	assert_int_equal(tl.deletes, 0);
+	emu_stop(e);
+	harness_rmrf(dir);
+	free(dir);
+	free(config);
+}
+
+/*
+ * The list of day 9 promotes s5 to stable, so that s1 -- no longer
+ * protected by keep_promoted 1 -- is deleted.  When Azure refuses the
+ * tag, the promotion fails and the run carries out nothing after it in
+ * that pool: s1 is still stable's holder and is not deleted.
+ */
+static void
+test_run_after_a_failed_promotion_deletes_nothing(void **state)
+{
+	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	const char *t = "2026-11-09T03:00:00Z";
+	struct run_result r;
+	struct emu *e;
+	char *dir = harness_tmpdir(), *config;
+
+	(void)state;
+	e = emu_start(args);
+	assert_non_null(e);
+	config = harness_config(dir, e, ONE_POOL_INI);
+	assert_non_null(config);
+	two_runs(e, config);
+	assert_int_equal(emu_set_clock(e, t), 0);
+	harness_aksnapl(&r, config, "plan", "--as-of", t, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "delete");
+	harness_expect_in(r.out, S1);
+	run_result_free(&r);
+	assert_true(emu_fault(e,
+	                "{\"method\": \"PATCH\", \"path\": "
+	                "\"*/snapshots/*\", \"action\": \"status\", "
+	                "\"status\": 403, \"count\": -1}") > 0);
+	harness_aksnapl(&r, config, "run", "--as-of", t, NULL);
+	harness_expect_exit(&r, 1);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(e, "DELETE snapshots.delete"), 0);
+	assert_true(emu_has_snapshot(e, S1));
+	harness_aksnapl(&r, config, "baseline", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, S1);
+	run_result_free(&r);
 	emu_stop(e);
 	harness_rmrf(dir);
 	free(dir);
@@ -209,6 +400,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_then_run_do_the_same_over_a_month),
+	    cmocka_unit_test(
+	        test_plan_then_run_do_the_same_over_the_demo_fleet),
+	    cmocka_unit_test(test_prune_dry_run_then_prune_do_the_same),
+	    cmocka_unit_test(test_run_after_a_failed_promotion_deletes_nothing),
 	};
 
 	return cmocka_run_group_tests_name("plan_run", tests, NULL, NULL);
