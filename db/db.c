@@ -50,6 +50,7 @@
  * back as ""; times 0 (unset) are stored as NULL and read back as 0.
  */
 #include "db/db.h"
+#include "db/db_channels.h"
 #include "db/db_check.h"
 #include "db/db_internal.h"
 #include "db/db_ladder.h"
@@ -104,7 +105,6 @@ enum st {
 	ST_POOL_LOCATION,
 	ST_POOL_GET,
 	ST_POOL_IDS,
-	ST_OBS_ADD,
 	ST_OBS_LATEST,
 	ST_HISTORY,
 	ST_HISTORY_CHANGES,
@@ -145,7 +145,8 @@ enum st {
 	"o.id, o.pool_id, o.run_id, p.key, o.observed_at, "                    \
 	"o.node_image_version, o.kubernetes_version, o.os_type, o.os_sku, "    \
 	"o.vm_size, o.enable_fips, o.provisioning_state, "                     \
-	"o.upgrade_channel, o.node_os_channel, o.changed_by "
+	"o.upgrade_channel, o.node_os_channel, o.changed_by, "                 \
+	"o.last_seen, o.last_run_id, o.seen "
 
 #define SNAP_COLS                                                              \
 	"SELECT s.id, s.pool_id, p.key, s.name, s.arm_id, s.slot, "            \
@@ -199,17 +200,18 @@ static const char *const st_sql[ST__COUNT] = {
                     "cluster, nodepool, arm_id, location FROM pools "
                     "WHERE key = ?1",
     [ST_POOL_IDS] = "SELECT id FROM pools ORDER BY id",
-    [ST_OBS_ADD] = "INSERT INTO observations (pool_id, run_id, observed_at, "
-                   "node_image_version, kubernetes_version, os_type, os_sku, "
-                   "vm_size, enable_fips, provisioning_state) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_OBS_LATEST] = "SELECT " OBS_COLS
                       "FROM observations o JOIN pools p ON p.id = o.pool_id "
                       "WHERE o.pool_id = ?1 "
                       "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
     [ST_HISTORY] = "SELECT " OBS_COLS
                    "FROM observations o JOIN pools p ON p.id = o.pool_id "
-                   "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 "
+                   "WHERE o.pool_id = ?1 AND o.observed_at >= coalesce("
+                   /* the interval in force at ?2, when it reaches it */
+                   "(SELECT CASE WHEN q.last_seen >= ?2 THEN q.observed_at "
+                   "END FROM observations q WHERE q.pool_id = ?1 AND "
+                   "q.observed_at < ?2 ORDER BY q.observed_at DESC, "
+                   "q.id DESC LIMIT 1), ?2) "
                    "ORDER BY o.observed_at, o.id",
     /* the rows migration 0011's trigger marked, by its partial index */
     [ST_HISTORY_CHANGES] =
@@ -1477,26 +1479,17 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
 	col_text(s, 13, o->node_os_channel, sizeof(o->node_os_channel));
 	col_text(s, 14, o->changed_by, sizeof(o->changed_by));
+	o->last_seen = (time_t)sqlite3_column_int64(s, 15);
+	o->last_run_id = sqlite3_column_int64(s, 16);
+	o->seen = sqlite3_column_int64(s, 17);
 }
 
 int
 db_observation_add(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
     const struct db_versions *v, const char *provisioning_state)
 {
-	sqlite3_stmt *s;
-	int b = 0;
-
-	if (provisioning_state == NULL || provisioning_state[0] == '\0')
-		provisioning_state = v == NULL ? "missing" : "unknown";
-	s = st_get(db, ST_OBS_ADD);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, pool_id);
-	b |= bind_opt64(s, 2, run_id);
-	b |= sqlite3_bind_int64(s, 3, at);
-	b |= bind_versions(s, 4, v);
-	b |= bind_text(s, 10, provisioning_state);
-	return st_write(db, ST_OBS_ADD, s, b, "record observation", 0);
+	return db_observation_record(
+	    db, run_id, pool_id, at, v, provisioning_state, NULL);
 }
 
 int

@@ -139,10 +139,18 @@ int db_pool_get(struct db *db, const char *key, struct db_pool *out);
 
 /* ---- observations ---- */
 
+/*
+ * One row of observations: an interval of equal observations of a pool
+ * (migration 0012).  observed_at and run_id are its first sighting,
+ * last_seen and last_run_id its last, seen how many observations it holds.
+ */
 struct db_observation {
 	int64_t id, pool_id, run_id;
 	char pool_key[64];
-	time_t observed_at;
+	time_t observed_at; /* first seen */
+	time_t last_seen;
+	int64_t last_run_id; /* 0: none (or its run was deleted) */
+	long long seen;
 	struct db_versions v;
 	char provisioning_state[32]; /* "missing" when the cluster or pool was
 	                                not found */
@@ -153,19 +161,30 @@ struct db_observation {
 	char changed_by[16];
 };
 
-/* db_observation_add(db, run_id, pool_id, at, v, state): v NULL for missing. */
+/*
+ * db_observation_add(db, run_id, pool_id, at, v, state):
+ * db_observation_record without channels or changed_by (db_channels.h):
+ * extends the pool's interval in force at ${at} when equal, else a new
+ * row.  ${v} NULL for missing.  0/-1.
+ */
 int db_observation_add(struct db *db, int64_t run_id, int64_t pool_id,
     time_t at, const struct db_versions *v, const char *provisioning_state);
-/* db_observation_latest(db, pool_id, out): newest observation. 1/0/-1. */
+/*
+ * db_observation_latest(db, pool_id, out):
+ * The pool's newest interval (what it runs now; last_seen is when it was
+ * last observed).  1/0/-1.
+ */
 int db_observation_latest(
     struct db *db, int64_t pool_id, struct db_observation *out);
 
 /*
  * db_history(db, pool_id, since, changes_only, cb, ctx):
- * Call ${cb} for each observation of ${pool_id} (0 = every pool) at or
- * after ${since}, oldest first per pool; with ${changes_only}, only rows
- * whose versions differ from that pool's previous observation (the first
- * one counts as a change).  ${cb} returning non-zero stops.  0/-1.
+ * Call ${cb} for each interval of ${pool_id} (0 = every pool) last seen at
+ * or after ${since}, oldest first per pool; with ${changes_only}, only
+ * intervals that began at or after ${since} and whose versions differ
+ * from that pool's previous interval (the first one counts as a change;
+ * a provisioningState or channel of its own does not).  ${cb} returning
+ * non-zero stops.  0/-1.
  */
 int db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx);

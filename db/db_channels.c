@@ -1,10 +1,32 @@
 /*
- * db_channels.c -- observations with the cluster's auto-upgrade channels
- * and who changed the pool, and the record of applies (db_channels.h).
+ * db_channels.c -- observations as intervals, with the cluster's
+ * auto-upgrade channels and who changed the pool, and the record of
+ * applies (db_channels.h).
  *
- * An observation is written once per pool per run, an apply once per
- * `aksnap apply`: both statements are prepared per call rather than kept
- * in db.c's cache.
+ * An observation row is an interval of equal observations of one pool
+ * (migration 0012, DESIGN.md 5): a run that sees what the pool's last row
+ * says moves that row's last_seen on (and counts it) instead of adding a
+ * row, so the table grows with changes, not with runs x pools.  "Equal"
+ * is every fact the row records -- the version fields, FIPS,
+ * provisioningState and both channels, NULL and "" alike -- and an
+ * observation that says who changed the pool (changed_by) always begins
+ * a row, so that no such fact is ever folded away.  The rule is written
+ * once, as SAME below, and once more in the migration that converted old
+ * stores.
+ *
+ * Time order is the rows' order, not insertion order: a run --as-of in the
+ * past records what it saw at that time.  The row in force then (the
+ * newest that began at or before it) is extended when equal; else the
+ * next row is, backwards, when equal and nothing else was seen between;
+ * else a row is inserted, and when it lands inside an interval of another
+ * state that interval is split in two around it: its first sighting
+ * keeps the row, its last becomes a row of its own (the sightings between
+ * are not kept one by one, so the split cannot say which side they were
+ * on: the first part keeps their count).  Rows never overlap, so the
+ * newest row by observed_at is the pool's state now.
+ *
+ * The statements are prepared per call, as everything here: one or two
+ * per pool per run next to the run's HTTP round trips.
  */
 #include "db/db_channels.h"
 
@@ -13,6 +35,71 @@
 
 #include "db/db_internal.h"
 #include "job/base/util.h"
+
+/*
+ * The parameters every observation statement below may use: ?1 pool, ?2
+ * run (NULL: none), ?3 time, ?4-?9 versions, ?10 provisioning state, ?11
+ * upgrade channel, ?12 node OS channel, ?13 changed_by, ?14 a row id.
+ */
+struct obs_args {
+	int64_t run_id, pool_id, row;
+	time_t at;
+	const struct db_versions *v;
+	const char *state;
+	const struct db_observation *o;
+};
+
+/* A row equal to the observation ?4-?12 (same columns, NULL is ""). */
+#define SAME                                                                   \
+	"(coalesce(node_image_version, '') = coalesce(?4, '') AND "            \
+	"coalesce(kubernetes_version, '') = coalesce(?5, '') AND "             \
+	"coalesce(os_type, '') = coalesce(?6, '') AND "                        \
+	"coalesce(os_sku, '') = coalesce(?7, '') AND "                         \
+	"coalesce(vm_size, '') = coalesce(?8, '') AND "                        \
+	"coalesce(enable_fips, -1) = coalesce(?9, -1) AND "                    \
+	"provisioning_state = ?10 AND "                                        \
+	"coalesce(upgrade_channel, '') = coalesce(?11, '') AND "               \
+	"coalesce(node_os_channel, '') = coalesce(?12, ''))"
+
+#define OBS_FIELDS                                                             \
+	"pool_id, run_id, observed_at, node_image_version, "                   \
+	"kubernetes_version, os_type, os_sku, vm_size, enable_fips, "          \
+	"provisioning_state, upgrade_channel, node_os_channel, changed_by, "   \
+	"last_seen, last_run_id, seen"
+
+/* The interval in force at ?3, and whether it is equal. */
+static const char sql_prev[] =
+    "SELECT id, last_seen, " SAME " FROM observations "
+    "WHERE pool_id = ?1 AND observed_at <= ?3 "
+    "ORDER BY observed_at DESC, id DESC LIMIT 1";
+/* The first interval after ?3, and whether it is equal. */
+static const char sql_next[] = "SELECT id, 0, " SAME " FROM observations "
+                               "WHERE pool_id = ?1 AND observed_at > ?3 "
+                               "ORDER BY observed_at, id LIMIT 1";
+/* Seen again at ?3 (the newest sighting names its run). */
+static const char sql_extend[] =
+    "UPDATE observations SET seen = seen + 1, "
+    "last_run_id = CASE WHEN ?3 >= last_seen THEN ?2 ELSE last_run_id END, "
+    "last_seen = max(last_seen, ?3) WHERE id = ?14";
+/* Seen earlier than its first sighting, with nothing else between. */
+static const char sql_extend_back[] =
+    "UPDATE observations SET observed_at = ?3, run_id = ?2, "
+    "seen = seen + 1 WHERE id = ?14";
+/* A split: the interval's last sighting becomes a row of its own ... */
+static const char sql_split_tail[] =
+    "INSERT INTO observations (" OBS_FIELDS ") "
+    "SELECT pool_id, last_run_id, last_seen, node_image_version, "
+    "kubernetes_version, os_type, os_sku, vm_size, enable_fips, "
+    "provisioning_state, upgrade_channel, node_os_channel, NULL, "
+    "last_seen, last_run_id, 1 FROM observations WHERE id = ?14";
+/* ... and the row keeps the rest, ending at its first sighting. */
+static const char sql_split_head[] =
+    "UPDATE observations SET last_seen = observed_at, "
+    "last_run_id = run_id, seen = seen - 1 WHERE id = ?14";
+static const char sql_insert[] =
+    "INSERT INTO observations (" OBS_FIELDS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?3, ?2, 1)";
 
 /* "" is NULL in these columns. */
 static int
@@ -23,28 +110,24 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 	    : sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-int
-db_observation_record(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
-    const struct db_versions *v, const char *provisioning_state,
-    const struct db_observation *o)
+/* Bind what of ?1-?14 the statement ${s} has.  A sqlite3_bind_* code. */
+static int
+bind_obs(sqlite3_stmt *s, const struct obs_args *a)
 {
-	static const char sql[] =
-	    "INSERT INTO observations (pool_id, run_id, observed_at, "
-	    "node_image_version, kubernetes_version, os_type, os_sku, "
-	    "vm_size, enable_fips, provisioning_state, upgrade_channel, "
-	    "node_os_channel, changed_by) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-	sqlite3_stmt *s = NULL;
-	int b = 0, rc = -1;
+	const struct db_versions *v = a->v;
+	const struct db_observation *o = a->o;
+	int n = sqlite3_bind_parameter_count(s), b = 0;
 
-	if (provisioning_state == NULL || provisioning_state[0] == '\0')
-		provisioning_state = v == NULL ? "missing" : "unknown";
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "record observation");
-	b |= sqlite3_bind_int64(s, 1, pool_id);
-	b |= run_id != 0 ? sqlite3_bind_int64(s, 2, run_id)
-	                 : sqlite3_bind_null(s, 2);
-	b |= sqlite3_bind_int64(s, 3, at);
+	b |= sqlite3_bind_int64(s, 1, a->pool_id);
+	b |= a->run_id != 0 ? sqlite3_bind_int64(s, 2, a->run_id)
+	                    : sqlite3_bind_null(s, 2);
+	b |= sqlite3_bind_int64(s, 3, a->at);
+	if (n < 4)
+		return b;
+	if (n >= 14)
+		b |= sqlite3_bind_int64(s, 14, a->row);
+	if (n < 12)
+		return b;
 	b |= bind_text_or_null(s, 4, v ? v->node_image_version : NULL);
 	b |= bind_text_or_null(s, 5, v ? v->kubernetes_version : NULL);
 	b |= bind_text_or_null(s, 6, v ? v->os_type : NULL);
@@ -52,16 +135,121 @@ db_observation_record(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
 	b |= bind_text_or_null(s, 8, v ? v->vm_size : NULL);
 	b |= v != NULL ? sqlite3_bind_int(s, 9, v->enable_fips != 0)
 	               : sqlite3_bind_null(s, 9);
-	b |= sqlite3_bind_text(s, 10, provisioning_state, -1, SQLITE_TRANSIENT);
+	b |= sqlite3_bind_text(s, 10, a->state, -1, SQLITE_TRANSIENT);
 	b |= bind_text_or_null(s, 11, o ? o->upgrade_channel : NULL);
 	b |= bind_text_or_null(s, 12, o ? o->node_os_channel : NULL);
-	b |= bind_text_or_null(s, 13, o ? o->changed_by : NULL);
-	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
+	if (n >= 13)
+		b |= bind_text_or_null(s, 13, o ? o->changed_by : NULL);
+	return b;
+}
+
+/* Run the write ${sql} with ${a}.  0/-1. */
+static int
+obs_exec(struct db *db, const char *sql, const struct obs_args *a)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, "record observation");
+	if (bind_obs(s, a) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
 		db_fail(db, "record observation");
 	else
 		rc = 0;
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/*
+ * The row ${sql} finds for ${a}: 1 with its id, last_seen and whether it
+ * is equal, 0 when there is none, -1 on error.
+ */
+static int
+obs_find(struct db *db, const char *sql, const struct obs_args *a, int64_t *id,
+    time_t *last_seen, int *same)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, found = -1;
+
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, "record observation");
+	if (bind_obs(s, a) != SQLITE_OK) {
+		db_fail(db, "record observation");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*last_seen = (time_t)sqlite3_column_int64(s, 1);
+		*same = sqlite3_column_int(s, 2);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "record observation");
+	}
+done:
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* A new row, splitting the interval ${prev} when it spans ${a->at}. */
+static int
+obs_insert(struct db *db, struct obs_args *a, int64_t prev, int split)
+{
+	if (!split)
+		return obs_exec(db, sql_insert, a);
+	if (sqlite3_exec(db_sqlite(db), "SAVEPOINT db_obs", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_fail(db, "record observation");
+	a->row = prev;
+	if (obs_exec(db, sql_split_tail, a) ||
+	    obs_exec(db, sql_split_head, a) || obs_exec(db, sql_insert, a)) {
+		(void)sqlite3_exec(
+		    db_sqlite(db), "ROLLBACK TO db_obs", NULL, NULL, NULL);
+		(void)sqlite3_exec(
+		    db_sqlite(db), "RELEASE db_obs", NULL, NULL, NULL);
+		return -1;
+	}
+	if (sqlite3_exec(db_sqlite(db), "RELEASE db_obs", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_fail(db, "record observation");
+	return 0;
+}
+
+int
+db_observation_record(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
+    const struct db_versions *v, const char *provisioning_state,
+    const struct db_observation *o)
+{
+	struct obs_args a = {run_id, pool_id, 0, at, v, provisioning_state, o};
+	int64_t prev = 0, next = 0;
+	time_t prev_last = 0, unused;
+	int got, same = 0, next_same = 0;
+	/* who changed the pool is a fact of its own: always a new row */
+	int may_extend = o == NULL || o->changed_by[0] == '\0';
+
+	if (a.state == NULL || a.state[0] == '\0')
+		a.state = v == NULL ? "missing" : "unknown";
+	got = obs_find(db, sql_prev, &a, &prev, &prev_last, &same);
+	if (got < 0)
+		return -1;
+	if (got == 1 && same && may_extend) {
+		a.row = prev;
+		return obs_exec(db, sql_extend, &a);
+	}
+	/* In the past: the next interval may begin with what we saw. */
+	if (got == 0 || prev_last < at) {
+		int n = obs_find(db, sql_next, &a, &next, &unused, &next_same);
+
+		if (n < 0)
+			return -1;
+		if (n == 1 && next_same && may_extend) {
+			a.row = next;
+			return obs_exec(db, sql_extend_back, &a);
+		}
+	}
+	return obs_insert(db, &a, prev, got == 1 && prev_last > at);
 }
 
 int

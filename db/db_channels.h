@@ -15,8 +15,14 @@
 
 /*
  * db_observation_record(db, run_id, pool_id, at, v, state, o):
- * db_observation_add with ${o}'s upgrade_channel, node_os_channel and
- * changed_by ("" stored as NULL; ${o} NULL: all three NULL).  0/-1.
+ * Record that ${run_id} (0: none) saw pool ${pool_id} at ${at} with versions
+ * ${v} (NULL: missing), provisioning ${state} (NULL or "": "missing" without
+ * ${v}, else "unknown") and ${o}'s upgrade_channel, node_os_channel and
+ * changed_by ("" stored as NULL; ${o} NULL: all three NULL).  The pool's
+ * interval in force at ${at} is extended (last_seen, last_run_id, seen)
+ * when it records the same facts and ${o} names no changed_by; else a new
+ * row begins, in time order even when ${at} is in the past (see the
+ * essay of db_channels.c).  0/-1.
  */
 int db_observation_record(struct db *db, int64_t run_id, int64_t pool_id,
     time_t at, const struct db_versions *v, const char *provisioning_state,

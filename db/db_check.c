@@ -88,6 +88,24 @@ static const struct invariant invariants[] = {
         "%d)', count(*), min(o.id)) FROM observations o "
         "WHERE o.run_id IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM runs r WHERE r.id = o.run_id) HAVING count(*) > 0"},
+    /* observations are intervals (0012): each ends after it begins, names
+     * a run that exists, and ends before the pool's next one begins */
+    {0,
+        "SELECT printf('%d observation(s) last seen before first seen "
+        "(first id %d)', count(*), min(o.id)) FROM observations o "
+        "WHERE o.last_seen < o.observed_at HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d observation(s) naming a missing last run (first "
+        "id %d)', count(*), min(o.id)) FROM observations o "
+        "WHERE o.last_run_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM runs r WHERE r.id = o.last_run_id) "
+        "HAVING count(*) > 0"},
+    {0,
+        "SELECT printf('%d observation(s) overlapping the next one of "
+        "their pool (first id %d)', count(*), min(id)) FROM (SELECT id, "
+        "last_seen, LEAD(observed_at) OVER (PARTITION BY pool_id ORDER BY "
+        "observed_at, id) AS next_at FROM observations) "
+        "WHERE next_at < last_seen HAVING count(*) > 0"},
 };
 
 /* The closed vocabularies: a value outside them is a damaged row. */

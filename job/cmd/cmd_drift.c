@@ -360,7 +360,7 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 			goto out;
 		if (got == 0)
 			continue;
-		r->observed_at = o.observed_at;
+		r->observed_at = o.last_seen; /* last sighting */
 		util_strlcpy(r->provisioning_state, o.provisioning_state,
 		    sizeof(r->provisioning_state));
 		if (strcmp(o.provisioning_state, "missing") == 0) {

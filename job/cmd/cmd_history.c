@@ -174,23 +174,29 @@ struct history_ctx {
 	size_t rows;
 };
 
-/* At 80 columns: pool, time and node image, then what fits. */
+/*
+ * One row per interval of equal observations (migration 0012): first and
+ * last seen, and how many observations it holds.  At 80 columns: pool,
+ * first seen and node image, then what fits.
+ */
 static const struct table_col history_cols[] = {
     {"POOL", 0, 0},
-    {"OBSERVED", 1, 0},
+    {"FIRST SEEN", 1, 0},
+    {"LAST SEEN", 2, 0},
+    {"SEEN", 8, 0},
     {"NODE IMAGE", 0, 0},
-    {"K8S", 2, 0},
-    {"OS SKU", 4, 0},
-    {"VM SIZE", 3, 0},
-    {"STATE", 5, 0},
-    {"CHANGED BY", 6, 0},
+    {"K8S", 3, 0},
+    {"OS SKU", 5, 0},
+    {"VM SIZE", 4, 0},
+    {"STATE", 6, 0},
+    {"CHANGED BY", 7, 0},
 };
 
 static int
 history_row(void *vctx, const struct db_observation *o)
 {
 	struct history_ctx *ctx = vctx;
-	char at[32];
+	char at[32], last[32], seen[24];
 	int missing = strcmp(o->provisioning_state, "missing") == 0;
 
 	ctx->rows++;
@@ -201,6 +207,11 @@ history_row(void *vctx, const struct db_observation *o)
 		json_object_set_new(
 		    j, "observed_at", output_json_time(o->observed_at));
 		json_object_set_new(j, "run", json_integer(o->run_id));
+		json_object_set_new(
+		    j, "last_seen", output_json_time(o->last_seen));
+		json_object_set_new(
+		    j, "last_run", json_integer(o->last_run_id));
+		json_object_set_new(j, "seen", json_integer(o->seen));
 		json_object_set_new(j, "provisioning_state",
 		    json_string(o->provisioning_state));
 		if (!missing) {
@@ -228,12 +239,15 @@ history_row(void *vctx, const struct db_observation *o)
 		return 0;
 	}
 	output_time(o->observed_at, at, sizeof(at));
+	output_time(o->last_seen, last, sizeof(last));
+	snprintf(seen, sizeof(seen), "%lld", o->seen);
 	if (missing)
-		return table_add(ctx->tab, o->pool_key, at, "(missing)", "-",
-		    "-", "-", "missing", "-");
-	return table_add(ctx->tab, o->pool_key, at, o->v.node_image_version,
-	    o->v.kubernetes_version, o->v.os_sku, o->v.vm_size,
-	    o->provisioning_state, o->changed_by[0] ? o->changed_by : "-");
+		return table_add(ctx->tab, o->pool_key, at, last, seen,
+		    "(missing)", "-", "-", "-", "missing", "-");
+	return table_add(ctx->tab, o->pool_key, at, last, seen,
+	    o->v.node_image_version, o->v.kubernetes_version, o->v.os_sku,
+	    o->v.vm_size, o->provisioning_state,
+	    o->changed_by[0] ? o->changed_by : "-");
 }
 
 int

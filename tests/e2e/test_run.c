@@ -371,6 +371,76 @@ test_run_unchanged_runs_add_no_decision_rows(void **state)
 	json_decref(doc);
 }
 
+/*
+ * DESIGN.md 5's growth rule for observations (intervals, migration 0012):
+ * ten more runs over the unchanged demo fleet add no observation row (each
+ * moves its pool's last_seen on); a node image release on one pool adds
+ * exactly one row; history shows each interval with its first and last
+ * sighting and how many runs saw it.
+ */
+static void
+test_run_unchanged_runs_add_no_observation_rows(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char as_of[32];
+	json_t *doc, *obs, *o;
+	int hour;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	assert_int_equal(run_at(f, "2026-03-10T04:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 5);
+	for (hour = 5; hour < 15; hour++) {
+		snprintf(as_of, sizeof(as_of), "2026-03-10T%02d:00:00Z", hour);
+		assert_int_equal(run_at(f, as_of), 0);
+	}
+	assert_int_equal(store_count(f, "SELECT count(*) FROM runs"), 12);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 5);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM observations WHERE "
+	                     "seen = 12 AND run_id = 1 AND last_run_id = 12"),
+	    5);
+
+	json_decref(emu_post(f->emu, "/_armemu/release",
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-edge\","
+	    "\"pool\":\"system\",\"nodeImageVersion\":"
+	    "\"AKSUbuntu-2204gen2containerd-202611.11.0\"}"));
+	assert_int_equal(run_at(f, "2026-03-10T15:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 6);
+
+	aksnap(f, &r, "--json", "history", "edge-system", NULL);
+	assert_int_equal(r.exit_code, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	obs = json_object_get(doc, "observations");
+	assert_int_equal(json_array_size(obs), 2);
+	o = json_array_get(obs, 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "observed_at")),
+	    "2026-03-10T03:00:00Z");
+	assert_string_equal(json_string_value(json_object_get(o, "last_seen")),
+	    "2026-03-10T14:00:00Z");
+	assert_int_equal(json_integer_value(json_object_get(o, "seen")), 12);
+	assert_int_equal(
+	    json_integer_value(json_object_get(o, "last_run")), 12);
+	o = json_array_get(obs, 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "seen")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "run")), 13);
+	json_decref(doc);
+
+	/* the table: one line an interval, first and last seen */
+	aksnap(f, &r, "history", "edge-system", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "FIRST SEEN"));
+	assert_non_null(strstr(r.out, "LAST SEEN"));
+	assert_non_null(strstr(r.out, "2026-03-10T14:00:00Z"));
+	run_result_free(&r);
+}
+
 static int
 setup_hourly(void **state)
 {
@@ -1212,6 +1282,9 @@ main(void)
 	        test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_unchanged_runs_add_no_decision_rows, setup_hourly,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_unchanged_runs_add_no_observation_rows, setup_hourly,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_skips_unchanged_and_snapshots_released_pool, setup,

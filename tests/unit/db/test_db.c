@@ -744,7 +744,8 @@ collect(void *ctx, const struct db_observation *o)
 /*
  * Pool A: 100 v1, 200 v1, 300 v2, 400 v2, 500 missing, 600 missing,
  * 700 v2, 800 v2+fips.  Changes: 100 300 500 700 800.  Pool B, interleaved:
- * 150 v1, 250 v1.  Changes: 150.
+ * 150 v1, 250 v1.  Changes: 150.  Intervals (0012): A 100-200, 300
+ * (Upgrading), 400, 500-600, 700, 800; B 150-250.
  */
 static void
 history_fixture(struct db *db, int64_t *a, int64_t *b)
@@ -799,14 +800,18 @@ test_db_observation_latest_is_newest(void **state)
 	assert_int_equal(o.v.enable_fips, 1);
 	assert_int_equal(o.run_id, 0);
 	assert_int_equal(db_observation_latest(f->db, b, &o), 1);
-	assert_int_equal(o.observed_at, 250);
+	/* one interval: first seen 150, last seen 250, twice */
+	assert_int_equal(o.observed_at, 150);
+	assert_int_equal(o.last_seen, 250);
+	assert_int_equal(o.seen, 2);
 	assert_true(o.run_id > 0);
+	assert_int_equal(o.last_run_id, o.run_id);
 }
 
 static void
 test_db_history_lists_every_observation_in_time_order(void **state)
 {
-	static const time_t want[] = {100, 200, 300, 400, 500, 600, 700, 800};
+	static const time_t want[] = {100, 300, 400, 500, 700, 800};
 	struct fx *f = *state;
 	struct seen s;
 	int64_t a, b;
@@ -816,27 +821,30 @@ test_db_history_lists_every_observation_in_time_order(void **state)
 	history_fixture(f->db, &a, &b);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(db_history(f->db, a, 0, 0, collect, &s), 0);
-	assert_int_equal(s.n, 8);
-	for (i = 0; i < 8; i++)
+	assert_int_equal(s.n, 6);
+	for (i = 0; i < 6; i++)
 		assert_int_equal(s.at[i], want[i]);
-	assert_string_equal(s.state[4], "missing");
-	assert_string_equal(
-	    s.state[5], "missing"); /* NULL state, no versions */
+	/* 500 missing and 600 with a NULL state, no versions: one interval */
+	assert_string_equal(s.state[3], "missing");
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(db_history(f->db, a, 350, 0, collect, &s), 0);
-	assert_int_equal(s.n, 5);
+	assert_int_equal(s.n, 4);
 	assert_int_equal(s.at[0], 400);
+	/* since inside an interval: the interval, from its first sighting */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(db_history(f->db, a, 550, 0, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.at[0], 500);
 
 	/* every pool: each pool's rows together, oldest first */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(db_history(f->db, 0, 0, 0, collect, &s), 0);
-	assert_int_equal(s.n, 10);
-	for (i = 0; i < 8; i++)
+	assert_int_equal(s.n, 7);
+	for (i = 0; i < 6; i++)
 		assert_int_equal(s.pool[i], a);
-	assert_int_equal(s.pool[8], b);
-	assert_int_equal(s.at[8], 150);
-	assert_int_equal(s.at[9], 250);
+	assert_int_equal(s.pool[6], b);
+	assert_int_equal(s.at[6], 150);
 
 	/* the callback stops it */
 	memset(&s, 0, sizeof(s));
@@ -914,174 +922,6 @@ test_db_history_changes_only_counts_going_missing(void **state)
 	    raw_int(f->path, "SELECT count(*) FROM version_changes"), 3);
 }
 
-/* Before migration 0011: db.c's rule, every row against the one before. */
-static int
-old_obs_changed(const struct db_observation *a, const struct db_observation *b)
-{
-	int a_missing = strcmp(a->provisioning_state, "missing") == 0;
-	int b_missing = strcmp(b->provisioning_state, "missing") == 0;
-
-	return strcmp(a->v.node_image_version, b->v.node_image_version) != 0 ||
-	    strcmp(a->v.kubernetes_version, b->v.kubernetes_version) != 0 ||
-	    strcmp(a->v.os_type, b->v.os_type) != 0 ||
-	    strcmp(a->v.os_sku, b->v.os_sku) != 0 ||
-	    strcmp(a->v.vm_size, b->v.vm_size) != 0 ||
-	    a->v.enable_fips != b->v.enable_fips || a_missing != b_missing;
-}
-
-#define MANY 600
-
-struct obs_list {
-	struct db_observation o[MANY];
-	int n;
-};
-
-static int
-collect_obs(void *ctx, const struct db_observation *o)
-{
-	struct obs_list *l = ctx;
-
-	assert_true(l->n < MANY);
-	l->o[l->n++] = *o;
-	return 0;
-}
-
-/*
- * 500 observations over 3 pools, mostly repeating, some inserted out of
- * time order, equal times, missing, FIPS, Upgrading.
- */
-static void
-fill_observations(struct db *db, int64_t pools[3])
-{
-	static const char *const images[] = {"img-1", "img-2", "img-3"};
-	static const char *const states[] = {"Succeeded", "Upgrading"};
-	unsigned int x = 12345;
-	int i;
-
-	pools[0] = add_pool(db, "p0");
-	pools[1] = add_pool(db, "p1");
-	pools[2] = add_pool(db, "p2");
-	for (i = 0; i < 500; i++) {
-		struct db_versions v;
-		int64_t pool;
-		time_t at;
-
-		x = x * 1103515245u + 12345u;
-		pool = pools[(x >> 8) % 3];
-		/* mostly increasing; one in eight in the past; some equal */
-		at = (x >> 12) % 8 == 0 ? (time_t)((x >> 4) % (i * 10 + 1))
-		                        : (time_t)(i * 10 - (x >> 20) % 2 * 5);
-		x = x * 1103515245u + 12345u;
-		v = ver(images[(x >> 16) % 7 == 0 ? (x >> 8) % 3 : 0],
-		    (x >> 10) % 11 == 0 ? "1.34.1" : "1.33.2",
-		    (x >> 12) % 13 == 0);
-		if ((x >> 14) % 17 == 0)
-			assert_int_equal(
-			    db_observation_add(db, 0, pool, at, NULL, NULL), 0);
-		else
-			assert_int_equal(db_observation_add(db, 0, pool, at, &v,
-			                     states[(x >> 18) % 2]),
-			    0);
-	}
-}
-
-/*
- * db_history(changes_only) gives exactly what the old C filter over every
- * row gives, for several --since, every pool at once and one at a time.
- */
-static void
-assert_changes_as_old_filter(struct db *db, const int64_t pools[3])
-{
-	static const time_t sinces[] = {0, 1, 777, 2500, 4999, 10000};
-	struct obs_list *all = calloc(1, sizeof(*all));
-	struct obs_list *got = calloc(1, sizeof(*got));
-	struct obs_list *want = calloc(1, sizeof(*want));
-	size_t k, si;
-	int i, total = 0;
-
-	assert_non_null(all);
-	assert_non_null(got);
-	assert_non_null(want);
-	for (si = 0; si < sizeof(sinces) / sizeof(sinces[0]); si++) {
-		int64_t prev_pool = -1;
-
-		/* the old way: every row of every pool, filtered in C */
-		all->n = 0;
-		want->n = 0;
-		assert_int_equal(db_history(db, 0, 0, 0, collect_obs, all), 0);
-		assert_int_equal(all->n, 500);
-		for (i = 0; i < all->n; i++) {
-			const struct db_observation *o = &all->o[i];
-			int changed = o->pool_id != prev_pool ||
-			    old_obs_changed(&all->o[i - 1], o);
-
-			prev_pool = o->pool_id;
-			if (changed && o->observed_at >= sinces[si])
-				want->o[want->n++] = *o;
-		}
-		got->n = 0;
-		assert_int_equal(
-		    db_history(db, 0, sinces[si], 1, collect_obs, got), 0);
-		assert_int_equal(got->n, want->n);
-		for (i = 0; i < got->n; i++)
-			assert_int_equal(got->o[i].id, want->o[i].id);
-		if (si == 0)
-			total = got->n;
-		for (k = 0; k < 3; k++) {
-			int n = 0, j;
-
-			got->n = 0;
-			assert_int_equal(db_history(db, pools[k], sinces[si], 1,
-			                     collect_obs, got),
-			    0);
-			for (j = 0; j < want->n; j++)
-				if (want->o[j].pool_id == pools[k])
-					assert_int_equal(
-					    got->o[n++].id, want->o[j].id);
-			assert_int_equal(got->n, n);
-		}
-	}
-	/* a real mix: neither every row nor almost none */
-	assert_true(total > 30);
-	assert_true(total < 400);
-	free(all);
-	free(got);
-	free(want);
-}
-
-/* Rows written since 0011: the insert trigger decides `changed`. */
-static void
-test_db_history_changes_same_as_old_filter(void **state)
-{
-	struct fx *f = *state;
-	int64_t pools[3];
-
-	assert_int_equal(db_open(f->path, &f->db), 0);
-	fill_observations(f->db, pools);
-	assert_changes_as_old_filter(f->db, pools);
-}
-
-/* Rows written before 0011: the migration decides `changed` once. */
-static void
-test_db_history_changes_migrated_same_as_old_filter(void **state)
-{
-	struct fx *f = *state;
-	int64_t pools[3];
-	size_t n = 0;
-
-	while (n < migrations_count &&
-	    strstr(migrations[n].name, "observation_changes") == NULL)
-		n++;
-	assert_true(n < migrations_count);
-	assert_int_equal(
-	    db_open_with_migrations(f->path, migrations, n, &f->db), 0);
-	fill_observations(f->db, pools);
-	db_close(f->db);
-	f->db = NULL;
-	assert_int_equal(db_open(f->path, &f->db), 0);
-	assert_changes_as_old_filter(f->db, pools);
-}
-
 struct nested {
 	struct db *db;
 	int outer, inner;
@@ -1118,9 +958,9 @@ test_db_history_callback_may_query_history_again(void **state)
 	history_fixture(f->db, &a, &b);
 	memset(&n, 0, sizeof(n));
 	n.db = f->db;
-	assert_int_equal(db_history(f->db, b, 0, 0, nest, &n), 0);
-	assert_int_equal(n.outer, 2);
-	assert_int_equal(n.inner, 4);
+	assert_int_equal(db_history(f->db, a, 0, 0, nest, &n), 0);
+	assert_int_equal(n.outer, 6);
+	assert_int_equal(n.inner, 36);
 }
 
 /* ---- snapshots ---- */
@@ -1508,7 +1348,7 @@ test_db_counts_rows_and_snapshot_states(void **state)
 	add_snapshot(f->db, b, "s3", 2000, 2000);
 	assert_int_equal(db_counts(f->db, &n), 0);
 	assert_int_equal(n.pools, 2);
-	assert_int_equal(n.observations, 10);
+	assert_int_equal(n.observations, 7); /* intervals */
 	assert_int_equal(n.snapshots, 3);
 	assert_int_equal(n.runs, 1);
 	assert_int_equal(n.decisions, 0);
@@ -2137,8 +1977,6 @@ main(void)
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
 	    T(test_db_list_live_uses_indexes),
-	    T(test_db_history_changes_same_as_old_filter),
-	    T(test_db_history_changes_migrated_same_as_old_filter),
 #undef T
 	};
 
