@@ -773,7 +773,7 @@ test_tables_long_pool_keys_shift_nothing_and_fit_80(void **state)
 		const char *header80; /* at COLUMNS=80 */
 	} cases[] = {
 	    {list, "POOL  ", 8, "SNAPSHOT  "},
-	    {history, "POOL  ", 8, "POOL  "},
+	    {history, "POOL  ", 10, "POOL  "},
 	    {plan_at, "POOL  ", 4, "POOL  "},
 	    {explain, "AT  ", 6, "AT  "},
 	    {baseline, "POOL  ", 7, "POOL  "},
