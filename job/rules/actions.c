@@ -61,6 +61,26 @@ action_list_free(struct action_list *l)
 	l->n = l->cap = 0;
 }
 
+/*
+ * Room for ${more} actions more.  A run holds a list for each pool of a
+ * slice at once (a thousand, most of them one or two actions long), so
+ * lists are sized to what they will hold, not doubled.  0 or -1.
+ */
+static int
+reserve(struct action_list *l, size_t more)
+{
+	struct action *nv;
+
+	if (l->n + more <= l->cap)
+		return 0;
+	nv = realloc(l->v, (l->n + more) * sizeof(*nv));
+	if (nv == NULL)
+		return -1;
+	l->v = nv;
+	l->cap = l->n + more;
+	return 0;
+}
+
 /* Append one action.  0 or -1 (out of memory). */
 static int
 add(struct action_list *l, enum action_kind kind, const struct action_snap *s,
@@ -68,15 +88,8 @@ add(struct action_list *l, enum action_kind kind, const struct action_snap *s,
 {
 	struct action *a;
 
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		struct action *nv = realloc(l->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		l->v = nv;
-		l->cap = ncap;
-	}
+	if (l->n == l->cap && reserve(l, l->cap > 0 ? l->cap : 4))
+		return -1;
 	a = &l->v[l->n++];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
@@ -238,6 +251,11 @@ actions_pool(const struct actions_input *in, struct action_list *out)
 
 	if (in->policy->paused)
 		return 0; /* enabled = no: observed only */
+	/* a promote and a demote a rung, then one action a snapshot */
+	if (reserve(out,
+	        (in->promote ? 2 * (size_t)in->policy->channels.n : 0) +
+	            in->nsnaps + 1))
+		return -1;
 	holds = calloc(in->nholds + LADDER_MAX + 1, sizeof(*holds));
 	if (holds == NULL)
 		return -1;

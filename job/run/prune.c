@@ -794,6 +794,7 @@ prune_pools(
 				if (lists[i].v[k].kind == ACTION_FAIL)
 					fail(&pools[i], lists[i].v[k].reasons);
 			}
+			action_list_free(&lists[i]);
 		}
 		rc = 0;
 		goto done;
@@ -818,6 +819,7 @@ prune_pools(
 			db_rollback(ctx->db);
 			goto done;
 		}
+		action_list_free(&lists[i]); /* carried out */
 	}
 	if (db_commit(ctx->db)) {
 		db_rollback(ctx->db);
