@@ -48,6 +48,7 @@
 #include "config/config_fleet.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
+#include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/rules/schedule.h"
 
@@ -762,11 +763,7 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 		    "letter or digit (it starts every snapshot name)");
 		return -1;
 	case CK_TIMEZONE:
-		if (schedule_tz_valid(v))
-			return 0;
-		snprintf(why, whylen,
-		    "expected an IANA time zone like UTC or Europe/Berlin");
-		return -1;
+		return 0; /* loaded, once, by resolve() */
 	case CK_SCHEDULE:
 		if (schedule_parse(v, &sched, serr, sizeof(serr)) == 0)
 			return 0;
@@ -1558,7 +1555,7 @@ resolve(struct parse *p)
 	const struct section *dflt = NULL;
 	uint64_t keepmask = retention_mask();
 	size_t np = 0, nl = 0, ip, il;
-	size_t k_sub, k_pol, k_secret, k_cert, k_client, k_object, k_msi;
+	size_t k_sub, k_pol, k_secret, k_cert, k_client, k_object, k_msi, k_tz;
 	struct seen_set *policies = NULL, *nodepools = NULL;
 
 	k_sub = key_index("subscription", SCOPE_POOL);
@@ -1568,6 +1565,7 @@ resolve(struct parse *p)
 	k_client = key_index("client_id", SCOPE_GLOBAL);
 	k_object = key_index("object_id", SCOPE_GLOBAL);
 	k_msi = key_index("msi_res_id", SCOPE_GLOBAL);
+	k_tz = key_index("timezone", SCOPE_GLOBAL);
 
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
@@ -1608,6 +1606,14 @@ resolve(struct parse *p)
 			    "a managed identity is chosen by one of client_id, "
 			    "object_id or msi_res_id, not several");
 	}
+	/* The zone is read here, once; the pure code is handed it. */
+	c->tz = tz_load(c->timezone);
+	if (c->tz == NULL)
+		perr(p, global != NULL ? global->keyline[k_tz] : 0, global,
+		    "timezone",
+		    "expected an IANA time zone like UTC or Europe/Berlin, "
+		    "got \"%.100s\"",
+		    c->timezone);
 	strip_trailing_slashes(c->arm_endpoint);
 	strip_trailing_slashes(c->authority_host);
 	strip_trailing_slashes(c->imds_endpoint);
@@ -1809,6 +1815,7 @@ config_free(struct config *c)
 	free(c->policies);
 	free(c->pools);
 	free(c->fleets);
+	tz_free(c->tz);
 	free(c);
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "job/base/tz.h"
 #include "job/rules/fleet.h"
 #include "job/rules/model.h"
 
@@ -45,6 +46,7 @@ struct config {
 	char metrics_file[PATH_MAX];
 	char name_prefix[32]; /* default "aksnap" */
 	char timezone[64]; /* default "UTC" */
+	struct tz *tz; /* that zone, loaded once with the file (owned) */
 
 	struct policy *policies;
 	size_t npolicies;

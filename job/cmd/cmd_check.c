@@ -221,7 +221,7 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	if (db_pool_last_success(db, pool_id, &last))
 		return -1;
 	if (schedule_parse(pol->schedule, &sched, err, sizeof(err)) == 0)
-		interval = schedule_interval(&sched, cfg->timezone, as_of);
+		interval = schedule_interval(&sched, cfg->tz, as_of);
 	else
 		interval = -1;
 	if (last == 0) {

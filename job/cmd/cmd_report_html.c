@@ -76,8 +76,8 @@ print_summary(const struct report *r, const char *html)
 
 	for (size_t i = 0; i < r->npools; i++)
 		in += strcmp(r->pools[i].verdict, "in-baseline") == 0;
-	report_format_local(r->since, r->timezone, a, sizeof(a));
-	report_format_local(r->as_of, r->timezone, b, sizeof(b));
+	report_format_local(r->since, r->tz, a, sizeof(a));
+	report_format_local(r->as_of, r->tz, b, sizeof(b));
 	printf("report %s .. %s (%s)\n", a, b, r->timezone);
 	printf("pools         %zu in %zu clusters, %zu in baseline\n",
 	    r->npools, r->nclusters, in);

@@ -25,6 +25,7 @@
 #include "db/db_report.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
+#include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/cmd/output.h"
 #include "job/rules/apply_checks.h"
@@ -34,7 +35,7 @@
 #define REPORT_DEFAULT_WINDOW (30LL * 86400)
 
 void
-report_format_local(time_t t, const char *tz, char *buf, size_t len)
+report_format_local(time_t t, const struct tz *tz, char *buf, size_t len)
 {
 	struct tm tm;
 
@@ -42,8 +43,7 @@ report_format_local(time_t t, const char *tz, char *buf, size_t len)
 		util_strlcpy(buf, "-", len);
 		return;
 	}
-	if (schedule_tz_localtime(tz, t, &tm) != 0 &&
-	    schedule_tz_localtime("UTC", t, &tm) != 0) {
+	if (tz_localtime(tz, t, &tm) != 0) {
 		util_format_time(t, buf, len);
 		return;
 	}
@@ -402,8 +402,8 @@ report_gather(struct db *db, const struct config *cfg,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
-	util_strlcpy(r->timezone, cfg->timezone[0] ? cfg->timezone : "UTC",
-	    sizeof(r->timezone));
+	r->tz = cfg->tz;
+	util_strlcpy(r->timezone, tz_name(cfg->tz), sizeof(r->timezone));
 	util_strlcpy(r->database, cfg->database, sizeof(r->database));
 	if (db_report_as_of(db, &r->as_of))
 		goto out;

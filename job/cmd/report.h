@@ -61,7 +61,8 @@ struct report_pool {
 struct report {
 	time_t as_of; /* the newest scheduled run's as_of (or now) */
 	time_t since; /* the window's start */
-	char timezone[64];
+	const struct tz *tz; /* the configuration's; NULL is UTC */
+	char timezone[64]; /* its name */
 	char database[PATH_MAX];
 	struct report_pool *pools; /* by subscription, group, cluster, key */
 	size_t npools;
@@ -122,9 +123,9 @@ const char *report_changed_by(const struct db_observation *o);
 
 /*
  * report_format_local(t, tz, buf, len):
- * ${t} as "YYYY-MM-DD HH:MM" wall time in zone ${tz} (UTC when unknown),
- * or "-" for 0.
+ * ${t} as "YYYY-MM-DD HH:MM" wall time in the loaded zone ${tz} (NULL is
+ * UTC), or "-" for 0.
  */
-void report_format_local(time_t t, const char *tz, char *buf, size_t len);
+void report_format_local(time_t t, const struct tz *tz, char *buf, size_t len);
 
 #endif

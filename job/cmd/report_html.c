@@ -28,9 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/base/version.h"
-#include "job/rules/schedule.h"
 #include "job/rules/timeline.h"
 
 #define W 900.0 /* the timeline's drawing width, px */
@@ -89,7 +89,7 @@ when(FILE *f, const struct report *r, time_t t)
 		fputs("-", f);
 		return;
 	}
-	report_format_local(t, r->timezone, local, sizeof(local));
+	report_format_local(t, r->tz, local, sizeof(local));
 	util_format_time(t, utc, sizeof(utc));
 	fprintf(
 	    f, "<time datetime=\"%s\" title=\"%s\">%s</time>", utc, utc, local);
@@ -101,7 +101,7 @@ when_text(FILE *f, const struct report *r, time_t t)
 {
 	char local[32], utc[32];
 
-	report_format_local(t, r->timezone, local, sizeof(local));
+	report_format_local(t, r->tz, local, sizeof(local));
 	util_format_time(t, utc, sizeof(utc));
 	fprintf(f, "%s (%s)", local, utc);
 }
@@ -529,8 +529,8 @@ ticks(const struct report *r, long long step, time_t *out, size_t max)
 	time_t t;
 	size_t n = 0;
 
-	if (schedule_tz_localtime(r->timezone, r->since, &tm) != 0)
-		(void)schedule_tz_localtime("UTC", r->since, &tm);
+	if (tz_localtime(r->tz, r->since, &tm) != 0)
+		(void)tz_localtime(NULL, r->since, &tm);
 	if (step >= 86400)
 		t = r->since - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
 	else
@@ -556,8 +556,8 @@ axis(FILE *f, const struct report *r, const struct timeline_axis *a,
 		struct tm tm;
 		double x = timeline_x(a, tk[i]);
 
-		if (schedule_tz_localtime(r->timezone, tk[i], &tm) != 0)
-			(void)schedule_tz_localtime("UTC", tk[i], &tm);
+		if (tz_localtime(r->tz, tk[i], &tm) != 0)
+			(void)tz_localtime(NULL, tk[i], &tm);
 		if (x > W - 20)
 			continue;
 		if (step >= 86400)

@@ -220,8 +220,8 @@ retain(const struct actions_input *in, const struct channel_hold *holds,
 	np = promotion_protected(
 	    holds, nh, in->policy->keep_promoted, holders, MAX_HOLDERS);
 	(void)retention_mark_promoted(holders, np, (int)np, items, n);
-	if (retention_plan(items, n, in->policy, in->timezone, as_of, dec, err,
-	        sizeof(err))) {
+	if (retention_plan(
+	        items, n, in->policy, in->tz, as_of, dec, err, sizeof(err))) {
 		rc = add(out, ACTION_FAIL, NULL, NULL, err);
 		goto done;
 	}

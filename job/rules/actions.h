@@ -14,6 +14,8 @@
 
 #include "job/rules/model.h"
 
+struct tz;
+
 enum action_kind {
 	ACTION_PROMOTE, /* the snapshot enters channel */
 	ACTION_DEMOTE, /* it leaves channel: replaced by the promote before */
@@ -51,7 +53,8 @@ struct action_snap {
 
 struct actions_input {
 	const struct policy *policy;
-	const char *timezone; /* retention's periods; NULL or "" is UTC */
+	const struct tz
+	    *tz; /* retention's periods (loaded, job/base/tz.h); NULL is UTC */
 	time_t as_of;
 	int promote; /* 0: retention only (`prune`) */
 	const struct action_snap *snaps; /* active ones, and holders */

@@ -23,8 +23,8 @@
 #include "job/base/util.h"
 
 int
-plan_slot(const struct schedule *sched, const char *tz, time_t as_of, int force,
-    time_t *slot, char *err, size_t errlen)
+plan_slot(const struct schedule *sched, const struct tz *tz, time_t as_of,
+    int force, time_t *slot, char *err, size_t errlen)
 {
 	if (force) {
 		*slot = as_of - (as_of % 60);

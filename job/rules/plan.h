@@ -47,7 +47,7 @@ struct plan_result {
  * with ${force} (`aksnap snapshot`), ${as_of} cut to the minute.  0 or -1
  * (no slot: the reason in ${err}).
  */
-int plan_slot(const struct schedule *sched, const char *tz, time_t as_of,
+int plan_slot(const struct schedule *sched, const struct tz *tz, time_t as_of,
     int force, time_t *slot, char *err, size_t errlen);
 
 /*

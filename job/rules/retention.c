@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "job/base/tz.h"
 #include "job/base/util.h"
-#include "job/rules/schedule.h"
 
 /* The period bucket kinds, in reason order. */
 enum { KIND_HOUR, KIND_DAY, KIND_WEEK, KIND_MONTH, KIND_YEAR, NKINDS };
@@ -133,7 +133,7 @@ retention_policy_check(const struct policy *p, char *err, size_t errlen)
 
 int
 retention_plan(const struct retention_item *items, size_t n,
-    const struct policy *policy, const char *tz, time_t as_of,
+    const struct policy *policy, const struct tz *tz, time_t as_of,
     struct retention_decision *out, char *err, size_t errlen)
 {
 	struct walk *order = NULL;
@@ -146,9 +146,9 @@ retention_plan(const struct retention_item *items, size_t n,
 
 	if (retention_policy_check(policy, err, errlen))
 		return -1;
-	if (schedule_tz_localtime(tz, as_of, &tm)) {
-		snprintf(err, errlen, "unknown time zone \"%s\"",
-		    tz != NULL ? tz : "");
+	if (tz_localtime(tz, as_of, &tm)) {
+		snprintf(
+		    err, errlen, "time %lld is out of range", (long long)as_of);
 		return -1;
 	}
 	if (n == 0)
@@ -212,12 +212,10 @@ retention_plan(const struct retention_item *items, size_t n,
 			keep_last--;
 		}
 		if (use_periods) {
-			/* The zone was checked above; as_of is no later. */
-			if (schedule_tz_localtime(tz, it->created_at, &tm)) {
+			if (tz_localtime(tz, it->created_at, &tm)) {
 				snprintf(err, errlen,
 				    "time zone \"%s\": cannot convert %lld",
-				    tz != NULL ? tz : "",
-				    (long long)it->created_at);
+				    tz_name(tz), (long long)it->created_at);
 				goto err0;
 			}
 			period_keys(&tm, keys);

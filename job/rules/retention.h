@@ -16,6 +16,8 @@
 
 #include "job/rules/model.h"
 
+struct tz;
+
 /* One active snapshot of the pool, as retention sees it. */
 struct retention_item {
 	long long id; /* the store's snapshot id; > 0 */
@@ -52,8 +54,8 @@ struct retention_decision {
  * retention_plan(items, n, policy, tz, as_of, out, err, errlen):
  * Decide for each of the ${n} snapshots in ${items} (one pool's active
  * snapshots, any order) and fill ${out}[i] for ${items}[i].  Periods
- * (hour, day, ISO week, month, year) are taken in time zone ${tz} (IANA
- * name; UTC when NULL or "").  The caller owns both arrays.
+ * (hour, day, ISO week, month, year) are taken in the loaded time zone
+ * ${tz} (job/base/tz.h; NULL is UTC).  The caller owns both arrays.
  *
  * The rules, in order:
  * - pinned and promoted items are set aside: kept (reasons "pinned",
@@ -78,7 +80,8 @@ struct retention_decision {
  * Return 0, or -1 with the reason in ${err} when nothing is decided (and
  * ${out} is untouched): the policy keeps nothing (retention_policy_check),
  * ${as_of} is earlier than the newest item's created_at (a clock error:
- * never delete then), or ${tz} is unknown.  ${n} == 0 is fine.
+ * never delete then), or a time is beyond tz_localtime's range.  ${n} == 0 is
+ * fine.
  *
  * Re-planning over the kept items with the same as_of and policy gives each
  * of them the same reasons, except that deferred ones are now deleted (up
@@ -86,7 +89,7 @@ struct retention_decision {
  * deletes nothing.  O(n log n).
  */
 int retention_plan(const struct retention_item *items, size_t n,
-    const struct policy *policy, const char *tz, time_t as_of,
+    const struct policy *policy, const struct tz *tz, time_t as_of,
     struct retention_decision *out, char *err, size_t errlen);
 
 /*

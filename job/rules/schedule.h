@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct tz;
+
 struct schedule {
 	char text[128]; /* as written */
 	int every; /* 1: @every */
@@ -46,19 +48,19 @@ int schedule_parse(
 
 /*
  * schedule_current_slot(s, tz, as_of, slot):
- * The latest slot <= ${as_of}, evaluated in time zone ${tz} (IANA name,
- * "UTC" default when NULL or "").  Return 0, or -1 if the schedule has no
- * slot in the preceding 5 years (e.g. "0 0 30 2 *") or ${tz} is unknown.
+ * The latest slot <= ${as_of}, evaluated in the loaded time zone ${tz}
+ * (job/base/tz.h; NULL is UTC).  Return 0, or -1 if the schedule has no
+ * slot in the preceding 5 years (e.g. "0 0 30 2 *").
  */
 int schedule_current_slot(
-    const struct schedule *s, const char *tz, time_t as_of, time_t *slot);
+    const struct schedule *s, const struct tz *tz, time_t as_of, time_t *slot);
 
 /*
  * schedule_next_slot(s, tz, after, slot):
  * The earliest slot > ${after}.  0 or -1 as above.
  */
 int schedule_next_slot(
-    const struct schedule *s, const char *tz, time_t after, time_t *slot);
+    const struct schedule *s, const struct tz *tz, time_t after, time_t *slot);
 
 /*
  * schedule_interval(s, tz, as_of):
@@ -66,18 +68,6 @@ int schedule_next_slot(
  * (the period `check` allows twice over); -1 if there are no such slots.
  */
 long long schedule_interval(
-    const struct schedule *s, const char *tz, time_t as_of);
-
-/* schedule_tz_valid(tz): 1 if ${tz} names a known IANA zone (or is UTC). */
-int schedule_tz_valid(const char *tz);
-
-/*
- * schedule_tz_localtime(tz, t, out):
- * Break ${t} down into local wall time in zone ${tz} (IANA name; "UTC" when
- * NULL or "").  Fills tm_year, tm_mon, tm_mday, tm_hour, tm_min, tm_sec,
- * tm_wday, tm_yday, tm_isdst and tm_gmtoff.  Return 0, or -1 if ${tz} is
- * unknown.  Used by retention for period boundaries.
- */
-int schedule_tz_localtime(const char *tz, time_t t, struct tm *out);
+    const struct schedule *s, const struct tz *tz, time_t as_of);
 
 #endif

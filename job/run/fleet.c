@@ -342,6 +342,7 @@ fleet_adopt_stored(struct config **cfg, struct db *db)
 		    (*cfg)->nfleets * sizeof(*c->fleets));
 	v.cfg = NULL;
 	fleet_view_free(&v);
+	(*cfg)->tz = NULL; /* the copy owns the loaded zone now */
 	config_free(*cfg);
 	*cfg = c;
 	return 0;

@@ -615,7 +615,7 @@ prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
 		goto done;
 	memset(&in, 0, sizeof(in));
 	in.policy = &p->pc->policy;
-	in.timezone = ctx->cfg->timezone;
+	in.tz = ctx->cfg->tz;
 	in.as_of = ctx->as_of;
 	in.promote = promote;
 	in.snaps = snaps;

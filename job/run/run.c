@@ -841,8 +841,8 @@ plan_pool(struct run *r, struct pool_run *p)
 	memset(&in, 0, sizeof(in));
 	in.pool = p->pc;
 	in.force = (r->opts->mode == RUN_SNAPSHOT);
-	if (plan_slot(&p->sched, r->cfg->timezone, r->opts->as_of, in.force,
-	        &in.slot, err, sizeof(err))) {
+	if (plan_slot(&p->sched, r->cfg->tz, r->opts->as_of, in.force, &in.slot,
+	        err, sizeof(err))) {
 		p->plan.action = PLAN_FAIL;
 		util_strlcpy(p->plan.reason, err, sizeof(p->plan.reason));
 		return 0;

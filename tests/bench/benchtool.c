@@ -270,7 +270,7 @@ cmd_retention(int argc, char **argv)
 	for (long long r = 0; r < rounds; r++) {
 		double t0 = now_s();
 
-		if (retention_plan(items, (size_t)n, &pc->policy, cfg->timezone,
+		if (retention_plan(items, (size_t)n, &pc->policy, cfg->tz,
 		        as_of, out, err, sizeof(err)) != 0) {
 			fprintf(stderr, "benchtool: retention: %s\n", err);
 			goto done;

@@ -299,7 +299,7 @@ check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
 	}
 	retention_mark_promoted(holders, nh, pol.keep_promoted, items, n);
 	assert_int_equal(
-	    retention_plan(items, n, &pol, "UTC", as_of, out, err, sizeof(err)),
+	    retention_plan(items, n, &pol, NULL, as_of, out, err, sizeof(err)),
 	    0);
 	for (i = 0; i < n; i++)
 		if (!out[i].keep)

@@ -58,8 +58,8 @@ check_config(const struct config *c)
 	struct schedule s;
 	char err[256];
 
-	if (!schedule_tz_valid(c->timezone))
-		fuzz_fail("fuzz_config", "accepted an unknown timezone");
+	if (c->tz == NULL || strcmp(tz_name(c->tz), c->timezone) != 0)
+		fuzz_fail("fuzz_config", "loaded config without its zone");
 	for (size_t i = 0; i < c->npools; i++) {
 		const struct pool_conf *p = &c->pools[i];
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/rules/schedule.h"
 #include "tests/fuzz/fuzz.h"
@@ -28,16 +29,16 @@
 #define CHECK_LIMIT 1000000000000LL
 
 static void
-fail_at(const char *what, const char *expr, const char *tz, time_t t)
+fail_at(const char *what, const char *expr, const struct tz *tz, time_t t)
 {
-	fprintf(stderr, "fuzz_schedule: \"%s\" in %s at %lld\n", expr, tz,
-	    (long long)t);
+	fprintf(stderr, "fuzz_schedule: \"%s\" in %s at %lld\n", expr,
+	    tz_name(tz), (long long)t);
 	fuzz_fail("fuzz_schedule", what);
 }
 
 /* check_slots(s, tz, t): the slot functions agree around ${t}. */
 static void
-check_slots(const struct schedule *s, const char *tz, time_t t)
+check_slots(const struct schedule *s, const struct tz *tz, time_t t)
 {
 	time_t cur = 0, next = 0, again = 0;
 	int have_cur, have_next;
@@ -121,19 +122,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto done;
 	}
 	if (tz != NULL) {
-		(void)schedule_tz_valid(tz);
+		struct tz *z = tz_load(tz);
+
+		if (z == NULL)
+			goto done; /* config refuses it: no slots asked */
 		if (have_t) {
-			check_slots(&s, tz, t);
+			check_slots(&s, z, t);
 		} else {
 			for (size_t j = 0; j < sizeof(times) / sizeof(*times);
 			     j++)
-				check_slots(&s, tz, times[j]);
+				check_slots(&s, z, times[j]);
 		}
+		tz_free(z);
 		goto done;
 	}
-	for (size_t i = 0; i < sizeof(zones) / sizeof(*zones); i++)
+	for (size_t i = 0; i < sizeof(zones) / sizeof(*zones); i++) {
+		struct tz *z = tz_load(zones[i]);
+
+		if (z == NULL)
+			fuzz_fail("fuzz_schedule", "cannot load a known zone");
 		for (size_t j = 0; j < sizeof(times) / sizeof(*times); j++)
-			check_slots(&s, zones[i], times[j]);
+			check_slots(&s, z, times[j]);
+		tz_free(z);
+	}
 
 done:
 	free(when);

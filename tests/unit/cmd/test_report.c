@@ -47,6 +47,9 @@ setup(void **state)
 	if (db_open(f->path, &f->db))
 		return -1;
 	util_strlcpy(f->cfg.timezone, "Europe/Berlin", sizeof(f->cfg.timezone));
+	f->cfg.tz = tz_load(f->cfg.timezone);
+	if (f->cfg.tz == NULL)
+		return -1;
 	util_strlcpy(f->cfg.database, f->path, sizeof(f->cfg.database));
 	util_strlcpy(
 	    f->cfg.path, "/etc/aksnap/aksnap.ini", sizeof(f->cfg.path));
@@ -61,6 +64,7 @@ teardown(void **state)
 	char cmd[160];
 
 	db_close(f->db);
+	tz_free(f->cfg.tz);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	if (system(cmd) != 0)
 		return -1;

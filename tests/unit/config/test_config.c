@@ -249,6 +249,8 @@ test_config_defaults_apply_without_policy_sections(void **state)
 	assert_int_equal(c->request_timeout, 60);
 	assert_string_equal(c->name_prefix, "aksnap");
 	assert_string_equal(c->timezone, "UTC");
+	assert_non_null(c->tz);
+	assert_string_equal(tz_name(c->tz), "UTC");
 	assert_int_equal(c->npools, 1);
 	assert_string_equal(c->pools[0].policy_name, "");
 	pol = &c->pools[0].policy;
@@ -725,12 +727,20 @@ static void
 test_config_rejects_unknown_timezone(void **state)
 {
 	struct config *c = NULL;
+	struct tm tm;
 
 	(void)state;
 	assert_one_error("[aksnap]\ntimezone = Mars/Olympus_Mons\n", 2,
 	    "[aksnap] timezone: expected an IANA time zone");
+	assert_one_error("[aksnap]\nmax_parallel = 2\ntimezone = ../etc\n", 3,
+	    "[aksnap] timezone: expected an IANA time zone");
+	/* The zone is loaded with the file, and the config holds it. */
 	assert_loads("[aksnap]\ntimezone = Europe/Berlin\n", &c);
 	assert_string_equal(c->timezone, "Europe/Berlin");
+	assert_non_null(c->tz);
+	assert_string_equal(tz_name(c->tz), "Europe/Berlin");
+	assert_int_equal(tz_localtime(c->tz, 1782907200, &tm), 0);
+	assert_int_equal(tm.tm_gmtoff, 7200); /* 2026-07-01: CEST */
 	config_free(c);
 }
 

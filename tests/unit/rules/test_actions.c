@@ -73,7 +73,7 @@ decide(struct pool *p)
 	static char buf[4096];
 	struct actions_input in = {
 	    .policy = &p->pol,
-	    .timezone = "UTC",
+	    .tz = NULL, /* UTC */
 	    .as_of = p->as_of,
 	    .promote = p->promote,
 	    .snaps = p->snaps,

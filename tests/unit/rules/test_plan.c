@@ -197,7 +197,7 @@ test_plan_force_slot_is_the_minute(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    plan_slot(NULL, "UTC", SLOT + 125, 1, &slot, err, sizeof(err)), 0);
+	    plan_slot(NULL, NULL, SLOT + 125, 1, &slot, err, sizeof(err)), 0);
 	assert_int_equal(slot, SLOT + 120);
 }
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/rules/retention.h"
 
@@ -31,6 +32,53 @@ T(const char *s)
 	if (util_parse_time(s, &t))
 		fail_msg("bad time literal %s", s);
 	return t;
+}
+
+/* The zones the tests use (by name), loaded once by the group setup. */
+static const char *const zone_names[] = {
+    "UTC", "Europe/Berlin", "America/New_York"};
+static struct tz *zones_loaded[sizeof(zone_names) / sizeof(zone_names[0])];
+
+static int
+zones_load(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
+	     i++) {
+		zones_loaded[i] = tz_load(zone_names[i]);
+		if (zones_loaded[i] == NULL) {
+			fprintf(stderr, "cannot load zone %s\n", zone_names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+zones_free(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
+	     i++) {
+		tz_free(zones_loaded[i]);
+		zones_loaded[i] = NULL;
+	}
+	return 0;
+}
+
+/* Z(name): the loaded zone ${name} (NULL stays NULL: UTC). */
+static const struct tz *
+Z(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
+	     i++) {
+		if (strcmp(zone_names[i], name) == 0)
+			return zones_loaded[i];
+	}
+	fail_msg("zone %s is not in zone_names", name);
+	return NULL;
 }
 
 /* A policy that keeps nothing by itself and deletes without limit. */
@@ -59,7 +107,7 @@ plan_ok(const struct retention_item *items, size_t n, const struct policy *p,
 {
 	char err[256] = "";
 
-	if (retention_plan(items, n, p, tz, as_of, out, err, sizeof(err)))
+	if (retention_plan(items, n, p, Z(tz), as_of, out, err, sizeof(err)))
 		fail_msg("retention_plan: %s", err);
 }
 
@@ -570,7 +618,7 @@ test_retention_refuses_policy_that_keeps_nothing(void **state)
 	(void)state;
 	p.max_delete_per_run = 10;
 	assert_int_equal(
-	    retention_plan(it, 1, &p, "UTC", 2000, d, err, sizeof(err)), -1);
+	    retention_plan(it, 1, &p, Z("UTC"), 2000, d, err, sizeof(err)), -1);
 	assert_string_equal(err,
 	    "policy keeps nothing: set keep_last, keep_hourly, keep_daily, "
 	    "keep_weekly, keep_monthly, keep_yearly, keep_within or min_keep");
@@ -594,7 +642,7 @@ test_retention_refuses_when_clock_is_behind_newest(void **state)
 	make_items(it, times, 2);
 	it[0].pinned = 1; /* the newest counts even when set aside */
 	p.keep_last = 1;
-	assert_int_equal(retention_plan(it, 2, &p, "UTC",
+	assert_int_equal(retention_plan(it, 2, &p, Z("UTC"),
 	                     T("2026-03-16T01:59:59Z"), d, err, sizeof(err)),
 	    -1);
 	assert_string_equal(err,
@@ -606,22 +654,26 @@ test_retention_refuses_when_clock_is_behind_newest(void **state)
 }
 
 static void
-test_retention_refuses_unknown_time_zone(void **state)
+test_retention_null_zone_is_utc(void **state)
 {
-	struct retention_item it[1] = {{1, 1000, 0, 0}};
-	struct retention_decision d[1];
+	static const char *const times[] = {
+	    "2026-03-15T23:30:00Z", "2026-03-15T22:30:00Z"};
+	struct retention_item it[2];
+	struct retention_decision d[2], u[2];
 	struct policy p = empty_policy();
-	char err[256] = "";
 
 	(void)state;
-	p.keep_daily = 1;
-	assert_int_equal(retention_plan(it, 1, &p, "Mars/Olympus", 2000, d, err,
-	                     sizeof(err)),
-	    -1);
-	assert_string_equal(err, "unknown time zone \"Mars/Olympus\"");
-	/* NULL and "" mean UTC; no items is fine. */
-	plan_ok(it, 1, &p, NULL, 2000, d);
-	plan_ok(NULL, 0, &p, "", 2000, d);
+	make_items(it, times, 2);
+	p.keep_daily = 2;
+	/* One UTC day; in Berlin 00:30 and 23:30, two days. */
+	plan_ok(it, 2, &p, NULL, T("2026-03-16T00:00:00Z"), d);
+	plan_ok(it, 2, &p, "UTC", T("2026-03-16T00:00:00Z"), u);
+	assert_int_equal(d[1].keep, 0);
+	assert_int_equal(u[1].keep, 0);
+	plan_ok(it, 2, &p, "Europe/Berlin", T("2026-03-16T00:00:00Z"), d);
+	assert_int_equal(d[1].keep, 1);
+	/* No items is fine. */
+	plan_ok(NULL, 0, &p, NULL, 2000, d);
 }
 
 static void
@@ -991,8 +1043,8 @@ test_retention_random_histories_match_reference_and_invariants(void **state)
 		size_t newest = 0;
 
 		if (retention_policy_check(&p, err, sizeof(err))) {
-			assert_int_equal(retention_plan(it, n, &p, tz, as_of, d,
-			                     err, sizeof(err)),
+			assert_int_equal(retention_plan(it, n, &p, Z(tz), as_of,
+			                     d, err, sizeof(err)),
 			    -1);
 			refused++;
 			continue;
@@ -1145,7 +1197,7 @@ main(void)
 	    cmocka_unit_test(test_retention_refuses_policy_that_keeps_nothing),
 	    cmocka_unit_test(
 	        test_retention_refuses_when_clock_is_behind_newest),
-	    cmocka_unit_test(test_retention_refuses_unknown_time_zone),
+	    cmocka_unit_test(test_retention_null_zone_is_utc),
 	    cmocka_unit_test(test_retention_reasons_text_has_fixed_order),
 	    cmocka_unit_test(test_retention_policy_fingerprint_is_stable),
 	    cmocka_unit_test(
@@ -1157,5 +1209,5 @@ main(void)
 	    cmocka_unit_test(test_retention_decides_ten_thousand_snapshots),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, zones_load, zones_free);
 }
