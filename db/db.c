@@ -350,6 +350,13 @@ struct db {
 	char path[PATH_MAX];
 	int busy_ms;
 	sqlite3_stmt *st[ST__COUNT];
+	/*
+	 * A writer's pre-write check (db_check.h): when the store was last
+	 * proved sound, and whether SQLite met damage since; db_close
+	 * stamps the file for the next writer unless it did.
+	 */
+	int writer, damaged;
+	time_t checked_at;
 };
 
 /*
@@ -381,8 +388,12 @@ db_fail(struct db *db, const char *what)
 	int rc = sqlite3_errcode(db->conn) & 0xff;
 
 	last_failure_busy = (rc == SQLITE_BUSY);
-	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+	if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT) {
 		last_failure_unusable = 1;
+		/* SQLite met damage: the next writer checks everything. */
+		db->damaged = 1;
+		db_check_stamp_remove(db->path);
+	}
 	if (rc == SQLITE_NOTADB) {
 		log_err(NULL, "%s: not an aksnap database (not an SQLite file)",
 		    db->path);
@@ -967,18 +978,29 @@ report_unsound(const char *path, const char *what, struct db_check_report *r)
 /*
  * refuse_if_unsound(db):
  * The check every writer passes before its first write (DESIGN.md
- * section 5): PRAGMA quick_check and the cheap invariants.  0 when sound;
+ * section 5): PRAGMA quick_check and the cheap invariants, unless the
+ * stamp the last clean writer left says the file is exactly as it was
+ * then and that check is less than a day old (db_check.h).  0 when sound;
  * -1 (each problem logged, with what to do) when not.
  */
 static int
 refuse_if_unsound(struct db *db)
 {
 	struct db_check_report r;
+	time_t now = time(NULL);
 
+	if (db_check_stamp_fresh(db->path, now, &db->checked_at)) {
+		db_check_count(1);
+		return 0;
+	}
+	db_check_count(0);
+	db_check_stamp_remove(db->path);
 	if (db_check_quick(db, &r))
 		return -1;
-	if (r.n == 0)
+	if (r.n == 0) {
+		db->checked_at = now;
 		return 0;
+	}
 	report_unsound(db->path,
 	    "refusing to write to it, nothing done: see `aksnap db check`, "
 	    "restore a backup and run `aksnap sync`",
@@ -1025,7 +1047,9 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 
 	if (migrating && set_wal(db))
 		goto err1;
+	/* Damage met on a page read is an error, not a wrong answer. */
 	if (exec_sql(db, "PRAGMA synchronous = NORMAL", err, sizeof(err)) ||
+	    exec_sql(db, "PRAGMA cell_size_check = ON", err, sizeof(err)) ||
 	    exec_sql(db, "PRAGMA cache_size = -8192", err, sizeof(err)) ||
 	    exec_sql(db, "PRAGMA mmap_size = 0", err, sizeof(err)) ||
 	    exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err))) {
@@ -1035,6 +1059,7 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 	if (migrating && uv < latest_of(m, n) && migrate(db, m, n, stamp))
 		goto err1;
 
+	db->writer = migrating;
 	*out = db;
 	return 0;
 
@@ -1072,9 +1097,13 @@ db_close(struct db *db)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(db->st[i]);
-	if (db->conn != NULL && sqlite3_close(db->conn) != SQLITE_OK)
+	if (db->conn != NULL && sqlite3_close(db->conn) != SQLITE_OK) {
 		log_err(
 		    NULL, "%s: close: %s", db->path, sqlite3_errmsg(db->conn));
+	} else if (db->writer && !db->damaged && db->checked_at != 0) {
+		/* Closed cleanly: the file as this writer leaves it. */
+		(void)db_check_stamp_write(db->path, db->checked_at);
+	}
 	free(db);
 }
 

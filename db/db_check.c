@@ -11,6 +11,12 @@
  * is never written to: a row added to a malformed file can only make the
  * damage worse, and the snapshots it describes exist in Azure.
  *
+ * The second depth costs a read of every page, so db_open does not pay it
+ * at every write: a writer that closes cleanly leaves a stamp of the file
+ * as it left it ("<store>.checked", below), and the next writer skips the
+ * check while the file is exactly that and the check less than a day old
+ * (db_check.h says why that keeps DESIGN.md's promise).
+ *
  * Each invariant is one SELECT whose rows are the offences, worded by
  * SQLite's printf() so that this file holds no formatting per check.  An
  * error from SQLite that says the file is damaged (SQLITE_CORRUPT,
@@ -19,11 +25,16 @@
  */
 #include "db/db_check.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "db/db_internal.h"
@@ -361,4 +372,166 @@ db_check_report_free(struct db_check_report *r)
 		return;
 	free(r->items);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- the stamp a clean writer leaves ---- */
+
+#define STAMP_MAGIC "aksnap-checked 1"
+
+static struct db_check_counts counts;
+
+void
+db_check_get_counts(struct db_check_counts *out)
+{
+	*out = counts;
+}
+
+void
+db_check_count(int skipped)
+{
+	if (skipped)
+		counts.skipped++;
+	else
+		counts.checked++;
+}
+
+/* The file's identity and last change, as the stamp spells it. */
+struct file_id {
+	long long dev, ino, size, mtime_s, mtime_ns, ctime_s, ctime_ns;
+};
+
+static int
+file_id_of(const char *path, struct file_id *out)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	out->dev = (long long)st.st_dev;
+	out->ino = (long long)st.st_ino;
+	out->size = (long long)st.st_size;
+	out->mtime_s = (long long)st.st_mtim.tv_sec;
+	out->mtime_ns = (long long)st.st_mtim.tv_nsec;
+	out->ctime_s = (long long)st.st_ctim.tv_sec;
+	out->ctime_ns = (long long)st.st_ctim.tv_nsec;
+	return 0;
+}
+
+static int
+suffixed(const char *path, const char *suffix, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s%s", path, suffix);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Read the stamp of ${path}: 1 with its fields, 0 when none or garbled. */
+static int
+stamp_read(const char *path, struct file_id *id, time_t *checked_at)
+{
+	char name[PATH_MAX], line[256];
+	long long at = 0;
+	FILE *f;
+	int ok;
+
+	if (suffixed(path, ".checked", name, sizeof(name)))
+		return 0;
+	f = fopen(name, "r");
+	if (f == NULL)
+		return 0;
+	ok = fgets(line, sizeof(line), f) != NULL &&
+	    strncmp(line, STAMP_MAGIC " ", sizeof(STAMP_MAGIC)) == 0 &&
+	    sscanf(line + sizeof(STAMP_MAGIC),
+	        "%lld %lld %lld %lld %lld %lld %lld %lld", &id->dev, &id->ino,
+	        &id->size, &id->mtime_s, &id->mtime_ns, &id->ctime_s,
+	        &id->ctime_ns, &at) == 8;
+	fclose(f);
+	if (!ok)
+		return 0;
+	*checked_at = (time_t)at;
+	return 1;
+}
+
+int
+db_check_stamp_read(const char *path, time_t *checked_at)
+{
+	struct file_id id;
+
+	return stamp_read(path, &id, checked_at);
+}
+
+int
+db_check_stamp_fresh(const char *path, time_t now, time_t *checked_at)
+{
+	struct file_id was, is;
+	struct stat wal;
+	char name[PATH_MAX];
+	time_t at = 0;
+
+	if (stamp_read(path, &was, &at) != 1 || file_id_of(path, &is) != 0)
+		return 0;
+	if (memcmp(&was, &is, sizeof(was)) != 0)
+		return 0;
+	/* A WAL with frames: a writer did not close (or someone wrote). */
+	if (suffixed(path, "-wal", name, sizeof(name)) ||
+	    (stat(name, &wal) == 0 && wal.st_size > 0))
+		return 0;
+	if (at > now || now - at >= DB_CHECK_MAX_AGE)
+		return 0;
+	*checked_at = at;
+	return 1;
+}
+
+int
+db_check_stamp_write(const char *path, time_t checked_at)
+{
+	char name[PATH_MAX], tmp[PATH_MAX];
+	struct file_id id;
+	FILE *f = NULL;
+	int fd = -1;
+
+	if (suffixed(path, ".checked", name, sizeof(name)) ||
+	    suffixed(path, ".checked.tmp", tmp, sizeof(tmp)))
+		goto fail;
+	if (file_id_of(path, &id) != 0)
+		goto fail;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto fail;
+	f = fdopen(fd, "w");
+	if (f == NULL)
+		goto fail;
+	fd = -1;
+	fprintf(f, STAMP_MAGIC " %lld %lld %lld %lld %lld %lld %lld %lld\n",
+	    id.dev, id.ino, id.size, id.mtime_s, id.mtime_ns, id.ctime_s,
+	    id.ctime_ns, (long long)checked_at);
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	f = NULL;
+	if (rename(tmp, name) != 0)
+		goto fail;
+	return 0;
+
+fail:
+	log_warn(NULL,
+	    "%s: cannot record its check in %s.checked (%s): the next writer "
+	    "checks the whole store",
+	    path, path, strerror(errno));
+	if (f != NULL)
+		fclose(f);
+	if (fd != -1)
+		close(fd);
+	(void)unlink(tmp);
+	return -1;
+}
+
+void
+db_check_stamp_remove(const char *path)
+{
+	char name[PATH_MAX];
+
+	if (suffixed(path, ".checked", name, sizeof(name)) == 0)
+		(void)unlink(name);
 }

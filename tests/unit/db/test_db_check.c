@@ -4,7 +4,10 @@
  * are each found and named; no writer opens a store that fails, and the
  * file stays byte for byte as it was; db_backup refuses a damaged store
  * and verifies its copy; a store in a directory aksnap cannot write is
- * refused to writers (naming the directory) and read by readers.
+ * refused to writers (naming the directory) and read by readers.  The
+ * pre-write check is bounded: a writer skips it while the stamp the last
+ * clean writer left matches the file and is under a day old, and checks
+ * (and refuses damage) otherwise -- counted, never timed.
  *
  * Raw sqlite3 calls build the damage the API would never write.
  */
@@ -406,6 +409,134 @@ test_db_unwritable_directory_refuses_writers_and_serves_readers(void **state)
 	assert_null(strstr(f->log, "readonly database"));
 }
 
+/* Open a writer and close it again: the pre-write check decides. */
+static int
+open_writer(struct fx *f)
+{
+	int rc = db_open(f->path, &f->db);
+
+	db_close(f->db);
+	f->db = NULL;
+	return rc;
+}
+
+static void
+assert_counts(long long checked, long long skipped)
+{
+	struct db_check_counts c;
+
+	db_check_get_counts(&c);
+	assert_int_equal(c.checked, checked);
+	assert_int_equal(c.skipped, skipped);
+}
+
+static void
+test_db_check_skipped_while_the_stamp_matches_the_file(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_counts c0;
+	struct db_snapshot *rows = NULL;
+	char stamp[192];
+	size_t n = 0;
+	int64_t run = 0;
+	time_t at = 0;
+
+	make_store(f);
+	db_check_get_counts(&c0);
+	snprintf(stamp, sizeof(stamp), "%s.checked", f->path);
+	assert_int_equal(access(stamp, F_OK), 0);
+	assert_int_equal(db_check_stamp_read(f->path, &at), 1);
+
+	/* The file as the last writer left it: no check. */
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked, c0.skipped + 1);
+
+	/* Readers in between change nothing. */
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
+	assert_int_equal(db_snapshot_list(f->db, 0, NULL, &rows, &n), 0);
+	assert_int_equal(n, 40);
+	free(rows);
+	db_close(f->db);
+	f->db = NULL;
+
+	/* A writer that writes leaves a stamp of what it wrote. */
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_counts(c0.checked, c0.skipped + 2);
+	assert_int_equal(db_run_start(f->db, 5000, 5000, "run", &run), 0);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked, c0.skipped + 3);
+
+	/* A check more than a day old is made again, and stamped anew. */
+	assert_int_equal(
+	    db_check_stamp_write(f->path, at - DB_CHECK_MAX_AGE - 1), 0);
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked + 1, c0.skipped + 3);
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked + 1, c0.skipped + 4);
+
+	/* So is one from the future (a clock set back), or a garbled one. */
+	assert_int_equal(
+	    db_check_stamp_write(f->path, at + 10 * DB_CHECK_MAX_AGE), 0);
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked + 2, c0.skipped + 4);
+	assert_int_equal(truncate(stamp, 20), 0);
+	assert_int_equal(open_writer(f), 0);
+	assert_counts(c0.checked + 3, c0.skipped + 4);
+}
+
+static void
+test_db_check_damage_after_a_clean_writer_is_still_refused(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_counts c0;
+	char stamp[192];
+
+	make_store(f);
+	db_check_get_counts(&c0);
+	snprintf(stamp, sizeof(stamp), "%s.checked", f->path);
+
+	/* Damage after a clean writer: the file is not what it stamped. */
+	smash_page(f, rootpage(f, "decisions_by_snapshot"));
+	assert_int_equal(open_writer(f), -1);
+	assert_counts(c0.checked + 1, c0.skipped);
+	assert_logged(f, "refusing to write to it, nothing done");
+	/* And no stamp is left to vouch for it: refused again. */
+	assert_int_equal(access(stamp, F_OK), -1);
+	assert_int_equal(open_writer(f), -1);
+	assert_counts(c0.checked + 2, c0.skipped);
+}
+
+static void
+test_db_check_damage_met_by_a_writer_unstamps_the_store(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_counts c0;
+	struct db_snapshot snap;
+	char stamp[192];
+
+	make_store(f);
+	db_check_get_counts(&c0);
+	snprintf(stamp, sizeof(stamp), "%s.checked", f->path);
+
+	/* A fresh stamp: the writer skips the check ... */
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_counts(c0.checked, c0.skipped + 1);
+	assert_int_equal(db_snapshot_get(f->db, 3, &snap), 1);
+	/* ... the file is damaged under it; SQLite meets the damage ... */
+	smash_page(f, rootpage(f, "decisions_by_snapshot"));
+	assert_int_equal(db_decision_list(f->db, 3, NULL, NULL), -1);
+	assert_true(db_failed_unusable());
+	db_close(f->db);
+	f->db = NULL;
+	/* ... and the next writer checks everything and refuses. */
+	assert_int_equal(access(stamp, F_OK), -1);
+	assert_int_equal(open_writer(f), -1);
+	assert_counts(c0.checked + 1, c0.skipped + 1);
+	assert_logged(f, "refusing to write to it, nothing done");
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -418,6 +549,9 @@ main(void)
 	    T(test_db_check_finds_a_damaged_page_and_writers_leave_it_alone),
 	    T(test_db_backup_verifies_its_copy),
 	    T(test_db_unwritable_directory_refuses_writers_and_serves_readers),
+	    T(test_db_check_skipped_while_the_stamp_matches_the_file),
+	    T(test_db_check_damage_after_a_clean_writer_is_still_refused),
+	    T(test_db_check_damage_met_by_a_writer_unstamps_the_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
