@@ -22,6 +22,17 @@
 #    10 pools observed by one [fleet:*] section (list pages) against one
 #    [pool:*] section per pool (one GET per cluster), plan and first run.
 #
+# 4. A simulated year (issue 16): BENCH_YEAR_DAYS (365) days of hourly
+#    runs over BENCH_YEAR_SRC_CLUSTERS (20) clusters x 10 pools, written by
+#    `benchtool year` through the run's own db_* functions with the
+#    example configuration's policy (daily at 02:00, GFS retention, a
+#    canary:1d stable:7d ladder; BENCH_YEAR_WHEN, default changed, is its
+#    snapshot_when), then widened by `benchtool widen` to
+#    BENCH_YEAR_CLUSTERS (1,000) clusters: store size, rows and bytes per
+#    table, every read command timed on it (median of ROUNDS), and a
+#    `run` over 1,000 pools on it against an empty store.
+#    BENCH_YEAR_DIR keeps the year there and reuses it when it exists.
+#
 # Nothing here asserts a time: the numbers are printed (and, with
 # BENCH_RESULTS=FILE, also written there as markdown), and
 # tests/bench/RESULTS.md keeps them with the machine they came from.
@@ -31,7 +42,8 @@
 # "16 32": the fixed costs of a run -- start, store, retention, metrics --
 # weigh twice as much against the ideal at 32 as at 16),
 # BENCH_LATENCY_MS (default 20), BENCH_ROUNDS (default 5), BENCH_DIR
-# (scratch directory, default a fresh one under /tmp, removed at the end).
+# (scratch directory, default a fresh one under /tmp, removed at the end),
+# BENCH_ONLY (the sections to run, default "fleet fleets store year").
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -146,9 +158,9 @@ write_config() {
 		timezone = UTC
 
 		[policy:default]
-		schedule = @daily
-		snapshot_when = changed
 		EOF
+		printf '%s\n' "${POLICY:-schedule = @daily
+snapshot_when = changed}"
 		# armemu --generate: cluster i is aks-i in rg-((i-1)/10+1).
 		awk -v C="$2" -v P=$PER_CLUSTER 'BEGIN {
 			for (i = 1; i <= C; i++)
@@ -158,10 +170,40 @@ write_config() {
 	} > "$1/aksnap.ini"
 }
 
+# want SECTION: whether BENCH_ONLY (default every section: fleet fleets
+# store year) names it.
+want() {
+	case " ${BENCH_ONLY:-fleet fleets store year} " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# median_wall OUT CMD...: the median wall time (ms) of ROUNDS runs.
+median_wall() {
+	f=$1
+	shift
+	: > "$f.all"
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		"$tool" exec "$f" "$@"
+		read -r w _ _ _ c < "$f"
+		case " ${OKCODES:-0} " in
+		*" $c "*) ;;
+		*) echo "bench: $* exited $c" >&2; exit 1 ;;
+		esac
+		echo "$w" >> "$f.all"
+		r=$((r + 1))
+	done
+	sort -n "$f.all" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] * 1000 }'
+}
+
 # ---------------------------------------------------------------------
 # 1. Fleet runs
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+if want fleet; then
+
 say "## Fleet runs"
 say ""
 say "One subscription, $PER_CLUSTER pools a cluster, $LATENCY_MS ms injected on every"
@@ -210,12 +252,15 @@ for pools in $POOLS_LIST; do
 done
 done
 
+fi
+
 # ---------------------------------------------------------------------
 # 1b. Fleets by listing (issue 17): the same generated fleet observed by
 # one [fleet:all] section (list managed clusters, nextLink pages) against
 # one [pool:*] section per pool (one GET per cluster); `plan` (reads only)
 # and a first `run`.
 
+if want fleets; then
 fclusters=${BENCH_FLEET_CLUSTERS:-1000}
 fpools=$((fclusters * PER_CLUSTER))
 say ""
@@ -260,8 +305,12 @@ for form in explicit fleet; do
 done
 done
 
+fi
+
 # ---------------------------------------------------------------------
 # 2. The store
+
+if want store; then
 
 st=$dir/store
 mkdir -p "$st"
@@ -277,22 +326,6 @@ EOF
 "$AKSNAP_BIN" -c "$st/aksnap.ini" db migrate > /dev/null
 "$tool" genstore "$st/aksnap.db" 1000 1000 100
 size=$(du -m "$st/aksnap.db" | cut -f 1)
-
-# median_wall OUT CMD...: the median wall time (ms) of ROUNDS runs.
-median_wall() {
-	f=$1
-	shift
-	: > "$f.all"
-	r=0
-	while [ $r -lt "$ROUNDS" ]; do
-		"$tool" exec "$f" "$@"
-		read -r w _ _ _ c < "$f"
-		[ "$c" -eq 0 ] || { echo "bench: $* exited $c" >&2; exit 1; }
-		echo "$w" >> "$f.all"
-		r=$((r + 1))
-	done
-	sort -n "$f.all" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] * 1000 }'
-}
 
 hist_rows=$("$AKSNAP_BIN" -c "$st/aksnap.ini" history p500 | tail -n +2 | wc -l)
 list_rows=$("$AKSNAP_BIN" -c "$st/aksnap.ini" list p500 | tail -n +2 | wc -l)
@@ -328,6 +361,136 @@ say ""
 say "retention_plan() for one pool with 10,000 hourly snapshots, the default"
 say "policy: median $1 ms (fastest $2 ms) over $ROUNDS rounds; $3 kept"
 say "(max_delete_per_run caps the deletions)."
+
+fi
+
+# ---------------------------------------------------------------------
+# 4. A simulated year (issue 16)
+
+if want year; then
+
+YEAR_DAYS=${BENCH_YEAR_DAYS:-365}
+YEAR_SRC=${BENCH_YEAR_SRC_CLUSTERS:-20}
+YEAR_CLUSTERS=${BENCH_YEAR_CLUSTERS:-1000}
+YEAR_WHEN=${BENCH_YEAR_WHEN:-changed}
+yd=${BENCH_YEAR_DIR:-$dir/year}
+POLICY="schedule = 0 2 * * *
+snapshot_when = $YEAR_WHEN
+keep_last = 3
+keep_daily = 7
+keep_weekly = 4
+keep_monthly = 6
+keep_within = 2d
+min_keep = 2
+max_delete_per_run = 10
+channels = canary:1d stable:7d
+keep_promoted = 2
+release_notes = off"
+port=9 # the store commands never reach ARM
+mkdir -p "$yd/src" "$yd/store"
+write_config "$yd/src" "$YEAR_SRC"
+write_config "$yd/store" "$YEAR_CLUSTERS"
+if [ ! -s "$yd/store/aksnap.db" ]; then
+	rm -f "$yd/src/aksnap.db"*
+	"$tool" year "$yd/src/aksnap.ini" "$YEAR_DAYS" > "$yd/year.out"
+	"$AKSNAP_BIN" -c "$yd/store/aksnap.ini" db migrate > /dev/null
+	"$tool" widen "$yd/src/aksnap.db" "$yd/store/aksnap.db" "$YEAR_SRC" \
+	    $((YEAR_CLUSTERS / YEAR_SRC))
+	# checked once, and stamped as a year of clean runs would leave it
+	"$AKSNAP_BIN" -c "$yd/store/aksnap.ini" db migrate > /dev/null
+fi
+ys=$yd/store/aksnap.ini
+ydb=$yd/store/aksnap.db
+ysize=$(du -m "$ydb" | cut -f 1)
+say ""
+say "## A simulated year"
+say ""
+say "$YEAR_DAYS days of hourly runs over $((YEAR_SRC * PER_CLUSTER)) pools written by \`benchtool year\`"
+say "(snapshot_when = $YEAR_WHEN), widened to $((YEAR_CLUSTERS * PER_CLUSTER)) pools: ${ysize} MB."
+say ""
+say "$(cat "$yd/year.out" 2>/dev/null || true)"
+say ""
+"$tool" tables "$ydb" > "$yd/tables"
+while IFS= read -r line; do say "$line"; done < "$yd/tables"
+
+# Read commands: a pool, a snapshot of it three rows down, whole process.
+ypool=${BENCH_YEAR_POOL:-aks-7-pool3}
+ysnap=$("$AKSNAP_BIN" -c "$ys" list "$ypool" | awk 'NR == 5 { print $2 }')
+say ""
+say "Every read command on it, whole aksnap process, median of $ROUNDS:"
+say ""
+say "| command | exit | output lines | wall ms |"
+say "|---|---:|---:|---:|"
+while IFS= read -r cmd; do
+	[ -n "$cmd" ] || continue
+	# shellcheck disable=SC2086 # the command line is words on purpose
+	set -- $cmd
+	"$tool" exec "$yd/t.once" "$AKSNAP_BIN" -c "$ys" "$@"
+	read -r _ _ _ _ code < "$yd/t.once"
+	lines=$("$AKSNAP_BIN" -c "$ys" "$@" 2> /dev/null | wc -l || true)
+	ms=$(OKCODES="0 1 2 3" median_wall "$yd/t.cmd" "$AKSNAP_BIN" -c "$ys" "$@")
+	say "| \`aksnap $cmd\` | $code | $lines | $ms |"
+done <<EOF
+list
+list $ypool
+history $ypool
+history $ypool --changes
+history --changes
+history --changes --since 2026-12-01T00:00:00Z
+explain $ysnap
+drift
+check
+report --json
+report --html $yd/report.html
+changes --pool $ypool
+baseline --format json
+config check
+db status
+db check
+list --all
+EOF
+
+# `run` over 1,000 pools: an empty store against the year's.
+yrun_clusters=100
+say ""
+say "\`run\` over $((yrun_clusters * PER_CLUSTER)) pools ($yrun_clusters clusters, $LATENCY_MS ms on every ARM request,"
+say "max_parallel 16), two daily runs, on an empty store and on a copy of the"
+say "year's (the configuration names $((yrun_clusters * PER_CLUSTER)) of its pools); the emulator holds"
+say "the pools as the year left them and its live snapshots (\`benchtool fleet\`)."
+say ""
+say "| store | run | wall s | CPU s | peak RSS MiB | exit |"
+say "|---|---|---:|---:|---:|---:|"
+for kind in empty year; do
+	run=$yd/run-$kind
+	rm -rf "$run"
+	mkdir -p "$run"
+	"$tool" fleet "$ydb" "$yrun_clusters" "$run/fleet.json"
+	start_emu --fleet "$run/fleet.json" --log-cap 1000
+	PARALLEL=16
+	write_config "$run" "$yrun_clusters"
+	if [ "$kind" = year ]; then
+		cp "$ydb" "$run/aksnap.db"
+	fi
+	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
+	n=1
+	for as_of in 2027-01-02T02:00:00Z 2027-01-03T02:00:00Z; do
+		emu POST /_armemu/clock "{\"now\":\"$as_of\",\"frozen\":true}" > /dev/null
+		"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" run --as-of "$as_of"
+		read -r wall user sys rss code < "$run/time"
+		say "$(awk -v k="$kind" -v n="$n" -v w="$wall" -v us="$user" \
+		    -v sy="$sys" -v r="$rss" -v c="$code" 'BEGIN {
+			printf "| %s | %s | %.2f | %.2f | %.1f | %d |",
+			    k, n == 1 ? "first (the copy: a full check)" : "second",
+			    w, us + sy, r / 1024, c
+		}')"
+		n=$((n + 1))
+	done
+	stop_emu
+done
+PARALLEL=
+POLICY=
+fi
+
 say ""
 say "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo),"
 say "Linux $(uname -r), $(${CC:-cc} --version | head -n 1), $(date -u +%Y-%m-%d)."

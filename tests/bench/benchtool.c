@@ -2,7 +2,7 @@
  * benchtool.c -- the helpers `make bench` (tests/bench/bench.sh) needs.
  *
  * Not part of aksnap and not built by the Makefile: bench.sh compiles it
- * against build/libaksnap.a.  Four subcommands:
+ * against build/libaksnap.a.  Eight subcommands:
  *
  *   benchtool exec OUT PROG ARGS...
  *       Run PROG (stdout and stderr to /dev/null), wait for it with wait4()
@@ -15,6 +15,15 @@
  *       as hourly runs would have left them: observations interleaved by
  *       run (so one pool's rows are spread over the whole file, as in
  *       life), the newest snapshots active, older ones deleted.
+ *   benchtool year CONFIG DAYS
+ *       A simulated year: DAYS days of hourly runs over CONFIG's pools,
+ *       written through the run's own db_* functions (cmd_year below).
+ *   benchtool widen SRC DST CLUSTERS FACTOR
+ *       DST gets SRC's year FACTOR times over (cmd_widen below).
+ *   benchtool tables DB
+ *       Rows and bytes of each table with its indexes (dbstat).
+ *   benchtool fleet DB CLUSTERS OUT
+ *       An armemu fleet file agreeing with the year's store.
  *   benchtool plans DB
  *       EXPLAIN QUERY PLAN of the store's hot queries (db_query_plan).
  *   benchtool retention CONFIG POOL N ROUNDS
@@ -24,6 +33,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +45,14 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "db/db_ladder.h"
+#include "db/db_metrics.h"
 #include "db/migrations.h"
 #include "job/base/util.h"
+#include "job/rules/plan.h"
+#include "job/rules/promotion.h"
 #include "job/rules/retention.h"
+#include "job/rules/schedule.h"
 
 static int
 usage(void)
@@ -45,6 +60,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: benchtool exec OUT PROG ARGS...\n"
 	    "       benchtool genstore DB POOLS OBS SNAPS\n"
+	    "       benchtool year CONFIG DAYS\n"
+	    "       benchtool widen SRC DST CLUSTERS FACTOR\n"
+	    "       benchtool tables DB\n"
+	    "       benchtool fleet DB CLUSTERS OUT\n"
 	    "       benchtool plans DB\n"
 	    "       benchtool retention CONFIG POOL N ROUNDS\n");
 	return 2;
@@ -202,6 +221,758 @@ out:
 	return rc;
 }
 
+/*
+ * benchtool year CONFIG DAYS: a simulated year (DAYS days) of hourly runs
+ * over every pool of CONFIG, written into CONFIG's database through the
+ * same db_* functions `aksnap run` uses (db_open, so the store has the
+ * schema of this build and whatever it records -- observations as
+ * intervals, decisions as run ranges -- is what the run would record).
+ *
+ * Simulated life, deterministic (no random numbers: pool i's events are
+ * offsets of i):
+ *   - one runs row (and full_runs row) every hour, as the timer would;
+ *   - the pool's work happens at its schedule's slot (the policy's
+ *     `schedule`, e.g. daily at 02:00): observe, take the slot's snapshot
+ *     (snapshot_when = always) or record a skip (changed, nothing
+ *     changed), promote along the policy's ladder (promotion_plan),
+ *     retention over its active snapshots (retention_plan, keep_* as
+ *     configured; deletions recorded deleting, then deleted);
+ *   - a new node image every week per pool (on day (i mod 7) of the
+ *     week), Kubernetes upgrades on days 60, 170 and 280 (staggered by
+ *     i mod 14 days), one PUT in 500 failing (recorded failed, retried
+ *     and taken by the next hour's run).
+ * The hours in between change nothing: they would only extend
+ * observation and decision ranges (no row: tests/unit/test_db.c
+ * test_db_unchanged_run_adds_no_rows), so they are written as their runs
+ * rows alone.  Prints the simulated runs and the rows written.
+ */
+
+#define YEAR_SUB "00000000-0000-0000-0000-000000000001"
+#define YEAR_START 1767225600LL /* 2026-01-01T00:00:00Z */
+/*
+ * Promotion and retention are planned as of the end of the slot's hour:
+ * what the hourly runs after the slot would do (a soak or a keep_within
+ * that ends at 02:00:40 is acted on at 03:00) is done at the slot's run,
+ * so the hours in between are truly unchanged (year_unchanged checks).
+ */
+#define YEAR_LATE 3599
+
+struct year_pool {
+	const struct pool_conf *pc;
+	int64_t id;
+	struct schedule sched;
+	time_t next; /* its next slot */
+	int image, k8s; /* generation counters */
+};
+
+static void
+year_versions(const struct year_pool *yp, struct db_versions *v)
+{
+	static const char *const k8s[] = {
+	    "1.31.7", "1.32.4", "1.33.2", "1.34.1"};
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->node_image_version, sizeof(v->node_image_version),
+	    "AKSUbuntu-2204gen2containerd-2026%02d.%02d.%d",
+	    yp->image / 4 % 12 + 1, yp->image % 4 * 7 + 1, yp->image % 3);
+	util_strlcpy(v->kubernetes_version, k8s[yp->k8s % 4],
+	    sizeof(v->kubernetes_version));
+	util_strlcpy(v->os_type, "Linux", sizeof(v->os_type));
+	util_strlcpy(v->os_sku, "Ubuntu", sizeof(v->os_sku));
+	util_strlcpy(v->vm_size, "Standard_D4s_v5", sizeof(v->vm_size));
+}
+
+static int
+year_decide(struct db *db, int64_t run, const struct year_pool *yp,
+    int64_t snap, time_t at, time_t slot, const char *action,
+    const char *reasons, const char *fp)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = yp->id;
+	d.snapshot_id = snap;
+	d.at = at;
+	d.slot = slot;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	if (fp != NULL)
+		util_strlcpy(d.fingerprint, fp, sizeof(d.fingerprint));
+	return db_decision_add(db, &d);
+}
+
+/* Take the slot's snapshot (or skip it); a PUT in 500 fails first. */
+static int
+year_take(struct db *db, const struct config *cfg, int64_t run,
+    struct year_pool *yp, time_t at, time_t slot, long long nth,
+    const struct db_versions *v, int *failed)
+{
+	struct db_snapshot newest;
+	char name[64], arm_id[512], slot_text[32], why[256];
+	int64_t snap = 0;
+	int have;
+
+	util_format_time(slot, slot_text, sizeof(slot_text));
+	have = db_snapshot_newest_active(db, yp->id, &newest);
+	if (have < 0)
+		return -1;
+	if (yp->pc->policy.snapshot_when == WHEN_CHANGED && have &&
+	    plan_versions_equal(v, &newest.v)) {
+		snprintf(why, sizeof(why),
+		    "unchanged since %s (%s, Kubernetes %s)", newest.name,
+		    v->node_image_version, v->kubernetes_version);
+		return year_decide(db, run, yp, 0, at, slot, "skip", why, NULL);
+	}
+	plan_snapshot_name(
+	    cfg->name_prefix, yp->pc->cluster, yp->pc->nodepool, slot, name);
+	snprintf(arm_id, sizeof(arm_id),
+	    "/subscriptions/%s/resourceGroups/%s/providers/"
+	    "Microsoft.ContainerService/snapshots/%s",
+	    yp->pc->subscription, yp->pc->resource_group, name);
+	if (db_snapshot_intent(db, yp->id, name, arm_id, slot, at, &snap))
+		return -1;
+	if (nth % 500 == 499 && !*failed) {
+		*failed = 1;
+		snprintf(why, sizeof(why),
+		    "PUT snapshot: 429 TooManyRequests (x-ms-request-id "
+		    "%08llx-0000-0000-0000-000000000000): too many requests",
+		    nth);
+		if (db_snapshot_set_state(db, snap, "failed", why))
+			return -1;
+		return year_decide(
+		    db, run, yp, snap, at, slot, "fail", why, NULL);
+	}
+	*failed = 0;
+	if (db_snapshot_set_active(db, snap, at + 40, v))
+		return -1;
+	snprintf(why, sizeof(why),
+	    have ? "slot %s due (snapshot_when = always)"
+	         : "slot %s due; first snapshot of the pool",
+	    slot_text);
+	return year_decide(db, run, yp, snap, at, slot, "create", why, NULL);
+}
+
+/* Promotion along the ladder, as prune_promote records it. */
+static int
+year_promote(struct db *db, int64_t run, const struct year_pool *yp, time_t at,
+    const struct db_snapshot *list, size_t n)
+{
+	const struct ladder *l = &yp->pc->policy.channels;
+	struct db_snapshot old;
+	struct promotion_snap *snaps = NULL;
+	struct channel_hold *holds = NULL;
+	struct promotion_step steps[LADDER_MAX];
+	size_t nh = 0, ns = 0;
+	char msg[1024];
+	int rc = -1, have_old;
+
+	if (l->n == 0)
+		return 0;
+	if (db_ladder_holds(db, yp->id, &holds, &nh))
+		goto out;
+	snaps = calloc(n + 1, sizeof(*snaps));
+	if (snaps == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		snaps[i].id = list[i].id;
+		snaps[i].created_at = list[i].created_at;
+	}
+	/* As the hourly runs until the next slot would: the latest one. */
+	promotion_plan(l, snaps, n, holds, nh, at + YEAR_LATE, steps, &ns);
+	for (size_t k = 0; k < ns; k++) {
+		const char *ch = l->rung[steps[k].rung].channel;
+		const struct db_snapshot *s = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (list[i].id == steps[k].snapshot_id)
+				s = &list[i];
+		if (s == NULL)
+			continue;
+		have_old = db_snapshot_channel(db, yp->id, ch, &old);
+		if (have_old < 0 ||
+		    db_ladder_enter(db, s->id, ch, steps[k].rung, at))
+			goto out;
+		snprintf(msg, sizeof(msg),
+		    "channel %s: %s; brings %s (Kubernetes %s) over %s: "
+		    "node image release notes summarized, 3 CVE fixes, "
+		    "containerd and kernel updates",
+		    ch, steps[k].reason, s->v.node_image_version,
+		    s->v.kubernetes_version,
+		    have_old ? old.v.node_image_version : "nothing");
+		if (year_decide(
+		        db, run, yp, s->id, at, 0, "promote", msg, NULL))
+			goto out;
+		if (have_old) {
+			snprintf(msg, sizeof(msg), "channel %s: replaced by %s",
+			    ch, s->name);
+			if (year_decide(db, run, yp, old.id, at, 0, "demote",
+			        msg, NULL))
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(snaps);
+	free(holds);
+	return rc;
+}
+
+/* Retention, as prune_retain records it (the DELETEs all succeed). */
+static int
+year_retain(struct db *db, const struct config *cfg, int64_t run,
+    const struct year_pool *yp, time_t at, const struct db_snapshot *list,
+    size_t n, long long *deleted)
+{
+	const struct policy *pol = &yp->pc->policy;
+	struct retention_item *items = NULL;
+	struct retention_decision *out = NULL;
+	struct channel_hold *holds = NULL;
+	long long holders[64];
+	size_t nh = 0, nholds = 0;
+	char err[256], fp[128], reasons[RETENTION_REASONS_MAX];
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	items = calloc(n, sizeof(*items));
+	out = calloc(n, sizeof(*out));
+	if (items == NULL || out == NULL ||
+	    db_ladder_holds(db, yp->id, &holds, &nholds))
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		items[i].id = list[i].id;
+		items[i].created_at = list[i].created_at;
+		items[i].pinned = list[i].pinned;
+	}
+	nh = promotion_protected(holds, nholds, pol->keep_promoted, holders,
+	    sizeof(holders) / sizeof(holders[0]));
+	(void)retention_mark_promoted(holders, nh, (int)nh, items, n);
+	if (retention_plan(items, n, pol, cfg->tz, at + YEAR_LATE, out, err,
+	        sizeof(err))) {
+		fprintf(stderr, "benchtool: retention: %s\n", err);
+		goto done;
+	}
+	retention_policy_fingerprint(pol, fp, sizeof(fp));
+	for (size_t i = 0; i < n; i++) {
+		if (out[i].keep) {
+			retention_reasons_format(
+			    out[i].reasons, reasons, sizeof(reasons));
+			if (year_decide(db, run, yp, list[i].id, at, 0, "keep",
+			        reasons, fp))
+				goto done;
+			continue;
+		}
+		if (db_snapshot_set_state(db, list[i].id, "deleting", NULL) ||
+		    year_decide(db, run, yp, list[i].id, at, 0, "delete",
+		        "no rule keeps it", fp) ||
+		    db_snapshot_set_state(db, list[i].id, "deleted", NULL))
+			goto done;
+		(*deleted)++;
+	}
+	rc = 0;
+done:
+	free(holds);
+	free(out);
+	free(items);
+	return rc;
+}
+
+/*
+ * The pool's work in a run that reaches its slot: observe, take, promote,
+ * retain, its outcome.  0/-1.
+ */
+static int
+year_pool_run(struct db *db, const struct config *cfg, int64_t run,
+    struct year_pool *yp, time_t at, time_t slot, long long *nth, int *failing,
+    long long *deleted)
+{
+	struct db_snapshot *list = NULL;
+	struct db_versions v;
+	size_t n = 0;
+	int rc = -1;
+
+	year_versions(yp, &v);
+	if (db_observation_add(db, run, yp->id, at, &v, "Succeeded") ||
+	    year_take(db, cfg, run, yp, at, slot, (*nth)++, &v, failing))
+		goto out;
+	if (!*failing &&
+	    (db_snapshot_list(db, yp->id, "active", &list, &n) ||
+	        year_promote(db, run, yp, at, list, n) ||
+	        year_retain(db, cfg, run, yp, at, list, n, deleted)))
+		goto out;
+	rc = db_pool_outcome_set(db, yp->id, run, at, *failing);
+out:
+	free(list);
+	return rc;
+}
+
+/*
+ * year_unchanged(db, cfg, pools, n, at):
+ * One more hourly run at ${at}, between two slots: every pool observed as
+ * it is, its ladder and retention decided again.  Print how many rows it
+ * added to observations and decisions; 0 when none, 1 when some (the
+ * hours the year skipped would then not be unchanged), -1 on error.
+ */
+static int
+year_unchanged(struct db *db, const struct config *cfg, struct year_pool *pools,
+    size_t n, time_t at)
+{
+	struct db_counts before, after;
+	struct db_snapshot *list = NULL;
+	long long deleted = 0;
+	int64_t run = 0;
+	size_t ns = 0;
+
+	if (db_counts(db, &before) || db_begin(db) ||
+	    db_run_start(db, at, at, "run", &run))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct db_versions v;
+
+		year_versions(&pools[i], &v);
+		if (db_observation_add(
+		        db, run, pools[i].id, at, &v, "Succeeded") ||
+		    db_snapshot_list(db, pools[i].id, "active", &list, &ns) ||
+		    year_promote(
+		        db, run, &pools[i], at - YEAR_LATE, list, ns) ||
+		    year_retain(db, cfg, run, &pools[i], at - YEAR_LATE, list,
+		        ns, &deleted))
+			goto fail;
+		free(list);
+		list = NULL;
+	}
+	if (db_commit(db) || db_counts(db, &after))
+		goto fail;
+	printf("unchanged run: %lld observation rows, %lld decision rows, "
+	       "%lld deletions added\n",
+	    after.observations - before.observations,
+	    after.decisions - before.decisions, deleted);
+	return after.observations != before.observations ||
+	    after.decisions != before.decisions || deleted != 0;
+fail:
+	free(list);
+	(void)db_rollback(db);
+	return -1;
+}
+
+static int
+cmd_year(int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct db *db = NULL;
+	struct year_pool *pools = NULL;
+	struct db_counts c;
+	int *failing = NULL;
+	long long days, nth = 0, deleted = 0, runs = 0;
+	char err[256];
+	int rc = 1;
+
+	if (argc != 2 || util_parse_int(argv[1], 1, 3660, &days))
+		return usage();
+	if (config_load(argv[0], &cfg) != 0)
+		return 1;
+	if (db_open(cfg->database, &db) != 0)
+		goto out;
+	pools = calloc(cfg->npools + 1, sizeof(*pools));
+	failing = calloc(cfg->npools + 1, sizeof(*failing));
+	if (pools == NULL || failing == NULL)
+		goto out;
+	if (db_begin(db))
+		goto out;
+	for (size_t i = 0; i < cfg->npools; i++) {
+		pools[i].pc = &cfg->pools[i];
+		if (db_pool_sync(db, pools[i].pc, &pools[i].id) ||
+		    db_pool_set_location(db, pools[i].id, "westeurope"))
+			goto out;
+		if (schedule_parse(pools[i].pc->policy.schedule,
+		        &pools[i].sched, err, sizeof(err))) {
+			fprintf(stderr, "benchtool: %s: %s\n", pools[i].pc->key,
+			    err);
+			goto out;
+		}
+		if (schedule_next_slot(&pools[i].sched, cfg->tz,
+		        (time_t)YEAR_START - 1, &pools[i].next))
+			goto out;
+	}
+	if (db_commit(db))
+		goto out;
+	for (long long h = 0; h < days * 24; h++) {
+		time_t at = (time_t)(YEAR_START + h * 3600);
+		long long day = h / 24;
+		struct db_run rec;
+		int64_t run = 0;
+
+		/* One transaction a simulated day (the file is the same). */
+		if ((h % 24 == 0 && db_begin(db)) ||
+		    db_run_start(db, at, at, "run", &run))
+			goto out;
+		memset(&rec, 0, sizeof(rec));
+		rec.id = run;
+		rec.started_at = at;
+		rec.finished_at = at + 30;
+		rec.as_of = at;
+		for (size_t i = 0; i < cfg->npools; i++) {
+			struct year_pool *yp = &pools[i];
+			time_t slot = 0;
+
+			if (at < yp->next && !failing[i])
+				continue; /* not its slot's hour */
+			if (schedule_current_slot(
+			        &yp->sched, cfg->tz, at, &slot) ||
+			    schedule_next_slot(
+			        &yp->sched, cfg->tz, at, &yp->next))
+				goto out;
+			/* This run reaches the pool's slot: its life moves on.
+			 */
+			if (!failing[i]) {
+				if ((day + (long long)i) % 7 == 0)
+					yp->image++;
+				if (day == 60 + (long long)i % 14 ||
+				    day == 170 + (long long)i % 14 ||
+				    day == 280 + (long long)i % 14)
+					yp->k8s++;
+			}
+			rec.observed++;
+			if (year_pool_run(db, cfg, run, yp, at, slot, &nth,
+			        &failing[i], &deleted))
+				goto out;
+			rec.taken += !failing[i];
+			rec.failed += failing[i];
+		}
+		rec.exit_code = rec.failed > 0;
+		if (db_run_finish(db, &rec) ||
+		    db_full_run_add(db, run, 30000) ||
+		    ((h % 24 == 23 || h == days * 24 - 1) && db_commit(db)))
+			goto out;
+		runs++;
+		if (h % (24 * 30) == 0)
+			fprintf(stderr, "benchtool: year: day %lld\n", day);
+	}
+	if (db_counts(db, &c))
+		goto out;
+	if (year_unchanged(db, cfg, pools, cfg->npools,
+	        (time_t)(YEAR_START + (days - 1) * 24 * 3600 + 7 * 3600)) != 0)
+		goto out;
+	printf("runs %lld pools %lld observations %lld snapshots %lld "
+	       "decisions %lld deleted %lld\n",
+	    runs, c.pools, c.observations, c.snapshots, c.decisions, deleted);
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "benchtool: year: failed\n");
+	free(failing);
+	free(pools);
+	db_close(db);
+	config_free(cfg);
+	return rc;
+}
+
+/*
+ * benchtool widen SRC DST CLUSTERS FACTOR: DST (a store just made by
+ * `aksnap db migrate`) receives SRC's year FACTOR times over.  SRC was
+ * written by `benchtool year` for CLUSTERS clusters of bench.sh's shape
+ * (cluster aks-N in rg-((N-1)/10+1)); copy k of pool aks-N-poolJ is
+ * aks-(N+k*CLUSTERS)-poolJ, its rows those of the original with ids,
+ * names, ARM ids and reasons renamed.  Rows are inserted interleaved
+ * (row by row, copy by copy), so the file is laid out as a fleet
+ * FACTOR times larger would have written it, run by run.  Runs are the
+ * fleet's, shared: copied once.  The rows themselves are the ones the
+ * run's db_* functions wrote; nothing is invented.
+ */
+static const char *const widen_ids[] = {"id", "pool_id", "snapshot_id", NULL};
+static const char *const widen_text[] = {
+    "key", "arm_id", "name", "reasons", "error", "target", NULL};
+
+static int
+in_list(const char *const *list, const char *v)
+{
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+widen_table(
+    sqlite3 *db, const char *table, long long clusters, long long factor)
+{
+	sqlite3_stmt *st = NULL;
+	char *cols = NULL, *exprs = NULL, *sql = NULL;
+	int rc = -1;
+
+	sql = sqlite3_mprintf("PRAGMA s.table_info(%Q)", table);
+	if (sql == NULL || sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		goto out;
+	cols = sqlite3_mprintf("%s", "");
+	exprs = sqlite3_mprintf("%s", "");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+		char *e, *nc, *ne;
+
+		if (in_list(widen_ids, c))
+			e = sqlite3_mprintf(
+			    "CASE WHEN t.%s IS NULL THEN NULL ELSE "
+			    "(t.%s - 1) * %lld + t.k + 1 END",
+			    c, c, factor);
+		else if (strcmp(table, "pools") == 0 &&
+		    strcmp(c, "cluster") == 0)
+			e = sqlite3_mprintf("'aks-' || m");
+		else if (strcmp(table, "pools") == 0 &&
+		    strcmp(c, "resource_group") == 0)
+			e = sqlite3_mprintf("'rg-' || ((m - 1) / 10 + 1)");
+		else if (in_list(widen_text, c))
+			e = sqlite3_mprintf(
+			    "replace(replace(replace(t.%s, 'aks-' || n || '-', "
+			    "'aks-' || m || '-'), 'aks-' || n || '/', 'aks-' "
+			    "|| "
+			    "m || '/'), '/' || rg || '/', '/rg-' || ((m - 1) / "
+			    "10 + 1) || '/')",
+			    c);
+		else
+			e = sqlite3_mprintf("t.%s", c);
+		nc = sqlite3_mprintf("%s%s%s", cols, cols[0] ? ", " : "", c);
+		ne = sqlite3_mprintf("%s%s%s", exprs, exprs[0] ? ", " : "", e);
+		sqlite3_free(e);
+		sqlite3_free(cols);
+		sqlite3_free(exprs);
+		cols = nc;
+		exprs = ne;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	sqlite3_free(sql);
+	sql = sqlite3_mprintf(
+	    "WITH RECURSIVE c(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM c "
+	    "WHERE k + 1 < %lld) "
+	    "INSERT INTO main.%s (%s) SELECT %s FROM (SELECT t.*, "
+	    "CAST(substr(p.cluster, 5) AS INTEGER) AS n, "
+	    "CAST(substr(p.cluster, 5) AS INTEGER) + c.k * %lld AS m, "
+	    "p.resource_group AS rg, c.k AS k FROM s.%s t "
+	    "JOIN s.pools p ON p.id = %s, c ORDER BY t.rowid, c.k) t",
+	    factor, table, cols, exprs, clusters, table,
+	    strcmp(table, "pools") == 0 ? "t.id" : "t.pool_id");
+	if (sql == NULL || exec_sql(db, sql) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	sqlite3_free(cols);
+	sqlite3_free(exprs);
+	return rc;
+}
+
+static int
+cmd_widen(int argc, char **argv)
+{
+	static const char *const tables[] = {"pools", "snapshots",
+	    "observations", "decisions", "snapshot_channels", "pool_outcomes",
+	    "applies", NULL};
+	long long clusters, factor;
+	sqlite3 *db = NULL;
+	char *sql = NULL;
+	int rc = 1;
+
+	if (argc != 4 || util_parse_int(argv[2], 1, 1000000, &clusters) ||
+	    util_parse_int(argv[3], 1, 1000, &factor))
+		return usage();
+	if (sqlite3_open(argv[1], &db) != SQLITE_OK)
+		goto out;
+	sql = sqlite3_mprintf("ATTACH %Q AS s", argv[0]);
+	if (sql == NULL || exec_sql(db, sql) ||
+	    exec_sql(db,
+	        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; BEGIN;"
+	        "INSERT INTO main.runs SELECT * FROM s.runs;"
+	        "INSERT INTO main.full_runs SELECT * FROM s.full_runs;"))
+		goto out;
+	for (size_t i = 0; tables[i] != NULL; i++)
+		if (widen_table(db, tables[i], clusters, factor))
+			goto out;
+	if (exec_sql(db, "COMMIT"))
+		goto out;
+	rc = 0;
+out:
+	sqlite3_free(sql);
+	sqlite3_close(db);
+	return rc;
+}
+
+/*
+ * benchtool tables DB: each table's rows and bytes (its own pages and its
+ * indexes', from SQLite's dbstat), largest first, then the file's total.
+ */
+static int
+cmd_tables(int argc, char **argv)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL, *cnt = NULL;
+	int rc = 1;
+
+	if (argc != 1)
+		return usage();
+	if (sqlite3_open_v2(argv[0], &db, SQLITE_OPEN_READONLY, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	        "SELECT m.tbl_name, sum(d.pgsize), "
+	        "sum(CASE WHEN m.type = 'table' THEN d.pgsize ELSE 0 END) "
+	        "FROM dbstat d JOIN sqlite_master m ON m.name = d.name "
+	        "GROUP BY m.tbl_name ORDER BY 2 DESC",
+	        -1, &st, NULL) != SQLITE_OK) {
+		fprintf(
+		    stderr, "benchtool: %s: %s\n", argv[0], sqlite3_errmsg(db));
+		goto out;
+	}
+	printf("| table | rows | MB (with indexes) | MB (table alone) | "
+	       "bytes a row |\n|---|---:|---:|---:|---:|\n");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		long long bytes = sqlite3_column_int64(st, 1);
+		long long own = sqlite3_column_int64(st, 2);
+		long long rows = 0;
+		char *sql = sqlite3_mprintf("SELECT count(*) FROM %Q", t);
+
+		if (sql != NULL &&
+		    sqlite3_prepare_v2(db, sql, -1, &cnt, NULL) == SQLITE_OK &&
+		    sqlite3_step(cnt) == SQLITE_ROW)
+			rows = sqlite3_column_int64(cnt, 0);
+		sqlite3_finalize(cnt);
+		cnt = NULL;
+		sqlite3_free(sql);
+		if (strncmp(t, "sqlite_", 7) == 0)
+			continue;
+		printf("| %s | %lld | %.1f | %.1f | %s%.0f |\n", t, rows,
+		    (double)bytes / 1e6, (double)own / 1e6, rows ? "" : "-",
+		    rows ? (double)bytes / (double)rows : 0.0);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/*
+ * benchtool fleet DB CLUSTERS OUT: an armemu fleet file (--fleet) for the
+ * first CLUSTERS clusters of a year's store: each pool as the store last
+ * observed it, and every snapshot the store holds active for them (tags
+ * as aksnap wrote them), so that a run on that store meets an Azure that
+ * agrees with it -- promotions tag snapshots that exist, retention
+ * deletes them -- instead of failing on every one.
+ */
+static json_t *
+fleet_object(json_t *parent, const char *key, const char *name)
+{
+	json_t *arr = json_object_get(parent, key), *o;
+	size_t i;
+
+	json_array_foreach(arr, i, o)
+	{
+		if (strcmp(json_string_value(json_object_get(o, "name")),
+		        name) == 0)
+			return o;
+	}
+	o = json_pack("{s:s}", "name", name);
+	json_array_append_new(arr, o);
+	return o;
+}
+
+static int
+cmd_fleet(int argc, char **argv)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *doc = NULL, *sub, *snaps;
+	long long clusters;
+	int rc = 1;
+
+	if (argc != 3 || util_parse_int(argv[1], 1, 1000000, &clusters))
+		return usage();
+	if (sqlite3_open_v2(argv[0], &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	doc = json_pack("{s:[{s:s,s:[]}],s:[]}", "subscriptions", "id", SUB,
+	    "resourceGroups", "snapshots");
+	sub = json_array_get(json_object_get(doc, "subscriptions"), 0);
+	snaps = json_object_get(doc, "snapshots");
+	if (sqlite3_prepare_v2(db,
+	        "SELECT p.resource_group, p.cluster, p.nodepool, "
+	        "o.node_image_version, o.kubernetes_version FROM pools p "
+	        "JOIN observations o ON o.id = (SELECT id FROM observations "
+	        "WHERE pool_id = p.id ORDER BY observed_at DESC LIMIT 1) "
+	        "WHERE CAST(substr(p.cluster, 5) AS INTEGER) <= ?1 "
+	        "ORDER BY CAST(substr(p.cluster, 5) AS INTEGER), p.nodepool",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, clusters);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *rg = (const char *)sqlite3_column_text(st, 0);
+		const char *cl = (const char *)sqlite3_column_text(st, 1);
+		const char *np = (const char *)sqlite3_column_text(st, 2);
+		const char *ni = (const char *)sqlite3_column_text(st, 3);
+		const char *kv = (const char *)sqlite3_column_text(st, 4);
+		json_t *g = fleet_object(sub, "resourceGroups", rg), *c;
+
+		if (json_object_get(g, "clusters") == NULL)
+			json_object_set_new(g, "clusters", json_array());
+		json_object_set_new(g, "location", json_string("westeurope"));
+		c = fleet_object(g, "clusters", cl);
+		if (json_object_get(c, "agentPools") == NULL) {
+			json_object_set_new(c, "agentPools", json_array());
+			json_object_set_new(
+			    c, "kubernetesVersion", json_string(kv));
+		}
+		json_array_append_new(json_object_get(c, "agentPools"),
+		    json_pack("{s:s,s:s,s:s}", "name", np,
+		        "orchestratorVersion", kv, "nodeImageVersion", ni));
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db,
+	        "SELECT s.name, p.resource_group, p.arm_id, p.key, s.slot, "
+	        "s.kubernetes_version, s.node_image_version, s.created_at "
+	        "FROM snapshots s JOIN pools p ON p.id = s.pool_id "
+	        "WHERE s.state NOT IN ('deleted', 'failed', 'missing') "
+	        "AND CAST(substr(p.cluster, 5) AS INTEGER) <= ?1",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, clusters);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char slot[32], created[32];
+
+		util_format_time(
+		    (time_t)sqlite3_column_int64(st, 4), slot, sizeof(slot));
+		util_format_time((time_t)sqlite3_column_int64(st, 7), created,
+		    sizeof(created));
+		json_array_append_new(snaps,
+		    json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},"
+		              "s:{s:{s:s},s:s,s:s,s:s,s:s,s:s,s:b},"
+		              "s:{s:s,s:s,s:s}}",
+		        "name", sqlite3_column_text(st, 0), "subscription", SUB,
+		        "resourceGroup", sqlite3_column_text(st, 1), "location",
+		        "westeurope", "tags", "aksnap-managed", "true",
+		        "aksnap-pool", sqlite3_column_text(st, 3),
+		        "aksnap-slot", slot, "properties", "creationData",
+		        "sourceResourceId", sqlite3_column_text(st, 2),
+		        "kubernetesVersion", sqlite3_column_text(st, 5),
+		        "nodeImageVersion", sqlite3_column_text(st, 6),
+		        "osType", "Linux", "osSku", "Ubuntu", "vmSize",
+		        "Standard_D4s_v5", "enableFIPS", 0, "systemData",
+		        "createdAt", created, "createdBy", "aksnap",
+		        "createdByType", "Application"));
+	}
+	if (json_dump_file(doc, argv[2], JSON_COMPACT) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "benchtool: fleet: %s\n",
+		    db != NULL ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	json_decref(doc);
+	return rc;
+}
+
 static int
 cmd_plans(int argc, char **argv)
 {
@@ -299,6 +1070,14 @@ main(int argc, char **argv)
 		return cmd_exec(argc - 2, argv + 2);
 	if (strcmp(argv[1], "genstore") == 0)
 		return cmd_genstore(argc - 2, argv + 2);
+	if (strcmp(argv[1], "year") == 0)
+		return cmd_year(argc - 2, argv + 2);
+	if (strcmp(argv[1], "widen") == 0)
+		return cmd_widen(argc - 2, argv + 2);
+	if (strcmp(argv[1], "tables") == 0)
+		return cmd_tables(argc - 2, argv + 2);
+	if (strcmp(argv[1], "fleet") == 0)
+		return cmd_fleet(argc - 2, argv + 2);
 	if (strcmp(argv[1], "plans") == 0)
 		return cmd_plans(argc - 2, argv + 2);
 	if (strcmp(argv[1], "retention") == 0)
