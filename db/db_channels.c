@@ -17,7 +17,10 @@
  * Time order is the rows' order, not insertion order: a run --as-of in the
  * past records what it saw at that time.  The row in force then (the
  * newest that began at or before it) is extended when equal; else the
- * next row is, backwards, when equal and nothing else was seen between;
+ * next row is, backwards, when equal and nothing else was seen between
+ * (and, when the observation says who changed the pool, the row says the
+ * same: the change into that state happened before the earlier sighting,
+ * as the caller found comparing with the row in force, db_observation_at);
  * else a row is inserted, and when it lands inside an interval of another
  * state that interval is split in two around it: its first sighting
  * keeps the row, its last becomes a row of its own (the sightings between
@@ -72,10 +75,14 @@ static const char sql_prev[] =
     "SELECT id, last_seen, " SAME " FROM observations "
     "WHERE pool_id = ?1 AND observed_at <= ?3 "
     "ORDER BY observed_at DESC, id DESC LIMIT 1";
-/* The first interval after ?3, and whether it is equal. */
-static const char sql_next[] = "SELECT id, 0, " SAME " FROM observations "
-                               "WHERE pool_id = ?1 AND observed_at > ?3 "
-                               "ORDER BY observed_at, id LIMIT 1";
+/*
+ * The first interval after ?3, and whether it is equal and says the same
+ * of who changed the pool (when ?13 says anything).
+ */
+static const char sql_next[] =
+    "SELECT id, 0, " SAME " AND (?13 IS NULL OR changed_by = ?13) "
+    "FROM observations WHERE pool_id = ?1 AND observed_at > ?3 "
+    "ORDER BY observed_at, id LIMIT 1";
 /* Seen again at ?3 (the newest sighting names its run). */
 static const char sql_extend[] =
     "UPDATE observations SET seen = seen + 1, "
@@ -244,12 +251,46 @@ db_observation_record(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
 
 		if (n < 0)
 			return -1;
-		if (n == 1 && next_same && may_extend) {
+		if (n == 1 && next_same) {
 			a.row = next;
 			return obs_exec(db, sql_extend_back, &a);
 		}
 	}
 	return obs_insert(db, &a, prev, got == 1 && prev_last > at);
+}
+
+int
+db_observation_at(
+    struct db *db, int64_t pool_id, time_t at, struct db_observation *out)
+{
+	char sql[1024];
+	sqlite3_stmt *s = NULL;
+	int rc, found = -1;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s FROM observations o JOIN pools p ON p.id = o.pool_id "
+	    "WHERE o.pool_id = ?1 AND o.observed_at <= ?2 "
+	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+	    db_obs_cols());
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, "observation in force");
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)at) != SQLITE_OK) {
+		db_fail(db, "observation in force");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		db_col_observation(s, out);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		db_fail(db, "observation in force");
+	}
+done:
+	sqlite3_finalize(s);
+	return found;
 }
 
 int

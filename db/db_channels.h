@@ -28,6 +28,15 @@ int db_observation_record(struct db *db, int64_t run_id, int64_t pool_id,
     time_t at, const struct db_versions *v, const char *provisioning_state,
     const struct db_observation *o);
 
+/*
+ * db_observation_at(db, pool_id, at, out):
+ * The pool's interval in force at ${at}: the newest that began at or
+ * before it (what a run --as-of ${at} compares its observation with; for
+ * a run at or after the newest, db_observation_latest's row).  1/0/-1.
+ */
+int db_observation_at(
+    struct db *db, int64_t pool_id, time_t at, struct db_observation *out);
+
 /* One apply aksnap carried out (table applies). */
 struct db_apply {
 	int64_t id, run_id, snapshot_id, pool_id; /* 0: none */

@@ -673,9 +673,10 @@ reconcile(struct run *r)
 
 /*
  * Record what pool ${p} runs, with its cluster's auto-upgrade channels and,
- * when its node image or Kubernetes version moved since the last
- * observation, who moved it (channels_changed_by; aksnap's own applies
- * record themselves).
+ * when its node image or Kubernetes version moved since the observation in
+ * force at the run's as-of (the last one, unless --as-of is in the past),
+ * who moved it (channels_changed_by; aksnap's own applies record
+ * themselves).
  */
 static void
 record_observation(struct run *r, struct pool_run *p,
@@ -690,7 +691,7 @@ record_observation(struct run *r, struct pool_run *p,
 	    sizeof(cur.upgrade_channel));
 	util_strlcpy(cur.node_os_channel, cl->node_os_channel,
 	    sizeof(cur.node_os_channel));
-	if (db_observation_latest(r->db, p->pool_id, &prev) == 1 &&
+	if (db_observation_at(r->db, p->pool_id, r->opts->as_of, &prev) == 1 &&
 	    strcmp(prev.provisioning_state, "missing") != 0) {
 		a = (struct channels_seen){prev.v.kubernetes_version,
 		    prev.v.node_image_version, prev.upgrade_channel,

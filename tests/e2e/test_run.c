@@ -441,6 +441,69 @@ test_run_unchanged_runs_add_no_observation_rows(void **state)
 	run_result_free(&r);
 }
 
+/*
+ * A run --as-of in the past records what it sees in time order, compared
+ * with the state in force then: aks-edge's pool runs image A at 03:00,
+ * B at 05:00, A again now; a run --as-of 04:00 sees A, which is what was
+ * in force at 04:00 -- it extends that interval (no row, no "outside"
+ * change), and the newest row stays what the pool runs now.
+ */
+static void
+test_run_past_as_of_extends_the_state_then(void **state)
+{
+	static const char *const img_a =
+	    "AKSUbuntu-2204gen2containerd-202611.04.0";
+	static const char *const img_b =
+	    "AKSUbuntu-2204gen2containerd-202611.11.0";
+	struct fx *f = *state;
+	char body[256];
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	snprintf(body, sizeof(body),
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-edge\","
+	    "\"pool\":\"system\",\"nodeImageVersion\":\"%s\"}",
+	    img_b);
+	json_decref(emu_post(f->emu, "/_armemu/release", body));
+	assert_int_equal(run_at(f, "2026-03-10T05:00:00Z"), 0);
+	snprintf(body, sizeof(body),
+	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-edge\","
+	    "\"pool\":\"system\",\"nodeImageVersion\":\"%s\"}",
+	    img_a);
+	json_decref(emu_post(f->emu, "/_armemu/release", body));
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 6);
+
+	assert_int_equal(run_at(f, "2026-03-10T04:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 6);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM observations WHERE "
+	                     "changed_by IS NOT NULL"),
+	    1);
+	/* image A, first seen 03:00, last seen 04:00 (run 3), twice */
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM observations o JOIN pools p "
+	                     "ON p.id = o.pool_id WHERE p.key = 'edge-system' "
+	                     "AND o.seen = 2 AND o.last_run_id = 3 AND "
+	                     "o.last_seen = strftime('%s', "
+	                     "'2026-03-10T04:00:00')"),
+	    1);
+	/* the other pools: 03:00 to 05:00, seen three times */
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM observations WHERE seen = 3 "
+	                     "AND last_run_id = 2"),
+	    4);
+
+	/* now: image A again, after B -- a change, by someone else */
+	assert_int_equal(run_at(f, "2026-03-10T06:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM observations"), 7);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM observations WHERE "
+	                     "changed_by = 'outside'"),
+	    2);
+}
+
 static int
 setup_hourly(void **state)
 {
@@ -1286,6 +1349,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_run_unchanged_runs_add_no_observation_rows, setup_hourly,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_past_as_of_extends_the_state_then, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_skips_unchanged_and_snapshots_released_pool, setup,
 	        teardown),

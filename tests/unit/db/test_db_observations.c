@@ -619,6 +619,60 @@ test_obs_past_as_of(void **state)
 	assert_sound(f->db);
 }
 
+/*
+ * A past run that sees the newer state says who changed it, compared with
+ * the row in force then (db_observation_at): when the newer row already
+ * says the same, that row begins earlier; when it says otherwise, the
+ * sighting is a row of its own.
+ */
+static void
+test_obs_past_as_of_keeps_who_changed_it(void **state)
+{
+	struct fx *f = *state;
+	int64_t pools[1], runs[1] = {0};
+	struct db_observation o;
+	struct obs ob;
+	struct rows *r;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pools[0] = add_pool(f->db, "p0");
+	ob = seen_ok(0, 100, "img-1", -1);
+	record(f->db, pools, runs, &ob);
+	ob = seen_ok(0, 500, "img-2", -1);
+	util_strlcpy(ob.by, "outside", sizeof(ob.by));
+	record(f->db, pools, runs, &ob);
+	ob = seen_ok(0, 600, "img-2", -1);
+	record(f->db, pools, runs, &ob);
+
+	/* in force at 300: img-1; at 500 and after: img-2 */
+	assert_int_equal(db_observation_at(f->db, pools[0], 50, &o), 0);
+	assert_int_equal(db_observation_at(f->db, pools[0], 300, &o), 1);
+	assert_string_equal(o.v.node_image_version, "img-1");
+	assert_int_equal(db_observation_at(f->db, pools[0], 550, &o), 1);
+	assert_string_equal(o.v.node_image_version, "img-2");
+
+	/* img-2 at 300, changed "outside" since img-1: img-2 began at 300 */
+	ob = seen_ok(0, 300, "img-2", -1);
+	util_strlcpy(ob.by, "outside", sizeof(ob.by));
+	record(f->db, pools, runs, &ob);
+	r = history(f->db, pools[0], 0, 0);
+	assert_int_equal(r->n, 2);
+	assert_int_equal(r->o[1].observed_at, 300);
+	assert_int_equal(r->o[1].seen, 3);
+	assert_string_equal(r->o[1].changed_by, "outside");
+	free(r);
+	/* img-2 at 200 "by aksnap": not what the row says, a row of its own */
+	ob = seen_ok(0, 200, "img-2", -1);
+	util_strlcpy(ob.by, "aksnap", sizeof(ob.by));
+	record(f->db, pools, runs, &ob);
+	r = history(f->db, pools[0], 0, 0);
+	assert_int_equal(r->n, 3);
+	assert_string_equal(r->o[1].changed_by, "aksnap");
+	assert_int_equal(r->o[1].observed_at, 200);
+	free(r);
+	assert_sound(f->db);
+}
+
 /* history --since: each interval last seen since then, whole. */
 static void
 test_obs_history_since_reads_intervals(void **state)
@@ -946,6 +1000,7 @@ main(void)
 	    T(test_obs_unchanged_runs_extend_one_row),
 	    T(test_obs_every_fact_begins_a_row),
 	    T(test_obs_past_as_of),
+	    T(test_obs_past_as_of_keeps_who_changed_it),
 	    T(test_obs_history_since_reads_intervals),
 	    T(test_obs_check_finds_broken_intervals),
 	    T(test_obs_migration_keeps_every_fact),
