@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db_channels.h"
 #include "db/db_internal.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
@@ -122,35 +123,9 @@ int
 db_report_observation_before(
     struct db *db, int64_t pool_id, time_t at, struct db_observation *out)
 {
-	char sql[1024];
-	sqlite3_stmt *s;
-	int rc, found = -1;
-
-	snprintf(sql, sizeof(sql),
-	    "SELECT %s FROM observations o JOIN pools p ON p.id = o.pool_id "
-	    "WHERE o.pool_id = ?1 AND o.observed_at < ?2 "
-	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
-	    db_obs_cols());
-	s = prepare(db, sql, "report: observation before");
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (sqlite3_int64)at) != SQLITE_OK) {
-		db_fail(db, "report: observation before");
-		goto done;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		db_col_observation(s, out);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "report: observation before");
-	}
-done:
-	sqlite3_finalize(s);
-	return found;
+	/* times are whole seconds: strictly before ${at} is at or before
+	 * the second before it */
+	return db_observation_at(db, pool_id, at - 1, out);
 }
 
 int
