@@ -15,17 +15,20 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/exit.h"
+#include "job/run/fleet.h"
 #include "job/run/run.h"
 
-int
-session_store(struct session *s, unsigned flags)
+static int
+open_store(struct session *s, unsigned flags)
 {
 	int locked;
 
-	if (flags & SESSION_WRITE) {
-		locked = run_lock(s->cfg, &s->lockfd);
-		if (locked != 0)
-			return locked > 0 ? EXIT_TEMP : EXIT_USAGE;
+	if (flags & (SESSION_WRITE | SESSION_CACHE)) {
+		if (flags & SESSION_WRITE) {
+			locked = run_lock(s->cfg, &s->lockfd);
+			if (locked != 0)
+				return locked > 0 ? EXIT_TEMP : EXIT_USAGE;
+		}
 		if (db_open(s->cfg->database, &s->db) == 0)
 			return EXIT_DONE;
 		/* busy: later; unusable (named): a person; else failed */
@@ -36,6 +39,19 @@ session_store(struct session *s, unsigned flags)
 	if (db_open_nomigrate(s->cfg->database, &s->db) == 0)
 		return EXIT_DONE;
 	return db_failed_busy() ? EXIT_TEMP : EXIT_FAILED;
+}
+
+int
+session_store(struct session *s, unsigned flags)
+{
+	int rc = open_store(s, flags);
+
+	if (rc != EXIT_DONE)
+		return rc;
+	/* A fleet's pools are the ones the store knows. */
+	if ((flags & SESSION_FLEETS) && fleet_adopt_stored(&s->cfg, s->db))
+		return EXIT_FAILED;
+	return EXIT_DONE;
 }
 
 int
@@ -66,7 +82,7 @@ session_open(struct session *s, const struct cli *cli, unsigned flags)
 	s->lockfd = -1;
 	if (cli_load_config(cli, &s->cfg))
 		return EXIT_USAGE;
-	if (flags & (SESSION_STORE | SESSION_WRITE)) {
+	if (flags & (SESSION_STORE | SESSION_WRITE | SESSION_CACHE)) {
 		rc = session_store(s, flags);
 		if (rc != EXIT_DONE)
 			return rc;
@@ -74,6 +90,15 @@ session_open(struct session *s, const struct cli *cli, unsigned flags)
 	if (flags & SESSION_ARM)
 		return session_connect(s);
 	return EXIT_DONE;
+}
+
+int
+session_unanswered(const struct session *s)
+{
+	/* An untrusted certificate is not temporary (ca_file). */
+	return s->http != NULL && http_client_tls_failure(s->http) != NULL
+	    ? EXIT_USAGE
+	    : EXIT_TEMP;
 }
 
 void

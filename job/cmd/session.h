@@ -29,6 +29,11 @@ enum session_flags {
 	SESSION_STORE = 1 << 0, /* open the store as it is (reads only) */
 	SESSION_WRITE = 1 << 1, /* take the run lock, open and migrate */
 	SESSION_ARM = 1 << 2, /* HTTP client, tokens, ARM client */
+	SESSION_CACHE = 1 << 3, /* open and migrate, no run lock: the
+	                           command writes only a cache (changes'
+	                           release notes), never a decision */
+	SESSION_FLEETS = 1 << 4, /* with a store: the pools it knows of the
+	                            fleets join cfg (fleet_adopt_stored) */
 };
 
 struct session {
@@ -44,7 +49,8 @@ struct session {
  * session_open(s, cli, flags):
  * Fill ${s}: load the configuration ${cli} names, then as ${flags} ask
  * open the store (read-only use, never migrated), or take the run lock and
- * open the store for writing (migrated, checked sound), then connect to
+ * open the store for writing (migrated, checked sound), or open it for a
+ * cache without the lock; add the fleets' stored pools; then connect to
  * ARM.  Return EXIT_DONE, or the exit code the command should return (the
  * reason is logged); either way session_close(${s}) releases what was
  * taken.
@@ -54,8 +60,9 @@ int session_open(struct session *s, const struct cli *cli, unsigned flags);
 /*
  * session_store(s, flags):
  * Open the store of a session opened with flags 0 (a command that checks
- * its operands against the configuration first): SESSION_STORE or
- * SESSION_WRITE as in session_open.  EXIT_DONE or the exit code.
+ * its operands against the configuration first): SESSION_STORE,
+ * SESSION_WRITE or SESSION_CACHE, and SESSION_FLEETS, as in session_open.
+ * EXIT_DONE or the exit code.
  */
 int session_store(struct session *s, unsigned flags);
 
@@ -68,6 +75,14 @@ int session_store(struct session *s, unsigned flags);
  * code.
  */
 int session_connect(struct session *s);
+
+/*
+ * session_unanswered(s):
+ * The exit code of a command none of whose ARM requests was answered: 2
+ * when a TLS certificate did not verify (set ca_file: tomorrow fails the
+ * same way; logged naming the host), else 75 (try later).
+ */
+int session_unanswered(const struct session *s);
 
 /* session_close(s): release everything, in reverse order; idempotent. */
 void session_close(struct session *s);
