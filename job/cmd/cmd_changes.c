@@ -17,9 +17,13 @@
  * section's additions, removals and changes.  Release notes are read from
  * the store or fetched once (job/run/changelog.c); without them the
  * command still answers with the versions and says why in one line.
- * Exit 0 when it answered, 2 for a usage error or an unknown snapshot or
- * pool, 1 when there is nothing to compare (no baseline) or the store or
- * Azure failed.
+ * The two sides are gathered first (store, then with --live one GET), the
+ * notes read or fetched, then the answer rendered as text or one JSON
+ * document.  Exit 0 when it answered, 2 for a usage error, an unknown
+ * snapshot or pool, or an Azure that cannot be trusted (a TLS certificate
+ * or an identity refused), 1 when there is nothing to compare (no
+ * baseline) or the store or Azure failed, and the session's codes for the
+ * configuration and the store (session.h).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -34,6 +38,7 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 #include "job/rules/notes.h"
 #include "job/rules/versions.h"
 #include "job/run/changelog.h"
@@ -120,8 +125,9 @@ print_notes_line(const char *role, const struct changelog_side *s)
 		printf("%-12s none: %s\n", role, s->notes_why);
 }
 
+/* The top of the answer: the sides, the versions, the notes used. */
 static void
-print_text(const char *pool, const struct changelog *cl)
+print_text_head(const char *pool, const struct changelog *cl)
 {
 	printf("%-12s %s\n", "pool", pool);
 	printf("%-12s %s\n", "old", cl->old.label);
@@ -146,12 +152,33 @@ print_text(const char *pool, const struct changelog *cl)
 	}
 	print_notes_line("old notes", &cl->old);
 	print_notes_line("new notes", &cl->new);
+}
+
+static void
+print_item(const struct notes_change *c)
+{
+	if (c->old == NULL)
+		printf("  + %s %s\n", c->name, dash(c->new));
+	else if (c->new == NULL)
+		printf("  - %s %s\n", c->name, dash(c->old));
+	else if (c->old[0] == '\0')
+		/* A version added beside the kept ones. */
+		printf("  ~ %s also %s\n", c->name, c->new);
+	else if (c->new[0] == '\0')
+		printf("  ~ %s no longer %s\n", c->name, c->old);
+	else
+		printf("  ~ %s %s -> %s\n", c->name, c->old, c->new);
+}
+
+static void
+print_text(const char *pool, const struct changelog *cl)
+{
+	print_text_head(pool, cl);
 	if (!cl->diffed) {
 		printf("\nNo release-notes diff: only the versions above "
 		       "compare.\n");
 		return;
 	}
-
 	printf(
 	    "\n%-28s %7s %7s %7s\n", "SECTION", "ADDED", "REMOVED", "CHANGED");
 	for (int s = 0; s < NOTES_NSECTIONS; s++) {
@@ -171,23 +198,8 @@ print_text(const char *pool, const struct changelog *cl)
 			continue;
 		printf("\n%s: %zu added, %zu removed, %zu changed\n",
 		    notes_section_title(s), d->added, d->removed, d->changed);
-		for (size_t i = 0; i < d->n; i++) {
-			const struct notes_change *c = &d->items[i];
-
-			if (c->old == NULL)
-				printf("  + %s %s\n", c->name, dash(c->new));
-			else if (c->new == NULL)
-				printf("  - %s %s\n", c->name, dash(c->old));
-			else if (c->old[0] == '\0')
-				/* A version added beside the kept ones. */
-				printf("  ~ %s also %s\n", c->name, c->new);
-			else if (c->new[0] == '\0')
-				printf(
-				    "  ~ %s no longer %s\n", c->name, c->old);
-			else
-				printf("  ~ %s %s -> %s\n", c->name, c->old,
-				    c->new);
-		}
+		for (size_t i = 0; i < d->n; i++)
+			print_item(&d->items[i]);
 	}
 }
 
@@ -222,6 +234,41 @@ json_side(const struct changelog_side *s)
 	return o;
 }
 
+static json_t *
+json_item(const struct notes_change *c)
+{
+	json_t *it = json_object();
+
+	json_object_set_new(it, "change",
+	    json_string(c->old == NULL ? "added"
+	            : c->new == NULL   ? "removed"
+	                               : "changed"));
+	json_object_set_new(it, "name", json_string(c->name));
+	json_object_set_new(
+	    it, "old", c->old != NULL ? json_string(c->old) : json_null());
+	json_object_set_new(
+	    it, "new", c->new != NULL ? json_string(c->new) : json_null());
+	return it;
+}
+
+static json_t *
+json_section(int s, const struct notes_section_diff *d)
+{
+	json_t *o = json_object(), *items = json_array();
+
+	json_object_set_new(o, "section", json_string(notes_section_name(s)));
+	json_object_set_new(o, "compared", json_boolean(d->compared));
+	json_object_set_new(
+	    o, "reason", d->compared ? json_null() : json_string(d->why));
+	json_object_set_new(o, "added", json_integer((json_int_t)d->added));
+	json_object_set_new(o, "removed", json_integer((json_int_t)d->removed));
+	json_object_set_new(o, "changed", json_integer((json_int_t)d->changed));
+	for (size_t i = 0; i < d->n; i++)
+		json_array_append_new(items, json_item(&d->items[i]));
+	json_object_set_new(o, "items", items);
+	return o;
+}
+
 static void
 print_json(const char *pool, const struct changelog *cl)
 {
@@ -250,39 +297,8 @@ print_json(const char *pool, const struct changelog *cl)
 		        key_version(&cl->new, key_components[i])));
 	json_object_set_new(doc, "components", keys);
 	secs = json_array();
-	for (int s = 0; cl->diffed && s < NOTES_NSECTIONS; s++) {
-		const struct notes_section_diff *d = &cl->diff.sec[s];
-		json_t *o = json_object(), *items = json_array();
-
-		json_object_set_new(
-		    o, "section", json_string(notes_section_name(s)));
-		json_object_set_new(o, "compared", json_boolean(d->compared));
-		json_object_set_new(o, "reason",
-		    d->compared ? json_null() : json_string(d->why));
-		json_object_set_new(
-		    o, "added", json_integer((json_int_t)d->added));
-		json_object_set_new(
-		    o, "removed", json_integer((json_int_t)d->removed));
-		json_object_set_new(
-		    o, "changed", json_integer((json_int_t)d->changed));
-		for (size_t i = 0; i < d->n; i++) {
-			const struct notes_change *c = &d->items[i];
-			json_t *it = json_object();
-
-			json_object_set_new(it, "change",
-			    json_string(c->old == NULL ? "added"
-			            : c->new == NULL   ? "removed"
-			                               : "changed"));
-			json_object_set_new(it, "name", json_string(c->name));
-			json_object_set_new(it, "old",
-			    c->old != NULL ? json_string(c->old) : json_null());
-			json_object_set_new(it, "new",
-			    c->new != NULL ? json_string(c->new) : json_null());
-			json_array_append_new(items, it);
-		}
-		json_object_set_new(o, "items", items);
-		json_array_append_new(secs, o);
-	}
+	for (int s = 0; cl->diffed && s < NOTES_NSECTIONS; s++)
+		json_array_append_new(secs, json_section(s, &cl->diff.sec[s]));
 	json_object_set_new(doc, "sections", secs);
 	changelog_summary(cl, summary, sizeof(summary));
 	json_object_set_new(doc, "summary", json_string(summary));
@@ -290,6 +306,15 @@ print_json(const char *pool, const struct changelog *cl)
 }
 
 /* ---- gathering ---- */
+
+struct changes {
+	const char *pool, *channel, *refs[2];
+	int nrefs, live;
+	struct session s;
+	const struct pool_conf *pc;
+	struct db_snapshot a, b; /* the store's sides, old and new */
+	struct changelog cl;
+};
 
 static int
 find_snap(struct db *db, const char *ref, struct db_snapshot *out)
@@ -302,6 +327,15 @@ find_snap(struct db *db, const char *ref, struct db_snapshot *out)
 		    "ARM id or number from 'aksnap list')",
 		    ref);
 	return got;
+}
+
+/* Snapshot ${ref} into ${out}: EXIT_DONE, or 2 (unknown) or 1. */
+static int
+find_ref(struct changes *c, const char *ref, struct db_snapshot *out)
+{
+	int got = find_snap(c->s.db, ref, out);
+
+	return got > 0 ? EXIT_DONE : got == 0 ? EXIT_USAGE : EXIT_FAILED;
 }
 
 /* The baseline of ${pool_id} in ${channel}: 1, 0 (said why) or -1. */
@@ -321,48 +355,146 @@ baseline(struct db *db, const char *pool_key, int64_t pool_id,
 	return 1;
 }
 
-/* The live pool, by one GET: 0, or -1 with the exit code in ${*rc}. */
+/* The live pool, by one GET: EXIT_DONE, or the exit code. */
 static int
-live_side(const struct config *cfg, const struct pool_conf *pc,
-    struct changelog_side *s, int *rc)
+live_side(struct changes *c)
 {
-	struct http_client *http = NULL;
-	struct token_provider *tokens = NULL;
-	struct arm *arm = NULL;
+	const struct pool_conf *pc = c->pc;
+	struct changelog_side *s = &c->cl.new;
 	struct arm_agent_pool ap;
 	struct arm_error e;
 	char id[512], why[700];
-	int out = -1;
+	int rc = session_connect(&c->s);
 
-	*rc = EXIT_FAILED;
-	if (run_connect(cfg, &http, &tokens, &arm)) {
-		if (tokens == NULL && http != NULL)
-			*rc = EXIT_USAGE;
-		goto done;
-	}
+	if (rc != EXIT_DONE)
+		return rc;
 	snprintf(id, sizeof(id),
 	    "/subscriptions/%s/resourceGroups/%s/providers/"
 	    "Microsoft.ContainerService/managedClusters/%s/agentPools/%s",
 	    pc->subscription, pc->resource_group, pc->cluster, pc->nodepool);
 	memset(&ap, 0, sizeof(ap));
 	memset(&e, 0, sizeof(e));
-	if (arm_agent_pool_get(arm, pc->key, id, &ap, &e)) {
+	if (arm_agent_pool_get(c->s.arm, pc->key, id, &ap, &e)) {
 		arm_error_describe(&e, why, sizeof(why));
 		log_err(pc->key, "changes --live: %s", why);
-		goto done;
+		/* An untrusted certificate is the configuration's error. */
+		return e.status == 0 && session_unanswered(&c->s) == EXIT_USAGE
+		    ? EXIT_USAGE
+		    : EXIT_FAILED;
 	}
 	arm_agent_pool_versions(&ap, &s->v);
 	snprintf(s->label, sizeof(s->label), "pool %s (live)", pc->key);
 	util_strlcpy(s->arm_id, id, sizeof(s->arm_id));
-	side_template(cfg, pc->key, s);
-	out = 0;
-done:
-	run_disconnect(http, tokens, arm);
-	return out;
+	side_template(c->s.cfg, pc->key, s);
+	return EXIT_DONE;
 }
 
-int
-cmd_changes(struct cli *cli, int argc, char **argv)
+/* changes A B: A (old) -> B (new). */
+static int
+gather_pair(struct changes *c)
+{
+	int rc = find_ref(c, c->refs[0], &c->a);
+
+	if (rc == EXIT_DONE)
+		rc = find_ref(c, c->refs[1], &c->b);
+	if (rc != EXIT_DONE)
+		return rc;
+	side_from_snapshot(c->s.cfg, &c->a, "old", &c->cl.old);
+	side_from_snapshot(c->s.cfg, &c->b, "new", &c->cl.new);
+	c->pool =
+	    strcmp(c->a.pool_key, c->b.pool_key) == 0 ? c->a.pool_key : NULL;
+	return EXIT_DONE;
+}
+
+/* The new side against a baseline: snapshot A, the live pool, or the
+ * pool's newest active snapshot. */
+static int
+gather_new(struct changes *c, int64_t pool_id)
+{
+	int got;
+
+	if (c->nrefs == 1) {
+		side_from_snapshot(c->s.cfg, &c->b, "new", &c->cl.new);
+		return EXIT_DONE;
+	}
+	if (c->live)
+		return live_side(c);
+	got = db_snapshot_newest_active(c->s.db, pool_id, &c->b);
+	if (got <= 0) {
+		if (got == 0)
+			log_err(c->pool, "changes: no active snapshot");
+		return EXIT_FAILED;
+	}
+	side_from_snapshot(c->s.cfg, &c->b, "newest snapshot", &c->cl.new);
+	return EXIT_DONE;
+}
+
+/* changes A, changes --pool P [--live]: the baseline -> the new side. */
+static int
+gather_baseline(struct changes *c)
+{
+	struct db_pool prow;
+	int64_t pool_id;
+	char role[96];
+	int rc, got;
+
+	if (c->nrefs == 1) {
+		rc = find_ref(c, c->refs[0], &c->b);
+		if (rc != EXIT_DONE)
+			return rc;
+		c->pool = c->b.pool_key;
+		pool_id = c->b.pool_id;
+		c->pc = config_find_pool(c->s.cfg, c->pool);
+	} else {
+		got = db_pool_get(c->s.db, c->pc->key, &prow);
+		if (got == 0)
+			log_err(c->pc->key,
+			    "changes: no run has seen this pool yet");
+		if (got <= 0)
+			return EXIT_FAILED;
+		pool_id = prow.id;
+	}
+	if (c->channel == NULL)
+		c->channel = c->pc != NULL ? c->pc->policy.channel : "stable";
+	if (baseline(c->s.db, c->pool, pool_id, c->channel, &c->a) <= 0)
+		return EXIT_FAILED;
+	snprintf(role, sizeof(role), "baseline in %s", c->channel);
+	side_from_snapshot(c->s.cfg, &c->a, role, &c->cl.old);
+	return gather_new(c, pool_id);
+}
+
+/* The release notes of both sides, read from the store or fetched by a
+ * client of their own (never the ARM client: no token leaves for them). */
+static int
+gather_notes(struct changes *c)
+{
+	struct http_options ho;
+	struct http_client *http;
+	const struct changelog_side *s;
+	int failed;
+
+	run_http_options(c->s.cfg, &ho);
+	http = http_client_new(&ho);
+	failed = changelog_build(c->s.db, http, &c->cl);
+	http_client_free(http);
+	if (failed)
+		return EXIT_FAILED;
+	if (c->cl.diffed)
+		return EXIT_DONE;
+	/* One line: the versions still compare. */
+	s = c->cl.old.have_notes ? &c->cl.new : &c->cl.old;
+	log_warn(c->pool,
+	    "no release notes for %s: %s%s%s%s; comparing versions only",
+	    dash(s->v.node_image_version), s->notes_why,
+	    s->notes_url[0] ? " (" : "", s->notes_url,
+	    s->notes_url[0] ? ")" : "");
+	return EXIT_DONE;
+}
+
+/* ---- the command ---- */
+
+static int
+changes_args(struct cli *cli, int argc, char **argv, struct changes *c)
 {
 	static const struct option lopts[] = {
 	    {"pool", required_argument, NULL, 'p'},
@@ -370,152 +502,73 @@ cmd_changes(struct cli *cli, int argc, char **argv)
 	    {"live", no_argument, NULL, 'l'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config *cfg = NULL;
-	struct db *db = NULL;
-	struct http_client *http = NULL;
-	struct http_options ho;
-	struct changelog cl;
-	struct db_snapshot a, b;
-	struct db_pool prow;
-	const struct pool_conf *pc = NULL;
-	const char *pool = NULL, *channel = NULL, *refs[2] = {NULL, NULL};
-	char role[96];
-	int ch, live = 0, nrefs = 0, rc = EXIT_USAGE, got;
+	int ch;
 
-	memset(&cl, 0, sizeof(cl));
 	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
-		switch (ch) {
-		case 'p':
-			pool = optarg;
-			break;
-		case 'c':
-			channel = optarg;
-			break;
-		case 'l':
-			live = 1;
-			break;
-		default:
+		if (ch == 'p')
+			c->pool = optarg;
+		else if (ch == 'c')
+			c->channel = optarg;
+		else if (ch == 'l')
+			c->live = 1;
+		else
 			return EXIT_USAGE;
-		}
 	}
 	for (; optind < argc; optind++) {
-		if (nrefs == 2)
+		if (c->nrefs == 2)
 			return cli_usage_error(
 			    "changes", "at most two snapshots");
-		refs[nrefs++] = argv[optind];
+		c->refs[c->nrefs++] = argv[optind];
 	}
-	if (nrefs == 0 && pool == NULL)
+	if (c->nrefs == 0 && c->pool == NULL)
 		return cli_usage_error(
 		    "changes", "name two snapshots, or --pool POOL");
-	if (nrefs > 0 && (pool != NULL || live))
+	if (c->nrefs > 0 && (c->pool != NULL || c->live))
 		return cli_usage_error(
 		    "changes", "give snapshots or --pool [--live], not both");
-	if (live && pool == NULL)
+	if (c->live && c->pool == NULL)
 		return cli_usage_error("changes", "--live needs --pool POOL");
-	if (nrefs == 2 && channel != NULL)
+	if (c->nrefs == 2 && c->channel != NULL)
 		return cli_usage_error("changes",
-		    "--channel is for a baseline; two snapshots "
-		    "need none");
-	if (cli_load_config(cli, &cfg))
-		return EXIT_USAGE;
-	if (pool != NULL) {
-		pc = config_find_pool(cfg, pool);
-		if (pc == NULL) {
-			rc = cli_usage_error(
-			    "changes", "no [pool:%s] in %s", pool, cfg->path);
-			goto out;
-		}
-	}
-	rc = EXIT_FAILED;
-	if (db_open(cfg->database, &db))
+		    "--channel is for a baseline; two snapshots need none");
+	return EXIT_DONE;
+}
+
+int
+cmd_changes(struct cli *cli, int argc, char **argv)
+{
+	struct changes c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = changes_args(cli, argc, argv, &c);
+	if (rc != EXIT_DONE)
+		return rc;
+	rc = session_open(&c.s, cli, 0);
+	if (rc != EXIT_DONE)
 		goto out;
-
-	if (nrefs == 2) {
-		got = find_snap(db, refs[0], &a);
-		if (got > 0)
-			got = find_snap(db, refs[1], &b);
-		if (got <= 0) {
-			rc = got == 0 ? EXIT_USAGE : EXIT_FAILED;
+	if (c.pool != NULL) {
+		c.pc = config_find_pool(c.s.cfg, c.pool);
+		if (c.pc == NULL) {
+			rc = cli_usage_error("changes", "no [pool:%s] in %s",
+			    c.pool, c.s.cfg->path);
 			goto out;
-		}
-		side_from_snapshot(cfg, &a, "old", &cl.old);
-		side_from_snapshot(cfg, &b, "new", &cl.new);
-		pool = strcmp(a.pool_key, b.pool_key) == 0 ? a.pool_key : NULL;
-	} else {
-		int64_t pool_id;
-
-		if (nrefs == 1) {
-			got = find_snap(db, refs[0], &b);
-			if (got <= 0) {
-				rc = got == 0 ? EXIT_USAGE : EXIT_FAILED;
-				goto out;
-			}
-			pool = b.pool_key;
-			pool_id = b.pool_id;
-			pc = config_find_pool(cfg, pool);
-		} else {
-			got = db_pool_get(db, pc->key, &prow);
-			if (got < 0)
-				goto out;
-			if (got == 0) {
-				log_err(pc->key,
-				    "changes: no run has seen this pool yet");
-				goto out;
-			}
-			pool_id = prow.id;
-		}
-		if (channel == NULL)
-			channel = pc != NULL ? pc->policy.channel : "stable";
-		got = baseline(db, pool, pool_id, channel, &a);
-		if (got <= 0)
-			goto out;
-		snprintf(role, sizeof(role), "baseline in %s", channel);
-		side_from_snapshot(cfg, &a, role, &cl.old);
-		if (nrefs == 1) {
-			side_from_snapshot(cfg, &b, "new", &cl.new);
-		} else if (live) {
-			if (live_side(cfg, pc, &cl.new, &rc))
-				goto out;
-			rc = EXIT_FAILED;
-		} else {
-			got = db_snapshot_newest_active(db, pool_id, &b);
-			if (got <= 0) {
-				if (got == 0)
-					log_err(pool,
-					    "changes: no active snapshot");
-				goto out;
-			}
-			side_from_snapshot(cfg, &b, "newest snapshot", &cl.new);
 		}
 	}
-
-	memset(&ho, 0, sizeof(ho));
-	ho.timeout_s = cfg->request_timeout;
-	ho.ca_file = cfg->ca_file[0] != '\0' ? cfg->ca_file : NULL;
-	http = http_client_new(&ho);
-	if (changelog_build(db, http, &cl))
+	/* Migrated, no run lock: it writes only the notes it fetched. */
+	rc = session_store(&c.s, SESSION_CACHE);
+	if (rc == EXIT_DONE)
+		rc = c.nrefs == 2 ? gather_pair(&c) : gather_baseline(&c);
+	if (rc == EXIT_DONE)
+		rc = gather_notes(&c);
+	if (rc != EXIT_DONE)
 		goto out;
-	if (!cl.diffed) {
-		/* One line: the versions still compare. */
-		const struct changelog_side *s =
-		    cl.old.have_notes ? &cl.new : &cl.old;
-
-		log_warn(pool,
-		    "no release notes for %s: %s%s%s%s; comparing versions "
-		    "only",
-		    dash(s->v.node_image_version), s->notes_why,
-		    s->notes_url[0] ? " (" : "", s->notes_url,
-		    s->notes_url[0] ? ")" : "");
-	}
 	if (cli->json)
-		print_json(pool, &cl);
+		print_json(c.pool, &c.cl);
 	else
-		print_text(pool != NULL ? pool : "-", &cl);
-	rc = EXIT_DONE;
+		print_text(c.pool != NULL ? c.pool : "-", &c.cl);
 out:
-	changelog_clear(&cl);
-	http_client_free(http);
-	db_close(db);
-	config_free(cfg);
+	changelog_clear(&c.cl);
+	session_close(&c.s);
 	return rc;
 }

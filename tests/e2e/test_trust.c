@@ -125,24 +125,55 @@ requests(struct fx *f)
 	return n;
 }
 
-static void
-test_untrusted_tls_certificate_is_a_configuration_error(void **state)
+/*
+ * The emulator serving HTTPS with a certificate from a fresh test CA
+ * (written to ${dir}; its path in ${ca}, 4096 bytes): trusted only with
+ * ca_file = ${ca}.
+ */
+static struct fx *
+fx_start_tls(const char *dir, char *ca, const char *ini)
 {
-	char ca[4096], cert[4096], key[4096], *dir = harness_tmpdir();
+	char cert[4096], key[4096];
 	const char *args[5];
-	char extra[4200];
-	struct run_result r;
 	struct fx *f;
 
-	(void)state;
-	assert_int_equal(certs_tls_server(dir, ca, cert, key, sizeof(ca)), 0);
+	assert_int_equal(certs_tls_server(dir, ca, cert, key, 4096), 0);
 	args[0] = "--tls-cert";
 	args[1] = cert;
 	args[2] = "--tls-key";
 	args[3] = key;
 	args[4] = NULL;
-	f = fx_start(args, POOLS_INI);
+	f = fx_start(args, ini);
 	assert_non_null(strstr(emu_url(f->emu), "https://127.0.0.1:"));
+	return f;
+}
+
+/* An "az" in ${dir} that hands out a token without TLS (the emulator
+ * does not know it: only what comes before ARM's answer is tested). */
+static void
+fake_az(const char *dir)
+{
+	char az[4200];
+
+	snprintf(az, sizeof(az), "%s/az", dir);
+	assert_int_equal(harness_write_file(az,
+	                     "#!/bin/sh\necho '{\"accessToken\": \"t\", "
+	                     "\"expires_on\": 4102444800, \"tokenType\": "
+	                     "\"Bearer\"}'\n",
+	                     0700),
+	    0);
+}
+
+static void
+test_untrusted_tls_certificate_is_a_configuration_error(void **state)
+{
+	char ca[4096], *dir = harness_tmpdir();
+	char extra[4200];
+	struct run_result r;
+	struct fx *f;
+
+	(void)state;
+	f = fx_start_tls(dir, ca, POOLS_INI);
 
 	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	/* Not 75: a retry tomorrow would fail the same way. */
@@ -173,28 +204,15 @@ test_untrusted_tls_certificate_is_a_configuration_error(void **state)
 static void
 test_untrusted_arm_certificate_is_a_configuration_error(void **state)
 {
-	char ca[4096], cert[4096], key[4096], *dir = harness_tmpdir();
-	char ini[8192], az[4200], env_path[8192];
-	const char *args[5];
+	char ca[4096], *dir = harness_tmpdir();
+	char ini[8192], env_path[8192];
 	struct run_result r;
 	struct fx *f;
 
 	(void)state;
-	assert_int_equal(certs_tls_server(dir, ca, cert, key, sizeof(ca)), 0);
-	args[0] = "--tls-cert";
-	args[1] = cert;
-	args[2] = "--tls-key";
-	args[3] = key;
-	args[4] = NULL;
-	f = fx_start(args, POOLS_INI);
+	f = fx_start_tls(dir, ca, POOLS_INI);
 	/* The token comes from "az" (no TLS): only ARM's certificate fails. */
-	snprintf(az, sizeof(az), "%s/az", dir);
-	assert_int_equal(harness_write_file(az,
-	                     "#!/bin/sh\necho '{\"accessToken\": \"t\", "
-	                     "\"expires_on\": 4102444800, \"tokenType\": "
-	                     "\"Bearer\"}'\n",
-	                     0700),
-	    0);
+	fake_az(dir);
 	snprintf(ini, sizeof(ini),
 	    "[aksnap]\ndatabase = %s/aksnap.db\nsubscription = " SUB
 	    "\nauth = azure-cli\narm_endpoint = %s\n%s",
@@ -317,6 +335,163 @@ test_unregistered_certificate_is_a_configuration_error(void **state)
 	EVP_PKEY_free(ours);
 	harness_rmrf(dir);
 	free(dir);
+}
+
+/* ---- the commands that read first and ask Azure on request ---- */
+
+#define STAGING_SNAP "aksnap-aks-staging-system-20261110T0200Z"
+
+/* No release notes fetched: these tests are about trust, not notes. */
+static const char *const READERS_INI =
+    "\n[policy:default]\nschedule = 0 2 * * *\npromote_after = never\n"
+    "release_notes = off\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\n"
+    "\n[pool:prod-system]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = system\n";
+
+/* Run ${argv} (after "-c CONFIG") with ${env} added (may be NULL). */
+static void
+aksnap_env(struct fx *f, struct run_result *r, const char *const *env,
+    const char *const *args)
+{
+	const char *argv[16];
+	size_t n = 0;
+
+	argv[n++] = "-c";
+	argv[n++] = f->config;
+	for (size_t i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	assert_int_equal(harness_run_aksnap_env(r, argv, env), 0);
+}
+
+/*
+ * drift --refresh, changes --live and discover, each refused the same way
+ * as run and sync: exit 2 (not 1, not 75: tomorrow fails the same way),
+ * ${needle} on stderr.  The store is read first, and still answers
+ * without Azure.
+ */
+static void
+expect_readers_refused(struct fx *f, const char *const *env, const char *needle)
+{
+	static const char *const drift[] = {"drift", "--refresh", NULL};
+	static const char *const changes[] = {
+	    "changes", "--pool", "staging-system", "--live", NULL};
+	static const char *const discover[] = {"discover", NULL};
+	static const char *const offline[] = {"drift", NULL};
+	struct run_result r;
+
+	aksnap_env(f, &r, env, drift);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, needle);
+	run_result_free(&r);
+	aksnap_env(f, &r, env, changes);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, needle);
+	run_result_free(&r);
+	aksnap_env(f, &r, env, discover);
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, needle);
+	run_result_free(&r);
+	aksnap_env(f, &r, env, offline);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "staging-system");
+	run_result_free(&r);
+}
+
+/* A store with staging-system's snapshot promoted, made with ${extra}. */
+static void
+store_with_baseline(struct fx *f, const char *const *env, const char *extra_ini)
+{
+	static const char *const run[] = {"run", "--as-of", AS_OF, NULL};
+	static const char *const promote[] = {"promote", STAGING_SNAP, NULL};
+	struct run_result r;
+
+	if (extra_ini != NULL) {
+		free(f->config);
+		f->config = harness_config(f->dir, f->emu, extra_ini);
+		assert_non_null(f->config);
+	}
+	aksnap_env(f, &r, env, run);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	aksnap_env(f, &r, env, promote);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+}
+
+static void
+test_untrusted_certificate_stops_drift_changes_and_discover(void **state)
+{
+	char ca[4096], *dir = harness_tmpdir();
+	char extra[4200];
+	struct fx *f;
+
+	(void)state;
+	f = fx_start_tls(dir, ca, READERS_INI);
+	snprintf(extra, sizeof(extra), "ca_file = %s\n%s", ca, READERS_INI);
+	store_with_baseline(f, NULL, extra);
+
+	/* Without ca_file: Entra ID's certificate (and ARM's) fail. */
+	free(f->config);
+	f->config = harness_config(f->dir, f->emu, READERS_INI);
+	emu_reset_counters(f->emu);
+	expect_readers_refused(f, NULL, "ca_file");
+	assert_int_equal(requests(f), 0);
+	fx_stop(f);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_untrusted_arm_certificate_stops_drift_changes_and_discover(void **state)
+{
+	char ca[4096], *dir = harness_tmpdir();
+	char ini[8192], env_path[8192];
+	const char *env[2];
+	struct fx *f;
+
+	(void)state;
+	f = fx_start_tls(dir, ca, READERS_INI);
+	/* The token comes from "az" (no TLS): only ARM's certificate fails. */
+	fake_az(dir);
+	snprintf(env_path, sizeof(env_path), "PATH=%s:%s", dir, getenv("PATH"));
+	env[0] = env_path;
+	env[1] = NULL;
+	/* The store made with the emulator's own identity, and the CA. */
+	snprintf(ini, sizeof(ini), "ca_file = %s\n%s", ca, READERS_INI);
+	store_with_baseline(f, NULL, ini);
+
+	snprintf(ini, sizeof(ini),
+	    "[aksnap]\ndatabase = %s/aksnap.db\nsubscription = " SUB
+	    "\nauth = azure-cli\narm_endpoint = %s\n%s",
+	    f->dir, emu_url(f->emu), READERS_INI);
+	assert_int_equal(harness_write_file(f->config, ini, 0600), 0);
+	emu_reset_counters(f->emu);
+	expect_readers_refused(f, env, "ca_file");
+	assert_int_equal(requests(f), 0);
+	fx_stop(f);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
+test_refused_identity_stops_drift_changes_and_discover(void **state)
+{
+	struct fx *f = fx_start(NULL, READERS_INI);
+	char path[4096];
+
+	(void)state;
+	store_with_baseline(f, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/secret", f->dir);
+	assert_int_equal(harness_write_file(path, "not-the-secret", 0600), 0);
+	emu_reset_counters(f->emu);
+	expect_readers_refused(f, NULL, "AADSTS7000215");
+	/* One refused token request each, and nothing sent to ARM. */
+	assert_int_equal(emu_counter(f->emu, "POST token.v2 401"), 3);
+	assert_int_equal(requests(f), 3);
+	fx_stop(f);
 }
 
 static void
@@ -553,6 +728,12 @@ main(void)
 	    cmocka_unit_test(test_unknown_client_id_is_a_configuration_error),
 	    cmocka_unit_test(
 	        test_unregistered_certificate_is_a_configuration_error),
+	    cmocka_unit_test(
+	        test_untrusted_certificate_stops_drift_changes_and_discover),
+	    cmocka_unit_test(
+	        test_untrusted_arm_certificate_stops_drift_changes_and_discover),
+	    cmocka_unit_test(
+	        test_refused_identity_stops_drift_changes_and_discover),
 	    cmocka_unit_test(test_arm_refusing_one_cluster_fails_only_its_pool),
 	    cmocka_unit_test(
 	        test_damaged_store_is_never_written_and_nothing_reaches_azure),
