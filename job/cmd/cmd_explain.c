@@ -1,37 +1,23 @@
 /*
  * cmd_explain.c -- explain SNAPSHOT: its state and every decision taken
  * about it, with reasons (and the applies that used it).  Reads the store
- * only.
+ * only (no lock, never migrated); the decisions and applies are rendered
+ * as the store hands them over, as table rows or JSON objects.
  */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "db/db.h"
 #include "db/db_channels.h"
-#include "db/db_conflict.h"
-#include "job/azure/arm.h"
-#include "job/azure/http.h"
-#include "job/azure/token.h"
-#include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
-#include "job/rules/apply_checks.h"
-#include "job/rules/drift.h"
-#include "job/rules/retention.h"
-#include "job/rules/schedule.h"
-#include "job/rules/versions.h"
-#include "job/run/fleet.h"
-#include "job/run/run.h"
-#include <ctype.h>
-#include <getopt.h>
-#include <jansson.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <unistd.h>
+#include "job/cmd/session.h"
 
 /* At 80 columns the reasons wrap once the policy, mode and run are gone. */
 static const struct table_col explain_cols[] = {
@@ -152,16 +138,89 @@ explain_apply(void *vctx, const struct db_apply *a)
 	return 0;
 }
 
+/* --json: the snapshot, its decisions and its applies.  0, or -1. */
+static int
+explain_json(struct db *db, const struct db_snapshot *s)
+{
+	json_t *doc = json_object(), *arr = json_array();
+	struct explain_ctx ctx = {arr, NULL};
+	struct apply_ctx actx = {NULL, 0};
+
+	if (db_decision_explain(db, s, explain_row, &ctx)) {
+		json_decref(arr);
+		json_decref(doc);
+		return -1;
+	}
+	json_object_set_new(doc, "snapshot", output_snapshot_json(s));
+	json_object_set_new(doc, "decisions", arr);
+	actx.arr = json_array();
+	json_object_set_new(doc, "applies", actx.arr);
+	if (db_apply_list(db, s->id, explain_apply, &actx)) {
+		json_decref(doc);
+		return -1;
+	}
+	output_print_json(doc);
+	return 0;
+}
+
+/* The snapshot itself, one field a line. */
+static void
+print_snapshot(const struct db_snapshot *s)
+{
+	char t1[32], t2[32];
+
+	printf("snapshot    %s (#%lld)\n", s->name, (long long)s->id);
+	printf("pool        %s\n", s->pool_key);
+	printf("arm id      %s\n", s->arm_id);
+	printf("state       %s%s%s\n", s->state, s->error[0] ? ": " : "",
+	    s->error);
+	output_time(s->slot, t1, sizeof(t1));
+	output_time(s->created_at, t2, sizeof(t2));
+	printf(
+	    "slot        %s\n", s->slot != 0 ? t1 : "- (by hand or adopted)");
+	printf("created     %s\n", t2);
+	printf("node image  %s\n", lookup_dash(s->v.node_image_version));
+	printf("kubernetes  %s\n", lookup_dash(s->v.kubernetes_version));
+	printf("os          %s %s, %s, FIPS %s\n", lookup_dash(s->v.os_type),
+	    lookup_dash(s->v.os_sku), lookup_dash(s->v.vm_size),
+	    s->v.enable_fips ? "on" : "off");
+	output_time(s->promoted_at, t1, sizeof(t1));
+	output_time(s->demoted_at, t2, sizeof(t2));
+	if (s->channel[0] != '\0')
+		printf("channel     %s (promoted %s)\n", s->channel, t1);
+	else if (s->demoted_at != 0)
+		printf("channel     - (promoted %s, replaced %s)\n", t1, t2);
+	else
+		printf("channel     -\n");
+	printf("pinned      %s\n\n", s->pinned ? "yes" : "no");
+}
+
+/* The text: the snapshot, the decisions' table, the applies.  0, or -1. */
+static int
+explain_text(struct db *db, const struct db_snapshot *s)
+{
+	struct explain_ctx ctx = {NULL, NULL};
+	struct apply_ctx actx = {NULL, 0};
+	int rc = 0;
+
+	print_snapshot(s);
+	ctx.tab = table_new(
+	    explain_cols, sizeof(explain_cols) / sizeof(explain_cols[0]));
+	if (ctx.tab == NULL || db_decision_explain(db, s, explain_row, &ctx))
+		rc = -1;
+	else
+		table_print(ctx.tab, stdout);
+	table_free(ctx.tab);
+	if (rc == 0 && db_apply_list(db, s->id, explain_apply, &actx))
+		rc = -1;
+	return rc;
+}
+
 int
 cmd_explain(struct cli *cli, int argc, char **argv)
 {
-	struct config *cfg = NULL;
-	struct db *db = NULL;
+	struct session ss;
 	struct db_snapshot s;
-	struct explain_ctx ctx = {NULL, NULL};
-	struct apply_ctx actx = {NULL, 0};
-	json_t *arr = NULL;
-	char t1[32], t2[32];
 	int rc;
 
 	if (cli_operands(cli, argc, argv))
@@ -171,72 +230,13 @@ cmd_explain(struct cli *cli, int argc, char **argv)
 	if (argc != 2)
 		return cli_usage_error("explain",
 		    "expected one SNAPSHOT (name, ARM id or number)");
-	if (cli_load_config(cli, &cfg))
-		return EXIT_USAGE;
-	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db))
-		goto out;
-	rc = lookup_snapshot(db, "explain", argv[1], cfg->database, &s);
-	if (rc != EXIT_DONE)
-		goto out;
-	if (cli->json) {
-		json_t *doc = json_object();
-
-		arr = json_array();
-		ctx.arr = arr;
-		if (db_decision_explain(db, &s, explain_row, &ctx)) {
-			json_decref(arr);
-			json_decref(doc);
-			rc = EXIT_FAILED;
-			goto out;
-		}
-		json_object_set_new(doc, "snapshot", output_snapshot_json(&s));
-		json_object_set_new(doc, "decisions", arr);
-		actx.arr = json_array();
-		json_object_set_new(doc, "applies", actx.arr);
-		if (db_apply_list(db, s.id, explain_apply, &actx)) {
-			json_decref(doc);
-			rc = EXIT_FAILED;
-			goto out;
-		}
-		output_print_json(doc);
-		goto out;
-	}
-
-	printf("snapshot    %s (#%lld)\n", s.name, (long long)s.id);
-	printf("pool        %s\n", s.pool_key);
-	printf("arm id      %s\n", s.arm_id);
-	printf(
-	    "state       %s%s%s\n", s.state, s.error[0] ? ": " : "", s.error);
-	output_time(s.slot, t1, sizeof(t1));
-	output_time(s.created_at, t2, sizeof(t2));
-	printf("slot        %s\n", s.slot != 0 ? t1 : "- (by hand or adopted)");
-	printf("created     %s\n", t2);
-	printf("node image  %s\n", lookup_dash(s.v.node_image_version));
-	printf("kubernetes  %s\n", lookup_dash(s.v.kubernetes_version));
-	printf("os          %s %s, %s, FIPS %s\n", lookup_dash(s.v.os_type),
-	    lookup_dash(s.v.os_sku), lookup_dash(s.v.vm_size),
-	    s.v.enable_fips ? "on" : "off");
-	output_time(s.promoted_at, t1, sizeof(t1));
-	output_time(s.demoted_at, t2, sizeof(t2));
-	if (s.channel[0] != '\0')
-		printf("channel     %s (promoted %s)\n", s.channel, t1);
-	else if (s.demoted_at != 0)
-		printf("channel     - (promoted %s, replaced %s)\n", t1, t2);
-	else
-		printf("channel     -\n");
-	printf("pinned      %s\n\n", s.pinned ? "yes" : "no");
-	ctx.tab = table_new(
-	    explain_cols, sizeof(explain_cols) / sizeof(explain_cols[0]));
-	if (ctx.tab == NULL || db_decision_explain(db, &s, explain_row, &ctx))
+	rc = session_open(&ss, cli, SESSION_STORE);
+	if (rc == EXIT_DONE)
+		rc = lookup_snapshot(
+		    ss.db, "explain", argv[1], ss.cfg->database, &s);
+	if (rc == EXIT_DONE &&
+	    (cli->json ? explain_json(ss.db, &s) : explain_text(ss.db, &s)))
 		rc = EXIT_FAILED;
-	else
-		table_print(ctx.tab, stdout);
-	table_free(ctx.tab);
-	if (rc == EXIT_DONE && db_apply_list(db, s.id, explain_apply, &actx))
-		rc = EXIT_FAILED;
-out:
-	db_close(db);
-	config_free(cfg);
+	session_close(&ss);
 	return rc;
 }

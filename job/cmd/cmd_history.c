@@ -2,9 +2,10 @@
  * cmd_history.c -- reading the record: `aksnap list [POOL]` and
  * `aksnap history [POOL] [--since TIME] [--changes]`.
  *
- * Read-only: the store is opened without migrating, and nothing talks to
- * Azure.  Output is an aligned table, or with --json one document whose
- * field names are the stable ones of DESIGN.md section 3.
+ * Read-only: the store is opened without migrating and without the run
+ * lock (session.h), and nothing talks to Azure.  Output is an aligned table, or
+ * with --json one document whose field names are the stable ones of DESIGN.md
+ * section 3.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -18,30 +19,28 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
-#include "job/run/fleet.h"
+#include "job/cmd/session.h"
 
-/* Open the store and resolve an optional POOL argument to its id. */
+/* Open the store (read-only use) and resolve an optional POOL argument to
+ * its id: -1 for a pool configured but never run (an empty answer). */
 static int
 open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
-    struct config **cfg, struct db **db, int64_t *pool_id)
+    struct session *s, int64_t *pool_id)
 {
 	struct db_pool p;
-	int got;
+	int got, rc;
 
 	*pool_id = 0;
-	if (cli_load_config(cli, cfg))
-		return EXIT_USAGE;
-	if (db_open_nomigrate((*cfg)->database, db))
-		return EXIT_FAILED;
 	/* A fleet's pools are the ones the store knows. */
-	if (fleet_adopt_stored(cfg, *db))
-		return EXIT_FAILED;
-	if (pool != NULL && config_find_pool(*cfg, pool) == NULL)
+	rc = session_open(s, cli, SESSION_STORE | SESSION_FLEETS);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (pool != NULL && config_find_pool(s->cfg, pool) == NULL)
 		return cli_usage_error(
-		    cmd, "unknown pool '%s' (not in %s)", pool, (*cfg)->path);
+		    cmd, "unknown pool '%s' (not in %s)", pool, s->cfg->path);
 	if (pool == NULL)
 		return EXIT_DONE;
-	got = db_pool_get(*db, pool, &p);
+	got = db_pool_get(s->db, pool, &p);
 	if (got < 0)
 		return EXIT_FAILED;
 	/* Configured but never run: an empty answer, not an error. */
@@ -122,8 +121,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	    {"PINNED", 2, 0},
 	};
 	struct list_ctx ctx = {NULL, 0};
-	struct config *cfg = NULL;
-	struct db *db = NULL;
+	struct session s;
 	int64_t pool_id;
 	int all = 0, ch, rc;
 
@@ -138,8 +136,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
-	rc = open_for_reading(cli, "list", optind < argc ? argv[optind] : NULL,
-	    &cfg, &db, &pool_id);
+	rc = open_for_reading(
+	    cli, "list", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
 	if (!cli->json) {
@@ -153,7 +151,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		fputs("{\n  \"snapshots\": [", stdout);
 	}
 	if (pool_id >= 0 &&
-	    db_snapshot_each(db, pool_id, all, list_row, &ctx) != 0)
+	    db_snapshot_each(s.db, pool_id, all, list_row, &ctx) != 0)
 		rc = EXIT_FAILED;
 	if (cli->json) {
 		/* Close the document even after a failure: valid JSON. */
@@ -163,8 +161,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	}
 out:
 	table_free(ctx.tab);
-	db_close(db);
-	config_free(cfg);
+	session_close(&s);
 	return rc;
 }
 
@@ -258,8 +255,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	    {"changes", no_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct config *cfg = NULL;
-	struct db *db = NULL;
+	struct session s;
 	struct history_ctx ctx = {NULL, NULL, 0};
 	time_t since = 0;
 	int changes = 0, ch, rc;
@@ -283,8 +279,8 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("history", "expected at most one POOL");
-	rc = open_for_reading(cli, "history",
-	    optind < argc ? argv[optind] : NULL, &cfg, &db, &pool_id);
+	rc = open_for_reading(
+	    cli, "history", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
 	if (cli->json)
@@ -297,7 +293,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (pool_id >= 0 &&
-	    db_history(db, pool_id, since, changes, history_row, &ctx)) {
+	    db_history(s.db, pool_id, since, changes, history_row, &ctx)) {
 		rc = EXIT_FAILED;
 		json_decref(ctx.arr);
 		goto out;
@@ -312,7 +308,6 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	}
 out:
 	table_free(ctx.tab);
-	db_close(db);
-	config_free(cfg);
+	session_close(&s);
 	return rc;
 }
