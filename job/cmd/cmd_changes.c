@@ -557,6 +557,10 @@ cmd_changes(struct cli *cli, int argc, char **argv)
 	}
 	/* Migrated, no run lock: it writes only the notes it fetched. */
 	rc = session_store(&c.s, SESSION_CACHE);
+	/* --live: an identity refused or Entra ID unreachable stops it
+	 * first, as it stops a run. */
+	if (rc == EXIT_DONE && c.live)
+		rc = session_connect(&c.s);
 	if (rc == EXIT_DONE)
 		rc = c.nrefs == 2 ? gather_pair(&c) : gather_baseline(&c);
 	if (rc == EXIT_DONE)

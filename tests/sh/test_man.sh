@@ -52,7 +52,8 @@ exec 9>>"$tmp/aksnap.db.lock"
 flock -x 9
 
 # The operands a usage line requires: optional [...] parts dropped,
-# placeholders filled.  drift reaches Azure only with --refresh.
+# placeholders filled.  drift reaches Azure only with --refresh, changes
+# only with --pool POOL --live.
 operands() {
 	sed -e 's/\[[^][]*\]//g' -e 's/\[[^][]*\]//g' -e 's/\.\.\.//g' |
 		sed -e 's/POOL/staging-system/g; s/SNAPSHOT/aksnap-aks-staging-system-20261102T0200Z/g' \
@@ -67,6 +68,7 @@ while IFS= read -r usage; do
 	echo "$usage" | sed 's/ | /\n/g' | while IFS= read -r alt; do
 		args=$(echo "$alt" | operands)
 		[ "$cmd" = drift ] && args="$args --refresh"
+		[ "$cmd" = changes ] && args="$args --pool staging-system --live"
 		# shellcheck disable=SC2086
 		timeout 60 $A $args >/dev/null 2>&1 </dev/null
 		echo "$? $cmd"
