@@ -46,6 +46,7 @@
 #include <sys/stat.h>
 
 #include "config/config_fleet.h"
+#include "config/config_internal.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/tz.h"
@@ -484,10 +485,10 @@ config_defaults(struct config *c)
 	c->auth = AUTH_AUTO;
 	util_strlcpy(c->arm_endpoint, "https://management.azure.com",
 	    sizeof(c->arm_endpoint));
-	util_strlcpy(c->authority_host, "https://login.microsoftonline.com",
+	util_strlcpy(c->authority_host, CONFIG_AUTHORITY_DEFAULT,
 	    sizeof(c->authority_host));
-	util_strlcpy(c->imds_endpoint, "http://169.254.169.254",
-	    sizeof(c->imds_endpoint));
+	util_strlcpy(
+	    c->imds_endpoint, CONFIG_IMDS_DEFAULT, sizeof(c->imds_endpoint));
 	util_strlcpy(c->api_version, "2026-08-01", sizeof(c->api_version));
 	c->max_parallel = 8;
 	c->max_fleet_pools = LIMIT_FLEET_POOLS;
@@ -1519,17 +1520,12 @@ check_secret_file(struct parse *p, const struct section *s, const char *key,
 static void
 credential(char *field, size_t size, const char *name)
 {
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	char path[PATH_MAX];
-	struct stat st;
-	int n;
 
-	if (field[0] != '\0' || dir == NULL || dir[0] != '/')
+	if (field[0] != '\0' ||
+	    !config_credential_path(name, path, sizeof(path)))
 		return;
-	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= sizeof(path) || (size_t)n >= size)
-		return;
-	if (stat(path, &st) == 0)
+	if (strlen(path) < size)
 		util_strlcpy(field, path, size);
 }
 
@@ -2065,6 +2061,7 @@ json_keys(json_t *o, enum scope scope, const char *base)
 void
 config_print(const struct config *c, FILE *out, int json)
 {
+	struct auth_inputs *in;
 	json_t *root, *arr, *o;
 
 	if (!json) {
@@ -2090,6 +2087,10 @@ config_print(const struct config *c, FILE *out, int json)
 			print_keys(out, SCOPE_POLICY,
 			    (const char *)&c->fleets[i].policy);
 		}
+		in = config_auth_inputs(c);
+		if (in != NULL)
+			config_auth_inputs_print(in, out);
+		config_auth_inputs_free(in);
 		return;
 	}
 
@@ -2132,6 +2133,11 @@ config_print(const struct config *c, FILE *out, int json)
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "fleets", arr);
+	in = config_auth_inputs(c);
+	if (in != NULL)
+		json_object_set_new(
+		    root, "inputs", config_auth_inputs_json(in));
+	config_auth_inputs_free(in);
 	json_dumpf(root, out, JSON_INDENT(2));
 	fputc('\n', out);
 	json_decref(root);

@@ -19,6 +19,11 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/aksnap/aksnap.ini"
 
+/* The public cloud's endpoints: the defaults of authority_host and
+ * imds_endpoint. */
+#define CONFIG_AUTHORITY_DEFAULT "https://login.microsoftonline.com"
+#define CONFIG_IMDS_DEFAULT "http://169.254.169.254"
+
 /* Where `changes` reads node image release notes (DESIGN.md 4, 6). */
 #define CONFIG_RELEASE_NOTES_DEFAULT                                           \
 	"https://raw.githubusercontent.com/Azure/AgentBaker/master/"           \
@@ -83,9 +88,25 @@ const struct pool_conf *config_find_pool(
 /*
  * config_print(c, out, json):
  * Print the resolved configuration (secrets masked: a secret's value is never
- * read here, only file paths are shown) as INI-like text or one JSON object.
+ * read here, only file paths are shown) as INI-like text or one JSON object,
+ * then what a run will sign in with (config_auth_inputs): comment lines
+ * after the text, "inputs" in the JSON; AZURE_CLIENT_SECRET only as "set".
  */
 void config_print(const struct config *c, FILE *out, int json);
+
+/*
+ * config_auth_inputs(c):
+ * What a token provider made now from ${c} would use: the configuration's
+ * auth values merged with the environment (AZURE_*, CREDENTIALS_DIRECTORY,
+ * the az on PATH), each with its source (config/env.c has the rules).
+ * The only place aksnap reads those variables.  Return a new struct (free
+ * with config_auth_inputs_free: the copied AZURE_CLIENT_SECRET is wiped),
+ * or NULL when out of memory.
+ */
+struct auth_inputs *config_auth_inputs(const struct config *c);
+
+/* config_auth_inputs_free(in): wipe and release; NULL is fine. */
+void config_auth_inputs_free(struct auth_inputs *in);
 
 /*
  * config_fleet_overlaps(c, out):

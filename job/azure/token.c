@@ -1,9 +1,10 @@
 /*
  * token.c -- bearer tokens for ARM from five sources behind one interface.
  *
- * A provider is resolved once from the configuration and the environment
- * (token.h says which wins).  Each source is one function that performs
- * one acquisition and returns a malloc'd token with its absolute expiry:
+ * A provider is built once from the inputs config/env.c resolved from the
+ * configuration and the environment (this file calls no getenv).  Each
+ * source is one function that performs one acquisition and returns a
+ * malloc'd token with its absolute expiry:
  *
  *   client secret       POST the v2.0 token endpoint, client_secret=...
  *   client certificate  the same with an RS256 client assertion JWT that
@@ -74,11 +75,11 @@ struct token_provider {
 	char client_id[128];
 	char object_id[128];
 	char msi_res_id[512];
-	char
-	    secret_file[PATH_MAX]; /* "" with secret_env: AZURE_CLIENT_SECRET */
-	int secret_env;
+	char secret_file[PATH_MAX]; /* "": the secret below */
+	char *secret; /* AZURE_CLIENT_SECRET's value, wiped when freed */
 	char cert_file[PATH_MAX];
 	char federated_file[PATH_MAX];
+	char az[PATH_MAX]; /* the az on PATH, "" when none */
 	char authority[256];
 	char imds[256];
 	char url[768]; /* the v2.0 token endpoint */
@@ -101,18 +102,6 @@ wipe_free(char *s)
 		return;
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
-}
-
-static void
-fill_from_env(char *dst, size_t len, const char *name)
-{
-	const char *v;
-
-	if (dst[0] != '\0')
-		return;
-	v = getenv(name);
-	if (v != NULL && v[0] != '\0')
-		util_strlcpy(dst, v, len);
 }
 
 static void
@@ -599,15 +588,7 @@ read_secret(const struct token_provider *tp)
 	size_t n = 0;
 
 	if (tp->secret_file[0] == '\0') {
-		const char *e = getenv("AZURE_CLIENT_SECRET");
-
-		if (e == NULL || e[0] == '\0') {
-			log_err(LOG_CTX,
-			    "client-secret: AZURE_CLIENT_SECRET "
-			    "is no longer set");
-			return NULL;
-		}
-		s = strdup(e);
+		s = strdup(tp->secret != NULL ? tp->secret : "");
 		if (s == NULL)
 			log_err(LOG_CTX, "client-secret: out of memory");
 		return s;
@@ -905,30 +886,6 @@ acquire_imds(struct token_provider *tp, char **token, time_t *exp)
 	return acquire_imds_on(tp, tp->http, 0, token, exp) == 0 ? 0 : -1;
 }
 
-/* 1 when an executable ${name} is on PATH. */
-static int
-on_path(const char *name)
-{
-	const char *path = getenv("PATH");
-	char full[PATH_MAX];
-
-	if (path == NULL)
-		return 0;
-	while (*path != '\0') {
-		size_t n = strcspn(path, ":");
-
-		if (n > 0 &&
-		    (size_t)snprintf(full, sizeof(full), "%.*s/%s", (int)n,
-		        path, name) < sizeof(full) &&
-		    access(full, X_OK) == 0)
-			return 1;
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	return 0;
-}
-
 /* Read ${fd} into ${b}; past the cap, keep draining but drop. */
 static int
 drain(int fd, struct buf *b)
@@ -978,7 +935,7 @@ acquire_cli(struct token_provider *tp, char **token, time_t *exp)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
-	status = posix_spawnp(&pid, "az", &fa, NULL, argv, environ);
+	status = posix_spawn(&pid, tp->az, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(out[1]);
 	close(errp[1]);
@@ -1082,7 +1039,7 @@ choose_auto(struct token_provider *tp, char **token, time_t *exp)
 		log_info(LOG_CTX, "using managed identity (auth = auto)");
 		return 0;
 	}
-	if (on_path("az")) {
+	if (tp->az[0] != '\0') {
 		tp->kind = AUTH_AZURE_CLI;
 		log_info(LOG_CTX, "using the Azure CLI (auth = auto)");
 		return acquire_cli(tp, token, exp);
@@ -1121,24 +1078,24 @@ need(const struct token_provider *tp, enum auth_kind k)
 	return 0;
 }
 
-/* Find the secret's source; 1 found, 0 none, -1 refused (logged). */
-static int
-find_secret(struct token_provider *tp, const struct token_settings *cfg)
+/* Copy ${src} (NULL counts as "") into ${dst}. */
+static void
+copy_setting(char *dst, size_t len, const char *src)
 {
-	const char *cd = getenv("CREDENTIALS_DIRECTORY");
-	const char *env = getenv("AZURE_CLIENT_SECRET");
+	util_strlcpy(dst, src != NULL ? src : "", len);
+}
+
+/*
+ * Find the secret's source (the inputs' file, else their
+ * AZURE_CLIENT_SECRET); 1 found, 0 none, -1 refused (logged).
+ */
+static int
+find_secret(struct token_provider *tp, const struct auth_inputs *in)
+{
 	char err[PATH_MAX + 128];
 
-	if (cfg->client_secret_file != NULL &&
-	    cfg->client_secret_file[0] != '\0') {
-		util_strlcpy(tp->secret_file, cfg->client_secret_file,
-		    sizeof(tp->secret_file));
-	} else if (cd != NULL && cd[0] != '\0') {
-		snprintf(tp->secret_file, sizeof(tp->secret_file),
-		    "%s/aksnap-client-secret", cd);
-		if (access(tp->secret_file, F_OK) != 0)
-			tp->secret_file[0] = '\0';
-	}
+	copy_setting(tp->secret_file, sizeof(tp->secret_file),
+	    in->client_secret_file.value);
 	if (tp->secret_file[0] != '\0') {
 		if (token_check_secret_file(
 		        tp->secret_file, err, sizeof(err))) {
@@ -1147,8 +1104,12 @@ find_secret(struct token_provider *tp, const struct token_settings *cfg)
 		}
 		return 1;
 	}
-	if (env != NULL && env[0] != '\0') {
-		tp->secret_env = 1;
+	if (in->secret != NULL && in->secret[0] != '\0') {
+		tp->secret = strdup(in->secret);
+		if (tp->secret == NULL) {
+			log_err(LOG_CTX, "out of memory");
+			return -1;
+		}
 		return 1;
 	}
 	return 0;
@@ -1169,19 +1130,10 @@ check_certificate(struct token_provider *tp)
 	return 0;
 }
 
-/* Copy ${src} (NULL counts as "") into ${dst}. */
-static void
-copy_setting(char *dst, size_t len, const char *src)
-{
-	util_strlcpy(dst, src != NULL ? src : "", len);
-}
-
 struct token_provider *
-token_provider_new(
-    const struct token_settings *cfg, const struct http_options *ho)
+token_provider_new(const struct auth_inputs *in, const struct http_options *ho)
 {
 	struct token_provider *tp;
-	const char *pod;
 	int secret;
 
 	tp = calloc(1, sizeof(*tp));
@@ -1192,44 +1144,28 @@ token_provider_new(
 	tp->http = http_client_new(ho);
 	if (tp->http == NULL)
 		goto err;
-	tp->kind = cfg->auth;
+	tp->kind = in->auth;
 	tp->imds_attempts = 5;
 	tp->imds_base_ms = 2000;
-	copy_setting(tp->tenant, sizeof(tp->tenant), cfg->tenant);
-	copy_setting(tp->client_id, sizeof(tp->client_id), cfg->client_id);
-	copy_setting(tp->object_id, sizeof(tp->object_id), cfg->object_id);
-	copy_setting(tp->msi_res_id, sizeof(tp->msi_res_id), cfg->msi_res_id);
+	copy_setting(tp->tenant, sizeof(tp->tenant), in->tenant.value);
+	copy_setting(tp->client_id, sizeof(tp->client_id), in->client_id.value);
+	copy_setting(tp->object_id, sizeof(tp->object_id), in->object_id.value);
 	copy_setting(
-	    tp->cert_file, sizeof(tp->cert_file), cfg->client_certificate_file);
-	fill_from_env(tp->tenant, sizeof(tp->tenant), "AZURE_TENANT_ID");
-	/* A user-assigned identity chosen by object or ARM id has no client id.
-	 */
-	if (tp->object_id[0] == '\0' && tp->msi_res_id[0] == '\0')
-		fill_from_env(
-		    tp->client_id, sizeof(tp->client_id), "AZURE_CLIENT_ID");
-	fill_from_env(tp->cert_file, sizeof(tp->cert_file),
-	    "AZURE_CLIENT_CERTIFICATE_PATH");
-	fill_from_env(tp->federated_file, sizeof(tp->federated_file),
-	    "AZURE_FEDERATED_TOKEN_FILE");
-
-	copy_setting(tp->authority, sizeof(tp->authority), cfg->authority_host);
-	strip_trailing_slashes(tp->authority);
-	if (strcmp(tp->authority, DEFAULT_AUTHORITY) == 0)
-		tp->authority[0] = '\0'; /* the default counts as blank */
-	fill_from_env(
-	    tp->authority, sizeof(tp->authority), "AZURE_AUTHORITY_HOST");
+	    tp->msi_res_id, sizeof(tp->msi_res_id), in->msi_res_id.value);
+	copy_setting(tp->cert_file, sizeof(tp->cert_file),
+	    in->client_certificate_file.value);
+	copy_setting(tp->federated_file, sizeof(tp->federated_file),
+	    in->federated_token_file.value);
+	copy_setting(tp->az, sizeof(tp->az), in->az.value);
+	copy_setting(
+	    tp->authority, sizeof(tp->authority), in->authority_host.value);
 	if (tp->authority[0] == '\0')
 		util_strlcpy(
 		    tp->authority, DEFAULT_AUTHORITY, sizeof(tp->authority));
 	strip_trailing_slashes(tp->authority);
-
-	pod = getenv("AZURE_POD_IDENTITY_AUTHORITY_HOST");
-	util_strlcpy(tp->imds,
-	    pod != NULL && pod[0] != '\0' ? pod
-	        : cfg->imds_endpoint != NULL && cfg->imds_endpoint[0] != '\0'
-	        ? cfg->imds_endpoint
-	        : DEFAULT_IMDS,
-	    sizeof(tp->imds));
+	copy_setting(tp->imds, sizeof(tp->imds), in->imds_endpoint.value);
+	if (tp->imds[0] == '\0')
+		util_strlcpy(tp->imds, DEFAULT_IMDS, sizeof(tp->imds));
 	strip_trailing_slashes(tp->imds);
 
 	if (tp->tenant[0] != '\0' &&
@@ -1243,7 +1179,7 @@ token_provider_new(
 	case AUTH_CLIENT_SECRET:
 		if (need(tp, tp->kind))
 			goto err;
-		secret = find_secret(tp, cfg);
+		secret = find_secret(tp, in);
 		if (secret < 0)
 			goto err;
 		if (secret == 0) {
@@ -1281,7 +1217,7 @@ token_provider_new(
 	case AUTH_MANAGED_IDENTITY:
 		break;
 	case AUTH_AZURE_CLI:
-		if (!on_path("az")) {
+		if (tp->az[0] == '\0') {
 			log_err(LOG_CTX, "azure-cli: az is not on PATH");
 			goto err;
 		}
@@ -1289,7 +1225,7 @@ token_provider_new(
 	case AUTH_AUTO:
 		/* The documented order; IMDS and the CLI wait for token_get. */
 		secret = (tp->tenant[0] && tp->client_id[0])
-		    ? find_secret(tp, cfg)
+		    ? find_secret(tp, in)
 		    : 0;
 		if (secret < 0)
 			goto err;
@@ -1312,6 +1248,7 @@ token_provider_new(
 	return tp;
 err:
 	http_client_free(tp->http);
+	wipe_free(tp->secret);
 	free(tp);
 	return NULL;
 }
@@ -1322,6 +1259,7 @@ token_provider_free(struct token_provider *tp)
 	if (tp == NULL)
 		return;
 	wipe_free(tp->token);
+	wipe_free(tp->secret);
 	http_client_free(tp->http);
 	OPENSSL_cleanse(tp, sizeof(*tp));
 	free(tp);

@@ -12,14 +12,11 @@
  * refreshed when under 2 minutes remain; it, the client secret and the
  * assertion never reach a log line or an error message.
  *
- * Settings: an explicit configuration value wins and the environment fills
- * the blanks (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET,
- * AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE,
- * AZURE_AUTHORITY_HOST -- the default authority_host counts as blank).  The
- * one exception is AZURE_POD_IDENTITY_AUTHORITY_HOST, which overrides
- * imds_endpoint as DESIGN.md says.  A client secret comes from
- * client_secret_file (refused when group or other may read it), else
- * $CREDENTIALS_DIRECTORY/aksnap-client-secret, else AZURE_CLIENT_SECRET.
+ * Settings come resolved (struct auth_inputs, job/rules/model.h): the
+ * configuration and the environment (AZURE_*, CREDENTIALS_DIRECTORY, the az
+ * on PATH) are merged in one place, config/env.c, and this module reads no
+ * environment variable.  A client secret comes from the inputs' secret file
+ * (refused when group or other may read it), else their AZURE_CLIENT_SECRET.
  */
 
 #include <stddef.h>
@@ -32,31 +29,15 @@ struct http_client;
 struct http_options;
 struct token_provider;
 
-/*
- * What a provider is built from: the configuration's values (borrowed
- * strings, "" or NULL when unset; the environment fills the blanks as
- * above).
- */
-struct token_settings {
-	enum auth_kind auth;
-	const char *tenant;
-	const char *client_id;
-	const char *object_id;
-	const char *msi_res_id;
-	const char *client_secret_file;
-	const char *client_certificate_file;
-	const char *authority_host;
-	const char *imds_endpoint;
-};
-
 #define TOKEN_RESOURCE "https://management.azure.com/"
 #define TOKEN_SCOPE "https://management.azure.com/.default"
 #define TOKEN_REFRESH_MARGIN 120 /* seconds left that trigger a refresh */
 
 /*
- * token_provider_new(settings, http_options):
- * A provider for ${settings}' auth (copied; the strings need not outlive
- * the call).  It talks to AAD and IMDS through an HTTP client of its own,
+ * token_provider_new(inputs, http_options):
+ * A provider for ${inputs}' auth (copied, the secret too; ${inputs} need
+ * not outlive the call).  Unset authority_host and imds_endpoint mean the
+ * public cloud's.  It talks to AAD and IMDS through an HTTP client of its own,
  * made from ${http_options} (NULL for the defaults: the same CA file and
  * timeouts as ARM's client should be passed), so that a token fetched in
  * the middle of another client's request or batch never re-enters that
@@ -66,8 +47,8 @@ struct token_settings {
  * ARM's client with http_client_set_token_source(http, token_source_cb,
  * provider).
  */
-struct token_provider *token_provider_new(const struct token_settings *settings,
-    const struct http_options *http_options);
+struct token_provider *token_provider_new(
+    const struct auth_inputs *inputs, const struct http_options *http_options);
 
 /*
  * token_provider_free(tp): wipe the token from memory and release; NULL is

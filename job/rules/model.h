@@ -27,6 +27,38 @@ enum auth_kind {
 	AUTH_AZURE_CLI,
 };
 
+/*
+ * One input of the token provider as config/env.c resolved it: its value
+ * and where it came from -- "aksnap.ini", "default", "env AZURE_TENANT_ID",
+ * "credential aksnap-client-secret", "PATH" -- both "" when unset.
+ */
+struct auth_input {
+	char value[PATH_MAX];
+	char source[64];
+};
+
+/*
+ * What a token provider is built from: the configuration's auth values and
+ * the environment (AZURE_*, CREDENTIALS_DIRECTORY, PATH), read in one place
+ * (config_auth_inputs) so that `config check` shows what a run will use.
+ * A configuration value wins and the environment fills the blanks.
+ */
+struct auth_inputs {
+	enum auth_kind auth;
+	struct auth_input tenant;
+	struct auth_input client_id;
+	struct auth_input object_id;
+	struct auth_input msi_res_id;
+	struct auth_input client_secret_file; /* aksnap.ini or the credential */
+	struct auth_input client_secret; /* AZURE_CLIENT_SECRET: value "set" */
+	struct auth_input client_certificate_file;
+	struct auth_input federated_token_file;
+	struct auth_input authority_host;
+	struct auth_input imds_endpoint;
+	struct auth_input az; /* the az on PATH (auth = azure-cli, auto) */
+	char *secret; /* AZURE_CLIENT_SECRET's value when no file; wiped */
+};
+
 enum snapshot_when {
 	WHEN_ALWAYS = 0,
 	WHEN_CHANGED,

@@ -186,21 +186,20 @@ run_http_options(const struct config *cfg, struct http_options *ho)
 struct token_provider *
 run_token_provider(const struct config *cfg)
 {
-	struct token_settings ts = {
-	    .auth = cfg->auth,
-	    .tenant = cfg->tenant,
-	    .client_id = cfg->client_id,
-	    .object_id = cfg->object_id,
-	    .msi_res_id = cfg->msi_res_id,
-	    .client_secret_file = cfg->client_secret_file,
-	    .client_certificate_file = cfg->client_certificate_file,
-	    .authority_host = cfg->authority_host,
-	    .imds_endpoint = cfg->imds_endpoint,
-	};
+	struct auth_inputs *in;
+	struct token_provider *tp;
 	struct http_options ho;
 
+	/* The environment is read there, once, as `config check` shows it. */
+	in = config_auth_inputs(cfg);
+	if (in == NULL) {
+		log_err(NULL, "out of memory");
+		return NULL;
+	}
 	run_http_options(cfg, &ho);
-	return token_provider_new(&ts, &ho);
+	tp = token_provider_new(in, &ho);
+	config_auth_inputs_free(in);
+	return tp;
 }
 
 int

@@ -1,8 +1,9 @@
 /*
  * test_cli.c -- the command line as a script sees it: every command has
  * --help (exit 0), usage errors exit 2 with a message naming the command,
- * `config check` validates the shipped example and names file:line and
- * key for a typo, and the store commands work without any network.
+ * `config check` validates the shipped example, names file:line and key
+ * for a typo and shows the environment a run will sign in with (never a
+ * secret's value), and the store commands work without any network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,6 +152,75 @@ test_cli_config_check_names_file_line_and_key(void **state)
 }
 
 static void
+test_cli_config_check_shows_the_environment_it_will_use(void **state)
+{
+	static const char secret[] = "Sup3r-S3cret-Value-from-env-42";
+	char *dir = harness_tmpdir(), cfg[4096], fed[4200];
+	char env_fed[4300], env_secret[128];
+	const char *text[] = {"-c", cfg, "config", "check", NULL};
+	const char *json[] = {"-c", cfg, "--json", "config", "check", NULL};
+	const char *extra[] = {"AZURE_TENANT_ID=tenant-from-env",
+	    "AZURE_CLIENT_ID=client-from-env", env_secret,
+	    "AZURE_AUTHORITY_HOST=https://login.example.test/", env_fed,
+	    "AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9",
+	    "AZURE_CLIENT_CERTIFICATE_PATH", "CREDENTIALS_DIRECTORY",
+	    "PATH=/nonexistent", NULL};
+	struct run_result r;
+
+	(void)state;
+	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", dir);
+	snprintf(fed, sizeof(fed), "%s/federated", dir);
+	snprintf(
+	    env_fed, sizeof(env_fed), "AZURE_FEDERATED_TOKEN_FILE=%s", fed);
+	snprintf(
+	    env_secret, sizeof(env_secret), "AZURE_CLIENT_SECRET=%s", secret);
+	harness_write_file(cfg,
+	    "[aksnap]\nsubscription = 00000000-0000-0000-0000-000000000000\n"
+	    "client_id = 22222222-2222-2222-2222-222222222222\n",
+	    0644);
+	memset(&r, 0, sizeof(r));
+	harness_run_aksnap_env(&r, text, extra);
+	harness_expect_exit(&r, 0);
+	/* Each input, with its source; the file wins over the environment. */
+	harness_expect_in(r.out, "auth = auto");
+	harness_expect_in(r.out,
+	    "tenant                   tenant-from-env "
+	    "(from env AZURE_TENANT_ID)\n");
+	harness_expect_in(r.out,
+	    "client_id                22222222-2222-2222-2222-222222222222 "
+	    "(from aksnap.ini)\n");
+	harness_expect_in(r.out,
+	    "client_secret            set (from env "
+	    "AZURE_CLIENT_SECRET)\n");
+	harness_expect_in(r.out,
+	    "https://login.example.test (from env "
+	    "AZURE_AUTHORITY_HOST)\n");
+	harness_expect_in(r.out,
+	    "http://127.0.0.1:9 (from env "
+	    "AZURE_POD_IDENTITY_AUTHORITY_HOST)\n");
+	harness_expect_in(r.out, "(from env AZURE_FEDERATED_TOKEN_FILE)\n");
+	harness_expect_in(r.out, "client_certificate_file  -\n");
+	harness_expect_in(r.out, "az                       -\n");
+	/* The secret itself is never printed. */
+	assert_null(strstr(r.out, secret));
+	assert_null(strstr(r.err, secret));
+	assert_null(strstr(r.out, "S3cret"));
+	run_result_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	harness_run_aksnap_env(&r, json, extra);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "\"inputs\"");
+	harness_expect_in(r.out, "\"source\": \"env AZURE_CLIENT_SECRET\"");
+	harness_expect_in(r.out, "\"value\": \"tenant-from-env\"");
+	assert_null(strstr(r.out, secret));
+	assert_null(strstr(r.err, secret));
+	run_result_free(&r);
+	harness_rmrf(dir);
+	free(dir);
+}
+
+static void
 test_cli_db_migrate_status_backup(void **state)
 {
 	char *dir = harness_tmpdir(), cfg[4096], ini[8192], bak[4200];
@@ -213,6 +283,8 @@ main(void)
 	    cmocka_unit_test(test_cli_usage_errors_exit_2_with_a_message),
 	    cmocka_unit_test(test_cli_config_check_accepts_the_example),
 	    cmocka_unit_test(test_cli_config_check_names_file_line_and_key),
+	    cmocka_unit_test(
+	        test_cli_config_check_shows_the_environment_it_will_use),
 	    cmocka_unit_test(test_cli_db_migrate_status_backup),
 	    cmocka_unit_test(test_cli_version),
 	};

@@ -8,7 +8,9 @@
 # folders of the middle floor do not include each other, except that
 # config/ and db/ may use the rules' data types (they are on the floor
 # below anyway).  Only job/azure/http.c includes curl, only config/
-# includes inih, only db/ includes sqlite3.
+# includes inih, only db/ includes sqlite3.  The credentials' environment
+# (AZURE_*, CREDENTIALS_DIRECTORY, PATH) is read only by config/env.c, so
+# that `config check` shows what a run uses.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -63,6 +65,11 @@ for f in $files; do
 			case "$f" in db/*) ;; *) echo "not ok - $f includes <$lib>: only db/ holds SQL"; fail=1 ;; esac ;;
 		esac
 	done
+done
+for f in $(grep -l 'getenv("\(AZURE_\|CREDENTIALS_DIRECTORY\|PATH"\)' $files); do
+	[ "$f" = config/env.c ] && continue
+	echo "not ok - $f reads the credentials' environment: only config/env.c does"
+	fail=1
 done
 if [ "$fail" -eq 0 ]; then
 	echo "ok - $(echo "$files" | wc -l) sources: every include points down its floors"

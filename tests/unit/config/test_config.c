@@ -694,6 +694,73 @@ test_config_takes_secret_from_systemd_credentials(void **state)
 }
 
 static void
+test_config_auth_inputs_name_their_sources(void **state)
+{
+	char dir[PATH_MAX], cred[PATH_MAX + 32];
+	struct config *c = NULL;
+	struct auth_inputs *in;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/creds-inputs", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(cred, sizeof(cred), "%s/aksnap-client-secret", dir);
+	write_file(cred, "s3cr3t\n", 0400);
+	assert_loads("[aksnap]\ntenant = tenant-file\n"
+	             "imds_endpoint = http://127.0.0.1:7\n",
+	    &c);
+
+	/* Nothing in the environment: the file and the defaults. */
+	in = config_auth_inputs(c);
+	assert_non_null(in);
+	assert_string_equal(in->tenant.value, "tenant-file");
+	assert_string_equal(in->tenant.source, "aksnap.ini");
+	assert_string_equal(in->client_id.value, "");
+	assert_string_equal(in->client_id.source, "");
+	assert_string_equal(
+	    in->authority_host.value, "https://login.microsoftonline.com");
+	assert_string_equal(in->authority_host.source, "default");
+	assert_string_equal(in->imds_endpoint.value, "http://127.0.0.1:7");
+	assert_string_equal(in->imds_endpoint.source, "aksnap.ini");
+	assert_null(in->secret);
+	config_auth_inputs_free(in);
+
+	/* The environment fills the blanks; the credential beats the
+	 * variable; AZURE_CLIENT_ID is ignored with object_id. */
+	setenv("AZURE_TENANT_ID", "tenant-env", 1);
+	setenv("AZURE_CLIENT_ID", "client-env", 1);
+	setenv("AZURE_CLIENT_SECRET", "env-secret", 1);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	in = config_auth_inputs(c);
+	assert_non_null(in);
+	assert_string_equal(in->tenant.source, "aksnap.ini");
+	assert_string_equal(in->client_id.value, "client-env");
+	assert_string_equal(in->client_id.source, "env AZURE_CLIENT_ID");
+	assert_string_equal(in->client_secret_file.value, cred);
+	assert_string_equal(
+	    in->client_secret_file.source, "credential aksnap-client-secret");
+	assert_null(in->secret);
+	config_auth_inputs_free(in);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	snprintf(c->object_id, sizeof(c->object_id), "%s",
+	    "11111111-1111-1111-1111-111111111111");
+	in = config_auth_inputs(c);
+	assert_non_null(in);
+	assert_string_equal(in->client_id.value, "");
+	assert_string_equal(in->client_secret.value, "set");
+	assert_string_equal(
+	    in->client_secret.source, "env AZURE_CLIENT_SECRET");
+	assert_string_equal(in->secret, "env-secret");
+	config_auth_inputs_free(in);
+	unsetenv("AZURE_TENANT_ID");
+	unsetenv("AZURE_CLIENT_ID");
+	unsetenv("AZURE_CLIENT_SECRET");
+	config_free(c);
+	config_auth_inputs_free(NULL);
+	unlink(cred);
+	rmdir(dir);
+}
+
+static void
 test_config_refuses_plain_http_except_loopback(void **state)
 {
 	struct config *c = NULL;
@@ -990,6 +1057,7 @@ main(void)
 	        test_config_secret_file_must_not_be_group_or_world_readable),
 	    cmocka_unit_test(test_config_missing_secret_file_is_an_error),
 	    cmocka_unit_test(test_config_takes_secret_from_systemd_credentials),
+	    cmocka_unit_test(test_config_auth_inputs_name_their_sources),
 	    cmocka_unit_test(test_config_refuses_plain_http_except_loopback),
 	    cmocka_unit_test(test_config_rejects_unknown_timezone),
 	    cmocka_unit_test(test_config_rejects_bad_schedule_with_reason),
