@@ -2,15 +2,222 @@
 #define AKSNAP_CONFIG_INTERNAL_H
 
 /*
- * config_internal.h -- what the files of config/ share and nothing outside
- * config/ includes.
+ * config_internal.h -- what the files of config/ share; never included
+ * outside config/ (config/config.h is the public header).
+ *
+ *   read.c     the file through inih into sections, errors by line
+ *   keys.c     the key table, each value's parsing, checks and text
+ *   resolve.c  defaults, [policy:*] inheritance, pools and fleets
+ *   print.c    `config check`: the resolved configuration as INI or JSON
+ *   env.c      the credentials' environment (struct auth_inputs)
+ *   fleet.c    the selector keys of [fleet:NAME]
  */
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-#include "job/rules/model.h"
+#include "config/config.h"
+
+/* Sections remember which keys they hold in a 64-bit mask. */
+#define CONFIG_MAX_KEYS 64
+
+enum scope {
+	SCOPE_GLOBAL, /* [aksnap] */
+	SCOPE_POLICY, /* [policy:NAME], and overrides in [pool:NAME] */
+	SCOPE_POOL, /* [pool:NAME] only */
+};
+
+enum vtype {
+	VT_STRING,
+	VT_INT, /* int field, [min, max] */
+	VT_DURATION, /* long long seconds, [min, max] */
+	VT_PROMOTE, /* a duration or "never" (PROMOTE_NEVER) */
+	VT_BOOL, /* int field 0/1; no key uses it yet */
+	VT_AUTH,
+	VT_WHEN,
+	VT_LADDER, /* struct ladder: "canary:1d stable:7d" */
+	VT_NOT_BOOL, /* int field, the boolean's negation (enabled -> paused) */
+};
+
+/* What a string value must look like. */
+enum check {
+	CK_NONE,
+	CK_FILE, /* an existing regular file (ca_file) */
+	CK_UUID,
+	CK_TENANT, /* a UUID or a domain */
+	CK_URL_TLS, /* https://, or http:// to a loopback host */
+	CK_URL, /* http:// or https:// */
+	CK_API_VERSION,
+	CK_PREFIX,
+	CK_TIMEZONE,
+	CK_SCHEDULE,
+	CK_NAME, /* policy names, channels */
+	CK_RESOURCE_GROUP,
+	CK_CLUSTER,
+	CK_NODEPOOL,
+	CK_MSI_RES_ID,
+	CK_NOTES, /* a URL template with {path} (https://, or http:// to a
+	             loopback host), or "off" */
+};
+
+struct key {
+	const char *name;
+	enum scope scope;
+	enum vtype type;
+	enum check check;
+	size_t off;
+	size_t size;
+	long long min;
+	long long max;
+};
+
+enum sect_kind {
+	SECT_GLOBAL,
+	SECT_POLICY,
+	SECT_POOL,
+	SECT_FLEET, /* [fleet:NAME]: selectors in c->fleets[fleet] */
+	SECT_IGNORED, /* unknown or duplicate: already reported, keys skipped */
+};
+
+struct section {
+	enum sect_kind kind;
+	char title[80]; /* the text between [ and ], for messages */
+	char name[64]; /* NAME of [policy:NAME] / [pool:NAME] */
+	int line;
+	uint64_t seen; /* keys present, valid or not */
+	uint64_t set; /* keys with a valid, non-empty value */
+	uint64_t bad; /* keys with an invalid value (reported) */
+	int keyline[CONFIG_MAX_KEYS]; /* where each key was set */
+	struct policy pol; /* policy keys of a policy or pool section */
+	struct pool_conf pool; /* pool keys */
+	size_t fleet; /* SECT_FLEET: index into c->fleets */
+};
+
+struct cerr {
+	int line;
+	size_t seq;
+	char *text;
+};
+
+struct parse {
+	const char *path;
+	struct config *c;
+
+	struct section *sects;
+	size_t nsects;
+	size_t sectcap;
+	long cur; /* index of the current section; -1 before the first */
+
+	struct cerr *errs;
+	size_t nerrs;
+	size_t errcap;
+	int oom;
+
+	/* The reader's state. */
+	FILE *f;
+	char *line;
+	size_t linecap;
+	int lineno;
+
+	/* Sections by kind and name, to find repeats in O(1). */
+	struct seen_set *sections;
+};
+
+/*
+ * A small open-addressing hash set of strings, each with a value (an
+ * index).  Repeats of sections and node pools are found with it, so that
+ * a configuration of 10,000 pools is checked in linear time, not in
+ * 10,000^2 comparisons.
+ */
+struct seen_set {
+	char **keys; /* cap slots, NULL when empty */
+	size_t *vals;
+	size_t cap, n;
+};
+
+/* The keys, one row each (keys.c), and how many. */
+extern const struct key config_keys[];
+extern const size_t config_nkeys;
+
+/* keys.c */
+
+/*
+ * config_parse_value(k, v, base, why, whylen):
+ * Parse ${v} for key ${k} into the field at ${base} + offset.  0, or -1
+ * with what was expected in ${why} (the field is then left alone).
+ */
+int config_parse_value(
+    const struct key *k, const char *v, char *base, char *why, size_t whylen);
+
+/* config_key_find(name, scope, idx): the key and its row in ${*idx}, or
+ * NULL. */
+const struct key *config_key_find(
+    const char *name, enum scope scope, size_t *idx);
+
+/* config_key_home(name): "; it belongs in [...]" when ${name} is a key of
+ * another kind of section, else "". */
+const char *config_key_home(const char *name);
+
+/* config_key_index(name, scope): the row of a key that exists. */
+size_t config_key_index(const char *name, enum scope scope);
+
+/* config_key_format(k, base, buf, len): the value of ${k} in the struct at
+ * ${base}, as it would be written in the file. */
+void config_key_format(
+    const struct key *k, const char *base, char *buf, size_t len);
+
+/* config_is_name(s): 1 if ${s} is a pool, policy or fleet name (letters,
+ * digits, '-', '_', '.', 1-63). */
+int config_is_name(const char *s);
+
+/* read.c */
+
+/*
+ * config_perr(p, line, s, key, fmt, ...):
+ * Record one error, "path:line: [section] key: message".  ${s} and ${key}
+ * may be NULL; ${line} 0 means the error is about the whole file.
+ */
+void config_perr(struct parse *p, int line, const struct section *s,
+    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* config_lower(dst, len, fmt, ...): the formatted text, lower-cased. */
+void config_lower(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * config_seen_add(ss, key, val, prev):
+ * Add ${key} with ${val}.  Return 0 when it was new, 1 when it was there
+ * already (its value in ${*prev}; nothing added), -1 on ENOMEM.
+ */
+int config_seen_add(
+    struct seen_set *ss, const char *key, size_t val, size_t *prev);
+
+/* config_seen_find(ss, key, val): 1 with its value, or 0. */
+int config_seen_find(const struct seen_set *ss, const char *key, size_t *val);
+
+/* config_seen_free(ss): release; NULL is fine. */
+void config_seen_free(struct seen_set *ss);
+
+/* resolve.c */
+
+/* config_defaults(c): the built-in values of every [aksnap] key. */
+void config_defaults(struct config *c);
+
+/* config_policy_defaults(pol): the built-in values of every policy key. */
+void config_policy_defaults(struct policy *pol);
+
+/*
+ * config_resolve(p):
+ * After the whole file is read: build the policies and pools, apply the
+ * defaults, and run the checks that span sections.  0, or -1 when out of
+ * memory (errors are recorded with config_perr).
+ */
+int config_resolve(struct parse *p);
+
+/* env.c */
 
 /*
  * config_credential_path(name, path, len):
@@ -29,5 +236,28 @@ void config_auth_inputs_print(const struct auth_inputs *in, FILE *out);
 
 /* config_auth_inputs_json(in): the same as a JSON object.  (env.c) */
 json_t *config_auth_inputs_json(const struct auth_inputs *in);
+
+/* fleet.c */
+
+/*
+ * config_fleet_add(c, name, line, idx):
+ * Append an empty [fleet:${name}] to ${c}->fleets; its index in ${*idx}.
+ * 0, or -1 when out of memory.
+ */
+int config_fleet_add(struct config *c, const char *name, int line, size_t *idx);
+
+/*
+ * config_fleet_key(f, name, value, why, whylen):
+ * A selector key of a fleet section: 0 taken, -1 wrong (why in ${why}),
+ * 1 not a selector key (a policy key, or unknown: read.c decides).
+ */
+int config_fleet_key(struct fleet_conf *f, const char *name, const char *value,
+    char *why, size_t whylen);
+
+/* config_fleet_print(f, out): the section's header and selector keys. */
+void config_fleet_print(const struct fleet_conf *f, FILE *out);
+
+/* config_fleet_json(f): a new object with the fleet's selectors, or NULL. */
+json_t *config_fleet_json(const struct fleet_conf *f);
 
 #endif

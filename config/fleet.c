@@ -3,7 +3,7 @@
  *
  * A fleet section holds the keys a pool section names a pool by, as shell
  * globs, plus filters on the cluster's tags and the pool's mode and OS;
- * its policy keys are a pool's and config.c reads them.  Here each
+ * its policy keys are a pool's and read.c reads them.  Here each
  * selector is checked for shape and stored in the fleet; which pools it
  * selects is decided at run time (job/run/fleet.c) from ARM's listing.
  */
@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "config/config.h"
-#include "config/config_fleet.h"
+#include "config/config_internal.h"
 #include "job/base/limits.h"
 #include "job/base/util.h"
 

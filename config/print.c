@@ -1,0 +1,154 @@
+/*
+ * print.c -- `config check`: the resolved configuration, printed.
+ *
+ * As INI text that aksnap reads back ([aksnap], every [policy:*], every
+ * [pool:*] with its effective policy, every [fleet:*]) or as one JSON
+ * object, both driven by the key table (keys.c); then what a run will sign
+ * in with (env.c).  A secret's value is never read here: secret files show
+ * as their path, AZURE_CLIENT_SECRET as "set".
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+
+static int
+is_secret_path(const struct key *k)
+{
+	return strcmp(k->name, "client_secret_file") == 0 ||
+	    strcmp(k->name, "client_certificate_file") == 0;
+}
+
+static void
+print_keys(FILE *out, enum scope scope, const char *base)
+{
+	char v[PATH_MAX];
+
+	for (size_t i = 0; i < config_nkeys; i++) {
+		if (config_keys[i].scope != scope)
+			continue;
+		config_key_format(&config_keys[i], base, v, sizeof(v));
+		if (v[0] == '\0')
+			fprintf(out, "%s =\n", config_keys[i].name);
+		else if (is_secret_path(&config_keys[i]))
+			fprintf(out, "%s = %s ; contents not shown\n",
+			    config_keys[i].name, v);
+		else
+			fprintf(out, "%s = %s\n", config_keys[i].name, v);
+	}
+}
+
+static json_t *
+json_keys(json_t *o, enum scope scope, const char *base)
+{
+	char v[PATH_MAX];
+	json_t *j;
+	int i;
+
+	if (o == NULL)
+		return NULL;
+	for (size_t n = 0; n < config_nkeys; n++) {
+		if (config_keys[n].scope != scope)
+			continue;
+		if (config_keys[n].type == VT_INT) {
+			memcpy(&i, base + config_keys[n].off, sizeof(i));
+			j = json_integer(i);
+		} else if (config_keys[n].type == VT_BOOL ||
+		    config_keys[n].type == VT_NOT_BOOL) {
+			memcpy(&i, base + config_keys[n].off, sizeof(i));
+			j = json_boolean(
+			    config_keys[n].type == VT_BOOL ? i : !i);
+		} else {
+			config_key_format(&config_keys[n], base, v, sizeof(v));
+			j = json_string(v);
+		}
+		json_object_set_new(o, config_keys[n].name, j);
+	}
+	return o;
+}
+
+void
+config_print(const struct config *c, FILE *out, int json)
+{
+	struct auth_inputs *in;
+	json_t *root, *arr, *o;
+
+	if (!json) {
+		fprintf(
+		    out, "; %s, resolved (secrets are not shown)\n", c->path);
+		fprintf(out, "[aksnap]\n");
+		print_keys(out, SCOPE_GLOBAL, (const char *)c);
+		for (size_t i = 0; i < c->npolicies; i++) {
+			fprintf(out, "\n[policy:%s]\n", c->policies[i].name);
+			print_keys(
+			    out, SCOPE_POLICY, (const char *)&c->policies[i]);
+		}
+		for (size_t i = 0; i < c->npools; i++) {
+			const struct pool_conf *pc = &c->pools[i];
+
+			fprintf(out, "\n[pool:%s]\n", pc->key);
+			print_keys(out, SCOPE_POOL, (const char *)pc);
+			print_keys(
+			    out, SCOPE_POLICY, (const char *)&pc->policy);
+		}
+		for (size_t i = 0; i < c->nfleets; i++) {
+			config_fleet_print(&c->fleets[i], out);
+			print_keys(out, SCOPE_POLICY,
+			    (const char *)&c->fleets[i].policy);
+		}
+		in = config_auth_inputs(c);
+		if (in != NULL)
+			config_auth_inputs_print(in, out);
+		config_auth_inputs_free(in);
+		return;
+	}
+
+	root = json_object();
+	if (root == NULL)
+		return;
+	json_object_set_new(root, "path", json_string(c->path));
+	json_object_set_new(root, "aksnap",
+	    json_keys(json_object(), SCOPE_GLOBAL, (const char *)c));
+	arr = json_array();
+	for (size_t i = 0; i < c->npolicies; i++) {
+		o = json_object();
+		if (o == NULL)
+			continue;
+		json_object_set_new(
+		    o, "name", json_string(c->policies[i].name));
+		json_array_append_new(arr,
+		    json_keys(o, SCOPE_POLICY, (const char *)&c->policies[i]));
+	}
+	json_object_set_new(root, "policies", arr);
+	arr = json_array();
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct pool_conf *pc = &c->pools[i];
+
+		o = json_object();
+		if (o == NULL)
+			continue;
+		json_object_set_new(o, "pool", json_string(pc->key));
+		json_keys(o, SCOPE_POOL, (const char *)pc);
+		json_keys(o, SCOPE_POLICY, (const char *)&pc->policy);
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "pools", arr);
+	arr = json_array();
+	for (size_t i = 0; i < c->nfleets; i++) {
+		o = config_fleet_json(&c->fleets[i]);
+		if (o == NULL)
+			continue;
+		json_keys(o, SCOPE_POLICY, (const char *)&c->fleets[i].policy);
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(root, "fleets", arr);
+	in = config_auth_inputs(c);
+	if (in != NULL)
+		json_object_set_new(
+		    root, "inputs", config_auth_inputs_json(in));
+	config_auth_inputs_free(in);
+	json_dumpf(root, out, JSON_INDENT(2));
+	fputc('\n', out);
+	json_decref(root);
+}
