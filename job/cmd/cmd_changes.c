@@ -37,6 +37,7 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
 #include "job/cmd/session.h"
 #include "job/rules/notes.h"
@@ -46,12 +47,6 @@
 
 static const char *const key_components[] = {"containerd", "runc", "kubelet"};
 #define NKEY (sizeof(key_components) / sizeof(key_components[0]))
-
-static const char *
-dash(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : "-";
-}
 
 static void
 side_template(
@@ -81,8 +76,8 @@ side_from_snapshot(const struct config *cfg, const struct db_snapshot *snap,
 static void
 print_change(const char *what, const char *a, const char *b)
 {
-	a = dash(a);
-	b = dash(b);
+	a = lookup_dash(a);
+	b = lookup_dash(b);
 	if (strcmp(a, b) == 0)
 		printf("%-12s %s (unchanged)\n", what, a);
 	else
@@ -158,9 +153,9 @@ static void
 print_item(const struct notes_change *c)
 {
 	if (c->old == NULL)
-		printf("  + %s %s\n", c->name, dash(c->new));
+		printf("  + %s %s\n", c->name, lookup_dash(c->new));
 	else if (c->new == NULL)
-		printf("  - %s %s\n", c->name, dash(c->old));
+		printf("  - %s %s\n", c->name, lookup_dash(c->old));
 	else if (c->old[0] == '\0')
 		/* A version added beside the kept ones. */
 		printf("  ~ %s also %s\n", c->name, c->new);
@@ -316,26 +311,11 @@ struct changes {
 	struct changelog cl;
 };
 
-static int
-find_snap(struct db *db, const char *ref, struct db_snapshot *out)
-{
-	int got = db_snapshot_find(db, ref, out);
-
-	if (got == 0)
-		log_err(NULL,
-		    "changes: no snapshot '%s' in the store (give its name, "
-		    "ARM id or number from 'aksnap list')",
-		    ref);
-	return got;
-}
-
 /* Snapshot ${ref} into ${out}: EXIT_DONE, or 2 (unknown) or 1. */
 static int
 find_ref(struct changes *c, const char *ref, struct db_snapshot *out)
 {
-	int got = find_snap(c->s.db, ref, out);
-
-	return got > 0 ? EXIT_DONE : got == 0 ? EXIT_USAGE : EXIT_FAILED;
+	return lookup_snapshot(c->s.db, "changes", ref, "the store", out);
 }
 
 /* The baseline of ${pool_id} in ${channel}: 1, 0 (said why) or -1. */
@@ -485,7 +465,7 @@ gather_notes(struct changes *c)
 	s = c->cl.old.have_notes ? &c->cl.new : &c->cl.old;
 	log_warn(c->pool,
 	    "no release notes for %s: %s%s%s%s; comparing versions only",
-	    dash(s->v.node_image_version), s->notes_why,
+	    lookup_dash(s->v.node_image_version), s->notes_why,
 	    s->notes_url[0] ? " (" : "", s->notes_url,
 	    s->notes_url[0] ? ")" : "");
 	return EXIT_DONE;

@@ -31,6 +31,7 @@
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
 #include "job/cmd/session.h"
 #include "job/rules/fleet.h"
@@ -90,12 +91,6 @@ row_cmp(const void *a, const void *b)
 	if (c == 0)
 		c = strcasecmp(x->p->name, y->p->name);
 	return c;
-}
-
-static const char *
-dash(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
 /* ---- rendering ---- */
@@ -164,9 +159,11 @@ print_table(const struct row *rows, size_t n)
 		const struct row *r = &rows[i];
 
 		table_add(t, r->sub, r->rg, r->c->name, r->p->name,
-		    dash(r->p->mode), dash(r->p->os_type), dash(k8s(r->p)),
-		    dash(r->p->node_image_version), dash(r->c->upgrade_channel),
-		    dash(r->c->node_os_channel));
+		    lookup_dash(r->p->mode), lookup_dash(r->p->os_type),
+		    lookup_dash(k8s(r->p)),
+		    lookup_dash(r->p->node_image_version),
+		    lookup_dash(r->c->upgrade_channel),
+		    lookup_dash(r->c->node_os_channel));
 	}
 	table_print(t, stdout);
 	table_free(t);

@@ -3,9 +3,9 @@
  * `aksnap history [POOL] [--since TIME] [--changes]`.
  *
  * Read-only: the store is opened without migrating and without the run
- * lock (session.h), and nothing talks to Azure.  Output is an aligned table, or
- * with --json one document whose field names are the stable ones of DESIGN.md
- * section 3.
+ * lock (session.h), and nothing talks to Azure.  Output is an aligned
+ * table, or with --json one document whose field names are the stable ones
+ * of DESIGN.md section 3.
  */
 #include <jansson.h>
 #include <stdio.h>

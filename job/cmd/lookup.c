@@ -1,8 +1,8 @@
 /*
  * lookup.c -- what the record's commands (pin, explain, baseline, drift,
- * check) look up the same way: a snapshot by name, id or number, a pool's
- * usable baseline, a pool's store id; and how they print a blank and an
- * age.
+ * check, changes) look up the same way: a snapshot by name, id or number,
+ * a pool's usable baseline, a pool's store id; and how they print a blank
+ * and an age.
  */
 #include "job/cmd/lookup.h"
 
@@ -15,7 +15,7 @@
 const char *
 lookup_dash(const char *s)
 {
-	return s[0] != '\0' ? s : "-";
+	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
 /* A rough age for people: "45s", "17m", "3h", "12d". */

@@ -4,7 +4,7 @@
 /*
  * lookup.h -- lookups and small printing helpers shared by the record's
  * commands (job/cmd/cmd_pin.c, cmd_explain.c, cmd_baseline.c,
- * cmd_drift.c, cmd_check.c).
+ * cmd_drift.c, cmd_check.c, cmd_changes.c, cmd_discover.c).
  */
 
 #include <stddef.h>
@@ -12,7 +12,7 @@
 
 #include "db/db.h"
 
-/* lookup_dash(s): ${s}, or "-" when it is empty. */
+/* lookup_dash(s): ${s}, or "-" when it is NULL or empty. */
 const char *lookup_dash(const char *s);
 
 /* lookup_age(secs, buf, len): a rough age for people: "45s", "17m", "3h",
