@@ -211,20 +211,9 @@ history_row(void *vctx, const struct db_observation *o)
 		json_object_set_new(j, "seen", json_integer(o->seen));
 		json_object_set_new(j, "provisioning_state",
 		    json_string(o->provisioning_state));
-		if (!missing) {
-			json_object_set_new(j, "node_image_version",
-			    json_string(o->v.node_image_version));
-			json_object_set_new(j, "kubernetes_version",
-			    json_string(o->v.kubernetes_version));
-			json_object_set_new(
-			    j, "os_type", json_string(o->v.os_type));
-			json_object_set_new(
-			    j, "os_sku", json_string(o->v.os_sku));
-			json_object_set_new(
-			    j, "vm_size", json_string(o->v.vm_size));
-			json_object_set_new(
-			    j, "enable_fips", json_boolean(o->v.enable_fips));
-		}
+		/* As every command writes versions: null when unknown. */
+		if (!missing)
+			output_versions_json(j, &o->v);
 		/* The cluster's channels then, and who made this change. */
 		json_object_set_new(
 		    j, "upgrade_channel", output_json_opt(o->upgrade_channel));

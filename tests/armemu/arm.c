@@ -253,7 +253,8 @@ pool_props(const struct cluster *c, const struct pool *p, int in_cluster)
 	json_object_set_new(o, "count", json_integer(p->count));
 	json_object_set_new(o, "vmSize", json_string(p->vm_size));
 	json_object_set_new(o, "osType", json_string(p->os_type));
-	json_object_set_new(o, "osSKU", json_string(p->os_sku));
+	if (p->os_sku[0] != '\0')
+		json_object_set_new(o, "osSKU", json_string(p->os_sku));
 	json_object_set_new(o, "mode", json_string(p->mode));
 	json_object_set_new(
 	    o, "orchestratorVersion", json_string(p->orchestrator_version));
@@ -530,6 +531,9 @@ load_pool(struct cluster *c, struct pool *p, json_t *jp, int first)
 	set_from(p->os_type, sizeof(p->os_type), jp, "osType");
 	set_from(p->os_sku, sizeof(p->os_sku), jp, "osSKU");
 	set_from(p->os_sku, sizeof(p->os_sku), jp, "osSku");
+	/* "osSku": null: a pool ARM shows without one (its examples do). */
+	if (json_is_null(json_object_get(jp, "osSku")))
+		p->os_sku[0] = '\0';
 	set_from(p->orchestrator_version, sizeof(p->orchestrator_version), jp,
 	    "orchestratorVersion");
 	snprintf(p->current_orchestrator_version,

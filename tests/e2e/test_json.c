@@ -313,6 +313,71 @@ test_json_plan_reasons_are_separate_strings(void **state)
 	assert_true(saw_keep_words);
 }
 
+/* The first of ${key} in `--json ${cmd}` has an os_type, and no os_sku. */
+static void
+expect_unknown_sku(const char *config, const char *cmd, const char *key)
+{
+	struct run_result r;
+	json_t *doc, *o;
+
+	harness_aksnapl(&r, config, "--json", cmd, NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	o = json_array_get(json_object_get(doc, key), 0);
+	assert_non_null(o);
+	assert_true(json_is_null(json_object_get(o, "os_sku")));
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "os_type")), "Linux");
+	json_decref(doc);
+	run_result_free(&r);
+}
+
+/*
+ * A version ARM does not show (a pool without osSKU, as in ARM's own
+ * ManagedClustersGet example) is null in every command's JSON: the
+ * observation in history as the snapshot in list.
+ */
+static void
+test_json_unknown_version_is_null_everywhere(void **state)
+{
+	static const char *const FLEET_NO_SKU =
+	    "{\"subscriptions\": [{\"id\": \"" HARNESS_SUBSCRIPTION "\", "
+	    "\"resourceGroups\": [{\"name\": \"rg-staging\", \"location\": "
+	    "\"westeurope\", \"clusters\": [{\"name\": \"aks-staging\", "
+	    "\"location\": \"westeurope\", \"kubernetesVersion\": \"1.30.5\", "
+	    "\"agentPools\": [{\"name\": \"system\", \"osSku\": null}]}]}]}]}";
+	static const char *const INI =
+	    "\n[policy:default]\nschedule = 0 2 * * *\n"
+	    "promote_after = never\n"
+	    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+	    "cluster = aks-staging\nnodepool = system\n";
+	char *dir = harness_tmpdir(), fleet[4200], *config;
+	const char *args[] = {"--fleet", fleet, "--retry-after", "0", NULL};
+	struct run_result r;
+	struct emu *emu;
+
+	(void)state;
+	assert_non_null(dir);
+	snprintf(fleet, sizeof(fleet), "%s/fleet.json", dir);
+	assert_int_equal(harness_write_file(fleet, FLEET_NO_SKU, 0600), 0);
+	emu = emu_start(args);
+	assert_non_null(emu);
+	assert_int_equal(emu_set_clock(emu, T0), 0);
+	config = harness_config(dir, emu, INI);
+	assert_non_null(config);
+	harness_aksnapl(&r, config, "run", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+
+	expect_unknown_sku(config, "list", "snapshots");
+	expect_unknown_sku(config, "history", "observations");
+	emu_stop(emu);
+	harness_rmrf(dir);
+	free(config);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -323,6 +388,7 @@ main(void)
 	        test_json_version_and_promote_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_json_plan_reasons_are_separate_strings, setup, teardown),
+	    cmocka_unit_test(test_json_unknown_version_is_null_everywhere),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
