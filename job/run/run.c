@@ -830,6 +830,56 @@ observe_cluster(
 
 /* ---- plan ---- */
 
+/* The create of ${p} fails the plan with ${fmt} and one string. */
+static void
+plan_refuse(struct pool_run *p, const char *fmt, const char *what)
+{
+	char msg[600];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	p->plan.action = PLAN_FAIL;
+	util_strlcpy(p->plan.reason, msg, sizeof(p->plan.reason));
+}
+
+/*
+ * Can the create that pool ${p}'s plan holds be sent?  Not without the
+ * cluster's location (the PUT's body names it), nor when its name is
+ * another's: a PUT would take it over (re-tag it as this pool's) --
+ * another pool of this store (a renamed pool key), or a snapshot sync
+ * found and recorded as a conflict.  Either turns the plan into a
+ * failure with the reason, read from the store only, so that `plan`
+ * shows what `run` then meets.
+ */
+static void
+plan_create_check(struct run *r, struct pool_run *p)
+{
+	char arm_id[512], why[400], msg[600];
+
+	if (p->location[0] == '\0') {
+		plan_refuse(p, "%s", "cluster location unknown");
+		return;
+	}
+	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
+	    p->plan.name, arm_id, sizeof(arm_id));
+	switch (
+	    db_snapshot_owner(r->db, arm_id, p->pool_id, why, sizeof(why))) {
+	case 0:
+		return;
+	case 1:
+		snprintf(msg, sizeof(msg),
+		    "%s exists in Azure and is %s; not taken over",
+		    p->plan.name, why);
+		log_err(p->pc->key, "%s", msg);
+		plan_refuse(p, "%s", msg);
+		return;
+	default:
+		plan_refuse(p,
+		    "could not look up the owner of %s (see the log)",
+		    p->plan.name);
+		return;
+	}
+}
+
 /* Decide what pool ${p} needs in this slot.  0, or -1 on a store error. */
 static int
 plan_pool(struct run *r, struct pool_run *p)
@@ -860,18 +910,21 @@ plan_pool(struct run *r, struct pool_run *p)
 		in.newest_name = p->newest_name;
 	}
 	plan_decide(&in, r->cfg->name_prefix, &p->plan);
+	if (p->plan.action == PLAN_CREATE)
+		plan_create_check(r, p);
 	return 0;
 }
 
 /*
  * Write what the plan of an observed pool needs before anything is sent:
  * a skip decision, or a create decision with its intent (the snapshot row
- * in state creating).  Failures are the pool's.
+ * in state creating).  Failures are the pool's.  Nothing here decides:
+ * plan_pool did, for `plan` and `run` alike.
  */
 static void
 record_plan(struct run *r, struct pool_run *p)
 {
-	char arm_id[512], why[400], msg[600];
+	char arm_id[512];
 
 	if (p->plan.action == PLAN_SKIP) {
 		record_decision(r, p, 0, p->plan.slot, "skip", p->plan.reason);
@@ -880,33 +933,8 @@ record_plan(struct run *r, struct pool_run *p)
 	}
 	if (p->plan.action != PLAN_CREATE)
 		return;
-	if (p->location[0] == '\0') {
-		pool_fail(p, "%s", "cluster location unknown");
-		return;
-	}
 	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
 	    p->plan.name, arm_id, sizeof(arm_id));
-	/*
-	 * A PUT of a name that is another's would take it over (re-tag it
-	 * as this pool's): another pool of this store (a renamed pool key),
-	 * or a snapshot sync found and recorded as a conflict.
-	 */
-	switch (
-	    db_snapshot_owner(r->db, arm_id, p->pool_id, why, sizeof(why))) {
-	case 0:
-		break;
-	case 1:
-		snprintf(msg, sizeof(msg),
-		    "%s exists in Azure and is %s; not taken over",
-		    p->plan.name, why);
-		log_err(p->pc->key, "%s", msg);
-		pool_fail(p, "%s", msg);
-		return;
-	default:
-		pool_fail(p, "could not look up the owner of %s (see the log)",
-		    p->plan.name);
-		return;
-	}
 	if (db_snapshot_intent(r->db, p->pool_id, p->plan.name, arm_id,
 	        p->plan.slot, r->opts->as_of, &p->snap_id)) {
 		p->snap_id = 0;

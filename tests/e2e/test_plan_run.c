@@ -149,13 +149,13 @@ struct tally {
 
 /*
  * At ${t}: `${dry} --as-of t --json`, then `${wet} --as-of t --json`
- * (each a NULL-ended argument list after the verb), both exit 0, and
- * list the same decisions; every snapshot the second says it deleted is
- * gone from the emulator.  Adds what it saw to ${tl}.
+ * (each a NULL-ended argument list after the verb), both exit ${code},
+ * and list the same decisions; every snapshot the second says it deleted
+ * is gone from the emulator.  Adds what it saw to ${tl}.
  */
 static void
-dry_then_wet(struct emu *e, const char *config, const char *t,
-    const char *const *dry, const char *const *wet, struct tally *tl)
+dry_then_wet_exit(struct emu *e, const char *config, const char *t,
+    const char *const *dry, const char *const *wet, int code, struct tally *tl)
 {
 	const char *argv[16];
 	struct run_result plan, run;
@@ -178,7 +178,7 @@ dry_then_wet(struct emu *e, const char *config, const char *t,
 		argv[k] = NULL;
 		memset(pass == 0 ? &plan : &run, 0, sizeof(plan));
 		harness_run_aksnap(pass == 0 ? &plan : &run, argv);
-		harness_expect_exit(pass == 0 ? &plan : &run, 0);
+		harness_expect_exit(pass == 0 ? &plan : &run, code);
 	}
 	snprintf(what, sizeof(what), "%s %s %s", t, dry[0],
 	    dry[1] != NULL ? dry[1] : "");
@@ -204,6 +204,13 @@ dry_then_wet(struct emu *e, const char *config, const char *t,
 	free(got);
 	run_result_free(&plan);
 	run_result_free(&run);
+}
+
+static void
+dry_then_wet(struct emu *e, const char *config, const char *t,
+    const char *const *dry, const char *const *wet, struct tally *tl)
+{
+	dry_then_wet_exit(e, config, t, dry, wet, 0, tl);
 }
 
 static const char *const PLAN[] = {"plan", NULL};
@@ -395,6 +402,110 @@ test_run_after_a_failed_promotion_deletes_nothing(void **state)
 	free(config);
 }
 
+/*
+ * A create that cannot be sent is the plan's failure, not only the
+ * run's: here the pool key was renamed, so the slot's name is the old
+ * key's snapshot, which a PUT would take over.  `plan` lists the pool
+ * failed with that reason, exit 1, as `run` then does, sending no PUT.
+ */
+static void
+test_plan_shows_the_create_run_refuses(void **state)
+{
+	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	const char *t = "2026-11-01T03:00:00Z";
+	struct tally tl = {0, 0, 0, 0};
+	struct run_result r;
+	struct emu *e;
+	char *dir = harness_tmpdir(), *config, *renamed, *ini, *at;
+
+	(void)state;
+	e = emu_start(args);
+	assert_non_null(e);
+	config = harness_config(dir, e, ONE_POOL_INI);
+	assert_non_null(config);
+	assert_int_equal(emu_set_clock(e, t), 0);
+	harness_aksnapl(&r, config, "run", "--as-of", t, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	/* [pool:staging-system] becomes [pool:staging-sys], same pool. */
+	ini = strdup(ONE_POOL_INI);
+	assert_non_null(ini);
+	at = strstr(ini, "[pool:staging-system]");
+	assert_non_null(at);
+	memmove(at + strlen("[pool:staging-sys"),
+	    at + strlen("[pool:staging-system"),
+	    strlen(at + strlen("[pool:staging-system")) + 1);
+	renamed = harness_config(dir, e, ini);
+	assert_non_null(renamed);
+	emu_reset_counters(e);
+	dry_then_wet_exit(e, renamed, t, PLAN, RUN, 1, &tl);
+	assert_int_equal(emu_counter(e, "PUT snapshots.put"), 0);
+	harness_aksnapl(&r, renamed, "plan", "--as-of", t, NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.out, "fail");
+	harness_expect_in(r.out, "not taken over");
+	run_result_free(&r);
+	emu_stop(e);
+	harness_rmrf(dir);
+	free(ini);
+	free(renamed);
+	free(dir);
+	free(config);
+}
+
+/*
+ * `plan` changes nothing it plans (DESIGN.md 3: plan = run --dry-run,
+ * which changes nothing in Azure nor in the snapshot states): with a
+ * create, a promotion, a demotion and a delete due, it sends no PUT,
+ * PATCH or DELETE, and the store's snapshots and their journals read the
+ * same after it.  (It records its run and what it observed: those are
+ * facts, DESIGN.md 2.)
+ */
+static void
+test_plan_sends_and_records_no_change(void **state)
+{
+	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
+	const char *t = "2026-11-09T03:00:00Z";
+	struct run_result before, after, list, r;
+	struct emu *e;
+	char *dir = harness_tmpdir(), *config;
+
+	(void)state;
+	e = emu_start(args);
+	assert_non_null(e);
+	config = harness_config(dir, e, ONE_POOL_INI);
+	assert_non_null(config);
+	two_runs(e, config);
+	assert_int_equal(emu_set_clock(e, t), 0);
+	harness_aksnapl(&list, config, "list", "--all", "--json", NULL);
+	harness_expect_exit(&list, 0);
+	harness_aksnapl(&before, config, "explain", S1, "--json", NULL);
+	harness_expect_exit(&before, 0);
+	emu_reset_counters(e);
+	harness_aksnapl(&r, config, "plan", "--as-of", t, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "create");
+	harness_expect_in(r.out, "promote");
+	harness_expect_in(r.out, "demote");
+	harness_expect_in(r.out, "delete");
+	run_result_free(&r);
+	assert_int_equal(emu_counter(e, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(e, "PATCH snapshots.patch"), 0);
+	assert_int_equal(emu_counter(e, "DELETE snapshots.delete"), 0);
+	harness_aksnapl(&r, config, "list", "--all", "--json", NULL);
+	assert_string_equal(r.out, list.out);
+	run_result_free(&r);
+	harness_aksnapl(&after, config, "explain", S1, "--json", NULL);
+	assert_string_equal(after.out, before.out);
+	run_result_free(&after);
+	run_result_free(&before);
+	run_result_free(&list);
+	emu_stop(e);
+	harness_rmrf(dir);
+	free(dir);
+	free(config);
+}
+
 int
 main(void)
 {
@@ -404,6 +515,8 @@ main(void)
 	        test_plan_then_run_do_the_same_over_the_demo_fleet),
 	    cmocka_unit_test(test_prune_dry_run_then_prune_do_the_same),
 	    cmocka_unit_test(test_run_after_a_failed_promotion_deletes_nothing),
+	    cmocka_unit_test(test_plan_shows_the_create_run_refuses),
+	    cmocka_unit_test(test_plan_sends_and_records_no_change),
 	};
 
 	return cmocka_run_group_tests_name("plan_run", tests, NULL, NULL);
