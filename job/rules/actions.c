@@ -11,7 +11,8 @@
  * first stage would take added as pending; `run` calls it with that
  * snapshot as the store holds it after the PUT; both then print the same
  * list, and the interpreter (job/run/prune.c) carries out what `run`'s
- * says, in order.
+ * says, in order.  `demote` by hand is a list too (actions_demote): each
+ * channel left, and the earlier holder it falls back to.
  *
  * Pure: no clock, no store, no network.  Linear in the snapshots and the
  * history, times the ladder's rungs; O(n log n) for retention.
@@ -268,4 +269,93 @@ actions_pool(const struct actions_input *in, struct action_list *out)
 done:
 	free(holds);
 	return rc;
+}
+
+/* Does ${id} hold ${channel} now, in ${holds}? */
+static int
+holds_now(const struct channel_hold *holds, size_t nh, long long id,
+    const char *channel)
+{
+	for (size_t i = 0; i < nh; i++)
+		if (holds[i].snapshot_id == id && holds[i].left_at == 0 &&
+		    strcmp(holds[i].channel, channel) == 0)
+			return 1;
+	return 0;
+}
+
+int
+actions_demote(const struct actions_input *in, long long id,
+    const char *channel, struct action_list *out)
+{
+	const struct action_snap *s = find_snap(in, id), *fb;
+	struct promotion_snap *act = NULL;
+	struct channel_hold *holds = NULL;
+	size_t nh = in->nholds, na = 0;
+	char msg[256];
+	int n = -1;
+
+	holds = calloc(2 * in->nholds + 1, sizeof(*holds));
+	act = calloc(in->nsnaps + 1, sizeof(*act));
+	if (holds == NULL || act == NULL)
+		goto done;
+	n = 0;
+	if (s == NULL)
+		goto done; /* the caller names every holder: it holds none */
+	if (in->nholds > 0)
+		memcpy(holds, in->holds, in->nholds * sizeof(*holds));
+	for (size_t i = 0; i < in->nsnaps; i++) {
+		if (!in->snaps[i].active)
+			continue;
+		act[na].id = in->snaps[i].id;
+		act[na].created_at = in->snaps[i].created_at;
+		na++;
+	}
+	/* Each channel it holds once, in order of entry. */
+	for (size_t i = 0; i < in->nholds; i++) {
+		const char *ch = in->holds[i].channel;
+		long long fb_id;
+
+		if (channel != NULL && strcmp(ch, channel) != 0)
+			continue;
+		if (!holds_now(holds, nh, id, ch))
+			continue; /* left it, or handled already */
+		fb_id = promotion_fallback(holds, nh, act, na, ch, id);
+		fb = fb_id != 0 ? find_snap(in, fb_id) : NULL;
+		snprintf(
+		    msg, sizeof(msg), "demoted by hand from channel %s", ch);
+		if (add(out, ACTION_DEMOTE, s, ch, msg))
+			goto fail;
+		if (fb != NULL) {
+			snprintf(msg, sizeof(msg),
+			    "channel %s falls back to it (%s demoted by hand)",
+			    ch, s->name);
+			if (add(out, ACTION_PROMOTE, fb, ch, msg))
+				goto fail;
+		}
+		/* The history as the store will hold it (db_ladder_leave). */
+		for (size_t k = 0; k < nh; k++)
+			if (holds[k].snapshot_id == id &&
+			    holds[k].left_at == 0 &&
+			    strcmp(holds[k].channel, ch) == 0) {
+				holds[k].left_at = in->as_of;
+				holds[k].demoted = 1;
+			}
+		if (fb != NULL) {
+			struct channel_hold *h = &holds[nh++];
+
+			memset(h, 0, sizeof(*h));
+			h->snapshot_id = fb->id;
+			util_strlcpy(h->channel, ch, sizeof(h->channel));
+			h->rung = promotion_rung(&in->policy->channels, ch);
+			h->promoted_at = in->as_of;
+		}
+		n++;
+	}
+	goto done;
+fail:
+	n = -1;
+done:
+	free(act);
+	free(holds);
+	return n;
 }

@@ -80,6 +80,20 @@ struct actions_input {
  */
 int actions_pool(const struct actions_input *in, struct action_list *out);
 
+/*
+ * actions_demote(in, id, channel, out):
+ * `aksnap demote`: take snapshot ${id} (one of ${in->snaps}) out of
+ * ${channel} by hand, or out of every channel it holds when ${channel}
+ * is NULL.  For each such channel, in order of entry, append its
+ * ACTION_DEMOTE, then -- when the channel falls back to an earlier
+ * holder still active and never demoted by hand (promotion_fallback) --
+ * that holder's ACTION_PROMOTE.  ${in->snaps} names every holder.
+ * Returns how many channels (0: it holds none, nothing appended), or -1
+ * (out of memory).
+ */
+int actions_demote(const struct actions_input *in, long long id,
+    const char *channel, struct action_list *out);
+
 /* action_kind_name(k): "promote", "demote", "keep", "delete", "fail". */
 const char *action_kind_name(enum action_kind k);
 

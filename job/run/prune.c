@@ -104,45 +104,6 @@ decide(struct prune_ctx *ctx, struct prune_pool *p, int64_t snap_id,
 }
 
 /*
- * The pool's channel history and its active snapshots, in the rules'
- * shapes.  0 or -1 (both freed on failure).
- */
-static int
-load_ladder(struct prune_ctx *ctx, const struct prune_pool *p,
-    struct channel_hold **holds, size_t *nh, struct db_snapshot **list,
-    struct promotion_snap **snaps, size_t *n)
-{
-	*holds = NULL;
-	*nh = 0;
-	if (db_ladder_holds(ctx->db, p->pool_id, holds, nh))
-		return -1;
-	if (list == NULL)
-		return 0; /* the history alone */
-	*list = NULL;
-	*snaps = NULL;
-	*n = 0;
-	if (db_snapshot_list(ctx->db, p->pool_id, "active", list, n))
-		goto err;
-	if (*n == 0)
-		return 0;
-	*snaps = calloc(*n, sizeof(**snaps));
-	if (*snaps == NULL)
-		goto err;
-	for (size_t i = 0; i < *n; i++) {
-		(*snaps)[i].id = (*list)[i].id;
-		(*snaps)[i].created_at = (*list)[i].created_at;
-	}
-	return 0;
-err:
-	free(*holds);
-	free(*list);
-	*holds = NULL;
-	*list = NULL;
-	*nh = *n = 0;
-	return -1;
-}
-
-/*
  * Set ${snap}'s aksnap-channel tag to ${value} ("" removes it), verified
  * (arm_snapshot_set_tag).  0, or -1 with the reason in ${why}.
  */
@@ -176,7 +137,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 		return -1;
 	if (have_old && old.id == snap->id)
 		return 0;
-	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
+	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
 		return -1;
 
 	/* Azure first: if the new tag cannot be set, nothing has changed. */
@@ -233,38 +194,103 @@ done:
 }
 
 /*
- * Take ${snap} out of ${channel} by hand and let the channel fall back.
+ * Pool ${p}'s snapshots as actions_pool wants them: its active ones
+ * (newest first; the one the dry run's first stage would take before
+ * them, created at as_of), then the channel holders no longer active,
+ * named.  0 or -1 (both freed on failure).
+ */
+static int
+load_snaps(struct prune_ctx *ctx, const struct prune_pool *p,
+    const struct channel_hold *holds, size_t nh, struct action_snap **out,
+    size_t *n)
+{
+	struct db_snapshot *list = NULL, one;
+	struct action_snap *v;
+	size_t nl = 0, k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &nl))
+		return -1;
+	v = calloc(nl + nh + 1, sizeof(*v));
+	if (v == NULL) {
+		free(list);
+		return -1;
+	}
+	if (p->pending[0] != '\0') {
+		v[k].id = ACTION_PENDING_ID;
+		util_strlcpy(v[k].name, p->pending, sizeof(v[k].name));
+		v[k].created_at = ctx->as_of;
+		v[k].active = v[k].fresh = 1;
+		k++;
+	}
+	for (size_t i = 0; i < nl; i++, k++) {
+		v[k].id = list[i].id;
+		util_strlcpy(v[k].name, list[i].name, sizeof(v[k].name));
+		v[k].created_at = list[i].created_at;
+		v[k].pinned = list[i].pinned;
+		v[k].active = 1;
+		v[k].fresh = p->fresh_id != 0 && list[i].id == p->fresh_id;
+	}
+	free(list);
+	for (size_t i = 0; i < nh; i++) {
+		int known = 0, got;
+
+		if (holds[i].left_at != 0)
+			continue;
+		for (size_t j = 0; j < k && !known; j++)
+			known = v[j].id == holds[i].snapshot_id;
+		if (known)
+			continue;
+		got = db_snapshot_get(ctx->db, holds[i].snapshot_id, &one);
+		if (got < 0) {
+			free(v);
+			return -1;
+		}
+		v[k].id = holds[i].snapshot_id;
+		if (got == 1)
+			util_strlcpy(v[k].name, one.name, sizeof(v[k].name));
+		else
+			snprintf(v[k].name, sizeof(v[k].name), "#%lld",
+			    holds[i].snapshot_id);
+		v[k].created_at = got == 1 ? one.created_at : 0;
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static void
+add_action_line(struct prune_pool *p, const struct action *a)
+{
+	if (a->kind != ACTION_FAIL)
+		add_line(p, a->snapshot, action_kind_name(a->kind), a->reasons);
+}
+
+/*
+ * Take ${snap} out of ${channel} by hand and let the channel fall back
+ * to ${fb_act}'s snapshot (NULL: none), as actions_demote listed.
  * 0, or -1 (the store unchanged for this channel; ${p} says why).
  */
 static int
 demote_one(struct prune_ctx *ctx, struct prune_pool *p,
-    const struct db_snapshot *snap, const char *channel)
+    const struct db_snapshot *snap, const char *channel,
+    const struct action *fb_act)
 {
 	const struct ladder *l = &p->pc->policy.channels;
 	struct channel_hold *holds = NULL;
-	struct db_snapshot *list = NULL, fb;
-	struct promotion_snap *snaps = NULL;
+	struct db_snapshot fb;
 	char why[700], msg[800], tag[TAG_VALUE_MAX];
-	size_t nh = 0, n = 0;
-	long long fb_id;
+	size_t nh = 0;
 	int have_fb = 0, rc = -1;
 
-	if (load_ladder(ctx, p, &holds, &nh, &list, &snaps, &n))
+	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
 		return -1;
-	fb_id = promotion_fallback(holds, nh, snaps, n, channel, snap->id);
-	for (size_t i = 0; i < n && fb_id != 0; i++) {
-		if (list[i].id == fb_id) {
-			fb = list[i];
-			have_fb = 1;
-		}
-	}
-	snprintf(msg, sizeof(msg), "demoted by hand from channel %s", channel);
-	add_line(p, snap->name, "demote", msg);
-	if (have_fb) {
-		snprintf(msg, sizeof(msg),
-		    "channel %s falls back to it (%s demoted by hand)", channel,
-		    snap->name);
-		add_line(p, fb.name, "promote", msg);
+	if (fb_act != NULL) {
+		have_fb = db_snapshot_get(ctx->db, fb_act->snapshot_id, &fb);
+		if (have_fb < 0)
+			goto done;
 	}
 
 	/* Azure first: the demoted snapshot loses the tag, or nothing
@@ -326,8 +352,6 @@ demote_one(struct prune_ctx *ctx, struct prune_pool *p,
 	    have_fb ? fb.name : "");
 	rc = 0;
 done:
-	free(snaps);
-	free(list);
 	free(holds);
 	return rc;
 }
@@ -336,31 +360,48 @@ int
 prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel)
 {
+	struct actions_input in;
+	struct action_list l = {NULL, 0, 0};
 	struct channel_hold *holds = NULL;
-	char held[LADDER_MAX + 16][64];
-	size_t nh = 0, nheld = 0;
-	int rc = 0;
+	struct action_snap *snaps = NULL;
+	size_t nh = 0, n = 0;
+	int got, rc = -1;
 
-	if (load_ladder(ctx, p, &holds, &nh, NULL, NULL, NULL))
+	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
 		return -1;
-	for (size_t i = 0; i < nh; i++) {
-		int dup = 0;
-
-		if (holds[i].snapshot_id != snap->id || holds[i].left_at != 0)
-			continue;
-		if (channel != NULL && strcmp(holds[i].channel, channel) != 0)
-			continue;
-		for (size_t k = 0; k < nheld && !dup; k++)
-			dup = strcmp(held[k], holds[i].channel) == 0;
-		if (!dup && nheld < sizeof(held) / sizeof(held[0]))
-			util_strlcpy(
-			    held[nheld++], holds[i].channel, sizeof(held[0]));
+	if (load_snaps(ctx, p, holds, nh, &snaps, &n))
+		goto done;
+	memset(&in, 0, sizeof(in));
+	in.policy = &p->pc->policy;
+	in.tz = ctx->cfg->tz;
+	in.as_of = ctx->as_of;
+	in.snaps = snaps;
+	in.nsnaps = n;
+	in.holds = holds;
+	in.nholds = nh;
+	got = actions_demote(&in, snap->id, channel, &l);
+	if (got <= 0) {
+		rc = got == 0 ? 1 : -1;
+		goto done;
 	}
+	/* Each channel: its demotion, then the fallback's promotion. */
+	rc = 0;
+	for (size_t i = 0; i < l.n && rc == 0; i++) {
+		const struct action *fb = NULL;
+
+		if (l.v[i].kind != ACTION_DEMOTE)
+			continue;
+		add_action_line(p, &l.v[i]);
+		if (i + 1 < l.n && l.v[i + 1].kind == ACTION_PROMOTE) {
+			fb = &l.v[i + 1];
+			add_action_line(p, fb);
+		}
+		rc = demote_one(ctx, p, snap, l.v[i].channel, fb);
+	}
+done:
+	action_list_free(&l);
+	free(snaps);
 	free(holds);
-	if (nheld == 0)
-		return 1;
-	for (size_t k = 0; k < nheld && rc == 0; k++)
-		rc = demote_one(ctx, p, snap, held[k]);
 	return rc;
 }
 
@@ -529,74 +570,6 @@ done:
 
 /* ---- the action list: loaded, decided, carried out ---- */
 
-/*
- * Pool ${p}'s snapshots as actions_pool wants them: its active ones
- * (newest first; the one the dry run's first stage would take before
- * them, created at as_of), then the channel holders no longer active,
- * named.  0 or -1 (both freed on failure).
- */
-static int
-load_snaps(struct prune_ctx *ctx, const struct prune_pool *p,
-    const struct channel_hold *holds, size_t nh, struct action_snap **out,
-    size_t *n)
-{
-	struct db_snapshot *list = NULL, one;
-	struct action_snap *v;
-	size_t nl = 0, k = 0;
-
-	*out = NULL;
-	*n = 0;
-	if (db_snapshot_list(ctx->db, p->pool_id, "active", &list, &nl))
-		return -1;
-	v = calloc(nl + nh + 1, sizeof(*v));
-	if (v == NULL) {
-		free(list);
-		return -1;
-	}
-	if (p->pending[0] != '\0') {
-		v[k].id = ACTION_PENDING_ID;
-		util_strlcpy(v[k].name, p->pending, sizeof(v[k].name));
-		v[k].created_at = ctx->as_of;
-		v[k].active = v[k].fresh = 1;
-		k++;
-	}
-	for (size_t i = 0; i < nl; i++, k++) {
-		v[k].id = list[i].id;
-		util_strlcpy(v[k].name, list[i].name, sizeof(v[k].name));
-		v[k].created_at = list[i].created_at;
-		v[k].pinned = list[i].pinned;
-		v[k].active = 1;
-		v[k].fresh = p->fresh_id != 0 && list[i].id == p->fresh_id;
-	}
-	free(list);
-	for (size_t i = 0; i < nh; i++) {
-		int known = 0, got;
-
-		if (holds[i].left_at != 0)
-			continue;
-		for (size_t j = 0; j < k && !known; j++)
-			known = v[j].id == holds[i].snapshot_id;
-		if (known)
-			continue;
-		got = db_snapshot_get(ctx->db, holds[i].snapshot_id, &one);
-		if (got < 0) {
-			free(v);
-			return -1;
-		}
-		v[k].id = holds[i].snapshot_id;
-		if (got == 1)
-			util_strlcpy(v[k].name, one.name, sizeof(v[k].name));
-		else
-			snprintf(v[k].name, sizeof(v[k].name), "#%lld",
-			    holds[i].snapshot_id);
-		v[k].created_at = got == 1 ? one.created_at : 0;
-		k++;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
 int
 prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
     struct action_list *out)
@@ -627,13 +600,6 @@ done:
 	free(snaps);
 	free(holds);
 	return rc;
-}
-
-static void
-add_action_line(struct prune_pool *p, const struct action *a)
-{
-	if (a->kind != ACTION_FAIL)
-		add_line(p, a->snapshot, action_kind_name(a->kind), a->reasons);
 }
 
 /*

@@ -236,6 +236,81 @@ test_actions_ladder_promotes_rung_by_rung(void **state)
 	    "keep s1: promoted\n");
 }
 
+/* actions_demote's list for ${id} out of ${channel}, as decide() prints. */
+static const char *
+demote(struct pool *p, long long id, const char *channel, int want)
+{
+	static char buf[4096];
+	struct actions_input in = {
+	    .policy = &p->pol,
+	    .as_of = p->as_of,
+	    .snaps = p->snaps,
+	    .nsnaps = p->n,
+	    .holds = p->holds,
+	    .nholds = p->nh,
+	};
+	size_t used = 0;
+
+	action_list_free(&p->out);
+	assert_int_equal(actions_demote(&in, id, channel, &p->out), want);
+	buf[0] = '\0';
+	for (size_t i = 0; i < p->out.n; i++) {
+		const struct action *a = &p->out.v[i];
+
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+		    "%s %s %s: %s\n", action_kind_name(a->kind), a->snapshot,
+		    a->channel, a->reasons);
+	}
+	action_list_free(&p->out);
+	return buf;
+}
+
+static void
+test_actions_demote_falls_back_to_the_previous_holder(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	snap(&p, 3, T0 + 8 * DAY);
+	snap(&p, 2, T0 + 4 * DAY);
+	snap(&p, 1, T0);
+	holds(&p, 1, "stable", T0 + 3 * DAY);
+	p.holds[0].left_at = T0 + 7 * DAY;
+	holds(&p, 2, "stable", T0 + 7 * DAY);
+	assert_string_equal(demote(&p, 2, "stable", 1),
+	    "demote s2 stable: demoted by hand from channel stable\n"
+	    "promote s1 stable: channel stable falls back to it (s2 demoted "
+	    "by hand)\n");
+	/* s1 once demoted by hand never takes a channel back */
+	p.holds[0].demoted = 1;
+	assert_string_equal(demote(&p, 2, "stable", 1),
+	    "demote s2 stable: demoted by hand from channel stable\n");
+	/* s3 holds nothing; s2 holds no canary */
+	assert_string_equal(demote(&p, 3, NULL, 0), "");
+	assert_string_equal(demote(&p, 2, "canary", 0), "");
+}
+
+static void
+test_actions_demote_every_channel_it_holds(void **state)
+{
+	struct pool p;
+
+	(void)state;
+	pool_init(&p);
+	snap(&p, 2, T0 + 4 * DAY);
+	snap(&p, 1, T0);
+	holds(&p, 1, "canary", T0 + DAY);
+	p.holds[0].left_at = T0 + 5 * DAY;
+	holds(&p, 2, "canary", T0 + 5 * DAY);
+	holds(&p, 2, "stable", T0 + 6 * DAY);
+	assert_string_equal(demote(&p, 2, NULL, 2),
+	    "demote s2 canary: demoted by hand from channel canary\n"
+	    "promote s1 canary: channel canary falls back to it (s2 demoted "
+	    "by hand)\n"
+	    "demote s2 stable: demoted by hand from channel stable\n");
+}
+
 static void
 test_actions_kind_names(void **state)
 {
@@ -263,6 +338,9 @@ main(void)
 	    cmocka_unit_test(
 	        test_actions_demoted_holder_no_longer_active_is_named),
 	    cmocka_unit_test(test_actions_ladder_promotes_rung_by_rung),
+	    cmocka_unit_test(
+	        test_actions_demote_falls_back_to_the_previous_holder),
+	    cmocka_unit_test(test_actions_demote_every_channel_it_holds),
 	    cmocka_unit_test(test_actions_kind_names),
 	};
 
