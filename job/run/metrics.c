@@ -66,6 +66,7 @@ pools_from_store(const struct config *cfg, struct db *db)
 			goto err;
 		pools[i].key = pc->key;
 		pools[i].channel = pc->policy.channel;
+		pools[i].ladder = &pc->policy.channels;
 		pools[i].pool_id = got ? p.id : 0;
 		if (got &&
 		    db_pool_outcome_failed(db, p.id, &pools[i].failed) != 0)
@@ -124,9 +125,45 @@ render_runs(FILE *out, struct db *db)
 }
 
 /*
- * Each pool's baseline (when it was taken, so that a dashboard shows its
- * age as time() minus it) and its drift verdict, both from the store, by
- * the rule `drift` and `report` use.
+ * One series per channel a pool's ladder names whose holder is active:
+ * when that snapshot was taken.  A ladder without rungs (a configuration
+ * built by hand) falls back to the policy's one channel.
+ */
+static int
+render_channel_holders(FILE *out, struct db *db, const struct metrics_pool *p)
+{
+	const struct ladder *l = p->ladder;
+	int n = l != NULL && l->n > 0 ? l->n : 1;
+	char k[160], c[160];
+
+	metrics_escape(p->key, k, sizeof(k));
+	for (int r = 0; r < n; r++) {
+		const char *ch =
+		    l != NULL && l->n > 0 ? l->rung[r].channel : p->channel;
+		struct db_snapshot base;
+		int got;
+
+		if (ch == NULL || ch[0] == '\0')
+			continue;
+		got = db_snapshot_channel(db, p->pool_id, ch, &base);
+		if (got < 0)
+			return -1;
+		if (got == 0 || strcmp(base.state, "active") != 0)
+			continue;
+		metrics_escape(ch, c, sizeof(c));
+		fprintf(out,
+		    "aksnap_baseline_timestamp_seconds{pool=\"%s\","
+		    "channel=\"%s\"} %lld\n",
+		    k, c, (long long)base.created_at);
+	}
+	return 0;
+}
+
+/*
+ * Each pool's channels (when their snapshots were taken, so that a
+ * dashboard shows their age as time() minus it: every rung of a ladder,
+ * not only the last) and its drift verdict against the baseline (the
+ * last rung), both from the store, by the rule `drift` and `report` use.
  */
 static int
 render_baselines(
@@ -136,27 +173,12 @@ render_baselines(
 
 	fprintf(out,
 	    "# HELP aksnap_baseline_timestamp_seconds When the snapshot "
-	    "that holds the pool's channel was taken.\n"
+	    "that holds each channel of the pool's ladder was taken.\n"
 	    "# TYPE aksnap_baseline_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		struct db_snapshot base;
-		int got;
-
-		if (pools[i].pool_id == 0 || pools[i].channel == NULL ||
-		    pools[i].channel[0] == '\0')
-			continue;
-		got = db_snapshot_channel(
-		    db, pools[i].pool_id, pools[i].channel, &base);
-		if (got < 0)
+		if (pools[i].pool_id != 0 &&
+		    render_channel_holders(out, db, &pools[i]))
 			return -1;
-		if (got == 0 || strcmp(base.state, "active") != 0)
-			continue;
-		metrics_escape(pools[i].key, k, sizeof(k));
-		metrics_escape(pools[i].channel, c, sizeof(c));
-		fprintf(out,
-		    "aksnap_baseline_timestamp_seconds{pool=\"%s\","
-		    "channel=\"%s\"} %lld\n",
-		    k, c, (long long)base.created_at);
 	}
 	fprintf(out,
 	    "# HELP aksnap_pool_drift 1 for the pool's drift verdict (as "

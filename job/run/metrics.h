@@ -20,6 +20,8 @@ struct metrics_pool {
 	int64_t pool_id; /* 0: never recorded in the store */
 	int failed; /* failed in the last run that acted on it */
 	const char *channel; /* the policy's baseline channel (NULL: none) */
+	const struct ladder *ladder; /* its channels, first rung first (NULL
+	                                or no rung: ${channel} alone) */
 };
 
 /*
@@ -33,7 +35,8 @@ struct metrics_pool {
  * aksnap_last_success_timestamp_seconds{pool}, aksnap_pool_failed{pool},
  * aksnap_snapshots{pool,state}, aksnap_pool_info{pool,node_image_version,
  * kubernetes_version,os_sku,vm_size}, aksnap_baseline_timestamp_seconds
- * {pool,channel} (when its channel's snapshot was taken),
+ * {pool,channel} (when the snapshot holding each channel of its ladder
+ * was taken: one series per channel),
  * aksnap_pool_drift{pool,verdict} (drift's verdict).  0, or -1 (logged).
  */
 int metrics_write(const struct config *cfg, struct db *db);

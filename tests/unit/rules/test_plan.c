@@ -1,7 +1,6 @@
 /*
- * test_plan.c -- is a snapshot due, and under which name (job/plan.c);
- * and the metrics label escaping (job/metrics.c).  Pure: no store, no
- * network.
+ * test_plan.c -- is a snapshot due, and under which name
+ * (job/rules/plan.c).  Pure: no store, no network.
  */
 #include <regex.h>
 #include <setjmp.h>
@@ -14,7 +13,6 @@
 
 #include "job/base/util.h"
 #include "job/rules/plan.h"
-#include "job/run/metrics.h"
 
 #define SLOT 1773626400 /* 2026-03-16T02:00:00Z */
 
@@ -201,16 +199,6 @@ test_plan_force_slot_is_the_minute(void **state)
 	assert_int_equal(slot, SLOT + 120);
 }
 
-static void
-test_metrics_escape_label_values(void **state)
-{
-	char out[64];
-
-	(void)state;
-	metrics_escape("a\"b\\c\nd", out, sizeof(out));
-	assert_string_equal(out, "a\\\"b\\\\c\\nd");
-}
-
 int
 main(void)
 {
@@ -225,7 +213,6 @@ main(void)
 	    cmocka_unit_test(test_plan_force_slot_is_the_minute),
 	    cmocka_unit_test(
 	        test_plan_by_hand_twice_in_a_minute_names_the_first),
-	    cmocka_unit_test(test_metrics_escape_label_values),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
