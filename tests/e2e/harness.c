@@ -14,11 +14,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -583,33 +586,50 @@ offline_env(const char *const *extra)
 	return env;
 }
 
-int
-harness_run_aksnap_env(
-    struct run_result *r, const char *const *argv, const char *const *extra_env)
+/*
+ * The argv that starts aksnap: the words of $AKSNAP_WRAPPER, $AKSNAP_BIN
+ * (default ./aksnap), then ${argv}.  ${a} has room for 66 + n pointers;
+ * ${*words} (the wrapper's copy, caller frees) holds the wrapper's words.
+ */
+static const char **
+aksnap_argv(const char *const *argv, char **words)
 {
 	const char *bin = getenv("AKSNAP_BIN");
 	const char *wrap = getenv("AKSNAP_WRAPPER");
-	char *words = NULL, *save = NULL, *w;
+	char *save = NULL, *w;
 	const char **a;
-	const char **env;
 	size_t n = 0, k = 0;
-	int rc;
 
+	*words = NULL;
 	if (bin == NULL || *bin == '\0')
 		bin = "./aksnap";
 	while (argv != NULL && argv[n] != NULL)
 		n++;
 	a = calloc(n + 66, sizeof(*a));
 	if (a == NULL)
-		return -1;
+		return NULL;
 	if (wrap != NULL && *wrap != '\0') {
-		words = strdup(wrap);
-		for (w = words ? strtok_r(words, " \t", &save) : NULL;
+		*words = strdup(wrap);
+		for (w = *words ? strtok_r(*words, " \t", &save) : NULL;
 		     w != NULL && k < 64; w = strtok_r(NULL, " \t", &save))
 			a[k++] = w;
 	}
 	a[k++] = bin;
 	memcpy(a + k, argv, n * sizeof(*a));
+	return a;
+}
+
+int
+harness_run_aksnap_env(
+    struct run_result *r, const char *const *argv, const char *const *extra_env)
+{
+	char *words = NULL;
+	const char **a = aksnap_argv(argv, &words);
+	const char **env;
+	int rc;
+
+	if (a == NULL)
+		return -1;
 	env = offline_env(extra_env);
 	rc = env != NULL ? run_argv(r, a, env) : -1;
 	free(env);
@@ -686,7 +706,11 @@ harness_aksnapv(struct run_result *r, const char *config, va_list ap)
 		argv[n++] = a;
 	argv[n] = NULL;
 	memset(r, 0, sizeof(*r));
-	return harness_run_aksnap(r, argv);
+	if (harness_run_aksnap(r, argv) != 0) {
+		fail_msg("harness: aksnap could not be started");
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -740,4 +764,353 @@ harness_aksnapl(struct run_result *r, const char *config, ...)
 	rc = harness_aksnapv(r, config, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* ---- the fixture ---- */
+
+int
+harness_open_dir(struct harness *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->dir = harness_tmpdir();
+	if (h->dir == NULL)
+		return -1;
+	if (asprintf(&h->store, "%s/aksnap.db", h->dir) < 0) {
+		h->store = NULL;
+		harness_fini(h);
+		return -1;
+	}
+	return 0;
+}
+
+int
+harness_start(
+    struct harness *h, const char *const *emu_args, const char *extra_ini)
+{
+	int no_emu = emu_args != NULL && emu_args[0] != NULL &&
+	    strcmp(emu_args[0], HARNESS_NO_EMU) == 0;
+
+	if (!no_emu) {
+		h->emu = emu_start(emu_args);
+		if (h->emu == NULL)
+			goto fail;
+		h->config = harness_config(h->dir, h->emu, extra_ini);
+		if (h->config == NULL)
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "harness: the fixture could not be set up\n");
+	harness_fini(h);
+	return -1;
+}
+
+int
+harness_init(
+    struct harness *h, const char *const *emu_args, const char *extra_ini)
+{
+	if (harness_open_dir(h) != 0)
+		return -1;
+	return harness_start(h, emu_args, extra_ini);
+}
+
+void
+harness_fini(struct harness *h)
+{
+	if (h == NULL)
+		return;
+	emu_stop(h->emu);
+	if (h->dir != NULL)
+		harness_rmrf(h->dir);
+	free(h->dir);
+	free(h->config);
+	free(h->store);
+	memset(h, 0, sizeof(*h));
+}
+
+struct harness *
+harness_new(const char *const *emu_args, const char *extra_ini)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	if (harness_init(h, emu_args, extra_ini) != 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void
+harness_free(struct harness *h)
+{
+	harness_fini(h);
+	free(h);
+}
+
+int
+harness_setenv(struct harness *h, const char *name_value)
+{
+	size_t nl = strcspn(name_value, "="), n = 0;
+
+	for (; h->env[n] != NULL; n++) {
+		if (strcspn(h->env[n], "=") == nl &&
+		    strncmp(h->env[n], name_value, nl) == 0) {
+			h->env[n] = name_value;
+			return 0;
+		}
+	}
+	if (n >= HARNESS_MAX_ENV)
+		return -1;
+	h->env[n] = name_value;
+	return 0;
+}
+
+/* "-c CONFIG" (when the fixture has one) and the words of ${ap}, into
+ * ${argv} (32 slots, NULL-terminated). */
+static void
+fixture_argv(const struct harness *h, const char **argv, va_list ap)
+{
+	const char *a;
+	size_t n = 0;
+
+	if (h->config != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = h->config;
+	}
+	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+		argv[n++] = a;
+	argv[n] = NULL;
+}
+
+int
+harness_aksnap_argv(
+    struct harness *h, struct run_result *r, const char *const *words)
+{
+	const char *argv[32];
+	size_t n = 0;
+
+	if (h->config != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = h->config;
+	}
+	for (size_t i = 0; words[i] != NULL && n < 31; i++)
+		argv[n++] = words[i];
+	argv[n] = NULL;
+	memset(r, 0, sizeof(*r));
+	if (harness_run_aksnap_env(r, argv, h->env) != 0) {
+		fail_msg("harness: aksnap could not be started");
+		return -1;
+	}
+	return 0;
+}
+
+int
+harness_aksnap_va(struct harness *h, struct run_result *r, va_list ap)
+{
+	const char *words[32];
+	const char *a;
+	size_t n = 0;
+
+	while ((a = va_arg(ap, const char *)) != NULL && n < 31)
+		words[n++] = a;
+	words[n] = NULL;
+	return harness_aksnap_argv(h, r, words);
+}
+
+int
+harness_aksnap(struct harness *h, struct run_result *r, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, r);
+	rc = harness_aksnap_va(h, r, ap);
+	va_end(ap);
+	return rc;
+}
+
+/*
+ * Fork and exec aksnap with ${words} in ${h}'s environment, stdin from
+ * /dev/null and stdout, stderr on ${out_fd}, ${err_fd}; in the child,
+ * ${tty} (when >= 0) becomes the controlling terminal of a new session.
+ * The child's pid, or -1.
+ */
+static pid_t
+spawn_aksnap(const struct harness *h, const char **words, int out_fd,
+    int err_fd, int tty)
+{
+	char *wrap_words = NULL;
+	const char **a = aksnap_argv(words, &wrap_words);
+	const char **extra = offline_env(h->env);
+	char **env = extra != NULL ? make_env(extra) : NULL;
+	pid_t pid = -1;
+
+	if (a == NULL || env == NULL)
+		goto out;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "harness: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		if (tty >= 0) {
+			setsid();
+			(void)ioctl(tty, TIOCSCTTY, 0);
+		}
+		dup2(devnull, 0);
+		dup2(out_fd, 1);
+		dup2(err_fd, 2);
+		execvpe(a[0], (char *const *)a, env);
+		_exit(127);
+	}
+out:
+	free(env);
+	free(extra);
+	free(a);
+	free(wrap_words);
+	return pid;
+}
+
+int
+harness_aksnap_start(struct harness *h, struct harness_bg *bg, ...)
+{
+	const char *argv[32];
+	int o, e;
+	va_list ap;
+
+	memset(bg, 0, sizeof(*bg));
+	bg->pid = -1;
+	va_start(ap, bg);
+	fixture_argv(h, argv, ap);
+	va_end(ap);
+	snprintf(bg->out, sizeof(bg->out), "%s.out", h->dir);
+	snprintf(bg->err, sizeof(bg->err), "%s.err", h->dir);
+	o = open(bg->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	e = open(bg->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (o >= 0 && e >= 0)
+		bg->pid = spawn_aksnap(h, argv, o, e, -1);
+	if (o >= 0)
+		close(o);
+	if (e >= 0)
+		close(e);
+	return bg->pid > 0 ? 0 : -1;
+}
+
+/* The whole of ${path} (malloc'd, NUL-terminated; "" when unreadable). */
+static char *
+slurp_file(const char *path)
+{
+	struct membuf m = {NULL, 0};
+	char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || membuf_add(&m, buf, (size_t)n) != 0)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return m.data != NULL ? m.data : strdup("");
+}
+
+int
+harness_aksnap_wait(
+    struct harness_bg *bg, struct run_result *r, long *maxrss_kb)
+{
+	struct rusage ru;
+	int status = 0;
+	pid_t got;
+
+	memset(r, 0, sizeof(*r));
+	r->exit_code = -1;
+	if (bg->pid <= 0)
+		return -1;
+	while ((got = wait4(bg->pid, &status, 0, &ru)) < 0 && errno == EINTR)
+		;
+	if (got != bg->pid)
+		return -1;
+	bg->pid = -1;
+	if (WIFEXITED(status))
+		r->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		r->exit_code = 128 + WTERMSIG(status);
+	if (maxrss_kb != NULL)
+		*maxrss_kb = ru.ru_maxrss;
+	r->out = slurp_file(bg->out);
+	r->err = slurp_file(bg->err);
+	unlink(bg->out);
+	unlink(bg->err);
+	return 0;
+}
+
+int
+harness_aksnap_tty(
+    struct harness *h, struct run_result *r, int cols, const char *const *words)
+{
+	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
+	struct harness th = *h;
+	struct membuf m = {NULL, 0};
+	const char *argv[32];
+	int master = -1, slave = -1, devnull, status = 0;
+	size_t n = 0;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->exit_code = -1;
+	if (h->config != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = h->config;
+	}
+	for (size_t i = 0; words[i] != NULL && n < 31; i++)
+		argv[n++] = words[i];
+	argv[n] = NULL;
+	/* A terminal's environment, then the fixture's (which wins). */
+	memset(th.env, 0, sizeof(th.env));
+	th.env[0] = "TERM=xterm";
+	th.env[1] = "JOURNAL_STREAM";
+	for (size_t i = 0; h->env[i] != NULL; i++)
+		if (harness_setenv(&th, h->env[i]) != 0)
+			return -1;
+	if (openpty(&master, &slave, NULL, NULL, &ws) != 0)
+		return -1;
+	devnull = open("/dev/null", O_WRONLY);
+	pid =
+	    devnull >= 0 ? spawn_aksnap(&th, argv, devnull, slave, slave) : -1;
+	if (devnull >= 0)
+		close(devnull);
+	close(slave);
+	if (pid < 0) {
+		close(master);
+		return -1;
+	}
+	for (;;) {
+		char buf[8192];
+		ssize_t got = read(master, buf, sizeof(buf));
+
+		if (got > 0) {
+			membuf_add(&m, buf, (size_t)got);
+			continue;
+		}
+		if (got < 0 && errno == EINTR)
+			continue;
+		break; /* EIO: the terminal's last writer is gone */
+	}
+	close(master);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status))
+		r->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		r->exit_code = 128 + WTERMSIG(status);
+	r->out = strdup("");
+	r->err = m.data != NULL ? m.data : strdup("");
+	return 0;
 }

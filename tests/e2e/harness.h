@@ -2,7 +2,9 @@
 #define AKSNAP_HARNESS_H
 
 /*
- * harness.h -- the black-box driver every end-to-end test uses.
+ * harness.h -- the black-box driver every end-to-end test uses: one
+ * fixture (struct harness, below) and one way to start aksnap
+ * (harness_aksnap and its background and terminal forms).
  *
  * It starts the ARM + token emulator (tests/armemu, path from $ARMEMU_BIN)
  * on an ephemeral loopback port, drives its control API under /_armemu/
@@ -138,6 +140,8 @@ int harness_run(struct run_result *r, const char *const *argv,
  * harness_aksnapv(r, config, ap):
  * harness_run_aksnap with "-c ${config}" (when not NULL) followed by the
  * NULL-terminated words of ${ap} (at most 29).  ${r} is cleared first.
+ * For a configuration other than a fixture's (struct harness below);
+ * when aksnap cannot be started, the test fails (cmocka).
  */
 int harness_aksnapv(struct run_result *r, const char *config, va_list ap);
 /* harness_aksnapl(r, config, arg, ..., NULL): harness_aksnapv's variadic
@@ -174,5 +178,126 @@ void run_result_free(struct run_result *r);
  * file (caller frees), or NULL.
  */
 char *harness_config(const char *dir, struct emu *e, const char *extra_ini);
+
+/*
+ * struct harness -- one end-to-end test's fixture: every e2e test sets up
+ * and tears down its world through it, and starts aksnap through
+ * harness_aksnap (or its background and terminal forms below).
+ */
+#define HARNESS_MAX_ENV 16
+
+struct harness {
+	struct emu *emu; /* NULL when made without an emulator */
+	char *dir; /* a fresh directory under /tmp, removed at the end */
+	char *config; /* ${dir}/aksnap.ini (NULL without an emulator) */
+	char *store; /* ${dir}/aksnap.db, the configuration's database */
+	/* "NAME=VALUE" (or "NAME": unset) for every aksnap the fixture
+	 * starts, in order; set with harness_setenv */
+	const char *env[HARNESS_MAX_ENV + 1];
+};
+
+/*
+ * harness_init(h, emu_args, extra_ini):
+ * harness_open_dir then harness_start: the fixture of a test that writes
+ * nothing before the emulator starts.  0, or -1 with ${h} released.
+ */
+#define HARNESS_NO_EMU "harness:no-emulator"
+int harness_init(
+    struct harness *h, const char *const *emu_args, const char *extra_ini);
+
+/*
+ * harness_open_dir(h):
+ * Zero ${h}, make its fresh directory and name its store.  A test writes
+ * what the emulator reads (a fleet file, release notes) there, then calls
+ * harness_start.  0, or -1 (logged).
+ */
+int harness_open_dir(struct harness *h);
+
+/*
+ * harness_start(h, emu_args, extra_ini):
+ * Start the emulator with ${emu_args} (as emu_start; the NULL-terminated
+ * array { HARNESS_NO_EMU, NULL } starts none) and, with one, write
+ * ${h}->config by harness_config(dir, emu, ${extra_ini}).  0, or -1 with
+ * ${h} released (logged).
+ */
+int harness_start(
+    struct harness *h, const char *const *emu_args, const char *extra_ini);
+
+/* harness_fini(h): stop the emulator, remove the directory, free.  NULL
+ * and a zeroed ${h} are fine; ${h} is zeroed after. */
+void harness_fini(struct harness *h);
+
+/*
+ * harness_new(emu_args, extra_ini), harness_free(h):
+ * harness_init into a new allocation (NULL on failure) and its undoing;
+ * the cmocka setup and teardown of a test whose fixture is the harness
+ * alone.  harness_free(NULL) is fine.
+ */
+struct harness *harness_new(const char *const *emu_args, const char *extra_ini);
+void harness_free(struct harness *h);
+
+/*
+ * harness_setenv(h, name_value):
+ * Add "NAME=VALUE" (or "NAME", to unset it) to every later aksnap run of
+ * ${h}; the string must live while aksnap runs from ${h}.  A name
+ * given twice: the last wins.
+ * 0, or -1 when HARNESS_MAX_ENV are set already.
+ */
+int harness_setenv(struct harness *h, const char *name_value);
+
+/*
+ * harness_aksnap(h, r, word, ..., NULL):
+ * Run aksnap (harness_run_aksnap_env: $AKSNAP_BIN behind
+ * $AKSNAP_WRAPPER, offline) with "-c ${h}->config" (when not NULL), then
+ * the words (at most 28), in ${h}'s environment; ${r} gets its exit
+ * code, stdout and stderr (free with run_result_free).  0 when it ran;
+ * when it could not start, the test fails (cmocka) and -1.
+ */
+int harness_aksnap(struct harness *h, struct run_result *r, ...);
+
+/* harness_aksnap_va(h, r, ap): harness_aksnap with a va_list. */
+int harness_aksnap_va(struct harness *h, struct run_result *r, va_list ap);
+
+/* harness_aksnap_argv(h, r, words): harness_aksnap with a NULL-terminated
+ * array of words (at most 28). */
+int harness_aksnap_argv(
+    struct harness *h, struct run_result *r, const char *const *words);
+
+/*
+ * struct harness_bg -- an aksnap running in the background, started by
+ * harness_aksnap_start, its stdout and stderr going to files beside the
+ * test directory (so that a full store's disk cannot lose them).
+ */
+struct harness_bg {
+	int pid;
+	char out[4200], err[4200];
+};
+
+/*
+ * harness_aksnap_start(h, bg, word, ..., NULL):
+ * Start aksnap as harness_aksnap does, without waiting for it.  0, or -1
+ * when it could not start.  Finish with harness_aksnap_wait.
+ */
+int harness_aksnap_start(struct harness *h, struct harness_bg *bg, ...);
+
+/*
+ * harness_aksnap_wait(bg, r, maxrss_kb):
+ * Wait for ${bg} to end; ${r} gets its exit code (128 + signal), stdout
+ * and stderr, and ${maxrss_kb} (when not NULL) its peak resident set in
+ * KiB.  The output files are removed.  0, or -1.
+ */
+int harness_aksnap_wait(
+    struct harness_bg *bg, struct run_result *r, long *maxrss_kb);
+
+/*
+ * harness_aksnap_tty(h, r, cols, words):
+ * Run aksnap as harness_aksnap_argv does, but with stderr on a terminal
+ * of ${cols} columns (its own session; TERM=xterm and JOURNAL_STREAM
+ * unset unless the fixture's environment says otherwise; stdin and
+ * stdout /dev/null); ${r}->err gets what the terminal showed, ${r}->out
+ * "".  0, or -1.
+ */
+int harness_aksnap_tty(struct harness *h, struct run_result *r, int cols,
+    const char *const *words);
 
 #endif

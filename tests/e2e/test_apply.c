@@ -138,24 +138,9 @@ static const char *const POOLS_INI =
     "cluster = aks-prod\nnodepool = ahead\n";
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	char fleet[512];
 };
-
-/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
 
 static int
 setup(void **state)
@@ -166,37 +151,36 @@ setup(void **state)
 	struct run_result r;
 	json_t *clock;
 
-	if (f == NULL)
+	if (f == NULL || harness_open_dir(&f->h) != 0) {
+		free(f);
 		return -1;
-	f->dir = harness_tmpdir();
-	if (f->dir == NULL)
-		return -1;
-	snprintf(f->fleet, sizeof(f->fleet), "%s/fleet.json", f->dir);
-	if (harness_write_file(f->fleet, FLEET_JSON, 0644))
-		return -1;
+	}
+	snprintf(f->fleet, sizeof(f->fleet), "%s/fleet.json", f->h.dir);
 	args[1] = f->fleet;
-	f->emu = emu_start(args);
-	if (f->emu == NULL)
+	if (harness_write_file(f->fleet, FLEET_JSON, 0644) ||
+	    harness_start(&f->h, args, POOLS_INI) != 0) {
+		harness_fini(&f->h);
+		free(f);
 		return -1;
-	f->config = harness_config(f->dir, f->emu, POOLS_INI);
-	if (f->config == NULL)
-		return -1;
+	}
 	*state = f;
 
 	/* The baseline: staging's snapshot, promoted by hand. */
 	/* Frozen: a slow run (valgrind) must not see createdAt > as-of. */
-	clock = emu_post(f->emu, "/_armemu/clock",
+	clock = emu_post(f->h.emu, "/_armemu/clock",
 	    "{\"now\": \"2026-11-10T03:00:00Z\", \"frozen\": true}");
 	if (clock == NULL)
 		return -1;
 	json_decref(clock);
-	aksnap(f, &r, "run", "--as-of", "2026-11-10T03:00:00Z", NULL);
+	harness_aksnap(
+	    &f->h, &r, "run", "--as-of", "2026-11-10T03:00:00Z", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	harness_aksnap(
+	    &f->h, &r, "promote", "--channel", "stable", BASELINE, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	return 0;
 }
 
@@ -205,11 +189,8 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	if (f != NULL)
+		harness_fini(&f->h);
 	free(f);
 	return 0;
 }
@@ -218,7 +199,7 @@ teardown(void **state)
 static json_t *
 emu_pool(struct fx *f, const char *cluster, const char *name)
 {
-	json_t *st = emu_get(f->emu, "/_armemu/state"), *p, *found = NULL;
+	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *p, *found = NULL;
 	size_t i;
 
 	assert_non_null(st);
@@ -246,9 +227,10 @@ str(json_t *o, const char *key)
 static void
 assert_no_pool_writes(struct fx *f)
 {
-	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "PUT agentPools.put"), 0);
 	assert_int_equal(
-	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
+	    emu_counter(f->h.emu, "POST agentPools.upgradeNodeImageVersion"),
+	    0);
 }
 
 static void
@@ -258,7 +240,7 @@ set_state_sql(struct fx *f, const char *sql)
 	sqlite3 *db = NULL;
 	char *err = NULL;
 
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", sql, err);
@@ -274,8 +256,9 @@ test_apply_upgrades_pool_through_long_running_operation(void **state)
 	struct run_result r;
 	json_t *p;
 
-	aksnap(f, &r, "-v", "apply", "--channel", "stable", "--from",
-	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_aksnap(&f->h, &r, "-v", "apply", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
+	    NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "prod-system: upgraded to " BASELINE);
 	harness_expect_in(r.out, "Kubernetes 1.30.5");
@@ -289,11 +272,12 @@ test_apply_upgrades_pool_through_long_running_operation(void **state)
 	assert_string_equal(str(p, "vmSize"), "Standard_D8s_v5");
 	harness_expect_in(str(p, "sourceResourceId"), BASELINE);
 	json_decref(p);
-	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "PUT agentPools.put"), 1);
 	/* Three polls answered InProgress, then the one that Succeeded. */
-	assert_true(emu_counter(f->emu, "GET operations.get") >= 3);
+	assert_true(emu_counter(f->h.emu, "GET operations.get") >= 3);
 	assert_int_equal(
-	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 0);
+	    emu_counter(f->h.emu, "POST agentPools.upgradeNodeImageVersion"),
+	    0);
 }
 
 static void
@@ -303,7 +287,7 @@ test_apply_same_kubernetes_takes_node_image_path(void **state)
 	struct run_result r;
 	json_t *p;
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-same", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
@@ -313,9 +297,10 @@ test_apply_same_kubernetes_takes_node_image_path(void **state)
 	assert_string_equal(str(p, "currentOrchestratorVersion"), "1.30.5");
 	json_decref(p);
 	assert_int_equal(
-	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
-	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
-	assert_true(emu_counter(f->emu, "GET operations.get") >= 3);
+	    emu_counter(f->h.emu, "POST agentPools.upgradeNodeImageVersion"),
+	    1);
+	assert_int_equal(emu_counter(f->h.emu, "PUT agentPools.put"), 0);
+	assert_true(emu_counter(f->h.emu, "GET operations.get") >= 3);
 }
 
 static void
@@ -325,9 +310,9 @@ test_apply_creates_pool_from_baseline(void **state)
 	struct run_result r;
 	json_t *p, *doc;
 
-	aksnap(f, &r, "--json", "apply", "--channel", "stable", "--from",
-	    "staging-system", "--to", "prod-system", "--create", "np2",
-	    "--count", "2", "--as-of", AS_OF, NULL);
+	harness_aksnap(&f->h, &r, "--json", "apply", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--create",
+	    "np2", "--count", "2", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -347,8 +332,8 @@ test_apply_creates_pool_from_baseline(void **state)
 	json_decref(p);
 
 	/* Twice: the pool exists now. */
-	emu_reset_counters(f->emu);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	emu_reset_counters(f->h.emu);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--create", "np2",
 	    "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
@@ -364,8 +349,9 @@ test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 	struct run_result r;
 	json_t *doc, *req, *props;
 
-	aksnap(f, &r, "apply", "--dry-run", "--channel", "stable", "--from",
-	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_aksnap(&f->h, &r, "apply", "--dry-run", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
+	    NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "PUT http://127.0.0.1:");
 	harness_expect_in(
@@ -378,9 +364,9 @@ test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 	harness_expect_in(r.out, "vm-family       ok");
 	run_result_free(&r);
 
-	aksnap(f, &r, "--json", "apply", "--dry-run", "--channel", "stable",
-	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
-	    NULL);
+	harness_aksnap(&f->h, &r, "--json", "apply", "--dry-run", "--channel",
+	    "stable", "--from", "staging-system", "--to", "prod-system",
+	    "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -396,7 +382,7 @@ test_apply_dry_run_prints_request_and_sends_nothing(void **state)
 	run_result_free(&r);
 
 	assert_no_pool_writes(f);
-	assert_true(emu_counter(f->emu, "GET agentPools.get") >= 2);
+	assert_true(emu_counter(f->h.emu, "GET agentPools.get") >= 2);
 }
 
 /* ---- refusals ---- */
@@ -407,7 +393,7 @@ test_apply_refuses_different_vm_family(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-mem", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "different VM family");
@@ -423,7 +409,7 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-ahead", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err,
@@ -432,8 +418,8 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	run_result_free(&r);
 
 	/* A pool onto its own baseline: already there. */
-	aksnap(f, &r, "apply", "--channel", "stable", "--to", "staging-system",
-	    "--as-of", AS_OF, NULL);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--to",
+	    "staging-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "already at this baseline");
 	run_result_free(&r);
@@ -446,7 +432,7 @@ test_apply_refuses_image_outside_90_day_window(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of",
 	    "2027-03-01T00:00:00Z", NULL);
 	harness_expect_exit(&r, 1);
@@ -465,7 +451,7 @@ test_apply_refuses_snapshot_not_active(void **state)
 	set_state_sql(f,
 	    "UPDATE snapshots SET state = 'missing' WHERE name "
 	    "= '" BASELINE "'");
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(
@@ -488,7 +474,7 @@ test_apply_refuses_snapshot_gone_from_azure(void **state)
 	int existed = 0;
 
 	/* Deleted behind aksnap's back, through ARM. */
-	assert_int_equal(config_load(f->config, &cfg), 0);
+	assert_int_equal(config_load(f->h.config, &cfg), 0);
 	http = http_client_new(NULL);
 	assert_non_null(http);
 	tp = run_token_provider(cfg);
@@ -504,7 +490,7 @@ test_apply_refuses_snapshot_gone_from_azure(void **state)
 	http_client_free(http);
 	config_free(cfg);
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "gone from Azure");
@@ -519,12 +505,12 @@ test_apply_refuses_channel_without_baseline(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "apply", "--channel", "canary", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "canary", "--from",
 	    "staging-system", "--to", "prod-system", NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "no snapshot in channel 'canary'");
 	run_result_free(&r);
-	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "GET agentPools.get"), 0);
 }
 
 /* ---- failures ---- */
@@ -536,11 +522,11 @@ test_apply_reports_failed_operation_with_its_error(void **state)
 	struct run_result r;
 	json_t *p;
 
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\": \"PUT\", \"path\": "
 	                "\"*/agentPools/system\", \"action\": \"lro_fail\", "
 	                "\"error_code\": \"ReconcileAgentPoolError\"}") >= 0);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "ReconcileAgentPoolError");
@@ -548,7 +534,7 @@ test_apply_reports_failed_operation_with_its_error(void **state)
 	harness_expect_in(r.err, "The operation failed");
 	harness_expect_in(r.err, "apply of " BASELINE " to prod-system failed");
 	run_result_free(&r);
-	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "PUT agentPools.put"), 1);
 	p = emu_pool(f, "aks-prod", "system");
 	assert_non_null(p);
 	assert_string_equal(str(p, "nodeImageVersion"), IMG("202610.14.0"));
@@ -561,26 +547,27 @@ test_apply_rejects_bad_usage(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "apply", "--to", "prod-system", NULL);
+	harness_aksnap(&f->h, &r, "apply", "--to", "prod-system", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "--channel");
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", NULL);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", "--to", "nosuch", NULL);
+	harness_aksnap(
+	    &f->h, &r, "apply", "--channel", "stable", "--to", "nosuch", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "unknown pool 'nosuch'");
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
-	    "--create", "Bad-Name", NULL);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--to",
+	    "prod-system", "--create", "Bad-Name", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", "--to", "prod-system",
-	    "--count", "2", NULL);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--to",
+	    "prod-system", "--count", "2", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	assert_int_equal(emu_counter(f->emu, "GET agentPools.get"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "GET agentPools.get"), 0);
 }
 
 /* ---- verification: an operation that says Succeeded ---- */
@@ -597,10 +584,10 @@ test_apply_operation_that_changed_nothing_exits_1(void **state)
 	struct run_result r;
 	json_t *p, *doc;
 
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
 	                "\"action\":\"lro_noop\"}") > 0);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "Succeeded");
@@ -619,19 +606,19 @@ test_apply_operation_that_changed_nothing_exits_1(void **state)
 	                                                                     "0"));
 	assert_null(strstr(r.out, "upgraded to"));
 	run_result_free(&r);
-	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "PUT agentPools.put"), 1);
 	p = emu_pool(f, "aks-prod", "system");
 	assert_non_null(p);
 	assert_string_equal(str(p, "nodeImageVersion"), IMG("202610.14.0"));
 	json_decref(p);
 
 	/* --create: the pool is made, but not from the snapshot. */
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/*\","
 	                "\"action\":\"lro_noop\"}") > 0);
-	aksnap(f, &r, "--json", "apply", "--channel", "stable", "--from",
-	    "staging-system", "--to", "prod-system", "--create", "np3",
-	    "--as-of", AS_OF, NULL);
+	harness_aksnap(&f->h, &r, "--json", "apply", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--create",
+	    "np3", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -643,7 +630,7 @@ test_apply_operation_that_changed_nothing_exits_1(void **state)
 	run_result_free(&r);
 
 	/* Without the lie the same apply is done (exit 0). */
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
@@ -656,16 +643,17 @@ test_apply_node_image_operation_that_changed_nothing_exits_1(void **state)
 	struct fx *f = *state;
 	struct run_result r;
 
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"POST\",\"path\":\"*/agentPools/*\","
 	                "\"action\":\"lro_noop\"}") > 0);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
 	    "staging-system", "--to", "prod-same", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "expected node image " IMG("202611.01.0"));
 	run_result_free(&r);
 	assert_int_equal(
-	    emu_counter(f->emu, "POST agentPools.upgradeNodeImageVersion"), 1);
+	    emu_counter(f->h.emu, "POST agentPools.upgradeNodeImageVersion"),
+	    1);
 }
 
 int

@@ -64,9 +64,7 @@ struct form {
 };
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	int backups; /* db backup FILE: a new file each time */
 };
 
@@ -78,17 +76,14 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	json_t *clock;
 
-	if (f == NULL)
+	if (f == NULL || harness_init(&f->h, args, INI) != 0) {
+		free(f);
 		return -1;
+	}
 	*state = f;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, INI);
 	clock = emu_post(
-	    f->emu, "/_armemu/clock", "{\"now\":\"" T0 "\",\"frozen\":true}");
-	if (f->config == NULL || clock == NULL)
+	    f->h.emu, "/_armemu/clock", "{\"now\":\"" T0 "\",\"frozen\":true}");
+	if (clock == NULL)
 		return -1;
 	json_decref(clock);
 	return 0;
@@ -99,13 +94,8 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	if (f == NULL)
-		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	if (f != NULL)
+		harness_fini(&f->h);
 	free(f);
 	return 0;
 }
@@ -143,15 +133,15 @@ restore_store(struct fx *f)
 {
 	char db[4096], saved[4096], side[4200];
 
-	snprintf(db, sizeof(db), "%s/aksnap.db", f->dir);
-	snprintf(saved, sizeof(saved), "%s/seed.db", f->dir);
+	snprintf(db, sizeof(db), "%s/aksnap.db", f->h.dir);
+	snprintf(saved, sizeof(saved), "%s/seed.db", f->h.dir);
 	snprintf(side, sizeof(side), "%s-wal", db);
 	(void)unlink(side);
 	snprintf(side, sizeof(side), "%s-shm", db);
 	(void)unlink(side);
 	copy_file(saved, db);
 	for (int i = 0; i < f->backups; i++) {
-		snprintf(side, sizeof(side), "%s/backup-%d.db", f->dir, i);
+		snprintf(side, sizeof(side), "%s/backup-%d.db", f->h.dir, i);
 		(void)unlink(side);
 	}
 }
@@ -160,15 +150,15 @@ restore_store(struct fx *f)
 static void
 seed(struct fx *f)
 {
-	const char *argv[] = {"-c", f->config, "run", "--as-of", T0, NULL};
+	const char *argv[] = {"-c", f->h.config, "run", "--as-of", T0, NULL};
 	char db[4096], saved[4096];
 	struct run_result r;
 
 	must_run(f, &r, argv);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	snprintf(db, sizeof(db), "%s/aksnap.db", f->dir);
-	snprintf(saved, sizeof(saved), "%s/seed.db", f->dir);
+	snprintf(db, sizeof(db), "%s/aksnap.db", f->h.dir);
+	snprintf(saved, sizeof(saved), "%s/seed.db", f->h.dir);
 	copy_file(db, saved);
 }
 
@@ -223,7 +213,7 @@ placeholder_value(
 	    strcmp(opt, "--node-os-channel") == 0)
 		return "None";
 	if (strcmp(ph, "FILE") == 0) {
-		snprintf(file, sizeof(file), "%s/backup-%d.db", f->dir,
+		snprintf(file, sizeof(file), "%s/backup-%d.db", f->h.dir,
 		    f->backups++);
 		return file;
 	}
@@ -334,7 +324,7 @@ form_trace(const struct fx *f, const struct form *fm, char *out, size_t size)
 {
 	size_t len = (size_t)snprintf(out, size,
 	    "aksnap: %s: arguments: config='%s' json=1 verbosity=2 options:",
-	    fm->cmd, f->config);
+	    fm->cmd, f->h.config);
 
 	for (size_t i = 0; i < fm->nopt; i++)
 		len += (size_t)snprintf(out + len, size - len, " %s%s%s%s",
@@ -367,7 +357,7 @@ form_argv(const struct fx *f, const struct form *fm, enum order order,
 	switch (order) {
 	case ORDER_AS_PRINTED:
 		argv[n++] = "-c";
-		argv[n++] = f->config;
+		argv[n++] = f->h.config;
 		argv[n++] = "-vv";
 		argv[n++] = "--json";
 		argv[n++] = fm->cmd;
@@ -390,7 +380,7 @@ form_argv(const struct fx *f, const struct form *fm, enum order order,
 		}
 		argv[n++] = "--json";
 		argv[n++] = "--config";
-		argv[n++] = f->config;
+		argv[n++] = f->h.config;
 		argv[n++] = "-vv";
 		break;
 	case ORDER_INTERLEAVED: {
@@ -403,7 +393,7 @@ form_argv(const struct fx *f, const struct form *fm, enum order order,
 				argv[n++] = fm->operand[p++];
 			if (!placed) {
 				argv[n++] = "-c";
-				argv[n++] = f->config;
+				argv[n++] = f->h.config;
 				placed = 1;
 			}
 			if (o < fm->nopt) {
@@ -415,7 +405,7 @@ form_argv(const struct fx *f, const struct form *fm, enum order order,
 		}
 		if (!placed) {
 			argv[n++] = "-c";
-			argv[n++] = f->config;
+			argv[n++] = f->h.config;
 		}
 		argv[n++] = "--json";
 		argv[n++] = "-v";
@@ -424,7 +414,7 @@ form_argv(const struct fx *f, const struct form *fm, enum order order,
 	case ORDER_DASHDASH:
 		argv[n++] = "--json";
 		argv[n++] = fm->cmd;
-		snprintf(buf[0], 512, "--config=%s", f->config);
+		snprintf(buf[0], 512, "--config=%s", f->h.config);
 		argv[n++] = buf[0];
 		argv[n++] = "-v";
 		for (o = 0; o < fm->nopt; o++) {
@@ -629,7 +619,7 @@ test_args_unknown_option_names_command_and_option(void **state)
 	struct fx *f = *state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[8] = {"-c", f->config, NULL};
+		const char *argv[8] = {"-c", f->h.config, NULL};
 		struct run_result r;
 		size_t n = 2;
 
@@ -654,9 +644,9 @@ static void
 test_args_dashdash_and_posixly_correct(void **state)
 {
 	struct fx *f = *state;
-	const char *dd[] = {"-c", f->config, "list", "--", "--json", NULL};
+	const char *dd[] = {"-c", f->h.config, "list", "--", "--json", NULL};
 	const char *late[] = {
-	    "list", LONG_KEY, "--json", "-c", f->config, NULL};
+	    "list", LONG_KEY, "--json", "-c", f->h.config, NULL};
 	const char *const env[] = {"POSIXLY_CORRECT=1", NULL};
 	struct run_result r;
 	json_error_t e;
@@ -683,7 +673,7 @@ test_args_dashdash_and_posixly_correct(void **state)
 static char *
 table_of(struct fx *f, const char *columns, const char *const *words)
 {
-	const char *argv[16] = {"-c", f->config};
+	const char *argv[16] = {"-c", f->h.config};
 	char env[32];
 	const char *envs[] = {env, NULL};
 	struct run_result r;

@@ -35,8 +35,7 @@
 #define CLUSTER "aks-1"
 
 struct fx {
-	char *dir;
-	struct emu *emu;
+	struct harness h;
 	struct config *cfg;
 	struct http_client *http;
 	struct token_provider *tp;
@@ -55,20 +54,14 @@ setup_with(void **state, const char *retry_after, const char *lro_headers)
 	    lro_headers, NULL};
 	struct http_options opts;
 	struct fx *fx;
-	char *ini;
 
 	fx = calloc(1, sizeof(*fx));
 	assert_non_null(fx);
-	fx->dir = harness_tmpdir();
-	assert_non_null(fx->dir);
-	fx->emu = emu_start(args);
-	assert_non_null(fx->emu);
-	ini = harness_config(fx->dir, fx->emu,
-	    "[pool:p0]\nresource_group = " RG "\ncluster = " CLUSTER
-	    "\nnodepool = pool0\n");
-	assert_non_null(ini);
-	assert_int_equal(config_load(ini, &fx->cfg), 0);
-	free(ini);
+	assert_int_equal(harness_init(&fx->h, args,
+	                     "[pool:p0]\nresource_group = " RG
+	                     "\ncluster = " CLUSTER "\nnodepool = pool0\n"),
+	    0);
+	assert_int_equal(config_load(fx->h.config, &fx->cfg), 0);
 	memset(&opts, 0, sizeof(opts));
 	opts.base_delay_ms = 10;
 	opts.max_delay_ms = 50;
@@ -127,9 +120,7 @@ teardown(void **state)
 	token_provider_free(fx->tp);
 	http_client_free(fx->http);
 	config_free(fx->cfg);
-	emu_stop(fx->emu);
-	harness_rmrf(fx->dir);
-	free(fx->dir);
+	harness_fini(&fx->h);
 	free(fx);
 	return 0;
 }
@@ -211,7 +202,7 @@ test_e2e_arm_cluster_get_observes_every_pool(void **state)
 	}
 	assert_string_equal(c.pools[0].mode, "System");
 	assert_int_equal(
-	    emu_counter(fx->emu, "GET managedClusters.get 200"), 1);
+	    emu_counter(fx->h.emu, "GET managedClusters.get 200"), 1);
 	arm_cluster_free(&c);
 }
 
@@ -271,7 +262,8 @@ test_e2e_arm_snapshot_put_get_patch_delete(void **state)
 	assert_int_equal(
 	    arm_snapshot_patch_tags(fx->arm, "p0", s.id, tags, 2, &g, &err), 0);
 	assert_string_equal(arm_tag_get(&g, "aksnap-channel"), "stable");
-	assert_int_equal(emu_counter(fx->emu, "PATCH snapshots.patch 200"), 1);
+	assert_int_equal(
+	    emu_counter(fx->h.emu, "PATCH snapshots.patch 200"), 1);
 
 	/* set_tag keeps the other tags */
 	assert_int_equal(arm_snapshot_set_tag(
@@ -292,9 +284,9 @@ test_e2e_arm_snapshot_put_get_patch_delete(void **state)
 	    arm_snapshot_delete(fx->arm, "p0", s.id, &existed, &err), 0);
 	assert_int_equal(existed, 0);
 	assert_int_equal(
-	    emu_counter(fx->emu, "DELETE snapshots.delete 200"), 1);
+	    emu_counter(fx->h.emu, "DELETE snapshots.delete 200"), 1);
 	assert_int_equal(
-	    emu_counter(fx->emu, "DELETE snapshots.delete 204"), 1);
+	    emu_counter(fx->h.emu, "DELETE snapshots.delete 204"), 1);
 }
 
 static void
@@ -311,7 +303,7 @@ test_e2e_arm_snapshot_lists_follow_next_link(void **state)
 		snprintf(name, sizeof(name), "snap-%zu", i);
 		take(fx, name, i % 2 ? fx->pool1 : fx->pool0, &s);
 	}
-	emu_reset_counters(fx->emu);
+	emu_reset_counters(fx->h.emu);
 	assert_int_equal(arm_snapshot_list(fx->arm, "p0", HARNESS_SUBSCRIPTION,
 	                     RG, &list, &n, &err),
 	    0);
@@ -326,15 +318,15 @@ test_e2e_arm_snapshot_lists_follow_next_link(void **state)
 	for (i = 0; i < 5; i++)
 		assert_int_equal(seen[i], 1);
 	/* page size 2: three pages */
-	assert_int_equal(emu_counter(fx->emu, "GET snapshots.list 200"), 3);
+	assert_int_equal(emu_counter(fx->h.emu, "GET snapshots.list 200"), 3);
 	free(list);
 
-	emu_reset_counters(fx->emu);
+	emu_reset_counters(fx->h.emu);
 	assert_int_equal(arm_snapshot_list(fx->arm, "p0", HARNESS_SUBSCRIPTION,
 	                     NULL, &list, &n, &err),
 	    0);
 	assert_int_equal(n, 5);
-	assert_int_equal(emu_counter(fx->emu, "GET snapshots.list 200"), 3);
+	assert_int_equal(emu_counter(fx->h.emu, "GET snapshots.list 200"), 3);
 	free(list);
 }
 
@@ -349,7 +341,7 @@ test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
 	take(fx, "snap-up", fx->pool0, &s);
 	assert_int_equal(
 	    arm_agent_pool_get(fx->arm, "p1", fx->pool1, &base, &err), 0);
-	emu_reset_counters(fx->emu);
+	emu_reset_counters(fx->h.emu);
 	assert_int_equal(arm_agent_pool_put_from_snapshot(fx->arm, "p1",
 	                     fx->pool1, &base, &s, NULL, &fast_lro, &out, &err),
 	    0);
@@ -359,8 +351,8 @@ test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro(void **state)
 	assert_string_equal(out.node_image_version, s.node_image_version);
 	assert_string_equal(out.orchestrator_version, s.kubernetes_version);
 	/* 3 polls InProgress, then the one that says Succeeded */
-	assert_true(emu_counter(fx->emu, "GET operations.get 200") >= 4);
-	assert_int_equal(emu_counter(fx->emu, "PUT agentPools.put"), 1);
+	assert_true(emu_counter(fx->h.emu, "GET operations.get 200") >= 4);
+	assert_int_equal(emu_counter(fx->h.emu, "PUT agentPools.put"), 1);
 }
 
 /*
@@ -378,7 +370,7 @@ upgrade_both(struct fx *fx, const struct arm_snapshot *s, const char *key,
 
 	assert_int_equal(
 	    arm_agent_pool_get(fx->arm, "p1", fx->pool1, &base, &err), 0);
-	emu_reset_counters(fx->emu);
+	emu_reset_counters(fx->h.emu);
 	assert_int_equal(arm_agent_pool_put_from_snapshot(fx->arm, "p1",
 	                     fx->pool1, &base, s, NULL, &fast_lro, &out, &err),
 	    0);
@@ -386,17 +378,17 @@ upgrade_both(struct fx *fx, const struct arm_snapshot *s, const char *key,
 	assert_string_equal(out.creation_source_id, s->id);
 	assert_string_equal(out.node_image_version, s->node_image_version);
 	assert_string_equal(out.orchestrator_version, s->kubernetes_version);
-	assert_int_equal(emu_counter(fx->emu, "GET operations.get"), 0);
-	counts[0] = emu_counter(fx->emu, key);
+	assert_int_equal(emu_counter(fx->h.emu, "GET operations.get"), 0);
+	counts[0] = emu_counter(fx->h.emu, key);
 
-	emu_reset_counters(fx->emu);
+	emu_reset_counters(fx->h.emu);
 	assert_int_equal(arm_agent_pool_upgrade_node_image(fx->arm, "p0",
 	                     fx->pool0, s->id, &fast_lro, &out, &err),
 	    0);
 	assert_string_equal(out.provisioning_state, "Succeeded");
 	assert_string_equal(out.node_image_version, s->node_image_version);
-	assert_int_equal(emu_counter(fx->emu, "GET operations.get"), 0);
-	counts[1] = emu_counter(fx->emu, key);
+	assert_int_equal(emu_counter(fx->h.emu, "GET operations.get"), 0);
+	counts[1] = emu_counter(fx->h.emu, key);
 }
 
 static void
@@ -412,7 +404,7 @@ test_e2e_arm_lro_polls_location_without_async_operation(void **state)
 	assert_true(polls[0] >= 4);
 	assert_true(polls[1] >= 4);
 	assert_int_equal(
-	    emu_counter(fx->emu, "GET operationresults.get 202"), 3);
+	    emu_counter(fx->h.emu, "GET operationresults.get 202"), 3);
 }
 
 static void
@@ -427,7 +419,7 @@ test_e2e_arm_lro_polls_provisioning_state_without_headers(void **state)
 	/* 3 GETs still upgrading, one Succeeded, and the final read */
 	assert_true(polls[0] >= 4);
 	assert_true(polls[1] >= 4);
-	assert_int_equal(emu_counter(fx->emu, "GET operationresults.get"), 0);
+	assert_int_equal(emu_counter(fx->h.emu, "GET operationresults.get"), 0);
 }
 
 static void
@@ -464,7 +456,7 @@ test_e2e_arm_upgrade_node_image_honours_snapshot_id(void **state)
 
 	take(fx, "snap-img", fx->pool0, &s);
 	/* a newer image exists: upgrading without a snapshot takes it */
-	r = emu_post(fx->emu, "/_armemu/release", "{\"apply\":false}");
+	r = emu_post(fx->h.emu, "/_armemu/release", "{\"apply\":false}");
 	assert_non_null(r);
 	json_decref(r);
 	assert_int_equal(arm_agent_pool_upgrade_node_image(fx->arm, "p0",
@@ -478,7 +470,8 @@ test_e2e_arm_upgrade_node_image_honours_snapshot_id(void **state)
 	    0);
 	assert_string_equal(out.node_image_version, s.node_image_version);
 	assert_int_equal(
-	    emu_counter(fx->emu, "POST agentPools.upgradeNodeImageVersion"), 2);
+	    emu_counter(fx->h.emu, "POST agentPools.upgradeNodeImageVersion"),
+	    2);
 }
 
 static void
@@ -492,7 +485,7 @@ test_e2e_arm_failed_lro_reports_the_operation_error(void **state)
 	take(fx, "snap-fail", fx->pool0, &s);
 	assert_int_equal(
 	    arm_agent_pool_get(fx->arm, "p1", fx->pool1, &base, &err), 0);
-	assert_true(emu_fault(fx->emu,
+	assert_true(emu_fault(fx->h.emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/agentPools/pool1\","
 	                "\"action\":\"lro_fail\",\"error_code\":"
 	                "\"ReconcileVMSSAgentPoolFailed\"}") > 0);
@@ -519,7 +512,7 @@ test_e2e_arm_lro_past_its_deadline_fails(void **state)
 	json_t *r;
 
 	/* a newer image, so that the upgrade has work to do */
-	r = emu_post(fx->emu, "/_armemu/release", "{\"apply\":false}");
+	r = emu_post(fx->h.emu, "/_armemu/release", "{\"apply\":false}");
 	assert_non_null(r);
 	json_decref(r);
 	capture_logs();
@@ -531,7 +524,7 @@ test_e2e_arm_lro_past_its_deadline_fails(void **state)
 	assert_int_equal(nlogs, 1);
 	assert_non_null(strstr(last_log, "upgradeNodeImageVersion"));
 	/* Retry-After (2 s) was cut to the deadline: one poll at most */
-	assert_true(emu_counter(fx->emu, "GET operations.get") <= 1);
+	assert_true(emu_counter(fx->h.emu, "GET operations.get") <= 1);
 }
 
 static void
@@ -556,7 +549,7 @@ test_e2e_arm_404_and_409_carry_code_and_request_ids(void **state)
 	assert_non_null(strstr(last_log, "404"));
 	assert_non_null(strstr(last_log, err.request_id));
 
-	r = emu_post(fx->emu, "/_armemu/pools/busy",
+	r = emu_post(fx->h.emu, "/_armemu/pools/busy",
 	    "{\"resourceGroup\":\"" RG "\",\"cluster\":\"" CLUSTER
 	    "\",\"pool\":\"pool0\",\"busy\":true}");
 	assert_non_null(r);
@@ -582,7 +575,7 @@ test_e2e_arm_html_or_truncated_body_is_a_clear_error(void **state)
 
 	take(fx, "snap-html", fx->pool0, &s);
 	assert_true(
-	    emu_fault(fx->emu,
+	    emu_fault(fx->h.emu,
 	        "{\"method\":\"GET\",\"path\":\"*/snapshots/snap-html\","
 	        "\"action\":\"garbage\",\"status\":400}") > 0);
 	capture_logs();
@@ -594,14 +587,14 @@ test_e2e_arm_html_or_truncated_body_is_a_clear_error(void **state)
 
 	/* a 200 whose body is HTML: unreadable, never a crash */
 	assert_true(
-	    emu_fault(fx->emu,
+	    emu_fault(fx->h.emu,
 	        "{\"method\":\"GET\",\"path\":\"*/snapshots/snap-html\","
 	        "\"action\":\"garbage\",\"status\":200}") > 0);
 	assert_int_equal(arm_snapshot_get(fx->arm, "p0", s.id, &g, &err), -1);
 	assert_int_equal(err.status, 200);
 	assert_non_null(strstr(err.message, "unreadable response"));
 
-	assert_true(emu_fault(fx->emu,
+	assert_true(emu_fault(fx->h.emu,
 	                "{\"method\":\"GET\",\"path\":\"*/snapshots\","
 	                "\"action\":\"truncated\"}") > 0);
 	assert_int_equal(arm_snapshot_list(fx->arm, "p0", HARNESS_SUBSCRIPTION,

@@ -209,8 +209,9 @@ jget(json_t *j, const char *dotted)
 /* emulator setup                                                     */
 
 struct env {
-	char *dir;
-	struct emu *e;
+	struct harness h; /* the e2e fixture: emulator and directory */
+	char *dir; /* h.dir */
+	struct emu *e; /* h.emu */
 	char token[128];
 };
 
@@ -223,8 +224,6 @@ env_start(struct env *v, const char *const *args)
 	const char *src = getenv("ARMEMU_FLEET_DEMO");
 
 	memset(v, 0, sizeof(*v));
-	v->dir = harness_tmpdir();
-	assert_non_null(v->dir);
 	/* The demo fleet sits next to the emulator's sources. */
 	snprintf(fleet, sizeof(fleet), "%s",
 	    src ? src : "tests/armemu/fleet-demo.json");
@@ -233,8 +232,9 @@ env_start(struct env *v, const char *const *args)
 	for (i = 0; args != NULL && args[i] != NULL && n < 38; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	v->e = emu_start(argv);
-	assert_non_null(v->e);
+	assert_int_equal(harness_init(&v->h, argv, NULL), 0);
+	v->dir = v->h.dir;
+	v->e = v->h.emu;
 }
 
 static void
@@ -260,9 +260,9 @@ get_token(struct env *v)
 static void
 env_stop(struct env *v)
 {
-	emu_stop(v->e);
-	harness_rmrf(v->dir);
-	free(v->dir);
+	harness_fini(&v->h);
+	v->dir = NULL;
+	v->e = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2769,6 +2769,65 @@ test_harness_run_captures_large_output_and_exit_code(void **state)
 	run_result_free(&r);
 }
 
+/*
+ * The fixture every e2e test uses: harness_new makes the directory, the
+ * emulator and the configuration; harness_aksnap runs aksnap with it and
+ * the fixture's environment, in the foreground or the background; and
+ * harness_free leaves nothing behind.
+ */
+static void
+test_harness_fixture_runs_aksnap_and_cleans_up(void **state)
+{
+	static const char *const args[] = {
+	    "--fleet", "tests/armemu/fleet-demo.json", NULL};
+	struct harness *h = harness_new(args, NULL);
+	struct harness_bg bg;
+	struct run_result r;
+	char *dir, want[4200];
+	struct stat st;
+	long rss = 0;
+
+	(void)state;
+	assert_non_null(h);
+	assert_non_null(h->emu);
+	snprintf(want, sizeof(want), "%s/aksnap.ini", h->dir);
+	assert_string_equal(h->config, want);
+	snprintf(want, sizeof(want), "%s/aksnap.db", h->dir);
+	assert_string_equal(h->store, want);
+	assert_int_equal(stat(h->config, &st), 0);
+
+	/* The fixture's environment reaches aksnap; the last value wins. */
+	assert_int_equal(harness_setenv(h, "AKSNAP_CONFIG=/nonexistent"), 0);
+	assert_int_equal(harness_setenv(h, "AKSNAP_CONFIG=/nonexistent2"), 0);
+	{
+		char *config = h->config; /* no -c: AKSNAP_CONFIG decides */
+
+		h->config = NULL;
+		assert_int_equal(
+		    harness_aksnap(h, &r, "config", "check", NULL), 0);
+		h->config = config;
+	}
+	harness_expect_exit(&r, 2);
+	harness_expect_in(r.err, "/nonexistent2");
+	run_result_free(&r);
+
+	/* In the background: exit code, stdout and the peak RSS. */
+	assert_int_equal(harness_aksnap_start(h, &bg, "version", NULL), 0);
+	assert_true(bg.pid > 0);
+	assert_int_equal(harness_aksnap_wait(&bg, &r, &rss), 0);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "aksnap ");
+	assert_true(rss > 0);
+	assert_int_equal(stat(bg.out, &st), -1); /* its files are gone */
+	run_result_free(&r);
+
+	dir = strdup(h->dir);
+	assert_non_null(dir);
+	harness_free(h);
+	assert_int_equal(stat(dir, &st), -1);
+	free(dir);
+}
+
 static void
 test_harness_config_points_at_the_emulator(void **state)
 {
@@ -2849,6 +2908,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_harness_run_captures_large_output_and_exit_code),
 	    cmocka_unit_test(test_harness_config_points_at_the_emulator),
+	    cmocka_unit_test(test_harness_fixture_runs_aksnap_and_cleans_up),
 	};
 	int rc;
 

@@ -45,12 +45,6 @@
 	"\n[pool:staging-user]\nresource_group = rg-staging\n"                 \
 	"cluster = aks-staging\nnodepool = user\n"
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static char *
 slurp(const char *path, size_t *len)
 {
@@ -119,7 +113,7 @@ make_notes(const char *dir)
 }
 
 static void
-write_config(struct fx *f, const char *template)
+write_config(struct harness *f, const char *template)
 {
 	char ini[2048], url[512];
 
@@ -141,22 +135,22 @@ write_config(struct fx *f, const char *template)
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = calloc(1, sizeof(*f));
 	char notes[4096];
 	const char *args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", "--notes-dir", notes, NULL};
 
-	if (f == NULL)
+	if (f == NULL || harness_open_dir(f) != 0) {
+		free(f);
 		return -1;
-	*state = f;
-	f->dir = harness_tmpdir();
-	if (f->dir == NULL)
-		return -1;
+	}
 	make_notes(f->dir);
 	snprintf(notes, sizeof(notes), "%s/notes", f->dir);
-	f->emu = emu_start(args);
-	if (f->emu == NULL)
+	if (harness_start(f, args, NULL) != 0) {
+		free(f);
 		return -1;
+	}
+	*state = f;
 	write_config(f, NULL);
 	return 0;
 }
@@ -164,33 +158,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	if (f == NULL)
-		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
 }
 
 static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
-static void
-set_image(struct fx *f, const char *pool, const char *image)
+set_image(struct harness *f, const char *pool, const char *image)
 {
 	char body[512];
 	json_t *j;
@@ -212,22 +185,22 @@ set_image(struct fx *f, const char *pool, const char *image)
 }
 
 static void
-run_at(struct fx *f, const char *as_of)
+run_at(struct harness *f, const char *as_of)
 {
 	struct run_result r;
 
 	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 }
 
 static void
-promote(struct fx *f, const char *snap)
+promote(struct harness *f, const char *snap)
 {
 	struct run_result r;
 
-	aksnap(f, &r, "promote", snap, NULL);
+	harness_aksnap(f, &r, "promote", snap, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 }
@@ -237,7 +210,7 @@ promote(struct fx *f, const char *snap)
  * then on ${version} at T2 (snapshot S2).
  */
 static void
-two_snapshots(struct fx *f, const char *version)
+two_snapshots(struct harness *f, const char *version)
 {
 	char image[128];
 
@@ -250,13 +223,13 @@ two_snapshots(struct fx *f, const char *version)
 }
 
 static json_t *
-changes_json(struct fx *f, const char *a, const char *b, const char *c)
+changes_json(struct harness *f, const char *a, const char *b, const char *c)
 {
 	struct run_result r;
 	json_error_t e;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", "changes", a, b, c, NULL);
+	harness_aksnap(f, &r, "--json", "changes", a, b, c, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, &e);
 	if (doc == NULL)
@@ -316,7 +289,7 @@ item(json_t *sec, const char *name)
 }
 
 static long long
-kept_notes(struct fx *f)
+kept_notes(struct harness *f)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -351,7 +324,7 @@ count_lines(const char *s, const char *needle)
 static void
 test_changes_diffs_two_real_consecutive_notes(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *sec, *it;
 
@@ -396,7 +369,7 @@ test_changes_diffs_two_real_consecutive_notes(void **state)
 	assert_int_equal(kept_notes(f), 2);
 
 	/* Again, by snapshot names: from the store, nothing fetched. */
-	aksnap(f, &r, "changes", S1, S2, NULL);
+	harness_aksnap(f, &r, "changes", S1, S2, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out,
 	    "node image   " UBUNTU "202608.14.0 -> " UBUNTU "202608.20.0");
@@ -420,13 +393,13 @@ test_changes_diffs_two_real_consecutive_notes(void **state)
 static void
 test_changes_without_a_server_shows_versions_only(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc;
 
 	write_config(f, UNREACHABLE);
 	two_snapshots(f, "202608.20.0");
-	aksnap(f, &r, "changes", "--pool", "staging-system", NULL);
+	harness_aksnap(f, &r, "changes", "--pool", "staging-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out,
 	    "node image   " UBUNTU "202608.14.0 -> " UBUNTU "202608.20.0");
@@ -448,7 +421,7 @@ test_changes_without_a_server_shows_versions_only(void **state)
 static void
 test_changes_says_an_unpublished_family_has_no_notes(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc;
 
 	/* staging-user runs Azure Linux 2 (AKSAzureLinux-V2gen2-...). */
@@ -471,7 +444,7 @@ test_changes_says_an_unpublished_family_has_no_notes(void **state)
 static void
 test_changes_reports_a_cut_off_file_and_does_not_keep_it(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *sec;
 
 	two_snapshots(f, "202608.21.0");
@@ -497,7 +470,7 @@ test_changes_reports_a_cut_off_file_and_does_not_keep_it(void **state)
 static void
 test_changes_refuses_notes_over_the_cap(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc;
 
 	two_snapshots(f, "202608.22.0");
@@ -513,7 +486,7 @@ test_changes_refuses_notes_over_the_cap(void **state)
 static void
 test_changes_with_release_notes_off_fetches_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc;
 
 	write_config(f, "off");
@@ -532,7 +505,7 @@ test_changes_with_release_notes_off_fetches_nothing(void **state)
 static void
 test_changes_live_compares_the_pool_as_azure_shows_it(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc;
 
 	set_image(f, "system", UBUNTU "202608.14.0");
@@ -554,25 +527,25 @@ test_changes_live_compares_the_pool_as_azure_shows_it(void **state)
 static void
 test_changes_usage_errors(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "changes", NULL);
+	harness_aksnap(f, &r, "changes", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "changes", "--live", NULL);
+	harness_aksnap(f, &r, "changes", "--live", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "changes", "--pool", "nosuchpool", NULL);
+	harness_aksnap(f, &r, "changes", "--pool", "nosuchpool", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "changes", "nosuch1", "nosuch2", NULL);
+	harness_aksnap(f, &r, "changes", "nosuch1", "nosuch2", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "no snapshot 'nosuch1'");
 	run_result_free(&r);
 	/* A pool without a baseline has nothing to compare. */
 	run_at(f, T1);
-	aksnap(f, &r, "changes", "--pool", "staging-system", NULL);
+	harness_aksnap(f, &r, "changes", "--pool", "staging-system", NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "no active baseline in channel stable");
 	run_result_free(&r);
@@ -581,17 +554,17 @@ test_changes_usage_errors(void **state)
 static void
 test_release_notes_key_is_checked(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	write_config(f, "http://example.com/{path}.txt");
-	aksnap(f, &r, "config", "check", NULL);
+	harness_aksnap(f, &r, "config", "check", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "release_notes");
 	harness_expect_in(r.err, "loopback");
 	run_result_free(&r);
 	write_config(f, "https://example.com/notes.txt");
-	aksnap(f, &r, "config", "check", NULL);
+	harness_aksnap(f, &r, "config", "check", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "{path}");
 	run_result_free(&r);
@@ -599,14 +572,14 @@ test_release_notes_key_is_checked(void **state)
 
 /* How the promote decision of ${snap} reads in `explain --json`. */
 static char *
-promote_reasons(struct fx *f, const char *snap)
+promote_reasons(struct harness *f, const char *snap)
 {
 	struct run_result r;
 	json_t *doc, *d;
 	size_t i;
 	char *out = NULL;
 
-	aksnap(f, &r, "--json", "explain", snap, NULL);
+	harness_aksnap(f, &r, "--json", "explain", snap, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -642,7 +615,7 @@ promote_reasons(struct fx *f, const char *snap)
 static void
 test_promotion_records_what_the_snapshot_brings_in(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char *why;
 
 	two_snapshots(f, "202608.20.0");
@@ -668,7 +641,7 @@ test_promotion_records_what_the_snapshot_brings_in(void **state)
 static void
 test_promotion_without_notes_records_the_versions(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char *why;
 
 	write_config(f, UNREACHABLE);

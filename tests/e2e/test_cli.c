@@ -22,26 +22,32 @@ static const char *const commands[] = {"run", "plan", "snapshot", "prune",
     "promote", "pin", "unpin", "list", "history", "drift", "explain", "check",
     "baseline", "apply", "sync", "config", "db", "version", NULL};
 
+/* No emulator: nothing here may reach the network. */
 static int
-run(struct run_result *r, ...)
+setup(void **state)
 {
-	va_list ap;
-	int rc;
+	static const char *const no_emu[] = {HARNESS_NO_EMU, NULL};
 
-	va_start(ap, r);
-	rc = harness_aksnapv(r, NULL, ap);
-	va_end(ap);
-	return rc;
+	*state = harness_new(no_emu, NULL);
+	return *state != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	harness_free(*state);
+	return 0;
 }
 
 static void
 test_cli_every_command_has_help(void **state)
 {
-	(void)state;
+	struct harness *f = *state;
+
 	for (size_t i = 0; commands[i] != NULL; i++) {
 		struct run_result r;
 
-		run(&r, commands[i], "--help", NULL);
+		harness_aksnap(f, &r, commands[i], "--help", NULL);
 		if (r.exit_code != 0 ||
 		    strstr(r.out, "usage: aksnap") == NULL ||
 		    strstr(r.out, commands[i]) == NULL)
@@ -52,7 +58,7 @@ test_cli_every_command_has_help(void **state)
 	{
 		struct run_result r;
 
-		run(&r, "--help", NULL);
+		harness_aksnap(f, &r, "--help", NULL);
 		assert_int_equal(r.exit_code, 0);
 		for (size_t i = 0; commands[i] != NULL; i++)
 			assert_non_null(strstr(r.out, commands[i]));
@@ -63,6 +69,7 @@ test_cli_every_command_has_help(void **state)
 static void
 test_cli_usage_errors_exit_2_with_a_message(void **state)
 {
+	struct harness *f = *state;
 	static const char *const cases[][4] = {
 	    {"frob", NULL, NULL, "unknown command 'frob'"},
 	    {"run", "--bogus", NULL, "run: unknown option '--bogus'"},
@@ -78,7 +85,6 @@ test_cli_usage_errors_exit_2_with_a_message(void **state)
 	};
 	struct run_result r;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *argv[6] = {"-c", "config/aksnap.ini.example", NULL};
 		size_t n = 2;
@@ -87,13 +93,13 @@ test_cli_usage_errors_exit_2_with_a_message(void **state)
 			argv[n++] = cases[i][j];
 		argv[n] = NULL;
 		memset(&r, 0, sizeof(r));
-		harness_run_aksnap(&r, argv);
+		harness_aksnap_argv(f, &r, argv);
 		if (r.exit_code != 2 || strstr(r.err, cases[i][3]) == NULL)
 			fail_msg("%s %s: exit %d, stderr: %s", cases[i][0],
 			    cases[i][1] ? cases[i][1] : "", r.exit_code, r.err);
 		run_result_free(&r);
 	}
-	run(&r, NULL);
+	harness_aksnap(f, &r, NULL);
 	assert_int_equal(r.exit_code, 2);
 	run_result_free(&r);
 }
@@ -101,15 +107,16 @@ test_cli_usage_errors_exit_2_with_a_message(void **state)
 static void
 test_cli_config_check_accepts_the_example(void **state)
 {
+	struct harness *f = *state;
 	struct run_result r;
 
-	(void)state;
-	run(&r, "-c", "config/aksnap.ini.example", "config", "check", NULL);
+	harness_aksnap(
+	    f, &r, "-c", "config/aksnap.ini.example", "config", "check", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "[pool:"));
 	run_result_free(&r);
-	run(&r, "-c", "config/aksnap.ini.example", "--json", "config", "check",
-	    NULL);
+	harness_aksnap(f, &r, "-c", "config/aksnap.ini.example", "--json",
+	    "config", "check", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "\"pools\""));
 	run_result_free(&r);
@@ -118,18 +125,18 @@ test_cli_config_check_accepts_the_example(void **state)
 static void
 test_cli_config_check_names_file_line_and_key(void **state)
 {
-	char *dir = harness_tmpdir(), path[4096];
+	struct harness *f = *state;
+	char path[4096];
 	struct run_result r;
 
-	(void)state;
-	snprintf(path, sizeof(path), "%s/typo.ini", dir);
+	snprintf(path, sizeof(path), "%s/typo.ini", f->dir);
 	harness_write_file(path,
 	    "[aksnap]\n"
 	    "subscription = 00000000-0000-0000-0000-000000000000\n"
 	    "\n[pool:web]\nresource_group = rg\ncluster = aks\n"
 	    "nodepool = web\nkeep_dayly = 7\n",
 	    0644);
-	run(&r, "-c", path, "config", "check", NULL);
+	harness_aksnap(f, &r, "-c", path, "config", "check", NULL);
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "typo.ini:8:"));
 	assert_non_null(strstr(r.err, "keep_dayly"));
@@ -141,21 +148,21 @@ test_cli_config_check_names_file_line_and_key(void **state)
 		const char *extra[] = {env, NULL};
 
 		snprintf(env, sizeof(env), "AKSNAP_CONFIG=%s", path);
-		memset(&r, 0, sizeof(r));
-		harness_run_aksnap_env(&r, argv, extra);
+		assert_int_equal(harness_setenv(f, extra[0]), 0);
+		harness_aksnap_argv(f, &r, argv);
 		assert_int_equal(r.exit_code, 2);
 		assert_non_null(strstr(r.err, "keep_dayly"));
 		run_result_free(&r);
 	}
-	harness_rmrf(dir);
-	free(dir);
 }
 
 static void
 test_cli_config_check_shows_the_environment_it_will_use(void **state)
 {
 	static const char secret[] = "Sup3r-S3cret-Value-from-env-42";
-	char *dir = harness_tmpdir(), cfg[4096], fed[4200];
+	struct harness *f = *state;
+	struct harness h = *f; /* the environment below for these runs */
+	char cfg[4096], fed[4200];
 	char env_fed[4300], env_secret[128];
 	const char *text[] = {"-c", cfg, "config", "check", NULL};
 	const char *json[] = {"-c", cfg, "--json", "config", "check", NULL};
@@ -167,9 +174,8 @@ test_cli_config_check_shows_the_environment_it_will_use(void **state)
 	    "PATH=/nonexistent", NULL};
 	struct run_result r;
 
-	(void)state;
-	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", dir);
-	snprintf(fed, sizeof(fed), "%s/federated", dir);
+	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", f->dir);
+	snprintf(fed, sizeof(fed), "%s/federated", f->dir);
 	snprintf(
 	    env_fed, sizeof(env_fed), "AZURE_FEDERATED_TOKEN_FILE=%s", fed);
 	snprintf(
@@ -178,8 +184,9 @@ test_cli_config_check_shows_the_environment_it_will_use(void **state)
 	    "[aksnap]\nsubscription = 00000000-0000-0000-0000-000000000000\n"
 	    "client_id = 22222222-2222-2222-2222-222222222222\n",
 	    0644);
-	memset(&r, 0, sizeof(r));
-	harness_run_aksnap_env(&r, text, extra);
+	for (size_t i = 0; extra[i] != NULL; i++)
+		assert_int_equal(harness_setenv(&h, extra[i]), 0);
+	harness_aksnap_argv(&h, &r, text);
 	harness_expect_exit(&r, 0);
 	/* Each input, with its source; the file wins over the environment. */
 	harness_expect_in(r.out, "auth = auto");
@@ -207,8 +214,7 @@ test_cli_config_check_shows_the_environment_it_will_use(void **state)
 	assert_null(strstr(r.out, "S3cret"));
 	run_result_free(&r);
 
-	memset(&r, 0, sizeof(r));
-	harness_run_aksnap_env(&r, json, extra);
+	harness_aksnap_argv(&h, &r, json);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "\"inputs\"");
 	harness_expect_in(r.out, "\"source\": \"env AZURE_CLIENT_SECRET\"");
@@ -216,60 +222,56 @@ test_cli_config_check_shows_the_environment_it_will_use(void **state)
 	assert_null(strstr(r.out, secret));
 	assert_null(strstr(r.err, secret));
 	run_result_free(&r);
-	harness_rmrf(dir);
-	free(dir);
 }
 
 static void
 test_cli_db_migrate_status_backup(void **state)
 {
-	char *dir = harness_tmpdir(), cfg[4096], ini[8192], bak[4200];
+	struct harness *f = *state;
+	char cfg[4096], ini[8192], bak[4200];
 	char want[64];
 	struct run_result r;
 	struct stat st;
 
-	(void)state;
-	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", dir);
+	snprintf(cfg, sizeof(cfg), "%s/aksnap.ini", f->dir);
 	snprintf(ini, sizeof(ini),
 	    "[aksnap]\ndatabase = %s/aksnap.db\n"
 	    "subscription = 00000000-0000-0000-0000-000000000000\n"
 	    "auth = managed-identity\n",
-	    dir);
+	    f->dir);
 	harness_write_file(cfg, ini, 0644);
 	/* status before the store exists: a clear failure, no file made */
-	run(&r, "-c", cfg, "db", "status", NULL);
+	harness_aksnap(f, &r, "-c", cfg, "db", "status", NULL);
 	assert_int_not_equal(r.exit_code, 0);
 	run_result_free(&r);
-	run(&r, "-c", cfg, "db", "migrate", NULL);
+	harness_aksnap(f, &r, "-c", cfg, "db", "migrate", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(r.out, "");
 	run_result_free(&r);
-	run(&r, "-c", cfg, "--json", "db", "status", NULL);
+	harness_aksnap(f, &r, "-c", cfg, "--json", "db", "status", NULL);
 	assert_int_equal(r.exit_code, 0);
 	snprintf(
 	    want, sizeof(want), "\"schema_version\": %d", db_latest_version());
 	assert_non_null(strstr(r.out, want));
 	run_result_free(&r);
-	snprintf(bak, sizeof(bak), "%s/backup.db", dir);
-	run(&r, "-c", cfg, "db", "backup", bak, NULL);
+	snprintf(bak, sizeof(bak), "%s/backup.db", f->dir);
+	harness_aksnap(f, &r, "-c", cfg, "db", "backup", bak, NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(stat(bak, &st), 0);
 	/* A second backup onto the same file is refused. */
-	run(&r, "-c", cfg, "db", "backup", bak, NULL);
+	harness_aksnap(f, &r, "-c", cfg, "db", "backup", bak, NULL);
 	assert_int_not_equal(r.exit_code, 0);
 	run_result_free(&r);
-	harness_rmrf(dir);
-	free(dir);
 }
 
 static void
 test_cli_version(void **state)
 {
+	struct harness *f = *state;
 	struct run_result r;
 
-	(void)state;
-	run(&r, "version", NULL);
+	harness_aksnap(f, &r, "version", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "aksnap "));
 	run_result_free(&r);
@@ -279,14 +281,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cli_every_command_has_help),
-	    cmocka_unit_test(test_cli_usage_errors_exit_2_with_a_message),
-	    cmocka_unit_test(test_cli_config_check_accepts_the_example),
-	    cmocka_unit_test(test_cli_config_check_names_file_line_and_key),
-	    cmocka_unit_test(
-	        test_cli_config_check_shows_the_environment_it_will_use),
-	    cmocka_unit_test(test_cli_db_migrate_status_backup),
-	    cmocka_unit_test(test_cli_version),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_every_command_has_help, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_usage_errors_exit_2_with_a_message, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_config_check_accepts_the_example, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_config_check_names_file_line_and_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_config_check_shows_the_environment_it_will_use, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_cli_db_migrate_status_backup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cli_version, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);

@@ -43,8 +43,7 @@
 	"/providers/Microsoft.ContainerService/managedClusters"
 
 struct fixture {
-	char *dir;
-	struct emu *emu;
+	struct harness h;
 	struct config cfg;
 	struct http_client *http;
 	struct token_provider *tp;
@@ -100,26 +99,24 @@ fixture_new(enum auth_kind kind, const char *const *args)
 	buf_init(&f->logs, 64 << 20);
 	log_init(2);
 	log_set_sink(sink_line, &f->logs);
-	f->dir = harness_tmpdir();
-	assert_non_null(f->dir);
-	f->emu = emu_start(argv);
-	assert_non_null(f->emu);
+	/* The harness's aksnap.ini is not read: the config is built here. */
+	assert_int_equal(harness_init(&f->h, argv, NULL), 0);
 	f->cfg.auth = kind;
 	util_strlcpy(f->cfg.tenant, HARNESS_TENANT, sizeof(f->cfg.tenant));
 	util_strlcpy(
 	    f->cfg.client_id, HARNESS_CLIENT_ID, sizeof(f->cfg.client_id));
-	util_strlcpy(f->cfg.authority_host, emu_url(f->emu),
+	util_strlcpy(f->cfg.authority_host, emu_url(f->h.emu),
 	    sizeof(f->cfg.authority_host));
-	util_strlcpy(f->cfg.imds_endpoint, emu_url(f->emu),
+	util_strlcpy(f->cfg.imds_endpoint, emu_url(f->h.emu),
 	    sizeof(f->cfg.imds_endpoint));
-	snprintf(path, sizeof(path), "%s/secret", f->dir);
+	snprintf(path, sizeof(path), "%s/secret", f->h.dir);
 	assert_int_equal(
 	    harness_write_file(path, HARNESS_CLIENT_SECRET "\n", 0600), 0);
 	if (kind == AUTH_CLIENT_SECRET)
 		util_strlcpy(f->cfg.client_secret_file, path,
 		    sizeof(f->cfg.client_secret_file));
 	snprintf(
-	    f->url, sizeof(f->url), "%s" CLUSTERS_PATH API, emu_url(f->emu));
+	    f->url, sizeof(f->url), "%s" CLUSTERS_PATH API, emu_url(f->h.emu));
 	return f;
 }
 
@@ -151,10 +148,7 @@ fixture_free(struct fixture *f)
 	log_init(0);
 	token_provider_free(f->tp);
 	http_client_free(f->http);
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
+	harness_fini(&f->h);
 	buf_free(&f->logs);
 	free(f);
 }
@@ -222,7 +216,7 @@ test_client_gets_a_token_with_a_client_secret(void **state)
 	assert_non_null(tok);
 	assert_int_equal(get_clusters(f, &resp), 200);
 	http_response_free(&resp);
-	assert_int_equal(emu_counter(f->emu, "POST token.v2 200"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "POST token.v2 200"), 1);
 	assert_null(strstr(logs(f), HARNESS_CLIENT_SECRET));
 	assert_null(strstr(logs(f), tok));
 	fixture_free(f);
@@ -300,14 +294,14 @@ test_client_gets_a_token_with_a_certificate_and_never_logs_it(void **state)
 	assert_int_equal(token_get(f->tp, 0, &tok), 0);
 	assert_int_equal(get_clusters(f, &resp), 200);
 	http_response_free(&resp);
-	assert_int_equal(emu_counter(f->emu, "POST token.v2 200"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "POST token.v2 200"), 1);
 
 	/*
 	 * Every assertion from this certificate starts with the same header
 	 * segment: it must appear nowhere in the -vv output.
 	 */
-	assert_int_equal(token_url(emu_url(f->emu), HARNESS_TENANT, token_url_s,
-	                     sizeof(token_url_s)),
+	assert_int_equal(token_url(emu_url(f->h.emu), HARNESS_TENANT,
+	                     token_url_s, sizeof(token_url_s)),
 	    0);
 	sample = token_build_assertion(
 	    pem, HARNESS_CLIENT_ID, token_url_s, util_now(), err, sizeof(err));
@@ -346,7 +340,7 @@ test_client_gets_a_token_with_workload_identity(void **state)
 	assert_int_equal(
 	    harness_write_file(fed, "eyJfederated.second.sig", 0600), 0);
 	assert_int_equal(token_get(f->tp, 1, &tok), 0);
-	assert_int_equal(emu_counter(f->emu, "POST token.v2 200"), 2);
+	assert_int_equal(emu_counter(f->h.emu, "POST token.v2 200"), 2);
 	assert_null(strstr(logs(f), "eyJfederated"));
 	fixture_free(f);
 }
@@ -363,7 +357,7 @@ test_client_gets_a_token_from_imds(void **state)
 	assert_int_equal(token_get(f->tp, 0, &tok), 0);
 	assert_int_equal(get_clusters(f, &resp), 200);
 	http_response_free(&resp);
-	assert_int_equal(emu_counter(f->emu, "GET token.imds 200"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "GET token.imds 200"), 1);
 	assert_null(strstr(logs(f), tok));
 	fixture_free(f);
 }
@@ -376,19 +370,19 @@ test_client_retries_imds_by_its_own_rules(void **state)
 
 	(void)state;
 	/* 503 is retried by IMDS's rules; a 400 is final. */
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"path\":\"/metadata/*\",\"action\":"
 	                "\"status\",\"status\":503,\"count\":2}") > 0);
 	fixture_connect(f, NULL);
 	assert_int_equal(token_get(f->tp, 0, &tok), 0);
-	assert_int_equal(emu_counter(f->emu, "GET token.imds"), 3);
-	assert_true(emu_fault(f->emu,
+	assert_int_equal(emu_counter(f->h.emu, "GET token.imds"), 3);
+	assert_true(emu_fault(f->h.emu,
 	                "{\"path\":\"/metadata/*\",\"action\":"
 	                "\"status\",\"status\":400,"
 	                "\"error_code\":\"invalid_request\","
 	                "\"message\":\"Identity not found\"}") > 0);
 	assert_int_equal(token_get(f->tp, 1, &tok), -1);
-	assert_int_equal(emu_counter(f->emu, "GET token.imds"), 4);
+	assert_int_equal(emu_counter(f->h.emu, "GET token.imds"), 4);
 	assert_non_null(strstr(logs(f), "invalid_request: Identity not found"));
 	fixture_free(f);
 }
@@ -401,7 +395,8 @@ test_client_retries_imds_by_its_own_rules(void **state)
 static json_t *
 cluster_requests(struct fixture *f)
 {
-	json_t *all = emu_get(f->emu, "/_armemu/requests"), *out = json_array();
+	json_t *all = emu_get(f->h.emu, "/_armemu/requests"),
+	       *out = json_array();
 	size_t i;
 	json_t *e;
 
@@ -428,7 +423,7 @@ test_client_honours_the_retry_after_the_emulator_asked_for(void **state)
 
 	(void)state;
 	fixture_connect(f, NULL);
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"GET\",\"path\":"
 	                "\"/subscriptions/*\",\"action\":"
 	                "\"status\",\"status\":429,"
@@ -473,7 +468,7 @@ test_client_gives_up_on_a_500_storm_after_the_bound(void **state)
 	o.max_delay_ms = 5;
 	o.max_attempts = 4;
 	fixture_connect(f, &o);
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"GET\",\"path\":"
 	                "\"/subscriptions/*\",\"action\":"
 	                "\"status\",\"status\":500,\"count\":0}") > 0);
@@ -482,7 +477,7 @@ test_client_gives_up_on_a_500_storm_after_the_bound(void **state)
 	assert_true(resp.request_id[0] != '\0');
 	http_response_free(&resp);
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.list 500"), 4);
+	    emu_counter(f->h.emu, "GET managedClusters.list 500"), 4);
 	assert_non_null(strstr(logs(f), "giving up on GET"));
 	assert_non_null(strstr(logs(f), "after 4 attempts"));
 	assert_non_null(strstr(logs(f), "x-ms-request-id"));
@@ -499,14 +494,14 @@ test_client_refreshes_an_expired_token_once(void **state)
 	fixture_connect(f, NULL);
 	assert_int_equal(get_clusters(f, &resp), 200);
 	http_response_free(&resp);
-	assert_true(post_ok(f->emu, "/_armemu/tokens/expire", NULL));
+	assert_true(post_ok(f->h.emu, "/_armemu/tokens/expire", NULL));
 	assert_int_equal(get_clusters(f, &resp), 200);
 	http_response_free(&resp);
-	assert_int_equal(emu_counter(f->emu, "POST token.v2 200"), 2);
+	assert_int_equal(emu_counter(f->h.emu, "POST token.v2 200"), 2);
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.list 401"), 1);
+	    emu_counter(f->h.emu, "GET managedClusters.list 401"), 1);
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.list 200"), 2);
+	    emu_counter(f->h.emu, "GET managedClusters.list 200"), 2);
 	fixture_free(f);
 }
 
@@ -526,7 +521,7 @@ test_client_retries_a_dropped_connection(void **state)
 	 * connection dies before any answer, so the second drop is the one
 	 * our retry has to handle.
 	 */
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"GET\",\"path\":"
 	                "\"/subscriptions/*\",\"action\":"
 	                "\"drop\",\"count\":2}") > 0);
@@ -556,7 +551,7 @@ test_client_returns_a_garbage_body_as_is(void **state)
 
 	(void)state;
 	fixture_connect(f, NULL);
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"GET\",\"path\":"
 	                "\"/subscriptions/*\",\"action\":"
 	                "\"garbage\",\"count\":1}") > 0);
@@ -623,11 +618,11 @@ test_client_batch_overlaps_requests_within_the_bound(void **state)
 	assert_int_equal(token_get(f->tp, 0, &tok), 0);
 	/* Quiet for 200 requests: -vv would trace every one. */
 	log_init(1);
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"path\":\"/subscriptions/*\","
 	                "\"action\":\"latency\","
 	                "\"latency_ms\":20,\"count\":0}") > 0);
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	for (size_t i = 0; i < N; i++) {
 		reqs[i].method = "GET";
 		reqs[i].url = f->url;
@@ -643,8 +638,8 @@ test_client_batch_overlaps_requests_within_the_bound(void **state)
 		http_response_free(&resps[i]);
 	}
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.list 200"), N);
-	stats = emu_get(f->emu, "/_armemu/stats");
+	    emu_counter(f->h.emu, "GET managedClusters.list 200"), N);
+	stats = emu_get(f->h.emu, "/_armemu/stats");
 	assert_non_null(stats);
 	assert_true(json_integer_value(
 	                json_object_get(stats, "max_in_flight")) <= INFLIGHT);
@@ -668,7 +663,7 @@ test_client_batch_retries_a_throttled_request(void **state)
 
 	(void)state;
 	fixture_connect(f, NULL);
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"GET\",\"path\":"
 	                "\"/subscriptions/*\",\"action\":"
 	                "\"status\",\"status\":429,"
@@ -688,7 +683,7 @@ test_client_batch_retries_a_throttled_request(void **state)
 		http_response_free(&resps[i]);
 	}
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.list 429"), 2);
+	    emu_counter(f->h.emu, "GET managedClusters.list 429"), 2);
 	assert_non_null(strstr(logs(f), "throttled, slowing down"));
 	fixture_free(f);
 }
@@ -704,7 +699,7 @@ test_client_batch_slows_down_when_quota_runs_low(void **state)
 
 	(void)state;
 	fixture_connect(f, NULL);
-	assert_true(post_ok(f->emu, "/_armemu/ratelimit",
+	assert_true(post_ok(f->h.emu, "/_armemu/ratelimit",
 	    "{\"subscription\":\"" HARNESS_SUBSCRIPTION "\","
 	    "\"remaining\":5}"));
 	memset(reqs, 0, sizeof(reqs));

@@ -127,9 +127,7 @@ struct fault_case {
 
 struct fx {
 	const struct fault_case *c;
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	int mounted;
 	char *all_output; /* every stdout and stderr of every aksnap */
 	size_t all_len;
@@ -192,7 +190,7 @@ aksnap(struct fx *f, ...)
 	int rc, code;
 
 	va_start(ap, f);
-	rc = harness_aksnapv(&r, f->config, ap);
+	rc = harness_aksnap_va(&f->h, &r, ap);
 	va_end(ap);
 	assert_int_equal(rc, 0);
 	keep_output(f, r.out);
@@ -236,7 +234,7 @@ set_clock(struct fx *f, const char *when)
 	/* Frozen: snapshots get exactly this createdAt, however slow. */
 	snprintf(
 	    body, sizeof(body), "{\"now\": \"%s\", \"frozen\": true}", when);
-	j = emu_post(f->emu, "/_armemu/clock", body);
+	j = emu_post(f->h.emu, "/_armemu/clock", body);
 	assert_non_null(j);
 	json_decref(j);
 }
@@ -251,15 +249,15 @@ write_config(struct fx *f)
 	if (f->trust_ca)
 		snprintf(ca, sizeof(ca), "ca_file = %s\n", f->ca);
 	snprintf(ini, sizeof(ini), POLICY_INI, ca, f->keep_last);
-	free(f->config);
-	f->config = harness_config(f->dir, f->emu, ini);
-	assert_non_null(f->config);
+	free(f->h.config);
+	f->h.config = harness_config(f->h.dir, f->h.emu, ini);
+	assert_non_null(f->h.config);
 }
 
 static long
 stat_in_flight(struct fx *f)
 {
-	json_t *st = emu_get(f->emu, "/_armemu/stats");
+	json_t *st = emu_get(f->h.emu, "/_armemu/stats");
 	long n = (long)json_integer_value(json_object_get(st, "in_flight"));
 
 	json_decref(st);
@@ -274,7 +272,7 @@ wait_held(struct fx *f)
 	int i;
 
 	for (i = 0; i < 400; i++) {
-		json_t *rules = emu_get(f->emu, "/_armemu/faults");
+		json_t *rules = emu_get(f->h.emu, "/_armemu/faults");
 		json_t *first = json_array_get(json_is_array(rules)
 		        ? rules
 		        : json_object_get(rules, "faults"),
@@ -315,7 +313,7 @@ busy_b_system(struct fx *f, int busy)
 	    "{\"resourceGroup\": \"rg-b\", \"cluster\": \"aks-b\", "
 	    "\"pool\": \"system\", \"busy\": %s}",
 	    busy ? "true" : "false");
-	json_decref(emu_post(f->emu, "/_armemu/pools/busy", body));
+	json_decref(emu_post(f->h.emu, "/_armemu/pools/busy", body));
 }
 
 static void
@@ -335,7 +333,7 @@ run_lock_take(struct fx *f)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/aksnap.db.lock", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db.lock", f->h.dir);
 	f->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(f->lock_fd >= 0);
 	assert_int_equal(flock(f->lock_fd, LOCK_EX | LOCK_NB), 0);
@@ -358,7 +356,7 @@ store_lock_take(struct fx *f)
 	char path[4096], c;
 	pid_t pid;
 
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(ready), 0);
 	fflush(NULL);
@@ -418,7 +416,7 @@ store_lock_during(struct fx *f, pid_t pid)
 	(void)pid;
 	wait_held(f);
 	store_lock_take(f);
-	snprintf(path, sizeof(path), "%s.err", f->dir);
+	snprintf(path, sizeof(path), "%s.err", f->h.dir);
 	for (i = 0; i < 1000; i++) {
 		text = slurp(path, &len);
 		if (text != NULL && strstr(text, "locked by another process"))
@@ -442,7 +440,7 @@ disk_fill(struct fx *f)
 	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/filler", f->dir);
+	snprintf(path, sizeof(path), "%s/filler", f->h.dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	while (write(fd, chunk, sizeof(chunk)) > 0)
@@ -457,7 +455,7 @@ disk_free(struct fx *f)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/filler", f->dir);
+	snprintf(path, sizeof(path), "%s/filler", f->h.dir);
 	unlink(path);
 }
 
@@ -481,7 +479,7 @@ expire_during(struct fx *f, pid_t pid)
 {
 	(void)pid;
 	wait_held(f);
-	json_decref(emu_post(f->emu, "/_armemu/tokens/expire", NULL));
+	json_decref(emu_post(f->h.emu, "/_armemu/tokens/expire", NULL));
 }
 
 /* prune rows: the operator tightened the policy (keep_last 2 -> 1). */
@@ -511,14 +509,14 @@ trust_ca(struct fx *f)
 static void
 chattr(struct fx *f, const char *flag)
 {
-	const char *argv[] = {"chattr", flag, f->dir, NULL};
+	const char *argv[] = {"chattr", flag, f->h.dir, NULL};
 	struct run_result r;
 
 	assert_int_equal(harness_run(&r, argv, NULL), 0);
 	if (r.exit_code != 0)
 		fail_msg("chattr %s %s: %s(the row needs a file system with "
 		         "the immutable attribute)",
-		    flag, f->dir, r.err);
+		    flag, f->h.dir, r.err);
 	run_result_free(&r);
 }
 
@@ -547,9 +545,9 @@ store_corrupt(struct fx *f)
 	sqlite3_stmt *st = NULL;
 	int page = -1, fd;
 
-	snprintf(db, sizeof(db), "%s/backup.db", f->dir);
+	snprintf(db, sizeof(db), "%s/backup.db", f->h.dir);
 	assert_int_equal(aksnap(f, "db", "backup", db, NULL), 0);
-	snprintf(db, sizeof(db), "%s/aksnap.db", f->dir);
+	snprintf(db, sizeof(db), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(sqlite3_open(db, &c), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(c,
 	                     "SELECT rootpage FROM sqlite_master WHERE name = "
@@ -576,12 +574,12 @@ store_restore(struct fx *f)
 {
 	char from[4096], to[4096];
 
-	snprintf(from, sizeof(from), "%s/backup.db", f->dir);
-	snprintf(to, sizeof(to), "%s/aksnap.db-wal", f->dir);
+	snprintf(from, sizeof(from), "%s/backup.db", f->h.dir);
+	snprintf(to, sizeof(to), "%s/aksnap.db-wal", f->h.dir);
 	unlink(to);
-	snprintf(to, sizeof(to), "%s/aksnap.db-shm", f->dir);
+	snprintf(to, sizeof(to), "%s/aksnap.db-shm", f->h.dir);
 	unlink(to);
-	snprintf(to, sizeof(to), "%s/aksnap.db", f->dir);
+	snprintf(to, sizeof(to), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(rename(from, to), 0);
 }
 
@@ -593,7 +591,7 @@ wrong_secret(struct fx *f)
 {
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/secret", f->dir);
+	snprintf(path, sizeof(path), "%s/secret", f->h.dir);
 	assert_int_equal(harness_write_file(path, WRONG_SECRET, 0600), 0);
 	f->extra_secret = WRONG_SECRET;
 }
@@ -855,14 +853,13 @@ setup(void **state)
 	f->lock_fd = -1;
 	f->holder_fd = -1;
 	*state = f;
-	f->dir = harness_tmpdir();
-	if (f->dir == NULL)
+	if (harness_open_dir(&f->h) != 0)
 		return -1;
 	if (c->tmpfs) {
-		if (mount("aksnap-faults", f->dir, "tmpfs", 0,
+		if (mount("aksnap-faults", f->h.dir, "tmpfs", 0,
 		        "size=" TMPFS_SIZE ",mode=0700") != 0) {
 			fprintf(stderr, "mount tmpfs on %s: %s (needs root)\n",
-			    f->dir, strerror(errno));
+			    f->h.dir, strerror(errno));
 			return -1;
 		}
 		f->mounted = 1;
@@ -870,7 +867,7 @@ setup(void **state)
 	snprintf(fleet, sizeof(fleet), "%s/fleet-faults.json",
 	    fixtures != NULL ? fixtures : "tests/fixtures");
 	if (c->tls) {
-		if (certs_tls_server(f->dir, f->ca, cert, key, sizeof(cert)))
+		if (certs_tls_server(f->h.dir, f->ca, cert, key, sizeof(cert)))
 			return -1;
 		args[6] = "--tls-cert";
 		args[7] = cert;
@@ -881,8 +878,8 @@ setup(void **state)
 		fprintf(stderr, "%s: %s\n", fleet, strerror(errno));
 		return -1;
 	}
-	f->emu = emu_start(args);
-	if (f->emu == NULL)
+	/* The configuration is written by each case (write_config). */
+	if (harness_start(&f->h, args, NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -896,13 +893,11 @@ teardown(void **state)
 	run_lock_release(f);
 	if (f->immutable)
 		dir_mutable(f);
-	emu_stop(f->emu);
+	emu_stop(f->h.emu);
+	f->h.emu = NULL;
 	if (f->mounted)
-		umount2(f->dir, MNT_DETACH);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+		umount2(f->h.dir, MNT_DETACH);
+	harness_fini(&f->h);
 	free(f->all_output);
 	free(f);
 	return 0;
@@ -981,52 +976,22 @@ run_step(struct fx *f, enum step s, const char *as_of)
 static int
 run_step_during(struct fx *f, enum step s, const char *as_of)
 {
-	const char *bin = getenv("AKSNAP_BIN");
-	const char *argv[24], *w[16];
-	char out[4096], err[4096], *text;
-	size_t n = 0, len;
-	int st;
-	pid_t pid;
+	const char *w[16];
+	struct harness_bg bg;
+	struct run_result r;
 
 	step_argv(s, as_of, w);
-	argv[n++] = bin != NULL ? bin : "./aksnap";
-	argv[n++] = "-c";
-	argv[n++] = f->config;
-	argv[n++] = "-vv";
-	for (size_t i = 0; w[i] != NULL; i++)
-		argv[n++] = w[i];
-	argv[n] = NULL;
-	/* Beside the test directory: a full disk must not lose them. */
-	snprintf(out, sizeof(out), "%s.out", f->dir);
-	snprintf(err, sizeof(err), "%s.err", f->dir);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDONLY);
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(dn, 0);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	f->c->during(f, pid);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	text = slurp(out, &len);
-	keep_output(f, text != NULL ? text : "");
-	free(text);
-	text = slurp(err, &len);
-	keep_output(f, text != NULL ? text : "");
-	free(text);
-	unlink(out);
-	unlink(err);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	/* Output beside the test directory: a full disk must not lose it. */
+	assert_int_equal(
+	    harness_aksnap_start(&f->h, &bg, "-vv", w[0], w[1], w[2], w[3],
+	        w[4], w[5], w[6], w[7], w[8], w[9], NULL),
+	    0);
+	f->c->during(f, bg.pid);
+	assert_int_equal(harness_aksnap_wait(&bg, &r, NULL), 0);
+	keep_output(f, r.out);
+	keep_output(f, r.err);
+	run_result_free(&r);
+	return r.exit_code;
 }
 
 /* ---- the invariants ---- */
@@ -1047,7 +1012,7 @@ store_rows(struct fx *f, size_t *n)
 	size_t cap = 0;
 
 	*n = 0;
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(
 	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	if (sqlite3_prepare_v2(db,
@@ -1146,7 +1111,7 @@ rfc3339(const char *s)
 static void
 check_books(struct fx *f, struct row *res)
 {
-	json_t *st = emu_get(f->emu, "/_armemu/state"), *snaps, *s, *t;
+	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *snaps, *s, *t;
 	struct store_row *sr;
 	size_t n, i, j, k;
 	long long slot13 = (long long)rfc3339(SLOT13);
@@ -1266,8 +1231,8 @@ check_books(struct fx *f, struct row *res)
 static void
 check_foreign(struct fx *f, struct row *res)
 {
-	json_t *log = emu_get(f->emu, "/_armemu/requests"), *e, *arr;
-	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+	json_t *log = emu_get(f->h.emu, "/_armemu/requests"), *e, *arr;
+	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *s;
 	size_t i;
 	int seen[2] = {0, 0};
 
@@ -1341,7 +1306,7 @@ check_secrets(struct fx *f)
 {
 	static const char *const files[] = {
 	    "aksnap.db", "aksnap.db-wal", "aksnap.prom", NULL};
-	json_t *tj = emu_get(f->emu, "/_armemu/tokens"), *tok;
+	json_t *tj = emu_get(f->h.emu, "/_armemu/tokens"), *tok;
 	const char *needles[256];
 	size_t nn = 0, i;
 	long n = 0;
@@ -1365,7 +1330,7 @@ check_secrets(struct fx *f)
 		char path[4096], *data;
 		size_t len;
 
-		snprintf(path, sizeof(path), "%s/%s", f->dir, files[k]);
+		snprintf(path, sizeof(path), "%s/%s", f->h.dir, files[k]);
 		data = slurp(path, &len);
 		for (i = 0; data != NULL && i < nn; i++)
 			n += count_in(files[k], data, len, needles[i]);
@@ -1381,7 +1346,7 @@ check_secrets(struct fx *f)
 static long long
 last_seq(struct fx *f)
 {
-	json_t *log = emu_get(f->emu, "/_armemu/requests"), *arr;
+	json_t *log = emu_get(f->h.emu, "/_armemu/requests"), *arr;
 	long long seq;
 
 	assert_non_null(log);
@@ -1405,7 +1370,7 @@ check_stray(struct fx *f, long long since)
 	if (f->c->forbidden == NULL)
 		return 0;
 	snprintf(path, sizeof(path), "/_armemu/requests?since=%lld", since);
-	log = emu_get(f->emu, path);
+	log = emu_get(f->h.emu, path);
 	assert_non_null(log);
 	json_array_foreach(
 	    json_is_array(log) ? log : json_object_get(log, "requests"), i, e)
@@ -1427,7 +1392,7 @@ check_stray(struct fx *f, long long since)
 static void
 check_rules_fired(struct fx *f)
 {
-	json_t *rules = emu_get(f->emu, "/_armemu/faults"), *r;
+	json_t *rules = emu_get(f->h.emu, "/_armemu/faults"), *r;
 	size_t i;
 
 	assert_non_null(rules);
@@ -1482,7 +1447,7 @@ test_fault(void **state)
 	history(f);
 	set_clock(f, T13);
 	for (size_t i = 0; i < 3 && c->rules[i] != NULL; i++)
-		assert_true(emu_fault(f->emu, c->rules[i]) > 0);
+		assert_true(emu_fault(f->h.emu, c->rules[i]) > 0);
 	if (c->prepare != NULL)
 		c->prepare(f);
 	since = last_seq(f);
@@ -1504,7 +1469,7 @@ test_fault(void **state)
 	secrets_mid = check_secrets(f);
 
 	/* Lift the fault, let held requests finish, recover. */
-	assert_int_equal(emu_clear_faults(f->emu), 0);
+	assert_int_equal(emu_clear_faults(f->h.emu), 0);
 	if (c->lift != NULL)
 		c->lift(f);
 	wait_idle(f);
@@ -1571,7 +1536,7 @@ store_sql(struct fx *f, const char *sql)
 	char path[4096], *err = NULL;
 	sqlite3 *db = NULL;
 
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("%s: %s", sql, err);
@@ -1592,7 +1557,7 @@ get_token(struct fx *f)
 	    "grant_type=client_credentials&client_id=%s&client_secret=%s&"
 	    "scope=https%%3A%%2F%%2Fmanagement.azure.com%%2F.default",
 	    HARNESS_CLIENT_ID, HARNESS_CLIENT_SECRET);
-	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_url(f->emu),
+	snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_url(f->h.emu),
 	    HARNESS_TENANT);
 	assert_int_equal(harness_run(&r, argv, NULL), 0);
 	assert_int_equal(r.exit_code, 0);
@@ -1623,7 +1588,7 @@ test_checks_count_planted_faults(void **state)
 	memset(&res, 0, sizeof(res));
 	history(f);
 	/* duplicate (and lost): a second snapshot of a pool and slot */
-	json_decref(emu_post(f->emu, "/_armemu/snapshots",
+	json_decref(emu_post(f->h.emu, "/_armemu/snapshots",
 	    "{\"name\": \"copy-of-a-system\", \"subscription\": "
 	    "\"" HARNESS_SUBSCRIPTION
 	    "\", \"resourceGroup\": \"rg-a\", \"location\": \"westeurope\", "
@@ -1665,14 +1630,14 @@ test_checks_count_planted_faults(void **state)
 	    "%s/subscriptions/" HARNESS_SUBSCRIPTION "/resourceGroups/rg-b/"
 	    "providers/Microsoft.ContainerService/snapshots/golden-2026q3"
 	    "?api-version=2026-08-01",
-	    emu_url(f->emu));
+	    emu_url(f->h.emu));
 	assert_int_equal(harness_run(&r, del, NULL), 0);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	/* secrets: the token in an output, the client secret in metrics */
 	keep_output(f, tok);
 	free(tok);
-	snprintf(path, sizeof(path), "%s/aksnap.prom", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.prom", f->h.dir);
 	prom = slurp(path, &len);
 	assert_non_null(prom);
 	assert_int_equal(

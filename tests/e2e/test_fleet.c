@@ -44,9 +44,7 @@
 #define RSS_LIMIT_KB (32L * 1024)
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	int clusters, subs;
 };
 
@@ -94,26 +92,17 @@ fx_new(int clusters, int subs)
 	f->clusters = clusters;
 	f->subs = subs;
 	snprintf(gen, sizeof(gen), "%d:%d:%d", clusters, PER_CLUSTER, subs);
-	f->emu = emu_start(args);
-	assert_non_null(f->emu);
-	f->dir = harness_tmpdir();
-	assert_non_null(f->dir);
 	ini = fleet_ini(clusters, subs);
 	assert_non_null(ini);
-	f->config = harness_config(f->dir, f->emu, ini);
+	assert_int_equal(harness_init(&f->h, args, ini), 0);
 	free(ini);
-	assert_non_null(f->config);
 	return f;
 }
 
 static void
 fx_free(struct fx *f)
 {
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	harness_fini(&f->h);
 	free(f);
 }
 
@@ -126,8 +115,6 @@ run_at(struct fx *f, const char *as_of, int verbose, char **err)
 	size_t n = 0;
 	int code;
 
-	argv[n++] = "-c";
-	argv[n++] = f->config;
 	if (verbose)
 		argv[n++] = "-v";
 	argv[n++] = "run";
@@ -135,9 +122,8 @@ run_at(struct fx *f, const char *as_of, int verbose, char **err)
 	argv[n++] = as_of;
 	argv[n] = NULL;
 
-	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(harness_run_aksnap(&r, argv), 0);
+	assert_int_equal(emu_set_clock(f->h.emu, as_of), 0);
+	assert_int_equal(harness_aksnap_argv(&f->h, &r, argv), 0);
 	code = r.exit_code;
 	if (code != 0)
 		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
@@ -157,7 +143,7 @@ run_at(struct fx *f, const char *as_of, int verbose, char **err)
 static void
 arm_totals(struct fx *f, long *arm, long *token)
 {
-	json_t *c = emu_get(f->emu, "/_armemu/counters"), *v;
+	json_t *c = emu_get(f->h.emu, "/_armemu/counters"), *v;
 	const char *k;
 
 	assert_non_null(c);
@@ -180,7 +166,7 @@ arm_totals(struct fx *f, long *arm, long *token)
 static size_t
 managed_snapshots(struct fx *f)
 {
-	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *s;
 	size_t i, n = 0;
 
 	assert_non_null(st);
@@ -205,38 +191,38 @@ test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot(void **state)
 
 	(void)state;
 	/* First run: every pool due. */
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	assert_int_equal(run_at(f, AS_OF_1, 0, NULL), 0);
-	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	assert_int_equal(emu_counter(f->h.emu, "GET managedClusters.get"), 20);
 	assert_int_equal(
-	    emu_counter(f->emu, "GET managedClusters.get 200"), 20);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 200);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 200);
+	    emu_counter(f->h.emu, "GET managedClusters.get 200"), 20);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put"), 200);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 201"), 200);
 	arm_totals(f, &arm, &token);
 	assert_int_equal(arm, 220); /* nothing else: no pool or snapshot GET */
 	assert_int_equal(token, 1); /* one token for the whole run */
 	assert_int_equal(managed_snapshots(f), 200);
 
 	/* Again in the same slot: the cluster GETs and nothing more. */
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	assert_int_equal(run_at(f, AS_OF_1B, 0, NULL), 0);
-	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	assert_int_equal(emu_counter(f->h.emu, "GET managedClusters.get"), 20);
 	arm_totals(f, &arm, &token);
 	assert_int_equal(arm, 20);
 
 	/* A release on one cluster; the next slot takes its pools only. */
-	rel = emu_post(f->emu, "/_armemu/release",
+	rel = emu_post(f->h.emu, "/_armemu/release",
 	    "{\"subscription\":\"00000000-0000-0000-0000-000000000002\","
 	    "\"resourceGroup\":\"rg-1\",\"cluster\":\"aks-5\"}");
 	assert_non_null(rel);
 	assert_int_equal(
 	    json_integer_value(json_object_get(rel, "pools")), PER_CLUSTER);
 	json_decref(rel);
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	assert_int_equal(run_at(f, AS_OF_2, 0, NULL), 0);
-	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 20);
+	assert_int_equal(emu_counter(f->h.emu, "GET managedClusters.get"), 20);
 	assert_int_equal(
-	    emu_counter(f->emu, "PUT snapshots.put 201"), PER_CLUSTER);
+	    emu_counter(f->h.emu, "PUT snapshots.put 201"), PER_CLUSTER);
 	arm_totals(f, &arm, &token);
 	assert_int_equal(arm, 20 + PER_CLUSTER);
 	assert_int_equal(managed_snapshots(f), 200 + PER_CLUSTER);
@@ -270,7 +256,7 @@ request_log(struct fx *f, json_t **doc, struct logged **out)
 	json_t *arr, *e;
 	size_t i, n = 0;
 
-	*doc = emu_get(f->emu, "/_armemu/requests");
+	*doc = emu_get(f->h.emu, "/_armemu/requests");
 	assert_non_null(*doc);
 	arr = json_is_array(*doc) ? *doc : json_object_get(*doc, "requests");
 	*out = calloc(json_array_size(arr) + 1, sizeof(**out));
@@ -309,18 +295,18 @@ test_fleet_429_slows_only_its_subscription(void **state)
 
 	(void)state;
 	/* Subscription 2's first three PUTs: 429, Retry-After: 1. */
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"PUT\",\"path\":\"/subscriptions/"
 	                "00000000-0000-0000-0000-000000000002/*\","
 	                "\"action\":\"status\",\"status\":429,"
 	                "\"retry_after\":1,\"count\":3}") > 0);
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	assert_int_equal(run_at(f, AS_OF_1, 1, &err), 0);
 
 	/* Every pool taken; exactly the three refused PUTs were repeated. */
 	assert_int_equal(managed_snapshots(f), 200);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 200);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 429"), 3);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 201"), 200);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 429"), 3);
 	/* -v says which subscription slowed down. */
 	assert_non_null(err);
 	assert_non_null(strstr(err,
@@ -378,45 +364,31 @@ test_fleet_429_slows_only_its_subscription(void **state)
 	fx_free(f);
 }
 
-/* Peak RSS (KiB) of `aksnap -c CONFIG run --as-of AS_OF`, by wait4();
- * with ${json_out}, `-v --json run`, its standard output to that file. */
+/* Peak RSS (KiB) of `aksnap -c CONFIG run --as-of AS_OF`; with
+ * ${json_out}, `-v --json run`, its standard output to that file (-v's
+ * log lines are not this test's output). */
 static long
 run_rss_kb(struct fx *f, const char *as_of, int *code, const char *json_out)
 {
-	const char *bin = getenv("AKSNAP_BIN");
-	struct rusage ru;
-	int status = 0;
-	pid_t pid;
+	struct harness_bg bg;
+	struct run_result r;
+	long rss = 0;
 
-	assert_non_null(bin);
-	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int out = json_out != NULL
-		    ? open(json_out, O_WRONLY | O_CREAT | O_TRUNC, 0600)
-		    : open("/dev/null", O_WRONLY);
-
-		if (out >= 0)
-			dup2(out, 1);
-		if (json_out != NULL) {
-			/* -v's log lines: not this test's output. */
-			int null = open("/dev/null", O_WRONLY);
-
-			if (null >= 0)
-				dup2(null, 2);
-		}
-		if (json_out != NULL)
-			execl(bin, bin, "-c", f->config, "-v", "--json", "run",
-			    "--as-of", as_of, (char *)NULL);
-		else
-			execl(bin, bin, "-c", f->config, "run", "--as-of",
-			    as_of, (char *)NULL);
-		_exit(127);
-	}
-	assert_true(wait4(pid, &status, 0, &ru) == pid);
-	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-	return ru.ru_maxrss;
+	assert_int_equal(emu_set_clock(f->h.emu, as_of), 0);
+	if (json_out != NULL)
+		assert_int_equal(harness_aksnap_start(&f->h, &bg, "-v",
+		                     "--json", "run", "--as-of", as_of, NULL),
+		    0);
+	else
+		assert_int_equal(harness_aksnap_start(
+		                     &f->h, &bg, "run", "--as-of", as_of, NULL),
+		    0);
+	assert_int_equal(harness_aksnap_wait(&bg, &r, &rss), 0);
+	*code = r.exit_code;
+	if (json_out != NULL)
+		assert_int_equal(harness_write_file(json_out, r.out, 0600), 0);
+	run_result_free(&r);
+	return rss;
 }
 
 static void
@@ -437,7 +409,7 @@ test_fleet_run_over_2000_pools_stays_under_32_mib(void **state)
 	f = fx_new(200, 2);
 	rss = run_rss_kb(f, AS_OF_1, &code, NULL);
 	assert_int_equal(code, 0);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 2000);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 201"), 2000);
 	fprintf(
 	    stderr, "# aksnap run over 2000 pools: peak RSS %ld KiB\n", rss);
 	assert_true(rss > 0);
@@ -468,7 +440,7 @@ test_fleet_json_report_over_2000_pools_is_streamed(void **state)
 	    (bin != NULL && strstr(bin, "build-san") != NULL))
 		skip(); /* valgrind or ASan: the RSS would be theirs. */
 	f = fx_new(200, 2);
-	assert_true(asprintf(&path, "%s/report.json", f->dir) > 0);
+	assert_true(asprintf(&path, "%s/report.json", f->h.dir) > 0);
 	rss = run_rss_kb(f, AS_OF_1, &code, path);
 	assert_int_equal(code, 0);
 	doc = json_load_file(path, 0, &jerr);
@@ -483,7 +455,7 @@ test_fleet_json_report_over_2000_pools_is_streamed(void **state)
 		assert_string_equal(json_string_value(json_object_get(
 		                        json_array_get(pools, i), "state")),
 		    "active");
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 2000);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 201"), 2000);
 	fprintf(stderr,
 	    "# aksnap -v --json run over 2000 pools: peak RSS %ld KiB\n", rss);
 	assert_true(rss > 0);

@@ -52,44 +52,24 @@ static const char fleet_json[] =
     "\"clusters\": [{\"name\": \"aks-other\", \"agentPools\": [{\"name\": "
     "\"system\"}]}]}]}]}";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
-static struct fx *
+static struct harness *
 fx_new(const char *page_size, const char *ini)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = calloc(1, sizeof(*f));
 	char path[4096];
 	const char *args[] = {"--fleet", path, "--page-size", page_size,
 	    "--lro-polls", "0", "--retry-after", "0", NULL};
 
 	assert_non_null(f);
-	f->dir = harness_tmpdir();
-	assert_non_null(f->dir);
+	assert_int_equal(harness_open_dir(f), 0);
 	snprintf(path, sizeof(path), "%s/fleet.json", f->dir);
 	assert_int_equal(harness_write_file(path, fleet_json, 0644), 0);
-	f->emu = emu_start(args);
-	assert_non_null(f->emu);
-	f->config = harness_config(f->dir, f->emu, ini);
-	assert_non_null(f->config);
+	assert_int_equal(harness_start(f, args, ini), 0);
 	return f;
 }
 
 static void
-fx_free(struct fx *f)
-{
-	emu_stop(f->emu);
-	harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
-}
-
-static void
-at(struct fx *f, const char *when)
+at(struct harness *f, const char *when)
 {
 	char body[128];
 
@@ -133,7 +113,7 @@ run_pools(const char *out)
 static void
 test_fleet_globs_tags_mode_os_one_request_a_page(void **state)
 {
-	struct fx *f;
+	struct harness *f;
 	struct run_result r;
 	char *pools;
 
@@ -143,7 +123,7 @@ test_fleet_globs_tags_mode_os_one_request_a_page(void **state)
 	    "mode = User\nos_type = Linux\nschedule = @daily\n"
 	    "\n[fleet:dev]\nresource_group = rg-dev\nmode = system\n");
 	at(f, DAY1);
-	harness_aksnapl(&r, f->config, "run", "--json", "--as-of", DAY1, NULL);
+	harness_aksnap(f, &r, "run", "--json", "--as-of", DAY1, NULL);
 	harness_expect_exit(&r, 0);
 	pools = run_pools(r.out);
 	/* User and Linux: aks-prod-1's win pool and every system pool out. */
@@ -158,13 +138,13 @@ test_fleet_globs_tags_mode_os_one_request_a_page(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
 	assert_int_equal(emu_counter(f->emu, "POST token.v2"), 1);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 3);
-	fx_free(f);
+	harness_free(f);
 }
 
 static void
 test_fleet_overlap_with_an_explicit_pool(void **state)
 {
-	struct fx *f;
+	struct harness *f;
 	struct run_result r;
 	char *pools;
 
@@ -174,7 +154,7 @@ test_fleet_overlap_with_an_explicit_pool(void **state)
 	    "nodepool = user\n"
 	    "\n[fleet:all]\nresource_group = rg-prod\nnodepool = user\n"
 	    "\n[fleet:tagged]\ntag = env=prod\ncluster = aks-prod-2\n");
-	harness_aksnapl(&r, f->config, "config", "check", NULL);
+	harness_aksnap(f, &r, "config", "check", NULL);
 	harness_expect_exit(&r, 0);
 	/* Names alone show [fleet:all]; [fleet:tagged] needs ARM. */
 	harness_expect_in(r.err, "[fleet:all] also selects [pool:mine]");
@@ -182,8 +162,7 @@ test_fleet_overlap_with_an_explicit_pool(void **state)
 	run_result_free(&r);
 
 	at(f, DAY1);
-	harness_aksnapl(
-	    &r, f->config, "-v", "run", "--json", "--as-of", DAY1, NULL);
+	harness_aksnap(f, &r, "-v", "run", "--json", "--as-of", DAY1, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.err,
 	    "[fleet:tagged] also selects rg-prod/aks-prod-2/user of "
@@ -195,12 +174,12 @@ test_fleet_overlap_with_an_explicit_pool(void **state)
 	run_result_free(&r);
 	/* The explicit pool's cluster was in the listing: no GET either. */
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
-	fx_free(f);
+	harness_free(f);
 }
 
 /* A bearer token the emulator issued (aksnap's, from an earlier run). */
 static char *
-some_token(struct fx *f)
+some_token(struct harness *f)
 {
 	json_t *t = emu_get(f->emu, "/_armemu/tokens"), *a;
 	char *tok;
@@ -225,7 +204,7 @@ discard(void *p, size_t size, size_t n, void *u)
 
 /* PUT a new managed cluster through ARM, as a person would. */
 static void
-create_cluster(struct fx *f, const char *name, const char *tags)
+create_cluster(struct harness *f, const char *name, const char *tags)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
@@ -264,7 +243,7 @@ create_cluster(struct fx *f, const char *name, const char *tags)
 static void
 test_fleet_new_cluster_covered_deleted_cluster_missing(void **state)
 {
-	struct fx *f;
+	struct harness *f;
 	struct run_result r;
 	char *pools;
 
@@ -273,7 +252,7 @@ test_fleet_new_cluster_covered_deleted_cluster_missing(void **state)
 	    "\n[fleet:prod]\ncluster = aks-prod-*\ntag = env=prod\n"
 	    "nodepool = system\nschedule = @daily\n");
 	at(f, DAY1);
-	harness_aksnapl(&r, f->config, "run", "--json", "--as-of", DAY1, NULL);
+	harness_aksnap(f, &r, "run", "--json", "--as-of", DAY1, NULL);
 	harness_expect_exit(&r, 0);
 	pools = run_pools(r.out);
 	assert_string_equal(pools,
@@ -288,7 +267,7 @@ test_fleet_new_cluster_covered_deleted_cluster_missing(void **state)
 	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-prod-3\"}"));
 	emu_reset_counters(f->emu);
 	at(f, DAY2);
-	harness_aksnapl(&r, f->config, "run", "--json", "--as-of", DAY2, NULL);
+	harness_aksnap(f, &r, "run", "--json", "--as-of", DAY2, NULL);
 	harness_expect_exit(&r, 0);
 	pools = run_pools(r.out);
 	assert_string_equal(pools,
@@ -303,34 +282,33 @@ test_fleet_new_cluster_covered_deleted_cluster_missing(void **state)
 	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete"), 0);
 
 	/* The new pool is shown like any other; the gone one is missing. */
-	harness_aksnapl(
-	    &r, f->config, "history", "prod-aks-prod-3-system", NULL);
+	harness_aksnap(f, &r, "history", "prod-aks-prod-3-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "missing");
 	run_result_free(&r);
-	harness_aksnapl(&r, f->config, "list", NULL);
+	harness_aksnap(f, &r, "list", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "aksnap-aks-prod-3-system-20260310");
 	harness_expect_in(r.out, "aksnap-aks-prod-9-system-20260311");
 	run_result_free(&r);
-	harness_aksnapl(&r, f->config, "drift", NULL);
+	harness_aksnap(f, &r, "drift", NULL);
 	harness_expect_in(r.out, "prod-aks-prod-9-system");
 	run_result_free(&r);
-	harness_aksnapl(&r, f->config, "baseline", NULL);
+	harness_aksnap(f, &r, "baseline", NULL);
 	harness_expect_in(r.out, "prod-aks-prod-9-system");
 	run_result_free(&r);
-	harness_aksnapl(&r, f->config, "check", "--as-of", DAY2, NULL);
+	harness_aksnap(f, &r, "check", "--as-of", DAY2, NULL);
 	harness_expect_in(r.out,
 	    "prod-aks-prod-3-system: missing since 2026-03-11T03:00:00Z: "
 	    "[fleet:prod] no longer selects it");
 	run_result_free(&r);
-	fx_free(f);
+	harness_free(f);
 }
 
 static void
 test_fleet_bad_input(void **state)
 {
-	struct fx *f;
+	struct harness *f;
 	struct run_result r;
 	char *pools;
 
@@ -345,7 +323,7 @@ test_fleet_bad_input(void **state)
 	    "/providers/*\", \"action\": \"status\", \"status\": 403, "
 	    "\"error_code\": \"AuthorizationFailed\"}"));
 	at(f, DAY1);
-	harness_aksnapl(&r, f->config, "run", "--json", "--as-of", DAY1, NULL);
+	harness_aksnap(f, &r, "run", "--json", "--as-of", DAY1, NULL);
 	/* The unreadable subscription fails the run; the others go on. */
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "[fleet:none]");
@@ -356,27 +334,27 @@ test_fleet_bad_input(void **state)
 	assert_string_equal(pools, "dev-aks-dev-1-system,dev-aks-dev-1-user");
 	free(pools);
 	run_result_free(&r);
-	fx_free(f);
+	harness_free(f);
 
 	/* Over max_fleet_pools: refused with the count. */
 	f = fx_new("100",
 	    "max_fleet_pools = 2\n\n[fleet:big]\n"
 	    "resource_group = rg-prod\n");
 	at(f, DAY1);
-	harness_aksnapl(&r, f->config, "run", "--as-of", DAY1, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", DAY1, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "[fleet:big] (" /* path */);
 	harness_expect_in(
 	    r.err, "would select 6 pools, more than max_fleet_pools (2)");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
-	fx_free(f);
+	harness_free(f);
 }
 
 static void
 test_discover_table_json_and_ini_round_trip(void **state)
 {
-	struct fx *f;
+	struct harness *f;
 	struct run_result r;
 	char path[4096], *ini, *cfg2;
 	json_t *doc;
@@ -386,7 +364,7 @@ test_discover_table_json_and_ini_round_trip(void **state)
 	    "\n[fleet:prod]\ncluster = aks-prod-*\nmode = User\n"
 	    "os_type = Linux\n");
 	/* Everything the subscription holds: 4 clusters, 2 a page. */
-	harness_aksnapl(&r, f->config, "discover", NULL);
+	harness_aksnap(f, &r, "discover", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "aks-dev-1");
 	harness_expect_in(r.out, "Windows");
@@ -394,8 +372,8 @@ test_discover_table_json_and_ini_round_trip(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.list"), 2);
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
 
-	harness_aksnapl(
-	    &r, f->config, "--json", "discover", "--subscription", SUB2, NULL);
+	harness_aksnap(
+	    f, &r, "--json", "discover", "--subscription", SUB2, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -407,8 +385,8 @@ test_discover_table_json_and_ini_round_trip(void **state)
 	run_result_free(&r);
 
 	/* What the fleet selects, as [pool:*] sections config check takes. */
-	harness_aksnapl(&r, f->config, "discover", "--fleet", "prod",
-	    "--format", "ini", NULL);
+	harness_aksnap(
+	    f, &r, "discover", "--fleet", "prod", "--format", "ini", NULL);
 	harness_expect_exit(&r, 0);
 	assert_null(strstr(r.out, "[pool:aks-prod-1-win]"));
 	assert_null(strstr(r.out, "system]"));
@@ -429,7 +407,7 @@ test_discover_table_json_and_ini_round_trip(void **state)
 	run_result_free(&r);
 	free(cfg2);
 	free(ini);
-	fx_free(f);
+	harness_free(f);
 }
 
 int

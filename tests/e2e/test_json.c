@@ -29,32 +29,24 @@ static const char *const POOLS_INI =
     "\n[pool:prod-system]\nresource_group = rg-prod\n"
     "cluster = aks-prod\nnodepool = system\n";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup(void **state)
 {
 	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = harness_new(args, POOLS_INI);
 	struct run_result r;
 
 	if (f == NULL)
 		return -1;
-	f->dir = harness_tmpdir();
-	f->emu = emu_start(args);
-	if (f->dir == NULL || f->emu == NULL)
+	if (emu_set_clock(f->emu, T0) != 0) {
+		harness_free(f);
 		return -1;
-	f->config = harness_config(f->dir, f->emu, POOLS_INI);
-	if (f->config == NULL || emu_set_clock(f->emu, T0) != 0)
-		return -1;
-	harness_aksnapl(&r, f->config, "run", "--as-of", T0, NULL);
+	}
+	harness_aksnap(f, &r, "run", "--as-of", T0, NULL);
 	if (r.exit_code != 0) {
 		fprintf(stderr, "setup run: exit %d\n%s", r.exit_code, r.err);
 		run_result_free(&r);
+		harness_free(f);
 		return -1;
 	}
 	run_result_free(&r);
@@ -65,13 +57,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
 }
 
@@ -119,7 +105,7 @@ check_reasons(json_t *v, const char *what)
  * both must exit ${code} and print one object; return the reasons seen.
  */
 static size_t
-both_orders(struct fx *f, int code, const char *const *argv)
+both_orders(struct harness *f, int code, const char *const *argv)
 {
 	const char *a[16];
 	size_t n = 0, na = 0, seen = 0;
@@ -135,8 +121,6 @@ both_orders(struct fx *f, int code, const char *const *argv)
 		json_t *doc;
 
 		n = 0;
-		a[n++] = "-c";
-		a[n++] = f->config;
 		if (order == 0)
 			a[n++] = "--json";
 		for (size_t i = 0; i < na; i++)
@@ -144,7 +128,7 @@ both_orders(struct fx *f, int code, const char *const *argv)
 		if (order == 1)
 			a[n++] = "--json";
 		a[n] = NULL;
-		harness_run_aksnap(&r, a);
+		harness_aksnap_argv(f, &r, a);
 		if (r.exit_code != code)
 			fail_msg("%s(--json %s): exit %d, want %d\n%s%s", what,
 			    order == 0 ? "first" : "last", r.exit_code, code,
@@ -160,7 +144,7 @@ both_orders(struct fx *f, int code, const char *const *argv)
 static void
 test_json_every_command_prints_one_object(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char bak[4200], bak2[4200];
 	const char *version[] = {"version", NULL};
 	const char *list[] = {"list", NULL};
@@ -201,8 +185,7 @@ test_json_every_command_prints_one_object(void **state)
 		struct run_result r;
 		json_t *doc;
 
-		harness_aksnapl(
-		    &r, f->config, "--json", "db", "backup", bak, NULL);
+		harness_aksnap(f, &r, "--json", "db", "backup", bak, NULL);
 		harness_expect_exit(&r, 0);
 		doc = one_object(&r, "db backup");
 		assert_string_equal(
@@ -210,8 +193,7 @@ test_json_every_command_prints_one_object(void **state)
 		assert_true(json_is_true(json_object_get(doc, "verified")));
 		json_decref(doc);
 		run_result_free(&r);
-		harness_aksnapl(
-		    &r, f->config, "db", "backup", bak2, "--json", NULL);
+		harness_aksnap(f, &r, "db", "backup", bak2, "--json", NULL);
 		harness_expect_exit(&r, 0);
 		json_decref(one_object(&r, "db backup"));
 		run_result_free(&r);
@@ -223,18 +205,18 @@ test_json_every_command_prints_one_object(void **state)
 static void
 test_json_version_and_promote_fields(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc;
 
-	harness_aksnapl(&r, f->config, "version", "--json", NULL);
+	harness_aksnap(f, &r, "version", "--json", NULL);
 	harness_expect_exit(&r, 0);
 	doc = one_object(&r, "version");
 	assert_non_null(json_string_value(json_object_get(doc, "version")));
 	json_decref(doc);
 	run_result_free(&r);
 
-	harness_aksnapl(&r, f->config, "promote", SNAP, "--json", NULL);
+	harness_aksnap(f, &r, "promote", SNAP, "--json", NULL);
 	harness_expect_exit(&r, 0);
 	doc = one_object(&r, "promote");
 	assert_string_equal(
@@ -247,7 +229,7 @@ test_json_version_and_promote_fields(void **state)
 	run_result_free(&r);
 
 	/* demote: the snapshot and each change, reasons as arrays */
-	harness_aksnapl(&r, f->config, "demote", SNAP, "--json", NULL);
+	harness_aksnap(f, &r, "demote", SNAP, "--json", NULL);
 	harness_expect_exit(&r, 0);
 	doc = one_object(&r, "demote");
 	assert_string_equal(
@@ -267,7 +249,7 @@ test_json_version_and_promote_fields(void **state)
 static void
 test_json_plan_reasons_are_separate_strings(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *pools, *p, *reasons;
 	size_t i;
@@ -276,8 +258,8 @@ test_json_plan_reasons_are_separate_strings(void **state)
 	/* The next day: a new slot is due and yesterday's snapshot is kept
 	 * for several retention reasons at once. */
 	assert_int_equal(emu_set_clock(f->emu, "2026-11-11T03:00:00Z"), 0);
-	harness_aksnapl(&r, f->config, "plan", "--as-of",
-	    "2026-11-11T03:00:00Z", "--json", NULL);
+	harness_aksnap(
+	    f, &r, "plan", "--as-of", "2026-11-11T03:00:00Z", "--json", NULL);
 	harness_expect_exit(&r, 0);
 	doc = one_object(&r, "plan");
 	pools = json_object_get(doc, "pools");

@@ -39,9 +39,7 @@ static const char *const LADDER_INI =
     "enabled = no\n";
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	time_t t0; /* a Monday, 02:00 UTC: the schedule's slot */
 };
 
@@ -52,16 +50,13 @@ setup(void **state)
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
+	if (f == NULL || harness_init(&f->h, args, LADDER_INI) != 0) {
+		free(f);
 		return -1;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, LADDER_INI);
+	}
 	util_parse_time("2026-11-09T02:00:00Z", &f->t0);
 	*state = f;
-	return f->config == NULL ? -1 : 0;
+	return 0;
 }
 
 static int
@@ -69,36 +64,10 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	emu_stop(f->emu);
-	harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	if (f != NULL)
+		harness_fini(&f->h);
 	free(f);
 	return 0;
-}
-
-static int
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	return rc;
-}
-
-static int
-aksnap_cfg(const char *cfg, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, cfg, ap);
-	va_end(ap);
-	return rc;
 }
 
 /* Azure's createdAt is exactly as_of: the emulator's clock is frozen. */
@@ -109,7 +78,7 @@ at(struct fx *f, time_t t, char *as_of, size_t len)
 
 	util_format_time(t, as_of, len);
 	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", as_of);
-	json_decref(emu_post(f->emu, "/_armemu/clock", body));
+	json_decref(emu_post(f->h.emu, "/_armemu/clock", body));
 }
 
 /* `run --as-of` day ${d}; a new image for the staging pool first when
@@ -122,9 +91,9 @@ run_day(struct fx *f, int d, int release)
 
 	at(f, f->t0 + (time_t)d * DAY, as_of, sizeof(as_of));
 	if (release)
-		json_decref(emu_post(f->emu, "/_armemu/release",
+		json_decref(emu_post(f->h.emu, "/_armemu/release",
 		    "{\"cluster\":\"aks-staging\",\"pool\":\"system\"}"));
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(&f->h, &r, "run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 }
@@ -133,7 +102,7 @@ run_day(struct fx *f, int d, int release)
 static void
 azure_tag(struct fx *f, const char *name, char *buf, size_t len)
 {
-	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
+	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *s;
 	size_t i;
 	int found = 0;
 
@@ -183,7 +152,7 @@ store_channel(struct fx *f, const char *name, char *buf, size_t len)
 	json_t *doc, *s;
 	size_t i;
 
-	aksnap(f, &r, "--json", "list", POOL, NULL);
+	harness_aksnap(&f->h, &r, "--json", "list", POOL, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -228,7 +197,7 @@ entered(struct fx *f, const char *name, const char *channel)
 	sqlite3_stmt *st = NULL;
 	time_t t = 0;
 
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
 	assert_int_equal(
 	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -295,14 +264,14 @@ test_ladder_two_rungs_over_weeks(void **state)
 	}
 	expect_channels(f, s[3], "canary,stable");
 
-	aksnap(
-	    f, &r, "baseline", "--channel", "canary", "--format", "env", NULL);
+	harness_aksnap(&f->h, &r, "baseline", "--channel", "canary", "--format",
+	    "env", NULL);
 	harness_expect_exit(&r, 0);
 	snprintf(text, sizeof(text), "snapshots/%s", s[3]);
 	harness_expect_in(r.out, text);
 	run_result_free(&r);
 	/* the default channel is the ladder's last rung */
-	aksnap(f, &r, "baseline", NULL);
+	harness_aksnap(&f->h, &r, "baseline", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "stable");
 	harness_expect_in(r.out, s[3]);
@@ -330,39 +299,39 @@ test_ladder_demote_falls_back_and_never_returns(void **state)
 	expect_channels(f, s0, "stable");
 	expect_channels(f, s1, "canary");
 
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	at(f, f->t0 + 8 * DAY + 3600, as_of, sizeof(as_of));
-	aksnap(f, &r, "demote", s1, "--as-of", as_of, NULL);
+	harness_aksnap(&f->h, &r, "demote", s1, "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "demote");
 	harness_expect_in(r.out, s0);
 	run_result_free(&r);
 	/* one PATCH for each of the two snapshots, nothing else written */
-	patches = emu_counter(f->emu, "PATCH snapshots.patch");
+	patches = emu_counter(f->h.emu, "PATCH snapshots.patch");
 	assert_int_equal(patches, 2);
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
-	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "DELETE snapshots.delete"), 0);
 	expect_channels(f, s1, "");
 	expect_channels(f, s0, "canary,stable");
 
-	aksnap(f, &r, "explain", s1, NULL);
+	harness_aksnap(&f->h, &r, "explain", s1, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "demoted by hand");
 	harness_expect_in(r.out, "falls back to");
 	run_result_free(&r);
 
 	/* it holds nothing now: a second demote is a usage error */
-	aksnap(f, &r, "demote", s1, NULL);
+	harness_aksnap(&f->h, &r, "demote", s1, NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "holds no channel");
 	run_result_free(&r);
 	/* not in the store (the foreign golden snapshot): never touched */
-	emu_reset_counters(f->emu);
-	aksnap(f, &r, "demote", "golden-2026q3", NULL);
+	emu_reset_counters(f->h.emu);
+	harness_aksnap(&f->h, &r, "demote", "golden-2026q3", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "no snapshot 'golden-2026q3' in the store");
 	run_result_free(&r);
-	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 0);
+	assert_int_equal(emu_counter(f->h.emu, "PATCH snapshots.patch"), 0);
 
 	/* weeks later: s1 never came back; a newer image climbs as usual */
 	for (int d = 9; d <= 24; d++) {
@@ -374,7 +343,7 @@ test_ladder_demote_falls_back_and_never_returns(void **state)
 	expect_channels(f, s2, "canary,stable");
 
 	/* promote by hand still may bring it back */
-	aksnap(f, &r, "promote", s1, "--channel", "canary", NULL);
+	harness_aksnap(&f->h, &r, "promote", s1, "--channel", "canary", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	expect_channels(f, s1, "canary");
@@ -392,32 +361,32 @@ test_ladder_paused_pool_is_observed_only(void **state)
 	struct run_result r;
 	char as_of[32];
 
-	emu_reset_counters(f->emu);
+	emu_reset_counters(f->h.emu);
 	run_day(f, 0, 0);
 	run_day(f, 1, 0);
 	/* one snapshot: the staging pool's; none of prod-batch */
-	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 1);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put"), 1);
 
-	aksnap(f, &r, "history", "prod-batch", NULL);
+	harness_aksnap(&f->h, &r, "history", "prod-batch", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "AKSUbuntu-2204gen2containerd-202610.14.0");
 	run_result_free(&r);
-	aksnap(f, &r, "--json", "list", "prod-batch", NULL);
+	harness_aksnap(&f->h, &r, "--json", "list", "prod-batch", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "\"snapshots\": []");
 	run_result_free(&r);
 
 	at(f, f->t0 + 2 * DAY, as_of, sizeof(as_of));
-	aksnap(f, &r, "plan", "--as-of", as_of, NULL);
+	harness_aksnap(&f->h, &r, "plan", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "paused: enabled = no");
 	run_result_free(&r);
-	aksnap(f, &r, "prune", "--dry-run", "--as-of", as_of, NULL);
+	harness_aksnap(&f->h, &r, "prune", "--dry-run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "paused: enabled = no");
 	run_result_free(&r);
 
-	aksnap(f, &r, "check", "--as-of", as_of, NULL);
+	harness_aksnap(&f->h, &r, "check", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "AKSNAP OK - 2 pools (1 paused)");
 	harness_expect_in(r.out, "PAUSED: prod-batch: enabled = no");
@@ -434,14 +403,14 @@ test_ladder_both_forms_in_one_section_is_a_config_error(void **state)
 	struct run_result r;
 	char *cfg, want[4200];
 
-	cfg = harness_config(f->dir, f->emu,
+	cfg = harness_config(f->h.dir, f->h.emu,
 	    "\n[policy:mixed]\n"
 	    "channel = stable\n"
 	    "channels = canary:1d stable:7d\n"
 	    "\n[pool:a]\nresource_group = rg-staging\n"
 	    "cluster = aks-staging\nnodepool = system\npolicy = mixed\n");
 	assert_non_null(cfg);
-	aksnap_cfg(cfg, &r, "config", "check", NULL);
+	harness_aksnapl(&r, cfg, "config", "check", NULL);
 	harness_expect_exit(&r, 2);
 	/* harness_config's [aksnap] ends on line 12; a blank, the policy */
 	snprintf(want, sizeof(want),

@@ -303,9 +303,7 @@ has_pool(const struct metrics *m, const char *name, const char *pool)
 /* ---- the fixture ---- */
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	char prom[4096];
 	int promtool_runs;
 };
@@ -317,16 +315,13 @@ setup(void **state)
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
+	if (f == NULL || harness_init(&f->h, args, INI) != 0) {
+		free(f);
 		return -1;
+	}
 	*state = f;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, INI);
-	snprintf(f->prom, sizeof(f->prom), "%s/aksnap.prom", f->dir);
-	return f->config != NULL ? 0 : -1;
+	snprintf(f->prom, sizeof(f->prom), "%s/aksnap.prom", f->h.dir);
+	return 0;
 }
 
 static int
@@ -334,13 +329,8 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	if (f == NULL)
-		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	if (f != NULL)
+		harness_fini(&f->h);
 	free(f);
 	return 0;
 }
@@ -352,7 +342,7 @@ set_clock(struct fx *f, const char *at)
 	json_t *j;
 
 	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", at);
-	j = emu_post(f->emu, "/_armemu/clock", body);
+	j = emu_post(f->h.emu, "/_armemu/clock", body);
 	assert_non_null(j);
 	json_decref(j);
 }
@@ -365,7 +355,7 @@ aksnap(struct fx *f, int expect, ...)
 	va_list ap;
 
 	va_start(ap, expect);
-	assert_int_equal(harness_aksnapv(&r, f->config, ap), 0);
+	assert_int_equal(harness_aksnap_va(&f->h, &r, ap), 0);
 	va_end(ap);
 	harness_expect_exit(&r, expect);
 	run_result_free(&r);
@@ -493,7 +483,7 @@ test_metrics_describe_every_pool_whatever_the_command(void **state)
 
 	assert_non_null(m);
 	/* prod-batch's first snapshot PUT is refused: it fails at T0. */
-	assert_true(emu_fault(f->emu,
+	assert_true(emu_fault(f->h.emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/"
 	                "aksnap-aks-prod-batch-*\",\"action\":\"status\","
 	                "\"status\":400,\"error_code\":\"InvalidParameter\","

@@ -61,26 +61,8 @@ static const char *const POOLS_INI =
                  "\n[pool:prod-system]\nresource_group = rg-prod\n"
                  "cluster = aks-prod\nnodepool = system\n";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static void
-aksnap(const char *config, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
-static void
-set_clock(struct fx *f, const char *when)
+set_clock(struct harness *f, const char *when)
 {
 	char body[128];
 	json_t *j;
@@ -94,12 +76,12 @@ set_clock(struct fx *f, const char *when)
 
 /* `run --as-of ${when}` with the emulator's clock there too. */
 static void
-run_at(struct fx *f, const char *config, const char *when, int want)
+run_at(struct harness *f, const char *config, const char *when, int want)
 {
 	struct run_result r;
 
 	set_clock(f, when);
-	aksnap(config, &r, "run", "--as-of", when, NULL);
+	harness_aksnapl(&r, config, "run", "--as-of", when, NULL);
 	harness_expect_exit(&r, want);
 	run_result_free(&r);
 }
@@ -109,16 +91,9 @@ setup(void **state)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = harness_new(args, POOLS_INI);
 
 	if (f == NULL)
-		return -1;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, POOLS_INI);
-	if (f->config == NULL)
 		return -1;
 	*state = f;
 	run_at(f, f->config, AS_OF, 0);
@@ -129,14 +104,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
 }
 
@@ -175,7 +143,7 @@ sync_json(const char *config, int want)
 	struct run_result r;
 	json_t *doc;
 
-	aksnap(config, &r, "--json", "sync", NULL);
+	harness_aksnapl(&r, config, "--json", "sync", NULL);
 	harness_expect_exit(&r, want);
 	doc = json_loads(r.out, 0, NULL);
 	if (doc == NULL)
@@ -191,7 +159,7 @@ store_list(const char *config)
 	struct run_result r;
 	json_t *doc, *arr;
 
-	aksnap(config, &r, "--json", "list", NULL);
+	harness_aksnapl(&r, config, "--json", "list", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -205,7 +173,7 @@ store_list(const char *config)
 
 /* The emulator's snapshot ${name} (a new reference), or NULL. */
 static json_t *
-azure_snapshot(struct fx *f, const char *name)
+azure_snapshot(struct harness *f, const char *name)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
 
@@ -225,7 +193,7 @@ tag(json_t *snap, const char *key)
 
 /* Add snapshot ${name} in rg-prod, tagged as aksnap's, out of band. */
 static void
-add_tagged(struct fx *f, const char *name, const char *pool_tag,
+add_tagged(struct harness *f, const char *name, const char *pool_tag,
     const char *slot_tag, const char *source)
 {
 	char *body = NULL;
@@ -257,7 +225,7 @@ test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted(void **state)
 	static const char *const days[] = {"2026-11-11T03:00:00Z",
 	    "2026-11-12T03:00:00Z", "2026-11-13T03:00:00Z",
 	    "2026-11-14T03:00:00Z", "2026-11-15T03:00:00Z"};
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *item, *list, *a;
 
@@ -265,7 +233,7 @@ test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted(void **state)
 	add_tagged(f, "golden-by-hand", "prod-system", "2026-11-09T02:00:00Z",
 	    POOL_ID("rg-prod", "aks-prod", "system"));
 
-	aksnap(f->config, &r, "sync", NULL);
+	harness_aksnap(f, &r, "sync", NULL);
 	harness_expect_exit(&r, 0);
 	/* One line naming the snapshot and why. */
 	harness_expect_in(r.out, "conflict");
@@ -286,7 +254,7 @@ test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted(void **state)
 
 	/* check warns, from the store alone. */
 	emu_reset_counters(f->emu);
-	aksnap(f->config, &r, "check", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "check", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.out, "WARNING");
 	harness_expect_in(r.out, "conflict: snapshot golden-by-hand");
@@ -313,7 +281,7 @@ test_foreign_named_snapshot_is_a_conflict_never_adopted_or_deleted(void **state)
 	doc = sync_json(f->config, 0);
 	assert_int_equal(num(doc, "conflicts"), 0);
 	json_decref(doc);
-	aksnap(f->config, &r, "check", "--as-of", days[4], NULL);
+	harness_aksnap(f, &r, "check", "--as-of", days[4], NULL);
 	assert_null(strstr(r.out, "golden-by-hand"));
 	run_result_free(&r);
 }
@@ -326,7 +294,7 @@ test_renamed_pool_key_takes_over_nothing_and_orphans_nothing(void **state)
 	                 "cluster = aks-staging\nnodepool = system\n"
 	                 "\n[pool:prod-system]\nresource_group = rg-prod\n"
 	                 "cluster = aks-prod\nnodepool = system\n";
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *list, *a, *s;
 	char *config;
@@ -344,8 +312,8 @@ test_renamed_pool_key_takes_over_nothing_and_orphans_nothing(void **state)
 	/* The same slot again: its name is the old key's snapshot's. */
 	emu_reset_counters(f->emu);
 	set_clock(f, AS_OF);
-	aksnap(
-	    config, &r, "run", "--as-of", AS_OF, "--pool", "staging-sys", NULL);
+	harness_aksnapl(
+	    &r, config, "run", "--as-of", AS_OF, "--pool", "staging-sys", NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, STAGING);
 	harness_expect_in(r.err, "pool staging-system of this store");
@@ -411,7 +379,7 @@ test_two_stores_over_one_subscription_never_touch_each_other(void **state)
 	    "cluster = aks-staging\nnodepool = user\n"
 	    "\n[pool:prod-system]\nresource_group = rg-prod\n"
 	    "cluster = aks-prod\nnodepool = system\n";
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char *bdir = harness_tmpdir(), *b;
 	struct run_result r;
 	json_t *doc, *item, *a;
@@ -435,7 +403,7 @@ test_two_stores_over_one_subscription_never_touch_each_other(void **state)
 
 	/* Both run for days with keep_last = 1, each syncing between. */
 	run_at(f, b, AS_OF, 0);
-	aksnap(b, &r, "check", "--as-of", AS_OF, NULL);
+	harness_aksnapl(&r, b, "check", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.out, "conflict: snapshot " PROD);
 	harness_expect_in(r.out, "conflict: snapshot " STAGING);
@@ -487,7 +455,7 @@ test_two_stores_over_one_subscription_never_touch_each_other(void **state)
 /* Set tag ${key} of snapshot ${name} (rg-prod) through ARM, out of band. */
 static void
 retag_out_of_band(
-    struct fx *f, const char *name, const char *key, const char *value)
+    struct harness *f, const char *name, const char *key, const char *value)
 {
 	struct config *cfg = NULL;
 	struct http_client *http;
@@ -516,7 +484,7 @@ retag_out_of_band(
 static void
 test_own_snapshot_retagged_by_another_becomes_a_conflict(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *item, *list, *a;
 
@@ -534,7 +502,7 @@ test_own_snapshot_retagged_by_another_becomes_a_conflict(void **state)
 	    str(find_named(list, "snapshot", PROD), "state"), "conflict");
 	json_decref(list);
 	/* The pool's only snapshot is no longer its own: CRITICAL too. */
-	aksnap(f->config, &r, "check", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "check", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(
 	    r.out, "WARNING: prod-system: conflict: snapshot " PROD);

@@ -72,64 +72,35 @@ static const char *const POOLS_INI =
                     POOL_INI("auto-system", "rg-we", "aks-auto", "system")
                         POOL_INI("ne-system", "rg-ne", "aks-ne", "system");
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup(void **state)
 {
 	const char *args[] = {
 	    "--fleet", NULL, "--retry-after", "0", "--lro-polls", "1", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = calloc(1, sizeof(*f));
 	char fleet[4096];
 
-	if (f == NULL)
-		return -1;
-	f->dir = harness_tmpdir();
-	if (f->dir == NULL)
-		return -1;
+	if (f == NULL || harness_open_dir(f) != 0)
+		goto fail;
 	snprintf(fleet, sizeof(fleet), "%s/fleet.json", f->dir);
 	if (harness_write_file(fleet, FLEET_JSON, 0600) != 0)
-		return -1;
+		goto fail;
 	args[1] = fleet;
-	f->emu = emu_start(args);
-	if (f->emu == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, POOLS_INI);
-	if (f->config == NULL)
-		return -1;
-	if (emu_set_clock(f->emu, T0) != 0)
-		return -1;
+	if (harness_start(f, args, POOLS_INI) != 0 ||
+	    emu_set_clock(f->emu, T0) != 0)
+		goto fail;
 	*state = f;
 	return 0;
+fail:
+	harness_free(f);
+	return -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
-}
-
-/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-
-	va_start(ap, r);
-	assert_int_equal(harness_aksnapv(r, f->config, ap), 0);
-	va_end(ap);
 }
 
 /* ---- snapshot by hand ---- */
@@ -137,28 +108,28 @@ aksnap(struct fx *f, struct run_result *r, ...)
 static void
 test_snapshot_twice_in_one_minute_takes_one(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
-	aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:15:05Z",
+	harness_aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:15:05Z",
 	    "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	/* Same minute: not an error, and nothing is sent. */
-	aksnap(f, &r, "-v", "snapshot", "--as-of", "2026-11-10T09:15:55Z",
-	    "we-system", NULL);
+	harness_aksnap(f, &r, "-v", "snapshot", "--as-of",
+	    "2026-11-10T09:15:55Z", "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0915Z");
 	harness_expect_in(r.out, "taken this minute already");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 1);
 	/* The next minute takes its own. */
-	aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:16:01Z",
+	harness_aksnap(f, &r, "snapshot", "--as-of", "2026-11-10T09:16:01Z",
 	    "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 2);
-	aksnap(f, &r, "--json", "list", "we-system", NULL);
+	harness_aksnap(f, &r, "--json", "list", "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0915Z");
 	harness_expect_in(r.out, "aksnap-aks-we-system-20261110T0916Z");
@@ -169,14 +140,15 @@ test_snapshot_twice_in_one_minute_takes_one(void **state)
 
 /* Take we-system's snapshot at T0 and promote it to stable by hand. */
 static void
-baseline(struct fx *f)
+baseline(struct harness *f)
 {
 	struct run_result r;
 
-	aksnap(f, &r, "run", "--as-of", T0, "--pool", "we-system", NULL);
+	harness_aksnap(
+	    f, &r, "run", "--as-of", T0, "--pool", "we-system", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	harness_aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	emu_reset_counters(f->emu);
@@ -184,7 +156,7 @@ baseline(struct fx *f)
 
 /* The pool's node image as the emulator holds it (static buffer). */
 static const char *
-pool_image(struct fx *f, const char *cluster, const char *pool)
+pool_image(struct harness *f, const char *cluster, const char *pool)
 {
 	static char img[128];
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *p;
@@ -208,7 +180,7 @@ pool_image(struct fx *f, const char *cluster, const char *pool)
 
 /* Nothing was written to ARM since the counters were reset. */
 static void
-expect_nothing_sent(struct fx *f)
+expect_nothing_sent(struct harness *f)
 {
 	assert_int_equal(emu_counter(f->emu, "PUT agentPools.put"), 0);
 	assert_int_equal(
@@ -219,12 +191,12 @@ expect_nothing_sent(struct fx *f)
 static void
 test_apply_to_another_region_needs_cross_region(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	baseline(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "ne-system", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "ne-system", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err,
 	    "snapshot in westeurope, target in "
@@ -234,16 +206,17 @@ test_apply_to_another_region_needs_cross_region(void **state)
 	run_result_free(&r);
 	expect_nothing_sent(f);
 	/* The plan shows both locations. */
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "ne-system", "--as-of", T0, "--cross-region", "--dry-run",
-	    NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "ne-system", "--as-of", T0, "--cross-region",
+	    "--dry-run", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(
 	    r.out, "locations: snapshot westeurope, target northeurope");
 	run_result_free(&r);
 	expect_nothing_sent(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "ne-system", "--as-of", T0, "--cross-region", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "ne-system", "--as-of", T0, "--cross-region",
+	    NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_string_equal(
@@ -253,7 +226,7 @@ test_apply_to_another_region_needs_cross_region(void **state)
 static void
 test_apply_refuses_unsupported_or_skewed_kubernetes(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	baseline(f);
@@ -261,8 +234,8 @@ test_apply_refuses_unsupported_or_skewed_kubernetes(void **state)
 	json_decref(emu_post(f->emu, "/_armemu/kubernetes-versions",
 	    "{\"location\":\"westeurope\",\"versions\":[\"1.29.9\","
 	    "\"1.30.9\",\"1.31.2\"]}"));
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "we-older", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "we-older", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(
 	    r.err, "Kubernetes 1.30.5 is not offered in westeurope");
@@ -275,8 +248,8 @@ test_apply_refuses_unsupported_or_skewed_kubernetes(void **state)
 	json_decref(emu_post(f->emu, "/_armemu/kubernetes-versions",
 	    "{\"location\":\"westeurope\",\"versions\":[\"1.29.9\","
 	    "\"1.30.5\"]}"));
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "old-system", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "old-system", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err,
 	    "1.30.5 is newer than the control plane's "
@@ -291,20 +264,21 @@ test_apply_refuses_unsupported_or_skewed_kubernetes(void **state)
 static void
 test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	baseline(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "we-newer", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "we-newer", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, IMG("202611.01.0"));
 	harness_expect_in(r.err, IMG("202611.08.0"));
 	harness_expect_in(r.err, "--allow-older");
 	run_result_free(&r);
 	expect_nothing_sent(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "we-newer", "--as-of", T0, "--allow-older", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "we-newer", "--as-of", T0, "--allow-older",
+	    NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	/* Same Kubernetes: AKS's node-image path, with the snapshot. */
@@ -313,13 +287,13 @@ test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
 	assert_string_equal(
 	    pool_image(f, "aks-we", "newer"), IMG("202611.01.0"));
 	/* Recorded as a rollback, with both images. */
-	aksnap(f, &r, "explain", BASELINE, NULL);
+	harness_aksnap(f, &r, "explain", BASELINE, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "rollback, upgrade-node-image");
 	harness_expect_in(
 	    r.out, "node image " IMG("202611.08.0") " -> " IMG("202611.01.0"));
 	run_result_free(&r);
-	aksnap(f, &r, "--json", "explain", BASELINE, NULL);
+	harness_aksnap(f, &r, "--json", "explain", BASELINE, NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "\"rollback\": true");
 	run_result_free(&r);
@@ -328,12 +302,12 @@ test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
 static void
 test_apply_refuses_cluster_whose_channel_undoes_the_pin(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	baseline(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "auto-system", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "auto-system", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "nodeOSUpgradeChannel NodeImage");
 	harness_expect_in(r.err, "None or Unmanaged");
@@ -341,9 +315,9 @@ test_apply_refuses_cluster_whose_channel_undoes_the_pin(void **state)
 	harness_expect_in(r.err, "nothing was sent");
 	run_result_free(&r);
 	expect_nothing_sent(f);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "auto-system", "--as-of", T0, "--ignore-upgrade-channel",
-	    NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "auto-system", "--as-of", T0,
+	    "--ignore-upgrade-channel", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_string_equal(
@@ -354,7 +328,7 @@ test_apply_refuses_cluster_whose_channel_undoes_the_pin(void **state)
 
 /* The emulator's cluster ${name}, or NULL (a new reference). */
 static json_t *
-emu_cluster(struct fx *f, const char *name)
+emu_cluster(struct harness *f, const char *name)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *c, *found = NULL;
 	size_t i;
@@ -373,14 +347,15 @@ emu_cluster(struct fx *f, const char *name)
 static void
 test_apply_new_cluster_from_baseline(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *c;
 
 	baseline(f);
 	/* --dry-run prints the body and sends nothing. */
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "aks-copy", "--as-of", T0, "--dry-run", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "aks-copy", "--as-of", T0,
+	    "--dry-run", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "PUT ");
 	harness_expect_in(r.out,
@@ -395,9 +370,9 @@ test_apply_new_cluster_from_baseline(void **state)
 	expect_nothing_sent(f);
 	assert_null(emu_cluster(f, "aks-copy"));
 
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "aks-copy", "--resource-group", "rg-ne", "--as-of",
-	    T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "aks-copy", "--resource-group",
+	    "rg-ne", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT managedClusters.put 201"), 1);
@@ -419,9 +394,9 @@ test_apply_new_cluster_from_baseline(void **state)
 	    pool_image(f, "aks-copy", "system"), IMG("202611.01.0"));
 
 	/* Told otherwise; and a name that exists is refused. */
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "aks-copy2", "--node-os-channel", "Unmanaged",
-	    "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "aks-copy2", "--node-os-channel",
+	    "Unmanaged", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	c = emu_cluster(f, "aks-copy2");
@@ -430,20 +405,21 @@ test_apply_new_cluster_from_baseline(void **state)
 	    "Unmanaged");
 	json_decref(c);
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "aks-copy2", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "aks-copy2", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "already exists");
 	harness_expect_in(r.err, "nothing was sent");
 	run_result_free(&r);
 	expect_nothing_sent(f);
 	/* Usage: --to does not go with --new-cluster; channels are enums. */
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "x", "--node-os-channel", "Weekly", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "x", "--node-os-channel", "Weekly",
+	    NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "ne-system", "--new-cluster", "x", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "ne-system", "--new-cluster", "x", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
 }
@@ -451,7 +427,7 @@ test_apply_new_cluster_from_baseline(void **state)
 static void
 test_apply_new_cluster_not_on_the_snapshot_exits_1(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	/* A baseline on an image newer than the location's latest, and an
@@ -463,8 +439,8 @@ test_apply_new_cluster_not_on_the_snapshot_exits_1(void **state)
 	assert_true(emu_fault(f->emu,
 	                "{\"method\":\"PUT\",\"path\":\"*/managedClusters/*\","
 	                "\"action\":\"lro_noop\"}") > 0);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--new-cluster", "aks-lie", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--new-cluster", "aks-lie", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, IMG("202611.08.0"));
 	harness_expect_in(r.err, IMG("202611.01.0"));
@@ -476,12 +452,12 @@ test_apply_new_cluster_not_on_the_snapshot_exits_1(void **state)
 
 /* The observations `history --json POOL` prints (a new reference). */
 static json_t *
-history(struct fx *f, const char *pool)
+history(struct harness *f, const char *pool)
 {
 	struct run_result r;
 	json_t *doc, *obs;
 
-	aksnap(f, &r, "--json", "history", pool, NULL);
+	harness_aksnap(f, &r, "--json", "history", pool, NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -499,12 +475,12 @@ field(json_t *arr, size_t i, const char *key)
 }
 
 static void
-run_at(struct fx *f, const char *as_of)
+run_at(struct harness *f, const char *as_of)
 {
 	struct run_result r;
 
 	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 }
@@ -512,7 +488,7 @@ run_at(struct fx *f, const char *as_of)
 static void
 test_history_records_channels_and_who_changed_the_image(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *h;
 
@@ -552,11 +528,12 @@ test_history_records_channels_and_who_changed_the_image(void **state)
 	json_decref(h);
 
 	/* aksnap's own apply says so; the next run sees no new change. */
-	aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
+	harness_aksnap(f, &r, "promote", "--channel", "stable", BASELINE, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "apply", "--channel", "stable", "--from", "we-system",
-	    "--to", "we-older", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "apply", "--channel", "stable", "--from",
+	    "we-system", "--to", "we-older", "--as-of", "2026-11-11T03:00:00Z",
+	    NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	run_at(f, "2026-11-12T02:00:00Z");
@@ -571,7 +548,7 @@ test_history_records_channels_and_who_changed_the_image(void **state)
 	    json_integer_value(json_object_get(json_array_get(h, 2), "seen")),
 	    2);
 	json_decref(h);
-	aksnap(f, &r, "history", "--changes", NULL);
+	harness_aksnap(f, &r, "history", "--changes", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "CHANGED BY");
 	harness_expect_in(r.out, "auto-upgrade");
@@ -583,21 +560,21 @@ test_history_records_channels_and_who_changed_the_image(void **state)
 static void
 test_drift_and_check_flag_a_channel_that_undoes_the_baseline(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *p;
 	size_t i;
 
 	run_at(f, T0);
-	aksnap(f, &r, "promote", "--channel", "stable",
+	harness_aksnap(f, &r, "promote", "--channel", "stable",
 	    "aksnap-aks-auto-system-20261110T0200Z", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "drift", NULL);
+	harness_aksnap(f, &r, "drift", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "channel-will-drift");
 	run_result_free(&r);
-	aksnap(f, &r, "--json", "drift", NULL);
+	harness_aksnap(f, &r, "--json", "drift", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -615,7 +592,7 @@ test_drift_and_check_flag_a_channel_that_undoes_the_baseline(void **state)
 			assert_string_not_equal(v, "channel-will-drift");
 	}
 	json_decref(doc);
-	aksnap(f, &r, "check", "--as-of", T0, NULL);
+	harness_aksnap(f, &r, "check", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.out, "WARNING");
 	harness_expect_in(r.out, "cluster aks-auto");
@@ -627,11 +604,11 @@ test_drift_and_check_flag_a_channel_that_undoes_the_baseline(void **state)
 	json_decref(emu_post(f->emu, "/_armemu/clusters/auto-upgrade-profile",
 	    "{\"cluster\":\"aks-auto\",\"nodeOSUpgradeChannel\":\"None\"}"));
 	run_at(f, "2026-11-10T03:00:00Z");
-	aksnap(f, &r, "drift", NULL);
+	harness_aksnap(f, &r, "drift", NULL);
 	harness_expect_exit(&r, 0);
 	assert_null(strstr(r.out, "channel-will-drift"));
 	run_result_free(&r);
-	aksnap(f, &r, "check", "--as-of", "2026-11-10T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "check", "--as-of", "2026-11-10T03:00:00Z", NULL);
 	assert_null(strstr(r.out, "aks-auto"));
 	run_result_free(&r);
 }

@@ -238,22 +238,19 @@ test_plan_then_run_do_the_same_over_a_month(void **state)
 	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
 	struct tally tl = {0, 0, 0, 0};
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config;
+	struct harness h;
+	const char *config;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e, POOLS_INI);
-	assert_non_null(config);
+	assert_int_equal(harness_init(&h, args, POOLS_INI), 0);
+	e = h.emu;
+	config = h.config;
 	month(e, config, 30, &tl);
 	/* the month exercised every kind of decision */
 	assert_true(tl.creates >= 25);
 	assert_true(tl.deletes >= 5);
 	assert_true(tl.promotes >= 3);
-	emu_stop(e);
-	harness_rmrf(dir);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 /*
@@ -268,29 +265,28 @@ test_plan_then_run_do_the_same_over_the_demo_fleet(void **state)
 	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
 	struct tally tl = {0, 0, 0, 0};
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config;
+	struct harness h;
+	const char *config;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e,
-	    "\n[policy:default]\nschedule = 0 2 * * *\n"
-	    "snapshot_when = always\nkeep_last = 2\nkeep_daily = 2\n"
-	    "keep_weekly = 0\nkeep_monthly = 0\nkeep_within = 0\n"
-	    "min_keep = 1\nmax_delete_per_run = 3\n"
-	    "channels = canary:1d stable:2d\nkeep_promoted = 1\n"
-	    "\n[fleet:demo]\ncluster = aks-*\n");
-	assert_non_null(config);
+	assert_int_equal(
+	    harness_init(&h, args,
+	        "\n[policy:default]\nschedule = 0 2 * * *\n"
+	        "snapshot_when = always\nkeep_last = 2\nkeep_daily = 2\n"
+	        "keep_weekly = 0\nkeep_monthly = 0\nkeep_within = 0\n"
+	        "min_keep = 1\nmax_delete_per_run = 3\n"
+	        "channels = canary:1d stable:2d\nkeep_promoted = 1\n"
+	        "\n[fleet:demo]\ncluster = aks-*\n"),
+	    0);
+	e = h.emu;
+	config = h.config;
 	month(e, config, 14, &tl);
 	dry_then_wet(e, config, "2026-11-15T03:00:00Z", DRY, RUN, &tl);
 	/* five pools a day, and the ladder and retention at work */
 	assert_true(tl.creates >= 14);
 	assert_true(tl.deletes >= 5);
 	assert_true(tl.promotes >= 5);
-	emu_stop(e);
-	harness_rmrf(dir);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 /* One pool, keep_last 1, stable after 3 days, keep_promoted 1. */
@@ -335,13 +331,13 @@ test_prune_dry_run_then_prune_do_the_same(void **state)
 	const char *args[] = {"--fleet", FLEET, "--retry-after", "0", NULL};
 	struct tally tl = {0, 0, 0, 0};
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config;
+	struct harness h;
+	const char *config;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e, ONE_POOL_INI);
-	assert_non_null(config);
+	assert_int_equal(harness_init(&h, args, ONE_POOL_INI), 0);
+	e = h.emu;
+	config = h.config;
 	two_runs(e, config);
 	/* Day 9: s5 is due for stable, but prune does not promote: s1
 	 * stays the holder and keep_promoted keeps it. */
@@ -350,10 +346,7 @@ test_prune_dry_run_then_prune_do_the_same(void **state)
 	assert_int_equal(tl.keeps, 1);
 	assert_int_equal(tl.promotes, 0);
 	assert_int_equal(tl.deletes, 0);
-	emu_stop(e);
-	harness_rmrf(dir);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 /*
@@ -369,13 +362,13 @@ test_run_after_a_failed_promotion_deletes_nothing(void **state)
 	const char *t = "2026-11-09T03:00:00Z";
 	struct run_result r;
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config;
+	struct harness h;
+	const char *config;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e, ONE_POOL_INI);
-	assert_non_null(config);
+	assert_int_equal(harness_init(&h, args, ONE_POOL_INI), 0);
+	e = h.emu;
+	config = h.config;
 	two_runs(e, config);
 	assert_int_equal(emu_set_clock(e, t), 0);
 	harness_aksnapl(&r, config, "plan", "--as-of", t, NULL);
@@ -396,10 +389,7 @@ test_run_after_a_failed_promotion_deletes_nothing(void **state)
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, S1);
 	run_result_free(&r);
-	emu_stop(e);
-	harness_rmrf(dir);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 /*

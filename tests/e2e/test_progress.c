@@ -1,22 +1,17 @@
 /*
  * test_progress.c -- the one-line progress display of a run (issue 14):
- * on a terminal (a pseudo-terminal here, opened with openpty) `aksnap run`
+ * on a terminal (a pseudo-terminal here, harness_aksnap_tty) `aksnap run`
  * over a generated fleet draws "clusters N/M observed, snapshots ...
  * taken, ... skipped, ... failed" in place, never wider than the
  * terminal, and erases it at the end; with standard error on a pipe,
  * under systemd (JOURNAL_STREAM) or with -v it writes none of it.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pty.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,28 +21,16 @@
 #define CLUSTERS 30
 #define PER_CLUSTER 3
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup(void **state)
 {
 	char gen[32], *ini;
 	const char *args[] = {"--generate", gen, NULL};
-	struct fx *f = calloc(1, sizeof(*f));
 	size_t cap = CLUSTERS * PER_CLUSTER * 160 + 256, len = 0;
 
-	if (f == NULL)
-		return -1;
-	*state = f;
 	snprintf(gen, sizeof(gen), "%d:%d", CLUSTERS, PER_CLUSTER);
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
 	ini = malloc(cap);
-	if (f->emu == NULL || f->dir == NULL || ini == NULL)
+	if (ini == NULL)
 		return -1;
 	len += (size_t)snprintf(ini + len, cap - len,
 	    "\n[policy:default]\nschedule = @daily\n"
@@ -58,24 +41,15 @@ setup(void **state)
 			    "\n[pool:aks-%d-pool%d]\nresource_group = rg-%d\n"
 			    "cluster = aks-%d\nnodepool = pool%d\n",
 			    i, j, (i - 1) / 10 + 1, i, j);
-	f->config = harness_config(f->dir, f->emu, ini);
+	*state = harness_new(args, ini);
 	free(ini);
-	return f->config != NULL ? 0 : -1;
+	return *state != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	if (f == NULL)
-		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
 }
 
@@ -87,66 +61,20 @@ teardown(void **state)
  * harness.
  */
 static char *
-run_on_pty(struct fx *f, int cols, const char *env, int *code,
+run_on_pty(struct harness *f, int cols, const char *env, int *code,
     const char *const *words)
 {
-	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
-	const char *argv[32];
-	size_t n = 0, len = 0, cap = 1 << 16;
-	char *out = calloc(1, cap);
-	int master, slave, status;
-	pid_t pid;
+	struct harness h = *f; /* ${env} for this run only */
+	struct run_result r;
+	char *out;
 
-	assert_non_null(out);
-	argv[n++] = "sh";
-	argv[n++] = "-c";
-	argv[n++] = "exec ${AKSNAP_WRAPPER:-} \"$0\" \"$@\"";
-	argv[n++] = getenv("AKSNAP_BIN");
-	argv[n++] = "-c";
-	argv[n++] = f->config;
-	for (size_t i = 0; words[i] != NULL && n < 31; i++)
-		argv[n++] = words[i];
-	argv[n] = NULL;
-	assert_non_null(argv[3]);
-	assert_int_equal(openpty(&master, &slave, NULL, NULL, &ws), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		close(master);
-		setsid();
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(slave, STDERR_FILENO);
-		unsetenv("JOURNAL_STREAM");
-		if (env != NULL)
-			putenv((char *)env);
-		setenv("TERM", "xterm", 1);
-		execvp("sh", (char *const *)argv);
-		_exit(127);
-	}
-	close(slave);
-	for (;;) {
-		ssize_t got = read(master, out + len, cap - 1 - len);
-
-		if (got > 0) {
-			len += (size_t)got;
-			if (len + 1 >= cap) {
-				cap *= 2;
-				out = realloc(out, cap);
-				assert_non_null(out);
-			}
-			continue;
-		}
-		if (got < 0 && errno == EINTR)
-			continue;
-		break; /* EIO: the terminal's last writer is gone */
-	}
-	out[len] = '\0';
-	close(master);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	*code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	if (env != NULL)
+		assert_int_equal(harness_setenv(&h, env), 0);
+	assert_int_equal(harness_aksnap_tty(&h, &r, cols, words), 0);
+	*code = r.exit_code;
+	out = r.err;
+	r.err = NULL;
+	run_result_free(&r);
 	return out;
 }
 
@@ -175,7 +103,7 @@ static void
 test_progress_on_a_terminal_in_place_and_erased(void **state)
 {
 	static const char *const words[] = {"run", NULL};
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char want[128];
 	char *out;
 	size_t len;
@@ -205,7 +133,7 @@ static void
 test_progress_fits_a_narrow_terminal(void **state)
 {
 	static const char *const words[] = {"plan", NULL};
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char *out;
 	int code;
 
@@ -221,7 +149,7 @@ test_progress_absent_without_a_terminal(void **state)
 {
 	static const char *const verbose[] = {"-v", "run", NULL};
 	static const char *const plain[] = {"run", NULL};
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	const char *argv[] = {"-c", f->config, "run", NULL};
 	char *out;

@@ -52,28 +52,14 @@
 
 static const char *const DEFAULT_INI = POLICY POOLS;
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup_with(void **state, const char *extra_ini)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	*state = f;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, extra_ini);
-	return f->config != NULL ? 0 : -1;
+	*state = harness_new(args, extra_ini);
+	return *state != NULL ? 0 : -1;
 }
 
 static int
@@ -99,30 +85,8 @@ setup_image_warning(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	if (f == NULL)
-		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
-}
-
-/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
 }
 
 /*
@@ -130,7 +94,7 @@ aksnap(struct fx *f, struct run_result *r, ...)
  * (its stderr shown when it is not ${expect}).
  */
 static int
-run_expect(struct fx *f, const char *as_of, int expect)
+run_expect(struct harness *f, const char *as_of, int expect)
 {
 	struct run_result r;
 	char body[128];
@@ -143,7 +107,7 @@ run_expect(struct fx *f, const char *as_of, int expect)
 	clock = emu_post(f->emu, "/_armemu/clock", body);
 	assert_non_null(clock);
 	json_decref(clock);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	code = r.exit_code;
 	if (code != expect)
 		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
@@ -153,20 +117,21 @@ run_expect(struct fx *f, const char *as_of, int expect)
 }
 
 static int
-run_at(struct fx *f, const char *as_of)
+run_at(struct harness *f, const char *as_of)
 {
 	return run_expect(f, as_of, 0);
 }
 
 /* Run a command that must succeed with --json; its parsed output. */
 static json_t *
-aksnap_json(struct fx *f, const char *cmd, const char *arg1, const char *arg2)
+aksnap_json(
+    struct harness *f, const char *cmd, const char *arg1, const char *arg2)
 {
 	struct run_result r;
 	json_error_t e;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", cmd, arg1, arg2, NULL);
+	harness_aksnap(f, &r, "--json", cmd, arg1, arg2, NULL);
 	if (r.exit_code != 0)
 		fprintf(stderr, "aksnap --json %s exited %d:\n%s", cmd,
 		    r.exit_code, r.err);
@@ -203,7 +168,7 @@ str(json_t *o, const char *key)
 
 /* `list --json`: is this snapshot pinned? */
 static int
-listed_pinned(struct fx *f, const char *name)
+listed_pinned(struct harness *f, const char *name)
 {
 	json_t *doc = aksnap_json(f, "list", NULL, NULL);
 	json_t *s =
@@ -218,7 +183,7 @@ listed_pinned(struct fx *f, const char *name)
 
 /* How many decisions of ${action} `explain --json` shows for ${name}. */
 static int
-explained(struct fx *f, const char *name, const char *action,
+explained(struct harness *f, const char *name, const char *action,
     const char *reasons_part)
 {
 	json_t *doc = aksnap_json(f, "explain", name, NULL);
@@ -241,7 +206,7 @@ explained(struct fx *f, const char *name, const char *action,
 }
 
 static long long
-sql_count(struct fx *f, const char *query)
+sql_count(struct harness *f, const char *query)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -260,11 +225,11 @@ sql_count(struct fx *f, const char *query)
 }
 
 static void
-promote(struct fx *f, const char *name)
+promote(struct harness *f, const char *name)
 {
 	struct run_result r;
 
-	aksnap(f, &r, "promote", name, NULL);
+	harness_aksnap(f, &r, "promote", name, NULL);
 	if (r.exit_code != 0)
 		fprintf(stderr, "aksnap promote %s exited %d:\n%s", name,
 		    r.exit_code, r.err);
@@ -277,13 +242,13 @@ promote(struct fx *f, const char *name)
 static void
 test_pin_unpin_round_trip_in_list_and_explain(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	assert_int_equal(run_at(f, T0), 0);
 	assert_false(listed_pinned(f, SNAP_SS));
 
-	aksnap(f, &r, "pin", SNAP_SS, NULL);
+	harness_aksnap(f, &r, "pin", SNAP_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "pinned " SNAP_SS));
 	run_result_free(&r);
@@ -292,12 +257,12 @@ test_pin_unpin_round_trip_in_list_and_explain(void **state)
 	assert_int_equal(explained(f, SNAP_SS, "pin", "by hand"), 1);
 
 	/* Pinning again changes nothing and records nothing. */
-	aksnap(f, &r, "pin", ARM_SS, NULL);
+	harness_aksnap(f, &r, "pin", ARM_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(explained(f, SNAP_SS, "pin", NULL), 1);
 
-	aksnap(f, &r, "unpin", SNAP_SS, NULL);
+	harness_aksnap(f, &r, "unpin", SNAP_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_false(listed_pinned(f, SNAP_SS));
@@ -318,18 +283,18 @@ test_pin_unpin_round_trip_in_list_and_explain(void **state)
 static void
 test_pin_refuses_unknown_snapshot_and_bad_usage(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	assert_int_equal(run_at(f, T0), 0);
-	aksnap(f, &r, "pin", "no-such-snapshot", NULL);
+	harness_aksnap(f, &r, "pin", "no-such-snapshot", NULL);
 	assert_int_equal(r.exit_code, 2);
 	assert_non_null(strstr(r.err, "no-such-snapshot"));
 	run_result_free(&r);
-	aksnap(f, &r, "unpin", NULL);
+	harness_aksnap(f, &r, "unpin", NULL);
 	assert_int_equal(r.exit_code, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "explain", "no-such-snapshot", NULL);
+	harness_aksnap(f, &r, "explain", "no-such-snapshot", NULL);
 	assert_int_equal(r.exit_code, 2);
 	run_result_free(&r);
 	assert_int_equal(sql_count(f,
@@ -341,7 +306,7 @@ test_pin_refuses_unknown_snapshot_and_bad_usage(void **state)
 static void
 test_pin_is_temporary_failure_while_run_lock_held(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char path[4096];
 	int fd;
@@ -352,12 +317,12 @@ test_pin_is_temporary_failure_while_run_lock_held(void **state)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
-	aksnap(f, &r, "pin", SNAP_SS, NULL);
+	harness_aksnap(f, &r, "pin", SNAP_SS, NULL);
 	assert_int_equal(r.exit_code, 75);
 	run_result_free(&r);
 	close(fd);
 	assert_false(listed_pinned(f, SNAP_SS));
-	aksnap(f, &r, "pin", SNAP_SS, NULL);
+	harness_aksnap(f, &r, "pin", SNAP_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_true(listed_pinned(f, SNAP_SS));
@@ -368,7 +333,7 @@ test_pin_is_temporary_failure_while_run_lock_held(void **state)
 static void
 test_explain_shows_create_and_skip_with_reasons(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *snap, *rel;
 
@@ -410,7 +375,7 @@ test_explain_shows_create_and_skip_with_reasons(void **state)
 	    1);
 
 	/* The text form: header and one line per decision. */
-	aksnap(f, &r, "explain", SNAP_SS, NULL);
+	harness_aksnap(f, &r, "explain", SNAP_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "snapshot    " SNAP_SS));
 	assert_non_null(strstr(r.out, "pinned      no"));
@@ -425,7 +390,7 @@ test_explain_shows_create_and_skip_with_reasons(void **state)
 static void
 test_baseline_in_every_format(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *arr, *b;
 
@@ -455,13 +420,13 @@ test_baseline_in_every_format(void **state)
 	assert_int_equal(json_array_size(json_object_get(doc, "baselines")), 5);
 	json_decref(doc);
 
-	aksnap(f, &r, "baseline", "--format", "env", NULL);
+	harness_aksnap(f, &r, "baseline", "--format", "env", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(
 	    r.out, "AKSNAP_BASELINE_STAGING_SYSTEM=" ARM_SS "\n");
 	run_result_free(&r);
 
-	aksnap(f, &r, "baseline", "--format", "tfvars", NULL);
+	harness_aksnap(f, &r, "baseline", "--format", "tfvars", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_int_equal(strncmp(r.out, "aksnap_baselines = {\n", 21), 0);
 	assert_non_null(strstr(r.out, "\"staging-system\" = \"" ARM_SS "\"\n"));
@@ -470,25 +435,26 @@ test_baseline_in_every_format(void **state)
 	assert_non_null(strstr(r.out, "\n}\n"));
 	run_result_free(&r);
 
-	aksnap(f, &r, "baseline", NULL);
+	harness_aksnap(f, &r, "baseline", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, SNAP_SS));
 	assert_non_null(strstr(r.out, "(none)"));
 	run_result_free(&r);
 
 	/* Another channel holds nothing: every pool null, still exit 0. */
-	aksnap(f, &r, "--json", "baseline", "--channel", "canary", NULL);
+	harness_aksnap(
+	    f, &r, "--json", "baseline", "--channel", "canary", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_null(strstr(r.out, ARM_SS));
 	assert_non_null(strstr(r.out, "\"channel\": \"canary\""));
 	run_result_free(&r);
-	aksnap(
+	harness_aksnap(
 	    f, &r, "baseline", "--channel", "canary", "--format", "env", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_string_equal(r.out, "");
 	run_result_free(&r);
 
-	aksnap(f, &r, "baseline", "--format", "yaml", NULL);
+	harness_aksnap(f, &r, "baseline", "--format", "yaml", NULL);
 	assert_int_equal(r.exit_code, 2);
 	run_result_free(&r);
 }
@@ -507,7 +473,7 @@ verdict(json_t *doc, const char *pool)
 static void
 test_drift_verdicts_follow_releases(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *rel, *p;
 
 	assert_int_equal(run_at(f, T0), 0);
@@ -564,7 +530,7 @@ test_drift_verdicts_follow_releases(void **state)
 static void
 test_drift_refresh_gets_each_cluster_once_and_sees_missing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *del;
 
@@ -579,7 +545,7 @@ test_drift_refresh_gets_each_cluster_once_and_sees_missing(void **state)
 
 	/* Without --refresh, drift never calls Azure. */
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "drift", NULL);
+	harness_aksnap(f, &r, "drift", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "no-baseline"));
 	run_result_free(&r);
@@ -591,7 +557,7 @@ test_drift_refresh_gets_each_cluster_once_and_sees_missing(void **state)
 	                "{\"method\":\"GET\",\"path\":\"*/managedClusters/"
 	                "aks-prod\",\"action\":\"status\",\"status\":403,"
 	                "\"error_code\":\"AuthorizationFailed\"}") >= 0);
-	aksnap(f, &r, "--json", "drift", "--refresh", NULL);
+	harness_aksnap(f, &r, "--json", "drift", "--refresh", NULL);
 	assert_int_equal(r.exit_code, 1);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -625,16 +591,16 @@ test_drift_refresh_gets_each_cluster_once_and_sees_missing(void **state)
 /* ---- check ---- */
 
 static int
-check_at(struct fx *f, const char *as_of, struct run_result *r)
+check_at(struct harness *f, const char *as_of, struct run_result *r)
 {
-	aksnap(f, r, "check", "--as-of", as_of, NULL);
+	harness_aksnap(f, r, "check", "--as-of", as_of, NULL);
 	return r->exit_code;
 }
 
 static void
 test_check_unknown_without_store_run_or_config(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	const char *argv[] = {"-c", "/nonexistent/aksnap.ini", "check", NULL};
 
@@ -644,7 +610,7 @@ test_check_unknown_without_store_run_or_config(void **state)
 	run_result_free(&r);
 
 	/* A store, but no run recorded in it. */
-	aksnap(f, &r, "db", "migrate", NULL);
+	harness_aksnap(f, &r, "db", "migrate", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(check_at(f, T0, &r), 3);
@@ -662,7 +628,7 @@ test_check_unknown_without_store_run_or_config(void **state)
 static void
 test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc;
 
@@ -695,7 +661,7 @@ test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
 	assert_int_equal(check_at(f, "2026-11-13T04:00:00Z", &r), 0);
 	run_result_free(&r);
 
-	aksnap(
+	harness_aksnap(
 	    f, &r, "--json", "check", "--as-of", "2026-11-13T04:00:00Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
@@ -710,7 +676,7 @@ test_check_ok_after_fresh_run_then_critical_when_stale(void **state)
 static void
 test_check_critical_when_last_run_failed(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	/* Every snapshot PUT is refused: the run fails for every pool. */
@@ -732,7 +698,7 @@ test_check_critical_when_last_run_failed(void **state)
 static void
 test_check_warns_on_old_baseline_only_while_fresh(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	assert_int_equal(run_at(f, T0), 0);
@@ -765,7 +731,7 @@ test_check_warns_on_old_baseline_only_while_fresh(void **state)
 static void
 test_check_warns_on_old_baseline_image(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 
 	/* The fleet's image of staging-system is of 2026-11-01: 9 days old

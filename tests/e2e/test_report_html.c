@@ -56,9 +56,7 @@ static const char *const INI =
     "cluster = aks-edge\nnodepool = system\n";
 
 struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
+	struct harness h;
 	char html[4096];
 	char *page; /* the report written after the month */
 	char promoted[64][64]; /* snapshot names of every promotion */
@@ -66,22 +64,10 @@ struct fx {
 	int failed_runs;
 };
 
-static int
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	return rc;
-}
-
 static void
 release(struct fx *f, const char *body)
 {
-	json_t *j = emu_post(f->emu, "/_armemu/release", body);
+	json_t *j = emu_post(f->h.emu, "/_armemu/release", body);
 
 	if (j == NULL)
 		fail_msg("release %s refused", body);
@@ -96,7 +82,7 @@ read_promotions(struct fx *f)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 
-	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
+	snprintf(path, sizeof(path), "%s", f->h.store);
 	assert_int_equal(
 	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -122,16 +108,11 @@ month(void **state)
 	time_t start;
 	size_t len;
 
-	if (f == NULL)
+	if (f == NULL || harness_init(&f->h, args, INI) != 0) {
+		free(f);
 		return -1;
+	}
 	*state = f;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, INI);
-	if (f->config == NULL)
-		return -1;
 
 	util_parse_time("2026-11-02T03:00:00Z", &start);
 	for (int d = 0; d < 29; d++) {
@@ -154,7 +135,7 @@ month(void **state)
 			/* That day's snapshot of prod fails once (a policy
 			 * refuses it): the run exits 1, the next one takes
 			 * the slot. */
-			if (emu_fault(f->emu,
+			if (emu_fault(f->h.emu,
 			        "{\"method\":\"PUT\",\"path\":\"*/snapshots/"
 			        "aksnap-aks-prod-batch-*\",\"action\":"
 			        "\"status\","
@@ -163,13 +144,13 @@ month(void **state)
 			break;
 		case 14:
 			/* prod goes on NodeImage: AKS re-images it weekly. */
-			json_decref(emu_post(f->emu,
+			json_decref(emu_post(f->h.emu,
 			    "/_armemu/clusters/auto-upgrade-profile",
 			    "{\"cluster\":\"aks-prod\","
 			    "\"nodeOSUpgradeChannel\":\"NodeImage\"}"));
 			break;
 		case 18:
-			json_decref(emu_post(f->emu, "/_armemu/auto-upgrade",
+			json_decref(emu_post(f->h.emu, "/_armemu/auto-upgrade",
 			    "{\"cluster\":\"aks-prod\"}"));
 			break;
 		case 20:
@@ -182,8 +163,8 @@ month(void **state)
 		util_format_time(t, as_of, sizeof(as_of));
 		snprintf(clock, sizeof(clock),
 		    "{\"now\":\"%s\",\"frozen\":true}", as_of);
-		json_decref(emu_post(f->emu, "/_armemu/clock", clock));
-		aksnap(f, &r, "run", "--as-of", as_of, NULL);
+		json_decref(emu_post(f->h.emu, "/_armemu/clock", clock));
+		harness_aksnap(&f->h, &r, "run", "--as-of", as_of, NULL);
 		if (r.exit_code != 0) {
 			f->failed_runs++;
 			if (d != 11) {
@@ -197,8 +178,8 @@ month(void **state)
 	}
 	read_promotions(f);
 
-	snprintf(f->html, sizeof(f->html), "%s/report.html", f->dir);
-	aksnap(f, &r, "report", "--html", f->html, NULL);
+	snprintf(f->html, sizeof(f->html), "%s/report.html", f->h.dir);
+	harness_aksnap(&f->h, &r, "report", "--html", f->html, NULL);
 	if (r.exit_code != 0) {
 		fprintf(stderr, "report exited %d:\n%s", r.exit_code, r.err);
 		run_result_free(&r);
@@ -217,11 +198,7 @@ month_end(void **state)
 
 	if (f == NULL)
 		return 0;
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
+	harness_fini(&f->h);
 	free(f->page);
 	free(f);
 	return 0;
@@ -320,7 +297,7 @@ test_report_json_carries_the_same_data(void **state)
 	json_t *doc, *pools, *p, *m;
 	size_t i, j, promoted = 0;
 
-	aksnap(f, &r, "--json", "report", NULL);
+	harness_aksnap(&f->h, &r, "--json", "report", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -385,8 +362,8 @@ test_report_pool_filter_and_usage_errors(void **state)
 	struct run_result r;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", "report", "--pool", "prod-batch", "--since",
-	    "7d", NULL);
+	harness_aksnap(&f->h, &r, "--json", "report", "--pool", "prod-batch",
+	    "--since", "7d", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -396,38 +373,35 @@ test_report_pool_filter_and_usage_errors(void **state)
 	json_decref(doc);
 	run_result_free(&r);
 
-	aksnap(f, &r, "report", "--pool", "no-such-pool", NULL);
+	harness_aksnap(&f->h, &r, "report", "--pool", "no-such-pool", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "unknown pool 'no-such-pool'");
 	run_result_free(&r);
 
-	aksnap(f, &r, "report", "--since", "last tuesday", NULL);
+	harness_aksnap(&f->h, &r, "report", "--since", "last tuesday", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "--since");
 	run_result_free(&r);
 
 	/* A file that is no aksnap store needs a person: 2. */
 	{
-		char *dir = harness_tmpdir(), *cfg, db[4200];
-		const char *argv[] = {"-c", NULL, "report", NULL};
+		struct harness other;
 
-		assert_non_null(dir);
-		cfg = harness_config(dir, f->emu, INI);
-		assert_non_null(cfg);
-		snprintf(db, sizeof(db), "%s/aksnap.db", dir);
-		assert_int_equal(harness_write_file(db,
+		assert_int_equal(harness_open_dir(&other), 0);
+		other.emu = f->h.emu; /* the month's emulator, not stopped */
+		other.config = harness_config(other.dir, other.emu, INI);
+		assert_non_null(other.config);
+		assert_int_equal(harness_write_file(other.store,
 		                     "not an SQLite file, only text; long "
 		                     "enough to look like a header and more",
 		                     0600),
 		    0);
-		argv[1] = cfg;
-		assert_int_equal(harness_run_aksnap(&r, argv), 0);
+		assert_int_equal(harness_aksnap(&other, &r, "report", NULL), 0);
 		harness_expect_exit(&r, 2);
 		harness_expect_in(r.err, "not an aksnap database");
 		run_result_free(&r);
-		harness_rmrf(dir);
-		free(dir);
-		free(cfg);
+		other.emu = NULL;
+		harness_fini(&other);
 	}
 }
 
@@ -490,7 +464,7 @@ test_report_renders_in_chromium(void **state)
 	run_result_free(&r);
 
 	snprintf(shot, sizeof(shot), "%s/report.png",
-	    keep != NULL && keep[0] != '\0' ? f->dir : f->dir);
+	    keep != NULL && keep[0] != '\0' ? f->h.dir : f->h.dir);
 	snprintf(arg, sizeof(arg), "--screenshot=%s", shot);
 	{
 		const char *const argv[] = {"chromium", "--headless",
@@ -632,7 +606,7 @@ test_grafana_dashboard_queries_only_metrics_aksnap_writes(void **state)
 	json_t *dash, *have, *used, *panel;
 	size_t len, nq = 0, i, targets = 0;
 
-	snprintf(path, sizeof(path), "%s/aksnap.prom", f->dir);
+	snprintf(path, sizeof(path), "%s/aksnap.prom", f->h.dir);
 	assert_int_equal(
 	    util_read_file(path, 1 << 24, &text, &len, NULL, 0), 0);
 	have = metric_names(text);

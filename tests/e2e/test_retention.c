@@ -56,53 +56,21 @@ soak_policy(struct policy *p)
 	util_strlcpy(p->channel, "stable", sizeof(p->channel));
 }
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup(void **state)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, POLICY_INI);
-	*state = f;
-	return f->config == NULL ? -1 : 0;
+	*state = harness_new(args, POLICY_INI);
+	return *state != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
-}
-
-static int
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	return rc;
 }
 
 /*
@@ -111,7 +79,7 @@ aksnap(struct fx *f, struct run_result *r, ...)
  * and every retention period are exact too.
  */
 static void
-freeze_clock(struct fx *f, const char *as_of)
+freeze_clock(struct harness *f, const char *as_of)
 {
 	char body[96];
 
@@ -120,7 +88,7 @@ freeze_clock(struct fx *f, const char *as_of)
 }
 
 static int
-run_at(struct fx *f, time_t t)
+run_at(struct harness *f, time_t t)
 {
 	struct run_result r;
 	char as_of[32];
@@ -128,7 +96,7 @@ run_at(struct fx *f, time_t t)
 
 	util_format_time(t, as_of, sizeof(as_of));
 	freeze_clock(f, as_of);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	code = r.exit_code;
 	if (code != 0)
 		fprintf(stderr, "run --as-of %s exited %d:\n%s", as_of, code,
@@ -139,7 +107,7 @@ run_at(struct fx *f, time_t t)
 
 /* Names of the managed snapshots of ${pool} in the emulator. */
 static json_t *
-azure_names(struct fx *f, const char *pool, int *foreign_seen)
+azure_names(struct harness *f, const char *pool, int *foreign_seen)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
 	json_t *names = json_array();
@@ -164,12 +132,12 @@ azure_names(struct fx *f, const char *pool, int *foreign_seen)
 }
 
 static json_t *
-store_list(struct fx *f, const char *pool)
+store_list(struct harness *f, const char *pool)
 {
 	struct run_result r;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", "list", "--all", pool, NULL);
+	harness_aksnap(f, &r, "--json", "list", "--all", pool, NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -216,7 +184,8 @@ store_channel(json_t *list, time_t *created)
  * promotion first, read from the store itself.
  */
 static size_t
-promoted_names(struct fx *f, const char *pool, char names[][64], size_t max)
+promoted_names(
+    struct harness *f, const char *pool, char names[][64], size_t max)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -243,7 +212,7 @@ promoted_names(struct fx *f, const char *pool, char names[][64], size_t max)
 }
 
 static void
-check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
+check_pool_consistent(struct harness *f, const char *pool, time_t as_of)
 {
 	char pnames[64][64], inames[256][64];
 	long long holders[64];
@@ -316,7 +285,7 @@ check_pool_consistent(struct fx *f, const char *pool, time_t as_of)
 static void
 test_retention_120_days_keeps_exactly_the_policy(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	time_t start, t = 0, created = 0;
 	int foreign = 0;
 	json_t *az, *list;
@@ -384,7 +353,7 @@ test_retention_120_days_keeps_exactly_the_policy(void **state)
 static void
 test_retention_tightened_policy_deletes_at_most_max_per_run(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	time_t start, t = 0;
 	char *cfg;
 	json_t *az;
@@ -440,7 +409,7 @@ test_retention_tightened_policy_deletes_at_most_max_per_run(void **state)
 static void
 test_retention_failed_delete_is_retried_next_run(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	time_t start, t = 0;
 	struct run_result r;
 	json_t *list, *s;
@@ -462,7 +431,7 @@ test_retention_failed_delete_is_retried_next_run(void **state)
 	t += 20 * DAY;
 	util_format_time(t, as_of, sizeof(as_of));
 	freeze_clock(f, as_of);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	assert_int_equal(r.exit_code, 1);
 	assert_non_null(strstr(r.err, "DELETE"));
 	run_result_free(&r);
@@ -487,7 +456,7 @@ test_retention_failed_delete_is_retried_next_run(void **state)
 static void
 test_prune_dry_run_changes_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	time_t start, t = 0;
 	struct run_result r;
 	char as_of[32];
@@ -507,7 +476,7 @@ test_prune_dry_run_changes_nothing(void **state)
 	    "cluster = aks-staging\nnodepool = system\npolicy = soak\n"));
 	emu_reset_counters(f->emu);
 	util_format_time(t + 3600, as_of, sizeof(as_of));
-	aksnap(f, &r, "prune", "--dry-run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "prune", "--dry-run", "--as-of", as_of, NULL);
 	assert_int_equal(r.exit_code, 0);
 	/* It says what it would delete, and why it keeps the rest. */
 	assert_non_null(strstr(r.out, "delete"));
@@ -517,7 +486,8 @@ test_prune_dry_run_changes_nothing(void **state)
 	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 0);
 
 	/* The real prune deletes. */
-	aksnap(f, &r, "prune", "--as-of", as_of, "staging-system", NULL);
+	harness_aksnap(
+	    f, &r, "prune", "--as-of", as_of, "staging-system", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_true(emu_counter(f->emu, "DELETE snapshots.delete") > 0);
@@ -526,7 +496,7 @@ test_prune_dry_run_changes_nothing(void **state)
 static void
 test_promote_by_hand_moves_the_channel_tag(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	time_t start, t = 0, created;
 	struct run_result r;
 	json_t *list;
@@ -538,7 +508,7 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 		assert_int_equal(run_at(f, t), 0);
 	}
 	emu_reset_counters(f->emu);
-	aksnap(
+	harness_aksnap(
 	    f, &r, "promote", "aksnap-aks-staging-system-20260106T0200Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
@@ -552,14 +522,14 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 	/* A second hand promotion replaces it: two PATCHes (tag on, tag
 	 * off). */
 	emu_reset_counters(f->emu);
-	aksnap(
+	harness_aksnap(
 	    f, &r, "promote", "aksnap-aks-staging-system-20260107T0200Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 2);
 
 	/* Not in the store: exit 2. */
-	aksnap(f, &r, "promote", "no-such-snapshot", NULL);
+	harness_aksnap(f, &r, "promote", "no-such-snapshot", NULL);
 	assert_int_equal(r.exit_code, 2);
 	run_result_free(&r);
 }
@@ -568,7 +538,7 @@ test_promote_by_hand_moves_the_channel_tag(void **state)
 
 /* One pool; a policy given here (promote_after, keep_last). */
 static void
-use_one_pool(struct fx *f, const char *promote_after, int keep_last)
+use_one_pool(struct harness *f, const char *promote_after, int keep_last)
 {
 	char ini[1024];
 
@@ -615,7 +585,7 @@ state_of(json_t *list, const char *name)
 static void
 test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	time_t t;
 	json_t *names, *list;
@@ -632,7 +602,7 @@ test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 	t += DAY;
 	util_format_time(t, as_of, sizeof(as_of));
 	freeze_clock(f, as_of);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "DELETE ");
 	harness_expect_in(r.err, "/snapshots/" DAY1 "?api-version=");
@@ -648,7 +618,7 @@ test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 	assert_string_equal(state_of(list, DAY1), "deleting");
 	assert_string_equal(state_of(list, DAY2), "active");
 	json_decref(list);
-	aksnap(f, &r, "check", NULL);
+	harness_aksnap(f, &r, "check", NULL);
 	assert_true(r.exit_code >= 1);
 	harness_expect_in(r.out, "snapshot " DAY1 " is deleting");
 	run_result_free(&r);
@@ -676,7 +646,7 @@ test_retention_200_delete_that_deleted_nothing_is_deleted_again(void **state)
 static void
 test_list_hides_deleted_unless_all(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *arr;
 	time_t t;
@@ -688,19 +658,19 @@ test_list_hides_deleted_unless_all(void **state)
 	assert_int_equal(run_at(f, t + DAY), 0);
 	assert_int_equal(emu_counter(f->emu, "DELETE snapshots.delete 200"), 1);
 
-	aksnap(f, &r, "list", "staging-system", NULL);
+	harness_aksnap(f, &r, "list", "staging-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, DAY2);
 	assert_null(strstr(r.out, DAY1));
 	run_result_free(&r);
-	aksnap(f, &r, "list", "--all", "staging-system", NULL);
+	harness_aksnap(f, &r, "list", "--all", "staging-system", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, DAY2);
 	harness_expect_in(r.out, DAY1);
 	harness_expect_in(r.out, "deleted");
 	run_result_free(&r);
 
-	aksnap(f, &r, "--json", "list", NULL);
+	harness_aksnap(f, &r, "--json", "list", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -718,7 +688,7 @@ test_list_hides_deleted_unless_all(void **state)
 
 /* The aksnap-channel tag of ${name} in Azure, or NULL. */
 static char *
-azure_channel(struct fx *f, const char *name)
+azure_channel(struct harness *f, const char *name)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state"), *s;
 	char *out = NULL;
@@ -750,7 +720,7 @@ azure_channel(struct fx *f, const char *name)
 static void
 test_promotion_patch_that_drops_the_tag_is_not_recorded(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	time_t t, created;
 	json_t *list;
@@ -767,7 +737,7 @@ test_promotion_patch_that_drops_the_tag_is_not_recorded(void **state)
 	t += DAY;
 	util_format_time(t, as_of, sizeof(as_of));
 	freeze_clock(f, as_of);
-	aksnap(f, &r, "run", "--as-of", as_of, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", as_of, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "PATCH ");
 	harness_expect_in(r.err, "/snapshots/" DAY1 "?api-version=");
@@ -799,7 +769,7 @@ test_promotion_patch_that_drops_the_tag_is_not_recorded(void **state)
 	assert_true(emu_fault(f->emu,
 	                "{\"method\":\"PATCH\",\"path\":\"*/snapshots/" DAY1
 	                "\",\"action\":\"patch_noop\"}") > 0);
-	aksnap(f, &r, "promote", DAY2, NULL);
+	harness_aksnap(f, &r, "promote", DAY2, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "still carry tag aksnap-channel");
 	run_result_free(&r);

@@ -44,30 +44,14 @@ static const char *const POOLS_INI =
     "\n[pool:edge-system]\nresource_group = rg-prod\n"
     "cluster = aks-edge\nnodepool = system\n";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
 static int
 setup_with(void **state, const char *extra_ini)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
-		return -1;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, extra_ini);
-	if (f->config == NULL)
-		return -1;
-	*state = f;
-	return 0;
+	*state = harness_new(args, extra_ini);
+	return *state != NULL ? 0 : -1;
 }
 
 static int
@@ -79,39 +63,20 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
-}
-
-/* Run aksnap with -c CONFIG and the given words; NULL-terminated. */
-static int
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	return rc;
 }
 
 /* Set the emulator's clock and run `aksnap run --as-of`. */
 static int
-run_at(struct fx *f, const char *as_of)
+run_at(struct harness *f, const char *as_of)
 {
 	struct run_result r;
 	int code;
 
 	assert_int_equal(emu_set_clock(f->emu, as_of), 0);
-	assert_int_equal(aksnap(f, &r, "run", "--as-of", as_of, NULL), 0);
+	assert_int_equal(
+	    harness_aksnap(f, &r, "run", "--as-of", as_of, NULL), 0);
 	code = r.exit_code;
 	if (code != 0)
 		fprintf(stderr, "aksnap run --as-of %s exited %d:\n%s", as_of,
@@ -127,7 +92,7 @@ run_at(struct fx *f, const char *as_of)
 /* The snapshots aksnap made (tagged managed) that the emulator holds;
  * the demo fleet also has a foreign one, which aksnap must leave alone. */
 static json_t *
-emu_snapshots(struct fx *f)
+emu_snapshots(struct harness *f)
 {
 	json_t *st = emu_get(f->emu, "/_armemu/state");
 	json_t *all, *s, *mine = json_array();
@@ -177,7 +142,7 @@ tag(json_t *snap, const char *key)
 
 /* Requests the emulator saw, token endpoints excluded. */
 static long
-arm_requests(struct fx *f)
+arm_requests(struct harness *f)
 {
 	json_t *log = emu_get(f->emu, "/_armemu/requests");
 	json_t *e, *arr;
@@ -199,15 +164,15 @@ arm_requests(struct fx *f)
 }
 
 static json_t *
-list_json(struct fx *f, const char *pool)
+list_json(struct harness *f, const char *pool)
 {
 	struct run_result r;
 	json_t *doc;
 
 	if (pool != NULL)
-		aksnap(f, &r, "--json", "list", "--all", pool, NULL);
+		harness_aksnap(f, &r, "--json", "list", "--all", pool, NULL);
 	else
-		aksnap(f, &r, "--json", "list", "--all", NULL);
+		harness_aksnap(f, &r, "--json", "list", "--all", NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -230,7 +195,7 @@ count_state(json_t *list, const char *state)
 static void
 test_run_first_snapshots_every_due_pool(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *snaps, *s, *props;
 
 	emu_reset_counters(f->emu);
@@ -280,7 +245,7 @@ test_run_first_snapshots_every_due_pool(void **state)
 static void
 test_run_rerun_in_same_slot_writes_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 
 	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
 	emu_reset_counters(f->emu);
@@ -297,7 +262,7 @@ test_run_rerun_in_same_slot_writes_nothing(void **state)
 }
 
 static long long
-store_count(struct fx *f, const char *query)
+store_count(struct harness *f, const char *query)
 {
 	char path[4096];
 	sqlite3 *db = NULL;
@@ -323,7 +288,7 @@ store_count(struct fx *f, const char *query)
 static void
 test_run_unchanged_runs_add_no_decision_rows(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char as_of[32];
 	long long n;
@@ -351,7 +316,7 @@ test_run_unchanged_runs_add_no_decision_rows(void **state)
 	                     "run_id = 2 AND last_run_id = 12"),
 	    5);
 
-	aksnap(f, &r, "--json", "explain",
+	harness_aksnap(f, &r, "--json", "explain",
 	    "aksnap-aks-edge-system-20260310T0300Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
@@ -381,7 +346,7 @@ test_run_unchanged_runs_add_no_decision_rows(void **state)
 static void
 test_run_unchanged_runs_add_no_observation_rows(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char as_of[32];
 	json_t *doc, *obs, *o;
@@ -411,7 +376,7 @@ test_run_unchanged_runs_add_no_observation_rows(void **state)
 	assert_int_equal(
 	    store_count(f, "SELECT count(*) FROM observations"), 6);
 
-	aksnap(f, &r, "--json", "history", "edge-system", NULL);
+	harness_aksnap(f, &r, "--json", "history", "edge-system", NULL);
 	assert_int_equal(r.exit_code, 0);
 	doc = json_loads(r.out, 0, NULL);
 	run_result_free(&r);
@@ -433,7 +398,7 @@ test_run_unchanged_runs_add_no_observation_rows(void **state)
 	json_decref(doc);
 
 	/* the table: one line an interval, first and last seen */
-	aksnap(f, &r, "history", "edge-system", NULL);
+	harness_aksnap(f, &r, "history", "edge-system", NULL);
 	assert_int_equal(r.exit_code, 0);
 	assert_non_null(strstr(r.out, "FIRST SEEN"));
 	assert_non_null(strstr(r.out, "LAST SEEN"));
@@ -455,7 +420,7 @@ test_run_past_as_of_extends_the_state_then(void **state)
 	    "AKSUbuntu-2204gen2containerd-202611.04.0";
 	static const char *const img_b =
 	    "AKSUbuntu-2204gen2containerd-202611.11.0";
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char body[256];
 
 	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
@@ -526,7 +491,7 @@ setup_hourly(void **state)
 static void
 test_run_skips_unchanged_and_snapshots_released_pool(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *rel, *snaps;
 
 	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
@@ -558,8 +523,8 @@ test_run_skips_unchanged_and_snapshots_released_pool(void **state)
 		struct run_result r;
 		json_t *doc, *obs;
 
-		aksnap(f, &r, "--json", "history", "--changes", "edge-system",
-		    NULL);
+		harness_aksnap(f, &r, "--json", "history", "--changes",
+		    "edge-system", NULL);
 		assert_int_equal(r.exit_code, 0);
 		doc = json_loads(r.out, 0, NULL);
 		run_result_free(&r);
@@ -577,7 +542,7 @@ test_run_skips_unchanged_and_snapshots_released_pool(void **state)
 static void
 test_run_catch_up_takes_only_current_slot(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *snaps;
 
 	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
@@ -597,30 +562,29 @@ test_run_catch_up_takes_only_current_slot(void **state)
 	json_decref(snaps);
 }
 
-/* Start aksnap run in the background; return its pid. */
-static pid_t
-spawn_run(struct fx *f, const char *as_of)
+/* Start `aksnap run --pool prod-batch` in the background. */
+static void
+spawn_run(struct harness *f, struct harness_bg *bg, const char *as_of)
 {
-	const char *bin = getenv("AKSNAP_BIN");
-	pid_t pid = fork();
+	assert_int_equal(harness_aksnap_start(f, bg, "run", "--pool",
+	                     "prod-batch", "--as-of", as_of, NULL),
+	    0);
+}
 
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int dn = open("/dev/null", O_RDWR);
+/* SIGKILL it and wait for it. */
+static void
+kill_run(struct harness_bg *bg)
+{
+	struct run_result r;
 
-		dup2(dn, 0);
-		dup2(dn, 1);
-		dup2(dn, 2);
-		execl(bin, bin, "-c", f->config, "run", "--pool", "prod-batch",
-		    "--as-of", as_of, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	kill(bg->pid, SIGKILL);
+	assert_int_equal(harness_aksnap_wait(bg, &r, NULL), 0);
+	run_result_free(&r);
 }
 
 /* Wait until the emulator has received ${n} requests of ${key}. */
 static void
-wait_counter(struct fx *f, const char *key, long n)
+wait_counter(struct harness *f, const char *key, long n)
 {
 	for (int i = 0; i < 200; i++) {
 		if (emu_counter(f->emu, key) >= n)
@@ -633,7 +597,7 @@ wait_counter(struct fx *f, const char *key, long n)
 /* Wait until the emulator holds ${n} requests in flight (or, with n == 0,
  * none): a request held by a latency fault is in flight. */
 static void
-wait_in_flight(struct fx *f, long n)
+wait_in_flight(struct harness *f, long n)
 {
 	for (int i = 0; i < 400; i++) {
 		json_t *st = emu_get(f->emu, "/_armemu/stats");
@@ -651,10 +615,9 @@ wait_in_flight(struct fx *f, long n)
 static void
 test_run_resumes_snapshot_left_creating_after_kill(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *snaps, *l;
-	pid_t pid;
-	int st;
+	struct harness_bg bg;
 
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	/* The PUT is held 1.5 s by the emulator: kill aksnap in between. */
@@ -664,13 +627,12 @@ test_run_resumes_snapshot_left_creating_after_kill(void **state)
 	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
 	        "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
-	pid = spawn_run(f, "2026-03-10T03:00:00Z");
+	spawn_run(f, &bg, "2026-03-10T03:00:00Z");
 	/* Once the cluster GET is answered, the held PUT is the one
 	 * request in flight: kill aksnap then, before it hears back. */
 	wait_counter(f, "GET managedClusters.get", 1);
 	wait_in_flight(f, 1);
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	kill_run(&bg);
 	wait_in_flight(f, 0); /* the emulator completes the PUT */
 
 	snaps = emu_snapshots(f);
@@ -685,7 +647,7 @@ test_run_resumes_snapshot_left_creating_after_kill(void **state)
 	{
 		struct run_result r;
 
-		aksnap(f, &r, "run", "--pool", "prod-batch", "--as-of",
+		harness_aksnap(f, &r, "run", "--pool", "prod-batch", "--as-of",
 		    "2026-03-10T03:30:00Z", NULL);
 		assert_int_equal(r.exit_code, 0);
 		run_result_free(&r);
@@ -701,10 +663,9 @@ test_run_resumes_snapshot_left_creating_after_kill(void **state)
 static void
 test_run_crash_during_reconcile_is_settled_next_time(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *l;
-	pid_t pid;
-	int st;
+	struct harness_bg bg;
 
 	/* Leave a row "creating": killed while its PUT was in flight. */
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
@@ -713,11 +674,10 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 	        "{\"method\":\"PUT\",\"path\":"
 	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":3000,"
 	        "\"count\":1}") >= 0);
-	pid = spawn_run(f, "2026-03-10T03:00:00Z");
+	spawn_run(f, &bg, "2026-03-10T03:00:00Z");
 	wait_counter(f, "GET managedClusters.get", 1);
 	wait_in_flight(f, 1);
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	kill_run(&bg);
 	wait_in_flight(f, 0);
 
 	/* Crash again, this time while reconcile's GET is in flight. */
@@ -728,10 +688,9 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 	        "\"*/snapshots/*\",\"action\":\"latency\",\"latency_ms\":1500,"
 	        "\"count\":1}") >= 0);
 	emu_reset_counters(f->emu);
-	pid = spawn_run(f, "2026-03-10T03:10:00Z");
+	spawn_run(f, &bg, "2026-03-10T03:10:00Z");
 	wait_in_flight(f, 1); /* reconcile's GET, held */
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	kill_run(&bg);
 	l = list_json(f, "prod-batch");
 	assert_int_equal(count_state(l, "creating"), 1);
 	json_decref(l);
@@ -757,7 +716,7 @@ test_run_crash_during_reconcile_is_settled_next_time(void **state)
 static void
 test_run_isolates_failing_pools(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *snaps, *l;
 
@@ -775,7 +734,7 @@ test_run_isolates_failing_pools(void **state)
 	        "\"status\":500,\"retry_after\":0,\"count\":-1}") >= 0);
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	if (r.exit_code != 1 ||
 	    strstr(r.err, "aksnap: staging-system: ") == NULL)
 		fprintf(stderr, "stderr was:\n%s\n", r.err);
@@ -805,8 +764,8 @@ test_run_isolates_failing_pools(void **state)
 	    "{\"resourceGroup\":\"rg-prod\",\"cluster\":\"aks-prod\","
 	    "\"pool\":\"system\",\"busy\":false}"));
 	emu_clear_faults(f->emu);
-	aksnap(f, &r, "run", "--as-of", "2026-03-10T04:00:00Z", "--pool",
-	    "prod-system", "--pool", "edge-system", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-03-10T04:00:00Z",
+	    "--pool", "prod-system", "--pool", "edge-system", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	l = list_json(f, "prod-system");
@@ -817,7 +776,7 @@ test_run_isolates_failing_pools(void **state)
 static void
 test_run_exits_75_when_lock_held(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char path[4096];
 	int fd;
@@ -827,7 +786,7 @@ test_run_exits_75_when_lock_held(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	assert_int_equal(r.exit_code, 75);
 	assert_non_null(strstr(r.err, "lock"));
 	run_result_free(&r);
@@ -838,20 +797,20 @@ test_run_exits_75_when_lock_held(void **state)
 static void
 test_run_waits_for_locked_store_then_fails_clearly(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char path[4096];
 	sqlite3 *db = NULL;
 
 	/* Create the store, then hold its write lock from here. */
-	aksnap(f, &r, "db", "migrate", NULL);
+	harness_aksnap(f, &r, "db", "migrate", NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	snprintf(path, sizeof(path), "%s/aksnap.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-	aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	assert_int_equal(r.exit_code, 75);
 	assert_non_null(strstr(r.err, "locked"));
 	run_result_free(&r);
@@ -862,7 +821,7 @@ test_run_waits_for_locked_store_then_fails_clearly(void **state)
 static void
 test_run_dst_slots_in_berlin(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	static const char *const runs[][2] = {
 	    /* as_of, the snapshot name that run must take */
 	    {"2026-03-28T05:00:00Z", "aksnap-aks-edge-system-20260328T0130Z"},
@@ -879,7 +838,7 @@ test_run_dst_slots_in_berlin(void **state)
 		struct run_result r;
 
 		assert_int_equal(emu_set_clock(f->emu, runs[i][0]), 0);
-		aksnap(f, &r, "run", "--pool", "edge-system", "--as-of",
+		harness_aksnap(f, &r, "run", "--pool", "edge-system", "--as-of",
 		    runs[i][0], NULL);
 		assert_int_equal(r.exit_code, 0);
 		run_result_free(&r);
@@ -922,7 +881,7 @@ valid_sample(const char *line)
 static void
 test_run_writes_prometheus_textfile_atomically(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	char path[4096], *text, *line, *save = NULL;
 	struct stat st1, st2;
 	int samples = 0, types = 0;
@@ -999,14 +958,15 @@ slurp(const char *path, size_t *len)
 static void
 test_run_vv_trace_and_store_hold_no_secret(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char path[4096];
 	char *db;
 	size_t len;
 
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
-	aksnap(f, &r, "-vv", "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
+	harness_aksnap(
+	    f, &r, "-vv", "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	assert_int_equal(r.exit_code, 0);
 	/* The trace is there, with the secret and the token redacted. */
 	assert_non_null(strstr(r.err, "oauth2/v2.0/token"));
@@ -1038,7 +998,7 @@ test_run_vv_trace_and_store_hold_no_secret(void **state)
 static void
 test_run_auto_falls_back_to_azure_cli_quietly(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	char path[4096], script[8192], env_path[8192];
 	const char *curl_argv[] = {"curl", "-fsS", "-d", NULL, NULL, NULL};
@@ -1089,14 +1049,14 @@ test_run_auto_falls_back_to_azure_cli_quietly(void **state)
 	    getenv("PATH"));
 	assert_int_equal(emu_set_clock(f->emu, "2026-03-10T03:00:00Z"), 0);
 	{
-		const char *argv[] = {"-c", f->config, "run", "--as-of",
-		    "2026-03-10T03:00:00Z", NULL};
 		const char *env[] = {env_path, "AZURE_CLIENT_ID",
 		    "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
 		    "AZURE_FEDERATED_TOKEN_FILE", NULL};
 
-		memset(&r, 0, sizeof(r));
-		harness_run_aksnap_env(&r, argv, env);
+		for (size_t i = 0; env[i] != NULL; i++)
+			assert_int_equal(harness_setenv(f, env[i]), 0);
+		harness_aksnap(
+		    f, &r, "run", "--as-of", "2026-03-10T03:00:00Z", NULL);
 	}
 	if (r.exit_code != 0 || r.err[0] != '\0')
 		fail_msg("exit %d, stderr: %s", r.exit_code, r.err);
@@ -1129,13 +1089,14 @@ setup_keep1(void **state)
 
 /* `aksnap run --as-of` with the emulator's clock frozen there; exit. */
 static int
-run_frozen(struct fx *f, const char *as_of, struct run_result *r)
+run_frozen(struct harness *f, const char *as_of, struct run_result *r)
 {
 	char body[96];
 
 	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", as_of);
 	json_decref(emu_post(f->emu, "/_armemu/clock", body));
-	assert_int_equal(aksnap(f, r, "run", "--as-of", as_of, NULL), 0);
+	assert_int_equal(
+	    harness_aksnap(f, r, "run", "--as-of", as_of, NULL), 0);
 	return r->exit_code;
 }
 
@@ -1164,7 +1125,7 @@ store_state(json_t *list, const char *name)
  * exactly one snapshot of the pool, the store agrees.
  */
 static void
-lying_put_is_unconfirmed_then_retaken(struct fx *f, const char *fault)
+lying_put_is_unconfirmed_then_retaken(struct harness *f, const char *fault)
 {
 	struct run_result r;
 	json_t *snaps, *l;
@@ -1198,7 +1159,7 @@ lying_put_is_unconfirmed_then_retaken(struct fx *f, const char *fault)
 	json_decref(l);
 	/* Until the next run settles it, check says the store cannot prove
 	 * what Azure holds (WARNING at least: the failed run is CRITICAL). */
-	aksnap(f, &r, "check", NULL);
+	harness_aksnap(f, &r, "check", NULL);
 	assert_true(r.exit_code >= 1);
 	harness_expect_in(r.out, "snapshot " SLOT2 " is unconfirmed");
 	run_result_free(&r);
@@ -1256,7 +1217,8 @@ test_run_201_naming_another_snapshot_is_unconfirmed(void **state)
  */
 /* Make ${name} exist in Azure as the PUT of staging-system would have. */
 static void
-emu_add_staging_snapshot(struct fx *f, const char *name, const char *created)
+emu_add_staging_snapshot(
+    struct harness *f, const char *name, const char *created)
 {
 	char body[1536];
 
@@ -1280,7 +1242,7 @@ emu_add_staging_snapshot(struct fx *f, const char *name, const char *created)
 static void
 test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *l;
 
@@ -1308,7 +1270,7 @@ test_run_empty_201_of_existing_snapshot_is_confirmed_by_get(void **state)
 static void
 test_run_unconfirmed_snapshot_that_appears_is_settled_active(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *l, *snaps;
 

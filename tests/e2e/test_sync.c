@@ -50,41 +50,16 @@ static const char *const POOLS_INI =
     "\n[pool:edge-system]\nresource_group = rg-prod\n"
     "cluster = aks-edge\nnodepool = system\n";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
-static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
 static int
 setup(void **state)
 {
 	static const char *const args[] = {
 	    "--fleet", FLEET, "--retry-after", "0", NULL};
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f = harness_new(args, POOLS_INI);
 	struct run_result r;
 	json_t *clock;
 
 	if (f == NULL)
-		return -1;
-	f->emu = emu_start(args);
-	f->dir = harness_tmpdir();
-	if (f->emu == NULL || f->dir == NULL)
-		return -1;
-	f->config = harness_config(f->dir, f->emu, POOLS_INI);
-	if (f->config == NULL)
 		return -1;
 	*state = f;
 	/* Frozen: a slow run (valgrind) must not see createdAt > as-of. */
@@ -93,10 +68,10 @@ setup(void **state)
 	if (clock == NULL)
 		return -1;
 	json_decref(clock);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "promote", "--channel", "stable", STAGING, NULL);
+	harness_aksnap(f, &r, "promote", "--channel", "stable", STAGING, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	emu_reset_counters(f->emu);
@@ -106,14 +81,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	emu_stop(f->emu);
-	if (f->dir != NULL)
-		harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
+	harness_free(*state);
 	return 0;
 }
 
@@ -127,12 +95,12 @@ str(json_t *o, const char *key)
 
 /* `aksnap --json sync` (or with more words), parsed. */
 static json_t *
-sync_json(struct fx *f, int want, const char *extra)
+sync_json(struct harness *f, int want, const char *extra)
 {
 	struct run_result r;
 	json_t *doc;
 
-	aksnap(f, &r, "--json", "sync", extra, NULL);
+	harness_aksnap(f, &r, "--json", "sync", extra, NULL);
 	harness_expect_exit(&r, want);
 	doc = json_loads(r.out, 0, NULL);
 	if (doc == NULL)
@@ -149,12 +117,12 @@ num(json_t *o, const char *key)
 
 /* The store's snapshots, through `aksnap --json list`. */
 static json_t *
-store_list(struct fx *f)
+store_list(struct harness *f)
 {
 	struct run_result r;
 	json_t *doc, *arr;
 
-	aksnap(f, &r, "--json", "list", "--all", NULL);
+	harness_aksnap(f, &r, "--json", "list", "--all", NULL);
 	harness_expect_exit(&r, 0);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -181,7 +149,7 @@ find_named(json_t *arr, const char *key, const char *name)
 }
 
 static long
-sql_count(struct fx *f, const char *sql)
+sql_count(struct harness *f, const char *sql)
 {
 	char path[600];
 	sqlite3 *db = NULL;
@@ -199,7 +167,7 @@ sql_count(struct fx *f, const char *sql)
 }
 
 static void
-sql_exec(struct fx *f, const char *sql)
+sql_exec(struct harness *f, const char *sql)
 {
 	char path[600];
 	sqlite3 *db = NULL;
@@ -214,7 +182,7 @@ sql_exec(struct fx *f, const char *sql)
 
 /* Delete snapshot ${name} of ${rg} through ARM, behind aksnap's back. */
 static void
-delete_out_of_band(struct fx *f, const char *rg, const char *name)
+delete_out_of_band(struct harness *f, const char *rg, const char *name)
 {
 	struct config *cfg = NULL;
 	struct http_client *http;
@@ -242,7 +210,7 @@ delete_out_of_band(struct fx *f, const char *rg, const char *name)
 }
 
 static void
-lose_store(struct fx *f)
+lose_store(struct harness *f)
 {
 	static const char *const suffix[] = {"", "-wal", "-shm"};
 	char path[600];
@@ -259,7 +227,7 @@ lose_store(struct fx *f)
 static void
 test_sync_changes_nothing_when_store_matches_azure(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc = sync_json(f, 0, NULL);
 
 	assert_int_equal(num(doc, "adopted"), 0);
@@ -276,7 +244,7 @@ test_sync_changes_nothing_when_store_matches_azure(void **state)
 static void
 test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *doc, *list, *emust, *s, *st;
 	size_t i;
@@ -332,7 +300,7 @@ test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 
 	/* The slots are taken again: a rerun in the same slot PUTs nothing. */
 	emu_reset_counters(f->emu);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
@@ -347,7 +315,7 @@ test_sync_adopts_managed_snapshots_into_a_lost_store(void **state)
 static void
 test_sync_marks_missing_what_azure_lost(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *item, *list;
 
 	delete_out_of_band(f, "rg-prod", PROD);
@@ -383,7 +351,7 @@ test_sync_marks_missing_what_azure_lost(void **state)
 static void
 test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *item, *list;
 
 	delete_out_of_band(f, "rg-prod", PROD);
@@ -407,7 +375,7 @@ test_sync_keeps_snapshot_when_get_cannot_confirm_loss(void **state)
 static void
 test_sync_keeps_snapshot_a_stale_listing_omits(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *item, *list, *rules;
 
 	/* An eventually consistent listing that has not caught up: PROD
@@ -458,7 +426,7 @@ test_sync_keeps_snapshot_a_stale_listing_omits(void **state)
 static void
 test_sync_failed_listing_marks_nothing_missing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *list;
 
@@ -469,7 +437,7 @@ test_sync_failed_listing_marks_nothing_missing(void **state)
 	                "Microsoft.ContainerService/snapshots\", \"action\": "
 	                "\"status\", \"status\": 403, \"error_code\": "
 	                "\"AuthorizationFailed\", \"count\": -1}") >= 0);
-	aksnap(f, &r, "sync", NULL);
+	harness_aksnap(f, &r, "sync", NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "AuthorizationFailed");
 	run_result_free(&r);
@@ -483,7 +451,7 @@ test_sync_failed_listing_marks_nothing_missing(void **state)
 static void
 test_sync_reports_snapshots_of_unconfigured_pools_as_conflicts(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *item, *list;
 	json_t *added;
 
@@ -523,7 +491,7 @@ test_sync_reports_snapshots_of_unconfigured_pools_as_conflicts(void **state)
 static void
 test_sync_revives_snapshot_azure_lists_again(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	json_t *doc, *list;
 
 	sql_exec(f,
@@ -540,12 +508,12 @@ test_sync_revives_snapshot_azure_lists_again(void **state)
 static void
 test_sync_dry_run_records_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct harness *f = *state;
 	struct run_result r;
 	json_t *list;
 
 	delete_out_of_band(f, "rg-prod", PROD);
-	aksnap(f, &r, "sync", "--dry-run", NULL);
+	harness_aksnap(f, &r, "sync", "--dry-run", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "missing");
 	harness_expect_in(r.out, PROD);

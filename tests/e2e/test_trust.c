@@ -43,36 +43,15 @@ static const char *const POOLS_INI =
     "\n[pool:prod-system]\nresource_group = rg-prod\n"
     "cluster = aks-prod\nnodepool = system\n";
 
-struct fx {
-	struct emu *emu;
-	char *dir;
-	char *config;
-};
-
-static void
-aksnap(struct fx *f, struct run_result *r, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, r);
-	rc = harness_aksnapv(r, f->config, ap);
-	va_end(ap);
-	assert_int_equal(rc, 0);
-}
-
 /* Start the emulator with ${args} (fleet added) and write the config. */
-static struct fx *
+static struct harness *
 fx_start(const char *const *args, const char *ini)
 {
 	const char *argv[16];
-	struct fx *f = calloc(1, sizeof(*f));
+	struct harness *f;
 	json_t *clock;
 	size_t n = 0;
 
-	assert_non_null(f);
-	f->dir = harness_tmpdir();
-	assert_non_null(f->dir);
 	argv[n++] = "--fleet";
 	argv[n++] = FLEET;
 	argv[n++] = "--retry-after";
@@ -80,33 +59,19 @@ fx_start(const char *const *args, const char *ini)
 	for (size_t i = 0; args != NULL && args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	f->emu = emu_start(argv);
-	assert_non_null(f->emu);
+	f = harness_new(argv, ini);
+	assert_non_null(f);
 	/* Frozen at the run's as-of: createdAt is never after it. */
 	clock = emu_post(f->emu, "/_armemu/clock",
 	    "{\"now\": \"" AS_OF "\", \"frozen\": true}");
 	assert_non_null(clock);
 	json_decref(clock);
-	f->config = harness_config(f->dir, f->emu, ini);
-	assert_non_null(f->config);
 	return f;
-}
-
-static void
-fx_stop(struct fx *f)
-{
-	if (f == NULL)
-		return;
-	emu_stop(f->emu);
-	harness_rmrf(f->dir);
-	free(f->dir);
-	free(f->config);
-	free(f);
 }
 
 /* Requests of any kind the emulator counted (its TLS handshakes excluded). */
 static long
-requests(struct fx *f)
+requests(struct harness *f)
 {
 	json_t *c = emu_get(f->emu, "/_armemu/counters");
 	const char *k;
@@ -130,12 +95,12 @@ requests(struct fx *f)
  * (written to ${dir}; its path in ${ca}, 4096 bytes): trusted only with
  * ca_file = ${ca}.
  */
-static struct fx *
+static struct harness *
 fx_start_tls(const char *dir, char *ca, const char *ini)
 {
 	char cert[4096], key[4096];
 	const char *args[5];
-	struct fx *f;
+	struct harness *f;
 
 	assert_int_equal(certs_tls_server(dir, ca, cert, key, 4096), 0);
 	args[0] = "--tls-cert";
@@ -170,12 +135,12 @@ test_untrusted_tls_certificate_is_a_configuration_error(void **state)
 	char ca[4096], *dir = harness_tmpdir();
 	char extra[4200];
 	struct run_result r;
-	struct fx *f;
+	struct harness *f;
 
 	(void)state;
 	f = fx_start_tls(dir, ca, POOLS_INI);
 
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	/* Not 75: a retry tomorrow would fail the same way. */
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "TLS certificate of 127.0.0.1 did not verify");
@@ -183,7 +148,7 @@ test_untrusted_tls_certificate_is_a_configuration_error(void **state)
 	run_result_free(&r);
 	assert_int_equal(requests(f), 0);
 
-	aksnap(f, &r, "sync", NULL);
+	harness_aksnap(f, &r, "sync", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "ca_file");
 	run_result_free(&r);
@@ -192,11 +157,11 @@ test_untrusted_tls_certificate_is_a_configuration_error(void **state)
 	free(f->config);
 	snprintf(extra, sizeof(extra), "ca_file = %s\n%s", ca, POOLS_INI);
 	f->config = harness_config(f->dir, f->emu, extra);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 2);
-	fx_stop(f);
+	harness_free(f);
 	harness_rmrf(dir);
 	free(dir);
 }
@@ -207,7 +172,7 @@ test_untrusted_arm_certificate_is_a_configuration_error(void **state)
 	char ca[4096], *dir = harness_tmpdir();
 	char ini[8192], env_path[8192];
 	struct run_result r;
-	struct fx *f;
+	struct harness *f;
 
 	(void)state;
 	f = fx_start_tls(dir, ca, POOLS_INI);
@@ -219,29 +184,20 @@ test_untrusted_arm_certificate_is_a_configuration_error(void **state)
 	    f->dir, emu_url(f->emu), POOLS_INI);
 	assert_int_equal(harness_write_file(f->config, ini, 0600), 0);
 	snprintf(env_path, sizeof(env_path), "PATH=%s:%s", dir, getenv("PATH"));
-	{
-		const char *argv[] = {
-		    "-c", f->config, "run", "--as-of", AS_OF, NULL};
-		const char *env[] = {env_path, NULL};
-
-		assert_int_equal(harness_run_aksnap_env(&r, argv, env), 0);
-	}
+	assert_int_equal(harness_setenv(f, env_path), 0);
+	assert_int_equal(
+	    harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL), 0);
 	/* Not 75 ("ARM did not answer"): the same tomorrow. */
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "TLS certificate of 127.0.0.1 did not verify");
 	harness_expect_in(r.err, "ca_file");
 	run_result_free(&r);
-	{
-		const char *argv[] = {"-c", f->config, "sync", NULL};
-		const char *env[] = {env_path, NULL};
-
-		assert_int_equal(harness_run_aksnap_env(&r, argv, env), 0);
-	}
+	assert_int_equal(harness_aksnap(f, &r, "sync", NULL), 0);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "ca_file");
 	run_result_free(&r);
 	assert_int_equal(requests(f), 0);
-	fx_stop(f);
+	harness_free(f);
 	harness_rmrf(dir);
 	free(dir);
 }
@@ -249,14 +205,14 @@ test_untrusted_arm_certificate_is_a_configuration_error(void **state)
 static void
 test_refused_client_secret_is_a_configuration_error(void **state)
 {
-	struct fx *f = fx_start(NULL, POOLS_INI);
+	struct harness *f = fx_start(NULL, POOLS_INI);
 	char path[4096];
 	struct run_result r;
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/secret", f->dir);
 	assert_int_equal(harness_write_file(path, "not-the-secret", 0600), 0);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "AADSTS7000215");
 	harness_expect_in(r.err, "invalid_client");
@@ -267,11 +223,11 @@ test_refused_client_secret_is_a_configuration_error(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
 
-	aksnap(f, &r, "sync", NULL);
+	harness_aksnap(f, &r, "sync", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "AADSTS7000215");
 	run_result_free(&r);
-	fx_stop(f);
+	harness_free(f);
 }
 
 static void
@@ -279,17 +235,17 @@ test_unknown_client_id_is_a_configuration_error(void **state)
 {
 	static const char *const args[] = {
 	    "--client-id", "00000000-0000-0000-0000-0000000000cc", NULL};
-	struct fx *f = fx_start(args, POOLS_INI);
+	struct harness *f = fx_start(args, POOLS_INI);
 	struct run_result r;
 
 	(void)state;
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "AADSTS700016");
 	harness_expect_in(r.err, "unauthorized_client");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
-	fx_stop(f);
+	harness_free(f);
 }
 
 static void
@@ -301,7 +257,7 @@ test_unregistered_certificate_is_a_configuration_error(void **state)
 	char *dir = harness_tmpdir(), reg[4096], pem[4096], ini[8192];
 	const char *args[3];
 	struct run_result r;
-	struct fx *f;
+	struct harness *f;
 
 	(void)state;
 	snprintf(reg, sizeof(reg), "%s/registered.pem", dir);
@@ -323,12 +279,12 @@ test_unregistered_certificate_is_a_configuration_error(void **state)
 	    "authority_host = %s\n%s",
 	    f->dir, pem, emu_url(f->emu), emu_url(f->emu), POOLS_INI);
 	assert_int_equal(harness_write_file(f->config, ini, 0600), 0);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "AADSTS700027");
 	run_result_free(&r);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 0);
-	fx_stop(f);
+	harness_free(f);
 	X509_free(rc);
 	X509_free(oc);
 	EVP_PKEY_free(registered);
@@ -352,18 +308,14 @@ static const char *const READERS_INI =
 
 /* Run ${argv} (after "-c CONFIG") with ${env} added (may be NULL). */
 static void
-aksnap_env(struct fx *f, struct run_result *r, const char *const *env,
+aksnap_env(struct harness *f, struct run_result *r, const char *const *env,
     const char *const *args)
 {
-	const char *argv[16];
-	size_t n = 0;
+	struct harness h = *f; /* ${env} for this run only */
 
-	argv[n++] = "-c";
-	argv[n++] = f->config;
-	for (size_t i = 0; args[i] != NULL && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	assert_int_equal(harness_run_aksnap_env(r, argv, env), 0);
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		assert_int_equal(harness_setenv(&h, env[i]), 0);
+	assert_int_equal(harness_aksnap_argv(&h, r, args), 0);
 }
 
 /*
@@ -373,7 +325,8 @@ aksnap_env(struct fx *f, struct run_result *r, const char *const *env,
  * without Azure.
  */
 static void
-expect_readers_refused(struct fx *f, const char *const *env, const char *needle)
+expect_readers_refused(
+    struct harness *f, const char *const *env, const char *needle)
 {
 	static const char *const drift[] = {"drift", "--refresh", NULL};
 	static const char *const changes[] = {
@@ -402,7 +355,8 @@ expect_readers_refused(struct fx *f, const char *const *env, const char *needle)
 
 /* A store with staging-system's snapshot promoted, made with ${extra}. */
 static void
-store_with_baseline(struct fx *f, const char *const *env, const char *extra_ini)
+store_with_baseline(
+    struct harness *f, const char *const *env, const char *extra_ini)
 {
 	static const char *const run[] = {"run", "--as-of", AS_OF, NULL};
 	static const char *const promote[] = {"promote", STAGING_SNAP, NULL};
@@ -426,7 +380,7 @@ test_untrusted_certificate_stops_drift_changes_and_discover(void **state)
 {
 	char ca[4096], *dir = harness_tmpdir();
 	char extra[4200];
-	struct fx *f;
+	struct harness *f;
 
 	(void)state;
 	f = fx_start_tls(dir, ca, READERS_INI);
@@ -439,7 +393,7 @@ test_untrusted_certificate_stops_drift_changes_and_discover(void **state)
 	emu_reset_counters(f->emu);
 	expect_readers_refused(f, NULL, "ca_file");
 	assert_int_equal(requests(f), 0);
-	fx_stop(f);
+	harness_free(f);
 	harness_rmrf(dir);
 	free(dir);
 }
@@ -450,7 +404,7 @@ test_untrusted_arm_certificate_stops_drift_changes_and_discover(void **state)
 	char ca[4096], *dir = harness_tmpdir();
 	char ini[8192], env_path[8192];
 	const char *env[2];
-	struct fx *f;
+	struct harness *f;
 
 	(void)state;
 	f = fx_start_tls(dir, ca, READERS_INI);
@@ -471,7 +425,7 @@ test_untrusted_arm_certificate_stops_drift_changes_and_discover(void **state)
 	emu_reset_counters(f->emu);
 	expect_readers_refused(f, env, "ca_file");
 	assert_int_equal(requests(f), 0);
-	fx_stop(f);
+	harness_free(f);
 	harness_rmrf(dir);
 	free(dir);
 }
@@ -479,7 +433,7 @@ test_untrusted_arm_certificate_stops_drift_changes_and_discover(void **state)
 static void
 test_refused_identity_stops_drift_changes_and_discover(void **state)
 {
-	struct fx *f = fx_start(NULL, READERS_INI);
+	struct harness *f = fx_start(NULL, READERS_INI);
 	char path[4096];
 
 	(void)state;
@@ -491,13 +445,13 @@ test_refused_identity_stops_drift_changes_and_discover(void **state)
 	/* One refused token request each, and nothing sent to ARM. */
 	assert_int_equal(emu_counter(f->emu, "POST token.v2 401"), 3);
 	assert_int_equal(requests(f), 3);
-	fx_stop(f);
+	harness_free(f);
 }
 
 static void
 test_arm_refusing_one_cluster_fails_only_its_pool(void **state)
 {
-	struct fx *f = fx_start(NULL, POOLS_INI);
+	struct harness *f = fx_start(NULL, POOLS_INI);
 	struct run_result r;
 
 	(void)state;
@@ -506,25 +460,25 @@ test_arm_refusing_one_cluster_fails_only_its_pool(void **state)
 	                "\"*/managedClusters/aks-prod\", \"action\": "
 	                "\"status\", \"status\": 403, \"error_code\": "
 	                "\"AuthorizationFailed\", \"count\": 10}") >= 0);
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.err, "AuthorizationFailed");
 	run_result_free(&r);
 	/* The other cluster's pool was done. */
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put 201"), 1);
-	fx_stop(f);
+	harness_free(f);
 }
 
 /* ---- the store ---- */
 
 /* An emulator, a config and a store after one successful run. */
-static struct fx *
+static struct harness *
 fx_with_store(void)
 {
-	struct fx *f = fx_start(NULL, POOLS_INI);
+	struct harness *f = fx_start(NULL, POOLS_INI);
 	struct run_result r;
 
-	aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
+	harness_aksnap(f, &r, "run", "--as-of", AS_OF, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	emu_reset_counters(f->emu);
@@ -532,7 +486,7 @@ fx_with_store(void)
 }
 
 static char *
-store_path(struct fx *f)
+store_path(struct harness *f)
 {
 	char *p = NULL;
 
@@ -583,7 +537,7 @@ slurp(const char *path, size_t *len)
 static void
 test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
 {
-	struct fx *f = fx_with_store();
+	struct harness *f = fx_with_store();
 	char *db = store_path(f), *before, *after, backup[4200];
 	size_t nb, na;
 	struct run_result r;
@@ -594,16 +548,16 @@ test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
 	before = slurp(db, &nb);
 
 	/* Tomorrow's run would observe, decide and write: it refuses. */
-	aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, "fails its integrity check");
 	harness_expect_in(r.err, "refusing to write to it, nothing done");
 	run_result_free(&r);
 	assert_int_equal(requests(f), 0);
-	aksnap(f, &r, "sync", NULL);
+	harness_aksnap(f, &r, "sync", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
-	aksnap(f, &r, "db", "migrate", NULL);
+	harness_aksnap(f, &r, "db", "migrate", NULL);
 	harness_expect_exit(&r, 2);
 	run_result_free(&r);
 	assert_int_equal(requests(f), 0);
@@ -612,11 +566,11 @@ test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
 	assert_memory_equal(before, after, nb);
 
 	/* db check names it (exit 1), in JSON too. */
-	aksnap(f, &r, "db", "check", NULL);
+	harness_aksnap(f, &r, "db", "check", NULL);
 	harness_expect_exit(&r, 1);
 	harness_expect_in(r.out, "integrity: ");
 	run_result_free(&r);
-	aksnap(f, &r, "--json", "db", "check", NULL);
+	harness_aksnap(f, &r, "--json", "db", "check", NULL);
 	harness_expect_exit(&r, 1);
 	doc = json_loads(r.out, 0, NULL);
 	assert_non_null(doc);
@@ -627,7 +581,7 @@ test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
 
 	/* A backup of it is refused and leaves no file. */
 	snprintf(backup, sizeof(backup), "%s/backup.db", f->dir);
-	aksnap(f, &r, "db", "backup", backup, NULL);
+	harness_aksnap(f, &r, "db", "backup", backup, NULL);
 	assert_int_not_equal(r.exit_code, 0);
 	harness_expect_in(r.err, "refusing to back it up");
 	run_result_free(&r);
@@ -635,27 +589,27 @@ test_damaged_store_is_never_written_and_nothing_reaches_azure(void **state)
 	free(before);
 	free(after);
 	free(db);
-	fx_stop(f);
+	harness_free(f);
 }
 
 static void
 test_sound_store_checks_ok_and_backs_up_verified(void **state)
 {
-	struct fx *f = fx_with_store();
+	struct harness *f = fx_with_store();
 	char backup[4200];
 	struct run_result r;
 
 	(void)state;
-	aksnap(f, &r, "db", "check", NULL);
+	harness_aksnap(f, &r, "db", "check", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "ok");
 	run_result_free(&r);
 	snprintf(backup, sizeof(backup), "%s/backup.db", f->dir);
-	aksnap(f, &r, "db", "backup", backup, NULL);
+	harness_aksnap(f, &r, "db", "backup", backup, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 	assert_int_equal(access(backup, F_OK), 0);
-	fx_stop(f);
+	harness_free(f);
 }
 
 static void
@@ -675,7 +629,7 @@ chattr(const char *flag, const char *dir)
 static void
 test_unwritable_store_directory_serves_reads_and_refuses_run(void **state)
 {
-	struct fx *f = fx_with_store();
+	struct harness *f = fx_with_store();
 	struct run_result r;
 	char probe[4200];
 	int fd;
@@ -689,30 +643,30 @@ test_unwritable_store_directory_serves_reads_and_refuses_run(void **state)
 		close(fd);
 	assert_true(fd < 0);
 
-	aksnap(f, &r, "list", NULL);
+	harness_aksnap(f, &r, "list", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "aksnap-aks-staging-system-20261110T0200Z");
 	assert_null(strstr(r.err, "readonly database"));
 	run_result_free(&r);
-	aksnap(f, &r, "db", "status", NULL);
+	harness_aksnap(f, &r, "db", "status", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "db", "check", NULL);
+	harness_aksnap(f, &r, "db", "check", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
-	aksnap(f, &r, "history", NULL);
+	harness_aksnap(f, &r, "history", NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 
 	/* No pool failed: a configuration error, the directory named. */
-	aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
+	harness_aksnap(f, &r, "run", "--as-of", "2026-11-11T03:00:00Z", NULL);
 	harness_expect_exit(&r, 2);
 	harness_expect_in(r.err, f->dir);
 	harness_expect_in(r.err, "not writable");
 	run_result_free(&r);
 	assert_int_equal(requests(f), 0);
 	chattr("-i", f->dir);
-	fx_stop(f);
+	harness_free(f);
 }
 
 int
