@@ -814,13 +814,25 @@ add_header(struct curl_slist **list, const char *h)
 	return 0;
 }
 
+/* A traced body, cut at TRACE_BODY_MAX. */
 static void
-trace_request(const struct xfer *x)
+trace_body(struct buf *t, const char *sep, const char *body, size_t len)
+{
+	buf_printf(t, "%s%.*s%s", sep,
+	    (int)(len > TRACE_BODY_MAX ? TRACE_BODY_MAX : len), body,
+	    len > TRACE_BODY_MAX ? "..." : "");
+}
+
+/*
+ * Log the trace line ${t} at debug level with every secret of ${x} (the
+ * request's redactions and its bearer token) redacted; free ${t}.
+ */
+static void
+trace_emit(const struct xfer *x, struct buf *t)
 {
 	const struct http_request *req = x->req;
 	const char *secrets[HTTP_MAX_REDACT + 1];
 	size_t ns = 0;
-	struct buf t;
 	char *red;
 
 	for (size_t i = 0; i < HTTP_MAX_REDACT; i++)
@@ -828,6 +840,20 @@ trace_request(const struct xfer *x)
 			secrets[ns++] = req->redact[i];
 	if (x->token != NULL)
 		secrets[ns++] = x->token;
+	red =
+	    t->data != NULL ? http_redact(t->data, t->len, secrets, ns) : NULL;
+	if (red != NULL)
+		log_debug(req->context, "http: %s", red);
+	free(red);
+	buf_free(t);
+}
+
+static void
+trace_request(const struct xfer *x)
+{
+	const struct http_request *req = x->req;
+	struct buf t;
+
 	buf_init(&t, 64 * 1024);
 	buf_printf(&t, "> %s %s (attempt %d, client-request-id %s)",
 	    req->method, req->url, x->resp->attempts,
@@ -835,18 +861,9 @@ trace_request(const struct xfer *x)
 	for (struct curl_slist *h = x->headers; h != NULL; h = h->next)
 		if (strcmp(h->data, "Expect:") != 0)
 			buf_printf(&t, " | %s", h->data);
-	if (req->body != NULL) {
-		size_t bl = strlen(req->body);
-
-		buf_printf(&t, " | body: %.*s%s",
-		    (int)(bl > TRACE_BODY_MAX ? TRACE_BODY_MAX : bl), req->body,
-		    bl > TRACE_BODY_MAX ? "..." : "");
-	}
-	red = t.data != NULL ? http_redact(t.data, t.len, secrets, ns) : NULL;
-	if (red != NULL)
-		log_debug(req->context, "http: %s", red);
-	free(red);
-	buf_free(&t);
+	if (req->body != NULL)
+		trace_body(&t, " | body: ", req->body, strlen(req->body));
+	trace_emit(x, &t);
 }
 
 static void
@@ -854,16 +871,8 @@ trace_response(const struct xfer *x)
 {
 	const struct http_request *req = x->req;
 	const struct http_response *r = x->resp;
-	const char *secrets[HTTP_MAX_REDACT + 1];
-	size_t ns = 0;
 	struct buf t;
-	char *red;
 
-	for (size_t i = 0; i < HTTP_MAX_REDACT; i++)
-		if (req->redact[i] != NULL)
-			secrets[ns++] = req->redact[i];
-	if (x->token != NULL)
-		secrets[ns++] = x->token;
 	buf_init(&t, 64 * 1024);
 	buf_printf(&t, "< %ld %s %s (x-ms-request-id %s, correlation %s",
 	    r->status, req->method, req->url,
@@ -881,15 +890,8 @@ trace_response(const struct xfer *x)
 		buf_printf(&t, ", location %s", r->location);
 	buf_printf(&t, ") body %zu bytes", r->body.len);
 	if (r->body.len > 0)
-		buf_printf(&t, ": %.*s%s",
-		    (int)(r->body.len > TRACE_BODY_MAX ? TRACE_BODY_MAX
-		                                       : r->body.len),
-		    r->body.data, r->body.len > TRACE_BODY_MAX ? "..." : "");
-	red = t.data != NULL ? http_redact(t.data, t.len, secrets, ns) : NULL;
-	if (red != NULL)
-		log_debug(req->context, "http: %s", red);
-	free(red);
-	buf_free(&t);
+		trace_body(&t, ": ", r->body.data, r->body.len);
+	trace_emit(x, &t);
 }
 
 /*
