@@ -491,8 +491,8 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
 }
 
-static int
-bind_opt(sqlite3_stmt *s, int i, const char *v)
+int
+db_bind_opt(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL || v[0] == '\0')
 		return sqlite3_bind_null(s, i);
@@ -507,8 +507,8 @@ bind_opt64(sqlite3_stmt *s, int i, int64_t v)
 	return sqlite3_bind_int64(s, i, v);
 }
 
-static void
-col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
+void
+db_col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
@@ -831,7 +831,7 @@ set_wal(struct db *db)
 	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
-		col_text(s, 0, mode, sizeof(mode));
+		db_col_text(s, 0, mode, sizeof(mode));
 		rc = 0;
 	} else {
 		db_fail(db, "set journal_mode=WAL");
@@ -1272,7 +1272,7 @@ db_counts(struct db *db, struct db_counts *out)
 	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_text(s, 0, state, sizeof(state));
+		db_col_text(s, 0, state, sizeof(state));
 		for (i = 0; db_snapshot_states[i] != NULL; i++)
 			if (strcmp(db_snapshot_states[i], state) == 0)
 				out->snapshots_by_state[i] =
@@ -1349,21 +1349,7 @@ db_run_last(struct db *db, const char *mode, struct db_run *out)
 	}
 	found = step_row(db, s, "last run");
 	if (found == 1) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(s, 0);
-		out->started_at = (time_t)sqlite3_column_int64(s, 1);
-		out->finished_at = (time_t)sqlite3_column_int64(s, 2);
-		out->as_of = (time_t)sqlite3_column_int64(s, 3);
-		col_text(s, 4, out->mode, sizeof(out->mode));
-		out->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int(s, 5);
-		out->observed = sqlite3_column_int(s, 6);
-		out->taken = sqlite3_column_int(s, 7);
-		out->skipped = sqlite3_column_int(s, 8);
-		out->deleted = sqlite3_column_int(s, 9);
-		out->promoted = sqlite3_column_int(s, 10);
-		out->failed = sqlite3_column_int(s, 11);
+		db_col_run(s, out);
 	}
 done:
 	st_put(db, id, s);
@@ -1423,7 +1409,7 @@ db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 	if (s == NULL)
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, pool_id);
-	b |= bind_opt(s, 2, location);
+	b |= db_bind_opt(s, 2, location);
 	b |= sqlite3_bind_int64(s, 3, util_now());
 	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 1);
 }
@@ -1443,16 +1429,7 @@ db_pool_get(struct db *db, const char *key, struct db_pool *out)
 	}
 	found = step_row(db, s, "get pool");
 	if (found == 1) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(s, 0);
-		col_text(s, 1, out->key, sizeof(out->key));
-		col_text(s, 2, out->subscription, sizeof(out->subscription));
-		col_text(
-		    s, 3, out->resource_group, sizeof(out->resource_group));
-		col_text(s, 4, out->cluster, sizeof(out->cluster));
-		col_text(s, 5, out->nodepool, sizeof(out->nodepool));
-		col_text(s, 6, out->arm_id, sizeof(out->arm_id));
-		col_text(s, 7, out->location, sizeof(out->location));
+		db_col_pool(s, out);
 	}
 done:
 	st_put(db, ST_POOL_GET, s);
@@ -1471,11 +1448,11 @@ bind_versions(sqlite3_stmt *s, int first, const struct db_versions *v)
 			b |= sqlite3_bind_null(s, first + i);
 		return b;
 	}
-	b |= bind_opt(s, first, v->node_image_version);
-	b |= bind_opt(s, first + 1, v->kubernetes_version);
-	b |= bind_opt(s, first + 2, v->os_type);
-	b |= bind_opt(s, first + 3, v->os_sku);
-	b |= bind_opt(s, first + 4, v->vm_size);
+	b |= db_bind_opt(s, first, v->node_image_version);
+	b |= db_bind_opt(s, first + 1, v->kubernetes_version);
+	b |= db_bind_opt(s, first + 2, v->os_type);
+	b |= db_bind_opt(s, first + 3, v->os_sku);
+	b |= db_bind_opt(s, first + 4, v->vm_size);
 	b |= sqlite3_bind_int(s, first + 5, v->enable_fips != 0);
 	return b;
 }
@@ -1483,13 +1460,13 @@ bind_versions(sqlite3_stmt *s, int first, const struct db_versions *v)
 static void
 col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
 {
-	col_text(
+	db_col_text(
 	    s, first, v->node_image_version, sizeof(v->node_image_version));
-	col_text(
+	db_col_text(
 	    s, first + 1, v->kubernetes_version, sizeof(v->kubernetes_version));
-	col_text(s, first + 2, v->os_type, sizeof(v->os_type));
-	col_text(s, first + 3, v->os_sku, sizeof(v->os_sku));
-	col_text(s, first + 4, v->vm_size, sizeof(v->vm_size));
+	db_col_text(s, first + 2, v->os_type, sizeof(v->os_type));
+	db_col_text(s, first + 3, v->os_sku, sizeof(v->os_sku));
+	db_col_text(s, first + 4, v->vm_size, sizeof(v->vm_size));
 	v->enable_fips = sqlite3_column_int(s, first + 5);
 }
 
@@ -1501,13 +1478,14 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	o->id = sqlite3_column_int64(s, 0);
 	o->pool_id = sqlite3_column_int64(s, 1);
 	o->run_id = sqlite3_column_int64(s, 2);
-	col_text(s, 3, o->pool_key, sizeof(o->pool_key));
+	db_col_text(s, 3, o->pool_key, sizeof(o->pool_key));
 	o->observed_at = (time_t)sqlite3_column_int64(s, 4);
 	col_versions(s, 5, &o->v);
-	col_text(s, 11, o->provisioning_state, sizeof(o->provisioning_state));
-	col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
-	col_text(s, 13, o->node_os_channel, sizeof(o->node_os_channel));
-	col_text(s, 14, o->changed_by, sizeof(o->changed_by));
+	db_col_text(
+	    s, 11, o->provisioning_state, sizeof(o->provisioning_state));
+	db_col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
+	db_col_text(s, 13, o->node_os_channel, sizeof(o->node_os_channel));
+	db_col_text(s, 14, o->changed_by, sizeof(o->changed_by));
 	o->last_seen = (time_t)sqlite3_column_int64(s, 15);
 	o->last_run_id = sqlite3_column_int64(s, 16);
 	o->seen = sqlite3_column_int64(s, 17);
@@ -1649,18 +1627,18 @@ col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
 	memset(o, 0, sizeof(*o));
 	o->id = sqlite3_column_int64(s, 0);
 	o->pool_id = sqlite3_column_int64(s, 1);
-	col_text(s, 2, o->pool_key, sizeof(o->pool_key));
-	col_text(s, 3, o->name, sizeof(o->name));
-	col_text(s, 4, o->arm_id, sizeof(o->arm_id));
+	db_col_text(s, 2, o->pool_key, sizeof(o->pool_key));
+	db_col_text(s, 3, o->name, sizeof(o->name));
+	db_col_text(s, 4, o->arm_id, sizeof(o->arm_id));
 	o->slot = (time_t)sqlite3_column_int64(s, 5);
 	o->created_at = (time_t)sqlite3_column_int64(s, 6);
 	col_versions(s, 7, &o->v);
-	col_text(s, 13, o->state, sizeof(o->state));
+	db_col_text(s, 13, o->state, sizeof(o->state));
 	o->pinned = sqlite3_column_int(s, 14);
-	col_text(s, 15, o->channel, sizeof(o->channel));
+	db_col_text(s, 15, o->channel, sizeof(o->channel));
 	o->promoted_at = (time_t)sqlite3_column_int64(s, 16);
 	o->demoted_at = (time_t)sqlite3_column_int64(s, 17);
-	col_text(s, 18, o->error, sizeof(o->error));
+	db_col_text(s, 18, o->error, sizeof(o->error));
 }
 
 /*
@@ -1729,7 +1707,7 @@ db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
 	b = sqlite3_bind_int64(s, 1, pool_id);
 	b |= bind_text(s, 2, name);
 	if (b == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		col_text(s, 0, state, sizeof(state));
+		db_col_text(s, 0, state, sizeof(state));
 	st_put(db, ST_SNAP_STATE_BY_NAME, s);
 	log_err(NULL, "%s: snapshot %s exists already (state %s)", db->path,
 	    name, state[0] != '\0' ? state : "unknown");
@@ -1770,7 +1748,7 @@ db_snapshot_set_state(
 		return -1;
 	b |= sqlite3_bind_int64(s, 1, id);
 	b |= bind_text(s, 2, state);
-	b |= bind_opt(s, 3, error);
+	b |= db_bind_opt(s, 3, error);
 	b |= sqlite3_bind_int64(s, 4, util_now());
 	return st_write(db, ST_SNAP_SET_STATE, s, b, "set snapshot state", 1);
 }
@@ -1999,13 +1977,13 @@ db_snapshot_adopt(struct db *db, int64_t pool_id, const struct db_snapshot *s,
 	b |= bind_versions(st, 6, &s->v);
 	b |= bind_text(st, 12, state);
 	b |= sqlite3_bind_int(st, 13, s->pinned != 0);
-	b |= bind_opt(st, 14, s->channel);
+	b |= db_bind_opt(st, 14, s->channel);
 	if (s->channel[0] != '\0')
 		b |= sqlite3_bind_int64(
 		    st, 15, s->promoted_at != 0 ? s->promoted_at : now);
 	else
 		b |= sqlite3_bind_null(st, 15);
-	b |= bind_opt(st, 16, s->error);
+	b |= db_bind_opt(st, 16, s->error);
 	b |= sqlite3_bind_int64(st, 17, now);
 	if (st_write(db, ST_SNAP_ADOPT, st, b, "adopt snapshot", 0))
 		return -1;
@@ -2085,7 +2063,7 @@ db_pool_snapshot_counts(
 	rc = sqlite3_bind_int64(s, 1, pool_id);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		rc = SQLITE_OK;
-		col_text(s, 0, state, sizeof(state));
+		db_col_text(s, 0, state, sizeof(state));
 		for (int i = 0; db_snapshot_states[i] != NULL; i++)
 			if (strcmp(db_snapshot_states[i], state) == 0)
 				counts[i] = sqlite3_column_int64(s, 1);
@@ -2137,9 +2115,9 @@ db_decision_last(struct db *db, int64_t snapshot_id, struct db_decision *out)
 		found = step_row(db, s, "last decision of a snapshot");
 	if (found == 1) {
 		out->snapshot_id = snapshot_id;
-		col_text(s, 0, out->action, sizeof(out->action));
-		col_text(s, 1, out->reasons, sizeof(out->reasons));
-		col_text(s, 2, out->fingerprint, sizeof(out->fingerprint));
+		db_col_text(s, 0, out->action, sizeof(out->action));
+		db_col_text(s, 1, out->reasons, sizeof(out->reasons));
+		db_col_text(s, 2, out->fingerprint, sizeof(out->fingerprint));
 	}
 	st_put(db, ST_DEC_LAST, s);
 	return found;
@@ -2227,13 +2205,13 @@ col_decision(sqlite3_stmt *s, int last, struct db_decision *d)
 	d->run_id = sqlite3_column_int64(s, 1);
 	d->pool_id = sqlite3_column_int64(s, 2);
 	d->snapshot_id = sqlite3_column_int64(s, 3);
-	col_text(s, 4, d->pool_key, sizeof(d->pool_key));
-	col_text(s, 5, d->snapshot_name, sizeof(d->snapshot_name));
+	db_col_text(s, 4, d->pool_key, sizeof(d->pool_key));
+	db_col_text(s, 5, d->snapshot_name, sizeof(d->snapshot_name));
 	d->at = (time_t)sqlite3_column_int64(s, 6);
 	d->slot = (time_t)sqlite3_column_int64(s, 7);
-	col_text(s, 8, d->action, sizeof(d->action));
-	col_text(s, 9, d->reasons, sizeof(d->reasons));
-	col_text(s, 10, d->fingerprint, sizeof(d->fingerprint));
+	db_col_text(s, 8, d->action, sizeof(d->action));
+	db_col_text(s, 9, d->reasons, sizeof(d->reasons));
+	db_col_text(s, 10, d->fingerprint, sizeof(d->fingerprint));
 	d->last_run_id = sqlite3_column_int64(s, last);
 	d->last_at = (time_t)sqlite3_column_int64(s, last + 1);
 	d->last_slot = (time_t)sqlite3_column_int64(s, last + 2);
@@ -2381,7 +2359,7 @@ db_decision_explain(struct db *db, const struct db_snapshot *snap,
 		if (rc != SQLITE_ROW)
 			break;
 		col_decision(s, 12, &d);
-		col_text(s, 11, mode, sizeof(mode));
+		db_col_text(s, 11, mode, sizeof(mode));
 		if (cb(ctx, &d, mode) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -2415,6 +2393,53 @@ void
 db_col_observation(sqlite3_stmt *s, struct db_observation *o)
 {
 	col_observation(s, o);
+}
+
+void
+db_col_run(sqlite3_stmt *s, struct db_run *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	out->started_at = (time_t)sqlite3_column_int64(s, 1);
+	out->finished_at = (time_t)sqlite3_column_int64(s, 2);
+	out->as_of = (time_t)sqlite3_column_int64(s, 3);
+	db_col_text(s, 4, out->mode, sizeof(out->mode));
+	out->exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
+	    ? -1
+	    : sqlite3_column_int(s, 5);
+	out->observed = sqlite3_column_int(s, 6);
+	out->taken = sqlite3_column_int(s, 7);
+	out->skipped = sqlite3_column_int(s, 8);
+	out->deleted = sqlite3_column_int(s, 9);
+	out->promoted = sqlite3_column_int(s, 10);
+	out->failed = sqlite3_column_int(s, 11);
+}
+
+void
+db_col_pool(sqlite3_stmt *s, struct db_pool *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	db_col_text(s, 1, out->key, sizeof(out->key));
+	db_col_text(s, 2, out->subscription, sizeof(out->subscription));
+	db_col_text(s, 3, out->resource_group, sizeof(out->resource_group));
+	db_col_text(s, 4, out->cluster, sizeof(out->cluster));
+	db_col_text(s, 5, out->nodepool, sizeof(out->nodepool));
+	db_col_text(s, 6, out->arm_id, sizeof(out->arm_id));
+	db_col_text(s, 7, out->location, sizeof(out->location));
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, what);
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	return s;
 }
 
 const char *

@@ -108,15 +108,6 @@ static const char sql_insert[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
     "?3, ?2, 1)";
 
-/* "" is NULL in these columns. */
-static int
-bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
-{
-	return v == NULL || v[0] == '\0'
-	    ? sqlite3_bind_null(s, i)
-	    : sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-}
-
 /* Bind what of ?1-?14 the statement ${s} has.  A sqlite3_bind_* code. */
 static int
 bind_obs(sqlite3_stmt *s, const struct obs_args *a)
@@ -135,18 +126,18 @@ bind_obs(sqlite3_stmt *s, const struct obs_args *a)
 		b |= sqlite3_bind_int64(s, 14, a->row);
 	if (n < 12)
 		return b;
-	b |= bind_text_or_null(s, 4, v ? v->node_image_version : NULL);
-	b |= bind_text_or_null(s, 5, v ? v->kubernetes_version : NULL);
-	b |= bind_text_or_null(s, 6, v ? v->os_type : NULL);
-	b |= bind_text_or_null(s, 7, v ? v->os_sku : NULL);
-	b |= bind_text_or_null(s, 8, v ? v->vm_size : NULL);
+	b |= db_bind_opt(s, 4, v ? v->node_image_version : NULL);
+	b |= db_bind_opt(s, 5, v ? v->kubernetes_version : NULL);
+	b |= db_bind_opt(s, 6, v ? v->os_type : NULL);
+	b |= db_bind_opt(s, 7, v ? v->os_sku : NULL);
+	b |= db_bind_opt(s, 8, v ? v->vm_size : NULL);
 	b |= v != NULL ? sqlite3_bind_int(s, 9, v->enable_fips != 0)
 	               : sqlite3_bind_null(s, 9);
 	b |= sqlite3_bind_text(s, 10, a->state, -1, SQLITE_TRANSIENT);
-	b |= bind_text_or_null(s, 11, o ? o->upgrade_channel : NULL);
-	b |= bind_text_or_null(s, 12, o ? o->node_os_channel : NULL);
+	b |= db_bind_opt(s, 11, o ? o->upgrade_channel : NULL);
+	b |= db_bind_opt(s, 12, o ? o->node_os_channel : NULL);
 	if (n >= 13)
-		b |= bind_text_or_null(s, 13, o ? o->changed_by : NULL);
+		b |= db_bind_opt(s, 13, o ? o->changed_by : NULL);
 	return b;
 }
 
@@ -317,24 +308,16 @@ db_apply_add(struct db *db, const struct db_apply *a)
 	b |= sqlite3_bind_int64(s, 6, a->at);
 	b |= sqlite3_bind_int(s, 7, a->rollback != 0);
 	b |= sqlite3_bind_int(s, 8, a->cross_region != 0);
-	b |= bind_text_or_null(s, 9, a->from.kubernetes_version);
-	b |= bind_text_or_null(s, 10, a->from.node_image_version);
-	b |= bind_text_or_null(s, 11, a->to.kubernetes_version);
-	b |= bind_text_or_null(s, 12, a->to.node_image_version);
+	b |= db_bind_opt(s, 9, a->from.kubernetes_version);
+	b |= db_bind_opt(s, 10, a->from.node_image_version);
+	b |= db_bind_opt(s, 11, a->to.kubernetes_version);
+	b |= db_bind_opt(s, 12, a->to.node_image_version);
 	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
 		db_fail(db, "record apply");
 	else
 		rc = 0;
 	sqlite3_finalize(s);
 	return rc;
-}
-
-static void
-text_of(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
 }
 
 int
@@ -362,18 +345,18 @@ db_apply_list(struct db *db, int64_t snapshot_id,
 		a.run_id = sqlite3_column_int64(s, 1);
 		a.snapshot_id = sqlite3_column_int64(s, 2);
 		a.pool_id = sqlite3_column_int64(s, 3);
-		text_of(s, 4, a.target, sizeof(a.target));
-		text_of(s, 5, a.kind, sizeof(a.kind));
+		db_col_text(s, 4, a.target, sizeof(a.target));
+		db_col_text(s, 5, a.kind, sizeof(a.kind));
 		a.at = (time_t)sqlite3_column_int64(s, 6);
 		a.rollback = sqlite3_column_int(s, 7);
 		a.cross_region = sqlite3_column_int(s, 8);
-		text_of(s, 9, a.from.kubernetes_version,
+		db_col_text(s, 9, a.from.kubernetes_version,
 		    sizeof(a.from.kubernetes_version));
-		text_of(s, 10, a.from.node_image_version,
+		db_col_text(s, 10, a.from.node_image_version,
 		    sizeof(a.from.node_image_version));
-		text_of(s, 11, a.to.kubernetes_version,
+		db_col_text(s, 11, a.to.kubernetes_version,
 		    sizeof(a.to.kubernetes_version));
-		text_of(s, 12, a.to.node_image_version,
+		db_col_text(s, 12, a.to.node_image_version,
 		    sizeof(a.to.node_image_version));
 		if (cb(ctx, &a) != 0) {
 			rc = SQLITE_DONE;

@@ -25,22 +25,6 @@ fail(struct db *db, const char *what)
 	return -1;
 }
 
-static int
-bind_opt(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL || v[0] == '\0')
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-}
-
-static void
-col_text(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
-}
-
 int
 db_conflict_seen(
     struct db *db, int64_t run_id, const struct db_conflict *c, time_t now)
@@ -62,8 +46,8 @@ db_conflict_seen(
 	b |= sqlite3_bind_text(s, 1, c->arm_id, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_text(s, 3, c->subscription, -1, SQLITE_TRANSIENT);
-	b |= bind_opt(s, 4, c->pool_tag);
-	b |= bind_opt(s, 5, c->source_id);
+	b |= db_bind_opt(s, 4, c->pool_tag);
+	b |= db_bind_opt(s, 5, c->source_id);
 	b |= sqlite3_bind_text(s, 6, c->reason, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_int64(s, 7, now);
 	b |= run_id != 0 ? sqlite3_bind_int64(s, 8, run_id)
@@ -127,12 +111,12 @@ db_conflict_list(struct db *db, struct db_conflict **out, size_t *n)
 		c = &v[(*n)++];
 		memset(c, 0, sizeof(*c));
 		c->id = sqlite3_column_int64(s, 0);
-		col_text(s, 1, c->arm_id, sizeof(c->arm_id));
-		col_text(s, 2, c->name, sizeof(c->name));
-		col_text(s, 3, c->subscription, sizeof(c->subscription));
-		col_text(s, 4, c->pool_tag, sizeof(c->pool_tag));
-		col_text(s, 5, c->source_id, sizeof(c->source_id));
-		col_text(s, 6, c->reason, sizeof(c->reason));
+		db_col_text(s, 1, c->arm_id, sizeof(c->arm_id));
+		db_col_text(s, 2, c->name, sizeof(c->name));
+		db_col_text(s, 3, c->subscription, sizeof(c->subscription));
+		db_col_text(s, 4, c->pool_tag, sizeof(c->pool_tag));
+		db_col_text(s, 5, c->source_id, sizeof(c->source_id));
+		db_col_text(s, 6, c->reason, sizeof(c->reason));
 		c->first_seen = (time_t)sqlite3_column_int64(s, 7);
 		c->last_seen = (time_t)sqlite3_column_int64(s, 8);
 	}
@@ -170,7 +154,7 @@ db_snapshot_owner(
 	b |= sqlite3_bind_int64(s, 2, pool_id);
 	rc = b == SQLITE_OK ? sqlite3_step(s) : SQLITE_ERROR;
 	if (rc == SQLITE_ROW) {
-		col_text(s, 0, why, len);
+		db_col_text(s, 0, why, len);
 		sqlite3_finalize(s);
 		return 1;
 	}

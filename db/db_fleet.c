@@ -36,14 +36,6 @@ db_pool_set_fleet(struct db *db, int64_t pool_id, const char *fleet)
 	return rc;
 }
 
-static void
-col(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-	const unsigned char *v = sqlite3_column_text(s, i);
-
-	util_strlcpy(dst, v != NULL ? (const char *)v : "", size);
-}
-
 int
 db_fleet_pools(
     struct db *db, const char *fleet, struct db_fleet_pool **out, size_t *n)
@@ -73,11 +65,13 @@ db_fleet_pools(
 			cap = nc;
 		}
 		memset(&v[cnt], 0, sizeof(v[cnt]));
-		col(s, 0, v[cnt].key, sizeof(v[cnt].key));
-		col(s, 1, v[cnt].subscription, sizeof(v[cnt].subscription));
-		col(s, 2, v[cnt].resource_group, sizeof(v[cnt].resource_group));
-		col(s, 3, v[cnt].cluster, sizeof(v[cnt].cluster));
-		col(s, 4, v[cnt].nodepool, sizeof(v[cnt].nodepool));
+		db_col_text(s, 0, v[cnt].key, sizeof(v[cnt].key));
+		db_col_text(
+		    s, 1, v[cnt].subscription, sizeof(v[cnt].subscription));
+		db_col_text(
+		    s, 2, v[cnt].resource_group, sizeof(v[cnt].resource_group));
+		db_col_text(s, 3, v[cnt].cluster, sizeof(v[cnt].cluster));
+		db_col_text(s, 4, v[cnt].nodepool, sizeof(v[cnt].nodepool));
 		cnt++;
 	}
 	if (step != SQLITE_DONE)

@@ -50,4 +50,21 @@ void db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o);
 const char *const *db_decision_action_names(void);
 const char *const *db_run_mode_names(void);
 
+/*
+ * The row readers and binders every db/ file shares:
+ * db_col_text(s, i, dst, size): column ${i} as text into ${dst} (NULL
+ * reads as ""); db_bind_opt(s, i, v): ${v} as text, NULL or "" as NULL
+ * (the sqlite3_bind_* code); db_col_run / db_col_pool: a runs row
+ * (id, started_at, finished_at, as_of, mode, exit_code, observed, taken,
+ * skipped, deleted, promoted, failed) and a pools row (id, key,
+ * subscription, resource_group, cluster, nodepool, arm_id, location) in
+ * that column order; db_prepare(db, sql, what): a statement, or NULL
+ * (logged by db_fail with ${what}).
+ */
+void db_col_text(sqlite3_stmt *s, int i, char *dst, size_t size);
+int db_bind_opt(sqlite3_stmt *s, int i, const char *v);
+void db_col_run(sqlite3_stmt *s, struct db_run *out);
+void db_col_pool(sqlite3_stmt *s, struct db_pool *out);
+sqlite3_stmt *db_prepare(struct db *db, const char *sql, const char *what);
+
 #endif

@@ -12,14 +12,6 @@
 #include "db/db_internal.h"
 #include "job/base/util.h"
 
-static void
-col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	util_strlcpy(dst, t != NULL ? (const char *)t : "", len);
-}
-
 int
 db_notes_get(struct db *db, const char *image, struct db_notes *out)
 {
@@ -44,12 +36,12 @@ db_notes_get(struct db *db, const char *image, struct db_notes *out)
 		db_fail(db, "read release notes");
 		goto done;
 	}
-	col_text(
+	db_col_text(
 	    s, 0, out->node_image_version, sizeof(out->node_image_version));
-	col_text(s, 1, out->path, sizeof(out->path));
-	col_text(s, 2, out->url, sizeof(out->url));
+	db_col_text(s, 1, out->path, sizeof(out->path));
+	db_col_text(s, 2, out->url, sizeof(out->url));
 	out->fetched_at = (time_t)sqlite3_column_int64(s, 3);
-	col_text(s, 4, out->sha256, sizeof(out->sha256));
+	db_col_text(s, 4, out->sha256, sizeof(out->sha256));
 	blob = sqlite3_column_blob(s, 5);
 	n = sqlite3_column_bytes(s, 5);
 	out->body = malloc((size_t)n + 1);

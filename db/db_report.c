@@ -21,27 +21,6 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
-static void
-col_str(sqlite3_stmt *s, int i, char *dst, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	util_strlcpy(dst, t != NULL ? (const char *)t : "", size);
-}
-
-static sqlite3_stmt *
-prepare(struct db *db, const char *sql, const char *what)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(db, what);
-		sqlite3_finalize(s);
-		return NULL;
-	}
-	return s;
-}
-
 int
 db_report_pools(struct db *db, struct db_pool **out, size_t *n)
 {
@@ -56,7 +35,7 @@ db_report_pools(struct db *db, struct db_pool **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	s = prepare(db, sql, "report: pools");
+	s = db_prepare(db, sql, "report: pools");
 	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -72,15 +51,7 @@ db_report_pools(struct db *db, struct db_pool **out, size_t *n)
 			list = grown;
 		}
 		p = &list[count++];
-		memset(p, 0, sizeof(*p));
-		p->id = sqlite3_column_int64(s, 0);
-		col_str(s, 1, p->key, sizeof(p->key));
-		col_str(s, 2, p->subscription, sizeof(p->subscription));
-		col_str(s, 3, p->resource_group, sizeof(p->resource_group));
-		col_str(s, 4, p->cluster, sizeof(p->cluster));
-		col_str(s, 5, p->nodepool, sizeof(p->nodepool));
-		col_str(s, 6, p->arm_id, sizeof(p->arm_id));
-		col_str(s, 7, p->location, sizeof(p->location));
+		db_col_pool(s, p);
 	}
 	if (rc != SQLITE_DONE) {
 		db_fail(db, "report: pools");
@@ -106,7 +77,7 @@ db_report_as_of(struct db *db, time_t *out)
 	int rc = -1;
 
 	*out = 0;
-	s = prepare(db, sql, "report: as of");
+	s = db_prepare(db, sql, "report: as of");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -145,7 +116,7 @@ db_report_events(struct db *db, int64_t pool_id, time_t since,
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	s = prepare(db, sql, "report: events");
+	s = db_prepare(db, sql, "report: events");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
@@ -159,10 +130,10 @@ db_report_events(struct db *db, int64_t pool_id, time_t since,
 		e.snapshot_id = sqlite3_column_int64(s, 1);
 		e.run_id = sqlite3_column_int64(s, 2);
 		e.at = (time_t)sqlite3_column_int64(s, 3);
-		col_str(s, 4, e.action, sizeof(e.action));
-		col_str(s, 5, e.snapshot, sizeof(e.snapshot));
-		col_str(s, 6, e.reasons, sizeof(e.reasons));
-		col_str(s, 7, e.run_mode, sizeof(e.run_mode));
+		db_col_text(s, 4, e.action, sizeof(e.action));
+		db_col_text(s, 5, e.snapshot, sizeof(e.snapshot));
+		db_col_text(s, 6, e.reasons, sizeof(e.reasons));
+		db_col_text(s, 7, e.run_mode, sizeof(e.run_mode));
 		if (cb(ctx, &e) != 0) {
 			ret = 0;
 			goto done;
@@ -190,7 +161,7 @@ db_report_runs(struct db *db, time_t since,
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	s = prepare(db, sql, "report: runs");
+	s = db_prepare(db, sql, "report: runs");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK) {
@@ -198,21 +169,7 @@ db_report_runs(struct db *db, time_t since,
 		goto done;
 	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.id = sqlite3_column_int64(s, 0);
-		r.started_at = (time_t)sqlite3_column_int64(s, 1);
-		r.finished_at = (time_t)sqlite3_column_int64(s, 2);
-		r.as_of = (time_t)sqlite3_column_int64(s, 3);
-		col_str(s, 4, r.mode, sizeof(r.mode));
-		r.exit_code = sqlite3_column_type(s, 5) == SQLITE_NULL
-		    ? -1
-		    : sqlite3_column_int(s, 5);
-		r.observed = sqlite3_column_int(s, 6);
-		r.taken = sqlite3_column_int(s, 7);
-		r.skipped = sqlite3_column_int(s, 8);
-		r.deleted = sqlite3_column_int(s, 9);
-		r.promoted = sqlite3_column_int(s, 10);
-		r.failed = sqlite3_column_int(s, 11);
+		db_col_run(s, &r);
 		if (cb(ctx, &r) != 0) {
 			ret = 0;
 			goto done;
