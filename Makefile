@@ -86,7 +86,7 @@ AKSNAP := $(BUILD)/aksnap
 ARMEMU := $(BUILD)/armemu
 TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
 
-.PHONY: all deps check check-unit check-e2e check-sanitize check-valgrind demo demo-ladder demo-pause bench \
+.PHONY: all deps programs check check-unit check-e2e check-sanitize check-valgrind demo demo-ladder demo-pause bench \
 	install install-files uninstall clean format lint help fuzz
 
 all: $(AKSNAP) $(ARMEMU) links
@@ -157,6 +157,9 @@ check: all $(TEST_BINS) $(FUZZ_BINS)
 
 check-unit: all $(UNIT_BINS)
 	$(Q)sh tests/run-tests.sh $(UNIT_BINS)
+
+# Every program, test and fuzz target built, nothing run (CI's clang pass).
+programs: all $(TEST_BINS) $(FUZZ_BINS)
 
 # Under the sanitizers: every C program and the fuzz corpora's replay; the
 # other shell checks (packaging, install, man pages, completion, manifests,
@@ -247,7 +250,7 @@ clean:
 	rm -rf build build-san build-fuzz build-deb aksnap tests/armemu/armemu
 
 help:
-	@echo "targets: all check check-sanitize check-valgrind fuzz demo demo-ladder demo-pause bench install uninstall clean deps format lint"
+	@echo "targets: all programs check check-unit check-sanitize check-valgrind fuzz demo demo-ladder demo-pause bench install uninstall clean deps format lint"
 
 # Keep test objects: they are intermediate to make, which would delete and
 # rebuild them on every run.
