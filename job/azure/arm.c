@@ -692,10 +692,15 @@ cluster_tags(const json_t *o, struct arm_cluster *out, char *err, size_t errlen)
 	return 0;
 }
 
-/* cluster_from(root, out, err, errlen): a ManagedCluster resource object. */
+/*
+ * cluster_from(root, out, err, errlen): a ManagedCluster resource object
+ * into the struct arm_cluster ${out} (void: the parser of parse_with and
+ * list_page).
+ */
 static int
-cluster_from(json_t *root, struct arm_cluster *out, char *err, size_t errlen)
+cluster_from(const json_t *root, void *vout, char *err, size_t errlen)
 {
+	struct arm_cluster *out = vout;
 	json_t *props, *profiles;
 	size_t i, n;
 	char e[256];
@@ -787,7 +792,8 @@ err0:
  */
 static int
 parse_with(const char *body, void *out, size_t size,
-    int (*from)(json_t *, void *, char *, size_t), char *err, size_t errlen)
+    int (*from)(const json_t *, void *, char *, size_t), char *err,
+    size_t errlen)
 {
 	json_t *root;
 	int rc;
@@ -801,31 +807,19 @@ parse_with(const char *body, void *out, size_t size,
 	return rc;
 }
 
-static int
-cluster_from_any(json_t *root, void *out, char *err, size_t errlen)
-{
-	return cluster_from(root, out, err, errlen);
-}
-
 int
 arm_cluster_parse(
     const char *body, struct arm_cluster *out, char *err, size_t errlen)
 {
-	return parse_with(
-	    body, out, sizeof(*out), cluster_from_any, err, errlen);
+	return parse_with(body, out, sizeof(*out), cluster_from, err, errlen);
 }
 
+/* snapshot_from(o, out, err, errlen): a Snapshot resource object into
+ * the struct arm_snapshot ${out}. */
 static int
-cluster_one(const json_t *o, void *out, char *err, size_t errlen)
+snapshot_from(const json_t *o, void *vout, char *err, size_t errlen)
 {
-	return cluster_from((json_t *)o, out, err, errlen);
-}
-
-/* snapshot_from(o, out, err, errlen): a Snapshot resource object. */
-static int
-snapshot_from(
-    const json_t *o, struct arm_snapshot *out, char *err, size_t errlen)
-{
+	struct arm_snapshot *out = vout;
 	json_t *props = json_obj(o, "properties"), *tags;
 	char created[64];
 	const char *key;
@@ -876,18 +870,11 @@ snapshot_from(
 	return 0;
 }
 
-static int
-snapshot_from_any(json_t *root, void *out, char *err, size_t errlen)
-{
-	return snapshot_from(root, out, err, errlen);
-}
-
 int
 arm_snapshot_parse(
     const char *body, struct arm_snapshot *out, char *err, size_t errlen)
 {
-	return parse_with(
-	    body, out, sizeof(*out), snapshot_from_any, err, errlen);
+	return parse_with(body, out, sizeof(*out), snapshot_from, err, errlen);
 }
 
 /*
@@ -967,12 +954,6 @@ err0:
 }
 
 static int
-snapshot_one(const json_t *o, void *out, char *err, size_t errlen)
-{
-	return snapshot_from(o, out, err, errlen);
-}
-
-static int
 pool_one(const json_t *o, void *out, char *err, size_t errlen)
 {
 	return pool_from(o, out, err, errlen);
@@ -985,8 +966,8 @@ arm_snapshot_list_parse(const char *body, struct arm_snapshot **out, size_t *n,
 	void *arr;
 	int rc;
 
-	rc = list_page(
-	    body, sizeof(**out), snapshot_one, &arr, n, next_link, err, errlen);
+	rc = list_page(body, sizeof(**out), snapshot_from, &arr, n, next_link,
+	    err, errlen);
 	*out = arr;
 	return rc;
 }
@@ -1690,7 +1671,7 @@ static int
 cluster_page(const char *body, void **out, size_t *n, char **next, char *err,
     size_t errlen)
 {
-	return list_page(body, sizeof(struct arm_cluster), cluster_one, out, n,
+	return list_page(body, sizeof(struct arm_cluster), cluster_from, out, n,
 	    next, err, errlen);
 }
 
