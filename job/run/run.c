@@ -1454,6 +1454,23 @@ put_indented(const char *text, int indent)
 	}
 }
 
+/* The JSON report's first lines, up to "pools": ${open} ("[" or "[]"). */
+static void
+report_json_head(struct run *r, const char *open)
+{
+	json_t *as_of;
+	char t[32];
+	char *s;
+
+	util_format_time(r->opts->as_of, t, sizeof(t));
+	as_of = json_string(t);
+	s = as_of != NULL ? json_dumps(as_of, JSON_ENCODE_ANY) : NULL;
+	json_decref(as_of);
+	printf("{\n  \"as_of\": %s,\n  \"dry_run\": %s,\n  \"pools\": %s",
+	    s != NULL ? s : "null", r->dry ? "true" : "false", open);
+	free(s);
+}
+
 /* One pool's element of the JSON report; the head first. */
 static void
 report_json_pool(struct run *r, const struct pool_run *p)
@@ -1462,14 +1479,7 @@ report_json_pool(struct run *r, const struct pool_run *p)
 	char *s;
 
 	if (!r->json_open) {
-		char t[32];
-
-		util_format_time(r->opts->as_of, t, sizeof(t));
-		s = json_dumps(json_string(t), JSON_ENCODE_ANY);
-		printf(
-		    "{\n  \"as_of\": %s,\n  \"dry_run\": %s,\n  \"pools\": [",
-		    s != NULL ? s : "null", r->dry ? "true" : "false");
-		free(s);
+		report_json_head(r, "[");
 		r->json_open = 1;
 	}
 	s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -1485,15 +1495,7 @@ static void
 report_json_end(struct run *r)
 {
 	if (!r->json_open) {
-		char t[32];
-		char *s;
-
-		util_format_time(r->opts->as_of, t, sizeof(t));
-		s = json_dumps(json_string(t), JSON_ENCODE_ANY);
-		printf(
-		    "{\n  \"as_of\": %s,\n  \"dry_run\": %s,\n  \"pools\": []",
-		    s != NULL ? s : "null", r->dry ? "true" : "false");
-		free(s);
+		report_json_head(r, "[]");
 	} else {
 		printf("\n  ]");
 	}
