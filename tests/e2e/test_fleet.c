@@ -10,7 +10,7 @@
  *   - a 429 with Retry-After on one subscription holds back that
  *     subscription only, for the time asked, and the run still takes
  *     every pool;
- *   - a run over 2,000 pools stays under 32 MiB of peak RSS, also with -v
+ *   - a run over 2,000 pools stays under 36 MiB of peak RSS, also with -v
  *     and --json, whose report is streamed: one JSON document of 2,000
  *     pools, as many as the run took (measured by this test with wait4()
  *     on its own child; not under valgrind or ASan, whose RSS is theirs:
@@ -41,7 +41,13 @@
 #define AS_OF_1 "2026-03-10T03:00:00Z"
 #define AS_OF_1B "2026-03-10T09:30:00Z"
 #define AS_OF_2 "2026-03-11T03:00:00Z"
-#define RSS_LIMIT_KB (32L * 1024)
+/*
+ * Main's own binary measured 33.0 to 33.2 MiB here (the shared 2-core
+ * machine, loaded: glibc's malloc arenas grow with contention), and
+ * 39 MiB when the --json report was kept whole: 36 MiB fails that and
+ * not the load.
+ */
+#define RSS_LIMIT_KB (36L * 1024)
 
 struct fx {
 	struct harness h;
@@ -392,7 +398,7 @@ run_rss_kb(struct fx *f, const char *as_of, int *code, const char *json_out)
 }
 
 static void
-test_fleet_run_over_2000_pools_stays_under_32_mib(void **state)
+test_fleet_run_over_2000_pools_stays_under_36_mib(void **state)
 {
 	const char *bin = getenv("AKSNAP_BIN");
 	const char *wrap = getenv("AKSNAP_WRAPPER");
@@ -472,7 +478,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_fleet_requests_are_one_get_per_cluster_one_put_per_snapshot),
 	    cmocka_unit_test(test_fleet_429_slows_only_its_subscription),
-	    cmocka_unit_test(test_fleet_run_over_2000_pools_stays_under_32_mib),
+	    cmocka_unit_test(test_fleet_run_over_2000_pools_stays_under_36_mib),
 	    cmocka_unit_test(
 	        test_fleet_json_report_over_2000_pools_is_streamed),
 	};
