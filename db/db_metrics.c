@@ -42,21 +42,30 @@ err:
 	return -1;
 }
 
+/* A statement that writes: one_row, its statement done with.  0 or -1. */
+static int
+write_row(struct db *db, const char *what, const char *sql, int n,
+    const int64_t *args)
+{
+	sqlite3_stmt *s;
+
+	if (one_row(db, what, sql, &s, n, args) < 0)
+		return -1;
+	sqlite3_finalize(s);
+	return 0;
+}
+
 int
 db_pool_outcome_set(
     struct db *db, int64_t pool_id, int64_t run_id, time_t at, int failed)
 {
 	const int64_t args[] = {pool_id, run_id, (int64_t)at, failed ? 1 : 0};
-	sqlite3_stmt *s;
 
-	if (one_row(db, "record the pool's outcome",
-	        "INSERT INTO pool_outcomes (pool_id, run_id, at, failed) "
-	        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pool_id) DO UPDATE SET "
-	        "run_id = ?2, at = ?3, failed = ?4",
-	        &s, 4, args) < 0)
-		return -1;
-	sqlite3_finalize(s);
-	return 0;
+	return write_row(db, "record the pool's outcome",
+	    "INSERT INTO pool_outcomes (pool_id, run_id, at, failed) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pool_id) DO UPDATE SET "
+	    "run_id = ?2, at = ?3, failed = ?4",
+	    4, args);
 }
 
 int
@@ -81,15 +90,11 @@ int
 db_full_run_add(struct db *db, int64_t run_id, int64_t duration_ms)
 {
 	const int64_t args[] = {run_id, duration_ms};
-	sqlite3_stmt *s;
 
-	if (one_row(db, "record a full run",
-	        "INSERT OR REPLACE INTO full_runs (run_id, duration_ms) "
-	        "VALUES (?1, ?2)",
-	        &s, 2, args) < 0)
-		return -1;
-	sqlite3_finalize(s);
-	return 0;
+	return write_row(db, "record a full run",
+	    "INSERT OR REPLACE INTO full_runs (run_id, duration_ms) "
+	    "VALUES (?1, ?2)",
+	    2, args);
 }
 
 int
