@@ -124,7 +124,6 @@ db_ladder_holds(
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct channel_hold *h;
-		const unsigned char *t;
 
 		if (*n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
@@ -139,9 +138,7 @@ db_ladder_holds(
 		h = &v[(*n)++];
 		memset(h, 0, sizeof(*h));
 		h->snapshot_id = sqlite3_column_int64(s, 0);
-		t = sqlite3_column_text(s, 1);
-		util_strlcpy(h->channel, t != NULL ? (const char *)t : "",
-		    sizeof(h->channel));
+		db_col_text(s, 1, h->channel, sizeof(h->channel));
 		h->rung = sqlite3_column_int(s, 2);
 		h->promoted_at = (time_t)sqlite3_column_int64(s, 3);
 		h->left_at = (time_t)sqlite3_column_int64(s, 4);
