@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "job/base/limits.h"
 #include "job/base/tz.h"
 #include "job/rules/fleet.h"
 #include "job/rules/model.h"
@@ -37,7 +38,8 @@ struct config {
 	char tenant[128];
 	char client_id[128];
 	char object_id[128]; /* managed identity: user-assigned by object id */
-	char msi_res_id[512]; /* managed identity: user-assigned by ARM id */
+	char msi_res_id[LIMIT_ARM_ID]; /* managed identity: user-assigned by ARM
+	                                  id */
 	char client_secret_file[PATH_MAX];
 	char client_certificate_file[PATH_MAX];
 	char arm_endpoint[256]; /* default https://management.azure.com */

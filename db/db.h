@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "job/base/limits.h"
 #include "job/rules/model.h"
 
 struct db;
@@ -123,7 +124,7 @@ struct db_pool {
 	char resource_group[91];
 	char cluster[64];
 	char nodepool[13];
-	char arm_id[512];
+	char arm_id[LIMIT_ARM_ID];
 	char location[64];
 };
 
@@ -195,7 +196,7 @@ struct db_snapshot {
 	int64_t id, pool_id;
 	char pool_key[64];
 	char name[64];
-	char arm_id[512];
+	char arm_id[LIMIT_ARM_ID];
 	time_t slot; /* schedule slot it was taken for (0: by hand / adopted) */
 	time_t created_at; /* ARM systemData.createdAt, else when recorded */
 	struct db_versions v;

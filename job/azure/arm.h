@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "job/azure/http.h"
+#include "job/base/limits.h"
 
 struct arm;
 
@@ -37,7 +38,7 @@ struct arm_error {
 
 struct arm_agent_pool {
 	char name[64];
-	char id[512];
+	char id[LIMIT_ARM_ID];
 	char node_image_version[128];
 	char orchestrator_version[32];
 	char current_orchestrator_version[32];
@@ -46,14 +47,15 @@ struct arm_agent_pool {
 	char os_sku[32]; /* "osSKU" on agent pools */
 	char mode[16];
 	char provisioning_state[32];
-	char creation_source_id[512]; /* creationData.sourceResourceId, "" */
+	char creation_source_id[LIMIT_ARM_ID]; /* creationData.sourceResourceId,
+	                                          "" */
 	int enable_fips;
 	int count;
 	char etag[128]; /* properties.eTag, "" (added: If-Match) */
 };
 
 struct arm_cluster {
-	char id[512];
+	char id[LIMIT_ARM_ID];
 	char name[64];
 	char location[64];
 	char kubernetes_version[32];
@@ -81,10 +83,12 @@ struct arm_tag {
 #define ARM_MAX_TAGS 32
 
 struct arm_snapshot {
-	char id[512];
+	char id[LIMIT_ARM_ID];
 	char name[64];
 	char location[64];
-	char source_id[512]; /* properties.creationData.sourceResourceId */
+	char
+	    source_id[LIMIT_ARM_ID]; /* properties.creationData.sourceResourceId
+	                              */
 	char kubernetes_version[32];
 	char node_image_version[128];
 	char os_type[16];

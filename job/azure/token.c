@@ -51,6 +51,7 @@
 
 #include "job/azure/http.h"
 #include "job/base/exit.h"
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 
@@ -74,7 +75,7 @@ struct token_provider {
 	char tenant[128];
 	char client_id[128];
 	char object_id[128];
-	char msi_res_id[512];
+	char msi_res_id[LIMIT_ARM_ID];
 	char secret_file[PATH_MAX]; /* "": the secret below */
 	char *secret; /* AZURE_CLIENT_SECRET's value, wiped when freed */
 	char cert_file[PATH_MAX];
@@ -1145,8 +1146,8 @@ token_provider_new(const struct auth_inputs *in, const struct http_options *ho)
 	if (tp->http == NULL)
 		goto err;
 	tp->kind = in->auth;
-	tp->imds_attempts = 5;
-	tp->imds_base_ms = 2000;
+	tp->imds_attempts = LIMIT_IMDS_ATTEMPTS;
+	tp->imds_base_ms = LIMIT_IMDS_BASE_DELAY_MS;
 	copy_setting(tp->tenant, sizeof(tp->tenant), in->tenant.value);
 	copy_setting(tp->client_id, sizeof(tp->client_id), in->client_id.value);
 	copy_setting(tp->object_id, sizeof(tp->object_id), in->object_id.value);

@@ -15,6 +15,9 @@
 /* ARM names: snapshot and cluster names, and the pool keys and channel
  * names that end up in them (^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$). */
 #define LIMIT_ARM_NAME 63
+/* ARM resource ids (/subscriptions/.../agentPools/NAME) as we hold them,
+ * with their NUL: a longer id from ARM does not fit and is refused. */
+#define LIMIT_ARM_ID 512
 /* Agent pool names: ^[a-z][a-z0-9]{0,11}$. */
 #define LIMIT_ARM_NODEPOOL 12
 /* Resource group names: ^[-\w\._\(\)]+$, 1-90. */
@@ -32,6 +35,10 @@
 #define LIMIT_HTTP_ATTEMPTS 5
 #define LIMIT_HTTP_TOTAL_WAIT_MS 120000
 #define LIMIT_BATCH_INFLIGHT 256
+/* IMDS's own retry rules: attempts per token, and the first wait (doubled
+ * each time) when IMDS sends no Retry-After. */
+#define LIMIT_IMDS_ATTEMPTS 5
+#define LIMIT_IMDS_BASE_DELAY_MS 2000
 
 /* Configuration: max_parallel's ceiling; counts (keep_*, min_keep,
  * max_delete_per_run) and durations, bounded to catch typos. */

@@ -199,7 +199,11 @@ size_t
 promotion_protected(const struct channel_hold *holds, size_t nh,
     int keep_promoted, long long *ids, size_t max)
 {
-	size_t gens = keep_promoted > 1 ? (size_t)keep_promoted : 1;
+	/* config accepts keep_promoted up to LIMIT_KEEP_PROMOTED; more is
+	 * never honoured (the history kept per channel is that long). */
+	size_t gens = keep_promoted > LIMIT_KEEP_PROMOTED ? LIMIT_KEEP_PROMOTED
+	    : keep_promoted > 1 ? (size_t)keep_promoted
+	                        : 1;
 	size_t nids = 0;
 
 	/* Each channel once: at the newest entry of it. */

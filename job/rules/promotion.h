@@ -68,8 +68,9 @@ long long promotion_fallback(const struct channel_hold *holds, size_t nh,
 /*
  * promotion_protected(holds, nh, keep_promoted, ids, max):
  * The snapshots retention must keep: per channel, the holders of its
- * last ${keep_promoted} generations (at least the holder now), entries
- * ended by a hand demotion not counted.  Writes at most ${max} distinct
+ * last ${keep_promoted} generations (at least the holder now, at most
+ * LIMIT_KEEP_PROMOTED: the range config accepts), entries ended by a hand
+ * demotion not counted.  Writes at most ${max} distinct
  * ids into ${ids}; returns how many.
  */
 size_t promotion_protected(const struct channel_hold *holds, size_t nh,

@@ -20,7 +20,7 @@ struct http_client;
 struct changelog_side {
 	char label[192]; /* "snapshot NAME", "pool KEY (observed ...)" */
 	char snapshot[64]; /* "" when the side is not a snapshot */
-	char arm_id[512];
+	char arm_id[LIMIT_ARM_ID];
 	struct db_versions v;
 	char template[512]; /* release_notes of its pool's policy */
 	/* filled by changelog_build */

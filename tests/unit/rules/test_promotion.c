@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "job/base/limits.h"
 #include "job/rules/promotion.h"
 
 #define DAY 86400
@@ -331,6 +332,36 @@ test_promotion_keep_promoted_counts_per_channel(void **state)
 	assert_int_equal(ids[0], k[4]);
 }
 
+/*
+ * keep_promoted's accepted maximum (config: 0-LIMIT_KEEP_PROMOTED) is
+ * what is protected, and no more even if asked: the two cannot disagree.
+ */
+static void
+test_promotion_keep_promoted_maximum_is_the_history_cap(void **state)
+{
+	enum { GENS = LIMIT_KEEP_PROMOTED + 6 };
+	static struct channel_hold holds[GENS];
+	long long ids[GENS];
+	size_t n;
+
+	(void)state;
+	for (int i = 0; i < GENS; i++) {
+		holds[i].snapshot_id = i + 1;
+		snprintf(holds[i].channel, sizeof(holds[i].channel), "stable");
+		holds[i].promoted_at = T0 + i * DAY;
+		holds[i].left_at = i + 1 < GENS ? T0 + (i + 1) * DAY : 0;
+	}
+	n = promotion_protected(holds, GENS, LIMIT_KEEP_PROMOTED, ids, GENS);
+	assert_int_equal(n, LIMIT_KEEP_PROMOTED);
+	for (size_t i = 0; i < n; i++) /* the newest generations */
+		assert_true(ids[i] > GENS - LIMIT_KEEP_PROMOTED);
+	n = promotion_protected(holds, GENS, 100000, ids, GENS);
+	assert_int_equal(n, LIMIT_KEEP_PROMOTED);
+	n = promotion_protected(
+	    holds, GENS, LIMIT_KEEP_PROMOTED - 1, ids, GENS);
+	assert_int_equal(n, LIMIT_KEEP_PROMOTED - 1);
+}
+
 static void
 test_promotion_tag_lists_channels_in_ladder_order(void **state)
 {
@@ -424,6 +455,8 @@ main(void)
 	    cmocka_unit_test(
 	        test_promotion_fallback_skips_gone_and_demoted_holders),
 	    cmocka_unit_test(test_promotion_keep_promoted_counts_per_channel),
+	    cmocka_unit_test(
+	        test_promotion_keep_promoted_maximum_is_the_history_cap),
 	    cmocka_unit_test(test_promotion_tag_lists_channels_in_ladder_order),
 	    cmocka_unit_test(test_promotion_simulated_year_weekly_images),
 	};
