@@ -1703,7 +1703,15 @@ write_metrics(struct run *r)
 		if (bad || db_commit(r->db))
 			db_rollback(r->db);
 	}
-	(void)metrics_write(r->cfg, r->db);
+	/* Its reads (four a pool) in one transaction: one lock, not a lock
+	 * and an unlock (two fcntl calls) a statement. */
+	if (db_begin(r->db) == 0) {
+		(void)metrics_write(r->cfg, r->db);
+		if (db_commit(r->db))
+			db_rollback(r->db);
+	} else {
+		(void)metrics_write(r->cfg, r->db);
+	}
 }
 
 int
