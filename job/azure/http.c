@@ -102,11 +102,15 @@ struct throttle {
 	size_t nretry, retry_cap;
 };
 
+struct batch;
+
 struct http_client {
 	struct http_options opts;
 	CURLSH *share;
 	CURLM *multi;
 	int in_batch;
+	struct batch
+	    *batch; /* the running http_batch, for http_batch_release */
 	struct pooled *pool;
 	size_t npool;
 	int (*token_get)(void *ctx, int force_refresh, const char **token);
@@ -133,7 +137,7 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-enum { XFER_PENDING, XFER_ACTIVE, XFER_DONE };
+enum { XFER_PENDING, XFER_ACTIVE, XFER_DONE, XFER_HELD };
 
 enum outcome {
 	OUT_DONE, /* an HTTP response the caller judges: rc 0 */
@@ -1383,7 +1387,12 @@ http_do(struct http_client *c, const struct http_request *req,
 struct batch {
 	struct http_client *c;
 	struct xfer *xs;
+	const struct http_request *reqs;
+	struct http_response *resps;
 	size_t n;
+	size_t nheld; /* requests in XFER_HELD */
+	size_t sent; /* requests whose done callback ran (a reused one counts
+	                each time) */
 	int max_total; /* in flight over every group */
 	int active;
 	size_t done_count;
@@ -1446,7 +1455,8 @@ batch_group(struct batch *b, const struct http_request *reqs, int max_inflight)
 			g->key = key;
 			g->allowance = max_inflight;
 		}
-		b->groups[k].qlen++;
+		if (!reqs[i].held)
+			b->groups[k].qlen++;
 		gi[i] = last = k;
 	}
 	/* Counting sort: each group's queue is a slice of order. */
@@ -1459,7 +1469,8 @@ batch_group(struct batch *b, const struct http_request *reqs, int max_inflight)
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		g = &b->groups[gi[i]];
-		g->queue[fill[gi[i]]++] = i;
+		if (!reqs[i].held)
+			g->queue[fill[gi[i]]++] = i;
 		b->xs[i].throttle = g;
 	}
 	rc = 0;
@@ -1504,6 +1515,7 @@ batch_finish(struct batch *b, size_t i, int rc)
 	xfer_release(x);
 	x->state = XFER_DONE;
 	b->done_count++;
+	b->sent++;
 	b->done(b->ctx, i, rc);
 }
 
@@ -1696,6 +1708,49 @@ batch_total(size_t ngroups, int max_inflight)
 }
 
 int
+http_batch_release(struct http_client *c, size_t i)
+{
+	struct batch *b = c->batch;
+	struct throttle *g;
+	struct xfer *x;
+
+	if (b == NULL || i >= b->n)
+		return -1;
+	x = &b->xs[i];
+	if (x->state != XFER_HELD && x->state != XFER_DONE)
+		return -1;
+	if (x->state == XFER_HELD)
+		b->nheld--;
+	else
+		b->done_count--;
+	g = x->throttle;
+	xfer_init(x, c, &b->reqs[i], &b->resps[i]);
+	x->throttle = g;
+	x->not_before = 0;
+	if (batch_requeue(b, i) != 0) { /* a retry's place: it goes first */
+		snprintf(
+		    x->resp->error, sizeof(x->resp->error), "out of memory");
+		batch_finish(b, i, -1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Nothing is in flight or waiting, so nothing can release a held request
+ * any more: drop them (never sent, no callback). */
+static void
+batch_drop_held(struct batch *b)
+{
+	for (size_t i = 0; i < b->n && b->nheld > 0; i++) {
+		if (b->xs[i].state != XFER_HELD)
+			continue;
+		b->xs[i].state = XFER_DONE;
+		b->nheld--;
+		b->done_count++;
+	}
+}
+
+int
 http_batch(struct http_client *c, const struct http_request *reqs,
     struct http_response *resps, size_t n, int max_inflight,
     void (*done)(void *ctx, size_t i, int rc), void *ctx)
@@ -1719,6 +1774,8 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 		max_inflight = 1;
 	memset(&b, 0, sizeof(b));
 	b.c = c;
+	b.reqs = reqs;
+	b.resps = resps;
 	b.n = n;
 	b.done = done;
 	b.ctx = ctx;
@@ -1740,11 +1797,14 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 		struct throttle *g = b.xs[i].throttle;
 
 		xfer_init(&b.xs[i], c, &reqs[i], &resps[i]);
-		b.xs[i].state = XFER_PENDING;
+		b.xs[i].state = reqs[i].held ? XFER_HELD : XFER_PENDING;
 		b.xs[i].throttle = g;
+		if (reqs[i].held)
+			b.nheld++;
 	}
 
 	c->in_batch = 1;
+	c->batch = &b;
 	while (b.done_count < n) {
 		int64_t next = batch_schedule(&b);
 		int running = 0, left = 0, finished = 0, timeout = 1000;
@@ -1753,6 +1813,10 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 
 		if (b.done_count >= n)
 			break;
+		if (b.active == 0 && next < 0 && b.done_count + b.nheld >= n) {
+			batch_drop_held(&b);
+			break;
+		}
 		if (b.active > 0) {
 			if (curl_multi_perform(c->multi, &running) !=
 			    CURLM_OK) {
@@ -1786,12 +1850,13 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 	if (b.done_count >= n)
 		ret = 0;
 	c->in_batch = 0;
-	if (n > 0)
+	c->batch = NULL;
+	if (b.sent > 0)
 		log_info(NULL,
 		    "http: %zu request%s in %.2f s over %zu subscription%s, "
 		    "%d in flight at most (bound %d each, %d in all), %ld new "
 		    "connection%s",
-		    n, n == 1 ? "" : "s",
+		    b.sent, b.sent == 1 ? "" : "s",
 		    (double)(util_monotonic_ms() - started) / 1000, b.ngroups,
 		    b.ngroups == 1 ? "" : "s", b.max_active, max_inflight,
 		    b.max_total, b.new_conns, b.new_conns == 1 ? "" : "s");

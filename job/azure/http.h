@@ -54,6 +54,7 @@ struct http_request {
 	                             on 429; NULL */
 	const char *redact[HTTP_MAX_REDACT]; /* strings never to print (secrets,
 	                                        assertions) */
+	int held; /* http_batch: sent only once http_batch_release names it */
 };
 
 struct http_response {
@@ -136,6 +137,19 @@ const char *http_client_tls_failure(const struct http_client *c);
 int http_batch(struct http_client *c, const struct http_request *reqs,
     struct http_response *resps, size_t n, int max_inflight,
     void (*done)(void *ctx, size_t i, int rc), void *ctx);
+
+/*
+ * http_batch_release(c, i):
+ * From a done callback of the running http_batch: send request ${i} now,
+ * as reqs[i] says at this moment -- one made with held = 1, or one that
+ * has finished (its done callback returned, resps[i] freed), which is
+ * sent again: a slot reused for the next request of the same throttle
+ * key.  It goes ahead of first attempts not yet started.  A request still
+ * held when nothing is in flight or waiting any more is dropped (never
+ * sent, no callback): only a callback could have released it.  0, or -1
+ * when there is no batch or ${i} is in flight or waiting already.
+ */
+int http_batch_release(struct http_client *c, size_t i);
 
 /*
  * Pure helpers, exported for tests.

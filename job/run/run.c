@@ -96,6 +96,7 @@ struct pool_run {
 	int taken;
 	struct prune_pool *pr; /* promotion and retention: &run.prs[i] */
 	struct pool_run *next_in_cluster;
+	struct pool_run *next_put; /* waiting for a PUT slot (observe) */
 };
 
 /* The pools of one managed cluster share one GET. */
@@ -122,6 +123,7 @@ struct run {
 	struct db_run rec;
 	int64_t started_ms;
 	int pending_writes; /* outcomes written in the current transaction */
+	size_t puts_sent; /* snapshot PUTs handed to the batch */
 	int write_failed; /* a grouped commit failed: send nothing more */
 	int reached_arm; /* ARM answered other than a temporary error */
 	int dry; /* plan only */
@@ -134,12 +136,10 @@ struct run {
 };
 
 /*
- * The PUTs (and retention's pools) go in slices: each slice's requests,
- * bodies and answers (about 1.5 KB a PUT) are freed before the next, so a
- * fleet's peak memory does not grow with it.  A slice costs one drained
- * round trip at its end, a small price at this size.
+ * Retention's pools go in slices: each slice's buffers are freed (and its
+ * pools reported) before the next, so a fleet's peak memory does not grow
+ * with it.  The PUTs go through a few reused slots (observe).
  */
-#define PUT_SLICE 4096
 #define RETAIN_SLICE 1024
 
 int
@@ -948,12 +948,46 @@ record_plan(struct run *r, struct pool_run *p)
 	    r, p, p->snap_id, p->plan.slot, "create", p->plan.reason);
 }
 
-/* ---- observe: every cluster ---- */
+/* ---- observe and apply: one batch ---- */
+
+/*
+ * The GETs and the PUTs go in one http_batch, so that a cluster's PUTs
+ * start as soon as its GET has answered and its pools' intents are
+ * committed, not after the last GET: the waits overlap, and the run ends
+ * when the last request does.  The PUTs go through slots: max_parallel
+ * held requests a subscription (a lane), each reused, PUT after PUT, by
+ * the next pool of its lane waiting for one (http_batch_release); a
+ * slot's body and URL are freed as its answer is recorded, so the memory
+ * is that of the slots, not of the fleet.  Slots never needed are
+ * dropped by the batch when nothing else is left.
+ */
+
+/* One PUT slot: the pool it carries now (NULL: free) and its buffers. */
+struct put_slot {
+	struct pool_run *p;
+	char *body, *url;
+};
+
+/* The PUT slots of one subscription and the pools waiting for one. */
+struct put_lane {
+	const char *subscription;
+	size_t *free; /* slot request indices, a stack */
+	size_t nfree;
+	struct pool_run *head, *tail; /* waiting, in order */
+};
 
 struct batch_ctx {
 	struct run *r;
+	struct http_request *reqs;
 	struct http_response *resps;
-	size_t *gi; /* request i is group gi[i]'s GET */
+	size_t nget; /* requests [0, nget) are GETs, the rest PUT slots */
+	size_t *gi; /* request i < nget is group gi[i]'s GET */
+	size_t gets_done;
+	struct put_slot *slots; /* slot of request nget + k */
+	struct put_lane *lanes;
+	size_t nlanes;
+	int running; /* inside http_batch: slots go by http_batch_release */
+	int stopped; /* the store failed: no PUT is sent any more */
 };
 
 /*
@@ -972,271 +1006,16 @@ group_needs_get(struct run *r, struct cluster_group *cg)
 	return 0;
 }
 
-/*
- * One cluster answered: record what its pools run, plan them, and write
- * their decisions and intents now, while the other GETs are in flight.
- */
-static void plan_group(struct run *r, struct cluster_group *cg);
-
-static void
-observe_done(void *vctx, size_t i, int rc)
+static struct put_lane *
+lane_of(struct batch_ctx *ctx, const char *subscription)
 {
-	struct batch_ctx *ctx = vctx;
-	struct run *r = ctx->r;
-	struct cluster_group *cg = &r->groups[ctx->gi[i]];
-
-	write_begin(r);
-	if (r->write_failed) {
-		/* The store failed: this run records (and sends) nothing
-		 * more; observe() says so once. */
-		http_response_free(&ctx->resps[i]);
-		return;
-	}
-	observe_group(r, cg, &ctx->resps[i], rc);
-	http_response_free(&ctx->resps[i]);
-	plan_group(r, cg);
+	for (size_t k = 0; k < ctx->nlanes; k++)
+		if (strcmp(ctx->lanes[k].subscription, subscription) == 0)
+			return &ctx->lanes[k];
+	return NULL;
 }
 
-/* Plan and record the pools of group ${cg}, observed or not. */
-static void
-plan_group(struct run *r, struct cluster_group *cg)
-{
-	for (struct pool_run *p = cg->first; p != NULL;
-	     p = p->next_in_cluster) {
-		if (plan_pool(r, p) != 0) {
-			r->write_failed = 1;
-			continue;
-		}
-		/* A fleet's missing pool is not a failure: retention goes on
-		 * over its snapshots, and check says so. */
-		if (p->pc->fleet_missing) {
-			p->plan.action = PLAN_SKIP;
-			p->plan.name[0] = '\0';
-			util_strlcpy(p->plan.reason, p->observe_error,
-			    sizeof(p->plan.reason));
-		}
-		/* Unobserved pools are recorded once ARM is known to answer. */
-		if (!r->dry && p->observed)
-			record_plan(r, p);
-		if (p->plan.action == PLAN_SKIP)
-			r->progress.skipped++;
-		else if (p->plan.action == PLAN_FAIL || p->failed)
-			r->progress.failed++;
-	}
-	write_flush(r, 0);
-	r->progress.clusters_done++;
-	progress_draw(&r->progress, 0);
-}
-
-/*
- * One GET per cluster, concurrently; each answer observes, plans and
- * records its pools.  0, or -1 when the batch could not run or the store
- * failed (then nothing may be sent: intents may be missing).
- */
-static int
-observe(struct run *r)
-{
-	struct http_request *reqs;
-	struct http_response *resps;
-	struct batch_ctx ctx;
-	size_t *gi, n = 0;
-	int rc = 0;
-
-	if (r->ngroups == 0)
-		return 0;
-	reqs = calloc(r->ngroups, sizeof(*reqs));
-	resps = calloc(r->ngroups, sizeof(*resps));
-	gi = calloc(r->ngroups, sizeof(*gi));
-	if (reqs == NULL || resps == NULL || gi == NULL) {
-		free(reqs);
-		free(resps);
-		free(gi);
-		return -1;
-	}
-	for (size_t i = 0; i < r->ngroups; i++) {
-		struct cluster_group *cg = &r->groups[i];
-		const struct arm_cluster *listed;
-
-		if (group_needs_get(r, cg)) {
-			reqs[n].method = "GET";
-			reqs[n].url = cg->url;
-			reqs[n].auth = 1;
-			reqs[n].context = cg->first->pc->key;
-			reqs[n].throttle_key = cg->subscription;
-			http_response_init(&resps[n]);
-			gi[n++] = i;
-			continue;
-		}
-		/* A fleet's listing showed it (ARM answered), or no pool of
-		 * it is to be observed. */
-		write_begin(r);
-		if (r->write_failed)
-			continue;
-		listed = fleet_cluster(&r->fleets, cg->subscription,
-		    cg->resource_group, cg->cluster);
-		if (listed != NULL) {
-			r->reached_arm = 1;
-			observe_cluster(r, cg, listed);
-		} else {
-			for (struct pool_run *p = cg->first; p != NULL;
-			     p = p->next_in_cluster)
-				(void)fleet_unobserved(r, p);
-		}
-		plan_group(r, cg);
-	}
-	write_flush(r, 1);
-	ctx.r = r;
-	ctx.resps = resps;
-	ctx.gi = gi;
-	if (n > 0 && !r->write_failed)
-		rc = http_batch(r->http, reqs, resps, n, r->cfg->max_parallel,
-		    observe_done, &ctx);
-	write_flush(r, 1);
-	free(reqs);
-	free(resps);
-	free(gi);
-	if (rc == 0 && r->write_failed) {
-		log_err(NULL,
-		    "the store failed while planning (see above); "
-		    "nothing is sent to Azure this run");
-		rc = -1;
-	}
-	return rc;
-}
-
-/* ---- apply ---- */
-
-struct put_ctx {
-	struct run *r;
-	struct pool_run **who;
-	struct http_response *resps;
-	char **urls;
-};
-
-/* The PUT (or its GET) showed snapshot ${s} of pool ${p}: record it. */
-static void
-record_taken(struct run *r, struct pool_run *p, const struct arm_snapshot *s)
-{
-	struct db_versions v;
-
-	arm_snapshot_versions(s, &v);
-	if (db_snapshot_set_active(r->db, p->snap_id,
-	        s->created_at ? s->created_at : r->opts->as_of, &v) == 0) {
-		p->taken = 1;
-		r->rec.taken++;
-		log_info(p->pc->key, "snapshot %s taken (%s, Kubernetes %s)",
-		    p->plan.name, v.node_image_version, v.kubernetes_version);
-	}
-}
-
-/*
- * The PUTs whose answer did not show the snapshot: GET each.  Shown (this
- * snapshot of this pool, with its versions): taken.  Otherwise the row is
- * "unconfirmed" -- never the newest active snapshot, settled by the next
- * run's reconcile -- and the pool fails with the PUT's URL, status and
- * request id.
- */
-static void
-confirm_puts(struct run *r, struct pool_run **who, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct pool_run *p = who[i];
-		struct arm_snapshot got;
-		struct arm_error e;
-		char src[512], want[512], why[700], msg[1600];
-
-		if (p->unconfirmed == NULL)
-			continue;
-		pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
-		if (arm_snapshot_get(r->arm, p->pc->key, want, &got, &e) == 0) {
-			if (arm_snapshot_confirms(
-			        &got, want, src, why, sizeof(why))) {
-				write_begin(r);
-				record_taken(r, p, &got);
-				write_flush(r, 1);
-				free(p->unconfirmed);
-				p->unconfirmed = NULL;
-				continue;
-			}
-		} else if (e.status == 404) {
-			snprintf(why, sizeof(why),
-			    "a GET does not find it (404, x-ms-request-id %s)",
-			    e.request_id);
-		} else {
-			arm_error_describe(&e, msg, sizeof(msg));
-			snprintf(why, sizeof(why), "the GET failed: %s", msg);
-		}
-		snprintf(msg, sizeof(msg),
-		    "%s; nor does a GET show it: %s; recorded unconfirmed, "
-		    "the next run settles it",
-		    p->unconfirmed, why);
-		log_err(p->pc->key, "%s", msg);
-		write_begin(r);
-		(void)db_snapshot_set_state(
-		    r->db, p->snap_id, "unconfirmed", msg);
-		record_decision(r, p, p->snap_id, p->plan.slot, "fail", msg);
-		write_flush(r, 1);
-		pool_fail(p, "snapshot not confirmed: %s", msg);
-	}
-}
-
-static void
-put_done(void *vctx, size_t i, int rc)
-{
-	struct put_ctx *ctx = vctx;
-	struct run *r = ctx->r;
-	struct pool_run *p = ctx->who[i];
-	struct http_response *resp = &ctx->resps[i];
-	struct arm_snapshot s;
-	struct arm_error e;
-	char err[256], why[600];
-
-	if (rc == 0)
-		r->reached_arm = 1;
-	write_begin(r);
-	if (rc == 0 && (resp->status == 200 || resp->status == 201)) {
-		char src[512], want[512];
-
-		pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
-		if (arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) ==
-		        0 &&
-		    arm_snapshot_confirms(&s, want, src, err, sizeof(err))) {
-			record_taken(r, p, &s);
-			goto out;
-		}
-		/* ARM's word does not show it: a GET decides, after the
-		 * batch (confirm_puts). */
-		if (asprintf(&p->unconfirmed,
-		        "PUT %s answered %ld (x-ms-request-id %s) but %s",
-		        ctx->urls[i], resp->status, resp->request_id, err) < 0)
-			p->unconfirmed = NULL;
-		goto out;
-	}
-	arm_error_from_response(resp, &e);
-	if (rc != 0)
-		util_strlcpy(e.message, resp->error, sizeof(e.message));
-	arm_log_failure(p->pc->key, "PUT", ctx->urls[i], &e);
-	arm_error_describe(&e, why, sizeof(why));
-	if (rc != 0 || http_retryable_status(resp->status)) {
-		/* It may or may not have been created: keep "creating" and
-		 * let reconcile ask. */
-		pool_fail(p, "PUT snapshot: %s", why);
-	} else {
-		/* A definite refusal (4xx): nothing was created. */
-		(void)db_snapshot_set_state(r->db, p->snap_id, "failed", why);
-		pool_fail(p, "PUT snapshot: %s", why);
-	}
-	record_decision(r, p, p->snap_id, p->plan.slot, "fail", why);
-out:
-	write_flush(r, 0);
-	http_response_free(resp);
-	r->progress.taken = (size_t)r->rec.taken;
-	if (p->failed)
-		r->progress.failed++;
-	progress_draw(&r->progress, 0);
-}
-
-/* Build the PUT of pool ${p} into reqs[n] (body and URL malloc'd). */
+/* Build the PUT of pool ${p} into ${req} (body and URL malloc'd). */
 static int
 put_request(struct run *r, struct pool_run *p, struct http_request *req,
     char **body, char **url)
@@ -1268,84 +1047,424 @@ put_request(struct run *r, struct pool_run *p, struct http_request *req,
 	return 0;
 }
 
-/* PUT the ${n} snapshots of ${who}, concurrently.  0 or -1. */
-static int
-put_slice(struct run *r, struct pool_run **who, size_t n)
+/*
+ * Give the pools waiting for a PUT the free slots of their lanes.  Their
+ * intents are committed first: nothing is sent that the store has not
+ * recorded.
+ */
+static void
+dispatch(struct batch_ctx *ctx)
 {
-	struct http_request *reqs;
-	struct http_response *resps;
-	char **bodies, **urls;
-	struct put_ctx ctx;
-	int rc = -1;
+	struct run *r = ctx->r;
+	int flushed = 0;
 
-	reqs = calloc(n, sizeof(*reqs));
-	resps = calloc(n, sizeof(*resps));
-	bodies = calloc(n, sizeof(*bodies));
-	urls = calloc(n, sizeof(*urls));
-	if (!reqs || !resps || !bodies || !urls)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		if (put_request(r, who[i], &reqs[i], &bodies[i], &urls[i]))
-			goto done;
-		http_response_init(&resps[i]);
+	for (size_t k = 0; k < ctx->nlanes; k++) {
+		struct put_lane *l = &ctx->lanes[k];
+
+		while (l->head != NULL && l->nfree > 0 && !ctx->stopped) {
+			struct pool_run *p = l->head;
+			size_t i = l->free[l->nfree - 1];
+			struct put_slot *sl = &ctx->slots[i - ctx->nget];
+
+			if (!flushed) {
+				write_flush(r, 1);
+				flushed = 1;
+			}
+			if (r->write_failed) {
+				ctx->stopped = 1;
+				break;
+			}
+			l->head = p->next_put;
+			if (l->head == NULL)
+				l->tail = NULL;
+			if (put_request(r, p, &ctx->reqs[i], &sl->body,
+			        &sl->url) != 0) {
+				free(sl->body);
+				free(sl->url);
+				sl->body = sl->url = NULL;
+				pool_fail(
+				    p, "%s", "out of memory building the PUT");
+				continue;
+			}
+			l->nfree--;
+			sl->p = p;
+			r->puts_sent++;
+			if (!ctx->running)
+				ctx->reqs[i].held = 0;
+			else if (http_batch_release(r->http, i) != 0)
+				ctx->stopped = 1; /* cannot happen */
+		}
 	}
-	ctx.r = r;
-	ctx.who = who;
-	ctx.resps = resps;
-	ctx.urls = urls;
-	if (http_batch(
-	        r->http, reqs, resps, n, r->cfg->max_parallel, put_done, &ctx))
-		goto done;
-	write_flush(r, 1);
-	confirm_puts(r, who, n);
-	rc = 0;
-done:
-	for (size_t i = 0; i < n && bodies != NULL && urls != NULL; i++) {
-		free(bodies[i]);
-		free(urls[i]);
+}
+
+/* Pool ${p}'s intent is written: it waits for a PUT slot of its lane. */
+static void
+queue_put(struct batch_ctx *ctx, struct pool_run *p)
+{
+	struct put_lane *l = lane_of(ctx, p->pc->subscription);
+
+	if (l == NULL)
+		return; /* every pool's subscription has a lane */
+	p->next_put = NULL;
+	if (l->tail != NULL)
+		l->tail->next_put = p;
+	else
+		l->head = p;
+	l->tail = p;
+}
+
+/* Plan and record the pools of group ${cg}, observed or not; queue their
+ * PUTs. */
+static void
+plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
+{
+	struct run *r = ctx->r;
+
+	for (struct pool_run *p = cg->first; p != NULL;
+	     p = p->next_in_cluster) {
+		if (plan_pool(r, p) != 0) {
+			r->write_failed = 1;
+			continue;
+		}
+		/* A fleet's missing pool is not a failure: retention goes on
+		 * over its snapshots, and check says so. */
+		if (p->pc->fleet_missing) {
+			p->plan.action = PLAN_SKIP;
+			p->plan.name[0] = '\0';
+			util_strlcpy(p->plan.reason, p->observe_error,
+			    sizeof(p->plan.reason));
+		}
+		/* Unobserved pools are recorded once ARM is known to answer. */
+		if (!r->dry && p->observed)
+			record_plan(r, p);
+		if (!r->dry && p->plan.action == PLAN_CREATE &&
+		    p->snap_id != 0 && !p->failed)
+			queue_put(ctx, p);
+		if (p->plan.action == PLAN_SKIP)
+			r->progress.skipped++;
+		else if (p->plan.action == PLAN_FAIL || p->failed)
+			r->progress.failed++;
 	}
-	free(bodies);
-	free(urls);
-	free(resps);
-	free(reqs);
-	return rc;
+	write_flush(r, 0);
+	r->progress.clusters_done++;
+	progress_draw(&r->progress, 0);
+	dispatch(ctx);
+}
+
+/* One cluster answered: record what its pools run, plan them, write their
+ * decisions and intents, and send their PUTs, while the other GETs are in
+ * flight. */
+static void
+observe_done(struct batch_ctx *ctx, size_t i, int rc)
+{
+	struct run *r = ctx->r;
+	struct cluster_group *cg = &r->groups[ctx->gi[i]];
+
+	ctx->gets_done++;
+	write_begin(r);
+	if (r->write_failed) {
+		/* The store failed: this run records (and sends) nothing
+		 * more; observe() says so once. */
+		http_response_free(&ctx->resps[i]);
+		ctx->stopped = 1;
+		return;
+	}
+	observe_group(r, cg, &ctx->resps[i], rc);
+	http_response_free(&ctx->resps[i]);
+	plan_group(ctx, cg);
+}
+
+/* The PUT (or its GET) showed snapshot ${s} of pool ${p}: record it. */
+static void
+record_taken(struct run *r, struct pool_run *p, const struct arm_snapshot *s)
+{
+	struct db_versions v;
+
+	arm_snapshot_versions(s, &v);
+	if (db_snapshot_set_active(r->db, p->snap_id,
+	        s->created_at ? s->created_at : r->opts->as_of, &v) == 0) {
+		p->taken = 1;
+		r->rec.taken++;
+		log_info(p->pc->key, "snapshot %s taken (%s, Kubernetes %s)",
+		    p->plan.name, v.node_image_version, v.kubernetes_version);
+	}
 }
 
 /*
- * The PUTs of every pool whose intent observe() committed, concurrently,
- * in slices of PUT_SLICE; outcomes recorded as they land.  0 or -1.
+ * A PUT whose answer did not show the snapshot: GET it.  Shown (this
+ * snapshot of this pool, with its versions): taken.  Otherwise the row is
+ * "unconfirmed" -- never the newest active snapshot, settled by the next
+ * run's reconcile -- and the pool fails with the PUT's URL, status and
+ * request id.
+ */
+static void
+confirm_put(struct run *r, struct pool_run *p)
+{
+	struct arm_snapshot got;
+	struct arm_error e;
+	char src[512], want[512], why[700], msg[1600];
+
+	pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
+	if (arm_snapshot_get(r->arm, p->pc->key, want, &got, &e) == 0) {
+		if (arm_snapshot_confirms(&got, want, src, why, sizeof(why))) {
+			write_begin(r);
+			record_taken(r, p, &got);
+			write_flush(r, 1);
+			free(p->unconfirmed);
+			p->unconfirmed = NULL;
+			return;
+		}
+	} else if (e.status == 404) {
+		snprintf(why, sizeof(why),
+		    "a GET does not find it (404, x-ms-request-id %s)",
+		    e.request_id);
+	} else {
+		arm_error_describe(&e, msg, sizeof(msg));
+		snprintf(why, sizeof(why), "the GET failed: %s", msg);
+	}
+	snprintf(msg, sizeof(msg),
+	    "%s; nor does a GET show it: %s; recorded unconfirmed, "
+	    "the next run settles it",
+	    p->unconfirmed, why);
+	log_err(p->pc->key, "%s", msg);
+	write_begin(r);
+	(void)db_snapshot_set_state(r->db, p->snap_id, "unconfirmed", msg);
+	record_decision(r, p, p->snap_id, p->plan.slot, "fail", msg);
+	write_flush(r, 1);
+	pool_fail(p, "snapshot not confirmed: %s", msg);
+}
+
+/* A PUT answered: record its outcome, free its slot, fill it again. */
+static void
+put_done(struct batch_ctx *ctx, size_t i, int rc)
+{
+	struct run *r = ctx->r;
+	struct put_slot *sl = &ctx->slots[i - ctx->nget];
+	struct pool_run *p = sl->p;
+	struct http_response *resp = &ctx->resps[i];
+	struct arm_snapshot s;
+	struct arm_error e;
+	char err[256], why[600];
+
+	if (rc == 0)
+		r->reached_arm = 1;
+	write_begin(r);
+	if (rc == 0 && (resp->status == 200 || resp->status == 201)) {
+		char src[512], want[512];
+
+		pool_ids(p, p->plan.name, src, sizeof(src), want, sizeof(want));
+		if (arm_snapshot_parse(resp->body.data, &s, err, sizeof(err)) ==
+		        0 &&
+		    arm_snapshot_confirms(&s, want, src, err, sizeof(err))) {
+			record_taken(r, p, &s);
+			goto out;
+		}
+		/* ARM's word does not show it: a GET decides, after the
+		 * batch (confirm_put). */
+		if (asprintf(&p->unconfirmed,
+		        "PUT %s answered %ld (x-ms-request-id %s) but %s",
+		        sl->url, resp->status, resp->request_id, err) < 0)
+			p->unconfirmed = NULL;
+		goto out;
+	}
+	arm_error_from_response(resp, &e);
+	if (rc != 0)
+		util_strlcpy(e.message, resp->error, sizeof(e.message));
+	arm_log_failure(p->pc->key, "PUT", sl->url, &e);
+	arm_error_describe(&e, why, sizeof(why));
+	if (rc != 0 || http_retryable_status(resp->status)) {
+		/* It may or may not have been created: keep "creating" and
+		 * let reconcile ask. */
+		pool_fail(p, "PUT snapshot: %s", why);
+	} else {
+		/* A definite refusal (4xx): nothing was created. */
+		(void)db_snapshot_set_state(r->db, p->snap_id, "failed", why);
+		pool_fail(p, "PUT snapshot: %s", why);
+	}
+	record_decision(r, p, p->snap_id, p->plan.slot, "fail", why);
+out:
+	write_flush(r, 0);
+	http_response_free(resp);
+	free(sl->body);
+	free(sl->url);
+	memset(sl, 0, sizeof(*sl));
+	{
+		struct put_lane *l = lane_of(ctx, p->pc->subscription);
+
+		if (l != NULL)
+			l->free[l->nfree++] = i;
+	}
+	r->progress.taken = (size_t)r->rec.taken;
+	if (p->failed)
+		r->progress.failed++;
+	progress_draw(&r->progress, 0);
+	if (r->write_failed)
+		ctx->stopped = 1;
+	dispatch(ctx);
+}
+
+static void
+batch_done(void *vctx, size_t i, int rc)
+{
+	struct batch_ctx *ctx = vctx;
+
+	if (i < ctx->nget)
+		observe_done(ctx, i, rc);
+	else
+		put_done(ctx, i, rc);
+}
+
+/* The lanes: one a subscription of the run's clusters, with its slots
+ * (requests [first, first + per) of the batch). */
+static int
+make_lanes(struct batch_ctx *ctx, size_t first, size_t per)
+{
+	struct run *r = ctx->r;
+
+	ctx->lanes = calloc(r->ngroups ? r->ngroups : 1, sizeof(*ctx->lanes));
+	if (ctx->lanes == NULL)
+		return -1;
+	for (size_t g = 0; g < r->ngroups; g++) {
+		const char *sub = r->groups[g].subscription;
+		struct put_lane *l;
+
+		if (lane_of(ctx, sub) != NULL)
+			continue;
+		l = &ctx->lanes[ctx->nlanes];
+		l->subscription = sub;
+		l->free = calloc(per, sizeof(*l->free));
+		if (l->free == NULL)
+			return -1;
+		for (size_t k = 0; k < per; k++) {
+			size_t i = first + ctx->nlanes * per + k;
+			struct http_request *req = &ctx->reqs[i];
+
+			req->held = 1;
+			req->method = "PUT";
+			req->auth = 1;
+			req->throttle_key = sub;
+			http_response_init(&ctx->resps[i]);
+			/* Taken from the top: the lowest index first. */
+			l->free[per - 1 - k] = i;
+		}
+		l->nfree = per;
+		ctx->nlanes++;
+	}
+	return 0;
+}
+
+static void
+batch_ctx_free(struct batch_ctx *ctx, size_t nslots)
+{
+	for (size_t k = 0; ctx->slots != NULL && k < nslots; k++) {
+		free(ctx->slots[k].body);
+		free(ctx->slots[k].url);
+	}
+	for (size_t k = 0; k < ctx->nlanes; k++)
+		free(ctx->lanes[k].free);
+	free(ctx->lanes);
+	free(ctx->slots);
+	free(ctx->reqs);
+	free(ctx->resps);
+	free(ctx->gi);
+}
+
+/*
+ * One GET per cluster and one PUT per snapshot, concurrently, in one
+ * batch: each GET's answer observes, plans and records its pools, and
+ * their PUTs go as soon as their intents are committed.  PUTs whose
+ * answer did not show the snapshot are confirmed by a GET afterwards.
+ * 0, or -1 when the batch could not run or the store failed (then no
+ * more is sent: intents may be missing).
  */
 static int
-apply_creates(struct run *r)
+observe(struct run *r)
 {
-	struct pool_run **who;
-	size_t n = 0;
+	struct batch_ctx ctx;
+	size_t n = 0, per = 0, nslots = 0;
 	int rc = 0;
 
-	if (r->write_failed)
-		return -1; /* intents may be missing: observe() said so */
-	who = calloc(PUT_SLICE, sizeof(*who));
-	if (who == NULL)
-		return -1;
-	for (size_t i = 0; i < r->npools && rc == 0; i++) {
-		struct pool_run *p = &r->pools[i];
-
-		if (p->plan.action == PLAN_CREATE && p->snap_id != 0)
-			who[n++] = p;
-		if (n == PUT_SLICE || (n > 0 && i + 1 == r->npools)) {
-			rc = put_slice(r, who, n);
-			n = 0;
-		}
-		/* Outcomes the store could not keep are settled by the next
-		 * run's reconcile; nothing more is sent in this one. */
-		if (rc == 0 && r->write_failed) {
-			log_err(NULL,
-			    "the store failed while recording snapshots (see "
-			    "above); nothing more is sent to Azure this run");
-			rc = -1;
-		}
+	if (r->ngroups == 0)
+		return 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.r = r;
+	if (!r->dry) {
+		/* Enough slots to keep every request of a subscription's
+		 * bound a PUT. */
+		per = (size_t)(r->cfg->max_parallel > 0 ? r->cfg->max_parallel
+		                                        : 1);
 	}
-	free(who);
+	/* At most one lane a group: nslots is bounded by ngroups * per. */
+	nslots = per * r->ngroups;
+	ctx.reqs = calloc(r->ngroups + nslots, sizeof(*ctx.reqs));
+	ctx.resps = calloc(r->ngroups + nslots, sizeof(*ctx.resps));
+	ctx.gi = calloc(r->ngroups, sizeof(*ctx.gi));
+	ctx.slots = calloc(nslots ? nslots : 1, sizeof(*ctx.slots));
+	if (ctx.reqs == NULL || ctx.resps == NULL || ctx.gi == NULL ||
+	    ctx.slots == NULL) {
+		batch_ctx_free(&ctx, 0);
+		return -1;
+	}
+	for (size_t i = 0; i < r->ngroups; i++) {
+		struct cluster_group *cg = &r->groups[i];
+
+		if (!group_needs_get(r, cg))
+			continue;
+		ctx.reqs[n].method = "GET";
+		ctx.reqs[n].url = cg->url;
+		ctx.reqs[n].auth = 1;
+		ctx.reqs[n].context = cg->first->pc->key;
+		ctx.reqs[n].throttle_key = cg->subscription;
+		http_response_init(&ctx.resps[n]);
+		ctx.gi[n++] = i;
+	}
+	ctx.nget = n;
+	if (per > 0 && make_lanes(&ctx, n, per) != 0) {
+		batch_ctx_free(&ctx, nslots);
+		return -1;
+	}
+	nslots = ctx.nlanes * per;
+	/* The clusters a fleet's listing showed (ARM answered), and those
+	 * with no pool to observe: planned now, their PUTs first in line. */
+	for (size_t i = 0; i < r->ngroups; i++) {
+		struct cluster_group *cg = &r->groups[i];
+		const struct arm_cluster *listed;
+
+		if (group_needs_get(r, cg))
+			continue;
+		write_begin(r);
+		if (r->write_failed)
+			continue;
+		listed = fleet_cluster(&r->fleets, cg->subscription,
+		    cg->resource_group, cg->cluster);
+		if (listed != NULL) {
+			r->reached_arm = 1;
+			observe_cluster(r, cg, listed);
+		} else {
+			for (struct pool_run *p = cg->first; p != NULL;
+			     p = p->next_in_cluster)
+				(void)fleet_unobserved(r, p);
+		}
+		plan_group(&ctx, cg);
+	}
+	write_flush(r, 1);
+	ctx.running = 1;
+	if (n + nslots > 0 && !r->write_failed)
+		rc = http_batch(r->http, ctx.reqs, ctx.resps, n + nslots,
+		    r->cfg->max_parallel, batch_done, &ctx);
+	ctx.running = 0;
+	write_flush(r, 1);
+	batch_ctx_free(&ctx, nslots);
+	if (rc == 0 && r->write_failed) {
+		log_err(NULL,
+		    "the store failed while planning or recording snapshots "
+		    "(see above); nothing more is sent to Azure this run");
+		rc = -1;
+	}
+	/* The PUTs whose answer did not show their snapshot. */
+	for (size_t i = 0; rc == 0 && i < r->npools; i++)
+		if (r->pools[i].unconfirmed != NULL)
+			confirm_put(r, &r->pools[i]);
 	return rc;
 }
 
@@ -1797,7 +1916,7 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 		if (observe(&r)) {
 			/* Only GETs were sent: a store locked by another
 			 * process is a reason to try later. */
-			if (db_failed_busy())
+			if (db_failed_busy() && r.puts_sent == 0)
 				rc = EXIT_TEMP;
 			goto finish;
 		}
@@ -1813,14 +1932,10 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 			    : EXIT_TEMP;
 			goto finish;
 		}
-		/* observe() planned each pool as its cluster answered. */
-		if (!dry) {
+		/* observe() planned each pool as its cluster answered, and
+		 * sent its PUT. */
+		if (!dry)
 			record_plan_failures(&r);
-			r.progress.phase = "snapshotting";
-			progress_draw(&r.progress, 1);
-			if (apply_creates(&r))
-				goto finish;
-		}
 	}
 	/* `aksnap snapshot` takes snapshots; it does not prune. */
 	if (opts->mode != RUN_SNAPSHOT) {

@@ -7,6 +7,8 @@
  *
  *   - a run makes one GET per cluster, one PUT per snapshot and nothing
  *     else, exactly (200 pools, 20 clusters, 3 subscriptions);
+ *   - a cluster's PUTs are sent as soon as its GET has answered, before
+ *     the other clusters' GETs are all answered;
  *   - a 429 with Retry-After on one subscription holds back that
  *     subscription only, for the time asked, and the run still takes
  *     every pool;
@@ -63,7 +65,7 @@ sub_of(int i, int subs, char out[40])
 
 /* The [pool:] sections of a generated fleet, after the [aksnap] keys. */
 static char *
-fleet_ini(int clusters, int subs)
+fleet_ini(int clusters, int subs, const char *keys)
 {
 	size_t cap = (size_t)clusters * PER_CLUSTER * 200 + 512, len = 0;
 	char *ini = malloc(cap), sub[40];
@@ -72,9 +74,11 @@ fleet_ini(int clusters, int subs)
 		return NULL;
 	len += (size_t)snprintf(ini + len, cap - len,
 	    "timezone = UTC\n"
+	    "%s"
 	    "\n[policy:default]\n"
 	    "schedule = @daily\n"
-	    "snapshot_when = changed\n");
+	    "snapshot_when = changed\n",
+	    keys);
 	for (int i = 1; i <= clusters; i++) {
 		sub_of(i, subs, sub);
 		for (int j = 0; j < PER_CLUSTER; j++)
@@ -88,7 +92,7 @@ fleet_ini(int clusters, int subs)
 }
 
 static struct fx *
-fx_new(int clusters, int subs)
+fx_new_keys(int clusters, int subs, const char *keys)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	char gen[64], *ini;
@@ -98,11 +102,17 @@ fx_new(int clusters, int subs)
 	f->clusters = clusters;
 	f->subs = subs;
 	snprintf(gen, sizeof(gen), "%d:%d:%d", clusters, PER_CLUSTER, subs);
-	ini = fleet_ini(clusters, subs);
+	ini = fleet_ini(clusters, subs, keys);
 	assert_non_null(ini);
 	assert_int_equal(harness_init(&f->h, args, ini), 0);
 	free(ini);
 	return f;
+}
+
+static struct fx *
+fx_new(int clusters, int subs)
+{
+	return fx_new_keys(clusters, subs, "");
 }
 
 static void
@@ -424,6 +434,46 @@ test_fleet_run_over_2000_pools_stays_under_36_mib(void **state)
 }
 
 /*
+ * A cluster's PUTs go as soon as its GET has answered, not after the last
+ * GET: with two requests in flight a subscription, every subscription
+ * has PUTs answered before its last cluster GET is (the emulator's log
+ * is in the order of the answers).  The requests are still exactly one
+ * GET a cluster and one PUT a pool.
+ */
+static void
+test_fleet_puts_overlap_the_gets(void **state)
+{
+	struct fx *f = fx_new_keys(20, 3, "max_parallel = 2\n");
+	struct logged *l;
+	json_t *doc;
+	size_t n;
+
+	(void)state;
+	emu_reset_counters(f->h.emu);
+	assert_int_equal(run_at(f, AS_OF_1, 0, NULL), 0);
+	assert_int_equal(emu_counter(f->h.emu, "GET managedClusters.get"), 20);
+	assert_int_equal(emu_counter(f->h.emu, "PUT snapshots.put 201"), 200);
+	n = request_log(f, &doc, &l);
+	assert_int_equal(n, 220);
+	for (int sub = 1; sub <= 3; sub++) {
+		size_t last_get = 0, puts_before = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (l[i].sub == sub && strcmp(l[i].method, "GET") == 0)
+				last_get = i;
+		for (size_t i = 0; i < last_get; i++)
+			if (l[i].sub == sub && strcmp(l[i].method, "PUT") == 0)
+				puts_before++;
+		if (puts_before == 0)
+			fail_msg(
+			    "subscription %d: no PUT before its last GET", sub);
+	}
+	free(l);
+	json_decref(doc);
+	fx_free(f);
+}
+
+/*
  * `-v --json run` over 2,000 pools (two retention slices): one JSON
  * document holding every pool, each taken, within the same memory as a
  * plain run -- the report is written as the pools are done, not kept
@@ -481,6 +531,7 @@ main(void)
 	    cmocka_unit_test(test_fleet_run_over_2000_pools_stays_under_36_mib),
 	    cmocka_unit_test(
 	        test_fleet_json_report_over_2000_pools_is_streamed),
+	    cmocka_unit_test(test_fleet_puts_overlap_the_gets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
