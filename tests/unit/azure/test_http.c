@@ -657,6 +657,74 @@ test_http_batch_runs_every_request_with_retries(void **state)
 	server_stop(s);
 }
 
+struct held_seen {
+	struct http_client *c;
+	struct http_response *resps;
+	int calls[3];
+	int released[3]; /* http_batch_release's answers */
+};
+
+/* Request 0 releases slot 1; slot 1, once answered, is sent once more;
+ * slot 2 is never released. */
+static void
+held_done(void *ctx, size_t i, int rc)
+{
+	struct held_seen *h = ctx;
+
+	assert_int_equal(rc, 0);
+	h->calls[i]++;
+	http_response_free(&h->resps[i]);
+	if (i == 0) {
+		h->released[0] = http_batch_release(h->c, 1);
+		/* In flight already: refused. */
+		h->released[2] = http_batch_release(h->c, 1);
+	} else if (i == 1 && h->calls[1] == 1) {
+		h->released[1] = http_batch_release(h->c, 1);
+	}
+}
+
+/*
+ * Held requests wait for http_batch_release; a finished one released again
+ * is sent again (a reused slot); one never released is dropped once
+ * nothing else is left: never sent, no callback, and the batch ends.
+ */
+static void
+test_http_batch_sends_held_requests_only_when_released(void **state)
+{
+	const char *script[] = {OK_200, OK_200, OK_200, OK_200, NULL};
+	struct server *s = server_start(script);
+	struct http_client *c = fast_client(5, 0);
+	struct http_request reqs[3];
+	struct http_response resps[3];
+	struct held_seen h;
+	char url[128];
+
+	(void)state;
+	url_for(s, url, sizeof(url));
+	memset(reqs, 0, sizeof(reqs));
+	memset(&h, 0, sizeof(h));
+	h.c = c;
+	h.resps = resps;
+	for (int i = 0; i < 3; i++) {
+		reqs[i].method = "GET";
+		reqs[i].url = url;
+		reqs[i].throttle_key = "sub-1";
+		reqs[i].held = i > 0;
+	}
+	/* Outside a batch there is nothing to release. */
+	assert_int_equal(http_batch_release(c, 1), -1);
+	assert_int_equal(http_batch(c, reqs, resps, 3, 2, held_done, &h), 0);
+	assert_int_equal(h.calls[0], 1);
+	assert_int_equal(h.calls[1], 2);
+	assert_int_equal(h.calls[2], 0);
+	assert_int_equal(h.released[0], 0);
+	assert_int_equal(h.released[1], 0);
+	assert_int_equal(h.released[2], -1);
+	assert_int_equal(s->served, 3);
+	http_client_free(c);
+	server_stop(s);
+}
+
 static int
 quiet(void **state)
 {
@@ -691,6 +759,8 @@ main(void)
 	        test_http_connection_refused_is_retried_then_fails),
 	    cmocka_unit_test(test_http_refused_url_makes_no_attempt),
 	    cmocka_unit_test(test_http_batch_runs_every_request_with_retries),
+	    cmocka_unit_test(
+	        test_http_batch_sends_held_requests_only_when_released),
 	};
 
 	return cmocka_run_group_tests(tests, quiet, NULL);
