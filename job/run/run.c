@@ -140,7 +140,7 @@ struct run {
  * pools reported) before the next, so a fleet's peak memory does not grow
  * with it.  The PUTs go through a few reused slots (observe).
  */
-#define RETAIN_SLICE 1024
+#define RETAIN_SLICE 256
 
 int
 run_lock(const struct config *cfg, int *fd)
@@ -1394,8 +1394,13 @@ observe(struct run *r)
 		per = (size_t)(r->cfg->max_parallel > 0 ? r->cfg->max_parallel
 		                                        : 1);
 	}
-	/* At most one lane a group: nslots is bounded by ngroups * per. */
-	nslots = per * r->ngroups;
+	/* One lane a subscription: the groups are sorted by it, so each
+	 * comes in one run of groups (this counts runs, at least as many). */
+	for (size_t g = 0; per > 0 && g < r->ngroups; g++)
+		if (g == 0 ||
+		    strcmp(r->groups[g - 1].subscription,
+		        r->groups[g].subscription) != 0)
+			nslots += per;
 	ctx.reqs = calloc(r->ngroups + nslots, sizeof(*ctx.reqs));
 	ctx.resps = calloc(r->ngroups + nslots, sizeof(*ctx.resps));
 	ctx.gi = calloc(r->ngroups, sizeof(*ctx.gi));
@@ -1423,7 +1428,6 @@ observe(struct run *r)
 		batch_ctx_free(&ctx, nslots);
 		return -1;
 	}
-	nslots = ctx.nlanes * per;
 	/* The clusters a fleet's listing showed (ARM answered), and those
 	 * with no pool to observe: planned now, their PUTs first in line. */
 	for (size_t i = 0; i < r->ngroups; i++) {
@@ -1449,16 +1453,23 @@ observe(struct run *r)
 	}
 	write_flush(r, 1);
 	ctx.running = 1;
-	if (n + nslots > 0 && !r->write_failed)
-		rc = http_batch(r->http, ctx.reqs, ctx.resps, n + nslots,
-		    r->cfg->max_parallel, batch_done, &ctx);
+	/* Only the lanes' slots: the rest of the bound is not requests. */
+	if (n + ctx.nlanes * per > 0 && !r->write_failed)
+		rc = http_batch(r->http, ctx.reqs, ctx.resps,
+		    n + ctx.nlanes * per, r->cfg->max_parallel, batch_done,
+		    &ctx);
 	ctx.running = 0;
 	write_flush(r, 1);
 	batch_ctx_free(&ctx, nslots);
 	if (rc == 0 && r->write_failed) {
-		log_err(NULL,
-		    "the store failed while planning or recording snapshots "
-		    "(see above); nothing more is sent to Azure this run");
+		if (r->puts_sent == 0)
+			log_err(NULL,
+			    "the store failed while planning (see above); "
+			    "nothing is sent to Azure this run");
+		else
+			log_err(NULL,
+			    "the store failed while recording snapshots (see "
+			    "above); nothing more is sent to Azure this run");
 		rc = -1;
 	}
 	/* The PUTs whose answer did not show their snapshot. */

@@ -474,7 +474,7 @@ test_fleet_puts_overlap_the_gets(void **state)
 }
 
 /*
- * `-v --json run` over 2,000 pools (two retention slices): one JSON
+ * `-v --json run` over 2,000 pools (retention slices of 256): one JSON
  * document holding every pool, each taken, within the same memory as a
  * plain run -- the report is written as the pools are done, not kept
  * (kept, it took 39 MiB here).
