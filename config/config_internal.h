@@ -90,8 +90,9 @@ struct section {
 	uint64_t set; /* keys with a valid, non-empty value */
 	uint64_t bad; /* keys with an invalid value (reported) */
 	int keyline[CONFIG_MAX_KEYS]; /* where each key was set */
-	struct policy pol; /* policy keys of a policy or pool section */
-	struct pool_conf pool; /* pool keys */
+	struct pool_conf pool; /* pool keys; pool.policy: the policy keys of a
+	                          policy, pool or fleet section (one copy:
+	                          10,000 pools read 14 MB less) */
 	size_t fleet; /* SECT_FLEET: index into c->fleets */
 };
 

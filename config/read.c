@@ -288,7 +288,7 @@ on_key(struct parse *p, const char *name, const char *value)
 	if (k->scope == SCOPE_GLOBAL)
 		base = (char *)p->c;
 	else if (k->scope == SCOPE_POLICY)
-		base = (char *)&s->pol;
+		base = (char *)&s->pool.policy;
 	else
 		base = (char *)&s->pool;
 	if (config_parse_value(k, value, base, why, sizeof(why)) != 0) {
@@ -367,7 +367,7 @@ new_section(struct parse *p)
 	}
 	ns = &p->sects[p->nsects];
 	memset(ns, 0, sizeof(*ns));
-	config_policy_defaults(&ns->pol);
+	config_policy_defaults(&ns->pool.policy);
 	p->cur = (long)p->nsects++;
 	return ns;
 }

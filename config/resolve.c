@@ -330,7 +330,7 @@ config_resolve(struct parse *p)
 			continue;
 		pol = &c->policies[ip++];
 		config_policy_defaults(pol);
-		overlay_policy(pol, &s->pol, s->set);
+		overlay_policy(pol, &s->pool.policy, s->set);
 		util_strlcpy(pol->name, s->name, sizeof(pol->name));
 		ladder_form_clash(p, s);
 		resolve_ladder(pol, NULL, s);
@@ -401,11 +401,11 @@ config_resolve(struct parse *p)
 		}
 		config_policy_defaults(&pc->policy);
 		if (ps != NULL) {
-			overlay_policy(&pc->policy, &ps->pol, ps->set);
+			overlay_policy(&pc->policy, &ps->pool.policy, ps->set);
 			util_strlcpy(
 			    pc->policy.name, ps->name, sizeof(pc->policy.name));
 		}
-		overlay_policy(&pc->policy, &s->pol, s->set);
+		overlay_policy(&pc->policy, &s->pool.policy, s->set);
 		ladder_form_clash(p, s);
 		resolve_ladder(&pc->policy, ps, s);
 		/* Reported once at the policy unless the pool changed it. */
@@ -477,11 +477,11 @@ config_resolve(struct parse *p)
 		}
 		config_policy_defaults(&f->policy);
 		if (ps != NULL) {
-			overlay_policy(&f->policy, &ps->pol, ps->set);
+			overlay_policy(&f->policy, &ps->pool.policy, ps->set);
 			util_strlcpy(
 			    f->policy.name, ps->name, sizeof(f->policy.name));
 		}
-		overlay_policy(&f->policy, &s->pol, s->set);
+		overlay_policy(&f->policy, &s->pool.policy, s->set);
 		if ((s->set & keepmask) != 0 && keeps_nothing(&f->policy))
 			config_perr(p, s->line, s, "keep_*",
 			    "this fleet's policy keeps nothing: keep_last, "
