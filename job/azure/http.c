@@ -1755,7 +1755,7 @@ http_batch(struct http_client *c, const struct http_request *reqs,
     struct http_response *resps, size_t n, int max_inflight,
     void (*done)(void *ctx, size_t i, int rc), void *ctx)
 {
-	struct batch b;
+	struct batch *b;
 	int64_t started = util_monotonic_ms();
 	int ret = -1;
 
@@ -1772,52 +1772,57 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 	}
 	if (max_inflight < 1)
 		max_inflight = 1;
-	memset(&b, 0, sizeof(b));
-	b.c = c;
-	b.reqs = reqs;
-	b.resps = resps;
-	b.n = n;
-	b.done = done;
-	b.ctx = ctx;
-	b.xs = calloc(n > 0 ? n : 1, sizeof(*b.xs));
-	if (b.xs == NULL || batch_group(&b, reqs, max_inflight) != 0) {
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		log_err(NULL, "http: out of memory");
+		return -1;
+	}
+	b->c = c;
+	b->reqs = reqs;
+	b->resps = resps;
+	b->n = n;
+	b->done = done;
+	b->ctx = ctx;
+	b->xs = calloc(n > 0 ? n : 1, sizeof(*b->xs));
+	if (b->xs == NULL || batch_group(b, reqs, max_inflight) != 0) {
 		log_err(NULL, "http: out of memory");
 		goto out;
 	}
-	b.max_total = batch_total(b.ngroups, max_inflight);
+	b->max_total = batch_total(b->ngroups, max_inflight);
 	/*
 	 * Every group talks to the same host (ARM): curl's per-host bound
 	 * must not be the smaller one, and its connection cache keeps one
 	 * connection per request in flight alive for the next request.
 	 */
 	curl_multi_setopt(
-	    c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b.max_total);
-	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)b.max_total);
+	    c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b->max_total);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)b->max_total);
 	for (size_t i = 0; i < n; i++) {
-		struct throttle *g = b.xs[i].throttle;
+		struct throttle *g = b->xs[i].throttle;
 
-		xfer_init(&b.xs[i], c, &reqs[i], &resps[i]);
-		b.xs[i].state = reqs[i].held ? XFER_HELD : XFER_PENDING;
-		b.xs[i].throttle = g;
+		xfer_init(&b->xs[i], c, &reqs[i], &resps[i]);
+		b->xs[i].state = reqs[i].held ? XFER_HELD : XFER_PENDING;
+		b->xs[i].throttle = g;
 		if (reqs[i].held)
-			b.nheld++;
+			b->nheld++;
 	}
 
 	c->in_batch = 1;
-	c->batch = &b;
-	while (b.done_count < n) {
-		int64_t next = batch_schedule(&b);
+	c->batch = b;
+	while (b->done_count < n) {
+		int64_t next = batch_schedule(b);
 		int running = 0, left = 0, finished = 0, timeout = 1000;
 		long curl_to = -1;
 		CURLMsg *m;
 
-		if (b.done_count >= n)
+		if (b->done_count >= n)
 			break;
-		if (b.active == 0 && next < 0 && b.done_count + b.nheld >= n) {
-			batch_drop_held(&b);
+		if (b->active == 0 && next < 0 &&
+		    b->done_count + b->nheld >= n) {
+			batch_drop_held(b);
 			break;
 		}
-		if (b.active > 0) {
+		if (b->active > 0) {
 			if (curl_multi_perform(c->multi, &running) !=
 			    CURLM_OK) {
 				log_err(
@@ -1829,50 +1834,51 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 				if (m->msg != CURLMSG_DONE)
 					continue;
 				batch_complete(
-				    &b, m->easy_handle, m->data.result);
+				    b, m->easy_handle, m->data.result);
 				finished = 1;
 			}
 		}
 		if (finished)
 			continue; /* a slot is free: schedule before waiting */
-		if (b.active > 0) {
+		if (b->active > 0) {
 			curl_multi_timeout(c->multi, &curl_to);
 			if (curl_to >= 0 && curl_to < timeout)
 				timeout = (int)curl_to;
 		}
 		if (next >= 0 && next < timeout)
 			timeout = (int)next;
-		if (b.active > 0)
+		if (b->active > 0)
 			curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
 		else
 			util_sleep_ms(timeout > 0 ? timeout : 1);
 	}
-	if (b.done_count >= n)
+	if (b->done_count >= n)
 		ret = 0;
 	c->in_batch = 0;
 	c->batch = NULL;
-	if (b.sent > 0)
+	if (b->sent > 0)
 		log_info(NULL,
 		    "http: %zu request%s in %.2f s over %zu subscription%s, "
 		    "%d in flight at most (bound %d each, %d in all), %ld new "
 		    "connection%s",
-		    b.sent, b.sent == 1 ? "" : "s",
-		    (double)(util_monotonic_ms() - started) / 1000, b.ngroups,
-		    b.ngroups == 1 ? "" : "s", b.max_active, max_inflight,
-		    b.max_total, b.new_conns, b.new_conns == 1 ? "" : "s");
+		    b->sent, b->sent == 1 ? "" : "s",
+		    (double)(util_monotonic_ms() - started) / 1000, b->ngroups,
+		    b->ngroups == 1 ? "" : "s", b->max_active, max_inflight,
+		    b->max_total, b->new_conns, b->new_conns == 1 ? "" : "s");
 
 	/* After a failure of curl itself: end what is left. */
 	for (size_t i = 0; i < n; i++) {
-		if (b.xs[i].state == XFER_ACTIVE)
-			curl_multi_remove_handle(c->multi, b.xs[i].easy);
-		if (b.xs[i].state != XFER_DONE)
-			xfer_release(&b.xs[i]);
+		if (b->xs[i].state == XFER_ACTIVE)
+			curl_multi_remove_handle(c->multi, b->xs[i].easy);
+		if (b->xs[i].state != XFER_DONE)
+			xfer_release(&b->xs[i]);
 	}
 out:
-	for (size_t k = 0; k < b.ngroups; k++)
-		free(b.groups[k].retry);
-	free(b.groups);
-	free(b.order);
-	free(b.xs);
+	for (size_t k = 0; k < b->ngroups; k++)
+		free(b->groups[k].retry);
+	free(b->groups);
+	free(b->order);
+	free(b->xs);
+	free(b);
 	return ret;
 }
