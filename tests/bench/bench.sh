@@ -18,6 +18,10 @@
 #    process, median of ROUNDS), with their query plans.
 # 3. Retention.  retention_plan() over one pool's 10,000 snapshots (median
 #    of ROUNDS).
+# 1a. Report and steady state (issue 16, section "steady"): peak RSS of a
+#    first run over BENCH_STEADY_POOLS pools (default 10,000) plain, with
+#    -v and with --json; and a run where 1 % of the pools changed (the
+#    steady state), against the ideal.
 # 1b. Fleets (issue 17): BENCH_FLEET_CLUSTERS clusters (default 1,000) x
 #    10 pools observed by one [fleet:*] section (list pages) against one
 #    [pool:*] section per pool (one GET per cluster), plan and first run.
@@ -43,7 +47,8 @@
 # weigh twice as much against the ideal at 32 as at 16),
 # BENCH_LATENCY_MS (default 20), BENCH_ROUNDS (default 5), BENCH_DIR
 # (scratch directory, default a fresh one under /tmp, removed at the end),
-# BENCH_ONLY (the sections to run, default "fleet fleets store year").
+# BENCH_ONLY (the sections to run, default "fleet steady fleets store
+# year").
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -170,10 +175,10 @@ snapshot_when = changed}"
 	} > "$1/aksnap.ini"
 }
 
-# want SECTION: whether BENCH_ONLY (default every section: fleet fleets
-# store year) names it.
+# want SECTION: whether BENCH_ONLY (default every section: fleet steady
+# fleets store year) names it.
 want() {
-	case " ${BENCH_ONLY:-fleet fleets store year} " in
+	case " ${BENCH_ONLY:-fleet steady fleets store year} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -250,6 +255,85 @@ for pools in $POOLS_LIST; do
 		    par, p, c, a, g, u, o, t, e, w, ideal, w / ideal, us + sy, r / 1024, mi
 	}')"
 done
+done
+
+fi
+
+# ---------------------------------------------------------------------
+# 1a. Report and steady state (issue 16), BENCH_STEADY_POOLS pools
+# (default 10,000), max_parallel 16, the same emulator set-up.  Peak RSS
+# of a first run plain, with -v and with --json (the report is streamed);
+# then the steady state: after a first run, a new node image on 1 % of
+# the clusters (so 1 % of the pools changed), the next day's run timed:
+# one GET a cluster and one PUT a changed pool; ideal as above.
+
+if want steady; then
+
+spools=${BENCH_STEADY_POOLS:-10000}
+sclusters=$(( (spools + PER_CLUSTER - 1) / PER_CLUSTER ))
+changed=$(( sclusters / 100 ))
+[ "$changed" -ge 1 ] || changed=1
+PARALLEL=16
+say ""
+say "## Report and steady state at $spools pools (issue 16)"
+say ""
+say "max_parallel $PARALLEL, $LATENCY_MS ms on every ARM request.  first run: every pool"
+say "due (plain, -v, --json: the report is streamed); steady: the next day,"
+say "$changed of $sclusters clusters with a new node image ($((changed * PER_CLUSTER)) of $spools pools)."
+say ""
+say "| run | ARM requests (GET + PUT) | other ARM | exact | wall s | ideal s | wall/ideal | CPU s | peak RSS MiB |"
+say "|---|---|---:|---|---:|---:|---:|---:|---:|"
+for form in first first-v first-json steady; do
+	run=$dir/steady-$form
+	rm -rf "$run"
+	mkdir -p "$run"
+	start_emu --generate "$sclusters:$PER_CLUSTER:1" --log-cap 1000
+	write_config "$run" "$sclusters"
+	as_of=$AS_OF
+	want_puts=$spools
+	emu POST /_armemu/clock "{\"now\":\"$as_of\",\"frozen\":true}" > /dev/null
+	if [ "$form" = steady ]; then
+		"$AKSNAP_BIN" -c "$run/aksnap.ini" run --as-of "$as_of" > /dev/null 2>&1
+		i=1
+		while [ $i -le "$changed" ]; do
+			emu POST /_armemu/release "{\"cluster\":\"aks-$i\"}" > /dev/null
+			i=$((i + 1))
+		done
+		as_of=2026-03-17T03:00:00Z
+		want_puts=$((changed * PER_CLUSTER))
+		emu POST /_armemu/clock "{\"now\":\"$as_of\",\"frozen\":true}" > /dev/null
+	fi
+	case $form in
+	first-v) flags=-v ;;
+	first-json) flags=--json ;;
+	*) flags= ;;
+	esac
+	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
+	emu POST /_armemu/reset-counters > /dev/null
+	# shellcheck disable=SC2086 # flags: none or one word
+	"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" $flags run --as-of "$as_of"
+	read -r wall user sys rss code < "$run/time"
+	counters=$(emu GET /_armemu/counters)
+	stop_emu
+	gets=$(counter_sum "$counters" '"GET managedClusters\.get":')
+	puts=$(counter_sum "$counters" '"PUT snapshots\.put":')
+	token=$(counter_sum "$counters" '"(POST|GET) token\.[a-z0-9]+":')
+	all=$(counter_sum "$counters" '"[A-Z]+ [A-Za-z0-9.]+":')
+	arm=$((all - token))
+	other=$((arm - gets - puts))
+	if [ "$gets" -eq "$sclusters" ] && [ "$puts" -eq "$want_puts" ] &&
+	    [ "$other" -eq 0 ] && [ "$code" -eq 0 ]; then
+		exact=yes
+	else
+		exact="NO (exit $code)"
+	fi
+	say "$(awk -v f="$form${flags:+ ($flags)}" -v g="$gets" -v u="$puts" \
+	    -v o="$other" -v e="$exact" -v w="$wall" -v us="$user" -v sy="$sys" \
+	    -v r="$rss" -v par="$PARALLEL" -v lat="$LATENCY_MS" -v a="$arm" 'BEGIN {
+		ideal = a / par * lat / 1000
+		printf "| %s | %d (%d + %d) | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f |",
+		    f, a, g, u, o, e, w, ideal, w / ideal, us + sy, r / 1024
+	}')"
 done
 
 fi
