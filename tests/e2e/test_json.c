@@ -334,30 +334,24 @@ test_json_unknown_version_is_null_everywhere(void **state)
 	    "promote_after = never\n"
 	    "\n[pool:staging-system]\nresource_group = rg-staging\n"
 	    "cluster = aks-staging\nnodepool = system\n";
-	char *dir = harness_tmpdir(), fleet[4200], *config;
+	char fleet[4200];
 	const char *args[] = {"--fleet", fleet, "--retry-after", "0", NULL};
 	struct run_result r;
-	struct emu *emu;
+	struct harness h;
 
 	(void)state;
-	assert_non_null(dir);
-	snprintf(fleet, sizeof(fleet), "%s/fleet.json", dir);
+	assert_int_equal(harness_open_dir(&h), 0);
+	snprintf(fleet, sizeof(fleet), "%s/fleet.json", h.dir);
 	assert_int_equal(harness_write_file(fleet, FLEET_NO_SKU, 0600), 0);
-	emu = emu_start(args);
-	assert_non_null(emu);
-	assert_int_equal(emu_set_clock(emu, T0), 0);
-	config = harness_config(dir, emu, INI);
-	assert_non_null(config);
-	harness_aksnapl(&r, config, "run", "--as-of", T0, NULL);
+	assert_int_equal(harness_start(&h, args, INI), 0);
+	assert_int_equal(emu_set_clock(h.emu, T0), 0);
+	harness_aksnap(&h, &r, "run", "--as-of", T0, NULL);
 	harness_expect_exit(&r, 0);
 	run_result_free(&r);
 
-	expect_unknown_sku(config, "list", "snapshots");
-	expect_unknown_sku(config, "history", "observations");
-	emu_stop(emu);
-	harness_rmrf(dir);
-	free(config);
-	free(dir);
+	expect_unknown_sku(h.config, "list", "snapshots");
+	expect_unknown_sku(h.config, "history", "observations");
+	harness_fini(&h);
 }
 
 int

@@ -405,14 +405,15 @@ test_plan_shows_the_create_run_refuses(void **state)
 	const char *t = "2026-11-01T03:00:00Z";
 	struct tally tl = {0, 0, 0, 0};
 	struct run_result r;
+	struct harness h;
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config, *renamed, *ini, *at;
+	const char *config;
+	char *renamed, *ini, *at;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e, ONE_POOL_INI);
-	assert_non_null(config);
+	assert_int_equal(harness_init(&h, args, ONE_POOL_INI), 0);
+	e = h.emu;
+	config = h.config;
 	assert_int_equal(emu_set_clock(e, t), 0);
 	harness_aksnapl(&r, config, "run", "--as-of", t, NULL);
 	harness_expect_exit(&r, 0);
@@ -425,7 +426,7 @@ test_plan_shows_the_create_run_refuses(void **state)
 	memmove(at + strlen("[pool:staging-sys"),
 	    at + strlen("[pool:staging-system"),
 	    strlen(at + strlen("[pool:staging-system")) + 1);
-	renamed = harness_config(dir, e, ini);
+	renamed = harness_config(h.dir, e, ini);
 	assert_non_null(renamed);
 	emu_reset_counters(e);
 	dry_then_wet_exit(e, renamed, t, PLAN, RUN, 1, &tl);
@@ -435,12 +436,9 @@ test_plan_shows_the_create_run_refuses(void **state)
 	harness_expect_in(r.out, "fail");
 	harness_expect_in(r.out, "not taken over");
 	run_result_free(&r);
-	emu_stop(e);
-	harness_rmrf(dir);
 	free(ini);
 	free(renamed);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 /*
@@ -458,13 +456,13 @@ test_plan_sends_and_records_no_change(void **state)
 	const char *t = "2026-11-09T03:00:00Z";
 	struct run_result before, after, list, r;
 	struct emu *e;
-	char *dir = harness_tmpdir(), *config;
+	struct harness h;
+	const char *config;
 
 	(void)state;
-	e = emu_start(args);
-	assert_non_null(e);
-	config = harness_config(dir, e, ONE_POOL_INI);
-	assert_non_null(config);
+	assert_int_equal(harness_init(&h, args, ONE_POOL_INI), 0);
+	e = h.emu;
+	config = h.config;
 	two_runs(e, config);
 	assert_int_equal(emu_set_clock(e, t), 0);
 	harness_aksnapl(&list, config, "list", "--all", "--json", NULL);
@@ -490,10 +488,7 @@ test_plan_sends_and_records_no_change(void **state)
 	run_result_free(&after);
 	run_result_free(&before);
 	run_result_free(&list);
-	emu_stop(e);
-	harness_rmrf(dir);
-	free(dir);
-	free(config);
+	harness_fini(&h);
 }
 
 int
