@@ -234,45 +234,33 @@ strip_trailing_slashes(char *url)
 		url[--n] = '\0';
 }
 
-/*
- * config_resolve(p):
- * After the whole file is read: build the policies and pools, apply the
- * defaults, and run the checks that span sections.
- */
-int
-config_resolve(struct parse *p)
+/* What the resolution steps share: the policy sections by name. */
+struct resolving {
+	struct parse *p;
+	const struct section *global; /* [aksnap], or NULL */
+	const struct section *dflt; /* [policy:default], or NULL */
+	struct seen_set *policies; /* [policy:NAME] sections by NAME */
+	uint64_t keepmask;
+	size_t k_pol;
+};
+
+/* The line of [aksnap]'s key ${name}, or 0. */
+static int
+global_line(const struct resolving *r, const char *name)
 {
+	if (r->global == NULL)
+		return 0;
+	return r->global->keyline[config_key_index(name, SCOPE_GLOBAL)];
+}
+
+/* [aksnap]: what no single key can check alone; the zone, loaded once. */
+static void
+resolve_global(struct resolving *r)
+{
+	struct parse *p = r->p;
 	struct config *c = p->c;
-	const struct section *global = NULL;
-	const struct section *dflt = NULL;
-	uint64_t keepmask = retention_mask();
-	size_t np = 0, nl = 0, ip, il;
-	size_t k_sub, k_pol, k_secret, k_cert, k_client, k_object, k_msi, k_tz;
-	struct seen_set *policies = NULL, *nodepools = NULL;
+	const struct section *g = r->global;
 
-	k_sub = config_key_index("subscription", SCOPE_POOL);
-	k_pol = config_key_index("policy", SCOPE_POOL);
-	k_secret = config_key_index("client_secret_file", SCOPE_GLOBAL);
-	k_cert = config_key_index("client_certificate_file", SCOPE_GLOBAL);
-	k_client = config_key_index("client_id", SCOPE_GLOBAL);
-	k_object = config_key_index("object_id", SCOPE_GLOBAL);
-	k_msi = config_key_index("msi_res_id", SCOPE_GLOBAL);
-	k_tz = config_key_index("timezone", SCOPE_GLOBAL);
-
-	for (size_t i = 0; i < p->nsects; i++) {
-		const struct section *s = &p->sects[i];
-
-		if (s->kind == SECT_GLOBAL)
-			global = s;
-		else if (s->kind == SECT_POLICY)
-			np++;
-		else if (s->kind == SECT_POOL)
-			nl++;
-		if (s->kind == SECT_POLICY && strcmp(s->name, "default") == 0)
-			dflt = s;
-	}
-
-	/* [aksnap]: what no single key can check alone. */
 	if (c->auth == AUTH_AUTO || c->auth == AUTH_CLIENT_SECRET)
 		credential(c->client_secret_file, sizeof(c->client_secret_file),
 		    "aksnap-client-secret");
@@ -281,53 +269,62 @@ config_resolve(struct parse *p)
 		    sizeof(c->client_certificate_file),
 		    "aksnap-client-certificate");
 	if (c->client_secret_file[0] != '\0')
-		check_secret_file(p, global, "client_secret_file",
+		check_secret_file(p, g, "client_secret_file",
 		    c->client_secret_file,
-		    global != NULL ? global->keyline[k_secret] : 0);
+		    global_line(r, "client_secret_file"));
 	if (c->client_certificate_file[0] != '\0')
-		check_secret_file(p, global, "client_certificate_file",
+		check_secret_file(p, g, "client_certificate_file",
 		    c->client_certificate_file,
-		    global != NULL ? global->keyline[k_cert] : 0);
-	if (global != NULL && c->auth == AUTH_MANAGED_IDENTITY) {
-		int n = !!(global->set & (1ULL << k_client)) +
-		    !!(global->set & (1ULL << k_object)) +
-		    !!(global->set & (1ULL << k_msi));
+		    global_line(r, "client_certificate_file"));
+	if (g != NULL && c->auth == AUTH_MANAGED_IDENTITY) {
+		static const char *const ids[] = {
+		    "client_id", "object_id", "msi_res_id"};
+		int n = 0;
 
+		for (size_t i = 0; i < 3; i++)
+			n += !!(g->set &
+			    (1ULL << config_key_index(ids[i], SCOPE_GLOBAL)));
 		if (n > 1)
-			config_perr(p, global->line, global, "client_id",
+			config_perr(p, g->line, g, "client_id",
 			    "a managed identity is chosen by one of client_id, "
 			    "object_id or msi_res_id, not several");
 	}
 	/* The zone is read here, once; the pure code is handed it. */
 	c->tz = tz_load(c->timezone);
 	if (c->tz == NULL)
-		config_perr(p, global != NULL ? global->keyline[k_tz] : 0,
-		    global, "timezone",
+		config_perr(p, global_line(r, "timezone"), g, "timezone",
 		    "expected an IANA time zone like UTC or Europe/Berlin, "
 		    "got \"%.100s\"",
 		    c->timezone);
 	strip_trailing_slashes(c->arm_endpoint);
 	strip_trailing_slashes(c->authority_host);
 	strip_trailing_slashes(c->imds_endpoint);
+}
+
+/* Every [policy:NAME]: the defaults overlaid with its keys.  0 or -1. */
+static int
+resolve_policies(struct resolving *r, size_t np)
+{
+	struct parse *p = r->p;
+	struct config *c = p->c;
+	size_t ip = 0, prev;
 
 	if (np > 0) {
 		c->policies = calloc(np, sizeof(*c->policies));
 		if (c->policies == NULL)
-			goto oom;
+			return -1;
 	}
-	if (nl > 0) {
-		c->pools = calloc(nl, sizeof(*c->pools));
-		if (c->pools == NULL)
-			goto oom;
-	}
-
-	ip = 0;
+	r->policies = calloc(1, sizeof(*r->policies));
+	if (r->policies == NULL)
+		return -1;
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
 		struct policy *pol;
 
 		if (s->kind != SECT_POLICY)
 			continue;
+		if (config_seen_add(r->policies, s->name, i, &prev) < 0)
+			return -1;
 		pol = &c->policies[ip++];
 		config_policy_defaults(pol);
 		overlay_policy(pol, &s->pool.policy, s->set);
@@ -342,160 +339,214 @@ config_resolve(struct parse *p)
 			    "keep_yearly, keep_within and min_keep are all 0");
 	}
 	c->npolicies = ip;
+	return 0;
+}
 
-	policies = calloc(1, sizeof(*policies));
-	nodepools = calloc(1, sizeof(*nodepools));
-	if (policies == NULL || nodepools == NULL)
-		goto oom;
-	for (size_t i = 0; i < p->nsects; i++) {
-		size_t prev;
+/*
+ * section_policy(r, s, name, namelen, out):
+ * The policy of pool or fleet section ${s}, which names [policy:${name}]
+ * (or none: then [policy:default] when there is one, and ${name} becomes
+ * "default"): the defaults < that section's keys < ${s}'s own.  Return the
+ * policy section used, or NULL.
+ */
+static const struct section *
+section_policy(const struct resolving *r, const struct section *s, char *name,
+    size_t namelen, struct policy *out)
+{
+	struct parse *p = r->p;
+	const struct section *ps = NULL;
+	size_t j;
 
-		if (p->sects[i].kind == SECT_POLICY &&
-		    config_seen_add(policies, p->sects[i].name, i, &prev) < 0)
-			goto oom;
+	if (name[0] != '\0') {
+		if (config_seen_find(r->policies, name, &j))
+			ps = &p->sects[j];
+		if (ps == NULL)
+			config_perr(p, s->keyline[r->k_pol], s, "policy",
+			    "no [policy:%s] section", name);
+	} else if (r->dflt != NULL) {
+		ps = r->dflt;
+		util_strlcpy(name, "default", namelen);
 	}
-	il = 0;
-	for (size_t i = 0; i < p->nsects; i++) {
-		const struct section *s = &p->sects[i];
-		const struct section *ps = NULL;
-		struct pool_conf *pc;
+	config_policy_defaults(out);
+	if (ps != NULL) {
+		overlay_policy(out, &ps->pool.policy, ps->set);
+		util_strlcpy(out->name, ps->name, sizeof(out->name));
+	}
+	overlay_policy(out, &s->pool.policy, s->set);
+	return ps;
+}
 
-		if (s->kind != SECT_POOL)
+/* A section's subscription, else [aksnap]'s into ${dst}; an error when
+ * neither is set, at ${line}. */
+static void
+default_subscription(const struct resolving *r, const struct section *s,
+    int line, char *dst, size_t len)
+{
+	const struct config *c = r->p->c;
+
+	if (c->subscription[0] == '\0')
+		config_perr(r->p, line, s, "subscription",
+		    "missing, and [aksnap] sets no default subscription");
+	else
+		util_strlcpy(dst, c->subscription, len);
+}
+
+/* One [pool:NAME] into c->pools[il]; repeats found in ${nodepools}. 0 or
+ * -1. */
+static int
+resolve_pool(struct resolving *r, const struct section *s, size_t il,
+    struct seen_set *nodepools)
+{
+	struct parse *p = r->p;
+	struct config *c = p->c;
+	struct pool_conf *pc = &c->pools[il];
+	size_t k_sub = config_key_index("subscription", SCOPE_POOL);
+	const struct section *ps;
+
+	*pc = s->pool;
+	util_strlcpy(pc->key, s->name, sizeof(pc->key));
+	pc->line = s->line;
+
+	require(p, s, "resource_group");
+	require(p, s, "cluster");
+	require(p, s, "nodepool");
+	if (pc->subscription[0] == '\0' && !(s->bad & (1ULL << k_sub)))
+		default_subscription(r, s,
+		    (s->seen & (1ULL << k_sub)) ? s->keyline[k_sub] : s->line,
+		    pc->subscription, sizeof(pc->subscription));
+
+	/* The policy: defaults < [policy:NAME] < the pool's keys. */
+	ps = section_policy(
+	    r, s, pc->policy_name, sizeof(pc->policy_name), &pc->policy);
+	ladder_form_clash(p, s);
+	resolve_ladder(&pc->policy, ps, s);
+	/* Reported once at the policy unless the pool changed it. */
+	if ((s->set & r->keepmask) != 0 && keeps_nothing(&pc->policy))
+		config_perr(p, s->line, s, "keep_*",
+		    "this pool's policy keeps nothing: keep_last, "
+		    "keep_hourly, keep_daily, keep_weekly, "
+		    "keep_monthly, keep_yearly, keep_within and "
+		    "min_keep are all 0");
+
+	/* ARM names are case-insensitive: one node pool, one entry. */
+	if (pc->nodepool[0] != '\0') {
+		char key[300];
+		size_t j = 0;
+		int got;
+
+		config_lower(key, sizeof(key), "%s/%s/%s/%s", pc->subscription,
+		    pc->resource_group, pc->cluster, pc->nodepool);
+		got = config_seen_add(nodepools, key, il, &j);
+		if (got < 0)
+			return -1;
+		if (got == 1)
+			config_perr(p,
+			    s->keyline[config_key_index(
+			        "nodepool", SCOPE_POOL)],
+			    s, "nodepool",
+			    "the same node pool as [pool:%s] (line "
+			    "%d); "
+			    "each node pool may be listed once",
+			    c->pools[j].key, c->pools[j].line);
+	}
+	return 0;
+}
+
+/* Every [pool:NAME], in file order.  0 or -1. */
+static int
+resolve_pools(struct resolving *r, size_t nl)
+{
+	struct parse *p = r->p;
+	struct config *c = p->c;
+	struct seen_set *nodepools;
+	size_t il = 0;
+	int rc = 0;
+
+	if (nl > 0) {
+		c->pools = calloc(nl, sizeof(*c->pools));
+		if (c->pools == NULL)
+			return -1;
+	}
+	nodepools = calloc(1, sizeof(*nodepools));
+	if (nodepools == NULL)
+		return -1;
+	for (size_t i = 0; i < p->nsects && rc == 0; i++) {
+		if (p->sects[i].kind != SECT_POOL)
 			continue;
-		pc = &c->pools[il++];
-		*pc = s->pool;
-		util_strlcpy(pc->key, s->name, sizeof(pc->key));
-		pc->line = s->line;
-
-		require(p, s, "resource_group");
-		require(p, s, "cluster");
-		require(p, s, "nodepool");
-		if (pc->subscription[0] == '\0' &&
-		    !(s->bad & (1ULL << k_sub))) {
-			if (c->subscription[0] == '\0')
-				config_perr(p,
-				    (s->seen & (1ULL << k_sub))
-				        ? s->keyline[k_sub]
-				        : s->line,
-				    s, "subscription",
-				    "missing, and [aksnap] sets no default "
-				    "subscription");
-			else
-				util_strlcpy(pc->subscription, c->subscription,
-				    sizeof(pc->subscription));
-		}
-
-		/* The policy: defaults < [policy:NAME] < the pool's keys. */
-		if (pc->policy_name[0] != '\0') {
-			size_t j;
-
-			if (config_seen_find(policies, pc->policy_name, &j))
-				ps = &p->sects[j];
-			if (ps == NULL)
-				config_perr(p, s->keyline[k_pol], s, "policy",
-				    "no [policy:%s] section", pc->policy_name);
-		} else if (dflt != NULL) {
-			ps = dflt;
-			util_strlcpy(pc->policy_name, "default",
-			    sizeof(pc->policy_name));
-		}
-		config_policy_defaults(&pc->policy);
-		if (ps != NULL) {
-			overlay_policy(&pc->policy, &ps->pool.policy, ps->set);
-			util_strlcpy(
-			    pc->policy.name, ps->name, sizeof(pc->policy.name));
-		}
-		overlay_policy(&pc->policy, &s->pool.policy, s->set);
-		ladder_form_clash(p, s);
-		resolve_ladder(&pc->policy, ps, s);
-		/* Reported once at the policy unless the pool changed it. */
-		if ((s->set & keepmask) != 0 && keeps_nothing(&pc->policy))
-			config_perr(p, s->line, s, "keep_*",
-			    "this pool's policy keeps nothing: keep_last, "
-			    "keep_hourly, keep_daily, keep_weekly, "
-			    "keep_monthly, keep_yearly, keep_within and "
-			    "min_keep are all 0");
-
-		/* ARM names are case-insensitive: one node pool, one entry. */
-		if (pc->nodepool[0] != '\0') {
-			char key[300];
-			size_t j = 0;
-			int got;
-
-			config_lower(key, sizeof(key), "%s/%s/%s/%s",
-			    pc->subscription, pc->resource_group, pc->cluster,
-			    pc->nodepool);
-			got = config_seen_add(nodepools, key, il - 1, &j);
-			if (got < 0)
-				goto oom;
-			if (got == 1)
-				config_perr(p,
-				    s->keyline[config_key_index(
-				        "nodepool", SCOPE_POOL)],
-				    s, "nodepool",
-				    "the same node pool as [pool:%s] (line "
-				    "%d); "
-				    "each node pool may be listed once",
-				    c->pools[j].key, c->pools[j].line);
-		}
+		rc = resolve_pool(r, &p->sects[i], il++, nodepools);
 	}
 	c->npools = il;
+	config_seen_free(nodepools);
+	return rc;
+}
 
-	/* [fleet:NAME]: subscriptions and the policy, as a pool's. */
+/* [fleet:NAME]: subscriptions and the policy, as a pool's. */
+static void
+resolve_fleets(struct resolving *r)
+{
+	struct parse *p = r->p;
+	struct config *c = p->c;
+
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
-		const struct section *ps = NULL;
 		struct fleet_conf *f;
-		size_t j;
 
 		if (s->kind != SECT_FLEET)
 			continue;
 		f = &c->fleets[s->fleet];
 		if (f->nsubscriptions == 0) {
-			if (c->subscription[0] == '\0')
-				config_perr(p, s->line, s, "subscription",
-				    "missing, and [aksnap] sets no default "
-				    "subscription");
-			else
-				util_strlcpy(f->subscriptions[0],
-				    c->subscription,
-				    sizeof(f->subscriptions[0]));
+			default_subscription(r, s, s->line, f->subscriptions[0],
+			    sizeof(f->subscriptions[0]));
 			f->nsubscriptions = 1;
 		}
 		util_strlcpy(f->policy_name, s->pool.policy_name,
 		    sizeof(f->policy_name));
-		if (f->policy_name[0] != '\0') {
-			if (config_seen_find(policies, f->policy_name, &j))
-				ps = &p->sects[j];
-			if (ps == NULL)
-				config_perr(p, s->keyline[k_pol], s, "policy",
-				    "no [policy:%s] section", f->policy_name);
-		} else if (dflt != NULL) {
-			ps = dflt;
-			util_strlcpy(
-			    f->policy_name, "default", sizeof(f->policy_name));
-		}
-		config_policy_defaults(&f->policy);
-		if (ps != NULL) {
-			overlay_policy(&f->policy, &ps->pool.policy, ps->set);
-			util_strlcpy(
-			    f->policy.name, ps->name, sizeof(f->policy.name));
-		}
-		overlay_policy(&f->policy, &s->pool.policy, s->set);
-		if ((s->set & keepmask) != 0 && keeps_nothing(&f->policy))
+		(void)section_policy(
+		    r, s, f->policy_name, sizeof(f->policy_name), &f->policy);
+		if ((s->set & r->keepmask) != 0 && keeps_nothing(&f->policy))
 			config_perr(p, s->line, s, "keep_*",
 			    "this fleet's policy keeps nothing: keep_last, "
 			    "keep_hourly, keep_daily, keep_weekly, "
 			    "keep_monthly, keep_yearly, keep_within and "
 			    "min_keep are all 0");
 	}
-	config_seen_free(policies);
-	config_seen_free(nodepools);
-	return 0;
+}
 
-oom:
-	config_seen_free(policies);
-	config_seen_free(nodepools);
-	p->oom = 1;
-	return -1;
+/*
+ * config_resolve(p):
+ * After the whole file is read: build the policies and pools, apply the
+ * defaults, and run the checks that span sections.
+ */
+int
+config_resolve(struct parse *p)
+{
+	struct resolving r;
+	size_t np = 0, nl = 0;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.p = p;
+	r.keepmask = retention_mask();
+	r.k_pol = config_key_index("policy", SCOPE_POOL);
+	for (size_t i = 0; i < p->nsects; i++) {
+		const struct section *s = &p->sects[i];
+
+		if (s->kind == SECT_GLOBAL)
+			r.global = s;
+		else if (s->kind == SECT_POLICY)
+			np++;
+		else if (s->kind == SECT_POOL)
+			nl++;
+		if (s->kind == SECT_POLICY && strcmp(s->name, "default") == 0)
+			r.dflt = s;
+	}
+	resolve_global(&r);
+	if (resolve_policies(&r, np) || resolve_pools(&r, nl))
+		rc = -1;
+	else
+		resolve_fleets(&r);
+	config_seen_free(r.policies);
+	if (rc != 0)
+		p->oom = 1;
+	return rc;
 }
