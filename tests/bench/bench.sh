@@ -189,10 +189,12 @@ median_wall() {
 	f=$1
 	shift
 	: > "$f.all"
+	: > "$f.cpus"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
 		"$tool" exec "$f" "$@"
-		read -r w _ _ _ c < "$f"
+		read -r w u s _ c < "$f"
+		echo "$u $s" | awk '{ print $1 + $2 }' >> "$f.cpus"
 		case " ${OKCODES:-0} " in
 		*" $c "*) ;;
 		*) echo "bench: $* exited $c" >&2; exit 1 ;;
@@ -201,6 +203,8 @@ median_wall() {
 		r=$((r + 1))
 	done
 	sort -n "$f.all" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] * 1000 }'
+	# the median CPU (user + sys) alongside, for whoever wants it
+	sort -n "$f.cpus" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] * 1000 }' > "$f.cpu"
 }
 
 # ---------------------------------------------------------------------
@@ -501,10 +505,18 @@ while IFS= read -r line; do say "$line"; done < "$yd/tables"
 ypool=${BENCH_YEAR_POOL:-aks-7-pool3}
 ysnap=$("$AKSNAP_BIN" -c "$ys" list "$ypool" | awk 'NR == 5 { print $2 }')
 say ""
-say "Every read command on it, whole aksnap process, median of $ROUNDS:"
+say "Every read command on it, whole aksnap process, median of $ROUNDS; with"
+say "the configuration of all $((YEAR_CLUSTERS * PER_CLUSTER)) pools, and with one of only the 10 pools"
+say "of cluster aks-7 (what the store costs, without loading 10,000 [pool:]"
+say "sections):"
 say ""
-say "| command | exit | output lines | wall ms |"
-say "|---|---:|---:|---:|"
+say "| command | exit | output lines | wall ms | CPU ms | wall ms, 10-pool config | CPU ms, 10-pool config |"
+say "|---|---:|---:|---:|---:|---:|---:|"
+mkdir -p "$yd/small"
+write_config "$yd/small" 0
+sed -i "s|^database = .*|database = $ydb|" "$yd/small/aksnap.ini"
+awk -v P=$PER_CLUSTER 'BEGIN { for (j = 0; j < P; j++)
+	printf "\n[pool:aks-7-pool%d]\nresource_group = rg-1\ncluster = aks-7\nnodepool = pool%d\n", j, j }' >> "$yd/small/aksnap.ini"
 while IFS= read -r cmd; do
 	[ -n "$cmd" ] || continue
 	# shellcheck disable=SC2086 # the command line is words on purpose
@@ -513,7 +525,10 @@ while IFS= read -r cmd; do
 	read -r _ _ _ _ code < "$yd/t.once"
 	lines=$("$AKSNAP_BIN" -c "$ys" "$@" 2> /dev/null | wc -l || true)
 	ms=$(OKCODES="0 1 2 3" median_wall "$yd/t.cmd" "$AKSNAP_BIN" -c "$ys" "$@")
-	say "| \`aksnap $cmd\` | $code | $lines | $ms |"
+	cpu=$(cat "$yd/t.cmd.cpu")
+	sms=$(OKCODES="0 1 2 3" median_wall "$yd/t.small" "$AKSNAP_BIN" -c "$yd/small/aksnap.ini" "$@")
+	scpu=$(cat "$yd/t.small.cpu")
+	say "| \`aksnap $cmd\` | $code | $lines | $ms | $cpu | $sms | $scpu |"
 done <<EOF
 list
 list $ypool
