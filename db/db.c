@@ -2268,6 +2268,10 @@ static const struct {
     {"decisions", ST_DEC_LIST},
     {"last_decision", ST_DEC_LAST},
     {"last_decision_pool", ST_DEC_LAST_POOL},
+    {"snapshots_in_state", ST_SNAP_LIST_STATE},
+    {"pool_counts", ST_POOL_SNAP_COUNTS},
+    {"last_success", ST_POOL_LAST_SUCCESS},
+    {"runs_failed", ST_RUNS_FAILED},
 };
 
 int

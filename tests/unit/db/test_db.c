@@ -1866,9 +1866,12 @@ test_db_hot_queries_use_their_indexes(void **state)
 	    "TEMP B-TREE");
 	assert_plan(f->db, "list", "INDEX snapshots_by_pool_time (pool_id=?)",
 	    "TEMP B-TREE");
+	/* a pool's snapshots in one state: those rows alone (0013) */
 	assert_plan(f->db, "list_state",
-	    "INDEX snapshots_by_pool_time (pool_id=?)", "TEMP B-TREE");
-	assert_plan(f->db, "newest_active", "INDEX snapshots_by_pool_time",
+	    "INDEX snapshots_by_pool_state (pool_id=? AND state=?)",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "newest_active",
+	    "INDEX snapshots_by_pool_state (pool_id=? AND state=?)",
 	    "TEMP B-TREE");
 	assert_plan(
 	    f->db, "slot_taken", "snapshots_by_pool_slot", "SCAN snapshots");
@@ -1887,6 +1890,71 @@ test_db_hot_queries_use_their_indexes(void **state)
 	assert_plan(f->db, "channel", "snapshot_channels_holder", "SCAN s");
 	assert_plan(
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
+}
+
+/*
+ * What `check`, the metrics, `report` and the run ask of every pool
+ * (migration 0013): index seeks, never a scan of a table that grows with
+ * the store's age (issue 16).
+ */
+/* EXPLAIN QUERY PLAN of ${sql} on the file holds ${must} and no SCAN. */
+static void
+assert_raw_plan(const char *path, const char *sql, const char *must)
+{
+	sqlite3 *c = NULL;
+	sqlite3_stmt *s = NULL;
+	char plan[2048] = "", q[2048];
+	size_t len = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c, q, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW && len < sizeof(plan))
+		len += (size_t)snprintf(plan + len, sizeof(plan) - len, "%s\n",
+		    (const char *)sqlite3_column_text(s, 3));
+	sqlite3_finalize(s);
+	sqlite3_close(c);
+	if (strstr(plan, must) == NULL || strstr(plan, "SCAN") != NULL)
+		fail_msg("plan lacks \"%s\" or scans:\n%s", must, plan);
+}
+
+static void
+test_db_per_pool_questions_never_scan(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_plan(f->db, "snapshots_in_state",
+	    "INDEX snapshots_by_state (state=?)", "SCAN s");
+	assert_plan(f->db, "pool_counts",
+	    "COVERING INDEX snapshots_by_pool_state (pool_id=?)", "SCAN");
+	assert_plan(f->db, "last_success",
+	    "COVERING INDEX snapshots_by_pool_state (pool_id=? AND state=?)",
+	    "SCAN snapshots");
+	assert_plan(f->db, "last_success",
+	    "COVERING INDEX decisions_skip_by_pool_time (pool_id=? AND "
+	    "action=?)",
+	    "SCAN decisions");
+	assert_plan(
+	    f->db, "runs_failed", "COVERING INDEX runs_failed", "SCAN runs");
+	db_close(f->db);
+	f->db = NULL;
+	/* `report`'s questions (db/db_report.c), as it asks them */
+	assert_raw_plan(f->path,
+	    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
+	    "s.name, d.reasons, r.mode FROM decisions d "
+	    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+	    "LEFT JOIN runs r ON r.id = d.run_id "
+	    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
+	    "('create', "
+	    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
+	    "'missing', 'adopt') ORDER BY d.at, d.id",
+	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
+	assert_raw_plan(f->path,
+	    "SELECT id, started_at, finished_at, as_of, mode, exit_code, "
+	    "observed, taken, skipped, deleted, promoted, failed FROM runs "
+	    "WHERE as_of >= ?1 ORDER BY as_of, id",
+	    "INDEX runs_by_as_of (as_of>?)");
 }
 
 /* `list`'s queries (db_list.c): live snapshots through indexes; only
@@ -1976,6 +2044,7 @@ main(void)
 	    T(test_db_migration_moves_channels_to_their_table),
 	    T(test_db_views_show_baselines_and_version_changes),
 	    T(test_db_hot_queries_use_their_indexes),
+	    T(test_db_per_pool_questions_never_scan),
 	    T(test_db_list_live_uses_indexes),
 #undef T
 	};
