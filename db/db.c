@@ -75,7 +75,7 @@ const char *const db_snapshot_states[DB_SNAPSHOT_NSTATES + 1] = {"creating",
     "conflict", NULL};
 
 static const char *const run_modes[] = {"run", "dry-run", "plan", "snapshot",
-    "prune", "promote", "pin", "unpin", "apply", "sync", NULL};
+    "prune", "promote", "demote", "pin", "unpin", "apply", "sync", NULL};
 
 static const char *const decision_actions[] = {"create", "skip", "keep",
     "delete", "promote", "demote", "pin", "unpin", "fail", "adopt", "missing",

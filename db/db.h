@@ -101,7 +101,8 @@ int db_counts(struct db *db, struct db_counts *out);
 struct db_run {
 	int64_t id;
 	time_t started_at, finished_at, as_of;
-	char mode[16]; /* run, dry-run, snapshot, prune, promote, apply, sync */
+	char mode[16]; /* run, dry-run, snapshot, prune, promote, demote, pin,
+	                * unpin, apply, sync */
 	int exit_code; /* -1 while running or if it crashed */
 	int observed, taken, skipped, deleted, promoted, failed;
 };

@@ -319,6 +319,11 @@ test_ladder_demote_falls_back_and_never_returns(void **state)
 	harness_expect_in(r.out, "demoted by hand");
 	harness_expect_in(r.out, "falls back to");
 	run_result_free(&r);
+	/* recorded as a run of its own mode, not as a promote */
+	harness_aksnap(&f->h, &r, "db", "status", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "(demote, exit 0)");
+	run_result_free(&r);
 
 	/* it holds nothing now: a second demote is a usage error */
 	harness_aksnap(&f->h, &r, "demote", s1, NULL);

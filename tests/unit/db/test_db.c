@@ -1621,6 +1621,83 @@ test_db_migration_to_decision_ranges_keeps_explain(void **state)
 }
 
 /*
+ * Migration 0014 rebuilds runs so that a demote by hand is recorded as
+ * one: the store before it refuses the mode; after it every run keeps its
+ * id and fields, the rows that name a run (decisions, full_runs) still
+ * name it, its indexes are back, and a demote is recorded as a demote.
+ */
+static void
+test_db_migration_records_demote_runs(void **state)
+{
+	struct fx *f = *state;
+	struct db_run last, run;
+	int64_t pool, snap, r1, r2;
+	char sql[160];
+	size_t n;
+
+	for (n = 0; n < migrations_count; n++)
+		if (strstr(migrations[n].name, "_run_mode_demote") != NULL)
+			break;
+	assert_true(n < migrations_count);
+	assert_int_equal(
+	    db_open_with_migrations(f->path, migrations, n, &f->db), 0);
+	pool = add_pool(f->db, "a");
+	snap = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	assert_int_equal(db_run_start(f->db, 2000, 1900, "promote", &r1), 0);
+	memset(&run, 0, sizeof(run));
+	run.id = r1;
+	run.finished_at = 2010;
+	run.exit_code = 0;
+	run.promoted = 1;
+	assert_int_equal(db_run_finish(f->db, &run), 0);
+	decision_add(f->db, r1, pool, snap, 2000, 0, "demote",
+	    "demoted by hand from channel stable", "");
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO full_runs (run_id, duration_ms) VALUES (%lld, 5)",
+	    (long long)r1);
+	raw_exec(f->path, sql);
+	/* The old CHECK has no such mode. */
+	clear_log(f);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "demote", &r2), -1);
+	assert_logged(f, "CHECK constraint failed");
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(db_run_last(f->db, "promote", &last), 1);
+	assert_int_equal(last.id, r1);
+	assert_int_equal(last.started_at, 2000);
+	assert_int_equal(last.as_of, 1900);
+	assert_int_equal(last.finished_at, 2010);
+	assert_int_equal(last.promoted, 1);
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM decisions WHERE run_id = %lld",
+	    (long long)r1);
+	assert_int_equal(raw_int(f->path, sql), 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM full_runs"), 1);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"),
+	    0);
+	assert_int_equal(
+	    raw_int(f->path,
+	        "SELECT count(*) FROM sqlite_master WHERE "
+	        "type = 'index' AND tbl_name = 'runs' AND name IN "
+	        "('runs_by_mode', 'runs_failed', 'runs_by_as_of')"),
+	    3);
+
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "demote", &r2), 0);
+	assert_true(r2 > r1);
+	run.id = r2;
+	run.finished_at = 3010;
+	assert_int_equal(db_run_finish(f->db, &run), 0);
+	assert_int_equal(db_run_last(f->db, NULL, &last), 1);
+	assert_string_equal(last.mode, "demote");
+	assert_int_equal(db_run_start(f->db, 4000, 4000, "bogus", &r2), -1);
+}
+
+/*
  * Migration 2 rebuilds snapshots for the states unconfirmed and conflict:
  * a version-1 store refuses them, the migrated one keeps every row (and
  * the decisions that point at them) and takes them.
@@ -2038,6 +2115,7 @@ main(void)
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
+	    T(test_db_migration_records_demote_runs),
 	    T(test_db_same_decision_extends_its_run_range),
 	    T(test_db_open_sizes_page_cache_and_mmap),
 	    T(test_db_migration_to_decision_ranges_keeps_explain),
