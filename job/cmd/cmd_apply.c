@@ -37,6 +37,9 @@
  * pool's cluster gives the rest (arm_cluster_create_body); after the
  * operation the cluster's system pool must run the snapshot's versions.
  *
+ * A pool that runs the snapshot's versions already is done: nothing is
+ * sent, exit 0, state "unchanged" (what other checks refuse is warned).
+ *
  * Exit: 0 done (or the dry run would be sent); 1 refused (with the
  * reasons, nothing sent) or the operation failed (its error code and
  * message); 2 usage; 75 lock held or Azure unreachable before anything
@@ -61,6 +64,7 @@
 #include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/output.h"
 #include "job/cmd/session.h"
 #include "job/rules/apply_checks.h"
 #include "job/run/run.h"
@@ -195,6 +199,104 @@ new_cluster_args(struct apply_opts *o, int count_given)
 	return EXIT_DONE;
 }
 
+/* One option into ${o}.  EXIT_DONE or EXIT_USAGE (said why). */
+static int
+apply_opt(struct apply_opts *o, int ch, int *count_given)
+{
+	long long v;
+
+	switch (ch) {
+	case 'c':
+		o->channel = optarg;
+		break;
+	case 't':
+		o->to = optarg;
+		break;
+	case 'f':
+		o->from = optarg;
+		break;
+	case 'n':
+		o->create = optarg;
+		break;
+	case 'd':
+		o->dry_run = 1;
+		break;
+	case 'O':
+		o->allow_older = 1;
+		break;
+	case 'R':
+		o->cross_region = 1;
+		break;
+	case 'I':
+		o->ignore_channel = 1;
+		break;
+	case 'C':
+		o->new_cluster = optarg;
+		break;
+	case 'G':
+		o->resource_group = optarg;
+		break;
+	case 'S':
+		o->node_os_channel = optarg;
+		break;
+	case 'N':
+		if (util_parse_int(optarg, 1, 1000, &v))
+			return cli_usage_error("apply",
+			    "--count: expected 1 to 1000 nodes, got '%s'",
+			    optarg);
+		o->count = (int)v;
+		*count_given = 1;
+		break;
+	case 'a':
+		if (util_parse_time(optarg, &o->as_of))
+			return cli_usage_error("apply",
+			    "--as-of: expected an RFC 3339 time such as "
+			    "2026-03-16T03:00:00Z, got '%s'",
+			    optarg);
+		break;
+	case 'T':
+		if (util_parse_duration(optarg, &v) || v <= 0 || v > 86400 * 2)
+			return cli_usage_error("apply",
+			    "--timeout: expected a duration such as 90m (at "
+			    "most 2d), got '%s'",
+			    optarg);
+		o->timeout_s = v;
+		break;
+	default:
+		return EXIT_USAGE; /* cli_getopt said why */
+	}
+	return EXIT_DONE;
+}
+
+/* The options together: what goes with what. */
+static int
+apply_args_agree(struct apply_opts *o, int count_given)
+{
+	if (o->channel == NULL || o->channel[0] == '\0')
+		return cli_usage_error("apply", "--channel NAME is required");
+	if (strlen(o->channel) > 63)
+		return cli_usage_error(
+		    "apply", "--channel: at most 63 characters");
+	if (o->new_cluster != NULL)
+		return new_cluster_args(o, count_given);
+	if (o->resource_group != NULL || o->node_os_channel != NULL)
+		return cli_usage_error("apply",
+		    "--resource-group and --node-os-channel go with "
+		    "--new-cluster");
+	if (o->to == NULL || o->to[0] == '\0')
+		return cli_usage_error("apply", "--to POOL is required");
+	if (o->create != NULL && !apply_pool_name_ok(o->create))
+		return cli_usage_error("apply",
+		    "--create: '%s' is not a valid agent pool name "
+		    "(^[a-z][a-z0-9]{0,11}$)",
+		    o->create);
+	if (count_given && o->create == NULL)
+		return cli_usage_error("apply", "--count goes with --create");
+	if (o->from == NULL)
+		o->from = o->to;
+	return EXIT_DONE;
+}
+
 static int
 parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 {
@@ -215,105 +317,18 @@ parse_args(struct cli *cli, int argc, char **argv, struct apply_opts *o)
 	    {"node-os-channel", required_argument, NULL, 'S'},
 	    {NULL, 0, NULL, 0},
 	};
-	long long v;
 	int ch, count_given = 0;
 
 	o->count = APPLY_DEFAULT_COUNT;
 	o->timeout_s = APPLY_DEFAULT_TIMEOUT_S;
 	o->as_of = util_now();
-	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
-		switch (ch) {
-		case 'c':
-			o->channel = optarg;
-			break;
-		case 't':
-			o->to = optarg;
-			break;
-		case 'f':
-			o->from = optarg;
-			break;
-		case 'n':
-			o->create = optarg;
-			break;
-		case 'd':
-			o->dry_run = 1;
-			break;
-		case 'O':
-			o->allow_older = 1;
-			break;
-		case 'R':
-			o->cross_region = 1;
-			break;
-		case 'I':
-			o->ignore_channel = 1;
-			break;
-		case 'C':
-			o->new_cluster = optarg;
-			break;
-		case 'G':
-			o->resource_group = optarg;
-			break;
-		case 'S':
-			o->node_os_channel = optarg;
-			break;
-		case 'N':
-			if (util_parse_int(optarg, 1, 1000, &v))
-				return cli_usage_error("apply",
-				    "--count: "
-				    "expected 1 to 1000 nodes, got '%s'",
-				    optarg);
-			o->count = (int)v;
-			count_given = 1;
-			break;
-		case 'a':
-			if (util_parse_time(optarg, &o->as_of))
-				return cli_usage_error("apply",
-				    "--as-of: "
-				    "expected an RFC 3339 time such as "
-				    "2026-03-16T03:00:00Z, got '%s'",
-				    optarg);
-			break;
-		case 'T':
-			if (util_parse_duration(optarg, &v) || v <= 0 ||
-			    v > 86400 * 2)
-				return cli_usage_error("apply",
-				    "--timeout: "
-				    "expected a duration such as 90m (at most "
-				    "2d), got '%s'",
-				    optarg);
-			o->timeout_s = v;
-			break;
-		default:
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1)
+		if (apply_opt(o, ch, &count_given) != EXIT_DONE)
 			return EXIT_USAGE;
-		}
-	}
 	if (optind < argc)
 		return cli_usage_error(
 		    "apply", "unexpected argument '%s'", argv[optind]);
-	if (o->channel == NULL || o->channel[0] == '\0')
-		return cli_usage_error("apply", "--channel NAME is required");
-	if (strlen(o->channel) > 63)
-		return cli_usage_error("apply",
-		    "--channel: at most 63 "
-		    "characters");
-	if (o->new_cluster != NULL)
-		return new_cluster_args(o, count_given);
-	if (o->resource_group != NULL || o->node_os_channel != NULL)
-		return cli_usage_error("apply",
-		    "--resource-group and --node-os-channel go with "
-		    "--new-cluster");
-	if (o->to == NULL || o->to[0] == '\0')
-		return cli_usage_error("apply", "--to POOL is required");
-	if (o->create != NULL && !apply_pool_name_ok(o->create))
-		return cli_usage_error("apply",
-		    "--create: '%s' is not a valid "
-		    "agent pool name (^[a-z][a-z0-9]{0,11}$)",
-		    o->create);
-	if (count_given && o->create == NULL)
-		return cli_usage_error("apply", "--count goes with --create");
-	if (o->from == NULL)
-		o->from = o->to;
-	return EXIT_DONE;
+	return apply_args_agree(o, count_given);
 }
 
 /* ---- output ---- */
@@ -410,122 +425,119 @@ target_name(const struct apply *a)
 	return a->to->key;
 }
 
-static void
-add_versions(json_t *o, const char *kube, const char *image)
+/* What the pool runs after the apply (or already ran): versions first. */
+static const char *
+after_k8s(const struct apply *a)
 {
-	json_object_set_new(o, "kubernetes_version", json_string(kube));
-	json_object_set_new(o, "node_image_version", json_string(image));
+	return a->after.current_orchestrator_version[0]
+	    ? a->after.current_orchestrator_version
+	    : a->after.orchestrator_version;
+}
+
+/* The request --dry-run would send, as JSON; ${body} NULL: none. */
+static json_t *
+request_json(
+    const char *method, const char *url, const char *header, const char *body)
+{
+	json_t *req = json_pack("{s:s,s:s}", "method", method, "url", url);
+	json_t *parsed = body != NULL ? json_loads(body, 0, NULL) : NULL;
+
+	if (header[0] != '\0')
+		json_object_set_new(req, "headers", json_pack("[s]", header));
+	json_object_set_new(req, "body", parsed != NULL ? parsed : json_null());
+	return req;
+}
+
+/* --json: the one document; ${method} NULL when nothing would be sent. */
+static json_t *
+report_json(struct apply *a, const char *method, const char *url,
+    const char *header, const char *body)
+{
+	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:b,"
+	                        "s:s,s:o}",
+	    "pool", a->to->key, "from", a->from->key, "channel", a->o.channel,
+	    "snapshot", a->row.name, "arm_id",
+	    a->snap.id[0] ? a->snap.id : a->row.arm_id, "target", a->target_id,
+	    "snapshot_location", a->snap.location, "target_location",
+	    a->cluster.location, "rollback", a->verdict.rollback, "action",
+	    kind_name(a->kind), "dry_run", a->o.dry_run, "state", a->state,
+	    "checks", checks_json(&a->verdict));
+
+	if (a->error[0] != '\0')
+		json_object_set_new(doc, "error", json_string(a->error));
+	if (method != NULL)
+		json_object_set_new(
+		    doc, "request", request_json(method, url, header, body));
+	if (strcmp(a->state, "done") == 0 || strcmp(a->state, "unchanged") == 0)
+		json_object_set_new(doc, "result",
+		    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes_version",
+		        after_k8s(a), "node_image_version",
+		        a->after.node_image_version, "vm_size",
+		        a->after.vm_size, "provisioning_state",
+		        a->after.provisioning_state));
+	return doc;
+}
+
+/* --dry-run without --json: the plan, the checks, the request. */
+static void
+report_dry(struct apply *a, const char *method, const char *url,
+    const char *header, const char *body)
+{
+	printf("apply %s: channel %s snapshot %s (of pool %s) to %s\n",
+	    kind_name(a->kind), a->o.channel, a->row.name, a->from->key,
+	    target_name(a));
+	printf("snapshot: %s\n  Kubernetes %s, node image %s, %s, %s/%s\n",
+	    a->snap.id, a->snap.kubernetes_version, a->snap.node_image_version,
+	    a->snap.vm_size, a->snap.os_type, a->snap.os_sku);
+	printf("locations: snapshot %s, target %s\n",
+	    a->snap.location[0] ? a->snap.location : "(unknown)",
+	    a->cluster.location[0] ? a->cluster.location : "(unknown)");
+	print_checks(&a->verdict);
+	if (strcmp(a->state, "unchanged") == 0) {
+		printf("already at this baseline: nothing would be sent\n");
+		return;
+	}
+	if (method == NULL) {
+		printf("refused: nothing would be sent\n");
+		return;
+	}
+	printf("request (dry run, not sent):\n%s %s\n", method, url);
+	if (header[0] != '\0')
+		printf("%s\n", header);
+	if (body != NULL) {
+		json_t *j = json_loads(body, 0, NULL);
+		char *s = j != NULL
+		    ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+		    : NULL;
+
+		printf("\n%s\n", s != NULL ? s : body);
+		free(s);
+		json_decref(j);
+	}
 }
 
 /* The one document (--json) or the lines of text that tell the outcome. */
-static int
+static void
 report(struct apply *a, const char *method, const char *url, const char *header,
     const char *body)
 {
-	if (a->o.json) {
-		json_t *doc = json_object(), *req, *parsed;
-		char *s;
-
-		json_object_set_new(doc, "pool", json_string(a->to->key));
-		json_object_set_new(doc, "from", json_string(a->from->key));
-		json_object_set_new(doc, "channel", json_string(a->o.channel));
-		json_object_set_new(doc, "snapshot", json_string(a->row.name));
-		json_object_set_new(doc, "arm_id",
-		    json_string(a->snap.id[0] ? a->snap.id : a->row.arm_id));
-		json_object_set_new(doc, "target", json_string(a->target_id));
-		json_object_set_new(
-		    doc, "snapshot_location", json_string(a->snap.location));
-		json_object_set_new(
-		    doc, "target_location", json_string(a->cluster.location));
-		json_object_set_new(
-		    doc, "rollback", json_boolean(a->verdict.rollback));
-		json_object_set_new(
-		    doc, "action", json_string(kind_name(a->kind)));
-		json_object_set_new(doc, "dry_run", json_boolean(a->o.dry_run));
-		json_object_set_new(doc, "state", json_string(a->state));
-		json_object_set_new(doc, "checks", checks_json(&a->verdict));
-		if (a->error[0] != '\0')
-			json_object_set_new(
-			    doc, "error", json_string(a->error));
-		if (method != NULL) {
-			req = json_object();
-			json_object_set_new(req, "method", json_string(method));
-			json_object_set_new(req, "url", json_string(url));
-			if (header[0] != '\0')
-				json_object_set_new(
-				    req, "headers", json_pack("[s]", header));
-			parsed =
-			    body != NULL ? json_loads(body, 0, NULL) : NULL;
-			json_object_set_new(
-			    req, "body", parsed != NULL ? parsed : json_null());
-			json_object_set_new(doc, "request", req);
-		}
-		if (strcmp(a->state, "done") == 0) {
-			json_t *after = json_object();
-
-			add_versions(after,
-			    a->after.current_orchestrator_version[0]
-			        ? a->after.current_orchestrator_version
-			        : a->after.orchestrator_version,
-			    a->after.node_image_version);
-			json_object_set_new(
-			    after, "vm_size", json_string(a->after.vm_size));
-			json_object_set_new(after, "provisioning_state",
-			    json_string(a->after.provisioning_state));
-			json_object_set_new(doc, "result", after);
-		}
-		s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-		json_decref(doc);
-		return 0;
-	}
-	if (a->o.dry_run) {
-		printf("apply %s: channel %s snapshot %s (of pool %s) to %s\n",
-		    kind_name(a->kind), a->o.channel, a->row.name, a->from->key,
-		    target_name(a));
-		printf("snapshot: %s\n  Kubernetes %s, node image %s, %s, "
-		       "%s/%s\n",
-		    a->snap.id, a->snap.kubernetes_version,
-		    a->snap.node_image_version, a->snap.vm_size,
-		    a->snap.os_type, a->snap.os_sku);
-		printf("locations: snapshot %s, target %s\n",
-		    a->snap.location[0] ? a->snap.location : "(unknown)",
-		    a->cluster.location[0] ? a->cluster.location : "(unknown)");
-		print_checks(&a->verdict);
-		if (method == NULL) {
-			printf("refused: nothing would be sent\n");
-			return 0;
-		}
-		printf("request (dry run, not sent):\n%s %s\n", method, url);
-		if (header[0] != '\0')
-			printf("%s\n", header);
-		if (body != NULL) {
-			json_t *j = json_loads(body, 0, NULL);
-			char *s = j != NULL
-			    ? json_dumps(
-			          j, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
-			    : NULL;
-
-			printf("\n%s\n", s != NULL ? s : body);
-			free(s);
-			json_decref(j);
-		}
-		return 0;
-	}
-	if (strcmp(a->state, "done") == 0)
+	if (a->o.json)
+		output_print_json(report_json(a, method, url, header, body));
+	else if (a->o.dry_run)
+		report_dry(a, method, url, header, body);
+	else if (strcmp(a->state, "done") == 0)
 		printf("%s: %s %s: Kubernetes %s, node image %s (%s)\n",
 		    target_name(a),
 		    a->kind == KIND_CREATE || a->kind == KIND_NEW_CLUSTER
 		        ? "created from"
 		        : "upgraded to",
-		    a->row.name,
-		    a->after.current_orchestrator_version[0]
-		        ? a->after.current_orchestrator_version
-		        : a->after.orchestrator_version,
-		    a->after.node_image_version, a->after.provisioning_state);
-	return 0;
+		    a->row.name, after_k8s(a), a->after.node_image_version,
+		    a->after.provisioning_state);
+	else if (strcmp(a->state, "unchanged") == 0)
+		printf("%s: already at %s: Kubernetes %s, node image %s; "
+		       "nothing sent\n",
+		    target_name(a), a->row.name, after_k8s(a),
+		    a->after.node_image_version);
 }
 
 /* ---- the steps ---- */
@@ -803,6 +815,72 @@ failed:
 	return rc;
 }
 
+/* What the pure checks compare: the snapshot, the target, the options. */
+static void
+check_input(
+    const struct apply *a, struct apply_check_input *in, const char **offered)
+{
+	memset(in, 0, sizeof(*in));
+	in->snapshot.kubernetes_version = a->snap.kubernetes_version;
+	in->snapshot.node_image_version = a->snap.node_image_version;
+	in->snapshot.vm_size = a->snap.vm_size;
+	in->snapshot.os_type = a->snap.os_type;
+	in->snapshot.enable_fips = a->snap.enable_fips;
+	/* What runs, not what was asked for. */
+	in->target.kubernetes_version =
+	    a->pool.current_orchestrator_version[0] != '\0'
+	    ? a->pool.current_orchestrator_version
+	    : a->pool.orchestrator_version;
+	in->target.node_image_version = a->pool.node_image_version;
+	in->target.vm_size = a->pool.vm_size;
+	in->target.os_type = a->pool.os_type;
+	in->target.enable_fips = a->pool.enable_fips;
+	in->create = a->o.create != NULL || a->o.new_cluster != NULL;
+	in->new_cluster = a->o.new_cluster != NULL;
+	in->state = a->row.state;
+	in->as_of = a->o.as_of;
+	in->snapshot_location = a->snap.location;
+	in->target_location = a->cluster.location;
+	in->cross_region = a->o.cross_region;
+	in->control_plane_version = a->cluster.current_kubernetes_version[0]
+	    ? a->cluster.current_kubernetes_version
+	    : a->cluster.kubernetes_version;
+	in->upgrade_channel = a->cluster.upgrade_channel;
+	in->node_os_channel =
+	    in->new_cluster ? a->o.node_os_channel : a->cluster.node_os_channel;
+	in->ignore_upgrade_channel = a->o.ignore_channel;
+	in->allow_older = a->o.allow_older;
+	if (a->offered != NULL) {
+		for (size_t i = 0;
+		     i < a->offered->n && i < ARM_MAX_K8S_VERSIONS; i++)
+			offered[i] = a->offered->patches[i];
+		in->supported = offered;
+		in->nsupported = a->offered->n;
+		in->supported_known = 1;
+	}
+}
+
+/*
+ * The pool runs the snapshot's versions already: nothing to send, the
+ * apply is done (exit 0, as az and terraform say when nothing changes).
+ * What the other checks would refuse is still said, as warnings.
+ */
+static int
+at_baseline(struct apply *a)
+{
+	for (int i = 0; i < APPLY_CHECK__COUNT; i++)
+		if (a->verdict.checks[i].outcome == APPLY_REFUSE)
+			log_warn(a->to->key, "%s (%s): %s", a->row.name,
+			    apply_check_name((enum apply_check_id)i),
+			    a->verdict.checks[i].reason);
+	a->after = a->pool;
+	util_strlcpy(a->state, "unchanged", sizeof(a->state));
+	log_info(a->to->key,
+	    "already at %s (Kubernetes %s, node image %s): nothing to send",
+	    a->row.name, after_k8s(a), a->after.node_image_version);
+	return EXIT_DONE;
+}
+
 /* Step 3: the checks; a refusal logs every failing reason. */
 static int
 check(struct apply *a)
@@ -812,44 +890,7 @@ check(struct apply *a)
 	char all[1600];
 	size_t off = 0;
 
-	memset(&in, 0, sizeof(in));
-	in.snapshot.kubernetes_version = a->snap.kubernetes_version;
-	in.snapshot.node_image_version = a->snap.node_image_version;
-	in.snapshot.vm_size = a->snap.vm_size;
-	in.snapshot.os_type = a->snap.os_type;
-	in.snapshot.enable_fips = a->snap.enable_fips;
-	/* What runs, not what was asked for. */
-	in.target.kubernetes_version =
-	    a->pool.current_orchestrator_version[0] != '\0'
-	    ? a->pool.current_orchestrator_version
-	    : a->pool.orchestrator_version;
-	in.target.node_image_version = a->pool.node_image_version;
-	in.target.vm_size = a->pool.vm_size;
-	in.target.os_type = a->pool.os_type;
-	in.target.enable_fips = a->pool.enable_fips;
-	in.create = a->o.create != NULL || a->o.new_cluster != NULL;
-	in.new_cluster = a->o.new_cluster != NULL;
-	in.state = a->row.state;
-	in.as_of = a->o.as_of;
-	in.snapshot_location = a->snap.location;
-	in.target_location = a->cluster.location;
-	in.cross_region = a->o.cross_region;
-	in.control_plane_version = a->cluster.current_kubernetes_version[0]
-	    ? a->cluster.current_kubernetes_version
-	    : a->cluster.kubernetes_version;
-	in.upgrade_channel = a->cluster.upgrade_channel;
-	in.node_os_channel =
-	    in.new_cluster ? a->o.node_os_channel : a->cluster.node_os_channel;
-	in.ignore_upgrade_channel = a->o.ignore_channel;
-	in.allow_older = a->o.allow_older;
-	if (a->offered != NULL) {
-		for (size_t i = 0;
-		     i < a->offered->n && i < ARM_MAX_K8S_VERSIONS; i++)
-			offered[i] = a->offered->patches[i];
-		in.supported = offered;
-		in.nsupported = a->offered->n;
-		in.supported_known = 1;
-	}
+	check_input(a, &in, offered);
 	apply_checks_run(&in, &a->verdict);
 	if (in.new_cluster)
 		a->kind = KIND_NEW_CLUSTER;
@@ -858,6 +899,8 @@ check(struct apply *a)
 	else
 		a->kind =
 		    a->verdict.node_image_only ? KIND_NODE_IMAGE : KIND_UPGRADE;
+	if (a->verdict.at_baseline)
+		return at_baseline(a);
 	if (!a->verdict.refused)
 		return EXIT_DONE;
 	all[0] = '\0';
@@ -911,9 +954,7 @@ execute_new_cluster(struct apply *a, const struct arm_lro_options *lro)
 	if (sys != NULL)
 		a->after = *sys;
 	arm_cluster_free(&got);
-	k8s = a->after.current_orchestrator_version[0]
-	    ? a->after.current_orchestrator_version
-	    : a->after.orchestrator_version;
+	k8s = after_k8s(a);
 	/* "Succeeded" is ARM's word; the cluster's GET is the proof. */
 	if (sys == NULL ||
 	    !apply_result_matches(a->snap.kubernetes_version,
@@ -987,10 +1028,7 @@ execute(struct apply *a)
 	}
 	/* "Succeeded" is ARM's word; the pool's GET is the proof. */
 	if (!apply_result_matches(a->snap.kubernetes_version,
-	        a->snap.node_image_version,
-	        a->after.current_orchestrator_version[0]
-	            ? a->after.current_orchestrator_version
-	            : a->after.orchestrator_version,
+	        a->snap.node_image_version, after_k8s(a),
 	        a->after.node_image_version, why, sizeof(why))) {
 		snprintf(a->error, sizeof(a->error),
 		    "the operation reported Succeeded but %s does not run "
@@ -1003,10 +1041,7 @@ execute(struct apply *a)
 	}
 	util_strlcpy(a->state, "done", sizeof(a->state));
 	log_info(a->to->key, "%s now runs Kubernetes %s, node image %s", what,
-	    a->after.current_orchestrator_version[0]
-	        ? a->after.current_orchestrator_version
-	        : a->after.orchestrator_version,
-	    a->after.node_image_version);
+	    after_k8s(a), a->after.node_image_version);
 	return EXIT_DONE;
 }
 
@@ -1095,6 +1130,10 @@ apply_run(struct apply *a)
 		        strcmp(a->state, "refused") == 0))
 			report(a, NULL, NULL, NULL, NULL);
 		return rc;
+	}
+	if (strcmp(a->state, "unchanged") == 0) {
+		report(a, NULL, NULL, NULL, NULL);
+		return EXIT_DONE;
 	}
 	if (a->o.dry_run) {
 		if (build_request(a, method, sizeof(method), url, sizeof(url),

@@ -360,12 +360,14 @@ check_newer(const struct apply_check_input *in, struct apply_verdict *v)
 		    "(a rollback needs --allow-older)",
 		    s->node_image_version, t->node_image_version);
 	else if (k == 0 && img == 0 &&
-	    strcmp(s->node_image_version, t->node_image_version) == 0)
-		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
+	    strcmp(s->node_image_version, t->node_image_version) == 0) {
+		/* Nothing to change: the apply is done already. */
+		v->at_baseline = 1;
+		set(v, APPLY_CHECK_NEWER, APPLY_PASS,
 		    "already at this baseline: the pool runs Kubernetes %s "
 		    "and node image %s",
 		    t->kubernetes_version, t->node_image_version);
-	else if (k == 0 && img == 0)
+	} else if (k == 0 && img == 0)
 		set(v, APPLY_CHECK_NEWER, APPLY_REFUSE,
 		    "snapshot is not newer than the pool: node images %s and "
 		    "%s are of the same release",

@@ -108,6 +108,8 @@ struct apply_verdict {
 	                      * node-image path (upgradeNodeImageVersion with
 	                      * AKSSnapshotId), NOTES.md sections 1.5, 6.3 */
 	int rollback; /* --allow-older let an older node image through */
+	int at_baseline; /* upgrade: the pool runs the snapshot's Kubernetes
+	                  * version and node image already (nothing to send) */
 };
 
 /*
@@ -131,8 +133,10 @@ const char *apply_outcome_name(enum apply_outcome o);
  *   vm-family: apply_vm_family of both sizes are equal (upgrade only).
  *   newer:     (upgrade only) Kubernetes not older (apply_kube_cmp) and
  *              node image not older (apply_image_date, then revision),
- *              and at least one of them newer; equal in both: "already
- *              at this baseline".  An unreadable version refuses.
+ *              and at least one of them newer.  Equal in both is no
+ *              refusal: the check passes, "already at this baseline", and
+ *              verdict.at_baseline is set (apply has nothing to send).
+ *              An unreadable version refuses.
  *   image-age: the snapshot's node image date is at most
  *              APPLY_IMAGE_WINDOW_DAYS days before ${as_of}; unreadable
  *              refuses.

@@ -417,11 +417,70 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	                                     "pool's " IMG("202611.08.0"));
 	run_result_free(&r);
 
-	/* A pool onto its own baseline: already there. */
+	/* A pool onto its own baseline: already there, nothing to do. */
 	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--to",
 	    "staging-system", "--as-of", AS_OF, NULL);
-	harness_expect_exit(&r, 1);
-	harness_expect_in(r.err, "already at this baseline");
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "staging-system: already at " BASELINE);
+	harness_expect_in(r.out, "nothing sent");
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+}
+
+/*
+ * An apply run again once the pool is at the baseline is a no-op
+ * success, as az and terraform answer when nothing changes: exit 0, it
+ * says so, nothing is sent, the runs row says exit 0 (with --json the
+ * state is "unchanged" and the result what the pool runs; --dry-run
+ * would send nothing).
+ */
+static void
+test_apply_rerun_at_baseline_is_a_no_op(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	json_t *doc;
+
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "prod-system: upgraded to " BASELINE);
+	run_result_free(&r);
+
+	emu_reset_counters(f->h.emu);
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF, NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "prod-system: already at " BASELINE);
+	harness_expect_in(r.out, "node image " IMG("202611.01.0"));
+	assert_null(strstr(r.err, "refused"));
+	run_result_free(&r);
+	assert_no_pool_writes(f);
+	harness_aksnap(&f->h, &r, "db", "status", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(r.out, "(apply, exit 0)");
+	run_result_free(&r);
+
+	harness_aksnap(&f->h, &r, "--json", "apply", "--channel", "stable",
+	    "--from", "staging-system", "--to", "prod-system", "--as-of", AS_OF,
+	    NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	assert_string_equal(str(doc, "state"), "unchanged");
+	assert_string_equal(
+	    str(json_object_get(doc, "result"), "node_image_version"),
+	    IMG("202611.01.0"));
+	assert_null(json_object_get(doc, "error"));
+	json_decref(doc);
+	run_result_free(&r);
+
+	harness_aksnap(&f->h, &r, "apply", "--channel", "stable", "--from",
+	    "staging-system", "--to", "prod-system", "--as-of", AS_OF,
+	    "--dry-run", NULL);
+	harness_expect_exit(&r, 0);
+	harness_expect_in(
+	    r.out, "already at this baseline: nothing would be sent");
 	run_result_free(&r);
 	assert_no_pool_writes(f);
 }
@@ -675,6 +734,8 @@ main(void)
 	        test_apply_refuses_different_vm_family, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_refuses_snapshot_not_newer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_apply_rerun_at_baseline_is_a_no_op, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_apply_refuses_image_outside_90_day_window, setup,
 	        teardown),

@@ -270,12 +270,13 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	assert_non_null(
 	    strstr(v.checks[APPLY_CHECK_NEWER].reason, "node image"));
 
-	/* The same in both: already there. */
+	/* The same in both: already there, nothing to send, no refusal. */
 	in = base_input();
 	in.target.kubernetes_version = "1.30.5";
 	in.target.node_image_version = in.snapshot.node_image_version;
 	apply_checks_run(&in, &v);
-	assert_int_equal(v.checks[APPLY_CHECK_NEWER].outcome, APPLY_REFUSE);
+	assert_int_equal(v.checks[APPLY_CHECK_NEWER].outcome, APPLY_PASS);
+	assert_int_equal(v.at_baseline, 1);
 	assert_non_null(strstr(
 	    v.checks[APPLY_CHECK_NEWER].reason, "already at this baseline"));
 
@@ -285,6 +286,7 @@ test_apply_refuses_snapshot_not_newer(void **state)
 	assert_int_equal(v.checks[APPLY_CHECK_NEWER].outcome, APPLY_REFUSE);
 	assert_non_null(
 	    strstr(v.checks[APPLY_CHECK_NEWER].reason, "same release"));
+	assert_int_equal(v.at_baseline, 0);
 
 	/* A later revision of the same day is newer. */
 	in.target.node_image_version =
