@@ -2,8 +2,9 @@
  * cmd_admin.c -- the commands that look after aksnap itself:
  * `config check`, `db migrate`, `db status`, `db check`, `db backup FILE`.
  *
- * They touch no network.  `db check` and `db status` only read: they work
- * on a store in a read-only directory (db.c opens it immutable there).  `config
+ * They touch no network and open what they need through session.[ch].
+ * `db check`, `db status` and `db backup` only read: they work on a store
+ * in a read-only directory (db.c opens it immutable there).  `config
  * check` is acme-client's -n: validate, print what the job will use, change
  * nothing.
  */
@@ -18,11 +19,13 @@
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
+#include "job/cmd/session.h"
 
 int
 cmd_config(struct cli *cli, int argc, char **argv)
 {
-	struct config *c = NULL;
+	struct session ss;
+	int rc;
 
 	if (cli_operands(cli, argc, argv))
 		return EXIT_USAGE;
@@ -30,13 +33,68 @@ cmd_config(struct cli *cli, int argc, char **argv)
 	argv += optind - 1;
 	if (argc != 2 || strcmp(argv[1], "check") != 0)
 		return cli_usage_error("config", "expected 'config check'");
-	if (cli_load_config(cli, &c))
-		return EXIT_USAGE;
-	config_print(c, stdout, cli->json);
-	/* Overlaps that names alone show; plan and run -v report others. */
-	(void)config_fleet_overlaps(c, stderr);
-	config_free(c);
-	return EXIT_DONE;
+	rc = session_open(&ss, cli, 0);
+	if (rc == EXIT_DONE) {
+		config_print(ss.cfg, stdout, cli->json);
+		/* Overlaps that names alone show; plan and run -v report
+		 * others. */
+		(void)config_fleet_overlaps(ss.cfg, stderr);
+	}
+	session_close(&ss);
+	return rc;
+}
+
+/* `db status --json`: the counts, and the last run when there is one. */
+static json_t *
+db_status_json(struct db *db, const char *path, const struct db_counts *n,
+    const struct db_run *last)
+{
+	json_t *states = json_object();
+	json_t *o = json_pack("{s:s,s:i,s:i,s:I,s:I,s:I}", "database", path,
+	    "schema_version", db_schema_version(db), "latest_version",
+	    db_latest_version(), "pools", (json_int_t)n->pools, "observations",
+	    (json_int_t)n->observations, "snapshots", (json_int_t)n->snapshots);
+
+	for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
+		json_object_set_new(states, db_snapshot_states[i],
+		    json_integer(n->snapshots_by_state[i]));
+	json_object_set_new(o, "snapshots_by_state", states);
+	json_object_set_new(o, "runs", json_integer(n->runs));
+	json_object_set_new(o, "decisions", json_integer(n->decisions));
+	if (last != NULL) {
+		json_object_set_new(o, "last_run_started_at",
+		    output_json_time(last->started_at));
+		json_object_set_new(
+		    o, "last_run_exit_code", json_integer(last->exit_code));
+	}
+	return o;
+}
+
+/* `db status`: the same, a line a count. */
+static void
+db_status_print(struct db *db, const char *path, const struct db_counts *n,
+    const struct db_run *last)
+{
+	char t[32];
+
+	printf("database        %s\n", path);
+	printf("schema version  %d (latest %d)\n", db_schema_version(db),
+	    db_latest_version());
+	printf("pools           %lld\n", n->pools);
+	printf("observations    %lld\n", n->observations);
+	printf("snapshots       %lld", n->snapshots);
+	for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
+		if (n->snapshots_by_state[i] > 0)
+			printf("%s %s %lld", i == 0 ? " (" : ",",
+			    db_snapshot_states[i], n->snapshots_by_state[i]);
+	printf("%s\n", n->snapshots > 0 ? ")" : "");
+	printf("runs            %lld\n", n->runs);
+	printf("decisions       %lld\n", n->decisions);
+	if (last != NULL) {
+		util_format_time(last->started_at, t, sizeof(t));
+		printf("last run        %s (%s, exit %d)\n", t, last->mode,
+		    last->exit_code);
+	}
 }
 
 static int
@@ -51,61 +109,11 @@ db_status(const struct cli *cli, struct db *db, const char *path)
 	have_last = db_run_last(db, NULL, &last);
 	if (have_last < 0)
 		return EXIT_FAILED;
-	if (cli->json) {
-		json_t *o = json_object(), *states = json_object();
-		char *s;
-
-		json_object_set_new(o, "database", json_string(path));
-		json_object_set_new(
-		    o, "schema_version", json_integer(db_schema_version(db)));
-		json_object_set_new(
-		    o, "latest_version", json_integer(db_latest_version()));
-		json_object_set_new(o, "pools", json_integer(n.pools));
-		json_object_set_new(
-		    o, "observations", json_integer(n.observations));
-		json_object_set_new(o, "snapshots", json_integer(n.snapshots));
-		for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
-			json_object_set_new(states, db_snapshot_states[i],
-			    json_integer(n.snapshots_by_state[i]));
-		json_object_set_new(o, "snapshots_by_state", states);
-		json_object_set_new(o, "runs", json_integer(n.runs));
-		json_object_set_new(o, "decisions", json_integer(n.decisions));
-		if (have_last) {
-			char t[32];
-
-			util_format_time(last.started_at, t, sizeof(t));
-			json_object_set_new(
-			    o, "last_run_started_at", json_string(t));
-			json_object_set_new(o, "last_run_exit_code",
-			    json_integer(last.exit_code));
-		}
-		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
-		return EXIT_DONE;
-	}
-	printf("database        %s\n", path);
-	printf("schema version  %d (latest %d)\n", db_schema_version(db),
-	    db_latest_version());
-	printf("pools           %lld\n", n.pools);
-	printf("observations    %lld\n", n.observations);
-	printf("snapshots       %lld", n.snapshots);
-	for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
-		if (n.snapshots_by_state[i] > 0)
-			printf("%s %s %lld", i == 0 ? " (" : ",",
-			    db_snapshot_states[i], n.snapshots_by_state[i]);
-	printf("%s\n", n.snapshots > 0 ? ")" : "");
-	printf("runs            %lld\n", n.runs);
-	printf("decisions       %lld\n", n.decisions);
-	if (have_last) {
-		char t[32];
-
-		util_format_time(last.started_at, t, sizeof(t));
-		printf("last run        %s (%s, exit %d)\n", t, last.mode,
-		    last.exit_code);
-	}
+	if (cli->json)
+		output_print_json(
+		    db_status_json(db, path, &n, have_last ? &last : NULL));
+	else
+		db_status_print(db, path, &n, have_last ? &last : NULL);
 	return EXIT_DONE;
 }
 
@@ -122,22 +130,15 @@ db_check(const struct cli *cli, struct db *db, const char *path)
 	if (db_check_full(db, &r))
 		return EXIT_FAILED;
 	if (cli->json) {
-		json_t *o = json_object(), *arr = json_array();
-		char *s;
+		json_t *arr = json_array();
 
-		json_object_set_new(o, "database", json_string(path));
-		json_object_set_new(o, "ok", json_boolean(r.n == 0));
 		for (size_t i = 0; i < r.n; i++)
 			json_array_append_new(arr,
 			    json_pack("{s:s,s:s}", "kind", r.items[i].kind,
 			        "detail", r.items[i].detail));
-		json_object_set_new(o, "problems", arr);
-		json_object_set_new(o, "truncated", json_boolean(r.truncated));
-		s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		output_print_json(
+		    json_pack("{s:s,s:b,s:o,s:b}", "database", path, "ok",
+		        r.n == 0, "problems", arr, "truncated", r.truncated));
 	} else if (r.n == 0) {
 		printf("%s: ok (integrity_check, foreign_key_check, "
 		       "invariants)\n",
@@ -154,13 +155,11 @@ db_check(const struct cli *cli, struct db *db, const char *path)
 	return rc;
 }
 
-int
-cmd_db(struct cli *cli, int argc, char **argv)
+/* `db SUB [FILE]`: which subcommand, checked.  EXIT_DONE or 2. */
+static int
+db_args(
+    struct cli *cli, int argc, char **argv, const char **sub, const char **file)
 {
-	struct config *c = NULL;
-	struct db *db = NULL;
-	int rc = EXIT_USAGE;
-
 	if (cli_operands(cli, argc, argv))
 		return EXIT_USAGE;
 	/* From here argv[1] is the subcommand, argv[2] its operand. */
@@ -179,53 +178,67 @@ cmd_db(struct cli *cli, int argc, char **argv)
 	    strcmp(argv[1], "check") != 0 && strcmp(argv[1], "backup") != 0)
 		return cli_usage_error(
 		    "db", "unknown subcommand '%s'", argv[1]);
-	if (cli_load_config(cli, &c))
-		return EXIT_USAGE;
+	*sub = argv[1];
+	*file = argc == 3 ? argv[2] : NULL;
+	return EXIT_DONE;
+}
 
-	if (strcmp(argv[1], "migrate") == 0) {
-		if (db_open(c->database, &db)) {
-			rc = db_failed_busy()      ? EXIT_TEMP
-			    : db_failed_unusable() ? EXIT_USAGE
-			                           : EXIT_FAILED;
-			goto done;
-		}
-		log_info(NULL, "%s: schema version %d", c->database,
-		    db_schema_version(db));
-		if (cli->json)
-			output_print_json(
-			    json_pack("{s:s,s:i}", "database", c->database,
-			        "schema_version", db_schema_version(db)));
-		rc = EXIT_DONE;
-	} else if (strcmp(argv[1], "status") == 0) {
-		if (db_open_nomigrate(c->database, &db)) {
+/* `db migrate`: the store opened for writing is migrated. */
+static int
+db_migrate(const struct cli *cli, struct db *db, const char *path)
+{
+	log_info(NULL, "%s: schema version %d", path, db_schema_version(db));
+	if (cli->json)
+		output_print_json(json_pack("{s:s,s:i}", "database", path,
+		    "schema_version", db_schema_version(db)));
+	return EXIT_DONE;
+}
+
+/* `db backup FILE`: a verified copy. */
+static int
+db_backup_to(
+    const struct cli *cli, struct db *db, const char *path, const char *file)
+{
+	if (db_backup(db, file))
+		return EXIT_FAILED;
+	if (cli->json)
+		output_print_json(json_pack("{s:s,s:s,s:i,s:b}", "database",
+		    path, "backup", file, "schema_version",
+		    db_schema_version(db), "verified", 1));
+	return EXIT_DONE;
+}
+
+/*
+ * Only `db migrate` writes (migrates; no run lock, SESSION_CACHE: each
+ * migration is one transaction); the others read the store as it is, so they
+ * work on a read-only one.  Exit codes as every command's (session.h), but that
+ * `db check` counts a file too damaged to open as a finding: 1.
+ */
+int
+cmd_db(struct cli *cli, int argc, char **argv)
+{
+	struct session ss;
+	const char *sub = NULL, *file = NULL;
+	int migrate, rc;
+
+	rc = db_args(cli, argc, argv, &sub, &file);
+	if (rc != EXIT_DONE)
+		return rc;
+	migrate = strcmp(sub, "migrate") == 0;
+	rc = session_open(&ss, cli, migrate ? SESSION_CACHE : SESSION_STORE);
+	if (rc != EXIT_DONE) {
+		if (rc == EXIT_USAGE && ss.cfg != NULL &&
+		    strcmp(sub, "check") == 0)
 			rc = EXIT_FAILED;
-			goto done;
-		}
-		rc = db_status(cli, db, c->database);
-	} else if (strcmp(argv[1], "check") == 0) {
-		/*
-		 * A file too damaged to open (header, schema) is a finding
-		 * too: exit 1 like any other problem.
-		 */
-		if (db_open_nomigrate(c->database, &db)) {
-			rc = EXIT_FAILED;
-			goto done;
-		}
-		rc = db_check(cli, db, c->database);
+	} else if (migrate) {
+		rc = db_migrate(cli, ss.db, ss.cfg->database);
+	} else if (strcmp(sub, "status") == 0) {
+		rc = db_status(cli, ss.db, ss.cfg->database);
+	} else if (strcmp(sub, "check") == 0) {
+		rc = db_check(cli, ss.db, ss.cfg->database);
 	} else {
-		if (db_open_nomigrate(c->database, &db)) {
-			rc = EXIT_FAILED;
-			goto done;
-		}
-		rc = db_backup(db, argv[2]) ? EXIT_FAILED : EXIT_DONE;
-		if (rc == EXIT_DONE && cli->json)
-			output_print_json(json_pack("{s:s,s:s,s:i,s:b}",
-			    "database", c->database, "backup", argv[2],
-			    "schema_version", db_schema_version(db), "verified",
-			    1));
+		rc = db_backup_to(cli, ss.db, ss.cfg->database, file);
 	}
-done:
-	db_close(db);
-	config_free(c);
+	session_close(&ss);
 	return rc;
 }

@@ -24,6 +24,7 @@
 #include "job/cmd/cli.h"
 #include "job/cmd/output.h"
 #include "job/cmd/report.h"
+#include "job/cmd/session.h"
 
 /* Write the page to ${path} atomically ("-": stdout).  0 or -1 (logged). */
 static int
@@ -90,8 +91,10 @@ print_summary(const struct report *r, const char *html)
 		printf("written       %s\n", html);
 }
 
-int
-cmd_report(struct cli *cli, int argc, char **argv)
+/* report's options into ${opt} and ${*html}.  EXIT_DONE or 2 (said why). */
+static int
+report_args(struct cli *cli, int argc, char **argv, struct report_options *opt,
+    const char **pools, const char **html)
 {
 	static const struct option lopts[] = {
 	    {"html", required_argument, NULL, 'h'},
@@ -100,76 +103,80 @@ cmd_report(struct cli *cli, int argc, char **argv)
 	    {"channel", required_argument, NULL, 'c'},
 	    {NULL, 0, NULL, 0},
 	};
+	int ch;
+
+	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
+		switch (ch) {
+		case 'h':
+			if (optarg[0] == '\0')
+				return cli_usage_error("report",
+				    "--html: expected a file name (or -)");
+			*html = optarg;
+			break;
+		case 's':
+			if (util_parse_time(optarg, &opt->since) == 0)
+				break;
+			opt->since = 0;
+			if (util_parse_duration(optarg, &opt->since_ago) == 0 &&
+			    opt->since_ago > 0)
+				break;
+			return cli_usage_error("report",
+			    "--since: expected an RFC 3339 time or a duration "
+			    "back from the newest run (e.g. 90d), got '%s'",
+			    optarg);
+		case 'p':
+			pools[opt->npools++] = optarg;
+			break;
+		case 'c':
+			if (optarg[0] == '\0')
+				return cli_usage_error(
+				    "report", "--channel: expected a name");
+			opt->channel = optarg;
+			break;
+		default:
+			return EXIT_USAGE; /* cli_getopt said why */
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(
+		    "report", "unexpected argument '%s'", argv[optind]);
+	if (*html != NULL && cli->json && strcmp(*html, "-") == 0)
+		return cli_usage_error(
+		    "report", "--html - and --json would both write to stdout");
+	opt->pools = pools;
+	return EXIT_DONE;
+}
+
+/*
+ * Read-only: the store as it is (never migrated, no run lock), through
+ * the session, so a store that cannot be opened exits as for every
+ * command.  Gathered once, then written as asked: the page, the JSON
+ * document, or the summary.
+ */
+int
+cmd_report(struct cli *cli, int argc, char **argv)
+{
 	struct report_options opt;
-	struct config *cfg = NULL;
-	struct db *db = NULL;
+	struct session ss;
 	struct report *r = NULL;
-	const char **pools = NULL;
+	const char **pools;
 	const char *html = NULL;
-	int ch, rc = EXIT_USAGE, got;
+	int rc, got;
 
 	memset(&opt, 0, sizeof(opt));
 	pools = calloc((size_t)argc + 1, sizeof(*pools));
 	if (pools == NULL)
 		return EXIT_FAILED;
-	while ((ch = cli_getopt(cli, argc, argv, lopts)) != -1) {
-		switch (ch) {
-		case 'h':
-			if (optarg[0] == '\0') {
-				cli_usage_error("report",
-				    "--html: expected a file name (or -)");
-				goto out;
-			}
-			html = optarg;
-			break;
-		case 's':
-			if (util_parse_time(optarg, &opt.since) == 0)
-				break;
-			opt.since = 0;
-			if (util_parse_duration(optarg, &opt.since_ago) == 0 &&
-			    opt.since_ago > 0)
-				break;
-			cli_usage_error("report",
-			    "--since: expected an RFC 3339 time or a duration "
-			    "back from the newest run (e.g. 90d), got '%s'",
-			    optarg);
-			goto out;
-		case 'p':
-			pools[opt.npools++] = optarg;
-			break;
-		case 'c':
-			if (optarg[0] == '\0') {
-				cli_usage_error(
-				    "report", "--channel: expected a name");
-				goto out;
-			}
-			opt.channel = optarg;
-			break;
-		default:
-			goto out; /* cli_getopt said why */
-		}
+	rc = report_args(cli, argc, argv, &opt, pools, &html);
+	if (rc != EXIT_DONE) {
+		free(pools);
+		return rc;
 	}
-	if (optind < argc) {
-		cli_usage_error(
-		    "report", "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (html != NULL && cli->json && strcmp(html, "-") == 0) {
-		cli_usage_error(
-		    "report", "--html - and --json would both write to stdout");
-		goto out;
-	}
-	opt.pools = pools;
-	if (cli_load_config(cli, &cfg))
+	rc = session_open(&ss, cli, SESSION_STORE);
+	if (rc != EXIT_DONE)
 		goto out;
 	rc = EXIT_FAILED;
-	if (db_open_nomigrate(cfg->database, &db)) {
-		/* A store that needs a person (foreign, newer, damaged) is
-		 * 2, as for every command. */
-		rc = db_failed_unusable() ? EXIT_USAGE : EXIT_FAILED;
-		goto out;
-	}
-	got = report_gather(db, cfg, &opt, &r);
+	got = report_gather(ss.db, ss.cfg, &opt, &r);
 	if (got == -2)
 		rc = EXIT_USAGE;
 	if (got != 0)
@@ -183,8 +190,7 @@ cmd_report(struct cli *cli, int argc, char **argv)
 	rc = EXIT_DONE;
 out:
 	report_free(r);
-	db_close(db);
-	config_free(cfg);
+	session_close(&ss);
 	free(pools);
 	return rc;
 }

@@ -2,8 +2,11 @@
  * cmd_run.c -- the commands that carry out a run: run, plan, snapshot,
  * prune.
  *
- * Each parses its options into a struct run_options and hands the rest to
- * run_execute (job/run/run.c); the exit code is the run's.
+ * Each parses its options into a struct run_options, loads the
+ * configuration through the session helper and hands the rest to
+ * run_execute (job/run/run.c), which takes the run lock, opens the store
+ * and connects to ARM itself, with the same exit codes (session.h); the
+ * exit code is the run's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "config/config.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/session.h"
 #include "job/run/run.h"
 
 static int
@@ -83,7 +87,7 @@ run_command(
     struct cli *cli, int argc, char **argv, enum run_mode mode, int allow_dry)
 {
 	struct run_options o;
-	struct config *cfg = NULL;
+	struct session ss;
 	const char **pools = NULL;
 	int rc;
 
@@ -94,12 +98,13 @@ run_command(
 		return EXIT_USAGE;
 	}
 	o.json = cli->json;
-	if (cli_load_config(cli, &cfg)) {
-		free(pools);
-		return EXIT_USAGE;
-	}
-	rc = run_execute(cfg, &o);
-	config_free(cfg);
+	/* The configuration only: the run takes its lock, store and ARM
+	 * client itself, in its own order (pools selected first, the runs
+	 * row before the first token). */
+	rc = session_open(&ss, cli, 0);
+	if (rc == EXIT_DONE)
+		rc = run_execute(ss.cfg, &o);
+	session_close(&ss);
 	free(pools);
 	return rc;
 }

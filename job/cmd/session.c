@@ -21,24 +21,22 @@
 static int
 open_store(struct session *s, unsigned flags)
 {
-	int locked;
+	int locked, rc;
 
-	if (flags & (SESSION_WRITE | SESSION_CACHE)) {
-		if (flags & SESSION_WRITE) {
-			locked = run_lock(s->cfg, &s->lockfd);
-			if (locked != 0)
-				return locked > 0 ? EXIT_TEMP : EXIT_USAGE;
-		}
-		if (db_open(s->cfg->database, &s->db) == 0)
-			return EXIT_DONE;
-		/* busy: later; unusable (named): a person; else failed */
-		return db_failed_busy()    ? EXIT_TEMP
-		    : db_failed_unusable() ? EXIT_USAGE
-		                           : EXIT_FAILED;
+	if (flags & SESSION_WRITE) {
+		locked = run_lock(s->cfg, &s->lockfd);
+		if (locked != 0)
+			return locked > 0 ? EXIT_TEMP : EXIT_USAGE;
 	}
-	if (db_open_nomigrate(s->cfg->database, &s->db) == 0)
+	rc = (flags & (SESSION_WRITE | SESSION_CACHE))
+	    ? db_open(s->cfg->database, &s->db)
+	    : db_open_nomigrate(s->cfg->database, &s->db);
+	if (rc == 0)
 		return EXIT_DONE;
-	return db_failed_busy() ? EXIT_TEMP : EXIT_FAILED;
+	/* busy: later; unusable (named): a person; else failed */
+	return db_failed_busy()    ? EXIT_TEMP
+	    : db_failed_unusable() ? EXIT_USAGE
+	                           : EXIT_FAILED;
 }
 
 int

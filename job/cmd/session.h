@@ -31,7 +31,8 @@ enum session_flags {
 	SESSION_ARM = 1 << 2, /* HTTP client, tokens, ARM client */
 	SESSION_CACHE = 1 << 3, /* open and migrate, no run lock: the
 	                           command writes only a cache (changes'
-	                           release notes), never a decision */
+	                           release notes) or migrates (`db
+	                           migrate`), never a decision */
 	SESSION_FLEETS = 1 << 4, /* with a store: the pools it knows of the
 	                            fleets join cfg (fleet_adopt_stored) */
 };
@@ -51,9 +52,10 @@ struct session {
  * open the store (read-only use, never migrated), or take the run lock and
  * open the store for writing (migrated, checked sound), or open it for a
  * cache without the lock; add the fleets' stored pools; then connect to
- * ARM.  Return EXIT_DONE, or the exit code the command should return (the
- * reason is logged); either way session_close(${s}) releases what was
- * taken.
+ * ARM.  A store that cannot be opened exits the same whichever way it is
+ * opened: 75 busy, 2 unusable, 1 else.  Return EXIT_DONE, or the exit
+ * code the command should return (the reason is logged); either way
+ * session_close(${s}) releases what was taken.
  */
 int session_open(struct session *s, const struct cli *cli, unsigned flags);
 

@@ -669,6 +669,68 @@ test_unwritable_store_directory_serves_reads_and_refuses_run(void **state)
 	harness_free(f);
 }
 
+/*
+ * A file that is no aksnap store needs a person: every command that opens
+ * it exits 2, readers as writers (session.h's one table), and nothing
+ * reaches Azure; only `db check` counts it as a finding (1).
+ */
+static void
+test_foreign_store_exits_2_from_every_command(void **state)
+{
+	static const char *const cmds[][4] = {
+	    {"db", "status", NULL},
+	    {"db", "migrate", NULL},
+	    {"db", "backup", "BACKUP", NULL},
+	    {"baseline", NULL},
+	    {"report", NULL},
+	    {"apply", "--channel", "stable", NULL},
+	    {"run", NULL},
+	};
+	struct run_result r;
+	struct harness *f = fx_start(NULL, POOLS_INI);
+	char db[4200], backup[4200];
+	const char *argv[12];
+
+	(void)state;
+	snprintf(db, sizeof(db), "%s/aksnap.db", f->dir);
+	snprintf(backup, sizeof(backup), "%s/backup.db", f->dir);
+	assert_int_equal(harness_write_file(db,
+	                     "not an SQLite file, only text; long enough to "
+	                     "look like a header and more",
+	                     0600),
+	    0);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t n = 0;
+
+		argv[n++] = "-c";
+		argv[n++] = f->config;
+		for (size_t k = 0; k < 4 && cmds[i][k] != NULL; k++)
+			argv[n++] = strcmp(cmds[i][k], "BACKUP") == 0
+			    ? backup
+			    : cmds[i][k];
+		if (strcmp(cmds[i][0], "apply") == 0) {
+			argv[n++] = "--to";
+			argv[n++] = "prod-system";
+			argv[n++] = "--dry-run";
+		}
+		argv[n] = NULL;
+		assert_int_equal(harness_run_aksnap(&r, argv), 0);
+		if (r.exit_code != 2)
+			fail_msg("%s %s: exit %d, want 2; stderr: %s",
+			    cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
+			    r.exit_code, r.err);
+		harness_expect_in(r.err, "not an aksnap database");
+		run_result_free(&r);
+	}
+	harness_aksnap(f, &r, "db", "check", NULL);
+	harness_expect_exit(&r, 1);
+	harness_expect_in(r.err, "not an aksnap database");
+	run_result_free(&r);
+	assert_int_equal(requests(f), 0);
+	assert_int_equal(access(backup, F_OK), -1);
+	harness_free(f);
+}
+
 int
 main(void)
 {
@@ -694,6 +756,7 @@ main(void)
 	    cmocka_unit_test(test_sound_store_checks_ok_and_backs_up_verified),
 	    cmocka_unit_test(
 	        test_unwritable_store_directory_serves_reads_and_refuses_run),
+	    cmocka_unit_test(test_foreign_store_exits_2_from_every_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
