@@ -169,61 +169,55 @@ check_pending(struct db *db, const struct pool_conf *pc, int64_t pool_id,
 	return 0;
 }
 
+/*
+ * A fleet's pool no longer selected, or gone: said, not judged.  1 when
+ * it is (nothing more to check), 0 else, -1 on a store error.
+ */
 static int
-check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
-    time_t as_of, struct check_state *cs)
+check_missing(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    struct check_state *cs)
+{
+	struct db_observation o;
+	char a[32];
+	int got;
+
+	if (pc->fleet[0] == '\0')
+		return 0;
+	got = db_observation_latest(db, pool_id, &o);
+	if (got < 0)
+		return -1;
+	if (got == 0 || strcmp(o.provisioning_state, "missing") != 0)
+		return 0;
+	util_format_time(o.observed_at, a, sizeof(a));
+	problem_add(cs, CHECK_WARNING, pc->key,
+	    "missing since %s: [fleet:%s] no longer selects it, or its "
+	    "cluster or node pool is gone; its snapshots stay under retention "
+	    "(never the newest)",
+	    a, pc->fleet);
+	return 1;
+}
+
+/*
+ * Staleness: a success (snapshot taken, or slot skipped because nothing
+ * changed) within twice the schedule's interval; the newest snapshot for
+ * the summary; the rows left pending.  0 or -1.
+ */
+static int
+check_stale(struct db *db, const struct config *cfg, const struct pool_conf *pc,
+    int64_t pool_id, time_t as_of, struct check_state *cs)
 {
 	const struct policy *pol = &pc->policy;
 	struct schedule sched;
 	struct db_snapshot s;
 	char err[256], a[32], b[32];
-	long long interval, age;
-	time_t last = 0, image_date;
-	int64_t pool_id;
+	long long interval = -1, age;
+	time_t last = 0;
 	int got;
 
-	if (pol->paused) {
-		/* Observed only, by choice: not stale, nothing missing. */
-		problem_add(cs, CHECK_PAUSED, pc->key,
-		    "enabled = no: observed only; nothing is taken, promoted "
-		    "or deleted");
-		return 0;
-	}
-	if (lookup_pool_id(db, pc->key, &pool_id))
-		return -1;
-	if (pool_id == 0) {
-		problem_add(cs, CHECK_WARNING, pc->key,
-		    "not yet seen by a run (added to the configuration "
-		    "since?)");
-		return 0;
-	}
-	/* A fleet's pool no longer selected, or gone: said, not judged. */
-	if (pc->fleet[0] != '\0') {
-		struct db_observation o;
-
-		got = db_observation_latest(db, pool_id, &o);
-		if (got < 0)
-			return -1;
-		if (got == 1 && strcmp(o.provisioning_state, "missing") == 0) {
-			util_format_time(o.observed_at, a, sizeof(a));
-			problem_add(cs, CHECK_WARNING, pc->key,
-			    "missing since %s: [fleet:%s] no longer selects "
-			    "it, or its cluster or node pool is gone; its "
-			    "snapshots stay under retention (never the "
-			    "newest)",
-			    a, pc->fleet);
-			return 0;
-		}
-	}
-
-	/* Staleness: a success (snapshot taken, or slot skipped because
-	 * nothing changed) within twice the schedule's interval. */
 	if (db_pool_last_success(db, pool_id, &last))
 		return -1;
 	if (schedule_parse(pol->schedule, &sched, err, sizeof(err)) == 0)
 		interval = schedule_interval(&sched, cfg->tz, as_of);
-	else
-		interval = -1;
 	if (last == 0) {
 		problem_add(
 		    cs, CHECK_CRITICAL, pc->key, "no successful snapshot yet");
@@ -245,11 +239,24 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		return -1;
 	if (got > 0 && s.created_at > cs->newest_snapshot)
 		cs->newest_snapshot = s.created_at;
-	if (check_pending(db, pc, pool_id, cs))
-		return -1;
+	return check_pending(db, pc, pool_id, cs);
+}
 
-	/* The baseline: still there, not too old, its image still within
-	 * what AKS supports. */
+/*
+ * The baseline: still there, not too old, its image still within what
+ * AKS supports, no auto-upgrade channel undoing it.  0 or -1.
+ */
+static int
+check_baseline(struct db *db, const struct pool_conf *pc, int64_t pool_id,
+    time_t as_of, struct check_state *cs)
+{
+	const struct policy *pol = &pc->policy;
+	struct db_snapshot s;
+	char a[32], b[32];
+	long long age;
+	time_t image_date;
+	int got;
+
 	got = db_snapshot_channel(db, pool_id, pol->channel, &s);
 	if (got <= 0)
 		return got;
@@ -283,6 +290,36 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		    s.v.node_image_version, a, b);
 	}
 	return 0;
+}
+
+static int
+check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
+    time_t as_of, struct check_state *cs)
+{
+	int64_t pool_id;
+	int got;
+
+	if (pc->policy.paused) {
+		/* Observed only, by choice: not stale, nothing missing. */
+		problem_add(cs, CHECK_PAUSED, pc->key,
+		    "enabled = no: observed only; nothing is taken, promoted "
+		    "or deleted");
+		return 0;
+	}
+	if (lookup_pool_id(db, pc->key, &pool_id))
+		return -1;
+	if (pool_id == 0) {
+		problem_add(cs, CHECK_WARNING, pc->key,
+		    "not yet seen by a run (added to the configuration "
+		    "since?)");
+		return 0;
+	}
+	got = check_missing(db, pc, pool_id, cs);
+	if (got != 0)
+		return got < 0 ? -1 : 0;
+	if (check_stale(db, cfg, pc, pool_id, as_of, cs))
+		return -1;
+	return check_baseline(db, pc, pool_id, as_of, cs);
 }
 
 /*

@@ -263,59 +263,59 @@ pool_will_reimage(struct report_pool *rp)
 	return undoes;
 }
 
+/* Where the pool has been since the window began, and is now.  0/-1. */
 static int
-gather_pool(struct db *db, const struct report *r,
-    const struct report_options *opt, const struct pool_conf *pc,
-    struct report_pool *rp)
+gather_observations(
+    struct db *db, const struct report *r, struct report_pool *rp)
 {
-	struct db_snapshot *snaps = NULL;
 	struct db_observation before;
 	struct obs_ctx oc = {rp, 0};
-	struct mark_ctx mc;
-	struct drift_facts f;
-	size_t nsnaps = 0;
-	int got, rc = -1, undoes = 0;
-
-	rp->configured = pc != NULL;
-	if (opt->channel != NULL)
-		util_strlcpy(rp->channel, opt->channel, sizeof(rp->channel));
-	else if (pc != NULL)
-		util_strlcpy(
-		    rp->channel, pc->policy.channel, sizeof(rp->channel));
-	rp->warn_baseline_age = pc != NULL ? pc->policy.warn_baseline_age : 0;
-	rp->baseline_age = -1;
-	if (rp->p.id == 0)
-		goto verdict;
+	int got;
 
 	got = db_report_observation_before(db, rp->p.id, r->since, &before);
 	if (got < 0)
-		goto out;
+		return -1;
 	if (got > 0 && obs_add(&oc, &before))
-		goto out;
+		return -1;
 	if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
-		goto out;
+		return -1;
 	got = db_observation_latest(db, rp->p.id, &rp->live);
 	if (got < 0)
-		goto out;
+		return -1;
 	rp->have_live =
 	    got > 0 && strcmp(rp->live.provisioning_state, "missing") != 0;
+	return 0;
+}
 
-	if (db_snapshot_list(db, rp->p.id, NULL, &snaps, &nsnaps))
-		goto out;
-	for (size_t i = 0; i < nsnaps; i++) {
-		if (strcmp(snaps[i].state, "active") != 0)
+/*
+ * The pool's snapshots into ${*snaps} (newest first, the marks read
+ * them): the active ones counted, the newest, and the channel's baseline
+ * with its age.  0/-1.
+ */
+static int
+gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp,
+    struct db_snapshot **snaps, size_t *nsnaps)
+{
+	int got;
+
+	if (db_snapshot_list(db, rp->p.id, NULL, snaps, nsnaps))
+		return -1;
+	for (size_t i = 0; i < *nsnaps; i++) {
+		const struct db_snapshot *s = &(*snaps)[i];
+
+		if (strcmp(s->state, "active") != 0)
 			continue;
 		rp->nsnapshots++;
-		rp->npinned += snaps[i].pinned != 0;
+		rp->npinned += s->pinned != 0;
 		if (!rp->have_newest) {
-			rp->newest = snaps[i]; /* newest created first */
+			rp->newest = *s; /* newest created first */
 			rp->have_newest = 1;
 		}
 	}
 	if (rp->channel[0] != '\0') {
 		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
 		if (got < 0)
-			goto out;
+			return -1;
 		/* One that is gone from Azure is no usable baseline. */
 		rp->have_base =
 		    got > 0 && strcmp(rp->base.state, "active") == 0;
@@ -327,16 +327,15 @@ gather_pool(struct db *db, const struct report *r,
 		rp->baseline_old = rp->warn_baseline_age > 0 &&
 		    rp->baseline_age > rp->warn_baseline_age;
 	}
+	return 0;
+}
 
-	memset(&mc, 0, sizeof(mc));
-	mc.rp = rp;
-	mc.snaps = snaps;
-	mc.nsnaps = nsnaps;
-	if (db_report_events(db, rp->p.id, r->since, mark_add, &mc) ||
-	    mc.failed)
-		goto out;
-	undoes = pool_will_reimage(rp);
-verdict:
+/* Where the live pool stands against its baseline (drift_verdict). */
+static void
+pool_verdict(struct report_pool *rp, int channel_undoes)
+{
+	struct drift_facts f;
+
 	memset(&f, 0, sizeof(f));
 	f.missing = rp->p.id != 0 && !rp->have_live &&
 	    strcmp(rp->live.provisioning_state, "missing") == 0;
@@ -346,8 +345,42 @@ verdict:
 	f.live_image = rp->live.v.node_image_version;
 	f.base_k8s = rp->base.v.kubernetes_version;
 	f.base_image = rp->base.v.node_image_version;
-	f.channel_undoes = undoes;
+	f.channel_undoes = channel_undoes;
 	rp->verdict = drift_verdict(&f);
+}
+
+static int
+gather_pool(struct db *db, const struct report *r,
+    const struct report_options *opt, const struct pool_conf *pc,
+    struct report_pool *rp)
+{
+	struct db_snapshot *snaps = NULL;
+	struct mark_ctx mc;
+	size_t nsnaps = 0;
+	int rc = -1, undoes = 0;
+
+	rp->configured = pc != NULL;
+	if (opt->channel != NULL)
+		util_strlcpy(rp->channel, opt->channel, sizeof(rp->channel));
+	else if (pc != NULL)
+		util_strlcpy(
+		    rp->channel, pc->policy.channel, sizeof(rp->channel));
+	rp->warn_baseline_age = pc != NULL ? pc->policy.warn_baseline_age : 0;
+	rp->baseline_age = -1;
+	if (rp->p.id != 0) {
+		if (gather_observations(db, r, rp) ||
+		    gather_snapshots(db, r, rp, &snaps, &nsnaps))
+			goto out;
+		memset(&mc, 0, sizeof(mc));
+		mc.rp = rp;
+		mc.snaps = snaps;
+		mc.nsnaps = nsnaps;
+		if (db_report_events(db, rp->p.id, r->since, mark_add, &mc) ||
+		    mc.failed)
+			goto out;
+		undoes = pool_will_reimage(rp);
+	}
+	pool_verdict(rp, undoes);
 	rc = 0;
 out:
 	free(snaps);
@@ -388,25 +421,16 @@ wanted(const struct report_options *opt, const char *key)
 	return 0;
 }
 
-int
-report_gather(struct db *db, const struct config *cfg,
-    const struct report_options *opt, struct report **out)
+/* The report's frame: time zone, store, as_of and the window.  0/-1. */
+static int
+report_window(struct db *db, const struct config *cfg,
+    const struct report_options *opt, struct report *r)
 {
-	struct db_pool *stored = NULL;
-	struct report *r;
-	struct runs_ctx rc_ctx;
-	size_t nstored = 0, cap;
-	int rc = -1;
-
-	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return -1;
 	r->tz = cfg->tz;
 	util_strlcpy(r->timezone, tz_name(cfg->tz), sizeof(r->timezone));
 	util_strlcpy(r->database, cfg->database, sizeof(r->database));
 	if (db_report_as_of(db, &r->as_of))
-		goto out;
+		return -1;
 	if (r->as_of == 0)
 		r->as_of = util_now();
 	if (opt->since != 0)
@@ -415,38 +439,55 @@ report_gather(struct db *db, const struct config *cfg,
 		r->since = r->as_of -
 		    (time_t)(opt->since_ago > 0 ? opt->since_ago
 		                                : REPORT_DEFAULT_WINDOW);
+	return 0;
+}
 
-	/* Each pool asked for must be known to the store or the config. */
+/* Each pool asked for must be known to the store or the config: 0, -2
+ * (an unknown one, logged), -1. */
+static int
+pools_known(
+    struct db *db, const struct config *cfg, const struct report_options *opt)
+{
+	struct db_pool p;
+	int got;
+
 	for (size_t i = 0; i < opt->npools; i++) {
-		struct db_pool p;
-		int got;
-
 		if (config_find_pool(cfg, opt->pools[i]) != NULL)
 			continue;
 		got = db_pool_get(db, opt->pools[i], &p);
 		if (got < 0)
-			goto out;
+			return -1;
 		if (got == 0) {
 			log_err(NULL,
 			    "report: unknown pool '%s' (not in %s nor in %s)",
 			    opt->pools[i], cfg->path, cfg->database);
-			rc = -2;
-			goto out;
+			return -2;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The pools of the report: the store's, and the configured ones no run
+ * has seen yet, as asked (--pool), in report order.  0/-1.
+ */
+static int
+list_pools(struct db *db, const struct config *cfg,
+    const struct report_options *opt, struct report *r)
+{
+	struct db_pool *stored = NULL;
+	size_t nstored = 0;
 
 	if (db_report_pools(db, &stored, &nstored))
-		goto out;
-	cap = nstored + cfg->npools;
-	r->pools = calloc(cap + 1, sizeof(*r->pools));
-	if (r->pools == NULL)
-		goto out;
-	for (size_t i = 0; i < nstored; i++) {
-		if (!wanted(opt, stored[i].key))
-			continue;
-		r->pools[r->npools++].p = stored[i];
+		return -1;
+	r->pools = calloc(nstored + cfg->npools + 1, sizeof(*r->pools));
+	if (r->pools == NULL) {
+		free(stored);
+		return -1;
 	}
-	/* Configured pools no run has seen yet. */
+	for (size_t i = 0; i < nstored; i++)
+		if (wanted(opt, stored[i].key))
+			r->pools[r->npools++].p = stored[i];
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct pool_conf *pc = &cfg->pools[i];
 		struct report_pool *rp;
@@ -468,9 +509,32 @@ report_gather(struct db *db, const struct config *cfg,
 		util_strlcpy(
 		    rp->p.nodepool, pc->nodepool, sizeof(rp->p.nodepool));
 	}
+	free(stored);
 	if (r->npools > 1)
 		qsort(r->pools, r->npools, sizeof(*r->pools), pool_order);
+	return 0;
+}
 
+int
+report_gather(struct db *db, const struct config *cfg,
+    const struct report_options *opt, struct report **out)
+{
+	struct report *r;
+	struct runs_ctx rc_ctx;
+	int rc = -1;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -1;
+	if (report_window(db, cfg, opt, r))
+		goto out;
+	rc = pools_known(db, cfg, opt);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (list_pools(db, cfg, opt, r))
+		goto out;
 	for (size_t i = 0; i < r->npools; i++) {
 		struct report_pool *rp = &r->pools[i];
 
@@ -483,7 +547,6 @@ report_gather(struct db *db, const struct config *cfg,
 		r->will_reimage += rp->will_reimage[0] != '\0';
 		r->promotions += rp->promotions;
 	}
-
 	rc_ctx.r = r;
 	rc_ctx.cap = 0;
 	if (db_report_runs(db, r->since, run_add, &rc_ctx))
@@ -492,7 +555,6 @@ report_gather(struct db *db, const struct config *cfg,
 	r = NULL;
 	rc = 0;
 out:
-	free(stored);
 	report_free(r);
 	return rc;
 }
