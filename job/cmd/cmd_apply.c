@@ -448,11 +448,16 @@ request_json(
 	return req;
 }
 
-/* --json: the one document; ${method} NULL when nothing would be sent. */
+/*
+ * --json: the one document; ${method} NULL when nothing would be sent.
+ * The result is what the pool runs, its versions as every command names
+ * them.
+ */
 static json_t *
 report_json(struct apply *a, const char *method, const char *url,
     const char *header, const char *body)
 {
+	struct db_versions v;
 	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:s,s:b,"
 	                        "s:s,s:o}",
 	    "pool", a->to->key, "from", a->from->key, "channel", a->o.channel,
@@ -468,13 +473,16 @@ report_json(struct apply *a, const char *method, const char *url,
 	if (method != NULL)
 		json_object_set_new(
 		    doc, "request", request_json(method, url, header, body));
-	if (strcmp(a->state, "done") == 0 || strcmp(a->state, "unchanged") == 0)
-		json_object_set_new(doc, "result",
-		    json_pack("{s:s,s:s,s:s,s:s}", "kubernetes_version",
-		        after_k8s(a), "node_image_version",
-		        a->after.node_image_version, "vm_size",
-		        a->after.vm_size, "provisioning_state",
-		        a->after.provisioning_state));
+	if (strcmp(a->state, "done") == 0 ||
+	    strcmp(a->state, "unchanged") == 0) {
+		json_t *result = json_object();
+
+		arm_agent_pool_versions(&a->after, &v);
+		output_versions_json(result, &v);
+		json_object_set_new(result, "provisioning_state",
+		    json_string(a->after.provisioning_state));
+		json_object_set_new(doc, "result", result);
+	}
 	return doc;
 }
 

@@ -37,19 +37,78 @@
 #include <strings.h>
 #include <unistd.h>
 
+/*
+ * Flip the flag and record the decision, in one transaction, under a runs
+ * row of mode ${cmd}.  0 done, -1 not (logged; the runs row says so).
+ */
+static int
+pin_record(struct session *ss, const char *cmd, int pin,
+    const struct db_snapshot *snap)
+{
+	const struct pool_conf *pc;
+	struct db_decision d;
+	struct db_run run;
+	time_t now = util_now();
+	int rc = -1;
+
+	memset(&run, 0, sizeof(run));
+	util_strlcpy(run.mode, cmd, sizeof(run.mode));
+	if (db_run_start(ss->db, now, now, cmd, &run.id))
+		return -1;
+	run.exit_code = EXIT_FAILED;
+	if (db_begin(ss->db))
+		goto finish;
+	memset(&d, 0, sizeof(d));
+	d.run_id = run.id;
+	d.pool_id = snap->pool_id;
+	d.snapshot_id = snap->id;
+	d.at = now;
+	util_strlcpy(d.action, cmd, sizeof(d.action));
+	util_strlcpy(d.reasons,
+	    pin ? "pinned by hand: kept whatever retention says"
+	        : "unpinned by hand: retention decides again",
+	    sizeof(d.reasons));
+	pc = config_find_pool(ss->cfg, snap->pool_key);
+	if (pc != NULL)
+		retention_policy_fingerprint(
+		    &pc->policy, d.fingerprint, sizeof(d.fingerprint));
+	if (db_snapshot_set_pinned(ss->db, snap->id, pin) ||
+	    db_decision_add(ss->db, &d) || db_commit(ss->db)) {
+		(void)db_rollback(ss->db);
+		goto finish;
+	}
+	run.exit_code = EXIT_DONE;
+	rc = 0;
+finish:
+	run.finished_at = util_now();
+	(void)db_run_finish(ss->db, &run);
+	return rc;
+}
+
+/* The snapshot as it is now: JSON (changed or not), or a line if changed. */
+static void
+pin_print(const struct cli *cli, const char *cmd, int pin,
+    const struct db_snapshot *snap, int changed)
+{
+	if (cli->json) {
+		json_t *doc = output_snapshot_json(snap);
+
+		json_object_set_new(doc, "action", json_string(cmd));
+		json_object_set_new(doc, "changed", json_boolean(changed));
+		output_print_json(doc);
+	} else if (changed) {
+		printf("%s %s (pool %s)\n", pin ? "pinned" : "unpinned",
+		    snap->name, snap->pool_key);
+	}
+}
+
 static int
 pin_set(struct cli *cli, int argc, char **argv, int pin)
 {
 	const char *cmd = pin ? "pin" : "unpin";
-	const struct pool_conf *pc;
 	struct session ss;
-	struct config *cfg;
-	struct db *db;
 	struct db_snapshot snap;
-	struct db_decision d;
-	struct db_run run;
-	time_t now = util_now();
-	int rc, changed = 0;
+	int rc;
 
 	if (cli_operands(cli, argc, argv))
 		return EXIT_USAGE;
@@ -60,14 +119,11 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 		    cmd, "expected one SNAPSHOT (name, ARM id or number)");
 	/* The run lock: never race a run deciding retention. */
 	rc = session_open(&ss, cli, SESSION_WRITE);
-	cfg = ss.cfg;
-	db = ss.db;
+	if (rc == EXIT_DONE)
+		rc = lookup_snapshot(
+		    ss.db, cmd, argv[1], ss.cfg->database, &snap);
 	if (rc != EXIT_DONE)
 		goto out;
-	rc = lookup_snapshot(db, cmd, argv[1], cfg->database, &snap);
-	if (rc != EXIT_DONE)
-		goto out;
-	rc = EXIT_FAILED;
 	if (pin &&
 	    (strcmp(snap.state, "deleting") == 0 ||
 	        strcmp(snap.state, "deleted") == 0 ||
@@ -80,55 +136,12 @@ pin_set(struct cli *cli, int argc, char **argv, int pin)
 	if (snap.pinned == pin) {
 		log_info(snap.pool_key, "%s: %s is already %s", cmd, snap.name,
 		    pin ? "pinned" : "not pinned");
-		rc = EXIT_DONE;
-		goto print;
-	}
-
-	memset(&run, 0, sizeof(run));
-	util_strlcpy(run.mode, cmd, sizeof(run.mode));
-	if (db_run_start(db, now, now, cmd, &run.id))
-		goto out;
-	run.exit_code = EXIT_FAILED;
-	if (db_begin(db))
-		goto finish;
-	memset(&d, 0, sizeof(d));
-	d.run_id = run.id;
-	d.pool_id = snap.pool_id;
-	d.snapshot_id = snap.id;
-	d.at = now;
-	util_strlcpy(d.action, cmd, sizeof(d.action));
-	util_strlcpy(d.reasons,
-	    pin ? "pinned by hand: kept whatever retention says"
-	        : "unpinned by hand: retention decides again",
-	    sizeof(d.reasons));
-	pc = config_find_pool(cfg, snap.pool_key);
-	if (pc != NULL)
-		retention_policy_fingerprint(
-		    &pc->policy, d.fingerprint, sizeof(d.fingerprint));
-	if (db_snapshot_set_pinned(db, snap.id, pin) ||
-	    db_decision_add(db, &d) || db_commit(db)) {
-		(void)db_rollback(db);
-		goto finish;
-	}
-	snap.pinned = pin;
-	changed = 1;
-	run.exit_code = EXIT_DONE;
-finish:
-	run.finished_at = util_now();
-	(void)db_run_finish(db, &run);
-	if (!changed)
-		goto out;
-	rc = EXIT_DONE;
-print:
-	if (cli->json) {
-		json_t *doc = output_snapshot_json(&snap);
-
-		json_object_set_new(doc, "action", json_string(cmd));
-		json_object_set_new(doc, "changed", json_boolean(changed));
-		output_print_json(doc);
-	} else if (changed) {
-		printf("%s %s (pool %s)\n", pin ? "pinned" : "unpinned",
-		    snap.name, snap.pool_key);
+		pin_print(cli, cmd, pin, &snap, 0);
+	} else if (pin_record(&ss, cmd, pin, &snap) == 0) {
+		snap.pinned = pin;
+		pin_print(cli, cmd, pin, &snap, 1);
+	} else {
+		rc = EXIT_FAILED;
 	}
 out:
 	session_close(&ss);

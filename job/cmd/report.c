@@ -579,20 +579,15 @@ snap_json(const struct db_snapshot *s)
 static json_t *
 obs_json(const struct db_observation *o)
 {
+	static const struct db_versions none;
 	json_t *j = json_object();
 	int missing = strcmp(o->provisioning_state, "missing") == 0;
 
 	json_object_set_new(j, "observed_at", output_json_time(o->observed_at));
 	json_object_set_new(
 	    j, "provisioning_state", output_json_opt(o->provisioning_state));
-	json_object_set_new(j, "node_image_version",
-	    missing ? json_null() : output_json_opt(o->v.node_image_version));
-	json_object_set_new(j, "kubernetes_version",
-	    missing ? json_null() : output_json_opt(o->v.kubernetes_version));
-	json_object_set_new(
-	    j, "os_sku", missing ? json_null() : output_json_opt(o->v.os_sku));
-	json_object_set_new(j, "vm_size",
-	    missing ? json_null() : output_json_opt(o->v.vm_size));
+	/* A missing pool runs nothing: its versions are null. */
+	output_versions_json(j, missing ? &none : &o->v);
 	json_object_set_new(
 	    j, "changed_by", output_json_opt(report_changed_by(o)));
 	json_object_set_new(

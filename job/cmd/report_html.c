@@ -717,49 +717,61 @@ by_lo(const void *va, const void *vb)
 	                   : (a[2] > b[2]) - (a[2] < b[2]);
 }
 
-/*
- * One pool's row: its name and verdict, then the SVG: the node image
- * band, the Kubernetes band, the lanes of point marks (taken, demoted,
- * pruned, pinned, failed) and below them the lanes of promotions, each a
- * bar from where its soak began to the promotion.
- */
-static void
-pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
-    const struct timeline_axis *a, const time_t *tk, size_t ntk)
-{
-	enum { MAXM = 256 };
-	double plo[MAXM], qlo[MAXM], qhi[MAXM], sorted[MAXM][3];
-	int plane[MAXM], qlane[MAXM], np = 0, nq = 0, pl, ql, height;
-	size_t idx_p[MAXM], idx_q[MAXM];
-	size_t first = rp->nmarks > MAXM ? rp->nmarks - MAXM : 0;
+/* At most this many marks of a pool are drawn (all are listed). */
+#define MAX_DRAWN 256
 
-	/* Only the newest MAXM marks of a pool are drawn (all are listed). */
+/*
+ * Where a pool's marks go: the point marks (taken, demoted, pruned,
+ * pinned, failed) at their x in lanes, the promotions as bars from where
+ * their soak began, in lanes below, sorted by start.
+ */
+struct mark_lanes {
+	double plo[MAX_DRAWN], qlo[MAX_DRAWN], qhi[MAX_DRAWN];
+	int plane[MAX_DRAWN], qlane[MAX_DRAWN];
+	size_t idx_p[MAX_DRAWN], idx_q[MAX_DRAWN];
+	int np, nq, pl, ql; /* marks and lanes of each kind */
+};
+
+static void
+lay_marks(const struct report_pool *rp, const struct timeline_axis *a,
+    struct mark_lanes *L)
+{
+	double sorted[MAX_DRAWN][3];
+	size_t first = rp->nmarks > MAX_DRAWN ? rp->nmarks - MAX_DRAWN : 0;
+
+	L->np = L->nq = 0;
 	for (size_t i = first; i < rp->nmarks; i++) {
 		const struct report_mark *m = &rp->marks[i];
 		double x = timeline_x(a, m->at);
 
 		if (strcmp(m->kind, "promoted") == 0) {
-			sorted[nq][0] = m->soak > 0
+			sorted[L->nq][0] = m->soak > 0
 			    ? timeline_x(a, m->at - (time_t)m->soak)
 			    : x;
-			sorted[nq][1] = x;
-			sorted[nq][2] = (double)i;
-			nq++;
+			sorted[L->nq][1] = x;
+			sorted[L->nq][2] = (double)i;
+			L->nq++;
 		} else {
-			plo[np] = x;
-			idx_p[np++] = i;
+			L->plo[L->np] = x;
+			L->idx_p[L->np++] = i;
 		}
 	}
-	qsort(sorted, (size_t)nq, sizeof(sorted[0]), by_lo);
-	for (int i = 0; i < nq; i++) {
-		qlo[i] = sorted[i][0];
-		qhi[i] = sorted[i][1];
-		idx_q[i] = (size_t)sorted[i][2];
+	qsort(sorted, (size_t)L->nq, sizeof(sorted[0]), by_lo);
+	for (int i = 0; i < L->nq; i++) {
+		L->qlo[i] = sorted[i][0];
+		L->qhi[i] = sorted[i][1];
+		L->idx_q[i] = (size_t)sorted[i][2];
 	}
-	pl = timeline_spread(plo, plo, (size_t)np, MARK_W, MAX_LANES, plane);
-	ql = timeline_spread(qlo, qhi, (size_t)nq, 6.0, MAX_LANES, qlane);
-	height = MARKS_Y + (pl + ql > 0 ? pl + ql : 1) * LANE_H - 4;
+	L->pl = timeline_spread(
+	    L->plo, L->plo, (size_t)L->np, MARK_W, MAX_LANES, L->plane);
+	L->ql = timeline_spread(
+	    L->qlo, L->qhi, (size_t)L->nq, 6.0, MAX_LANES, L->qlane);
+}
 
+/* The pool's label left of its timeline: name, node pool, verdict. */
+static void
+pool_label(FILE *f, const struct report_pool *rp)
+{
 	fputs("<div class=\"pool\" data-pool=\"", f);
 	esc(f, rp->p.key);
 	fputs("\"><div class=\"pl\"><b>", f);
@@ -779,7 +791,55 @@ pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
 	if (rp->npinned > 0)
 		fprintf(f, ", %zu pinned", rp->npinned);
 	fputs("</div>", f);
+}
 
+/* The promotions: each a soak bar ending in the promotion's glyph. */
+static void
+draw_promotions(FILE *f, const struct report *r, const struct report_pool *rp,
+    const struct mark_lanes *L)
+{
+	for (int i = 0; i < L->nq; i++) {
+		const struct report_mark *m = &rp->marks[L->idx_q[i]];
+		double lo = L->qlo[i], hi = L->qhi[i];
+		double y = MARKS_Y + (L->pl + L->qlane[i]) * LANE_H;
+		char soak[32];
+
+		fputs("<g>", f);
+		mark_title(f, r, m);
+		if (hi - lo >= 1)
+			fprintf(f,
+			    "<path class=\"soak\" d=\"M%.1f %.1fH%.1f\"/>"
+			    "<circle class=\"m-taken\" cx=\"%.1f\" "
+			    "cy=\"%.1f\" r=\"2\"/>",
+			    lo, y, hi, lo, y);
+		if (hi - lo > 44) {
+			span_text(m->soak, soak, sizeof(soak));
+			fprintf(f,
+			    "<text class=\"sk\" x=\"%.1f\" y=\"%.1f\">"
+			    "soak %s</text>",
+			    (lo + hi) / 2 - 16, y - 2.5, soak);
+		}
+		glyph(f, "promoted", hi, y);
+		fputs("</path></g>", f);
+	}
+}
+
+/*
+ * One pool's row: its name and verdict, then the SVG: the node image
+ * band, the Kubernetes band, the lanes of point marks (taken, demoted,
+ * pruned, pinned, failed) and below them the lanes of promotions, each a
+ * bar from where its soak began to the promotion.
+ */
+static void
+pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
+    const struct timeline_axis *a, const time_t *tk, size_t ntk)
+{
+	struct mark_lanes L;
+	int height;
+
+	lay_marks(rp, a, &L);
+	height = MARKS_Y + (L.pl + L.ql > 0 ? L.pl + L.ql : 1) * LANE_H - 4;
+	pool_label(f, rp);
 	fprintf(f,
 	    "<svg width=\"900\" height=\"%d\" role=\"img\" "
 	    "aria-label=\"timeline of ",
@@ -791,37 +851,14 @@ pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
 	fputs("\"/>", f);
 	band(f, r, rp, a, 0);
 	band(f, r, rp, a, 1);
+	for (int i = 0; i < L.np; i++) {
+		const struct report_mark *m = &rp->marks[L.idx_p[i]];
 
-	for (int i = 0; i < np; i++) {
-		const struct report_mark *m = &rp->marks[idx_p[i]];
-
-		glyph(f, m->kind, plo[i], MARKS_Y + plane[i] * LANE_H);
+		glyph(f, m->kind, L.plo[i], MARKS_Y + L.plane[i] * LANE_H);
 		mark_title(f, r, m);
 		fputs(glyph_end(m->kind), f);
 	}
-	for (int i = 0; i < nq; i++) {
-		const struct report_mark *m = &rp->marks[idx_q[i]];
-		double y = MARKS_Y + (pl + qlane[i]) * LANE_H;
-		char soak[32];
-
-		fputs("<g>", f);
-		mark_title(f, r, m);
-		if (qhi[i] - qlo[i] >= 1)
-			fprintf(f,
-			    "<path class=\"soak\" d=\"M%.1f %.1fH%.1f\"/>"
-			    "<circle class=\"m-taken\" cx=\"%.1f\" "
-			    "cy=\"%.1f\" r=\"2\"/>",
-			    qlo[i], y, qhi[i], qlo[i], y);
-		if (qhi[i] - qlo[i] > 44) {
-			span_text(m->soak, soak, sizeof(soak));
-			fprintf(f,
-			    "<text class=\"sk\" x=\"%.1f\" y=\"%.1f\">"
-			    "soak %s</text>",
-			    (qlo[i] + qhi[i]) / 2 - 16, y - 2.5, soak);
-		}
-		glyph(f, "promoted", qhi[i], y);
-		fputs("</path></g>", f);
-	}
+	draw_promotions(f, r, rp, &L);
 	fputs("</svg></div>\n", f);
 }
 
