@@ -18,6 +18,7 @@
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
+#include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
 #include "job/cmd/session.h"
 
@@ -230,10 +231,12 @@ history_row(void *vctx, const struct db_observation *o)
 	if (missing)
 		return table_add(ctx->tab, o->pool_key, at, last, seen,
 		    "(missing)", "-", "-", "-", "missing", "-");
+	/* An unknown value is "-", never a blank cell (awk counts fields). */
 	return table_add(ctx->tab, o->pool_key, at, last, seen,
-	    o->v.node_image_version, o->v.kubernetes_version, o->v.os_sku,
-	    o->v.vm_size, o->provisioning_state,
-	    o->changed_by[0] ? o->changed_by : "-");
+	    lookup_dash(o->v.node_image_version),
+	    lookup_dash(o->v.kubernetes_version), lookup_dash(o->v.os_sku),
+	    lookup_dash(o->v.vm_size), o->provisioning_state,
+	    lookup_dash(o->changed_by));
 }
 
 int

@@ -351,6 +351,28 @@ test_json_unknown_version_is_null_everywhere(void **state)
 
 	expect_unknown_sku(h.config, "list", "snapshots");
 	expect_unknown_sku(h.config, "history", "observations");
+	/* The table says "-" for it: every row has the header's 10 fields
+	 * (FIRST SEEN, LAST SEEN, NODE IMAGE, OS SKU, VM SIZE, CHANGED BY
+	 * are two words each in the header, one in a row). */
+	harness_aksnap(&h, &r, "history", NULL);
+	harness_expect_exit(&r, 0);
+	{
+		const char *row = strchr(r.out, '\n');
+		char *fields[16];
+		char *copy, *save = NULL;
+		size_t n = 0;
+
+		assert_non_null(row);
+		copy = strdup(row + 1);
+		assert_non_null(copy);
+		for (char *w = strtok_r(copy, " \t\n", &save);
+		     w != NULL && n < 16; w = strtok_r(NULL, " \t\n", &save))
+			fields[n++] = w;
+		assert_int_equal(n, 10);
+		assert_string_equal(fields[6], "-");
+		free(copy);
+	}
+	run_result_free(&r);
 	harness_fini(&h);
 }
 
