@@ -233,3 +233,15 @@ cli_operands(struct cli *cli, int argc, char **argv)
 	optind = 0;
 	return cli_getopt(cli, argc, argv, NULL) == -1 ? 0 : -1;
 }
+
+int
+cli_one_operand(
+    struct cli *cli, int argc, char **argv, const char *what, const char **out)
+{
+	if (cli_operands(cli, argc, argv))
+		return EXIT_USAGE;
+	if (argc - optind != 1)
+		return cli_usage_error(argv[0], "expected %s", what);
+	*out = argv[optind];
+	return EXIT_DONE;
+}

@@ -67,6 +67,15 @@ int cli_getopt(
  */
 int cli_operands(struct cli *cli, int argc, char **argv);
 
+/*
+ * cli_one_operand(cli, argc, argv, what, out):
+ * cli_operands for a command of exactly one operand (pin, unpin, explain,
+ * config): EXIT_DONE with it in ${*out}, or EXIT_USAGE after the usage
+ * error ("expected ${what}" when there are none or more).
+ */
+int cli_one_operand(
+    struct cli *cli, int argc, char **argv, const char *what, const char **out);
+
 typedef int cli_handler(struct cli *cli, int argc, char **argv);
 
 /* Handlers, one per command (job/cmd/cmd_*.c). */

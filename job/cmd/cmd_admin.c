@@ -24,14 +24,14 @@
 int
 cmd_config(struct cli *cli, int argc, char **argv)
 {
+	const char *sub = NULL;
 	struct session ss;
 	int rc;
 
-	if (cli_operands(cli, argc, argv))
-		return EXIT_USAGE;
-	argc -= optind - 1;
-	argv += optind - 1;
-	if (argc != 2 || strcmp(argv[1], "check") != 0)
+	rc = cli_one_operand(cli, argc, argv, "'config check'", &sub);
+	if (rc != EXIT_DONE)
+		return rc;
+	if (strcmp(sub, "check") != 0)
 		return cli_usage_error("config", "expected 'config check'");
 	rc = session_open(&ss, cli, 0);
 	if (rc == EXIT_DONE) {

@@ -219,21 +219,19 @@ explain_text(struct db *db, const struct db_snapshot *s)
 int
 cmd_explain(struct cli *cli, int argc, char **argv)
 {
+	const char *ref = NULL;
 	struct session ss;
 	struct db_snapshot s;
 	int rc;
 
-	if (cli_operands(cli, argc, argv))
-		return EXIT_USAGE;
-	argc -= optind - 1;
-	argv += optind - 1;
-	if (argc != 2)
-		return cli_usage_error("explain",
-		    "expected one SNAPSHOT (name, ARM id or number)");
+	rc = cli_one_operand(
+	    cli, argc, argv, "one SNAPSHOT (name, ARM id or number)", &ref);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = session_open(&ss, cli, SESSION_STORE);
 	if (rc == EXIT_DONE)
 		rc = lookup_snapshot(
-		    ss.db, "explain", argv[1], ss.cfg->database, &s);
+		    ss.db, "explain", ref, ss.cfg->database, &s);
 	if (rc == EXIT_DONE &&
 	    (cli->json ? explain_json(ss.db, &s) : explain_text(ss.db, &s)))
 		rc = EXIT_FAILED;

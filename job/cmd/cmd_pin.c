@@ -106,22 +106,19 @@ static int
 pin_set(struct cli *cli, int argc, char **argv, int pin)
 {
 	const char *cmd = pin ? "pin" : "unpin";
+	const char *ref = NULL;
 	struct session ss;
 	struct db_snapshot snap;
 	int rc;
 
-	if (cli_operands(cli, argc, argv))
-		return EXIT_USAGE;
-	argc -= optind - 1;
-	argv += optind - 1;
-	if (argc != 2)
-		return cli_usage_error(
-		    cmd, "expected one SNAPSHOT (name, ARM id or number)");
+	rc = cli_one_operand(
+	    cli, argc, argv, "one SNAPSHOT (name, ARM id or number)", &ref);
+	if (rc != EXIT_DONE)
+		return rc;
 	/* The run lock: never race a run deciding retention. */
 	rc = session_open(&ss, cli, SESSION_WRITE);
 	if (rc == EXIT_DONE)
-		rc = lookup_snapshot(
-		    ss.db, cmd, argv[1], ss.cfg->database, &snap);
+		rc = lookup_snapshot(ss.db, cmd, ref, ss.cfg->database, &snap);
 	if (rc != EXIT_DONE)
 		goto out;
 	if (pin &&

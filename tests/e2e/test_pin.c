@@ -293,7 +293,7 @@ test_apply_older_baseline_is_a_rollback_with_allow_older(void **state)
 	harness_expect_in(
 	    r.out, "node image " IMG("202611.08.0") " -> " IMG("202611.01.0"));
 	run_result_free(&r);
-	harness_aksnap(f, &r, "--json", "explain", BASELINE, NULL);
+	harness_aksnap(f, &r, "explain", "-v", BASELINE, "--json", NULL);
 	harness_expect_exit(&r, 0);
 	harness_expect_in(r.out, "\"rollback\": true");
 	run_result_free(&r);

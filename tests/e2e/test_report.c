@@ -256,8 +256,9 @@ test_pin_unpin_round_trip_in_list_and_explain(void **state)
 	assert_false(listed_pinned(f, SNAP_SU));
 	assert_int_equal(explained(f, SNAP_SS, "pin", "by hand"), 1);
 
-	/* Pinning again changes nothing and records nothing. */
-	harness_aksnap(f, &r, "pin", ARM_SS, NULL);
+	/* Pinning again changes nothing and records nothing (an option
+	 * before the operand: the operand is still the snapshot). */
+	harness_aksnap(f, &r, "pin", "-v", ARM_SS, NULL);
 	assert_int_equal(r.exit_code, 0);
 	run_result_free(&r);
 	assert_int_equal(explained(f, SNAP_SS, "pin", NULL), 1);
