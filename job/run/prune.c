@@ -356,29 +356,47 @@ done:
 	return rc;
 }
 
+/*
+ * Pool ${p}'s input to the action rules as the store holds it now: its
+ * channel history in ${*holds} and its snapshots in ${*snaps} (the
+ * caller frees both, also on failure), ${in} pointing at them.  0 or -1.
+ */
+static int
+load_input(struct prune_ctx *ctx, const struct prune_pool *p,
+    struct actions_input *in, struct channel_hold **holds,
+    struct action_snap **snaps)
+{
+	size_t nh = 0, n = 0;
+
+	*holds = NULL;
+	*snaps = NULL;
+	if (db_ladder_holds(ctx->db, p->pool_id, holds, &nh))
+		return -1;
+	if (load_snaps(ctx, p, *holds, nh, snaps, &n))
+		return -1;
+	memset(in, 0, sizeof(*in));
+	in->policy = &p->pc->policy;
+	in->tz = ctx->cfg->tz;
+	in->as_of = ctx->as_of;
+	in->snaps = *snaps;
+	in->nsnaps = n;
+	in->holds = *holds;
+	in->nholds = nh;
+	return 0;
+}
+
 int
 prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel)
 {
 	struct actions_input in;
 	struct action_list l = {NULL, 0, 0};
-	struct channel_hold *holds = NULL;
-	struct action_snap *snaps = NULL;
-	size_t nh = 0, n = 0;
+	struct channel_hold *holds;
+	struct action_snap *snaps;
 	int got, rc = -1;
 
-	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
-		return -1;
-	if (load_snaps(ctx, p, holds, nh, &snaps, &n))
+	if (load_input(ctx, p, &in, &holds, &snaps))
 		goto done;
-	memset(&in, 0, sizeof(in));
-	in.policy = &p->pc->policy;
-	in.tz = ctx->cfg->tz;
-	in.as_of = ctx->as_of;
-	in.snaps = snaps;
-	in.nsnaps = n;
-	in.holds = holds;
-	in.nholds = nh;
 	got = actions_demote(&in, snap->id, channel, &l);
 	if (got <= 0) {
 		rc = got == 0 ? 1 : -1;
@@ -575,26 +593,15 @@ prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
     struct action_list *out)
 {
 	struct actions_input in;
-	struct channel_hold *holds = NULL;
-	struct action_snap *snaps = NULL;
-	size_t nh = 0, n = 0;
+	struct channel_hold *holds;
+	struct action_snap *snaps;
 	int rc = -1;
 
 	if (p->pc->policy.paused)
 		return 0;
-	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
-		return -1;
-	if (load_snaps(ctx, p, holds, nh, &snaps, &n))
+	if (load_input(ctx, p, &in, &holds, &snaps))
 		goto done;
-	memset(&in, 0, sizeof(in));
-	in.policy = &p->pc->policy;
-	in.tz = ctx->cfg->tz;
-	in.as_of = ctx->as_of;
 	in.promote = promote;
-	in.snaps = snaps;
-	in.nsnaps = n;
-	in.holds = holds;
-	in.nholds = nh;
 	rc = actions_pool(&in, out);
 done:
 	free(snaps);
