@@ -133,7 +133,11 @@ $(ARMEMU): $(EMU_OBJS)
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EMU_LIBS) -lpthread
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libaksnap.a
+# A floor's shared fixture (tests/unit/<floor>/fixture.c), when it has one,
+# is linked into each of that floor's tests.
+UNIT_FIXTURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*/fixture.c))
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $$(filter $(BUILD)/tests/unit/$$(*D)/fixture.o,$(UNIT_FIXTURE_OBJS)) $(BUILD)/libaksnap.a
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(TEST_LIBS) -lpthread
 

@@ -28,69 +28,8 @@
 
 #include "db/db.h"
 #include "db/db_check.h"
-#include "job/base/log.h"
 #include "job/base/util.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-	char log[16384];
-	size_t loglen;
-	struct db *db;
-};
-
-static void
-capture(void *ctx, const char *line)
-{
-	struct fx *f = ctx;
-	int n;
-
-	n = snprintf(
-	    f->log + f->loglen, sizeof(f->log) - f->loglen, "%s\n", line);
-	if (n > 0 && (size_t)n < sizeof(f->log) - f->loglen)
-		f->loglen += (size_t)n;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_db_check.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/aksnap.db", f->dir);
-	log_set_sink(capture, f);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[256];
-
-	db_close(f->db);
-	log_set_sink(NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "chattr -i %s 2>/dev/null; rm -rf %s",
-	    f->dir, f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-static void
-assert_logged(struct fx *f, const char *needle)
-{
-	if (strstr(f->log, needle) == NULL)
-		fail_msg("log lacks \"%s\":\n%s", needle, f->log);
-}
+#include "tests/unit/db/fixture.h"
 
 static int
 has_problem(
@@ -156,19 +95,6 @@ make_store(struct fx *f)
 	}
 	db_close(f->db);
 	f->db = NULL;
-}
-
-/* Run ${sql} on the file with foreign keys off (damage the API refuses). */
-static void
-raw(struct fx *f, const char *sql)
-{
-	sqlite3 *c = NULL;
-	char *err = NULL;
-
-	assert_int_equal(sqlite3_open(f->path, &c), SQLITE_OK);
-	if (sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", sql, err);
-	sqlite3_close(c);
 }
 
 /* The root page of ${name} (a table or an index). */
@@ -243,7 +169,7 @@ test_db_check_names_two_active_snapshots_of_one_slot(void **state)
 
 	make_store(f);
 	/* The slot of snapshot 02 given to 03 as well. */
-	raw(f,
+	raw_exec(f->path,
 	    "UPDATE snapshots SET slot = 7200 "
 	    "WHERE name = 'aksnap-aks-system-02'");
 	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
@@ -274,7 +200,7 @@ test_db_check_names_orphans_and_dangling_references(void **state)
 	struct db_check_report r;
 
 	make_store(f);
-	raw(f,
+	raw_exec(f->path,
 	    "PRAGMA foreign_keys = OFF; "
 	    "UPDATE snapshots SET pool_id = 99 "
 	    "WHERE name = 'aksnap-aks-system-05'; "

@@ -18,7 +18,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,91 +29,10 @@
 #include "db/db_check.h"
 #include "db/db_report.h"
 #include "db/migrations.h"
-#include "job/base/log.h"
 #include "job/base/util.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-	struct db *db;
-};
-
-static void
-quiet(void *ctx, const char *line)
-{
-	(void)ctx;
-	(void)line;
-}
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_dbobs.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/aksnap.db", f->dir);
-	log_set_sink(quiet, NULL);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	struct dirent *e;
-	char p[512];
-	DIR *d;
-
-	db_close(f->db);
-	log_set_sink(NULL, NULL);
-	if ((d = opendir(f->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
+#include "tests/unit/db/fixture.h"
 
 /* ---- builders ---- */
-
-static long long
-raw_int(const char *path, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	sqlite3 *c = NULL;
-	long long v = -999;
-
-	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(c);
-	return v;
-}
-
-static void
-raw_exec(const char *path, const char *sql)
-{
-	sqlite3 *c = NULL;
-
-	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(c, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(c);
-}
 
 /* Every row of ${sql}, its columns joined by '|', rows by '\n'. */
 static void
@@ -157,21 +75,6 @@ add_pool(struct db *db, const char *key)
 	util_strlcpy(pc.nodepool, key, sizeof(pc.nodepool));
 	assert_int_equal(db_pool_sync(db, &pc, &id), 0);
 	return id;
-}
-
-static struct db_versions
-ver(const char *image, const char *k8s, int fips)
-{
-	struct db_versions v;
-
-	memset(&v, 0, sizeof(v));
-	util_strlcpy(v.node_image_version, image, sizeof(v.node_image_version));
-	util_strlcpy(v.kubernetes_version, k8s, sizeof(v.kubernetes_version));
-	util_strlcpy(v.os_type, "Linux", sizeof(v.os_type));
-	util_strlcpy(v.os_sku, "Ubuntu", sizeof(v.os_sku));
-	util_strlcpy(v.vm_size, "Standard_D4s_v5", sizeof(v.vm_size));
-	v.enable_fips = fips;
-	return v;
 }
 
 /* One observation as a run makes it. */

@@ -17,16 +17,7 @@
 #include "job/base/util.h"
 #include "job/rules/apply_checks.h"
 #include "job/rules/versions.h"
-
-static time_t
-T(const char *s)
-{
-	time_t t = 0;
-
-	if (util_parse_time(s, &t))
-		fail_msg("bad time literal %s", s);
-	return t;
-}
+#include "tests/unit/rules/fixture.h"
 
 static void
 assert_family(const char *size, const char *want)

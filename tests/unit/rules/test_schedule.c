@@ -21,64 +21,7 @@
 #include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/rules/schedule.h"
-
-/* The zones the tests use, loaded once by the group setup. */
-static const char *const zone_names[] = {"UTC", "Europe/Berlin",
-    "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
-    "Asia/Kolkata"};
-static struct tz *zones_loaded[sizeof(zone_names) / sizeof(zone_names[0])];
-
-static int
-zones_load(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
-	     i++) {
-		zones_loaded[i] = tz_load(zone_names[i]);
-		if (zones_loaded[i] == NULL) {
-			fprintf(stderr, "cannot load zone %s\n", zone_names[i]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-zones_free(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
-	     i++) {
-		tz_free(zones_loaded[i]);
-		zones_loaded[i] = NULL;
-	}
-	return 0;
-}
-
-/* Z(name): the loaded zone ${name} (NULL stays NULL: UTC). */
-static const struct tz *
-Z(const char *name)
-{
-	if (name == NULL)
-		return NULL;
-	for (size_t i = 0; i < sizeof(zone_names) / sizeof(zone_names[0]);
-	     i++) {
-		if (strcmp(zone_names[i], name) == 0)
-			return zones_loaded[i];
-	}
-	fail_msg("zone %s is not in zone_names", name);
-	return NULL;
-}
-
-static time_t
-T(const char *s)
-{
-	time_t t = 0;
-
-	if (util_parse_time(s, &t))
-		fail_msg("bad time literal %s", s);
-	return t;
-}
+#include "tests/unit/rules/fixture.h"
 
 static void
 parse_ok(const char *expr, struct schedule *s)

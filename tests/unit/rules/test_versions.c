@@ -14,19 +14,10 @@
 
 #include "job/base/util.h"
 #include "job/rules/versions.h"
+#include "tests/unit/rules/fixture.h"
 
 #define UBUNTU(d) "AKSUbuntu-2204gen2containerd-" d
 #define AZL(d) "AKSAzureLinux-V2gen2-" d
-
-static time_t
-T(const char *s)
-{
-	time_t t = 0;
-
-	if (util_parse_time(s, &t))
-		fail_msg("bad time literal %s", s);
-	return t;
-}
 
 static void
 test_versions_k8s_parses_two_and_three_parts(void **state)
