@@ -39,18 +39,6 @@
 /* Longest line accepted at all; inih's own buffer is much shorter. */
 #define CONFIG_MAX_LINE 4096
 
-static uint64_t
-seen_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 void
 config_seen_free(struct seen_set *ss)
 {
@@ -80,7 +68,7 @@ seen_grow(struct seen_set *ss)
 
 		if (ss->keys[i] == NULL)
 			continue;
-		j = seen_hash(ss->keys[i]) & (ncap - 1);
+		j = util_fnv1a64(ss->keys[i]) & (ncap - 1);
 		while (nk[j] != NULL)
 			j = (j + 1) & (ncap - 1);
 		nk[j] = ss->keys[i];
@@ -106,7 +94,7 @@ config_seen_add(struct seen_set *ss, const char *key, size_t val, size_t *prev)
 
 	if ((ss->n + 1) * 2 > ss->cap && seen_grow(ss))
 		return -1;
-	j = seen_hash(key) & (ss->cap - 1);
+	j = util_fnv1a64(key) & (ss->cap - 1);
 	while (ss->keys[j] != NULL) {
 		if (strcmp(ss->keys[j], key) == 0) {
 			*prev = ss->vals[j];
@@ -130,7 +118,7 @@ config_seen_find(const struct seen_set *ss, const char *key, size_t *val)
 
 	if (ss->cap == 0)
 		return 0;
-	j = seen_hash(key) & (ss->cap - 1);
+	j = util_fnv1a64(key) & (ss->cap - 1);
 	while (ss->keys[j] != NULL) {
 		if (strcmp(ss->keys[j], key) == 0) {
 			*val = ss->vals[j];

@@ -54,6 +54,15 @@ void util_format_time(time_t t, char *buf, size_t len);
 size_t util_strlcpy(char *dst, const char *src, size_t size);
 
 /*
+ * util_fnv1a32(s), util_fnv1a64(s):
+ * The FNV-1a hash of the string ${s}, 32 or 64 bits: stable across runs
+ * and machines (snapshot names, colours), cheap (hash tables).  Not for
+ * anything an adversary chooses to collide.
+ */
+uint32_t util_fnv1a32(const char *s);
+uint64_t util_fnv1a64(const char *s);
+
+/*
  * util_read_file(path, max, out, outlen, err, errlen):
  * Read a whole file of at most ${max} bytes into a NUL-terminated malloc'd
  * buffer (caller frees).  Return 0, or -1 with the reason in ${err}.

@@ -127,13 +127,7 @@ span_text(long long secs, char *buf, size_t len)
 static unsigned
 hue_of(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return (unsigned)(h % 360u);
+	return (unsigned)(util_fnv1a32(s) % 360u);
 }
 
 /* The part of a node image version that tells images apart at a glance:

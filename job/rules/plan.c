@@ -48,18 +48,6 @@ plan_versions_equal(const struct db_versions *a, const struct db_versions *b)
 	    a->enable_fips == b->enable_fips;
 }
 
-static uint32_t
-fnv1a(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 void
 plan_snapshot_name(const char *prefix, const char *cluster,
     const char *nodepool, time_t slot, char out[64])
@@ -79,7 +67,8 @@ plan_snapshot_name(const char *prefix, const char *cluster,
 	keep = LIMIT_ARM_NAME - 1 - 8 - 1 - strlen(ts);
 	while (keep > 1 && (base[keep - 1] == '-' || base[keep - 1] == '_'))
 		keep--;
-	snprintf(out, 64, "%.*s-%08x-%.14s", (int)keep, base, fnv1a(base), ts);
+	snprintf(out, 64, "%.*s-%08x-%.14s", (int)keep, base,
+	    util_fnv1a32(base), ts);
 }
 
 /* "slot ... due; changed: <what> <old> -> <new>", the first difference. */

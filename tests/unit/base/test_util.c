@@ -215,6 +215,20 @@ test_util_uuid4_is_well_formed_and_fresh(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* FNV-1a as published (the snapshot names and the config key set use it:
+ * a change would rename every snapshot a slot takes). */
+static void
+test_util_fnv1a_matches_the_published_vectors(void **state)
+{
+	(void)state;
+	assert_int_equal(util_fnv1a32(""), 0x811c9dc5u);
+	assert_int_equal(util_fnv1a32("a"), 0xe40c292cu);
+	assert_int_equal(util_fnv1a32("foobar"), 0xbf9cf968u);
+	assert_true(util_fnv1a64("") == 0xcbf29ce484222325ULL);
+	assert_true(util_fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+	assert_true(util_fnv1a64("foobar") == 0x85944171f73967e8ULL);
+}
+
 int
 main(void)
 {
@@ -225,6 +239,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_util_format_duration_is_the_shortest_exact_form),
 	    cmocka_unit_test(test_util_booleans_and_integers),
+	    cmocka_unit_test(test_util_fnv1a_matches_the_published_vectors),
 	    cmocka_unit_test(
 	        test_util_rfc3339_times_parse_with_offsets_and_fractions),
 	    cmocka_unit_test(test_util_rfc3339_refuses_what_is_not_a_time),
