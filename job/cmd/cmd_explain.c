@@ -47,8 +47,7 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 	if (arr != NULL) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "run",
-		    d->run_id != 0 ? json_integer(d->run_id) : json_null());
+		json_object_set_new(o, "run", output_json_id(d->run_id));
 		json_object_set_new(o, "mode", output_json_opt(run_mode));
 		json_object_set_new(o, "at", output_json_time(d->at));
 		json_object_set_new(o, "slot", output_json_time(d->slot));
@@ -57,9 +56,8 @@ explain_row(void *vctx, const struct db_decision *d, const char *run_mode)
 		json_object_set_new(
 		    o, "fingerprint", output_json_opt(d->fingerprint));
 		if (ranged) {
-			json_object_set_new(o, "last_run",
-			    d->last_run_id != 0 ? json_integer(d->last_run_id)
-			                        : json_null());
+			json_object_set_new(
+			    o, "last_run", output_json_id(d->last_run_id));
 			json_object_set_new(
 			    o, "last_at", output_json_time(d->last_at));
 		}
@@ -98,8 +96,7 @@ explain_apply(void *vctx, const struct db_apply *a)
 	if (arr != NULL) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "run",
-		    a->run_id != 0 ? json_integer(a->run_id) : json_null());
+		json_object_set_new(o, "run", output_json_id(a->run_id));
 		json_object_set_new(o, "at", output_json_time(a->at));
 		json_object_set_new(o, "action", json_string(a->kind));
 		json_object_set_new(o, "target", json_string(a->target));

@@ -32,17 +32,10 @@ static json_t *
 demote_json(const char *pool, const struct db_snapshot *snap,
     const char *channel, const struct prune_pool *pp)
 {
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < pp->nlines; i++)
-		json_array_append_new(arr,
-		    json_pack("{s:s,s:s,s:o}", "snapshot",
-		        pp->lines[i].snapshot, "action", pp->lines[i].action,
-		        "reasons", reasons_json(pp->lines[i].reasons)));
 	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "pool", pool, "snapshot",
 	    snap->name, "arm_id", snap->arm_id, "channel",
 	    channel != NULL ? json_string(channel) : json_null(), "changes",
-	    arr);
+	    prune_lines_json(pp));
 }
 
 /* What promote and demote were asked for. */

@@ -56,7 +56,6 @@
 #include "db/db_conflict.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
-#include "job/azure/token.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/table.h"
@@ -66,7 +65,6 @@
 #include "job/cmd/session.h"
 #include "job/rules/plan.h"
 #include "job/rules/versions.h"
-#include "job/run/run.h"
 
 #define TAG_MANAGED "aksnap-managed"
 #define TAG_POOL "aksnap-pool"
@@ -100,8 +98,7 @@ struct sync {
 	struct db *db;
 	struct db_run rec;
 	int have_run;
-	struct http_client *http;
-	struct token_provider *tokens;
+	struct http_client *http; /* the session's, once connected */
 	struct arm *arm;
 	struct sync_pool *pools;
 	size_t npools;
@@ -203,28 +200,19 @@ is_listed(const struct sync *s, const char *arm_id)
 
 /* ---- setup ---- */
 
+/* ARM through the session, the token first (session_connect); with no
+ * pool there is nothing to list and nothing is asked of Entra ID. */
 static int
 connect_arm(struct sync *s)
 {
-	struct http_options ho;
-	const char *token;
+	int rc;
 
-	memset(&ho, 0, sizeof(ho));
-	ho.timeout_s = s->cfg->request_timeout;
-	ho.ca_file = s->cfg->ca_file[0] != '\0' ? s->cfg->ca_file : NULL;
-	s->http = http_client_new(&ho);
-	if (s->http == NULL)
-		return EXIT_FAILED;
-	s->tokens = run_token_provider(s->cfg);
-	if (s->tokens == NULL)
-		return EXIT_USAGE;
-	http_client_set_token_source(s->http, token_source_cb, s->tokens);
-	s->arm = arm_new(s->http, s->cfg->arm_endpoint, s->cfg->api_version);
-	if (s->arm == NULL)
-		return EXIT_FAILED;
-	if (s->cfg->npools > 0 && token_get(s->tokens, 0, &token))
-		return token_failure_exit(s->tokens);
-	return EXIT_DONE;
+	if (s->cfg->npools == 0)
+		return EXIT_DONE;
+	rc = session_connect(&s->ss);
+	s->http = s->ss.http;
+	s->arm = s->ss.arm;
+	return rc;
 }
 
 static int
@@ -837,7 +825,6 @@ print_report(const struct sync *s)
 {
 	if (s->cli->json) {
 		json_t *doc = json_object(), *arr = json_array();
-		char *out;
 
 		json_object_set_new(doc, "dry_run", json_boolean(s->dry_run));
 		for (size_t i = 0; i < s->nitems; i++) {
@@ -876,11 +863,7 @@ print_report(const struct sync *s)
 		    doc, "conflicts", json_integer(s->conflicts));
 		json_object_set_new(doc, "foreign", json_integer(s->foreign));
 		json_object_set_new(doc, "failed", json_integer(s->failed));
-		out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (out != NULL)
-			printf("%s\n", out);
-		free(out);
-		json_decref(doc);
+		output_print_json(doc);
 		return;
 	}
 	if (s->nitems > 0) {
@@ -996,9 +979,6 @@ out:
 	free(s.ids);
 	free(s.listed);
 	free(s.pools);
-	arm_free(s.arm);
-	token_provider_free(s.tokens);
-	http_client_free(s.http);
 	session_close(&s.ss);
 	return rc;
 }

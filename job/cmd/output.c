@@ -38,6 +38,12 @@ output_json_opt(const char *s)
 	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
 }
 
+json_t *
+output_json_id(long long id)
+{
+	return id != 0 ? json_integer(id) : json_null();
+}
+
 void
 output_print_json(json_t *doc)
 {

@@ -22,6 +22,9 @@ json_t *output_json_time(time_t t);
 /* output_json_opt(s): a JSON string, or null for NULL or "". */
 json_t *output_json_opt(const char *s);
 
+/* output_json_id(id): a store id as a JSON integer, or null for 0 (none). */
+json_t *output_json_id(long long id);
+
 /* output_print_json(doc): print ${doc} indented, key order kept; takes ${doc}.
  */
 void output_print_json(json_t *doc);

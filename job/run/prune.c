@@ -37,6 +37,7 @@
 #include "db/db_ladder.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
+#include "job/base/reasons.h"
 #include "job/base/util.h"
 #include "job/rules/actions.h"
 #include "job/rules/promotion.h"
@@ -54,6 +55,19 @@ prune_pool_clear(struct prune_pool *p)
 	free(p->lines);
 	p->lines = NULL;
 	p->nlines = p->cap = 0;
+}
+
+json_t *
+prune_lines_json(const struct prune_pool *p)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < p->nlines; i++)
+		json_array_append_new(arr,
+		    json_pack("{s:s,s:s,s:o}", "snapshot", p->lines[i].snapshot,
+		        "action", p->lines[i].action, "reasons",
+		        reasons_json(p->lines[i].reasons)));
+	return arr;
 }
 
 static void

@@ -7,6 +7,7 @@
  * out against the store and Azure; promotion and demotion by hand.
  */
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -111,5 +112,13 @@ int prune_demote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 
 /* prune_pool_clear(p): free the report lines; NULL is fine. */
 void prune_pool_clear(struct prune_pool *p);
+
+/*
+ * prune_lines_json(p):
+ * ${p}'s report lines as a JSON array of {snapshot, action, reasons},
+ * reasons an array (reasons_json), as `run --json` and `demote --json`
+ * print them.  A new reference.
+ */
+json_t *prune_lines_json(const struct prune_pool *p);
 
 #endif

@@ -1481,19 +1481,6 @@ observe(struct run *r)
 
 /* ---- report ---- */
 
-static json_t *
-lines_json(const struct prune_pool *pr)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; i < pr->nlines; i++)
-		json_array_append_new(arr,
-		    json_pack("{s:s,s:s,s:o}", "snapshot",
-		        pr->lines[i].snapshot, "action", pr->lines[i].action,
-		        "reasons", reasons_json(pr->lines[i].reasons)));
-	return arr;
-}
-
 /*
  * The report is streamed: each pool is reported once it is done (at the
  * end of its retention slice, or at the end of the run when there is no
@@ -1566,7 +1553,7 @@ pool_json(const struct run *r, const struct pool_run *p)
 			json_object_set_new(
 			    o, "error", json_string(pool_error(p)));
 	}
-	json_object_set_new(o, "snapshots", lines_json(p->pr));
+	json_object_set_new(o, "snapshots", prune_lines_json(p->pr));
 	return o;
 }
 

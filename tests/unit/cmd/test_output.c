@@ -67,6 +67,20 @@ test_output_json_opt_is_null_for_empty(void **state)
 	json_decref(s);
 }
 
+static void
+test_output_json_id_is_null_for_none(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	v = output_json_id(42);
+	assert_int_equal(json_integer_value(v), 42);
+	json_decref(v);
+	v = output_json_id(0);
+	assert_true(json_is_null(v));
+	json_decref(v);
+}
+
 /* The keys of ${o} in order, joined with ",". */
 static const char *
 keys(json_t *o)
@@ -263,6 +277,7 @@ main(void)
 	    cmocka_unit_test(test_output_time_is_rfc3339_or_dash),
 	    cmocka_unit_test(test_output_json_time_is_string_or_null),
 	    cmocka_unit_test(test_output_json_opt_is_null_for_empty),
+	    cmocka_unit_test(test_output_json_id_is_null_for_none),
 	    cmocka_unit_test(test_output_versions_json_names_and_nulls),
 	    cmocka_unit_test(test_output_snapshot_json_every_field_in_order),
 	    cmocka_unit_test(test_output_snapshot_json_unknown_is_null),
