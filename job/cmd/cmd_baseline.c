@@ -27,7 +27,6 @@
 #include "job/rules/retention.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
-#include "job/run/fleet.h"
 #include "job/run/run.h"
 #include <ctype.h>
 #include <getopt.h>
@@ -303,9 +302,7 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 	if (rc != EXIT_DONE)
 		return rc;
 	memset(&b, 0, sizeof(b));
-	rc = session_open(&ss, cli, SESSION_STORE);
-	if (rc == EXIT_DONE && fleet_adopt_stored(&ss.cfg, ss.db))
-		rc = EXIT_FAILED;
+	rc = session_open(&ss, cli, SESSION_STORE | SESSION_FLEETS);
 	b.cfg = ss.cfg;
 	b.channel = channel;
 	if (rc == EXIT_DONE && gather(ss.db, &b))

@@ -22,7 +22,6 @@
 #include "job/rules/retention.h"
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
-#include "job/run/fleet.h"
 #include "job/run/run.h"
 #include <ctype.h>
 #include <getopt.h>
@@ -520,14 +519,15 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		rc = check_unknown(cli, why);
 		goto out;
 	}
-	if (session_store(&ss, SESSION_STORE) != EXIT_DONE) {
-		snprintf(why, sizeof(why), "cannot read the store %s",
-		    ss.cfg->database);
+	if (session_store(&ss, SESSION_STORE | SESSION_FLEETS) != EXIT_DONE) {
+		/* The store open, its fleets' pools not read. */
+		if (ss.db != NULL)
+			snprintf(
+			    why, sizeof(why), "cannot read the fleets' pools");
+		else
+			snprintf(why, sizeof(why), "cannot read the store %s",
+			    ss.cfg->database);
 		rc = check_unknown(cli, why);
-		goto out;
-	}
-	if (fleet_adopt_stored(&ss.cfg, ss.db)) {
-		rc = check_unknown(cli, "cannot read the fleets' pools");
 		goto out;
 	}
 	if (gather(ss.db, ss.cfg, as_of, &cs, why, sizeof(why))) {
