@@ -2277,21 +2277,28 @@ static const struct {
 int
 db_query_plan(struct db *db, const char *name, char *buf, size_t len)
 {
+	size_t i;
+
+	for (i = 0; i < sizeof(plan_names) / sizeof(plan_names[0]); i++)
+		if (strcmp(plan_names[i].name, name) == 0)
+			return db_explain(
+			    db, st_sql[plan_names[i].id], buf, len);
+	log_err(NULL, "%s: no query named %s", db->path, name);
+	return -1;
+}
+
+int
+db_explain(struct db *db, const char *query, char *buf, size_t len)
+{
 	sqlite3_stmt *s = NULL;
 	struct buf sql, out;
-	size_t i;
 	int rc = -1;
 
 	buf_init(&sql, 16384);
 	buf_init(&out, len > 0 ? len - 1 : 0);
-	for (i = 0; i < sizeof(plan_names) / sizeof(plan_names[0]); i++)
-		if (strcmp(plan_names[i].name, name) == 0)
-			break;
-	if (i == sizeof(plan_names) / sizeof(plan_names[0])) {
-		log_err(NULL, "%s: no query named %s", db->path, name);
-		goto done;
-	}
-	if (buf_printf(&sql, "EXPLAIN QUERY PLAN %s", st_sql[plan_names[i].id]))
+	if (len > 0)
+		buf[0] = '\0';
+	if (buf_printf(&sql, "EXPLAIN QUERY PLAN %s", query))
 		goto done;
 	if (sqlite3_prepare_v2(db->conn, sql.data, -1, &s, NULL) != SQLITE_OK) {
 		db_fail(db, "explain");

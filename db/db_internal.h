@@ -67,4 +67,12 @@ void db_col_run(sqlite3_stmt *s, struct db_run *out);
 void db_col_pool(sqlite3_stmt *s, struct db_pool *out);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql, const char *what);
 
+/*
+ * db_explain(db, sql, buf, len):
+ * EXPLAIN QUERY PLAN of ${sql} as it would run on ${db}: one detail line
+ * a step, into ${buf} (truncated to ${len}).  The seam behind the tests
+ * that keep a query on its index (db_query_plan and its like).  0/-1.
+ */
+int db_explain(struct db *db, const char *sql, char *buf, size_t len);
+
 #endif

@@ -22,9 +22,9 @@
 #define LIVE "s.state NOT IN ('deleted', 'failed', 'missing')"
 #define ORDER " ORDER BY s.created_at DESC, s.id DESC"
 
-/* The query of db_snapshot_each, after ${prefix}, into ${sql}. */
+/* The query of db_snapshot_each, into ${sql}. */
 static void
-list_sql(const char *prefix, int64_t pool_id, int all, char *sql, size_t len)
+list_sql(int64_t pool_id, int all, char *sql, size_t len)
 {
 	const char *where;
 
@@ -33,7 +33,7 @@ list_sql(const char *prefix, int64_t pool_id, int all, char *sql, size_t len)
 		            : "WHERE s.pool_id = ?1 AND " LIVE;
 	else
 		where = all ? "" : "WHERE " LIVE;
-	snprintf(sql, len, "%s%s%s%s", prefix, db_snap_select(), where, ORDER);
+	snprintf(sql, len, "%s%s%s", db_snap_select(), where, ORDER);
 }
 
 int
@@ -45,7 +45,7 @@ db_snapshot_each(struct db *db, int64_t pool_id, int all,
 	char sql[1024];
 	int rc = SQLITE_ERROR, ret = -1;
 
-	list_sql("", pool_id, all, sql, sizeof(sql));
+	list_sql(pool_id, all, sql, sizeof(sql));
 	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
 		db_fail(db, "list snapshots");
 		goto done;
@@ -73,28 +73,8 @@ int
 db_snapshot_each_plan(
     struct db *db, int64_t pool_id, int all, char *buf, size_t len)
 {
-	sqlite3_stmt *s = NULL;
 	char sql[1024];
-	size_t used = 0;
-	int rc;
 
-	if (len == 0)
-		return -1;
-	buf[0] = '\0';
-	list_sql("EXPLAIN QUERY PLAN ", pool_id, all, sql, sizeof(sql));
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(db, "explain list");
-		sqlite3_finalize(s);
-		return -1;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int w = snprintf(buf + used, len - used, "%s\n",
-		    (const char *)sqlite3_column_text(s, 3));
-
-		if (w < 0 || (size_t)w >= len - used)
-			break;
-		used += (size_t)w;
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	list_sql(pool_id, all, sql, sizeof(sql));
+	return db_explain(db, sql, buf, len);
 }

@@ -21,6 +21,23 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
+/* The journal entries a timeline marks, of one pool, since a time. */
+static const char events_sql[] =
+    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
+    "s.name, d.reasons, r.mode FROM decisions d "
+    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+    "LEFT JOIN runs r ON r.id = d.run_id "
+    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
+    "('create', "
+    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
+    "'missing', 'adopt') ORDER BY d.at, d.id";
+
+/* The runs since a time. */
+static const char runs_sql[] =
+    "SELECT id, started_at, finished_at, as_of, mode, exit_code, "
+    "observed, taken, skipped, deleted, promoted, failed FROM runs "
+    "WHERE as_of >= ?1 ORDER BY as_of, id";
+
 int
 db_report_pools(struct db *db, struct db_pool **out, size_t *n)
 {
@@ -103,20 +120,11 @@ int
 db_report_events(struct db *db, int64_t pool_id, time_t since,
     int (*cb)(void *ctx, const struct db_report_event *e), void *ctx)
 {
-	static const char sql[] =
-	    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
-	    "s.name, d.reasons, r.mode FROM decisions d "
-	    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
-	    "LEFT JOIN runs r ON r.id = d.run_id "
-	    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
-	    "('create', "
-	    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
-	    "'missing', 'adopt') ORDER BY d.at, d.id";
 	struct db_report_event e;
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	s = db_prepare(db, sql, "report: events");
+	s = db_prepare(db, events_sql, "report: events");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
@@ -153,15 +161,11 @@ int
 db_report_runs(struct db *db, time_t since,
     int (*cb)(void *ctx, const struct db_run *r), void *ctx)
 {
-	static const char sql[] =
-	    "SELECT id, started_at, finished_at, as_of, mode, exit_code, "
-	    "observed, taken, skipped, deleted, promoted, failed FROM runs "
-	    "WHERE as_of >= ?1 ORDER BY as_of, id";
 	struct db_run r;
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	s = db_prepare(db, sql, "report: runs");
+	s = db_prepare(db, runs_sql, "report: runs");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK) {
@@ -183,4 +187,15 @@ db_report_runs(struct db *db, time_t since,
 done:
 	sqlite3_finalize(s);
 	return ret;
+}
+
+int
+db_report_query_plan(struct db *db, const char *name, char *buf, size_t len)
+{
+	if (strcmp(name, "events") == 0)
+		return db_explain(db, events_sql, buf, len);
+	if (strcmp(name, "runs") == 0)
+		return db_explain(db, runs_sql, buf, len);
+	log_err(NULL, "no report query named %s", name);
+	return -1;
 }

@@ -67,4 +67,13 @@ int db_report_events(struct db *db, int64_t pool_id, time_t since,
 int db_report_runs(struct db *db, time_t since,
     int (*cb)(void *ctx, const struct db_run *r), void *ctx);
 
+/*
+ * db_report_query_plan(db, name, buf, len):
+ * EXPLAIN QUERY PLAN of the report's query ${name} ("events": those of
+ * db_report_events, "runs": db_report_runs), as db_query_plan, for the
+ * tests that keep them on their indexes.  0/-1.
+ */
+int db_report_query_plan(
+    struct db *db, const char *name, char *buf, size_t len);
+
 #endif

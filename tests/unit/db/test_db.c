@@ -24,6 +24,7 @@
 #include "db/db.h"
 #include "db/db_ladder.h"
 #include "db/db_list.h"
+#include "db/db_report.h"
 #include "db/migrations.h"
 #include "job/base/util.h"
 #include "tests/unit/db/fixture.h"
@@ -1836,25 +1837,16 @@ test_db_hot_queries_use_their_indexes(void **state)
  * (migration 0013): index seeks, never a scan of a table that grows with
  * the store's age (issue 16).
  */
-/* EXPLAIN QUERY PLAN of ${sql} on the file holds ${must} and no SCAN. */
+/* The plan of the report's query ${name} holds ${must} and no SCAN. */
 static void
-assert_raw_plan(const char *path, const char *sql, const char *must)
+assert_report_plan(struct db *db, const char *name, const char *must)
 {
-	sqlite3 *c = NULL;
-	sqlite3_stmt *s = NULL;
-	char plan[2048] = "", q[2048];
-	size_t len = 0;
+	char plan[2048];
 
-	snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
-	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(c, q, -1, &s, NULL), SQLITE_OK);
-	while (sqlite3_step(s) == SQLITE_ROW && len < sizeof(plan))
-		len += (size_t)snprintf(plan + len, sizeof(plan) - len, "%s\n",
-		    (const char *)sqlite3_column_text(s, 3));
-	sqlite3_finalize(s);
-	sqlite3_close(c);
+	assert_int_equal(db_report_query_plan(db, name, plan, sizeof(plan)), 0);
 	if (strstr(plan, must) == NULL || strstr(plan, "SCAN") != NULL)
-		fail_msg("plan lacks \"%s\" or scans:\n%s", must, plan);
+		fail_msg(
+		    "%s: plan lacks \"%s\" or scans:\n%s", name, must, plan);
 }
 
 static void
@@ -1876,24 +1868,10 @@ test_db_per_pool_questions_never_scan(void **state)
 	    "SCAN decisions");
 	assert_plan(
 	    f->db, "runs_failed", "COVERING INDEX runs_failed", "SCAN runs");
-	db_close(f->db);
-	f->db = NULL;
 	/* `report`'s questions (db/db_report.c), as it asks them */
-	assert_raw_plan(f->path,
-	    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
-	    "s.name, d.reasons, r.mode FROM decisions d "
-	    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
-	    "LEFT JOIN runs r ON r.id = d.run_id "
-	    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
-	    "('create', "
-	    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
-	    "'missing', 'adopt') ORDER BY d.at, d.id",
+	assert_report_plan(f->db, "events",
 	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
-	assert_raw_plan(f->path,
-	    "SELECT id, started_at, finished_at, as_of, mode, exit_code, "
-	    "observed, taken, skipped, deleted, promoted, failed FROM runs "
-	    "WHERE as_of >= ?1 ORDER BY as_of, id",
-	    "INDEX runs_by_as_of (as_of>?)");
+	assert_report_plan(f->db, "runs", "INDEX runs_by_as_of (as_of>?)");
 }
 
 /* `list`'s queries (db_list.c): live snapshots through indexes; only
