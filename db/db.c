@@ -124,6 +124,7 @@ enum st {
 	ST_SNAP_CHANNEL,
 	ST_SNAP_ADOPT,
 	ST_SLOT_TAKEN,
+	ST_DEC_TEXT,
 	ST_DEC_ADD,
 	ST_DEC_LIST,
 	ST_RUNS_FAILED,
@@ -154,6 +155,16 @@ enum st {
 	"s.os_type, s.os_sku, s.vm_size, s.enable_fips, s.state, s.pinned, "   \
 	"s.channel, s.promoted_at, s.demoted_at, s.error "                     \
 	"FROM snapshots s JOIN pools p ON p.id = s.pool_id "
+
+/*
+ * DEC_TEXT_OF(text, pool): a decision's reasons as decision_texts holds
+ * them (migration 0015): every occurrence of the key of pool ${pool}
+ * written as char(1); the text as it is when ${pool} is NULL.
+ */
+#define DEC_TEXT_OF(text, pool)                                                \
+	"replace(" text                                                        \
+	", coalesce((SELECT p.key FROM pools p WHERE p.id = " pool             \
+	"), ''), char(1))"
 
 static const char *const st_sql[ST__COUNT] = {
     [ST_APPLICATION_ID] = "PRAGMA application_id",
@@ -301,7 +312,7 @@ static const char *const st_sql[ST__COUNT] = {
                          "snapshot_id IS NULL ORDER BY at DESC, id DESC "
                          "LIMIT 1",
     /* the same decision again: the run range grows (0008) */
-    [ST_DEC_EXTEND] = "UPDATE decisions SET last_run_id = ?2, "
+    [ST_DEC_EXTEND] = "UPDATE decision_rows SET last_run_id = ?2, "
                       "last_at = max(last_at, ?3), last_slot = ?4 "
                       "WHERE id = ?1",
     [ST_PROMOTED_HISTORY] =
@@ -312,10 +323,23 @@ static const char *const st_sql[ST__COUNT] = {
         "AND slot = ?2 AND state <> 'failed') OR EXISTS (SELECT 1 FROM "
         "decisions WHERE pool_id = ?1 AND action = 'skip' AND "
         "last_slot >= ?2 AND slot <= ?2)",
-    [ST_DEC_ADD] = "INSERT INTO decisions (run_id, pool_id, snapshot_id, "
-                   "at, slot, action, reasons, fingerprint, last_run_id, "
-                   "last_at, last_slot) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1, ?4, ?5)",
+    /*
+     * A decision's texts, once (0015): its reasons with its pool's key
+     * as char(1) (?2 the pool, NULL for a fingerprint, stored as it is);
+     * an empty text is no row (NULL: the insert is ignored).
+     */
+    [ST_DEC_TEXT] = "INSERT OR IGNORE INTO decision_texts (text) "
+                    "VALUES (nullif(" DEC_TEXT_OF("?1", "?2") ", ''))",
+    /* ?7 reasons inline (a text holding char(1)), ?8 reasons by id */
+    [ST_DEC_ADD] =
+        "INSERT INTO decision_rows (run_id, pool_id, "
+        "snapshot_id, at, slot, action, reasons, reasons_id, "
+        "fingerprint_id, last_run_id, last_at, last_slot) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "(SELECT t.id FROM decision_texts t WHERE t.text = " DEC_TEXT_OF("?8",
+            "?2") "), "
+                  "(SELECT t.id FROM decision_texts t WHERE t.text = ?9), "
+                  "?1, ?4, ?5)",
     [ST_DEC_LIST] = "SELECT d.id, d.run_id, d.pool_id, d.snapshot_id, "
                     "p.key, s.name, d.at, d.slot, d.action, d.reasons, "
                     "d.fingerprint, d.last_run_id, d.last_at, d.last_slot "
@@ -2154,12 +2178,34 @@ decision_same_as_last(struct db *db, const struct db_decision *d, int64_t *id)
 	return found;
 }
 
+/*
+ * decision_text_add(db, text, pool_id):
+ * ${text} into decision_texts unless it is there or empty: a reasons text
+ * of pool ${pool_id} with the pool's key as char(1), a fingerprint (0) as
+ * it is.  0/-1.
+ */
+static int
+decision_text_add(struct db *db, const char *text, int64_t pool_id)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	if (text[0] == '\0')
+		return 0;
+	s = st_get(db, ST_DEC_TEXT);
+	if (s == NULL)
+		return -1;
+	b |= bind_text(s, 1, text);
+	b |= bind_opt64(s, 2, pool_id);
+	return st_write(db, ST_DEC_TEXT, s, b, "record decision text", 0);
+}
+
 int
 db_decision_add(struct db *db, const struct db_decision *d)
 {
 	sqlite3_stmt *s;
 	int64_t last = 0;
-	int b = 0, same;
+	int b = 0, same, inline_reasons;
 
 	if (!in_list(decision_actions, d->action)) {
 		log_err(NULL, "%s: decision: unknown action \"%s\"", db->path,
@@ -2179,6 +2225,12 @@ db_decision_add(struct db *db, const struct db_decision *d)
 		b |= bind_opt64(s, 4, d->slot);
 		return st_write(db, ST_DEC_EXTEND, s, b, "extend decision", 1);
 	}
+	/* a text holding the key's stand-in itself stays inline */
+	inline_reasons = strchr(d->reasons, '\1') != NULL;
+	if ((!inline_reasons &&
+	        decision_text_add(db, d->reasons, d->pool_id) != 0) ||
+	    decision_text_add(db, d->fingerprint, 0) != 0)
+		return -1;
 	s = st_get(db, ST_DEC_ADD);
 	if (s == NULL)
 		return -1;
@@ -2188,8 +2240,9 @@ db_decision_add(struct db *db, const struct db_decision *d)
 	b |= sqlite3_bind_int64(s, 4, d->at);
 	b |= bind_opt64(s, 5, d->slot);
 	b |= bind_text(s, 6, d->action);
-	b |= bind_text(s, 7, d->reasons);
-	b |= bind_text(s, 8, d->fingerprint);
+	b |= db_bind_opt(s, 7, inline_reasons ? d->reasons : NULL);
+	b |= db_bind_opt(s, 8, inline_reasons ? NULL : d->reasons);
+	b |= db_bind_opt(s, 9, d->fingerprint);
 	return st_write(db, ST_DEC_ADD, s, b, "record decision", 0);
 }
 

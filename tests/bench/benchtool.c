@@ -677,7 +677,9 @@ out:
  * names, ARM ids and reasons renamed.  Rows are inserted interleaved
  * (row by row, copy by copy), so the file is laid out as a fleet
  * FACTOR times larger would have written it, run by run.  Runs are the
- * fleet's, shared: copied once.  The rows themselves are the ones the
+ * fleet's, shared: copied once, and so are decision texts (0015: a
+ * reasons text holds its pool's key as char(1), so a copy's reads as
+ * its own).  The rows themselves are the ones the
  * run's db_* functions wrote; nothing is invented.
  */
 static const char *const widen_ids[] = {"id", "pool_id", "snapshot_id", NULL};
@@ -767,8 +769,8 @@ static int
 cmd_widen(int argc, char **argv)
 {
 	static const char *const tables[] = {"pools", "snapshots",
-	    "observations", "decisions", "snapshot_channels", "pool_outcomes",
-	    "applies", NULL};
+	    "observations", "decision_rows", "snapshot_channels",
+	    "pool_outcomes", "applies", NULL};
 	long long clusters, factor;
 	sqlite3 *db = NULL;
 	char *sql = NULL;
@@ -784,7 +786,9 @@ cmd_widen(int argc, char **argv)
 	    exec_sql(db,
 	        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; BEGIN;"
 	        "INSERT INTO main.runs SELECT * FROM s.runs;"
-	        "INSERT INTO main.full_runs SELECT * FROM s.full_runs;"))
+	        "INSERT INTO main.full_runs SELECT * FROM s.full_runs;"
+	        "INSERT INTO main.decision_texts SELECT * FROM "
+	        "s.decision_texts;"))
 		goto out;
 	for (size_t i = 0; tables[i] != NULL; i++)
 		if (widen_table(db, tables[i], clusters, factor))

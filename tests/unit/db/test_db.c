@@ -1258,6 +1258,31 @@ decision_add(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
 }
 
 /*
+ * old_decision_add(path, ...): a decision as db_decision_add wrote it
+ * between migrations 0008 and 0015 (into the table decisions, texts
+ * inline), for the tests that build a store at an older schema.
+ */
+static void
+old_decision_add(const char *path, int64_t run, int64_t pool, int64_t snap,
+    time_t at, time_t slot, const char *action, const char *reasons,
+    const char *fp)
+{
+	char *sql = sqlite3_mprintf(
+	    "INSERT INTO decisions (run_id, pool_id, snapshot_id, at, slot, "
+	    "action, reasons, fingerprint, last_run_id, last_at, last_slot) "
+	    "VALUES (nullif(%lld, 0), %lld, nullif(%lld, 0), %lld, "
+	    "nullif(%lld, 0), %Q, %Q, %Q, nullif(%lld, 0), %lld, "
+	    "nullif(%lld, 0))",
+	    (long long)run, (long long)pool, (long long)snap, (long long)at,
+	    (long long)slot, action, reasons, fp, (long long)run, (long long)at,
+	    (long long)slot);
+
+	assert_non_null(sql);
+	raw_exec(path, sql);
+	sqlite3_free(sql);
+}
+
+/*
  * DESIGN.md 5's growth rule: the same decision about the same snapshot (or
  * the pool's same skip) again extends the last row's run range; any
  * difference in action, reasons or fingerprint, or another snapshot, adds
@@ -1513,7 +1538,7 @@ test_db_migration_records_demote_runs(void **state)
 	run.exit_code = 0;
 	run.promoted = 1;
 	assert_int_equal(db_run_finish(f->db, &run), 0);
-	decision_add(f->db, r1, pool, snap, 2000, 0, "demote",
+	old_decision_add(f->path, r1, pool, snap, 2000, 0, "demote",
 	    "demoted by hand from channel stable", "");
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO full_runs (run_id, duration_ms) VALUES (%lld, 5)",
@@ -1558,6 +1583,205 @@ test_db_migration_records_demote_runs(void **state)
 	assert_int_equal(db_run_last(f->db, NULL, &last), 1);
 	assert_string_equal(last.mode, "demote");
 	assert_int_equal(db_run_start(f->db, 4000, 4000, "bogus", &r2), -1);
+}
+
+/* Every column of every decision, as the view (or the old table) reads. */
+static void
+decisions_dump(const char *path, char *buf, size_t len)
+{
+	raw_text(path,
+	    "SELECT group_concat(quote(id) || ',' || quote(run_id) || ',' || "
+	    "quote(pool_id) || ',' || quote(snapshot_id) || ',' || quote(at) "
+	    "|| ',' || quote(slot) || ',' || quote(action) || ',' || "
+	    "quote(reasons) || ',' || quote(fingerprint) || ',' || "
+	    "quote(last_run_id) || ',' || quote(last_at) || ',' || "
+	    "quote(last_slot), char(10)) FROM (SELECT * FROM decisions "
+	    "ORDER BY id)",
+	    buf, len);
+}
+
+static int
+explain_all(void *ctx, const struct db_decision *d, const char *mode)
+{
+	struct buf_s *out = ctx;
+	size_t n = strlen(out->text);
+
+	snprintf(out->text + n, sizeof(out->text) - n,
+	    "%lld %lld %s %lld %s [%s] [%s] %lld %lld %lld\n", (long long)d->at,
+	    (long long)d->run_id, mode, (long long)d->slot, d->action,
+	    d->fingerprint, d->reasons, (long long)d->last_run_id,
+	    (long long)d->last_at, (long long)d->last_slot);
+	return 0;
+}
+
+/*
+ * Migration 0015 keeps each decision text once (decision_texts; a
+ * reasons text with its pool's key as char(1)) and decisions becomes a
+ * view over decision_rows: a store written before it reads the same,
+ * column for column and explain line for line, with as many rows; two
+ * pools' texts that differ by the pool's key alone are one text; a text
+ * holding char(1) itself stays inline.  From then on db_decision_add
+ * writes the same shape and the growth rule still holds.
+ */
+static void
+test_db_migration_interns_decision_texts(void **state)
+{
+	static const char *const keys[] = {"aks-1-pool0", "aks-2-pool0"};
+	struct fx *f = *state;
+	char before[4096], after[4096], text[256], name[2][2][64];
+	struct buf_s ex_before[4], ex_after[4];
+	struct db_snapshot snap;
+	int64_t pool[2], snaps[4], run;
+	size_t n;
+	int i, k;
+
+	for (n = 0; n < migrations_count; n++)
+		if (strstr(migrations[n].name, "_compact_decisions") != NULL)
+			break;
+	assert_true(n < migrations_count);
+	assert_int_equal(
+	    db_open_with_migrations(f->path, migrations, n, &f->db), 0);
+	assert_int_equal(db_run_start(f->db, 86400, 86400, "run", &run), 0);
+	for (i = 0; i < 2; i++) {
+		pool[i] = add_pool(f->db, keys[i]);
+		for (k = 0; k < 2; k++) {
+			snprintf(name[i][k], sizeof(name[i][k]),
+			    "aksnap-%s-202601%02dT0200Z", keys[i], 1 + 7 * k);
+			snaps[2 * i + k] =
+			    add_snapshot(f->db, pool[i], name[i][k],
+			        86400 * (1 + 7 * k), 86400 * (1 + 7 * k));
+		}
+		old_decision_add(f->path, run, pool[i], snaps[2 * i], 86400,
+		    86400, "create", "slot 2026-01-01T02:00:00Z due", "");
+		old_decision_add(f->path, run, pool[i], snaps[2 * i], 86400, 0,
+		    "keep", "last,daily", "l3h0d7/within=2d");
+		snprintf(text, sizeof(text),
+		    "unchanged since %s (img-1, Kubernetes 1.31.7)",
+		    name[i][0]);
+		old_decision_add(f->path, run, pool[i], 0, 2 * 86400, 2 * 86400,
+		    "skip", text, "");
+		old_decision_add(f->path, run, pool[i], snaps[2 * i], 2 * 86400,
+		    0, "promote",
+		    "channel canary: brings img-1 over nothing: 3 CVE fixes",
+		    "");
+		old_decision_add(f->path, run, pool[i], snaps[2 * i + 1],
+		    8 * 86400, 8 * 86400, "create",
+		    "slot 2026-01-08T02:00:00Z due", "");
+		snprintf(text, sizeof(text), "channel canary: replaced by %s",
+		    name[i][1]);
+		old_decision_add(f->path, run, pool[i], snaps[2 * i], 9 * 86400,
+		    0, "demote", text, "");
+	}
+	/* a range (0008), a text holding char(1), a row without reasons */
+	raw_exec(f->path,
+	    "UPDATE decisions SET last_at = 5 * 86400, "
+	    "last_slot = 5 * 86400 WHERE action = 'skip'");
+	old_decision_add(f->path, run, pool[0], snaps[1], 9 * 86400, 0, "fail",
+	    "PUT snapshot: 500 (quoted \001 byte)", "");
+	old_decision_add(
+	    f->path, run, pool[0], snaps[0], 9 * 86400, 0, "pin", "", "fp-2");
+	decisions_dump(f->path, before, sizeof(before));
+	assert_non_null(strstr(before, "unchanged since aksnap-aks-2-pool0-"));
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(db_snapshot_get(f->db, snaps[k], &snap), 1);
+		ex_before[k].text[0] = '\0';
+		assert_int_equal(db_decision_explain(
+		                     f->db, &snap, explain_all, &ex_before[k]),
+		    0);
+	}
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	decisions_dump(f->path, after, sizeof(after));
+	assert_string_equal(after, before);
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(db_snapshot_get(f->db, snaps[k], &snap), 1);
+		ex_after[k].text[0] = '\0';
+		assert_int_equal(db_decision_explain(
+		                     f->db, &snap, explain_all, &ex_after[k]),
+		    0);
+		assert_string_equal(ex_after[k].text, ex_before[k].text);
+	}
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_rows"), 14);
+	/* 2 fingerprints; 2 slots, keep, skip, promote, demote (the fail
+	 * holding char(1) is inline) */
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_texts"), 8);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_texts WHERE text = "
+	                     "'channel canary: replaced by aksnap-' || char(1) "
+	                     "|| '-20260108T0200Z'"),
+	    1);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_rows "
+	                     "WHERE reasons IS NOT NULL"),
+	    1);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_rows WHERE "
+	                     "reasons_id IS NULL AND fingerprint_id IS NULL"),
+	    1);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"),
+	    0);
+
+	/* written anew: the same shape, one text for both pools' skips */
+	assert_int_equal(
+	    db_run_start(f->db, 10 * 86400, 10 * 86400, "run", &run), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text),
+		    "unchanged since %s (img-2, Kubernetes 1.31.7)",
+		    name[i][1]);
+		decision_add(f->db, run, pool[i], 0, 10 * 86400, 10 * 86400,
+		    "skip", text, "");
+		decision_add(f->db, run, pool[i], snaps[2 * i + 1], 10 * 86400,
+		    0, "keep", "last,daily", "l3h0d7/within=2d");
+	}
+	decision_add(f->db, run, pool[1], snaps[2], 10 * 86400, 0, "fail",
+	    "quoted \001 again", "");
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_rows"), 19);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_texts"), 9);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_rows "
+	                     "WHERE reasons IS NOT NULL"),
+	    2);
+	raw_text(f->path,
+	    "SELECT reasons || '|' || fingerprint FROM decisions "
+	    "WHERE action = 'skip' ORDER BY id DESC LIMIT 1",
+	    text, sizeof(text));
+	assert_string_equal(text,
+	    "unchanged since "
+	    "aksnap-aks-2-pool0-20260108T0200Z (img-2, "
+	    "Kubernetes 1.31.7)|");
+	raw_text(f->path,
+	    "SELECT reasons FROM decisions WHERE action = 'fail' "
+	    "ORDER BY id DESC LIMIT 1",
+	    text, sizeof(text));
+	assert_string_equal(text, "quoted \001 again");
+	/* the same again: ranges grow, no row and no text is added */
+	assert_int_equal(
+	    db_run_start(f->db, 11 * 86400, 11 * 86400, "run", &run), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text),
+		    "unchanged since %s (img-2, Kubernetes 1.31.7)",
+		    name[i][1]);
+		decision_add(f->db, run, pool[i], 0, 11 * 86400, 11 * 86400,
+		    "skip", text, "");
+		decision_add(f->db, run, pool[i], snaps[2 * i + 1], 11 * 86400,
+		    0, "keep", "last,daily", "l3h0d7/within=2d");
+	}
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_rows"), 19);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_texts"), 9);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "last_at = 11 * 86400"),
+	    4);
 }
 
 /*
@@ -1667,7 +1891,6 @@ test_db_migration_moves_channels_to_their_table(void **state)
 	struct db_snapshot got;
 	struct channel_hold *h = NULL;
 	int64_t a, s1, s2, s3;
-	struct db_decision d;
 	char sql[256];
 	size_t n3, n = 0;
 
@@ -1687,14 +1910,8 @@ test_db_migration_moves_channels_to_their_table(void **state)
 	    "promoted_at = 2500 WHERE id = %lld",
 	    (long long)s1, (long long)s2);
 	raw_exec(f->path, sql);
-	memset(&d, 0, sizeof(d));
-	d.pool_id = a;
-	d.snapshot_id = s1;
-	d.at = 1500;
-	util_strlcpy(d.action, "promote", sizeof(d.action));
-	util_strlcpy(d.reasons, "channel prod: newest snapshot soaked",
-	    sizeof(d.reasons));
-	assert_int_equal(db_decision_add(f->db, &d), 0);
+	old_decision_add(f->path, 0, a, s1, 1500, 0, "promote",
+	    "channel prod: newest snapshot soaked", "");
 	db_close(f->db);
 	f->db = NULL;
 
@@ -1956,6 +2173,7 @@ main(void)
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_migration_records_demote_runs),
+	    T(test_db_migration_interns_decision_texts),
 	    T(test_db_same_decision_extends_its_run_range),
 	    T(test_db_open_sizes_page_cache_and_mmap),
 	    T(test_db_migration_to_decision_ranges_keeps_explain),

@@ -207,7 +207,7 @@ test_db_check_names_orphans_and_dangling_references(void **state)
 	    /* a decision's run range names its run twice (run_id,
 	     * last_run_id, 0008): one dangling reference each is enough to
 	     * show, and keeps the report under DB_CHECK_MAX */
-	    "UPDATE decisions SET last_run_id = NULL; "
+	    "UPDATE decision_rows SET last_run_id = NULL; "
 	    "DELETE FROM runs;");
 	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
 	assert_int_equal(db_check_full(f->db, &r), 0);
