@@ -374,6 +374,7 @@ struct db {
 	char path[PATH_MAX];
 	int busy_ms;
 	sqlite3_stmt *st[ST__COUNT];
+	struct db_stmts *stmts; /* the topic files' statements (db_stmt.c) */
 	/*
 	 * A writer's pre-write check (db_check.h): when the store was last
 	 * proved sound, and whether SQLite met damage since; db_close
@@ -1121,6 +1122,7 @@ db_close(struct db *db)
 		return;
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(db->st[i]);
+	db_stmts_free(db->stmts);
 	if (db->conn != NULL && sqlite3_close(db->conn) != SQLITE_OK) {
 		log_err(
 		    NULL, "%s: close: %s", db->path, sqlite3_errmsg(db->conn));
@@ -2445,6 +2447,12 @@ sqlite3 *
 db_sqlite(struct db *db)
 {
 	return db->conn;
+}
+
+struct db_stmts **
+db_stmts_of(struct db *db)
+{
+	return &db->stmts;
 }
 
 const char *

@@ -28,8 +28,11 @@
  * on: the first part keeps their count).  Rows never overlap, so the
  * newest row by observed_at is the pool's state now.
  *
- * The statements are prepared per call, as everything here: one or two
- * per pool per run next to the run's HTTP round trips.
+ * A run reads the interval in force once a pool (db_observation_in_force:
+ * the whole row, for the run's own comparison, and whether it is equal)
+ * and hands it back to db_observation_record_in_force, which writes
+ * without reading it again: in the steady state one read and one UPDATE
+ * a pool, on statements prepared once (db_stmt).
  */
 #include "db/db_channels.h"
 
@@ -70,11 +73,6 @@ struct obs_args {
 	"provisioning_state, upgrade_channel, node_os_channel, changed_by, "   \
 	"last_seen, last_run_id, seen"
 
-/* The interval in force at ?3, and whether it is equal. */
-static const char sql_prev[] =
-    "SELECT id, last_seen, " SAME " FROM observations "
-    "WHERE pool_id = ?1 AND observed_at <= ?3 "
-    "ORDER BY observed_at DESC, id DESC LIMIT 1";
 /*
  * The first interval after ?3, and whether it is equal and says the same
  * of who changed the pool (when ?13 says anything).
@@ -145,16 +143,16 @@ bind_obs(sqlite3_stmt *s, const struct obs_args *a)
 static int
 obs_exec(struct db *db, const char *sql, const struct obs_args *a)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = db_stmt(db, sql, "record observation");
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "record observation");
+	if (s == NULL)
+		return -1;
 	if (bind_obs(s, a) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
 		db_fail(db, "record observation");
 	else
 		rc = 0;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return rc;
 }
 
@@ -166,11 +164,11 @@ static int
 obs_find(struct db *db, const char *sql, const struct obs_args *a, int64_t *id,
     time_t *last_seen, int *same)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = db_stmt(db, sql, "record observation");
 	int rc, found = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "record observation");
+	if (s == NULL)
+		return -1;
 	if (bind_obs(s, a) != SQLITE_OK) {
 		db_fail(db, "record observation");
 		goto done;
@@ -187,7 +185,7 @@ obs_find(struct db *db, const char *sql, const struct obs_args *a, int64_t *id,
 		db_fail(db, "record observation");
 	}
 done:
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return found;
 }
 
@@ -215,39 +213,116 @@ obs_insert(struct db *db, struct obs_args *a, int64_t prev, int split)
 	return 0;
 }
 
+/* ${a}'s provisioning state as stored: NULL or "" is missing or unknown. */
+static void
+obs_state(struct obs_args *a)
+{
+	if (a->state == NULL || a->state[0] == '\0')
+		a->state = a->v == NULL ? "missing" : "unknown";
+}
+
+/* The interval in force at ${a->at}, whole, and whether it is equal. */
+static int
+in_force(struct db *db, const struct obs_args *a, struct db_obs_in_force *f)
+{
+	char sql[1400];
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(sql, sizeof(sql),
+	    "SELECT %s, " SAME " FROM observations o "
+	    "JOIN pools p ON p.id = o.pool_id "
+	    "WHERE o.pool_id = ?1 AND o.observed_at <= ?3 "
+	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
+	    db_obs_cols());
+	s = db_stmt(db, sql, "observation in force");
+	if (s == NULL)
+		return -1;
+	if (bind_obs(s, a) != SQLITE_OK) {
+		db_fail(db, "observation in force");
+		goto done;
+	}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		db_col_observation(s, &f->row);
+		f->same = sqlite3_column_int(s, DB_OBS_NCOLS);
+		f->found = 1;
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		db_fail(db, "observation in force");
+	}
+done:
+	db_stmt_done(db, s);
+	return ret;
+}
+
+int
+db_observation_in_force(struct db *db, int64_t pool_id, time_t at,
+    const struct db_versions *v, const char *provisioning_state,
+    const struct db_observation *o, struct db_obs_in_force *out)
+{
+	struct obs_args a = {0, pool_id, 0, at, v, provisioning_state, o};
+
+	obs_state(&a);
+	return in_force(db, &a, out);
+}
+
+/* Record ${a} given the interval in force ${f} (db_observation_record). */
+static int
+record(struct db *db, struct obs_args *a, const struct db_obs_in_force *f)
+{
+	int64_t next = 0;
+	time_t unused;
+	int next_same = 0;
+	time_t prev_last = f->found ? f->row.last_seen : 0;
+	/* who changed the pool is a fact of its own: always a new row */
+	int may_extend = a->o == NULL || a->o->changed_by[0] == '\0';
+
+	if (f->found && f->same && may_extend) {
+		a->row = f->row.id;
+		return obs_exec(db, sql_extend, a);
+	}
+	/* In the past: the next interval may begin with what we saw. */
+	if (!f->found || prev_last < a->at) {
+		int n = obs_find(db, sql_next, a, &next, &unused, &next_same);
+
+		if (n < 0)
+			return -1;
+		if (n == 1 && next_same) {
+			a->row = next;
+			return obs_exec(db, sql_extend_back, a);
+		}
+	}
+	return obs_insert(
+	    db, a, f->found ? f->row.id : 0, f->found && prev_last > a->at);
+}
+
+int
+db_observation_record_in_force(struct db *db, int64_t run_id, int64_t pool_id,
+    time_t at, const struct db_versions *v, const char *provisioning_state,
+    const struct db_observation *o, const struct db_obs_in_force *f)
+{
+	struct obs_args a = {run_id, pool_id, 0, at, v, provisioning_state, o};
+
+	obs_state(&a);
+	return record(db, &a, f);
+}
+
 int
 db_observation_record(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
     const struct db_versions *v, const char *provisioning_state,
     const struct db_observation *o)
 {
 	struct obs_args a = {run_id, pool_id, 0, at, v, provisioning_state, o};
-	int64_t prev = 0, next = 0;
-	time_t prev_last = 0, unused;
-	int got, same = 0, next_same = 0;
-	/* who changed the pool is a fact of its own: always a new row */
-	int may_extend = o == NULL || o->changed_by[0] == '\0';
+	struct db_obs_in_force f;
 
-	if (a.state == NULL || a.state[0] == '\0')
-		a.state = v == NULL ? "missing" : "unknown";
-	got = obs_find(db, sql_prev, &a, &prev, &prev_last, &same);
-	if (got < 0)
+	obs_state(&a);
+	if (in_force(db, &a, &f))
 		return -1;
-	if (got == 1 && same && may_extend) {
-		a.row = prev;
-		return obs_exec(db, sql_extend, &a);
-	}
-	/* In the past: the next interval may begin with what we saw. */
-	if (got == 0 || prev_last < at) {
-		int n = obs_find(db, sql_next, &a, &next, &unused, &next_same);
-
-		if (n < 0)
-			return -1;
-		if (n == 1 && next_same) {
-			a.row = next;
-			return obs_exec(db, sql_extend_back, &a);
-		}
-	}
-	return obs_insert(db, &a, prev, got == 1 && prev_last > at);
+	return record(db, &a, &f);
 }
 
 int
@@ -255,7 +330,7 @@ db_observation_at(
     struct db *db, int64_t pool_id, time_t at, struct db_observation *out)
 {
 	char sql[1024];
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	int rc, found = -1;
 
 	snprintf(sql, sizeof(sql),
@@ -263,8 +338,9 @@ db_observation_at(
 	    "WHERE o.pool_id = ?1 AND o.observed_at <= ?2 "
 	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
 	    db_obs_cols());
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "observation in force");
+	s = db_stmt(db, sql, "observation in force");
+	if (s == NULL)
+		return -1;
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(s, 2, (sqlite3_int64)at) != SQLITE_OK) {
 		db_fail(db, "observation in force");
@@ -280,7 +356,7 @@ db_observation_at(
 		db_fail(db, "observation in force");
 	}
 done:
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return found;
 }
 

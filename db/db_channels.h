@@ -29,6 +29,29 @@ int db_observation_record(struct db *db, int64_t run_id, int64_t pool_id,
     const struct db_observation *o);
 
 /*
+ * struct db_obs_in_force, db_observation_in_force(db, pool_id, at, v, state,
+ * o, out):
+ * The pool's interval in force at ${at} (found 0: none), whole, and whether
+ * it records the same facts as ${v}, ${state} and ${o}'s channels (same;
+ * changed_by is not compared), in one read.  0/-1.
+ * db_observation_record_in_force(db, run_id, pool_id, at, v, state, o, f):
+ * db_observation_record, given what db_observation_in_force found for the
+ * same pool, time and facts (nothing written to the pool's observations
+ * between): the interval is not read again.  0/-1.
+ */
+struct db_obs_in_force {
+	int found, same;
+	struct db_observation row;
+};
+int db_observation_in_force(struct db *db, int64_t pool_id, time_t at,
+    const struct db_versions *v, const char *provisioning_state,
+    const struct db_observation *o, struct db_obs_in_force *out);
+int db_observation_record_in_force(struct db *db, int64_t run_id,
+    int64_t pool_id, time_t at, const struct db_versions *v,
+    const char *provisioning_state, const struct db_observation *o,
+    const struct db_obs_in_force *f);
+
+/*
  * db_observation_at(db, pool_id, at, out):
  * The pool's interval in force at ${at}: the newest that began at or
  * before it (what a run --as-of ${at} compares its observation with; for

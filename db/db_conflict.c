@@ -3,8 +3,8 @@
  * records (table conflicts) and the question a run asks before each PUT,
  * "is this name someone else's?".
  *
- * These queries run a few times per sync or per create, so they are
- * prepared per call instead of joining db.c's statement cache.
+ * The owner question runs once per create; every statement here comes
+ * from the connection's cache (db_stmt).
  */
 #include "db/db_conflict.h"
 
@@ -41,8 +41,9 @@ db_conflict_seen(
 	sqlite3_stmt *s = NULL;
 	int b = 0, rc = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(db, "record conflict");
+	s = db_stmt(db, sql, "record conflict");
+	if (s == NULL)
+		return -1;
 	b |= sqlite3_bind_text(s, 1, c->arm_id, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_text(s, 3, c->subscription, -1, SQLITE_TRANSIENT);
@@ -56,7 +57,7 @@ db_conflict_seen(
 		fail(db, "record conflict");
 	else
 		rc = 0;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return rc;
 }
 
@@ -69,15 +70,16 @@ db_conflict_forget_unseen(
 	sqlite3_stmt *s = NULL;
 	int b = 0, rc = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(db, "forget conflicts");
+	s = db_stmt(db, sql, "forget conflicts");
+	if (s == NULL)
+		return -1;
 	b |= sqlite3_bind_text(s, 1, subscription, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_int64(s, 2, run_id);
 	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
 		fail(db, "forget conflicts");
 	else
 		rc = 0;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return rc;
 }
 
@@ -94,8 +96,9 @@ db_conflict_list(struct db *db, struct db_conflict **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(db, "list conflicts");
+	s = db_stmt(db, sql, "list conflicts");
+	if (s == NULL)
+		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct db_conflict *c;
 
@@ -124,11 +127,11 @@ db_conflict_list(struct db *db, struct db_conflict **out, size_t *n)
 		fail(db, "list conflicts");
 		goto err;
 	}
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	*out = v;
 	return 0;
 err:
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	free(v);
 	*n = 0;
 	return -1;
@@ -148,21 +151,22 @@ db_snapshot_owner(
 	sqlite3_stmt *s = NULL;
 	int b = 0, rc;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return fail(db, "look up the owner of a snapshot");
+	s = db_stmt(db, sql, "look up the owner of a snapshot");
+	if (s == NULL)
+		return -1;
 	b |= sqlite3_bind_text(s, 1, arm_id, -1, SQLITE_TRANSIENT);
 	b |= sqlite3_bind_int64(s, 2, pool_id);
 	rc = b == SQLITE_OK ? sqlite3_step(s) : SQLITE_ERROR;
 	if (rc == SQLITE_ROW) {
 		db_col_text(s, 0, why, len);
-		sqlite3_finalize(s);
+		db_stmt_done(db, s);
 		return 1;
 	}
 	if (rc != SQLITE_DONE) {
 		fail(db, "look up the owner of a snapshot");
-		sqlite3_finalize(s);
+		db_stmt_done(db, s);
 		return -1;
 	}
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return 0;
 }

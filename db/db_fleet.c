@@ -22,8 +22,9 @@ db_pool_set_fleet(struct db *db, int64_t pool_id, const char *fleet)
 	sqlite3_stmt *s = NULL;
 	int b = 0, rc = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "record the pool's fleet");
+	s = db_stmt(db, sql, "record the pool's fleet");
+	if (s == NULL)
+		return -1;
 	b |= sqlite3_bind_int64(s, 1, pool_id);
 	b |= fleet != NULL && fleet[0] != '\0'
 	    ? sqlite3_bind_text(s, 2, fleet, -1, SQLITE_TRANSIENT)
@@ -32,7 +33,7 @@ db_pool_set_fleet(struct db *db, int64_t pool_id, const char *fleet)
 		db_fail(db, "record the pool's fleet");
 	else
 		rc = 0;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return rc;
 }
 
@@ -50,8 +51,9 @@ db_fleet_pools(
 
 	*out = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "list a fleet's pools");
+	s = db_stmt(db, sql, "list a fleet's pools");
+	if (s == NULL)
+		return -1;
 	if (sqlite3_bind_text(s, 1, fleet, -1, SQLITE_TRANSIENT) != SQLITE_OK)
 		goto fail;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -76,13 +78,13 @@ db_fleet_pools(
 	}
 	if (step != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	*out = v;
 	*n = cnt;
 	return 0;
 fail:
 	db_fail(db, "list a fleet's pools");
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	free(v);
 	return -1;
 }

@@ -15,6 +15,25 @@
 /* db_sqlite(db): the connection (owned by ${db}). */
 sqlite3 *db_sqlite(struct db *db);
 
+/*
+ * db_stmt(db, sql, what), db_stmt_done(db, s) (db_stmt.c):
+ * The statement for the SQL text ${sql}, prepared once per connection and
+ * lent until db_stmt_done (which resets it and clears its bindings), or
+ * NULL (logged by db_fail with ${what}).  When the cached statement is
+ * already lent (a row callback asking the same question), a fresh one
+ * that db_stmt_done finalizes.  Every db_stmt is paired with one
+ * db_stmt_done, on every path; db_stmt_done(db, NULL) does nothing.
+ * db_stmt_count(db): how many statements the cache holds (tests).
+ * db_stmts_of(db): the cache's place in struct db; db_stmts_free(c):
+ * finalize and free it (db_close, before closing the connection).
+ */
+struct db_stmts;
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, const char *what);
+void db_stmt_done(struct db *db, sqlite3_stmt *s);
+size_t db_stmt_count(struct db *db);
+struct db_stmts **db_stmts_of(struct db *db);
+void db_stmts_free(struct db_stmts *c);
+
 /* db_path_of(db): the file name it was opened with. */
 const char *db_path_of(const struct db *db);
 
@@ -29,8 +48,10 @@ int db_fail(struct db *db, const char *what);
  * db_obs_cols(), db_col_observation(s, o):
  * The column list of an observation row, to put after SELECT in a query
  * over "observations o JOIN pools p ON p.id = o.pool_id", and the reader
- * that fills ${o} from such a row of ${s}.
+ * that fills ${o} from such a row of ${s}; DB_OBS_NCOLS, how many columns
+ * the list has (the index of a column put after it).
  */
+#define DB_OBS_NCOLS 18
 const char *db_obs_cols(void);
 void db_col_observation(sqlite3_stmt *s, struct db_observation *o);
 

@@ -10,8 +10,9 @@
  *
  * After every change the snapshot's own row is refreshed (channel list
  * in rung order, latest entry, latest exit), so that `list`, `explain`,
- * the JSON output and the views read what they always read.  Each call
- * prepares its statements: promotions are rare, not a hot loop.
+ * the JSON output and the views read what they always read.  The
+ * statements come from the connection's cache (db_stmt): a run asks who
+ * holds a pool's channels once per pool.
  */
 #include "db/db_ladder.h"
 
@@ -22,17 +23,16 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
-/* Prepare ${sql}, bind ${n} values (int64, or text where ${texts}[i]). */
+/* The statement of ${sql} (db_stmt), ${n} values bound (int64, or text where
+ * ${texts}[i]). */
 static sqlite3_stmt *
 prep(struct db *db, const char *what, const char *sql, int n,
     const int64_t *ints, const char *const *texts)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s = db_stmt(db, sql, what);
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(db, what);
+	if (s == NULL)
 		return NULL;
-	}
 	for (int i = 0; i < n; i++) {
 		int rc = texts != NULL && texts[i] != NULL
 		    ? sqlite3_bind_text(s, i + 1, texts[i], -1, SQLITE_STATIC)
@@ -40,7 +40,7 @@ prep(struct db *db, const char *what, const char *sql, int n,
 
 		if (rc != SQLITE_OK) {
 			db_fail(db, what);
-			sqlite3_finalize(s);
+			db_stmt_done(db, s);
 			return NULL;
 		}
 	}
@@ -58,7 +58,7 @@ exec(struct db *db, const char *what, const char *sql, int n,
 	if (s == NULL)
 		return -1;
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	if (rc != SQLITE_DONE)
 		return db_fail(db, what);
 	return 0;
@@ -144,7 +144,7 @@ db_ladder_holds(
 		h->left_at = (time_t)sqlite3_column_int64(s, 4);
 		h->demoted = sqlite3_column_int(s, 5);
 	}
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	if (rc != SQLITE_DONE) {
 		free(v);
 		*n = 0;
@@ -153,7 +153,7 @@ db_ladder_holds(
 	*out = v;
 	return 0;
 oom:
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	free(v);
 	*n = 0;
 	return -1;
@@ -182,7 +182,7 @@ db_ladder_enter(
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		old = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	if (rc != SQLITE_ROW) {
 		if (rc == SQLITE_DONE)
 			log_err(NULL, "no snapshot %lld to promote",

@@ -6,24 +6,26 @@
  * The textfile is rendered from the store after every command that writes
  * it, so a command that touched one pool still describes them all; these
  * two tables are what a single process would otherwise only have known
- * about the pools it touched itself.  Each call prepares its statement:
- * they run once per pool per command, not in a hot loop.
+ * about the pools it touched itself.  They run once per pool per
+ * command, on statements from the connection's cache (db_stmt).
  */
 #include "db/db_metrics.h"
 
 #include "db/db_internal.h"
 
-/* Prepare ${sql}, bind ${n} int64 values, step: 1 row, 0 none, -1. */
+/* The statement of ${sql} (db_stmt), bind ${n} int64 values, step: 1 row, 0
+ * none, -1. */
 static int
 one_row(struct db *db, const char *what, const char *sql, sqlite3_stmt **out,
     int n, const int64_t *args)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	int rc;
 
 	*out = NULL;
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, what);
+	s = db_stmt(db, sql, what);
+	if (s == NULL)
+		return -1;
 	for (int i = 0; i < n; i++)
 		if (sqlite3_bind_int64(s, i + 1, args[i]) != SQLITE_OK)
 			goto err;
@@ -33,12 +35,12 @@ one_row(struct db *db, const char *what, const char *sql, sqlite3_stmt **out,
 		return 1;
 	}
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(s);
+		db_stmt_done(db, s);
 		return 0;
 	}
 err:
 	db_fail(db, what);
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return -1;
 }
 
@@ -51,7 +53,7 @@ write_row(struct db *db, const char *what, const char *sql, int n,
 
 	if (one_row(db, what, sql, &s, n, args) < 0)
 		return -1;
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return 0;
 }
 
@@ -82,7 +84,7 @@ db_pool_outcome_failed(struct db *db, int64_t pool_id, int *failed)
 		return -1;
 	if (got == 1)
 		*failed = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return 0;
 }
 
@@ -113,7 +115,7 @@ db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms)
 	if (got == 1) {
 		*as_of = (time_t)sqlite3_column_int64(s, 0);
 		*duration_ms = sqlite3_column_int64(s, 1);
-		sqlite3_finalize(s);
+		db_stmt_done(db, s);
 	}
 	return got;
 }
@@ -125,12 +127,14 @@ db_partial_run_last(struct db *db, const char *mode, time_t *as_of)
 	int rc, got = -1;
 
 	*as_of = 0;
-	if (sqlite3_prepare_v2(db_sqlite(db),
-	        "SELECT as_of FROM runs WHERE mode = ?1 AND finished_at IS "
-	        "NOT NULL AND id NOT IN (SELECT run_id FROM full_runs) "
-	        "ORDER BY started_at DESC, id DESC LIMIT 1",
-	        -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(s, 1, mode, -1, SQLITE_STATIC) != SQLITE_OK) {
+	s = db_stmt(db,
+	    "SELECT as_of FROM runs WHERE mode = ?1 AND finished_at IS "
+	    "NOT NULL AND id NOT IN (SELECT run_id FROM full_runs) "
+	    "ORDER BY started_at DESC, id DESC LIMIT 1",
+	    "read the last run of one pool");
+	if (s == NULL)
+		return -1;
+	if (sqlite3_bind_text(s, 1, mode, -1, SQLITE_STATIC) != SQLITE_OK) {
 		db_fail(db, "read the last run of one pool");
 		goto out;
 	}
@@ -144,6 +148,6 @@ db_partial_run_last(struct db *db, const char *mode, time_t *as_of)
 		db_fail(db, "read the last run of one pool");
 	}
 out:
-	sqlite3_finalize(s);
+	db_stmt_done(db, s);
 	return got;
 }

@@ -681,7 +681,8 @@ static void
 record_observation(struct run *r, struct pool_run *p,
     const struct arm_cluster *cl, const char *provisioning_state)
 {
-	struct db_observation prev, cur;
+	struct db_observation cur;
+	struct db_obs_in_force f;
 	struct channels_seen a, b;
 	const char *by = NULL;
 
@@ -690,11 +691,15 @@ record_observation(struct run *r, struct pool_run *p,
 	    sizeof(cur.upgrade_channel));
 	util_strlcpy(cur.node_os_channel, cl->node_os_channel,
 	    sizeof(cur.node_os_channel));
-	if (db_observation_at(r->db, p->pool_id, r->opts->as_of, &prev) == 1 &&
-	    strcmp(prev.provisioning_state, "missing") != 0) {
-		a = (struct channels_seen){prev.v.kubernetes_version,
-		    prev.v.node_image_version, prev.upgrade_channel,
-		    prev.node_os_channel};
+	/* One read: the interval in force serves the comparison and the
+	 * write. */
+	if (db_observation_in_force(r->db, p->pool_id, r->opts->as_of, &p->live,
+	        provisioning_state, &cur, &f))
+		return;
+	if (f.found && strcmp(f.row.provisioning_state, "missing") != 0) {
+		a = (struct channels_seen){f.row.v.kubernetes_version,
+		    f.row.v.node_image_version, f.row.upgrade_channel,
+		    f.row.node_os_channel};
 		b = (struct channels_seen){p->live.kubernetes_version,
 		    p->live.node_image_version, cur.upgrade_channel,
 		    cur.node_os_channel};
@@ -702,8 +707,8 @@ record_observation(struct run *r, struct pool_run *p,
 	}
 	if (by != NULL)
 		util_strlcpy(cur.changed_by, by, sizeof(cur.changed_by));
-	(void)db_observation_record(r->db, r->rec.id, p->pool_id,
-	    r->opts->as_of, &p->live, provisioning_state, &cur);
+	(void)db_observation_record_in_force(r->db, r->rec.id, p->pool_id,
+	    r->opts->as_of, &p->live, provisioning_state, &cur, &f);
 }
 
 static void observe_cluster(
