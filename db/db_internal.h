@@ -5,7 +5,7 @@
  * db_internal.h -- what db.c lends the other files of db/ (db_<topic>.c),
  * so that a topic's queries live in their own file yet read rows the way
  * db.c does: when db.c's observation columns grow, every reader of them
- * grows too.  Nothing outside db/ includes this.
+ * grows too.  Nothing outside db/ includes this but db/'s unit tests.
  */
 
 #include <sqlite3.h>

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_channels.h"
+#include "db/db_internal.h"
 #include "db/db_ladder.h"
 #include "db/db_list.h"
 #include "db/db_report.h"
@@ -578,6 +580,138 @@ test_db_pool_sync_upserts_by_key(void **state)
 	assert_true(other != id1);
 	assert_int_equal(db_pool_get(f->db, "nope", &p), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pools"), 2);
+}
+
+/* ---- the topic files' statement cache (db_stmt.c) ---- */
+
+/*
+ * A topic file's statement is prepared once per connection: asking the
+ * same question again (from another buffer holding the same text) reuses
+ * it; a statement still lent (a row callback asking the same question)
+ * gets a fresh copy that db_stmt_done finalizes, and the cache does not
+ * grow; db_close finalizes the cache, so SQLite closes the connection
+ * without complaint (and valgrind sees nothing left).
+ */
+static void
+test_db_stmt_cache_prepares_each_text_once(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc;
+	struct db_observation o;
+	sqlite3_stmt *a, *b, *c;
+	char copy[64];
+	int64_t id = 0;
+	size_t n;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc, "staging-system", "aks-staging", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &id), 0);
+	n = db_stmt_count(f->db);
+
+	/* the same question a second time: no statement more */
+	assert_int_equal(db_observation_at(f->db, id, 1000, &o), 0);
+	assert_int_equal(db_stmt_count(f->db), n + 1);
+	assert_int_equal(db_observation_at(f->db, id, 2000, &o), 0);
+	assert_int_equal(db_stmt_count(f->db), n + 1);
+
+	/* keyed by the text, not by where it lives */
+	a = db_stmt(f->db, "SELECT count(*) FROM pools", "count");
+	assert_non_null(a);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 1);
+	/* lent and stepping: the same text gets a statement of its own */
+	snprintf(copy, sizeof(copy), "%s", "SELECT count(*) FROM pools");
+	b = db_stmt(f->db, copy, "count");
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	db_stmt_done(f->db, b);
+	db_stmt_done(f->db, a);
+	assert_int_equal(db_stmt_count(f->db), n + 2);
+	/* given back: the cached one again, reset, its bindings cleared */
+	c = db_stmt(f->db, copy, "count");
+	assert_ptr_equal(c, a);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	db_stmt_done(f->db, c);
+	db_stmt_done(f->db, NULL);
+
+	/* a statement SQLite refuses: NULL, logged with what was asked */
+	clear_log(f);
+	assert_null(db_stmt(f->db, "SELECT nope FROM nowhere", "ask nowhere"));
+	assert_logged(f, "ask nowhere");
+	assert_int_equal(db_stmt_count(f->db), n + 2);
+
+	/* closed with its cache: sqlite3_close succeeds, nothing logged */
+	clear_log(f);
+	db_close(f->db);
+	f->db = NULL;
+	assert_string_equal(f->log, "");
+}
+
+/*
+ * db_observation_in_force reads the row in force and whether it is equal
+ * in one statement; db_observation_record_in_force writes from it what
+ * db_observation_record writes: the same row extended, or a new one.
+ */
+static void
+test_db_observation_in_force_then_record(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc;
+	struct db_versions v, w;
+	struct db_obs_in_force fi;
+	int64_t id = 0;
+
+	memset(&v, 0, sizeof(v));
+	util_strlcpy(
+	    v.node_image_version, "img-1", sizeof(v.node_image_version));
+	util_strlcpy(
+	    v.kubernetes_version, "1.30.1", sizeof(v.kubernetes_version));
+	w = v;
+	util_strlcpy(
+	    w.node_image_version, "img-2", sizeof(w.node_image_version));
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc, "staging-system", "aks-staging", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &id), 0);
+
+	assert_int_equal(db_observation_in_force(
+	                     f->db, id, 1000, &v, "Succeeded", NULL, &fi),
+	    0);
+	assert_int_equal(fi.found, 0);
+	assert_int_equal(db_observation_record_in_force(
+	                     f->db, 0, id, 1000, &v, "Succeeded", NULL, &fi),
+	    0);
+	/* the same again: found, equal, extended (no row more) */
+	assert_int_equal(db_observation_in_force(
+	                     f->db, id, 2000, &v, "Succeeded", NULL, &fi),
+	    0);
+	assert_int_equal(fi.found, 1);
+	assert_int_equal(fi.same, 1);
+	assert_string_equal(fi.row.v.node_image_version, "img-1");
+	assert_int_equal(fi.row.last_seen, 1000);
+	assert_int_equal(db_observation_record_in_force(
+	                     f->db, 0, id, 2000, &v, "Succeeded", NULL, &fi),
+	    0);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM observations"), 1);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT last_seen FROM observations"), 2000);
+	/* another image: found, not equal, a new row */
+	assert_int_equal(db_observation_in_force(
+	                     f->db, id, 3000, &w, "Succeeded", NULL, &fi),
+	    0);
+	assert_int_equal(fi.found, 1);
+	assert_int_equal(fi.same, 0);
+	assert_int_equal(db_observation_record_in_force(
+	                     f->db, 0, id, 3000, &w, "Succeeded", NULL, &fi),
+	    0);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM observations"), 2);
+	/* another provisioning state is another fact too */
+	assert_int_equal(db_observation_in_force(
+	                     f->db, id, 4000, &w, "Upgrading", NULL, &fi),
+	    0);
+	assert_int_equal(fi.same, 0);
 }
 
 /* ---- observations and history ---- */
@@ -2157,6 +2291,8 @@ main(void)
 	    T(test_db_transactions_commit_and_roll_back),
 	    T(test_db_runs_start_finish_and_last),
 	    T(test_db_pool_sync_upserts_by_key),
+	    T(test_db_stmt_cache_prepares_each_text_once),
+	    T(test_db_observation_in_force_then_record),
 	    T(test_db_observation_latest_is_newest),
 	    T(test_db_history_lists_every_observation_in_time_order),
 	    T(test_db_history_changes_only_keeps_version_changes),
