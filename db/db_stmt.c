@@ -16,7 +16,7 @@
  * statement was prepared before this cache.  db_close finalizes the whole
  * cache before closing the connection.
  *
- * The table is open addressing on a hash of the text, grown at half full;
+ * The table is open addressing on the text's FNV-1a, grown at half full;
  * a store has a few dozen distinct statements.
  */
 #include <stdint.h>
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "job/base/util.h"
 
 struct stmt_entry {
 	char *sql; /* NULL: an empty slot */
@@ -36,19 +37,6 @@ struct db_stmts {
 	struct stmt_entry *e;
 	size_t cap, n; /* cap a power of two */
 };
-
-/* FNV-1a over the text. */
-static uint32_t
-hash_text(const char *t)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *t != '\0'; t++) {
-		h ^= (unsigned char)*t;
-		h *= 16777619u;
-	}
-	return h;
-}
 
 /* The slot of ${sql} (its entry, or the empty slot it would take). */
 static struct stmt_entry *
@@ -88,7 +76,7 @@ db_stmt(struct db *db, const char *sql, const char *what)
 	struct db_stmts **cp = db_stmts_of(db), *c = *cp;
 	struct stmt_entry *e;
 	sqlite3_stmt *s = NULL;
-	uint32_t h = hash_text(sql);
+	uint32_t h = util_fnv1a32(sql);
 
 	if (c == NULL) {
 		c = calloc(1, sizeof(*c));
