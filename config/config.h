@@ -5,8 +5,10 @@
  * config.h -- the resolved configuration (aksnap.ini, DESIGN.md section 4).
  *
  * Plain structs with fixed-size strings: the configuration is loaded once,
- * validated whole, and then only read.  Every [pool:*] carries its own
- * fully resolved policy (defaults < [policy:NAME] < keys set in the pool).
+ * validated whole, and then only read.  Every [pool:*] points at its
+ * fully resolved policy (defaults < [policy:NAME] < keys set in the pool):
+ * pools that set no policy key share their [policy:NAME]'s (10,000 pools,
+ * one struct policy), a pool that sets some has its own.
  */
 
 #include <limits.h>
@@ -55,10 +57,15 @@ struct config {
 	char timezone[64]; /* default "UTC" */
 	struct tz *tz; /* that zone, loaded once with the file (owned) */
 
-	struct policy *policies;
+	struct policy *policies; /* [policy:NAME], in file order */
 	size_t npolicies;
+	struct policy *pool_policies; /* the built-in defaults, then one for
+	                                 each pool that sets policy keys */
+	size_t npool_policies;
 	struct pool_conf *pools;
 	size_t npools;
+	size_t *pool_order; /* pools[0, nordered) by key: config_find_pool */
+	size_t nordered;
 	struct fleet_conf *fleets; /* [fleet:NAME], in file order */
 	size_t nfleets;
 	int max_fleet_pools; /* default LIMIT_FLEET_POOLS */

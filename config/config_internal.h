@@ -81,20 +81,44 @@ enum sect_kind {
 	SECT_IGNORED, /* unknown or duplicate: already reported, keys skipped */
 };
 
+/*
+ * One section as read: what is needed to check it and to report on it,
+ * and nothing more.  A pool's keys go straight into c->pools[idx] and a
+ * fleet's selectors into c->fleets[idx]; the policy keys that a section
+ * sets (rare in a pool) into ${pol}, allocated at the first one.  So a
+ * section of 10,000 costs ~150 bytes, not a whole pool and policy.
+ */
 struct section {
 	enum sect_kind kind;
-	char title[80]; /* the text between [ and ], for messages */
-	char name[64]; /* NAME of [policy:NAME] / [pool:NAME] */
 	int line;
+	char title[80]; /* the text between [ and ], for messages */
+	unsigned char nameoff; /* NAME of [policy:NAME] / [pool:NAME] /
+	                          [fleet:NAME]: section_name() */
 	uint64_t seen; /* keys present, valid or not */
 	uint64_t set; /* keys with a valid, non-empty value */
 	uint64_t bad; /* keys with an invalid value (reported) */
-	int keyline[CONFIG_MAX_KEYS]; /* where each key was set */
-	struct pool_conf pool; /* pool keys; pool.policy: the policy keys of a
-	                          policy, pool or fleet section (one copy:
-	                          10,000 pools read 14 MB less) */
-	size_t fleet; /* SECT_FLEET: index into c->fleets */
+	size_t kl; /* where each key was set: p->keylines[kl, kl + nkl) */
+	size_t nkl;
+	struct policy *pol; /* the policy keys set here, over the defaults;
+	                       NULL while it sets none (owned) */
+	size_t idx; /* SECT_POOL: c->pools; SECT_FLEET: c->fleets;
+	               SECT_POLICY: c->policies (once resolved) */
 };
+
+/* The line that set key ${key} (a row of config_keys) of a section.  A
+ * section's keys are read together, so each section's rows are one run of
+ * p->keylines. */
+struct keyline {
+	int line;
+	unsigned key;
+};
+
+/* section_name(s): NAME of [kind:NAME], or "" ([aksnap], or a bad name). */
+static inline const char *
+section_name(const struct section *s)
+{
+	return s->title + s->nameoff;
+}
 
 struct cerr {
 	int line;
@@ -124,6 +148,11 @@ struct parse {
 
 	/* Sections by kind and name, to find repeats in O(1). */
 	struct seen_set *sections;
+
+	struct keyline *keylines; /* every section's, in file order */
+	size_t nkeylines;
+	size_t keylinecap;
+	size_t poolcap; /* c->pools' room while the file is read */
 };
 
 /*
@@ -183,6 +212,10 @@ int config_is_name(const char *s);
 void config_perr(struct parse *p, int line, const struct section *s,
     const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* config_keyline(p, s, key): the line of ${s} that set the key of row
+ * ${key}, or 0 when it is not set there. */
+int config_keyline(const struct parse *p, const struct section *s, size_t key);
 
 /* config_lower(dst, len, fmt, ...): the formatted text, lower-cased. */
 void config_lower(char *dst, size_t len, const char *fmt, ...)

@@ -89,8 +89,7 @@ config_print(const struct config *c, FILE *out, int json)
 
 			fprintf(out, "\n[pool:%s]\n", pc->key);
 			print_keys(out, SCOPE_POOL, (const char *)pc);
-			print_keys(
-			    out, SCOPE_POLICY, (const char *)&pc->policy);
+			print_keys(out, SCOPE_POLICY, (const char *)pc->policy);
 		}
 		for (size_t i = 0; i < c->nfleets; i++) {
 			config_fleet_print(&c->fleets[i], out);
@@ -130,7 +129,7 @@ config_print(const struct config *c, FILE *out, int json)
 			continue;
 		json_object_set_new(o, "pool", json_string(pc->key));
 		json_keys(o, SCOPE_POOL, (const char *)pc);
-		json_keys(o, SCOPE_POLICY, (const char *)&pc->policy);
+		json_keys(o, SCOPE_POLICY, (const char *)pc->policy);
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(root, "pools", arr);

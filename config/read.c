@@ -206,6 +206,41 @@ cerr_cmp(const void *a, const void *b)
 }
 
 /*
+ * config_keyline(p, s, key):
+ * The line of ${s} that set the key of row ${key}, or 0.
+ */
+int
+config_keyline(const struct parse *p, const struct section *s, size_t key)
+{
+	for (size_t i = s->kl; i < s->kl + s->nkl; i++)
+		if (p->keylines[i].key == key)
+			return p->keylines[i].line;
+	return 0;
+}
+
+/* add_keyline(p, key): key row ${key} is set on line p->lineno of the
+ * current section.  0, or -1 when out of memory. */
+static int
+add_keyline(struct parse *p, size_t key)
+{
+	if (p->nkeylines == p->keylinecap) {
+		size_t ncap = p->keylinecap ? p->keylinecap * 2 : 64;
+		struct keyline *nk = realloc(p->keylines, ncap * sizeof(*nk));
+
+		if (nk == NULL) {
+			p->oom = 1;
+			return -1;
+		}
+		p->keylines = nk;
+		p->keylinecap = ncap;
+	}
+	p->keylines[p->nkeylines].line = p->lineno;
+	p->keylines[p->nkeylines].key = (unsigned)key;
+	p->nkeylines++;
+	return 0;
+}
+
+/*
  * on_key(p, name, value):
  * One "name = value" line of the current section (line p->lineno).
  * Return 0, or -1 if it was wrong (the error is recorded).
@@ -215,6 +250,7 @@ on_key(struct parse *p, const char *name, const char *value)
 {
 	struct section *s;
 	const struct key *k = NULL;
+	struct pool_conf fleetpool;
 	size_t idx = 0;
 	char *base;
 	char why[512];
@@ -242,7 +278,7 @@ on_key(struct parse *p, const char *name, const char *value)
 		break;
 	case SECT_FLEET:
 		switch (config_fleet_key(
-		    &p->c->fleets[s->fleet], name, value, why, sizeof(why))) {
+		    &p->c->fleets[s->idx], name, value, why, sizeof(why))) {
 		case 0:
 			return 0;
 		case -1:
@@ -263,28 +299,47 @@ on_key(struct parse *p, const char *name, const char *value)
 	}
 	if (s->seen & (1ULL << idx)) {
 		config_perr(p, p->lineno, s, name,
-		    "set twice (first on line %d)", s->keyline[idx]);
+		    "set twice (first on line %d)", config_keyline(p, s, idx));
 		return -1;
 	}
+	if (add_keyline(p, idx))
+		return -1;
 	s->seen |= 1ULL << idx;
-	s->keyline[idx] = p->lineno;
+	s->nkl++;
 
 	/* An empty value means "the default" (or "inherit", in a pool). */
 	if (value[0] == '\0')
 		return 0;
 
-	if (k->scope == SCOPE_GLOBAL)
+	if (k->scope == SCOPE_GLOBAL) {
 		base = (char *)p->c;
-	else if (k->scope == SCOPE_POLICY)
-		base = (char *)&s->pool.policy;
-	else
-		base = (char *)&s->pool;
+	} else if (k->scope == SCOPE_POLICY) {
+		if (s->pol == NULL) {
+			s->pol = malloc(sizeof(*s->pol));
+			if (s->pol == NULL) {
+				p->oom = 1;
+				return -1;
+			}
+			config_policy_defaults(s->pol);
+		}
+		base = (char *)s->pol;
+	} else if (s->kind == SECT_POOL) {
+		base = (char *)&p->c->pools[s->idx];
+	} else {
+		/* A fleet's one pool key, policy: into its policy_name. */
+		memset(&fleetpool, 0, sizeof(fleetpool));
+		base = (char *)&fleetpool;
+	}
 	if (config_parse_value(k, value, base, why, sizeof(why)) != 0) {
 		config_perr(
 		    p, p->lineno, s, name, "%s, got \"%.100s\"", why, value);
 		s->bad |= 1ULL << idx;
 		return -1;
 	}
+	if (base == (char *)&fleetpool)
+		util_strlcpy(p->c->fleets[s->idx].policy_name,
+		    fleetpool.policy_name,
+		    sizeof(p->c->fleets[s->idx].policy_name));
 	s->set |= 1ULL << idx;
 	return 0;
 }
@@ -355,9 +410,36 @@ new_section(struct parse *p)
 	}
 	ns = &p->sects[p->nsects];
 	memset(ns, 0, sizeof(*ns));
-	config_policy_defaults(&ns->pool.policy);
+	ns->kl = p->nkeylines;
 	p->cur = (long)p->nsects++;
 	return ns;
+}
+
+/*
+ * add_pool(p, s):
+ * Give pool section ${s} its c->pools entry, where its keys are read.
+ * 0, or -1 when out of memory.
+ */
+static int
+add_pool(struct parse *p, struct section *s)
+{
+	struct config *c = p->c;
+
+	if (c->npools == p->poolcap) {
+		size_t ncap = p->poolcap ? p->poolcap * 2 : 8;
+		struct pool_conf *np = realloc(c->pools, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return -1;
+		c->pools = np;
+		p->poolcap = ncap;
+	}
+	s->idx = c->npools++;
+	memset(&c->pools[s->idx], 0, sizeof(c->pools[s->idx]));
+	util_strlcpy(c->pools[s->idx].key, section_name(s),
+	    sizeof(c->pools[s->idx].key));
+	c->pools[s->idx].line = s->line;
+	return 0;
 }
 
 /*
@@ -394,6 +476,7 @@ open_section(struct parse *p, const char *title)
 	util_strlcpy(s->title, title, sizeof(s->title));
 	if (strlen(title) >= sizeof(s->title))
 		memcpy(s->title + sizeof(s->title) - 4, "...", 4);
+	s->nameoff = (unsigned char)strlen(s->title); /* "" until checked */
 
 	if (kind == SECT_IGNORED) {
 		config_perr(p, p->lineno, s, NULL,
@@ -412,8 +495,8 @@ open_section(struct parse *p, const char *title)
 		s->kind = SECT_IGNORED;
 		return;
 	}
-	if (name != NULL)
-		util_strlcpy(s->name, name, sizeof(s->name));
+	if (name != NULL) /* a name is at most 63: the title holds it */
+		s->nameoff = (unsigned char)(name - title);
 
 	/* Pool keys are typed on the command line: compare without case. */
 	{
@@ -427,7 +510,8 @@ open_section(struct parse *p, const char *title)
 			p->oom = 1;
 			return;
 		}
-		config_lower(key, sizeof(key), "%d:%s", (int)kind, s->name);
+		config_lower(
+		    key, sizeof(key), "%d:%s", (int)kind, section_name(s));
 		got = config_seen_add(p->sections, key, p->nsects - 1, &first);
 		if (got < 0) {
 			p->oom = 1;
@@ -441,8 +525,9 @@ open_section(struct parse *p, const char *title)
 			s->kind = SECT_IGNORED;
 		}
 	}
-	if (s->kind == SECT_FLEET &&
-	    config_fleet_add(p->c, s->name, s->line, &s->fleet)) {
+	if ((s->kind == SECT_FLEET &&
+	        config_fleet_add(p->c, section_name(s), s->line, &s->idx)) ||
+	    (s->kind == SECT_POOL && add_pool(p, s))) {
 		p->oom = 1;
 		s->kind = SECT_IGNORED;
 	}
@@ -555,7 +640,9 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	free(c->policies);
+	free(c->pool_policies);
 	free(c->pools);
+	free(c->pool_order);
 	free(c->fleets);
 	tz_free(c->tz);
 	free(c);
@@ -617,7 +704,10 @@ done:
 		free(p.errs[i].text);
 	}
 	free(p.errs);
+	for (size_t i = 0; i < p.nsects; i++)
+		free(p.sects[i].pol);
 	free(p.sects);
+	free(p.keylines);
 	config_seen_free(p.sections);
 	if (p.nerrs > 0 || p.oom) {
 		config_free(p.c);
@@ -664,12 +754,33 @@ config_load_errors(
 	return rc;
 }
 
+/*
+ * config_find_pool(c, key):
+ * A binary search of the pools read from the file (pool_order), then a
+ * look at any that were added after it (a run's fleet pools).
+ */
 const struct pool_conf *
 config_find_pool(const struct config *c, const char *key)
 {
+	size_t lo = 0, hi;
+
 	if (c == NULL || key == NULL)
 		return NULL;
-	for (size_t i = 0; i < c->npools; i++)
+	hi = c->pool_order != NULL ? c->nordered : 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pool_conf *pc = &c->pools[c->pool_order[mid]];
+		int cmp = strcmp(key, pc->key);
+
+		if (cmp == 0)
+			return pc;
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	for (size_t i = c->pool_order != NULL ? c->nordered : 0; i < c->npools;
+	     i++)
 		if (strcmp(c->pools[i].key, key) == 0)
 			return &c->pools[i];
 	return NULL;

@@ -73,6 +73,8 @@ config_defaults(struct config *c)
 static void
 overlay_policy(struct policy *to, const struct policy *from, uint64_t from_set)
 {
+	if (from == NULL) /* the section sets no policy key */
+		return;
 	for (size_t i = 0; i < config_nkeys; i++) {
 		if (config_keys[i].scope != SCOPE_POLICY ||
 		    !(from_set & (1ULL << i)))
@@ -96,39 +98,39 @@ ladder_form_clash(struct parse *p, const struct section *s)
 	size_t ka = config_key_index("promote_after", SCOPE_POLICY);
 	size_t other;
 
+	int ll, lo;
+
 	if (!(s->seen & (1ULL << kl)) ||
 	    !(s->seen & ((1ULL << kc) | (1ULL << ka))))
 		return;
 	other = (s->seen & (1ULL << kc)) ? kc : ka;
-	config_perr(p,
-	    s->keyline[kl] > s->keyline[other] ? s->keyline[kl]
-	                                       : s->keyline[other],
-	    s, "channels",
+	ll = config_keyline(p, s, kl);
+	lo = config_keyline(p, s, other);
+	config_perr(p, ll > lo ? ll : lo, s, "channels",
 	    "set with %s (line %d) in one section; use either channels = "
 	    "CHANNEL:SOAK ... (a ladder) or channel + promote_after (one "
 	    "rung)",
-	    config_keys[other].name, s->keyline[other]);
+	    config_keys[other].name, lo);
 }
 
 /*
- * resolve_ladder(pol, ps, s):
+ * resolve_ladder(pol, ps_set, s_set):
  * Fill ${pol}'s ladder once its keys are overlaid: the most specific
- * section that speaks decides the form (the pool ${s}, else its policy
- * ${ps}, which may be NULL).  The one-rung form is channel:promote_after;
- * with a ladder, `channel` (the default of baseline, drift, apply, check
- * and promote) becomes its last rung and promote_after its first soak.
+ * section that speaks decides the form (the pool, whose keys set are
+ * ${s_set}, else its policy's, ${ps_set}; 0 for none).  The one-rung form
+ * is channel:promote_after; with a ladder, `channel` (the default of
+ * baseline, drift, apply, check and promote) becomes its last rung and
+ * promote_after its first soak.
  */
 static void
-resolve_ladder(
-    struct policy *pol, const struct section *ps, const struct section *s)
+resolve_ladder(struct policy *pol, uint64_t ps_set, uint64_t s_set)
 {
 	uint64_t kl = 1ULL << config_key_index("channels", SCOPE_POLICY);
 	uint64_t one = (1ULL << config_key_index("channel", SCOPE_POLICY)) |
 	    (1ULL << config_key_index("promote_after", SCOPE_POLICY));
 	int ladder;
 
-	ladder =
-	    (s->set & kl) || (!(s->set & one) && ps != NULL && (ps->set & kl));
+	ladder = (s_set & kl) || (!(s_set & one) && (ps_set & kl));
 	if (ladder && pol->channels.n > 0) {
 		const struct rung *last =
 		    &pol->channels.rung[pol->channels.n - 1];
@@ -167,18 +169,16 @@ retention_mask(void)
 }
 
 /*
- * require(p, s, name):
- * Report the pool key ${name} missing from ${s}, unless its value was
+ * require(p, s, i):
+ * Report the pool key of row ${i} missing from ${s}, unless its value was
  * there but wrong (that is reported already).
  */
 static void
-require(struct parse *p, const struct section *s, const char *name)
+require(struct parse *p, const struct section *s, size_t i)
 {
-	size_t i = config_key_index(name, SCOPE_POOL);
-
 	if ((s->set | s->bad) & (1ULL << i))
 		return;
-	config_perr(p, s->line, s, name,
+	config_perr(p, s->line, s, config_keys[i].name,
 	    "missing; every pool needs resource_group, cluster and nodepool");
 }
 
@@ -234,14 +234,17 @@ strip_trailing_slashes(char *url)
 		url[--n] = '\0';
 }
 
-/* What the resolution steps share: the policy sections by name. */
+/* What the resolution steps share: the policy sections by name, the key
+ * rows looked up once. */
 struct resolving {
 	struct parse *p;
 	const struct section *global; /* [aksnap], or NULL */
 	const struct section *dflt; /* [policy:default], or NULL */
 	struct seen_set *policies; /* [policy:NAME] sections by NAME */
 	uint64_t keepmask;
-	size_t k_pol;
+	uint64_t polmask; /* every policy key */
+	size_t k_pol, k_sub, k_rg, k_cluster, k_np;
+	size_t nown; /* c->pool_policies used */
 };
 
 /* The line of [aksnap]'s key ${name}, or 0. */
@@ -250,7 +253,8 @@ global_line(const struct resolving *r, const char *name)
 {
 	if (r->global == NULL)
 		return 0;
-	return r->global->keyline[config_key_index(name, SCOPE_GLOBAL)];
+	return config_keyline(
+	    r->p, r->global, config_key_index(name, SCOPE_GLOBAL));
 }
 
 /* [aksnap]: what no single key can check alone; the zone, loaded once. */
@@ -318,19 +322,20 @@ resolve_policies(struct resolving *r, size_t np)
 	if (r->policies == NULL)
 		return -1;
 	for (size_t i = 0; i < p->nsects; i++) {
-		const struct section *s = &p->sects[i];
+		struct section *s = &p->sects[i];
 		struct policy *pol;
 
 		if (s->kind != SECT_POLICY)
 			continue;
-		if (config_seen_add(r->policies, s->name, i, &prev) < 0)
+		if (config_seen_add(r->policies, section_name(s), i, &prev) < 0)
 			return -1;
+		s->idx = ip;
 		pol = &c->policies[ip++];
 		config_policy_defaults(pol);
-		overlay_policy(pol, &s->pool.policy, s->set);
-		util_strlcpy(pol->name, s->name, sizeof(pol->name));
+		overlay_policy(pol, s->pol, s->set);
+		util_strlcpy(pol->name, section_name(s), sizeof(pol->name));
 		ladder_form_clash(p, s);
-		resolve_ladder(pol, NULL, s);
+		resolve_ladder(pol, 0, s->set);
 		if (keeps_nothing(pol))
 			config_perr(p, s->line, s, "keep_*",
 			    "this policy keeps nothing: keep_last, "
@@ -343,15 +348,14 @@ resolve_policies(struct resolving *r, size_t np)
 }
 
 /*
- * section_policy(r, s, name, namelen, out):
- * The policy of pool or fleet section ${s}, which names [policy:${name}]
- * (or none: then [policy:default] when there is one, and ${name} becomes
- * "default"): the defaults < that section's keys < ${s}'s own.  Return the
- * policy section used, or NULL.
+ * section_policy(r, s, name, namelen):
+ * The [policy:NAME] section that pool or fleet section ${s} names in
+ * ${name} (or, when it names none, [policy:default] if there is one:
+ * then ${name} becomes "default"), or NULL for the built-in defaults.
  */
 static const struct section *
 section_policy(const struct resolving *r, const struct section *s, char *name,
-    size_t namelen, struct policy *out)
+    size_t namelen)
 {
 	struct parse *p = r->p;
 	const struct section *ps = NULL;
@@ -361,19 +365,30 @@ section_policy(const struct resolving *r, const struct section *s, char *name,
 		if (config_seen_find(r->policies, name, &j))
 			ps = &p->sects[j];
 		if (ps == NULL)
-			config_perr(p, s->keyline[r->k_pol], s, "policy",
-			    "no [policy:%s] section", name);
+			config_perr(p, config_keyline(p, s, r->k_pol), s,
+			    "policy", "no [policy:%s] section", name);
 	} else if (r->dflt != NULL) {
 		ps = r->dflt;
 		util_strlcpy(name, "default", namelen);
 	}
+	return ps;
+}
+
+/*
+ * own_policy(out, ps, s):
+ * The policy of a section ${s} that sets policy keys: the defaults < its
+ * [policy:NAME] ${ps} (NULL: none) < ${s}'s own keys.
+ */
+static void
+own_policy(
+    struct policy *out, const struct section *ps, const struct section *s)
+{
 	config_policy_defaults(out);
 	if (ps != NULL) {
-		overlay_policy(out, &ps->pool.policy, ps->set);
-		util_strlcpy(out->name, ps->name, sizeof(out->name));
+		overlay_policy(out, ps->pol, ps->set);
+		util_strlcpy(out->name, section_name(ps), sizeof(out->name));
 	}
-	overlay_policy(out, &s->pool.policy, s->set);
-	return ps;
+	overlay_policy(out, s->pol, s->set);
 }
 
 /* A section's subscription, else [aksnap]'s into ${dst}; an error when
@@ -391,37 +406,46 @@ default_subscription(const struct resolving *r, const struct section *s,
 		util_strlcpy(dst, c->subscription, len);
 }
 
-/* One [pool:NAME] into c->pools[il]; repeats found in ${nodepools}. 0 or
- * -1. */
+/*
+ * resolve_pool(r, s, nodepools):
+ * Pool section ${s}, read into c->pools[s->idx]: the subscription, the
+ * policy (shared with its [policy:NAME] when the pool sets no policy key),
+ * the checks; repeats found in ${nodepools}.  0 or -1.
+ */
 static int
-resolve_pool(struct resolving *r, const struct section *s, size_t il,
-    struct seen_set *nodepools)
+resolve_pool(
+    struct resolving *r, const struct section *s, struct seen_set *nodepools)
 {
 	struct parse *p = r->p;
 	struct config *c = p->c;
-	struct pool_conf *pc = &c->pools[il];
-	size_t k_sub = config_key_index("subscription", SCOPE_POOL);
+	struct pool_conf *pc = &c->pools[s->idx];
 	const struct section *ps;
 
-	*pc = s->pool;
-	util_strlcpy(pc->key, s->name, sizeof(pc->key));
-	pc->line = s->line;
-
-	require(p, s, "resource_group");
-	require(p, s, "cluster");
-	require(p, s, "nodepool");
-	if (pc->subscription[0] == '\0' && !(s->bad & (1ULL << k_sub)))
+	require(p, s, r->k_rg);
+	require(p, s, r->k_cluster);
+	require(p, s, r->k_np);
+	if (pc->subscription[0] == '\0' && !(s->bad & (1ULL << r->k_sub)))
 		default_subscription(r, s,
-		    (s->seen & (1ULL << k_sub)) ? s->keyline[k_sub] : s->line,
+		    (s->seen & (1ULL << r->k_sub))
+		        ? config_keyline(p, s, r->k_sub)
+		        : s->line,
 		    pc->subscription, sizeof(pc->subscription));
 
 	/* The policy: defaults < [policy:NAME] < the pool's keys. */
-	ps = section_policy(
-	    r, s, pc->policy_name, sizeof(pc->policy_name), &pc->policy);
-	ladder_form_clash(p, s);
-	resolve_ladder(&pc->policy, ps, s);
+	ps = section_policy(r, s, pc->policy_name, sizeof(pc->policy_name));
+	if ((s->set & r->polmask) == 0) {
+		pc->policy =
+		    ps != NULL ? &c->policies[ps->idx] : &c->pool_policies[0];
+	} else {
+		struct policy *own = &c->pool_policies[r->nown++];
+
+		own_policy(own, ps, s);
+		ladder_form_clash(p, s);
+		resolve_ladder(own, ps != NULL ? ps->set : 0, s->set);
+		pc->policy = own;
+	}
 	/* Reported once at the policy unless the pool changed it. */
-	if ((s->set & r->keepmask) != 0 && keeps_nothing(&pc->policy))
+	if ((s->set & r->keepmask) != 0 && keeps_nothing(pc->policy))
 		config_perr(p, s->line, s, "keep_*",
 		    "this pool's policy keeps nothing: keep_last, "
 		    "keep_hourly, keep_daily, keep_weekly, "
@@ -436,14 +460,12 @@ resolve_pool(struct resolving *r, const struct section *s, size_t il,
 
 		config_lower(key, sizeof(key), "%s/%s/%s/%s", pc->subscription,
 		    pc->resource_group, pc->cluster, pc->nodepool);
-		got = config_seen_add(nodepools, key, il, &j);
+		got = config_seen_add(nodepools, key, s->idx, &j);
 		if (got < 0)
 			return -1;
 		if (got == 1)
-			config_perr(p,
-			    s->keyline[config_key_index(
-			        "nodepool", SCOPE_POOL)],
-			    s, "nodepool",
+			config_perr(p, config_keyline(p, s, r->k_np), s,
+			    "nodepool",
 			    "the same node pool as [pool:%s] (line "
 			    "%d); "
 			    "each node pool may be listed once",
@@ -452,32 +474,79 @@ resolve_pool(struct resolving *r, const struct section *s, size_t il,
 	return 0;
 }
 
-/* Every [pool:NAME], in file order.  0 or -1. */
 static int
-resolve_pools(struct resolving *r, size_t nl)
+pool_key_cmp(const void *a, const void *b)
+{
+	const struct pool_conf *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
+
+/* c->pool_order: the pools' indices by key.  0 or -1. */
+static int
+order_pools(struct config *c)
+{
+	const struct pool_conf **by;
+
+	by = malloc(c->npools * sizeof(*by));
+	c->pool_order = malloc(c->npools * sizeof(*c->pool_order));
+	if (by == NULL || c->pool_order == NULL) {
+		free(by);
+		return -1;
+	}
+	for (size_t i = 0; i < c->npools; i++)
+		by[i] = &c->pools[i];
+	qsort(by, c->npools, sizeof(*by), pool_key_cmp);
+	for (size_t i = 0; i < c->npools; i++)
+		c->pool_order[i] = (size_t)(by[i] - c->pools);
+	free(by);
+	c->nordered = c->npools;
+	return 0;
+}
+
+/*
+ * resolve_pools(r, nown):
+ * Every [pool:NAME], in file order, with room for ${nown} policies of
+ * pools that set policy keys; then the pools by key for
+ * config_find_pool.  0 or -1.
+ */
+static int
+resolve_pools(struct resolving *r, size_t nown)
 {
 	struct parse *p = r->p;
 	struct config *c = p->c;
 	struct seen_set *nodepools;
-	size_t il = 0;
 	int rc = 0;
 
-	if (nl > 0) {
-		c->pools = calloc(nl, sizeof(*c->pools));
-		if (c->pools == NULL)
-			return -1;
-	}
+	/* The built-in defaults, which pools naming no policy share. */
+	c->pool_policies = calloc(1 + nown, sizeof(*c->pool_policies));
+	if (c->pool_policies == NULL)
+		return -1;
+	config_policy_defaults(&c->pool_policies[0]);
+	resolve_ladder(&c->pool_policies[0], 0, 0);
+	r->nown = 1;
 	nodepools = calloc(1, sizeof(*nodepools));
 	if (nodepools == NULL)
 		return -1;
 	for (size_t i = 0; i < p->nsects && rc == 0; i++) {
 		if (p->sects[i].kind != SECT_POOL)
 			continue;
-		rc = resolve_pool(r, &p->sects[i], il++, nodepools);
+		rc = resolve_pool(r, &p->sects[i], nodepools);
 	}
-	c->npools = il;
+	c->npool_policies = r->nown;
 	config_seen_free(nodepools);
-	return rc;
+	if (rc != 0 || c->npools == 0)
+		return rc;
+
+	/* The room left from reading, given back. */
+	{
+		struct pool_conf *np =
+		    realloc(c->pools, c->npools * sizeof(*c->pools));
+
+		if (np != NULL)
+			c->pools = np;
+	}
+	return order_pools(c);
 }
 
 /* [fleet:NAME]: subscriptions and the policy, as a pool's. */
@@ -489,20 +558,20 @@ resolve_fleets(struct resolving *r)
 
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
+		const struct section *ps;
 		struct fleet_conf *f;
 
 		if (s->kind != SECT_FLEET)
 			continue;
-		f = &c->fleets[s->fleet];
+		f = &c->fleets[s->idx];
 		if (f->nsubscriptions == 0) {
 			default_subscription(r, s, s->line, f->subscriptions[0],
 			    sizeof(f->subscriptions[0]));
 			f->nsubscriptions = 1;
 		}
-		util_strlcpy(f->policy_name, s->pool.policy_name,
-		    sizeof(f->policy_name));
-		(void)section_policy(
-		    r, s, f->policy_name, sizeof(f->policy_name), &f->policy);
+		ps = section_policy(
+		    r, s, f->policy_name, sizeof(f->policy_name));
+		own_policy(&f->policy, ps, s);
 		if ((s->set & r->keepmask) != 0 && keeps_nothing(&f->policy))
 			config_perr(p, s->line, s, "keep_*",
 			    "this fleet's policy keeps nothing: keep_last, "
@@ -521,13 +590,20 @@ int
 config_resolve(struct parse *p)
 {
 	struct resolving r;
-	size_t np = 0, nl = 0;
+	size_t np = 0, nown = 0;
 	int rc = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.p = p;
 	r.keepmask = retention_mask();
+	for (size_t i = 0; i < config_nkeys; i++)
+		if (config_keys[i].scope == SCOPE_POLICY)
+			r.polmask |= 1ULL << i;
 	r.k_pol = config_key_index("policy", SCOPE_POOL);
+	r.k_sub = config_key_index("subscription", SCOPE_POOL);
+	r.k_rg = config_key_index("resource_group", SCOPE_POOL);
+	r.k_cluster = config_key_index("cluster", SCOPE_POOL);
+	r.k_np = config_key_index("nodepool", SCOPE_POOL);
 	for (size_t i = 0; i < p->nsects; i++) {
 		const struct section *s = &p->sects[i];
 
@@ -535,13 +611,14 @@ config_resolve(struct parse *p)
 			r.global = s;
 		else if (s->kind == SECT_POLICY)
 			np++;
-		else if (s->kind == SECT_POOL)
-			nl++;
-		if (s->kind == SECT_POLICY && strcmp(s->name, "default") == 0)
+		else if (s->kind == SECT_POOL && (s->set & r.polmask) != 0)
+			nown++;
+		if (s->kind == SECT_POLICY &&
+		    strcmp(section_name(s), "default") == 0)
 			r.dflt = s;
 	}
 	resolve_global(&r);
-	if (resolve_policies(&r, np) || resolve_pools(&r, nl))
+	if (resolve_policies(&r, np) || resolve_pools(&r, nown))
 		rc = -1;
 	else
 		resolve_fleets(&r);

@@ -103,7 +103,7 @@ static const char *
 channel_of(const struct baselines *b, size_t i)
 {
 	return b->channel != NULL ? b->channel
-	                          : b->cfg->pools[i].policy.channel;
+	                          : b->cfg->pools[i].policy->channel;
 }
 
 static int

@@ -55,7 +55,7 @@ side_template(
 	const struct pool_conf *pc = config_find_pool(cfg, pool_key);
 
 	util_strlcpy(s->template,
-	    pc != NULL ? pc->policy.release_notes
+	    pc != NULL ? pc->policy->release_notes
 	               : CONFIG_RELEASE_NOTES_DEFAULT,
 	    sizeof(s->template));
 }
@@ -435,7 +435,7 @@ gather_baseline(struct changes *c)
 		pool_id = prow.id;
 	}
 	if (c->channel == NULL)
-		c->channel = c->pc != NULL ? c->pc->policy.channel : "stable";
+		c->channel = c->pc != NULL ? c->pc->policy->channel : "stable";
 	if (baseline(c->s.db, c->pool, pool_id, c->channel, &c->a) <= 0)
 		return EXIT_FAILED;
 	snprintf(role, sizeof(role), "baseline in %s", c->channel);

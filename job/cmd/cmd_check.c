@@ -205,7 +205,7 @@ static int
 check_stale(struct db *db, const struct config *cfg, const struct pool_conf *pc,
     int64_t pool_id, time_t as_of, struct check_state *cs)
 {
-	const struct policy *pol = &pc->policy;
+	const struct policy *pol = pc->policy;
 	struct schedule sched;
 	struct db_snapshot s;
 	char err[256], a[32], b[32];
@@ -249,7 +249,7 @@ static int
 check_baseline(struct db *db, const struct pool_conf *pc, int64_t pool_id,
     time_t as_of, struct check_state *cs)
 {
-	const struct policy *pol = &pc->policy;
+	const struct policy *pol = pc->policy;
 	struct db_snapshot s;
 	char a[32], b[32];
 	long long age;
@@ -298,7 +298,7 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 	int64_t pool_id;
 	int got;
 
-	if (pc->policy.paused) {
+	if (pc->policy->paused) {
 		/* Observed only, by choice: not stale, nothing missing. */
 		problem_add(cs, CHECK_PAUSED, pc->key,
 		    "enabled = no: observed only; nothing is taken, promoted "

@@ -375,7 +375,7 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		rows[i].pc = &s.cfg->pools[i];
 		rows[i].channel =
-		    channel != NULL ? channel : rows[i].pc->policy.channel;
+		    channel != NULL ? channel : rows[i].pc->policy->channel;
 		if (row_from_store(s.db, &rows[i], refresh))
 			goto out;
 	}

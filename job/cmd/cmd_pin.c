@@ -71,7 +71,7 @@ pin_record(struct session *ss, const char *cmd, int pin,
 	pc = config_find_pool(ss->cfg, snap->pool_key);
 	if (pc != NULL)
 		retention_policy_fingerprint(
-		    &pc->policy, d.fingerprint, sizeof(d.fingerprint));
+		    pc->policy, d.fingerprint, sizeof(d.fingerprint));
 	if (db_snapshot_set_pinned(ss->db, snap->id, pin) ||
 	    db_decision_add(ss->db, &d) || db_commit(ss->db)) {
 		(void)db_rollback(ss->db);

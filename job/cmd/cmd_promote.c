@@ -197,7 +197,7 @@ by_hand(struct cli *cli, int argc, char **argv, int demote)
 	if (rc != EXIT_DONE)
 		goto out;
 	if (h.channel == NULL && !demote)
-		h.channel = pc->policy.channel;
+		h.channel = pc->policy->channel;
 	rc = session_connect(&ss);
 	if (rc != EXIT_DONE)
 		goto out;

@@ -364,8 +364,8 @@ gather_pool(struct db *db, const struct report *r,
 		util_strlcpy(rp->channel, opt->channel, sizeof(rp->channel));
 	else if (pc != NULL)
 		util_strlcpy(
-		    rp->channel, pc->policy.channel, sizeof(rp->channel));
-	rp->warn_baseline_age = pc != NULL ? pc->policy.warn_baseline_age : 0;
+		    rp->channel, pc->policy->channel, sizeof(rp->channel));
+	rp->warn_baseline_age = pc != NULL ? pc->policy->warn_baseline_age : 0;
 	rp->baseline_age = -1;
 	if (rp->p.id != 0) {
 		if (gather_observations(db, r, rp) ||

@@ -133,7 +133,10 @@ struct pool_conf {
 	char nodepool[13];
 	char
 	    policy_name[64]; /* "" = built-in defaults ("default" if defined) */
-	struct policy policy; /* resolved */
+	const struct policy *policy; /* resolved; one struct for every pool
+	                                of a [policy:NAME] (or [fleet:NAME])
+	                                that sets no policy key itself, owned
+	                                by the struct config */
 	int line; /* line of the [pool:NAME] header; 0 for a fleet's pool */
 	char fleet[64]; /* the [fleet:NAME] that selected it; "" explicit */
 	int fleet_missing; /* a fleet's pool no longer selected or gone */

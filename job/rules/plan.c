@@ -119,7 +119,7 @@ plan_decide(
 		    in->observe_error != NULL ? in->observe_error : "unknown");
 		return;
 	}
-	if (in->pool->policy.paused && !in->force) {
+	if (in->pool->policy->paused && !in->force) {
 		/* Observed (recorded), and nothing else: no snapshot, no
 		 * skip; promotion and retention stop too (prune.c). */
 		out->action = PLAN_PAUSED;
@@ -155,8 +155,8 @@ plan_decide(
 		snprintf(out->reason, sizeof(out->reason), "requested by hand");
 		return;
 	}
-	if (in->pool->policy.snapshot_when == WHEN_CHANGED && in->have_newest &&
-	    plan_versions_equal(&in->live, &in->newest)) {
+	if (in->pool->policy->snapshot_when == WHEN_CHANGED &&
+	    in->have_newest && plan_versions_equal(&in->live, &in->newest)) {
 		out->action = PLAN_SKIP;
 		out->name[0] = '\0';
 		snprintf(out->reason, sizeof(out->reason),
@@ -169,7 +169,7 @@ plan_decide(
 	if (!in->have_newest)
 		snprintf(out->reason, sizeof(out->reason),
 		    "slot %s due; first snapshot of the pool", slot_text);
-	else if (in->pool->policy.snapshot_when == WHEN_ALWAYS)
+	else if (in->pool->policy->snapshot_when == WHEN_ALWAYS)
 		snprintf(out->reason, sizeof(out->reason),
 		    "slot %s due (snapshot_when = always)", slot_text);
 	else

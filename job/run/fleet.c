@@ -187,7 +187,7 @@ add_pool(struct config *c, const struct fleet_conf *f, const char *key,
 	util_strlcpy(pc->nodepool, np, sizeof(pc->nodepool));
 	util_strlcpy(pc->policy_name, f->policy_name, sizeof(pc->policy_name));
 	util_strlcpy(pc->fleet, f->name, sizeof(pc->fleet));
-	pc->policy = f->policy;
+	pc->policy = &f->policy;
 	return pc;
 }
 
@@ -323,35 +323,18 @@ fleet_adopt_stored(struct config **cfg, struct db *db)
 	if (fleet_from_store(*cfg, db, &v))
 		return -1;
 	c = v.cfg;
-	/* The copy is to own what config_free frees. */
-	c->policies = NULL;
-	c->fleets = NULL;
-	if ((*cfg)->npolicies > 0) {
-		c->policies = malloc((*cfg)->npolicies * sizeof(*c->policies));
-		if (c->policies == NULL)
-			goto oom;
-		memcpy(c->policies, (*cfg)->policies,
-		    (*cfg)->npolicies * sizeof(*c->policies));
-	}
-	c->fleets = calloc(
-	    (*cfg)->nfleets > 0 ? (*cfg)->nfleets : 1, sizeof(*c->fleets));
-	if (c->fleets == NULL)
-		goto oom;
-	if ((*cfg)->nfleets > 0)
-		memcpy(c->fleets, (*cfg)->fleets,
-		    (*cfg)->nfleets * sizeof(*c->fleets));
 	v.cfg = NULL;
 	fleet_view_free(&v);
-	(*cfg)->tz = NULL; /* the copy owns the loaded zone now */
+	/* The copy owns all but the old pools now: the policies and fleets
+	 * its pools point at, the pool index, the loaded zone. */
+	(*cfg)->policies = NULL;
+	(*cfg)->pool_policies = NULL;
+	(*cfg)->fleets = NULL;
+	(*cfg)->pool_order = NULL;
+	(*cfg)->tz = NULL;
 	config_free(*cfg);
 	*cfg = c;
 	return 0;
-oom:
-	free(c->policies);
-	c->policies = NULL;
-	fleet_view_free(&v);
-	log_err(NULL, "out of memory");
-	return -1;
 }
 
 /* The selections of fleet ${fi} over one listing, appended to ${*picks}. */

@@ -65,8 +65,8 @@ pools_from_store(const struct config *cfg, struct db *db)
 		if (got < 0)
 			goto err;
 		pools[i].key = pc->key;
-		pools[i].channel = pc->policy.channel;
-		pools[i].ladder = &pc->policy.channels;
+		pools[i].channel = pc->policy->channel;
+		pools[i].ladder = &pc->policy->channels;
 		pools[i].pool_id = got ? p.id : 0;
 		if (got &&
 		    db_pool_outcome_failed(db, p.id, &pools[i].failed) != 0)

@@ -139,7 +139,7 @@ int
 prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel, const char *reason)
 {
-	const struct ladder *l = &p->pc->policy.channels;
+	const struct ladder *l = &p->pc->policy->channels;
 	struct channel_hold *holds = NULL;
 	struct db_snapshot old;
 	char why[700], msg[1024], brings[700], tag[TAG_VALUE_MAX];
@@ -163,7 +163,7 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 	}
 	/* What it brings in, for `explain` (never fails; before the write
 	 * transaction, since it may fetch release notes). */
-	changelog_promotion(ctx->db, ctx->http, p->pc->policy.release_notes,
+	changelog_promotion(ctx->db, ctx->http, p->pc->policy->release_notes,
 	    have_old ? &old : NULL, snap, brings, sizeof(brings));
 	if (db_begin(ctx->db))
 		goto done;
@@ -292,7 +292,7 @@ demote_one(struct prune_ctx *ctx, struct prune_pool *p,
     const struct db_snapshot *snap, const char *channel,
     const struct action *fb_act)
 {
-	const struct ladder *l = &p->pc->policy.channels;
+	const struct ladder *l = &p->pc->policy->channels;
 	struct channel_hold *holds = NULL;
 	struct db_snapshot fb;
 	char why[700], msg[800], tag[TAG_VALUE_MAX];
@@ -389,7 +389,7 @@ load_input(struct prune_ctx *ctx, const struct prune_pool *p,
 	if (load_snaps(ctx, p, *holds, nh, snaps, &n))
 		return -1;
 	memset(in, 0, sizeof(*in));
-	in->policy = &p->pc->policy;
+	in->policy = p->pc->policy;
 	in->tz = ctx->cfg->tz;
 	in->as_of = ctx->as_of;
 	in->snaps = *snaps;
@@ -611,7 +611,7 @@ prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
 	struct action_snap *snaps;
 	int rc = -1;
 
-	if (p->pc->policy.paused)
+	if (p->pc->policy->paused)
 		return 0;
 	if (load_input(ctx, p, &in, &holds, &snaps))
 		goto done;
@@ -668,7 +668,7 @@ carry_retention(struct prune_ctx *ctx, struct prune_pool *p,
 	char fp[128], url[1024];
 	struct del *d;
 
-	retention_policy_fingerprint(&p->pc->policy, fp, sizeof(fp));
+	retention_policy_fingerprint(p->pc->policy, fp, sizeof(fp));
 	for (; i < l->n; i++) {
 		const struct action *a = &l->v[i];
 

@@ -363,7 +363,7 @@ select_pools(struct run *r)
 		p->pr = &r->prs[n++];
 		p->pr->pc = pc;
 		if (schedule_parse(
-		        pc->policy.schedule, &p->sched, err, sizeof(err))) {
+		        pc->policy->schedule, &p->sched, err, sizeof(err))) {
 			/* config_load validated it; this cannot happen. */
 			log_err(pc->key, "schedule: %s", err);
 			return -1;
@@ -1539,7 +1539,7 @@ pool_json(const struct run *r, const struct pool_run *p)
 		json_object_set_new(o, "snapshot",
 		    p->plan.name[0] ? json_string(p->plan.name) : json_null());
 		json_object_set_new(o, "reasons", reasons_json(p->plan.reason));
-	} else if (p->pc->policy.paused) {
+	} else if (p->pc->policy->paused) {
 		json_object_set_new(o, "action", json_string("paused"));
 		json_object_set_new(o, "reasons", reasons_json(PAUSED_REASON));
 	}
@@ -1645,7 +1645,7 @@ report_table_pool(struct run *r, const struct pool_run *p)
 		(void)table_add(tab, key, action,
 		    p->plan.name[0] ? p->plan.name : NULL, p->plan.reason);
 		key = "";
-	} else if (p->pc->policy.paused) {
+	} else if (p->pc->policy->paused) {
 		printf(
 		    "%-24s %-8s %-52s %s\n", key, "paused", "-", PAUSED_REASON);
 		key = "";

@@ -317,7 +317,7 @@ year_take(struct db *db, const struct config *cfg, int64_t run,
 	have = db_snapshot_newest_active(db, yp->id, &newest);
 	if (have < 0)
 		return -1;
-	if (yp->pc->policy.snapshot_when == WHEN_CHANGED && have &&
+	if (yp->pc->policy->snapshot_when == WHEN_CHANGED && have &&
 	    plan_versions_equal(v, &newest.v)) {
 		snprintf(why, sizeof(why),
 		    "unchanged since %s (%s, Kubernetes %s)", newest.name,
@@ -358,7 +358,7 @@ static int
 year_promote(struct db *db, int64_t run, const struct year_pool *yp, time_t at,
     const struct db_snapshot *list, size_t n)
 {
-	const struct ladder *l = &yp->pc->policy.channels;
+	const struct ladder *l = &yp->pc->policy->channels;
 	struct db_snapshot old;
 	struct promotion_snap *snaps = NULL;
 	struct channel_hold *holds = NULL;
@@ -424,7 +424,7 @@ year_retain(struct db *db, const struct config *cfg, int64_t run,
     const struct year_pool *yp, time_t at, const struct db_snapshot *list,
     size_t n, long long *deleted)
 {
-	const struct policy *pol = &yp->pc->policy;
+	const struct policy *pol = yp->pc->policy;
 	struct retention_item *items = NULL;
 	struct retention_decision *out = NULL;
 	struct channel_hold *holds = NULL;
@@ -585,7 +585,7 @@ cmd_year(int argc, char **argv)
 		if (db_pool_sync(db, pools[i].pc, &pools[i].id) ||
 		    db_pool_set_location(db, pools[i].id, "westeurope"))
 			goto out;
-		if (schedule_parse(pools[i].pc->policy.schedule,
+		if (schedule_parse(pools[i].pc->policy->schedule,
 		        &pools[i].sched, err, sizeof(err))) {
 			fprintf(stderr, "benchtool: %s: %s\n", pools[i].pc->key,
 			    err);
@@ -1045,8 +1045,8 @@ cmd_retention(int argc, char **argv)
 	for (long long r = 0; r < rounds; r++) {
 		double t0 = now_s();
 
-		if (retention_plan(items, (size_t)n, &pc->policy, cfg->tz,
-		        as_of, out, err, sizeof(err)) != 0) {
+		if (retention_plan(items, (size_t)n, pc->policy, cfg->tz, as_of,
+		        out, err, sizeof(err)) != 0) {
 			fprintf(stderr, "benchtool: retention: %s\n", err);
 			goto done;
 		}

@@ -63,7 +63,7 @@ check_config(const struct config *c)
 	for (size_t i = 0; i < c->npools; i++) {
 		const struct pool_conf *p = &c->pools[i];
 
-		if (schedule_parse(p->policy.schedule, &s, err, sizeof(err)))
+		if (schedule_parse(p->policy->schedule, &s, err, sizeof(err)))
 			fuzz_fail("fuzz_config",
 			    "accepted a schedule that does not parse");
 		if (config_find_pool(c, p->key) == NULL)

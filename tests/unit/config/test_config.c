@@ -202,29 +202,29 @@ test_config_loads_full_file_and_resolves_policies(void **state)
 	assert_string_equal(web->cluster, "aks-prod");
 	assert_string_equal(web->nodepool, "web");
 	assert_string_equal(web->policy_name, "prod");
-	assert_string_equal(web->policy.name, "prod");
+	assert_string_equal(web->policy->name, "prod");
 	/* defaults < [policy:prod] < the pool's own keys */
-	assert_int_equal(web->policy.keep_daily, 30); /* pool */
-	assert_int_equal(web->policy.keep_weekly, 8); /* policy */
-	assert_int_equal(web->policy.keep_monthly, 6); /* built-in */
+	assert_int_equal(web->policy->keep_daily, 30); /* pool */
+	assert_int_equal(web->policy->keep_weekly, 8); /* policy */
+	assert_int_equal(web->policy->keep_monthly, 6); /* built-in */
 	assert_int_equal(
-	    web->policy.keep_last, 3); /* built-in, not default's */
-	assert_int_equal(web->policy.keep_within, 36 * 3600);
-	assert_true(web->policy.promote_after == PROMOTE_NEVER);
-	assert_int_equal(web->policy.snapshot_when, WHEN_ALWAYS);
-	assert_string_equal(web->policy.schedule, "@every 6h");
-	assert_string_equal(web->policy.channel, "prod");
+	    web->policy->keep_last, 3); /* built-in, not default's */
+	assert_int_equal(web->policy->keep_within, 36 * 3600);
+	assert_true(web->policy->promote_after == PROMOTE_NEVER);
+	assert_int_equal(web->policy->snapshot_when, WHEN_ALWAYS);
+	assert_string_equal(web->policy->schedule, "@every 6h");
+	assert_string_equal(web->policy->channel, "prod");
 
 	/* No "policy =": [policy:default], and the [aksnap] subscription. */
 	sys = config_find_pool(c, "sys");
 	assert_non_null(sys);
 	assert_string_equal(sys->subscription, SUB0);
 	assert_string_equal(sys->policy_name, "default");
-	assert_int_equal(sys->policy.keep_last, 5);
-	assert_int_equal(sys->policy.warn_image_age, 60 * 86400);
-	assert_int_equal(sys->policy.keep_daily, 7);
-	assert_string_equal(sys->policy.schedule, "0 2 * * *");
-	assert_int_equal(sys->policy.snapshot_when, WHEN_CHANGED);
+	assert_int_equal(sys->policy->keep_last, 5);
+	assert_int_equal(sys->policy->warn_image_age, 60 * 86400);
+	assert_int_equal(sys->policy->keep_daily, 7);
+	assert_string_equal(sys->policy->schedule, "0 2 * * *");
+	assert_int_equal(sys->policy->snapshot_when, WHEN_CHANGED);
 
 	assert_null(config_find_pool(c, "nope"));
 	config_free(c);
@@ -253,7 +253,7 @@ test_config_defaults_apply_without_policy_sections(void **state)
 	assert_string_equal(tz_name(c->tz), "UTC");
 	assert_int_equal(c->npools, 1);
 	assert_string_equal(c->pools[0].policy_name, "");
-	pol = &c->pools[0].policy;
+	pol = c->pools[0].policy;
 	assert_string_equal(pol->name, "");
 	assert_string_equal(pol->schedule, "0 2 * * *");
 	assert_int_equal(pol->snapshot_when, WHEN_CHANGED);
@@ -299,7 +299,7 @@ test_config_empty_value_means_default_and_comments_are_stripped(void **state)
 	assert_string_equal(c->name_prefix, "aksnap");
 	assert_string_equal(c->subscription, SUB0);
 	assert_string_equal(c->pools[0].cluster, "aks");
-	assert_int_equal(c->pools[0].policy.keep_daily, 7);
+	assert_int_equal(c->pools[0].policy->keep_daily, 7);
 	config_free(c);
 }
 
@@ -387,7 +387,7 @@ test_config_reads_channel_ladders_and_enabled(void **state)
 	        "b") "policy = l\nchannel = prod\nenabled = no\n" POOL_OK("c",
 	        "c"),
 	    &c);
-	pol = &config_find_pool(c, "a")->policy;
+	pol = config_find_pool(c, "a")->policy;
 	assert_int_equal(pol->channels.n, 2);
 	assert_string_equal(pol->channels.rung[0].channel, "canary");
 	assert_int_equal(pol->channels.rung[0].soak, 86400);
@@ -397,13 +397,13 @@ test_config_reads_channel_ladders_and_enabled(void **state)
 	assert_string_equal(pol->channel, "stable");
 	assert_int_equal(pol->paused, 0);
 	/* the pool's one-rung form overrides its policy's ladder */
-	pol = &config_find_pool(c, "b")->policy;
+	pol = config_find_pool(c, "b")->policy;
 	assert_int_equal(pol->channels.n, 1);
 	assert_string_equal(pol->channels.rung[0].channel, "prod");
 	assert_int_equal(pol->channels.rung[0].soak, 7 * 86400);
 	assert_int_equal(pol->paused, 1);
 	/* the built-in one-rung ladder stable:7d */
-	pol = &config_find_pool(c, "c")->policy;
+	pol = config_find_pool(c, "c")->policy;
 	assert_int_equal(pol->channels.n, 1);
 	assert_string_equal(pol->channels.rung[0].channel, "stable");
 	assert_int_equal(pol->paused, 0);
@@ -1014,6 +1014,188 @@ test_config_print_masks_secrets(void **state)
 	unlink(secret);
 }
 
+/* Text of ${n} pools p0..p(n-1); pool ${over} sets keep_last = 9 and
+ * ${bad} (if >= 0) an unknown key.  Every fifth names no policy. */
+static char *
+many_pools(size_t n, size_t over, long bad)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	fprintf(f,
+	    "[aksnap]\nsubscription = " SUB0 "\n\n"
+	    "[policy:p]\nkeep_daily = 3\nchannels = a:1d b:2d\n\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f,
+		    "[pool:p%zu]\nresource_group = rg\ncluster = c%zu\n"
+		    "nodepool = np\n",
+		    i, i);
+		if (i % 5 != 0)
+			fprintf(f, "policy = p\n");
+		if (i == over)
+			fprintf(f, "keep_last = 9\n");
+		if ((long)i == bad)
+			fprintf(f, "kep_last = 9\n");
+	}
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void
+test_config_pools_share_their_policy(void **state)
+{
+	const struct policy *p, *builtin;
+	const struct pool_conf *over;
+	struct config *c = NULL;
+	char *text = many_pools(2000, 1001, -1);
+
+	(void)state;
+	assert_loads(text, &c);
+	free(text);
+	assert_int_equal(c->npools, 2000);
+	assert_int_equal(c->npolicies, 1);
+	p = &c->policies[0];
+	builtin = config_find_pool(c, "p0")->policy;
+	assert_ptr_not_equal(builtin, p);
+	assert_string_equal(builtin->name, "");
+	assert_int_equal(builtin->keep_daily, 7);
+	assert_int_equal(builtin->channels.n, 1);
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct pool_conf *pc = &c->pools[i];
+
+		if (i == 1001)
+			continue;
+		/* One struct policy for the 1,599 pools of [policy:p], one
+		 * for the 400 that name none. */
+		assert_ptr_equal(pc->policy, i % 5 == 0 ? builtin : p);
+	}
+	/* A pool that sets a policy key has its own, resolved in full. */
+	over = config_find_pool(c, "p1001");
+	assert_ptr_not_equal(over->policy, p);
+	assert_int_equal(over->policy->keep_last, 9);
+	assert_int_equal(over->policy->keep_daily, 3);
+	assert_string_equal(over->policy->name, "p");
+	assert_int_equal(over->policy->channels.n, 2);
+	assert_string_equal(over->policy->channel, "b");
+	assert_int_equal(p->keep_last, 3);
+	config_free(c);
+
+	/* With [policy:default], pools naming none share it. */
+	assert_loads("[aksnap]\nsubscription = " SUB0 "\n" POOL_OK("a", "a")
+	                 POOL_OK("b", "b") "[policy:default]\nkeep_last = 4\n",
+	    &c);
+	assert_ptr_equal(c->pools[0].policy, &c->policies[0]);
+	assert_ptr_equal(c->pools[1].policy, &c->policies[0]);
+	assert_string_equal(c->pools[0].policy_name, "default");
+	config_free(c);
+}
+
+static void
+test_config_finds_every_pool_by_key(void **state)
+{
+	struct config *c = NULL;
+	char *text = many_pools(3000, 3000, -1);
+	char key[64];
+
+	(void)state;
+	assert_loads(text, &c);
+	free(text);
+	for (size_t i = 0; i < 3000; i++) {
+		snprintf(key, sizeof(key), "p%zu", i);
+		assert_ptr_equal(config_find_pool(c, key), &c->pools[i]);
+	}
+	assert_null(config_find_pool(c, "P1")); /* keys are exact */
+	assert_null(config_find_pool(c, "p3000"));
+	assert_null(config_find_pool(c, ""));
+	config_free(c);
+}
+
+static void
+test_config_error_in_a_large_file_names_its_line(void **state)
+{
+	struct config *c = NULL;
+	char *text = many_pools(3000, 3000, 2500);
+
+	(void)state;
+	/* 7 lines before the pools, 5 per pool, 4 for the fifths. */
+	assert_int_equal(load(text, &c), -1);
+	free(text);
+	assert_null(c);
+	assert_error(
+	    7 + 2500 * 5 - 500 + 5, "[pool:p2500] kep_last: unknown key");
+	assert_int_equal(count_lines(errs), 1);
+}
+
+/* The resolved example as `config check` printed it before pools shared
+ * their policies (tests/unit/config/example_check.*): byte for byte, up
+ * to the path line and the environment's sign-in inputs. */
+static void
+test_config_check_output_unchanged_on_example(void **state)
+{
+	const char *srcdir = getenv("SRCDIR");
+	char example[PATH_MAX], golden[PATH_MAX];
+	char *out = NULL, *want = NULL, *end;
+	size_t outlen = 0, wantlen = 0;
+	struct config *c = NULL;
+	json_error_t jerr;
+	json_t *got, *exp;
+	FILE *f;
+
+	(void)state;
+	if (srcdir == NULL)
+		srcdir = ".";
+	snprintf(
+	    example, sizeof(example), "%s/config/aksnap.ini.example", srcdir);
+	if (config_load_errors(example, &c, errs, sizeof(errs)) != 0)
+		fail_msg("%s does not load:\n%s", example, errs);
+
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	config_print(c, f, 0);
+	assert_int_equal(fclose(f), 0);
+	snprintf(golden, sizeof(golden),
+	    "%s/tests/unit/config/example_check.txt", srcdir);
+	f = fopen(golden, "r");
+	assert_non_null(f);
+	want = calloc(1, 1 << 16);
+	assert_non_null(want);
+	wantlen = fread(want, 1, (1 << 16) - 1, f);
+	fclose(f);
+	assert_true(wantlen > 0);
+	end = strstr(out, "\n; what a run will use");
+	assert_non_null(end);
+	end[1] = '\0';
+	assert_string_equal(strchr(out, '\n') + 1, want);
+	free(want);
+	free(out);
+
+	out = NULL;
+	f = open_memstream(&out, &outlen);
+	assert_non_null(f);
+	config_print(c, f, 1);
+	assert_int_equal(fclose(f), 0);
+	got = json_loads(out, 0, &jerr);
+	assert_non_null(got);
+	json_object_del(got, "path");
+	json_object_del(got, "inputs");
+	snprintf(golden, sizeof(golden),
+	    "%s/tests/unit/config/example_check.json", srcdir);
+	exp = json_load_file(golden, 0, &jerr);
+	assert_non_null(exp);
+	if (!json_equal(got, exp)) {
+		char *s = json_dumps(got, JSON_INDENT(2));
+
+		fail_msg("config check --json differs from %s:\n%s", golden,
+		    s != NULL ? s : "");
+	}
+	json_decref(got);
+	json_decref(exp);
+	free(out);
+	config_free(c);
+}
+
 static void
 test_config_free_accepts_null(void **state)
 {
@@ -1069,6 +1251,10 @@ main(void)
 	    cmocka_unit_test(test_config_example_file_loads),
 	    cmocka_unit_test(test_config_load_logs_each_error),
 	    cmocka_unit_test(test_config_print_masks_secrets),
+	    cmocka_unit_test(test_config_pools_share_their_policy),
+	    cmocka_unit_test(test_config_finds_every_pool_by_key),
+	    cmocka_unit_test(test_config_error_in_a_large_file_names_its_line),
+	    cmocka_unit_test(test_config_check_output_unchanged_on_example),
 	    cmocka_unit_test(test_config_free_accepts_null),
 	};
 

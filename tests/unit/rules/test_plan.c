@@ -66,15 +66,18 @@ test_plan_long_names_are_cut_to_63_with_a_hash(void **state)
 }
 
 static struct pool_conf pool;
+static struct policy policy;
 
 static void
 base_input(struct plan_input *in)
 {
 	memset(&pool, 0, sizeof(pool));
+	memset(&policy, 0, sizeof(policy));
+	pool.policy = &policy;
 	util_strlcpy(pool.key, "web", sizeof(pool.key));
 	util_strlcpy(pool.cluster, "aks", sizeof(pool.cluster));
 	util_strlcpy(pool.nodepool, "web", sizeof(pool.nodepool));
-	pool.policy.snapshot_when = WHEN_CHANGED;
+	policy.snapshot_when = WHEN_CHANGED;
 	memset(in, 0, sizeof(*in));
 	in->pool = &pool;
 	in->slot = SLOT;
@@ -167,7 +170,7 @@ test_plan_unchanged_pool_is_skipped_when_changed_only(void **state)
 	    "1.30.5"));
 	/* snapshot_when = always takes it anyway. */
 	in.newest = in.live;
-	pool.policy.snapshot_when = WHEN_ALWAYS;
+	policy.snapshot_when = WHEN_ALWAYS;
 	plan_decide(&in, "aksnap", &out);
 	assert_int_equal(out.action, PLAN_CREATE);
 }

@@ -33,6 +33,7 @@ struct fx {
 	struct db *db;
 	struct config cfg;
 	struct pool_conf pc;
+	struct policy pol; /* pc's */
 	int64_t pool_id, snap[4];
 	struct prune_ctx ctx;
 	struct prune_pool pp;
@@ -89,7 +90,8 @@ setup(void **state)
 	util_strlcpy(f->pc.resource_group, "rg", sizeof(f->pc.resource_group));
 	util_strlcpy(f->pc.cluster, "aks", sizeof(f->pc.cluster));
 	util_strlcpy(f->pc.nodepool, "system", sizeof(f->pc.nodepool));
-	pol = &f->pc.policy;
+	pol = &f->pol;
+	f->pc.policy = pol;
 	pol->keep_last = 1;
 	pol->max_delete_per_run = -1;
 	pol->keep_promoted = 1;
@@ -225,8 +227,8 @@ test_prune_run_records_the_keeps_it_listed(void **state)
 	char dry[2048];
 
 	/* No ladder, keep_last 3: keeps only, nothing for ARM to do. */
-	f->pc.policy.channels.n = 0;
-	f->pc.policy.keep_last = 3;
+	f->pol.channels.n = 0;
+	f->pol.keep_last = 3;
 	f->ctx.dry_run = 1;
 	assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
 	util_strlcpy(dry, lines(&f->pp), sizeof(dry));
@@ -249,7 +251,7 @@ test_prune_retention_refusal_fails_the_pool_in_both(void **state)
 {
 	struct fx *f = *state;
 
-	f->pc.policy.channels.n = 0;
+	f->pol.channels.n = 0;
 	f->ctx.as_of = T0 + 8 * DAY; /* before s9: a clock error */
 	for (int dry = 1; dry >= 0; dry--) {
 		prune_pool_clear(&f->pp);
