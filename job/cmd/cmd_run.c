@@ -2,11 +2,11 @@
  * cmd_run.c -- the commands that carry out a run: run, plan, snapshot,
  * prune.
  *
- * Each parses its options into a struct run_options, loads the
- * configuration through the session helper and hands the rest to
- * run_execute (job/run/run.c), which takes the run lock, opens the store
- * and connects to ARM itself, with the same exit codes (session.h); the
- * exit code is the run's.
+ * Each parses its options into a struct run_options and opens its session
+ * (session.h: configuration, the pools it names checked, run lock, store
+ * for writing, ARM clients -- the exit codes of every command), then
+ * hands the handles to run_execute (job/run/run.c); the exit code is the
+ * run's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -98,12 +98,21 @@ run_command(
 		return EXIT_USAGE;
 	}
 	o.json = cli->json;
-	/* The configuration only: the run takes its lock, store and ARM
-	 * client itself, in its own order (pools selected first, the runs
-	 * row before the first token). */
+	/* The pools named are checked before the lock (2); the first token
+	 * is the run's to ask, after its runs row (run_handles). */
 	rc = session_open(&ss, cli, 0);
+	if (rc == EXIT_DONE && ss.cfg->nfleets == 0 &&
+	    run_pools_known(ss.cfg, o.pools))
+		rc = EXIT_USAGE;
 	if (rc == EXIT_DONE)
-		rc = run_execute(ss.cfg, &o);
+		rc = session_store(&ss, SESSION_WRITE);
+	if (rc == EXIT_DONE)
+		rc = session_clients(&ss);
+	if (rc == EXIT_DONE) {
+		struct run_handles h = {ss.db, ss.http, ss.tokens, ss.arm};
+
+		rc = run_execute(ss.cfg, &o, &h);
+	}
 	session_close(&ss);
 	free(pools);
 	return rc;

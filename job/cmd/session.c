@@ -53,10 +53,8 @@ session_store(struct session *s, unsigned flags)
 }
 
 int
-session_connect(struct session *s)
+session_clients(struct session *s)
 {
-	const char *token;
-
 	if (s->arm != NULL)
 		return EXIT_DONE;
 	if (run_connect(s->cfg, &s->http, &s->tokens, &s->arm)) {
@@ -64,6 +62,20 @@ session_connect(struct session *s)
 		return s->http != NULL && s->tokens == NULL ? EXIT_USAGE
 		                                            : EXIT_FAILED;
 	}
+	return EXIT_DONE;
+}
+
+int
+session_connect(struct session *s)
+{
+	const char *token;
+	int rc;
+
+	if (s->arm != NULL)
+		return EXIT_DONE;
+	rc = session_clients(s);
+	if (rc != EXIT_DONE)
+		return rc;
 	/* The token first: a refused identity (2) or an unreachable Entra
 	 * ID (75) stops the command before any ARM request. */
 	if (token_get(s->tokens, 0, &token))

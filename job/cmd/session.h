@@ -79,6 +79,15 @@ int session_store(struct session *s, unsigned flags);
 int session_connect(struct session *s);
 
 /*
+ * session_clients(s):
+ * Connect an open session to ARM as session_connect does, but ask no
+ * token: the command asks for the first one itself (token_get), when it
+ * wants a refused identity on its own record (`run` writes its runs row
+ * first).  EXIT_DONE, 2 when the credentials are unusable, or 1.
+ */
+int session_clients(struct session *s);
+
+/*
  * session_unanswered(s):
  * The exit code of a command none of whose ARM requests was answered: 2
  * when a TLS certificate did not verify (set ca_file: tomorrow fails the

@@ -327,6 +327,19 @@ pool_error(const struct pool_run *p)
 
 /* ---- setup ---- */
 
+int
+run_pools_known(const struct config *cfg, const char **pools)
+{
+	for (size_t i = 0; pools != NULL && pools[i] != NULL; i++) {
+		if (config_find_pool(cfg, pools[i]) == NULL) {
+			log_err(NULL, "unknown pool '%s' (not in %s)", pools[i],
+			    cfg->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 select_pools(struct run *r)
 {
@@ -334,15 +347,8 @@ select_pools(struct run *r)
 	const char **sel = r->opts->pools;
 	size_t n = 0;
 
-	if (sel != NULL) {
-		for (size_t i = 0; sel[i] != NULL; i++) {
-			if (config_find_pool(cfg, sel[i]) == NULL) {
-				log_err(NULL, "unknown pool '%s' (not in %s)",
-				    sel[i], cfg->path);
-				return -1;
-			}
-		}
-	}
+	if (run_pools_known(cfg, sel))
+		return -1;
 	r->pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->pools));
 	r->prs = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->prs));
 	if (r->pools == NULL || r->prs == NULL)
@@ -1837,11 +1843,12 @@ write_metrics(struct run *r)
 }
 
 int
-run_execute(const struct config *cfg, const struct run_options *opts)
+run_execute(const struct config *cfg, const struct run_options *opts,
+    const struct run_handles *h)
 {
 	struct run r;
 	const char *token;
-	int lockfd = -1, rc = EXIT_FAILED, locked;
+	int rc = EXIT_FAILED;
 	int dry = (opts->mode == RUN_DRY || opts->dry_run);
 
 	memset(&r, 0, sizeof(r));
@@ -1853,36 +1860,15 @@ run_execute(const struct config *cfg, const struct run_options *opts)
 	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
 
+	r.db = h->db;
+	r.http = h->http;
+	r.tokens = h->tokens;
+	r.arm = h->arm;
 	/* A fleet's pools are known once its clusters are listed. */
 	if (cfg->nfleets == 0 && select_pools(&r)) {
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	locked = run_lock(cfg, &lockfd);
-	if (locked != 0) {
-		rc = locked > 0 ? EXIT_TEMP : EXIT_USAGE;
-		goto out;
-	}
-	if (db_open(cfg->database, &r.db)) {
-		/*
-		 * Another writer held it past busy_timeout: try later.  A
-		 * store refused for what it is (directory not writable, fails
-		 * its integrity check, a foreign or newer file) needs a person
-		 * and nothing was done: 2, no pool failed.  Anything else (a
-		 * full disk, I/O) is a failure: 1.
-		 */
-		rc = db_failed_busy()      ? EXIT_TEMP
-		    : db_failed_unusable() ? EXIT_USAGE
-		                           : EXIT_FAILED;
-		goto out;
-	}
-
-	if (run_connect(cfg, &r.http, &r.tokens, &r.arm)) {
-		rc = r.http != NULL && r.tokens == NULL ? EXIT_USAGE
-		                                        : EXIT_FAILED;
-		goto out;
-	}
-
 	if (db_run_start(
 	        r.db, util_now(), opts->as_of, r.rec.mode, &r.rec.id)) {
 		if (db_failed_busy())
@@ -1963,10 +1949,6 @@ finish:
 	if (!dry && cfg->metrics_file[0] != '\0')
 		write_metrics(&r);
 out:
-	run_disconnect(r.http, r.tokens, r.arm);
-	db_close(r.db);
-	if (lockfd >= 0)
-		close(lockfd);
 	for (size_t i = 0; i < r.npools; i++) {
 		free(r.pools[i].observe_error);
 		free(r.pools[i].error);

@@ -26,14 +26,42 @@ struct run_options {
 	int dry_run; /* with RUN_PRUNE: decide, change nothing */
 };
 
+struct db;
+struct http_client;
+struct token_provider;
+struct arm;
+
 /*
- * run_execute(cfg, opts):
- * Do one run over the pools of ${cfg} selected by ${opts}.  Return the
- * exit code (DESIGN.md section 3): 0 all done, 1 a pool failed, 2 usage
- * (unknown pool), 75 lock held or Azure unreachable before anything
- * started.
+ * What a run is handed by its command (job/cmd/session.c), which opened
+ * them and closes them after: the store, open for writing (migrated,
+ * checked) under the run lock, and the Azure clients, no token asked yet
+ * -- the run asks for the first one after its runs row is written, so
+ * that a refused identity is on record.
  */
-int run_execute(const struct config *cfg, const struct run_options *opts);
+struct run_handles {
+	struct db *db;
+	struct http_client *http;
+	struct token_provider *tokens;
+	struct arm *arm;
+};
+
+/*
+ * run_pools_known(cfg, pools):
+ * Does ${cfg} name every pool of the NULL-ended ${pools} (NULL: all)?  0,
+ * or -1 naming the first unknown one (logged): a usage error (2), found
+ * before the run lock is taken.
+ */
+int run_pools_known(const struct config *cfg, const char **pools);
+
+/*
+ * run_execute(cfg, opts, h):
+ * Do one run over the pools of ${cfg} selected by ${opts}, with the
+ * store and clients of ${h} (borrowed).  Return the exit code (DESIGN.md
+ * section 3): 0 all done, 1 a pool failed, 2 usage (unknown pool of a
+ * fleet, identity refused), 75 Azure unreachable before anything started.
+ */
+int run_execute(const struct config *cfg, const struct run_options *opts,
+    const struct run_handles *h);
 
 /*
  * run_lock(cfg, fd):
@@ -43,10 +71,7 @@ int run_execute(const struct config *cfg, const struct run_options *opts);
  */
 int run_lock(const struct config *cfg, int *fd);
 
-struct http_client;
 struct http_options;
-struct token_provider;
-struct arm;
 
 /*
  * run_http_options(cfg, ho):
