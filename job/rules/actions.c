@@ -2,8 +2,10 @@
  * actions.c -- what a run does to one pool's snapshots, as a list.
  *
  * A run decides in two stages (DESIGN.md section 2): first whether a
- * snapshot is due (plan_decide), then -- once that snapshot exists --
- * what promotion and retention do.  This file is the second stage, whole:
+ * snapshot is due -- the list's first entry, create or why not
+ * (actions_slot over plan_decide), which `plan` prints and `run` carries
+ * out in its batch (job/run/run.c) -- then, once that snapshot exists,
+ * what promotion and retention do.  The second stage, whole:
  * it walks the ladder (promotion_plan), applies each promotion to a copy
  * of the channel history, and hands retention the history as it will be
  * once those promotions are made, so that keep_promoted protects what the
@@ -48,6 +50,14 @@ action_kind_name(enum action_kind k)
 		return "delete";
 	case ACTION_FAIL:
 		return "fail";
+	case ACTION_CREATE:
+		return "create";
+	case ACTION_SKIP:
+		return "skip";
+	case ACTION_NONE:
+		return "none";
+	case ACTION_PAUSED:
+		return "paused";
 	}
 	return "fail";
 }
@@ -269,6 +279,32 @@ actions_pool(const struct actions_input *in, struct action_list *out)
 done:
 	free(holds);
 	return rc;
+}
+
+int
+actions_slot(
+    const struct plan_input *in, const char *prefix, struct action_list *out)
+{
+	static const enum action_kind kinds[] = {
+	    [PLAN_NONE] = ACTION_NONE,
+	    [PLAN_CREATE] = ACTION_CREATE,
+	    [PLAN_SKIP] = ACTION_SKIP,
+	    [PLAN_FAIL] = ACTION_FAIL,
+	    [PLAN_PAUSED] = ACTION_PAUSED,
+	};
+	struct plan_result r;
+	struct action_snap s;
+	struct action *a;
+
+	plan_decide(in, prefix, &r);
+	memset(&s, 0, sizeof(s));
+	s.id = r.action == PLAN_CREATE ? ACTION_PENDING_ID : 0;
+	util_strlcpy(s.name, r.name, sizeof(s.name));
+	if (add(out, kinds[r.action], &s, NULL, r.reason))
+		return -1;
+	a = &out->v[out->n - 1];
+	a->slot = r.slot;
+	return 0;
 }
 
 /* Does ${id} hold ${channel} now, in ${holds}? */

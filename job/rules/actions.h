@@ -2,17 +2,21 @@
 #define AKSNAP_ACTIONS_H
 
 /*
- * actions.h -- one pool's promotion and retention as a list of actions
- * with reasons (DESIGN.md sections 1 and 6).  Pure: the caller brings the
- * pool's policy, its snapshots and channel history as the store holds
+ * actions.h -- what a run does to one pool, as a list of actions with
+ * reasons (DESIGN.md sections 1, 2 and 6): first the slot's entry (the
+ * snapshot it takes, or why not: actions_slot), then promotion and
+ * retention (actions_pool).  Pure: the caller brings the pool's policy,
+ * what it runs, its snapshots and channel history as the store holds
  * them, and the time; the list is what `plan` prints and what `run`
- * carries out (job/run/prune.c), in order.
+ * carries out (job/run/run.c the slot's entry, in its batch;
+ * job/run/prune.c the rest), in order.
  */
 
 #include <stddef.h>
 #include <time.h>
 
 #include "job/rules/model.h"
+#include "job/rules/plan.h"
 
 struct tz;
 
@@ -21,7 +25,12 @@ enum action_kind {
 	ACTION_DEMOTE, /* it leaves channel: replaced by the promote before */
 	ACTION_KEEP, /* retention keeps it (reasons say which rules) */
 	ACTION_DELETE, /* retention deletes it */
-	ACTION_FAIL, /* retention cannot decide (reasons): the pool fails */
+	ACTION_FAIL, /* the slot or retention cannot be decided (reasons):
+	                the pool fails */
+	ACTION_CREATE, /* the slot's snapshot is taken (snapshot: its name) */
+	ACTION_SKIP, /* none is taken: snapshot_when = changed, unchanged */
+	ACTION_NONE, /* none is due: the slot is taken already */
+	ACTION_PAUSED, /* enabled = no: the pool is observed only */
 };
 
 /* The snapshot id of the one the create stage takes, not yet stored. */
@@ -33,6 +42,7 @@ struct action {
 	char snapshot[64]; /* its name; "" for ACTION_FAIL */
 	char channel[64]; /* ACTION_PROMOTE, ACTION_DEMOTE; else "" */
 	char reasons[256];
+	time_t slot; /* the slot's entry (actions_slot): its slot; else 0 */
 };
 
 /* A growable list; zero it to start, action_list_free to release. */
@@ -81,6 +91,19 @@ struct actions_input {
 int actions_pool(const struct actions_input *in, struct action_list *out);
 
 /*
+ * actions_slot(in, prefix, out):
+ * Append to ${out} the slot's entry of the pool ${in} describes: whether
+ * a run at ${in->slot} takes a snapshot (plan_decide, names from
+ * ${prefix}): one ACTION_CREATE naming it (id ACTION_PENDING_ID), or the
+ * ACTION_SKIP, ACTION_NONE, ACTION_PAUSED or ACTION_FAIL that says why
+ * not, each with its reasons and slot.  Promotion and retention follow
+ * it (actions_pool) once the snapshot exists.  0, or -1 when out of
+ * memory.
+ */
+int actions_slot(
+    const struct plan_input *in, const char *prefix, struct action_list *out);
+
+/*
  * actions_demote(in, id, channel, out):
  * `aksnap demote`: take snapshot ${id} (one of ${in->snaps}) out of
  * ${channel} by hand, or out of every channel it holds when ${channel}
@@ -94,7 +117,8 @@ int actions_pool(const struct actions_input *in, struct action_list *out);
 int actions_demote(const struct actions_input *in, long long id,
     const char *channel, struct action_list *out);
 
-/* action_kind_name(k): "promote", "demote", "keep", "delete", "fail". */
+/* action_kind_name(k): "promote", "demote", "keep", "delete", "fail",
+ * "create", "skip", "none", "paused". */
 const char *action_kind_name(enum action_kind k);
 
 /* action_list_free(l): release ${l}'s array and zero it; NULL is fine. */

@@ -320,7 +320,87 @@ test_actions_kind_names(void **state)
 	assert_string_equal(action_kind_name(ACTION_KEEP), "keep");
 	assert_string_equal(action_kind_name(ACTION_DELETE), "delete");
 	assert_string_equal(action_kind_name(ACTION_FAIL), "fail");
+	assert_string_equal(action_kind_name(ACTION_CREATE), "create");
+	assert_string_equal(action_kind_name(ACTION_SKIP), "skip");
+	assert_string_equal(action_kind_name(ACTION_NONE), "none");
+	assert_string_equal(action_kind_name(ACTION_PAUSED), "paused");
 	action_list_free(NULL);
+}
+
+/*
+ * The slot's entry: one action, the first of the pool's list -- the
+ * create naming the snapshot (pending, not yet stored) or the skip, the
+ * none, the paused or the fail saying why not -- each with the slot and
+ * the reasons plan_decide gives.
+ */
+static void
+test_actions_slot_is_one_entry_create_or_why_not(void **state)
+{
+	struct pool_conf pc;
+	struct policy pol;
+	struct plan_input in;
+	struct action_list l;
+	struct plan_result want;
+
+	(void)state;
+	memset(&pc, 0, sizeof(pc));
+	memset(&pol, 0, sizeof(pol));
+	pc.policy = &pol;
+	strcpy(pc.key, "prod-system");
+	strcpy(pc.cluster, "aks-prod");
+	strcpy(pc.nodepool, "system");
+	pol.snapshot_when = WHEN_CHANGED;
+	memset(&in, 0, sizeof(in));
+	in.pool = &pc;
+	in.slot = T0 + 2 * 3600;
+	in.observed = 1;
+	strcpy(in.live.node_image_version, "img-2");
+	strcpy(in.live.kubernetes_version, "1.33.2");
+	in.have_newest = 1;
+	strcpy(in.newest.node_image_version, "img-1");
+	strcpy(in.newest.kubernetes_version, "1.33.2");
+	in.newest_name = "s1";
+
+	/* changed: the create, named as plan_decide names it */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(actions_slot(&in, "aksnap", &l), 0);
+	plan_decide(&in, "aksnap", &want);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].kind, ACTION_CREATE);
+	assert_true(l.v[0].snapshot_id == ACTION_PENDING_ID);
+	assert_string_equal(l.v[0].snapshot, want.name);
+	assert_string_equal(
+	    l.v[0].snapshot, "aksnap-aks-prod-system-20260101T0200Z");
+	assert_string_equal(l.v[0].reasons, want.reason);
+	assert_int_equal(l.v[0].slot, in.slot);
+
+	/* unchanged: a skip, appended after what the list held */
+	in.newest = in.live;
+	assert_int_equal(actions_slot(&in, "aksnap", &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[1].kind, ACTION_SKIP);
+	assert_true(l.v[1].snapshot_id == 0);
+	assert_int_equal(l.v[1].slot, in.slot);
+	assert_non_null(strstr(l.v[1].reasons, "s1"));
+
+	/* taken already: none */
+	in.slot_taken = 1;
+	assert_int_equal(actions_slot(&in, "aksnap", &l), 0);
+	assert_int_equal(l.v[2].kind, ACTION_NONE);
+
+	/* paused: observed only */
+	pol.paused = 1;
+	assert_int_equal(actions_slot(&in, "aksnap", &l), 0);
+	assert_int_equal(l.v[3].kind, ACTION_PAUSED);
+
+	/* not observed: the pool fails, saying why */
+	in.observed = 0;
+	in.observe_error = "GET cluster: 403";
+	assert_int_equal(actions_slot(&in, "aksnap", &l), 0);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.v[4].kind, ACTION_FAIL);
+	assert_string_equal(l.v[4].reasons, "not observed: GET cluster: 403");
+	action_list_free(&l);
 }
 
 int
@@ -342,6 +422,7 @@ main(void)
 	        test_actions_demote_falls_back_to_the_previous_holder),
 	    cmocka_unit_test(test_actions_demote_every_channel_it_holds),
 	    cmocka_unit_test(test_actions_kind_names),
+	    cmocka_unit_test(test_actions_slot_is_one_entry_create_or_why_not),
 	};
 
 	return cmocka_run_group_tests_name("actions", tests, NULL, NULL);
