@@ -142,6 +142,59 @@ emu_has_snapshot(struct emu *e, const char *name)
 	return has;
 }
 
+/*
+ * The create at the head of each pool's list flows into the rest of it:
+ * the snapshot a pool's create names is one its promotion and retention
+ * lines decide on (pending in `plan`, as the store holds it in `run`),
+ * and, in a run (${e} not NULL) where it was taken, Azure holds it.
+ * Returns how many creates were seen.
+ */
+static int
+creates_flow(struct emu *e, const char *out, const char *what)
+{
+	json_t *doc = json_loads(out, 0, NULL), *p, *l;
+	size_t i, j;
+	int n = 0;
+
+	assert_non_null(doc);
+	json_array_foreach(json_object_get(doc, "pools"), i, p)
+	{
+		const char *act =
+		    json_string_value(json_object_get(p, "action"));
+		const char *snap =
+		    json_string_value(json_object_get(p, "snapshot"));
+		const char *state =
+		    json_string_value(json_object_get(p, "state"));
+		int listed = 0;
+
+		if (act == NULL || strcmp(act, "create") != 0)
+			continue;
+		if (e != NULL &&
+		    (state == NULL || strcmp(state, "active") != 0))
+			continue; /* not taken (failed): no list follows */
+		n++;
+		assert_non_null(snap);
+		json_array_foreach(json_object_get(p, "snapshots"), j, l)
+		{
+			const char *s =
+			    json_string_value(json_object_get(l, "snapshot"));
+
+			listed += s != NULL && strcmp(s, snap) == 0;
+		}
+		if (listed == 0)
+			fail_msg("%s: %s creates %s, and its list decides "
+			         "nothing about it:\n%s",
+			    what, json_string_value(json_object_get(p, "pool")),
+			    snap, out);
+		if (e != NULL && !emu_has_snapshot(e, snap))
+			fail_msg("%s: %s took %s, Azure does not hold it", what,
+			    json_string_value(json_object_get(p, "pool")),
+			    snap);
+	}
+	json_decref(doc);
+	return n;
+}
+
 /* How many of each kind of decision a sequence of runs made. */
 struct tally {
 	int creates, promotes, deletes, keeps;
@@ -192,6 +245,9 @@ dry_then_wet_exit(struct emu *e, const char *config, const char *t,
 	tl->promotes += strstr(got, "   promote ") != NULL;
 	tl->keeps += strstr(got, "   keep ") != NULL;
 	tl->creates += strstr(got, " create ") != NULL;
+	if (strcmp(wet[0], "prune") != 0)
+		assert_int_equal(creates_flow(NULL, plan.out, what),
+		    creates_flow(e, run.out, what));
 	dels = deleted_by(run.out);
 	json_array_foreach(dels, i, d)
 	{
