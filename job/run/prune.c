@@ -62,7 +62,7 @@ prune_lines_json(const struct prune_pool *p)
 {
 	json_t *arr = json_array();
 
-	for (size_t i = 0; i < p->nlines; i++)
+	for (size_t i = 0; p != NULL && i < p->nlines; i++)
 		json_array_append_new(arr,
 		    json_pack("{s:s,s:s,s:o}", "snapshot", p->lines[i].snapshot,
 		        "action", p->lines[i].action, "reasons",

@@ -117,7 +117,7 @@ void prune_pool_clear(struct prune_pool *p);
  * prune_lines_json(p):
  * ${p}'s report lines as a JSON array of {snapshot, action, reasons},
  * reasons an array (reasons_json), as `run --json` and `demote --json`
- * print them.  A new reference.
+ * print them (${p} NULL: none).  A new reference.
  */
 json_t *prune_lines_json(const struct prune_pool *p);
 

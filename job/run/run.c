@@ -73,36 +73,60 @@
 #define TAG_POOL "aksnap-pool"
 #define TAG_SLOT "aksnap-slot"
 
-/* What one pool goes through in a run.  Kept small: a fleet has thousands. */
+/*
+ * The plan of one pool as the run keeps it: plan_result's fixed buffers
+ * (320 bytes) cut to their text's length.
+ */
+struct pool_plan {
+	enum plan_action action;
+	time_t slot;
+	char *name; /* malloc'd: the snapshot name, or NULL */
+	char *reason; /* malloc'd, or NULL (out of memory: "") */
+};
+
+/*
+ * What one pool goes through in a run.  Kept small, a fleet has thousands
+ * (about 120 bytes and the plan's two strings): the schedule is parsed when
+ * planned (struct run keeps the last one), the location is the cluster's,
+ * the versions the pool runs are one of the run's distinct ones
+ * (version_set), the newest active snapshot is read from the store when
+ * planned, and the retention state (struct prune_pool) exists only while
+ * the pool's retention slice is worked.
+ */
 struct pool_run {
 	const struct pool_conf *pc;
-	struct schedule sched;
+	struct cluster_group *cg; /* its cluster (group_pools) */
 	int64_t pool_id;
-	char location[64]; /* the cluster's, from the observe GET */
-	int observed;
+	const struct db_versions *live; /* observed: in run.versions */
 	char *observe_error; /* malloc'd when not observed, else NULL */
-	struct db_versions live;
-	char provisioning_state[32];
-	struct plan_result plan;
-	int have_newest;
-	struct db_versions newest; /* the newest active snapshot's */
-	char newest_name[64];
-	time_t newest_created_at;
+	struct pool_plan plan;
 	int64_t snap_id; /* the intent's row; 0: none written */
 	char *unconfirmed; /* malloc'd: why the PUT's answer did not show the
 	                      snapshot (a GET decides), else NULL */
-	int failed;
 	char *error; /* malloc'd when failed, else NULL */
-	int taken;
-	struct prune_pool *pr; /* promotion and retention: &run.prs[i] */
+	struct prune_pool *pr; /* during its retention slice, else NULL */
 	struct pool_run *next_in_cluster;
 	struct pool_run *next_put; /* waiting for a PUT slot (observe) */
+	unsigned observed : 1;
+	unsigned failed : 1;
+	unsigned taken : 1;
+};
+
+/*
+ * The distinct version tuples the run's pools were seen running, each
+ * held once: a fleet runs a few node images on a few Kubernetes versions,
+ * not one of each a pool.  Open addressing, grown at half full.
+ */
+struct version_set {
+	struct db_versions **v;
+	size_t cap, n;
 };
 
 /* The pools of one managed cluster share one GET. */
 struct cluster_group {
 	const char *subscription, *resource_group, *cluster;
 	struct pool_run *first;
+	char location[64]; /* the cluster's, from the observe GET */
 	char url[1024];
 };
 
@@ -115,7 +139,9 @@ struct run {
 	struct arm *arm;
 	struct pool_run *pools;
 	size_t npools;
-	struct prune_pool *prs; /* one per pool, contiguous for prune_pools */
+	struct version_set versions; /* the pools' live versions */
+	const char *sched_text; /* the schedule sched holds parsed */
+	struct schedule sched;
 	struct pool_run **by_id; /* pools sorted by pool_id (reconcile) */
 	struct cluster_group *groups;
 	size_t ngroups;
@@ -325,6 +351,81 @@ pool_error(const struct pool_run *p)
 	return p->error != NULL ? p->error : "failed";
 }
 
+/* ---- the versions pools run ---- */
+
+static uint64_t
+version_hash(const struct db_versions *v)
+{
+	const char *f[] = {v->node_image_version, v->kubernetes_version,
+	    v->os_type, v->os_sku, v->vm_size};
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		for (const char *c = f[i];; c++) {
+			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+			if (*c == '\0')
+				break; /* the NUL too: "a","bc" is not "ab","c"
+				        */
+		}
+	return (h ^ (unsigned)v->enable_fips) * 1099511628211ULL;
+}
+
+static int
+version_equal(const struct db_versions *a, const struct db_versions *b)
+{
+	return strcmp(a->node_image_version, b->node_image_version) == 0 &&
+	    strcmp(a->kubernetes_version, b->kubernetes_version) == 0 &&
+	    strcmp(a->os_type, b->os_type) == 0 &&
+	    strcmp(a->os_sku, b->os_sku) == 0 &&
+	    strcmp(a->vm_size, b->vm_size) == 0 &&
+	    a->enable_fips == b->enable_fips;
+}
+
+/* ${v} as held once in ${set}; NULL when out of memory. */
+static const struct db_versions *
+version_set_add(struct version_set *set, const struct db_versions *v)
+{
+	size_t i;
+
+	if (2 * (set->n + 1) > set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 64;
+		struct db_versions **nv = calloc(cap, sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		for (size_t k = 0; k < set->cap; k++) {
+			if (set->v[k] == NULL)
+				continue;
+			i = version_hash(set->v[k]) & (cap - 1);
+			while (nv[i] != NULL)
+				i = (i + 1) & (cap - 1);
+			nv[i] = set->v[k];
+		}
+		free(set->v);
+		set->v = nv;
+		set->cap = cap;
+	}
+	i = version_hash(v) & (set->cap - 1);
+	for (; set->v[i] != NULL; i = (i + 1) & (set->cap - 1))
+		if (version_equal(set->v[i], v))
+			return set->v[i];
+	set->v[i] = malloc(sizeof(*v));
+	if (set->v[i] == NULL)
+		return NULL;
+	*set->v[i] = *v;
+	set->n++;
+	return set->v[i];
+}
+
+static void
+version_set_free(struct version_set *set)
+{
+	for (size_t k = 0; k < set->cap; k++)
+		free(set->v[k]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
 /* ---- setup ---- */
 
 int
@@ -350,13 +451,10 @@ select_pools(struct run *r)
 	if (run_pools_known(cfg, sel))
 		return -1;
 	r->pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->pools));
-	r->prs = calloc(cfg->npools ? cfg->npools : 1, sizeof(*r->prs));
-	if (r->pools == NULL || r->prs == NULL)
+	if (r->pools == NULL)
 		return -1;
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct pool_conf *pc = &cfg->pools[i];
-		struct pool_run *p;
-		char err[256];
 		int wanted = (sel == NULL);
 
 		for (size_t j = 0; sel != NULL && sel[j] != NULL; j++)
@@ -364,16 +462,7 @@ select_pools(struct run *r)
 				wanted = 1;
 		if (!wanted)
 			continue;
-		p = &r->pools[n];
-		p->pc = pc;
-		p->pr = &r->prs[n++];
-		p->pr->pc = pc;
-		if (schedule_parse(
-		        pc->policy->schedule, &p->sched, err, sizeof(err))) {
-			/* config_load validated it; this cannot happen. */
-			log_err(pc->key, "schedule: %s", err);
-			return -1;
-		}
+		r->pools[n++].pc = pc;
 	}
 	r->npools = n;
 	return 0;
@@ -430,21 +519,13 @@ group_pools(struct run *r)
 			    cg->resource_group, cg->cluster, cg->url,
 			    sizeof(cg->url));
 		}
+		v[i]->cg = &r->groups[g - 1];
 		v[i]->next_in_cluster = r->groups[g - 1].first;
 		r->groups[g - 1].first = v[i];
 	}
 	r->ngroups = g;
 	free(v);
 	return 0;
-}
-
-static void
-set_newest(struct pool_run *p, const struct db_snapshot *s)
-{
-	p->have_newest = 1;
-	p->newest = s->v;
-	util_strlcpy(p->newest_name, s->name, sizeof(p->newest_name));
-	p->newest_created_at = s->created_at;
 }
 
 static int
@@ -474,20 +555,12 @@ sync_pools(struct run *r)
 		return -1;
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
-		struct db_snapshot newest;
-		int got;
 
 		if (db_pool_sync(r->db, p->pc, &p->pool_id))
 			goto fail;
 		if (p->pc->fleet[0] != '\0' &&
 		    db_pool_set_fleet(r->db, p->pool_id, p->pc->fleet))
 			goto fail;
-		p->pr->pool_id = p->pool_id;
-		got = db_snapshot_newest_active(r->db, p->pool_id, &newest);
-		if (got < 0)
-			goto fail;
-		if (got)
-			set_newest(p, &newest);
 	}
 	if (db_commit(r->db))
 		return -1;
@@ -609,12 +682,6 @@ reconcile_one(struct run *r, struct pool_run *p, const struct db_snapshot *s)
 			    "%s: settled as active (left %s "
 			    "by an earlier run)",
 			    s->name, s->state);
-		if (!p->have_newest || got.created_at > p->newest_created_at) {
-			struct db_snapshot now;
-
-			if (db_snapshot_get(r->db, s->id, &now) == 1)
-				set_newest(p, &now);
-		}
 		return 0;
 	}
 	if (e.status == 404) {
@@ -685,7 +752,8 @@ reconcile(struct run *r)
  */
 static void
 record_observation(struct run *r, struct pool_run *p,
-    const struct arm_cluster *cl, const char *provisioning_state)
+    const struct arm_cluster *cl, const struct db_versions *live,
+    const char *provisioning_state)
 {
 	struct db_observation cur;
 	struct db_obs_in_force f;
@@ -699,22 +767,22 @@ record_observation(struct run *r, struct pool_run *p,
 	    sizeof(cur.node_os_channel));
 	/* One read: the interval in force serves the comparison and the
 	 * write. */
-	if (db_observation_in_force(r->db, p->pool_id, r->opts->as_of, &p->live,
+	if (db_observation_in_force(r->db, p->pool_id, r->opts->as_of, live,
 	        provisioning_state, &cur, &f))
 		return;
 	if (f.found && strcmp(f.row.provisioning_state, "missing") != 0) {
 		a = (struct channels_seen){f.row.v.kubernetes_version,
 		    f.row.v.node_image_version, f.row.upgrade_channel,
 		    f.row.node_os_channel};
-		b = (struct channels_seen){p->live.kubernetes_version,
-		    p->live.node_image_version, cur.upgrade_channel,
+		b = (struct channels_seen){live->kubernetes_version,
+		    live->node_image_version, cur.upgrade_channel,
 		    cur.node_os_channel};
 		by = channels_changed_by(&a, &b);
 	}
 	if (by != NULL)
 		util_strlcpy(cur.changed_by, by, sizeof(cur.changed_by));
 	(void)db_observation_record_in_force(r->db, r->rec.id, p->pool_id,
-	    r->opts->as_of, &p->live, provisioning_state, &cur, &f);
+	    r->opts->as_of, live, provisioning_state, &cur, &f);
 }
 
 static void observe_cluster(
@@ -812,6 +880,7 @@ observe_cluster(
 	for (struct pool_run *p = cg->first; p != NULL;
 	     p = p->next_in_cluster) {
 		const struct arm_agent_pool *ap = NULL;
+		struct db_versions live;
 
 		if (fleet_unobserved(r, p))
 			continue;
@@ -819,7 +888,7 @@ observe_cluster(
 		for (size_t i = 0; i < cl->npools; i++)
 			if (strcasecmp(cl->pools[i].name, p->pc->nodepool) == 0)
 				ap = &cl->pools[i];
-		util_strlcpy(p->location, cl->location, sizeof(p->location));
+		util_strlcpy(cg->location, cl->location, sizeof(cg->location));
 		(void)db_pool_set_location(r->db, p->pool_id, cl->location);
 		if (ap == NULL) {
 			set_observe_error(p,
@@ -830,16 +899,50 @@ observe_cluster(
 			    r->opts->as_of, NULL, "missing");
 			continue;
 		}
-		arm_agent_pool_versions(ap, &p->live);
-		util_strlcpy(p->provisioning_state, ap->provisioning_state,
-		    sizeof(p->provisioning_state));
+		arm_agent_pool_versions(ap, &live);
+		p->live = version_set_add(&r->versions, &live);
+		if (p->live == NULL) {
+			set_observe_error(p, "%s", "out of memory");
+			continue;
+		}
 		p->observed = 1;
 		r->rec.observed++;
-		record_observation(r, p, cl, ap->provisioning_state);
+		record_observation(r, p, cl, &live, ap->provisioning_state);
 	}
 }
 
 /* ---- plan ---- */
+
+/*
+ * Pool ${p}'s plan becomes ${action} in ${slot}, with the snapshot ${name}
+ * (NULL or "": none) and ${reason}, each copied to its length.  Out of
+ * memory, a create fails (it has no name to send).
+ */
+static void
+plan_keep(struct pool_run *p, enum plan_action action, time_t slot,
+    const char *name, const char *reason)
+{
+	char *n = NULL, *why = strdup(reason);
+
+	if (name != NULL && name[0] != '\0') {
+		n = strdup(name);
+		if (n == NULL && action == PLAN_CREATE)
+			action = PLAN_FAIL;
+	}
+	free(p->plan.name);
+	free(p->plan.reason);
+	p->plan.action = action;
+	p->plan.slot = slot;
+	p->plan.name = n;
+	p->plan.reason = why;
+}
+
+/* The plan's reason ("" when it could not be kept). */
+static const char *
+plan_reason(const struct pool_run *p)
+{
+	return p->plan.reason != NULL ? p->plan.reason : "";
+}
 
 /* The create of ${p} fails the plan with ${fmt} and one string. */
 static void
@@ -848,8 +951,7 @@ plan_refuse(struct pool_run *p, const char *fmt, const char *what)
 	char msg[600];
 
 	snprintf(msg, sizeof(msg), fmt, what);
-	p->plan.action = PLAN_FAIL;
-	util_strlcpy(p->plan.reason, msg, sizeof(p->plan.reason));
+	plan_keep(p, PLAN_FAIL, p->plan.slot, p->plan.name, msg);
 }
 
 /*
@@ -866,7 +968,7 @@ plan_create_check(struct run *r, struct pool_run *p)
 {
 	char arm_id[512], why[400], msg[600];
 
-	if (p->location[0] == '\0') {
+	if (p->cg->location[0] == '\0') {
 		plan_refuse(p, "%s", "cluster location unknown");
 		return;
 	}
@@ -895,32 +997,50 @@ plan_create_check(struct run *r, struct pool_run *p)
 static int
 plan_pool(struct run *r, struct pool_run *p)
 {
+	const char *text = p->pc->policy->schedule;
 	struct plan_input in;
+	struct plan_result res;
+	struct db_snapshot newest;
 	char err[256];
-	int taken;
+	int taken, got;
 
 	memset(&in, 0, sizeof(in));
 	in.pool = p->pc;
 	in.force = (r->opts->mode == RUN_SNAPSHOT);
-	if (plan_slot(&p->sched, r->cfg->tz, r->opts->as_of, in.force, &in.slot,
+	/* Pools of one policy share a schedule: parsed once a run of them. */
+	if (r->sched_text == NULL || strcmp(r->sched_text, text) != 0) {
+		r->sched_text = NULL;
+		if (schedule_parse(text, &r->sched, err, sizeof(err))) {
+			/* config_load validated it; this cannot happen. */
+			plan_keep(p, PLAN_FAIL, 0, NULL, err);
+			return 0;
+		}
+		r->sched_text = text;
+	}
+	if (plan_slot(&r->sched, r->cfg->tz, r->opts->as_of, in.force, &in.slot,
 	        err, sizeof(err))) {
-		p->plan.action = PLAN_FAIL;
-		util_strlcpy(p->plan.reason, err, sizeof(p->plan.reason));
+		plan_keep(p, PLAN_FAIL, 0, NULL, err);
 		return 0;
 	}
 	taken = db_slot_taken(r->db, p->pool_id, in.slot);
 	if (taken < 0)
 		return -1;
+	/* The newest active snapshot, as reconcile left it. */
+	got = db_snapshot_newest_active(r->db, p->pool_id, &newest);
+	if (got < 0)
+		return -1;
 	in.slot_taken = taken;
 	in.observed = p->observed;
 	in.observe_error = p->observe_error;
-	in.live = p->live;
-	in.have_newest = p->have_newest;
-	if (p->have_newest) {
-		in.newest = p->newest;
-		in.newest_name = p->newest_name;
+	if (p->live != NULL)
+		in.live = *p->live;
+	in.have_newest = got;
+	if (got) {
+		in.newest = newest.v;
+		in.newest_name = newest.name;
 	}
-	plan_decide(&in, r->cfg->name_prefix, &p->plan);
+	plan_decide(&in, r->cfg->name_prefix, &res);
+	plan_keep(p, res.action, res.slot, res.name, res.reason);
 	if (p->plan.action == PLAN_CREATE)
 		plan_create_check(r, p);
 	return 0;
@@ -938,7 +1058,7 @@ record_plan(struct run *r, struct pool_run *p)
 	char arm_id[512];
 
 	if (p->plan.action == PLAN_SKIP) {
-		record_decision(r, p, 0, p->plan.slot, "skip", p->plan.reason);
+		record_decision(r, p, 0, p->plan.slot, "skip", plan_reason(p));
 		r->rec.skipped++;
 		return;
 	}
@@ -956,7 +1076,7 @@ record_plan(struct run *r, struct pool_run *p)
 		return;
 	}
 	record_decision(
-	    r, p, p->snap_id, p->plan.slot, "create", p->plan.reason);
+	    r, p, p->snap_id, p->plan.slot, "create", plan_reason(p));
 }
 
 /* ---- observe and apply: one batch ---- */
@@ -1044,7 +1164,7 @@ put_request(struct run *r, struct pool_run *p, struct http_request *req,
 	util_strlcpy(tags[1].value, p->pc->key, sizeof(tags[1].value));
 	util_strlcpy(tags[2].key, TAG_SLOT, sizeof(tags[2].key));
 	util_strlcpy(tags[2].value, slot, sizeof(tags[2].value));
-	*body = arm_snapshot_put_body(p->location, pool_id, tags, 3);
+	*body = arm_snapshot_put_body(p->cg->location, pool_id, tags, 3);
 	arm_url(r->arm, snap_id, "", u, sizeof(u));
 	*url = strdup(u);
 	if (*body == NULL || *url == NULL)
@@ -1140,10 +1260,9 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 		/* A fleet's missing pool is not a failure: retention goes on
 		 * over its snapshots, and check says so. */
 		if (p->pc->fleet_missing) {
-			p->plan.action = PLAN_SKIP;
-			p->plan.name[0] = '\0';
-			util_strlcpy(p->plan.reason, p->observe_error,
-			    sizeof(p->plan.reason));
+			plan_keep(p, PLAN_SKIP, p->plan.slot, NULL,
+			    p->observe_error != NULL ? p->observe_error
+			                             : "missing");
 		}
 		/* Unobserved pools are recorded once ARM is known to answer. */
 		if (!r->dry && p->observed)
@@ -1524,8 +1643,8 @@ static void
 settle_pool(struct pool_run *p)
 {
 	if (p->plan.action == PLAN_FAIL && !p->failed)
-		pool_fail(p, "%s", p->plan.reason);
-	if (p->pr->failed && !p->failed)
+		pool_fail(p, "%s", plan_reason(p));
+	if (p->pr != NULL && p->pr->failed && !p->failed)
 		pool_fail(p, "%s", p->pr->error);
 }
 
@@ -1543,17 +1662,18 @@ pool_json(const struct run *r, const struct pool_run *p)
 		    o, "action", json_string(plan_action_name(p->plan.action)));
 		json_object_set_new(o, "slot", json_string(slot));
 		json_object_set_new(o, "snapshot",
-		    p->plan.name[0] ? json_string(p->plan.name) : json_null());
-		json_object_set_new(o, "reasons", reasons_json(p->plan.reason));
+		    p->plan.name != NULL ? json_string(p->plan.name)
+		                         : json_null());
+		json_object_set_new(o, "reasons", reasons_json(plan_reason(p)));
 	} else if (p->pc->policy->paused) {
 		json_object_set_new(o, "action", json_string("paused"));
 		json_object_set_new(o, "reasons", reasons_json(PAUSED_REASON));
 	}
 	if (p->observed) {
 		json_object_set_new(o, "node_image_version",
-		    json_string(p->live.node_image_version));
+		    json_string(p->live->node_image_version));
 		json_object_set_new(o, "kubernetes_version",
-		    json_string(p->live.kubernetes_version));
+		    json_string(p->live->kubernetes_version));
 	}
 	if (!r->dry) {
 		json_object_set_new(o, "state",
@@ -1644,19 +1764,18 @@ report_table_pool(struct run *r, const struct pool_run *p)
 	struct table *tab = r->report;
 
 	if (!r->dry && p->failed) {
-		(void)table_add(tab, key, "FAILED",
-		    p->plan.name[0] ? p->plan.name : NULL, pool_error(p));
+		(void)table_add(
+		    tab, key, "FAILED", p->plan.name, pool_error(p));
 		key = "";
 	} else if (r->opts->mode != RUN_PRUNE) {
-		(void)table_add(tab, key, action,
-		    p->plan.name[0] ? p->plan.name : NULL, p->plan.reason);
+		(void)table_add(tab, key, action, p->plan.name, plan_reason(p));
 		key = "";
 	} else if (p->pc->policy->paused) {
 		printf(
 		    "%-24s %-8s %-52s %s\n", key, "paused", "-", PAUSED_REASON);
 		key = "";
 	}
-	for (size_t j = 0; j < p->pr->nlines; j++) {
+	for (size_t j = 0; p->pr != NULL && j < p->pr->nlines; j++) {
 		const struct prune_line *l = &p->pr->lines[j];
 
 		/* A run reports what it changed; keeps are for plan,
@@ -1742,14 +1861,21 @@ count_failures(struct run *r)
 /*
  * Promotion, then retention (DESIGN.md section 6: a snapshot that has just
  * soaked is never pruned by the same run).  Retention goes RETAIN_SLICE
- * pools at a time; the pools of a slice are reported (and their lines
- * freed) as it ends.
+ * pools at a time, through one slice's struct prune_pool: the pools of a
+ * slice are settled and reported (and their lines freed) as it ends.
  */
 static int
 promote_and_retain(struct run *r)
 {
 	struct prune_ctx pc;
+	struct prune_pool *prs;
 	int rc = 0;
+
+	prs = calloc(RETAIN_SLICE, sizeof(*prs));
+	if (prs == NULL) {
+		log_err(NULL, "out of memory");
+		return -1;
+	}
 
 	memset(&pc, 0, sizeof(pc));
 	pc.cfg = r->cfg;
@@ -1759,31 +1885,45 @@ promote_and_retain(struct run *r)
 	pc.run_id = r->rec.id;
 	pc.as_of = r->opts->as_of;
 	pc.dry_run = r->dry;
-	/* The snapshot each pool's first stage took (or, in a dry run, would
-	 * take): fresh for the second, so plan and run list the same. */
-	for (size_t i = 0; i < r->npools; i++) {
-		const struct pool_run *p = &r->pools[i];
-
-		if (r->dry && p->plan.action == PLAN_CREATE)
-			util_strlcpy(p->pr->pending, p->plan.name,
-			    sizeof(p->pr->pending));
-		else if (!r->dry && p->taken)
-			p->pr->fresh_id = p->snap_id;
-	}
 	for (size_t i = 0; i < r->npools && rc == 0; i += RETAIN_SLICE) {
 		size_t n = r->npools - i;
 
 		if (n > RETAIN_SLICE)
 			n = RETAIN_SLICE;
-		rc =
-		    prune_pools(&pc, r->prs + i, n, r->opts->mode != RUN_PRUNE);
-		for (size_t k = i; k < i + n; k++) {
-			r->rec.deleted += r->prs[k].deleted;
-			r->rec.promoted += r->prs[k].promoted;
+		memset(prs, 0, n * sizeof(*prs));
+		for (size_t k = 0; k < n; k++) {
+			struct pool_run *p = &r->pools[i + k];
+			struct prune_pool *pr = &prs[k];
+
+			pr->pc = p->pc;
+			pr->pool_id = p->pool_id;
+			/* The snapshot the pool's first stage took (or, in a
+			 * dry run, would take): fresh for the second, so plan
+			 * and run list the same. */
+			if (r->dry && p->plan.action == PLAN_CREATE &&
+			    p->plan.name != NULL)
+				util_strlcpy(pr->pending, p->plan.name,
+				    sizeof(pr->pending));
+			else if (!r->dry && p->taken)
+				pr->fresh_id = p->snap_id;
+			p->pr = pr;
+		}
+		rc = prune_pools(&pc, prs, n, r->opts->mode != RUN_PRUNE);
+		for (size_t k = 0; k < n; k++) {
+			r->rec.deleted += prs[k].deleted;
+			r->rec.promoted += prs[k].promoted;
+			/* Retention's failure is the pool's (count_failures
+			 * comes after the slice is gone). */
+			settle_pool(&r->pools[i + k]);
 		}
 		if (rc == 0)
 			report_pools(r, i + n); /* these pools are done */
+		for (size_t k = 0; k < n; k++) {
+			prune_pool_clear(&prs[k]);
+			r->pools[i + k].pr = NULL;
+		}
 	}
+	free(prs);
 	return rc;
 }
 
@@ -1799,7 +1939,7 @@ record_plan_failures(struct run *r)
 
 		if (p->plan.action == PLAN_FAIL)
 			record_decision(
-			    r, p, 0, p->plan.slot, "fail", p->plan.reason);
+			    r, p, 0, p->plan.slot, "fail", plan_reason(p));
 	}
 	if (db_commit(r->db))
 		db_rollback(r->db);
@@ -1953,11 +2093,12 @@ out:
 		free(r.pools[i].observe_error);
 		free(r.pools[i].error);
 		free(r.pools[i].unconfirmed);
-		prune_pool_clear(&r.prs[i]);
+		free(r.pools[i].plan.name);
+		free(r.pools[i].plan.reason);
 	}
 	table_free(r.report);
 	free(r.by_id);
-	free(r.prs);
+	version_set_free(&r.versions);
 	free(r.groups);
 	free(r.pools);
 	fleet_view_free(&r.fleets);
