@@ -9,6 +9,16 @@
  * fleet's pools from it and sends no GET per cluster (run.c asks
  * fleet_cluster).
  *
+ * Memory (issue 16).  A listing is ARM's clusters as struct arm_cluster,
+ * 1.6 KB an agent pool (ids, etags and names at their longest): 16 MB at
+ * 10,000 pools, held through the run.  Each scope's listing is packed as
+ * it arrives -- what selection and observation read, as NUL-terminated
+ * strings one after the other, about 150 bytes a pool -- and freed;
+ * selection and fleet_cluster unpack one cluster at a time into the
+ * view's scratch arm_cluster (the agent pools' ids and etags left "":
+ * nothing here or in run.c reads them).  So a fleet run holds one scope's
+ * listing whole only while it is read.
+ *
  * Selected pools become ordinary pools of the run: a copy of the
  * configuration gets one struct pool_conf each, keyed by fleet_key (unique
  * among the configuration's keys: a key that two pools would share, or
@@ -35,7 +45,8 @@
 struct fleet_listed {
 	char sub[64];
 	char rg[91];
-	const struct arm_cluster *c;
+	const char *name; /* in packed */
+	char *packed; /* the cluster (pack_cluster), malloc'd */
 };
 
 /* One listing: a subscription, or one resource group of it. */
@@ -63,7 +74,7 @@ listed_cmp(const void *a, const void *b)
 	if (c == 0)
 		c = strcasecmp(x->rg, y->rg);
 	if (c == 0)
-		c = strcasecmp(x->c->name, y->c->name);
+		c = strcasecmp(x->name, y->name);
 	return c;
 }
 
@@ -92,6 +103,185 @@ id_parts(const char *id, char *sub, size_t sublen, char *rg, size_t rglen)
 	return 0;
 }
 
+/* ---- a listed cluster, packed ---- */
+
+/* A growing run of NUL-terminated strings. */
+struct packer {
+	char *buf;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+put_str(struct packer *pk, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (pk->failed)
+		return;
+	if (pk->len + n > pk->cap) {
+		size_t cap = pk->cap ? pk->cap : 256;
+		char *g;
+
+		while (pk->len + n > cap)
+			cap *= 2;
+		g = realloc(pk->buf, cap);
+		if (g == NULL) {
+			pk->failed = 1;
+			return;
+		}
+		pk->buf = g;
+		pk->cap = cap;
+	}
+	memcpy(pk->buf + pk->len, s, n);
+	pk->len += n;
+}
+
+static void
+put_num(struct packer *pk, long long n)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%lld", n);
+	put_str(pk, b);
+}
+
+/*
+ * Cluster ${c} as strings, in the order unpack_cluster reads them: its
+ * name first (fleet_listed.name), then its fields, tags and agent pools
+ * (without their ids and etags).  Malloc'd, exactly as long as it is;
+ * NULL when out of memory.
+ */
+static char *
+pack_cluster(const struct arm_cluster *c)
+{
+	struct packer pk;
+	char *out;
+
+	memset(&pk, 0, sizeof(pk));
+	put_str(&pk, c->name);
+	put_str(&pk, c->id);
+	put_str(&pk, c->location);
+	put_str(&pk, c->kubernetes_version);
+	put_str(&pk, c->current_kubernetes_version);
+	put_str(&pk, c->provisioning_state);
+	put_num(&pk, c->has_auto_upgrade);
+	put_str(&pk, c->upgrade_channel);
+	put_str(&pk, c->node_os_channel);
+	put_num(&pk, (long long)c->ntags);
+	for (size_t i = 0; i < c->ntags; i++) {
+		put_str(&pk, c->tags[i].key);
+		put_str(&pk, c->tags[i].value);
+	}
+	put_num(&pk, (long long)c->npools);
+	for (size_t i = 0; i < c->npools; i++) {
+		const struct arm_agent_pool *a = &c->pools[i];
+
+		put_str(&pk, a->name);
+		put_str(&pk, a->node_image_version);
+		put_str(&pk, a->orchestrator_version);
+		put_str(&pk, a->current_orchestrator_version);
+		put_str(&pk, a->vm_size);
+		put_str(&pk, a->os_type);
+		put_str(&pk, a->os_sku);
+		put_str(&pk, a->mode);
+		put_str(&pk, a->provisioning_state);
+		put_str(&pk, a->creation_source_id);
+		put_num(&pk, a->enable_fips);
+		put_num(&pk, a->count);
+	}
+	if (pk.failed) {
+		free(pk.buf);
+		return NULL;
+	}
+	out = realloc(pk.buf, pk.len);
+	return out != NULL ? out : pk.buf;
+}
+
+/* The next string of a packed cluster, copied into ${dst}. */
+static void
+get_str(const char **cur, char *dst, size_t len)
+{
+	util_strlcpy(dst, *cur, len);
+	*cur += strlen(*cur) + 1;
+}
+
+static long long
+get_num(const char **cur)
+{
+	long long n = strtoll(*cur, NULL, 10);
+
+	*cur += strlen(*cur) + 1;
+	return n;
+}
+
+/*
+ * The cluster ${packed} holds, into the view's scratch (valid until the
+ * next call).  NULL when out of memory.
+ */
+static const struct arm_cluster *
+unpack_cluster(const struct fleet_view *v, const char *packed)
+{
+	struct arm_cluster *c = v->scratch;
+	const char *cur = packed;
+	size_t ntags, npools;
+
+	if (c == NULL)
+		return NULL;
+	arm_cluster_free(c);
+	memset(c, 0, sizeof(*c));
+	get_str(&cur, c->name, sizeof(c->name));
+	get_str(&cur, c->id, sizeof(c->id));
+	get_str(&cur, c->location, sizeof(c->location));
+	get_str(&cur, c->kubernetes_version, sizeof(c->kubernetes_version));
+	get_str(&cur, c->current_kubernetes_version,
+	    sizeof(c->current_kubernetes_version));
+	get_str(&cur, c->provisioning_state, sizeof(c->provisioning_state));
+	c->has_auto_upgrade = (int)get_num(&cur);
+	get_str(&cur, c->upgrade_channel, sizeof(c->upgrade_channel));
+	get_str(&cur, c->node_os_channel, sizeof(c->node_os_channel));
+	ntags = (size_t)get_num(&cur);
+	if (ntags > 0) {
+		c->tags = calloc(ntags, sizeof(*c->tags));
+		if (c->tags == NULL)
+			return NULL;
+	}
+	for (size_t i = 0; i < ntags; i++) {
+		get_str(&cur, c->tags[i].key, sizeof(c->tags[i].key));
+		get_str(&cur, c->tags[i].value, sizeof(c->tags[i].value));
+	}
+	c->ntags = ntags;
+	npools = (size_t)get_num(&cur);
+	if (npools > 0) {
+		c->pools = calloc(npools, sizeof(*c->pools));
+		if (c->pools == NULL)
+			return NULL;
+	}
+	for (size_t i = 0; i < npools; i++) {
+		struct arm_agent_pool *a = &c->pools[i];
+
+		get_str(&cur, a->name, sizeof(a->name));
+		get_str(
+		    &cur, a->node_image_version, sizeof(a->node_image_version));
+		get_str(&cur, a->orchestrator_version,
+		    sizeof(a->orchestrator_version));
+		get_str(&cur, a->current_orchestrator_version,
+		    sizeof(a->current_orchestrator_version));
+		get_str(&cur, a->vm_size, sizeof(a->vm_size));
+		get_str(&cur, a->os_type, sizeof(a->os_type));
+		get_str(&cur, a->os_sku, sizeof(a->os_sku));
+		get_str(&cur, a->mode, sizeof(a->mode));
+		get_str(
+		    &cur, a->provisioning_state, sizeof(a->provisioning_state));
+		get_str(
+		    &cur, a->creation_source_id, sizeof(a->creation_source_id));
+		a->enable_fips = (int)get_num(&cur);
+		a->count = (int)get_num(&cur);
+	}
+	c->npools = npools;
+	return c;
+}
+
 void
 fleet_view_free(struct fleet_view *v)
 {
@@ -101,12 +291,10 @@ fleet_view_free(struct fleet_view *v)
 		free(v->cfg->pools);
 		free(v->cfg);
 	}
-	for (size_t i = 0, k = 0; i < v->nscopes; i++) {
-		for (size_t j = 0; j < v->nlists[i]; j++)
-			arm_cluster_free(&v->lists[k + j]);
-		k += v->nlists[i];
-	}
-	free(v->lists);
+	for (size_t i = 0; v->listed != NULL && i < v->nlisted; i++)
+		free(v->listed[i].packed);
+	arm_cluster_free(v->scratch);
+	free(v->scratch);
 	free(v->nlists);
 	free(v->listed);
 	for (size_t i = 0; v->errors != NULL && i < v->nscopes; i++)
@@ -119,19 +307,19 @@ const struct arm_cluster *
 fleet_cluster(const struct fleet_view *v, const char *sub, const char *rg,
     const char *cluster)
 {
-	struct arm_cluster c;
 	struct fleet_listed key, *hit;
 
 	if (v == NULL || v->nlisted == 0)
 		return NULL;
-	memset(&c, 0, sizeof(c));
-	util_strlcpy(c.name, cluster, sizeof(c.name));
+	memset(&key, 0, sizeof(key));
 	util_strlcpy(key.sub, sub, sizeof(key.sub));
 	util_strlcpy(key.rg, rg, sizeof(key.rg));
-	key.c = &c;
+	key.name = cluster;
 	hit = bsearch(
 	    &key, v->listed, v->nlisted, sizeof(*v->listed), listed_cmp);
-	return hit != NULL ? hit->c : NULL;
+	if (hit == NULL)
+		return NULL;
+	return unpack_cluster(v, hit->packed); /* NULL: out of memory */
 }
 
 /* The scope fleet ${f} reads subscription ${sub} through. */
@@ -433,6 +621,46 @@ select_pools(const struct config *cfg, size_t fi, const struct arm_cluster *cl,
 	return 0;
 }
 
+/*
+ * Pack the ${n} clusters of one listing ${got} into ${v}->listed (those
+ * whose id names no subscription and group are no one's: left out) and
+ * free ${got}.  ${*added}: how many.  0, or -1 when out of memory.
+ */
+static int
+add_listing(
+    struct fleet_view *v, struct arm_cluster *got, size_t n, size_t *added)
+{
+	struct fleet_listed *grown;
+	int rc = -1;
+
+	*added = 0;
+	if (n > 0) {
+		grown = realloc(v->listed, (v->nlisted + n) * sizeof(*grown));
+		if (grown == NULL)
+			goto done;
+		v->listed = grown;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct fleet_listed *l = &v->listed[v->nlisted];
+
+		if (id_parts(got[i].id, l->sub, sizeof(l->sub), l->rg,
+		        sizeof(l->rg)))
+			continue;
+		l->packed = pack_cluster(&got[i]);
+		if (l->packed == NULL)
+			goto done;
+		l->name = l->packed; /* its first string */
+		v->nlisted++;
+		(*added)++;
+	}
+	rc = 0;
+done:
+	for (size_t i = 0; i < n; i++)
+		arm_cluster_free(&got[i]);
+	free(got);
+	return rc;
+}
+
 int
 fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
     int report, struct fleet_view *out)
@@ -469,10 +697,13 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 	if (out->nlists == NULL || out->errors == NULL)
 		goto done;
 
-	/* One listing per scope, every page. */
-	total = 0;
+	out->scratch = calloc(1, sizeof(*out->scratch));
+	if (out->scratch == NULL)
+		goto done;
+
+	/* One listing per scope, every page, packed as it arrives. */
 	for (size_t i = 0; i < nsc; i++) {
-		struct arm_cluster *got = NULL, *grown;
+		struct arm_cluster *got = NULL;
 		struct arm_error e;
 		size_t n = 0, pages = 0;
 		char why[700];
@@ -497,37 +728,9 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			continue;
 		}
 		out->pages += pages;
-		if (n > 0) {
-			grown =
-			    realloc(out->lists, (total + n) * sizeof(*grown));
-			if (grown == NULL) {
-				for (size_t j = 0; j < n; j++)
-					arm_cluster_free(&got[j]);
-				free(got);
-				goto done;
-			}
-			out->lists = grown;
-			memcpy(out->lists + total, got, n * sizeof(*got));
-			total += n;
-		}
-		free(got);
-		out->nlists[i] = n;
+		if (add_listing(out, got, n, &out->nlists[i]) != 0)
+			goto done;
 	}
-
-	/* The index run.c observes through. */
-	out->listed = calloc(total ? total : 1, sizeof(*out->listed));
-	if (out->listed == NULL)
-		goto done;
-	for (size_t i = 0; i < total; i++) {
-		struct fleet_listed *l = &out->listed[out->nlisted];
-
-		if (id_parts(out->lists[i].id, l->sub, sizeof(l->sub), l->rg,
-		        sizeof(l->rg)))
-			continue;
-		l->c = &out->lists[i];
-		out->nlisted++;
-	}
-	qsort(out->listed, out->nlisted, sizeof(*out->listed), listed_cmp);
 
 	/* Each fleet over its scopes. */
 	for (size_t fi = 0; fi < cfg->nfleets; fi++) {
@@ -546,10 +749,16 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			off = 0;
 			for (int k = 0; k < s; k++)
 				off += out->nlists[k];
-			if (select_pools(cfg, fi, out->lists + off,
-			        out->nlists[s], report, &picks, &npicks, &cap,
-			        &count))
-				goto done;
+			for (size_t k = off; k < off + out->nlists[s]; k++) {
+				const struct fleet_listed *l = &out->listed[k];
+				const struct arm_cluster *cl =
+				    unpack_cluster(out, l->packed);
+
+				if (cl == NULL ||
+				    select_pools(cfg, fi, cl, 1, report, &picks,
+				        &npicks, &cap, &count))
+					goto done;
+			}
 		}
 		if (count > (size_t)cfg->max_fleet_pools) {
 			log_err(NULL,
@@ -574,6 +783,8 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			        : "");
 		}
 	}
+	/* The index run.c observes through (fleet_cluster). */
+	qsort(out->listed, out->nlisted, sizeof(*out->listed), listed_cmp);
 	rc = build(cfg, db, picks, npicks, sc, nsc, refused, out);
 done:
 	free(refused);

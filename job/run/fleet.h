@@ -19,11 +19,13 @@ struct fleet_listed; /* one listed cluster, with its subscription and group */
 struct fleet_view {
 	struct config *cfg; /* the configuration with the fleets' pools
 	                       appended (a copy; its pools are its own) */
-	struct fleet_listed *listed; /* sorted: subscription, group, name */
+	struct fleet_listed *listed; /* every listing's clusters, packed;
+	                                sorted (subscription, group, name)
+	                                once selected */
 	size_t nlisted;
-	struct arm_cluster *lists; /* the clusters of every listing */
-	size_t *nlists;
+	size_t *nlists; /* clusters of each scope's listing */
 	size_t nscopes;
+	struct arm_cluster *scratch; /* one cluster unpacked (fleet_cluster) */
 	char **errors; /* per failed listing, what pools of it say */
 	size_t pages; /* list pages read */
 	int failed; /* a fleet failed (listing refused, over the limit) */
@@ -64,7 +66,9 @@ int fleet_adopt_stored(struct config **cfg, struct db *db);
 
 /*
  * fleet_cluster(v, sub, rg, cluster):
- * The cluster as the listing showed it, or NULL when no listing showed it.
+ * The cluster as the listing showed it (but its agent pools' ids and
+ * etags, ""), valid until the next call on ${v}; NULL when no listing
+ * showed it (or out of memory).
  */
 const struct arm_cluster *fleet_cluster(const struct fleet_view *v,
     const char *sub, const char *rg, const char *cluster);
