@@ -1555,16 +1555,23 @@ err0:
 	return rc;
 }
 
+/* A list's pages handed over one by one (arm_cluster_list_each). */
+struct list_sink {
+	int (*each)(void *arg, void *items, size_t n);
+	void *arg;
+};
+
 /*
  * list_all(arm, ctx, first_url, page, elem_size, out, n, err):
  * GET ${first_url} and every nextLink after it (same origin only, at most
- * ARM_MAX_PAGES pages), appending each page's items to ${*out}.
+ * ARM_MAX_PAGES pages), appending each page's items to ${*out}; with a
+ * ${sink} (list_all_n), handing each page's items to it instead.
  */
 static int
 list_all_n(struct arm *arm, const char *ctx, char *first_url,
     int (*page)(const char *, void **, size_t *, char **, char *, size_t),
     size_t elem_size, void **out, size_t *n, size_t *npages,
-    struct arm_error *err)
+    const struct list_sink *sink, struct arm_error *err)
 {
 	struct http_response resp;
 	char *url = first_url, *next = NULL, *all = NULL;
@@ -1590,7 +1597,17 @@ list_all_n(struct arm *arm, const char *ctx, char *first_url,
 			http_response_free(&resp);
 			goto err1;
 		}
-		if (nitems > 0) {
+		if (sink != NULL) {
+			/* The sink owns the items, kept or not. */
+			if (sink->each(sink->arg, items, nitems) != 0) {
+				fail_local(ctx, "GET", url, NULL, err,
+				    "out of memory");
+				http_response_free(&resp);
+				goto err1;
+			}
+			items = NULL;
+			total += nitems;
+		} else if (nitems > 0) {
 			char *grown =
 			    realloc(all, (total + nitems) * elem_size);
 
@@ -1640,7 +1657,7 @@ list_all(struct arm *arm, const char *ctx, char *first_url,
     size_t elem_size, void **out, size_t *n, struct arm_error *err)
 {
 	return list_all_n(
-	    arm, ctx, first_url, page, elem_size, out, n, NULL, err);
+	    arm, ctx, first_url, page, elem_size, out, n, NULL, NULL, err);
 }
 
 static int
@@ -1685,7 +1702,7 @@ list_provider(struct arm *arm, const char *ctx, const char *sub, const char *rg,
     const char *type,
     int (*page)(const char *, void **, size_t *, char **, char *, size_t),
     size_t elem_size, void **out, size_t *n, size_t *npages,
-    struct arm_error *err)
+    const struct list_sink *sink, struct arm_error *err)
 {
 	char id[1024];
 	char *url;
@@ -1706,7 +1723,8 @@ list_provider(struct arm *arm, const char *ctx, const char *sub, const char *rg,
 	url = url_for(arm, id, "");
 	if (url == NULL)
 		return fail_local(ctx, "GET", id, NULL, err, "out of memory");
-	rc = list_all_n(arm, ctx, url, page, elem_size, out, n, npages, err);
+	rc = list_all_n(
+	    arm, ctx, url, page, elem_size, out, n, npages, sink, err);
 	free(url);
 	return rc;
 }
@@ -1718,10 +1736,37 @@ arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
 {
 	void *arr = NULL;
 	int rc = list_provider(arm, ctx, sub, rg, "managedClusters",
-	    cluster_page, sizeof(**out), &arr, n, pages, err);
+	    cluster_page, sizeof(**out), &arr, n, pages, NULL, err);
 
 	*out = arr;
 	return rc;
+}
+
+/* arm_cluster_list_each's caller, as a list_sink sees it. */
+struct cluster_sink {
+	int (*each)(void *arg, struct arm_cluster *c, size_t n);
+	void *arg;
+};
+
+static int
+cluster_sink_each(void *arg, void *items, size_t n)
+{
+	struct cluster_sink *cs = arg;
+
+	return cs->each(cs->arg, items, n);
+}
+
+int
+arm_cluster_list_each(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, int (*each)(void *arg, struct arm_cluster *c, size_t n),
+    void *arg, size_t *n, size_t *pages, struct arm_error *err)
+{
+	struct cluster_sink cs = {each, arg};
+	struct list_sink sink = {cluster_sink_each, &cs};
+	void *none = NULL;
+
+	return list_provider(arm, ctx, sub, rg, "managedClusters", cluster_page,
+	    sizeof(struct arm_cluster), &none, n, pages, &sink, err);
 }
 
 int
@@ -1756,7 +1801,7 @@ arm_snapshot_list(struct arm *arm, const char *ctx, const char *sub,
 {
 	void *arr = NULL;
 	int rc = list_provider(arm, ctx, sub, rg, "snapshots", snapshot_page,
-	    sizeof(**out), &arr, n, NULL, err);
+	    sizeof(**out), &arr, n, NULL, NULL, err);
 
 	*out = arr;
 	return rc;

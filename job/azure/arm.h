@@ -248,6 +248,18 @@ int arm_cluster_get(struct arm *arm, const char *ctx, const char *sub,
 int arm_cluster_list(struct arm *arm, const char *ctx, const char *sub,
     const char *rg, struct arm_cluster **out, size_t *n, size_t *pages,
     struct arm_error *err);
+/*
+ * arm_cluster_list_each(arm, ctx, sub, rg, each, arg, n, pages, err):
+ * As arm_cluster_list, a page at a time: ${each}(${arg}, clusters, count)
+ * is handed each page's clusters and owns them (arm_cluster_free each,
+ * then free), before the next page is read, so that a listing costs one
+ * page's memory.  ${each} returns 0, or -1 to stop (out of memory).
+ * ${*n}: the clusters handed over.  0, or -1 with ${err} filled and
+ * logged.
+ */
+int arm_cluster_list_each(struct arm *arm, const char *ctx, const char *sub,
+    const char *rg, int (*each)(void *arg, struct arm_cluster *c, size_t n),
+    void *arg, size_t *n, size_t *pages, struct arm_error *err);
 int arm_agent_pool_get(struct arm *arm, const char *ctx, const char *pool_id,
     struct arm_agent_pool *out, struct arm_error *err);
 /* arm_agent_pool_list(arm, ctx, sub, rg, cluster, out, n, err): follows

@@ -11,13 +11,13 @@
  *
  * Memory (issue 16).  A listing is ARM's clusters as struct arm_cluster,
  * 1.6 KB an agent pool (ids, etags and names at their longest): 16 MB at
- * 10,000 pools, held through the run.  Each scope's listing is packed as
- * it arrives -- what selection and observation read, as NUL-terminated
- * strings one after the other, about 150 bytes a pool -- and freed;
- * selection and fleet_cluster unpack one cluster at a time into the
- * view's scratch arm_cluster (the agent pools' ids and etags left "":
- * nothing here or in run.c reads them).  So a fleet run holds one scope's
- * listing whole only while it is read.
+ * 10,000 pools, held through the run.  Each page of a listing is packed
+ * as it arrives (arm_cluster_list_each) -- what selection and observation
+ * read, as NUL-terminated strings one after the other, about 150 bytes a
+ * pool -- and freed; selection and fleet_cluster unpack one cluster at a
+ * time into the view's scratch arm_cluster (the agent pools' ids and
+ * etags left "": nothing here or in run.c reads them).  So a fleet run
+ * holds one page of clusters whole, while it is read.
  *
  * Selected pools become ordinary pools of the run: a copy of the
  * configuration gets one struct pool_conf each, keyed by fleet_key (unique
@@ -661,6 +661,24 @@ done:
 	return rc;
 }
 
+/* One scope's listing, page by page (arm_cluster_list_each). */
+struct listing {
+	struct fleet_view *v;
+	size_t added;
+};
+
+static int
+listing_page(void *arg, struct arm_cluster *c, size_t n)
+{
+	struct listing *ls = arg;
+	size_t added;
+
+	if (add_listing(ls->v, c, n, &added) != 0)
+		return -1;
+	ls->added += added;
+	return 0;
+}
+
 int
 fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
     int report, struct fleet_view *out)
@@ -703,13 +721,17 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 
 	/* One listing per scope, every page, packed as it arrives. */
 	for (size_t i = 0; i < nsc; i++) {
-		struct arm_cluster *got = NULL;
+		struct listing ls = {out, 0};
 		struct arm_error e;
-		size_t n = 0, pages = 0;
+		size_t n = 0, pages = 0, before = out->nlisted;
 		char why[700];
 
-		if (arm_cluster_list(
-		        arm, NULL, sc[i].sub, sc[i].rg, &got, &n, &pages, &e)) {
+		if (arm_cluster_list_each(arm, NULL, sc[i].sub, sc[i].rg,
+		        listing_page, &ls, &n, &pages, &e)) {
+			/* None of a failed listing is shown: its pages
+			 * before the failure go. */
+			while (out->nlisted > before)
+				free(out->listed[--out->nlisted].packed);
 			arm_error_describe(&e, why, sizeof(why));
 			sc[i].failed = 1;
 			sc[i].err = i;
@@ -728,8 +750,7 @@ fleet_expand(const struct config *cfg, struct arm *arm, struct db *db,
 			continue;
 		}
 		out->pages += pages;
-		if (add_listing(out, got, n, &out->nlists[i]) != 0)
-			goto done;
+		out->nlists[i] = ls.added;
 	}
 
 	/* Each fleet over its scopes. */

@@ -47,9 +47,10 @@ struct fx {
 static const struct arm_lro_options fast_lro = {60, 1};
 
 static int
-setup_with(void **state, const char *retry_after, const char *lro_headers)
+setup_gen(void **state, const char *generate, const char *retry_after,
+    const char *lro_headers)
 {
-	const char *args[] = {"--generate", "1:2", "--page-size", "2",
+	const char *args[] = {"--generate", generate, "--page-size", "2",
 	    "--lro-polls", "3", "--retry-after", retry_after, "--lro-headers",
 	    lro_headers, NULL};
 	struct http_options opts;
@@ -84,9 +85,22 @@ setup_with(void **state, const char *retry_after, const char *lro_headers)
 }
 
 static int
+setup_with(void **state, const char *retry_after, const char *lro_headers)
+{
+	return setup_gen(state, "1:2", retry_after, lro_headers);
+}
+
+static int
 setup(void **state)
 {
 	return setup_with(state, "0", "both");
+}
+
+/* Five clusters (aks-1 to aks-5), so that a cluster list is 3 pages. */
+static int
+setup_five(void **state)
+{
+	return setup_gen(state, "5:2", "0", "both");
 }
 
 /* Operations that ask for 2 s between polls. */
@@ -328,6 +342,70 @@ test_e2e_arm_snapshot_lists_follow_next_link(void **state)
 	assert_int_equal(n, 5);
 	assert_int_equal(emu_counter(fx->h.emu, "GET snapshots.list 200"), 3);
 	free(list);
+}
+
+/* What arm_cluster_list_each handed over, and when. */
+struct pages_seen {
+	struct fx *fx;
+	size_t calls, clusters;
+	long lists_then[8]; /* list pages answered at each hand-over */
+	size_t stop_at; /* the call that answers -1 (0: none) */
+};
+
+static int
+take_page(void *arg, struct arm_cluster *c, size_t n)
+{
+	struct pages_seen *ps = arg;
+
+	if (ps->calls < 8)
+		ps->lists_then[ps->calls] =
+		    emu_counter(ps->fx->h.emu, "GET managedClusters.list 200");
+	ps->calls++;
+	ps->clusters += n;
+	for (size_t i = 0; i < n; i++)
+		arm_cluster_free(&c[i]);
+	free(c);
+	return ps->calls == ps->stop_at ? -1 : 0;
+}
+
+/*
+ * A cluster listing handed over a page at a time (a fleet run holds one
+ * page, not the whole listing): each page before the next is asked for;
+ * a sink that cannot keep one stops the listing there.
+ */
+static void
+test_e2e_arm_cluster_list_each_hands_over_each_page(void **state)
+{
+	struct fx *fx = *state;
+	struct pages_seen ps;
+	struct arm_error err;
+	size_t n = 0, pages = 0;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.fx = fx;
+	emu_reset_counters(fx->h.emu);
+	assert_int_equal(
+	    arm_cluster_list_each(fx->arm, "p0", HARNESS_SUBSCRIPTION, NULL,
+	        take_page, &ps, &n, &pages, &err),
+	    0);
+	assert_int_equal(n, 5);
+	assert_int_equal(pages, 3);
+	assert_int_equal(ps.clusters, 5);
+	assert_int_equal(ps.calls, 3);
+	for (size_t k = 0; k < 3; k++)
+		assert_int_equal(ps.lists_then[k], (long)k + 1);
+
+	memset(&ps, 0, sizeof(ps));
+	ps.fx = fx;
+	ps.stop_at = 2;
+	emu_reset_counters(fx->h.emu);
+	assert_int_equal(
+	    arm_cluster_list_each(fx->arm, "p0", HARNESS_SUBSCRIPTION, NULL,
+	        take_page, &ps, &n, &pages, &err),
+	    -1);
+	assert_int_equal(ps.calls, 2);
+	assert_int_equal(
+	    emu_counter(fx->h.emu, "GET managedClusters.list 200"), 2);
 }
 
 static void
@@ -618,6 +696,9 @@ main(void)
 	        test_e2e_arm_snapshot_put_get_patch_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_e2e_arm_snapshot_lists_follow_next_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_e2e_arm_cluster_list_each_hands_over_each_page, setup_five,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_e2e_arm_pool_upgrade_to_snapshot_polls_the_lro, setup,
 	        teardown),
