@@ -358,16 +358,11 @@ version_hash(const struct db_versions *v)
 {
 	const char *f[] = {v->node_image_version, v->kubernetes_version,
 	    v->os_type, v->os_sku, v->vm_size};
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	uint64_t h = (uint64_t)v->enable_fips;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		for (const char *c = f[i];; c++) {
-			h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-			if (*c == '\0')
-				break; /* the NUL too: "a","bc" is not "ab","c"
-				        */
-		}
-	return (h ^ (unsigned)v->enable_fips) * 1099511628211ULL;
+		h = h * 1099511628211ULL ^ util_fnv1a64(f[i]);
+	return h;
 }
 
 static int
