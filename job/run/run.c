@@ -127,7 +127,7 @@ struct cluster_group {
 	const char *subscription, *resource_group, *cluster;
 	struct pool_run *first;
 	char location[64]; /* the cluster's, from the observe GET */
-	char url[1024];
+	char *url; /* its GET's, malloc'd */
 };
 
 struct run {
@@ -502,23 +502,28 @@ group_pools(struct run *r)
 		free(v);
 		return -1;
 	}
+	r->ngroups = g;
 	g = 0;
 	for (size_t i = 0; i < r->npools; i++) {
 		if (i == 0 || group_cmp(&v[i - 1], &v[i]) != 0) {
 			struct cluster_group *cg = &r->groups[g++];
+			char url[1024];
 
 			cg->subscription = v[i]->pc->subscription;
 			cg->resource_group = v[i]->pc->resource_group;
 			cg->cluster = v[i]->pc->cluster;
 			arm_cluster_url(r->arm, cg->subscription,
-			    cg->resource_group, cg->cluster, cg->url,
-			    sizeof(cg->url));
+			    cg->resource_group, cg->cluster, url, sizeof(url));
+			cg->url = strdup(url);
+			if (cg->url == NULL) {
+				free(v);
+				return -1;
+			}
 		}
 		v[i]->cg = &r->groups[g - 1];
 		v[i]->next_in_cluster = r->groups[g - 1].first;
 		r->groups[g - 1].first = v[i];
 	}
-	r->ngroups = g;
 	free(v);
 	return 0;
 }
@@ -2094,6 +2099,8 @@ out:
 	table_free(r.report);
 	free(r.by_id);
 	version_set_free(&r.versions);
+	for (size_t i = 0; r.groups != NULL && i < r.ngroups; i++)
+		free(r.groups[i].url);
 	free(r.groups);
 	free(r.pools);
 	fleet_view_free(&r.fleets);
