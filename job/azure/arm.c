@@ -1417,83 +1417,57 @@ arm_snapshot_patch_tags(struct arm *arm, const char *ctx,
 }
 
 /*
- * patch_verified(arm, ctx, url, id, body, key, value, out, err):
- * PATCH ${body} to ${url}; done only when the answer, or else a GET,
- * shows tag ${key} = ${value} (NULL: absent).  Otherwise -1 naming the
- * URL, the PATCH's status and request id (logged).  ${out} gets what
- * Azure showed last.
+ * ---- tag writes, verified, many at a time ----
+ *
+ * Each write is GET (the snapshot's tags as Azure holds them), PATCH (the
+ * same tags with ${key} set or removed: a PATCH replaces the whole tags
+ * object), and -- only when the PATCH's answer does not show the tag as
+ * asked -- a GET that decides.  The writes go through one http_batch,
+ * each request slot reused for its write's next step (http_batch_release),
+ * so that at most max_parallel of them are in flight per subscription and
+ * a write's next step goes ahead of writes not yet started.
  */
-static int
-patch_verified(struct arm *arm, const char *ctx, const char *url,
-    const char *id, const char *body, const char *key, const char *value,
-    struct arm_snapshot *out, struct arm_error *err)
+
+enum tagw_step { TAGW_GET, TAGW_PATCH, TAGW_VERIFY };
+
+struct tagw {
+	enum tagw_step step;
+	int ended; /* tagw_end was called */
+	char *url, *body;
+	struct http_response patch; /* the PATCH's status and ids, no body */
+};
+
+struct tagw_batch {
+	struct arm *arm;
+	struct arm_tag_write *w;
+	struct http_request *reqs;
+	struct http_response *resps;
+	struct tagw *st;
+	struct arm_snapshot scratch; /* an answer, parsed to be judged */
+};
+
+/*
+ * The PATCH body for a GET answer ${got}: its tags with ${key} set to
+ * ${value} (NULL: every spelling removed).  malloc'd, or NULL with the
+ * reason in ${why}.
+ */
+static char *
+tag_patch_body(
+    const char *got, const char *key, const char *value, char *why, size_t len)
 {
-	struct http_response resp;
-	struct arm_error gerr;
-	char reason[256];
-	int rc = -1;
+	json_t *root, *tags, *patch = NULL;
+	char *body = NULL;
 
-	if (call(arm, ctx, "PATCH", url, body, NULL, ok_200, &resp, err))
-		return -1;
-	if (arm_snapshot_parse(body_of(&resp), out, reason, sizeof(reason))) {
-		parse_fail(ctx, "PATCH", url, &resp, reason, err);
-		goto out;
-	}
-	if (arm_snapshot_has_tag(out, key, value)) {
-		rc = 0;
-		goto out;
-	}
-	/* The answer may be stale or partial: a GET decides. */
-	if (arm_snapshot_get(arm, ctx, id, out, &gerr) == 0 &&
-	    arm_snapshot_has_tag(out, key, value)) {
-		rc = 0;
-		goto out;
-	}
-	if (value != NULL)
-		fail_local(ctx, "PATCH", url, &resp, err,
-		    "answered %ld but neither the answer nor a GET carries "
-		    "tag %s=%s",
-		    resp.status, key, value);
-	else
-		fail_local(ctx, "PATCH", url, &resp, err,
-		    "answered %ld but the answer and a GET still carry tag %s",
-		    resp.status, key);
-	util_strlcpy(err->code, "TagNotApplied", sizeof(err->code));
-out:
-	http_response_free(&resp);
-	return rc;
-}
-
-int
-arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
-    const char *key, const char *value, struct arm_snapshot *out,
-    struct arm_error *err)
-{
-	struct http_response resp;
-	struct arm_snapshot got;
-	json_t *root = NULL, *tags, *patch = NULL;
-	char reason[256];
-	char *url = NULL, *body = NULL;
-	int rc = -1;
-
-	error_clear(err);
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (get_resource(arm, ctx, snapshot_id, &resp, &url, err))
-		goto err0;
-	root = parse_object(
-	    body_of(&resp), strlen(body_of(&resp)), reason, sizeof(reason));
-	if (root == NULL) {
-		parse_fail(ctx, "GET", url, &resp, reason, err);
-		goto err1;
-	}
+	root = parse_object(got, strlen(got), why, len);
+	if (root == NULL)
+		return NULL;
 	tags = json_obj(root, "tags");
 	tags = tags != NULL ? json_copy(tags) : json_object();
 	patch = json_object();
 	if (tags == NULL || patch == NULL ||
 	    json_object_set_new(patch, "tags", tags) != 0) {
-		fail_local(ctx, "PATCH", url, NULL, err, "out of memory");
-		goto err1;
+		snprintf(why, len, "out of memory");
+		goto out;
 	}
 	if (value == NULL) {
 		const char *k;
@@ -1507,25 +1481,250 @@ arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
 				json_object_del(tags, k);
 		}
 	} else if (json_object_set_new(tags, key, json_string(value)) != 0) {
-		fail_local(ctx, "PATCH", url, NULL, err,
-		    "tag %s: invalid key or value", key);
-		goto err1;
+		snprintf(why, len, "tag %s: invalid key or value", key);
+		goto out;
 	}
 	body = json_dumps(patch, JSON_COMPACT);
-	if (body == NULL) {
-		fail_local(ctx, "PATCH", url, NULL, err, "out of memory");
-		goto err1;
-	}
-	rc = patch_verified(arm, ctx, url, snapshot_id, body, key, value,
-	    out != NULL ? out : &got, err);
-err1:
-	free(body);
+	if (body == NULL)
+		snprintf(why, len, "out of memory");
+out:
 	json_decref(patch);
 	json_decref(root);
-	http_response_free(&resp);
-	free(url);
-err0:
-	return rc;
+	return body;
+}
+
+/* Write ${i} is over: ${rc} 0 (verified) or -1 (w->err filled). */
+static void
+tagw_end(struct tagw_batch *tb, size_t i, int rc)
+{
+	struct tagw *t = &tb->st[i];
+
+	t->ended = 1;
+	tb->w[i].rc = rc;
+	if (rc == 0 && tb->w[i].out != NULL)
+		*tb->w[i].out = tb->scratch;
+	free(t->body);
+	t->body = NULL;
+	tb->reqs[i].body = NULL;
+}
+
+/* Send write ${i}'s next step, ${method} (with t->body for a PATCH). */
+static void
+tagw_next(
+    struct tagw_batch *tb, size_t i, enum tagw_step step, const char *method)
+{
+	struct tagw *t = &tb->st[i];
+	struct arm_tag_write *w = &tb->w[i];
+
+	t->step = step;
+	tb->reqs[i].method = method;
+	tb->reqs[i].body = step == TAGW_PATCH ? t->body : NULL;
+	/* (a release that fails may have called tagw_done already) */
+	if (http_batch_release(tb->arm->http, i) != 0 && !t->ended) {
+		fail_local(
+		    w->ctx, method, t->url, NULL, &w->err, "could not be sent");
+		tagw_end(tb, i, -1);
+	}
+}
+
+/*
+ * Did request ${i} answer 200?  Otherwise w->err says what it did
+ * answer (logged), as call() would.
+ */
+static int
+tagw_ok(struct tagw_batch *tb, size_t i, int rc)
+{
+	struct http_response *resp = &tb->resps[i];
+	struct arm_tag_write *w = &tb->w[i];
+
+	if (rc == 0 && resp->status == 200) {
+		log_debug(w->ctx, "%s %s: %ld", tb->reqs[i].method,
+		    tb->reqs[i].url, resp->status);
+		return 1;
+	}
+	if (rc != 0) {
+		memset(&w->err, 0, sizeof(w->err));
+		w->err.status = resp->status;
+		util_strlcpy(w->err.message,
+		    resp->error[0] != '\0' ? resp->error : "no response",
+		    sizeof(w->err.message));
+		util_strlcpy(w->err.request_id, resp->request_id,
+		    sizeof(w->err.request_id));
+		util_strlcpy(w->err.correlation_id, resp->correlation_id,
+		    sizeof(w->err.correlation_id));
+		return 0;
+	}
+	arm_error_from_response(resp, &w->err);
+	arm_log_failure(w->ctx, tb->reqs[i].method, tb->reqs[i].url, &w->err);
+	return 0;
+}
+
+/* The PATCH answered and neither it nor the GET shows the tag:
+ * TagNotApplied, with the PATCH's status and ids (logged). */
+static void
+tagw_not_applied(struct tagw_batch *tb, size_t i)
+{
+	struct tagw *t = &tb->st[i];
+	struct arm_tag_write *w = &tb->w[i];
+	struct arm_error *e = &w->err;
+
+	memset(e, 0, sizeof(*e));
+	e->status = t->patch.status;
+	util_strlcpy(e->code, "TagNotApplied", sizeof(e->code));
+	util_strlcpy(e->request_id, t->patch.request_id, sizeof(e->request_id));
+	util_strlcpy(e->correlation_id, t->patch.correlation_id,
+	    sizeof(e->correlation_id));
+	if (w->value != NULL)
+		snprintf(e->message, sizeof(e->message),
+		    "answered %ld but neither the answer nor a GET carries "
+		    "tag %s=%s",
+		    t->patch.status, w->key, w->value);
+	else
+		snprintf(e->message, sizeof(e->message),
+		    "answered %ld but the answer and a GET still carry tag %s",
+		    t->patch.status, w->key);
+	arm_log_failure(w->ctx, "PATCH", t->url, e);
+	tagw_end(tb, i, -1);
+}
+
+static void
+tagw_done(void *vctx, size_t i, int rc)
+{
+	struct tagw_batch *tb = vctx;
+	struct tagw *t = &tb->st[i];
+	struct arm_tag_write *w = &tb->w[i];
+	struct http_response *resp = &tb->resps[i];
+	char why[256];
+	int ok = tagw_ok(tb, i, rc);
+
+	switch (t->step) {
+	case TAGW_GET:
+		if (!ok) {
+			tagw_end(tb, i, -1);
+			break;
+		}
+		t->body = tag_patch_body(
+		    body_of(resp), w->key, w->value, why, sizeof(why));
+		if (t->body == NULL) {
+			parse_fail(w->ctx, "GET", t->url, resp, why, &w->err);
+			tagw_end(tb, i, -1);
+			break;
+		}
+		http_response_free(resp);
+		tagw_next(tb, i, TAGW_PATCH, "PATCH");
+		return;
+	case TAGW_PATCH:
+		if (!ok) {
+			tagw_end(tb, i, -1);
+			break;
+		}
+		if (arm_snapshot_parse(
+		        body_of(resp), &tb->scratch, why, sizeof(why))) {
+			parse_fail(w->ctx, "PATCH", t->url, resp, why, &w->err);
+			tagw_end(tb, i, -1);
+			break;
+		}
+		if (arm_snapshot_has_tag(&tb->scratch, w->key, w->value)) {
+			tagw_end(tb, i, 0);
+			break;
+		}
+		/* The answer may be stale or partial: a GET decides. */
+		t->patch.status = resp->status;
+		util_strlcpy(t->patch.request_id, resp->request_id,
+		    sizeof(t->patch.request_id));
+		util_strlcpy(t->patch.correlation_id, resp->correlation_id,
+		    sizeof(t->patch.correlation_id));
+		http_response_free(resp);
+		tagw_next(tb, i, TAGW_VERIFY, "GET");
+		return;
+	case TAGW_VERIFY:
+		if (ok &&
+		    arm_snapshot_parse(
+		        body_of(resp), &tb->scratch, why, sizeof(why)) == 0 &&
+		    arm_snapshot_has_tag(&tb->scratch, w->key, w->value))
+			tagw_end(tb, i, 0);
+		else
+			tagw_not_applied(tb, i);
+		break;
+	}
+	http_response_free(resp);
+}
+
+int
+arm_snapshot_set_tags(
+    struct arm *arm, struct arm_tag_write *w, size_t n, int max_parallel)
+{
+	struct tagw_batch *tb;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		error_clear(&w[i].err);
+		w[i].rc = -1;
+		if (w[i].out != NULL)
+			memset(w[i].out, 0, sizeof(*w[i].out));
+	}
+	if (n == 0)
+		return 0;
+	tb = calloc(1, sizeof(*tb));
+	if (tb == NULL)
+		goto nomem;
+	tb->arm = arm;
+	tb->w = w;
+	tb->reqs = calloc(n, sizeof(*tb->reqs));
+	tb->resps = calloc(n, sizeof(*tb->resps));
+	tb->st = calloc(n, sizeof(*tb->st));
+	if (tb->reqs == NULL || tb->resps == NULL || tb->st == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		tb->st[i].url = url_for(arm, w[i].snapshot_id, "");
+		if (tb->st[i].url == NULL)
+			goto out;
+		tb->st[i].step = TAGW_GET;
+		tb->reqs[i].method = "GET";
+		tb->reqs[i].url = tb->st[i].url;
+		tb->reqs[i].auth = 1;
+		tb->reqs[i].context = w[i].ctx;
+		tb->reqs[i].throttle_key = w[i].throttle_key;
+		http_response_init(&tb->resps[i]);
+	}
+	rc = http_batch(
+	    arm->http, tb->reqs, tb->resps, n, max_parallel, tagw_done, tb);
+out:
+	for (i = 0; tb->st != NULL && i < n; i++) {
+		free(tb->st[i].url);
+		free(tb->st[i].body);
+	}
+	free(tb->st);
+	free(tb->resps);
+	free(tb->reqs);
+	free(tb);
+	if (rc == 0)
+		return 0;
+nomem:
+	for (i = 0; i < n; i++)
+		if (w[i].rc != 0 && w[i].err.message[0] == '\0')
+			fail_local(w[i].ctx, "PATCH", w[i].snapshot_id, NULL,
+			    &w[i].err, "out of memory");
+	return -1;
+}
+
+int
+arm_snapshot_set_tag(struct arm *arm, const char *ctx, const char *snapshot_id,
+    const char *key, const char *value, struct arm_snapshot *out,
+    struct arm_error *err)
+{
+	struct arm_tag_write w;
+
+	memset(&w, 0, sizeof(w));
+	w.ctx = ctx;
+	w.snapshot_id = snapshot_id;
+	w.key = key;
+	w.value = value;
+	w.out = out;
+	(void)arm_snapshot_set_tags(arm, &w, 1, 1);
+	*err = w.err;
+	return w.rc;
 }
 
 int

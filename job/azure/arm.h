@@ -292,6 +292,32 @@ int arm_snapshot_set_tag(struct arm *arm, const char *ctx,
     const char *snapshot_id, const char *key, const char *value,
     struct arm_snapshot *out, struct arm_error *err);
 /*
+ * One tag write of arm_snapshot_set_tags: the snapshot, the tag and its
+ * value in; rc and err out.
+ */
+struct arm_tag_write {
+	const char *ctx; /* pool key, for log lines and errors */
+	const char
+	    *throttle_key; /* the subscription (NULL: one shared bound) */
+	const char *snapshot_id;
+	const char *key;
+	const char *value; /* NULL: remove the tag */
+	struct arm_snapshot *out; /* NULL, or what Azure showed when verified */
+	int rc; /* 0: Azure shows the tag as asked; -1: ${err} says why */
+	struct arm_error err;
+};
+
+/*
+ * arm_snapshot_set_tags(arm, w, n, max_parallel):
+ * The ${n} writes of ${w}, each as arm_snapshot_set_tag (GET, PATCH,
+ * verified by the answer or a GET), concurrently: at most ${max_parallel}
+ * requests in flight per throttle_key.  Each write's outcome is in its rc
+ * and err (failures logged naming pool, URL, status and request id).
+ * 0, or -1 when the batch could not run at all (every write failed).
+ */
+int arm_snapshot_set_tags(
+    struct arm *arm, struct arm_tag_write *w, size_t n, int max_parallel);
+/*
  * arm_snapshot_list(arm, ctx, sub, rg, out, n, err):
  * By resource group (${rg} non-NULL) or subscription, following nextLink.
  */

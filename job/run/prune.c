@@ -135,75 +135,235 @@ set_channel_tag(struct prune_ctx *ctx, struct prune_pool *p,
 	return -1;
 }
 
-int
-prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
-    const struct db_snapshot *snap, const char *channel, const char *reason)
+/* ---- promotion: Azure's tags first, many pools at a time ---- */
+
+/*
+ * Promotions are carried out in chunks of at most PROMO_CHUNK (one per
+ * pool in a chunk): the new holders' tags in one concurrent batch, the
+ * verified ones recorded in one transaction, then the replaced holders'
+ * tags in a second batch.  The bound keeps the memory that of a chunk,
+ * not of the fleet, while max_parallel requests a subscription are in
+ * flight.
+ */
+#define PROMO_CHUNK 256
+
+enum promo_state {
+	PROMO_READY, /* loaded: the new holder's tag goes next */
+	PROMO_NOTHING, /* it holds the channel already */
+	PROMO_REFUSED, /* Azure did not take the tag: the pool failed */
+	PROMO_TAGGED, /* Azure shows the tag: the store records it next */
+	PROMO_RECORDED /* in the store; the replaced holder's tag next */
+};
+
+/* One promotion: ${snap} of ${p} into ${channel}. */
+struct promo {
+	struct prune_pool *p;
+	const char *channel, *reason;
+	struct db_snapshot snap, old; /* old: the holder it replaces */
+	int have_old;
+	enum promo_state state;
+	char tag[TAG_VALUE_MAX]; /* snap's aksnap-channel once promoted */
+	char old_tag[TAG_VALUE_MAX]; /* old's, once replaced */
+};
+
+/*
+ * The channel's holder now and the two tags: PROMO_READY, PROMO_NOTHING,
+ * or -1 on a store error.
+ */
+static int
+promo_load(struct prune_ctx *ctx, struct promo *m)
 {
-	const struct ladder *l = &p->pc->policy->channels;
+	const struct ladder *l = &m->p->pc->policy->channels;
 	struct channel_hold *holds = NULL;
-	struct db_snapshot old;
-	char why[700], msg[1024], brings[700], tag[TAG_VALUE_MAX];
 	size_t nh = 0;
-	int have_old, rc = -1;
 
-	have_old = db_snapshot_channel(ctx->db, p->pool_id, channel, &old);
-	if (have_old < 0)
+	m->have_old =
+	    db_snapshot_channel(ctx->db, m->p->pool_id, m->channel, &m->old);
+	if (m->have_old < 0)
 		return -1;
-	if (have_old && old.id == snap->id)
-		return 0;
-	if (db_ladder_holds(ctx->db, p->pool_id, &holds, &nh))
+	if (m->have_old && m->old.id == m->snap.id)
+		return PROMO_NOTHING;
+	if (db_ladder_holds(ctx->db, m->p->pool_id, &holds, &nh))
 		return -1;
+	promotion_tag(
+	    l, holds, nh, m->snap.id, m->channel, NULL, m->tag, sizeof(m->tag));
+	/* The replaced one keeps the tag of what it still holds. */
+	if (m->have_old)
+		promotion_tag(l, holds, nh, m->old.id, NULL, m->channel,
+		    m->old_tag, sizeof(m->old_tag));
+	free(holds);
+	return PROMO_READY;
+}
 
-	/* Azure first: if the new tag cannot be set, nothing has changed. */
-	promotion_tag(l, holds, nh, snap->id, channel, NULL, tag, sizeof(tag));
-	if (set_channel_tag(ctx, p, snap, tag, why, sizeof(why))) {
-		snprintf(msg, sizeof(msg), "promote %s: %s", snap->name, why);
-		fail(p, msg);
-		goto done;
+/*
+ * The aksnap-channel tags of one stage, in one batch: the new holders'
+ * of the promotions PROMO_READY (!${replaced}: verified ones become
+ * PROMO_TAGGED, the others fail their pool) or the replaced holders' of
+ * those PROMO_RECORDED (${replaced}: a failure fails the pool, the store
+ * stays as recorded).  0 or -1 (out of memory).
+ */
+static int
+promo_tags(struct prune_ctx *ctx, struct promo *m, size_t n, int replaced)
+{
+	struct arm_tag_write *w;
+	size_t *of, nw = 0;
+	char why[700], msg[1024];
+
+	w = calloc(n, sizeof(*w));
+	of = calloc(n, sizeof(*of));
+	if (w == NULL || of == NULL) {
+		free(w);
+		free(of);
+		return -1;
 	}
-	/* What it brings in, for `explain` (never fails; before the write
+	for (size_t k = 0; k < n; k++) {
+		const struct db_snapshot *s = replaced ? &m[k].old : &m[k].snap;
+		const char *tag = replaced ? m[k].old_tag : m[k].tag;
+
+		if (m[k].state != (replaced ? PROMO_RECORDED : PROMO_READY))
+			continue;
+		/* one gone from Azure has no tag to lose */
+		if (replaced &&
+		    (!m[k].have_old || strcmp(m[k].old.state, "active") != 0))
+			continue;
+		w[nw].ctx = m[k].p->pc->key;
+		w[nw].throttle_key = m[k].p->pc->subscription;
+		w[nw].snapshot_id = s->arm_id;
+		w[nw].key = TAG_CHANNEL;
+		w[nw].value = tag[0] != '\0' ? tag : NULL;
+		of[nw++] = k;
+	}
+	(void)arm_snapshot_set_tags(ctx->arm, w, nw, ctx->cfg->max_parallel);
+	for (size_t j = 0; j < nw; j++) {
+		struct promo *x = &m[of[j]];
+
+		if (w[j].rc == 0) {
+			if (!replaced)
+				x->state = PROMO_TAGGED;
+			continue;
+		}
+		arm_error_describe(&w[j].err, why, sizeof(why));
+		if (!replaced) {
+			/* Azure first: nothing has changed. */
+			x->state = PROMO_REFUSED;
+			snprintf(msg, sizeof(msg), "promote %s: %s",
+			    x->snap.name, why);
+		} else {
+			/* The store (the source of truth) is right; Azure
+			 * still shows the old tag.  Say so; the operator can
+			 * remove it. */
+			snprintf(msg, sizeof(msg),
+			    "%s was demoted but its %s tag could not be set "
+			    "to \"%s\": %s",
+			    x->old.name, TAG_CHANNEL, x->old_tag, why);
+		}
+		fail(x->p, msg);
+	}
+	free(w);
+	free(of);
+	return 0;
+}
+
+/*
+ * Record the promotions PROMO_TAGGED (and the demotions of the holders
+ * they replace) in one transaction; they become PROMO_RECORDED.  0 or -1
+ * (the store unchanged).
+ */
+static int
+promo_record(struct prune_ctx *ctx, struct promo *m, size_t n)
+{
+	char(*brings)[700];
+	char msg[1024];
+	int rc = -1;
+
+	brings = calloc(n, sizeof(*brings));
+	if (brings == NULL)
+		return -1;
+	/* What each brings in, for `explain` (never fails; before the write
 	 * transaction, since it may fetch release notes). */
-	changelog_promotion(ctx->db, ctx->http, p->pc->policy->release_notes,
-	    have_old ? &old : NULL, snap, brings, sizeof(brings));
+	for (size_t k = 0; k < n; k++)
+		if (m[k].state == PROMO_TAGGED)
+			changelog_promotion(ctx->db, ctx->http,
+			    m[k].p->pc->policy->release_notes,
+			    m[k].have_old ? &m[k].old : NULL, &m[k].snap,
+			    brings[k], sizeof(brings[k]));
 	if (db_begin(ctx->db))
 		goto done;
-	if (db_ladder_enter(ctx->db, snap->id, channel,
-	        promotion_rung(l, channel), ctx->as_of)) {
-		db_rollback(ctx->db);
-		goto done;
-	}
-	snprintf(
-	    msg, sizeof(msg), "channel %s: %s; %s", channel, reason, brings);
-	decide(ctx, p, snap->id, "promote", msg, NULL);
-	if (have_old) {
-		snprintf(msg, sizeof(msg), "channel %s: replaced by %s",
-		    channel, snap->name);
-		decide(ctx, p, old.id, "demote", msg, NULL);
+	for (size_t k = 0; k < n; k++) {
+		struct promo *x = &m[k];
+
+		if (x->state != PROMO_TAGGED)
+			continue;
+		if (db_ladder_enter(ctx->db, x->snap.id, x->channel,
+		        promotion_rung(&x->p->pc->policy->channels, x->channel),
+		        ctx->as_of)) {
+			db_rollback(ctx->db);
+			goto done;
+		}
+		snprintf(msg, sizeof(msg), "channel %s: %s; %s", x->channel,
+		    x->reason, brings[k]);
+		decide(ctx, x->p, x->snap.id, "promote", msg, NULL);
+		if (x->have_old) {
+			snprintf(msg, sizeof(msg), "channel %s: replaced by %s",
+			    x->channel, x->snap.name);
+			decide(ctx, x->p, x->old.id, "demote", msg, NULL);
+		}
 	}
 	if (db_commit(ctx->db)) {
 		db_rollback(ctx->db);
 		goto done;
 	}
-	p->promoted++;
-	log_info(p->pc->key, "promoted %s to channel %s", snap->name, channel);
-	rc = 0;
-
-	/* The replaced one keeps the tag of what it still holds. */
-	if (have_old)
-		promotion_tag(
-		    l, holds, nh, old.id, NULL, channel, tag, sizeof(tag));
-	if (have_old && strcmp(old.state, "active") == 0 &&
-	    set_channel_tag(ctx, p, &old, tag, why, sizeof(why))) {
-		/* The store (the source of truth) is right; Azure still shows
-		 * the old tag.  Say so; the operator can remove it. */
-		snprintf(msg, sizeof(msg),
-		    "%s was demoted but its %s tag could not be set to "
-		    "\"%s\": %s",
-		    old.name, TAG_CHANNEL, tag, why);
-		fail(p, msg);
+	for (size_t k = 0; k < n; k++) {
+		if (m[k].state != PROMO_TAGGED)
+			continue;
+		m[k].state = PROMO_RECORDED;
+		m[k].p->promoted++;
+		log_info(m[k].p->pc->key, "promoted %s to channel %s",
+		    m[k].snap.name, m[k].channel);
 	}
+	rc = 0;
 done:
-	free(holds);
+	free(brings);
+	return rc;
+}
+
+/*
+ * Carry out the ${n} promotions of ${m} (their snap, p, channel and
+ * reason set; one per pool): Azure's tag first (verified), then the
+ * store, then the replaced holders' tags.  0, or -1 on a store error.
+ */
+static int
+promo_carry(struct prune_ctx *ctx, struct promo *m, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		int got = promo_load(ctx, &m[k]);
+
+		if (got < 0)
+			return -1;
+		m[k].state = (enum promo_state)got;
+	}
+	if (promo_tags(ctx, m, n, 0) || promo_record(ctx, m, n))
+		return -1;
+	return promo_tags(ctx, m, n, 1);
+}
+
+int
+prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
+    const struct db_snapshot *snap, const char *channel, const char *reason)
+{
+	struct promo *m = calloc(1, sizeof(*m));
+	int rc = -1;
+
+	if (m == NULL)
+		return -1;
+	m->p = p;
+	m->snap = *snap;
+	m->channel = channel;
+	m->reason = reason;
+	if (promo_carry(ctx, m, 1) == 0 &&
+	    (m->state == PROMO_NOTHING || m->state == PROMO_RECORDED))
+		rc = 0;
+	free(m);
 	return rc;
 }
 
@@ -624,35 +784,59 @@ done:
 }
 
 /*
- * Carry out the promotions at the head of ${l} (each ACTION_PROMOTE with
- * the ACTION_DEMOTE after it).  Returns the index of the first action
- * after them.  Stops at a failure (${p} failed) or a store error (-1 in
- * ${rc}).
+ * Carry out the promotions at the head of each pool's list (each
+ * ACTION_PROMOTE with the ACTION_DEMOTE lines after it), every pool's
+ * first one, then every pool's second one, ..., in chunks (promo_carry);
+ * a pool stops at its first failure.  ${from}[i] becomes the index of
+ * the first action of ${lists}[i] after them.  0, or -1 on a store error.
  */
-static size_t
-carry_promotions(struct prune_ctx *ctx, struct prune_pool *p,
-    const struct action_list *l, int *rc)
+static int
+carry_promotions(struct prune_ctx *ctx, struct prune_pool *pools,
+    const struct action_list *lists, size_t *from, size_t n)
 {
-	struct db_snapshot snap;
-	size_t i = 0;
-	int got;
+	struct promo *m;
+	size_t nm = 0;
+	int more = 1, rc = 0;
 
-	while (i < l->n && l->v[i].kind == ACTION_PROMOTE && !p->failed) {
-		const struct action *a = &l->v[i++];
+	m = calloc(PROMO_CHUNK, sizeof(*m));
+	if (m == NULL)
+		return -1;
+	while (more && rc == 0) {
+		more = 0;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const struct action_list *l = &lists[i];
+			const struct action *a;
+			size_t k = from[i];
 
-		add_action_line(p, a);
-		while (i < l->n && l->v[i].kind == ACTION_DEMOTE)
-			add_action_line(p, &l->v[i++]);
-		got = db_snapshot_get(ctx->db, a->snapshot_id, &snap);
-		if (got != 1 ||
-		    prune_promote_snapshot(
-		        ctx, p, &snap, a->channel, a->reasons) < 0) {
-			if (!p->failed)
-				*rc = -1;
-			break;
+			if (pools[i].failed || k >= l->n ||
+			    l->v[k].kind != ACTION_PROMOTE)
+				continue;
+			a = &l->v[k++];
+			add_action_line(&pools[i], a);
+			while (k < l->n && l->v[k].kind == ACTION_DEMOTE)
+				add_action_line(&pools[i], &l->v[k++]);
+			from[i] = k;
+			more = 1;
+			memset(&m[nm], 0, sizeof(m[nm]));
+			m[nm].p = &pools[i];
+			m[nm].channel = a->channel;
+			m[nm].reason = a->reasons;
+			if (db_snapshot_get(
+			        ctx->db, a->snapshot_id, &m[nm].snap) != 1) {
+				rc = -1;
+				break;
+			}
+			if (++nm == PROMO_CHUNK) {
+				rc = promo_carry(ctx, m, nm);
+				nm = 0;
+			}
 		}
+		if (rc == 0 && nm > 0)
+			rc = promo_carry(ctx, m, nm);
+		nm = 0;
 	}
-	return i;
+	free(m);
+	return rc;
 }
 
 /*
@@ -787,10 +971,7 @@ prune_pools(
 		goto done;
 	}
 	/* 2. Promotions: Azure's tag first, then the store. */
-	rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		from[i] = carry_promotions(ctx, &pools[i], &lists[i], &rc);
-	if (rc != 0)
+	if (carry_promotions(ctx, pools, lists, from, n))
 		goto done;
 	/* 3. Retention, its intents committed before any DELETE.  A pool
 	 * whose promotion failed deletes nothing this run: its list counted
