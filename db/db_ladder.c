@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 
@@ -157,6 +158,155 @@ oom:
 	free(v);
 	*n = 0;
 	return -1;
+}
+
+/* A row of snapshot_channels as the holds queries select it. */
+struct hold_row {
+	int64_t id;
+	struct channel_hold h;
+};
+
+#define HOLD_COLS                                                              \
+	"SELECT id, snapshot_id, channel, rung, promoted_at, "                 \
+	"coalesce(left_at, 0), left_how = 'demoted' FROM snapshot_channels "
+
+/* Append the rows of ${s} to ${*v}, at most ${stop} distinct snapshots
+ * not demoted (0: every row).  0/-1. */
+static int
+add_rows(struct db *db, sqlite3_stmt *s, int stop, struct hold_row **v,
+    size_t *n, size_t *cap)
+{
+	int64_t seen[LIMIT_KEEP_PROMOTED];
+	int nseen = 0, rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct hold_row *r;
+		int dup = 0;
+
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 16;
+			struct hold_row *nv = realloc(*v, ncap * sizeof(*nv));
+
+			if (nv == NULL)
+				return -1;
+			*v = nv;
+			*cap = ncap;
+		}
+		r = &(*v)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(s, 0);
+		r->h.snapshot_id = sqlite3_column_int64(s, 1);
+		db_col_text(s, 2, r->h.channel, sizeof(r->h.channel));
+		r->h.rung = sqlite3_column_int(s, 3);
+		r->h.promoted_at = (time_t)sqlite3_column_int64(s, 4);
+		r->h.left_at = (time_t)sqlite3_column_int64(s, 5);
+		r->h.demoted = sqlite3_column_int(s, 6);
+		if (stop == 0 || r->h.demoted)
+			continue;
+		for (int k = 0; k < nseen && !dup; k++)
+			dup = seen[k] == r->h.snapshot_id;
+		if (!dup)
+			seen[nseen++] = r->h.snapshot_id;
+		if (nseen >= stop)
+			return 0;
+	}
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "list a pool's channels");
+}
+
+static int
+cmp_hold_row(const void *a, const void *b)
+{
+	const struct hold_row *x = a, *y = b;
+
+	if (x->h.promoted_at != y->h.promoted_at)
+		return x->h.promoted_at < y->h.promoted_at ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int
+db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
+    struct channel_hold **out, size_t *n)
+{
+	const int64_t a[] = {pool_id};
+	struct hold_row *v = NULL;
+	sqlite3_stmt *rows = NULL, *next = NULL, *last = NULL;
+	size_t nv = 0, cap = 0, k = 0;
+	char channel[64] = "";
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (window < 1)
+		window = 1;
+	if (window > LIMIT_KEEP_PROMOTED)
+		window = LIMIT_KEEP_PROMOTED;
+	/* every entry of the active snapshots and of the holders */
+	rows = prep(db, "list a pool's channels",
+	    HOLD_COLS "WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
+	              "pool_id = ?1 AND state = 'active' UNION SELECT "
+	              "snapshot_id FROM snapshot_channels INDEXED BY "
+	              "snapshot_channels_holder WHERE pool_id = ?1 AND left_at "
+	              "IS NULL)",
+	    1, a, NULL);
+	next = prep(db, "list a pool's channels",
+	    "SELECT min(channel) FROM snapshot_channels WHERE pool_id = ?1 "
+	    "AND channel > ?2",
+	    0, NULL, NULL);
+	last = prep(db, "list a pool's channels",
+	    HOLD_COLS "WHERE pool_id = ?1 AND channel = ?2 "
+	              "ORDER BY promoted_at DESC, id DESC",
+	    0, NULL, NULL);
+	if (rows == NULL || next == NULL || last == NULL)
+		goto done;
+	if (add_rows(db, rows, 0, &v, &nv, &cap))
+		goto done;
+	/* each channel ever held, its newest entries (keep_promoted) */
+	for (;;) {
+		const unsigned char *c;
+
+		sqlite3_reset(next);
+		if (sqlite3_bind_int64(next, 1, pool_id) != SQLITE_OK ||
+		    sqlite3_bind_text(next, 2, channel, -1, SQLITE_TRANSIENT) !=
+		        SQLITE_OK ||
+		    sqlite3_step(next) != SQLITE_ROW) {
+			db_fail(db, "list a pool's channels");
+			goto done;
+		}
+		c = sqlite3_column_text(next, 0);
+		if (c == NULL)
+			break;
+		util_strlcpy(channel, (const char *)c, sizeof(channel));
+		sqlite3_reset(last);
+		if (sqlite3_bind_int64(last, 1, pool_id) != SQLITE_OK ||
+		    sqlite3_bind_text(last, 2, channel, -1, SQLITE_STATIC) !=
+		        SQLITE_OK) {
+			db_fail(db, "list a pool's channels");
+			goto done;
+		}
+		if (add_rows(db, last, window, &v, &nv, &cap))
+			goto done;
+	}
+	/* oldest first, each row once */
+	if (nv > 1)
+		qsort(v, nv, sizeof(*v), cmp_hold_row);
+	*out = calloc(nv + 1, sizeof(**out));
+	if (*out == NULL)
+		goto done;
+	for (size_t i = 0; i < nv; i++)
+		if (i == 0 || v[i].id != v[i - 1].id)
+			(*out)[k++] = v[i].h;
+	*n = k;
+	rc = 0;
+done:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(next);
+	sqlite3_finalize(last);
+	free(v);
+	if (rc != 0 && *out != NULL) {
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int

@@ -24,6 +24,20 @@
  */
 int db_ladder_holds(
     struct db *db, int64_t pool_id, struct channel_hold **out, size_t *n);
+/*
+ * db_ladder_holds_live(db, pool_id, window, out, n):
+ * The part of db_ladder_holds a run's rules read, whatever the store's
+ * age: every entry of the pool's active snapshots and of the snapshots
+ * holding a channel now, and for each channel ever held its newest
+ * entries back to the ${window}-th distinct snapshot not demoted
+ * (keep_promoted's generations; 1..LIMIT_KEEP_PROMOTED).  Oldest first,
+ * as db_ladder_holds; promotion_plan, promotion_protected,
+ * promotion_fallback and promotion_tag answer the same on it for those
+ * snapshots.  Index seeks only: a handful of rows, not the pool's years
+ * of history.  0/-1.
+ */
+int db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
+    struct channel_hold **out, size_t *n);
 
 /*
  * db_ladder_enter(db, snap_id, channel, rung, at):

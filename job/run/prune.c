@@ -183,7 +183,8 @@ promo_load(struct prune_ctx *ctx, struct promo *m)
 		return -1;
 	if (m->have_old && m->old.id == m->snap.id)
 		return PROMO_NOTHING;
-	if (db_ladder_holds(ctx->db, m->p->pool_id, &holds, &nh))
+	if (db_ladder_holds_live(ctx->db, m->p->pool_id,
+	        m->p->pc->policy.keep_promoted, &holds, &nh))
 		return -1;
 	promotion_tag(
 	    l, holds, nh, m->snap.id, m->channel, NULL, m->tag, sizeof(m->tag));
@@ -544,7 +545,10 @@ load_input(struct prune_ctx *ctx, const struct prune_pool *p,
 
 	*holds = NULL;
 	*snaps = NULL;
-	if (db_ladder_holds(ctx->db, p->pool_id, holds, &nh))
+	/* what the rules read of its history: index seeks, whatever the
+	 * store's age */
+	if (db_ladder_holds_live(
+	        ctx->db, p->pool_id, p->pc->policy.keep_promoted, holds, &nh))
 		return -1;
 	if (load_snaps(ctx, p, *holds, nh, snaps, &n))
 		return -1;

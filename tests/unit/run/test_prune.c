@@ -20,8 +20,10 @@
 
 #include "db/db.h"
 #include "db/db_ladder.h"
+#include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
+#include "job/rules/promotion.h"
 #include "job/run/prune.h"
 
 #define DAY 86400
@@ -266,6 +268,130 @@ test_prune_retention_refusal_fails_the_pool_in_both(void **state)
 	assert_int_equal(decisions(f), 0);
 }
 
+/* Each action of ${a} and ${b} alike: kind, snapshot, channel, reasons. */
+static void
+expect_same_lists(const struct action_list *a, const struct action_list *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_int_equal(a->v[i].kind, b->v[i].kind);
+		assert_true(a->v[i].snapshot_id == b->v[i].snapshot_id);
+		assert_string_equal(a->v[i].channel, b->v[i].channel);
+		assert_string_equal(a->v[i].reasons, b->v[i].reasons);
+	}
+}
+
+/*
+ * Sixty weeks of a canary:1d stable:7d ladder (keep_promoted 2), a
+ * snapshot a week, all but the last year's and two old ones deleted,
+ * one demoted by hand, an old rung (beta) no longer in the ladder:
+ * prune_plan reads a handful of channel entries (db_ladder_holds_live),
+ * not the pool's 120, and decides exactly what the whole history
+ * decides.
+ */
+static void
+test_prune_plan_reads_the_live_history_only(void **state)
+{
+	struct fx *f = *state;
+	struct policy *pol = &f->pc.policy;
+	struct channel_hold *full = NULL, *live = NULL;
+	struct db_snapshot *act = NULL;
+	struct action_snap *snaps;
+	struct action_list got = {NULL, 0, 0}, want = {NULL, 0, 0};
+	struct actions_input in;
+	size_t nfull = 0, nlive = 0, nact = 0;
+	const time_t week = 7 * DAY;
+	int64_t w[60];
+	char name[16];
+
+	pol->channels.n = 2;
+	util_strlcpy(pol->channels.rung[0].channel, "canary",
+	    sizeof(pol->channels.rung[0].channel));
+	pol->channels.rung[0].soak = DAY;
+	util_strlcpy(pol->channels.rung[1].channel, "stable",
+	    sizeof(pol->channels.rung[1].channel));
+	pol->channels.rung[1].soak = 7 * DAY;
+	pol->keep_promoted = 2;
+	pol->keep_last = 3;
+	f->ctx.as_of = T0 + 59 * week + 3 * DAY;
+	for (int k = 0; k < 60; k++) {
+		time_t t = T0 + k * week;
+
+		snprintf(name, sizeof(name), "w%02d", k);
+		w[k] = add_snapshot(f, name, t);
+		if (k == 3 || k == 4) /* a rung since removed */
+			assert_int_equal(
+			    db_ladder_enter(f->db, w[k], "beta", 0, t + DAY),
+			    0);
+		if (k == 59) /* soaked, not yet promoted: the plan does it */
+			continue;
+		assert_int_equal(
+		    db_ladder_enter(f->db, w[k], "canary", 0, t + DAY), 0);
+		assert_int_equal(
+		    db_ladder_enter(f->db, w[k], "stable", 1, t + 8 * DAY), 0);
+	}
+	/* one demoted by hand, never to return */
+	assert_int_equal(
+	    db_ladder_leave(f->db, w[58], "stable", T0 + 59 * week, 1), 0);
+	for (int k = 0; k < 48; k++)
+		if (k != 4 && k != 20)
+			assert_int_equal(
+			    db_snapshot_set_state(f->db, w[k], "deleted", NULL),
+			    0);
+
+	assert_int_equal(db_ladder_holds(f->db, f->pool_id, &full, &nfull), 0);
+	assert_true(nfull > 120);
+	assert_int_equal(
+	    db_ladder_holds_live(f->db, f->pool_id, 2, &live, &nlive), 0);
+	/* the 14 active snapshots' entries and each channel's newest */
+	if (nlive > 30)
+		fail_msg("%zu channel entries read, of %zu", nlive, nfull);
+
+	/* what prune_plan decides (the live part) ... */
+	assert_int_equal(prune_plan(&f->ctx, &f->pp, 1, &got), 0);
+	/* ... is what the whole history decides */
+	assert_int_equal(
+	    db_snapshot_list(f->db, f->pool_id, "active", &act, &nact), 0);
+	snaps = calloc(nact + 1, sizeof(*snaps));
+	assert_non_null(snaps);
+	for (size_t i = 0; i < nact; i++) {
+		snaps[i].id = act[i].id;
+		util_strlcpy(snaps[i].name, act[i].name, sizeof(snaps[i].name));
+		snaps[i].created_at = act[i].created_at;
+		snaps[i].active = 1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.policy = pol;
+	in.as_of = f->ctx.as_of;
+	in.promote = 1;
+	in.snaps = snaps;
+	in.nsnaps = nact;
+	in.holds = full;
+	in.nholds = nfull;
+	assert_int_equal(actions_pool(&in, &want), 0);
+	assert_true(want.n > nact); /* promotions too */
+	assert_int_equal(want.v[0].kind, ACTION_PROMOTE);
+	expect_same_lists(&got, &want);
+	/* and the rules' questions answer the same on either */
+	{
+		long long pf[LIMIT_KEEP_PROMOTED], pl[LIMIT_KEEP_PROMOTED];
+		size_t npf = promotion_protected(
+		    full, nfull, 2, pf, LIMIT_KEEP_PROMOTED);
+		size_t npl = promotion_protected(
+		    live, nlive, 2, pl, LIMIT_KEEP_PROMOTED);
+
+		assert_int_equal(npf, npl);
+		for (size_t i = 0; i < npf; i++)
+			assert_true(pf[i] == pl[i]);
+	}
+	action_list_free(&got);
+	action_list_free(&want);
+	free(snaps);
+	free(act);
+	free(live);
+	free(full);
+}
+
 int
 main(void)
 {
@@ -281,6 +407,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_prune_retention_refusal_fails_the_pool_in_both, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_prune_plan_reads_the_live_history_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("prune", tests, NULL, NULL);
