@@ -33,9 +33,15 @@
 #    canary:1d stable:7d ladder; BENCH_YEAR_WHEN, default changed, is its
 #    snapshot_when), then widened by `benchtool widen` to
 #    BENCH_YEAR_CLUSTERS (1,000) clusters: store size, rows and bytes per
-#    table, every read command timed on it (median of ROUNDS), and a
-#    `run` over 1,000 pools on it against an empty store.
+#    table, every read command timed on it (median of ROUNDS).
 #    BENCH_YEAR_DIR keeps the year there and reuses it when it exists.
+# 4a. `run` on the year (section "yearrun"): BENCH_YEAR_RUN_CLUSTERS
+#    (100) clusters x 10 pools of the year's store configured, on a copy
+#    of it, on its present alone (benchtool present) and on an empty
+#    store, each against an emulator holding what the year's store
+#    believes (benchtool fleet), three runs each that send the same ARM
+#    requests: CPU, RSS and request counts, and the year's median CPU
+#    over the other two's.
 #
 # Nothing here asserts a time: the numbers are printed (and, with
 # BENCH_RESULTS=FILE, also written there as markdown), and
@@ -48,7 +54,7 @@
 # BENCH_LATENCY_MS (default 20), BENCH_ROUNDS (default 5), BENCH_DIR
 # (scratch directory, default a fresh one under /tmp, removed at the end),
 # BENCH_ONLY (the sections to run, default "fleet steady fleets store
-# year").
+# year yearrun").
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -176,9 +182,9 @@ snapshot_when = changed}"
 }
 
 # want SECTION: whether BENCH_ONLY (default every section: fleet steady
-# fleets store year) names it.
+# fleets store year yearrun) names it.
 want() {
-	case " ${BENCH_ONLY:-fleet steady fleets store year} " in
+	case " ${BENCH_ONLY:-fleet steady fleets store year yearrun} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -455,8 +461,6 @@ fi
 # ---------------------------------------------------------------------
 # 4. A simulated year (issue 16)
 
-if want year; then
-
 YEAR_DAYS=${BENCH_YEAR_DAYS:-365}
 YEAR_SRC=${BENCH_YEAR_SRC_CLUSTERS:-20}
 YEAR_CLUSTERS=${BENCH_YEAR_CLUSTERS:-1000}
@@ -474,21 +478,31 @@ max_delete_per_run = 10
 channels = canary:1d stable:7d
 keep_promoted = 2
 release_notes = off"
-port=9 # the store commands never reach ARM
-mkdir -p "$yd/src" "$yd/store"
-write_config "$yd/src" "$YEAR_SRC"
-write_config "$yd/store" "$YEAR_CLUSTERS"
-if [ ! -s "$yd/store/aksnap.db" ]; then
-	rm -f "$yd/src/aksnap.db"*
-	"$tool" year "$yd/src/aksnap.ini" "$YEAR_DAYS" > "$yd/year.out"
-	"$AKSNAP_BIN" -c "$yd/store/aksnap.ini" db migrate > /dev/null
-	"$tool" widen "$yd/src/aksnap.db" "$yd/store/aksnap.db" "$YEAR_SRC" \
-	    $((YEAR_CLUSTERS / YEAR_SRC))
-	# checked once, and stamped as a year of clean runs would leave it
-	"$AKSNAP_BIN" -c "$yd/store/aksnap.ini" db migrate > /dev/null
-fi
 ys=$yd/store/aksnap.ini
 ydb=$yd/store/aksnap.db
+
+# year_store: the year's store at $ydb (configuration $ys), written
+# unless BENCH_YEAR_DIR holds it already.
+year_store() {
+	port=9 # the store commands never reach ARM
+	mkdir -p "$yd/src" "$yd/store"
+	write_config "$yd/src" "$YEAR_SRC"
+	write_config "$yd/store" "$YEAR_CLUSTERS"
+	if [ ! -s "$ydb" ]; then
+		rm -f "$yd/src/aksnap.db"*
+		"$tool" year "$yd/src/aksnap.ini" "$YEAR_DAYS" > "$yd/year.out"
+		"$AKSNAP_BIN" -c "$ys" db migrate > /dev/null
+		"$tool" widen "$yd/src/aksnap.db" "$ydb" "$YEAR_SRC" \
+		    $((YEAR_CLUSTERS / YEAR_SRC))
+		# checked once, and stamped as a year of clean runs would
+		# leave it
+		"$AKSNAP_BIN" -c "$ys" db migrate > /dev/null
+	fi
+}
+
+if want year; then
+
+year_store
 ysize=$(du -m "$ydb" | cut -f 1)
 say ""
 say "## A simulated year"
@@ -549,46 +563,92 @@ db check
 list --all
 EOF
 
-# `run` over 1,000 pools: an empty store against the year's.
-yrun_clusters=100
+fi
+
+# ---------------------------------------------------------------------
+# 4a. `run` over 1,000 pools on the year's store against an empty store
+# (issue 16: within 10 %), section yearrun.
+
+if want yearrun; then
+
+year_store
+yrun_clusters=${BENCH_YEAR_RUN_CLUSTERS:-100}
+# the year's last hourly run was 2026-12-31T23:00Z; its slots are 02:00
+yrun_warm=2026-12-31T23:30:00Z
+yrun_times="2027-01-01T00:00:00Z 2027-01-01T00:30:00Z 2027-01-01T01:00:00Z"
 say ""
-say "\`run\` over $((yrun_clusters * PER_CLUSTER)) pools ($yrun_clusters clusters, $LATENCY_MS ms on every ARM request,"
-say "max_parallel 16), two daily runs, on an empty store and on a copy of the"
-say "year's (the configuration names $((yrun_clusters * PER_CLUSTER)) of its pools); the emulator holds"
-say "the pools as the year left them and its live snapshots (\`benchtool fleet\`)."
+say "## \`run\` over $((yrun_clusters * PER_CLUSTER)) pools: the year's store against an empty one"
 say ""
-say "| store | run | wall s | CPU s | peak RSS MiB | exit |"
-say "|---|---|---:|---:|---:|---:|"
-for kind in empty year; do
+say "$yrun_clusters clusters x $PER_CLUSTER pools of the year's store configured, with its"
+say "policy, max_parallel 16 and $LATENCY_MS ms on every ARM request.  The emulator"
+say "starts, afresh for each store, with what the year's store believes"
+say "(\`benchtool fleet\`: each pool's versions as last observed, every live"
+say "snapshot with its aksnap-channel tag).  Three stores: empty; present (a"
+say "copy of the year's cut by \`benchtool present\` to the configured pools'"
+say "live snapshots, channel holders and last observations: the year's"
+say "present without its past); year (a copy of the year's store: 10,000"
+say "pools and a year of rows).  Each gets a first run that is not compared"
+say "(the copies pay their full check; the empty store takes one snapshot a"
+say "pool), then three runs in the hours after the year, where no slot is"
+say "due, no pool changed and nothing soaks or ages out: every store sends"
+say "the same ARM requests.  present against year is what the year's past"
+say "costs (the same live snapshots to keep); empty against year adds the"
+say "12 more live snapshots a pool keeps after months of runs.  CPU is user"
+say "+ sys of the aksnap process."
+say ""
+say "| store | run, as of | ARM requests | of which writes | wall s | CPU s | peak RSS MiB | exit |"
+say "|---|---|---:|---:|---:|---:|---:|---:|"
+PARALLEL=16
+for kind in empty present year; do
 	run=$yd/run-$kind
 	rm -rf "$run"
 	mkdir -p "$run"
 	"$tool" fleet "$ydb" "$yrun_clusters" "$run/fleet.json"
 	start_emu --fleet "$run/fleet.json" --log-cap 1000
-	PARALLEL=16
 	write_config "$run" "$yrun_clusters"
-	if [ "$kind" = year ]; then
+	if [ "$kind" != empty ]; then
 		cp "$ydb" "$run/aksnap.db"
 	fi
+	if [ "$kind" = present ]; then
+		"$tool" present "$run/aksnap.db" "$yrun_clusters"
+	fi
 	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
-	n=1
-	for as_of in 2027-01-02T02:00:00Z 2027-01-03T02:00:00Z; do
+	: > "$yd/yrun-$kind.cpu"
+	for as_of in $yrun_warm $yrun_times; do
 		emu POST /_armemu/clock "{\"now\":\"$as_of\",\"frozen\":true}" > /dev/null
+		emu POST /_armemu/reset-counters > /dev/null
 		"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" run --as-of "$as_of"
 		read -r wall user sys rss code < "$run/time"
-		say "$(awk -v k="$kind" -v n="$n" -v w="$wall" -v us="$user" \
-		    -v sy="$sys" -v r="$rss" -v c="$code" 'BEGIN {
-			printf "| %s | %s | %.2f | %.2f | %.1f | %d |",
-			    k, n == 1 ? "first (the copy: a full check)" : "second",
-			    w, us + sy, r / 1024, c
+		counters=$(emu GET /_armemu/counters)
+		token=$(counter_sum "$counters" '"(POST|GET) token\.[a-z0-9]+":')
+		all=$(counter_sum "$counters" '"[A-Z]+ [A-Za-z0-9.]+":')
+		writes=$(counter_sum "$counters" '"(PUT|PATCH|DELETE) [A-Za-z0-9.]+":')
+		label=$as_of
+		if [ "$as_of" = "$yrun_warm" ]; then
+			label="$as_of (first)"
+		else
+			echo "$user $sys" | awk '{ print $1 + $2 }' >> "$yd/yrun-$kind.cpu"
+		fi
+		say "$(awk -v k="$kind" -v t="$label" -v a=$((all - token)) \
+		    -v wr="$writes" -v w="$wall" -v us="$user" -v sy="$sys" \
+		    -v r="$rss" -v c="$code" 'BEGIN {
+			printf "| %s | %s | %d | %d | %.2f | %.2f | %.1f | %d |",
+			    k, t, a, wr, w, us + sy, r / 1024, c
 		}')"
-		n=$((n + 1))
 	done
 	stop_emu
 done
 PARALLEL=
-POLICY=
+ecpu=$(sort -n "$yd/yrun-empty.cpu" | sed -n 2p)
+pcpu=$(sort -n "$yd/yrun-present.cpu" | sed -n 2p)
+ycpu=$(sort -n "$yd/yrun-year.cpu" | sed -n 2p)
+say ""
+say "$(awk -v e="$ecpu" -v p="$pcpu" -v y="$ycpu" 'BEGIN {
+	printf "Median CPU: year %.2f s, present %.2f s, empty %.2f s: year / present %.2f, year / empty %.2f (target <= 1.10).", y, p, e, p > 0 ? y / p : 0, e > 0 ? y / e : 0
+}')"
+
 fi
+POLICY=
 
 say ""
 say "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo),"

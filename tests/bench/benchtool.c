@@ -24,6 +24,10 @@
  *       Rows and bytes of each table with its indexes (dbstat).
  *   benchtool fleet DB CLUSTERS OUT
  *       An armemu fleet file agreeing with the year's store.
+ *   benchtool present DB CLUSTERS
+ *       Cut DB (a copy of the year's store) to its present: the first
+ *       CLUSTERS clusters' pools, their live snapshots and channel
+ *       holders and last observations, nothing of their past.
  *   benchtool plans DB
  *       EXPLAIN QUERY PLAN of the store's hot queries (db_query_plan).
  *   benchtool retention CONFIG POOL N ROUNDS
@@ -64,6 +68,7 @@ usage(void)
 	    "       benchtool widen SRC DST CLUSTERS FACTOR\n"
 	    "       benchtool tables DB\n"
 	    "       benchtool fleet DB CLUSTERS OUT\n"
+	    "       benchtool present DB CLUSTERS\n"
 	    "       benchtool plans DB\n"
 	    "       benchtool retention CONFIG POOL N ROUNDS\n");
 	return 2;
@@ -182,16 +187,21 @@ cmd_genstore(int argc, char **argv)
 	    "  exit_code, observed) "
 	    "SELECT i, %lld + i * 3600, %lld + i * 3600 + 30, %lld + i * 3600, "
 	    "  'run', 0, %lld FROM n;"
-	    /* By run, then pool: as runs write them. */
+	    /* Intervals (migration 0012): a row a pool and node image
+	     * (a new one every 168 runs), first and last seen; by week,
+	     * then pool, as runs write them. */
 	    "INSERT INTO observations (pool_id, run_id, observed_at, "
+	    "  last_run_id, last_seen, seen, "
 	    "  node_image_version, kubernetes_version, os_type, os_sku, "
 	    "  vm_size, enable_fips, provisioning_state) "
-	    "SELECT p.id, r.id, r.as_of, "
+	    "SELECT p.id, w.first, w.t0, w.last, w.t1, w.n, "
 	    "  'AKSUbuntu-2204gen2containerd-2026' || "
-	    "  printf('%%02d.%%02d', (r.id / 168) %% 12 + 1, (r.id / 168) %% "
-	    "28 + 1)"
+	    "  printf('%%02d.%%02d', w.g %% 12 + 1, w.g %% 28 + 1)"
 	    "  || '.0', '1.30.5', 'Linux', 'Ubuntu', 'Standard_D4s_v5', 0, "
-	    "  'Succeeded' FROM runs r, pools p ORDER BY r.id, p.id;"
+	    "  'Succeeded' FROM (SELECT id / 168 AS g, min(id) AS first, "
+	    "  max(id) AS last, min(as_of) AS t0, max(as_of) AS t1, "
+	    "  count(*) AS n FROM runs GROUP BY id / 168) w, pools p "
+	    "ORDER BY w.g, p.id;"
 	    "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k "
 	    "  WHERE j < %lld) "
 	    "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
@@ -860,9 +870,10 @@ out:
  * benchtool fleet DB CLUSTERS OUT: an armemu fleet file (--fleet) for the
  * first CLUSTERS clusters of a year's store: each pool as the store last
  * observed it, and every snapshot the store holds active for them (tags
- * as aksnap wrote them), so that a run on that store meets an Azure that
- * agrees with it -- promotions tag snapshots that exist, retention
- * deletes them -- instead of failing on every one.
+ * as aksnap wrote them, aksnap-channel with the channels each holds), so
+ * that a run on that store meets an Azure that agrees with it --
+ * promotions tag snapshots that exist, retention deletes them -- and a
+ * run on an empty store meets the same Azure.
  */
 static json_t *
 fleet_object(json_t *parent, const char *key, const char *name)
@@ -933,36 +944,41 @@ cmd_fleet(int argc, char **argv)
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(db,
 	        "SELECT s.name, p.resource_group, p.arm_id, p.key, s.slot, "
-	        "s.kubernetes_version, s.node_image_version, s.created_at "
-	        "FROM snapshots s JOIN pools p ON p.id = s.pool_id "
+	        "s.kubernetes_version, s.node_image_version, s.created_at, "
+	        "s.channel FROM snapshots s JOIN pools p ON p.id = s.pool_id "
 	        "WHERE s.state NOT IN ('deleted', 'failed', 'missing') "
 	        "AND CAST(substr(p.cluster, 5) AS INTEGER) <= ?1",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, clusters);
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *ch = (const char *)sqlite3_column_text(st, 8);
 		char slot[32], created[32];
+		json_t *snap;
 
 		util_format_time(
 		    (time_t)sqlite3_column_int64(st, 4), slot, sizeof(slot));
 		util_format_time((time_t)sqlite3_column_int64(st, 7), created,
 		    sizeof(created));
-		json_array_append_new(snaps,
-		    json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},"
-		              "s:{s:{s:s},s:s,s:s,s:s,s:s,s:s,s:b},"
-		              "s:{s:s,s:s,s:s}}",
-		        "name", sqlite3_column_text(st, 0), "subscription", SUB,
-		        "resourceGroup", sqlite3_column_text(st, 1), "location",
-		        "westeurope", "tags", "aksnap-managed", "true",
-		        "aksnap-pool", sqlite3_column_text(st, 3),
-		        "aksnap-slot", slot, "properties", "creationData",
-		        "sourceResourceId", sqlite3_column_text(st, 2),
-		        "kubernetesVersion", sqlite3_column_text(st, 5),
-		        "nodeImageVersion", sqlite3_column_text(st, 6),
-		        "osType", "Linux", "osSku", "Ubuntu", "vmSize",
-		        "Standard_D4s_v5", "enableFIPS", 0, "systemData",
-		        "createdAt", created, "createdBy", "aksnap",
-		        "createdByType", "Application"));
+		snap = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},"
+		                 "s:{s:{s:s},s:s,s:s,s:s,s:s,s:s,s:b},"
+		                 "s:{s:s,s:s,s:s}}",
+		    "name", sqlite3_column_text(st, 0), "subscription", SUB,
+		    "resourceGroup", sqlite3_column_text(st, 1), "location",
+		    "westeurope", "tags", "aksnap-managed", "true",
+		    "aksnap-pool", sqlite3_column_text(st, 3), "aksnap-slot",
+		    slot, "properties", "creationData", "sourceResourceId",
+		    sqlite3_column_text(st, 2), "kubernetesVersion",
+		    sqlite3_column_text(st, 5), "nodeImageVersion",
+		    sqlite3_column_text(st, 6), "osType", "Linux", "osSku",
+		    "Ubuntu", "vmSize", "Standard_D4s_v5", "enableFIPS", 0,
+		    "systemData", "createdAt", created, "createdBy", "aksnap",
+		    "createdByType", "Application");
+		/* the channels it holds, as the run tagged it */
+		if (snap != NULL && ch != NULL && ch[0] != '\0')
+			json_object_set_new(json_object_get(snap, "tags"),
+			    "aksnap-channel", json_string(ch));
+		json_array_append_new(snaps, snap);
 	}
 	if (json_dump_file(doc, argv[2], JSON_COMPACT) != 0)
 		goto out;
@@ -974,6 +990,64 @@ out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	json_decref(doc);
+	return rc;
+}
+
+/*
+ * benchtool present DB CLUSTERS: what a store holding the year's present
+ * and none of its past looks like -- the pools of the first CLUSTERS
+ * clusters, their active snapshots, the channels those hold now, each
+ * pool's last observation; no decision, no run, no deleted snapshot, no
+ * channel history.  A run over those pools on it meets the same Azure
+ * and does the same work as on the year's store (the same snapshots to
+ * keep, the same holders): what differs is the year's past.  Works on a
+ * copy (DB is rewritten, then vacuumed).
+ */
+static int
+cmd_present(int argc, char **argv)
+{
+	long long clusters;
+	sqlite3 *db = NULL;
+	char *sql = NULL;
+	int rc = 1;
+
+	if (argc != 2 || util_parse_int(argv[1], 1, 1000000, &clusters))
+		return usage();
+	if (sqlite3_open(argv[0], &db) != SQLITE_OK) {
+		fprintf(
+		    stderr, "benchtool: %s: %s\n", argv[0], sqlite3_errmsg(db));
+		goto out;
+	}
+	sql = sqlite3_mprintf(
+	    "PRAGMA foreign_keys = OFF;"
+	    "BEGIN;"
+	    "CREATE TEMP TABLE gone AS SELECT id FROM pools "
+	    "  WHERE CAST(substr(cluster, 5) AS INTEGER) > %lld;"
+	    "DELETE FROM decisions;"
+	    "DELETE FROM applies;"
+	    "DELETE FROM conflicts;"
+	    "DELETE FROM snapshot_channels WHERE left_at IS NOT NULL "
+	    "  OR pool_id IN (SELECT id FROM gone);"
+	    "DELETE FROM snapshots WHERE pool_id IN (SELECT id FROM gone) "
+	    "  OR (state <> 'active' AND id NOT IN "
+	    "    (SELECT snapshot_id FROM snapshot_channels));"
+	    "DELETE FROM observations WHERE pool_id IN (SELECT id FROM gone) "
+	    "  OR id NOT IN (SELECT max(id) FROM observations "
+	    "    GROUP BY pool_id);"
+	    "UPDATE observations SET run_id = NULL, last_run_id = NULL;"
+	    "DELETE FROM pool_outcomes;"
+	    "DELETE FROM full_runs;"
+	    "DELETE FROM runs;"
+	    "DELETE FROM pools WHERE id IN (SELECT id FROM gone);"
+	    "COMMIT;"
+	    "VACUUM;",
+	    clusters);
+	if (sql == NULL || exec_sql(db, sql) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_free(sql);
+	sqlite3_close(db);
 	return rc;
 }
 
@@ -1082,6 +1156,8 @@ main(int argc, char **argv)
 		return cmd_tables(argc - 2, argv + 2);
 	if (strcmp(argv[1], "fleet") == 0)
 		return cmd_fleet(argc - 2, argv + 2);
+	if (strcmp(argv[1], "present") == 0)
+		return cmd_present(argc - 2, argv + 2);
 	if (strcmp(argv[1], "plans") == 0)
 		return cmd_plans(argc - 2, argv + 2);
 	if (strcmp(argv[1], "retention") == 0)
