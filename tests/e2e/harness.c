@@ -306,6 +306,31 @@ emu_counter(struct emu *e, const char *key)
 	return n;
 }
 
+int
+emu_snapshot_tag(
+    struct emu *e, const char *name, const char *key, char *buf, size_t len)
+{
+	json_t *st = emu_get(e, "/_armemu/state"), *s;
+	size_t i;
+	int found = -1;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(st, "snapshots"), i, s)
+	{
+		const char *v;
+
+		if (strcmp(json_string_value(json_object_get(s, "name")),
+		        name) != 0)
+			continue;
+		found = 0;
+		v = json_string_value(
+		    json_object_get(json_object_get(s, "tags"), key));
+		snprintf(buf, len, "%s", v != NULL ? v : "");
+	}
+	json_decref(st);
+	return found;
+}
+
 void
 emu_reset_counters(struct emu *e)
 {
@@ -711,6 +736,33 @@ harness_aksnapv(struct run_result *r, const char *config, va_list ap)
 		return -1;
 	}
 	return 0;
+}
+
+void
+harness_store_channel(struct harness *h, const char *pool, const char *name,
+    char *buf, size_t len)
+{
+	struct run_result r;
+	json_t *doc, *s;
+	size_t i;
+
+	harness_aksnap(h, &r, "--json", "list", pool, NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(doc, "snapshots"), i, s)
+	{
+		const char *c;
+
+		if (strcmp(json_string_value(json_object_get(s, "snapshot")),
+		        name) != 0)
+			continue;
+		c = json_string_value(json_object_get(s, "channel"));
+		snprintf(buf, len, "%s", c != NULL ? c : "");
+	}
+	json_decref(doc);
 }
 
 void

@@ -73,6 +73,15 @@ int emu_delete(struct emu *e, const char *path);
  */
 long emu_counter(struct emu *e, const char *key);
 
+/*
+ * emu_snapshot_tag(e, name, key, buf, len):
+ * Tag ${key} of the snapshot named ${name} in the emulator's state into
+ * ${buf} ("" when it has no such tag).  0, or -1 when the emulator holds
+ * no snapshot of that name.
+ */
+int emu_snapshot_tag(
+    struct emu *e, const char *name, const char *key, char *buf, size_t len);
+
 /* emu_reset_counters(e): POST /_armemu/reset-counters (counters + log). */
 void emu_reset_counters(struct emu *e);
 
@@ -153,6 +162,16 @@ int harness_aksnapl(struct run_result *r, const char *config, ...);
  * cmocka assertions that print what aksnap said when they fail.
  */
 void harness_expect_exit(const struct run_result *r, int code);
+
+/*
+ * harness_store_channel(h, pool, name, buf, len):
+ * The channels snapshot ${name} of ${pool} holds in the store, as
+ * `aksnap --json list POOL` shows them, into ${buf} ("" when none or not
+ * listed).  Fails the test when list does not exit 0.
+ */
+struct harness;
+void harness_store_channel(struct harness *h, const char *pool,
+    const char *name, char *buf, size_t len);
 void harness_expect_in(const char *hay, const char *needle);
 
 /*

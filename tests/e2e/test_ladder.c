@@ -102,26 +102,7 @@ run_day(struct fx *f, int d, int release)
 static void
 azure_tag(struct fx *f, const char *name, char *buf, size_t len)
 {
-	json_t *st = emu_get(f->h.emu, "/_armemu/state"), *s;
-	size_t i;
-	int found = 0;
-
-	assert_non_null(st);
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(st, "snapshots"), i, s)
-	{
-		const char *v;
-
-		if (strcmp(json_string_value(json_object_get(s, "name")),
-		        name) != 0)
-			continue;
-		found = 1;
-		v = json_string_value(json_object_get(
-		    json_object_get(s, "tags"), "aksnap-channel"));
-		util_strlcpy(buf, v != NULL ? v : "", len);
-	}
-	json_decref(st);
-	if (!found)
+	if (emu_snapshot_tag(f->h.emu, name, "aksnap-channel", buf, len) != 0)
 		fail_msg("%s is not in Azure", name);
 }
 
@@ -148,27 +129,7 @@ name_of_day(struct fx *f, int d, char *buf, size_t len)
 static void
 store_channel(struct fx *f, const char *name, char *buf, size_t len)
 {
-	struct run_result r;
-	json_t *doc, *s;
-	size_t i;
-
-	harness_aksnap(&f->h, &r, "--json", "list", POOL, NULL);
-	harness_expect_exit(&r, 0);
-	doc = json_loads(r.out, 0, NULL);
-	run_result_free(&r);
-	assert_non_null(doc);
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(doc, "snapshots"), i, s)
-	{
-		const char *c;
-
-		if (strcmp(json_string_value(json_object_get(s, "snapshot")),
-		        name) != 0)
-			continue;
-		c = json_string_value(json_object_get(s, "channel"));
-		util_strlcpy(buf, c != NULL ? c : "", len);
-	}
-	json_decref(doc);
+	harness_store_channel(&f->h, POOL, name, buf, len);
 }
 
 /* Store and Azure both say ${name} holds ${want}. */

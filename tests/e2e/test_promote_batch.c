@@ -190,61 +190,6 @@ patches_at_once(struct harness *h)
 	return most;
 }
 
-/* The aksnap-channel tag of snapshot ${name} in Azure ("" when none). */
-static void
-azure_tag(struct harness *h, const char *name, char *buf, size_t len)
-{
-	json_t *st = emu_get(h->emu, "/_armemu/state"), *s;
-	size_t i;
-	int found = 0;
-
-	assert_non_null(st);
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(st, "snapshots"), i, s)
-	{
-		const char *v;
-
-		if (strcmp(json_string_value(json_object_get(s, "name")),
-		        name) != 0)
-			continue;
-		found = 1;
-		v = json_string_value(json_object_get(
-		    json_object_get(s, "tags"), "aksnap-channel"));
-		util_strlcpy(buf, v != NULL ? v : "", len);
-	}
-	json_decref(st);
-	if (!found)
-		fail_msg("%s is not in Azure", name);
-}
-
-/* The store's channel of ${name}, a snapshot of ${pool} ("" when none). */
-static void
-store_channel(struct harness *h, const char *pool, const char *name, char *buf,
-    size_t len)
-{
-	struct run_result r;
-	json_t *doc, *s;
-	size_t i;
-
-	harness_aksnap(h, &r, "--json", "list", pool, NULL);
-	harness_expect_exit(&r, 0);
-	doc = json_loads(r.out, 0, NULL);
-	run_result_free(&r);
-	assert_non_null(doc);
-	buf[0] = '\0';
-	json_array_foreach(json_object_get(doc, "snapshots"), i, s)
-	{
-		const char *c;
-
-		if (strcmp(json_string_value(json_object_get(s, "snapshot")),
-		        name) != 0)
-			continue;
-		c = json_string_value(json_object_get(s, "channel"));
-		util_strlcpy(buf, c != NULL ? c : "", len);
-	}
-	json_decref(doc);
-}
-
 /* Store and Azure both say snapshot ${day} of pool (i, j) holds ${want}. */
 static void
 expect_channel(
@@ -255,11 +200,12 @@ expect_channel(
 	snprintf(pool, sizeof(pool), "aks-%d-pool%d", i, j);
 	snprintf(
 	    name, sizeof(name), "aksnap-aks-%d-pool%d-%sT0200Z", i, j, day);
-	store_channel(h, pool, name, got, sizeof(got));
+	harness_store_channel(h, pool, name, got, sizeof(got));
 	if (strcmp(got, want) != 0)
 		fail_msg(
 		    "store: %s holds \"%s\", want \"%s\"", name, got, want);
-	azure_tag(h, name, got, sizeof(got));
+	if (emu_snapshot_tag(h->emu, name, "aksnap-channel", got, sizeof(got)))
+		fail_msg("%s is not in Azure", name);
 	if (strcmp(got, want) != 0)
 		fail_msg(
 		    "Azure: %s is tagged \"%s\", want \"%s\"", name, got, want);
