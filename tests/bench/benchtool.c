@@ -142,6 +142,24 @@ exec_sql(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+/* Run ${sql} (sqlite3_mprintf's, freed here; NULL: out of memory) on the
+ * database file ${path}.  0, or 1 (said on stderr). */
+static int
+exec_on(const char *path, char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = 1;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		fprintf(
+		    stderr, "benchtool: %s: %s\n", path, sqlite3_errmsg(db));
+	else if (sql != NULL && exec_sql(db, sql) == 0)
+		rc = 0;
+	sqlite3_free(sql);
+	sqlite3_close(db);
+	return rc;
+}
+
 /*
  * The generated store.  Times: run r (1..OBS) at BASE + r hours; snapshot
  * k (1..SNAPS) of a pool taken by run r = k * OBS / SNAPS.
@@ -153,82 +171,81 @@ static int
 cmd_genstore(int argc, char **argv)
 {
 	long long pools, obs, snaps;
-	sqlite3 *db = NULL;
-	char *sql = NULL;
-	int rc = 1;
 
 	if (argc != 4 || util_parse_int(argv[1], 1, 1000000, &pools) ||
 	    util_parse_int(argv[2], 1, 100000, &obs) ||
 	    util_parse_int(argv[3], 1, 100000, &snaps))
 		return usage();
-	if (sqlite3_open(argv[0], &db) != SQLITE_OK) {
-		fprintf(
-		    stderr, "benchtool: %s: %s\n", argv[0], sqlite3_errmsg(db));
-		goto out;
-	}
-	sql = sqlite3_mprintf(
-	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = OFF;"
-	    "PRAGMA foreign_keys = OFF;"
-	    "BEGIN;"
-	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-	    "  WHERE i < %lld) "
-	    "INSERT INTO pools (id, key, subscription, resource_group, "
-	    "  cluster, nodepool, arm_id, location, created_at, updated_at) "
-	    "SELECT i, 'p' || i, '" SUB "', 'rg-' || ((i - 1) / 100 + 1), "
-	    "  'aks-' || ((i - 1) / 10 + 1), 'pool' || ((i - 1) %% 10), "
-	    "  '/subscriptions/" SUB "/resourceGroups/rg-' || "
-	    "  ((i - 1) / 100 + 1) || '/providers/Microsoft.ContainerService/"
-	    "managedClusters/aks-' || ((i - 1) / 10 + 1) || '/agentPools/pool' "
-	    "  || ((i - 1) %% 10), 'westeurope', %lld, %lld FROM n;"
-	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-	    "  WHERE i < %lld) "
-	    "INSERT INTO runs (id, started_at, finished_at, as_of, mode, "
-	    "  exit_code, observed) "
-	    "SELECT i, %lld + i * 3600, %lld + i * 3600 + 30, %lld + i * 3600, "
-	    "  'run', 0, %lld FROM n;"
-	    /* Intervals (migration 0012): a row a pool and node image
-	     * (a new one every 168 runs), first and last seen; by week,
-	     * then pool, as runs write them. */
-	    "INSERT INTO observations (pool_id, run_id, observed_at, "
-	    "  last_run_id, last_seen, seen, "
-	    "  node_image_version, kubernetes_version, os_type, os_sku, "
-	    "  vm_size, enable_fips, provisioning_state) "
-	    "SELECT p.id, w.first, w.t0, w.last, w.t1, w.n, "
-	    "  'AKSUbuntu-2204gen2containerd-2026' || "
-	    "  printf('%%02d.%%02d', w.g %% 12 + 1, w.g %% 28 + 1)"
-	    "  || '.0', '1.30.5', 'Linux', 'Ubuntu', 'Standard_D4s_v5', 0, "
-	    "  'Succeeded' FROM (SELECT id / 168 AS g, min(id) AS first, "
-	    "  max(id) AS last, min(as_of) AS t0, max(as_of) AS t1, "
-	    "  count(*) AS n FROM runs GROUP BY id / 168) w, pools p "
-	    "ORDER BY w.g, p.id;"
-	    "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k "
-	    "  WHERE j < %lld) "
-	    "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
-	    "  node_image_version, kubernetes_version, os_type, os_sku, "
-	    "  vm_size, enable_fips, state, updated_at) "
-	    "SELECT p.id, 'aksnap-' || p.cluster || '-' || p.nodepool || '-' "
-	    "  || strftime('%%Y%%m%%dT%%H%%MZ', t, 'unixepoch'), "
-	    "  '/subscriptions/" SUB "/resourceGroups/' || p.resource_group || "
-	    "  '/providers/Microsoft.ContainerService/snapshots/aksnap-' || "
-	    "  p.cluster || '-' || p.nodepool || '-' || "
-	    "  strftime('%%Y%%m%%dT%%H%%MZ', t, 'unixepoch'), t, t, "
-	    "  'AKSUbuntu-2204gen2containerd-202611.01.0', '1.30.5', 'Linux', "
-	    "  'Ubuntu', 'Standard_D4s_v5', 0, "
-	    "  CASE WHEN j > %lld - 15 THEN 'active' ELSE 'deleted' END, t "
-	    "FROM (SELECT j, %lld + (j * %lld / %lld) * 3600 AS t FROM k), "
-	    "  pools p ORDER BY j, p.id;"
-	    /* No ANALYZE: aksnap never runs it, so neither does its store. */
-	    "COMMIT;",
-	    pools, BASE_TIME, BASE_TIME, obs, BASE_TIME, BASE_TIME, BASE_TIME,
-	    pools, snaps, snaps, BASE_TIME, obs, snaps);
-	if (sql == NULL || exec_sql(db, sql) != 0)
-		goto out;
-	rc = 0;
-out:
-	sqlite3_free(sql);
-	sqlite3_close(db);
-	return rc;
+	return exec_on(argv[0],
+	    sqlite3_mprintf(
+	        "PRAGMA journal_mode = WAL;"
+	        "PRAGMA synchronous = OFF;"
+	        "PRAGMA foreign_keys = OFF;"
+	        "BEGIN;"
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM "
+	        "n "
+	        "  WHERE i < %lld) "
+	        "INSERT INTO pools (id, key, subscription, resource_group, "
+	        "  cluster, nodepool, arm_id, location, created_at, "
+	        "updated_at) "
+	        "SELECT i, 'p' || i, '" SUB "', 'rg-' || ((i - 1) / 100 + 1), "
+	        "  'aks-' || ((i - 1) / 10 + 1), 'pool' || ((i - 1) %% 10), "
+	        "  '/subscriptions/" SUB "/resourceGroups/rg-' || "
+	        "  ((i - 1) / 100 + 1) || "
+	        "'/providers/Microsoft.ContainerService/"
+	        "managedClusters/aks-' || ((i - 1) / 10 + 1) || "
+	        "'/agentPools/pool' "
+	        "  || ((i - 1) %% 10), 'westeurope', %lld, %lld FROM n;"
+	        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM "
+	        "n "
+	        "  WHERE i < %lld) "
+	        "INSERT INTO runs (id, started_at, finished_at, as_of, mode, "
+	        "  exit_code, observed) "
+	        "SELECT i, %lld + i * 3600, %lld + i * 3600 + 30, %lld + i * "
+	        "3600, "
+	        "  'run', 0, %lld FROM n;"
+	        /* Intervals (migration 0012): a row a pool and node image
+	         * (a new one every 168 runs), first and last seen; by week,
+	         * then pool, as runs write them. */
+	        "INSERT INTO observations (pool_id, run_id, observed_at, "
+	        "  last_run_id, last_seen, seen, "
+	        "  node_image_version, kubernetes_version, os_type, os_sku, "
+	        "  vm_size, enable_fips, provisioning_state) "
+	        "SELECT p.id, w.first, w.t0, w.last, w.t1, w.n, "
+	        "  'AKSUbuntu-2204gen2containerd-2026' || "
+	        "  printf('%%02d.%%02d', w.g %% 12 + 1, w.g %% 28 + 1)"
+	        "  || '.0', '1.30.5', 'Linux', 'Ubuntu', 'Standard_D4s_v5', 0, "
+	        "  'Succeeded' FROM (SELECT id / 168 AS g, min(id) AS first, "
+	        "  max(id) AS last, min(as_of) AS t0, max(as_of) AS t1, "
+	        "  count(*) AS n FROM runs GROUP BY id / 168) w, pools p "
+	        "ORDER BY w.g, p.id;"
+	        "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM "
+	        "k "
+	        "  WHERE j < %lld) "
+	        "INSERT INTO snapshots (pool_id, name, arm_id, slot, "
+	        "created_at, "
+	        "  node_image_version, kubernetes_version, os_type, os_sku, "
+	        "  vm_size, enable_fips, state, updated_at) "
+	        "SELECT p.id, 'aksnap-' || p.cluster || '-' || p.nodepool || "
+	        "'-' "
+	        "  || strftime('%%Y%%m%%dT%%H%%MZ', t, 'unixepoch'), "
+	        "  '/subscriptions/" SUB
+	        "/resourceGroups/' || p.resource_group || "
+	        "  '/providers/Microsoft.ContainerService/snapshots/aksnap-' "
+	        "|| "
+	        "  p.cluster || '-' || p.nodepool || '-' || "
+	        "  strftime('%%Y%%m%%dT%%H%%MZ', t, 'unixepoch'), t, t, "
+	        "  'AKSUbuntu-2204gen2containerd-202611.01.0', '1.30.5', "
+	        "'Linux', "
+	        "  'Ubuntu', 'Standard_D4s_v5', 0, "
+	        "  CASE WHEN j > %lld - 15 THEN 'active' ELSE 'deleted' END, t "
+	        "FROM (SELECT j, %lld + (j * %lld / %lld) * 3600 AS t FROM k), "
+	        "  pools p ORDER BY j, p.id;"
+	        /* No ANALYZE: aksnap never runs it, so neither does its store.
+	         */
+	        "COMMIT;",
+	        pools, BASE_TIME, BASE_TIME, obs, BASE_TIME, BASE_TIME,
+	        BASE_TIME, pools, snaps, snaps, BASE_TIME, obs, snaps));
 }
 
 /*
@@ -996,59 +1013,55 @@ out:
 /*
  * benchtool present DB CLUSTERS: what a store holding the year's present
  * and none of its past looks like -- the pools of the first CLUSTERS
- * clusters, their active snapshots, the channels those hold now, each
- * pool's last observation; no decision, no run, no deleted snapshot, no
- * channel history.  A run over those pools on it meets the same Azure
+ * clusters, their active snapshots, the channel entries a run reads
+ * (the holders', the active snapshots', each channel's newest four),
+ * each pool's last observation; no decision, no run, no other deleted
+ * snapshot or channel entry.  A run over those pools on it meets the same Azure
  * and does the same work as on the year's store (the same snapshots to
  * keep, the same holders): what differs is the year's past.  Works on a
- * copy (DB is rewritten, then vacuumed).
+ * copy (DB is rewritten, then vacuumed) migrated by this build.
  */
 static int
 cmd_present(int argc, char **argv)
 {
 	long long clusters;
-	sqlite3 *db = NULL;
-	char *sql = NULL;
-	int rc = 1;
 
 	if (argc != 2 || util_parse_int(argv[1], 1, 1000000, &clusters))
 		return usage();
-	if (sqlite3_open(argv[0], &db) != SQLITE_OK) {
-		fprintf(
-		    stderr, "benchtool: %s: %s\n", argv[0], sqlite3_errmsg(db));
-		goto out;
-	}
-	sql = sqlite3_mprintf(
-	    "PRAGMA foreign_keys = OFF;"
-	    "BEGIN;"
-	    "CREATE TEMP TABLE gone AS SELECT id FROM pools "
-	    "  WHERE CAST(substr(cluster, 5) AS INTEGER) > %lld;"
-	    "DELETE FROM decisions;"
-	    "DELETE FROM applies;"
-	    "DELETE FROM conflicts;"
-	    "DELETE FROM snapshot_channels WHERE left_at IS NOT NULL "
-	    "  OR pool_id IN (SELECT id FROM gone);"
-	    "DELETE FROM snapshots WHERE pool_id IN (SELECT id FROM gone) "
-	    "  OR (state <> 'active' AND id NOT IN "
-	    "    (SELECT snapshot_id FROM snapshot_channels));"
-	    "DELETE FROM observations WHERE pool_id IN (SELECT id FROM gone) "
-	    "  OR id NOT IN (SELECT max(id) FROM observations "
-	    "    GROUP BY pool_id);"
-	    "UPDATE observations SET run_id = NULL, last_run_id = NULL;"
-	    "DELETE FROM pool_outcomes;"
-	    "DELETE FROM full_runs;"
-	    "DELETE FROM runs;"
-	    "DELETE FROM pools WHERE id IN (SELECT id FROM gone);"
-	    "COMMIT;"
-	    "VACUUM;",
-	    clusters);
-	if (sql == NULL || exec_sql(db, sql) != 0)
-		goto out;
-	rc = 0;
-out:
-	sqlite3_free(sql);
-	sqlite3_close(db);
-	return rc;
+	return exec_on(argv[0],
+	    sqlite3_mprintf(
+	        "PRAGMA foreign_keys = OFF;"
+	        "BEGIN;"
+	        "CREATE TEMP TABLE gone AS SELECT id FROM pools "
+	        "  WHERE CAST(substr(cluster, 5) AS INTEGER) > %lld;"
+	        "DELETE FROM decision_rows;"
+	        "DELETE FROM decision_texts;"
+	        "DELETE FROM applies;"
+	        "DELETE FROM conflicts;"
+	        /* the entries a run reads (db_ladder_holds_live): the
+	         * holders', the active snapshots', each channel's newest */
+	        "DELETE FROM snapshot_channels WHERE pool_id IN "
+	        "  (SELECT id FROM gone) OR NOT (left_at IS NULL "
+	        "  OR snapshot_id IN (SELECT id FROM snapshots "
+	        "    WHERE state = 'active') "
+	        "  OR id IN (SELECT id FROM (SELECT id, row_number() OVER "
+	        "    (PARTITION BY pool_id, channel ORDER BY promoted_at DESC, "
+	        "    id DESC) AS k FROM snapshot_channels) WHERE k <= 4));"
+	        "DELETE FROM snapshots WHERE pool_id IN (SELECT id FROM gone) "
+	        "  OR (state <> 'active' AND id NOT IN "
+	        "    (SELECT snapshot_id FROM snapshot_channels));"
+	        "DELETE FROM observations WHERE pool_id IN "
+	        "  (SELECT id FROM gone) "
+	        "  OR id NOT IN (SELECT max(id) FROM observations "
+	        "    GROUP BY pool_id);"
+	        "UPDATE observations SET run_id = NULL, last_run_id = NULL;"
+	        "DELETE FROM pool_outcomes;"
+	        "DELETE FROM full_runs;"
+	        "DELETE FROM runs;"
+	        "DELETE FROM pools WHERE id IN (SELECT id FROM gone);"
+	        "COMMIT;"
+	        "VACUUM;",
+	        clusters));
 }
 
 static int
