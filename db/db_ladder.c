@@ -298,9 +298,9 @@ db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
 	*n = k;
 	rc = 0;
 done:
-	sqlite3_finalize(rows);
-	sqlite3_finalize(next);
-	sqlite3_finalize(last);
+	db_stmt_done(db, rows);
+	db_stmt_done(db, next);
+	db_stmt_done(db, last);
 	free(v);
 	if (rc != 0 && *out != NULL) {
 		free(*out);

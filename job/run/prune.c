@@ -184,7 +184,7 @@ promo_load(struct prune_ctx *ctx, struct promo *m)
 	if (m->have_old && m->old.id == m->snap.id)
 		return PROMO_NOTHING;
 	if (db_ladder_holds_live(ctx->db, m->p->pool_id,
-	        m->p->pc->policy.keep_promoted, &holds, &nh))
+	        m->p->pc->policy->keep_promoted, &holds, &nh))
 		return -1;
 	promotion_tag(
 	    l, holds, nh, m->snap.id, m->channel, NULL, m->tag, sizeof(m->tag));
@@ -548,7 +548,7 @@ load_input(struct prune_ctx *ctx, const struct prune_pool *p,
 	/* what the rules read of its history: index seeks, whatever the
 	 * store's age */
 	if (db_ladder_holds_live(
-	        ctx->db, p->pool_id, p->pc->policy.keep_promoted, holds, &nh))
+	        ctx->db, p->pool_id, p->pc->policy->keep_promoted, holds, &nh))
 		return -1;
 	if (load_snaps(ctx, p, *holds, nh, snaps, &n))
 		return -1;

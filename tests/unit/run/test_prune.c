@@ -293,7 +293,7 @@ static void
 test_prune_plan_reads_the_live_history_only(void **state)
 {
 	struct fx *f = *state;
-	struct policy *pol = &f->pc.policy;
+	struct policy *pol = &f->pol;
 	struct channel_hold *full = NULL, *live = NULL;
 	struct db_snapshot *act = NULL;
 	struct action_snap *snaps;
