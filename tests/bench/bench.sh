@@ -646,7 +646,7 @@ pcpu=$(sort -n "$yd/yrun-present.cpu" | sed -n 2p)
 ycpu=$(sort -n "$yd/yrun-year.cpu" | sed -n 2p)
 say ""
 say "$(awk -v e="$ecpu" -v p="$pcpu" -v y="$ycpu" 'BEGIN {
-	printf "Median CPU: year %.2f s, present %.2f s, empty %.2f s: year / present %.2f, year / empty %.2f (target <= 1.10).", y, p, e, p > 0 ? y / p : 0, e > 0 ? y / e : 0
+	printf "Median CPU: year %.2f s, present %.2f s, empty %.2f s: year / present %.2f, year / empty %.2f (target <= 1.10).", y, p, e, (p > 0 ? y / p : 0), (e > 0 ? y / e : 0)
 }')"
 
 fi
