@@ -2260,14 +2260,14 @@ test_db_open_sizes_page_cache_and_mmap(void **state)
 
 	assert_int_equal(db_open(f->path, &f->db), 0);
 	assert_int_equal(db_pragma_int(f->db, "cache_size", &v), 0);
-	assert_int_equal(v, -8192);
+	assert_int_equal(v, -4096);
 	assert_int_equal(db_pragma_int(f->db, "mmap_size", &v), 0);
 	assert_int_equal(v, 0);
 	db_close(f->db);
 	f->db = NULL;
 	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
 	assert_int_equal(db_pragma_int(f->db, "cache_size", &v), 0);
-	assert_int_equal(v, -8192);
+	assert_int_equal(v, -4096);
 	assert_int_equal(db_pragma_int(f->db, "user_version", &v), -1);
 }
 
