@@ -184,13 +184,15 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT db_step",
     [ST_RELEASE] = "RELEASE db_step",
     [ST_ROLLBACK_TO] = "ROLLBACK TO db_step",
+    /* the growing tables' counts are kept by 0016's triggers */
     [ST_COUNTS] = "SELECT (SELECT count(*) FROM pools), "
-                  "(SELECT count(*) FROM observations), "
-                  "(SELECT count(*) FROM snapshots), "
+                  "(SELECT n FROM row_counts WHERE name = 'observations'), "
+                  "(SELECT sum(n) FROM row_counts "
+                  "WHERE name GLOB 'snapshots.*'), "
                   "(SELECT count(*) FROM runs), "
-                  "(SELECT count(*) FROM decisions)",
-    [ST_COUNT_STATES] = "SELECT state, count(*) FROM snapshots "
-                        "GROUP BY state",
+                  "(SELECT n FROM row_counts WHERE name = 'decisions')",
+    [ST_COUNT_STATES] = "SELECT substr(name, 11), n FROM row_counts "
+                        "WHERE name GLOB 'snapshots.*'",
     [ST_RUN_START] = "INSERT INTO runs (started_at, as_of, mode, pid) "
                      "VALUES (?1, ?2, ?3, ?4)",
     [ST_RUN_FINISH] = "UPDATE runs SET finished_at = ?2, exit_code = ?3, "

@@ -117,6 +117,14 @@ static const struct invariant invariants[] = {
         "last_seen, LEAD(observed_at) OVER (PARTITION BY pool_id ORDER BY "
         "observed_at, id) AS next_at FROM observations) "
         "WHERE next_at < last_seen HAVING count(*) > 0"},
+    /* the counts `db status` reads (0016's triggers keep them) */
+    {0,
+        "SELECT printf('row_counts: %s is %d, the table holds %d', c.name, "
+        "c.n, coalesce(t.n, 0)) FROM row_counts c LEFT JOIN ("
+        "SELECT 'observations' AS name, count(*) AS n FROM observations "
+        "UNION ALL SELECT 'decisions', count(*) FROM decision_rows "
+        "UNION ALL SELECT 'snapshots.' || state, count(*) FROM snapshots "
+        "GROUP BY state) t ON t.name = c.name WHERE c.n <> coalesce(t.n, 0)"},
 };
 
 /* The closed vocabularies: a value outside them is a damaged row. */

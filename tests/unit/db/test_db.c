@@ -23,6 +23,7 @@
 
 #include "db/db.h"
 #include "db/db_channels.h"
+#include "db/db_check.h"
 #include "db/db_internal.h"
 #include "db/db_ladder.h"
 #include "db/db_list.h"
@@ -1642,6 +1643,100 @@ test_db_migration_to_decision_ranges_keeps_explain(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), k);
 }
 
+/* db_counts' figures against count(*) of each table and state. */
+static void
+assert_counts_true(struct fx *f)
+{
+	struct db_counts n;
+	char sql[128];
+
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(n.observations,
+	    raw_int(f->path, "SELECT count(*) FROM observations"));
+	assert_int_equal(
+	    n.decisions, raw_int(f->path, "SELECT count(*) FROM decisions"));
+	assert_int_equal(
+	    n.snapshots, raw_int(f->path, "SELECT count(*) FROM snapshots"));
+	for (size_t i = 0; db_snapshot_states[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql),
+		    "SELECT count(*) FROM snapshots WHERE state = '%s'",
+		    db_snapshot_states[i]);
+		assert_int_equal(
+		    n.snapshots_by_state[i], raw_int(f->path, sql));
+	}
+}
+
+/*
+ * Migration 0016: `db status` reads the counts of the growing tables
+ * (observations, decisions, snapshots by state) from row_counts, which
+ * the migration fills from the rows already there and triggers keep true
+ * through inserts, state changes and deletes (cascades included); `db
+ * check` reports a count that is not.
+ */
+static void
+test_db_row_counts_kept_by_triggers(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_report r;
+	struct db_counts n;
+	int64_t a, b, s1, s2, run;
+	size_t k;
+
+	for (k = 0; k < migrations_count; k++)
+		if (strstr(migrations[k].name, "_row_counts") != NULL)
+			break;
+	assert_true(k < migrations_count);
+	assert_int_equal(
+	    db_open_with_migrations(f->path, migrations, k, &f->db), 0);
+	history_fixture(f->db, &a, &b);
+	s1 = add_snapshot(f->db, a, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
+	assert_int_equal(db_snapshot_set_state(f->db, s2, "deleted", NULL), 0);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "run", &run), 0);
+	decision_add(f->db, run, a, s1, 3000, 0, "keep", "keep_last 3", "");
+	decision_add(f->db, run, a, s2, 3000, 0, "delete", "keep_last 3", "");
+	db_close(f->db);
+	f->db = NULL;
+
+	/* the migration counts what is there */
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	assert_counts_true(f);
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(n.decisions, 2);
+	assert_int_equal(n.snapshots, 2);
+
+	/* inserts, a state change, deletes and a cascade keep them true */
+	add_snapshot(f->db, b, "s3", 2000, 2000);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "missing", NULL), 0);
+	decision_add(f->db, run, b, 0, 3000, 3000, "skip", "unchanged", "");
+	assert_counts_true(f);
+	raw_exec(f->path, "DELETE FROM decision_rows WHERE action = 'keep'");
+	raw_exec(f->path, "DELETE FROM snapshots WHERE name = 's3'");
+	raw_exec(f->path,
+	    "PRAGMA foreign_keys = ON; "
+	    "DELETE FROM pools WHERE key = 'b'");
+	assert_counts_true(f);
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(n.decisions, 1);
+	assert_int_equal(n.pools, 1);
+
+	/* a count that is not true is read as it is, and db check says so */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 0);
+	db_check_report_free(&r);
+	raw_exec(
+	    f->path, "UPDATE row_counts SET n = 99 WHERE name = 'decisions'");
+	assert_int_equal(db_counts(f->db, &n), 0);
+	assert_int_equal(n.decisions, 99);
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_non_null(
+	    strstr(r.items[0].detail, "row_counts: decisions is 99"));
+	db_check_report_free(&r);
+}
+
 /*
  * Migration 0014 rebuilds runs so that a demote by hand is recorded as
  * one: the store before it refuses the mode; after it every run keeps its
@@ -2307,6 +2402,7 @@ main(void)
 	    T(test_db_slot_taken_follows_due_rule),
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_counts_rows_and_snapshot_states),
+	    T(test_db_row_counts_kept_by_triggers),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_migration_records_demote_runs),
 	    T(test_db_migration_interns_decision_texts),
