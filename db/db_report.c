@@ -1,14 +1,19 @@
 /*
  * db_report.c -- the queries of `aksnap report` (db_report.h).
  *
- * A report is written once, so its statements are prepared per call and
- * finalized, not cached in struct db.  Each query is driven by an index
- * of 0001_initial.sql: pools are few; observations and snapshots are read
- * per pool by (pool_id, time); decisions per pool by the pool prefix of
- * decisions_by_pool_slot.  Observation rows are read with db.c's own
- * column list and reader, so fields that db.c learns (the upgrade
- * channels, who changed a version) reach the report without a change
- * here.
+ * The report reads a pool's summary (event counts) and then its rows
+ * (the events themselves), pool after pool, over every configured pool:
+ * those two statements are prepared once per report, in struct
+ * db_report, and reset between pools.  struct db_report also holds a
+ * read transaction from its open to its close, so that the summary and
+ * the rows read later are of one state of the store.  The others run
+ * once a report and are prepared per call.  Each per-pool query is a seek of an
+ * index: observations by (pool_id, time); the marks by the partial index
+ * decisions_events_by_pool_time (0013), whose WHERE the queries repeat
+ * word for word so that SQLite can use it.  Observation rows are read
+ * with db.c's own column list and reader, so fields that db.c learns
+ * (the upgrade channels, who changed a version) reach the report without
+ * a change here.
  */
 #include "db/db_report.h"
 
@@ -21,16 +26,25 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
+/* The actions a timeline marks: decisions_events_by_pool_time's WHERE. */
+#define EVENT_ACTIONS                                                          \
+	"action IN ('create', 'promote', 'demote', 'delete', 'pin', "          \
+	"'unpin', 'fail', 'missing', 'adopt')"
+
 /* The journal entries a timeline marks, of one pool, since a time. */
 static const char events_sql[] =
     "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
-    "s.name, d.reasons, r.mode FROM decisions d "
+    "s.name, s.created_at, d.reasons, r.mode FROM decisions d "
     "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
     "LEFT JOIN runs r ON r.id = d.run_id "
-    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN "
-    "('create', "
-    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', "
-    "'missing', 'adopt') ORDER BY d.at, d.id";
+    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d." EVENT_ACTIONS
+    " ORDER BY d.at, d.id";
+
+/* How many of those are promotions, how many failures. */
+static const char counts_sql[] =
+    "SELECT coalesce(sum(action = 'promote'), 0), "
+    "coalesce(sum(action = 'fail'), 0) FROM decisions "
+    "WHERE pool_id = ?1 AND last_at >= ?2 AND " EVENT_ACTIONS;
 
 /* The runs since a time. */
 static const char runs_sql[] =
@@ -38,63 +52,21 @@ static const char runs_sql[] =
     "observed, taken, skipped, deleted, promoted, failed FROM runs "
     "WHERE as_of >= ?1 ORDER BY as_of, id";
 
-int
-db_report_pools(struct db *db, struct db_pool **out, size_t *n)
-{
-	static const char sql[] =
-	    "SELECT id, key, subscription, resource_group, cluster, nodepool, "
-	    "arm_id, location FROM pools ORDER BY subscription, "
-	    "resource_group COLLATE NOCASE, cluster COLLATE NOCASE, key";
-	struct db_pool *list = NULL, *grown;
-	size_t cap = 0, count = 0;
-	sqlite3_stmt *s;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	s = db_prepare(db, sql, "report: pools");
-	if (s == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct db_pool *p;
-
-		if (count == cap) {
-			cap = cap != 0 ? cap * 2 : 64;
-			grown = realloc(list, cap * sizeof(*list));
-			if (grown == NULL) {
-				log_err(NULL, "report: out of memory");
-				goto err;
-			}
-			list = grown;
-		}
-		p = &list[count++];
-		db_col_pool(s, p);
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "report: pools");
-		goto err;
-	}
-	sqlite3_finalize(s);
-	*out = list;
-	*n = count;
-	return 0;
-err:
-	sqlite3_finalize(s);
-	free(list);
-	return -1;
-}
+/* The time the store speaks for: the newest as_of first, down
+ * runs_by_as_of to the first scheduled run (max(as_of) ... WHERE mode =
+ * 'run' read every run of the year through runs_by_mode). */
+static const char as_of_sql[] =
+    "SELECT coalesce((SELECT as_of FROM runs WHERE +mode = 'run' "
+    "ORDER BY as_of DESC LIMIT 1), (SELECT max(as_of) FROM runs), 0)";
 
 int
 db_report_as_of(struct db *db, time_t *out)
 {
-	static const char sql[] =
-	    "SELECT coalesce((SELECT max(as_of) FROM runs WHERE mode = 'run'), "
-	    "(SELECT max(as_of) FROM runs), 0)";
 	sqlite3_stmt *s;
 	int rc = -1;
 
 	*out = 0;
-	s = db_prepare(db, sql, "report: as of");
+	s = db_prepare(db, as_of_sql, "report: as of");
 	if (s == NULL)
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -116,22 +88,76 @@ db_report_observation_before(
 	return db_observation_at(db, pool_id, at - 1, out);
 }
 
+struct db_report {
+	struct db *db;
+	sqlite3_stmt *events, *counts;
+};
+
 int
-db_report_events(struct db *db, int64_t pool_id, time_t since,
+db_report_open(struct db *db, struct db_report **out)
+{
+	struct db_report *q;
+
+	*out = NULL;
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		log_err(NULL, "report: out of memory");
+		return -1;
+	}
+	q->db = db;
+	/* one read transaction: every pass over the pools sees the same
+	 * store, whatever a run writes meanwhile (WAL) */
+	if (sqlite3_exec(db_sqlite(db), "BEGIN", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		db_fail(db, "report: begin");
+		free(q);
+		return -1;
+	}
+	q->events = db_prepare(db, events_sql, "report: events");
+	q->counts = db_prepare(db, counts_sql, "report: event counts");
+	if (q->events == NULL || q->counts == NULL) {
+		db_report_close(q);
+		return -1;
+	}
+	*out = q;
+	return 0;
+}
+
+void
+db_report_close(struct db_report *q)
+{
+	if (q == NULL)
+		return;
+	sqlite3_finalize(q->events);
+	sqlite3_finalize(q->counts);
+	if (!sqlite3_get_autocommit(db_sqlite(q->db)))
+		(void)sqlite3_exec(
+		    db_sqlite(q->db), "COMMIT", NULL, NULL, NULL);
+	free(q);
+}
+
+/* Bind a pool and a time to ${s}, reset.  0, or -1 (logged). */
+static int
+bind_pool_since(struct db_report *q, sqlite3_stmt *s, int64_t pool_id,
+    time_t since, const char *what)
+{
+	sqlite3_reset(s);
+	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)since) != SQLITE_OK)
+		return db_fail(q->db, what);
+	return 0;
+}
+
+int
+db_report_events(struct db_report *q, int64_t pool_id, time_t since,
     int (*cb)(void *ctx, const struct db_report_event *e), void *ctx)
 {
 	struct db_report_event e;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = q->events;
 	int rc, ret = -1;
 
-	s = db_prepare(db, events_sql, "report: events");
-	if (s == NULL)
+	if (bind_pool_since(q, s, pool_id, since, "report: events"))
 		return -1;
-	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (sqlite3_int64)since) != SQLITE_OK) {
-		db_fail(db, "report: events");
-		goto done;
-	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&e, 0, sizeof(e));
 		e.pool_id = sqlite3_column_int64(s, 0);
@@ -140,20 +166,42 @@ db_report_events(struct db *db, int64_t pool_id, time_t since,
 		e.at = (time_t)sqlite3_column_int64(s, 3);
 		db_col_text(s, 4, e.action, sizeof(e.action));
 		db_col_text(s, 5, e.snapshot, sizeof(e.snapshot));
-		db_col_text(s, 6, e.reasons, sizeof(e.reasons));
-		db_col_text(s, 7, e.run_mode, sizeof(e.run_mode));
+		e.snapshot_created = (time_t)sqlite3_column_int64(s, 6);
+		db_col_text(s, 7, e.reasons, sizeof(e.reasons));
+		db_col_text(s, 8, e.run_mode, sizeof(e.run_mode));
 		if (cb(ctx, &e) != 0) {
 			ret = 0;
 			goto done;
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		db_fail(db, "report: events");
+		db_fail(q->db, "report: events");
 		goto done;
 	}
 	ret = 0;
 done:
-	sqlite3_finalize(s);
+	sqlite3_reset(s);
+	return ret;
+}
+
+int
+db_report_event_counts(struct db_report *q, int64_t pool_id, time_t since,
+    size_t *promotions, size_t *failures)
+{
+	sqlite3_stmt *s = q->counts;
+	int ret = -1;
+
+	*promotions = *failures = 0;
+	if (bind_pool_since(q, s, pool_id, since, "report: event counts"))
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*promotions = (size_t)sqlite3_column_int64(s, 0);
+		*failures = (size_t)sqlite3_column_int64(s, 1);
+		ret = 0;
+	} else {
+		db_fail(q->db, "report: event counts");
+	}
+	sqlite3_reset(s);
 	return ret;
 }
 
@@ -192,10 +240,14 @@ done:
 int
 db_report_query_plan(struct db *db, const char *name, char *buf, size_t len)
 {
-	if (strcmp(name, "events") == 0)
-		return db_explain(db, events_sql, buf, len);
-	if (strcmp(name, "runs") == 0)
-		return db_explain(db, runs_sql, buf, len);
+	static const struct {
+		const char *name, *sql;
+	} queries[] = {
+	    {"events", events_sql}, {"counts", counts_sql}, {"runs", runs_sql}};
+
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+		if (strcmp(name, queries[i].name) == 0)
+			return db_explain(db, queries[i].sql, buf, len);
 	log_err(NULL, "no report query named %s", name);
 	return -1;
 }

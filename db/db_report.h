@@ -2,10 +2,13 @@
 #define AKSNAP_DB_REPORT_H
 
 /*
- * db_report.h -- the queries behind `aksnap report`: every pool of the
- * store, what each ran at the start of the report's window, the journal
- * entries a timeline marks (taken, promoted, demoted, deleted, pinned,
- * failed) and the runs of the window.  Read-only.  Conventions as db.h.
+ * db_report.h -- the queries behind `aksnap report`: the time the store
+ * speaks for, the journal entries a timeline marks (taken, promoted,
+ * demoted, deleted, pinned, failed) and their counts, and the runs of the
+ * report's window.  The report reads each pool several times (its summary
+ * first, then its rows), so the per-pool statements are prepared once, in
+ * a struct db_report, and reset between pools.  Read-only.  Conventions as
+ * db.h.
  */
 
 #include <stddef.h>
@@ -14,13 +17,20 @@
 
 #include "db/db.h"
 
+struct db_report;
+
 /*
- * db_report_pools(db, out, n):
- * Every pool row of the store, ordered by subscription, resource group,
- * cluster and key (so a cluster's pools are adjacent).  ${*out} is
- * malloc'd (caller frees; NULL when ${*n} is 0).  0/-1.
+ * db_report_open(db, out):
+ * Open a read transaction on ${db} (every query of the report, until
+ * db_report_close, reads one state of the store) and prepare the
+ * report's per-pool statements into a new ${*out} (free with
+ * db_report_close, which ends the transaction; ${db} must outlive it).
+ * 0/-1.
  */
-int db_report_pools(struct db *db, struct db_pool **out, size_t *n);
+int db_report_open(struct db *db, struct db_report **out);
+
+/* db_report_close(q): finalize, end the transaction; NULL is fine. */
+void db_report_close(struct db_report *q);
 
 /*
  * db_report_as_of(db, out):
@@ -45,19 +55,29 @@ struct db_report_event {
 	char action[16]; /* create promote demote delete pin unpin fail
 	                    missing adopt */
 	char snapshot[64]; /* its name; "" when about no snapshot */
+	time_t snapshot_created; /* its created_at; 0 when none */
 	char reasons[256];
 	char run_mode[16]; /* "run", "promote", "pin"...; "" when unknown */
 };
 
 /*
- * db_report_events(db, pool_id, since, cb, ctx):
- * Call ${cb} for each decision about pool ${pool_id} at or after ${since}
- * whose action is one of those of struct db_report_event (the journal's
- * keep and skip entries are left out: they mark nothing), oldest first.
- * ${cb} returning non-zero stops.  0/-1.
+ * db_report_events(q, pool_id, since, cb, ctx):
+ * Call ${cb} for each decision about pool ${pool_id} whose run range
+ * reaches ${since} or later and whose action is one of those of struct
+ * db_report_event (the journal's keep and skip entries are left out: they
+ * mark nothing), oldest first: a seek of the partial index
+ * decisions_events_by_pool_time.  ${cb} returning non-zero stops.  0/-1.
  */
-int db_report_events(struct db *db, int64_t pool_id, time_t since,
+int db_report_events(struct db_report *q, int64_t pool_id, time_t since,
     int (*cb)(void *ctx, const struct db_report_event *e), void *ctx);
+
+/*
+ * db_report_event_counts(q, pool_id, since, promotions, failures):
+ * How many of the entries db_report_events gives are promotions and how
+ * many failures, counted by SQLite on the same index.  0/-1.
+ */
+int db_report_event_counts(struct db_report *q, int64_t pool_id, time_t since,
+    size_t *promotions, size_t *failures);
 
 /*
  * db_report_runs(db, since, cb, ctx):
@@ -70,8 +90,9 @@ int db_report_runs(struct db *db, time_t since,
 /*
  * db_report_query_plan(db, name, buf, len):
  * EXPLAIN QUERY PLAN of the report's query ${name} ("events": those of
- * db_report_events, "runs": db_report_runs), as db_query_plan, for the
- * tests that keep them on their indexes.  0/-1.
+ * db_report_events, "counts": db_report_event_counts, "runs":
+ * db_report_runs), as db_query_plan, for the tests that keep them on
+ * their indexes.  0/-1.
  */
 int db_report_query_plan(
     struct db *db, const char *name, char *buf, size_t len);

@@ -4,8 +4,9 @@
  *   report [--html FILE] [--json] [--since TIME] [--pool P]...
  *          [--channel C]
  *
- * Read-only, from the store alone (no network): gathered by report.c,
- * drawn by report_html.c.  --html writes one self-contained page (to a
+ * Read-only, from the store alone (no network): gathered and read pool
+ * by pool by report.c, drawn by report_html.c, each form written as its
+ * pools are read.  --html writes one self-contained page (to a
  * temporary file beside FILE, renamed over it, so a browser or a web
  * server never sees half a page; "-" is stdout); --json prints the same
  * data; with neither, a few lines of summary.
@@ -28,7 +29,7 @@
 
 /* Write the page to ${path} atomically ("-": stdout).  0 or -1 (logged). */
 static int
-write_html(const char *path, const struct report *r)
+write_html(const char *path, struct report *r)
 {
 	char tmp[PATH_MAX + 16];
 	FILE *f;
@@ -73,10 +74,8 @@ static void
 print_summary(const struct report *r, const char *html)
 {
 	char a[32], b[32];
-	size_t in = 0;
+	size_t in = r->verdicts[0]; /* in-baseline */
 
-	for (size_t i = 0; i < r->npools; i++)
-		in += strcmp(r->pools[i].verdict, "in-baseline") == 0;
 	report_format_local(r->since, r->tz, a, sizeof(a));
 	report_format_local(r->as_of, r->tz, b, sizeof(b));
 	printf("report %s .. %s (%s)\n", a, b, r->timezone);
@@ -183,10 +182,12 @@ cmd_report(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (html != NULL && write_html(html, r))
 		goto out;
-	if (cli->json)
-		output_print_json(report_json(r));
-	else if (html == NULL || strcmp(html, "-") != 0)
+	if (cli->json) {
+		if (report_json(stdout, r) || fflush(stdout) != 0)
+			goto out;
+	} else if (html == NULL || strcmp(html, "-") != 0) {
 		print_summary(r, html);
+	}
 	rc = EXIT_DONE;
 out:
 	report_free(r);

@@ -7,14 +7,26 @@
  * copy of production's store on a laptop).  The window is 30 days back
  * from there unless --since says otherwise.
  *
- * Per pool it reads what `history --changes`, `list`, `drift` and
- * `explain` read -- the observations that changed something (with the
- * one in force when the window opens), the snapshots, the baseline and
- * the journal -- and turns the journal into marks: taken, promoted (with
- * its soak: from being taken, or from entering a channel before, for a
- * ladder), demoted, pruned, pinned, failed.  The verdict is drift's own
- * (job/rules/drift.c).  A promotion's channel is not a journal column:
- * it is the "channel NAME:" that every promotion's reasons start with.
+ * Its pools are the configuration's (the fleet; --pool may also name a
+ * pool the configuration no longer has, whose record the store keeps),
+ * in the order of subscription, resource group, cluster and key, so a
+ * cluster's pools are adjacent.  Per pool it reads what `history
+ * --changes`, `list`, `drift` and `explain` read -- the observations
+ * that changed something (with the one in force when the window opens),
+ * the active snapshots, the baseline and the journal -- and turns the
+ * journal into marks: taken, promoted (with its soak: from being taken,
+ * or from entering a channel before, for a ladder), demoted, pruned,
+ * pinned, failed.  The verdict is drift's own (job/rules/drift.c).  A
+ * promotion's channel is not a journal column: it is the "channel NAME:"
+ * that every promotion's reasons start with.
+ *
+ * Every form starts with a summary of every pool, so nothing is written
+ * until every pool has been read once: report_gather reads each pool
+ * without its marks (SQLite counts them), adds it to the counts and
+ * drops it.  The forms then read each pool again as they write it
+ * (report_pool_read) and drop it: memory holds one pool (and the
+ * clusters' counts and the summary's lists of names), whatever the
+ * number of pools; each read is a handful of index seeks.
  */
 #include "job/cmd/report.h"
 
@@ -33,6 +45,18 @@
 #include "job/rules/schedule.h"
 
 #define REPORT_DEFAULT_WINDOW (30LL * 86400)
+
+const char *const report_verdicts[REPORT_NVERDICTS + 1] = {"in-baseline",
+    "ahead", "behind", "differs", "no-baseline", "missing", "unknown",
+    "channel-will-drift", NULL};
+
+/* A pool of the report: configured (pc), or only in the store (stored,
+ * named by --pool); the names it is ordered by point into either. */
+struct report_item {
+	const struct pool_conf *pc;
+	const struct db_pool *stored;
+	const char *subscription, *resource_group, *cluster, *key;
+};
 
 void
 report_format_local(time_t t, const struct tz *tz, char *buf, size_t len)
@@ -57,14 +81,6 @@ report_changed_by(const struct db_observation *o)
 	return o->changed_by;
 }
 
-int
-report_cluster_same(const struct report_pool *a, const struct report_pool *b)
-{
-	return strcasecmp(a->p.subscription, b->p.subscription) == 0 &&
-	    strcasecmp(a->p.resource_group, b->p.resource_group) == 0 &&
-	    strcasecmp(a->p.cluster, b->p.cluster) == 0;
-}
-
 /* Names as people sort them: aks-2 before aks-10 (ARM's names are
  * case-insensitive, so equal ignoring case is equal). */
 static int
@@ -74,26 +90,38 @@ name_order(const char *a, const char *b)
 }
 
 static int
-pool_order(const void *va, const void *vb)
+item_order(const void *va, const void *vb)
 {
-	const struct report_pool *a = va, *b = vb;
+	const struct report_item *a = va, *b = vb;
 	int c;
 
-	c = name_order(a->p.subscription, b->p.subscription);
+	c = name_order(a->subscription, b->subscription);
 	if (c == 0)
-		c = name_order(a->p.resource_group, b->p.resource_group);
+		c = name_order(a->resource_group, b->resource_group);
 	if (c == 0)
-		c = name_order(a->p.cluster, b->p.cluster);
+		c = name_order(a->cluster, b->cluster);
 	if (c == 0)
-		c = strverscmp(a->p.key, b->p.key);
+		c = strverscmp(a->key, b->key);
 	return c;
 }
 
-static void
-pool_clear(struct report_pool *p)
+/* Whether two pools are in one managed cluster. */
+static int
+item_cluster_same(const struct report_item *a, const struct report_item *b)
 {
-	free(p->obs);
-	free(p->marks);
+	return strcasecmp(a->subscription, b->subscription) == 0 &&
+	    strcasecmp(a->resource_group, b->resource_group) == 0 &&
+	    strcasecmp(a->cluster, b->cluster) == 0;
+}
+
+void
+report_pool_clear(struct report_pool *rp)
+{
+	free(rp->obs);
+	free(rp->marks);
+	rp->obs = NULL;
+	rp->marks = NULL;
+	rp->nobs = rp->nmarks = 0;
 }
 
 void
@@ -101,10 +129,13 @@ report_free(struct report *r)
 {
 	if (r == NULL)
 		return;
-	for (size_t i = 0; i < r->npools; i++)
-		pool_clear(&r->pools[i]);
-	free(r->pools);
+	db_report_close(r->q);
+	json_decref(r->old_keys);
+	json_decref(r->reimage_keys);
+	free(r->clusters);
 	free(r->failed_runs);
+	free(r->items);
+	free(r->extra);
 	free(r);
 }
 
@@ -152,8 +183,6 @@ obs_add(void *vctx, const struct db_observation *o)
 
 struct mark_ctx {
 	struct report_pool *rp;
-	const struct db_snapshot *snaps; /* the pool's, any state */
-	size_t nsnaps;
 	size_t cap;
 	int failed;
 };
@@ -217,7 +246,6 @@ mark_add(void *vctx, const struct db_report_event *e)
 	if (strcmp(kind, "promoted") == 0) {
 		time_t from = 0;
 
-		rp->promotions++;
 		/* A ladder: soaked since it entered the rung before. */
 		for (size_t i = rp->nmarks - 1; i-- > 0;)
 			if (strcmp(rp->marks[i].kind, "promoted") == 0 &&
@@ -226,17 +254,14 @@ mark_add(void *vctx, const struct db_report_event *e)
 				from = rp->marks[i].at;
 				break;
 			}
-		for (size_t i = 0; from == 0 && i < c->nsnaps; i++)
-			if (c->snaps[i].id == e->snapshot_id)
-				from = c->snaps[i].created_at;
+		if (from == 0 && e->snapshot_id != 0)
+			from = e->snapshot_created;
 		if (from != 0 && e->at >= from)
 			m->soak = (long long)(e->at - from);
 		if (m->channel[0] == '\0')
 			util_strlcpy(
 			    m->channel, rp->channel, sizeof(m->channel));
 	}
-	if (strcmp(kind, "failed") == 0)
-		rp->failures++;
 	return 0;
 }
 
@@ -288,30 +313,27 @@ gather_observations(
 }
 
 /*
- * The pool's snapshots into ${*snaps} (newest first, the marks read
- * them): the active ones counted, the newest, and the channel's baseline
- * with its age.  0/-1.
+ * The pool's active snapshots (a seek of snapshots_by_pool_state: the
+ * deleted ones of past years are not read) counted, the newest, and the
+ * channel's baseline with its age.  0/-1.
  */
 static int
-gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp,
-    struct db_snapshot **snaps, size_t *nsnaps)
+gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp)
 {
+	struct db_snapshot *snaps = NULL;
+	size_t nsnaps = 0;
 	int got;
 
-	if (db_snapshot_list(db, rp->p.id, NULL, snaps, nsnaps))
+	if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
 		return -1;
-	for (size_t i = 0; i < *nsnaps; i++) {
-		const struct db_snapshot *s = &(*snaps)[i];
-
-		if (strcmp(s->state, "active") != 0)
-			continue;
-		rp->nsnapshots++;
-		rp->npinned += s->pinned != 0;
-		if (!rp->have_newest) {
-			rp->newest = *s; /* newest created first */
-			rp->have_newest = 1;
-		}
+	rp->nsnapshots = nsnaps;
+	for (size_t i = 0; i < nsnaps; i++)
+		rp->npinned += snaps[i].pinned != 0;
+	if (nsnaps > 0) {
+		rp->newest = snaps[0]; /* newest created first */
+		rp->have_newest = 1;
 	}
+	free(snaps);
 	if (rp->channel[0] != '\0') {
 		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
 		if (got < 0)
@@ -349,45 +371,74 @@ pool_verdict(struct report_pool *rp, int channel_undoes)
 	rp->verdict = drift_verdict(&f);
 }
 
+/* The pool's row: the store's, or (never seen by a run) the
+ * configuration's names with id 0.  0/-1. */
 static int
-gather_pool(struct db *db, const struct report *r,
-    const struct report_options *opt, const struct pool_conf *pc,
-    struct report_pool *rp)
+pool_row(struct report *r, const struct report_item *it, struct db_pool *p)
 {
-	struct db_snapshot *snaps = NULL;
-	struct mark_ctx mc;
-	size_t nsnaps = 0;
-	int rc = -1, undoes = 0;
+	const struct pool_conf *pc = it->pc;
+	int got;
 
+	if (it->stored != NULL) {
+		*p = *it->stored;
+		return 0;
+	}
+	got = db_pool_get(r->db, pc->key, p);
+	if (got < 0)
+		return -1;
+	if (got > 0)
+		return 0;
+	memset(p, 0, sizeof(*p));
+	util_strlcpy(p->key, pc->key, sizeof(p->key));
+	util_strlcpy(
+	    p->subscription, pc->subscription, sizeof(p->subscription));
+	util_strlcpy(
+	    p->resource_group, pc->resource_group, sizeof(p->resource_group));
+	util_strlcpy(p->cluster, pc->cluster, sizeof(p->cluster));
+	util_strlcpy(p->nodepool, pc->nodepool, sizeof(p->nodepool));
+	return 0;
+}
+
+int
+report_pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
+{
+	const struct report_item *it = &r->items[i];
+	const struct pool_conf *pc = it->pc;
+	struct mark_ctx mc;
+	int undoes = 0;
+
+	memset(rp, 0, sizeof(*rp));
+	if (pool_row(r, it, &rp->p))
+		return -1;
 	rp->configured = pc != NULL;
-	if (opt->channel != NULL)
-		util_strlcpy(rp->channel, opt->channel, sizeof(rp->channel));
+	if (r->channel[0] != '\0')
+		util_strlcpy(rp->channel, r->channel, sizeof(rp->channel));
 	else if (pc != NULL)
 		util_strlcpy(
 		    rp->channel, pc->policy->channel, sizeof(rp->channel));
 	rp->warn_baseline_age = pc != NULL ? pc->policy->warn_baseline_age : 0;
 	rp->baseline_age = -1;
 	if (rp->p.id != 0) {
-		if (gather_observations(db, r, rp) ||
-		    gather_snapshots(db, r, rp, &snaps, &nsnaps))
-			goto out;
-		memset(&mc, 0, sizeof(mc));
-		mc.rp = rp;
-		mc.snaps = snaps;
-		mc.nsnaps = nsnaps;
-		if (db_report_events(db, rp->p.id, r->since, mark_add, &mc) ||
-		    mc.failed)
-			goto out;
+		if (gather_observations(r->db, r, rp) ||
+		    gather_snapshots(r->db, r, rp) ||
+		    db_report_event_counts(r->q, rp->p.id, r->since,
+		        &rp->promotions, &rp->failures))
+			return -1;
+		if (marks) {
+			memset(&mc, 0, sizeof(mc));
+			mc.rp = rp;
+			if (db_report_events(
+			        r->q, rp->p.id, r->since, mark_add, &mc) ||
+			    mc.failed)
+				return -1;
+		}
 		undoes = pool_will_reimage(rp);
 	}
 	pool_verdict(rp, undoes);
-	rc = 0;
-out:
-	free(snaps);
-	return rc;
+	return 0;
 }
 
-/* ---- the whole report ---- */
+/* ---- the summary ---- */
 
 struct runs_ctx {
 	struct report *r;
@@ -442,15 +493,23 @@ report_window(struct db *db, const struct config *cfg,
 	return 0;
 }
 
-/* Each pool asked for must be known to the store or the config: 0, -2
- * (an unknown one, logged), -1. */
+/*
+ * Each pool asked for must be known to the configuration or the store;
+ * those only the store knows are kept in r->extra (once each).  0, -2
+ * (an unknown one, logged), -1.
+ */
 static int
-pools_known(
-    struct db *db, const struct config *cfg, const struct report_options *opt)
+pools_known(struct db *db, const struct config *cfg,
+    const struct report_options *opt, struct report *r)
 {
 	struct db_pool p;
-	int got;
+	int got, dup;
 
+	if (opt->npools == 0)
+		return 0;
+	r->extra = calloc(opt->npools, sizeof(*r->extra));
+	if (r->extra == NULL)
+		return -1;
 	for (size_t i = 0; i < opt->npools; i++) {
 		if (config_find_pool(cfg, opt->pools[i]) != NULL)
 			continue;
@@ -463,55 +522,123 @@ pools_known(
 			    opt->pools[i], cfg->path, cfg->database);
 			return -2;
 		}
+		dup = 0;
+		for (size_t j = 0; j < r->nextra && !dup; j++)
+			dup = strcmp(r->extra[j].key, p.key) == 0;
+		if (!dup)
+			r->extra[r->nextra++] = p;
 	}
 	return 0;
 }
 
 /*
- * The pools of the report: the store's, and the configured ones no run
- * has seen yet, as asked (--pool), in report order.  0/-1.
+ * The pools of the report, as asked (--pool), in report order, and the
+ * clusters they make.  0/-1.
  */
 static int
-list_pools(struct db *db, const struct config *cfg,
-    const struct report_options *opt, struct report *r)
+list_pools(const struct config *cfg, const struct report_options *opt,
+    struct report *r)
 {
-	struct db_pool *stored = NULL;
-	size_t nstored = 0;
+	struct report_item *it;
 
-	if (db_report_pools(db, &stored, &nstored))
+	r->items = calloc(cfg->npools + r->nextra + 1, sizeof(*r->items));
+	if (r->items == NULL)
 		return -1;
-	r->pools = calloc(nstored + cfg->npools + 1, sizeof(*r->pools));
-	if (r->pools == NULL) {
-		free(stored);
-		return -1;
-	}
-	for (size_t i = 0; i < nstored; i++)
-		if (wanted(opt, stored[i].key))
-			r->pools[r->npools++].p = stored[i];
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct pool_conf *pc = &cfg->pools[i];
-		struct report_pool *rp;
-		int seen = 0;
 
 		if (!wanted(opt, pc->key))
 			continue;
-		for (size_t j = 0; j < nstored && !seen; j++)
-			seen = strcmp(stored[j].key, pc->key) == 0;
-		if (seen)
-			continue;
-		rp = &r->pools[r->npools++];
-		util_strlcpy(rp->p.key, pc->key, sizeof(rp->p.key));
-		util_strlcpy(rp->p.subscription, pc->subscription,
-		    sizeof(rp->p.subscription));
-		util_strlcpy(rp->p.resource_group, pc->resource_group,
-		    sizeof(rp->p.resource_group));
-		util_strlcpy(rp->p.cluster, pc->cluster, sizeof(rp->p.cluster));
-		util_strlcpy(
-		    rp->p.nodepool, pc->nodepool, sizeof(rp->p.nodepool));
+		it = &r->items[r->npools++];
+		it->pc = pc;
+		it->subscription = pc->subscription;
+		it->resource_group = pc->resource_group;
+		it->cluster = pc->cluster;
+		it->key = pc->key;
 	}
-	free(stored);
+	for (size_t i = 0; i < r->nextra; i++) {
+		it = &r->items[r->npools++];
+		it->stored = &r->extra[i];
+		it->subscription = r->extra[i].subscription;
+		it->resource_group = r->extra[i].resource_group;
+		it->cluster = r->extra[i].cluster;
+		it->key = r->extra[i].key;
+	}
 	if (r->npools > 1)
-		qsort(r->pools, r->npools, sizeof(*r->pools), pool_order);
+		qsort(r->items, r->npools, sizeof(*r->items), item_order);
+	for (size_t i = 0; i < r->npools; i++)
+		if (i == 0 ||
+		    !item_cluster_same(&r->items[i - 1], &r->items[i]))
+			r->nclusters++;
+	r->clusters = calloc(r->nclusters + 1, sizeof(*r->clusters));
+	if (r->clusters == NULL)
+		return -1;
+	for (size_t i = 0, c = 0; i < r->npools; i++) {
+		if (i > 0 && !item_cluster_same(&r->items[i - 1], &r->items[i]))
+			c++;
+		if (r->clusters[c].n++ == 0)
+			r->clusters[c].first = i;
+	}
+	return 0;
+}
+
+/* Name ${rp} on summary card ${which} (0 old baselines, 1 to be
+ * re-imaged, 2 failing), the first REPORT_NAMED of each. */
+static void
+name_pool(
+    struct report *r, int which, size_t count, const struct report_pool *rp)
+{
+	struct report_named *n;
+
+	if (count > REPORT_NAMED)
+		return;
+	n = &r->named[which][count - 1];
+	util_strlcpy(n->key, rp->p.key, sizeof(n->key));
+	if (which == 1)
+		util_strlcpy(n->title, rp->will_reimage, sizeof(n->title));
+	n->failures = rp->failures;
+}
+
+/* Count pool ${rp} of cluster ${c} into the summary.  0/-1. */
+static int
+count_pool(
+    struct report *r, struct report_cluster *c, const struct report_pool *rp)
+{
+	size_t v;
+
+	for (v = 0; v < REPORT_NVERDICTS; v++)
+		if (strcmp(rp->verdict, report_verdicts[v]) == 0)
+			break;
+	if (v == REPORT_NVERDICTS) {
+		log_err(NULL, "report: %s: unknown verdict '%s'", rp->p.key,
+		    rp->verdict);
+		return -1;
+	}
+	if (r->verdicts[v]++ == 0)
+		r->verdict_order[r->nverdict_order++] = (unsigned char)v;
+	c->verdicts[v]++;
+	if (v != 0) {
+		r->drifting++;
+		c->drifting++;
+	}
+	c->promotions += rp->promotions;
+	r->promotions += rp->promotions;
+	r->nseen += rp->p.id != 0;
+	if (rp->baseline_old) {
+		name_pool(r, 0, ++r->baselines_old, rp);
+		if (json_array_append_new(r->old_keys, json_string(rp->p.key)))
+			return -1;
+	}
+	if (rp->will_reimage[0] != '\0') {
+		name_pool(r, 1, ++r->will_reimage, rp);
+		if (json_array_append_new(
+		        r->reimage_keys, json_string(rp->p.key)))
+			return -1;
+	}
+	if (rp->failures > 0)
+		name_pool(r, 2, ++r->failing, rp);
+	for (size_t k = 0; k < rp->nobs && !r->with_by; k++)
+		r->with_by = report_changed_by(&rp->obs[k])[0] != '\0';
 	return 0;
 }
 
@@ -520,6 +647,7 @@ report_gather(struct db *db, const struct config *cfg,
     const struct report_options *opt, struct report **out)
 {
 	struct report *r;
+	struct report_pool rp;
 	struct runs_ctx rc_ctx;
 	int rc = -1;
 
@@ -527,25 +655,33 @@ report_gather(struct db *db, const struct config *cfg,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
+	r->db = db;
+	r->cfg = cfg;
+	if (opt->channel != NULL)
+		util_strlcpy(r->channel, opt->channel, sizeof(r->channel));
+	r->old_keys = json_array();
+	r->reimage_keys = json_array();
+	if (r->old_keys == NULL || r->reimage_keys == NULL)
+		goto out;
 	if (report_window(db, cfg, opt, r))
 		goto out;
-	rc = pools_known(db, cfg, opt);
+	rc = pools_known(db, cfg, opt, r);
 	if (rc != 0)
 		goto out;
 	rc = -1;
-	if (list_pools(db, cfg, opt, r))
+	if (list_pools(cfg, opt, r) || db_report_open(db, &r->q))
 		goto out;
-	for (size_t i = 0; i < r->npools; i++) {
-		struct report_pool *rp = &r->pools[i];
+	for (size_t c = 0; c < r->nclusters; c++) {
+		struct report_cluster *cl = &r->clusters[c];
 
-		if (gather_pool(
-		        db, r, opt, config_find_pool(cfg, rp->p.key), rp))
-			goto out;
-		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp))
-			r->nclusters++;
-		r->baselines_old += rp->baseline_old != 0;
-		r->will_reimage += rp->will_reimage[0] != '\0';
-		r->promotions += rp->promotions;
+		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
+			int failed = report_pool_read(r, i, 0, &rp) ||
+			    count_pool(r, cl, &rp);
+
+			report_pool_clear(&rp);
+			if (failed)
+				goto out;
+		}
 	}
 	rc_ctx.r = r;
 	rc_ctx.cap = 0;
@@ -659,52 +795,36 @@ pool_json(const struct report_pool *rp)
 	return o;
 }
 
-json_t *
-report_json(const struct report *r)
+static json_t *
+summary_json(const struct report *r)
 {
-	json_t *doc = json_object(), *sum = json_object(), *arr, *verdicts;
-
-	json_object_set_new(doc, "as_of", output_json_time(r->as_of));
-	json_object_set_new(doc, "since", output_json_time(r->since));
-	json_object_set_new(doc, "timezone", json_string(r->timezone));
+	json_t *sum = json_object(), *verdicts = json_object();
 
 	json_object_set_new(sum, "pools", json_integer((json_int_t)r->npools));
 	json_object_set_new(
 	    sum, "clusters", json_integer((json_int_t)r->nclusters));
-	verdicts = json_object();
-	for (size_t i = 0; i < r->npools; i++) {
-		const char *v = r->pools[i].verdict;
-		json_t *n = json_object_get(verdicts, v);
+	for (size_t k = 0; k < r->nverdict_order; k++) {
+		size_t v = r->verdict_order[k];
 
-		json_object_set_new(verdicts, v,
-		    json_integer(n != NULL ? json_integer_value(n) + 1 : 1));
+		json_object_set_new(verdicts, report_verdicts[v],
+		    json_integer((json_int_t)r->verdicts[v]));
 	}
 	json_object_set_new(sum, "verdicts", verdicts);
-	arr = json_array();
-	for (size_t i = 0; i < r->npools; i++)
-		if (r->pools[i].baseline_old)
-			json_array_append_new(
-			    arr, json_string(r->pools[i].p.key));
-	json_object_set_new(sum, "baselines_older_than_warning", arr);
-	arr = json_array();
-	for (size_t i = 0; i < r->npools; i++)
-		if (r->pools[i].will_reimage[0] != '\0')
-			json_array_append_new(
-			    arr, json_string(r->pools[i].p.key));
-	json_object_set_new(sum, "will_reimage", arr);
+	json_object_set(sum, "baselines_older_than_warning", r->old_keys);
+	json_object_set(sum, "will_reimage", r->reimage_keys);
 	json_object_set_new(sum, "runs", json_integer((json_int_t)r->nruns));
 	json_object_set_new(
 	    sum, "failed_runs", json_integer((json_int_t)r->nfailed_runs));
 	json_object_set_new(
 	    sum, "promotions", json_integer((json_int_t)r->promotions));
-	json_object_set_new(doc, "summary", sum);
+	return sum;
+}
 
-	arr = json_array();
-	for (size_t i = 0; i < r->npools; i++)
-		json_array_append_new(arr, pool_json(&r->pools[i]));
-	json_object_set_new(doc, "pools", arr);
+static json_t *
+failed_runs_json(const struct report *r)
+{
+	json_t *arr = json_array();
 
-	arr = json_array();
 	for (size_t i = 0; i < r->nfailed_runs; i++) {
 		const struct db_run *run = &r->failed_runs[i];
 		json_t *j = json_object();
@@ -720,6 +840,63 @@ report_json(const struct report *r)
 		    j, "failed_pools", json_integer(run->failed));
 		json_array_append_new(arr, j);
 	}
-	json_object_set_new(doc, "failed_runs", arr);
-	return doc;
+	return arr;
+}
+
+/*
+ * Write "${name}: ${v}" as a member of an object nested ${depth} deep in
+ * a document that jansson indents by two (so the streamed document is
+ * the one json_dumps(JSON_INDENT(2)) would give), after ${sep}; take
+ * ${v}.  0, or -1 when jansson cannot encode it.
+ */
+static int
+put_member(FILE *out, const char *sep, int depth, const char *name, json_t *v)
+{
+	char *s = v != NULL
+	    ? json_dumps(
+	          v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+	    : NULL;
+	const char *p;
+
+	json_decref(v);
+	if (s == NULL)
+		return -1;
+	fprintf(out, "%s%*s", sep, depth * 2, "");
+	if (name != NULL)
+		fprintf(out, "\"%s\": ", name);
+	for (p = s; *p != '\0'; p++) {
+		fputc(*p, out);
+		if (*p == '\n')
+			fprintf(out, "%*s", depth * 2, "");
+	}
+	free(s);
+	return 0;
+}
+
+int
+report_json(FILE *out, struct report *r)
+{
+	struct report_pool rp;
+
+	fputs("{", out);
+	if (put_member(out, "\n", 1, "as_of", output_json_time(r->as_of)) ||
+	    put_member(out, ",\n", 1, "since", output_json_time(r->since)) ||
+	    put_member(out, ",\n", 1, "timezone", json_string(r->timezone)) ||
+	    put_member(out, ",\n", 1, "summary", summary_json(r)))
+		return -1;
+	fputs(",\n  \"pools\": [", out);
+	for (size_t i = 0; i < r->npools; i++) {
+		int failed = report_pool_read(r, i, 1, &rp) ||
+		    put_member(
+		        out, i > 0 ? ",\n" : "\n", 2, NULL, pool_json(&rp));
+
+		report_pool_clear(&rp);
+		if (failed)
+			return -1;
+	}
+	fputs(r->npools > 0 ? "\n  ]" : "]", out);
+	if (put_member(out, ",\n", 1, "failed_runs", failed_runs_json(r)))
+		return -1;
+	fputs("\n}\n", out);
+	return ferror(out) ? -1 : 0;
 }

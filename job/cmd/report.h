@@ -3,10 +3,14 @@
 
 /*
  * report.h -- `aksnap report`: the fleet's record over a window of time,
- * gathered once from the store (report.c) and then rendered as one
- * self-contained HTML page (report_html.c), as JSON (report.c) or as a
- * few lines of text (cmd_report_html.c).  Gathering reads only the store
- * and the configuration, never the network.
+ * read from the store pool by pool (report.c) and written as it is read:
+ * one self-contained HTML page (report_html.c), JSON (report.c) or a few
+ * lines of text (cmd_report_html.c).  Nothing holds every pool: the
+ * summary that heads each form is gathered first, in one pass over the
+ * pools that keeps only counts and the few names a summary shows; then
+ * each pool is read again when its part is written, and dropped.
+ * Gathering reads only the store and the configuration, never the
+ * network.
  */
 
 #include <jansson.h>
@@ -58,19 +62,63 @@ struct report_pool {
 	size_t failures; /* failed marks in the window */
 };
 
+/* drift_verdict()'s verdicts, in the order the summary shows them. */
+#define REPORT_NVERDICTS 8
+extern const char *const report_verdicts[REPORT_NVERDICTS + 1];
+
+/* A pool a summary card names: its key, and a title or a count. */
+#define REPORT_NAMED 8 /* names a card shows; "and N more" after */
+struct report_named {
+	char key[64];
+	char title[256]; /* will_reimage's channel and fix; else "" */
+	size_t failures;
+};
+
+/* A cluster: its pools are items [first, first + n) of the report. */
+struct report_cluster {
+	size_t first, n;
+	size_t drifting; /* pools not in their baseline */
+	size_t promotions;
+	size_t verdicts[REPORT_NVERDICTS]; /* pools by report_verdicts */
+};
+
+struct report_item; /* a pool of the report, in report order */
+struct db_report;
+
 struct report {
 	time_t as_of; /* the newest scheduled run's as_of (or now) */
 	time_t since; /* the window's start */
 	const struct tz *tz; /* the configuration's; NULL is UTC */
 	char timezone[64]; /* its name */
 	char database[PATH_MAX];
-	struct report_pool *pools; /* by subscription, group, cluster, key */
+
+	/* the summary: every pool's counts, none of its rows */
 	size_t npools;
+	size_t nseen; /* pools a run has seen (in the store) */
+	size_t verdicts[REPORT_NVERDICTS]; /* by report_verdicts */
+	unsigned char verdict_order[REPORT_NVERDICTS]; /* first seen first */
+	size_t nverdict_order;
+	size_t drifting; /* pools not in-baseline */
+	size_t baselines_old, will_reimage, promotions, failing;
+	struct report_named named[3][REPORT_NAMED]; /* old baselines,
+	                       will re-image, failing: the first of each */
+	json_t *old_keys, *reimage_keys; /* every such pool's key (--json) */
+	int with_by; /* an observation says who changed a version */
+	struct report_cluster *clusters;
 	size_t nclusters;
 	size_t nruns; /* runs in the window */
 	struct db_run *failed_runs; /* those that exited non-zero */
 	size_t nfailed_runs;
-	size_t baselines_old, will_reimage, promotions;
+
+	/* what reads the pools again (report_pool_read) */
+	struct db *db;
+	struct db_report *q;
+	const struct config *cfg;
+	char channel[64]; /* --channel; "" for each policy's */
+	struct report_item *items;
+	struct db_pool *extra; /* pools named by --pool that only the
+	                          store knows */
+	size_t nextra;
 };
 
 struct report_options {
@@ -83,11 +131,14 @@ struct report_options {
 
 /*
  * report_gather(db, cfg, opt, out):
- * Read the report from the store ${db}, with the policies, time zone and
- * pool list of ${cfg}: every pool of the store and of the configuration
- * (or only those of ${opt}->pools; a name in neither is an error, logged,
- * returning -2).  Return 0 with a new report in ${*out} (free with
- * report_free), -1 on a store error (logged), -2 on an unknown pool.
+ * Read the report's summary from the store ${db}, with the policies, time
+ * zone and pool list of ${cfg}: every configured pool (or only those of
+ * ${opt}->pools, which may also name a pool the configuration no longer
+ * has but the store does; a name in neither is an error, logged,
+ * returning -2).  ${db} and ${cfg} must outlive the report, which reads
+ * its pools again from them.  Return 0 with a new report in ${*out}
+ * (free with report_free), -1 on a store error (logged), -2 on an
+ * unknown pool.
  */
 int report_gather(struct db *db, const struct config *cfg,
     const struct report_options *opt, struct report **out);
@@ -95,24 +146,34 @@ int report_gather(struct db *db, const struct config *cfg,
 /* report_free(r): release; NULL is fine. */
 void report_free(struct report *r);
 
-/* report_cluster_same(a, b): 1 when two pools are in one managed cluster. */
-int report_cluster_same(
-    const struct report_pool *a, const struct report_pool *b);
+/*
+ * report_pool_read(r, i, marks, rp):
+ * Read pool ${i} (report order, < r->npools) into ${rp}: what the
+ * summary counted, its observations of the window, and with ${marks} its
+ * marks.  Release with report_pool_clear (also after a failure).  0/-1.
+ */
+int report_pool_read(
+    struct report *r, size_t i, int marks, struct report_pool *rp);
+
+/* report_pool_clear(rp): release what report_pool_read allocated. */
+void report_pool_clear(struct report_pool *rp);
 
 /*
- * report_json(r):
- * The report as one JSON object with stable field names (see aksnap(8)):
- * as_of, since, timezone, summary, pools (each with its observations and
- * marks), failed_runs.  Caller json_decref's it.
+ * report_json(out, r):
+ * Write the report to ${out} as one JSON document with stable field
+ * names (see aksnap(8)): as_of, since, timezone, summary, pools (each
+ * with its observations and marks), failed_runs; pool by pool, as read.
+ * 0, or -1 on a store or write error.
  */
-json_t *report_json(const struct report *r);
+int report_json(FILE *out, struct report *r);
 
 /*
  * report_html(out, r):
  * Write the report to ${out} as one HTML page that fetches nothing:
- * inline CSS and SVG, no script.  0, or -1 on a write error.
+ * inline CSS and SVG, no script; pool by pool, as read.  0, or -1 on a
+ * store or write error.
  */
-int report_html(FILE *out, const struct report *r);
+int report_html(FILE *out, struct report *r);
 
 /*
  * report_changed_by(o):

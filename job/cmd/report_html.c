@@ -242,38 +242,30 @@ static const char css[] =
 /* ---- summary ---- */
 
 /* The pools of a summary card: 0 old baselines, 1 to be re-imaged, 2
- * failed in the window; at most 8 named. */
+ * failed in the window; at most REPORT_NAMED named (report.c kept
+ * those). */
 static void
-list_pools(FILE *f, const struct report *r, int which)
+list_pools(FILE *f, const struct report *r, int which, size_t total)
 {
-	size_t shown = 0, total = 0;
+	size_t shown = total < REPORT_NAMED ? total : REPORT_NAMED;
 
-	for (size_t i = 0; i < r->npools; i++) {
-		const struct report_pool *rp = &r->pools[i];
-		int hit = which == 0 ? rp->baseline_old != 0
-		    : which == 1     ? rp->will_reimage[0] != '\0'
-		                     : rp->failures > 0;
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_named *n = &r->named[which][i];
 
-		if (!hit)
-			continue;
-		total++;
-		if (shown == 8)
-			continue;
-		if (shown == 0)
+		if (i == 0)
 			fputs("<ul>", f);
 		if (which == 1) {
 			fputs("<li title=\"", f);
-			esc(f, rp->will_reimage);
+			esc(f, n->title);
 			fputs("\">", f);
 		} else {
 			fputs("<li>", f);
 		}
-		esc(f, rp->p.key);
+		esc(f, n->key);
 		if (which == 2)
-			fprintf(f, " (%zu failure%s)", rp->failures,
-			    rp->failures == 1 ? "" : "s");
+			fprintf(f, " (%zu failure%s)", n->failures,
+			    n->failures == 1 ? "" : "s");
 		fputs("</li>", f);
-		shown++;
 	}
 	if (total > shown)
 		fprintf(f, "<li>and %zu more</li>", total - shown);
@@ -284,39 +276,28 @@ list_pools(FILE *f, const struct report *r, int which)
 static void
 summary(FILE *f, const struct report *r)
 {
-	static const char *const verdicts[] = {"in-baseline", "ahead", "behind",
-	    "differs", "no-baseline", "missing", "unknown",
-	    "channel-will-drift"};
-	size_t count[sizeof(verdicts) / sizeof(verdicts[0])] = {0};
-	size_t seen = 0, nv = sizeof(verdicts) / sizeof(verdicts[0]);
-
-	for (size_t i = 0; i < r->npools; i++) {
-		seen += r->pools[i].p.id != 0;
-		for (size_t k = 0; k < nv; k++)
-			if (strcmp(r->pools[i].verdict, verdicts[k]) == 0)
-				count[k]++;
-	}
 	fputs("<section class=\"cards\" id=\"summary\">", f);
 	fprintf(f,
 	    "<div class=\"card\"><b>%zu</b>pools in %zu clusters"
 	    "<br><span class=\"sub\">%zu seen by a run</span></div>",
-	    r->npools, r->nclusters, seen);
+	    r->npools, r->nclusters, r->nseen);
 	fputs("<div class=\"card\"><b>", f);
-	fprintf(f, "%zu", count[0]);
+	fprintf(f, "%zu", r->verdicts[0]);
 	fputs("</b>in baseline<br>", f);
-	for (size_t k = 1; k < nv; k++) {
-		if (count[k] == 0)
+	for (size_t k = 1; k < REPORT_NVERDICTS; k++) {
+		if (r->verdicts[k] == 0)
 			continue;
 		fputs("<span class=\"", f);
-		verdict_class(f, verdicts[k]);
-		fprintf(f, "\">%zu %s</span> ", count[k], verdicts[k]);
+		verdict_class(f, report_verdicts[k]);
+		fprintf(
+		    f, "\">%zu %s</span> ", r->verdicts[k], report_verdicts[k]);
 	}
 	fputs("</div>", f);
 	fprintf(f,
 	    "<div class=\"card%s\"><b>%zu</b>baselines older than "
 	    "warn_baseline_age",
 	    r->baselines_old ? " warn" : "", r->baselines_old);
-	list_pools(f, r, 0);
+	list_pools(f, r, 0, r->baselines_old);
 	fputs("</div>", f);
 	fprintf(f,
 	    "<div class=\"card%s\"><b>%zu</b>pools with a baseline that AKS's "
@@ -326,14 +307,14 @@ summary(FILE *f, const struct report *r)
 		fputs("<br><span class=\"sub\">hover a pool for the channel "
 		      "and the fix</span>",
 		    f);
-	list_pools(f, r, 1);
+	list_pools(f, r, 1, r->will_reimage);
 	fputs("</div>", f);
 	fprintf(f,
 	    "<div class=\"card%s\"><b>%zu</b>failed runs of %zu"
 	    "<br><span class=\"sub\">%zu promotions</span>",
 	    r->nfailed_runs ? " bad" : "", r->nfailed_runs, r->nruns,
 	    r->promotions);
-	list_pools(f, r, 2);
+	list_pools(f, r, 2, r->failing);
 	fputs("</div>", f);
 	fputs("</section>\n", f);
 }
@@ -355,23 +336,6 @@ cluster_title(FILE *f, const struct report_pool *rp)
 	fputs("</span>", f);
 }
 
-/* The pools of the cluster that starts at ${i}: how many, how many not
- * in their baseline. */
-static size_t
-cluster_span(const struct report *r, size_t i, size_t *drifting)
-{
-	size_t n = 0;
-
-	*drifting = 0;
-	for (size_t j = i;
-	     j < r->npools && report_cluster_same(&r->pools[j], &r->pools[i]);
-	     j++) {
-		n++;
-		*drifting += strcmp(r->pools[j].verdict, "in-baseline") != 0;
-	}
-	return n;
-}
-
 /*
  * Whether a cluster's group starts open: always on a small page; on a
  * large one only a cluster with pools out of their baseline, and only
@@ -379,37 +343,26 @@ cluster_span(const struct report *r, size_t i, size_t *drifting)
  * the summaries say where to look).
  */
 static int
-cluster_open(const struct report *r, size_t drifting)
+cluster_open(const struct report *r, const struct report_cluster *c)
 {
-	size_t total = 0;
-
 	if (r->npools <= OPEN_UP_TO)
 		return 1;
-	if (drifting == 0)
+	if (c->drifting == 0)
 		return 0;
-	for (size_t i = 0; i < r->npools; i++)
-		total += strcmp(r->pools[i].verdict, "in-baseline") != 0;
-	return total <= OPEN_DRIFTING_UP_TO;
+	return r->drifting <= OPEN_DRIFTING_UP_TO;
 }
 
 /* One pill per verdict with its count, for a cluster's summary line. */
 static void
-cluster_pills(FILE *f, const struct report *r, size_t i, size_t n)
+cluster_pills(FILE *f, const struct report_cluster *c)
 {
-	static const char *const verdicts[] = {"in-baseline", "ahead", "behind",
-	    "differs", "no-baseline", "missing", "unknown",
-	    "channel-will-drift"};
-
-	for (size_t k = 0; k < sizeof(verdicts) / sizeof(verdicts[0]); k++) {
-		size_t c = 0;
-
-		for (size_t j = i; j < i + n; j++)
-			c += strcmp(r->pools[j].verdict, verdicts[k]) == 0;
-		if (c == 0)
+	for (size_t k = 0; k < REPORT_NVERDICTS; k++) {
+		if (c->verdicts[k] == 0)
 			continue;
 		fputs(" <span class=\"", f);
-		verdict_class(f, verdicts[k]);
-		fprintf(f, "\">%zu %s</span>", c, verdicts[k]);
+		verdict_class(f, report_verdicts[k]);
+		fprintf(
+		    f, "\">%zu %s</span>", c->verdicts[k], report_verdicts[k]);
 	}
 }
 
@@ -487,30 +440,45 @@ matrix_row(FILE *f, const struct report_pool *rp)
 	fputs("</td></tr>\n", f);
 }
 
-static void
-matrix(FILE *f, const struct report *r)
+/* The matrix, a cluster at a time, each pool read again (without its
+ * marks) and dropped.  0/-1. */
+static int
+matrix(FILE *f, struct report *r)
 {
-	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
-	for (size_t i = 0; i < r->npools;) {
-		size_t drifting, n = cluster_span(r, i, &drifting);
+	struct report_pool rp;
 
-		fprintf(f, "<details class=\"cluster\"%s><summary>",
-		    cluster_open(r, drifting) ? " open" : "");
-		cluster_title(f, &r->pools[i]);
-		fprintf(f, " <span>&middot; %zu pool%s</span>", n,
-		    n == 1 ? "" : "s");
-		cluster_pills(f, r, i, n);
-		fputs("</summary>\n<table class=\"matrix\"><thead><tr>"
-		      "<th>pool</th><th>verdict</th><th>live node image</th>"
-		      "<th>k8s</th><th>baseline (channel)</th><th>baseline "
-		      "image</th><th>k8s</th><th>baseline age</th><th>newest "
-		      "snapshot image</th><th>k8s</th></tr></thead><tbody>\n",
-		    f);
-		for (size_t j = i; j < i + n; j++)
-			matrix_row(f, &r->pools[j]);
+	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
+	for (size_t c = 0; c < r->nclusters; c++) {
+		const struct report_cluster *cl = &r->clusters[c];
+
+		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
+			if (report_pool_read(r, i, 0, &rp)) {
+				report_pool_clear(&rp);
+				return -1;
+			}
+			if (i == cl->first) {
+				fprintf(f,
+				    "<details class=\"cluster\"%s><summary>",
+				    cluster_open(r, cl) ? " open" : "");
+				cluster_title(f, &rp);
+				fprintf(f, " <span>&middot; %zu pool%s</span>",
+				    cl->n, cl->n == 1 ? "" : "s");
+				cluster_pills(f, cl);
+				fputs("</summary>\n<table class=\"matrix\">"
+				      "<thead><tr><th>pool</th><th>verdict</th>"
+				      "<th>live node image</th><th>k8s</th>"
+				      "<th>baseline (channel)</th><th>baseline "
+				      "image</th><th>k8s</th><th>baseline "
+				      "age</th><th>newest snapshot image</th>"
+				      "<th>k8s</th></tr></thead><tbody>\n",
+				    f);
+			}
+			matrix_row(f, &rp);
+			report_pool_clear(&rp);
+		}
 		fputs("</tbody></table></details>\n", f);
-		i += n;
 	}
+	return 0;
 }
 
 /* ---- timelines ---- */
@@ -923,46 +891,49 @@ legend(FILE *f, int with_by)
 	fputs("</div>\n", f);
 }
 
+/* The timelines, a cluster at a time, each pool read again with its
+ * marks and dropped.  0/-1. */
 static int
-timelines(FILE *f, const struct report *r)
+timelines(FILE *f, struct report *r)
 {
 	struct timeline_axis a = {r->since, r->as_of, 0, W};
 	long long span = (long long)(r->as_of - r->since);
 	long long step = timeline_tick_step(span, W, 56);
 	time_t tk[128];
 	size_t ntk = ticks(r, step, tk, 128);
+	struct report_pool rp;
 
-	int with_by = 0;
-
-	for (size_t i = 0; i < r->npools && !with_by; i++)
-		for (size_t k = 0; k < r->pools[i].nobs && !with_by; k++)
-			with_by =
-			    report_changed_by(&r->pools[i].obs[k])[0] != '\0';
 	fputs("<h2 id=\"timelines\">Timelines</h2>\n", f);
-	legend(f, with_by);
-	for (size_t i = 0; i < r->npools; i++) {
-		const struct report_pool *rp = &r->pools[i];
+	legend(f, r->with_by);
+	for (size_t c = 0; c < r->nclusters; c++) {
+		const struct report_cluster *cl = &r->clusters[c];
 
-		if (i == 0 || !report_cluster_same(&r->pools[i - 1], rp)) {
-			size_t drifting, prom = 0;
-			size_t n = cluster_span(r, i, &drifting);
-
-			for (size_t j = i; j < i + n; j++)
-				prom += r->pools[j].promotions;
-			if (i > 0)
-				fputs("</details>\n", f);
-			fprintf(f, "<details class=\"cluster\"%s><summary>",
-			    cluster_open(r, drifting) ? " open" : "");
-			cluster_title(f, rp);
-			fprintf(f,
-			    " <span>&middot; %zu pool%s, %zu promotion%s, %zu "
-			    "not in baseline</span></summary>\n",
-			    n, n == 1 ? "" : "s", prom, prom == 1 ? "" : "s",
-			    drifting);
-			axis(f, r, &a, tk, ntk, step);
+		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
+			if (report_pool_read(r, i, 1, &rp)) {
+				report_pool_clear(&rp);
+				return -1;
+			}
+			if (i == cl->first) {
+				if (c > 0)
+					fputs("</details>\n", f);
+				fprintf(f,
+				    "<details class=\"cluster\"%s><summary>",
+				    cluster_open(r, cl) ? " open" : "");
+				cluster_title(f, &rp);
+				fprintf(f,
+				    " <span>&middot; %zu pool%s, %zu "
+				    "promotion%s, %zu not in baseline</span>"
+				    "</summary>\n",
+				    cl->n, cl->n == 1 ? "" : "s",
+				    cl->promotions,
+				    cl->promotions == 1 ? "" : "s",
+				    cl->drifting);
+				axis(f, r, &a, tk, ntk, step);
+			}
+			pool_timeline(f, r, &rp, &a, tk, ntk);
+			pool_marks(f, r, &rp);
+			report_pool_clear(&rp);
 		}
-		pool_timeline(f, r, rp, &a, tk, ntk);
-		pool_marks(f, r, rp);
 	}
 	if (r->npools > 0)
 		fputs("</details>\n", f);
@@ -1003,7 +974,7 @@ runs(FILE *f, const struct report *r)
 }
 
 int
-report_html(FILE *f, const struct report *r)
+report_html(FILE *f, struct report *r)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 	      "charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -1023,8 +994,7 @@ report_html(FILE *f, const struct report *r)
 	esc(f, r->database);
 	fputs("</div>\n", f);
 	summary(f, r);
-	matrix(f, r);
-	if (timelines(f, r))
+	if (matrix(f, r) || timelines(f, r))
 		return -1;
 	runs(f, r);
 	fputs("<footer>Written by aksnap " AKSNAP_VERSION

@@ -2317,6 +2317,8 @@ test_db_per_pool_questions_never_scan(void **state)
 	/* `report`'s questions (db/db_report.c), as it asks them */
 	assert_report_plan(f->db, "events",
 	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
+	assert_report_plan(f->db, "counts",
+	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
 	assert_report_plan(f->db, "runs", "INDEX runs_by_as_of (as_of>?)");
 }
 
