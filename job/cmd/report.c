@@ -720,6 +720,10 @@ obs_json(const struct db_observation *o)
 	int missing = strcmp(o->provisioning_state, "missing") == 0;
 
 	json_object_set_new(j, "observed_at", output_json_time(o->observed_at));
+	/* an interval (0012): seen unchanged until last_seen, by so many
+	 * runs */
+	json_object_set_new(j, "last_seen", output_json_time(o->last_seen));
+	json_object_set_new(j, "seen", json_integer(o->seen));
 	json_object_set_new(
 	    j, "provisioning_state", output_json_opt(o->provisioning_state));
 	/* A missing pool runs nothing: its versions are null. */

@@ -8,6 +8,9 @@
  *     in 200 clusters, each with its three "taken" marks and three
  *     active snapshots, and the summary counts them;
  *   - `report --html FILE` draws every pool's row and timeline;
+ *   - with a configuration that no longer names one pool, the report
+ *     leaves it out, and `--pool` still shows its record (not
+ *     configured, seen, its marks);
  *   - both stay within 4 MiB of peak RSS above `history POOL` (which
  *     loads the same configuration and opens the same store, and reads
  *     one pool): the report holds one pool at a time, not the fleet
@@ -234,12 +237,64 @@ test_report_html_of_2000_pools(void **state)
 	assert_true(f->rss_html < f->rss_ref + RSS_ABOVE_KB);
 }
 
+static void
+test_report_leaves_out_a_pool_no_longer_configured(void **state)
+{
+	struct fx *f = *state;
+	struct run_result r;
+	char path[4200], *text = NULL, *cut;
+	json_t *doc, *pools, *p;
+	size_t len;
+
+	/* the configuration less its last section, aks-200-pool9 */
+	assert_int_equal(
+	    util_read_file(f->h->config, 1 << 24, &text, &len, NULL, 0), 0);
+	cut = strstr(text, "\n[pool:aks-200-pool9]");
+	assert_non_null(cut);
+	cut[1] = '\0';
+	snprintf(path, sizeof(path), "%s/less.ini", f->h->dir);
+	assert_int_equal(harness_write_file(path, text, 0600), 0);
+	free(text);
+
+	harness_aksnapl(&r, path, "--json", "report", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	pools = json_object_get(doc, "pools");
+	assert_int_equal(json_array_size(pools), NPOOLS - 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(pools, NPOOLS - 2), "pool")),
+	    "aks-200-pool8");
+	json_decref(doc);
+
+	harness_aksnapl(&r, path, "--json", "report", "--pool", "aks-200-pool9",
+	    "--pool", "aks-200-pool8", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	pools = json_object_get(doc, "pools");
+	assert_int_equal(json_array_size(pools), 2);
+	p = json_array_get(pools, 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(p, "pool")), "aks-200-pool9");
+	assert_true(json_is_false(json_object_get(p, "configured")));
+	assert_true(json_is_true(json_object_get(p, "seen")));
+	assert_int_equal(json_array_size(json_object_get(p, "marks")), NDAYS);
+	assert_true(json_is_true(
+	    json_object_get(json_array_get(pools, 0), "configured")));
+	json_decref(doc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_json_of_2000_pools),
 	    cmocka_unit_test(test_report_html_of_2000_pools),
+	    cmocka_unit_test(
+	        test_report_leaves_out_a_pool_no_longer_configured),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -332,14 +332,30 @@ test_report_json_carries_the_same_data(void **state)
 		const char *key = json_string_value(json_object_get(p, "pool"));
 		size_t auto_upgraded = 0;
 
-		json_array_foreach(json_object_get(p, "observations"), j, m)
+		json_t *obs = json_object_get(p, "observations");
+		const char *last = NULL;
+
+		json_array_foreach(obs, j, m)
 		{
 			const char *by =
 			    json_string_value(json_object_get(m, "changed_by"));
+			const char *from = json_string_value(
+			    json_object_get(m, "observed_at"));
 
 			auto_upgraded +=
 			    by != NULL && strcmp(by, "auto-upgrade") == 0;
+			/* an interval: seen from observed_at to last_seen */
+			last =
+			    json_string_value(json_object_get(m, "last_seen"));
+			assert_non_null(from);
+			assert_non_null(last);
+			assert_true(strcmp(from, last) <= 0);
+			assert_true(json_integer_value(
+			                json_object_get(m, "seen")) >= 1);
 		}
+		/* the last one lasts until the month's last run */
+		assert_non_null(last);
+		assert_string_equal(last, "2026-11-30T03:00:00Z");
 		if (strncmp(key, "prod-", 5) == 0) {
 			assert_int_equal(auto_upgraded, 1);
 			assert_string_equal(
