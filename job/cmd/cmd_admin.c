@@ -70,11 +70,13 @@ db_status_json(struct db *db, const char *path, const struct db_counts *n,
 	return o;
 }
 
-/* `db status`: the same, a line a count. */
+/* `db status`: the same, a line a count; the snapshots' states that
+ * have any in parentheses: "snapshots 14 (active 12, deleted 2)". */
 static void
 db_status_print(struct db *db, const char *path, const struct db_counts *n,
     const struct db_run *last)
 {
+	const char *sep = " (";
 	char t[32];
 
 	printf("database        %s\n", path);
@@ -84,9 +86,11 @@ db_status_print(struct db *db, const char *path, const struct db_counts *n,
 	printf("observations    %lld\n", n->observations);
 	printf("snapshots       %lld", n->snapshots);
 	for (size_t i = 0; db_snapshot_states[i] != NULL; i++)
-		if (n->snapshots_by_state[i] > 0)
-			printf("%s %s %lld", i == 0 ? " (" : ",",
-			    db_snapshot_states[i], n->snapshots_by_state[i]);
+		if (n->snapshots_by_state[i] > 0) {
+			printf("%s%s %lld", sep, db_snapshot_states[i],
+			    n->snapshots_by_state[i]);
+			sep = ", ";
+		}
 	printf("%s\n", n->snapshots > 0 ? ")" : "");
 	printf("runs            %lld\n", n->runs);
 	printf("decisions       %lld\n", n->decisions);

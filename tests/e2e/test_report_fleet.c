@@ -11,6 +11,8 @@
  *   - with a configuration that no longer names one pool, the report
  *     leaves it out, and `--pool` still shows its record (not
  *     configured, seen, its marks);
+ *   - `db status` (text and --json) gives the counts count(*) gives, read
+ *     from the counts the store keeps (migration 0016).
  *   - both stay within 4 MiB of peak RSS above `history POOL` (which
  *     loads the same configuration and opens the same store, and reads
  *     one pool): the report holds one pool at a time, not the fleet
@@ -33,6 +35,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "job/base/util.h"
 #include "tests/e2e/harness.h"
@@ -287,6 +290,65 @@ test_report_leaves_out_a_pool_no_longer_configured(void **state)
 	json_decref(doc);
 }
 
+/* count(*) of ${sql}'s table, read from the store itself. */
+static long long
+store_count(const char *store, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long n;
+
+	assert_int_equal(
+	    sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_db_status_counts_are_the_stores(void **state)
+{
+	static const char *const tables[] = {
+	    "pools", "observations", "snapshots", "runs", "decisions"};
+	struct fx *f = *state;
+	struct run_result r;
+	char sql[96], line[96];
+	json_t *doc;
+
+	harness_aksnap(f->h, &r, "--json", "db", "status", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(
+		    sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		assert_int_equal(
+		    json_integer_value(json_object_get(doc, tables[i])),
+		    store_count(f->h->store, sql));
+	}
+	assert_int_equal(json_integer_value(json_object_get(doc, "snapshots")),
+	    NPOOLS * NDAYS);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+	        json_object_get(doc, "snapshots_by_state"), "active")),
+	    NPOOLS * NDAYS);
+	json_decref(doc);
+
+	harness_aksnap(f->h, &r, "db", "status", NULL);
+	harness_expect_exit(&r, 0);
+	snprintf(line, sizeof(line), "\nsnapshots       %d (active %d)\n",
+	    NPOOLS * (int)NDAYS, NPOOLS * (int)NDAYS);
+	harness_expect_in(r.out, line);
+	snprintf(line, sizeof(line), "\ndecisions       %lld\n",
+	    store_count(f->h->store, "SELECT count(*) FROM decisions"));
+	harness_expect_in(r.out, line);
+	run_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -295,6 +357,7 @@ main(void)
 	    cmocka_unit_test(test_report_html_of_2000_pools),
 	    cmocka_unit_test(
 	        test_report_leaves_out_a_pool_no_longer_configured),
+	    cmocka_unit_test(test_db_status_counts_are_the_stores),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
