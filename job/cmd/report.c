@@ -661,15 +661,14 @@ report_gather(struct db *db, const struct config *cfg,
 		util_strlcpy(r->channel, opt->channel, sizeof(r->channel));
 	r->old_keys = json_array();
 	r->reimage_keys = json_array();
-	if (r->old_keys == NULL || r->reimage_keys == NULL)
-		goto out;
-	if (report_window(db, cfg, opt, r))
+	if (r->old_keys == NULL || r->reimage_keys == NULL ||
+	    db_report_open(db, &r->q) || report_window(db, cfg, opt, r))
 		goto out;
 	rc = pools_known(db, cfg, opt, r);
 	if (rc != 0)
 		goto out;
 	rc = -1;
-	if (list_pools(cfg, opt, r) || db_report_open(db, &r->q))
+	if (list_pools(cfg, opt, r))
 		goto out;
 	for (size_t c = 0; c < r->nclusters; c++) {
 		struct report_cluster *cl = &r->clusters[c];

@@ -448,6 +448,53 @@ test_report_pin_is_marked_and_counted(void **state)
 	report_free(r);
 }
 
+/*
+ * The summary and the rows written after it are of one state of the
+ * store: a promotion another connection records meanwhile (a run) is in
+ * neither.
+ */
+static void
+test_report_reads_one_state_of_the_store(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	struct db_snapshot *list = NULL;
+	struct db_decision d;
+	struct db *writer = NULL;
+	size_t n = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 1);
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->promotions, 2);
+
+	assert_int_equal(db_open(f->path, &writer), 0);
+	assert_int_equal(db_snapshot_list(writer, 0, "active", &list, &n), 0);
+	assert_true(n > 0);
+	memset(&d, 0, sizeof(d));
+	d.pool_id = list[0].pool_id;
+	d.snapshot_id = list[0].id;
+	d.at = T0 + 29 * DAY;
+	util_strlcpy(d.action, "promote", sizeof(d.action));
+	util_strlcpy(d.reasons, "channel canary: by hand", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(writer, &d), 0);
+	db_close(writer);
+	free(list);
+
+	assert_int_equal(report_pool_read(r, 0, 1, &rp), 0);
+	assert_int_equal(rp.promotions, 2);
+	assert_int_equal(rp.nmarks, 5); /* 3 taken, 2 promoted */
+	report_pool_clear(&rp);
+	report_free(r);
+
+	/* a report gathered now sees it */
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->promotions, 3);
+	report_free(r);
+}
+
 static void
 test_report_unknown_pool_is_refused(void **state)
 {
@@ -481,6 +528,8 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_html_points_nowhere_outside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_reads_one_state_of_the_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_dates_local_with_utc_title, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
