@@ -13,15 +13,17 @@
  *     configured, seen, its marks);
  *   - `db status` (text and --json) gives the counts count(*) gives, read
  *     from the counts the store keeps (migration 0016).
- *   - both stay within 4 MiB of peak RSS above `history POOL` (which
+ *   - both stay within 8 MiB of peak RSS above `history POOL` (which
  *     loads the same configuration and opens the same store, and reads
- *     one pool): the report holds one pool at a time, not the fleet
- *     (before it was streamed, `--json report` here held every pool and
- *     the whole document).  Measured with wait4() on the child, right
- *     after the runs, while this test process is still small (a child's
- *     peak counts its parent's pages at the fork); not under
- *     valgrind or ASan, whose RSS is theirs: skipped when $AKSNAP_WRAPPER
- *     is set or $AKSNAP_BIN lives under build-san/.
+ *     one pool): SQLite's page cache (at most 4 MiB, db/db.c) fills as
+ *     the report reads the store, and the report holds one pool at a
+ *     time, not the fleet (before it was streamed, the report here held
+ *     every pool, --json the whole document: 64 and 24 MiB above
+ *     `history POOL`; streamed, 1 to 5 MiB).  Measured with wait4() on the
+ * child, right after the runs, while this test process is still small (a
+ * child's peak counts its parent's pages at the fork); not under valgrind or
+ * ASan, whose RSS is theirs: skipped when $AKSNAP_WRAPPER is set or $AKSNAP_BIN
+ * lives under build-san/.
  *
  * No test asserts a duration.
  */
@@ -43,7 +45,7 @@
 #define CLUSTERS 200
 #define PER_CLUSTER 10
 #define NPOOLS (CLUSTERS * PER_CLUSTER)
-#define RSS_ABOVE_KB (4L * 1024)
+#define RSS_ABOVE_KB (8L * 1024) /* the page cache, and one pool */
 
 static const char *const DAYS[] = {
     "2026-03-10T03:00:00Z", "2026-03-11T03:00:00Z", "2026-03-12T03:00:00Z"};
