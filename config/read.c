@@ -19,8 +19,14 @@
  * line reaches inih indented, inih's multi-line continuation never applies:
  * indentation is insignificant and a value cannot span lines.
  *
- * Each key's value is parsed by keys.c into its section; once the whole
- * file is read, resolve.c builds the configuration from the sections.
+ * Each key's value is parsed by keys.c straight to where it ends up: a
+ * pool's keys into its c->pools entry, [aksnap]'s into the config, a
+ * fleet's selectors into its c->fleets entry, and the policy keys a
+ * section sets into a struct policy of the section's own, made at the
+ * first.  A section itself keeps only what the checks and messages need
+ * (which keys, on which lines), so 10,000 pools are read in one pass over
+ * a few MB, not 2.3 KB a section.  Once the whole file is read, resolve.c
+ * builds the configuration from the sections.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -6,7 +6,10 @@
  * pool's policy is the built-in defaults, overlaid with the keys set in its
  * [policy:NAME] ("default" when the pool names none and such a section
  * exists), overlaid with the policy keys set in the pool section itself;
- * a [fleet:NAME]'s the same way.  The checks that span sections are made
+ * a [fleet:NAME]'s the same way.  The policy is resolved once: the pools
+ * that set no policy key point at their [policy:NAME]'s struct (or the
+ * one built-in default), and only a pool that sets some gets its own (in
+ * c->pool_policies).  The checks that span sections are made
  * here (a node pool listed twice, a policy that keeps nothing, a ladder
  * written both ways), and the time zone is loaded, once.
  *
