@@ -945,6 +945,33 @@ done:
 }
 
 int
+prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote)
+{
+	struct action_list l = {NULL, 0, 0};
+	size_t unused = 0;
+	int rc = 0;
+
+	if (ctx->dry_run || p->settled)
+		return 0;
+	if (prune_plan(ctx, p, promote, &l)) {
+		rc = -1;
+		goto done;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].kind != ACTION_KEEP)
+			goto done; /* it sends or fails: prune_pools' part */
+	if (carry_retention(ctx, p, &l, 0, NULL, &unused, &unused)) {
+		rc = -1;
+		goto done;
+	}
+	p->settled = 1;
+	rc = 1;
+done:
+	action_list_free(&l);
+	return rc;
+}
+
+int
 prune_pools(
     struct prune_ctx *ctx, struct prune_pool *pools, size_t n, int promote)
 {
@@ -957,9 +984,11 @@ prune_pools(
 	from = calloc(n + 1, sizeof(*from));
 	if (lists == NULL || from == NULL)
 		goto done;
-	/* 1. Decide every pool from the store as it is now. */
+	/* 1. Decide every pool from the store as it is now (but those
+	 * prune_pool_now carried out). */
 	for (size_t i = 0; i < n; i++)
-		if (prune_plan(ctx, &pools[i], promote, &lists[i]))
+		if (!pools[i].settled &&
+		    prune_plan(ctx, &pools[i], promote, &lists[i]))
 			goto done;
 	if (ctx->dry_run) {
 		/* plan, run --dry-run, prune --dry-run: the list, printed. */

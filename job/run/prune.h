@@ -42,6 +42,8 @@ struct prune_pool {
 	 */
 	char pending[64];
 	int64_t fresh_id;
+	int settled; /* prune_pool_now carried its list out: prune_pools
+	                skips it */
 };
 
 struct prune_ctx {
@@ -83,6 +85,19 @@ int prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
  */
 int prune_pools(
     struct prune_ctx *ctx, struct prune_pool *pools, size_t n, int promote);
+
+/*
+ * prune_pool_now(ctx, p, promote):
+ * Pool ${p}'s list decided as prune_pools decides it, and carried out at
+ * once when it sends nothing -- keeps only, no promotion, no deletion --
+ * so that a run does a pool's retention while its other GETs are still
+ * in flight (a pool that takes no snapshot has its inputs final once
+ * its plan is recorded).  The keeps are written in the caller's
+ * transaction.  1 when carried out (${p}->settled: prune_pools then
+ * skips it), 0 when left for prune_pools (also in a dry run), -1 on a
+ * store error.
+ */
+int prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote);
 
 /*
  * prune_promote_snapshot(ctx, p, snap, channel, reason):

@@ -110,6 +110,7 @@ struct pool_run {
 	unsigned observed : 1;
 	unsigned failed : 1;
 	unsigned taken : 1;
+	unsigned retained : 1; /* retention carried out by retain_now */
 };
 
 /*
@@ -159,6 +160,7 @@ struct run {
 	int json_open; /* the JSON report's head is out */
 	size_t json_pools; /* elements of its "pools" out */
 	struct progress progress; /* the line on a terminal */
+	struct prune_ctx pctx; /* promotion and retention (run_prune_ctx) */
 };
 
 /*
@@ -303,6 +305,22 @@ write_flush(struct run *r, int force)
 		}
 		r->pending_writes = 0;
 	}
+}
+
+/* The context promotion and retention work in, filled in for this run. */
+static struct prune_ctx *
+run_prune_ctx(struct run *r)
+{
+	struct prune_ctx *pc = &r->pctx;
+
+	pc->cfg = r->cfg;
+	pc->db = r->db;
+	pc->arm = r->arm;
+	pc->http = r->http;
+	pc->run_id = r->rec.id;
+	pc->as_of = r->opts->as_of;
+	pc->dry_run = r->dry;
+	return pc;
 }
 
 static void
@@ -1244,6 +1262,39 @@ queue_put(struct batch_ctx *ctx, struct pool_run *p)
 	l->tail = p;
 }
 
+/*
+ * A run's pool that takes no snapshot has the inputs of its promotion and
+ * retention final once its plan is recorded: its list is decided now,
+ * while the other GETs are in flight, and carried out when it sends
+ * nothing (keeps only: prune_pool_now); the rest waits for
+ * promote_and_retain.  Only without a report (a plain run, as the timer
+ * starts it): the lines a report prints are kept until the pool's slice
+ * is reported, and keeping every pool's would make the run's memory grow
+ * with the fleet.  `snapshot` does not prune; `plan` decides at the end
+ * (the same lists: nothing between changes a skipped pool's store).
+ */
+static int report_wanted(const struct run *r);
+
+static void
+retain_now(struct run *r, struct pool_run *p)
+{
+	struct prune_pool pr;
+	int got;
+
+	if (report_wanted(r) || r->opts->mode != RUN_SCHEDULED ||
+	    r->write_failed || !p->observed || p->failed ||
+	    p->plan.action != PLAN_SKIP)
+		return;
+	memset(&pr, 0, sizeof(pr));
+	pr.pc = p->pc;
+	pr.pool_id = p->pool_id;
+	got = prune_pool_now(run_prune_ctx(r), &pr, 1);
+	if (got < 0)
+		r->write_failed = 1;
+	p->retained = got == 1;
+	prune_pool_clear(&pr); /* no report to print its lines */
+}
+
 /* Plan and record the pools of group ${cg}, observed or not; queue their
  * PUTs. */
 static void
@@ -1267,6 +1318,7 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 		/* Unobserved pools are recorded once ARM is known to answer. */
 		if (!r->dry && p->observed)
 			record_plan(r, p);
+		retain_now(r, p);
 		if (!r->dry && p->plan.action == PLAN_CREATE &&
 		    p->snap_id != 0 && !p->failed)
 			queue_put(ctx, p);
@@ -1867,7 +1919,7 @@ count_failures(struct run *r)
 static int
 promote_and_retain(struct run *r)
 {
-	struct prune_ctx pc;
+	struct prune_ctx *pc = run_prune_ctx(r);
 	struct prune_pool *prs;
 	int rc = 0;
 
@@ -1876,15 +1928,6 @@ promote_and_retain(struct run *r)
 		log_err(NULL, "out of memory");
 		return -1;
 	}
-
-	memset(&pc, 0, sizeof(pc));
-	pc.cfg = r->cfg;
-	pc.db = r->db;
-	pc.arm = r->arm;
-	pc.http = r->http;
-	pc.run_id = r->rec.id;
-	pc.as_of = r->opts->as_of;
-	pc.dry_run = r->dry;
 	for (size_t i = 0; i < r->npools && rc == 0; i += RETAIN_SLICE) {
 		size_t n = r->npools - i;
 
@@ -1897,6 +1940,8 @@ promote_and_retain(struct run *r)
 
 			pr->pc = p->pc;
 			pr->pool_id = p->pool_id;
+			/* Carried out as its GET answered (retain_now). */
+			pr->settled = p->retained;
 			/* The snapshot the pool's first stage took (or, in a
 			 * dry run, would take): fresh for the second, so plan
 			 * and run list the same. */
@@ -1908,7 +1953,7 @@ promote_and_retain(struct run *r)
 				pr->fresh_id = p->snap_id;
 			p->pr = pr;
 		}
-		rc = prune_pools(&pc, prs, n, r->opts->mode != RUN_PRUNE);
+		rc = prune_pools(pc, prs, n, r->opts->mode != RUN_PRUNE);
 		for (size_t k = 0; k < n; k++) {
 			r->rec.deleted += prs[k].deleted;
 			r->rec.promoted += prs[k].promoted;

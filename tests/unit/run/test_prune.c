@@ -392,6 +392,44 @@ test_prune_plan_reads_the_live_history_only(void **state)
 	free(full);
 }
 
+/*
+ * prune_pool_now carries a pool's list out only when it sends nothing:
+ * the fixture's ladder list promotes and deletes (left for prune_pools:
+ * nothing written, not settled), and a dry run is never carried out; a
+ * list of keeps is recorded at once, the pool settled, and prune_pools
+ * then skips it (no line, no decision more).
+ */
+static void
+test_prune_now_carries_out_keeps_only(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(prune_pool_now(&f->ctx, &f->pp, 1), 0);
+	assert_int_equal(f->pp.settled, 0);
+	assert_string_equal(lines(&f->pp), "");
+	assert_int_equal(decisions(f), 0);
+
+	f->pol.channels.n = 0;
+	f->pol.keep_last = 3;
+	f->ctx.dry_run = 1;
+	assert_int_equal(prune_pool_now(&f->ctx, &f->pp, 1), 0);
+	assert_int_equal(f->pp.settled, 0);
+	f->ctx.dry_run = 0;
+	assert_int_equal(prune_pool_now(&f->ctx, &f->pp, 1), 1);
+	assert_int_equal(f->pp.settled, 1);
+	assert_string_equal(lines(&f->pp),
+	    "keep s9: last\n"
+	    "keep s5: last\n"
+	    "keep s0: promoted\n");
+	assert_int_equal(decisions(f), 3);
+
+	prune_pool_clear(&f->pp);
+	assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
+	assert_string_equal(lines(&f->pp), "");
+	assert_int_equal(decisions(f), 3);
+	assert_int_equal(f->pp.failed, 0);
+}
+
 int
 main(void)
 {
@@ -409,6 +447,8 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_prune_plan_reads_the_live_history_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_prune_now_carries_out_keeps_only, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("prune", tests, NULL, NULL);
