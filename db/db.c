@@ -109,6 +109,7 @@ enum st {
 	ST_RUN_LAST_MODE,
 	ST_POOL_SYNC,
 	ST_POOL_LOCATION,
+	ST_POOL_SAME,
 	ST_POOL_GET,
 	ST_POOL_IDS,
 	ST_OBS_LATEST,
@@ -213,8 +214,13 @@ static const char *const st_sql[ST__COUNT] = {
         "cluster = excluded.cluster, nodepool = excluded.nodepool, "
         "arm_id = excluded.arm_id, updated_at = excluded.updated_at "
         "RETURNING id",
+    /* a row written only when it changes: every run observes every pool */
     [ST_POOL_LOCATION] = "UPDATE pools SET location = ?2, updated_at = ?3 "
-                         "WHERE id = ?1",
+                         "WHERE id = ?1 AND location IS NOT ?2",
+    /* the pool's row when the configuration says what it says */
+    [ST_POOL_SAME] = "SELECT id FROM pools WHERE key = ?1 AND "
+                     "subscription = ?2 AND resource_group = ?3 AND "
+                     "cluster = ?4 AND nodepool = ?5 AND arm_id = ?6",
     [ST_POOL_GET] = "SELECT id, key, subscription, resource_group, "
                     "cluster, nodepool, arm_id, location FROM pools "
                     "WHERE key = ?1",
@@ -1407,6 +1413,24 @@ db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 		log_err(pc->key, "%s: pool ARM id too long", db->path);
 		return -1;
 	}
+	/* Unchanged (every run of a steady fleet): read, not rewritten. */
+	s = st_get(db, ST_POOL_SAME);
+	if (s == NULL)
+		return -1;
+	b |= bind_text(s, 1, pc->key);
+	b |= bind_text(s, 2, pc->subscription);
+	b |= bind_text(s, 3, pc->resource_group);
+	b |= bind_text(s, 4, pc->cluster);
+	b |= bind_text(s, 5, pc->nodepool);
+	b |= bind_text(s, 6, arm_id);
+	rc = b != SQLITE_OK ? -1 : step_row(db, s, "record pool");
+	if (rc == 1)
+		*pool_id = sqlite3_column_int64(s, 0);
+	st_put(db, ST_POOL_SAME, s);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	rc = -1;
+	b = 0;
 	s = st_get(db, ST_POOL_SYNC);
 	if (s == NULL)
 		return -1;
@@ -1445,7 +1469,7 @@ db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 	b |= sqlite3_bind_int64(s, 1, pool_id);
 	b |= db_bind_opt(s, 2, location);
 	b |= sqlite3_bind_int64(s, 3, util_now());
-	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 1);
+	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 0);
 }
 
 int

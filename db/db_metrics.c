@@ -12,6 +12,10 @@
 #include "db/db_metrics.h"
 
 #include "db/db_internal.h"
+#include "job/base/util.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* The statement of ${sql} (db_stmt), bind ${n} int64 values, step: 1 row, 0
  * none, -1. */
@@ -150,4 +154,54 @@ db_partial_run_last(struct db *db, const char *mode, time_t *as_of)
 out:
 	db_stmt_done(db, s);
 	return got;
+}
+
+int
+db_metrics_pools(struct db *db,
+    int (*cb)(void *ctx, const struct db_metrics_pool *p), void *ctx)
+{
+	char sql[4096];
+	size_t used;
+	struct db_metrics_pool m;
+	sqlite3_stmt *s;
+	int rc;
+
+	/* The states are compiled in: no text of anyone's in this SQL. */
+	used = (size_t)snprintf(sql, sizeof(sql),
+	    "SELECT p.key, p.id, coalesce(o.failed, 0), "
+	    "max(coalesce((SELECT max(created_at) FROM snapshots "
+	    "WHERE pool_id = p.id AND state IN ('active', 'deleting', "
+	    "'deleted')), 0), coalesce((SELECT max(last_at) FROM decisions "
+	    "WHERE pool_id = p.id AND action = 'skip'), 0))");
+	for (int i = 0; i < DB_SNAPSHOT_NSTATES && used < sizeof(sql); i++)
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+		    ", (SELECT count(*) FROM snapshots WHERE pool_id = p.id "
+		    "AND state = '%s')",
+		    db_snapshot_states[i]);
+	if (used < sizeof(sql))
+		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
+		    " FROM pools p LEFT JOIN pool_outcomes o ON "
+		    "o.pool_id = p.id ORDER BY p.key");
+	if (used >= sizeof(sql))
+		return -1; /* cannot happen: the text is ours */
+	s = db_stmt(db, sql, "read every pool's figures");
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		m.key = (const char *)sqlite3_column_text(s, 0);
+		m.pool_id = sqlite3_column_int64(s, 1);
+		m.failed = sqlite3_column_int(s, 2);
+		m.last_success = (time_t)sqlite3_column_int64(s, 3);
+		for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
+			m.counts[i] = sqlite3_column_int64(s, 4 + i);
+		if (m.key != NULL && cb(ctx, &m) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		db_fail(db, "read every pool's figures");
+	db_stmt_done(db, s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }

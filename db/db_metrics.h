@@ -49,4 +49,24 @@ int db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms);
  */
 int db_partial_run_last(struct db *db, const char *mode, time_t *as_of);
 
+/* One pool of the store as the textfile counts it (db_metrics_pools). */
+struct db_metrics_pool {
+	const char *key; /* valid during the callback */
+	int64_t pool_id;
+	int failed; /* db_pool_outcome_failed */
+	time_t last_success; /* db_pool_last_success */
+	long long counts[DB_SNAPSHOT_NSTATES]; /* db_pool_snapshot_counts */
+};
+
+/*
+ * db_metrics_pools(db, cb, ctx):
+ * Every pool of the store in key order (byte order), with its last
+ * outcome, its newest success and its snapshots per state -- what
+ * db_pool_outcome_failed, db_pool_last_success and db_pool_snapshot_counts
+ * answer one pool at a time -- from one statement (each pool's figures
+ * are index seeks inside it).  ${cb} returning non-zero stops.  0/-1.
+ */
+int db_metrics_pools(struct db *db,
+    int (*cb)(void *ctx, const struct db_metrics_pool *p), void *ctx);
+
 #endif

@@ -46,34 +46,74 @@ metrics_escape(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-/* The configured pools, with their ids and last outcomes from the store. */
+static int
+by_key_cmp(const void *a, const void *b)
+{
+	const struct metrics_pool *const *x = a, *const *y = b;
+
+	return strcmp((*x)->key, (*y)->key);
+}
+
+/* Merging the store's pools (key order) into the configured ones. */
+struct merge {
+	struct metrics_pool **by_key; /* the configured pools, by key */
+	size_t n, next;
+};
+
+static int
+merge_pool(void *vctx, const struct db_metrics_pool *m)
+{
+	struct merge *g = vctx;
+
+	while (g->next < g->n && strcmp(g->by_key[g->next]->key, m->key) < 0)
+		g->next++;
+	for (; g->next < g->n && strcmp(g->by_key[g->next]->key, m->key) == 0;
+	     g->next++) {
+		struct metrics_pool *p = g->by_key[g->next];
+
+		p->pool_id = m->pool_id;
+		p->failed = m->failed;
+		p->last_success = m->last_success;
+		memcpy(p->counts, m->counts, sizeof(p->counts));
+	}
+	return 0;
+}
+
+/*
+ * The configured pools, with their ids, last outcomes, newest successes
+ * and snapshot counts from the store: one statement over the store's
+ * pools in key order (db_metrics_pools), merged into the configuration's
+ * sorted by key, instead of four questions a pool.
+ */
 static struct metrics_pool *
 pools_from_store(const struct config *cfg, struct db *db)
 {
 	struct metrics_pool *pools;
+	struct merge g;
 
+	memset(&g, 0, sizeof(g));
 	pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*pools));
-	if (pools == NULL) {
+	g.by_key = calloc(cfg->npools ? cfg->npools : 1, sizeof(*g.by_key));
+	if (pools == NULL || g.by_key == NULL) {
 		log_err(NULL, "metrics: out of memory");
-		return NULL;
+		goto err;
 	}
 	for (size_t i = 0; i < cfg->npools; i++) {
 		const struct pool_conf *pc = &cfg->pools[i];
-		struct db_pool p;
-		int got = db_pool_get(db, pc->key, &p);
 
-		if (got < 0)
-			goto err;
 		pools[i].key = pc->key;
 		pools[i].channel = pc->policy->channel;
 		pools[i].ladder = &pc->policy->channels;
-		pools[i].pool_id = got ? p.id : 0;
-		if (got &&
-		    db_pool_outcome_failed(db, p.id, &pools[i].failed) != 0)
-			goto err;
+		g.by_key[i] = &pools[i];
 	}
+	g.n = cfg->npools;
+	qsort(g.by_key, g.n, sizeof(*g.by_key), by_key_cmp);
+	if (db_metrics_pools(db, merge_pool, &g))
+		goto err;
+	free(g.by_key);
 	return pools;
 err:
+	free(g.by_key);
 	free(pools);
 	return NULL;
 }
@@ -160,16 +200,54 @@ render_channel_holders(FILE *out, struct db *db, const struct metrics_pool *p)
 }
 
 /*
+ * Pool ${p}'s drift verdict, by the rule `drift` and `report` use, from its
+ * observation ${o} (${live}: db_observation_latest's answer) and the
+ * holder of its baseline channel.  0, or -1 on a store error.
+ */
+static int
+pool_verdict(struct db *db, struct metrics_pool *p,
+    const struct db_observation *o, int live)
+{
+	struct db_snapshot base;
+	struct drift_facts f;
+	char c[160];
+	int have_base = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&base, 0, sizeof(base));
+	if (p->pool_id != 0 && p->channel != NULL && p->channel[0] != '\0') {
+		have_base =
+		    db_snapshot_channel(db, p->pool_id, p->channel, &base);
+		if (have_base < 0)
+			return -1;
+		have_base = have_base > 0 && strcmp(base.state, "active") == 0;
+	}
+	f.missing = live > 0 && strcmp(o->provisioning_state, "missing") == 0;
+	f.have_live = live > 0 && !f.missing;
+	f.have_base = have_base;
+	f.live_k8s = o->v.kubernetes_version;
+	f.live_image = o->v.node_image_version;
+	f.base_k8s = base.v.kubernetes_version;
+	f.base_image = base.v.node_image_version;
+	if (f.have_live)
+		f.channel_undoes = apply_channels_undo_pin(
+		    o->upgrade_channel, o->node_os_channel, c, sizeof(c));
+	p->verdict = drift_verdict(&f);
+	return 0;
+}
+
+/*
  * Each pool's channels (when their snapshots were taken, so that a
  * dashboard shows their age as time() minus it: every rung of a ladder,
  * not only the last) and its drift verdict against the baseline (the
- * last rung), both from the store, by the rule `drift` and `report` use.
+ * last rung: pool_verdict, read with the pool's observation for
+ * aksnap_pool_info).
  */
 static int
 render_baselines(
     FILE *out, struct db *db, const struct metrics_pool *pools, size_t n)
 {
-	char k[160], c[160];
+	char k[160];
 
 	fprintf(out,
 	    "# HELP aksnap_baseline_timestamp_seconds When the snapshot "
@@ -185,42 +263,10 @@ render_baselines(
 	    "'aksnap drift' gives it).\n"
 	    "# TYPE aksnap_pool_drift gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		struct db_observation o;
-		struct db_snapshot base;
-		struct drift_facts f;
-		int live = 0, have_base = 0;
-
-		memset(&f, 0, sizeof(f));
-		memset(&o, 0, sizeof(o));
-		memset(&base, 0, sizeof(base));
-		if (pools[i].pool_id != 0)
-			live = db_observation_latest(db, pools[i].pool_id, &o);
-		if (live < 0)
-			return -1;
-		if (pools[i].pool_id != 0 && pools[i].channel != NULL &&
-		    pools[i].channel[0] != '\0') {
-			have_base = db_snapshot_channel(
-			    db, pools[i].pool_id, pools[i].channel, &base);
-			if (have_base < 0)
-				return -1;
-			have_base =
-			    have_base > 0 && strcmp(base.state, "active") == 0;
-		}
-		f.missing =
-		    live > 0 && strcmp(o.provisioning_state, "missing") == 0;
-		f.have_live = live > 0 && !f.missing;
-		f.have_base = have_base;
-		f.live_k8s = o.v.kubernetes_version;
-		f.live_image = o.v.node_image_version;
-		f.base_k8s = base.v.kubernetes_version;
-		f.base_image = base.v.node_image_version;
-		if (f.have_live)
-			f.channel_undoes = apply_channels_undo_pin(
-			    o.upgrade_channel, o.node_os_channel, c, sizeof(c));
 		metrics_escape(pools[i].key, k, sizeof(k));
 		fprintf(out,
 		    "aksnap_pool_drift{pool=\"%s\",verdict=\"%s\"} 1\n", k,
-		    drift_verdict(&f));
+		    pools[i].verdict);
 	}
 	return 0;
 }
@@ -243,14 +289,10 @@ metrics_render(FILE *out, const struct config *cfg, struct db *db)
 	    "snapshot taken or slot skipped, per pool.\n"
 	    "# TYPE aksnap_last_success_timestamp_seconds gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		time_t at = 0;
-
-		if (db_pool_last_success(db, pools[i].pool_id, &at))
-			goto out;
 		metrics_escape(pools[i].key, k, sizeof(k));
 		fprintf(out,
 		    "aksnap_last_success_timestamp_seconds{pool=\"%s\"} %lld\n",
-		    k, (long long)at);
+		    k, (long long)pools[i].last_success);
 	}
 	fprintf(out,
 	    "# HELP aksnap_pool_failed 1 when the pool failed in the "
@@ -266,16 +308,11 @@ metrics_render(FILE *out, const struct config *cfg, struct db *db)
 	    "pool and state.\n"
 	    "# TYPE aksnap_snapshots gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		long long counts[DB_SNAPSHOT_NSTATES];
-
-		memset(counts, 0, sizeof(counts));
-		if (db_pool_snapshot_counts(db, pools[i].pool_id, counts))
-			goto out;
 		metrics_escape(pools[i].key, k, sizeof(k));
 		for (size_t s = 0; db_snapshot_states[s] != NULL; s++)
 			fprintf(out,
 			    "aksnap_snapshots{pool=\"%s\",state=\"%s\"} %lld\n",
-			    k, db_snapshot_states[s], counts[s]);
+			    k, db_snapshot_states[s], pools[i].counts[s]);
 	}
 	fprintf(out,
 	    "# HELP aksnap_pool_info Versions the pool ran when last "
@@ -283,12 +320,14 @@ metrics_render(FILE *out, const struct config *cfg, struct db *db)
 	    "# TYPE aksnap_pool_info gauge\n");
 	for (size_t i = 0; i < n; i++) {
 		struct db_observation o;
-		int got;
+		int got = 0;
 
-		if (pools[i].pool_id == 0)
-			continue;
-		got = db_observation_latest(db, pools[i].pool_id, &o);
-		if (got < 0)
+		/* The observation read once: its drift verdict too, printed
+		 * by render_baselines. */
+		memset(&o, 0, sizeof(o));
+		if (pools[i].pool_id != 0)
+			got = db_observation_latest(db, pools[i].pool_id, &o);
+		if (got < 0 || pool_verdict(db, &pools[i], &o, got))
 			goto out;
 		if (got == 0 || strcmp(o.provisioning_state, "missing") == 0)
 			continue;

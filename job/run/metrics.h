@@ -22,6 +22,9 @@ struct metrics_pool {
 	const char *channel; /* the policy's baseline channel (NULL: none) */
 	const struct ladder *ladder; /* its channels, first rung first (NULL
 	                                or no rung: ${channel} alone) */
+	time_t last_success; /* newest snapshot taken or slot skipped */
+	long long counts[DB_SNAPSHOT_NSTATES]; /* snapshots per state */
+	const char *verdict; /* drift's, a static string */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "db/db_internal.h"
 #include "db/db_ladder.h"
 #include "db/db_list.h"
+#include "db/db_metrics.h"
 #include "db/db_report.h"
 #include "db/migrations.h"
 #include "job/base/util.h"
@@ -581,6 +582,113 @@ test_db_pool_sync_upserts_by_key(void **state)
 	assert_true(other != id1);
 	assert_int_equal(db_pool_get(f->db, "nope", &p), 0);
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pools"), 2);
+}
+
+/*
+ * A run syncs every pool and records every pool's location: a pool whose
+ * row already says what the configuration and Azure say is read, not
+ * rewritten (updated_at stays), so a steady fleet's run writes no pool
+ * row; a change is still written.
+ */
+static void
+test_db_pool_sync_rewrites_only_a_changed_row(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc;
+	int64_t id = 0, again = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc, "staging-system", "aks-staging", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &id), 0);
+	assert_int_equal(db_pool_set_location(f->db, id, "westeurope"), 0);
+	raw_exec(f->path, "UPDATE pools SET updated_at = 0");
+
+	assert_int_equal(db_pool_sync(f->db, &pc, &again), 0);
+	assert_int_equal(again, id);
+	assert_int_equal(db_pool_set_location(f->db, id, "westeurope"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT updated_at FROM pools"), 0);
+
+	assert_int_equal(db_pool_set_location(f->db, id, "northeurope"), 0);
+	assert_true(raw_int(f->path, "SELECT updated_at FROM pools") > 0);
+	raw_exec(f->path, "UPDATE pools SET updated_at = 0");
+	util_strlcpy(pc.nodepool, "user1", sizeof(pc.nodepool));
+	assert_int_equal(db_pool_sync(f->db, &pc, &again), 0);
+	assert_int_equal(again, id);
+	assert_true(raw_int(f->path, "SELECT updated_at FROM pools") > 0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM pools WHERE nodepool = "
+	                     "'user1' AND location = 'northeurope'"),
+	    1);
+}
+
+/* db_metrics_pools' rows, as the per-pool questions answer them. */
+struct figures {
+	struct db *db;
+	int n;
+	char keys[4][32];
+};
+
+static int
+same_figures(void *ctx, const struct db_metrics_pool *m)
+{
+	struct figures *g = ctx;
+	long long counts[DB_SNAPSHOT_NSTATES];
+	time_t at = 0;
+	int failed = -1;
+
+	assert_true(g->n < 4);
+	util_strlcpy(g->keys[g->n++], m->key, sizeof(g->keys[0]));
+	assert_int_equal(db_pool_last_success(g->db, m->pool_id, &at), 0);
+	assert_int_equal(m->last_success, at);
+	assert_int_equal(db_pool_outcome_failed(g->db, m->pool_id, &failed), 0);
+	assert_int_equal(m->failed, failed);
+	assert_int_equal(db_pool_snapshot_counts(g->db, m->pool_id, counts), 0);
+	for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
+		assert_int_equal(m->counts[i], counts[i]);
+	return 0;
+}
+
+/*
+ * The textfile's figures for every pool in one statement, in key order:
+ * the same last success, outcome and counts per state that the per-pool
+ * questions give, for a pool with snapshots in three states, a failed
+ * outcome and a skip, and for one with nothing.
+ */
+static void
+test_db_metrics_pools_answer_every_pool_at_once(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc;
+	struct db_decision d;
+	struct figures g;
+	int64_t zed = 0, alpha = 0, run = 0, s1, s2;
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	g.db = f->db;
+	pool_conf_make(&pc, "zed-system", "aks-zed", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &zed), 0);
+	pool_conf_make(&pc, "alpha-system", "aks-alpha", "system");
+	assert_int_equal(db_pool_sync(f->db, &pc, &alpha), 0);
+	assert_int_equal(db_run_start(f->db, 5000, 5000, "run", &run), 0);
+	s1 = add_snapshot(f->db, zed, "zed-1", 1000, 1000);
+	s2 = add_snapshot(f->db, zed, "zed-2", 2000, 2000);
+	(void)add_snapshot(f->db, zed, "zed-3", 3000, 3000);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleted", NULL), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s2, "failed", "x"), 0);
+	assert_int_equal(db_pool_outcome_set(f->db, zed, run, 5000, 1), 0);
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = zed;
+	d.at = 4000;
+	util_strlcpy(d.action, "skip", sizeof(d.action));
+	util_strlcpy(d.reasons, "unchanged", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+
+	assert_int_equal(db_metrics_pools(f->db, same_figures, &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.keys[0], "alpha-system");
+	assert_string_equal(g.keys[1], "zed-system");
 }
 
 /* ---- the topic files' statement cache (db_stmt.c) ---- */
@@ -2389,6 +2497,8 @@ main(void)
 	    T(test_db_runs_start_finish_and_last),
 	    T(test_db_pool_sync_upserts_by_key),
 	    T(test_db_stmt_cache_prepares_each_text_once),
+	    T(test_db_pool_sync_rewrites_only_a_changed_row),
+	    T(test_db_metrics_pools_answer_every_pool_at_once),
 	    T(test_db_observation_in_force_then_record),
 	    T(test_db_observation_latest_is_newest),
 	    T(test_db_history_lists_every_observation_in_time_order),
