@@ -91,11 +91,9 @@ enum sect_kind {
 struct section {
 	enum sect_kind kind;
 	int line;
-	char *title; /* the text between [ and ], for messages (owned, at
-	                most 79 bytes); NULL for a pool once read: it is
-	                "pool:" and its c->pools[idx].key (section_title) */
+	char title[80]; /* the text between [ and ], for messages */
 	unsigned char nameoff; /* NAME of [policy:NAME] / [pool:NAME] /
-	                          [fleet:NAME] in title: section_name() */
+	                          [fleet:NAME]: section_name() */
 	uint64_t seen; /* keys present, valid or not */
 	uint64_t set; /* keys with a valid, non-empty value */
 	uint64_t bad; /* keys with an invalid value (reported) */
@@ -114,6 +112,13 @@ struct keyline {
 	int line;
 	unsigned key;
 };
+
+/* section_name(s): NAME of [kind:NAME], or "" ([aksnap], or a bad name). */
+static inline const char *
+section_name(const struct section *s)
+{
+	return s->title + s->nameoff;
+}
 
 struct cerr {
 	int line;
@@ -148,37 +153,18 @@ struct parse {
 	size_t nkeylines;
 	size_t keylinecap;
 	size_t poolcap; /* c->pools' room while the file is read */
-	size_t keyhint; /* the key row after the pool key last read */
 };
-
-/* section_name(p, s): NAME of [kind:NAME], or "" ([aksnap], a bad name,
- * a header without its ']'). */
-static inline const char *
-section_name(const struct parse *p, const struct section *s)
-{
-	if (s->title == NULL)
-		return s->kind == SECT_POOL ? p->c->pools[s->idx].key : "";
-	return s->title + s->nameoff;
-}
 
 /*
  * A small open-addressing hash set of strings, each with a value (an
  * index).  Repeats of sections and node pools are found with it, so that
  * a configuration of 10,000 pools is checked in linear time, not in
- * 10,000^2 comparisons.  It keeps no copy of a key: only its hash and
- * value; key_of writes the key of a stored value again
- * (into ${buf}, or returns a string of its own) when a hash matches.
- * 8 bytes a slot, at most half of them used.
+ * 10,000^2 comparisons.
  */
-typedef const char *(*seen_key_fn)(
-    const void *ctx, size_t val, char *buf, size_t len);
-
 struct seen_set {
-	uint32_t *hashes; /* cap slots */
-	uint32_t *vals; /* the value + 1; 0 when the slot is empty */
+	char **keys; /* cap slots, NULL when empty */
+	size_t *vals;
 	size_t cap, n;
-	seen_key_fn key_of;
-	const void *ctx;
 };
 
 /* The keys, one row each (keys.c), and how many. */
@@ -231,10 +217,9 @@ void config_perr(struct parse *p, int line, const struct section *s,
  * ${key}, or 0 when it is not set there. */
 int config_keyline(const struct parse *p, const struct section *s, size_t key);
 
-/* config_lower_join(dst, len, sep, parts, n): the ${n} ${parts} joined
- * by ${sep}, lower-cased, truncated to fit ${len} > 0. */
-void config_lower_join(
-    char *dst, size_t len, char sep, const char *const *parts, size_t n);
+/* config_lower(dst, len, fmt, ...): the formatted text, lower-cased. */
+void config_lower(char *dst, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * config_seen_add(ss, key, val, prev):
@@ -243,10 +228,6 @@ void config_lower_join(
  */
 int config_seen_add(
     struct seen_set *ss, const char *key, size_t val, size_t *prev);
-
-/* config_seen_new(key_of, ctx, n): an empty set with room for ${n} keys
- * (it grows past them), or NULL. */
-struct seen_set *config_seen_new(seen_key_fn key_of, const void *ctx, size_t n);
 
 /* config_seen_find(ss, key, val): 1 with its value, or 0. */
 int config_seen_find(const struct seen_set *ss, const char *key, size_t *val);

@@ -628,7 +628,6 @@ config_key_find(const char *name, enum scope scope, size_t *idx)
 {
 	for (size_t i = 0; i < config_nkeys; i++) {
 		if (config_keys[i].scope == scope &&
-		    config_keys[i].name[0] == name[0] &&
 		    strcmp(config_keys[i].name, name) == 0) {
 			*idx = i;
 			return &config_keys[i];

@@ -68,65 +68,9 @@ json_keys(json_t *o, enum scope scope, const char *base)
 	return o;
 }
 
-/*
- * A pool's policy keys as printed, kept while the pools that follow share
- * its policy: 10,000 pools of one [policy:NAME] format its keys once.
- */
-struct policy_text {
-	const struct policy *pol; /* what text or obj is of; NULL: nothing */
-	char *text;
-	size_t len;
-	json_t *obj;
-};
-
-/* The policy keys of ${pol} as INI lines to ${out}, through ${pt}. */
-static void
-print_policy(struct policy_text *pt, const struct policy *pol, FILE *out)
-{
-	FILE *mem;
-
-	if (pt->pol != pol) {
-		free(pt->text);
-		pt->text = NULL;
-		pt->len = 0;
-		pt->pol = NULL;
-		mem = open_memstream(&pt->text, &pt->len);
-		if (mem == NULL) {
-			print_keys(out, SCOPE_POLICY, (const char *)pol);
-			return;
-		}
-		print_keys(mem, SCOPE_POLICY, (const char *)pol);
-		if (fclose(mem) != 0 || pt->text == NULL) {
-			print_keys(out, SCOPE_POLICY, (const char *)pol);
-			return;
-		}
-		pt->pol = pol;
-	}
-	fwrite(pt->text, 1, pt->len, out);
-}
-
-/* The policy keys of ${pol} set into JSON object ${o}, through ${pt}. */
-static void
-json_policy(struct policy_text *pt, const struct policy *pol, json_t *o)
-{
-	if (pt->pol != pol) {
-		json_decref(pt->obj);
-		pt->pol = NULL;
-		pt->obj =
-		    json_keys(json_object(), SCOPE_POLICY, (const char *)pol);
-		if (pt->obj == NULL) {
-			json_keys(o, SCOPE_POLICY, (const char *)pol);
-			return;
-		}
-		pt->pol = pol;
-	}
-	json_object_update(o, pt->obj); /* its values shared, not copied */
-}
-
 void
 config_print(const struct config *c, FILE *out, int json)
 {
-	struct policy_text pt = {NULL, NULL, 0, NULL};
 	struct auth_inputs *in;
 	json_t *root, *arr, *o;
 
@@ -145,9 +89,8 @@ config_print(const struct config *c, FILE *out, int json)
 
 			fprintf(out, "\n[pool:%s]\n", pc->key);
 			print_keys(out, SCOPE_POOL, (const char *)pc);
-			print_policy(&pt, pc->policy, out);
+			print_keys(out, SCOPE_POLICY, (const char *)pc->policy);
 		}
-		free(pt.text);
 		for (size_t i = 0; i < c->nfleets; i++) {
 			config_fleet_print(&c->fleets[i], out);
 			print_keys(out, SCOPE_POLICY,
@@ -186,10 +129,9 @@ config_print(const struct config *c, FILE *out, int json)
 			continue;
 		json_object_set_new(o, "pool", json_string(pc->key));
 		json_keys(o, SCOPE_POOL, (const char *)pc);
-		json_policy(&pt, pc->policy, o);
+		json_keys(o, SCOPE_POLICY, (const char *)pc->policy);
 		json_array_append_new(arr, o);
 	}
-	json_decref(pt.obj);
 	json_object_set_new(root, "pools", arr);
 	arr = json_array();
 	for (size_t i = 0; i < c->nfleets; i++) {

@@ -19,14 +19,8 @@
  * line reaches inih indented, inih's multi-line continuation never applies:
  * indentation is insignificant and a value cannot span lines.
  *
- * Each key's value is parsed by keys.c straight to where it ends up: a
- * pool's keys into its c->pools entry, [aksnap]'s into the config, a
- * fleet's selectors into its c->fleets entry, and the policy keys a
- * section sets into a struct policy of the section's own, made at the
- * first.  A section itself keeps only what the checks and messages need
- * (which keys, on which lines), so 10,000 pools are read in one pass over
- * a few MB, not 2.3 KB a section.  Once the whole file is read, resolve.c
- * builds the configuration from the sections.
+ * Each key's value is parsed by keys.c into its section; once the whole
+ * file is read, resolve.c builds the configuration from the sections.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -45,88 +39,47 @@
 /* Longest line accepted at all; inih's own buffer is much shorter. */
 #define CONFIG_MAX_LINE 4096
 
-static int seen_grow(struct seen_set *ss, size_t ncap);
-
-struct seen_set *
-config_seen_new(seen_key_fn key_of, const void *ctx, size_t n)
-{
-	struct seen_set *ss = calloc(1, sizeof(*ss));
-	size_t cap = 64;
-
-	if (ss == NULL)
-		return NULL;
-	ss->key_of = key_of;
-	ss->ctx = ctx;
-	while (cap < 2 * (n + 1))
-		cap *= 2;
-	if (seen_grow(ss, cap)) {
-		free(ss);
-		return NULL;
-	}
-	return ss;
-}
-
 void
 config_seen_free(struct seen_set *ss)
 {
 	if (ss == NULL)
 		return;
-	free(ss->hashes);
+	for (size_t i = 0; i < ss->cap; i++)
+		free(ss->keys[i]);
+	free(ss->keys);
 	free(ss->vals);
 	free(ss);
 }
 
-/* seen_grow(ss, ncap): rehash into ${ncap} slots, a power of 2. */
 static int
-seen_grow(struct seen_set *ss, size_t ncap)
+seen_grow(struct seen_set *ss)
 {
-	uint32_t *nh = calloc(ncap, sizeof(*nh));
-	uint32_t *nv = calloc(ncap, sizeof(*nv));
+	size_t ncap = ss->cap ? ss->cap * 2 : 64;
+	char **nk = calloc(ncap, sizeof(*nk));
+	size_t *nv = calloc(ncap, sizeof(*nv));
 
-	if (nh == NULL || nv == NULL) {
-		free(nh);
+	if (nk == NULL || nv == NULL) {
+		free(nk);
 		free(nv);
 		return -1;
 	}
 	for (size_t i = 0; i < ss->cap; i++) {
 		size_t j;
 
-		if (ss->vals[i] == 0)
+		if (ss->keys[i] == NULL)
 			continue;
-		j = ss->hashes[i] & (ncap - 1);
-		while (nv[j] != 0)
+		j = util_fnv1a64(ss->keys[i]) & (ncap - 1);
+		while (nk[j] != NULL)
 			j = (j + 1) & (ncap - 1);
-		nh[j] = ss->hashes[i];
+		nk[j] = ss->keys[i];
 		nv[j] = ss->vals[i];
 	}
-	free(ss->hashes);
+	free(ss->keys);
 	free(ss->vals);
-	ss->hashes = nh;
+	ss->keys = nk;
 	ss->vals = nv;
 	ss->cap = ncap;
 	return 0;
-}
-
-/*
- * seen_slot(ss, key, h):
- * The slot of ${key} (hash ${h}) in ${ss}, or the empty slot where it
- * would go.  ${ss}->cap > 0.
- */
-static size_t
-seen_slot(const struct seen_set *ss, const char *key, uint32_t h)
-{
-	size_t j = h & (ss->cap - 1);
-	char buf[320];
-
-	while (ss->vals[j] != 0) {
-		if (ss->hashes[j] == h &&
-		    strcmp(
-		        ss->key_of(ss->ctx, ss->vals[j] - 1, buf, sizeof(buf)),
-		        key) == 0)
-			return j;
-		j = (j + 1) & (ss->cap - 1);
-	}
-	return j;
 }
 
 /*
@@ -137,20 +90,22 @@ seen_slot(const struct seen_set *ss, const char *key, uint32_t h)
 int
 config_seen_add(struct seen_set *ss, const char *key, size_t val, size_t *prev)
 {
-	uint32_t h = (uint32_t)util_fnv1a64(key);
 	size_t j;
 
-	if (val >= UINT32_MAX)
+	if ((ss->n + 1) * 2 > ss->cap && seen_grow(ss))
 		return -1;
-	if ((ss->n + 1) * 2 > ss->cap && seen_grow(ss, ss->cap * 2))
-		return -1;
-	j = seen_slot(ss, key, h);
-	if (ss->vals[j] != 0) {
-		*prev = ss->vals[j] - 1;
-		return 1;
+	j = util_fnv1a64(key) & (ss->cap - 1);
+	while (ss->keys[j] != NULL) {
+		if (strcmp(ss->keys[j], key) == 0) {
+			*prev = ss->vals[j];
+			return 1;
+		}
+		j = (j + 1) & (ss->cap - 1);
 	}
-	ss->hashes[j] = h;
-	ss->vals[j] = (uint32_t)val + 1;
+	ss->keys[j] = strdup(key);
+	if (ss->keys[j] == NULL)
+		return -1;
+	ss->vals[j] = val;
 	ss->n++;
 	return 0;
 }
@@ -163,36 +118,27 @@ config_seen_find(const struct seen_set *ss, const char *key, size_t *val)
 
 	if (ss->cap == 0)
 		return 0;
-	j = seen_slot(ss, key, (uint32_t)util_fnv1a64(key));
-	if (ss->vals[j] == 0)
-		return 0;
-	*val = ss->vals[j] - 1;
-	return 1;
+	j = util_fnv1a64(key) & (ss->cap - 1);
+	while (ss->keys[j] != NULL) {
+		if (strcmp(ss->keys[j], key) == 0) {
+			*val = ss->vals[j];
+			return 1;
+		}
+		j = (j + 1) & (ss->cap - 1);
+	}
+	return 0;
 }
 
-/*
- * config_lower_join(dst, len, sep, parts, n):
- * The ${n} strings of ${parts} joined by ${sep}, lower-cased (ASCII),
- * truncated to fit ${len} > 0.
- */
 void
-config_lower_join(
-    char *dst, size_t len, char sep, const char *const *parts, size_t n)
+config_lower(char *dst, size_t len, const char *fmt, ...)
 {
-	size_t used = 0;
+	va_list ap;
 
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && used + 1 < len)
-			dst[used++] = sep;
-		for (const char *s = parts[i]; *s != '\0' && used + 1 < len;
-		     s++) {
-			unsigned char ch = (unsigned char)*s;
-
-			dst[used++] =
-			    (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-		}
-	}
-	dst[used] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(dst, len, fmt, ap);
+	va_end(ap);
+	for (; *dst != '\0'; dst++)
+		*dst = (char)tolower((unsigned char)*dst);
 }
 
 /*
@@ -218,14 +164,10 @@ config_perr(struct parse *p, int line, const struct section *s, const char *key,
 		buf_printf(&b, "%s:%d: ", p->path, line);
 	else
 		buf_printf(&b, "%s: ", p->path);
-	if (s != NULL && s->title == NULL && s->kind == SECT_POOL)
-		buf_printf(&b, "[pool:%s]", section_name(p, s));
-	else if (s != NULL)
-		buf_printf(&b, "[%s]", s->title != NULL ? s->title : "");
 	if (s != NULL && key != NULL)
-		buf_printf(&b, " %s: ", key);
+		buf_printf(&b, "[%s] %s: ", s->title, key);
 	else if (s != NULL)
-		buf_printf(&b, ": ");
+		buf_printf(&b, "[%s]: ", s->title);
 	else if (key != NULL)
 		buf_printf(&b, "%s: ", key);
 	buf_printf(&b, "%s", msg);
@@ -330,18 +272,9 @@ on_key(struct parse *p, const char *name, const char *value)
 		k = config_key_find(name, SCOPE_POLICY, &idx);
 		break;
 	case SECT_POOL:
-		/* Pools list their keys alike: try the row after the last. */
-		idx = p->keyhint;
-		if (idx < config_nkeys &&
-		    (config_keys[idx].scope == SCOPE_POOL ||
-		        config_keys[idx].scope == SCOPE_POLICY) &&
-		    strcmp(config_keys[idx].name, name) == 0)
-			k = &config_keys[idx];
-		if (k == NULL)
-			k = config_key_find(name, SCOPE_POOL, &idx);
+		k = config_key_find(name, SCOPE_POOL, &idx);
 		if (k == NULL)
 			k = config_key_find(name, SCOPE_POLICY, &idx);
-		p->keyhint = idx + 1;
 		break;
 	case SECT_FLEET:
 		switch (config_fleet_key(
@@ -431,14 +364,10 @@ ini_cb(void *user, const char *section, const char *name, const char *value)
 static char *
 find_sep(char *s, const char *chars)
 {
-	char c0 = chars != NULL ? chars[0] : '\0';
-	char c1 = chars != NULL && c0 != '\0' ? chars[1] : '\0';
 	int was_space = 0;
 
-	/* chars has at most two: "=:" or "]" (a strchr a byte cost most of
-	 * reading a large file). */
-	while (
-	    *s != '\0' && *s != c0 && *s != c1 && !(was_space && *s == ';')) {
+	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) &&
+	    !(was_space && *s == ';')) {
 		was_space = isspace((unsigned char)*s);
 		s++;
 	}
@@ -507,24 +436,10 @@ add_pool(struct parse *p, struct section *s)
 	}
 	s->idx = c->npools++;
 	memset(&c->pools[s->idx], 0, sizeof(c->pools[s->idx]));
-	util_strlcpy(c->pools[s->idx].key, section_name(p, s),
+	util_strlcpy(c->pools[s->idx].key, section_name(s),
 	    sizeof(c->pools[s->idx].key));
 	c->pools[s->idx].line = s->line;
 	return 0;
-}
-
-/* section_key(p, i, buf, len): p->sects[i] as the repeats are found,
- * "KIND:name" lower-cased (pool keys are typed without case). */
-static const char *
-section_key(const void *ctx, size_t i, char *buf, size_t len)
-{
-	const struct parse *p = ctx;
-	const struct section *s = &p->sects[i];
-	char digit[2] = {(char)('0' + (int)s->kind), '\0'};
-	const char *parts[2] = {digit, section_name(p, s)};
-
-	config_lower_join(buf, len, ':', parts, 2);
-	return buf;
 }
 
 /*
@@ -537,7 +452,6 @@ open_section(struct parse *p, const char *title)
 	struct section *s;
 	const char *name = NULL;
 	enum sect_kind kind;
-	char tbuf[80];
 
 	if (strcmp(title, "aksnap") == 0) {
 		kind = SECT_GLOBAL;
@@ -559,19 +473,16 @@ open_section(struct parse *p, const char *title)
 		return;
 	s->kind = kind;
 	s->line = p->lineno;
-	/* The title is this buffer until the end, then a copy unless the
-	 * section is a pool (its key is its name). */
-	util_strlcpy(tbuf, title, sizeof(tbuf));
-	if (strlen(title) >= sizeof(tbuf))
-		memcpy(tbuf + sizeof(tbuf) - 4, "...", 4);
-	s->title = tbuf;
-	s->nameoff = (unsigned char)strlen(tbuf); /* "" until checked */
+	util_strlcpy(s->title, title, sizeof(s->title));
+	if (strlen(title) >= sizeof(s->title))
+		memcpy(s->title + sizeof(s->title) - 4, "...", 4);
+	s->nameoff = (unsigned char)strlen(s->title); /* "" until checked */
 
 	if (kind == SECT_IGNORED) {
 		config_perr(p, p->lineno, s, NULL,
 		    "unknown section; expected [aksnap], [policy:NAME], "
 		    "[pool:NAME] or [fleet:NAME]");
-		goto done;
+		return;
 	}
 	if (name != NULL && !config_is_name(name)) {
 		config_perr(p, p->lineno, s, NULL,
@@ -582,7 +493,7 @@ open_section(struct parse *p, const char *title)
 		                             : "policy",
 		    name);
 		s->kind = SECT_IGNORED;
-		goto done;
+		return;
 	}
 	if (name != NULL) /* a name is at most 63: the title holds it */
 		s->nameoff = (unsigned char)(name - title);
@@ -594,16 +505,17 @@ open_section(struct parse *p, const char *title)
 		int got;
 
 		if (p->sections == NULL)
-			p->sections = config_seen_new(section_key, p, 0);
+			p->sections = calloc(1, sizeof(*p->sections));
 		if (p->sections == NULL) {
 			p->oom = 1;
-			goto done;
+			return;
 		}
-		(void)section_key(p, p->nsects - 1, key, sizeof(key));
+		config_lower(
+		    key, sizeof(key), "%d:%s", (int)kind, section_name(s));
 		got = config_seen_add(p->sections, key, p->nsects - 1, &first);
 		if (got < 0) {
 			p->oom = 1;
-			goto done;
+			return;
 		}
 		if (got == 1) {
 			config_perr(p, p->lineno, s, NULL,
@@ -614,17 +526,10 @@ open_section(struct parse *p, const char *title)
 		}
 	}
 	if ((s->kind == SECT_FLEET &&
-	        config_fleet_add(p->c, section_name(p, s), s->line, &s->idx)) ||
+	        config_fleet_add(p->c, section_name(s), s->line, &s->idx)) ||
 	    (s->kind == SECT_POOL && add_pool(p, s))) {
 		p->oom = 1;
 		s->kind = SECT_IGNORED;
-	}
-done:
-	s->title = NULL;
-	if (s->kind != SECT_POOL) {
-		s->title = strdup(tbuf);
-		if (s->title == NULL)
-			p->oom = 1;
 	}
 }
 
@@ -799,10 +704,8 @@ done:
 		free(p.errs[i].text);
 	}
 	free(p.errs);
-	for (size_t i = 0; i < p.nsects; i++) {
+	for (size_t i = 0; i < p.nsects; i++)
 		free(p.sects[i].pol);
-		free(p.sects[i].title);
-	}
 	free(p.sects);
 	free(p.keylines);
 	config_seen_free(p.sections);

@@ -6,10 +6,7 @@
  * pool's policy is the built-in defaults, overlaid with the keys set in its
  * [policy:NAME] ("default" when the pool names none and such a section
  * exists), overlaid with the policy keys set in the pool section itself;
- * a [fleet:NAME]'s the same way.  The policy is resolved once: the pools
- * that set no policy key point at their [policy:NAME]'s struct (or the
- * one built-in default), and only a pool that sets some gets its own (in
- * c->pool_policies).  The checks that span sections are made
+ * a [fleet:NAME]'s the same way.  The checks that span sections are made
  * here (a node pool listed twice, a policy that keeps nothing, a ladder
  * written both ways), and the time zone is loaded, once.
  *
@@ -308,17 +305,6 @@ resolve_global(struct resolving *r)
 	strip_trailing_slashes(c->imds_endpoint);
 }
 
-/* policy_key(p, i, buf, len): the NAME of [policy:NAME] p->sects[i]. */
-static const char *
-policy_key(const void *ctx, size_t i, char *buf, size_t len)
-{
-	(void)buf;
-	(void)len;
-	const struct parse *p = ctx;
-
-	return section_name(p, &p->sects[i]);
-}
-
 /* Every [policy:NAME]: the defaults overlaid with its keys.  0 or -1. */
 static int
 resolve_policies(struct resolving *r, size_t np)
@@ -332,7 +318,7 @@ resolve_policies(struct resolving *r, size_t np)
 		if (c->policies == NULL)
 			return -1;
 	}
-	r->policies = config_seen_new(policy_key, p, np);
+	r->policies = calloc(1, sizeof(*r->policies));
 	if (r->policies == NULL)
 		return -1;
 	for (size_t i = 0; i < p->nsects; i++) {
@@ -341,14 +327,13 @@ resolve_policies(struct resolving *r, size_t np)
 
 		if (s->kind != SECT_POLICY)
 			continue;
-		if (config_seen_add(r->policies, section_name(p, s), i, &prev) <
-		    0)
+		if (config_seen_add(r->policies, section_name(s), i, &prev) < 0)
 			return -1;
 		s->idx = ip;
 		pol = &c->policies[ip++];
 		config_policy_defaults(pol);
 		overlay_policy(pol, s->pol, s->set);
-		util_strlcpy(pol->name, section_name(p, s), sizeof(pol->name));
+		util_strlcpy(pol->name, section_name(s), sizeof(pol->name));
 		ladder_form_clash(p, s);
 		resolve_ladder(pol, 0, s->set);
 		if (keeps_nothing(pol))
@@ -390,18 +375,18 @@ section_policy(const struct resolving *r, const struct section *s, char *name,
 }
 
 /*
- * own_policy(p, out, ps, s):
+ * own_policy(out, ps, s):
  * The policy of a section ${s} that sets policy keys: the defaults < its
  * [policy:NAME] ${ps} (NULL: none) < ${s}'s own keys.
  */
 static void
-own_policy(const struct parse *p, struct policy *out, const struct section *ps,
-    const struct section *s)
+own_policy(
+    struct policy *out, const struct section *ps, const struct section *s)
 {
 	config_policy_defaults(out);
 	if (ps != NULL) {
 		overlay_policy(out, ps->pol, ps->set);
-		util_strlcpy(out->name, section_name(p, ps), sizeof(out->name));
+		util_strlcpy(out->name, section_name(ps), sizeof(out->name));
 	}
 	overlay_policy(out, s->pol, s->set);
 }
@@ -419,19 +404,6 @@ default_subscription(const struct resolving *r, const struct section *s,
 		    "missing, and [aksnap] sets no default subscription");
 	else
 		util_strlcpy(dst, c->subscription, len);
-}
-
-/* nodepool_key(c, i, buf, len): c->pools[i]'s node pool, lower-cased
- * (ARM names are case-insensitive), "sub/rg/cluster/nodepool". */
-static const char *
-nodepool_key(const void *ctx, size_t i, char *buf, size_t len)
-{
-	const struct pool_conf *pc = &((const struct config *)ctx)->pools[i];
-	const char *parts[4] = {
-	    pc->subscription, pc->resource_group, pc->cluster, pc->nodepool};
-
-	config_lower_join(buf, len, '/', parts, 4);
-	return buf;
 }
 
 /*
@@ -467,7 +439,7 @@ resolve_pool(
 	} else {
 		struct policy *own = &c->pool_policies[r->nown++];
 
-		own_policy(p, own, ps, s);
+		own_policy(own, ps, s);
 		ladder_form_clash(p, s);
 		resolve_ladder(own, ps != NULL ? ps->set : 0, s->set);
 		pc->policy = own;
@@ -482,11 +454,12 @@ resolve_pool(
 
 	/* ARM names are case-insensitive: one node pool, one entry. */
 	if (pc->nodepool[0] != '\0') {
-		char key[320];
+		char key[300];
 		size_t j = 0;
 		int got;
 
-		(void)nodepool_key(c, s->idx, key, sizeof(key));
+		config_lower(key, sizeof(key), "%s/%s/%s/%s", pc->subscription,
+		    pc->resource_group, pc->cluster, pc->nodepool);
 		got = config_seen_add(nodepools, key, s->idx, &j);
 		if (got < 0)
 			return -1;
@@ -552,7 +525,7 @@ resolve_pools(struct resolving *r, size_t nown)
 	config_policy_defaults(&c->pool_policies[0]);
 	resolve_ladder(&c->pool_policies[0], 0, 0);
 	r->nown = 1;
-	nodepools = config_seen_new(nodepool_key, c, c->npools);
+	nodepools = calloc(1, sizeof(*nodepools));
 	if (nodepools == NULL)
 		return -1;
 	for (size_t i = 0; i < p->nsects && rc == 0; i++) {
@@ -598,7 +571,7 @@ resolve_fleets(struct resolving *r)
 		}
 		ps = section_policy(
 		    r, s, f->policy_name, sizeof(f->policy_name));
-		own_policy(p, &f->policy, ps, s);
+		own_policy(&f->policy, ps, s);
 		if ((s->set & r->keepmask) != 0 && keeps_nothing(&f->policy))
 			config_perr(p, s->line, s, "keep_*",
 			    "this fleet's policy keeps nothing: keep_last, "
@@ -641,7 +614,7 @@ config_resolve(struct parse *p)
 		else if (s->kind == SECT_POOL && (s->set & r.polmask) != 0)
 			nown++;
 		if (s->kind == SECT_POLICY &&
-		    strcmp(section_name(p, s), "default") == 0)
+		    strcmp(section_name(s), "default") == 0)
 			r.dflt = s;
 	}
 	resolve_global(&r);

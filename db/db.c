@@ -92,6 +92,9 @@ static const char *const decision_actions[] = {"create", "skip", "keep",
 enum st {
 	ST_APPLICATION_ID,
 	ST_USER_VERSION,
+	ST_PAGE_COUNT,
+	ST_FREELIST_COUNT,
+	ST_PAGE_SIZE,
 	ST_HAS_TABLES,
 	ST_SET_WAL,
 	ST_FK_CHECK,
@@ -156,12 +159,29 @@ enum st {
 	"o.upgrade_channel, o.node_os_channel, o.changed_by, "                 \
 	"o.last_seen, o.last_run_id, o.seen "
 
+/* the ARM id of row s of pool p, derived when not stored (0017), and
+ * "it is ?1" */
+#define SNAP_ARM_ID DB_SNAP_ARM_ID("s", "p")
+#define SNAP_ARM_ID_IS_1 DB_SNAP_ARM_ID_IS("s", "p", "?1")
+
 #define SNAP_COLS                                                              \
-	"SELECT s.id, s.pool_id, p.key, s.name, s.arm_id, s.slot, "            \
+	"SELECT s.id, s.pool_id, p.key, s.name, " SNAP_ARM_ID ", s.slot, "     \
 	"s.created_at, s.node_image_version, s.kubernetes_version, "           \
 	"s.os_type, s.os_sku, s.vm_size, s.enable_fips, s.state, s.pinned, "   \
 	"s.channel, s.promoted_at, s.demoted_at, s.error "                     \
 	"FROM snapshots s JOIN pools p ON p.id = s.pool_id "
+
+/*
+ * ARM_ID_STORED(pool, name, arm_id): what snapshots.arm_id holds for a
+ * snapshot ${name} of pool ${pool} whose ARM id is ${arm_id}: NULL when
+ * it is, byte for byte, the one DB_SNAP_ARM_ID derives (migration 0017).
+ */
+#define ARM_ID_STORED(pool, name, arm_id)                                      \
+	"nullif(" arm_id                                                       \
+	" COLLATE BINARY, (SELECT " DB_SNAP_ARM_ID_OF(name, "p.subscription",  \
+	    "p.resource_group") " FROM pools p WHERE p.id = " pool "))"
+/* ?1 the pool, ?2 the name, ?3 the ARM id: as ST_SNAP_INTENT binds them */
+#define ARM_ID_STORED_123 ARM_ID_STORED("?1", "?2", "?3")
 
 /*
  * DEC_TEXT_OF(text, pool): a decision's reasons as decision_texts holds
@@ -176,6 +196,9 @@ enum st {
 static const char *const st_sql[ST__COUNT] = {
     [ST_APPLICATION_ID] = "PRAGMA application_id",
     [ST_USER_VERSION] = "PRAGMA user_version",
+    [ST_PAGE_COUNT] = "PRAGMA page_count",
+    [ST_FREELIST_COUNT] = "PRAGMA freelist_count",
+    [ST_PAGE_SIZE] = "PRAGMA page_size",
     [ST_HAS_TABLES] = "SELECT count(*) FROM sqlite_master",
     [ST_SET_WAL] = "PRAGMA journal_mode = WAL",
     [ST_FK_CHECK] = "PRAGMA foreign_key_check",
@@ -251,8 +274,8 @@ static const char *const st_sql[ST__COUNT] = {
      */
     [ST_SNAP_INTENT] =
         "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
-        "state, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'creating', ?5) "
-        "ON CONFLICT (pool_id, name) DO UPDATE SET "
+        "state, updated_at) VALUES (?1, ?2, " ARM_ID_STORED_123 ", ?4, ?5, "
+        "'creating', ?5) ON CONFLICT (pool_id, name) DO UPDATE SET "
         "arm_id = excluded.arm_id, slot = excluded.slot, "
         "created_at = excluded.created_at, state = 'creating', "
         "error = NULL, updated_at = excluded.updated_at "
@@ -274,8 +297,8 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_SNAP_PINNED] = "UPDATE snapshots SET pinned = ?2, updated_at = ?3 "
                        "WHERE id = ?1",
     [ST_SNAP_GET] = SNAP_COLS "WHERE s.id = ?1",
-    [ST_SNAP_BY_ARM_ID] = SNAP_COLS "WHERE s.arm_id = ?1 "
-                                    "ORDER BY s.created_at DESC, s.id DESC "
+    [ST_SNAP_BY_ARM_ID] = SNAP_COLS "WHERE " SNAP_ARM_ID_IS_1
+                                    " ORDER BY s.created_at DESC, s.id DESC "
                                     "LIMIT 1",
     [ST_SNAP_BY_NAME] = SNAP_COLS "WHERE s.name = ?1 "
                                   "ORDER BY s.created_at DESC, s.id DESC "
@@ -306,8 +329,8 @@ static const char *const st_sql[ST__COUNT] = {
         "INSERT INTO snapshots (pool_id, name, arm_id, slot, created_at, "
         "node_image_version, kubernetes_version, os_type, os_sku, vm_size, "
         "enable_fips, state, pinned, channel, promoted_at, error, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-        "?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        "updated_at) VALUES (?1, ?2, " ARM_ID_STORED_123 ", ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [ST_RUNS_FAILED] = "SELECT count(*) FROM runs WHERE exit_code > 0",
     [ST_POOL_LAST_SUCCESS] =
         "SELECT max(coalesce((SELECT max(created_at) FROM snapshots "
@@ -728,6 +751,44 @@ fk_violations(struct db *db, char *err, size_t errlen)
 }
 
 /*
+ * store_bytes(db, free_only, out): the store's size in bytes (pages x
+ * page size), or only its free pages'.  0/-1.
+ */
+static int
+store_bytes(struct db *db, int free_only, long long *out)
+{
+	int64_t pages, size;
+
+	if (st_int(db, free_only ? ST_FREELIST_COUNT : ST_PAGE_COUNT,
+	        "read the page count", &pages) ||
+	    st_int(db, ST_PAGE_SIZE, "read the page size", &size))
+		return -1;
+	*out = (long long)(pages * size);
+	return 0;
+}
+
+/*
+ * free_space_hint(db): after a migration that rebuilt a large table
+ * (0015, 0017), the pages it held are free pages of the file, reused by
+ * later writes but not given back to the file system: say so, with what
+ * gives them back, when they are a quarter of the file and 1 MiB or more
+ * (once: after the migrations of an open that applied some).
+ */
+static void
+free_space_hint(struct db *db)
+{
+	long long free_bytes, bytes;
+
+	if (store_bytes(db, 1, &free_bytes) == 0 &&
+	    store_bytes(db, 0, &bytes) == 0 && free_bytes >= (1LL << 20) &&
+	    free_bytes >= bytes / 4)
+		log_warn(NULL,
+		    "%s: %lld MiB of the file are free pages; `aksnap db "
+		    "vacuum` gives them back",
+		    db->path, free_bytes >> 20);
+}
+
+/*
  * migrate(db, m, n, stamp):
  * Apply every migration of ${m} above the store's version, each in its own
  * transaction; ${stamp}: set application_id in the first one.  0/-1.
@@ -737,7 +798,7 @@ migrate(struct db *db, const struct migration *m, size_t n, int stamp)
 {
 	char err[512], sql[64];
 	int64_t uv;
-	size_t i;
+	size_t i, applied = 0;
 
 	for (i = 0; i < n; i++) {
 		if (m[i].version <= 0 ||
@@ -787,11 +848,14 @@ migrate(struct db *db, const struct migration *m, size_t n, int stamp)
 		if (exec_sql(db, "COMMIT", err, sizeof(err)))
 			goto fail;
 		stamp = 0;
+		applied++;
 		log_info(NULL, "%s: migrated to schema version %d (%s)",
 		    db->path, m[i].version, m[i].name);
 	}
 	if (exec_sql(db, "PRAGMA foreign_keys = ON", err, sizeof(err)))
 		goto fail_nomig;
+	if (applied > 0)
+		free_space_hint(db);
 	return 0;
 
 fail:
@@ -1195,6 +1259,22 @@ out:
 	db_check_report_free(&r);
 	db_close(copy);
 	return rc;
+}
+
+int
+db_vacuum(struct db *db, long long *before, long long *after)
+{
+	char err[512] = "";
+
+	if (store_bytes(db, 0, before))
+		return -1;
+	if (exec_sql(db, "VACUUM", err, sizeof(err)) ||
+	    exec_sql(db, "PRAGMA wal_checkpoint(TRUNCATE)", err, sizeof(err))) {
+		if (err[0] != '\0')
+			log_err(NULL, "%s: vacuum: %s", db->path, err);
+		return -1;
+	}
+	return store_bytes(db, 0, after);
 }
 
 int

@@ -70,6 +70,16 @@ int db_latest_version(void);
 /* db_set_busy_timeout(db, ms): for tests and `run`. */
 void db_set_busy_timeout(struct db *db, int ms);
 
+/*
+ * db_vacuum(db, before, after):
+ * Give the store's free pages back to the file system (SQLite's VACUUM:
+ * the store rewritten, packed, through the WAL, so it needs as much free
+ * disk again for the while), then checkpoint the WAL into the file and
+ * truncate it.  ${before}, ${after}: the store's size in bytes (pages
+ * x page size).  0/-1 (logged).
+ */
+int db_vacuum(struct db *db, long long *before, long long *after);
+
 /* db_backup(db, dest): online backup API into ${dest} (must not exist). 0/-1.
  */
 int db_backup(struct db *db, const char *dest);

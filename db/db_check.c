@@ -93,7 +93,9 @@ static const struct invariant invariants[] = {
     {0,
         "SELECT printf('snapshot %s is both in the store and recorded as "
         "a conflict (not this store''s)', c.name) FROM conflicts c "
-        "JOIN snapshots s ON s.arm_id = c.arm_id"},
+        /* CROSS: each conflict seeks its snapshot (0017), no scan */
+        "CROSS JOIN snapshots s JOIN pools p ON p.id = s.pool_id "
+        "WHERE " DB_SNAP_ARM_ID_IS("s", "p", "c.arm_id")},
     {0,
         "SELECT printf('%d observation(s) naming a missing run (first id "
         "%d)', count(*), min(o.id)) FROM observations o "

@@ -144,10 +144,12 @@ db_snapshot_owner(
 	static const char sql[] =
 	    "SELECT 'pool ' || p.key || ' of this store (a pool key renamed?)' "
 	    "FROM snapshots s JOIN pools p ON p.id = s.pool_id "
-	    "WHERE s.arm_id = ?1 AND s.pool_id <> ?2 "
-	    "UNION ALL SELECT 'a snapshot this store does not own (sync "
-	    "recorded a conflict: ' || reason || ')' FROM conflicts "
-	    "WHERE arm_id = ?1 LIMIT 1";
+	    "WHERE " DB_SNAP_ARM_ID_IS("s", "p",
+	        "?1") " AND s.pool_id <> ?2 "
+	              "UNION ALL SELECT 'a snapshot this store does not own "
+	              "(sync "
+	              "recorded a conflict: ' || reason || ')' FROM conflicts "
+	              "WHERE arm_id = ?1 LIMIT 1";
 	sqlite3_stmt *s = NULL;
 	int b = 0, rc;
 

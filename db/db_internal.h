@@ -65,6 +65,29 @@ const char *db_snap_select(void);
 void db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o);
 
 /*
+ * DB_SNAP_ARM_ID(s, p): SQL for the ARM id of snapshot row ${s} of pool
+ * row ${p} (migration 0017): snapshots.arm_id when stored, else the id
+ * aksnap gives a snapshot of that name in the pool's subscription and
+ * resource group (job/azure/arm.c's arm_snapshot_id).
+ * DB_SNAP_ARM_ID_IS(s, p, x): the snapshot's ARM id is ${x} (NOCASE, as
+ * ARM ids compare): a seek of snapshots_by_arm_id for the stored ones,
+ * of the unique (name, pool_id) index by the id's last segment for the
+ * derived ones.
+ */
+#define DB_SNAP_ARM_ID_OF(name, sub, rg)                                       \
+	"'/subscriptions/' || " sub " || '/resourceGroups/' || " rg            \
+	" || '/providers/Microsoft.ContainerService/snapshots/' || " name
+#define DB_SNAP_ARM_ID(s, p)                                                   \
+	"coalesce(" s ".arm_id, " DB_SNAP_ARM_ID_OF(                           \
+	    s ".name", p ".subscription", p ".resource_group") ")"
+#define DB_SNAP_ARM_ID_IS(s, p, x)                                             \
+	"(" s ".arm_id = " x " OR (" s ".arm_id IS NULL AND " s                \
+	".name = substr(" x ", length(rtrim(" x ", replace(" x                 \
+	", '/', ''))) + 1) AND " DB_SNAP_ARM_ID_OF(s ".name",                  \
+	    p ".subscription", p ".resource_group") " = " x                    \
+	                                            " COLLATE NOCASE))"
+
+/*
  * db_decision_action_names(), db_run_mode_names(): the NULL-terminated
  * vocabularies the schema's CHECK constraints allow.
  */

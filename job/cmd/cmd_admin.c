@@ -1,6 +1,7 @@
 /*
  * cmd_admin.c -- the commands that look after aksnap itself:
- * `config check`, `db migrate`, `db status`, `db check`, `db backup FILE`.
+ * `config check`, `db migrate`, `db status`, `db check`, `db backup FILE`,
+ * `db vacuum`.
  *
  * They touch no network and open what they need through session.[ch].
  * `db check`, `db status` and `db backup` only read: they work on a store
@@ -171,7 +172,7 @@ db_args(
 	argv += optind - 1;
 	if (argc < 2)
 		return cli_usage_error("db",
-		    "expected migrate, status, check or "
+		    "expected migrate, status, check, vacuum or "
 		    "backup FILE");
 	if (strcmp(argv[1], "backup") == 0 && argc != 3)
 		return cli_usage_error("db", "backup needs one FILE");
@@ -179,7 +180,8 @@ db_args(
 		return cli_usage_error(
 		    "db", "unexpected argument '%s'", argv[2]);
 	if (strcmp(argv[1], "migrate") != 0 && strcmp(argv[1], "status") != 0 &&
-	    strcmp(argv[1], "check") != 0 && strcmp(argv[1], "backup") != 0)
+	    strcmp(argv[1], "check") != 0 && strcmp(argv[1], "backup") != 0 &&
+	    strcmp(argv[1], "vacuum") != 0)
 		return cli_usage_error(
 		    "db", "unknown subcommand '%s'", argv[1]);
 	*sub = argv[1];
@@ -198,6 +200,24 @@ db_migrate(const struct cli *cli, struct db *db, const char *path)
 	return EXIT_DONE;
 }
 
+/* `db vacuum`: the free pages given back; the size before and after. */
+static int
+db_vacuum_store(const struct cli *cli, struct db *db, const char *path)
+{
+	long long before, after;
+
+	if (db_vacuum(db, &before, &after))
+		return EXIT_FAILED;
+	if (cli->json)
+		output_print_json(
+		    json_pack("{s:s,s:I,s:I}", "database", path, "bytes_before",
+		        (json_int_t)before, "bytes_after", (json_int_t)after));
+	else
+		printf("%s: %.1f MiB before vacuum, %.1f MiB after\n", path,
+		    (double)before / 1048576.0, (double)after / 1048576.0);
+	return EXIT_DONE;
+}
+
 /* `db backup FILE`: a verified copy. */
 static int
 db_backup_to(
@@ -213,29 +233,37 @@ db_backup_to(
 }
 
 /*
- * Only `db migrate` writes (migrates; no run lock, SESSION_CACHE: each
- * migration is one transaction); the others read the store as it is, so they
- * work on a read-only one.  Exit codes as every command's (session.h), but that
- * `db check` counts a file too damaged to open as a finding: 1.
+ * Only `db migrate` and `db vacuum` write: migrate with no run lock
+ * (SESSION_CACHE: each migration is one transaction), vacuum under it
+ * (SESSION_WRITE: it rewrites the whole file, no run meanwhile); the
+ * others read the store as it is, so they work on a read-only one.  Exit codes
+ * as every command's (session.h), but that `db check` counts a file too damaged
+ * to open as a finding: 1.
  */
 int
 cmd_db(struct cli *cli, int argc, char **argv)
 {
 	struct session ss;
 	const char *sub = NULL, *file = NULL;
-	int migrate, rc;
+	int migrate, vacuum, rc;
 
 	rc = db_args(cli, argc, argv, &sub, &file);
 	if (rc != EXIT_DONE)
 		return rc;
 	migrate = strcmp(sub, "migrate") == 0;
-	rc = session_open(&ss, cli, migrate ? SESSION_CACHE : SESSION_STORE);
+	vacuum = strcmp(sub, "vacuum") == 0;
+	rc = session_open(&ss, cli,
+	    migrate      ? SESSION_CACHE
+	        : vacuum ? SESSION_WRITE
+	                 : SESSION_STORE);
 	if (rc != EXIT_DONE) {
 		if (rc == EXIT_USAGE && ss.cfg != NULL &&
 		    strcmp(sub, "check") == 0)
 			rc = EXIT_FAILED;
 	} else if (migrate) {
 		rc = db_migrate(cli, ss.db, ss.cfg->database);
+	} else if (vacuum) {
+		rc = db_vacuum_store(cli, ss.db, ss.cfg->database);
 	} else if (strcmp(sub, "status") == 0) {
 		rc = db_status(cli, ss.db, ss.cfg->database);
 	} else if (strcmp(sub, "check") == 0) {

@@ -180,7 +180,7 @@ check_missing(struct db *db, const struct pool_conf *pc, int64_t pool_id,
 	char a[32];
 	int got;
 
-	if (pc->fleet == NULL)
+	if (pc->fleet[0] == '\0')
 		return 0;
 	got = db_observation_latest(db, pool_id, &o);
 	if (got < 0)

@@ -153,7 +153,8 @@ static const struct command commands[] = {
     {"config", cmd_config, "config check",
         "Validate the configuration and print it resolved (secrets "
         "masked)."},
-    {"db", cmd_db, "db migrate | db status | db check | db backup FILE",
+    {"db", cmd_db,
+        "db migrate | db status | db check | db vacuum | db backup FILE",
         "Migrate the store, show its schema version and counts, check it "
         "(integrity,\nforeign keys, invariants; exit 1 listing each "
         "problem), or copy it online\n(refused for a store that fails the "

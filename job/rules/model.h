@@ -138,8 +138,7 @@ struct pool_conf {
 	                                that sets no policy key itself, owned
 	                                by the struct config */
 	int line; /* line of the [pool:NAME] header; 0 for a fleet's pool */
-	const char *fleet; /* the NAME of the [fleet:NAME] that selected it
-	                      (its fleet_conf's), or NULL: explicit */
+	char fleet[64]; /* the [fleet:NAME] that selected it; "" explicit */
 	int fleet_missing; /* a fleet's pool no longer selected or gone */
 	const char *fleet_error; /* a fleet's pool whose listing failed: why
 	                            (owned by the run's fleet view), or NULL */

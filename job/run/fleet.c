@@ -374,7 +374,7 @@ add_pool(struct config *c, const struct fleet_conf *f, const char *key,
 	util_strlcpy(pc->cluster, cluster, sizeof(pc->cluster));
 	util_strlcpy(pc->nodepool, np, sizeof(pc->nodepool));
 	util_strlcpy(pc->policy_name, f->policy_name, sizeof(pc->policy_name));
-	pc->fleet = f->name;
+	util_strlcpy(pc->fleet, f->name, sizeof(pc->fleet));
 	pc->policy = &f->policy;
 	return pc;
 }

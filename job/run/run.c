@@ -576,7 +576,7 @@ sync_pools(struct run *r)
 
 		if (db_pool_sync(r->db, p->pc, &p->pool_id))
 			goto fail;
-		if (p->pc->fleet != NULL &&
+		if (p->pc->fleet[0] != '\0' &&
 		    db_pool_set_fleet(r->db, p->pool_id, p->pc->fleet))
 			goto fail;
 	}

@@ -77,7 +77,8 @@ test_cli_usage_errors_exit_2_with_a_message(void **state)
 	    {"run", "extra", NULL, "unexpected argument 'extra'"},
 	    {"snapshot", NULL, NULL, "name at least one POOL"},
 	    {"plan", "--dry-run", NULL, "--dry-run: not an option of plan"},
-	    {"db", "vacuum", NULL, "unknown subcommand 'vacuum'"},
+	    {"db", "frob", NULL, "unknown subcommand 'frob'"},
+	    {"db", "vacuum", "now", "unexpected argument 'now'"},
 	    {"db", "backup", NULL, "backup needs one FILE"},
 	    {"config", "show", NULL, "expected 'config check'"},
 	    {"history", "--since", "x", "--since: expected an RFC 3339"},
@@ -262,6 +263,17 @@ test_cli_db_migrate_status_backup(void **state)
 	/* A second backup onto the same file is refused. */
 	harness_aksnap(f, &r, "-c", cfg, "db", "backup", bak, NULL);
 	assert_int_not_equal(r.exit_code, 0);
+	run_result_free(&r);
+	/* vacuum: the size before and after (a new store has nothing free) */
+	harness_aksnap(f, &r, "-c", cfg, "db", "vacuum", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "aksnap.db: "));
+	assert_non_null(strstr(r.out, " MiB before vacuum, "));
+	run_result_free(&r);
+	harness_aksnap(f, &r, "-c", cfg, "--json", "db", "vacuum", NULL);
+	assert_int_equal(r.exit_code, 0);
+	assert_non_null(strstr(r.out, "\"bytes_before\": "));
+	assert_non_null(strstr(r.out, "\"bytes_after\": "));
 	run_result_free(&r);
 }
 

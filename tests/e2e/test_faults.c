@@ -1016,7 +1016,11 @@ store_rows(struct fx *f, size_t *n)
 	assert_int_equal(
 	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	if (sqlite3_prepare_v2(db,
-	        "SELECT p.key, s.name, s.arm_id, s.state, "
+	        /* the ARM id derived when not stored (migration 0016) */
+	        "SELECT p.key, s.name, coalesce(s.arm_id, '/subscriptions/' "
+	        "|| p.subscription || '/resourceGroups/' || p.resource_group "
+	        "|| '/providers/Microsoft.ContainerService/snapshots/' || "
+	        "s.name), s.state, "
 	        "ifnull(s.node_image_version, ''), "
 	        "ifnull(s.kubernetes_version, ''), ifnull(s.slot, -1), "
 	        "ifnull(s.channel, '') "

@@ -681,6 +681,7 @@ test_foreign_store_exits_2_from_every_command(void **state)
 	    {"db", "status", NULL},
 	    {"db", "migrate", NULL},
 	    {"db", "backup", "BACKUP", NULL},
+	    {"db", "vacuum", NULL},
 	    {"baseline", NULL},
 	    {"report", NULL},
 	    {"apply", "--channel", "stable", NULL},

@@ -66,7 +66,7 @@ fi
 expect_has "run plan snapshot prune promote pin unpin list history config db version" ""
 expect "pin plan promote prune" p
 expect "--config --help --json --verbose --version" --
-expect "backup check migrate status" db ""
+expect "backup check migrate status vacuum" db ""
 expect "check" config ""
 expect "env json table tfvars" baseline --format ""
 expect "--as-of --config --dry-run --help --json --pool --verbose --version" run --

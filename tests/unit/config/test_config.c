@@ -1113,35 +1113,6 @@ test_config_finds_every_pool_by_key(void **state)
 }
 
 static void
-test_config_finds_repeats_among_many_pools(void **state)
-{
-	struct config *c = NULL;
-	char *big = many_pools(3000, 3000, -1), *text;
-	size_t n = strlen(big);
-
-	(void)state;
-	/* Line n + 1 on: a section repeated without case, and the node pool
-	 * of p5 (c5/np) again under another name, upper-cased. */
-	text = malloc(n + 256);
-	assert_non_null(text);
-	memcpy(text, big, n);
-	snprintf(text + n, 256,
-	    "[pool:P7]\n"
-	    "[pool:again]\nresource_group = RG\ncluster = C5\n"
-	    "nodepool = np\n");
-	free(big);
-	assert_int_equal(load(text, &c), -1);
-	free(text);
-	assert_null(c);
-	assert_int_equal(count_lines(errs), 2);
-	assert_error(7 + 3000 * 5 - 600 + 1,
-	    "[pool:P7]: section repeated (first on line 41)");
-	assert_error(7 + 3000 * 5 - 600 + 5,
-	    "[pool:again] nodepool: the same node pool as [pool:p5] (line "
-	    "32)");
-}
-
-static void
 test_config_error_in_a_large_file_names_its_line(void **state)
 {
 	struct config *c = NULL;
@@ -1283,7 +1254,6 @@ main(void)
 	    cmocka_unit_test(test_config_pools_share_their_policy),
 	    cmocka_unit_test(test_config_finds_every_pool_by_key),
 	    cmocka_unit_test(test_config_error_in_a_large_file_names_its_line),
-	    cmocka_unit_test(test_config_finds_repeats_among_many_pools),
 	    cmocka_unit_test(test_config_check_output_unchanged_on_example),
 	    cmocka_unit_test(test_config_free_accepts_null),
 	};

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include "db/db.h"
 #include "db/db_channels.h"
 #include "db/db_check.h"
+#include "db/db_conflict.h"
 #include "db/db_internal.h"
 #include "db/db_ladder.h"
 #include "db/db_list.h"
@@ -1468,18 +1470,34 @@ test_db_counts_rows_and_snapshot_states(void **state)
 	assert_null(db_snapshot_states[DB_SNAPSHOT_NSTATES]);
 }
 
-/* The migration that made decisions run ranges (found by name, so that a
+/* The index of the migration named *${slug}* (found by name, so that a
  * renumbering at landing time does not break the tests). */
 static size_t
-migrations_before_ranges(void)
+migration_index(const char *slug)
 {
 	size_t n;
 
 	for (n = 0; n < migrations_count; n++)
-		if (strstr(migrations[n].name, "_decision_ranges") != NULL)
+		if (strstr(migrations[n].name, slug) != NULL)
 			break;
 	assert_true(n < migrations_count);
 	return n;
+}
+
+/* The migration that made decisions run ranges. */
+static size_t
+migrations_before_ranges(void)
+{
+	return migration_index("_decision_ranges");
+}
+
+/* ${f}'s store opened with the migrations before the one named *${slug}*. */
+static void
+open_before(struct fx *f, const char *slug)
+{
+	assert_int_equal(db_open_with_migrations(f->path, migrations,
+	                     migration_index(slug), &f->db),
+	    0);
 }
 
 static void
@@ -1858,14 +1876,8 @@ test_db_migration_records_demote_runs(void **state)
 	struct db_run last, run;
 	int64_t pool, snap, r1, r2;
 	char sql[160];
-	size_t n;
 
-	for (n = 0; n < migrations_count; n++)
-		if (strstr(migrations[n].name, "_run_mode_demote") != NULL)
-			break;
-	assert_true(n < migrations_count);
-	assert_int_equal(
-	    db_open_with_migrations(f->path, migrations, n, &f->db), 0);
+	open_before(f, "_run_mode_demote");
 	pool = add_pool(f->db, "a");
 	snap = add_snapshot(f->db, pool, "s1", 1000, 1000);
 	assert_int_equal(db_run_start(f->db, 2000, 1900, "promote", &r1), 0);
@@ -1969,15 +1981,9 @@ test_db_migration_interns_decision_texts(void **state)
 	struct buf_s ex_before[4], ex_after[4];
 	struct db_snapshot snap;
 	int64_t pool[2], snaps[4], run;
-	size_t n;
 	int i, k;
 
-	for (n = 0; n < migrations_count; n++)
-		if (strstr(migrations[n].name, "_compact_decisions") != NULL)
-			break;
-	assert_true(n < migrations_count);
-	assert_int_equal(
-	    db_open_with_migrations(f->path, migrations, n, &f->db), 0);
+	open_before(f, "_compact_decisions");
 	assert_int_equal(db_run_start(f->db, 86400, 86400, "run", &run), 0);
 	for (i = 0; i < 2; i++) {
 		pool[i] = add_pool(f->db, keys[i]);
@@ -2119,6 +2125,219 @@ test_db_migration_interns_decision_texts(void **state)
 	                     "SELECT count(*) FROM decisions WHERE "
 	                     "last_at = 11 * 86400"),
 	    4);
+}
+
+#define ARM_PREFIX                                                             \
+	"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/"
+
+/* Every column of every snapshot, ARM id as db_snapshot_get reads it. */
+static void
+snapshots_dump(struct db *db, const int64_t *ids, int n, char *buf, size_t len)
+{
+	struct db_snapshot s;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(db_snapshot_get(db, ids[i], &s), 1);
+		used += (size_t)snprintf(buf + used, len - used,
+		    "%lld %lld %s %s %s %lld %lld %s %s %s %d\n",
+		    (long long)s.id, (long long)s.pool_id, s.pool_key, s.name,
+		    s.arm_id, (long long)s.slot, (long long)s.created_at,
+		    s.state, s.v.node_image_version, s.channel, s.pinned);
+		assert_true(used < len);
+	}
+}
+
+/*
+ * Migration 0017 stores a snapshot's ARM id only when it is not the one
+ * its pool's subscription and resource group and its name give: every
+ * row reads the same id as before (db_snapshot_get, find by ARM id in
+ * any case, current_baselines, sync's owner question); an id that
+ * differs, even in case alone, stays stored; a pool that moves to
+ * another resource group keeps its old snapshots' ids; and a snapshot
+ * taken afterwards is stored without its derived id.
+ */
+static void
+test_db_migration_derives_snapshot_arm_ids(void **state)
+{
+	struct fx *f = *state;
+	static const char *const arm[] = {
+	    ARM_PREFIX "rg-test/providers/Microsoft.ContainerService/"
+	               "snapshots/aksnap-a-1",
+	    ARM_PREFIX "rg-test/providers/Microsoft.ContainerService/"
+	               "snapshots/aksnap-a-2",
+	    ARM_PREFIX "RG-TEST/providers/Microsoft.ContainerService/"
+	               "snapshots/aksnap-a-3",
+	    ARM_PREFIX "rg-other/providers/Microsoft.ContainerService/"
+	               "snapshots/adopted-4",
+	};
+	static const char *const names[] = {
+	    "aksnap-a-1", "aksnap-a-2", "aksnap-a-3", "adopted-4"};
+	char before[4096], after[4096], text[512], sql[1024], upper[256];
+	struct db_snapshot got;
+	struct pool_conf pc;
+	int64_t pool, other, ids[5], id;
+	size_t i;
+
+	open_before(f, "_compact_snapshots");
+	pool = add_pool(f->db, "a");
+	other = add_pool(f->db, "b");
+	for (i = 0; i < 4; i++) {
+		/* as db_snapshot_intent / set_active wrote them before */
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO snapshots (pool_id, name, arm_id, slot, "
+		    "created_at, node_image_version, state, updated_at) "
+		    "VALUES (%lld, '%s', '%s', %zu, %zu, 'img-1', 'active', 1)",
+		    (long long)pool, names[i], arm[i], 1000 * (i + 1),
+		    1000 * (i + 1));
+		raw_exec(f->path, sql);
+		ids[i] = raw_int(f->path, "SELECT max(id) FROM snapshots");
+	}
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO snapshot_channels (pool_id, snapshot_id, channel, "
+	    "promoted_at) VALUES (%lld, %lld, 'stable', 1500)",
+	    (long long)pool, (long long)ids[0]);
+	raw_exec(f->path, sql);
+	snapshots_dump(f->db, ids, 4, before, sizeof(before));
+	assert_non_null(strstr(before, arm[2]));
+	db_close(f->db);
+	f->db = NULL;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	snapshots_dump(f->db, ids, 4, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 4);
+	/* 0016's counts by state still kept (its triggers made again) */
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT n FROM row_counts WHERE "
+	                     "name = 'snapshots.active'"),
+	    4);
+	/* the two derivable ones, byte for byte: not RG-TEST, not rg-other */
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots WHERE arm_id IS "
+	                     "NULL AND name IN ('aksnap-a-1', 'aksnap-a-2')"),
+	    2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots "
+	                     "WHERE arm_id IS NULL"),
+	    2);
+	raw_text(f->path,
+	    "SELECT arm_id FROM current_baselines WHERE pool = 'a'", text,
+	    sizeof(text));
+	assert_string_equal(text, arm[0]);
+	for (i = 0; i < 4; i++) {
+		/* ARM ids compare without case, derived or stored */
+		util_strlcpy(upper, arm[i], sizeof(upper));
+		for (char *c = upper; *c != '\0'; c++)
+			*c = (char)toupper((unsigned char)*c);
+		assert_int_equal(db_snapshot_find(f->db, upper, &got), 1);
+		assert_int_equal(got.id, ids[i]);
+		assert_string_equal(got.arm_id, arm[i]);
+	}
+	assert_int_equal(
+	    db_snapshot_owner(f->db, arm[1], other, text, sizeof(text)), 1);
+	assert_non_null(strstr(text, "pool a of this store"));
+	assert_int_equal(
+	    db_snapshot_owner(f->db, arm[1], pool, text, sizeof(text)), 0);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"),
+	    0);
+
+	/* taken now: the derived id is not stored, and reads back */
+	snprintf(text, sizeof(text),
+	    ARM_PREFIX "rg-test/providers/Microsoft.ContainerService/"
+	               "snapshots/aksnap-a-5");
+	assert_int_equal(db_snapshot_intent(f->db, pool, "aksnap-a-5", text,
+	                     5000, 5000, &ids[4]),
+	    0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots "
+	                     "WHERE arm_id IS NULL"),
+	    3);
+	assert_int_equal(db_snapshot_get(f->db, ids[4], &got), 1);
+	assert_string_equal(got.arm_id, text);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT n FROM row_counts WHERE "
+	                     "name = 'snapshots.creating'"),
+	    1);
+
+	/* the pool moves: its snapshots keep the ids they were taken with */
+	snapshots_dump(f->db, ids, 5, before, sizeof(before));
+	pool_conf_make(&pc, "a", "aks-test", "system");
+	util_strlcpy(pc.resource_group, "rg-moved", sizeof(pc.resource_group));
+	assert_int_equal(db_pool_sync(f->db, &pc, &id), 0);
+	assert_int_equal(id, pool);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots "
+	                     "WHERE arm_id IS NULL"),
+	    0);
+	snapshots_dump(f->db, ids, 5, after, sizeof(after));
+	assert_string_equal(after, before);
+	/* a pool synced unchanged writes nothing out */
+	assert_int_equal(db_snapshot_intent(f->db, pool, "aksnap-a-6",
+	                     ARM_PREFIX "rg-moved/providers/"
+	                                "Microsoft.ContainerService/"
+	                                "snapshots/aksnap-a-6",
+	                     6000, 6000, &id),
+	    0);
+	assert_int_equal(db_pool_sync(f->db, &pc, &id), 0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM snapshots "
+	                     "WHERE arm_id IS NULL"),
+	    1);
+}
+
+/*
+ * A migration that rebuilds decisions (0015) leaves the old table's pages
+ * free in the file: the open says so and names `aksnap db vacuum`, and
+ * db_vacuum gives them back -- the file shrinks, no free page is left,
+ * every row is still there.
+ */
+static void
+test_db_vacuum_gives_free_pages_back(void **state)
+{
+	struct fx *f = *state;
+	long long before, after;
+	int64_t pool, snap, run;
+
+	open_before(f, "_compact_decisions");
+	pool = add_pool(f->db, "a");
+	snap = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	assert_int_equal(db_run_start(f->db, 1000, 1000, "run", &run), 0);
+	db_close(f->db);
+	f->db = NULL;
+	assert_int_equal(pool, 1);
+	assert_int_equal(snap, 1);
+	assert_int_equal(run, 1);
+	/* 20,000 keeps with one long text, as the code before 0015 wrote */
+	raw_exec(f->path,
+	    "WITH RECURSIVE k(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM k "
+	    "WHERE x < 20000) INSERT INTO decisions (run_id, pool_id, "
+	    "snapshot_id, at, action, reasons, fingerprint, last_run_id, "
+	    "last_at) SELECT 1, 1, 1, 1000 + x, 'keep', 'last,daily,weekly,"
+	    "monthly: ' || hex(zeroblob(50)), 'l3h0d7w4m6y0/within=2d', 1, "
+	    "1000 + x FROM k");
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_logged(f, "free pages; `aksnap db vacuum` gives them back");
+	assert_true(raw_int(f->path, "PRAGMA freelist_count") > 0);
+
+	assert_int_equal(db_vacuum(f->db, &before, &after), 0);
+	assert_true(after < before / 2);
+	assert_int_equal(raw_int(f->path, "PRAGMA freelist_count"), 0);
+	assert_int_equal(raw_int(f->path, "PRAGMA page_count") *
+	        raw_int(f->path, "PRAGMA page_size"),
+	    after);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decisions"), 20000);
+	/* opened again: nothing to say */
+	db_close(f->db);
+	f->db = NULL;
+	clear_log(f);
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_null(strstr(f->log, "free pages"));
 }
 
 /*
@@ -2378,9 +2597,14 @@ test_db_hot_queries_use_their_indexes(void **state)
 	    "TEMP B-TREE");
 	assert_plan(f->db, "last_decision_pool",
 	    "INDEX decisions_pool_level (pool_id=?)", "TEMP B-TREE");
-	assert_plan(f->db, "find_name", "INDEX snapshots_by_name", "SCAN s");
-	assert_plan(
-	    f->db, "find_arm_id", "INDEX snapshots_by_arm_id", "SCAN s");
+	/* by name over every pool: the unique (name, pool_id) index (0017) */
+	assert_plan(f->db, "find_name",
+	    "INDEX sqlite_autoindex_snapshots_1 (name=?)", "SCAN s");
+	/* by ARM id: the stored ones, and the derived ones by their name */
+	assert_plan(f->db, "find_arm_id",
+	    "INDEX snapshots_by_arm_id (arm_id=?)", "SCAN s");
+	assert_plan(f->db, "find_arm_id",
+	    "INDEX sqlite_autoindex_snapshots_1 (name=?)", "SCAN s");
 	assert_plan(f->db, "channel", "snapshot_channels_holder", "SCAN s");
 	assert_plan(
 	    f->db, "decisions", "INDEX decisions_by_snapshot", "SCAN d");
@@ -2518,6 +2742,8 @@ main(void)
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_migration_records_demote_runs),
 	    T(test_db_migration_interns_decision_texts),
+	    T(test_db_migration_derives_snapshot_arm_ids),
+	    T(test_db_vacuum_gives_free_pages_back),
 	    T(test_db_same_decision_extends_its_run_range),
 	    T(test_db_open_sizes_page_cache_and_mmap),
 	    T(test_db_migration_to_decision_ranges_keeps_explain),
