@@ -60,6 +60,7 @@
 #include "job/base/reasons.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
+#include "job/rules/actions.h"
 #include "job/rules/channels.h"
 #include "job/rules/plan.h"
 #include "job/rules/schedule.h"
@@ -1011,13 +1012,35 @@ plan_create_check(struct run *r, struct pool_run *p)
 	}
 }
 
-/* Decide what pool ${p} needs in this slot.  0, or -1 on a store error. */
+/* The slot's entry ${a} of pool ${p}'s action list, as the pool keeps it
+ * until the entry is carried out (carry_out_slot) and reported. */
+static void
+keep_slot_entry(struct pool_run *p, const struct action *a)
+{
+	enum plan_action action = PLAN_FAIL;
+
+	if (a->kind == ACTION_CREATE)
+		action = PLAN_CREATE;
+	else if (a->kind == ACTION_SKIP)
+		action = PLAN_SKIP;
+	else if (a->kind == ACTION_NONE)
+		action = PLAN_NONE;
+	else if (a->kind == ACTION_PAUSED)
+		action = PLAN_PAUSED;
+	plan_keep(p, action, a->slot, a->snapshot, a->reasons);
+}
+
+/*
+ * Decide what pool ${p} needs in this slot: the first entry of its action
+ * list (actions_slot), from the store only, for `plan` and `run` alike.
+ * 0, or -1 on a store error (or out of memory).
+ */
 static int
 plan_pool(struct run *r, struct pool_run *p)
 {
 	const char *text = p->pc->policy->schedule;
 	struct plan_input in;
-	struct plan_result res;
+	struct action_list l;
 	struct db_snapshot newest;
 	char err[256];
 	int taken, got;
@@ -1057,8 +1080,13 @@ plan_pool(struct run *r, struct pool_run *p)
 		in.newest = newest.v;
 		in.newest_name = newest.name;
 	}
-	plan_decide(&in, r->cfg->name_prefix, &res);
-	plan_keep(p, res.action, res.slot, res.name, res.reason);
+	memset(&l, 0, sizeof(l));
+	if (actions_slot(&in, r->cfg->name_prefix, &l)) {
+		action_list_free(&l);
+		return -1;
+	}
+	keep_slot_entry(p, &l.v[0]);
+	action_list_free(&l);
 	if (p->plan.action == PLAN_CREATE)
 		plan_create_check(r, p);
 	return 0;
@@ -1295,6 +1323,28 @@ retain_now(struct run *r, struct pool_run *p)
 	prune_pool_clear(&pr); /* no report to print its lines */
 }
 
+/*
+ * The interpreter of a pool's slot entry (the first of its action list,
+ * plan_pool): the one place that decides whether it is carried out or
+ * only reported.  `plan` and `run --dry-run` only report it.  `run`
+ * carries out the entry of an observed pool: a skip is recorded; a
+ * create's intent and decision are written and its PUT queued in this
+ * batch (sent, then verified, by put_done and confirm_put).  An
+ * unobserved pool's fail is recorded once ARM is known to answer
+ * (record_plan_failures).
+ */
+static void
+carry_out_slot(struct batch_ctx *ctx, struct pool_run *p)
+{
+	struct run *r = ctx->r;
+
+	if (r->dry || !p->observed)
+		return;
+	record_plan(r, p);
+	if (p->plan.action == PLAN_CREATE && p->snap_id != 0 && !p->failed)
+		queue_put(ctx, p);
+}
+
 /* Plan and record the pools of group ${cg}, observed or not; queue their
  * PUTs. */
 static void
@@ -1315,13 +1365,8 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 			    p->observe_error != NULL ? p->observe_error
 			                             : "missing");
 		}
-		/* Unobserved pools are recorded once ARM is known to answer. */
-		if (!r->dry && p->observed)
-			record_plan(r, p);
+		carry_out_slot(ctx, p);
 		retain_now(r, p);
-		if (!r->dry && p->plan.action == PLAN_CREATE &&
-		    p->snap_id != 0 && !p->failed)
-			queue_put(ctx, p);
 		if (p->plan.action == PLAN_SKIP)
 			r->progress.skipped++;
 		else if (p->plan.action == PLAN_FAIL || p->failed)
