@@ -572,6 +572,9 @@ resolve_fleets(struct resolving *r)
 		ps = section_policy(
 		    r, s, f->policy_name, sizeof(f->policy_name));
 		own_policy(&f->policy, ps, s);
+		/* The ladder as a pool's: a fleet's pools promote too. */
+		ladder_form_clash(p, s);
+		resolve_ladder(&f->policy, ps != NULL ? ps->set : 0, s->set);
 		if ((s->set & r->keepmask) != 0 && keeps_nothing(&f->policy))
 			config_perr(p, s->line, s, "keep_*",
 			    "this fleet's policy keeps nothing: keep_last, "

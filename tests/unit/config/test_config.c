@@ -1130,7 +1130,10 @@ test_config_error_in_a_large_file_names_its_line(void **state)
 
 /* The resolved example as `config check` printed it before pools shared
  * their policies (tests/unit/config/example_check.*): byte for byte, up
- * to the path line and the environment's sign-in inputs. */
+ * to the path line and the environment's sign-in inputs -- and for one
+ * fix: [fleet:teams] now resolves its policy's ladder as a pool does
+ * (channel = stable, promote_after = 1w: channels = stable:1w; it was
+ * empty, so a fleet's pools never promoted). */
 static void
 test_config_check_output_unchanged_on_example(void **state)
 {
