@@ -133,6 +133,7 @@ struct xfer {
 	int64_t waited_ms; /* sum of backoff waits so far */
 	int64_t not_before; /* batch: monotonic ms before which not to send */
 	int state; /* batch: XFER_* */
+	int result; /* batch: the rc its done callback is to be given */
 	struct throttle *throttle;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -1402,6 +1403,15 @@ struct batch {
 	size_t rr; /* the group served first by the next pass */
 	long new_conns; /* connections opened (curl's NUM_CONNECTS) */
 	int max_active;
+	/*
+	 * Finished requests whose done callback has not run yet, in the order
+	 * they finished (a ring of n: a request finishes again only after it
+	 * was released, which its callback or a later one does).  Callbacks
+	 * run after the freed slots were refilled and the new requests sent,
+	 * so a callback's CPU does not hold the next request back.
+	 */
+	size_t *finished;
+	size_t fhead, flen;
 	void (*done)(void *ctx, size_t i, int rc);
 	void *ctx;
 };
@@ -1507,16 +1517,40 @@ throttle_note(struct throttle *t, const struct http_response *r,
 	}
 }
 
+/* Request i has ended with ${rc}: its handle back, counted as done. */
 static void
-batch_finish(struct batch *b, size_t i, int rc)
+batch_end(struct batch *b, size_t i, int rc)
 {
 	struct xfer *x = &b->xs[i];
 
 	xfer_release(x);
 	x->state = XFER_DONE;
+	x->result = rc;
 	b->done_count++;
 	b->sent++;
-	b->done(b->ctx, i, rc);
+}
+
+/* Request i has ended: its callback queued for batch_drain. */
+static void
+batch_finish(struct batch *b, size_t i, int rc)
+{
+	batch_end(b, i, rc);
+	b->finished[(b->fhead + b->flen) % b->n] = i;
+	b->flen++;
+}
+
+/* Run the done callbacks of the requests that finished, oldest first (a
+ * callback may release requests and finish none itself). */
+static void
+batch_drain(struct batch *b)
+{
+	while (b->flen > 0) {
+		size_t i = b->finished[b->fhead];
+
+		b->fhead = (b->fhead + 1) % b->n;
+		b->flen--;
+		b->done(b->ctx, i, b->xs[i].result);
+	}
 }
 
 /* Start request i now; 0, or -1 when it finished at once (failed). */
@@ -1730,7 +1764,9 @@ http_batch_release(struct http_client *c, size_t i)
 	if (batch_requeue(b, i) != 0) { /* a retry's place: it goes first */
 		snprintf(
 		    x->resp->error, sizeof(x->resp->error), "out of memory");
-		batch_finish(b, i, -1);
+		/* ended here, its callback at once, as the caller expects */
+		batch_end(b, i, -1);
+		b->done(b->ctx, i, -1);
 		return -1;
 	}
 	return 0;
@@ -1784,7 +1820,9 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 	b->done = done;
 	b->ctx = ctx;
 	b->xs = calloc(n > 0 ? n : 1, sizeof(*b->xs));
-	if (b->xs == NULL || batch_group(b, reqs, max_inflight) != 0) {
+	b->finished = calloc(n > 0 ? n : 1, sizeof(*b->finished));
+	if (b->xs == NULL || b->finished == NULL ||
+	    batch_group(b, reqs, max_inflight) != 0) {
 		log_err(NULL, "http: out of memory");
 		goto out;
 	}
@@ -1809,12 +1847,18 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 
 	c->in_batch = 1;
 	c->batch = b;
-	while (b->done_count < n) {
-		int64_t next = batch_schedule(b);
+	for (;;) {
+		int64_t next;
 		int running = 0, left = 0, finished = 0, timeout = 1000;
 		long curl_to = -1;
 		CURLMsg *m;
 
+		batch_drain(b);
+		if (b->done_count >= n)
+			break;
+		next = batch_schedule(b);
+		if (b->flen > 0)
+			continue; /* a request failed to start: its callback */
 		if (b->done_count >= n)
 			break;
 		if (b->active == 0 && next < 0 &&
@@ -1838,8 +1882,21 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 				finished = 1;
 			}
 		}
-		if (finished)
-			continue; /* a slot is free: schedule before waiting */
+		if (finished) {
+			/* A slot is free: the next requests go out before
+			 * the callbacks run (at the top of the loop). */
+			int was = b->active;
+
+			(void)batch_schedule(b);
+			if (b->active > was &&
+			    curl_multi_perform(c->multi, &running) !=
+			        CURLM_OK) {
+				log_err(
+				    NULL, "http: curl_multi_perform failed");
+				break;
+			}
+			continue;
+		}
 		if (b->active > 0) {
 			curl_multi_timeout(c->multi, &curl_to);
 			if (curl_to >= 0 && curl_to < timeout)
@@ -1852,6 +1909,7 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 		else
 			util_sleep_ms(timeout > 0 ? timeout : 1);
 	}
+	batch_drain(b); /* after a failure of curl: what did finish */
 	if (b->done_count >= n)
 		ret = 0;
 	c->in_batch = 0;
@@ -1878,6 +1936,7 @@ out:
 		free(b->groups[k].retry);
 	free(b->groups);
 	free(b->order);
+	free(b->finished);
 	free(b->xs);
 	free(b);
 	return ret;

@@ -236,6 +236,7 @@ struct server {
 	const char *script[MAX_SCRIPT];
 	size_t nscript;
 	size_t served;
+	size_t accepted; /* connections accepted (atomic: read by the test) */
 	char last_request[8192];
 	char auth_seen[MAX_SCRIPT][128];
 	char crid_seen[MAX_SCRIPT][64];
@@ -268,6 +269,7 @@ server_main(void *arg)
 
 		if (fd < 0)
 			break;
+		__atomic_add_fetch(&s->accepted, 1, __ATOMIC_SEQ_CST);
 		while (got < sizeof(req) - 1) {
 			ssize_t n = read(fd, req + got, sizeof(req) - 1 - got);
 
@@ -657,6 +659,69 @@ test_http_batch_runs_every_request_with_retries(void **state)
 	server_stop(s);
 }
 
+struct early_seen {
+	struct server *s;
+	int calls;
+	size_t accepted_in_first; /* connections the server had, in cb 0 */
+};
+
+/* Request 0's callback waits (up to 5 s) for request 1's connection. */
+static void
+early_done(void *ctx, size_t i, int rc)
+{
+	struct early_seen *e = ctx;
+
+	assert_int_equal(rc, 0);
+	e->calls++;
+	if (i != 0)
+		return;
+	for (int k = 0; k < 500; k++) {
+		e->accepted_in_first =
+		    __atomic_load_n(&e->s->accepted, __ATOMIC_SEQ_CST);
+		if (e->accepted_in_first >= 2)
+			break;
+		util_sleep_ms(10);
+	}
+}
+
+/*
+ * A freed slot is refilled before the finished request's callback runs:
+ * with one request in flight at most, request 1 is already on its way
+ * (its connection accepted by the server) while request 0's callback
+ * works, so a callback's CPU does not hold the next request back.
+ */
+static void
+test_http_batch_sends_the_next_request_before_a_callback(void **state)
+{
+	const char *script[] = {OK_200, OK_200, NULL};
+	struct server *s = server_start(script);
+	struct http_client *c = fast_client(5, 0);
+	struct http_request reqs[2];
+	struct http_response resps[2];
+	struct early_seen e;
+	char url[128];
+
+	(void)state;
+	url_for(s, url, sizeof(url));
+	memset(reqs, 0, sizeof(reqs));
+	memset(&e, 0, sizeof(e));
+	e.s = s;
+	for (int i = 0; i < 2; i++) {
+		reqs[i].method = "GET";
+		reqs[i].url = url;
+		reqs[i].throttle_key = "sub-1";
+	}
+	assert_int_equal(http_batch(c, reqs, resps, 2, 1, early_done, &e), 0);
+	assert_int_equal(e.calls, 2);
+	assert_int_equal(e.accepted_in_first, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(resps[i].status, 200);
+		http_response_free(&resps[i]);
+	}
+	http_client_free(c);
+	server_stop(s);
+}
+
 struct held_seen {
 	struct http_client *c;
 	struct http_response *resps;
@@ -759,6 +824,8 @@ main(void)
 	        test_http_connection_refused_is_retried_then_fails),
 	    cmocka_unit_test(test_http_refused_url_makes_no_attempt),
 	    cmocka_unit_test(test_http_batch_runs_every_request_with_retries),
+	    cmocka_unit_test(
+	        test_http_batch_sends_the_next_request_before_a_callback),
 	    cmocka_unit_test(
 	        test_http_batch_sends_held_requests_only_when_released),
 	};
