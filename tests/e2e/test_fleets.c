@@ -10,6 +10,9 @@
  *     says so on one line when names alone show it, run -v otherwise;
  *   - a cluster created later is covered by the next run; a deleted one
  *     is recorded missing, its snapshot kept, check says so;
+ *   - a fleet's policy promotes as a pool's does: channel + promote_after
+ *     make a one-rung ladder, and the fleet's snapshot is tagged once it
+ *     has soaked;
  *   - a pattern that matches nothing is a warning; a listing answered 403
  *     names the subscription and status and the other fleets go on; a
  *     fleet over max_fleet_pools refuses with the count.
@@ -138,6 +141,50 @@ test_fleet_globs_tags_mode_os_one_request_a_page(void **state)
 	assert_int_equal(emu_counter(f->emu, "GET managedClusters.get"), 0);
 	assert_int_equal(emu_counter(f->emu, "POST token.v2"), 1);
 	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 3);
+	harness_free(f);
+}
+
+/* A fleet's pools promote: its policy's ladder is resolved as a pool's
+ * (it was left empty, and a fleet's snapshots were never promoted). */
+static void
+test_fleet_pools_promote_by_their_policy(void **state)
+{
+	struct harness *f;
+	struct run_result r;
+	char tag[128] = "";
+	char *name;
+	json_t *doc;
+
+	(void)state;
+	f = fx_new("10",
+	    "\n[fleet:dev]\nresource_group = rg-dev\nmode = User\n"
+	    "schedule = @daily\nchannel = stable\npromote_after = 1d\n");
+	at(f, DAY1);
+	harness_aksnap(f, &r, "run", "--as-of", DAY1, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PUT snapshots.put"), 1);
+	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 0);
+	harness_aksnap(f, &r, "--json", "list", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	run_result_free(&r);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_object_get(doc, "snapshots")), 1);
+	name = strdup(json_string_value(json_object_get(
+	    json_array_get(json_object_get(doc, "snapshots"), 0), "snapshot")));
+	json_decref(doc);
+
+	at(f, "2026-03-12T03:00:00Z");
+	harness_aksnap(f, &r, "run", "--as-of", "2026-03-12T03:00:00Z", NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+	assert_int_equal(emu_counter(f->emu, "PATCH snapshots.patch"), 1);
+	assert_int_equal(
+	    emu_snapshot_tag(f->emu, name, "aksnap-channel", tag, sizeof(tag)),
+	    0);
+	assert_string_equal(tag, "stable");
+	free(name);
 	harness_free(f);
 }
 
@@ -415,6 +462,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fleet_globs_tags_mode_os_one_request_a_page),
+	    cmocka_unit_test(test_fleet_pools_promote_by_their_policy),
 	    cmocka_unit_test(test_fleet_overlap_with_an_explicit_pool),
 	    cmocka_unit_test(
 	        test_fleet_new_cluster_covered_deleted_cluster_missing),
