@@ -1847,7 +1847,7 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 
 	c->in_batch = 1;
 	c->batch = b;
-	for (;;) {
+	for (int fresh = 0;;) {
 		int64_t next;
 		int running = 0, left = 0, finished = 0, timeout = 1000;
 		long curl_to = -1;
@@ -1867,12 +1867,16 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 			break;
 		}
 		if (b->active > 0) {
-			if (curl_multi_perform(c->multi, &running) !=
-			    CURLM_OK) {
+			/* (not again right after the refill's perform: it
+			 * read whatever had come, and nothing waited since) */
+			if (!fresh &&
+			    curl_multi_perform(c->multi, &running) !=
+			        CURLM_OK) {
 				log_err(
 				    NULL, "http: curl_multi_perform failed");
 				break;
 			}
+			fresh = 0;
 			while ((m = curl_multi_info_read(c->multi, &left)) !=
 			    NULL) {
 				if (m->msg != CURLMSG_DONE)
@@ -1888,12 +1892,14 @@ http_batch(struct http_client *c, const struct http_request *reqs,
 			int was = b->active;
 
 			(void)batch_schedule(b);
-			if (b->active > was &&
-			    curl_multi_perform(c->multi, &running) !=
-			        CURLM_OK) {
-				log_err(
-				    NULL, "http: curl_multi_perform failed");
-				break;
+			if (b->active > was) {
+				if (curl_multi_perform(c->multi, &running) !=
+				    CURLM_OK) {
+					log_err(NULL,
+					    "http: curl_multi_perform failed");
+					break;
+				}
+				fresh = 1;
 			}
 			continue;
 		}
