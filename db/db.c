@@ -1485,6 +1485,21 @@ done:
 
 /* ---- pools ---- */
 
+/* A pool's key, place and ARM id as ?1..?6 (ST_POOL_SAME, ST_POOL_SYNC). */
+static int
+bind_pool(sqlite3_stmt *s, const struct pool_conf *pc, const char *arm_id)
+{
+	int b = 0;
+
+	b |= bind_text(s, 1, pc->key);
+	b |= bind_text(s, 2, pc->subscription);
+	b |= bind_text(s, 3, pc->resource_group);
+	b |= bind_text(s, 4, pc->cluster);
+	b |= bind_text(s, 5, pc->nodepool);
+	b |= bind_text(s, 6, arm_id);
+	return b;
+}
+
 int
 db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 {
@@ -1504,12 +1519,7 @@ db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 	s = st_get(db, ST_POOL_SAME);
 	if (s == NULL)
 		return -1;
-	b |= bind_text(s, 1, pc->key);
-	b |= bind_text(s, 2, pc->subscription);
-	b |= bind_text(s, 3, pc->resource_group);
-	b |= bind_text(s, 4, pc->cluster);
-	b |= bind_text(s, 5, pc->nodepool);
-	b |= bind_text(s, 6, arm_id);
+	b |= bind_pool(s, pc, arm_id);
 	rc = b != SQLITE_OK ? -1 : step_row(db, s, "record pool");
 	if (rc == 1)
 		*pool_id = sqlite3_column_int64(s, 0);
@@ -1521,12 +1531,7 @@ db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id)
 	s = st_get(db, ST_POOL_SYNC);
 	if (s == NULL)
 		return -1;
-	b |= bind_text(s, 1, pc->key);
-	b |= bind_text(s, 2, pc->subscription);
-	b |= bind_text(s, 3, pc->resource_group);
-	b |= bind_text(s, 4, pc->cluster);
-	b |= bind_text(s, 5, pc->nodepool);
-	b |= bind_text(s, 6, arm_id);
+	b |= bind_pool(s, pc, arm_id);
 	b |= sqlite3_bind_int64(s, 7, util_now());
 	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
 		db_fail(db, "record pool");
