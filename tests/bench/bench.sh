@@ -52,7 +52,8 @@
 # (default "100 1000 10000"), BENCH_PARALLEL (max_parallel values, default
 # "16 32": the fixed costs of a run -- start, store, retention, metrics --
 # weigh twice as much against the ideal at 32 as at 16),
-# BENCH_LATENCY_MS (default 20), BENCH_ROUNDS (default 5), BENCH_DIR
+# BENCH_LATENCY_MS (default 20), BENCH_ROUNDS (default 5; 3 for the
+# steady run), BENCH_PIN (default yes: see "Pinning"), BENCH_DIR
 # (scratch directory, default a fresh one under /tmp, removed at the end),
 # BENCH_ONLY (the sections to run, default "fleet steady fleets store
 # year yearrun").
@@ -69,6 +70,7 @@ POOLS_LIST=${BENCH_POOLS:-"100 1000 10000"}
 PARALLEL_LIST=${BENCH_PARALLEL:-"16 32"}
 LATENCY_MS=${BENCH_LATENCY_MS:-20}
 ROUNDS=${BENCH_ROUNDS:-5}
+SROUNDS=${BENCH_ROUNDS:-3}
 PER_CLUSTER=10
 SUB=00000000-0000-0000-0000-000000000001
 AS_OF=2026-03-16T03:00:00Z
@@ -131,7 +133,8 @@ counter_sum() { # JSON PATTERN
 }
 
 start_emu() { # ARGS...
-	"$ARMEMU_BIN" --port 0 "$@" > "$dir/emu.out" 2> "$dir/emu.err" &
+	# shellcheck disable=SC2086 # pin_emu: nothing, or taskset's words
+	$pin_emu "$ARMEMU_BIN" --port 0 "$@" > "$dir/emu.out" 2> "$dir/emu.err" &
 	emu_pid=$!
 	port=
 	i=0
@@ -214,6 +217,29 @@ median_wall() {
 	sort -n "$f.cpus" | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] * 1000 }' > "$f.cpu"
 }
 
+# Pinning (the fleet and steady sections): on a machine with two CPUs or
+# more that this shell may use, and taskset(1), the emulator runs on one
+# CPU and the timed aksnap on another, so that the emulator's work does not
+# take the timed process's CPU (it shares the machine otherwise: on two
+# CPUs the steady run's own CPU varied 0.98-1.53 s unpinned).  Elsewhere,
+# and with BENCH_PIN=no, nothing is pinned.  pin_note says which.
+pin_emu=
+pin_aksnap=
+pin_note="nothing pinned"
+if [ "${BENCH_PIN:-yes}" != no ] && command -v taskset > /dev/null 2>&1; then
+	# this shell's CPUs, ranges expanded: "0-2,5" -> "0 1 2 5"
+	cpus=$(taskset -cp $$ 2> /dev/null | sed 's/.*: *//' | tr ',' '\n' |
+	    awk -F- 'NF == 2 { for (i = $1; i <= $2; i++) print i; next }
+		{ print $1 }' | tr '\n' ' ')
+	# shellcheck disable=SC2086 # cpus: words
+	set -- $cpus
+	if [ $# -ge 2 ]; then
+		pin_aksnap="taskset -c $1"
+		pin_emu="taskset -c $2"
+		pin_note="aksnap pinned to CPU $1, the emulator to CPU $2 (taskset)"
+	fi
+fi
+
 # ---------------------------------------------------------------------
 # 1. Fleet runs
 
@@ -224,7 +250,8 @@ say "## Fleet runs"
 say ""
 say "One subscription, $PER_CLUSTER pools a cluster, $LATENCY_MS ms injected on every"
 say "ARM request; a first run (every pool due).  ideal = ARM requests /"
-say "max_parallel x latency.  CPU and peak RSS: the aksnap process alone."
+say "max_parallel x latency.  CPU and peak RSS: the aksnap process alone;"
+say "$pin_note."
 say ""
 say "| max_parallel | pools | clusters | ARM requests (GET + PUT) | other ARM | token | exact | wall s | ideal s | wall/ideal | CPU s | peak RSS MiB | max in flight |"
 say "|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
@@ -239,7 +266,8 @@ for pools in $POOLS_LIST; do
 	emu POST /_armemu/clock "{\"now\":\"$AS_OF\",\"frozen\":true}" > /dev/null
 	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
 	emu POST /_armemu/reset-counters > /dev/null
-	"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" run --as-of "$AS_OF"
+	# shellcheck disable=SC2086 # pin_aksnap: nothing, or taskset's words
+	"$tool" exec "$run/time" $pin_aksnap "$AKSNAP_BIN" -c "$run/aksnap.ini" run --as-of "$AS_OF"
 	read -r wall user sys rss code < "$run/time"
 	counters=$(emu GET /_armemu/counters)
 	stats=$(emu GET /_armemu/stats)
@@ -276,7 +304,11 @@ fi
 # of a first run plain, with -v and with --json (the report is streamed);
 # then the steady state: after a first run, a new node image on 1 % of
 # the clusters (so 1 % of the pools changed), the next day's run timed:
-# one GET a cluster and one PUT a changed pool; ideal as above.
+# one GET a cluster and one PUT a changed pool; ideal as above.  The
+# steady run is set up and timed SROUNDS times (BENCH_ROUNDS, default 3
+# here), one row each, then the min / median / max of its wall/ideal and
+# CPU.  BENCH_STEADY_FORMS (default "first first-v first-json steady")
+# picks the rows.
 
 if want steady; then
 
@@ -290,11 +322,25 @@ say "## Report and steady state at $spools pools (issue 16)"
 say ""
 say "max_parallel $PARALLEL, $LATENCY_MS ms on every ARM request.  first run: every pool"
 say "due (plain, -v, --json: the report is streamed); steady: the next day,"
-say "$changed of $sclusters clusters with a new node image ($((changed * PER_CLUSTER)) of $spools pools)."
+say "$changed of $sclusters clusters with a new node image ($((changed * PER_CLUSTER)) of $spools pools),"
+say "$SROUNDS rounds; $pin_note."
 say ""
 say "| run | ARM requests (GET + PUT) | other ARM | exact | wall s | ideal s | wall/ideal | CPU s | peak RSS MiB |"
 say "|---|---|---:|---|---:|---:|---:|---:|---:|"
-for form in first first-v first-json steady; do
+forms=
+for form in ${BENCH_STEADY_FORMS:-first first-v first-json steady}; do
+	if [ "$form" = steady ]; then
+		r=1
+		while [ $r -le "$SROUNDS" ]; do
+			forms="$forms steady"
+			r=$((r + 1))
+		done
+	else
+		forms="$forms $form"
+	fi
+done
+: > "$dir/steady.rounds"
+for form in $forms; do
 	run=$dir/steady-$form
 	rm -rf "$run"
 	mkdir -p "$run"
@@ -321,8 +367,8 @@ for form in first first-v first-json steady; do
 	esac
 	emu POST /_armemu/faults "{\"path\":\"/subscriptions/*\",\"action\":\"latency\",\"latency_ms\":$LATENCY_MS,\"count\":-1}" > /dev/null
 	emu POST /_armemu/reset-counters > /dev/null
-	# shellcheck disable=SC2086 # flags: none or one word
-	"$tool" exec "$run/time" "$AKSNAP_BIN" -c "$run/aksnap.ini" $flags run --as-of "$as_of"
+	# shellcheck disable=SC2086 # flags: none or one word; pin_aksnap
+	"$tool" exec "$run/time" $pin_aksnap "$AKSNAP_BIN" -c "$run/aksnap.ini" $flags run --as-of "$as_of"
 	read -r wall user sys rss code < "$run/time"
 	counters=$(emu GET /_armemu/counters)
 	stop_emu
@@ -345,7 +391,23 @@ for form in first first-v first-json steady; do
 		printf "| %s | %d (%d + %d) | %d | %s | %.2f | %.2f | %.2f | %.2f | %.1f |",
 		    f, a, g, u, o, e, w, ideal, w / ideal, us + sy, r / 1024
 	}')"
+	[ "$form" != steady ] || awk -v w="$wall" -v us="$user" -v sy="$sys" \
+	    -v par="$PARALLEL" -v lat="$LATENCY_MS" -v a="$arm" 'BEGIN {
+		printf "%.4f %.4f\n", w / (a / par * lat / 1000), us + sy
+	}' >> "$dir/steady.rounds"
 done
+# min / median / max of a column of steady.rounds
+steady_spread() { # COLUMN
+	awk -v c="$1" '{ print $c }' "$dir/steady.rounds" | sort -n |
+	    awk '{ v[NR] = $1 } END {
+		if (NR > 0)
+			printf "%.2f / %.2f / %.2f", v[1], v[int((NR + 1) / 2)], v[NR]
+	}'
+}
+if [ -s "$dir/steady.rounds" ]; then
+	say ""
+	say "steady over $(wc -l < "$dir/steady.rounds") rounds (min / median / max): wall/ideal $(steady_spread 1), CPU s $(steady_spread 2)."
+fi
 
 fi
 
