@@ -55,18 +55,29 @@ struct db_metrics_pool {
 	int64_t pool_id;
 	int failed; /* db_pool_outcome_failed */
 	time_t last_success; /* db_pool_last_success */
-	long long counts[DB_SNAPSHOT_NSTATES]; /* db_pool_snapshot_counts */
 };
 
 /*
  * db_metrics_pools(db, cb, ctx):
  * Every pool of the store in key order (byte order), with its last
- * outcome, its newest success and its snapshots per state -- what
- * db_pool_outcome_failed, db_pool_last_success and db_pool_snapshot_counts
- * answer one pool at a time -- from one statement (each pool's figures
- * are index seeks inside it).  ${cb} returning non-zero stops.  0/-1.
+ * outcome and its newest success -- what db_pool_outcome_failed and
+ * db_pool_last_success answer one pool at a time -- from one statement
+ * (each pool's figures are index seeks inside it).  ${cb} returning
+ * non-zero stops.  0/-1.
  */
 int db_metrics_pools(struct db *db,
     int (*cb)(void *ctx, const struct db_metrics_pool *p), void *ctx);
+
+/*
+ * db_metrics_snapshot_counts(db, cb, ctx):
+ * Every pool's snapshots per state, in pool id order: ${cb}(ctx,
+ * pool_id, state, n) for each pool and state that has any, ${state} the
+ * index of the state in db_snapshot_states (rows of another state are
+ * not counted) -- what db_pool_snapshot_counts answers one pool at a
+ * time, from one walk of the (pool_id, state) index.  ${cb} returning
+ * non-zero stops.  0/-1.
+ */
+int db_metrics_snapshot_counts(struct db *db,
+    int (*cb)(void *ctx, int64_t pool_id, int state, long long n), void *ctx);
 
 #endif

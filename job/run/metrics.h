@@ -25,6 +25,9 @@ struct metrics_pool {
 	time_t last_success; /* newest snapshot taken or slot skipped */
 	long long counts[DB_SNAPSHOT_NSTATES]; /* snapshots per state */
 	const char *verdict; /* drift's, a static string */
+	int base_known; /* the holder of ${channel} was read (pool_verdict): */
+	int base_active; /* it is an active snapshot */
+	time_t base_at; /* taken then */
 };
 
 /*

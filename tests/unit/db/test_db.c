@@ -634,7 +634,6 @@ static int
 same_figures(void *ctx, const struct db_metrics_pool *m)
 {
 	struct figures *g = ctx;
-	long long counts[DB_SNAPSHOT_NSTATES];
 	time_t at = 0;
 	int failed = -1;
 
@@ -644,9 +643,30 @@ same_figures(void *ctx, const struct db_metrics_pool *m)
 	assert_int_equal(m->last_success, at);
 	assert_int_equal(db_pool_outcome_failed(g->db, m->pool_id, &failed), 0);
 	assert_int_equal(m->failed, failed);
-	assert_int_equal(db_pool_snapshot_counts(g->db, m->pool_id, counts), 0);
-	for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
-		assert_int_equal(m->counts[i], counts[i]);
+	return 0;
+}
+
+/* db_metrics_snapshot_counts' rows, gathered for two pools. */
+struct counted {
+	int64_t ids[2];
+	long long counts[2][DB_SNAPSHOT_NSTATES];
+	int64_t last_id;
+	int rows;
+};
+
+static int
+count_row(void *ctx, int64_t pool_id, int state, long long n)
+{
+	struct counted *c = ctx;
+
+	assert_true(pool_id >= c->last_id); /* pool id order */
+	c->last_id = pool_id;
+	assert_true(state >= 0 && state < DB_SNAPSHOT_NSTATES);
+	assert_true(n > 0);
+	c->rows++;
+	for (int i = 0; i < 2; i++)
+		if (c->ids[i] == pool_id)
+			c->counts[i][state] += n;
 	return 0;
 }
 
@@ -663,6 +683,8 @@ test_db_metrics_pools_answer_every_pool_at_once(void **state)
 	struct pool_conf pc;
 	struct db_decision d;
 	struct figures g;
+	struct counted c;
+	long long counts[DB_SNAPSHOT_NSTATES], total = 0;
 	int64_t zed = 0, alpha = 0, run = 0, s1, s2;
 
 	memset(&g, 0, sizeof(g));
@@ -691,6 +713,22 @@ test_db_metrics_pools_answer_every_pool_at_once(void **state)
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.keys[0], "alpha-system");
 	assert_string_equal(g.keys[1], "zed-system");
+
+	/* The counts per state, for both, from one walk of the index. */
+	memset(&c, 0, sizeof(c));
+	c.ids[0] = zed;
+	c.ids[1] = alpha;
+	assert_int_equal(db_metrics_snapshot_counts(f->db, count_row, &c), 0);
+	assert_int_equal(c.rows, 3); /* zed: active, deleted, failed */
+	for (int p = 0; p < 2; p++) {
+		assert_int_equal(
+		    db_pool_snapshot_counts(f->db, c.ids[p], counts), 0);
+		for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
+			assert_int_equal(c.counts[p][i], counts[i]);
+	}
+	for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
+		total += c.counts[0][i] + c.counts[1][i];
+	assert_int_equal(total, 3);
 }
 
 /* ---- the topic files' statement cache (db_stmt.c) ---- */
