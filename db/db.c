@@ -1549,6 +1549,125 @@ done:
 	return rc;
 }
 
+/* A configured pool and its place in the caller's array, sorted by key
+ * (byte order, as the pools table's key index: BINARY collation). */
+struct pool_at {
+	const struct pool_conf *pc;
+	size_t at;
+};
+
+static int
+pool_at_cmp(const void *a, const void *b)
+{
+	const struct pool_at *x = a, *y = b;
+
+	return strcmp(x->pc->key, y->pc->key);
+}
+
+/* SQLite's NOCASE: equal once ASCII A-Z are folded (arm_id's collation). */
+static int
+nocase_equal(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Column ${i} of ${s} is the text ${want} (a NULL column is not). */
+static int
+col_is(sqlite3_stmt *s, int i, const char *want)
+{
+	const char *v = (const char *)sqlite3_column_text(s, i);
+
+	return v != NULL && strcmp(v, want) == 0;
+}
+
+/*
+ * Whether row ${s} (key, subscription, resource_group, cluster, nodepool,
+ * arm_id) is what db_pool_sync would leave for ${pc}: ST_POOL_SAME's
+ * test, in C.
+ */
+static int
+pool_row_same(sqlite3_stmt *s, const struct pool_conf *pc)
+{
+	char arm_id[512];
+	const char *v;
+
+	if (!col_is(s, 1, pc->subscription) ||
+	    !col_is(s, 2, pc->resource_group) || !col_is(s, 3, pc->cluster) ||
+	    !col_is(s, 4, pc->nodepool))
+		return 0;
+	if ((size_t)snprintf(arm_id, sizeof(arm_id),
+	        "/subscriptions/%s/resourceGroups/%s/providers/"
+	        "Microsoft.ContainerService/managedClusters/%s/agentPools/%s",
+	        pc->subscription, pc->resource_group, pc->cluster,
+	        pc->nodepool) >= sizeof(arm_id))
+		return 0; /* db_pool_sync says why */
+	v = (const char *)sqlite3_column_text(s, 5);
+	return v != NULL && nocase_equal(v, arm_id);
+}
+
+int
+db_pool_sync_many(
+    struct db *db, const struct pool_conf *const *pcs, size_t n, int64_t *ids)
+{
+	struct pool_at *by_key;
+	sqlite3_stmt *s;
+	size_t i = 0;
+	int rc = SQLITE_DONE, ret = -1;
+
+	by_key = calloc(n ? n : 1, sizeof(*by_key));
+	if (by_key == NULL) {
+		log_err(NULL, "%s: out of memory", db->path);
+		return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		by_key[k].pc = pcs[k];
+		by_key[k].at = k;
+		ids[k] = 0; /* 0: not in the store as configured */
+	}
+	qsort(by_key, n, sizeof(*by_key), pool_at_cmp);
+	s = db_stmt(db,
+	    "SELECT key, subscription, resource_group, cluster, nodepool, "
+	    "arm_id, id FROM pools ORDER BY key",
+	    "record pools");
+	if (s == NULL)
+		goto out;
+	while (i < n && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(s, 0);
+
+		if (key == NULL)
+			continue;
+		while (i < n && strcmp(by_key[i].pc->key, key) < 0)
+			i++; /* not in the store */
+		for (; i < n && strcmp(by_key[i].pc->key, key) == 0; i++)
+			if (pool_row_same(s, by_key[i].pc))
+				ids[by_key[i].at] = sqlite3_column_int64(s, 6);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, "record pools");
+		db_stmt_done(db, s);
+		goto out;
+	}
+	db_stmt_done(db, s);
+	/* The new and the changed, once the read is done with. */
+	for (size_t k = 0; k < n; k++)
+		if (ids[k] == 0 && db_pool_sync(db, pcs[k], &ids[k]))
+			goto out;
+	ret = 0;
+out:
+	free(by_key);
+	return ret;
+}
+
 int
 db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 {

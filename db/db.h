@@ -145,6 +145,16 @@ struct db_pool {
  * key), computing its ARM id.  Return 0 with its id.
  */
 int db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id);
+
+/*
+ * db_pool_sync_many(db, pcs, n, ids):
+ * db_pool_sync for each of ${pcs}[0..n), ${ids}[i] the id of ${pcs}[i]'s
+ * row: the pools table read once in key order, merged with the pools
+ * sorted by key, instead of one read a pool; only a pool new or changed
+ * is written (by db_pool_sync).  0, or -1 (logged).
+ */
+int db_pool_sync_many(
+    struct db *db, const struct pool_conf *const *pcs, size_t n, int64_t *ids);
 int db_pool_set_location(struct db *db, int64_t pool_id, const char *location);
 /* db_pool_get(db, key, out): 1/0/-1. */
 int db_pool_get(struct db *db, const char *key, struct db_pool *out);

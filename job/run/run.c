@@ -570,13 +570,28 @@ pool_by_id(struct run *r, int64_t id)
 static int
 sync_pools(struct run *r)
 {
+	const struct pool_conf **pcs;
+	int64_t *ids;
+	int bad;
+
 	if (db_begin(r->db))
 		return -1;
+	/* One read of the pools table, not one a pool (db_pool_sync_many). */
+	pcs = calloc(r->npools ? r->npools : 1, sizeof(*pcs));
+	ids = calloc(r->npools ? r->npools : 1, sizeof(*ids));
+	for (size_t i = 0; pcs != NULL && i < r->npools; i++)
+		pcs[i] = r->pools[i].pc;
+	bad = pcs == NULL || ids == NULL ||
+	    db_pool_sync_many(r->db, pcs, r->npools, ids);
+	for (size_t i = 0; !bad && i < r->npools; i++)
+		r->pools[i].pool_id = ids[i];
+	free(pcs);
+	free(ids);
+	if (bad)
+		goto fail;
 	for (size_t i = 0; i < r->npools; i++) {
 		struct pool_run *p = &r->pools[i];
 
-		if (db_pool_sync(r->db, p->pc, &p->pool_id))
-			goto fail;
 		if (p->pc->fleet[0] != '\0' &&
 		    db_pool_set_fleet(r->db, p->pool_id, p->pc->fleet))
 			goto fail;

@@ -623,6 +623,55 @@ test_db_pool_sync_rewrites_only_a_changed_row(void **state)
 	    1);
 }
 
+/*
+ * db_pool_sync_many: the ids db_pool_sync gives, from one read of the
+ * pools table; an unchanged row is not rewritten (updated_at stays, also
+ * when its ARM id differs only in case, as ST_POOL_SAME's NOCASE
+ * compares), a changed one is, a new one is added; the caller's order is
+ * kept whatever the keys' order.
+ */
+static void
+test_db_pool_sync_many_writes_only_new_and_changed(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc[4];
+	const struct pool_conf *pcs[4];
+	int64_t one[4], ids[4];
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc[0], "zed-system", "aks-zed", "system");
+	pool_conf_make(&pc[1], "alpha-system", "aks-alpha", "system");
+	pool_conf_make(&pc[2], "mid-system", "aks-mid", "system");
+	pool_conf_make(&pc[3], "new-system", "aks-new", "system");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(db_pool_sync(f->db, &pc[i], &one[i]), 0);
+	raw_exec(f->path, "UPDATE pools SET updated_at = 0");
+	raw_exec(f->path,
+	    "UPDATE pools SET arm_id = upper(arm_id) WHERE key = 'zed-system'");
+	util_strlcpy(pc[2].nodepool, "user1", sizeof(pc[2].nodepool));
+	for (int i = 0; i < 4; i++)
+		pcs[i] = &pc[i];
+
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, ids), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ids[i], one[i]);
+	assert_true(ids[3] > 0 && ids[3] != one[0] && ids[3] != one[1] &&
+	    ids[3] != one[2]);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM pools WHERE updated_at = 0 "
+	                     "AND key IN ('zed-system', 'alpha-system')"),
+	    2);
+	assert_true(raw_int(f->path,
+	                "SELECT updated_at FROM pools WHERE key "
+	                "= 'mid-system' AND nodepool = 'user1'") > 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pools"), 4);
+	/* Again: nothing new, nothing changed, the same ids. */
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, one), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(one[i], ids[i]);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 0, one), 0);
+}
+
 /* db_metrics_pools' rows, as the per-pool questions answer them. */
 struct figures {
 	struct db *db;
@@ -2760,6 +2809,7 @@ main(void)
 	    T(test_db_pool_sync_upserts_by_key),
 	    T(test_db_stmt_cache_prepares_each_text_once),
 	    T(test_db_pool_sync_rewrites_only_a_changed_row),
+	    T(test_db_pool_sync_many_writes_only_new_and_changed),
 	    T(test_db_metrics_pools_answer_every_pool_at_once),
 	    T(test_db_observation_in_force_then_record),
 	    T(test_db_observation_latest_is_newest),
