@@ -337,10 +337,14 @@ emu_reset_counters(struct emu *e)
 	json_decref(emu_post(e, "/_armemu/reset-counters", NULL));
 }
 
-int
-emu_set_clock(struct emu *e, const char *rfc3339)
+/* POST /_armemu/clock {"now": ${rfc3339}}, with "frozen": true when
+ * ${freeze} (without it the clock keeps whether it was frozen). */
+static int
+emu_clock(struct emu *e, const char *rfc3339, int freeze)
 {
-	json_t *body = json_pack("{s:s}", "now", rfc3339);
+	json_t *body = freeze
+	    ? json_pack("{s:s,s:b}", "now", rfc3339, "frozen", 1)
+	    : json_pack("{s:s}", "now", rfc3339);
 	char *s = json_dumps(body, JSON_COMPACT);
 	json_t *j = s ? emu_post(e, "/_armemu/clock", s) : NULL;
 	int rc = j ? 0 : -1;
@@ -349,6 +353,18 @@ emu_set_clock(struct emu *e, const char *rfc3339)
 	json_decref(body);
 	free(s);
 	return rc;
+}
+
+int
+emu_set_clock(struct emu *e, const char *rfc3339)
+{
+	return emu_clock(e, rfc3339, 0);
+}
+
+int
+emu_freeze_clock(struct emu *e, const char *rfc3339)
+{
+	return emu_clock(e, rfc3339, 1);
 }
 
 int

@@ -85,8 +85,18 @@ int emu_snapshot_tag(
 /* emu_reset_counters(e): POST /_armemu/reset-counters (counters + log). */
 void emu_reset_counters(struct emu *e);
 
-/* emu_set_clock(e, rfc3339): set the simulated clock.  0 or -1. */
+/* emu_set_clock(e, rfc3339): set the simulated clock; it runs on with
+ * real time unless emu_freeze_clock stopped it.  0 or -1. */
 int emu_set_clock(struct emu *e, const char *rfc3339);
+
+/*
+ * emu_freeze_clock(e, rfc3339): set the simulated clock and stop it there,
+ * so that every snapshot created until the next call gets exactly this
+ * createdAt, however slowly aksnap runs (under valgrind a run takes
+ * seconds, and a snapshot created at T+3s has not soaked 1d at T+1d).
+ * 0 or -1.
+ */
+int emu_freeze_clock(struct emu *e, const char *rfc3339);
 
 /*
  * emu_fault(e, json):

@@ -85,12 +85,18 @@ teardown(void **state)
 	return 0;
 }
 
-/* `${verb} --as-of ${t} --json` at Azure's clock ${t}: exit ${code}. */
+/*
+ * `${verb} --as-of ${t} --json` at Azure's clock ${t}, frozen: a snapshot
+ * this run creates has createdAt ${t} exactly, so it has soaked canary's
+ * 1d at ${t} + 1d however long the run took (under valgrind, seconds: a
+ * running clock gave createdAt ${t} + 3s, and nothing was promoted).
+ * Exit ${code}.
+ */
 static void
 at(struct harness *h, const char *verb, const char *t, int code,
     struct run_result *r)
 {
-	assert_int_equal(emu_set_clock(h->emu, t), 0);
+	assert_int_equal(emu_freeze_clock(h->emu, t), 0);
 	harness_aksnap(h, r, verb, "--as-of", t, "--json", NULL);
 	harness_expect_exit(r, code);
 }
