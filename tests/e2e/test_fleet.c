@@ -363,23 +363,38 @@ test_fleet_429_slows_only_its_subscription(void **state)
 	    "throttled, slowing down"));
 	free(err);
 
+	/*
+	 * Each 429's retry: the same path again, at least the Retry-After
+	 * of 1 s later.  The retry may itself be refused: the fault answers
+	 * the first three PUTs of subscription 2 to arrive, and when fewer
+	 * than three were in flight as aksnap read the first 429 (its
+	 * clusters' GETs still held the subscription's slots: a matter of
+	 * scheduling, seen at load 15-20), the third 429 falls on a retry.
+	 * Either way each path ends with its 201 (counted above).
+	 */
 	n = request_log(f, &doc, &log);
 	for (size_t i = 0; i < n; i++) {
+		size_t next = n;
+
 		if (log[i].status != 429)
 			continue;
 		assert_int_equal(log[i].sub, 2);
 		n429++;
 		if (first429 < 0 || log[i].end < first429)
 			first429 = log[i].end;
-		/* Its retry: the same path again, at least 1 s later. */
-		for (size_t j = 0; j < n; j++) {
-			if (j == i || strcmp(log[j].path, log[i].path) != 0 ||
-			    log[j].start < log[i].start)
-				continue;
-			assert_int_equal(log[j].status, 201);
-			/* ms rounding of time_ms and duration_ms: 2 ms. */
-			assert_true(log[j].start >= log[i].end + 1000 - 2);
-		}
+		for (size_t j = 0; j < n; j++)
+			if (j != i && strcmp(log[j].path, log[i].path) == 0 &&
+			    log[j].start >= log[i].start &&
+			    (next == n || log[j].start < log[next].start))
+				next = j;
+		if (next == n)
+			fail_msg(
+			    "%s: refused (429) and never retried", log[i].path);
+		/* ms rounding of time_ms and duration_ms: 2 ms. */
+		if (log[next].start < log[i].end + 1000 - 2)
+			fail_msg("%s: retried %lld ms after its 429, "
+			         "Retry-After was 1 s",
+			    log[i].path, log[next].start - log[i].end);
 	}
 	assert_int_equal(n429, 3);
 	/*
