@@ -81,7 +81,7 @@ struct request {
 	size_t len;
 	size_t cap;
 	int too_big;
-	int tracked; /* counted in in_flight */
+	int tracked; /* counted in in_flight (until answered) */
 	int64_t start_ms;
 };
 
@@ -1159,6 +1159,19 @@ answer(struct MHD_Connection *conn, struct request *rq, const char *url,
 		counter_add(key);
 		total_requests++;
 		log_add(&c, method, query, crid, rid, rq->start_ms);
+	}
+	/*
+	 * Out of in_flight once answered, before the answer is sent: the
+	 * client may read it and send its next request before `completed`
+	 * runs (a thread descheduled under load), and a count up to then
+	 * would hold requests the client no longer has in flight.  Counted
+	 * from the first byte to here, a request is in flight for less time
+	 * than the client sees, so max_in_flight never exceeds the client's
+	 * own bound.
+	 */
+	if (rq->tracked) {
+		in_flight--;
+		rq->tracked = 0;
 	}
 	pthread_mutex_unlock(&emu.lock);
 	free(pathcopy);
