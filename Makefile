@@ -134,10 +134,11 @@ $(ARMEMU): $(EMU_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EMU_LIBS) -lpthread
 
 # A floor's shared fixture (tests/unit/<floor>/fixture.c), when it has one,
-# is linked into each of that floor's tests.
+# is linked into each of that floor's tests; the base floor's into every
+# unit test (the bottom floor: any test may use it).
 UNIT_FIXTURE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/unit/*/fixture.c))
 .SECONDEXPANSION:
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $$(filter $(BUILD)/tests/unit/$$(*D)/fixture.o,$(UNIT_FIXTURE_OBJS)) $(BUILD)/libaksnap.a
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $$(filter $(BUILD)/tests/unit/base/fixture.o $(BUILD)/tests/unit/$$(*D)/fixture.o,$(UNIT_FIXTURE_OBJS)) $(BUILD)/libaksnap.a
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) $(TEST_LIBS) -lpthread
 

@@ -22,16 +22,7 @@
 
 #include "job/base/tz.h"
 #include "job/base/util.h"
-
-static time_t
-T(const char *s)
-{
-	time_t t = 0;
-
-	if (util_parse_time(s, &t))
-		fail_msg("bad time literal %s", s);
-	return t;
-}
+#include "tests/unit/base/fixture.h"
 
 /* Does tz_load accept ${name}?  (The zone is freed again.) */
 static int

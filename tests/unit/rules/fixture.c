@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "job/base/tz.h"
-#include "job/base/util.h"
 #include "tests/unit/rules/fixture.h"
 
 static const char *const zone_names[] = {"UTC", "Europe/Berlin",
@@ -20,16 +19,6 @@ static const char *const zone_names[] = {"UTC", "Europe/Berlin",
     "Asia/Kolkata"};
 #define NZONES (sizeof(zone_names) / sizeof(zone_names[0]))
 static struct tz *zones_loaded[NZONES];
-
-time_t
-T(const char *s)
-{
-	time_t t = 0;
-
-	if (util_parse_time(s, &t))
-		fail_msg("bad time literal %s", s);
-	return t;
-}
 
 int
 zones_load(void **state)

@@ -3,19 +3,16 @@
 
 /*
  * fixture.h -- what the unit tests of the rules' floor (tests/unit/rules/)
- * share: times written as RFC 3339 literals, and the time zones the tests
- * name, loaded once by the group setup and passed to the pure code as a
- * run passes them.  Linked into each of them by the Makefile's unit-test
- * rule.  Every helper fails the running test (cmocka) rather than return
- * an error.
+ * share: the time zones the tests name, loaded once by the group setup
+ * and passed to the pure code as a run passes them; and, from the base
+ * floor's fixture, times written as RFC 3339 literals (T).  Linked into
+ * each of them by the Makefile's unit-test rule.  Every helper fails the
+ * running test (cmocka) rather than return an error.
  */
 
-#include <time.h>
+#include "tests/unit/base/fixture.h"
 
 struct tz;
-
-/* T(s): the time of the RFC 3339 literal ${s} ("2026-03-16T03:00:00Z"). */
-time_t T(const char *s);
 
 /*
  * zones_load(state), zones_free(state):
