@@ -49,7 +49,8 @@ WARN += -Wno-format-truncation
 endif
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O2 $(WARN) -I. -MMD -MP
 ifeq ($(SAN),1)
-BASE_CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# (a debug build too: AKSNAP_DEBUG turns refused misuses into assertions)
+BASE_CFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all -DAKSNAP_DEBUG
 SAN_LDFLAGS = -fsanitize=address,undefined
 else
 BASE_CFLAGS += -D_FORTIFY_SOURCE=2 -fstack-protector-strong

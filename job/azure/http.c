@@ -40,6 +40,7 @@
  */
 #include "job/azure/http.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -71,6 +72,17 @@
  * thousands of connections (and file descriptors) at once.
  */
 #define BATCH_MAX_TOTAL LIMIT_BATCH_INFLIGHT
+
+/*
+ * A caller's misuse that the code refuses with a defined answer (-1, and
+ * nothing changed) also stops a debug build (make SAN=1 defines
+ * AKSNAP_DEBUG) at once, where the tests would otherwise read on.
+ */
+#ifdef AKSNAP_DEBUG
+#define DEBUG_ASSERT(e) assert(e)
+#else
+#define DEBUG_ASSERT(e) ((void)0)
+#endif
 
 /*
  * Extra CA bundles: with an OpenSSL libcurl, CURLOPT_CAINFO replaces the
@@ -134,6 +146,7 @@ struct xfer {
 	int64_t not_before; /* batch: monotonic ms before which not to send */
 	int state; /* batch: XFER_* */
 	int result; /* batch: the rc its done callback is to be given */
+	int queued; /* batch: XFER_DONE, its callback still in b->finished */
 	struct throttle *throttle;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -1535,6 +1548,7 @@ static void
 batch_finish(struct batch *b, size_t i, int rc)
 {
 	batch_end(b, i, rc);
+	b->xs[i].queued = 1;
 	b->finished[(b->fhead + b->flen) % b->n] = i;
 	b->flen++;
 }
@@ -1549,6 +1563,7 @@ batch_drain(struct batch *b)
 
 		b->fhead = (b->fhead + 1) % b->n;
 		b->flen--;
+		b->xs[i].queued = 0;
 		b->done(b->ctx, i, b->xs[i].result);
 	}
 }
@@ -1753,6 +1768,20 @@ http_batch_release(struct http_client *c, size_t i)
 	x = &b->xs[i];
 	if (x->state != XFER_HELD && x->state != XFER_DONE)
 		return -1;
+	/*
+	 * Finished, but its done callback has not run: reusing the slot now
+	 * would wipe resps[i] before the callback reads it, and the slot
+	 * would finish again and be in the ring twice (its callback twice,
+	 * the ring of n overrun).  A caller's bug: refused.
+	 */
+	if (x->queued) {
+		log_err(x->req->context,
+		    "http: request %zu released before its done callback ran; "
+		    "refused",
+		    i);
+		DEBUG_ASSERT(!x->queued);
+		return -1;
+	}
 	if (x->state == XFER_HELD)
 		b->nheld--;
 	else

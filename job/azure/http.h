@@ -147,7 +147,9 @@ int http_batch(struct http_client *c, const struct http_request *reqs,
  * key.  It goes ahead of first attempts not yet started.  A request still
  * held when nothing is in flight or waiting any more is dropped (never
  * sent, no callback): only a callback could have released it.  0, or -1
- * when there is no batch or ${i} is in flight or waiting already.
+ * when there is no batch or ${i} is in flight or waiting already, or has
+ * finished but its done callback has not run yet (a caller's bug: logged,
+ * nothing changed; a debug build, make SAN=1, stops at an assertion).
  */
 int http_batch_release(struct http_client *c, size_t i);
 

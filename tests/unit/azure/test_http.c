@@ -15,10 +15,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -790,6 +792,88 @@ test_http_batch_sends_held_requests_only_when_released(void **state)
 	server_stop(s);
 }
 
+struct queued_seen {
+	struct http_client *c;
+	struct http_response *resps;
+	int calls[2];
+	int rcs[2];
+	int released; /* http_batch_release(c, 1) from request 0's callback */
+};
+
+/* Request 0's callback releases slot 1, whose own callback is still to
+ * run. */
+static void
+queued_done(void *ctx, size_t i, int rc)
+{
+	struct queued_seen *q = ctx;
+
+	q->calls[i]++;
+	q->rcs[i] = rc;
+	if (i == 0)
+		q->released = http_batch_release(q->c, 1);
+	http_response_free(&q->resps[i]);
+}
+
+/* Two requests that end at once (no token source: neither is sent), so
+ * that both callbacks are queued when the first runs. */
+static void
+batch_of_two_queued(struct queued_seen *q)
+{
+	struct http_request reqs[2];
+	struct http_response resps[2];
+
+	memset(reqs, 0, sizeof(reqs));
+	memset(q, 0, sizeof(*q));
+	q->c = fast_client(5, 0);
+	q->resps = resps;
+	for (int i = 0; i < 2; i++) {
+		reqs[i].method = "GET";
+		reqs[i].url = "https://127.0.0.1:9/x";
+		reqs[i].auth = 1;
+		reqs[i].throttle_key = "sub-1";
+	}
+	assert_int_equal(
+	    http_batch(q->c, reqs, resps, 2, 2, queued_done, q), 0);
+	http_client_free(q->c);
+}
+
+/*
+ * A slot whose done callback is still queued cannot be released: that
+ * would wipe its response before the callback reads it and run its
+ * callback twice.  Refused (-1, each callback once, with its own rc); in
+ * a debug build (make SAN=1: AKSNAP_DEBUG) an assertion stops the
+ * process, tried in a child.
+ */
+static void
+test_http_batch_release_refuses_a_slot_whose_callback_is_queued(void **state)
+{
+	struct queued_seen q;
+
+	(void)state;
+#ifdef AKSNAP_DEBUG
+	{
+		pid_t pid = fork();
+		int st = 0;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			batch_of_two_queued(&q);
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGABRT);
+	}
+#else
+	batch_of_two_queued(&q);
+	assert_int_equal(q.released, -1);
+	assert_int_equal(q.calls[0], 1);
+	assert_int_equal(q.calls[1], 1);
+	assert_int_equal(q.rcs[0], -1);
+	assert_int_equal(q.rcs[1], -1);
+#endif
+}
+
 static int
 quiet(void **state)
 {
@@ -823,6 +907,8 @@ main(void)
 	    cmocka_unit_test(
 	        test_http_connection_refused_is_retried_then_fails),
 	    cmocka_unit_test(test_http_refused_url_makes_no_attempt),
+	    cmocka_unit_test(
+	        test_http_batch_release_refuses_a_slot_whose_callback_is_queued),
 	    cmocka_unit_test(test_http_batch_runs_every_request_with_retries),
 	    cmocka_unit_test(
 	        test_http_batch_sends_the_next_request_before_a_callback),
