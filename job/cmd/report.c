@@ -21,12 +21,15 @@
  * that every promotion's reasons start with.
  *
  * Every form starts with a summary of every pool, so nothing is written
- * until every pool has been read once: report_gather reads each pool
- * without its marks (SQLite counts them), adds it to the counts and
- * drops it.  The forms then read each pool again as they write it
- * (report_pool_read) and drop it: memory holds one pool (and the
- * clusters' counts and the summary's lists of names), whatever the
- * number of pools; each read is a handful of index seeks.
+ * until every pool has been read once: report_gather reads of each pool
+ * what the summary counts (its newest observation, baseline and the
+ * journal's counts, which SQLite counts: not its snapshots, nor its
+ * window of observations once one has said who changed a version), adds
+ * it to the counts and drops it.  The forms then read each pool again,
+ * once, as they write it (report_pool_read: the marks' read counts the
+ * journal too) and drop it: memory holds one pool (and the clusters'
+ * counts and the summary's lists of names), whatever the number of
+ * pools; each read is a handful of index seeks.
  */
 #include "job/cmd/report.h"
 
@@ -185,6 +188,7 @@ struct mark_ctx {
 	struct report_pool *rp;
 	size_t cap;
 	int failed;
+	size_t promotions, failures; /* db_report_event_counts' counts */
 };
 
 static const char *
@@ -226,6 +230,9 @@ mark_add(void *vctx, const struct db_report_event *e)
 	struct report_mark *m;
 	const char *kind = mark_kind(e->action);
 
+	/* the entries db_report_event_counts counts, counted here */
+	c->promotions += strcmp(e->action, "promote") == 0;
+	c->failures += strcmp(e->action, "fail") == 0;
 	if (kind == NULL)
 		return 0;
 	if (grow((void **)&rp->marks, &c->cap, rp->nmarks + 1,
@@ -288,22 +295,34 @@ pool_will_reimage(struct report_pool *rp)
 	return undoes;
 }
 
-/* Where the pool has been since the window began, and is now.  0/-1. */
+/* What a read of a pool reads (pool_read). */
+enum pool_what {
+	READ_SUMMARY, /* what the summary counts: no snapshot list, no
+	                 window of observations once r->with_by is known */
+	READ_ROW, /* the pool's row: everything but its marks */
+	READ_MARKS /* the row and its marks */
+};
+
+/* Where the pool has been since the window began (not for a summary
+ * that knows r->with_by already), and is now.  0/-1. */
 static int
-gather_observations(
-    struct db *db, const struct report *r, struct report_pool *rp)
+gather_observations(struct db *db, const struct report *r,
+    struct report_pool *rp, enum pool_what what)
 {
 	struct db_observation before;
 	struct obs_ctx oc = {rp, 0};
 	int got;
 
-	got = db_report_observation_before(db, rp->p.id, r->since, &before);
-	if (got < 0)
-		return -1;
-	if (got > 0 && obs_add(&oc, &before))
-		return -1;
-	if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
-		return -1;
+	if (what != READ_SUMMARY || !r->with_by) {
+		got = db_report_observation_before(
+		    db, rp->p.id, r->since, &before);
+		if (got < 0)
+			return -1;
+		if (got > 0 && obs_add(&oc, &before))
+			return -1;
+		if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
+			return -1;
+	}
 	got = db_observation_latest(db, rp->p.id, &rp->live);
 	if (got < 0)
 		return -1;
@@ -314,26 +333,30 @@ gather_observations(
 
 /*
  * The pool's active snapshots (a seek of snapshots_by_pool_state: the
- * deleted ones of past years are not read) counted, the newest, and the
- * channel's baseline with its age.  0/-1.
+ * deleted ones of past years are not read) counted and the newest (not
+ * for a summary, which shows none of them), and the channel's baseline
+ * with its age.  0/-1.
  */
 static int
-gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp)
+gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp,
+    enum pool_what what)
 {
 	struct db_snapshot *snaps = NULL;
 	size_t nsnaps = 0;
 	int got;
 
-	if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
-		return -1;
-	rp->nsnapshots = nsnaps;
-	for (size_t i = 0; i < nsnaps; i++)
-		rp->npinned += snaps[i].pinned != 0;
-	if (nsnaps > 0) {
-		rp->newest = snaps[0]; /* newest created first */
-		rp->have_newest = 1;
+	if (what != READ_SUMMARY) {
+		if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
+			return -1;
+		rp->nsnapshots = nsnaps;
+		for (size_t i = 0; i < nsnaps; i++)
+			rp->npinned += snaps[i].pinned != 0;
+		if (nsnaps > 0) {
+			rp->newest = snaps[0]; /* newest created first */
+			rp->have_newest = 1;
+		}
+		free(snaps);
 	}
-	free(snaps);
 	if (rp->channel[0] != '\0') {
 		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
 		if (got < 0)
@@ -399,8 +422,15 @@ pool_row(struct report *r, const struct report_item *it, struct db_pool *p)
 	return 0;
 }
 
-int
-report_pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
+/*
+ * Read pool ${i} into ${rp}, ${what} of it.  The marks' read counts the
+ * promotions and failures as it goes (db_report_event_counts' entries are
+ * those db_report_events gives): one seek of the journal, not two.
+ * 0/-1.
+ */
+static int
+pool_read(
+    struct report *r, size_t i, enum pool_what what, struct report_pool *rp)
 {
 	const struct report_item *it = &r->items[i];
 	const struct pool_conf *pc = it->pc;
@@ -419,23 +449,32 @@ report_pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
 	rp->warn_baseline_age = pc != NULL ? pc->policy->warn_baseline_age : 0;
 	rp->baseline_age = -1;
 	if (rp->p.id != 0) {
-		if (gather_observations(r->db, r, rp) ||
-		    gather_snapshots(r->db, r, rp) ||
-		    db_report_event_counts(r->q, rp->p.id, r->since,
-		        &rp->promotions, &rp->failures))
+		if (gather_observations(r->db, r, rp, what) ||
+		    gather_snapshots(r->db, r, rp, what))
 			return -1;
-		if (marks) {
+		if (what == READ_MARKS) {
 			memset(&mc, 0, sizeof(mc));
 			mc.rp = rp;
 			if (db_report_events(
 			        r->q, rp->p.id, r->since, mark_add, &mc) ||
 			    mc.failed)
 				return -1;
+			rp->promotions = mc.promotions;
+			rp->failures = mc.failures;
+		} else if (db_report_event_counts(r->q, rp->p.id, r->since,
+		               &rp->promotions, &rp->failures)) {
+			return -1;
 		}
 		undoes = pool_will_reimage(rp);
 	}
 	pool_verdict(rp, undoes);
 	return 0;
+}
+
+int
+report_pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
+{
+	return pool_read(r, i, marks ? READ_MARKS : READ_ROW, rp);
 }
 
 /* ---- the summary ---- */
@@ -674,7 +713,7 @@ report_gather(struct db *db, const struct config *cfg,
 		struct report_cluster *cl = &r->clusters[c];
 
 		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
-			int failed = report_pool_read(r, i, 0, &rp) ||
+			int failed = pool_read(r, i, READ_SUMMARY, &rp) ||
 			    count_pool(r, cl, &rp);
 
 			report_pool_clear(&rp);
@@ -859,7 +898,7 @@ put_member(FILE *out, const char *sep, int depth, const char *name, json_t *v)
 	    ? json_dumps(
 	          v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
 	    : NULL;
-	const char *p;
+	const char *p, *nl;
 
 	json_decref(v);
 	if (s == NULL)
@@ -867,11 +906,12 @@ put_member(FILE *out, const char *sep, int depth, const char *name, json_t *v)
 	fprintf(out, "%s%*s", sep, depth * 2, "");
 	if (name != NULL)
 		fprintf(out, "\"%s\": ", name);
-	for (p = s; *p != '\0'; p++) {
-		fputc(*p, out);
-		if (*p == '\n')
-			fprintf(out, "%*s", depth * 2, "");
+	/* a line at a time, each after the first indented */
+	for (p = s; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		fwrite(p, 1, (size_t)(nl + 1 - p), out);
+		fprintf(out, "%*s", depth * 2, "");
 	}
+	fputs(p, out);
 	free(s);
 	return 0;
 }

@@ -24,10 +24,12 @@
  */
 #include "job/cmd/report.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "job/base/log.h"
 #include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/base/version.h"
@@ -440,45 +442,31 @@ matrix_row(FILE *f, const struct report_pool *rp)
 	fputs("</td></tr>\n", f);
 }
 
-/* The matrix, a cluster at a time, each pool read again (without its
- * marks) and dropped.  0/-1. */
-static int
-matrix(FILE *f, struct report *r)
+/* Pool ${i}'s row of the matrix, opening its cluster's table when it is
+ * the cluster's first (and closing it when the last). */
+static void
+matrix_pool(FILE *f, const struct report *r, const struct report_cluster *cl,
+    size_t i, const struct report_pool *rp)
 {
-	struct report_pool rp;
-
-	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
-	for (size_t c = 0; c < r->nclusters; c++) {
-		const struct report_cluster *cl = &r->clusters[c];
-
-		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
-			if (report_pool_read(r, i, 0, &rp)) {
-				report_pool_clear(&rp);
-				return -1;
-			}
-			if (i == cl->first) {
-				fprintf(f,
-				    "<details class=\"cluster\"%s><summary>",
-				    cluster_open(r, cl) ? " open" : "");
-				cluster_title(f, &rp);
-				fprintf(f, " <span>&middot; %zu pool%s</span>",
-				    cl->n, cl->n == 1 ? "" : "s");
-				cluster_pills(f, cl);
-				fputs("</summary>\n<table class=\"matrix\">"
-				      "<thead><tr><th>pool</th><th>verdict</th>"
-				      "<th>live node image</th><th>k8s</th>"
-				      "<th>baseline (channel)</th><th>baseline "
-				      "image</th><th>k8s</th><th>baseline "
-				      "age</th><th>newest snapshot image</th>"
-				      "<th>k8s</th></tr></thead><tbody>\n",
-				    f);
-			}
-			matrix_row(f, &rp);
-			report_pool_clear(&rp);
-		}
-		fputs("</tbody></table></details>\n", f);
+	if (i == cl->first) {
+		fprintf(f, "<details class=\"cluster\"%s><summary>",
+		    cluster_open(r, cl) ? " open" : "");
+		cluster_title(f, rp);
+		fprintf(f, " <span>&middot; %zu pool%s</span>", cl->n,
+		    cl->n == 1 ? "" : "s");
+		cluster_pills(f, cl);
+		fputs("</summary>\n<table class=\"matrix\">"
+		      "<thead><tr><th>pool</th><th>verdict</th>"
+		      "<th>live node image</th><th>k8s</th>"
+		      "<th>baseline (channel)</th><th>baseline "
+		      "image</th><th>k8s</th><th>baseline "
+		      "age</th><th>newest snapshot image</th>"
+		      "<th>k8s</th></tr></thead><tbody>\n",
+		    f);
 	}
-	return 0;
+	matrix_row(f, rp);
+	if (i + 1 == cl->first + cl->n)
+		fputs("</tbody></table></details>\n", f);
 }
 
 /* ---- timelines ---- */
@@ -891,53 +879,106 @@ legend(FILE *f, int with_by)
 	fputs("</div>\n", f);
 }
 
-/* The timelines, a cluster at a time, each pool read again with its
- * marks and dropped.  0/-1. */
-static int
-timelines(FILE *f, struct report *r)
-{
-	struct timeline_axis a = {r->since, r->as_of, 0, W};
-	long long span = (long long)(r->as_of - r->since);
-	long long step = timeline_tick_step(span, W, 56);
+/* The frame every pool's timeline is drawn in. */
+struct frame {
+	struct timeline_axis a;
+	long long step;
 	time_t tk[128];
-	size_t ntk = ticks(r, step, tk, 128);
-	struct report_pool rp;
+	size_t ntk;
+};
 
-	fputs("<h2 id=\"timelines\">Timelines</h2>\n", f);
-	legend(f, r->with_by);
+/* Pool ${i}'s timeline and marks, opening cluster ${c}'s group when it is
+ * the cluster's first (closing the group before). */
+static void
+timeline_pool(FILE *f, const struct report *r, const struct frame *fr, size_t c,
+    size_t i, const struct report_pool *rp)
+{
+	const struct report_cluster *cl = &r->clusters[c];
+
+	if (i == cl->first) {
+		if (c > 0)
+			fputs("</details>\n", f);
+		fprintf(f, "<details class=\"cluster\"%s><summary>",
+		    cluster_open(r, cl) ? " open" : "");
+		cluster_title(f, rp);
+		fprintf(f,
+		    " <span>&middot; %zu pool%s, %zu "
+		    "promotion%s, %zu not in baseline</span>"
+		    "</summary>\n",
+		    cl->n, cl->n == 1 ? "" : "s", cl->promotions,
+		    cl->promotions == 1 ? "" : "s", cl->drifting);
+		axis(f, r, &fr->a, fr->tk, fr->ntk, fr->step);
+	}
+	pool_timeline(f, r, rp, &fr->a, fr->tk, fr->ntk);
+	pool_marks(f, r, rp);
+}
+
+/* Append what ${t} holds to ${f}.  0/-1. */
+static int
+copy_back(FILE *t, FILE *f)
+{
+	char buf[65536];
+	size_t n;
+
+	if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), t)) > 0)
+		if (fwrite(buf, 1, n, f) != n)
+			return -1;
+	return ferror(t) ? -1 : 0;
+}
+
+/*
+ * The matrix, then the timelines, a cluster at a time: each pool read
+ * once (with its marks) for both, its matrix row written to ${f} and
+ * its timeline to an unlinked temporary file that follows the matrix
+ * once every pool is written; each pool dropped when written.  0/-1.
+ */
+static int
+pools(FILE *f, struct report *r)
+{
+	struct frame fr;
+	struct report_pool rp;
+	FILE *t;
+	int rc = -1;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.a.t0 = r->since;
+	fr.a.t1 = r->as_of;
+	fr.a.x0 = 0;
+	fr.a.x1 = W;
+	fr.step = timeline_tick_step((long long)(r->as_of - r->since), W, 56);
+	fr.ntk = ticks(r, fr.step, fr.tk, 128);
+	t = tmpfile();
+	if (t == NULL) {
+		log_err(NULL, "report: a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
+	fputs("<h2 id=\"timelines\">Timelines</h2>\n", t);
+	legend(t, r->with_by);
 	for (size_t c = 0; c < r->nclusters; c++) {
 		const struct report_cluster *cl = &r->clusters[c];
 
 		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
 			if (report_pool_read(r, i, 1, &rp)) {
 				report_pool_clear(&rp);
-				return -1;
+				goto out;
 			}
-			if (i == cl->first) {
-				if (c > 0)
-					fputs("</details>\n", f);
-				fprintf(f,
-				    "<details class=\"cluster\"%s><summary>",
-				    cluster_open(r, cl) ? " open" : "");
-				cluster_title(f, &rp);
-				fprintf(f,
-				    " <span>&middot; %zu pool%s, %zu "
-				    "promotion%s, %zu not in baseline</span>"
-				    "</summary>\n",
-				    cl->n, cl->n == 1 ? "" : "s",
-				    cl->promotions,
-				    cl->promotions == 1 ? "" : "s",
-				    cl->drifting);
-				axis(f, r, &a, tk, ntk, step);
-			}
-			pool_timeline(f, r, &rp, &a, tk, ntk);
-			pool_marks(f, r, &rp);
+			matrix_pool(f, r, cl, i, &rp);
+			timeline_pool(t, r, &fr, c, i, &rp);
 			report_pool_clear(&rp);
 		}
 	}
 	if (r->npools > 0)
-		fputs("</details>\n", f);
-	return 0;
+		fputs("</details>\n", t);
+	rc = copy_back(t, f);
+	if (rc != 0)
+		log_err(NULL, "report: the timelines' temporary file: %s",
+		    strerror(errno));
+out:
+	fclose(t);
+	return rc;
 }
 
 /* ---- runs ---- */
@@ -994,7 +1035,7 @@ report_html(FILE *f, struct report *r)
 	esc(f, r->database);
 	fputs("</div>\n", f);
 	summary(f, r);
-	if (matrix(f, r) || timelines(f, r))
+	if (pools(f, r))
 		return -1;
 	runs(f, r);
 	fputs("<footer>Written by aksnap " AKSNAP_VERSION
