@@ -9,12 +9,14 @@
  * it walks the ladder (promotion_plan), applies each promotion to a copy
  * of the channel history, and hands retention the history as it will be
  * once those promotions are made, so that keep_promoted protects what the
- * run's promotions leave in place.  `plan` calls it with the snapshot the
- * first stage would take added as pending; `run` calls it with that
- * snapshot as the store holds it after the PUT; both then print the same
- * list, and the interpreter (job/run/prune.c) carries out what `run`'s
- * says, in order.  `demote` by hand is a list too (actions_demote): each
- * channel left, and the earlier holder it falls back to.
+ * run's promotions leave in place.  The pool's list is one: its slot
+ * entry first, then what follows from it (actions_pool).  `plan` hands it
+ * the entry with its create pending -- the snapshot it would take goes
+ * into retention as the newest, never promoted; `run` hands it the entry
+ * carried out, naming the snapshot as the store holds it after the PUT;
+ * both then print the same list, and the one interpreter (job/run/interp.c)
+ * carries out what `run`'s says, in order.  `demote` by hand is a list too
+ * (actions_demote): each channel left, and the earlier holder it falls back to.
  *
  * Pure: no clock, no store, no network.  Linear in the snapshots and the
  * history, times the ladder's rungs; O(n log n) for retention.
@@ -114,6 +116,33 @@ add(struct action_list *l, enum action_kind kind, const struct action_snap *s,
 	return 0;
 }
 
+/* Is ${s} the snapshot this run takes (the slot entry's create)? */
+static int
+fresh(const struct actions_input *in, const struct action_snap *s)
+{
+	return s->fresh ||
+	    (in->slot != NULL && in->slot->kind == ACTION_CREATE &&
+	        in->slot->snapshot_id > 0 && in->slot->snapshot_id == s->id);
+}
+
+/*
+ * The snapshot the slot entry's create would take, not taken yet (`plan`,
+ * `run --dry-run`), into ${s}: 1, or 0 when there is none.
+ */
+static int
+pending(const struct actions_input *in, struct action_snap *s)
+{
+	if (in->slot == NULL || in->slot->kind != ACTION_CREATE ||
+	    in->slot->snapshot_id != ACTION_PENDING_ID)
+		return 0;
+	memset(s, 0, sizeof(*s));
+	s->id = ACTION_PENDING_ID;
+	util_strlcpy(s->name, in->slot->snapshot, sizeof(s->name));
+	s->created_at = in->as_of;
+	s->active = s->fresh = 1;
+	return 1;
+}
+
 static const struct action_snap *
 find_snap(const struct actions_input *in, long long id)
 {
@@ -141,7 +170,7 @@ promote(const struct actions_input *in, struct channel_hold *holds, size_t *nh,
 	if (cand == NULL)
 		return -1;
 	for (size_t i = 0; i < in->nsnaps; i++) {
-		if (!in->snaps[i].active || in->snaps[i].fresh)
+		if (!in->snaps[i].active || fresh(in, &in->snaps[i]))
 			continue;
 		cand[nc].id = in->snaps[i].id;
 		cand[nc].created_at = in->snaps[i].created_at;
@@ -193,19 +222,23 @@ retain(const struct actions_input *in, const struct channel_hold *holds,
 	const struct action_snap **who = NULL;
 	struct retention_item *items = NULL;
 	struct retention_decision *dec = NULL;
+	struct action_snap pend;
 	long long holders[MAX_HOLDERS];
 	time_t as_of = in->as_of;
-	size_t n = 0, np;
+	size_t n = 0, np, first;
 	char err[256], reasons[RETENTION_REASONS_MAX];
 	int rc = -1;
 
-	who = calloc(in->nsnaps + 1, sizeof(*who));
-	items = calloc(in->nsnaps + 1, sizeof(*items));
-	dec = calloc(in->nsnaps + 1, sizeof(*dec));
+	who = calloc(in->nsnaps + 2, sizeof(*who));
+	items = calloc(in->nsnaps + 2, sizeof(*items));
+	dec = calloc(in->nsnaps + 2, sizeof(*dec));
 	if (who == NULL || items == NULL || dec == NULL)
 		goto done;
-	for (size_t i = 0; i < in->nsnaps; i++) {
-		const struct action_snap *s = &in->snaps[i];
+	/* The pending snapshot goes first, as the newest. */
+	first = pending(in, &pend) ? 0 : 1;
+	for (size_t i = first; i <= in->nsnaps; i++) {
+		const struct action_snap *s =
+		    i == 0 ? &pend : &in->snaps[i - 1];
 
 		if (!s->active)
 			continue;
@@ -260,13 +293,16 @@ actions_pool(const struct actions_input *in, struct action_list *out)
 	size_t nh = in->nholds;
 	int rc = -1;
 
-	if (in->policy->paused)
-		return 0; /* enabled = no: observed only */
-	/* a promote and a demote a rung, then one action a snapshot */
+	/* the slot's entry, a promote and a demote a rung, then one action a
+	 * snapshot (and the pending one) */
 	if (reserve(out,
 	        (in->promote ? 2 * (size_t)in->policy->channels.n : 0) +
-	            in->nsnaps + 1))
+	            in->nsnaps + 3))
 		return -1;
+	if (in->slot != NULL)
+		out->v[out->n++] = *in->slot;
+	if (in->policy->paused)
+		return 0; /* enabled = no: observed only */
 	holds = calloc(in->nholds + LADDER_MAX + 1, sizeof(*holds));
 	if (holds == NULL)
 		return -1;

@@ -7,9 +7,10 @@
  * snapshot it takes, or why not: actions_slot), then promotion and
  * retention (actions_pool).  Pure: the caller brings the pool's policy,
  * what it runs, its snapshots and channel history as the store holds
- * them, and the time; the list is what `plan` prints and what `run`
- * carries out (job/run/run.c the slot's entry, in its batch;
- * job/run/prune.c the rest), in order.
+ * them, and the time; the list -- one a pool, built per slice of pools
+ * (job/run/run.c) -- is what `plan` prints and what `run` carries out, in
+ * order, through the one interpreter (job/run/interp.c): the slot's entry
+ * in the run's batch (job/run/run.c), the rest after it (job/run/prune.c).
  */
 
 #include <stddef.h>
@@ -71,11 +72,21 @@ struct actions_input {
 	size_t nsnaps;
 	const struct channel_hold *holds; /* the pool's channel history */
 	size_t nholds;
+	/*
+	 * The pool's slot entry (actions_slot), the list's first, or NULL
+	 * (`prune`, `demote`).  A create makes its snapshot fresh: the
+	 * pending one (id ACTION_PENDING_ID: `plan`, `run --dry-run`, not
+	 * taken yet) goes before ${snaps}, created at as_of; a taken one
+	 * (its store id) is the one of ${snaps} with that id.  Not a
+	 * pointer into the list actions_pool appends to.
+	 */
+	const struct action *slot;
 };
 
 /*
  * actions_pool(in, out):
- * Append to ${out} what a run at ${in->as_of} does to the pool: nothing
+ * Append to ${out} what a run at ${in->as_of} does to the pool: a copy of
+ * its slot entry ${in->slot} first, when it has one; then nothing more
  * when it is paused; else, when ${in->promote}, the promotions of its
  * ladder (promotion_plan over its active snapshots but the fresh ones),
  * each ACTION_PROMOTE followed by the ACTION_DEMOTE of the holder it

@@ -113,6 +113,15 @@ plan_decide(
 	out->slot = in->slot;
 	util_format_time(in->slot, slot_text, sizeof(slot_text));
 
+	if (!in->observed && in->pool->fleet_missing) {
+		/* A fleet's pool gone from its listing is not a failure:
+		 * retention goes on over its snapshots, and check says so. */
+		out->action = PLAN_SKIP;
+		util_strlcpy(out->reason,
+		    in->observe_error != NULL ? in->observe_error : "missing",
+		    sizeof(out->reason));
+		return;
+	}
 	if (!in->observed) {
 		out->action = PLAN_FAIL;
 		snprintf(out->reason, sizeof(out->reason), "not observed: %s",

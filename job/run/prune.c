@@ -3,14 +3,17 @@
  *
  * The decisions are job/rules/actions.c's, pure: this file loads what it
  * needs from the store (the pool's active snapshots, its channel history,
- * the names of its holders), asks actions_pool for the pool's list, and
- * is the one interpreter of that list.  `plan`, `run --dry-run` and
- * `prune --dry-run` print the list and stop; `run` and `prune` carry it
- * out in its order -- promotions first (so a snapshot that has just
- * soaked is never pruned by the same run, DESIGN.md section 6), then
- * retention -- and print each action as they carry it out.  Nothing
- * below the list decides anything; a pool whose promotion failed stops
- * there, since the rest of its list counted on that promotion.
+ * the names of its holders), asks actions_pool for the pool's list -- its
+ * slot entry first, as the run kept it -- and hands what follows the
+ * slot entry to the one interpreter (job/run/interp.c), with the sinks
+ * below.  `plan`, `run --dry-run` and `prune --dry-run` get the list's
+ * lines and nothing else; `run` and `prune` get the same lines and the
+ * list carried out in its order -- promotions first (so a snapshot that
+ * has just soaked is never pruned by the same run, DESIGN.md section 6),
+ * then retention.  Nothing here asks which: the interpreter calls the
+ * carrying sink or does not.  Nothing below the list decides anything; a
+ * pool whose promotion failed stops there, since the rest of its list
+ * counted on that promotion.
  *
  * Deletion follows the same intent-first discipline as creation: the row
  * goes to "deleting" (committed) before the DELETE leaves, and Azure
@@ -370,9 +373,8 @@ prune_promote_snapshot(struct prune_ctx *ctx, struct prune_pool *p,
 
 /*
  * Pool ${p}'s snapshots as actions_pool wants them: its active ones
- * (newest first; the one the dry run's first stage would take before
- * them, created at as_of), then the channel holders no longer active,
- * named.  0 or -1 (both freed on failure).
+ * (newest first), then the channel holders no longer active, named.  0
+ * or -1 (both freed on failure).
  */
 static int
 load_snaps(struct prune_ctx *ctx, const struct prune_pool *p,
@@ -392,20 +394,12 @@ load_snaps(struct prune_ctx *ctx, const struct prune_pool *p,
 		free(list);
 		return -1;
 	}
-	if (p->pending[0] != '\0') {
-		v[k].id = ACTION_PENDING_ID;
-		util_strlcpy(v[k].name, p->pending, sizeof(v[k].name));
-		v[k].created_at = ctx->as_of;
-		v[k].active = v[k].fresh = 1;
-		k++;
-	}
 	for (size_t i = 0; i < nl; i++, k++) {
 		v[k].id = list[i].id;
 		util_strlcpy(v[k].name, list[i].name, sizeof(v[k].name));
 		v[k].created_at = list[i].created_at;
 		v[k].pinned = list[i].pinned;
 		v[k].active = 1;
-		v[k].fresh = p->fresh_id != 0 && list[i].id == p->fresh_id;
 	}
 	free(list);
 	for (size_t i = 0; i < nh; i++) {
@@ -771,15 +765,21 @@ prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
     struct action_list *out)
 {
 	struct actions_input in;
-	struct channel_hold *holds;
-	struct action_snap *snaps;
+	struct channel_hold *holds = NULL;
+	struct action_snap *snaps = NULL;
 	int rc = -1;
 
-	if (p->pc->policy->paused)
-		return 0;
+	if (p->pc->policy->paused) {
+		/* observed only: its slot entry says so, nothing follows */
+		memset(&in, 0, sizeof(in));
+		in.policy = p->pc->policy;
+		in.slot = p->has_slot ? &p->slot : NULL;
+		return actions_pool(&in, out);
+	}
 	if (load_input(ctx, p, &in, &holds, &snaps))
 		goto done;
 	in.promote = promote;
+	in.slot = p->has_slot ? &p->slot : NULL;
 	rc = actions_pool(&in, out);
 done:
 	free(snaps);
@@ -788,117 +788,194 @@ done:
 }
 
 /*
- * Carry out the promotions at the head of each pool's list (each
- * ACTION_PROMOTE with the ACTION_DEMOTE lines after it), every pool's
- * first one, then every pool's second one, ..., in chunks (promo_carry);
- * a pool stops at its first failure.  ${from}[i] becomes the index of
- * the first action of ${lists}[i] after them.  0, or -1 on a store error.
+ * What the interpreter's sinks carry the lists of a call out into: the
+ * promotions of a round, a chunk at a time; retention's writes, in one
+ * transaction (begun at its first write, unless the caller's is open);
+ * the DELETEs, queued for one concurrent batch.
  */
+struct carry {
+	struct prune_ctx *ctx;
+	struct interp it;
+	struct promo *m; /* PROMO_CHUNK of them, at the first promotion */
+	size_t nm;
+	int in_tx;
+	struct del *dels;
+	size_t ndels, cap;
+	const struct policy *fp_of; /* fp is this policy's fingerprint */
+	char fp[128];
+};
+
+/* Each action's report line; a fail fails the pool, in either mode. */
+static void
+sink_line(void *arg, void *pool, const struct action *a)
+{
+	struct prune_pool *p = pool;
+
+	(void)arg;
+	add_action_line(p, a);
+	if (a->kind == ACTION_FAIL)
+		fail(p, a->reasons);
+}
+
+/* The promotion ${a} of ${p}, queued in the chunk (carried out when it is
+ * full).  0 or -1. */
 static int
-carry_promotions(struct prune_ctx *ctx, struct prune_pool *pools,
-    const struct action_list *lists, size_t *from, size_t n)
+queue_promotion(struct carry *c, struct prune_pool *p, const struct action *a)
 {
 	struct promo *m;
-	size_t nm = 0;
-	int more = 1, rc = 0;
 
-	m = calloc(PROMO_CHUNK, sizeof(*m));
-	if (m == NULL)
+	if (c->m == NULL) {
+		c->m = calloc(PROMO_CHUNK, sizeof(*c->m));
+		if (c->m == NULL)
+			return -1;
+	}
+	m = &c->m[c->nm];
+	memset(m, 0, sizeof(*m));
+	m->p = p;
+	m->channel = a->channel;
+	m->reason = a->reasons;
+	if (db_snapshot_get(c->ctx->db, a->snapshot_id, &m->snap) != 1)
 		return -1;
-	while (more && rc == 0) {
+	if (++c->nm < PROMO_CHUNK)
+		return 0;
+	c->nm = 0;
+	return promo_carry(c->ctx, c->m, PROMO_CHUNK);
+}
+
+/* Retention's deletion ${a} of ${p}: its intent (state deleting) and
+ * decision written, its DELETE queued.  0 or -1. */
+static int
+queue_delete(struct carry *c, struct prune_pool *p, const struct action *a)
+{
+	struct prune_ctx *ctx = c->ctx;
+	struct db_snapshot snap;
+	char url[1024];
+	struct del *d;
+
+	if (db_snapshot_get(ctx->db, a->snapshot_id, &snap) != 1)
+		return -1;
+	if (c->ndels == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct del *nd = realloc(c->dels, ncap * sizeof(*nd));
+
+		if (nd == NULL)
+			return -1;
+		c->dels = nd;
+		c->cap = ncap;
+	}
+	d = &c->dels[c->ndels];
+	memset(d, 0, sizeof(*d));
+	arm_url(ctx->arm, snap.arm_id, "", url, sizeof(url));
+	d->url = strdup(url);
+	if (d->url == NULL)
+		return -1;
+	if (db_snapshot_set_state(ctx->db, snap.id, "deleting", NULL)) {
+		free(d->url);
+		return -1;
+	}
+	decide(ctx, p, snap.id, "delete", a->reasons, c->fp);
+	d->p = p;
+	d->snap_id = snap.id;
+	util_strlcpy(d->name, snap.name, sizeof(d->name));
+	c->ndels++;
+	return 0;
+}
+
+/* Carry out one action of a pool's promotion or retention.  0 or -1. */
+static int
+sink_carry(void *arg, void *pool, const struct action *a)
+{
+	struct carry *c = arg;
+	struct prune_pool *p = pool;
+
+	switch (a->kind) {
+	case ACTION_PROMOTE:
+		return queue_promotion(c, p, a);
+	case ACTION_DEMOTE:
+		return 0; /* the promotion before it replaces the holder */
+	case ACTION_FAIL:
+		log_err(p->pc->key, "retention: %s", a->reasons);
+		return 0;
+	case ACTION_KEEP:
+	case ACTION_DELETE:
+		break;
+	default:
+		return 0; /* the slot's entry: carried out in the run's batch */
+	}
+	if (!c->in_tx) {
+		if (db_begin(c->ctx->db))
+			return -1;
+		c->in_tx = 1;
+	}
+	if (c->fp_of != p->pc->policy) {
+		retention_policy_fingerprint(
+		    p->pc->policy, c->fp, sizeof(c->fp));
+		c->fp_of = p->pc->policy;
+	}
+	if (a->kind == ACTION_DELETE)
+		return queue_delete(c, p, a);
+	/* the same keep as last run extends its run range */
+	decide(c->ctx, p, a->snapshot_id, "keep", a->reasons, c->fp);
+	return 0;
+}
+
+static const struct interp_sinks prune_sinks = {sink_line, sink_carry};
+
+/* ${c} for a call in ${ctx} (carry_free releases it). */
+static void
+carry_init(struct carry *c, struct prune_ctx *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+	c->it.mode = ctx->mode;
+	c->it.sinks = &prune_sinks;
+	c->it.arg = c;
+}
+
+static void
+carry_free(struct carry *c)
+{
+	if (c->in_tx)
+		db_rollback(c->ctx->db); /* not committed: a failure */
+	for (size_t i = 0; i < c->ndels; i++)
+		free(c->dels[i].url);
+	free(c->dels);
+	free(c->m);
+}
+
+/*
+ * Interpret the promotions at the head of each pool's list from
+ * ${from}[i] on (each ACTION_PROMOTE with the ACTION_DEMOTE lines after
+ * it): every pool's first one, then every pool's second one, ..., the
+ * chunks carried out as they fill and at the end of each round; a pool
+ * stops at its first failure.  ${from}[i] becomes the index of the first
+ * action of ${lists}[i] after them.  0, or -1 on a store error.
+ */
+static int
+carry_promotions(struct carry *c, struct prune_pool *pools,
+    const struct action_list *lists, size_t *from, size_t n)
+{
+	int more = 1;
+
+	while (more) {
 		more = 0;
-		for (size_t i = 0; i < n && rc == 0; i++) {
+		for (size_t i = 0; i < n; i++) {
 			const struct action_list *l = &lists[i];
-			const struct action *a;
-			size_t k = from[i];
+			size_t k = from[i], e = k + 1;
 
 			if (pools[i].failed || k >= l->n ||
 			    l->v[k].kind != ACTION_PROMOTE)
 				continue;
-			a = &l->v[k++];
-			add_action_line(&pools[i], a);
-			while (k < l->n && l->v[k].kind == ACTION_DEMOTE)
-				add_action_line(&pools[i], &l->v[k++]);
-			from[i] = k;
+			while (e < l->n && l->v[e].kind == ACTION_DEMOTE)
+				e++;
+			from[i] = e;
 			more = 1;
-			memset(&m[nm], 0, sizeof(m[nm]));
-			m[nm].p = &pools[i];
-			m[nm].channel = a->channel;
-			m[nm].reason = a->reasons;
-			if (db_snapshot_get(
-			        ctx->db, a->snapshot_id, &m[nm].snap) != 1) {
-				rc = -1;
-				break;
-			}
-			if (++nm == PROMO_CHUNK) {
-				rc = promo_carry(ctx, m, nm);
-				nm = 0;
-			}
-		}
-		if (rc == 0 && nm > 0)
-			rc = promo_carry(ctx, m, nm);
-		nm = 0;
-	}
-	free(m);
-	return rc;
-}
-
-/*
- * Retention's part of ${l} from ${i} on: keeps recorded, deletions'
- * intents written and queued in ${dels}.  0 or -1.
- */
-static int
-carry_retention(struct prune_ctx *ctx, struct prune_pool *p,
-    const struct action_list *l, size_t i, struct del **dels, size_t *ndels,
-    size_t *cap)
-{
-	struct db_snapshot snap;
-	char fp[128], url[1024];
-	struct del *d;
-
-	retention_policy_fingerprint(p->pc->policy, fp, sizeof(fp));
-	for (; i < l->n; i++) {
-		const struct action *a = &l->v[i];
-
-		add_action_line(p, a);
-		if (a->kind == ACTION_FAIL) {
-			log_err(p->pc->key, "retention: %s", a->reasons);
-			fail(p, a->reasons);
-			continue;
-		}
-		if (a->kind == ACTION_KEEP) {
-			/* the same keep as last run extends its run range */
-			decide(ctx, p, a->snapshot_id, "keep", a->reasons, fp);
-			continue;
-		}
-		if (a->kind != ACTION_DELETE)
-			continue;
-		if (db_snapshot_get(ctx->db, a->snapshot_id, &snap) != 1)
-			return -1;
-		if (*ndels == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 64;
-			struct del *nd = realloc(*dels, ncap * sizeof(*nd));
-
-			if (nd == NULL)
+			if (interp_list(&c->it, &pools[i], &l->v[k], e - k))
 				return -1;
-			*dels = nd;
-			*cap = ncap;
 		}
-		d = &(*dels)[*ndels];
-		memset(d, 0, sizeof(*d));
-		arm_url(ctx->arm, snap.arm_id, "", url, sizeof(url));
-		d->url = strdup(url);
-		if (d->url == NULL)
+		if (c->nm > 0 && promo_carry(c->ctx, c->m, c->nm))
 			return -1;
-		if (db_snapshot_set_state(ctx->db, snap.id, "deleting", NULL)) {
-			free(d->url);
-			return -1;
-		}
-		decide(ctx, p, snap.id, "delete", a->reasons, fp);
-		d->p = p;
-		d->snap_id = snap.id;
-		util_strlcpy(d->name, snap.name, sizeof(d->name));
-		(*ndels)++;
+		c->nm = 0;
 	}
 	return 0;
 }
@@ -944,29 +1021,41 @@ done:
 	return rc;
 }
 
+/* The first action of ${p}'s list ${l} after its slot entry. */
+static size_t
+after_slot(const struct prune_pool *p, const struct action_list *l)
+{
+	return p->has_slot && l->n > 0 ? 1 : 0;
+}
+
 int
 prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote)
 {
 	struct action_list l = {NULL, 0, 0};
-	size_t unused = 0;
+	struct carry c;
+	size_t from;
 	int rc = 0;
 
-	if (ctx->dry_run || p->settled)
+	if (!interp_writes(ctx->mode) || p->settled)
 		return 0;
+	carry_init(&c, ctx);
 	if (prune_plan(ctx, p, promote, &l)) {
 		rc = -1;
 		goto done;
 	}
-	for (size_t i = 0; i < l.n; i++)
+	from = after_slot(p, &l);
+	for (size_t i = from; i < l.n; i++)
 		if (l.v[i].kind != ACTION_KEEP)
 			goto done; /* it sends or fails: prune_pools' part */
-	if (carry_retention(ctx, p, &l, 0, NULL, &unused, &unused)) {
-		rc = -1;
-		goto done;
+	c.in_tx = 1; /* the caller's */
+	rc = from < l.n ? interp_list(&c.it, p, &l.v[from], l.n - from) : 0;
+	c.in_tx = 0;
+	if (rc == 0) {
+		p->settled = 1;
+		rc = 1;
 	}
-	p->settled = 1;
-	rc = 1;
 done:
+	carry_free(&c);
 	action_list_free(&l);
 	return rc;
 }
@@ -976,62 +1065,49 @@ prune_pools(
     struct prune_ctx *ctx, struct prune_pool *pools, size_t n, int promote)
 {
 	struct action_list *lists;
-	struct del *dels = NULL;
-	size_t ndels = 0, cap = 0, *from = NULL;
+	struct carry c;
+	size_t *from = NULL;
 	int rc = -1;
 
+	carry_init(&c, ctx);
 	lists = calloc(n + 1, sizeof(*lists));
 	from = calloc(n + 1, sizeof(*from));
 	if (lists == NULL || from == NULL)
 		goto done;
 	/* 1. Decide every pool from the store as it is now (but those
 	 * prune_pool_now carried out). */
-	for (size_t i = 0; i < n; i++)
-		if (!pools[i].settled &&
-		    prune_plan(ctx, &pools[i], promote, &lists[i]))
+	for (size_t i = 0; i < n; i++) {
+		if (pools[i].settled)
+			continue;
+		if (prune_plan(ctx, &pools[i], promote, &lists[i]))
 			goto done;
-	if (ctx->dry_run) {
-		/* plan, run --dry-run, prune --dry-run: the list, printed. */
-		for (size_t i = 0; i < n; i++) {
-			for (size_t k = 0; k < lists[i].n; k++) {
-				add_action_line(&pools[i], &lists[i].v[k]);
-				if (lists[i].v[k].kind == ACTION_FAIL)
-					fail(&pools[i], lists[i].v[k].reasons);
-			}
-			action_list_free(&lists[i]);
-		}
-		rc = 0;
-		goto done;
+		from[i] = after_slot(&pools[i], &lists[i]);
 	}
 	/* 2. Promotions: Azure's tag first, then the store. */
-	if (carry_promotions(ctx, pools, lists, from, n))
+	if (carry_promotions(&c, pools, lists, from, n))
 		goto done;
 	/* 3. Retention, its intents committed before any DELETE.  A pool
 	 * whose promotion failed deletes nothing this run: its list counted
 	 * on a channel history the store does not hold. */
-	rc = -1;
-	if (db_begin(ctx->db))
-		goto done;
 	for (size_t i = 0; i < n; i++) {
-		if (pools[i].failed)
+		if (pools[i].failed || from[i] >= lists[i].n)
 			continue;
-		if (carry_retention(ctx, &pools[i], &lists[i], from[i], &dels,
-		        &ndels, &cap)) {
+		if (interp_list(&c.it, &pools[i], &lists[i].v[from[i]],
+		        lists[i].n - from[i]))
+			goto done;
+		action_list_free(&lists[i]); /* interpreted */
+	}
+	if (c.in_tx) {
+		c.in_tx = 0;
+		if (db_commit(ctx->db)) {
 			db_rollback(ctx->db);
 			goto done;
 		}
-		action_list_free(&lists[i]); /* carried out */
-	}
-	if (db_commit(ctx->db)) {
-		db_rollback(ctx->db);
-		goto done;
 	}
 	/* 4. The DELETEs, concurrently; each outcome settles its row. */
-	rc = ndels > 0 ? send_deletes(ctx, dels, ndels) : 0;
+	rc = c.ndels > 0 ? send_deletes(ctx, c.dels, c.ndels) : 0;
 done:
-	for (size_t i = 0; i < ndels; i++)
-		free(dels[i].url);
-	free(dels);
+	carry_free(&c);
 	for (size_t i = 0; lists != NULL && i < n; i++)
 		action_list_free(&lists[i]);
 	free(lists);

@@ -17,6 +17,7 @@
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/rules/actions.h"
+#include "job/run/interp.h"
 
 /* One thing decided about one snapshot, for the report. */
 struct prune_line {
@@ -35,13 +36,13 @@ struct prune_pool {
 	struct prune_line *lines; /* malloc'd; prune_pool_clear frees */
 	size_t nlines, cap;
 	/*
-	 * The snapshot the run takes before promotion and retention
-	 * (actions_pool's fresh one): in a dry run its name, as the real run
-	 * would take it, created at as_of ("" when none); in a run the
-	 * store id of the one it took (0 when none).
+	 * The pool's slot entry, the first of its list (has_slot; not for
+	 * `prune`): its create names the snapshot the run took (its store
+	 * id), or, not carried out, would take (ACTION_PENDING_ID), which
+	 * promotion and retention count as fresh (actions_pool).
 	 */
-	char pending[64];
-	int64_t fresh_id;
+	struct action slot;
+	int has_slot;
 	int settled; /* prune_pool_now carried its list out: prune_pools
 	                skips it */
 };
@@ -53,14 +54,15 @@ struct prune_ctx {
 	struct http_client *http;
 	int64_t run_id;
 	time_t as_of;
-	int dry_run; /* prune_pools reports the lists, carries out nothing */
+	enum interp_mode mode; /* INTERP_REPORT: the lists are reported,
+	                          nothing is carried out (job/run/interp.h) */
 };
 
 /*
  * prune_plan(ctx, p, promote, out):
- * Pool ${p}'s promotion and retention as the store holds it now (its
- * active snapshots, with ${p->pending} before them and ${p->fresh_id}
- * marked fresh; its channel history; its holders' names), decided by
+ * Pool ${p}'s list: its slot entry (${p->slot}, when ${p->has_slot}),
+ * then its promotion and retention as the store holds it now (its active
+ * snapshots, its channel history, its holders' names), decided by
  * actions_pool at ${ctx->as_of} (promotions only when ${promote}), and
  * appended to ${out}.  Writes nothing.  0, or -1 on a store error.
  */
@@ -69,10 +71,11 @@ int prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
 
 /*
  * prune_pools(ctx, pools, n, promote):
- * The interpreter: decide each of the ${n} pools (prune_plan), then carry
- * out each list in order.  With ${ctx->dry_run} each action becomes a
- * report line and nothing else happens.  Otherwise each action becomes a
- * line as it is carried out: a promotion is tagged in Azure
+ * Decide each of the ${n} pools' lists (prune_plan), then hand what
+ * follows each one's slot entry to the interpreter (job/run/interp.h), in
+ * order.  With ${ctx->mode} INTERP_REPORT each action becomes a report
+ * line and nothing else happens.  Otherwise each action becomes a line as
+ * it is carried out: a promotion is tagged in Azure
  * (aksnap-channel lists every channel a snapshot holds, in ladder order,
  * verified), the holder it replaces keeps the rest of its list, both
  * recorded; then, in one transaction per call, every keep is recorded and
@@ -94,7 +97,8 @@ int prune_pools(
  * in flight (a pool that takes no snapshot has its inputs final once
  * its plan is recorded).  The keeps are written in the caller's
  * transaction.  1 when carried out (${p}->settled: prune_pools then
- * skips it), 0 when left for prune_pools (also in a dry run), -1 on a
+ * skips it), 0 when left for prune_pools (also when ${ctx->mode} only
+ * reports: the report wants the lines at the pool's slice), -1 on a
  * store error.
  */
 int prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote);

@@ -66,6 +66,7 @@
 #include "job/rules/schedule.h"
 #include "job/rules/versions.h"
 #include "job/run/fleet.h"
+#include "job/run/interp.h"
 #include "job/run/metrics.h"
 #include "job/run/prune.h"
 
@@ -154,7 +155,10 @@ struct run {
 	size_t puts_sent; /* snapshot PUTs handed to the batch */
 	int write_failed; /* a grouped commit failed: send nothing more */
 	int reached_arm; /* ARM answered other than a temporary error */
-	int dry; /* plan only */
+	int dry; /* plan only: the report's form (what is written is
+	            slot_it's mode) */
+	struct interp slot_it; /* the slot entries' interpreter */
+	struct batch_ctx *batch; /* observe's, while it runs: PUTs go there */
 	int counted; /* count_failures ran: pools[].failed is final */
 	size_t reported; /* pools[] before this one are reported */
 	struct table *report; /* the text report, spooled */
@@ -320,7 +324,7 @@ run_prune_ctx(struct run *r)
 	pc->http = r->http;
 	pc->run_id = r->rec.id;
 	pc->as_of = r->opts->as_of;
-	pc->dry_run = r->dry;
+	pc->mode = r->slot_it.mode;
 	return pc;
 }
 
@@ -898,7 +902,9 @@ fleet_unobserved(struct run *r, struct pool_run *p)
 	    "missing: [fleet:%s] no longer selects it (or its cluster or "
 	    "node pool is gone)",
 	    p->pc->fleet);
-	if (!r->dry &&
+	/* An observation, not an action of the pool's list: written when
+	 * the lists are carried out. */
+	if (interp_writes(r->slot_it.mode) &&
 	    (db_observation_latest(r->db, p->pool_id, &last) != 1 ||
 	        strcmp(last.provisioning_state, "missing") != 0))
 		(void)db_observation_add(r->db, r->rec.id, p->pool_id,
@@ -1108,37 +1114,86 @@ plan_pool(struct run *r, struct pool_run *p)
 }
 
 /*
- * Write what the plan of an observed pool needs before anything is sent:
- * a skip decision, or a create decision with its intent (the snapshot row
- * in state creating).  Failures are the pool's.  Nothing here decides:
- * plan_pool did, for `plan` and `run` alike.
+ * Pool ${p}'s slot entry as its list holds it (the first action), from
+ * what the pool keeps of it (plan_keep).  A create names the snapshot the
+ * run took (its store id), or, in a run that only reports, the one it
+ * would take (pending); in a run whose PUT did not take it, none.
  */
 static void
-record_plan(struct run *r, struct pool_run *p)
+slot_entry(const struct run *r, const struct pool_run *p, struct action *a)
 {
+	static const enum action_kind kinds[] = {
+	    [PLAN_NONE] = ACTION_NONE,
+	    [PLAN_CREATE] = ACTION_CREATE,
+	    [PLAN_SKIP] = ACTION_SKIP,
+	    [PLAN_FAIL] = ACTION_FAIL,
+	    [PLAN_PAUSED] = ACTION_PAUSED,
+	};
+
+	a->kind = kinds[p->plan.action];
+	a->snapshot_id = 0;
+	if (a->kind == ACTION_CREATE && p->taken)
+		a->snapshot_id = p->snap_id;
+	else if (a->kind == ACTION_CREATE && !interp_writes(r->slot_it.mode))
+		a->snapshot_id = ACTION_PENDING_ID;
+	util_strlcpy(a->snapshot, p->plan.name != NULL ? p->plan.name : "",
+	    sizeof(a->snapshot));
+	a->channel[0] = '\0';
+	util_strlcpy(a->reasons, plan_reason(p), sizeof(a->reasons));
+	a->slot = p->plan.slot;
+}
+
+/*
+ * The slot entry's sink (the interpreter calls it only when the run
+ * carries its lists out): a skip is recorded; a create's intent (the
+ * snapshot row in state creating) and decision are written, and its PUT
+ * queued in observe's batch; a fail is recorded.  Failures are the
+ * pool's.  Nothing here decides: plan_pool did, for `plan` and `run`
+ * alike.  0, or -1 when the store failed.
+ */
+static void queue_put(struct batch_ctx *ctx, struct pool_run *p);
+
+static int
+carry_slot(void *arg, void *pool, const struct action *a)
+{
+	struct run *r = arg;
+	struct pool_run *p = pool;
 	char arm_id[512];
 
-	if (p->plan.action == PLAN_SKIP) {
-		record_decision(r, p, 0, p->plan.slot, "skip", plan_reason(p));
+	write_begin(r);
+	if (r->write_failed)
+		return -1;
+	switch (a->kind) {
+	case ACTION_SKIP:
+		record_decision(r, p, 0, a->slot, "skip", a->reasons);
 		r->rec.skipped++;
-		return;
+		return 0;
+	case ACTION_FAIL:
+		record_decision(r, p, 0, a->slot, "fail", a->reasons);
+		return 0;
+	case ACTION_CREATE:
+		break;
+	default:
+		return 0;
 	}
-	if (p->plan.action != PLAN_CREATE)
-		return;
-	arm_snapshot_id(p->pc->subscription, p->pc->resource_group,
-	    p->plan.name, arm_id, sizeof(arm_id));
-	if (db_snapshot_intent(r->db, p->pool_id, p->plan.name, arm_id,
-	        p->plan.slot, r->opts->as_of, &p->snap_id)) {
+	arm_snapshot_id(p->pc->subscription, p->pc->resource_group, a->snapshot,
+	    arm_id, sizeof(arm_id));
+	if (db_snapshot_intent(r->db, p->pool_id, a->snapshot, arm_id, a->slot,
+	        r->opts->as_of, &p->snap_id)) {
 		p->snap_id = 0;
 		pool_fail(p,
 		    "could not record the intent to create %s (see "
 		    "the log)",
-		    p->plan.name);
-		return;
+		    a->snapshot);
+		return 0;
 	}
-	record_decision(
-	    r, p, p->snap_id, p->plan.slot, "create", plan_reason(p));
+	record_decision(r, p, p->snap_id, a->slot, "create", a->reasons);
+	if (r->batch != NULL && !p->failed)
+		queue_put(r->batch, p);
+	return 0;
 }
+
+static const struct interp_sinks slot_sinks = {NULL, carry_slot};
 
 /* ---- observe and apply: one batch ---- */
 
@@ -1331,6 +1386,8 @@ retain_now(struct run *r, struct pool_run *p)
 	memset(&pr, 0, sizeof(pr));
 	pr.pc = p->pc;
 	pr.pool_id = p->pool_id;
+	pr.has_slot = 1;
+	slot_entry(r, p, &pr.slot);
 	got = prune_pool_now(run_prune_ctx(r), &pr, 1);
 	if (got < 0)
 		r->write_failed = 1;
@@ -1339,25 +1396,22 @@ retain_now(struct run *r, struct pool_run *p)
 }
 
 /*
- * The interpreter of a pool's slot entry (the first of its action list,
- * plan_pool): the one place that decides whether it is carried out or
- * only reported.  `plan` and `run --dry-run` only report it.  `run`
- * carries out the entry of an observed pool: a skip is recorded; a
- * create's intent and decision are written and its PUT queued in this
- * batch (sent, then verified, by put_done and confirm_put).  An
- * unobserved pool's fail is recorded once ARM is known to answer
- * (record_plan_failures).
+ * Pool ${p}'s slot entry (the first of its action list, plan_pool), to
+ * the interpreter (job/run/interp.c), which alone knows whether the run
+ * carries it out or only reports it: in this batch, as its cluster
+ * answered, for an observed pool's skip or create (carry_slot: its PUT
+ * goes in this batch, then put_done and confirm_put verify it).  A fail
+ * waits until ARM is known to answer (record_plan_failures).
  */
 static void
-carry_out_slot(struct batch_ctx *ctx, struct pool_run *p)
+carry_out_slot(struct run *r, struct pool_run *p)
 {
-	struct run *r = ctx->r;
+	struct action a;
 
-	if (r->dry || !p->observed)
+	if (!p->observed || p->plan.action == PLAN_FAIL)
 		return;
-	record_plan(r, p);
-	if (p->plan.action == PLAN_CREATE && p->snap_id != 0 && !p->failed)
-		queue_put(ctx, p);
+	slot_entry(r, p, &a);
+	(void)interp_list(&r->slot_it, p, &a, 1);
 }
 
 /* Plan and record the pools of group ${cg}, observed or not; queue their
@@ -1373,14 +1427,7 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 			r->write_failed = 1;
 			continue;
 		}
-		/* A fleet's missing pool is not a failure: retention goes on
-		 * over its snapshots, and check says so. */
-		if (p->pc->fleet_missing) {
-			plan_keep(p, PLAN_SKIP, p->plan.slot, NULL,
-			    p->observe_error != NULL ? p->observe_error
-			                             : "missing");
-		}
-		carry_out_slot(ctx, p);
+		carry_out_slot(r, p);
 		retain_now(r, p);
 		if (p->plan.action == PLAN_SKIP)
 			r->progress.skipped++;
@@ -1630,7 +1677,9 @@ observe(struct run *r)
 		return 0;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.r = r;
-	if (!r->dry) {
+	/* PUT slots only when the creates are carried out (the interpreter
+	 * queues them, carry_slot). */
+	if (interp_writes(r->slot_it.mode)) {
 		/* Enough slots to keep every request of a subscription's
 		 * bound a PUT. */
 		per = (size_t)(r->cfg->max_parallel > 0 ? r->cfg->max_parallel
@@ -1670,6 +1719,7 @@ observe(struct run *r)
 		batch_ctx_free(&ctx, nslots);
 		return -1;
 	}
+	r->batch = &ctx; /* carry_slot queues the PUTs there */
 	/* The clusters a fleet's listing showed (ARM answered), and those
 	 * with no pool to observe: planned now, their PUTs first in line. */
 	for (size_t i = 0; i < r->ngroups; i++) {
@@ -1701,6 +1751,7 @@ observe(struct run *r)
 		    n + ctx.nlanes * per, r->cfg->max_parallel, batch_done,
 		    &ctx);
 	ctx.running = 0;
+	r->batch = NULL;
 	write_flush(r, 1);
 	batch_ctx_free(&ctx, nslots);
 	if (rc == 0 && r->write_failed) {
@@ -1972,9 +2023,13 @@ count_failures(struct run *r)
 
 /*
  * Promotion, then retention (DESIGN.md section 6: a snapshot that has just
- * soaked is never pruned by the same run).  Retention goes RETAIN_SLICE
- * pools at a time, through one slice's struct prune_pool: the pools of a
- * slice are settled and reported (and their lines freed) as it ends.
+ * soaked is never pruned by the same run).  Each pool's whole list -- its
+ * slot entry, carried out already in observe's batch, then promotion and
+ * retention -- is built for RETAIN_SLICE pools at a time, through one
+ * slice's struct prune_pool, and what follows the slot entry is
+ * interpreted (prune_pools); the pools of a slice are settled and
+ * reported (and their lists and lines freed) as it ends, so no more than
+ * a slice's lists are ever held.
  */
 static int
 promote_and_retain(struct run *r)
@@ -2002,15 +2057,13 @@ promote_and_retain(struct run *r)
 			pr->pool_id = p->pool_id;
 			/* Carried out as its GET answered (retain_now). */
 			pr->settled = p->retained;
-			/* The snapshot the pool's first stage took (or, in a
-			 * dry run, would take): fresh for the second, so plan
-			 * and run list the same. */
-			if (r->dry && p->plan.action == PLAN_CREATE &&
-			    p->plan.name != NULL)
-				util_strlcpy(pr->pending, p->plan.name,
-				    sizeof(pr->pending));
-			else if (!r->dry && p->taken)
-				pr->fresh_id = p->snap_id;
+			/* Its list starts with its slot entry (not `prune`'s):
+			 * the snapshot it took, or would take, is fresh for
+			 * promotion and retention, so plan and run list the
+			 * same. */
+			pr->has_slot = r->opts->mode != RUN_PRUNE;
+			if (pr->has_slot)
+				slot_entry(r, p, &pr->slot);
 			p->pr = pr;
 		}
 		rc = prune_pools(pc, prs, n, r->opts->mode != RUN_PRUNE);
@@ -2032,22 +2085,23 @@ promote_and_retain(struct run *r)
 	return rc;
 }
 
-/* The plan's failures (pools not observed) are recorded as decisions too,
- * so that `explain` and the store show why a slot was not taken. */
+/* The plan's failures (pools not observed, creates refused) are carried
+ * out too, once ARM is known to answer: recorded as decisions, so that
+ * `explain` and the store show why a slot was not taken. */
 static void
 record_plan_failures(struct run *r)
 {
-	if (db_begin(r->db))
-		return;
-	for (size_t i = 0; i < r->npools; i++) {
+	struct action a;
+
+	for (size_t i = 0; i < r->npools && !r->write_failed; i++) {
 		struct pool_run *p = &r->pools[i];
 
-		if (p->plan.action == PLAN_FAIL)
-			record_decision(
-			    r, p, 0, p->plan.slot, "fail", plan_reason(p));
+		if (p->plan.action != PLAN_FAIL)
+			continue;
+		slot_entry(r, p, &a);
+		(void)interp_list(&r->slot_it, p, &a, 1);
 	}
-	if (db_commit(r->db))
-		db_rollback(r->db);
+	write_flush(r, 1);
 }
 
 /*
@@ -2101,6 +2155,10 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 	r.opts = opts;
 	r.started_ms = util_monotonic_ms();
 	r.dry = dry;
+	/* The one place a run's mode is set: the interpreter's. */
+	r.slot_it.mode = dry ? INTERP_REPORT : INTERP_CARRY;
+	r.slot_it.sinks = &slot_sinks;
+	r.slot_it.arg = &r;
 	r.rec.exit_code = -1;
 	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
@@ -2144,7 +2202,9 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 		rc = token_failure_exit(r.tokens);
 		goto finish;
 	}
-	if (!dry && reconcile(&r))
+	/* Reconcile settles earlier runs' intents from Azure: store writes
+	 * no list holds, left alone by a run that only reports. */
+	if (interp_writes(r.slot_it.mode) && reconcile(&r))
 		goto finish;
 	if (opts->mode != RUN_PRUNE) {
 		if (observe(&r)) {
@@ -2168,8 +2228,7 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 		}
 		/* observe() planned each pool as its cluster answered, and
 		 * sent its PUT. */
-		if (!dry)
-			record_plan_failures(&r);
+		record_plan_failures(&r);
 	}
 	/* `aksnap snapshot` takes snapshots; it does not prune. */
 	if (opts->mode != RUN_SNAPSHOT) {
@@ -2191,7 +2250,8 @@ finish:
 	r.rec.exit_code = rc;
 	r.rec.finished_at = util_now();
 	(void)db_run_finish(r.db, &r.rec);
-	if (!dry && cfg->metrics_file[0] != '\0')
+	/* The metrics describe the store a run leaves (no list holds them). */
+	if (interp_writes(r.slot_it.mode) && cfg->metrics_file[0] != '\0')
 		write_metrics(&r);
 out:
 	for (size_t i = 0; i < r.npools; i++) {

@@ -26,6 +26,7 @@ struct pool {
 	size_t nh;
 	time_t as_of;
 	int promote;
+	const struct action *slot; /* the list's first, or NULL */
 	struct action_list out;
 };
 
@@ -80,6 +81,7 @@ decide(struct pool *p)
 	    .nsnaps = p->n,
 	    .holds = p->holds,
 	    .nholds = p->nh,
+	    .slot = p->slot,
 	};
 	size_t used = 0;
 
@@ -174,6 +176,54 @@ test_actions_fresh_snapshot_is_kept_never_promoted(void **state)
 	    "keep s1: promoted\n");
 }
 
+/*
+ * A pool's list is one: its slot entry first, then what follows from it.
+ * A create not carried out (`plan`) brings its snapshot in as pending --
+ * the newest, kept, never promoted -- and one carried out (`run`) makes
+ * the snapshot it took fresh, so both list the same promotions and
+ * retention.
+ */
+static void
+test_actions_list_starts_with_the_slot_entry(void **state)
+{
+	struct pool p;
+	struct action slot;
+
+	(void)state;
+	pool_init(&p);
+	p.pol.channels.rung[0].soak = 0; /* anything may enter at once */
+	memset(&slot, 0, sizeof(slot));
+	slot.kind = ACTION_CREATE;
+	slot.snapshot_id = ACTION_PENDING_ID;
+	strcpy(slot.snapshot, "s5");
+	strcpy(slot.reasons, "slot due");
+	p.slot = &slot;
+	snap(&p, 1, T0);
+	/* `plan`: s5 is not taken yet */
+	assert_string_equal(decide(&p),
+	    "create s5: slot due\n"
+	    "promote s1 stable: newest snapshot soaked promote_after = 0s\n"
+	    "keep s5: last\n"
+	    "keep s1: promoted\n");
+	/* `run`: s5 taken (id 5), a minute after as_of by Azure's clock */
+	p.n = 0;
+	snap(&p, 5, p.as_of + 60);
+	snap(&p, 1, T0);
+	slot.snapshot_id = 5;
+	assert_string_equal(decide(&p),
+	    "create s5: slot due\n"
+	    "promote s1 stable: newest snapshot soaked promote_after = 0s\n"
+	    "keep s5: last\n"
+	    "keep s1: promoted\n");
+	/* a paused pool's list is its slot entry alone */
+	slot.kind = ACTION_PAUSED;
+	slot.snapshot_id = 0;
+	slot.snapshot[0] = '\0';
+	strcpy(slot.reasons, "paused");
+	p.pol.paused = 1;
+	assert_string_equal(decide(&p), "paused : paused\n");
+}
+
 static void
 test_actions_clock_behind_newest_fails_once(void **state)
 {
@@ -248,6 +298,7 @@ demote(struct pool *p, long long id, const char *channel, int want)
 	    .nsnaps = p->n,
 	    .holds = p->holds,
 	    .nholds = p->nh,
+	    .slot = p->slot,
 	};
 	size_t used = 0;
 
@@ -414,6 +465,7 @@ main(void)
 	        test_actions_retention_counts_the_promotions_it_follows),
 	    cmocka_unit_test(
 	        test_actions_fresh_snapshot_is_kept_never_promoted),
+	    cmocka_unit_test(test_actions_list_starts_with_the_slot_entry),
 	    cmocka_unit_test(test_actions_clock_behind_newest_fails_once),
 	    cmocka_unit_test(
 	        test_actions_demoted_holder_no_longer_active_is_named),

@@ -190,6 +190,29 @@ test_plan_unobserved_pool_fails_with_the_reason(void **state)
 	assert_non_null(strstr(out.reason, "cluster aks not found"));
 }
 
+/* A fleet's pool gone from its listing is skipped, not failed: retention
+ * goes on over its snapshots. */
+static void
+test_plan_fleet_pool_gone_is_skipped(void **state)
+{
+	struct plan_input in;
+	struct plan_result out;
+
+	(void)state;
+	base_input(&in);
+	in.observed = 0;
+	pool.fleet_missing = 1;
+	in.observe_error = "missing: [fleet:all] no longer selects it";
+	plan_decide(&in, "aksnap", &out);
+	assert_int_equal(out.action, PLAN_SKIP);
+	assert_int_equal(out.slot, SLOT);
+	assert_string_equal(out.name, "");
+	assert_string_equal(out.reason, in.observe_error);
+	in.observe_error = NULL;
+	plan_decide(&in, "aksnap", &out);
+	assert_string_equal(out.reason, "missing");
+}
+
 static void
 test_plan_force_slot_is_the_minute(void **state)
 {
@@ -213,6 +236,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_plan_unchanged_pool_is_skipped_when_changed_only),
 	    cmocka_unit_test(test_plan_unobserved_pool_fails_with_the_reason),
+	    cmocka_unit_test(test_plan_fleet_pool_gone_is_skipped),
 	    cmocka_unit_test(test_plan_force_slot_is_the_minute),
 	    cmocka_unit_test(
 	        test_plan_by_hand_twice_in_a_minute_names_the_first),
