@@ -155,10 +155,9 @@ struct run {
 	size_t puts_sent; /* snapshot PUTs handed to the batch */
 	int write_failed; /* a grouped commit failed: send nothing more */
 	int reached_arm; /* ARM answered other than a temporary error */
-	int dry; /* plan only: the report's form (what is written is
-	            slot_it's mode) */
-	struct interp slot_it; /* the slot entries' interpreter */
-	struct batch_ctx *batch; /* observe's, while it runs: PUTs go there */
+	int dry; /* plan only: the report's form (what is carried out is
+	            the interpreter's, mode) */
+	enum interp_mode mode; /* the lists' interpreter's (interp.h) */
 	int counted; /* count_failures ran: pools[].failed is final */
 	size_t reported; /* pools[] before this one are reported */
 	struct table *report; /* the text report, spooled */
@@ -324,7 +323,7 @@ run_prune_ctx(struct run *r)
 	pc->http = r->http;
 	pc->run_id = r->rec.id;
 	pc->as_of = r->opts->as_of;
-	pc->mode = r->slot_it.mode;
+	pc->mode = r->mode;
 	return pc;
 }
 
@@ -904,7 +903,7 @@ fleet_unobserved(struct run *r, struct pool_run *p)
 	    p->pc->fleet);
 	/* An observation, not an action of the pool's list: written when
 	 * the lists are carried out. */
-	if (interp_writes(r->slot_it.mode) &&
+	if (interp_writes(r->mode) &&
 	    (db_observation_latest(r->db, p->pool_id, &last) != 1 ||
 	        strcmp(last.provisioning_state, "missing") != 0))
 		(void)db_observation_add(r->db, r->rec.id, p->pool_id,
@@ -1134,7 +1133,7 @@ slot_entry(const struct run *r, const struct pool_run *p, struct action *a)
 	a->snapshot_id = 0;
 	if (a->kind == ACTION_CREATE && p->taken)
 		a->snapshot_id = p->snap_id;
-	else if (a->kind == ACTION_CREATE && !interp_writes(r->slot_it.mode))
+	else if (a->kind == ACTION_CREATE && !interp_writes(r->mode))
 		a->snapshot_id = ACTION_PENDING_ID;
 	util_strlcpy(a->snapshot, p->plan.name != NULL ? p->plan.name : "",
 	    sizeof(a->snapshot));
@@ -1142,58 +1141,6 @@ slot_entry(const struct run *r, const struct pool_run *p, struct action *a)
 	util_strlcpy(a->reasons, plan_reason(p), sizeof(a->reasons));
 	a->slot = p->plan.slot;
 }
-
-/*
- * The slot entry's sink (the interpreter calls it only when the run
- * carries its lists out): a skip is recorded; a create's intent (the
- * snapshot row in state creating) and decision are written, and its PUT
- * queued in observe's batch; a fail is recorded.  Failures are the
- * pool's.  Nothing here decides: plan_pool did, for `plan` and `run`
- * alike.  0, or -1 when the store failed.
- */
-static void queue_put(struct batch_ctx *ctx, struct pool_run *p);
-
-static int
-carry_slot(void *arg, void *pool, const struct action *a)
-{
-	struct run *r = arg;
-	struct pool_run *p = pool;
-	char arm_id[512];
-
-	write_begin(r);
-	if (r->write_failed)
-		return -1;
-	switch (a->kind) {
-	case ACTION_SKIP:
-		record_decision(r, p, 0, a->slot, "skip", a->reasons);
-		r->rec.skipped++;
-		return 0;
-	case ACTION_FAIL:
-		record_decision(r, p, 0, a->slot, "fail", a->reasons);
-		return 0;
-	case ACTION_CREATE:
-		break;
-	default:
-		return 0;
-	}
-	arm_snapshot_id(p->pc->subscription, p->pc->resource_group, a->snapshot,
-	    arm_id, sizeof(arm_id));
-	if (db_snapshot_intent(r->db, p->pool_id, a->snapshot, arm_id, a->slot,
-	        r->opts->as_of, &p->snap_id)) {
-		p->snap_id = 0;
-		pool_fail(p,
-		    "could not record the intent to create %s (see "
-		    "the log)",
-		    a->snapshot);
-		return 0;
-	}
-	record_decision(r, p, p->snap_id, a->slot, "create", a->reasons);
-	if (r->batch != NULL && !p->failed)
-		queue_put(r->batch, p);
-	return 0;
-}
-
-static const struct interp_sinks slot_sinks = {NULL, carry_slot};
 
 /* ---- observe and apply: one batch ---- */
 
@@ -1361,6 +1308,58 @@ queue_put(struct batch_ctx *ctx, struct pool_run *p)
 }
 
 /*
+ * The slot entry's sink (the interpreter calls it only when the run
+ * carries its lists out): a skip is recorded; a create's intent (the
+ * snapshot row in state creating) and decision are written, and its PUT
+ * queued in observe's batch; a fail is recorded.  Failures are the
+ * pool's.  ${arg} is observe's batch, or one with no request (a fail
+ * needs none).  Nothing here decides: plan_pool did, for `plan` and
+ * `run` alike.  0, or -1 when the store failed.
+ */
+static int
+carry_slot(void *arg, void *pool, const struct action *a)
+{
+	struct batch_ctx *ctx = arg;
+	struct run *r = ctx->r;
+	struct pool_run *p = pool;
+	char arm_id[512];
+
+	write_begin(r);
+	if (r->write_failed)
+		return -1;
+	switch (a->kind) {
+	case ACTION_SKIP:
+		record_decision(r, p, 0, a->slot, "skip", a->reasons);
+		r->rec.skipped++;
+		return 0;
+	case ACTION_FAIL:
+		record_decision(r, p, 0, a->slot, "fail", a->reasons);
+		return 0;
+	case ACTION_CREATE:
+		break;
+	default:
+		return 0;
+	}
+	arm_snapshot_id(p->pc->subscription, p->pc->resource_group, a->snapshot,
+	    arm_id, sizeof(arm_id));
+	if (db_snapshot_intent(r->db, p->pool_id, a->snapshot, arm_id, a->slot,
+	        r->opts->as_of, &p->snap_id)) {
+		p->snap_id = 0;
+		pool_fail(p,
+		    "could not record the intent to create %s (see "
+		    "the log)",
+		    a->snapshot);
+		return 0;
+	}
+	record_decision(r, p, p->snap_id, a->slot, "create", a->reasons);
+	if (ctx->reqs != NULL && !p->failed)
+		queue_put(ctx, p);
+	return 0;
+}
+
+static const struct interp_sinks slot_sinks = {NULL, carry_slot};
+
+/*
  * A run's pool that takes no snapshot has the inputs of its promotion and
  * retention final once its plan is recorded: its list is decided now,
  * while the other GETs are in flight, and carried out when it sends
@@ -1404,14 +1403,15 @@ retain_now(struct run *r, struct pool_run *p)
  * waits until ARM is known to answer (record_plan_failures).
  */
 static void
-carry_out_slot(struct run *r, struct pool_run *p)
+carry_out_slot(struct batch_ctx *ctx, struct pool_run *p)
 {
+	struct interp it = {ctx->r->mode, &slot_sinks, ctx};
 	struct action a;
 
 	if (!p->observed || p->plan.action == PLAN_FAIL)
 		return;
-	slot_entry(r, p, &a);
-	(void)interp_list(&r->slot_it, p, &a, 1);
+	slot_entry(ctx->r, p, &a);
+	(void)interp_list(&it, p, &a, 1);
 }
 
 /* Plan and record the pools of group ${cg}, observed or not; queue their
@@ -1427,7 +1427,7 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 			r->write_failed = 1;
 			continue;
 		}
-		carry_out_slot(r, p);
+		carry_out_slot(ctx, p);
 		retain_now(r, p);
 		if (p->plan.action == PLAN_SKIP)
 			r->progress.skipped++;
@@ -1679,7 +1679,7 @@ observe(struct run *r)
 	ctx.r = r;
 	/* PUT slots only when the creates are carried out (the interpreter
 	 * queues them, carry_slot). */
-	if (interp_writes(r->slot_it.mode)) {
+	if (interp_writes(r->mode)) {
 		/* Enough slots to keep every request of a subscription's
 		 * bound a PUT. */
 		per = (size_t)(r->cfg->max_parallel > 0 ? r->cfg->max_parallel
@@ -1719,7 +1719,6 @@ observe(struct run *r)
 		batch_ctx_free(&ctx, nslots);
 		return -1;
 	}
-	r->batch = &ctx; /* carry_slot queues the PUTs there */
 	/* The clusters a fleet's listing showed (ARM answered), and those
 	 * with no pool to observe: planned now, their PUTs first in line. */
 	for (size_t i = 0; i < r->ngroups; i++) {
@@ -1751,7 +1750,6 @@ observe(struct run *r)
 		    n + ctx.nlanes * per, r->cfg->max_parallel, batch_done,
 		    &ctx);
 	ctx.running = 0;
-	r->batch = NULL;
 	write_flush(r, 1);
 	batch_ctx_free(&ctx, nslots);
 	if (rc == 0 && r->write_failed) {
@@ -2091,6 +2089,8 @@ promote_and_retain(struct run *r)
 static void
 record_plan_failures(struct run *r)
 {
+	struct batch_ctx none = {.r = r}; /* a fail sends nothing */
+	struct interp it = {r->mode, &slot_sinks, &none};
 	struct action a;
 
 	for (size_t i = 0; i < r->npools && !r->write_failed; i++) {
@@ -2099,7 +2099,7 @@ record_plan_failures(struct run *r)
 		if (p->plan.action != PLAN_FAIL)
 			continue;
 		slot_entry(r, p, &a);
-		(void)interp_list(&r->slot_it, p, &a, 1);
+		(void)interp_list(&it, p, &a, 1);
 	}
 	write_flush(r, 1);
 }
@@ -2156,9 +2156,7 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 	r.started_ms = util_monotonic_ms();
 	r.dry = dry;
 	/* The one place a run's mode is set: the interpreter's. */
-	r.slot_it.mode = dry ? INTERP_REPORT : INTERP_CARRY;
-	r.slot_it.sinks = &slot_sinks;
-	r.slot_it.arg = &r;
+	r.mode = dry ? INTERP_REPORT : INTERP_CARRY;
 	r.rec.exit_code = -1;
 	r.rec.as_of = opts->as_of;
 	util_strlcpy(r.rec.mode, mode_name(opts->mode), sizeof(r.rec.mode));
@@ -2204,7 +2202,7 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 	}
 	/* Reconcile settles earlier runs' intents from Azure: store writes
 	 * no list holds, left alone by a run that only reports. */
-	if (interp_writes(r.slot_it.mode) && reconcile(&r))
+	if (interp_writes(r.mode) && reconcile(&r))
 		goto finish;
 	if (opts->mode != RUN_PRUNE) {
 		if (observe(&r)) {
@@ -2251,7 +2249,7 @@ finish:
 	r.rec.finished_at = util_now();
 	(void)db_run_finish(r.db, &r.rec);
 	/* The metrics describe the store a run leaves (no list holds them). */
-	if (interp_writes(r.slot_it.mode) && cfg->metrics_file[0] != '\0')
+	if (interp_writes(r.mode) && cfg->metrics_file[0] != '\0')
 		write_metrics(&r);
 out:
 	for (size_t i = 0; i < r.npools; i++) {
