@@ -180,19 +180,28 @@ test_prune_plan_loads_the_pool_with_its_pending_snapshot(void **state)
 	struct fx *f = *state;
 	struct action_list l = {NULL, 0, 0};
 
-	util_strlcpy(f->pp.pending, "s10", sizeof(f->pp.pending));
+	/* the pool's slot entry: a create not carried out (a dry run) */
+	f->pp.has_slot = 1;
+	f->pp.slot.kind = ACTION_CREATE;
+	f->pp.slot.snapshot_id = ACTION_PENDING_ID;
+	util_strlcpy(f->pp.slot.snapshot, "s10", sizeof(f->pp.slot.snapshot));
+	util_strlcpy(
+	    f->pp.slot.reasons, "slot due", sizeof(f->pp.slot.reasons));
 	assert_int_equal(prune_plan(&f->ctx, &f->pp, 1, &l), 0);
-	assert_int_equal(l.n, 6);
-	assert_int_equal(l.v[0].kind, ACTION_PROMOTE);
-	assert_string_equal(l.v[0].snapshot, "s5");
-	assert_int_equal(l.v[1].kind, ACTION_DEMOTE);
-	assert_string_equal(l.v[1].snapshot, "s0");
+	assert_int_equal(l.n, 7);
+	/* one list: the slot entry first */
+	assert_int_equal(l.v[0].kind, ACTION_CREATE);
+	assert_string_equal(l.v[0].snapshot, "s10");
+	assert_int_equal(l.v[1].kind, ACTION_PROMOTE);
+	assert_string_equal(l.v[1].snapshot, "s5");
+	assert_int_equal(l.v[2].kind, ACTION_DEMOTE);
+	assert_string_equal(l.v[2].snapshot, "s0");
 	/* the pending one first (newest), never in the store */
-	assert_int_equal(l.v[2].kind, ACTION_KEEP);
-	assert_string_equal(l.v[2].snapshot, "s10");
-	assert_true(l.v[2].snapshot_id == ACTION_PENDING_ID);
-	assert_int_equal(l.v[3].kind, ACTION_DELETE);
-	assert_string_equal(l.v[3].snapshot, "s9");
+	assert_int_equal(l.v[3].kind, ACTION_KEEP);
+	assert_string_equal(l.v[3].snapshot, "s10");
+	assert_true(l.v[3].snapshot_id == ACTION_PENDING_ID);
+	assert_int_equal(l.v[4].kind, ACTION_DELETE);
+	assert_string_equal(l.v[4].snapshot, "s9");
 	action_list_free(&l);
 }
 
@@ -204,7 +213,7 @@ test_prune_dry_run_prints_the_list_and_writes_nothing(void **state)
 	struct db_snapshot s;
 	size_t nh = 0;
 
-	f->ctx.dry_run = 1;
+	f->ctx.mode = INTERP_REPORT;
 	assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
 	assert_string_equal(lines(&f->pp),
 	    "promote s5: newest snapshot soaked promote_after = 3d\n"
@@ -231,11 +240,11 @@ test_prune_run_records_the_keeps_it_listed(void **state)
 	/* No ladder, keep_last 3: keeps only, nothing for ARM to do. */
 	f->pol.channels.n = 0;
 	f->pol.keep_last = 3;
-	f->ctx.dry_run = 1;
+	f->ctx.mode = INTERP_REPORT;
 	assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
 	util_strlcpy(dry, lines(&f->pp), sizeof(dry));
 	prune_pool_clear(&f->pp);
-	f->ctx.dry_run = 0;
+	f->ctx.mode = INTERP_CARRY;
 	assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
 	assert_string_equal(lines(&f->pp), dry);
 	assert_string_equal(dry,
@@ -259,7 +268,7 @@ test_prune_retention_refusal_fails_the_pool_in_both(void **state)
 		prune_pool_clear(&f->pp);
 		f->pp.failed = 0;
 		f->pp.error[0] = '\0';
-		f->ctx.dry_run = dry;
+		f->ctx.mode = dry ? INTERP_REPORT : INTERP_CARRY;
 		assert_int_equal(prune_pools(&f->ctx, &f->pp, 1, 1), 0);
 		assert_int_equal(f->pp.failed, 1);
 		assert_non_null(strstr(f->pp.error, "clock error"));
@@ -411,10 +420,10 @@ test_prune_now_carries_out_keeps_only(void **state)
 
 	f->pol.channels.n = 0;
 	f->pol.keep_last = 3;
-	f->ctx.dry_run = 1;
+	f->ctx.mode = INTERP_REPORT;
 	assert_int_equal(prune_pool_now(&f->ctx, &f->pp, 1), 0);
 	assert_int_equal(f->pp.settled, 0);
-	f->ctx.dry_run = 0;
+	f->ctx.mode = INTERP_CARRY;
 	assert_int_equal(prune_pool_now(&f->ctx, &f->pp, 1), 1);
 	assert_int_equal(f->pp.settled, 1);
 	assert_string_equal(lines(&f->pp),
