@@ -1322,6 +1322,9 @@ carry_slot(void *arg, void *pool, const struct action *a)
 	struct batch_ctx *ctx = arg;
 	struct run *r = ctx->r;
 	struct pool_run *p = pool;
+	/* the entry's reasons are cut to its 256 bytes; the pool keeps
+	 * them whole (a refused create names why, at length) */
+	const char *why = plan_reason(p);
 	char arm_id[512];
 
 	write_begin(r);
@@ -1329,11 +1332,11 @@ carry_slot(void *arg, void *pool, const struct action *a)
 		return -1;
 	switch (a->kind) {
 	case ACTION_SKIP:
-		record_decision(r, p, 0, a->slot, "skip", a->reasons);
+		record_decision(r, p, 0, a->slot, "skip", why);
 		r->rec.skipped++;
 		return 0;
 	case ACTION_FAIL:
-		record_decision(r, p, 0, a->slot, "fail", a->reasons);
+		record_decision(r, p, 0, a->slot, "fail", why);
 		return 0;
 	case ACTION_CREATE:
 		break;
@@ -1351,7 +1354,7 @@ carry_slot(void *arg, void *pool, const struct action *a)
 		    a->snapshot);
 		return 0;
 	}
-	record_decision(r, p, p->snap_id, a->slot, "create", a->reasons);
+	record_decision(r, p, p->snap_id, a->slot, "create", why);
 	if (ctx->reqs != NULL && !p->failed)
 		queue_put(ctx, p);
 	return 0;
