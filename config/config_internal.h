@@ -229,6 +229,14 @@ void config_lower(char *dst, size_t len, const char *fmt, ...)
 int config_seen_add(
     struct seen_set *ss, const char *key, size_t val, size_t *prev);
 
+/*
+ * config_seen_reserve(ss, n):
+ * Room for ${n} keys in the empty set ${ss} without growing (each growth
+ * rehashes every key): a hint, 0, or -1 on ENOMEM.  A set not empty is
+ * left alone.
+ */
+int config_seen_reserve(struct seen_set *ss, size_t n);
+
 /* config_seen_find(ss, key, val): 1 with its value, or 0. */
 int config_seen_find(const struct seen_set *ss, const char *key, size_t *val);
 

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config/config_internal.h"
 #include "job/base/log.h"
@@ -107,6 +108,33 @@ config_seen_add(struct seen_set *ss, const char *key, size_t val, size_t *prev)
 		return -1;
 	ss->vals[j] = val;
 	ss->n++;
+	return 0;
+}
+
+int
+config_seen_reserve(struct seen_set *ss, size_t n)
+{
+	size_t cap = 64;
+
+	if (ss->n > 0)
+		return 0;
+	while ((n + 1) * 2 > cap)
+		cap *= 2;
+	if (cap <= ss->cap)
+		return 0;
+	free(ss->keys);
+	free(ss->vals);
+	ss->keys = calloc(cap, sizeof(*ss->keys));
+	ss->vals = calloc(cap, sizeof(*ss->vals));
+	ss->cap = cap;
+	if (ss->keys == NULL || ss->vals == NULL) {
+		free(ss->keys);
+		free(ss->vals);
+		ss->keys = NULL;
+		ss->vals = NULL;
+		ss->cap = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -649,6 +677,27 @@ config_free(struct config *c)
 }
 
 /*
+ * reserve_sections(p):
+ * The set of section names sized for the file at the start, from its
+ * size (a [pool:NAME] section and its keys are 80 bytes or more), so
+ * that 10,000 sections are not rehashed at each doubling on the way.
+ * Only a hint: the set still grows past it.
+ */
+static void
+reserve_sections(struct parse *p)
+{
+	struct stat st;
+
+	if (fstat(fileno(p->f), &st) != 0 || st.st_size <= 0)
+		return;
+	p->sections = calloc(1, sizeof(*p->sections));
+	if (p->sections != NULL)
+		(void)config_seen_reserve(p->sections,
+		    (size_t)(st.st_size < (1 << 26) ? st.st_size : (1 << 26)) /
+		        64);
+}
+
+/*
  * load(path, out, errs):
  * The work of config_load and config_load_errors: on failure the error
  * lines, sorted by line, end up in ${errs}.
@@ -682,6 +731,7 @@ load(const char *path, struct config **out, struct buf *errs)
 		    &p, 0, NULL, NULL, "cannot open: %s", strerror(errno));
 		goto done;
 	}
+	reserve_sections(&p);
 	rc = ini_parse_stream(config_reader, &p, ini_cb, &p);
 	if (ferror(p.f))
 		config_perr(&p, p.lineno, NULL, NULL, "read error: %s",

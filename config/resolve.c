@@ -526,8 +526,10 @@ resolve_pools(struct resolving *r, size_t nown)
 	resolve_ladder(&c->pool_policies[0], 0, 0);
 	r->nown = 1;
 	nodepools = calloc(1, sizeof(*nodepools));
-	if (nodepools == NULL)
+	if (nodepools == NULL || config_seen_reserve(nodepools, c->npools)) {
+		config_seen_free(nodepools);
 		return -1;
+	}
 	for (size_t i = 0; i < p->nsects && rc == 0; i++) {
 		if (p->sects[i].kind != SECT_POOL)
 			continue;

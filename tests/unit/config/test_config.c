@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "config/config_internal.h"
 #include "job/base/log.h"
 
 #define SUB0 "00000000-0000-0000-0000-000000000000"
@@ -1112,6 +1113,44 @@ test_config_finds_every_pool_by_key(void **state)
 	config_free(c);
 }
 
+/*
+ * config_seen_reserve: an empty set sized for n keys takes them without
+ * growing (no rehash), still finds a repeat, and still grows past the
+ * hint; a set with keys is left alone.
+ */
+static void
+test_config_seen_reserve_sizes_an_empty_set(void **state)
+{
+	struct seen_set *ss = calloc(1, sizeof(*ss));
+	char key[32];
+	size_t cap, prev = 0, val = 0;
+
+	(void)state;
+	assert_non_null(ss);
+	assert_int_equal(config_seen_reserve(ss, 1000), 0);
+	cap = ss->cap;
+	assert_true(cap >= 2002);
+	for (size_t i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		assert_int_equal(config_seen_add(ss, key, i, &prev), 0);
+	}
+	assert_int_equal(ss->cap, cap); /* never grown */
+	assert_int_equal(config_seen_add(ss, "k17", 5, &prev), 1);
+	assert_int_equal(prev, 17);
+	assert_int_equal(config_seen_find(ss, "k999", &val), 1);
+	assert_int_equal(val, 999);
+	assert_int_equal(config_seen_reserve(ss, 100000), 0);
+	assert_int_equal(ss->cap, cap); /* not empty: left alone */
+	for (size_t i = 1000; i < 3000; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		assert_int_equal(config_seen_add(ss, key, i, &prev), 0);
+	}
+	assert_true(ss->cap > cap);
+	assert_int_equal(config_seen_find(ss, "k2999", &val), 1);
+	assert_int_equal(val, 2999);
+	config_seen_free(ss);
+}
+
 static void
 test_config_error_in_a_large_file_names_its_line(void **state)
 {
@@ -1257,6 +1296,7 @@ main(void)
 	    cmocka_unit_test(test_config_pools_share_their_policy),
 	    cmocka_unit_test(test_config_finds_every_pool_by_key),
 	    cmocka_unit_test(test_config_error_in_a_large_file_names_its_line),
+	    cmocka_unit_test(test_config_seen_reserve_sizes_an_empty_set),
 	    cmocka_unit_test(test_config_check_output_unchanged_on_example),
 	    cmocka_unit_test(test_config_free_accepts_null),
 	};
