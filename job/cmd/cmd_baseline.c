@@ -11,9 +11,11 @@
 #include "db/db.h"
 #include "db/db_channels.h"
 #include "db/db_conflict.h"
+#include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
+#include "job/base/json_stream.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/table.h"
@@ -90,13 +92,14 @@ print_hcl_string(const char *v)
 	putchar('"');
 }
 
-/* The rows every format prints: one per configured pool. */
+/* What every format prints: one row per configured pool, each written as
+ * it is read (the table prints at the end, as wide as its content). */
 struct baselines {
 	const struct config *cfg;
 	const char *channel; /* --channel, or NULL: each pool's own */
-	struct db_snapshot *base; /* [npools] */
-	int *have; /* [npools]: 1 when base[i] is a usable baseline */
+	enum baseline_format fmt;
 	size_t width; /* the longest pool key */
+	struct table *tab; /* FMT_TABLE */
 };
 
 static const char *
@@ -159,101 +162,76 @@ parse_args(struct cli *cli, int argc, char **argv, const char **channel,
 	return EXIT_DONE;
 }
 
-/* Gather each pool's usable baseline.  0 or -1 (store error, logged). */
-static int
-gather(struct db *db, struct baselines *b)
+/* Pool ${i} in JSON: ${s} its baseline, NULL for none. */
+static json_t *
+row_json(const struct baselines *b, size_t i, const struct db_snapshot *s)
 {
-	size_t n = b->cfg->npools;
+	json_t *o = json_object();
 
-	b->base = calloc(n + 1, sizeof(*b->base));
-	b->have = calloc(n + 1, sizeof(*b->have));
-	if (b->base == NULL || b->have == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		const struct pool_conf *pc = &b->cfg->pools[i];
-		int64_t pool_id;
-
-		if (lookup_pool_id(db, pc->key, &pool_id))
-			return -1;
-		b->have[i] = lookup_baseline(
-		    db, pc->key, pool_id, channel_of(b, i), &b->base[i]);
-		if (b->have[i] < 0)
-			return -1;
-		if (strlen(pc->key) > b->width)
-			b->width = strlen(pc->key);
-	}
-	return 0;
-}
-
-static void
-render_json(const struct baselines *b)
-{
-	json_t *doc = json_object(), *arr = json_array();
-
-	json_object_set_new(doc, "channel", output_json_opt(b->channel));
-	for (size_t i = 0; i < b->cfg->npools; i++) {
-		const struct db_snapshot *s = b->have[i] ? &b->base[i] : NULL;
-		json_t *o = json_object();
-
-		json_object_set_new(
-		    o, "pool", json_string(b->cfg->pools[i].key));
-		json_object_set_new(
-		    o, "channel", json_string(channel_of(b, i)));
-		json_object_set_new(
-		    o, "snapshot", s ? json_string(s->name) : json_null());
-		json_object_set_new(
-		    o, "arm_id", s ? json_string(s->arm_id) : json_null());
-		json_object_set_new(o, "node_image_version",
-		    s ? output_json_opt(s->v.node_image_version) : json_null());
-		json_object_set_new(o, "kubernetes_version",
-		    s ? output_json_opt(s->v.kubernetes_version) : json_null());
-		json_object_set_new(o, "promoted_at",
-		    s ? output_json_time(s->promoted_at) : json_null());
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(doc, "baselines", arr);
-	output_print_json(doc);
+	json_object_set_new(o, "pool", json_string(b->cfg->pools[i].key));
+	json_object_set_new(o, "channel", json_string(channel_of(b, i)));
+	json_object_set_new(
+	    o, "snapshot", s ? json_string(s->name) : json_null());
+	json_object_set_new(
+	    o, "arm_id", s ? json_string(s->arm_id) : json_null());
+	json_object_set_new(o, "node_image_version",
+	    s ? output_json_opt(s->v.node_image_version) : json_null());
+	json_object_set_new(o, "kubernetes_version",
+	    s ? output_json_opt(s->v.kubernetes_version) : json_null());
+	json_object_set_new(o, "promoted_at",
+	    s ? output_json_time(s->promoted_at) : json_null());
+	return o;
 }
 
 /* Pools without a baseline get no line: an unset variable is what a
  * script tests for. */
 static void
-render_env(const struct baselines *b)
+row_env(const struct baselines *b, size_t i, const struct db_snapshot *s)
 {
-	for (size_t i = 0; i < b->cfg->npools; i++) {
-		char name[96];
+	char name[96];
 
-		if (!b->have[i])
-			continue;
-		env_name(b->cfg->pools[i].key, name, sizeof(name));
-		printf("%s=", name);
-		print_env_value(b->base[i].arm_id);
-	}
+	if (s == NULL)
+		return;
+	env_name(b->cfg->pools[i].key, name, sizeof(name));
+	printf("%s=", name);
+	print_env_value(s->arm_id);
 }
 
 static void
-render_tfvars(const struct baselines *b)
+row_tfvars(const struct baselines *b, size_t i, const struct db_snapshot *s)
 {
-	printf("aksnap_baselines = {\n");
-	for (size_t i = 0; i < b->cfg->npools; i++) {
-		const char *key = b->cfg->pools[i].key;
+	const char *key = b->cfg->pools[i].key;
 
-		if (!b->have[i]) {
-			printf("  # %s: no baseline in channel %s\n", key,
-			    channel_of(b, i));
-			continue;
-		}
-		printf("  ");
-		print_hcl_string(key);
-		printf("%*s = ", (int)(b->width - strlen(key)), "");
-		print_hcl_string(b->base[i].arm_id);
-		putchar('\n');
+	if (s == NULL) {
+		printf("  # %s: no baseline in channel %s\n", key,
+		    channel_of(b, i));
+		return;
 	}
-	printf("}\n");
+	printf("  ");
+	print_hcl_string(key);
+	printf("%*s = ", (int)(b->width - strlen(key)), "");
+	print_hcl_string(s->arm_id);
+	putchar('\n');
 }
 
 static int
-render_table(const struct baselines *b)
+row_table(struct baselines *b, size_t i, const struct db_snapshot *s)
+{
+	const char *key = b->cfg->pools[i].key;
+	char promoted[32];
+
+	if (s == NULL)
+		return table_add(b->tab, key, channel_of(b, i), "(none)", "-",
+		    "-", "-", "-");
+	output_time(s->promoted_at, promoted, sizeof(promoted));
+	return table_add(b->tab, key, channel_of(b, i), s->name,
+	    lookup_dash(s->v.node_image_version),
+	    lookup_dash(s->v.kubernetes_version), promoted, s->arm_id);
+}
+
+/* Start the format's output.  0/-1. */
+static int
+rows_open(struct baselines *b)
 {
 	/* At 80 columns: pool, channel and snapshot; the ARM id goes first. */
 	static const struct table_col cols[] = {
@@ -265,28 +243,98 @@ render_table(const struct baselines *b)
 	    {"PROMOTED", 4, 0},
 	    {"ARM ID", 5, 0},
 	};
-	struct table *tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
 
-	if (tab == NULL)
-		return -1;
-	for (size_t i = 0; i < b->cfg->npools; i++) {
-		const struct db_snapshot *s = &b->base[i];
-		const char *key = b->cfg->pools[i].key;
-		char promoted[32];
-
-		if (!b->have[i]) {
-			(void)table_add(tab, key, channel_of(b, i), "(none)",
-			    "-", "-", "-", "-");
-			continue;
-		}
-		output_time(s->promoted_at, promoted, sizeof(promoted));
-		(void)table_add(tab, key, channel_of(b, i), s->name,
-		    lookup_dash(s->v.node_image_version),
-		    lookup_dash(s->v.kubernetes_version), promoted, s->arm_id);
+	for (size_t i = 0; i < b->cfg->npools; i++)
+		if (strlen(b->cfg->pools[i].key) > b->width)
+			b->width = strlen(b->cfg->pools[i].key);
+	switch (b->fmt) {
+	case FMT_JSON:
+		fputs("{", stdout);
+		return json_stream_member(
+		    stdout, "\n", 1, "channel", output_json_opt(b->channel));
+	case FMT_TFVARS:
+		printf("aksnap_baselines = {\n");
+		return 0;
+	case FMT_TABLE:
+		b->tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+		return b->tab != NULL ? 0 : -1;
+	default:
+		return 0;
 	}
-	table_print(tab, stdout);
-	table_free(tab);
-	return 0;
+}
+
+/* Write pool ${i}'s row: ${s} its baseline, NULL for none.  0/-1. */
+static int
+row(struct baselines *b, size_t i, const struct db_snapshot *s)
+{
+	switch (b->fmt) {
+	case FMT_JSON:
+		if (i == 0)
+			fputs(",\n  \"baselines\": [", stdout);
+		return json_stream_member(
+		    stdout, i > 0 ? ",\n" : "\n", 2, NULL, row_json(b, i, s));
+	case FMT_ENV:
+		row_env(b, i, s);
+		return 0;
+	case FMT_TFVARS:
+		row_tfvars(b, i, s);
+		return 0;
+	default:
+		return row_table(b, i, s);
+	}
+}
+
+/* Finish the format's output. */
+static void
+rows_close(struct baselines *b)
+{
+	switch (b->fmt) {
+	case FMT_JSON:
+		if (b->cfg->npools == 0)
+			fputs(",\n  \"baselines\": [", stdout);
+		json_stream_array_end(stdout, 1, b->cfg->npools);
+		fputs("\n}\n", stdout);
+		break;
+	case FMT_TFVARS:
+		printf("}\n");
+		break;
+	case FMT_TABLE:
+		table_print(b->tab, stdout);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Each pool's usable baseline, read in one read transaction and written
+ * as it is read.  0 or -1 (store error, logged).
+ */
+static int
+baselines_print(struct db *db, struct baselines *b)
+{
+	struct db_snapshot s;
+	int rc = -1;
+
+	if (rows_open(b) || db_read_begin(db))
+		goto out;
+	for (size_t i = 0; i < b->cfg->npools; i++) {
+		const struct pool_conf *pc = &b->cfg->pools[i];
+		int64_t pool_id;
+		int have;
+
+		if (lookup_pool_id(db, pc->key, &pool_id))
+			goto out;
+		have =
+		    lookup_baseline(db, pc->key, pool_id, channel_of(b, i), &s);
+		if (have < 0 || row(b, i, have ? &s : NULL))
+			goto out;
+	}
+	rows_close(b);
+	rc = 0;
+out:
+	db_read_end(db);
+	return rc;
 }
 
 int
@@ -305,20 +353,10 @@ cmd_baseline(struct cli *cli, int argc, char **argv)
 	rc = session_open(&ss, cli, SESSION_STORE | SESSION_FLEETS);
 	b.cfg = ss.cfg;
 	b.channel = channel;
-	if (rc == EXIT_DONE && gather(ss.db, &b))
+	b.fmt = fmt;
+	if (rc == EXIT_DONE && baselines_print(ss.db, &b))
 		rc = EXIT_FAILED;
-	if (rc == EXIT_DONE) {
-		if (fmt == FMT_JSON)
-			render_json(&b);
-		else if (fmt == FMT_ENV)
-			render_env(&b);
-		else if (fmt == FMT_TFVARS)
-			render_tfvars(&b);
-		else if (render_table(&b))
-			rc = EXIT_FAILED;
-	}
-	free(b.base);
-	free(b.have);
+	table_free(b.tab);
 	session_close(&ss);
 	return rc;
 }

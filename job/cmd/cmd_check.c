@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "db/db_channels.h"
 #include "db/db_conflict.h"
+#include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
@@ -392,8 +393,11 @@ gather(struct db *db, const struct config *cfg, time_t as_of,
 {
 	struct db_run last;
 	char at[32];
-	int got = db_run_last(db, "run", &last);
+	int got;
 
+	if (db_read_begin(db))
+		goto err;
+	got = db_run_last(db, "run", &last);
 	if (got <= 0) {
 		snprintf(why, len,
 		    got < 0 ? "cannot read the runs of %s"
@@ -543,6 +547,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	else
 		render_nagios(&cs, rc, summary, ss.cfg->npools);
 out:
+	db_read_end(ss.db);
 	free(cs.p);
 	session_close(&ss);
 	return rc;

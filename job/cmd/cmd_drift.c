@@ -19,7 +19,9 @@
 #include <strings.h>
 
 #include "db/db.h"
+#include "db/db_reads.h"
 #include "job/azure/arm.h"
+#include "job/base/json_stream.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
@@ -252,35 +254,38 @@ live_json(const struct drift_row *r)
 	return live;
 }
 
-static void
-drift_print_json(const struct drift_row *rows, size_t n, int refreshed)
+/* ${r} as an element of the document's "pools". */
+static json_t *
+row_json(const struct drift_row *r)
 {
-	json_t *doc = json_object(), *arr = json_array();
+	json_t *o = json_object();
 
-	json_object_set_new(doc, "refreshed", json_boolean(refreshed));
-	for (size_t i = 0; i < n; i++) {
-		const struct drift_row *r = &rows[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "pool", json_string(r->pc->key));
-		json_object_set_new(o, "channel", json_string(r->channel));
-		json_object_set_new(o, "verdict", json_string(r->verdict));
-		json_object_set_new(o, "live", live_json(r));
-		json_object_set_new(o, "baseline",
-		    r->have_base ? versions_json(&r->base, 1) : json_null());
-		json_object_set_new(o, "newest",
-		    r->have_newest ? versions_json(&r->newest, 0)
-		                   : json_null());
-		if (r->error[0] != '\0')
-			json_object_set_new(o, "error", json_string(r->error));
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(doc, "pools", arr);
-	output_print_json(doc);
+	json_object_set_new(o, "pool", json_string(r->pc->key));
+	json_object_set_new(o, "channel", json_string(r->channel));
+	json_object_set_new(o, "verdict", json_string(r->verdict));
+	json_object_set_new(o, "live", live_json(r));
+	json_object_set_new(o, "baseline",
+	    r->have_base ? versions_json(&r->base, 1) : json_null());
+	json_object_set_new(o, "newest",
+	    r->have_newest ? versions_json(&r->newest, 0) : json_null());
+	if (r->error[0] != '\0')
+		json_object_set_new(o, "error", json_string(r->error));
+	return o;
 }
 
-static void
-drift_print_table(const struct drift_row *rows, size_t n)
+/*
+ * Where the rows go as they are made: the table (printed at the end, its
+ * columns as wide as their content), or the JSON document, streamed a
+ * pool at a time (the bytes output_print_json would print of the whole
+ * document, without holding it).
+ */
+struct drift_out {
+	struct table *tab; /* NULL: JSON */
+	size_t n; /* rows written */
+};
+
+static int
+out_open(struct drift_out *o, int json, int refreshed)
 {
 	/* At 80 columns: the verdict, the live image if it fits, then the
 	 * others. */
@@ -294,28 +299,53 @@ drift_print_table(const struct drift_row *rows, size_t n)
 	    {"NEWEST SNAPSHOT IMAGE", 3, 0},
 	    {"K8S", 6, 0},
 	};
-	struct table *tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
 
-	if (tab == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const struct drift_row *r = &rows[i];
-		const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
-
-		(void)table_add(tab, r->pc->key, r->verdict,
-		    r->have_live ? r->live.node_image_version
-		                 : (r->missing ? "(missing)" : "-"),
-		    r->have_live ? r->live.kubernetes_version : "-",
-		    r->have_base ? lookup_dash(b->node_image_version) : "-",
-		    r->have_base ? lookup_dash(b->kubernetes_version) : "-",
-		    r->have_newest ? lookup_dash(nw->node_image_version) : "-",
-		    r->have_newest ? lookup_dash(nw->kubernetes_version) : "-");
+	memset(o, 0, sizeof(*o));
+	if (json) {
+		fputs("{", stdout);
+		return json_stream_member(
+		    stdout, "\n", 1, "refreshed", json_boolean(refreshed));
 	}
-	table_print(tab, stdout);
-	table_free(tab);
-	for (size_t i = 0; i < n; i++)
-		if (rows[i].error[0] != '\0')
-			printf("%s: %s\n", rows[i].pc->key, rows[i].error);
+	o->tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
+	return o->tab != NULL ? 0 : -1;
+}
+
+static int
+out_row(struct drift_out *o, const struct drift_row *r)
+{
+	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
+
+	if (o->tab == NULL) {
+		if (o->n == 0)
+			fputs(",\n  \"pools\": [", stdout);
+		return json_stream_member(
+		    stdout, o->n++ > 0 ? ",\n" : "\n", 2, NULL, row_json(r));
+	}
+	o->n++;
+	return table_add(o->tab, r->pc->key, r->verdict,
+	    r->have_live ? r->live.node_image_version
+	                 : (r->missing ? "(missing)" : "-"),
+	    r->have_live ? r->live.kubernetes_version : "-",
+	    r->have_base ? lookup_dash(b->node_image_version) : "-",
+	    r->have_base ? lookup_dash(b->kubernetes_version) : "-",
+	    r->have_newest ? lookup_dash(nw->node_image_version) : "-",
+	    r->have_newest ? lookup_dash(nw->kubernetes_version) : "-");
+}
+
+/* Finish the table or the document. */
+static void
+out_close(struct drift_out *o)
+{
+	if (o->tab == NULL) {
+		if (o->n == 0)
+			fputs(",\n  \"pools\": [", stdout);
+		json_stream_array_end(stdout, 1, o->n);
+		fputs("\n}\n", stdout);
+		return;
+	}
+	table_print(o->tab, stdout);
+	table_free(o->tab);
+	o->tab = NULL;
 }
 
 /* ---- the command ---- */
@@ -352,13 +382,94 @@ drift_args(
 	return EXIT_DONE;
 }
 
+/*
+ * Each pool from the store straight into the output, one row at a time
+ * (no --refresh: nothing to wait for), in one read transaction.  0/-1.
+ */
+static int
+drift_stored(struct session *s, const char *channel, int json)
+{
+	struct drift_out o;
+	struct drift_row row;
+	int rc = -1;
+
+	if (out_open(&o, json, 0) || db_read_begin(s->db))
+		goto out;
+	for (size_t i = 0; i < s->cfg->npools; i++) {
+		memset(&row, 0, sizeof(row));
+		row.pc = &s->cfg->pools[i];
+		row.channel =
+		    channel != NULL ? channel : row.pc->policy->channel;
+		if (row_from_store(s->db, &row, 0))
+			goto out;
+		row.verdict = drift_verdict_of(&row);
+		if (out_row(&o, &row))
+			goto out;
+	}
+	out_close(&o);
+	rc = 0;
+out:
+	db_read_end(s->db);
+	table_free(o.tab);
+	return rc;
+}
+
+/*
+ * --refresh: every pool's row from the store, then Azure's answers, then
+ * the output (nothing printed when Azure cannot be asked).  EXIT_DONE
+ * with ${*failed} set when a GET failed (those rows say why), or the
+ * exit code.
+ */
+static int
+drift_refreshed(struct session *s, const char *channel, int json, int *failed)
+{
+	struct drift_out o;
+	struct drift_row *rows;
+	size_t n = s->cfg->npools;
+	int rc = EXIT_FAILED;
+
+	memset(&o, 0, sizeof(o));
+	rows = calloc(n + 1, sizeof(*rows));
+	if (rows == NULL || db_read_begin(s->db))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		rows[i].pc = &s->cfg->pools[i];
+		rows[i].channel =
+		    channel != NULL ? channel : rows[i].pc->policy->channel;
+		if (row_from_store(s->db, &rows[i], 1))
+			goto out;
+	}
+	db_read_end(s->db);
+	rc = drift_refresh(s, rows, n, failed);
+	if (rc != EXIT_DONE)
+		goto out;
+	rc = EXIT_FAILED;
+	if (out_open(&o, json, 1))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		rows[i].verdict = drift_verdict_of(&rows[i]);
+		if (out_row(&o, &rows[i]))
+			goto out;
+	}
+	out_close(&o);
+	if (!json)
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].error[0] != '\0')
+				printf(
+				    "%s: %s\n", rows[i].pc->key, rows[i].error);
+	rc = EXIT_DONE;
+out:
+	db_read_end(s->db);
+	table_free(o.tab);
+	free(rows);
+	return rc;
+}
+
 int
 cmd_drift(struct cli *cli, int argc, char **argv)
 {
 	struct session s;
-	struct drift_row *rows = NULL;
 	const char *channel = NULL;
-	size_t n;
 	int refresh = 0, failed = 0, rc;
 
 	rc = drift_args(cli, argc, argv, &refresh, &channel);
@@ -367,30 +478,14 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 	rc = session_open(&s, cli, SESSION_STORE | SESSION_FLEETS);
 	if (rc != EXIT_DONE)
 		goto out;
-	n = s.cfg->npools;
-	rc = EXIT_FAILED;
-	rows = calloc(n + 1, sizeof(*rows));
-	if (rows == NULL)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		rows[i].pc = &s.cfg->pools[i];
-		rows[i].channel =
-		    channel != NULL ? channel : rows[i].pc->policy->channel;
-		if (row_from_store(s.db, &rows[i], refresh))
-			goto out;
-	}
-	rc = refresh ? drift_refresh(&s, rows, n, &failed) : EXIT_DONE;
-	if (rc != EXIT_DONE)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		rows[i].verdict = drift_verdict_of(&rows[i]);
-	if (cli->json)
-		drift_print_json(rows, n, refresh);
+	if (refresh)
+		rc = drift_refreshed(&s, channel, cli->json, &failed);
 	else
-		drift_print_table(rows, n);
-	rc = failed ? EXIT_FAILED : EXIT_DONE;
+		rc = drift_stored(&s, channel, cli->json) ? EXIT_FAILED
+		                                          : EXIT_DONE;
+	if (rc == EXIT_DONE && failed)
+		rc = EXIT_FAILED;
 out:
-	free(rows);
 	session_close(&s);
 	return rc;
 }

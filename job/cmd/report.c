@@ -38,6 +38,7 @@
 #include <strings.h>
 
 #include "db/db_report.h"
+#include "job/base/json_stream.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/tz.h"
@@ -885,60 +886,33 @@ failed_runs_json(const struct report *r)
 	return arr;
 }
 
-/*
- * Write "${name}: ${v}" as a member of an object nested ${depth} deep in
- * a document that jansson indents by two (so the streamed document is
- * the one json_dumps(JSON_INDENT(2)) would give), after ${sep}; take
- * ${v}.  0, or -1 when jansson cannot encode it.
- */
-static int
-put_member(FILE *out, const char *sep, int depth, const char *name, json_t *v)
-{
-	char *s = v != NULL
-	    ? json_dumps(
-	          v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
-	    : NULL;
-	const char *p, *nl;
-
-	json_decref(v);
-	if (s == NULL)
-		return -1;
-	fprintf(out, "%s%*s", sep, depth * 2, "");
-	if (name != NULL)
-		fprintf(out, "\"%s\": ", name);
-	/* a line at a time, each after the first indented */
-	for (p = s; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		fwrite(p, 1, (size_t)(nl + 1 - p), out);
-		fprintf(out, "%*s", depth * 2, "");
-	}
-	fputs(p, out);
-	free(s);
-	return 0;
-}
-
 int
 report_json(FILE *out, struct report *r)
 {
 	struct report_pool rp;
 
 	fputs("{", out);
-	if (put_member(out, "\n", 1, "as_of", output_json_time(r->as_of)) ||
-	    put_member(out, ",\n", 1, "since", output_json_time(r->since)) ||
-	    put_member(out, ",\n", 1, "timezone", json_string(r->timezone)) ||
-	    put_member(out, ",\n", 1, "summary", summary_json(r)))
+	if (json_stream_member(
+	        out, "\n", 1, "as_of", output_json_time(r->as_of)) ||
+	    json_stream_member(
+	        out, ",\n", 1, "since", output_json_time(r->since)) ||
+	    json_stream_member(
+	        out, ",\n", 1, "timezone", json_string(r->timezone)) ||
+	    json_stream_member(out, ",\n", 1, "summary", summary_json(r)))
 		return -1;
 	fputs(",\n  \"pools\": [", out);
 	for (size_t i = 0; i < r->npools; i++) {
 		int failed = report_pool_read(r, i, 1, &rp) ||
-		    put_member(
+		    json_stream_member(
 		        out, i > 0 ? ",\n" : "\n", 2, NULL, pool_json(&rp));
 
 		report_pool_clear(&rp);
 		if (failed)
 			return -1;
 	}
-	fputs(r->npools > 0 ? "\n  ]" : "]", out);
-	if (put_member(out, ",\n", 1, "failed_runs", failed_runs_json(r)))
+	json_stream_array_end(out, 1, r->npools);
+	if (json_stream_member(
+	        out, ",\n", 1, "failed_runs", failed_runs_json(r)))
 		return -1;
 	fputs("\n}\n", out);
 	return ferror(out) ? -1 : 0;
