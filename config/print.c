@@ -4,14 +4,17 @@
  * As INI text that aksnap reads back ([aksnap], every [policy:*], every
  * [pool:*] with its effective policy, every [fleet:*]) or as one JSON
  * object, both driven by the key table (keys.c); then what a run will sign
- * in with (env.c).  A secret's value is never read here: secret files show
- * as their path, AZURE_CLIENT_SECRET as "set".
+ * in with (env.c).  Both are written as they are made: the JSON a pool at
+ * a time (job/base/json_stream.h), whatever the number of pools.  A secret's
+ * value is never read here: secret files show as their path,
+ * AZURE_CLIENT_SECRET as "set".
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config/config_internal.h"
+#include "job/base/json_stream.h"
 
 static int
 is_secret_path(const struct key *k)
@@ -72,7 +75,7 @@ void
 config_print(const struct config *c, FILE *out, int json)
 {
 	struct auth_inputs *in;
-	json_t *root, *arr, *o;
+	json_t *arr, *o;
 
 	if (!json) {
 		fprintf(
@@ -103,11 +106,11 @@ config_print(const struct config *c, FILE *out, int json)
 		return;
 	}
 
-	root = json_object();
-	if (root == NULL)
-		return;
-	json_object_set_new(root, "path", json_string(c->path));
-	json_object_set_new(root, "aksnap",
+	/* streamed: the pools a member at a time (json_stream.h), the same
+	 * bytes as the whole tree, in the memory of one pool's */
+	fputs("{", out);
+	json_stream_member(out, "\n", 1, "path", json_string(c->path));
+	json_stream_member(out, ",\n", 1, "aksnap",
 	    json_keys(json_object(), SCOPE_GLOBAL, (const char *)c));
 	arr = json_array();
 	for (size_t i = 0; i < c->npolicies; i++) {
@@ -119,8 +122,8 @@ config_print(const struct config *c, FILE *out, int json)
 		json_array_append_new(arr,
 		    json_keys(o, SCOPE_POLICY, (const char *)&c->policies[i]));
 	}
-	json_object_set_new(root, "policies", arr);
-	arr = json_array();
+	json_stream_member(out, ",\n", 1, "policies", arr);
+	fputs(",\n  \"pools\": [", out);
 	for (size_t i = 0; i < c->npools; i++) {
 		const struct pool_conf *pc = &c->pools[i];
 
@@ -130,9 +133,9 @@ config_print(const struct config *c, FILE *out, int json)
 		json_object_set_new(o, "pool", json_string(pc->key));
 		json_keys(o, SCOPE_POOL, (const char *)pc);
 		json_keys(o, SCOPE_POLICY, (const char *)pc->policy);
-		json_array_append_new(arr, o);
+		json_stream_member(out, i > 0 ? ",\n" : "\n", 2, NULL, o);
 	}
-	json_object_set_new(root, "pools", arr);
+	json_stream_array_end(out, 1, c->npools);
 	arr = json_array();
 	for (size_t i = 0; i < c->nfleets; i++) {
 		o = config_fleet_json(&c->fleets[i]);
@@ -141,13 +144,11 @@ config_print(const struct config *c, FILE *out, int json)
 		json_keys(o, SCOPE_POLICY, (const char *)&c->fleets[i].policy);
 		json_array_append_new(arr, o);
 	}
-	json_object_set_new(root, "fleets", arr);
+	json_stream_member(out, ",\n", 1, "fleets", arr);
 	in = config_auth_inputs(c);
 	if (in != NULL)
-		json_object_set_new(
-		    root, "inputs", config_auth_inputs_json(in));
+		json_stream_member(
+		    out, ",\n", 1, "inputs", config_auth_inputs_json(in));
 	config_auth_inputs_free(in);
-	json_dumpf(root, out, JSON_INDENT(2));
-	fputc('\n', out);
-	json_decref(root);
+	fputs("\n}\n", out);
 }
