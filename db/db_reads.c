@@ -7,10 +7,34 @@
  * `drift`'s CPU.  Inside one BEGIN (deferred: it locks at its first
  * read) the lock is taken once, and every pool is read from one state
  * of the store, whatever a run writes meanwhile (WAL).
+ *
+ * What a command would otherwise ask once a pool, read once: every
+ * pool's id (a walk of the keys' index, then a binary search a pool) and
+ * the snapshots left pending (two seeks of snapshots_by_state: a
+ * handful of rows, usually none).
  */
 #include "db/db_reads.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "db/db_internal.h"
+#include "job/base/log.h"
+
+struct db_pool_id {
+	char *key;
+	int64_t id;
+};
+
+struct db_pool_ids {
+	struct db_pool_id *v; /* by key, as the index orders it (BINARY) */
+	size_t n;
+	char *keys; /* every key, NUL-ended, one after the other */
+};
+
+/* The two states check reports: a seek of snapshots_by_state each. */
+#define PENDING "s.state IN ('unconfirmed', 'deleting')"
 
 int
 db_read_begin(struct db *db)
@@ -25,4 +49,155 @@ db_read_end(struct db *db)
 {
 	if (db != NULL && !sqlite3_get_autocommit(db_sqlite(db)))
 		(void)sqlite3_exec(db_sqlite(db), "COMMIT", NULL, NULL, NULL);
+}
+
+void
+db_pool_ids_free(struct db_pool_ids *ids)
+{
+	if (ids == NULL)
+		return;
+	free(ids->v);
+	free(ids->keys);
+	free(ids);
+}
+
+/* Append ${key} and ${id} to ${ids}, growing it.  0/-1. */
+static int
+ids_add(struct db_pool_ids *ids, size_t *cap, size_t *used, size_t *kcap,
+    const char *key, int64_t id)
+{
+	size_t len = strlen(key) + 1;
+	void *p;
+
+	if (ids->n == *cap) {
+		*cap = *cap != 0 ? *cap * 2 : 256;
+		p = realloc(ids->v, *cap * sizeof(*ids->v));
+		if (p == NULL)
+			return -1;
+		ids->v = p;
+	}
+	if (*used + len > *kcap) {
+		*kcap = *kcap != 0 ? *kcap * 2 : 8192;
+		while (*used + len > *kcap)
+			*kcap *= 2;
+		p = realloc(ids->keys, *kcap);
+		if (p == NULL)
+			return -1;
+		ids->keys = p;
+	}
+	memcpy(ids->keys + *used, key, len);
+	/* an offset until every key is in (ids->keys may move) */
+	ids->v[ids->n].key = (char *)(uintptr_t)*used;
+	ids->v[ids->n++].id = id;
+	*used += len;
+	return 0;
+}
+
+int
+db_pool_ids_load(struct db *db, struct db_pool_ids **out)
+{
+	struct db_pool_ids *ids;
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0, used = 0, kcap = 0;
+	int rc = SQLITE_ERROR, ret = -1;
+
+	*out = NULL;
+	ids = calloc(1, sizeof(*ids));
+	if (ids == NULL)
+		goto done;
+	if (sqlite3_prepare_v2(db_sqlite(db),
+	        "SELECT key, id FROM pools ORDER BY key", -1, &s,
+	        NULL) != SQLITE_OK) {
+		db_fail(db, "read the pools' ids");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(s, 0);
+
+		if (ids_add(ids, &cap, &used, &kcap, key != NULL ? key : "",
+		        sqlite3_column_int64(s, 1))) {
+			log_err(NULL, "store: out of memory");
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "read the pools' ids");
+		goto done;
+	}
+	for (size_t i = 0; i < ids->n; i++)
+		ids->v[i].key = ids->keys + (uintptr_t)ids->v[i].key;
+	*out = ids;
+	ids = NULL;
+	ret = 0;
+done:
+	sqlite3_finalize(s);
+	db_pool_ids_free(ids);
+	return ret;
+}
+
+static int
+id_order(const void *vkey, const void *vid)
+{
+	const struct db_pool_id *id = vid;
+
+	return strcmp((const char *)vkey, id->key);
+}
+
+int64_t
+db_pool_ids_find(const struct db_pool_ids *ids, const char *key)
+{
+	const struct db_pool_id *hit;
+
+	if (ids == NULL || ids->n == 0)
+		return 0;
+	hit = bsearch(key, ids->v, ids->n, sizeof(*ids->v), id_order);
+	return hit != NULL ? hit->id : 0;
+}
+
+/* The query of db_snapshot_pending_each, into ${sql}. */
+static void
+pending_sql(char *sql, size_t len)
+{
+	snprintf(sql, len,
+	    "%sWHERE " PENDING " ORDER BY s.pool_id, s.state = 'deleting', "
+	    "s.created_at DESC, s.id DESC",
+	    db_snap_select());
+}
+
+int
+db_snapshot_pending_each(
+    struct db *db, int (*cb)(void *ctx, const struct db_snapshot *s), void *ctx)
+{
+	struct db_snapshot snap;
+	sqlite3_stmt *s = NULL;
+	char sql[1024];
+	int rc = SQLITE_ERROR, ret = -1;
+
+	pending_sql(sql, sizeof(sql));
+	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
+		db_fail(db, "list pending snapshots");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_snapshot(s, &snap);
+		if (cb(ctx, &snap) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, "list pending snapshots");
+		goto done;
+	}
+	ret = 0;
+done:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+db_snapshot_pending_plan(struct db *db, char *buf, size_t len)
+{
+	char sql[1024];
+
+	pending_sql(sql, sizeof(sql));
+	return db_explain(db, sql, buf, len);
 }

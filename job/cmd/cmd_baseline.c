@@ -314,17 +314,16 @@ static int
 baselines_print(struct db *db, struct baselines *b)
 {
 	struct db_snapshot s;
+	struct db_pool_ids *ids = NULL;
 	int rc = -1;
 
-	if (rows_open(b) || db_read_begin(db))
+	if (rows_open(b) || db_read_begin(db) || db_pool_ids_load(db, &ids))
 		goto out;
 	for (size_t i = 0; i < b->cfg->npools; i++) {
 		const struct pool_conf *pc = &b->cfg->pools[i];
-		int64_t pool_id;
+		int64_t pool_id = db_pool_ids_find(ids, pc->key);
 		int have;
 
-		if (lookup_pool_id(db, pc->key, &pool_id))
-			goto out;
 		have =
 		    lookup_baseline(db, pc->key, pool_id, channel_of(b, i), &s);
 		if (have < 0 || row(b, i, have ? &s : NULL))
@@ -334,6 +333,7 @@ baselines_print(struct db *db, struct baselines *b)
 	rc = 0;
 out:
 	db_read_end(db);
+	db_pool_ids_free(ids);
 	return rc;
 }
 

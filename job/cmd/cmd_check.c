@@ -47,6 +47,10 @@ struct check_state {
 	/* for the summary and the performance data */
 	long long oldest_success_age, oldest_baseline_age;
 	time_t newest_snapshot;
+	/* read once for every pool (db_reads.h) */
+	struct db_pool_ids *ids;
+	struct db_snapshot *pending; /* by pool id, as check_pending lists */
+	size_t npending, pending_cap;
 };
 
 /* Not a Nagios status: a paused pool (enabled = no) is listed as such and
@@ -133,40 +137,59 @@ check_channels(struct db *db, const struct pool_conf *pc, int64_t pool_id,
 }
 
 /* The checks of one pool (DESIGN.md section 3, `check`). */
+/* Keep ${snap}, a snapshot left pending, in cs->pending.  0/-1. */
+static int
+pending_add(void *ctx, const struct db_snapshot *snap)
+{
+	struct check_state *cs = ctx;
+	void *p;
+
+	if (cs->npending == cs->pending_cap) {
+		cs->pending_cap =
+		    cs->pending_cap != 0 ? cs->pending_cap * 2 : 8;
+		p = realloc(
+		    cs->pending, cs->pending_cap * sizeof(*cs->pending));
+		if (p == NULL)
+			return -1;
+		cs->pending = p;
+	}
+	cs->pending[cs->npending++] = *snap;
+	return 0;
+}
+
 /*
  * A WARNING per snapshot that Azure has not shown done (DESIGN.md section
  * 6, Verification): `unconfirmed` (a PUT whose answer and GET did not show
  * it) and `deleting` (a DELETE not yet shown gone).  The next run settles
- * both; until then the store cannot prove what Azure holds.  0 or -1.
+ * both; until then the store cannot prove what Azure holds.  From
+ * cs->pending, read once for every pool (gather).
  */
-static int
-check_pending(struct db *db, const struct pool_conf *pc, int64_t pool_id,
-    struct check_state *cs)
+static void
+check_pending(
+    const struct pool_conf *pc, int64_t pool_id, struct check_state *cs)
 {
-	static const struct {
-		const char *state, *what;
-	} kinds[] = {
-	    {"unconfirmed",
-	        "Azure has not shown it taken; the next run "
-	        "settles it by GET"},
-	    {"deleting",
-	        "Azure has not shown it deleted; the next run "
-	        "deletes it again"},
-	};
+	size_t lo = 0, hi = cs->npending;
 
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-		struct db_snapshot *list = NULL;
-		size_t n = 0;
+	/* the pool's first: cs->pending is by pool id */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (db_snapshot_list(db, pool_id, kinds[k].state, &list, &n))
-			return -1;
-		for (size_t i = 0; i < n; i++)
-			problem_add(cs, CHECK_WARNING, pc->key,
-			    "snapshot %s is %s: %s", list[i].name,
-			    kinds[k].state, kinds[k].what);
-		free(list);
+		if (cs->pending[mid].pool_id < pool_id)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	for (; lo < cs->npending && cs->pending[lo].pool_id == pool_id; lo++) {
+		const struct db_snapshot *snap = &cs->pending[lo];
+		int del = strcmp(snap->state, "deleting") == 0;
+
+		problem_add(cs, CHECK_WARNING, pc->key, "snapshot %s is %s: %s",
+		    snap->name, snap->state,
+		    del ? "Azure has not shown it deleted; the next run "
+		          "deletes it again"
+		        : "Azure has not shown it taken; the next run "
+		          "settles it by GET");
+	}
 }
 
 /*
@@ -239,7 +262,8 @@ check_stale(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		return -1;
 	if (got > 0 && s.created_at > cs->newest_snapshot)
 		cs->newest_snapshot = s.created_at;
-	return check_pending(db, pc, pool_id, cs);
+	check_pending(pc, pool_id, cs);
+	return 0;
 }
 
 /*
@@ -306,8 +330,7 @@ check_pool(struct db *db, const struct config *cfg, const struct pool_conf *pc,
 		    "or deleted");
 		return 0;
 	}
-	if (lookup_pool_id(db, pc->key, &pool_id))
-		return -1;
+	pool_id = db_pool_ids_find(cs->ids, pc->key);
 	if (pool_id == 0) {
 		problem_add(cs, CHECK_WARNING, pc->key,
 		    "not yet seen by a run (added to the configuration "
@@ -395,7 +418,8 @@ gather(struct db *db, const struct config *cfg, time_t as_of,
 	char at[32];
 	int got;
 
-	if (db_read_begin(db))
+	if (db_read_begin(db) || db_pool_ids_load(db, &cs->ids) ||
+	    db_snapshot_pending_each(db, pending_add, cs))
 		goto err;
 	got = db_run_last(db, "run", &last);
 	if (got <= 0) {
@@ -548,6 +572,8 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		render_nagios(&cs, rc, summary, ss.cfg->npools);
 out:
 	db_read_end(ss.db);
+	db_pool_ids_free(cs.ids);
+	free(cs.pending);
 	free(cs.p);
 	session_close(&ss);
 	return rc;

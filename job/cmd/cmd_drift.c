@@ -51,15 +51,15 @@ struct drift_row {
 /* ---- gathering: the store ---- */
 
 /* ${r}'s baseline, newest snapshot and (unless refreshing) last
- * observation.  0, or -1 on a store error. */
+ * observation, its id from ${ids}.  0, or -1 on a store error. */
 static int
-row_from_store(struct db *db, struct drift_row *r, int refresh)
+row_from_store(struct db *db, const struct db_pool_ids *ids,
+    struct drift_row *r, int refresh)
 {
 	struct db_observation o;
 	int got;
 
-	if (lookup_pool_id(db, r->pc->key, &r->pool_id))
-		return -1;
+	r->pool_id = db_pool_ids_find(ids, r->pc->key);
 	if (r->pool_id == 0)
 		return 0;
 	r->have_base =
@@ -391,16 +391,18 @@ drift_stored(struct session *s, const char *channel, int json)
 {
 	struct drift_out o;
 	struct drift_row row;
+	struct db_pool_ids *ids = NULL;
 	int rc = -1;
 
-	if (out_open(&o, json, 0) || db_read_begin(s->db))
+	if (out_open(&o, json, 0) || db_read_begin(s->db) ||
+	    db_pool_ids_load(s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < s->cfg->npools; i++) {
 		memset(&row, 0, sizeof(row));
 		row.pc = &s->cfg->pools[i];
 		row.channel =
 		    channel != NULL ? channel : row.pc->policy->channel;
-		if (row_from_store(s->db, &row, 0))
+		if (row_from_store(s->db, ids, &row, 0))
 			goto out;
 		row.verdict = drift_verdict_of(&row);
 		if (out_row(&o, &row))
@@ -410,6 +412,7 @@ drift_stored(struct session *s, const char *channel, int json)
 	rc = 0;
 out:
 	db_read_end(s->db);
+	db_pool_ids_free(ids);
 	table_free(o.tab);
 	return rc;
 }
@@ -425,18 +428,20 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 {
 	struct drift_out o;
 	struct drift_row *rows;
+	struct db_pool_ids *ids = NULL;
 	size_t n = s->cfg->npools;
 	int rc = EXIT_FAILED;
 
 	memset(&o, 0, sizeof(o));
 	rows = calloc(n + 1, sizeof(*rows));
-	if (rows == NULL || db_read_begin(s->db))
+	if (rows == NULL || db_read_begin(s->db) ||
+	    db_pool_ids_load(s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].pc = &s->cfg->pools[i];
 		rows[i].channel =
 		    channel != NULL ? channel : rows[i].pc->policy->channel;
-		if (row_from_store(s->db, &rows[i], 1))
+		if (row_from_store(s->db, ids, &rows[i], 1))
 			goto out;
 	}
 	db_read_end(s->db);
@@ -460,6 +465,7 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 	rc = EXIT_DONE;
 out:
 	db_read_end(s->db);
+	db_pool_ids_free(ids);
 	table_free(o.tab);
 	free(rows);
 	return rc;

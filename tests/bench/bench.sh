@@ -615,12 +615,19 @@ history --changes
 history --changes --since 2026-12-01T00:00:00Z
 explain $ysnap
 drift
+drift --json
 check
+check --json
+report
 report --json
 report --html $yd/report.html
 changes --pool $ypool
+baseline
 baseline --format json
+baseline --format env
+baseline --format tfvars
 config check
+config check --json
 db status
 db check
 list --all

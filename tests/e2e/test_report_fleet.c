@@ -13,7 +13,12 @@
  *     configured, seen, its marks);
  *   - `db status` (text and --json) gives the counts count(*) gives, read
  *     from the counts the store keeps (migration 0016).
- *   - both stay within 8 MiB of peak RSS above `history POOL` (which
+ *   - `--json config check`, `--json drift` and `baseline --format json`
+ *     print every one of the 2,000 pools, within 3 MiB of peak RSS above
+ *     `history POOL`: each streams its document a pool at a time (before,
+ *     each built the whole tree: config check 7.0 MiB above, 10.0 MiB
+ *     below with it streamed);
+ *   - the reports stay within 8 MiB of peak RSS above `history POOL` (which
  *     loads the same configuration and opens the same store, and reads
  *     one pool): SQLite's page cache (at most 4 MiB, db/db.c) fills as
  *     the report reads the store, and the report holds one pool at a
@@ -46,6 +51,7 @@
 #define PER_CLUSTER 10
 #define NPOOLS (CLUSTERS * PER_CLUSTER)
 #define RSS_ABOVE_KB (8L * 1024) /* the page cache, and one pool */
+#define RSS_STREAM_KB (3L * 1024) /* a streamed document: one pool */
 
 static const char *const DAYS[] = {
     "2026-03-10T03:00:00Z", "2026-03-11T03:00:00Z", "2026-03-12T03:00:00Z"};
@@ -77,7 +83,15 @@ struct fx {
 	char html[4200];
 	char *json; /* --json report's output */
 	long rss_ref, rss_json, rss_html; /* KiB */
+	/* the streamed documents: --json config check, --json drift,
+	 * baseline --format json; their outputs and peak RSS (KiB) */
+	char *doc[3];
+	long rss_doc[3];
 };
+
+static const char *const DOC_ARGS[3][3] = {{"--json", "config", "check"},
+    {"--json", "drift", NULL}, {"baseline", "--format", "json"}};
+static const char *const DOC_ARRAY[3] = {"pools", "pools", "baselines"};
 
 static long rss_of(struct harness *h, struct run_result *r, const char *w1,
     const char *w2, const char *w3);
@@ -118,6 +132,13 @@ setup(void **state)
 	f->rss_html = rss_of(h, &r, "report", "--html", f->html);
 	harness_expect_in(r.out, "pools         2000 in 200 clusters");
 	run_result_free(&r);
+	for (size_t d = 0; d < 3; d++) {
+		f->rss_doc[d] = rss_of(
+		    h, &r, DOC_ARGS[d][0], DOC_ARGS[d][1], DOC_ARGS[d][2]);
+		f->doc[d] = r.out;
+		r.out = NULL;
+		run_result_free(&r);
+	}
 	f->rss_json = rss_of(h, &r, "--json", "report", NULL);
 	f->json = r.out;
 	r.out = NULL;
@@ -134,6 +155,8 @@ teardown(void **state)
 	if (f != NULL) {
 		harness_free(f->h);
 		free(f->json);
+		for (size_t d = 0; d < 3; d++)
+			free(f->doc[d]);
 		free(f);
 	}
 	return 0;
@@ -240,6 +263,38 @@ test_report_html_of_2000_pools(void **state)
 	    "%ld KiB)\n",
 	    NPOOLS, f->rss_html, f->rss_ref);
 	assert_true(f->rss_html < f->rss_ref + RSS_ABOVE_KB);
+}
+
+/* config check, drift and baseline print their one JSON document for
+ * 2,000 pools a pool at a time. */
+static void
+test_fleet_documents_are_streamed(void **state)
+{
+	struct fx *f = *state;
+	json_t *doc, *arr;
+
+	for (size_t d = 0; d < 3; d++) {
+		doc = json_loads(f->doc[d], 0, NULL);
+		assert_non_null(doc);
+		arr = json_object_get(doc, DOC_ARRAY[d]);
+		assert_int_equal(json_array_size(arr), NPOOLS);
+		assert_string_equal(
+		    json_string_value(json_object_get(
+		        json_array_get(arr, NPOOLS - 1), "pool")),
+		    "aks-200-pool9");
+		json_decref(doc);
+	}
+	if (!rss_measurable())
+		skip();
+	for (size_t d = 0; d < 3; d++) {
+		fprintf(stderr,
+		    "# %s %s %s over %d pools: peak RSS %ld KiB (history "
+		    "POOL: %ld KiB)\n",
+		    DOC_ARGS[d][0], DOC_ARGS[d][1],
+		    DOC_ARGS[d][2] != NULL ? DOC_ARGS[d][2] : "", NPOOLS,
+		    f->rss_doc[d], f->rss_ref);
+		assert_true(f->rss_doc[d] < f->rss_ref + RSS_STREAM_KB);
+	}
 }
 
 static void
@@ -357,6 +412,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_report_json_of_2000_pools),
 	    cmocka_unit_test(test_report_html_of_2000_pools),
+	    cmocka_unit_test(test_fleet_documents_are_streamed),
 	    cmocka_unit_test(
 	        test_report_leaves_out_a_pool_no_longer_configured),
 	    cmocka_unit_test(test_db_status_counts_are_the_stores),
