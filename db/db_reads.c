@@ -9,9 +9,8 @@
  * of the store, whatever a run writes meanwhile (WAL).
  *
  * What a command would otherwise ask once a pool, read once: every
- * pool's id (a walk of the keys' index, then a binary search a pool) and
- * the snapshots left pending (two seeks of snapshots_by_state: a
- * handful of rows, usually none).
+ * pool's id (a walk of the keys' index, then a binary search a pool);
+ * the snapshots left pending are db_list.c's (db_snapshot_pending_each).
  */
 #include "db/db_reads.h"
 
@@ -32,9 +31,6 @@ struct db_pool_ids {
 	size_t n;
 	char *keys; /* every key, NUL-ended, one after the other */
 };
-
-/* The two states check reports: a seek of snapshots_by_state each. */
-#define PENDING "s.state IN ('unconfirmed', 'deleting')"
 
 int
 db_read_begin(struct db *db)
@@ -152,52 +148,4 @@ db_pool_ids_find(const struct db_pool_ids *ids, const char *key)
 		return 0;
 	hit = bsearch(key, ids->v, ids->n, sizeof(*ids->v), id_order);
 	return hit != NULL ? hit->id : 0;
-}
-
-/* The query of db_snapshot_pending_each, into ${sql}. */
-static void
-pending_sql(char *sql, size_t len)
-{
-	snprintf(sql, len,
-	    "%sWHERE " PENDING " ORDER BY s.pool_id, s.state = 'deleting', "
-	    "s.created_at DESC, s.id DESC",
-	    db_snap_select());
-}
-
-int
-db_snapshot_pending_each(
-    struct db *db, int (*cb)(void *ctx, const struct db_snapshot *s), void *ctx)
-{
-	struct db_snapshot snap;
-	sqlite3_stmt *s = NULL;
-	char sql[1024];
-	int rc = SQLITE_ERROR, ret = -1;
-
-	pending_sql(sql, sizeof(sql));
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(db, "list pending snapshots");
-		goto done;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		db_col_snapshot(s, &snap);
-		if (cb(ctx, &snap) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(db, "list pending snapshots");
-		goto done;
-	}
-	ret = 0;
-done:
-	sqlite3_finalize(s);
-	return ret;
-}
-
-int
-db_snapshot_pending_plan(struct db *db, char *buf, size_t len)
-{
-	char sql[1024];
-
-	pending_sql(sql, sizeof(sql));
-	return db_explain(db, sql, buf, len);
 }

@@ -4,8 +4,8 @@
 /*
  * db_reads.h -- what the fleet-wide read commands (drift, check,
  * baseline) share: one read transaction around their thousands of
- * per-pool statements, and what one statement over every pool reads
- * instead of one a pool: the pools' ids, the snapshots left pending.
+ * per-pool statements, and every pool's id read in one statement
+ * instead of one a pool (the snapshots left pending: db_list.h).
  * Conventions as db.h.
  */
 
@@ -40,19 +40,5 @@ int64_t db_pool_ids_find(const struct db_pool_ids *ids, const char *key);
 
 /* db_pool_ids_free(ids): NULL is fine. */
 void db_pool_ids_free(struct db_pool_ids *ids);
-
-/*
- * db_snapshot_pending_each(db, cb, ctx):
- * Call ${cb} for every snapshot left unconfirmed or deleting, by pool
- * id, a pool's unconfirmed ones before its deleting ones, each newest
- * created first (the order db_snapshot_list gives a pool and a state):
- * a seek of snapshots_by_state a state, whatever the number of pools.  ${cb}
- * returning non-zero stops.  0/-1.
- */
-int db_snapshot_pending_each(struct db *db,
-    int (*cb)(void *ctx, const struct db_snapshot *s), void *ctx);
-
-/* db_snapshot_pending_plan(db, buf, len): its query plan (db_explain). */
-int db_snapshot_pending_plan(struct db *db, char *buf, size_t len);
 
 #endif

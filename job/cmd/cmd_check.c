@@ -6,6 +6,7 @@
 #include "db/db.h"
 #include "db/db_channels.h"
 #include "db/db_conflict.h"
+#include "db/db_list.h"
 #include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/azure/http.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_list.h"
 #include "db/db_reads.h"
 #include "tests/unit/db/fixture.h"
 
