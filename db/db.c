@@ -144,6 +144,9 @@ enum st {
 	ST_DEC_LAST,
 	ST_DEC_LAST_POOL,
 	ST_DEC_EXTEND,
+	ST_DEC_SAME,
+	ST_DEC_CLOSE,
+	ST_DEC_OPEN,
 	ST_DEC_EXPLAIN, /* report commands */
 	ST__COUNT
 };
@@ -223,6 +226,36 @@ static const char *const st_sql[ST__COUNT] = {
                       "observed = ?4, taken = ?5, skipped = ?6, "
                       "deleted = ?7, promoted = ?8, failed = ?9 "
                       "WHERE id = ?1",
+    /*
+     * The same decision as the open one of its subject (0018: ?1 pool,
+     * ?2 snapshot or 0, ?3 action, ?4 reasons, ?5 fingerprint): its range
+     * grows there (?6 run, ?7 at, ?8 slot), no row of decision_rows is
+     * written.  A text not in decision_texts is no id: the "is it empty"
+     * terms keep it from matching a row without one.
+     */
+    [ST_DEC_SAME] =
+        "UPDATE decision_open SET last_run_id = ?6, "
+        "last_at = max(last_at, ?7), last_slot = ?8 "
+        "WHERE pool_id = ?1 AND snapshot_id = ?2 AND action = ?3 "
+        "AND reasons_id IS (SELECT t.id FROM decision_texts t WHERE "
+        "t.text = " DEC_TEXT_OF(
+            "?4", "?1") ") "
+                        "AND (?4 = '') = (reasons_id IS NULL) "
+                        "AND fingerprint_id IS (SELECT t.id FROM "
+                        "decision_texts t WHERE "
+                        "t.text = ?5) AND (?5 = '') = (fingerprint_id IS NULL)",
+    /* the subject's open range ends: decision_open_close writes its end
+     * into decision_rows */
+    [ST_DEC_CLOSE] = "DELETE FROM decision_open "
+                     "WHERE pool_id = ?1 AND snapshot_id = ?2",
+    /* decision ?1 becomes its subject's open one, its range ending at
+     * ?2 run, ?3 at, ?4 slot (as ST_DEC_EXTEND would have ended it) */
+    [ST_DEC_OPEN] =
+        "INSERT INTO decision_open (pool_id, snapshot_id, decision_id, "
+        "action, reasons_id, fingerprint_id, slot, last_run_id, last_at, "
+        "last_slot) SELECT pool_id, coalesce(snapshot_id, 0), id, action, "
+        "reasons_id, fingerprint_id, slot, ?2, max(last_at, ?3), ?4 "
+        "FROM decision_rows WHERE id = ?1 AND reasons IS NULL",
     [ST_RUN_LAST_ANY] = RUN_COLS "WHERE finished_at IS NOT NULL "
                                  "ORDER BY started_at DESC, id DESC LIMIT 1",
     [ST_RUN_LAST_MODE] = RUN_COLS "WHERE mode = ?1 AND finished_at IS NOT NULL "
@@ -335,16 +368,17 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_POOL_LAST_SUCCESS] =
         "SELECT max(coalesce((SELECT max(created_at) FROM snapshots "
         "WHERE pool_id = ?1 AND state IN ('active', 'deleting', "
-        "'deleted')), 0), coalesce((SELECT max(last_at) FROM decisions WHERE "
-        "pool_id = ?1 AND action = 'skip'), 0))",
+        "'deleted')), 0), coalesce((SELECT max(last_at) FROM decision_rows "
+        "WHERE pool_id = ?1 AND action = 'skip'), 0), "
+        "coalesce(" DB_DEC_OPEN_SKIP("last_at", "?1") ", 0))",
     [ST_POOL_SNAP_COUNTS] = "SELECT state, count(*) FROM snapshots "
                             "WHERE pool_id = ?1 GROUP BY state",
-    [ST_DEC_LAST] = "SELECT action, reasons, fingerprint, id FROM decisions "
-                    "WHERE snapshot_id = ?1 ORDER BY at DESC, id DESC "
-                    "LIMIT 1",
+    [ST_DEC_LAST] = "SELECT action, reasons, fingerprint, id, at "
+                    "FROM decisions WHERE snapshot_id = ?1 "
+                    "ORDER BY at DESC, id DESC LIMIT 1",
     /* the pool's last decision naming no snapshot (a skip, a failure to
      * observe): decisions_pool_level */
-    [ST_DEC_LAST_POOL] = "SELECT action, reasons, fingerprint, id "
+    [ST_DEC_LAST_POOL] = "SELECT action, reasons, fingerprint, id, at "
                          "FROM decisions WHERE pool_id = ?1 AND "
                          "snapshot_id IS NULL ORDER BY at DESC, id DESC "
                          "LIMIT 1",
@@ -358,8 +392,11 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_SLOT_TAKEN] =
         "SELECT EXISTS (SELECT 1 FROM snapshots WHERE pool_id = ?1 "
         "AND slot = ?2 AND state <> 'failed') OR EXISTS (SELECT 1 FROM "
-        "decisions WHERE pool_id = ?1 AND action = 'skip' AND "
-        "last_slot >= ?2 AND slot <= ?2)",
+        "decision_open WHERE pool_id = ?1 AND snapshot_id = 0 AND "
+        "action = 'skip' AND last_slot >= ?2 AND slot <= ?2) OR EXISTS "
+        "(SELECT 1 FROM decision_rows d WHERE d.pool_id = ?1 AND "
+        "d.action = 'skip' AND d.last_slot >= ?2 AND NOT " DB_DEC_IS_OPEN(
+            "d", "?1") " AND d.slot <= ?2)",
     /*
      * A decision's texts, once (0015): its reasons with its pool's key
      * as char(1) (?2 the pool, NULL for a fingerprint, stored as it is);
@@ -2395,12 +2432,14 @@ db_decision_last(struct db *db, int64_t snapshot_id, struct db_decision *out)
 /* ---- decisions ---- */
 
 /*
- * The last decision about what ${d} is about: 1 with its id in ${id} when
- * it says the same (action, reasons, fingerprint), 0 when it differs or
- * there is none, -1 on error.
+ * The last decision about what ${d} is about, in decision_rows (its
+ * subject has no open range): -1 on error, 0 when there is none, 1 when
+ * it says the same (action, reasons, fingerprint), 2 when it differs;
+ * its id and time in ${id} and ${at}.
  */
 static int
-decision_same_as_last(struct db *db, const struct db_decision *d, int64_t *id)
+decision_last_row(
+    struct db *db, const struct db_decision *d, int64_t *id, time_t *at)
 {
 	enum st which = d->snapshot_id != 0 ? ST_DEC_LAST : ST_DEC_LAST_POOL;
 	sqlite3_stmt *s;
@@ -2416,8 +2455,11 @@ decision_same_as_last(struct db *db, const struct db_decision *d, int64_t *id)
 		found = step_row(db, s, "last decision");
 	if (found == 1) {
 		found = text_eq(s, 0, d->action) && text_eq(s, 1, d->reasons) &&
-		    text_eq(s, 2, d->fingerprint);
+		        text_eq(s, 2, d->fingerprint)
+		    ? 1
+		    : 2;
 		*id = sqlite3_column_int64(s, 3);
+		*at = (time_t)sqlite3_column_int64(s, 4);
 	}
 	st_put(db, which, s);
 	return found;
@@ -2445,33 +2487,106 @@ decision_text_add(struct db *db, const char *text, int64_t pool_id)
 	return st_write(db, ST_DEC_TEXT, s, b, "record decision text", 0);
 }
 
+/*
+ * ${d} is the same as its subject's open decision (0018): 1 when that
+ * range grew to ${d}'s run (no row of decision_rows written), 0 when
+ * there is no open range or it says something else, -1 on error.
+ */
+static int
+decision_extend_open(struct db *db, const struct db_decision *d)
+{
+	sqlite3_stmt *s;
+	int b = 0;
+
+	s = st_get(db, ST_DEC_SAME);
+	if (s == NULL)
+		return -1;
+	b |= sqlite3_bind_int64(s, 1, d->pool_id);
+	b |= sqlite3_bind_int64(s, 2, d->snapshot_id);
+	b |= bind_text(s, 3, d->action);
+	b |= bind_text(s, 4, d->reasons);
+	b |= bind_text(s, 5, d->fingerprint);
+	b |= bind_opt64(s, 6, d->run_id);
+	b |= sqlite3_bind_int64(s, 7, d->at);
+	b |= bind_opt64(s, 8, d->slot);
+	if (st_write(db, ST_DEC_SAME, s, b, "extend decision", 0))
+		return -1;
+	return sqlite3_changes(db->conn) == 1;
+}
+
+/* The open range of ${d}'s subject, if any, ends (0018).  0/-1. */
+static int
+decision_close(struct db *db, const struct db_decision *d)
+{
+	sqlite3_stmt *s;
+	int b;
+
+	s = st_get(db, ST_DEC_CLOSE);
+	if (s == NULL)
+		return -1;
+	b = sqlite3_bind_int64(s, 1, d->pool_id);
+	b |= sqlite3_bind_int64(s, 2, d->snapshot_id);
+	return st_write(db, ST_DEC_CLOSE, s, b, "close decision range", 0);
+}
+
+/*
+ * Decision ${id} becomes the open one of ${d}'s subject, its range ending
+ * at ${d}'s run ${st}: ST_DEC_OPEN, or ST_DEC_EXTEND for a row that
+ * cannot be open (reasons inline) or whose subject is done with (0018).
+ * 0/-1.
+ */
+static int
+decision_open(
+    struct db *db, enum st st, int64_t id, const struct db_decision *d)
+{
+	sqlite3_stmt *s;
+	int b;
+
+	s = st_get(db, st);
+	if (s == NULL)
+		return -1;
+	b = sqlite3_bind_int64(s, 1, id);
+	b |= bind_opt64(s, 2, d->run_id);
+	b |= sqlite3_bind_int64(s, 3, d->at);
+	b |= bind_opt64(s, 4, d->slot);
+	return st_write(db, st, s, b,
+	    st == ST_DEC_OPEN ? "open decision range" : "extend decision", 1);
+}
+
 int
 db_decision_add(struct db *db, const struct db_decision *d)
 {
 	sqlite3_stmt *s;
 	int64_t last = 0;
-	int b = 0, same, inline_reasons;
+	time_t last_at = 0;
+	int b = 0, last_is, inline_reasons, openable;
 
 	if (!in_list(decision_actions, d->action)) {
 		log_err(NULL, "%s: decision: unknown action \"%s\"", db->path,
 		    d->action);
 		return -1;
 	}
-	same = decision_same_as_last(db, d, &last);
-	if (same < 0)
-		return -1;
-	if (same) {
-		s = st_get(db, ST_DEC_EXTEND);
-		if (s == NULL)
-			return -1;
-		b |= sqlite3_bind_int64(s, 1, last);
-		b |= bind_opt64(s, 2, d->run_id);
-		b |= sqlite3_bind_int64(s, 3, d->at);
-		b |= bind_opt64(s, 4, d->slot);
-		return st_write(db, ST_DEC_EXTEND, s, b, "extend decision", 1);
-	}
 	/* a text holding the key's stand-in itself stays inline */
 	inline_reasons = strchr(d->reasons, '\1') != NULL;
+	/* a snapshot found missing is decided about no more: its range
+	 * would stay open for good */
+	openable = !inline_reasons &&
+	    !(d->snapshot_id != 0 && strcmp(d->action, "missing") == 0);
+	if (!inline_reasons) {
+		int same = decision_extend_open(db, d);
+
+		if (same != 0)
+			return same < 0 ? -1 : 0;
+	}
+	/* something else, or nothing open: the rows say what was last */
+	if (decision_close(db, d))
+		return -1;
+	last_is = decision_last_row(db, d, &last, &last_at);
+	if (last_is < 0)
+		return -1;
+	if (last_is == 1)
+		return decision_open(
+		    db, openable ? ST_DEC_OPEN : ST_DEC_EXTEND, last, d);
 	if ((!inline_reasons &&
 	        decision_text_add(db, d->reasons, d->pool_id) != 0) ||
 	    decision_text_add(db, d->fingerprint, 0) != 0)
@@ -2488,7 +2603,14 @@ db_decision_add(struct db *db, const struct db_decision *d)
 	b |= db_bind_opt(s, 7, inline_reasons ? d->reasons : NULL);
 	b |= db_bind_opt(s, 8, inline_reasons ? NULL : d->reasons);
 	b |= db_bind_opt(s, 9, d->fingerprint);
-	return st_write(db, ST_DEC_ADD, s, b, "record decision", 0);
+	if (st_write(db, ST_DEC_ADD, s, b, "record decision", 0))
+		return -1;
+	/* the newest (at, then id) is the one a next decision compares
+	 * with: a run --as-of before the last decision leaves it closed */
+	if (!openable || (last_is == 2 && d->at < last_at))
+		return 0;
+	return decision_open(
+	    db, ST_DEC_OPEN, sqlite3_last_insert_rowid(db->conn), d);
 }
 
 /*

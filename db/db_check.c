@@ -72,22 +72,22 @@ static const struct invariant invariants[] = {
         "(SELECT 1 FROM pools p WHERE p.id = o.pool_id) HAVING count(*) > 0"},
     {0,
         "SELECT printf('%d decision(s) of missing pools (first id %d)', "
-        "count(*), min(d.id)) FROM decisions d WHERE NOT EXISTS "
+        "count(*), min(d.id)) FROM decision_rows d WHERE NOT EXISTS "
         "(SELECT 1 FROM pools p WHERE p.id = d.pool_id) HAVING count(*) > 0"},
     {0,
         "SELECT printf('%d decision(s) naming a missing snapshot (first "
-        "id %d)', count(*), min(d.id)) FROM decisions d "
+        "id %d)', count(*), min(d.id)) FROM decision_rows d "
         "WHERE d.snapshot_id IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM snapshots s WHERE s.id = d.snapshot_id) "
         "HAVING count(*) > 0"},
     {0,
         "SELECT printf('%d decision(s) naming a missing run (first id "
-        "%d)', count(*), min(d.id)) FROM decisions d "
+        "%d)', count(*), min(d.id)) FROM decision_rows d "
         "WHERE d.run_id IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM runs r WHERE r.id = d.run_id) HAVING count(*) > 0"},
     {0,
         "SELECT printf('%d decision(s) about a snapshot of another pool "
-        "(first id %d)', count(*), min(d.id)) FROM decisions d "
+        "(first id %d)', count(*), min(d.id)) FROM decision_rows d "
         "JOIN snapshots s ON s.id = d.snapshot_id "
         "WHERE d.pool_id <> s.pool_id HAVING count(*) > 0"},
     {0,
@@ -119,6 +119,28 @@ static const struct invariant invariants[] = {
         "last_seen, LEAD(observed_at) OVER (PARTITION BY pool_id ORDER BY "
         "observed_at, id) AS next_at FROM observations) "
         "WHERE next_at < last_seen HAVING count(*) > 0"},
+    /* an open range (0018) is the newest decision of its subject, and
+     * says what that row says */
+    {0,
+        "SELECT printf('%d open decision range(s) not the newest decision "
+        "of their subject (first pool id %d)', count(*), min(o.pool_id)) "
+        "FROM decision_open o LEFT JOIN decision_rows d "
+        "ON d.id = o.decision_id WHERE d.id IS NULL "
+        "OR d.pool_id <> o.pool_id "
+        "OR coalesce(d.snapshot_id, 0) <> o.snapshot_id "
+        "OR d.action <> o.action OR d.reasons IS NOT NULL "
+        "OR d.reasons_id IS NOT o.reasons_id "
+        "OR d.fingerprint_id IS NOT o.fingerprint_id "
+        "OR d.slot IS NOT o.slot "
+        "OR o.last_at < d.last_at "
+        /* a newer row, by decisions_pool_level or decisions_by_snapshot */
+        "OR (o.snapshot_id = 0 AND EXISTS (SELECT 1 FROM decision_rows n "
+        "WHERE n.pool_id = o.pool_id AND n.snapshot_id IS NULL AND "
+        "n.at >= d.at AND (n.at > d.at OR n.id > d.id))) "
+        "OR (o.snapshot_id <> 0 AND EXISTS (SELECT 1 FROM decision_rows n "
+        "WHERE n.snapshot_id = o.snapshot_id AND n.at >= d.at AND "
+        "(n.at > d.at OR n.id > d.id))) "
+        "HAVING count(*) > 0"},
     /* the counts `db status` reads (0016's triggers keep them) */
     {0,
         "SELECT printf('row_counts: %s is %d, the table holds %d', c.name, "
@@ -139,7 +161,7 @@ struct vocabulary {
 static const struct vocabulary vocabularies[] = {
     {1, "SELECT state, count(*), min(id) FROM snapshots GROUP BY state",
         "snapshot state"},
-    {0, "SELECT action, count(*), min(id) FROM decisions GROUP BY action",
+    {0, "SELECT action, count(*), min(id) FROM decision_rows GROUP BY action",
         "decision action"},
     {0, "SELECT mode, count(*), min(id) FROM runs GROUP BY mode", "run mode"},
 };

@@ -88,6 +88,22 @@ void db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o);
 	                                            " COLLATE NOCASE))"
 
 /*
+ * Open decision ranges (migration 0018): a range still growing keeps its
+ * end in decision_open, its row in decision_rows an older one.  A query
+ * of decision_rows' ends (last_at, last_slot) through their indexes
+ * leaves the pool-level open row of pool ${pool} out with DB_DEC_IS_OPEN
+ * (${d}: the decision_rows row's alias) and reads it instead with
+ * DB_DEC_OPEN_SKIP (column ${col} of the pool's open skip, NULL when it
+ * has none).
+ */
+#define DB_DEC_IS_OPEN(d, pool)                                                \
+	"EXISTS (SELECT 1 FROM decision_open o WHERE o.pool_id = " pool        \
+	" AND o.snapshot_id = 0 AND o.decision_id = " d ".id)"
+#define DB_DEC_OPEN_SKIP(col, pool)                                            \
+	"(SELECT " col " FROM decision_open WHERE pool_id = " pool             \
+	" AND snapshot_id = 0 AND action = 'skip')"
+
+/*
  * db_decision_action_names(), db_run_mode_names(): the NULL-terminated
  * vocabularies the schema's CHECK constraints allow.
  */

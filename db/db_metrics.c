@@ -171,8 +171,9 @@ db_metrics_pools(struct db *db,
 	    "SELECT p.key, p.id, coalesce(o.failed, 0), "
 	    "max(coalesce((SELECT max(created_at) FROM snapshots "
 	    "WHERE pool_id = p.id AND state IN ('active', 'deleting', "
-	    "'deleted')), 0), coalesce((SELECT max(last_at) FROM decisions "
-	    "WHERE pool_id = p.id AND action = 'skip'), 0))");
+	    "'deleted')), 0), coalesce((SELECT max(last_at) FROM "
+	    "decision_rows WHERE pool_id = p.id AND action = 'skip'), 0), "
+	    "coalesce(" DB_DEC_OPEN_SKIP("last_at", "p.id") ", 0))");
 	if (used < sizeof(sql))
 		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
 		    " FROM pools p LEFT JOIN pool_outcomes o ON "

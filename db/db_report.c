@@ -31,20 +31,32 @@
 	"action IN ('create', 'promote', 'demote', 'delete', 'pin', "          \
 	"'unpin', 'fail', 'missing', 'adopt')"
 
+/*
+ * The decisions of those actions of pool ?1 whose range reaches ?2 or
+ * later: the closed ones by decisions_events_by_pool_time, the pool's
+ * open ones (0018: their ends are in decision_open, an older one in
+ * decision_rows, never a later one) from decision_open.  IN counts each
+ * once.
+ */
+#define EVENT_IDS                                                              \
+	"(SELECT id FROM decision_rows WHERE pool_id = ?1 AND last_at >= ?2 "  \
+	"AND " EVENT_ACTIONS " UNION ALL SELECT decision_id FROM "             \
+	"decision_open WHERE pool_id = ?1 AND last_at >= ?2 "                  \
+	"AND " EVENT_ACTIONS ")"
+
 /* The journal entries a timeline marks, of one pool, since a time. */
 static const char events_sql[] =
     "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
     "s.name, s.created_at, d.reasons, r.mode FROM decisions d "
     "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
     "LEFT JOIN runs r ON r.id = d.run_id "
-    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d." EVENT_ACTIONS
-    " ORDER BY d.at, d.id";
+    "WHERE d.id IN " EVENT_IDS " ORDER BY d.at, d.id";
 
 /* How many of those are promotions, how many failures. */
 static const char counts_sql[] =
     "SELECT coalesce(sum(action = 'promote'), 0), "
-    "coalesce(sum(action = 'fail'), 0) FROM decisions "
-    "WHERE pool_id = ?1 AND last_at >= ?2 AND " EVENT_ACTIONS;
+    "coalesce(sum(action = 'fail'), 0) FROM decision_rows "
+    "WHERE id IN " EVENT_IDS;
 
 /* The runs since a time. */
 static const char runs_sql[] =

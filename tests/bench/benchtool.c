@@ -812,6 +812,8 @@ cmd_widen(int argc, char **argv)
 	if (sql == NULL || exec_sql(db, sql) ||
 	    exec_sql(db,
 	        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; BEGIN;"
+	        /* every range closed (0018): decision_rows holds their ends */
+	        "DELETE FROM s.decision_open;"
 	        "INSERT INTO main.runs SELECT * FROM s.runs;"
 	        "INSERT INTO main.full_runs SELECT * FROM s.full_runs;"
 	        "INSERT INTO main.decision_texts SELECT * FROM "
@@ -1034,6 +1036,7 @@ cmd_present(int argc, char **argv)
 	        "BEGIN;"
 	        "CREATE TEMP TABLE gone AS SELECT id FROM pools "
 	        "  WHERE CAST(substr(cluster, 5) AS INTEGER) > %lld;"
+	        "DELETE FROM decision_open;"
 	        "DELETE FROM decision_rows;"
 	        "DELETE FROM decision_texts;"
 	        "DELETE FROM applies;"

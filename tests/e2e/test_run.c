@@ -336,6 +336,95 @@ test_run_unchanged_runs_add_no_decision_rows(void **state)
 	json_decref(doc);
 }
 
+/* What `explain`, `history` and `report --json` print (exit 0), for
+ * comparing: four texts into ${out}. */
+static void
+outputs_of(struct harness *f, const char *snap, char *out[4])
+{
+	const char *const argv[4][3] = {{"explain", snap, NULL},
+	    {"--json", "explain", snap}, {"--json", "history", "edge-system"},
+	    {"--json", "report", NULL}};
+	struct run_result r;
+
+	for (int i = 0; i < 4; i++) {
+		harness_aksnap(f, &r, argv[i][0], argv[i][1], argv[i][2], NULL);
+		assert_int_equal(r.exit_code, 0);
+		out[i] = strdup(r.out);
+		assert_non_null(out[i]);
+		run_result_free(&r);
+	}
+}
+
+/*
+ * Issue 16 (migration 0018): ten unchanged runs write no decision_rows
+ * row -- the ranges grow in decision_open -- and `explain`, `history` and
+ * `report --json` print byte for byte what they print once every range is
+ * closed into decision_rows (the layout the code before 0018 kept, which
+ * extended each row every run).  A run after that reopens the ranges it
+ * decides the same, again without a new row.
+ */
+static void
+test_run_unchanged_runs_write_no_decision_row(void **state)
+{
+	static const char *const snap = "aksnap-aks-edge-system-20260310T0300Z";
+	struct harness *f = *state;
+	char as_of[32];
+	char *open[4], *closed[4];
+	long long n;
+	int hour, i;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	assert_int_equal(run_at(f, "2026-03-10T04:00:00Z"), 0);
+	n = store_count(f, "SELECT count(*) FROM decision_rows");
+	for (hour = 5; hour < 15; hour++) {
+		snprintf(as_of, sizeof(as_of), "2026-03-10T%02d:00:00Z", hour);
+		assert_int_equal(run_at(f, as_of), 0);
+	}
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM decision_rows"), n);
+	/* no row of decision_rows was written after run 2 ... */
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decision_rows "
+	                     "WHERE last_run_id > 2"),
+	    0);
+	/* ... yet every pool's skip and every keep reaches run 12 */
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "action IN ('skip', 'keep') AND last_run_id = 12"),
+	    store_count(f,
+	        "SELECT count(*) FROM decision_open WHERE last_run_id = 12"));
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE action = 'skip' AND last_run_id = 12"),
+	    5);
+
+	outputs_of(f, snap, open);
+	(void)store_count(f, "DELETE FROM decision_open");
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decision_rows "
+	                     "WHERE action = 'skip' AND last_run_id = 12"),
+	    5);
+	outputs_of(f, snap, closed);
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(open[i], closed[i]);
+		free(open[i]);
+		free(closed[i]);
+	}
+
+	/* the next unchanged run opens them again, still no row */
+	assert_int_equal(run_at(f, "2026-03-10T15:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM decision_rows"), n);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE action = 'skip' AND last_run_id = 13"),
+	    5);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM decision_rows "
+	                     "WHERE last_run_id = 13"),
+	    0);
+}
+
 /*
  * DESIGN.md 5's growth rule for observations (intervals, migration 0012):
  * ten more runs over the unchanged demo fleet add no observation row (each
@@ -1307,6 +1396,9 @@ main(void)
 	        test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_unchanged_runs_add_no_decision_rows, setup_hourly,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_unchanged_runs_write_no_decision_row, setup_hourly,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_unchanged_runs_add_no_observation_rows, setup_hourly,

@@ -1709,6 +1709,204 @@ test_db_same_decision_extends_its_run_range(void **state)
 	assert_int_equal(db_slot_taken(f->db, pool, 6 * 86400), 1);
 }
 
+/* Every decision_rows row's range end, as one text. */
+#define ROW_ENDS                                                               \
+	"SELECT group_concat(id || ':' || coalesce(last_run_id, '-') || ':' "  \
+	"|| last_at || ':' || coalesce(last_slot, '-'), ' ') FROM "            \
+	"(SELECT * FROM decision_rows ORDER BY id)"
+/* Every decision as the view shows it, as one text. */
+#define VIEW_ROWS                                                              \
+	"SELECT group_concat(id || ':' || coalesce(run_id, '-') || ':' || "    \
+	"pool_id || ':' || coalesce(snapshot_id, '-') || ':' || at || ':' || " \
+	"coalesce(slot, '-') || ':' || action || ':' || reasons || ':' || "    \
+	"fingerprint || ':' || coalesce(last_run_id, '-') || ':' || last_at "  \
+	"|| ':' || coalesce(last_slot, '-'), ' ') FROM "                       \
+	"(SELECT * FROM decisions ORDER BY id)"
+
+static void
+assert_check_clean(struct db *db)
+{
+	struct db_check_report r;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_check_full(db, &r), 0);
+	if (r.n != 0)
+		fail_msg("db check: %s", r.items[0].detail);
+	db_check_report_free(&r);
+}
+
+/*
+ * Issue 16 (0018): the same decision as last run writes no row of
+ * decision_rows -- its range grows in decision_open -- and every reader
+ * sees what it saw when each run extended the row: the view, the slot and
+ * last-success questions, and the same store with every range closed
+ * (as the code before 0018 held it).  A store of the old layout opens its
+ * subjects as they are decided, without writing their rows; a range
+ * closes with exactly the last run that decided it (gaps included); a
+ * deleted snapshot's range closes, and deciding it again grows its row as
+ * before.
+ */
+static void
+test_db_same_decision_writes_no_row(void **state)
+{
+	struct fx *f = *state;
+	char before[4096], after[4096], open[8192], closed[8192];
+	struct db_check_report r;
+	int64_t pool, run[8], s1, s2;
+	time_t at;
+	int i;
+
+	/* a store of the old layout: a keep and a skip, each a run long */
+	open_before(f, "_open_decisions");
+	pool = add_pool(f->db, "staging");
+	s1 = add_snapshot(f->db, pool, "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool, "s2", 2000, 2000);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(db_run_start(f->db, 3600 * (i + 1),
+		                     3600 * (i + 1), "run", &run[i]),
+		    0);
+	db_close(f->db);
+	f->db = NULL;
+	raw_exec(f->path,
+	    "INSERT INTO decision_texts (text) VALUES ('keep_last 3'), "
+	    "('fp-1'), ('unchanged since s1');"
+	    "INSERT INTO decision_rows (run_id, pool_id, snapshot_id, at, "
+	    "slot, action, reasons_id, fingerprint_id, last_run_id, last_at, "
+	    "last_slot) SELECT 1, 1, 1, 3600, NULL, 'keep', 1, 2, 1, 3600, "
+	    "NULL UNION ALL SELECT 1, 1, NULL, 3600, 3600, 'skip', 3, NULL, "
+	    "1, 3600, 3600");
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_open"), 0);
+	raw_text(f->path, ROW_ENDS, before, sizeof(before));
+
+	/* runs 2, 3 and 5 decide the same (4 does not decide): no row
+	 * written, not even the old ones, yet the view shows the ranges */
+	for (i = 1; i < 5; i++) {
+		if (i == 3)
+			continue;
+		decision_add(f->db, run[i], pool, s1, 3600 * (i + 1), 0, "keep",
+		    "keep_last 3", "fp-1");
+		decision_add(f->db, run[i], pool, 0, 3600 * (i + 1),
+		    3600 * (i + 1), "skip", "unchanged since s1", "");
+	}
+	raw_text(f->path, ROW_ENDS, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_rows"), 2);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM decision_open"), 2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id FROM decisions WHERE "
+	                     "snapshot_id = 1"),
+	    run[4]);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_slot FROM decisions WHERE "
+	                     "snapshot_id IS NULL"),
+	    5 * 3600);
+	assert_int_equal(db_slot_taken(f->db, pool, 3600), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 4 * 3600), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 5 * 3600), 1);
+	assert_int_equal(db_slot_taken(f->db, pool, 6 * 3600), 0);
+	assert_int_equal(db_pool_last_success(f->db, pool, &at), 0);
+	assert_int_equal(at, 5 * 3600);
+	assert_check_clean(f->db);
+
+	/* the same store with every range closed reads the same */
+	raw_text(f->path, VIEW_ROWS, open, sizeof(open));
+	raw_exec(f->path, "SAVEPOINT s; DELETE FROM decision_open;");
+	raw_text(f->path, VIEW_ROWS, closed, sizeof(closed));
+	assert_string_equal(open, closed);
+
+	/* a new decision closes the range at the last run that decided it
+	 * (run 5, not 6), and opens its own */
+	decision_add(f->db, run[6], pool, s1, 7 * 3600, 0, "delete",
+	    "keep_last 3", "fp-1");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id FROM decision_rows WHERE "
+	                     "snapshot_id = 1 AND action = 'keep'"),
+	    run[4]);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_at FROM decision_rows WHERE "
+	                     "snapshot_id = 1 AND action = 'keep'"),
+	    5 * 3600);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_open o JOIN "
+	                     "decision_rows d ON d.id = o.decision_id "
+	                     "WHERE d.action = 'delete'"),
+	    1);
+	/* deleted: its range closes; deciding it again grows its row */
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleted", NULL), 0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE snapshot_id = 1"),
+	    0);
+	decision_add(f->db, run[7], pool, s1, 8 * 3600, 0, "delete",
+	    "keep_last 3", "fp-1");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "snapshot_id = 1"),
+	    2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id FROM decisions WHERE "
+	                     "snapshot_id = 1 AND action = 'delete'"),
+	    run[7]);
+
+	/* reasons inline (char(1) in the text): never open, grows as
+	 * before */
+	decision_add(
+	    f->db, run[5], pool, s2, 6 * 3600, 0, "keep", "odd \1", "");
+	decision_add(
+	    f->db, run[6], pool, s2, 7 * 3600, 0, "keep", "odd \1", "");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE snapshot_id = 2"),
+	    0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id FROM decision_rows WHERE "
+	                     "snapshot_id = 2"),
+	    run[6]);
+	/* a decision older than the newest (run --as-of in the past): a
+	 * row, and the newest stays the one compared with */
+	decision_add(f->db, run[7], pool, s2, 8 * 3600, 0, "keep", "k", "");
+	decision_add(f->db, run[2], pool, s2, 3 * 3600, 0, "keep", "old", "");
+	decision_add(f->db, run[7], pool, s2, 9 * 3600, 0, "keep", "k", "");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "snapshot_id = 2"),
+	    3);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_at FROM decisions WHERE "
+	                     "snapshot_id = 2 AND reasons = 'k'"),
+	    9 * 3600);
+	assert_check_clean(f->db);
+
+	/* a snapshot's row goes: so does its open range, closed */
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE snapshot_id = 2"),
+	    1);
+	raw_exec(f->path,
+	    "PRAGMA foreign_keys = ON; DELETE FROM snapshots WHERE id = 2");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decision_open "
+	                     "WHERE snapshot_id = 2"),
+	    0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT max(last_at) FROM decision_rows WHERE "
+	                     "pool_id = 1 AND action = 'keep'"),
+	    9 * 3600);
+	assert_check_clean(f->db);
+
+	/* db check: an open range that says something else than its row */
+	raw_exec(f->path, "UPDATE decision_open SET action = 'fail'");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_non_null(strstr(r.items[0].detail, "open decision range"));
+	db_check_report_free(&r);
+}
+
 /* One explain row as the command shows it (every field it prints). */
 static void
 explain_line(struct buf_s *out, time_t at, long long run, const char *mode,
@@ -1906,10 +2104,15 @@ test_db_row_counts_kept_by_triggers(void **state)
 	s2 = add_snapshot(f->db, a, "s2", 2000, 2000);
 	assert_int_equal(db_snapshot_set_state(f->db, s2, "deleted", NULL), 0);
 	assert_int_equal(db_run_start(f->db, 3000, 3000, "run", &run), 0);
-	decision_add(f->db, run, a, s1, 3000, 0, "keep", "keep_last 3", "");
-	decision_add(f->db, run, a, s2, 3000, 0, "delete", "keep_last 3", "");
 	db_close(f->db);
 	f->db = NULL;
+	/* two decisions as the code of 0015-0017 wrote them (no
+	 * decision_open before 0018) */
+	raw_exec(f->path,
+	    "INSERT INTO decision_rows (run_id, pool_id, snapshot_id, at, "
+	    "action, last_run_id, last_at) SELECT 1, pool_id, id, 3000, "
+	    "CASE name WHEN 's1' THEN 'keep' ELSE 'delete' END, 1, 3000 "
+	    "FROM snapshots ORDER BY id");
 
 	/* the migration counts what is there */
 	assert_int_equal(db_open(f->path, &f->db), 0);
@@ -2679,6 +2882,10 @@ test_db_hot_queries_use_their_indexes(void **state)
 	assert_plan(f->db, "slot_taken",
 	    "decisions_by_pool_last_slot (pool_id=? AND last_slot>?)",
 	    "SCAN decisions");
+	/* ... and the pool's open skip range (0018), by its key */
+	assert_plan(f->db, "slot_taken",
+	    "decision_open USING PRIMARY KEY (pool_id=? AND snapshot_id=?)",
+	    "SCAN decision_open");
 	/* db_decision_add's "the same as the last one?" */
 	assert_plan(f->db, "last_decision", "INDEX decisions_by_snapshot",
 	    "TEMP B-TREE");
@@ -2733,11 +2940,19 @@ test_db_per_pool_questions_never_scan(void **state)
 	    "SCAN decisions");
 	assert_plan(
 	    f->db, "runs_failed", "COVERING INDEX runs_failed", "SCAN runs");
+	assert_plan(f->db, "last_success",
+	    "decision_open USING PRIMARY KEY (pool_id=? AND snapshot_id=?)",
+	    "SCAN decision_open");
 	/* `report`'s questions (db/db_report.c), as it asks them */
 	assert_report_plan(f->db, "events",
 	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
 	assert_report_plan(f->db, "counts",
 	    "INDEX decisions_events_by_pool_time (pool_id=? AND last_at>?)");
+	/* ... and the pool's open ranges (0018) */
+	assert_report_plan(
+	    f->db, "events", "decision_open USING PRIMARY KEY (pool_id=?)");
+	assert_report_plan(
+	    f->db, "counts", "decision_open USING PRIMARY KEY (pool_id=?)");
 	assert_report_plan(f->db, "runs", "INDEX runs_by_as_of (as_of>?)");
 }
 
@@ -2837,6 +3052,7 @@ main(void)
 	    T(test_db_migration_to_decision_ranges_keeps_explain),
 	    T(test_db_migration_moves_channels_to_their_table),
 	    T(test_db_views_show_baselines_and_version_changes),
+	    T(test_db_same_decision_writes_no_row),
 	    T(test_db_hot_queries_use_their_indexes),
 	    T(test_db_per_pool_questions_never_scan),
 	    T(test_db_list_live_uses_indexes),
