@@ -205,6 +205,38 @@ test_prune_plan_loads_the_pool_with_its_pending_snapshot(void **state)
 	action_list_free(&l);
 }
 
+/* `run`: the snapshot its slot entry took (its store id) is fresh in the
+ * pool's list -- kept, never promoted by the same run; the next soaked one
+ * is. */
+static void
+test_prune_plan_never_promotes_the_snapshot_the_run_took(void **state)
+{
+	struct fx *f = *state;
+	struct action_list l = {NULL, 0, 0};
+
+	f->ctx.as_of = T0 + 20 * DAY; /* s9 has soaked too */
+	assert_int_equal(prune_plan(&f->ctx, &f->pp, 1, &l), 0);
+	assert_int_equal(l.v[0].kind, ACTION_PROMOTE);
+	assert_string_equal(l.v[0].snapshot, "s9");
+	action_list_free(&l);
+
+	f->pp.has_slot = 1;
+	f->pp.slot.kind = ACTION_CREATE;
+	f->pp.slot.snapshot_id = f->snap[2];
+	util_strlcpy(f->pp.slot.snapshot, "s9", sizeof(f->pp.slot.snapshot));
+	assert_int_equal(prune_plan(&f->ctx, &f->pp, 1, &l), 0);
+	assert_int_equal(l.v[0].kind, ACTION_CREATE);
+	assert_int_equal(l.v[1].kind, ACTION_PROMOTE);
+	assert_string_equal(l.v[1].snapshot, "s5");
+	for (size_t i = 2; i < l.n; i++)
+		if (l.v[i].kind == ACTION_KEEP &&
+		    strcmp(l.v[i].snapshot, "s9") == 0)
+			break;
+		else if (i + 1 == l.n)
+			fail_msg("s9 not kept");
+	action_list_free(&l);
+}
+
 static void
 test_prune_dry_run_prints_the_list_and_writes_nothing(void **state)
 {
@@ -445,6 +477,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_prune_plan_loads_the_pool_with_its_pending_snapshot, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_prune_plan_never_promotes_the_snapshot_the_run_took, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_prune_dry_run_prints_the_list_and_writes_nothing, setup,
