@@ -452,11 +452,31 @@ test_run_after_a_failed_promotion_deletes_nothing(void **state)
 	harness_fini(&h);
 }
 
+/* The decisions the store holds (`db status --json`). */
+static long long
+decision_rows(const char *config)
+{
+	struct run_result r;
+	json_t *doc;
+	long long n;
+
+	harness_aksnapl(&r, config, "db", "status", "--json", NULL);
+	harness_expect_exit(&r, 0);
+	doc = json_loads(r.out, 0, NULL);
+	assert_non_null(doc);
+	n = json_integer_value(json_object_get(doc, "decisions"));
+	json_decref(doc);
+	run_result_free(&r);
+	return n;
+}
+
 /*
  * A create that cannot be sent is the plan's failure, not only the
  * run's: here the pool key was renamed, so the slot's name is the old
  * key's snapshot, which a PUT would take over.  `plan` lists the pool
  * failed with that reason, exit 1, as `run` then does, sending no PUT.
+ * The fail entry is the interpreter's like any other: `plan` reports it
+ * and records nothing, `run` records it.
  */
 static void
 test_plan_shows_the_create_run_refuses(void **state)
@@ -469,6 +489,7 @@ test_plan_shows_the_create_run_refuses(void **state)
 	struct emu *e;
 	const char *config;
 	char *renamed, *ini, *at;
+	long long rows;
 
 	(void)state;
 	assert_int_equal(harness_init(&h, args, ONE_POOL_INI), 0);
@@ -489,7 +510,13 @@ test_plan_shows_the_create_run_refuses(void **state)
 	renamed = harness_config(h.dir, e, ini);
 	assert_non_null(renamed);
 	emu_reset_counters(e);
+	rows = decision_rows(renamed);
+	harness_aksnapl(&r, renamed, "plan", "--as-of", t, NULL);
+	harness_expect_exit(&r, 1);
+	run_result_free(&r);
+	assert_int_equal(decision_rows(renamed), rows);
 	dry_then_wet_exit(e, renamed, t, PLAN, RUN, 1, &tl);
+	assert_true(decision_rows(renamed) > rows);
 	assert_int_equal(emu_counter(e, "PUT snapshots.put"), 0);
 	harness_aksnapl(&r, renamed, "plan", "--as-of", t, NULL);
 	harness_expect_exit(&r, 1);
