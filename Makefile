@@ -153,13 +153,18 @@ $(BUILD)/tests/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o $(BU
 	$(E) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPS_LIBS) -lpthread
 
-# The shell checks `make check` runs after the C programs.
+# The shell checks `make check` runs, before the C programs: the package
+# build (test_deb.sh, the longest) then overlaps them when TEST_JOBS > 1.
 CHECK_SCRIPTS ?= $(wildcard tests/sh/test_*.sh)
+# How many test programs run at once (tests/run-tests.sh); CI gives its
+# core count.  1 by default: the development machine is shared.
+TEST_JOBS ?= 1
+export TEST_JOBS
 
 check: all $(TEST_BINS) $(FUZZ_BINS)
 	$(Q)AKSNAP_BIN=$(abspath $(AKSNAP)) ARMEMU_BIN=$(abspath $(ARMEMU)) \
 	  FUZZ_BIN_DIR=$(abspath $(BUILD)/tests/fuzz) \
-	  sh tests/run-tests.sh $(TEST_BINS) $(CHECK_SCRIPTS)
+	  sh tests/run-tests.sh $(CHECK_SCRIPTS) $(TEST_BINS)
 
 check-unit: all $(UNIT_BINS)
 	$(Q)sh tests/run-tests.sh $(UNIT_BINS)
