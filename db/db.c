@@ -624,22 +624,67 @@ text_eq(sqlite3_stmt *s, int i, const char *v)
 }
 
 /*
+ * st_one(db, id, what, args, row, ctx), st_each(...), st_all(db, id,
+ * what, args, row, size, out): db_get_one, db_each_row and db_get_all
+ * (db_internal.h) on the statement ${id} of db.c's table.
+ */
+static int
+st_one(struct db *db, enum st id, const char *what, struct db_args args,
+    db_row_fn *row, void *ctx)
+{
+	sqlite3_stmt *s = st_get(db, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step_one(db, s, what, args, row, ctx);
+	st_put(db, id, s);
+	return rc;
+}
+
+static int
+st_each(struct db *db, enum st id, const char *what, struct db_args args,
+    db_row_fn *row, void *ctx)
+{
+	sqlite3_stmt *s = st_get(db, id);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step_each(db, s, what, args, row, ctx);
+	st_put(db, id, s);
+	return rc;
+}
+
+static int
+st_all(struct db *db, enum st id, const char *what, struct db_args args,
+    db_row_fn *row, size_t size, struct db_rows *out)
+{
+	sqlite3_stmt *s = st_get(db, id);
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (s == NULL)
+		return -1;
+	rc = db_step_all(db, s, what, args, row, size, out);
+	st_put(db, id, s);
+	return rc;
+}
+
+/*
  * st_run(db, id, what):
  * Run a statement without parameters that returns no rows.  0/-1.
  */
 static int
 st_run(struct db *db, enum st id, const char *what)
 {
-	sqlite3_stmt *s;
-	int rc = -1;
+	sqlite3_stmt *s = st_get(db, id);
+	int rc;
 
-	s = st_get(db, id);
 	if (s == NULL)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_DONE)
-		rc = 0;
-	else
-		db_fail(db, what);
+	rc = db_step_write(db, s, what, DB_NO_ARGS);
 	st_put(db, id, s);
 	return rc;
 }
@@ -651,20 +696,8 @@ st_run(struct db *db, enum st id, const char *what)
 static int
 st_int(struct db *db, enum st id, const char *what, int64_t *out)
 {
-	sqlite3_stmt *s;
-	int rc = -1;
-
-	s = st_get(db, id);
-	if (s == NULL)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else {
-		db_fail(db, what);
-	}
-	st_put(db, id, s);
-	return rc;
+	return st_one(db, id, what, DB_NO_ARGS, db_row_int64, out) == 1 ? 0
+	                                                                : -1;
 }
 
 /*
@@ -970,25 +1003,16 @@ check_ours(struct db *db, int latest, int migrating, int64_t *uvp, int *stampp)
 static int
 set_wal(struct db *db)
 {
-	sqlite3_stmt *s;
 	char mode[16] = "";
-	int rc = -1;
 
-	s = st_get(db, ST_SET_WAL);
-	if (s == NULL)
+	if (st_one(db, ST_SET_WAL, "set journal_mode=WAL", DB_NO_ARGS,
+	        db_row_text, &(struct db_text){mode, sizeof(mode)}) != 1)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		db_col_text(s, 0, mode, sizeof(mode));
-		rc = 0;
-	} else {
-		db_fail(db, "set journal_mode=WAL");
-	}
-	st_put(db, ST_SET_WAL, s);
 	/* e.g. a file system without shared memory: still usable. */
-	if (rc == 0 && strcmp(mode, "wal") != 0)
+	if (strcmp(mode, "wal") != 0)
 		log_warn(
 		    NULL, "%s: journal_mode is %s, not wal", db->path, mode);
-	return rc;
+	return 0;
 }
 
 /*
@@ -1407,45 +1431,45 @@ db_rollback(struct db *db)
 	return st_run(db, ST_ROLLBACK, "rollback");
 }
 
+/* A row (state, count) into the long long[DB_SNAPSHOT_NSTATES] ${ctx}. */
+static int
+row_state_count(void *ctx, sqlite3_stmt *s)
+{
+	long long *counts = ctx;
+	char state[16];
+
+	db_col_text(s, 0, state, sizeof(state));
+	for (int i = 0; db_snapshot_states[i] != NULL; i++)
+		if (strcmp(db_snapshot_states[i], state) == 0)
+			counts[i] = sqlite3_column_int64(s, 1);
+	return 0;
+}
+
+/* ST_COUNTS's row into the struct db_counts ${ctx}. */
+static int
+row_counts(void *ctx, sqlite3_stmt *s)
+{
+	struct db_counts *out = ctx;
+
+	out->pools = sqlite3_column_int64(s, 0);
+	out->observations = sqlite3_column_int64(s, 1);
+	out->snapshots = sqlite3_column_int64(s, 2);
+	out->runs = sqlite3_column_int64(s, 3);
+	out->decisions = sqlite3_column_int64(s, 4);
+	return 0;
+}
+
 int
 db_counts(struct db *db, struct db_counts *out)
 {
-	sqlite3_stmt *s;
-	char state[16];
-	int rc, i;
-
 	memset(out, 0, sizeof(*out));
-	s = st_get(db, ST_COUNTS);
-	if (s == NULL)
+	if (st_one(db, ST_COUNTS, "count rows", DB_NO_ARGS, row_counts, out) !=
+	    1)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		out->pools = sqlite3_column_int64(s, 0);
-		out->observations = sqlite3_column_int64(s, 1);
-		out->snapshots = sqlite3_column_int64(s, 2);
-		out->runs = sqlite3_column_int64(s, 3);
-		out->decisions = sqlite3_column_int64(s, 4);
-	} else {
-		db_fail(db, "count rows");
-	}
-	st_put(db, ST_COUNTS, s);
-	if (rc != SQLITE_ROW)
+	if (st_each(db, ST_COUNT_STATES, "count snapshots by state", DB_NO_ARGS,
+	        row_state_count, out->snapshots_by_state) < 0)
 		return -1;
-
-	s = st_get(db, ST_COUNT_STATES);
-	if (s == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		db_col_text(s, 0, state, sizeof(state));
-		for (i = 0; db_snapshot_states[i] != NULL; i++)
-			if (strcmp(db_snapshot_states[i], state) == 0)
-				out->snapshots_by_state[i] =
-				    sqlite3_column_int64(s, 1);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(db, "count snapshots by state");
-	st_put(db, ST_COUNT_STATES, s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
 /* ---- runs ---- */
@@ -1497,27 +1521,30 @@ db_run_finish(struct db *db, const struct db_run *run)
 	return st_write(db, ST_RUN_FINISH, s, b, "finish run", 1);
 }
 
+/* The row readers of db_internal.h as db_row_fn (their ${ctx} the
+ * struct they fill). */
+static int
+row_run(void *ctx, sqlite3_stmt *s)
+{
+	db_col_run(s, ctx);
+	return 0;
+}
+
+static int
+row_pool(void *ctx, sqlite3_stmt *s)
+{
+	db_col_pool(s, ctx);
+	return 0;
+}
+
 int
 db_run_last(struct db *db, const char *mode, struct db_run *out)
 {
-	enum st id = mode != NULL ? ST_RUN_LAST_MODE : ST_RUN_LAST_ANY;
-	sqlite3_stmt *s;
-	int found = -1;
-
-	s = st_get(db, id);
-	if (s == NULL)
-		return -1;
-	if (mode != NULL && bind_text(s, 1, mode) != SQLITE_OK) {
-		db_fail(db, "last run");
-		goto done;
-	}
-	found = step_row(db, s, "last run");
-	if (found == 1) {
-		db_col_run(s, out);
-	}
-done:
-	st_put(db, id, s);
-	return found;
+	if (mode == NULL)
+		return st_one(
+		    db, ST_RUN_LAST_ANY, "last run", DB_NO_ARGS, row_run, out);
+	return st_one(db, ST_RUN_LAST_MODE, "last run", DB_ARGS(DB_TEXT(mode)),
+	    row_run, out);
 }
 
 /* ---- pools ---- */
@@ -1723,23 +1750,8 @@ db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 int
 db_pool_get(struct db *db, const char *key, struct db_pool *out)
 {
-	sqlite3_stmt *s;
-	int found = -1;
-
-	s = st_get(db, ST_POOL_GET);
-	if (s == NULL)
-		return -1;
-	if (bind_text(s, 1, key) != SQLITE_OK) {
-		db_fail(db, "get pool");
-		goto done;
-	}
-	found = step_row(db, s, "get pool");
-	if (found == 1) {
-		db_col_pool(s, out);
-	}
-done:
-	st_put(db, ST_POOL_GET, s);
-	return found;
+	return st_one(
+	    db, ST_POOL_GET, "get pool", DB_ARGS(DB_TEXT(key)), row_pool, out);
 }
 
 /* ---- observations ---- */
@@ -1797,6 +1809,29 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	o->seen = sqlite3_column_int64(s, 17);
 }
 
+static int
+row_observation(void *ctx, sqlite3_stmt *s)
+{
+	col_observation(s, ctx);
+	return 0;
+}
+
+/* An observation row to a caller's callback (db_history's ${cb}). */
+struct obs_each {
+	int (*cb)(void *ctx, const struct db_observation *o);
+	void *ctx;
+};
+
+static int
+row_obs_each(void *ctx, sqlite3_stmt *s)
+{
+	const struct obs_each *e = ctx;
+	struct db_observation o;
+
+	col_observation(s, &o);
+	return e->cb(e->ctx, &o) != 0;
+}
+
 int
 db_observation_add(struct db *db, int64_t run_id, int64_t pool_id, time_t at,
     const struct db_versions *v, const char *provisioning_state)
@@ -1809,23 +1844,8 @@ int
 db_observation_latest(
     struct db *db, int64_t pool_id, struct db_observation *out)
 {
-	sqlite3_stmt *s;
-	int found = -1;
-
-	s = st_get(db, ST_OBS_LATEST);
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK) {
-		db_fail(db, "latest observation");
-		goto done;
-	}
-	found = step_row(db, s, "latest observation");
-	if (found == 1) {
-		col_observation(s, out);
-	}
-done:
-	st_put(db, ST_OBS_LATEST, s);
-	return found;
+	return st_one(db, ST_OBS_LATEST, "latest observation",
+	    DB_ARGS(DB_INT(pool_id)), row_observation, out);
 }
 
 /*
@@ -1841,44 +1861,21 @@ static int
 history_pool(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
-	enum st id = changes_only ? ST_HISTORY_CHANGES : ST_HISTORY;
-	struct db_observation o;
-	sqlite3_stmt *s;
-	int rc, ret = -1;
+	struct obs_each e = {cb, ctx};
 
-	s = st_get(db, id);
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, since) != SQLITE_OK) {
-		db_fail(db, "history");
-		goto done;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_observation(s, &o);
-		if (cb(ctx, &o) != 0) {
-			ret = 1;
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "history");
-		goto done;
-	}
-	ret = 0;
-done:
-	st_put(db, id, s);
-	return ret;
+	return st_each(db, changes_only ? ST_HISTORY_CHANGES : ST_HISTORY,
+	    "history", DB_ARGS(DB_INT(pool_id), DB_INT(since)), row_obs_each,
+	    &e);
 }
 
 int
 db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
-	int64_t *ids = NULL, *grown;
-	size_t n = 0, cap = 0, i;
-	sqlite3_stmt *s;
-	int rc, ret = -1;
+	struct db_rows ids;
+	int64_t *id;
+	size_t i;
+	int rc = 0;
 
 	if (pool_id != 0) {
 		rc = history_pool(db, pool_id, since, changes_only, cb, ctx);
@@ -1889,39 +1886,14 @@ db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
 	 * Every pool: one index-driven query per pool (pools are few), so the
 	 * "previous observation" of each pool is found the same way.
 	 */
-	s = st_get(db, ST_POOL_IDS);
-	if (s == NULL)
+	if (st_all(db, ST_POOL_IDS, "history: list pools", DB_NO_ARGS,
+	        db_row_int64, sizeof(int64_t), &ids))
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap != 0 ? cap * 2 : 16;
-			grown = realloc(ids, cap * sizeof(*ids));
-			if (grown == NULL) {
-				log_err(NULL, "%s: history: out of memory",
-				    db->path);
-				st_put(db, ST_POOL_IDS, s);
-				goto done;
-			}
-			ids = grown;
-		}
-		ids[n++] = sqlite3_column_int64(s, 0);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(db, "history: list pools");
-	st_put(db, ST_POOL_IDS, s);
-	if (rc != SQLITE_DONE)
-		goto done;
-	for (i = 0; i < n; i++) {
-		rc = history_pool(db, ids[i], since, changes_only, cb, ctx);
-		if (rc < 0)
-			goto done;
-		if (rc > 0)
-			break;
-	}
-	ret = 0;
-done:
-	free(ids);
-	return ret;
+	id = ids.v;
+	for (i = 0; i < ids.n && rc == 0; i++)
+		rc = history_pool(db, id[i], since, changes_only, cb, ctx);
+	free(ids.v);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- snapshots ---- */
@@ -1947,32 +1919,11 @@ col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
 	db_col_text(s, 18, o->error, sizeof(o->error));
 }
 
-/*
- * snap_one(db, id, s, what, out):
- * Step the bound SNAP_COLS statement ${s} once: 1 (row in ${out}), 0, -1.
- */
 static int
-snap_one(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
-    const char *what, struct db_snapshot *out)
+row_snapshot(void *ctx, sqlite3_stmt *s)
 {
-	int rc, found = -1;
-
-	if (bind_rc != SQLITE_OK) {
-		db_fail(db, what);
-		goto done;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		col_snapshot(s, out);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, what);
-	}
-done:
-	st_put(db, id, s);
-	return found;
+	col_snapshot(s, ctx);
+	return 0;
 }
 
 int
@@ -2007,14 +1958,9 @@ db_snapshot_intent(struct db *db, int64_t pool_id, const char *name,
 		return 0;
 
 	/* The name is taken by a row that must not be reused: say which. */
-	s = st_get(db, ST_SNAP_STATE_BY_NAME);
-	if (s == NULL)
-		return -1;
-	b = sqlite3_bind_int64(s, 1, pool_id);
-	b |= bind_text(s, 2, name);
-	if (b == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		db_col_text(s, 0, state, sizeof(state));
-	st_put(db, ST_SNAP_STATE_BY_NAME, s);
+	(void)st_one(db, ST_SNAP_STATE_BY_NAME, "record snapshot intent",
+	    DB_ARGS(DB_INT(pool_id), DB_TEXT(name)), db_row_text,
+	    &(struct db_text){state, sizeof(state)});
 	log_err(NULL, "%s: snapshot %s exists already (state %s)", db->path,
 	    name, state[0] != '\0' ? state : "unknown");
 	return -1;
@@ -2087,13 +2033,8 @@ db_snapshot_set_channel(
 int
 db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
 {
-	sqlite3_stmt *s;
-
-	s = st_get(db, ST_SNAP_GET);
-	if (s == NULL)
-		return -1;
-	return snap_one(db, ST_SNAP_GET, s, sqlite3_bind_int64(s, 1, id),
-	    "get snapshot", out);
+	return st_one(db, ST_SNAP_GET, "get snapshot", DB_ARGS(DB_INT(id)),
+	    row_snapshot, out);
 }
 
 static int
@@ -2107,6 +2048,34 @@ all_digits(const char *s)
 	return 1;
 }
 
+/* The rows of ST_SNAP_BY_NAME (the newest two) for db_snapshot_find. */
+struct by_name {
+	struct db *db;
+	const char *ref;
+	struct db_snapshot *out;
+	int n;
+};
+
+static int
+row_by_name(void *ctx, sqlite3_stmt *s)
+{
+	struct by_name *b = ctx;
+	struct db_snapshot other;
+
+	if (b->n++ == 0) {
+		col_snapshot(s, b->out);
+		return 0;
+	}
+	col_snapshot(s, &other);
+	log_warn(NULL,
+	    "%s: snapshot name %s is used in several pools "
+	    "(%s, %s, ...); taking the newest (%s); give the "
+	    "ARM id to choose",
+	    b->db->path, b->ref, b->out->pool_key, other.pool_key,
+	    b->out->pool_key);
+	return 1;
+}
+
 /*
  * By numeric id, then ARM id, then name.  A name is unique per pool but not
  * across pools; when several pools have it, the newest snapshot wins and a
@@ -2115,146 +2084,61 @@ all_digits(const char *s)
 int
 db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 {
-	struct db_snapshot other;
-	sqlite3_stmt *s;
-	int rc, found;
+	struct by_name b = {db, ref, out, 0};
+	int found;
 
 	if (all_digits(ref) && strlen(ref) < 19) {
 		found = db_snapshot_get(db, strtoll(ref, NULL, 10), out);
 		if (found != 0)
 			return found;
 	}
-	s = st_get(db, ST_SNAP_BY_ARM_ID);
-	if (s == NULL)
-		return -1;
-	found = snap_one(db, ST_SNAP_BY_ARM_ID, s, bind_text(s, 1, ref),
-	    "find snapshot", out);
+	found = st_one(db, ST_SNAP_BY_ARM_ID, "find snapshot",
+	    DB_ARGS(DB_TEXT(ref)), row_snapshot, out);
 	if (found != 0)
 		return found;
-
-	s = st_get(db, ST_SNAP_BY_NAME);
-	if (s == NULL)
+	if (st_each(db, ST_SNAP_BY_NAME, "find snapshot", DB_ARGS(DB_TEXT(ref)),
+	        row_by_name, &b) < 0)
 		return -1;
-	if (bind_text(s, 1, ref) != SQLITE_OK) {
-		db_fail(db, "find snapshot");
-		st_put(db, ST_SNAP_BY_NAME, s);
-		return -1;
-	}
-	found = -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		col_snapshot(s, out);
-		found = 1;
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			col_snapshot(s, &other);
-			log_warn(NULL,
-			    "%s: snapshot name %s is used in several pools "
-			    "(%s, %s, ...); taking the newest (%s); give the "
-			    "ARM id to choose",
-			    db->path, ref, out->pool_key, other.pool_key,
-			    out->pool_key);
-			rc = SQLITE_DONE;
-		}
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "find snapshot");
-		found = -1;
-	}
-	st_put(db, ST_SNAP_BY_NAME, s);
-	return found;
+	return b.n > 0;
 }
 
 int
 db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
     struct db_snapshot **out, size_t *n)
 {
-	struct db_snapshot *v = NULL, *grown;
-	size_t cap = 0, len = 0;
-	sqlite3_stmt *s;
+	struct db_rows rows;
 	enum st id;
-	int b = 0, rc;
+	int rc;
 
-	*out = NULL;
-	*n = 0;
 	if (pool_id != 0)
 		id =
 		    state != NULL ? ST_SNAP_LIST_POOL_STATE : ST_SNAP_LIST_POOL;
 	else
 		id = state != NULL ? ST_SNAP_LIST_STATE : ST_SNAP_LIST_ALL;
-	s = st_get(db, id);
-	if (s == NULL)
-		return -1;
-	if (pool_id != 0)
-		b |= sqlite3_bind_int64(s, 1, pool_id);
-	if (state != NULL)
-		b |= bind_text(s, 2, state);
-	if (b != SQLITE_OK) {
-		db_fail(db, "list snapshots");
-		goto err;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap != 0 ? cap * 2 : 16;
-			grown = realloc(v, cap * sizeof(*v));
-			if (grown == NULL) {
-				log_err(NULL,
-				    "%s: list snapshots: out of "
-				    "memory",
-				    db->path);
-				goto err;
-			}
-			v = grown;
-		}
-		col_snapshot(s, &v[len++]);
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "list snapshots");
-		goto err;
-	}
-	st_put(db, id, s);
-	if (len == 0) {
-		free(v);
-		v = NULL;
-	}
-	*out = v;
-	*n = len;
-	return 0;
-
-err:
-	st_put(db, id, s);
-	free(v);
-	return -1;
+	/* ?1 the pool, ?2 the state: each only in the statements using it */
+	rc = st_all(db, id, "list snapshots",
+	    DB_ARGS(pool_id != 0 ? DB_INT(pool_id) : DB_SKIP,
+	        state != NULL ? DB_TEXT(state) : DB_SKIP),
+	    row_snapshot, sizeof(**out), &rows);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
 }
 
 int
 db_snapshot_newest_active(
     struct db *db, int64_t pool_id, struct db_snapshot *out)
 {
-	sqlite3_stmt *s;
-
-	s = st_get(db, ST_SNAP_NEWEST_ACTIVE);
-	if (s == NULL)
-		return -1;
-	return snap_one(db, ST_SNAP_NEWEST_ACTIVE, s,
-	    sqlite3_bind_int64(s, 1, pool_id), "newest active snapshot", out);
+	return st_one(db, ST_SNAP_NEWEST_ACTIVE, "newest active snapshot",
+	    DB_ARGS(DB_INT(pool_id)), row_snapshot, out);
 }
 
 int
 db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
     struct db_snapshot *out)
 {
-	sqlite3_stmt *s;
-	int b;
-
-	s = st_get(db, ST_SNAP_CHANNEL);
-	if (s == NULL)
-		return -1;
-	b = sqlite3_bind_int64(s, 1, pool_id);
-	b |= bind_text(s, 2, channel);
-	return snap_one(db, ST_SNAP_CHANNEL, s, b, "channel snapshot", out);
+	return st_one(db, ST_SNAP_CHANNEL, "channel snapshot",
+	    DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), row_snapshot, out);
 }
 
 int
@@ -2357,52 +2241,41 @@ int
 db_pool_snapshot_counts(
     struct db *db, int64_t pool_id, long long counts[DB_SNAPSHOT_NSTATES])
 {
-	sqlite3_stmt *s;
-	char state[16];
-	int rc;
-
 	for (int i = 0; i < DB_SNAPSHOT_NSTATES; i++)
 		counts[i] = 0;
-	s = st_get(db, ST_POOL_SNAP_COUNTS);
-	if (s == NULL)
+	if (st_each(db, ST_POOL_SNAP_COUNTS, "count a pool's snapshots",
+	        DB_ARGS(DB_INT(pool_id)), row_state_count, counts) < 0)
 		return -1;
-	rc = sqlite3_bind_int64(s, 1, pool_id);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = SQLITE_OK;
-		db_col_text(s, 0, state, sizeof(state));
-		for (int i = 0; db_snapshot_states[i] != NULL; i++)
-			if (strcmp(db_snapshot_states[i], state) == 0)
-				counts[i] = sqlite3_column_int64(s, 1);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(db, "count a pool's snapshots");
-	st_put(db, ST_POOL_SNAP_COUNTS, s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
+}
+
+/* db_promoted_history's ids, at most ${max}. */
+struct id_list {
+	int64_t *ids;
+	size_t max, *n;
+};
+
+static int
+row_id(void *ctx, sqlite3_stmt *s)
+{
+	struct id_list *l = ctx;
+
+	if (*l->n < l->max)
+		l->ids[(*l->n)++] = sqlite3_column_int64(s, 0);
+	return 0;
 }
 
 int
 db_promoted_history(
     struct db *db, int64_t pool_id, int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct id_list l = {ids, max, n};
 
 	*n = 0;
-	s = st_get(db, ST_PROMOTED_HISTORY);
-	if (s == NULL)
+	if (st_each(db, ST_PROMOTED_HISTORY, "list a pool's promoted snapshots",
+	        DB_ARGS(DB_INT(pool_id), DB_INT(max)), row_id, &l) < 0)
 		return -1;
-	rc = sqlite3_bind_int64(s, 1, pool_id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		rc = SQLITE_OK;
-		if (*n < max)
-			ids[(*n)++] = sqlite3_column_int64(s, 0);
-	}
-	if (rc != SQLITE_DONE)
-		db_fail(db, "list a pool's promoted snapshots");
-	st_put(db, ST_PROMOTED_HISTORY, s);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
 int

@@ -9,6 +9,7 @@
  */
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 #include "db/db.h"
 
@@ -33,6 +34,109 @@ void db_stmt_done(struct db *db, sqlite3_stmt *s);
 size_t db_stmt_count(struct db *db);
 struct db_stmts **db_stmts_of(struct db *db);
 void db_stmts_free(struct db_stmts *c);
+
+/*
+ * Values to bind, for the row helpers below: DB_ARGS(DB_INT(pool_id),
+ * DB_TEXT(name)) binds ?1 and ?2, in that order.  DB_INT: an integer;
+ * DB_TEXT: text, NULL as NULL; DB_OPT: optional text, NULL or "" as NULL;
+ * DB_OPT_INT: an optional time or id, 0 as NULL; DB_SKIP: that parameter
+ * left unbound (NULL), where a shared statement does not use it.  Each is
+ * an expression (a conditional may choose between two).  DB_NO_ARGS:
+ * nothing to bind.  Text is copied by SQLite (SQLITE_TRANSIENT).
+ */
+enum db_arg_kind {
+	DB_ARG_INT,
+	DB_ARG_TEXT,
+	DB_ARG_OPT,
+	DB_ARG_OPT_INT,
+	DB_ARG_SKIP
+};
+struct db_arg {
+	enum db_arg_kind kind;
+	int64_t i;
+	const char *t;
+};
+struct db_args {
+	const struct db_arg *v;
+	int n;
+};
+#define DB_INT(x) ((struct db_arg){DB_ARG_INT, (int64_t)(x), NULL})
+#define DB_TEXT(x) ((struct db_arg){DB_ARG_TEXT, 0, (x)})
+#define DB_OPT(x) ((struct db_arg){DB_ARG_OPT, 0, (x)})
+#define DB_OPT_INT(x) ((struct db_arg){DB_ARG_OPT_INT, (int64_t)(x), NULL})
+#define DB_SKIP ((struct db_arg){DB_ARG_SKIP, 0, NULL})
+#define DB_ARGS(...)                                                           \
+	((struct db_args){(const struct db_arg[]){__VA_ARGS__},                \
+	    (int)(sizeof((const struct db_arg[]){__VA_ARGS__}) /               \
+	        sizeof(struct db_arg))})
+#define DB_NO_ARGS ((struct db_args){NULL, 0})
+
+/*
+ * A row reader (db_row_fn): reads the current row of ${s} into ${ctx}.
+ * Returns 0 to go on, 1 to stop reading (db_each_row), -1 when it failed
+ * (it logged why).
+ */
+typedef int db_row_fn(void *ctx, sqlite3_stmt *s);
+
+/*
+ * The row helpers (db_stmt.c): the bind, step and error path of every
+ * query in db/, written once.  ${what} names what was asked, as every
+ * error logged names it (db_fail).
+ *
+ * db_get_one(db, sql, what, args, row, ctx):
+ * Ask ${sql} (db_stmt's cached statement) with ${args} for one row: 1
+ * when there is one (${row} has read it; NULL reads nothing), 0 when
+ * there is none, -1 on error (logged) or when ${row} failed.
+ * db_each_row(db, sql, what, args, row, ctx):
+ * Every row of ${sql} with ${args}, in the statement's order, through
+ * ${row}: 0 when every row was read, 1 when ${row} stopped, -1 on error
+ * (logged) or when ${row} failed.
+ * db_get_all(db, sql, what, args, row, size, out):
+ * Every row of ${sql} with ${args} into a new array of ${size}-byte
+ * elements, each zeroed and then read by ${row} (its ${ctx} the
+ * element): ${out}->v (the caller frees it; NULL when there is no row)
+ * and ${out}->n.  0, or -1 on error (logged; out of memory too) or when
+ * ${row} failed, with ${out} empty.
+ * db_exec(db, sql, what, args):
+ * Run the write ${sql} with ${args} to its end.  0/-1 (logged).
+ *
+ * db_step_one, db_step_each, db_step_all, db_step_write: the same on a
+ * statement ${s} the caller got and gives back itself (db.c's own table,
+ * a report's statements): ${s} is bound with ${args} first (DB_NO_ARGS:
+ * as bound).
+ */
+struct db_rows {
+	void *v;
+	size_t n;
+};
+int db_get_one(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
+int db_each_row(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
+int db_get_all(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out);
+int db_exec(
+    struct db *db, const char *sql, const char *what, struct db_args args);
+int db_step_one(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
+int db_step_each(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
+int db_step_all(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out);
+int db_step_write(
+    struct db *db, sqlite3_stmt *s, const char *what, struct db_args args);
+
+/*
+ * Row readers for the helpers: db_row_int64 reads column 0 into the
+ * int64_t at ${ctx}; db_row_text, column 0 as text into the struct
+ * db_text at ${ctx} (NULL as "").
+ */
+struct db_text {
+	char *buf;
+	size_t len;
+};
+int db_row_int64(void *ctx, sqlite3_stmt *s);
+int db_row_text(void *ctx, sqlite3_stmt *s);
 
 /* db_path_of(db): the file name it was opened with. */
 const char *db_path_of(const struct db *db);

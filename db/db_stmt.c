@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "db/db_internal.h"
+#include "job/base/log.h"
 #include "job/base/util.h"
 
 struct stmt_entry {
@@ -168,4 +169,212 @@ db_stmts_free(struct db_stmts *c)
 	}
 	free(c->e);
 	free(c);
+}
+
+/* ---- the row helpers (db_internal.h) ---- */
+
+/* Bind ${a} to ?1..?n of ${s}.  0, or -1 logged naming ${what}. */
+static int
+bind_args(struct db *db, sqlite3_stmt *s, const char *what, struct db_args a)
+{
+	int b = SQLITE_OK;
+
+	for (int i = 0; i < a.n && b == SQLITE_OK; i++) {
+		const struct db_arg *v = &a.v[i];
+
+		switch (v->kind) {
+		case DB_ARG_INT:
+			b = sqlite3_bind_int64(s, i + 1, v->i);
+			break;
+		case DB_ARG_OPT_INT:
+			b = v->i != 0 ? sqlite3_bind_int64(s, i + 1, v->i)
+			              : sqlite3_bind_null(s, i + 1);
+			break;
+		case DB_ARG_OPT:
+			b = db_bind_opt(s, i + 1, v->t);
+			break;
+		case DB_ARG_TEXT:
+			b = v->t != NULL ? sqlite3_bind_text(s, i + 1, v->t, -1,
+			                       SQLITE_TRANSIENT)
+			                 : sqlite3_bind_null(s, i + 1);
+			break;
+		case DB_ARG_SKIP:
+			break;
+		}
+	}
+	return b == SQLITE_OK ? 0 : db_fail(db, what);
+}
+
+int
+db_step_one(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
+{
+	int rc;
+
+	if (bind_args(db, s, what, args))
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return db_fail(db, what);
+	if (row != NULL && row(ctx, s) < 0)
+		return -1;
+	return 1;
+}
+
+int
+db_step_each(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
+{
+	int rc, stop;
+
+	if (bind_args(db, s, what, args))
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		stop = row(ctx, s);
+		if (stop != 0)
+			return stop < 0 ? -1 : 1;
+	}
+	if (rc != SQLITE_DONE)
+		return db_fail(db, what);
+	return 0;
+}
+
+/* db_step_all's rows, growing (db_step_each's ${ctx}). */
+struct all_ctx {
+	struct db *db;
+	const char *what;
+	db_row_fn *row;
+	size_t size, cap;
+	struct db_rows *out;
+};
+
+/* One more element at the end of the array, read by the caller's row. */
+static int
+all_row(void *ctx, sqlite3_stmt *s)
+{
+	struct all_ctx *a = ctx;
+	struct db_rows *o = a->out;
+	unsigned char *e;
+
+	if (o->n == a->cap) {
+		size_t ncap = a->cap != 0 ? a->cap * 2 : 16;
+		void *nv = realloc(o->v, ncap * a->size);
+
+		if (nv == NULL) {
+			log_err(NULL, "%s: %s: out of memory",
+			    db_path_of(a->db), a->what);
+			return -1;
+		}
+		o->v = nv;
+		a->cap = ncap;
+	}
+	e = (unsigned char *)o->v + o->n * a->size;
+	memset(e, 0, a->size);
+	if (a->row(e, s) < 0)
+		return -1;
+	o->n++;
+	return 0;
+}
+
+int
+db_step_all(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out)
+{
+	struct all_ctx a = {db, what, row, size, 0, out};
+
+	out->v = NULL;
+	out->n = 0;
+	if (db_step_each(db, s, what, args, all_row, &a) < 0) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_step_write(
+    struct db *db, sqlite3_stmt *s, const char *what, struct db_args args)
+{
+	if (bind_args(db, s, what, args))
+		return -1;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return db_fail(db, what);
+	return 0;
+}
+
+int
+db_get_one(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
+{
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step_one(db, s, what, args, row, ctx);
+	db_stmt_done(db, s);
+	return rc;
+}
+
+int
+db_each_row(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
+{
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step_each(db, s, what, args, row, ctx);
+	db_stmt_done(db, s);
+	return rc;
+}
+
+int
+db_get_all(struct db *db, const char *sql, const char *what,
+    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out)
+{
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
+
+	out->v = NULL;
+	out->n = 0;
+	if (s == NULL)
+		return -1;
+	rc = db_step_all(db, s, what, args, row, size, out);
+	db_stmt_done(db, s);
+	return rc;
+}
+
+int
+db_exec(struct db *db, const char *sql, const char *what, struct db_args args)
+{
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = db_step_write(db, s, what, args);
+	db_stmt_done(db, s);
+	return rc;
+}
+
+int
+db_row_int64(void *ctx, sqlite3_stmt *s)
+{
+	*(int64_t *)ctx = sqlite3_column_int64(s, 0);
+	return 0;
+}
+
+int
+db_row_text(void *ctx, sqlite3_stmt *s)
+{
+	struct db_text *t = ctx;
+
+	db_col_text(s, 0, t->buf, t->len);
+	return 0;
 }
