@@ -624,69 +624,51 @@ text_eq(sqlite3_stmt *s, int i, const char *v)
 }
 
 /*
- * st_one(db, id, what, args, row, ctx), st_each(...), st_all(db, id,
- * what, args, row, size, out): db_get_one, db_each_row and db_get_all
- * (db_internal.h) on the statement ${id} of db.c's table.
+ * st_ask(db, id, step, what, args, row, ctx): db_ask (db_internal.h) on
+ * the statement ${id} of db.c's table.  st_one, st_each, st_all: with
+ * db_step_one, db_step_each, db_step_all, as db_get_one, db_each_row and
+ * db_get_all.  st_run(db, id, what): run ${id} without parameters to its
+ * end.  0/-1.
  */
 static int
-st_one(struct db *db, enum st id, const char *what, struct db_args args,
-    db_row_fn *row, void *ctx)
+st_ask(struct db *db, enum st id, db_step_fn *step, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
 {
 	sqlite3_stmt *s = st_get(db, id);
 	int rc;
 
 	if (s == NULL)
 		return -1;
-	rc = db_step_one(db, s, what, args, row, ctx);
+	rc = step(db, s, what, args, row, ctx);
 	st_put(db, id, s);
 	return rc;
+}
+
+static int
+st_one(struct db *db, enum st id, const char *what, struct db_args args,
+    db_row_fn *row, void *ctx)
+{
+	return st_ask(db, id, db_step_one, what, args, row, ctx);
 }
 
 static int
 st_each(struct db *db, enum st id, const char *what, struct db_args args,
     db_row_fn *row, void *ctx)
 {
-	sqlite3_stmt *s = st_get(db, id);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step_each(db, s, what, args, row, ctx);
-	st_put(db, id, s);
-	return rc;
+	return st_ask(db, id, db_step_each, what, args, row, ctx);
 }
 
 static int
 st_all(struct db *db, enum st id, const char *what, struct db_args args,
-    db_row_fn *row, size_t size, struct db_rows *out)
+    db_row_fn *row, struct db_rows *rows)
 {
-	sqlite3_stmt *s = st_get(db, id);
-	int rc;
-
-	out->v = NULL;
-	out->n = 0;
-	if (s == NULL)
-		return -1;
-	rc = db_step_all(db, s, what, args, row, size, out);
-	st_put(db, id, s);
-	return rc;
+	return st_ask(db, id, db_step_all, what, args, row, rows);
 }
 
-/*
- * st_run(db, id, what):
- * Run a statement without parameters that returns no rows.  0/-1.
- */
 static int
 st_run(struct db *db, enum st id, const char *what)
 {
-	sqlite3_stmt *s = st_get(db, id);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step_write(db, s, what, DB_NO_ARGS);
-	st_put(db, id, s);
-	return rc;
+	return st_one(db, id, what, DB_NO_ARGS, NULL, NULL) < 0 ? -1 : 0;
 }
 
 /*
@@ -1521,30 +1503,14 @@ db_run_finish(struct db *db, const struct db_run *run)
 	return st_write(db, ST_RUN_FINISH, s, b, "finish run", 1);
 }
 
-/* The row readers of db_internal.h as db_row_fn (their ${ctx} the
- * struct they fill). */
-static int
-row_run(void *ctx, sqlite3_stmt *s)
-{
-	db_col_run(s, ctx);
-	return 0;
-}
-
-static int
-row_pool(void *ctx, sqlite3_stmt *s)
-{
-	db_col_pool(s, ctx);
-	return 0;
-}
-
 int
 db_run_last(struct db *db, const char *mode, struct db_run *out)
 {
 	if (mode == NULL)
-		return st_one(
-		    db, ST_RUN_LAST_ANY, "last run", DB_NO_ARGS, row_run, out);
+		return st_one(db, ST_RUN_LAST_ANY, "last run", DB_NO_ARGS,
+		    db_row_run, out);
 	return st_one(db, ST_RUN_LAST_MODE, "last run", DB_ARGS(DB_TEXT(mode)),
-	    row_run, out);
+	    db_row_run, out);
 }
 
 /* ---- pools ---- */
@@ -1750,8 +1716,8 @@ db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 int
 db_pool_get(struct db *db, const char *key, struct db_pool *out)
 {
-	return st_one(
-	    db, ST_POOL_GET, "get pool", DB_ARGS(DB_TEXT(key)), row_pool, out);
+	return st_one(db, ST_POOL_GET, "get pool", DB_ARGS(DB_TEXT(key)),
+	    db_row_pool, out);
 }
 
 /* ---- observations ---- */
@@ -1809,13 +1775,6 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	o->seen = sqlite3_column_int64(s, 17);
 }
 
-static int
-row_observation(void *ctx, sqlite3_stmt *s)
-{
-	col_observation(s, ctx);
-	return 0;
-}
-
 /* An observation row to a caller's callback (db_history's ${cb}). */
 struct obs_each {
 	int (*cb)(void *ctx, const struct db_observation *o);
@@ -1845,7 +1804,7 @@ db_observation_latest(
     struct db *db, int64_t pool_id, struct db_observation *out)
 {
 	return st_one(db, ST_OBS_LATEST, "latest observation",
-	    DB_ARGS(DB_INT(pool_id)), row_observation, out);
+	    DB_ARGS(DB_INT(pool_id)), db_row_observation, out);
 }
 
 /*
@@ -1872,7 +1831,7 @@ int
 db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
-	struct db_rows ids;
+	struct db_rows ids = DB_ROWS(sizeof(int64_t));
 	int64_t *id;
 	size_t i;
 	int rc = 0;
@@ -1887,7 +1846,7 @@ db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
 	 * "previous observation" of each pool is found the same way.
 	 */
 	if (st_all(db, ST_POOL_IDS, "history: list pools", DB_NO_ARGS,
-	        db_row_int64, sizeof(int64_t), &ids))
+	        db_row_int64, &ids))
 		return -1;
 	id = ids.v;
 	for (i = 0; i < ids.n && rc == 0; i++)
@@ -1917,13 +1876,6 @@ col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
 	o->promoted_at = (time_t)sqlite3_column_int64(s, 16);
 	o->demoted_at = (time_t)sqlite3_column_int64(s, 17);
 	db_col_text(s, 18, o->error, sizeof(o->error));
-}
-
-static int
-row_snapshot(void *ctx, sqlite3_stmt *s)
-{
-	col_snapshot(s, ctx);
-	return 0;
 }
 
 int
@@ -2034,7 +1986,7 @@ int
 db_snapshot_get(struct db *db, int64_t id, struct db_snapshot *out)
 {
 	return st_one(db, ST_SNAP_GET, "get snapshot", DB_ARGS(DB_INT(id)),
-	    row_snapshot, out);
+	    db_row_snapshot, out);
 }
 
 static int
@@ -2093,7 +2045,7 @@ db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 			return found;
 	}
 	found = st_one(db, ST_SNAP_BY_ARM_ID, "find snapshot",
-	    DB_ARGS(DB_TEXT(ref)), row_snapshot, out);
+	    DB_ARGS(DB_TEXT(ref)), db_row_snapshot, out);
 	if (found != 0)
 		return found;
 	if (st_each(db, ST_SNAP_BY_NAME, "find snapshot", DB_ARGS(DB_TEXT(ref)),
@@ -2106,7 +2058,7 @@ int
 db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
     struct db_snapshot **out, size_t *n)
 {
-	struct db_rows rows;
+	struct db_rows rows = DB_ROWS(sizeof(**out));
 	enum st id;
 	int rc;
 
@@ -2119,7 +2071,7 @@ db_snapshot_list(struct db *db, int64_t pool_id, const char *state,
 	rc = st_all(db, id, "list snapshots",
 	    DB_ARGS(pool_id != 0 ? DB_INT(pool_id) : DB_SKIP,
 	        state != NULL ? DB_TEXT(state) : DB_SKIP),
-	    row_snapshot, sizeof(**out), &rows);
+	    db_row_snapshot, &rows);
 	*out = rows.v;
 	*n = rows.n;
 	return rc;
@@ -2130,7 +2082,7 @@ db_snapshot_newest_active(
     struct db *db, int64_t pool_id, struct db_snapshot *out)
 {
 	return st_one(db, ST_SNAP_NEWEST_ACTIVE, "newest active snapshot",
-	    DB_ARGS(DB_INT(pool_id)), row_snapshot, out);
+	    DB_ARGS(DB_INT(pool_id)), db_row_snapshot, out);
 }
 
 int
@@ -2138,7 +2090,7 @@ db_snapshot_channel(struct db *db, int64_t pool_id, const char *channel,
     struct db_snapshot *out)
 {
 	return st_one(db, ST_SNAP_CHANNEL, "channel snapshot",
-	    DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), row_snapshot, out);
+	    DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), db_row_snapshot, out);
 }
 
 int
@@ -2699,15 +2651,18 @@ db_obs_cols(void)
 	return OBS_COLS;
 }
 
-void
-db_col_observation(sqlite3_stmt *s, struct db_observation *o)
+int
+db_row_observation(void *ctx, sqlite3_stmt *s)
 {
-	col_observation(s, o);
+	col_observation(s, ctx);
+	return 0;
 }
 
-void
-db_col_run(sqlite3_stmt *s, struct db_run *out)
+int
+db_row_run(void *ctx, sqlite3_stmt *s)
 {
+	struct db_run *out = ctx;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	out->started_at = (time_t)sqlite3_column_int64(s, 1);
@@ -2723,11 +2678,14 @@ db_col_run(sqlite3_stmt *s, struct db_run *out)
 	out->deleted = sqlite3_column_int(s, 9);
 	out->promoted = sqlite3_column_int(s, 10);
 	out->failed = sqlite3_column_int(s, 11);
+	return 0;
 }
 
-void
-db_col_pool(sqlite3_stmt *s, struct db_pool *out)
+int
+db_row_pool(void *ctx, sqlite3_stmt *s)
 {
+	struct db_pool *out = ctx;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
 	db_col_text(s, 1, out->key, sizeof(out->key));
@@ -2737,6 +2695,7 @@ db_col_pool(sqlite3_stmt *s, struct db_pool *out)
 	db_col_text(s, 5, out->nodepool, sizeof(out->nodepool));
 	db_col_text(s, 6, out->arm_id, sizeof(out->arm_id));
 	db_col_text(s, 7, out->location, sizeof(out->location));
+	return 0;
 }
 
 sqlite3_stmt *
@@ -2758,8 +2717,9 @@ db_snap_select(void)
 	return SNAP_COLS;
 }
 
-void
-db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
+int
+db_row_snapshot(void *ctx, sqlite3_stmt *s)
 {
-	col_snapshot(s, o);
+	col_snapshot(s, ctx);
+	return 0;
 }

@@ -40,7 +40,6 @@
 #include <string.h>
 
 #include "db/db_internal.h"
-#include "job/base/util.h"
 
 /*
  * The parameters every observation statement below may use: ?1 pool, ?2
@@ -139,54 +138,50 @@ bind_obs(sqlite3_stmt *s, const struct obs_args *a)
 	return b;
 }
 
-/* Run the write ${sql} with ${a}.  0/-1. */
+/*
+ * obs_ask(db, sql, what, a, row, ctx):
+ * Ask ${sql} (db_stmt) with ${a} bound (bind_obs) for one row, as
+ * db_get_one does; a write (${row} NULL) answers 0 when done.
+ */
 static int
-obs_exec(struct db *db, const char *sql, const struct obs_args *a)
+obs_ask(struct db *db, const char *sql, const char *what,
+    const struct obs_args *a, db_row_fn *row, void *ctx)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, "record observation");
-	int rc = -1;
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
 
 	if (s == NULL)
 		return -1;
-	if (bind_obs(s, a) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		db_fail(db, "record observation");
+	if (bind_obs(s, a) != SQLITE_OK)
+		rc = db_fail(db, what);
 	else
-		rc = 0;
+		rc = db_step_one(db, s, what, DB_NO_ARGS, row, ctx);
 	db_stmt_done(db, s);
 	return rc;
 }
 
-/*
- * The row ${sql} finds for ${a}: 1 with its id, last_seen and whether it
- * is equal, 0 when there is none, -1 on error.
- */
+/* Run the write ${sql} with ${a}.  0/-1. */
 static int
-obs_find(struct db *db, const char *sql, const struct obs_args *a, int64_t *id,
-    time_t *last_seen, int *same)
+obs_exec(struct db *db, const char *sql, const struct obs_args *a)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, "record observation");
-	int rc, found = -1;
+	return obs_ask(db, sql, "record observation", a, NULL, NULL) < 0 ? -1
+	                                                                 : 0;
+}
 
-	if (s == NULL)
-		return -1;
-	if (bind_obs(s, a) != SQLITE_OK) {
-		db_fail(db, "record observation");
-		goto done;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*last_seen = (time_t)sqlite3_column_int64(s, 1);
-		*same = sqlite3_column_int(s, 2);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "record observation");
-	}
-done:
-	db_stmt_done(db, s);
-	return found;
+/* sql_next's row: the interval's id and whether it is equal. */
+struct next_row {
+	int64_t id;
+	int same;
+};
+
+static int
+row_next(void *ctx, sqlite3_stmt *s)
+{
+	struct next_row *n = ctx;
+
+	n->id = sqlite3_column_int64(s, 0);
+	n->same = sqlite3_column_int(s, 2);
+	return 0;
 }
 
 /* A new row, splitting the interval ${prev} when it spans ${a->at}. */
@@ -221,13 +216,23 @@ obs_state(struct obs_args *a)
 		a->state = a->v == NULL ? "missing" : "unknown";
 }
 
+/* The interval in force (in_force's row) into the db_obs_in_force ${ctx}. */
+static int
+row_in_force(void *ctx, sqlite3_stmt *s)
+{
+	struct db_obs_in_force *f = ctx;
+
+	db_row_observation(&f->row, s);
+	f->same = sqlite3_column_int(s, DB_OBS_NCOLS);
+	f->found = 1;
+	return 0;
+}
+
 /* The interval in force at ${a->at}, whole, and whether it is equal. */
 static int
 in_force(struct db *db, const struct obs_args *a, struct db_obs_in_force *f)
 {
 	char sql[1400];
-	sqlite3_stmt *s;
-	int rc, ret = -1;
 
 	memset(f, 0, sizeof(*f));
 	snprintf(sql, sizeof(sql),
@@ -236,27 +241,9 @@ in_force(struct db *db, const struct obs_args *a, struct db_obs_in_force *f)
 	    "WHERE o.pool_id = ?1 AND o.observed_at <= ?3 "
 	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
 	    db_obs_cols());
-	s = db_stmt(db, sql, "observation in force");
-	if (s == NULL)
+	if (obs_ask(db, sql, "observation in force", a, row_in_force, f) < 0)
 		return -1;
-	if (bind_obs(s, a) != SQLITE_OK) {
-		db_fail(db, "observation in force");
-		goto done;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		db_col_observation(s, &f->row);
-		f->same = sqlite3_column_int(s, DB_OBS_NCOLS);
-		f->found = 1;
-		ret = 0;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		db_fail(db, "observation in force");
-	}
-done:
-	db_stmt_done(db, s);
-	return ret;
+	return 0;
 }
 
 int
@@ -274,9 +261,7 @@ db_observation_in_force(struct db *db, int64_t pool_id, time_t at,
 static int
 record(struct db *db, struct obs_args *a, const struct db_obs_in_force *f)
 {
-	int64_t next = 0;
-	time_t unused;
-	int next_same = 0;
+	struct next_row next = {0, 0};
 	time_t prev_last = f->found ? f->row.last_seen : 0;
 	/* who changed the pool is a fact of its own: always a new row */
 	int may_extend = a->o == NULL || a->o->changed_by[0] == '\0';
@@ -287,12 +272,13 @@ record(struct db *db, struct obs_args *a, const struct db_obs_in_force *f)
 	}
 	/* In the past: the next interval may begin with what we saw. */
 	if (!f->found || prev_last < a->at) {
-		int n = obs_find(db, sql_next, a, &next, &unused, &next_same);
+		int n = obs_ask(
+		    db, sql_next, "record observation", a, row_next, &next);
 
 		if (n < 0)
 			return -1;
-		if (n == 1 && next_same) {
-			a->row = next;
+		if (n == 1 && next.same) {
+			a->row = next.id;
 			return obs_exec(db, sql_extend_back, a);
 		}
 	}
@@ -330,34 +316,14 @@ db_observation_at(
     struct db *db, int64_t pool_id, time_t at, struct db_observation *out)
 {
 	char sql[1024];
-	sqlite3_stmt *s;
-	int rc, found = -1;
 
 	snprintf(sql, sizeof(sql),
 	    "SELECT %s FROM observations o JOIN pools p ON p.id = o.pool_id "
 	    "WHERE o.pool_id = ?1 AND o.observed_at <= ?2 "
 	    "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
 	    db_obs_cols());
-	s = db_stmt(db, sql, "observation in force");
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(s, 2, (sqlite3_int64)at) != SQLITE_OK) {
-		db_fail(db, "observation in force");
-		goto done;
-	}
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		db_col_observation(s, out);
-		found = 1;
-	} else if (rc == SQLITE_DONE) {
-		found = 0;
-	} else {
-		db_fail(db, "observation in force");
-	}
-done:
-	db_stmt_done(db, s);
-	return found;
+	return db_get_one(db, sql, "observation in force",
+	    DB_ARGS(DB_INT(pool_id), DB_INT(at)), db_row_observation, out);
 }
 
 int
@@ -368,32 +334,49 @@ db_apply_add(struct db *db, const struct db_apply *a)
 	    "at, rollback, cross_region, from_kubernetes_version, "
 	    "from_node_image_version, kubernetes_version, node_image_version) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-	sqlite3_stmt *s = NULL;
-	int b = 0, rc = -1;
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "record apply");
-	b |= a->run_id ? sqlite3_bind_int64(s, 1, a->run_id)
-	               : sqlite3_bind_null(s, 1);
-	b |= a->snapshot_id ? sqlite3_bind_int64(s, 2, a->snapshot_id)
-	                    : sqlite3_bind_null(s, 2);
-	b |= a->pool_id ? sqlite3_bind_int64(s, 3, a->pool_id)
-	                : sqlite3_bind_null(s, 3);
-	b |= sqlite3_bind_text(s, 4, a->target, -1, SQLITE_TRANSIENT);
-	b |= sqlite3_bind_text(s, 5, a->kind, -1, SQLITE_TRANSIENT);
-	b |= sqlite3_bind_int64(s, 6, a->at);
-	b |= sqlite3_bind_int(s, 7, a->rollback != 0);
-	b |= sqlite3_bind_int(s, 8, a->cross_region != 0);
-	b |= db_bind_opt(s, 9, a->from.kubernetes_version);
-	b |= db_bind_opt(s, 10, a->from.node_image_version);
-	b |= db_bind_opt(s, 11, a->to.kubernetes_version);
-	b |= db_bind_opt(s, 12, a->to.node_image_version);
-	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		db_fail(db, "record apply");
-	else
-		rc = 0;
-	sqlite3_finalize(s);
-	return rc;
+	return db_exec(db, sql, "record apply",
+	    DB_ARGS(DB_OPT_INT(a->run_id), DB_OPT_INT(a->snapshot_id),
+	        DB_OPT_INT(a->pool_id), DB_TEXT(a->target), DB_TEXT(a->kind),
+	        DB_INT(a->at), DB_INT(a->rollback != 0),
+	        DB_INT(a->cross_region != 0),
+	        DB_OPT(a->from.kubernetes_version),
+	        DB_OPT(a->from.node_image_version),
+	        DB_OPT(a->to.kubernetes_version),
+	        DB_OPT(a->to.node_image_version)));
+}
+
+/* An applies row to db_apply_list's callback. */
+struct apply_each {
+	int (*cb)(void *ctx, const struct db_apply *a);
+	void *ctx;
+};
+
+static int
+row_apply(void *ctx, sqlite3_stmt *s)
+{
+	const struct apply_each *e = ctx;
+	struct db_apply a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = sqlite3_column_int64(s, 0);
+	a.run_id = sqlite3_column_int64(s, 1);
+	a.snapshot_id = sqlite3_column_int64(s, 2);
+	a.pool_id = sqlite3_column_int64(s, 3);
+	db_col_text(s, 4, a.target, sizeof(a.target));
+	db_col_text(s, 5, a.kind, sizeof(a.kind));
+	a.at = (time_t)sqlite3_column_int64(s, 6);
+	a.rollback = sqlite3_column_int(s, 7);
+	a.cross_region = sqlite3_column_int(s, 8);
+	db_col_text(
+	    s, 9, a.from.kubernetes_version, sizeof(a.from.kubernetes_version));
+	db_col_text(s, 10, a.from.node_image_version,
+	    sizeof(a.from.node_image_version));
+	db_col_text(
+	    s, 11, a.to.kubernetes_version, sizeof(a.to.kubernetes_version));
+	db_col_text(
+	    s, 12, a.to.node_image_version, sizeof(a.to.node_image_version));
+	return e->cb(e->ctx, &a) != 0;
 }
 
 int
@@ -405,42 +388,10 @@ db_apply_list(struct db *db, int64_t snapshot_id,
 	    "rollback, cross_region, from_kubernetes_version, "
 	    "from_node_image_version, kubernetes_version, node_image_version "
 	    "FROM applies WHERE snapshot_id = ?1 ORDER BY at, id";
-	sqlite3_stmt *s = NULL;
-	struct db_apply a;
-	int rc;
+	struct apply_each e = {cb, ctx};
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK)
-		return db_fail(db, "list applies");
-	if (sqlite3_bind_int64(s, 1, snapshot_id) != SQLITE_OK) {
-		sqlite3_finalize(s);
-		return db_fail(db, "list applies");
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(&a, 0, sizeof(a));
-		a.id = sqlite3_column_int64(s, 0);
-		a.run_id = sqlite3_column_int64(s, 1);
-		a.snapshot_id = sqlite3_column_int64(s, 2);
-		a.pool_id = sqlite3_column_int64(s, 3);
-		db_col_text(s, 4, a.target, sizeof(a.target));
-		db_col_text(s, 5, a.kind, sizeof(a.kind));
-		a.at = (time_t)sqlite3_column_int64(s, 6);
-		a.rollback = sqlite3_column_int(s, 7);
-		a.cross_region = sqlite3_column_int(s, 8);
-		db_col_text(s, 9, a.from.kubernetes_version,
-		    sizeof(a.from.kubernetes_version));
-		db_col_text(s, 10, a.from.node_image_version,
-		    sizeof(a.from.node_image_version));
-		db_col_text(s, 11, a.to.kubernetes_version,
-		    sizeof(a.to.kubernetes_version));
-		db_col_text(s, 12, a.to.node_image_version,
-		    sizeof(a.to.node_image_version));
-		if (cb(ctx, &a) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, "list applies");
+	if (db_each_row(db, sql, "list applies", DB_ARGS(DB_INT(snapshot_id)),
+	        row_apply, &e) < 0)
+		return -1;
 	return 0;
 }

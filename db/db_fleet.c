@@ -7,11 +7,7 @@
 
 #include "db/db_fleet.h"
 
-#include <stdlib.h>
-#include <string.h>
-
 #include "db/db_internal.h"
-#include "job/base/util.h"
 
 int
 db_pool_set_fleet(struct db *db, int64_t pool_id, const char *fleet)
@@ -19,22 +15,23 @@ db_pool_set_fleet(struct db *db, int64_t pool_id, const char *fleet)
 	static const char sql[] =
 	    "UPDATE pools SET fleet = ?2 WHERE id = ?1 AND "
 	    "fleet IS NOT ?2";
-	sqlite3_stmt *s = NULL;
-	int b = 0, rc = -1;
 
-	s = db_stmt(db, sql, "record the pool's fleet");
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, pool_id);
-	b |= fleet != NULL && fleet[0] != '\0'
-	    ? sqlite3_bind_text(s, 2, fleet, -1, SQLITE_TRANSIENT)
-	    : sqlite3_bind_null(s, 2);
-	if (b != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE)
-		db_fail(db, "record the pool's fleet");
-	else
-		rc = 0;
-	db_stmt_done(db, s);
-	return rc;
+	return db_exec(db, sql, "record the pool's fleet",
+	    DB_ARGS(DB_INT(pool_id), DB_OPT(fleet)));
+}
+
+/* A pools row (key and place) into the struct db_fleet_pool ${ctx}. */
+static int
+row_fleet_pool(void *ctx, sqlite3_stmt *s)
+{
+	struct db_fleet_pool *p = ctx;
+
+	db_col_text(s, 0, p->key, sizeof(p->key));
+	db_col_text(s, 1, p->subscription, sizeof(p->subscription));
+	db_col_text(s, 2, p->resource_group, sizeof(p->resource_group));
+	db_col_text(s, 3, p->cluster, sizeof(p->cluster));
+	db_col_text(s, 4, p->nodepool, sizeof(p->nodepool));
+	return 0;
 }
 
 int
@@ -44,47 +41,12 @@ db_fleet_pools(
 	static const char sql[] =
 	    "SELECT key, subscription, resource_group, cluster, nodepool "
 	    "FROM pools WHERE fleet = ?1 ORDER BY key";
-	sqlite3_stmt *s = NULL;
-	struct db_fleet_pool *v = NULL;
-	size_t cap = 0, cnt = 0;
-	int step;
+	struct db_rows rows = DB_ROWS(sizeof(**out));
+	int rc;
 
-	*out = NULL;
-	*n = 0;
-	s = db_stmt(db, sql, "list a fleet's pools");
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_text(s, 1, fleet, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		goto fail;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct db_fleet_pool *g = realloc(v, nc * sizeof(*v));
-
-			if (g == NULL)
-				goto fail;
-			v = g;
-			cap = nc;
-		}
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		db_col_text(s, 0, v[cnt].key, sizeof(v[cnt].key));
-		db_col_text(
-		    s, 1, v[cnt].subscription, sizeof(v[cnt].subscription));
-		db_col_text(
-		    s, 2, v[cnt].resource_group, sizeof(v[cnt].resource_group));
-		db_col_text(s, 3, v[cnt].cluster, sizeof(v[cnt].cluster));
-		db_col_text(s, 4, v[cnt].nodepool, sizeof(v[cnt].nodepool));
-		cnt++;
-	}
-	if (step != SQLITE_DONE)
-		goto fail;
-	db_stmt_done(db, s);
-	*out = v;
-	*n = cnt;
-	return 0;
-fail:
-	db_fail(db, "list a fleet's pools");
-	db_stmt_done(db, s);
-	free(v);
-	return -1;
+	rc = db_get_all(db, sql, "list a fleet's pools",
+	    DB_ARGS(DB_TEXT(fleet)), row_fleet_pool, &rows);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
 }

@@ -39,7 +39,8 @@ void db_stmts_free(struct db_stmts *c);
  * Values to bind, for the row helpers below: DB_ARGS(DB_INT(pool_id),
  * DB_TEXT(name)) binds ?1 and ?2, in that order.  DB_INT: an integer;
  * DB_TEXT: text, NULL as NULL; DB_OPT: optional text, NULL or "" as NULL;
- * DB_OPT_INT: an optional time or id, 0 as NULL; DB_SKIP: that parameter
+ * DB_OPT_INT: an optional time or id, 0 as NULL; DB_BLOB(p, n): ${n}
+ * bytes at ${p} (NULL as none) as a blob; DB_SKIP: that parameter
  * left unbound (NULL), where a shared statement does not use it.  Each is
  * an expression (a conditional may choose between two).  DB_NO_ARGS:
  * nothing to bind.  Text is copied by SQLite (SQLITE_TRANSIENT).
@@ -49,6 +50,7 @@ enum db_arg_kind {
 	DB_ARG_TEXT,
 	DB_ARG_OPT,
 	DB_ARG_OPT_INT,
+	DB_ARG_BLOB,
 	DB_ARG_SKIP
 };
 struct db_arg {
@@ -64,6 +66,8 @@ struct db_args {
 #define DB_TEXT(x) ((struct db_arg){DB_ARG_TEXT, 0, (x)})
 #define DB_OPT(x) ((struct db_arg){DB_ARG_OPT, 0, (x)})
 #define DB_OPT_INT(x) ((struct db_arg){DB_ARG_OPT_INT, (int64_t)(x), NULL})
+#define DB_BLOB(p, n)                                                          \
+	((struct db_arg){DB_ARG_BLOB, (int64_t)(n), (const char *)(p)})
 #define DB_SKIP ((struct db_arg){DB_ARG_SKIP, 0, NULL})
 #define DB_ARGS(...)                                                           \
 	((struct db_args){(const struct db_arg[]){__VA_ARGS__},                \
@@ -83,48 +87,43 @@ typedef int db_row_fn(void *ctx, sqlite3_stmt *s);
  * query in db/, written once.  ${what} names what was asked, as every
  * error logged names it (db_fail).
  *
- * db_get_one(db, sql, what, args, row, ctx):
- * Ask ${sql} (db_stmt's cached statement) with ${args} for one row: 1
- * when there is one (${row} has read it; NULL reads nothing), 0 when
- * there is none, -1 on error (logged) or when ${row} failed.
- * db_each_row(db, sql, what, args, row, ctx):
- * Every row of ${sql} with ${args}, in the statement's order, through
- * ${row}: 0 when every row was read, 1 when ${row} stopped, -1 on error
+ * A stepper (db_step_fn) binds ${args} to the statement ${s} (DB_NO_ARGS:
+ * leaves it as bound) and steps it:
+ * db_step_one: for one row: 1 when there is one (${row} has read it; NULL
+ * reads nothing), 0 when there is none (a write: it is done), -1 on error
  * (logged) or when ${row} failed.
- * db_get_all(db, sql, what, args, row, size, out):
- * Every row of ${sql} with ${args} into a new array of ${size}-byte
- * elements, each zeroed and then read by ${row} (its ${ctx} the
- * element): ${out}->v (the caller frees it; NULL when there is no row)
- * and ${out}->n.  0, or -1 on error (logged; out of memory too) or when
- * ${row} failed, with ${out} empty.
- * db_exec(db, sql, what, args):
- * Run the write ${sql} with ${args} to its end.  0/-1 (logged).
+ * db_step_each: every row, in the statement's order, through ${row}: 0
+ * when every row was read, 1 when ${row} stopped, -1 on error (logged) or
+ * when ${row} failed.
+ * db_step_all: every row into the array of the struct db_rows ${ctx}
+ * (made by DB_ROWS(element size)), each element zeroed, then read by
+ * ${row} (its ${ctx} the element): ->v (the caller frees it; NULL when
+ * there is no row) and ->n.  0, or -1 on error (logged; out of memory
+ * too) or when ${row} failed, with the array freed and empty.
  *
- * db_step_one, db_step_each, db_step_all, db_step_write: the same on a
- * statement ${s} the caller got and gives back itself (db.c's own table,
- * a report's statements): ${s} is bound with ${args} first (DB_NO_ARGS:
- * as bound).
+ * db_ask(db, sql, step, what, args, row, ctx): ${step} on the statement
+ * for ${sql} (db_stmt, given back after).  db_get_one, db_each_row,
+ * db_get_all: db_ask with db_step_one, db_step_each, db_step_all.
+ * db_exec(db, sql, what, args): run the write ${sql} to its end.  0/-1.
  */
+typedef int db_step_fn(struct db *db, sqlite3_stmt *s, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
+db_step_fn db_step_one, db_step_each, db_step_all;
 struct db_rows {
 	void *v;
-	size_t n;
+	size_t n, size, cap;
 };
+#define DB_ROWS(size) ((struct db_rows){NULL, 0, (size), 0})
+int db_ask(struct db *db, const char *sql, db_step_fn *step, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx);
 int db_get_one(struct db *db, const char *sql, const char *what,
     struct db_args args, db_row_fn *row, void *ctx);
 int db_each_row(struct db *db, const char *sql, const char *what,
     struct db_args args, db_row_fn *row, void *ctx);
 int db_get_all(struct db *db, const char *sql, const char *what,
-    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out);
+    struct db_args args, db_row_fn *row, struct db_rows *rows);
 int db_exec(
     struct db *db, const char *sql, const char *what, struct db_args args);
-int db_step_one(struct db *db, sqlite3_stmt *s, const char *what,
-    struct db_args args, db_row_fn *row, void *ctx);
-int db_step_each(struct db *db, sqlite3_stmt *s, const char *what,
-    struct db_args args, db_row_fn *row, void *ctx);
-int db_step_all(struct db *db, sqlite3_stmt *s, const char *what,
-    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out);
-int db_step_write(
-    struct db *db, sqlite3_stmt *s, const char *what, struct db_args args);
 
 /*
  * Row readers for the helpers: db_row_int64 reads column 0 into the
@@ -149,24 +148,25 @@ const char *db_path_of(const struct db *db);
 int db_fail(struct db *db, const char *what);
 
 /*
- * db_obs_cols(), db_col_observation(s, o):
+ * db_obs_cols(), db_row_observation(o, s):
  * The column list of an observation row, to put after SELECT in a query
- * over "observations o JOIN pools p ON p.id = o.pool_id", and the reader
- * that fills ${o} from such a row of ${s}; DB_OBS_NCOLS, how many columns
- * the list has (the index of a column put after it).
+ * over "observations o JOIN pools p ON p.id = o.pool_id", and the row
+ * reader that fills the struct db_observation ${o} from such a row of
+ * ${s}; DB_OBS_NCOLS, how many columns the list has (the index of a
+ * column put after it).
  */
 #define DB_OBS_NCOLS 18
 const char *db_obs_cols(void);
-void db_col_observation(sqlite3_stmt *s, struct db_observation *o);
+int db_row_observation(void *o, sqlite3_stmt *s);
 
 /*
- * db_snap_select(), db_col_snapshot(s, o):
+ * db_snap_select(), db_row_snapshot(o, s):
  * "SELECT <every snapshot column> FROM snapshots s JOIN pools p ON p.id =
- * s.pool_id " (add WHERE / ORDER BY after it), and the reader that fills
- * ${o} from such a row of ${s}.
+ * s.pool_id " (add WHERE / ORDER BY after it), and the row reader that
+ * fills the struct db_snapshot ${o} from such a row of ${s}.
  */
 const char *db_snap_select(void);
-void db_col_snapshot(sqlite3_stmt *s, struct db_snapshot *o);
+int db_row_snapshot(void *o, sqlite3_stmt *s);
 
 /*
  * DB_SNAP_ARM_ID(s, p): SQL for the ARM id of snapshot row ${s} of pool
@@ -218,17 +218,18 @@ const char *const *db_run_mode_names(void);
  * The row readers and binders every db/ file shares:
  * db_col_text(s, i, dst, size): column ${i} as text into ${dst} (NULL
  * reads as ""); db_bind_opt(s, i, v): ${v} as text, NULL or "" as NULL
- * (the sqlite3_bind_* code); db_col_run / db_col_pool: a runs row
- * (id, started_at, finished_at, as_of, mode, exit_code, observed, taken,
- * skipped, deleted, promoted, failed) and a pools row (id, key,
- * subscription, resource_group, cluster, nodepool, arm_id, location) in
- * that column order; db_prepare(db, sql, what): a statement, or NULL
- * (logged by db_fail with ${what}).
+ * (the sqlite3_bind_* code); db_row_run / db_row_pool: row readers
+ * (db_row_fn) of a runs row (id, started_at, finished_at, as_of, mode,
+ * exit_code, observed, taken, skipped, deleted, promoted, failed) into a
+ * struct db_run and of a pools row (id, key, subscription,
+ * resource_group, cluster, nodepool, arm_id, location) into a struct
+ * db_pool, in that column order; db_prepare(db, sql, what): a statement,
+ * or NULL (logged by db_fail with ${what}).
  */
 void db_col_text(sqlite3_stmt *s, int i, char *dst, size_t size);
 int db_bind_opt(sqlite3_stmt *s, int i, const char *v);
-void db_col_run(sqlite3_stmt *s, struct db_run *out);
-void db_col_pool(sqlite3_stmt *s, struct db_pool *out);
+int db_row_run(void *out, sqlite3_stmt *s);
+int db_row_pool(void *out, sqlite3_stmt *s);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql, const char *what);
 
 /*

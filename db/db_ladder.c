@@ -24,54 +24,11 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
-/* The statement of ${sql} (db_stmt), ${n} values bound (int64, or text where
- * ${texts}[i]). */
-static sqlite3_stmt *
-prep(struct db *db, const char *what, const char *sql, int n,
-    const int64_t *ints, const char *const *texts)
-{
-	sqlite3_stmt *s = db_stmt(db, sql, what);
-
-	if (s == NULL)
-		return NULL;
-	for (int i = 0; i < n; i++) {
-		int rc = texts != NULL && texts[i] != NULL
-		    ? sqlite3_bind_text(s, i + 1, texts[i], -1, SQLITE_STATIC)
-		    : sqlite3_bind_int64(s, i + 1, ints[i]);
-
-		if (rc != SQLITE_OK) {
-			db_fail(db, what);
-			db_stmt_done(db, s);
-			return NULL;
-		}
-	}
-	return s;
-}
-
-/* Run a statement without rows.  0/-1. */
-static int
-exec(struct db *db, const char *what, const char *sql, int n,
-    const int64_t *ints, const char *const *texts)
-{
-	sqlite3_stmt *s = prep(db, what, sql, n, ints, texts);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	db_stmt_done(db, s);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, what);
-	return 0;
-}
-
 /* The snapshot row's view of its channels, from snapshot_channels. */
 static int
 refresh(struct db *db, int64_t snap_id)
 {
-	const int64_t a[] = {snap_id, util_now()};
-
-	return exec(db, "refresh a snapshot's channels",
+	return db_exec(db,
 	    "UPDATE snapshots SET "
 	    "channel = (SELECT group_concat(channel, ',') FROM (SELECT "
 	    "channel FROM snapshot_channels WHERE snapshot_id = ?1 AND "
@@ -80,7 +37,8 @@ refresh(struct db *db, int64_t snap_id)
 	    "WHERE snapshot_id = ?1), "
 	    "demoted_at = (SELECT max(left_at) FROM snapshot_channels "
 	    "WHERE snapshot_id = ?1), updated_at = ?2 WHERE id = ?1",
-	    2, a, NULL);
+	    "refresh a snapshot's channels",
+	    DB_ARGS(DB_INT(snap_id), DB_INT(util_now())));
 }
 
 static int
@@ -104,60 +62,44 @@ undo(struct db *db)
 	return -1;
 }
 
+/* The columns of a hold (HOLD_COLS from snapshot_id on) into ${h}. */
+static void
+col_hold(sqlite3_stmt *s, int first, struct channel_hold *h)
+{
+	h->snapshot_id = sqlite3_column_int64(s, first);
+	db_col_text(s, first + 1, h->channel, sizeof(h->channel));
+	h->rung = sqlite3_column_int(s, first + 2);
+	h->promoted_at = (time_t)sqlite3_column_int64(s, first + 3);
+	h->left_at = (time_t)sqlite3_column_int64(s, first + 4);
+	h->demoted = sqlite3_column_int(s, first + 5);
+}
+
+#define HOLD_COLS                                                              \
+	"SELECT id, snapshot_id, channel, rung, promoted_at, "                 \
+	"coalesce(left_at, 0), left_how = 'demoted' FROM snapshot_channels "
+
+/* A HOLD_COLS row into the struct channel_hold ${ctx}. */
+static int
+row_hold(void *ctx, sqlite3_stmt *s)
+{
+	col_hold(s, 1, ctx);
+	return 0;
+}
+
 int
 db_ladder_holds(
     struct db *db, int64_t pool_id, struct channel_hold **out, size_t *n)
 {
-	const int64_t a[] = {pool_id};
-	struct channel_hold *v = NULL;
-	sqlite3_stmt *s;
-	size_t cap = 0;
+	struct db_rows rows = DB_ROWS(sizeof(**out));
 	int rc;
 
-	*out = NULL;
-	*n = 0;
-	s = prep(db, "list a pool's channel history",
-	    "SELECT snapshot_id, channel, rung, promoted_at, "
-	    "coalesce(left_at, 0), left_how = 'demoted' FROM snapshot_channels "
-	    "WHERE pool_id = ?1 ORDER BY promoted_at, id",
-	    1, a, NULL);
-	if (s == NULL)
-		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct channel_hold *h;
-
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			struct channel_hold *nv =
-			    realloc(v, ncap * sizeof(*nv));
-
-			if (nv == NULL)
-				goto oom;
-			v = nv;
-			cap = ncap;
-		}
-		h = &v[(*n)++];
-		memset(h, 0, sizeof(*h));
-		h->snapshot_id = sqlite3_column_int64(s, 0);
-		db_col_text(s, 1, h->channel, sizeof(h->channel));
-		h->rung = sqlite3_column_int(s, 2);
-		h->promoted_at = (time_t)sqlite3_column_int64(s, 3);
-		h->left_at = (time_t)sqlite3_column_int64(s, 4);
-		h->demoted = sqlite3_column_int(s, 5);
-	}
-	db_stmt_done(db, s);
-	if (rc != SQLITE_DONE) {
-		free(v);
-		*n = 0;
-		return db_fail(db, "list a pool's channel history");
-	}
-	*out = v;
-	return 0;
-oom:
-	db_stmt_done(db, s);
-	free(v);
-	*n = 0;
-	return -1;
+	rc = db_get_all(db,
+	    HOLD_COLS "WHERE pool_id = ?1 ORDER BY promoted_at, id",
+	    "list a pool's channel history", DB_ARGS(DB_INT(pool_id)), row_hold,
+	    &rows);
+	*out = rows.v;
+	*n = rows.n;
+	return rc;
 }
 
 /* A row of snapshot_channels as the holds queries select it. */
@@ -166,51 +108,47 @@ struct hold_row {
 	struct channel_hold h;
 };
 
-#define HOLD_COLS                                                              \
-	"SELECT id, snapshot_id, channel, rung, promoted_at, "                 \
-	"coalesce(left_at, 0), left_how = 'demoted' FROM snapshot_channels "
-
-/* Append the rows of ${s} to ${*v}, at most ${stop} distinct snapshots
- * not demoted (0: every row).  0/-1. */
-static int
-add_rows(struct db *db, sqlite3_stmt *s, int stop, struct hold_row **v,
-    size_t *n, size_t *cap)
-{
+/*
+ * The rows db_ladder_holds_live gathers (${v}, ${n}), and while reading
+ * one channel's newest entries, how many distinct snapshots not demoted
+ * to read (${stop}; 0: every row) and those seen so far.
+ */
+struct holds {
+	struct hold_row *v;
+	size_t n, cap;
+	int stop, nseen;
 	int64_t seen[LIMIT_KEEP_PROMOTED];
-	int nseen = 0, rc;
+};
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct hold_row *r;
-		int dup = 0;
+/* Append a HOLD_COLS row to the struct holds ${ctx}; 1 when it has read
+ * ${stop} snapshots. */
+static int
+add_row(void *ctx, sqlite3_stmt *s)
+{
+	struct holds *hs = ctx;
+	struct hold_row *r;
+	int dup = 0;
 
-		if (*n == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 16;
-			struct hold_row *nv = realloc(*v, ncap * sizeof(*nv));
+	if (hs->n == hs->cap) {
+		size_t ncap = hs->cap ? hs->cap * 2 : 16;
+		struct hold_row *nv = realloc(hs->v, ncap * sizeof(*nv));
 
-			if (nv == NULL)
-				return -1;
-			*v = nv;
-			*cap = ncap;
-		}
-		r = &(*v)[(*n)++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(s, 0);
-		r->h.snapshot_id = sqlite3_column_int64(s, 1);
-		db_col_text(s, 2, r->h.channel, sizeof(r->h.channel));
-		r->h.rung = sqlite3_column_int(s, 3);
-		r->h.promoted_at = (time_t)sqlite3_column_int64(s, 4);
-		r->h.left_at = (time_t)sqlite3_column_int64(s, 5);
-		r->h.demoted = sqlite3_column_int(s, 6);
-		if (stop == 0 || r->h.demoted)
-			continue;
-		for (int k = 0; k < nseen && !dup; k++)
-			dup = seen[k] == r->h.snapshot_id;
-		if (!dup)
-			seen[nseen++] = r->h.snapshot_id;
-		if (nseen >= stop)
-			return 0;
+		if (nv == NULL)
+			return -1;
+		hs->v = nv;
+		hs->cap = ncap;
 	}
-	return rc == SQLITE_DONE ? 0 : db_fail(db, "list a pool's channels");
+	r = &hs->v[hs->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	col_hold(s, 1, &r->h);
+	if (hs->stop == 0 || r->h.demoted)
+		return 0;
+	for (int k = 0; k < hs->nseen && !dup; k++)
+		dup = hs->seen[k] == r->h.snapshot_id;
+	if (!dup)
+		hs->seen[hs->nseen++] = r->h.snapshot_id;
+	return hs->nseen >= hs->stop;
 }
 
 static int
@@ -227,11 +165,10 @@ int
 db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
     struct channel_hold **out, size_t *n)
 {
-	const int64_t a[] = {pool_id};
-	struct hold_row *v = NULL;
-	sqlite3_stmt *rows = NULL, *next = NULL, *last = NULL;
-	size_t nv = 0, cap = 0, k = 0;
+	static const char what[] = "list a pool's channels";
+	struct holds hs = {NULL, 0, 0, 0, 0, {0}};
 	char channel[64] = "";
+	size_t k = 0;
 	int rc = -1;
 
 	*out = NULL;
@@ -241,71 +178,48 @@ db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
 	if (window > LIMIT_KEEP_PROMOTED)
 		window = LIMIT_KEEP_PROMOTED;
 	/* every entry of the active snapshots and of the holders */
-	rows = prep(db, "list a pool's channels",
-	    HOLD_COLS "WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
-	              "pool_id = ?1 AND state = 'active' UNION SELECT "
-	              "snapshot_id FROM snapshot_channels INDEXED BY "
-	              "snapshot_channels_holder WHERE pool_id = ?1 AND left_at "
-	              "IS NULL)",
-	    1, a, NULL);
-	next = prep(db, "list a pool's channels",
-	    "SELECT min(channel) FROM snapshot_channels WHERE pool_id = ?1 "
-	    "AND channel > ?2",
-	    0, NULL, NULL);
-	last = prep(db, "list a pool's channels",
-	    HOLD_COLS "WHERE pool_id = ?1 AND channel = ?2 "
-	              "ORDER BY promoted_at DESC, id DESC",
-	    0, NULL, NULL);
-	if (rows == NULL || next == NULL || last == NULL)
-		goto done;
-	if (add_rows(db, rows, 0, &v, &nv, &cap))
+	if (db_each_row(db,
+	        HOLD_COLS "WHERE snapshot_id IN (SELECT id FROM snapshots "
+	                  "WHERE pool_id = ?1 AND state = 'active' UNION "
+	                  "SELECT snapshot_id FROM snapshot_channels INDEXED "
+	                  "BY snapshot_channels_holder WHERE pool_id = ?1 AND "
+	                  "left_at IS NULL)",
+	        what, DB_ARGS(DB_INT(pool_id)), add_row, &hs) < 0)
 		goto done;
 	/* each channel ever held, its newest entries (keep_promoted) */
 	for (;;) {
-		const unsigned char *c;
-
-		sqlite3_reset(next);
-		if (sqlite3_bind_int64(next, 1, pool_id) != SQLITE_OK ||
-		    sqlite3_bind_text(next, 2, channel, -1, SQLITE_TRANSIENT) !=
-		        SQLITE_OK ||
-		    sqlite3_step(next) != SQLITE_ROW) {
-			db_fail(db, "list a pool's channels");
+		/* the next channel by name ("" when there is none) */
+		if (db_get_one(db,
+		        "SELECT min(channel) FROM snapshot_channels WHERE "
+		        "pool_id = ?1 AND channel > ?2",
+		        what, DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)),
+		        db_row_text,
+		        &(struct db_text){channel, sizeof(channel)}) != 1)
 			goto done;
-		}
-		c = sqlite3_column_text(next, 0);
-		if (c == NULL)
+		if (channel[0] == '\0')
 			break;
-		util_strlcpy(channel, (const char *)c, sizeof(channel));
-		sqlite3_reset(last);
-		if (sqlite3_bind_int64(last, 1, pool_id) != SQLITE_OK ||
-		    sqlite3_bind_text(last, 2, channel, -1, SQLITE_STATIC) !=
-		        SQLITE_OK) {
-			db_fail(db, "list a pool's channels");
-			goto done;
-		}
-		if (add_rows(db, last, window, &v, &nv, &cap))
+		hs.stop = window;
+		hs.nseen = 0;
+		if (db_each_row(db,
+		        HOLD_COLS "WHERE pool_id = ?1 AND channel = ?2 "
+		                  "ORDER BY promoted_at DESC, id DESC",
+		        what, DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)),
+		        add_row, &hs) < 0)
 			goto done;
 	}
 	/* oldest first, each row once */
-	if (nv > 1)
-		qsort(v, nv, sizeof(*v), cmp_hold_row);
-	*out = calloc(nv + 1, sizeof(**out));
+	if (hs.n > 1)
+		qsort(hs.v, hs.n, sizeof(*hs.v), cmp_hold_row);
+	*out = calloc(hs.n + 1, sizeof(**out));
 	if (*out == NULL)
 		goto done;
-	for (size_t i = 0; i < nv; i++)
-		if (i == 0 || v[i].id != v[i - 1].id)
-			(*out)[k++] = v[i].h;
+	for (size_t i = 0; i < hs.n; i++)
+		if (i == 0 || hs.v[i].id != hs.v[i - 1].id)
+			(*out)[k++] = hs.v[i].h;
 	*n = k;
 	rc = 0;
 done:
-	db_stmt_done(db, rows);
-	db_stmt_done(db, next);
-	db_stmt_done(db, last);
-	free(v);
-	if (rc != 0 && *out != NULL) {
-		free(*out);
-		*out = NULL;
-	}
+	free(hs.v);
 	return rc;
 }
 
@@ -313,49 +227,42 @@ int
 db_ladder_enter(
     struct db *db, int64_t snap_id, const char *channel, int rung, time_t at)
 {
-	const int64_t a[] = {snap_id, 0, at, rung};
-	const char *const t[] = {NULL, channel, NULL, NULL};
-	sqlite3_stmt *s;
 	int64_t old = 0;
 	int rc;
 
 	if (savepoint(db, "SAVEPOINT"))
 		return -1;
-	/* The pool's holder now (maybe ${snap_id} itself). */
-	s = prep(db, "find a channel's holder",
+	/* The pool's holder now (maybe ${snap_id} itself; NULL reads 0). */
+	rc = db_get_one(db,
 	    "SELECT h.snapshot_id, x.pool_id FROM snapshots x "
 	    "LEFT JOIN snapshot_channels h ON h.pool_id = x.pool_id AND "
 	    "h.channel = ?2 AND h.left_at IS NULL WHERE x.id = ?1",
-	    2, a, t);
-	if (s == NULL)
-		return undo(db);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		old = sqlite3_column_int64(s, 0);
-	db_stmt_done(db, s);
-	if (rc != SQLITE_ROW) {
-		if (rc == SQLITE_DONE)
+	    "find a channel's holder",
+	    DB_ARGS(DB_INT(snap_id), DB_TEXT(channel)), db_row_int64, &old);
+	if (rc != 1) {
+		if (rc == 0)
 			log_err(NULL, "no snapshot %lld to promote",
 			    (long long)snap_id);
-		else
-			db_fail(db, "find a channel's holder");
 		return undo(db);
 	}
 	if (old == snap_id)
 		return savepoint(db, "RELEASE");
 	if (old != 0 &&
-	    (exec(db, "replace a channel's holder",
+	    (db_exec(db,
 	         "UPDATE snapshot_channels SET left_at = ?3, left_how = "
 	         "'replaced' WHERE snapshot_id = ?1 AND channel = ?2 AND "
 	         "left_at IS NULL",
-	         3, (const int64_t[]){old, 0, at}, t) ||
+	         "replace a channel's holder",
+	         DB_ARGS(DB_INT(old), DB_TEXT(channel), DB_INT(at))) ||
 	        refresh(db, old)))
 		return undo(db);
-	if (exec(db, "record a promotion",
+	if (db_exec(db,
 	        "INSERT INTO snapshot_channels (pool_id, snapshot_id, channel, "
 	        "rung, promoted_at) SELECT pool_id, ?1, ?2, ?4, ?3 FROM "
 	        "snapshots WHERE id = ?1",
-	        4, a, t) ||
+	        "record a promotion",
+	        DB_ARGS(DB_INT(snap_id), DB_TEXT(channel), DB_INT(at),
+	            DB_INT(rung))) ||
 	    refresh(db, snap_id))
 		return undo(db);
 	return savepoint(db, "RELEASE");
@@ -365,8 +272,6 @@ int
 db_ladder_leave(
     struct db *db, int64_t snap_id, const char *channel, time_t at, int by_hand)
 {
-	const int64_t a[] = {snap_id, at, 0};
-	const char *const t[] = {NULL, NULL, channel};
 	const char *how = by_hand ? "demoted" : "replaced";
 	char sql[256];
 
@@ -376,7 +281,9 @@ db_ladder_leave(
 	    how, channel != NULL ? " AND channel = ?3" : "");
 	if (savepoint(db, "SAVEPOINT"))
 		return -1;
-	if (exec(db, "record a demotion", sql, channel != NULL ? 3 : 2, a, t) ||
+	if (db_exec(db, sql, "record a demotion",
+	        DB_ARGS(DB_INT(snap_id), DB_INT(at),
+	            channel != NULL ? DB_TEXT(channel) : DB_SKIP)) ||
 	    refresh(db, snap_id))
 		return undo(db);
 	return savepoint(db, "RELEASE");
@@ -393,21 +300,18 @@ db_ladder_adopt(struct db *db, int64_t snap_id, const char *list, time_t at)
 		return -1;
 	while (q != NULL && *q != '\0') {
 		size_t len = strcspn(q, ",");
-		const int64_t a[] = {snap_id, 0, at, rung};
-		const char *const t[] = {NULL, ch, NULL, NULL};
 
 		if (len > 0 && len < sizeof(ch)) {
 			memcpy(ch, q, len);
 			ch[len] = '\0';
-			if (exec(db, "adopt a channel",
+			if (db_exec(db,
 			        "INSERT OR IGNORE INTO snapshot_channels "
-			        "(pool_id, "
-			        "snapshot_id, channel, rung, promoted_at) "
-			        "SELECT "
-			        "pool_id, ?1, ?2, ?4, ?3 FROM snapshots WHERE "
-			        "id "
-			        "= ?1",
-			        4, a, t))
+			        "(pool_id, snapshot_id, channel, rung, "
+			        "promoted_at) SELECT pool_id, ?1, ?2, ?4, ?3 "
+			        "FROM snapshots WHERE id = ?1",
+			        "adopt a channel",
+			        DB_ARGS(DB_INT(snap_id), DB_TEXT(ch),
+			            DB_INT(at), DB_INT(rung))))
 				return undo(db);
 		}
 		rung++;

@@ -12,7 +12,8 @@
  * `check` reads the snapshots left pending (unconfirmed, deleting) of
  * every pool in one statement, a seek of snapshots_by_state.
  *
- * The statements are prepared per call: a list is made once per command.
+ * The statements come from the connection's cache (db_stmt): a list is
+ * made once per command, and a callback may ask its own questions.
  */
 #include "db/db_list.h"
 
@@ -38,37 +39,35 @@ list_sql(int64_t pool_id, int all, char *sql, size_t len)
 	snprintf(sql, len, "%s%s%s", db_snap_select(), where, ORDER);
 }
 
+/* A row to a caller's callback (each_row). */
+struct each {
+	int (*cb)(void *ctx, const struct db_snapshot *s);
+	void *ctx;
+};
+
+static int
+row_each(void *ctx, sqlite3_stmt *s)
+{
+	const struct each *e = ctx;
+	struct db_snapshot snap;
+
+	db_row_snapshot(&snap, s);
+	return e->cb(e->ctx, &snap) != 0;
+}
+
 /* Step ${sql} (bound to ${pool_id} unless 0) into ${cb}, one row at a
  * time.  0/-1 (logged with ${what}). */
 static int
 each_row(struct db *db, const char *sql, int64_t pool_id, const char *what,
     int (*cb)(void *ctx, const struct db_snapshot *s), void *ctx)
 {
-	struct db_snapshot snap;
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_ERROR, ret = -1;
+	struct each e = {cb, ctx};
 
-	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
-		db_fail(db, what);
-		goto done;
-	}
-	if (pool_id != 0 && sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK) {
-		db_fail(db, what);
-		goto done;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		db_col_snapshot(s, &snap);
-		if (cb(ctx, &snap) != 0)
-			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(db, what);
-		goto done;
-	}
-	ret = 0;
-done:
-	sqlite3_finalize(s);
-	return ret;
+	if (db_each_row(db, sql, what,
+	        pool_id != 0 ? DB_ARGS(DB_INT(pool_id)) : DB_NO_ARGS, row_each,
+	        &e) < 0)
+		return -1;
+	return 0;
 }
 
 int

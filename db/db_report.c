@@ -7,7 +7,8 @@
  * db_report, and reset between pools.  struct db_report also holds a
  * read transaction from its open to its close, so that the summary and
  * the rows read later are of one state of the store.  The others run
- * once a report and are prepared per call.  Each per-pool query is a seek of an
+ * once a report, on statements from the connection's cache (db_stmt).
+ * Each per-pool query is a seek of an
  * index: observations by (pool_id, time); the marks by the partial index
  * decisions_events_by_pool_time (0013), whose WHERE the queries repeat
  * word for word so that SQLite can use it.  Observation rows are read
@@ -74,21 +75,14 @@ static const char as_of_sql[] =
 int
 db_report_as_of(struct db *db, time_t *out)
 {
-	sqlite3_stmt *s;
-	int rc = -1;
+	int64_t v = 0;
 
 	*out = 0;
-	s = db_prepare(db, as_of_sql, "report: as of");
-	if (s == NULL)
+	if (db_get_one(db, as_of_sql, "report: as of", DB_NO_ARGS, db_row_int64,
+	        &v) != 1)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*out = (time_t)sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else {
-		db_fail(db, "report: as of");
-	}
-	sqlite3_finalize(s);
-	return rc;
+	*out = (time_t)v;
+	return 0;
 }
 
 int
@@ -217,36 +211,32 @@ db_report_event_counts(struct db_report *q, int64_t pool_id, time_t since,
 	return ret;
 }
 
+/* A runs row to db_report_runs' callback. */
+struct runs_each {
+	int (*cb)(void *ctx, const struct db_run *r);
+	void *ctx;
+};
+
+static int
+row_run_each(void *ctx, sqlite3_stmt *s)
+{
+	const struct runs_each *e = ctx;
+	struct db_run r;
+
+	db_row_run(&r, s);
+	return e->cb(e->ctx, &r) != 0;
+}
+
 int
 db_report_runs(struct db *db, time_t since,
     int (*cb)(void *ctx, const struct db_run *r), void *ctx)
 {
-	struct db_run r;
-	sqlite3_stmt *s;
-	int rc, ret = -1;
+	struct runs_each e = {cb, ctx};
 
-	s = db_prepare(db, runs_sql, "report: runs");
-	if (s == NULL)
+	if (db_each_row(db, runs_sql, "report: runs", DB_ARGS(DB_INT(since)),
+	        row_run_each, &e) < 0)
 		return -1;
-	if (sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK) {
-		db_fail(db, "report: runs");
-		goto done;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		db_col_run(s, &r);
-		if (cb(ctx, &r) != 0) {
-			ret = 0;
-			goto done;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "report: runs");
-		goto done;
-	}
-	ret = 0;
-done:
-	sqlite3_finalize(s);
-	return ret;
+	return 0;
 }
 
 int

@@ -18,6 +18,15 @@
  *
  * The table is open addressing on the text's FNV-1a, grown at half full;
  * a store has a few dozen distinct statements.
+ *
+ * The row helpers below are the one place a query of db/ is bound,
+ * stepped and failed: a caller names its SQL, what it asks (for the
+ * error message), its values (DB_ARGS) and a row reader; the helper
+ * binds, steps once (db_get_one), to the end (db_each_row), into an array
+ * (db_get_all) or to done (db_exec), and logs an error once through
+ * db_fail.  db.c's table of statements uses the same steppers
+ * (db_step_one, db_step_each, db_step_all) on its own statements, so
+ * the get-one-row-by-key and step-loop code of every file is this code.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -198,6 +207,11 @@ bind_args(struct db *db, sqlite3_stmt *s, const char *what, struct db_args a)
 			                       SQLITE_TRANSIENT)
 			                 : sqlite3_bind_null(s, i + 1);
 			break;
+		case DB_ARG_BLOB:
+			b = sqlite3_bind_blob(s, i + 1,
+			    v->t != NULL ? v->t : "", (int)v->i,
+			    SQLITE_TRANSIENT);
+			break;
 		case DB_ARG_SKIP:
 			break;
 		}
@@ -241,13 +255,12 @@ db_step_each(struct db *db, sqlite3_stmt *s, const char *what,
 	return 0;
 }
 
-/* db_step_all's rows, growing (db_step_each's ${ctx}). */
+/* db_step_all's array and the caller's reader (db_step_each's ${ctx}). */
 struct all_ctx {
 	struct db *db;
 	const char *what;
 	db_row_fn *row;
-	size_t size, cap;
-	struct db_rows *out;
+	struct db_rows *rows;
 };
 
 /* One more element at the end of the array, read by the caller's row. */
@@ -255,12 +268,12 @@ static int
 all_row(void *ctx, sqlite3_stmt *s)
 {
 	struct all_ctx *a = ctx;
-	struct db_rows *o = a->out;
+	struct db_rows *o = a->rows;
 	unsigned char *e;
 
-	if (o->n == a->cap) {
-		size_t ncap = a->cap != 0 ? a->cap * 2 : 16;
-		void *nv = realloc(o->v, ncap * a->size);
+	if (o->n == o->cap) {
+		size_t ncap = o->cap != 0 ? o->cap * 2 : 16;
+		void *nv = realloc(o->v, ncap * o->size);
 
 		if (nv == NULL) {
 			log_err(NULL, "%s: %s: out of memory",
@@ -268,10 +281,10 @@ all_row(void *ctx, sqlite3_stmt *s)
 			return -1;
 		}
 		o->v = nv;
-		a->cap = ncap;
+		o->cap = ncap;
 	}
-	e = (unsigned char *)o->v + o->n * a->size;
-	memset(e, 0, a->size);
+	e = (unsigned char *)o->v + o->n * o->size;
+	memset(e, 0, o->size);
 	if (a->row(e, s) < 0)
 		return -1;
 	o->n++;
@@ -280,87 +293,60 @@ all_row(void *ctx, sqlite3_stmt *s)
 
 int
 db_step_all(struct db *db, sqlite3_stmt *s, const char *what,
-    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out)
+    struct db_args args, db_row_fn *row, void *ctx)
 {
-	struct all_ctx a = {db, what, row, size, 0, out};
+	struct db_rows *rows = ctx;
+	struct all_ctx a = {db, what, row, rows};
 
-	out->v = NULL;
-	out->n = 0;
 	if (db_step_each(db, s, what, args, all_row, &a) < 0) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
+		free(rows->v);
+		rows->v = NULL;
+		rows->n = rows->cap = 0;
 		return -1;
 	}
 	return 0;
 }
 
 int
-db_step_write(
-    struct db *db, sqlite3_stmt *s, const char *what, struct db_args args)
+db_ask(struct db *db, const char *sql, db_step_fn *step, const char *what,
+    struct db_args args, db_row_fn *row, void *ctx)
 {
-	if (bind_args(db, s, what, args))
+	sqlite3_stmt *s = db_stmt(db, sql, what);
+	int rc;
+
+	if (s == NULL)
 		return -1;
-	if (sqlite3_step(s) != SQLITE_DONE)
-		return db_fail(db, what);
-	return 0;
+	rc = step(db, s, what, args, row, ctx);
+	db_stmt_done(db, s);
+	return rc;
 }
 
 int
 db_get_one(struct db *db, const char *sql, const char *what,
     struct db_args args, db_row_fn *row, void *ctx)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, what);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step_one(db, s, what, args, row, ctx);
-	db_stmt_done(db, s);
-	return rc;
+	return db_ask(db, sql, db_step_one, what, args, row, ctx);
 }
 
 int
 db_each_row(struct db *db, const char *sql, const char *what,
     struct db_args args, db_row_fn *row, void *ctx)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, what);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step_each(db, s, what, args, row, ctx);
-	db_stmt_done(db, s);
-	return rc;
+	return db_ask(db, sql, db_step_each, what, args, row, ctx);
 }
 
 int
 db_get_all(struct db *db, const char *sql, const char *what,
-    struct db_args args, db_row_fn *row, size_t size, struct db_rows *out)
+    struct db_args args, db_row_fn *row, struct db_rows *rows)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, what);
-	int rc;
-
-	out->v = NULL;
-	out->n = 0;
-	if (s == NULL)
-		return -1;
-	rc = db_step_all(db, s, what, args, row, size, out);
-	db_stmt_done(db, s);
-	return rc;
+	return db_ask(db, sql, db_step_all, what, args, row, rows);
 }
 
 int
 db_exec(struct db *db, const char *sql, const char *what, struct db_args args)
 {
-	sqlite3_stmt *s = db_stmt(db, sql, what);
-	int rc;
-
-	if (s == NULL)
-		return -1;
-	rc = db_step_write(db, s, what, args);
-	db_stmt_done(db, s);
-	return rc;
+	return db_ask(db, sql, db_step_one, what, args, NULL, NULL) < 0 ? -1
+	                                                                : 0;
 }
 
 int
