@@ -2036,7 +2036,7 @@ row_by_name(void *ctx, sqlite3_stmt *s)
 int
 db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 {
-	struct by_name b = {db, ref, out, 0};
+	struct by_name b = {db, ref, NULL, 0};
 	int found;
 
 	if (all_digits(ref) && strlen(ref) < 19) {
@@ -2048,6 +2048,7 @@ db_snapshot_find(struct db *db, const char *ref, struct db_snapshot *out)
 	    DB_ARGS(DB_TEXT(ref)), db_row_snapshot, out);
 	if (found != 0)
 		return found;
+	b.out = out;
 	if (st_each(db, ST_SNAP_BY_NAME, "find snapshot", DB_ARGS(DB_TEXT(ref)),
 	        row_by_name, &b) < 0)
 		return -1;

@@ -92,6 +92,25 @@ raw_exec(const char *path, const char *sql)
 	sqlite3_close(c);
 }
 
+sqlite3 *
+raw_lock(const char *path)
+{
+	sqlite3 *c = NULL;
+
+	assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(c, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	return c;
+}
+
+void
+raw_unlock(sqlite3 *c)
+{
+	assert_int_equal(
+	    sqlite3_exec(c, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(c);
+}
+
 long long
 raw_int(const char *path, const char *sql)
 {

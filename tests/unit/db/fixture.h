@@ -39,6 +39,13 @@ void assert_logged(struct fx *f, const char *what);
 /* raw_exec(path, sql): run ${sql} on the file at ${path}, outside db/. */
 void raw_exec(const char *path, const char *sql);
 
+/* raw_lock(path): another connection holding the store's write lock
+ * (BEGIN IMMEDIATE), as a concurrent writer does; raw_unlock(c): roll it
+ * back and close it. */
+struct sqlite3;
+struct sqlite3 *raw_lock(const char *path);
+void raw_unlock(struct sqlite3 *c);
+
 /* raw_int(path, sql): the first column of ${sql}'s first row; -999 when
  * there is none. */
 long long raw_int(const char *path, const char *sql);

@@ -450,15 +450,12 @@ test_db_busy_store_fails_with_clear_message(void **state)
 {
 	struct fx *f = *state;
 	struct db_versions v = ver("img", "1.33.2", 0);
-	sqlite3 *other = NULL;
+	sqlite3 *other;
 	int64_t pool;
 
 	assert_int_equal(db_open(f->path, &f->db), 0);
 	pool = add_pool(f->db, "staging");
-	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
-	    SQLITE_OK);
+	other = raw_lock(f->path);
 
 	db_set_busy_timeout(f->db, 100);
 	clear_log(f);
@@ -470,9 +467,7 @@ test_db_busy_store_fails_with_clear_message(void **state)
 	assert_int_equal(db_begin(f->db), -1);
 	assert_logged(f, "database is locked by another process");
 
-	assert_int_equal(
-	    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
+	raw_unlock(other);
 	assert_int_equal(
 	    db_observation_add(f->db, 0, pool, 1000, &v, "Succeeded"), 0);
 }

@@ -277,7 +277,7 @@ test_db_exec_on_a_locked_store_names_what_was_asked(void **state)
 {
 	struct fx *f = *state;
 	struct pool_conf pc;
-	sqlite3 *other = NULL;
+	sqlite3 *other;
 	int64_t id = 0, n = 0;
 
 	open_store(f);
@@ -298,10 +298,7 @@ test_db_exec_on_a_locked_store_names_what_was_asked(void **state)
 	    1);
 	assert_int_equal(n, 1);
 
-	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
-	    SQLITE_OK);
+	other = raw_lock(f->path);
 	db_set_busy_timeout(f->db, 50);
 	clear_log(f);
 	assert_int_equal(
@@ -312,9 +309,7 @@ test_db_exec_on_a_locked_store_names_what_was_asked(void **state)
 	    "aksnap.db: set a location: database is locked by "
 	    "another process (waited 50 ms)");
 	assert_true(db_failed_busy());
-	assert_int_equal(
-	    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
+	raw_unlock(other);
 }
 
 int
