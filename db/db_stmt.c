@@ -17,7 +17,15 @@
  * cache before closing the connection.
  *
  * The table is open addressing on the text's FNV-1a, grown at half full;
- * a store has a few dozen distinct statements.
+ * a store has a few dozen distinct statements.  A run asks them about
+ * every pool, and the texts are long (an observation's columns, a
+ * snapshot's ARM id derived in SQL): hashing a text each time was 1.1 %
+ * of a steady run's instructions (callgrind, 1,000 pools).  So the hash
+ * of the texts last asked for is remembered by the address of the text
+ * (a memo; the text is still compared in full, and a memo that misses
+ * only costs the hash), and each statement lent out is remembered with
+ * its hash until it is done, newest last (usually the one done next), so
+ * that db_stmt_done finds its entry without a walk of the table.
  *
  * The row helpers below are the one place a query of db/ is bound,
  * stepped and failed: a caller names its SQL, what it asks (for the
@@ -43,9 +51,21 @@ struct stmt_entry {
 	int lent; /* handed out and not yet done */
 };
 
+#define MEMO 64 /* texts whose hash is remembered, by address */
+#define OUT 16 /* lent statements remembered with their hash */
+
 struct db_stmts {
 	struct stmt_entry *e;
 	size_t cap, n; /* cap a power of two */
+	struct {
+		const char *sql;
+		uint32_t hash;
+	} memo[MEMO];
+	struct {
+		sqlite3_stmt *s;
+		uint32_t hash;
+	} out[OUT];
+	int nout;
 };
 
 /* The slot of ${sql} (its entry, or the empty slot it would take). */
@@ -58,6 +78,43 @@ slot(struct db_stmts *c, const char *sql, uint32_t h)
 	    (c->e[i].hash != h || strcmp(c->e[i].sql, sql) != 0))
 		i = (i + 1) & (c->cap - 1);
 	return &c->e[i];
+}
+
+/*
+ * The entry of ${sql}, or the empty slot it would take, and its hash in
+ * ${h}: the memo's when the text at that address was hashed before,
+ * else FNV-1a, remembered.  A memo's hash finds only an entry whose text
+ * is ${sql} (slot compares the whole text); one finding none may be of
+ * another text once at that address (a buffer used again), so the text
+ * is hashed again.
+ */
+static struct stmt_entry *
+find(struct db_stmts *c, const char *sql, uint32_t *h)
+{
+	size_t m = ((uintptr_t)sql >> 3) & (MEMO - 1);
+	int memo = c->memo[m].sql == sql;
+	struct stmt_entry *e;
+
+	*h = memo ? c->memo[m].hash : util_fnv1a32(sql);
+	e = slot(c, sql, *h);
+	if (e->sql == NULL && memo) {
+		*h = util_fnv1a32(sql);
+		e = slot(c, sql, *h);
+	}
+	c->memo[m].sql = sql;
+	c->memo[m].hash = *h;
+	return e;
+}
+
+/* Remember ${s} lent with the hash ${h} (forgotten when there are many). */
+static void
+lend(struct db_stmts *c, sqlite3_stmt *s, uint32_t h)
+{
+	if (c->nout < OUT) {
+		c->out[c->nout].s = s;
+		c->out[c->nout].hash = h;
+		c->nout++;
+	}
 }
 
 /* Double the table (or make it).  0/-1. */
@@ -86,7 +143,7 @@ db_stmt(struct db *db, const char *sql, const char *what)
 	struct db_stmts **cp = db_stmts_of(db), *c = *cp;
 	struct stmt_entry *e;
 	sqlite3_stmt *s = NULL;
-	uint32_t h = util_fnv1a32(sql);
+	uint32_t h;
 
 	if (c == NULL) {
 		c = calloc(1, sizeof(*c));
@@ -96,9 +153,10 @@ db_stmt(struct db *db, const char *sql, const char *what)
 	}
 	if ((c->n + 1) * 2 > c->cap && grow(c))
 		goto fresh;
-	e = slot(c, sql, h);
+	e = find(c, sql, &h);
 	if (e->sql != NULL && !e->lent) {
 		e->lent = 1;
+		lend(c, e->s, h);
 		return e->s;
 	}
 	if (e->sql != NULL)
@@ -116,6 +174,7 @@ db_stmt(struct db *db, const char *sql, const char *what)
 	e->s = s;
 	e->lent = 1;
 	c->n++;
+	lend(c, s, h);
 	return s;
 fresh:
 	if (sqlite3_prepare_v2(db_sqlite(db), sql, -1, &s, NULL) != SQLITE_OK) {
@@ -128,15 +187,33 @@ fresh:
 
 /*
  * The entry holding ${s}, or NULL when ${s} is not one of the cache's:
- * found by the pointer (a few dozen slots), not by sqlite3_sql's text,
- * which need not be byte for byte the text it was prepared from.
+ * found by the pointer, not by sqlite3_sql's text, which need not be
+ * byte for byte the text it was prepared from.  A statement remembered
+ * as lent is looked for from its hash's slot on (entries never move but
+ * when the table grows, which keeps every entry on its hash's chain);
+ * any other (or one not met there), over the whole table (a few dozen
+ * slots).
  */
 static struct stmt_entry *
 entry_of(struct db_stmts *c, sqlite3_stmt *s)
 {
+	size_t i;
+	int k;
+
 	if (c == NULL)
 		return NULL;
-	for (size_t i = 0; i < c->cap; i++)
+	for (k = c->nout - 1; k >= 0 && c->out[k].s != s; k--)
+		;
+	if (k >= 0) {
+		i = c->out[k].hash & (c->cap - 1);
+		memmove(&c->out[k], &c->out[k + 1],
+		    (size_t)(c->nout - k - 1) * sizeof(c->out[0]));
+		c->nout--;
+		for (; c->e[i].sql != NULL; i = (i + 1) & (c->cap - 1))
+			if (c->e[i].s == s)
+				return &c->e[i];
+	}
+	for (i = 0; i < c->cap; i++)
 		if (c->e[i].sql != NULL && c->e[i].s == s)
 			return &c->e[i];
 	return NULL;

@@ -312,6 +312,92 @@ test_db_exec_on_a_locked_store_names_what_was_asked(void **state)
 	raw_unlock(other);
 }
 
+/*
+ * The cache finds a text's statement by the text, whatever the memo of
+ * hashes by address says: a buffer that held one question and then holds
+ * another gets the other's statement (and the first's again when it holds
+ * it again), never the statement the buffer's address last led to, and
+ * each text is kept under its own hash (the same text from another
+ * address finds it).
+ */
+static void
+test_db_stmt_a_buffer_used_again_asks_its_new_text(void **state)
+{
+	struct fx *f = *state;
+	sqlite3_stmt *one, *two, *s;
+	char buf[64];
+	size_t n;
+
+	open_store(f);
+	n = db_stmt_count(f->db);
+	snprintf(buf, sizeof(buf), "SELECT 1");
+	one = db_stmt(f->db, buf, "one");
+	assert_int_equal(sqlite3_step(one), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(one, 0), 1);
+	db_stmt_done(f->db, one);
+	snprintf(buf, sizeof(buf), "SELECT 2");
+	two = db_stmt(f->db, buf, "two");
+	assert_ptr_not_equal(two, one);
+	assert_int_equal(sqlite3_step(two), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(two, 0), 2);
+	db_stmt_done(f->db, two);
+	snprintf(buf, sizeof(buf), "SELECT 1");
+	s = db_stmt(f->db, buf, "one");
+	assert_ptr_equal(s, one);
+	db_stmt_done(f->db, s);
+	snprintf(buf, sizeof(buf), "SELECT 2");
+	s = db_stmt(f->db, buf, "two");
+	assert_ptr_equal(s, two);
+	db_stmt_done(f->db, s);
+	/* the same texts from elsewhere: the same statements */
+	s = db_stmt(f->db, "SELECT 2", "two");
+	assert_ptr_equal(s, two);
+	db_stmt_done(f->db, s);
+	s = db_stmt(f->db, "SELECT 1", "one");
+	assert_ptr_equal(s, one);
+	db_stmt_done(f->db, s);
+	assert_int_equal(db_stmt_count(f->db), n + 2);
+}
+
+/*
+ * Many statements lent at once (more than the cache remembers lent) and
+ * given back in any order: each is found again, reset and lent again as
+ * the cached one, none finalized while cached (a double finalize or a
+ * use after free would show under ASan and valgrind).
+ */
+static void
+test_db_stmt_many_lent_at_once_come_back(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 40 };
+	char sql[N][32];
+	sqlite3_stmt *s[N], *again;
+	size_t n;
+
+	open_store(f);
+	n = db_stmt_count(f->db);
+	for (int i = 0; i < N; i++) {
+		snprintf(sql[i], sizeof(sql[i]), "SELECT %d", i);
+		s[i] = db_stmt(f->db, sql[i], "lend");
+		assert_non_null(s[i]);
+		assert_int_equal(sqlite3_step(s[i]), SQLITE_ROW);
+	}
+	/* odd ones first, then the even ones newest first */
+	for (int i = 1; i < N; i += 2)
+		db_stmt_done(f->db, s[i]);
+	for (int i = N - 2; i >= 0; i -= 2)
+		db_stmt_done(f->db, s[i]);
+	assert_int_equal(db_stmt_count(f->db), n + N);
+	for (int i = 0; i < N; i++) {
+		again = db_stmt(f->db, sql[i], "lend");
+		assert_ptr_equal(again, s[i]);
+		assert_int_equal(sqlite3_step(again), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(again, 0), i);
+		db_stmt_done(f->db, again);
+	}
+	assert_int_equal(db_stmt_count(f->db), n + N);
+}
+
 int
 main(void)
 {
@@ -322,6 +408,8 @@ main(void)
 	    T(test_db_get_all_collects_rows_or_nothing),
 	    T(test_db_args_bind_each_kind),
 	    T(test_db_exec_on_a_locked_store_names_what_was_asked),
+	    T(test_db_stmt_a_buffer_used_again_asks_its_new_text),
+	    T(test_db_stmt_many_lent_at_once_come_back),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
