@@ -2463,36 +2463,48 @@ col_decision(sqlite3_stmt *s, int last, struct db_decision *d)
 	d->last_slot = (time_t)sqlite3_column_int64(s, last + 2);
 }
 
+/* The caller's callback of db_decision_list or db_decision_explain. */
+struct decision_each {
+	int (*cb)(void *ctx, const struct db_decision *d);
+	int (*explained)(
+	    void *ctx, const struct db_decision *d, const char *run_mode);
+	void *ctx;
+};
+
+/* A row of ST_DEC_LIST to the callback: 1 (stop) when it says stop. */
+static int
+row_decision(void *vctx, sqlite3_stmt *s)
+{
+	struct decision_each *e = vctx;
+	struct db_decision d;
+
+	col_decision(s, 11, &d);
+	return e->cb(e->ctx, &d) != 0;
+}
+
+/* A row of ST_DEC_EXPLAIN, with its run's mode, to the callback. */
+static int
+row_decision_explained(void *vctx, sqlite3_stmt *s)
+{
+	struct decision_each *e = vctx;
+	struct db_decision d;
+	char mode[16];
+
+	col_decision(s, 12, &d);
+	db_col_text(s, 11, mode, sizeof(mode));
+	return e->explained(e->ctx, &d, mode) != 0;
+}
+
 int
 db_decision_list(struct db *db, int64_t snapshot_id,
     int (*cb)(void *ctx, const struct db_decision *d), void *ctx)
 {
-	struct db_decision d;
-	sqlite3_stmt *s;
-	int rc, ret = -1;
+	struct decision_each e = {cb, NULL, ctx};
 
-	s = st_get(db, ST_DEC_LIST);
-	if (s == NULL)
-		return -1;
-	if (sqlite3_bind_int64(s, 1, snapshot_id) != SQLITE_OK) {
-		db_fail(db, "list decisions");
-		goto done;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_decision(s, 11, &d);
-		if (cb(ctx, &d) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "list decisions");
-		goto done;
-	}
-	ret = 0;
-done:
-	st_put(db, ST_DEC_LIST, s);
-	return ret;
+	return st_each(db, ST_DEC_LIST, "list decisions",
+	           DB_ARGS(DB_INT(snapshot_id)), row_decision, &e) < 0
+	    ? -1
+	    : 0;
 }
 
 /* ---- test seam ---- */
@@ -2596,40 +2608,14 @@ db_decision_explain(struct db *db, const struct db_snapshot *snap,
     int (*cb)(void *ctx, const struct db_decision *d, const char *run_mode),
     void *ctx)
 {
-	struct db_decision d;
-	char mode[16];
-	sqlite3_stmt *s;
-	int b = 0, rc, ret = -1;
+	struct decision_each e = {NULL, cb, ctx};
 
-	s = st_get(db, ST_DEC_EXPLAIN);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, snap->id);
-	b |= sqlite3_bind_int64(s, 2, snap->pool_id);
-	b |= sqlite3_bind_int64(s, 3, snap->created_at);
-	if (b != SQLITE_OK) {
-		db_fail(db, "explain snapshot");
-		goto done;
-	}
-	for (;;) {
-		rc = sqlite3_step(s);
-		if (rc != SQLITE_ROW)
-			break;
-		col_decision(s, 12, &d);
-		db_col_text(s, 11, mode, sizeof(mode));
-		if (cb(ctx, &d, mode) != 0) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		db_fail(db, "explain snapshot");
-		goto done;
-	}
-	ret = 0;
-done:
-	st_put(db, ST_DEC_EXPLAIN, s);
-	return ret;
+	return st_each(db, ST_DEC_EXPLAIN, "explain snapshot",
+	           DB_ARGS(DB_INT(snap->id), DB_INT(snap->pool_id),
+	               DB_INT(snap->created_at)),
+	           row_decision_explained, &e) < 0
+	    ? -1
+	    : 0;
 }
 
 /* ---- for the other db/db_*.c files (db_internal.h) ---- */
