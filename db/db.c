@@ -683,32 +683,21 @@ st_int(struct db *db, enum st id, const char *what, int64_t *out)
 }
 
 /*
- * st_write(db, id, s, what):
- * Step a bound UPDATE/INSERT of statement ${s} to its end and put it back.
- * With ${must_change}, no row changed is an error ("no such row").  0/-1.
+ * st_set(db, id, what, args, must_change):
+ * Run the write ${id} of db.c's table with ${args} to its end.  With
+ * ${must_change}, no row changed is an error ("no such row").  0/-1.
  */
 static int
-st_write(struct db *db, enum st id, sqlite3_stmt *s, int bind_rc,
-    const char *what, int must_change)
+st_set(struct db *db, enum st id, const char *what, struct db_args args,
+    int must_change)
 {
-	int rc = -1;
-
-	if (bind_rc != SQLITE_OK) {
-		db_fail(db, what);
-		goto done;
-	}
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		db_fail(db, what);
-		goto done;
-	}
+	if (st_one(db, id, what, args, NULL, NULL) < 0)
+		return -1;
 	if (must_change && sqlite3_changes(db->conn) == 0) {
 		log_err(NULL, "%s: %s: no such row", db->path, what);
-		goto done;
+		return -1;
 	}
-	rc = 0;
-done:
-	st_put(db, id, s);
-	return rc;
+	return 0;
 }
 
 static int
@@ -1460,22 +1449,17 @@ int
 db_run_start(struct db *db, time_t started_at, time_t as_of, const char *mode,
     int64_t *run_id)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
 	if (!in_list(run_modes, mode)) {
 		log_err(NULL, "%s: run: unknown mode \"%s\"", db->path,
 		    mode != NULL ? mode : "");
 		return -1;
 	}
-	s = st_get(db, ST_RUN_START);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, started_at);
-	b |= sqlite3_bind_int64(s, 2, as_of != 0 ? as_of : started_at);
-	b |= bind_text(s, 3, mode);
-	b |= sqlite3_bind_int64(s, 4, (int64_t)getpid());
-	if (st_write(db, ST_RUN_START, s, b, "record run", 0))
+	if (st_set(db, ST_RUN_START, "record run",
+	        DB_ARGS(DB_INT(started_at),
+	            DB_INT(as_of != 0 ? as_of : started_at), DB_TEXT(mode),
+	            DB_INT(getpid())),
+	        0))
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(db->conn);
 	return 0;
@@ -1484,23 +1468,14 @@ db_run_start(struct db *db, time_t started_at, time_t as_of, const char *mode,
 int
 db_run_finish(struct db *db, const struct db_run *run)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
-	s = st_get(db, ST_RUN_FINISH);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, run->id);
-	b |= sqlite3_bind_int64(
-	    s, 2, run->finished_at != 0 ? run->finished_at : util_now());
-	b |= sqlite3_bind_int(s, 3, run->exit_code);
-	b |= sqlite3_bind_int(s, 4, run->observed);
-	b |= sqlite3_bind_int(s, 5, run->taken);
-	b |= sqlite3_bind_int(s, 6, run->skipped);
-	b |= sqlite3_bind_int(s, 7, run->deleted);
-	b |= sqlite3_bind_int(s, 8, run->promoted);
-	b |= sqlite3_bind_int(s, 9, run->failed);
-	return st_write(db, ST_RUN_FINISH, s, b, "finish run", 1);
+	return st_set(db, ST_RUN_FINISH, "finish run",
+	    DB_ARGS(DB_INT(run->id),
+	        DB_INT(run->finished_at != 0 ? run->finished_at : util_now()),
+	        DB_INT(run->exit_code), DB_INT(run->observed),
+	        DB_INT(run->taken), DB_INT(run->skipped), DB_INT(run->deleted),
+	        DB_INT(run->promoted), DB_INT(run->failed)),
+	    1);
 }
 
 int
@@ -1701,16 +1676,9 @@ out:
 int
 db_pool_set_location(struct db *db, int64_t pool_id, const char *location)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
-	s = st_get(db, ST_POOL_LOCATION);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, pool_id);
-	b |= db_bind_opt(s, 2, location);
-	b |= sqlite3_bind_int64(s, 3, util_now());
-	return st_write(db, ST_POOL_LOCATION, s, b, "set pool location", 0);
+	return st_set(db, ST_POOL_LOCATION, "set pool location",
+	    DB_ARGS(DB_INT(pool_id), DB_OPT(location), DB_INT(util_now())), 0);
 }
 
 int
@@ -1722,24 +1690,18 @@ db_pool_get(struct db *db, const char *key, struct db_pool *out)
 
 /* ---- observations ---- */
 
-static int
-bind_versions(sqlite3_stmt *s, int first, const struct db_versions *v)
-{
-	int b = 0;
-
-	if (v == NULL) {
-		for (int i = 0; i < 6; i++)
-			b |= sqlite3_bind_null(s, first + i);
-		return b;
-	}
-	b |= db_bind_opt(s, first, v->node_image_version);
-	b |= db_bind_opt(s, first + 1, v->kubernetes_version);
-	b |= db_bind_opt(s, first + 2, v->os_type);
-	b |= db_bind_opt(s, first + 3, v->os_sku);
-	b |= db_bind_opt(s, first + 4, v->vm_size);
-	b |= sqlite3_bind_int(s, first + 5, v->enable_fips != 0);
-	return b;
-}
+/*
+ * DB_VERSIONS(v): the six parameters of a version set (node image,
+ * Kubernetes, OS type, OS SKU, VM size as optional texts, FIPS as 0/1),
+ * all NULL when ${v} is NULL.
+ */
+#define DB_VERSIONS(v)                                                         \
+	DB_OPT((v) != NULL ? (v)->node_image_version : NULL),                  \
+	    DB_OPT((v) != NULL ? (v)->kubernetes_version : NULL),              \
+	    DB_OPT((v) != NULL ? (v)->os_type : NULL),                         \
+	    DB_OPT((v) != NULL ? (v)->os_sku : NULL),                          \
+	    DB_OPT((v) != NULL ? (v)->vm_size : NULL),                         \
+	    (v) != NULL ? DB_INT((v)->enable_fips != 0) : DB_SKIP
 
 static void
 col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
@@ -1922,54 +1884,35 @@ int
 db_snapshot_set_active(
     struct db *db, int64_t id, time_t created_at, const struct db_versions *v)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
-	s = st_get(db, ST_SNAP_ACTIVE);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, id);
-	b |= sqlite3_bind_int64(s, 2, created_at);
-	b |= bind_versions(s, 3, v);
-	b |= sqlite3_bind_int64(s, 9, util_now());
-	return st_write(db, ST_SNAP_ACTIVE, s, b, "set snapshot active", 1);
+	return st_set(db, ST_SNAP_ACTIVE, "set snapshot active",
+	    DB_ARGS(DB_INT(id), DB_INT(created_at), DB_VERSIONS(v),
+	        DB_INT(util_now())),
+	    1);
 }
 
 int
 db_snapshot_set_state(
     struct db *db, int64_t id, const char *state, const char *error)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
 	if (!in_list(db_snapshot_states, state)) {
 		log_err(NULL, "%s: snapshot %lld: unknown state \"%s\"",
 		    db->path, (long long)id, state != NULL ? state : "");
 		return -1;
 	}
-	s = st_get(db, ST_SNAP_SET_STATE);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, id);
-	b |= bind_text(s, 2, state);
-	b |= db_bind_opt(s, 3, error);
-	b |= sqlite3_bind_int64(s, 4, util_now());
-	return st_write(db, ST_SNAP_SET_STATE, s, b, "set snapshot state", 1);
+	return st_set(db, ST_SNAP_SET_STATE, "set snapshot state",
+	    DB_ARGS(
+	        DB_INT(id), DB_TEXT(state), DB_OPT(error), DB_INT(util_now())),
+	    1);
 }
 
 int
 db_snapshot_set_pinned(struct db *db, int64_t id, int pinned)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
-	s = st_get(db, ST_SNAP_PINNED);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, id);
-	b |= sqlite3_bind_int(s, 2, pinned != 0);
-	b |= sqlite3_bind_int64(s, 3, util_now());
-	return st_write(db, ST_SNAP_PINNED, s, b, "set snapshot pinned", 1);
+	return st_set(db, ST_SNAP_PINNED, "set snapshot pinned",
+	    DB_ARGS(DB_INT(id), DB_INT(pinned != 0), DB_INT(util_now())), 1);
 }
 
 /* The channel history lives in db_ladder.c (snapshot_channels). */
@@ -2100,35 +2043,23 @@ db_snapshot_adopt(struct db *db, int64_t pool_id, const struct db_snapshot *s,
 {
 	const char *state = s->state[0] != '\0' ? s->state : "active";
 	time_t now = util_now();
-	sqlite3_stmt *st;
-	int b = 0;
 
 	if (!in_list(db_snapshot_states, state)) {
 		log_err(NULL, "%s: adopt %s: unknown state \"%s\"", db->path,
 		    s->name, state);
 		return -1;
 	}
-	st = st_get(db, ST_SNAP_ADOPT);
-	if (st == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(st, 1, pool_id);
-	b |= bind_text(st, 2, s->name);
-	b |= bind_text(st, 3, s->arm_id);
-	b |= bind_opt64(st, 4, s->slot);
-	b |=
-	    sqlite3_bind_int64(st, 5, s->created_at != 0 ? s->created_at : now);
-	b |= bind_versions(st, 6, &s->v);
-	b |= bind_text(st, 12, state);
-	b |= sqlite3_bind_int(st, 13, s->pinned != 0);
-	b |= db_bind_opt(st, 14, s->channel);
-	if (s->channel[0] != '\0')
-		b |= sqlite3_bind_int64(
-		    st, 15, s->promoted_at != 0 ? s->promoted_at : now);
-	else
-		b |= sqlite3_bind_null(st, 15);
-	b |= db_bind_opt(st, 16, s->error);
-	b |= sqlite3_bind_int64(st, 17, now);
-	if (st_write(db, ST_SNAP_ADOPT, st, b, "adopt snapshot", 0))
+	if (st_set(db, ST_SNAP_ADOPT, "adopt snapshot",
+	        DB_ARGS(DB_INT(pool_id), DB_TEXT(s->name), DB_TEXT(s->arm_id),
+	            DB_OPT_INT(s->slot),
+	            DB_INT(s->created_at != 0 ? s->created_at : now),
+	            DB_VERSIONS(&s->v), DB_TEXT(state), DB_INT(s->pinned != 0),
+	            DB_OPT(s->channel),
+	            s->channel[0] != '\0'
+	                ? DB_INT(s->promoted_at != 0 ? s->promoted_at : now)
+	                : DB_SKIP,
+	            DB_OPT(s->error), DB_INT(now)),
+	        0))
 		return -1;
 	*snap_id = sqlite3_last_insert_rowid(db->conn);
 	if (s->channel[0] != '\0' &&
@@ -2300,17 +2231,11 @@ decision_last_row(
 static int
 decision_text_add(struct db *db, const char *text, int64_t pool_id)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
 	if (text[0] == '\0')
 		return 0;
-	s = st_get(db, ST_DEC_TEXT);
-	if (s == NULL)
-		return -1;
-	b |= bind_text(s, 1, text);
-	b |= bind_opt64(s, 2, pool_id);
-	return st_write(db, ST_DEC_TEXT, s, b, "record decision text", 0);
+	return st_set(db, ST_DEC_TEXT, "record decision text",
+	    DB_ARGS(DB_TEXT(text), DB_OPT_INT(pool_id)), 0);
 }
 
 /*
@@ -2321,21 +2246,13 @@ decision_text_add(struct db *db, const char *text, int64_t pool_id)
 static int
 decision_extend_open(struct db *db, const struct db_decision *d)
 {
-	sqlite3_stmt *s;
-	int b = 0;
 
-	s = st_get(db, ST_DEC_SAME);
-	if (s == NULL)
-		return -1;
-	b |= sqlite3_bind_int64(s, 1, d->pool_id);
-	b |= sqlite3_bind_int64(s, 2, d->snapshot_id);
-	b |= bind_text(s, 3, d->action);
-	b |= bind_text(s, 4, d->reasons);
-	b |= bind_text(s, 5, d->fingerprint);
-	b |= bind_opt64(s, 6, d->run_id);
-	b |= sqlite3_bind_int64(s, 7, d->at);
-	b |= bind_opt64(s, 8, d->slot);
-	if (st_write(db, ST_DEC_SAME, s, b, "extend decision", 0))
+	if (st_set(db, ST_DEC_SAME, "extend decision",
+	        DB_ARGS(DB_INT(d->pool_id), DB_INT(d->snapshot_id),
+	            DB_TEXT(d->action), DB_TEXT(d->reasons),
+	            DB_TEXT(d->fingerprint), DB_OPT_INT(d->run_id),
+	            DB_INT(d->at), DB_OPT_INT(d->slot)),
+	        0))
 		return -1;
 	return sqlite3_changes(db->conn) == 1;
 }
@@ -2344,15 +2261,9 @@ decision_extend_open(struct db *db, const struct db_decision *d)
 static int
 decision_close(struct db *db, const struct db_decision *d)
 {
-	sqlite3_stmt *s;
-	int b;
 
-	s = st_get(db, ST_DEC_CLOSE);
-	if (s == NULL)
-		return -1;
-	b = sqlite3_bind_int64(s, 1, d->pool_id);
-	b |= sqlite3_bind_int64(s, 2, d->snapshot_id);
-	return st_write(db, ST_DEC_CLOSE, s, b, "close decision range", 0);
+	return st_set(db, ST_DEC_CLOSE, "close decision range",
+	    DB_ARGS(DB_INT(d->pool_id), DB_INT(d->snapshot_id)), 0);
 }
 
 /*
@@ -2365,27 +2276,20 @@ static int
 decision_open(
     struct db *db, enum st st, int64_t id, const struct db_decision *d)
 {
-	sqlite3_stmt *s;
-	int b;
 
-	s = st_get(db, st);
-	if (s == NULL)
-		return -1;
-	b = sqlite3_bind_int64(s, 1, id);
-	b |= bind_opt64(s, 2, d->run_id);
-	b |= sqlite3_bind_int64(s, 3, d->at);
-	b |= bind_opt64(s, 4, d->slot);
-	return st_write(db, st, s, b,
-	    st == ST_DEC_OPEN ? "open decision range" : "extend decision", 1);
+	return st_set(db, st,
+	    st == ST_DEC_OPEN ? "open decision range" : "extend decision",
+	    DB_ARGS(DB_INT(id), DB_OPT_INT(d->run_id), DB_INT(d->at),
+	        DB_OPT_INT(d->slot)),
+	    1);
 }
 
 int
 db_decision_add(struct db *db, const struct db_decision *d)
 {
-	sqlite3_stmt *s;
 	int64_t last = 0;
 	time_t last_at = 0;
-	int b = 0, last_is, inline_reasons, openable;
+	int last_is, inline_reasons, openable;
 
 	if (!in_list(decision_actions, d->action)) {
 		log_err(NULL, "%s: decision: unknown action \"%s\"", db->path,
@@ -2417,19 +2321,14 @@ db_decision_add(struct db *db, const struct db_decision *d)
 	        decision_text_add(db, d->reasons, d->pool_id) != 0) ||
 	    decision_text_add(db, d->fingerprint, 0) != 0)
 		return -1;
-	s = st_get(db, ST_DEC_ADD);
-	if (s == NULL)
-		return -1;
-	b |= bind_opt64(s, 1, d->run_id);
-	b |= sqlite3_bind_int64(s, 2, d->pool_id);
-	b |= bind_opt64(s, 3, d->snapshot_id);
-	b |= sqlite3_bind_int64(s, 4, d->at);
-	b |= bind_opt64(s, 5, d->slot);
-	b |= bind_text(s, 6, d->action);
-	b |= db_bind_opt(s, 7, inline_reasons ? d->reasons : NULL);
-	b |= db_bind_opt(s, 8, inline_reasons ? NULL : d->reasons);
-	b |= db_bind_opt(s, 9, d->fingerprint);
-	if (st_write(db, ST_DEC_ADD, s, b, "record decision", 0))
+	if (st_set(db, ST_DEC_ADD, "record decision",
+	        DB_ARGS(DB_OPT_INT(d->run_id), DB_INT(d->pool_id),
+	            DB_OPT_INT(d->snapshot_id), DB_INT(d->at),
+	            DB_OPT_INT(d->slot), DB_TEXT(d->action),
+	            DB_OPT(inline_reasons ? d->reasons : NULL),
+	            DB_OPT(inline_reasons ? NULL : d->reasons),
+	            DB_OPT(d->fingerprint)),
+	        0))
 		return -1;
 	/* the newest (at, then id) is the one a next decision compares
 	 * with: a run --as-of before the last decision leaves it closed */
