@@ -10,6 +10,17 @@
  * series vanish.  The scheduled job's time and duration are those of the
  * last run over every pool (full_runs); the single-pool commands' times
  * have their own metric, so they cannot hide a scheduled job that stopped.
+ *
+ * A run does not wait for its last answer to read the store (issue 16:
+ * at 10,000 pools the reads were 60-80 ms after the last answer): its
+ * metrics_set is filled as the run goes, each pool's figures read as soon
+ * as nothing in the run will write its rows again (a skipped pool once
+ * its retention is carried out, in its cluster's GET callback), its
+ * outcome given once committed; at the end only what is missing is read,
+ * pool by pool, or from the whole store at once (db_metrics_pools, one
+ * walk of the counts) when some pool's outcome is not known.  Both ways
+ * give the same text (test_metrics: test_metrics_set_read_early_writes_
+ * the_same_text; e2e: a plain run against a reported one).
  */
 #include "job/run/metrics.h"
 
@@ -113,6 +124,93 @@ put_pool_series(FILE *out, const char *name, const char *k, const char *label,
 	l_end(&l, out, v);
 }
 
+/*
+ * One configured pool as the renderer sees it, read from the store.  What
+ * the later sections print is kept as it was read (a run reads its pools
+ * while its requests are in flight: metrics_set_read), not as lines: the
+ * label text of aksnap_pool_info is held once for every pool that runs the
+ * same versions (struct strings).
+ */
+#define K_OUTCOME 1 /* pool_id and failed */
+#define K_SUMS 2 /* last_success and counts */
+#define K_DETAILS 4 /* info, verdict, held */
+
+struct metrics_pool {
+	const char *key;
+	int64_t pool_id; /* 0: never recorded in the store */
+	const char *channel; /* the policy's baseline channel (NULL: none) */
+	const struct ladder *ladder; /* its channels, first rung first (NULL
+	                                or no rung: ${channel} alone) */
+	time_t last_success; /* newest snapshot taken or slot skipped */
+	long long counts[DB_SNAPSHOT_NSTATES]; /* snapshots per state */
+	const char *verdict; /* drift's, a static string */
+	const char *info; /* aksnap_pool_info's labels after the pool's
+	                     (interned), NULL: no series */
+	time_t held_at[LADDER_MAX]; /* when rung r's holder was taken */
+	unsigned held; /* bit r: rung r's holder is active */
+	unsigned char known; /* K_*: what is read */
+	unsigned char failed; /* failed in the last run that acted on it */
+};
+
+/* Distinct strings, each held once (open addressing, grown at half). */
+struct strings {
+	char **v;
+	size_t cap, n;
+};
+
+struct metrics_set {
+	const struct config *cfg;
+	struct metrics_pool *pools; /* cfg->pools' order */
+	size_t n;
+	struct strings info;
+};
+
+/* ${s} held in ${set} (its own copy), or NULL when out of memory. */
+static const char *
+strings_add(struct strings *set, const char *s)
+{
+	size_t i;
+
+	if (2 * (set->n + 1) > set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 64;
+		char **v = calloc(cap, sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		for (size_t k = 0; k < set->cap; k++) {
+			if (set->v[k] == NULL)
+				continue;
+			i = util_fnv1a64(set->v[k]) & (cap - 1);
+			while (v[i] != NULL)
+				i = (i + 1) & (cap - 1);
+			v[i] = set->v[k];
+		}
+		free(set->v);
+		set->v = v;
+		set->cap = cap;
+	}
+	i = util_fnv1a64(s) & (set->cap - 1);
+	while (set->v[i] != NULL) {
+		if (strcmp(set->v[i], s) == 0)
+			return set->v[i];
+		i = (i + 1) & (set->cap - 1);
+	}
+	set->v[i] = strdup(s);
+	if (set->v[i] == NULL)
+		return NULL;
+	set->n++;
+	return set->v[i];
+}
+
+static void
+strings_free(struct strings *set)
+{
+	for (size_t k = 0; k < set->cap; k++)
+		free(set->v[k]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
 static int
 by_key_cmp(const void *a, const void *b)
 {
@@ -139,7 +237,7 @@ merge_pool(void *vctx, const struct db_metrics_pool *m)
 		struct metrics_pool *p = g->by_key[g->next];
 
 		p->pool_id = m->pool_id;
-		p->failed = m->failed;
+		p->failed = m->failed != 0;
 		p->last_success = m->last_success;
 	}
 	return 0;
@@ -177,36 +275,36 @@ count_pool(void *vctx, int64_t pool_id, int state, long long n)
 }
 
 /*
- * The configured pools, with their ids, last outcomes, newest successes
- * and snapshot counts from the store: one statement over the store's
- * pools in key order (db_metrics_pools), merged into the configuration's
- * sorted by key, and one walk of the snapshots' (pool_id, state) index
+ * Every configured pool's id, last outcome, newest success and snapshot
+ * counts from the store: one statement over the store's pools in key
+ * order (db_metrics_pools), merged into the configuration's sorted by
+ * key, and one walk of the snapshots' (pool_id, state) index
  * (db_metrics_snapshot_counts), merged by id, instead of four questions
  * a pool (the counts alone were eight index seeks a pool).
  */
-static struct metrics_pool *
-pools_from_store(const struct config *cfg, struct db *db)
+static int
+sums_from_store(struct metrics_set *ms, struct db *db)
 {
-	struct metrics_pool *pools;
 	struct merge g;
 	struct counting c;
 
 	memset(&g, 0, sizeof(g));
-	pools = calloc(cfg->npools ? cfg->npools : 1, sizeof(*pools));
-	g.by_key = calloc(cfg->npools ? cfg->npools : 1, sizeof(*g.by_key));
-	if (pools == NULL || g.by_key == NULL) {
+	g.by_key = calloc(ms->n ? ms->n : 1, sizeof(*g.by_key));
+	if (g.by_key == NULL) {
 		log_err(NULL, "metrics: out of memory");
-		goto err;
+		return -1;
 	}
-	for (size_t i = 0; i < cfg->npools; i++) {
-		const struct pool_conf *pc = &cfg->pools[i];
+	for (size_t i = 0; i < ms->n; i++) {
+		struct metrics_pool *p = &ms->pools[i];
 
-		pools[i].key = pc->key;
-		pools[i].channel = pc->policy->channel;
-		pools[i].ladder = &pc->policy->channels;
-		g.by_key[i] = &pools[i];
+		p->pool_id = 0;
+		p->failed = 0;
+		p->last_success = 0;
+		memset(p->counts, 0, sizeof(p->counts));
+		p->known |= K_OUTCOME | K_SUMS;
+		g.by_key[i] = p;
 	}
-	g.n = cfg->npools;
+	g.n = ms->n;
 	qsort(g.by_key, g.n, sizeof(*g.by_key), by_key_cmp);
 	if (db_metrics_pools(db, merge_pool, &g))
 		goto err;
@@ -220,11 +318,25 @@ pools_from_store(const struct config *cfg, struct db *db)
 	if (db_metrics_snapshot_counts(db, count_pool, &c))
 		goto err;
 	free(g.by_key);
-	return pools;
+	return 0;
 err:
 	free(g.by_key);
-	free(pools);
-	return NULL;
+	return -1;
+}
+
+/* Pool ${p}'s newest success and counts, by its id: the same answers as
+ * sums_from_store's for one pool (test_db checks the two agree). */
+static int
+sums_of_pool(struct db *db, struct metrics_pool *p)
+{
+	p->last_success = 0;
+	memset(p->counts, 0, sizeof(p->counts));
+	if (p->pool_id != 0 &&
+	    (db_pool_last_success(db, p->pool_id, &p->last_success) ||
+	        db_pool_snapshot_counts(db, p->pool_id, p->counts)))
+		return -1;
+	p->known |= K_SUMS;
+	return 0;
 }
 
 /* The series about runs: the last full run, the partial ones, failures. */
@@ -273,72 +385,72 @@ render_runs(FILE *out, struct db *db)
 	return 0;
 }
 
-/*
- * One series per channel a pool's ladder names whose holder is active:
- * when that snapshot was taken.  A ladder without rungs (a configuration
- * built by hand) falls back to the policy's one channel.
- */
+/* The channel of rung ${r} of pool ${p}'s ladder; a ladder without rungs
+ * (a configuration built by hand) falls back to the policy's one channel.
+ * NULL or "": none. */
+static const char *
+rung_channel(const struct metrics_pool *p, int r)
+{
+	const struct ladder *l = p->ladder;
+
+	return l != NULL && l->n > 0 ? l->rung[r].channel : p->channel;
+}
+
 static int
-render_channel_holders(FILE *out, struct db *db, const struct metrics_pool *p)
+rungs(const struct metrics_pool *p)
 {
 	const struct ladder *l = p->ladder;
 	int n = l != NULL && l->n > 0 ? l->n : 1;
-	char k[160], c[160];
 
-	metrics_escape(p->key, k, sizeof(k));
-	for (int r = 0; r < n; r++) {
-		const char *ch =
-		    l != NULL && l->n > 0 ? l->rung[r].channel : p->channel;
-		struct db_snapshot base;
-		int got;
-
-		if (ch == NULL || ch[0] == '\0')
-			continue;
-		if (p->base_known && strcmp(ch, p->channel) == 0) {
-			/* the baseline's holder, read for the verdict */
-			if (!p->base_active)
-				continue;
-			base.created_at = p->base_at;
-		} else {
-			got = db_snapshot_channel(db, p->pool_id, ch, &base);
-			if (got < 0)
-				return -1;
-			if (got == 0 || strcmp(base.state, "active") != 0)
-				continue;
-		}
-		metrics_escape(ch, c, sizeof(c));
-		put_pool_series(out, "aksnap_baseline_timestamp_seconds", k,
-		    "channel", c, (long long)base.created_at);
-	}
-	return 0;
+	return n < LADDER_MAX ? n : LADDER_MAX;
 }
 
 /*
- * Pool ${p}'s drift verdict, by the rule `drift` and `report` use, from its
- * observation ${o} (${live}: db_observation_latest's answer) and the
- * holder of its baseline channel.  0, or -1 on a store error.
+ * Pool ${p}'s channel holders (one series per channel its ladder names
+ * whose holder is active: when that snapshot was taken) and its drift
+ * verdict, by the rule `drift` and `report` use, from its observation
+ * ${o} (${live}: db_observation_latest's answer) and the holder of its
+ * baseline channel, read once for both.  0, or -1 on a store error.
  */
 static int
-pool_verdict(struct db *db, struct metrics_pool *p,
+read_holders(struct db *db, struct metrics_pool *p,
     const struct db_observation *o, int live)
 {
-	struct db_snapshot base;
+	struct db_snapshot base, h;
 	struct drift_facts f;
 	char c[160];
-	int have_base = 0;
+	int have_base = 0, base_known = 0, got;
 
 	memset(&f, 0, sizeof(f));
 	memset(&base, 0, sizeof(base));
+	p->held = 0;
 	if (p->pool_id != 0 && p->channel != NULL && p->channel[0] != '\0') {
 		have_base =
 		    db_snapshot_channel(db, p->pool_id, p->channel, &base);
 		if (have_base < 0)
 			return -1;
 		have_base = have_base > 0 && strcmp(base.state, "active") == 0;
-		/* render_channel_holders prints its time, unread again */
-		p->base_known = 1;
-		p->base_active = have_base;
-		p->base_at = base.created_at;
+		base_known = 1;
+	}
+	for (int r = 0; p->pool_id != 0 && r < rungs(p); r++) {
+		const char *ch = rung_channel(p, r);
+
+		if (ch == NULL || ch[0] == '\0')
+			continue;
+		if (base_known && strcmp(ch, p->channel) == 0) {
+			/* the baseline's holder, read for the verdict */
+			if (!have_base)
+				continue;
+			p->held_at[r] = base.created_at;
+		} else {
+			got = db_snapshot_channel(db, p->pool_id, ch, &h);
+			if (got < 0)
+				return -1;
+			if (got == 0 || strcmp(h.state, "active") != 0)
+				continue;
+			p->held_at[r] = h.created_at;
+		}
+		p->held |= 1U << r;
 	}
 	f.missing = live > 0 && strcmp(o->provisioning_state, "missing") == 0;
 	f.have_live = live > 0 && !f.missing;
@@ -354,54 +466,82 @@ pool_verdict(struct db *db, struct metrics_pool *p,
 	return 0;
 }
 
-/*
- * Each pool's channels (when their snapshots were taken, so that a
- * dashboard shows their age as time() minus it: every rung of a ladder,
- * not only the last) and its drift verdict against the baseline (the
- * last rung: pool_verdict, read with the pool's observation for
- * aksnap_pool_info).
- */
+/* Pool ${p}'s last observation (aksnap_pool_info's labels), channel
+ * holders and verdict.  0, or -1 on a store error or out of memory. */
 static int
-render_baselines(
-    FILE *out, struct db *db, const struct metrics_pool *pools, size_t n)
+read_details(struct metrics_set *ms, struct db *db, struct metrics_pool *p)
 {
-	char k[160];
+	struct db_observation o;
+	char a[300], b[100], c[100], d[100];
+	struct line l;
+	int got = 0;
 
-	fprintf(out,
-	    "# HELP aksnap_baseline_timestamp_seconds When the snapshot "
-	    "that holds each channel of the pool's ladder was taken.\n"
-	    "# TYPE aksnap_baseline_timestamp_seconds gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		if (pools[i].pool_id != 0 &&
-		    render_channel_holders(out, db, &pools[i]))
+	memset(&o, 0, sizeof(o));
+	if (p->pool_id != 0)
+		got = db_observation_latest(db, p->pool_id, &o);
+	if (got < 0 || read_holders(db, p, &o, got))
+		return -1;
+	p->info = NULL;
+	if (got > 0 && strcmp(o.provisioning_state, "missing") != 0) {
+		metrics_escape(o.v.node_image_version, a, sizeof(a));
+		metrics_escape(o.v.kubernetes_version, b, sizeof(b));
+		metrics_escape(o.v.os_sku, c, sizeof(c));
+		metrics_escape(o.v.vm_size, d, sizeof(d));
+		l.n = 0;
+		l_put(&l, "\",node_image_version=\"");
+		l_put(&l, a);
+		l_put(&l, "\",kubernetes_version=\"");
+		l_put(&l, b);
+		l_put(&l, "\",os_sku=\"");
+		l_put(&l, c);
+		l_put(&l, "\",vm_size=\"");
+		l_put(&l, d);
+		l_put(&l, "\"}");
+		l.b[l.n] = '\0';
+		p->info = strings_add(&ms->info, l.b);
+		if (p->info == NULL) {
+			log_err(NULL, "metrics: out of memory");
 			return -1;
+		}
 	}
-	fprintf(out,
-	    "# HELP aksnap_pool_drift 1 for the pool's drift verdict (as "
-	    "'aksnap drift' gives it).\n"
-	    "# TYPE aksnap_pool_drift gauge\n");
-	for (size_t i = 0; i < n; i++) {
-		metrics_escape(pools[i].key, k, sizeof(k));
-		put_pool_series(out, "aksnap_pool_drift", k, "verdict",
-		    pools[i].verdict, 1);
+	p->known |= K_DETAILS;
+	return 0;
+}
+
+/* Everything ${ms} does not know yet, from the store. */
+static int
+read_rest(struct metrics_set *ms, struct db *db)
+{
+	size_t outcomes = 0;
+
+	for (size_t i = 0; i < ms->n; i++)
+		if (ms->pools[i].known & K_OUTCOME)
+			outcomes++;
+	/* Some pool's id or outcome unknown: the whole store at once. */
+	if (outcomes < ms->n && sums_from_store(ms, db))
+		return -1;
+	for (size_t i = 0; i < ms->n; i++) {
+		struct metrics_pool *p = &ms->pools[i];
+
+		if (!(p->known & K_SUMS) && sums_of_pool(db, p))
+			return -1;
+		if (!(p->known & K_DETAILS) && read_details(ms, db, p))
+			return -1;
 	}
 	return 0;
 }
 
-int
-metrics_render(FILE *out, const struct config *cfg, struct db *db)
+/* The text of ${ms}, every pool known. */
+static int
+render_set(FILE *out, const struct metrics_set *ms, struct db *db)
 {
-	struct metrics_pool *pools;
-	size_t n = cfg->npools;
-	char k[160], a[300], b[100], c[100], d[100];
+	const struct metrics_pool *pools = ms->pools;
+	size_t n = ms->n;
+	char k[160], c[160];
 	struct line l;
-	int rc = -1;
 
-	pools = pools_from_store(cfg, db);
-	if (pools == NULL)
-		return -1;
 	if (render_runs(out, db))
-		goto out;
+		return -1;
 	fprintf(out,
 	    "# HELP aksnap_last_success_timestamp_seconds Newest "
 	    "snapshot taken or slot skipped, per pool.\n"
@@ -435,49 +575,163 @@ metrics_render(FILE *out, const struct config *cfg, struct db *db)
 	    "observed.\n"
 	    "# TYPE aksnap_pool_info gauge\n");
 	for (size_t i = 0; i < n; i++) {
-		struct db_observation o;
-		int got = 0;
-
-		/* The observation read once: its drift verdict too, printed
-		 * by render_baselines. */
-		memset(&o, 0, sizeof(o));
-		if (pools[i].pool_id != 0)
-			got = db_observation_latest(db, pools[i].pool_id, &o);
-		if (got < 0 || pool_verdict(db, &pools[i], &o, got))
-			goto out;
-		if (got == 0 || strcmp(o.provisioning_state, "missing") == 0)
+		if (pools[i].info == NULL)
 			continue;
 		metrics_escape(pools[i].key, k, sizeof(k));
-		metrics_escape(o.v.node_image_version, a, sizeof(a));
-		metrics_escape(o.v.kubernetes_version, b, sizeof(b));
-		metrics_escape(o.v.os_sku, c, sizeof(c));
-		metrics_escape(o.v.vm_size, d, sizeof(d));
 		l.n = 0;
 		l_put(&l, "aksnap_pool_info{pool=\"");
 		l_put(&l, k);
-		l_put(&l, "\",node_image_version=\"");
-		l_put(&l, a);
-		l_put(&l, "\",kubernetes_version=\"");
-		l_put(&l, b);
-		l_put(&l, "\",os_sku=\"");
-		l_put(&l, c);
-		l_put(&l, "\",vm_size=\"");
-		l_put(&l, d);
-		l_put(&l, "\"}");
+		l_put(&l, pools[i].info);
 		l_end(&l, out, 1);
 	}
-	if (render_baselines(out, db, pools, n))
-		goto out;
-	rc = ferror(out) ? -1 : 0;
-out:
-	free(pools);
+	fprintf(out,
+	    "# HELP aksnap_baseline_timestamp_seconds When the snapshot "
+	    "that holds each channel of the pool's ladder was taken.\n"
+	    "# TYPE aksnap_baseline_timestamp_seconds gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		if (pools[i].held == 0)
+			continue;
+		metrics_escape(pools[i].key, k, sizeof(k));
+		for (int r = 0; r < rungs(&pools[i]); r++) {
+			if (!(pools[i].held & (1U << r)))
+				continue;
+			metrics_escape(
+			    rung_channel(&pools[i], r), c, sizeof(c));
+			put_pool_series(out,
+			    "aksnap_baseline_timestamp_seconds", k, "channel",
+			    c, (long long)pools[i].held_at[r]);
+		}
+	}
+	fprintf(out,
+	    "# HELP aksnap_pool_drift 1 for the pool's drift verdict (as "
+	    "'aksnap drift' gives it).\n"
+	    "# TYPE aksnap_pool_drift gauge\n");
+	for (size_t i = 0; i < n; i++) {
+		metrics_escape(pools[i].key, k, sizeof(k));
+		put_pool_series(out, "aksnap_pool_drift", k, "verdict",
+		    pools[i].verdict, 1);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+struct metrics_set *
+metrics_set_new(const struct config *cfg)
+{
+	struct metrics_set *ms = calloc(1, sizeof(*ms));
+
+	if (ms == NULL)
+		return NULL;
+	ms->cfg = cfg;
+	ms->n = cfg->npools;
+	ms->pools = calloc(ms->n ? ms->n : 1, sizeof(*ms->pools));
+	if (ms->pools == NULL) {
+		free(ms);
+		return NULL;
+	}
+	for (size_t i = 0; i < ms->n; i++) {
+		const struct pool_conf *pc = &cfg->pools[i];
+
+		ms->pools[i].key = pc->key;
+		ms->pools[i].channel = pc->policy->channel;
+		ms->pools[i].ladder = &pc->policy->channels;
+	}
+	return ms;
+}
+
+/* ${pc}'s pool in ${ms}, or NULL when not one of its configuration's. */
+static struct metrics_pool *
+pool_of(struct metrics_set *ms, const struct pool_conf *pc)
+{
+	if (ms == NULL || pc < ms->cfg->pools || pc >= ms->cfg->pools + ms->n)
+		return NULL;
+	return &ms->pools[pc - ms->cfg->pools];
+}
+
+int
+metrics_set_read(struct metrics_set *ms, struct db *db,
+    const struct pool_conf *pc, int64_t pool_id)
+{
+	struct metrics_pool *p = pool_of(ms, pc);
+
+	if (p == NULL)
+		return -1;
+	p->pool_id = pool_id;
+	p->known &= ~(K_SUMS | K_DETAILS);
+	if (sums_of_pool(db, p) || read_details(ms, db, p)) {
+		p->known &= ~(K_SUMS | K_DETAILS);
+		return -1;
+	}
+	return 0;
+}
+
+void
+metrics_set_outcome(struct metrics_set *ms, const struct pool_conf *pc,
+    int64_t pool_id, int failed)
+{
+	struct metrics_pool *p = pool_of(ms, pc);
+
+	if (p == NULL)
+		return;
+	if (p->pool_id != pool_id)
+		p->known = 0; /* read under another id: read again */
+	p->pool_id = pool_id;
+	p->failed = failed != 0;
+	p->known |= K_OUTCOME;
+}
+
+void
+metrics_set_free(struct metrics_set *ms)
+{
+	if (ms == NULL)
+		return;
+	strings_free(&ms->info);
+	free(ms->pools);
+	free(ms);
+}
+
+/* metrics_render for set ${ms}: what it does not know read first. */
+static int
+set_render(FILE *out, struct metrics_set *ms, struct db *db)
+{
+	if (read_rest(ms, db))
+		return -1;
+	return render_set(out, ms, db);
+}
+
+int
+metrics_render(FILE *out, const struct config *cfg, struct db *db)
+{
+	struct metrics_set *ms = metrics_set_new(cfg);
+	int rc;
+
+	if (ms == NULL) {
+		log_err(NULL, "metrics: out of memory");
+		return -1;
+	}
+	rc = set_render(out, ms, db);
+	metrics_set_free(ms);
 	return rc;
 }
 
 int
 metrics_write(const struct config *cfg, struct db *db)
 {
-	const char *path = cfg->metrics_file;
+	struct metrics_set *ms = metrics_set_new(cfg);
+	int rc;
+
+	if (ms == NULL) {
+		log_err(NULL, "metrics: out of memory");
+		return -1;
+	}
+	rc = metrics_set_write(ms, db);
+	metrics_set_free(ms);
+	return rc;
+}
+
+int
+metrics_set_write(struct metrics_set *ms, struct db *db)
+{
+	const char *path = ms->cfg->metrics_file;
 	char tmp[PATH_MAX + 16];
 	FILE *f;
 	int fd;
@@ -494,8 +748,7 @@ metrics_write(const struct config *cfg, struct db *db)
 		close(fd);
 		goto err0;
 	}
-	if (metrics_render(f, cfg, db) || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
+	if (set_render(f, ms, db) || fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		log_err(NULL, "metrics: writing %s failed", tmp);
 		fclose(f);
 		goto err0;

@@ -14,22 +14,6 @@
 #include "config/config.h"
 #include "db/db.h"
 
-/* One configured pool as the renderer sees it (read from the store). */
-struct metrics_pool {
-	const char *key;
-	int64_t pool_id; /* 0: never recorded in the store */
-	int failed; /* failed in the last run that acted on it */
-	const char *channel; /* the policy's baseline channel (NULL: none) */
-	const struct ladder *ladder; /* its channels, first rung first (NULL
-	                                or no rung: ${channel} alone) */
-	time_t last_success; /* newest snapshot taken or slot skipped */
-	long long counts[DB_SNAPSHOT_NSTATES]; /* snapshots per state */
-	const char *verdict; /* drift's, a static string */
-	int base_known; /* the holder of ${channel} was read (pool_verdict): */
-	int base_active; /* it is an active snapshot */
-	time_t base_at; /* taken then */
-};
-
 /*
  * metrics_write(cfg, db):
  * Write ${cfg}->metrics_file atomically (a temporary file in the same
@@ -52,6 +36,54 @@ int metrics_write(const struct config *cfg, struct db *db);
  * The same text, to a stream.  0 or -1.
  */
 int metrics_render(FILE *out, const struct config *cfg, struct db *db);
+
+/*
+ * A run's textfile, read while the run is under way (issue 16): each
+ * pool's figures are read as soon as the run is done with the pool (its
+ * GET answered, its slot recorded, its retention carried out), while the
+ * other requests are in flight, so that after the last answer only the
+ * pools the run changed later are read.  The text is exactly what
+ * metrics_write gives for the store the run leaves, provided that the
+ * caller reads a pool only when nothing in the run writes its rows after
+ * (its outcome apart: metrics_set_outcome).
+ */
+struct metrics_set;
+
+/*
+ * metrics_set_new(cfg):
+ * An empty set for the pools of ${cfg} (which must outlive it), nothing
+ * read yet.  NULL when out of memory.
+ */
+struct metrics_set *metrics_set_new(const struct config *cfg);
+
+/*
+ * metrics_set_read(ms, db, pc, pool_id):
+ * Read now the figures of pool ${pc} (one of ${ms}'s configuration's,
+ * store id ${pool_id}) but its outcome: its newest success, snapshot
+ * counts, last observation, channel holders and drift verdict.  0, or -1
+ * on a store error (logged; the pool is read again by metrics_set_write).
+ */
+int metrics_set_read(struct metrics_set *ms, struct db *db,
+    const struct pool_conf *pc, int64_t pool_id);
+
+/*
+ * metrics_set_outcome(ms, pc, pool_id, failed):
+ * Pool ${pc}'s outcome as the store now holds it (committed by the
+ * caller): store id ${pool_id}, failed or not.
+ */
+void metrics_set_outcome(struct metrics_set *ms, const struct pool_conf *pc,
+    int64_t pool_id, int failed);
+
+/*
+ * metrics_set_write(ms, db):
+ * metrics_write for ${ms}'s configuration: what was not read before is
+ * read now (the whole store at once when some pool's outcome is not
+ * known, else pool by pool).  0, or -1 (logged).
+ */
+int metrics_set_write(struct metrics_set *ms, struct db *db);
+
+/* metrics_set_free(ms): free ${ms}; NULL is a no-op. */
+void metrics_set_free(struct metrics_set *ms);
 
 /* metrics_escape(in, out, len): a label value with \ " and newline escaped. */
 void metrics_escape(const char *in, char *out, size_t len);

@@ -165,6 +165,8 @@ struct run {
 	size_t json_pools; /* elements of its "pools" out */
 	struct progress progress; /* the line on a terminal */
 	struct prune_ctx pctx; /* promotion and retention (run_prune_ctx) */
+	struct metrics_set *metrics; /* the textfile's figures, read as each
+	                                pool is done (plan_group), or NULL */
 };
 
 /*
@@ -1432,6 +1434,12 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 		}
 		carry_out_slot(ctx, p);
 		retain_now(r, p);
+		/* Done with: nothing in this run writes its rows again (its
+		 * outcome apart, write_metrics).  On an error, read at the
+		 * end. */
+		if (p->retained && r->metrics != NULL)
+			(void)metrics_set_read(
+			    r->metrics, r->db, p->pc, p->pool_id);
 		if (p->plan.action == PLAN_SKIP)
 			r->progress.skipped++;
 		else if (p->plan.action == PLAN_FAIL || p->failed)
@@ -2107,6 +2115,16 @@ record_plan_failures(struct run *r)
 	write_flush(r, 1);
 }
 
+/* The textfile: from the figures read during the run, what is missing
+ * read now (metrics_set_write); without them, all from the store. */
+static int
+write_textfile(struct run *r)
+{
+	if (r->metrics != NULL)
+		return metrics_set_write(r->metrics, r->db);
+	return metrics_write(r->cfg, r->db);
+}
+
 /*
  * What the metrics file is rendered from (it describes every configured
  * pool from the store, whatever this run touched): each touched pool's
@@ -2130,17 +2148,25 @@ write_metrics(struct run *r)
 		if (!bad && full)
 			bad = db_full_run_add(r->db, r->rec.id,
 			    util_monotonic_ms() - r->started_ms);
-		if (bad || db_commit(r->db))
+		if (bad || db_commit(r->db)) {
 			db_rollback(r->db);
+		} else {
+			/* What the store now holds: not read again. */
+			for (size_t i = 0; i < r->npools; i++)
+				if (r->pools[i].pool_id > 0)
+					metrics_set_outcome(r->metrics,
+					    r->pools[i].pc, r->pools[i].pool_id,
+					    r->pools[i].failed || !r->counted);
+		}
 	}
 	/* Its reads (four a pool) in one transaction: one lock, not a lock
 	 * and an unlock (two fcntl calls) a statement. */
 	if (db_begin(r->db) == 0) {
-		(void)metrics_write(r->cfg, r->db);
+		(void)write_textfile(r);
 		if (db_commit(r->db))
 			db_rollback(r->db);
 	} else {
-		(void)metrics_write(r->cfg, r->db);
+		(void)write_textfile(r);
 	}
 }
 
@@ -2195,6 +2221,11 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 	}
 	if (group_pools(&r) || sync_pools(&r))
 		goto finish;
+	/* The metrics describe the store a run leaves (no list holds
+	 * them); each pool's figures are read once the run is done with it,
+	 * while the requests of others are in flight. */
+	if (interp_writes(r.mode) && cfg->metrics_file[0] != '\0')
+		r.metrics = metrics_set_new(r.cfg);
 	progress_init(&r.progress, r.ngroups);
 	progress_draw(&r.progress, 1);
 
@@ -2269,6 +2300,7 @@ out:
 		free(r.groups[i].url);
 	free(r.groups);
 	free(r.pools);
+	metrics_set_free(r.metrics);
 	fleet_view_free(&r.fleets);
 	return rc;
 }

@@ -31,6 +31,9 @@
 #define T1_S 1794366000LL
 #define T2 "2026-11-12T03:00:00Z"
 #define T2_S 1794452400LL
+#define T0_LATER                                                               \
+	"2026-11-10T04:00:00Z" /* T0's slot again: every pool skips            \
+	                        */
 
 static const char *const POOLS[] = {"staging-system", "staging-user",
     "prod-system", "prod-batch", "edge-system", NULL};
@@ -546,6 +549,64 @@ test_metrics_describe_every_pool_whatever_the_command(void **state)
 	free(m);
 }
 
+/* ${text} without its aksnap_run_duration_seconds sample (a wall time). */
+static void
+drop_duration(char *text)
+{
+	char *at = strstr(text, "\naksnap_run_duration_seconds ");
+	char *nl = at != NULL ? strchr(at + 1, '\n') : NULL;
+
+	assert_non_null(nl);
+	memmove(at, nl, strlen(nl) + 1);
+}
+
+/*
+ * A plain run reads each skipped pool's figures as soon as its slot and
+ * retention are recorded, while the other requests are in flight; a run
+ * with a report (-v) reads every pool's at the end.  In T0's slot again,
+ * after a new node image on aks-prod (its pools skip, and their new
+ * versions are recorded in their GET's callback), both write the same
+ * text but for the run's duration.
+ */
+static void
+test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
+{
+	struct fx *f = *state;
+	struct metrics *m = calloc(1, sizeof(*m));
+	char *plain, *reported, *old_image;
+	const char *info = "aksnap_pool_info{pool=\"prod-system\","
+	                   "node_image_version=\"";
+
+	assert_non_null(m);
+	set_clock(f, T0);
+	aksnap(f, 0, "run", "--as-of", T0, NULL);
+	plain = slurp(f->prom);
+	assert_non_null(strstr(plain, info));
+	old_image = strdup(strstr(plain, info) + strlen(info));
+	assert_non_null(old_image);
+	*strchr(old_image, '"') = '\0';
+	free(plain);
+	json_decref(emu_post(
+	    f->h.emu, "/_armemu/release", "{\"cluster\":\"aks-prod\"}"));
+	set_clock(f, T0_LATER);
+	aksnap(f, 0, "run", "--as-of", T0_LATER, NULL);
+	read_whole(f, "the plain run", m);
+	plain = slurp(f->prom);
+	/* read after the pool's observation was recorded */
+	assert_non_null(strstr(plain, info));
+	assert_true(strncmp(strstr(plain, info) + strlen(info), old_image,
+	                strlen(old_image)) != 0);
+	aksnap(f, 0, "-v", "run", "--as-of", T0_LATER, NULL);
+	reported = slurp(f->prom);
+	drop_duration(plain);
+	drop_duration(reported);
+	assert_string_equal(plain, reported);
+	free(old_image);
+	free(plain);
+	free(reported);
+	free(m);
+}
+
 int
 main(void)
 {
@@ -554,6 +615,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_metrics_describe_every_pool_whatever_the_command, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_metrics_a_plain_run_writes_what_a_reported_run_writes,
+	        setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -506,6 +506,88 @@ test_metrics_write_is_atomic_and_readable(void **state)
 	assert_int_equal(files, 1);
 }
 
+/* The file metrics_set_write wrote, whole. */
+static char *
+read_prom(struct fx *f)
+{
+	char path[160], *buf;
+	FILE *in;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/aksnap.prom", f->dir);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	buf = calloc(1, 65536);
+	assert_non_null(buf);
+	n = fread(buf, 1, 65535, in);
+	buf[n] = '\0';
+	fclose(in);
+	return buf;
+}
+
+/* A store with a bit of everything: a failed full run, observations,
+ * holders of both rungs of the ladder and of the plain pool's channel,
+ * the outcomes; the unseen pool recorded, nothing else. */
+static void
+fill(struct fx *f, int64_t lad, int64_t plain)
+{
+	int64_t run, a, p;
+
+	run = full_run(f, T0 + DAY, 1, 12345);
+	observe(f, run, plain, "img-b", T0 + DAY);
+	observe(f, run, lad, "img-a", T0 + DAY);
+	a = snapshot(f, lad, "aksnap-aks-1-system-a", "img-a", T0);
+	p = snapshot(f, plain, "aksnap-aks-1-user-a", "img-b", T0);
+	assert_int_equal(db_ladder_enter(f->db, a, "canary", 0, T0 + DAY), 0);
+	assert_int_equal(
+	    db_ladder_enter(f->db, a, "stable", 1, T0 + 2 * DAY), 0);
+	assert_int_equal(db_ladder_enter(f->db, p, "stable", 0, T0 + DAY), 0);
+	assert_int_equal(db_pool_outcome_set(f->db, lad, run, T0 + DAY, 1), 0);
+	assert_int_equal(
+	    db_pool_outcome_set(f->db, plain, run, T0 + DAY, 0), 0);
+}
+
+/*
+ * A run's set: figures read early (metrics_set_read) and outcomes given
+ * (metrics_set_outcome) write exactly metrics_render's text, whether the
+ * rest is read pool by pool (every outcome given) or from the whole store
+ * (one not given); a pool read under another id is read again.
+ */
+static void
+test_metrics_set_read_early_writes_the_same_text(void **state)
+{
+	struct fx *f = *state;
+	int64_t lad = pool_id(f, "laddered"), plain = pool_id(f, "plain");
+	int64_t unseen = pool_id(f, "unseen");
+	struct metrics_set *ms;
+	char *got;
+
+	fill(f, lad, plain);
+	render(f);
+	for (int whole = 0; whole < 2; whole++) {
+		ms = metrics_set_new(f->cfg);
+		assert_non_null(ms);
+		assert_int_equal(
+		    metrics_set_read(ms, f->db, pool_conf(f, "laddered"), lad),
+		    0);
+		/* read under a wrong id, then told the right one */
+		assert_int_equal(
+		    metrics_set_read(ms, f->db, pool_conf(f, "plain"), unseen),
+		    0);
+		metrics_set_outcome(ms, pool_conf(f, "plain"), plain, 0);
+		metrics_set_outcome(ms, pool_conf(f, "laddered"), lad, 1);
+		if (!whole)
+			metrics_set_outcome(
+			    ms, pool_conf(f, "unseen"), unseen, 0);
+		assert_int_equal(metrics_set_write(ms, f->db), 0);
+		metrics_set_free(ms);
+		got = read_prom(f);
+		assert_string_equal(got, f->text);
+		free(got);
+	}
+	metrics_set_free(NULL);
+}
+
 /* A metrics_file in a directory that does not exist: -1, nothing left. */
 static void
 test_metrics_write_fails_cleanly(void **state)
@@ -547,6 +629,9 @@ main(void)
 	        test_metrics_write_is_atomic_and_readable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_metrics_write_fails_cleanly, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_metrics_set_read_early_writes_the_same_text, setup,
+	        teardown),
 	    cmocka_unit_test(test_metrics_escape_label_values),
 	};
 
