@@ -2116,11 +2116,12 @@ record_plan_failures(struct run *r)
 }
 
 /* The textfile: from the figures read during the run, what is missing
- * read now (metrics_set_write); without them, all from the store. */
+ * read now (metrics_set_write); without them, or when a grouped commit
+ * failed (what was read may have been rolled back), all from the store. */
 static int
 write_textfile(struct run *r)
 {
-	if (r->metrics != NULL)
+	if (r->metrics != NULL && !r->write_failed)
 		return metrics_set_write(r->metrics, r->db);
 	return metrics_write(r->cfg, r->db);
 }
