@@ -149,6 +149,17 @@ static const struct invariant invariants[] = {
         "UNION ALL SELECT 'decisions', count(*) FROM decision_rows "
         "UNION ALL SELECT 'snapshots.' || state, count(*) FROM snapshots "
         "GROUP BY state) t ON t.name = c.name WHERE c.n <> coalesce(t.n, 0)"},
+    /* the counts the metrics read (0019's triggers keep them) */
+    {0,
+        "SELECT printf('pool_snapshot_counts: %d pool and state count(s) "
+        "differ from the snapshots (first pool id %d, %s: %d, the table "
+        "holds %d)', count(*), min(pool_id), state, k, h) FROM ("
+        "SELECT pool_id, state, sum(kept) AS k, sum(held) AS h FROM ("
+        "SELECT pool_id, state, n AS kept, 0 AS held "
+        "FROM pool_snapshot_counts UNION ALL "
+        "SELECT pool_id, state, 0, count(*) FROM snapshots "
+        "GROUP BY pool_id, state) GROUP BY pool_id, state "
+        "HAVING k <> h) HAVING count(*) > 0"},
 };
 
 /* The closed vocabularies: a value outside them is a damaged row. */

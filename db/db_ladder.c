@@ -161,6 +161,29 @@ cmp_hold_row(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/*
+ * db_ladder_holds_live's statements.  Each reads the pool's entries in
+ * snapshot_channels_by_pool alone, which holds every column they read
+ * (0019): a page or two of it however old the store.  By snapshot_id (as
+ * live_sql did before 0019) they were rows written months apart, a page
+ * each.  live_sql names the pool (an entry's pool is its snapshot's) and
+ * the index: the planner would otherwise seek each snapshot's entries.
+ */
+static const char live_sql[] =
+    HOLD_COLS "INDEXED BY snapshot_channels_by_pool WHERE pool_id = ?1 AND "
+              "snapshot_id IN (SELECT id FROM snapshots WHERE pool_id = ?1 "
+              "AND state = 'active' UNION SELECT snapshot_id FROM "
+              "snapshot_channels INDEXED BY snapshot_channels_by_pool "
+              "WHERE pool_id = ?1 AND left_at IS NULL)";
+/* the pool's next channel by name after ?2 (NULL: none) */
+static const char next_channel_sql[] =
+    "SELECT min(channel) FROM snapshot_channels WHERE pool_id = ?1 AND "
+    "channel > ?2";
+/* a channel's entries, newest first */
+static const char newest_sql[] =
+    HOLD_COLS "WHERE pool_id = ?1 AND channel = ?2 "
+              "ORDER BY promoted_at DESC, id DESC";
+
 int
 db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
     struct channel_hold **out, size_t *n)
@@ -178,33 +201,23 @@ db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
 	if (window > LIMIT_KEEP_PROMOTED)
 		window = LIMIT_KEEP_PROMOTED;
 	/* every entry of the active snapshots and of the holders */
-	if (db_each_row(db,
-	        HOLD_COLS "WHERE snapshot_id IN (SELECT id FROM snapshots "
-	                  "WHERE pool_id = ?1 AND state = 'active' UNION "
-	                  "SELECT snapshot_id FROM snapshot_channels INDEXED "
-	                  "BY snapshot_channels_holder WHERE pool_id = ?1 AND "
-	                  "left_at IS NULL)",
-	        what, DB_ARGS(DB_INT(pool_id)), add_row, &hs) < 0)
+	if (db_each_row(
+	        db, live_sql, what, DB_ARGS(DB_INT(pool_id)), add_row, &hs) < 0)
 		goto done;
 	/* each channel ever held, its newest entries (keep_promoted) */
 	for (;;) {
 		/* the next channel by name ("" when there is none) */
-		if (db_get_one(db,
-		        "SELECT min(channel) FROM snapshot_channels WHERE "
-		        "pool_id = ?1 AND channel > ?2",
-		        what, DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)),
-		        db_row_text,
+		if (db_get_one(db, next_channel_sql, what,
+		        DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), db_row_text,
 		        &(struct db_text){channel, sizeof(channel)}) != 1)
 			goto done;
 		if (channel[0] == '\0')
 			break;
 		hs.stop = window;
 		hs.nseen = 0;
-		if (db_each_row(db,
-		        HOLD_COLS "WHERE pool_id = ?1 AND channel = ?2 "
-		                  "ORDER BY promoted_at DESC, id DESC",
-		        what, DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)),
-		        add_row, &hs) < 0)
+		if (db_each_row(db, newest_sql, what,
+		        DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), add_row,
+		        &hs) < 0)
 			goto done;
 	}
 	/* oldest first, each row once */
@@ -322,4 +335,19 @@ db_ladder_adopt(struct db *db, int64_t snap_id, const char *list, time_t at)
 	if (refresh(db, snap_id))
 		return undo(db);
 	return savepoint(db, "RELEASE");
+}
+
+int
+db_ladder_query_plan(struct db *db, const char *name, char *buf, size_t len)
+{
+	static const struct {
+		const char *name, *sql;
+	} queries[] = {{"holds_live", live_sql},
+	    {"next_channel", next_channel_sql}, {"newest", newest_sql}};
+
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
+		if (strcmp(name, queries[i].name) == 0)
+			return db_explain(db, queries[i].sql, buf, len);
+	log_err(NULL, "no ladder query named %s", name);
+	return -1;
 }

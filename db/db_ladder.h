@@ -66,4 +66,15 @@ int db_ladder_leave(struct db *db, int64_t snap_id, const char *channel,
 int db_ladder_adopt(
     struct db *db, int64_t snap_id, const char *list, time_t at);
 
+/*
+ * db_ladder_query_plan(db, name, buf, len):
+ * EXPLAIN QUERY PLAN of db_ladder_holds_live's statement ${name}
+ * ("holds_live": the entries of the active snapshots and holders,
+ * "next_channel": the pool's next channel, "newest": a channel's newest
+ * entries), as db_query_plan, for the tests that keep them on their
+ * indexes.  0/-1.
+ */
+int db_ladder_query_plan(
+    struct db *db, const char *name, char *buf, size_t len);
+
 #endif

@@ -2149,6 +2149,149 @@ test_db_row_counts_kept_by_triggers(void **state)
 }
 
 /*
+ * Issue 16 (0019): what a run reads of a pool's present -- its active
+ * snapshots, its channel entries, whether a slot is taken, every pool's
+ * snapshot counts -- answers the same from the covering indexes and the
+ * counts the triggers keep as it did from the rows before the migration.
+ */
+
+/* What db_snapshot_list, db_ladder_holds_live and db_slot_taken say of
+ * pool ${pool}, as text. */
+static void
+run_reads(struct db *db, int64_t pool, char *buf, size_t len)
+{
+	struct db_snapshot *list = NULL;
+	struct channel_hold *h = NULL;
+	size_t n = 0, k = 0, used = 0;
+
+	buf[0] = '\0';
+	assert_int_equal(db_snapshot_list(db, pool, "active", &list, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(buf + used, len - used,
+		    "%lld %s %s %lld %s;", (long long)list[i].id, list[i].name,
+		    list[i].state, (long long)list[i].slot, list[i].channel);
+	free(list);
+	assert_int_equal(db_ladder_holds_live(db, pool, 2, &h, &k), 0);
+	for (size_t i = 0; i < k; i++)
+		used += (size_t)snprintf(buf + used, len - used,
+		    "|%lld %s %d %lld %lld %d", h[i].snapshot_id, h[i].channel,
+		    h[i].rung, (long long)h[i].promoted_at,
+		    (long long)h[i].left_at, h[i].demoted);
+	free(h);
+	for (time_t slot = 1000; slot <= 5000; slot += 1000)
+		used += (size_t)snprintf(buf + used, len - used, " %d",
+		    db_slot_taken(db, pool, slot));
+	assert_true(used < len);
+}
+
+static int
+count_text_row(void *ctx, int64_t pool_id, int state, long long n)
+{
+	char *buf = ctx;
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, 512 - used, "%s%lld/%s/%lld", used ? "," : "",
+	    (long long)pool_id, db_snapshot_states[state], n);
+	return 0;
+}
+
+/* db_metrics_snapshot_counts agrees with count(*) over the rows. */
+static void
+assert_pool_counts_true(struct fx *f)
+{
+	char got[512] = "", want[512];
+
+	assert_int_equal(
+	    db_metrics_snapshot_counts(f->db, count_text_row, got), 0);
+	raw_text(f->path,
+	    "SELECT group_concat(x, ',') FROM (SELECT pool_id || '/' || "
+	    "state || '/' || count(*) AS x FROM snapshots "
+	    "GROUP BY pool_id, state ORDER BY pool_id, state)",
+	    want, sizeof(want));
+	assert_string_equal(got, want);
+}
+
+static void
+test_db_migration_covers_a_runs_reads(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_report r;
+	char before[2][2048], after[2048], plan[2048];
+	int64_t pool[2], s1, s2, s3, run;
+
+	open_before(f, "_run_covering");
+	pool[0] = add_pool(f->db, "a");
+	pool[1] = add_pool(f->db, "b");
+	s1 = add_snapshot(f->db, pool[0], "s1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool[0], "s2", 2000, 2000);
+	s3 = add_snapshot(f->db, pool[0], "s3", 3000, 3000);
+	add_snapshot(f->db, pool[0], "s4", 4000, 4000);
+	add_snapshot(f->db, pool[1], "t1", 1000, 1000);
+	assert_int_equal(db_snapshot_set_state(f->db, s3, "deleted", NULL), 0);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, s2, "failed", "quota"), 0);
+	assert_int_equal(db_ladder_enter(f->db, s1, "canary", 0, 1500), 0);
+	assert_int_equal(db_ladder_enter(f->db, s3, "canary", 0, 2500), 0);
+	assert_int_equal(db_ladder_enter(f->db, s1, "stable", 1, 2600), 0);
+	assert_int_equal(db_run_start(f->db, 5000, 5000, "run", &run), 0);
+	decision_add(
+	    f->db, run, pool[1], 0, 5000, 5000, "skip", "unchanged", "");
+	for (int i = 0; i < 2; i++)
+		run_reads(f->db, pool[i], before[i], sizeof(before[i]));
+	db_close(f->db);
+	f->db = NULL;
+
+	/* the migration: the same answers, from index pages alone */
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(db_schema_version(f->db), db_latest_version());
+	for (int i = 0; i < 2; i++) {
+		run_reads(f->db, pool[i], after, sizeof(after));
+		assert_string_equal(after, before[i]);
+	}
+	/* s1 left canary for s3 and holds stable; slots 1000-5000: s2's
+	 * failed, s3's deleted (taken), b's skip at 5000 */
+	assert_non_null(strstr(before[0], "1 s1 active 1000 stable;"));
+	assert_non_null(strstr(before[0], "|1 canary 0 1500 2500 0|3 canary"));
+	assert_non_null(strstr(before[0], " 1 0 1 1 0"));
+	assert_non_null(strstr(before[1], " 1 0 0 0 1"));
+	assert_int_equal(
+	    db_ladder_query_plan(f->db, "holds_live", plan, sizeof(plan)), 0);
+	assert_non_null(strstr(plan,
+	    "COVERING INDEX snapshot_channels_by_pool "
+	    "(pool_id=?)"));
+	assert_null(strstr(plan, "snapshot_channels_by_snapshot"));
+	assert_null(strstr(plan, "SCAN"));
+	assert_int_equal(
+	    db_ladder_query_plan(f->db, "newest", plan, sizeof(plan)), 0);
+	assert_non_null(strstr(plan,
+	    "COVERING INDEX snapshot_channels_by_pool "
+	    "(pool_id=? AND channel=?)"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+	assert_pool_counts_true(f);
+
+	/* inserts, state changes and deletes keep the counts true */
+	add_snapshot(f->db, pool[1], "t2", 2000, 2000);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleting", NULL), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleted", NULL), 0);
+	assert_pool_counts_true(f);
+	raw_exec(f->path, "DELETE FROM snapshots WHERE name = 't2'");
+	assert_pool_counts_true(f);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 0);
+	db_check_report_free(&r);
+
+	/* a count that is not true: db check names it */
+	raw_exec(f->path,
+	    "UPDATE pool_snapshot_counts SET n = 7 WHERE state = 'deleted'");
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_non_null(strstr(r.items[0].detail,
+	    "pool_snapshot_counts: 1 pool and state count(s) differ"));
+	db_check_report_free(&r);
+}
+
+/*
  * Migration 0014 rebuilds runs so that a demote by hand is recorded as
  * one: the store before it refuses the mode; after it every run keeps its
  * id and fields, the rows that name a run (decisions, full_runs) still
@@ -2868,14 +3011,19 @@ test_db_hot_queries_use_their_indexes(void **state)
 	assert_plan(f->db, "list_state",
 	    "INDEX snapshots_by_pool_state (pool_id=? AND state=?)",
 	    "TEMP B-TREE");
+	/* a run's reads of a pool's present: index pages, never the rows
+	 * (0019) */
 	assert_plan(f->db, "newest_active",
-	    "INDEX snapshots_by_pool_state (pool_id=? AND state=?)",
-	    "TEMP B-TREE");
-	assert_plan(
-	    f->db, "slot_taken", "snapshots_by_pool_slot", "SCAN snapshots");
+	    "COVERING INDEX snapshots_active_rows (pool_id=?)", "TEMP B-TREE");
+	assert_plan(f->db, "list_active",
+	    "COVERING INDEX snapshots_active_rows (pool_id=?)", "TEMP B-TREE");
+	assert_plan(f->db, "slot_taken",
+	    "COVERING INDEX snapshots_by_pool_slot (pool_id=? AND slot=?)",
+	    "SCAN snapshots");
 	/* a skip's run range: the pool's ranges ending at or after the slot */
 	assert_plan(f->db, "slot_taken",
-	    "decisions_by_pool_last_slot (pool_id=? AND last_slot>?)",
+	    "COVERING INDEX decisions_by_pool_last_slot (pool_id=? AND "
+	    "last_slot>?)",
 	    "SCAN decisions");
 	/* ... and the pool's open skip range (0018), by its key */
 	assert_plan(f->db, "slot_taken",
@@ -3037,6 +3185,7 @@ main(void)
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_row_counts_kept_by_triggers),
+	    T(test_db_migration_covers_a_runs_reads),
 	    T(test_db_migration_adds_unconfirmed_and_conflict_states),
 	    T(test_db_migration_records_demote_runs),
 	    T(test_db_migration_interns_decision_texts),
