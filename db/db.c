@@ -380,8 +380,10 @@ static const char *const st_sql[ST__COUNT] = {
         "'deleted')), 0), coalesce((SELECT max(last_at) FROM decision_rows "
         "WHERE pool_id = ?1 AND action = 'skip'), 0), "
         "coalesce(" DB_DEC_OPEN_SKIP("last_at", "?1") ", 0))",
-    [ST_POOL_SNAP_COUNTS] = "SELECT state, count(*) FROM snapshots "
-                            "WHERE pool_id = ?1 GROUP BY state",
+    /* the counts 0019's triggers keep: a few rows of one page, not a
+     * walk of every snapshot the pool ever had */
+    [ST_POOL_SNAP_COUNTS] = "SELECT state, n FROM pool_snapshot_counts "
+                            "WHERE pool_id = ?1 AND n > 0 ORDER BY state",
     [ST_DEC_LAST] = "SELECT action, reasons, fingerprint, id, at "
                     "FROM decisions WHERE snapshot_id = ?1 "
                     "ORDER BY at DESC, id DESC LIMIT 1",
