@@ -51,15 +51,15 @@ struct drift_row {
 /* ---- gathering: the store ---- */
 
 /* ${r}'s baseline, newest snapshot and (unless refreshing) last
- * observation, its id from ${ids}.  0, or -1 on a store error. */
+ * observation, of store id ${pool_id} (0: not in the store yet).  0, or
+ * -1 on a store error. */
 static int
-row_from_store(struct db *db, const struct db_pool_ids *ids,
-    struct drift_row *r, int refresh)
+row_from_store(struct db *db, int64_t pool_id, struct drift_row *r, int refresh)
 {
 	struct db_observation o;
 	int got;
 
-	r->pool_id = db_pool_ids_find(ids, r->pc->key);
+	r->pool_id = pool_id;
 	if (r->pool_id == 0)
 		return 0;
 	r->have_base =
@@ -274,22 +274,86 @@ row_json(const struct drift_row *r)
 }
 
 /*
- * Where the rows go as they are made: the table (printed at the end, its
- * columns as wide as their content), or the JSON document, streamed a
- * pool at a time (the bytes output_print_json would print of the whole
- * document, without holding it).
+ * Rows are rendered as they are read, into one buffer (struct
+ * drift_rendered): a row's JSON member as output_print_json would print
+ * it, or its table cells, each NUL-ended.  The store is read in its own
+ * order (db_pool_ids_order), the output is in the configuration's: the
+ * buffer holds where each pool's row begins, by configuration index.
  */
-struct drift_out {
-	struct table *tab; /* NULL: JSON */
-	size_t n; /* rows written */
+struct drift_rendered {
+	FILE *f; /* open_memstream onto buf */
+	char *buf;
+	size_t len;
+	size_t *start; /* by configuration index */
 };
 
 static int
-out_open(struct drift_out *o, int json, int refreshed)
+rendered_open(struct drift_rendered *d, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->start = calloc(n + 1, sizeof(*d->start));
+	if (d->start == NULL)
+		return -1;
+	d->f = open_memstream(&d->buf, &d->len);
+	return d->f != NULL ? 0 : -1;
+}
+
+static void
+rendered_free(struct drift_rendered *d)
+{
+	if (d->f != NULL)
+		fclose(d->f);
+	free(d->buf);
+	free(d->start);
+	memset(d, 0, sizeof(*d));
+}
+
+#define DRIFT_NCOLS 8
+
+/* Render ${r}, the pool of configuration index ${i}.  0/-1. */
+static int
+rendered_add(
+    struct drift_rendered *d, size_t i, const struct drift_row *r, int json)
+{
+	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
+	const char *cells[DRIFT_NCOLS];
+	off_t at = ftello(d->f);
+
+	if (at < 0)
+		return -1;
+	d->start[i] = (size_t)at;
+	if (json) {
+		if (json_stream_member(d->f, "", 2, NULL, row_json(r)))
+			return -1;
+		return fputc('\0', d->f) == EOF ? -1 : 0;
+	}
+	cells[0] = r->pc->key;
+	cells[1] = r->verdict;
+	cells[2] = r->have_live ? r->live.node_image_version
+	                        : (r->missing ? "(missing)" : "-");
+	cells[3] = r->have_live ? r->live.kubernetes_version : "-";
+	cells[4] = r->have_base ? lookup_dash(b->node_image_version) : "-";
+	cells[5] = r->have_base ? lookup_dash(b->kubernetes_version) : "-";
+	cells[6] = r->have_newest ? lookup_dash(nw->node_image_version) : "-";
+	cells[7] = r->have_newest ? lookup_dash(nw->kubernetes_version) : "-";
+	for (size_t c = 0; c < DRIFT_NCOLS; c++)
+		if (fwrite(cells[c], 1, strlen(cells[c]) + 1, d->f) !=
+		    strlen(cells[c]) + 1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Print the ${n} rendered rows in the configuration's order: the table
+ * (its columns as wide as their content), or the JSON document (the
+ * bytes output_print_json would print of the whole document).  0/-1.
+ */
+static int
+rendered_print(struct drift_rendered *d, size_t n, int json, int refreshed)
 {
 	/* At 80 columns: the verdict, the live image if it fits, then the
 	 * others. */
-	static const struct table_col cols[] = {
+	static const struct table_col cols[DRIFT_NCOLS] = {
 	    {"POOL", 0, 0},
 	    {"VERDICT", 0, 0},
 	    {"LIVE IMAGE", 1, 0},
@@ -299,53 +363,41 @@ out_open(struct drift_out *o, int json, int refreshed)
 	    {"NEWEST SNAPSHOT IMAGE", 3, 0},
 	    {"K8S", 6, 0},
 	};
+	const char *c[DRIFT_NCOLS];
+	struct table *tab;
 
-	memset(o, 0, sizeof(*o));
+	if (fflush(d->f) != 0)
+		return -1;
 	if (json) {
 		fputs("{", stdout);
-		return json_stream_member(
-		    stdout, "\n", 1, "refreshed", json_boolean(refreshed));
-	}
-	o->tab = table_new(cols, sizeof(cols) / sizeof(cols[0]));
-	return o->tab != NULL ? 0 : -1;
-}
-
-static int
-out_row(struct drift_out *o, const struct drift_row *r)
-{
-	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
-
-	if (o->tab == NULL) {
-		if (o->n == 0)
-			fputs(",\n  \"pools\": [", stdout);
-		return json_stream_member(
-		    stdout, o->n++ > 0 ? ",\n" : "\n", 2, NULL, row_json(r));
-	}
-	o->n++;
-	return table_add(o->tab, r->pc->key, r->verdict,
-	    r->have_live ? r->live.node_image_version
-	                 : (r->missing ? "(missing)" : "-"),
-	    r->have_live ? r->live.kubernetes_version : "-",
-	    r->have_base ? lookup_dash(b->node_image_version) : "-",
-	    r->have_base ? lookup_dash(b->kubernetes_version) : "-",
-	    r->have_newest ? lookup_dash(nw->node_image_version) : "-",
-	    r->have_newest ? lookup_dash(nw->kubernetes_version) : "-");
-}
-
-/* Finish the table or the document. */
-static void
-out_close(struct drift_out *o)
-{
-	if (o->tab == NULL) {
-		if (o->n == 0)
-			fputs(",\n  \"pools\": [", stdout);
-		json_stream_array_end(stdout, 1, o->n);
+		if (json_stream_member(
+		        stdout, "\n", 1, "refreshed", json_boolean(refreshed)))
+			return -1;
+		fputs(",\n  \"pools\": [", stdout);
+		for (size_t i = 0; i < n; i++) {
+			fputs(i > 0 ? ",\n" : "\n", stdout);
+			fputs(d->buf + d->start[i], stdout);
+		}
+		json_stream_array_end(stdout, 1, n);
 		fputs("\n}\n", stdout);
-		return;
+		return 0;
 	}
-	table_print(o->tab, stdout);
-	table_free(o->tab);
-	o->tab = NULL;
+	tab = table_new(cols, DRIFT_NCOLS);
+	if (tab == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		c[0] = d->buf + d->start[i];
+		for (size_t k = 1; k < DRIFT_NCOLS; k++)
+			c[k] = c[k - 1] + strlen(c[k - 1]) + 1;
+		if (table_add(
+		        tab, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])) {
+			table_free(tab);
+			return -1;
+		}
+	}
+	table_print(tab, stdout);
+	table_free(tab);
+	return 0;
 }
 
 /* ---- the command ---- */
@@ -383,37 +435,50 @@ drift_args(
 }
 
 /*
- * Each pool from the store straight into the output, one row at a time
- * (no --refresh: nothing to wait for), in one read transaction.  0/-1.
+ * Each pool from the store, in the store's order (db_pool_ids_order:
+ * each page read once), in one read transaction, rendered as it is read;
+ * then printed in the configuration's order.  0/-1.
  */
 static int
 drift_stored(struct session *s, const char *channel, int json)
 {
-	struct drift_out o;
+	struct drift_rendered d;
 	struct drift_row row;
 	struct db_pool_ids *ids = NULL;
+	size_t n = s->cfg->npools, *order = NULL;
+	int64_t *pool_ids = NULL;
 	int rc = -1;
 
-	if (out_open(&o, json, 0) || db_read_begin(s->db) ||
-	    db_pool_ids_load(s->db, &ids))
+	pool_ids = calloc(n + 1, sizeof(*pool_ids));
+	order = calloc(n + 1, sizeof(*order));
+	if (rendered_open(&d, n) || pool_ids == NULL || order == NULL ||
+	    db_read_begin(s->db) || db_pool_ids_load(s->db, &ids))
 		goto out;
-	for (size_t i = 0; i < s->cfg->npools; i++) {
+	for (size_t i = 0; i < n; i++)
+		pool_ids[i] = db_pool_ids_find(ids, s->cfg->pools[i].key);
+	if (db_pool_ids_order(pool_ids, n, order))
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+
 		memset(&row, 0, sizeof(row));
 		row.pc = &s->cfg->pools[i];
 		row.channel =
 		    channel != NULL ? channel : row.pc->policy->channel;
-		if (row_from_store(s->db, ids, &row, 0))
+		if (row_from_store(s->db, pool_ids[i], &row, 0))
 			goto out;
 		row.verdict = drift_verdict_of(&row);
-		if (out_row(&o, &row))
+		if (rendered_add(&d, i, &row, json))
 			goto out;
 	}
-	out_close(&o);
-	rc = 0;
+	db_read_end(s->db);
+	rc = rendered_print(&d, n, json, 0);
 out:
 	db_read_end(s->db);
 	db_pool_ids_free(ids);
-	table_free(o.tab);
+	rendered_free(&d);
+	free(pool_ids);
+	free(order);
 	return rc;
 }
 
@@ -426,22 +491,22 @@ out:
 static int
 drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 {
-	struct drift_out o;
+	struct drift_rendered d;
 	struct drift_row *rows;
 	struct db_pool_ids *ids = NULL;
 	size_t n = s->cfg->npools;
 	int rc = EXIT_FAILED;
 
-	memset(&o, 0, sizeof(o));
 	rows = calloc(n + 1, sizeof(*rows));
-	if (rows == NULL || db_read_begin(s->db) ||
+	if (rendered_open(&d, n) || rows == NULL || db_read_begin(s->db) ||
 	    db_pool_ids_load(s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].pc = &s->cfg->pools[i];
 		rows[i].channel =
 		    channel != NULL ? channel : rows[i].pc->policy->channel;
-		if (row_from_store(s->db, ids, &rows[i], 1))
+		if (row_from_store(s->db,
+		        db_pool_ids_find(ids, rows[i].pc->key), &rows[i], 1))
 			goto out;
 	}
 	db_read_end(s->db);
@@ -449,14 +514,13 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 	if (rc != EXIT_DONE)
 		goto out;
 	rc = EXIT_FAILED;
-	if (out_open(&o, json, 1))
-		goto out;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].verdict = drift_verdict_of(&rows[i]);
-		if (out_row(&o, &rows[i]))
+		if (rendered_add(&d, i, &rows[i], json))
 			goto out;
 	}
-	out_close(&o);
+	if (rendered_print(&d, n, json, 1))
+		goto out;
 	if (!json)
 		for (size_t i = 0; i < n; i++)
 			if (rows[i].error[0] != '\0')
@@ -466,7 +530,7 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 out:
 	db_read_end(s->db);
 	db_pool_ids_free(ids);
-	table_free(o.tab);
+	rendered_free(&d);
 	free(rows);
 	return rc;
 }

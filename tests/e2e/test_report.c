@@ -747,6 +747,81 @@ test_check_warns_on_old_baseline_image(void **state)
 	run_result_free(&r);
 }
 
+/* Each of ${keys} found in ${out} as ${fmt} names it, in that order. */
+static void
+expect_in_order(const char *out, const char *fmt, const char *const *keys)
+{
+	const char *prev = out, *at;
+	char needle[128];
+
+	for (size_t i = 0; keys[i] != NULL; i++) {
+		snprintf(needle, sizeof(needle), fmt, keys[i]);
+		at = strstr(out, needle);
+		if (at == NULL || at < prev)
+			fail_msg("'%s' missing or out of order in:\n%s", needle,
+			    out);
+		prev = at;
+	}
+}
+
+/*
+ * drift and check read the pools in the store's order (ids: the order
+ * the first run met them) and print them in the configuration's, here
+ * its reverse, a pool no run has seen yet first.
+ */
+static void
+test_reads_print_in_the_configurations_order(void **state)
+{
+	static const char *const keys[] = {"new-system", "edge-system",
+	    "prod-batch", "prod-system", "staging-user", "staging-system",
+	    NULL};
+	struct harness *f = *state;
+	struct run_result r;
+	char *cfg;
+
+	assert_int_equal(run_at(f, T0), 0);
+	/* the store's order is not the one printed below */
+	harness_aksnap(f, &r, "drift", NULL);
+	harness_expect_exit(&r, 0);
+	expect_in_order(r.out, "\n%s ",
+	    (const char *const[]){"staging-system", "staging-user",
+	        "prod-system", "prod-batch", "edge-system", NULL});
+	run_result_free(&r);
+	cfg = harness_config(f->dir, f->emu,
+	    POLICY "\n[pool:new-system]\nresource_group = rg-prod\n"
+	           "cluster = aks-edge\nnodepool = other\n"
+	           "\n[pool:edge-system]\nresource_group = rg-prod\n"
+	           "cluster = aks-edge\nnodepool = system\n"
+	           "\n[pool:prod-batch]\nresource_group = rg-prod\n"
+	           "cluster = aks-prod\nnodepool = batch\n"
+	           "\n[pool:prod-system]\nresource_group = rg-prod\n"
+	           "cluster = aks-prod\nnodepool = system\n"
+	           "\n[pool:staging-user]\nresource_group = rg-staging\n"
+	           "cluster = aks-staging\nnodepool = user\n"
+	           "\n[pool:staging-system]\nresource_group = rg-staging\n"
+	           "cluster = aks-staging\nnodepool = system\n");
+	assert_non_null(cfg);
+	free(cfg);
+
+	harness_aksnap(f, &r, "drift", NULL);
+	harness_expect_exit(&r, 0);
+	expect_in_order(r.out, "\n%s ", keys);
+	run_result_free(&r);
+	harness_aksnap(f, &r, "--json", "drift", NULL);
+	harness_expect_exit(&r, 0);
+	expect_in_order(r.out, "\"pool\": \"%s\"", keys);
+	run_result_free(&r);
+	/* stale: one CRITICAL a pool the store knows, after the WARNING of
+	 * the one it does not (the configuration's order) */
+	assert_int_equal(check_at(f, "2026-11-13T03:00:00Z", &r), 2);
+	expect_in_order(r.out, "\n%s: ",
+	    (const char *const[]){"WARNING: new-system",
+	        "CRITICAL: edge-system", "CRITICAL: prod-batch",
+	        "CRITICAL: prod-system", "CRITICAL: staging-user",
+	        "CRITICAL: staging-system", NULL});
+	run_result_free(&r);
+}
+
 int
 main(void)
 {
@@ -783,6 +858,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_check_warns_on_old_baseline_image, setup_image_warning,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_reads_print_in_the_configurations_order, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

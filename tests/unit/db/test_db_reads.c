@@ -4,7 +4,9 @@
  * db_pool_get finds it; the snapshots left pending, in the order check
  * lists a pool's (unconfirmed before deleting, newest first), from an
  * index seek (never a scan of the table, which grows with the store's
- * age); and the read transaction, which reads one state of the store.
+ * age); the read transaction, which reads one state of the store; and
+ * the store's order of the pools, in which a walk of every pool reads
+ * each page once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "db/db.h"
+#include "db/db_internal.h"
 #include "db/db_list.h"
 #include "db/db_reads.h"
 #include "tests/unit/db/fixture.h"
@@ -119,6 +124,101 @@ test_read_transaction_reads_one_state(void **state)
 	db_read_end(f->db); /* none open: a no-op */
 }
 
+/* By id; the positions of pools not in the store last, in order. */
+static void
+test_pool_ids_order_is_the_stores(void **state)
+{
+	static const int64_t ids[] = {30, 0, 10, 20, 0, 5};
+	static const size_t want[] = {5, 2, 3, 0, 1, 4};
+	size_t order[6];
+
+	(void)state;
+	assert_int_equal(db_pool_ids_order(ids, 6, order), 0);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(order[i], want[i]);
+	assert_int_equal(db_pool_ids_order(ids, 0, order), 0);
+}
+
+#define WALK_POOLS 400
+#define WALK_DAYS 8
+
+/* Pages read (page cache misses) reading every pool's latest
+ * observation, the pools taken in ${order} (ids 1..WALK_POOLS). */
+static long long
+walk_misses(struct db *db, const size_t *order)
+{
+	struct db_observation o;
+	int cur = 0, hi = 0;
+
+	assert_int_equal(db_read_begin(db), 0);
+	assert_int_equal(sqlite3_db_status(db_sqlite(db),
+	                     SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 1),
+	    SQLITE_OK);
+	for (size_t k = 0; k < WALK_POOLS; k++)
+		assert_int_equal(
+		    db_observation_latest(db, (int64_t)order[k] + 1, &o), 1);
+	assert_int_equal(sqlite3_db_status(db_sqlite(db),
+	                     SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0),
+	    SQLITE_OK);
+	db_read_end(db);
+	return cur;
+}
+
+/*
+ * Rows written as a run writes them, pool after pool in id order, a day
+ * after a day: a page holds the rows of pools of close ids.  Read in
+ * db_pool_ids_order's order, with a page cache smaller than the walk
+ * touches, each page is read about once; read in an order of its own
+ * (pools 50 ids apart one after the other, as a configuration lists
+ * them), pages come back after the cache dropped them.
+ */
+static void
+test_store_order_reads_each_page_once(void **state)
+{
+	struct fx *f = *state;
+	int64_t ids[WALK_POOLS];
+	size_t by_id[WALK_POOLS], by_conf[WALK_POOLS];
+	char sql[512];
+	long long in_order, scattered, pages;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	raw_exec(f->path,
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 400) INSERT INTO pools (id, key, subscription, "
+	    "resource_group, cluster, nodepool, arm_id, created_at, "
+	    "updated_at) SELECT i, printf('p%04d', i), 's', 'rg', 'c', "
+	    "printf('n%d', i), printf('x/%d', i), 1, 1 FROM n");
+	for (int d = 0; d < WALK_DAYS; d++) {
+		snprintf(sql, sizeof(sql),
+		    "INSERT INTO observations (pool_id, observed_at, "
+		    "node_image_version, kubernetes_version, "
+		    "provisioning_state, last_seen) SELECT id, %d, "
+		    "printf('AKSUbuntu-2204gen2containerd-2026%02d.%%d.0', "
+		    "id), '1.34.1', 'Succeeded', %d FROM pools ORDER BY id",
+		    1000 * (d + 1), d + 1, 1000 * (d + 1));
+		raw_exec(f->path, sql);
+	}
+	/* 16 pages: what the walk touches is more */
+	assert_int_equal(sqlite3_exec(db_sqlite(f->db),
+	                     "PRAGMA cache_size = 16", NULL, NULL, NULL),
+	    SQLITE_OK);
+	for (size_t i = 0; i < WALK_POOLS; i++) {
+		/* configuration order: 8 clusters of 50 pools, ids 8 apart */
+		by_conf[i] = (i % 50) * 8 + i / 50;
+		ids[i] = (int64_t)by_conf[i] + 1;
+	}
+	assert_int_equal(db_pool_ids_order(ids, WALK_POOLS, by_id), 0);
+	for (size_t i = 0; i < WALK_POOLS; i++)
+		by_id[i] = by_conf[by_id[i]];
+	in_order = walk_misses(f->db, by_id);
+	scattered = walk_misses(f->db, by_conf);
+	pages = raw_int(f->path, "PRAGMA page_count");
+	if (in_order > pages || scattered < 3 * in_order)
+		fail_msg("pages read: %lld in store order, %lld in the "
+		         "configuration's, of %lld",
+		    in_order, scattered, pages);
+}
+
 int
 main(void)
 {
@@ -130,6 +230,9 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_read_transaction_reads_one_state, setup, teardown),
+	    cmocka_unit_test(test_pool_ids_order_is_the_stores),
+	    cmocka_unit_test_setup_teardown(
+	        test_store_order_reads_each_page_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
