@@ -822,6 +822,41 @@ test_reads_print_in_the_configurations_order(void **state)
 	run_result_free(&r);
 }
 
+/*
+ * report reads the pools' summaries in the store's order (staging-system
+ * is pool 1, edge-system pool 5) and counts them in its own (by resource
+ * group, cluster, key): the pools it names, and the verdicts' order,
+ * are in its order.
+ */
+static void
+test_report_names_pools_in_its_order(void **state)
+{
+	struct harness *f = *state;
+	json_t *doc, *old, *verdicts;
+
+	assert_int_equal(run_at(f, T0), 0);
+	promote(f, SNAP_SS);
+	promote(f, "aksnap-aks-prod-batch-20261110T0200Z");
+	promote(f, "aksnap-aks-edge-system-20261110T0200Z");
+	/* a day later (warn_baseline_age = 1h): the three are old */
+	assert_int_equal(run_at(f, "2026-11-11T03:00:00Z"), 0);
+	doc = aksnap_json(f, "report", NULL, NULL);
+	old = json_object_get(
+	    json_object_get(doc, "summary"), "baselines_older_than_warning");
+	assert_int_equal(json_array_size(old), 3);
+	assert_string_equal(
+	    json_string_value(json_array_get(old, 0)), "edge-system");
+	assert_string_equal(
+	    json_string_value(json_array_get(old, 1)), "prod-batch");
+	assert_string_equal(
+	    json_string_value(json_array_get(old, 2)), "staging-system");
+	/* edge-system's verdict first, prod-system's no-baseline after */
+	verdicts = json_object_get(json_object_get(doc, "summary"), "verdicts");
+	assert_string_equal(
+	    json_object_iter_key(json_object_iter(verdicts)), "in-baseline");
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -860,6 +895,9 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_reads_print_in_the_configurations_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_names_pools_in_its_order, setup_young_warnings,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
