@@ -22,6 +22,7 @@
 #include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/base/json_stream.h"
+#include "job/base/reorder.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
 #include "job/cmd/cli.h"
@@ -274,58 +275,26 @@ row_json(const struct drift_row *r)
 }
 
 /*
- * Rows are rendered as they are read, into one buffer (struct
- * drift_rendered): a row's JSON member as output_print_json would print
+ * Rows are rendered as they are read, each into struct reorder
+ * (job/base/reorder.h): its JSON member as output_print_json would print
  * it, or its table cells, each NUL-ended.  The store is read in its own
- * order (db_pool_ids_order), the output is in the configuration's: the
- * buffer holds where each pool's row begins, by configuration index.
+ * order (db_pool_ids_order), the rows are printed in the
+ * configuration's.
  */
-struct drift_rendered {
-	FILE *f; /* open_memstream onto buf */
-	char *buf;
-	size_t len;
-	size_t *start; /* by configuration index */
-};
-
-static int
-rendered_open(struct drift_rendered *d, size_t n)
-{
-	memset(d, 0, sizeof(*d));
-	d->start = calloc(n + 1, sizeof(*d->start));
-	if (d->start == NULL)
-		return -1;
-	d->f = open_memstream(&d->buf, &d->len);
-	return d->f != NULL ? 0 : -1;
-}
-
-static void
-rendered_free(struct drift_rendered *d)
-{
-	if (d->f != NULL)
-		fclose(d->f);
-	free(d->buf);
-	free(d->start);
-	memset(d, 0, sizeof(*d));
-}
-
 #define DRIFT_NCOLS 8
 
-/* Render ${r}, the pool of configuration index ${i}.  0/-1. */
+/* Render ${r}, the pool of configuration index ${i}, into ${ro}.  0/-1. */
 static int
-rendered_add(
-    struct drift_rendered *d, size_t i, const struct drift_row *r, int json)
+rendered_add(struct reorder *ro, size_t i, const struct drift_row *r, int json)
 {
 	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
 	const char *cells[DRIFT_NCOLS];
-	off_t at = ftello(d->f);
+	FILE *f = reorder_begin(ro, i);
 
-	if (at < 0)
-		return -1;
-	d->start[i] = (size_t)at;
 	if (json) {
-		if (json_stream_member(d->f, "", 2, NULL, row_json(r)))
+		if (json_stream_member(f, "", 2, NULL, row_json(r)))
 			return -1;
-		return fputc('\0', d->f) == EOF ? -1 : 0;
+		return reorder_end(ro, i);
 	}
 	cells[0] = r->pc->key;
 	cells[1] = r->verdict;
@@ -337,10 +306,8 @@ rendered_add(
 	cells[6] = r->have_newest ? lookup_dash(nw->node_image_version) : "-";
 	cells[7] = r->have_newest ? lookup_dash(nw->kubernetes_version) : "-";
 	for (size_t c = 0; c < DRIFT_NCOLS; c++)
-		if (fwrite(cells[c], 1, strlen(cells[c]) + 1, d->f) !=
-		    strlen(cells[c]) + 1)
-			return -1;
-	return 0;
+		fwrite(cells[c], 1, strlen(cells[c]) + 1, f);
+	return reorder_end(ro, i);
 }
 
 /*
@@ -349,7 +316,7 @@ rendered_add(
  * bytes output_print_json would print of the whole document).  0/-1.
  */
 static int
-rendered_print(struct drift_rendered *d, size_t n, int json, int refreshed)
+rendered_print(struct reorder *ro, size_t n, int json, int refreshed)
 {
 	/* At 80 columns: the verdict, the live image if it fits, then the
 	 * others. */
@@ -366,8 +333,6 @@ rendered_print(struct drift_rendered *d, size_t n, int json, int refreshed)
 	const char *c[DRIFT_NCOLS];
 	struct table *tab;
 
-	if (fflush(d->f) != 0)
-		return -1;
 	if (json) {
 		fputs("{", stdout);
 		if (json_stream_member(
@@ -376,7 +341,8 @@ rendered_print(struct drift_rendered *d, size_t n, int json, int refreshed)
 		fputs(",\n  \"pools\": [", stdout);
 		for (size_t i = 0; i < n; i++) {
 			fputs(i > 0 ? ",\n" : "\n", stdout);
-			fputs(d->buf + d->start[i], stdout);
+			if (reorder_copy(ro, i, stdout))
+				return -1;
 		}
 		json_stream_array_end(stdout, 1, n);
 		fputs("\n}\n", stdout);
@@ -386,7 +352,11 @@ rendered_print(struct drift_rendered *d, size_t n, int json, int refreshed)
 	if (tab == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		c[0] = d->buf + d->start[i];
+		c[0] = reorder_read(ro, i, NULL);
+		if (c[0] == NULL) {
+			table_free(tab);
+			return -1;
+		}
 		for (size_t k = 1; k < DRIFT_NCOLS; k++)
 			c[k] = c[k - 1] + strlen(c[k - 1]) + 1;
 		if (table_add(
@@ -436,22 +406,23 @@ drift_args(
 
 /*
  * Each pool from the store, in the store's order (db_pool_ids_order:
- * each page read once), in one read transaction, rendered as it is read;
- * then printed in the configuration's order.  0/-1.
+ * each page read once), in one read transaction, rendered as it is read
+ * (into a temporary file: memory holds one row, whatever the number of
+ * pools); then printed in the configuration's order.  0/-1.
  */
 static int
 drift_stored(struct session *s, const char *channel, int json)
 {
-	struct drift_rendered d;
 	struct drift_row row;
 	struct db_pool_ids *ids = NULL;
 	size_t n = s->cfg->npools, *order = NULL;
+	struct reorder *ro = reorder_new(n);
 	int64_t *pool_ids = NULL;
 	int rc = -1;
 
 	pool_ids = calloc(n + 1, sizeof(*pool_ids));
 	order = calloc(n + 1, sizeof(*order));
-	if (rendered_open(&d, n) || pool_ids == NULL || order == NULL ||
+	if (ro == NULL || pool_ids == NULL || order == NULL ||
 	    db_read_begin(s->db) || db_pool_ids_load(s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -468,15 +439,15 @@ drift_stored(struct session *s, const char *channel, int json)
 		if (row_from_store(s->db, pool_ids[i], &row, 0))
 			goto out;
 		row.verdict = drift_verdict_of(&row);
-		if (rendered_add(&d, i, &row, json))
+		if (rendered_add(ro, i, &row, json))
 			goto out;
 	}
 	db_read_end(s->db);
-	rc = rendered_print(&d, n, json, 0);
+	rc = rendered_print(ro, n, json, 0);
 out:
 	db_read_end(s->db);
 	db_pool_ids_free(ids);
-	rendered_free(&d);
+	reorder_free(ro);
 	free(pool_ids);
 	free(order);
 	return rc;
@@ -491,14 +462,14 @@ out:
 static int
 drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 {
-	struct drift_rendered d;
 	struct drift_row *rows;
 	struct db_pool_ids *ids = NULL;
 	size_t n = s->cfg->npools;
+	struct reorder *ro = reorder_new(n);
 	int rc = EXIT_FAILED;
 
 	rows = calloc(n + 1, sizeof(*rows));
-	if (rendered_open(&d, n) || rows == NULL || db_read_begin(s->db) ||
+	if (ro == NULL || rows == NULL || db_read_begin(s->db) ||
 	    db_pool_ids_load(s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -516,10 +487,10 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 	rc = EXIT_FAILED;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].verdict = drift_verdict_of(&rows[i]);
-		if (rendered_add(&d, i, &rows[i], json))
+		if (rendered_add(ro, i, &rows[i], json))
 			goto out;
 	}
-	if (rendered_print(&d, n, json, 1))
+	if (rendered_print(ro, n, json, 1))
 		goto out;
 	if (!json)
 		for (size_t i = 0; i < n; i++)
@@ -530,7 +501,7 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 out:
 	db_read_end(s->db);
 	db_pool_ids_free(ids);
-	rendered_free(&d);
+	reorder_free(ro);
 	free(rows);
 	return rc;
 }

@@ -30,11 +30,12 @@
  * order, so each page is read once; the report's order read a page
  * again every few hundred pools at 10,000, 332,109 page reads of ~24,000
  * pages) and counts them in the report's, which orders the names the
- * summary lists.  The forms then read each pool again, once, as they
- * write it (report_pool_read: the marks' read counts the journal too)
- * and drop it: memory holds one pool (and the summaries, the clusters'
- * counts and the summary's lists of names); each read is a handful of
- * index seeks.
+ * summary lists.  The forms then read each pool again, once, in the
+ * same order (report_pool_read: the marks' read counts the journal too),
+ * write it into temporary files and drop it, and copy the files' texts
+ * out in the report's order (report_pools_spooled, job/base/reorder.h):
+ * memory holds one pool (and the summaries, the clusters' counts and the
+ * summary's lists of names); each read is a handful of index seeks.
  */
 #include "job/cmd/report.h"
 
@@ -47,6 +48,7 @@
 #include "job/base/json_stream.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
+#include "job/base/reorder.h"
 #include "job/base/tz.h"
 #include "job/base/util.h"
 #include "job/cmd/output.h"
@@ -146,6 +148,7 @@ report_free(struct report *r)
 	free(r->failed_runs);
 	free(r->items);
 	free(r->extra);
+	free(r->order);
 	free(r);
 }
 
@@ -735,7 +738,8 @@ count_pool(struct report *r, struct report_cluster *c, const char *key,
  * Every pool's summary, the pools read in the store's order
  * (db_pool_ids_order: each page read once; the report's order, by
  * names, read pages again and again at 10,000 pools), counted in the
- * report's.  0/-1.
+ * report's.  The order is kept in r->order for report_pools_spooled.
+ * 0/-1.
  */
 static int
 report_sums(struct report *r)
@@ -746,6 +750,7 @@ report_sums(struct report *r)
 	int64_t *pool_ids = calloc(r->npools + 1, sizeof(*pool_ids));
 	int rc = -1;
 
+	r->order = order;
 	if (sums == NULL || order == NULL || pool_ids == NULL ||
 	    db_pool_ids_load(r->db, &ids))
 		goto out;
@@ -769,7 +774,6 @@ report_sums(struct report *r)
 out:
 	db_pool_ids_free(ids);
 	free(sums);
-	free(order);
 	free(pool_ids);
 	return rc;
 }
@@ -812,6 +816,51 @@ report_gather(struct db *db, const struct config *cfg,
 	rc = 0;
 out:
 	report_free(r);
+	return rc;
+}
+
+/* ---- every pool, in the store's order ---- */
+
+int
+report_pools_spooled(struct report *r, size_t nparts,
+    int (*render)(
+        void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp),
+    void *ctx, FILE *const *outs)
+{
+	struct reorder *ro[REPORT_SPOOL_PARTS] = {NULL};
+	FILE *t[REPORT_SPOOL_PARTS] = {NULL};
+	struct report_pool rp;
+	int rc = -1;
+
+	if (nparts == 0 || nparts > REPORT_SPOOL_PARTS)
+		return -1;
+	for (size_t p = 0; p < nparts; p++) {
+		ro[p] = reorder_new(r->npools);
+		if (ro[p] == NULL)
+			goto out;
+	}
+	for (size_t k = 0; k < r->npools; k++) {
+		size_t i = r->order != NULL ? r->order[k] : k;
+		int failed;
+
+		for (size_t p = 0; p < nparts; p++)
+			t[p] = reorder_begin(ro[p], i);
+		failed = report_pool_read(r, i, 1, &rp) ||
+		    render(ctx, t, i, &rp) != 0;
+		report_pool_clear(&rp);
+		for (size_t p = 0; p < nparts && !failed; p++)
+			failed = reorder_end(ro[p], i);
+		if (failed)
+			goto out;
+	}
+	for (size_t p = 0; p < nparts; p++)
+		for (size_t i = 0; i < r->npools; i++)
+			if (reorder_copy(ro[p], i, outs[p]))
+				goto out;
+	rc = 0;
+out:
+	for (size_t p = 0; p < nparts; p++)
+		reorder_free(ro[p]);
 	return rc;
 }
 
@@ -967,11 +1016,19 @@ failed_runs_json(const struct report *r)
 	return arr;
 }
 
+/* Pool ${i}'s element of "pools" (report_pools_spooled). */
+static int
+pool_member(
+    void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp)
+{
+	(void)ctx;
+	return json_stream_member(
+	    parts[0], i > 0 ? ",\n" : "\n", 2, NULL, pool_json(rp));
+}
+
 int
 report_json(FILE *out, struct report *r)
 {
-	struct report_pool rp;
-
 	fputs("{", out);
 	if (json_stream_member(
 	        out, "\n", 1, "as_of", output_json_time(r->as_of)) ||
@@ -982,15 +1039,8 @@ report_json(FILE *out, struct report *r)
 	    json_stream_member(out, ",\n", 1, "summary", summary_json(r)))
 		return -1;
 	fputs(",\n  \"pools\": [", out);
-	for (size_t i = 0; i < r->npools; i++) {
-		int failed = report_pool_read(r, i, 1, &rp) ||
-		    json_stream_member(
-		        out, i > 0 ? ",\n" : "\n", 2, NULL, pool_json(&rp));
-
-		report_pool_clear(&rp);
-		if (failed)
-			return -1;
-	}
+	if (report_pools_spooled(r, 1, pool_member, NULL, &out))
+		return -1;
 	json_stream_array_end(out, 1, r->npools);
 	if (json_stream_member(
 	        out, ",\n", 1, "failed_runs", failed_runs_json(r)))

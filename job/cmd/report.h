@@ -119,6 +119,7 @@ struct report {
 	struct db_pool *extra; /* pools named by --pool that only the
 	                          store knows */
 	size_t nextra;
+	size_t *order; /* the pools' indexes in the store's order */
 };
 
 struct report_options {
@@ -159,10 +160,29 @@ int report_pool_read(
 void report_pool_clear(struct report_pool *rp);
 
 /*
+ * report_pools_spooled(r, nparts, render, ctx, outs):
+ * Read every pool with its marks in the store's order (r->order: each
+ * page of the store read about once, where the report's order reads the
+ * pages of a pool's window again for every pool) and have ${render}
+ * write pool i's text -- what the report's order wants at i, its
+ * separators too -- into ${nparts} (at most REPORT_SPOOL_PARTS) unlinked
+ * temporary files; then copy each part's texts, in the report's order,
+ * to ${outs}[part].  Memory holds one pool; the temporary files as much
+ * as the pools' text.  0, or -1 on a store, render (non-zero) or file
+ * error (logged).
+ */
+#define REPORT_SPOOL_PARTS 2
+int report_pools_spooled(struct report *r, size_t nparts,
+    int (*render)(
+        void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp),
+    void *ctx, FILE *const *outs);
+
+/*
  * report_json(out, r):
  * Write the report to ${out} as one JSON document with stable field
  * names (see aksnap(8)): as_of, since, timezone, summary, pools (each
- * with its observations and marks), failed_runs; pool by pool, as read.
+ * with its observations and marks), failed_runs; pool by pool
+ * (report_pools_spooled).
  * 0, or -1 on a store or write error.
  */
 int report_json(FILE *out, struct report *r);

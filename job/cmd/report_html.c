@@ -928,18 +928,57 @@ copy_back(FILE *t, FILE *f)
 	return ferror(t) ? -1 : 0;
 }
 
+/* The cluster of pool ${i} (report order): clusters are runs of it. */
+static size_t
+cluster_of(const struct report *r, size_t i)
+{
+	size_t lo = 0, hi = r->nclusters;
+
+	/* the last cluster whose first pool is at or before i */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->clusters[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct pools_ctx {
+	struct report *r;
+	const struct frame *fr;
+};
+
+/* Pool ${i}'s matrix row into parts[0], its timeline into parts[1]
+ * (report_pools_spooled). */
+static int
+pool_parts(
+    void *vctx, FILE *const *parts, size_t i, const struct report_pool *rp)
+{
+	const struct pools_ctx *pc = vctx;
+	size_t c = cluster_of(pc->r, i);
+
+	matrix_pool(parts[0], pc->r, &pc->r->clusters[c], i, rp);
+	timeline_pool(parts[1], pc->r, pc->fr, c, i, rp);
+	return ferror(parts[0]) || ferror(parts[1]) ? -1 : 0;
+}
+
 /*
  * The matrix, then the timelines, a cluster at a time: each pool read
- * once (with its marks) for both, its matrix row written to ${f} and
- * its timeline to an unlinked temporary file that follows the matrix
- * once every pool is written; each pool dropped when written.  0/-1.
+ * once (with its marks) for both, in the store's order
+ * (report_pools_spooled), its matrix row and its timeline written to
+ * temporary files; then the matrix rows to ${f} and the timelines to an
+ * unlinked temporary file that follows the matrix, in the report's
+ * order; each pool dropped when written.  0/-1.
  */
 static int
 pools(FILE *f, struct report *r)
 {
 	struct frame fr;
-	struct report_pool rp;
-	FILE *t;
+	struct pools_ctx pc;
+	FILE *t, *outs[2];
 	int rc = -1;
 
 	memset(&fr, 0, sizeof(fr));
@@ -957,19 +996,12 @@ pools(FILE *f, struct report *r)
 	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
 	fputs("<h2 id=\"timelines\">Timelines</h2>\n", t);
 	legend(t, r->with_by);
-	for (size_t c = 0; c < r->nclusters; c++) {
-		const struct report_cluster *cl = &r->clusters[c];
-
-		for (size_t i = cl->first; i < cl->first + cl->n; i++) {
-			if (report_pool_read(r, i, 1, &rp)) {
-				report_pool_clear(&rp);
-				goto out;
-			}
-			matrix_pool(f, r, cl, i, &rp);
-			timeline_pool(t, r, &fr, c, i, &rp);
-			report_pool_clear(&rp);
-		}
-	}
+	pc.r = r;
+	pc.fr = &fr;
+	outs[0] = f;
+	outs[1] = t;
+	if (report_pools_spooled(r, 2, pool_parts, &pc, outs))
+		goto out;
 	if (r->npools > 0)
 		fputs("</details>\n", t);
 	rc = copy_back(t, f);

@@ -831,7 +831,11 @@ test_reads_print_in_the_configurations_order(void **state)
 static void
 test_report_names_pools_in_its_order(void **state)
 {
+	static const char *const in_report_order[] = {"edge-system",
+	    "prod-batch", "prod-system", "staging-system", "staging-user",
+	    NULL};
 	struct harness *f = *state;
+	struct run_result r;
 	json_t *doc, *old, *verdicts;
 
 	assert_int_equal(run_at(f, T0), 0);
@@ -855,6 +859,22 @@ test_report_names_pools_in_its_order(void **state)
 	assert_string_equal(
 	    json_object_iter_key(json_object_iter(verdicts)), "in-baseline");
 	json_decref(doc);
+
+	/* the pools themselves, read in the store's order, in the report's */
+	harness_aksnap(f, &r, "--json", "report", NULL);
+	harness_expect_exit(&r, 0);
+	expect_in_order(r.out, "\"pool\": \"%s\"", in_report_order);
+	run_result_free(&r);
+	harness_aksnap(f, &r, "report", "--html", "-", NULL);
+	harness_expect_exit(&r, 0);
+	/* the matrix (after the summary, which names pools too) */
+	assert_non_null(strstr(r.out, "id=\"drift\""));
+	expect_in_order(strstr(r.out, "id=\"drift\""), "%s", in_report_order);
+	/* the timelines follow the matrix, in the same order */
+	assert_non_null(strstr(r.out, "id=\"timelines\""));
+	expect_in_order(
+	    strstr(r.out, "id=\"timelines\""), "%s", in_report_order);
+	run_result_free(&r);
 }
 
 int
