@@ -165,8 +165,9 @@ struct run {
 	size_t json_pools; /* elements of its "pools" out */
 	struct progress progress; /* the line on a terminal */
 	struct prune_ctx pctx; /* promotion and retention (run_prune_ctx) */
-	struct metrics_set *metrics; /* the textfile's figures, read as each
-	                                pool is done (plan_group), or NULL */
+	int metrics_wanted; /* the run writes the textfile */
+	struct metrics_set *metrics; /* its figures, read as each pool is
+	                                done (plan_group), or NULL */
 };
 
 /*
@@ -1419,6 +1420,24 @@ carry_out_slot(struct batch_ctx *ctx, struct pool_run *p)
 	(void)interp_list(&it, p, &a, 1);
 }
 
+/*
+ * Pool ${p} is done with: nothing in this run writes its rows again (its
+ * outcome apart, write_metrics), its textfile figures are read now.  The
+ * set is made when the first pool is done, not before the first request
+ * (a fleet's is a few MiB to clear).  Out of memory or on a store error,
+ * what is missing is read at the end.
+ */
+static void
+read_figures(struct run *r, struct pool_run *p)
+{
+	if (!r->metrics_wanted)
+		return;
+	if (r->metrics == NULL)
+		r->metrics = metrics_set_new(r->cfg);
+	if (r->metrics != NULL)
+		(void)metrics_set_read(r->metrics, r->db, p->pc, p->pool_id);
+}
+
 /* Plan and record the pools of group ${cg}, observed or not; queue their
  * PUTs. */
 static void
@@ -1434,12 +1453,8 @@ plan_group(struct batch_ctx *ctx, struct cluster_group *cg)
 		}
 		carry_out_slot(ctx, p);
 		retain_now(r, p);
-		/* Done with: nothing in this run writes its rows again (its
-		 * outcome apart, write_metrics).  On an error, read at the
-		 * end. */
-		if (p->retained && r->metrics != NULL)
-			(void)metrics_set_read(
-			    r->metrics, r->db, p->pc, p->pool_id);
+		if (p->retained)
+			read_figures(r, p);
 		if (p->plan.action == PLAN_SKIP)
 			r->progress.skipped++;
 		else if (p->plan.action == PLAN_FAIL || p->failed)
@@ -2224,9 +2239,9 @@ run_execute(const struct config *cfg, const struct run_options *opts,
 		goto finish;
 	/* The metrics describe the store a run leaves (no list holds
 	 * them); each pool's figures are read once the run is done with it,
-	 * while the requests of others are in flight. */
-	if (interp_writes(r.mode) && cfg->metrics_file[0] != '\0')
-		r.metrics = metrics_set_new(r.cfg);
+	 * while the requests of others are in flight (read_figures). */
+	r.metrics_wanted =
+	    interp_writes(r.mode) && cfg->metrics_file[0] != '\0';
 	progress_init(&r.progress, r.ngroups);
 	progress_draw(&r.progress, 1);
 
