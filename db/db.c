@@ -1566,7 +1566,7 @@ done:
 }
 
 /* A configured pool and its place in the caller's array, sorted by key
- * (byte order, as the pools table's key index: BINARY collation). */
+ * (byte order, as the pools table's key: BINARY collation). */
 struct pool_at {
 	const struct pool_conf *pc;
 	size_t at;
@@ -1580,23 +1580,6 @@ pool_at_cmp(const void *a, const void *b)
 	return strcmp(x->pc->key, y->pc->key);
 }
 
-/* SQLite's NOCASE: equal once ASCII A-Z are folded (arm_id's collation). */
-static int
-nocase_equal(const char *a, const char *b)
-{
-	for (; *a != '\0' && *b != '\0'; a++, b++) {
-		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y - 'A' + 'a');
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
-}
-
 /* Column ${i} of ${s} is the text ${want} (a NULL column is not). */
 static int
 col_is(sqlite3_stmt *s, int i, const char *want)
@@ -1606,29 +1589,73 @@ col_is(sqlite3_stmt *s, int i, const char *want)
 	return v != NULL && strcmp(v, want) == 0;
 }
 
+/* ${*v} starts with ${part} once ASCII A-Z are folded (SQLite's NOCASE,
+ * arm_id's collation): *v moved past it. */
+static int
+nocase_skip(const char **v, const char *part)
+{
+	const char *p = *v;
+
+	for (; *part != '\0'; p++, part++) {
+		unsigned char x = (unsigned char)*p, y = (unsigned char)*part;
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x == '\0' || x != y)
+			return 0;
+	}
+	*v = p;
+	return 1;
+}
+
 /*
  * Whether row ${s} (key, subscription, resource_group, cluster, nodepool,
  * arm_id) is what db_pool_sync would leave for ${pc}: ST_POOL_SAME's
- * test, in C.
+ * test, in C.  The ARM id is compared piece by piece, not formatted: a
+ * fleet's sync does it 10,000 times before its first request.
  */
 static int
 pool_row_same(sqlite3_stmt *s, const struct pool_conf *pc)
 {
-	char arm_id[512];
+	const char *const part[] = {"/subscriptions/", pc->subscription,
+	    "/resourceGroups/", pc->resource_group,
+	    "/providers/Microsoft.ContainerService/managedClusters/",
+	    pc->cluster, "/agentPools/", pc->nodepool};
 	const char *v;
+	size_t len = 0;
 
 	if (!col_is(s, 1, pc->subscription) ||
 	    !col_is(s, 2, pc->resource_group) || !col_is(s, 3, pc->cluster) ||
 	    !col_is(s, 4, pc->nodepool))
 		return 0;
-	if ((size_t)snprintf(arm_id, sizeof(arm_id),
-	        "/subscriptions/%s/resourceGroups/%s/providers/"
-	        "Microsoft.ContainerService/managedClusters/%s/agentPools/%s",
-	        pc->subscription, pc->resource_group, pc->cluster,
-	        pc->nodepool) >= sizeof(arm_id))
-		return 0; /* db_pool_sync says why */
+	for (size_t k = 0; k < sizeof(part) / sizeof(part[0]); k++)
+		len += strlen(part[k]);
+	if (len >= 512)
+		return 0; /* db_pool_sync says why: too long */
 	v = (const char *)sqlite3_column_text(s, 5);
-	return v != NULL && nocase_equal(v, arm_id);
+	for (size_t k = 0; v != NULL && k < sizeof(part) / sizeof(part[0]); k++)
+		if (!nocase_skip(&v, part[k]))
+			return 0;
+	return v != NULL && *v == '\0';
+}
+
+/* The first of ${by_key}'s ${n} pools whose key is ${key}, or ${n}. */
+static size_t
+first_with_key(const struct pool_at *by_key, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(by_key[mid].pc->key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && strcmp(by_key[lo].pc->key, key) == 0 ? lo : n;
 }
 
 int
@@ -1651,20 +1678,21 @@ db_pool_sync_many(
 		ids[k] = 0; /* 0: not in the store as configured */
 	}
 	qsort(by_key, n, sizeof(*by_key), pool_at_cmp);
+	/* In the table's order (no seek from the key index to each row),
+	 * each row's key looked up among the configured ones. */
 	s = db_stmt(db,
 	    "SELECT key, subscription, resource_group, cluster, nodepool, "
-	    "arm_id, id FROM pools ORDER BY key",
+	    "arm_id, id FROM pools",
 	    "record pools");
 	if (s == NULL)
 		goto out;
-	while (i < n && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(s, 0);
 
 		if (key == NULL)
 			continue;
-		while (i < n && strcmp(by_key[i].pc->key, key) < 0)
-			i++; /* not in the store */
-		for (; i < n && strcmp(by_key[i].pc->key, key) == 0; i++)
+		for (i = first_with_key(by_key, n, key);
+		     i < n && strcmp(by_key[i].pc->key, key) == 0; i++)
 			if (pool_row_same(s, by_key[i].pc))
 				ids[by_key[i].at] = sqlite3_column_int64(s, 6);
 	}

@@ -665,6 +665,26 @@ test_db_pool_sync_many_writes_only_new_and_changed(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(one[i], ids[i]);
 	assert_int_equal(db_pool_sync_many(f->db, pcs, 0, one), 0);
+	/* An ARM id longer than its pieces, or with one piece changed, is
+	 * not the same (compared piece by piece): rewritten, same id. */
+	raw_exec(f->path, "UPDATE pools SET updated_at = 0");
+	raw_exec(f->path,
+	    "UPDATE pools SET arm_id = arm_id || 'x' WHERE key = "
+	    "'alpha-system'");
+	raw_exec(f->path,
+	    "UPDATE pools SET arm_id = replace(lower(arm_id), 'aks-zed', "
+	    "'aks-zee') "
+	    "WHERE key = 'zed-system'");
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, one), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(one[i], ids[i]);
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM pools WHERE updated_at = 0"),
+	    2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM pools WHERE arm_id LIKE "
+	                     "'%/managedClusters/aks-zed/agentPools/system'"),
+	    1);
 }
 
 /* db_metrics_pools' rows, as the per-pool questions answer them. */
