@@ -113,6 +113,8 @@ struct pool_run {
 	unsigned failed : 1;
 	unsigned taken : 1;
 	unsigned retained : 1; /* retention carried out by retain_now */
+	unsigned outcome : 1; /* its outcome (not failed) written early
+	                         (read_figures) */
 };
 
 /*
@@ -1421,17 +1423,23 @@ carry_out_slot(struct batch_ctx *ctx, struct pool_run *p)
 }
 
 /*
- * Pool ${p} is done with: nothing in this run writes its rows again (its
- * outcome apart, write_metrics), its textfile figures are read now.  The
- * set is made when the first pool is done, not before the first request
- * (a fleet's is a few MiB to clear).  Out of memory or on a store error,
- * what is missing is read at the end.
+ * Pool ${p} is done with: nothing in this run writes its rows again, and
+ * it has not failed.  For the textfile, its outcome is written now, in
+ * the batch's transaction (write_metrics writes only the others'; a run
+ * that stops before it counts its failures writes every pool's again, as
+ * failed), and its figures are read.  The set is made when the first
+ * pool is done, not before the first request (a fleet's is a few MiB to
+ * clear).  Out of memory or on a store error, what is missing is read at
+ * the end.
  */
 static void
 read_figures(struct run *r, struct pool_run *p)
 {
-	if (!r->metrics_wanted)
+	if (!r->metrics_wanted || r->write_failed || r->rec.id <= 0)
 		return;
+	if (db_pool_outcome_set(r->db, p->pool_id, r->rec.id, r->rec.as_of, 0))
+		return;
+	p->outcome = 1;
 	if (r->metrics == NULL)
 		r->metrics = metrics_set_new(r->cfg);
 	if (r->metrics != NULL)
@@ -2141,6 +2149,16 @@ write_textfile(struct run *r)
 	return metrics_write(r->cfg, r->db);
 }
 
+/* Pool ${i}'s outcome is in the store already: written early
+ * (read_figures), committed, and still what it is (not failed). */
+static int
+outcome_written(const struct run *r, size_t i)
+{
+	const struct pool_run *p = &r->pools[i];
+
+	return p->outcome && !r->write_failed && r->counted && !p->failed;
+}
+
 /*
  * What the metrics file is rendered from (it describes every configured
  * pool from the store, whatever this run touched): each touched pool's
@@ -2156,7 +2174,7 @@ write_metrics(struct run *r)
 		int bad = 0;
 
 		for (size_t i = 0; i < r->npools && !bad; i++)
-			if (r->pools[i].pool_id > 0)
+			if (r->pools[i].pool_id > 0 && !outcome_written(r, i))
 				bad = db_pool_outcome_set(r->db,
 				    r->pools[i].pool_id, r->rec.id,
 				    r->rec.as_of,

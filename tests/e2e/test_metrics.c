@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "tests/e2e/harness.h"
 
@@ -549,12 +550,35 @@ test_metrics_describe_every_pool_whatever_the_command(void **state)
 	free(m);
 }
 
-/* ${text} without its aksnap_run_duration_seconds sample (a wall time). */
-static void
-drop_duration(char *text)
+/* The one integer ${query} answers on the store. */
+static long long
+store_int(struct fx *f, const char *query)
 {
-	char *at = strstr(text, "\naksnap_run_duration_seconds ");
-	char *nl = at != NULL ? strchr(at + 1, '\n') : NULL;
+	char path[4200];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long n = -1;
+
+	snprintf(path, sizeof(path), "%s/aksnap.db", f->h.dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, query, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* ${text} without its sample of ${name} (no labels). */
+static void
+drop_sample(char *text, const char *name)
+{
+	char want[128], *at, *nl;
+
+	snprintf(want, sizeof(want), "\n%s ", name);
+	at = strstr(text, want);
+	nl = at != NULL ? strchr(at + 1, '\n') : NULL;
 
 	assert_non_null(nl);
 	memmove(at, nl, strlen(nl) + 1);
@@ -565,8 +589,11 @@ drop_duration(char *text)
  * retention are recorded, while the other requests are in flight; a run
  * with a report (-v) reads every pool's at the end.  In T0's slot again,
  * after a new node image on aks-prod (its pools skip, and their new
- * versions are recorded in their GET's callback), both write the same
- * text but for the run's duration.
+ * versions are recorded in their GET's callback) and with aks-edge's GET
+ * refused (edge-system fails), both write the same text but for the
+ * run's duration and the count of failed runs (one more).  The plain run wrote
+ * the skipped pools' outcomes in the batch, the failed one's at the end: every
+ * pool's is this run's.
  */
 static void
 test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
@@ -589,17 +616,40 @@ test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
 	json_decref(emu_post(
 	    f->h.emu, "/_armemu/release", "{\"cluster\":\"aks-prod\"}"));
 	set_clock(f, T0_LATER);
-	aksnap(f, 0, "run", "--as-of", T0_LATER, NULL);
+	assert_true(
+	    emu_fault(f->h.emu,
+	        "{\"method\":\"GET\",\"path\":\"*/managedClusters/"
+	        "aks-edge\",\"action\":\"status\",\"status\":400,"
+	        "\"error_code\":\"InvalidParameter\",\"count\":-1}") > 0);
+	aksnap(f, 1, "run", "--as-of", T0_LATER, NULL);
 	read_whole(f, "the plain run", m);
+	assert_int_equal(store_int(f,
+	                     "SELECT count(*) FROM pool_outcomes WHERE run_id "
+	                     "= (SELECT max(id) FROM runs) AND failed = 0"),
+	    4);
+	assert_int_equal(
+	    store_int(f,
+	        "SELECT count(*) FROM pool_outcomes o JOIN pools p "
+	        "ON p.id = o.pool_id WHERE p.key = 'edge-system' "
+	        "AND o.failed = 1 AND o.run_id = (SELECT max(id) "
+	        "FROM runs)"),
+	    1);
+	assert_true(
+	    value_of(m, "aksnap_pool_failed", "pool=\"edge-system\"") == 1);
 	plain = slurp(f->prom);
 	/* read after the pool's observation was recorded */
 	assert_non_null(strstr(plain, info));
 	assert_true(strncmp(strstr(plain, info) + strlen(info), old_image,
 	                strlen(old_image)) != 0);
-	aksnap(f, 0, "-v", "run", "--as-of", T0_LATER, NULL);
+	aksnap(f, 1, "-v", "run", "--as-of", T0_LATER, NULL);
 	reported = slurp(f->prom);
-	drop_duration(plain);
-	drop_duration(reported);
+	assert_non_null(strstr(plain, "\naksnap_run_failures_total 1\n"));
+	assert_non_null(strstr(reported, "\naksnap_run_failures_total 2\n"));
+	for (int k = 0; k < 2; k++) {
+		drop_sample(
+		    k ? plain : reported, "aksnap_run_duration_seconds");
+		drop_sample(k ? plain : reported, "aksnap_run_failures_total");
+	}
 	assert_string_equal(plain, reported);
 	free(old_image);
 	free(plain);
