@@ -5,7 +5,7 @@
  * config_internal.h -- what the files of config/ share; never included
  * outside config/ (config/config.h is the public header).
  *
- *   read.c     the file through inih into sections, errors by line
+ *   read.c     the file, line by line, into sections, errors by line
  *   keys.c     the key table, each value's parsing, checks and text
  *   resolve.c  defaults, [policy:*] inheritance, pools and fleets
  *   print.c    `config check`: the resolved configuration as INI or JSON
@@ -73,6 +73,16 @@ struct key {
 	long long max;
 };
 
+/*
+ * The key table by (scope, name), open-addressed: the row of config_keys
+ * plus one in each used slot.  Built once per load (config_key_hash_init),
+ * so a key line costs one hash and one strcmp, not a walk of the table.
+ */
+#define CONFIG_KEY_SLOTS 128
+struct key_hash {
+	unsigned char slot[CONFIG_KEY_SLOTS];
+};
+
 enum sect_kind {
 	SECT_GLOBAL,
 	SECT_POLICY,
@@ -126,6 +136,19 @@ struct cerr {
 	char *text;
 };
 
+/*
+ * A set of rows -- sections, pools -- by a key that is never written out
+ * (rows.c): each slot holds a row number plus one (0: empty) and the
+ * row's hash; the caller decides when two rows are the same.
+ */
+struct row_set {
+	size_t *slot;
+	uint64_t *hash;
+	size_t cap, n;
+	size_t probes; /* slots passed over by config_rows_add: how clustered
+	                  the set is (tests) */
+};
+
 struct parse {
 	const char *path;
 	struct config *c;
@@ -145,9 +168,14 @@ struct parse {
 	char *line;
 	size_t linecap;
 	int lineno;
+	int syntax_line; /* line 1 when inih would have found it wrong, and
+	                    said only "syntax error" (read.c, inih_line1) */
 
-	/* Sections by kind and name, to find repeats in O(1). */
-	struct seen_set *sections;
+	/* Sections by kind and name (without case), to find repeats in
+	 * O(1). */
+	struct row_set sections;
+
+	struct key_hash keys; /* config_keys by scope and name */
 
 	struct keyline *keylines; /* every section's, in file order */
 	size_t nkeylines;
@@ -157,9 +185,9 @@ struct parse {
 
 /*
  * A small open-addressing hash set of strings, each with a value (an
- * index).  Repeats of sections and node pools are found with it, so that
- * a configuration of 10,000 pools is checked in linear time, not in
- * 10,000^2 comparisons.
+ * index): the [policy:NAME] sections by NAME, which pools look up.
+ * (Repeated sections and node pools are found with a struct row_set,
+ * which keeps no copy of the key.)
  */
 struct seen_set {
 	char **keys; /* cap slots, NULL when empty */
@@ -185,6 +213,14 @@ int config_parse_value(
  * NULL. */
 const struct key *config_key_find(
     const char *name, enum scope scope, size_t *idx);
+
+/* config_key_hash_init(kh): every row of config_keys into ${kh}. */
+void config_key_hash_init(struct key_hash *kh);
+
+/* config_key_hash_find(kh, name, scope, idx): config_key_find through
+ * ${kh}: the key and its row in ${*idx}, or NULL. */
+const struct key *config_key_hash_find(
+    const struct key_hash *kh, const char *name, enum scope scope, size_t *idx);
 
 /* config_key_home(name): "; it belongs in [...]" when ${name} is a key of
  * another kind of section, else "". */
@@ -217,10 +253,6 @@ void config_perr(struct parse *p, int line, const struct section *s,
  * ${key}, or 0 when it is not set there. */
 int config_keyline(const struct parse *p, const struct section *s, size_t key);
 
-/* config_lower(dst, len, fmt, ...): the formatted text, lower-cased. */
-void config_lower(char *dst, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /*
  * config_seen_add(ss, key, val, prev):
  * Add ${key} with ${val}.  Return 0 when it was new, 1 when it was there
@@ -229,19 +261,39 @@ void config_lower(char *dst, size_t len, const char *fmt, ...)
 int config_seen_add(
     struct seen_set *ss, const char *key, size_t val, size_t *prev);
 
-/*
- * config_seen_reserve(ss, n):
- * Room for ${n} keys in the empty set ${ss} without growing (each growth
- * rehashes every key): a hint, 0, or -1 on ENOMEM.  A set not empty is
- * left alone.
- */
-int config_seen_reserve(struct seen_set *ss, size_t n);
-
 /* config_seen_find(ss, key, val): 1 with its value, or 0. */
 int config_seen_find(const struct seen_set *ss, const char *key, size_t *val);
 
 /* config_seen_free(ss): release; NULL is fine. */
 void config_seen_free(struct seen_set *ss);
+
+/* rows.c */
+
+/*
+ * config_hash_lower(h, s):
+ * ${h} (0 to start) carried over ${s} lower-cased ("C" locale) and one
+ * separator: strings equal but for case hash the same.
+ */
+uint64_t config_hash_lower(uint64_t h, const char *s);
+
+/*
+ * config_rows_add(rs, hash, row, same, ctx, prev):
+ * Add ${row}, whose key hashes to ${hash}, unless a row already in the set
+ * is the same (${same}(${ctx}, that row, ${row}) nonzero; the hashes must
+ * then be equal).  0 when it was added, 1 when it was there already (that
+ * row in ${*prev}), -1 on ENOMEM.
+ */
+int config_rows_add(struct row_set *rs, uint64_t hash, size_t row,
+    int (*same)(const void *ctx, size_t a, size_t b), const void *ctx,
+    size_t *prev);
+
+/* config_rows_reserve(rs, n): room for ${n} rows without growing (a hint):
+ * 0, or -1 on ENOMEM. */
+int config_rows_reserve(struct row_set *rs, size_t n);
+
+/* config_rows_free(rs): release what ${rs} holds (it is left empty, to be
+ * used again or dropped); NULL is fine. */
+void config_rows_free(struct row_set *rs);
 
 /* resolve.c */
 

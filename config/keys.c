@@ -141,11 +141,20 @@ is_uuid(const char *s)
 	return i == 36;
 }
 
+/* is_alnum(c): isalnum() of the "C" locale (aksnap never leaves it),
+ * without a call per character. */
+static int
+is_alnum(int c)
+{
+	return (c >= '0' && c <= '9') ||
+	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 static int
 chars_in(const char *s, const char *extra)
 {
 	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+		if (!is_alnum((unsigned char)*s) && strchr(extra, *s) == NULL)
 			return 0;
 	return 1;
 }
@@ -166,7 +175,7 @@ is_cluster(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, "-_") &&
-	    isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[n - 1]);
+	    is_alnum((unsigned char)s[0]) && is_alnum((unsigned char)s[n - 1]);
 }
 
 /* ^[a-z][a-z0-9]{0,11}$ */
@@ -204,7 +213,7 @@ is_prefix(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= 20 && chars_in(s, "-_") &&
-	    isalnum((unsigned char)s[0]);
+	    is_alnum((unsigned char)s[0]);
 }
 
 static int
@@ -631,6 +640,53 @@ config_key_find(const char *name, enum scope scope, size_t *idx)
 		    strcmp(config_keys[i].name, name) == 0) {
 			*idx = i;
 			return &config_keys[i];
+		}
+	}
+	return NULL;
+}
+
+/* key_hash_of(name, scope): where the search for ${name} starts. */
+static size_t
+key_hash_of(const char *name, enum scope scope)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)scope;
+
+	for (; *name != '\0'; name++) {
+		h ^= (unsigned char)*name;
+		h *= 16777619u;
+	}
+	return (h ^ (h >> 15)) & (CONFIG_KEY_SLOTS - 1);
+}
+
+_Static_assert(CONFIG_MAX_KEYS * 2 <= CONFIG_KEY_SLOTS,
+    "key hash too small for the key mask");
+
+void
+config_key_hash_init(struct key_hash *kh)
+{
+	memset(kh, 0, sizeof(*kh));
+	for (size_t i = 0; i < config_nkeys; i++) {
+		size_t j =
+		    key_hash_of(config_keys[i].name, config_keys[i].scope);
+
+		while (kh->slot[j] != 0)
+			j = (j + 1) & (CONFIG_KEY_SLOTS - 1);
+		kh->slot[j] = (unsigned char)(i + 1);
+	}
+}
+
+const struct key *
+config_key_hash_find(
+    const struct key_hash *kh, const char *name, enum scope scope, size_t *idx)
+{
+	size_t j = key_hash_of(name, scope);
+
+	for (; kh->slot[j] != 0; j = (j + 1) & (CONFIG_KEY_SLOTS - 1)) {
+		const struct key *k = &config_keys[kh->slot[j] - 1];
+
+		if (k->scope == scope && strcmp(k->name, name) == 0) {
+			*idx = (size_t)kh->slot[j] - 1;
+			return k;
 		}
 	}
 	return NULL;

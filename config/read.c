@@ -6,30 +6,33 @@
  * if there was any.  A typo must never silently switch retention off, so an
  * unknown section or key is an error, not a warning.
  *
- * inih does the key = value splitting, but the inih that Debian 12 ships
- * (r55, INI_HANDLER_LINENO off) calls the handler without a line number,
- * never for a section header, truncates section names to 49 bytes and
- * lines to 199.  So the file reaches inih through our own reader
- * (ini_parse_stream): the reader counts lines, reads the "[section]" headers
- * itself (so empty, duplicate and long-named sections are seen), reports
- * lines that are neither a header, a comment nor "key = value", and hands
- * inih only key lines, left-trimmed.  A key line too long for inih's buffer
- * is split by the reader with inih's own rules (first '=' or ':', inline
- * comments start at a ';' after whitespace) and handled directly.  Since no
- * line reaches inih indented, inih's multi-line continuation never applies:
- * indentation is insignificant and a value cannot span lines.
+ * The file is read by our own reader, line by line: it counts lines, reads
+ * the "[section]" headers (so empty, duplicate and long-named sections are
+ * seen), reports lines that are neither a header, a comment nor
+ * "key = value", and splits key lines with inih's rules: the first '=' or
+ * ':', an inline comment from a ';' after whitespace, name and value
+ * trimmed.  Indentation is insignificant and a value cannot span lines.
+ *
+ * Until issue 16 the reader handed the key lines that fit its buffer to
+ * inih (ini_parse_stream; the r55 that Debian 12 ships passes no line
+ * number to the handler, never calls it for a section header and cuts
+ * lines at 199 bytes), which split them a second time: with 10,000 pools
+ * that was a third of the load, for the split the reader already made
+ * for longer lines.  So inih no longer reads the file.  Its one rule the
+ * split alone would miss is kept: inih stripped a UTF-8 byte order mark
+ * at the start of its first line, so a key line 1 (our own strip done)
+ * that still starts with one is read as inih read it (inih_line1()).
  *
  * Each key's value is parsed by keys.c into its section; once the whole
  * file is read, resolve.c builds the configuration from the sections.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config/config_internal.h"
@@ -37,8 +40,12 @@
 #include "job/base/tz.h"
 #include "job/base/util.h"
 
-/* Longest line accepted at all; inih's own buffer is much shorter. */
+/* Longest line accepted at all. */
 #define CONFIG_MAX_LINE 4096
+
+/* inih r55's line buffer: the key lines it was handed, before issue 16,
+ * were at most this long, newline and NUL included. */
+#define INIH_MAX_LINE 200
 
 void
 config_seen_free(struct seen_set *ss)
@@ -111,33 +118,6 @@ config_seen_add(struct seen_set *ss, const char *key, size_t val, size_t *prev)
 	return 0;
 }
 
-int
-config_seen_reserve(struct seen_set *ss, size_t n)
-{
-	size_t cap = 64;
-
-	if (ss->n > 0)
-		return 0;
-	while ((n + 1) * 2 > cap)
-		cap *= 2;
-	if (cap <= ss->cap)
-		return 0;
-	free(ss->keys);
-	free(ss->vals);
-	ss->keys = calloc(cap, sizeof(*ss->keys));
-	ss->vals = calloc(cap, sizeof(*ss->vals));
-	ss->cap = cap;
-	if (ss->keys == NULL || ss->vals == NULL) {
-		free(ss->keys);
-		free(ss->vals);
-		ss->keys = NULL;
-		ss->vals = NULL;
-		ss->cap = 0;
-		return -1;
-	}
-	return 0;
-}
-
 /* config_seen_find(ss, key, val): 1 with its value, or 0. */
 int
 config_seen_find(const struct seen_set *ss, const char *key, size_t *val)
@@ -155,18 +135,6 @@ config_seen_find(const struct seen_set *ss, const char *key, size_t *val)
 		j = (j + 1) & (ss->cap - 1);
 	}
 	return 0;
-}
-
-void
-config_lower(char *dst, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dst, len, fmt, ap);
-	va_end(ap);
-	for (; *dst != '\0'; dst++)
-		*dst = (char)tolower((unsigned char)*dst);
 }
 
 /*
@@ -294,15 +262,16 @@ on_key(struct parse *p, const char *name, const char *value)
 	case SECT_IGNORED:
 		return 0; /* the section header is already reported */
 	case SECT_GLOBAL:
-		k = config_key_find(name, SCOPE_GLOBAL, &idx);
+		k = config_key_hash_find(&p->keys, name, SCOPE_GLOBAL, &idx);
 		break;
 	case SECT_POLICY:
-		k = config_key_find(name, SCOPE_POLICY, &idx);
+		k = config_key_hash_find(&p->keys, name, SCOPE_POLICY, &idx);
 		break;
 	case SECT_POOL:
-		k = config_key_find(name, SCOPE_POOL, &idx);
+		k = config_key_hash_find(&p->keys, name, SCOPE_POOL, &idx);
 		if (k == NULL)
-			k = config_key_find(name, SCOPE_POLICY, &idx);
+			k = config_key_hash_find(
+			    &p->keys, name, SCOPE_POLICY, &idx);
 		break;
 	case SECT_FLEET:
 		switch (config_fleet_key(
@@ -315,9 +284,10 @@ on_key(struct parse *p, const char *name, const char *value)
 		default:
 			break;
 		}
-		k = config_key_find(name, SCOPE_POLICY, &idx);
+		k = config_key_hash_find(&p->keys, name, SCOPE_POLICY, &idx);
 		if (k == NULL && strcmp(name, "policy") == 0)
-			k = config_key_find(name, SCOPE_POOL, &idx);
+			k = config_key_hash_find(
+			    &p->keys, name, SCOPE_POOL, &idx);
 		break;
 	}
 	if (k == NULL) {
@@ -373,33 +343,32 @@ on_key(struct parse *p, const char *name, const char *value)
 }
 
 /*
- * ini_cb(user, section, name, value):
- * The boundary with inih, whose handler returns nonzero on success.  The
- * section inih passes is ignored: the reader tracks sections itself.
+ * is_space(c): isspace() of the "C" locale, which aksnap never leaves (and
+ * inih's own rules are written in): no call per character.
  */
 static int
-ini_cb(void *user, const char *section, const char *name, const char *value)
+is_space(int c)
 {
-	(void)section;
-	return on_key(user, name, value) == 0;
+	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 /*
- * find_sep(s, chars):
- * inih's rule: the first of ${chars}, or an inline comment (a ';' after
- * whitespace), or the end of ${s}.
+ * find_sep(s, stop):
+ * inih's rule: the first of the characters before the ';' in ${stop}, or
+ * an inline comment (a ';' after whitespace), or the end of ${s}.  ${stop}
+ * ends in ';' ("=:;", "];" or ";"), so that strcspn() does the scan.
  */
 static char *
-find_sep(char *s, const char *chars)
+find_sep(char *s, const char *stop)
 {
-	int was_space = 0;
+	char *q = s;
 
-	while (*s != '\0' && (chars == NULL || strchr(chars, *s) == NULL) &&
-	    !(was_space && *s == ';')) {
-		was_space = isspace((unsigned char)*s);
-		s++;
+	for (;;) {
+		q += strcspn(q, stop);
+		if (*q != ';' || (q > s && is_space((unsigned char)q[-1])))
+			return q;
+		q++; /* a ';' inside a word */
 	}
-	return s;
 }
 
 static void
@@ -407,14 +376,14 @@ rstrip(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
+	while (n > 0 && is_space((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 }
 
 static char *
 lskip(char *s)
 {
-	while (*s != '\0' && isspace((unsigned char)*s))
+	while (*s != '\0' && is_space((unsigned char)*s))
 		s++;
 	return s;
 }
@@ -468,6 +437,18 @@ add_pool(struct parse *p, struct section *s)
 	    sizeof(c->pools[s->idx].key));
 	c->pools[s->idx].line = s->line;
 	return 0;
+}
+
+/* same_section(ctx, a, b): sections ${a} and ${b} of the parse ${ctx} are
+ * of one kind and named alike but for case. */
+static int
+same_section(const void *ctx, size_t a, size_t b)
+{
+	const struct parse *p = ctx;
+
+	return p->sects[a].kind == p->sects[b].kind &&
+	    strcasecmp(
+	        section_name(&p->sects[a]), section_name(&p->sects[b])) == 0;
 }
 
 /*
@@ -528,19 +509,12 @@ open_section(struct parse *p, const char *title)
 
 	/* Pool keys are typed on the command line: compare without case. */
 	{
-		char key[80];
 		size_t first = 0;
 		int got;
 
-		if (p->sections == NULL)
-			p->sections = calloc(1, sizeof(*p->sections));
-		if (p->sections == NULL) {
-			p->oom = 1;
-			return;
-		}
-		config_lower(
-		    key, sizeof(key), "%d:%s", (int)kind, section_name(s));
-		got = config_seen_add(p->sections, key, p->nsects - 1, &first);
+		got = config_rows_add(&p->sections,
+		    config_hash_lower((uint64_t)kind + 1, section_name(s)),
+		    p->nsects - 1, same_section, p, &first);
 		if (got < 0) {
 			p->oom = 1;
 			return;
@@ -562,25 +536,68 @@ open_section(struct parse *p, const char *title)
 }
 
 /*
- * classify(p, s, str, num):
- * Look at one line (already trimmed), act on headers and malformed lines,
- * and put into ${str} (inih's buffer of ${num} bytes) what inih should see:
- * the key line, or an empty line.
+ * split_key(p, s, end):
+ * Key line ${s}, whose '=' or ':' is at ${end}: name and value split and
+ * trimmed as inih would, and handed to on_key().
  */
 static void
-classify(struct parse *p, char *s, char *str, int num)
+split_key(struct parse *p, char *s, char *end)
+{
+	char *value;
+
+	*end = '\0';
+	rstrip(s);
+	value = end + 1;
+	end = find_sep(value, ";");
+	*end = '\0';
+	value = lskip(value);
+	rstrip(value);
+	(void)on_key(p, s, value);
+}
+
+/*
+ * inih_line1(p, s):
+ * Line 1, a key line short enough for inih that still starts with a byte
+ * order mark, without it (${s}): inih stripped it and read the rest as a
+ * line of its own -- a comment, a section header (a syntax error without
+ * its ']'), or a key line.
+ */
+static void
+inih_line1(struct parse *p, char *s)
+{
+	char *end;
+
+	s = lskip(s);
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return;
+	if (*s == '[') {
+		if (*find_sep(s + 1, "];") != ']')
+			p->syntax_line = p->lineno;
+		return;
+	}
+	end = find_sep(s, "=:;");
+	if (*end != '=' && *end != ':') {
+		p->syntax_line = p->lineno;
+		return;
+	}
+	split_key(p, s, end);
+}
+
+/*
+ * classify(p, s):
+ * One line (already trimmed): a header, a key, a comment, or wrong.
+ */
+static void
+classify(struct parse *p, char *s)
 {
 	struct section *sect;
 	char *end, *name, *value;
-	size_t n = strlen(s);
 
-	str[0] = '\n';
-	str[1] = '\0';
 	if (*s == '\0' || *s == ';' || *s == '#')
 		return;
 
 	if (*s == '[') {
-		end = find_sep(s + 1, "]");
+		end = find_sep(s + 1, "];");
 		if (*end != ']') {
 			config_perr(p, p->lineno, NULL, NULL,
 			    "expected ']' closing the section header");
@@ -603,7 +620,7 @@ classify(struct parse *p, char *s, char *str, int num)
 		return;
 	}
 
-	end = find_sep(s, "=:");
+	end = find_sep(s, "=:;");
 	if (*end != '=' && *end != ':') {
 		config_perr(p, p->lineno, NULL, NULL,
 		    "expected KEY = VALUE, a [section] or a comment, got "
@@ -611,55 +628,37 @@ classify(struct parse *p, char *s, char *str, int num)
 		    s);
 		return;
 	}
-	if (n + 2 <= (size_t)num) {
-		/* Fits: inih splits it and calls ini_cb. */
-		memcpy(str, s, n);
-		str[n] = '\n';
-		str[n + 1] = '\0';
+	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0 &&
+	    strlen(s) + 2 <= INIH_MAX_LINE) {
+		inih_line1(p, s + 3);
 		return;
 	}
-	/* Too long for inih's buffer: split it the way inih would. */
-	*end = '\0';
-	name = s;
-	rstrip(name);
-	value = end + 1;
-	end = find_sep(value, NULL);
-	*end = '\0';
-	value = lskip(value);
-	rstrip(value);
-	(void)on_key(p, name, value);
+	split_key(p, s, end);
 }
 
 /*
- * config_reader(str, num, stream):
- * inih's fgets-style reader over p->f; see the essay at the top.
+ * read_lines(p):
+ * Every line of p->f through classify(); see the essay at the top.
  */
-static char *
-config_reader(char *str, int num, void *stream)
+static void
+read_lines(struct parse *p)
 {
-	struct parse *p = stream;
 	ssize_t n;
 	char *s;
 
-	if (num < 2)
-		return NULL;
-	n = getline(&p->line, &p->linecap, p->f);
-	if (n < 0)
-		return NULL;
-	p->lineno++;
-	s = p->line;
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3; /* a UTF-8 byte order mark */
-	if (n > CONFIG_MAX_LINE) {
-		config_perr(p, p->lineno, NULL, NULL,
-		    "line longer than %d characters", CONFIG_MAX_LINE);
-		str[0] = '\n';
-		str[1] = '\0';
-		return str;
+	while ((n = getline(&p->line, &p->linecap, p->f)) >= 0) {
+		p->lineno++;
+		s = p->line;
+		if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+			s += 3; /* a UTF-8 byte order mark */
+		if (n > CONFIG_MAX_LINE) {
+			config_perr(p, p->lineno, NULL, NULL,
+			    "line longer than %d characters", CONFIG_MAX_LINE);
+			continue;
+		}
+		rstrip(s);
+		classify(p, lskip(s));
 	}
-	rstrip(s);
-	classify(p, lskip(s), str, num);
-	return str;
 }
 
 void
@@ -690,11 +689,8 @@ reserve_sections(struct parse *p)
 
 	if (fstat(fileno(p->f), &st) != 0 || st.st_size <= 0)
 		return;
-	p->sections = calloc(1, sizeof(*p->sections));
-	if (p->sections != NULL)
-		(void)config_seen_reserve(p->sections,
-		    (size_t)(st.st_size < (1 << 26) ? st.st_size : (1 << 26)) /
-		        64);
+	(void)config_rows_reserve(&p->sections,
+	    (size_t)(st.st_size < (1 << 26) ? st.st_size : (1 << 26)) / 64);
 }
 
 /*
@@ -706,11 +702,11 @@ static int
 load(const char *path, struct config **out, struct buf *errs)
 {
 	struct parse p;
-	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.path = path;
 	p.cur = -1;
+	config_key_hash_init(&p.keys);
 	*out = NULL;
 
 	p.c = calloc(1, sizeof(*p.c));
@@ -732,14 +728,12 @@ load(const char *path, struct config **out, struct buf *errs)
 		goto done;
 	}
 	reserve_sections(&p);
-	rc = ini_parse_stream(config_reader, &p, ini_cb, &p);
+	read_lines(&p);
 	if (ferror(p.f))
 		config_perr(&p, p.lineno, NULL, NULL, "read error: %s",
 		    strerror(errno));
-	else if (rc < 0)
-		p.oom = 1;
-	else if (rc > 0 && p.nerrs == 0)
-		config_perr(&p, rc, NULL, NULL, "syntax error");
+	else if (p.syntax_line > 0 && p.nerrs == 0)
+		config_perr(&p, p.syntax_line, NULL, NULL, "syntax error");
 	fclose(p.f);
 	free(p.line);
 	(void)config_resolve(&p);
@@ -758,7 +752,7 @@ done:
 		free(p.sects[i].pol);
 	free(p.sects);
 	free(p.keylines);
-	config_seen_free(p.sections);
+	config_rows_free(&p.sections);
 	if (p.nerrs > 0 || p.oom) {
 		config_free(p.c);
 		return -1;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "config/config_internal.h"
@@ -406,6 +407,33 @@ default_subscription(const struct resolving *r, const struct section *s,
 		util_strlcpy(dst, c->subscription, len);
 }
 
+/* nodepool_hash(pc): the hash of ${pc}'s node pool, without case. */
+static uint64_t
+nodepool_hash(const struct pool_conf *pc)
+{
+	uint64_t h = config_hash_lower(0, pc->subscription);
+
+	h = config_hash_lower(h, pc->resource_group);
+	h = config_hash_lower(h, pc->cluster);
+	return config_hash_lower(h, pc->nodepool);
+}
+
+/* same_nodepool(ctx, a, b): pools ${a} and ${b} of the config ${ctx} name
+ * one node pool: subscription, resource group, cluster and node pool
+ * equal but for case (none of them can hold a '/', so this is the
+ * "sub/rg/cluster/nodepool" key compared lower-cased). */
+static int
+same_nodepool(const void *ctx, size_t a, size_t b)
+{
+	const struct config *c = ctx;
+	const struct pool_conf *x = &c->pools[a], *y = &c->pools[b];
+
+	return strcasecmp(x->nodepool, y->nodepool) == 0 &&
+	    strcasecmp(x->cluster, y->cluster) == 0 &&
+	    strcasecmp(x->resource_group, y->resource_group) == 0 &&
+	    strcasecmp(x->subscription, y->subscription) == 0;
+}
+
 /*
  * resolve_pool(r, s, nodepools):
  * Pool section ${s}, read into c->pools[s->idx]: the subscription, the
@@ -414,7 +442,7 @@ default_subscription(const struct resolving *r, const struct section *s,
  */
 static int
 resolve_pool(
-    struct resolving *r, const struct section *s, struct seen_set *nodepools)
+    struct resolving *r, const struct section *s, struct row_set *nodepools)
 {
 	struct parse *p = r->p;
 	struct config *c = p->c;
@@ -454,13 +482,11 @@ resolve_pool(
 
 	/* ARM names are case-insensitive: one node pool, one entry. */
 	if (pc->nodepool[0] != '\0') {
-		char key[300];
 		size_t j = 0;
 		int got;
 
-		config_lower(key, sizeof(key), "%s/%s/%s/%s", pc->subscription,
-		    pc->resource_group, pc->cluster, pc->nodepool);
-		got = config_seen_add(nodepools, key, s->idx, &j);
+		got = config_rows_add(
+		    nodepools, nodepool_hash(pc), s->idx, same_nodepool, c, &j);
 		if (got < 0)
 			return -1;
 		if (got == 1)
@@ -515,7 +541,7 @@ resolve_pools(struct resolving *r, size_t nown)
 {
 	struct parse *p = r->p;
 	struct config *c = p->c;
-	struct seen_set *nodepools;
+	struct row_set nodepools;
 	int rc = 0;
 
 	/* The built-in defaults, which pools naming no policy share. */
@@ -525,18 +551,16 @@ resolve_pools(struct resolving *r, size_t nown)
 	config_policy_defaults(&c->pool_policies[0]);
 	resolve_ladder(&c->pool_policies[0], 0, 0);
 	r->nown = 1;
-	nodepools = calloc(1, sizeof(*nodepools));
-	if (nodepools == NULL || config_seen_reserve(nodepools, c->npools)) {
-		config_seen_free(nodepools);
+	memset(&nodepools, 0, sizeof(nodepools));
+	if (config_rows_reserve(&nodepools, c->npools))
 		return -1;
-	}
 	for (size_t i = 0; i < p->nsects && rc == 0; i++) {
 		if (p->sects[i].kind != SECT_POOL)
 			continue;
-		rc = resolve_pool(r, &p->sects[i], nodepools);
+		rc = resolve_pool(r, &p->sects[i], &nodepools);
 	}
 	c->npool_policies = r->nown;
-	config_seen_free(nodepools);
+	config_rows_free(&nodepools);
 	if (rc != 0 || c->npools == 0)
 		return rc;
 

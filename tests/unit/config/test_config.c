@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1114,41 +1115,200 @@ test_config_finds_every_pool_by_key(void **state)
 }
 
 /*
- * config_seen_reserve: an empty set sized for n keys takes them without
- * growing (no rehash), still finds a repeat, and still grows past the
- * hint; a set with keys is left alone.
+ * The key table's hash (read.c looks every key line up through it): each
+ * row is found in its own scope, every other scope answers as a walk of
+ * the table does, and names that are no key -- or a key in the wrong
+ * case -- are not found.
  */
 static void
-test_config_seen_reserve_sizes_an_empty_set(void **state)
+test_config_key_hash_finds_every_key(void **state)
 {
-	struct seen_set *ss = calloc(1, sizeof(*ss));
-	char key[32];
-	size_t cap, prev = 0, val = 0;
+	static const char *const unknown[] = {
+	    "", "keep_dialy", "KEEP_LAST", "keep_last ", "pool", "x"};
+	static const enum scope scopes[] = {
+	    SCOPE_GLOBAL, SCOPE_POLICY, SCOPE_POOL};
+	struct key_hash kh;
+	size_t idx, want;
 
 	(void)state;
-	assert_non_null(ss);
-	assert_int_equal(config_seen_reserve(ss, 1000), 0);
-	cap = ss->cap;
+	config_key_hash_init(&kh);
+	for (size_t i = 0; i < config_nkeys; i++) {
+		const struct key *k = &config_keys[i];
+
+		idx = 999;
+		assert_ptr_equal(
+		    config_key_hash_find(&kh, k->name, k->scope, &idx), k);
+		assert_int_equal(idx, i);
+		for (size_t j = 0; j < 3; j++) {
+			const struct key *w =
+			    config_key_find(k->name, scopes[j], &want);
+
+			idx = 999;
+			assert_ptr_equal(
+			    config_key_hash_find(&kh, k->name, scopes[j], &idx),
+			    w);
+			if (w != NULL)
+				assert_int_equal(idx, want);
+		}
+	}
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		for (size_t j = 0; j < 3; j++)
+			assert_null(config_key_hash_find(
+			    &kh, unknown[i], scopes[j], &idx));
+
+	/* And through a load: each kind of section, file:line named. */
+	assert_one_error("[policy:p]\nkeep_last = 2\nresource_group = rg\n", 3,
+	    "[policy:p] resource_group: unknown key; it belongs in "
+	    "[pool:NAME]");
+	assert_one_error("[aksnap]\nsubscription = " SUB0
+	                 "\n" POOL_OK("a", "np") "database = /x\n",
+	    7, "[pool:a] database: unknown key; it belongs in [aksnap]");
+	assert_one_error("[aksnap]\nsubscription = " SUB0 "\n[fleet:f]\n"
+	                 "cluster = aks-*\nkeep_last = 4\ndatabase = /x\n",
+	    6, "[fleet:f] database: unknown key; it belongs in [aksnap]");
+}
+
+/* The same rows for a struct row_set: names alike but for case. */
+static int
+same_lower(const void *ctx, size_t a, size_t b)
+{
+	const char *const *names = ctx;
+
+	return strcasecmp(names[a], names[b]) == 0;
+}
+
+/*
+ * config_rows_*: a row whose key is there already is found (its first row
+ * returned, nothing added) whatever the case; rows whose hashes collide
+ * but are not the same are both kept; a set reserved for n rows takes
+ * them without growing, and grows past them.
+ */
+static void
+test_config_rows_find_repeats_without_case(void **state)
+{
+	static const char *const names[] = {"web", "sys", "WEB", "Sys", "db"};
+	struct row_set rs;
+	size_t prev = 0, cap;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	for (size_t i = 0; i < 2; i++)
+		assert_int_equal(
+		    config_rows_add(&rs, config_hash_lower(0, names[i]), i,
+		        same_lower, names, &prev),
+		    0);
+	assert_int_equal(config_rows_add(&rs, config_hash_lower(0, names[2]), 2,
+	                     same_lower, names, &prev),
+	    1);
+	assert_int_equal(prev, 0);
+	assert_int_equal(config_rows_add(&rs, config_hash_lower(0, names[3]), 3,
+	                     same_lower, names, &prev),
+	    1);
+	assert_int_equal(prev, 1);
+	/* One hash for "db" and "web": two rows, told apart by same(). */
+	assert_int_equal(config_rows_add(&rs, config_hash_lower(0, names[0]), 4,
+	                     same_lower, names, &prev),
+	    0);
+	assert_int_equal(rs.n, 3);
+	/* The separator: ("ab", "c") and ("a", "bc") hash apart. */
+	assert_true(config_hash_lower(config_hash_lower(0, "ab"), "c") !=
+	    config_hash_lower(config_hash_lower(0, "a"), "bc"));
+	assert_true(config_hash_lower(0, "AbC") == config_hash_lower(0, "aBc"));
+	config_rows_free(&rs);
+	assert_int_equal(rs.n, 0);
+
+	assert_int_equal(config_rows_reserve(&rs, 1000), 0);
+	cap = rs.cap;
 	assert_true(cap >= 2002);
-	for (size_t i = 0; i < 1000; i++) {
-		snprintf(key, sizeof(key), "k%zu", i);
-		assert_int_equal(config_seen_add(ss, key, i, &prev), 0);
+	for (size_t i = 0; i < 1000; i++)
+		assert_int_equal(config_rows_add(&rs, (uint64_t)i * 2654435761u,
+		                     i, same_lower, names, &prev),
+		    0);
+	assert_int_equal(rs.cap, cap); /* never grown */
+	for (size_t i = 1000; i < 3000; i++)
+		assert_int_equal(config_rows_add(&rs, (uint64_t)i * 2654435761u,
+		                     i, same_lower, names, &prev),
+		    0);
+	assert_true(rs.cap > cap);
+	assert_int_equal(rs.n, 3000);
+	config_rows_free(&rs);
+	config_rows_free(NULL);
+}
+
+/* The node pools of 10,000 [pool:] sections as resolve.c keys them:
+ * every one is added, and the set stays sparse -- a few probes per row,
+ * not a walk (a count, never a time). */
+static int
+same_nodepool_text(const void *ctx, size_t a, size_t b)
+{
+	(void)ctx;
+	return a == b;
+}
+
+static void
+test_config_rows_stay_sparse_at_10000_pools(void **state)
+{
+	struct row_set rs;
+	char rg[32], cluster[32], np[16];
+	size_t prev = 0;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(config_rows_reserve(&rs, 10000), 0);
+	for (size_t i = 0; i < 10000; i++) {
+		uint64_t h = config_hash_lower(0, SUB0);
+
+		snprintf(rg, sizeof(rg), "rg-%zu", i / 10);
+		snprintf(cluster, sizeof(cluster), "aks-%zu", i / 10);
+		snprintf(np, sizeof(np), "pool%zu", i % 10);
+		h = config_hash_lower(h, rg);
+		h = config_hash_lower(h, cluster);
+		h = config_hash_lower(h, np);
+		assert_int_equal(
+		    config_rows_add(&rs, h, i, same_nodepool_text, NULL, &prev),
+		    0);
 	}
-	assert_int_equal(ss->cap, cap); /* never grown */
-	assert_int_equal(config_seen_add(ss, "k17", 5, &prev), 1);
-	assert_int_equal(prev, 17);
-	assert_int_equal(config_seen_find(ss, "k999", &val), 1);
-	assert_int_equal(val, 999);
-	assert_int_equal(config_seen_reserve(ss, 100000), 0);
-	assert_int_equal(ss->cap, cap); /* not empty: left alone */
-	for (size_t i = 1000; i < 3000; i++) {
-		snprintf(key, sizeof(key), "k%zu", i);
-		assert_int_equal(config_seen_add(ss, key, i, &prev), 0);
-	}
-	assert_true(ss->cap > cap);
-	assert_int_equal(config_seen_find(ss, "k2999", &val), 1);
-	assert_int_equal(val, 2999);
-	config_seen_free(ss);
+	assert_int_equal(rs.n, 10000);
+	/* Linear probing at a load of at most 1/2 passes over ~0.5 slots
+	 * per insert on average; 2 per row is a generous bound. */
+	if (rs.probes > 2 * 10000)
+		fail_msg("%zu probes for 10,000 rows", rs.probes);
+	config_rows_free(&rs);
+}
+
+/*
+ * The reader splits key lines itself, with inih's rules, and keeps the one
+ * inih rule a split would not: a byte order mark at the start of line 1,
+ * after our own strip of one, was stripped by inih too, and what followed
+ * read as a line of its own.
+ */
+static void
+test_config_reads_key_lines_as_inih_did(void **state)
+{
+	struct config *c = NULL;
+
+	(void)state;
+	assert_loads("[aksnap]\n"
+	             "database=/tmp/a;b.db ; a comment\n"
+	             "metrics_file : /tmp/m=1.prom\n"
+	             "name_prefix\t=\tsnap\t;\tcomment\n"
+	             "subscription = " SUB0 "\n" POOL_OK("a", "np"),
+	    &c);
+	assert_string_equal(c->database, "/tmp/a;b.db");
+	assert_string_equal(c->metrics_file, "/tmp/m=1.prom");
+	assert_string_equal(c->name_prefix, "snap");
+	config_free(c);
+
+	/* Two marks: the second was inih's to strip. */
+	assert_loads("\xEF\xBB\xBF\xEF\xBB\xBF;x = 1\n[aksnap]\n", &c);
+	config_free(c);
+	assert_one_error(
+	    "\xEF\xBB\xBF\xEF\xBB\xBF[a=b\n[aksnap]\n", 1, "syntax error");
+	assert_one_error("\xEF\xBB\xBF\xEF\xBB\xBF database = /x\n", 1,
+	    "database: set before any [section]");
+	/* Not on line 2, and not past inih's buffer: the mark is text. */
+	assert_one_error("[aksnap]\n\xEF\xBB\xBF\xEF\xBB\xBF;x = 1\n", 2,
+	    "[aksnap] \xEF\xBB\xBF\xEF\xBB\xBF;x: unknown key");
 }
 
 static void
@@ -1296,7 +1456,10 @@ main(void)
 	    cmocka_unit_test(test_config_pools_share_their_policy),
 	    cmocka_unit_test(test_config_finds_every_pool_by_key),
 	    cmocka_unit_test(test_config_error_in_a_large_file_names_its_line),
-	    cmocka_unit_test(test_config_seen_reserve_sizes_an_empty_set),
+	    cmocka_unit_test(test_config_key_hash_finds_every_key),
+	    cmocka_unit_test(test_config_rows_find_repeats_without_case),
+	    cmocka_unit_test(test_config_rows_stay_sparse_at_10000_pools),
+	    cmocka_unit_test(test_config_reads_key_lines_as_inih_did),
 	    cmocka_unit_test(test_config_check_output_unchanged_on_example),
 	    cmocka_unit_test(test_config_free_accepts_null),
 	};

@@ -1,0 +1,114 @@
+/*
+ * rows.c -- sets of rows (sections, pools) by a key that is never built.
+ *
+ * A repeated section ([pool:A] twice, or [pool:a] and [POOL:A]) and a node
+ * pool listed twice (subscription/resource group/cluster/node pool, in any
+ * case) are found with a hash set.  Writing each key out as a lower-cased
+ * string and keeping a copy of it cost a format, a malloc and a free per
+ * section and per pool: with 10,000 pools that was a third of the load.
+ * Here the set holds only row numbers and their hashes; the caller hashes
+ * a row (config_hash_lower) and says when two rows are the same, straight
+ * from the sections and pools it already has.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+uint64_t
+config_hash_lower(uint64_t h, const char *s)
+{
+	if (h == 0)
+		h = FNV_OFFSET;
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (unsigned char)(ch + ('a' - 'A'));
+		h = (h ^ ch) * FNV_PRIME;
+	}
+	/* A separator, so that ("ab", "c") and ("a", "bc") differ. */
+	return (h ^ 0x1f) * FNV_PRIME;
+}
+
+void
+config_rows_free(struct row_set *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->slot);
+	free(rs->hash);
+	memset(rs, 0, sizeof(*rs));
+}
+
+/* rows_resize(rs, cap): ${cap} slots (a power of two), every row moved. */
+static int
+rows_resize(struct row_set *rs, size_t cap)
+{
+	size_t *ns = calloc(cap, sizeof(*ns));
+	uint64_t *nh = calloc(cap, sizeof(*nh));
+
+	if (ns == NULL || nh == NULL) {
+		free(ns);
+		free(nh);
+		return -1;
+	}
+	for (size_t i = 0; i < rs->cap; i++) {
+		size_t j;
+
+		if (rs->slot[i] == 0)
+			continue;
+		j = (size_t)rs->hash[i] & (cap - 1);
+		while (ns[j] != 0)
+			j = (j + 1) & (cap - 1);
+		ns[j] = rs->slot[i];
+		nh[j] = rs->hash[i];
+	}
+	free(rs->slot);
+	free(rs->hash);
+	rs->slot = ns;
+	rs->hash = nh;
+	rs->cap = cap;
+	return 0;
+}
+
+int
+config_rows_reserve(struct row_set *rs, size_t n)
+{
+	size_t cap = 64;
+
+	while ((n + 1) * 2 > cap)
+		cap *= 2;
+	if (cap <= rs->cap)
+		return 0;
+	return rows_resize(rs, cap);
+}
+
+int
+config_rows_add(struct row_set *rs, uint64_t hash, size_t row,
+    int (*same)(const void *ctx, size_t a, size_t b), const void *ctx,
+    size_t *prev)
+{
+	size_t j;
+
+	if ((rs->n + 1) * 2 > rs->cap &&
+	    rows_resize(rs, rs->cap ? rs->cap * 2 : 64))
+		return -1;
+	j = (size_t)hash & (rs->cap - 1);
+	while (rs->slot[j] != 0) {
+		if (rs->hash[j] == hash && same(ctx, rs->slot[j] - 1, row)) {
+			*prev = rs->slot[j] - 1;
+			return 1;
+		}
+		j = (j + 1) & (rs->cap - 1);
+		rs->probes++;
+	}
+	rs->slot[j] = row + 1;
+	rs->hash[j] = hash;
+	rs->n++;
+	return 0;
+}
