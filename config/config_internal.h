@@ -183,18 +183,6 @@ struct parse {
 	size_t poolcap; /* c->pools' room while the file is read */
 };
 
-/*
- * A small open-addressing hash set of strings, each with a value (an
- * index): the [policy:NAME] sections by NAME, which pools look up.
- * (Repeated sections and node pools are found with a struct row_set,
- * which keeps no copy of the key.)
- */
-struct seen_set {
-	char **keys; /* cap slots, NULL when empty */
-	size_t *vals;
-	size_t cap, n;
-};
-
 /* The keys, one row each (keys.c), and how many. */
 extern const struct key config_keys[];
 extern const size_t config_nkeys;
@@ -253,20 +241,6 @@ void config_perr(struct parse *p, int line, const struct section *s,
  * ${key}, or 0 when it is not set there. */
 int config_keyline(const struct parse *p, const struct section *s, size_t key);
 
-/*
- * config_seen_add(ss, key, val, prev):
- * Add ${key} with ${val}.  Return 0 when it was new, 1 when it was there
- * already (its value in ${*prev}; nothing added), -1 on ENOMEM.
- */
-int config_seen_add(
-    struct seen_set *ss, const char *key, size_t val, size_t *prev);
-
-/* config_seen_find(ss, key, val): 1 with its value, or 0. */
-int config_seen_find(const struct seen_set *ss, const char *key, size_t *val);
-
-/* config_seen_free(ss): release; NULL is fine. */
-void config_seen_free(struct seen_set *ss);
-
 /* rows.c */
 
 /*
@@ -286,6 +260,14 @@ uint64_t config_hash_lower(uint64_t h, const char *s);
 int config_rows_add(struct row_set *rs, uint64_t hash, size_t row,
     int (*same)(const void *ctx, size_t a, size_t b), const void *ctx,
     size_t *prev);
+
+/*
+ * config_rows_find(rs, hash, is, ctx, row):
+ * 1 with the row in ${*row} that ${is}(${ctx}, row) accepts among those
+ * whose hash is ${hash}, or 0.
+ */
+int config_rows_find(const struct row_set *rs, uint64_t hash,
+    int (*is)(const void *ctx, size_t row), const void *ctx, size_t *row);
 
 /* config_rows_reserve(rs, n): room for ${n} rows without growing (a hint):
  * 0, or -1 on ENOMEM. */

@@ -241,7 +241,7 @@ struct resolving {
 	struct parse *p;
 	const struct section *global; /* [aksnap], or NULL */
 	const struct section *dflt; /* [policy:default], or NULL */
-	struct seen_set *policies; /* [policy:NAME] sections by NAME */
+	struct row_set policies; /* [policy:NAME] sections by NAME */
 	uint64_t keepmask;
 	uint64_t polmask; /* every policy key */
 	size_t k_pol, k_sub, k_rg, k_cluster, k_np;
@@ -306,6 +306,32 @@ resolve_global(struct resolving *r)
 	strip_trailing_slashes(c->imds_endpoint);
 }
 
+/* same_name(ctx, a, b): sections ${a} and ${b} of the parse ${ctx} have
+ * one name, case and all. */
+static int
+same_name(const void *ctx, size_t a, size_t b)
+{
+	const struct parse *p = ctx;
+
+	return strcmp(section_name(&p->sects[a]), section_name(&p->sects[b])) ==
+	    0;
+}
+
+/* A name looked for among the sections of a parse (is_named). */
+struct named {
+	const struct parse *p;
+	const char *name;
+};
+
+/* is_named(ctx, row): section ${row} is named ${ctx}'s name exactly. */
+static int
+is_named(const void *ctx, size_t row)
+{
+	const struct named *n = ctx;
+
+	return strcmp(section_name(&n->p->sects[row]), n->name) == 0;
+}
+
 /* Every [policy:NAME]: the defaults overlaid with its keys.  0 or -1. */
 static int
 resolve_policies(struct resolving *r, size_t np)
@@ -319,16 +345,15 @@ resolve_policies(struct resolving *r, size_t np)
 		if (c->policies == NULL)
 			return -1;
 	}
-	r->policies = calloc(1, sizeof(*r->policies));
-	if (r->policies == NULL)
-		return -1;
 	for (size_t i = 0; i < p->nsects; i++) {
 		struct section *s = &p->sects[i];
 		struct policy *pol;
 
 		if (s->kind != SECT_POLICY)
 			continue;
-		if (config_seen_add(r->policies, section_name(s), i, &prev) < 0)
+		if (config_rows_add(&r->policies,
+		        config_hash_lower(0, section_name(s)), i, same_name, p,
+		        &prev) < 0)
 			return -1;
 		s->idx = ip;
 		pol = &c->policies[ip++];
@@ -360,10 +385,14 @@ section_policy(const struct resolving *r, const struct section *s, char *name,
 {
 	struct parse *p = r->p;
 	const struct section *ps = NULL;
+	struct named want;
 	size_t j;
 
 	if (name[0] != '\0') {
-		if (config_seen_find(r->policies, name, &j))
+		want.p = p;
+		want.name = name;
+		if (config_rows_find(&r->policies, config_hash_lower(0, name),
+		        is_named, &want, &j))
 			ps = &p->sects[j];
 		if (ps == NULL)
 			config_perr(p, config_keyline(p, s, r->k_pol), s,
@@ -651,7 +680,7 @@ config_resolve(struct parse *p)
 		rc = -1;
 	else
 		resolve_fleets(&r);
-	config_seen_free(r.policies);
+	config_rows_free(&r.policies);
 	if (rc != 0)
 		p->oom = 1;
 	return rc;

@@ -8,7 +8,8 @@
  * section and per pool: with 10,000 pools that was a third of the load.
  * Here the set holds only row numbers and their hashes; the caller hashes
  * a row (config_hash_lower) and says when two rows are the same, straight
- * from the sections and pools it already has.
+ * from the sections and pools it already has.  The [policy:NAME] sections
+ * that pools name are found the same way (config_rows_find).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +87,24 @@ config_rows_reserve(struct row_set *rs, size_t n)
 	if (cap <= rs->cap)
 		return 0;
 	return rows_resize(rs, cap);
+}
+
+int
+config_rows_find(const struct row_set *rs, uint64_t hash,
+    int (*is)(const void *ctx, size_t row), const void *ctx, size_t *row)
+{
+	size_t j;
+
+	if (rs->cap == 0)
+		return 0;
+	for (j = (size_t)hash & (rs->cap - 1); rs->slot[j] != 0;
+	     j = (j + 1) & (rs->cap - 1)) {
+		if (rs->hash[j] == hash && is(ctx, rs->slot[j] - 1)) {
+			*row = rs->slot[j] - 1;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 int

@@ -1177,6 +1177,15 @@ same_lower(const void *ctx, size_t a, size_t b)
 	return strcasecmp(names[a], names[b]) == 0;
 }
 
+/* is_db(ctx, row): row ${row} of the names ${ctx} is "db". */
+static int
+is_db(const void *ctx, size_t row)
+{
+	const char *const *names = ctx;
+
+	return strcmp(names[row], "db") == 0;
+}
+
 /*
  * config_rows_*: a row whose key is there already is found (its first row
  * returned, nothing added) whatever the case; rows whose hashes collide
@@ -1210,6 +1219,14 @@ test_config_rows_find_repeats_without_case(void **state)
 	                     same_lower, names, &prev),
 	    0);
 	assert_int_equal(rs.n, 3);
+	/* Found under the hash it was added with, and only there. */
+	assert_int_equal(config_rows_find(&rs, config_hash_lower(0, "web"),
+	                     is_db, names, &prev),
+	    1);
+	assert_int_equal(prev, 4);
+	assert_int_equal(config_rows_find(&rs, config_hash_lower(0, "db"),
+	                     is_db, names, &prev),
+	    0);
 	/* The separator: ("ab", "c") and ("a", "bc") hash apart. */
 	assert_true(config_hash_lower(config_hash_lower(0, "ab"), "c") !=
 	    config_hash_lower(config_hash_lower(0, "a"), "bc"));
