@@ -27,7 +27,8 @@
  *   benchtool present DB CLUSTERS
  *       Cut DB (a copy of the year's store) to its present: the first
  *       CLUSTERS clusters' pools, their live snapshots and channel
- *       holders and last observations, nothing of their past.
+ *       holders and last observations, nothing of their past (CLUSTERS
+ *       1000000: every stored pool's present).
  *   benchtool plans DB
  *       EXPLAIN QUERY PLAN of the store's hot queries (db_query_plan).
  *   benchtool retention CONFIG POOL N ROUNDS
