@@ -143,6 +143,7 @@ report_args(struct cli *cli, int argc, char **argv, struct report_options *opt,
 		return cli_usage_error(
 		    "report", "--html - and --json would both write to stdout");
 	opt->pools = pools;
+	opt->html = *html != NULL;
 	return EXIT_DONE;
 }
 

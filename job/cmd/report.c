@@ -24,7 +24,8 @@
  * until every pool has been read once: report_gather reads of each pool
  * what the summary counts (its newest observation, baseline and the
  * journal's counts, which SQLite counts: not its snapshots, nor its
- * window of observations once one has said who changed a version) and
+ * window of observations, which only the page reads here, for its
+ * legend, until one has said who changed a version) and
  * keeps only that (struct pool_sum, ~100 bytes).  It reads the pools in
  * the store's order (db_pool_ids_order: a run wrote their rows in id
  * order, so each page is read once; the report's order read a page
@@ -308,13 +309,14 @@ pool_will_reimage(struct report_pool *rp)
 /* What a read of a pool reads (pool_read). */
 enum pool_what {
 	READ_SUMMARY, /* what the summary counts: no snapshot list, no
-	                 window of observations once r->with_by is known */
+	                 window of observations but for the page's with_by
+	                 until it is known */
 	READ_ROW, /* the pool's row: everything but its marks */
 	READ_MARKS /* the row and its marks */
 };
 
-/* Where the pool has been since the window began (not for a summary
- * that knows r->with_by already), and is now.  0/-1. */
+/* Where the pool has been since the window began (not for a summary,
+ * but the page's until it knows r->with_by), and is now.  0/-1. */
 static int
 gather_observations(struct db *db, const struct report *r,
     struct report_pool *rp, enum pool_what what)
@@ -323,7 +325,7 @@ gather_observations(struct db *db, const struct report *r,
 	struct obs_ctx oc = {rp, 0};
 	int got;
 
-	if (what != READ_SUMMARY || !r->with_by) {
+	if (what != READ_SUMMARY || (r->want_by && !r->with_by)) {
 		got = db_report_observation_before(
 		    db, rp->p.id, r->since, &before);
 		if (got < 0)
@@ -792,6 +794,7 @@ report_gather(struct db *db, const struct config *cfg,
 		return -1;
 	r->db = db;
 	r->cfg = cfg;
+	r->want_by = opt->html;
 	if (opt->channel != NULL)
 		util_strlcpy(r->channel, opt->channel, sizeof(r->channel));
 	r->old_keys = json_array();

@@ -103,7 +103,9 @@ struct report {
 	struct report_named named[3][REPORT_NAMED]; /* old baselines,
 	                       will re-image, failing: the first of each */
 	json_t *old_keys, *reimage_keys; /* every such pool's key (--json) */
-	int with_by; /* an observation says who changed a version */
+	int with_by; /* an observation says who changed a version (read
+	                only for the page: report_options.html) */
+	int want_by; /* report_options.html */
 	struct report_cluster *clusters;
 	size_t nclusters;
 	size_t nruns; /* runs in the window */
@@ -128,6 +130,10 @@ struct report_options {
 	const char *const *pools; /* only these keys (NULL: every pool) */
 	size_t npools;
 	const char *channel; /* the baseline channel; NULL: each policy's */
+	/* the page (--html): its legend says whether an observation says
+	 * who changed a version (with_by), which the summary then reads from
+	 * the pools' windows of observations; no other form shows it */
+	int html;
 };
 
 /*

@@ -260,6 +260,10 @@ test_report_html_holds_every_pool_and_promotion(void **state)
 	harness_expect_in(f->page, ", changed by auto-upgrade</title>");
 	harness_expect_in(f->page, ", changed by outside</title>");
 	harness_expect_in(f->page, "<path class=\"by-auto-upgrade\"");
+	/* and the legend says so: the page's summary read the windows'
+	 * observations for it (no other form does) */
+	harness_expect_in(
+	    f->page, "changed by aksnap, auto-upgrade, outside</span>");
 	/* prod's baselines will not hold on NodeImage: drift's verdict,
 	 * and the summary names both pools with the fix on hover. */
 	harness_expect_in(f->page,
