@@ -1369,8 +1369,10 @@ static const struct interp_sinks slot_sinks = {NULL, carry_slot};
 
 /*
  * A run's pool that takes no snapshot has the inputs of its promotion and
- * retention final once its plan is recorded: its list is decided now,
- * while the other GETs are in flight, and carried out when it sends
+ * retention final once its plan is recorded, and one that takes one once
+ * its PUT's answer shows the snapshot taken (put_done; the snapshot is
+ * fresh, slot_entry): its list is decided now, while the other requests
+ * are in flight, and carried out when it sends
  * nothing (keeps only: prune_pool_now); the rest waits for
  * promote_and_retain.  Only without a report (a plain run, as the timer
  * starts it): the lines a report prints are kept until the pool's slice
@@ -1388,7 +1390,8 @@ retain_now(struct run *r, struct pool_run *p)
 
 	if (report_wanted(r) || r->opts->mode != RUN_SCHEDULED ||
 	    r->write_failed || !p->observed || p->failed ||
-	    p->plan.action != PLAN_SKIP)
+	    !(p->plan.action == PLAN_SKIP ||
+	        (p->plan.action == PLAN_CREATE && p->taken)))
 		return;
 	memset(&pr, 0, sizeof(pr));
 	pr.pc = p->pc;
@@ -1606,6 +1609,12 @@ put_done(struct batch_ctx *ctx, size_t i, int rc)
 	}
 	record_decision(r, p, p->snap_id, p->plan.slot, "fail", why);
 out:
+	if (p->taken) {
+		/* Its promotion and retention, and its figures, now. */
+		retain_now(r, p);
+		if (p->retained)
+			read_figures(r, p);
+	}
 	write_flush(r, 0);
 	http_response_free(resp);
 	free(sl->body);
@@ -2087,8 +2096,12 @@ promote_and_retain(struct run *r)
 
 			pr->pc = p->pc;
 			pr->pool_id = p->pool_id;
-			/* Carried out as its GET answered (retain_now). */
+			/* Carried out as its GET or PUT answered (retain_now):
+			 * no list to build. */
 			pr->settled = p->retained;
+			p->pr = pr;
+			if (pr->settled)
+				continue;
 			/* Its list starts with its slot entry (not `prune`'s):
 			 * the snapshot it took, or would take, is fresh for
 			 * promotion and retention, so plan and run list the
@@ -2096,7 +2109,6 @@ promote_and_retain(struct run *r)
 			pr->has_slot = r->opts->mode != RUN_PRUNE;
 			if (pr->has_slot)
 				slot_entry(r, p, &pr->slot);
-			p->pr = pr;
 		}
 		rc = prune_pools(pc, prs, n, r->opts->mode != RUN_PRUNE);
 		for (size_t k = 0; k < n; k++) {

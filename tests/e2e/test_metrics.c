@@ -585,15 +585,17 @@ drop_sample(char *text, const char *name)
 }
 
 /*
- * A plain run reads each skipped pool's figures as soon as its slot and
- * retention are recorded, while the other requests are in flight; a run
- * with a report (-v) reads every pool's at the end.  In T0's slot again,
- * after a new node image on aks-prod (its pools skip, and their new
- * versions are recorded in their GET's callback) and with aks-edge's GET
- * refused (edge-system fails), both write the same text but for the
- * run's duration and the count of failed runs (one more).  The plain run wrote
- * the skipped pools' outcomes in the batch, the failed one's at the end: every
- * pool's is this run's.
+ * A plain run carries out a pool's retention and reads its figures as
+ * soon as its slot is recorded (a skip: in its cluster's GET callback; a
+ * snapshot taken: in its PUT's), while the other requests are in flight;
+ * a run with a report (-v) does both at the end.  In T0's slot again,
+ * after a new node image on aks-prod (its pools' new versions are
+ * recorded in their GET's callback; prod-batch, whose PUT was refused at
+ * T0, takes its snapshot now) and with aks-edge's GET refused
+ * (edge-system fails), both write the same text but for the run's
+ * duration and the count of failed runs (one more).  The plain run wrote
+ * the settled pools' outcomes in the batch, the failed one's at the end:
+ * every pool's is this run's.
  */
 static void
 test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
@@ -605,8 +607,13 @@ test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
 	                   "node_image_version=\"";
 
 	assert_non_null(m);
+	assert_true(emu_fault(f->h.emu,
+	                "{\"method\":\"PUT\",\"path\":\"*/snapshots/"
+	                "aksnap-aks-prod-batch-*\",\"action\":\"status\","
+	                "\"status\":400,\"error_code\":\"InvalidParameter\","
+	                "\"count\":1}") > 0);
 	set_clock(f, T0);
-	aksnap(f, 0, "run", "--as-of", T0, NULL);
+	aksnap(f, 1, "run", "--as-of", T0, NULL);
 	plain = slurp(f->prom);
 	assert_non_null(strstr(plain, info));
 	old_image = strdup(strstr(plain, info) + strlen(info));
@@ -636,6 +643,16 @@ test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
 	    1);
 	assert_true(
 	    value_of(m, "aksnap_pool_failed", "pool=\"edge-system\"") == 1);
+	/* prod-batch's snapshot, kept by the retention its PUT's answer
+	 * carried out */
+	assert_true(value_of(m, "aksnap_snapshots",
+	                "pool=\"prod-batch\",state=\"active\"") == 1);
+	assert_int_equal(store_int(f,
+	                     "SELECT count(*) FROM decisions d JOIN pools p ON "
+	                     "p.id = d.pool_id WHERE p.key = 'prod-batch' AND "
+	                     "d.action = 'keep' AND d.last_run_id = (SELECT "
+	                     "max(id) FROM runs)"),
+	    1);
 	plain = slurp(f->prom);
 	/* read after the pool's observation was recorded */
 	assert_non_null(strstr(plain, info));
@@ -643,8 +660,8 @@ test_metrics_a_plain_run_writes_what_a_reported_run_writes(void **state)
 	                strlen(old_image)) != 0);
 	aksnap(f, 1, "-v", "run", "--as-of", T0_LATER, NULL);
 	reported = slurp(f->prom);
-	assert_non_null(strstr(plain, "\naksnap_run_failures_total 1\n"));
-	assert_non_null(strstr(reported, "\naksnap_run_failures_total 2\n"));
+	assert_non_null(strstr(plain, "\naksnap_run_failures_total 2\n"));
+	assert_non_null(strstr(reported, "\naksnap_run_failures_total 3\n"));
 	for (int k = 0; k < 2; k++) {
 		drop_sample(
 		    k ? plain : reported, "aksnap_run_duration_seconds");
