@@ -37,7 +37,11 @@ struct table {
 	size_t nrows, cap;
 	FILE *spool; /* table_spool: the rows, each cell NUL-ended */
 	size_t nspooled;
-	size_t spool_w[MAX_COLS]; /* the widest spooled cell of each column */
+	/* the widest cell of each column not held: spooled or measured */
+	size_t spool_w[MAX_COLS];
+	/* table_print_head: the layout every later row is printed in */
+	size_t w[MAX_COLS], last, wrap_w;
+	int shown[MAX_COLS];
 };
 
 struct table *
@@ -140,6 +144,23 @@ table_add(struct table *t, ...)
 	return 0;
 }
 
+int
+table_measure(struct table *t, ...)
+{
+	va_list ap;
+
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *v = va_arg(ap, const char *);
+		size_t l = v != NULL ? strlen(v) : 1; /* "-" */
+
+		if (l > t->spool_w[i])
+			t->spool_w[i] = l;
+	}
+	va_end(ap);
+	return 0;
+}
+
 size_t
 table_width(FILE *out)
 {
@@ -214,26 +235,81 @@ print_wrapped(FILE *out, const char *text, size_t w, size_t indent)
 	}
 }
 
+/*
+ * A row is assembled in a line buffer and written with one fwrite: a list
+ * of 100,000 rows made 16 locked stdio calls a row (a printf "%-*s%*s"
+ * a cell), most of the cost of printing it.
+ */
+struct line {
+	FILE *out;
+	size_t n;
+	char b[1024];
+};
+
 static void
-print_row(FILE *out, const struct table *t, char *const *row, const size_t *w,
-    const int *shown, size_t last, size_t wrap_w)
+line_flush(struct line *l)
 {
+	if (l->n > 0)
+		fwrite(l->b, 1, l->n, l->out);
+	l->n = 0;
+}
+
+static void
+line_put(struct line *l, const char *s, size_t len)
+{
+	if (l->n + len > sizeof(l->b)) {
+		line_flush(l);
+		if (len > sizeof(l->b)) {
+			fwrite(s, 1, len, l->out);
+			return;
+		}
+	}
+	memcpy(l->b + l->n, s, len);
+	l->n += len;
+}
+
+/* ${cell} left-aligned in ${w} columns, then the separator. */
+static void
+line_pad(struct line *l, const char *cell, size_t w)
+{
+	static const char spaces[] = "                                ";
+	size_t len = strlen(cell);
+
+	line_put(l, cell, len);
+	for (len = (len < w ? w - len : 0) + SEP; len > 0;) {
+		size_t n = len < sizeof(spaces) - 1 ? len : sizeof(spaces) - 1;
+
+		line_put(l, spaces, n);
+		len -= n;
+	}
+}
+
+static void
+print_row(FILE *out, const struct table *t, const char *const *row,
+    const size_t *w, const int *shown, size_t last, size_t wrap_w)
+{
+	struct line l;
 	size_t col = 0;
 
+	l.out = out;
+	l.n = 0;
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (!shown[i])
 			continue;
 		if (i == last) {
-			if (wrap_w > 0)
+			if (wrap_w > 0) {
+				line_flush(&l);
 				print_wrapped(out, row[i], wrap_w, col);
-			else
-				fputs(row[i], out);
+			} else {
+				line_put(&l, row[i], strlen(row[i]));
+			}
 			break;
 		}
-		fprintf(out, "%-*s%*s", (int)w[i], row[i], SEP, "");
+		line_pad(&l, row[i], w[i]);
 		col += w[i] + SEP;
 	}
-	fputc('\n', out);
+	line_put(&l, "\n", 1);
+	line_flush(&l);
 }
 
 /* The spooled rows, read back one at a time. */
@@ -257,26 +333,31 @@ print_spooled(FILE *out, const struct table *t, const size_t *w,
 				goto done;
 			}
 		}
-		print_row(out, t, row, w, shown, last, wrap_w);
+		print_row(
+		    out, t, (const char *const *)row, w, shown, last, wrap_w);
 	}
 done:
 	for (size_t i = 0; i < t->ncols; i++)
 		free(row[i]);
 }
 
-void
-table_print(const struct table *t, FILE *out)
+/*
+ * Fix the layout of ${t} for ${out}: each column as wide as its widest
+ * cell (held, spooled or measured) or header, the columns that fit the
+ * width, and the wrap of the last one.
+ */
+static void
+layout(struct table *t, FILE *out)
 {
-	size_t w[MAX_COLS], limit = table_width(out), last, wrap_w = 0;
-	int shown[MAX_COLS];
-	char *header[MAX_COLS];
+	size_t *w = t->w, limit = table_width(out), last;
+	int *shown = t->shown;
 
+	t->wrap_w = 0;
 	for (size_t i = 0; i < t->ncols; i++) {
 		w[i] = strlen(t->cols[i].header);
 		if (t->spool_w[i] > w[i])
 			w[i] = t->spool_w[i];
 		shown[i] = 1;
-		header[i] = (char *)t->cols[i].header;
 		for (size_t r = 0; r < t->nrows; r++) {
 			size_t l = strlen(t->cells[r * t->ncols + i]);
 
@@ -307,14 +388,48 @@ table_print(const struct table *t, FILE *out)
 	    total(w, shown, t->ncols, last, w[last]) > limit) {
 		size_t others = total(w, shown, t->ncols, last, 0);
 
-		wrap_w = limit > others + WRAP_MIN ? limit - others : WRAP_MIN;
+		t->wrap_w =
+		    limit > others + WRAP_MIN ? limit - others : WRAP_MIN;
 	}
-	print_row(out, t, header, w, shown, last, wrap_w);
+	t->last = last;
+}
+
+void
+table_print_head(struct table *t, FILE *out)
+{
+	const char *header[MAX_COLS];
+
+	layout(t, out);
+	for (size_t i = 0; i < t->ncols; i++)
+		header[i] = t->cols[i].header;
+	print_row(out, t, header, t->w, t->shown, t->last, t->wrap_w);
+}
+
+void
+table_print_row(const struct table *t, FILE *out, ...)
+{
+	const char *row[MAX_COLS];
+	va_list ap;
+
+	va_start(ap, out);
+	for (size_t i = 0; i < t->ncols; i++) {
+		row[i] = va_arg(ap, const char *);
+		if (row[i] == NULL)
+			row[i] = "-";
+	}
+	va_end(ap);
+	print_row(out, t, row, t->w, t->shown, t->last, t->wrap_w);
+}
+
+void
+table_print(struct table *t, FILE *out)
+{
+	table_print_head(t, out);
 	for (size_t r = 0; r < t->nrows; r++)
-		print_row(
-		    out, t, &t->cells[r * t->ncols], w, shown, last, wrap_w);
+		print_row(out, t, (const char *const *)&t->cells[r * t->ncols],
+		    t->w, t->shown, t->last, t->wrap_w);
 	if (t->spool != NULL)
-		print_spooled(out, t, w, shown, last, wrap_w);
+		print_spooled(out, t, t->w, t->shown, t->last, t->wrap_w);
 }
 
 void

@@ -46,6 +46,27 @@ int table_add(struct table *t, ...);
  */
 int table_spool(struct table *t);
 
+/*
+ * table_measure(t, ...):
+ * Widen the columns of ${t} to the cells of a row (one const char * per
+ * column, as table_add takes them) without keeping it: a command that
+ * can read its rows twice measures them all, calls table_print_head, then
+ * prints each with table_print_row as it reads it again -- the output of
+ * table_add and table_print for a memory that does not grow with the
+ * rows.  0.
+ */
+int table_measure(struct table *t, ...);
+
+/*
+ * table_print_head(t, out), table_print_row(t, out, ...):
+ * Fix the layout of ${t} for ${out} from the rows added and measured so
+ * far (as table_print would) and print the header; then print a row (one
+ * const char * per column, NULL as "-") in that layout.  A row wider than
+ * what was measured is printed whole, out of line.
+ */
+void table_print_head(struct table *t, FILE *out);
+void table_print_row(const struct table *t, FILE *out, ...);
+
 /* table_rows_in_memory(t): how many rows of ${t} are held in memory. */
 size_t table_rows_in_memory(const struct table *t);
 
@@ -60,7 +81,7 @@ size_t table_width(FILE *out);
  * table_print(t, out):
  * Print the header and the rows to ${out}, fitted to table_width(${out}).
  */
-void table_print(const struct table *t, FILE *out);
+void table_print(struct table *t, FILE *out);
 
 /* table_free(t): free ${t}; NULL is fine. */
 void table_free(struct table *t);

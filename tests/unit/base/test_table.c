@@ -3,7 +3,8 @@
  * pool key longer than 20 characters shifts nothing), and at $COLUMNS the
  * least important columns dropped, then the last one wrapped under itself;
  * into a file without $COLUMNS, every column whole; a spooled table (a
- * fleet's report) prints the same and holds no row in memory.
+ * fleet's report) and a streamed one (list, history) print the same and
+ * hold no row in memory.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,10 +30,20 @@ static const struct table_col cols[] = {
 	"unchanged since aksnap-aks-staging-system-20261110T0200Z "            \
 	"(AKSUbuntu-2204gen2containerd-202611.01.0, Kubernetes 1.30.5)"
 
-/* Print a table of the three rows to a string (caller frees); ${spool}:
- * through table_spool, holding no row in memory. */
+/* The three rows, as table_add takes them. */
+static const char *const rows[3][4] = {
+    {"a", "create", SNAP, "slot due"},
+    {LONG_KEY, "skip", NULL, REASON},
+    {"", "keep", SNAP, "last,daily"},
+};
+
+enum mode { MEMORY, SPOOLED, STREAMED };
+
+/* Print a table of the three rows to a string (caller frees): held in
+ * memory, SPOOLED through table_spool, or STREAMED (table_measure every
+ * row, then table_print_head and table_print_row each): no row held. */
 static char *
-render_as(const char *columns, int spool)
+render_as(const char *columns, enum mode mode)
 {
 	struct table *t = table_new(cols, 4);
 	FILE *f = tmpfile();
@@ -41,17 +52,31 @@ render_as(const char *columns, int spool)
 
 	assert_non_null(t);
 	assert_non_null(f);
-	if (spool)
+	if (mode == SPOOLED)
 		assert_int_equal(table_spool(t), 0);
 	if (columns != NULL)
 		setenv("COLUMNS", columns, 1);
 	else
 		unsetenv("COLUMNS");
-	assert_int_equal(table_add(t, "a", "create", SNAP, "slot due"), 0);
-	assert_int_equal(table_add(t, LONG_KEY, "skip", NULL, REASON), 0);
-	assert_int_equal(table_add(t, "", "keep", SNAP, "last,daily"), 0);
-	assert_int_equal(table_rows_in_memory(t), spool ? 0 : 3);
-	table_print(t, f);
+	for (size_t r = 0; r < 3; r++)
+		if (mode == STREAMED)
+			assert_int_equal(
+			    table_measure(t, rows[r][0], rows[r][1], rows[r][2],
+			        rows[r][3]),
+			    0);
+		else
+			assert_int_equal(table_add(t, rows[r][0], rows[r][1],
+			                     rows[r][2], rows[r][3]),
+			    0);
+	assert_int_equal(table_rows_in_memory(t), mode == MEMORY ? 3 : 0);
+	if (mode == STREAMED) {
+		table_print_head(t, f);
+		for (size_t r = 0; r < 3; r++)
+			table_print_row(t, f, rows[r][0], rows[r][1],
+			    rows[r][2], rows[r][3]);
+	} else {
+		table_print(t, f);
+	}
 	table_free(t);
 	n = ftell(f);
 	rewind(f);
@@ -65,7 +90,7 @@ render_as(const char *columns, int spool)
 static char *
 render(const char *columns)
 {
-	return render_as(columns, 0);
+	return render_as(columns, MEMORY);
 }
 
 /* Where ${word} starts in line ${n} (0-based) of ${text}; -1 if absent. */
@@ -146,21 +171,28 @@ test_table_drops_then_wraps_at_columns(void **state)
 	free(out);
 }
 
-/* A spooled table (a fleet's report) holds no row in memory and prints
- * exactly what the same table in memory prints, at any width. */
+/*
+ * A spooled table (a fleet's report) and a streamed one (`list`,
+ * `history`: measured on a first pass over the store, each row printed as
+ * the second reads it) hold no row in memory and print exactly what the
+ * same table in memory prints, at any width.
+ */
 static void
-test_table_spooled_prints_the_same(void **state)
+test_table_spooled_and_streamed_print_the_same(void **state)
 {
 	static const char *const widths[] = {NULL, "80", "40", "300"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
-		char *mem = render_as(widths[i], 0);
-		char *spooled = render_as(widths[i], 1);
+		char *mem = render_as(widths[i], MEMORY);
+		char *spooled = render_as(widths[i], SPOOLED);
+		char *streamed = render_as(widths[i], STREAMED);
 
 		assert_string_equal(spooled, mem);
+		assert_string_equal(streamed, mem);
 		free(mem);
 		free(spooled);
+		free(streamed);
 	}
 	/* Spooling is decided before the first row. */
 	{
@@ -180,7 +212,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table_columns_fit_their_content),
 	    cmocka_unit_test(test_table_drops_then_wraps_at_columns),
-	    cmocka_unit_test(test_table_spooled_prints_the_same),
+	    cmocka_unit_test(test_table_spooled_and_streamed_print_the_same),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
