@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -122,6 +123,39 @@ test_util_rfc3339_times_parse_with_offsets_and_fractions(void **state)
 	assert_int_equal(t, 1773630000);
 	util_format_time(t, buf, sizeof(buf));
 	assert_string_equal(buf, "2026-03-16T03:00:00Z");
+}
+
+/*
+ * util_format_time writes its digits by hand between the years 1000 and
+ * 9999 (list and history format two times a row): the same text as
+ * gmtime_r and strftime, checked over every day of 1600-2400 at odd
+ * seconds, the edges of the fast range and either side of them.
+ */
+static void
+test_util_format_time_is_strftimes(void **state)
+{
+	static const long long edges[] = {-30610224001LL, -30610224000LL,
+	    -30610223999LL, -1, 0, 1, 951782400LL, 951868799LL, 4107542400LL,
+	    253402300799LL, 253402300800LL, 253402300801LL};
+	char got[32], want[32];
+	struct tm tm;
+	long long t;
+	time_t tt;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]) + 292500; i++) {
+		if (i < sizeof(edges) / sizeof(edges[0]))
+			t = edges[i];
+		else /* from 1600-01-01, a day and 7 seconds at a time */
+			t = -11676096000LL + (long long)(i - 12) * 86407;
+		tt = (time_t)t;
+		util_format_time(tt, got, sizeof(got));
+		gmtime_r(&tt, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strcmp(got, want) != 0)
+			fail_msg("%lld: %s, strftime %s", t, got, want);
+	}
 }
 
 static void
@@ -243,6 +277,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_util_rfc3339_times_parse_with_offsets_and_fractions),
 	    cmocka_unit_test(test_util_rfc3339_refuses_what_is_not_a_time),
+	    cmocka_unit_test(test_util_format_time_is_strftimes),
 	    cmocka_unit_test(
 	        test_util_strlcpy_truncates_and_reports_the_length),
 	    cmocka_unit_test(test_util_buf_refuses_to_grow_past_its_cap),
