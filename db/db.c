@@ -114,10 +114,11 @@ enum st {
 	ST_POOL_LOCATION,
 	ST_POOL_SAME,
 	ST_POOL_GET,
-	ST_POOL_IDS,
 	ST_OBS_LATEST,
 	ST_HISTORY,
 	ST_HISTORY_CHANGES,
+	ST_HISTORY_ALL,
+	ST_HISTORY_CHANGES_ALL,
 	ST_SNAP_INTENT,
 	ST_SNAP_STATE_BY_NAME,
 	ST_SNAP_ACTIVE,
@@ -167,6 +168,16 @@ enum st {
  * "it is ?1" */
 #define SNAP_ARM_ID DB_SNAP_ARM_ID("s", "p")
 #define SNAP_ARM_ID_IS_1 DB_SNAP_ARM_ID_IS("s", "p", "?1")
+
+/*
+ * HISTORY_SINCE(pool): an observation of ${pool} shown from ?2 on: from
+ * the interval in force at ?2, when it reaches it, else from ?2.
+ */
+#define HISTORY_SINCE(pool)                                                    \
+	"o.observed_at >= coalesce((SELECT CASE WHEN q.last_seen >= ?2 "       \
+	"THEN q.observed_at END FROM observations q WHERE q.pool_id = " pool   \
+	" AND q.observed_at < ?2 ORDER BY q.observed_at DESC, q.id DESC "      \
+	"LIMIT 1), ?2) "
 
 #define SNAP_COLS                                                              \
 	"SELECT s.id, s.pool_id, p.key, s.name, " SNAP_ARM_ID ", s.slot, "     \
@@ -281,26 +292,35 @@ static const char *const st_sql[ST__COUNT] = {
     [ST_POOL_GET] = "SELECT id, key, subscription, resource_group, "
                     "cluster, nodepool, arm_id, location FROM pools "
                     "WHERE key = ?1",
-    [ST_POOL_IDS] = "SELECT id FROM pools ORDER BY id",
     [ST_OBS_LATEST] = "SELECT " OBS_COLS
                       "FROM observations o JOIN pools p ON p.id = o.pool_id "
                       "WHERE o.pool_id = ?1 "
                       "ORDER BY o.observed_at DESC, o.id DESC LIMIT 1",
     [ST_HISTORY] = "SELECT " OBS_COLS
                    "FROM observations o JOIN pools p ON p.id = o.pool_id "
-                   "WHERE o.pool_id = ?1 AND o.observed_at >= coalesce("
-                   /* the interval in force at ?2, when it reaches it */
-                   "(SELECT CASE WHEN q.last_seen >= ?2 THEN q.observed_at "
-                   "END FROM observations q WHERE q.pool_id = ?1 AND "
-                   "q.observed_at < ?2 ORDER BY q.observed_at DESC, "
-                   "q.id DESC LIMIT 1), ?2) "
-                   "ORDER BY o.observed_at, o.id",
+                   "WHERE o.pool_id = ?1 AND " HISTORY_SINCE(
+                       "?1") "ORDER BY o.observed_at, o.id",
     /* the rows migration 0011's trigger marked, by its partial index */
     [ST_HISTORY_CHANGES] =
         "SELECT " OBS_COLS
         "FROM observations o JOIN pools p ON p.id = o.pool_id "
         "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 AND o.changed = 1 "
         "ORDER BY o.observed_at, o.id",
+    /*
+     * The same of every pool in one statement, pool by pool in id order
+     * (CROSS JOIN keeps pools outside): a seek of the observations' index
+     * a pool, as the query per pool did, without a statement's run, lock
+     * and reset a pool (?1 unused).
+     */
+    [ST_HISTORY_ALL] =
+        "SELECT " OBS_COLS "FROM pools p CROSS JOIN observations o "
+        "ON o.pool_id = p.id WHERE " HISTORY_SINCE(
+            "p.id") "ORDER BY p.id, o.observed_at, o.id",
+    [ST_HISTORY_CHANGES_ALL] =
+        "SELECT " OBS_COLS "FROM pools p CROSS JOIN observations o "
+        "ON o.pool_id = p.id "
+        "WHERE o.observed_at >= ?2 AND o.changed = 1 "
+        "ORDER BY p.id, o.observed_at, o.id",
     /*
      * Reuse a failed (or still creating, or unconfirmed) row of the same
      * name: a PUT of the same name is the same snapshot.  Refuse any
@@ -1832,28 +1852,19 @@ int
 db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx)
 {
-	struct db_rows ids = DB_ROWS(sizeof(int64_t));
-	int64_t *id;
-	size_t i;
-	int rc = 0;
+	struct obs_each e = {cb, ctx};
+	enum st st;
 
-	if (pool_id != 0) {
-		rc = history_pool(db, pool_id, since, changes_only, cb, ctx);
-		return rc < 0 ? -1 : 0;
-	}
-
-	/*
-	 * Every pool: one index-driven query per pool (pools are few), so the
-	 * "previous observation" of each pool is found the same way.
-	 */
-	if (st_all(db, ST_POOL_IDS, "history: list pools", DB_NO_ARGS,
-	        db_row_int64, &ids))
-		return -1;
-	id = ids.v;
-	for (i = 0; i < ids.n && rc == 0; i++)
-		rc = history_pool(db, id[i], since, changes_only, cb, ctx);
-	free(ids.v);
-	return rc < 0 ? -1 : 0;
+	if (pool_id != 0)
+		return history_pool(db, pool_id, since, changes_only, cb, ctx) <
+		        0
+		    ? -1
+		    : 0;
+	st = changes_only ? ST_HISTORY_CHANGES_ALL : ST_HISTORY_ALL;
+	return st_each(db, st, "history", DB_ARGS(DB_INT(0), DB_INT(since)),
+	           row_obs_each, &e) < 0
+	    ? -1
+	    : 0;
 }
 
 /* ---- snapshots ---- */
@@ -2456,6 +2467,8 @@ static const struct {
 } plan_names[] = {
     {"history", ST_HISTORY},
     {"history_changes", ST_HISTORY_CHANGES},
+    {"history_all", ST_HISTORY_ALL},
+    {"history_changes_all", ST_HISTORY_CHANGES_ALL},
     {"latest", ST_OBS_LATEST},
     {"list", ST_SNAP_LIST_POOL},
     {"list_state", ST_SNAP_LIST_POOL_STATE},

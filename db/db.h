@@ -205,8 +205,9 @@ int db_observation_latest(
  * or after ${since}, oldest first per pool; with ${changes_only}, only
  * intervals that began at or after ${since} and whose versions differ
  * from that pool's previous interval (the first one counts as a change;
- * a provisioningState or channel of its own does not).  ${cb} returning
- * non-zero stops.  0/-1.
+ * a provisioningState or channel of its own does not).  Every pool's come
+ * from one statement, pool by pool in id order (a seek of the
+ * observations' index a pool).  ${cb} returning non-zero stops.  0/-1.
  */
 int db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
     int (*cb)(void *ctx, const struct db_observation *o), void *ctx);

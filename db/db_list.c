@@ -18,8 +18,12 @@
 #include "db/db_list.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "db/db_internal.h"
+#include "db/db_reads.h"
+#include "job/base/util.h"
 
 /* Exactly the WHERE of the index snapshots_live (0010). */
 #define LIVE "s.state NOT IN ('deleted', 'failed', 'missing')"
@@ -88,6 +92,188 @@ db_snapshot_each_plan(
 
 	list_sql(pool_id, all, sql, sizeof(sql));
 	return db_explain(db, sql, buf, len);
+}
+
+/*
+ * The query of db_snapshot_lines, into ${sql}: only what `list` shows,
+ * which snapshots_live covers, with the pool's id for its key (key_of):
+ * a join of pools cost a seek of its table a row (a fifth of the list's
+ * instructions on the simulated year).
+ */
+static void
+lines_sql(int64_t pool_id, int all, char *sql, size_t len)
+{
+	const char *where;
+
+	if (pool_id != 0)
+		where = all ? "WHERE s.pool_id = ?1"
+		            : "WHERE s.pool_id = ?1 AND " LIVE;
+	else
+		where = all ? "" : "WHERE " LIVE;
+	snprintf(sql, len,
+	    "SELECT s.pool_id, s.name, s.created_at, s.state, "
+	    "s.node_image_version, s.kubernetes_version, s.channel, s.pinned "
+	    "FROM snapshots s %s%s",
+	    where, ORDER);
+}
+
+/* A pool's key by its id: the pools a list may name, by id. */
+struct pool_key {
+	int64_t id;
+	char key[64];
+};
+
+static int
+row_pool_key(void *ctx, sqlite3_stmt *s)
+{
+	struct pool_key *k = ctx;
+
+	k->id = sqlite3_column_int64(s, 0);
+	db_col_text(s, 1, k->key, sizeof(k->key));
+	return 0;
+}
+
+/* The key of pool ${id} among the ${n} of ${keys} (by id), or NULL. */
+static const char *
+key_of(const struct pool_key *keys, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (keys[mid].id == id)
+			return keys[mid].key;
+		if (keys[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A line to a caller's callback (db_snapshot_lines). */
+struct lines {
+	int (*cb)(void *ctx, int pass, const struct db_snapshot_line *l);
+	void *ctx;
+	int pass;
+	const struct pool_key *keys;
+	size_t nkeys;
+	/* the fields cut to struct db_snapshot's sizes, when too long */
+	char name[64], state[16], image[128], k8s[32], channel[64];
+};
+
+/*
+ * Column ${i} of ${s} as db_col_text would copy it into ${size} bytes:
+ * SQLite's own text when it fits (nearly always: no copy), else cut into
+ * ${buf}.
+ */
+static const char *
+col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+
+	if (t == NULL)
+		return "";
+	if (strlen(t) < size)
+		return t;
+	util_strlcpy(buf, t, size);
+	return buf;
+}
+
+static int
+row_line(void *ctx, sqlite3_stmt *s)
+{
+	struct lines *e = ctx;
+	struct db_snapshot_line l;
+
+	l.pool_key = key_of(e->keys, e->nkeys, sqlite3_column_int64(s, 0));
+	/* As the join it stands for: a row without its pool is not one. */
+	if (l.pool_key == NULL)
+		return 0;
+	l.name = col_text(s, 1, e->name, sizeof(e->name));
+	l.created_at = (time_t)sqlite3_column_int64(s, 2);
+	l.state = col_text(s, 3, e->state, sizeof(e->state));
+	l.node_image_version = col_text(s, 4, e->image, sizeof(e->image));
+	l.kubernetes_version = col_text(s, 5, e->k8s, sizeof(e->k8s));
+	l.channel = col_text(s, 6, e->channel, sizeof(e->channel));
+	l.pinned = sqlite3_column_int(s, 7);
+	return e->cb(e->ctx, e->pass, &l) != 0;
+}
+
+int
+db_snapshot_lines(struct db *db, int64_t pool_id, int all, int passes,
+    int (*cb)(void *ctx, int pass, const struct db_snapshot_line *l), void *ctx)
+{
+	struct db_rows keys = DB_ROWS(sizeof(struct pool_key));
+	struct lines e;
+	char sql[1024];
+	int rc = 0;
+
+	e.cb = cb;
+	e.ctx = ctx;
+	lines_sql(pool_id, all, sql, sizeof(sql));
+	/* One read transaction: every pass reads the same rows. */
+	if (db_read_begin(db))
+		return -1;
+	if (pool_id != 0)
+		rc = db_get_all(db, "SELECT id, key FROM pools WHERE id = ?1",
+		    "list snapshots: pools", DB_ARGS(DB_INT(pool_id)),
+		    row_pool_key, &keys);
+	else
+		rc = db_get_all(db, "SELECT id, key FROM pools ORDER BY id",
+		    "list snapshots: pools", DB_NO_ARGS, row_pool_key, &keys);
+	e.keys = keys.v;
+	e.nkeys = keys.n;
+	for (e.pass = 0; e.pass < passes && rc == 0; e.pass++)
+		rc = db_each_row(db, sql, "list snapshots",
+		    pool_id != 0 ? DB_ARGS(DB_INT(pool_id)) : DB_NO_ARGS,
+		    row_line, &e);
+	db_read_end(db);
+	free(keys.v);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+db_snapshot_lines_plan(
+    struct db *db, int64_t pool_id, int all, char *buf, size_t len)
+{
+	char sql[1024];
+
+	lines_sql(pool_id, all, sql, sizeof(sql));
+	return db_explain(db, sql, buf, len);
+}
+
+/* An interval to a caller's callback (db_history_passes). */
+struct history_pass {
+	int (*cb)(void *ctx, int pass, const struct db_observation *o);
+	void *ctx;
+	int pass;
+};
+
+static int
+history_one(void *ctx, const struct db_observation *o)
+{
+	struct history_pass *h = ctx;
+
+	return h->cb(h->ctx, h->pass, o);
+}
+
+int
+db_history_passes(struct db *db, int64_t pool_id, time_t since,
+    int changes_only, int passes,
+    int (*cb)(void *ctx, int pass, const struct db_observation *o), void *ctx)
+{
+	struct history_pass h = {cb, ctx, 0};
+	int rc = 0;
+
+	if (db_read_begin(db))
+		return -1;
+	for (h.pass = 0; h.pass < passes && rc == 0; h.pass++)
+		rc = db_history(
+		    db, pool_id, since, changes_only, history_one, &h);
+	db_read_end(db);
+	return rc;
 }
 
 /* The query of db_snapshot_pending_each, into ${sql}: the two states

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "db/db.h"
 
@@ -25,6 +26,51 @@ int db_snapshot_each(struct db *db, int64_t pool_id, int all,
  */
 int db_snapshot_each_plan(
     struct db *db, int64_t pool_id, int all, char *buf, size_t len);
+
+/*
+ * struct db_snapshot_line: the columns `list` shows of a snapshot, as
+ * struct db_snapshot holds them: "" for NULL, and cut to the size of its
+ * field there (pool_key, name 63 bytes, state 15, node_image_version
+ * 127, kubernetes_version 31, channel 63).  The strings are the store's
+ * own, valid until the callback returns.
+ */
+struct db_snapshot_line {
+	const char *pool_key;
+	const char *name;
+	time_t created_at;
+	const char *state;
+	const char *node_image_version;
+	const char *kubernetes_version;
+	const char *channel;
+	int pinned;
+};
+
+/*
+ * db_snapshot_lines(db, pool_id, all, passes, cb, ctx):
+ * db_snapshot_each's rows, only the columns a struct db_snapshot_line
+ * holds, read ${passes} times over in one read transaction (the same rows
+ * each time, whatever a run writes meanwhile): ${cb} gets the pass (0 to
+ * ${passes} - 1) and the row (reused between calls).  Every pool's live
+ * ones come from the covering index snapshots_live (0020) alone, never
+ * the table.  ${cb} returning non-zero stops.  0/-1.
+ */
+int db_snapshot_lines(struct db *db, int64_t pool_id, int all, int passes,
+    int (*cb)(void *ctx, int pass, const struct db_snapshot_line *l),
+    void *ctx);
+
+/* db_snapshot_lines_plan(db, pool_id, all, buf, len): its query plan. */
+int db_snapshot_lines_plan(
+    struct db *db, int64_t pool_id, int all, char *buf, size_t len);
+
+/*
+ * db_history_passes(db, pool_id, since, changes_only, passes, cb, ctx):
+ * db_history's intervals read ${passes} times over in one read
+ * transaction (the same rows each time), ${cb} getting the pass (0 to
+ * ${passes} - 1) with each.  ${cb} returning non-zero stops.  0/-1.
+ */
+int db_history_passes(struct db *db, int64_t pool_id, time_t since,
+    int changes_only, int passes,
+    int (*cb)(void *ctx, int pass, const struct db_observation *o), void *ctx);
 
 /*
  * db_snapshot_pending_each(db, cb, ctx):

@@ -52,19 +52,23 @@ open_for_reading(const struct cli *cli, const char *cmd, const char *pool,
 /*
  * list_ctx: how `list` renders a row as the store hands it over.  --json
  * prints each snapshot's object as it comes (the document is written
- * incrementally, in exactly output_print_json's layout); the table keeps
- * the rows, but only the columns' strings (table_add copies them), since
- * table.c sizes the columns to their content and so needs every row
- * before printing the first -- one pass over the query, not two.
+ * incrementally, in exactly output_print_json's layout).  The table's
+ * columns are as wide as their content (table.c), so the text reads the
+ * rows twice from the covering index snapshots_live (db_snapshot_lines):
+ * a first pass measures the cells, the second prints each row as it is
+ * read -- no row is kept, whatever their number.
  */
 struct list_ctx {
 	struct table *tab; /* NULL with --json */
 	size_t rows;
+	int headed; /* the table's header printed */
+	time_t at; /* the time in ${created} (rows come by time) */
+	char created[32];
 };
 
-/* Print ${o} as an element of the top-level "snapshots" array. */
+/* Print ${o} as an element of a top-level array, the first if ${first}. */
 static void
-list_json_element(const json_t *o, int first)
+json_element(const json_t *o, int first)
 {
 	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	const char *p;
@@ -81,26 +85,45 @@ list_json_element(const json_t *o, int first)
 }
 
 static int
-list_row(void *vctx, const struct db_snapshot *s)
+list_json_row(void *vctx, const struct db_snapshot *s)
 {
 	struct list_ctx *ctx = vctx;
-	char created[32];
+	json_t *o = output_snapshot_json(s);
 
-	if (ctx->tab == NULL) {
-		json_t *o = output_snapshot_json(s);
+	json_element(o, ctx->rows == 0);
+	json_decref(o);
+	ctx->rows++;
+	return 0;
+}
 
-		list_json_element(o, ctx->rows == 0);
-		json_decref(o);
-		ctx->rows++;
-		return 0;
+/* A row's cells: measured on pass 0, printed on pass 1. */
+static int
+list_line(void *vctx, int pass, const struct db_snapshot_line *l)
+{
+	struct list_ctx *ctx = vctx;
+	/* NULL prints as "-". */
+	const char *image =
+	    l->node_image_version[0] ? l->node_image_version : NULL;
+	const char *k8s =
+	    l->kubernetes_version[0] ? l->kubernetes_version : NULL;
+	const char *channel = l->channel[0] ? l->channel : NULL;
+	const char *pinned = l->pinned ? "yes" : "no";
+
+	if (ctx->rows == 0 || l->created_at != ctx->at) {
+		output_time(l->created_at, ctx->created, sizeof(ctx->created));
+		ctx->at = l->created_at;
 	}
 	ctx->rows++;
-	output_time(s->created_at, created, sizeof(created));
-	/* NULL prints as "-". */
-	return table_add(ctx->tab, s->pool_key, s->name, created, s->state,
-	    s->v.node_image_version[0] ? s->v.node_image_version : NULL,
-	    s->v.kubernetes_version[0] ? s->v.kubernetes_version : NULL,
-	    s->channel[0] ? s->channel : NULL, s->pinned ? "yes" : "no");
+	if (pass == 0)
+		return table_measure(ctx->tab, l->pool_key, l->name,
+		    ctx->created, l->state, image, k8s, channel, pinned);
+	if (!ctx->headed) {
+		table_print_head(ctx->tab, stdout);
+		ctx->headed = 1;
+	}
+	table_print_row(ctx->tab, stdout, l->pool_key, l->name, ctx->created,
+	    l->state, image, k8s, channel, pinned);
+	return 0;
 }
 
 int
@@ -121,7 +144,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	    {"CHANNEL", 1, 0},
 	    {"PINNED", 2, 0},
 	};
-	struct list_ctx ctx = {NULL, 0};
+	struct list_ctx ctx;
 	struct session s;
 	int64_t pool_id;
 	int all = 0, ch, rc;
@@ -137,6 +160,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
+	memset(&ctx, 0, sizeof(ctx));
 	rc = open_for_reading(
 	    cli, "list", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
@@ -151,14 +175,19 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	} else {
 		fputs("{\n  \"snapshots\": [", stdout);
 	}
-	if (pool_id >= 0 &&
-	    db_snapshot_each(s.db, pool_id, all, list_row, &ctx) != 0)
-		rc = EXIT_FAILED;
 	if (cli->json) {
+		if (pool_id >= 0 &&
+		    db_snapshot_each(s.db, pool_id, all, list_json_row, &ctx))
+			rc = EXIT_FAILED;
 		/* Close the document even after a failure: valid JSON. */
 		fputs(ctx.rows > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
-	} else if (rc == EXIT_DONE) {
-		table_print(ctx.tab, stdout);
+	} else {
+		if (pool_id >= 0 &&
+		    db_snapshot_lines(s.db, pool_id, all, 2, list_line, &ctx))
+			rc = EXIT_FAILED;
+		/* No row (or a failure before the first): the header alone. */
+		if (rc == EXIT_DONE && !ctx.headed)
+			table_print_head(ctx.tab, stdout);
 	}
 out:
 	table_free(ctx.tab);
@@ -166,10 +195,15 @@ out:
 	return rc;
 }
 
+/*
+ * history_ctx: as list_ctx, for `history`: --json prints each interval's
+ * object as it comes; the table is measured on a first pass and printed
+ * on the second, no interval kept.
+ */
 struct history_ctx {
-	json_t *arr; /* --json */
-	struct table *tab; /* else */
+	struct table *tab; /* NULL with --json */
 	size_t rows;
+	int headed; /* the table's header printed */
 };
 
 /*
@@ -190,53 +224,83 @@ static const struct table_col history_cols[] = {
     {"CHANGED BY", 7, 0},
 };
 
+static json_t *
+history_json(const struct db_observation *o)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "pool", json_string(o->pool_key));
+	json_object_set_new(j, "observed_at", output_json_time(o->observed_at));
+	json_object_set_new(j, "run", json_integer(o->run_id));
+	json_object_set_new(j, "last_seen", output_json_time(o->last_seen));
+	json_object_set_new(j, "last_run", json_integer(o->last_run_id));
+	json_object_set_new(j, "seen", json_integer(o->seen));
+	json_object_set_new(
+	    j, "provisioning_state", json_string(o->provisioning_state));
+	/* As every command writes versions: null when unknown. */
+	if (strcmp(o->provisioning_state, "missing") != 0)
+		output_versions_json(j, &o->v);
+	/* The cluster's channels then, and who made this change. */
+	json_object_set_new(
+	    j, "upgrade_channel", output_json_opt(o->upgrade_channel));
+	json_object_set_new(
+	    j, "node_os_channel", output_json_opt(o->node_os_channel));
+	json_object_set_new(j, "changed_by", output_json_opt(o->changed_by));
+	return j;
+}
+
 static int
-history_row(void *vctx, const struct db_observation *o)
+history_json_row(void *vctx, int pass, const struct db_observation *o)
+{
+	struct history_ctx *ctx = vctx;
+	json_t *j = history_json(o);
+
+	(void)pass;
+	json_element(j, ctx->rows == 0);
+	json_decref(j);
+	ctx->rows++;
+	return 0;
+}
+
+/* An interval's cells: measured on pass 0, printed on pass 1. */
+static int
+history_row(void *vctx, int pass, const struct db_observation *o)
 {
 	struct history_ctx *ctx = vctx;
 	char at[32], last[32], seen[24];
-	int missing = strcmp(o->provisioning_state, "missing") == 0;
+	const char *c[10];
 
-	ctx->rows++;
-	if (ctx->arr != NULL) {
-		json_t *j = json_object();
-
-		json_object_set_new(j, "pool", json_string(o->pool_key));
-		json_object_set_new(
-		    j, "observed_at", output_json_time(o->observed_at));
-		json_object_set_new(j, "run", json_integer(o->run_id));
-		json_object_set_new(
-		    j, "last_seen", output_json_time(o->last_seen));
-		json_object_set_new(
-		    j, "last_run", json_integer(o->last_run_id));
-		json_object_set_new(j, "seen", json_integer(o->seen));
-		json_object_set_new(j, "provisioning_state",
-		    json_string(o->provisioning_state));
-		/* As every command writes versions: null when unknown. */
-		if (!missing)
-			output_versions_json(j, &o->v);
-		/* The cluster's channels then, and who made this change. */
-		json_object_set_new(
-		    j, "upgrade_channel", output_json_opt(o->upgrade_channel));
-		json_object_set_new(
-		    j, "node_os_channel", output_json_opt(o->node_os_channel));
-		json_object_set_new(
-		    j, "changed_by", output_json_opt(o->changed_by));
-		json_array_append_new(ctx->arr, j);
-		return 0;
-	}
 	output_time(o->observed_at, at, sizeof(at));
 	output_time(o->last_seen, last, sizeof(last));
 	snprintf(seen, sizeof(seen), "%lld", o->seen);
-	if (missing)
-		return table_add(ctx->tab, o->pool_key, at, last, seen,
-		    "(missing)", "-", "-", "-", "missing", "-");
-	/* An unknown value is "-", never a blank cell (awk counts fields). */
-	return table_add(ctx->tab, o->pool_key, at, last, seen,
-	    lookup_dash(o->v.node_image_version),
-	    lookup_dash(o->v.kubernetes_version), lookup_dash(o->v.os_sku),
-	    lookup_dash(o->v.vm_size), o->provisioning_state,
-	    lookup_dash(o->changed_by));
+	c[0] = o->pool_key;
+	c[1] = at;
+	c[2] = last;
+	c[3] = seen;
+	if (strcmp(o->provisioning_state, "missing") == 0) {
+		c[4] = "(missing)";
+		c[5] = c[6] = c[7] = c[9] = "-";
+		c[8] = "missing";
+	} else {
+		/* An unknown value is "-", never a blank cell (awk counts
+		 * fields). */
+		c[4] = lookup_dash(o->v.node_image_version);
+		c[5] = lookup_dash(o->v.kubernetes_version);
+		c[6] = lookup_dash(o->v.os_sku);
+		c[7] = lookup_dash(o->v.vm_size);
+		c[8] = o->provisioning_state;
+		c[9] = lookup_dash(o->changed_by);
+	}
+	if (pass == 0)
+		return table_measure(ctx->tab, c[0], c[1], c[2], c[3], c[4],
+		    c[5], c[6], c[7], c[8], c[9]);
+	if (!ctx->headed) {
+		table_print_head(ctx->tab, stdout);
+		ctx->headed = 1;
+	}
+	table_print_row(ctx->tab, stdout, c[0], c[1], c[2], c[3], c[4], c[5],
+	    c[6], c[7], c[8], c[9]);
+	return 0;
 }
 
 int
@@ -248,7 +312,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct session s;
-	struct history_ctx ctx = {NULL, NULL, 0};
+	struct history_ctx ctx = {NULL, 0, 0};
 	time_t since = 0;
 	int changes = 0, ch, rc;
 	int64_t pool_id;
@@ -275,29 +339,29 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	    cli, "history", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
 		goto out;
-	if (cli->json)
-		ctx.arr = json_array();
-	else
-		ctx.tab = table_new(history_cols,
-		    sizeof(history_cols) / sizeof(history_cols[0]));
-	if (ctx.arr == NULL && ctx.tab == NULL) {
+	if (cli->json) {
+		fputs("{\n  \"observations\": [", stdout);
+		if (pool_id >= 0 &&
+		    db_history_passes(s.db, pool_id, since, changes, 1,
+		        history_json_row, &ctx))
+			rc = EXIT_FAILED;
+		/* Close the document even after a failure: valid JSON. */
+		fputs(ctx.rows > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+		goto out;
+	}
+	ctx.tab = table_new(
+	    history_cols, sizeof(history_cols) / sizeof(history_cols[0]));
+	if (ctx.tab == NULL) {
 		rc = EXIT_FAILED;
 		goto out;
 	}
 	if (pool_id >= 0 &&
-	    db_history(s.db, pool_id, since, changes, history_row, &ctx)) {
+	    db_history_passes(
+	        s.db, pool_id, since, changes, 2, history_row, &ctx))
 		rc = EXIT_FAILED;
-		json_decref(ctx.arr);
-		goto out;
-	}
-	if (ctx.tab != NULL)
-		table_print(ctx.tab, stdout);
-	if (cli->json) {
-		json_t *doc = json_object();
-
-		json_object_set_new(doc, "observations", ctx.arr);
-		output_print_json(doc);
-	}
+	/* No interval (or a failure before the first): the header alone. */
+	if (rc == EXIT_DONE && !ctx.headed)
+		table_print_head(ctx.tab, stdout);
 out:
 	table_free(ctx.tab);
 	session_close(&s);

@@ -3041,6 +3041,15 @@ test_db_hot_queries_use_their_indexes(void **state)
 	assert_plan(f->db, "history_changes",
 	    "INDEX observations_changes (pool_id=? AND observed_at>?)",
 	    "TEMP B-TREE");
+	/* every pool's: one statement, a seek of the same index a pool */
+	assert_plan(f->db, "history_all",
+	    "INDEX observations_by_pool_time (pool_id=? AND observed_at>?)",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "history_all", "SCAN p", NULL);
+	assert_plan(f->db, "history_changes_all",
+	    "INDEX observations_changes (pool_id=? AND observed_at>?)",
+	    "TEMP B-TREE");
+	assert_plan(f->db, "history_changes_all", "SCAN p", NULL);
 	assert_plan(f->db, "list", "INDEX snapshots_by_pool_time (pool_id=?)",
 	    "TEMP B-TREE");
 	/* a pool's snapshots in one state: those rows alone (0013) */
@@ -3159,6 +3168,18 @@ test_db_list_live_uses_indexes(void **state)
 	    db_snapshot_each_plan(f->db, 7, 1, plan, sizeof(plan)), 0);
 	if (strstr(plan, "INDEX snapshots_by_pool_time (pool_id=?)") == NULL)
 		fail_msg("list --all POOL: %s", plan);
+	/* the table's two passes: every pool's live ones from the covering
+	 * index alone (0020), newest first without a sort */
+	assert_int_equal(
+	    db_snapshot_lines_plan(f->db, 0, 0, plan, sizeof(plan)), 0);
+	if (strstr(plan, "COVERING INDEX snapshots_live") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("list lines: %s", plan);
+	assert_int_equal(
+	    db_snapshot_lines_plan(f->db, 7, 0, plan, sizeof(plan)), 0);
+	if (strstr(plan, "(pool_id=?") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("list lines POOL: %s", plan);
 }
 
 /* The page cache and mmap are sized on purpose (db.c's essay), for every
