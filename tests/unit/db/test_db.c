@@ -2441,7 +2441,7 @@ test_db_migration_interns_decision_texts(void **state)
 {
 	static const char *const keys[] = {"aks-1-pool0", "aks-2-pool0"};
 	struct fx *f = *state;
-	char before[4096], after[4096], text[256], name[2][2][64];
+	char before[4096], after[4096], text[512], name[2][2][64];
 	struct buf_s ex_before[4], ex_after[4];
 	struct db_snapshot snap;
 	int64_t pool[2], snaps[4], run;
