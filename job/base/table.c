@@ -273,14 +273,20 @@ static void
 line_pad(struct line *l, const char *cell, size_t w)
 {
 	static const char spaces[] = "                                ";
-	size_t len = strlen(cell);
+	size_t len = strlen(cell), pad = (len < w ? w - len : 0) + SEP;
 
+	if (l->n + len + pad <= sizeof(l->b)) {
+		memcpy(l->b + l->n, cell, len);
+		memset(l->b + l->n + len, ' ', pad);
+		l->n += len + pad;
+		return;
+	}
 	line_put(l, cell, len);
-	for (len = (len < w ? w - len : 0) + SEP; len > 0;) {
-		size_t n = len < sizeof(spaces) - 1 ? len : sizeof(spaces) - 1;
+	while (pad > 0) {
+		size_t n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
 
 		line_put(l, spaces, n);
-		len -= n;
+		pad -= n;
 	}
 }
 

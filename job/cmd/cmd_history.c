@@ -14,6 +14,7 @@
 
 #include "db/db.h"
 #include "db/db_list.h"
+#include "job/base/json_stream.h"
 #include "job/base/log.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
@@ -66,32 +67,14 @@ struct list_ctx {
 	char created[32];
 };
 
-/* Print ${o} as an element of a top-level array, the first if ${first}. */
-static void
-json_element(const json_t *o, int first)
-{
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	const char *p;
-
-	if (s == NULL)
-		return;
-	fputs(first ? "\n    " : ",\n    ", stdout);
-	for (p = s; *p != '\0'; p++) {
-		putchar(*p);
-		if (*p == '\n')
-			fputs("    ", stdout);
-	}
-	free(s);
-}
-
 static int
 list_json_row(void *vctx, const struct db_snapshot *s)
 {
 	struct list_ctx *ctx = vctx;
-	json_t *o = output_snapshot_json(s);
 
-	json_element(o, ctx->rows == 0);
-	json_decref(o);
+	/* an element of the top-level array "snapshots" */
+	json_stream_member(stdout, ctx->rows == 0 ? "\n" : ",\n", 2, NULL,
+	    output_snapshot_json(s));
 	ctx->rows++;
 	return 0;
 }
@@ -180,7 +163,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		    db_snapshot_each(s.db, pool_id, all, list_json_row, &ctx))
 			rc = EXIT_FAILED;
 		/* Close the document even after a failure: valid JSON. */
-		fputs(ctx.rows > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+		json_stream_array_end(stdout, 1, ctx.rows);
+		fputs("\n}\n", stdout);
 	} else {
 		if (pool_id >= 0 &&
 		    db_snapshot_lines(s.db, pool_id, all, 2, list_line, &ctx))
@@ -253,11 +237,10 @@ static int
 history_json_row(void *vctx, int pass, const struct db_observation *o)
 {
 	struct history_ctx *ctx = vctx;
-	json_t *j = history_json(o);
-
 	(void)pass;
-	json_element(j, ctx->rows == 0);
-	json_decref(j);
+	/* an element of the top-level array "observations" */
+	json_stream_member(
+	    stdout, ctx->rows == 0 ? "\n" : ",\n", 2, NULL, history_json(o));
 	ctx->rows++;
 	return 0;
 }
@@ -346,7 +329,8 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		        history_json_row, &ctx))
 			rc = EXIT_FAILED;
 		/* Close the document even after a failure: valid JSON. */
-		fputs(ctx.rows > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+		json_stream_array_end(stdout, 1, ctx.rows);
+		fputs("\n}\n", stdout);
 		goto out;
 	}
 	ctx.tab = table_new(
