@@ -96,23 +96,32 @@ enum sect_kind {
  * and nothing more.  A pool's keys go straight into c->pools[idx] and a
  * fleet's selectors into c->fleets[idx]; the policy keys that a section
  * sets (rare in a pool) into ${pol}, allocated at the first one.  So a
- * section of 10,000 costs ~150 bytes, not a whole pool and policy.
+ * section of 10,000 costs ~90 bytes, not a whole pool and policy.
  */
 struct section {
-	enum sect_kind kind;
-	int line;
-	char title[80]; /* the text between [ and ], for messages */
-	unsigned char nameoff; /* NAME of [policy:NAME] / [pool:NAME] /
-	                          [fleet:NAME]: section_name() */
+	const char *title; /* the text between [ and ] (cut at 79 bytes, with
+	                      "..."), for messages: in p->titles, or "" */
+	struct policy *pol; /* the policy keys set here, over the defaults;
+	                       NULL while it sets none (owned) */
 	uint64_t seen; /* keys present, valid or not */
 	uint64_t set; /* keys with a valid, non-empty value */
 	uint64_t bad; /* keys with an invalid value (reported) */
-	size_t kl; /* where each key was set: p->keylines[kl, kl + nkl) */
-	size_t nkl;
-	struct policy *pol; /* the policy keys set here, over the defaults;
-	                       NULL while it sets none (owned) */
 	size_t idx; /* SECT_POOL: c->pools; SECT_FLEET: c->fleets;
 	               SECT_POLICY: c->policies (once resolved) */
+	uint32_t kl; /* where each key was set: p->keylines[kl, kl + nkl) */
+	uint32_t nkl;
+	int line;
+	enum sect_kind kind;
+	unsigned char nameoff; /* NAME of [policy:NAME] / [pool:NAME] /
+	                          [fleet:NAME]: section_name() */
+};
+
+/* The sections' titles, packed in blocks that live as long as the parse
+ * (a title inline cost each of 10,000 sections 80 bytes, most unused). */
+struct title_block {
+	struct title_block *next;
+	size_t used, cap;
+	char text[];
 };
 
 /* The line that set key ${key} (a row of config_keys) of a section.  A
@@ -142,8 +151,8 @@ struct cerr {
  * row's hash; the caller decides when two rows are the same.
  */
 struct row_set {
-	size_t *slot;
-	uint64_t *hash;
+	uint32_t *slot;
+	uint32_t *hash; /* the low 32 bits of each row's hash */
 	size_t cap, n;
 	size_t probes; /* slots passed over by config_rows_add: how clustered
 	                  the set is (tests) */
@@ -156,6 +165,7 @@ struct parse {
 	struct section *sects;
 	size_t nsects;
 	size_t sectcap;
+	struct title_block *titles; /* the sections' titles, newest first */
 	long cur; /* index of the current section; -1 before the first */
 
 	struct cerr *errs;

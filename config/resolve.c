@@ -590,6 +590,10 @@ resolve_pools(struct resolving *r, size_t nown)
 	}
 	c->npool_policies = r->nown;
 	config_rows_free(&nodepools);
+	if (rc == 0 && c->npools == 0) { /* the room reserved for none */
+		free(c->pools);
+		c->pools = NULL;
+	}
 	if (rc != 0 || c->npools == 0)
 		return rc;
 

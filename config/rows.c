@@ -26,10 +26,9 @@ config_hash_lower(uint64_t h, const char *s)
 	if (h == 0)
 		h = FNV_OFFSET;
 	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+		unsigned ch = (unsigned char)*s;
 
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (unsigned char)(ch + ('a' - 'A'));
+		ch += (unsigned)(ch - 'A' < 26u) << 5; /* 'A'-'Z' to 'a'-'z' */
 		h = (h ^ ch) * FNV_PRIME;
 	}
 	/* A separator, so that ("ab", "c") and ("a", "bc") differ. */
@@ -50,8 +49,8 @@ config_rows_free(struct row_set *rs)
 static int
 rows_resize(struct row_set *rs, size_t cap)
 {
-	size_t *ns = calloc(cap, sizeof(*ns));
-	uint64_t *nh = calloc(cap, sizeof(*nh));
+	uint32_t *ns = calloc(cap, sizeof(*ns));
+	uint32_t *nh = calloc(cap, sizeof(*nh));
 
 	if (ns == NULL || nh == NULL) {
 		free(ns);
@@ -63,7 +62,7 @@ rows_resize(struct row_set *rs, size_t cap)
 
 		if (rs->slot[i] == 0)
 			continue;
-		j = (size_t)rs->hash[i] & (cap - 1);
+		j = rs->hash[i] & (cap - 1);
 		while (ns[j] != 0)
 			j = (j + 1) & (cap - 1);
 		ns[j] = rs->slot[i];
@@ -93,13 +92,14 @@ int
 config_rows_find(const struct row_set *rs, uint64_t hash,
     int (*is)(const void *ctx, size_t row), const void *ctx, size_t *row)
 {
+	uint32_t h = (uint32_t)hash;
 	size_t j;
 
 	if (rs->cap == 0)
 		return 0;
-	for (j = (size_t)hash & (rs->cap - 1); rs->slot[j] != 0;
+	for (j = h & (rs->cap - 1); rs->slot[j] != 0;
 	     j = (j + 1) & (rs->cap - 1)) {
-		if (rs->hash[j] == hash && is(ctx, rs->slot[j] - 1)) {
+		if (rs->hash[j] == h && is(ctx, rs->slot[j] - 1)) {
 			*row = rs->slot[j] - 1;
 			return 1;
 		}
@@ -112,22 +112,25 @@ config_rows_add(struct row_set *rs, uint64_t hash, size_t row,
     int (*same)(const void *ctx, size_t a, size_t b), const void *ctx,
     size_t *prev)
 {
+	uint32_t h = (uint32_t)hash;
 	size_t j;
 
+	if (row >= UINT32_MAX)
+		return -1;
 	if ((rs->n + 1) * 2 > rs->cap &&
 	    rows_resize(rs, rs->cap ? rs->cap * 2 : 64))
 		return -1;
-	j = (size_t)hash & (rs->cap - 1);
+	j = h & (rs->cap - 1);
 	while (rs->slot[j] != 0) {
-		if (rs->hash[j] == hash && same(ctx, rs->slot[j] - 1, row)) {
+		if (rs->hash[j] == h && same(ctx, rs->slot[j] - 1, row)) {
 			*prev = rs->slot[j] - 1;
 			return 1;
 		}
 		j = (j + 1) & (rs->cap - 1);
 		rs->probes++;
 	}
-	rs->slot[j] = row + 1;
-	rs->hash[j] = hash;
+	rs->slot[j] = (uint32_t)row + 1;
+	rs->hash[j] = h;
 	rs->n++;
 	return 0;
 }

@@ -1344,6 +1344,40 @@ test_config_error_in_a_large_file_names_its_line(void **state)
 	assert_int_equal(count_lines(errs), 1);
 }
 
+/*
+ * Section titles live in blocks of 64 KiB (read.c, keep_title): 10,000
+ * pools span two, and an error at the last names its section right; a
+ * title longer than 79 bytes is cut there, its last three "...".
+ */
+static void
+test_config_titles_of_10000_sections(void **state)
+{
+	struct config *c = NULL;
+	char *text = many_pools(10000, 10000, 9999);
+	char title[200], want[300];
+
+	(void)state;
+	assert_int_equal(load(text, &c), -1);
+	free(text);
+	assert_null(c);
+	/* 7 lines before the pools, 5 per pool, 4 for the fifths; p9999
+	 * names its policy, then kep_last. */
+	assert_error(
+	    7 + 9999 * 5 - 2000 + 6, "[pool:p9999] kep_last: unknown key");
+	assert_int_equal(count_lines(errs), 1);
+
+	memset(title, 'x', 90);
+	title[90] = '\0';
+	snprintf(
+	    want, sizeof(want), "[pool:%.71s...]: expected a pool name", title);
+	{
+		char ini[300];
+
+		snprintf(ini, sizeof(ini), "[pool:%s]\n", title);
+		assert_one_error(ini, 1, want);
+	}
+}
+
 /* The resolved example as `config check` printed it before pools shared
  * their policies (tests/unit/config/example_check.*): byte for byte, up
  * to the path line and the environment's sign-in inputs -- and for one
@@ -1473,6 +1507,7 @@ main(void)
 	    cmocka_unit_test(test_config_pools_share_their_policy),
 	    cmocka_unit_test(test_config_finds_every_pool_by_key),
 	    cmocka_unit_test(test_config_error_in_a_large_file_names_its_line),
+	    cmocka_unit_test(test_config_titles_of_10000_sections),
 	    cmocka_unit_test(test_config_key_hash_finds_every_key),
 	    cmocka_unit_test(test_config_rows_find_repeats_without_case),
 	    cmocka_unit_test(test_config_rows_stay_sparse_at_10000_pools),
