@@ -5,12 +5,15 @@
  * [pool:*] with its effective policy, every [fleet:*]) or as one JSON
  * object, both driven by the key table (keys.c); then what a run will sign
  * in with (env.c).  Both are written as they are made: the JSON a pool at
- * a time (job/base/json_stream.h), whatever the number of pools.  A secret's
+ * a time (job/base/json_stream.h), whatever the number of pools; the text
+ * with fputs, and each policy's keys formatted once for all the pools
+ * that share it (print_policy).  A secret's
  * value is never read here: secret files show as their path,
  * AZURE_CLIENT_SECRET as "set".
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config_internal.h"
@@ -23,6 +26,8 @@ is_secret_path(const struct key *k)
 	    strcmp(k->name, "client_certificate_file") == 0;
 }
 
+/* print_keys(out, scope, base): each key of ${scope} in the struct at
+ * ${base} as a "name = value" line. */
 static void
 print_keys(FILE *out, enum scope scope, const char *base)
 {
@@ -32,14 +37,55 @@ print_keys(FILE *out, enum scope scope, const char *base)
 		if (config_keys[i].scope != scope)
 			continue;
 		config_key_format(&config_keys[i], base, v, sizeof(v));
-		if (v[0] == '\0')
-			fprintf(out, "%s =\n", config_keys[i].name);
-		else if (is_secret_path(&config_keys[i]))
-			fprintf(out, "%s = %s ; contents not shown\n",
-			    config_keys[i].name, v);
-		else
-			fprintf(out, "%s = %s\n", config_keys[i].name, v);
+		fputs(config_keys[i].name, out);
+		if (v[0] == '\0') {
+			fputs(" =\n", out);
+			continue;
+		}
+		fputs(" = ", out);
+		fputs(v, out);
+		fputs(is_secret_path(&config_keys[i])
+		        ? " ; contents not shown\n"
+		        : "\n",
+		    out);
 	}
+}
+
+/*
+ * The policy keys of the last policy printed, as text: the pools of one
+ * [policy:NAME] share one struct policy (resolve.c), so 10,000 pools
+ * print one block 10,000 times and format it once.
+ */
+struct policy_text {
+	const struct policy *pol; /* NULL: nothing kept */
+	char *text;
+	size_t len;
+};
+
+/* print_policy(out, pol, pt): ${pol}'s keys, as print_keys prints them,
+ * through ${pt}. */
+static void
+print_policy(FILE *out, const struct policy *pol, struct policy_text *pt)
+{
+	FILE *m;
+
+	if (pt->pol != pol) {
+		free(pt->text);
+		pt->text = NULL;
+		pt->pol = NULL;
+		m = open_memstream(&pt->text, &pt->len);
+		if (m == NULL) {
+			print_keys(out, SCOPE_POLICY, (const char *)pol);
+			return;
+		}
+		print_keys(m, SCOPE_POLICY, (const char *)pol);
+		if (fclose(m) != 0) {
+			print_keys(out, SCOPE_POLICY, (const char *)pol);
+			return;
+		}
+		pt->pol = pol;
+	}
+	fwrite(pt->text, 1, pt->len, out);
 }
 
 static json_t *
@@ -74,6 +120,7 @@ json_keys(json_t *o, enum scope scope, const char *base)
 void
 config_print(const struct config *c, FILE *out, int json)
 {
+	struct policy_text pt = {NULL, NULL, 0};
 	struct auth_inputs *in;
 	json_t *arr, *o;
 
@@ -90,10 +137,13 @@ config_print(const struct config *c, FILE *out, int json)
 		for (size_t i = 0; i < c->npools; i++) {
 			const struct pool_conf *pc = &c->pools[i];
 
-			fprintf(out, "\n[pool:%s]\n", pc->key);
+			fputs("\n[pool:", out);
+			fputs(pc->key, out);
+			fputs("]\n", out);
 			print_keys(out, SCOPE_POOL, (const char *)pc);
-			print_keys(out, SCOPE_POLICY, (const char *)pc->policy);
+			print_policy(out, pc->policy, &pt);
 		}
+		free(pt.text);
 		for (size_t i = 0; i < c->nfleets; i++) {
 			config_fleet_print(&c->fleets[i], out);
 			print_keys(out, SCOPE_POLICY,

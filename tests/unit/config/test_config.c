@@ -1328,20 +1328,30 @@ test_config_reads_key_lines_as_inih_did(void **state)
 	    "[aksnap] \xEF\xBB\xBF\xEF\xBB\xBF;x: unknown key");
 }
 
+/* The text of many_pools(${n}, ${n}, ${bad}) fails to load with one error,
+ * on ${line}: [pool:p${bad}] kep_last: unknown key. */
 static void
-test_config_error_in_a_large_file_names_its_line(void **state)
+assert_error_in_many_pools(size_t n, long bad, int line)
 {
 	struct config *c = NULL;
-	char *text = many_pools(3000, 3000, 2500);
+	char *text = many_pools(n, n, bad);
+	char where[64];
 
-	(void)state;
-	/* 7 lines before the pools, 5 per pool, 4 for the fifths. */
 	assert_int_equal(load(text, &c), -1);
 	free(text);
 	assert_null(c);
-	assert_error(
-	    7 + 2500 * 5 - 500 + 5, "[pool:p2500] kep_last: unknown key");
+	snprintf(
+	    where, sizeof(where), "[pool:p%ld] kep_last: unknown key", bad);
+	assert_error(line, where);
 	assert_int_equal(count_lines(errs), 1);
+}
+
+static void
+test_config_error_in_a_large_file_names_its_line(void **state)
+{
+	(void)state;
+	/* 7 lines before the pools, 5 per pool, 4 for the fifths. */
+	assert_error_in_many_pools(3000, 2500, 7 + 2500 * 5 - 500 + 5);
 }
 
 /*
@@ -1352,19 +1362,11 @@ test_config_error_in_a_large_file_names_its_line(void **state)
 static void
 test_config_titles_of_10000_sections(void **state)
 {
-	struct config *c = NULL;
-	char *text = many_pools(10000, 10000, 9999);
 	char title[200], want[300];
 
 	(void)state;
-	assert_int_equal(load(text, &c), -1);
-	free(text);
-	assert_null(c);
-	/* 7 lines before the pools, 5 per pool, 4 for the fifths; p9999
-	 * names its policy, then kep_last. */
-	assert_error(
-	    7 + 9999 * 5 - 2000 + 6, "[pool:p9999] kep_last: unknown key");
-	assert_int_equal(count_lines(errs), 1);
+	/* As above; p9999 names its policy, then kep_last. */
+	assert_error_in_many_pools(10000, 9999, 7 + 9999 * 5 - 2000 + 6);
 
 	memset(title, 'x', 90);
 	title[90] = '\0';
