@@ -118,9 +118,13 @@ row_from_cluster(struct drift_row *r, int got, const struct arm_cluster *cl,
 		return;
 	}
 	if (got != 0) {
-		snprintf(r->error, sizeof(r->error),
-		    "GET cluster %s: %ld %s %s", r->pc->cluster, e->status,
-		    e->code, e->message);
+		/* ARM's message may be longer than the row keeps: cut (the
+		 * return looked at, or GCC's -Wformat-truncation, which a
+		 * build with other flags turns on, fails the build) */
+		if (snprintf(r->error, sizeof(r->error),
+		        "GET cluster %s: %ld %s %s", r->pc->cluster, e->status,
+		        e->code, e->message) >= (int)sizeof(r->error))
+			r->error[sizeof(r->error) - 1] = '\0';
 		*some_failed = 1;
 		return;
 	}
