@@ -53,18 +53,11 @@ static const char events_sql[] =
     "LEFT JOIN runs r ON r.id = d.run_id "
     "WHERE d.id IN " EVENT_IDS " ORDER BY d.at, d.id";
 
-/*
- * How many of those are promotions, how many failures: from the index
- * alone (0021: decisions_events_by_pool_time holds the action), and
- * decision_open's key.  UNION, not UNION ALL: an open decision whose
- * older end in decision_rows is in the window too is one decision.
- */
+/* How many of those are promotions, how many failures. */
 static const char counts_sql[] =
     "SELECT coalesce(sum(action = 'promote'), 0), "
-    "coalesce(sum(action = 'fail'), 0) FROM (SELECT id, action FROM "
-    "decision_rows WHERE pool_id = ?1 AND last_at >= ?2 AND " EVENT_ACTIONS
-    " UNION SELECT decision_id, action FROM decision_open WHERE "
-    "pool_id = ?1 AND last_at >= ?2 AND " EVENT_ACTIONS ")";
+    "coalesce(sum(action = 'fail'), 0) FROM decision_rows "
+    "WHERE id IN " EVENT_IDS;
 
 /* The runs since a time. */
 static const char runs_sql[] =
