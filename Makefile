@@ -90,7 +90,7 @@ AKSNAP := $(BUILD)/aksnap
 ARMEMU := $(BUILD)/armemu
 TEST_BINS := $(UNIT_BINS) $(E2E_BINS)
 
-.PHONY: all deps programs check check-unit check-e2e check-sanitize check-valgrind demo demo-ladder demo-pause bench \
+.PHONY: FORCE all deps programs check check-unit check-e2e check-sanitize check-valgrind demo demo-ladder demo-pause bench \
 	install install-files uninstall clean format lint help fuzz
 
 all: $(AKSNAP) $(ARMEMU) links
@@ -116,7 +116,17 @@ $(BUILD)/%.o: %.c | $(BUILD)/deps.mk
 	$(E) CC $<
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/embed-migrations.sh
+# The list of migrations is a prerequisite too: a migration taken out (a
+# revert) leaves every remaining file older than the generated table,
+# which would go on embedding it.  The list file changes only when the
+# list does.
+$(BUILD)/gen/migrations.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MIGRATIONS)' | cmp -s - $@ || echo '$(MIGRATIONS)' > $@
+
+FORCE:
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) $(BUILD)/gen/migrations.list tools/embed-migrations.sh
 	@mkdir -p $(@D)
 	$(E) GEN $@
 	$(Q)sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
