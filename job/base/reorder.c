@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "job/base/log.h"
+#include "job/base/util.h"
 
 struct reorder {
 	FILE *tmp; /* the unlinked file (tmpfile), owning its descriptor */
@@ -90,7 +91,7 @@ reorder_new(size_t n)
 		return NULL;
 	}
 	ro->n = n;
-	ro->tmp = tmpfile();
+	ro->tmp = util_tmpfile();
 	if (ro->tmp != NULL) {
 		ro->fd = fileno(ro->tmp);
 		ro->f = fopencookie(ro, "w", io);

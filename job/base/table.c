@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "job/base/log.h"
+#include "job/base/util.h"
 
 #define SEP 2
 #define WRAP_MIN 30 /* narrower than this, drop more columns instead */
@@ -66,7 +67,7 @@ table_spool(struct table *t)
 {
 	if (t->nrows > 0 || t->spool != NULL)
 		return -1;
-	t->spool = tmpfile();
+	t->spool = util_tmpfile();
 	return t->spool != NULL ? 0 : -1;
 }
 

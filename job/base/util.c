@@ -303,6 +303,34 @@ util_strlcpy(char *dst, const char *src, size_t size)
 	return n;
 }
 
+FILE *
+util_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	FILE *f;
+	int fd, e;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/aksnap-XXXXXX", dir) >=
+	    sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	(void)unlink(path);
+	f = fdopen(fd, "w+");
+	if (f == NULL) {
+		e = errno;
+		(void)close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 int
 util_read_file(const char *path, size_t max, char **out, size_t *outlen,
     char *err, size_t errlen)

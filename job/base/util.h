@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /*
@@ -69,6 +70,14 @@ uint64_t util_fnv1a64(const char *s);
  */
 int util_read_file(const char *path, size_t max, char **out, size_t *outlen,
     char *err, size_t errlen);
+
+/*
+ * util_tmpfile():
+ * A new, already unlinked temporary file open for reading and writing, in
+ * $TMPDIR when it is set and not empty, else in /tmp (glibc's tmpfile()
+ * never looks at TMPDIR).  Return it, or NULL with errno set.
+ */
+FILE *util_tmpfile(void);
 
 /* util_uuid4(buf): a random RFC 4122 version 4 UUID, lower case, 37 bytes. */
 void util_uuid4(char buf[37]);

@@ -988,7 +988,7 @@ pools(FILE *f, struct report *r)
 	fr.a.x1 = W;
 	fr.step = timeline_tick_step((long long)(r->as_of - r->since), W, 56);
 	fr.ntk = ticks(r, fr.step, fr.tk, 128);
-	t = tmpfile();
+	t = util_tmpfile();
 	if (t == NULL) {
 		log_err(NULL, "report: a temporary file: %s", strerror(errno));
 		return -1;

@@ -3,6 +3,7 @@
  * booleans, integers, RFC 3339 times, bounded copies, capped buffers and
  * files, request ids.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,6 +264,37 @@ test_util_fnv1a_matches_the_published_vectors(void **state)
 	assert_true(util_fnv1a64("foobar") == 0x85944171f73967e8ULL);
 }
 
+/* util_tmpfile() creates its file in $TMPDIR (glibc's tmpfile() would
+ * use /tmp whatever TMPDIR says), unlinked at once. */
+static void
+test_util_tmpfile_honours_tmpdir(void **state)
+{
+	char dir[] = "/tmp/aksnap-test-tmpdir-XXXXXX";
+	char missing[sizeof(dir) + 16];
+	char buf[8] = {0};
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	assert_int_equal(setenv("TMPDIR", missing, 1), 0);
+	f = util_tmpfile();
+	assert_null(f);
+	assert_int_equal(errno, ENOENT);
+
+	assert_int_equal(setenv("TMPDIR", dir, 1), 0);
+	f = util_tmpfile();
+	assert_non_null(f);
+	assert_int_equal(fputs("spool", f) >= 0, 1);
+	rewind(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	assert_string_equal(buf, "spool");
+	fclose(f);
+	/* unlinked: the directory is empty again */
+	assert_int_equal(rmdir(dir), 0);
+	unsetenv("TMPDIR");
+}
+
 int
 main(void)
 {
@@ -283,6 +315,7 @@ main(void)
 	    cmocka_unit_test(test_util_buf_refuses_to_grow_past_its_cap),
 	    cmocka_unit_test(test_util_read_file_caps_and_reports),
 	    cmocka_unit_test(test_util_uuid4_is_well_formed_and_fresh),
+	    cmocka_unit_test(test_util_tmpfile_honours_tmpdir),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
