@@ -48,16 +48,27 @@ struct emu {
 struct membuf {
 	char *data;
 	size_t len;
+	size_t cap;
 };
 
+/* Grows geometrically: a command printing 20 MB, read 8 KiB at a time,
+ * would otherwise copy its output thousands of times (ASan's realloc
+ * always moves). */
 static int
 membuf_add(struct membuf *m, const void *p, size_t n)
 {
-	char *d = realloc(m->data, m->len + n + 1);
+	if (m->len + n + 1 > m->cap) {
+		size_t cap = m->cap > 0 ? m->cap : 8192;
+		char *d;
 
-	if (d == NULL)
-		return -1;
-	m->data = d;
+		while (cap < m->len + n + 1)
+			cap *= 2;
+		d = realloc(m->data, cap);
+		if (d == NULL)
+			return -1;
+		m->data = d;
+		m->cap = cap;
+	}
 	memcpy(m->data + m->len, p, n);
 	m->len += n;
 	m->data[m->len] = '\0';
@@ -208,7 +219,7 @@ control_call(struct emu *e, const char *method, const char *path,
     const char *body, long *status)
 {
 	CURL *c;
-	struct membuf m = {NULL, 0};
+	struct membuf m = {NULL, 0, 0};
 	struct curl_slist *h = NULL;
 	char url[1024];
 	CURLcode rc;
@@ -479,7 +490,7 @@ static int
 run_argv(struct run_result *r, const char **argv, const char *const *extra_env)
 {
 	int out[2] = {-1, -1}, err[2] = {-1, -1}, status, open_fds;
-	struct membuf mo = {NULL, 0}, me = {NULL, 0};
+	struct membuf mo = {NULL, 0, 0}, me = {NULL, 0, 0};
 	char **env;
 	pid_t pid;
 
@@ -1073,7 +1084,7 @@ harness_aksnap_start(struct harness *h, struct harness_bg *bg, ...)
 static char *
 slurp_file(const char *path)
 {
-	struct membuf m = {NULL, 0};
+	struct membuf m = {NULL, 0, 0};
 	char buf[8192];
 	int fd = open(path, O_RDONLY);
 	ssize_t n;
@@ -1125,7 +1136,7 @@ harness_aksnap_tty(
 {
 	struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
 	struct harness th = *h;
-	struct membuf m = {NULL, 0};
+	struct membuf m = {NULL, 0, 0};
 	const char *argv[32];
 	int master = -1, slave = -1, devnull, status = 0;
 	size_t n = 0;
