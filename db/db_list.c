@@ -29,17 +29,23 @@
 #define LIVE "s.state NOT IN ('deleted', 'failed', 'missing')"
 #define ORDER " ORDER BY s.created_at DESC, s.id DESC"
 
+/* list_where(pool_id, all): one pool's rows or every pool's, live ones
+ * unless ${all}. */
+static const char *
+list_where(int64_t pool_id, int all)
+{
+	if (pool_id != 0)
+		return all ? "WHERE s.pool_id = ?1"
+		           : "WHERE s.pool_id = ?1 AND " LIVE;
+	return all ? "" : "WHERE " LIVE;
+}
+
 /* The query of db_snapshot_each, into ${sql}. */
 static void
 list_sql(int64_t pool_id, int all, char *sql, size_t len)
 {
-	const char *where;
+	const char *where = list_where(pool_id, all);
 
-	if (pool_id != 0)
-		where = all ? "WHERE s.pool_id = ?1"
-		            : "WHERE s.pool_id = ?1 AND " LIVE;
-	else
-		where = all ? "" : "WHERE " LIVE;
 	snprintf(sql, len, "%s%s%s", db_snap_select(), where, ORDER);
 }
 
@@ -103,13 +109,8 @@ db_snapshot_each_plan(
 static void
 lines_sql(int64_t pool_id, int all, char *sql, size_t len)
 {
-	const char *where;
+	const char *where = list_where(pool_id, all);
 
-	if (pool_id != 0)
-		where = all ? "WHERE s.pool_id = ?1"
-		            : "WHERE s.pool_id = ?1 AND " LIVE;
-	else
-		where = all ? "" : "WHERE " LIVE;
 	snprintf(sql, len,
 	    "SELECT s.pool_id, s.name, s.created_at, s.state, "
 	    "s.node_image_version, s.kubernetes_version, s.channel, s.pinned "
