@@ -492,7 +492,8 @@ gather(struct db *db, const struct config *cfg, time_t as_of,
 	/* Ownership: what the last sync found tagged as ours but is not. */
 	if (check_conflicts(db, cs))
 		goto err;
-	qsort(cs->p, cs->n, sizeof(*cs->p), problem_order);
+	if (cs->n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(cs->p, cs->n, sizeof(*cs->p), problem_order);
 	return 0;
 err:
 	snprintf(why, len, "cannot read the store %s", cfg->database);
