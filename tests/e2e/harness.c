@@ -1193,3 +1193,13 @@ harness_aksnap_tty(
 	r->err = m.data != NULL ? m.data : strdup("");
 	return 0;
 }
+
+int
+harness_rss_measurable(void)
+{
+	const char *bin = getenv("AKSNAP_BIN");
+	const char *wrap = getenv("AKSNAP_WRAPPER");
+
+	return (wrap == NULL || wrap[0] == '\0') &&
+	    (bin == NULL || strstr(bin, "build-san") == NULL);
+}

@@ -329,4 +329,8 @@ int harness_aksnap_wait(
 int harness_aksnap_tty(struct harness *h, struct run_result *r, int cols,
     const char *const *words);
 
+/* harness_rss_measurable(): whether a child's peak RSS means anything:
+ * not under valgrind ($AKSNAP_WRAPPER) or ASan (a build-san binary). */
+int harness_rss_measurable(void);
+
 #endif

@@ -114,17 +114,6 @@ struct fx {
 	long rss[4]; /* KiB: CMDS */
 };
 
-/* Whether RSS can be measured: not under valgrind or ASan. */
-static int
-rss_measurable(void)
-{
-	const char *bin = getenv("AKSNAP_BIN");
-	const char *wrap = getenv("AKSNAP_WRAPPER");
-
-	return (wrap == NULL || wrap[0] == '\0') &&
-	    (bin == NULL || strstr(bin, "build-san") == NULL);
-}
-
 /* Run aksnap with up to four words (NULL ends them) to its end, exit 0;
  * its output in ${r}, its peak RSS (KiB) returned. */
 static long
@@ -242,7 +231,7 @@ json_rows(const char *text, const char *key)
 static void
 assert_rss(const struct fx *f, size_t c)
 {
-	if (rss_measurable() && f->rss[c] > f->rss_ref + RSS_ABOVE_KB)
+	if (harness_rss_measurable() && f->rss[c] > f->rss_ref + RSS_ABOVE_KB)
 		fail_msg("%s%s%s: peak RSS %ld KiB, history POOL %ld KiB",
 		    CMDS[c][0], CMDS[c][1] != NULL ? " " : "",
 		    CMDS[c][1] != NULL ? CMDS[c][1] : "", f->rss[c],

@@ -162,17 +162,6 @@ teardown(void **state)
 	return 0;
 }
 
-/* Whether RSS can be measured: not under valgrind or ASan. */
-static int
-rss_measurable(void)
-{
-	const char *bin = getenv("AKSNAP_BIN");
-	const char *wrap = getenv("AKSNAP_WRAPPER");
-
-	return (wrap == NULL || wrap[0] == '\0') &&
-	    (bin == NULL || strstr(bin, "build-san") == NULL);
-}
-
 /* Run aksnap with up to three words (NULL ends them) to its end, exit 0;
  * its output in ${r}, its peak RSS (KiB) returned. */
 static long
@@ -227,7 +216,7 @@ test_report_json_of_2000_pools(void **state)
 	                        json_array_get(pools, PER_CLUSTER), "pool")),
 	    "aks-2-pool0");
 	json_decref(doc);
-	if (!rss_measurable())
+	if (!harness_rss_measurable())
 		skip();
 	fprintf(stderr,
 	    "# --json report over %d pools: peak RSS %ld KiB (history POOL: "
@@ -256,7 +245,7 @@ test_report_html_of_2000_pools(void **state)
 		harness_expect_in(page, needle);
 	}
 	free(page);
-	if (!rss_measurable())
+	if (!harness_rss_measurable())
 		skip();
 	fprintf(stderr,
 	    "# report --html over %d pools: peak RSS %ld KiB (history POOL: "
@@ -284,7 +273,7 @@ test_fleet_documents_are_streamed(void **state)
 		    "aks-200-pool9");
 		json_decref(doc);
 	}
-	if (!rss_measurable())
+	if (!harness_rss_measurable())
 		skip();
 	for (size_t d = 0; d < 3; d++) {
 		fprintf(stderr,
