@@ -178,8 +178,6 @@ struct parse {
 	char *line;
 	size_t linecap;
 	int lineno;
-	int syntax_line; /* line 1 when inih would have found it wrong, and
-	                    said only "syntax error" (read.c, inih_line1) */
 
 	/* Sections by kind and name (without case), to find repeats in
 	 * O(1). */

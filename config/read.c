@@ -6,27 +6,29 @@
  * if there was any.  A typo must never silently switch retention off, so an
  * unknown section or key is an error, not a warning.
  *
- * The file is read by our own reader, line by line: it counts lines, reads
- * the "[section]" headers (so empty, duplicate and long-named sections are
- * seen), reports lines that are neither a header, a comment nor
- * "key = value", and splits key lines with inih's rules: the first '=' or
- * ':', an inline comment from a ';' after whitespace, name and value
- * trimmed.  Indentation is insignificant and a value cannot span lines.
+ * inih does the key = value splitting, but the inih that Debian 12 ships
+ * (r55, INI_HANDLER_LINENO off) calls the handler without a line number,
+ * never for a section header, truncates section names to 49 bytes and
+ * lines to 199.  So the file reaches inih through our own reader
+ * (ini_parse_stream): the reader counts lines, reads the "[section]" headers
+ * itself (so empty, duplicate and long-named sections are seen), reports
+ * lines that are neither a header, a comment nor "key = value", and hands
+ * inih only key lines, left-trimmed, one for one (so inih's line numbers
+ * are ours).  A key line too long for inih's buffer is split by the reader
+ * with inih's own rules (first '=' or ':', inline comments start at a ';'
+ * after whitespace) and handled directly.  Since no line reaches inih
+ * indented, inih's multi-line continuation never applies: indentation is
+ * insignificant and a value cannot span lines.
  *
- * Until issue 16 the reader handed the key lines that fit its buffer to
- * inih (ini_parse_stream; the r55 that Debian 12 ships passes no line
- * number to the handler, never calls it for a section header and cuts
- * lines at 199 bytes), which split them a second time: with 10,000 pools
- * that was a third of the load, for the split the reader already made
- * for longer lines.  So inih no longer reads the file.  Its one rule the
- * split alone would miss is kept: inih stripped a UTF-8 byte order mark
- * at the start of its first line, so a key line 1 (our own strip done)
- * that still starts with one is read as inih read it (inih_line1()).
+ * (During issue 16 the reader split every key line itself, a third fewer
+ * instructions for 10,000 pools, about 8 ms; DESIGN.md names inih as the
+ * INI parser and the package depends on it, so inih splits them again.)
  *
  * Each key's value is parsed by keys.c into its section; once the whole
  * file is read, resolve.c builds the configuration from the sections.
  */
 #include <errno.h>
+#include <ini.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,12 +43,8 @@
 #include "job/base/tz.h"
 #include "job/base/util.h"
 
-/* Longest line accepted at all. */
+/* Longest line accepted at all; inih's own buffer is much shorter. */
 #define CONFIG_MAX_LINE 4096
-
-/* inih r55's line buffer: the key lines it was handed, before issue 16,
- * were at most this long, newline and NUL included. */
-#define INIH_MAX_LINE 200
 
 /*
  * config_perr(p, line, s, key, fmt, ...):
@@ -503,43 +501,20 @@ split_key(struct parse *p, char *s, char *end)
 }
 
 /*
- * inih_line1(p, s):
- * Line 1, a key line short enough for inih that still starts with a byte
- * order mark, without it (${s}): inih stripped it and read the rest as a
- * line of its own -- a comment, a section header (a syntax error without
- * its ']'), or a key line.
+ * classify(p, s, str, num):
+ * One line (already trimmed): a header, a key, a comment, or wrong.  Acts
+ * on headers and wrong lines, and puts into ${str} (inih's buffer of
+ * ${num} bytes) what inih should see: the key line, or an empty line.
  */
 static void
-inih_line1(struct parse *p, char *s)
-{
-	char *end;
-
-	s = lskip(s);
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return;
-	if (*s == '[') {
-		if (*find_sep(s + 1, "];") != ']')
-			p->syntax_line = p->lineno;
-		return;
-	}
-	end = find_sep(s, "=:;");
-	if (*end != '=' && *end != ':') {
-		p->syntax_line = p->lineno;
-		return;
-	}
-	split_key(p, s, end);
-}
-
-/*
- * classify(p, s):
- * One line (already trimmed): a header, a key, a comment, or wrong.
- */
-static void
-classify(struct parse *p, char *s)
+classify(struct parse *p, char *s, char *str, int num)
 {
 	struct section *sect;
 	char *end, *name, *value;
+	size_t n;
 
+	str[0] = '\n';
+	str[1] = '\0';
 	if (*s == '\0' || *s == ';' || *s == '#')
 		return;
 
@@ -575,37 +550,61 @@ classify(struct parse *p, char *s)
 		    s);
 		return;
 	}
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0 &&
-	    strlen(s) + 2 <= INIH_MAX_LINE) {
-		inih_line1(p, s + 3);
+	n = strlen(s);
+	if (n + 2 <= (size_t)num) {
+		/* Fits: inih splits it and calls ini_cb(). */
+		memcpy(str, s, n);
+		str[n] = '\n';
+		str[n + 1] = '\0';
 		return;
 	}
+	/* Too long for inih's buffer: split it the way inih would. */
 	split_key(p, s, end);
 }
 
 /*
- * read_lines(p):
- * Every line of p->f through classify(); see the essay at the top.
+ * ini_cb(user, section, name, value):
+ * The boundary with inih, whose handler returns nonzero on success.  The
+ * section inih passes is ignored: the reader tracks sections itself.
  */
-static void
-read_lines(struct parse *p)
+static int
+ini_cb(void *user, const char *section, const char *name, const char *value)
 {
+	(void)section;
+	return on_key(user, name, value) == 0;
+}
+
+/*
+ * config_reader(str, num, stream):
+ * inih's fgets-style reader over p->f, a line of the file a call through
+ * classify(); see the essay at the top.
+ */
+static char *
+config_reader(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
 	ssize_t n;
 	char *s;
 
-	while ((n = getline(&p->line, &p->linecap, p->f)) >= 0) {
-		p->lineno++;
-		s = p->line;
-		if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-			s += 3; /* a UTF-8 byte order mark */
-		if (n > CONFIG_MAX_LINE) {
-			config_perr(p, p->lineno, NULL, NULL,
-			    "line longer than %d characters", CONFIG_MAX_LINE);
-			continue;
-		}
-		rstrip(s);
-		classify(p, lskip(s));
+	if (num < 2)
+		return NULL;
+	n = getline(&p->line, &p->linecap, p->f);
+	if (n < 0)
+		return NULL;
+	p->lineno++;
+	s = p->line;
+	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3; /* a UTF-8 byte order mark */
+	if (n > CONFIG_MAX_LINE) {
+		config_perr(p, p->lineno, NULL, NULL,
+		    "line longer than %d characters", CONFIG_MAX_LINE);
+		str[0] = '\n';
+		str[1] = '\0';
+		return str;
 	}
+	rstrip(s);
+	classify(p, lskip(s), str, num);
+	return str;
 }
 
 void
@@ -679,6 +678,7 @@ static int
 load(const char *path, struct config **out, struct buf *errs)
 {
 	struct parse p;
+	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.path = path;
@@ -705,12 +705,14 @@ load(const char *path, struct config **out, struct buf *errs)
 		goto done;
 	}
 	reserve(&p);
-	read_lines(&p);
+	rc = ini_parse_stream(config_reader, &p, ini_cb, &p);
 	if (ferror(p.f))
 		config_perr(&p, p.lineno, NULL, NULL, "read error: %s",
 		    strerror(errno));
-	else if (p.syntax_line > 0 && p.nerrs == 0)
-		config_perr(&p, p.syntax_line, NULL, NULL, "syntax error");
+	else if (rc < 0)
+		p.oom = 1;
+	else if (rc > 0 && p.nerrs == 0)
+		config_perr(&p, rc, NULL, NULL, "syntax error");
 	fclose(p.f);
 	free(p.line);
 	(void)config_resolve(&p);
