@@ -5,9 +5,10 @@
  * db_report.h -- the queries behind `aksnap report`: the time the store
  * speaks for, the journal entries a timeline marks (taken, promoted,
  * demoted, deleted, pinned, failed) and their counts, and the runs of the
- * report's window.  The report reads each pool several times (its summary
- * first, then its rows), so the per-pool statements are prepared once, in
- * a struct db_report, and reset between pools.  Read-only.  Conventions as
+ * report's window.  The summary reads every pool's counts at once
+ * (db_report_sums: two statements, whatever the number of pools); the
+ * rows are read pool by pool later, by a statement prepared once in a
+ * struct db_report and reset between pools.  Read-only.  Conventions as
  * db.h.
  */
 
@@ -65,19 +66,51 @@ struct db_report_event {
  * Call ${cb} for each decision about pool ${pool_id} whose run range
  * reaches ${since} or later and whose action is one of those of struct
  * db_report_event (the journal's keep and skip entries are left out: they
- * mark nothing), oldest first: a seek of the partial index
- * decisions_events_by_pool_time.  ${cb} returning non-zero stops.  0/-1.
+ * mark nothing), oldest first: a seek of each of the partial indexes
+ * decisions_marks_by_pool_time, decisions_promotions_by_pool_time and
+ * decisions_failures_by_pool_time (0021).  ${cb} returning non-zero
+ * stops.  0/-1.
  */
 int db_report_events(struct db_report *q, int64_t pool_id, time_t since,
     int (*cb)(void *ctx, const struct db_report_event *e), void *ctx);
 
 /*
- * db_report_event_counts(q, pool_id, since, promotions, failures):
- * How many of the entries db_report_events gives are promotions and how
- * many failures, counted by SQLite on the same index.  0/-1.
+ * What db_report_sums gives of one pool (${k}: its index in the caller's
+ * ids): its newest observation (kind DB_REPORT_SUM_LIVE: live's state,
+ * versions -- node image, Kubernetes -- and channels), or (kind
+ * DB_REPORT_SUM_POOL) the snapshot holding its channel now (have_base;
+ * base's state, created_at and versions as live's) and how many of the
+ * entries db_report_events gives since the window opened are
+ * promotions, how many failures.
  */
-int db_report_event_counts(struct db_report *q, int64_t pool_id, time_t since,
-    size_t *promotions, size_t *failures);
+enum db_report_sum_kind { DB_REPORT_SUM_LIVE, DB_REPORT_SUM_POOL };
+
+struct db_report_sum {
+	enum db_report_sum_kind kind;
+	size_t k;
+	struct db_observation live;
+	int have_base;
+	struct db_snapshot base;
+	size_t promotions, failures;
+};
+
+/*
+ * db_report_sums(q, since, ids, channels, n, cb, ctx):
+ * What `report`'s summary counts of the ${n} stored pools ${ids}
+ * (ascending, distinct, none 0) whose baselines are in ${channels}[k]
+ * ("" for none), read in two statements for all of them rather than
+ * four a pool: their newest observations (the rows in the table's
+ * order, each page read once), then a row a pool with the snapshot
+ * holding its channel and its promotions and failures since ${since}
+ * (counted on the partial indexes decisions_promotions_by_pool_time and
+ * decisions_failures_by_pool_time, 0021, without reading a decision's
+ * row).  ${cb} is called for each newest observation (none for a pool
+ * never observed), then once for each pool; it returning non-zero
+ * stops, returning -1.  0/-1.
+ */
+int db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
+    const char *const *channels, size_t n,
+    int (*cb)(void *ctx, const struct db_report_sum *s), void *ctx);
 
 /*
  * db_report_runs(db, since, cb, ctx):
@@ -90,9 +123,9 @@ int db_report_runs(struct db *db, time_t since,
 /*
  * db_report_query_plan(db, name, buf, len):
  * EXPLAIN QUERY PLAN of the report's query ${name} ("events": those of
- * db_report_events, "counts": db_report_event_counts, "runs":
- * db_report_runs), as db_query_plan, for the tests that keep them on
- * their indexes.  0/-1.
+ * db_report_events, "runs":
+ * db_report_runs, "sum-live", "sum-pools": db_report_sums' two), as
+ * db_query_plan, for the tests that keep them on their indexes.  0/-1.
  */
 int db_report_query_plan(
     struct db *db, const char *name, char *buf, size_t len);

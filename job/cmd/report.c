@@ -21,16 +21,17 @@
  * that every promotion's reasons start with.
  *
  * Every form starts with a summary of every pool, so nothing is written
- * until every pool has been read once: report_gather reads of each pool
- * what the summary counts (its newest observation, baseline and the
- * journal's counts, which SQLite counts: not its snapshots, nor its
- * window of observations, which only the page reads here, for its
- * legend, until one has said who changed a version) and
- * keeps only that (struct pool_sum, ~100 bytes).  It reads the pools in
- * the store's order (db_pool_ids_order: a run wrote their rows in id
- * order, so each page is read once; the report's order read a page
- * again every few hundred pools at 10,000, 332,109 page reads of ~24,000
- * pages) and counts them in the report's, which orders the names the
+ * until every pool has been read once: report_gather reads of every
+ * pool at once what the summary counts (db_report_sums: two statements
+ * whatever the number of pools -- its newest observation, then its
+ * baseline and the journal's counts, which SQLite counts on one-action
+ * indexes: not its snapshots, nor its window of observations, which only
+ * the page reads here, for its legend, until one has said who changed a
+ * version) and keeps only that (struct pool_sum, ~300 bytes), in the
+ * store's order (db_pool_ids_order: a run wrote their rows in id order,
+ * so each page is read once; the report's order read a page again every
+ * few hundred pools at 10,000, 332,109 page reads of ~24,000 pages) and
+ * counts them in the report's, which orders the names the
  * summary lists.  The forms then read each pool again, once, in the
  * same order (report_pool_read: the marks' read counts the journal too),
  * write it into temporary files and drop it, and copy the files' texts
@@ -199,7 +200,7 @@ struct mark_ctx {
 	struct report_pool *rp;
 	size_t cap;
 	int failed;
-	size_t promotions, failures; /* db_report_event_counts' counts */
+	size_t promotions, failures; /* promote and fail entries */
 };
 
 static const char *
@@ -241,7 +242,7 @@ mark_add(void *vctx, const struct db_report_event *e)
 	struct report_mark *m;
 	const char *kind = mark_kind(e->action);
 
-	/* the entries db_report_event_counts counts, counted here */
+	/* the entries the summary counts (db_report_sums), counted here */
 	c->promotions += strcmp(e->action, "promote") == 0;
 	c->failures += strcmp(e->action, "fail") == 0;
 	if (kind == NULL)
@@ -306,35 +307,22 @@ pool_will_reimage(struct report_pool *rp)
 	return undoes;
 }
 
-/* What a read of a pool reads (pool_read). */
-enum pool_what {
-	READ_SUMMARY, /* what the summary counts: no snapshot list, no
-	                 window of observations but for the page's with_by
-	                 until it is known */
-	READ_ROW, /* the pool's row: everything but its marks */
-	READ_MARKS /* the row and its marks */
-};
-
-/* Where the pool has been since the window began (not for a summary,
- * but the page's until it knows r->with_by), and is now.  0/-1. */
+/* Where the pool has been since the window began, and is now.  0/-1. */
 static int
-gather_observations(struct db *db, const struct report *r,
-    struct report_pool *rp, enum pool_what what)
+gather_observations(
+    struct db *db, const struct report *r, struct report_pool *rp)
 {
 	struct db_observation before;
 	struct obs_ctx oc = {rp, 0};
 	int got;
 
-	if (what != READ_SUMMARY || (r->want_by && !r->with_by)) {
-		got = db_report_observation_before(
-		    db, rp->p.id, r->since, &before);
-		if (got < 0)
-			return -1;
-		if (got > 0 && obs_add(&oc, &before))
-			return -1;
-		if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
-			return -1;
-	}
+	got = db_report_observation_before(db, rp->p.id, r->since, &before);
+	if (got < 0)
+		return -1;
+	if (got > 0 && obs_add(&oc, &before))
+		return -1;
+	if (db_history(db, rp->p.id, r->since, 1, obs_add, &oc))
+		return -1;
 	got = db_observation_latest(db, rp->p.id, &rp->live);
 	if (got < 0)
 		return -1;
@@ -343,32 +331,40 @@ gather_observations(struct db *db, const struct report *r,
 	return 0;
 }
 
+/* The age of the pool's baseline ${rp}->base, and whether it is older
+ * than its policy warns of. */
+static void
+baseline_age(const struct report *r, struct report_pool *rp)
+{
+	rp->baseline_age = r->as_of > rp->base.created_at
+	    ? (long long)(r->as_of - rp->base.created_at)
+	    : 0;
+	rp->baseline_old = rp->warn_baseline_age > 0 &&
+	    rp->baseline_age > rp->warn_baseline_age;
+}
+
 /*
  * The pool's active snapshots (a seek of snapshots_by_pool_state: the
- * deleted ones of past years are not read) counted and the newest (not
- * for a summary, which shows none of them), and the channel's baseline
- * with its age.  0/-1.
+ * deleted ones of past years are not read) counted and the newest, and
+ * the channel's baseline with its age.  0/-1.
  */
 static int
-gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp,
-    enum pool_what what)
+gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp)
 {
 	struct db_snapshot *snaps = NULL;
 	size_t nsnaps = 0;
 	int got;
 
-	if (what != READ_SUMMARY) {
-		if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
-			return -1;
-		rp->nsnapshots = nsnaps;
-		for (size_t i = 0; i < nsnaps; i++)
-			rp->npinned += snaps[i].pinned != 0;
-		if (nsnaps > 0) {
-			rp->newest = snaps[0]; /* newest created first */
-			rp->have_newest = 1;
-		}
-		free(snaps);
+	if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
+		return -1;
+	rp->nsnapshots = nsnaps;
+	for (size_t i = 0; i < nsnaps; i++)
+		rp->npinned += snaps[i].pinned != 0;
+	if (nsnaps > 0) {
+		rp->newest = snaps[0]; /* newest created first */
+		rp->have_newest = 1;
 	}
+	free(snaps);
 	if (rp->channel[0] != '\0') {
 		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
 		if (got < 0)
@@ -377,13 +373,8 @@ gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp,
 		rp->have_base =
 		    got > 0 && strcmp(rp->base.state, "active") == 0;
 	}
-	if (rp->have_base) {
-		rp->baseline_age = r->as_of > rp->base.created_at
-		    ? (long long)(r->as_of - rp->base.created_at)
-		    : 0;
-		rp->baseline_old = rp->warn_baseline_age > 0 &&
-		    rp->baseline_age > rp->warn_baseline_age;
-	}
+	if (rp->have_base)
+		baseline_age(r, rp);
 	return 0;
 }
 
@@ -434,24 +425,14 @@ pool_row(struct report *r, const struct report_item *it, struct db_pool *p)
 	return 0;
 }
 
-/*
- * Read pool ${i} into ${rp}, ${what} of it.  The marks' read counts the
- * promotions and failures as it goes (db_report_event_counts' entries are
- * those db_report_events gives): one seek of the journal, not two.
- * 0/-1.
- */
-static int
-pool_read(
-    struct report *r, size_t i, enum pool_what what, struct report_pool *rp)
+/* The pool's channel (--channel, else its policy's) and warning age
+ * into ${rp}, from item ${it}. */
+static void
+pool_policy(const struct report *r, const struct report_item *it,
+    struct report_pool *rp)
 {
-	const struct report_item *it = &r->items[i];
 	const struct pool_conf *pc = it->pc;
-	struct mark_ctx mc;
-	int undoes = 0;
 
-	memset(rp, 0, sizeof(*rp));
-	if (pool_row(r, it, &rp->p))
-		return -1;
 	rp->configured = pc != NULL;
 	if (r->channel[0] != '\0')
 		util_strlcpy(rp->channel, r->channel, sizeof(rp->channel));
@@ -460,11 +441,30 @@ pool_read(
 		    rp->channel, pc->policy->channel, sizeof(rp->channel));
 	rp->warn_baseline_age = pc != NULL ? pc->policy->warn_baseline_age : 0;
 	rp->baseline_age = -1;
+}
+
+/*
+ * Read pool ${i} into ${rp}, with ${marks} its marks.  The marks' read
+ * counts the promotions and failures as it goes (the summary's counts
+ * are of the entries db_report_events gives): one seek of the journal,
+ * not two.  0/-1.
+ */
+static int
+pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
+{
+	const struct report_item *it = &r->items[i];
+	struct mark_ctx mc;
+	int undoes = 0;
+
+	memset(rp, 0, sizeof(*rp));
+	if (pool_row(r, it, &rp->p))
+		return -1;
+	pool_policy(r, it, rp);
 	if (rp->p.id != 0) {
-		if (gather_observations(r->db, r, rp, what) ||
-		    gather_snapshots(r->db, r, rp, what))
+		if (gather_observations(r->db, r, rp) ||
+		    gather_snapshots(r->db, r, rp))
 			return -1;
-		if (what == READ_MARKS) {
+		if (marks) {
 			memset(&mc, 0, sizeof(mc));
 			mc.rp = rp;
 			if (db_report_events(
@@ -473,9 +473,6 @@ pool_read(
 				return -1;
 			rp->promotions = mc.promotions;
 			rp->failures = mc.failures;
-		} else if (db_report_event_counts(r->q, rp->p.id, r->since,
-		               &rp->promotions, &rp->failures)) {
-			return -1;
 		}
 		undoes = pool_will_reimage(rp);
 	}
@@ -486,7 +483,7 @@ pool_read(
 int
 report_pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
 {
-	return pool_read(r, i, marks ? READ_MARKS : READ_ROW, rp);
+	return pool_read(r, i, marks, rp);
 }
 
 /* ---- the summary ---- */
@@ -652,52 +649,162 @@ name_pool(struct report *r, int which, size_t count, const char *key,
 }
 
 /*
- * What the summary counts of one pool: read in the store's order
- * (pool_sum_read), counted in the report's (count_pool), which orders
- * the names it lists.  The re-image title is made again from the
- * cluster's channels for the few pools named.
+ * What the summary counts of one pool: read in two statements for
+ * every pool (db_report_sums), counted in the report's order
+ * (count_pool), which orders the names it lists.  The re-image title is
+ * made again from the cluster's channels for the few pools named.
  */
 struct pool_sum {
 	unsigned char verdict; /* report_verdicts' index */
 	unsigned char seen, baseline_old, reimage;
+	unsigned char observed, missing; /* a newest observation; "missing" */
+	unsigned char judged; /* verdict set (with the baseline) */
 	size_t promotions, failures;
 	char upgrade_channel[32], node_os_channel[32];
+	char live_image[128], live_k8s[32]; /* the newest observation's */
 };
 
-/* Read pool ${i}'s summary into ${ps}.  0/-1. */
-static int
-pool_sum_read(struct report *r, size_t i, struct pool_sum *ps)
+/* report_verdicts' index of ${verdict}, or REPORT_NVERDICTS. */
+static size_t
+verdict_index(const char *verdict)
 {
-	struct report_pool rp;
 	size_t v;
-	int rc = -1;
 
-	if (pool_read(r, i, READ_SUMMARY, &rp))
-		goto out;
 	for (v = 0; v < REPORT_NVERDICTS; v++)
-		if (strcmp(rp.verdict, report_verdicts[v]) == 0)
+		if (strcmp(verdict, report_verdicts[v]) == 0)
 			break;
+	return v;
+}
+
+/*
+ * Judge pool ${i} of summary ${ps} against its baseline ${base} (NULL:
+ * the store holds none in its channel) as pool_read does: its verdict,
+ * whether its baseline is old and its cluster's channels will re-image
+ * it.  0/-1 (logged).
+ */
+static int
+sum_judge(struct report *r, size_t i, struct pool_sum *ps,
+    const struct db_snapshot *base)
+{
+	struct report_pool *rp = malloc(sizeof(*rp));
+	int undoes = 0, rc = -1;
+	size_t v;
+
+	if (rp == NULL) {
+		log_err(NULL, "report: out of memory");
+		return -1;
+	}
+	memset(rp, 0, sizeof(*rp));
+	rp->p.id = ps->seen;
+	pool_policy(r, &r->items[i], rp);
+	if (ps->observed) {
+		util_strlcpy(rp->live.provisioning_state,
+		    ps->missing ? "missing" : "",
+		    sizeof(rp->live.provisioning_state));
+		rp->have_live = !ps->missing;
+		util_strlcpy(rp->live.v.node_image_version, ps->live_image,
+		    sizeof(rp->live.v.node_image_version));
+		util_strlcpy(rp->live.v.kubernetes_version, ps->live_k8s,
+		    sizeof(rp->live.v.kubernetes_version));
+		util_strlcpy(rp->live.upgrade_channel, ps->upgrade_channel,
+		    sizeof(rp->live.upgrade_channel));
+		util_strlcpy(rp->live.node_os_channel, ps->node_os_channel,
+		    sizeof(rp->live.node_os_channel));
+	}
+	/* One that is gone from Azure is no usable baseline. */
+	if (base != NULL && rp->channel[0] != '\0' &&
+	    strcmp(base->state, "active") == 0) {
+		rp->base = *base;
+		rp->have_base = 1;
+		baseline_age(r, rp);
+	}
+	if (ps->seen)
+		undoes = pool_will_reimage(rp);
+	pool_verdict(rp, undoes);
+	v = verdict_index(rp->verdict);
 	if (v == REPORT_NVERDICTS) {
-		log_err(NULL, "report: %s: unknown verdict '%s'", rp.p.key,
-		    rp.verdict);
+		log_err(NULL, "report: %s: unknown verdict '%s'",
+		    r->items[i].key, rp->verdict);
 		goto out;
 	}
 	ps->verdict = (unsigned char)v;
-	ps->seen = rp.p.id != 0;
-	ps->baseline_old = rp.baseline_old != 0;
-	ps->reimage = rp.will_reimage[0] != '\0';
-	ps->promotions = rp.promotions;
-	ps->failures = rp.failures;
-	util_strlcpy(ps->upgrade_channel, rp.live.upgrade_channel,
-	    sizeof(ps->upgrade_channel));
-	util_strlcpy(ps->node_os_channel, rp.live.node_os_channel,
-	    sizeof(ps->node_os_channel));
-	for (size_t k = 0; k < rp.nobs && !r->with_by; k++)
-		r->with_by = report_changed_by(&rp.obs[k])[0] != '\0';
+	ps->baseline_old = rp->baseline_old != 0;
+	ps->reimage = rp->will_reimage[0] != '\0';
+	ps->judged = 1;
 	rc = 0;
 out:
-	report_pool_clear(&rp);
+	free(rp);
 	return rc;
+}
+
+/* db_report_sums' rows into the pools' summaries. */
+struct sums_ctx {
+	struct report *r;
+	struct pool_sum *sums;
+	const size_t *order; /* db_report_sums' k -> the report's i */
+};
+
+static int
+sum_add(void *vctx, const struct db_report_sum *e)
+{
+	struct sums_ctx *c = vctx;
+	size_t i = c->order[e->k];
+	struct pool_sum *ps = &c->sums[i];
+
+	switch (e->kind) {
+	case DB_REPORT_SUM_LIVE:
+		ps->observed = 1;
+		ps->missing =
+		    strcmp(e->live.provisioning_state, "missing") == 0;
+		util_strlcpy(ps->live_image, e->live.v.node_image_version,
+		    sizeof(ps->live_image));
+		util_strlcpy(ps->live_k8s, e->live.v.kubernetes_version,
+		    sizeof(ps->live_k8s));
+		util_strlcpy(ps->upgrade_channel, e->live.upgrade_channel,
+		    sizeof(ps->upgrade_channel));
+		util_strlcpy(ps->node_os_channel, e->live.node_os_channel,
+		    sizeof(ps->node_os_channel));
+		return 0;
+	default: /* after every live row */
+		ps->promotions = e->promotions;
+		ps->failures = e->failures;
+		return sum_judge(c->r, i, ps, e->have_base ? &e->base : NULL);
+	}
+}
+
+/* Stop at the first observation that says who changed a version. */
+static int
+by_found(void *ctx, const struct db_observation *o)
+{
+	int *found = ctx;
+
+	*found = report_changed_by(o)[0] != '\0';
+	return *found;
+}
+
+/*
+ * For the page's legend: whether an observation of the window of one of
+ * the ${n} stored pools ${ids} says who changed a version; each pool's
+ * window read until one does.  0/-1.
+ */
+static int
+report_with_by(struct report *r, const int64_t *ids, size_t n)
+{
+	struct db_observation before;
+	int got;
+
+	for (size_t k = 0; k < n && !r->with_by; k++) {
+		got = db_report_observation_before(
+		    r->db, ids[k], r->since, &before);
+		if (got < 0)
+			return -1;
+		if (got > 0 && by_found(&r->with_by, &before))
+			break;
+		if (db_history(
+		        r->db, ids[k], r->since, 1, by_found, &r->with_by))
+			return -1;
+	}
+	return 0;
 }
 
 /* Count pool ${key} of cluster ${c}, its summary ${ps}, into the
@@ -737,11 +844,11 @@ count_pool(struct report *r, struct report_cluster *c, const char *key,
 }
 
 /*
- * Every pool's summary, the pools read in the store's order
- * (db_pool_ids_order: each page read once; the report's order, by
- * names, read pages again and again at 10,000 pools), counted in the
- * report's.  The order is kept in r->order for report_pools_spooled.
- * 0/-1.
+ * Every pool's summary: its newest observation, baseline and counts read
+ * for every pool at once (db_report_sums: two statements, in the
+ * store's order, each page read once), counted in the report's.  The
+ * store's order (db_pool_ids_order) is kept in r->order for
+ * report_pools_spooled.  0/-1.
  */
 static int
 report_sums(struct report *r)
@@ -750,11 +857,15 @@ report_sums(struct report *r)
 	struct pool_sum *sums = calloc(r->npools + 1, sizeof(*sums));
 	size_t *order = calloc(r->npools + 1, sizeof(*order));
 	int64_t *pool_ids = calloc(r->npools + 1, sizeof(*pool_ids));
+	int64_t *stored = calloc(r->npools + 1, sizeof(*stored));
+	const char **channels = calloc(r->npools + 1, sizeof(*channels));
+	struct sums_ctx sc;
+	size_t nstored = 0;
 	int rc = -1;
 
 	r->order = order;
 	if (sums == NULL || order == NULL || pool_ids == NULL ||
-	    db_pool_ids_load(r->db, &ids))
+	    stored == NULL || channels == NULL || db_pool_ids_load(r->db, &ids))
 		goto out;
 	for (size_t i = 0; i < r->npools; i++)
 		pool_ids[i] = r->items[i].stored != NULL
@@ -762,9 +873,28 @@ report_sums(struct report *r)
 		    : db_pool_ids_find(ids, r->items[i].key);
 	if (db_pool_ids_order(pool_ids, r->npools, order))
 		goto out;
-	for (size_t k = 0; k < r->npools; k++)
-		if (pool_sum_read(r, order[k], &sums[order[k]]))
+	/* the stored ones come first, by id */
+	for (; nstored < r->npools && pool_ids[order[nstored]] != 0;
+	     nstored++) {
+		const struct report_item *it = &r->items[order[nstored]];
+
+		stored[nstored] = pool_ids[order[nstored]];
+		sums[order[nstored]].seen = 1;
+		channels[nstored] = r->channel[0] != '\0' ? r->channel
+		    : it->pc != NULL ? it->pc->policy->channel
+		                     : "";
+	}
+	sc.r = r;
+	sc.sums = sums;
+	sc.order = order;
+	if (db_report_sums(
+	        r->q, r->since, stored, channels, nstored, sum_add, &sc))
+		goto out;
+	for (size_t i = 0; i < r->npools; i++)
+		if (!sums[i].judged && sum_judge(r, i, &sums[i], NULL))
 			goto out;
+	if (r->want_by && report_with_by(r, stored, nstored))
+		goto out;
 	for (size_t c = 0; c < r->nclusters; c++) {
 		struct report_cluster *cl = &r->clusters[c];
 
@@ -777,6 +907,8 @@ out:
 	db_pool_ids_free(ids);
 	free(sums);
 	free(pool_ids);
+	free(stored);
+	free(channels);
 	return rc;
 }
 

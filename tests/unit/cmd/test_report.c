@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "db/db_internal.h"
 #include "job/base/util.h"
 #include "job/cmd/report.h"
 
@@ -495,6 +496,126 @@ test_report_reads_one_state_of_the_store(void **state)
 	report_free(r);
 }
 
+/* Count the statements SQLite starts (SQLITE_TRACE_STMT). */
+static int
+stmt_counted(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type;
+	(void)p;
+	(void)x;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* How many statements report_gather runs with ${opt}, its summary in
+ * ${*rout}. */
+static size_t
+gather_statements(
+    struct fx *f, const struct report_options *opt, struct report **rout)
+{
+	size_t n = 0;
+
+	assert_int_equal(sqlite3_trace_v2(db_sqlite(f->db), SQLITE_TRACE_STMT,
+	                     stmt_counted, &n),
+	    SQLITE_OK);
+	assert_int_equal(report_gather(f->db, &f->cfg, opt, rout), 0);
+	assert_int_equal(
+	    sqlite3_trace_v2(db_sqlite(f->db), 0, NULL, NULL), SQLITE_OK);
+	return n;
+}
+
+/* A pool-level decision ${action} about pool ${key} at ${at}. */
+static void
+pool_decision(struct fx *f, const char *key, time_t at, const char *action)
+{
+	struct db_pool p;
+	struct db_decision d;
+
+	assert_int_equal(db_pool_get(f->db, key, &p), 1);
+	memset(&d, 0, sizeof(d));
+	d.pool_id = p.id;
+	d.at = at;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, action, sizeof(d.reasons));
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+}
+
+/*
+ * The summary is read in a fixed number of statements, whatever the
+ * number of pools or the window's length (issue 16: 40,000 statements at
+ * 10,000 pools before), and counts what the pools' marks count: open and
+ * closed promotions in the window, a failure in it, not one before it.
+ */
+static void
+test_report_summary_statements_independent_of_pools(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	struct db_snapshot *list = NULL;
+	struct db_decision d;
+	size_t small, big, week, n = 0, promotions = 0, failures = 0;
+	int64_t run;
+	char cluster[32];
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 2);
+	small = gather_statements(f, &opt, &r);
+	assert_int_equal(r->promotions, 4);
+	report_free(r);
+
+	assert_int_equal(
+	    db_run_start(f->db, T0 + 30 * DAY, T0 + 30 * DAY, "run", &run), 0);
+	for (size_t i = 2; i < 40; i++) {
+		snprintf(cluster, sizeof(cluster), "aks-%zu", i / 10);
+		add_pool(f, run, i, cluster, "AKSUbuntu-2204gen2containerd",
+		    "newest snapshot soaked promote_after = 7d");
+	}
+	/* pool0000's promotions closed by a later decision (a closed row of
+	 * decisions_promotions_by_pool_time), pool0001 failing in the
+	 * window, pool0002 before it (its range closed there) */
+	assert_int_equal(db_snapshot_list(f->db, 0, "active", &list, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].pool_key, "pool0000") != 0)
+			continue;
+		memset(&d, 0, sizeof(d));
+		d.pool_id = list[i].pool_id;
+		d.snapshot_id = list[i].id;
+		d.at = T0 + 28 * DAY;
+		util_strlcpy(d.action, "keep", sizeof(d.action));
+		util_strlcpy(d.reasons, "keep_last", sizeof(d.reasons));
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+	free(list);
+	pool_decision(f, "pool0001", T0 + 29 * DAY, "fail");
+	pool_decision(f, "pool0002", T0 - 5 * DAY, "fail");
+	pool_decision(f, "pool0002", T0 + 2 * DAY, "skip");
+
+	big = gather_statements(f, &opt, &r);
+	assert_int_equal(big, small);
+	assert_int_equal(r->npools, 40);
+	assert_int_equal(r->promotions, 80);
+	assert_int_equal(r->failing, 1);
+	assert_string_equal(r->named[2][0].key, "pool0001");
+	assert_int_equal(r->named[2][0].failures, 1);
+	/* what the marks count, pool by pool */
+	for (size_t i = 0; i < r->npools; i++) {
+		assert_int_equal(report_pool_read(r, i, 1, &rp), 0);
+		promotions += rp.promotions;
+		failures += rp.failures;
+		report_pool_clear(&rp);
+	}
+	assert_int_equal(promotions, r->promotions);
+	assert_int_equal(failures, 1);
+	report_free(r);
+
+	opt.since_ago = 7 * DAY;
+	week = gather_statements(f, &opt, &r);
+	assert_int_equal(week, small);
+	report_free(r);
+}
+
 static void
 test_report_unknown_pool_is_refused(void **state)
 {
@@ -541,6 +662,9 @@ main(void)
 	        test_report_pin_is_marked_and_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_unknown_pool_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_summary_statements_independent_of_pools, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
