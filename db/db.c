@@ -147,6 +147,8 @@ enum st {
 	ST_DEC_LAST_POOL,
 	ST_DEC_EXTEND,
 	ST_DEC_SAME,
+	ST_DEC_TEXT_ID,
+	ST_POOL_KEY_OF,
 	ST_DEC_CLOSE,
 	ST_DEC_OPEN,
 	ST_DEC_EXPLAIN, /* report commands */
@@ -240,22 +242,21 @@ static const char *const st_sql[ST__COUNT] = {
                       "WHERE id = ?1",
     /*
      * The same decision as the open one of its subject (0018: ?1 pool,
-     * ?2 snapshot or 0, ?3 action, ?4 reasons, ?5 fingerprint): its range
-     * grows there (?6 run, ?7 at, ?8 slot), no row of decision_rows is
-     * written.  A text not in decision_texts is no id: the "is it empty"
-     * terms keep it from matching a row without one.
+     * ?2 snapshot or 0, ?3 action, ?4 reasons' and ?5 fingerprint's ids
+     * in decision_texts, NULL for an empty text): its range grows there
+     * (?6 run, ?7 at, ?8 slot), no row of decision_rows is written.  The
+     * primary key's one row: the texts' ids come from text_id, a run
+     * asks about a pool's dozen snapshots with a handful of texts.
      */
-    [ST_DEC_SAME] =
-        "UPDATE decision_open SET last_run_id = ?6, "
-        "last_at = max(last_at, ?7), last_slot = ?8 "
-        "WHERE pool_id = ?1 AND snapshot_id = ?2 AND action = ?3 "
-        "AND reasons_id IS (SELECT t.id FROM decision_texts t WHERE "
-        "t.text = " DEC_TEXT_OF(
-            "?4", "?1") ") "
-                        "AND (?4 = '') = (reasons_id IS NULL) "
-                        "AND fingerprint_id IS (SELECT t.id FROM "
-                        "decision_texts t WHERE "
-                        "t.text = ?5) AND (?5 = '') = (fingerprint_id IS NULL)",
+    [ST_DEC_SAME] = "UPDATE decision_open SET last_run_id = ?6, "
+                    "last_at = max(last_at, ?7), last_slot = ?8 "
+                    "WHERE pool_id = ?1 AND snapshot_id = ?2 AND "
+                    "action = ?3 AND reasons_id IS ?4 AND "
+                    "fingerprint_id IS ?5",
+    /* a decision text's id (NULL: none), ?2 its pool as ST_DEC_TEXT */
+    [ST_DEC_TEXT_ID] = "SELECT (SELECT t.id FROM decision_texts t "
+                       "WHERE t.text = " DEC_TEXT_OF("?1", "?2") ")",
+    [ST_POOL_KEY_OF] = "SELECT key FROM pools WHERE id = ?1",
     /* the subject's open range ends: decision_open_close writes its end
      * into decision_rows */
     [ST_DEC_CLOSE] = "DELETE FROM decision_open "
@@ -487,7 +488,15 @@ struct db {
 	 */
 	int writer, damaged;
 	time_t checked_at;
+	/* the decision texts' ids text_id found (see there) */
+	struct text_memo *memo;
+	size_t nmemo;
+	int64_t memo_pool; /* 0, or the pool whose key memo_key is */
+	char memo_key[128];
 };
+
+static void text_memo_clear(struct db *db);
+static void text_memo_rollback(void *ctx);
 
 /*
  * db_fail(db, what):
@@ -1216,6 +1225,7 @@ open_store(const char *path, const struct migration *m, size_t n, int migrating,
 		goto err1;
 	if (open_conn(db, path, migrating))
 		goto err1;
+	(void)sqlite3_rollback_hook(db->conn, text_memo_rollback, db);
 	db_set_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 
 	/* Nothing above or in check_ours or the checks writes to the file. */
@@ -1278,6 +1288,8 @@ db_close(struct db *db)
 	for (i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(db->st[i]);
 	db_stmts_free(db->stmts);
+	text_memo_clear(db);
+	free(db->memo);
 	if (db->conn != NULL && sqlite3_close(db->conn) != SQLITE_OK) {
 		log_err(
 		    NULL, "%s: close: %s", db->path, sqlite3_errmsg(db->conn));
@@ -2283,6 +2295,126 @@ decision_last_row(
 }
 
 /*
+ * The ids of the decision texts a run names, remembered: it decides
+ * about each of a pool's live snapshots every run (a dozen after a few
+ * months) with one of a handful of texts the whole fleet shares, and
+ * looking the texts up in decision_texts for each decision was nearly
+ * half of ST_DEC_SAME's work (58 of its 131 virtual-machine steps; 13,000
+ * times a run over 1,000 pools).  An entry is a text as decision_texts
+ * holds it, with its id; only found ids are remembered.  A pool's
+ * reasons naming its key are held with char(1) for the key (0015): those
+ * are looked up each time, the key being the last pool's (memo_key).
+ * The memo is emptied when a text is added (an id a rollback freed and
+ * another text took is then never mistaken) and at a rollback;
+ * decision_texts rows are never deleted.
+ */
+struct text_memo {
+	int64_t id;
+	char *text;
+};
+
+#define TEXT_MEMO 32
+
+static void
+text_memo_clear(struct db *db)
+{
+	for (size_t i = 0; i < db->nmemo; i++)
+		free(db->memo[i].text);
+	db->nmemo = 0;
+	db->memo_pool = 0;
+}
+
+static void
+text_memo_rollback(void *ctx)
+{
+	text_memo_clear(ctx);
+}
+
+/* ${text} with id ${id} into the memo (nothing when memory is short). */
+static void
+text_memo_add(struct db *db, const char *text, int64_t id)
+{
+	struct text_memo *m;
+
+	if (db->memo == NULL) {
+		db->memo = calloc(TEXT_MEMO, sizeof(*db->memo));
+		if (db->memo == NULL)
+			return;
+	}
+	if (db->nmemo == TEXT_MEMO)
+		text_memo_clear(db);
+	m = &db->memo[db->nmemo];
+	m->text = strdup(text);
+	if (m->text == NULL)
+		return;
+	m->id = id;
+	db->nmemo++;
+}
+
+/*
+ * Whether decision_texts holds ${pool_id}'s reasons ${text} as it is:
+ * 1 yes, 0 no (it names the pool's key, or the key is too long to
+ * tell), -1 on error.
+ */
+static int
+text_as_is(struct db *db, const char *text, int64_t pool_id)
+{
+	int rc;
+
+	if (db->memo_pool != pool_id) {
+		db->memo_pool = 0;
+		rc = st_one(db, ST_POOL_KEY_OF, "find a pool's key",
+		    DB_ARGS(DB_INT(pool_id)), db_row_text,
+		    &(struct db_text){db->memo_key, sizeof(db->memo_key)});
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			db->memo_key[0] = '\0'; /* no pool: no key (as SQL) */
+		else if (strlen(db->memo_key) + 1 >= sizeof(db->memo_key))
+			return 0; /* maybe cut: ask SQL */
+		db->memo_pool = pool_id;
+	}
+	return db->memo_key[0] == '\0' || strstr(text, db->memo_key) == NULL;
+}
+
+/*
+ * text_id(db, text, pool_id, id):
+ * The id in decision_texts of ${text} (${pool_id}'s reasons, or 0: a
+ * fingerprint) into ${id}: 1 when it has one, 0 when it has none (the
+ * empty text never has), -1 on error.
+ */
+static int
+text_id(struct db *db, const char *text, int64_t pool_id, int64_t *id)
+{
+	int as_is = 1, rc;
+
+	*id = 0;
+	if (text[0] == '\0')
+		return 0;
+	if (pool_id != 0) {
+		as_is = text_as_is(db, text, pool_id);
+		if (as_is < 0)
+			return -1;
+	}
+	if (as_is)
+		for (size_t i = 0; i < db->nmemo; i++)
+			if (strcmp(db->memo[i].text, text) == 0) {
+				*id = db->memo[i].id;
+				return 1;
+			}
+	rc = st_one(db, ST_DEC_TEXT_ID, "find decision text",
+	    DB_ARGS(DB_TEXT(text), DB_OPT_INT(as_is ? 0 : pool_id)),
+	    db_row_int64, id);
+	if (rc != 1)
+		return rc < 0 ? -1 : 0;
+	if (*id == 0)
+		return 0;
+	if (as_is)
+		text_memo_add(db, text, *id);
+	return 1;
+}
+
+/*
  * decision_text_add(db, text, pool_id):
  * ${text} into decision_texts unless it is there or empty: a reasons text
  * of pool ${pool_id} with the pool's key as char(1), a fingerprint (0) as
@@ -2294,6 +2426,7 @@ decision_text_add(struct db *db, const char *text, int64_t pool_id)
 
 	if (text[0] == '\0')
 		return 0;
+	text_memo_clear(db);
 	return st_set(db, ST_DEC_TEXT, "record decision text",
 	    DB_ARGS(DB_TEXT(text), DB_OPT_INT(pool_id)), 0);
 }
@@ -2301,16 +2434,28 @@ decision_text_add(struct db *db, const char *text, int64_t pool_id)
 /*
  * ${d} is the same as its subject's open decision (0018): 1 when that
  * range grew to ${d}'s run (no row of decision_rows written), 0 when
- * there is no open range or it says something else, -1 on error.
+ * there is no open range or it says something else, -1 on error.  A text
+ * decision_texts does not hold is no open range's.
  */
 static int
 decision_extend_open(struct db *db, const struct db_decision *d)
 {
+	int64_t reasons = 0, fingerprint = 0;
+	int r, f;
 
+	r = text_id(db, d->reasons, d->pool_id, &reasons);
+	if (r < 0)
+		return -1;
+	f = text_id(db, d->fingerprint, 0, &fingerprint);
+	if (f < 0)
+		return -1;
+	if ((r == 0 && d->reasons[0] != '\0') ||
+	    (f == 0 && d->fingerprint[0] != '\0'))
+		return 0;
 	if (st_set(db, ST_DEC_SAME, "extend decision",
 	        DB_ARGS(DB_INT(d->pool_id), DB_INT(d->snapshot_id),
-	            DB_TEXT(d->action), DB_TEXT(d->reasons),
-	            DB_TEXT(d->fingerprint), DB_OPT_INT(d->run_id),
+	            DB_TEXT(d->action), DB_OPT_INT(reasons),
+	            DB_OPT_INT(fingerprint), DB_OPT_INT(d->run_id),
 	            DB_INT(d->at), DB_OPT_INT(d->slot)),
 	        0))
 		return -1;

@@ -1540,6 +1540,102 @@ test_db_decisions_are_listed_per_snapshot_oldest_first(void **state)
 	assert_int_equal(c.n, 1);
 }
 
+/* Counts the statements run that read decision_texts (a trace). */
+static int
+count_text_reads(unsigned type, void *ctx, void *p, void *x)
+{
+	const char *sql = sqlite3_sql(p);
+
+	(void)type;
+	(void)x;
+	if (sql != NULL && strstr(sql, "decision_texts") != NULL)
+		(*(int *)ctx)++;
+	return 0;
+}
+
+/* One run's decisions: ${n} snapshots of ${pool} kept for ${why}. */
+static void
+decide_keep(struct db *db, int64_t run, int64_t pool, const int64_t *snap,
+    int n, const char *why, time_t at)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = pool;
+	d.at = at;
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	util_strlcpy(d.reasons, why, sizeof(d.reasons));
+	util_strlcpy(d.fingerprint, "l3d7", sizeof(d.fingerprint));
+	for (int i = 0; i < n; i++) {
+		d.snapshot_id = snap[i];
+		assert_int_equal(db_decision_add(db, &d), 0);
+	}
+}
+
+/*
+ * A run deciding the same as the last one about a pool's live snapshots
+ * extends their open ranges, looking each of the fleet's shared texts up
+ * once, not once a snapshot; a pool whose key is in its reasons (stored
+ * with char(1) for it) is asked about each time; a rolled back text is
+ * not taken for another one.
+ */
+static void
+test_db_decision_texts_looked_up_once(void **state)
+{
+	struct fx *f = *state;
+	struct db_counts n0, n1;
+	int64_t a, b, sa[10], sb[2], run = 0, left = -1;
+	int reads = 0;
+	char name[16];
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "aks-a");
+	b = add_pool(f->db, "daily");
+	for (int i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		sa[i] = add_snapshot(f->db, a, name, 1000 + i, 1000 + i);
+	}
+	sb[0] = add_snapshot(f->db, b, "b0", 1000, 1000);
+	sb[1] = add_snapshot(f->db, b, "b1", 1001, 1001);
+	assert_int_equal(db_run_start(f->db, 3000, 3000, "run", &run), 0);
+	decide_keep(f->db, run, a, sa, 10, "daily", 3000);
+	decide_keep(f->db, run, b, sb, 2, "daily", 3000);
+	assert_int_equal(db_counts(f->db, &n0), 0);
+	assert_int_equal(n0.decisions, 12);
+
+	/* the next run: the same decisions, every range extended */
+	assert_int_equal(db_run_start(f->db, 4000, 4000, "run", &run), 0);
+	sqlite3_trace_v2(
+	    db_sqlite(f->db), SQLITE_TRACE_PROFILE, count_text_reads, &reads);
+	decide_keep(f->db, run, a, sa, 10, "daily", 4000);
+	/* "daily" and the fingerprint, once each for ten snapshots */
+	assert_int_equal(reads, 2);
+	decide_keep(f->db, run, b, sb, 2, "daily", 4000);
+	/* pool "daily"'s reasons are its key: asked for each snapshot */
+	assert_int_equal(reads, 4);
+	sqlite3_trace_v2(db_sqlite(f->db), 0, NULL, NULL);
+	assert_int_equal(db_counts(f->db, &n1), 0);
+	assert_int_equal(n1.decisions, 12);
+	/* every open range ends at this run */
+	assert_int_equal(db_get_one(f->db,
+	                     "SELECT count(*) FROM decision_open WHERE "
+	                     "last_run_id IS NOT ?1",
+	                     "test", DB_ARGS(DB_INT(run)), db_row_int64, &left),
+	    1);
+	assert_int_equal(left, 0);
+
+	/* a text added in a transaction rolled back, then another one
+	 * taking its id: a snapshot kept for the first is a new decision */
+	assert_int_equal(db_begin(f->db), 0);
+	decide_keep(f->db, run, a, sa, 2, "weekly", 5000);
+	assert_int_equal(db_rollback(f->db), 0);
+	decide_keep(f->db, run, a, sa + 1, 1, "monthly", 5000);
+	decide_keep(f->db, run, a, sa + 1, 1, "weekly", 6000);
+	assert_int_equal(db_counts(f->db, &n1), 0);
+	assert_int_equal(n1.decisions, 14);
+}
+
 static void
 test_db_counts_rows_and_snapshot_states(void **state)
 {
@@ -3267,6 +3363,7 @@ main(void)
 	    T(test_db_snapshot_adopt_records_what_azure_holds),
 	    T(test_db_slot_taken_follows_due_rule),
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
+	    T(test_db_decision_texts_looked_up_once),
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_row_counts_kept_by_triggers),
 	    T(test_db_migration_covers_a_runs_reads),
