@@ -134,12 +134,20 @@ row_pool_key(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-/* The key of pool ${id} among the ${n} of ${keys} (by id), or NULL. */
+/*
+ * The key of pool ${id} among the ${n} of ${keys} (by id), or NULL.  Ids
+ * are nearly always 1 to n, the pools in the order they were added: then
+ * the key is where the id says, one memory access (a binary search over
+ * 10,000 keys missed the cache a row, a tenth of a list's CPU).
+ */
 static const char *
 key_of(const struct pool_key *keys, size_t n, int64_t id)
 {
 	size_t lo = 0, hi = n;
 
+	if (n > 0 && id >= keys[0].id && (uint64_t)(id - keys[0].id) < n &&
+	    keys[id - keys[0].id].id == id)
+		return keys[id - keys[0].id].key;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "db/db_list.h"
@@ -22,6 +23,22 @@
 #include "job/cmd/lookup.h"
 #include "job/cmd/output.h"
 #include "job/cmd/session.h"
+
+/*
+ * Output in 64 KiB writes, not stdio's 4 KiB: a list of 130,000 lines
+ * (20 MB) made 4,600 write(2) calls.  A terminal keeps its line buffering.
+ * Before anything is written to stdout.
+ */
+#define OUT_BUF (64 * 1024)
+
+static void
+out_buffered(void)
+{
+	static char buf[OUT_BUF];
+
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
 
 /* Open the store (read-only use) and resolve an optional POOL argument to
  * its id: -1 for a pool configured but never run (an empty answer). */
@@ -144,6 +161,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
 	memset(&ctx, 0, sizeof(ctx));
+	out_buffered();
 	rc = open_for_reading(
 	    cli, "list", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
@@ -318,6 +336,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		return cli_usage_error("history", "expected at most one POOL");
+	out_buffered();
 	rc = open_for_reading(
 	    cli, "history", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
