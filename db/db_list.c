@@ -211,7 +211,7 @@ row_line(void *ctx, sqlite3_stmt *s)
 }
 
 int
-db_snapshot_lines(struct db *db, int64_t pool_id, int all, int passes,
+db_snapshot_lines(struct db *db, int64_t pool_id, int all, const int *passes,
     int (*cb)(void *ctx, int pass, const struct db_snapshot_line *l), void *ctx)
 {
 	struct db_rows keys = DB_ROWS(sizeof(struct pool_key));
@@ -234,7 +234,7 @@ db_snapshot_lines(struct db *db, int64_t pool_id, int all, int passes,
 		    "list snapshots: pools", DB_NO_ARGS, row_pool_key, &keys);
 	e.keys = keys.v;
 	e.nkeys = keys.n;
-	for (e.pass = 0; e.pass < passes && rc == 0; e.pass++)
+	for (e.pass = 0; e.pass < *passes && rc == 0; e.pass++)
 		rc = db_each_row(db, sql, "list snapshots",
 		    pool_id != 0 ? DB_ARGS(DB_INT(pool_id)) : DB_NO_ARGS,
 		    row_line, &e);
@@ -270,7 +270,7 @@ history_one(void *ctx, const struct db_observation *o)
 
 int
 db_history_passes(struct db *db, int64_t pool_id, time_t since,
-    int changes_only, int passes,
+    int changes_only, const int *passes,
     int (*cb)(void *ctx, int pass, const struct db_observation *o), void *ctx)
 {
 	struct history_pass h = {cb, ctx, 0};
@@ -278,7 +278,7 @@ db_history_passes(struct db *db, int64_t pool_id, time_t since,
 
 	if (db_read_begin(db))
 		return -1;
-	for (h.pass = 0; h.pass < passes && rc == 0; h.pass++)
+	for (h.pass = 0; h.pass < *passes && rc == 0; h.pass++)
 		rc = db_history(
 		    db, pool_id, since, changes_only, history_one, &h);
 	db_read_end(db);

@@ -48,13 +48,15 @@ struct db_snapshot_line {
 /*
  * db_snapshot_lines(db, pool_id, all, passes, cb, ctx):
  * db_snapshot_each's rows, only the columns a struct db_snapshot_line
- * holds, read ${passes} times over in one read transaction (the same rows
+ * holds, read *${passes} times over in one read transaction (the same rows
  * each time, whatever a run writes meanwhile): ${cb} gets the pass (0 to
- * ${passes} - 1) and the row (reused between calls).  Every pool's live
- * ones come from the covering index snapshots_live (0020) alone, never
- * the table.  ${cb} returning non-zero stops.  0/-1.
+ * *${passes} - 1) and the row (reused between calls), and may lower
+ * *${passes} (a pass held on to what the next would read again).  Every
+ * pool's live ones come from the covering index snapshots_live (0020)
+ * alone, never the table.  ${cb} returning non-zero stops.  0/-1.
  */
-int db_snapshot_lines(struct db *db, int64_t pool_id, int all, int passes,
+int db_snapshot_lines(struct db *db, int64_t pool_id, int all,
+    const int *passes,
     int (*cb)(void *ctx, int pass, const struct db_snapshot_line *l),
     void *ctx);
 
@@ -64,12 +66,13 @@ int db_snapshot_lines_plan(
 
 /*
  * db_history_passes(db, pool_id, since, changes_only, passes, cb, ctx):
- * db_history's intervals read ${passes} times over in one read
+ * db_history's intervals read *${passes} times over in one read
  * transaction (the same rows each time), ${cb} getting the pass (0 to
- * ${passes} - 1) with each.  ${cb} returning non-zero stops.  0/-1.
+ * *${passes} - 1) with each, and lowering *${passes} if it likes, as
+ * db_snapshot_lines.  ${cb} returning non-zero stops.  0/-1.
  */
 int db_history_passes(struct db *db, int64_t pool_id, time_t since,
-    int changes_only, int passes,
+    int changes_only, const int *passes,
     int (*cb)(void *ctx, int pass, const struct db_observation *o), void *ctx);
 
 /*

@@ -30,6 +30,7 @@
 #define SEP 2
 #define WRAP_MIN 30 /* narrower than this, drop more columns instead */
 #define MAX_COLS 16
+#define SPOOL_BUF (64 * 1024)
 
 struct table {
 	const struct table_col *cols;
@@ -37,7 +38,10 @@ struct table {
 	char **cells; /* nrows * ncols */
 	size_t nrows, cap;
 	FILE *spool; /* table_spool: the rows, each cell NUL-ended */
+	char *spool_buf; /* its stdio buffer */
 	size_t nspooled;
+	size_t spool_max, spool_bytes; /* table_spool_upto: 0 unbounded */
+	int spool_dropped; /* past spool_max: rows measured, none held */
 	/* the widest cell of each column not held: spooled or measured */
 	size_t spool_w[MAX_COLS];
 	/* table_print_head: the layout every later row is printed in */
@@ -65,10 +69,41 @@ table_new(const struct table_col *cols, size_t ncols)
 int
 table_spool(struct table *t)
 {
-	if (t->nrows > 0 || t->spool != NULL)
+	return table_spool_upto(t, 0);
+}
+
+int
+table_spool_upto(struct table *t, size_t max)
+{
+	if (t->nrows > 0 || t->spool != NULL || t->spool_dropped)
 		return -1;
 	t->spool = util_tmpfile();
-	return t->spool != NULL ? 0 : -1;
+	if (t->spool == NULL)
+		return -1;
+	/* Written and read back SPOOL_BUF at a time, not 4 KiB. */
+	t->spool_buf = malloc(SPOOL_BUF);
+	if (t->spool_buf != NULL)
+		(void)setvbuf(t->spool, t->spool_buf, _IOFBF, SPOOL_BUF);
+	t->spool_max = max;
+	return 0;
+}
+
+int
+table_spool_complete(const struct table *t)
+{
+	return !t->spool_dropped;
+}
+
+/* Past table_spool_upto's bound: the spool goes, the rows are measured. */
+static void
+spool_drop(struct table *t)
+{
+	fclose(t->spool);
+	t->spool = NULL;
+	free(t->spool_buf);
+	t->spool_buf = NULL;
+	t->nspooled = 0;
+	t->spool_dropped = 1;
 }
 
 size_t
@@ -77,26 +112,59 @@ table_rows_in_memory(const struct table *t)
 	return t->nrows;
 }
 
-/* Append a row to the spool: each cell and its NUL. */
+/*
+ * Append a row to the spool: each cell and its NUL, in one fwrite when
+ * the row fits a line (a call a cell cost 8 locked stdio calls a row).
+ * Past the bound, measured only.
+ */
 static int
 spool_row(struct table *t, va_list ap)
 {
-	for (size_t i = 0; i < t->ncols; i++) {
-		const char *v = va_arg(ap, const char *);
-		size_t l;
+	const char *cell[MAX_COLS];
+	size_t len[MAX_COLS], total = 0;
+	char row[1024];
 
-		if (v == NULL)
-			v = "-";
-		l = strlen(v);
-		if (l > t->spool_w[i])
-			t->spool_w[i] = l;
-		if (fwrite(v, 1, l + 1, t->spool) != l + 1) {
-			log_err(NULL, "table: cannot write its spool file");
-			return -1;
-		}
+	for (size_t i = 0; i < t->ncols; i++) {
+		cell[i] = va_arg(ap, const char *);
+		if (cell[i] == NULL)
+			cell[i] = "-";
+		len[i] = strlen(cell[i]);
+		if (len[i] > t->spool_w[i])
+			t->spool_w[i] = len[i];
+		total += len[i] + 1;
 	}
+	if (t->spool == NULL)
+		return 0;
+	if (t->spool_max > 0 && t->spool_bytes + total > t->spool_max) {
+		spool_drop(t);
+		return 0;
+	}
+	if (total <= sizeof(row)) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < t->ncols; i++) {
+			memcpy(row + n, cell[i], len[i] + 1);
+			n += len[i] + 1;
+		}
+		if (fwrite(row, 1, n, t->spool) != n)
+			goto fail;
+	} else {
+		for (size_t i = 0; i < t->ncols; i++)
+			if (fwrite(cell[i], 1, len[i] + 1, t->spool) !=
+			    len[i] + 1)
+				goto fail;
+	}
+	t->spool_bytes += total;
 	t->nspooled++;
 	return 0;
+fail:
+	/* A bounded spool is an economy: its rows are read again. */
+	if (t->spool_max > 0) {
+		spool_drop(t);
+		return 0;
+	}
+	log_err(NULL, "table: cannot write its spool file");
+	return -1;
 }
 
 int
@@ -105,7 +173,7 @@ table_add(struct table *t, ...)
 	va_list ap;
 	size_t base;
 
-	if (t->spool != NULL) {
+	if (t->spool != NULL || t->spool_dropped) {
 		int rc;
 
 		va_start(ap, t);
@@ -319,33 +387,68 @@ print_row(FILE *out, const struct table *t, const char *const *row,
 	line_flush(&l);
 }
 
-/* The spooled rows, read back one at a time. */
+/*
+ * The spooled rows, read back SPOOL_BUF at a time: a row is its ncols
+ * NUL-ended cells (getdelim a cell cost a locked stdio call each).  A
+ * row longer than the buffer grows it.
+ */
 static void
 print_spooled(FILE *out, const struct table *t, const size_t *w,
     const int *shown, size_t last, size_t wrap_w)
 {
-	char *row[MAX_COLS];
-	size_t cap[MAX_COLS];
+	const char *row[MAX_COLS];
+	size_t cap = SPOOL_BUF, have = 0, at = 0, r = 0;
+	char *buf = malloc(cap);
 
-	memset(row, 0, sizeof(row));
-	memset(cap, 0, sizeof(cap));
-	if (fflush(t->spool) != 0 || fseek(t->spool, 0, SEEK_SET) != 0) {
-		log_err(NULL, "table: cannot read its spool file back");
+	if (buf == NULL) {
+		log_err(NULL, "table: out of memory");
 		return;
 	}
-	for (size_t r = 0; r < t->nspooled; r++) {
-		for (size_t i = 0; i < t->ncols; i++) {
-			if (getdelim(&row[i], &cap[i], '\0', t->spool) < 0) {
-				log_err(NULL, "table: its spool file is short");
+	if (fflush(t->spool) != 0 || fseek(t->spool, 0, SEEK_SET) != 0) {
+		log_err(NULL, "table: cannot read its spool file back");
+		goto done;
+	}
+	while (r < t->nspooled) {
+		size_t p = at, i;
+
+		/* the row's cells, if the buffer holds them all */
+		for (i = 0; i < t->ncols; i++) {
+			char *nul = memchr(buf + p, '\0', have - p);
+
+			if (nul == NULL)
+				break;
+			row[i] = buf + p;
+			p = (size_t)(nul - buf) + 1;
+		}
+		if (i == t->ncols) {
+			print_row(out, t, row, w, shown, last, wrap_w);
+			at = p;
+			r++;
+			continue;
+		}
+		/* else more of the file behind what is left */
+		memmove(buf, buf + at, have - at);
+		have -= at;
+		at = 0;
+		if (have == cap) {
+			char *n = realloc(buf, cap * 2);
+
+			if (n == NULL) {
+				log_err(NULL, "table: out of memory");
 				goto done;
 			}
+			buf = n;
+			cap *= 2;
 		}
-		print_row(
-		    out, t, (const char *const *)row, w, shown, last, wrap_w);
+		p = fread(buf + have, 1, cap - have, t->spool);
+		if (p == 0) {
+			log_err(NULL, "table: its spool file is short");
+			goto done;
+		}
+		have += p;
 	}
 done:
-	for (size_t i = 0; i < t->ncols; i++)
-		free(row[i]);
+	free(buf);
 }
 
 /*
@@ -449,5 +552,6 @@ table_free(struct table *t)
 	free(t->cells);
 	if (t->spool != NULL)
 		fclose(t->spool);
+	free(t->spool_buf);
 	free(t);
 }

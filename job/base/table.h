@@ -47,6 +47,20 @@ int table_add(struct table *t, ...);
 int table_spool(struct table *t);
 
 /*
+ * table_spool_upto(t, max):
+ * table_spool, holding at most ${max} bytes of cells (0: no bound): past
+ * it (or when the file cannot be written) the spool file goes and every
+ * row is only measured, as table_measure does: the caller then prints
+ * them with table_print_head and table_print_row, read again.  0, or -1
+ * (not spooled).
+ *
+ * table_spool_complete(t): 1 while every row added is held (spooled or
+ * in memory), 0 once table_spool_upto's bound dropped them.
+ */
+int table_spool_upto(struct table *t, size_t max);
+int table_spool_complete(const struct table *t);
+
+/*
  * table_measure(t, ...):
  * Widen the columns of ${t} to the cells of a row (one const char * per
  * column, as table_add takes them) without keeping it: a command that

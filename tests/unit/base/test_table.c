@@ -206,6 +206,94 @@ test_table_spooled_and_streamed_print_the_same(void **state)
 	}
 }
 
+/* ${t}'s output (table_print, else head and ${n} rows of row_i) as a
+ * string (caller frees). */
+static char *
+print_to_string(struct table *t, size_t n, int rows_too)
+{
+	char *buf = NULL, key[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	if (!rows_too) {
+		table_print(t, f);
+	} else {
+		table_print_head(t, f);
+		for (size_t r = 0; r < n; r++) {
+			snprintf(
+			    key, sizeof(key), "pool-%zu", r * 7919 % 100003);
+			table_print_row(t, f, key, "keep", NULL, "x");
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * table_spool_upto (`list`, `history`: the rows spooled as one read of the
+ * store measures them): 20,000 rows, one with a cell longer than the
+ * spool's read buffer, print exactly as in memory; past the bound the
+ * rows are measured only, and printed again by the caller at the widths
+ * of every row, the dropped ones too.
+ */
+static void
+test_table_spool_upto_prints_once_or_measures(void **state)
+{
+	const size_t n = 20000, long_row = 12345;
+	struct table *mem = table_new(cols, 4), *sp = table_new(cols, 4),
+	             *small = table_new(cols, 4);
+	char *long_cell = malloc(100001), key[32];
+	char *a, *b, *c;
+
+	(void)state;
+	unsetenv("COLUMNS");
+	assert_non_null(long_cell);
+	memset(long_cell, 'r', 100000);
+	long_cell[100000] = '\0';
+	assert_int_equal(table_spool_upto(sp, 64 << 20), 0);
+	assert_int_equal(table_spool_upto(small, 4096), 0);
+	for (size_t r = 0; r < n; r++) {
+		const char *reason = r == long_row ? long_cell : "x";
+
+		snprintf(key, sizeof(key), "pool-%zu", r * 7919 % 100003);
+		assert_int_equal(table_add(mem, key, "keep", NULL, reason), 0);
+		assert_int_equal(table_add(sp, key, "keep", NULL, reason), 0);
+		assert_int_equal(table_add(small, key, "keep", NULL, "x"), 0);
+	}
+	assert_int_equal(table_rows_in_memory(sp), 0);
+	assert_int_equal(table_rows_in_memory(small), 0);
+	assert_int_equal(table_spool_complete(sp), 1);
+	assert_int_equal(table_spool_complete(small), 0);
+	a = print_to_string(mem, 0, 0);
+	b = print_to_string(sp, 0, 0);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(b, long_cell));
+	free(a);
+	free(b);
+	/* past 4 KiB: nothing held, every row measured */
+	c = print_to_string(small, n, 1);
+	{
+		struct table *ref = table_new(cols, 4);
+
+		for (size_t r = 0; r < n; r++) {
+			snprintf(
+			    key, sizeof(key), "pool-%zu", r * 7919 % 100003);
+			assert_int_equal(
+			    table_add(ref, key, "keep", NULL, "x"), 0);
+		}
+		a = print_to_string(ref, 0, 0);
+		assert_string_equal(c, a);
+		free(a);
+		table_free(ref);
+	}
+	free(c);
+	table_free(mem);
+	table_free(sp);
+	table_free(small);
+	free(long_cell);
+}
+
 int
 main(void)
 {
@@ -213,6 +301,7 @@ main(void)
 	    cmocka_unit_test(test_table_columns_fit_their_content),
 	    cmocka_unit_test(test_table_drops_then_wraps_at_columns),
 	    cmocka_unit_test(test_table_spooled_and_streamed_print_the_same),
+	    cmocka_unit_test(test_table_spool_upto_prints_once_or_measures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
