@@ -38,6 +38,11 @@
  * and 403,772; while 8 MiB was a quarter of the 32 MiB a 10,000-pool run
  * may use at its peak, 4 MiB is an eighth.  A reader walks its rows once
  * and gains nothing from more.
+ * SQLITE_CONFIG_MEMSTATUS off: SQLite's allocator otherwise takes a
+ * global mutex and updates its statistics on every malloc and free, and
+ * nothing here reads them (sqlite3_memory_used): 648,000 mutex calls, 7 %
+ * of the instructions of a run over 1,000 pools (callgrind, 956 M ->
+ * 888 M on the yearrun bench's present store), every command alike.
  * mmap_size = 0: no memory-mapped reads.  Mapped pages of a year-old
  * store would count into the process's RSS without bound, and an I/O
  * error on a mapped page (a full or vanished volume, a store on a network
@@ -1114,6 +1119,9 @@ open_conn(struct db *db, const char *path, int migrating)
 	const char *name = path;
 	int flags, rc;
 
+	/* before SQLite's first use in the process (later: SQLITE_MISUSE,
+	 * nothing changes) */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	dir_of(path, dir, sizeof(dir));
 	if (migrating) {
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;

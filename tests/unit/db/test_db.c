@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -1634,6 +1635,35 @@ test_db_decision_texts_looked_up_once(void **state)
 	decide_keep(f->db, run, a, sa + 1, 1, "weekly", 6000);
 	assert_int_equal(db_counts(f->db, &n1), 0);
 	assert_int_equal(n1.decisions, 14);
+}
+
+/*
+ * SQLite keeps no memory statistics in aksnap (SQLITE_CONFIG_MEMSTATUS
+ * off at the first db_open): a process whose first use of SQLite is
+ * db_open reads sqlite3_memory_used() 0 with a store open.
+ */
+static void
+test_db_sqlite_keeps_no_memory_statistics(void **state)
+{
+	struct fx *f = *state;
+	pid_t pid;
+	int status = 0;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct db *db = NULL;
+
+		/* a fresh image would be exec; sqlite3_shutdown undoes the
+		 * parent's initialization, as if SQLite was not used yet */
+		(void)sqlite3_shutdown();
+		if (db_open(f->path, &db) != 0)
+			_exit(2);
+		_exit(sqlite3_memory_used() == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void
@@ -3364,6 +3394,7 @@ main(void)
 	    T(test_db_slot_taken_follows_due_rule),
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_decision_texts_looked_up_once),
+	    T(test_db_sqlite_keeps_no_memory_statistics),
 	    T(test_db_counts_rows_and_snapshot_states),
 	    T(test_db_row_counts_kept_by_triggers),
 	    T(test_db_migration_covers_a_runs_reads),
