@@ -7,9 +7,10 @@
 
 #include <string.h>
 
-/* Append ${p}[0..n) trimmed, unless it is empty. */
+/* Give ${cb} ${p}[0..n) trimmed, unless it is empty. */
 static int
-append(json_t *arr, const char *p, size_t n)
+part(const char *p, size_t n, int (*cb)(void *ctx, const char *p, size_t n),
+    void *ctx)
 {
 	while (n > 0 && (*p == ' ' || *p == '\t')) {
 		p++;
@@ -19,17 +20,17 @@ append(json_t *arr, const char *p, size_t n)
 		n--;
 	if (n == 0)
 		return 0;
-	return json_array_append_new(arr, json_stringn(p, n));
+	return cb(ctx, p, n);
 }
 
-json_t *
-reasons_json(const char *joined)
+int
+reasons_each(const char *joined, int (*cb)(void *ctx, const char *p, size_t n),
+    void *ctx)
 {
-	json_t *arr = json_array();
 	const char *p = joined;
 
-	if (arr == NULL || p == NULL)
-		return arr;
+	if (p == NULL)
+		return 0;
 	while (*p != '\0') {
 		const char *end = strstr(p, "; ");
 		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
@@ -44,17 +45,33 @@ reasons_json(const char *joined)
 				size_t w = c != NULL ? (size_t)(c - q)
 				                     : (size_t)(p + n - q);
 
-				if (append(arr, q, w)) {
-					json_decref(arr);
-					return NULL;
-				}
+				if (part(q, w, cb, ctx))
+					return -1;
 				q += w + (c != NULL);
 			}
-		} else if (append(arr, p, n)) {
-			json_decref(arr);
-			return NULL;
+		} else if (part(p, n, cb, ctx)) {
+			return -1;
 		}
 		p += n + (end != NULL ? 2 : 0);
+	}
+	return 0;
+}
+
+/* Append a reason to the array ${ctx}.  0/-1. */
+static int
+append(void *ctx, const char *p, size_t n)
+{
+	return json_array_append_new(ctx, json_stringn(p, n));
+}
+
+json_t *
+reasons_json(const char *joined)
+{
+	json_t *arr = json_array();
+
+	if (arr != NULL && reasons_each(joined, append, arr)) {
+		json_decref(arr);
+		return NULL;
 	}
 	return arr;
 }

@@ -12,6 +12,7 @@
  */
 
 #include <jansson.h>
+#include <stddef.h>
 
 /*
  * reasons_json(joined):
@@ -19,5 +20,14 @@
  * trimmed; the caller owns it.  NULL only when out of memory.
  */
 json_t *reasons_json(const char *joined);
+
+/*
+ * reasons_each(joined, cb, ctx):
+ * Call ${cb} with each reason of ${joined} (NULL or "" gives none), as
+ * reasons_json's elements: ${n} bytes at ${p}, trimmed, not NUL-ended;
+ * ${cb} returning non-zero stops.  0, or -1 when ${cb} stopped.
+ */
+int reasons_each(const char *joined,
+    int (*cb)(void *ctx, const char *p, size_t n), void *ctx);
 
 #endif

@@ -47,7 +47,6 @@
 
 #include "db/db_reads.h"
 #include "db/db_report.h"
-#include "job/base/json_stream.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/reorder.h"
@@ -1001,106 +1000,234 @@ out:
 
 /* ---- JSON ---- */
 
-static json_t *
-snap_json(const struct db_snapshot *s)
-{
-	json_t *o = json_object();
+/*
+ * The pools' elements are written as they are read, by hand: jansson
+ * would build ~300 objects a pool (13 MB a second of output went to
+ * building and freeing them) only to print them.  What jansson's dump
+ * prints is kept: the same members in the same order, strings escaped
+ * as it escapes them ('"', '\\', control characters), compact.
+ */
 
-	json_object_set_new(o, "snapshot", json_string(s->name));
-	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	output_versions_json(o, &s->v);
-	json_object_set_new(o, "created_at", output_json_time(s->created_at));
-	json_object_set_new(o, "channel", output_json_opt(s->channel));
-	json_object_set_new(o, "promoted_at", output_json_time(s->promoted_at));
-	json_object_set_new(o, "pinned", json_boolean(s->pinned));
-	return o;
+/* ${s}[0..n) as a JSON string. */
+static void
+jstrn(FILE *f, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *end = s + n;
+
+	putc('"', f);
+	while (s < end) {
+		const char *run = s;
+
+		while (s < end && *s != '"' && *s != '\\' &&
+		    (unsigned char)*s >= 0x20)
+			s++;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		if (s == end)
+			break;
+		putc('\\', f);
+		switch (*s) {
+		case '"':
+		case '\\':
+			putc(*s, f);
+			break;
+		case '\b':
+			putc('b', f);
+			break;
+		case '\f':
+			putc('f', f);
+			break;
+		case '\n':
+			putc('n', f);
+			break;
+		case '\r':
+			putc('r', f);
+			break;
+		case '\t':
+			putc('t', f);
+			break;
+		default:
+			fputs("u00", f);
+			putc(hex[(unsigned char)*s >> 4], f);
+			putc(hex[(unsigned char)*s & 15], f);
+			break;
+		}
+		s++;
+	}
+	putc('"', f);
 }
 
-static json_t *
-obs_json(const struct db_observation *o)
+/* ${key} (a literal, with its comma and colon), then the string ${s}. */
+static void
+jstr(FILE *f, const char *key, const char *s)
+{
+	fputs(key, f);
+	jstrn(f, s, strlen(s));
+}
+
+/* As jstr; null for "" (output_json_opt). */
+static void
+jopt(FILE *f, const char *key, const char *s)
+{
+	fputs(key, f);
+	if (s[0] == '\0')
+		fputs("null", f);
+	else
+		jstrn(f, s, strlen(s));
+}
+
+/* As jstr, the time ${t} in RFC 3339; null for 0 (output_json_time). */
+static void
+jtime(FILE *f, const char *key, time_t t)
+{
+	char buf[32];
+
+	fputs(key, f);
+	if (t == 0) {
+		fputs("null", f);
+		return;
+	}
+	util_format_time(t, buf, sizeof(buf));
+	fprintf(f, "\"%s\"", buf);
+}
+
+/* A version set's members (output_versions_json). */
+static void
+jversions(FILE *f, const struct db_versions *v)
+{
+	jopt(f, ",\"node_image_version\":", v->node_image_version);
+	jopt(f, ",\"kubernetes_version\":", v->kubernetes_version);
+	jopt(f, ",\"os_type\":", v->os_type);
+	jopt(f, ",\"os_sku\":", v->os_sku);
+	jopt(f, ",\"vm_size\":", v->vm_size);
+	fputs(
+	    v->enable_fips ? ",\"enable_fips\":true" : ",\"enable_fips\":false",
+	    f);
+}
+
+/* A snapshot's members, without the closing brace. */
+static void
+snap_json(FILE *f, const struct db_snapshot *s)
+{
+	jstr(f, "{\"snapshot\":", s->name);
+	jstr(f, ",\"arm_id\":", s->arm_id);
+	jversions(f, &s->v);
+	jtime(f, ",\"created_at\":", s->created_at);
+	jopt(f, ",\"channel\":", s->channel);
+	jtime(f, ",\"promoted_at\":", s->promoted_at);
+	fputs(s->pinned ? ",\"pinned\":true" : ",\"pinned\":false", f);
+}
+
+static void
+obs_json(FILE *f, const struct db_observation *o)
 {
 	static const struct db_versions none;
-	json_t *j = json_object();
 	int missing = strcmp(o->provisioning_state, "missing") == 0;
 
-	json_object_set_new(j, "observed_at", output_json_time(o->observed_at));
-	/* an interval (0012): seen unchanged until last_seen, by so many
-	 * runs */
-	json_object_set_new(j, "last_seen", output_json_time(o->last_seen));
-	json_object_set_new(j, "seen", json_integer(o->seen));
-	json_object_set_new(
-	    j, "provisioning_state", output_json_opt(o->provisioning_state));
+	/* an interval (0012): seen unchanged from observed_at until
+	 * last_seen, by so many runs */
+	jtime(f, "{\"observed_at\":", o->observed_at);
+	jtime(f, ",\"last_seen\":", o->last_seen);
+	fprintf(f, ",\"seen\":%lld", o->seen);
+	jopt(f, ",\"provisioning_state\":", o->provisioning_state);
 	/* A missing pool runs nothing: its versions are null. */
-	output_versions_json(j, missing ? &none : &o->v);
-	json_object_set_new(
-	    j, "changed_by", output_json_opt(report_changed_by(o)));
-	json_object_set_new(
-	    j, "upgrade_channel", output_json_opt(o->upgrade_channel));
-	json_object_set_new(
-	    j, "node_os_channel", output_json_opt(o->node_os_channel));
-	return j;
+	jversions(f, missing ? &none : &o->v);
+	jopt(f, ",\"changed_by\":", report_changed_by(o));
+	jopt(f, ",\"upgrade_channel\":", o->upgrade_channel);
+	jopt(f, ",\"node_os_channel\":", o->node_os_channel);
+	putc('}', f);
 }
 
-static json_t *
-pool_json(const struct report_pool *rp)
+/* The reasons of a mark being written (reasons_each). */
+struct reasons_out {
+	FILE *f;
+	size_t n;
+};
+
+/* A reason, an element of "reasons". */
+static int
+reason_json(void *ctx, const char *p, size_t n)
 {
-	json_t *o = json_object(), *arr;
+	struct reasons_out *ro = ctx;
 
-	json_object_set_new(o, "pool", json_string(rp->p.key));
-	json_object_set_new(
-	    o, "subscription", output_json_opt(rp->p.subscription));
-	json_object_set_new(
-	    o, "resource_group", output_json_opt(rp->p.resource_group));
-	json_object_set_new(o, "cluster", output_json_opt(rp->p.cluster));
-	json_object_set_new(o, "nodepool", output_json_opt(rp->p.nodepool));
-	json_object_set_new(o, "location", output_json_opt(rp->p.location));
-	json_object_set_new(o, "configured", json_boolean(rp->configured));
-	json_object_set_new(o, "seen", json_boolean(rp->p.id != 0));
-	json_object_set_new(o, "channel", output_json_opt(rp->channel));
-	json_object_set_new(o, "verdict", json_string(rp->verdict));
-	json_object_set_new(
-	    o, "live", rp->have_live ? obs_json(&rp->live) : json_null());
+	if (ro->n++ > 0)
+		putc(',', ro->f);
+	jstrn(ro->f, p, n);
+	return 0;
+}
+
+static void
+mark_json(FILE *f, const struct report_mark *m)
+{
+	struct reasons_out ro;
+
+	jtime(f, "{\"at\":", m->at);
+	jstr(f, ",\"kind\":", m->kind);
+	jopt(f, ",\"snapshot\":", m->snapshot);
+	jopt(f, ",\"channel\":", m->channel);
+	if (m->soak >= 0)
+		fprintf(f, ",\"soak_seconds\":%lld", m->soak);
+	else
+		fputs(",\"soak_seconds\":null", f);
+	fputs(",\"reasons\":[", f);
+	ro.f = f;
+	ro.n = 0;
+	(void)reasons_each(m->reasons, reason_json, &ro);
+	jopt(f, "],\"mode\":", m->mode);
+	putc('}', f);
+}
+
+static void
+pool_json(FILE *f, const struct report_pool *rp)
+{
+	jstr(f, "{\"pool\":", rp->p.key);
+	jopt(f, ",\"subscription\":", rp->p.subscription);
+	jopt(f, ",\"resource_group\":", rp->p.resource_group);
+	jopt(f, ",\"cluster\":", rp->p.cluster);
+	jopt(f, ",\"nodepool\":", rp->p.nodepool);
+	jopt(f, ",\"location\":", rp->p.location);
+	fprintf(f, ",\"configured\":%s,\"seen\":%s",
+	    rp->configured ? "true" : "false",
+	    rp->p.id != 0 ? "true" : "false");
+	jopt(f, ",\"channel\":", rp->channel);
+	jstr(f, ",\"verdict\":", rp->verdict);
+	fputs(",\"live\":", f);
+	if (rp->have_live)
+		obs_json(f, &rp->live);
+	else
+		fputs("null", f);
+	fputs(",\"baseline\":", f);
 	if (rp->have_base) {
-		json_t *b = snap_json(&rp->base);
-
-		json_object_set_new(
-		    b, "age_seconds", json_integer(rp->baseline_age));
-		json_object_set_new(
-		    b, "older_than_warning", json_boolean(rp->baseline_old));
-		json_object_set_new(o, "baseline", b);
+		snap_json(f, &rp->base);
+		fprintf(f, ",\"age_seconds\":%lld,\"older_than_warning\":%s}",
+		    rp->baseline_age, rp->baseline_old ? "true" : "false");
 	} else {
-		json_object_set_new(o, "baseline", json_null());
+		fputs("null", f);
 	}
-	json_object_set_new(o, "newest",
-	    rp->have_newest ? snap_json(&rp->newest) : json_null());
-	json_object_set_new(
-	    o, "active_snapshots", json_integer((json_int_t)rp->nsnapshots));
-	json_object_set_new(
-	    o, "pinned_snapshots", json_integer((json_int_t)rp->npinned));
-	json_object_set_new(
-	    o, "will_reimage", output_json_opt(rp->will_reimage));
-	arr = json_array();
-	for (size_t i = 0; i < rp->nobs; i++)
-		json_array_append_new(arr, obs_json(&rp->obs[i]));
-	json_object_set_new(o, "observations", arr);
-	arr = json_array();
+	fputs(",\"newest\":", f);
+	if (rp->have_newest) {
+		snap_json(f, &rp->newest);
+		putc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"active_snapshots\":%zu,\"pinned_snapshots\":%zu",
+	    rp->nsnapshots, rp->npinned);
+	jopt(f, ",\"will_reimage\":", rp->will_reimage);
+	fputs(",\"observations\":[", f);
+	for (size_t i = 0; i < rp->nobs; i++) {
+		if (i > 0)
+			putc(',', f);
+		obs_json(f, &rp->obs[i]);
+	}
+	fputs("],\"marks\":[", f);
 	for (size_t i = 0; i < rp->nmarks; i++) {
-		const struct report_mark *m = &rp->marks[i];
-		json_t *j = json_object();
-
-		json_object_set_new(j, "at", output_json_time(m->at));
-		json_object_set_new(j, "kind", json_string(m->kind));
-		json_object_set_new(
-		    j, "snapshot", output_json_opt(m->snapshot));
-		json_object_set_new(j, "channel", output_json_opt(m->channel));
-		json_object_set_new(j, "soak_seconds",
-		    m->soak >= 0 ? json_integer(m->soak) : json_null());
-		json_object_set_new(j, "reasons", reasons_json(m->reasons));
-		json_object_set_new(j, "mode", output_json_opt(m->mode));
-		json_array_append_new(arr, j);
+		if (i > 0)
+			putc(',', f);
+		mark_json(f, &rp->marks[i]);
 	}
-	json_object_set_new(o, "marks", arr);
-	return o;
+	fputs("]}", f);
 }
 
 static json_t *
@@ -1151,35 +1278,47 @@ failed_runs_json(const struct report *r)
 	return arr;
 }
 
-/* Pool ${i}'s element of "pools" (report_pools_spooled). */
+/* Pool ${i}'s element of "pools", a line (report_pools_spooled). */
 static int
 pool_member(
     void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp)
 {
 	(void)ctx;
-	return json_stream_member(
-	    parts[0], i > 0 ? ",\n" : "\n", 2, NULL, pool_json(rp));
+	fputs(i > 0 ? ",\n" : "\n", parts[0]);
+	pool_json(parts[0], rp);
+	return ferror(parts[0]) ? -1 : 0;
+}
+
+/* ${v} compact, taken.  0/-1. */
+static int
+dump_compact(FILE *out, json_t *v)
+{
+	int rc = v != NULL
+	    ? json_dumpf(
+	          v, out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY)
+	    : -1;
+
+	json_decref(v);
+	return rc;
 }
 
 int
 report_json(FILE *out, struct report *r)
 {
 	fputs("{", out);
-	if (json_stream_member(
-	        out, "\n", 1, "as_of", output_json_time(r->as_of)) ||
-	    json_stream_member(
-	        out, ",\n", 1, "since", output_json_time(r->since)) ||
-	    json_stream_member(
-	        out, ",\n", 1, "timezone", json_string(r->timezone)) ||
-	    json_stream_member(out, ",\n", 1, "summary", summary_json(r)))
+	jtime(out, "\"as_of\":", r->as_of);
+	jtime(out, ",\"since\":", r->since);
+	jstr(out, ",\"timezone\":", r->timezone);
+	fputs(",\"summary\":", out);
+	if (dump_compact(out, summary_json(r)))
 		return -1;
-	fputs(",\n  \"pools\": [", out);
+	fputs(",\"pools\":[", out);
 	if (report_pools_spooled(r, 1, pool_member, NULL, &out))
 		return -1;
-	json_stream_array_end(out, 1, r->npools);
-	if (json_stream_member(
-	        out, ",\n", 1, "failed_runs", failed_runs_json(r)))
+	fputs(
+	    r->npools > 0 ? "\n],\"failed_runs\":" : "],\"failed_runs\":", out);
+	if (dump_compact(out, failed_runs_json(r)))
 		return -1;
-	fputs("\n}\n", out);
+	fputs("}\n", out);
 	return ferror(out) ? -1 : 0;
 }

@@ -185,10 +185,11 @@ int report_pools_spooled(struct report *r, size_t nparts,
 
 /*
  * report_json(out, r):
- * Write the report to ${out} as one JSON document with stable field
- * names (see aksnap(8)): as_of, since, timezone, summary, pools (each
- * with its observations and marks), failed_runs; pool by pool
- * (report_pools_spooled).
+ * Write the report to ${out} as one compact JSON document with stable
+ * field names (see aksnap(8)): as_of, since, timezone, summary on the
+ * first line, pools (each with its observations and marks) a line each,
+ * failed_runs on the last; pool by pool (report_pools_spooled), each
+ * written as read, without jansson.
  * 0, or -1 on a store or write error.
  */
 int report_json(FILE *out, struct report *r);

@@ -49,11 +49,21 @@
 
 /* ---- text ---- */
 
+/* ${s} HTML-escaped: the runs between the characters to escape written
+ * whole (a character at a time, fputc was a quarter of the page's CPU
+ * at 10,000 pools). */
 static void
 esc(FILE *f, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	for (;;) {
+		size_t n = strcspn(s, "&<>\"'");
+
+		if (n > 0)
+			fwrite(s, 1, n, f);
+		s += n;
 		switch (*s) {
+		case '\0':
+			return;
 		case '&':
 			fputs("&amp;", f);
 			break;
@@ -66,12 +76,11 @@ esc(FILE *f, const char *s)
 		case '"':
 			fputs("&quot;", f);
 			break;
-		case '\'':
+		default:
 			fputs("&#39;", f);
 			break;
-		default:
-			fputc(*s, f);
 		}
+		s++;
 	}
 }
 

@@ -381,6 +381,69 @@ test_report_json_marks_and_soak(void **state)
 	report_free(r);
 }
 
+/*
+ * The JSON is compact, a line a pool (aksnap(8)): the head and summary on
+ * the first line, each pool on its own, failed_runs on the last; and
+ * what came from the store is escaped as jansson escapes it (quotes,
+ * backslashes, control characters), so it parses back the same.
+ */
+static void
+test_report_json_is_a_line_a_pool(void **state)
+{
+	static const char odd[] = "say \"hi\" \\ there\001 and </b>";
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	char *buf = NULL, *line, *save = NULL, want[256];
+	size_t len = 0, n = 0, found = 0, i;
+	FILE *mem;
+	json_t *doc, *pool, *m;
+	int64_t run;
+
+	memset(&opt, 0, sizeof(opt));
+	assert_int_equal(
+	    db_run_start(f->db, T0 + 30 * DAY, T0 + 30 * DAY, "run", &run), 0);
+	for (size_t k = 0; k < 3; k++)
+		add_pool(
+		    f, run, k, "aks-0", "AKSUbuntu-2204gen2containerd", odd);
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	assert_int_equal(report_json(mem, r), 0);
+	assert_int_equal(fclose(mem), 0);
+	doc = json_loads(buf, 0, NULL);
+	assert_non_null(doc);
+	pool = json_array_get(json_object_get(doc, "pools"), 2);
+	json_array_foreach(json_object_get(pool, "marks"), i, m)
+	{
+		if (strcmp(json_string_value(json_object_get(m, "kind")),
+		        "promoted") != 0)
+			continue;
+		snprintf(want, sizeof(want), "channel stable: %s", odd);
+		assert_string_equal(json_string_value(json_array_get(
+		                        json_object_get(m, "reasons"), 0)),
+		    want);
+		found++;
+	}
+	assert_int_equal(found, 2);
+	json_decref(doc);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save), n++) {
+		if (n == 0)
+			assert_non_null(
+			    strstr(line, "\"summary\":{\"pools\":3,"));
+		else if (n <= 3)
+			assert_int_equal(
+			    strncmp(line, "{\"pool\":\"pool000", 16), 0);
+		else
+			assert_int_equal(
+			    strncmp(line, "],\"failed_runs\":[", 16), 0);
+	}
+	assert_int_equal(n, 5);
+	free(buf);
+	report_free(r);
+}
+
 static void
 test_report_window_keeps_what_ran_when_it_opens(void **state)
 {
@@ -655,6 +718,8 @@ main(void)
 	        test_report_dates_local_with_utc_title, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_json_marks_and_soak, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_json_is_a_line_a_pool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_window_keeps_what_ran_when_it_opens, setup,
 	        teardown),
