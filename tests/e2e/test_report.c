@@ -863,7 +863,7 @@ test_report_names_pools_in_its_order(void **state)
 	/* the pools themselves, read in the store's order, in the report's */
 	harness_aksnap(f, &r, "--json", "report", NULL);
 	harness_expect_exit(&r, 0);
-	expect_in_order(r.out, "\"pool\": \"%s\"", in_report_order);
+	expect_in_order(r.out, "\"pool\":\"%s\"", in_report_order);
 	run_result_free(&r);
 	harness_aksnap(f, &r, "report", "--html", "-", NULL);
 	harness_expect_exit(&r, 0);
