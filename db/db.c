@@ -43,6 +43,22 @@
  * nothing here reads them (sqlite3_memory_used): 648,000 mutex calls, 7 %
  * of the instructions of a run over 1,000 pools (callgrind, 956 M ->
  * 888 M on the yearrun bench's present store), every command alike.
+ * Statement journals kept in memory up to 120 KiB
+ * (SQLITE_CONFIG_STMTJRNL_SPILL, process-wide, set before the first open;
+ * SQLite's default is 64 KiB). A statement inside a transaction that can fail
+ * half-way (an UPDATE whose triggers keep other tables, an upsert) journals
+ * every page it changes; past the spill size SQLite moves that journal to a
+ * temporary file, and the file stays for the rest of the transaction, so every
+ * later statement of a run's grouped commit wrote its pages with two
+ * pwrite calls each.  Marking one snapshot active touches about 16 pages
+ * (its row, its indexes, the tables their triggers keep) on a store of
+ * 10,000 pools: a steady run made 5,000-47,000 pwrite calls to such files,
+ * the larger part of its system time.  120 KiB holds 29 pages; SQLite
+ * allocates the journal's memory in one chunk of the spill size, which
+ * must stay under glibc's mmap threshold (128 KiB, fixed once main sets
+ * M_TRIM_THRESHOLD): at 1 MiB every statement mapped and unmapped its
+ * chunk, 50,000 mmap/munmap pairs a run.  A larger statement (a
+ * migration's) still spills to a file.
  * mmap_size = 0: no memory-mapped reads.  Mapped pages of a year-old
  * store would count into the process's RSS without bound, and an I/O
  * error on a mapped page (a full or vanished volume, a store on a network
@@ -1112,6 +1128,9 @@ immutable_uri(const char *path, char *out, size_t len)
  * (no writer opens a store in such a directory, see writable()).  0 or -1
  * (logged).
  */
+/* What a statement's journal may hold in memory (the essay above). */
+#define DB_STMTJRNL_SPILL (120 * 1024)
+
 static int
 open_conn(struct db *db, const char *path, int migrating)
 {
@@ -1122,6 +1141,7 @@ open_conn(struct db *db, const char *path, int migrating)
 	/* before SQLite's first use in the process (later: SQLITE_MISUSE,
 	 * nothing changes) */
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, DB_STMTJRNL_SPILL);
 	dir_of(path, dir, sizeof(dir));
 	if (migrating) {
 		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
