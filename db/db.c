@@ -81,6 +81,7 @@
 #include "db/db_check.h"
 #include "db/db_internal.h"
 #include "db/db_ladder.h"
+#include "db/db_pool_memo.h"
 #include "db/migrations.h"
 
 #include <errno.h>
@@ -1734,6 +1735,11 @@ db_pool_sync_many(
 	size_t i = 0;
 	int rc = SQLITE_DONE, ret = -1;
 
+	/* The pools synced last, no pools row changed since: their ids. */
+	rc = db_pool_memo_get(db, pcs, n, ids);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = SQLITE_DONE;
 	by_key = calloc(n ? n : 1, sizeof(*by_key));
 	if (by_key == NULL) {
 		log_err(NULL, "%s: out of memory", db->path);
@@ -1773,7 +1779,7 @@ db_pool_sync_many(
 	for (size_t k = 0; k < n; k++)
 		if (ids[k] == 0 && db_pool_sync(db, pcs[k], &ids[k]))
 			goto out;
-	ret = 0;
+	ret = db_pool_memo_put(db, pcs, n, ids);
 out:
 	free(by_key);
 	return ret;

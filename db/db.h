@@ -151,7 +151,9 @@ int db_pool_sync(struct db *db, const struct pool_conf *pc, int64_t *pool_id);
  * db_pool_sync for each of ${pcs}[0..n), ${ids}[i] the id of ${pcs}[i]'s
  * row: the pools table read once in key order, merged with the pools
  * sorted by key, instead of one read a pool; only a pool new or changed
- * is written (by db_pool_sync).  0, or -1 (logged).
+ * is written (by db_pool_sync).  The same pools as the last call (same
+ * order), no pools row changed since: their ids from one row instead
+ * (db_pool_memo.h), nothing read or written else.  0, or -1 (logged).
  */
 int db_pool_sync_many(
     struct db *db, const struct pool_conf *const *pcs, size_t n, int64_t *ids);

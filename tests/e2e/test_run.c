@@ -281,6 +281,57 @@ store_count(struct harness *f, const char *query)
 }
 
 /*
+ * A run configured as the last one reads its pools' ids from the memo
+ * (0022) and writes no pools row; a renamed pool is synced (a row of its
+ * own) and remembered in turn.
+ */
+static void
+test_run_same_config_writes_no_pools_row(void **state)
+{
+	struct harness *f = *state;
+	char *ini, *path;
+	size_t len = strlen(POOLS_INI) + 64;
+
+	assert_int_equal(run_at(f, "2026-03-10T03:00:00Z"), 0);
+	assert_int_equal(store_count(f, "SELECT count(*) FROM pools"), 5);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM pool_sync_memo"), 1);
+	(void)store_count(f, "UPDATE pools SET updated_at = 0");
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM pool_sync_memo"), 1);
+	assert_int_equal(run_at(f, "2026-03-11T03:00:00Z"), 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM pools WHERE updated_at = 0"),
+	    5);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM pool_sync_memo"), 1);
+
+	/* edge-system renamed edge-sys: the same place, a new key. */
+	ini = malloc(len);
+	assert_non_null(ini);
+	snprintf(ini, len,
+	    "%.*s[pool:edge-sys]\nresource_group = rg-prod\n"
+	    "cluster = aks-edge\nnodepool = system\n",
+	    (int)(strstr(POOLS_INI, "[pool:edge-system]") - POOLS_INI),
+	    POOLS_INI);
+	path = harness_config(f->dir, f->emu, ini);
+	assert_non_null(path);
+	free(path);
+	free(ini);
+	assert_int_equal(run_at(f, "2026-03-12T03:00:00Z"), 0);
+	assert_int_equal(store_count(f, "SELECT count(*) FROM pools"), 6);
+	assert_int_equal(store_count(f,
+	                     "SELECT count(*) FROM pools WHERE updated_at = 0 "
+	                     "AND key <> 'edge-system'"),
+	    4);
+	assert_true(store_count(f,
+	                "SELECT count(*) FROM observations o JOIN pools p "
+	                "ON p.id = o.pool_id WHERE p.key = 'edge-sys'") > 0);
+	assert_int_equal(
+	    store_count(f, "SELECT count(*) FROM pool_sync_memo"), 1);
+}
+
+/*
  * DESIGN.md 5's growth rule for decisions: ten more hourly runs over an
  * unchanged fleet decide the same skips and keeps again, and add no
  * decision row (each run extends the ranges); explain shows the range.
@@ -1394,6 +1445,8 @@ main(void)
 	        test_run_first_snapshots_every_due_pool, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_rerun_in_same_slot_writes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_run_same_config_writes_no_pools_row, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_run_unchanged_runs_add_no_decision_rows, setup_hourly,
 	        teardown),

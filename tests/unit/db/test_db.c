@@ -689,6 +689,120 @@ test_db_pool_sync_many_writes_only_new_and_changed(void **state)
 	    1);
 }
 
+/* How many memo rows (0022) the store holds. */
+static long long
+memo_rows(const struct fx *f)
+{
+	return raw_int(f->path, "SELECT count(*) FROM pool_sync_memo");
+}
+
+/*
+ * The pools synced last are remembered (one row): the same pools again
+ * read their ids from it, nothing else.  Pools added, removed, renamed,
+ * moved or reordered in the configuration are synced as before; a pools
+ * row changed by anyone in a compared column deletes the memo (triggers),
+ * and the next sync puts the row back as configured.
+ */
+static void
+test_db_pool_sync_many_reads_its_memo(void **state)
+{
+	struct fx *f = *state;
+	struct pool_conf pc[4];
+	const struct pool_conf *pcs[4];
+	int64_t ids[4], got[4];
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool_conf_make(&pc[0], "a-system", "aks-a", "system");
+	pool_conf_make(&pc[1], "b-system", "aks-b", "system");
+	pool_conf_make(&pc[2], "c-system", "aks-c", "system");
+	pool_conf_make(&pc[3], "d-system", "aks-d", "system");
+	for (int i = 0; i < 4; i++)
+		pcs[i] = &pc[i];
+	assert_int_equal(memo_rows(f), 0);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 3, ids), 0);
+	assert_int_equal(memo_rows(f), 1);
+
+	/* The same pools: the memo's ids (here made wrong on purpose: the
+	 * pools table is not read). */
+	raw_exec(f->path, "UPDATE pool_sync_memo SET ids = zeroblob(24)");
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 3, got), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(got[i], 0);
+	raw_exec(f->path, "DELETE FROM pool_sync_memo");
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 3, got), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(got[i], ids[i]);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 3, got), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(got[i], ids[i]);
+
+	/* Reordered: each pool its own id. */
+	pcs[0] = &pc[2];
+	pcs[2] = &pc[0];
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 3, got), 0);
+	assert_int_equal(got[0], ids[2]);
+	assert_int_equal(got[1], ids[1]);
+	assert_int_equal(got[2], ids[0]);
+	pcs[0] = &pc[0];
+	pcs[2] = &pc[2];
+
+	/* Added: a new row, in the memo. */
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pools"), 4);
+	ids[3] = got[3];
+	assert_true(ids[3] > 0);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_int_equal(got[3], ids[3]);
+
+	/* Removed: the others' ids (the row stays, as before). */
+	assert_int_equal(db_pool_sync_many(f->db, pcs + 1, 3, got), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(got[i], ids[i + 1]);
+
+	/* Renamed: a row of its own. */
+	util_strlcpy(pc[0].key, "a2-system", sizeof(pc[0].key));
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_true(got[0] > ids[3]);
+	assert_int_equal(
+	    raw_int(f->path,
+	        "SELECT count(*) FROM pools WHERE key = 'a2-system' "
+	        "AND cluster = 'aks-a'"),
+	    1);
+	ids[0] = got[0];
+
+	/* Moved to another cluster: its row rewritten, the same id. */
+	util_strlcpy(pc[1].cluster, "aks-b2", sizeof(pc[1].cluster));
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_int_equal(got[1], ids[1]);
+	assert_int_equal(
+	    raw_int(f->path,
+	        "SELECT count(*) FROM pools WHERE key = 'b-system' "
+	        "AND cluster = 'aks-b2' AND arm_id LIKE "
+	        "'%/managedClusters/aks-b2/agentPools/system'"),
+	    1);
+
+	/* A column the sync does not compare: the memo holds. */
+	raw_exec(f->path, "UPDATE pools SET location = 'westeurope'");
+	assert_int_equal(memo_rows(f), 1);
+	/* A compared column changed by someone else: no memo, and the row
+	 * is put back as configured. */
+	raw_exec(f->path,
+	    "UPDATE pools SET cluster = 'aks-x' WHERE key = 'c-system'");
+	assert_int_equal(memo_rows(f), 0);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_int_equal(got[2], ids[2]);
+	assert_int_equal(
+	    raw_int(f->path,
+	        "SELECT count(*) FROM pools WHERE key = 'c-system' "
+	        "AND cluster = 'aks-c'"),
+	    1);
+	assert_int_equal(memo_rows(f), 1);
+	raw_exec(f->path, "DELETE FROM pools WHERE key = 'd-system'");
+	assert_int_equal(memo_rows(f), 0);
+	assert_int_equal(db_pool_sync_many(f->db, pcs, 4, got), 0);
+	assert_true(got[3] > ids[3]);
+}
+
 /* db_metrics_pools' rows, as the per-pool questions answer them. */
 struct figures {
 	struct db *db;
@@ -3459,6 +3573,7 @@ main(void)
 	    T(test_db_stmt_cache_prepares_each_text_once),
 	    T(test_db_pool_sync_rewrites_only_a_changed_row),
 	    T(test_db_pool_sync_many_writes_only_new_and_changed),
+	    T(test_db_pool_sync_many_reads_its_memo),
 	    T(test_db_metrics_pools_answer_every_pool_at_once),
 	    T(test_db_observation_in_force_then_record),
 	    T(test_db_observation_latest_is_newest),
