@@ -203,11 +203,13 @@ enum st {
 	" AND q.observed_at < ?2 ORDER BY q.observed_at DESC, q.id DESC "      \
 	"LIMIT 1), ?2) "
 
-#define SNAP_COLS                                                              \
-	"SELECT s.id, s.pool_id, p.key, s.name, " SNAP_ARM_ID ", s.slot, "     \
+#define SNAP_COLUMNS                                                           \
+	"s.id, s.pool_id, p.key, s.name, " SNAP_ARM_ID ", s.slot, "            \
 	"s.created_at, s.node_image_version, s.kubernetes_version, "           \
 	"s.os_type, s.os_sku, s.vm_size, s.enable_fips, s.state, s.pinned, "   \
-	"s.channel, s.promoted_at, s.demoted_at, s.error "                     \
+	"s.channel, s.promoted_at, s.demoted_at, s.error "
+#define SNAP_COLS                                                              \
+	"SELECT " SNAP_COLUMNS                                                 \
 	"FROM snapshots s JOIN pools p ON p.id = s.pool_id "
 
 /*
@@ -417,12 +419,7 @@ static const char *const st_sql[ST__COUNT] = {
         "updated_at) VALUES (?1, ?2, " ARM_ID_STORED_123 ", ?4, ?5, ?6, "
         "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [ST_RUNS_FAILED] = "SELECT count(*) FROM runs WHERE exit_code > 0",
-    [ST_POOL_LAST_SUCCESS] =
-        "SELECT max(coalesce((SELECT max(created_at) FROM snapshots "
-        "WHERE pool_id = ?1 AND state IN ('active', 'deleting', "
-        "'deleted')), 0), coalesce((SELECT max(last_at) FROM decision_rows "
-        "WHERE pool_id = ?1 AND action = 'skip'), 0), "
-        "coalesce(" DB_DEC_OPEN_SKIP("last_at", "?1") ", 0))",
+    [ST_POOL_LAST_SUCCESS] = "SELECT " DB_POOL_LAST_SUCCESS("?1"),
     /* the counts 0019's triggers keep: a few rows of one page, not a
      * walk of every snapshot the pool ever had */
     [ST_POOL_SNAP_COUNTS] = "SELECT state, n FROM pool_snapshot_counts "
@@ -2843,6 +2840,12 @@ const char *
 db_snap_select(void)
 {
 	return SNAP_COLS;
+}
+
+const char *
+db_snap_cols(void)
+{
+	return SNAP_COLUMNS;
 }
 
 int

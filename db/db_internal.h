@@ -167,6 +167,9 @@ int db_row_observation(void *o, sqlite3_stmt *s);
  */
 const char *db_snap_select(void);
 int db_row_snapshot(void *o, sqlite3_stmt *s);
+/* db_snap_cols(): db_snap_select's column list alone (after SELECT; the
+ * query names the snapshot s and its own pool p). */
+const char *db_snap_cols(void);
 
 /*
  * DB_SNAP_ARM_ID(s, p): SQL for the ARM id of snapshot row ${s} of pool
@@ -206,6 +209,18 @@ int db_row_snapshot(void *o, sqlite3_stmt *s);
 #define DB_DEC_OPEN_SKIP(col, pool)                                            \
 	"(SELECT " col " FROM decision_open WHERE pool_id = " pool             \
 	" AND snapshot_id = 0 AND action = 'skip')"
+
+/*
+ * DB_POOL_LAST_SUCCESS(pool): the time of pool ${pool}'s last success (a
+ * snapshot taken, or a slot skipped because nothing changed), 0 when it
+ * has none: db_pool_last_success's, and the fleet-wide reader's.
+ */
+#define DB_POOL_LAST_SUCCESS(pool)                                             \
+	"max(coalesce((SELECT max(created_at) FROM snapshots WHERE pool_id "   \
+	"= " pool " AND state IN ('active', 'deleting', 'deleted')), 0), "     \
+	"coalesce((SELECT max(last_at) FROM decision_rows WHERE pool_id "      \
+	"= " pool " AND action = 'skip'), 0), "                                \
+	"coalesce(" DB_DEC_OPEN_SKIP("last_at", pool) ", 0))"
 
 /*
  * db_decision_action_names(), db_run_mode_names(): the NULL-terminated

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "db/db.h"
 
@@ -56,5 +57,45 @@ int db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order);
 
 /* db_pool_ids_free(ids): NULL is fine. */
 void db_pool_ids_free(struct db_pool_ids *ids);
+
+/*
+ * db_pools_read(db, pool_ids, channels, n, want, cb, ctx):
+ * What the fleet-wide commands ask of each of ${n} stored pools (ids
+ * ${pool_ids}, each > 0 and once), read pool after pool in that order,
+ * by one statement for each fact ${want}s, whatever ${n}: DB_POOL_OBS
+ * its latest observation (db_observation_latest), DB_POOL_NEWEST its
+ * newest active snapshot (db_snapshot_newest_active), DB_POOL_BASELINE
+ * the snapshot channel ${channels}[k] holds for pool k, whatever its
+ * state (db_snapshot_channel), DB_POOL_SUCCESS its last success
+ * (db_pool_last_success).  ${cb}(ctx, k, row) is called for k = 0..n-1
+ * in order, with the facts of pool k in ${row} (valid during the call);
+ * a nonzero return stops the walk and is returned.  0, or -1 on a store
+ * error (logged) or when out of memory.  Each statement steps through
+ * the pools as given: pass them in the store's order (db_pool_ids_order)
+ * for each page to be read once.
+ */
+enum {
+	DB_POOL_OBS = 1,
+	DB_POOL_NEWEST = 2,
+	DB_POOL_BASELINE = 4,
+	DB_POOL_SUCCESS = 8,
+};
+
+struct db_pool_read {
+	int64_t pool_id;
+	int have_obs, have_newest, have_base; /* 1: found, 0: none */
+	struct db_observation obs;
+	struct db_snapshot newest, base;
+	time_t last_success; /* 0: none */
+};
+
+typedef int db_pool_read_fn(void *ctx, size_t k, const struct db_pool_read *r);
+int db_pools_read(struct db *db, const int64_t *pool_ids,
+    const char *const *channels, size_t n, unsigned want, db_pool_read_fn *cb,
+    void *ctx);
+
+/* db_pools_read_plan(db, fact, buf, len): the query plan of the statement
+ * of ${fact} (one DB_POOL_*), as db_explain gives it (tests).  0/-1. */
+int db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len);
 
 #endif

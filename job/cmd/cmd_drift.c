@@ -22,6 +22,7 @@
 #include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/base/json_stream.h"
+#include "job/base/log.h"
 #include "job/base/reorder.h"
 #include "job/base/table.h"
 #include "job/base/util.h"
@@ -52,39 +53,38 @@ struct drift_row {
 /* ---- gathering: the store ---- */
 
 /* ${r}'s baseline, newest snapshot and (unless refreshing) last
- * observation, of store id ${pool_id} (0: not in the store yet).  0, or
- * -1 on a store error. */
-static int
-row_from_store(struct db *db, int64_t pool_id, struct drift_row *r, int refresh)
+ * observation, as db_pools_read read them (${pr}->pool_id 0: not in the
+ * store yet, nothing read). */
+static void
+row_from_store(struct drift_row *r, const struct db_pool_read *pr, int refresh)
 {
-	struct db_observation o;
-	int got;
+	const struct db_observation *o = &pr->obs;
 
-	r->pool_id = pool_id;
+	r->pool_id = pr->pool_id;
 	if (r->pool_id == 0)
-		return 0;
-	r->have_base =
-	    lookup_baseline(db, r->pc->key, r->pool_id, r->channel, &r->base);
-	r->have_newest = db_snapshot_newest_active(db, r->pool_id, &r->newest);
-	got = refresh ? 0 : db_observation_latest(db, r->pool_id, &o);
-	if (r->have_base < 0 || r->have_newest < 0 || got < 0)
-		return -1;
-	if (got == 0)
-		return 0;
-	r->observed_at = o.last_seen; /* last sighting */
-	util_strlcpy(r->provisioning_state, o.provisioning_state,
+		return;
+	if (pr->have_base)
+		r->base = pr->base;
+	r->have_base = lookup_baseline_usable(
+	    r->pc->key, r->channel, pr->have_base, &pr->base);
+	r->have_newest = pr->have_newest;
+	if (pr->have_newest)
+		r->newest = pr->newest;
+	if (refresh || !pr->have_obs)
+		return;
+	r->observed_at = o->last_seen; /* last sighting */
+	util_strlcpy(r->provisioning_state, o->provisioning_state,
 	    sizeof(r->provisioning_state));
-	if (strcmp(o.provisioning_state, "missing") == 0) {
+	if (strcmp(o->provisioning_state, "missing") == 0) {
 		r->missing = 1;
-		return 0;
+		return;
 	}
-	r->live = o.v;
+	r->live = o->v;
 	r->have_live = 1;
 	util_strlcpy(
-	    r->upgrade_channel, o.upgrade_channel, sizeof(r->upgrade_channel));
+	    r->upgrade_channel, o->upgrade_channel, sizeof(r->upgrade_channel));
 	util_strlcpy(
-	    r->node_os_channel, o.node_os_channel, sizeof(r->node_os_channel));
-	return 0;
+	    r->node_os_channel, o->node_os_channel, sizeof(r->node_os_channel));
 }
 
 /* ---- gathering: --refresh ---- */
@@ -279,48 +279,39 @@ row_json(const struct drift_row *r)
 }
 
 /*
- * Rows are rendered as they are read, each into struct reorder
- * (job/base/reorder.h): its JSON member as output_print_json would print
- * it, or its table cells, each NUL-ended.  The store is read in its own
- * order (db_pool_ids_order), the rows are printed in the
- * configuration's.
+ * Rows are rendered as they are read, in the store's order
+ * (db_pool_ids_order), and printed in the configuration's: with --json
+ * each row's member of "pools", as output_print_json would print it,
+ * into struct reorder (job/base/reorder.h: a temporary file, whatever
+ * the number of pools); for the table, each row's cells, NUL-ended, one
+ * row after the other in memory (a few dozen bytes a pool, where a
+ * reorder's read back cost a system call a row), the table's columns
+ * measured as they come (table_measure), then printed with
+ * table_print_row.
  */
 #define DRIFT_NCOLS 8
 
-/* Render ${r}, the pool of configuration index ${i}, into ${ro}.  0/-1. */
-static int
-rendered_add(struct reorder *ro, size_t i, const struct drift_row *r, int json)
-{
-	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
-	const char *cells[DRIFT_NCOLS];
-	FILE *f = reorder_begin(ro, i);
+struct rendered {
+	int json;
+	struct reorder *ro; /* --json */
+	struct table *tab; /* else */
+	char *cells; /* every row's cells */
+	size_t len, cap;
+	size_t *at; /* row i's first cell: cells + at[i] */
+};
 
-	if (json) {
-		if (json_stream_member(f, "", 2, NULL, row_json(r)))
-			return -1;
-		return reorder_end(ro, i);
-	}
-	cells[0] = r->pc->key;
-	cells[1] = r->verdict;
-	cells[2] = r->have_live ? r->live.node_image_version
-	                        : (r->missing ? "(missing)" : "-");
-	cells[3] = r->have_live ? r->live.kubernetes_version : "-";
-	cells[4] = r->have_base ? lookup_dash(b->node_image_version) : "-";
-	cells[5] = r->have_base ? lookup_dash(b->kubernetes_version) : "-";
-	cells[6] = r->have_newest ? lookup_dash(nw->node_image_version) : "-";
-	cells[7] = r->have_newest ? lookup_dash(nw->kubernetes_version) : "-";
-	for (size_t c = 0; c < DRIFT_NCOLS; c++)
-		fwrite(cells[c], 1, strlen(cells[c]) + 1, f);
-	return reorder_end(ro, i);
+static void
+rendered_free(struct rendered *rd)
+{
+	reorder_free(rd->ro);
+	table_free(rd->tab);
+	free(rd->cells);
+	free(rd->at);
 }
 
-/*
- * Print the ${n} rendered rows in the configuration's order: the table
- * (its columns as wide as their content), or the JSON document (the
- * bytes output_print_json would print of the whole document).  0/-1.
- */
+/* Room for the rows of ${n} pools.  0/-1 (logged). */
 static int
-rendered_print(struct reorder *ro, size_t n, int json, int refreshed)
+rendered_init(struct rendered *rd, size_t n, int json)
 {
 	/* At 80 columns: the verdict, the live image if it fits, then the
 	 * others. */
@@ -334,10 +325,91 @@ rendered_print(struct reorder *ro, size_t n, int json, int refreshed)
 	    {"NEWEST SNAPSHOT IMAGE", 3, 0},
 	    {"K8S", 6, 0},
 	};
-	const char *c[DRIFT_NCOLS];
-	struct table *tab;
 
+	memset(rd, 0, sizeof(*rd));
+	rd->json = json;
 	if (json) {
+		rd->ro = reorder_new(n);
+		return rd->ro != NULL ? 0 : -1;
+	}
+	rd->tab = table_new(cols, DRIFT_NCOLS);
+	rd->at = calloc(n + 1, sizeof(*rd->at));
+	if (rd->tab == NULL || rd->at == NULL) {
+		log_err(NULL, "drift: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Keep the ${DRIFT_NCOLS} ${cells} of row ${i}.  0/-1 (logged). */
+static int
+cells_keep(struct rendered *rd, size_t i, const char *const *cells)
+{
+	size_t len[DRIFT_NCOLS], need = 0;
+	char *p;
+
+	for (size_t c = 0; c < DRIFT_NCOLS; c++)
+		need += (len[c] = strlen(cells[c])) + 1;
+	if (rd->len + need > rd->cap) {
+		size_t cap = rd->cap != 0 ? rd->cap : 65536;
+
+		while (rd->len + need > cap)
+			cap *= 2;
+		p = realloc(rd->cells, cap);
+		if (p == NULL) {
+			log_err(NULL, "drift: out of memory");
+			return -1;
+		}
+		rd->cells = p;
+		rd->cap = cap;
+	}
+	rd->at[i] = rd->len;
+	for (size_t c = 0; c < DRIFT_NCOLS; c++) {
+		memcpy(rd->cells + rd->len, cells[c], len[c] + 1);
+		rd->len += len[c] + 1;
+	}
+	return 0;
+}
+
+/* Render ${r}, the pool of configuration index ${i}.  0/-1. */
+static int
+rendered_add(struct rendered *rd, size_t i, const struct drift_row *r)
+{
+	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
+	const char *cells[DRIFT_NCOLS];
+	FILE *f;
+
+	if (rd->json) {
+		f = reorder_begin(rd->ro, i);
+		if (json_stream_member(f, "", 2, NULL, row_json(r)))
+			return -1;
+		return reorder_end(rd->ro, i);
+	}
+	cells[0] = r->pc->key;
+	cells[1] = r->verdict;
+	cells[2] = r->have_live ? r->live.node_image_version
+	                        : (r->missing ? "(missing)" : "-");
+	cells[3] = r->have_live ? r->live.kubernetes_version : "-";
+	cells[4] = r->have_base ? lookup_dash(b->node_image_version) : "-";
+	cells[5] = r->have_base ? lookup_dash(b->kubernetes_version) : "-";
+	cells[6] = r->have_newest ? lookup_dash(nw->node_image_version) : "-";
+	cells[7] = r->have_newest ? lookup_dash(nw->kubernetes_version) : "-";
+	(void)table_measure(rd->tab, cells[0], cells[1], cells[2], cells[3],
+	    cells[4], cells[5], cells[6], cells[7]);
+	return cells_keep(rd, i, cells);
+}
+
+/*
+ * Print the ${n} rendered rows in the configuration's order: the table
+ * (its columns as wide as their content), or the JSON document (the
+ * bytes output_print_json would print of the whole document).  0/-1.
+ */
+static int
+rendered_print(struct rendered *rd, size_t n, int refreshed)
+{
+	const char *c[DRIFT_NCOLS];
+
+	if (rd->json) {
 		fputs("{", stdout);
 		if (json_stream_member(
 		        stdout, "\n", 1, "refreshed", json_boolean(refreshed)))
@@ -345,32 +417,21 @@ rendered_print(struct reorder *ro, size_t n, int json, int refreshed)
 		fputs(",\n  \"pools\": [", stdout);
 		for (size_t i = 0; i < n; i++) {
 			fputs(i > 0 ? ",\n" : "\n", stdout);
-			if (reorder_copy(ro, i, stdout))
+			if (reorder_copy(rd->ro, i, stdout))
 				return -1;
 		}
 		json_stream_array_end(stdout, 1, n);
 		fputs("\n}\n", stdout);
 		return 0;
 	}
-	tab = table_new(cols, DRIFT_NCOLS);
-	if (tab == NULL)
-		return -1;
+	table_print_head(rd->tab, stdout);
 	for (size_t i = 0; i < n; i++) {
-		c[0] = reorder_read(ro, i, NULL);
-		if (c[0] == NULL) {
-			table_free(tab);
-			return -1;
-		}
+		c[0] = rd->cells + rd->at[i];
 		for (size_t k = 1; k < DRIFT_NCOLS; k++)
 			c[k] = c[k - 1] + strlen(c[k - 1]) + 1;
-		if (table_add(
-		        tab, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])) {
-			table_free(tab);
-			return -1;
-		}
+		table_print_row(rd->tab, stdout, c[0], c[1], c[2], c[3], c[4],
+		    c[5], c[6], c[7]);
 	}
-	table_print(tab, stdout);
-	table_free(tab);
 	return 0;
 }
 
@@ -409,51 +470,112 @@ drift_args(
 }
 
 /*
- * Each pool from the store, in the store's order (db_pool_ids_order:
- * each page read once), in one read transaction, rendered as it is read
- * (into a temporary file: memory holds one row, whatever the number of
- * pools); then printed in the configuration's order.  0/-1.
+ * Reading the store: every configured pool, in the store's order
+ * (db_pool_ids_order: each page read once), by db_pools_read's few
+ * statements, in one read transaction.  Without --refresh each row is
+ * rendered as it is read (into a temporary file: memory holds one row,
+ * whatever the number of pools), then printed in the configuration's
+ * order; with it, every row is kept for Azure's answers.
  */
+struct drift_walk {
+	struct session *s;
+	const char *channel; /* --channel, or NULL */
+	const size_t *order; /* store's position -> configuration's */
+	int refresh, json;
+	struct drift_row *rows; /* --refresh: every row, else NULL */
+	struct rendered rd; /* else: the rendered rows */
+};
+
+/* The row of the store's ${k}th pool, read as ${pr}.  0/-1. */
 static int
-drift_stored(struct session *s, const char *channel, int json)
+drift_one(void *ctx, size_t k, const struct db_pool_read *pr)
 {
+	struct drift_walk *w = ctx;
+	size_t i = w->order[k];
 	struct drift_row row;
+	struct drift_row *r = &row;
+
+	if (w->rows != NULL)
+		r = &w->rows[i];
+	memset(r, 0, sizeof(*r));
+	r->pc = &w->s->cfg->pools[i];
+	r->channel = w->channel != NULL ? w->channel : r->pc->policy->channel;
+	row_from_store(r, pr, w->refresh);
+	if (w->rows != NULL)
+		return 0;
+	r->verdict = drift_verdict_of(r);
+	return rendered_add(&w->rd, i, r);
+}
+
+/* Every configured pool's row through drift_one, the store's pools
+ * first (those a run has not seen yet after them, with nothing).  0/-1. */
+static int
+drift_gather(struct drift_walk *w)
+{
+	struct db_pool_read none;
 	struct db_pool_ids *ids = NULL;
-	size_t n = s->cfg->npools, *order = NULL;
-	struct reorder *ro = reorder_new(n);
-	int64_t *pool_ids = NULL;
+	const struct config *cfg = w->s->cfg;
+	size_t n = cfg->npools, m = 0, *order = NULL;
+	int64_t *pool_ids = NULL, *stored = NULL;
+	const char **channels = NULL;
 	int rc = -1;
 
 	pool_ids = calloc(n + 1, sizeof(*pool_ids));
+	stored = calloc(n + 1, sizeof(*stored));
 	order = calloc(n + 1, sizeof(*order));
-	if (ro == NULL || pool_ids == NULL || order == NULL ||
-	    db_read_begin(s->db) || db_pool_ids_load(s->db, &ids))
+	channels = calloc(n + 1, sizeof(*channels));
+	if (pool_ids == NULL || stored == NULL || order == NULL ||
+	    channels == NULL || db_read_begin(w->s->db) ||
+	    db_pool_ids_load(w->s->db, &ids))
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		pool_ids[i] = db_pool_ids_find(ids, s->cfg->pools[i].key);
+		pool_ids[i] = db_pool_ids_find(ids, cfg->pools[i].key);
 	if (db_pool_ids_order(pool_ids, n, order))
 		goto out;
-	for (size_t k = 0; k < n; k++) {
-		size_t i = order[k];
+	for (; m < n && pool_ids[order[m]] != 0; m++) {
+		const struct pool_conf *pc = &cfg->pools[order[m]];
 
-		memset(&row, 0, sizeof(row));
-		row.pc = &s->cfg->pools[i];
-		row.channel =
-		    channel != NULL ? channel : row.pc->policy->channel;
-		if (row_from_store(s->db, pool_ids[i], &row, 0))
-			goto out;
-		row.verdict = drift_verdict_of(&row);
-		if (rendered_add(ro, i, &row, json))
-			goto out;
+		stored[m] = pool_ids[order[m]];
+		channels[m] =
+		    w->channel != NULL ? w->channel : pc->policy->channel;
 	}
-	db_read_end(s->db);
-	rc = rendered_print(ro, n, json, 0);
+	w->order = order;
+	if (db_pools_read(w->s->db, stored, channels, m,
+	        DB_POOL_NEWEST | DB_POOL_BASELINE |
+	            (w->refresh ? 0 : DB_POOL_OBS),
+	        drift_one, w))
+		goto out;
+	memset(&none, 0, sizeof(none));
+	for (size_t k = m; k < n; k++)
+		if (drift_one(w, k, &none))
+			goto out;
+	rc = 0;
 out:
-	db_read_end(s->db);
+	db_read_end(w->s->db);
 	db_pool_ids_free(ids);
-	reorder_free(ro);
 	free(pool_ids);
+	free(stored);
 	free(order);
+	free(channels);
+	w->order = NULL;
+	return rc;
+}
+
+/* Without --refresh: gathered, then printed.  0/-1. */
+static int
+drift_stored(struct session *s, const char *channel, int json)
+{
+	struct drift_walk w;
+	int rc = -1;
+
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.channel = channel;
+	w.json = json;
+	if (rendered_init(&w.rd, s->cfg->npools, json) == 0 &&
+	    drift_gather(&w) == 0)
+		rc = rendered_print(&w.rd, s->cfg->npools, 0);
+	rendered_free(&w.rd);
 	return rc;
 }
 
@@ -466,47 +588,38 @@ out:
 static int
 drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 {
-	struct drift_row *rows;
-	struct db_pool_ids *ids = NULL;
+	struct drift_walk w;
 	size_t n = s->cfg->npools;
-	struct reorder *ro = reorder_new(n);
 	int rc = EXIT_FAILED;
 
-	rows = calloc(n + 1, sizeof(*rows));
-	if (ro == NULL || rows == NULL || db_read_begin(s->db) ||
-	    db_pool_ids_load(s->db, &ids))
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.channel = channel;
+	w.refresh = 1;
+	w.json = json;
+	w.rows = calloc(n + 1, sizeof(*w.rows));
+	if (rendered_init(&w.rd, n, json) || w.rows == NULL || drift_gather(&w))
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		rows[i].pc = &s->cfg->pools[i];
-		rows[i].channel =
-		    channel != NULL ? channel : rows[i].pc->policy->channel;
-		if (row_from_store(s->db,
-		        db_pool_ids_find(ids, rows[i].pc->key), &rows[i], 1))
-			goto out;
-	}
-	db_read_end(s->db);
-	rc = drift_refresh(s, rows, n, failed);
+	rc = drift_refresh(s, w.rows, n, failed);
 	if (rc != EXIT_DONE)
 		goto out;
 	rc = EXIT_FAILED;
 	for (size_t i = 0; i < n; i++) {
-		rows[i].verdict = drift_verdict_of(&rows[i]);
-		if (rendered_add(ro, i, &rows[i], json))
+		w.rows[i].verdict = drift_verdict_of(&w.rows[i]);
+		if (rendered_add(&w.rd, i, &w.rows[i]))
 			goto out;
 	}
-	if (rendered_print(ro, n, json, 1))
+	if (rendered_print(&w.rd, n, 1))
 		goto out;
 	if (!json)
 		for (size_t i = 0; i < n; i++)
-			if (rows[i].error[0] != '\0')
-				printf(
-				    "%s: %s\n", rows[i].pc->key, rows[i].error);
+			if (w.rows[i].error[0] != '\0')
+				printf("%s: %s\n", w.rows[i].pc->key,
+				    w.rows[i].error);
 	rc = EXIT_DONE;
 out:
-	db_read_end(s->db);
-	db_pool_ids_free(ids);
-	reorder_free(ro);
-	free(rows);
+	rendered_free(&w.rd);
+	free(w.rows);
 	return rc;
 }
 

@@ -72,10 +72,19 @@ lookup_baseline(struct db *db, const char *pool_key, int64_t pool_id,
 	got = db_snapshot_channel(db, pool_id, channel, out);
 	if (got <= 0)
 		return got;
-	if (strcmp(out->state, "active") != 0) {
+	return lookup_baseline_usable(pool_key, channel, got, out);
+}
+
+int
+lookup_baseline_usable(const char *pool_key, const char *channel, int held,
+    const struct db_snapshot *snap)
+{
+	if (!held)
+		return 0;
+	if (strcmp(snap->state, "active") != 0) {
 		log_warn(pool_key,
 		    "baseline %s of channel %s is %s in the store; not used",
-		    out->name, channel, out->state);
+		    snap->name, channel, snap->state);
 		return 0;
 	}
 	return 1;

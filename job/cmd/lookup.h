@@ -37,6 +37,16 @@ int lookup_snapshot(struct db *db, const char *cmd, const char *ref,
 int lookup_baseline(struct db *db, const char *pool_key, int64_t pool_id,
     const char *channel, struct db_snapshot *out);
 
+/*
+ * lookup_baseline_usable(pool_key, channel, held, snap):
+ * Whether ${snap}, the snapshot ${channel} holds for pool ${pool_key}
+ * (${held} 1, as db_pools_read read it; 0: none), is a usable baseline,
+ * as lookup_baseline says: 1 when it is active, else 0 (a held snapshot
+ * not active said once on stderr).
+ */
+int lookup_baseline_usable(const char *pool_key, const char *channel, int held,
+    const struct db_snapshot *snap);
+
 /* lookup_pool_id(db, key, id): the store id of a configured pool, 0 when
  * no run has seen it yet.  0, or -1 on a store error. */
 int lookup_pool_id(struct db *db, const char *key, int64_t *id);

@@ -219,6 +219,190 @@ test_store_order_reads_each_page_once(void **state)
 		    in_order, scattered, pages);
 }
 
+/*
+ * db_pools_read: each fact of each pool, as the per-pool statement gives
+ * it, whatever the pools' order; one statement a fact, whatever the
+ * number of pools.
+ */
+
+/* store()'s pools, with observations, channel holders (one of them not
+ * active, one of another pool's snapshot) and a skip. */
+static void
+facts_store(struct fx *f)
+{
+	store(f);
+	raw_exec(f->path,
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "node_image_version, kubernetes_version, provisioning_state, "
+	    "upgrade_channel, last_seen) VALUES "
+	    "(1, 100, 'img-1a', '1.33.0', 'Succeeded', 'patch', 150), "
+	    "(1, 200, 'img-1b', '1.34.0', 'Succeeded', 'none', 250), "
+	    "(3, 300, NULL, NULL, 'missing', NULL, 300);"
+	    "INSERT INTO snapshots (pool_id, name, created_at, state, "
+	    "node_image_version, updated_at) VALUES "
+	    "(1, 'b-active-old', 120, 'active', 'img-1a', 1), "
+	    "(2, 'a-active', 90, 'active', 'img-2', 1);"
+	    "INSERT INTO snapshot_channels (pool_id, snapshot_id, channel, "
+	    "promoted_at) SELECT 1, id, 'stable', 400 FROM snapshots "
+	    "WHERE name = 'b-active-old';"
+	    "INSERT INTO snapshot_channels (pool_id, snapshot_id, channel, "
+	    "promoted_at) SELECT 1, id, 'can\"ary', 410 FROM snapshots "
+	    "WHERE name = 'b-del';"
+	    "INSERT INTO snapshot_channels (pool_id, snapshot_id, channel, "
+	    "promoted_at) SELECT 3, id, 'stable', 420 FROM snapshots "
+	    "WHERE name = 'a-active';"
+	    "INSERT INTO decision_rows (pool_id, at, action, last_at) VALUES "
+	    "(2, 500, 'skip', 700);");
+}
+
+struct facts_seen {
+	struct db *db;
+	const int64_t *ids;
+	const char *const *channels;
+	size_t calls;
+};
+
+/* Each pool's facts as the per-pool statements give them. */
+static int
+facts_check(void *ctx, size_t k, const struct db_pool_read *r)
+{
+	struct facts_seen *fs = ctx;
+	struct db_observation o;
+	struct db_snapshot s;
+	time_t last = -1;
+	int got;
+
+	assert_int_equal(k, fs->calls);
+	fs->calls++;
+	assert_int_equal(r->pool_id, fs->ids[k]);
+	got = db_observation_latest(fs->db, r->pool_id, &o);
+	assert_int_equal(r->have_obs, got);
+	if (got)
+		assert_memory_equal(&r->obs, &o, sizeof(o));
+	got = db_snapshot_newest_active(fs->db, r->pool_id, &s);
+	assert_int_equal(r->have_newest, got);
+	if (got)
+		assert_memory_equal(&r->newest, &s, sizeof(s));
+	got = db_snapshot_channel(fs->db, r->pool_id, fs->channels[k], &s);
+	assert_int_equal(r->have_base, got);
+	if (got)
+		assert_memory_equal(&r->base, &s, sizeof(s));
+	assert_int_equal(db_pool_last_success(fs->db, r->pool_id, &last), 0);
+	assert_int_equal(r->last_success, last);
+	return 0;
+}
+
+/* Statements begun (SQLITE_TRACE_STMT). */
+static int
+count_stmt(unsigned what, void *ctx, void *p, void *x)
+{
+	(void)what;
+	(void)p;
+	(void)x;
+	(*(long *)ctx)++;
+	return 0;
+}
+
+static long
+facts_read(
+    struct fx *f, const int64_t *ids, const char *const *channels, size_t n)
+{
+	struct facts_seen fs = {f->db, ids, channels, 0};
+	struct db_pool_read none;
+	long stmts = 0;
+
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(sqlite3_trace_v2(db_sqlite(f->db), SQLITE_TRACE_STMT,
+	                     count_stmt, &stmts),
+	    SQLITE_OK);
+	assert_int_equal(db_pools_read(f->db, ids, channels, n,
+	                     DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE |
+	                         DB_POOL_SUCCESS,
+	                     facts_check, &fs),
+	    0);
+	assert_int_equal(
+	    sqlite3_trace_v2(db_sqlite(f->db), 0, NULL, NULL), SQLITE_OK);
+	/* facts_check's own statements: four a pool */
+	assert_int_equal(fs.calls, n);
+	return stmts - 4 * (long)n;
+}
+
+static void
+test_pools_read_as_the_per_pool_statements(void **state)
+{
+	static const int64_t ids[] = {3, 1, 2};
+	static const char *const channels[] = {"stable", "can\"ary", "x"};
+	static const char *const stable[] = {"stable", "stable", "stable"};
+	struct fx *f = *state;
+	long one, three;
+
+	facts_store(f);
+	one = facts_read(f, ids, channels, 1);
+	three = facts_read(f, ids, channels, 3);
+	if (one != 4 || three != 4)
+		fail_msg(
+		    "statements: %ld for one pool, %ld for three", one, three);
+	(void)facts_read(f, ids, stable, 3);
+	assert_int_equal(
+	    db_pools_read(f->db, ids, channels, 0, DB_POOL_OBS, NULL, NULL), 0);
+}
+
+static int
+facts_stop(void *ctx, size_t k, const struct db_pool_read *r)
+{
+	(void)r;
+	*(size_t *)ctx = k;
+	return k == 1 ? 7 : 0;
+}
+
+static void
+test_pools_read_stops_when_told(void **state)
+{
+	static const int64_t ids[] = {1, 2, 3};
+	struct fx *f = *state;
+	size_t last = 99;
+
+	facts_store(f);
+	assert_int_equal(db_pools_read(f->db, ids, NULL, 3, DB_POOL_NEWEST,
+	                     facts_stop, &last),
+	    7);
+	assert_int_equal(last, 1);
+}
+
+/* Each fact's statement walks the bound pools and seeks each table
+ * through its index: never a scan, never a temporary b-tree. */
+static void
+test_pools_read_plans_seek(void **state)
+{
+	static const struct {
+		unsigned fact;
+		const char *index;
+	} want[] = {
+	    {DB_POOL_OBS, "observations_by_pool_time"},
+	    {DB_POOL_NEWEST, "snapshots_by_pool_state"},
+	    {DB_POOL_BASELINE, "snapshot_channels_holder"},
+	    {DB_POOL_SUCCESS, "decisions_skip_by_pool_time"},
+	};
+	struct fx *f = *state;
+	char plan[4096];
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *scan;
+
+		assert_int_equal(
+		    db_pools_read_plan(f->db, want[i].fact, plan, sizeof(plan)),
+		    0);
+		scan = strstr(plan, "SCAN ");
+		if (strncmp(plan, "SCAN j VIRTUAL TABLE", 20) != 0 ||
+		    strstr(scan + 1, "SCAN ") != NULL ||
+		    strstr(plan, "TEMP B-TREE") != NULL ||
+		    strstr(plan, want[i].index) == NULL)
+			fail_msg("fact %u: %s", want[i].fact, plan);
+	}
+	assert_int_equal(db_pools_read_plan(f->db, 0, plan, sizeof(plan)), -1);
+}
+
 int
 main(void)
 {
@@ -233,6 +417,12 @@ main(void)
 	    cmocka_unit_test(test_pool_ids_order_is_the_stores),
 	    cmocka_unit_test_setup_teardown(
 	        test_store_order_reads_each_page_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pools_read_as_the_per_pool_statements, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pools_read_stops_when_told, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pools_read_plans_seek, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
