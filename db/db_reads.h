@@ -60,8 +60,9 @@ void db_pool_ids_free(struct db_pool_ids *ids);
 
 /*
  * db_pools_read(db, pool_ids, channels, n, want, cb, ctx):
- * What the fleet-wide commands ask of each of ${n} stored pools (ids
- * ${pool_ids}, each > 0 and once), read pool after pool in that order,
+ * What the fleet-wide commands ask of each of ${n} pools (store ids
+ * ${pool_ids}, each once; 0, a pool not in the store, has no facts),
+ * read pool after pool in that order,
  * by one statement for each fact ${want}s, whatever ${n}: DB_POOL_OBS
  * its latest observation (db_observation_latest), DB_POOL_NEWEST its
  * newest active snapshot (db_snapshot_newest_active), DB_POOL_BASELINE
