@@ -18,6 +18,7 @@
 
 #include "config/config_internal.h"
 #include "job/base/json_stream.h"
+#include "job/base/json_write.h"
 
 static int
 is_secret_path(const struct key *k)
@@ -88,6 +89,25 @@ print_policy(FILE *out, const struct policy *pol, struct policy_text *pt)
 	fwrite(pt->text, 1, pt->len, out);
 }
 
+/* Key ${k}'s value in the struct at ${base}: 'i' an integer in ${*i},
+ * 'b' a boolean in ${*i}, else 's' its text in ${v}. */
+static int
+key_value(const struct key *k, const char *base, int *i, char *v, size_t len)
+{
+	if (k->type == VT_INT) {
+		memcpy(i, base + k->off, sizeof(*i));
+		return 'i';
+	}
+	if (k->type == VT_BOOL || k->type == VT_NOT_BOOL) {
+		memcpy(i, base + k->off, sizeof(*i));
+		if (k->type == VT_NOT_BOOL)
+			*i = !*i;
+		return 'b';
+	}
+	config_key_format(k, base, v, len);
+	return 's';
+}
+
 static json_t *
 json_keys(json_t *o, enum scope scope, const char *base)
 {
@@ -100,21 +120,45 @@ json_keys(json_t *o, enum scope scope, const char *base)
 	for (size_t n = 0; n < config_nkeys; n++) {
 		if (config_keys[n].scope != scope)
 			continue;
-		if (config_keys[n].type == VT_INT) {
-			memcpy(&i, base + config_keys[n].off, sizeof(i));
+		switch (key_value(&config_keys[n], base, &i, v, sizeof(v))) {
+		case 'i':
 			j = json_integer(i);
-		} else if (config_keys[n].type == VT_BOOL ||
-		    config_keys[n].type == VT_NOT_BOOL) {
-			memcpy(&i, base + config_keys[n].off, sizeof(i));
-			j = json_boolean(
-			    config_keys[n].type == VT_BOOL ? i : !i);
-		} else {
-			config_key_format(&config_keys[n], base, v, sizeof(v));
+			break;
+		case 'b':
+			j = json_boolean(i);
+			break;
+		default:
 			j = json_string(v);
+			break;
 		}
 		json_object_set_new(o, config_keys[n].name, j);
 	}
 	return o;
+}
+
+/* json_keys' members, written (job/base/json_write.h): a pool's, at
+ * 10,000 pools, without a tree built and dumped for each. */
+static void
+write_keys(struct json_write *w, enum scope scope, const char *base)
+{
+	char v[PATH_MAX];
+	int i;
+
+	for (size_t n = 0; n < config_nkeys; n++) {
+		if (config_keys[n].scope != scope)
+			continue;
+		switch (key_value(&config_keys[n], base, &i, v, sizeof(v))) {
+		case 'i':
+			json_write_int(w, config_keys[n].name, i);
+			break;
+		case 'b':
+			json_write_bool(w, config_keys[n].name, i);
+			break;
+		default:
+			json_write_string(w, config_keys[n].name, v);
+			break;
+		}
+	}
 }
 
 void
@@ -176,14 +220,14 @@ config_print(const struct config *c, FILE *out, int json)
 	fputs(",\n  \"pools\": [", out);
 	for (size_t i = 0; i < c->npools; i++) {
 		const struct pool_conf *pc = &c->pools[i];
+		struct json_write w;
 
-		o = json_object();
-		if (o == NULL)
-			continue;
-		json_object_set_new(o, "pool", json_string(pc->key));
-		json_keys(o, SCOPE_POOL, (const char *)pc);
-		json_keys(o, SCOPE_POLICY, (const char *)pc->policy);
-		json_stream_member(out, i > 0 ? ",\n" : "\n", 2, NULL, o);
+		fputs(i > 0 ? ",\n    " : "\n    ", out);
+		json_write_begin(&w, out, 2);
+		json_write_string(&w, "pool", pc->key);
+		write_keys(&w, SCOPE_POOL, (const char *)pc);
+		write_keys(&w, SCOPE_POLICY, (const char *)pc->policy);
+		json_write_end(&w);
 	}
 	json_stream_array_end(out, 1, c->npools);
 	arr = json_array();

@@ -16,6 +16,7 @@
 #include "job/azure/http.h"
 #include "job/azure/token.h"
 #include "job/base/json_stream.h"
+#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/table.h"
@@ -162,25 +163,30 @@ parse_args(struct cli *cli, int argc, char **argv, const char **channel,
 	return EXIT_DONE;
 }
 
-/* Pool ${i} in JSON: ${s} its baseline, NULL for none. */
-static json_t *
+/* Pool ${i} in JSON, an element of "baselines" (written as jansson
+ * would dump it: json_write.h): ${s} its baseline, NULL for none. */
+static void
 row_json(const struct baselines *b, size_t i, const struct db_snapshot *s)
 {
-	json_t *o = json_object();
+	struct json_write w;
 
-	json_object_set_new(o, "pool", json_string(b->cfg->pools[i].key));
-	json_object_set_new(o, "channel", json_string(channel_of(b, i)));
-	json_object_set_new(
-	    o, "snapshot", s ? json_string(s->name) : json_null());
-	json_object_set_new(
-	    o, "arm_id", s ? json_string(s->arm_id) : json_null());
-	json_object_set_new(o, "node_image_version",
-	    s ? output_json_opt(s->v.node_image_version) : json_null());
-	json_object_set_new(o, "kubernetes_version",
-	    s ? output_json_opt(s->v.kubernetes_version) : json_null());
-	json_object_set_new(o, "promoted_at",
-	    s ? output_json_time(s->promoted_at) : json_null());
-	return o;
+	json_write_begin(&w, stdout, 2);
+	json_write_string(&w, "pool", b->cfg->pools[i].key);
+	json_write_string(&w, "channel", channel_of(b, i));
+	json_write_string(&w, "snapshot", s ? s->name : NULL);
+	json_write_string(&w, "arm_id", s ? s->arm_id : NULL);
+	if (s != NULL) {
+		json_write_opt(
+		    &w, "node_image_version", s->v.node_image_version);
+		json_write_opt(
+		    &w, "kubernetes_version", s->v.kubernetes_version);
+		output_write_time(&w, "promoted_at", s->promoted_at);
+	} else {
+		json_write_null(&w, "node_image_version");
+		json_write_null(&w, "kubernetes_version");
+		json_write_null(&w, "promoted_at");
+	}
+	json_write_end(&w);
 }
 
 /* Pools without a baseline get no line: an unset variable is what a
@@ -271,8 +277,9 @@ row(struct baselines *b, size_t i, const struct db_snapshot *s)
 	case FMT_JSON:
 		if (i == 0)
 			fputs(",\n  \"baselines\": [", stdout);
-		return json_stream_member(
-		    stdout, i > 0 ? ",\n" : "\n", 2, NULL, row_json(b, i, s));
+		fputs(i > 0 ? ",\n    " : "\n    ", stdout);
+		row_json(b, i, s);
+		return 0;
 	case FMT_ENV:
 		row_env(b, i, s);
 		return 0;
@@ -306,34 +313,50 @@ rows_close(struct baselines *b)
 	}
 }
 
+/* Pool ${k}'s row from its facts ${r} (db_pools_read). */
+static int
+baseline_one(void *ctx, size_t k, const struct db_pool_read *r)
+{
+	struct baselines *b = ctx;
+	int have = lookup_baseline_usable(
+	    b->cfg->pools[k].key, channel_of(b, k), r->have_base, &r->base);
+
+	return row(b, k, have ? &r->base : NULL) != 0 ? -1 : 0;
+}
+
 /*
- * Each pool's usable baseline, read in one read transaction and written
- * as it is read.  0 or -1 (store error, logged).
+ * Each pool's usable baseline, read in one read transaction by one
+ * statement for the whole fleet (db_pools_read), in the configuration's
+ * order -- what it reads (the channels' holders, the snapshots they
+ * hold) fits the page cache -- and written as it is read.  0 or -1
+ * (store error, logged).
  */
 static int
 baselines_print(struct db *db, struct baselines *b)
 {
-	struct db_snapshot s;
 	struct db_pool_ids *ids = NULL;
+	size_t n = b->cfg->npools;
+	int64_t *pool_ids = calloc(n + 1, sizeof(*pool_ids));
+	const char **channels = calloc(n + 1, sizeof(*channels));
 	int rc = -1;
 
-	if (rows_open(b) || db_read_begin(db) || db_pool_ids_load(db, &ids))
+	if (pool_ids == NULL || channels == NULL || rows_open(b) ||
+	    db_read_begin(db) || db_pool_ids_load(db, &ids))
 		goto out;
-	for (size_t i = 0; i < b->cfg->npools; i++) {
-		const struct pool_conf *pc = &b->cfg->pools[i];
-		int64_t pool_id = db_pool_ids_find(ids, pc->key);
-		int have;
-
-		have =
-		    lookup_baseline(db, pc->key, pool_id, channel_of(b, i), &s);
-		if (have < 0 || row(b, i, have ? &s : NULL))
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		pool_ids[i] = db_pool_ids_find(ids, b->cfg->pools[i].key);
+		channels[i] = channel_of(b, i);
 	}
+	if (db_pools_read(
+	        db, pool_ids, channels, n, DB_POOL_BASELINE, baseline_one, b))
+		goto out;
 	rows_close(b);
 	rc = 0;
 out:
 	db_read_end(db);
 	db_pool_ids_free(ids);
+	free(pool_ids);
+	free(channels);
 	return rc;
 }
 

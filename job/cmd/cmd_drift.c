@@ -22,6 +22,7 @@
 #include "db/db_reads.h"
 #include "job/azure/arm.h"
 #include "job/base/json_stream.h"
+#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/reorder.h"
 #include "job/base/table.h"
@@ -209,73 +210,79 @@ drift_verdict_of(const struct drift_row *r)
 
 /* ---- rendering ---- */
 
-static json_t *
-versions_json(const struct db_snapshot *s, int baseline)
-{
-	json_t *o = json_object();
+/*
+ * The JSON of a row, written straight to the stream as jansson would
+ * dump it (job/base/json_write.h): a tree built and dumped a pool was
+ * most of drift --json's instructions.
+ */
 
-	json_object_set_new(o, "snapshot", json_string(s->name));
-	json_object_set_new(o, "arm_id", json_string(s->arm_id));
-	output_versions_json(o, &s->v);
-	json_object_set_new(o, "created_at", output_json_time(s->created_at));
+/* "name": the snapshot ${s} (baseline: with its promotion). */
+static void
+write_versions(struct json_write *w, const char *name,
+    const struct db_snapshot *s, int baseline)
+{
+	json_write_object(w, name);
+	json_write_string(w, "snapshot", s->name);
+	json_write_string(w, "arm_id", s->arm_id);
+	output_write_versions(w, &s->v);
+	output_write_time(w, "created_at", s->created_at);
 	if (baseline)
-		json_object_set_new(
-		    o, "promoted_at", output_json_time(s->promoted_at));
-	return o;
+		output_write_time(w, "promoted_at", s->promoted_at);
+	json_write_end(w);
 }
 
-/* What was seen of ${r} in Azure: null when nothing was. */
-static json_t *
-live_json(const struct drift_row *r)
+/* "live": what was seen of ${r} in Azure, null when nothing was. */
+static void
+write_live(struct json_write *w, const struct drift_row *r)
 {
-	json_t *live;
 	char why[256];
 	int undoes;
 
-	if (!r->have_live && !r->missing)
-		return json_null();
-	live = json_object();
-	json_object_set_new(
-	    live, "observed_at", output_json_time(r->observed_at));
-	json_object_set_new(
-	    live, "provisioning_state", output_json_opt(r->provisioning_state));
-	json_object_set_new(live, "node_image_version",
-	    r->have_live ? json_string(r->live.node_image_version)
-	                 : json_null());
-	json_object_set_new(live, "kubernetes_version",
-	    r->have_live ? json_string(r->live.kubernetes_version)
-	                 : json_null());
-	if (!r->have_live)
-		return live;
-	undoes = apply_channels_undo_pin(
-	    r->upgrade_channel, r->node_os_channel, why, sizeof(why));
-	json_object_set_new(
-	    live, "upgrade_channel", output_json_opt(r->upgrade_channel));
-	json_object_set_new(
-	    live, "node_os_channel", output_json_opt(r->node_os_channel));
-	json_object_set_new(live, "channel_will_drift", json_boolean(undoes));
-	if (undoes)
-		json_object_set_new(live, "channel", json_string(why));
-	return live;
+	if (!r->have_live && !r->missing) {
+		json_write_null(w, "live");
+		return;
+	}
+	json_write_object(w, "live");
+	output_write_time(w, "observed_at", r->observed_at);
+	json_write_opt(w, "provisioning_state", r->provisioning_state);
+	json_write_string(w, "node_image_version",
+	    r->have_live ? r->live.node_image_version : NULL);
+	json_write_string(w, "kubernetes_version",
+	    r->have_live ? r->live.kubernetes_version : NULL);
+	if (r->have_live) {
+		undoes = apply_channels_undo_pin(
+		    r->upgrade_channel, r->node_os_channel, why, sizeof(why));
+		json_write_opt(w, "upgrade_channel", r->upgrade_channel);
+		json_write_opt(w, "node_os_channel", r->node_os_channel);
+		json_write_bool(w, "channel_will_drift", undoes);
+		if (undoes)
+			json_write_string(w, "channel", why);
+	}
+	json_write_end(w);
 }
 
-/* ${r} as an element of the document's "pools". */
-static json_t *
-row_json(const struct drift_row *r)
+/* ${r} as an element of the document's "pools", nested ${depth} deep. */
+static void
+write_row(FILE *out, int depth, const struct drift_row *r)
 {
-	json_t *o = json_object();
+	struct json_write w;
 
-	json_object_set_new(o, "pool", json_string(r->pc->key));
-	json_object_set_new(o, "channel", json_string(r->channel));
-	json_object_set_new(o, "verdict", json_string(r->verdict));
-	json_object_set_new(o, "live", live_json(r));
-	json_object_set_new(o, "baseline",
-	    r->have_base ? versions_json(&r->base, 1) : json_null());
-	json_object_set_new(o, "newest",
-	    r->have_newest ? versions_json(&r->newest, 0) : json_null());
+	json_write_begin(&w, out, depth);
+	json_write_string(&w, "pool", r->pc->key);
+	json_write_string(&w, "channel", r->channel);
+	json_write_string(&w, "verdict", r->verdict);
+	write_live(&w, r);
+	if (r->have_base)
+		write_versions(&w, "baseline", &r->base, 1);
+	else
+		json_write_null(&w, "baseline");
+	if (r->have_newest)
+		write_versions(&w, "newest", &r->newest, 0);
+	else
+		json_write_null(&w, "newest");
 	if (r->error[0] != '\0')
-		json_object_set_new(o, "error", json_string(r->error));
-	return o;
+		json_write_string(&w, "error", r->error);
+	json_write_end(&w);
 }
 
 /*
@@ -381,8 +388,8 @@ rendered_add(struct rendered *rd, size_t i, const struct drift_row *r)
 
 	if (rd->json) {
 		f = reorder_begin(rd->ro, i);
-		if (json_stream_member(f, "", 2, NULL, row_json(r)))
-			return -1;
+		fputs("    ", f);
+		write_row(f, 2, r);
 		return reorder_end(rd->ro, i);
 	}
 	cells[0] = r->pc->key;

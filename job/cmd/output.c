@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "job/base/json_write.h"
 #include "job/base/util.h"
 
 void
@@ -30,6 +31,19 @@ output_json_time(time_t t)
 		return json_null();
 	util_format_time(t, buf, sizeof(buf));
 	return json_string(buf);
+}
+
+void
+output_write_time(struct json_write *w, const char *name, time_t t)
+{
+	char buf[32];
+
+	if (t == 0) {
+		json_write_null(w, name);
+		return;
+	}
+	util_format_time(t, buf, sizeof(buf));
+	json_write_string(w, name, buf);
 }
 
 json_t *
@@ -53,6 +67,17 @@ output_print_json(json_t *doc)
 		printf("%s\n", s);
 	free(s);
 	json_decref(doc);
+}
+
+void
+output_write_versions(struct json_write *w, const struct db_versions *v)
+{
+	json_write_opt(w, "node_image_version", v->node_image_version);
+	json_write_opt(w, "kubernetes_version", v->kubernetes_version);
+	json_write_opt(w, "os_type", v->os_type);
+	json_write_opt(w, "os_sku", v->os_sku);
+	json_write_opt(w, "vm_size", v->vm_size);
+	json_write_bool(w, "enable_fips", v->enable_fips);
 }
 
 void

@@ -22,6 +22,14 @@ json_t *output_json_time(time_t t);
 /* output_json_opt(s): a JSON string, or null for NULL or "". */
 json_t *output_json_opt(const char *s);
 
+/* output_write_time(w, name, t): output_json_time's member written with
+ * json_write (job/base/json_write.h). */
+struct json_write;
+void output_write_time(struct json_write *w, const char *name, time_t t);
+
+/* output_write_versions(w, v): output_versions_json's members, written. */
+void output_write_versions(struct json_write *w, const struct db_versions *v);
+
 /* output_json_id(id): a store id as a JSON integer, or null for 0 (none). */
 json_t *output_json_id(long long id);
 

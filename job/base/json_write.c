@@ -1,0 +1,240 @@
+/*
+ * json_write.c -- JSON objects written member after member, as jansson
+ * would dump them (json_write.h).
+ *
+ * jansson's layout with JSON_INDENT(2): an object's first member after
+ * "{\n", each next after ",\n", each indented two spaces deeper than the
+ * object; the closing "}" on a line of its own at the object's indent,
+ * or right after "{" when there are no members.  Its escapes: \" \\ \b
+ * \f \n \r \t, \uXXXX (upper-case hex) for the other control characters;
+ * everything else, UTF-8 included, as is.
+ *
+ * The text is gathered in the struct and written with one fwrite at the
+ * outermost object's end: stdio takes the stream's lock on every call,
+ * and a call a token was a third of the writing.
+ */
+#include "job/base/json_write.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Append ${len} bytes at ${p} to the text. */
+static void
+put(struct json_write *w, const char *p, size_t len)
+{
+	if (w->len + len > sizeof(w->buf)) {
+		fwrite(w->buf, 1, w->len, w->out);
+		w->len = 0;
+		if (len > sizeof(w->buf)) {
+			fwrite(p, 1, len, w->out);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, p, len);
+	w->len += len;
+}
+
+static void
+put_text(struct json_write *w, const char *s)
+{
+	put(w, s, strlen(s));
+}
+
+static void
+indent(struct json_write *w, int n)
+{
+	static const char spaces[] = "                                ";
+
+	while (n > 0) {
+		int k =
+		    n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+
+		put(w, spaces, (size_t)k);
+		n -= k;
+	}
+}
+
+/* The escape of control character ${c} into ${esc} (room for 7). */
+static const char *
+escape(unsigned char c, char *esc)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		memcpy(esc, "\\u00", 4);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		esc[6] = '\0';
+		return esc;
+	}
+}
+
+/* ${s} as a JSON string, quoted and escaped. */
+static void
+quoted(struct json_write *w, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	put(w, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(w, run, (size_t)(s - run));
+		put_text(w, escape(c, esc));
+		run = s + 1;
+	}
+	put(w, run, (size_t)(s - run));
+	put(w, "\"", 1);
+}
+
+int
+json_write_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned long cp;
+		int n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xC2 && *p <= 0xDF) {
+			n = 1;
+			cp = *p & 0x1F;
+		} else if (*p >= 0xE0 && *p <= 0xEF) {
+			n = 2;
+			cp = *p & 0x0F;
+		} else if (*p >= 0xF0 && *p <= 0xF4) {
+			n = 3;
+			cp = *p & 0x07;
+		} else {
+			return 0;
+		}
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* The separator, indent and name of the next member of the innermost
+ * object. */
+static void
+member(struct json_write *w, const char *name)
+{
+	put_text(w, w->n[w->level]++ > 0 ? ",\n" : "\n");
+	indent(w, 2 * (w->depth + 1));
+	quoted(w, name);
+	put(w, ": ", 2);
+}
+
+void
+json_write_begin(struct json_write *w, FILE *out, int depth)
+{
+	w->out = out;
+	w->depth = depth;
+	w->level = 0;
+	w->n[0] = 0;
+	w->len = 0;
+	put(w, "{", 1);
+}
+
+void
+json_write_string(struct json_write *w, const char *name, const char *v)
+{
+	if (v == NULL) {
+		json_write_null(w, name);
+		return;
+	}
+	if (!json_write_utf8(v))
+		return;
+	member(w, name);
+	quoted(w, v);
+}
+
+void
+json_write_opt(struct json_write *w, const char *name, const char *v)
+{
+	json_write_string(w, name, v != NULL && v[0] != '\0' ? v : NULL);
+}
+
+void
+json_write_null(struct json_write *w, const char *name)
+{
+	member(w, name);
+	put(w, "null", 4);
+}
+
+void
+json_write_bool(struct json_write *w, const char *name, int v)
+{
+	member(w, name);
+	put_text(w, v ? "true" : "false");
+}
+
+void
+json_write_int(struct json_write *w, const char *name, long long v)
+{
+	char num[32];
+	int len = snprintf(num, sizeof(num), "%lld", v);
+
+	member(w, name);
+	put(w, num, (size_t)len);
+}
+
+void
+json_write_object(struct json_write *w, const char *name)
+{
+	member(w, name);
+	put(w, "{", 1);
+	if (w->level + 1 < JSON_WRITE_DEPTH) {
+		w->level++;
+		w->n[w->level] = 0;
+	}
+	w->depth++;
+}
+
+void
+json_write_end(struct json_write *w)
+{
+	int outermost = w->level == 0;
+
+	if (w->n[w->level] > 0) {
+		put(w, "\n", 1);
+		indent(w, 2 * w->depth);
+	}
+	put(w, "}", 1);
+	if (w->level > 0)
+		w->level--;
+	w->depth--;
+	if (outermost) {
+		fwrite(w->buf, 1, w->len, w->out);
+		w->len = 0;
+	}
+}

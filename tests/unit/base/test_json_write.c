@@ -1,0 +1,174 @@
+/*
+ * test_json_write.c -- job/base/json_write.c writes what jansson dumps:
+ * the same object built as a tree and dumped through json_stream_member
+ * (the fleet-wide commands' members before json_write) and written with
+ * json_write give the same bytes, for every escape jansson makes, UTF-8
+ * text, an empty and a nested object, nesting levels, integers, and a
+ * text that is not UTF-8 (the member left out, as jansson leaves it);
+ * and a text longer than the write buffer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "job/base/json_stream.h"
+#include "job/base/json_write.h"
+
+static const char *const texts[] = {
+    "plain",
+    "",
+    "quote \" backslash \\ slash / tab \t nl \n cr \r bs \b ff \f",
+    "\x01\x02\x1f\x7f control",
+    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", /* é € 😀 */
+    "bad \xff byte", /* not UTF-8 */
+    "overlong \xc0\xaf",
+    "surrogate \xed\xa0\x80",
+    "cut \xe2\x82",
+};
+#define NTEXTS (sizeof(texts) / sizeof(texts[0]))
+
+/* The object for case ${c}: every text, then a nested object (empty for
+ * odd ${c}), integers and booleans, built with jansson. */
+static json_t *
+tree(int c)
+{
+	json_t *o = json_object(), *in = json_object();
+	char name[16];
+
+	for (size_t i = 0; i < NTEXTS; i++) {
+		snprintf(name, sizeof(name), "t%zu", i);
+		json_object_set_new(o, name, json_string(texts[i]));
+	}
+	json_object_set_new(o, "null", json_null());
+	if (c % 2 == 0) {
+		json_object_set_new(in, "n", json_integer(-1234567890123LL));
+		json_object_set_new(in, "deeper", json_object());
+		json_object_set_new(in, "yes", json_true());
+	}
+	json_object_set_new(o, "in", in);
+	json_object_set_new(o, "no", json_false());
+	json_object_set_new(o, "zero", json_integer(0));
+	return o;
+}
+
+/* The same object for case ${c}, written. */
+static void
+written(int c, FILE *out, int depth)
+{
+	struct json_write w;
+	char name[16];
+
+	json_write_begin(&w, out, depth);
+	for (size_t i = 0; i < NTEXTS; i++) {
+		snprintf(name, sizeof(name), "t%zu", i);
+		json_write_string(&w, name, texts[i]);
+	}
+	json_write_null(&w, "null");
+	json_write_object(&w, "in");
+	if (c % 2 == 0) {
+		json_write_int(&w, "n", -1234567890123LL);
+		json_write_object(&w, "deeper");
+		json_write_end(&w);
+		json_write_bool(&w, "yes", 1);
+	}
+	json_write_end(&w);
+	json_write_bool(&w, "no", 0);
+	json_write_int(&w, "zero", 0);
+	json_write_end(&w);
+}
+
+static void
+test_json_write_is_what_jansson_dumps(void **state)
+{
+	(void)state;
+	for (int depth = 0; depth < 4; depth++) {
+		for (int c = 0; c < 2; c++) {
+			char *want = NULL, *got = NULL;
+			size_t wlen = 0, glen = 0;
+			FILE *fw = open_memstream(&want, &wlen);
+			FILE *fg = open_memstream(&got, &glen);
+
+			assert_non_null(fw);
+			assert_non_null(fg);
+			assert_int_equal(
+			    json_stream_member(fw, "", depth, NULL, tree(c)),
+			    0);
+			fprintf(fg, "%*s", depth * 2, "");
+			written(c, fg, depth);
+			fclose(fw);
+			fclose(fg);
+			if (strcmp(want, got) != 0)
+				fail_msg("depth %d case %d:\n%s\n---\n%s",
+				    depth, c, want, got);
+			free(want);
+			free(got);
+		}
+	}
+}
+
+/* A member longer than the struct's buffer, and many members. */
+static void
+test_json_write_long_text(void **state)
+{
+	char *big = malloc(3 * sizeof(((struct json_write *)0)->buf));
+	char *want = NULL, *got = NULL;
+	size_t n = 3 * sizeof(((struct json_write *)0)->buf) - 1, wlen, glen;
+	FILE *fw = open_memstream(&want, &wlen);
+	FILE *fg = open_memstream(&got, &glen);
+	json_t *o = json_object();
+	struct json_write w;
+	char name[16];
+
+	(void)state;
+	assert_non_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 26);
+	big[n] = '\0';
+	fputs("  ", fg); /* json_stream_member's indent at depth 1 */
+	json_write_begin(&w, fg, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "k%d", i);
+		json_object_set_new(o, name, json_string(i == 7 ? big : name));
+		json_write_string(&w, name, i == 7 ? big : name);
+	}
+	json_write_end(&w);
+	assert_int_equal(json_stream_member(fw, "", 1, NULL, o), 0);
+	fclose(fw);
+	fclose(fg);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	free(big);
+}
+
+static void
+test_json_write_utf8(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NTEXTS; i++) {
+		json_t *j = json_string(texts[i]);
+
+		assert_int_equal(json_write_utf8(texts[i]), j != NULL);
+		json_decref(j);
+	}
+	assert_true(json_write_utf8("\xf4\x8f\xbf\xbf")); /* U+10FFFF */
+	assert_false(json_write_utf8("\xf4\x90\x80\x80")); /* above it */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_write_is_what_jansson_dumps),
+	    cmocka_unit_test(test_json_write_long_text),
+	    cmocka_unit_test(test_json_write_utf8),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
