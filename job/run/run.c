@@ -1368,16 +1368,17 @@ carry_slot(void *arg, void *pool, const struct action *a)
 static const struct interp_sinks slot_sinks = {NULL, carry_slot};
 
 /*
- * A run's pool that takes no snapshot has the inputs of its promotion and
- * retention final once its plan is recorded, and one that takes one once
- * its PUT's answer shows the snapshot taken (put_done; the snapshot is
- * fresh, slot_entry): its list is decided now, while the other requests
- * are in flight, and carried out when it sends
- * nothing (keeps only: prune_pool_now); the rest waits for
- * promote_and_retain.  Only without a report (a plain run, as the timer
- * starts it): the lines a report prints are kept until the pool's slice
- * is reported, and keeping every pool's would make the run's memory grow
- * with the fleet.  `snapshot` does not prune; `plan` decides at the end
+ * A run's pool that takes no snapshot (its slot skipped, or taken
+ * already: 23 of a daily schedule's 24 hourly runs) has the inputs of its
+ * promotion and retention final once its plan is recorded, and one that
+ * takes one once its PUT's answer shows the snapshot taken (put_done; the
+ * snapshot is fresh, slot_entry): its list is decided now, while the
+ * other requests are in flight, and carried out when it sends nothing
+ * (keeps only: prune_pool_now); the rest waits for promote_and_retain.
+ * Only without a report (a plain run, as the timer starts it): the lines
+ * a report prints are kept until the pool's slice is reported, and
+ * keeping every pool's would make the run's memory grow with the fleet.
+ * `snapshot` does not prune; `plan` decides at the end
  * (the same lists: nothing between changes a skipped pool's store).
  */
 static int report_wanted(const struct run *r);
@@ -1390,7 +1391,7 @@ retain_now(struct run *r, struct pool_run *p)
 
 	if (report_wanted(r) || r->opts->mode != RUN_SCHEDULED ||
 	    r->write_failed || !p->observed || p->failed ||
-	    !(p->plan.action == PLAN_SKIP ||
+	    !(p->plan.action == PLAN_SKIP || p->plan.action == PLAN_NONE ||
 	        (p->plan.action == PLAN_CREATE && p->taken)))
 		return;
 	memset(&pr, 0, sizeof(pr));
