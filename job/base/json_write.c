@@ -84,25 +84,53 @@ escape(unsigned char c, char *esc)
 	}
 }
 
-/* ${s} as a JSON string, quoted and escaped. */
+/* ${s}[0..n) as a JSON string, quoted and escaped, through ${out}. */
 static void
-quoted(struct json_write *w, const char *s)
+quoted_to(void (*out)(void *ctx, const char *p, size_t len), void *ctx,
+    const char *s, size_t n)
 {
-	const char *run = s;
+	const char *run = s, *end = s + n;
 	char esc[8];
 
-	put(w, "\"", 1);
-	for (; *s != '\0'; s++) {
+	out(ctx, "\"", 1);
+	for (; s < end; s++) {
 		unsigned char c = (unsigned char)*s;
+		const char *e;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		put(w, run, (size_t)(s - run));
-		put_text(w, escape(c, esc));
+		out(ctx, run, (size_t)(s - run));
+		e = escape(c, esc);
+		out(ctx, e, strlen(e));
 		run = s + 1;
 	}
-	put(w, run, (size_t)(s - run));
-	put(w, "\"", 1);
+	out(ctx, run, (size_t)(s - run));
+	out(ctx, "\"", 1);
+}
+
+static void
+put_cb(void *ctx, const char *p, size_t len)
+{
+	put(ctx, p, len);
+}
+
+static void
+file_cb(void *ctx, const char *p, size_t len)
+{
+	if (len > 0)
+		fwrite(p, 1, len, ctx);
+}
+
+static void
+quoted(struct json_write *w, const char *s)
+{
+	quoted_to(put_cb, w, s, strlen(s));
+}
+
+void
+json_write_quoted(FILE *f, const char *s, size_t n)
+{
+	quoted_to(file_cb, f, s, n);
 }
 
 int

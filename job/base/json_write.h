@@ -62,6 +62,11 @@ void json_write_object(struct json_write *w, const char *name);
  * end writes the text out. */
 void json_write_end(struct json_write *w);
 
+/* json_write_quoted(f, s, n): ${s}[0..n) written on ${f} as one JSON
+ * string, escaped as the members' strings are (jansson's escapes): for a
+ * document written by hand, not by members (report --json). */
+void json_write_quoted(FILE *f, const char *s, size_t n);
+
 /* json_write_utf8(s): whether ${s} is text jansson takes (valid UTF-8,
  * no code point above U+10FFFF, no surrogate, no overlong form). */
 int json_write_utf8(const char *s);

@@ -47,6 +47,7 @@
 
 #include "db/db_reads.h"
 #include "db/db_report.h"
+#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/reorder.h"
@@ -1008,62 +1009,12 @@ out:
  * as it escapes them ('"', '\\', control characters), compact.
  */
 
-/* ${s}[0..n) as a JSON string. */
-static void
-jstrn(FILE *f, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	const char *end = s + n;
-
-	putc('"', f);
-	while (s < end) {
-		const char *run = s;
-
-		while (s < end && *s != '"' && *s != '\\' &&
-		    (unsigned char)*s >= 0x20)
-			s++;
-		if (s > run)
-			fwrite(run, 1, (size_t)(s - run), f);
-		if (s == end)
-			break;
-		putc('\\', f);
-		switch (*s) {
-		case '"':
-		case '\\':
-			putc(*s, f);
-			break;
-		case '\b':
-			putc('b', f);
-			break;
-		case '\f':
-			putc('f', f);
-			break;
-		case '\n':
-			putc('n', f);
-			break;
-		case '\r':
-			putc('r', f);
-			break;
-		case '\t':
-			putc('t', f);
-			break;
-		default:
-			fputs("u00", f);
-			putc(hex[(unsigned char)*s >> 4], f);
-			putc(hex[(unsigned char)*s & 15], f);
-			break;
-		}
-		s++;
-	}
-	putc('"', f);
-}
-
 /* ${key} (a literal, with its comma and colon), then the string ${s}. */
 static void
 jstr(FILE *f, const char *key, const char *s)
 {
 	fputs(key, f);
-	jstrn(f, s, strlen(s));
+	json_write_quoted(f, s, strlen(s));
 }
 
 /* As jstr; null for "" (output_json_opt). */
@@ -1074,7 +1025,7 @@ jopt(FILE *f, const char *key, const char *s)
 	if (s[0] == '\0')
 		fputs("null", f);
 	else
-		jstrn(f, s, strlen(s));
+		json_write_quoted(f, s, strlen(s));
 }
 
 /* As jstr, the time ${t} in RFC 3339; null for 0 (output_json_time). */
@@ -1153,7 +1104,7 @@ reason_json(void *ctx, const char *p, size_t n)
 
 	if (ro->n++ > 0)
 		putc(',', ro->f);
-	jstrn(ro->f, p, n);
+	json_write_quoted(ro->f, p, n);
 	return 0;
 }
 

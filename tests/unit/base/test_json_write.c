@@ -5,7 +5,8 @@
  * json_write give the same bytes, for every escape jansson makes, UTF-8
  * text, an empty and a nested object, nesting levels, integers, and a
  * text that is not UTF-8 (the member left out, as jansson leaves it);
- * and a text longer than the write buffer.
+ * and a text longer than the write buffer; json_write_quoted, one string
+ * written by hand (report --json), escaped as jansson's dump escapes it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -161,6 +162,60 @@ test_json_write_utf8(void **state)
 	assert_false(json_write_utf8("\xf4\x90\x80\x80")); /* above it */
 }
 
+/* ${t}[0..n) by json_write_quoted and by jansson's json_dumps of
+ * json_stringn: the same bytes.  0, or 1 when jansson takes no such
+ * string (not UTF-8). */
+static int
+quoted_as_jansson(const char *t, size_t n)
+{
+	char *want, *got = NULL;
+	size_t glen = 0;
+	json_t *j = json_stringn(t, n);
+	FILE *f;
+
+	if (j == NULL)
+		return 1;
+	want = json_dumps(j, JSON_ENCODE_ANY);
+	assert_non_null(want);
+	f = open_memstream(&got, &glen);
+	assert_non_null(f);
+	json_write_quoted(f, t, n);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(got, want);
+	free(want);
+	free(got);
+	json_decref(j);
+	return 0;
+}
+
+/* json_write_quoted: each text, whole and cut short, as jansson writes it
+ * (upper-case \u00XX included); a string longer than the write buffer. */
+static void
+test_json_write_quoted_is_what_jansson_dumps(void **state)
+{
+	char *big = malloc(20001);
+	int skipped = 0;
+
+	(void)state;
+	for (size_t i = 0; i < NTEXTS; i++) {
+		size_t n = strlen(texts[i]);
+
+		skipped += quoted_as_jansson(texts[i], n);
+		if (n > 3)
+			skipped += quoted_as_jansson(texts[i], n - 2);
+	}
+	/* not UTF-8: "bad", "surrogate" whole and cut, "overlong" and "cut"
+	 * whole, the emoji cut in two */
+	assert_int_equal(skipped, 7);
+	assert_non_null(big);
+	memset(big, 'x', 20000);
+	big[20000] = '\0';
+	big[9000] = '\n';
+	big[15000] = '\x01';
+	assert_int_equal(quoted_as_jansson(big, 20000), 0);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -168,6 +223,7 @@ main(void)
 	    cmocka_unit_test(test_json_write_is_what_jansson_dumps),
 	    cmocka_unit_test(test_json_write_long_text),
 	    cmocka_unit_test(test_json_write_utf8),
+	    cmocka_unit_test(test_json_write_quoted_is_what_jansson_dumps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
