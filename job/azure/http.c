@@ -138,7 +138,10 @@ struct xfer {
 	struct http_response *resp;
 	CURL *easy; /* from the pool; never a pointer into it (it moves) */
 	struct curl_slist *headers;
-	const char *token; /* the bearer token sent, for redaction */
+	/* the bearer token sent, for redaction: a copy, since a refresh
+	 * forced by another request frees the source's while this one is
+	 * still in flight (its trace redacts after the refresh) */
+	char *token;
 	unsigned token_gen;
 	int refreshed; /* the one 401 refresh has been used */
 	int attempt; /* attempts started */
@@ -912,6 +915,17 @@ trace_response(const struct xfer *x)
 	trace_emit(x, &t);
 }
 
+/* ${x}'s copy of its bearer token, wiped and freed. */
+static void
+token_drop(struct xfer *x)
+{
+	if (x->token == NULL)
+		return;
+	explicit_bzero(x->token, strlen(x->token));
+	free(x->token);
+	x->token = NULL;
+}
+
 /*
  * Prepare ${x} for its next attempt: a handle, a fresh client request id,
  * the headers (with a token when req->auth), the options.  Return 0, or -1
@@ -926,12 +940,13 @@ attempt_prepare(struct xfer *x)
 	const struct http_options *o = &c->opts;
 	char line[128];
 	CURL *e;
+	const char *tok = NULL;
 	int plain_ok = req->allow_plain_http;
 
 	response_reset(r, req->max_body > 0 ? req->max_body : o->max_body);
 	wipe_headers(x->headers);
 	x->headers = NULL;
-	x->token = NULL;
+	token_drop(x);
 	if (http_url_allowed(req->url, plain_ok, r->error, sizeof(r->error)))
 		return -1;
 
@@ -943,11 +958,14 @@ attempt_prepare(struct xfer *x)
 		}
 		x->token_gen = c->token_gen;
 		/* The source may perform its own request on this client. */
-		if (c->token_get(c->token_ctx, 0, &x->token) != 0 ||
-		    x->token == NULL) {
-			x->token = NULL;
+		if (c->token_get(c->token_ctx, 0, &tok) != 0 || tok == NULL) {
 			snprintf(r->error, sizeof(r->error),
 			    "could not get a token");
+			return -1;
+		}
+		x->token = strdup(tok);
+		if (x->token == NULL) {
+			snprintf(r->error, sizeof(r->error), "out of memory");
 			return -1;
 		}
 	}
@@ -1328,7 +1346,7 @@ xfer_release(struct xfer *x)
 	}
 	wipe_headers(x->headers);
 	x->headers = NULL;
-	x->token = NULL;
+	token_drop(x);
 }
 
 static void
