@@ -874,6 +874,96 @@ test_http_batch_release_refuses_a_slot_whose_callback_is_queued(void **state)
 #endif
 }
 
+/* A token source that owns its token as token.c does: a refresh frees
+ * the one handed out before. */
+struct owned_tokens {
+	int forced;
+	char *tok;
+};
+
+static int
+owned_token(void *ctx, int force, const char **token)
+{
+	struct owned_tokens *t = ctx;
+
+	if (force || t->tok == NULL) {
+		char *old = t->tok;
+
+		t->tok = strdup(force ? "fresh-token-2" : "stale-token-1");
+		assert_non_null(t->tok);
+		t->forced += force != 0;
+		free(old);
+	}
+	*token = t->tok;
+	return 0;
+}
+
+struct trace_seen {
+	int lines, leaked;
+};
+
+static void
+trace_sink(void *ctx, const char *line)
+{
+	struct trace_seen *t = ctx;
+
+	t->lines++;
+	if (strstr(line, "stale-token-1") != NULL ||
+	    strstr(line, "fresh-token-2") != NULL)
+		t->leaked++;
+}
+
+/*
+ * Two requests in flight with one token; the first's 401 makes the source
+ * refresh it (and free the old one) before the second's answer comes: the
+ * second's -vv trace is still redacted with the token it sent, its own
+ * copy (the sanitizer build caught a read of the freed token here).
+ */
+static void
+test_http_batch_trace_after_another_requests_refresh(void **state)
+{
+	const char *script[] = {
+	    "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", OK_200,
+	    OK_200, NULL};
+	struct server *s = server_start(script);
+	struct http_client *c = fast_client(5, 0);
+	struct owned_tokens ot = {0, NULL};
+	struct trace_seen seen = {0, 0};
+	struct http_request reqs[2];
+	struct http_response resps[2];
+	struct batch_seen done;
+	char url[128];
+
+	(void)state;
+	http_client_set_token_source(c, owned_token, &ot);
+	url_for(s, url, sizeof(url));
+	memset(reqs, 0, sizeof(reqs));
+	memset(&done, 0, sizeof(done));
+	for (int i = 0; i < 2; i++) {
+		reqs[i].method = "GET";
+		reqs[i].url = url;
+		reqs[i].auth = 1;
+	}
+	log_init(2);
+	log_set_sink(trace_sink, &seen);
+	assert_int_equal(
+	    http_batch(c, reqs, resps, 2, 2, batch_done, &done), 0);
+	log_set_sink(NULL, NULL);
+	log_init(0);
+	assert_int_equal(done.calls, 2);
+	assert_int_equal(ot.forced, 1);
+	assert_int_equal(s->served, 3);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(resps[i].status, 200);
+		http_response_free(&resps[i]);
+	}
+	assert_true(seen.lines > 0);
+	assert_int_equal(seen.leaked, 0);
+	http_client_free(c);
+	server_stop(s);
+	free(ot.tok);
+}
+
 static int
 quiet(void **state)
 {
@@ -904,6 +994,8 @@ main(void)
 	    cmocka_unit_test(test_http_refuses_retry_after_beyond_the_budget),
 	    cmocka_unit_test(test_http_body_over_the_cap_is_an_error),
 	    cmocka_unit_test(test_http_401_refreshes_the_token_once),
+	    cmocka_unit_test(
+	        test_http_batch_trace_after_another_requests_refresh),
 	    cmocka_unit_test(
 	        test_http_connection_refused_is_retried_then_fails),
 	    cmocka_unit_test(test_http_refused_url_makes_no_attempt),
