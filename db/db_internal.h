@@ -255,4 +255,14 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql, const char *what);
  */
 int db_explain(struct db *db, const char *sql, char *buf, size_t len);
 
+/*
+ * db_pools_json(ids, channels, n, out):
+ * The pools a fleet-wide statement reads through json_each(?1), in a new
+ * NUL-terminated ${*out} (free()): [id, ...], or with ${channels} (not
+ * NULL) [[id, "channel"], ...], each channel a JSON string as jansson
+ * escapes it.  0/-1 (logged).
+ */
+int db_pools_json(
+    const int64_t *ids, const char *const *channels, size_t n, char **out);
+
 #endif

@@ -27,6 +27,7 @@
 
 #include "db/db_internal.h"
 #include "job/base/log.h"
+#include "job/base/util.h"
 
 struct db_pool_id {
 	char *key;
@@ -240,121 +241,16 @@ static const char *const fact_what[NFACTS] = {
     "read the pools' last successes",
 };
 
-/* A growing text.  0/-1 (out of memory). */
-struct text {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-text_add(struct text *t, const char *s, size_t len)
-{
-	char *p;
-
-	if (t->len + len + 1 > t->cap) {
-		size_t cap = t->cap != 0 ? t->cap : 4096;
-
-		while (t->len + len + 1 > cap)
-			cap *= 2;
-		p = realloc(t->s, cap);
-		if (p == NULL)
-			return -1;
-		t->s = p;
-		t->cap = cap;
-	}
-	memcpy(t->s + t->len, s, len);
-	t->len += len;
-	t->s[t->len] = '\0';
-	return 0;
-}
-
-/* ${s} as a JSON string (a channel given on the command line may hold
- * anything).  0/-1. */
-static int
-text_json_string(struct text *t, const char *s)
-{
-	char esc[8];
-	int rc = text_add(t, "\"", 1);
-
-	for (; rc == 0 && *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			rc = text_add(t, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			rc = text_add(t, esc, 6);
-		} else {
-			rc = text_add(t, (const char *)s, 1);
-		}
-	}
-	return rc != 0 ? -1 : text_add(t, "\"", 1);
-}
-
-/* ${k > 0 ? "," : ""}${id}, as text, at ${buf} (room for 24).  Its
- * length. */
-static size_t
-id_text(char *buf, size_t k, int64_t id)
-{
-	char digits[24];
-	size_t n = 0, len = 0;
-	uint64_t v = id < 0 ? 0 - (uint64_t)id : (uint64_t)id;
-
-	do
-		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	if (k > 0)
-		buf[len++] = ',';
-	if (id < 0)
-		buf[len++] = '-';
-	while (n > 0)
-		buf[len++] = digits[--n];
-	return len;
-}
-
-/* The JSON arrays bound as ?1: the ids, and (${pairs} not NULL) [id,
- * channel] pairs.  0/-1. */
-static int
-pools_json(const int64_t *pool_ids, const char *const *channels, size_t n,
-    struct text *ids, struct text *pairs)
-{
-	char num[32];
-	size_t len;
-
-	if (text_add(ids, "[", 1) || (pairs != NULL && text_add(pairs, "[", 1)))
-		return -1;
-	for (size_t k = 0; k < n; k++) {
-		len = id_text(num, k, pool_ids[k]);
-		if (text_add(ids, num, len))
-			return -1;
-		if (pairs == NULL)
-			continue;
-		if ((k > 0 && text_add(pairs, ",", 1)) ||
-		    text_add(pairs, "[", 1) ||
-		    text_add(pairs, num + (k > 0), len - (k > 0)) ||
-		    text_add(pairs, ",", 1) ||
-		    text_json_string(pairs, channels[k]) ||
-		    text_add(pairs, "]", 1))
-			return -1;
-	}
-	if (text_add(ids, "]", 1) || (pairs != NULL && text_add(pairs, "]", 1)))
-		return -1;
-	return 0;
-}
-
 /* Fact ${f}'s SQL into ${sql}.  0, or -1 when out of memory (logged). */
 static int
-fact_sql(int f, struct text *sql)
+fact_sql(int f, struct buf *sql)
 {
-	sql->len = 0;
-	if (text_add(sql, "SELECT ", 7) ||
-	    (f == FACT_OBS &&
-	        text_add(sql, db_obs_cols(), strlen(db_obs_cols()))) ||
-	    ((f == FACT_NEWEST || f == FACT_BASE) &&
-	        text_add(sql, db_snap_cols(), strlen(db_snap_cols()))) ||
-	    text_add(sql, fact_from[f], strlen(fact_from[f]))) {
+	buf_free(sql); /* empty, as buf_init left it */
+	if (buf_printf(sql, "SELECT %s%s",
+	        f == FACT_OBS                            ? db_obs_cols()
+	            : f == FACT_NEWEST || f == FACT_BASE ? db_snap_cols()
+	                                                 : "",
+	        fact_from[f])) {
 		log_err(NULL, "store: out of memory");
 		return -1;
 	}
@@ -364,13 +260,13 @@ fact_sql(int f, struct text *sql)
 /* Fact ${f}'s statement, ?1 bound to ${json} (kept by the caller).  NULL
  * on error (logged). */
 static sqlite3_stmt *
-fact_stmt(struct db *db, int f, const char *json, struct text *sql)
+fact_stmt(struct db *db, int f, const char *json, struct buf *sql)
 {
 	sqlite3_stmt *s;
 
 	if (fact_sql(f, sql))
 		return NULL;
-	s = db_stmt(db, sql->s, fact_what[f]);
+	s = db_stmt(db, sql->data, fact_what[f]);
 	if (s == NULL)
 		return NULL;
 	if (sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK) {
@@ -420,13 +316,14 @@ static const unsigned fact_bit[NFACTS] = {
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 {
-	struct text sql = {0};
+	struct buf sql;
 	int rc = -1;
 
+	buf_init(&sql, (size_t)-1 / 2);
 	for (int f = 0; f < NFACTS; f++)
 		if (fact == fact_bit[f] && fact_sql(f, &sql) == 0)
-			rc = db_explain(db, sql.s, buf, len);
-	free(sql.s);
+			rc = db_explain(db, sql.data, buf, len);
+	buf_free(&sql);
 	return rc;
 }
 
@@ -436,23 +333,27 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
     void *ctx)
 {
 	struct db_pool_read *r = NULL;
-	struct text ids = {0}, pairs = {0}, sql = {0};
+	char *ids = NULL, *pairs = NULL;
+	struct buf sql;
 	sqlite3_stmt *s[NFACTS] = {0};
 	int ret = -1;
 
 	if (n == 0)
 		return 0;
+	buf_init(&sql, (size_t)-1 / 2);
 	r = malloc(sizeof(*r));
-	if (r == NULL ||
-	    pools_json(pool_ids, channels, n, &ids,
-	        (want & DB_POOL_BASELINE) ? &pairs : NULL)) {
+	if (r == NULL) {
 		log_err(NULL, "store: out of memory");
 		goto done;
 	}
+	if (db_pools_json(pool_ids, NULL, n, &ids) ||
+	    ((want & DB_POOL_BASELINE) &&
+	        db_pools_json(pool_ids, channels, n, &pairs)))
+		goto done;
 	for (int f = 0; f < NFACTS; f++) {
 		if (!(want & fact_bit[f]))
 			continue;
-		s[f] = fact_stmt(db, f, f == FACT_BASE ? pairs.s : ids.s, &sql);
+		s[f] = fact_stmt(db, f, f == FACT_BASE ? pairs : ids, &sql);
 		if (s[f] == NULL)
 			goto done;
 	}
@@ -471,8 +372,8 @@ done:
 	for (int f = 0; f < NFACTS; f++)
 		db_stmt_done(db, s[f]);
 	free(r);
-	free(ids.s);
-	free(pairs.s);
-	free(sql.s);
+	free(ids);
+	free(pairs);
+	buf_free(&sql);
 	return ret;
 }

@@ -249,54 +249,6 @@ done:
 	return ret;
 }
 
-/* Append ${s} to ${out} as a JSON string (the caller checks ferror). */
-static void
-json_text(FILE *out, const char *s)
-{
-	putc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			putc(c, out);
-	}
-	putc('"', out);
-}
-
-/* The pools as db_report_sums' statements read them: a JSON array of
- * [id, "channel"], in a new ${*out} (free()).  0/-1 (logged). */
-static int
-sums_json(const int64_t *ids, const char *const *channels, size_t n, char **out)
-{
-	size_t len = 0;
-	FILE *f = open_memstream(out, &len);
-	int bad;
-
-	if (f == NULL) {
-		log_err(NULL, "report: out of memory");
-		return -1;
-	}
-	putc('[', f);
-	for (size_t k = 0; k < n; k++) {
-		fprintf(f, "%s[%lld,", k > 0 ? "," : "", (long long)ids[k]);
-		json_text(f, channels[k]);
-		putc(']', f);
-	}
-	putc(']', f);
-	bad = ferror(f);
-	if (fclose(f) != 0 || bad) {
-		log_err(NULL, "report: out of memory");
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* The index in ${ids} (ascending) of ${id}, or n. */
 static size_t
 sums_find(const int64_t *ids, size_t n, int64_t id)
@@ -356,7 +308,7 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
 	if (n == 0)
 		return 0;
 	e = malloc(sizeof(*e));
-	if (e == NULL || sums_json(ids, channels, n, &json))
+	if (e == NULL || db_pools_json(ids, channels, n, &json))
 		goto out;
 	for (int which = 0; which < 2; which++) {
 		s = db_prepare(q->db, sqls[which], "report: summary");
