@@ -14,7 +14,6 @@
 #include "db/db_internal.h"
 #include "job/base/util.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* The statement of ${sql} (db_stmt), bind ${n} int64 values, step: 1 row, 0
@@ -156,31 +155,58 @@ out:
 	return got;
 }
 
+static int
+row_holder(void *ctx, sqlite3_stmt *s)
+{
+	struct db_holder *h = ctx;
+
+	h->created_at = (time_t)sqlite3_column_int64(s, 0);
+	db_col_text(s, 1, h->node_image_version, sizeof(h->node_image_version));
+	db_col_text(s, 2, h->kubernetes_version, sizeof(h->kubernetes_version));
+	return 0;
+}
+
+/* The holder is the channel's entry with left_at NULL, nearly always its
+ * newest: the entries read newest first, and the snapshot found among the
+ * pool's active ones by its id. */
+static const char sql_holder[] =
+    "SELECT s.created_at, s.node_image_version, s.kubernetes_version "
+    "FROM snapshot_channels h INDEXED BY snapshot_channels_by_pool "
+    "CROSS JOIN snapshots s INDEXED BY snapshots_active_rows "
+    "WHERE h.pool_id = ?1 AND h.channel = ?2 AND h.left_at IS NULL "
+    "AND s.pool_id = ?1 AND s.state = 'active' AND s.id = h.snapshot_id "
+    "ORDER BY h.promoted_at DESC LIMIT 1";
+
+int
+db_pool_holder(
+    struct db *db, int64_t pool_id, const char *channel, struct db_holder *out)
+{
+	memset(out, 0, sizeof(*out));
+	return db_get_one(db, sql_holder, "read a channel's holder",
+	    DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), row_holder, out);
+}
+
+int
+db_pool_holder_plan(struct db *db, char *buf, size_t len)
+{
+	return db_explain(db, sql_holder, buf, len);
+}
+
 int
 db_metrics_pools(struct db *db,
     int (*cb)(void *ctx, const struct db_metrics_pool *p), void *ctx)
 {
-	char sql[4096];
-	size_t used;
 	struct db_metrics_pool m;
 	sqlite3_stmt *s;
 	int rc;
 
-	/* No text of anyone's in this SQL. */
-	used = (size_t)snprintf(sql, sizeof(sql),
-	    "SELECT p.key, p.id, coalesce(o.failed, 0), "
-	    "max(coalesce((SELECT max(created_at) FROM snapshots "
-	    "WHERE pool_id = p.id AND state IN ('active', 'deleting', "
-	    "'deleted')), 0), coalesce((SELECT max(last_at) FROM "
-	    "decision_rows WHERE pool_id = p.id AND action = 'skip'), 0), "
-	    "coalesce(" DB_DEC_OPEN_SKIP("last_at", "p.id") ", 0))");
-	if (used < sizeof(sql))
-		used += (size_t)snprintf(sql + used, sizeof(sql) - used,
-		    " FROM pools p LEFT JOIN pool_outcomes o ON "
-		    "o.pool_id = p.id ORDER BY p.key");
-	if (used >= sizeof(sql))
-		return -1; /* cannot happen: the text is ours */
-	s = db_stmt(db, sql, "read every pool's figures");
+	/* Each pool's newest success as db_pool_last_success reads it, by
+	 * index seeks inside the walk of the pools. */
+	s = db_stmt(db,
+	    "SELECT p.key, p.id, coalesce(o.failed, 0), " DB_POOL_LAST_SUCCESS(
+	        "p.id") " FROM pools p LEFT JOIN pool_outcomes o ON "
+	                "o.pool_id = p.id ORDER BY p.key",
+	    "read every pool's figures");
 	if (s == NULL)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

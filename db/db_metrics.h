@@ -7,6 +7,7 @@
  * that covered every configured pool (migration 0003).
  */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -48,6 +49,30 @@ int db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms);
  * -1 (logged).
  */
 int db_partial_run_last(struct db *db, const char *mode, time_t *as_of);
+
+/* The active snapshot that holds a channel of a pool, as the textfile
+ * shows it (db_pool_holder). */
+struct db_holder {
+	time_t created_at;
+	char node_image_version[128];
+	char kubernetes_version[32];
+};
+
+/*
+ * db_pool_holder(db, pool_id, channel, out):
+ * The snapshot of ${pool_id} that holds ${channel}, when it is active:
+ * what db_snapshot_channel answers, read only when its state is "active",
+ * and only its creation time and versions -- from the covering indexes
+ * the run has read for the pool already (the pool's channel entries, its
+ * active snapshots), not from the rows of snapshot_channels and
+ * snapshots, scattered over a year's store (issue 16).  1 found, 0 none
+ * (or not active), -1 (logged).
+ */
+int db_pool_holder(
+    struct db *db, int64_t pool_id, const char *channel, struct db_holder *out);
+
+/* db_pool_holder_plan(db, buf, len): its query plan (db_explain; tests). */
+int db_pool_holder_plan(struct db *db, char *buf, size_t len);
 
 /* One pool of the store as the textfile counts it (db_metrics_pools). */
 struct db_metrics_pool {

@@ -410,13 +410,16 @@ rungs(const struct metrics_pool *p)
  * whose holder is active: when that snapshot was taken) and its drift
  * verdict, by the rule `drift` and `report` use, from its observation
  * ${o} (${live}: db_observation_latest's answer) and the holder of its
- * baseline channel, read once for both.  0, or -1 on a store error.
+ * baseline channel, read once for both.  A holder is read from the index
+ * pages the run has just read for the pool (db_pool_holder), not from its
+ * rows: on a year's store those were two page reads a channel (issue 16).
+ * 0, or -1 on a store error.
  */
 static int
 read_holders(struct db *db, struct metrics_pool *p,
     const struct db_observation *o, int live)
 {
-	struct db_snapshot base, h;
+	struct db_holder base, h;
 	struct drift_facts f;
 	char c[160];
 	int have_base = 0, base_known = 0, got;
@@ -425,11 +428,9 @@ read_holders(struct db *db, struct metrics_pool *p,
 	memset(&base, 0, sizeof(base));
 	p->held = 0;
 	if (p->pool_id != 0 && p->channel != NULL && p->channel[0] != '\0') {
-		have_base =
-		    db_snapshot_channel(db, p->pool_id, p->channel, &base);
+		have_base = db_pool_holder(db, p->pool_id, p->channel, &base);
 		if (have_base < 0)
 			return -1;
-		have_base = have_base > 0 && strcmp(base.state, "active") == 0;
 		base_known = 1;
 	}
 	for (int r = 0; p->pool_id != 0 && r < rungs(p); r++) {
@@ -443,10 +444,10 @@ read_holders(struct db *db, struct metrics_pool *p,
 				continue;
 			p->held_at[r] = base.created_at;
 		} else {
-			got = db_snapshot_channel(db, p->pool_id, ch, &h);
+			got = db_pool_holder(db, p->pool_id, ch, &h);
 			if (got < 0)
 				return -1;
-			if (got == 0 || strcmp(h.state, "active") != 0)
+			if (got == 0)
 				continue;
 			p->held_at[r] = h.created_at;
 		}
@@ -457,8 +458,8 @@ read_holders(struct db *db, struct metrics_pool *p,
 	f.have_base = have_base;
 	f.live_k8s = o->v.kubernetes_version;
 	f.live_image = o->v.node_image_version;
-	f.base_k8s = base.v.kubernetes_version;
-	f.base_image = base.v.node_image_version;
+	f.base_k8s = base.kubernetes_version;
+	f.base_image = base.node_image_version;
 	if (f.have_live)
 		f.channel_undoes = apply_channels_undo_pin(
 		    o->upgrade_channel, o->node_os_channel, c, sizeof(c));
