@@ -317,6 +317,48 @@ done:
 	return rc;
 }
 
+/* Lower ${*h} to ${t} + ${d} (or one second later) when that is after
+ * ${as_of}. */
+static void
+horizon_at(time_t *h, time_t as_of, long long t, long long d)
+{
+	if (d > (long long)1 << 40)
+		return;
+	for (long long e = t + d; e <= t + d + 1; e++)
+		if (e > (long long)as_of && e < (long long)*h)
+			*h = (time_t)e;
+}
+
+time_t
+actions_horizon(const struct actions_input *in)
+{
+	const struct policy *pol = in->policy;
+	long long d[3 + LADDER_MAX + 1];
+	size_t nd = 0;
+	time_t h = TIME_HORIZON_NONE;
+
+	d[nd++] = 0; /* as_of before the newest snapshot */
+	d[nd++] = -CLOCK_SLACK; /* a snapshot Azure dates after as_of */
+	if (pol->keep_within > 0)
+		d[nd++] = pol->keep_within;
+	if (pol->promote_after >= 0)
+		d[nd++] = pol->promote_after;
+	for (int r = 0; r < pol->channels.n && r < LADDER_MAX; r++)
+		if (pol->channels.rung[r].soak >= 0)
+			d[nd++] = pol->channels.rung[r].soak;
+	for (size_t k = 0; k < nd; k++) {
+		for (size_t i = 0; i < in->nsnaps; i++)
+			horizon_at(
+			    &h, in->as_of, in->snaps[i].created_at, d[k]);
+		for (size_t i = 0; i < in->nholds; i++) {
+			horizon_at(
+			    &h, in->as_of, in->holds[i].promoted_at, d[k]);
+			horizon_at(&h, in->as_of, in->holds[i].left_at, d[k]);
+		}
+	}
+	return h;
+}
+
 int
 actions_slot(
     const struct plan_input *in, const char *prefix, struct action_list *out)

@@ -102,6 +102,26 @@ struct actions_input {
 int actions_pool(const struct actions_input *in, struct action_list *out);
 
 /*
+ * actions_horizon(in):
+ * The first time after ${in->as_of} at which actions_pool(${in}) at a
+ * later time could list otherwise: for every time from ${in->as_of} up to
+ * (not including) the one returned, the same snapshots, channel history,
+ * policy, time zone, promote flag and a slot entry that takes no snapshot
+ * make the same promotions and retention, action for action, reasons
+ * included.  Every comparison the rules make with the time is of an
+ * input's time (a creation, an entry into or exit from a channel) plus a
+ * duration of the policy (keep_within, a rung's soak, promote_after, the
+ * quarter of an hour Azure's clock may run ahead) or nothing, so the
+ * earliest such sum later than as_of (or one second after it, for a
+ * strict comparison) bounds them all; TIME_HORIZON_NONE when nothing
+ * compares.  Conservative: the list may well stay the same longer.
+ * Used by job/run/prune.c to let a run that finds nothing changed since
+ * the last one extend its keep decisions without deciding again.
+ */
+#define TIME_HORIZON_NONE ((time_t)0x7fffffffffffffffLL)
+time_t actions_horizon(const struct actions_input *in);
+
+/*
  * actions_slot(in, prefix, out):
  * Append to ${out} the slot's entry of the pool ${in} describes: whether
  * a run at ${in->slot} takes a snapshot (plan_decide, names from

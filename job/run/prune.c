@@ -38,10 +38,13 @@
 #include <string.h>
 
 #include "db/db_ladder.h"
+#include "db/db_retain_memo.h"
 #include "job/base/limits.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
+#include "job/base/tz.h"
 #include "job/base/util.h"
+#include "job/base/version.h"
 #include "job/rules/actions.h"
 #include "job/rules/promotion.h"
 #include "job/rules/retention.h"
@@ -760,14 +763,21 @@ done:
 
 /* ---- the action list: loaded, decided, carried out ---- */
 
-int
-prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
-    struct action_list *out)
+/*
+ * prune_plan's list, and, when ${until} is not NULL, its horizon
+ * (actions_horizon; the time itself for a paused pool).
+ */
+static int
+plan_until(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
+    struct action_list *out, time_t *until)
 {
 	struct actions_input in;
 	struct channel_hold *holds = NULL;
 	struct action_snap *snaps = NULL;
 	int rc = -1;
+
+	if (until != NULL)
+		*until = ctx->as_of;
 
 	if (p->pc->policy->paused) {
 		/* observed only: its slot entry says so, nothing follows */
@@ -781,10 +791,19 @@ prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
 	in.promote = promote;
 	in.slot = p->has_slot ? &p->slot : NULL;
 	rc = actions_pool(&in, out);
+	if (rc == 0 && until != NULL)
+		*until = actions_horizon(&in);
 done:
 	free(snaps);
 	free(holds);
 	return rc;
+}
+
+int
+prune_plan(struct prune_ctx *ctx, const struct prune_pool *p, int promote,
+    struct action_list *out)
+{
+	return plan_until(ctx, p, promote, out, NULL);
 }
 
 /*
@@ -1028,18 +1047,78 @@ after_slot(const struct prune_pool *p, const struct action_list *l)
 	return p->has_slot && l->n > 0 ? 1 : 0;
 }
 
+/*
+ * The digest of what pool ${p}'s list depends on beyond the store and the
+ * time (db_retain_memo.h): the rules' version, retention's fingerprint,
+ * the ladder, the time zone and ${promote}.  A change to job/rules that
+ * can change a list for the same inputs bumps RULES_VERSION, so that no
+ * memo written before it holds after an upgrade.
+ */
+#define RULES_VERSION "actions 1"
+
+static uint64_t
+memo_digest(
+    const struct prune_ctx *ctx, const struct prune_pool *p, int promote)
+{
+	const struct policy *pol = p->pc->policy;
+	char buf[2048];
+	size_t used;
+
+	used = (size_t)snprintf(buf, sizeof(buf), "%s/%s/%s/%d/%lld/%s/%d",
+	    RULES_VERSION, AKSNAP_VERSION, tz_name(ctx->cfg->tz), promote,
+	    pol->promote_after, pol->channel, pol->paused);
+	retention_policy_fingerprint(pol, buf + used, sizeof(buf) - used);
+	for (int r = 0; r < pol->channels.n && r < LADDER_MAX; r++) {
+		used = strlen(buf);
+		snprintf(buf + used, sizeof(buf) - used, "/%s:%lld",
+		    pol->channels.rung[r].channel, pol->channels.rung[r].soak);
+	}
+	return util_fnv1a64(buf);
+}
+
+/*
+ * Whether pool ${p}'s list may come from, and go to, its memo: carried
+ * out in a run (a run id to extend the keeps to), not paused, and a slot
+ * entry that takes no snapshot (a fresh one is never promoted by its own
+ * run: the next run's list may differ).
+ */
+static int
+memo_usable(const struct prune_ctx *ctx, const struct prune_pool *p)
+{
+	return ctx->run_id > 0 && !p->pc->policy->paused && p->has_slot &&
+	    (p->slot.kind == ACTION_NONE || p->slot.kind == ACTION_SKIP);
+}
+
+/* A memo holds a day at most: whatever its horizon, retention is decided
+ * afresh at least daily. */
+#define MEMO_MAX_AGE 86400
+
 int
 prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote)
 {
 	struct action_list l = {NULL, 0, 0};
 	struct carry c;
 	size_t from;
-	int rc = 0;
+	uint64_t digest = 0;
+	time_t until = 0;
+	int rc = 0, memo;
 
 	if (!interp_writes(ctx->mode) || p->settled)
 		return 0;
+	memo = memo_usable(ctx, p);
+	if (memo) {
+		/* nothing changed since a list of keeps: extend them */
+		digest = memo_digest(ctx, p, promote);
+		rc = db_retain_memo_hit(
+		    ctx->db, p->pool_id, digest, ctx->as_of, ctx->run_id);
+		if (rc != 0) {
+			if (rc == 1)
+				p->settled = 1;
+			return rc;
+		}
+	}
 	carry_init(&c, ctx);
-	if (prune_plan(ctx, p, promote, &l)) {
+	if (plan_until(ctx, p, promote, &l, memo ? &until : NULL)) {
 		rc = -1;
 		goto done;
 	}
@@ -1050,6 +1129,13 @@ prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote)
 	c.in_tx = 1; /* the caller's */
 	rc = from < l.n ? interp_list(&c.it, p, &l.v[from], l.n - from) : 0;
 	c.in_tx = 0;
+	if (rc == 0 && memo && until > ctx->as_of) {
+		if (until - ctx->as_of > MEMO_MAX_AGE)
+			until = ctx->as_of + MEMO_MAX_AGE;
+		if (db_retain_memo_put(ctx->db, p->pool_id, digest, ctx->as_of,
+		        until, ctx->run_id, l.n - from) < 0)
+			rc = -1;
+	}
 	if (rc == 0) {
 		p->settled = 1;
 		rc = 1;

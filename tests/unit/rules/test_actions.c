@@ -99,6 +99,148 @@ decide(struct pool *p)
 	return buf;
 }
 
+/* A small deterministic generator (the tests repeat exactly). */
+static unsigned long long rng = 88172645463325252ULL;
+
+static long long
+rnd(long long n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n > 0 ? (long long)(rng % (unsigned long long)n) : 0;
+}
+
+/* A random pool: policy, ladder, snapshots, channel history, as_of. */
+static void
+random_pool(struct pool *p)
+{
+	static const char *const chans[] = {"canary", "stable", "prod"};
+	int open[3] = {0, 0, 0};
+
+	memset(p, 0, sizeof(*p));
+	p->pol.keep_last = (int)rnd(4);
+	p->pol.keep_hourly = (int)rnd(3);
+	p->pol.keep_daily = (int)rnd(8);
+	p->pol.keep_weekly = (int)rnd(5);
+	p->pol.keep_monthly = (int)rnd(4);
+	p->pol.keep_within = rnd(3) * DAY + rnd(2) * 3600;
+	p->pol.min_keep = (int)rnd(4);
+	p->pol.max_delete_per_run = rnd(3) == 0 ? -1 : (int)rnd(4);
+	p->pol.keep_promoted = 1 + (int)rnd(3);
+	p->pol.promote_after = rnd(2) ? -1 : rnd(8) * DAY;
+	p->pol.channels.n = 1 + (int)rnd(3);
+	for (int r = 0; r < p->pol.channels.n; r++) {
+		strcpy(p->pol.channels.rung[r].channel, chans[r]);
+		p->pol.channels.rung[r].soak =
+		    rnd(5) == 0 ? PROMOTE_NEVER : rnd(8) * DAY + rnd(24) * 3600;
+	}
+	p->as_of = T0 + 60 * DAY + rnd(DAY);
+	p->promote = 1;
+	p->n = 1 + (size_t)rnd(12);
+	for (size_t i = 0; i < p->n; i++) {
+		/* mostly the last 60 days; now and then just after as_of */
+		time_t c = rnd(40) == 0 ? p->as_of + rnd(1200)
+		                        : p->as_of - rnd(60 * DAY);
+		struct action_snap *s = snap(p, (long long)i + 1, c);
+
+		s->pinned = rnd(8) == 0;
+		s->active = rnd(10) != 0;
+	}
+	for (int k = (int)rnd(12); k > 0 && p->nh < 16; k--) {
+		size_t i = (size_t)rnd((long long)p->n);
+		int r = (int)rnd(p->pol.channels.n);
+		struct channel_hold *h = &p->holds[p->nh];
+
+		if (p->snaps[i].created_at > p->as_of)
+			continue;
+		holds(p, p->snaps[i].id, chans[r],
+		    p->snaps[i].created_at +
+		        rnd(p->as_of - p->snaps[i].created_at + 1));
+		h->rung = r;
+		if (open[r] || rnd(3) == 0) {
+			h->left_at = h->promoted_at +
+			    rnd(p->as_of - h->promoted_at + 1) + 1;
+			if (h->left_at > p->as_of)
+				h->left_at = p->as_of;
+			h->demoted = rnd(4) == 0;
+		} else {
+			open[r] = 1;
+		}
+	}
+}
+
+/* Whether ${list} holds an action whose reasons may name the time. */
+static int
+names_time(const char *list)
+{
+	return strstr(list, "fail ") != NULL ||
+	    strstr(list, "promote ") != NULL || strstr(list, "demote ") != NULL;
+}
+
+static void
+test_actions_horizon_holds_the_list(void **state)
+{
+	int held = 0, long_ones = 0, changed_at = 0, checked = 0;
+
+	(void)state;
+	for (int n = 0; n < 3000; n++) {
+		struct pool p;
+		char first[4096];
+		time_t as_of, h, t[8];
+		int nt = 0;
+		struct actions_input in;
+
+		random_pool(&p);
+		as_of = p.as_of;
+		memset(&in, 0, sizeof(in));
+		in.policy = &p.pol;
+		in.as_of = as_of;
+		in.promote = 1;
+		in.snaps = p.snaps;
+		in.nsnaps = p.n;
+		in.holds = p.holds;
+		in.nholds = p.nh;
+		h = actions_horizon(&in);
+		assert_true(h > as_of);
+		snprintf(first, sizeof(first), "%s", decide(&p));
+		if (names_time(first))
+			continue;
+		checked++;
+		if (h == TIME_HORIZON_NONE) {
+			t[nt++] = as_of + 1;
+			t[nt++] = as_of + 400 * DAY;
+		} else {
+			t[nt++] = h - 1;
+			for (int k = 0; k < 5 && h - as_of > 1; k++)
+				t[nt++] = as_of + 1 + rnd(h - as_of - 1);
+			if (h - as_of >= 3600)
+				long_ones++;
+		}
+		for (int k = 0; k < nt; k++) {
+			p.as_of = t[k];
+			if (strcmp(decide(&p), first) != 0)
+				fail_msg("pool %d: as of %lld (horizon %lld, "
+				         "from %lld) the list is\n%s\nnot\n%s",
+				    n, (long long)t[k], (long long)h,
+				    (long long)as_of, decide(&p), first);
+		}
+		held++;
+		if (h != TIME_HORIZON_NONE) {
+			p.as_of = h;
+			changed_at += strcmp(decide(&p), first) != 0;
+		}
+	}
+	/* not vacuous: most lists were checked, many horizons are an hour
+	 * or more away (the random histories are denser than a real
+	 * pool's), and the list does change right at some horizons (a
+	 * later bound would have been caught there) */
+	assert_true(checked > 1000);
+	assert_int_equal(held, checked);
+	assert_true(long_ones > checked / 10);
+	assert_true(changed_at > 20);
+}
+
 static void
 test_actions_paused_pool_has_none(void **state)
 {
@@ -474,6 +616,7 @@ main(void)
 	        test_actions_demote_falls_back_to_the_previous_holder),
 	    cmocka_unit_test(test_actions_demote_every_channel_it_holds),
 	    cmocka_unit_test(test_actions_kind_names),
+	    cmocka_unit_test(test_actions_horizon_holds_the_list),
 	    cmocka_unit_test(test_actions_slot_is_one_entry_create_or_why_not),
 	};
 

@@ -1,0 +1,259 @@
+/*
+ * test_retain_memo.c -- a run that finds a pool as the last one left it
+ * extends the pool's keep decisions from its retention memo (migration
+ * 0023, job/run/prune.c) and records exactly what deciding again would
+ * have: two stores live the same ten days of runs every four hours
+ * (releases, snapshots taken, promotions through a two-rung ladder,
+ * keep_within expiring, deletions), one keeping its memos, the other
+ * with every memo deleted before each run; at the end both hold the
+ * same decisions, ranges, snapshots and channel entries, row for row,
+ * and Azure saw the same requests.
+ */
+#include <jansson.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "job/base/util.h"
+#include "tests/e2e/harness.h"
+
+#define FLEET "tests/armemu/fleet-demo.json"
+#define HOUR 3600
+#define DAY 86400
+
+/* one request at a time: both stores number their rows alike */
+static const char *const MEMO_INI =
+    "max_parallel = 1\n"
+    "\n[policy:soak]\n"
+    "schedule = 0 2 * * *\n"
+    "snapshot_when = changed\n"
+    "keep_last = 2\nkeep_daily = 3\nkeep_weekly = 1\nkeep_monthly = 0\n"
+    "keep_within = 1d\nmin_keep = 1\n"
+    "channels = canary:1d stable:3d\n"
+    "keep_promoted = 1\n"
+    "\n[pool:staging-system]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = system\npolicy = soak\n"
+    "\n[pool:staging-user]\nresource_group = rg-staging\n"
+    "cluster = aks-staging\nnodepool = user\npolicy = soak\n"
+    "snapshot_when = always\n"
+    "\n[pool:prod-batch]\nresource_group = rg-prod\n"
+    "cluster = aks-prod\nnodepool = batch\npolicy = soak\n";
+
+struct fx {
+	struct harness memo; /* keeps its memos */
+	struct harness again; /* decides again every run */
+	time_t t0;
+};
+
+static int
+setup(void **state)
+{
+	static const char *const args[] = {
+	    "--fleet", FLEET, "--retry-after", "0", NULL};
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || harness_init(&f->memo, args, MEMO_INI) != 0) {
+		free(f);
+		return -1;
+	}
+	if (harness_init(&f->again, args, MEMO_INI) != 0) {
+		harness_fini(&f->memo);
+		free(f);
+		return -1;
+	}
+	util_parse_time("2026-11-09T00:00:00Z", &f->t0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f != NULL) {
+		harness_fini(&f->memo);
+		harness_fini(&f->again);
+	}
+	free(f);
+	return 0;
+}
+
+/* Run ${sql} on ${h}'s store; the first column of its first row as an
+ * integer (0 when none). */
+static long long
+store_int(struct harness *h, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = 0;
+
+	assert_int_equal(sqlite3_open(h->store, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Every row of ${sql} on ${h}'s store, one "a|b|c" line each (malloc'd). */
+static char *
+store_dump(struct harness *h, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t len = 0, cap = 4096;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	out[0] = '\0';
+	assert_int_equal(
+	    sqlite3_open_v2(h->store, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v =
+			    (const char *)sqlite3_column_text(st, i);
+			size_t need = strlen(v ? v : "NULL") + 2;
+
+			if (len + need + 1 > cap) {
+				cap = (len + need + 1) * 2;
+				out = realloc(out, cap);
+				assert_non_null(out);
+			}
+			len += (size_t)snprintf(out + len, cap - len, "%s%s",
+			    v ? v : "NULL",
+			    i + 1 < sqlite3_column_count(st) ? "|" : "\n");
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Both stores answer ${sql} alike. */
+static void
+expect_same(struct fx *f, const char *sql)
+{
+	char *a = store_dump(&f->memo, sql), *b = store_dump(&f->again, sql);
+
+	if (strcmp(a, b) != 0)
+		fail_msg("%s\nwith memos:\n%s\ndeciding again:\n%s", sql, a, b);
+	assert_true(strlen(a) > 0);
+	free(a);
+	free(b);
+}
+
+/* `run --as-of` ${t} on ${h}, its emulator's clock frozen there; a new
+ * image for the staging system pool first when ${release}. */
+static void
+run_at(struct harness *h, time_t t, int release)
+{
+	struct run_result r;
+	char as_of[32], body[96];
+
+	util_format_time(t, as_of, sizeof(as_of));
+	snprintf(body, sizeof(body), "{\"now\":\"%s\",\"frozen\":true}", as_of);
+	json_decref(emu_post(h->emu, "/_armemu/clock", body));
+	if (release)
+		json_decref(emu_post(h->emu, "/_armemu/release",
+		    "{\"cluster\":\"aks-staging\",\"pool\":\"system\"}"));
+	harness_aksnap(h, &r, "run", "--as-of", as_of, NULL);
+	harness_expect_exit(&r, 0);
+	run_result_free(&r);
+}
+
+static void
+test_retain_memo_records_what_deciding_again_does(void **state)
+{
+	struct fx *f = *state;
+	int hits = 0, runs = 0;
+	char q[256];
+	json_t *a, *b;
+
+	for (time_t t = f->t0; t < f->t0 + 10 * DAY; t += 4 * HOUR) {
+		long long d = (t - f->t0) / DAY;
+		int release = (t - f->t0) % DAY == 4 * HOUR &&
+		    (d == 0 || d == 2 || d == 5 || d == 6 || d == 8);
+
+		if (runs == 0)
+			goto run; /* no store yet */
+		/* the memos that hold for this run (they will be used) */
+		snprintf(q, sizeof(q),
+		    "SELECT count(*) FROM pool_retain_memo "
+		    "WHERE as_of <= %lld AND until > %lld",
+		    (long long)t, (long long)t);
+		hits += (int)store_int(&f->memo, q);
+		assert_int_equal(store_int(&f->again,
+		                     "DELETE FROM pool_retain_memo "
+		                     "RETURNING 0"),
+		    0);
+	run:
+		run_at(&f->memo, t, release);
+		run_at(&f->again, t, release);
+		runs++;
+	}
+	/* the memo was used, often, and not always: the list changed */
+	assert_true(hits > runs);
+	assert_true(hits < 3 * runs);
+	assert_true(store_int(&f->memo,
+	                "SELECT count(*) FROM snapshots WHERE state = "
+	                "'deleted'") > 0);
+	assert_true(
+	    store_int(&f->memo, "SELECT count(*) FROM snapshot_channels") > 2);
+	expect_same(f,
+	    "SELECT id, run_id, pool_id, snapshot_id, at, slot, "
+	    "action, reasons, reasons_id, fingerprint_id, "
+	    "last_run_id, last_at, last_slot FROM decision_rows "
+	    "ORDER BY id");
+	expect_same(f,
+	    "SELECT * FROM decision_open ORDER BY pool_id, "
+	    "snapshot_id");
+	expect_same(f,
+	    "SELECT id, pool_id, name, created_at, state, pinned "
+	    "FROM snapshots ORDER BY id");
+	expect_same(f, "SELECT * FROM snapshot_channels ORDER BY id");
+	expect_same(f,
+	    "SELECT id, as_of, mode, exit_code, observed, taken, "
+	    "skipped, deleted, promoted, failed FROM runs "
+	    "ORDER BY id");
+	expect_same(f, "SELECT * FROM decisions ORDER BY id");
+	/* Azure saw the same requests, deletions and promotions among them */
+	a = emu_get(f->memo.emu, "/_armemu/counters");
+	b = emu_get(f->again.emu, "/_armemu/counters");
+	assert_non_null(a);
+	assert_non_null(b);
+	if (!json_equal(a, b)) {
+		char *x = json_dumps(a, JSON_SORT_KEYS);
+		char *y = json_dumps(b, JSON_SORT_KEYS);
+
+		fail_msg("requests with memos %s, deciding again %s", x, y);
+	}
+	json_decref(a);
+	json_decref(b);
+	assert_true(emu_counter(f->memo.emu, "DELETE snapshots.delete") > 0);
+	assert_true(emu_counter(f->memo.emu, "PATCH snapshots.patch") > 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(
+	        test_retain_memo_records_what_deciding_again_does, setup,
+	        teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
