@@ -181,12 +181,14 @@ enum st {
 	"SELECT id, started_at, finished_at, as_of, mode, exit_code, "         \
 	"observed, taken, skipped, deleted, promoted, failed FROM runs "
 
-#define OBS_COLS                                                               \
-	"o.id, o.pool_id, o.run_id, p.key, o.observed_at, "                    \
+/* OBS_COLS_OF(key): an observation row, the pool's key as ${key} */
+#define OBS_COLS_OF(key)                                                       \
+	"o.id, o.pool_id, o.run_id, " key ", o.observed_at, "                  \
 	"o.node_image_version, o.kubernetes_version, o.os_type, o.os_sku, "    \
 	"o.vm_size, o.enable_fips, o.provisioning_state, "                     \
 	"o.upgrade_channel, o.node_os_channel, o.changed_by, "                 \
 	"o.last_seen, o.last_run_id, o.seen "
+#define OBS_COLS OBS_COLS_OF("p.key")
 
 /* the ARM id of row s of pool p, derived when not stored (0017), and
  * "it is ?1" */
@@ -203,11 +205,14 @@ enum st {
 	" AND q.observed_at < ?2 ORDER BY q.observed_at DESC, q.id DESC "      \
 	"LIMIT 1), ?2) "
 
-#define SNAP_COLUMNS                                                           \
-	"s.id, s.pool_id, p.key, s.name, " SNAP_ARM_ID ", s.slot, "            \
+/* SNAP_COLUMNS_OF(key, arm_id): a snapshot row, the pool's key as
+ * ${key}, the ARM id as ${arm_id} */
+#define SNAP_COLUMNS_OF(key, arm_id)                                           \
+	"s.id, s.pool_id, " key ", s.name, " arm_id ", s.slot, "               \
 	"s.created_at, s.node_image_version, s.kubernetes_version, "           \
 	"s.os_type, s.os_sku, s.vm_size, s.enable_fips, s.state, s.pinned, "   \
 	"s.channel, s.promoted_at, s.demoted_at, s.error "
+#define SNAP_COLUMNS SNAP_COLUMNS_OF("p.key", SNAP_ARM_ID)
 #define SNAP_COLS                                                              \
 	"SELECT " SNAP_COLUMNS                                                 \
 	"FROM snapshots s JOIN pools p ON p.id = s.pool_id "
@@ -2776,6 +2781,12 @@ db_obs_cols(void)
 	return OBS_COLS;
 }
 
+const char *
+db_obs_cols_bare(void)
+{
+	return OBS_COLS_OF("NULL");
+}
+
 int
 db_row_observation(void *ctx, sqlite3_stmt *s)
 {
@@ -2846,6 +2857,12 @@ const char *
 db_snap_cols(void)
 {
 	return SNAP_COLUMNS;
+}
+
+const char *
+db_snap_cols_bare(void)
+{
+	return SNAP_COLUMNS_OF("NULL", "s.arm_id");
 }
 
 int

@@ -157,6 +157,9 @@ int db_fail(struct db *db, const char *what);
  */
 #define DB_OBS_NCOLS 18
 const char *db_obs_cols(void);
+/* db_obs_cols_bare(): the same list over "observations o" alone, without
+ * the pools row: the pool's key NULL (read as "") */
+const char *db_obs_cols_bare(void);
 int db_row_observation(void *o, sqlite3_stmt *s);
 
 /*
@@ -170,6 +173,11 @@ int db_row_snapshot(void *o, sqlite3_stmt *s);
 /* db_snap_cols(): db_snap_select's column list alone (after SELECT; the
  * query names the snapshot s and its own pool p). */
 const char *db_snap_cols(void);
+/* db_snap_cols_bare(): the same list over "snapshots s" alone, without
+ * the pools row: the pool's key NULL (read as ""), the ARM id as stored
+ * (NULL when derived: DB_SNAP_ARM_ID, 0017); DB_SNAP_NCOLS columns. */
+#define DB_SNAP_NCOLS 19
+const char *db_snap_cols_bare(void);
 
 /*
  * DB_SNAP_ARM_ID(s, p): SQL for the ARM id of snapshot row ${s} of pool
@@ -256,13 +264,16 @@ sqlite3_stmt *db_prepare(struct db *db, const char *sql, const char *what);
 int db_explain(struct db *db, const char *sql, char *buf, size_t len);
 
 /*
- * db_pools_json(ids, channels, n, out):
+ * db_pools_json(ids, channels, n, channel, out):
  * The pools a fleet-wide statement reads through json_each(?1), in a new
- * NUL-terminated ${*out} (free()): [id, ...], or with ${channels} (not
- * NULL) [[id, "channel"], ...], each channel a JSON string as jansson
- * escapes it.  0/-1 (logged).
+ * NUL-terminated ${*out} (free()): [id, ...] of the ${n} pools ${ids},
+ * every one when ${channel} is NULL, else those whose ${channels}[k] is
+ * ${channel}, in their order.  Ids only: a statement that needs a pool's
+ * channel binds it (?2), once a channel, where an [id, "channel"] pair
+ * was parsed again at each reference to it (j.value ->> 0), most of
+ * report's summary.  0/-1 (logged).
  */
-int db_pools_json(
-    const int64_t *ids, const char *const *channels, size_t n, char **out);
+int db_pools_json(const int64_t *ids, const char *const *channels, size_t n,
+    const char *channel, char **out);
 
 #endif

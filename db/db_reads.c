@@ -201,13 +201,26 @@ db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order)
 
 /*
  * db_pools_read: each fact of every pool asked for by one statement,
- * stepped pool after pool: the pools are a JSON array bound once
+ * stepped pool after pool: the pools are a JSON array of ids bound once
  * (json_each, in the array's order), each fact a LEFT JOIN (a row for
  * every pool, NULL when it has none) or a scalar subquery of that
  * element -- the same index seeks as the per-pool statements, without
  * their bind, step and reset 30,000 times at 10,000 pools.
+ *
+ * The baseline's statement binds the channel (?2) and reads the pools of
+ * that channel only: one statement a channel the pools name, each
+ * stepped in turn as its next pool comes, where a JSON [id, "channel"]
+ * pair was rendered and parsed again at each of its references.
+ *
+ * The pools row (key, subscription, resource group) is read once a
+ * pool by a statement of its own, not joined again to each fact: the
+ * rows carry the key, and a snapshot's ARM id when the store derives it
+ * (0017: NULL stored) is put together here, byte for byte as
+ * DB_SNAP_ARM_ID's SQL does, where SQLite's concatenation of four texts
+ * was a tenth of a fact's instructions.  A baseline of another pool's
+ * snapshot (a holder row naming it) reads that pool's row by its id.
  */
-enum { FACT_OBS, FACT_NEWEST, FACT_BASE, FACT_SUCCESS, NFACTS };
+enum { FACT_OBS, FACT_NEWEST, FACT_BASE, FACT_SUCCESS, FACT_POOL, NFACTS };
 
 /* The SQL of fact ${f} after the column list (or the column list's
  * place, for FACT_SUCCESS: the whole text after SELECT). */
@@ -215,23 +228,20 @@ static const char *const fact_from[NFACTS] = {
     [FACT_OBS] = "FROM json_each(?1) j LEFT JOIN observations o "
                  "ON o.id = (SELECT q.id FROM observations q "
                  "WHERE q.pool_id = j.value "
-                 "ORDER BY q.observed_at DESC, q.id DESC LIMIT 1) "
-                 "LEFT JOIN pools p ON p.id = o.pool_id",
+                 "ORDER BY q.observed_at DESC, q.id DESC LIMIT 1)",
     [FACT_NEWEST] = "FROM json_each(?1) j LEFT JOIN snapshots s "
                     "ON s.id = (SELECT a.id FROM snapshots a "
                     "WHERE a.pool_id = j.value AND a.state = 'active' "
-                    "ORDER BY a.created_at DESC, a.id DESC LIMIT 1) "
-                    "LEFT JOIN pools p ON p.id = s.pool_id",
+                    "ORDER BY a.created_at DESC, a.id DESC LIMIT 1)",
     /* the holder's row through snapshot_channels_holder (left_at IS
-     * NULL: unique per pool and channel); ?1 here holds [id, channel]
-     * pairs */
+     * NULL: unique per pool and channel), channel ?2 */
     [FACT_BASE] = "FROM json_each(?1) j LEFT JOIN snapshot_channels h "
-                  "ON h.pool_id = json_extract(j.value, '$[0]') "
-                  "AND h.channel = json_extract(j.value, '$[1]') "
+                  "ON h.pool_id = j.value AND h.channel = ?2 "
                   "AND h.left_at IS NULL "
-                  "LEFT JOIN snapshots s ON s.id = h.snapshot_id "
-                  "LEFT JOIN pools p ON p.id = s.pool_id",
+                  "LEFT JOIN snapshots s ON s.id = h.snapshot_id",
     [FACT_SUCCESS] = DB_POOL_LAST_SUCCESS("j.value") " FROM json_each(?1) j",
+    [FACT_POOL] = "p.key, p.subscription, p.resource_group "
+                  "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value",
 };
 
 static const char *const fact_what[NFACTS] = {
@@ -239,6 +249,22 @@ static const char *const fact_what[NFACTS] = {
     "read the pools' newest active snapshots",
     "read the pools' baselines",
     "read the pools' last successes",
+    "read the pools",
+};
+
+/* A pool's row once stepped to: its key, subscription and resource
+ * group (the statement's, valid until its next step), NULL when there
+ * is none. */
+struct pool_names {
+	const char *key, *sub, *rg;
+};
+
+/* A pools row by its id, for a baseline of another pool's snapshot: its
+ * statement (lent for the walk) and the id it was last stepped to. */
+struct pool_by_id {
+	sqlite3_stmt *s;
+	int64_t id;
+	struct pool_names names;
 };
 
 /* Fact ${f}'s SQL into ${sql}.  0, or -1 when out of memory (logged). */
@@ -246,10 +272,12 @@ static int
 fact_sql(int f, struct buf *sql)
 {
 	buf_free(sql); /* empty, as buf_init left it */
-	if (buf_printf(sql, "SELECT %s%s",
-	        f == FACT_OBS                            ? db_obs_cols()
-	            : f == FACT_NEWEST || f == FACT_BASE ? db_snap_cols()
+	if (buf_printf(sql, "SELECT %s%s%s",
+	        f == FACT_OBS                            ? db_obs_cols_bare()
+	            : f == FACT_NEWEST || f == FACT_BASE ? db_snap_cols_bare()
 	                                                 : "",
+	        /* the ARM id derived (DB_SNAP_NCOLS) */
+	        f == FACT_NEWEST || f == FACT_BASE ? ", s.arm_id IS NULL " : "",
 	        fact_from[f])) {
 		log_err(NULL, "store: out of memory");
 		return -1;
@@ -257,10 +285,11 @@ fact_sql(int f, struct buf *sql)
 	return 0;
 }
 
-/* Fact ${f}'s statement, ?1 bound to ${json} (kept by the caller).  NULL
- * on error (logged). */
+/* Fact ${f}'s statement over the pools of ${json} (kept by the caller),
+ * ?2 bound to ${channel} when not NULL.  NULL on error (logged). */
 static sqlite3_stmt *
-fact_stmt(struct db *db, int f, const char *json, struct buf *sql)
+fact_stmt(struct db *db, int f, const char *json, const char *channel,
+    struct buf *sql)
 {
 	sqlite3_stmt *s;
 
@@ -269,7 +298,10 @@ fact_stmt(struct db *db, int f, const char *json, struct buf *sql)
 	s = db_stmt(db, sql->data, fact_what[f]);
 	if (s == NULL)
 		return NULL;
-	if (sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (channel != NULL &&
+	        sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC) !=
+	            SQLITE_OK)) {
 		db_fail(db, fact_what[f]);
 		db_stmt_done(db, s);
 		return NULL;
@@ -277,10 +309,98 @@ fact_stmt(struct db *db, int f, const char *json, struct buf *sql)
 	return s;
 }
 
-/* Step fact ${f}'s statement to the next pool's row, read it into ${r}.
+/* ${s}'s column ${i} as text, NULL when NULL. */
+static const char *
+col_or_null(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* ${dst} (${size} bytes) is the ARM id DB_SNAP_ARM_ID derives for
+ * snapshot ${name} of the pool ${p}: "" without the pool's row, as the
+ * SQL's NULL; truncated as db_col_text truncates. */
+static void
+arm_id_derive(
+    char *dst, size_t size, const struct pool_names *p, const char *name)
+{
+	const char *part[] = {"/subscriptions/", p->sub, "/resourceGroups/",
+	    p->rg, "/providers/Microsoft.ContainerService/snapshots/", name};
+	size_t len = 0;
+
+	dst[0] = '\0';
+	if (p->key == NULL || p->sub == NULL || p->rg == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+		size_t n = strlen(part[i]);
+
+		if (len + n >= size)
+			n = size - 1 - len;
+		memcpy(dst + len, part[i], n);
+		len += n;
+	}
+	dst[len] = '\0';
+}
+
+/* The pools row of ${id} into ${b}->names (read again only for another
+ * id).  0/-1. */
+static int
+pool_by_id(struct db *db, struct pool_by_id *b, int64_t id)
+{
+	int rc;
+
+	if (b->s != NULL && b->id == id)
+		return 0;
+	if (b->s == NULL) {
+		b->s = db_stmt(db,
+		    "SELECT key, subscription, resource_group FROM pools "
+		    "WHERE id = ?1",
+		    fact_what[FACT_POOL]);
+		if (b->s == NULL)
+			return -1;
+	}
+	sqlite3_reset(b->s);
+	b->id = id;
+	memset(&b->names, 0, sizeof(b->names));
+	if (sqlite3_bind_int64(b->s, 1, id) != SQLITE_OK)
+		return db_fail(db, fact_what[FACT_POOL]);
+	rc = sqlite3_step(b->s);
+	if (rc == SQLITE_ROW) {
+		b->names.key = col_or_null(b->s, 0);
+		b->names.sub = col_or_null(b->s, 1);
+		b->names.rg = col_or_null(b->s, 2);
+	} else if (rc != SQLITE_DONE) {
+		return db_fail(db, fact_what[FACT_POOL]);
+	}
+	return 0;
+}
+
+/* A snapshot row of ${s} into ${out}, its pool's key and (derived) ARM
+ * id from the pool's row: ${own}, the pool walked, or its own by id.
  * 0/-1. */
 static int
-fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r)
+snap_row(struct db *db, sqlite3_stmt *s, struct db_snapshot *out,
+    int64_t pool_id, const struct pool_names *own, struct pool_by_id *other)
+{
+	const struct pool_names *p = own;
+
+	(void)db_row_snapshot(out, s);
+	if (out->pool_id != pool_id) {
+		if (pool_by_id(db, other, out->pool_id))
+			return -1;
+		p = &other->names;
+	}
+	util_strlcpy(
+	    out->pool_key, p->key != NULL ? p->key : "", sizeof(out->pool_key));
+	if (sqlite3_column_int(s, DB_SNAP_NCOLS))
+		arm_id_derive(out->arm_id, sizeof(out->arm_id), p, out->name);
+	return 0;
+}
+
+/* Step fact ${f}'s statement to the next pool's row, read it into ${r}
+ * (FACT_POOL: into ${own}).  0/-1. */
+static int
+fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
+    struct pool_names *own, struct pool_by_id *other)
 {
 	int found;
 
@@ -290,18 +410,28 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r)
 	switch (f) {
 	case FACT_OBS:
 		r->have_obs = found;
-		if (found)
+		if (found) {
 			(void)db_row_observation(&r->obs, s);
+			util_strlcpy(r->obs.pool_key,
+			    own->key != NULL ? own->key : "",
+			    sizeof(r->obs.pool_key));
+		}
 		break;
 	case FACT_NEWEST:
 		r->have_newest = found;
-		if (found)
-			(void)db_row_snapshot(&r->newest, s);
+		if (found &&
+		    snap_row(db, s, &r->newest, r->pool_id, own, other))
+			return -1;
 		break;
 	case FACT_BASE:
 		r->have_base = found;
-		if (found)
-			(void)db_row_snapshot(&r->base, s);
+		if (found && snap_row(db, s, &r->base, r->pool_id, own, other))
+			return -1;
+		break;
+	case FACT_POOL:
+		own->key = col_or_null(s, 0);
+		own->sub = col_or_null(s, 1);
+		own->rg = col_or_null(s, 2);
 		break;
 	default:
 		r->last_success = (time_t)sqlite3_column_int64(s, 0);
@@ -311,7 +441,7 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r)
 }
 
 static const unsigned fact_bit[NFACTS] = {
-    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS};
+    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
 
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
@@ -321,10 +451,81 @@ db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 
 	buf_init(&sql, (size_t)-1 / 2);
 	for (int f = 0; f < NFACTS; f++)
-		if (fact == fact_bit[f] && fact_sql(f, &sql) == 0)
+		if (fact_bit[f] != 0 && fact == fact_bit[f] &&
+		    fact_sql(f, &sql) == 0)
 			rc = db_explain(db, sql.data, buf, len);
 	buf_free(&sql);
 	return rc;
+}
+
+/*
+ * The baselines' statements: one a channel of ${channels}[0..n), each
+ * over the ids of its pools (${json}[g], kept until the statements are
+ * done); ${group}[k] pool k's.  0/-1 (logged).
+ */
+struct base_groups {
+	size_t n; /* channels */
+	sqlite3_stmt **s;
+	char **json;
+	size_t *group; /* pool k's channel: s[group[k]] */
+};
+
+static void
+base_groups_free(struct db *db, struct base_groups *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		db_stmt_done(db, g->s[i]);
+		free(g->json[i]);
+	}
+	free(g->s);
+	free(g->json);
+	free(g->group);
+}
+
+static int
+base_groups_open(struct db *db, const int64_t *pool_ids,
+    const char *const *channels, size_t n, struct buf *sql,
+    struct base_groups *g)
+{
+	size_t *first = NULL; /* each channel's first pool */
+	int ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	g->group = calloc(n, sizeof(*g->group));
+	first = calloc(n, sizeof(*first));
+	if (g->group == NULL || first == NULL)
+		goto oom;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = 0;
+
+		while (i < g->n && strcmp(channels[first[i]], channels[k]) != 0)
+			i++;
+		if (i == g->n)
+			first[g->n++] = k;
+		g->group[k] = i;
+	}
+	g->s = calloc(g->n, sizeof(*g->s));
+	g->json = calloc(g->n, sizeof(*g->json));
+	if (g->s == NULL || g->json == NULL) {
+		g->n = 0;
+		goto oom;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		const char *ch = channels[first[i]];
+
+		if (db_pools_json(pool_ids, channels, n, ch, &g->json[i]))
+			goto done;
+		g->s[i] = fact_stmt(db, FACT_BASE, g->json[i], ch, sql);
+		if (g->s[i] == NULL)
+			goto done;
+	}
+	ret = 0;
+	goto done;
+oom:
+	log_err(NULL, "store: out of memory");
+done:
+	free(first);
+	return ret;
 }
 
 int
@@ -333,36 +534,56 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
     void *ctx)
 {
 	struct db_pool_read *r = NULL;
-	char *ids = NULL, *pairs = NULL;
+	struct pool_names own;
+	struct pool_by_id other;
+	struct base_groups base;
+	char *ids = NULL;
 	struct buf sql;
 	sqlite3_stmt *s[NFACTS] = {0};
 	int ret = -1;
 
 	if (n == 0)
 		return 0;
+	memset(&other, 0, sizeof(other));
+	memset(&base, 0, sizeof(base));
 	buf_init(&sql, (size_t)-1 / 2);
 	r = malloc(sizeof(*r));
 	if (r == NULL) {
 		log_err(NULL, "store: out of memory");
 		goto done;
 	}
-	if (db_pools_json(pool_ids, NULL, n, &ids) ||
-	    ((want & DB_POOL_BASELINE) &&
-	        db_pools_json(pool_ids, channels, n, &pairs)))
+	if (db_pools_json(pool_ids, NULL, n, NULL, &ids))
 		goto done;
 	for (int f = 0; f < NFACTS; f++) {
-		if (!(want & fact_bit[f]))
+		/* the pools row: for the facts that carry its key */
+		if (f == FACT_POOL
+		        ? !(want &
+		              (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE))
+		        : !(want & fact_bit[f]) || f == FACT_BASE)
 			continue;
-		s[f] = fact_stmt(db, f, f == FACT_BASE ? pairs : ids, &sql);
+		s[f] = fact_stmt(db, f, ids, NULL, &sql);
 		if (s[f] == NULL)
 			goto done;
 	}
+	if ((want & DB_POOL_BASELINE) &&
+	    base_groups_open(db, pool_ids, channels, n, &sql, &base))
+		goto done;
 	for (size_t k = 0; k < n; k++) {
 		memset(r, 0, sizeof(*r));
+		memset(&own, 0, sizeof(own));
 		r->pool_id = pool_ids[k];
-		for (int f = 0; f < NFACTS; f++)
-			if (s[f] != NULL && fact_step(db, f, s[f], r))
+		/* the pools row first: the others read it */
+		if (s[FACT_POOL] != NULL &&
+		    fact_step(db, FACT_POOL, s[FACT_POOL], r, &own, &other))
+			goto done;
+		for (int f = 0; f < FACT_POOL; f++)
+			if (s[f] != NULL &&
+			    fact_step(db, f, s[f], r, &own, &other))
 				goto done;
+		if (base.n > 0 &&
+		    fact_step(
+		        db, FACT_BASE, base.s[base.group[k]], r, &own, &other))
+			goto done;
 		ret = cb(ctx, k, r);
 		if (ret != 0)
 			goto done;
@@ -371,9 +592,10 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 done:
 	for (int f = 0; f < NFACTS; f++)
 		db_stmt_done(db, s[f]);
+	base_groups_free(db, &base);
+	db_stmt_done(db, other.s);
 	free(r);
 	free(ids);
-	free(pairs);
 	buf_free(&sql);
 	return ret;
 }

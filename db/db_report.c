@@ -2,7 +2,8 @@
  * db_report.c -- the queries of `aksnap report` (db_report.h).
  *
  * The report reads its pools' summary and then their rows.  The summary
- * (db_report_sums) is two statements over every pool at once, the
+ * (db_report_sums) is a statement, and one a channel, over every pool at
+ * once, the
  * pools bound as one JSON array (json_each), not four statements a pool
  * (at 10,000 pools, 40,000 statements, each bound, stepped and reset);
  * its counts read no decision row (0021).  The
@@ -76,16 +77,16 @@ static const char events_sql[] =
     "WHERE d.id IN " EVENT_IDS " ORDER BY d.at, d.id";
 
 /*
- * The summary's two statements (db_report_sums), over the pools of ?1:
- * a JSON array of [id, "channel"], ids ascending.  The newest observation
- * of each, the rows in the table's order (the IN list is sorted: each
- * page read once, where the pools' order read a page a pool).
+ * The summary's statements (db_report_sums), over the pools of ?1: a
+ * JSON array of ids, ascending.  The newest observation of each, the
+ * rows in the table's order (the IN list is sorted: each page read once,
+ * where the pools' order read a page a pool).
  */
 static const char sum_live_sql[] =
     "SELECT o.pool_id, o.provisioning_state, o.node_image_version, "
     "o.kubernetes_version, o.upgrade_channel, o.node_os_channel "
     "FROM observations o WHERE o.id IN (SELECT (SELECT q.id "
-    "FROM observations q WHERE q.pool_id = j.value ->> 0 "
+    "FROM observations q WHERE q.pool_id = j.value "
     "ORDER BY q.observed_at DESC, q.id DESC LIMIT 1) FROM json_each(?1) j)";
 
 /*
@@ -94,30 +95,31 @@ static const char sum_live_sql[] =
  * the index is the count (SQLite never reads a row for it).
  */
 #define SUM_CLOSED(where)                                                      \
-	"(SELECT count(*) FROM decision_rows WHERE pool_id = j.value ->> 0 "   \
+	"(SELECT count(*) FROM decision_rows WHERE pool_id = j.value "         \
 	"AND last_at >= ?2 AND " where ")"
 
 /* An open count: pool j's open decisions of ${action} (0018) whose
  * closed row ends before ?2 (else SUM_CLOSED counted them). */
 #define SUM_OPEN(action)                                                       \
 	"(SELECT count(*) FROM decision_open x JOIN decision_rows d "          \
-	"ON d.id = x.decision_id WHERE x.pool_id = j.value ->> 0 "             \
+	"ON d.id = x.decision_id WHERE x.pool_id = j.value "                   \
 	"AND x.last_at >= ?2 AND x.action = '" action "' "                     \
 	"AND d.last_at < ?2)"
 
 /*
- * A row a pool: the snapshot holding its channel
- * (snapshot_channels_holder), and its promotions and failures since ?2
- * (db_report_events' entries).
+ * A row a pool of channel ?3: the snapshot holding it
+ * (snapshot_channels_holder), and the pool's promotions and failures
+ * since ?2 (db_report_events' entries).  Run once a channel, over that
+ * channel's pools.
  */
 #define SUM_PROMOTIONS                                                         \
 	SUM_CLOSED("action = 'promote'") " + " SUM_OPEN("promote")
 #define SUM_FAILURES SUM_CLOSED("action = 'fail'") " + " SUM_OPEN("fail")
 static const char sum_pools_sql[] =
-    "SELECT j.value ->> 0, s.state, s.created_at, s.node_image_version, "
+    "SELECT j.value, s.state, s.created_at, s.node_image_version, "
     "s.kubernetes_version, " SUM_PROMOTIONS ", " SUM_FAILURES " "
     "FROM json_each(?1) j LEFT JOIN snapshot_channels h "
-    "ON h.pool_id = j.value ->> 0 AND h.channel = j.value ->> 1 "
+    "ON h.pool_id = j.value AND h.channel = ?3 "
     "AND h.left_at IS NULL LEFT JOIN snapshots s ON s.id = h.snapshot_id";
 
 /* The runs since a time. */
@@ -294,47 +296,81 @@ sums_row(int which, sqlite3_stmt *s, struct db_report_sum *e)
 	e->failures = (size_t)sqlite3_column_int64(s, 6);
 }
 
+/* Step ${s} (statement ${which}, bound) through its rows into ${e},
+ * each to ${cb}.  0/-1. */
+static int
+sums_step(struct db_report *q, int which, sqlite3_stmt *s, const int64_t *ids,
+    size_t n, struct db_report_sum *e,
+    int (*cb)(void *ctx, const struct db_report_sum *s), void *ctx)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(e, 0, sizeof(*e));
+		e->kind = (enum db_report_sum_kind)which;
+		e->k = sums_find(ids, n, sqlite3_column_int64(s, 0));
+		if (e->k == n)
+			continue;
+		sums_row(which, s, e);
+		if (cb(ctx, e) != 0)
+			return -1;
+	}
+	if (rc != SQLITE_DONE)
+		return db_fail(q->db, "report: summary");
+	return 0;
+}
+
 int
 db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
     const char *const *channels, size_t n,
     int (*cb)(void *ctx, const struct db_report_sum *s), void *ctx)
 {
-	static const char *const sqls[] = {sum_live_sql, sum_pools_sql};
 	struct db_report_sum *e = NULL;
 	sqlite3_stmt *s = NULL;
 	char *json = NULL;
-	int rc, ret = -1;
+	int ret = -1;
 
 	if (n == 0)
 		return 0;
 	e = malloc(sizeof(*e));
-	if (e == NULL || db_pools_json(ids, channels, n, &json))
+	if (e == NULL || db_pools_json(ids, NULL, n, NULL, &json))
 		goto out;
-	for (int which = 0; which < 2; which++) {
-		s = db_prepare(q->db, sqls[which], "report: summary");
+	s = db_prepare(q->db, sum_live_sql, "report: summary");
+	if (s == NULL ||
+	    sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_fail(q->db, "report: summary");
+		goto out;
+	}
+	if (sums_step(q, DB_REPORT_SUM_LIVE, s, ids, n, e, cb, ctx))
+		goto out;
+	sqlite3_finalize(s);
+	s = NULL;
+	/* then the pools, a statement a channel (the first pool naming it
+	 * runs it, over every pool that does) */
+	for (size_t k = 0; k < n; k++) {
+		size_t first = 0;
+
+		while (strcmp(channels[first], channels[k]) != 0)
+			first++;
+		if (first < k)
+			continue;
+		free(json);
+		json = NULL;
+		if (db_pools_json(ids, channels, n, channels[k], &json))
+			goto out;
+		s = db_prepare(q->db, sum_pools_sql, "report: summary");
 		if (s == NULL ||
 		    sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) !=
 		        SQLITE_OK ||
-		    (which == DB_REPORT_SUM_POOL &&
-		        sqlite3_bind_int64(s, 2, (sqlite3_int64)since) !=
-		            SQLITE_OK)) {
+		    sqlite3_bind_int64(s, 2, (sqlite3_int64)since) !=
+		        SQLITE_OK ||
+		    sqlite3_bind_text(s, 3, channels[k], -1, SQLITE_STATIC) !=
+		        SQLITE_OK) {
 			db_fail(q->db, "report: summary");
 			goto out;
 		}
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			memset(e, 0, sizeof(*e));
-			e->kind = (enum db_report_sum_kind)which;
-			e->k = sums_find(ids, n, sqlite3_column_int64(s, 0));
-			if (e->k == n)
-				continue;
-			sums_row(which, s, e);
-			if (cb(ctx, e) != 0)
-				goto out;
-		}
-		if (rc != SQLITE_DONE) {
-			db_fail(q->db, "report: summary");
+		if (sums_step(q, DB_REPORT_SUM_POOL, s, ids, n, e, cb, ctx))
 			goto out;
-		}
 		sqlite3_finalize(s);
 		s = NULL;
 	}

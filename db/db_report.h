@@ -6,7 +6,8 @@
  * speaks for, the journal entries a timeline marks (taken, promoted,
  * demoted, deleted, pinned, failed) and their counts, and the runs of the
  * report's window.  The summary reads every pool's counts at once
- * (db_report_sums: two statements, whatever the number of pools); the
+ * (db_report_sums: one statement, and one a channel, whatever the number
+ * of pools); the
  * rows are read pool by pool later, by a statement prepared once in a
  * struct db_report and reset between pools.  Read-only.  Conventions as
  * db.h.
@@ -98,9 +99,10 @@ struct db_report_sum {
  * db_report_sums(q, since, ids, channels, n, cb, ctx):
  * What `report`'s summary counts of the ${n} stored pools ${ids}
  * (ascending, distinct, none 0) whose baselines are in ${channels}[k]
- * ("" for none), read in two statements for all of them rather than
- * four a pool: their newest observations (the rows in the table's
- * order, each page read once), then a row a pool with the snapshot
+ * ("" for none), read in a statement for all of them and one for each
+ * channel's pools, rather than four a pool: their newest observations
+ * (the rows in the table's order, each page read once), then a row a
+ * pool with the snapshot
  * holding its channel and its promotions and failures since ${since}
  * (counted on the partial indexes decisions_promotions_by_pool_time and
  * decisions_failures_by_pool_time, 0021, without reading a decision's

@@ -43,7 +43,6 @@
 #include <string.h>
 
 #include "db/db_internal.h"
-#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/util.h"
 
@@ -463,12 +462,12 @@ put_id(FILE *f, int64_t id)
 }
 
 int
-db_pools_json(
-    const int64_t *ids, const char *const *channels, size_t n, char **out)
+db_pools_json(const int64_t *ids, const char *const *channels, size_t n,
+    const char *channel, char **out)
 {
 	size_t len = 0;
 	FILE *f = open_memstream(out, &len);
-	int bad;
+	int bad, first = 1;
 
 	if (f == NULL) {
 		log_err(NULL, "store: out of memory");
@@ -478,17 +477,12 @@ db_pools_json(
 	(void)__fsetlocking(f, FSETLOCKING_BYCALLER);
 	putc('[', f);
 	for (size_t k = 0; k < n; k++) {
-		if (k > 0)
-			putc(',', f);
-		if (channels == NULL) {
-			put_id(f, ids[k]);
+		if (channel != NULL && strcmp(channels[k], channel) != 0)
 			continue;
-		}
-		putc('[', f);
+		if (!first)
+			putc(',', f);
+		first = 0;
 		put_id(f, ids[k]);
-		putc(',', f);
-		json_write_quoted(f, channels[k], strlen(channels[k]));
-		putc(']', f);
 	}
 	putc(']', f);
 	bad = ferror(f);

@@ -21,23 +21,23 @@
  * that every promotion's reasons start with.
  *
  * Every form starts with a summary of every pool, so nothing is written
- * until every pool has been read once: report_gather reads of every
- * pool at once what the summary counts (db_report_sums: two statements
- * whatever the number of pools -- its newest observation, then its
- * baseline and the journal's counts, which SQLite counts on one-action
- * indexes: not its snapshots, nor its window of observations, which only
- * the page reads here, for its legend, until one has said who changed a
- * version) and keeps only that (struct pool_sum, ~300 bytes), in the
- * store's order (db_pool_ids_order: a run wrote their rows in id order,
- * so each page is read once; the report's order read a page again every
- * few hundred pools at 10,000, 332,109 page reads of ~24,000 pages) and
- * counts them in the report's, which orders the names the
- * summary lists.  The forms then read each pool again, once, in the
- * same order (report_pool_read: the marks' read counts the journal too),
- * write it into temporary files and drop it, and copy the files' texts
- * out in the report's order (report_pools_spooled, job/base/reorder.h):
- * memory holds one pool (and the summaries, the clusters' counts and the
- * summary's lists of names); each read is a handful of index seeks.
+ * until every pool has been read once: report_gather reads of every pool
+ * at once what the summary counts (db_report_sums: a statement and one a
+ * channel, whatever the number of pools -- its newest observation, then
+ * its baseline and the journal's counts, which SQLite counts on
+ * one-action indexes: not its snapshots, nor its window of observations,
+ * which only the page reads here, for its legend, until one has said who
+ * changed a version) and keeps only that (struct pool_sum, ~300 bytes),
+ * in the store's order (db_pool_ids_order: a run wrote their rows in id
+ * order, so each page is read once; the report's order read a page again
+ * every few hundred pools at 10,000, 332,109 page reads of ~24,000 pages)
+ * and counts them in the report's, which orders the names the summary
+ * lists.  The forms then read each pool again, once, in the same order
+ * (report_pool_read: the marks' read counts the journal too), write it
+ * into temporary files and drop it, and copy the files' texts out in the
+ * report's order (report_pools_spooled, job/base/reorder.h): memory holds
+ * one pool (and the summaries, the clusters' counts and the summary's
+ * lists of names); each read is a handful of index seeks.
  */
 #include "job/cmd/report.h"
 
@@ -649,8 +649,8 @@ name_pool(struct report *r, int which, size_t count, const char *key,
 }
 
 /*
- * What the summary counts of one pool: read in two statements for
- * every pool (db_report_sums), counted in the report's order
+ * What the summary counts of one pool: read in a statement and one a
+ * channel for every pool (db_report_sums), counted in the report's order
  * (count_pool), which orders the names it lists.  The re-image title is
  * made again from the cluster's channels for the few pools named.
  */
@@ -845,9 +845,9 @@ count_pool(struct report *r, struct report_cluster *c, const char *key,
 
 /*
  * Every pool's summary: its newest observation, baseline and counts read
- * for every pool at once (db_report_sums: two statements, in the
- * store's order, each page read once), counted in the report's.  The
- * store's order (db_pool_ids_order) is kept in r->order for
+ * for every pool at once (db_report_sums: a statement and one a channel,
+ * in the store's order, each page read once), counted in the report's.
+ * The store's order (db_pool_ids_order) is kept in r->order for
  * report_pools_spooled.  0/-1.
  */
 static int

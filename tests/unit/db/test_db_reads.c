@@ -327,6 +327,11 @@ facts_read(
 	return stmts - 4 * (long)n;
 }
 
+/*
+ * Statements: one a fact, the pools rows, one a channel for the
+ * baselines, and one for pool 3's baseline, pool 2's snapshot (its key
+ * and ARM id from its own pool) -- whatever the number of pools.
+ */
 static void
 test_pools_read_as_the_per_pool_statements(void **state)
 {
@@ -334,15 +339,20 @@ test_pools_read_as_the_per_pool_statements(void **state)
 	static const char *const channels[] = {"stable", "can\"ary", "x"};
 	static const char *const stable[] = {"stable", "stable", "stable"};
 	struct fx *f = *state;
-	long one, three;
+	long one, three, same;
 
 	facts_store(f);
+	/* a stored ARM id (not derived) is read as stored */
+	raw_exec(f->path,
+	    "UPDATE snapshots SET arm_id = '/x/b-active-old' "
+	    "WHERE name = 'b-active-old'");
 	one = facts_read(f, ids, channels, 1);
 	three = facts_read(f, ids, channels, 3);
-	if (one != 4 || three != 4)
-		fail_msg(
-		    "statements: %ld for one pool, %ld for three", one, three);
-	(void)facts_read(f, ids, stable, 3);
+	same = facts_read(f, ids, stable, 3);
+	if (one != 6 || three != 8 || same != 6)
+		fail_msg("statements: %ld for one pool, %ld for three of three "
+		         "channels, %ld of one",
+		    one, three, same);
 	assert_int_equal(
 	    db_pools_read(f->db, ids, channels, 0, DB_POOL_OBS, NULL, NULL), 0);
 }
