@@ -1582,6 +1582,66 @@ test_db_slot_taken_follows_due_rule(void **state)
 	assert_int_equal(db_slot_taken(f->db, a, 2000), 0);
 }
 
+/* The pages db_slot_taken(pool, slot) reads, which must answer ${want},
+ * from an empty page cache: on a store this small, one page a b-tree it
+ * asks (the tables and indexes of its questions). */
+static int
+slot_taken_reads(struct db *db, int64_t pool, time_t slot, int want)
+{
+	int n = 0, hi = 0;
+
+	assert_int_equal(db_slot_taken(db, pool, slot), want); /* prepared */
+	assert_int_equal(sqlite3_db_release_memory(db_sqlite(db)), SQLITE_OK);
+	assert_int_equal(sqlite3_db_status(db_sqlite(db),
+	                     SQLITE_DBSTATUS_CACHE_MISS, &n, &hi, 1),
+	    SQLITE_OK);
+	assert_int_equal(db_slot_taken(db, pool, slot), want);
+	assert_int_equal(sqlite3_db_status(db_sqlite(db),
+	                     SQLITE_DBSTATUS_CACHE_MISS, &n, &hi, 1),
+	    SQLITE_OK);
+	return n;
+}
+
+/* A slot taken by a skip range is answered without the questions after
+ * it: the open range's pool reads only decision_open, a closed range's
+ * no snapshot index, each fewer pages than a slot nothing takes (every
+ * question asked).  As one OR of three EXISTS, every one ran. */
+static void
+test_db_slot_taken_stops_at_its_first_answer(void **state)
+{
+	struct fx *f = *state;
+	struct db_decision d;
+	int64_t a, b, c, id = 0;
+	int open, closed, taken, none;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "a");
+	b = add_pool(f->db, "b");
+	c = add_pool(f->db, "c");
+	memset(&d, 0, sizeof(d));
+	util_strlcpy(d.action, "skip", sizeof(d.action));
+	util_strlcpy(d.reasons, "unchanged", sizeof(d.reasons));
+	d.pool_id = a;
+	d.at = d.slot = 2000;
+	assert_int_equal(db_decision_add(f->db, &d), 0); /* open */
+	d.pool_id = b;
+	assert_int_equal(db_decision_add(f->db, &d), 0);
+	util_strlcpy(d.action, "keep", sizeof(d.action));
+	d.at = d.slot = 3000;
+	assert_int_equal(db_decision_add(f->db, &d), 0); /* b's closed */
+	assert_int_equal(db_snapshot_intent(f->db, c, "s-2000", "/arm/s-2000",
+	                     2000, 2000, &id),
+	    0);
+	open = slot_taken_reads(f->db, a, 2000, 1);
+	closed = slot_taken_reads(f->db, b, 2000, 1);
+	taken = slot_taken_reads(f->db, c, 2000, 1);
+	none = slot_taken_reads(f->db, c, 4000, 0);
+	if (!(open < closed && closed < none && taken == none))
+		fail_msg("slot taken: %d pages read by the open skip, %d by a "
+		         "closed one, %d by a snapshot, %d by none",
+		    open, closed, taken, none);
+}
+
 struct buf_s {
 	char text[4096];
 };
@@ -3588,6 +3648,7 @@ main(void)
 	    T(test_db_snapshot_list_newest_first_by_pool_and_state),
 	    T(test_db_snapshot_adopt_records_what_azure_holds),
 	    T(test_db_slot_taken_follows_due_rule),
+	    T(test_db_slot_taken_stops_at_its_first_answer),
 	    T(test_db_decisions_are_listed_per_snapshot_oldest_first),
 	    T(test_db_decision_texts_looked_up_once),
 	    T(test_db_sqlite_keeps_no_memory_statistics),
