@@ -4,7 +4,8 @@
  * 0023, job/run/prune.c) and records exactly what deciding again would
  * have: two stores live the same ten days of runs every four hours
  * (releases, snapshots taken, promotions through a two-rung ladder,
- * keep_within expiring, deletions), one keeping its memos, the other
+ * keep_within expiring, deletions; a snapshot pinned and unpinned and
+ * the policy changed between runs), one keeping its memos, the other
  * with every memo deleted before each run; at the end both hold the
  * same decisions, ranges, snapshots and channel entries, row for row,
  * and Azure saw the same requests.
@@ -105,6 +106,26 @@ store_int(struct harness *h, const char *sql)
 	return v;
 }
 
+/* The first column of ${sql}'s first row on ${h}'s store, as text. */
+static void
+store_text(struct harness *h, const char *sql, char *buf, size_t len)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	buf[0] = '\0';
+	assert_int_equal(
+	    sqlite3_open_v2(h->store, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, len, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_true(buf[0] != '\0');
+}
+
 /* Every row of ${sql} on ${h}'s store, one "a|b|c" line each (malloc'd). */
 static char *
 store_dump(struct harness *h, const char *sql)
@@ -174,6 +195,60 @@ run_at(struct harness *h, time_t t, int release)
 	run_result_free(&r);
 }
 
+/* The same hand-made change in both stores: ${cmd} "pin" pins the newest
+ * snapshot of the staging user pool at ${t}, "unpin" gives it back, and
+ * NULL keeps two daily snapshots instead of three (a new policy
+ * fingerprint). */
+static void
+between_runs(struct fx *f, const char *cmd, time_t t)
+{
+	struct harness *h[2] = {&f->memo, &f->again};
+	static const char *const times[] = {
+	    "UPDATE decision_rows SET at = %lld, last_at = %lld WHERE "
+	    "action IN ('pin', 'unpin')",
+	    "UPDATE decision_open SET last_at = %lld + 0 * %lld WHERE "
+	    "action IN ('pin', 'unpin')",
+	    "UPDATE runs SET started_at = %lld, finished_at = %lld, as_of = "
+	    "%lld WHERE mode IN ('pin', 'unpin')",
+	};
+	char name[128], sql[256];
+	char *ini, *fewer;
+	struct run_result r;
+
+	for (int i = 0; i < 2; i++) {
+		if (cmd == NULL) {
+			/* the policy changes: every memo's digest with it */
+			fewer = strdup(MEMO_INI);
+			assert_non_null(fewer);
+			memcpy(strstr(fewer, "keep_daily = 3"),
+			    "keep_daily = 2", 14);
+			ini = harness_config(h[i]->dir, h[i]->emu, fewer);
+			assert_non_null(ini);
+			free(ini);
+			free(fewer);
+			continue;
+		}
+		/* pin the newest, unpin the pinned one */
+		store_text(h[i],
+		    strcmp(cmd, "pin") == 0
+		        ? "SELECT s.name FROM snapshots s JOIN pools p ON p.id "
+		          "= s.pool_id WHERE p.key = 'staging-user' AND "
+		          "s.state = 'active' ORDER BY s.created_at DESC LIMIT "
+		          "1"
+		        : "SELECT name FROM snapshots WHERE pinned = 1",
+		    name, sizeof(name));
+		harness_aksnap(h[i], &r, cmd, name, NULL);
+		harness_expect_exit(&r, 0);
+		run_result_free(&r);
+		/* pin and unpin are dated by the clock: both at ${t} */
+		for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+			snprintf(sql, sizeof(sql), times[k], (long long)t,
+			    (long long)t, (long long)t);
+			(void)store_int(h[i], sql);
+		}
+	}
+}
+
 static void
 test_retain_memo_records_what_deciding_again_does(void **state)
 {
@@ -199,6 +274,13 @@ test_retain_memo_records_what_deciding_again_does(void **state)
 		                     "DELETE FROM pool_retain_memo "
 		                     "RETURNING 0"),
 		    0);
+		if ((t - f->t0) % DAY == 8 * HOUR &&
+		    (d == 3 || d == 5 || d == 7))
+			between_runs(f,
+			    d == 3       ? "pin"
+			        : d == 5 ? "unpin"
+			                 : NULL,
+			    t);
 	run:
 		run_at(&f->memo, t, release);
 		run_at(&f->again, t, release);
@@ -212,6 +294,14 @@ test_retain_memo_records_what_deciding_again_does(void **state)
 	                "'deleted'") > 0);
 	assert_true(
 	    store_int(&f->memo, "SELECT count(*) FROM snapshot_channels") > 2);
+	assert_int_equal(store_int(&f->memo,
+	                     "SELECT count(*) FROM decision_rows WHERE "
+	                     "action IN ('pin', 'unpin')"),
+	    2);
+	assert_int_equal(store_int(&f->memo,
+	                     "SELECT count(DISTINCT fingerprint_id) FROM "
+	                     "decision_rows WHERE action = 'keep'"),
+	    2);
 	expect_same(f,
 	    "SELECT id, run_id, pool_id, snapshot_id, at, slot, "
 	    "action, reasons, reasons_id, fingerprint_id, "
