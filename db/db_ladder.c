@@ -102,61 +102,64 @@ db_ladder_holds(
 	return rc;
 }
 
-/* A row of snapshot_channels as the holds queries select it. */
+/* An entry db_ladder_holds_live read, and its id (to drop the repeats). */
 struct hold_row {
 	int64_t id;
 	struct channel_hold h;
-	int open; /* left_at IS NULL: its snapshot holds the channel */
-	int keep; /* db_ladder_holds_live returns it */
 };
 
-/* The rows db_ladder_holds_live reads (${v}, ${n}). */
-struct holds {
+/* A channel the walk met, and whether it read the channel's holder. */
+struct walk_channel {
+	char name[sizeof(((struct channel_hold *)NULL)->channel)];
+	int held;
+};
+
+/*
+ * What db_ladder_holds_live gathers: the entries (${v}, ${n}; repeats
+ * allowed until the end), the channels the walk met (${ch}), the
+ * snapshots every entry of which it returns (${want}: the holders, then
+ * the active ones; sorted once complete), and the walk's state in the
+ * channel it is in (${seen}, ${nseen} of ${window}).
+ */
+struct live {
 	struct hold_row *v;
 	size_t n, cap;
+	struct walk_channel *ch;
+	size_t nch, capch;
+	int64_t *want;
+	size_t nwant, capwant;
+	int64_t seen[LIMIT_KEEP_PROMOTED];
+	int nseen, window;
 };
 
-/* Append an entries_sql row to the struct holds ${ctx}. */
+/* Room for one more ${size}-byte element in ${*v} (${n} used of ${*cap}). */
 static int
-add_row(void *ctx, sqlite3_stmt *s)
+grow(void *v, size_t *cap, size_t n, size_t size)
 {
-	struct holds *hs = ctx;
-	struct hold_row *r;
+	void **pv = v;
+	size_t ncap;
+	void *nv;
 
-	if (hs->n == hs->cap) {
-		size_t ncap = hs->cap ? hs->cap * 2 : 32;
-		struct hold_row *nv = realloc(hs->v, ncap * sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		hs->v = nv;
-		hs->cap = ncap;
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 16;
+	nv = realloc(*pv, ncap * size);
+	if (nv == NULL) {
+		log_err(NULL, "out of memory");
+		return -1;
 	}
-	r = &hs->v[hs->n++];
-	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(s, 0);
-	col_hold(s, 1, &r->h);
-	r->open = sqlite3_column_int(s, 7);
+	*pv = nv;
+	*cap = ncap;
 	return 0;
 }
 
-/* Append ${id} to ${ids} (int64_t).  0/-1. */
+/* Add ${id} to the snapshots ${lv} returns every entry of.  0/-1. */
 static int
-push_id(struct db_rows *ids, int64_t id)
+want_id(struct live *lv, int64_t id)
 {
-	int64_t *v;
-
-	if (ids->n == ids->cap) {
-		size_t ncap = ids->cap ? ids->cap * 2 : 8;
-
-		v = realloc(ids->v, ncap * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		ids->v = v;
-		ids->cap = ncap;
-	}
-	v = ids->v;
-	v[ids->n++] = id;
+	if (grow(&lv->want, &lv->capwant, lv->nwant, sizeof(*lv->want)))
+		return -1;
+	lv->want[lv->nwant++] = id;
 	return 0;
 }
 
@@ -178,122 +181,234 @@ cmp_hold_row(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/*
- * db_ladder_holds_live's statements, neither building a temporary b-tree.
- * entries_sql reads the pool's entries from snapshot_channels_by_pool
- * alone, which holds every column (0019): a page or two of it however old
- * the store, in (channel, promoted_at, id) order, each channel's newest
- * last.  It used to pick the active snapshots' and holders' entries
- * itself (IN (... UNION ...)), and then to ask for each channel and its
- * newest entries (a statement a channel): the two temporary b-trees
- * SQLite built and freed for the IN and the UNION on every call cost far
- * more than the rows (251 M of a 1,000-pool run's 1,102 M instructions on
- * the yearrun bench's present store, callgrind), so the choosing is
- * done here.  active_sql: the pool's active snapshots, from
- * snapshots_by_pool_state.
- */
-static const char entries_sql[] =
-    "SELECT id, snapshot_id, channel, rung, promoted_at, "
-    "coalesce(left_at, 0), left_how = 'demoted', left_at IS NULL FROM "
-    "snapshot_channels INDEXED BY snapshot_channels_by_pool "
-    "WHERE pool_id = ?1";
-static const char active_sql[] =
-    "SELECT id FROM snapshots WHERE pool_id = ?1 AND state = 'active'";
-
-/*
- * Mark the entries of channel ${v}[${from}..${to}) (oldest first) that
- * keep_promoted reads: newest first, back to the ${window}-th distinct
- * snapshot not demoted.
- */
-static void
-keep_newest(struct hold_row *v, size_t from, size_t to, int window)
+/* Append a LIVE_COLS row to ${lv}'s entries.  0/-1. */
+static int
+add_row(struct live *lv, sqlite3_stmt *s)
 {
-	int64_t seen[LIMIT_KEEP_PROMOTED];
-	int nseen = 0;
+	struct hold_row *r;
 
-	for (size_t i = to; i-- > from && nseen < window;) {
-		int dup = 0;
-
-		v[i].keep = 1;
-		if (v[i].h.demoted)
-			continue;
-		for (int k = 0; k < nseen && !dup; k++)
-			dup = seen[k] == v[i].h.snapshot_id;
-		if (!dup)
-			seen[nseen++] = v[i].h.snapshot_id;
-	}
+	if (grow(&lv->v, &lv->cap, lv->n, sizeof(*lv->v)))
+		return -1;
+	r = &lv->v[lv->n++];
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	col_hold(s, 1, &r->h);
+	return 0;
 }
 
-/* Whether ${id} is in the sorted ${ids} (${n}). */
+/*
+ * An entry of the walk or a channel's holder (db_each_row): kept; when
+ * it is open (left_at NULL) its snapshot holds the channel, and every
+ * entry of it is wanted.  0/-1.
+ */
 static int
-has_id(const int64_t *ids, size_t n, int64_t id)
+row_holder(void *ctx, sqlite3_stmt *s)
 {
-	return n > 0 && bsearch(&id, ids, n, sizeof(id), cmp_id) != NULL;
+	struct live *lv = ctx;
+
+	if (add_row(lv, s))
+		return -1;
+	if (sqlite3_column_int(s, 7))
+		return want_id(lv, lv->v[lv->n - 1].h.snapshot_id);
+	return 0;
+}
+
+/* An active snapshot's id (db_each_row): its entries wanted. */
+static int
+row_active(void *ctx, sqlite3_stmt *s)
+{
+	return want_id(ctx, sqlite3_column_int64(s, 0));
+}
+
+/* An entry member_sql let through (db_each_row): kept if it is wanted
+ * (${lv}->want sorted by then). */
+static int
+row_member(void *ctx, sqlite3_stmt *s)
+{
+	struct live *lv = ctx;
+	int64_t snap = sqlite3_column_int64(s, 1);
+
+	if (bsearch(&snap, lv->want, lv->nwant, sizeof(snap), cmp_id) == NULL)
+		return 0;
+	return add_row(lv, s);
+}
+
+/*
+ * An entry of the walk (db_each_row), newest first, channel by channel:
+ * kept; 1 (stop) once it is the ${window}-th distinct snapshot not
+ * demoted of its channel, keep_promoted's generations, so that the walk
+ * goes on from the channel before.
+ */
+static int
+row_walk(void *ctx, sqlite3_stmt *s)
+{
+	struct live *lv = ctx;
+	struct walk_channel *c;
+	const struct channel_hold *h;
+	int dup = 0;
+
+	if (lv->nch == 0 ||
+	    strcmp((const char *)sqlite3_column_text(s, 2),
+	        lv->ch[lv->nch - 1].name) != 0) {
+		if (grow(&lv->ch, &lv->capch, lv->nch, sizeof(*lv->ch)))
+			return -1;
+		c = &lv->ch[lv->nch++];
+		db_col_text(s, 2, c->name, sizeof(c->name));
+		c->held = 0;
+		lv->nseen = 0;
+	}
+	c = &lv->ch[lv->nch - 1];
+	if (row_holder(lv, s))
+		return -1;
+	h = &lv->v[lv->n - 1].h;
+	if (sqlite3_column_int(s, 7))
+		c->held = 1;
+	if (h->demoted)
+		return 0;
+	for (int k = 0; k < lv->nseen && !dup; k++)
+		dup = lv->seen[k] == h->snapshot_id;
+	if (!dup)
+		lv->seen[lv->nseen++] = h->snapshot_id;
+	return lv->nseen >= lv->window;
+}
+
+/* Bits of member_sql's filter: an id's bit is (id - least) % 61. */
+#define MEMBER_BITS 61
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/*
+ * db_ladder_holds_live's statements, none building a temporary b-tree
+ * (test_db_ladder.c keeps their plans).  It used to return every entry
+ * of the pool from snapshot_channels_by_pool, about 110 a pool after a
+ * year and two more a promotion forever, and choose here: 357 M of a
+ * 1,000-pool run's 1,278 M instructions on the yearrun bench's year
+ * store (callgrind), about 2,700 a row returned.  Now:
+ *
+ *   walk_sql, walk_before_sql  each channel's entries newest first, from
+ *             the end of the pool's range of snapshot_channels_by_pool
+ *             backwards; row_walk stops once the channel's window is read
+ *             and the walk seeks again to the channel before it.
+ *   holder_sql  a channel's holder (snapshot_channels_holder) when the
+ *             walk did not read it: a holder older than the window.
+ *   active_sql  the pool's active snapshots' ids (snapshots_by_pool_state).
+ *   member_sql  the entries of the active snapshots and the holders, from
+ *             the same index page or two: those of snapshots from the
+ *             least of them on (ids grow with creation: the entries of
+ *             the snapshots retention deleted before the oldest kept are
+ *             stepped over, not returned), and of those only the ones
+ *             whose bit ((snapshot_id - least) % 61) is set in ?3, the
+ *             wanted snapshots' bits: a filter of one hash, which lets
+ *             through every wanted entry and a few others that
+ *             row_member drops.  Year store: 26 rows returned a pool of
+ *             110, not 46 (the bound alone) nor 110.
+ *
+ * Same run: 221 M.  The active snapshots' entries are not found by
+ * snapshot (snapshot_channels_by_snapshot): a seek and a table row each,
+ * on pages a year apart, cost more than this index's page of every entry
+ * (a version that did spent 329 M in that statement alone, page-cache
+ * misses mostly).  Nor bounded by the snapshots' creation,
+ * which a run --as-of a past time may precede with its promotion.  The
+ * filter needs no assumption: every wanted id is at least the least of
+ * them, and its bit is set; the difference is exact while the ids are
+ * SQLite's rowids (1 and up).
+ */
+#define LIVE_COLS                                                              \
+	"SELECT c.id, c.snapshot_id, c.channel, c.rung, c.promoted_at, "       \
+	"coalesce(c.left_at, 0), c.left_how = 'demoted', c.left_at IS NULL "   \
+	"FROM snapshot_channels c "
+#define BY_POOL LIVE_COLS "INDEXED BY snapshot_channels_by_pool "
+#define WALK_ORDER " ORDER BY c.channel DESC, c.promoted_at DESC, c.id DESC"
+static const char walk_sql[] = BY_POOL "WHERE c.pool_id = ?1" WALK_ORDER;
+static const char walk_before_sql[] =
+    BY_POOL "WHERE c.pool_id = ?1 AND c.channel < ?2" WALK_ORDER;
+static const char holder_sql[] =
+    LIVE_COLS "INDEXED BY snapshot_channels_holder WHERE c.pool_id = ?1 "
+              "AND c.channel = ?2 AND c.left_at IS NULL";
+static const char active_sql[] =
+    "SELECT id FROM snapshots WHERE pool_id = ?1 AND state = 'active'";
+static const char member_sql[] =
+    BY_POOL "WHERE c.pool_id = ?1 AND c.snapshot_id >= ?2 AND "
+            "(?3 >> ((c.snapshot_id - ?2) % " XSTR(MEMBER_BITS) ")) & 1";
+
+/*
+ * Read into ${lv} each channel's newest entries (row_walk), the holder of
+ * each channel the walk did not read it of, and every entry of the
+ * holders and the active snapshots (member_sql).  0/-1.
+ */
+static int
+gather(struct db *db, int64_t pool_id, struct live *lv)
+{
+	static const char what[] = "list a pool's channels";
+	uint64_t bits = 0;
+	size_t k = 0;
+	int rc;
+
+	rc = db_each_row(
+	    db, walk_sql, what, DB_ARGS(DB_INT(pool_id)), row_walk, lv);
+	while (rc == 1)
+		rc = db_each_row(db, walk_before_sql, what,
+		    DB_ARGS(DB_INT(pool_id), DB_TEXT(lv->ch[lv->nch - 1].name)),
+		    row_walk, lv);
+	/* no entry at all: no snapshot of the pool has any */
+	if (rc < 0 || lv->n == 0)
+		return rc;
+	for (size_t i = 0; i < lv->nch; i++)
+		if (!lv->ch[i].held &&
+		    db_each_row(db, holder_sql, what,
+		        DB_ARGS(DB_INT(pool_id), DB_TEXT(lv->ch[i].name)),
+		        row_holder, lv) < 0)
+			return -1;
+	if (db_each_row(db, active_sql, what, DB_ARGS(DB_INT(pool_id)),
+	        row_active, lv) < 0)
+		return -1;
+	if (lv->nwant == 0)
+		return 0;
+	qsort(lv->want, lv->nwant, sizeof(*lv->want), cmp_id);
+	for (size_t i = 0; i < lv->nwant; i++)
+		if (i == 0 || lv->want[i] != lv->want[k - 1])
+			lv->want[k++] = lv->want[i];
+	lv->nwant = k;
+	for (size_t i = 0; i < lv->nwant; i++)
+		bits |= UINT64_C(1)
+		    << ((uint64_t)lv->want[i] - (uint64_t)lv->want[0]) %
+		        MEMBER_BITS;
+	return db_each_row(db, member_sql, what,
+	    DB_ARGS(DB_INT(pool_id), DB_INT(lv->want[0]), DB_INT(bits)),
+	    row_member, lv);
 }
 
 int
 db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
     struct channel_hold **out, size_t *n)
 {
-	static const char what[] = "list a pool's channels";
-	struct holds hs = {NULL, 0, 0};
-	struct db_rows active = DB_ROWS(sizeof(int64_t));
-	struct db_rows holders = DB_ROWS(sizeof(int64_t));
-	size_t k = 0, from = 0;
+	struct live lv;
+	size_t k = 0;
 	int rc = -1;
 
 	*out = NULL;
 	*n = 0;
-	if (window < 1)
-		window = 1;
-	if (window > LIMIT_KEEP_PROMOTED)
-		window = LIMIT_KEEP_PROMOTED;
-	if (db_get_all(db, active_sql, what, DB_ARGS(DB_INT(pool_id)),
-	        db_row_int64, &active) < 0 ||
-	    db_each_row(db, entries_sql, what, DB_ARGS(DB_INT(pool_id)),
-	        add_row, &hs) < 0)
+	memset(&lv, 0, sizeof(lv));
+	lv.window = window < 1             ? 1
+	    : window > LIMIT_KEEP_PROMOTED ? LIMIT_KEEP_PROMOTED
+	                                   : window;
+	if (gather(db, pool_id, &lv))
 		goto done;
-	/* the holders now: the entries not left */
-	for (size_t i = 0; i < hs.n; i++)
-		if (hs.v[i].open &&
-		    push_id(&holders, hs.v[i].h.snapshot_id) < 0)
-			goto done;
-	if (active.n > 1)
-		qsort(active.v, active.n, sizeof(int64_t), cmp_id);
-	if (holders.n > 1)
-		qsort(holders.v, holders.n, sizeof(int64_t), cmp_id);
-	for (size_t i = 0; i <= hs.n; i++) {
-		/* each channel ever held, its newest entries (keep_promoted) */
-		if (i == hs.n ||
-		    (i > from &&
-		        strcmp(hs.v[i].h.channel, hs.v[from].h.channel) != 0)) {
-			keep_newest(hs.v, from, i, window);
-			from = i;
-		}
-		if (i == hs.n)
-			break;
-		/* every entry of the active snapshots and of the holders */
-		if (has_id(active.v, active.n, hs.v[i].h.snapshot_id) ||
-		    has_id(holders.v, holders.n, hs.v[i].h.snapshot_id))
-			hs.v[i].keep = 1;
-	}
-	/* oldest first */
-	for (size_t i = 0; i < hs.n; i++)
-		if (hs.v[i].keep)
-			hs.v[k++] = hs.v[i];
-	if (k > 1)
-		qsort(hs.v, k, sizeof(*hs.v), cmp_hold_row);
-	*out = calloc(k + 1, sizeof(**out));
+	/* oldest first, each entry once */
+	if (lv.n > 1)
+		qsort(lv.v, lv.n, sizeof(*lv.v), cmp_hold_row);
+	*out = calloc(lv.n + 1, sizeof(**out));
 	if (*out == NULL)
 		goto done;
-	for (size_t i = 0; i < k; i++)
-		(*out)[i] = hs.v[i].h;
+	for (size_t i = 0; i < lv.n; i++)
+		if (i == 0 || lv.v[i].id != lv.v[i - 1].id)
+			(*out)[k++] = lv.v[i].h;
 	*n = k;
 	rc = 0;
 done:
-	free(hs.v);
-	free(active.v);
-	free(holders.v);
+	free(lv.v);
+	free(lv.ch);
+	free(lv.want);
 	return rc;
 }
 
@@ -403,7 +518,9 @@ db_ladder_query_plan(struct db *db, const char *name, char *buf, size_t len)
 {
 	static const struct {
 		const char *name, *sql;
-	} queries[] = {{"entries", entries_sql}, {"active", active_sql}};
+	} queries[] = {{"walk", walk_sql}, {"walk_before", walk_before_sql},
+	    {"holder", holder_sql}, {"active", active_sql},
+	    {"member", member_sql}};
 
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
 		if (strcmp(name, queries[i].name) == 0)

@@ -33,9 +33,8 @@ int db_ladder_holds(
  * (keep_promoted's generations; 1..LIMIT_KEEP_PROMOTED).  Oldest first,
  * as db_ladder_holds; promotion_plan, promotion_protected,
  * promotion_fallback and promotion_tag answer the same on it for those
- * snapshots.  Two index reads, no temporary b-tree: the pool's active
- * snapshots' ids and its entries from snapshot_channels_by_pool alone (a
- * page or two: about 110 entries a year), chosen here.  0/-1.
+ * snapshots.  It reads those entries and hardly more (index seeks, no
+ * temporary b-tree): its cost is the pool's present, not its age.  0/-1.
  */
 int db_ladder_holds_live(struct db *db, int64_t pool_id, int window,
     struct channel_hold **out, size_t *n);
@@ -70,9 +69,10 @@ int db_ladder_adopt(
 /*
  * db_ladder_query_plan(db, name, buf, len):
  * EXPLAIN QUERY PLAN of db_ladder_holds_live's statement ${name}
- * ("entries": the pool's channel entries, "active": its active
- * snapshots), as db_query_plan, for the tests that keep them on their
- * indexes.  0/-1.
+ * ("walk", "walk_before": each channel's newest entries; "holder": a
+ * channel's holder; "active": the active snapshots' entries;
+ * "snapshot": a snapshot's entries), as db_query_plan, for the tests
+ * that keep them on their indexes.  0/-1.
  */
 int db_ladder_query_plan(
     struct db *db, const char *name, char *buf, size_t len);

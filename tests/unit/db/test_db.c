@@ -2592,7 +2592,7 @@ test_db_migration_covers_a_runs_reads(void **state)
 	assert_non_null(strstr(before[0], " 1 0 1 1 0"));
 	assert_non_null(strstr(before[1], " 1 0 0 0 1"));
 	assert_int_equal(
-	    db_ladder_query_plan(f->db, "entries", plan, sizeof(plan)), 0);
+	    db_ladder_query_plan(f->db, "member", plan, sizeof(plan)), 0);
 	assert_non_null(strstr(plan,
 	    "COVERING INDEX snapshot_channels_by_pool "
 	    "(pool_id=?)"));
