@@ -43,6 +43,17 @@ static const char *const texts[] = {
 };
 #define NTEXTS (sizeof(texts) / sizeof(texts[0]))
 
+/* 9,000 x: more than struct json_write's buffer holds. */
+static const char *
+long_text(void)
+{
+	static char text[9001];
+
+	if (text[0] == '\0')
+		memset(text, 'x', sizeof(text) - 1);
+	return text;
+}
+
 /* The object for case ${c}: every text, then a nested object (empty for
  * odd ${c}), integers and booleans, built with jansson. */
 static json_t *
@@ -56,6 +67,8 @@ tree(int c)
 		json_object_set_new(o, name, json_string(texts[i]));
 	}
 	json_object_set_new(o, "null", json_null());
+	/* a name to escape; a plain text longer than json_write's buffer */
+	json_object_set_new(o, "na\"me\t", json_string(long_text()));
 	if (c % 2 == 0) {
 		json_object_set_new(in, "n", json_integer(-1234567890123LL));
 		json_object_set_new(in, "deeper", json_object());
@@ -80,6 +93,7 @@ written(int c, FILE *out, int depth)
 		json_write_string(&w, name, texts[i]);
 	}
 	json_write_null(&w, "null");
+	json_write_string(&w, "na\"me\t", long_text());
 	json_write_object(&w, "in");
 	if (c % 2 == 0) {
 		json_write_int(&w, "n", -1234567890123LL);
@@ -97,7 +111,8 @@ static void
 test_json_write_is_what_jansson_dumps(void **state)
 {
 	(void)state;
-	for (int depth = 0; depth < 4; depth++) {
+	/* 40: an indent deeper than json_write writes at once */
+	for (int depth = 0; depth < 41; depth += depth < 3 ? 1 : 37) {
 		for (int c = 0; c < 2; c++) {
 			char *want = NULL, *got = NULL;
 			size_t wlen = 0, glen = 0;
