@@ -220,7 +220,17 @@ db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order)
  * was a tenth of a fact's instructions.  A baseline of another pool's
  * snapshot (a holder row naming it) reads that pool's row by its id.
  */
-enum { FACT_OBS, FACT_NEWEST, FACT_BASE, FACT_SUCCESS, FACT_POOL, NFACTS };
+enum {
+	FACT_OBS,
+	FACT_NEWEST,
+	FACT_BASE,
+	FACT_SUCCESS,
+	FACT_POOL,
+	/* FACT_SUCCESS with FACT_NEWEST: the snapshots taken but not active
+	 * (the newest active one's time is read already) */
+	FACT_SUCCESS_GONE,
+	NFACTS
+};
 
 /* The SQL of fact ${f} after the column list (or the column list's
  * place, for FACT_SUCCESS: the whole text after SELECT). */
@@ -242,6 +252,8 @@ static const char *const fact_from[NFACTS] = {
     [FACT_SUCCESS] = DB_POOL_LAST_SUCCESS("j.value") " FROM json_each(?1) j",
     [FACT_POOL] = "p.key, p.subscription, p.resource_group "
                   "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value",
+    [FACT_SUCCESS_GONE] = DB_POOL_LAST_SUCCESS_OF(
+        "j.value", "'deleting', 'deleted'") " FROM json_each(?1) j",
 };
 
 static const char *const fact_what[NFACTS] = {
@@ -250,6 +262,7 @@ static const char *const fact_what[NFACTS] = {
     "read the pools' baselines",
     "read the pools' last successes",
     "read the pools",
+    "read the pools' last successes",
 };
 
 /* A pool's row once stepped to: its key, subscription and resource
@@ -441,7 +454,7 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
 }
 
 static const unsigned fact_bit[NFACTS] = {
-    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
+    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0, 0};
 
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
@@ -456,6 +469,29 @@ db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 			rc = db_explain(db, sql.data, buf, len);
 	buf_free(&sql);
 	return rc;
+}
+
+/* Whether db_pools_read runs fact ${f}'s statement for ${want}: the
+ * pools row for the facts that carry its key; the last success without
+ * the active snapshots when the newest active one is read.  The
+ * baselines have a statement a channel (base_groups_open). */
+static int
+fact_wanted(int f, unsigned want)
+{
+	switch (f) {
+	case FACT_POOL:
+		return (want &
+		           (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE)) !=
+		    0;
+	case FACT_BASE:
+		return 0;
+	case FACT_SUCCESS:
+		return (want & DB_POOL_SUCCESS) && !(want & DB_POOL_NEWEST);
+	case FACT_SUCCESS_GONE:
+		return (want & DB_POOL_SUCCESS) && (want & DB_POOL_NEWEST);
+	default:
+		return (want & fact_bit[f]) != 0;
+	}
 }
 
 /*
@@ -555,11 +591,7 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 	if (db_pools_json(pool_ids, NULL, n, NULL, &ids))
 		goto done;
 	for (int f = 0; f < NFACTS; f++) {
-		/* the pools row: for the facts that carry its key */
-		if (f == FACT_POOL
-		        ? !(want &
-		              (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE))
-		        : !(want & fact_bit[f]) || f == FACT_BASE)
+		if (!fact_wanted(f, want))
 			continue;
 		s[f] = fact_stmt(db, f, ids, NULL, &sql);
 		if (s[f] == NULL)
@@ -576,14 +608,17 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 		if (s[FACT_POOL] != NULL &&
 		    fact_step(db, FACT_POOL, s[FACT_POOL], r, &own, &other))
 			goto done;
-		for (int f = 0; f < FACT_POOL; f++)
-			if (s[f] != NULL &&
+		for (int f = 0; f < NFACTS; f++)
+			if (f != FACT_POOL && s[f] != NULL &&
 			    fact_step(db, f, s[f], r, &own, &other))
 				goto done;
 		if (base.n > 0 &&
 		    fact_step(
 		        db, FACT_BASE, base.s[base.group[k]], r, &own, &other))
 			goto done;
+		if (s[FACT_SUCCESS_GONE] != NULL && r->have_newest &&
+		    r->newest.created_at > r->last_success)
+			r->last_success = r->newest.created_at;
 		ret = cb(ctx, k, r);
 		if (ret != 0)
 			goto done;
