@@ -700,6 +700,59 @@ test_report_unknown_pool_is_refused(void **state)
 	assert_null(r);
 }
 
+/*
+ * A promotion and a failure whose ranges began before the window and
+ * are still open in it (0018: the range's row ends before the window,
+ * its open end in it): the summary counts each once, as the marks do.
+ */
+static void
+test_report_counts_ranges_open_since_before_the_window(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	struct db_snapshot *list = NULL;
+	struct db_decision d;
+	size_t n = 0, promotions = 0, failures = 0, before;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 2);
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	before = r->promotions;
+	report_free(r);
+	assert_int_equal(db_snapshot_list(f->db, 0, "active", &list, &n), 0);
+	assert_true(n > 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&d, 0, sizeof(d));
+		d.pool_id = list[0].pool_id;
+		d.snapshot_id = list[0].id;
+		d.at = i == 0 ? T0 - 5 * DAY : T0 + 29 * DAY;
+		util_strlcpy(d.action, "promote", sizeof(d.action));
+		util_strlcpy(
+		    d.reasons, "channel beta: by hand", sizeof(d.reasons));
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+	free(list);
+	pool_decision(f, "pool0001", T0 - 5 * DAY, "fail");
+	pool_decision(f, "pool0001", T0 + 29 * DAY, "fail");
+
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->promotions, before + 1);
+	assert_int_equal(r->failing, 1);
+	assert_string_equal(r->named[2][0].key, "pool0001");
+	assert_int_equal(r->named[2][0].failures, 1);
+	for (size_t i = 0; i < r->npools; i++) {
+		assert_int_equal(report_pool_read(r, i, 1, &rp), 0);
+		promotions += rp.promotions;
+		failures += rp.failures;
+		report_pool_clear(&rp);
+	}
+	assert_int_equal(promotions, r->promotions);
+	assert_int_equal(failures, 1);
+	report_free(r);
+}
+
 int
 main(void)
 {
@@ -729,6 +782,9 @@ main(void)
 	        test_report_unknown_pool_is_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_summary_statements_independent_of_pools, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_counts_ranges_open_since_before_the_window, setup,
 	        teardown),
 	};
 
