@@ -38,6 +38,8 @@ static const char *const MEMO_INI =
     "keep_within = 1d\nmin_keep = 1\n"
     "channels = canary:1d stable:3d\n"
     "keep_promoted = 1\n"
+    /* a promotion's reasons would say how long curl took to fail */
+    "release_notes = off\n"
     "\n[pool:staging-system]\nresource_group = rg-staging\n"
     "cluster = aks-staging\nnodepool = system\npolicy = soak\n"
     "\n[pool:staging-user]\nresource_group = rg-staging\n"
@@ -169,8 +171,20 @@ expect_same(struct fx *f, const char *sql)
 {
 	char *a = store_dump(&f->memo, sql), *b = store_dump(&f->again, sql);
 
-	if (strcmp(a, b) != 0)
-		fail_msg("%s\nwith memos:\n%s\ndeciding again:\n%s", sql, a, b);
+	if (strcmp(a, b) != 0) {
+		/* the first line that differs, whole */
+		size_t i = 0, line = 1, from = 0;
+
+		for (; a[i] != '\0' && a[i] == b[i]; i++)
+			if (a[i] == '\n') {
+				line++;
+				from = i + 1;
+			}
+		fail_msg(
+		    "%s\nline %zu with memos:\n%.*s\ndeciding again:\n%.*s",
+		    sql, line, (int)strcspn(a + from, "\n"), a + from,
+		    (int)strcspn(b + from, "\n"), b + from);
+	}
 	assert_true(strlen(a) > 0);
 	free(a);
 	free(b);
