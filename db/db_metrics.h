@@ -37,8 +37,10 @@ int db_full_run_add(struct db *db, int64_t run_id, int64_t duration_ms);
 
 /*
  * db_full_run_last(db, as_of, duration_ms):
- * The newest finished run that covered every configured pool: its as_of
- * and duration.  1 found, 0 none, -1 (logged).
+ * The newest finished run that covered every configured pool (by start,
+ * then id; such a run is of mode run): its as_of and duration.  Reads the
+ * runs newest first down to it, whatever the store's age.  1 found, 0
+ * none, -1 (logged).
  */
 int db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms);
 

@@ -209,6 +209,69 @@ render(struct fx *f)
 	return f->text;
 }
 
+/* ${text} holds the line ${line}. */
+static void
+expect_line(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fail_msg("no line %s in\n%s", line, text);
+}
+
+/* A run of ${mode} started at ${started} as of ${as_of}, finished unless
+ * ${open}, over some pools. */
+static int64_t
+partial_run(
+    struct fx *f, const char *mode, time_t started, time_t as_of, int open)
+{
+	struct db_run r;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_run_start(f->db, started, as_of, mode, &r.id), 0);
+	if (!open) {
+		r.finished_at = started + 1;
+		assert_int_equal(db_run_finish(f->db, &r), 0);
+	}
+	return r.id;
+}
+
+/*
+ * The last full run and each mode's last partial one are the newest
+ * finished by start, whatever their ids and as_of say and however many
+ * runs came before: a clock set back makes a later run start earlier,
+ * a run still going (or killed) is not one.
+ */
+static void
+test_metrics_last_runs_by_start(void **state)
+{
+	struct fx *f = *state;
+	int64_t back;
+	const char *got;
+
+	for (int i = 0; i < 300; i++)
+		(void)full_run(f, T0 + i * 3600, 0, 1000 + i);
+	(void)partial_run(f, "run", T0 + 10 * 3600 + 5, T0 + 7, 0);
+	(void)partial_run(f, "snapshot", T0 + 20 * 3600, T0 + 8, 0);
+	(void)partial_run(f, "snapshot", T0 + 400 * 3600, T0 + 9, 1);
+	(void)partial_run(f, "prune", T0 + 30 * 3600, T0 + 10, 0);
+	/* a full run with a newer id but an older start (clock set back) */
+	back = full_run(f, T0 + 5 * 3600 + 1, 0, 77);
+	assert_true(back > 300);
+	/* an unfinished run of mode run, newest by start */
+	(void)partial_run(f, "run", T0 + 500 * 3600, T0 + 11, 1);
+	got = render(f);
+	expect_line(got, "aksnap_last_run_timestamp_seconds 1794492000\n");
+	expect_line(got, "aksnap_run_duration_seconds 1.299\n");
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"run\"} "
+	    "1793415607\n");
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"snapshot\"} "
+	    "1793415608\n");
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"prune\"} "
+	    "1793415610\n");
+}
+
 /* Every line of ${text} that starts with ${prefix}, in order, joined. */
 static const char *
 lines_with(const char *text, const char *prefix)
@@ -632,6 +695,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_metrics_set_read_early_writes_the_same_text, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_metrics_last_runs_by_start, setup, teardown),
 	    cmocka_unit_test(test_metrics_escape_label_values),
 	};
 
