@@ -71,7 +71,8 @@ void db_pool_ids_free(struct db_pool_ids *ids);
  * the snapshot channel ${channels}[k] holds for pool k, whatever its
  * state (db_snapshot_channel), DB_POOL_SUCCESS its last success
  * (db_pool_last_success).  ${cb}(ctx, k, row) is called for k = 0..n-1
- * in order, with the facts of pool k in ${row} (valid during the call);
+ * in order, with the facts of pool k in ${row} (valid during the call;
+ * the first two as the pool's row of pool_present names them, 0024);
  * a nonzero return stops the walk and is returned.  0, or -1 on a store
  * error (logged) or when out of memory.  Each statement steps through
  * the pools as given: pass them in the store's order (db_pool_ids_order)

@@ -78,16 +78,17 @@ static const char events_sql[] =
 
 /*
  * The summary's statements (db_report_sums), over the pools of ?1: a
- * JSON array of ids, ascending.  The newest observation of each, the
- * rows in the table's order (the IN list is sorted: each page read once,
- * where the pools' order read a page a pool).
+ * JSON array of ids, ascending.  The newest observation of each (as
+ * pool_present names it: 0024), the rows in the table's order (the IN
+ * list is sorted: each page read once, where the pools' order read a
+ * page a pool).
  */
 static const char sum_live_sql[] =
     "SELECT o.pool_id, o.provisioning_state, o.node_image_version, "
     "o.kubernetes_version, o.upgrade_channel, o.node_os_channel "
-    "FROM observations o WHERE o.id IN (SELECT (SELECT q.id "
-    "FROM observations q WHERE q.pool_id = j.value "
-    "ORDER BY q.observed_at DESC, q.id DESC LIMIT 1) FROM json_each(?1) j)";
+    "FROM observations o WHERE o.id IN (SELECT present.obs_id "
+    "FROM json_each(?1) j JOIN pool_present present "
+    "ON present.pool_id = j.value)";
 
 /*
  * A closed count: pool j's decisions of one action whose range reaches ?2

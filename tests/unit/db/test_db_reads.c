@@ -24,6 +24,7 @@
 #include "db/db_internal.h"
 #include "db/db_list.h"
 #include "db/db_reads.h"
+#include "db/migrations.h"
 #include "tests/unit/db/fixture.h"
 
 /* Pools 1..3 (keys out of order) and their snapshots, written raw. */
@@ -388,8 +389,9 @@ test_pools_read_plans_seek(void **state)
 		unsigned fact;
 		const char *index;
 	} want[] = {
-	    {DB_POOL_OBS, "observations_by_pool_time"},
-	    {DB_POOL_NEWEST, "snapshots_by_pool_state"},
+	    /* by the pool's row of pool_present (0024), then the row */
+	    {DB_POOL_OBS, "SEARCH present USING INTEGER PRIMARY KEY"},
+	    {DB_POOL_NEWEST, "SEARCH present USING INTEGER PRIMARY KEY"},
 	    {DB_POOL_BASELINE, "snapshot_channels_holder"},
 	    {DB_POOL_SUCCESS, "decisions_skip_by_pool_time"},
 	};
@@ -413,12 +415,145 @@ test_pools_read_plans_seek(void **state)
 	assert_int_equal(db_pools_read_plan(f->db, 0, plan, sizeof(plan)), -1);
 }
 
+/*
+ * pool_present (0024): each pool's newest observation and newest active
+ * snapshot, as the per-pool queries find them, whoever wrote what.
+ */
+
+/* Pools whose pool_present row is not what the queries give (a pool
+ * with neither may have no row). */
+static long long
+present_wrong(const char *path)
+{
+	return raw_int(path,
+	    "SELECT count(*) FROM (SELECT p.id, "
+	    "(SELECT q.id FROM observations q WHERE q.pool_id = p.id "
+	    "ORDER BY q.observed_at DESC, q.id DESC LIMIT 1) AS o, "
+	    "(SELECT a.id FROM snapshots a WHERE a.pool_id = p.id "
+	    "AND a.state = 'active' ORDER BY a.created_at DESC, a.id DESC "
+	    "LIMIT 1) AS n FROM pools p) w LEFT JOIN pool_present x "
+	    "ON x.pool_id = w.id WHERE x.obs_id IS NOT w.o "
+	    "OR x.newest_id IS NOT w.n");
+}
+
+/* The index of the migration named *${slug}*. */
+static size_t
+migration_at(const char *slug)
+{
+	size_t n = 0;
+
+	while (n < migrations_count && strstr(migrations[n].name, slug) == NULL)
+		n++;
+	assert_true(n < migrations_count);
+	return n;
+}
+
+static void
+test_pool_present_filled_by_its_migration(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(db_open_with_migrations(f->path, migrations,
+	                     migration_at("_pool_present"), &f->db),
+	    0);
+	db_close(f->db);
+	f->db = NULL;
+	raw_exec(f->path,
+	    "INSERT INTO pools (id, key, subscription, resource_group, "
+	    "cluster, nodepool, arm_id, created_at, updated_at) VALUES "
+	    "(1, 'a', 's', 'rg', 'c', 'a', 'x/a', 1, 1), "
+	    "(2, 'b', 's', 'rg', 'c', 'b', 'x/b', 1, 1), "
+	    "(3, 'c', 's', 'rg', 'c', 'c', 'x/c', 1, 1);"
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "provisioning_state, last_seen) VALUES "
+	    "(1, 300, 'Succeeded', 300), (1, 100, 'Succeeded', 200), "
+	    "(2, 50, 'missing', 50), (2, 50, 'Succeeded', 60);"
+	    "INSERT INTO snapshots (pool_id, name, created_at, state, "
+	    "updated_at) VALUES "
+	    "(1, 'a1', 100, 'active', 1), (1, 'a2', 300, 'deleted', 1), "
+	    "(1, 'a3', 200, 'active', 1), (3, 'c1', 10, 'deleting', 1);");
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	assert_int_equal(present_wrong(f->path), 0);
+	/* pools 1 and 2, not 3 (neither) */
+	assert_int_equal(
+	    raw_int(f->path, "SELECT count(*) FROM pool_present"), 2);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT newest_id FROM pool_present WHERE "
+	                     "pool_id = 1"),
+	    raw_int(f->path, "SELECT id FROM snapshots WHERE name = 'a3'"));
+}
+
+static void
+test_pool_present_kept_by_every_write(void **state)
+{
+	static const char *const writes[] = {
+	    /* first observations, one in the past, one later */
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "provisioning_state, last_seen) VALUES (1, 100, 'Succeeded', 150)",
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "provisioning_state, last_seen) VALUES (1, 50, 'Succeeded', 60)",
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "provisioning_state, last_seen) VALUES (1, 200, 'missing', 200)",
+	    /* a tie on observed_at: the higher id */
+	    "INSERT INTO observations (pool_id, observed_at, "
+	    "provisioning_state, last_seen) VALUES (2, 70, 'Succeeded', 70), "
+	    "(2, 70, 'missing', 70)",
+	    /* an interval extended: nothing to do */
+	    "UPDATE observations SET last_seen = 400, seen = seen + 1 "
+	    "WHERE pool_id = 1 AND observed_at = 200",
+	    /* seen earlier (observed_at moves), then the newest deleted */
+	    "UPDATE observations SET observed_at = 20 WHERE pool_id = 1 "
+	    "AND observed_at = 200",
+	    "DELETE FROM observations WHERE pool_id = 1 AND observed_at = 100",
+	    "UPDATE observations SET pool_id = 3 WHERE pool_id = 2 "
+	    "AND provisioning_state = 'missing'",
+	    /* snapshots: taken (creating, then active), adopted active */
+	    "INSERT INTO snapshots (pool_id, name, created_at, state, "
+	    "updated_at) VALUES (1, 's1', 100, 'creating', 1)",
+	    "UPDATE snapshots SET state = 'active', created_at = 110 "
+	    "WHERE name = 's1'",
+	    "INSERT INTO snapshots (pool_id, name, created_at, state, "
+	    "updated_at) VALUES (1, 's2', 90, 'active', 1), "
+	    "(1, 's3', 110, 'active', 1), (2, 't1', 5, 'active', 1)",
+	    /* created_at corrected, deleting, deleted, failed, moved */
+	    "UPDATE snapshots SET created_at = 500 WHERE name = 's2'",
+	    "UPDATE snapshots SET state = 'deleting' WHERE name = 's2'",
+	    "UPDATE snapshots SET state = 'deleted' WHERE name = 's2'",
+	    "UPDATE snapshots SET state = 'active' WHERE name = 's2'",
+	    "UPDATE snapshots SET pool_id = 2 WHERE name = 's3'",
+	    "DELETE FROM snapshots WHERE name = 's2'",
+	    "UPDATE snapshots SET state = 'active' WHERE name = 's1'",
+	    "DELETE FROM snapshots WHERE pool_id = 2",
+	};
+	struct fx *f = *state;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	raw_exec(f->path,
+	    "INSERT INTO pools (id, key, subscription, resource_group, "
+	    "cluster, nodepool, arm_id, created_at, updated_at) VALUES "
+	    "(1, 'a', 's', 'rg', 'c', 'a', 'x/a', 1, 1), "
+	    "(2, 'b', 's', 'rg', 'c', 'b', 'x/b', 1, 1), "
+	    "(3, 'c', 's', 'rg', 'c', 'c', 'x/c', 1, 1)");
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+		raw_exec(f->path, writes[i]);
+		if (present_wrong(f->path) != 0)
+			fail_msg("pool_present wrong after %s", writes[i]);
+	}
+	assert_true(raw_int(f->path,
+	                "SELECT count(*) FROM pool_present "
+	                "WHERE newest_id IS NOT NULL") > 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 	        test_pool_ids_find_every_stored_pool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pool_present_filled_by_its_migration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pool_present_kept_by_every_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_pending_each_in_check_order_from_an_index, setup,
 	        teardown),
