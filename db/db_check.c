@@ -160,6 +160,15 @@ static const struct invariant invariants[] = {
         "SELECT pool_id, state, 0, count(*) FROM snapshots "
         "GROUP BY pool_id, state) GROUP BY pool_id, state "
         "HAVING k <> h) HAVING count(*) > 0"},
+    /* the newest successes the metrics read (0024's triggers keep them) */
+    {0,
+        "SELECT printf('pool_success: %d pool(s) whose newest success "
+        "differs from their snapshots and skips (first pool id %d: %d, "
+        "the rows say %d)', count(*), min(id), kept, held) FROM ("
+        "SELECT p.id, coalesce((SELECT at FROM pool_success s WHERE "
+        "s.pool_id = p.id), 0) AS kept, " DB_POOL_SUCCESS_KEPT(
+            "p.id") " AS held FROM pools p) WHERE kept <> held "
+                    "HAVING count(*) > 0"},
 };
 
 /* The closed vocabularies: a value outside them is a damaged row. */

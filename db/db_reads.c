@@ -226,17 +226,7 @@ db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order)
  * was a tenth of a fact's instructions.  A baseline of another pool's
  * snapshot (a holder row naming it) reads that pool's row by its id.
  */
-enum {
-	FACT_OBS,
-	FACT_NEWEST,
-	FACT_BASE,
-	FACT_SUCCESS,
-	FACT_POOL,
-	/* FACT_SUCCESS with FACT_NEWEST: the snapshots taken but not active
-	 * (the newest active one's time is read already) */
-	FACT_SUCCESS_GONE,
-	NFACTS
-};
+enum { FACT_OBS, FACT_NEWEST, FACT_BASE, FACT_SUCCESS, FACT_POOL, NFACTS };
 
 /* The SQL of fact ${f} after the column list (or the column list's
  * place, for FACT_SUCCESS: the whole text after SELECT). */
@@ -258,8 +248,6 @@ static const char *const fact_from[NFACTS] = {
     [FACT_SUCCESS] = DB_POOL_LAST_SUCCESS("j.value") " FROM json_each(?1) j",
     [FACT_POOL] = "p.key, p.subscription, p.resource_group "
                   "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value",
-    [FACT_SUCCESS_GONE] = DB_POOL_LAST_SUCCESS_OF(
-        "j.value", "'deleting', 'deleted'") " FROM json_each(?1) j",
 };
 
 static const char *const fact_what[NFACTS] = {
@@ -268,7 +256,6 @@ static const char *const fact_what[NFACTS] = {
     "read the pools' baselines",
     "read the pools' last successes",
     "read the pools",
-    "read the pools' last successes",
 };
 
 /* A pool's row once stepped to: its key, subscription and resource
@@ -460,7 +447,7 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
 }
 
 static const unsigned fact_bit[NFACTS] = {
-    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0, 0};
+    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
 
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
@@ -478,9 +465,10 @@ db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 }
 
 /* Whether db_pools_read runs fact ${f}'s statement for ${want}: the
- * pools row for the facts that carry its key; the last success without
- * the active snapshots when the newest active one is read.  The
- * baselines have a statement a channel (base_groups_open). */
+ * pools row for the facts that carry its key.  The baselines have a
+ * statement a channel (base_groups_open).  (The last success is one row
+ * of pool_success and the open skip range, migration 0024: nothing of it
+ * is left to take from the newest active snapshot.) */
 static int
 fact_wanted(int f, unsigned want)
 {
@@ -491,10 +479,6 @@ fact_wanted(int f, unsigned want)
 		    0;
 	case FACT_BASE:
 		return 0;
-	case FACT_SUCCESS:
-		return (want & DB_POOL_SUCCESS) && !(want & DB_POOL_NEWEST);
-	case FACT_SUCCESS_GONE:
-		return (want & DB_POOL_SUCCESS) && (want & DB_POOL_NEWEST);
 	default:
 		return (want & fact_bit[f]) != 0;
 	}
@@ -622,9 +606,6 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 		    fact_step(
 		        db, FACT_BASE, base.s[base.group[k]], r, &own, &other))
 			goto done;
-		if (s[FACT_SUCCESS_GONE] != NULL && r->have_newest &&
-		    r->newest.created_at > r->last_success)
-			r->last_success = r->newest.created_at;
 		ret = cb(ctx, k, r);
 		if (ret != 0)
 			goto done;

@@ -4,7 +4,10 @@
  * (issue 16): a channel's holder from the covering indexes of the pool's
  * channel entries and active snapshots, never the rows of
  * snapshot_channels and snapshots scattered over a year's file, with the
- * answers db_snapshot_channel gives.
+ * answers db_snapshot_channel gives; a pool's newest success from its row
+ * of pool_success (0024), which its triggers keep equal to what the
+ * snapshots and skip ranges say through every change, and its open skip
+ * range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +19,11 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_check.h"
+#include "db/db_internal.h"
 #include "db/db_metrics.h"
+#include "db/migrations.h"
+#include "job/base/util.h"
 #include "tests/unit/db/fixture.h"
 
 /* Pools 1 and 2: each an active snapshot at 5000 and deleted ones. */
@@ -114,6 +121,117 @@ test_pool_holder_answers_as_channel_from_covering_indexes(void **state)
 		fail_msg("holder: plan:\n%s", plan);
 }
 
+/* Pool 1's row of pool_success (0: none) equals what its rows say
+ * (DB_POOL_SUCCESS_KEPT), and db_pool_last_success answers ${want}. */
+static void
+assert_success(struct fx *f, time_t want)
+{
+	time_t at = 0;
+
+	assert_int_equal(
+	    raw_int(f->path,
+	        "SELECT coalesce((SELECT at FROM pool_success "
+	        "WHERE pool_id = 1), 0) = " DB_POOL_SUCCESS_KEPT("1")),
+	    1);
+	assert_int_equal(db_pool_last_success(f->db, 1, &at), 0);
+	assert_int_equal(at, want);
+}
+
+static void
+skip_at(struct db *db, time_t at, const char *action)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.pool_id = 1;
+	d.at = d.slot = at;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, "unchanged", sizeof(d.reasons));
+	assert_int_equal(db_decision_add(db, &d), 0);
+}
+
+/* pool_success follows every change to a pool's snapshots and skips:
+ * raised when a success enters or grows, recomputed when one leaves or
+ * shrinks; the open skip range is read beside it. */
+static void
+test_pool_success_kept_by_triggers(void **state)
+{
+	struct fx *f = *state;
+	struct db_versions v = ver("img-1", "1.30", 0);
+	struct db_check_report r;
+	char plan[2048];
+	time_t at = 0;
+	int64_t s1 = 0, s2 = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	raw_exec(f->path,
+	    "INSERT INTO pools (id, key, subscription, resource_group, "
+	    "cluster, nodepool, arm_id, created_at, updated_at) VALUES "
+	    "(1, 'a', 's', 'rg', 'c', 'a', 'x/a', 1, 1)");
+	assert_success(f, 0);
+	/* taken: creating is no success, active is */
+	assert_int_equal(
+	    db_snapshot_intent(f->db, 1, "s-1", "/arm/s-1", 1000, 1000, &s1),
+	    0);
+	assert_success(f, 0);
+	assert_int_equal(db_snapshot_set_active(f->db, s1, 5000, &v), 0);
+	assert_success(f, 5000);
+	/* a skip: its open range, then grown, then closed */
+	skip_at(f->db, 7000, "skip");
+	assert_success(f, 7000);
+	skip_at(f->db, 8000, "skip");
+	assert_success(f, 8000);
+	skip_at(f->db, 9000, "fail");
+	assert_success(f, 8000);
+	assert_int_equal(raw_int(f->path, "SELECT at FROM pool_success"), 8000);
+	/* going, gone: still taken */
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleting", NULL), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s1, "deleted", NULL), 0);
+	assert_success(f, 8000);
+	/* a newer one, then not taken after all */
+	assert_int_equal(
+	    db_snapshot_intent(f->db, 1, "s-2", "/arm/s-2", 9500, 9500, &s2),
+	    0);
+	assert_int_equal(db_snapshot_set_active(f->db, s2, 9500, &v), 0);
+	assert_success(f, 9500);
+	assert_int_equal(db_snapshot_set_state(f->db, s2, "missing", NULL), 0);
+	assert_success(f, 8000);
+	/* rows changed or removed by hand: recomputed */
+	raw_exec(f->path,
+	    "UPDATE snapshots SET created_at = 8500 WHERE "
+	    "id = 1");
+	assert_success(f, 8500);
+	raw_exec(f->path, "UPDATE snapshots SET created_at = 100 WHERE id = 1");
+	assert_success(f, 8000);
+	raw_exec(f->path, "DELETE FROM decision_rows WHERE action = 'skip'");
+	assert_success(f, 100);
+	raw_exec(f->path, "UPDATE snapshots SET state = 'failed' WHERE id = 1");
+	assert_success(f, 0);
+	/* a row that is not true is read as it is, and db check says so */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 0);
+	db_check_report_free(&r);
+	raw_exec(f->path, "UPDATE pool_success SET at = 42");
+	assert_int_equal(db_pool_last_success(f->db, 1, &at), 0);
+	assert_int_equal(at, 42);
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_non_null(strstr(r.items[0].detail,
+	    "pool_success: 1 pool(s) whose newest success differs from their "
+	    "snapshots and skips (first pool id 1: 42, the rows say 0)"));
+	db_check_report_free(&r);
+
+	/* one row by its key and the open range, nothing of the past */
+	assert_int_equal(
+	    db_query_plan(f->db, "last_success", plan, sizeof(plan)), 0);
+	if (strstr(plan, "pool_success USING INTEGER PRIMARY KEY") == NULL ||
+	    strstr(plan, "decision_open USING PRIMARY KEY") == NULL ||
+	    strstr(plan, "snapshots") != NULL ||
+	    strstr(plan, "decision_rows") != NULL)
+		fail_msg("last success: plan:\n%s", plan);
+}
+
 int
 main(void)
 {
@@ -121,6 +239,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_pool_holder_answers_as_channel_from_covering_indexes,
 	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pool_success_kept_by_triggers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

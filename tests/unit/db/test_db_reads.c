@@ -393,7 +393,7 @@ test_pools_read_plans_seek(void **state)
 	    {DB_POOL_OBS, "SEARCH present USING INTEGER PRIMARY KEY"},
 	    {DB_POOL_NEWEST, "SEARCH present USING INTEGER PRIMARY KEY"},
 	    {DB_POOL_BASELINE, "snapshot_channels_holder"},
-	    {DB_POOL_SUCCESS, "decisions_skip_by_pool_time"},
+	    {DB_POOL_SUCCESS, "pool_success"},
 	};
 	struct fx *f = *state;
 	char plan[4096];
