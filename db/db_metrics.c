@@ -173,41 +173,51 @@ out:
 	return got;
 }
 
+/* db_pool_holders' walk: each holder row to the caller's callback. */
+struct holders_walk {
+	int (*cb)(void *ctx, const char *channels, const struct db_holder *h);
+	void *ctx;
+};
+
 static int
-row_holder(void *ctx, sqlite3_stmt *s)
+row_holders(void *ctx, sqlite3_stmt *s)
 {
-	struct db_holder *h = ctx;
+	struct holders_walk *w = ctx;
+	const char *channels = (const char *)sqlite3_column_text(s, 0);
+	struct db_holder h;
 
-	h->created_at = (time_t)sqlite3_column_int64(s, 0);
-	db_col_text(s, 1, h->node_image_version, sizeof(h->node_image_version));
-	db_col_text(s, 2, h->kubernetes_version, sizeof(h->kubernetes_version));
-	return 0;
+	memset(&h, 0, sizeof(h));
+	h.created_at = (time_t)sqlite3_column_int64(s, 1);
+	db_col_text(s, 2, h.node_image_version, sizeof(h.node_image_version));
+	db_col_text(s, 3, h.kubernetes_version, sizeof(h.kubernetes_version));
+	return w->cb(w->ctx, channels != NULL ? channels : "", &h) != 0 ? 1 : 0;
 }
 
-/* The holder is the channel's entry with left_at NULL, nearly always its
- * newest: the entries read newest first, and the snapshot found among the
- * pool's active ones by its id. */
-static const char sql_holder[] =
-    "SELECT s.created_at, s.node_image_version, s.kubernetes_version "
-    "FROM snapshot_channels h INDEXED BY snapshot_channels_by_pool "
-    "CROSS JOIN snapshots s INDEXED BY snapshots_active_rows "
-    "WHERE h.pool_id = ?1 AND h.channel = ?2 AND h.left_at IS NULL "
-    "AND s.pool_id = ?1 AND s.state = 'active' AND s.id = h.snapshot_id "
-    "ORDER BY h.promoted_at DESC LIMIT 1";
+/* The pool's active snapshots that hold a channel, newest first, from
+ * the covering index of its active snapshots alone. */
+static const char sql_holders[] =
+    "SELECT s.channel, s.created_at, s.node_image_version, "
+    "s.kubernetes_version FROM snapshots s INDEXED BY snapshots_active_rows "
+    "WHERE s.pool_id = ?1 AND s.state = 'active' AND s.channel <> '' "
+    "ORDER BY s.created_at DESC, s.id DESC";
 
 int
-db_pool_holder(
-    struct db *db, int64_t pool_id, const char *channel, struct db_holder *out)
+db_pool_holders(struct db *db, int64_t pool_id,
+    int (*cb)(void *ctx, const char *channels, const struct db_holder *h),
+    void *ctx)
 {
-	memset(out, 0, sizeof(*out));
-	return db_get_one(db, sql_holder, "read a channel's holder",
-	    DB_ARGS(DB_INT(pool_id), DB_TEXT(channel)), row_holder, out);
+	struct holders_walk w = {cb, ctx};
+
+	return db_each_row(db, sql_holders, "read a pool's channel holders",
+	           DB_ARGS(DB_INT(pool_id)), row_holders, &w) < 0
+	    ? -1
+	    : 0;
 }
 
 int
-db_pool_holder_plan(struct db *db, char *buf, size_t len)
+db_pool_holders_plan(struct db *db, char *buf, size_t len)
 {
-	return db_explain(db, sql_holder, buf, len);
+	return db_explain(db, sql_holders, buf, len);
 }
 
 int

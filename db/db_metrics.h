@@ -52,8 +52,8 @@ int db_full_run_last(struct db *db, time_t *as_of, int64_t *duration_ms);
  */
 int db_partial_run_last(struct db *db, const char *mode, time_t *as_of);
 
-/* The active snapshot that holds a channel of a pool, as the textfile
- * shows it (db_pool_holder). */
+/* An active snapshot that holds channels of a pool, as the textfile
+ * shows it (db_pool_holders). */
 struct db_holder {
 	time_t created_at;
 	char node_image_version[128];
@@ -61,20 +61,26 @@ struct db_holder {
 };
 
 /*
- * db_pool_holder(db, pool_id, channel, out):
- * The snapshot of ${pool_id} that holds ${channel}, when it is active:
- * what db_snapshot_channel answers, read only when its state is "active",
- * and only its creation time and versions -- from the covering indexes
- * the run has read for the pool already (the pool's channel entries, its
- * active snapshots), not from the rows of snapshot_channels and
- * snapshots, scattered over a year's store (issue 16).  1 found, 0 none
- * (or not active), -1 (logged).
+ * db_pool_holders(db, pool_id, cb, ctx):
+ * The active snapshots of ${pool_id} that hold a channel, newest first:
+ * ${cb}(ctx, channels, h) for each, ${channels} the channels it holds in
+ * rung order, comma-separated (snapshots.channel, which db_ladder keeps
+ * equal to its open entries of snapshot_channels; valid during the
+ * call), ${h} its creation time and versions.  What db_snapshot_channel
+ * answers channel by channel, for the holders that are active, from the
+ * one covering index of the pool's active snapshots (the page a run has
+ * read for its newest one): not from snapshot_channels, whose entries of
+ * a pool grow with its age, nor from the rows of snapshots, scattered
+ * over a year's store (issue 16).  ${cb} returning non-zero stops.  0/-1
+ * (logged).
  */
-int db_pool_holder(
-    struct db *db, int64_t pool_id, const char *channel, struct db_holder *out);
+int db_pool_holders(struct db *db, int64_t pool_id,
+    int (*cb)(void *ctx, const char *channels, const struct db_holder *h),
+    void *ctx);
 
-/* db_pool_holder_plan(db, buf, len): its query plan (db_explain; tests). */
-int db_pool_holder_plan(struct db *db, char *buf, size_t len);
+/* db_pool_holders_plan(db, buf, len): its query plan (db_explain;
+ * tests). */
+int db_pool_holders_plan(struct db *db, char *buf, size_t len);
 
 /* One pool of the store as the textfile counts it (db_metrics_pools). */
 struct db_metrics_pool {

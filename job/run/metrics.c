@@ -405,61 +405,87 @@ rungs(const struct metrics_pool *p)
 	return n < LADDER_MAX ? n : LADDER_MAX;
 }
 
+/* 1 when the comma-separated ${list} names ${ch}. */
+static int
+in_list(const char *list, const char *ch)
+{
+	size_t n = strlen(ch);
+
+	for (const char *c = list; c != NULL && *c != '\0';) {
+		const char *end = strchr(c, ',');
+		size_t k = end != NULL ? (size_t)(end - c) : strlen(c);
+
+		if (k == n && strncmp(c, ch, n) == 0)
+			return 1;
+		c = end != NULL ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* read_holders' walk of the pool's holders: the newest holder of each
+ * channel counts (there is one). */
+struct holders {
+	struct metrics_pool *p;
+	struct db_holder base;
+	int have_base;
+};
+
+static int
+holder(void *ctx, const char *channels, const struct db_holder *h)
+{
+	struct holders *w = ctx;
+	struct metrics_pool *p = w->p;
+
+	if (!w->have_base && p->channel != NULL && p->channel[0] != '\0' &&
+	    in_list(channels, p->channel)) {
+		w->base = *h;
+		w->have_base = 1;
+	}
+	for (int r = 0; r < rungs(p); r++) {
+		const char *ch = rung_channel(p, r);
+
+		if (ch == NULL || ch[0] == '\0' || (p->held & (1U << r)) ||
+		    !in_list(channels, ch))
+			continue;
+		p->held_at[r] = h->created_at;
+		p->held |= 1U << r;
+	}
+	return 0;
+}
+
 /*
  * Pool ${p}'s channel holders (one series per channel its ladder names
  * whose holder is active: when that snapshot was taken) and its drift
  * verdict, by the rule `drift` and `report` use, from its observation
  * ${o} (${live}: db_observation_latest's answer) and the holder of its
- * baseline channel, read once for both.  A holder is read from the index
- * pages the run has just read for the pool (db_pool_holder), not from its
- * rows: on a year's store those were two page reads a channel (issue 16).
- * 0, or -1 on a store error.
+ * baseline channel, read once for both.  The holders are read in one walk
+ * of the pool's active snapshots (db_pool_holders), from the index page
+ * the run has read for its newest one: not from the rows of
+ * snapshot_channels and snapshots, two page reads a channel on a year's
+ * store, nor from the pool's channel entries, which grow with its age
+ * (issue 16).  0, or -1 on a store error.
  */
 static int
 read_holders(struct db *db, struct metrics_pool *p,
     const struct db_observation *o, int live)
 {
-	struct db_holder base, h;
+	struct holders w;
 	struct drift_facts f;
 	char c[160];
-	int have_base = 0, base_known = 0, got;
 
 	memset(&f, 0, sizeof(f));
-	memset(&base, 0, sizeof(base));
+	memset(&w, 0, sizeof(w));
+	w.p = p;
 	p->held = 0;
-	if (p->pool_id != 0 && p->channel != NULL && p->channel[0] != '\0') {
-		have_base = db_pool_holder(db, p->pool_id, p->channel, &base);
-		if (have_base < 0)
-			return -1;
-		base_known = 1;
-	}
-	for (int r = 0; p->pool_id != 0 && r < rungs(p); r++) {
-		const char *ch = rung_channel(p, r);
-
-		if (ch == NULL || ch[0] == '\0')
-			continue;
-		if (base_known && strcmp(ch, p->channel) == 0) {
-			/* the baseline's holder, read for the verdict */
-			if (!have_base)
-				continue;
-			p->held_at[r] = base.created_at;
-		} else {
-			got = db_pool_holder(db, p->pool_id, ch, &h);
-			if (got < 0)
-				return -1;
-			if (got == 0)
-				continue;
-			p->held_at[r] = h.created_at;
-		}
-		p->held |= 1U << r;
-	}
+	if (p->pool_id != 0 && db_pool_holders(db, p->pool_id, holder, &w))
+		return -1;
 	f.missing = live > 0 && strcmp(o->provisioning_state, "missing") == 0;
 	f.have_live = live > 0 && !f.missing;
-	f.have_base = have_base;
+	f.have_base = w.have_base;
 	f.live_k8s = o->v.kubernetes_version;
 	f.live_image = o->v.node_image_version;
-	f.base_k8s = base.kubernetes_version;
-	f.base_image = base.node_image_version;
+	f.base_k8s = w.base.kubernetes_version;
+	f.base_image = w.base.node_image_version;
 	if (f.have_live)
 		f.channel_undoes = apply_channels_undo_pin(
 		    o->upgrade_channel, o->node_os_channel, c, sizeof(c));
