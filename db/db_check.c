@@ -160,7 +160,7 @@ static const struct invariant invariants[] = {
         "SELECT pool_id, state, 0, count(*) FROM snapshots "
         "GROUP BY pool_id, state) GROUP BY pool_id, state "
         "HAVING k <> h) HAVING count(*) > 0"},
-    /* the newest successes the metrics read (0024's triggers keep them) */
+    /* the newest successes the metrics read (0025's triggers keep them) */
     {0,
         "SELECT printf('pool_success: %d pool(s) whose newest success "
         "differs from their snapshots and skips (first pool id %d: %d, "

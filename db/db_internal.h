@@ -222,9 +222,9 @@ const char *db_snap_cols_bare(void);
  * DB_POOL_LAST_SUCCESS(pool): the time of pool ${pool}'s last success (a
  * snapshot taken, or a slot skipped because nothing changed), 0 when it
  * has none: db_pool_last_success's, and the fleet-wide reader's.  Two
- * seeks: the pool's row of pool_success (0024's triggers keep in it
+ * seeks: the pool's row of pool_success (0025's triggers keep in it
  * DB_POOL_SUCCESS_KEPT, what its snapshots and closed skip ranges say)
- * and its open skip range, which a run extends every slot.  Before 0024
+ * and its open skip range, which a run extends every slot.  Before 0025
  * it was five seeks in indexes of the store's whole past: on a year's
  * store, 57,000 instructions and 1.3 page reads a pool (issue 16).
  */

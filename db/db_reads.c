@@ -467,7 +467,7 @@ db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 /* Whether db_pools_read runs fact ${f}'s statement for ${want}: the
  * pools row for the facts that carry its key.  The baselines have a
  * statement a channel (base_groups_open).  (The last success is one row
- * of pool_success and the open skip range, migration 0024: nothing of it
+ * of pool_success and the open skip range, migration 0025: nothing of it
  * is left to take from the newest active snapshot.) */
 static int
 fact_wanted(int f, unsigned want)

@@ -3433,7 +3433,7 @@ test_db_per_pool_questions_never_scan(void **state)
 	assert_plan(f->db, "pool_counts",
 	    "SEARCH pool_snapshot_counts USING PRIMARY KEY (pool_id=?)",
 	    "SCAN");
-	/* a pool's newest success: its row of pool_success (0024) */
+	/* a pool's newest success: its row of pool_success (0025) */
 	assert_plan(f->db, "last_success",
 	    "SEARCH pool_success USING INTEGER PRIMARY KEY (rowid=?)",
 	    "SCAN pool_success");

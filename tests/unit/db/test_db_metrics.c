@@ -5,7 +5,7 @@
  * active snapshots alone, never the rows of snapshot_channels and
  * snapshots scattered over a year's file nor its channel entries, with
  * the answers db_snapshot_channel gives; a pool's newest success from its row
- * of pool_success (0024), which its triggers keep equal to what the
+ * of pool_success (0025), which its triggers keep equal to what the
  * snapshots and skip ranges say through every change, and its open skip
  * range.
  */

@@ -1,4 +1,4 @@
--- 0024_pool_success.sql -- each pool's newest success kept in one small
+-- 0025_pool_success.sql -- each pool's newest success kept in one small
 -- row, so that the textfile (and every reader of DB_POOL_LAST_SUCCESS)
 -- asks one seek of a table of a row a pool instead of four seeks in
 -- indexes of the store's whole past (issue 16: `run` on a year's store
