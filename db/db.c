@@ -277,8 +277,13 @@ static const char *const st_sql[ST__COUNT] = {
      * primary key's one row: the texts' ids come from text_id, a run
      * asks about a pool's dozen snapshots with a handful of texts.
      */
+    /* a keep's end never behind its pool's memo extension (0026) */
     [ST_DEC_SAME] = "UPDATE decision_open SET last_run_id = ?6, "
-                    "last_at = max(last_at, ?7), last_slot = ?8 "
+                    "last_at = max(last_at, ?7, coalesce((SELECT m.ext_at "
+                    "FROM pool_retain_memo m WHERE m.pool_id = ?1 AND "
+                    "?2 > 0 AND ?3 = 'keep' AND m.ext_run_id > "
+                    "coalesce(decision_open.last_run_id, 0)), 0)), "
+                    "last_slot = ?8 "
                     "WHERE pool_id = ?1 AND snapshot_id = ?2 AND "
                     "action = ?3 AND reasons_id IS ?4 AND "
                     "fingerprint_id IS ?5",

@@ -8,19 +8,20 @@
  * inputs the store does not hold, the time, the list's horizon
  * (actions_horizon) and how many keeps.  The other inputs -- the pool's
  * snapshots, channel entries and open decisions -- are guarded by
- * triggers that delete the memo on any change, whoever makes it.  A run
- * that finds the memo holding extends every keep in one UPDATE of
- * decision_open, the same columns ST_DEC_SAME (db/db.c) sets for one,
- * and compares the rows changed with the memo's count: a mismatch (a
- * store edited by hand, a decision text no longer interned) deletes the
- * memo and lets the caller decide again, which writes the same ends over
- * what the UPDATE wrote.
+ * triggers that invalidate the memo on any change, whoever makes it
+ * (its horizon set to 0).  A run that finds the memo holding writes one
+ * row: the memo's extension (0026: ext_run_id, ext_at), the run and
+ * time every open keep of the pool has now reached, which the view
+ * decisions, the trigger that closes a range and ST_DEC_SAME (db/db.c)
+ * read as the keeps' end when it is of a later run than theirs.  Before
+ * a memo is replaced its extension is written into the keeps
+ * themselves (memo_flush).
  *
  * The memo is written only when the pool's open keeps (decision_open
  * rows of a snapshot, action keep) are exactly its active snapshots',
- * each just made or extended; the triggers keep it so, and the UPDATE
- * reads a range of decision_open's key alone: one page a pool, whatever
- * the store's age.
+ * each just made or extended by the run; the triggers keep it so.  A
+ * hit reads and writes the memo's row alone, whatever the store's age
+ * and however many snapshots the pool keeps.
  */
 
 #include "db/db_retain_memo.h"
@@ -66,13 +67,6 @@ row_counts(void *ctx, sqlite3_stmt *s)
 	return 0;
 }
 
-static int
-memo_forget(struct db *db, int64_t pool_id)
-{
-	return db_exec(db, "DELETE FROM pool_retain_memo WHERE pool_id = ?1",
-	    "forget a retention memo", DB_ARGS(DB_INT(pool_id)));
-}
-
 int
 db_retain_memo_hit(struct db *db, int64_t pool_id, uint64_t digest,
     time_t as_of, int64_t run_id)
@@ -89,17 +83,37 @@ db_retain_memo_hit(struct db *db, int64_t pool_id, uint64_t digest,
 	if (!m.found || m.digest != (int64_t)digest ||
 	    m.as_of > (int64_t)as_of || (int64_t)as_of >= m.until)
 		return 0;
-	/* ST_DEC_SAME's ends, for every keep at once */
+	/* every open keep's end, in the memo's one row (0026) */
 	if (db_exec(db,
-	        "UPDATE decision_open SET last_run_id = ?2, "
-	        "last_at = max(last_at, ?3), last_slot = NULL "
-	        "WHERE " OPEN_KEEPS,
+	        "UPDATE pool_retain_memo SET ext_run_id = ?2, "
+	        "ext_at = max(coalesce(ext_at, ?3), ?3) WHERE pool_id = ?1",
 	        "extend the keep decisions",
-	        DB_ARGS(DB_INT(pool_id), DB_OPT_INT(run_id), DB_INT(as_of))))
+	        DB_ARGS(DB_INT(pool_id), DB_INT(run_id), DB_INT(as_of))))
 		return -1;
-	if (sqlite3_changes(db_sqlite(db)) == m.keeps)
-		return 1;
-	return memo_forget(db, pool_id) < 0 ? -1 : 0;
+	return 1;
+}
+
+/*
+ * Write pool ${pool_id}'s memo extension into its open keeps of an
+ * earlier run, and clear it (0026): what the view decisions showed
+ * them ending at, they now hold themselves.
+ */
+static int
+memo_flush(struct db *db, int64_t pool_id)
+{
+	return db_exec(db,
+	           "UPDATE decision_open SET last_run_id = m.ext_run_id, "
+	           "last_at = max(decision_open.last_at, m.ext_at) "
+	           "FROM pool_retain_memo m WHERE m.pool_id = ?1 AND "
+	           "decision_open.pool_id = ?1 AND "
+	           "decision_open.snapshot_id > 0 AND "
+	           "decision_open.action = 'keep' AND m.ext_run_id > "
+	           "coalesce(decision_open.last_run_id, 0)",
+	           "write a memo's keeps back", DB_ARGS(DB_INT(pool_id))) ||
+	    db_exec(db,
+	        "UPDATE pool_retain_memo SET ext_run_id = NULL, "
+	        "ext_at = NULL WHERE pool_id = ?1",
+	        "write a memo's keeps back", DB_ARGS(DB_INT(pool_id)));
 }
 
 int
@@ -108,6 +122,9 @@ db_retain_memo_put(struct db *db, int64_t pool_id, uint64_t digest,
 {
 	struct counts c = {-1, -1, -1};
 
+	/* the memo replaced keeps no extension of its own */
+	if (memo_flush(db, pool_id))
+		return -1;
 	if (db_get_one(db,
 	        "SELECT (SELECT count(*) FROM snapshots "
 	        "WHERE pool_id = ?1 AND state = 'active'), "
@@ -122,7 +139,13 @@ db_retain_memo_put(struct db *db, int64_t pool_id, uint64_t digest,
 	/* the open keeps are the active snapshots', each made by this run */
 	if (c.active != (int64_t)keeps || c.open != c.active ||
 	    c.now != c.active)
-		return memo_forget(db, pool_id) < 0 ? -1 : 0;
+		return db_exec(db,
+		           "UPDATE pool_retain_memo SET until = 0 "
+		           "WHERE pool_id = ?1",
+		           "forget a retention memo",
+		           DB_ARGS(DB_INT(pool_id))) < 0
+		    ? -1
+		    : 0;
 	if (db_exec(db,
 	        "INSERT OR REPLACE INTO pool_retain_memo "
 	        "(pool_id, digest, as_of, until, keeps) "

@@ -321,9 +321,17 @@ test_retain_memo_records_what_deciding_again_does(void **state)
 	    "action, reasons, reasons_id, fingerprint_id, "
 	    "last_run_id, last_at, last_slot FROM decision_rows "
 	    "ORDER BY id");
+	/* the open ranges' ends as read: with the memo's extension (0026) */
 	expect_same(f,
-	    "SELECT * FROM decision_open ORDER BY pool_id, "
-	    "snapshot_id");
+	    "SELECT o.pool_id, o.snapshot_id, o.decision_id, o.action, "
+	    "o.reasons_id, o.fingerprint_id, o.slot, CASE WHEN o.action = "
+	    "'keep' AND o.snapshot_id > 0 AND m.ext_run_id > "
+	    "coalesce(o.last_run_id, 0) THEN m.ext_run_id ELSE o.last_run_id "
+	    "END, CASE WHEN o.action = 'keep' AND o.snapshot_id > 0 AND "
+	    "m.ext_run_id > coalesce(o.last_run_id, 0) THEN max(o.last_at, "
+	    "m.ext_at) ELSE o.last_at END, o.last_slot FROM decision_open o "
+	    "LEFT JOIN pool_retain_memo m ON m.pool_id = o.pool_id "
+	    "ORDER BY o.pool_id, o.snapshot_id");
 	expect_same(f,
 	    "SELECT id, pool_id, name, created_at, state, pinned "
 	    "FROM snapshots ORDER BY id");

@@ -107,7 +107,8 @@ world(struct fx *f, struct world *w)
 static long long
 memos(struct fx *f)
 {
-	return raw_int(f->path, "SELECT count(*) FROM pool_retain_memo");
+	return raw_int(
+	    f->path, "SELECT count(*) FROM pool_retain_memo WHERE until > 0");
 }
 
 static void
@@ -223,27 +224,82 @@ test_retain_memo_forgotten_on_any_change(void **state)
 	assert_int_equal(memos(f), 0);
 	/* a snapshot deleting, by hand in the file too */
 	keep(f->db, w.run[2], w.pool, w.s1, 17200, "last");
-	assert_int_equal(
-	    raw_int(f->path, "SELECT count(*) FROM pool_retain_memo"), 0);
+	assert_int_equal(memos(f), 0);
 	raw_exec(f->path,
-	    "INSERT INTO pool_retain_memo VALUES "
+	    "INSERT OR REPLACE INTO pool_retain_memo (pool_id, digest, as_of, "
+	    "until, keeps) VALUES "
 	    "(1, 5, 10000, 20000, 3)");
 	assert_int_equal(
 	    db_snapshot_set_state(f->db, w.s2, "deleting", NULL), 0);
 	assert_int_equal(memos(f), 0);
-	/* a memo whose count no longer matches is not used, and goes */
-	raw_exec(f->path,
-	    "INSERT INTO pool_retain_memo VALUES "
-	    "(1, 5, 10000, 20000, 7)");
-	assert_int_equal(
-	    db_retain_memo_hit(f->db, w.pool, 5, 13600, w.run[1]), 0);
-	assert_int_equal(memos(f), 0);
 	/* the other pool's memo is its own */
 	raw_exec(f->path,
-	    "INSERT INTO pool_retain_memo VALUES "
+	    "INSERT OR REPLACE INTO pool_retain_memo (pool_id, digest, as_of, "
+	    "until, keeps) VALUES "
 	    "(2, 5, 10000, 20000, 0)");
 	(void)add_snapshot(f->db, w.pool, "s4", 4000);
 	assert_int_equal(memos(f), 1);
+}
+
+/*
+ * What runs extended through the memo stays theirs when the memo stops
+ * holding (0026): a keep closed later ends where the memo took it, a
+ * keep extended later by a run as of an earlier time keeps the later
+ * time, and the next memo writes the extension into the keeps.
+ */
+static void
+test_retain_memo_extension_outlives_the_memo(void **state)
+{
+	struct fx *f = *state;
+	struct world w;
+	int64_t s3;
+
+	world(f, &w);
+	assert_int_equal(
+	    db_retain_memo_hit(f->db, w.pool, DIGEST, 13600, w.run[1]), 1);
+	assert_int_equal(
+	    db_retain_memo_hit(f->db, w.pool, DIGEST, 17200, w.run[2]), 1);
+	/* the keeps' own rows are as run 1 left them; the view is not */
+	assert_int_equal(
+	    raw_int(f->path, "SELECT max(last_run_id) FROM decision_open"),
+	    w.run[0]);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM decisions WHERE "
+	                     "last_run_id = 3 AND last_at = 17200"),
+	    2);
+	/* a snapshot taken: the memo no longer holds */
+	s3 = add_snapshot(f->db, w.pool, "s3", 3000);
+	assert_int_equal(memos(f), 0);
+	assert_int_equal(
+	    db_retain_memo_hit(f->db, w.pool, DIGEST, 18000, w.run[3]), 0);
+	/* run 4, as of a time before run 3's: s1 otherwise (its keep
+	 * closes at run 3), s2 the same (its keep reaches run 4, at run
+	 * 3's time, the later) */
+	keep(f->db, w.run[3], w.pool, w.s1, 15000, "last,weekly");
+	keep(f->db, w.run[3], w.pool, w.s2, 15000, "last,daily");
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id * 100000 + last_at FROM "
+	                     "decision_rows WHERE snapshot_id = 1 AND "
+	                     "reasons_id = (SELECT id FROM decision_texts "
+	                     "WHERE text = 'last')"),
+	    3 * 100000 + 17200);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id * 100000 + last_at FROM "
+	                     "decisions WHERE snapshot_id = 2"),
+	    4 * 100000 + 17200);
+	/* the next memo: nothing left in it, everything in the rows */
+	keep(f->db, w.run[3], w.pool, s3, 15000, "last");
+	assert_int_equal(db_retain_memo_put(
+	                     f->db, w.pool, DIGEST, 15000, 20000, w.run[3], 3),
+	    1);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT count(*) FROM pool_retain_memo WHERE "
+	                     "ext_run_id IS NOT NULL"),
+	    0);
+	assert_int_equal(raw_int(f->path,
+	                     "SELECT last_run_id * 100000 + last_at FROM "
+	                     "decision_open WHERE snapshot_id = 2"),
+	    4 * 100000 + 17200);
 }
 
 int
@@ -254,6 +310,7 @@ main(void)
 	    T(test_retain_memo_extends_every_keep_until_its_horizon),
 	    T(test_retain_memo_written_only_for_the_runs_keeps),
 	    T(test_retain_memo_forgotten_on_any_change),
+	    T(test_retain_memo_extension_outlives_the_memo),
 #undef T
 	};
 
