@@ -411,7 +411,9 @@ outputs_of(struct harness *f, const char *snap, char *out[4])
  * row -- the ranges grow in decision_open -- and `explain`, `history` and
  * `report --json` print byte for byte what they print once every range is
  * closed into decision_rows (the layout the code before 0018 kept, which
- * extended each row every run).  A run after that reopens the ranges it
+ * extended each row every run).  The keeps of a pool found unchanged are
+ * extended in its retention memo's row (0026): an open range's end as
+ * read is the later of the two.  A run after that reopens the ranges it
  * decides the same, again without a new row.
  */
 static void
@@ -443,7 +445,11 @@ test_run_unchanged_runs_write_no_decision_row(void **state)
 	                     "SELECT count(*) FROM decisions WHERE "
 	                     "action IN ('skip', 'keep') AND last_run_id = 12"),
 	    store_count(f,
-	        "SELECT count(*) FROM decision_open WHERE last_run_id = 12"));
+	        "SELECT count(*) FROM decision_open o LEFT JOIN "
+	        "pool_retain_memo m ON m.pool_id = o.pool_id WHERE CASE WHEN "
+	        "o.action = 'keep' AND o.snapshot_id > 0 AND m.ext_run_id > "
+	        "coalesce(o.last_run_id, 0) THEN m.ext_run_id ELSE "
+	        "o.last_run_id END = 12"));
 	assert_int_equal(store_count(f,
 	                     "SELECT count(*) FROM decision_open "
 	                     "WHERE action = 'skip' AND last_run_id = 12"),
