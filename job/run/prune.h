@@ -96,10 +96,14 @@ int prune_pools(
  * so that a run does a pool's retention while its other GETs are still
  * in flight (a pool that takes no snapshot has its inputs final once
  * its plan is recorded).  The keeps are written in the caller's
- * transaction.  1 when carried out (${p}->settled: prune_pools then
- * skips it), 0 when left for prune_pools (also when ${ctx->mode} only
- * reports: the report wants the lines at the pool's slice), -1 on a
- * store error.
+ * transaction.  In a run, a pool whose slot entry takes no snapshot and
+ * whose retention memo holds (db/db_retain_memo.h: nothing the list
+ * depends on changed, and the time is before the list's horizon) has its
+ * keeps extended from the memo, nothing loaded or decided; a list of
+ * keeps only, decided, writes the memo.  1 when carried out (${p}->settled:
+ * prune_pools then skips it), 0 when left for prune_pools (also when
+ * ${ctx->mode} only reports: the report wants the lines at the pool's slice),
+ * -1 on a store error.
  */
 int prune_pool_now(struct prune_ctx *ctx, struct prune_pool *p, int promote);
 
