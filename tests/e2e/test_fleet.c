@@ -337,7 +337,8 @@ test_fleet_429_slows_only_its_subscription(void **state)
 	struct fx *f = fx_new(20, 3);
 	struct logged *log = NULL;
 	json_t *doc = NULL;
-	size_t n, n429 = 0, others_meanwhile = 0, held = 0, later = 0;
+	size_t n, n429 = 0, others_meanwhile = 0, others_after = 0, held = 0,
+	          later = 0;
 	long long first429 = -1;
 	char *err = NULL;
 
@@ -415,13 +416,21 @@ test_fleet_429_slows_only_its_subscription(void **state)
 			later++;
 		else if (log[i].sub != 2 && in_wait)
 			others_meanwhile++;
+		else if (log[i].sub != 2 && log[i].start > first429)
+			others_after++;
 	}
 	printf("subscription 2: %zu PUTs in the held second, %zu after; "
-	       "others meanwhile: %zu\n",
-	    held, later, others_meanwhile);
+	       "others meanwhile: %zu, after: %zu\n",
+	    held, later, others_meanwhile, others_after);
 	assert_true(held <= 2 * 8);
 	assert_true(later >= 70 - 2 * 8 - 8);
-	assert_true(others_meanwhile > 0);
+	/*
+	 * The others were not held with it: when they still had requests
+	 * to send after the held second began, some of them went within
+	 * it.  (A slow machine -- ASan under load -- may have sent all of
+	 * theirs before the first 429: nothing to hold then.)
+	 */
+	assert_true(others_meanwhile > 0 || others_after == 0);
 	free(log);
 	json_decref(doc);
 	fx_free(f);
