@@ -246,8 +246,10 @@ static const char *const fact_from[NFACTS] = {
                   "AND h.left_at IS NULL "
                   "LEFT JOIN snapshots s ON s.id = h.snapshot_id",
     [FACT_SUCCESS] = DB_POOL_LAST_SUCCESS("j.value") " FROM json_each(?1) j",
-    [FACT_POOL] = "p.key, p.subscription, p.resource_group "
-                  "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value",
+    /* parenthesized: clang's -Wstring-concatenation takes a
+     * concatenation among single literals for a missing comma */
+    [FACT_POOL] = ("p.key, p.subscription, p.resource_group "
+                   "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value"),
 };
 
 static const char *const fact_what[NFACTS] = {
