@@ -708,9 +708,16 @@ out:
  * fleet's, shared: copied once, and so are decision texts (0015: a
  * reasons text holds its pool's key as char(1), so a copy's reads as
  * its own).  The rows themselves are the ones the
- * run's db_* functions wrote; nothing is invented.
+ * run's db_* functions wrote; nothing is invented.  The open ends of
+ * decision ranges (decision_open, 0018; a pool-level one has snapshot
+ * 0) and the retention memos (0023) are copied as the year left them:
+ * until session 9 the ranges were closed first, which a store of real
+ * runs never does, and a run on the copy then found every skipped
+ * slot in a closed range (decisions_by_pool_last_slot, a seek of the
+ * year's largest index) rather than in its open one.
  */
-static const char *const widen_ids[] = {"id", "pool_id", "snapshot_id", NULL};
+static const char *const widen_ids[] = {
+    "id", "pool_id", "snapshot_id", "decision_id", NULL};
 static const char *const widen_text[] = {
     "key", "arm_id", "name", "reasons", "error", "target", NULL};
 
@@ -742,9 +749,9 @@ widen_table(
 
 		if (in_list(widen_ids, c))
 			e = sqlite3_mprintf(
-			    "CASE WHEN t.%s IS NULL THEN NULL ELSE "
-			    "(t.%s - 1) * %lld + t.k + 1 END",
-			    c, c, factor);
+			    "CASE WHEN t.%s IS NULL THEN NULL WHEN t.%s = 0 "
+			    "THEN 0 ELSE (t.%s - 1) * %lld + t.k + 1 END",
+			    c, c, c, factor);
 		else if (strcmp(table, "pools") == 0 &&
 		    strcmp(c, "cluster") == 0)
 			e = sqlite3_mprintf("'aks-' || m");
@@ -779,9 +786,12 @@ widen_table(
 	    "CAST(substr(p.cluster, 5) AS INTEGER) AS n, "
 	    "CAST(substr(p.cluster, 5) AS INTEGER) + c.k * %lld AS m, "
 	    "p.resource_group AS rg, c.k AS k FROM s.%s t "
-	    "JOIN s.pools p ON p.id = %s, c ORDER BY t.rowid, c.k) t",
+	    "JOIN s.pools p ON p.id = %s, c ORDER BY %s, c.k) t",
 	    factor, table, cols, exprs, clusters, table,
-	    strcmp(table, "pools") == 0 ? "t.id" : "t.pool_id");
+	    strcmp(table, "pools") == 0 ? "t.id" : "t.pool_id",
+	    /* WITHOUT ROWID (0018): its key */
+	    strcmp(table, "decision_open") == 0 ? "t.pool_id, t.snapshot_id"
+	                                        : "t.rowid");
 	if (sql == NULL || exec_sql(db, sql) != 0)
 		goto out;
 	rc = 0;
@@ -798,7 +808,8 @@ cmd_widen(int argc, char **argv)
 {
 	static const char *const tables[] = {"pools", "snapshots",
 	    "observations", "decision_rows", "snapshot_channels",
-	    "pool_outcomes", "applies", NULL};
+	    "pool_outcomes", "applies", "decision_open", "pool_retain_memo",
+	    NULL};
 	long long clusters, factor;
 	sqlite3 *db = NULL;
 	char *sql = NULL;
@@ -813,8 +824,6 @@ cmd_widen(int argc, char **argv)
 	if (sql == NULL || exec_sql(db, sql) ||
 	    exec_sql(db,
 	        "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; BEGIN;"
-	        /* every range closed (0018): decision_rows holds their ends */
-	        "DELETE FROM s.decision_open;"
 	        "INSERT INTO main.runs SELECT * FROM s.runs;"
 	        "INSERT INTO main.full_runs SELECT * FROM s.full_runs;"
 	        "INSERT INTO main.decision_texts SELECT * FROM "
@@ -1062,6 +1071,17 @@ cmd_present(int argc, char **argv)
 	        "DELETE FROM pool_outcomes;"
 	        "DELETE FROM full_runs;"
 	        "DELETE FROM runs;"
+	        "DELETE FROM partial_run_last;"
+	        /* the per-pool rows triggers keep (foreign keys are off:
+	         * no cascade) */
+	        "DELETE FROM pool_retain_memo WHERE pool_id IN "
+	        "  (SELECT id FROM gone);"
+	        "DELETE FROM pool_success WHERE pool_id IN "
+	        "  (SELECT id FROM gone);"
+	        "DELETE FROM pool_present WHERE pool_id IN "
+	        "  (SELECT id FROM gone);"
+	        "DELETE FROM pool_snapshot_counts WHERE pool_id IN "
+	        "  (SELECT id FROM gone);"
 	        "DELETE FROM pools WHERE id IN (SELECT id FROM gone);"
 	        "COMMIT;"
 	        "VACUUM;",
