@@ -169,6 +169,30 @@ static const struct invariant invariants[] = {
         "s.pool_id = p.id), 0) AS kept, " DB_POOL_SUCCESS_KEPT(
             "p.id") " AS held FROM pools p) WHERE kept <> held "
                     "HAVING count(*) > 0"},
+    /* each pool's newest observation and active snapshot, which a run
+     * and drift, check and report read (0024's triggers keep them) */
+    {0,
+        "SELECT printf('pool_present: %d pool(s) whose newest observation "
+        "or active snapshot differs from the rows (first pool id %d)', "
+        "count(*), min(id)) FROM (SELECT p.id, pp.obs_id AS ko, "
+        "pp.newest_id AS ks, (SELECT q.id FROM observations q WHERE "
+        "q.pool_id = p.id ORDER BY q.observed_at DESC, q.id DESC LIMIT 1) "
+        "AS ho, (SELECT a.id FROM snapshots a WHERE a.pool_id = p.id AND "
+        "a.state = 'active' ORDER BY a.created_at DESC, a.id DESC LIMIT 1) "
+        "AS hs FROM pools p LEFT JOIN pool_present pp ON pp.pool_id = p.id) "
+        "WHERE ko IS NOT ho OR ks IS NOT hs HAVING count(*) > 0"},
+    /* each mode's last partial run the metrics read (0028's triggers) */
+    {0,
+        "SELECT printf('partial_run_last: %d mode(s) whose last partial "
+        "run differs from the runs (first %s: run %d, the runs say %d)', "
+        "count(*), min(mode), kept, held) FROM (SELECT m.mode, "
+        "(SELECT run_id FROM partial_run_last l WHERE l.mode = m.mode) "
+        "AS kept, (SELECT r.id FROM runs r INDEXED BY runs_by_mode WHERE "
+        "r.mode = m.mode AND r.finished_at IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM full_runs f WHERE f.run_id = r.id) ORDER BY "
+        "r.started_at DESC, r.id DESC LIMIT 1) AS held FROM (SELECT "
+        "DISTINCT mode FROM runs) m) WHERE kept IS NOT held "
+        "HAVING count(*) > 0"},
 };
 
 /* The closed vocabularies: a value outside them is a damaged row. */

@@ -132,26 +132,15 @@ db_partial_run_last(struct db *db, const char *mode, time_t *as_of)
 
 	*as_of = 0;
 	/*
-	 * Newest first through runs_by_mode, until one that is not full: a
-	 * snapshot or prune never is, so that is the newest finished one.
-	 * Most runs of mode run are full, and walking back over them costs
-	 * a row and a full_runs seek each; for that mode the full runs are
-	 * read once into SQLite's temporary index instead (NOT IN), half the
-	 * walk's cost on a year of hourly runs -- still a read of every run
-	 * since the last partial one (15 M instructions on a year of hourly
-	 * runs with none): nothing marks a run partial but its absence from
-	 * full_runs.
+	 * The newest finished run of ${mode} that is not full (a snapshot
+	 * or prune never is), as partial_run_last keeps it (0028): one
+	 * seek.  Before, a walk back through runs_by_mode over every full
+	 * run since the last partial one (15 M instructions on a year of
+	 * hourly runs with none).
 	 */
 	s = db_stmt(db,
-	    strcmp(mode, "run") != 0
-	        ? "SELECT as_of FROM runs INDEXED BY runs_by_mode WHERE "
-	          "mode = ?1 AND finished_at IS NOT NULL AND NOT EXISTS "
-	          "(SELECT 1 FROM full_runs f WHERE f.run_id = runs.id) "
-	          "ORDER BY started_at DESC, id DESC LIMIT 1"
-	        : "SELECT as_of FROM runs INDEXED BY runs_by_mode WHERE "
-	          "mode = ?1 AND finished_at IS NOT NULL AND id NOT IN "
-	          "(SELECT run_id FROM full_runs) "
-	          "ORDER BY started_at DESC, id DESC LIMIT 1",
+	    "SELECT r.as_of FROM partial_run_last l JOIN runs r "
+	    "ON r.id = l.run_id WHERE l.mode = ?1",
 	    "read the last run of one pool");
 	if (s == NULL)
 		return -1;
@@ -194,10 +183,11 @@ row_holders(void *ctx, sqlite3_stmt *s)
 }
 
 /* The pool's active snapshots that hold a channel, newest first, from
- * the covering index of its active snapshots alone. */
+ * the covering index of its holders alone (0027). */
 static const char sql_holders[] =
     "SELECT s.channel, s.created_at, s.node_image_version, "
-    "s.kubernetes_version FROM snapshots s INDEXED BY snapshots_active_rows "
+    "s.kubernetes_version FROM snapshots s "
+    "INDEXED BY snapshots_channel_holders "
     "WHERE s.pool_id = ?1 AND s.state = 'active' AND s.channel <> '' "
     "ORDER BY s.created_at DESC, s.id DESC";
 

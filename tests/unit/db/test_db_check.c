@@ -228,6 +228,47 @@ test_db_check_names_orphans_and_dangling_references(void **state)
 	db_check_report_free(&r);
 }
 
+/*
+ * The rows the triggers keep that a run reads instead of the store's
+ * past -- each pool's newest observation and active snapshot (0024),
+ * each mode's last partial run (0028) -- are checked against the rows
+ * they stand for: a run answers from them, so a wrong one would be a
+ * wrong record, not a slow one.
+ */
+static void
+test_db_check_names_kept_rows_that_differ(void **state)
+{
+	struct fx *f = *state;
+	struct db_check_report r;
+	struct db_run run;
+
+	make_store(f);
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	memset(&run, 0, sizeof(run));
+	assert_int_equal(db_run_start(f->db, 5000, 5000, "prune", &run.id), 0);
+	run.finished_at = 5001;
+	assert_int_equal(db_run_finish(f->db, &run), 0);
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 0);
+	db_check_report_free(&r);
+	db_close(f->db);
+	f->db = NULL;
+
+	raw_exec(f->path,
+	    "UPDATE pool_present SET obs_id = NULL; "
+	    "UPDATE partial_run_last SET run_id = 1;");
+	assert_int_equal(db_open_nomigrate(f->path, &f->db), 0);
+	assert_int_equal(db_check_full(f->db, &r), 0);
+	assert_int_equal(r.n, 2);
+	assert_true(has_problem(&r, "invariant",
+	    "pool_present: 1 pool(s) whose newest observation or active "
+	    "snapshot differs from the rows (first pool id 1)"));
+	assert_true(has_problem(&r, "invariant",
+	    "partial_run_last: 1 mode(s) whose last partial run differs "
+	    "from the runs (first prune: run 1, the runs say 2)"));
+	db_check_report_free(&r);
+}
+
 static void
 test_db_check_finds_a_damaged_page_and_writers_leave_it_alone(void **state)
 {
@@ -470,6 +511,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_db_check_finds_nothing_in_a_sound_store),
+	    T(test_db_check_names_kept_rows_that_differ),
 	    T(test_db_check_names_two_active_snapshots_of_one_slot),
 	    T(test_db_check_names_orphans_and_dangling_references),
 	    T(test_db_check_finds_a_damaged_page_and_writers_leave_it_alone),

@@ -136,12 +136,13 @@ test_pool_holders_answer_as_channel_from_the_active_index(void **state)
 	assert_int_equal(db_snapshot_set_channel(f->db, 1, NULL, 9500), 0);
 	assert_int_equal(holder_as_channel(f->db, 1, "canary", &h), 0);
 
-	/* the pool's active snapshots alone, from their covering index: not
+	/* the pool's holders alone, from their covering index (0027): not
 	 * the rows of snapshot_channels and snapshots a year's store has
 	 * scattered over its file, nor the pool's channel entries, which
-	 * grow with its age */
+	 * grow with its age, nor every live snapshot of the pool */
 	assert_int_equal(db_pool_holders_plan(f->db, plan, sizeof(plan)), 0);
-	if (strstr(plan, "COVERING INDEX snapshots_active_rows (pool_id=?)") ==
+	if (strstr(
+	        plan, "COVERING INDEX snapshots_channel_holders (pool_id=?)") ==
 	        NULL ||
 	    strstr(plan, "snapshot_channels") != NULL ||
 	    strstr(plan, "PRIMARY KEY") != NULL ||

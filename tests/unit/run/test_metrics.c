@@ -25,6 +25,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "db/db_check.h"
 #include "db/db_ladder.h"
 #include "db/db_metrics.h"
 #include "job/base/util.h"
@@ -270,6 +271,61 @@ test_metrics_last_runs_by_start(void **state)
 	expect_line(got,
 	    "aksnap_last_partial_run_timestamp_seconds{mode=\"prune\"} "
 	    "1793415610\n");
+
+	/* full runs as run.c writes them (full_runs before the finish)
+	 * are not partial; a run --pool after them is (0028 keeps each
+	 * mode's one row: what db check compares with the runs) */
+	for (int i = 0; i < 3; i++) {
+		struct db_run r;
+
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(db_run_start(f->db, T0 + (600 + i) * 3600,
+		                     T0 + (600 + i) * 3600, "run", &r.id),
+		    0);
+		assert_int_equal(db_full_run_add(f->db, r.id, 5), 0);
+		r.finished_at = T0 + (600 + i) * 3600 + 1;
+		assert_int_equal(db_run_finish(f->db, &r), 0);
+	}
+	got = render(f);
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"run\"} "
+	    "1793415607\n");
+	(void)partial_run(f, "run", T0 + 700 * 3600, T0 + 12, 0);
+	got = render(f);
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"run\"} "
+	    "1793415612\n");
+	/* two full runs that both finish before either adds its full_runs
+	 * row: the row no longer knows the one before (a walk finds it) */
+	{
+		struct db_run a, b;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(db_run_start(f->db, T0 + 800 * 3600,
+		                     T0 + 800 * 3600, "run", &a.id),
+		    0);
+		assert_int_equal(db_run_start(f->db, T0 + 801 * 3600,
+		                     T0 + 801 * 3600, "run", &b.id),
+		    0);
+		a.finished_at = T0 + 802 * 3600;
+		b.finished_at = T0 + 802 * 3600;
+		assert_int_equal(db_run_finish(f->db, &a), 0);
+		assert_int_equal(db_run_finish(f->db, &b), 0);
+		assert_int_equal(db_full_run_add(f->db, a.id, 5), 0);
+		assert_int_equal(db_full_run_add(f->db, b.id, 5), 0);
+	}
+	got = render(f);
+	expect_line(got,
+	    "aksnap_last_partial_run_timestamp_seconds{mode=\"run\"} "
+	    "1793415612\n");
+	{
+		struct db_check_report cr;
+
+		assert_int_equal(db_check_full(f->db, &cr), 0);
+		assert_int_equal(cr.n, 0);
+		db_check_report_free(&cr);
+	}
 }
 
 /* Every line of ${text} that starts with ${prefix}, in order, joined. */
