@@ -63,8 +63,9 @@ struct db_report_event {
 };
 
 /*
- * db_report_events(q, pool_id, since, cb, ctx):
- * Call ${cb} for each decision about pool ${pool_id} whose run range
+ * db_report_events(q, pool_id, key, since, cb, ctx):
+ * Call ${cb} for each decision about pool ${pool_id} (whose key the
+ * store holds as ${key}: its reasons name it) whose run range
  * reaches ${since} or later and whose action is one of those of struct
  * db_report_event (the journal's keep and skip entries are left out: they
  * mark nothing), oldest first: a seek of each of the partial indexes
@@ -72,8 +73,18 @@ struct db_report_event {
  * decisions_failures_by_pool_time (0021).  ${cb} returning non-zero
  * stops.  0/-1.
  */
-int db_report_events(struct db_report *q, int64_t pool_id, time_t since,
-    int (*cb)(void *ctx, const struct db_report_event *e), void *ctx);
+int db_report_events(struct db_report *q, int64_t pool_id, const char *key,
+    time_t since, int (*cb)(void *ctx, const struct db_report_event *e),
+    void *ctx);
+
+/*
+ * db_report_snapshot_counts(q, pool_id, n, pinned):
+ * How many of pool ${pool_id}'s snapshots are active, into ${*n}, and
+ * how many of those pinned, into ${*pinned}: counted on the covering
+ * index snapshots_active_rows (0019), no row read.  0/-1.
+ */
+int db_report_snapshot_counts(
+    struct db_report *q, int64_t pool_id, size_t *n, size_t *pinned);
 
 /*
  * What db_report_sums gives of one pool (${k}: its index in the caller's

@@ -344,27 +344,24 @@ baseline_age(const struct report *r, struct report_pool *rp)
 }
 
 /*
- * The pool's active snapshots (a seek of snapshots_by_pool_state: the
- * deleted ones of past years are not read) counted and the newest, and
- * the channel's baseline with its age.  0/-1.
+ * The pool's active snapshots counted on their covering index (not read
+ * a row each: 1.2 G instructions of report --json at 10,000 pools), its
+ * newest, and the channel's baseline with its age.  0/-1.
  */
 static int
 gather_snapshots(struct db *db, const struct report *r, struct report_pool *rp)
 {
-	struct db_snapshot *snaps = NULL;
-	size_t nsnaps = 0;
 	int got;
 
-	if (db_snapshot_list(db, rp->p.id, "active", &snaps, &nsnaps))
+	if (db_report_snapshot_counts(
+	        r->q, rp->p.id, &rp->nsnapshots, &rp->npinned))
 		return -1;
-	rp->nsnapshots = nsnaps;
-	for (size_t i = 0; i < nsnaps; i++)
-		rp->npinned += snaps[i].pinned != 0;
-	if (nsnaps > 0) {
-		rp->newest = snaps[0]; /* newest created first */
-		rp->have_newest = 1;
+	if (rp->nsnapshots > 0) {
+		got = db_snapshot_newest_active(db, rp->p.id, &rp->newest);
+		if (got < 0)
+			return -1;
+		rp->have_newest = got > 0;
 	}
-	free(snaps);
 	if (rp->channel[0] != '\0') {
 		got = db_snapshot_channel(db, rp->p.id, rp->channel, &rp->base);
 		if (got < 0)
@@ -467,8 +464,8 @@ pool_read(struct report *r, size_t i, int marks, struct report_pool *rp)
 		if (marks) {
 			memset(&mc, 0, sizeof(mc));
 			mc.rp = rp;
-			if (db_report_events(
-			        r->q, rp->p.id, r->since, mark_add, &mc) ||
+			if (db_report_events(r->q, rp->p.id, rp->p.key,
+			        r->since, mark_add, &mc) ||
 			    mc.failed)
 				return -1;
 			rp->promotions = mc.promotions;
