@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "db/db_internal.h"
+#include "job/base/json_write.h"
 #include "job/base/util.h"
 #include "job/cmd/report.h"
 
@@ -444,6 +445,51 @@ test_report_json_is_a_line_a_pool(void **state)
 	report_free(r);
 }
 
+/*
+ * report --json puts each pool's element together itself (not through
+ * json_write_quoted's stream): its strings are escaped byte for byte as
+ * json_write_quoted escapes them -- every control character, '"', '\\',
+ * DEL and UTF-8 as they are.
+ */
+static void
+test_report_json_strings_escaped_as_json_write(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	char odd[128], reason[160], *buf = NULL, *want = NULL;
+	size_t len = 0, wlen = 0, k = 0;
+	FILE *mem;
+	int64_t run;
+
+	k += (size_t)snprintf(odd, sizeof(odd), "esc ");
+	for (int c = 1; c < 0x20; c++)
+		odd[k++] = (char)c;
+	snprintf(odd + k, sizeof(odd) - k, " \" \\ \x7f \xc3\xa9 </b> end");
+	snprintf(reason, sizeof(reason), "channel stable: %s", odd);
+	mem = open_memstream(&want, &wlen);
+	assert_non_null(mem);
+	json_write_quoted(mem, reason, strlen(reason));
+	assert_int_equal(fclose(mem), 0);
+
+	memset(&opt, 0, sizeof(opt));
+	assert_int_equal(
+	    db_run_start(f->db, T0 + 30 * DAY, T0 + 30 * DAY, "run", &run), 0);
+	add_pool(f, run, 0, "aks-0", "AKSUbuntu-2204gen2containerd", odd);
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	mem = open_memstream(&buf, &len);
+	assert_non_null(mem);
+	assert_int_equal(report_json(mem, r), 0);
+	assert_int_equal(fclose(mem), 0);
+	/* both promotions' reasons, as json_write_quoted wrote them */
+	assert_int_equal(count(buf, want), 2);
+	assert_non_null(strstr(buf, "\\u0001\\u0002"));
+	assert_non_null(strstr(buf, "\\b\\t\\n\\u000B\\f\\r\\u000E"));
+	free(want);
+	free(buf);
+	report_free(r);
+}
+
 static void
 test_report_window_keeps_what_ran_when_it_opens(void **state)
 {
@@ -773,6 +819,9 @@ main(void)
 	        test_report_json_marks_and_soak, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_json_is_a_line_a_pool, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_json_strings_escaped_as_json_write, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_window_keeps_what_ran_when_it_opens, setup,
 	        teardown),

@@ -911,6 +911,147 @@ test_db_metrics_pools_answer_every_pool_at_once(void **state)
 	assert_int_equal(total, 3);
 }
 
+/* ---- report's marks (db_report.c) ---- */
+
+/* What the report read before it read decision_rows itself: the view's
+ * rows, reasons and run modes. */
+static const char view_events_sql[] =
+    "SELECT d.at, d.action, s.name, d.reasons, r.mode FROM decisions d "
+    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+    "LEFT JOIN runs r ON r.id = d.run_id "
+    "WHERE d.pool_id = ?1 AND d.last_at >= ?2 AND d.action IN ('create', "
+    "'promote', 'demote', 'delete', 'pin', 'unpin', 'fail', 'missing', "
+    "'adopt') ORDER BY d.at, d.id";
+
+struct events_seen {
+	struct db_report_event e[16];
+	size_t n;
+};
+
+static int
+event_seen(void *ctx, const struct db_report_event *e)
+{
+	struct events_seen *es = ctx;
+
+	assert_true(es->n < 16);
+	es->e[es->n++] = *e;
+	return 0;
+}
+
+/* A decision ${action} about snapshot ${snap} (0: none) of pool ${pool}
+ * by run ${run} (0: none) at ${at}, with ${reasons}. */
+static void
+add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
+    const char *action, const char *reasons)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = pool;
+	d.snapshot_id = snap;
+	d.at = at;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	assert_int_equal(db_decision_add(db, &d), 0);
+}
+
+/*
+ * db_report_events reads decision_rows and puts each mark's reasons
+ * together itself (the text read once by its id, the pool's key for each
+ * char(1)) and its run's mode (once a run): row for row what the view
+ * decisions gives -- the key interned at the text's start, in its middle
+ * and across the 255 bytes a mark keeps, a text stored whole (it holds a
+ * char(1) of its own), a decision of no run, another pool's key left as
+ * it is -- and db_report_snapshot_counts counts what db_snapshot_list
+ * lists.
+ */
+static void
+test_db_report_events_read_as_the_view(void **state)
+{
+	struct fx *f = *state;
+	struct db_report *q = NULL;
+	struct events_seen es;
+	struct db_snapshot *list = NULL;
+	sqlite3_stmt *s;
+	char long_reasons[400], want[256];
+	int64_t pool, other, run, promote, s1, s2, s3;
+	size_t n = 0, nlist = 0, pinned = 0, npinned = 0, k = 0;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	pool = add_pool(f->db, "pool-k");
+	other = add_pool(f->db, "other-k");
+	assert_int_equal(db_run_start(f->db, 900, 900, "run", &run), 0);
+	assert_int_equal(db_run_start(f->db, 950, 950, "promote", &promote), 0);
+	s1 = add_snapshot(f->db, pool, "pool-k-1", 1000, 1000);
+	s2 = add_snapshot(f->db, pool, "pool-k-2", 1100, 1100);
+	s3 = add_snapshot(f->db, pool, "pool-k-3", 1200, 1200);
+	(void)add_snapshot(f->db, other, "other-k-1", 1000, 1000);
+	assert_int_equal(db_snapshot_set_pinned(f->db, s2, 1), 0);
+	assert_int_equal(db_snapshot_set_state(f->db, s3, "deleted", NULL), 0);
+	/* the key ends across byte 255 of the reasons a mark keeps */
+	memset(long_reasons, 'x', sizeof(long_reasons));
+	memcpy(long_reasons, "channel stable: ", 16);
+	memcpy(long_reasons + 251, "pool-k", 6);
+	long_reasons[sizeof(long_reasons) - 1] = '\0';
+	add_decision(f->db, run, pool, s1, 1000, "create", "pool-k taken");
+	add_decision(f->db, promote, pool, s1, 1050, "promote", long_reasons);
+	add_decision(f->db, 0, pool, s3, 1250, "delete",
+	    "unchanged since pool-k-2; other-k's pool-k");
+	add_decision(f->db, run, pool, 0, 1300, "fail", "raw \001 pool-k");
+	add_decision(f->db, run, pool, s2, 1400, "pin", "by hand");
+	add_decision(f->db, run, pool, s2, 1500, "keep", "pool-k last");
+	add_decision(f->db, run, other, 0, 1300, "fail", "other-k failed");
+
+	memset(&es, 0, sizeof(es));
+	assert_int_equal(db_report_open(f->db, &q), 0);
+	assert_int_equal(
+	    db_report_events(q, pool, "pool-k", 0, event_seen, &es), 0);
+	assert_int_equal(es.n, 5);
+	s = db_prepare(f->db, view_events_sql, "test");
+	assert_non_null(s);
+	assert_int_equal(sqlite3_bind_int64(s, 1, pool), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(s, 2, 0), SQLITE_OK);
+	for (; sqlite3_step(s) == SQLITE_ROW; k++) {
+		const struct db_report_event *e = &es.e[k];
+
+		assert_true(k < es.n);
+		assert_int_equal(e->at, sqlite3_column_int64(s, 0));
+		db_col_text(s, 1, want, sizeof(want));
+		assert_string_equal(e->action, want);
+		db_col_text(s, 2, want, sizeof(want));
+		assert_string_equal(e->snapshot, want);
+		db_col_text(s, 3, want, sizeof(want));
+		assert_string_equal(e->reasons, want);
+		db_col_text(s, 4, want, sizeof(want));
+		assert_string_equal(e->run_mode, want);
+	}
+	sqlite3_finalize(s);
+	assert_int_equal(k, es.n);
+	/* what the view gave, spelled out */
+	assert_string_equal(es.e[0].reasons, "pool-k taken");
+	assert_string_equal(es.e[0].run_mode, "run");
+	assert_string_equal(es.e[1].run_mode, "promote");
+	assert_int_equal(strlen(es.e[1].reasons), 255);
+	assert_string_equal(es.e[1].reasons + 251, "pool");
+	assert_string_equal(
+	    es.e[2].reasons, "unchanged since pool-k-2; other-k's pool-k");
+	assert_string_equal(es.e[2].run_mode, "");
+	assert_string_equal(es.e[3].reasons, "raw \001 pool-k");
+
+	assert_int_equal(db_report_snapshot_counts(q, pool, &n, &pinned), 0);
+	assert_int_equal(
+	    db_snapshot_list(f->db, pool, "active", &list, &nlist), 0);
+	for (size_t i = 0; i < nlist; i++)
+		npinned += list[i].pinned != 0;
+	free(list);
+	assert_int_equal(n, 2);
+	assert_int_equal(n, nlist);
+	assert_int_equal(pinned, 1);
+	assert_int_equal(pinned, npinned);
+	db_report_close(q);
+}
+
 /* ---- the topic files' statement cache (db_stmt.c) ---- */
 
 /*
@@ -3479,6 +3620,8 @@ test_db_per_pool_questions_never_scan(void **state)
 	assert_report_plan(
 	    f->db, "sum-pools", "SEARCH x USING PRIMARY KEY (pool_id=?)");
 	assert_report_plan(f->db, "runs", "INDEX runs_by_as_of (as_of>?)");
+	assert_report_plan(f->db, "snapshot-counts",
+	    "COVERING INDEX snapshots_active_rows (pool_id=?)");
 }
 
 /* `list`'s queries (db_list.c): live snapshots through indexes; only
@@ -3644,6 +3787,7 @@ main(void)
 	    T(test_db_pool_sync_many_writes_only_new_and_changed),
 	    T(test_db_pool_sync_many_reads_its_memo),
 	    T(test_db_metrics_pools_answer_every_pool_at_once),
+	    T(test_db_report_events_read_as_the_view),
 	    T(test_db_observation_in_force_then_record),
 	    T(test_db_observation_latest_is_newest),
 	    T(test_db_history_lists_every_observation_in_time_order),
