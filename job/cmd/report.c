@@ -84,6 +84,30 @@ report_format_local(time_t t, const struct tz *tz, char *buf, size_t len)
 		util_format_time(t, buf, len);
 		return;
 	}
+	/* the digits by hand where snprintf would print four and twos (the
+	 * page formats two a mark: 1.65 G instructions at 10,000 pools) */
+	if (len >= 17 && tm.tm_year >= -1900 && tm.tm_year <= 9999 - 1900 &&
+	    tm.tm_mon >= 0 && tm.tm_mon <= 98 && tm.tm_mday >= 0 &&
+	    tm.tm_mday <= 99 && tm.tm_hour >= 0 && tm.tm_hour <= 99 &&
+	    tm.tm_min >= 0 && tm.tm_min <= 99) {
+		int y = tm.tm_year + 1900, two[4];
+
+		two[0] = tm.tm_mon + 1;
+		two[1] = tm.tm_mday;
+		two[2] = tm.tm_hour;
+		two[3] = tm.tm_min;
+		buf[0] = (char)('0' + y / 1000);
+		buf[1] = (char)('0' + y / 100 % 10);
+		buf[2] = (char)('0' + y / 10 % 10);
+		buf[3] = (char)('0' + y % 10);
+		for (int i = 0; i < 4; i++) {
+			buf[4 + 3 * i] = "-- :"[i];
+			buf[5 + 3 * i] = (char)('0' + two[i] / 10);
+			buf[6 + 3 * i] = (char)('0' + two[i] % 10);
+		}
+		buf[16] = '\0';
+		return;
+	}
 	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
 }

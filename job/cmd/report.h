@@ -216,4 +216,12 @@ const char *report_changed_by(const struct db_observation *o);
  */
 void report_format_local(time_t t, const struct tz *tz, char *buf, size_t len);
 
+/*
+ * report_tenths(v, buf, len):
+ * ${v} as printf's "%.1f" writes it, into ${buf} (${len} bytes, NUL-ended,
+ * truncated as snprintf truncates), without printf for the page's
+ * coordinates (report_html.c).  Return the length written.
+ */
+size_t report_tenths(double v, char *buf, size_t len);
+
 #endif

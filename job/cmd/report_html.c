@@ -25,6 +25,8 @@
 #include "job/cmd/report.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,35 +51,212 @@
 
 /* ---- text ---- */
 
+/*
+ * The page is written through struct out: a buffer over the stream,
+ * written out by one fwrite when full or at a pool's end, and numbers
+ * put in by hand, not by printf.  At 10,000 pools the page is 221 MB in
+ * some 20 million pieces; stdio's lock and call a piece and printf's
+ * parsing of its format (its floats most: __printf_fp) were 7.7 G of
+ * 14 G instructions.
+ */
+#define OUT_BUF 65536
+
+struct out {
+	FILE *f;
+	size_t len;
+	int failed; /* a write failed */
+	char buf[OUT_BUF];
+};
+
+/* A new buffer over ${f} (may be set later).  NULL when out of memory
+ * (logged). */
+static struct out *
+out_new(FILE *f)
+{
+	struct out *o = malloc(sizeof(*o));
+
+	if (o == NULL) {
+		log_err(NULL, "report: out of memory");
+		return NULL;
+	}
+	o->f = f;
+	o->len = 0;
+	o->failed = 0;
+	return o;
+}
+
+/* Write what ${o} holds to its stream.  0, or -1 when a write failed
+ * (this one or one before). */
+static int
+o_flush(struct out *o)
+{
+	if (o->len > 0 && fwrite(o->buf, 1, o->len, o->f) != o->len)
+		o->failed = 1;
+	o->len = 0;
+	return o->failed ? -1 : 0;
+}
+
+static void
+o_write(struct out *o, const char *s, size_t n)
+{
+	if (n > OUT_BUF - o->len) {
+		(void)o_flush(o);
+		if (n > OUT_BUF) {
+			if (fwrite(s, 1, n, o->f) != n)
+				o->failed = 1;
+			return;
+		}
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+o_puts(struct out *o, const char *s)
+{
+	o_write(o, s, strlen(s));
+}
+
+static void
+o_putc(struct out *o, int c)
+{
+	if (o->len == OUT_BUF)
+		(void)o_flush(o);
+	o->buf[o->len++] = (char)c;
+}
+
+/* printf into ${o}, for what is written once a page or a cluster. */
+static void o_printf(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+o_printf(struct out *o, const char *fmt, ...)
+{
+	char small[512], *big;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		o->failed = 1;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		o_write(o, small, (size_t)n);
+		return;
+	}
+	big = malloc((size_t)n + 1);
+	if (big == NULL) {
+		o->failed = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	o_write(o, big, (size_t)n);
+	free(big);
+}
+
+/* An integer, as printf's %lld (%d, %zu, %u of values in range). */
+static void
+o_int(struct out *o, long long v)
+{
+	char digits[24];
+	size_t n = sizeof(digits);
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		digits[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		digits[--n] = '-';
+	o_write(o, digits + n, sizeof(digits) - n);
+}
+
+/*
+ * report_tenths: tenths counted in an integer.  ${v} * 10 is off the
+ * exact product by far less than 1e-6 below 1e6, so its rounding to the
+ * nearest tenth is printf's (the exact binary value rounded, ties to
+ * even) unless it lies within 1e-6 of a tie: those, and what is not a
+ * small finite number, go to printf.  printf signs a negative value that
+ * rounds to 0 ("-0.0"), as signbit does here.
+ */
+size_t
+report_tenths(double v, char *buf, size_t len)
+{
+	double a = v < 0 ? -v : v, t, frac;
+	unsigned long long n, whole;
+	char digits[24];
+	size_t k = sizeof(digits), out = 0;
+	int w;
+
+	if (a < 1e6 && len >= 32) {
+		t = a * 10.0;
+		n = (unsigned long long)t;
+		frac = t - (double)n;
+		if (!(frac > 0.5 - 1e-6 && frac < 0.5 + 1e-6)) {
+			n += frac > 0.5;
+			whole = n / 10;
+			do {
+				digits[--k] = (char)('0' + whole % 10);
+				whole /= 10;
+			} while (whole != 0);
+			if (signbit(v))
+				buf[out++] = '-';
+			memcpy(buf + out, digits + k, sizeof(digits) - k);
+			out += sizeof(digits) - k;
+			buf[out++] = '.';
+			buf[out++] = (char)('0' + n % 10);
+			buf[out] = '\0';
+			return out;
+		}
+	}
+	w = snprintf(buf, len, "%.1f", v);
+	return w < 0 ? 0 : (size_t)w < len ? (size_t)w : len - 1;
+}
+
+/* ${v} as printf's %.1f (the SVG's coordinates). */
+static void
+o_f1(struct out *o, double v)
+{
+	char buf[512]; /* %.1f of DBL_MAX: 309 digits */
+
+	o_write(o, buf, report_tenths(v, buf, sizeof(buf)));
+}
+
 /* ${s} HTML-escaped: the runs between the characters to escape written
  * whole (a character at a time, fputc was a quarter of the page's CPU
  * at 10,000 pools). */
 static void
-esc(FILE *f, const char *s)
+esc(struct out *f, const char *s)
 {
 	for (;;) {
 		size_t n = strcspn(s, "&<>\"'");
 
 		if (n > 0)
-			fwrite(s, 1, n, f);
+			o_write(f, s, n);
 		s += n;
 		switch (*s) {
 		case '\0':
 			return;
 		case '&':
-			fputs("&amp;", f);
+			o_puts(f, "&amp;");
 			break;
 		case '<':
-			fputs("&lt;", f);
+			o_puts(f, "&lt;");
 			break;
 		case '>':
-			fputs("&gt;", f);
+			o_puts(f, "&gt;");
 			break;
 		case '"':
-			fputs("&quot;", f);
+			o_puts(f, "&quot;");
 			break;
 		default:
-			fputs("&#39;", f);
+			o_puts(f, "&#39;");
 			break;
 		}
 		s++;
@@ -90,31 +269,53 @@ dash(const char *s)
 	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
+/* ${a}${kind}${b}${x}${c}${y}${d}: a glyph's element at (x, y). */
+static void
+at2(struct out *f, const char *a, const char *kind, const char *b, double x,
+    const char *c, double y, const char *d)
+{
+	o_puts(f, a);
+	o_puts(f, kind);
+	o_puts(f, b);
+	o_f1(f, x);
+	o_puts(f, c);
+	o_f1(f, y);
+	o_puts(f, d);
+}
+
 /* A date as the reader's wall clock, with UTC on hover. */
 static void
-when(FILE *f, const struct report *r, time_t t)
+when(struct out *f, const struct report *r, time_t t)
 {
 	char local[32], utc[32];
 
 	if (t == 0) {
-		fputs("-", f);
+		o_puts(f, "-");
 		return;
 	}
 	report_format_local(t, r->tz, local, sizeof(local));
 	util_format_time(t, utc, sizeof(utc));
-	fprintf(
-	    f, "<time datetime=\"%s\" title=\"%s\">%s</time>", utc, utc, local);
+	o_puts(f, "<time datetime=\"");
+	o_puts(f, utc);
+	o_puts(f, "\" title=\"");
+	o_puts(f, utc);
+	o_puts(f, "\">");
+	o_puts(f, local);
+	o_puts(f, "</time>");
 }
 
 /* The same, for a tooltip (plain text). */
 static void
-when_text(FILE *f, const struct report *r, time_t t)
+when_text(struct out *f, const struct report *r, time_t t)
 {
 	char local[32], utc[32];
 
 	report_format_local(t, r->tz, local, sizeof(local));
 	util_format_time(t, utc, sizeof(utc));
-	fprintf(f, "%s (%s)", local, utc);
+	o_puts(f, local);
+	o_puts(f, " (");
+	o_puts(f, utc);
+	o_putc(f, ')');
 }
 
 /* "12d 3h", "5h", "40m" */
@@ -153,21 +354,20 @@ image_short(const char *image)
 
 /* A verdict as a CSS class (v-NAME): letters, digits and '-' only. */
 static void
-verdict_cell(FILE *f, const char *verdict)
+verdict_cell(struct out *f, const char *verdict)
 {
-	fputs("v-", f);
+	o_puts(f, "v-");
 	for (const char *p = verdict; *p != '\0'; p++)
-		fputc((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
-		        ? *p
-		        : '-',
-		    f);
+		o_putc(f,
+		    (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p
+		                                                         : '-');
 }
 
 /* The same, as a pill. */
 static void
-verdict_class(FILE *f, const char *verdict)
+verdict_class(struct out *f, const char *verdict)
 {
-	fputs("v ", f);
+	o_puts(f, "v ");
 	verdict_cell(f, verdict);
 }
 
@@ -256,7 +456,7 @@ static const char css[] =
  * failed in the window; at most REPORT_NAMED named (report.c kept
  * those). */
 static void
-list_pools(FILE *f, const struct report *r, int which, size_t total)
+list_pools(struct out *f, const struct report *r, int which, size_t total)
 {
 	size_t shown = total < REPORT_NAMED ? total : REPORT_NAMED;
 
@@ -264,87 +464,87 @@ list_pools(FILE *f, const struct report *r, int which, size_t total)
 		const struct report_named *n = &r->named[which][i];
 
 		if (i == 0)
-			fputs("<ul>", f);
+			o_puts(f, "<ul>");
 		if (which == 1) {
-			fputs("<li title=\"", f);
+			o_puts(f, "<li title=\"");
 			esc(f, n->title);
-			fputs("\">", f);
+			o_puts(f, "\">");
 		} else {
-			fputs("<li>", f);
+			o_puts(f, "<li>");
 		}
 		esc(f, n->key);
 		if (which == 2)
-			fprintf(f, " (%zu failure%s)", n->failures,
+			o_printf(f, " (%zu failure%s)", n->failures,
 			    n->failures == 1 ? "" : "s");
-		fputs("</li>", f);
+		o_puts(f, "</li>");
 	}
 	if (total > shown)
-		fprintf(f, "<li>and %zu more</li>", total - shown);
+		o_printf(f, "<li>and %zu more</li>", total - shown);
 	if (shown > 0)
-		fputs("</ul>", f);
+		o_puts(f, "</ul>");
 }
 
 static void
-summary(FILE *f, const struct report *r)
+summary(struct out *f, const struct report *r)
 {
-	fputs("<section class=\"cards\" id=\"summary\">", f);
-	fprintf(f,
+	o_puts(f, "<section class=\"cards\" id=\"summary\">");
+	o_printf(f,
 	    "<div class=\"card\"><b>%zu</b>pools in %zu clusters"
 	    "<br><span class=\"sub\">%zu seen by a run</span></div>",
 	    r->npools, r->nclusters, r->nseen);
-	fputs("<div class=\"card\"><b>", f);
-	fprintf(f, "%zu", r->verdicts[0]);
-	fputs("</b>in baseline<br>", f);
+	o_puts(f, "<div class=\"card\"><b>");
+	o_printf(f, "%zu", r->verdicts[0]);
+	o_puts(f, "</b>in baseline<br>");
 	for (size_t k = 1; k < REPORT_NVERDICTS; k++) {
 		if (r->verdicts[k] == 0)
 			continue;
-		fputs("<span class=\"", f);
+		o_puts(f, "<span class=\"");
 		verdict_class(f, report_verdicts[k]);
-		fprintf(
+		o_printf(
 		    f, "\">%zu %s</span> ", r->verdicts[k], report_verdicts[k]);
 	}
-	fputs("</div>", f);
-	fprintf(f,
+	o_puts(f, "</div>");
+	o_printf(f,
 	    "<div class=\"card%s\"><b>%zu</b>baselines older than "
 	    "warn_baseline_age",
 	    r->baselines_old ? " warn" : "", r->baselines_old);
 	list_pools(f, r, 0, r->baselines_old);
-	fputs("</div>", f);
-	fprintf(f,
+	o_puts(f, "</div>");
+	o_printf(f,
 	    "<div class=\"card%s\"><b>%zu</b>pools with a baseline that AKS's "
 	    "upgrade channels will re-image",
 	    r->will_reimage ? " warn" : "", r->will_reimage);
 	if (r->will_reimage)
-		fputs("<br><span class=\"sub\">hover a pool for the channel "
-		      "and the fix</span>",
-		    f);
+		o_puts(f,
+		    "<br><span class=\"sub\">hover a pool for the channel "
+		    "and the fix</span>");
 	list_pools(f, r, 1, r->will_reimage);
-	fputs("</div>", f);
-	fprintf(f,
+	o_puts(f, "</div>");
+	o_printf(f,
 	    "<div class=\"card%s\"><b>%zu</b>failed runs of %zu"
 	    "<br><span class=\"sub\">%zu promotions</span>",
 	    r->nfailed_runs ? " bad" : "", r->nfailed_runs, r->nruns,
 	    r->promotions);
 	list_pools(f, r, 2, r->failing);
-	fputs("</div>", f);
-	fputs("</section>\n", f);
+	o_puts(f, "</div>");
+	o_puts(f, "</section>\n");
 }
 
 /* ---- the drift matrix ---- */
 
 static void
-cluster_title(FILE *f, const struct report_pool *rp)
+cluster_title(struct out *f, const struct report_pool *rp)
 {
 	esc(f, rp->p.cluster);
-	fputs(" <span class=\"sub\">", f);
+	o_puts(f, " <span class=\"sub\">");
 	esc(f, rp->p.resource_group);
-	fputs(" &middot; ", f);
+	o_puts(f, " &middot; ");
 	esc(f, rp->p.subscription);
 	if (rp->p.location[0] != '\0') {
-		fputs(" &middot; ", f);
+		o_puts(f, " &middot; ");
 		esc(f, rp->p.location);
 	}
-	fputs("</span>", f);
+	o_puts(f, "</span>");
 }
 
 /*
@@ -365,14 +565,14 @@ cluster_open(const struct report *r, const struct report_cluster *c)
 
 /* One pill per verdict with its count, for a cluster's summary line. */
 static void
-cluster_pills(FILE *f, const struct report_cluster *c)
+cluster_pills(struct out *f, const struct report_cluster *c)
 {
 	for (size_t k = 0; k < REPORT_NVERDICTS; k++) {
 		if (c->verdicts[k] == 0)
 			continue;
-		fputs(" <span class=\"", f);
+		o_puts(f, " <span class=\"");
 		verdict_class(f, report_verdicts[k]);
-		fprintf(
+		o_printf(
 		    f, "\">%zu %s</span>", c->verdicts[k], report_verdicts[k]);
 	}
 }
@@ -381,104 +581,114 @@ cluster_pills(FILE *f, const struct report_cluster *c)
  * (date and build), "AKSUbuntu… 202611.01.0"; the whole version on hover
  * and in the DOM. */
 static void
-image_cell(FILE *f, const char *image)
+image_cell(struct out *f, const char *image)
 {
 	const char *tail = image_short(image);
 	char family[64];
 	size_t n = strcspn(image, "-");
 
 	if (image[0] == '\0') {
-		fputs("-", f);
+		o_puts(f, "-");
 		return;
 	}
-	fputs("<span title=\"", f);
+	o_puts(f, "<span title=\"");
 	esc(f, image);
-	fputs("\">", f);
+	o_puts(f, "\">");
 	if (tail != image) {
 		if (n >= sizeof(family))
 			n = sizeof(family) - 1;
 		memcpy(family, image, n);
 		family[n] = '\0';
-		fputs("<small>", f);
+		o_puts(f, "<small>");
 		esc(f, family);
-		fputs("&hellip;</small> ", f);
+		o_puts(f, "&hellip;</small> ");
 	}
 	esc(f, tail);
-	fputs("</span>", f);
+	o_puts(f, "</span>");
 }
 
 static void
-matrix_row(FILE *f, const struct report_pool *rp)
+matrix_row(struct out *f, const struct report_pool *rp)
 {
 	char age[32];
 
-	fputs("<tr data-pool=\"", f);
+	o_puts(f, "<tr data-pool=\"");
 	esc(f, rp->p.key);
-	fputs("\"><td>", f);
+	o_puts(f, "\"><td>");
 	esc(f, rp->p.key);
-	fputs("</td><td class=\"", f);
+	o_puts(f, "</td><td class=\"");
 	verdict_cell(f, rp->verdict);
-	fputs("\">", f);
+	o_puts(f, "\">");
 	esc(f, rp->verdict);
-	fputs("</td><td class=\"mono\">", f);
+	o_puts(f, "</td><td class=\"mono\">");
 	if (rp->have_live)
 		image_cell(f, rp->live.v.node_image_version);
 	else if (strcmp(rp->verdict, "missing") == 0)
-		fputs("(missing)", f);
+		o_puts(f, "(missing)");
 	else
-		fputs("-", f);
-	fputs("</td><td class=\"mono\">", f);
+		o_puts(f, "-");
+	o_puts(f, "</td><td class=\"mono\">");
 	esc(f, rp->have_live ? dash(rp->live.v.kubernetes_version) : "-");
-	fputs("</td><td class=\"mono\">", f);
+	o_puts(f, "</td><td class=\"mono\">");
 	if (rp->have_base) {
 		esc(f, rp->base.name);
-		fputs(" (", f);
+		o_puts(f, " (");
 		esc(f, rp->channel);
-		fputs(")", f);
+		o_puts(f, ")");
 	} else {
-		fputs("-", f);
+		o_puts(f, "-");
 	}
-	fputs("</td><td class=\"mono\">", f);
+	o_puts(f, "</td><td class=\"mono\">");
 	image_cell(f, rp->have_base ? rp->base.v.node_image_version : "");
-	fputs("</td><td class=\"mono\">", f);
+	o_puts(f, "</td><td class=\"mono\">");
 	esc(f, rp->have_base ? dash(rp->base.v.kubernetes_version) : "-");
 	span_text(rp->have_base ? rp->baseline_age : -1, age, sizeof(age));
-	fprintf(f, "</td><td%s>%s</td><td class=\"mono\">",
-	    rp->baseline_old ? " class=\"old\"" : "", age);
+	o_puts(f, rp->baseline_old ? "</td><td class=\"old\">" : "</td><td>");
+	o_puts(f, age);
+	o_puts(f, "</td><td class=\"mono\">");
 	image_cell(f, rp->have_newest ? rp->newest.v.node_image_version : "");
-	fputs("</td><td class=\"mono\">", f);
+	o_puts(f, "</td><td class=\"mono\">");
 	esc(f, rp->have_newest ? dash(rp->newest.v.kubernetes_version) : "-");
-	fputs("</td></tr>\n", f);
+	o_puts(f, "</td></tr>\n");
 }
 
 /* Pool ${i}'s row of the matrix, opening its cluster's table when it is
  * the cluster's first (and closing it when the last). */
 static void
-matrix_pool(FILE *f, const struct report *r, const struct report_cluster *cl,
-    size_t i, const struct report_pool *rp)
+matrix_pool(struct out *f, const struct report *r,
+    const struct report_cluster *cl, size_t i, const struct report_pool *rp)
 {
 	if (i == cl->first) {
-		fprintf(f, "<details class=\"cluster\"%s><summary>",
+		o_printf(f, "<details class=\"cluster\"%s><summary>",
 		    cluster_open(r, cl) ? " open" : "");
 		cluster_title(f, rp);
-		fprintf(f, " <span>&middot; %zu pool%s</span>", cl->n,
+		o_printf(f, " <span>&middot; %zu pool%s</span>", cl->n,
 		    cl->n == 1 ? "" : "s");
 		cluster_pills(f, cl);
-		fputs("</summary>\n<table class=\"matrix\">"
-		      "<thead><tr><th>pool</th><th>verdict</th>"
-		      "<th>live node image</th><th>k8s</th>"
-		      "<th>baseline (channel)</th><th>baseline "
-		      "image</th><th>k8s</th><th>baseline "
-		      "age</th><th>newest snapshot image</th>"
-		      "<th>k8s</th></tr></thead><tbody>\n",
-		    f);
+		o_puts(f,
+		    "</summary>\n<table class=\"matrix\">"
+		    "<thead><tr><th>pool</th><th>verdict</th>"
+		    "<th>live node image</th><th>k8s</th>"
+		    "<th>baseline (channel)</th><th>baseline "
+		    "image</th><th>k8s</th><th>baseline "
+		    "age</th><th>newest snapshot image</th>"
+		    "<th>k8s</th></tr></thead><tbody>\n");
 	}
 	matrix_row(f, rp);
 	if (i + 1 == cl->first + cl->n)
-		fputs("</tbody></table></details>\n", f);
+		o_puts(f, "</tbody></table></details>\n");
 }
 
 /* ---- timelines ---- */
+
+/* The frame every pool's timeline is drawn in. */
+struct frame {
+	struct timeline_axis a;
+	long long step;
+	time_t tk[128];
+	size_t ntk;
+	char tkx[128][32]; /* each tick's x, %.1f */
+};
 
 /* The tick times of the window: local midnights (or hours) a step apart. */
 static size_t
@@ -502,15 +712,15 @@ ticks(const struct report *r, long long step, time_t *out, size_t max)
 }
 
 static void
-axis(FILE *f, const struct report *r, const struct timeline_axis *a,
+axis(struct out *f, const struct report *r, const struct timeline_axis *a,
     const time_t *tk, size_t ntk, long long step)
 {
 	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-	fputs("<div class=\"axis\"><div></div><svg width=\"900\" "
-	      "height=\"16\" role=\"img\" aria-label=\"time axis\">",
-	    f);
+	o_puts(f,
+	    "<div class=\"axis\"><div></div><svg width=\"900\" "
+	    "height=\"16\" role=\"img\" aria-label=\"time axis\">");
 	for (size_t i = 0; i < ntk; i++) {
 		struct tm tm;
 		double x = timeline_x(a, tk[i]);
@@ -520,46 +730,39 @@ axis(FILE *f, const struct report *r, const struct timeline_axis *a,
 		if (x > W - 20)
 			continue;
 		if (step >= 86400)
-			fprintf(f,
+			o_printf(f,
 			    "<text class=\"tk\" x=\"%.1f\" y=\"12\">%s "
 			    "%d</text>",
 			    x + 2, mon[tm.tm_mon % 12], tm.tm_mday);
 		else
-			fprintf(f,
+			o_printf(f,
 			    "<text class=\"tk\" x=\"%.1f\" y=\"12\">%02d "
 			    "%02d:00</text>",
 			    x + 2, tm.tm_mday, tm.tm_hour);
 	}
-	fputs("</svg></div>\n", f);
+	o_puts(f, "</svg></div>\n");
 }
 
 /* A mark's glyph at (x, y). */
 static void
-glyph(FILE *f, const char *kind, double x, double y)
+glyph(struct out *f, const char *kind, double x, double y)
 {
 	if (strcmp(kind, "taken") == 0 || strcmp(kind, "adopted") == 0 ||
 	    strcmp(kind, "missing") == 0)
-		fprintf(f,
-		    "<circle class=\"m-%s\" cx=\"%.1f\" cy=\"%.1f\" "
-		    "r=\"3.5\">",
-		    kind, x, y);
+		at2(f, "<circle class=\"m-", kind, "\" cx=\"", x, "\" cy=\"", y,
+		    "\" r=\"3.5\">");
 	else if (strcmp(kind, "promoted") == 0)
-		fprintf(f,
-		    "<path class=\"m-promoted\" d=\"M%.1f %.1fl5 5-5 5-5-5z\">",
-		    x, y - 5);
+		at2(f, "<path class=\"m-promoted\" d=\"M", "", "", x, " ",
+		    y - 5, "l5 5-5 5-5-5z\">");
 	else if (strcmp(kind, "demoted") == 0)
-		fprintf(f,
-		    "<path class=\"m-demoted\" d=\"M%.1f %.1fh9l-4.5 8z\">",
-		    x - 4.5, y - 4);
+		at2(f, "<path class=\"m-demoted\" d=\"M", "", "", x - 4.5, " ",
+		    y - 4, "h9l-4.5 8z\">");
 	else if (strcmp(kind, "pinned") == 0 || strcmp(kind, "unpinned") == 0)
-		fprintf(f,
-		    "<rect class=\"m-%s\" x=\"%.1f\" y=\"%.1f\" width=\"7\" "
-		    "height=\"7\">",
-		    kind, x - 3.5, y - 3.5);
+		at2(f, "<rect class=\"m-", kind, "\" x=\"", x - 3.5, "\" y=\"",
+		    y - 3.5, "\" width=\"7\" height=\"7\">");
 	else /* pruned, failed: a cross */
-		fprintf(f,
-		    "<path class=\"m-%s\" d=\"M%.1f %.1fl7 7m0-7l-7 7\">", kind,
-		    x - 3.5, y - 3.5);
+		at2(f, "<path class=\"m-", kind, "\" d=\"M", x - 3.5, " ",
+		    y - 3.5, "l7 7m0-7l-7 7\">");
 }
 
 static const char *
@@ -575,7 +778,7 @@ glyph_end(const char *kind)
 
 /* One band of version segments (node image or Kubernetes). */
 static void
-band(FILE *f, const struct report *r, const struct report_pool *rp,
+band(struct out *f, const struct report *r, const struct report_pool *rp,
     const struct timeline_axis *a, int k8s)
 {
 	int y = k8s ? K8S_Y : IMG_Y, h = k8s ? K8S_H : IMG_H;
@@ -598,72 +801,86 @@ band(FILE *f, const struct report *r, const struct report_pool *rp,
 			x0 = x1 - 4;
 		if (x1 - x0 < 0.5)
 			continue;
-		if (missing)
-			fprintf(f,
-			    "<rect class=\"seg miss\" x=\"%.1f\" y=\"%d\" "
-			    "width=\"%.1f\" height=\"%d\"><title>missing "
-			    "from ",
-			    x0, y, x1 - x0, h);
-		else
-			fprintf(f,
-			    "<rect class=\"seg\" x=\"%.1f\" y=\"%d\" "
-			    "width=\"%.1f\" height=\"%d\" fill=\"hsl(%u,%d%%,"
-			    "%d%%)\"><title>",
-			    x0, y, x1 - x0, h, hue_of(v), k8s ? 35 : 60,
-			    k8s ? 86 : 80);
+		o_puts(f,
+		    missing ? "<rect class=\"seg miss\" x=\""
+		            : "<rect class=\"seg\" x=\"");
+		o_f1(f, x0);
+		o_puts(f, "\" y=\"");
+		o_int(f, y);
+		o_puts(f, "\" width=\"");
+		o_f1(f, x1 - x0);
+		o_puts(f, "\" height=\"");
+		o_int(f, h);
+		if (missing) {
+			o_puts(f, "\"><title>missing from ");
+		} else {
+			o_puts(f, "\" fill=\"hsl(");
+			o_int(f, hue_of(v));
+			o_puts(f,
+			    k8s ? ",35%,86%)\"><title>"
+			        : ",60%,80%)\"><title>");
+		}
 		if (!missing) {
-			fputs(k8s ? "Kubernetes " : "", f);
+			o_puts(f, k8s ? "Kubernetes " : "");
 			esc(f, dash(v));
-			fputs(" from ", f);
+			o_puts(f, " from ");
 		}
 		when_text(f, r, o->observed_at);
 		if (by[0] != '\0') {
-			fputs(", changed by ", f);
+			o_puts(f, ", changed by ");
 			esc(f, by);
 		}
-		fputs("</title></rect>", f);
+		o_puts(f, "</title></rect>");
 		if (!missing && v[0] != '\0' &&
 		    (double)strlen(label) * 6.4 + 6 < x1 - x0) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%d\">", x0 + 3,
-			    y + h - (k8s ? 3 : 5));
+			o_puts(f, "<text x=\"");
+			o_f1(f, x0 + 3);
+			o_puts(f, "\" y=\"");
+			o_int(f, y + h - (k8s ? 3 : 5));
+			o_puts(f, "\">");
 			esc(f, label);
-			fputs("</text>", f);
+			o_puts(f, "</text>");
 		}
 		/* Who made the change, as a notch at its start. */
 		if (by[0] != '\0' && o->observed_at > r->since) {
-			fputs("<path class=\"by-", f);
+			o_puts(f, "<path class=\"by-");
 			esc(f, by);
-			fprintf(f, "\" d=\"M%.1f %dl4-5h-8z\"/>", x0, y);
+			o_puts(f, "\" d=\"M");
+			o_f1(f, x0);
+			o_putc(f, ' ');
+			o_int(f, y);
+			o_puts(f, "l4-5h-8z\"/>");
 		}
 	}
 }
 
 /* A mark's tooltip. */
 static void
-mark_title(FILE *f, const struct report *r, const struct report_mark *m)
+mark_title(struct out *f, const struct report *r, const struct report_mark *m)
 {
 	char soak[32];
 
-	fputs("<title>", f);
+	o_puts(f, "<title>");
 	esc(f, m->kind);
 	if (m->channel[0] != '\0') {
-		fputs(
-		    strcmp(m->kind, "promoted") == 0 ? " into " : " from ", f);
+		o_puts(
+		    f, strcmp(m->kind, "promoted") == 0 ? " into " : " from ");
 		esc(f, m->channel);
 	}
-	fputs(": ", f);
+	o_puts(f, ": ");
 	esc(f, dash(m->snapshot));
-	fputs(", ", f);
+	o_puts(f, ", ");
 	when_text(f, r, m->at);
 	if (m->soak >= 0) {
 		span_text(m->soak, soak, sizeof(soak));
-		fprintf(f, ", soaked %s", soak);
+		o_puts(f, ", soaked ");
+		o_puts(f, soak);
 	}
 	if (m->reasons[0] != '\0') {
-		fputs(" -- ", f);
+		o_puts(f, " -- ");
 		esc(f, m->reasons);
 	}
-	fputs("</title>", f);
+	o_puts(f, "</title>");
 }
 
 static int
@@ -729,33 +946,37 @@ lay_marks(const struct report_pool *rp, const struct timeline_axis *a,
 
 /* The pool's label left of its timeline: name, node pool, verdict. */
 static void
-pool_label(FILE *f, const struct report_pool *rp)
+pool_label(struct out *f, const struct report_pool *rp)
 {
-	fputs("<div class=\"pool\" data-pool=\"", f);
+	o_puts(f, "<div class=\"pool\" data-pool=\"");
 	esc(f, rp->p.key);
-	fputs("\"><div class=\"pl\"><b>", f);
+	o_puts(f, "\"><div class=\"pl\"><b>");
 	esc(f, rp->p.key);
-	fputs("</b><br>", f);
+	o_puts(f, "</b><br>");
 	esc(f, rp->p.nodepool);
 	if (!rp->configured)
-		fputs(" &middot; not configured", f);
+		o_puts(f, " &middot; not configured");
 	if (rp->p.id == 0)
-		fputs(" &middot; not seen by a run yet", f);
-	fputs("<br><span class=\"", f);
+		o_puts(f, " &middot; not seen by a run yet");
+	o_puts(f, "<br><span class=\"");
 	verdict_class(f, rp->verdict);
-	fputs("\">", f);
+	o_puts(f, "\">");
 	esc(f, rp->verdict);
-	fprintf(f, "</span> %zu snapshot%s", rp->nsnapshots,
-	    rp->nsnapshots == 1 ? "" : "s");
-	if (rp->npinned > 0)
-		fprintf(f, ", %zu pinned", rp->npinned);
-	fputs("</div>", f);
+	o_puts(f, "</span> ");
+	o_int(f, (long long)rp->nsnapshots);
+	o_puts(f, rp->nsnapshots == 1 ? " snapshot" : " snapshots");
+	if (rp->npinned > 0) {
+		o_puts(f, ", ");
+		o_int(f, (long long)rp->npinned);
+		o_puts(f, " pinned");
+	}
+	o_puts(f, "</div>");
 }
 
 /* The promotions: each a soak bar ending in the promotion's glyph. */
 static void
-draw_promotions(FILE *f, const struct report *r, const struct report_pool *rp,
-    const struct mark_lanes *L)
+draw_promotions(struct out *f, const struct report *r,
+    const struct report_pool *rp, const struct mark_lanes *L)
 {
 	for (int i = 0; i < L->nq; i++) {
 		const struct report_mark *m = &rp->marks[L->idx_q[i]];
@@ -763,23 +984,24 @@ draw_promotions(FILE *f, const struct report *r, const struct report_pool *rp,
 		double y = MARKS_Y + (L->pl + L->qlane[i]) * LANE_H;
 		char soak[32];
 
-		fputs("<g>", f);
+		o_puts(f, "<g>");
 		mark_title(f, r, m);
-		if (hi - lo >= 1)
-			fprintf(f,
-			    "<path class=\"soak\" d=\"M%.1f %.1fH%.1f\"/>"
-			    "<circle class=\"m-taken\" cx=\"%.1f\" "
-			    "cy=\"%.1f\" r=\"2\"/>",
-			    lo, y, hi, lo, y);
+		if (hi - lo >= 1) {
+			at2(f, "<path class=\"soak\" d=\"M", "", "", lo, " ", y,
+			    "H");
+			o_f1(f, hi);
+			at2(f, "\"/><circle class=\"m-taken\" cx=\"", "", "",
+			    lo, "\" cy=\"", y, "\" r=\"2\"/>");
+		}
 		if (hi - lo > 44) {
 			span_text(m->soak, soak, sizeof(soak));
-			fprintf(f,
-			    "<text class=\"sk\" x=\"%.1f\" y=\"%.1f\">"
-			    "soak %s</text>",
-			    (lo + hi) / 2 - 16, y - 2.5, soak);
+			at2(f, "<text class=\"sk\" x=\"", "", "",
+			    (lo + hi) / 2 - 16, "\" y=\"", y - 2.5, "\">soak ");
+			o_puts(f, soak);
+			o_puts(f, "</text>");
 		}
 		glyph(f, "promoted", hi, y);
-		fputs("</path></g>", f);
+		o_puts(f, "</path></g>");
 	}
 }
 
@@ -790,24 +1012,29 @@ draw_promotions(FILE *f, const struct report *r, const struct report_pool *rp,
  * bar from where its soak began to the promotion.
  */
 static void
-pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
-    const struct timeline_axis *a, const time_t *tk, size_t ntk)
+pool_timeline(struct out *f, const struct report *r,
+    const struct report_pool *rp, const struct frame *fr)
 {
+	const struct timeline_axis *a = &fr->a;
 	struct mark_lanes L;
 	int height;
 
 	lay_marks(rp, a, &L);
 	height = MARKS_Y + (L.pl + L.ql > 0 ? L.pl + L.ql : 1) * LANE_H - 4;
 	pool_label(f, rp);
-	fprintf(f,
-	    "<svg width=\"900\" height=\"%d\" role=\"img\" "
-	    "aria-label=\"timeline of ",
-	    height);
+	o_puts(f, "<svg width=\"900\" height=\"");
+	o_int(f, height);
+	o_puts(f, "\" role=\"img\" aria-label=\"timeline of ");
 	esc(f, rp->p.key);
-	fputs("\"><path class=\"grid\" d=\"", f);
-	for (size_t i = 0; i < ntk; i++)
-		fprintf(f, "M%.1f 0v%d", timeline_x(a, tk[i]), height);
-	fputs("\"/>", f);
+	o_puts(f, "\"><path class=\"grid\" d=\"");
+	/* the ticks' x as the frame printed them once */
+	for (size_t i = 0; i < fr->ntk; i++) {
+		o_putc(f, 'M');
+		o_puts(f, fr->tkx[i]);
+		o_puts(f, " 0v");
+		o_int(f, height);
+	}
+	o_puts(f, "\"/>");
 	band(f, r, rp, a, 0);
 	band(f, r, rp, a, 1);
 	for (int i = 0; i < L.np; i++) {
@@ -815,102 +1042,102 @@ pool_timeline(FILE *f, const struct report *r, const struct report_pool *rp,
 
 		glyph(f, m->kind, L.plo[i], MARKS_Y + L.plane[i] * LANE_H);
 		mark_title(f, r, m);
-		fputs(glyph_end(m->kind), f);
+		o_puts(f, glyph_end(m->kind));
 	}
 	draw_promotions(f, r, rp, &L);
-	fputs("</svg></div>\n", f);
+	o_puts(f, "</svg></div>\n");
 }
 
 /* The pool's promotions (and the other marks) as a table, folded. */
 static void
-pool_marks(FILE *f, const struct report *r, const struct report_pool *rp)
+pool_marks(struct out *f, const struct report *r, const struct report_pool *rp)
 {
 	if (rp->nmarks == 0)
 		return;
-	fprintf(f,
-	    "<details class=\"prom\"><summary>%zu promotion%s, %zu "
-	    "event%s</summary><table><thead><tr><th>when</th><th>what</th>"
+	o_puts(f, "<details class=\"prom\"><summary>");
+	o_int(f, (long long)rp->promotions);
+	o_puts(f, rp->promotions == 1 ? " promotion, " : " promotions, ");
+	o_int(f, (long long)rp->nmarks);
+	o_puts(f, rp->nmarks == 1 ? " event" : " events");
+	o_puts(f,
+	    "</summary><table><thead><tr><th>when</th><th>what</th>"
 	    "<th>snapshot</th><th>channel</th><th>soak</th><th>by</th>"
-	    "<th>reasons</th></tr></thead><tbody>",
-	    rp->promotions, rp->promotions == 1 ? "" : "s", rp->nmarks,
-	    rp->nmarks == 1 ? "" : "s");
+	    "<th>reasons</th></tr></thead><tbody>");
 	for (size_t i = 0; i < rp->nmarks; i++) {
 		const struct report_mark *m = &rp->marks[i];
 		char soak[32];
 
 		span_text(m->soak, soak, sizeof(soak));
-		fprintf(f, "<tr class=\"%s\"", m->kind);
+		o_puts(f, "<tr class=\"");
+		o_puts(f, m->kind);
+		o_putc(f, '"');
 		if (strcmp(m->kind, "promoted") == 0) {
-			fputs(" data-promotion=\"", f);
+			o_puts(f, " data-promotion=\"");
 			esc(f, m->snapshot);
-			fputs("\"", f);
+			o_puts(f, "\"");
 		}
-		fputs("><td>", f);
+		o_puts(f, "><td>");
 		when(f, r, m->at);
-		fprintf(f, "</td><td>%s</td><td class=\"mono\">", m->kind);
+		o_puts(f, "</td><td>");
+		o_puts(f, m->kind);
+		o_puts(f, "</td><td class=\"mono\">");
 		esc(f, dash(m->snapshot));
-		fputs("</td><td>", f);
+		o_puts(f, "</td><td>");
 		esc(f, dash(m->channel));
-		fprintf(f, "</td><td>%s</td><td>", soak);
+		o_puts(f, "</td><td>");
+		o_puts(f, soak);
+		o_puts(f, "</td><td>");
 		esc(f, dash(m->mode));
-		fputs("</td><td>", f);
+		o_puts(f, "</td><td>");
 		esc(f, m->reasons);
-		fputs("</td></tr>", f);
+		o_puts(f, "</td></tr>");
 	}
-	fputs("</tbody></table></details>\n", f);
+	o_puts(f, "</tbody></table></details>\n");
 }
 
 static void
-legend(FILE *f, int with_by)
+legend(struct out *f, int with_by)
 {
 	static const char *const kinds[] = {
 	    "taken", "promoted", "demoted", "pruned", "pinned", "failed"};
 
-	fputs("<div class=\"legend\">", f);
+	o_puts(f, "<div class=\"legend\">");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		fputs("<span><svg width=\"12\" height=\"12\">", f);
+		o_puts(f, "<span><svg width=\"12\" height=\"12\">");
 		glyph(f, kinds[i], 6, 6);
-		fputs(glyph_end(kinds[i]), f);
-		fprintf(f, "</svg> %s</span>", kinds[i]);
+		o_puts(f, glyph_end(kinds[i]));
+		o_printf(f, "</svg> %s</span>", kinds[i]);
 	}
-	fputs("<span><svg width=\"24\" height=\"12\"><path class=\"soak\" "
-	      "d=\"M0 6H24\"/></svg> soak before promotion</span>"
-	      "<span>upper band: node image, lower band: Kubernetes "
-	      "version (hover for details)</span>",
-	    f);
+	o_puts(f,
+	    "<span><svg width=\"24\" height=\"12\"><path class=\"soak\" "
+	    "d=\"M0 6H24\"/></svg> soak before promotion</span>"
+	    "<span>upper band: node image, lower band: Kubernetes "
+	    "version (hover for details)</span>");
 	if (with_by)
-		fputs("<span><svg width=\"30\" height=\"12\"><path "
-		      "class=\"by-aksnap\" d=\"M4 12l4-5H0z\"/><path "
-		      "class=\"by-auto-upgrade\" d=\"M15 12l4-5h-8z\"/><path "
-		      "class=\"by-outside\" d=\"M26 12l4-5h-8z\"/></svg> "
-		      "changed by aksnap, auto-upgrade, outside</span>",
-		    f);
-	fputs("</div>\n", f);
+		o_puts(f,
+		    "<span><svg width=\"30\" height=\"12\"><path "
+		    "class=\"by-aksnap\" d=\"M4 12l4-5H0z\"/><path "
+		    "class=\"by-auto-upgrade\" d=\"M15 12l4-5h-8z\"/><path "
+		    "class=\"by-outside\" d=\"M26 12l4-5h-8z\"/></svg> "
+		    "changed by aksnap, auto-upgrade, outside</span>");
+	o_puts(f, "</div>\n");
 }
-
-/* The frame every pool's timeline is drawn in. */
-struct frame {
-	struct timeline_axis a;
-	long long step;
-	time_t tk[128];
-	size_t ntk;
-};
 
 /* Pool ${i}'s timeline and marks, opening cluster ${c}'s group when it is
  * the cluster's first (closing the group before). */
 static void
-timeline_pool(FILE *f, const struct report *r, const struct frame *fr, size_t c,
-    size_t i, const struct report_pool *rp)
+timeline_pool(struct out *f, const struct report *r, const struct frame *fr,
+    size_t c, size_t i, const struct report_pool *rp)
 {
 	const struct report_cluster *cl = &r->clusters[c];
 
 	if (i == cl->first) {
 		if (c > 0)
-			fputs("</details>\n", f);
-		fprintf(f, "<details class=\"cluster\"%s><summary>",
+			o_puts(f, "</details>\n");
+		o_printf(f, "<details class=\"cluster\"%s><summary>",
 		    cluster_open(r, cl) ? " open" : "");
 		cluster_title(f, rp);
-		fprintf(f,
+		o_printf(f,
 		    " <span>&middot; %zu pool%s, %zu "
 		    "promotion%s, %zu not in baseline</span>"
 		    "</summary>\n",
@@ -918,23 +1145,16 @@ timeline_pool(FILE *f, const struct report *r, const struct frame *fr, size_t c,
 		    cl->promotions == 1 ? "" : "s", cl->drifting);
 		axis(f, r, &fr->a, fr->tk, fr->ntk, fr->step);
 	}
-	pool_timeline(f, r, rp, &fr->a, fr->tk, fr->ntk);
+	pool_timeline(f, r, rp, fr);
 	pool_marks(f, r, rp);
 }
 
-/* Append what ${t} holds to ${f}.  0/-1. */
-static int
-copy_back(FILE *t, FILE *f)
+/* The timelines' heading and legend. */
+static void
+timelines_heading(struct out *f, const struct report *r)
 {
-	char buf[65536];
-	size_t n;
-
-	if (fflush(t) != 0 || fseek(t, 0, SEEK_SET) != 0)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), t)) > 0)
-		if (fwrite(buf, 1, n, f) != n)
-			return -1;
-	return ferror(t) ? -1 : 0;
+	o_puts(f, "<h2 id=\"timelines\">Timelines</h2>\n");
+	legend(f, r->with_by);
 }
 
 /* The cluster of pool ${i} (report order): clusters are runs of it. */
@@ -958,10 +1178,12 @@ cluster_of(const struct report *r, size_t i)
 struct pools_ctx {
 	struct report *r;
 	const struct frame *fr;
+	struct out *o[2]; /* the parts' buffers, over the spool's files */
 };
 
 /* Pool ${i}'s matrix row into parts[0], its timeline into parts[1]
- * (report_pools_spooled). */
+ * (report_pools_spooled): the first pool's timeline after the
+ * timelines' heading and legend, which follow the matrix on the page. */
 static int
 pool_parts(
     void *vctx, FILE *const *parts, size_t i, const struct report_pool *rp)
@@ -969,25 +1191,28 @@ pool_parts(
 	const struct pools_ctx *pc = vctx;
 	size_t c = cluster_of(pc->r, i);
 
-	matrix_pool(parts[0], pc->r, &pc->r->clusters[c], i, rp);
-	timeline_pool(parts[1], pc->r, pc->fr, c, i, rp);
-	return ferror(parts[0]) || ferror(parts[1]) ? -1 : 0;
+	pc->o[0]->f = parts[0];
+	pc->o[1]->f = parts[1];
+	matrix_pool(pc->o[0], pc->r, &pc->r->clusters[c], i, rp);
+	if (i == 0)
+		timelines_heading(pc->o[1], pc->r);
+	timeline_pool(pc->o[1], pc->r, pc->fr, c, i, rp);
+	return o_flush(pc->o[0]) || o_flush(pc->o[1]) ? -1 : 0;
 }
 
 /*
  * The matrix, then the timelines, a cluster at a time: each pool read
  * once (with its marks) for both, in the store's order
  * (report_pools_spooled), its matrix row and its timeline written to
- * temporary files; then the matrix rows to ${f} and the timelines to an
- * unlinked temporary file that follows the matrix, in the report's
- * order; each pool dropped when written.  0/-1.
+ * temporary files; then the matrix rows to ${f}, the timelines after
+ * them, in the report's order; each pool dropped when written.  0/-1.
  */
 static int
-pools(FILE *f, struct report *r)
+pools(struct out *f, struct report *r)
 {
 	struct frame fr;
 	struct pools_ctx pc;
-	FILE *t, *outs[2];
+	FILE *outs[2];
 	int rc = -1;
 
 	memset(&fr, 0, sizeof(fr));
@@ -997,92 +1222,105 @@ pools(FILE *f, struct report *r)
 	fr.a.x1 = W;
 	fr.step = timeline_tick_step((long long)(r->as_of - r->since), W, 56);
 	fr.ntk = ticks(r, fr.step, fr.tk, 128);
-	t = util_tmpfile();
-	if (t == NULL) {
-		log_err(NULL, "report: a temporary file: %s", strerror(errno));
+	for (size_t i = 0; i < fr.ntk; i++)
+		snprintf(fr.tkx[i], sizeof(fr.tkx[i]), "%.1f",
+		    timeline_x(&fr.a, fr.tk[i]));
+	o_puts(f, "<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n");
+	if (r->npools == 0)
+		timelines_heading(f, r);
+	if (o_flush(f))
 		return -1;
-	}
-	fputs("<h2 id=\"drift\">Drift: live, baseline, newest</h2>\n", f);
-	fputs("<h2 id=\"timelines\">Timelines</h2>\n", t);
-	legend(t, r->with_by);
 	pc.r = r;
 	pc.fr = &fr;
-	outs[0] = f;
-	outs[1] = t;
-	if (report_pools_spooled(r, 2, pool_parts, &pc, outs))
-		goto out;
-	if (r->npools > 0)
-		fputs("</details>\n", t);
-	rc = copy_back(t, f);
-	if (rc != 0)
-		log_err(NULL, "report: the timelines' temporary file: %s",
-		    strerror(errno));
-out:
-	fclose(t);
+	pc.o[0] = out_new(NULL);
+	pc.o[1] = out_new(NULL);
+	outs[0] = f->f;
+	outs[1] = f->f;
+	if (pc.o[0] != NULL && pc.o[1] != NULL &&
+	    report_pools_spooled(r, 2, pool_parts, &pc, outs) == 0) {
+		if (r->npools > 0)
+			o_puts(f, "</details>\n");
+		rc = 0;
+	}
+	free(pc.o[0]);
+	free(pc.o[1]);
 	return rc;
 }
 
 /* ---- runs ---- */
 
 static void
-runs(FILE *f, const struct report *r)
+runs(struct out *f, const struct report *r)
 {
-	fprintf(f, "<h2 id=\"runs\">Failed runs (%zu of %zu)</h2>\n",
+	o_printf(f, "<h2 id=\"runs\">Failed runs (%zu of %zu)</h2>\n",
 	    r->nfailed_runs, r->nruns);
 	if (r->nfailed_runs == 0) {
-		fputs(
-		    "<p class=\"sub\">Every run of the window exited 0.</p>\n",
-		    f);
+		o_puts(f,
+		    "<p class=\"sub\">Every run of the window exited 0.</p>\n");
 		return;
 	}
-	fputs("<table><thead><tr><th>run</th><th>as of</th><th>mode</th>"
-	      "<th>exit</th><th>pools failed</th><th>taken</th>"
-	      "<th>deleted</th><th>promoted</th></tr></thead><tbody>",
-	    f);
+	o_puts(f,
+	    "<table><thead><tr><th>run</th><th>as of</th><th>mode</th>"
+	    "<th>exit</th><th>pools failed</th><th>taken</th>"
+	    "<th>deleted</th><th>promoted</th></tr></thead><tbody>");
 	for (size_t i = 0; i < r->nfailed_runs; i++) {
 		const struct db_run *run = &r->failed_runs[i];
 
-		fprintf(f, "<tr><td>#%lld</td><td>", (long long)run->id);
+		o_printf(f, "<tr><td>#%lld</td><td>", (long long)run->id);
 		when(f, r, run->as_of);
-		fputs("</td><td>", f);
+		o_puts(f, "</td><td>");
 		esc(f, run->mode);
-		fprintf(f,
+		o_printf(f,
 		    "</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>"
 		    "<td>%d</td></tr>",
 		    run->exit_code, run->failed, run->taken, run->deleted,
 		    run->promoted);
 	}
-	fputs("</tbody></table>\n", f);
+	o_puts(f, "</tbody></table>\n");
+}
+
+/* The page to ${f}.  0/-1. */
+static int
+page(struct out *f, struct report *r)
+{
+	o_puts(f,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+	    "charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width\">\n<title>aksnap report ");
+	when_text(f, r, r->as_of);
+	o_printf(f, "</title>\n<style>%s</style>\n</head><body><main>\n", css);
+	o_puts(f,
+	    "<h1>aksnap: the fleet's node images</h1>\n<div class=\"sub\">"
+	    "From ");
+	when(f, r, r->since);
+	o_puts(f, " to ");
+	when(f, r, r->as_of);
+	o_puts(f, " (the newest run), times in ");
+	esc(f, r->timezone);
+	o_puts(f, " (hover a date for UTC) &middot; store ");
+	esc(f, r->database);
+	o_puts(f, "</div>\n");
+	summary(f, r);
+	if (pools(f, r))
+		return -1;
+	runs(f, r);
+	o_puts(f,
+	    "<footer>Written by aksnap " AKSNAP_VERSION
+	    " from its store alone. Every date is wall time in the "
+	    "configured time zone; its title holds UTC.</footer>\n"
+	    "</main></body></html>\n");
+	return o_flush(f);
 }
 
 int
 report_html(FILE *f, struct report *r)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-	      "charset=\"utf-8\">\n<meta name=\"viewport\" "
-	      "content=\"width=device-width\">\n<title>aksnap report ",
-	    f);
-	when_text(f, r, r->as_of);
-	fprintf(f, "</title>\n<style>%s</style>\n</head><body><main>\n", css);
-	fputs("<h1>aksnap: the fleet's node images</h1>\n<div class=\"sub\">"
-	      "From ",
-	    f);
-	when(f, r, r->since);
-	fputs(" to ", f);
-	when(f, r, r->as_of);
-	fputs(" (the newest run), times in ", f);
-	esc(f, r->timezone);
-	fputs(" (hover a date for UTC) &middot; store ", f);
-	esc(f, r->database);
-	fputs("</div>\n", f);
-	summary(f, r);
-	if (pools(f, r))
+	struct out *o = out_new(f);
+	int rc;
+
+	if (o == NULL)
 		return -1;
-	runs(f, r);
-	fputs("<footer>Written by aksnap " AKSNAP_VERSION
-	      " from its store alone. Every date is wall time in the "
-	      "configured time zone; its title holds UTC.</footer>\n"
-	      "</main></body></html>\n",
-	    f);
-	return ferror(f) ? -1 : 0;
+	rc = page(o, r);
+	free(o);
+	return rc || ferror(f) ? -1 : 0;
 }

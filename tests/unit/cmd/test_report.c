@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,62 @@ test_report_json_strings_escaped_as_json_write(void **state)
 	report_free(r);
 }
 
+/* report_tenths(v) is snprintf's "%.1f" of ${v}, or the test fails. */
+static void
+assert_tenths(double v)
+{
+	char got[512], want[512];
+	size_t n = report_tenths(v, got, sizeof(got));
+
+	snprintf(want, sizeof(want), "%.1f", v);
+	if (strcmp(got, want) != 0 || n != strlen(want))
+		fail_msg("%.17g: \"%s\" (%zu), printf \"%s\"", v, got, n, want);
+}
+
+/*
+ * The page's coordinates are written without printf (report_tenths):
+ * the same text as "%.1f" for every value -- exact binary ties (k/4,
+ * rounded to even), decimal ties that are not binary ones (k/20), the
+ * negative values of a segment that began before the window ("-0.0" for
+ * those that round to 0), values a product off by one ulp, and what
+ * goes to printf (large, infinite, not a number).
+ */
+static void
+test_report_tenths_as_printf(void **state)
+{
+	static const double odd[] = {0.0, -0.0, 0.04, 0.05, 0.06, -0.04, -0.05,
+	    -0.06, 0.25, 0.35, 0.45, 899.95, 900.0, -4.0, 1e6, 999999.95,
+	    1e6 + 0.05, 1e7 + 0.25, 1e300, -1e300, 1e-300, -1e-300, 0.1, 0.7,
+	    2.675, 1.005, 4.35, 4.45};
+	unsigned long long x = 88172645463325252ULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		assert_tenths(odd[i]);
+		assert_tenths(nextafter(odd[i], 1e308));
+		assert_tenths(nextafter(odd[i], -1e308));
+	}
+	assert_tenths(INFINITY);
+	assert_tenths(-INFINITY);
+	assert_tenths(NAN);
+	for (int k = -40000; k <= 40000; k++) {
+		assert_tenths(k / 4.0);
+		assert_tenths(k / 20.0);
+		assert_tenths(nextafter(k / 20.0, 1e308));
+		assert_tenths(nextafter(k / 20.0, -1e308));
+		assert_tenths(k * 0.1);
+	}
+	/* what timeline_x gives: an offset times 900 over a window */
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		assert_tenths(
+		    (double)(long long)(x % 5000000) * 900.0 / 2592000.0 -
+		    100.0);
+	}
+}
+
 static void
 test_report_window_keeps_what_ran_when_it_opens(void **state)
 {
@@ -822,6 +879,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_report_json_strings_escaped_as_json_write, setup,
 	        teardown),
+	    cmocka_unit_test(test_report_tenths_as_printf),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_window_keeps_what_ran_when_it_opens, setup,
 	        teardown),
