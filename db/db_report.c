@@ -45,47 +45,45 @@
 	"action IN ('create', 'demote', 'delete', 'pin', 'unpin', "            \
 	"'missing', 'adopt')"
 
-/* The closed decisions of pool ?1 whose range reaches ?2 or later, of
- * one of the three partial indexes (0021), by ${where}: its WHERE. */
-#define CLOSED_IDS(where)                                                      \
-	"SELECT id FROM decision_rows WHERE pool_id = ?1 AND last_at >= ?2 "   \
-	"AND " where
-
-/*
- * The decisions of those actions of pool ?1 whose range reaches ?2 or
- * later: the closed ones by the three partial indexes, the pool's open
- * ones (0018: their ends are in decision_open, an older one in
- * decision_rows, never a later one) from decision_open.  IN counts each
- * once.
- */
-#define PROMOTE_IDS CLOSED_IDS("action = 'promote'")
-#define FAIL_IDS CLOSED_IDS("action = 'fail'")
-#define OPEN_IDS                                                               \
-	"SELECT decision_id FROM decision_open WHERE pool_id = ?1 "            \
-	"AND last_at >= ?2 AND " EVENT_ACTIONS
-#define EVENT_IDS                                                              \
-	"(" CLOSED_IDS(MARK_ACTIONS) " UNION ALL " PROMOTE_IDS                 \
-	                             " UNION ALL " FAIL_IDS                    \
-	                             " UNION ALL " OPEN_IDS ")"
-
 /*
  * The journal entries a timeline marks, of one pool, since a time: the
  * rows of decision_rows, not of the view decisions.  The view's columns
  * the marks show are the row's own (at, action, snapshot, run), but
  * for the reasons, which it puts together a row at a time (decision_texts'
  * text, the pool's key read again for its char(1)s, replace()) and the
- * ends of the open ranges, which only choose the rows (EVENT_IDS):
- * here the text is read once by its id (a report reads a few hundred
- * texts for 263,000 marks at 10,000 pools) and the key put in by
- * events_reasons, and the run's mode once a run (it was a seek of runs
- * a mark): 5.7 G -> 2.5 G instructions of report --json on the year's
- * store.
+ * ends of the open ranges, which only choose the rows: here the text is
+ * read once by its id (a report reads a few hundred texts for 263,000
+ * marks at 10,000 pools) and the key put in by events_reasons, and the
+ * run's mode once a run (it was a seek of runs a mark).  The rows come
+ * from each partial index's seek and the pool's open ranges (0018) in
+ * turn, UNION ALL, an open range left out when its row is a closed arm's
+ * (what IN counted once before), unsorted: db_report_events sorts the
+ * pool's few rows by time and id itself, where SQLite built an IN list
+ * and a sorter a pool.  5.7 G -> 2.5 G instructions of report --json on
+ * the year's store.
  */
+#define EVENT_COLS                                                             \
+	"SELECT d.id, d.snapshot_id, d.run_id, d.at, d.action, s.name, "       \
+	"s.created_at, d.reasons, d.reasons_id, d.pool_id "
+#define EVENT_SNAP "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
+#define EVENT_CLOSED(where)                                                    \
+	EVENT_COLS "FROM decision_rows d " EVENT_SNAP "WHERE d.pool_id = ?1 "  \
+	           "AND d.last_at >= ?2 AND d." where
+/* The pool's open ranges of those actions reaching ?2 (0018), but those
+ * whose rows an EVENT_CLOSED gives: a row comes once. */
+#define EVENT_OPEN                                                             \
+	EVENT_COLS                                                             \
+	    "FROM decision_open o "                                            \
+	    "JOIN decision_rows d ON d.id = o.decision_id " EVENT_SNAP         \
+	    "WHERE o.pool_id = ?1 AND o.last_at >= ?2 AND o." EVENT_ACTIONS    \
+	    " AND NOT (d.pool_id = ?1 AND d.last_at >= ?2 "                    \
+	    "AND d." EVENT_ACTIONS ")"
+#define EVENT_PROMOTED EVENT_CLOSED("action = 'promote'")
+#define EVENT_FAILED EVENT_CLOSED("action = 'fail'")
 static const char events_sql[] =
-    "SELECT d.pool_id, d.snapshot_id, d.run_id, d.at, d.action, "
-    "s.name, s.created_at, d.reasons, d.reasons_id FROM decision_rows d "
-    "LEFT JOIN snapshots s ON s.id = d.snapshot_id "
-    "WHERE d.id IN " EVENT_IDS " ORDER BY d.at, d.id";
+    EVENT_CLOSED(MARK_ACTIONS) " UNION ALL " EVENT_PROMOTED
+                               " UNION ALL " EVENT_FAILED
+                               " UNION ALL " EVENT_OPEN;
 
 /* A decision text by its id, and a run's mode (events' caches' misses). */
 static const char text_sql[] = "SELECT text FROM decision_texts WHERE id = ?1";
@@ -204,9 +202,17 @@ struct mode_slot {
 	char mode[16];
 };
 
+/* An events row, kept until the pool's rows are sorted. */
+struct event_row {
+	int64_t id;
+	struct db_report_event e;
+};
+
 struct db_report {
 	struct db *db;
 	sqlite3_stmt *events, *text, *mode, *snap_counts;
+	struct event_row *rows; /* a pool's, reused from pool to pool */
+	size_t cap;
 	struct text_slot texts[TEXT_SLOTS];
 	struct mode_slot modes[MODE_SLOTS];
 };
@@ -258,6 +264,7 @@ db_report_close(struct db_report *q)
 	sqlite3_finalize(q->snap_counts);
 	for (size_t i = 0; i < TEXT_SLOTS; i++)
 		free(q->texts[i].text);
+	free(q->rows);
 	if (!sqlite3_get_autocommit(db_sqlite(q->db)))
 		(void)sqlite3_exec(
 		    db_sqlite(q->db), "COMMIT", NULL, NULL, NULL);
@@ -377,40 +384,78 @@ events_reasons(struct db_report *q, sqlite3_stmt *s, const char *key, char *dst,
 	return 0;
 }
 
+/* Events rows by time, then id (the order the view's ORDER BY gave). */
+static int
+event_order(const void *va, const void *vb)
+{
+	const struct event_row *a = va, *b = vb;
+
+	if (a->e.at != b->e.at)
+		return a->e.at < b->e.at ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Room for ${n} rows in q->rows.  0/-1 (logged). */
+static int
+events_room(struct db_report *q, size_t n)
+{
+	struct event_row *p;
+	size_t cap = q->cap != 0 ? q->cap : 64;
+
+	if (n <= q->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	p = realloc(q->rows, cap * sizeof(*p));
+	if (p == NULL) {
+		log_err(NULL, "report: out of memory");
+		return -1;
+	}
+	q->rows = p;
+	q->cap = cap;
+	return 0;
+}
+
 int
 db_report_events(struct db_report *q, int64_t pool_id, const char *key,
     time_t since, int (*cb)(void *ctx, const struct db_report_event *e),
     void *ctx)
 {
-	struct db_report_event e;
+	struct db_report_event *e;
 	sqlite3_stmt *s = q->events;
+	size_t n = 0;
 	int rc, ret = -1;
 
 	if (bind_pool_since(q, s, pool_id, since, "report: events"))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		e.pool_id = sqlite3_column_int64(s, 0);
-		e.snapshot_id = sqlite3_column_int64(s, 1);
-		e.run_id = sqlite3_column_int64(s, 2);
-		e.at = (time_t)sqlite3_column_int64(s, 3);
-		db_col_text(s, 4, e.action, sizeof(e.action));
-		db_col_text(s, 5, e.snapshot, sizeof(e.snapshot));
-		e.snapshot_created = (time_t)sqlite3_column_int64(s, 6);
-		if (events_reasons(q, s, key, e.reasons, sizeof(e.reasons)))
+		if (events_room(q, n + 1))
 			goto done;
-		e.run_mode[0] = '\0';
+		q->rows[n].id = sqlite3_column_int64(s, 0);
+		e = &q->rows[n++].e;
+		e->pool_id = sqlite3_column_int64(s, 9);
+		e->snapshot_id = sqlite3_column_int64(s, 1);
+		e->run_id = sqlite3_column_int64(s, 2);
+		e->at = (time_t)sqlite3_column_int64(s, 3);
+		db_col_text(s, 4, e->action, sizeof(e->action));
+		db_col_text(s, 5, e->snapshot, sizeof(e->snapshot));
+		e->snapshot_created = (time_t)sqlite3_column_int64(s, 6);
+		if (events_reasons(q, s, key, e->reasons, sizeof(e->reasons)))
+			goto done;
+		e->run_mode[0] = '\0';
 		if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
-		    events_mode(q, e.run_id, e.run_mode, sizeof(e.run_mode)))
+		    events_mode(q, e->run_id, e->run_mode, sizeof(e->run_mode)))
 			goto done;
-		if (cb(ctx, &e) != 0) {
-			ret = 0;
-			goto done;
-		}
 	}
 	if (rc != SQLITE_DONE) {
 		db_fail(q->db, "report: events");
 		goto done;
 	}
+	sqlite3_reset(s);
+	qsort(q->rows, n, sizeof(*q->rows), event_order);
+	for (size_t i = 0; i < n; i++)
+		if (cb(ctx, &q->rows[i].e) != 0)
+			break;
 	ret = 0;
 done:
 	sqlite3_reset(s);
