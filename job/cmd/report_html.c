@@ -178,42 +178,50 @@ o_int(struct out *o, long long v)
 }
 
 /*
- * report_tenths: tenths counted in an integer.  ${v} * 10 is off the
- * exact product by far less than 1e-6 below 1e6, so its rounding to the
- * nearest tenth is printf's (the exact binary value rounded, ties to
- * even) unless it lies within 1e-6 of a tie: those, and what is not a
- * small finite number, go to printf.  printf signs a negative value that
- * rounds to 0 ("-0.0"), as signbit does here.
+ * report_tenths: tenths counted in an integer, rounded as printf rounds
+ * the exact binary value (to nearest, ties to even).  |v| * 10 is |v| * 8
+ * + |v| * 2, both exact, so the sum's rounding error is exact too (Fast
+ * TwoSum): the integer part and fraction of the rounded product, and the
+ * sign of that error where the fraction is one half, say which way the
+ * exact product rounds -- the page's x are a multiple of 1.25 at every
+ * hour, ties printf breaks to even ("1.2" for 1.25).  A fraction's
+ * distance from one half is 0 or at least the product's ulp, larger
+ * than the error, below 2^52.  Large values, infinities and NaN go to
+ * printf.  printf signs a negative value that rounds to 0 ("-0.0"), as
+ * signbit does here.
  */
 size_t
 report_tenths(double v, char *buf, size_t len)
 {
-	double a = v < 0 ? -v : v, t, frac;
+	double a = v < 0 ? -v : v, a8, a2, t, err, frac;
 	unsigned long long n, whole;
 	char digits[24];
 	size_t k = sizeof(digits), out = 0;
 	int w;
 
-	if (a < 1e6 && len >= 32) {
-		t = a * 10.0;
+	if (a < 1e14 && len >= 32) {
+		a8 = a * 8.0;
+		a2 = a * 2.0;
+		t = a8 + a2;
+		err = a2 - (t - a8); /* a * 10 - t, exactly */
 		n = (unsigned long long)t;
 		frac = t - (double)n;
-		if (!(frac > 0.5 - 1e-6 && frac < 0.5 + 1e-6)) {
-			n += frac > 0.5;
-			whole = n / 10;
-			do {
-				digits[--k] = (char)('0' + whole % 10);
-				whole /= 10;
-			} while (whole != 0);
-			if (signbit(v))
-				buf[out++] = '-';
-			memcpy(buf + out, digits + k, sizeof(digits) - k);
-			out += sizeof(digits) - k;
-			buf[out++] = '.';
-			buf[out++] = (char)('0' + n % 10);
-			buf[out] = '\0';
-			return out;
-		}
+		if (frac > 0.5 ||
+		    (frac == 0.5 && (err > 0 || (err == 0 && n % 2 == 1))))
+			n++;
+		whole = n / 10;
+		do {
+			digits[--k] = (char)('0' + whole % 10);
+			whole /= 10;
+		} while (whole != 0);
+		if (signbit(v))
+			buf[out++] = '-';
+		memcpy(buf + out, digits + k, sizeof(digits) - k);
+		out += sizeof(digits) - k;
+		buf[out++] = '.';
+		buf[out++] = (char)('0' + n % 10);
+		buf[out] = '\0';
+		return out;
 	}
 	w = snprintf(buf, len, "%.1f", v);
 	return w < 0 ? 0 : (size_t)w < len ? (size_t)w : len - 1;

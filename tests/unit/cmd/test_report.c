@@ -508,8 +508,9 @@ assert_tenths(double v)
  * the same text as "%.1f" for every value -- exact binary ties (k/4,
  * rounded to even), decimal ties that are not binary ones (k/20), the
  * negative values of a segment that began before the window ("-0.0" for
- * those that round to 0), values a product off by one ulp, and what
- * goes to printf (large, infinite, not a number).
+ * those that round to 0), values a product off by one ulp, the x of
+ * every hour (a multiple of 1.25), any magnitude, and what goes to
+ * printf (large, infinite, not a number).
  */
 static void
 test_report_tenths_as_printf(void **state)
@@ -517,7 +518,8 @@ test_report_tenths_as_printf(void **state)
 	static const double odd[] = {0.0, -0.0, 0.04, 0.05, 0.06, -0.04, -0.05,
 	    -0.06, 0.25, 0.35, 0.45, 899.95, 900.0, -4.0, 1e6, 999999.95,
 	    1e6 + 0.05, 1e7 + 0.25, 1e300, -1e300, 1e-300, -1e-300, 0.1, 0.7,
-	    2.675, 1.005, 4.35, 4.45};
+	    2.675, 1.005, 4.35, 4.45, 1.25, 2.25, -1.25, 1e13 + 0.25,
+	    123456789.25, 99999999999999.95, 1e14, 4503599627370495.5};
 	unsigned long long x = 88172645463325252ULL;
 
 	(void)state;
@@ -544,6 +546,9 @@ test_report_tenths_as_printf(void **state)
 		assert_tenths(
 		    (double)(long long)(x % 5000000) * 900.0 / 2592000.0 -
 		    100.0);
+		/* and any magnitude, in quarters and eighths too */
+		assert_tenths((double)(x >> 11) / (double)(1ULL << (x % 60)));
+		assert_tenths((double)(long long)(x % 400000) / 8.0 - 25000.0);
 	}
 }
 
