@@ -41,6 +41,7 @@
  */
 #include "job/cmd/report.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1082,6 +1083,10 @@ jchar(struct jbuf *b, char c)
 		b->p[b->len++] = c;
 }
 
+/* ${c} in each byte of a word; whether a word has a zero byte */
+#define JBYTES(c) ((uint64_t)0x0101010101010101u * (c))
+#define JZERO(x) (((x)-JBYTES(1)) & ~(x)&JBYTES(0x80))
+
 /* ${s}[0..n) as a JSON string, quoted and escaped as json_write_quoted
  * writes it (tests/unit/cmd/test_report.c compares every byte). */
 static void
@@ -1094,6 +1099,17 @@ jquoted(struct jbuf *b, const char *s, size_t n)
 	if (jroom(b, 6 * n + 2))
 		return;
 	b->p[b->len++] = '"';
+	/* most are plain (names, versions, ids): checked eight bytes a step
+	 * (json_write.c's test) and copied whole */
+	for (; s + 8 <= end; s += 8) {
+		uint64_t x;
+
+		memcpy(&x, s, 8);
+		if ((x & JBYTES(0x80)) != 0 ||
+		    ((x - JBYTES(0x20)) & ~x & JBYTES(0x80)) != 0 ||
+		    JZERO(x ^ JBYTES('"')) != 0 || JZERO(x ^ JBYTES('\\')) != 0)
+			break;
+	}
 	for (; s < end; s++) {
 		unsigned char c = (unsigned char)*s;
 		char *o;
