@@ -26,8 +26,9 @@
  * channel, whatever the number of pools -- its newest observation, then
  * its baseline and the journal's counts, which SQLite counts on
  * one-action indexes: not its snapshots, nor its window of observations,
- * which only the page reads here, for its legend, until one has said who
- * changed a version) and keeps only that (struct pool_sum, ~300 bytes),
+ * which the page reads for its legend as it writes the pools: the
+ * legend follows the matrix, written after every pool has been read)
+ * and keeps only that (struct pool_sum, ~300 bytes),
  * in the store's order (db_pool_ids_order: a run wrote their rows in id
  * order, so each page is read once; the report's order read a page again
  * every few hundred pools at 10,000, 332,109 page reads of ~24,000 pages)
@@ -793,41 +794,6 @@ sum_add(void *vctx, const struct db_report_sum *e)
 	}
 }
 
-/* Stop at the first observation that says who changed a version. */
-static int
-by_found(void *ctx, const struct db_observation *o)
-{
-	int *found = ctx;
-
-	*found = report_changed_by(o)[0] != '\0';
-	return *found;
-}
-
-/*
- * For the page's legend: whether an observation of the window of one of
- * the ${n} stored pools ${ids} says who changed a version; each pool's
- * window read until one does.  0/-1.
- */
-static int
-report_with_by(struct report *r, const int64_t *ids, size_t n)
-{
-	struct db_observation before;
-	int got;
-
-	for (size_t k = 0; k < n && !r->with_by; k++) {
-		got = db_report_observation_before(
-		    r->db, ids[k], r->since, &before);
-		if (got < 0)
-			return -1;
-		if (got > 0 && by_found(&r->with_by, &before))
-			break;
-		if (db_history(
-		        r->db, ids[k], r->since, 1, by_found, &r->with_by))
-			return -1;
-	}
-	return 0;
-}
-
 /* Count pool ${key} of cluster ${c}, its summary ${ps}, into the
  * summary.  0/-1. */
 static int
@@ -914,8 +880,6 @@ report_sums(struct report *r)
 	for (size_t i = 0; i < r->npools; i++)
 		if (!sums[i].judged && sum_judge(r, i, &sums[i], NULL))
 			goto out;
-	if (r->want_by && report_with_by(r, stored, nstored))
-		goto out;
 	for (size_t c = 0; c < r->nclusters; c++) {
 		struct report_cluster *cl = &r->clusters[c];
 
@@ -947,7 +911,6 @@ report_gather(struct db *db, const struct config *cfg,
 		return -1;
 	r->db = db;
 	r->cfg = cfg;
-	r->want_by = opt->html;
 	if (opt->channel != NULL)
 		util_strlcpy(r->channel, opt->channel, sizeof(r->channel));
 	r->old_keys = json_array();
@@ -981,7 +944,8 @@ int
 report_pools_spooled(struct report *r, size_t nparts,
     int (*render)(
         void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp),
-    void *ctx, FILE *const *outs)
+    int (*before)(void *ctx, size_t part, FILE *out), void *ctx,
+    FILE *const *outs)
 {
 	struct reorder *ro[REPORT_SPOOL_PARTS] = {NULL};
 	FILE *t[REPORT_SPOOL_PARTS] = {NULL};
@@ -1009,10 +973,13 @@ report_pools_spooled(struct report *r, size_t nparts,
 		if (failed)
 			goto out;
 	}
-	for (size_t p = 0; p < nparts; p++)
+	for (size_t p = 0; p < nparts; p++) {
+		if (before != NULL && before(ctx, p, outs[p]) != 0)
+			goto out;
 		for (size_t i = 0; i < r->npools; i++)
 			if (reorder_copy(ro[p], i, outs[p]))
 				goto out;
+	}
 	rc = 0;
 out:
 	for (size_t p = 0; p < nparts; p++)
@@ -1464,7 +1431,7 @@ report_json(FILE *out, struct report *r)
 		return -1;
 	}
 	fputs(",\"pools\":[", out);
-	rc = report_pools_spooled(r, 1, pool_member, &b, &out);
+	rc = report_pools_spooled(r, 1, pool_member, NULL, &b, &out);
 	free(b.p);
 	if (rc)
 		return -1;

@@ -103,9 +103,8 @@ struct report {
 	struct report_named named[3][REPORT_NAMED]; /* old baselines,
 	                       will re-image, failing: the first of each */
 	json_t *old_keys, *reimage_keys; /* every such pool's key (--json) */
-	int with_by; /* an observation says who changed a version (read
-	                only for the page: report_options.html) */
-	int want_by; /* report_options.html */
+	int with_by; /* an observation of the window says who changed a
+	                version: found by the page as it writes the pools */
 	struct report_cluster *clusters;
 	size_t nclusters;
 	size_t nruns; /* runs in the window */
@@ -130,9 +129,8 @@ struct report_options {
 	const char *const *pools; /* only these keys (NULL: every pool) */
 	size_t npools;
 	const char *channel; /* the baseline channel; NULL: each policy's */
-	/* the page (--html): its legend says whether an observation says
-	 * who changed a version (with_by), which the summary then reads from
-	 * the pools' windows of observations; no other form shows it */
+	/* the page (--html) will be written: nothing to gather for it (its
+	 * legend's with_by is found as the page reads the pools) */
 	int html;
 };
 
@@ -166,22 +164,25 @@ int report_pool_read(
 void report_pool_clear(struct report_pool *rp);
 
 /*
- * report_pools_spooled(r, nparts, render, ctx, outs):
+ * report_pools_spooled(r, nparts, render, before, ctx, outs):
  * Read every pool with its marks in the store's order (r->order: each
  * page of the store read about once, where the report's order reads the
  * pages of a pool's window again for every pool) and have ${render}
  * write pool i's text -- what the report's order wants at i, its
  * separators too -- into ${nparts} (at most REPORT_SPOOL_PARTS) unlinked
  * temporary files; then copy each part's texts, in the report's order,
- * to ${outs}[part].  Memory holds one pool; the temporary files as much
- * as the pools' text.  0, or -1 on a store, render (non-zero) or file
- * error (logged).
+ * to ${outs}[part], ${before} (when not NULL) called first with the part
+ * and its stream: what goes between the parts, written once every pool
+ * has been rendered.  Memory holds one pool; the temporary files as
+ * much as the pools' text.  0, or -1 on a store, render or before
+ * (non-zero) or file error (logged).
  */
 #define REPORT_SPOOL_PARTS 2
 int report_pools_spooled(struct report *r, size_t nparts,
     int (*render)(
         void *ctx, FILE *const *parts, size_t i, const struct report_pool *rp),
-    void *ctx, FILE *const *outs);
+    int (*before)(void *ctx, size_t part, FILE *out), void *ctx,
+    FILE *const *outs);
 
 /*
  * report_json(out, r):

@@ -1187,25 +1187,41 @@ struct pools_ctx {
 	struct report *r;
 	const struct frame *fr;
 	struct out *o[2]; /* the parts' buffers, over the spool's files */
+	int with_by; /* an observation of a window says who changed */
 };
 
 /* Pool ${i}'s matrix row into parts[0], its timeline into parts[1]
- * (report_pools_spooled): the first pool's timeline after the
- * timelines' heading and legend, which follow the matrix on the page. */
+ * (report_pools_spooled); whether its window's observations say who
+ * changed a version, for the legend. */
 static int
 pool_parts(
     void *vctx, FILE *const *parts, size_t i, const struct report_pool *rp)
 {
-	const struct pools_ctx *pc = vctx;
+	struct pools_ctx *pc = vctx;
 	size_t c = cluster_of(pc->r, i);
 
+	for (size_t k = 0; k < rp->nobs && !pc->with_by; k++)
+		pc->with_by = report_changed_by(&rp->obs[k])[0] != '\0';
 	pc->o[0]->f = parts[0];
 	pc->o[1]->f = parts[1];
 	matrix_pool(pc->o[0], pc->r, &pc->r->clusters[c], i, rp);
-	if (i == 0)
-		timelines_heading(pc->o[1], pc->r);
 	timeline_pool(pc->o[1], pc->r, pc->fr, c, i, rp);
 	return o_flush(pc->o[0]) || o_flush(pc->o[1]) ? -1 : 0;
+}
+
+/* Between the matrix and the timelines (report_pools_spooled): their
+ * heading and the legend, now that every window has been read. */
+static int
+pools_between(void *vctx, size_t part, FILE *out)
+{
+	struct pools_ctx *pc = vctx;
+
+	if (part != 1)
+		return 0;
+	pc->r->with_by = pc->with_by;
+	pc->o[1]->f = out;
+	timelines_heading(pc->o[1], pc->r);
+	return o_flush(pc->o[1]);
 }
 
 /*
@@ -1240,12 +1256,14 @@ pools(struct out *f, struct report *r)
 		return -1;
 	pc.r = r;
 	pc.fr = &fr;
+	pc.with_by = 0;
 	pc.o[0] = out_new(NULL);
 	pc.o[1] = out_new(NULL);
 	outs[0] = f->f;
 	outs[1] = f->f;
 	if (pc.o[0] != NULL && pc.o[1] != NULL &&
-	    report_pools_spooled(r, 2, pool_parts, &pc, outs) == 0) {
+	    report_pools_spooled(r, 2, pool_parts, pools_between, &pc, outs) ==
+	        0) {
 		if (r->npools > 0)
 			o_puts(f, "</details>\n");
 		rc = 0;
