@@ -326,21 +326,49 @@ when_text(struct out *f, const struct report *r, time_t t)
 	o_putc(f, ')');
 }
 
-/* "12d 3h", "5h", "40m" */
-static void
-span_text(long long secs, char *buf, size_t len)
+/* ${v} >= 0 in decimal at ${p}; the end. */
+static char *
+decimal(char *p, long long v)
 {
-	if (secs < 0)
-		util_strlcpy(buf, "-", len);
-	else if (secs >= 86400 && secs % 86400 >= 3600)
-		snprintf(
-		    buf, len, "%lldd %lldh", secs / 86400, secs % 86400 / 3600);
-	else if (secs >= 86400)
-		snprintf(buf, len, "%lldd", secs / 86400);
-	else if (secs >= 3600)
-		snprintf(buf, len, "%lldh", secs / 3600);
-	else
-		snprintf(buf, len, "%lldm", secs / 60);
+	char digits[24];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	memcpy(p, digits + n, sizeof(digits) - n);
+	return p + (sizeof(digits) - n);
+}
+
+/* "12d 3h", "5h", "40m", "-" for < 0 (digits by hand, not snprintf:
+ * two a mark) */
+#define SPAN_LEN 48 /* two long longs' digits and "d h" */
+static void
+span_text(long long secs, char buf[SPAN_LEN])
+{
+	char *p = buf;
+
+	if (secs < 0) {
+		util_strlcpy(buf, "-", SPAN_LEN);
+		return;
+	}
+	if (secs >= 86400) {
+		p = decimal(p, secs / 86400);
+		*p++ = 'd';
+		if (secs % 86400 >= 3600) {
+			*p++ = ' ';
+			p = decimal(p, secs % 86400 / 3600);
+			*p++ = 'h';
+		}
+	} else if (secs >= 3600) {
+		p = decimal(p, secs / 3600);
+		*p++ = 'h';
+	} else {
+		p = decimal(p, secs / 60);
+		*p++ = 'm';
+	}
+	*p = '\0';
 }
 
 /* A stable colour per version string: FNV-1a to a hue. */
@@ -618,7 +646,7 @@ image_cell(struct out *f, const char *image)
 static void
 matrix_row(struct out *f, const struct report_pool *rp)
 {
-	char age[32];
+	char age[SPAN_LEN];
 
 	o_puts(f, "<tr data-pool=\"");
 	esc(f, rp->p.key);
@@ -650,7 +678,7 @@ matrix_row(struct out *f, const struct report_pool *rp)
 	image_cell(f, rp->have_base ? rp->base.v.node_image_version : "");
 	o_puts(f, "</td><td class=\"mono\">");
 	esc(f, rp->have_base ? dash(rp->base.v.kubernetes_version) : "-");
-	span_text(rp->have_base ? rp->baseline_age : -1, age, sizeof(age));
+	span_text(rp->have_base ? rp->baseline_age : -1, age);
 	o_puts(f, rp->baseline_old ? "</td><td class=\"old\">" : "</td><td>");
 	o_puts(f, age);
 	o_puts(f, "</td><td class=\"mono\">");
@@ -866,7 +894,7 @@ band(struct out *f, const struct report *r, const struct report_pool *rp,
 static void
 mark_title(struct out *f, const struct report *r, const struct report_mark *m)
 {
-	char soak[32];
+	char soak[SPAN_LEN];
 
 	o_puts(f, "<title>");
 	esc(f, m->kind);
@@ -880,7 +908,7 @@ mark_title(struct out *f, const struct report *r, const struct report_mark *m)
 	o_puts(f, ", ");
 	when_text(f, r, m->at);
 	if (m->soak >= 0) {
-		span_text(m->soak, soak, sizeof(soak));
+		span_text(m->soak, soak);
 		o_puts(f, ", soaked ");
 		o_puts(f, soak);
 	}
@@ -990,7 +1018,7 @@ draw_promotions(struct out *f, const struct report *r,
 		const struct report_mark *m = &rp->marks[L->idx_q[i]];
 		double lo = L->qlo[i], hi = L->qhi[i];
 		double y = MARKS_Y + (L->pl + L->qlane[i]) * LANE_H;
-		char soak[32];
+		char soak[SPAN_LEN];
 
 		o_puts(f, "<g>");
 		mark_title(f, r, m);
@@ -1002,7 +1030,7 @@ draw_promotions(struct out *f, const struct report *r,
 			    lo, "\" cy=\"", y, "\" r=\"2\"/>");
 		}
 		if (hi - lo > 44) {
-			span_text(m->soak, soak, sizeof(soak));
+			span_text(m->soak, soak);
 			at2(f, "<text class=\"sk\" x=\"", "", "",
 			    (lo + hi) / 2 - 16, "\" y=\"", y - 2.5, "\">soak ");
 			o_puts(f, soak);
@@ -1073,9 +1101,9 @@ pool_marks(struct out *f, const struct report *r, const struct report_pool *rp)
 	    "<th>reasons</th></tr></thead><tbody>");
 	for (size_t i = 0; i < rp->nmarks; i++) {
 		const struct report_mark *m = &rp->marks[i];
-		char soak[32];
+		char soak[SPAN_LEN];
 
-		span_text(m->soak, soak, sizeof(soak));
+		span_text(m->soak, soak);
 		o_puts(f, "<tr class=\"");
 		o_puts(f, m->kind);
 		o_putc(f, '"');
