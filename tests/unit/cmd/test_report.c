@@ -552,6 +552,51 @@ test_report_tenths_as_printf(void **state)
 	}
 }
 
+/*
+ * Spans on the page (soak, baseline age) are written by hand: minutes,
+ * hours, days, and days with hours, as "40m", "5h", "1d 3h" -- a
+ * snapshot promoted through a ladder's rungs, each soak from the rung
+ * before.
+ */
+static void
+test_report_html_spans(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct db_snapshot *list = NULL;
+	struct db_decision d;
+	static const char *const rungs[] = {"a", "b", "c"};
+	static const time_t after[] = {40 * 60, 5 * 3600, DAY + 3 * 3600};
+	size_t n = 0, len = 0;
+	time_t at;
+	char *page;
+
+	memset(&opt, 0, sizeof(opt));
+	build_fleet(f, 1);
+	assert_int_equal(db_snapshot_list(f->db, 0, "active", &list, &n), 0);
+	assert_true(n > 0);
+	at = list[0].created_at; /* the newest */
+	for (size_t k = 0; k < 3; k++) {
+		at += after[k];
+		memset(&d, 0, sizeof(d));
+		d.pool_id = list[0].pool_id;
+		d.snapshot_id = list[0].id;
+		d.at = at;
+		util_strlcpy(d.action, "promote", sizeof(d.action));
+		snprintf(
+		    d.reasons, sizeof(d.reasons), "channel %s: rung", rungs[k]);
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+	free(list);
+	page = render(f, &opt, &len, NULL);
+	assert_non_null(strstr(page, "soaked 40m"));
+	assert_non_null(strstr(page, "soaked 5h"));
+	assert_non_null(strstr(page, "soaked 1d 3h"));
+	assert_non_null(strstr(page, "<td>40m</td>"));
+	assert_non_null(strstr(page, "soaked 7d"));
+	free(page);
+}
+
 static void
 test_report_window_keeps_what_ran_when_it_opens(void **state)
 {
@@ -885,6 +930,8 @@ main(void)
 	        test_report_json_strings_escaped_as_json_write, setup,
 	        teardown),
 	    cmocka_unit_test(test_report_tenths_as_printf),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_html_spans, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_window_keeps_what_ran_when_it_opens, setup,
 	        teardown),
