@@ -73,11 +73,11 @@
  * whose rows an EVENT_CLOSED gives: a row comes once. */
 #define EVENT_OPEN                                                             \
 	EVENT_COLS                                                             \
-	    "FROM decision_open o "                                            \
-	    "JOIN decision_rows d ON d.id = o.decision_id " EVENT_SNAP         \
-	    "WHERE o.pool_id = ?1 AND o.last_at >= ?2 AND o." EVENT_ACTIONS    \
-	    " AND NOT (d.pool_id = ?1 AND d.last_at >= ?2 "                    \
-	    "AND d." EVENT_ACTIONS ")"
+	"FROM decision_open o "                                                \
+	"JOIN decision_rows d ON d.id = o.decision_id " EVENT_SNAP             \
+	"WHERE o.pool_id = ?1 AND o.last_at >= ?2 AND o." EVENT_ACTIONS        \
+	" AND NOT (d.pool_id = ?1 AND d.last_at >= ?2 "                        \
+	"AND d." EVENT_ACTIONS ")"
 #define EVENT_PROMOTED EVENT_CLOSED("action = 'promote'")
 #define EVENT_FAILED EVENT_CLOSED("action = 'fail'")
 static const char events_sql[] =
@@ -368,17 +368,20 @@ events_reasons(struct db_report *q, sqlite3_stmt *s, const char *key, char *dst,
 	text = events_text(q, sqlite3_column_int64(s, 8));
 	if (text == NULL)
 		return -1;
-	for (; *text != '\0' && len + 1 < size; text++) {
-		size_t n = klen;
+	/* the runs between the key's places copied whole */
+	while (*text != '\0' && len + 1 < size) {
+		size_t n = strcspn(text, "\1");
+		const char *put = text;
 
-		if (*text != '\1') {
-			dst[len++] = *text;
-			continue;
+		if (n == 0) { /* a char(1): the key */
+			put = key;
+			n = klen;
 		}
 		if (n > size - 1 - len)
 			n = size - 1 - len;
-		memcpy(dst + len, key, n);
+		memcpy(dst + len, put, n);
 		len += n;
+		text += put == key ? 1 : n;
 	}
 	dst[len] = '\0';
 	return 0;
