@@ -14,6 +14,7 @@
  */
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -121,6 +122,7 @@ struct report {
 	                          store knows */
 	size_t nextra;
 	size_t *order; /* the pools' indexes in the store's order */
+	int64_t *ids; /* each pool's store id (report order; 0: none) */
 };
 
 struct report_options {
