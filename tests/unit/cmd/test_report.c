@@ -597,6 +597,92 @@ test_report_html_spans(void **state)
 	free(page);
 }
 
+/* ${snap} (a JSON snapshot or null) is ${s} when ${have}, else null. */
+static void
+assert_same_snapshot(json_t *snap, int have, const struct db_snapshot *s)
+{
+	if (!have) {
+		assert_true(json_is_null(snap));
+		return;
+	}
+	assert_string_equal(
+	    json_string_value(json_object_get(snap, "snapshot")), s->name);
+	assert_string_equal(
+	    json_string_value(json_object_get(snap, "arm_id")), s->arm_id);
+}
+
+/*
+ * The forms read each pool's newest observation, newest active snapshot
+ * and baseline for every pool at once (db_pools_read), report_pool_read
+ * by a pool's own statements: the same pools either way -- a baseline
+ * active, one deleted (no baseline, though its channel names it), a
+ * pool the store never saw.
+ */
+static void
+test_report_facts_read_at_once_as_a_pools_own(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	struct db_snapshot base;
+	struct db_pool p;
+	struct pool_conf never;
+	json_t *doc, *pool;
+	size_t seen = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.channel = "stable";
+	build_fleet(f, 3);
+	assert_int_equal(db_pool_get(f->db, "pool0001", &p), 1);
+	assert_int_equal(db_snapshot_channel(f->db, p.id, "stable", &base), 1);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, base.id, "deleted", NULL), 0);
+	never = f->cfg.pools[0];
+	util_strlcpy(never.key, "pool9999", sizeof(never.key));
+	util_strlcpy(never.cluster, "aks-9", sizeof(never.cluster));
+	f->cfg.pools =
+	    realloc(f->cfg.pools, (f->cfg.npools + 1) * sizeof(*f->cfg.pools));
+	assert_non_null(f->cfg.pools);
+	f->cfg.pools[f->cfg.npools++] = never;
+
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	doc = json_of(r);
+	assert_int_equal(r->npools, 4);
+	for (size_t i = 0; i < r->npools; i++) {
+		pool = json_array_get(json_object_get(doc, "pools"), i);
+		assert_int_equal(report_pool_read(r, i, 1, &rp), 0);
+		assert_string_equal(
+		    json_string_value(json_object_get(pool, "pool")), rp.p.key);
+		assert_string_equal(
+		    json_string_value(json_object_get(pool, "verdict")),
+		    rp.verdict);
+		assert_same_snapshot(
+		    json_object_get(pool, "baseline"), rp.have_base, &rp.base);
+		assert_same_snapshot(json_object_get(pool, "newest"),
+		    rp.have_newest, &rp.newest);
+		if (rp.have_live)
+			assert_int_equal(
+			    json_integer_value(json_object_get(
+			        json_object_get(pool, "live"), "seen")),
+			    rp.live.seen);
+		else
+			assert_true(
+			    json_is_null(json_object_get(pool, "live")));
+		assert_int_equal(json_integer_value(
+		                     json_object_get(pool, "active_snapshots")),
+		    rp.nsnapshots);
+		seen += rp.have_base;
+		if (strcmp(rp.p.key, "pool0001") == 0 ||
+		    strcmp(rp.p.key, "pool9999") == 0)
+			assert_false(rp.have_base);
+		report_pool_clear(&rp);
+	}
+	assert_int_equal(seen, 2);
+	json_decref(doc);
+	report_free(r);
+}
+
 static void
 test_report_window_keeps_what_ran_when_it_opens(void **state)
 {
@@ -930,6 +1016,8 @@ main(void)
 	        test_report_json_strings_escaped_as_json_write, setup,
 	        teardown),
 	    cmocka_unit_test(test_report_tenths_as_printf),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_facts_read_at_once_as_a_pools_own, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_html_spans, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
