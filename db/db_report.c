@@ -213,8 +213,8 @@ struct db_report {
 	sqlite3_stmt *events, *text, *mode, *snap_counts;
 	struct event_row *rows; /* a pool's, reused from pool to pool */
 	size_t cap;
-	struct text_slot texts[TEXT_SLOTS];
-	struct mode_slot modes[MODE_SLOTS];
+	struct text_slot *texts; /* TEXT_SLOTS, MODE_SLOTS: allocated */
+	struct mode_slot *modes; /* when first used, as the statements */
 };
 
 int
@@ -237,18 +237,6 @@ db_report_open(struct db *db, struct db_report **out)
 		free(q);
 		return -1;
 	}
-	q->events = db_prepare(db, events_sql, "report: events");
-	if (q->events != NULL)
-		q->text = db_prepare(db, text_sql, "report: events");
-	if (q->text != NULL)
-		q->mode = db_prepare(db, mode_sql, "report: events");
-	if (q->mode != NULL)
-		q->snap_counts =
-		    db_prepare(db, snap_counts_sql, "report: snapshots");
-	if (q->snap_counts == NULL) {
-		db_report_close(q);
-		return -1;
-	}
 	*out = q;
 	return 0;
 }
@@ -262,8 +250,10 @@ db_report_close(struct db_report *q)
 	sqlite3_finalize(q->text);
 	sqlite3_finalize(q->mode);
 	sqlite3_finalize(q->snap_counts);
-	for (size_t i = 0; i < TEXT_SLOTS; i++)
+	for (size_t i = 0; q->texts != NULL && i < TEXT_SLOTS; i++)
 		free(q->texts[i].text);
+	free(q->texts);
+	free(q->modes);
 	free(q->rows);
 	if (!sqlite3_get_autocommit(db_sqlite(q->db)))
 		(void)sqlite3_exec(
@@ -281,6 +271,29 @@ bind_pool_since(struct db_report *q, sqlite3_stmt *s, int64_t pool_id,
 	    sqlite3_bind_int64(s, 2, (sqlite3_int64)since) != SQLITE_OK)
 		return db_fail(q->db, what);
 	return 0;
+}
+
+/* Statement ${*s} of ${sql}, prepared when first asked for (a report
+ * that writes only its summary prepares none).  NULL on error (logged). */
+static sqlite3_stmt *
+lazy(struct db_report *q, sqlite3_stmt **s, const char *sql, const char *what)
+{
+	if (*s == NULL)
+		*s = db_prepare(q->db, sql, what);
+	return *s;
+}
+
+/* A cache's ${n} slots of ${size} bytes, allocated when first asked
+ * for.  NULL when out of memory (logged). */
+static void *
+slots(void **p, size_t n, size_t size)
+{
+	if (*p == NULL) {
+		*p = calloc(n, size);
+		if (*p == NULL)
+			log_err(NULL, "report: out of memory");
+	}
+	return *p;
 }
 
 /* Step ${s}, bound to ${id}, to its one text column into ${*out} (a
@@ -313,9 +326,13 @@ lookup_text(struct db_report *q, sqlite3_stmt *s, int64_t id, char **out)
 static const char *
 events_text(struct db_report *q, int64_t id)
 {
-	struct text_slot *t = &q->texts[(uint64_t)id % TEXT_SLOTS];
+	struct text_slot *t;
 	char *text;
 
+	if (slots((void **)&q->texts, TEXT_SLOTS, sizeof(*t)) == NULL ||
+	    lazy(q, &q->text, text_sql, "report: events") == NULL)
+		return NULL;
+	t = &q->texts[(uint64_t)id % TEXT_SLOTS];
 	if (t->text != NULL && t->id == id)
 		return t->text;
 	if (lookup_text(q, q->text, id, &text))
@@ -330,9 +347,13 @@ events_text(struct db_report *q, int64_t id)
 static int
 events_mode(struct db_report *q, int64_t id, char *dst, size_t size)
 {
-	struct mode_slot *m = &q->modes[(uint64_t)id % MODE_SLOTS];
+	struct mode_slot *m;
 	char *mode;
 
+	if (slots((void **)&q->modes, MODE_SLOTS, sizeof(*m)) == NULL ||
+	    lazy(q, &q->mode, mode_sql, "report: events") == NULL)
+		return -1;
+	m = &q->modes[(uint64_t)id % MODE_SLOTS];
 	if (!m->set || m->id != id) {
 		if (lookup_text(q, q->mode, id, &mode))
 			return -1;
@@ -425,11 +446,12 @@ db_report_events(struct db_report *q, int64_t pool_id, const char *key,
     void *ctx)
 {
 	struct db_report_event *e;
-	sqlite3_stmt *s = q->events;
+	sqlite3_stmt *s = lazy(q, &q->events, events_sql, "report: events");
 	size_t n = 0;
 	int rc, ret = -1;
 
-	if (bind_pool_since(q, s, pool_id, since, "report: events"))
+	if (s == NULL ||
+	    bind_pool_since(q, s, pool_id, since, "report: events"))
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (events_room(q, n + 1))
@@ -469,10 +491,13 @@ int
 db_report_snapshot_counts(
     struct db_report *q, int64_t pool_id, size_t *n, size_t *pinned)
 {
-	sqlite3_stmt *s = q->snap_counts;
+	sqlite3_stmt *s =
+	    lazy(q, &q->snap_counts, snap_counts_sql, "report: snapshots");
 	int rc;
 
 	*n = *pinned = 0;
+	if (s == NULL)
+		return -1;
 	sqlite3_reset(s);
 	if (sqlite3_bind_int64(s, 1, pool_id) != SQLITE_OK)
 		return db_fail(q->db, "report: snapshots");

@@ -24,10 +24,10 @@ struct db_report;
 /*
  * db_report_open(db, out):
  * Open a read transaction on ${db} (every query of the report, until
- * db_report_close, reads one state of the store) and prepare the
- * report's per-pool statements into a new ${*out} (free with
- * db_report_close, which ends the transaction; ${db} must outlive it).
- * 0/-1.
+ * db_report_close, reads one state of the store) in a new ${*out} that
+ * holds the report's per-pool statements, prepared when first used
+ * (free with db_report_close, which ends the transaction; ${db} must
+ * outlive it).  0/-1.
  */
 int db_report_open(struct db *db, struct db_report **out);
 

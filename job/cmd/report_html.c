@@ -59,7 +59,7 @@
  * parsing of its format (its floats most: __printf_fp) were 7.7 G of
  * 14 G instructions.
  */
-#define OUT_BUF 65536
+#define OUT_BUF 16384
 
 struct out {
 	FILE *f;
