@@ -11,6 +11,8 @@
 #include "job/azure/arm.h"
 #include "job/azure/http.h"
 #include "job/azure/token.h"
+#include "job/base/json_stream.h"
+#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/table.h"
@@ -616,32 +618,56 @@ summarize(const struct check_state *cs, int rc, size_t npools, time_t as_of,
 		    cs->critical, cs->warning, npools);
 }
 
+/*
+ * The document json_dumps(JSON_INDENT(2) | JSON_PRESERVE_ORDER) printed
+ * of the tree render_json built, written as it goes (json_write.h): the
+ * tree of 10,000 problems, packed, dumped and freed, was a third of
+ * check --json's instructions at 10,000 pools.  As jansson, a member
+ * whose text is not valid UTF-8 is left out (the summary, cut at its
+ * buffer's end), and so is a problem whose pool or message is not
+ * (json_pack failed, and the array took nothing).
+ */
 static void
 render_json(const struct check_state *cs, int rc, const char *summary,
     size_t npools, time_t as_of)
 {
-	json_t *doc = json_object(), *arr = json_array();
+	FILE *out = stdout;
+	char at[32];
+	size_t n = 0;
 
-	for (size_t i = 0; i < cs->n; i++)
-		json_array_append_new(arr,
-		    json_pack("{s:s,s:o,s:s}", "level",
-		        check_names[cs->p[i].level], "pool",
-		        output_json_opt(cs->p[i].pool), "message",
-		        cs->p[i].text));
-	json_object_set_new(doc, "status", json_string(check_names[rc]));
-	json_object_set_new(doc, "exit_code", json_integer(rc));
-	json_object_set_new(doc, "summary", json_string(summary));
-	json_object_set_new(doc, "as_of", output_json_time(as_of));
-	json_object_set_new(doc, "pools", json_integer((json_int_t)npools));
-	json_object_set_new(doc, "critical", json_integer(cs->critical));
-	json_object_set_new(doc, "warning", json_integer(cs->warning));
-	json_object_set_new(doc, "paused", json_integer(cs->paused));
-	json_object_set_new(
-	    doc, "oldest_success_age", json_integer(cs->oldest_success_age));
-	json_object_set_new(
-	    doc, "oldest_baseline_age", json_integer(cs->oldest_baseline_age));
-	json_object_set_new(doc, "problems", arr);
-	output_print_json(doc);
+	fprintf(out, "{\n  \"status\": \"%s\",\n  \"exit_code\": %d",
+	    check_names[rc], rc);
+	if (json_write_utf8(summary)) {
+		fputs(",\n  \"summary\": ", out);
+		json_write_quoted(out, summary, strlen(summary));
+	}
+	if (as_of != 0) {
+		util_format_time(as_of, at, sizeof(at));
+		fprintf(out, ",\n  \"as_of\": \"%s\"", at);
+	} else {
+		fputs(",\n  \"as_of\": null", out);
+	}
+	fprintf(out,
+	    ",\n  \"pools\": %zu,\n  \"critical\": %d,\n  \"warning\": %d,"
+	    "\n  \"paused\": %d,\n  \"oldest_success_age\": %lld,"
+	    "\n  \"oldest_baseline_age\": %lld,\n  \"problems\": [",
+	    npools, cs->critical, cs->warning, cs->paused,
+	    cs->oldest_success_age, cs->oldest_baseline_age);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct problem *p = &cs->p[i];
+		struct json_write w;
+
+		if (!json_write_utf8(p->pool) || !json_write_utf8(p->text))
+			continue;
+		fputs(n++ == 0 ? "\n    " : ",\n    ", out);
+		json_write_begin(&w, out, 2);
+		json_write_string(&w, "level", check_names[p->level]);
+		json_write_opt(&w, "pool", p->pool);
+		json_write_string(&w, "message", p->text);
+		json_write_end(&w);
+	}
+	json_stream_array_end(out, 1, n);
+	fputs("\n}\n", out);
 }
 
 /* Nagios: the status line with perfdata, then the long output. */

@@ -296,6 +296,52 @@ test_json_plan_reasons_are_separate_strings(void **state)
 }
 
 /* The first of ${key} in `--json ${cmd}` has an os_type, and no os_sku. */
+/* ${r}'s stdout is exactly what jansson dumps of the document it
+ * holds (JSON_INDENT(2) | JSON_PRESERVE_ORDER, then a newline). */
+static void
+expect_jansson_layout(const struct run_result *r)
+{
+	json_t *doc = json_loads(r->out, 0, NULL);
+	char *again;
+
+	assert_non_null(doc);
+	again = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	assert_non_null(again);
+	assert_int_equal(strlen(r->out), strlen(again) + 1);
+	assert_memory_equal(r->out, again, strlen(again));
+	assert_int_equal(r->out[strlen(again)], '\n');
+	free(again);
+	json_decref(doc);
+}
+
+/*
+ * check --json is written as it goes (cmd_check.c), not dumped from a
+ * tree: byte for byte the layout jansson gives the same document, with
+ * problems (two pools' CRITICAL, past twice their schedule) and with
+ * none (the empty array).
+ */
+static void
+test_json_check_is_jansson_layout(void **state)
+{
+	struct harness *f = *state;
+	struct run_result r;
+	json_t *doc;
+
+	harness_aksnap(
+	    f, &r, "--json", "check", "--as-of", "2026-11-20T03:00:00Z", NULL);
+	harness_expect_exit(&r, 2);
+	expect_jansson_layout(&r);
+	doc = json_loads(r.out, 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(doc, "problems")), 2);
+	json_decref(doc);
+	run_result_free(&r);
+	harness_aksnap(f, &r, "check", "--json", "--as-of", T0, NULL);
+	harness_expect_exit(&r, 0);
+	expect_jansson_layout(&r);
+	assert_non_null(strstr(r.out, "\"problems\": []\n}"));
+	run_result_free(&r);
+}
+
 static void
 expect_unknown_sku(const char *config, const char *cmd, const char *key)
 {
@@ -387,6 +433,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_json_plan_reasons_are_separate_strings, setup, teardown),
 	    cmocka_unit_test(test_json_unknown_version_is_null_everywhere),
+	    cmocka_unit_test_setup_teardown(
+	        test_json_check_is_jansson_layout, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
