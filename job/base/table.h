@@ -48,7 +48,9 @@ int table_spool(struct table *t);
 
 /*
  * table_spool_upto(t, max):
- * table_spool, holding at most ${max} bytes of cells (0: no bound): past
+ * table_spool, its file at most ${max} bytes (0: no bound; past half
+ * of it a cell is kept as what it adds to the row before's, and rows
+ * that repeat their neighbours hold more cells than ${max} bytes): past
  * it (or when the file cannot be written) the spool file goes and every
  * row is only measured, as table_measure does: the caller then prints
  * them with table_print_head and table_print_row, read again.  0, or -1

@@ -294,6 +294,57 @@ test_table_spool_upto_prints_once_or_measures(void **state)
 	free(long_cell);
 }
 
+/*
+ * A bounded spool past half of its bound keeps each cell as what it
+ * adds to the row before's (table.c's essay): 30,000 rows of a history
+ * (a pool's key for 50 rows, times a day apart, versions that change in
+ * their middle, longer or shorter, and now and then a cell longer than
+ * the spool's read buffer) that spell more than 2 MiB whole are held in
+ * 1 MiB, and print exactly as in memory.
+ */
+static void
+test_table_spool_upto_shares_what_rows_repeat(void **state)
+{
+	const size_t n = 30000;
+	struct table *mem = table_new(cols, 4), *sp = table_new(cols, 4);
+	char *long_cell = malloc(70001), key[32], at[32], image[64];
+	size_t whole = 0;
+	char *a, *b;
+
+	(void)state;
+	unsetenv("COLUMNS");
+	assert_non_null(long_cell);
+	memset(long_cell, 'r', 70000);
+	long_cell[70000] = '\0';
+	assert_int_equal(table_spool_upto(sp, 1 << 20), 0);
+	for (size_t r = 0; r < n; r++) {
+		const char *reason = r % 10007 == 5000 ? long_cell : image;
+
+		snprintf(key, sizeof(key), "aks-%zu-pool%zu", r / 50, r % 7);
+		snprintf(at, sizeof(at), "20%02zu-%02zu-%02zuT02:00:00Z",
+		    26 + r / 5000, 1 + r / 28 % 12, 1 + r % 28);
+		/* the middle's length changes, the suffix stays */
+		snprintf(image, sizeof(image),
+		    "AKSUbuntu-2204gen2-%zu-containerd-2026.%zu", r * 37 % 1000,
+		    r / 3000);
+		whole += strlen(key) + strlen(at) + 5 + strlen(reason) + 4;
+		assert_int_equal(table_add(mem, key, at, "keep", reason), 0);
+		assert_int_equal(table_add(sp, key, at, "keep", reason), 0);
+	}
+	/* whole, they would not fit */
+	assert_true(whole > 2 * (1 << 20));
+	assert_int_equal(table_rows_in_memory(sp), 0);
+	assert_int_equal(table_spool_complete(sp), 1);
+	a = print_to_string(mem, 0, 0);
+	b = print_to_string(sp, 0, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	table_free(mem);
+	table_free(sp);
+	free(long_cell);
+}
+
 int
 main(void)
 {
@@ -302,6 +353,7 @@ main(void)
 	    cmocka_unit_test(test_table_drops_then_wraps_at_columns),
 	    cmocka_unit_test(test_table_spooled_and_streamed_print_the_same),
 	    cmocka_unit_test(test_table_spool_upto_prints_once_or_measures),
+	    cmocka_unit_test(test_table_spool_upto_shares_what_rows_repeat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
