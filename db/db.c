@@ -195,16 +195,6 @@ enum st {
 #define SNAP_ARM_ID DB_SNAP_ARM_ID("s", "p")
 #define SNAP_ARM_ID_IS_1 DB_SNAP_ARM_ID_IS("s", "p", "?1")
 
-/*
- * HISTORY_SINCE(pool): an observation of ${pool} shown from ?2 on: from
- * the interval in force at ?2, when it reaches it, else from ?2.
- */
-#define HISTORY_SINCE(pool)                                                    \
-	"o.observed_at >= coalesce((SELECT CASE WHEN q.last_seen >= ?2 "       \
-	"THEN q.observed_at END FROM observations q WHERE q.pool_id = " pool   \
-	" AND q.observed_at < ?2 ORDER BY q.observed_at DESC, q.id DESC "      \
-	"LIMIT 1), ?2) "
-
 /* SNAP_COLUMNS_OF(key, arm_id): a snapshot row, the pool's key as
  * ${key}, the ARM id as ${arm_id} */
 #define SNAP_COLUMNS_OF(key, arm_id)                                           \
@@ -338,7 +328,7 @@ static const char *const st_sql[ST__COUNT] = {
         "q.id DESC LIMIT 1))",
     [ST_HISTORY] = "SELECT " OBS_COLS
                    "FROM observations o JOIN pools p ON p.id = o.pool_id "
-                   "WHERE o.pool_id = ?1 AND " HISTORY_SINCE(
+                   "WHERE o.pool_id = ?1 AND " DB_HISTORY_SINCE(
                        "?1") "ORDER BY o.observed_at, o.id",
     /* the rows migration 0011's trigger marked, by its partial index */
     [ST_HISTORY_CHANGES] =
@@ -354,7 +344,7 @@ static const char *const st_sql[ST__COUNT] = {
      */
     [ST_HISTORY_ALL] =
         "SELECT " OBS_COLS "FROM pools p CROSS JOIN observations o "
-        "ON o.pool_id = p.id WHERE " HISTORY_SINCE(
+        "ON o.pool_id = p.id WHERE " DB_HISTORY_SINCE(
             "p.id") "ORDER BY p.id, o.observed_at, o.id",
     [ST_HISTORY_CHANGES_ALL] =
         "SELECT " OBS_COLS "FROM pools p CROSS JOIN observations o "

@@ -148,6 +148,17 @@ const char *db_path_of(const struct db *db);
 int db_fail(struct db *db, const char *what);
 
 /*
+ * DB_HISTORY_SINCE(pool): an observation o of ${pool} shown from ?2 on:
+ * from the interval in force at ?2, when it reaches it, else from ?2
+ * (db_history, db_history_lines).
+ */
+#define DB_HISTORY_SINCE(pool)                                                 \
+	"o.observed_at >= coalesce((SELECT CASE WHEN q.last_seen >= ?2 "       \
+	"THEN q.observed_at END FROM observations q WHERE q.pool_id = " pool   \
+	" AND q.observed_at < ?2 ORDER BY q.observed_at DESC, q.id DESC "      \
+	"LIMIT 1), ?2) "
+
+/*
  * db_obs_cols(), db_row_observation(o, s):
  * The column list of an observation row, to put after SELECT in a query
  * over "observations o JOIN pools p ON p.id = o.pool_id", and the row

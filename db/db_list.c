@@ -285,6 +285,98 @@ db_history_passes(struct db *db, int64_t pool_id, time_t since,
 	return rc;
 }
 
+/*
+ * The query of db_history_lines, into ${sql}: db_history's (db.c's
+ * ST_HISTORY*), the same FROM, WHERE and ORDER BY, so the same plan
+ * (every pool: a seek of the observations' index a pool, pools outside),
+ * and only the columns `history` shows.
+ */
+#define HISTORY_LINE_COLS                                                      \
+	"SELECT p.key, o.observed_at, o.last_seen, o.seen, "                   \
+	"o.node_image_version, o.kubernetes_version, o.os_sku, o.vm_size, "    \
+	"o.provisioning_state, o.changed_by "
+
+static const char *
+history_lines_sql(int64_t pool_id, int changes_only)
+{
+	if (pool_id != 0)
+		return changes_only ? HISTORY_LINE_COLS
+		    "FROM observations o JOIN pools p ON p.id = o.pool_id "
+		    "WHERE o.pool_id = ?1 AND o.observed_at >= ?2 AND "
+		    "o.changed = 1 ORDER BY o.observed_at, o.id"
+		                    : HISTORY_LINE_COLS
+		    "FROM observations o JOIN pools p ON p.id = o.pool_id "
+		    "WHERE o.pool_id = ?1 AND " DB_HISTORY_SINCE(
+		        "?1") "ORDER BY o.observed_at, o.id";
+	return changes_only ? HISTORY_LINE_COLS
+	    "FROM pools p CROSS JOIN observations o "
+	    "ON o.pool_id = p.id "
+	    "WHERE o.observed_at >= ?2 AND o.changed = 1 "
+	    "ORDER BY p.id, o.observed_at, o.id"
+	                    : HISTORY_LINE_COLS
+	    "FROM pools p CROSS JOIN observations o "
+	    "ON o.pool_id = p.id WHERE " DB_HISTORY_SINCE(
+	        "p.id") "ORDER BY p.id, o.observed_at, o.id";
+}
+
+/* A history line to a caller's callback (db_history_lines). */
+struct history_lines {
+	int (*cb)(void *ctx, int pass, const struct db_history_line *l);
+	void *ctx;
+	int pass;
+	/* the fields cut to struct db_observation's sizes, when too long */
+	char key[64], image[128], k8s[32], sku[32], vm[64], state[32],
+	    changed_by[16];
+};
+
+static int
+row_history_line(void *ctx, sqlite3_stmt *s)
+{
+	struct history_lines *h = ctx;
+	struct db_history_line l;
+
+	l.pool_key = col_text(s, 0, h->key, sizeof(h->key));
+	l.observed_at = (time_t)sqlite3_column_int64(s, 1);
+	l.last_seen = (time_t)sqlite3_column_int64(s, 2);
+	l.seen = sqlite3_column_int64(s, 3);
+	l.node_image_version = col_text(s, 4, h->image, sizeof(h->image));
+	l.kubernetes_version = col_text(s, 5, h->k8s, sizeof(h->k8s));
+	l.os_sku = col_text(s, 6, h->sku, sizeof(h->sku));
+	l.vm_size = col_text(s, 7, h->vm, sizeof(h->vm));
+	l.provisioning_state = col_text(s, 8, h->state, sizeof(h->state));
+	l.changed_by = col_text(s, 9, h->changed_by, sizeof(h->changed_by));
+	return h->cb(h->ctx, h->pass, &l) != 0;
+}
+
+int
+db_history_lines(struct db *db, int64_t pool_id, time_t since, int changes_only,
+    const int *passes,
+    int (*cb)(void *ctx, int pass, const struct db_history_line *l), void *ctx)
+{
+	struct history_lines h;
+	const char *sql = history_lines_sql(pool_id, changes_only);
+	int rc = 0;
+
+	h.cb = cb;
+	h.ctx = ctx;
+	if (db_read_begin(db))
+		return -1;
+	for (h.pass = 0; h.pass < *passes && rc == 0; h.pass++)
+		rc = db_each_row(db, sql, "history",
+		    DB_ARGS(DB_INT(pool_id), DB_INT(since)), row_history_line,
+		    &h);
+	db_read_end(db);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+db_history_lines_plan(
+    struct db *db, int64_t pool_id, int changes_only, char *buf, size_t len)
+{
+	return db_explain(
+	    db, history_lines_sql(pool_id, changes_only), buf, len);
+}
+
 /* The query of db_snapshot_pending_each, into ${sql}: the two states
  * check reports, a seek of snapshots_by_state each. */
 static void

@@ -65,6 +65,41 @@ int db_snapshot_lines_plan(
     struct db *db, int64_t pool_id, int all, char *buf, size_t len);
 
 /*
+ * struct db_history_line: the columns `history` shows of an interval, as
+ * struct db_observation holds them: "" for NULL, cut to the size of its
+ * field there (pool_key 63 bytes, node_image_version 127,
+ * kubernetes_version 31, os_sku 31, vm_size 63, provisioning_state 31,
+ * changed_by 15).  The strings are the store's own, valid until the
+ * callback returns.
+ */
+struct db_history_line {
+	const char *pool_key;
+	time_t observed_at, last_seen;
+	long long seen;
+	const char *node_image_version;
+	const char *kubernetes_version;
+	const char *os_sku;
+	const char *vm_size;
+	const char *provisioning_state;
+	const char *changed_by;
+};
+
+/*
+ * db_history_lines(db, pool_id, since, changes_only, passes, cb, ctx):
+ * db_history_passes's intervals, only the columns a struct
+ * db_history_line holds, in the same order, from the same indexes
+ * (where struct db_observation's eighteen columns, copied, were a fifth
+ * of `history`'s instructions).  ${cb} returning non-zero stops.  0/-1.
+ */
+int db_history_lines(struct db *db, int64_t pool_id, time_t since,
+    int changes_only, const int *passes,
+    int (*cb)(void *ctx, int pass, const struct db_history_line *l), void *ctx);
+
+/* db_history_lines_plan(db, pool_id, changes_only, buf, len): its plan. */
+int db_history_lines_plan(
+    struct db *db, int64_t pool_id, int changes_only, char *buf, size_t len);
+
+/*
  * db_history_passes(db, pool_id, since, changes_only, passes, cb, ctx):
  * db_history's intervals read *${passes} times over in one read
  * transaction (the same rows each time), ${cb} getting the pass (0 to

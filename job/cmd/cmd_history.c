@@ -269,13 +269,89 @@ out:
 }
 
 /*
+ * A time as output_time writes it, into ${buf} (32 bytes), the date of
+ * its day kept in ${c} by the day's number: a fleet's runs observe every
+ * pool at the same hours, so a history's times fall on the same few
+ * hundred days pool after pool, and the date was most of a time's
+ * formatting (a direct-mapped table: a year's days, each in its slot).
+ */
+#define DAYS_SEEN 1024
+
+struct days_seen {
+	long long day[DAYS_SEEN]; /* -1: none yet */
+	char date[DAYS_SEEN][11]; /* "YYYY-MM-DDT" */
+};
+
+static void
+days_seen_init(struct days_seen *c)
+{
+	for (size_t i = 0; i < DAYS_SEEN; i++)
+		c->day[i] = -1;
+}
+
+static void
+history_time(struct days_seen *c, time_t t, char *buf)
+{
+	/* up to 9999-12-31T23:59:59Z: util_format_time's own digits */
+	const long long hi = 253402300799LL;
+	long long day, secs;
+	size_t slot;
+
+	if (t <= 0 || (long long)t > hi) {
+		output_time(t, buf, 32);
+		return;
+	}
+	day = (long long)t / 86400;
+	secs = (long long)t % 86400;
+	slot = (size_t)day % DAYS_SEEN;
+	if (c->day[slot] != day) {
+		output_time(t, buf, 32);
+		memcpy(c->date[slot], buf, sizeof(c->date[slot]));
+		c->day[slot] = day;
+		return;
+	}
+	memcpy(buf, c->date[slot], sizeof(c->date[slot]));
+	buf[11] = (char)('0' + secs / 36000);
+	buf[12] = (char)('0' + secs / 3600 % 10);
+	buf[13] = ':';
+	buf[14] = (char)('0' + secs / 600 % 6);
+	buf[15] = (char)('0' + secs / 60 % 10);
+	buf[16] = ':';
+	buf[17] = (char)('0' + secs % 60 / 10);
+	buf[18] = (char)('0' + secs % 10);
+	buf[19] = 'Z';
+	buf[20] = '\0';
+}
+
+/* ${v} as "%lld" writes it, into ${buf} (24 bytes). */
+static void
+history_count(long long v, char *buf)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	if (v < 0) {
+		snprintf(buf, 24, "%lld", v);
+		return;
+	}
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[n] = '\0';
+}
+
+/*
  * history_ctx: as list_ctx, for `history`: --json prints each interval's
  * object as it comes; the table is text_out's, no interval kept in
- * memory.
+ * memory, each read as a struct db_history_line (db_history_lines).
  */
 struct history_ctx {
 	struct text_out out; /* out.tab NULL with --json */
 	size_t rows;
+	struct days_seen *days; /* history_time's */
 };
 
 /*
@@ -335,32 +411,32 @@ history_json_row(void *vctx, int pass, const struct db_observation *o)
 
 /* An interval's cells: measured on pass 0, printed on pass 1. */
 static int
-history_row(void *vctx, int pass, const struct db_observation *o)
+history_row(void *vctx, int pass, const struct db_history_line *l)
 {
 	struct history_ctx *ctx = vctx;
 	char at[32], last[32], seen[24];
 	const char *c[10];
 
-	output_time(o->observed_at, at, sizeof(at));
-	output_time(o->last_seen, last, sizeof(last));
-	snprintf(seen, sizeof(seen), "%lld", o->seen);
-	c[0] = o->pool_key;
+	history_time(ctx->days, l->observed_at, at);
+	history_time(ctx->days, l->last_seen, last);
+	history_count(l->seen, seen);
+	c[0] = l->pool_key;
 	c[1] = at;
 	c[2] = last;
 	c[3] = seen;
-	if (strcmp(o->provisioning_state, "missing") == 0) {
+	if (strcmp(l->provisioning_state, "missing") == 0) {
 		c[4] = "(missing)";
 		c[5] = c[6] = c[7] = c[9] = "-";
 		c[8] = "missing";
 	} else {
 		/* An unknown value is "-", never a blank cell (awk counts
 		 * fields). */
-		c[4] = lookup_dash(o->v.node_image_version);
-		c[5] = lookup_dash(o->v.kubernetes_version);
-		c[6] = lookup_dash(o->v.os_sku);
-		c[7] = lookup_dash(o->v.vm_size);
-		c[8] = o->provisioning_state;
-		c[9] = lookup_dash(o->changed_by);
+		c[4] = lookup_dash(l->node_image_version);
+		c[5] = lookup_dash(l->kubernetes_version);
+		c[6] = lookup_dash(l->os_sku);
+		c[7] = lookup_dash(l->vm_size);
+		c[8] = l->provisioning_state;
+		c[9] = lookup_dash(l->changed_by);
 	}
 	if (pass == 0) {
 		if (!ctx->out.spooled)
@@ -432,8 +508,15 @@ cmd_history(struct cli *cli, int argc, char **argv)
 		rc = EXIT_FAILED;
 		goto out;
 	}
+	ctx.days = malloc(sizeof(*ctx.days));
+	if (ctx.days == NULL) {
+		log_err(NULL, "history: out of memory");
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	days_seen_init(ctx.days);
 	if (pool_id >= 0 &&
-	    (db_history_passes(s.db, pool_id, since, changes, &ctx.out.passes,
+	    (db_history_lines(s.db, pool_id, since, changes, &ctx.out.passes,
 	         history_row, &ctx) ||
 	        ctx.out.failed))
 		rc = EXIT_FAILED;
@@ -441,6 +524,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	text_out_end(&ctx.out, rc == EXIT_DONE);
 out:
 	table_free(ctx.out.tab);
+	free(ctx.days);
 	session_close(&s);
 	return rc;
 }

@@ -1370,6 +1370,126 @@ test_db_history_changes_only_keeps_version_changes(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Every interval, as one text a row, the way db_history or
+ * db_history_lines hands it over (the columns `history` shows). */
+struct lines_seen {
+	char text[64][512];
+	int n, pass1;
+};
+
+static void
+lines_seen_add(struct lines_seen *s, const char *key, time_t at, time_t last,
+    long long seen, const char *image, const char *k8s, const char *sku,
+    const char *vm, const char *state, const char *by)
+{
+	if (s->n < 64)
+		snprintf(s->text[s->n++], sizeof(s->text[0]),
+		    "%s|%lld|%lld|%lld|%s|%s|%s|%s|%s|%s", key, (long long)at,
+		    (long long)last, seen, image, k8s, sku, vm, state, by);
+}
+
+static int
+seen_observation(void *ctx, const struct db_observation *o)
+{
+	lines_seen_add(ctx, o->pool_key, o->observed_at, o->last_seen, o->seen,
+	    o->v.node_image_version, o->v.kubernetes_version, o->v.os_sku,
+	    o->v.vm_size, o->provisioning_state, o->changed_by);
+	return 0;
+}
+
+static int
+seen_line(void *ctx, int pass, const struct db_history_line *l)
+{
+	struct lines_seen *s = ctx;
+
+	if (pass == 1) {
+		s->pass1++;
+		return 0;
+	}
+	lines_seen_add(s, l->pool_key, l->observed_at, l->last_seen, l->seen,
+	    l->node_image_version, l->kubernetes_version, l->os_sku, l->vm_size,
+	    l->provisioning_state, l->changed_by);
+	return 0;
+}
+
+/*
+ * db_history_lines (`history`'s table) hands over the rows db_history
+ * does, in its order, each column as struct db_observation holds it (a
+ * text too long for its field cut the same), for one pool and every
+ * pool, every interval and the changes only, at every since; its every
+ * pool's statements seek the index a pool, as db_history's.
+ */
+static void
+test_db_history_lines_are_db_history_s(void **state)
+{
+	static const time_t since[] = {0, 250, 300, 350, 550, 900};
+	struct fx *f = *state;
+	struct lines_seen *a = calloc(1, sizeof(*a)),
+	                  *b = calloc(1, sizeof(*b));
+	char plan[2048], sql[512], big[301];
+	int64_t pool[3] = {0}, run = 0;
+	int passes = 2, n = 0;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	history_fixture(f->db, &pool[1], &pool[2]);
+	/* an image and a VM size longer than their fields, a change's
+	 * author, an interval seen twice */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	snprintf(sql, sizeof(sql),
+	    "UPDATE observations SET node_image_version = '%s', "
+	    "vm_size = '%.100s', changed_by = 'outside' WHERE observed_at = "
+	    "700",
+	    big, big);
+	assert_int_equal(
+	    sqlite3_exec(db_sqlite(f->db), sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_run_start(f->db, 900, 900, "run", &run), 0);
+	{
+		struct db_versions v1 = ver("img-1", "1.33.2", 0);
+
+		assert_int_equal(db_observation_add(f->db, run, pool[2], 900,
+		                     &v1, "Succeeded"),
+		    0);
+	}
+	for (size_t p = 0; p < 3; p++)
+		for (int changes = 0; changes < 2; changes++)
+			for (size_t i = 0; i < sizeof(since) / sizeof(since[0]);
+			     i++) {
+				memset(a, 0, sizeof(*a));
+				memset(b, 0, sizeof(*b));
+				assert_int_equal(
+				    db_history(f->db, pool[p], since[i],
+				        changes, seen_observation, a),
+				    0);
+				assert_int_equal(
+				    db_history_lines(f->db, pool[p], since[i],
+				        changes, &passes, seen_line, b),
+				    0);
+				assert_int_equal(a->n, b->n);
+				assert_int_equal(b->pass1, b->n);
+				for (int r = 0; r < a->n; r++)
+					assert_string_equal(
+					    a->text[r], b->text[r]);
+				n += a->n;
+			}
+	/* the fixture's rows, not an empty comparison */
+	assert_true(n > 60);
+	assert_int_equal(
+	    db_history_lines_plan(f->db, 0, 1, plan, sizeof(plan)), 0);
+	assert_non_null(strstr(
+	    plan, "INDEX observations_changes (pool_id=? AND observed_at>?)"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+	assert_int_equal(
+	    db_history_lines_plan(f->db, 0, 0, plan, sizeof(plan)), 0);
+	assert_non_null(strstr(plan,
+	    "INDEX observations_by_pool_time (pool_id=? AND observed_at>?)"));
+	assert_null(strstr(plan, "TEMP B-TREE"));
+	free(a);
+	free(b);
+}
+
 static void
 test_db_history_changes_only_counts_going_missing(void **state)
 {
@@ -3802,6 +3922,7 @@ main(void)
 	    T(test_db_history_lists_every_observation_in_time_order),
 	    T(test_db_history_changes_only_keeps_version_changes),
 	    T(test_db_history_changes_only_counts_going_missing),
+	    T(test_db_history_lines_are_db_history_s),
 	    T(test_db_history_callback_may_query_history_again),
 	    T(test_db_snapshot_intent_then_active_fills_fields),
 	    T(test_db_snapshot_intent_reuses_failed_row_only),
