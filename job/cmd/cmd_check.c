@@ -141,7 +141,10 @@ check_channels(const struct pool_conf *pc, const struct db_pool_read *r,
 	const struct db_observation *o = &r->obs;
 	char why[256];
 
+	/* the reason only when there is one to show */
 	if (r->have_obs &&
+	    apply_channels_undo_pin(
+	        o->upgrade_channel, o->node_os_channel, NULL, 0) &&
 	    apply_channels_undo_pin(
 	        o->upgrade_channel, o->node_os_channel, why, sizeof(why)))
 		problem_add(cs, CHECK_WARNING, pc->key,

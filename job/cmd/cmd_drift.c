@@ -197,13 +197,12 @@ drift_refresh(
 static const char *
 drift_verdict_of(const struct drift_row *r)
 {
-	char why[256];
 	struct drift_facts f = {r->error[0] != '\0', r->missing, r->have_live,
 	    r->have_base, r->live.kubernetes_version,
 	    r->live.node_image_version, r->base.v.kubernetes_version,
 	    r->base.v.node_image_version,
 	    apply_channels_undo_pin(
-	        r->upgrade_channel, r->node_os_channel, why, sizeof(why))};
+	        r->upgrade_channel, r->node_os_channel, NULL, 0)};
 
 	return drift_verdict(&f);
 }
@@ -250,8 +249,11 @@ write_live(struct json_write *w, const struct drift_row *r)
 	json_write_string(w, "kubernetes_version",
 	    r->have_live ? r->live.kubernetes_version : NULL);
 	if (r->have_live) {
+		/* the reason only when there is one to show */
 		undoes = apply_channels_undo_pin(
-		    r->upgrade_channel, r->node_os_channel, why, sizeof(why));
+		             r->upgrade_channel, r->node_os_channel, NULL, 0) &&
+		    apply_channels_undo_pin(r->upgrade_channel,
+		        r->node_os_channel, why, sizeof(why));
 		json_write_opt(w, "upgrade_channel", r->upgrade_channel);
 		json_write_opt(w, "node_os_channel", r->node_os_channel);
 		json_write_bool(w, "channel_will_drift", undoes);

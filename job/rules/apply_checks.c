@@ -532,6 +532,8 @@ apply_channels_undo_pin(const char *up, const char *os, char *why, size_t len)
 	int up_moves =
 	    up != NULL && up[0] != '\0' && strcasecmp(up, "none") != 0;
 
+	if (why == NULL)
+		return os_moves || up_moves;
 	if (os_moves && up_moves)
 		snprintf(why, len,
 		    "nodeOSUpgradeChannel %s and upgradeChannel %s re-image "

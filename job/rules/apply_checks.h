@@ -176,6 +176,8 @@ int apply_skew_minors(const char *control_plane_version);
  * names the channel, its value and the fix ("set nodeOSUpgradeChannel to
  * None or Unmanaged", "set upgradeChannel to none").  0 otherwise (""
  * and NULL are "not set"), with ${why} saying what the channels are.
+ * ${why} NULL: only the answer (drift asks it of 10,000 pools, whose
+ * message was most of the cost).
  */
 int apply_channels_undo_pin(const char *upgrade_channel,
     const char *node_os_channel, char *why, size_t len);

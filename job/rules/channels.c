@@ -21,10 +21,8 @@ known(const char *s)
 static int
 reimages(const struct channels_seen *c)
 {
-	char why[256];
-
 	return apply_channels_undo_pin(
-	    c->upgrade_channel, c->node_os_channel, why, sizeof(why));
+	    c->upgrade_channel, c->node_os_channel, NULL, 0);
 }
 
 /* upgradeChannel patch, stable and rapid move Kubernetes versions. */

@@ -540,6 +540,11 @@ test_apply_channels_that_undo_the_pin(void **state)
 	assert_non_null(strstr(why, "to none"));
 	assert_true(
 	    apply_channels_undo_pin("node-image", NULL, why, sizeof(why)));
+	/* without a reason asked, the same answers */
+	assert_false(apply_channels_undo_pin("none", "Unmanaged", NULL, 0));
+	assert_false(apply_channels_undo_pin(NULL, NULL, NULL, 0));
+	assert_true(apply_channels_undo_pin("", "NodeImage", NULL, 0));
+	assert_true(apply_channels_undo_pin("patch", "None", NULL, 0));
 
 	in.node_os_channel = "NodeImage";
 	apply_checks_run(&in, &v);
