@@ -172,6 +172,57 @@ test_json_write_long_text(void **state)
 	free(big);
 }
 
+/*
+ * A byte to escape (or not ASCII) at every place of a text of every
+ * length up to 40, in a member's value and (ASCII: a name is aksnap's
+ * own) in its name: json_write tests sixteen bytes a step, or eight, or
+ * the last ones again, and what any of them holds decides.
+ */
+static void
+test_json_write_escapes_at_every_place(void **state)
+{
+	static const char odd[] = {'"', '\\', '\x1f', '\x7f', '\x01', '\xff'};
+	char text[48];
+
+	(void)state;
+	for (size_t len = 1; len <= 40; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < sizeof(odd); k++) {
+				json_t *o = json_object();
+				char *want = NULL, *got = NULL;
+				size_t wlen = 0, glen = 0;
+				FILE *fw = open_memstream(&want, &wlen);
+				FILE *fg = open_memstream(&got, &glen);
+				struct json_write w;
+
+				assert_non_null(fw);
+				assert_non_null(fg);
+				for (size_t i = 0; i < len; i++)
+					text[i] = (char)('a' + i % 26);
+				text[at] = odd[k];
+				text[len] = '\0';
+				json_object_set_new(o, "v", json_string(text));
+				json_write_begin(&w, fg, 0);
+				json_write_string(&w, "v", text);
+				if (odd[k] != '\xff') {
+					json_object_set_new(
+					    o, text, json_string("name"));
+					json_write_string(&w, text, "name");
+				}
+				json_write_end(&w);
+				assert_int_equal(
+				    json_stream_member(fw, "", 0, NULL, o), 0);
+				fclose(fw);
+				fclose(fg);
+				if (strcmp(want, got) != 0)
+					fail_msg("length %zu, byte %d at %zu:\n"
+					         "%s\n---\n%s",
+					    len, odd[k], at, want, got);
+				free(want);
+				free(got);
+			}
+}
+
 static void
 test_json_write_utf8(void **state)
 {
@@ -246,6 +297,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_write_is_what_jansson_dumps),
 	    cmocka_unit_test(test_json_write_long_text),
+	    cmocka_unit_test(test_json_write_escapes_at_every_place),
 	    cmocka_unit_test(test_json_write_utf8),
 	    cmocka_unit_test(test_json_write_quoted_is_what_jansson_dumps),
 	};
