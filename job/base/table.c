@@ -230,20 +230,54 @@ shared_back(const char *a, const char *b, size_t max)
 	return j;
 }
 
-/* A cell's first byte: whole (its bytes and a NUL follow), the same as
- * the column's cell of the row before, or else 1 + the length of the
- * prefix they share (at most SHARED_MAX). */
+/* A cell's first byte: whole (its length and its bytes follow), the
+ * same as the column's cell of the row before, or else 1 + the length
+ * of the prefix they share (at most SHARED_MAX). */
 #define WHOLE 0
 #define SAME 255
 #define SHARED_MAX 253
 
+/* ${v} into ${dst}, 7 bits a byte, the low ones first.  Its length. */
+static size_t
+put_count(char *dst, size_t v)
+{
+	size_t n = 0;
+
+	do {
+		unsigned char b = v & 127;
+
+		v >>= 7;
+		dst[n++] = (char)(v != 0 ? b | 128 : b);
+	} while (v != 0);
+	return n;
+}
+
+/* The count put_count wrote at ${buf}[${q}] into ${v}, read before
+ * ${have}: where it ends, or 0 when it does not (more to read). */
+static size_t
+get_count(const char *buf, size_t q, size_t have, size_t *v)
+{
+	unsigned shift = 0;
+
+	*v = 0;
+	while (q < have && shift <= 56) {
+		unsigned char b = (unsigned char)buf[q++];
+
+		*v |= (size_t)(b & 127) << shift;
+		shift += 7;
+		if (!(b & 128))
+			return q;
+	}
+	return 0;
+}
+
 /*
  * Cell ${i} of a spooled row (${c}, ${len} bytes), as the essay says,
- * into ${dst} (room for ${len} + 13): WHOLE and the cell; SAME; or 1 +
- * the length of the prefix it shares with the row before's, that of the
- * suffix, that of what is between (7 bits a byte, the low ones first)
- * and what is between.  Its length.  The cell becomes the one the next
- * row's shares with.  Out of memory: ${*oom} set.
+ * into ${dst} (room for ${len} + 13): WHOLE, its length (put_count)
+ * and its bytes; SAME; or 1 + the length of the prefix it shares with
+ * the row before's, that of the suffix, that of what is between
+ * (put_count) and what is between.  Its length.  The cell becomes the
+ * one the next row's shares with.  Out of memory: ${*oom} set.
  */
 static size_t
 cell_code(
@@ -268,19 +302,14 @@ cell_code(
 	}
 	if (k == 0 && j == 0) {
 		dst[0] = WHOLE;
-		memcpy(dst + 1, c, len + 1);
-		return len + 2;
+		n = 1 + put_count(dst + 1, len);
+		memcpy(dst + n, c, len);
+		return n + len;
 	}
 	dst[n++] = (char)(k + 1);
 	dst[n++] = (char)j;
 	mid = len - k - j;
-	do {
-		unsigned char b = mid & 127;
-
-		mid >>= 7;
-		dst[n++] = (char)(mid != 0 ? b | 128 : b);
-	} while (mid != 0);
-	mid = len - k - j;
+	n += put_count(dst + n, mid);
 	memcpy(dst + n, c + k, mid);
 	return n + mid;
 }
@@ -321,9 +350,10 @@ spool_row(struct table *t, va_list ap)
 			n += cell_code(t, i, cell[i], len[i], row + n, &oom);
 			continue;
 		}
-		row[n] = WHOLE;
-		memcpy(row + n + 1, cell[i], len[i] + 1);
-		n += len[i] + 2;
+		row[n++] = WHOLE;
+		n += put_count(row + n, len[i]);
+		memcpy(row + n, cell[i], len[i]);
+		n += len[i];
 	}
 	if (oom)
 		goto fail;
@@ -480,11 +510,11 @@ last_shown(const int *shown, size_t n)
 	return last;
 }
 
-/* Print ${text} in lines of at most ${w}, breaking at spaces. */
+/* Print ${text} (${len} bytes) in lines of at most ${w}, breaking at
+ * spaces. */
 static void
-print_wrapped(FILE *out, const char *text, size_t w, size_t indent)
+print_wrapped(FILE *out, const char *text, size_t len, size_t w, size_t indent)
 {
-	size_t len = strlen(text);
 	int first = 1;
 
 	while (len > 0) {
@@ -511,14 +541,18 @@ print_wrapped(FILE *out, const char *text, size_t w, size_t indent)
 }
 
 /*
- * A row is assembled in a line buffer and written with one fwrite: a list
- * of 100,000 rows made 16 locked stdio calls a row (a printf "%-*s%*s"
- * a cell), most of the cost of printing it.
+ * Rows are assembled in a line buffer and written with one fwrite: a
+ * list of 100,000 rows made 16 locked stdio calls a row (a printf
+ * "%-*s%*s" a cell), most of the cost of printing it.  table_print's
+ * rows go into one buffer of LINES_BUF, written when full: an fwrite a
+ * row was a tenth of printing a history of 555,000.
  */
+#define LINES_BUF (64 * 1024)
+
 struct line {
 	FILE *out;
-	size_t n;
-	char b[1024];
+	size_t n, cap;
+	char *b;
 };
 
 static void
@@ -532,9 +566,9 @@ line_flush(struct line *l)
 static void
 line_put(struct line *l, const char *s, size_t len)
 {
-	if (l->n + len > sizeof(l->b)) {
+	if (l->n + len > l->cap) {
 		line_flush(l);
-		if (len > sizeof(l->b)) {
+		if (len > l->cap) {
 			fwrite(s, 1, len, l->out);
 			return;
 		}
@@ -551,7 +585,7 @@ line_pad(struct line *l, const char *cell, size_t len, size_t w)
 	static const char spaces[] = "                                ";
 	size_t pad = (len < w ? w - len : 0) + SEP;
 
-	if (l->n + len + pad <= sizeof(l->b)) {
+	if (l->n + len + pad <= l->cap) {
 		memcpy(l->b + l->n, cell, len);
 		memset(l->b + l->n + len, ' ', pad);
 		l->n += len + pad;
@@ -566,46 +600,44 @@ line_pad(struct line *l, const char *cell, size_t len, size_t w)
 	}
 }
 
+/* A row of ${t} (its cells' lengths ${len}, NULL: strlen) into ${l}. */
 static void
-print_row(FILE *out, const struct table *t, const char *const *row,
+print_row(struct line *l, const struct table *t, const char *const *row,
     const size_t *len, const size_t *w, const int *shown, size_t last,
     size_t wrap_w)
 {
-	struct line l;
 	size_t col = 0;
 
-	l.out = out;
-	l.n = 0;
 	for (size_t i = 0; i < t->ncols; i++) {
+		size_t n;
+
 		if (!shown[i])
 			continue;
+		n = len != NULL ? len[i] : strlen(row[i]);
 		if (i == last) {
 			if (wrap_w > 0) {
-				line_flush(&l);
-				print_wrapped(out, row[i], wrap_w, col);
+				line_flush(l);
+				print_wrapped(l->out, row[i], n, wrap_w, col);
 			} else {
-				line_put(&l, row[i],
-				    len != NULL ? len[i] : strlen(row[i]));
+				line_put(l, row[i], n);
 			}
 			break;
 		}
-		line_pad(
-		    &l, row[i], len != NULL ? len[i] : strlen(row[i]), w[i]);
+		line_pad(l, row[i], n, w[i]);
 		col += w[i] + SEP;
 	}
-	line_put(&l, "\n", 1);
-	line_flush(&l);
+	line_put(l, "\n", 1);
 }
 
 /*
  * The spooled rows, read back SPOOL_BUF at a time: a row is its ncols
- * cells, each its shared prefix's length, the rest and a NUL (getdelim
- * a cell cost a locked stdio call each), put together again in a buffer
- * a column as wide as its widest cell.  A row longer than the read
- * buffer grows it.
+ * cells as cell_code wrote them (getdelim a cell cost a locked stdio call
+ * each), a whole one printed where it lies, one that shares with the
+ * row before's put together again in a buffer a column as wide as its
+ * widest cell.  A row longer than the read buffer grows it.
  */
 static void
-print_spooled(FILE *out, const struct table *t, const size_t *w,
+print_spooled(struct line *out, const struct table *t, const size_t *w,
     const int *shown, size_t last, size_t wrap_w)
 {
 	const char *row[MAX_COLS];
@@ -634,10 +666,7 @@ print_spooled(FILE *out, const struct table *t, const size_t *w,
 		 * together again before the buffer ran out is put together
 		 * the same once it is read further) */
 		for (i = 0; i < t->ncols; i++) {
-			size_t k, j, mid = 0, q = p + 2;
-			unsigned shift = 0;
-			unsigned char b = 128; /* no byte read yet */
-			char *nul;
+			size_t k, j, mid, q;
 
 			if (p >= have)
 				break;
@@ -649,33 +678,27 @@ print_spooled(FILE *out, const struct table *t, const size_t *w,
 			}
 			if (k == WHOLE) {
 				/* read where it is */
-				nul = memchr(buf + p + 1, '\0', have - p - 1);
-				if (nul == NULL)
+				q = get_count(buf, p + 1, have, &mid);
+				if (q == 0 || have - q < mid)
 					break;
-				row[i] = buf + p + 1;
-				rowlen[i] = (size_t)(nul - row[i]);
-				if (rowlen[i] > t->spool_w[i])
+				if (mid > t->spool_w[i])
 					goto corrupt;
-				p += rowlen[i] + 2;
+				row[i] = buf + q;
+				rowlen[i] = mid;
+				p = q + mid;
 				continue;
 			}
 			k--;
 			if (p + 1 >= have)
 				break;
 			j = (unsigned char)buf[p + 1];
-			while (q < have && shift <= 56) {
-				b = (unsigned char)buf[q++];
-				mid |= (size_t)(b & 127) << shift;
-				shift += 7;
-				if (!(b & 128))
-					break;
-			}
-			if ((b & 128) || have - q < mid)
+			q = get_count(buf, p + 2, have, &mid);
+			if (q == 0 || have - q < mid)
 				break;
 			if (k + mid + j > t->spool_w[i] || k + j > rowlen[i])
 				goto corrupt;
 			if (row[i] != cur[i])
-				memcpy(cur[i], row[i], rowlen[i] + 1);
+				memcpy(cur[i], row[i], rowlen[i]);
 			memmove(cur[i] + k + mid, cur[i] + rowlen[i] - j, j);
 			memcpy(cur[i] + k, buf + q, mid);
 			rowlen[i] = k + mid + j;
@@ -693,7 +716,8 @@ print_spooled(FILE *out, const struct table *t, const size_t *w,
 		 * row's cells read where they were kept first */
 		for (i = 0; i < t->ncols; i++)
 			if (row[i] != cur[i]) {
-				memcpy(cur[i], row[i], rowlen[i] + 1);
+				memcpy(cur[i], row[i], rowlen[i]);
+				cur[i][rowlen[i]] = '\0';
 				row[i] = cur[i];
 			}
 		memmove(buf, buf + at, have - at);
@@ -783,17 +807,22 @@ void
 table_print_head(struct table *t, FILE *out)
 {
 	const char *header[MAX_COLS];
+	char b[1024];
+	struct line l = {out, 0, sizeof(b), b};
 
 	layout(t, out);
 	for (size_t i = 0; i < t->ncols; i++)
 		header[i] = t->cols[i].header;
-	print_row(out, t, header, NULL, t->w, t->shown, t->last, t->wrap_w);
+	print_row(&l, t, header, NULL, t->w, t->shown, t->last, t->wrap_w);
+	line_flush(&l);
 }
 
 void
 table_print_row(const struct table *t, FILE *out, ...)
 {
 	const char *row[MAX_COLS];
+	char b[1024];
+	struct line l = {out, 0, sizeof(b), b};
 	va_list ap;
 
 	va_start(ap, out);
@@ -803,18 +832,29 @@ table_print_row(const struct table *t, FILE *out, ...)
 			row[i] = "-";
 	}
 	va_end(ap);
-	print_row(out, t, row, NULL, t->w, t->shown, t->last, t->wrap_w);
+	print_row(&l, t, row, NULL, t->w, t->shown, t->last, t->wrap_w);
+	line_flush(&l);
 }
 
 void
 table_print(struct table *t, FILE *out)
 {
+	char small[1024];
+	struct line l = {out, 0, LINES_BUF, malloc(LINES_BUF)};
+
+	if (l.b == NULL) {
+		l.b = small;
+		l.cap = sizeof(small);
+	}
 	table_print_head(t, out);
 	for (size_t r = 0; r < t->nrows; r++)
-		print_row(out, t, (const char *const *)&t->cells[r * t->ncols],
+		print_row(&l, t, (const char *const *)&t->cells[r * t->ncols],
 		    NULL, t->w, t->shown, t->last, t->wrap_w);
 	if (t->spool != NULL)
-		print_spooled(out, t, t->w, t->shown, t->last, t->wrap_w);
+		print_spooled(&l, t, t->w, t->shown, t->last, t->wrap_w);
+	line_flush(&l);
+	if (l.b != small)
+		free(l.b);
 }
 
 void
