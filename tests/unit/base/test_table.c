@@ -299,26 +299,36 @@ test_table_spool_upto_prints_once_or_measures(void **state)
  * adds to the row before's (table.c's essay): 30,000 rows of a history
  * (a pool's key for 50 rows, times a day apart, versions that change in
  * their middle, longer or shorter, and now and then a cell longer than
- * the spool's read buffer) that spell more than 2 MiB whole are held in
- * 1 MiB, and print exactly as in memory.
+ * the spool's read buffer, then one that differs from it in its middle)
+ * that spell more than twice BOUND whole are held in it, and print
+ * exactly as in memory.
  */
+#define BOUND (5 << 18) /* 1.25 MiB */
+
 static void
 test_table_spool_upto_shares_what_rows_repeat(void **state)
 {
 	const size_t n = 30000;
 	struct table *mem = table_new(cols, 4), *sp = table_new(cols, 4);
-	char *long_cell = malloc(70001), key[32], at[32], image[64];
+	char *long_cell = malloc(70001), *long_too = malloc(70001), key[32],
+	     at[32], image[64];
 	size_t whole = 0;
 	char *a, *b;
 
 	(void)state;
 	unsetenv("COLUMNS");
 	assert_non_null(long_cell);
+	assert_non_null(long_too);
 	memset(long_cell, 'r', 70000);
 	long_cell[70000] = '\0';
-	assert_int_equal(table_spool_upto(sp, 1 << 20), 0);
+	/* the same but in its middle: more to share than a count holds */
+	memcpy(long_too, long_cell, 70001);
+	long_too[35000] = 's';
+	assert_int_equal(table_spool_upto(sp, BOUND), 0);
 	for (size_t r = 0; r < n; r++) {
-		const char *reason = r % 10007 == 5000 ? long_cell : image;
+		const char *reason = r % 10007 == 5000 ? long_cell
+		    : r % 10007 == 5001                ? long_too
+		                                       : image;
 
 		snprintf(key, sizeof(key), "aks-%zu-pool%zu", r / 50, r % 7);
 		snprintf(at, sizeof(at), "20%02zu-%02zu-%02zuT02:00:00Z",
@@ -331,8 +341,8 @@ test_table_spool_upto_shares_what_rows_repeat(void **state)
 		assert_int_equal(table_add(mem, key, at, "keep", reason), 0);
 		assert_int_equal(table_add(sp, key, at, "keep", reason), 0);
 	}
-	/* whole, they would not fit */
-	assert_true(whole > 2 * (1 << 20));
+	/* whole, they would need twice the bound */
+	assert_true(whole > 2 * BOUND);
 	assert_int_equal(table_rows_in_memory(sp), 0);
 	assert_int_equal(table_spool_complete(sp), 1);
 	a = print_to_string(mem, 0, 0);
@@ -343,6 +353,7 @@ test_table_spool_upto_shares_what_rows_repeat(void **state)
 	table_free(mem);
 	table_free(sp);
 	free(long_cell);
+	free(long_too);
 }
 
 int
