@@ -327,20 +327,19 @@ history_time(struct days_seen *c, time_t t, char *buf)
 static void
 history_count(long long v, char *buf)
 {
-	char tmp[24];
-	size_t n = 0;
+	char digits[24];
+	size_t at = sizeof(digits);
 
 	if (v < 0) {
 		snprintf(buf, 24, "%lld", v);
 		return;
 	}
+	digits[--at] = '\0';
 	do {
-		tmp[n++] = (char)('0' + v % 10);
+		digits[--at] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[n] = '\0';
+	memcpy(buf, digits + at, sizeof(digits) - at);
 }
 
 /*
