@@ -600,6 +600,50 @@ line_pad(struct line *l, const char *cell, size_t len, size_t w)
 	}
 }
 
+/*
+ * print_row's usual row, when it has room in ${l}: no wrap, and each
+ * cell but the last within its column, so that the columns' blanks are
+ * one memset and each cell is copied where its column starts (a memset
+ * a cell was a tenth of printing a history).  1 when printed, 0 when
+ * the row is not one of those (nothing printed).
+ */
+static int
+print_row_fast(struct line *l, const struct table *t, const char *const *row,
+    const size_t *len, const size_t *w, const int *shown, size_t last)
+{
+	size_t n[MAX_COLS], width = 0, at;
+	char *b;
+
+	n[last] = 0; /* (shown, but GCC cannot tell) */
+	for (size_t i = 0; i < t->ncols; i++) {
+		if (!shown[i])
+			continue;
+		n[i] = len != NULL ? len[i] : strlen(row[i]);
+		if (i == last)
+			break;
+		if (n[i] > w[i])
+			return 0;
+		width += w[i] + SEP;
+	}
+	if (width + n[last] + 1 > l->cap)
+		return 0;
+	if (l->n + width + n[last] + 1 > l->cap)
+		line_flush(l);
+	b = l->b + l->n;
+	memset(b, ' ', width);
+	at = 0;
+	for (size_t i = 0; i < last; i++) {
+		if (!shown[i])
+			continue;
+		memcpy(b + at, row[i], n[i]);
+		at += w[i] + SEP;
+	}
+	memcpy(b + at, row[last], n[last]);
+	b[at + n[last]] = '\n';
+	l->n += at + n[last] + 1;
+	return 1;
+}
+
 /* A row of ${t} (its cells' lengths ${len}, NULL: strlen) into ${l}. */
 static void
 print_row(struct line *l, const struct table *t, const char *const *row,
@@ -607,6 +651,9 @@ print_row(struct line *l, const struct table *t, const char *const *row,
     size_t wrap_w)
 {
 	size_t col = 0;
+
+	if (wrap_w == 0 && print_row_fast(l, t, row, len, w, shown, last))
+		return;
 
 	for (size_t i = 0; i < t->ncols; i++) {
 		size_t n;

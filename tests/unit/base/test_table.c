@@ -356,6 +356,38 @@ test_table_spool_upto_shares_what_rows_repeat(void **state)
 	free(long_too);
 }
 
+/*
+ * Streamed rows (table_measure, then table_print_row) in the layout
+ * measured: a cell within its column padded to it, one wider than was
+ * measured printed whole, the row's next cells after it (table.h).
+ */
+static void
+test_table_row_wider_than_measured_is_printed_whole(void **state)
+{
+	struct table *t = table_new(cols, 4);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	unsetenv("COLUMNS");
+	assert_non_null(t);
+	assert_non_null(f);
+	assert_int_equal(table_measure(t, "a", "keep", "s", "r"), 0);
+	table_print_head(t, f);
+	table_print_row(t, f, "a", "keep", "s", "r");
+	table_print_row(t, f, "pool-too-long", "keep", NULL, "r");
+	table_print_row(t, f, "b", "delete-too", "s", "a longer reason");
+	fclose(f);
+	assert_string_equal(buf,
+	    "POOL  ACTION  SNAPSHOT  REASON\n"
+	    "a     keep    s         r\n"
+	    "pool-too-long  keep    -         r\n"
+	    "b     delete-too  s         a longer reason\n");
+	free(buf);
+	table_free(t);
+}
+
 int
 main(void)
 {
@@ -365,6 +397,8 @@ main(void)
 	    cmocka_unit_test(test_table_spooled_and_streamed_print_the_same),
 	    cmocka_unit_test(test_table_spool_upto_prints_once_or_measures),
 	    cmocka_unit_test(test_table_spool_upto_shares_what_rows_repeat),
+	    cmocka_unit_test(
+	        test_table_row_wider_than_measured_is_printed_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
