@@ -24,11 +24,14 @@
 #include "job/base/log.h"
 #include "job/base/util.h"
 
+#define WRITE_BUF (64 * 1024)
+
 struct reorder {
 	FILE *tmp; /* the unlinked file (tmpfile), owning its descriptor */
 	int fd;
 	off_t len; /* what was written to it */
 	FILE *f; /* the stream the texts are written to (fopencookie) */
+	char *fbuf; /* its buffer, WRITE_BUF */
 	size_t n;
 	off_t *span; /* item i from span[2 * i] to span[2 * i + 1] */
 	int flushed; /* nothing written since the last fflush */
@@ -101,6 +104,11 @@ reorder_new(size_t n)
 		reorder_free(ro);
 		return NULL;
 	}
+	/* written WRITE_BUF at a time, not stdio's page: drift --json's
+	 * 15 MB at 10,000 pools made 5,700 write(2) calls */
+	ro->fbuf = malloc(WRITE_BUF);
+	if (ro->fbuf != NULL)
+		(void)setvbuf(ro->f, ro->fbuf, _IOFBF, WRITE_BUF);
 	return ro;
 }
 
@@ -210,6 +218,7 @@ reorder_free(struct reorder *ro)
 		return;
 	if (ro->f != NULL)
 		fclose(ro->f);
+	free(ro->fbuf);
 	if (ro->tmp != NULL)
 		fclose(ro->tmp);
 	free(ro->span);

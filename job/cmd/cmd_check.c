@@ -700,6 +700,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 	memset(&cs, 0, sizeof(cs));
 	if (parse_args(cli, argc, argv, &as_of))
 		return CHECK_UNKNOWN;
+	output_buffered();
 	rc = session_open(&ss, cli, 0);
 	if (rc != EXIT_DONE) {
 		snprintf(why, sizeof(why), "configuration %s is not valid",

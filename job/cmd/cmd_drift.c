@@ -642,6 +642,7 @@ cmd_drift(struct cli *cli, int argc, char **argv)
 	rc = drift_args(cli, argc, argv, &refresh, &channel);
 	if (rc != EXIT_DONE)
 		return rc;
+	output_buffered();
 	rc = session_open(&s, cli, SESSION_STORE | SESSION_FLEETS);
 	if (rc != EXIT_DONE)
 		goto out;

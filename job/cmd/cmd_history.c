@@ -25,22 +25,6 @@
 #include "job/cmd/session.h"
 
 /*
- * Output in 64 KiB writes, not stdio's 4 KiB: a list of 130,000 lines
- * (20 MB) made 4,600 write(2) calls.  A terminal keeps its line buffering.
- * Before anything is written to stdout.
- */
-#define OUT_BUF (64 * 1024)
-
-static void
-out_buffered(void)
-{
-	static char buf[OUT_BUF];
-
-	if (!isatty(STDOUT_FILENO))
-		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-}
-
-/*
  * text_out: a table printed after one read of its rows when it can.  The
  * columns are as wide as their widest cell (table.c), known only once
  * every row is read: the rows go to a spool file in $TMPDIR as they are
@@ -232,7 +216,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error("list", "expected at most one POOL");
 	memset(&ctx, 0, sizeof(ctx));
-	out_buffered();
+	output_buffered();
 	rc = open_for_reading(
 	    cli, "list", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)
@@ -486,7 +470,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 	if (argc - optind > 1)
 		return cli_usage_error("history", "expected at most one POOL");
 	memset(&ctx, 0, sizeof(ctx));
-	out_buffered();
+	output_buffered();
 	rc = open_for_reading(
 	    cli, "history", optind < argc ? argv[optind] : NULL, &s, &pool_id);
 	if (rc != EXIT_DONE)

@@ -9,9 +9,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "job/base/json_write.h"
 #include "job/base/util.h"
+
+void
+output_buffered(void)
+{
+	static char buf[64 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
 
 void
 output_time(time_t t, char *buf, size_t len)
