@@ -92,9 +92,9 @@ escape(unsigned char c, char *esc)
  * nearly every byte of drift --json went through here: sixteen bytes a
  * step in a vector (GCC's and clang's vector extension: SSE2 or NEON),
  * each byte >= 0x80 or < 0x20 (as a signed byte, below 0x20), '"' or
- * '\\' marked at once; the last bytes as sixteen (or eight) over bytes
- * already seen, or padded with 'a'.  Byte loops cost drift --json a fifth
- * of its instructions, and eight bytes a step a tenth.  0 sends a string
+ * '\\' marked at once; the last bytes as sixteen (or eight, or four)
+ * over bytes already seen, or padded with 'a'.  Byte loops cost drift --json a
+ * fifth of its instructions, and eight bytes a step a tenth.  0 sends a string
  * down those loops, which decide.
  */
 #define BYTES(c) ((uint64_t)0x0101010101010101u * (c))
@@ -129,9 +129,19 @@ plain(const char *s, size_t n)
 	size_t i = 0;
 
 	if (n < 8) {
-		x = BYTES('a');
-		memcpy(&x, s, n);
-		return plain8(x);
+		uint32_t a, b;
+
+		if (n < 4) {
+			x = BYTES('a');
+			for (i = 0; i < n; i++)
+				x = x << 8 | (unsigned char)s[i];
+			return plain8(x);
+		}
+		/* the first four and the last four (a member's name: a
+		 * fixed copy, not memcpy's call for n bytes) */
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		return plain8((uint64_t)a | (uint64_t)b << 32);
 	}
 	if (n < 16) {
 		memcpy(&x, s, 8);
