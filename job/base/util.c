@@ -213,6 +213,26 @@ put2(char *p, long v)
 	p[1] = (char)('0' + v % 10);
 }
 
+size_t
+util_format_lld(long long v, char *buf)
+{
+	char digits[UTIL_LLD_MAX];
+	size_t at = sizeof(digits), n;
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		digits[--at] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		digits[--at] = '-';
+	n = sizeof(digits) - at;
+	memcpy(buf, digits + at, n);
+	buf[n] = '\0';
+	return n;
+}
+
 void
 util_format_time(time_t t, char *buf, size_t len)
 {

@@ -42,6 +42,14 @@ int util_parse_int(const char *s, long long min, long long max, long long *out);
 int util_parse_time(const char *s, time_t *out);
 
 /*
+ * util_format_lld(v, buf): ${v} in decimal as printf's "%lld" writes it,
+ * into ${buf} (UTIL_LLD_MAX bytes) and NUL-terminated; its length.
+ * Without printf: the report and history write millions of numbers.
+ */
+#define UTIL_LLD_MAX 21
+size_t util_format_lld(long long v, char *buf);
+
+/*
  * util_format_time(t, buf, len):
  * "YYYY-mm-ddTHH:MM:SSZ" in UTC.  ${len} should be at least 21.
  */

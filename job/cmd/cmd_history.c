@@ -307,25 +307,6 @@ history_time(struct days_seen *c, time_t t, char *buf)
 	buf[20] = '\0';
 }
 
-/* ${v} as "%lld" writes it, into ${buf} (24 bytes). */
-static void
-history_count(long long v, char *buf)
-{
-	char digits[24];
-	size_t at = sizeof(digits);
-
-	if (v < 0) {
-		snprintf(buf, 24, "%lld", v);
-		return;
-	}
-	digits[--at] = '\0';
-	do {
-		digits[--at] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	memcpy(buf, digits + at, sizeof(digits) - at);
-}
-
 /*
  * history_ctx: as list_ctx, for `history`: --json prints each interval's
  * object as it comes; the table is text_out's, no interval kept in
@@ -397,12 +378,12 @@ static int
 history_row(void *vctx, int pass, const struct db_history_line *l)
 {
 	struct history_ctx *ctx = vctx;
-	char at[32], last[32], seen[24];
+	char at[32], last[32], seen[UTIL_LLD_MAX];
 	const char *c[10];
 
 	history_time(ctx->days, l->observed_at, at);
 	history_time(ctx->days, l->last_seen, last);
-	history_count(l->seen, seen);
+	(void)util_format_lld(l->seen, seen);
 	c[0] = l->pool_key;
 	c[1] = at;
 	c[2] = last;

@@ -1209,18 +1209,9 @@ jquoted(struct jbuf *b, const char *s, size_t n)
 static void
 jint(struct jbuf *b, long long v)
 {
-	char digits[24];
-	size_t n = sizeof(digits);
-	unsigned long long u =
-	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char digits[UTIL_LLD_MAX];
 
-	do {
-		digits[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		digits[--n] = '-';
-	jput(b, digits + n, sizeof(digits) - n);
+	jput(b, digits, util_format_lld(v, digits));
 }
 
 /* ${key} (a literal, with its comma and colon), then the string ${s}. */

@@ -180,18 +180,9 @@ o_printf(struct out *o, const char *fmt, ...)
 static void
 o_int(struct out *o, long long v)
 {
-	char digits[24];
-	size_t n = sizeof(digits);
-	unsigned long long u =
-	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char digits[UTIL_LLD_MAX];
 
-	do {
-		digits[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		digits[--n] = '-';
-	o_write(o, digits + n, sizeof(digits) - n);
+	o_write(o, digits, util_format_lld(v, digits));
 }
 
 /*

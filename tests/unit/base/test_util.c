@@ -4,6 +4,7 @@
  * files, request ids.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +160,43 @@ test_util_format_time_is_strftimes(void **state)
 	}
 }
 
+/* util_format_lld is printf's "%lld": the extremes, every power of ten
+ * and its neighbours of either sign, and a spread between. */
+static void
+test_util_format_lld_is_printfs(void **state)
+{
+	char got[UTIL_LLD_MAX], want[32];
+	long long v[4], p = 1;
+
+	(void)state;
+	for (int k = 0; k < 19; k++) {
+		if (k > 0)
+			p *= 10; /* 10^18 at most: no overflow */
+		v[0] = p;
+		v[1] = p - 1;
+		v[2] = p + 1;
+		v[3] = p * 7 + 3;
+		for (int j = 0; j < 4; j++)
+			for (int sign = 0; sign < 2; sign++) {
+				long long x = sign ? -v[j] : v[j];
+				size_t n = util_format_lld(x, got);
+
+				snprintf(want, sizeof(want), "%lld", x);
+				if (strcmp(got, want) != 0 || n != strlen(want))
+					fail_msg("%s: %s (%zu)", want, got, n);
+			}
+	}
+	v[0] = LLONG_MIN;
+	v[1] = LLONG_MAX;
+	for (int j = 0; j < 2; j++) {
+		size_t n = util_format_lld(v[j], got);
+
+		snprintf(want, sizeof(want), "%lld", v[j]);
+		if (strcmp(got, want) != 0 || n != strlen(want))
+			fail_msg("%s: %s", want, got);
+	}
+}
+
 static void
 test_util_rfc3339_refuses_what_is_not_a_time(void **state)
 {
@@ -310,6 +348,7 @@ main(void)
 	        test_util_rfc3339_times_parse_with_offsets_and_fractions),
 	    cmocka_unit_test(test_util_rfc3339_refuses_what_is_not_a_time),
 	    cmocka_unit_test(test_util_format_time_is_strftimes),
+	    cmocka_unit_test(test_util_format_lld_is_printfs),
 	    cmocka_unit_test(
 	        test_util_strlcpy_truncates_and_reports_the_length),
 	    cmocka_unit_test(test_util_buf_refuses_to_grow_past_its_cap),

@@ -156,3 +156,20 @@ ver(const char *image, const char *k8s, int fips)
 	v.enable_fips = fips;
 	return v;
 }
+
+void
+add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
+    const char *action, const char *reasons, const char *fingerprint)
+{
+	struct db_decision d;
+
+	memset(&d, 0, sizeof(d));
+	d.run_id = run;
+	d.pool_id = pool;
+	d.snapshot_id = snap;
+	d.at = at;
+	util_strlcpy(d.action, action, sizeof(d.action));
+	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
+	util_strlcpy(d.fingerprint, fingerprint, sizeof(d.fingerprint));
+	assert_int_equal(db_decision_add(db, &d), 0);
+}

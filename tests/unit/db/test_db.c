@@ -938,24 +938,6 @@ event_seen(void *ctx, const struct db_report_event *e)
 	return 0;
 }
 
-/* A decision ${action} about snapshot ${snap} (0: none) of pool ${pool}
- * by run ${run} (0: none) at ${at}, with ${reasons}. */
-static void
-add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
-    const char *action, const char *reasons)
-{
-	struct db_decision d;
-
-	memset(&d, 0, sizeof(d));
-	d.run_id = run;
-	d.pool_id = pool;
-	d.snapshot_id = snap;
-	d.at = at;
-	util_strlcpy(d.action, action, sizeof(d.action));
-	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
-	assert_int_equal(db_decision_add(db, &d), 0);
-}
-
 /*
  * db_report_events reads decision_rows and puts each mark's reasons
  * together itself (the text read once by its id, the pool's key for each
@@ -994,17 +976,18 @@ test_db_report_events_read_as_the_view(void **state)
 	memcpy(long_reasons, "channel stable: ", 16);
 	memcpy(long_reasons + 251, "pool-k", 6);
 	long_reasons[sizeof(long_reasons) - 1] = '\0';
-	add_decision(f->db, run, pool, s1, 1000, "create", "pool-k taken");
-	add_decision(f->db, promote, pool, s1, 1050, "promote", long_reasons);
+	add_decision(f->db, run, pool, s1, 1000, "create", "pool-k taken", "");
+	add_decision(
+	    f->db, promote, pool, s1, 1050, "promote", long_reasons, "");
 	add_decision(f->db, 0, pool, s3, 1250, "delete",
-	    "unchanged since pool-k-2; other-k's pool-k");
-	add_decision(f->db, run, pool, 0, 1300, "fail", "raw \001 pool-k");
-	add_decision(f->db, run, pool, s2, 1400, "pin", "by hand");
-	add_decision(f->db, run, pool, s2, 1500, "keep", "pool-k last");
-	add_decision(f->db, run, other, 0, 1300, "fail", "other-k failed");
+	    "unchanged since pool-k-2; other-k's pool-k", "");
+	add_decision(f->db, run, pool, 0, 1300, "fail", "raw \001 pool-k", "");
+	add_decision(f->db, run, pool, s2, 1400, "pin", "by hand", "");
+	add_decision(f->db, run, pool, s2, 1500, "keep", "pool-k last", "");
+	add_decision(f->db, run, other, 0, 1300, "fail", "other-k failed", "");
 
 	/* the failure again: its open range reaches 1600, its row 1300 */
-	add_decision(f->db, run, pool, 0, 1600, "fail", "raw \001 pool-k");
+	add_decision(f->db, run, pool, 0, 1600, "fail", "raw \001 pool-k", "");
 
 	assert_int_equal(db_report_open(f->db, &q), 0);
 	s = db_prepare(f->db, view_events_sql, "test");

@@ -69,17 +69,7 @@ static void
 keep(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
     const char *reasons)
 {
-	struct db_decision d;
-
-	memset(&d, 0, sizeof(d));
-	d.run_id = run;
-	d.pool_id = pool;
-	d.snapshot_id = snap;
-	d.at = at;
-	util_strlcpy(d.action, "keep", sizeof(d.action));
-	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
-	util_strlcpy(d.fingerprint, "l3/within=2d", sizeof(d.fingerprint));
-	assert_int_equal(db_decision_add(db, &d), 0);
+	add_decision(db, run, pool, snap, at, "keep", reasons, "l3/within=2d");
 }
 
 /* A pool with two active snapshots kept by run 1 at 10,000, its memo
