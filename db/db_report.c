@@ -121,7 +121,8 @@ static const char sum_live_sql[] =
 /*
  * The open counts: pool j's open decisions (0018) promoting and failing
  * whose closed rows end before ?2 (else SUM_CLOSED counted them), in one
- * seek of the pool's few open rows rather than one an action: the
+ * seek of decision_open_marks (0029: the open promotions and failures
+ * alone, not the pool's keeps) rather than one an action: the
  * promotions times 2^32 plus the failures (sums_row splits them).
  */
 #define SUM_OPEN_SHIFT 4294967296LL

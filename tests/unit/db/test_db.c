@@ -3729,8 +3729,9 @@ test_db_per_pool_questions_never_scan(void **state)
 	/* ... and the pool's open ranges (0018) */
 	assert_report_plan(
 	    f->db, "events", "SEARCH o USING PRIMARY KEY (pool_id=?)");
-	assert_report_plan(
-	    f->db, "sum-pools", "SEARCH x USING PRIMARY KEY (pool_id=?)");
+	assert_report_plan(f->db, "sum-pools",
+	    "SEARCH x USING INDEX decision_open_marks (pool_id=? AND "
+	    "last_at>?)");
 	assert_report_plan(f->db, "runs", "INDEX runs_by_as_of (as_of>?)");
 	assert_report_plan(f->db, "snapshot-counts",
 	    "COVERING INDEX snapshots_active_rows (pool_id=?)");
