@@ -159,7 +159,8 @@ ver(const char *image, const char *k8s, int fips)
 
 void
 add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
-    const char *action, const char *reasons, const char *fingerprint)
+    time_t slot, const char *action, const char *reasons,
+    const char *fingerprint)
 {
 	struct db_decision d;
 
@@ -168,6 +169,7 @@ add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
 	d.pool_id = pool;
 	d.snapshot_id = snap;
 	d.at = at;
+	d.slot = slot;
 	util_strlcpy(d.action, action, sizeof(d.action));
 	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
 	util_strlcpy(d.fingerprint, fingerprint, sizeof(d.fingerprint));

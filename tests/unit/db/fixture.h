@@ -57,11 +57,12 @@ void raw_text(const char *path, const char *sql, char *buf, size_t len);
 /* ver(image, k8s, fips): a Linux Ubuntu Standard_D4s_v5 pool's versions. */
 struct db_versions ver(const char *image, const char *k8s, int fips);
 
-/* add_decision(db, run, pool, snap, at, action, reasons, fingerprint): a
- * decision ${action} about snapshot ${snap} (0: none) of ${pool} by run
- * ${run} (0: none) at ${at}, through db_decision_add; it must succeed. */
+/* add_decision(db, run, pool, snap, at, slot, action, reasons,
+ * fingerprint): a decision ${action} about snapshot ${snap} (0: none) of
+ * ${pool} by run ${run} (0: none) at ${at} for ${slot} (0: none), through
+ * db_decision_add; it must succeed. */
 void add_decision(struct db *db, int64_t run, int64_t pool, int64_t snap,
-    time_t at, const char *action, const char *reasons,
+    time_t at, time_t slot, const char *action, const char *reasons,
     const char *fingerprint);
 
 #endif

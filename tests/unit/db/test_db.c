@@ -976,18 +976,22 @@ test_db_report_events_read_as_the_view(void **state)
 	memcpy(long_reasons, "channel stable: ", 16);
 	memcpy(long_reasons + 251, "pool-k", 6);
 	long_reasons[sizeof(long_reasons) - 1] = '\0';
-	add_decision(f->db, run, pool, s1, 1000, "create", "pool-k taken", "");
 	add_decision(
-	    f->db, promote, pool, s1, 1050, "promote", long_reasons, "");
-	add_decision(f->db, 0, pool, s3, 1250, "delete",
+	    f->db, run, pool, s1, 1000, 0, "create", "pool-k taken", "");
+	add_decision(
+	    f->db, promote, pool, s1, 1050, 0, "promote", long_reasons, "");
+	add_decision(f->db, 0, pool, s3, 1250, 0, "delete",
 	    "unchanged since pool-k-2; other-k's pool-k", "");
-	add_decision(f->db, run, pool, 0, 1300, "fail", "raw \001 pool-k", "");
-	add_decision(f->db, run, pool, s2, 1400, "pin", "by hand", "");
-	add_decision(f->db, run, pool, s2, 1500, "keep", "pool-k last", "");
-	add_decision(f->db, run, other, 0, 1300, "fail", "other-k failed", "");
+	add_decision(
+	    f->db, run, pool, 0, 1300, 0, "fail", "raw \001 pool-k", "");
+	add_decision(f->db, run, pool, s2, 1400, 0, "pin", "by hand", "");
+	add_decision(f->db, run, pool, s2, 1500, 0, "keep", "pool-k last", "");
+	add_decision(
+	    f->db, run, other, 0, 1300, 0, "fail", "other-k failed", "");
 
 	/* the failure again: its open range reaches 1600, its row 1300 */
-	add_decision(f->db, run, pool, 0, 1600, "fail", "raw \001 pool-k", "");
+	add_decision(
+	    f->db, run, pool, 0, 1600, 0, "fail", "raw \001 pool-k", "");
 
 	assert_int_equal(db_report_open(f->db, &q), 0);
 	s = db_prepare(f->db, view_events_sql, "test");
@@ -2158,24 +2162,6 @@ open_before(struct fx *f, const char *slug)
 	    0);
 }
 
-static void
-decision_add(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
-    time_t slot, const char *action, const char *reasons, const char *fp)
-{
-	struct db_decision d;
-
-	memset(&d, 0, sizeof(d));
-	d.run_id = run;
-	d.pool_id = pool;
-	d.snapshot_id = snap;
-	d.at = at;
-	d.slot = slot;
-	util_strlcpy(d.action, action, sizeof(d.action));
-	util_strlcpy(d.reasons, reasons, sizeof(d.reasons));
-	util_strlcpy(d.fingerprint, fp, sizeof(d.fingerprint));
-	assert_int_equal(db_decision_add(db, &d), 0);
-}
-
 /*
  * old_decision_add(path, ...): a decision as db_decision_add wrote it
  * between migrations 0008 and 0015 (into the table decisions, texts
@@ -2225,7 +2211,7 @@ test_db_same_decision_extends_its_run_range(void **state)
 		    0);
 
 	for (i = 0; i < 4; i++)
-		decision_add(f->db, r[i], pool, s1, 3600 * (i + 1), 0, "keep",
+		add_decision(f->db, r[i], pool, s1, 3600 * (i + 1), 0, "keep",
 		    "keep_last 3", "fp-1");
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 1);
 	memset(&c, 0, sizeof(c));
@@ -2237,21 +2223,21 @@ test_db_same_decision_extends_its_run_range(void **state)
 	assert_int_equal(c.d[0].last_at, 4 * 3600);
 
 	/* another snapshot, a new fingerprint, other reasons: new rows */
-	decision_add(
+	add_decision(
 	    f->db, r[3], pool, s2, 4 * 3600, 0, "keep", "keep_last 3", "fp-1");
-	decision_add(
+	add_decision(
 	    f->db, r[4], pool, s1, 5 * 3600, 0, "keep", "keep_last 3", "fp-2");
-	decision_add(
+	add_decision(
 	    f->db, r[5], pool, s1, 6 * 3600, 0, "keep", "keep_daily 7", "fp-2");
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 4);
 	/* back to an older decision: a row of its own, the history stays */
-	decision_add(
+	add_decision(
 	    f->db, r[5], pool, s1, 6 * 3600, 0, "keep", "keep_last 3", "fp-1");
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), 5);
 
 	/* the pool's skips, one a day (slot): one row, every slot done */
 	for (i = 0; i < 3; i++)
-		decision_add(f->db, r[i], pool, 0, 86400 * (i + 1),
+		add_decision(f->db, r[i], pool, 0, 86400 * (i + 1),
 		    86400 * (i + 1), "skip", "unchanged since s2", "");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT count(*) FROM decisions "
@@ -2266,11 +2252,11 @@ test_db_same_decision_extends_its_run_range(void **state)
 	assert_int_equal(db_slot_taken(f->db, pool, 3 * 86400), 1);
 	assert_int_equal(db_slot_taken(f->db, pool, 4 * 86400), 0);
 	/* a failure in between: the next skip starts a new range */
-	decision_add(f->db, r[3], pool, 0, 4 * 86400, 4 * 86400, "fail",
+	add_decision(f->db, r[3], pool, 0, 4 * 86400, 4 * 86400, "fail",
 	    "not observed: HTTP 500", "");
-	decision_add(f->db, r[4], pool, 0, 5 * 86400, 5 * 86400, "fail",
+	add_decision(f->db, r[4], pool, 0, 5 * 86400, 5 * 86400, "fail",
 	    "not observed: HTTP 500", "");
-	decision_add(f->db, r[5], pool, 0, 6 * 86400, 6 * 86400, "skip",
+	add_decision(f->db, r[5], pool, 0, 6 * 86400, 6 * 86400, "skip",
 	    "unchanged since s2", "");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT count(*) FROM decisions "
@@ -2356,9 +2342,9 @@ test_db_same_decision_writes_no_row(void **state)
 	for (i = 1; i < 5; i++) {
 		if (i == 3)
 			continue;
-		decision_add(f->db, run[i], pool, s1, 3600 * (i + 1), 0, "keep",
+		add_decision(f->db, run[i], pool, s1, 3600 * (i + 1), 0, "keep",
 		    "keep_last 3", "fp-1");
-		decision_add(f->db, run[i], pool, 0, 3600 * (i + 1),
+		add_decision(f->db, run[i], pool, 0, 3600 * (i + 1),
 		    3600 * (i + 1), "skip", "unchanged since s1", "");
 	}
 	raw_text(f->path, ROW_ENDS, after, sizeof(after));
@@ -2391,7 +2377,7 @@ test_db_same_decision_writes_no_row(void **state)
 
 	/* a new decision closes the range at the last run that decided it
 	 * (run 5, not 6), and opens its own */
-	decision_add(f->db, run[6], pool, s1, 7 * 3600, 0, "delete",
+	add_decision(f->db, run[6], pool, s1, 7 * 3600, 0, "delete",
 	    "keep_last 3", "fp-1");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT last_run_id FROM decision_rows WHERE "
@@ -2412,7 +2398,7 @@ test_db_same_decision_writes_no_row(void **state)
 	                     "SELECT count(*) FROM decision_open "
 	                     "WHERE snapshot_id = 1"),
 	    0);
-	decision_add(f->db, run[7], pool, s1, 8 * 3600, 0, "delete",
+	add_decision(f->db, run[7], pool, s1, 8 * 3600, 0, "delete",
 	    "keep_last 3", "fp-1");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT count(*) FROM decisions WHERE "
@@ -2425,9 +2411,9 @@ test_db_same_decision_writes_no_row(void **state)
 
 	/* reasons inline (char(1) in the text): never open, grows as
 	 * before */
-	decision_add(
+	add_decision(
 	    f->db, run[5], pool, s2, 6 * 3600, 0, "keep", "odd \1", "");
-	decision_add(
+	add_decision(
 	    f->db, run[6], pool, s2, 7 * 3600, 0, "keep", "odd \1", "");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT count(*) FROM decision_open "
@@ -2439,9 +2425,9 @@ test_db_same_decision_writes_no_row(void **state)
 	    run[6]);
 	/* a decision older than the newest (run --as-of in the past): a
 	 * row, and the newest stays the one compared with */
-	decision_add(f->db, run[7], pool, s2, 8 * 3600, 0, "keep", "k", "");
-	decision_add(f->db, run[2], pool, s2, 3 * 3600, 0, "keep", "old", "");
-	decision_add(f->db, run[7], pool, s2, 9 * 3600, 0, "keep", "k", "");
+	add_decision(f->db, run[7], pool, s2, 8 * 3600, 0, "keep", "k", "");
+	add_decision(f->db, run[2], pool, s2, 3 * 3600, 0, "keep", "old", "");
+	add_decision(f->db, run[7], pool, s2, 9 * 3600, 0, "keep", "k", "");
 	assert_int_equal(raw_int(f->path,
 	                     "SELECT count(*) FROM decisions WHERE "
 	                     "snapshot_id = 2"),
@@ -2618,9 +2604,9 @@ test_db_migration_to_decision_ranges_keeps_explain(void **state)
 	k = (int)raw_int(f->path, "SELECT count(*) FROM decisions");
 	assert_int_equal(
 	    db_run_start(f->db, 9 * 86400, 9 * 86400, "run", &run), 0);
-	decision_add(f->db, run, pool, snaps[0], 9 * 86400, 0, "keep",
+	add_decision(f->db, run, pool, snaps[0], 9 * 86400, 0, "keep",
 	    "keep_last 3", "fp-2");
-	decision_add(f->db, run, pool, 0, 9 * 86400, 9 * 86400, "skip",
+	add_decision(f->db, run, pool, 0, 9 * 86400, 9 * 86400, "skip",
 	    "unchanged since s2", "");
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions"), k);
 }
@@ -2706,7 +2692,7 @@ test_db_row_counts_kept_by_triggers(void **state)
 	/* inserts, a state change, deletes and a cascade keep them true */
 	add_snapshot(f->db, b, "s3", 2000, 2000);
 	assert_int_equal(db_snapshot_set_state(f->db, s1, "missing", NULL), 0);
-	decision_add(f->db, run, b, 0, 3000, 3000, "skip", "unchanged", "");
+	add_decision(f->db, run, b, 0, 3000, 3000, "skip", "unchanged", "");
 	assert_counts_true(f);
 	raw_exec(f->path, "DELETE FROM decision_rows WHERE action = 'keep'");
 	raw_exec(f->path, "DELETE FROM snapshots WHERE name = 's3'");
@@ -2836,7 +2822,7 @@ test_db_migration_covers_a_runs_reads(void **state)
 	assert_int_equal(db_ladder_enter(f->db, s3, "canary", 0, 2500), 0);
 	assert_int_equal(db_ladder_enter(f->db, s1, "stable", 1, 2600), 0);
 	assert_int_equal(db_run_start(f->db, 5000, 5000, "run", &run), 0);
-	decision_add(
+	add_decision(
 	    f->db, run, pool[1], 0, 5000, 5000, "skip", "unchanged", "");
 	for (int i = 0; i < 2; i++)
 		run_reads(f->db, pool[i], before[i], sizeof(before[i]));
@@ -3107,12 +3093,12 @@ test_db_migration_interns_decision_texts(void **state)
 		snprintf(text, sizeof(text),
 		    "unchanged since %s (img-2, Kubernetes 1.31.7)",
 		    name[i][1]);
-		decision_add(f->db, run, pool[i], 0, 10 * 86400, 10 * 86400,
+		add_decision(f->db, run, pool[i], 0, 10 * 86400, 10 * 86400,
 		    "skip", text, "");
-		decision_add(f->db, run, pool[i], snaps[2 * i + 1], 10 * 86400,
+		add_decision(f->db, run, pool[i], snaps[2 * i + 1], 10 * 86400,
 		    0, "keep", "last,daily", "l3h0d7/within=2d");
 	}
-	decision_add(f->db, run, pool[1], snaps[2], 10 * 86400, 0, "fail",
+	add_decision(f->db, run, pool[1], snaps[2], 10 * 86400, 0, "fail",
 	    "quoted \001 again", "");
 	assert_int_equal(
 	    raw_int(f->path, "SELECT count(*) FROM decision_rows"), 19);
@@ -3142,9 +3128,9 @@ test_db_migration_interns_decision_texts(void **state)
 		snprintf(text, sizeof(text),
 		    "unchanged since %s (img-2, Kubernetes 1.31.7)",
 		    name[i][1]);
-		decision_add(f->db, run, pool[i], 0, 11 * 86400, 11 * 86400,
+		add_decision(f->db, run, pool[i], 0, 11 * 86400, 11 * 86400,
 		    "skip", text, "");
-		decision_add(f->db, run, pool[i], snaps[2 * i + 1], 11 * 86400,
+		add_decision(f->db, run, pool[i], snaps[2 * i + 1], 11 * 86400,
 		    0, "keep", "last,daily", "l3h0d7/within=2d");
 	}
 	assert_int_equal(

@@ -69,7 +69,8 @@ static void
 keep(struct db *db, int64_t run, int64_t pool, int64_t snap, time_t at,
     const char *reasons)
 {
-	add_decision(db, run, pool, snap, at, "keep", reasons, "l3/within=2d");
+	add_decision(
+	    db, run, pool, snap, at, 0, "keep", reasons, "l3/within=2d");
 }
 
 /* A pool with two active snapshots kept by run 1 at 10,000, its memo
