@@ -16,17 +16,18 @@
  * column, and table_print reads them back: the same output for a memory
  * that does not grow with the rows.
  *
- * A bounded spool (table_spool_upto: `list`, `history`) past half its
- * bound keeps each cell as what it adds to the same column's cell of the
- * row before: the lengths of the prefix and of the suffix they share and
- * what is between, or one byte when it is the same.  A fleet's rows
- * repeat their neighbours' pool key, versions and states, and their
- * times differ in a digit or two: `history --changes` of a year at 10,000
- * pools (555,000 rows) spooled 78 MB of cells, 28 MB so, under the
- * 32 MiB past which it read the store twice (twice the instructions).
- * Below half, a cell is kept whole and read back where it lies: the
- * comparisons cost a list of 130,000 rows (17 MB) a tenth of its
- * instructions, and a spool that small needs to be no smaller.
+ * A bounded spool (table_spool_upto: `list`, `history`) past 16 MiB
+ * (SPOOL_WHOLE), or half its bound when that is less, keeps each cell as
+ * what it adds to the same column's cell of the row before: the lengths
+ * of the prefix and of the suffix they share and what is between, or one
+ * byte when it is the same.  A fleet's rows repeat their neighbours' pool
+ * key, versions and states, and their times differ in a digit or two:
+ * `history --changes` of a year at 10,000 pools (555,000 rows) spooled
+ * 78 MB of cells, 28 MB so.  Past its bound a table is read from the
+ * store twice (twice the instructions).  Below SPOOL_WHOLE, a cell is
+ * kept whole and read back where it lies: the comparisons cost a list of
+ * 130,000 rows (17 MB) a tenth of its instructions, and a spool that
+ * small needs to be no smaller.
  */
 #include "job/base/table.h"
 
@@ -44,6 +45,9 @@
 #define WRAP_MIN 30 /* narrower than this, drop more columns instead */
 #define MAX_COLS 16
 #define SPOOL_BUF (64 * 1024)
+/* A bounded spool's cells are kept whole up to half its bound or this,
+ * the smaller: then as what they add to the row before's. */
+#define SPOOL_WHOLE ((size_t)16 * 1024 * 1024)
 
 /* The held cells' texts, one after the other in chunks (a strdup a
  * cell was a fifth of baseline's instructions at 10,000 pools). */
@@ -113,6 +117,12 @@ table_spool_upto(struct table *t, size_t max)
 		(void)setvbuf(t->spool, t->spool_buf, _IOFBF, SPOOL_BUF);
 	t->spool_max = max;
 	return 0;
+}
+
+size_t
+table_spool_bytes(const struct table *t)
+{
+	return t->spool != NULL ? t->spool_bytes : 0;
 }
 
 int
@@ -344,7 +354,9 @@ spool_row(struct table *t, va_list ap)
 		if (row == NULL)
 			goto fail;
 	}
-	shrink = t->spool_max > 0 && t->spool_bytes > t->spool_max / 2;
+	shrink = t->spool_max > 0 &&
+	    t->spool_bytes > (t->spool_max / 2 < SPOOL_WHOLE ? t->spool_max / 2
+	                                                     : SPOOL_WHOLE);
 	for (size_t i = 0; i < t->ncols && !oom; i++) {
 		if (shrink) {
 			n += cell_code(t, i, cell[i], len[i], row + n, &oom);

@@ -49,17 +49,20 @@ int table_spool(struct table *t);
 /*
  * table_spool_upto(t, max):
  * table_spool, its file at most ${max} bytes (0: no bound; past half
- * of it a cell is kept as what it adds to the row before's, and rows
- * that repeat their neighbours hold more cells than ${max} bytes): past
- * it (or when the file cannot be written) the spool file goes and every
- * row is only measured, as table_measure does: the caller then prints
- * them with table_print_head and table_print_row, read again.  0, or -1
+ * of it, or past 16 MiB, a cell is kept as what it adds to the row
+ * before's, and rows that repeat their neighbours hold more cells than
+ * ${max} bytes): past it (or when the file cannot be written) the spool file
+ * goes and every row is only measured, as table_measure does: the caller then
+ * prints them with table_print_head and table_print_row, read again.  0, or -1
  * (not spooled).
+ *
+ * table_spool_bytes(t): the bytes its spool file holds (0 without one).
  *
  * table_spool_complete(t): 1 while every row added is held (spooled or
  * in memory), 0 once table_spool_upto's bound dropped them.
  */
 int table_spool_upto(struct table *t, size_t max);
+size_t table_spool_bytes(const struct table *t);
 int table_spool_complete(const struct table *t);
 
 /*

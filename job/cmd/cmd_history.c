@@ -29,7 +29,7 @@
  * columns are as wide as their widest cell (table.c), known only once
  * every row is read: the rows go to a spool file in $TMPDIR as they are
  * measured (table_spool_upto: a file of SPOOL_MAX bytes at most, whose
- * cells past its first half are kept as what they add to the row
+ * cells past its first 16 MiB are kept as what they add to the row
  * before's) and are printed from it, one read of the store.  A longer
  * table, or no spool file, is measured on a first read and printed on a
  * second (the passes of db_snapshot_lines and db_history_passes, one read
@@ -37,9 +37,12 @@
  * the store twice was half of `list`'s and `history --since`'s CPU at
  * 10,000 pools (130,000 and 44,000 rows: 3,700 and 4,100 pages read each
  * time), and half of `history --changes`'s (555,000 rows, 78 MB of cells:
- * 28 MB in the spool); the spool file of `list` is 17 MB.
+ * 28 MB in the spool); the spool file of `list` is 17 MB.  The bound is
+ * where the cost of a row would double: 256 MiB is nine such years (a
+ * third of what they print: `report` and `drift` spool as much as they
+ * print), where 32 MiB held one year and a fifth.
  */
-#define SPOOL_MAX (32 * 1024 * 1024)
+#define SPOOL_MAX ((size_t)256 * 1024 * 1024)
 
 struct text_out {
 	struct table *tab;

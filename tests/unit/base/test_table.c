@@ -230,6 +230,19 @@ print_to_string(struct table *t, size_t n, int rows_too)
 	return buf;
 }
 
+/* ${mem} and ${sp} print the same; both freed. */
+static void
+assert_prints_the_same(struct table *mem, struct table *sp)
+{
+	char *a = print_to_string(mem, 0, 0), *b = print_to_string(sp, 0, 0);
+
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	table_free(mem);
+	table_free(sp);
+}
+
 /*
  * table_spool_upto (`list`, `history`: the rows spooled as one read of the
  * store measures them): 20,000 rows, one with a cell longer than the
@@ -313,7 +326,6 @@ test_table_spool_upto_shares_what_rows_repeat(void **state)
 	char *long_cell = malloc(70001), *long_too = malloc(70001), key[32],
 	     at[32], image[64];
 	size_t whole = 0;
-	char *a, *b;
 
 	(void)state;
 	unsetenv("COLUMNS");
@@ -345,15 +357,45 @@ test_table_spool_upto_shares_what_rows_repeat(void **state)
 	assert_true(whole > 2 * BOUND);
 	assert_int_equal(table_rows_in_memory(sp), 0);
 	assert_int_equal(table_spool_complete(sp), 1);
-	a = print_to_string(mem, 0, 0);
-	b = print_to_string(sp, 0, 0);
-	assert_string_equal(a, b);
-	free(a);
-	free(b);
-	table_free(mem);
-	table_free(sp);
+	assert_prints_the_same(mem, sp);
 	free(long_cell);
 	free(long_too);
+}
+
+/*
+ * A large bound (`history`'s 256 MiB) keeps cells whole for its first
+ * 16 MiB only, not for half of it: 24 MiB of rows that repeat their
+ * neighbours take little more than 16 MiB, and print as in memory.
+ */
+static void
+test_table_spool_upto_shares_past_16_mib(void **state)
+{
+	const size_t mib = 1024 * 1024;
+	struct table *mem = table_new(cols, 4), *sp = table_new(cols, 4);
+	char key[32], at[32], image[96];
+	size_t whole = 0, r = 0;
+
+	(void)state;
+	unsetenv("COLUMNS");
+	assert_int_equal(table_spool_upto(sp, 256 * mib), 0);
+	while (whole < 24 * mib) {
+		snprintf(key, sizeof(key), "aks-%zu-pool%zu", r / 50, r % 7);
+		snprintf(at, sizeof(at), "2026-%02zu-%02zuT02:00:00Z",
+		    1 + r / 28 % 12, 1 + r % 28);
+		snprintf(image, sizeof(image),
+		    "AKSUbuntu-2204gen2containerd-202612.%02zu.0 1.33.%zu "
+		    "a reason that repeats",
+		    r / 700 % 100, r / 9000);
+		whole += strlen(key) + strlen(at) + 4 + strlen(image) + 4;
+		assert_int_equal(table_add(mem, key, at, "keep", image), 0);
+		assert_int_equal(table_add(sp, key, at, "keep", image), 0);
+		r++;
+	}
+	assert_int_equal(table_spool_complete(sp), 1);
+	assert_true(table_spool_bytes(sp) > 16 * mib);
+	/* kept whole up to 128 MiB, they would take all 24 */
+	assert_true(table_spool_bytes(sp) < 18 * mib);
+	assert_prints_the_same(mem, sp);
 }
 
 /*
@@ -397,6 +439,7 @@ main(void)
 	    cmocka_unit_test(test_table_spooled_and_streamed_print_the_same),
 	    cmocka_unit_test(test_table_spool_upto_prints_once_or_measures),
 	    cmocka_unit_test(test_table_spool_upto_shares_what_rows_repeat),
+	    cmocka_unit_test(test_table_spool_upto_shares_past_16_mib),
 	    cmocka_unit_test(
 	        test_table_row_wider_than_measured_is_printed_whole),
 	};
