@@ -57,7 +57,7 @@
 # steady run), BENCH_PIN (default yes: see "Pinning"), BENCH_DIR
 # (scratch directory, default a fresh one under /tmp, removed at the end),
 # BENCH_ONLY (the sections to run, default "fleet steady fleets store
-# year yearrun").
+# year yearrun age").
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -189,7 +189,7 @@ snapshot_when = changed}"
 # want SECTION: whether BENCH_ONLY (default every section: fleet steady
 # fleets store year yearrun) names it.
 want() {
-	case " ${BENCH_ONLY:-fleet steady fleets store year yearrun} " in
+	case " ${BENCH_ONLY:-fleet steady fleets store year yearrun age} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -244,7 +244,7 @@ fi
 # ---------------------------------------------------------------------
 # 1. Fleet runs
 
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 if want fleet; then
 
 say "## Fleet runs"
@@ -545,23 +545,30 @@ release_notes = off"
 ys=$yd/store/aksnap.ini
 ydb=$yd/store/aksnap.db
 
+# days_store DIR DAYS: a store of DAYS simulated days at DIR/store
+# (configuration DIR/store/aksnap.ini), written unless DIR holds it
+# already; the days end on 2026-12-31 whatever their number.
+days_store() {
+	port=9 # the store commands never reach ARM
+	mkdir -p "$1/src" "$1/store"
+	write_config "$1/src" "$YEAR_SRC"
+	write_config "$1/store" "$YEAR_CLUSTERS"
+	if [ ! -s "$1/store/aksnap.db" ]; then
+		rm -f "$1/src/aksnap.db"*
+		"$tool" year "$1/src/aksnap.ini" "$2" > "$1/year.out"
+		"$AKSNAP_BIN" -c "$1/store/aksnap.ini" db migrate > /dev/null
+		"$tool" widen "$1/src/aksnap.db" "$1/store/aksnap.db" \
+		    "$YEAR_SRC" $((YEAR_CLUSTERS / YEAR_SRC))
+		# checked once, and stamped as a year of clean runs would
+		# leave it
+		"$AKSNAP_BIN" -c "$1/store/aksnap.ini" db migrate > /dev/null
+	fi
+}
+
 # year_store: the year's store at $ydb (configuration $ys), written
 # unless BENCH_YEAR_DIR holds it already.
 year_store() {
-	port=9 # the store commands never reach ARM
-	mkdir -p "$yd/src" "$yd/store"
-	write_config "$yd/src" "$YEAR_SRC"
-	write_config "$yd/store" "$YEAR_CLUSTERS"
-	if [ ! -s "$ydb" ]; then
-		rm -f "$yd/src/aksnap.db"*
-		"$tool" year "$yd/src/aksnap.ini" "$YEAR_DAYS" > "$yd/year.out"
-		"$AKSNAP_BIN" -c "$ys" db migrate > /dev/null
-		"$tool" widen "$yd/src/aksnap.db" "$ydb" "$YEAR_SRC" \
-		    $((YEAR_CLUSTERS / YEAR_SRC))
-		# checked once, and stamped as a year of clean runs would
-		# leave it
-		"$AKSNAP_BIN" -c "$ys" db migrate > /dev/null
-	fi
+	days_store "$yd" "$YEAR_DAYS"
 }
 
 if want year; then
@@ -727,10 +734,71 @@ say "$(awk -v e="$ecpu" -v p="$pcpu" -v a="$acpu" -v y="$ycpu" 'BEGIN {
 }')"
 
 fi
+# ---------------------------------------------------------------------
+# 4b. The store's age (issue 16: "every command's cost independent of the
+# store's age"), section age: the read commands whose output grows with
+# the fleet or with the store, on the year's store and on a store of the
+# same pools that lived BENCH_AGE_DAYS (30) days ending the same day (its
+# last month is the year's, with nothing before it).  A command whose
+# cost per line and per byte is the same on both costs its output, not
+# the store's age.
+
+if want age; then
+
+AGE_DAYS=${BENCH_AGE_DAYS:-30}
+ad=${BENCH_AGE_DIR:-$dir/age}
+year_store
+days_store "$ad" "$AGE_DAYS"
+say ""
+say "## The store's age: the same $((YEAR_CLUSTERS * PER_CLUSTER)) pools, $AGE_DAYS days old and $YEAR_DAYS days old"
+say ""
+say "The read commands whose output grows with the fleet or the store, on a"
+say "store of $AGE_DAYS simulated days ($(du -m "$ad/store/aksnap.db" | cut -f 1) MB) and on the year's ($(du -m "$ydb" | cut -f 1) MB), both"
+say "ending on 2026-12-31: CPU ms (user + sys, median of $ROUNDS), what"
+say "they print, and what a line and a byte of it cost; \"a byte, year /"
+say "young\" is the year's cost of a byte over the young store's."
+say ""
+say "| command | young: lines | MB | CPU ms | year: lines | MB | CPU ms | µs a line, young / year | ns a byte, young / year | a byte, year / young |"
+say "|---|---:|---:|---:|---:|---:|---:|---|---|---:|"
+while IFS= read -r cmd; do
+	[ -n "$cmd" ] || continue
+	row=""
+	for st in "$ad" "$yd"; do
+		# shellcheck disable=SC2086 # the command line is words on purpose
+		set -- $cmd
+		case "$cmd" in
+		*--html) set -- "$@" "$st/age.html" ;;
+		esac
+		"$AKSNAP_BIN" -c "$st/store/aksnap.ini" "$@" > "$st/age.out" 2> /dev/null || true
+		[ ! -f "$st/age.html" ] || mv "$st/age.html" "$st/age.out"
+		lines=$(wc -l < "$st/age.out")
+		bytes=$(wc -c < "$st/age.out")
+		OKCODES="0 1 2 3" median_wall "$st/t.age" "$AKSNAP_BIN" -c "$st/store/aksnap.ini" "$@" > /dev/null
+		rm -f "$st/age.html"
+		row="$row $lines $bytes $(cat "$st/t.age.cpu")"
+	done
+	say "$(echo "$row" | awk -v c="$cmd" '{
+		printf "| `aksnap %s` | %d | %.1f | %.0f | %d | %.1f | %.0f | %.2f / %.2f | %.1f / %.1f | %.2f |",
+		    c, $1, $2 / 1e6, $3, $4, $5 / 1e6, $6,
+		    $3 * 1000 / $1, $6 * 1000 / $4, $3 * 1e6 / $2, $6 * 1e6 / $5,
+		    ($6 / $5) / ($3 / $2)
+	}')"
+done <<EOF
+history --changes
+history --changes --since 2026-12-01T00:00:00Z
+list
+list --all
+drift --json
+check --json
+report --json
+report --html
+EOF
+
+fi
 POLICY=
 
 say ""
-say "Machine: $(nproc) CPUs ($cpu), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo),"
+say "Machine: $(nproc) CPUs ($cpu_model), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo),"
 say "Linux $(uname -r), $(${CC:-cc} --version | head -n 1), $(date -u +%Y-%m-%d)."
 
 if [ -n "${BENCH_RESULTS:-}" ]; then

@@ -276,7 +276,12 @@ cmd_genstore(int argc, char **argv)
  */
 
 #define YEAR_SUB "00000000-0000-0000-0000-000000000001"
-#define YEAR_START 1767225600LL /* 2026-01-01T00:00:00Z */
+/*
+ * The simulated days end at 2027-01-01T00:00:00Z whatever their number, so
+ * a shorter store (BENCH_YEAR_DAYS=30: the bench's "age" section) ends on
+ * the year's last day: its last month is the year's, with less before it.
+ */
+#define YEAR_END 1798761600LL
 /*
  * Promotion and retention are planned as of the end of the slot's hour:
  * what the hourly runs after the slot would do (a soak or a keep_within
@@ -593,11 +598,13 @@ cmd_year(int argc, char **argv)
 	struct db_counts c;
 	int *failing = NULL;
 	long long days, nth = 0, deleted = 0, runs = 0;
+	time_t start;
 	char err[256];
 	int rc = 1;
 
 	if (argc != 2 || util_parse_int(argv[1], 1, 3660, &days))
 		return usage();
+	start = (time_t)(YEAR_END - days * 24 * 3600);
 	if (config_load(argv[0], &cfg) != 0)
 		return 1;
 	if (db_open(cfg->database, &db) != 0)
@@ -619,14 +626,14 @@ cmd_year(int argc, char **argv)
 			    err);
 			goto out;
 		}
-		if (schedule_next_slot(&pools[i].sched, cfg->tz,
-		        (time_t)YEAR_START - 1, &pools[i].next))
+		if (schedule_next_slot(
+		        &pools[i].sched, cfg->tz, start - 1, &pools[i].next))
 			goto out;
 	}
 	if (db_commit(db))
 		goto out;
 	for (long long h = 0; h < days * 24; h++) {
-		time_t at = (time_t)(YEAR_START + h * 3600);
+		time_t at = start + (time_t)(h * 3600);
 		long long day = h / 24;
 		struct db_run rec;
 		int64_t run = 0;
@@ -680,7 +687,7 @@ cmd_year(int argc, char **argv)
 	if (db_counts(db, &c))
 		goto out;
 	if (year_unchanged(db, cfg, pools, cfg->npools,
-	        (time_t)(YEAR_START + (days - 1) * 24 * 3600 + 7 * 3600)) != 0)
+	        start + (time_t)((days - 1) * 24 * 3600 + 7 * 3600)) != 0)
 		goto out;
 	printf("runs %lld pools %lld observations %lld snapshots %lld "
 	       "decisions %lld deleted %lld\n",
