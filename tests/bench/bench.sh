@@ -44,6 +44,11 @@
 #    believes (benchtool fleet), three runs each that send the same ARM
 #    requests: CPU, RSS and request counts, and the year's median CPU
 #    over the other two's.
+# 4b. The store's age (section "age"): the read commands whose output
+#    grows with the fleet or the store, on the year's store and on one of
+#    the same pools BENCH_AGE_DAYS (30) days old ending the same day
+#    (BENCH_AGE_DIR keeps it): CPU, lines and bytes, and a line's and a
+#    byte's cost on each.
 #
 # Nothing here asserts a time: the numbers are printed (and, with
 # BENCH_RESULTS=FILE, also written there as markdown), and
