@@ -74,13 +74,17 @@ struct key {
 };
 
 /*
- * The key table by (scope, name), open-addressed: the row of config_keys
- * plus one in each used slot.  Built once per load (config_key_hash_init),
- * so a key line costs one hash and one strcmp, not a walk of the table.
+ * The key table by name, open-addressed: in each used slot the first row
+ * of config_keys with that name, plus one; for that row, the row of the
+ * name in each scope, plus one (0: none; "subscription" is a key of two).
+ * Built once per load (config_key_hash_init), so a key line costs a hash
+ * of its length and three bytes and one memcmp, not a walk of the table.
  */
 #define CONFIG_KEY_SLOTS 128
 struct key_hash {
 	unsigned char slot[CONFIG_KEY_SLOTS];
+	unsigned char len[CONFIG_MAX_KEYS]; /* each row's name's length */
+	unsigned char row[CONFIG_MAX_KEYS][3]; /* [first row][scope] */
 };
 
 enum sect_kind {
@@ -173,11 +177,17 @@ struct parse {
 	size_t errcap;
 	int oom;
 
-	/* The reader's state. */
-	FILE *f;
-	char *line;
-	size_t linecap;
+	/* The reader's state: the file read a chunk at a time (read.c). */
+	int fd;
+	char *chunk; /* CONFIG_CHUNK bytes, and room for a NUL after them */
+	size_t pos, len; /* what is read but not yet a line: chunk[pos, len) */
+	int eof; /* read(2) said end of file, or failed (then rerr) */
+	int rerr; /* the errno of a failed read(2), else 0 */
+	int nul; /* a NUL byte was read: from then on a line ends at its
+	            first, as getline()'s did as a C string */
+	int dropping; /* the line being read is longer than a chunk: dropped */
 	int lineno;
+	int refused; /* the first line whose key ini_cb() refused, or 0 */
 
 	/* Sections by kind and name (without case), to find repeats in
 	 * O(1). */
@@ -218,6 +228,16 @@ void config_key_hash_init(struct key_hash *kh);
 const struct key *config_key_hash_find(
     const struct key_hash *kh, const char *name, enum scope scope, size_t *idx);
 
+/* config_key_name(kh, name, len): the first row of config_keys named
+ * ${name} (${len} bytes) in any scope, or -1 when no key is. */
+int config_key_name(const struct key_hash *kh, const char *name, size_t len);
+
+/* config_key_scoped(kh, name, scope, idx): the key of scope ${scope}
+ * among those named as row ${name} (config_key_name(); -1 is fine), its
+ * row in ${*idx}; or NULL. */
+const struct key *config_key_scoped(
+    const struct key_hash *kh, int name, enum scope scope, size_t *idx);
+
 /* config_key_home(name): "; it belongs in [...]" when ${name} is a key of
  * another kind of section, else "". */
 const char *config_key_home(const char *name);
@@ -233,6 +253,9 @@ void config_key_format(
 /* config_is_name(s): 1 if ${s} is a pool, policy or fleet name (letters,
  * digits, '-', '_', '.', 1-63). */
 int config_is_name(const char *s);
+
+/* config_is_name_n(s, n): config_is_name() of the ${n} bytes at ${s}. */
+int config_is_name_n(const char *s, size_t n);
 
 /* read.c */
 
@@ -257,6 +280,10 @@ int config_keyline(const struct parse *p, const struct section *s, size_t key);
  * separator: strings equal but for case hash the same.
  */
 uint64_t config_hash_lower(uint64_t h, const char *s);
+
+/* config_hash_lower_n(h, s, n): config_hash_lower() of the ${n} bytes at
+ * ${s} (none of them NUL). */
+uint64_t config_hash_lower_n(uint64_t h, const char *s, size_t n);
 
 /*
  * config_rows_add(rs, hash, row, same, ctx, prev):

@@ -150,12 +150,46 @@ is_alnum(int c)
 	    ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int
-chars_in(const char *s, const char *extra)
+/*
+ * A set of ASCII bytes as 128 bits, byte c in word c >> 6: a name's bytes
+ * are each tested with a shift, not looked for in a list of extras.
+ */
+struct cset {
+	uint64_t w[2];
+};
+
+/* CSET_W0(c), CSET_W1(c): byte ${c} (a constant) in a cset's words. */
+#define CSET_W0(c) ((c) < 64 ? 1ULL << ((c)&63) : 0)
+#define CSET_W1(c) ((c) >= 64 ? 1ULL << ((c)&63) : 0)
+#define CSET_ALNUM_W0 0x03ff000000000000ULL /* '0'-'9' */
+#define CSET_ALNUM_W1 0x07fffffe07fffffeULL /* 'A'-'Z', 'a'-'z' */
+
+/* The letters and digits and, as named, what each kind of name adds. */
+static const struct cset cs_name = {{/* - _ . */
+    CSET_ALNUM_W0 | CSET_W0('-') | CSET_W0('_') | CSET_W0('.'),
+    CSET_ALNUM_W1 | CSET_W1('-') | CSET_W1('_') | CSET_W1('.')}};
+static const struct cset cs_cluster = {{/* - _ */
+    CSET_ALNUM_W0 | CSET_W0('-') | CSET_W0('_'),
+    CSET_ALNUM_W1 | CSET_W1('-') | CSET_W1('_')}};
+static const struct cset cs_group = {{/* - _ . ( ) */
+    CSET_ALNUM_W0 | CSET_W0('-') | CSET_W0('_') | CSET_W0('.') | CSET_W0('(') |
+        CSET_W0(')'),
+    CSET_ALNUM_W1 | CSET_W1('-') | CSET_W1('_') | CSET_W1('.') | CSET_W1('(') |
+        CSET_W1(')')}};
+static const struct cset cs_domain = {{/* - . */
+    CSET_ALNUM_W0 | CSET_W0('-') | CSET_W0('.'),
+    CSET_ALNUM_W1 | CSET_W1('-') | CSET_W1('.')}};
+
+/* chars_in(s, n, set): each of the ${n} bytes of ${s} is in ${set}. */
+static inline int
+chars_in(const char *s, size_t n, const struct cset *set)
 {
-	for (; *s != '\0'; s++)
-		if (!is_alnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+
+		if (c >= 128 || !((set->w[c >> 6] >> (c & 63)) & 1))
 			return 0;
+	}
 	return 1;
 }
 
@@ -163,27 +197,27 @@ chars_in(const char *s, const char *extra)
 int
 config_is_name(const char *s)
 {
-	size_t n = strlen(s);
+	return config_is_name_n(s, strlen(s));
+}
 
-	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, "-_.");
+int
+config_is_name_n(const char *s, size_t n)
+{
+	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, n, &cs_name);
 }
 
 /* ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$ */
 static int
-is_cluster(const char *s)
+is_cluster(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, "-_") &&
+	return n >= 1 && n <= LIMIT_ARM_NAME && chars_in(s, n, &cs_cluster) &&
 	    is_alnum((unsigned char)s[0]) && is_alnum((unsigned char)s[n - 1]);
 }
 
 /* ^[a-z][a-z0-9]{0,11}$ */
 static int
-is_nodepool(const char *s)
+is_nodepool(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (n < 1 || n > LIMIT_ARM_NODEPOOL || !(s[0] >= 'a' && s[0] <= 'z'))
 		return 0;
 	for (size_t i = 1; i < n; i++)
@@ -198,30 +232,24 @@ is_nodepool(const char *s)
  * taken as ASCII: the field is sized for 90 bytes.
  */
 static int
-is_resource_group(const char *s)
+is_resource_group(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	return n >= 1 && n <= LIMIT_ARM_RESOURCE_GROUP &&
-	    chars_in(s, "-_.()") && s[n - 1] != '.';
+	    chars_in(s, n, &cs_group) && s[n - 1] != '.';
 }
 
 /* The prefix starts every snapshot name, which must start alphanumeric. */
 static int
-is_prefix(const char *s)
+is_prefix(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= 20 && chars_in(s, "-_") &&
+	return n >= 1 && n <= 20 && chars_in(s, n, &cs_cluster) &&
 	    is_alnum((unsigned char)s[0]);
 }
 
 static int
-is_tenant(const char *s)
+is_tenant(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
-	return is_uuid(s) || (n >= 1 && n <= 127 && chars_in(s, "-."));
+	return is_uuid(s) || (n >= 1 && n <= 127 && chars_in(s, n, &cs_domain));
 }
 
 /* 2026-08-01 or 2026-08-01-preview */
@@ -331,12 +359,13 @@ bad:
 }
 
 /*
- * check_shape(k, v, why, whylen):
- * Check a string value against its key's rule.  0, or -1 with what was
- * expected in ${why}.
+ * check_shape(k, v, n, why, whylen):
+ * Check a string value (${n} bytes) against its key's rule.  0, or -1
+ * with what was expected in ${why}.
  */
 static int
-check_shape(const struct key *k, const char *v, char *why, size_t whylen)
+check_shape(
+    const struct key *k, const char *v, size_t n, char *why, size_t whylen)
 {
 	struct schedule sched;
 	struct stat st;
@@ -363,7 +392,7 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 		    "00000000-0000-0000-0000-000000000000");
 		return -1;
 	case CK_TENANT:
-		if (is_tenant(v))
+		if (is_tenant(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected a tenant id (a UUID) or a domain name");
@@ -391,7 +420,7 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 		    "2026-08-01-preview");
 		return -1;
 	case CK_PREFIX:
-		if (is_prefix(v))
+		if (is_prefix(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected 1-20 letters, digits, '-' or '_', starting with "
@@ -409,27 +438,27 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 		    serr);
 		return -1;
 	case CK_NAME:
-		if (config_is_name(v))
+		if (config_is_name_n(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected 1-63 letters, digits, '-', '_' or '.'");
 		return -1;
 	case CK_RESOURCE_GROUP:
-		if (is_resource_group(v))
+		if (is_resource_group(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected a resource group name: 1-90 letters, digits, "
 		    "'-', '_', '.', '(' or ')', not ending in '.'");
 		return -1;
 	case CK_CLUSTER:
-		if (is_cluster(v))
+		if (is_cluster(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected a cluster name: 1-63 letters, digits, '-' or "
 		    "'_', starting and ending with a letter or digit");
 		return -1;
 	case CK_NODEPOOL:
-		if (is_nodepool(v))
+		if (is_nodepool(v, n))
 			return 0;
 		snprintf(why, whylen,
 		    "expected an agent pool name: a lower-case letter, then "
@@ -448,16 +477,17 @@ check_shape(const struct key *k, const char *v, char *why, size_t whylen)
 }
 
 /*
- * check_string(k, v, why, whylen):
+ * check_string(k, v, n, why, whylen):
  * The key's own rule first (its message is the more useful), then the
  * size of the field.
  */
 static int
-check_string(const struct key *k, const char *v, char *why, size_t whylen)
+check_string(
+    const struct key *k, const char *v, size_t n, char *why, size_t whylen)
 {
-	if (check_shape(k, v, why, whylen) != 0)
+	if (check_shape(k, v, n, why, whylen) != 0)
 		return -1;
-	if (strlen(v) >= k->size) {
+	if (n >= k->size) {
 		snprintf(why, whylen, "expected at most %zu characters",
 		    k->size - 1);
 		return -1;
@@ -560,13 +590,15 @@ config_parse_value(
 {
 	char lo[32], hi[32];
 	long long n;
+	size_t len;
 	int b;
 
 	switch (k->type) {
 	case VT_STRING:
-		if (check_string(k, v, why, whylen) != 0)
+		len = strlen(v);
+		if (check_string(k, v, len, why, whylen) != 0)
 			return -1;
-		util_strlcpy(base + k->off, v, k->size);
+		memcpy(base + k->off, v, len + 1); /* it fits: checked */
 		return 0;
 	case VT_INT:
 		if (util_parse_int(v, k->min, k->max, &n) != 0) {
@@ -645,17 +677,21 @@ config_key_find(const char *name, enum scope scope, size_t *idx)
 	return NULL;
 }
 
-/* key_hash_of(name, scope): where the search for ${name} starts. */
+/*
+ * key_slot(name, len): where the search for a name of ${len} bytes starts:
+ * its length and three of its bytes, which tell every name of the table
+ * apart (each has a slot of its own: one compare a key line).
+ */
 static size_t
-key_hash_of(const char *name, enum scope scope)
+key_slot(const char *name, size_t len)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)scope;
+	size_t h = len;
 
-	for (; *name != '\0'; name++) {
-		h ^= (unsigned char)*name;
-		h *= 16777619u;
-	}
-	return (h ^ (h >> 15)) & (CONFIG_KEY_SLOTS - 1);
+	if (len > 0)
+		h += ((size_t)(unsigned char)name[0] << 6) +
+		    ((size_t)(unsigned char)name[len - 1] << 5) +
+		    (unsigned char)name[len / 2];
+	return h & (CONFIG_KEY_SLOTS - 1);
 }
 
 _Static_assert(CONFIG_MAX_KEYS * 2 <= CONFIG_KEY_SLOTS,
@@ -666,30 +702,58 @@ config_key_hash_init(struct key_hash *kh)
 {
 	memset(kh, 0, sizeof(*kh));
 	for (size_t i = 0; i < config_nkeys; i++) {
-		size_t j =
-		    key_hash_of(config_keys[i].name, config_keys[i].scope);
+		const struct key *k = &config_keys[i];
+		size_t len = strlen(k->name);
+		int first = config_key_name(kh, k->name, len);
 
-		while (kh->slot[j] != 0)
-			j = (j + 1) & (CONFIG_KEY_SLOTS - 1);
-		kh->slot[j] = (unsigned char)(i + 1);
+		kh->len[i] = (unsigned char)len;
+		if (first < 0) {
+			size_t j = key_slot(k->name, len);
+
+			while (kh->slot[j] != 0)
+				j = (j + 1) & (CONFIG_KEY_SLOTS - 1);
+			kh->slot[j] = (unsigned char)(i + 1);
+			first = (int)i;
+		}
+		if (kh->row[first][k->scope] == 0)
+			kh->row[first][k->scope] = (unsigned char)(i + 1);
 	}
+}
+
+int
+config_key_name(const struct key_hash *kh, const char *name, size_t len)
+{
+	size_t j = key_slot(name, len);
+
+	for (; kh->slot[j] != 0; j = (j + 1) & (CONFIG_KEY_SLOTS - 1)) {
+		size_t i = (size_t)kh->slot[j] - 1;
+
+		if (kh->len[i] == len &&
+		    memcmp(config_keys[i].name, name, len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const struct key *
+config_key_scoped(
+    const struct key_hash *kh, int name, enum scope scope, size_t *idx)
+{
+	size_t i;
+
+	if (name < 0 || kh->row[name][scope] == 0)
+		return NULL;
+	i = (size_t)kh->row[name][scope] - 1;
+	*idx = i;
+	return &config_keys[i];
 }
 
 const struct key *
 config_key_hash_find(
     const struct key_hash *kh, const char *name, enum scope scope, size_t *idx)
 {
-	size_t j = key_hash_of(name, scope);
-
-	for (; kh->slot[j] != 0; j = (j + 1) & (CONFIG_KEY_SLOTS - 1)) {
-		const struct key *k = &config_keys[kh->slot[j] - 1];
-
-		if (k->scope == scope && strcmp(k->name, name) == 0) {
-			*idx = (size_t)kh->slot[j] - 1;
-			return k;
-		}
-	}
-	return NULL;
+	return config_key_scoped(
+	    kh, config_key_name(kh, name, strlen(name)), scope, idx);
 }
 
 /* A hint for a key that exists, but in another kind of section. */

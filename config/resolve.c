@@ -13,6 +13,7 @@
  * Secrets: only the paths of secret files are read here (stat, for their
  * permissions); their contents are never opened, printed or logged.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -244,6 +245,9 @@ struct resolving {
 	struct row_set policies; /* [policy:NAME] sections by NAME */
 	uint64_t keepmask;
 	uint64_t polmask; /* every policy key */
+	size_t sublen; /* [aksnap]'s subscription's length */
+	uint64_t subhash; /* its config_hash_lower(), which each pool that
+	                     takes it has too */
 	size_t k_pol, k_sub, k_rg, k_cluster, k_np;
 	size_t nown; /* c->pool_policies used */
 };
@@ -399,7 +403,10 @@ section_policy(const struct resolving *r, const struct section *s, char *name,
 			    "policy", "no [policy:%s] section", name);
 	} else if (r->dflt != NULL) {
 		ps = r->dflt;
-		util_strlcpy(name, "default", namelen);
+		if (namelen >= sizeof("default"))
+			memcpy(name, "default", sizeof("default"));
+		else
+			util_strlcpy(name, "default", namelen);
 	}
 	return ps;
 }
@@ -422,25 +429,31 @@ own_policy(
 }
 
 /* A section's subscription, else [aksnap]'s into ${dst}; an error when
- * neither is set, at ${line}. */
-static void
+ * neither is set, at ${line}.  1 when [aksnap]'s was taken, else 0. */
+static int
 default_subscription(const struct resolving *r, const struct section *s,
     int line, char *dst, size_t len)
 {
 	const struct config *c = r->p->c;
 
-	if (c->subscription[0] == '\0')
+	if (c->subscription[0] == '\0') {
 		config_perr(r->p, line, s, "subscription",
 		    "missing, and [aksnap] sets no default subscription");
+		return 0;
+	}
+	if (r->sublen < len)
+		memcpy(dst, c->subscription, r->sublen + 1);
 	else
 		util_strlcpy(dst, c->subscription, len);
+	return 1;
 }
 
-/* nodepool_hash(pc): the hash of ${pc}'s node pool, without case. */
+/* nodepool_hash(r, pc, dflt): the hash of ${pc}'s node pool, without
+ * case; ${dflt} when its subscription is [aksnap]'s, hashed once. */
 static uint64_t
-nodepool_hash(const struct pool_conf *pc)
+nodepool_hash(const struct resolving *r, const struct pool_conf *pc, int dflt)
 {
-	uint64_t h = config_hash_lower(0, pc->subscription);
+	uint64_t h = dflt ? r->subhash : config_hash_lower(0, pc->subscription);
 
 	h = config_hash_lower(h, pc->resource_group);
 	h = config_hash_lower(h, pc->cluster);
@@ -477,12 +490,13 @@ resolve_pool(
 	struct config *c = p->c;
 	struct pool_conf *pc = &c->pools[s->idx];
 	const struct section *ps;
+	int dflt = 0;
 
 	require(p, s, r->k_rg);
 	require(p, s, r->k_cluster);
 	require(p, s, r->k_np);
 	if (pc->subscription[0] == '\0' && !(s->bad & (1ULL << r->k_sub)))
-		default_subscription(r, s,
+		dflt = default_subscription(r, s,
 		    (s->seen & (1ULL << r->k_sub))
 		        ? config_keyline(p, s, r->k_sub)
 		        : s->line,
@@ -514,8 +528,8 @@ resolve_pool(
 		size_t j = 0;
 		int got;
 
-		got = config_rows_add(
-		    nodepools, nodepool_hash(pc), s->idx, same_nodepool, c, &j);
+		got = config_rows_add(nodepools, nodepool_hash(r, pc, dflt),
+		    s->idx, same_nodepool, c, &j);
 		if (got < 0)
 			return -1;
 		if (got == 1)
@@ -529,31 +543,82 @@ resolve_pool(
 	return 0;
 }
 
-static int
-pool_key_cmp(const void *a, const void *b)
-{
-	const struct pool_conf *const *x = a, *const *y = b;
+/*
+ * A pool as the pools are sorted by key: the key's first eight bytes as
+ * a number, big-endian (so numbers compare as strcmp() compares their
+ * bytes; a key is zero after its end, add_pool()), and its index.  Most
+ * keys differ in those bytes, and their compare is inline, not a
+ * strcmp() called through qsort().
+ */
+struct by_key {
+	uint64_t head;
+	size_t idx;
+};
 
-	return strcmp((*x)->key, (*y)->key);
+_Static_assert(sizeof(((struct pool_conf *)0)->key) >= 8,
+    "a key's head is eight bytes of it");
+
+/* key_before(c, a, b): pool ${a}'s key sorts before ${b}'s. */
+static inline int
+key_before(
+    const struct config *c, const struct by_key *a, const struct by_key *b)
+{
+	if (a->head != b->head)
+		return a->head < b->head;
+	return strcmp(c->pools[a->idx].key + 8, c->pools[b->idx].key + 8) < 0;
+}
+
+/* sort_by_key(c, a, tmp, n): the ${n} pools of ${a} by key, a merge sort
+ * with room ${tmp} of ${n}; the sorted array returned (${a} or ${tmp}). */
+static struct by_key *
+sort_by_key(
+    const struct config *c, struct by_key *a, struct by_key *tmp, size_t n)
+{
+	for (size_t w = 1; w < n; w *= 2) {
+		struct by_key *t;
+
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				tmp[k++] = key_before(c, &a[j], &a[i]) ? a[j++]
+				                                       : a[i++];
+			while (i < mid)
+				tmp[k++] = a[i++];
+			while (j < hi)
+				tmp[k++] = a[j++];
+		}
+		t = a;
+		a = tmp;
+		tmp = t;
+	}
+	return a;
 }
 
 /* c->pool_order: the pools' indices by key.  0 or -1. */
 static int
 order_pools(struct config *c)
 {
-	const struct pool_conf **by;
+	struct by_key *by, *sorted;
 
-	by = malloc(c->npools * sizeof(*by));
+	by = malloc(2 * c->npools * sizeof(*by));
 	c->pool_order = malloc(c->npools * sizeof(*c->pool_order));
 	if (by == NULL || c->pool_order == NULL) {
 		free(by);
 		return -1;
 	}
+	for (size_t i = 0; i < c->npools; i++) {
+		uint64_t head;
+
+		memcpy(&head, c->pools[i].key, sizeof(head));
+		by[i].head = be64toh(head);
+		by[i].idx = i;
+	}
+	sorted = sort_by_key(c, by, by + c->npools, c->npools);
 	for (size_t i = 0; i < c->npools; i++)
-		by[i] = &c->pools[i];
-	qsort(by, c->npools, sizeof(*by), pool_key_cmp);
-	for (size_t i = 0; i < c->npools; i++)
-		c->pool_order[i] = (size_t)(by[i] - c->pools);
+		c->pool_order[i] = sorted[i].idx;
 	free(by);
 	c->nordered = c->npools;
 	return 0;
@@ -624,8 +689,8 @@ resolve_fleets(struct resolving *r)
 			continue;
 		f = &c->fleets[s->idx];
 		if (f->nsubscriptions == 0) {
-			default_subscription(r, s, s->line, f->subscriptions[0],
-			    sizeof(f->subscriptions[0]));
+			(void)default_subscription(r, s, s->line,
+			    f->subscriptions[0], sizeof(f->subscriptions[0]));
 			f->nsubscriptions = 1;
 		}
 		ps = section_policy(
@@ -657,6 +722,8 @@ config_resolve(struct parse *p)
 
 	memset(&r, 0, sizeof(r));
 	r.p = p;
+	r.sublen = strlen(p->c->subscription);
+	r.subhash = config_hash_lower_n(0, p->c->subscription, r.sublen);
 	r.keepmask = retention_mask();
 	for (size_t i = 0; i < config_nkeys; i++)
 		if (config_keys[i].scope == SCOPE_POLICY)

@@ -1112,6 +1112,45 @@ test_config_finds_every_pool_by_key(void **state)
 	assert_null(config_find_pool(c, "p3000"));
 	assert_null(config_find_pool(c, ""));
 	config_free(c);
+
+	/* Keys alike in their first eight bytes and more (resolve.c sorts
+	 * by those first), some of eight exactly, out of order in the file:
+	 * pool_order is in strcmp() order, each found. */
+	{
+		static const char *const odd[] = {"abcdefgh1", "abcdefgh",
+		    "abcdefg", "abcdefg-", "abcdefgh0", "abcdefgh10"};
+		const size_t nodd = sizeof(odd) / sizeof(odd[0]);
+		char *t = NULL;
+		size_t tlen = 0;
+		FILE *f = open_memstream(&t, &tlen);
+
+		assert_non_null(f);
+		fprintf(f, "[aksnap]\nsubscription = " SUB0 "\n");
+		for (size_t i = 0; i < 500; i++)
+			fprintf(f,
+			    "[pool:cluster-%03zu-pool%zu]\nresource_group = "
+			    "rg\ncluster = c%zu\nnodepool = np\n",
+			    (i * 7) % 50, i, i);
+		for (size_t i = 0; i < nodd; i++)
+			fprintf(f,
+			    "[pool:%s]\nresource_group = rg\ncluster = "
+			    "x%zu\nnodepool = np\n",
+			    odd[i], i);
+		assert_int_equal(fclose(f), 0);
+		assert_loads(t, &c);
+		free(t);
+		assert_int_equal(c->npools, 500 + nodd);
+		assert_int_equal(c->nordered, c->npools);
+		for (size_t i = 1; i < c->nordered; i++)
+			assert_true(strcmp(c->pools[c->pool_order[i - 1]].key,
+			                c->pools[c->pool_order[i]].key) < 0);
+		for (size_t i = 0; i < c->npools; i++)
+			assert_ptr_equal(
+			    config_find_pool(c, c->pools[i].key), &c->pools[i]);
+		assert_null(config_find_pool(c, "abcdefgh2"));
+		assert_null(config_find_pool(c, "cluster-000-pool"));
+		config_free(c);
+	}
 }
 
 /*
@@ -1328,6 +1367,90 @@ test_config_reads_key_lines_as_inih_did(void **state)
 	    "[aksnap] \xEF\xBB\xBF\xEF\xBB\xBF;x: unknown key");
 }
 
+/* Write the ${len} bytes of ${text} (NULs too) as the config file and
+ * load it. */
+static int
+load_bytes(const char *text, size_t len, struct config **c)
+{
+	FILE *f;
+
+	*c = NULL;
+	errs[0] = '\0';
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	return config_load_errors(path, c, errs, sizeof(errs));
+}
+
+/*
+ * The reader reads the file 64 KiB at a time (read.c, CONFIG_CHUNK):
+ * lines that span two chunks are read whole and counted once; a line
+ * longer than a chunk, in the middle or last and without its newline,
+ * is one error at its line, its text never read as keys; a NUL ends a
+ * line's text, as getline()'s C string did.
+ */
+static void
+test_config_reads_lines_across_chunks(void **state)
+{
+	struct config *c = NULL;
+	char *text = malloc(300000);
+	size_t len = 0;
+	int line = 0;
+
+	(void)state;
+	assert_non_null(text);
+	len += (size_t)sprintf(text + len, "[aksnap]\n"); /* 1 */
+	line = 1;
+	/* Comments to past the first chunk, each line a length of its own so
+	 * that some line spans its end. */
+	while (len < 65536 + 100) {
+		size_t n = 1 + (size_t)line % 97;
+
+		text[len++] = ';';
+		memset(text + len, 'c', n);
+		len += n;
+		text[len++] = '\n';
+		line++;
+	}
+	len += (size_t)sprintf(text + len, "kep_last = 1\n"); /* line + 1 */
+	/* A key line of 66,000 bytes, more than a chunk (its last 464 after
+	 * one): not read. */
+	memset(text + len, 'v', 66000);
+	memcpy(text + len, "kep_y = ", 8);
+	len += 66000;
+	text[len++] = '\n'; /* line + 2 */
+	len += (size_t)sprintf(text + len, "max_parallel = 0\n"); /* + 3 */
+	/* Last, without a newline: longer than a chunk too. */
+	memset(text + len, 'y', 66000);
+	len += 66000; /* line + 4 */
+	assert_int_equal(load_bytes(text, len, &c), -1);
+	assert_null(c);
+	assert_error(line + 1, "[aksnap] kep_last: unknown key");
+	assert_error(line + 2, "line longer than 4096 characters");
+	assert_error(line + 3, "[aksnap] max_parallel: expected a whole");
+	assert_error(line + 4, "line longer than 4096 characters");
+	assert_int_equal(count_lines(errs), 4);
+
+	/* A NUL: the rest of its line is not read. */
+	{
+		static const char nul[] =
+		    "[aksnap]\n"
+		    "database = /x\0 ; yy\n"
+		    "metrics_file = /m\0\n"
+		    "subscription = " SUB0 "\n"
+		    "\0max_parallel = 0\n" POOL_OK("a", "np");
+
+		assert_int_equal(load_bytes(nul, sizeof(nul) - 1, &c), 0);
+		assert_string_equal(c->database, "/x");
+		assert_string_equal(c->metrics_file, "/m");
+		assert_int_equal(c->max_parallel, 8);
+		config_free(c);
+	}
+	free(text);
+}
+
 /* The text of many_pools(${n}, ${n}, ${bad}) fails to load with one error,
  * on ${line}: [pool:p${bad}] kep_last: unknown key. */
 static void
@@ -1514,6 +1637,7 @@ main(void)
 	    cmocka_unit_test(test_config_rows_find_repeats_without_case),
 	    cmocka_unit_test(test_config_rows_stay_sparse_at_10000_pools),
 	    cmocka_unit_test(test_config_reads_key_lines_as_inih_did),
+	    cmocka_unit_test(test_config_reads_lines_across_chunks),
 	    cmocka_unit_test(test_config_check_output_unchanged_on_example),
 	    cmocka_unit_test(test_config_free_accepts_null),
 	};
