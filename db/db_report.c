@@ -572,8 +572,11 @@ sums_step(struct db_report *q, int which, sqlite3_stmt *s, const int64_t *ids,
 {
 	int rc;
 
+	/* cleared once: sums_row writes the same fields on every row of a
+	 * statement (a clear a row of the 1.9 KB was 9 M instructions at
+	 * 10,000 pools) */
+	memset(e, 0, sizeof(*e));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(e, 0, sizeof(*e));
 		e->kind = (enum db_report_sum_kind)which;
 		e->k = sums_find(ids, n, sqlite3_column_int64(s, 0));
 		if (e->k == n)

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "db/db_channels.h"
 #include "db/db_internal.h"
 #include "job/base/json_write.h"
 #include "job/base/util.h"
@@ -992,6 +993,103 @@ test_report_counts_ranges_open_since_before_the_window(void **state)
 	report_free(r);
 }
 
+/*
+ * The summary judges each pool from its few facts (sum_judge), not from
+ * the pool read again: its counts are what report_pool_read gives pool
+ * by pool -- a baseline older than its policy warns of, a cluster whose
+ * upgrade channel will re-image the pool, one whose channels will not,
+ * a pool gone missing, a baseline deleted, a pool never seen -- and the
+ * pools come in the report's order though configured in reverse.
+ */
+static void
+test_report_summary_judges_as_the_pools_read(void **state)
+{
+	struct fx *f = *state;
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	struct policy warn;
+	struct pool_conf never, tmp;
+	struct db_observation o;
+	struct db_versions v;
+	struct db_snapshot base;
+	struct db_pool p;
+	size_t verdicts[REPORT_NVERDICTS] = {0}, old = 0, reimage = 0;
+	char prev[64] = "";
+
+	memset(&opt, 0, sizeof(opt));
+	opt.channel = "stable";
+	build_fleet(f, 6);
+	memset(&warn, 0, sizeof(warn));
+	warn.warn_baseline_age = DAY;
+	f->cfg.pools[1].policy = &warn;
+	/* pool0002's cluster upgrades itself; pool0005's says none */
+	memset(&o, 0, sizeof(o));
+	versions(&v, "AKSUbuntu-2204gen2containerd-202611.15.0", "1.30.5");
+	util_strlcpy(o.upgrade_channel, "patch", sizeof(o.upgrade_channel));
+	assert_int_equal(db_pool_get(f->db, "pool0002", &p), 1);
+	assert_int_equal(db_observation_record(f->db, 0, p.id, T0 + 29 * DAY,
+	                     &v, "Succeeded", &o),
+	    0);
+	util_strlcpy(o.upgrade_channel, "none", sizeof(o.upgrade_channel));
+	util_strlcpy(o.node_os_channel, "None", sizeof(o.node_os_channel));
+	assert_int_equal(db_pool_get(f->db, "pool0005", &p), 1);
+	assert_int_equal(db_observation_record(f->db, 0, p.id, T0 + 29 * DAY,
+	                     &v, "Succeeded", &o),
+	    0);
+	assert_int_equal(db_pool_get(f->db, "pool0003", &p), 1);
+	assert_int_equal(db_observation_record(f->db, 0, p.id, T0 + 29 * DAY,
+	                     NULL, "missing", NULL),
+	    0);
+	assert_int_equal(db_pool_get(f->db, "pool0004", &p), 1);
+	assert_int_equal(db_snapshot_channel(f->db, p.id, "stable", &base), 1);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, base.id, "deleted", NULL), 0);
+	never = f->cfg.pools[0];
+	util_strlcpy(never.key, "pool9999", sizeof(never.key));
+	util_strlcpy(never.cluster, "aks-9", sizeof(never.cluster));
+	f->cfg.pools =
+	    realloc(f->cfg.pools, (f->cfg.npools + 1) * sizeof(*f->cfg.pools));
+	assert_non_null(f->cfg.pools);
+	f->cfg.pools[f->cfg.npools++] = never;
+	for (size_t i = 0; i < f->cfg.npools / 2; i++) {
+		tmp = f->cfg.pools[i];
+		f->cfg.pools[i] = f->cfg.pools[f->cfg.npools - 1 - i];
+		f->cfg.pools[f->cfg.npools - 1 - i] = tmp;
+	}
+
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->npools, 7);
+	for (size_t i = 0; i < r->npools; i++) {
+		size_t k;
+
+		assert_int_equal(report_pool_read(r, i, 0, &rp), 0);
+		assert_true(strcmp(prev, rp.p.key) < 0);
+		util_strlcpy(prev, rp.p.key, sizeof(prev));
+		for (k = 0; k < REPORT_NVERDICTS; k++)
+			if (strcmp(rp.verdict, report_verdicts[k]) == 0)
+				break;
+		assert_true(k < REPORT_NVERDICTS);
+		verdicts[k]++;
+		old += rp.baseline_old != 0;
+		reimage += rp.will_reimage[0] != '\0';
+		report_pool_clear(&rp);
+	}
+	for (size_t k = 0; k < REPORT_NVERDICTS; k++)
+		assert_int_equal(r->verdicts[k], verdicts[k]);
+	/* each case is one pool's */
+	for (size_t k = 4; k < REPORT_NVERDICTS; k++) /* no-baseline on */
+		assert_int_equal(r->verdicts[k], 1);
+	assert_int_equal(r->baselines_old, old);
+	assert_int_equal(old, 1);
+	assert_string_equal(r->named[0][0].key, "pool0001");
+	assert_int_equal(r->will_reimage, reimage);
+	assert_int_equal(reimage, 1);
+	assert_string_equal(r->named[1][0].key, "pool0002");
+	assert_non_null(strstr(r->named[1][0].title, "upgradeChannel patch"));
+	report_free(r);
+}
+
 int
 main(void)
 {
@@ -1033,6 +1131,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 	        test_report_counts_ranges_open_since_before_the_window, setup,
 	        teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_summary_judges_as_the_pools_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
