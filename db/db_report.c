@@ -3,10 +3,12 @@
  *
  * The report reads its pools' summary and then their rows.  The summary
  * (db_report_sums) is a statement, and one a channel, over every pool at
- * once, the
- * pools bound as one JSON array (json_each), not four statements a pool
- * (at 10,000 pools, 40,000 statements, each bound, stepped and reset);
- * its counts read no decision row (0021).  The
+ * once, the pools bound as one JSON array (json_each), not four
+ * statements a pool (at 10,000 pools, 40,000 statements, each bound,
+ * stepped and reset); its counts read no decision row (0021); and the
+ * marks that nearly no pool has (open promotions and failures, failures)
+ * are read in one scan each of their small indexes for the whole fleet,
+ * not sought pool by pool (sums_marks).  The
  * rows (the events themselves) are read pool after pool, over every
  * configured pool, by one statement prepared once per report, in struct
  * db_report, and reset between pools.  struct db_report also holds a
@@ -119,34 +121,54 @@ static const char sum_live_sql[] =
 	"AND last_at >= ?2 AND " where ")"
 
 /*
- * The open counts: pool j's open decisions (0018) promoting and failing
- * whose closed rows end before ?2 (else SUM_CLOSED counted them), in one
- * seek of decision_open_marks (0029: the open promotions and failures
- * alone, not the pool's keeps) rather than one an action: the
- * promotions times 2^32 plus the failures (sums_row splits them).
+ * The marks the pools' rows do not count, read once for the whole fleet
+ * (sums_marks), where a subquery a pool sought each pool's entries of an
+ * index that holds none for nearly every pool (two seeks a pool: 53 M of
+ * 389 M instructions at 10,000 pools):
+ *
+ * The open promotions and failures (0018) whose closed rows end before
+ * ?1 (else SUM_CLOSED would count them): decision_open_marks (0029)
+ * holds the open promotions and failures alone, at most one a pool's
+ * subject, so its scan is bounded by what the store holds now, not by
+ * its age.  A row: the pool, and 1 for a promotion, 0 for a failure.
  */
-#define SUM_OPEN_SHIFT 4294967296LL
-#define SUM_OPEN                                                               \
-	"(SELECT coalesce(sum(x.action = 'promote'), 0) * 4294967296 + "       \
-	"coalesce(sum(x.action = 'fail'), 0) FROM decision_open x "            \
-	"JOIN decision_rows d ON d.id = x.decision_id "                        \
-	"WHERE x.pool_id = j.value AND x.last_at >= ?2 "                       \
-	"AND x.action IN ('promote', 'fail') AND d.last_at < ?2)"
+static const char sum_open_sql[] =
+    "SELECT x.pool_id, x.action = 'promote' FROM decision_open x "
+    "JOIN decision_rows d ON d.id = x.decision_id "
+    "WHERE x.action IN ('promote', 'fail') AND x.last_at >= ?1 "
+    "AND d.last_at < ?1";
+
+/*
+ * The failures: every entry of decisions_failures_by_pool_time (0021)
+ * in pool order, and whether its range reaches ?1, up to ?2 entries.  A
+ * failure is rare (a pool's same failure again extends its row), so the
+ * index is a few rows a pool at most; a store whose index holds more
+ * than SUM_FAILED_SCAN_MAX(n) for n pools has them counted a pool at a
+ * time again (SUM_FAILED in the pools' statement), where a seek a pool
+ * costs less than the scan.
+ */
+static const char sum_failed_sql[] =
+    "SELECT pool_id, last_at >= ?1 FROM decision_rows "
+    "WHERE action = 'fail' LIMIT ?2";
+#define SUM_FAILED_SCAN_MAX(n) (8 * (n) + 256)
 
 /*
  * A row a pool of channel ?3: the snapshot holding it
- * (snapshot_channels_holder), and the pool's promotions and failures
- * since ?2 (db_report_events' entries): closed, closed, and open.  Run
- * once a channel, over that channel's pools.
+ * (snapshot_channels_holder), and the pool's promotions since ?2
+ * (db_report_events' entries, closed: the open ones are sum_open_sql's),
+ * and its failures: closed ones when sum_failed_sql gave up, else 0.
+ * Run once a channel, over that channel's pools.
  */
 #define SUM_PROMOTED SUM_CLOSED("action = 'promote'")
 #define SUM_FAILED SUM_CLOSED("action = 'fail'")
-static const char sum_pools_sql[] =
-    "SELECT j.value, s.state, s.created_at, s.node_image_version, "
-    "s.kubernetes_version, " SUM_PROMOTED ", " SUM_FAILED ", " SUM_OPEN " "
-    "FROM json_each(?1) j LEFT JOIN snapshot_channels h "
-    "ON h.pool_id = j.value AND h.channel = ?3 "
-    "AND h.left_at IS NULL LEFT JOIN snapshots s ON s.id = h.snapshot_id";
+#define SUM_POOLS(failed)                                                      \
+	"SELECT j.value, s.state, s.created_at, s.node_image_version, "        \
+	"s.kubernetes_version, " SUM_PROMOTED ", " failed " "                  \
+	"FROM json_each(?1) j LEFT JOIN snapshot_channels h "                  \
+	"ON h.pool_id = j.value AND h.channel = ?3 "                           \
+	"AND h.left_at IS NULL LEFT JOIN snapshots s ON s.id = h.snapshot_id"
+static const char sum_pools_sql[] = SUM_POOLS("0");
+static const char sum_pools_failed_sql[] = SUM_POOLS(SUM_FAILED);
 
 /* The runs since a time. */
 static const char runs_sql[] =
@@ -534,8 +556,6 @@ sums_find(const int64_t *ids, size_t n, int64_t id)
 static void
 sums_row(int which, sqlite3_stmt *s, struct db_report_sum *e)
 {
-	sqlite3_int64 open;
-
 	if (which == DB_REPORT_SUM_LIVE) {
 		db_col_text(s, 1, e->live.provisioning_state,
 		    sizeof(e->live.provisioning_state));
@@ -556,18 +576,80 @@ sums_row(int which, sqlite3_stmt *s, struct db_report_sum *e)
 	    sizeof(e->base.v.node_image_version));
 	db_col_text(s, 4, e->base.v.kubernetes_version,
 	    sizeof(e->base.v.kubernetes_version));
-	open = sqlite3_column_int64(s, 7);
-	e->promotions =
-	    (size_t)(sqlite3_column_int64(s, 5) + open / SUM_OPEN_SHIFT);
-	e->failures =
-	    (size_t)(sqlite3_column_int64(s, 6) + open % SUM_OPEN_SHIFT);
+	e->promotions = (size_t)sqlite3_column_int64(s, 5);
+	e->failures = (size_t)sqlite3_column_int64(s, 6);
+}
+
+/* What sums_marks counts of a pool: its open promotions and failures,
+ * and its closed failures (when scanned). */
+struct sum_marks {
+	size_t promotions, failures, closed_failures;
+};
+
+/*
+ * The open marks and the failures since ${since} of the ${n} pools
+ * ${ids} into ${m} (zeroed, n of them; other pools' rows are passed
+ * over); ${*failures} 1 when the failures are counted there, 0 when the
+ * index held too many to scan (the pools' statement counts them).
+ * 0/-1 (logged).
+ */
+static int
+sums_marks(struct db_report *q, time_t since, const int64_t *ids, size_t n,
+    struct sum_marks *m, int *failures)
+{
+	sqlite3_stmt *s;
+	size_t k, rows = 0, max = SUM_FAILED_SCAN_MAX(n);
+	int rc;
+
+	*failures = 0;
+	s = db_prepare(q->db, sum_open_sql, "report: summary");
+	if (s == NULL ||
+	    sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		k = sums_find(ids, n, sqlite3_column_int64(s, 0));
+		if (k == n)
+			continue;
+		if (sqlite3_column_int(s, 1))
+			m[k].promotions++;
+		else
+			m[k].failures++;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	s = db_prepare(q->db, sum_failed_sql, "report: summary");
+	if (s == NULL ||
+	    sqlite3_bind_int64(s, 1, (sqlite3_int64)since) != SQLITE_OK ||
+	    sqlite3_bind_int64(s, 2, (sqlite3_int64)max) != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rows++;
+		if (!sqlite3_column_int(s, 1))
+			continue;
+		k = sums_find(ids, n, sqlite3_column_int64(s, 0));
+		if (k < n)
+			m[k].closed_failures++;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	/* too many to scan: the closed ones are the pools' statement's */
+	*failures = rows < max;
+	for (k = 0; k < n && !*failures; k++)
+		m[k].closed_failures = 0;
+	return 0;
+fail:
+	db_fail(q->db, "report: summary");
+	sqlite3_finalize(s);
+	return -1;
 }
 
 /* Step ${s} (statement ${which}, bound) through its rows into ${e},
- * each to ${cb}.  0/-1. */
+ * each to ${cb}, the pool rows with ${m}'s counts added.  0/-1. */
 static int
 sums_step(struct db_report *q, int which, sqlite3_stmt *s, const int64_t *ids,
-    size_t n, struct db_report_sum *e,
+    size_t n, const struct sum_marks *m, struct db_report_sum *e,
     int (*cb)(void *ctx, const struct db_report_sum *s), void *ctx)
 {
 	int rc;
@@ -582,6 +664,11 @@ sums_step(struct db_report *q, int which, sqlite3_stmt *s, const int64_t *ids,
 		if (e->k == n)
 			continue;
 		sums_row(which, s, e);
+		if (which == DB_REPORT_SUM_POOL) {
+			e->promotions += m[e->k].promotions;
+			e->failures +=
+			    m[e->k].failures + m[e->k].closed_failures;
+		}
 		if (cb(ctx, e) != 0)
 			return -1;
 	}
@@ -596,14 +683,20 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
     int (*cb)(void *ctx, const struct db_report_sum *s), void *ctx)
 {
 	struct db_report_sum *e = NULL;
+	struct sum_marks *m = NULL;
 	sqlite3_stmt *s = NULL;
 	char *json = NULL;
-	int ret = -1;
+	int ret = -1, failures;
 
 	if (n == 0)
 		return 0;
 	e = malloc(sizeof(*e));
-	if (e == NULL || db_pools_json(ids, NULL, n, NULL, &json))
+	m = calloc(n, sizeof(*m));
+	if (e == NULL || m == NULL) {
+		log_err(NULL, "report: out of memory");
+		goto out;
+	}
+	if (db_pools_json(ids, NULL, n, NULL, &json))
 		goto out;
 	s = db_prepare(q->db, sum_live_sql, "report: summary");
 	if (s == NULL ||
@@ -611,10 +704,12 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
 		db_fail(q->db, "report: summary");
 		goto out;
 	}
-	if (sums_step(q, DB_REPORT_SUM_LIVE, s, ids, n, e, cb, ctx))
+	if (sums_step(q, DB_REPORT_SUM_LIVE, s, ids, n, m, e, cb, ctx))
 		goto out;
 	sqlite3_finalize(s);
 	s = NULL;
+	if (sums_marks(q, since, ids, n, m, &failures))
+		goto out;
 	/* then the pools, a statement a channel (the first pool naming it
 	 * runs it, over every pool that does) */
 	for (size_t k = 0; k < n; k++) {
@@ -628,7 +723,9 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
 		json = NULL;
 		if (db_pools_json(ids, channels, n, channels[k], &json))
 			goto out;
-		s = db_prepare(q->db, sum_pools_sql, "report: summary");
+		s = db_prepare(q->db,
+		    failures ? sum_pools_sql : sum_pools_failed_sql,
+		    "report: summary");
 		if (s == NULL ||
 		    sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) !=
 		        SQLITE_OK ||
@@ -639,7 +736,7 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
 			db_fail(q->db, "report: summary");
 			goto out;
 		}
-		if (sums_step(q, DB_REPORT_SUM_POOL, s, ids, n, e, cb, ctx))
+		if (sums_step(q, DB_REPORT_SUM_POOL, s, ids, n, m, e, cb, ctx))
 			goto out;
 		sqlite3_finalize(s);
 		s = NULL;
@@ -648,6 +745,7 @@ db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
 out:
 	sqlite3_finalize(s);
 	free(json);
+	free(m);
 	free(e);
 	return ret;
 }
@@ -687,7 +785,9 @@ db_report_query_plan(struct db *db, const char *name, char *buf, size_t len)
 		const char *name, *sql;
 	} queries[] = {{"events", events_sql}, {"runs", runs_sql},
 	    {"snapshot-counts", snap_counts_sql}, {"sum-live", sum_live_sql},
-	    {"sum-pools", sum_pools_sql}};
+	    {"sum-pools", sum_pools_sql},
+	    {"sum-pools-failed", sum_pools_failed_sql},
+	    {"sum-open", sum_open_sql}, {"sum-failed", sum_failed_sql}};
 
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++)
 		if (strcmp(name, queries[i].name) == 0)

@@ -115,11 +115,14 @@ struct db_report_sum {
  * (the rows in the table's order, each page read once), then a row a
  * pool with the snapshot
  * holding its channel and its promotions and failures since ${since}
- * (counted on the partial indexes decisions_promotions_by_pool_time and
- * decisions_failures_by_pool_time, 0021, without reading a decision's
- * row).  ${cb} is called for each newest observation (none for a pool
- * never observed), then once for each pool; it returning non-zero
- * stops, returning -1.  0/-1.
+ * (the closed promotions counted on the partial index
+ * decisions_promotions_by_pool_time, 0021, without reading a decision's
+ * row; the open promotions and failures, decision_open_marks, 0029, and
+ * the failures, decisions_failures_by_pool_time, each in one scan of
+ * the index for the whole fleet, the failures a pool at a time when
+ * the index holds more than 8 a pool).  ${cb} is called for each newest
+ * observation (none for a pool never observed), then once for each
+ * pool; it returning non-zero stops, returning -1.  0/-1.
  */
 int db_report_sums(struct db_report *q, time_t since, const int64_t *ids,
     const char *const *channels, size_t n,
@@ -136,8 +139,8 @@ int db_report_runs(struct db *db, time_t since,
 /*
  * db_report_query_plan(db, name, buf, len):
  * EXPLAIN QUERY PLAN of the report's query ${name} ("events": those of
- * db_report_events, "runs":
- * db_report_runs, "sum-live", "sum-pools": db_report_sums' two), as
+ * db_report_events, "runs": db_report_runs, "sum-live", "sum-pools",
+ * "sum-pools-failed", "sum-open", "sum-failed": db_report_sums'), as
  * db_query_plan, for the tests that keep them on their indexes.  0/-1.
  */
 int db_report_query_plan(

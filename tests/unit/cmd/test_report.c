@@ -1090,6 +1090,73 @@ test_report_summary_judges_as_the_pools_read(void **state)
 	report_free(r);
 }
 
+/* ${n} failures of pool ${key}, each its own (reasons differ), from ${at}
+ * a minute apart. */
+static void
+add_failures(struct fx *f, const char *key, size_t n, time_t at)
+{
+	struct db_pool p;
+	struct db_decision d;
+
+	assert_int_equal(db_pool_get(f->db, key, &p), 1);
+	for (size_t i = 0; i < n; i++) {
+		memset(&d, 0, sizeof(d));
+		d.pool_id = p.id;
+		d.at = at + (time_t)i * 60;
+		util_strlcpy(d.action, "fail", sizeof(d.action));
+		snprintf(
+		    d.reasons, sizeof(d.reasons), "PUT snapshot: 429 (%zu)", i);
+		assert_int_equal(db_decision_add(f->db, &d), 0);
+	}
+}
+
+/* Pool ${key}'s failures in the summary of ${f}'s fleet, checked against
+ * what its marks count. */
+static size_t
+summary_failures(struct fx *f, const char *key)
+{
+	struct report_options opt;
+	struct report *r = NULL;
+	struct report_pool rp;
+	size_t got = 0, marks = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	for (size_t k = 0; k < r->failing && k < REPORT_NAMED; k++)
+		if (strcmp(r->named[2][k].key, key) == 0)
+			got = r->named[2][k].failures;
+	for (size_t i = 0; i < r->npools; i++) {
+		assert_int_equal(report_pool_read(r, i, 1, &rp), 0);
+		if (strcmp(rp.p.key, key) == 0)
+			marks = rp.failures;
+		report_pool_clear(&rp);
+	}
+	assert_int_equal(got, marks);
+	report_free(r);
+	return got;
+}
+
+/*
+ * The summary counts the failures in one scan of their index while it
+ * holds a few a pool, and a pool at a time past that (a store whose
+ * pools fail run after run): the same count either way, the failures
+ * before the window left out.
+ */
+static void
+test_report_counts_failures_past_the_scan_bound(void **state)
+{
+	struct fx *f = *state;
+
+	build_fleet(f, 2);
+	/* 100 entries for 2 pools: scanned */
+	add_failures(f, "pool0001", 50, T0 - 10 * DAY);
+	add_failures(f, "pool0001", 50, T0 + DAY);
+	assert_int_equal(summary_failures(f, "pool0001"), 50);
+	/* 400: past 8 a pool and 256, counted a pool at a time */
+	add_failures(f, "pool0001", 300, T0 + 2 * DAY);
+	assert_int_equal(summary_failures(f, "pool0001"), 350);
+}
+
 int
 main(void)
 {
@@ -1133,6 +1200,9 @@ main(void)
 	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_report_summary_judges_as_the_pools_read, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_report_counts_failures_past_the_scan_bound, setup,
+	        teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
