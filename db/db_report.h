@@ -112,7 +112,9 @@ struct db_report_sum {
  * (ascending, distinct, none 0) whose baselines are in ${channels}[k]
  * ("" for none), read in a statement for all of them and one for each
  * channel's pools, rather than four a pool: their newest observations
- * (the rows in the table's order, each page read once), then a row a
+ * (for a report of at least a quarter of the store's pools, every
+ * pool's in pool order; else the pools asked for in the table's order,
+ * each page read once), then a row a
  * pool with the snapshot
  * holding its channel and its promotions and failures since ${since}
  * (the closed promotions counted on the partial index

@@ -1016,6 +1016,7 @@ test_report_summary_judges_as_the_pools_read(void **state)
 	struct db_pool p;
 	size_t verdicts[REPORT_NVERDICTS] = {0}, old = 0, reimage = 0;
 	char prev[64] = "";
+	const char *few[] = {"pool0002", "pool0003"};
 
 	memset(&opt, 0, sizeof(opt));
 	opt.channel = "stable";
@@ -1087,6 +1088,26 @@ test_report_summary_judges_as_the_pools_read(void **state)
 	assert_int_equal(reimage, 1);
 	assert_string_equal(r->named[1][0].key, "pool0002");
 	assert_non_null(strstr(r->named[1][0].title, "upgradeChannel patch"));
+	report_free(r);
+	r = NULL;
+
+	/* a few of the store's pools (their observations sought by the
+	 * JSON of their ids), and half of them (every pool's read, the
+	 * others passed over) */
+	opt.pools = few;
+	opt.npools = 1;
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->npools, 1);
+	assert_int_equal(r->verdicts[7], 1); /* channel-will-drift */
+	assert_int_equal(r->will_reimage, 1);
+	report_free(r);
+	r = NULL;
+	opt.npools = 2;
+	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
+	assert_int_equal(r->npools, 2);
+	assert_int_equal(r->verdicts[5], 1); /* missing */
+	assert_int_equal(r->verdicts[7], 1);
+	assert_int_equal(r->will_reimage, 1);
 	report_free(r);
 }
 
