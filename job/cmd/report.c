@@ -22,13 +22,14 @@
  *
  * Every form starts with a summary of every pool, so nothing is written
  * until every pool has been read once: report_gather reads of every pool
- * at once what the summary counts (db_report_sums: a statement and one a
- * channel, whatever the number of pools -- its newest observation, then
- * its baseline and the journal's counts, which SQLite counts on
+ * at once what the summary counts (db_report_sums: a few statements and
+ * one a channel, whatever the number of pools -- its newest observation,
+ * then its baseline and the journal's counts, which SQLite counts on
  * one-action indexes: not its snapshots, nor its window of observations,
  * which the page reads for its legend as it writes the pools: the
  * legend follows the matrix, written after every pool has been read)
- * and keeps only that (struct pool_sum, ~300 bytes),
+ * and keeps only that (struct pool_sum, ~300 bytes; judged from those
+ * facts by the rules pool_read applies, sum_judge),
  * in the store's order (db_pool_ids_order: a run wrote their rows in id
  * order, so each page is read once; the report's order read a page again
  * every few hundred pools at 10,000, 332,109 page reads of ~24,000 pages)
