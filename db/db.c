@@ -1830,8 +1830,8 @@ db_pool_get(struct db *db, const char *key, struct db_pool *out)
 	    DB_OPT((v) != NULL ? (v)->vm_size : NULL),                         \
 	    (v) != NULL ? DB_INT((v)->enable_fips != 0) : DB_SKIP
 
-static void
-col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
+void
+db_col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
 {
 	db_col_text(
 	    s, first, v->node_image_version, sizeof(v->node_image_version));
@@ -1853,7 +1853,7 @@ col_observation(sqlite3_stmt *s, struct db_observation *o)
 	o->run_id = sqlite3_column_int64(s, 2);
 	db_col_text(s, 3, o->pool_key, sizeof(o->pool_key));
 	o->observed_at = (time_t)sqlite3_column_int64(s, 4);
-	col_versions(s, 5, &o->v);
+	db_col_versions(s, 5, &o->v);
 	db_col_text(
 	    s, 11, o->provisioning_state, sizeof(o->provisioning_state));
 	db_col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
@@ -1949,7 +1949,7 @@ col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
 	db_col_text(s, 4, o->arm_id, sizeof(o->arm_id));
 	o->slot = (time_t)sqlite3_column_int64(s, 5);
 	o->created_at = (time_t)sqlite3_column_int64(s, 6);
-	col_versions(s, 7, &o->v);
+	db_col_versions(s, 7, &o->v);
 	db_col_text(s, 13, o->state, sizeof(o->state));
 	o->pinned = sqlite3_column_int(s, 14);
 	db_col_text(s, 15, o->channel, sizeof(o->channel));

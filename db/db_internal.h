@@ -232,7 +232,8 @@ const char *db_snap_cols_bare(void);
 /*
  * DB_POOL_LAST_SUCCESS(pool): the time of pool ${pool}'s last success (a
  * snapshot taken, or a slot skipped because nothing changed), 0 when it
- * has none: db_pool_last_success's, and the fleet-wide reader's.  Two
+ * has none: db_pool_last_success's (the fleet-wide reader, db_reads.c,
+ * has the same two seeks as LEFT JOINs).  Two
  * seeks: the pool's row of pool_success (0025's triggers keep in it
  * DB_POOL_SUCCESS_KEPT, what its snapshots and closed skip ranges say)
  * and its open skip range, which a run extends every slot.  Before 0025
@@ -260,7 +261,10 @@ const char *const *db_run_mode_names(void);
 /*
  * The row readers and binders every db/ file shares:
  * db_col_text(s, i, dst, size): column ${i} as text into ${dst} (NULL
- * reads as ""); db_bind_opt(s, i, v): ${v} as text, NULL or "" as NULL
+ * reads as ""); db_col_versions(s, first, v): the six columns of a
+ * struct db_versions from column ${first} on (node image, Kubernetes, OS
+ * type, OS SKU, VM size, FIPS), as the observation and snapshot rows
+ * hold them; db_bind_opt(s, i, v): ${v} as text, NULL or "" as NULL
  * (the sqlite3_bind_* code); db_row_run / db_row_pool: row readers
  * (db_row_fn) of a runs row (id, started_at, finished_at, as_of, mode,
  * exit_code, observed, taken, skipped, deleted, promoted, failed) into a
@@ -270,6 +274,7 @@ const char *const *db_run_mode_names(void);
  * or NULL (logged by db_fail with ${what}).
  */
 void db_col_text(sqlite3_stmt *s, int i, char *dst, size_t size);
+void db_col_versions(sqlite3_stmt *s, int first, struct db_versions *v);
 int db_bind_opt(sqlite3_stmt *s, int i, const char *v);
 int db_row_run(void *out, sqlite3_stmt *s);
 int db_row_pool(void *out, sqlite3_stmt *s);

@@ -245,12 +245,40 @@ static const char *const fact_from[NFACTS] = {
                   "ON h.pool_id = j.value AND h.channel = ?2 "
                   "AND h.left_at IS NULL "
                   "LEFT JOIN snapshots s ON s.id = h.snapshot_id",
-    [FACT_SUCCESS] = DB_POOL_LAST_SUCCESS("j.value") " FROM json_each(?1) j",
+    /* DB_POOL_LAST_SUCCESS's two seeks as LEFT JOINs (the open skip
+     * range: decision_open's key is the pool and snapshot 0, one row):
+     * its scalar subqueries opened and closed their cursors at every
+     * pool, a third of the statement's instructions */
+    [FACT_SUCCESS] = "max(coalesce(ps.at, 0), coalesce(d.last_at, 0)) "
+                     "FROM json_each(?1) j LEFT JOIN pool_success ps "
+                     "ON ps.pool_id = j.value "
+                     "LEFT JOIN decision_open d ON d.pool_id = j.value "
+                     "AND d.snapshot_id = 0 AND d.action = 'skip'",
     /* parenthesized: clang's -Wstring-concatenation takes a
      * concatenation among single literals for a missing comma */
     [FACT_POOL] = ("p.key, p.subscription, p.resource_group "
                    "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value"),
 };
+
+/*
+ * The brief rows (DB_POOL_BRIEF): the columns drift and check print or
+ * judge by, each read into its field of a row zeroed for the pool, where
+ * the full rows' 18 and 19 columns, each decoded by SQLite and copied
+ * into a struct zeroed again, were half of drift's reading (an
+ * observation's 18 columns cost its statement two thirds of its
+ * instructions).  DB_POOL_NEWEST_AT: the newest snapshot's creation
+ * alone.  The first column is the row's id: NULL, no row.
+ */
+#define OBS_BRIEF                                                              \
+	"o.id, o.observed_at, o.node_image_version, o.kubernetes_version, "    \
+	"o.provisioning_state, o.upgrade_channel, o.node_os_channel, "         \
+	"o.last_seen "
+#define SNAP_BRIEF                                                             \
+	"s.id, s.pool_id, s.name, s.arm_id, s.created_at, "                    \
+	"s.node_image_version, s.kubernetes_version, s.os_type, s.os_sku, "    \
+	"s.vm_size, s.enable_fips, s.state, s.promoted_at "
+#define SNAP_BRIEF_NCOLS 13
+#define NEWEST_AT "s.id, s.created_at "
 
 static const char *const fact_what[NFACTS] = {
     "read the pools' latest observations",
@@ -275,33 +303,65 @@ struct pool_by_id {
 	struct pool_names names;
 };
 
-/* Fact ${f}'s SQL into ${sql}.  0, or -1 when out of memory (logged). */
+/* Whether fact ${f} is read for ${want} as the newest snapshot's
+ * creation alone (DB_POOL_NEWEST_AT). */
 static int
-fact_sql(int f, struct buf *sql)
+newest_at_only(int f, unsigned want)
 {
+	return f == FACT_NEWEST && (want & DB_POOL_NEWEST) == 0;
+}
+
+/* Fact ${f}'s column list for ${want} ("" for FACT_SUCCESS, FACT_POOL:
+ * their text is in fact_from). */
+static const char *
+fact_cols(int f, unsigned want)
+{
+	int brief = (want & DB_POOL_BRIEF) != 0;
+
+	switch (f) {
+	case FACT_OBS:
+		return brief ? OBS_BRIEF : db_obs_cols_bare();
+	case FACT_NEWEST:
+		if (newest_at_only(f, want))
+			return NEWEST_AT;
+		/* FALLTHROUGH */
+	case FACT_BASE:
+		/* the ARM id derived (DB_SNAP_NCOLS, SNAP_BRIEF_NCOLS) */
+		return brief ? SNAP_BRIEF ", s.arm_id IS NULL "
+		             : db_snap_cols_bare();
+	default:
+		return "";
+	}
+}
+
+/* Fact ${f}'s SQL for ${want} into ${sql}.  0, or -1 when out of memory
+ * (logged). */
+static int
+fact_sql(int f, unsigned want, struct buf *sql)
+{
+	int full_snap = (f == FACT_NEWEST || f == FACT_BASE) &&
+	    (want & DB_POOL_BRIEF) == 0 && !newest_at_only(f, want);
+
 	buf_free(sql); /* empty, as buf_init left it */
-	if (buf_printf(sql, "SELECT %s%s%s",
-	        f == FACT_OBS                            ? db_obs_cols_bare()
-	            : f == FACT_NEWEST || f == FACT_BASE ? db_snap_cols_bare()
-	                                                 : "",
+	if (buf_printf(sql, "SELECT %s%s%s", fact_cols(f, want),
 	        /* the ARM id derived (DB_SNAP_NCOLS) */
-	        f == FACT_NEWEST || f == FACT_BASE ? ", s.arm_id IS NULL " : "",
-	        fact_from[f])) {
+	        full_snap ? ", s.arm_id IS NULL " : "", fact_from[f])) {
 		log_err(NULL, "store: out of memory");
 		return -1;
 	}
 	return 0;
 }
 
-/* Fact ${f}'s statement over the pools of ${json} (kept by the caller),
- * ?2 bound to ${channel} when not NULL.  NULL on error (logged). */
+/* Fact ${f}'s statement for ${want} over the pools of ${json} (kept by
+ * the caller), ?2 bound to ${channel} when not NULL.  NULL on error
+ * (logged). */
 static sqlite3_stmt *
-fact_stmt(struct db *db, int f, const char *json, const char *channel,
-    struct buf *sql)
+fact_stmt(struct db *db, int f, unsigned want, const char *json,
+    const char *channel, struct buf *sql)
 {
 	sqlite3_stmt *s;
 
-	if (fact_sql(f, sql))
+	if (fact_sql(f, want, sql))
 		return NULL;
 	s = db_stmt(db, sql->data, fact_what[f]);
 	if (s == NULL)
@@ -382,16 +442,33 @@ pool_by_id(struct db *db, struct pool_by_id *b, int64_t id)
 	return 0;
 }
 
-/* A snapshot row of ${s} into ${out}, its pool's key and (derived) ARM
- * id from the pool's row: ${own}, the pool walked, or its own by id.
- * 0/-1. */
+/* A SNAP_BRIEF row of ${s} into ${out}, zeroed. */
+static void
+snap_brief(sqlite3_stmt *s, struct db_snapshot *out)
+{
+	out->id = sqlite3_column_int64(s, 0);
+	out->pool_id = sqlite3_column_int64(s, 1);
+	db_col_text(s, 2, out->name, sizeof(out->name));
+	db_col_text(s, 3, out->arm_id, sizeof(out->arm_id));
+	out->created_at = (time_t)sqlite3_column_int64(s, 4);
+	db_col_versions(s, 5, &out->v);
+	db_col_text(s, 11, out->state, sizeof(out->state));
+	out->promoted_at = (time_t)sqlite3_column_int64(s, 12);
+}
+
+/* A snapshot row of ${s} into ${out} (${brief}: a SNAP_BRIEF row into
+ * ${out} zeroed), its pool's key and (derived) ARM id from the pool's
+ * row: ${own}, the pool walked, or its own by id.  0/-1. */
 static int
-snap_row(struct db *db, sqlite3_stmt *s, struct db_snapshot *out,
+snap_row(struct db *db, sqlite3_stmt *s, int brief, struct db_snapshot *out,
     int64_t pool_id, const struct pool_names *own, struct pool_by_id *other)
 {
 	const struct pool_names *p = own;
 
-	(void)db_row_snapshot(out, s);
+	if (brief)
+		snap_brief(s, out);
+	else
+		(void)db_row_snapshot(out, s);
 	if (out->pool_id != pool_id) {
 		if (pool_by_id(db, other, out->pool_id))
 			return -1;
@@ -399,18 +476,35 @@ snap_row(struct db *db, sqlite3_stmt *s, struct db_snapshot *out,
 	}
 	util_strlcpy(
 	    out->pool_key, p->key != NULL ? p->key : "", sizeof(out->pool_key));
-	if (sqlite3_column_int(s, DB_SNAP_NCOLS))
+	if (sqlite3_column_int(s, brief ? SNAP_BRIEF_NCOLS : DB_SNAP_NCOLS))
 		arm_id_derive(out->arm_id, sizeof(out->arm_id), p, out->name);
 	return 0;
 }
 
-/* Step fact ${f}'s statement to the next pool's row, read it into ${r}
- * (FACT_POOL: into ${own}).  0/-1. */
-static int
-fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
-    struct pool_names *own, struct pool_by_id *other)
+/* An OBS_BRIEF row of ${s} into ${o}, zeroed. */
+static void
+obs_brief(sqlite3_stmt *s, struct db_observation *o)
 {
-	int found;
+	o->id = sqlite3_column_int64(s, 0);
+	o->observed_at = (time_t)sqlite3_column_int64(s, 1);
+	db_col_text(
+	    s, 2, o->v.node_image_version, sizeof(o->v.node_image_version));
+	db_col_text(
+	    s, 3, o->v.kubernetes_version, sizeof(o->v.kubernetes_version));
+	db_col_text(s, 4, o->provisioning_state, sizeof(o->provisioning_state));
+	db_col_text(s, 5, o->upgrade_channel, sizeof(o->upgrade_channel));
+	db_col_text(s, 6, o->node_os_channel, sizeof(o->node_os_channel));
+	o->last_seen = (time_t)sqlite3_column_int64(s, 7);
+}
+
+/* Step fact ${f}'s statement (read for ${want}) to the next pool's row,
+ * read it into ${r} (FACT_POOL: into ${own}), which was zeroed for the
+ * pool.  0/-1. */
+static int
+fact_step(struct db *db, int f, unsigned want, sqlite3_stmt *s,
+    struct db_pool_read *r, struct pool_names *own, struct pool_by_id *other)
+{
+	int found, brief = (want & DB_POOL_BRIEF) != 0;
 
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return db_fail(db, fact_what[f]);
@@ -418,22 +512,31 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
 	switch (f) {
 	case FACT_OBS:
 		r->have_obs = found;
-		if (found) {
+		if (!found)
+			break;
+		if (brief)
+			obs_brief(s, &r->obs);
+		else
 			(void)db_row_observation(&r->obs, s);
-			util_strlcpy(r->obs.pool_key,
-			    own->key != NULL ? own->key : "",
-			    sizeof(r->obs.pool_key));
-		}
+		util_strlcpy(r->obs.pool_key, own->key != NULL ? own->key : "",
+		    sizeof(r->obs.pool_key));
 		break;
 	case FACT_NEWEST:
 		r->have_newest = found;
-		if (found &&
-		    snap_row(db, s, &r->newest, r->pool_id, own, other))
+		if (found && newest_at_only(f, want)) {
+			r->newest.id = sqlite3_column_int64(s, 0);
+			r->newest.created_at =
+			    (time_t)sqlite3_column_int64(s, 1);
+		} else if (found &&
+		    snap_row(
+		        db, s, brief, &r->newest, r->pool_id, own, other)) {
 			return -1;
+		}
 		break;
 	case FACT_BASE:
 		r->have_base = found;
-		if (found && snap_row(db, s, &r->base, r->pool_id, own, other))
+		if (found &&
+		    snap_row(db, s, brief, &r->base, r->pool_id, own, other))
 			return -1;
 		break;
 	case FACT_POOL:
@@ -448,19 +551,20 @@ fact_step(struct db *db, int f, sqlite3_stmt *s, struct db_pool_read *r,
 	return 0;
 }
 
-static const unsigned fact_bit[NFACTS] = {
-    DB_POOL_OBS, DB_POOL_NEWEST, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
+static const unsigned fact_bit[NFACTS] = {DB_POOL_OBS,
+    DB_POOL_NEWEST | DB_POOL_NEWEST_AT, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
 
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 {
+	unsigned one = fact & ~(unsigned)DB_POOL_BRIEF;
 	struct buf sql;
 	int rc = -1;
 
 	buf_init(&sql, (size_t)-1 / 2);
 	for (int f = 0; f < NFACTS; f++)
-		if (fact_bit[f] != 0 && fact == fact_bit[f] &&
-		    fact_sql(f, &sql) == 0)
+		if (one != 0 && (one & ~fact_bit[f]) == 0 &&
+		    (one & (one - 1)) == 0 && fact_sql(f, fact, &sql) == 0)
 			rc = db_explain(db, sql.data, buf, len);
 	buf_free(&sql);
 	return rc;
@@ -479,6 +583,8 @@ fact_wanted(int f, unsigned want)
 		return (want &
 		           (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE)) !=
 		    0;
+	case FACT_NEWEST:
+		return (want & (DB_POOL_NEWEST | DB_POOL_NEWEST_AT)) != 0;
 	case FACT_BASE:
 		return 0;
 	default:
@@ -512,7 +618,7 @@ base_groups_free(struct db *db, struct base_groups *g)
 
 static int
 base_groups_open(struct db *db, const int64_t *pool_ids,
-    const char *const *channels, size_t n, struct buf *sql,
+    const char *const *channels, size_t n, unsigned want, struct buf *sql,
     struct base_groups *g)
 {
 	size_t *first = NULL; /* each channel's first pool */
@@ -543,7 +649,7 @@ base_groups_open(struct db *db, const int64_t *pool_ids,
 
 		if (db_pools_json(pool_ids, channels, n, ch, &g->json[i]))
 			goto done;
-		g->s[i] = fact_stmt(db, FACT_BASE, g->json[i], ch, sql);
+		g->s[i] = fact_stmt(db, FACT_BASE, want, g->json[i], ch, sql);
 		if (g->s[i] == NULL)
 			goto done;
 	}
@@ -585,12 +691,12 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 	for (int f = 0; f < NFACTS; f++) {
 		if (!fact_wanted(f, want))
 			continue;
-		s[f] = fact_stmt(db, f, ids, NULL, &sql);
+		s[f] = fact_stmt(db, f, want, ids, NULL, &sql);
 		if (s[f] == NULL)
 			goto done;
 	}
 	if ((want & DB_POOL_BASELINE) &&
-	    base_groups_open(db, pool_ids, channels, n, &sql, &base))
+	    base_groups_open(db, pool_ids, channels, n, want, &sql, &base))
 		goto done;
 	for (size_t k = 0; k < n; k++) {
 		memset(r, 0, sizeof(*r));
@@ -598,15 +704,16 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 		r->pool_id = pool_ids[k];
 		/* the pools row first: the others read it */
 		if (s[FACT_POOL] != NULL &&
-		    fact_step(db, FACT_POOL, s[FACT_POOL], r, &own, &other))
+		    fact_step(
+		        db, FACT_POOL, want, s[FACT_POOL], r, &own, &other))
 			goto done;
 		for (int f = 0; f < NFACTS; f++)
 			if (f != FACT_POOL && s[f] != NULL &&
-			    fact_step(db, f, s[f], r, &own, &other))
+			    fact_step(db, f, want, s[f], r, &own, &other))
 				goto done;
 		if (base.n > 0 &&
-		    fact_step(
-		        db, FACT_BASE, base.s[base.group[k]], r, &own, &other))
+		    fact_step(db, FACT_BASE, want, base.s[base.group[k]], r,
+		        &own, &other))
 			goto done;
 		ret = cb(ctx, k, r);
 		if (ret != 0)

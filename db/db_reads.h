@@ -77,12 +77,22 @@ void db_pool_ids_free(struct db_pool_ids *ids);
  * error (logged) or when out of memory.  Each statement steps through
  * the pools as given: pass them in the store's order (db_pool_ids_order)
  * for each page to be read once.
+ *
+ * With DB_POOL_BRIEF the rows carry only what drift and check read, the
+ * other fields 0 or "": an observation's observed_at, last_seen, node
+ * image and Kubernetes versions, provisioning state and upgrade
+ * channels (and its pool's key); a snapshot's id, pool, key, name, ARM
+ * id, created_at, versions, state and promoted_at.  DB_POOL_NEWEST_AT
+ * (without DB_POOL_NEWEST): the newest active snapshot's id and
+ * created_at alone.
  */
 enum {
 	DB_POOL_OBS = 1,
 	DB_POOL_NEWEST = 2,
 	DB_POOL_BASELINE = 4,
 	DB_POOL_SUCCESS = 8,
+	DB_POOL_BRIEF = 16,
+	DB_POOL_NEWEST_AT = 32,
 };
 
 struct db_pool_read {

@@ -526,8 +526,8 @@ check_pools(struct db *db, const struct config *cfg, time_t as_of,
 		channels[m++] = pc->policy->channel;
 	}
 	if (db_pools_read(db, stored, channels, m,
-	        DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE |
-	            DB_POOL_SUCCESS,
+	        DB_POOL_OBS | DB_POOL_NEWEST_AT | DB_POOL_BASELINE |
+	            DB_POOL_SUCCESS | DB_POOL_BRIEF,
 	        check_one, &w))
 		goto out;
 	cs->at = 1 + n;

@@ -550,7 +550,7 @@ drift_gather(struct drift_walk *w)
 	}
 	w->order = order;
 	if (db_pools_read(w->s->db, stored, channels, m,
-	        DB_POOL_NEWEST | DB_POOL_BASELINE |
+	        DB_POOL_NEWEST | DB_POOL_BASELINE | DB_POOL_BRIEF |
 	            (w->refresh ? 0 : DB_POOL_OBS),
 	        drift_one, w))
 		goto out;

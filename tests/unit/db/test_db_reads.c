@@ -358,6 +358,131 @@ test_pools_read_as_the_per_pool_statements(void **state)
 	    db_pools_read(f->db, ids, channels, 0, DB_POOL_OBS, NULL, NULL), 0);
 }
 
+/* Every pool's facts as read, kept (facts_keep). */
+struct facts_kept {
+	struct db_pool_read r[3];
+	size_t n;
+};
+
+static int
+facts_keep(void *ctx, size_t k, const struct db_pool_read *r)
+{
+	struct facts_kept *fk = ctx;
+
+	assert_int_equal(k, fk->n);
+	fk->r[fk->n++] = *r;
+	return 0;
+}
+
+/* What DB_POOL_BRIEF keeps of the full row ${r} (db_reads.h's list);
+ * DB_POOL_NEWEST_AT without DB_POOL_NEWEST: of the newest snapshot, its
+ * id and created_at alone. */
+static struct db_pool_read
+facts_brief(const struct db_pool_read *r, int newest_at)
+{
+	struct db_pool_read b;
+	const struct db_snapshot *from[2] = {&r->newest, &r->base};
+	struct db_snapshot *to[2] = {&b.newest, &b.base};
+
+	memset(&b, 0, sizeof(b));
+	b.pool_id = r->pool_id;
+	b.have_obs = r->have_obs;
+	b.have_newest = r->have_newest;
+	b.have_base = r->have_base;
+	b.last_success = r->last_success;
+	b.obs.id = r->obs.id;
+	memcpy(b.obs.pool_key, r->obs.pool_key, sizeof(b.obs.pool_key));
+	b.obs.observed_at = r->obs.observed_at;
+	b.obs.last_seen = r->obs.last_seen;
+	memcpy(b.obs.v.node_image_version, r->obs.v.node_image_version,
+	    sizeof(b.obs.v.node_image_version));
+	memcpy(b.obs.v.kubernetes_version, r->obs.v.kubernetes_version,
+	    sizeof(b.obs.v.kubernetes_version));
+	memcpy(b.obs.provisioning_state, r->obs.provisioning_state,
+	    sizeof(b.obs.provisioning_state));
+	memcpy(b.obs.upgrade_channel, r->obs.upgrade_channel,
+	    sizeof(b.obs.upgrade_channel));
+	memcpy(b.obs.node_os_channel, r->obs.node_os_channel,
+	    sizeof(b.obs.node_os_channel));
+	for (int i = 0; i < 2; i++) {
+		to[i]->id = from[i]->id;
+		to[i]->created_at = from[i]->created_at;
+		if (i == 0 && newest_at)
+			continue;
+		to[i]->pool_id = from[i]->pool_id;
+		memcpy(to[i]->pool_key, from[i]->pool_key,
+		    sizeof(to[i]->pool_key));
+		memcpy(to[i]->name, from[i]->name, sizeof(to[i]->name));
+		memcpy(to[i]->arm_id, from[i]->arm_id, sizeof(to[i]->arm_id));
+		to[i]->v = from[i]->v;
+		memcpy(to[i]->state, from[i]->state, sizeof(to[i]->state));
+		to[i]->promoted_at = from[i]->promoted_at;
+	}
+	return b;
+}
+
+/*
+ * DB_POOL_BRIEF (drift, check): the full rows' fields it names, every
+ * other one 0 or "" -- what it leaves out is set in the store -- and
+ * DB_POOL_NEWEST_AT the newest snapshot's creation alone; the same
+ * statements, as many.
+ */
+static void
+test_pools_read_brief_is_the_full_rows_named_fields(void **state)
+{
+	static const int64_t ids[] = {3, 1, 2};
+	static const char *const channels[] = {"stable", "can\"ary", "x"};
+	static const unsigned all =
+	    DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE | DB_POOL_SUCCESS;
+	struct fx *f = *state;
+	struct facts_kept full, brief, at;
+	struct db_pool_read want;
+
+	facts_store(f);
+	raw_exec(f->path,
+	    "UPDATE observations SET run_id = 1, os_type = 'Linux', "
+	    "os_sku = 'Ubuntu', vm_size = 'D2', enable_fips = 1, "
+	    "node_os_channel = 'NodeImage', changed_by = 'outside', seen = 3;"
+	    "UPDATE snapshots SET slot = 60, kubernetes_version = '1.33.1', "
+	    "os_type = 'Linux', os_sku = 'Ubuntu', vm_size = 'D2', "
+	    "enable_fips = 1, pinned = 1, channel = 'stable', "
+	    "promoted_at = 70, demoted_at = 80, error = 'e';"
+	    "UPDATE snapshots SET arm_id = '/x/b-del' WHERE name = 'b-del';");
+	memset(&full, 0, sizeof(full));
+	memset(&brief, 0, sizeof(brief));
+	memset(&at, 0, sizeof(at));
+	assert_int_equal(
+	    db_pools_read(f->db, ids, channels, 3, all, facts_keep, &full), 0);
+	assert_int_equal(db_pools_read(f->db, ids, channels, 3,
+	                     all | DB_POOL_BRIEF, facts_keep, &brief),
+	    0);
+	assert_int_equal(db_pools_read(f->db, ids, channels, 3,
+	                     (all & ~(unsigned)DB_POOL_NEWEST) |
+	                         DB_POOL_NEWEST_AT | DB_POOL_BRIEF,
+	                     facts_keep, &at),
+	    0);
+	assert_int_equal(full.n, 3);
+	assert_int_equal(brief.n, 3);
+	assert_int_equal(at.n, 3);
+	for (size_t k = 0; k < 3; k++) {
+		want = facts_brief(&full.r[k], 0);
+		assert_memory_equal(&brief.r[k], &want, sizeof(want));
+		want = facts_brief(&full.r[k], 1);
+		assert_memory_equal(&at.r[k], &want, sizeof(want));
+	}
+	/* pool 1: each kind of row found, and something left out of each */
+	assert_true(
+	    full.r[1].have_obs && full.r[1].have_newest && full.r[1].have_base);
+	assert_string_equal(full.r[1].obs.changed_by, "outside");
+	assert_string_equal(brief.r[1].obs.changed_by, "");
+	assert_string_equal(brief.r[1].obs.v.vm_size, "");
+	assert_string_equal(brief.r[1].base.error, "");
+	assert_string_equal(brief.r[1].base.v.vm_size, "D2");
+	assert_string_equal(brief.r[1].base.arm_id, "/x/b-del");
+	assert_string_equal(at.r[1].newest.name, "");
+	assert_true(at.r[1].newest.created_at > 0);
+}
+
 static int
 facts_stop(void *ctx, size_t k, const struct db_pool_read *r)
 {
@@ -393,7 +518,16 @@ test_pools_read_plans_seek(void **state)
 	    {DB_POOL_OBS, "SEARCH present USING INTEGER PRIMARY KEY"},
 	    {DB_POOL_NEWEST, "SEARCH present USING INTEGER PRIMARY KEY"},
 	    {DB_POOL_BASELINE, "snapshot_channels_holder"},
-	    {DB_POOL_SUCCESS, "pool_success"},
+	    /* pool_success's row and the open skip range's */
+	    {DB_POOL_SUCCESS, "SEARCH ps USING INTEGER PRIMARY KEY"},
+	    {DB_POOL_OBS | DB_POOL_BRIEF,
+	        "SEARCH present USING INTEGER PRIMARY KEY"},
+	    {DB_POOL_NEWEST | DB_POOL_BRIEF,
+	        "SEARCH present USING INTEGER PRIMARY KEY"},
+	    {DB_POOL_NEWEST_AT, "SEARCH present USING INTEGER PRIMARY KEY"},
+	    {DB_POOL_BASELINE | DB_POOL_BRIEF, "snapshot_channels_holder"},
+	    {DB_POOL_SUCCESS,
+	        "SEARCH d USING PRIMARY KEY (pool_id=? AND snapshot_id=?)"},
 	};
 	struct fx *f = *state;
 	char plan[4096];
@@ -413,6 +547,9 @@ test_pools_read_plans_seek(void **state)
 			fail_msg("fact %u: %s", want[i].fact, plan);
 	}
 	assert_int_equal(db_pools_read_plan(f->db, 0, plan, sizeof(plan)), -1);
+	assert_int_equal(db_pools_read_plan(f->db, DB_POOL_OBS | DB_POOL_NEWEST,
+	                     plan, sizeof(plan)),
+	    -1);
 }
 
 /*
@@ -564,6 +701,9 @@ main(void)
 	        test_store_order_reads_each_page_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_pools_read_as_the_per_pool_statements, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_pools_read_brief_is_the_full_rows_named_fields, setup,
+	        teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_pools_read_stops_when_told, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
