@@ -45,7 +45,11 @@ struct drift_row {
 	char provisioning_state[32];
 	char error[256]; /* --refresh failed for this pool */
 	int have_base, have_newest;
-	struct db_snapshot base, newest;
+	/* the baseline and newest snapshot, zeroed when none: those of
+	 * db_pools_read's row while it is rendered from it, else
+	 * (--refresh) the walk's copies -- a copy of each and a row of both
+	 * zeroed a pool were a fiftieth of drift --json's instructions */
+	const struct db_snapshot *base, *newest;
 	const char *verdict;
 	/* the cluster's autoUpgradeProfile, as last seen ("": none) */
 	char upgrade_channel[32], node_os_channel[32];
@@ -62,15 +66,13 @@ row_from_store(struct drift_row *r, const struct db_pool_read *pr, int refresh)
 	const struct db_observation *o = &pr->obs;
 
 	r->pool_id = pr->pool_id;
+	r->base = &pr->base;
+	r->newest = &pr->newest;
 	if (r->pool_id == 0)
 		return;
-	if (pr->have_base)
-		r->base = pr->base;
 	r->have_base = lookup_baseline_usable(
 	    r->pc->key, r->channel, pr->have_base, &pr->base);
 	r->have_newest = pr->have_newest;
-	if (pr->have_newest)
-		r->newest = pr->newest;
 	if (refresh || !pr->have_obs)
 		return;
 	r->observed_at = o->last_seen; /* last sighting */
@@ -199,8 +201,8 @@ drift_verdict_of(const struct drift_row *r)
 {
 	struct drift_facts f = {r->error[0] != '\0', r->missing, r->have_live,
 	    r->have_base, r->live.kubernetes_version,
-	    r->live.node_image_version, r->base.v.kubernetes_version,
-	    r->base.v.node_image_version,
+	    r->live.node_image_version, r->base->v.kubernetes_version,
+	    r->base->v.node_image_version,
 	    apply_channels_undo_pin(
 	        r->upgrade_channel, r->node_os_channel, NULL, 0)};
 
@@ -275,11 +277,11 @@ write_row(FILE *out, int depth, const struct drift_row *r)
 	json_write_string(&w, "verdict", r->verdict);
 	write_live(&w, r);
 	if (r->have_base)
-		write_versions(&w, "baseline", &r->base, 1);
+		write_versions(&w, "baseline", r->base, 1);
 	else
 		json_write_null(&w, "baseline");
 	if (r->have_newest)
-		write_versions(&w, "newest", &r->newest, 0);
+		write_versions(&w, "newest", r->newest, 0);
 	else
 		json_write_null(&w, "newest");
 	if (r->error[0] != '\0')
@@ -384,7 +386,7 @@ cells_keep(struct rendered *rd, size_t i, const char *const *cells)
 static int
 rendered_add(struct rendered *rd, size_t i, const struct drift_row *r)
 {
-	const struct db_versions *b = &r->base.v, *nw = &r->newest.v;
+	const struct db_versions *b = &r->base->v, *nw = &r->newest->v;
 	const char *cells[DRIFT_NCOLS];
 	FILE *f;
 
@@ -492,6 +494,7 @@ struct drift_walk {
 	const size_t *order; /* store's position -> configuration's */
 	int refresh, json;
 	struct drift_row *rows; /* --refresh: every row, else NULL */
+	struct db_snapshot *snaps; /* and their baselines and newest */
 	struct rendered rd; /* else: the rendered rows */
 };
 
@@ -510,8 +513,14 @@ drift_one(void *ctx, size_t k, const struct db_pool_read *pr)
 	r->pc = &w->s->cfg->pools[i];
 	r->channel = w->channel != NULL ? w->channel : r->pc->policy->channel;
 	row_from_store(r, pr, w->refresh);
-	if (w->rows != NULL)
+	if (w->rows != NULL) {
+		/* kept after the walk, for Azure's answers */
+		w->snaps[2 * i] = pr->base;
+		w->snaps[2 * i + 1] = pr->newest;
+		r->base = &w->snaps[2 * i];
+		r->newest = &w->snaps[2 * i + 1];
 		return 0;
+	}
 	r->verdict = drift_verdict_of(r);
 	return rendered_add(&w->rd, i, r);
 }
@@ -607,7 +616,9 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 	w.refresh = 1;
 	w.json = json;
 	w.rows = calloc(n + 1, sizeof(*w.rows));
-	if (rendered_init(&w.rd, n, json) || w.rows == NULL || drift_gather(&w))
+	w.snaps = calloc(2 * n + 2, sizeof(*w.snaps));
+	if (rendered_init(&w.rd, n, json) || w.rows == NULL ||
+	    w.snaps == NULL || drift_gather(&w))
 		goto out;
 	rc = drift_refresh(s, w.rows, n, failed);
 	if (rc != EXIT_DONE)
@@ -629,6 +640,7 @@ drift_refreshed(struct session *s, const char *channel, int json, int *failed)
 out:
 	rendered_free(&w.rd);
 	free(w.rows);
+	free(w.snaps);
 	return rc;
 }
 
