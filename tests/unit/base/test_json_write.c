@@ -173,6 +173,57 @@ test_json_write_long_text(void **state)
 }
 
 /*
+ * Plain names of every length up to 40 (json_write copies those of at
+ * most 32 with fixed copies), 500 of them an object (26 of one byte) (more than
+ * the buffer holds: it is written out with a member at each of its places near
+ * its end), at depths where the indent is written at once and not.
+ */
+static void
+test_json_write_names_of_every_length(void **state)
+{
+	static const int depths[] = {0, 1, 30, 31, 40};
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++)
+		for (size_t len = 1; len <= 40; len++) {
+			json_t *o = json_object();
+			char *want = NULL, *got = NULL;
+			size_t wlen = 0, glen = 0;
+			FILE *fw = open_memstream(&want, &wlen);
+			FILE *fg = open_memstream(&got, &glen);
+			struct json_write w;
+			char name[48];
+
+			assert_non_null(fw);
+			assert_non_null(fg);
+			fprintf(fg, "%*s", depths[d] * 2, "");
+			json_write_begin(&w, fg, depths[d]);
+			/* each name its own: i in its last two letters */
+			for (int i = 0; i < (len == 1 ? 26 : 500); i++) {
+				for (size_t k = 0; k < len; k++)
+					name[k] = (char)('a' + k % 26);
+				name[len - 1] = (char)('a' + i % 26);
+				if (len > 1)
+					name[len - 2] = (char)('a' + i / 26);
+				name[len] = '\0';
+				json_object_set_new(o, name, json_string("v"));
+				json_write_string(&w, name, "v");
+			}
+			json_write_end(&w);
+			assert_int_equal(
+			    json_stream_member(fw, "", depths[d], NULL, o), 0);
+			fclose(fw);
+			fclose(fg);
+			if (strcmp(want, got) != 0)
+				fail_msg("depth %d, names of %zu bytes:\n%.300s"
+				         "\n---\n%.300s",
+				    depths[d], len, want, got);
+			free(want);
+			free(got);
+		}
+}
+
+/*
  * A byte to escape (or not ASCII) at every place of a text of every
  * length up to 40, in a member's value and (ASCII: a name is aksnap's
  * own) in its name: json_write tests sixteen bytes a step, or eight, or
@@ -297,6 +348,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_write_is_what_jansson_dumps),
 	    cmocka_unit_test(test_json_write_long_text),
+	    cmocka_unit_test(test_json_write_names_of_every_length),
 	    cmocka_unit_test(test_json_write_escapes_at_every_place),
 	    cmocka_unit_test(test_json_write_utf8),
 	    cmocka_unit_test(test_json_write_quoted_is_what_jansson_dumps),
