@@ -202,12 +202,6 @@ quoted_n(struct json_write *w, const char *s, size_t n)
 	quoted_to(put_cb, w, s, n);
 }
 
-static void
-quoted(struct json_write *w, const char *s)
-{
-	quoted_n(w, s, strlen(s));
-}
-
 void
 json_write_quoted(FILE *f, const char *s, size_t n)
 {
@@ -282,12 +276,12 @@ copy_short(char *dst, const char *src, size_t n)
  * pool), and memcpy's calls for their lengths a fifth of a member.
  */
 static void
-member(struct json_write *w, const char *name)
+member(struct json_write *w, const char *name, size_t n)
 {
 	/* ",\n" and the deepest indent written at once */
 	static const char lead[] = ",\n                                "
 	                           "                                ";
-	size_t in = 2 * (size_t)(w->depth + 1), n = strlen(name);
+	size_t in = 2 * (size_t)(w->depth + 1);
 	int first = w->n[w->level]++ == 0;
 	size_t sep = first ? 1 : 2, need = sep + in + n + 4;
 	char *p;
@@ -295,7 +289,7 @@ member(struct json_write *w, const char *name)
 	if (in > sizeof(lead) - 3 || n > 32 || !plain(name, n)) {
 		put_text(w, first ? "\n" : ",\n");
 		indent(w, (int)in);
-		quoted(w, name);
+		quoted_n(w, name, n);
 		put(w, ": ", 2);
 		return;
 	}
@@ -328,17 +322,18 @@ json_write_begin(struct json_write *w, FILE *out, int depth)
 }
 
 void
-json_write_string(struct json_write *w, const char *name, const char *v)
+json_write_string_n(
+    struct json_write *w, const char *name, size_t nlen, const char *v)
 {
 	size_t n;
 
 	if (v == NULL) {
-		json_write_null(w, name);
+		json_write_null_n(w, name, nlen);
 		return;
 	}
 	n = strlen(v);
 	if (plain(v, n)) { /* valid UTF-8, nothing to escape */
-		member(w, name);
+		member(w, name, nlen);
 		if (n + 2 > sizeof(w->buf)) {
 			quoted_n(w, v, n);
 			return;
@@ -355,44 +350,47 @@ json_write_string(struct json_write *w, const char *name, const char *v)
 	}
 	if (!json_write_utf8(v))
 		return;
-	member(w, name);
+	member(w, name, nlen);
 	quoted_n(w, v, n);
 }
 
 void
-json_write_opt(struct json_write *w, const char *name, const char *v)
+json_write_opt_n(
+    struct json_write *w, const char *name, size_t nlen, const char *v)
 {
-	json_write_string(w, name, v != NULL && v[0] != '\0' ? v : NULL);
+	json_write_string_n(
+	    w, name, nlen, v != NULL && v[0] != '\0' ? v : NULL);
 }
 
 void
-json_write_null(struct json_write *w, const char *name)
+json_write_null_n(struct json_write *w, const char *name, size_t nlen)
 {
-	member(w, name);
+	member(w, name, nlen);
 	put(w, "null", 4);
 }
 
 void
-json_write_bool(struct json_write *w, const char *name, int v)
+json_write_bool_n(struct json_write *w, const char *name, size_t nlen, int v)
 {
-	member(w, name);
+	member(w, name, nlen);
 	put_text(w, v ? "true" : "false");
 }
 
 void
-json_write_int(struct json_write *w, const char *name, long long v)
+json_write_int_n(
+    struct json_write *w, const char *name, size_t nlen, long long v)
 {
 	char num[32];
 	int len = snprintf(num, sizeof(num), "%lld", v);
 
-	member(w, name);
+	member(w, name, nlen);
 	put(w, num, (size_t)len);
 }
 
 void
-json_write_object(struct json_write *w, const char *name)
+json_write_object_n(struct json_write *w, const char *name, size_t nlen)
 {
-	member(w, name);
+	member(w, name, nlen);
 	put(w, "{", 1);
 	if (w->level + 1 < JSON_WRITE_DEPTH) {
 		w->level++;

@@ -23,6 +23,7 @@
  */
 
 #include <stdio.h>
+#include <string.h>
 
 #define JSON_WRITE_DEPTH 8 /* objects open at once */
 
@@ -42,21 +43,64 @@ struct json_write {
  * levels deep in the document (its members indented 2 (depth + 1)). */
 void json_write_begin(struct json_write *w, FILE *out, int depth);
 
+/*
+ * Each member's writer takes its name's length (json_write_*_n, the
+ * name ${nlen} bytes): the inline json_write_* below pass strlen's,
+ * which the compiler knows for a literal name -- every name but a few
+ * -- where strlen's call was a tenth of a member.
+ */
+void json_write_string_n(
+    struct json_write *w, const char *name, size_t nlen, const char *v);
+void json_write_opt_n(
+    struct json_write *w, const char *name, size_t nlen, const char *v);
+void json_write_null_n(struct json_write *w, const char *name, size_t nlen);
+void json_write_bool_n(
+    struct json_write *w, const char *name, size_t nlen, int v);
+void json_write_int_n(
+    struct json_write *w, const char *name, size_t nlen, long long v);
+void json_write_object_n(struct json_write *w, const char *name, size_t nlen);
+
 /* json_write_string(w, name, v): "name": "v", or null for a NULL ${v}. */
-void json_write_string(struct json_write *w, const char *name, const char *v);
+static inline void
+json_write_string(struct json_write *w, const char *name, const char *v)
+{
+	json_write_string_n(w, name, strlen(name), v);
+}
 
 /* json_write_opt(w, name, v): as output_json_opt, "" as null. */
-void json_write_opt(struct json_write *w, const char *name, const char *v);
+static inline void
+json_write_opt(struct json_write *w, const char *name, const char *v)
+{
+	json_write_opt_n(w, name, strlen(name), v);
+}
 
 /* json_write_null, json_write_bool, json_write_int: null, true/false, an
  * integer. */
-void json_write_null(struct json_write *w, const char *name);
-void json_write_bool(struct json_write *w, const char *name, int v);
-void json_write_int(struct json_write *w, const char *name, long long v);
+static inline void
+json_write_null(struct json_write *w, const char *name)
+{
+	json_write_null_n(w, name, strlen(name));
+}
+
+static inline void
+json_write_bool(struct json_write *w, const char *name, int v)
+{
+	json_write_bool_n(w, name, strlen(name), v);
+}
+
+static inline void
+json_write_int(struct json_write *w, const char *name, long long v)
+{
+	json_write_int_n(w, name, strlen(name), v);
+}
 
 /* json_write_object(w, name): "name": { -- an object member, open until
  * its json_write_end (at most JSON_WRITE_DEPTH open at once). */
-void json_write_object(struct json_write *w, const char *name);
+static inline void
+json_write_object(struct json_write *w, const char *name)
+{
+	json_write_object_n(w, name, strlen(name));
+}
 
 /* json_write_end(w): close the innermost open object; the outermost's
  * end writes the text out. */
