@@ -1843,25 +1843,25 @@ db_col_versions(sqlite3_stmt *s, int first, struct db_versions *v)
 	v->enable_fips = sqlite3_column_int(s, first + 5);
 }
 
-/* Read an OBS_COLS row. */
-static void
-col_observation(sqlite3_stmt *s, struct db_observation *o)
+/* Read an OBS_COLS row, its first column ${f} (db_internal.h). */
+void
+db_col_observation(sqlite3_stmt *s, int f, struct db_observation *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(s, 0);
-	o->pool_id = sqlite3_column_int64(s, 1);
-	o->run_id = sqlite3_column_int64(s, 2);
-	db_col_text(s, 3, o->pool_key, sizeof(o->pool_key));
-	o->observed_at = (time_t)sqlite3_column_int64(s, 4);
-	db_col_versions(s, 5, &o->v);
+	o->id = sqlite3_column_int64(s, f + 0);
+	o->pool_id = sqlite3_column_int64(s, f + 1);
+	o->run_id = sqlite3_column_int64(s, f + 2);
+	db_col_text(s, f + 3, o->pool_key, sizeof(o->pool_key));
+	o->observed_at = (time_t)sqlite3_column_int64(s, f + 4);
+	db_col_versions(s, f + 5, &o->v);
 	db_col_text(
-	    s, 11, o->provisioning_state, sizeof(o->provisioning_state));
-	db_col_text(s, 12, o->upgrade_channel, sizeof(o->upgrade_channel));
-	db_col_text(s, 13, o->node_os_channel, sizeof(o->node_os_channel));
-	db_col_text(s, 14, o->changed_by, sizeof(o->changed_by));
-	o->last_seen = (time_t)sqlite3_column_int64(s, 15);
-	o->last_run_id = sqlite3_column_int64(s, 16);
-	o->seen = sqlite3_column_int64(s, 17);
+	    s, f + 11, o->provisioning_state, sizeof(o->provisioning_state));
+	db_col_text(s, f + 12, o->upgrade_channel, sizeof(o->upgrade_channel));
+	db_col_text(s, f + 13, o->node_os_channel, sizeof(o->node_os_channel));
+	db_col_text(s, f + 14, o->changed_by, sizeof(o->changed_by));
+	o->last_seen = (time_t)sqlite3_column_int64(s, f + 15);
+	o->last_run_id = sqlite3_column_int64(s, f + 16);
+	o->seen = sqlite3_column_int64(s, f + 17);
 }
 
 /* An observation row to a caller's callback (db_history's ${cb}). */
@@ -1876,7 +1876,7 @@ row_obs_each(void *ctx, sqlite3_stmt *s)
 	const struct obs_each *e = ctx;
 	struct db_observation o;
 
-	col_observation(s, &o);
+	db_col_observation(s, 0, &o);
 	return e->cb(e->ctx, &o) != 0;
 }
 
@@ -1937,25 +1937,25 @@ db_history(struct db *db, int64_t pool_id, time_t since, int changes_only,
 
 /* ---- snapshots ---- */
 
-/* Read a SNAP_COLS row. */
-static void
-col_snapshot(sqlite3_stmt *s, struct db_snapshot *o)
+/* Read a SNAP_COLS row, its first column ${f} (db_internal.h). */
+void
+db_col_snapshot(sqlite3_stmt *s, int f, struct db_snapshot *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(s, 0);
-	o->pool_id = sqlite3_column_int64(s, 1);
-	db_col_text(s, 2, o->pool_key, sizeof(o->pool_key));
-	db_col_text(s, 3, o->name, sizeof(o->name));
-	db_col_text(s, 4, o->arm_id, sizeof(o->arm_id));
-	o->slot = (time_t)sqlite3_column_int64(s, 5);
-	o->created_at = (time_t)sqlite3_column_int64(s, 6);
-	db_col_versions(s, 7, &o->v);
-	db_col_text(s, 13, o->state, sizeof(o->state));
-	o->pinned = sqlite3_column_int(s, 14);
-	db_col_text(s, 15, o->channel, sizeof(o->channel));
-	o->promoted_at = (time_t)sqlite3_column_int64(s, 16);
-	o->demoted_at = (time_t)sqlite3_column_int64(s, 17);
-	db_col_text(s, 18, o->error, sizeof(o->error));
+	o->id = sqlite3_column_int64(s, f + 0);
+	o->pool_id = sqlite3_column_int64(s, f + 1);
+	db_col_text(s, f + 2, o->pool_key, sizeof(o->pool_key));
+	db_col_text(s, f + 3, o->name, sizeof(o->name));
+	db_col_text(s, f + 4, o->arm_id, sizeof(o->arm_id));
+	o->slot = (time_t)sqlite3_column_int64(s, f + 5);
+	o->created_at = (time_t)sqlite3_column_int64(s, f + 6);
+	db_col_versions(s, f + 7, &o->v);
+	db_col_text(s, f + 13, o->state, sizeof(o->state));
+	o->pinned = sqlite3_column_int(s, f + 14);
+	db_col_text(s, f + 15, o->channel, sizeof(o->channel));
+	o->promoted_at = (time_t)sqlite3_column_int64(s, f + 16);
+	o->demoted_at = (time_t)sqlite3_column_int64(s, f + 17);
+	db_col_text(s, f + 18, o->error, sizeof(o->error));
 }
 
 int
@@ -2076,10 +2076,10 @@ row_by_name(void *ctx, sqlite3_stmt *s)
 	struct db_snapshot other;
 
 	if (b->n++ == 0) {
-		col_snapshot(s, b->out);
+		db_col_snapshot(s, 0, b->out);
 		return 0;
 	}
-	col_snapshot(s, &other);
+	db_col_snapshot(s, 0, &other);
 	log_warn(NULL,
 	    "%s: snapshot name %s is used in several pools "
 	    "(%s, %s, ...); taking the newest (%s); give the "
@@ -2803,7 +2803,7 @@ db_obs_cols_bare(void)
 int
 db_row_observation(void *ctx, sqlite3_stmt *s)
 {
-	col_observation(s, ctx);
+	db_col_observation(s, 0, ctx);
 	return 0;
 }
 
@@ -2881,6 +2881,6 @@ db_snap_cols_bare(void)
 int
 db_row_snapshot(void *ctx, sqlite3_stmt *s)
 {
-	col_snapshot(s, ctx);
+	db_col_snapshot(s, 0, ctx);
 	return 0;
 }

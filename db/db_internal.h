@@ -172,6 +172,9 @@ const char *db_obs_cols(void);
  * the pools row: the pool's key NULL (read as "") */
 const char *db_obs_cols_bare(void);
 int db_row_observation(void *o, sqlite3_stmt *s);
+/* db_col_observation(s, first, o): the same, the list's first column
+ * being ${first} of the row (a statement that reads more before it). */
+void db_col_observation(sqlite3_stmt *s, int first, struct db_observation *o);
 
 /*
  * db_snap_select(), db_row_snapshot(o, s):
@@ -181,6 +184,8 @@ int db_row_observation(void *o, sqlite3_stmt *s);
  */
 const char *db_snap_select(void);
 int db_row_snapshot(void *o, sqlite3_stmt *s);
+/* db_col_snapshot(s, first, o): the same, from column ${first} on. */
+void db_col_snapshot(sqlite3_stmt *s, int first, struct db_snapshot *o);
 /* db_snap_cols(): db_snap_select's column list alone (after SELECT; the
  * query names the snapshot s and its own pool p). */
 const char *db_snap_cols(void);

@@ -200,18 +200,21 @@ db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order)
 }
 
 /*
- * db_pools_read: each fact of every pool asked for by one statement,
- * stepped pool after pool: the pools are a JSON array of ids bound once
- * (json_each, in the array's order), each fact a LEFT JOIN (a row for
- * every pool, NULL when it has none) or a scalar subquery of that
- * element -- without the per-pool statements' bind, step and reset
- * 30,000 times at 10,000 pools.  The newest observation and the newest
- * active snapshot are the ones the pool's row of pool_present names
- * (0024: kept by triggers), a seek of a table of 10,000 short rows, where
- * a seek of observations_by_pool_time and snapshots_by_pool_state (a row
- * a pool a day) read a leaf page for every few pools: 5,400 of drift's
- * 7,500 page reads on a year's store.  The holder and the last success
- * seek their indexes as the per-pool statements do.
+ * db_pools_read: every fact of every pool asked for by one statement
+ * (the baseline: one a channel), stepped pool after pool: the pools are
+ * a JSON array of ids bound once (json_each, in the array's order),
+ * each fact LEFT JOINs of that element (a row for every pool, NULL when
+ * it has none) -- without the per-pool statements' bind, step and reset
+ * 30,000 times at 10,000 pools, and without a statement a fact, each
+ * walking the array and stepped once a pool (drift --json at 10,000
+ * pools: 451 M -> 435 M instructions).  The newest observation and the
+ * newest active snapshot are the ones the pool's row of pool_present
+ * names (0024: kept by triggers), a seek of a table of 10,000 short
+ * rows, where a seek of observations_by_pool_time and
+ * snapshots_by_pool_state (a row a pool a day) read a leaf page for
+ * every few pools: 5,400 of drift's 7,500 page reads on a year's
+ * store.  The holder and the last success seek their indexes as the
+ * per-pool statements do.
  *
  * The baseline's statement binds the channel (?2) and reads the pools of
  * that channel only: one statement a channel the pools name, each
@@ -219,46 +222,14 @@ db_pool_ids_order(const int64_t *pool_ids, size_t n, size_t *order)
  * pair was rendered and parsed again at each of its references.
  *
  * The pools row (key, subscription, resource group) is read once a
- * pool by a statement of its own, not joined again to each fact: the
- * rows carry the key, and a snapshot's ARM id when the store derives it
- * (0017: NULL stored) is put together here, byte for byte as
+ * pool, the first columns of that statement, not joined again to each
+ * fact: the rows carry the key, and a snapshot's ARM id when the store
+ * derives it (0017: NULL stored) is put together here, byte for byte as
  * DB_SNAP_ARM_ID's SQL does, where SQLite's concatenation of four texts
  * was a tenth of a fact's instructions.  A baseline of another pool's
  * snapshot (a holder row naming it) reads that pool's row by its id.
  */
 enum { FACT_OBS, FACT_NEWEST, FACT_BASE, FACT_SUCCESS, FACT_POOL, NFACTS };
-
-/* The SQL of fact ${f} after the column list (or the column list's
- * place, for FACT_SUCCESS: the whole text after SELECT). */
-static const char *const fact_from[NFACTS] = {
-    /* the newest observation and active snapshot as pool_present
-     * names them (0024) */
-    [FACT_OBS] = "FROM json_each(?1) j LEFT JOIN pool_present present "
-                 "ON present.pool_id = j.value "
-                 "LEFT JOIN observations o ON o.id = present.obs_id",
-    [FACT_NEWEST] = "FROM json_each(?1) j LEFT JOIN pool_present present "
-                    "ON present.pool_id = j.value "
-                    "LEFT JOIN snapshots s ON s.id = present.newest_id",
-    /* the holder's row through snapshot_channels_holder (left_at IS
-     * NULL: unique per pool and channel), channel ?2 */
-    [FACT_BASE] = "FROM json_each(?1) j LEFT JOIN snapshot_channels h "
-                  "ON h.pool_id = j.value AND h.channel = ?2 "
-                  "AND h.left_at IS NULL "
-                  "LEFT JOIN snapshots s ON s.id = h.snapshot_id",
-    /* DB_POOL_LAST_SUCCESS's two seeks as LEFT JOINs (the open skip
-     * range: decision_open's key is the pool and snapshot 0, one row):
-     * its scalar subqueries opened and closed their cursors at every
-     * pool, a third of the statement's instructions */
-    [FACT_SUCCESS] = "max(coalesce(ps.at, 0), coalesce(d.last_at, 0)) "
-                     "FROM json_each(?1) j LEFT JOIN pool_success ps "
-                     "ON ps.pool_id = j.value "
-                     "LEFT JOIN decision_open d ON d.pool_id = j.value "
-                     "AND d.snapshot_id = 0 AND d.action = 'skip'",
-    /* parenthesized: clang's -Wstring-concatenation takes a
-     * concatenation among single literals for a missing comma */
-    [FACT_POOL] = ("p.key, p.subscription, p.resource_group "
-                   "FROM json_each(?1) j LEFT JOIN pools p ON p.id = j.value"),
-};
 
 /*
  * The brief rows (DB_POOL_BRIEF): the columns drift and check print or
@@ -273,12 +244,42 @@ static const char *const fact_from[NFACTS] = {
 	"o.id, o.observed_at, o.node_image_version, o.kubernetes_version, "    \
 	"o.provisioning_state, o.upgrade_channel, o.node_os_channel, "         \
 	"o.last_seen "
+#define OBS_BRIEF_NCOLS 8
 #define SNAP_BRIEF                                                             \
 	"s.id, s.pool_id, s.name, s.arm_id, s.created_at, "                    \
 	"s.node_image_version, s.kubernetes_version, s.os_type, s.os_sku, "    \
 	"s.vm_size, s.enable_fips, s.state, s.promoted_at "
 #define SNAP_BRIEF_NCOLS 13
 #define NEWEST_AT "s.id, s.created_at "
+
+/*
+ * The pools' statement: every fact but the baseline, each a part of
+ * one row a pool -- its columns, then its joins after "FROM
+ * json_each(?1) j" -- in the order of the enum: where a statement a
+ * fact walked the JSON array and stepped its own statement once a pool
+ * each (and pool_present was sought twice).  The baseline's are the
+ * channels' (base_groups_open).
+ */
+static const char *const fact_join[NFACTS] = {
+    /* the newest observation and active snapshot as pool_present
+     * names them (0024), the row of pool_present joined once */
+    [FACT_OBS] = "LEFT JOIN observations o ON o.id = present.obs_id ",
+    [FACT_NEWEST] = "LEFT JOIN snapshots s ON s.id = present.newest_id ",
+    /* the holder's row through snapshot_channels_holder (left_at IS
+     * NULL: unique per pool and channel), channel ?2 */
+    [FACT_BASE] = "LEFT JOIN snapshot_channels h "
+                  "ON h.pool_id = j.value AND h.channel = ?2 "
+                  "AND h.left_at IS NULL "
+                  "LEFT JOIN snapshots s ON s.id = h.snapshot_id ",
+    /* DB_POOL_LAST_SUCCESS's two seeks as LEFT JOINs (the open skip
+     * range: decision_open's key is the pool and snapshot 0, one row):
+     * its scalar subqueries opened and closed their cursors at every
+     * pool, a third of the fact's instructions */
+    [FACT_SUCCESS] = "LEFT JOIN pool_success ps ON ps.pool_id = j.value "
+                     "LEFT JOIN decision_open d ON d.pool_id = j.value "
+                     "AND d.snapshot_id = 0 AND d.action = 'skip' ",
+    [FACT_POOL] = "LEFT JOIN pools p ON p.id = j.value ",
+};
 
 static const char *const fact_what[NFACTS] = {
     "read the pools' latest observations",
@@ -311,66 +312,161 @@ newest_at_only(int f, unsigned want)
 	return f == FACT_NEWEST && (want & DB_POOL_NEWEST) == 0;
 }
 
-/* Fact ${f}'s column list for ${want} ("" for FACT_SUCCESS, FACT_POOL:
- * their text is in fact_from). */
+/* Fact ${f}'s column list for ${want}, and how many columns it has. */
 static const char *
-fact_cols(int f, unsigned want)
+fact_cols(int f, unsigned want, int *ncols)
 {
 	int brief = (want & DB_POOL_BRIEF) != 0;
 
 	switch (f) {
 	case FACT_OBS:
+		*ncols = brief ? OBS_BRIEF_NCOLS : DB_OBS_NCOLS;
 		return brief ? OBS_BRIEF : db_obs_cols_bare();
 	case FACT_NEWEST:
-		if (newest_at_only(f, want))
+		if (newest_at_only(f, want)) {
+			*ncols = 2;
 			return NEWEST_AT;
+		}
 		/* FALLTHROUGH */
 	case FACT_BASE:
-		/* the ARM id derived (DB_SNAP_NCOLS, SNAP_BRIEF_NCOLS) */
-		return brief ? SNAP_BRIEF ", s.arm_id IS NULL "
-		             : db_snap_cols_bare();
+		/* then whether the ARM id is derived */
+		*ncols = (brief ? SNAP_BRIEF_NCOLS : DB_SNAP_NCOLS) + 1;
+		return brief ? SNAP_BRIEF : db_snap_cols_bare();
+	case FACT_SUCCESS:
+		*ncols = 1;
+		return "max(coalesce(ps.at, 0), coalesce(d.last_at, 0)) ";
 	default:
-		return "";
+		*ncols = 3;
+		return "p.key, p.subscription, p.resource_group ";
 	}
 }
 
-/* Fact ${f}'s SQL for ${want} into ${sql}.  0, or -1 when out of memory
- * (logged). */
+/* Whether db_pools_read's pools' statement reads fact ${f} for ${want}:
+ * the pools row for the facts that carry its key.  The baselines have a
+ * statement a channel (base_groups_open).  (The last success is one row
+ * of pool_success and the open skip range, migration 0025: nothing of it
+ * is left to take from the newest active snapshot.) */
 static int
-fact_sql(int f, unsigned want, struct buf *sql)
+fact_wanted(int f, unsigned want)
 {
-	int full_snap = (f == FACT_NEWEST || f == FACT_BASE) &&
-	    (want & DB_POOL_BRIEF) == 0 && !newest_at_only(f, want);
+	switch (f) {
+	case FACT_POOL:
+		return (want &
+		           (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE)) !=
+		    0;
+	case FACT_OBS:
+		return (want & DB_POOL_OBS) != 0;
+	case FACT_NEWEST:
+		return (want & (DB_POOL_NEWEST | DB_POOL_NEWEST_AT)) != 0;
+	case FACT_SUCCESS:
+		return (want & DB_POOL_SUCCESS) != 0;
+	default:
+		return 0;
+	}
+}
+
+/* The pools' statement's facts in their column order: the pools row
+ * first (the others read it). */
+static const int pools_order[] = {
+    FACT_POOL, FACT_OBS, FACT_NEWEST, FACT_SUCCESS};
+#define NPOOLS_ORDER (sizeof(pools_order) / sizeof(pools_order[0]))
+
+/*
+ * The SQL for ${want} into ${sql}: with ${base}, the baseline's (one
+ * channel's, ?2), else the pools' statement's; ${first}[f], when not
+ * NULL, the first column of each fact it reads (-1: not read).  0, 1
+ * when it reads nothing, or -1 when out of memory (logged).
+ */
+static int
+facts_sql(unsigned want, int base, struct buf *sql, int *first)
+{
+	const char *sep = "SELECT ";
+	int col = 0, n, present = 0, any = 0;
 
 	buf_free(sql); /* empty, as buf_init left it */
-	if (buf_printf(sql, "SELECT %s%s%s", fact_cols(f, want),
-	        /* the ARM id derived (DB_SNAP_NCOLS) */
-	        full_snap ? ", s.arm_id IS NULL " : "", fact_from[f])) {
-		log_err(NULL, "store: out of memory");
-		return -1;
+	for (int f = 0; f < NFACTS && first != NULL; f++)
+		first[f] = -1;
+	for (size_t i = 0; i < (base ? 1 : NPOOLS_ORDER); i++) {
+		int f = base ? FACT_BASE : pools_order[i], derived;
+		const char *cols;
+
+		if (!base && !fact_wanted(f, want))
+			continue;
+		cols = fact_cols(f, want, &n);
+		derived = f == FACT_BASE ||
+		    (f == FACT_NEWEST && !newest_at_only(f, want));
+		if (buf_printf(sql, "%s%s%s", sep, cols,
+		        derived ? ", s.arm_id IS NULL " : ""))
+			goto oom;
+		if (first != NULL)
+			first[f] = col;
+		col += n;
+		sep = ", ";
+		any = 1;
+	}
+	if (!any)
+		return 1;
+	if (buf_printf(sql, "FROM json_each(?1) j "))
+		goto oom;
+	for (size_t i = 0; i < (base ? 1 : NPOOLS_ORDER); i++) {
+		int f = base ? FACT_BASE : pools_order[i];
+
+		if (!base && !fact_wanted(f, want))
+			continue;
+		if ((f == FACT_OBS || f == FACT_NEWEST) && !present) {
+			present = 1;
+			if (buf_printf(sql,
+			        "LEFT JOIN pool_present present "
+			        "ON present.pool_id = j.value "))
+				goto oom;
+		}
+		if (buf_printf(sql, "%s", fact_join[f]))
+			goto oom;
 	}
 	return 0;
+oom:
+	log_err(NULL, "store: out of memory");
+	return -1;
 }
 
-/* Fact ${f}'s statement for ${want} over the pools of ${json} (kept by
- * the caller), ?2 bound to ${channel} when not NULL.  NULL on error
- * (logged). */
+/* What a failure of the statement of ${first} is said to be: the first
+ * fact it reads. */
+static const char *
+facts_what(const int *first)
+{
+	for (size_t i = 0; i < NPOOLS_ORDER; i++)
+		if (first[pools_order[i]] >= 0)
+			return fact_what[pools_order[i]];
+	return fact_what[FACT_BASE];
+}
+
+/* The statement for ${want} (${base}: a baseline's, ?2 bound to
+ * ${channel}) over the pools of ${json} (kept by the caller); ${first}
+ * as facts_sql's.  NULL on error (logged), or with ${*none} set when it
+ * would read nothing. */
 static sqlite3_stmt *
-fact_stmt(struct db *db, int f, unsigned want, const char *json,
-    const char *channel, struct buf *sql)
+facts_stmt(struct db *db, unsigned want, int base, const char *json,
+    const char *channel, struct buf *sql, int *first, int *none)
 {
 	sqlite3_stmt *s;
+	const char *what;
+	int rc;
 
-	if (fact_sql(f, want, sql))
+	*none = 0;
+	rc = facts_sql(want, base, sql, first);
+	if (rc != 0) {
+		*none = rc == 1;
 		return NULL;
-	s = db_stmt(db, sql->data, fact_what[f]);
+	}
+	what = base ? fact_what[FACT_BASE] : facts_what(first);
+	s = db_stmt(db, sql->data, what);
 	if (s == NULL)
 		return NULL;
 	if (sqlite3_bind_text(s, 1, json, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    (channel != NULL &&
 	        sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC) !=
 	            SQLITE_OK)) {
-		db_fail(db, fact_what[f]);
+		db_fail(db, what);
 		db_stmt_done(db, s);
 		return NULL;
 	}
@@ -442,33 +538,35 @@ pool_by_id(struct db *db, struct pool_by_id *b, int64_t id)
 	return 0;
 }
 
-/* A SNAP_BRIEF row of ${s} into ${out}, zeroed. */
+/* A SNAP_BRIEF row of ${s} from column ${f} on into ${out}, zeroed. */
 static void
-snap_brief(sqlite3_stmt *s, struct db_snapshot *out)
+snap_brief(sqlite3_stmt *s, int f, struct db_snapshot *out)
 {
-	out->id = sqlite3_column_int64(s, 0);
-	out->pool_id = sqlite3_column_int64(s, 1);
-	db_col_text(s, 2, out->name, sizeof(out->name));
-	db_col_text(s, 3, out->arm_id, sizeof(out->arm_id));
-	out->created_at = (time_t)sqlite3_column_int64(s, 4);
-	db_col_versions(s, 5, &out->v);
-	db_col_text(s, 11, out->state, sizeof(out->state));
-	out->promoted_at = (time_t)sqlite3_column_int64(s, 12);
+	out->id = sqlite3_column_int64(s, f);
+	out->pool_id = sqlite3_column_int64(s, f + 1);
+	db_col_text(s, f + 2, out->name, sizeof(out->name));
+	db_col_text(s, f + 3, out->arm_id, sizeof(out->arm_id));
+	out->created_at = (time_t)sqlite3_column_int64(s, f + 4);
+	db_col_versions(s, f + 5, &out->v);
+	db_col_text(s, f + 11, out->state, sizeof(out->state));
+	out->promoted_at = (time_t)sqlite3_column_int64(s, f + 12);
 }
 
-/* A snapshot row of ${s} into ${out} (${brief}: a SNAP_BRIEF row into
- * ${out} zeroed), its pool's key and (derived) ARM id from the pool's
- * row: ${own}, the pool walked, or its own by id.  0/-1. */
+/* A snapshot row of ${s} from column ${f} on into ${out} (${brief}: a
+ * SNAP_BRIEF row into ${out} zeroed), its pool's key and (derived) ARM
+ * id from the pool's row: ${own}, the pool walked, or its own by id.
+ * 0/-1. */
 static int
-snap_row(struct db *db, sqlite3_stmt *s, int brief, struct db_snapshot *out,
-    int64_t pool_id, const struct pool_names *own, struct pool_by_id *other)
+snap_row(struct db *db, sqlite3_stmt *s, int f, int brief,
+    struct db_snapshot *out, int64_t pool_id, const struct pool_names *own,
+    struct pool_by_id *other)
 {
 	const struct pool_names *p = own;
 
 	if (brief)
-		snap_brief(s, out);
+		snap_brief(s, f, out);
 	else
-		(void)db_row_snapshot(out, s);
+		db_col_snapshot(s, f, out);
 	if (out->pool_id != pool_id) {
 		if (pool_by_id(db, other, out->pool_id))
 			return -1;
@@ -476,120 +574,114 @@ snap_row(struct db *db, sqlite3_stmt *s, int brief, struct db_snapshot *out,
 	}
 	util_strlcpy(
 	    out->pool_key, p->key != NULL ? p->key : "", sizeof(out->pool_key));
-	if (sqlite3_column_int(s, brief ? SNAP_BRIEF_NCOLS : DB_SNAP_NCOLS))
+	if (sqlite3_column_int(
+	        s, f + (brief ? SNAP_BRIEF_NCOLS : DB_SNAP_NCOLS)))
 		arm_id_derive(out->arm_id, sizeof(out->arm_id), p, out->name);
 	return 0;
 }
 
-/* An OBS_BRIEF row of ${s} into ${o}, zeroed. */
+/* An OBS_BRIEF row of ${s} from column ${f} on into ${o}, zeroed. */
 static void
-obs_brief(sqlite3_stmt *s, struct db_observation *o)
+obs_brief(sqlite3_stmt *s, int f, struct db_observation *o)
 {
-	o->id = sqlite3_column_int64(s, 0);
-	o->observed_at = (time_t)sqlite3_column_int64(s, 1);
+	o->id = sqlite3_column_int64(s, f);
+	o->observed_at = (time_t)sqlite3_column_int64(s, f + 1);
 	db_col_text(
-	    s, 2, o->v.node_image_version, sizeof(o->v.node_image_version));
+	    s, f + 2, o->v.node_image_version, sizeof(o->v.node_image_version));
 	db_col_text(
-	    s, 3, o->v.kubernetes_version, sizeof(o->v.kubernetes_version));
-	db_col_text(s, 4, o->provisioning_state, sizeof(o->provisioning_state));
-	db_col_text(s, 5, o->upgrade_channel, sizeof(o->upgrade_channel));
-	db_col_text(s, 6, o->node_os_channel, sizeof(o->node_os_channel));
-	o->last_seen = (time_t)sqlite3_column_int64(s, 7);
+	    s, f + 3, o->v.kubernetes_version, sizeof(o->v.kubernetes_version));
+	db_col_text(
+	    s, f + 4, o->provisioning_state, sizeof(o->provisioning_state));
+	db_col_text(s, f + 5, o->upgrade_channel, sizeof(o->upgrade_channel));
+	db_col_text(s, f + 6, o->node_os_channel, sizeof(o->node_os_channel));
+	o->last_seen = (time_t)sqlite3_column_int64(s, f + 7);
 }
 
-/* Step fact ${f}'s statement (read for ${want}) to the next pool's row,
- * read it into ${r} (FACT_POOL: into ${own}), which was zeroed for the
- * pool.  0/-1. */
+/* Whether the row of ${s} has a fact from column ${f} on (its first
+ * column, the row's id, not NULL). */
 static int
-fact_step(struct db *db, int f, unsigned want, sqlite3_stmt *s,
+found_at(sqlite3_stmt *s, int f)
+{
+	return sqlite3_column_type(s, f) != SQLITE_NULL;
+}
+
+/*
+ * Step the pools' statement ${s} (${first}: facts_sql's, for ${want})
+ * to the next pool's row and read it into ${r}, zeroed for the pool,
+ * and the pools row into ${own}.  0/-1.
+ */
+static int
+pools_step(struct db *db, sqlite3_stmt *s, const int *first, unsigned want,
     struct db_pool_read *r, struct pool_names *own, struct pool_by_id *other)
 {
-	int found, brief = (want & DB_POOL_BRIEF) != 0;
+	int f, brief = (want & DB_POOL_BRIEF) != 0;
 
 	if (sqlite3_step(s) != SQLITE_ROW)
-		return db_fail(db, fact_what[f]);
-	found = sqlite3_column_type(s, 0) != SQLITE_NULL;
-	switch (f) {
-	case FACT_OBS:
-		r->have_obs = found;
-		if (!found)
-			break;
+		return db_fail(db, facts_what(first));
+	f = first[FACT_POOL];
+	if (f >= 0) {
+		own->key = col_or_null(s, f);
+		own->sub = col_or_null(s, f + 1);
+		own->rg = col_or_null(s, f + 2);
+	}
+	f = first[FACT_OBS];
+	if (f >= 0 && (r->have_obs = found_at(s, f))) {
 		if (brief)
-			obs_brief(s, &r->obs);
+			obs_brief(s, f, &r->obs);
 		else
-			(void)db_row_observation(&r->obs, s);
+			db_col_observation(s, f, &r->obs);
 		util_strlcpy(r->obs.pool_key, own->key != NULL ? own->key : "",
 		    sizeof(r->obs.pool_key));
-		break;
-	case FACT_NEWEST:
-		r->have_newest = found;
-		if (found && newest_at_only(f, want)) {
-			r->newest.id = sqlite3_column_int64(s, 0);
+	}
+	f = first[FACT_NEWEST];
+	if (f >= 0 && (r->have_newest = found_at(s, f))) {
+		if (newest_at_only(FACT_NEWEST, want)) {
+			r->newest.id = sqlite3_column_int64(s, f);
 			r->newest.created_at =
-			    (time_t)sqlite3_column_int64(s, 1);
-		} else if (found &&
-		    snap_row(
-		        db, s, brief, &r->newest, r->pool_id, own, other)) {
+			    (time_t)sqlite3_column_int64(s, f + 1);
+		} else if (snap_row(db, s, f, brief, &r->newest, r->pool_id,
+		               own, other)) {
 			return -1;
 		}
-		break;
-	case FACT_BASE:
-		r->have_base = found;
-		if (found &&
-		    snap_row(db, s, brief, &r->base, r->pool_id, own, other))
-			return -1;
-		break;
-	case FACT_POOL:
-		own->key = col_or_null(s, 0);
-		own->sub = col_or_null(s, 1);
-		own->rg = col_or_null(s, 2);
-		break;
-	default:
-		r->last_success = (time_t)sqlite3_column_int64(s, 0);
-		break;
 	}
+	f = first[FACT_SUCCESS];
+	if (f >= 0)
+		r->last_success = (time_t)sqlite3_column_int64(s, f);
 	return 0;
 }
 
-static const unsigned fact_bit[NFACTS] = {DB_POOL_OBS,
-    DB_POOL_NEWEST | DB_POOL_NEWEST_AT, DB_POOL_BASELINE, DB_POOL_SUCCESS, 0};
+/* Step a baseline's statement ${s} to the next pool's row and read it
+ * into ${r} (the pool's own row ${own}).  0/-1. */
+static int
+base_step(struct db *db, sqlite3_stmt *s, unsigned want, struct db_pool_read *r,
+    const struct pool_names *own, struct pool_by_id *other)
+{
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return db_fail(db, fact_what[FACT_BASE]);
+	r->have_base = found_at(s, 0);
+	if (r->have_base &&
+	    snap_row(db, s, 0, (want & DB_POOL_BRIEF) != 0, &r->base,
+	        r->pool_id, own, other))
+		return -1;
+	return 0;
+}
 
 int
 db_pools_read_plan(struct db *db, unsigned fact, char *buf, size_t len)
 {
+	static const unsigned one_fact[] = {DB_POOL_OBS, DB_POOL_NEWEST,
+	    DB_POOL_NEWEST_AT, DB_POOL_BASELINE, DB_POOL_SUCCESS};
 	unsigned one = fact & ~(unsigned)DB_POOL_BRIEF;
 	struct buf sql;
 	int rc = -1;
 
 	buf_init(&sql, (size_t)-1 / 2);
-	for (int f = 0; f < NFACTS; f++)
-		if (one != 0 && (one & ~fact_bit[f]) == 0 &&
-		    (one & (one - 1)) == 0 && fact_sql(f, fact, &sql) == 0)
+	for (size_t i = 0; i < sizeof(one_fact) / sizeof(one_fact[0]); i++)
+		if (one == one_fact[i] &&
+		    facts_sql(fact, one == DB_POOL_BASELINE, &sql, NULL) == 0)
 			rc = db_explain(db, sql.data, buf, len);
 	buf_free(&sql);
 	return rc;
-}
-
-/* Whether db_pools_read runs fact ${f}'s statement for ${want}: the
- * pools row for the facts that carry its key.  The baselines have a
- * statement a channel (base_groups_open).  (The last success is one row
- * of pool_success and the open skip range, migration 0025: nothing of it
- * is left to take from the newest active snapshot.) */
-static int
-fact_wanted(int f, unsigned want)
-{
-	switch (f) {
-	case FACT_POOL:
-		return (want &
-		           (DB_POOL_OBS | DB_POOL_NEWEST | DB_POOL_BASELINE)) !=
-		    0;
-	case FACT_NEWEST:
-		return (want & (DB_POOL_NEWEST | DB_POOL_NEWEST_AT)) != 0;
-	case FACT_BASE:
-		return 0;
-	default:
-		return (want & fact_bit[f]) != 0;
-	}
 }
 
 /*
@@ -622,7 +714,7 @@ base_groups_open(struct db *db, const int64_t *pool_ids,
     struct base_groups *g)
 {
 	size_t *first = NULL; /* each channel's first pool */
-	int ret = -1;
+	int ret = -1, none;
 
 	memset(g, 0, sizeof(*g));
 	g->group = calloc(n, sizeof(*g->group));
@@ -649,7 +741,8 @@ base_groups_open(struct db *db, const int64_t *pool_ids,
 
 		if (db_pools_json(pool_ids, channels, n, ch, &g->json[i]))
 			goto done;
-		g->s[i] = fact_stmt(db, FACT_BASE, want, g->json[i], ch, sql);
+		g->s[i] =
+		    facts_stmt(db, want, 1, g->json[i], ch, sql, NULL, &none);
 		if (g->s[i] == NULL)
 			goto done;
 	}
@@ -673,8 +766,8 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 	struct base_groups base;
 	char *ids = NULL;
 	struct buf sql;
-	sqlite3_stmt *s[NFACTS] = {0};
-	int ret = -1;
+	sqlite3_stmt *s = NULL;
+	int first[NFACTS], none = 0, ret = -1;
 
 	if (n == 0)
 		return 0;
@@ -688,13 +781,9 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 	}
 	if (db_pools_json(pool_ids, NULL, n, NULL, &ids))
 		goto done;
-	for (int f = 0; f < NFACTS; f++) {
-		if (!fact_wanted(f, want))
-			continue;
-		s[f] = fact_stmt(db, f, want, ids, NULL, &sql);
-		if (s[f] == NULL)
-			goto done;
-	}
+	s = facts_stmt(db, want, 0, ids, NULL, &sql, first, &none);
+	if (s == NULL && !none)
+		goto done;
 	if ((want & DB_POOL_BASELINE) &&
 	    base_groups_open(db, pool_ids, channels, n, want, &sql, &base))
 		goto done;
@@ -702,18 +791,11 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 		memset(r, 0, sizeof(*r));
 		memset(&own, 0, sizeof(own));
 		r->pool_id = pool_ids[k];
-		/* the pools row first: the others read it */
-		if (s[FACT_POOL] != NULL &&
-		    fact_step(
-		        db, FACT_POOL, want, s[FACT_POOL], r, &own, &other))
+		if (s != NULL &&
+		    pools_step(db, s, first, want, r, &own, &other))
 			goto done;
-		for (int f = 0; f < NFACTS; f++)
-			if (f != FACT_POOL && s[f] != NULL &&
-			    fact_step(db, f, want, s[f], r, &own, &other))
-				goto done;
 		if (base.n > 0 &&
-		    fact_step(db, FACT_BASE, want, base.s[base.group[k]], r,
-		        &own, &other))
+		    base_step(db, base.s[base.group[k]], want, r, &own, &other))
 			goto done;
 		ret = cb(ctx, k, r);
 		if (ret != 0)
@@ -721,8 +803,7 @@ db_pools_read(struct db *db, const int64_t *pool_ids,
 	}
 	ret = 0;
 done:
-	for (int f = 0; f < NFACTS; f++)
-		db_stmt_done(db, s[f]);
+	db_stmt_done(db, s);
 	base_groups_free(db, &base);
 	db_stmt_done(db, other.s);
 	free(r);

@@ -63,9 +63,9 @@ void db_pool_ids_free(struct db_pool_ids *ids);
  * What the fleet-wide commands ask of each of ${n} pools (store ids
  * ${pool_ids}, each once; 0, a pool not in the store, has no facts),
  * read pool after pool in that order,
- * by one statement for each fact ${want}s, whatever ${n} (the baseline:
+ * by one statement for the facts ${want}s, whatever ${n} (the baseline:
  * one for each channel ${channels} names; the pools rows, for the key
- * and ARM id the rows carry: one more): DB_POOL_OBS
+ * and ARM id the rows carry, read by the first): DB_POOL_OBS
  * its latest observation (db_observation_latest), DB_POOL_NEWEST its
  * newest active snapshot (db_snapshot_newest_active), DB_POOL_BASELINE
  * the snapshot channel ${channels}[k] holds for pool k, whatever its
