@@ -612,6 +612,33 @@ assert_same_snapshot(json_t *snap, int have, const struct db_snapshot *s)
 	    json_string_value(json_object_get(snap, "arm_id")), s->arm_id);
 }
 
+/* Pool ${key}'s stable baseline deleted (its channel still names it). */
+static void
+delete_baseline(struct fx *f, const char *key)
+{
+	struct db_snapshot base;
+	struct db_pool p;
+
+	assert_int_equal(db_pool_get(f->db, key, &p), 1);
+	assert_int_equal(db_snapshot_channel(f->db, p.id, "stable", &base), 1);
+	assert_int_equal(
+	    db_snapshot_set_state(f->db, base.id, "deleted", NULL), 0);
+}
+
+/* A pool configured, pool9999 of cluster aks-9, that the store never saw. */
+static void
+add_pool_never_seen(struct fx *f)
+{
+	struct pool_conf never = f->cfg.pools[0];
+
+	util_strlcpy(never.key, "pool9999", sizeof(never.key));
+	util_strlcpy(never.cluster, "aks-9", sizeof(never.cluster));
+	f->cfg.pools =
+	    realloc(f->cfg.pools, (f->cfg.npools + 1) * sizeof(*f->cfg.pools));
+	assert_non_null(f->cfg.pools);
+	f->cfg.pools[f->cfg.npools++] = never;
+}
+
 /*
  * The forms read each pool's newest observation, newest active snapshot
  * and baseline for every pool at once (db_pools_read), report_pool_read
@@ -626,26 +653,14 @@ test_report_facts_read_at_once_as_a_pools_own(void **state)
 	struct report_options opt;
 	struct report *r = NULL;
 	struct report_pool rp;
-	struct db_snapshot base;
-	struct db_pool p;
-	struct pool_conf never;
 	json_t *doc, *pool;
 	size_t seen = 0;
 
 	memset(&opt, 0, sizeof(opt));
 	opt.channel = "stable";
 	build_fleet(f, 3);
-	assert_int_equal(db_pool_get(f->db, "pool0001", &p), 1);
-	assert_int_equal(db_snapshot_channel(f->db, p.id, "stable", &base), 1);
-	assert_int_equal(
-	    db_snapshot_set_state(f->db, base.id, "deleted", NULL), 0);
-	never = f->cfg.pools[0];
-	util_strlcpy(never.key, "pool9999", sizeof(never.key));
-	util_strlcpy(never.cluster, "aks-9", sizeof(never.cluster));
-	f->cfg.pools =
-	    realloc(f->cfg.pools, (f->cfg.npools + 1) * sizeof(*f->cfg.pools));
-	assert_non_null(f->cfg.pools);
-	f->cfg.pools[f->cfg.npools++] = never;
+	delete_baseline(f, "pool0001");
+	add_pool_never_seen(f);
 
 	assert_int_equal(report_gather(f->db, &f->cfg, &opt, &r), 0);
 	doc = json_of(r);
@@ -1009,10 +1024,9 @@ test_report_summary_judges_as_the_pools_read(void **state)
 	struct report *r = NULL;
 	struct report_pool rp;
 	struct policy warn;
-	struct pool_conf never, tmp;
+	struct pool_conf tmp;
 	struct db_observation o;
 	struct db_versions v;
-	struct db_snapshot base;
 	struct db_pool p;
 	size_t verdicts[REPORT_NVERDICTS] = {0}, old = 0, reimage = 0;
 	char prev[64] = "";
@@ -1042,17 +1056,8 @@ test_report_summary_judges_as_the_pools_read(void **state)
 	assert_int_equal(db_observation_record(f->db, 0, p.id, T0 + 29 * DAY,
 	                     NULL, "missing", NULL),
 	    0);
-	assert_int_equal(db_pool_get(f->db, "pool0004", &p), 1);
-	assert_int_equal(db_snapshot_channel(f->db, p.id, "stable", &base), 1);
-	assert_int_equal(
-	    db_snapshot_set_state(f->db, base.id, "deleted", NULL), 0);
-	never = f->cfg.pools[0];
-	util_strlcpy(never.key, "pool9999", sizeof(never.key));
-	util_strlcpy(never.cluster, "aks-9", sizeof(never.cluster));
-	f->cfg.pools =
-	    realloc(f->cfg.pools, (f->cfg.npools + 1) * sizeof(*f->cfg.pools));
-	assert_non_null(f->cfg.pools);
-	f->cfg.pools[f->cfg.npools++] = never;
+	delete_baseline(f, "pool0004");
+	add_pool_never_seen(f);
 	for (size_t i = 0; i < f->cfg.npools / 2; i++) {
 		tmp = f->cfg.pools[i];
 		f->cfg.pools[i] = f->cfg.pools[f->cfg.npools - 1 - i];
