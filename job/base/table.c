@@ -750,6 +750,26 @@ print_row(struct line *l, const struct table *t, const char *const *row,
 }
 
 /*
+ * Up to ${n} bytes of the spool into ${p}: by read(2) when it was
+ * written so (t->wbuf: stdio holds nothing of it past print_spooled's
+ * fflush and fseek), where fread copied every byte once more from its
+ * buffer (a tenth of reading `list`'s back); else by stdio.  0: its
+ * end, or an error.
+ */
+static size_t
+spool_read(const struct table *t, char *p, size_t n)
+{
+	ssize_t k;
+
+	if (t->wbuf == NULL)
+		return fread(p, 1, n, t->spool);
+	do
+		k = read(fileno(t->spool), p, n);
+	while (k < 0 && errno == EINTR);
+	return k > 0 ? (size_t)k : 0;
+}
+
+/*
  * The spooled rows, read back SPOOL_BUF at a time: a row is its ncols
  * cells as cell_code wrote them (getdelim a cell cost a locked stdio call
  * each), a whole one printed where it lies, one that shares with the
@@ -851,7 +871,7 @@ print_spooled(struct line *out, const struct table *t, const size_t *w,
 			buf = n;
 			cap *= 2;
 		}
-		p = fread(buf + have, 1, cap - have, t->spool);
+		p = spool_read(t, buf + have, cap - have);
 		if (p == 0) {
 			log_err(NULL, "table: its spool file is short");
 			goto done;
