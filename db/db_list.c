@@ -121,6 +121,7 @@ lines_sql(int64_t pool_id, int all, char *sql, size_t len)
 /* A pool's key by its id: the pools a list may name, by id. */
 struct pool_key {
 	int64_t id;
+	size_t len; /* strlen(key) */
 	char key[64];
 };
 
@@ -131,6 +132,7 @@ row_pool_key(void *ctx, sqlite3_stmt *s)
 
 	k->id = sqlite3_column_int64(s, 0);
 	db_col_text(s, 1, k->key, sizeof(k->key));
+	k->len = strlen(k->key);
 	return 0;
 }
 
@@ -140,19 +142,19 @@ row_pool_key(void *ctx, sqlite3_stmt *s)
  * the key is where the id says, one memory access (a binary search over
  * 10,000 keys missed the cache a row, a tenth of a list's CPU).
  */
-static const char *
+static const struct pool_key *
 key_of(const struct pool_key *keys, size_t n, int64_t id)
 {
 	size_t lo = 0, hi = n;
 
 	if (n > 0 && id >= keys[0].id && (uint64_t)(id - keys[0].id) < n &&
 	    keys[id - keys[0].id].id == id)
-		return keys[id - keys[0].id].key;
+		return &keys[id - keys[0].id];
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (keys[mid].id == id)
-			return keys[mid].key;
+			return &keys[mid];
 		if (keys[mid].id < id)
 			lo = mid + 1;
 		else
@@ -175,19 +177,31 @@ struct lines {
 /*
  * Column ${i} of ${s} as db_col_text would copy it into ${size} bytes:
  * SQLite's own text when it fits (nearly always: no copy), else cut into
- * ${buf}.
+ * ${buf}; its length into *${len} when ${len} is not NULL.
  */
+static const char *
+col_text_len(sqlite3_stmt *s, int i, char *buf, size_t size, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	size_t n;
+
+	if (t == NULL)
+		t = "";
+	n = strlen(t);
+	if (n >= size) {
+		util_strlcpy(buf, t, size);
+		t = buf;
+		n = size - 1;
+	}
+	if (len != NULL)
+		*len = n;
+	return t;
+}
+
 static const char *
 col_text(sqlite3_stmt *s, int i, char *buf, size_t size)
 {
-	const char *t = (const char *)sqlite3_column_text(s, i);
-
-	if (t == NULL)
-		return "";
-	if (strlen(t) < size)
-		return t;
-	util_strlcpy(buf, t, size);
-	return buf;
+	return col_text_len(s, i, buf, size, NULL);
 }
 
 static int
@@ -195,17 +209,23 @@ row_line(void *ctx, sqlite3_stmt *s)
 {
 	struct lines *e = ctx;
 	struct db_snapshot_line l;
+	const struct pool_key *k =
+	    key_of(e->keys, e->nkeys, sqlite3_column_int64(s, 0));
 
-	l.pool_key = key_of(e->keys, e->nkeys, sqlite3_column_int64(s, 0));
 	/* As the join it stands for: a row without its pool is not one. */
-	if (l.pool_key == NULL)
+	if (k == NULL)
 		return 0;
-	l.name = col_text(s, 1, e->name, sizeof(e->name));
+	l.pool_key = k->key;
+	l.pool_key_len = k->len;
+	l.name = col_text_len(s, 1, e->name, sizeof(e->name), &l.name_len);
 	l.created_at = (time_t)sqlite3_column_int64(s, 2);
-	l.state = col_text(s, 3, e->state, sizeof(e->state));
-	l.node_image_version = col_text(s, 4, e->image, sizeof(e->image));
-	l.kubernetes_version = col_text(s, 5, e->k8s, sizeof(e->k8s));
-	l.channel = col_text(s, 6, e->channel, sizeof(e->channel));
+	l.state = col_text_len(s, 3, e->state, sizeof(e->state), &l.state_len);
+	l.node_image_version = col_text_len(
+	    s, 4, e->image, sizeof(e->image), &l.node_image_version_len);
+	l.kubernetes_version = col_text_len(
+	    s, 5, e->k8s, sizeof(e->k8s), &l.kubernetes_version_len);
+	l.channel =
+	    col_text_len(s, 6, e->channel, sizeof(e->channel), &l.channel_len);
 	l.pinned = sqlite3_column_int(s, 7);
 	return e->cb(e->ctx, e->pass, &l) != 0;
 }

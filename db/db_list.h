@@ -32,7 +32,7 @@ int db_snapshot_each_plan(
  * struct db_snapshot holds them: "" for NULL, and cut to the size of its
  * field there (pool_key, name 63 bytes, state 15, node_image_version
  * 127, kubernetes_version 31, channel 63).  The strings are the store's
- * own, valid until the callback returns.
+ * own, valid until the callback returns; each *_len is its strlen.
  */
 struct db_snapshot_line {
 	const char *pool_key;
@@ -43,6 +43,8 @@ struct db_snapshot_line {
 	const char *kubernetes_version;
 	const char *channel;
 	int pinned;
+	size_t pool_key_len, name_len, state_len, node_image_version_len,
+	    kubernetes_version_len, channel_len;
 };
 
 /*

@@ -381,18 +381,13 @@ wbuf_flush(struct table *t)
  * only.
  */
 static int
-spool_row(struct table *t, va_list ap)
+spool_row(struct table *t, const char *const *cell, const size_t *len)
 {
-	const char *cell[MAX_COLS];
-	size_t len[MAX_COLS], need = 0, n = 0;
+	size_t need = 0, n = 0;
 	char stack[1024], *row = stack;
 	int shrink, oom = 0, in_wbuf = 0;
 
 	for (size_t i = 0; i < t->ncols; i++) {
-		cell[i] = va_arg(ap, const char *);
-		if (cell[i] == NULL)
-			cell[i] = "-";
-		len[i] = strlen(cell[i]);
 		if (len[i] > t->spool_w[i])
 			t->spool_w[i] = len[i];
 		need += len[i] + 13;
@@ -480,20 +475,12 @@ cell_keep(struct table *t, const char *v)
 	return p;
 }
 
-int
-table_add(struct table *t, ...)
+/* A row of ${cell} (none NULL) held in memory.  0/-1 (logged). */
+static int
+add_held(struct table *t, const char *const *cell)
 {
-	va_list ap;
 	size_t base;
 
-	if (t->spool != NULL || t->spool_dropped) {
-		int rc;
-
-		va_start(ap, t);
-		rc = spool_row(t, ap);
-		va_end(ap);
-		return rc;
-	}
 	if (t->nrows == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 16;
 		char **n = realloc(t->cells, ncap * t->ncols * sizeof(*n));
@@ -506,20 +493,44 @@ table_add(struct table *t, ...)
 		t->cap = ncap;
 	}
 	base = t->nrows * t->ncols;
-	va_start(ap, t);
 	for (size_t i = 0; i < t->ncols; i++) {
-		const char *v = va_arg(ap, const char *);
-
-		t->cells[base + i] = cell_keep(t, v != NULL ? v : "-");
+		t->cells[base + i] = cell_keep(t, cell[i]);
 		if (t->cells[base + i] == NULL) {
-			va_end(ap);
 			log_err(NULL, "table: out of memory");
 			return -1;
 		}
 	}
-	va_end(ap);
 	t->nrows++;
 	return 0;
+}
+
+int
+table_add(struct table *t, ...)
+{
+	const char *cell[MAX_COLS];
+	size_t len[MAX_COLS];
+	va_list ap;
+
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		cell[i] = va_arg(ap, const char *);
+		if (cell[i] == NULL)
+			cell[i] = "-";
+	}
+	va_end(ap);
+	if (t->spool == NULL && !t->spool_dropped)
+		return add_held(t, cell);
+	for (size_t i = 0; i < t->ncols; i++)
+		len[i] = strlen(cell[i]);
+	return spool_row(t, cell, len);
+}
+
+int
+table_add_n(struct table *t, const char *const *cell, const size_t *len)
+{
+	if (t->spool == NULL && !t->spool_dropped)
+		return add_held(t, cell);
+	return spool_row(t, cell, len);
 }
 
 int

@@ -38,6 +38,15 @@ struct table *table_new(const struct table_col *cols, size_t ncols);
 int table_add(struct table *t, ...);
 
 /*
+ * table_add_n(t, cell, len):
+ * table_add's row as arrays: ${cell}[i] (not NULL: "-" for none) of
+ * ${len}[i] bytes, its strlen, for each column -- a caller that has the
+ * lengths spares the table a strlen a cell (a spooled `list` of 130,000
+ * rows: a million).  0/-1 as table_add.
+ */
+int table_add_n(struct table *t, const char *const *cell, const size_t *len);
+
+/*
  * table_spool(t):
  * Keep the rows of ${t} in an unlinked temporary file (tmpfile) instead
  * of memory, so that a table of any length costs the same memory;

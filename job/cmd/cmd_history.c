@@ -135,6 +135,7 @@ struct list_ctx {
 	size_t rows;
 	time_t at; /* the time in ${created} (rows come by time) */
 	char created[32];
+	size_t created_len; /* strlen(created) */
 };
 
 static int
@@ -147,6 +148,25 @@ list_json_row(void *vctx, const struct db_snapshot *s)
 	    output_snapshot_json(s));
 	ctx->rows++;
 	return 0;
+}
+
+/* ${l} spooled (pass 0) with the lengths the store's row came with: no
+ * strlen a cell.  0/-1. */
+static int
+list_add(struct list_ctx *ctx, const struct db_snapshot_line *l)
+{
+	/* "" prints as "-", as list_line's NULL */
+	const char *cell[] = {l->pool_key, l->name, ctx->created, l->state,
+	    l->node_image_version[0] ? l->node_image_version : "-",
+	    l->kubernetes_version[0] ? l->kubernetes_version : "-",
+	    l->channel[0] ? l->channel : "-", l->pinned ? "yes" : "no"};
+	const size_t len[] = {l->pool_key_len, l->name_len, ctx->created_len,
+	    l->state_len,
+	    l->node_image_version[0] ? l->node_image_version_len : 1,
+	    l->kubernetes_version[0] ? l->kubernetes_version_len : 1,
+	    l->channel[0] ? l->channel_len : 1, l->pinned ? 3 : 2};
+
+	return table_add_n(ctx->out.tab, cell, len);
 }
 
 /* A row's cells: measured (and spooled) on pass 0, printed on pass 1. */
@@ -164,6 +184,7 @@ list_line(void *vctx, int pass, const struct db_snapshot_line *l)
 
 	if (ctx->rows == 0 || l->created_at != ctx->at) {
 		output_time(l->created_at, ctx->created, sizeof(ctx->created));
+		ctx->created_len = strlen(ctx->created);
 		ctx->at = l->created_at;
 	}
 	ctx->rows++;
@@ -172,8 +193,7 @@ list_line(void *vctx, int pass, const struct db_snapshot_line *l)
 			return table_measure(ctx->out.tab, l->pool_key, l->name,
 			    ctx->created, l->state, image, k8s, channel,
 			    pinned);
-		if (table_add(ctx->out.tab, l->pool_key, l->name, ctx->created,
-		        l->state, image, k8s, channel, pinned))
+		if (list_add(ctx, l))
 			ctx->out.failed = 1;
 		text_out_added(&ctx->out);
 		return ctx->out.failed;
