@@ -430,6 +430,66 @@ test_table_row_wider_than_measured_is_printed_whole(void **state)
 	table_free(t);
 }
 
+/*
+ * table_add_n (the cells as arrays, with their lengths) keeps what
+ * table_add keeps, in memory and spooled; and table_print's rows, which
+ * go by write(2) to a file's descriptor when no column wraps, come
+ * after what the stream held before and before what it writes after.
+ */
+static void
+test_table_add_n_prints_as_table_add_in_order(void **state)
+{
+	static const char *const widths[] = {NULL, "80", "300"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		char *want = render_as(widths[i], MEMORY);
+
+		for (int spooled = 0; spooled < 2; spooled++) {
+			struct table *t = table_new(cols, 4);
+			FILE *f = tmpfile();
+			char *buf;
+			long n;
+
+			assert_non_null(t);
+			assert_non_null(f);
+			if (spooled)
+				assert_int_equal(table_spool(t), 0);
+			for (size_t r = 0; r < 3; r++) {
+				const char *cell[4];
+				size_t len[4];
+
+				for (size_t c = 0; c < 4; c++) {
+					cell[c] = rows[r][c] != NULL
+					    ? rows[r][c]
+					    : "-";
+					len[c] = strlen(cell[c]);
+				}
+				assert_int_equal(table_add_n(t, cell, len), 0);
+			}
+			assert_int_equal(
+			    table_rows_in_memory(t), spooled ? 0 : 3);
+			fputs("before\n", f);
+			table_print(t, f);
+			fputs("after\n", f);
+			table_free(t);
+			n = ftell(f);
+			rewind(f);
+			buf = calloc(1, (size_t)n + 1);
+			assert_non_null(buf);
+			assert_int_equal(
+			    fread(buf, 1, (size_t)n, f), (size_t)n);
+			fclose(f);
+			assert_int_equal(strncmp(buf, "before\n", 7), 0);
+			assert_string_equal(buf + 7 + strlen(want), "after\n");
+			buf[7 + strlen(want)] = '\0';
+			assert_string_equal(buf + 7, want);
+			free(buf);
+		}
+		free(want);
+	}
+}
+
 int
 main(void)
 {
@@ -442,6 +502,7 @@ main(void)
 	    cmocka_unit_test(test_table_spool_upto_shares_past_16_mib),
 	    cmocka_unit_test(
 	        test_table_row_wider_than_measured_is_printed_whole),
+	    cmocka_unit_test(test_table_add_n_prints_as_table_add_in_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
