@@ -1771,6 +1771,60 @@ test_db_snapshot_list_newest_first_by_pool_and_state(void **state)
 	assert_int_equal(s.id, s2);
 }
 
+/* db_snapshot_lines' rows: the cells of struct db_snapshot_line (cut
+ * to struct db_snapshot's fields) with their lengths, newest first. */
+struct seen_lines {
+	size_t n;
+	char names[4][96];
+};
+
+static int
+snapshot_line_seen(void *ctx, int pass, const struct db_snapshot_line *l)
+{
+	struct seen_lines *s = ctx;
+
+	assert_int_equal(pass, 0);
+	assert_int_equal(l->pool_key_len, strlen(l->pool_key));
+	assert_int_equal(l->name_len, strlen(l->name));
+	assert_int_equal(l->state_len, strlen(l->state));
+	assert_int_equal(
+	    l->node_image_version_len, strlen(l->node_image_version));
+	assert_int_equal(
+	    l->kubernetes_version_len, strlen(l->kubernetes_version));
+	assert_int_equal(l->channel_len, strlen(l->channel));
+	assert_true(s->n < 4);
+	snprintf(s->names[s->n++], sizeof(s->names[0]), "%s/%s", l->pool_key,
+	    l->name);
+	return 0;
+}
+
+static void
+test_db_snapshot_lines_come_with_their_lengths(void **state)
+{
+	struct fx *f = *state;
+	struct seen_lines seen = {0};
+	const int passes = 1;
+	char name[100];
+	int64_t a, b;
+
+	assert_int_equal(db_open(f->path, &f->db), 0);
+	a = add_pool(f->db, "a");
+	b = add_pool(f->db, "pool-b");
+	memset(name, 'x', 80);
+	name[80] = '\0';
+	add_snapshot(f->db, a, "s1", 1000, 1000);
+	add_snapshot(f->db, b, name, 2000, 2000);
+	add_snapshot(f->db, a, "s3", 3000, 3000);
+	assert_int_equal(
+	    db_snapshot_lines(f->db, 0, 0, &passes, snapshot_line_seen, &seen),
+	    0);
+	assert_int_equal(seen.n, 3);
+	assert_string_equal(seen.names[0], "a/s3");
+	/* cut to 63 bytes, its length too */
+	assert_int_equal(strlen(seen.names[1]), strlen("pool-b/") + 63);
+	assert_string_equal(seen.names[2], "a/s1");
+}
+
 static void
 test_db_snapshot_adopt_records_what_azure_holds(void **state)
 {
@@ -3927,6 +3981,7 @@ main(void)
 	    T(test_db_snapshot_pin_and_channel_track_promotion),
 	    T(test_db_snapshot_find_by_id_name_and_arm_id),
 	    T(test_db_snapshot_list_newest_first_by_pool_and_state),
+	    T(test_db_snapshot_lines_come_with_their_lengths),
 	    T(test_db_snapshot_adopt_records_what_azure_holds),
 	    T(test_db_slot_taken_follows_due_rule),
 	    T(test_db_slot_taken_stops_at_its_first_answer),
