@@ -208,6 +208,39 @@ json_write_quoted(FILE *f, const char *s, size_t n)
 	quoted_to(file_cb, f, s, n);
 }
 
+size_t
+json_write_quote_mem(char *dst, const char *s, size_t n)
+{
+	const char *run = s, *end = s + n;
+	char *o = dst, esc[8];
+
+	*o++ = '"';
+	if (plain(s, n)) {
+		memcpy(o, s, n);
+		o[n] = '"';
+		return n + 2;
+	}
+	for (; s < end; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *e;
+		size_t k;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		memcpy(o, run, (size_t)(s - run));
+		o += s - run;
+		e = escape(c, esc);
+		k = strlen(e);
+		memcpy(o, e, k);
+		o += k;
+		run = s + 1;
+	}
+	memcpy(o, run, (size_t)(end - run));
+	o += end - run;
+	*o++ = '"';
+	return (size_t)(o - dst);
+}
+
 int
 json_write_utf8(const char *s)
 {

@@ -111,6 +111,11 @@ void json_write_end(struct json_write *w);
  * document written by hand, not by members (report --json). */
 void json_write_quoted(FILE *f, const char *s, size_t n);
 
+/* json_write_quote_mem(dst, s, n): the same string put at ${dst}, which
+ * has room for 6 * n + 2 bytes; its length (report --json's elements,
+ * put together in memory). */
+size_t json_write_quote_mem(char *dst, const char *s, size_t n);
+
 /* json_write_utf8(s): whether ${s} is text jansson takes (valid UTF-8,
  * no code point above U+10FFFF, no surrogate, no overlong form). */
 int json_write_utf8(const char *s);

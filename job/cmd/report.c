@@ -50,6 +50,7 @@
 
 #include "db/db_reads.h"
 #include "db/db_report.h"
+#include "job/base/json_write.h"
 #include "job/base/log.h"
 #include "job/base/reasons.h"
 #include "job/base/reorder.h"
@@ -1182,76 +1183,14 @@ jchar(struct jbuf *b, char c)
 		b->p[b->len++] = c;
 }
 
-/* ${c} in each byte of a word; whether a word has a zero byte */
-#define JBYTES(c) ((uint64_t)0x0101010101010101u * (c))
-#define JZERO(x) (((x)-JBYTES(1)) & ~(x)&JBYTES(0x80))
-
 /* ${s}[0..n) as a JSON string, quoted and escaped as json_write_quoted
  * writes it (tests/unit/cmd/test_report.c compares every byte). */
 static void
 jquoted(struct jbuf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const char *run = s, *end = s + n;
-
 	/* at most 6 bytes a byte, and the quotes */
-	if (jroom(b, 6 * n + 2))
-		return;
-	b->p[b->len++] = '"';
-	/* most are plain (names, versions, ids): checked eight bytes a step
-	 * (json_write.c's test) and copied whole */
-	for (; s + 8 <= end; s += 8) {
-		uint64_t x;
-
-		memcpy(&x, s, 8);
-		if ((x & JBYTES(0x80)) != 0 ||
-		    ((x - JBYTES(0x20)) & ~x & JBYTES(0x80)) != 0 ||
-		    JZERO(x ^ JBYTES('"')) != 0 || JZERO(x ^ JBYTES('\\')) != 0)
-			break;
-	}
-	for (; s < end; s++) {
-		unsigned char c = (unsigned char)*s;
-		char *o;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		memcpy(b->p + b->len, run, (size_t)(s - run));
-		b->len += (size_t)(s - run);
-		run = s + 1;
-		o = b->p + b->len;
-		o[0] = '\\';
-		b->len += 2;
-		switch (c) {
-		case '"':
-		case '\\':
-			o[1] = (char)c;
-			break;
-		case '\b':
-			o[1] = 'b';
-			break;
-		case '\f':
-			o[1] = 'f';
-			break;
-		case '\n':
-			o[1] = 'n';
-			break;
-		case '\r':
-			o[1] = 'r';
-			break;
-		case '\t':
-			o[1] = 't';
-			break;
-		default:
-			memcpy(o + 1, "u00", 3);
-			o[4] = hex[c >> 4];
-			o[5] = hex[c & 15];
-			b->len += 4;
-			break;
-		}
-	}
-	memcpy(b->p + b->len, run, (size_t)(end - run));
-	b->len += (size_t)(end - run);
-	b->p[b->len++] = '"';
+	if (jroom(b, 6 * n + 2) == 0)
+		b->len += json_write_quote_mem(b->p + b->len, s, n);
 }
 
 /* An integer in decimal, as printf's %lld. */

@@ -229,6 +229,8 @@ test_json_write_names_of_every_length(void **state)
  * own) in its name: json_write tests sixteen bytes a step, or eight, or
  * the last ones again, and what any of them holds decides.
  */
+static int quoted_as_jansson(const char *t, size_t n);
+
 static void
 test_json_write_escapes_at_every_place(void **state)
 {
@@ -252,6 +254,7 @@ test_json_write_escapes_at_every_place(void **state)
 					text[i] = (char)('a' + i % 26);
 				text[at] = odd[k];
 				text[len] = '\0';
+				(void)quoted_as_jansson(text, len);
 				json_object_set_new(o, "v", json_string(text));
 				json_write_begin(&w, fg, 0);
 				json_write_string(&w, "v", text);
@@ -288,25 +291,33 @@ test_json_write_utf8(void **state)
 	assert_false(json_write_utf8("\xf4\x90\x80\x80")); /* above it */
 }
 
-/* ${t}[0..n) by json_write_quoted and by jansson's json_dumps of
- * json_stringn: the same bytes.  0, or 1 when jansson takes no such
- * string (not UTF-8). */
+/* ${t}[0..n) by json_write_quoted, by json_write_quote_mem (the same
+ * bytes, whatever they are) and by jansson's json_dumps of json_stringn:
+ * the same bytes.  0, or 1 when jansson takes no such string (not
+ * UTF-8). */
 static int
 quoted_as_jansson(const char *t, size_t n)
 {
-	char *want, *got = NULL;
-	size_t glen = 0;
+	char *want, *got = NULL, *mem = malloc(6 * n + 2);
+	size_t glen = 0, mlen;
 	json_t *j = json_stringn(t, n);
 	FILE *f;
 
-	if (j == NULL)
-		return 1;
-	want = json_dumps(j, JSON_ENCODE_ANY);
-	assert_non_null(want);
+	assert_non_null(mem);
 	f = open_memstream(&got, &glen);
 	assert_non_null(f);
 	json_write_quoted(f, t, n);
 	assert_int_equal(fclose(f), 0);
+	mlen = json_write_quote_mem(mem, t, n);
+	assert_int_equal(mlen, glen);
+	assert_memory_equal(mem, got, glen);
+	free(mem);
+	if (j == NULL) {
+		free(got);
+		return 1;
+	}
+	want = json_dumps(j, JSON_ENCODE_ANY);
+	assert_non_null(want);
 	assert_string_equal(got, want);
 	free(want);
 	free(got);
